@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Net;
+
+namespace GrowlyticsSdk.Configuration;
+
+/// <summary>Checks a <see cref="GrowlyticsOptions"/> before a client uses it; every problem is reported at once.</summary>
+internal static class OptionsValidation
+{
+    public static List<string> Validate(GrowlyticsOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ApiKey))
+        {
+            errors.Add("GrowlyticsOptions.ApiKey is required: pass your project's API key to Growlytics.Initialize or set Growlytics:ApiKey in configuration.");
+        }
+
+        if (options.Endpoint is null || !options.Endpoint.IsAbsoluteUri)
+        {
+            errors.Add("GrowlyticsOptions.Endpoint must be an absolute URI such as https://api.growlytics.in/.");
+        }
+        else if (!IsAllowedScheme(options.Endpoint))
+        {
+            errors.Add("GrowlyticsOptions.Endpoint must use https; plain http is allowed only for loopback addresses (localhost, 127.0.0.1, [::1]).");
+        }
+
+        Range(errors, nameof(options.MaxQueueSize), options.MaxQueueSize, 1, 10_000_000);
+        Range(errors, nameof(options.MaxBatchSize), options.MaxBatchSize, 1, 10_000);
+        Range(errors, nameof(options.MaxBatchBytes), options.MaxBatchBytes, 1024, 100 * 1024 * 1024);
+        Range(errors, nameof(options.MaxRetryAttempts), options.MaxRetryAttempts, 0, 100);
+        Range(errors, nameof(options.FlushInterval), options.FlushInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        Range(errors, nameof(options.RequestTimeout), options.RequestTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
+        Range(errors, nameof(options.RetryBaseDelay), options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        Range(errors, nameof(options.MaxRetryDelay), options.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        Range(errors, nameof(options.RetryBudget), options.RetryBudget, TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1));
+        Range(errors, nameof(options.CircuitBreakDuration), options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
+        Range(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        if (!Enum.IsDefined(typeof(QueueOverflowPolicy), options.QueueOverflowPolicy))
+        {
+            errors.Add("GrowlyticsOptions.QueueOverflowPolicy is not a defined value.");
+        }
+
+        if (!Enum.IsDefined(typeof(InvalidInputHandling), options.InvalidInputHandling))
+        {
+            errors.Add("GrowlyticsOptions.InvalidInputHandling is not a defined value.");
+        }
+
+        if (options.TimeProvider is null)
+        {
+            errors.Add("GrowlyticsOptions.TimeProvider must not be null.");
+        }
+
+        return errors;
+    }
+
+    public static void ThrowIfInvalid(GrowlyticsOptions options)
+    {
+        var errors = Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        }
+    }
+
+    internal static bool IsAllowedScheme(Uri endpoint)
+    {
+        if (string.Equals(endpoint.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (!string.Equals(endpoint.Scheme, Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return endpoint.IsLoopback || (IPAddress.TryParse(endpoint.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
+    }
+
+    private static void Range(List<string> errors, string name, int value, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.{0} must be between {1} and {2} (it is {3}).", name, min, max, value));
+        }
+    }
+
+    private static void Range(List<string> errors, string name, TimeSpan value, TimeSpan min, TimeSpan max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.{0} must be between {1} and {2} (it is {3}).", name, min, max, value));
+        }
+    }
+}

@@ -1,0 +1,213 @@
+using System.Net;
+using System.Net.Http.Headers;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Serialization;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// Sends one batch to <c>{Endpoint}/events/sdk-batch</c> through a Polly pipeline (total budget → retry →
+/// circuit breaker → per-attempt timeout) and settles every message in it: delivered, or dropped with a reason.
+/// </summary>
+internal sealed class BatchSender
+{
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
+    private readonly HttpClient _http;
+    private readonly Uri _batchUri;
+    private readonly string _apiKey;
+    private readonly TimeProvider _time;
+    private readonly DeliveryCounters _counters;
+    private readonly ILogger _logger;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly Random _random = new();
+    private int _unauthorized;
+
+    public BatchSender(GrowlyticsOptions options, HttpClient http, DeliveryCounters counters, ILogger logger)
+    {
+        _http = http;
+        _apiKey = options.ApiKey!;
+        _time = options.TimeProvider;
+        _counters = counters;
+        _logger = logger;
+        var endpoint = options.Endpoint.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? options.Endpoint : new Uri(options.Endpoint.AbsoluteUri + "/");
+        _batchUri = new Uri(endpoint, "events/sdk-batch");
+        _pipeline = BuildPipeline(options);
+    }
+
+    /// <summary>Gets a value indicating whether the service refused the API key; nothing more is sent.</summary>
+    public bool IsStopped => Volatile.Read(ref _unauthorized) != 0;
+
+    /// <summary>
+    /// Sends and settles the batch. Throws only <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled (shutdown), leaving the batch unsettled.
+    /// </summary>
+    public async Task SendAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
+    {
+        if (IsStopped)
+        {
+            _counters.AddDropped(DropReason.Unauthorized, messages.Count);
+            return;
+        }
+
+        var result = await AttemptAsync(messages, cancellationToken).ConfigureAwait(false);
+        if (result.IsSuccess)
+        {
+            _counters.AddDelivered(messages.Count);
+            return;
+        }
+
+        switch (result.Status)
+        {
+            case 413 when messages.Count > 1:
+                Log.SplittingBatch(_logger, messages.Count);
+                var half = messages.Count / 2;
+                await SendAsync(Slice(messages, 0, half), cancellationToken).ConfigureAwait(false);
+                await SendAsync(Slice(messages, half, messages.Count - half), cancellationToken).ConfigureAwait(false);
+                return;
+            case 413:
+                Log.MessageTooLarge(_logger, messages[0].Length);
+                _counters.AddDropped(DropReason.TooLarge, 1);
+                return;
+            case 401 or 403:
+                if (Interlocked.Exchange(ref _unauthorized, 1) == 0)
+                {
+                    Log.Unauthorized(_logger, result.Status);
+                }
+
+                _counters.AddDropped(DropReason.Unauthorized, messages.Count);
+                return;
+            case >= 400 and < 500 and not (408 or 429):
+                Log.BatchRejected(_logger, messages.Count, result.Status);
+                _counters.AddDropped(DropReason.Rejected, messages.Count);
+                return;
+            default:
+                Log.RetriesExhausted(_logger, messages.Count, result.Outcome);
+                _counters.AddDropped(DropReason.RetriesExhausted, messages.Count);
+                return;
+        }
+    }
+
+    internal static bool IsTransient(HttpStatusCode status) => status is HttpStatusCode.RequestTimeout or (HttpStatusCode)429 || (int)status >= 500;
+
+    private static List<byte[]> Slice(IReadOnlyList<byte[]> source, int start, int count)
+    {
+        var slice = new List<byte[]>(count);
+        for (var i = start; i < start + count; i++)
+        {
+            slice.Add(source[i]);
+        }
+
+        return slice;
+    }
+
+    private async Task<SendResult> AttemptAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _pipeline.ExecuteAsync(
+                static (state, token) => new ValueTask<HttpResponseMessage>(state.Sender.PostAsync(state.Messages, token)),
+                (Sender: this, Messages: messages),
+                cancellationToken).ConfigureAwait(false);
+            return new SendResult((int)response.StatusCode, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Whatever the network throws, the batch is settled and the loop goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return new SendResult(0, ex.GetType().Name);
+        }
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
+    {
+        var body = BatchBody.Build(messages, _time.GetUtcNow());
+        using var request = new HttpRequestMessage(HttpMethod.Post, _batchUri);
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = JsonContentType;
+        content.Headers.ContentEncoding.Add("gzip");
+        request.Content = content;
+        request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
+        request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
+        var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            Log.BatchSent(_logger, messages.Count, body.Length);
+        }
+
+        return response;
+    }
+
+    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
+        builder.AddTimeout(options.RetryBudget);
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, options)),
+                OnRetry = args =>
+                {
+                    _counters.AddRetry();
+                    Log.Retrying(_logger, args.AttemptNumber + 1, Describe(args.Outcome), args.RetryDelay);
+                    return default;
+                },
+            });
+        }
+
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        {
+            // Opens after a run of failures, so an outage is probed every BreakDuration instead of hammered.
+            FailureRatio = 0.8,
+            MinimumThroughput = 4,
+            SamplingDuration = TimeSpan.FromSeconds(30),
+            BreakDuration = options.CircuitBreakDuration,
+            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+        });
+        builder.AddTimeout(options.RequestTimeout);
+        return builder.Build();
+    }
+
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken token) => outcome switch
+    {
+        { Result: { } response } => IsTransient(response.StatusCode),
+        { Exception: HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException } => true,
+
+        // An HttpClient timeout surfaces as a cancellation that nobody asked for.
+        { Exception: OperationCanceledException } => !token.IsCancellationRequested,
+        _ => false,
+    };
+
+    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Result is { } response
+            ? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)
+            : outcome.Exception?.GetType().Name ?? "unknown";
+
+    private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, GrowlyticsOptions options)
+    {
+        var backoff = RetryDelays.Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay, _random.NextDouble());
+        if (outcome.Result?.Headers.RetryAfter is { } retryAfter
+            && RetryDelays.FromRetryAfter(retryAfter, _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
+        {
+            return serverDelay;
+        }
+
+        if (outcome.Exception is BrokenCircuitException { RetryAfter: { } untilClosed })
+        {
+            return untilClosed > backoff ? untilClosed : backoff;
+        }
+
+        return backoff;
+    }
+}

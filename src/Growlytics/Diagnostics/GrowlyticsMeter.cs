@@ -1,0 +1,32 @@
+using System.Diagnostics.Metrics;
+using GrowlyticsSdk.Serialization;
+
+namespace GrowlyticsSdk.Diagnostics;
+
+/// <summary>The client's figures as a <see cref="Meter"/> named <c>Growlytics</c>, observed from the live counters.</summary>
+internal sealed class GrowlyticsMeter : IDisposable
+{
+    public const string MeterName = "Growlytics";
+    private readonly Meter _meter;
+
+    public GrowlyticsMeter(DeliveryCounters counters, Func<long> pending)
+    {
+        _meter = new Meter(MeterName, SdkInfo.Version);
+        _meter.CreateObservableCounter("growlytics.messages.enqueued", () => counters.Enqueued, "{message}", "Messages accepted from calls.");
+        _meter.CreateObservableCounter("growlytics.messages.delivered", () => counters.Delivered, "{message}", "Messages the service accepted.");
+        _meter.CreateObservableCounter("growlytics.messages.dropped", () => ObserveDropped(counters), "{message}", "Messages dropped, tagged by reason.");
+        _meter.CreateObservableCounter("growlytics.requests.retried", () => counters.Retried, "{request}", "HTTP attempts that were retried.");
+        _meter.CreateObservableCounter("growlytics.batches.sent", () => counters.BatchesSent, "{batch}", "Batches the service accepted.");
+        _meter.CreateObservableUpDownCounter("growlytics.messages.pending", pending, "{message}", "Messages queued or in flight.");
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    private static IEnumerable<Measurement<long>> ObserveDropped(DeliveryCounters counters)
+    {
+        foreach (var reason in DeliveryCounters.AllReasons)
+        {
+            yield return new Measurement<long>(counters.GetDropped(reason), new KeyValuePair<string, object?>("reason", reason.ToString()));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+namespace GrowlyticsSdk;
+
+/// <summary>
+/// The static entry point, shaped like Growlytics' browser SDK:
+/// <c>Growlytics.User.Push(...)</c>, <c>Growlytics.User.Identify(...)</c>, <c>Growlytics.User.Logout()</c>.
+/// It delegates to one <see cref="GrowlyticsClient"/>, set by <see cref="Initialize(GrowlyticsOptions)"/>
+/// (or by <c>AddGrowlytics</c> in a host).
+/// </summary>
+public static class Growlytics
+{
+    private const string NotInitialized =
+        "Growlytics is not initialized. Call Growlytics.Initialize(\"YOUR_API_KEY\") once at start-up "
+        + "(or services.AddGrowlytics(...) in an ASP.NET Core or generic host) before using Growlytics.User.";
+
+    private static readonly object Gate = new();
+    private static GrowlyticsClient? _client;
+    private static EventHandler? _processExit;
+
+    /// <summary>Gets a value indicating whether the facade has a client.</summary>
+    public static bool IsInitialized => Volatile.Read(ref _client) is not null;
+
+    /// <summary>Gets the client the facade delegates to.</summary>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static GrowlyticsClient Client => Volatile.Read(ref _client) ?? throw new InvalidOperationException(NotInitialized);
+
+    /// <summary>
+    /// Gets the current user session: the innermost scope in this async flow (<see cref="BeginScope"/>, or the
+    /// ASP.NET Core middleware), else the process-wide session.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static GrowlyticsUser User => Client.User;
+
+    /// <summary>Creates the facade's client with an API key and optional settings.</summary>
+    /// <param name="apiKey">The project's API key.</param>
+    /// <param name="configure">Changes to the default settings, or <see langword="null"/>.</param>
+    /// <returns>The client the facade now uses.</returns>
+    /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
+    /// <exception cref="InvalidOperationException">The facade is already initialized; call <see cref="ShutdownAsync"/> first.</exception>
+    public static GrowlyticsClient Initialize(string apiKey, Action<GrowlyticsOptions>? configure = null)
+    {
+        var options = new GrowlyticsOptions { ApiKey = apiKey };
+        configure?.Invoke(options);
+        return Initialize(options);
+    }
+
+    /// <summary>Creates the facade's client from settings.</summary>
+    /// <param name="options">The settings.</param>
+    /// <returns>The client the facade now uses.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
+    /// <exception cref="InvalidOperationException">The facade is already initialized; call <see cref="ShutdownAsync"/> first.</exception>
+    public static GrowlyticsClient Initialize(GrowlyticsOptions options)
+    {
+        if (options is null)
+        {
+            throw new ArgumentNullException(nameof(options));
+        }
+
+        lock (Gate)
+        {
+            ThrowIfInitialized();
+            var client = new GrowlyticsClient(options);
+            if (options.FlushOnProcessExit)
+            {
+                _processExit = (_, _) => client.Dispose();
+                AppDomain.CurrentDomain.ProcessExit += _processExit;
+            }
+
+            Volatile.Write(ref _client, client);
+            return client;
+        }
+    }
+
+    /// <summary>Gives the current async flow a user session of its own; dispose the result to leave it.</summary>
+    /// <returns>The scope.</returns>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static IDisposable BeginScope() => Client.BeginScope();
+
+    /// <summary>Waits until every message recorded before the call is delivered or definitively dropped.</summary>
+    /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
+    /// <returns>A task that completes when the messages are settled.</returns>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static Task FlushAsync(CancellationToken cancellationToken = default) => Client.FlushAsync(cancellationToken);
+
+    /// <summary>
+    /// Delivers what is queued (within <see cref="GrowlyticsOptions.ShutdownTimeout"/>), disposes the client and
+    /// leaves the facade uninitialized. Does nothing when it is not initialized.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the delivery attempt early.</param>
+    /// <returns>A task that completes when the client has shut down.</returns>
+    public static Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        GrowlyticsClient? client;
+        lock (Gate)
+        {
+            client = Volatile.Read(ref _client);
+            Volatile.Write(ref _client, null);
+            if (_processExit is not null)
+            {
+                AppDomain.CurrentDomain.ProcessExit -= _processExit;
+                _processExit = null;
+            }
+        }
+
+        return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
+    }
+
+    /// <summary>Makes an existing client the facade's client (used by <c>AddGrowlytics</c>).</summary>
+    internal static void Attach(GrowlyticsClient client)
+    {
+        lock (Gate)
+        {
+            ThrowIfInitialized();
+            Volatile.Write(ref _client, client);
+        }
+    }
+
+    /// <summary>Detaches <paramref name="client"/> if it is the facade's client.</summary>
+    internal static void Detach(GrowlyticsClient client)
+    {
+        lock (Gate)
+        {
+            if (ReferenceEquals(_client, client))
+            {
+                Volatile.Write(ref _client, null);
+            }
+        }
+    }
+
+    private static void ThrowIfInitialized()
+    {
+        if (_client is not null)
+        {
+            throw new InvalidOperationException("Growlytics is already initialized. Call Growlytics.ShutdownAsync() before initializing it again.");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using GrowlyticsSdk.Configuration;
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Sessions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GrowlyticsSdk;
+
+/// <summary>
+/// The Growlytics client: owns the user sessions, the bounded queue and the delivery pipeline.
+/// Create one per process (or let <c>AddGrowlytics</c> or <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>
+/// create it) and share it; every member is thread-safe.
+/// </summary>
+public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
+{
+    private readonly GrowlyticsOptions _options;
+    private readonly ILogger _logger;
+    private readonly DeliveryCounters _counters = new();
+    private readonly MessageQueue _queue;
+    private readonly DeliveryLoop _loop;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly GrowlyticsMeter _meter;
+    private readonly AsyncLocal<UserScope?> _scope = new();
+    private readonly GrowlyticsUser _processUser;
+    private Task? _shutdown;
+
+    /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
+    /// <param name="options">The settings; copied, so later changes have no effect.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A setting is missing or out of range; the message lists every problem.</exception>
+    public GrowlyticsClient(GrowlyticsOptions options)
+        : this(options, startDelivery: true)
+    {
+    }
+
+    internal GrowlyticsClient(GrowlyticsOptions options, bool startDelivery)
+    {
+        if (options is null)
+        {
+            throw new ArgumentNullException(nameof(options));
+        }
+
+        OptionsValidation.ThrowIfInvalid(options);
+        _options = options.Clone();
+        _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") ?? NullLogger.Instance;
+        _ownsHttp = _options.HttpClient is null;
+        _http = _options.HttpClient ?? DefaultHttpClient.Create();
+        var wake = new WakeSignal();
+        _queue = new MessageQueue(_options, _counters, wake, _logger);
+        var sender = new BatchSender(_options, _http, _counters, _logger);
+        _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger);
+        _meter = new GrowlyticsMeter(_counters, () => _loop.Pending);
+        _processUser = new GrowlyticsUser(this, AnonymousIds.New(), null);
+        if (startDelivery)
+        {
+            _loop.Start();
+        }
+    }
+
+    /// <summary>
+    /// Gets the current user session: the innermost scope begun with <see cref="BeginScope()"/> in this
+    /// async flow, else the process-wide session.
+    /// </summary>
+    public GrowlyticsUser User => _scope.Value?.User ?? _processUser;
+
+    /// <summary>Gets a snapshot of the delivery figures.</summary>
+    public GrowlyticsStatistics Statistics => _counters.Snapshot(_loop.Pending);
+
+    internal TimeProvider TimeProvider => _options.TimeProvider;
+
+    internal MessageQueue Queue => _queue;
+
+    /// <summary>
+    /// Gives the current async flow (and work it starts) a user session of its own, with a fresh anonymous id.
+    /// Dispose the returned object to return to the previous session. Use one scope per request, job or conversation.
+    /// </summary>
+    /// <returns>The scope; dispose it when the flow ends.</returns>
+    public IDisposable BeginScope() => new UserScope(_scope, new GrowlyticsUser(this, AnonymousIds.New(), null));
+
+    /// <summary>Waits until every message recorded before the call is delivered or definitively dropped.</summary>
+    /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
+    /// <returns>A task that completes when the messages are settled.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => _loop.FlushAsync(cancellationToken);
+
+    /// <summary>
+    /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
+    /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>). Safe to call more than once.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the delivery attempt early.</param>
+    /// <returns>A task that completes when the client has shut down.</returns>
+    public Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_counters)
+        {
+            _shutdown ??= ShutdownCoreAsync(cancellationToken);
+            return _shutdown;
+        }
+    }
+
+    /// <summary>Shuts the client down as <see cref="ShutdownAsync"/> does.</summary>
+    /// <returns>A task that completes when the client has shut down.</returns>
+    public ValueTask DisposeAsync() => new(ShutdownAsync());
+
+    /// <summary>
+    /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/>.
+    /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>.
+    /// </summary>
+    public void Dispose() => Task.Run(() => ShutdownAsync()).GetAwaiter().GetResult();
+
+    internal void Enqueue(UserMessage message) => _queue.Enqueue(message);
+
+    internal bool TryDropInvalidInput(GrowlyticsValidationException exception)
+    {
+        if (_options.InvalidInputHandling != InvalidInputHandling.Drop)
+        {
+            return false;
+        }
+
+        _counters.AddInvalidInput();
+        Log.InvalidInputDropped(_logger, exception.Message);
+        return true;
+    }
+
+    internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
+
+    private async Task ShutdownCoreAsync(CancellationToken cancellationToken)
+    {
+        await _loop.StopAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        _loop.Dispose();
+        _meter.Dispose();
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+}

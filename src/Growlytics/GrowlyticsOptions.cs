@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk;
+
+/// <summary>Settings of a <see cref="GrowlyticsClient"/>. Read once, when the client is created.</summary>
+public sealed class GrowlyticsOptions
+{
+    /// <summary>The configuration section that <c>AddGrowlytics</c> binds by default.</summary>
+    public const string SectionName = "Growlytics";
+
+    /// <summary>Gets or sets the project's API key, sent in the <c>x-growlytics-key</c> header. Never logged.</summary>
+    /// <value>Required; no default.</value>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses.</summary>
+    /// <value>Defaults to <c>https://api.growlytics.in/</c>.</value>
+    public Uri Endpoint { get; set; } = new("https://api.growlytics.in/");
+
+    /// <summary>Gets or sets the most messages held in memory waiting to be sent.</summary>
+    /// <value>Defaults to 10,000. Between 1 and 10,000,000.</value>
+    public int MaxQueueSize { get; set; } = 10_000;
+
+    /// <summary>Gets or sets what happens to a message when the queue is full.</summary>
+    /// <value>Defaults to <see cref="QueueOverflowPolicy.DropNewest"/>.</value>
+    public QueueOverflowPolicy QueueOverflowPolicy { get; set; } = QueueOverflowPolicy.DropNewest;
+
+    /// <summary>Gets or sets the most messages in one HTTP request.</summary>
+    /// <value>Defaults to 100. Between 1 and 10,000.</value>
+    public int MaxBatchSize { get; set; } = 100;
+
+    /// <summary>Gets or sets the most bytes of (uncompressed) JSON in one HTTP request.</summary>
+    /// <value>Defaults to 500 KB (512,000 bytes). Between 1 KB and 100 MB.</value>
+    public int MaxBatchBytes { get; set; } = 500 * 1024;
+
+    /// <summary>Gets or sets how long a message may wait for its batch to fill before it is sent anyway.</summary>
+    /// <value>Defaults to 5 seconds. Between 1 millisecond and 1 hour.</value>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the timeout of one HTTP attempt.</summary>
+    /// <value>Defaults to 10 seconds.</value>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Gets or sets how many times a failed batch is retried (network errors, timeouts, 408, 429, 5xx).</summary>
+    /// <value>Defaults to 6. Between 0 and 100.</value>
+    public int MaxRetryAttempts { get; set; } = 6;
+
+    /// <summary>Gets or sets the base of the exponential backoff; each delay is drawn at random up to base × 2^attempt (full jitter).</summary>
+    /// <value>Defaults to 500 milliseconds.</value>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Gets or sets the longest single wait between retries, including a server's <c>Retry-After</c>.</summary>
+    /// <value>Defaults to 30 seconds.</value>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the total time one batch may spend in attempts and waits before it is dropped.</summary>
+    /// <value>Defaults to 2 minutes.</value>
+    public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Gets or sets how long sending pauses after repeated failures (the circuit breaker).</summary>
+    /// <value>Defaults to 15 seconds.</value>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Gets or sets how long shutdown or dispose may spend delivering what is still queued.</summary>
+    /// <value>Defaults to 5 seconds.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets what a call with invalid input does.</summary>
+    /// <value>Defaults to <see cref="InvalidInputHandling.Throw"/>.</value>
+    public InvalidInputHandling InvalidInputHandling { get; set; } = InvalidInputHandling.Throw;
+
+    /// <summary>Gets or sets a folder where the SDK may keep state across restarts.</summary>
+    /// <value>Defaults to <see langword="null"/>: nothing is written to disk.</value>
+    public string? StorageDirectory { get; set; }
+
+    /// <summary>Gets or sets the clock and timers the SDK uses.</summary>
+    /// <value>Defaults to <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets where the SDK logs. Logs never contain the API key or attribute values.</summary>
+    /// <value>Defaults to <see langword="null"/>: no logging.</value>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Gets or sets an <see cref="System.Net.Http.HttpClient"/> to send with. The SDK does not dispose it and
+    /// does not change its settings; its <see cref="System.Net.Http.HttpClient.Timeout"/> should not be shorter
+    /// than <see cref="RequestTimeout"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the SDK uses one long-lived client of its own.</value>
+    public HttpClient? HttpClient { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the client flushes when the process exits.</summary>
+    /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>
+    public bool FlushOnProcessExit { get; set; } = true;
+
+    internal GrowlyticsOptions Clone() => (GrowlyticsOptions)MemberwiseClone();
+}

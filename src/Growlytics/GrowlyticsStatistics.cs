@@ -1,0 +1,44 @@
+namespace GrowlyticsSdk;
+
+/// <summary>
+/// A snapshot of a client's delivery figures. Whenever the client is quiescent,
+/// <see cref="Enqueued"/> = <see cref="Delivered"/> + <see cref="Dropped"/> + <see cref="Pending"/>.
+/// </summary>
+public sealed class GrowlyticsStatistics
+{
+    internal GrowlyticsStatistics(long enqueued, long delivered, long retried, long batchesSent, long pending, long invalidInputs, IReadOnlyDictionary<DropReason, long> droppedByReason)
+    {
+        Enqueued = enqueued;
+        Delivered = delivered;
+        Retried = retried;
+        BatchesSent = batchesSent;
+        Pending = pending;
+        InvalidInputs = invalidInputs;
+        DroppedByReason = droppedByReason;
+        Dropped = droppedByReason.Values.Sum();
+    }
+
+    /// <summary>Gets the number of messages accepted from calls (including those then dropped because the queue was full).</summary>
+    public long Enqueued { get; }
+
+    /// <summary>Gets the number of messages the service accepted.</summary>
+    public long Delivered { get; }
+
+    /// <summary>Gets the number of messages dropped, all reasons together.</summary>
+    public long Dropped { get; }
+
+    /// <summary>Gets the number of messages dropped, by reason (every reason present, zero included).</summary>
+    public IReadOnlyDictionary<DropReason, long> DroppedByReason { get; }
+
+    /// <summary>Gets the number of messages queued or in flight.</summary>
+    public long Pending { get; }
+
+    /// <summary>Gets the number of HTTP attempts that were retried.</summary>
+    public long Retried { get; }
+
+    /// <summary>Gets the number of batches the service accepted.</summary>
+    public long BatchesSent { get; }
+
+    /// <summary>Gets the number of calls dropped for invalid input under <see cref="InvalidInputHandling.Drop"/>. These never became messages.</summary>
+    public long InvalidInputs { get; }
+}

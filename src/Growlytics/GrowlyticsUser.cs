@@ -1,0 +1,317 @@
+using System.Diagnostics.CodeAnalysis;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Sessions;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk;
+
+/// <summary>
+/// One user session: an anonymous id from its start and, after <see cref="Identify(string)"/>, a user id.
+/// <see cref="Push(IReadOnlyDictionary{string, object})"/> updates the current profile,
+/// <see cref="Identify(string)"/> logs the session in and <see cref="Logout"/> logs it out.
+/// Thread-safe. Every method validates its input at the call, then queues a message without blocking
+/// and without I/O.
+/// </summary>
+public sealed class GrowlyticsUser
+{
+    private const string ReflectionMessage =
+        "Reads the public properties of an anonymous object by reflection. In trimmed or AOT apps use the "
+        + "IReadOnlyDictionary<string, object?> or UserAttributes overload.";
+
+    private readonly GrowlyticsClient _client;
+    private readonly object _gate = new();
+    private string _anonymousId;
+    private string? _userId;
+
+    internal GrowlyticsUser(GrowlyticsClient client, string anonymousId, string? userId)
+    {
+        _client = client;
+        _anonymousId = anonymousId;
+        _userId = userId;
+    }
+
+    /// <summary>Gets the anonymous id of this session. It changes when the user logs out.</summary>
+    public string AnonymousId => Volatile.Read(ref _anonymousId);
+
+    /// <summary>Gets the id of the identified user.</summary>
+    /// <value><see langword="null"/> while the session is anonymous.</value>
+    public string? UserId => Volatile.Read(ref _userId);
+
+    /// <summary>Gets a value indicating whether a user is logged in on this session.</summary>
+    public bool IsIdentified => UserId is not null;
+
+    /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
+    /// <param name="attributes">An anonymous object such as <c>new { city = "San Francisco" }</c>; its public properties are the attributes.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    [RequiresUnreferencedCode(ReflectionMessage)]
+    public void Push(object attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        UserAttribute[] read;
+        try
+        {
+            read = AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Update(read);
+    }
+
+    /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
+    /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    public void Push(IReadOnlyDictionary<string, object?> attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        UserAttribute[] read;
+        try
+        {
+            read = AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Update(read);
+    }
+
+    /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
+    /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    public void Push(UserAttributes attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        UserAttribute[] read;
+        try
+        {
+            read = AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Update(read);
+    }
+
+    /// <summary>
+    /// Logs this session in as <paramref name="userId"/>. If another user is logged in, that user is logged
+    /// out first (so their profile never receives this user's data) and a warning is logged.
+    /// Identifying the same user again is an attribute update.
+    /// </summary>
+    /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
+    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank or too long (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    public void Identify(string userId)
+    {
+        if (CheckUserId(userId))
+        {
+            Login(userId, []);
+        }
+    }
+
+    /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
+    /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">An anonymous object whose public properties are the attributes, or <see langword="null"/>.</param>
+    /// <exception cref="GrowlyticsValidationException">The user id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <seealso cref="Identify(string)"/>
+    [RequiresUnreferencedCode(ReflectionMessage)]
+    public void Identify(string userId, object? attributes)
+    {
+        if (!CheckUserId(userId))
+        {
+            return;
+        }
+
+        UserAttribute[] read;
+        try
+        {
+            read = attributes is null ? [] : AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Login(userId, read);
+    }
+
+    /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
+    /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">Attribute names and values, or <see langword="null"/>.</param>
+    /// <exception cref="GrowlyticsValidationException">The user id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <seealso cref="Identify(string)"/>
+    public void Identify(string userId, IReadOnlyDictionary<string, object?>? attributes)
+    {
+        if (!CheckUserId(userId))
+        {
+            return;
+        }
+
+        UserAttribute[] read;
+        try
+        {
+            read = attributes is null ? [] : AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Login(userId, read);
+    }
+
+    /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
+    /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">The reserved and custom attributes, or <see langword="null"/>.</param>
+    /// <exception cref="GrowlyticsValidationException">The user id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <seealso cref="Identify(string)"/>
+    public void Identify(string userId, UserAttributes? attributes)
+    {
+        if (!CheckUserId(userId))
+        {
+            return;
+        }
+
+        UserAttribute[] read;
+        try
+        {
+            read = attributes is null ? [] : AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Login(userId, read);
+    }
+
+    /// <summary>
+    /// Logs the identified user out and starts a fresh anonymous profile (a new <see cref="AnonymousId"/>).
+    /// Does nothing when no user is logged in.
+    /// </summary>
+    public void Logout()
+    {
+        lock (_gate)
+        {
+            if (_userId is null)
+            {
+                return;
+            }
+
+            LogoutLocked();
+        }
+
+    }
+
+    /// <summary>Restores persisted state; used when a stored session is loaded at start-up.</summary>
+    internal void Restore(string anonymousId, string? userId)
+    {
+        lock (_gate)
+        {
+            _anonymousId = anonymousId;
+            _userId = userId;
+        }
+    }
+
+    private static void ThrowIfNull(object? value, string name)
+    {
+        if (value is null)
+        {
+            throw new ArgumentNullException(name);
+        }
+    }
+
+    private bool CheckUserId(string userId)
+    {
+        GrowlyticsValidationException? error = null;
+        if (userId is null || string.IsNullOrWhiteSpace(userId))
+        {
+            error = ValidationErrors.BlankUserId();
+        }
+        else if (userId.Length > AttributeRules.MaxUserIdLength)
+        {
+            error = ValidationErrors.UserIdTooLong(userId.Length);
+        }
+
+        if (error is null)
+        {
+            return true;
+        }
+
+        if (_client.TryDropInvalidInput(error))
+        {
+            return false;
+        }
+
+        throw error;
+    }
+
+    private void Update(UserAttribute[] attributes)
+    {
+        if (attributes.Length == 0)
+        {
+            // Nothing left to say once null values are skipped: no message.
+            return;
+        }
+
+        lock (_gate)
+        {
+            Enqueue(MessageType.Update, _userId, attributes);
+        }
+    }
+
+    private void Login(string userId, UserAttribute[] attributes)
+    {
+        string? previous = null;
+        lock (_gate)
+        {
+            if (string.Equals(_userId, userId, StringComparison.Ordinal))
+            {
+                // Same user again: an attribute update, not a new login.
+                if (attributes.Length > 0)
+                {
+                    Enqueue(MessageType.Update, userId, attributes);
+                }
+
+                return;
+            }
+
+            if (_userId is not null)
+            {
+                // The source document warns that identifying without a logout overwrites the previous
+                // user's profile. Log them out first so their profile never receives the new user's data.
+                previous = _userId;
+                LogoutLocked();
+            }
+
+            Enqueue(MessageType.Login, userId, attributes);
+            Volatile.Write(ref _userId, userId);
+        }
+
+        if (previous is not null)
+        {
+            _client.OnIdentifyWithoutLogout();
+        }
+
+    }
+
+    private void LogoutLocked()
+    {
+        Enqueue(MessageType.Logout, _userId, []);
+        Volatile.Write(ref _userId, null);
+        Volatile.Write(ref _anonymousId, AnonymousIds.New());
+    }
+
+    private void Enqueue(MessageType type, string? userId, UserAttribute[] attributes)
+    {
+        var message = new UserMessage(type, MessageIds.Next(), _client.TimeProvider.GetUtcNow(), _anonymousId, userId, attributes);
+        _client.Enqueue(message);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Buffers;
+
+namespace GrowlyticsSdk.Serialization;
+
+/// <summary>A growable, reusable <see cref="IBufferWriter{T}"/> of bytes (ArrayBufferWriter is not public on netstandard2.0).</summary>
+internal sealed class ByteBufferWriter : IBufferWriter<byte>
+{
+    private byte[] _buffer;
+    private int _written;
+
+    public ByteBufferWriter(int initialCapacity) => _buffer = new byte[initialCapacity];
+
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+    public void Clear() => _written = 0;
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Ensure(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    private void Ensure(int sizeHint)
+    {
+        var needed = _written + Math.Max(sizeHint, 1);
+        if (needed > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, Math.Max(needed, _buffer.Length * 2));
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk.Serialization;
+
+/// <summary>
+/// Writes messages in the wire form (docs/wire-protocol.md) with <see cref="Utf8JsonWriter"/>: no reflection,
+/// trim- and AOT-safe, and every number written with all its digits.
+/// </summary>
+internal static class MessageJsonWriter
+{
+    internal static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // The body is never embedded in HTML, so only what JSON itself requires is escaped.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private const string DateFormat = "yyyy-MM-dd HH:mm:ss";
+
+    /// <summary>Serializes one message to a new UTF-8 byte array; done once per message, off the caller's thread.</summary>
+    public static byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
+    {
+        buffer.Clear();
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            Write(writer, message);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    public static void Write(Utf8JsonWriter writer, UserMessage message)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("type", message.Type switch
+        {
+            MessageType.Login => "login",
+            MessageType.Logout => "logout",
+            _ => "update",
+        });
+        writer.WriteString("messageId", message.MessageId);
+        writer.WriteNumber("eventTimestamp", message.Timestamp.ToUnixTimeMilliseconds());
+        writer.WriteString("anonymousId", message.AnonymousId);
+        if (message.UserId is null)
+        {
+            writer.WriteNull("userId");
+        }
+        else
+        {
+            writer.WriteString("userId", message.UserId);
+        }
+
+        if (message.Type != MessageType.Logout)
+        {
+            writer.WriteStartArray("attributes");
+            foreach (var attribute in message.Attributes)
+            {
+                WriteAttribute(writer, attribute);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteAttribute(Utf8JsonWriter writer, UserAttribute attribute)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name", attribute.Name);
+        writer.WriteString("type", attribute.Kind switch
+        {
+            AttributeKind.Number => "number",
+            AttributeKind.Boolean => "boolean",
+            AttributeKind.Date => "date",
+            _ => "string",
+        });
+        writer.WritePropertyName("value");
+        WriteValue(writer, attribute.Value);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, object value)
+    {
+        switch (value)
+        {
+            case string s: writer.WriteStringValue(s); break;
+            case bool b: writer.WriteBooleanValue(b); break;
+            case int i: writer.WriteNumberValue(i); break;
+            case long l: writer.WriteNumberValue(l); break;
+            case double d: writer.WriteNumberValue(d); break;
+            case decimal m: writer.WriteNumberValue(m); break;
+            case float f: writer.WriteNumberValue(f); break;
+            case short s16: writer.WriteNumberValue(s16); break;
+            case byte u8: writer.WriteNumberValue(u8); break;
+            case sbyte s8: writer.WriteNumberValue(s8); break;
+            case ushort u16: writer.WriteNumberValue(u16); break;
+            case uint u32: writer.WriteNumberValue(u32); break;
+            case ulong u64: writer.WriteNumberValue(u64); break;
+            case char c: writer.WriteStringValue(c.ToString()); break;
+            case BigInteger big: writer.WriteRawValue(big.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true); break;
+            case DateTime dt: writer.WriteStringValue(ToUtc(dt).ToString(DateFormat, CultureInfo.InvariantCulture)); break;
+            case DateTimeOffset dto: writer.WriteStringValue(dto.UtcDateTime.ToString(DateFormat, CultureInfo.InvariantCulture)); break;
+#if NET8_0_OR_GREATER
+            case Half h: writer.WriteRawValue(h.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true); break;
+            case Int128 i128: writer.WriteRawValue(i128.ToString(CultureInfo.InvariantCulture), skipInputValidation: true); break;
+            case UInt128 u128: writer.WriteRawValue(u128.ToString(CultureInfo.InvariantCulture), skipInputValidation: true); break;
+            case DateOnly d: writer.WriteStringValue(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00"); break;
+#endif
+            default: throw new InvalidOperationException("Unreachable: the value was validated as a supported type.");
+        }
+    }
+
+    // Local times are converted; unspecified times are taken as UTC, so a value means the same on every machine.
+    private static DateTime ToUtc(DateTime value) => value.Kind switch
+    {
+        DateTimeKind.Local => value.ToUniversalTime(),
+        DateTimeKind.Unspecified => DateTime.SpecifyKind(value, DateTimeKind.Utc),
+        _ => value,
+    };
+}

@@ -1,0 +1,10 @@
+namespace GrowlyticsSdk.Validation;
+
+/// <summary>The Growlytics data type of an attribute value, as written in the wire <c>type</c> field.</summary>
+internal enum AttributeKind : byte
+{
+    String,
+    Number,
+    Boolean,
+    Date,
+}

@@ -1,0 +1,152 @@
+using System.Numerics;
+
+namespace GrowlyticsSdk.Validation;
+
+/// <summary>
+/// Validates attributes one at a time and collects them into the array a message carries.
+/// The first rule broken throws; nothing is kept, so an invalid call changes nothing.
+/// </summary>
+internal struct AttributeSetBuilder
+{
+    private UserAttribute[] _items;
+    private int _count;
+    private byte _reservedSeen;
+
+    public AttributeSetBuilder(int capacity)
+    {
+        _items = capacity == 0 ? [] : new UserAttribute[Math.Min(capacity, AttributeRules.MaxAttributes + 1)];
+        _count = 0;
+        _reservedSeen = 0;
+    }
+
+    public void Add(string name, object? value)
+    {
+        ValidateName(name);
+        if (value is null)
+        {
+            // Null means "nothing to say about this attribute": skipped, not sent.
+            return;
+        }
+
+        var wireName = AttributeRules.NormalizeReserved(name);
+        var kind = Classify(wireName, value);
+        if (ReferenceEquals(wireName, AttributeRules.ReservedName)
+            || ReferenceEquals(wireName, AttributeRules.ReservedEmail)
+            || ReferenceEquals(wireName, AttributeRules.ReservedMobile))
+        {
+            ValidateReserved(wireName, value);
+        }
+
+        if (_count == AttributeRules.MaxAttributes)
+        {
+            throw ValidationErrors.TooManyAttributes();
+        }
+
+        if (_count == _items.Length)
+        {
+            Array.Resize(ref _items, Math.Max(4, _items.Length * 2));
+        }
+
+        _items[_count++] = new UserAttribute(wireName, kind, value);
+    }
+
+    public readonly UserAttribute[] Build()
+    {
+        if (_count == _items.Length)
+        {
+            return _items;
+        }
+
+        var result = new UserAttribute[_count];
+        Array.Copy(_items, result, _count);
+        return result;
+    }
+
+    private static void ValidateName(string name)
+    {
+        if (name is null || name.Length == 0)
+        {
+            throw ValidationErrors.EmptyName();
+        }
+
+        if (name.Length > AttributeRules.MaxNameLength)
+        {
+            throw ValidationErrors.NameTooLong(name);
+        }
+
+        foreach (var c in name)
+        {
+            if (char.IsControl(c))
+            {
+                throw ValidationErrors.NameHasControlCharacter(name);
+            }
+        }
+    }
+
+    private static AttributeKind Classify(string name, object value)
+    {
+        switch (value)
+        {
+            case string s:
+                return s.Length <= AttributeRules.MaxStringLength ? AttributeKind.String : throw ValidationErrors.StringTooLong(name, s.Length);
+            case bool:
+                return AttributeKind.Boolean;
+            case int or long or double or decimal or float or short or byte or sbyte or ushort or uint or ulong or BigInteger:
+                if ((value is double d && !IsFinite(d)) || (value is float f && !IsFinite(f)))
+                {
+                    throw ValidationErrors.NotFinite(name);
+                }
+
+                return AttributeKind.Number;
+            case char:
+                return AttributeKind.String;
+            case DateTime or DateTimeOffset:
+                return AttributeKind.Date;
+#if NET8_0_OR_GREATER
+            case Half h:
+                return Half.IsFinite(h) ? AttributeKind.Number : throw ValidationErrors.NotFinite(name);
+            case Int128 or UInt128:
+                return AttributeKind.Number;
+            case DateOnly:
+                return AttributeKind.Date;
+#endif
+            default:
+                throw ValidationErrors.UnsupportedType(name, value.GetType());
+        }
+    }
+
+    private void ValidateReserved(string wireName, object value)
+    {
+        var bit = wireName switch
+        {
+            AttributeRules.ReservedName => (byte)1,
+            AttributeRules.ReservedEmail => (byte)2,
+            _ => (byte)4,
+        };
+
+        if ((_reservedSeen & bit) != 0)
+        {
+            throw ValidationErrors.DuplicateReserved(wireName);
+        }
+
+        _reservedSeen |= bit;
+        if (value is not string s)
+        {
+            throw ValidationErrors.ReservedNotString(wireName, value.GetType());
+        }
+
+        if (bit == 2 && !AttributeRules.LooksLikeEmail(s))
+        {
+            throw ValidationErrors.BadEmail();
+        }
+
+        if (bit == 4 && !AttributeRules.LooksLikeMobile(s))
+        {
+            throw ValidationErrors.BadMobile();
+        }
+    }
+
+    private static bool IsFinite(double d) => !double.IsNaN(d) && !double.IsInfinity(d);
+
+    private static bool IsFinite(float f) => !float.IsNaN(f) && !float.IsInfinity(f);
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+
+namespace GrowlyticsSdk.Validation;
+
+// The exceptions are thrown from the public Push/Identify methods, whose parameters are named here.
+#pragma warning disable CA2208
+
+/// <summary>
+/// The validation messages, in one place. They name the attribute and the rule; they never contain a
+/// value or a user id, which are personal data.
+/// </summary>
+internal static class ValidationErrors
+{
+    private const string AttributesParam = "attributes";
+    private const string UserIdParam = "userId";
+
+    public static GrowlyticsValidationException EmptyName() =>
+        new("An attribute name is empty: names must have 1 to 120 characters.", AttributesParam, string.Empty);
+
+    public static GrowlyticsValidationException NameTooLong(string name) =>
+        new(Format("Attribute '{0}' has a name of {1} characters: names must be at most {2} characters.", Shorten(name), name.Length, AttributeRules.MaxNameLength), AttributesParam, name);
+
+    public static GrowlyticsValidationException NameHasControlCharacter(string name) =>
+        new(Format("Attribute '{0}' has a control character in its name: names must not contain control characters.", Shorten(name)), AttributesParam, name);
+
+    public static GrowlyticsValidationException StringTooLong(string name, int length) =>
+        new(Format("Attribute '{0}' has a string value of {1} characters: string values must be at most {2} characters.", name, length, AttributeRules.MaxStringLength), AttributesParam, name);
+
+    public static GrowlyticsValidationException NotFinite(string name) =>
+        new(Format("Attribute '{0}' is NaN or infinite: Growlytics numbers must be finite.", name), AttributesParam, name);
+
+    public static GrowlyticsValidationException UnsupportedType(string name, Type type) =>
+        new(Format("Attribute '{0}' has a value of type {1}, which Growlytics does not accept: use a number, BigInteger, string, char, bool, DateTime, DateTimeOffset or DateOnly.", name, type.Name), AttributesParam, name);
+
+    public static GrowlyticsValidationException TooManyAttributes() =>
+        new(Format("Too many attributes: at most {0} can be sent in one call.", AttributeRules.MaxAttributes), AttributesParam, null);
+
+    public static GrowlyticsValidationException DuplicateReserved(string name) =>
+        new(Format("Reserved attribute '{0}' is given more than once (reserved names are matched without regard to case).", name), AttributesParam, name);
+
+    public static GrowlyticsValidationException ReservedNotString(string name, Type type) =>
+        new(Format("Reserved attribute '{0}' must be a string, not {1}.", name, type.Name), AttributesParam, name);
+
+    public static GrowlyticsValidationException BadEmail() =>
+        new("Reserved attribute 'email' must look like an email address (local@domain.tld, no spaces).", AttributesParam, AttributeRules.ReservedEmail);
+
+    public static GrowlyticsValidationException BadMobile() =>
+        new(Format("Reserved attribute 'mobile' must be a phone number: {0} to {1} digits, an optional leading '+', and only spaces, '-', '.', '(' or ')' between them.", AttributeRules.MinMobileDigits, AttributeRules.MaxMobileDigits), AttributesParam, AttributeRules.ReservedMobile);
+
+    public static GrowlyticsValidationException AttributeKeyNotString(Type type) =>
+        new(Format("An attribute dictionary has a key of type {0}: attribute names must be strings.", type.Name), AttributesParam, null);
+
+    public static GrowlyticsValidationException BlankUserId() =>
+        new("The user id must be a non-blank string.", UserIdParam, null);
+
+    public static GrowlyticsValidationException UserIdTooLong(int length) =>
+        new(Format("The user id has {0} characters: user ids must be at most {1} characters.", length, AttributeRules.MaxUserIdLength), UserIdParam, null);
+
+    private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
+
+    // Long or odd names are cut and cleaned so that a message stays one readable line.
+    private static string Shorten(string name)
+    {
+        var cut = name.Length > 32 ? name.Substring(0, 32) + "..." : name;
+        var chars = cut.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsControl(chars[i]))
+            {
+                chars[i] = '?';
+            }
+        }
+
+        return new string(chars);
+    }
+}

@@ -1,0 +1,38 @@
+namespace GrowlyticsSdk.Tests.Sessions;
+
+[Collection(FacadeCollection.Name)]
+public sealed class FacadeTests
+{
+    [Fact]
+    public void User_BeforeInitialize_ThrowsSayingWhatToCall()
+    {
+        var act = () => Growlytics.User;
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*Growlytics.Initialize*");
+    }
+
+    [Fact]
+    public async Task Initialize_Twice_ThrowsUntilShutdown()
+    {
+        Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; });
+        try
+        {
+            var again = () => Growlytics.Initialize("key");
+            again.Should().Throw<InvalidOperationException>().WithMessage("*ShutdownAsync*");
+            Growlytics.User.AnonymousId.Should().NotBeNullOrEmpty();
+        }
+        finally
+        {
+            await Growlytics.ShutdownAsync();
+        }
+
+        Growlytics.IsInitialized.Should().BeFalse();
+    }
+}
+
+/// <summary>Tests that touch the static facade run one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class FacadeCollection
+{
+    public const string Name = "Facade";
+}
