@@ -105,13 +105,18 @@ public static class Growlytics
         return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
     }
 
-    /// <summary>Makes an existing client the facade's client (used by <c>AddGrowlytics</c>).</summary>
-    internal static void Attach(GrowlyticsClient client)
+    /// <summary>Makes a host's client the facade's client, unless the facade already has one.</summary>
+    internal static bool TryAttach(GrowlyticsClient client)
     {
         lock (Gate)
         {
-            ThrowIfInitialized();
+            if (_client is not null)
+            {
+                return ReferenceEquals(_client, client);
+            }
+
             Volatile.Write(ref _client, client);
+            return true;
         }
     }
 

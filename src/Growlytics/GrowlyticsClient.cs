@@ -15,16 +15,24 @@ namespace GrowlyticsSdk;
 /// </summary>
 public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 {
+    /// <summary>The name of the HTTP client <c>AddGrowlytics</c> registers with <c>IHttpClientFactory</c>; configure it further by this name.</summary>
+    public const string HttpClientName = "Growlytics";
+
+    private const string NoScope =
+        "Growlytics.User was used outside a user scope, and this client has no process-wide session (SessionMode.RequireScope, "
+        + "the default with AddGrowlytics). In ASP.NET Core add app.UseGrowlytics() (package Growlytics.AspNetCore) so each request "
+        + "has its own user; around other work use 'using (Growlytics.BeginScope()) { ... }'; or, for an app with a single user, "
+        + "set GrowlyticsOptions.SessionMode = SessionMode.ProcessWide.";
+
     private readonly GrowlyticsOptions _options;
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters = new();
     private readonly MessageQueue _queue;
     private readonly DeliveryLoop _loop;
-    private readonly HttpClient _http;
-    private readonly bool _ownsHttp;
+    private readonly HttpClient? _ownedHttp;
     private readonly GrowlyticsMeter _meter;
     private readonly AsyncLocal<UserScope?> _scope = new();
-    private readonly GrowlyticsUser _processUser;
+    private readonly GrowlyticsUser? _processUser;
     private Task? _shutdown;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
@@ -46,14 +54,23 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         OptionsValidation.ThrowIfInvalid(options);
         _options = options.Clone();
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") ?? NullLogger.Instance;
-        _ownsHttp = _options.HttpClient is null;
-        _http = _options.HttpClient ?? DefaultHttpClient.Create();
+        Func<HttpClient> http;
+        if (_options.HttpClientProvider is { } provider)
+        {
+            http = provider;
+        }
+        else
+        {
+            var client = _options.HttpClient ?? (_ownedHttp = DefaultHttpClient.Create());
+            http = () => client;
+        }
+
         var wake = new WakeSignal();
         _queue = new MessageQueue(_options, _counters, wake, _logger);
-        var sender = new BatchSender(_options, _http, _counters, _logger);
+        var sender = new BatchSender(_options, http, _counters, _logger);
         _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger);
-        _meter = new GrowlyticsMeter(_counters, () => _loop.Pending);
-        _processUser = new GrowlyticsUser(this, AnonymousIds.New(), null);
+        _meter = new GrowlyticsMeter(_counters, () => _loop.Pending, _options.MeterFactory);
+        _processUser = _options.SessionMode == SessionMode.ProcessWide ? new GrowlyticsUser(this, AnonymousIds.New(), null) : null;
         if (startDelivery)
         {
             _loop.Start();
@@ -64,7 +81,10 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// Gets the current user session: the innermost scope begun with <see cref="BeginScope()"/> in this
     /// async flow, else the process-wide session.
     /// </summary>
-    public GrowlyticsUser User => _scope.Value?.User ?? _processUser;
+    /// <exception cref="InvalidOperationException">
+    /// No scope is open and <see cref="GrowlyticsOptions.SessionMode"/> is <see cref="SessionMode.RequireScope"/>.
+    /// </exception>
+    public GrowlyticsUser User => _scope.Value?.User ?? _processUser ?? throw new InvalidOperationException(NoScope);
 
     /// <summary>Gets a snapshot of the delivery figures.</summary>
     public GrowlyticsStatistics Statistics => _counters.Snapshot(_loop.Pending);
@@ -79,6 +99,31 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// </summary>
     /// <returns>The scope; dispose it when the flow ends.</returns>
     public IDisposable BeginScope() => new UserScope(_scope, new GrowlyticsUser(this, AnonymousIds.New(), null));
+
+    /// <summary>
+    /// Gives the current async flow a user session that continues a known one: an anonymous id kept by the app
+    /// (a cookie, a header) and, optionally, a user who is already logged in (an authenticated request). No message
+    /// is sent; <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> then updates that user.
+    /// </summary>
+    /// <param name="anonymousId">The anonymous id to continue (1 to 64 URL-safe characters: letters, digits, '-' and '_'), or <see langword="null"/> for a new one.</param>
+    /// <param name="userId">The logged-in user's id (at most 40 characters), or <see langword="null"/> when anonymous.</param>
+    /// <returns>The scope; dispose it when the flow ends.</returns>
+    /// <exception cref="ArgumentException"><paramref name="anonymousId"/> is not URL-safe or too long.</exception>
+    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank or longer than 40 characters.</exception>
+    public IDisposable BeginScope(string? anonymousId, string? userId = null)
+    {
+        if (anonymousId is not null && !AnonymousIds.IsValid(anonymousId))
+        {
+            throw new ArgumentException("The anonymous id must have 1 to 64 URL-safe characters (letters, digits, '-' and '_').", nameof(anonymousId));
+        }
+
+        if (userId is not null)
+        {
+            Validation.UserIds.ThrowIfInvalid(userId);
+        }
+
+        return new UserScope(_scope, new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId));
+    }
 
     /// <summary>Waits until every message recorded before the call is delivered or definitively dropped.</summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
@@ -132,9 +177,6 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         await _loop.StopAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
         _loop.Dispose();
         _meter.Dispose();
-        if (_ownsHttp)
-        {
-            _http.Dispose();
-        }
+        _ownedHttp?.Dispose();
     }
 }

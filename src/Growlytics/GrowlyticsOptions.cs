@@ -88,9 +88,21 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to <see langword="null"/>: the SDK uses one long-lived client of its own.</value>
     public HttpClient? HttpClient { get; set; }
 
+    /// <summary>Gets or sets which session the current user is when no scope is open.</summary>
+    /// <value>
+    /// Defaults to <see cref="SessionMode.ProcessWide"/>; <c>AddGrowlytics</c> defaults to <see cref="SessionMode.RequireScope"/>.
+    /// </value>
+    public SessionMode SessionMode { get; set; } = SessionMode.ProcessWide;
+
     /// <summary>Gets or sets a value indicating whether the client flushes when the process exits.</summary>
     /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>
     public bool FlushOnProcessExit { get; set; } = true;
+
+    /// <summary>Gets or sets a source of HTTP clients asked once per request (<c>IHttpClientFactory</c> in a host).</summary>
+    internal Func<HttpClient>? HttpClientProvider { get; set; }
+
+    /// <summary>Gets or sets the factory that creates the <c>Growlytics</c> meter (from the host's container).</summary>
+    internal System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
 
     internal GrowlyticsOptions Clone() => (GrowlyticsOptions)MemberwiseClone();
 }

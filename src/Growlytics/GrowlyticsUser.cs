@@ -230,17 +230,7 @@ public sealed class GrowlyticsUser
 
     private bool CheckUserId(string userId)
     {
-        GrowlyticsValidationException? error = null;
-        if (userId is null || string.IsNullOrWhiteSpace(userId))
-        {
-            error = ValidationErrors.BlankUserId();
-        }
-        else if (userId.Length > AttributeRules.MaxUserIdLength)
-        {
-            error = ValidationErrors.UserIdTooLong(userId.Length);
-        }
-
-        if (error is null)
+        if (UserIds.GetError(userId) is not { } error)
         {
             return true;
         }

@@ -44,6 +44,11 @@ internal static class OptionsValidation
             errors.Add("GrowlyticsOptions.InvalidInputHandling is not a defined value.");
         }
 
+        if (!Enum.IsDefined(typeof(SessionMode), options.SessionMode))
+        {
+            errors.Add("GrowlyticsOptions.SessionMode is not a defined value.");
+        }
+
         if (options.TimeProvider is null)
         {
             errors.Add("GrowlyticsOptions.TimeProvider must not be null.");

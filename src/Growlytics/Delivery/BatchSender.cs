@@ -17,7 +17,7 @@ namespace GrowlyticsSdk.Delivery;
 internal sealed class BatchSender
 {
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
-    private readonly HttpClient _http;
+    private readonly Func<HttpClient> _http;
     private readonly Uri _batchUri;
     private readonly string _apiKey;
     private readonly TimeProvider _time;
@@ -27,7 +27,7 @@ internal sealed class BatchSender
     private readonly Random _random = new();
     private int _unauthorized;
 
-    public BatchSender(GrowlyticsOptions options, HttpClient http, DeliveryCounters counters, ILogger logger)
+    public BatchSender(GrowlyticsOptions options, Func<HttpClient> http, DeliveryCounters counters, ILogger logger)
     {
         _http = http;
         _apiKey = options.ApiKey!;
@@ -137,7 +137,7 @@ internal sealed class BatchSender
         request.Content = content;
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
-        var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await _http().SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
             Log.BatchSent(_logger, messages.Count, body.Length);

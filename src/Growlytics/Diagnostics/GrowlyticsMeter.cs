@@ -8,10 +8,13 @@ internal sealed class GrowlyticsMeter : IDisposable
 {
     public const string MeterName = "Growlytics";
     private readonly Meter _meter;
+    private readonly bool _owned;
 
-    public GrowlyticsMeter(DeliveryCounters counters, Func<long> pending)
+    public GrowlyticsMeter(DeliveryCounters counters, Func<long> pending, IMeterFactory? factory)
     {
-        _meter = new Meter(MeterName, SdkInfo.Version);
+        // A meter from the host's factory is owned (and disposed) by the factory.
+        _owned = factory is null;
+        _meter = factory?.Create(new MeterOptions(MeterName) { Version = SdkInfo.Version }) ?? new Meter(MeterName, SdkInfo.Version);
         _meter.CreateObservableCounter("growlytics.messages.enqueued", () => counters.Enqueued, "{message}", "Messages accepted from calls.");
         _meter.CreateObservableCounter("growlytics.messages.delivered", () => counters.Delivered, "{message}", "Messages the service accepted.");
         _meter.CreateObservableCounter("growlytics.messages.dropped", () => ObserveDropped(counters), "{message}", "Messages dropped, tagged by reason.");
@@ -20,7 +23,13 @@ internal sealed class GrowlyticsMeter : IDisposable
         _meter.CreateObservableUpDownCounter("growlytics.messages.pending", pending, "{message}", "Messages queued or in flight.");
     }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        if (_owned)
+        {
+            _meter.Dispose();
+        }
+    }
 
     private static IEnumerable<Measurement<long>> ObserveDropped(DeliveryCounters counters)
     {

@@ -1,0 +1,14 @@
+using GrowlyticsSdk.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace GrowlyticsSdk.DependencyInjection;
+
+/// <summary>Reports every problem in the options at host start-up (with <c>ValidateOnStart</c>).</summary>
+internal sealed class GrowlyticsOptionsValidator : IValidateOptions<GrowlyticsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GrowlyticsOptions options)
+    {
+        var errors = OptionsValidation.Validate(options);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

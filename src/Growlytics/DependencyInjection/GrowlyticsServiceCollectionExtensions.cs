@@ -1,0 +1,105 @@
+using GrowlyticsSdk;
+using GrowlyticsSdk.DependencyInjection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+// Extension methods on IServiceCollection live in its namespace, where hosts look for them.
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers Growlytics in a dependency injection container.</summary>
+public static class GrowlyticsServiceCollectionExtensions
+{
+    /// <summary>Registers Growlytics configured from the <c>Growlytics</c> configuration section.</summary>
+    /// <param name="services">The container.</param>
+    /// <returns>The builder of the Growlytics HTTP client, to configure it further.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    /// <seealso cref="AddGrowlytics(IServiceCollection, Action{GrowlyticsOptions})"/>
+    public static IHttpClientBuilder AddGrowlytics(this IServiceCollection services) =>
+        AddGrowlyticsCore(services, section: null, configure: null);
+
+    /// <summary>
+    /// Registers a singleton <see cref="GrowlyticsClient"/> configured from the <c>Growlytics</c> configuration section
+    /// and then <paramref name="configure"/>; HTTP goes through <c>IHttpClientFactory</c> (client name
+    /// <see cref="GrowlyticsClient.HttpClientName"/>); options are validated at start-up; the client becomes the
+    /// <see cref="Growlytics"/> facade's client while the host runs and is flushed when the host stops.
+    /// The session mode defaults to <see cref="SessionMode.RequireScope"/>.
+    /// </summary>
+    /// <param name="services">The container.</param>
+    /// <param name="configure">Changes applied after configuration binding.</param>
+    /// <returns>The builder of the Growlytics HTTP client, to configure it further.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    public static IHttpClientBuilder AddGrowlytics(this IServiceCollection services, Action<GrowlyticsOptions> configure)
+    {
+        if (configure is null)
+        {
+            throw new ArgumentNullException(nameof(configure));
+        }
+
+        return AddGrowlyticsCore(services, section: null, configure);
+    }
+
+    /// <summary>Registers Growlytics as <see cref="AddGrowlytics(IServiceCollection, Action{GrowlyticsOptions})"/> does, binding the given configuration section.</summary>
+    /// <param name="services">The container.</param>
+    /// <param name="configuration">The section holding <c>ApiKey</c>, <c>Endpoint</c> and the other settings.</param>
+    /// <returns>The builder of the Growlytics HTTP client, to configure it further.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="configuration"/> is <see langword="null"/>.</exception>
+    public static IHttpClientBuilder AddGrowlytics(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration is null)
+        {
+            throw new ArgumentNullException(nameof(configuration));
+        }
+
+        return AddGrowlyticsCore(services, configuration, configure: null);
+    }
+
+    private static IHttpClientBuilder AddGrowlyticsCore(IServiceCollection services, IConfiguration? section, Action<GrowlyticsOptions>? configure)
+    {
+        if (services is null)
+        {
+            throw new ArgumentNullException(nameof(services));
+        }
+
+        services.AddOptions<GrowlyticsOptions>()
+            .Configure<IServiceProvider>((options, provider) =>
+            {
+                options.SessionMode = SessionMode.RequireScope;
+                options.FlushOnProcessExit = false;
+                var source = section ?? provider.GetService<IConfiguration>()?.GetSection(GrowlyticsOptions.SectionName);
+                if (source is not null)
+                {
+                    OptionsBinder.Bind(source, options);
+                }
+
+                configure?.Invoke(options);
+            })
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
+        services.TryAddSingleton(CreateClient);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
+        return services.AddHttpClient(GrowlyticsClient.HttpClientName);
+    }
+
+    private static GrowlyticsClient CreateClient(IServiceProvider provider)
+    {
+        var options = provider.GetRequiredService<IOptions<GrowlyticsOptions>>().Value.Clone();
+        if (options.HttpClient is null)
+        {
+            var factory = provider.GetRequiredService<IHttpClientFactory>();
+
+            // Asked per request, so the factory can rotate handlers (DNS changes, connection lifetime).
+            options.HttpClientProvider = () => factory.CreateClient(GrowlyticsClient.HttpClientName);
+        }
+
+        options.LoggerFactory ??= provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();
+        options.MeterFactory = provider.GetService<System.Diagnostics.Metrics.IMeterFactory>();
+        if (ReferenceEquals(options.TimeProvider, TimeProvider.System) && provider.GetService<TimeProvider>() is { } time)
+        {
+            options.TimeProvider = time;
+        }
+
+        return new GrowlyticsClient(options);
+    }
+}

@@ -1,0 +1,23 @@
+namespace GrowlyticsSdk.Validation;
+
+/// <summary>The user id rule: a non-blank string of at most 40 characters.</summary>
+internal static class UserIds
+{
+    public static GrowlyticsValidationException? GetError(string? userId)
+    {
+        if (userId is null || string.IsNullOrWhiteSpace(userId))
+        {
+            return ValidationErrors.BlankUserId();
+        }
+
+        return userId.Length > AttributeRules.MaxUserIdLength ? ValidationErrors.UserIdTooLong(userId.Length) : null;
+    }
+
+    public static void ThrowIfInvalid(string? userId)
+    {
+        if (GetError(userId) is { } error)
+        {
+            throw error;
+        }
+    }
+}
