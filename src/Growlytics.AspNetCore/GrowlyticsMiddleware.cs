@@ -1,0 +1,77 @@
+using GrowlyticsSdk.Sessions;
+using Microsoft.AspNetCore.Http;
+
+namespace GrowlyticsSdk.AspNetCore;
+
+/// <summary>Opens one user scope per request and closes it when the request ends.</summary>
+internal sealed class GrowlyticsMiddleware
+{
+    private readonly RequestDelegate _next;
+    private readonly GrowlyticsClient _client;
+    private readonly GrowlyticsMiddlewareOptions _options;
+
+    public GrowlyticsMiddleware(RequestDelegate next, GrowlyticsClient client, GrowlyticsMiddlewareOptions options)
+    {
+        _next = next;
+        _client = client;
+        _options = options;
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var anonymousId = ReadAnonymousId(context);
+        var userId = ReadUserId(context);
+        using var scope = _client.BeginScope(anonymousId, userId);
+        if (_options.AnonymousIdCookieName is { } cookie)
+        {
+            var user = _client.User;
+            context.Response.OnStarting(() =>
+            {
+                // A new visitor, or a logout that rotated the id: the browser keeps the current one.
+                if (!string.Equals(anonymousId, user.AnonymousId, StringComparison.Ordinal))
+                {
+                    context.Response.Cookies.Append(cookie, user.AnonymousId, new CookieOptions
+                    {
+                        HttpOnly = true,
+                        Secure = context.Request.IsHttps,
+                        SameSite = SameSiteMode.Lax,
+                        IsEssential = false,
+                        MaxAge = TimeSpan.FromDays(365),
+                    });
+                }
+
+                return Task.CompletedTask;
+            });
+        }
+
+        await _next(context).ConfigureAwait(false);
+    }
+
+    private string? ReadAnonymousId(HttpContext context)
+    {
+        string? value = null;
+        if (_options.AnonymousIdCookieName is { } cookie)
+        {
+            value = context.Request.Cookies[cookie];
+        }
+
+        if (value is null && _options.AnonymousIdHeaderName is { } header)
+        {
+            value = context.Request.Headers[header].ToString();
+        }
+
+        // Anything that is not a well-formed id (tampered, foreign) is replaced by a fresh one.
+        return AnonymousIds.IsValid(value) ? value : null;
+    }
+
+    private string? ReadUserId(HttpContext context)
+    {
+        if (!_options.UseAuthenticatedUser || context.User.Identity?.IsAuthenticated != true)
+        {
+            return null;
+        }
+
+        var id = context.User.FindFirst(_options.UserIdClaimType)?.Value;
+        return Validation.UserIds.GetError(id) is null ? id : null;
+    }
+}
