@@ -33,6 +33,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly GrowlyticsMeter _meter;
     private readonly AsyncLocal<UserScope?> _scope = new();
     private readonly GrowlyticsUser? _processUser;
+    private readonly SessionStore? _sessionStore;
     private Task? _shutdown;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
@@ -70,7 +71,16 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         var sender = new BatchSender(_options, http, _counters, _logger);
         _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger);
         _meter = new GrowlyticsMeter(_counters, () => _loop.Pending, _options.MeterFactory);
-        _processUser = _options.SessionMode == SessionMode.ProcessWide ? new GrowlyticsUser(this, AnonymousIds.New(), null) : null;
+        if (_options.SessionMode == SessionMode.ProcessWide)
+        {
+            _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger) : null;
+            var stored = _sessionStore?.Load();
+            _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId);
+            if (stored is null)
+            {
+                OnSessionChanged(_processUser);
+            }
+        }
         if (startDelivery)
         {
             _loop.Start();
@@ -129,7 +139,8 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
     /// <returns>A task that completes when the messages are settled.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Task FlushAsync(CancellationToken cancellationToken = default) => _loop.FlushAsync(cancellationToken);
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        _sessionStore is null ? _loop.FlushAsync(cancellationToken) : FlushWithSessionAsync(cancellationToken);
 
     /// <summary>
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
@@ -170,10 +181,30 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         return true;
     }
 
+    /// <summary>Persists the process-wide session (when storage is on) after a login, logout or new start.</summary>
+    internal void OnSessionChanged(GrowlyticsUser user)
+    {
+        if (_sessionStore is not null && ReferenceEquals(user, _processUser))
+        {
+            _sessionStore.Save(user.AnonymousId, user.UserId);
+        }
+    }
+
     internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
+
+    private async Task FlushWithSessionAsync(CancellationToken cancellationToken)
+    {
+        await _loop.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await Polyfills.TaskCompat.WaitAsync(_sessionStore!.FlushAsync(), cancellationToken).ConfigureAwait(false);
+    }
 
     private async Task ShutdownCoreAsync(CancellationToken cancellationToken)
     {
+        if (_sessionStore is not null)
+        {
+            await _sessionStore.FlushAsync().ConfigureAwait(false);
+        }
+
         await _loop.StopAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
         _loop.Dispose();
         _meter.Dispose();

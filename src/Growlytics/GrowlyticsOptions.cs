@@ -68,7 +68,11 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to <see cref="InvalidInputHandling.Throw"/>.</value>
     public InvalidInputHandling InvalidInputHandling { get; set; } = InvalidInputHandling.Throw;
 
-    /// <summary>Gets or sets a folder where the SDK may keep state across restarts.</summary>
+    /// <summary>
+    /// Gets or sets a folder where the SDK keeps the process-wide session (anonymous id and logged-in user) across
+    /// restarts, as the browser SDK keeps its visitor in local storage. Use one folder per app and user, for example
+    /// <see cref="GetDefaultStorageDirectory(string)"/>.
+    /// </summary>
     /// <value>Defaults to <see langword="null"/>: nothing is written to disk.</value>
     public string? StorageDirectory { get; set; }
 
@@ -103,6 +107,21 @@ public sealed class GrowlyticsOptions
 
     /// <summary>Gets or sets the factory that creates the <c>Growlytics</c> meter (from the host's container).</summary>
     internal System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Returns the per-user application-data folder for an app's Growlytics state, e.g. <c>%LOCALAPPDATA%\MyApp\Growlytics</c>.</summary>
+    /// <param name="appName">A folder name for the app.</param>
+    /// <returns>The folder path (not created until the SDK writes to it).</returns>
+    /// <exception cref="ArgumentException"><paramref name="appName"/> is blank or contains invalid path characters.</exception>
+    public static string GetDefaultStorageDirectory(string appName)
+    {
+        if (string.IsNullOrWhiteSpace(appName) || appName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        {
+            throw new ArgumentException("The app name must be a non-blank folder name.", nameof(appName));
+        }
+
+        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        return Path.Combine(root, appName, "Growlytics");
+    }
 
     internal GrowlyticsOptions Clone() => (GrowlyticsOptions)MemberwiseClone();
 }

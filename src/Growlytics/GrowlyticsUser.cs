@@ -208,16 +208,7 @@ public sealed class GrowlyticsUser
             LogoutLocked();
         }
 
-    }
-
-    /// <summary>Restores persisted state; used when a stored session is loaded at start-up.</summary>
-    internal void Restore(string anonymousId, string? userId)
-    {
-        lock (_gate)
-        {
-            _anonymousId = anonymousId;
-            _userId = userId;
-        }
+        _client.OnSessionChanged(this);
     }
 
     private static void ThrowIfNull(object? value, string name)
@@ -289,6 +280,8 @@ public sealed class GrowlyticsUser
         {
             _client.OnIdentifyWithoutLogout();
         }
+
+        _client.OnSessionChanged(this);
 
     }
 

@@ -45,4 +45,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "A Growlytics call was made after the client was shut down; the message was dropped.")]
     public static partial void AfterShutdown(ILogger logger);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "The stored Growlytics session could not be read ({Error}); a new session was started.")]
+    public static partial void SessionFileUnreadable(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The Growlytics session could not be saved ({Error}); it is kept in memory.")]
+    public static partial void SessionFileNotWritten(ILogger logger, string error);
 }

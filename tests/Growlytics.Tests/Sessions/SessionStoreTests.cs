@@ -1,0 +1,130 @@
+using System.Text;
+using GrowlyticsSdk.Sessions;
+
+namespace GrowlyticsSdk.Tests.Sessions;
+
+public sealed class SessionStoreTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Restart_AfterIdentify_RestoresAnonymousIdAndUserId()
+    {
+        string anonymousId;
+        await using (var first = NewClient())
+        {
+            anonymousId = first.User.AnonymousId;
+            first.User.Identify("u-1");
+        }
+
+        await using var second = NewClient();
+
+        second.User.AnonymousId.Should().Be(anonymousId);
+        second.User.UserId.Should().Be("u-1");
+    }
+
+    [Fact]
+    public async Task Restart_AfterLogout_RestoresTheFreshAnonymousSession()
+    {
+        string anonymousAfterLogout;
+        await using (var first = NewClient())
+        {
+            first.User.Identify("u-1");
+            first.User.Logout();
+            anonymousAfterLogout = first.User.AnonymousId;
+        }
+
+        await using var second = NewClient();
+
+        second.User.UserId.Should().BeNull();
+        second.User.AnonymousId.Should().Be(anonymousAfterLogout);
+    }
+
+    [Fact]
+    public async Task FlushAsync_WithStorage_ReturnsOnceTheSessionIsOnDisk()
+    {
+        await using var client = NewClient();
+        client.User.Identify("u-7");
+
+        await client.FlushAsync();
+
+        File.ReadAllText(Path.Combine(_directory, SessionStore.FileName)).Should().Contain("\"userId\":\"u-7\"");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{\"version\":1,\"anonymousId\":\"abc")]
+    [InlineData("{\"version\":2,\"anonymousId\":\"abc\",\"userId\":null}")]
+    [InlineData("{\"version\":1,\"anonymousId\":\"has spaces\",\"userId\":null}")]
+    [InlineData("{\"version\":1,\"anonymousId\":\"abc\",\"userId\":\"01234567890123456789012345678901234567890\"}")]
+    [InlineData("\u0000\u0001garbage\u00ff")]
+    public async Task Start_WithDamagedSessionFile_StartsAFreshSessionAndRewritesTheFile(string content)
+    {
+        Directory.CreateDirectory(_directory);
+        var path = Path.Combine(_directory, SessionStore.FileName);
+        await File.WriteAllTextAsync(path, content, Encoding.UTF8);
+
+        await using (var client = NewClient())
+        {
+            client.User.UserId.Should().BeNull();
+            client.User.AnonymousId.Should().NotBe("abc");
+            await client.FlushAsync();
+        }
+
+        File.ReadAllText(path).Should().StartWith("{\"version\":1,");
+    }
+
+    [Fact]
+    public async Task Start_WithHugeSessionFile_StartsAFreshSession()
+    {
+        Directory.CreateDirectory(_directory);
+        await File.WriteAllBytesAsync(Path.Combine(_directory, SessionStore.FileName), new byte[1024 * 1024]);
+
+        await using var client = NewClient();
+
+        client.User.UserId.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task SessionFile_OnUnix_IsReadableByTheCurrentUserOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        await using (var client = NewClient())
+        {
+            client.User.Identify("u-1");
+        }
+
+        File.GetUnixFileMode(Path.Combine(_directory, SessionStore.FileName)).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    public async Task ScopedSessions_AreNotPersisted()
+    {
+        await using (var client = NewClient())
+        {
+            using (client.BeginScope())
+            {
+                client.User.Identify("scoped-user");
+            }
+        }
+
+        await using var again = NewClient();
+        again.User.UserId.Should().BeNull();
+    }
+
+    private GrowlyticsClient NewClient() => new(
+        new GrowlyticsOptions { ApiKey = "k", Endpoint = new Uri("http://127.0.0.1:9/"), StorageDirectory = _directory },
+        startDelivery: false);
+}
