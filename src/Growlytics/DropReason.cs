@@ -6,7 +6,10 @@ public enum DropReason
     /// <summary>The queue was full (see <see cref="GrowlyticsOptions.QueueOverflowPolicy"/>).</summary>
     QueueFull = 0,
 
-    /// <summary>Retries or the per-batch retry budget ran out while the service kept failing.</summary>
+    /// <summary>
+    /// Retries or the per-batch retry budget ran out while the service kept failing. Never counted for messages kept
+    /// in storage (<see cref="GrowlyticsOptions.StorageDirectory"/>): those stay on disk, still pending, and are sent later.
+    /// </summary>
     RetriesExhausted = 1,
 
     /// <summary>The service refused the batch with a 4xx status other than 401, 403, 408, 413 or 429.</summary>
@@ -20,4 +23,13 @@ public enum DropReason
 
     /// <summary>Still queued when shutdown ran out of time, or recorded after the client was shut down.</summary>
     Shutdown = 5,
+
+    /// <summary>Storage reached <see cref="GrowlyticsOptions.MaxStorageBytes"/>; the oldest stored messages made room.</summary>
+    StorageFull = 6,
+
+    /// <summary>A stored message grew older than <see cref="GrowlyticsOptions.MaxStorageAge"/> before it could be sent.</summary>
+    Expired = 7,
+
+    /// <summary>A stored message could not be read back: its file was damaged or removed after it was written.</summary>
+    Corrupted = 8,
 }

@@ -3,6 +3,7 @@ using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Sessions;
+using GrowlyticsSdk.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -34,6 +35,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly AsyncLocal<UserScope?> _scope = new();
     private readonly GrowlyticsUser? _processUser;
     private readonly SessionStore? _sessionStore;
+    private readonly DurableQueue? _durable;
     private Task? _shutdown;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
@@ -68,8 +70,9 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         var wake = new WakeSignal();
         _queue = new MessageQueue(_options, _counters, wake, _logger);
-        var sender = new BatchSender(_options, http, _counters, _logger);
-        _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger);
+        _durable = _options.StorageDirectory is { Length: > 0 } ? DurableQueue.TryOpen(_options, _queue, wake, _counters, _logger) : null;
+        var sender = new BatchSender(_options, http, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
+        _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger, _durable);
         _meter = new GrowlyticsMeter(_counters, () => _loop.Pending, _options.MeterFactory);
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
@@ -83,6 +86,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         }
         if (startDelivery)
         {
+            _durable?.Start();
             _loop.Start();
         }
     }
@@ -135,12 +139,16 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         return new UserScope(_scope, new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId));
     }
 
-    /// <summary>Waits until every message recorded before the call is delivered or definitively dropped.</summary>
+    /// <summary>
+    /// Waits until every message recorded before the call is delivered or definitively dropped. With
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/> set (and the folder usable), waits until they are written to
+    /// storage instead, where they survive a crash, and starts sending them without waiting for the flush interval.
+    /// </summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
-    /// <returns>A task that completes when the messages are settled.</returns>
+    /// <returns>A task that completes when the messages are settled (or, with storage, on disk).</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        _sessionStore is null ? _loop.FlushAsync(cancellationToken) : FlushWithSessionAsync(cancellationToken);
+        _sessionStore is null && _durable is null ? _loop.FlushAsync(cancellationToken) : FlushWithStorageAsync(cancellationToken);
 
     /// <summary>
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
@@ -192,10 +200,13 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
 
-    private async Task FlushWithSessionAsync(CancellationToken cancellationToken)
+    private async Task FlushWithStorageAsync(CancellationToken cancellationToken)
     {
-        await _loop.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await Polyfills.TaskCompat.WaitAsync(_sessionStore!.FlushAsync(), cancellationToken).ConfigureAwait(false);
+        await (_durable?.FlushAsync(cancellationToken) ?? _loop.FlushAsync(cancellationToken)).ConfigureAwait(false);
+        if (_sessionStore is not null)
+        {
+            await Polyfills.TaskCompat.WaitAsync(_sessionStore.FlushAsync(), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task ShutdownCoreAsync(CancellationToken cancellationToken)
@@ -205,7 +216,16 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             await _sessionStore.FlushAsync().ConfigureAwait(false);
         }
 
+        if (_durable is not null)
+        {
+            // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
+            _queue.Complete();
+            await _durable.StopWriterAsync().ConfigureAwait(false);
+        }
+
         await _loop.StopAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
+        _durable?.Close();
+        _durable?.Dispose();
         _loop.Dispose();
         _meter.Dispose();
         _ownedHttp?.Dispose();

@@ -70,11 +70,30 @@ public sealed class GrowlyticsOptions
 
     /// <summary>
     /// Gets or sets a folder where the SDK keeps the process-wide session (anonymous id and logged-in user) across
-    /// restarts, as the browser SDK keeps its visitor in local storage. Use one folder per app and user, for example
-    /// <see cref="GetDefaultStorageDirectory(string)"/>.
+    /// restarts, as the browser SDK keeps its visitor in local storage, and a durable queue: accepted messages are
+    /// written there within <see cref="StorageCommitInterval"/>, sent from there, and removed only once the service
+    /// accepted them, so an outage, a crash or a kill loses nothing already written. Use one folder per app and user,
+    /// for example <see cref="GetDefaultStorageDirectory(string)"/>. A second process on the same folder logs a warning
+    /// and keeps its queue in memory.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: nothing is written to disk.</value>
     public string? StorageDirectory { get; set; }
+
+    /// <summary>
+    /// Gets or sets how often the background writer commits accepted messages to storage (one write and one flush
+    /// to disk per commit). Messages accepted within this window before a power cut may be lost; a crash or kill of
+    /// the process alone loses only messages not yet handed to the operating system, within the same window.
+    /// </summary>
+    /// <value>Defaults to 200 milliseconds. Between 1 millisecond and 10 seconds.</value>
+    public TimeSpan StorageCommitInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Gets or sets the most bytes the stored queue may take; beyond it the oldest messages are dropped (<see cref="DropReason.StorageFull"/>).</summary>
+    /// <value>Defaults to 50 MB (52,428,800 bytes). Between 64 KB and 10 GB.</value>
+    public long MaxStorageBytes { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>Gets or sets how long a stored message may wait to be sent; older ones are dropped (<see cref="DropReason.Expired"/>).</summary>
+    /// <value>Defaults to 3 days. Between 1 minute and 365 days.</value>
+    public TimeSpan MaxStorageAge { get; set; } = TimeSpan.FromDays(3);
 
     /// <summary>Gets or sets the clock and timers the SDK uses.</summary>
     /// <value>Defaults to <see cref="TimeProvider.System"/>.</value>

@@ -18,7 +18,10 @@ public sealed class GrowlyticsStatistics
         Dropped = droppedByReason.Values.Sum();
     }
 
-    /// <summary>Gets the number of messages accepted from calls (including those then dropped because the queue was full).</summary>
+    /// <summary>
+    /// Gets the number of messages accepted from calls (including those then dropped because the queue was full),
+    /// plus those restored from storage at start (<see cref="Restored"/>).
+    /// </summary>
     public long Enqueued { get; }
 
     /// <summary>Gets the number of messages the service accepted.</summary>
@@ -30,7 +33,7 @@ public sealed class GrowlyticsStatistics
     /// <summary>Gets the number of messages dropped, by reason (every reason present, zero included).</summary>
     public IReadOnlyDictionary<DropReason, long> DroppedByReason { get; }
 
-    /// <summary>Gets the number of messages queued or in flight.</summary>
+    /// <summary>Gets the number of messages queued, in flight, or kept in storage waiting to be sent.</summary>
     public long Pending { get; }
 
     /// <summary>Gets the number of HTTP attempts that were retried.</summary>
@@ -41,4 +44,13 @@ public sealed class GrowlyticsStatistics
 
     /// <summary>Gets the number of calls dropped for invalid input under <see cref="InvalidInputHandling.Drop"/>. These never became messages.</summary>
     public long InvalidInputs { get; }
+
+    /// <summary>Gets the number of undelivered messages a previous run left in storage, found at start (included in <see cref="Enqueued"/>).</summary>
+    public long Restored { get; internal init; }
+
+    /// <summary>
+    /// Gets the number of damaged places skipped in storage: torn or flipped records, unreadable or foreign files,
+    /// files of a newer format. Damage found before a message was counted is not a message, so it is not in <see cref="Dropped"/>.
+    /// </summary>
+    public long CorruptRecords { get; internal init; }
 }

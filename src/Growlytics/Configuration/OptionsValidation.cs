@@ -34,6 +34,13 @@ internal static class OptionsValidation
         Range(errors, nameof(options.RetryBudget), options.RetryBudget, TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1));
         Range(errors, nameof(options.CircuitBreakDuration), options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
         Range(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        Range(errors, nameof(options.StorageCommitInterval), options.StorageCommitInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+        Range(errors, nameof(options.MaxStorageAge), options.MaxStorageAge, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+        if (options.MaxStorageBytes < 64 * 1024 || options.MaxStorageBytes > 10L * 1024 * 1024 * 1024)
+        {
+            errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.MaxStorageBytes must be between {0} and {1} (it is {2}).", 64 * 1024, 10L * 1024 * 1024 * 1024, options.MaxStorageBytes));
+        }
+
         if (!Enum.IsDefined(typeof(QueueOverflowPolicy), options.QueueOverflowPolicy))
         {
             errors.Add("GrowlyticsOptions.QueueOverflowPolicy is not a defined value.");

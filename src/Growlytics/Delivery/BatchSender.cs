@@ -43,22 +43,32 @@ internal sealed class BatchSender
     public bool IsStopped => Volatile.Read(ref _unauthorized) != 0;
 
     /// <summary>
+    /// Gets a value indicating whether a batch whose retries ran out is left unsettled (kept in storage) instead of
+    /// dropped as <see cref="DropReason.RetriesExhausted"/>.
+    /// </summary>
+    public bool KeepOnRetriesExhausted { get; init; }
+
+    /// <summary>
     /// Sends and settles the batch. Throws only <see cref="OperationCanceledException"/> when
     /// <paramref name="cancellationToken"/> is cancelled (shutdown), leaving the batch unsettled.
     /// </summary>
-    public async Task SendAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
+    /// <returns>
+    /// How many messages from the start of the batch were settled (delivered or dropped): all of them, unless
+    /// <see cref="KeepOnRetriesExhausted"/> left some for a later attempt.
+    /// </returns>
+    public async Task<int> SendAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
     {
         if (IsStopped)
         {
             _counters.AddDropped(DropReason.Unauthorized, messages.Count);
-            return;
+            return messages.Count;
         }
 
         var result = await AttemptAsync(messages, cancellationToken).ConfigureAwait(false);
         if (result.IsSuccess)
         {
             _counters.AddDelivered(messages.Count);
-            return;
+            return messages.Count;
         }
 
         switch (result.Status)
@@ -66,13 +76,18 @@ internal sealed class BatchSender
             case 413 when messages.Count > 1:
                 Log.SplittingBatch(_logger, messages.Count);
                 var half = messages.Count / 2;
-                await SendAsync(Slice(messages, 0, half), cancellationToken).ConfigureAwait(false);
-                await SendAsync(Slice(messages, half, messages.Count - half), cancellationToken).ConfigureAwait(false);
-                return;
+                var settled = await SendAsync(Slice(messages, 0, half), cancellationToken).ConfigureAwait(false);
+                if (settled < half)
+                {
+                    // Kept for later: the second half waits too, so order is kept.
+                    return settled;
+                }
+
+                return half + await SendAsync(Slice(messages, half, messages.Count - half), cancellationToken).ConfigureAwait(false);
             case 413:
                 Log.MessageTooLarge(_logger, messages[0].Length);
                 _counters.AddDropped(DropReason.TooLarge, 1);
-                return;
+                return 1;
             case 401 or 403:
                 if (Interlocked.Exchange(ref _unauthorized, 1) == 0)
                 {
@@ -80,15 +95,18 @@ internal sealed class BatchSender
                 }
 
                 _counters.AddDropped(DropReason.Unauthorized, messages.Count);
-                return;
+                return messages.Count;
             case >= 400 and < 500 and not (408 or 429):
                 Log.BatchRejected(_logger, messages.Count, result.Status);
                 _counters.AddDropped(DropReason.Rejected, messages.Count);
-                return;
+                return messages.Count;
+            case var _ when KeepOnRetriesExhausted:
+                Log.KeptInStorage(_logger, messages.Count, result.Outcome);
+                return 0;
             default:
                 Log.RetriesExhausted(_logger, messages.Count, result.Outcome);
                 _counters.AddDropped(DropReason.RetriesExhausted, messages.Count);
-                return;
+                return messages.Count;
         }
     }
 

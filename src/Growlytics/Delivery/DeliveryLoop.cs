@@ -1,6 +1,7 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Polyfills;
 using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Delivery;
@@ -23,6 +24,7 @@ internal sealed class DeliveryLoop : IDisposable
     private readonly ByteBufferWriter _buffer = new(1024);
     private readonly List<FlushRequest> _flushes = [];
     private readonly CancellationTokenSource _stopSending = new();
+    private readonly DurableQueue? _store;
     private byte[]? _carry;
     private Task? _timer;
     private Task _run = Task.CompletedTask;
@@ -31,8 +33,10 @@ internal sealed class DeliveryLoop : IDisposable
     private long _settled;
     private volatile bool _stopping;
 
-    public DeliveryLoop(GrowlyticsOptions options, MessageQueue queue, BatchSender sender, WakeSignal wake, DeliveryCounters counters, ILogger logger)
+    // store: with storage on, the durable queue that batches are read from (and acknowledged to) instead of queue.
+    public DeliveryLoop(GrowlyticsOptions options, MessageQueue queue, BatchSender sender, WakeSignal wake, DeliveryCounters counters, ILogger logger, DurableQueue? store = null)
     {
+        _store = store;
         _queue = queue;
         _sender = sender;
         _wake = wake;
@@ -45,7 +49,10 @@ internal sealed class DeliveryLoop : IDisposable
     }
 
     /// <summary>Gets the number of messages queued, being batched or in flight.</summary>
-    public long Pending => _queue.Count + Interlocked.Read(ref _inFlight);
+    public long Pending => _queue.Count + (_store?.Pending ?? Interlocked.Read(ref _inFlight));
+
+    /// <summary>Gets the messages ready to be read into a batch.</summary>
+    private long Backlog => _store?.Unread ?? _queue.Count;
 
     public void Dispose() => _stopSending.Dispose();
 
@@ -119,15 +126,18 @@ internal sealed class DeliveryLoop : IDisposable
                 var stopping = _stopping;
                 var timerDue = _timer is { IsCompleted: true };
                 var flushWanted = HasFlushRequests();
-                if (stopping || timerDue || flushWanted || _queue.Count >= _batchSize)
+                if (timerDue)
                 {
-                    if (timerDue)
-                    {
-                        _timer = null;
-                    }
+                    _timer = null;
+                }
 
-                    await DrainAsync(all: stopping || timerDue || flushWanted).ConfigureAwait(false);
-                    if (stopping && (_stopSending.IsCancellationRequested || (_queue.Count == 0 && _carry is null)))
+                // With storage, a batch that ran out of retries stays stored and sending pauses before the next try.
+                var paused = _store is { IsPaused: true } && !stopping;
+                var sendWanted = !paused && _store is not null && _store.TakeSendRequest();
+                if (!paused && (stopping || timerDue || flushWanted || sendWanted || Backlog >= _batchSize))
+                {
+                    await DrainAsync(all: stopping || timerDue || flushWanted || sendWanted).ConfigureAwait(false);
+                    if (stopping && (_stopSending.IsCancellationRequested || (Backlog == 0 && _carry is null) || _store is { IsPaused: true }))
                     {
                         return;
                     }
@@ -157,6 +167,7 @@ internal sealed class DeliveryLoop : IDisposable
         {
             if (_sender.IsStopped)
             {
+                _store?.DropAll(DropReason.Unauthorized);
                 DropAllQueued(DropReason.Unauthorized);
                 CompleteFlushes(everything: true);
                 return;
@@ -169,11 +180,22 @@ internal sealed class DeliveryLoop : IDisposable
                 return;
             }
 
-            await _sender.SendAsync(batch, _stopSending.Token).ConfigureAwait(false);
-            Interlocked.Add(ref _inFlight, -batch.Count);
-            Interlocked.Add(ref _settled, batch.Count);
+            var settled = await _sender.SendAsync(batch, _stopSending.Token).ConfigureAwait(false);
+            if (_store is not null)
+            {
+                if (!_store.Acknowledge(settled, batch.Count))
+                {
+                    return;
+                }
+            }
+            else
+            {
+                Interlocked.Add(ref _inFlight, -batch.Count);
+                Interlocked.Add(ref _settled, batch.Count);
+            }
+
             CompleteFlushes(everything: false);
-            if (!all && _queue.Count < _batchSize && !HasFlushRequests())
+            if (!all && Backlog < _batchSize && !HasFlushRequests())
             {
                 return;
             }
@@ -182,6 +204,11 @@ internal sealed class DeliveryLoop : IDisposable
 
     private List<byte[]> ReadBatch()
     {
+        if (_store is not null)
+        {
+            return _store.ReadBatch(_batchSize, _batchBytes);
+        }
+
         var batch = new List<byte[]>(Math.Min(_batchSize, _queue.Count + 1));
         var bytes = BatchBody.EnvelopeOverhead;
         if (_carry is not null)

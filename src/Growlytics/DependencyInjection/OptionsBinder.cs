@@ -39,6 +39,13 @@ internal static class OptionsBinder
         {
             options.StorageDirectory = storage;
         }
+
+        Time(section, nameof(options.StorageCommitInterval), v => options.StorageCommitInterval = v);
+        Time(section, nameof(options.MaxStorageAge), v => options.MaxStorageAge = v);
+        if (section[nameof(options.MaxStorageBytes)] is { Length: > 0 } maxBytes)
+        {
+            options.MaxStorageBytes = long.TryParse(maxBytes, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw Invalid(nameof(options.MaxStorageBytes));
+        }
     }
 
     private static void Int(IConfiguration section, string key, Action<int> set)

@@ -6,6 +6,7 @@ internal sealed class DeliveryCounters
     private static readonly DropReason[] Reasons =
     [
         DropReason.QueueFull, DropReason.RetriesExhausted, DropReason.Rejected, DropReason.TooLarge, DropReason.Unauthorized, DropReason.Shutdown,
+        DropReason.StorageFull, DropReason.Expired, DropReason.Corrupted,
     ];
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;
@@ -13,6 +14,8 @@ internal sealed class DeliveryCounters
     private long _retried;
     private long _batchesSent;
     private long _invalidInputs;
+    private long _restored;
+    private long _corruptRecords;
 
     public long Enqueued => Volatile.Read(ref _enqueued);
 
@@ -24,6 +27,10 @@ internal sealed class DeliveryCounters
 
     public long InvalidInputs => Volatile.Read(ref _invalidInputs);
 
+    public long Restored => Volatile.Read(ref _restored);
+
+    public long CorruptRecords => Volatile.Read(ref _corruptRecords);
+
     public static IReadOnlyList<DropReason> AllReasons => Reasons;
 
     public void AddEnqueued() => Interlocked.Increment(ref _enqueued);
@@ -33,6 +40,15 @@ internal sealed class DeliveryCounters
         Interlocked.Add(ref _delivered, count);
         Interlocked.Increment(ref _batchesSent);
     }
+
+    /// <summary>Counts messages a previous run left in storage; they join <see cref="Enqueued"/> so the invariant holds.</summary>
+    public void AddRestored(long count)
+    {
+        Interlocked.Add(ref _restored, count);
+        Interlocked.Add(ref _enqueued, count);
+    }
+
+    public void AddCorrupt(long count) => Interlocked.Add(ref _corruptRecords, count);
 
     public void AddRetry() => Interlocked.Increment(ref _retried);
 
@@ -50,6 +66,10 @@ internal sealed class DeliveryCounters
             byReason[reason] = GetDropped(reason);
         }
 
-        return new GrowlyticsStatistics(Enqueued, Delivered, Retried, BatchesSent, pending, InvalidInputs, byReason);
+        return new GrowlyticsStatistics(Enqueued, Delivered, Retried, BatchesSent, pending, InvalidInputs, byReason)
+        {
+            Restored = Restored,
+            CorruptRecords = CorruptRecords,
+        };
     }
 }

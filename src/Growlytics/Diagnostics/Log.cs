@@ -51,4 +51,34 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The Growlytics session could not be saved ({Error}); it is kept in memory.")]
     public static partial void SessionFileNotWritten(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The Growlytics storage folder is in use by another process (queue.lock is held); this client keeps its queue in memory only. Give each running instance its own StorageDirectory.")]
+    public static partial void StorageLocked(ILogger logger);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "The Growlytics storage folder cannot be used ({Error}); this client keeps its queue in memory only.")]
+    public static partial void StorageUnavailable(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Restored {Count} undelivered message(s) from Growlytics storage; sending them now.")]
+    public static partial void StorageRestored(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Skipped {Count} damaged record(s) or file(s) in Growlytics storage.")]
+    public static partial void StorageDamaged(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "{Count} Growlytics storage file(s) were written by a newer SDK version; they are left untouched and not sent.")]
+    public static partial void StorageNewerFormat(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Writing messages to Growlytics storage failed ({Error}); they are kept in memory and written at the next commit.")]
+    public static partial void StorageWriteFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Dropped the oldest {Count} stored message(s): {Reason}.")]
+    public static partial void StorageDropped(ILogger logger, long count, DropReason reason);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Sending a batch of {Count} message(s) failed after retries ({Outcome}); the messages stay in storage and are sent later.")]
+    public static partial void KeptInStorage(ILogger logger, int count, string outcome);
+
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Information, Message = "Growlytics shut down with {Count} message(s) kept in storage; they are sent at the next start.")]
+    public static partial void LeftInStorage(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "Unexpected error in Growlytics storage; it keeps running.")]
+    public static partial void StorageFault(ILogger logger, Exception exception);
 }

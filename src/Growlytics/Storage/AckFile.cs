@@ -1,0 +1,54 @@
+using System.Buffers.Binary;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>
+/// <c>queue.ack</c>: the position (segment id, byte offset) before which every record was settled. Replaced
+/// atomically; a lost update only means some settled records are sent again, with the same message ids.
+/// </summary>
+internal static class AckFile
+{
+    public const string FileName = "queue.ack";
+    private const int Size = 28;
+    private static readonly byte[] Magic = [(byte)'G', (byte)'L', (byte)'Q', (byte)'A'];
+
+    public static void Write(string directory, long segmentId, long offset)
+    {
+        var bytes = new byte[Size];
+        Magic.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), RecordFormat.FormatVersion);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), segmentId);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(16), offset);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(24), Crc32.Compute(bytes.AsSpan(0, 24)));
+        StorageFiles.WriteAtomically(Path.Combine(directory, FileName), bytes);
+    }
+
+    /// <summary>Reads the position; <see langword="null"/> when there is none, <paramref name="damaged"/> when the file is unusable.</summary>
+    public static (long SegmentId, long Offset)? Read(string directory, out bool damaged)
+    {
+        damaged = false;
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var info = new FileInfo(path);
+        if (info.Length != Size)
+        {
+            damaged = true;
+            return null;
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        if (!bytes.AsSpan(0, 4).SequenceEqual(Magic)
+            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)) != RecordFormat.FormatVersion
+            || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(24)) != Crc32.Compute(bytes.AsSpan(0, 24)))
+        {
+            damaged = true;
+            return null;
+        }
+
+        return (BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8)), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16)));
+    }
+}

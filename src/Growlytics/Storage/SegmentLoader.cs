@@ -1,0 +1,136 @@
+using System.Globalization;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>
+/// Reads what a previous run left in the storage folder: every segment after the acknowledged position is
+/// scanned record by record; damage is stepped over and counted, unusable files are deleted, files of a newer
+/// format are left alone for the version that wrote them.
+/// </summary>
+internal static class SegmentLoader
+{
+    public const string FilePrefix = "queue-";
+    public const string FileExtension = ".seg";
+
+    public static string SegmentPath(string directory, long id) =>
+        Path.Combine(directory, FilePrefix + id.ToString("D16", CultureInfo.InvariantCulture) + FileExtension);
+
+    public static LoadResult Load(string directory, long maxFileBytes)
+    {
+        var result = new LoadResult();
+        var ack = AckFile.Read(directory, out var ackDamaged);
+        if (ackDamaged)
+        {
+            result.Corrupt++;
+        }
+
+        foreach (var (id, path) in ListSegments(directory))
+        {
+            result.MaxId = Math.Max(result.MaxId, id);
+            if (ack is { } position && id < position.SegmentId)
+            {
+                StorageFiles.TryDelete(path);
+                continue;
+            }
+
+            var start = ack is { } at && id == at.SegmentId ? at.Offset : RecordFormat.SegmentHeaderSize;
+            var segment = LoadSegment(id, path, start, maxFileBytes, result);
+            if (segment is null)
+            {
+                continue;
+            }
+
+            if (segment.Pending == 0)
+            {
+                StorageFiles.TryDelete(path);
+                continue;
+            }
+
+            result.Segments.Add(segment);
+        }
+
+        return result;
+    }
+
+    private static Segment? LoadSegment(long id, string path, long start, long maxFileBytes, LoadResult result)
+    {
+        var length = new FileInfo(path).Length;
+        if (length > maxFileBytes)
+        {
+            // Larger than any segment this version writes: not ours to trust, and too big to scan at start-up.
+            result.Corrupt++;
+            StorageFiles.TryDelete(path);
+            return null;
+        }
+
+        var data = File.ReadAllBytes(path);
+        var version = RecordFormat.ReadVersion(data);
+        if (version > RecordFormat.FormatVersion)
+        {
+            result.Corrupt++;
+            result.NewerVersionFiles++;
+            return null;
+        }
+
+        if (version != RecordFormat.FormatVersion)
+        {
+            result.Corrupt++;
+            StorageFiles.TryDelete(path);
+            return null;
+        }
+
+        var offset = (int)Math.Min(Math.Max(start, RecordFormat.SegmentHeaderSize), data.Length);
+        var segment = new Segment(id, path, offset, data.Length);
+        while (offset < data.Length)
+        {
+            var found = RecordFormat.NextRecord(data, offset, data.Length, out var recordLength, out var acceptedMs, out var skipped);
+            if (skipped)
+            {
+                result.Corrupt++;
+            }
+
+            if (found >= data.Length)
+            {
+                break;
+            }
+
+            segment.Pending++;
+            segment.NewestMs = Math.Max(segment.NewestMs, acceptedMs);
+            offset = found + recordLength;
+        }
+
+        return segment;
+    }
+
+    private static List<(long Id, string Path)> ListSegments(string directory)
+    {
+        var segments = new List<(long, string)>();
+        foreach (var path in Directory.GetFiles(directory, FilePrefix + "*" + FileExtension))
+        {
+            var name = Path.GetFileNameWithoutExtension(path);
+#if NET8_0_OR_GREATER
+            var digits = name.AsSpan(FilePrefix.Length);
+#else
+            var digits = name.Substring(FilePrefix.Length);
+#endif
+            if (long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0)
+            {
+                segments.Add((id, path));
+            }
+        }
+
+        segments.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return segments;
+    }
+
+    internal sealed class LoadResult
+    {
+        public List<Segment> Segments { get; } = [];
+
+        public long MaxId { get; set; }
+
+        public int Corrupt { get; set; }
+
+        public int NewerVersionFiles { get; set; }
+    }
+}
