@@ -1,0 +1,69 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text.Json;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>A fake collector behind an <see cref="HttpMessageHandler"/>: down (connection refused) or up (200), recording what it accepted.</summary>
+internal sealed class StorageCollector : HttpMessageHandler
+{
+    private readonly object _gate = new();
+    private readonly List<(string MessageId, long? N)> _messages = [];
+
+    public volatile bool Up;
+
+    public int Attempts;
+
+    public IReadOnlyList<(string MessageId, long? N)> Messages
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _messages];
+            }
+        }
+    }
+
+    public HashSet<long> Numbers => [.. Messages.Where(m => m.N is not null).Select(m => m.N!.Value)];
+
+    public async Task WaitForAsync(int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (Messages.Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref Attempts);
+        if (!Up)
+        {
+            throw new HttpRequestException("Connection refused (test collector is down).");
+        }
+
+        var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
+        using var gzip = new GZipStream(new MemoryStream(body), CompressionMode.Decompress);
+        using var document = await JsonDocument.ParseAsync(gzip, cancellationToken: cancellationToken);
+        lock (_gate)
+        {
+            foreach (var message in document.RootElement.GetProperty("messages").EnumerateArray())
+            {
+                long? n = null;
+                foreach (var attribute in message.GetProperty("attributes").EnumerateArray())
+                {
+                    if (attribute.GetProperty("name").GetString() == "n")
+                    {
+                        n = attribute.GetProperty("value").GetInt64();
+                    }
+                }
+
+                _messages.Add((message.GetProperty("messageId").GetString()!, n));
+            }
+        }
+
+        return new HttpResponseMessage(HttpStatusCode.OK);
+    }
+}

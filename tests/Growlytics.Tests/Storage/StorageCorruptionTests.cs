@@ -1,0 +1,163 @@
+using System.Buffers.Binary;
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+public sealed class StorageCorruptionTests : StorageTestBase
+{
+    public enum Damage
+    {
+        TornLastRecord,
+        FlippedPayloadByte,
+        FlippedLengthByte,
+        GarbageAppended,
+        HeaderDestroyed,
+        NewerVersion,
+    }
+
+    [Theory]
+    [InlineData(Damage.TornLastRecord, new[] { 19 })]
+    [InlineData(Damage.FlippedPayloadByte, new[] { 7 })]
+    [InlineData(Damage.FlippedLengthByte, new[] { 3 })]
+    [InlineData(Damage.GarbageAppended, new int[0])]
+    [InlineData(Damage.HeaderDestroyed, new[] { -1 })]
+    [InlineData(Damage.NewerVersion, new[] { -1 })]
+    public async Task Start_WithDamagedSegment_CountsTheDamageAndDeliversTheGoodRecords(Damage damage, int[] lost)
+    {
+        var path = await WriteTwentyAsync();
+        var data = File.ReadAllBytes(path);
+        var offsets = RecordOffsets(data);
+        switch (damage)
+        {
+            case Damage.TornLastRecord: data = data[..^5]; break;
+            case Damage.FlippedPayloadByte: data[offsets[7] + RecordFormat.RecordHeaderSize + 10] ^= 0x04; break;
+            case Damage.FlippedLengthByte: data[offsets[3] + 3] ^= 0x01; break;
+            case Damage.GarbageAppended: data = [.. data, .. RandomBytes(1000, seed: 7)]; break;
+            case Damage.HeaderDestroyed: data[0] = (byte)'X'; break;
+            case Damage.NewerVersion: BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(4), RecordFormat.FormatVersion + 1); break;
+        }
+
+        File.WriteAllBytes(path, data);
+        var expected = lost is [-1] ? [] : Enumerable.Range(0, 20).Except(lost).ToArray();
+
+        var (collector, statistics) = await RestartAsync();
+
+        collector.Numbers.Should().BeEquivalentTo(expected);
+        statistics.CorruptRecords.Should().BeGreaterThan(0);
+        statistics.Restored.Should().Be(expected.Length);
+        ShouldBeBalanced(statistics);
+        if (damage == Damage.NewerVersion)
+        {
+            File.Exists(path).Should().BeTrue("a newer version's file is left for that version");
+        }
+    }
+
+    [Fact]
+    public async Task Start_WithEmptyRandomAndHugeFiles_SkipsThemAndDeliversTheGoodSegment()
+    {
+        await WriteTwentyAsync();
+        File.WriteAllBytes(SegmentLoader.SegmentPath(Directory, 9_000), []);
+        File.WriteAllBytes(SegmentLoader.SegmentPath(Directory, 9_001), RandomBytes(50_000, seed: 3));
+        using (var huge = File.Create(SegmentLoader.SegmentPath(Directory, 9_002)))
+        {
+            huge.SetLength(64L * 1024 * 1024);
+        }
+
+        var (collector, statistics) = await RestartAsync();
+
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20));
+        statistics.CorruptRecords.Should().BeGreaterThanOrEqualTo(3);
+    }
+
+    [Fact]
+    public async Task Start_WithDamagedAckFile_SendsEverythingStillStored()
+    {
+        await WriteTwentyAsync();
+        File.WriteAllBytes(Path.Combine(Directory, AckFile.FileName), RandomBytes(28, seed: 5));
+
+        var (collector, statistics) = await RestartAsync();
+
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20));
+        statistics.CorruptRecords.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Start_WithRandomlyMangledSegments_NeverFailsAndDeliversOnlyIntactRecords()
+    {
+        var path = await WriteTwentyAsync();
+        var original = File.ReadAllBytes(path);
+        var random = new Random(42);
+        for (var round = 0; round < 15; round++)
+        {
+            var data = (byte[])original.Clone();
+            for (var flips = random.Next(1, 6); flips > 0; flips--)
+            {
+                data[random.Next(data.Length)] ^= (byte)(1 << random.Next(8));
+            }
+
+            data = data[..random.Next(RecordFormat.SegmentHeaderSize, data.Length + 1)];
+            System.IO.Directory.Delete(Directory, recursive: true);
+            System.IO.Directory.CreateDirectory(Directory);
+            File.WriteAllBytes(path, data);
+            var intact = RecordOffsets(data).Count;
+
+            var (collector, statistics) = await RestartAsync();
+
+            collector.Numbers.Should().HaveCount(intact).And.BeSubsetOf(Enumerable.Range(0, 20).Select(n => (long)n));
+            statistics.Delivered.Should().Be(intact);
+            ShouldBeBalanced(statistics);
+        }
+    }
+
+    private static byte[] RandomBytes(int count, int seed)
+    {
+        var bytes = new byte[count];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static List<int> RecordOffsets(byte[] data)
+    {
+        var offsets = new List<int>();
+        if (RecordFormat.ReadVersion(data) != RecordFormat.FormatVersion)
+        {
+            return offsets;
+        }
+
+        var offset = RecordFormat.SegmentHeaderSize;
+        while (offset < data.Length)
+        {
+            var found = RecordFormat.NextRecord(data, offset, data.Length, out var length, out _, out _);
+            if (found >= data.Length)
+            {
+                break;
+            }
+
+            offsets.Add(found);
+            offset = found + length;
+        }
+
+        return offsets;
+    }
+
+    private async Task<string> WriteTwentyAsync()
+    {
+        await using (var client = NewClient(new StorageCollector()))
+        {
+            PushNumbers(client, 0, 20);
+            await client.FlushAsync();
+        }
+
+        var withRecords = SegmentFiles().Where(f => new FileInfo(f).Length > RecordFormat.SegmentHeaderSize).ToArray();
+        withRecords.Should().ContainSingle();
+        return withRecords[0];
+    }
+
+    private async Task<(StorageCollector Collector, GrowlyticsStatistics Statistics)> RestartAsync()
+    {
+        var collector = new StorageCollector { Up = true };
+        var client = NewClient(collector);
+        await client.ShutdownAsync();
+        return (collector, client.Statistics);
+    }
+}

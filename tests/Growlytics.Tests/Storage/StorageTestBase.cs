@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>A temporary storage folder per test, and clients wired to a <see cref="StorageCollector"/>.</summary>
+public abstract class StorageTestBase : IDisposable
+{
+    protected StorageTestBase()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+    }
+
+    protected string Directory { get; }
+
+    protected FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
+
+    public void Dispose()
+    {
+        if (System.IO.Directory.Exists(Directory))
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    internal static void PushNumbers(GrowlyticsClient client, int from, int count)
+    {
+        for (var n = from; n < from + count; n++)
+        {
+            client.User.Push(new Dictionary<string, object?> { ["n"] = n });
+        }
+    }
+
+    internal static void ShouldBeBalanced(GrowlyticsStatistics statistics) =>
+        statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
+
+    internal GrowlyticsClient NewClient(StorageCollector collector, Action<GrowlyticsOptions>? configure = null)
+    {
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = "test-key",
+            Endpoint = new Uri("http://127.0.0.1:9/"),
+            StorageDirectory = Directory,
+            HttpClient = new HttpClient(collector),
+            TimeProvider = Time,
+            MaxRetryAttempts = 0,
+            FlushOnProcessExit = false,
+        };
+        configure?.Invoke(options);
+        return new GrowlyticsClient(options);
+    }
+
+    /// <summary>Moves the fake clock in steps until the condition holds (the library waits only on this clock).</summary>
+    internal async Task DriveUntilAsync(Func<bool> condition, TimeSpan step)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            Time.Advance(step);
+            await Task.Delay(5);
+        }
+    }
+
+    internal string[] SegmentFiles() => System.IO.Directory.GetFiles(Directory, "queue-*.seg").Order(StringComparer.Ordinal).ToArray();
+}
