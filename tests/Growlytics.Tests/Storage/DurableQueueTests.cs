@@ -36,11 +36,11 @@ public sealed class DurableQueueTests : StorageTestBase
     {
         var collector = new StorageCollector();
         await using var client = NewClient(collector);
-        PushNumbers(client, 0, 5);
+        PushNumbers(client, 0, 5_000);
 
         await client.FlushAsync();
 
-        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(5);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(5_000);
     }
 
     [Fact]
