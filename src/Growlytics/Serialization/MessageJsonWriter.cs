@@ -26,38 +26,39 @@ internal static class MessageJsonWriter
     public static byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
     {
         buffer.Clear();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            Write(writer, message);
-        }
-
+        var writer = buffer.JsonWriter;
+        writer.Reset(buffer);
+        Write(writer, message);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
     public static void Write(Utf8JsonWriter writer, UserMessage message)
     {
         writer.WriteStartObject();
-        writer.WriteString("type", message.Type switch
+        writer.WriteString(JsonNames.Type, message.Type switch
         {
-            MessageType.Login => "login",
-            MessageType.Logout => "logout",
-            _ => "update",
+            MessageType.Login => JsonNames.Login,
+            MessageType.Logout => JsonNames.Logout,
+            _ => JsonNames.Update,
         });
-        writer.WriteString("messageId", message.MessageId);
-        writer.WriteNumber("eventTimestamp", message.Timestamp.ToUnixTimeMilliseconds());
-        writer.WriteString("anonymousId", message.AnonymousId);
+        Span<byte> messageId = stackalloc byte[MessageIds.Length];
+        MessageIds.FormatUtf8(message.Sequence, messageId);
+        writer.WriteString(JsonNames.MessageId, messageId);
+        writer.WriteNumber(JsonNames.EventTimestamp, message.Timestamp.ToUnixTimeMilliseconds());
+        writer.WriteString(JsonNames.AnonymousId, message.AnonymousId);
         if (message.UserId is null)
         {
-            writer.WriteNull("userId");
+            writer.WriteNull(JsonNames.UserId);
         }
         else
         {
-            writer.WriteString("userId", message.UserId);
+            writer.WriteString(JsonNames.UserId, message.UserId);
         }
 
         if (message.Type != MessageType.Logout)
         {
-            writer.WriteStartArray("attributes");
+            writer.WriteStartArray(JsonNames.Attributes);
             foreach (var attribute in message.Attributes)
             {
                 WriteAttribute(writer, attribute);
@@ -72,15 +73,15 @@ internal static class MessageJsonWriter
     private static void WriteAttribute(Utf8JsonWriter writer, UserAttribute attribute)
     {
         writer.WriteStartObject();
-        writer.WriteString("name", attribute.Name);
-        writer.WriteString("type", attribute.Kind switch
+        writer.WriteString(JsonNames.Name, attribute.Name);
+        writer.WriteString(JsonNames.Type, attribute.Kind switch
         {
-            AttributeKind.Number => "number",
-            AttributeKind.Boolean => "boolean",
-            AttributeKind.Date => "date",
-            _ => "string",
+            AttributeKind.Number => JsonNames.Number,
+            AttributeKind.Boolean => JsonNames.Boolean,
+            AttributeKind.Date => JsonNames.Date,
+            _ => JsonNames.String,
         });
-        writer.WritePropertyName("value");
+        writer.WritePropertyName(JsonNames.Value);
         WriteValue(writer, attribute.Value);
         writer.WriteEndObject();
     }

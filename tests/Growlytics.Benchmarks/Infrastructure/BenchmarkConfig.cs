@@ -15,6 +15,5 @@ internal static class BenchmarkConfig
     public static IConfig Create() => DefaultConfig.Instance
         .AddDiagnoser(MemoryDiagnoser.Default)
         .AddColumn(StatisticColumn.Median, StatisticColumn.P95, new MessagesPerSecondColumn())
-        .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40))
-        .WithOptions(ConfigOptions.JoinSummary);
+        .WithSummaryStyle(SummaryStyle.Default.WithMaxParameterColumnWidth(40));
 }
