@@ -10,6 +10,11 @@ internal static class BatchBody
     private static readonly byte[] SentAtStart = "{\"sentAt\":"u8.ToArray();
     private static readonly byte[] EnvelopeRest = CreateEnvelopeRest();
     private static readonly byte[] MessagesEnd = "]}"u8.ToArray();
+    private const int InitialOutputCapacity = 16 * 1024;
+    private const int MaxKeptOutputCapacity = 256 * 1024;
+
+    [ThreadStatic]
+    private static MemoryStream? _output;
 
     /// <summary>The fixed bytes a batch adds around its messages (an upper bound, used for the size limit).</summary>
     public const int EnvelopeOverhead = 512;
@@ -25,13 +30,23 @@ internal static class BatchBody
 
     public static byte[] Build(IReadOnlyList<byte[]> messages, DateTimeOffset sentAt, CompressionLevel level)
     {
-        using var output = new MemoryStream();
+        // Bodies are built on the delivery loop's thread, one at a time: the output stream is kept per thread and
+        // reused, so a batch allocates only its final body instead of every doubling of a new stream.
+        var output = _output ??= new MemoryStream(InitialOutputCapacity);
+        output.SetLength(0);
         using (var gzip = new GZipStream(output, level, leaveOpen: true))
         {
             WriteJson(gzip, messages, sentAt);
         }
 
-        return output.ToArray();
+        var body = output.ToArray();
+        if (output.Capacity > MaxKeptOutputCapacity)
+        {
+            // An unusually large batch: do not keep its buffer alive for the life of the thread.
+            _output = null;
+        }
+
+        return body;
     }
 
     /// <summary>Writes the uncompressed JSON; the gzip stream wraps this.</summary>
