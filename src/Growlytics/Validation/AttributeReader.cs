@@ -63,7 +63,7 @@ internal static class AttributeReader
                 return Read(dictionary);
             case IDictionary dictionary:
                 return Read(dictionary);
-            case IEnumerable<KeyValuePair<string, object?>> pairs:
+            case IDictionary<string, object?> pairs:
                 // IDictionary<string, object> without the read-only interface, such as ExpandoObject.
                 return Read(pairs);
             default:
@@ -77,9 +77,9 @@ internal static class AttributeReader
         }
     }
 
-    private static UserAttribute[] Read(IEnumerable<KeyValuePair<string, object?>> attributes)
+    private static UserAttribute[] Read(IDictionary<string, object?> attributes)
     {
-        var builder = new AttributeSetBuilder(attributes is ICollection<KeyValuePair<string, object?>> collection ? collection.Count : 4);
+        var builder = new AttributeSetBuilder(attributes.Count);
         foreach (var pair in attributes)
         {
             builder.Add(pair.Key, pair.Value);

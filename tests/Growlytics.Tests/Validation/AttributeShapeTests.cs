@@ -17,6 +17,7 @@ public sealed class AttributeShapeTests : IDisposable
         DayOfWeek.Monday,
         new[] { 1, 2, 3 },
         new List<string> { "a" },
+        new List<KeyValuePair<string, object?>> { new("a", 1), new("a", 2) },
     };
 
     public void Dispose() => _harness.Dispose();
