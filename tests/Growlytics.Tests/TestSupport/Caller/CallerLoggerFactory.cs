@@ -3,9 +3,6 @@ using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.TestSupport.Caller;
 
-/// <summary>One log line as the SDK wrote it: level, event id, and the formatted message.</summary>
-internal sealed record CallerLogEntry(LogLevel Level, EventId EventId, string Message, Exception? Exception);
-
 /// <summary>An <see cref="ILoggerFactory"/> that keeps every log line in memory.</summary>
 internal sealed class CallerLoggerFactory : ILoggerFactory
 {
