@@ -23,10 +23,16 @@ public sealed class DeliveryLoopTests
     {
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 10);
         h.PushMany(3);
-        await h.AdvanceUntilAsync(() => h.Requests.Count == 1);
+        await h.AdvanceUntilAsync(() => h.Client.Statistics.Delivered == 3);
         var now = h.Time.GetUtcNow();
 
-        h.PushMany(10, from: 3);
+        // Let the loop go idle, so the next batch can only come from the size trigger.
+        await h.Client.FlushAsync().WaitAsync(DeliveryHarness.RealTimeout);
+        await Task.Delay(50);
+
+        h.PushMany(7, from: 3);
+        await Task.Delay(50);
+        h.PushMany(3, from: 10);
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 2);
 
         h.Requests[1].At.Should().Be(now);
