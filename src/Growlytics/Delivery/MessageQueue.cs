@@ -64,7 +64,7 @@ internal sealed class MessageQueue
     public int WakeBytes { get; }
 
     /// <summary>Gets the estimated JSON size of the queued messages (see <see cref="MessageSize"/>).</summary>
-    public long EstimatedBytes => Math.Max(0, Volatile.Read(ref _load) & BytesMask);
+    public long EstimatedBytes => Volatile.Read(ref _load) & BytesMask;
 
     /// <summary>Gets a value indicating whether a full batch (by count or by bytes) is waiting.</summary>
     public bool HasFullBatch => Count >= WakeCount || EstimatedBytes >= WakeBytes;

@@ -45,6 +45,25 @@ public sealed class DeliveryFaultTests
     }
 
     [Fact]
+    public async Task Send_LoggerThrowsWhileABatchIsSettled_FiguresStayBalancedAndDeliveryGoesOn()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        h.Log.ThrowOn = 2005;
+        h.RespondInTurn(HttpStatusCode.BadRequest);
+        h.PushMany(2);
+        await h.FlushAsync();
+
+        h.PushMany(2, from: 2);
+        await h.FlushAsync();
+
+        var stats = h.AssertBalanced();
+        stats.DroppedByReason[DropReason.Rejected].Should().Be(2);
+        stats.Delivered.Should().Be(2);
+        stats.Pending.Should().Be(0);
+        h.Log.WithId(2013).Should().ContainSingle();
+    }
+
+    [Fact]
     public async Task Background_FaultsAndShutdown_LeaveNoUnobservedTaskException()
     {
         var unobserved = new List<Exception>();

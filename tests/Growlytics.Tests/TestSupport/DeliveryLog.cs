@@ -10,6 +10,9 @@ internal sealed class DeliveryLog : ILoggerFactory, ILogger
 
     public IReadOnlyList<Entry> Entries => _entries.ToArray();
 
+    /// <summary>Gets or sets an event id whose logging throws, as a faulty logging provider would.</summary>
+    public int? ThrowOn { get; set; }
+
     public IEnumerable<Entry> WithId(int eventId) => Entries.Where(e => e.EventId == eventId);
 
     public ILogger CreateLogger(string categoryName) => this;
@@ -31,6 +34,10 @@ internal sealed class DeliveryLog : ILoggerFactory, ILogger
     {
         var fields = state as IEnumerable<KeyValuePair<string, object?>> ?? [];
         _entries.Enqueue(new Entry(eventId.Id, logLevel, formatter(state, exception), exception, fields.ToDictionary(f => f.Key, f => f.Value)));
+        if (eventId.Id == ThrowOn)
+        {
+            throw new InvalidOperationException("logging provider fault");
+        }
     }
 
     public sealed record Entry(int EventId, LogLevel Level, string Text, Exception? Exception, IReadOnlyDictionary<string, object?> Fields)
