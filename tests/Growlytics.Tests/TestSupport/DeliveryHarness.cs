@@ -38,6 +38,10 @@ internal sealed class DeliveryHarness : IAsyncDisposable
             HttpClient = _httpClient,
             SessionMode = SessionMode.ProcessWide,
             FlushOnProcessExit = false,
+
+            // The clock runs ahead of a busy machine: long defaults keep a slow handler from looking like a timeout.
+            RequestTimeout = TimeSpan.FromMinutes(10),
+            RetryBudget = TimeSpan.FromHours(1),
         };
         configure?.Invoke(Options);
         Client = new GrowlyticsClient(Options);
