@@ -24,12 +24,15 @@ public enum DropReason
     /// <summary>Still queued when shutdown ran out of time, or recorded after the client was shut down.</summary>
     Shutdown = 5,
 
+    /// <summary>An unexpected error inside the SDK (logged) kept the message from being serialized or sent.</summary>
+    InternalError = 6,
+
     /// <summary>Storage reached <see cref="GrowlyticsOptions.MaxStorageBytes"/>; the oldest stored messages made room.</summary>
-    StorageFull = 6,
+    StorageFull = 7,
 
     /// <summary>A stored message grew older than <see cref="GrowlyticsOptions.MaxStorageAge"/> before it could be sent.</summary>
-    Expired = 7,
+    Expired = 8,
 
     /// <summary>A stored message could not be read back: its file was damaged or removed after it was written.</summary>
-    Corrupted = 8,
+    Corrupted = 9,
 }

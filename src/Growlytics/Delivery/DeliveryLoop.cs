@@ -25,6 +25,7 @@ internal sealed class DeliveryLoop : IDisposable
     private readonly List<FlushRequest> _flushes = [];
     private readonly CancellationTokenSource _stopSending = new();
     private readonly DurableQueue? _store;
+    private readonly Action<int> _onSettled;
     private byte[]? _carry;
     private Task? _timer;
     private Task _run = Task.CompletedTask;
@@ -46,13 +47,14 @@ internal sealed class DeliveryLoop : IDisposable
         _batchSize = options.MaxBatchSize;
         _batchBytes = options.MaxBatchBytes;
         _flushInterval = options.FlushInterval;
+        _onSettled = OnSettled;
     }
 
     /// <summary>Gets the number of messages queued, being batched or in flight.</summary>
     public long Pending => _queue.Count + (_store?.Pending ?? Interlocked.Read(ref _inFlight));
 
-    /// <summary>Gets the messages ready to be read into a batch.</summary>
-    private long Backlog => _store?.Unread ?? _queue.Count;
+    /// <summary>Gets a value indicating whether a full batch is ready to be read.</summary>
+    private bool HasFullBatch => _store is null ? _queue.HasFullBatch : _store.Unread >= _batchSize;
 
     public void Dispose() => _stopSending.Dispose();
 
@@ -134,10 +136,11 @@ internal sealed class DeliveryLoop : IDisposable
                 // With storage, a batch that ran out of retries stays stored and sending pauses before the next try.
                 var paused = _store is { IsPaused: true } && !stopping;
                 var sendWanted = !paused && _store is not null && _store.TakeSendRequest();
-                if (!paused && (stopping || timerDue || flushWanted || sendWanted || Backlog >= _batchSize))
+                if (!paused && (stopping || timerDue || flushWanted || sendWanted || HasFullBatch))
                 {
                     await DrainAsync(all: stopping || timerDue || flushWanted || sendWanted).ConfigureAwait(false);
-                    if (stopping && (_stopSending.IsCancellationRequested || (Backlog == 0 && _carry is null) || _store is { IsPaused: true }))
+                    var empty = _store is null ? _queue.Count == 0 : _store.Unread == 0 || _store.IsPaused;
+                    if (stopping && (_stopSending.IsCancellationRequested || (empty && _carry is null)))
                     {
                         return;
                     }
@@ -167,6 +170,8 @@ internal sealed class DeliveryLoop : IDisposable
         {
             if (_sender.IsStopped)
             {
+                // The key was refused: later calls are counted at once instead of filling the queue.
+                _queue.Refuse(DropReason.Unauthorized);
                 _store?.DropAll(DropReason.Unauthorized);
                 DropAllQueued(DropReason.Unauthorized);
                 CompleteFlushes(everything: true);
@@ -180,26 +185,60 @@ internal sealed class DeliveryLoop : IDisposable
                 return;
             }
 
-            var settled = await _sender.SendAsync(batch, _stopSending.Token).ConfigureAwait(false);
-            if (_store is not null)
+            var settled = await SendAsync(batch).ConfigureAwait(false);
+            if (_store is not null && !_store.Acknowledge(settled, batch.Count))
             {
-                if (!_store.Acknowledge(settled, batch.Count))
-                {
-                    return;
-                }
-            }
-            else
-            {
-                Interlocked.Add(ref _inFlight, -batch.Count);
-                Interlocked.Add(ref _settled, batch.Count);
+                return;
             }
 
             CompleteFlushes(everything: false);
-            if (!all && Backlog < _batchSize && !HasFlushRequests())
+            if (!all && !HasFullBatch && !HasFlushRequests())
             {
                 return;
             }
         }
+    }
+
+    /// <returns>How many messages from the start of the batch were settled.</returns>
+    private async Task<int> SendAsync(List<byte[]> batch)
+    {
+        var settledBefore = Interlocked.Read(ref _settled);
+        try
+        {
+            await _sender.SendAsync(batch, _onSettled, _stopSending.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopSending.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A fault must not leave the batch pending forever: what was not settled is dropped and counted.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var unsettled = batch.Count - (Interlocked.Read(ref _settled) - settledBefore);
+            if (unsettled > 0)
+            {
+                _counters.AddDropped(DropReason.InternalError, unsettled);
+                OnSettled((int)unsettled);
+            }
+
+            Log.BatchFaulted(_logger, unsettled, ex.GetType().Name);
+        }
+
+        return (int)(Interlocked.Read(ref _settled) - settledBefore);
+    }
+
+    // Called by the sender as parts of the batch are delivered or dropped (a 413 split settles in parts),
+    // so a shutdown in the middle counts only what is really left.
+    private void OnSettled(int count)
+    {
+        if (_store is null)
+        {
+            // Stored batches are counted by the store, not here.
+            Interlocked.Add(ref _inFlight, -count);
+        }
+
+        Interlocked.Add(ref _settled, count);
     }
 
     private List<byte[]> ReadBatch()
@@ -222,7 +261,12 @@ internal sealed class DeliveryLoop : IDisposable
         {
             Interlocked.Increment(ref _read);
             Interlocked.Increment(ref _inFlight);
-            var json = MessageJsonWriter.Serialize(message, _buffer);
+            var json = TrySerialize(message);
+            if (json is null)
+            {
+                continue;
+            }
+
             if (batch.Count > 0 && bytes + json.Length + 1 > _batchBytes)
             {
                 // Does not fit: it opens the next batch, so order is kept.
@@ -235,6 +279,23 @@ internal sealed class DeliveryLoop : IDisposable
         }
 
         return batch;
+    }
+
+    private byte[]? TrySerialize(Messages.UserMessage message)
+    {
+        try
+        {
+            return MessageJsonWriter.Serialize(message, _buffer);
+        }
+#pragma warning disable CA1031 // One message that cannot be written must not take its batch or the loop down with it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _counters.AddDropped(DropReason.InternalError, 1);
+            OnSettled(1);
+            Log.MessageNotSerializable(_logger, ex.GetType().Name);
+            return null;
+        }
     }
 
     private void DropAllQueued(DropReason reason)

@@ -6,6 +6,7 @@ internal sealed class DeliveryCounters
     private static readonly DropReason[] Reasons =
     [
         DropReason.QueueFull, DropReason.RetriesExhausted, DropReason.Rejected, DropReason.TooLarge, DropReason.Unauthorized, DropReason.Shutdown,
+        DropReason.InternalError,
         DropReason.StorageFull, DropReason.Expired, DropReason.Corrupted,
     ];
     private readonly long[] _dropped = new long[Reasons.Length];
