@@ -50,7 +50,7 @@ internal static class TestSupport
     /// </summary>
     public static void ShouldHaveDeliveredExactly(this FaultyCollector collector, GrowlyticsClient client, int messages)
     {
-        collector.Acknowledged.Should().HaveCount(messages, "every message reaches the collector");
+        collector.Acknowledged.Count.Should().Be(messages, "every message reaches the collector");
         collector.Acknowledged.Values.Should().OnlyContain(n => n == 1, "a message the client saw acknowledged is never sent again");
         var statistics = client.Statistics;
         statistics.Enqueued.Should().Be(messages);
