@@ -70,6 +70,9 @@ public sealed class FaultyCollector : IAsyncDisposable
 
     public IReadOnlyList<(int Number, long Timestamp)> Arrivals => [.. _arrivals];
 
+    /// <summary>Gets the method, path and headers of the latest request (header names in lower case).</summary>
+    public IReadOnlyDictionary<string, string> LastRequest { get; private set; } = new Dictionary<string, string>();
+
     public static async Task<FaultyCollector> StartAsync()
     {
         var collector = new FaultyCollector();
@@ -118,6 +121,9 @@ public sealed class FaultyCollector : IAsyncDisposable
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         var number = Interlocked.Increment(ref _requests);
+        LastRequest = context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())
+            .Append(new("method", context.Request.Method)).Append(new("path", context.Request.Path.Value ?? ""))
+            .ToDictionary();
         _arrivals.Enqueue((number, Stopwatch.GetTimestamp()));
         var fault = context.Request.Headers["x-growlytics-key"] == ApiKey ? Script(new CollectorRequest(number, (int)body.Length)) : Fault.Http(401);
         if (fault.Status is not (0 or 200))

@@ -7,6 +7,26 @@ namespace GrowlyticsSdk.IntegrationTests.Delivery;
 public sealed class FaultToleranceTests
 {
     [Fact]
+    public async Task Send_Batch_RequestAsDocumentedInTheWireProtocol()
+    {
+        await using var collector = await FaultyCollector.StartAsync();
+        var options = FastOptions(new Uri($"http://127.0.0.1:{collector.Port}"));
+        await using var client = new GrowlyticsClient(options);
+
+        Push(client, 3);
+        await FlushAsync(client);
+
+        collector.ShouldHaveDeliveredExactly(client, 3);
+        var request = collector.LastRequest;
+        request["method"].Should().Be("POST");
+        request["path"].Should().Be("/events/sdk-batch", "a missing trailing slash on the endpoint is added");
+        request["x-growlytics-key"].Should().Be(FaultyCollector.ApiKey);
+        request["content-encoding"].Should().Be("gzip");
+        request["content-type"].Should().Be("application/json; charset=utf-8");
+        request["user-agent"].Should().StartWith("growlytics-dotnet/").And.Contain(".NET");
+    }
+
+    [Fact]
     public async Task Send_503Bursts_EveryMessageDeliveredOnceAndEachRetryCounted()
     {
         await using var collector = await FaultyCollector.StartAsync();
