@@ -20,4 +20,7 @@ public enum DropReason
 
     /// <summary>Still queued when shutdown ran out of time, or recorded after the client was shut down.</summary>
     Shutdown = 5,
+
+    /// <summary>An unexpected error inside the SDK (logged) kept the message from being serialized or sent.</summary>
+    InternalError = 6,
 }

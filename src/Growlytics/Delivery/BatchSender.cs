@@ -43,14 +43,15 @@ internal sealed class BatchSender
     public bool IsStopped => Volatile.Read(ref _unauthorized) != 0;
 
     /// <summary>
-    /// Sends and settles the batch. Throws only <see cref="OperationCanceledException"/> when
-    /// <paramref name="cancellationToken"/> is cancelled (shutdown), leaving the batch unsettled.
+    /// Sends and settles the batch, reporting each settled part (delivered or dropped and counted) to
+    /// <paramref name="settled"/>. Throws only <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled (shutdown), leaving the unreported rest unsettled.
     /// </summary>
-    public async Task SendAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
+    public async Task SendAsync(IReadOnlyList<byte[]> messages, Action<int> settled, CancellationToken cancellationToken)
     {
         if (IsStopped)
         {
-            _counters.AddDropped(DropReason.Unauthorized, messages.Count);
+            Settle(DropReason.Unauthorized, messages.Count, settled);
             return;
         }
 
@@ -58,6 +59,7 @@ internal sealed class BatchSender
         if (result.IsSuccess)
         {
             _counters.AddDelivered(messages.Count);
+            settled(messages.Count);
             return;
         }
 
@@ -66,33 +68,41 @@ internal sealed class BatchSender
             case 413 when messages.Count > 1:
                 Log.SplittingBatch(_logger, messages.Count);
                 var half = messages.Count / 2;
-                await SendAsync(Slice(messages, 0, half), cancellationToken).ConfigureAwait(false);
-                await SendAsync(Slice(messages, half, messages.Count - half), cancellationToken).ConfigureAwait(false);
+                await SendAsync(Slice(messages, 0, half), settled, cancellationToken).ConfigureAwait(false);
+                await SendAsync(Slice(messages, half, messages.Count - half), settled, cancellationToken).ConfigureAwait(false);
                 return;
             case 413:
+                Settle(DropReason.TooLarge, 1, settled);
                 Log.MessageTooLarge(_logger, messages[0].Length);
-                _counters.AddDropped(DropReason.TooLarge, 1);
                 return;
             case 401 or 403:
-                if (Interlocked.Exchange(ref _unauthorized, 1) == 0)
+                var first = Interlocked.Exchange(ref _unauthorized, 1) == 0;
+                Settle(DropReason.Unauthorized, messages.Count, settled);
+                if (first)
                 {
                     Log.Unauthorized(_logger, result.Status);
                 }
 
-                _counters.AddDropped(DropReason.Unauthorized, messages.Count);
                 return;
             case >= 400 and < 500 and not (408 or 429):
+                Settle(DropReason.Rejected, messages.Count, settled);
                 Log.BatchRejected(_logger, messages.Count, result.Status);
-                _counters.AddDropped(DropReason.Rejected, messages.Count);
                 return;
             default:
+                Settle(DropReason.RetriesExhausted, messages.Count, settled);
                 Log.RetriesExhausted(_logger, messages.Count, result.Outcome);
-                _counters.AddDropped(DropReason.RetriesExhausted, messages.Count);
                 return;
         }
     }
 
     internal static bool IsTransient(HttpStatusCode status) => status is HttpStatusCode.RequestTimeout or (HttpStatusCode)429 || (int)status >= 500;
+
+    // Counted before anything is logged, so a logger that throws cannot leave the figures short.
+    private void Settle(DropReason reason, int count, Action<int> settled)
+    {
+        _counters.AddDropped(reason, count);
+        settled(count);
+    }
 
     private static List<byte[]> Slice(IReadOnlyList<byte[]> source, int start, int count)
     {
@@ -189,15 +199,17 @@ internal sealed class BatchSender
         _ => false,
     };
 
-    private static string Describe(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Result is { } response
-            ? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)
-            : outcome.Exception?.GetType().Name ?? "unknown";
+    private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Result: { } response } => ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        { Exception: { } exception } => exception.GetType().Name,
+        _ => "unknown",
+    };
 
     private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, GrowlyticsOptions options)
     {
         var backoff = RetryDelays.Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay, _random.NextDouble());
-        if (outcome.Result?.Headers.RetryAfter is { } retryAfter
+        if (outcome is { Result.Headers.RetryAfter: { } retryAfter }
             && RetryDelays.FromRetryAfter(retryAfter, _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
         {
             return serverDelay;

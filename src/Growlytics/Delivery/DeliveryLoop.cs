@@ -23,6 +23,7 @@ internal sealed class DeliveryLoop : IDisposable
     private readonly ByteBufferWriter _buffer = new(1024);
     private readonly List<FlushRequest> _flushes = [];
     private readonly CancellationTokenSource _stopSending = new();
+    private readonly Action<int> _onSettled;
     private byte[]? _carry;
     private Task? _timer;
     private Task _run = Task.CompletedTask;
@@ -42,6 +43,7 @@ internal sealed class DeliveryLoop : IDisposable
         _batchSize = options.MaxBatchSize;
         _batchBytes = options.MaxBatchBytes;
         _flushInterval = options.FlushInterval;
+        _onSettled = OnSettled;
     }
 
     /// <summary>Gets the number of messages queued, being batched or in flight.</summary>
@@ -119,7 +121,7 @@ internal sealed class DeliveryLoop : IDisposable
                 var stopping = _stopping;
                 var timerDue = _timer is { IsCompleted: true };
                 var flushWanted = HasFlushRequests();
-                if (stopping || timerDue || flushWanted || _queue.Count >= _batchSize)
+                if (stopping || timerDue || flushWanted || _queue.HasFullBatch)
                 {
                     if (timerDue)
                     {
@@ -157,6 +159,8 @@ internal sealed class DeliveryLoop : IDisposable
         {
             if (_sender.IsStopped)
             {
+                // The key was refused: later calls are counted at once instead of filling the queue.
+                _queue.Refuse(DropReason.Unauthorized);
                 DropAllQueued(DropReason.Unauthorized);
                 CompleteFlushes(everything: true);
                 return;
@@ -169,15 +173,47 @@ internal sealed class DeliveryLoop : IDisposable
                 return;
             }
 
-            await _sender.SendAsync(batch, _stopSending.Token).ConfigureAwait(false);
-            Interlocked.Add(ref _inFlight, -batch.Count);
-            Interlocked.Add(ref _settled, batch.Count);
+            await SendAsync(batch).ConfigureAwait(false);
             CompleteFlushes(everything: false);
-            if (!all && _queue.Count < _batchSize && !HasFlushRequests())
+            if (!all && !_queue.HasFullBatch && !HasFlushRequests())
             {
                 return;
             }
         }
+    }
+
+    private async Task SendAsync(List<byte[]> batch)
+    {
+        var settledBefore = Interlocked.Read(ref _settled);
+        try
+        {
+            await _sender.SendAsync(batch, _onSettled, _stopSending.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopSending.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A fault must not leave the batch pending forever: what was not settled is dropped and counted.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var unsettled = batch.Count - (Interlocked.Read(ref _settled) - settledBefore);
+            if (unsettled > 0)
+            {
+                _counters.AddDropped(DropReason.InternalError, unsettled);
+                OnSettled((int)unsettled);
+            }
+
+            Log.BatchFaulted(_logger, unsettled, ex.GetType().Name);
+        }
+    }
+
+    // Called by the sender as parts of the batch are delivered or dropped (a 413 split settles in parts),
+    // so a shutdown in the middle counts only what is really left.
+    private void OnSettled(int count)
+    {
+        Interlocked.Add(ref _inFlight, -count);
+        Interlocked.Add(ref _settled, count);
     }
 
     private List<byte[]> ReadBatch()
@@ -195,7 +231,12 @@ internal sealed class DeliveryLoop : IDisposable
         {
             Interlocked.Increment(ref _read);
             Interlocked.Increment(ref _inFlight);
-            var json = MessageJsonWriter.Serialize(message, _buffer);
+            var json = TrySerialize(message);
+            if (json is null)
+            {
+                continue;
+            }
+
             if (batch.Count > 0 && bytes + json.Length + 1 > _batchBytes)
             {
                 // Does not fit: it opens the next batch, so order is kept.
@@ -208,6 +249,23 @@ internal sealed class DeliveryLoop : IDisposable
         }
 
         return batch;
+    }
+
+    private byte[]? TrySerialize(Messages.UserMessage message)
+    {
+        try
+        {
+            return MessageJsonWriter.Serialize(message, _buffer);
+        }
+#pragma warning disable CA1031 // One message that cannot be written must not take its batch or the loop down with it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _counters.AddDropped(DropReason.InternalError, 1);
+            OnSettled(1);
+            Log.MessageNotSerializable(_logger, ex.GetType().Name);
+            return null;
+        }
     }
 
     private void DropAllQueued(DropReason reason)

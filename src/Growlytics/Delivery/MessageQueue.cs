@@ -7,24 +7,43 @@ namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
 /// The bounded in-memory queue between callers and the delivery loop. Enqueue never blocks and does no
-/// I/O; a full queue drops (newest or oldest, by policy) and counts.
+/// I/O; a full queue drops (newest or oldest, by policy) and counts. The loop is woken when the queue
+/// reaches a batch's worth of messages or of (estimated) bytes, never per message.
 /// </summary>
 internal sealed class MessageQueue
 {
+    // The load word packs the queued message count (high bits) and their estimated bytes (low 38 bits), so
+    // one interlocked add per message keeps both. 2^38 bytes (256 GB) is far beyond what memory can queue.
+    private const int CountShift = 38;
+    private const long BytesMask = (1L << CountShift) - 1;
+    private const long OneMessage = 1L << CountShift;
+    private const int Open = 0;
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+
     private readonly Channel<UserMessage> _channel;
     private readonly DeliveryCounters _counters;
     private readonly WakeSignal _wake;
-    private readonly DropReporter _dropReporter;
-    private readonly int _batchSize;
-    private int _sinceWake;
-    private volatile bool _completed;
+    private readonly ILogger _logger;
+    private readonly int _capacity;
+    private readonly LogRateLimiter _fullReports;
+    private readonly LogRateLimiter _afterShutdownReports;
+    private long _load;
+
+    // Open, or (int)reason + 1 once new messages are refused: Shutdown after Complete, Unauthorized after a 401/403.
+    private volatile int _refusal;
 
     public MessageQueue(GrowlyticsOptions options, DeliveryCounters counters, WakeSignal wake, ILogger logger)
     {
         _counters = counters;
         _wake = wake;
-        _batchSize = options.MaxBatchSize;
-        _dropReporter = new DropReporter(logger, options.TimeProvider, options.MaxQueueSize);
+        _logger = logger;
+        _capacity = options.MaxQueueSize;
+
+        // A queue smaller than a batch must still wake the loop before it overflows.
+        WakeCount = Math.Min(options.MaxBatchSize, options.MaxQueueSize);
+        WakeBytes = options.MaxBatchBytes;
+        _fullReports = new LogRateLimiter(options.TimeProvider, LogInterval);
+        _afterShutdownReports = new LogRateLimiter(options.TimeProvider, LogInterval);
         var channelOptions = new BoundedChannelOptions(options.MaxQueueSize)
         {
             SingleReader = true,
@@ -38,29 +57,47 @@ internal sealed class MessageQueue
     /// <summary>Gets the number of messages waiting in the queue.</summary>
     public int Count => _channel.Reader.Count;
 
+    /// <summary>Gets the queue length at which a batch is due.</summary>
+    public int WakeCount { get; }
+
+    /// <summary>Gets the estimated JSON bytes at which a batch is due.</summary>
+    public int WakeBytes { get; }
+
+    /// <summary>Gets the estimated JSON size of the queued messages (see <see cref="MessageSize"/>).</summary>
+    public long EstimatedBytes => Volatile.Read(ref _load) & BytesMask;
+
+    /// <summary>Gets a value indicating whether a full batch (by count or by bytes) is waiting.</summary>
+    public bool HasFullBatch => Count >= WakeCount || EstimatedBytes >= WakeBytes;
+
     public void Enqueue(UserMessage message)
     {
         _counters.AddEnqueued();
-        if (_completed)
+        if (_refusal != Open)
         {
-            _counters.AddDropped(DropReason.Shutdown, 1);
+            Refused();
             return;
         }
 
+        var size = MessageSize.Estimate(message);
+        var delta = OneMessage | (uint)size;
+        var after = Interlocked.Add(ref _load, delta);
         if (!_channel.Writer.TryWrite(message))
         {
-            if (_completed)
+            Interlocked.Add(ref _load, -delta);
+            if (_refusal != Open)
             {
-                _counters.AddDropped(DropReason.Shutdown, 1);
+                Refused();
                 return;
             }
 
             _counters.AddDropped(DropReason.QueueFull, 1);
-            _dropReporter.Report();
+            ReportFull();
             return;
         }
 
-        if (Interlocked.Increment(ref _sinceWake) % _batchSize == 0)
+        // Signalled after the write, so a woken loop finds the message. Exactly one caller sees each crossing.
+        var bytesAfter = after & BytesMask;
+        if ((after >> CountShift) == WakeCount || (bytesAfter >= WakeBytes && bytesAfter - size < WakeBytes))
         {
             _wake.Set();
         }
@@ -69,46 +106,52 @@ internal sealed class MessageQueue
     /// <summary>Stops accepting: later messages are counted as dropped at shutdown.</summary>
     public void Complete()
     {
-        _completed = true;
+        _refusal = (int)DropReason.Shutdown + 1;
         _channel.Writer.TryComplete();
     }
 
-    public bool TryDequeue(out UserMessage message) => _channel.Reader.TryRead(out message!);
+    /// <summary>Refuses later messages with <paramref name="reason"/> (the key was refused); what is queued stays for the loop to settle.</summary>
+    public void Refuse(DropReason reason)
+    {
+        if (_refusal == Open)
+        {
+            _refusal = (int)reason + 1;
+        }
+    }
+
+    public bool TryDequeue(out UserMessage message)
+    {
+        if (!_channel.Reader.TryRead(out message!))
+        {
+            return false;
+        }
+
+        Interlocked.Add(ref _load, -(OneMessage | (uint)MessageSize.Estimate(message)));
+        return true;
+    }
+
+    private void Refused()
+    {
+        var reason = (DropReason)(_refusal - 1);
+        _counters.AddDropped(reason, 1);
+        if (reason == DropReason.Shutdown && _afterShutdownReports.TryReport(out var count))
+        {
+            Log.AfterShutdown(_logger, count);
+        }
+    }
 
     private void OnOldestDropped(UserMessage message)
     {
+        Interlocked.Add(ref _load, -(OneMessage | (uint)MessageSize.Estimate(message)));
         _counters.AddDropped(DropReason.QueueFull, 1);
-        _dropReporter.Report();
+        ReportFull();
     }
 
-    /// <summary>Logs queue-full drops at most once per interval, with the count since the last report.</summary>
-    private sealed class DropReporter
+    private void ReportFull()
     {
-        private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
-        private readonly ILogger _logger;
-        private readonly TimeProvider _time;
-        private readonly int _capacity;
-        private long _unreported;
-        private long _nextReportTicks;
-
-        public DropReporter(ILogger logger, TimeProvider time, int capacity)
+        if (_fullReports.TryReport(out var count))
         {
-            _logger = logger;
-            _time = time;
-            _capacity = capacity;
-        }
-
-        public void Report()
-        {
-            Interlocked.Increment(ref _unreported);
-            var now = _time.GetTimestamp();
-            var next = Volatile.Read(ref _nextReportTicks);
-            if (now < next || Interlocked.CompareExchange(ref _nextReportTicks, now + (long)(Interval.TotalSeconds * _time.TimestampFrequency), next) != next)
-            {
-                return;
-            }
-
-            Log.QueueFull(_logger, _capacity, Interlocked.Exchange(ref _unreported, 0));
+            Log.QueueFull(_logger, _capacity, count);
         }
     }
 }

@@ -6,6 +6,7 @@ internal sealed class DeliveryCounters
     private static readonly DropReason[] Reasons =
     [
         DropReason.QueueFull, DropReason.RetriesExhausted, DropReason.Rejected, DropReason.TooLarge, DropReason.Unauthorized, DropReason.Shutdown,
+        DropReason.InternalError,
     ];
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;

@@ -43,8 +43,14 @@ internal static partial class Log
     [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Unexpected error in the Growlytics delivery loop; it keeps running.")]
     public static partial void DeliveryLoopFault(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "A Growlytics call was made after the client was shut down; the message was dropped.")]
-    public static partial void AfterShutdown(ILogger logger);
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Growlytics calls were made after the client was shut down: {Count} message(s) dropped since the last report.")]
+    public static partial void AfterShutdown(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "A Growlytics message could not be serialized ({ExceptionType}); it was dropped.")]
+    public static partial void MessageNotSerializable(ILogger logger, string exceptionType);
+
+    [LoggerMessage(EventId = 2013, Level = LogLevel.Error, Message = "Sending a batch of {Count} message(s) failed unexpectedly ({ExceptionType}); they were dropped.")]
+    public static partial void BatchFaulted(ILogger logger, long count, string exceptionType);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "The stored Growlytics session could not be read ({Error}); a new session was started.")]
     public static partial void SessionFileUnreadable(ILogger logger, string error);

@@ -1,0 +1,272 @@
+using System.Net;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+public sealed class DeliveryLoopTests
+{
+    [Fact]
+    public async Task Push_MaxBatchSizeMessages_SendsOneBatchWithoutTimePassing()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 10);
+
+        h.PushMany(10);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1 && h.Requests[0].Status == 200);
+
+        h.Requests[0].At.Should().Be(DeliveryHarness.Start);
+        h.Requests[0].Numbers.Should().Equal(Enumerable.Range(0, 10).Select(i => (long)i));
+        h.Client.Statistics.Delivered.Should().Be(10);
+    }
+
+    [Fact]
+    public async Task Push_FullBatchAfterATimerSend_SendsWithoutWaitingForTheTimer()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 10);
+        h.PushMany(3);
+        await h.AdvanceUntilAsync(() => h.Client.Statistics.Delivered == 3);
+        var now = h.Time.GetUtcNow();
+
+        // Let the loop go idle, so the next batch can only come from the size trigger.
+        await h.Client.FlushAsync().WaitAsync(DeliveryHarness.RealTimeout);
+        await Task.Delay(50);
+
+        h.PushMany(7, from: 3);
+        await Task.Delay(50);
+        h.PushMany(3, from: 10);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 2);
+
+        h.Requests[1].At.Should().Be(now);
+        h.Requests[1].Numbers.Should().Equal(Enumerable.Range(3, 10).Select(i => (long)i));
+    }
+
+    [Fact]
+    public async Task Push_FewerThanMaxBatchSize_SentWhenFlushIntervalElapses()
+    {
+        await using var h = new DeliveryHarness(o => o.FlushInterval = TimeSpan.FromSeconds(5));
+        await h.Client.FlushAsync().WaitAsync(DeliveryHarness.RealTimeout);
+
+        h.PushMany(3);
+        await h.AdvanceUntilAsync(() => h.Requests.Count == 1);
+
+        var sentAfter = h.Requests[0].At - DeliveryHarness.Start;
+        sentAfter.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(5)).And.BeLessThan(TimeSpan.FromSeconds(10));
+        h.Requests[0].MessageIds.Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task Push_QueuedJsonReachesMaxBatchBytes_SendsWithoutWaitingForCountOrTimer()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 1000;
+            o.MaxBatchBytes = 20_000;
+        });
+        var text = new string('x', 450);
+
+        for (var i = 0; i < 45; i++)
+        {
+            h.Push(i, text: text);
+        }
+
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 1 && h.Requests[0].Status == 200);
+        h.Requests[0].At.Should().Be(DeliveryHarness.Start);
+        h.Requests[0].Json.Length.Should().BeLessThanOrEqualTo(20_000).And.BeGreaterThan(15_000);
+        await h.FlushAsync();
+        h.Accepted.SelectMany(r => r.Numbers).Should().Equal(Enumerable.Range(0, 45).Select(i => (long)i));
+        h.Requests.Should().OnlyContain(r => r.Json.Length <= 20_000);
+    }
+
+    [Fact]
+    public async Task FlushAsync_FewMessages_SendsImmediately()
+    {
+        await using var h = new DeliveryHarness();
+        h.PushMany(3);
+
+        await h.Client.FlushAsync().WaitAsync(DeliveryHarness.RealTimeout);
+
+        h.Requests.Should().ContainSingle().Which.At.Should().Be(DeliveryHarness.Start);
+        h.Client.Statistics.Delivered.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Send_ManyBatchesWithFailures_OneInFlightAndEachUsersOrderKept()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 7;
+            o.MaxRetryAttempts = 20;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(50);
+            o.MaxRetryDelay = TimeSpan.FromMilliseconds(200);
+            o.CircuitBreakDuration = TimeSpan.FromSeconds(1);
+        });
+        h.Responder = r => Task.FromResult(new HttpResponseMessage(r.Index % 3 == 0 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+        string[] users = ["anon-a", "anon-b", "anon-c"];
+
+        for (var i = 0; i < 90; i++)
+        {
+            h.Push(i, users[i % 3]);
+        }
+
+        await h.FlushAsync();
+
+        h.MaxConcurrentRequests.Should().Be(1);
+        h.Requests.Should().Contain(r => r.Status == 503, "the scenario must exercise retries");
+        var delivered = h.Accepted.SelectMany(r => r.Messages).ToList();
+        foreach (var user in users)
+        {
+            var numbers = delivered.Where(m => m.GetProperty("anonymousId").GetString() == user).Select(DeliveryHarness.NumberOf);
+            numbers.Should().Equal(Enumerable.Range(0, 90).Where(i => users[i % 3] == user).Select(i => (long)i));
+        }
+
+        h.AssertBalanced().Delivered.Should().Be(90);
+    }
+
+    [Fact]
+    public async Task FlushAsync_BatchStillInFlight_CompletesOnlyOnceItIsSettled()
+    {
+        await using var h = new DeliveryHarness();
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = _ => gate.Task;
+        h.PushMany(3);
+
+        var flush = h.Client.FlushAsync();
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+        await Task.Delay(50);
+
+        flush.IsCompleted.Should().BeFalse();
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await flush.WaitAsync(DeliveryHarness.RealTimeout);
+        h.Client.Statistics.Delivered.Should().Be(3, "the flush ends only after the batch is counted");
+    }
+
+    [Fact]
+    public async Task FlushAsync_WithRetries_CompletesAfterTheRetriedBatchIsDelivered()
+    {
+        await using var h = new DeliveryHarness(o => o.RetryBaseDelay = TimeSpan.FromSeconds(1));
+        h.RespondInTurn(HttpStatusCode.ServiceUnavailable, HttpStatusCode.ServiceUnavailable);
+        h.PushMany(5);
+
+        await h.FlushAsync();
+
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(5);
+        stats.Pending.Should().Be(0);
+        h.Requests.Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task FlushAsync_Cancelled_ThrowsAndDeliveryGoesOn()
+    {
+        await using var h = new DeliveryHarness();
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = _ => gate.Task;
+        h.PushMany(3);
+        using var cts = new CancellationTokenSource();
+
+        var flush = h.Client.FlushAsync(cts.Token);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+        await cts.CancelAsync();
+
+        await flush.Invoking(f => f.WaitAsync(DeliveryHarness.RealTimeout)).Should().ThrowAsync<OperationCanceledException>();
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.FlushAsync();
+        h.AssertBalanced().Delivered.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_QueuedMessages_DeliversThemAll()
+    {
+        await using var h = new DeliveryHarness();
+        h.PushMany(250);
+
+        await h.Client.ShutdownAsync().WaitAsync(DeliveryHarness.RealTimeout);
+
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(250);
+        stats.DroppedByReason[DropReason.Shutdown].Should().Be(0);
+        h.Requests.Select(r => r.MessageIds.Count).Should().Equal(100, 100, 50);
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_CollectorHangs_CountsTheRestAsShutdownAfterTheTimeout()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 5;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(3);
+            o.RequestTimeout = TimeSpan.FromMinutes(5);
+        });
+        var never = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = _ => never.Task;
+        h.PushMany(12);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+
+        await h.RunAsync(h.Client.ShutdownAsync());
+
+        (h.Time.GetUtcNow() - DeliveryHarness.Start).Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(3)).And.BeLessThan(TimeSpan.FromSeconds(10));
+        var stats = h.AssertBalanced();
+        stats.DroppedByReason[DropReason.Shutdown].Should().Be(12);
+        stats.Pending.Should().Be(0);
+        h.Log.WithId(2009).Should().ContainSingle().Which.Fields["Count"].Should().Be(12L);
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_TimeoutDuringA413Split_CountsOnlyTheUnsentHalfAsShutdown()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 4;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(2);
+            o.RequestTimeout = TimeSpan.FromMinutes(5);
+        });
+        var never = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = r => r.MessageIds.Count == 4 ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.RequestEntityTooLarge))
+            : r.Numbers.First() == 0 ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK))
+            : never.Task;
+        h.PushMany(4);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 3);
+
+        await h.RunAsync(h.Client.ShutdownAsync());
+
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(2);
+        stats.DroppedByReason[DropReason.Shutdown].Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Push_AfterShutdown_CountedAsShutdownAndLoggedOncePerInterval()
+    {
+        await using var h = new DeliveryHarness();
+        h.PushMany(2);
+        await h.Client.ShutdownAsync().WaitAsync(DeliveryHarness.RealTimeout);
+
+        h.PushMany(5, from: 10);
+        h.Time.Advance(TimeSpan.FromSeconds(11));
+        h.Push(20);
+
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(2);
+        stats.DroppedByReason[DropReason.Shutdown].Should().Be(6);
+        stats.Pending.Should().Be(0);
+        h.Log.WithId(2011).Select(e => e.Fields["Count"]).Should().Equal(1L, 5L);
+        h.Requests.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task Dispose_OnASingleThreadedSynchronizationContext_DoesNotDeadlock()
+    {
+        await using var h = new DeliveryHarness();
+        using var context = new DeliverySynchronizationContext();
+
+        var run = context.RunAsync(() =>
+        {
+            h.PushMany(3);
+            h.Client.Dispose();
+        });
+
+        await run.WaitAsync(DeliveryHarness.RealTimeout);
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(3);
+        stats.Pending.Should().Be(0);
+    }
+}

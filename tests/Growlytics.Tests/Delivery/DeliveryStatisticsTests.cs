@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Net;
+using CsCheck;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+public sealed class DeliveryStatisticsTests
+{
+    // 0 stands for a network error; the rest are the statuses a collector may answer.
+    private static readonly int[] Answers = [200, 200, 200, 202, 0, 408, 429, 500, 503, 400, 422, 413, 401];
+
+    [Fact]
+    public async Task Statistics_RandomMixOfAnswers_EnqueuedEqualsDeliveredPlusDroppedPlusPending()
+    {
+        var scenario = Gen.Select(Gen.Int[1, 30].Array[1, 4], Gen.Int[0, Answers.Length - 1].Array[0, 12], Gen.Bool);
+        await scenario.SampleAsync(
+            async (pushes, answers, dropOldest) =>
+            {
+                await using var h = new DeliveryHarness(o =>
+                {
+                    o.MaxBatchSize = 4;
+                    o.MaxQueueSize = 16;
+                    o.QueueOverflowPolicy = dropOldest ? QueueOverflowPolicy.DropOldest : QueueOverflowPolicy.DropNewest;
+                    o.MaxRetryAttempts = 2;
+                    o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+                    o.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
+                    o.CircuitBreakDuration = TimeSpan.FromMilliseconds(500);
+                });
+                var script = new ConcurrentQueue<int>(answers.Select(a => Answers[a]));
+                h.Responder = _ => script.TryDequeue(out var status) && status != 200
+                    ? status == 0 ? throw new HttpRequestException("reset") : Task.FromResult(new HttpResponseMessage((HttpStatusCode)status))
+                    : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+
+                var n = 0;
+                foreach (var count in pushes)
+                {
+                    h.PushMany(count, from: n);
+                    n += count;
+                    await h.FlushAsync(TimeSpan.FromMilliseconds(20));
+
+                    var stats = h.AssertBalanced();
+                    stats.Pending.Should().Be(0);
+                    stats.Enqueued.Should().Be(n);
+                    stats.Delivered.Should().Be(h.Accepted.SelectMany(r => r.MessageIds).Distinct().Count());
+                }
+            },
+            iter: 25,
+            threads: 1);
+    }
+
+    [Fact]
+    public async Task GrowlyticsMeter_AfterMixedOutcomes_ReportsTheSameFiguresAsStatistics()
+    {
+        var factory = new DeliveryMeterFactory();
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 3;
+            o.MeterFactory = factory;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+        });
+        h.RespondInTurn(HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable, HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.RequestEntityTooLarge);
+        h.PushMany(9);
+        await h.FlushAsync();
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = _ => gate.Task;
+        h.PushMany(5, from: 9);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count(r => r.Status == 0) == 1);
+
+        var measured = Measure(factory.Created!);
+        var stats = h.Client.Statistics;
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+
+        measured["growlytics.messages.enqueued"].Should().Be(stats.Enqueued).And.Be(14);
+        measured["growlytics.messages.delivered"].Should().Be(stats.Delivered);
+        measured["growlytics.messages.pending"].Should().Be(stats.Pending).And.Be(5);
+        measured["growlytics.requests.retried"].Should().Be(stats.Retried).And.Be(1);
+        measured["growlytics.batches.sent"].Should().Be(stats.BatchesSent);
+        measured["growlytics.messages.dropped"].Should().Be(stats.Dropped).And.BeGreaterThan(0);
+        foreach (var (reason, count) in stats.DroppedByReason)
+        {
+            measured["growlytics.messages.dropped/" + reason].Should().Be(count);
+        }
+
+        stats.Enqueued.Should().Be(stats.Delivered + stats.Dropped + stats.Pending);
+    }
+
+    private static Dictionary<string, long> Measure(Meter meter)
+    {
+        var measured = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, meter))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            lock (measured)
+            {
+                measured[instrument.Name] = measured.GetValueOrDefault(instrument.Name) + value;
+                foreach (var tag in tags)
+                {
+                    measured[instrument.Name + "/" + tag.Value] = value;
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return measured;
+    }
+}

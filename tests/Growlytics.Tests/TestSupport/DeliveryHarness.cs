@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using RichardSzalay.MockHttp;
+
+namespace GrowlyticsSdk.Tests.TestSupport;
+
+/// <summary>
+/// A real <see cref="GrowlyticsClient"/> wired to a MockHttp collector, a <see cref="FakeTimeProvider"/> and a
+/// recording logger. The fake clock only moves when a test moves it; helpers advance it in small steps while
+/// giving the background loop real time to run, and give up after <see cref="RealTimeout"/> of real time.
+/// </summary>
+internal sealed class DeliveryHarness : IAsyncDisposable
+{
+    public const string ApiKey = "gk_live_5ecret_k3y_never_logged";
+    public const string SecretValue = "Secret-Value-Never-Logged";
+    public static readonly TimeSpan RealTimeout = TimeSpan.FromSeconds(20);
+    public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly ConcurrentQueue<DeliveryRequest> _requests = new();
+    private readonly HttpClient _httpClient;
+    private int _index;
+    private int _concurrent;
+    private int _maxConcurrent;
+
+    public DeliveryHarness(Action<GrowlyticsOptions>? configure = null)
+    {
+        Http.When("*").Respond(HandleAsync);
+        _httpClient = new HttpClient(new DeliveryFaultHandler(Http));
+        Options = new GrowlyticsOptions
+        {
+            ApiKey = ApiKey,
+            Endpoint = new Uri("https://collector.test/"),
+            TimeProvider = Time,
+            LoggerFactory = Log,
+            HttpClient = _httpClient,
+            SessionMode = SessionMode.ProcessWide,
+            FlushOnProcessExit = false,
+
+            // The clock runs ahead of a busy machine: long defaults keep a slow handler from looking like a timeout.
+            RequestTimeout = TimeSpan.FromMinutes(10),
+            RetryBudget = TimeSpan.FromHours(1),
+        };
+        configure?.Invoke(Options);
+        Client = new GrowlyticsClient(Options);
+    }
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    public MockHttpMessageHandler Http { get; } = new();
+
+    public DeliveryLog Log { get; } = new();
+
+    public GrowlyticsOptions Options { get; }
+
+    public GrowlyticsClient Client { get; }
+
+    /// <summary>Gets or sets how the collector answers; the default accepts everything with 200.</summary>
+    public Func<DeliveryRequest, Task<HttpResponseMessage>> Responder { get; set; } = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+
+    public IReadOnlyList<DeliveryRequest> Requests => _requests.OrderBy(r => r.Index).ToList();
+
+    /// <summary>Gets the requests the collector accepted (2xx).</summary>
+    public IEnumerable<DeliveryRequest> Accepted => Requests.Where(r => r.Status is >= 200 and < 300);
+
+    public int MaxConcurrentRequests => Volatile.Read(ref _maxConcurrent);
+
+    public static long NumberOf(JsonElement message) =>
+        message.GetProperty("attributes").EnumerateArray().First(a => a.GetProperty("name").GetString() == "n").GetProperty("value").GetInt64();
+
+    /// <summary>Answers with the given statuses in turn, then 200 for every later request.</summary>
+    public void RespondInTurn(params HttpStatusCode[] statuses)
+    {
+        var script = new ConcurrentQueue<HttpStatusCode>(statuses);
+        Responder = _ => Task.FromResult(new HttpResponseMessage(script.TryDequeue(out var status) ? status : HttpStatusCode.OK));
+    }
+
+    /// <summary>Records one update numbered <paramref name="n"/>, for the given anonymous user or the process-wide one.</summary>
+    public void Push(long n, string? anonymousId = null, string? text = null)
+    {
+        var attributes = new Dictionary<string, object?> { ["n"] = n };
+        if (text is not null)
+        {
+            attributes["text"] = text;
+        }
+
+        if (anonymousId is null)
+        {
+            Client.User.Push(attributes);
+            return;
+        }
+
+        using (Client.BeginScope(anonymousId))
+        {
+            Client.User.Push(attributes);
+        }
+    }
+
+    public void PushMany(int count, int from = 0, string? text = null)
+    {
+        for (var i = from; i < from + count; i++)
+        {
+            Push(i, text: text);
+        }
+    }
+
+    /// <summary>Runs <paramref name="task"/> to completion, advancing the fake clock by <paramref name="step"/> whenever it waits.</summary>
+    public async Task RunAsync(Task task, TimeSpan? step = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!task.IsCompleted)
+        {
+            if (clock.Elapsed > RealTimeout)
+            {
+                throw new TimeoutException($"Still waiting after {RealTimeout} of real time (fake clock at +{Time.GetUtcNow() - Start}).");
+            }
+
+            await Task.Delay(1);
+            Time.Advance(step ?? TimeSpan.FromMilliseconds(100));
+        }
+
+        await task;
+    }
+
+    public Task FlushAsync(TimeSpan? step = null) => RunAsync(Client.FlushAsync(), step);
+
+    /// <summary>Advances the fake clock in steps until <paramref name="condition"/> holds.</summary>
+    public async Task AdvanceUntilAsync(Func<bool> condition, TimeSpan? step = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > RealTimeout)
+            {
+                throw new TimeoutException($"Condition not met after {RealTimeout} of real time (fake clock at +{Time.GetUtcNow() - Start}).");
+            }
+
+            await Task.Delay(1);
+            Time.Advance(step ?? TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    /// <summary>Waits in real time, without moving the fake clock, until <paramref name="condition"/> holds.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > RealTimeout)
+            {
+                throw new TimeoutException($"Condition not met after {RealTimeout} of real time.");
+            }
+
+            await Task.Delay(2);
+        }
+    }
+
+    /// <summary>Asserts enqueued = delivered + dropped + pending, and that no log line carries the key or a secret value.</summary>
+    public GrowlyticsStatistics AssertBalanced()
+    {
+        var stats = Client.Statistics;
+        stats.Enqueued.Should().Be(stats.Delivered + stats.Dropped + stats.Pending, "every accepted message is delivered, dropped or pending");
+        stats.Dropped.Should().Be(stats.DroppedByReason.Values.Sum());
+        Log.Entries.Should().NotContain(e => e.Everything.Contains(ApiKey, StringComparison.Ordinal) || e.Everything.Contains(SecretValue, StringComparison.Ordinal));
+        return stats;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await RunAsync(Client.ShutdownAsync());
+        _httpClient.Dispose();
+    }
+
+    private async Task<HttpResponseMessage> HandleAsync(HttpRequestMessage message)
+    {
+        var concurrent = Interlocked.Increment(ref _concurrent);
+        InterlockedMax(ref _maxConcurrent, concurrent);
+        try
+        {
+            var request = await DeliveryRequest.ReadAsync(Interlocked.Increment(ref _index), Time.GetUtcNow(), message);
+            _requests.Enqueue(request);
+            try
+            {
+                var response = await Responder(request);
+                request.Status = (int)response.StatusCode;
+                return response;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                return new DeliveryFaultResponse(ex);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _concurrent);
+        }
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+}
