@@ -206,9 +206,10 @@ public sealed class GrowlyticsUser
             }
 
             LogoutLocked();
-        }
 
-        _client.OnSessionChanged(this);
+            // Inside the lock, so concurrent changes reach the session file in the order they happened (Save does no I/O).
+            _client.OnSessionChanged(this);
+        }
     }
 
     private static void ThrowIfNull(object? value, string name)
@@ -274,15 +275,13 @@ public sealed class GrowlyticsUser
 
             Enqueue(MessageType.Login, userId, attributes);
             Volatile.Write(ref _userId, userId);
+            _client.OnSessionChanged(this);
         }
 
         if (previous is not null)
         {
             _client.OnIdentifyWithoutLogout();
         }
-
-        _client.OnSessionChanged(this);
-
     }
 
     private void LogoutLocked()

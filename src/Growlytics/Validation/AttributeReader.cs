@@ -63,9 +63,35 @@ internal static class AttributeReader
                 return Read(dictionary);
             case IDictionary dictionary:
                 return Read(dictionary);
+            case IDictionary<string, object?> pairs:
+                // IDictionary<string, object> without the read-only interface, such as ExpandoObject.
+                return Read(pairs);
             default:
+                if (!IsAttributeObject(attributes))
+                {
+                    // A string's Length or an array's SyncRoot are not attributes the caller meant to send.
+                    throw ValidationErrors.NotAnAttributeObject(attributes.GetType());
+                }
+
                 return ReadProperties(attributes);
         }
+    }
+
+    private static UserAttribute[] Read(IDictionary<string, object?> attributes)
+    {
+        var builder = new AttributeSetBuilder(attributes.Count);
+        foreach (var pair in attributes)
+        {
+            builder.Add(pair.Key, pair.Value);
+        }
+
+        return builder.Build();
+    }
+
+    private static bool IsAttributeObject(object attributes)
+    {
+        var type = attributes.GetType();
+        return !(type.IsPrimitive || type.IsEnum || attributes is string or decimal or IEnumerable);
     }
 
     private static UserAttribute[] Read(IDictionary attributes)

@@ -50,6 +50,9 @@ internal static class ValidationErrors
     public static GrowlyticsValidationException AttributeKeyNotString(Type type) =>
         new(Format("An attribute dictionary has a key of type {0}: attribute names must be strings.", type.Name), AttributesParam, null);
 
+    public static GrowlyticsValidationException NotAnAttributeObject(Type type) =>
+        new(Format("The attributes are a {0}: pass an object whose public properties are the attributes (such as new {{ city = \"Pune\" }}), a dictionary of names and values, or UserAttributes.", type.Name), AttributesParam, null);
+
     public static GrowlyticsValidationException BlankUserId() =>
         new("The user id must be a non-blank string.", UserIdParam, null);
 

@@ -12,6 +12,16 @@ public sealed class FacadeTests
     }
 
     [Fact]
+    public void BeginScopeAndFlush_BeforeInitialize_ThrowSayingWhatToCall()
+    {
+        var scope = () => Growlytics.BeginScope();
+        Action flush = () => _ = Growlytics.FlushAsync();
+
+        scope.Should().Throw<InvalidOperationException>().WithMessage("*Growlytics.Initialize*");
+        flush.Should().Throw<InvalidOperationException>().WithMessage("*Growlytics.Initialize*");
+    }
+
+    [Fact]
     public async Task Initialize_Twice_ThrowsUntilShutdown()
     {
         Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; });

@@ -1,0 +1,42 @@
+namespace GrowlyticsSdk.Tests.TestSupport.Caller;
+
+/// <summary>Asserts that a call is rejected at the call and leaves no trace: no message, no session change, no value in the message.</summary>
+internal static class CallerValidation
+{
+    /// <param name="harness">The client the call goes to.</param>
+    /// <param name="call">The call.</param>
+    /// <param name="attributeName">The attribute the exception must name (<see langword="null"/> for the user id or the count).</param>
+    /// <param name="rule">A fragment of the message that states the rule.</param>
+    /// <param name="secrets">Values that must not appear in the message.</param>
+    public static GrowlyticsValidationException ShouldReject(this CallerHarness harness, Action call, string? attributeName, string rule, params string[] secrets)
+    {
+        var queued = harness.Client.Queue.Count;
+        var anonymousId = harness.User.AnonymousId;
+        var userId = harness.User.UserId;
+
+        var exception = call.Should().Throw<GrowlyticsValidationException>().Which;
+
+        exception.Should().BeAssignableTo<ArgumentException>();
+        exception.AttributeName.Should().Be(attributeName);
+        exception.Message.Should().Contain(rule);
+        if (!string.IsNullOrEmpty(attributeName))
+        {
+            // Long names are cut to 32 characters and control characters shown as '?', so the message stays one line.
+            var shown = attributeName.Length > 32 ? attributeName[..32] + "..." : attributeName;
+            shown = new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+            exception.Message.Should().Contain("'" + shown + "'", "the message names the attribute");
+        }
+
+        foreach (var secret in secrets)
+        {
+            exception.Message.Should().NotContain(secret, "values are personal data and never appear in messages");
+        }
+
+        harness.Client.Queue.Count.Should().Be(queued, "an invalid call queues nothing");
+        harness.User.AnonymousId.Should().Be(anonymousId, "an invalid call changes no session state");
+        harness.User.UserId.Should().Be(userId, "an invalid call changes no session state");
+        return exception;
+    }
+
+    public static Dictionary<string, object?> One(string name, object? value) => new() { [name] = value };
+}
