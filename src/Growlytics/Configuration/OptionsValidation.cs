@@ -23,6 +23,11 @@ internal static class OptionsValidation
             errors.Add("GrowlyticsOptions.Endpoint must use https; plain http is allowed only for loopback addresses (localhost, 127.0.0.1, [::1]).");
         }
 
+        if (options.Endpoint is { IsAbsoluteUri: true } endpoint && (endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0))
+        {
+            errors.Add("GrowlyticsOptions.Endpoint must not have a query string or fragment: the SDK appends 'events/sdk-batch' to its path.");
+        }
+
         Range(errors, nameof(options.MaxQueueSize), options.MaxQueueSize, 1, 10_000_000);
         Range(errors, nameof(options.MaxBatchSize), options.MaxBatchSize, 1, 10_000);
         Range(errors, nameof(options.MaxBatchBytes), options.MaxBatchBytes, 1024, 100 * 1024 * 1024);
