@@ -14,28 +14,46 @@ internal static class MessageIds
 
     public static long Next() => Interlocked.Increment(ref _sequence);
 
+    /// <summary>The length of a formatted message id, in characters or UTF-8 bytes.</summary>
+    public const int Length = 36;
+
     public static string Format(long sequence)
     {
-        Span<char> chars = stackalloc char[36];
-        WriteHex(chars.Slice(0, 8), Prefix >> 32, 8);
-        chars[8] = '-';
-        WriteHex(chars.Slice(9, 4), (Prefix >> 16) & 0xFFFF, 4);
-        chars[13] = '-';
-        WriteHex(chars.Slice(14, 4), Prefix & 0xFFFF, 4);
-        chars[18] = '-';
-        var seq = (ulong)sequence;
-        WriteHex(chars.Slice(19, 4), seq >> 48, 4);
-        chars[23] = '-';
-        WriteHex(chars.Slice(24, 12), seq & 0xFFFF_FFFF_FFFF, 12);
+        Span<byte> utf8 = stackalloc byte[Length];
+        FormatUtf8(sequence, utf8);
+        Span<char> chars = stackalloc char[Length];
+        for (var i = 0; i < Length; i++)
+        {
+            chars[i] = (char)utf8[i];
+        }
+
         return chars.ToString();
     }
 
-    private static void WriteHex(Span<char> destination, ulong value, int digits)
+    /// <summary>
+    /// Writes the id as its 36 ASCII (so UTF-8) bytes, for the serializer to copy straight into the JSON
+    /// without a string per message.
+    /// </summary>
+    public static void FormatUtf8(long sequence, Span<byte> destination)
+    {
+        WriteHex(destination.Slice(0, 8), Prefix >> 32, 8);
+        destination[8] = (byte)'-';
+        WriteHex(destination.Slice(9, 4), (Prefix >> 16) & 0xFFFF, 4);
+        destination[13] = (byte)'-';
+        WriteHex(destination.Slice(14, 4), Prefix & 0xFFFF, 4);
+        destination[18] = (byte)'-';
+        var seq = (ulong)sequence;
+        WriteHex(destination.Slice(19, 4), seq >> 48, 4);
+        destination[23] = (byte)'-';
+        WriteHex(destination.Slice(24, 12), seq & 0xFFFF_FFFF_FFFF, 12);
+    }
+
+    private static void WriteHex(Span<byte> destination, ulong value, int digits)
     {
         for (var i = digits - 1; i >= 0; i--)
         {
             var nibble = (int)(value & 0xF);
-            destination[i] = (char)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
+            destination[i] = (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
             value >>= 4;
         }
     }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 
 namespace GrowlyticsSdk.Serialization;
 
@@ -7,8 +8,15 @@ internal sealed class ByteBufferWriter : IBufferWriter<byte>
 {
     private byte[] _buffer;
     private int _written;
+    private Utf8JsonWriter? _jsonWriter;
 
     public ByteBufferWriter(int initialCapacity) => _buffer = new byte[initialCapacity];
+
+    /// <summary>
+    /// Gets a JSON writer kept with this buffer, so serializing a message does not create one each time.
+    /// Call <see cref="Utf8JsonWriter.Reset(IBufferWriter{byte})"/> before each use.
+    /// </summary>
+    public Utf8JsonWriter JsonWriter => _jsonWriter ??= new Utf8JsonWriter(this, MessageJsonWriter.WriterOptions);
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 

@@ -20,44 +20,46 @@ internal static class MessageJsonWriter
         SkipValidation = true,
     };
 
-    private const string DateFormat = "yyyy-MM-dd HH:mm:ss";
+    /// <summary>The length of <c>yyyy-MM-dd HH:mm:ss</c>, the wire form of dates.</summary>
+    private const int DateLength = 19;
 
     /// <summary>Serializes one message to a new UTF-8 byte array; done once per message, off the caller's thread.</summary>
     public static byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
     {
         buffer.Clear();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            Write(writer, message);
-        }
-
+        var writer = buffer.JsonWriter;
+        writer.Reset(buffer);
+        Write(writer, message);
+        writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
     public static void Write(Utf8JsonWriter writer, UserMessage message)
     {
         writer.WriteStartObject();
-        writer.WriteString("type", message.Type switch
+        writer.WriteString(JsonNames.Type, message.Type switch
         {
-            MessageType.Login => "login",
-            MessageType.Logout => "logout",
-            _ => "update",
+            MessageType.Login => JsonNames.Login,
+            MessageType.Logout => JsonNames.Logout,
+            _ => JsonNames.Update,
         });
-        writer.WriteString("messageId", message.MessageId);
-        writer.WriteNumber("eventTimestamp", message.Timestamp.ToUnixTimeMilliseconds());
-        writer.WriteString("anonymousId", message.AnonymousId);
+        Span<byte> messageId = stackalloc byte[MessageIds.Length];
+        MessageIds.FormatUtf8(message.Sequence, messageId);
+        writer.WriteString(JsonNames.MessageId, messageId);
+        writer.WriteNumber(JsonNames.EventTimestamp, message.Timestamp.ToUnixTimeMilliseconds());
+        writer.WriteString(JsonNames.AnonymousId, message.AnonymousId);
         if (message.UserId is null)
         {
-            writer.WriteNull("userId");
+            writer.WriteNull(JsonNames.UserId);
         }
         else
         {
-            writer.WriteString("userId", message.UserId);
+            writer.WriteString(JsonNames.UserId, message.UserId);
         }
 
         if (message.Type != MessageType.Logout)
         {
-            writer.WriteStartArray("attributes");
+            writer.WriteStartArray(JsonNames.Attributes);
             foreach (var attribute in message.Attributes)
             {
                 WriteAttribute(writer, attribute);
@@ -72,15 +74,15 @@ internal static class MessageJsonWriter
     private static void WriteAttribute(Utf8JsonWriter writer, UserAttribute attribute)
     {
         writer.WriteStartObject();
-        writer.WriteString("name", attribute.Name);
-        writer.WriteString("type", attribute.Kind switch
+        writer.WriteString(JsonNames.Name, attribute.Name);
+        writer.WriteString(JsonNames.Type, attribute.Kind switch
         {
-            AttributeKind.Number => "number",
-            AttributeKind.Boolean => "boolean",
-            AttributeKind.Date => "date",
-            _ => "string",
+            AttributeKind.Number => JsonNames.Number,
+            AttributeKind.Boolean => JsonNames.Boolean,
+            AttributeKind.Date => JsonNames.Date,
+            _ => JsonNames.String,
         });
-        writer.WritePropertyName("value");
+        writer.WritePropertyName(JsonNames.Value);
         WriteValue(writer, attribute.Value);
         writer.WriteEndObject();
     }
@@ -104,15 +106,42 @@ internal static class MessageJsonWriter
             case ulong u64: writer.WriteNumberValue(u64); break;
             case char c: writer.WriteStringValue(c.ToString()); break;
             case BigInteger big: writer.WriteRawValue(big.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true); break;
-            case DateTime dt: writer.WriteStringValue(ToUtc(dt).ToString(DateFormat, CultureInfo.InvariantCulture)); break;
-            case DateTimeOffset dto: writer.WriteStringValue(dto.UtcDateTime.ToString(DateFormat, CultureInfo.InvariantCulture)); break;
+            case DateTime dt: WriteDate(writer, ToUtc(dt)); break;
+            case DateTimeOffset dto: WriteDate(writer, dto.UtcDateTime); break;
 #if NET8_0_OR_GREATER
             case Half h: writer.WriteRawValue(h.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true); break;
             case Int128 i128: writer.WriteRawValue(i128.ToString(CultureInfo.InvariantCulture), skipInputValidation: true); break;
             case UInt128 u128: writer.WriteRawValue(u128.ToString(CultureInfo.InvariantCulture), skipInputValidation: true); break;
-            case DateOnly d: writer.WriteStringValue(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00"); break;
+            case DateOnly d: WriteDate(writer, d.ToDateTime(TimeOnly.MinValue)); break;
 #endif
             default: throw new InvalidOperationException("Unreachable: the value was validated as a supported type.");
+        }
+    }
+
+    /// <summary>Writes <c>yyyy-MM-dd HH:mm:ss</c> as UTF-8 digits, without a formatted string per value.</summary>
+    private static void WriteDate(Utf8JsonWriter writer, DateTime value)
+    {
+        Span<byte> text = stackalloc byte[DateLength];
+        WriteDigits(text.Slice(0, 4), value.Year);
+        text[4] = (byte)'-';
+        WriteDigits(text.Slice(5, 2), value.Month);
+        text[7] = (byte)'-';
+        WriteDigits(text.Slice(8, 2), value.Day);
+        text[10] = (byte)' ';
+        WriteDigits(text.Slice(11, 2), value.Hour);
+        text[13] = (byte)':';
+        WriteDigits(text.Slice(14, 2), value.Minute);
+        text[16] = (byte)':';
+        WriteDigits(text.Slice(17, 2), value.Second);
+        writer.WriteStringValue(text);
+    }
+
+    private static void WriteDigits(Span<byte> destination, int value)
+    {
+        for (var i = destination.Length - 1; i >= 0; i--)
+        {
+            destination[i] = (byte)('0' + (value % 10));
+            value /= 10;
         }
     }
 

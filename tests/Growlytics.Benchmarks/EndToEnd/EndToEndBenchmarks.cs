@@ -1,0 +1,88 @@
+using System.Net.Http.Headers;
+using BenchmarkDotNet.Attributes;
+using Growlytics.Benchmarks.Infrastructure;
+using GrowlyticsSdk;
+using GrowlyticsSdk.Serialization;
+
+namespace Growlytics.Benchmarks.EndToEnd;
+
+/// <summary>
+/// Messages per second from one producing thread to a collector on loopback: 50,000 three-attribute updates,
+/// then <see cref="GrowlyticsClient.FlushAsync"/>; the operation count is the message count, so the time column
+/// is per message and the Msgs/s column is the throughput. The floor is what one <see cref="HttpClient"/> does
+/// posting the same gzip bodies (batches of 100), one request at a time, with no SDK in the way.
+/// </summary>
+[ScenarioJob]
+public class EndToEndBenchmarks
+{
+    private const int MessageCount = 50_000;
+    private const int BatchSize = 100;
+
+    private LoopbackSink _sink = null!;
+    private GrowlyticsClient _client = null!;
+    private Dictionary<string, object?> _attributes = null!;
+    private HttpClient _http = null!;
+    private Uri _batchUri = null!;
+    private byte[] _gzipBatch = null!;
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _sink = await LoopbackSink.StartAsync();
+        _client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = "benchmark-key",
+            Endpoint = _sink.Address,
+
+            // Room for the whole run: the producer is faster than any collector, and a drop would flatter the figure.
+            MaxQueueSize = MessageCount * 2,
+            FlushOnProcessExit = false,
+        });
+        _attributes = Attributes.Dictionary(3);
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        _batchUri = new Uri(_sink.Address, "events/sdk-batch");
+        _gzipBatch = BatchBody.Build(Messages.Serialized(BatchSize, 3), DateTimeOffset.UnixEpoch);
+    }
+
+    [GlobalCleanup]
+    public async Task CleanupAsync()
+    {
+        await _client.DisposeAsync();
+        var statistics = _client.Statistics;
+        Console.WriteLine($"// sink: {_sink.Requests} requests, {_sink.Bytes} bytes; client: enqueued {statistics.Enqueued}, delivered {statistics.Delivered}, dropped {statistics.Dropped}");
+        _http.Dispose();
+        await _sink.DisposeAsync();
+        if (statistics.Dropped != 0 || statistics.Delivered != statistics.Enqueued)
+        {
+            throw new InvalidOperationException("Not every message was delivered: the figure is not valid.");
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = MessageCount)]
+    public async Task PushAndFlush()
+    {
+        var user = _client.User;
+        for (var i = 0; i < MessageCount; i++)
+        {
+            user.Push(_attributes);
+        }
+
+        await _client.FlushAsync();
+    }
+
+    [Benchmark(OperationsPerInvoke = MessageCount, Baseline = true)]
+    public async Task FloorHttpClientPreGzipped()
+    {
+        for (var i = 0; i < MessageCount / BatchSize; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _batchUri);
+            var content = new ByteArrayContent(_gzipBatch);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+            content.Headers.ContentEncoding.Add("gzip");
+            request.Content = content;
+            request.Headers.TryAddWithoutValidation("x-growlytics-key", "benchmark-key");
+            using var response = await _http.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using GrowlyticsSdk;
+
+namespace Growlytics.Benchmarks.Infrastructure;
+
+/// <summary>Clients for the caller-side benchmarks.</summary>
+internal static class Clients
+{
+    /// <summary>
+    /// A client whose delivery loop is never started: nothing runs on another thread, so time and allocations
+    /// are the caller's alone. The queue is large enough for one iteration; <see cref="Drain"/> empties it.
+    /// </summary>
+    public static GrowlyticsClient WithoutDelivery() => new(
+        new GrowlyticsOptions
+        {
+            ApiKey = "benchmark-key",
+            Endpoint = new Uri("http://127.0.0.1:9/"),
+            MaxQueueSize = Jobs.CallsPerIteration * 4,
+            FlushOnProcessExit = false,
+        },
+        startDelivery: false);
+
+    public static void Drain(GrowlyticsClient client)
+    {
+        while (client.Queue.TryDequeue(out _))
+        {
+        }
+
+        if (client.Statistics.Dropped != 0)
+        {
+            throw new InvalidOperationException("The benchmark queue overflowed: the figures would include the drop path.");
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+
+namespace Growlytics.Benchmarks.Infrastructure;
+
+/// <summary>The job shapes, shorter than BenchmarkDotNet's default so a full run fits in a few minutes.</summary>
+internal static class Jobs
+{
+    /// <summary>
+    /// Calls on the caller's thread. A fixed number of calls per iteration, so the queue (which has no reader
+    /// in these benchmarks) can be emptied in <c>[IterationCleanup]</c> between iterations.
+    /// </summary>
+    public const int CallsPerIteration = 65_536;
+
+    public static Job Caller { get; } = Job.Default
+        .WithId("Caller")
+        .WithLaunchCount(1)
+        .WithWarmupCount(3)
+        .WithIterationCount(15)
+        .WithInvocationCount(CallsPerIteration)
+        .WithUnrollFactor(16);
+
+    public static Job Short { get; } = Job.Default
+        .WithId("Short")
+        .WithLaunchCount(1)
+        .WithWarmupCount(3)
+        .WithIterationCount(15);
+
+    /// <summary>One invocation is a whole scenario (tens of thousands of messages); each iteration runs it once.</summary>
+    public static Job Scenario { get; } = Job.Default
+        .WithId("Scenario")
+        .WithLaunchCount(1)
+        .WithWarmupCount(2)
+        .WithIterationCount(10)
+        .WithInvocationCount(1)
+        .WithUnrollFactor(1);
+}
+
+/// <summary>Applies <see cref="Jobs.Caller"/>.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+internal sealed class CallerJobAttribute : Attribute, IConfigSource
+{
+    public IConfig Config { get; } = ManualConfig.CreateEmpty().AddJob(Jobs.Caller);
+}
+
+/// <summary>Applies <see cref="Jobs.Short"/>.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+internal sealed class ShortJobAttribute : Attribute, IConfigSource
+{
+    public IConfig Config { get; } = ManualConfig.CreateEmpty().AddJob(Jobs.Short);
+}
+
+/// <summary>Applies <see cref="Jobs.Scenario"/>.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+internal sealed class ScenarioJobAttribute : Attribute, IConfigSource
+{
+    public IConfig Config { get; } = ManualConfig.CreateEmpty().AddJob(Jobs.Scenario);
+}
