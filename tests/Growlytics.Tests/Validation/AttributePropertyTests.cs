@@ -48,10 +48,10 @@ public sealed class AttributePropertyTests
 
     private static readonly Gen<object?> ValuesOrNull = Gen.Frequency((9, ValidValues.Select(v => (object?)v)), (1, Gen.Const<object?>((object?)null)));
 
-    /// <summary>Unique valid names ("k{index}" plus random characters) with values, some of them null.</summary>
+    /// <summary>Unique valid names ("k{index}_" plus random characters; the separator keeps "k1"+"2x" apart from "k12"+"x") with values, some of them null.</summary>
     private static readonly Gen<List<KeyValuePair<string, object?>>> ValidSets =
         Gen.Select(Gen.Char[NameChars].Array[0, 100].Select(a => new string(a)), ValuesOrNull).Array[0, 40]
-            .Select(items => items.Select((item, i) => new KeyValuePair<string, object?>("k" + i.ToString(CultureInfo.InvariantCulture) + item.Item1, item.Item2)).ToList());
+            .Select(items => items.Select((item, i) => new KeyValuePair<string, object?>("k" + i.ToString(CultureInfo.InvariantCulture) + "_" + item.Item1, item.Item2)).ToList());
 
     private static readonly Gen<(string Name, object? Value, string ExpectedName)> BrokenAttributes = Gen.OneOf(
         Gen.Int[121, 300].Select(n => (new string('n', n), (object?)1, new string('n', n))),
