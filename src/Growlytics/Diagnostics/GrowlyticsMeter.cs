@@ -20,6 +20,9 @@ internal sealed class GrowlyticsMeter : IDisposable
         _meter.CreateObservableCounter("growlytics.messages.dropped", () => ObserveDropped(counters), "{message}", "Messages dropped, tagged by reason.");
         _meter.CreateObservableCounter("growlytics.requests.retried", () => counters.Retried, "{request}", "HTTP attempts that were retried.");
         _meter.CreateObservableCounter("growlytics.batches.sent", () => counters.BatchesSent, "{batch}", "Batches the service accepted.");
+        _meter.CreateObservableCounter("growlytics.messages.restored", () => counters.Restored, "{message}", "Messages found in storage at start, left by an earlier run.");
+        _meter.CreateObservableCounter("growlytics.calls.invalid", () => counters.InvalidInputs, "{call}", "Invalid calls dropped (InvalidInputHandling.Drop).");
+        _meter.CreateObservableCounter("growlytics.storage.corrupt_records", () => counters.CorruptRecords, "{record}", "Damaged places skipped in storage files.");
         _meter.CreateObservableUpDownCounter("growlytics.messages.pending", pending, "{message}", "Messages queued or in flight.");
     }
 

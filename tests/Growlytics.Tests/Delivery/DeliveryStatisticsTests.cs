@@ -77,6 +77,9 @@ public sealed class DeliveryStatisticsTests
         measured["growlytics.messages.pending"].Should().Be(stats.Pending).And.Be(5);
         measured["growlytics.requests.retried"].Should().Be(stats.Retried).And.Be(1);
         measured["growlytics.batches.sent"].Should().Be(stats.BatchesSent);
+        measured["growlytics.messages.restored"].Should().Be(stats.Restored).And.Be(0);
+        measured["growlytics.storage.corrupt_records"].Should().Be(stats.CorruptRecords).And.Be(0);
+        measured["growlytics.calls.invalid"].Should().Be(stats.InvalidInputs).And.Be(0);
         measured["growlytics.messages.dropped"].Should().Be(stats.Dropped).And.BeGreaterThan(0);
         foreach (var (reason, count) in stats.DroppedByReason)
         {
@@ -84,6 +87,24 @@ public sealed class DeliveryStatisticsTests
         }
 
         stats.Enqueued.Should().Be(stats.Delivered + stats.Dropped + stats.Pending);
+    }
+
+    [Fact]
+    public async Task GrowlyticsMeter_InvalidCallsDropped_ReportsThemAsInvalidCalls()
+    {
+        var factory = new DeliveryMeterFactory();
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MeterFactory = factory;
+            o.InvalidInputHandling = InvalidInputHandling.Drop;
+        });
+
+        h.Client.User.Push(new Dictionary<string, object?> { ["bad"] = Guid.Empty });
+        h.Client.User.Push(new Dictionary<string, object?> { ["email"] = 42 });
+
+        var measured = Measure(factory.Created!);
+        measured["growlytics.calls.invalid"].Should().Be(2).And.Be(h.Client.Statistics.InvalidInputs);
+        measured["growlytics.messages.enqueued"].Should().Be(0);
     }
 
     private static Dictionary<string, long> Measure(Meter meter)
