@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Sessions;
@@ -109,21 +110,7 @@ internal sealed class SessionStore
         try
         {
             Directory.CreateDirectory(_directory);
-            var temp = _path + ".tmp";
-            File.WriteAllBytes(temp, Serialize(state.AnonymousId, state.UserId));
-            RestrictToCurrentUser(temp);
-#if NET8_0_OR_GREATER
-            File.Move(temp, _path, overwrite: true);
-#else
-            if (File.Exists(_path))
-            {
-                File.Replace(temp, _path, null);
-            }
-            else
-            {
-                File.Move(temp, _path);
-            }
-#endif
+            StorageFiles.WriteAtomically(_path, Serialize(state.AnonymousId, state.UserId));
         }
 #pragma warning disable CA1031 // A full disk or a read-only folder is logged; the session lives on in memory.
         catch (Exception ex)
@@ -154,18 +141,5 @@ internal sealed class SessionStore
         }
 
         return stream.ToArray();
-    }
-
-    private static void RestrictToCurrentUser(string path)
-    {
-#if NET8_0_OR_GREATER
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-#else
-        // Per-user application-data folders are already private to the user on Windows.
-        _ = path;
-#endif
     }
 }
