@@ -76,7 +76,10 @@ public static class Growlytics
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
     public static IDisposable BeginScope() => Client.BeginScope();
 
-    /// <summary>Waits until every message recorded before the call is delivered or definitively dropped.</summary>
+    /// <summary>
+    /// Waits until every message recorded before the call is delivered or definitively dropped; with
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/> set, until they are on disk (see <see cref="GrowlyticsClient.FlushAsync"/>).
+    /// </summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
     /// <returns>A task that completes when the messages are settled.</returns>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
@@ -120,7 +123,7 @@ public static class Growlytics
         }
     }
 
-    /// <summary>Detaches <paramref name="client"/> if it is the facade's client.</summary>
+    /// <summary>Detaches <paramref name="client"/> if it is the facade's client (a client shutting down, however it was shut down).</summary>
     internal static void Detach(GrowlyticsClient client)
     {
         lock (Gate)
@@ -128,6 +131,11 @@ public static class Growlytics
             if (ReferenceEquals(_client, client))
             {
                 Volatile.Write(ref _client, null);
+                if (_processExit is not null)
+                {
+                    AppDomain.CurrentDomain.ProcessExit -= _processExit;
+                    _processExit = null;
+                }
             }
         }
     }

@@ -211,23 +211,52 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     private async Task ShutdownCoreAsync(CancellationToken cancellationToken)
     {
+        // One deadline for the whole shutdown: the session file and the storage writer count against it too.
+        var started = _options.TimeProvider.GetTimestamp();
+        Growlytics.Detach(this);
         if (_sessionStore is not null)
         {
-            await _sessionStore.FlushAsync().ConfigureAwait(false);
+            await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
         }
 
+        var writerStopped = true;
         if (_durable is not null)
         {
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
             _queue.Complete();
-            await _durable.StopWriterAsync().ConfigureAwait(false);
+            writerStopped = await WaitWithinShutdownAsync(_durable.StopWriterAsync(), started, cancellationToken).ConfigureAwait(false);
         }
 
-        await _loop.StopAsync(_options.ShutdownTimeout, cancellationToken).ConfigureAwait(false);
-        _durable?.Close();
-        _durable?.Dispose();
+        var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
+        await _loop.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        if (writerStopped)
+        {
+            // A writer still busy at the deadline (a slow disk) keeps the folder until the process ends.
+            _durable?.Close();
+            _durable?.Dispose();
+        }
+
         _loop.Dispose();
         _meter.Dispose();
         _ownedHttp?.Dispose();
+    }
+
+    private async Task<bool> WaitWithinShutdownAsync(Task task, long started, CancellationToken cancellationToken)
+    {
+        var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
+        if (!task.IsCompleted && left > TimeSpan.Zero)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(task, Polyfills.TaskCompat.Delay(_options.TimeProvider, left, stop.Token)).ConfigureAwait(false);
+            stop.Cancel();
+        }
+
+        if (task.IsFaulted)
+        {
+            // Both tasks log their own faults; observed here so none goes unobserved.
+            _ = task.Exception;
+        }
+
+        return task.IsCompleted;
     }
 }

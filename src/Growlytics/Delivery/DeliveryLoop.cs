@@ -160,6 +160,13 @@ internal sealed class DeliveryLoop : IDisposable
 #pragma warning restore CA1031
             {
                 Log.DeliveryLoopFault(_logger, ex);
+                if (_stopSending.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                // A fault that repeats (a storage folder that keeps failing) must not turn the loop into a busy spin.
+                await TaskCompat.Delay(_time, _stopping ? TimeSpan.FromMilliseconds(50) : _flushInterval).ConfigureAwait(false);
             }
         }
     }

@@ -329,8 +329,22 @@ internal sealed class DurableQueue : IDisposable
         var records = new List<(byte[], long)>();
         while (records.Count < MaxTake && _queue.TryDequeue(out var message))
         {
+            byte[] payload;
+            try
+            {
+                payload = MessageJsonWriter.Serialize(message, _buffer);
+            }
+#pragma warning disable CA1031 // One message that cannot be written must not take the others with it.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                _counters.AddDropped(DropReason.InternalError, 1);
+                Log.MessageNotSerializable(_logger, ex.GetType().Name);
+                continue;
+            }
+
             Interlocked.Increment(ref _inHand);
-            records.Add((MessageJsonWriter.Serialize(message, _buffer), message.Timestamp.ToUnixTimeMilliseconds()));
+            records.Add((payload, message.Timestamp.ToUnixTimeMilliseconds()));
         }
 
         return records;

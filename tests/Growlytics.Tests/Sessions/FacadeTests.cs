@@ -38,6 +38,26 @@ public sealed class FacadeTests
 
         Growlytics.IsInitialized.Should().BeFalse();
     }
+
+    [Fact]
+    public async Task Initialize_ClientDisposedDirectly_LeavesTheFacadeUninitialized()
+    {
+        await using (var client = Growlytics.Initialize("key", o => o.Endpoint = new Uri("http://127.0.0.1:9/")))
+        {
+            Growlytics.Client.Should().BeSameAs(client);
+        }
+
+        Growlytics.IsInitialized.Should().BeFalse("a disposed client must not stay behind the facade");
+        var again = Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; });
+        try
+        {
+            Growlytics.Client.Should().BeSameAs(again);
+        }
+        finally
+        {
+            await Growlytics.ShutdownAsync();
+        }
+    }
 }
 
 /// <summary>Tests that touch the static facade run one at a time.</summary>
