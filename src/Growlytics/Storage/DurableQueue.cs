@@ -290,6 +290,7 @@ internal sealed class DurableQueue : IDisposable
                 break;
             }
 
+            var taken = records.Count;
             try
             {
                 lock (_gate)
@@ -305,6 +306,16 @@ internal sealed class DurableQueue : IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
+                // Append leaves in the list only the records it could not write; the others are in the log now.
+                if (records.Count < taken)
+                {
+                    lock (_gate)
+                    {
+                        Interlocked.Add(ref _inHand, records.Count - taken);
+                        AfterChange();
+                    }
+                }
+
                 _unwritten = records;
                 if (!_writeFailing)
                 {

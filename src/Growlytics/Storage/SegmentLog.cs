@@ -94,8 +94,13 @@ internal sealed class SegmentLog : IDisposable
             }
             catch
             {
-                // Whatever reached the file past Length is ignored now and skipped as damage at the next start.
+                // Cut off whatever reached the file past Length, so a retried write cannot leave the same records
+                // twice; if even that fails, the next start skips them as damage after the known length.
+                TryTruncateActive(segment.Length);
                 CloseActive();
+
+                // The records already written stay written: only the rest is for the caller to retry.
+                records.RemoveRange(0, index);
                 throw;
             }
 
@@ -329,6 +334,18 @@ internal sealed class SegmentLog : IDisposable
         _activeSegment = new Segment(id, path, RecordFormat.SegmentHeaderSize, RecordFormat.SegmentHeaderSize);
         _segments.Add(_activeSegment);
         _readSegment ??= _activeSegment;
+    }
+
+    private void TryTruncateActive(long length)
+    {
+        try
+        {
+            _active?.SetLength(length);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do here; see the caller.
+        }
     }
 
     private void CloseActive()
