@@ -251,7 +251,7 @@ public sealed class GrowlyticsUser
 
     private void Login(string userId, UserAttribute[] attributes)
     {
-        string? previous = null;
+        var switchedUser = false;
         lock (_gate)
         {
             if (string.Equals(_userId, userId, StringComparison.Ordinal))
@@ -269,7 +269,7 @@ public sealed class GrowlyticsUser
             {
                 // The source document warns that identifying without a logout overwrites the previous
                 // user's profile. Log them out first so their profile never receives the new user's data.
-                previous = _userId;
+                switchedUser = true;
                 LogoutLocked();
             }
 
@@ -278,7 +278,7 @@ public sealed class GrowlyticsUser
             _client.OnSessionChanged(this);
         }
 
-        if (previous is not null)
+        if (switchedUser)
         {
             _client.OnIdentifyWithoutLogout();
         }

@@ -12,7 +12,8 @@ internal static class AttributeReader
         "Reads the public properties of an anonymous or plain object by reflection, which trimming may remove. "
         + "Use the IReadOnlyDictionary<string, object?> or UserAttributes overload in trimmed or AOT apps.";
 
-    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> PropertyCache = new();
+    // Null for a type that is not an attributes object (a string, a number, a sequence), decided once per type.
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]?> PropertyCache = new();
 
     public static UserAttribute[] Read(IReadOnlyDictionary<string, object?> attributes)
     {
@@ -67,12 +68,6 @@ internal static class AttributeReader
                 // IDictionary<string, object> without the read-only interface, such as ExpandoObject.
                 return Read(pairs);
             default:
-                if (!IsAttributeObject(attributes))
-                {
-                    // A string's Length or an array's SyncRoot are not attributes the caller meant to send.
-                    throw ValidationErrors.NotAnAttributeObject(attributes.GetType());
-                }
-
                 return ReadProperties(attributes);
         }
     }
@@ -86,12 +81,6 @@ internal static class AttributeReader
         }
 
         return builder.Build();
-    }
-
-    private static bool IsAttributeObject(object attributes)
-    {
-        var type = attributes.GetType();
-        return !(type.IsPrimitive || type.IsEnum || attributes is string or decimal or IEnumerable);
     }
 
     private static UserAttribute[] Read(IDictionary attributes)
@@ -115,7 +104,8 @@ internal static class AttributeReader
     {
         // The property list is looked up once per type; on modern .NET PropertyInfo.GetValue then runs
         // through a generated invoker, so each later call costs a few nanoseconds per property.
-        var properties = PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties);
+        var properties = PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties)
+            ?? throw ValidationErrors.NotAnAttributeObject(attributes.GetType());
         var builder = new AttributeSetBuilder(properties.Length);
         foreach (var property in properties)
         {
@@ -126,8 +116,16 @@ internal static class AttributeReader
     }
 
     [RequiresUnreferencedCode(ReflectionMessage)]
-    private static PropertyInfo[] GetReadableProperties(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+    private static PropertyInfo[]? GetReadableProperties(Type type)
+    {
+        // A string's Length or an array's SyncRoot are not attributes the caller meant to send.
+        if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || typeof(IEnumerable).IsAssignableFrom(type))
+        {
+            return null;
+        }
+
+        return type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && p.GetMethod is { IsPublic: true })
             .ToArray();
+    }
 }
