@@ -16,9 +16,32 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to <c>https://api.growlytics.in/</c>.</value>
     public Uri Endpoint { get; set; } = new("https://api.growlytics.in/");
 
-    /// <summary>Gets or sets the most messages held in memory waiting to be sent.</summary>
-    /// <value>Defaults to 10,000. Between 1 and 10,000,000.</value>
-    public int MaxQueueSize { get; set; } = 10_000;
+    /// <summary>
+    /// Gets or sets which wire protocol the client speaks: <see cref="GrowlyticsProtocol.Rest"/> (Growlytics' documented
+    /// customer API, one customer per request) or <see cref="GrowlyticsProtocol.Batch"/> (the SDK's own batch body, for
+    /// collectors that implement it; Growlytics itself does not serve it).
+    /// </summary>
+    /// <value>Defaults to <see cref="GrowlyticsProtocol.Batch"/>.</value>
+    public GrowlyticsProtocol Protocol { get; set; } = GrowlyticsProtocol.Batch;
+
+    /// <summary>Gets or sets the most messages held in memory waiting to be sent (queued, waiting for their user's turn, or in flight).</summary>
+    /// <value>Defaults to 100,000. Between 1 and 10,000,000.</value>
+    public int MaxQueueSize { get; set; } = 100_000;
+
+    /// <summary>
+    /// Gets or sets the most bytes (an estimate of what the queued messages hold in memory) the queue may hold; the queue is
+    /// full when either this or <see cref="MaxQueueSize"/> is reached.
+    /// </summary>
+    /// <value>Defaults to 64 MB (67,108,864 bytes). Between 64 KB and 16 GB.</value>
+    public long MaxQueueBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets the most HTTP requests in flight at once. Each user's messages are never in two requests at once,
+    /// so they arrive in call order; different users are sent concurrently. A 429 or a <c>Retry-After</c> lowers the
+    /// effective limit for a while (it grows back by one per success).
+    /// </summary>
+    /// <value>Defaults to 8. Between 1 and 256.</value>
+    public int MaxConcurrentRequests { get; set; } = 8;
 
     /// <summary>Gets or sets what happens to a message when the queue is full.</summary>
     /// <value>Defaults to <see cref="QueueOverflowPolicy.DropNewest"/>.</value>

@@ -29,6 +29,12 @@ internal static class OptionsValidation
         }
 
         Range(errors, nameof(options.MaxQueueSize), options.MaxQueueSize, 1, 10_000_000);
+        Range(errors, nameof(options.MaxConcurrentRequests), options.MaxConcurrentRequests, 1, 256);
+        if (options.MaxQueueBytes < 64 * 1024 || options.MaxQueueBytes > 16L * 1024 * 1024 * 1024)
+        {
+            errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.MaxQueueBytes must be between {0} and {1} (it is {2}).", 64 * 1024, 16L * 1024 * 1024 * 1024, options.MaxQueueBytes));
+        }
+
         Range(errors, nameof(options.MaxBatchSize), options.MaxBatchSize, 1, 10_000);
         Range(errors, nameof(options.MaxBatchBytes), options.MaxBatchBytes, 1024, 100 * 1024 * 1024);
         Range(errors, nameof(options.MaxRetryAttempts), options.MaxRetryAttempts, 0, 100);
@@ -49,6 +55,11 @@ internal static class OptionsValidation
         if (!Enum.IsDefined(typeof(QueueOverflowPolicy), options.QueueOverflowPolicy))
         {
             errors.Add("GrowlyticsOptions.QueueOverflowPolicy is not a defined value.");
+        }
+
+        if (!Enum.IsDefined(typeof(GrowlyticsProtocol), options.Protocol))
+        {
+            errors.Add("GrowlyticsOptions.Protocol is not a defined value.");
         }
 
         if (!Enum.IsDefined(typeof(InvalidInputHandling), options.InvalidInputHandling))

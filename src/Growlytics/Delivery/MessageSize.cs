@@ -20,7 +20,7 @@ internal static class MessageSize
 
     public static int Estimate(UserMessage message)
     {
-        var size = MessageOverhead + message.AnonymousId.Length + (message.UserId?.Length ?? 4);
+        var size = MessageOverhead + (message.AnonymousId?.Length ?? 4) + (message.UserId?.Length ?? 4);
         foreach (var attribute in message.Attributes)
         {
             size += AttributeOverhead + attribute.Name.Length + (attribute.Value is string text ? text.Length : ScalarValue);

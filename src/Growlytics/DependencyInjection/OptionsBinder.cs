@@ -22,6 +22,9 @@ internal static class OptionsBinder
         }
 
         Int(section, nameof(options.MaxQueueSize), v => options.MaxQueueSize = v);
+        Int(section, nameof(options.MaxConcurrentRequests), v => options.MaxConcurrentRequests = v);
+        Long(section, nameof(options.MaxQueueBytes), v => options.MaxQueueBytes = v);
+        Enum<GrowlyticsProtocol>(section, nameof(options.Protocol), v => options.Protocol = v);
         Int(section, nameof(options.MaxBatchSize), v => options.MaxBatchSize = v);
         Int(section, nameof(options.MaxBatchBytes), v => options.MaxBatchBytes = v);
         Int(section, nameof(options.MaxRetryAttempts), v => options.MaxRetryAttempts = v);
@@ -42,9 +45,14 @@ internal static class OptionsBinder
 
         Time(section, nameof(options.StorageCommitInterval), v => options.StorageCommitInterval = v);
         Time(section, nameof(options.MaxStorageAge), v => options.MaxStorageAge = v);
-        if (section[nameof(options.MaxStorageBytes)] is { Length: > 0 } maxBytes)
+        Long(section, nameof(options.MaxStorageBytes), v => options.MaxStorageBytes = v);
+    }
+
+    private static void Long(IConfiguration section, string key, Action<long> set)
+    {
+        if (section[key] is { Length: > 0 } text)
         {
-            options.MaxStorageBytes = long.TryParse(maxBytes, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw Invalid(nameof(options.MaxStorageBytes));
+            set(long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw Invalid(key));
         }
     }
 

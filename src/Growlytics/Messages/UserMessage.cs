@@ -5,7 +5,7 @@ namespace GrowlyticsSdk.Messages;
 /// <summary>One accepted call, immutable from the moment it is created on the caller's thread.</summary>
 internal sealed class UserMessage
 {
-    public UserMessage(MessageType type, long sequence, DateTimeOffset timestamp, string anonymousId, string? userId, UserAttribute[] attributes)
+    public UserMessage(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes, int calls = 1)
     {
         Type = type;
         Sequence = sequence;
@@ -13,6 +13,7 @@ internal sealed class UserMessage
         AnonymousId = anonymousId;
         UserId = userId;
         Attributes = attributes;
+        Calls = calls;
     }
 
     public MessageType Type { get; }
@@ -25,9 +26,16 @@ internal sealed class UserMessage
 
     public DateTimeOffset Timestamp { get; }
 
-    public string AnonymousId { get; }
+    /// <summary>Gets the session's anonymous id, or <see langword="null"/> for a stateless customer update.</summary>
+    public string? AnonymousId { get; }
 
     public string? UserId { get; }
 
     public UserAttribute[] Attributes { get; }
+
+    /// <summary>
+    /// Gets how many accepted calls this message settles: 1, or more when it carries attributes that earlier calls
+    /// left held with the session (REST: anonymous pushes sent with the login). Delivered and dropped count this many.
+    /// </summary>
+    public int Calls { get; }
 }

@@ -47,7 +47,15 @@ internal static class MessageJsonWriter
         MessageIds.FormatUtf8(message.Sequence, messageId);
         writer.WriteString(JsonNames.MessageId, messageId);
         writer.WriteNumber(JsonNames.EventTimestamp, message.Timestamp.ToUnixTimeMilliseconds());
-        writer.WriteString(JsonNames.AnonymousId, message.AnonymousId);
+        if (message.AnonymousId is null)
+        {
+            writer.WriteNull(JsonNames.AnonymousId);
+        }
+        else
+        {
+            writer.WriteString(JsonNames.AnonymousId, message.AnonymousId);
+        }
+
         if (message.UserId is null)
         {
             writer.WriteNull(JsonNames.UserId);
