@@ -100,6 +100,13 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// </exception>
     public GrowlyticsUser User => _scope.Value?.User ?? _processUser ?? throw new InvalidOperationException(NoScope);
 
+    /// <summary>
+    /// Occurs on a background thread when the client gives up on messages: refused by the service (with the 422's field
+    /// and rule), out of retries, a full queue, and the other <see cref="DropReason"/>s. Handlers must be quick and must not
+    /// throw (an exception is logged and ignored). Carries no attribute value.
+    /// </summary>
+    public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
+
     /// <summary>Gets a snapshot of the delivery figures.</summary>
     public GrowlyticsStatistics Statistics => _counters.Snapshot(_loop.Pending);
 
@@ -176,6 +183,28 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     public void Dispose() => Task.Run(() => ShutdownAsync()).GetAwaiter().GetResult();
 
     internal void Enqueue(UserMessage message) => _queue.Enqueue(message);
+
+    /// <summary>Queues a message, waiting for room instead of dropping when the queue is full (for jobs).</summary>
+    internal ValueTask EnqueueAsync(UserMessage message, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        _queue.Enqueue(message);
+        return default;
+    }
+
+    internal void RaiseDropped(MessageDroppedEventArgs args)
+    {
+        try
+        {
+            MessageDropped?.Invoke(this, args);
+        }
+#pragma warning disable CA1031 // An application's handler must not take the delivery loop down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.DroppedHandlerFault(_logger, ex.GetType().Name);
+        }
+    }
 
     internal bool TryDropInvalidInput(GrowlyticsValidationException exception)
     {

@@ -87,4 +87,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "Unexpected error in Growlytics storage; it keeps running.")]
     public static partial void StorageFault(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Error}; the exception is ignored.")]
+    public static partial void DroppedHandlerFault(ILogger logger, string error);
 }

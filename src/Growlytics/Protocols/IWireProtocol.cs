@@ -1,0 +1,32 @@
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Serialization;
+
+namespace GrowlyticsSdk.Protocols;
+
+/// <summary>
+/// What differs between the wire protocols: how messages are keyed, grouped into requests and written, and how a
+/// refusal is read. The delivery engine (partitions, concurrency, retry, settlement) is the same for both.
+/// </summary>
+internal interface IWireProtocol
+{
+    /// <summary>Gets the most messages one request carries (REST: 1).</summary>
+    int MaxMessagesPerRequest { get; }
+
+    /// <summary>Gets the most bytes of serialized messages one request carries.</summary>
+    int MaxRequestBytes { get; }
+
+    /// <summary>Gets a value indicating whether a request that is not full waits up to the flush interval to fill (Batch) or goes at once (REST).</summary>
+    bool WaitsToFill { get; }
+
+    /// <summary>Gets the key a message is partitioned by: messages with one key are never in two requests at once and are sent in call order.</summary>
+    string PartitionKey(UserMessage message);
+
+    /// <summary>Writes one message as it goes into a request (Batch: its JSON object; REST: the whole upsert body).</summary>
+    byte[] Serialize(UserMessage message, ByteBufferWriter buffer);
+
+    /// <summary>Builds the request carrying <paramref name="messages"/>, each written by <see cref="Serialize"/>. The sender adds the key and user agent.</summary>
+    HttpRequestMessage CreateRequest(IReadOnlyList<byte[]> messages, DateTimeOffset now);
+
+    /// <summary>Reads what may be logged of a refusal (4xx) body: never a value.</summary>
+    Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken);
+}

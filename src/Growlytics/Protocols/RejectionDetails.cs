@@ -1,0 +1,17 @@
+namespace GrowlyticsSdk.Protocols;
+
+/// <summary>What a refusal body says that is safe to log: the field and the rule, never the value.</summary>
+internal sealed class RejectionDetails
+{
+    public RejectionDetails(string? path, string? type)
+    {
+        Path = path;
+        Type = type;
+    }
+
+    /// <summary>Gets the refused field, e.g. <c>attributes.0.value</c>.</summary>
+    public string? Path { get; }
+
+    /// <summary>Gets the rule the field broke, e.g. <c>string.max</c>.</summary>
+    public string? Type { get; }
+}
