@@ -1,7 +1,9 @@
+using GrowlyticsSdk.Threading;
 using GrowlyticsSdk.Configuration;
 using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Sessions;
 using GrowlyticsSdk.Storage;
 using Microsoft.Extensions.Logging;
@@ -29,7 +31,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters = new();
     private readonly MessageQueue _queue;
-    private readonly DeliveryLoop _loop;
+    private readonly Dispatcher _dispatcher;
     private readonly HttpClient? _ownedHttp;
     private readonly GrowlyticsMeter _meter;
     private readonly AsyncLocal<UserScope?> _scope = new();
@@ -69,11 +71,34 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         }
 
         var wake = new WakeSignal();
-        _queue = new MessageQueue(_options, _counters, wake, _logger);
-        _durable = _options.StorageDirectory is { Length: > 0 } ? DurableQueue.TryOpen(_options, _queue, wake, _counters, _logger) : null;
-        var sender = new BatchSender(_options, http, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
-        _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger, _durable);
-        _meter = new GrowlyticsMeter(_counters, () => _loop.Pending, _options.MeterFactory);
+        var protocol = WireProtocols.Create(_options);
+        _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, _counters, wake, _logger);
+        var memory = new MemorySource(_queue);
+        DiskSource? disk = null;
+        if (_options.StorageDirectory is { Length: > 0 })
+        {
+            _durable = new DurableQueue(
+                _options,
+                _counters,
+                _logger,
+                take: () => _queue.TryRead(out var message) ? message : null,
+                written: message => _queue.Release(MessageSize.Estimate(message)),
+                handBack: messages =>
+                {
+                    memory.HandBack(messages);
+                    wake.Set();
+                },
+                wakeReader: wake.Set);
+            memory.ShareWith(() => _durable.IsBuffer);
+            disk = new DiskSource(_durable, _counters);
+        }
+
+        var limiter = new ConcurrencyLimiter(_options.MaxConcurrentRequests, _options.TimeProvider, wake.Set);
+        var sender = new RequestSender(_options, protocol, http, limiter, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
+        var settler = new Settler(_counters, RaiseDropped);
+        disk?.Use(settler);
+        _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
+        _meter = new GrowlyticsMeter(_counters, () => _dispatcher.Pending, _options.MeterFactory);
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
             _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger) : null;
@@ -87,7 +112,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         if (startDelivery)
         {
             _durable?.Start();
-            _loop.Start();
+            _dispatcher.Start();
         }
     }
 
@@ -108,7 +133,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
 
     /// <summary>Gets a snapshot of the delivery figures.</summary>
-    public GrowlyticsStatistics Statistics => _counters.Snapshot(_loop.Pending);
+    public GrowlyticsStatistics Statistics => _counters.Snapshot(_dispatcher.Pending);
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
@@ -155,7 +180,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <returns>A task that completes when the messages are settled (or, with storage, on disk).</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        _sessionStore is null && _durable is null ? _loop.FlushAsync(cancellationToken) : FlushWithStorageAsync(cancellationToken);
+        _sessionStore is null && _durable is null ? _dispatcher.FlushAsync(cancellationToken) : FlushWithStorageAsync(cancellationToken);
 
     /// <summary>
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
@@ -185,12 +210,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     internal void Enqueue(UserMessage message) => _queue.Enqueue(message);
 
     /// <summary>Queues a message, waiting for room instead of dropping when the queue is full (for jobs).</summary>
-    internal ValueTask EnqueueAsync(UserMessage message, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        _queue.Enqueue(message);
-        return default;
-    }
+    internal ValueTask EnqueueAsync(UserMessage message, CancellationToken cancellationToken) => _queue.EnqueueAsync(message, cancellationToken);
 
     internal void RaiseDropped(MessageDroppedEventArgs args)
     {
@@ -231,7 +251,16 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     private async Task FlushWithStorageAsync(CancellationToken cancellationToken)
     {
-        await (_durable?.FlushAsync(cancellationToken) ?? _loop.FlushAsync(cancellationToken)).ConfigureAwait(false);
+        if (_durable is { IsBuffer: true } durable)
+        {
+            await durable.FlushAsync(cancellationToken).ConfigureAwait(false);
+            _dispatcher.RequestDrain();
+        }
+        else
+        {
+            await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         if (_sessionStore is not null)
         {
             await Polyfills.TaskCompat.WaitAsync(_sessionStore.FlushAsync(), cancellationToken).ConfigureAwait(false);
@@ -249,15 +278,15 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         }
 
         var writerStopped = true;
+        _queue.Complete();
         if (_durable is not null)
         {
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
-            _queue.Complete();
             writerStopped = await WaitWithinShutdownAsync(_durable.StopWriterAsync(), started, cancellationToken).ConfigureAwait(false);
         }
 
         var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
-        await _loop.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await _dispatcher.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
         if (writerStopped)
         {
             // A writer still busy at the deadline (a slow disk) keeps the folder until the process ends.
@@ -265,7 +294,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             _durable?.Dispose();
         }
 
-        _loop.Dispose();
+        _dispatcher.Dispose();
         _meter.Dispose();
         _ownedHttp?.Dispose();
     }

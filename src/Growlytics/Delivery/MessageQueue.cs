@@ -1,157 +1,249 @@
-using System.Threading.Channels;
+using GrowlyticsSdk.Threading;
+using System.Collections.Concurrent;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Polyfills;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
-/// The bounded in-memory queue between callers and the delivery loop. Enqueue never blocks and does no
-/// I/O; a full queue drops (newest or oldest, by policy) and counts. The loop is woken when the queue
-/// reaches a batch's worth of messages or of (estimated) bytes, never per message.
+/// The memory stage between callers and the dispatcher, bounded by count and by (estimated) bytes. A message is
+/// counted from the moment it is accepted until it is released: delivered, dropped, or written to storage. Enqueue
+/// never blocks and does no I/O; when full, a fire-and-forget call drops (newest or oldest, by policy) and counts, and
+/// an awaited one waits for room. The dispatcher is woken at a batch's worth of messages, never per message, except
+/// that a dispatcher that asked to be woken (it is idle and its protocol sends at once) is woken by the next message.
 /// </summary>
 internal sealed class MessageQueue
 {
-    // The load word packs the queued message count (high bits) and their estimated bytes (low 38 bits), so
-    // one interlocked add per message keeps both. 2^38 bytes (256 GB) is far beyond what memory can queue.
+    // The load word packs the held message count (high bits) and their estimated bytes (low 38 bits), so one
+    // interlocked add per message keeps both. 2^38 bytes (256 GB) is beyond any MaxQueueBytes.
     private const int CountShift = 38;
     private const long BytesMask = (1L << CountShift) - 1;
     private const long OneMessage = 1L << CountShift;
     private const int Open = 0;
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
-    private readonly Channel<UserMessage> _channel;
+    private readonly ConcurrentQueue<UserMessage> _queue = new();
     private readonly DeliveryCounters _counters;
     private readonly WakeSignal _wake;
+    private readonly WakeSignal _room = new();
     private readonly ILogger _logger;
-    private readonly int _capacity;
+    private readonly int _maxCount;
+    private readonly long _maxBytes;
+    private readonly bool _dropOldest;
     private readonly LogRateLimiter _fullReports;
-    private readonly LogRateLimiter _afterShutdownReports;
+    private readonly LogRateLimiter _refusedReports;
     private long _load;
+    private int _unread;
+    private int _waiters;
+    private int _readerIdle;
 
-    // Open, or (int)reason + 1 once new messages are refused: Shutdown after Complete, Unauthorized after a 401/403.
+    // Open, or (int)reason + 1 while new messages are refused: Shutdown after Complete, Unauthorized after a 401/403.
     private volatile int _refusal;
 
-    public MessageQueue(GrowlyticsOptions options, DeliveryCounters counters, WakeSignal wake, ILogger logger)
+    public MessageQueue(GrowlyticsOptions options, int wakeCount, DeliveryCounters counters, WakeSignal wake, ILogger logger)
     {
         _counters = counters;
         _wake = wake;
         _logger = logger;
-        _capacity = options.MaxQueueSize;
+        _maxCount = options.MaxQueueSize;
+        _maxBytes = options.MaxQueueBytes;
+        _dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
 
-        // A queue smaller than a batch must still wake the loop before it overflows.
-        WakeCount = Math.Min(options.MaxBatchSize, options.MaxQueueSize);
-        WakeBytes = options.MaxBatchBytes;
+        // A queue smaller than a batch must still wake the dispatcher before it overflows.
+        WakeCount = Math.Max(1, Math.Min(wakeCount, options.MaxQueueSize));
         _fullReports = new LogRateLimiter(options.TimeProvider, LogInterval);
-        _afterShutdownReports = new LogRateLimiter(options.TimeProvider, LogInterval);
-        var channelOptions = new BoundedChannelOptions(options.MaxQueueSize)
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-            FullMode = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
-        };
-        _channel = Channel.CreateBounded<UserMessage>(channelOptions, OnOldestDropped);
+        _refusedReports = new LogRateLimiter(options.TimeProvider, LogInterval);
     }
 
-    /// <summary>Gets the number of messages waiting in the queue.</summary>
-    public int Count => _channel.Reader.Count;
+    /// <summary>Gets the number of accepted messages not yet read by the dispatcher or the storage writer.</summary>
+    public int Unread => Volatile.Read(ref _unread);
 
-    /// <summary>Gets the queue length at which a batch is due.</summary>
-    public int WakeCount { get; }
+    /// <summary>Gets the number of messages held in memory: unread, waiting for their partition, or in flight.</summary>
+    public long Count => Volatile.Read(ref _load) >> CountShift;
 
-    /// <summary>Gets the estimated JSON bytes at which a batch is due.</summary>
-    public int WakeBytes { get; }
-
-    /// <summary>Gets the estimated JSON size of the queued messages (see <see cref="MessageSize"/>).</summary>
+    /// <summary>Gets the estimated bytes the held messages take (see <see cref="MessageSize"/>).</summary>
     public long EstimatedBytes => Volatile.Read(ref _load) & BytesMask;
 
-    /// <summary>Gets a value indicating whether a full batch (by count or by bytes) is waiting.</summary>
-    public bool HasFullBatch => Count >= WakeCount || EstimatedBytes >= WakeBytes;
+    /// <summary>Gets the unread count at which the dispatcher is woken.</summary>
+    public int WakeCount { get; }
 
+    /// <summary>Gets the reason new messages are refused, or <see langword="null"/> while the queue accepts them.</summary>
+    public DropReason? Refusal => _refusal == Open ? null : (DropReason)(_refusal - 1);
+
+    /// <summary>Accepts a message without waiting: when the queue is full it is dropped (or the oldest is) and counted.</summary>
     public void Enqueue(UserMessage message)
     {
-        _counters.AddEnqueued();
+        _counters.AddEnqueued(message.Calls);
         if (_refusal != Open)
         {
-            Refused();
+            Refused(message);
             return;
         }
 
         var size = MessageSize.Estimate(message);
-        var delta = OneMessage | (uint)size;
-        var after = Interlocked.Add(ref _load, delta);
-        if (!_channel.Writer.TryWrite(message))
+        while (!TryReserve(size))
         {
-            Interlocked.Add(ref _load, -delta);
-            if (_refusal != Open)
+            if (!_dropOldest || !TryDropOldest())
             {
-                Refused();
+                _counters.AddDropped(DropReason.QueueFull, message.Calls);
+                ReportFull();
                 return;
             }
+        }
 
-            _counters.AddDropped(DropReason.QueueFull, 1);
-            ReportFull();
+        Add(message);
+    }
+
+    /// <summary>Accepts a message, waiting for room when the queue is full; completes once it is queued.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room; nothing was queued.</exception>
+    public async ValueTask EnqueueAsync(UserMessage message, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var size = MessageSize.Estimate(message);
+        var reserved = _refusal == Open && TryReserve(size);
+        if (!reserved && _refusal == Open)
+        {
+            Interlocked.Increment(ref _waiters);
+            try
+            {
+                while (_refusal == Open && !(reserved = TryReserve(size)))
+                {
+                    _room.Reset();
+                    if (_refusal != Open || (reserved = TryReserve(size)))
+                    {
+                        break;
+                    }
+
+                    await TaskCompat.WaitAsync(_room.WaitAsync(), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiters);
+            }
+        }
+
+        _counters.AddEnqueued(message.Calls);
+        if (!reserved || _refusal != Open)
+        {
+            if (reserved)
+            {
+                Release(size);
+            }
+
+            Refused(message);
             return;
         }
 
-        // Signalled after the write, so a woken loop finds the message. Exactly one caller sees each crossing.
-        var bytesAfter = after & BytesMask;
-        if ((after >> CountShift) == WakeCount || (bytesAfter >= WakeBytes && bytesAfter - size < WakeBytes))
+        Add(message);
+    }
+
+    /// <summary>Takes the oldest unread message (dispatcher or storage writer). It stays counted until <see cref="Release"/>.</summary>
+    public bool TryRead(out UserMessage message)
+    {
+        if (!_queue.TryDequeue(out message!))
         {
-            _wake.Set();
+            return false;
+        }
+
+        Interlocked.Decrement(ref _unread);
+        return true;
+    }
+
+    /// <summary>Gives back the room a message held (it was delivered, dropped, or written to storage).</summary>
+    public void Release(int estimatedBytes)
+    {
+        Interlocked.Add(ref _load, -(OneMessage | (uint)estimatedBytes));
+        if (Volatile.Read(ref _waiters) > 0)
+        {
+            _room.Set();
         }
     }
 
-    /// <summary>Stops accepting: later messages are counted as dropped at shutdown.</summary>
+    /// <summary>Asks to be woken by the next message (the dispatcher is idle and its protocol sends at once).</summary>
+    public void WakeOnNextMessage() => Volatile.Write(ref _readerIdle, 1);
+
+    /// <summary>Stops accepting: later messages are counted as dropped (<see cref="DropReason.Shutdown"/>).</summary>
     public void Complete()
     {
         _refusal = (int)DropReason.Shutdown + 1;
-        _channel.Writer.TryComplete();
+        _room.Set();
     }
 
-    /// <summary>Refuses later messages with <paramref name="reason"/> (the key was refused); what is queued stays for the loop to settle.</summary>
+    /// <summary>Refuses later messages with <paramref name="reason"/> until <see cref="Accept"/>; what is queued stays.</summary>
     public void Refuse(DropReason reason)
     {
         if (_refusal == Open)
         {
             _refusal = (int)reason + 1;
+            _room.Set();
         }
     }
 
-    public bool TryDequeue(out UserMessage message)
+    /// <summary>Accepts messages again after <see cref="Refuse"/> (never after <see cref="Complete"/>).</summary>
+    public void Accept(DropReason reason)
     {
-        if (!_channel.Reader.TryRead(out message!))
+        if (_refusal == (int)reason + 1 && reason != DropReason.Shutdown)
+        {
+            _refusal = Open;
+        }
+    }
+
+    private bool TryReserve(int size)
+    {
+        var delta = OneMessage | (uint)size;
+        var after = Interlocked.Add(ref _load, delta);
+        if ((after >> CountShift) <= _maxCount && ((after & BytesMask) <= _maxBytes || (after >> CountShift) == 1))
+        {
+            return true;
+        }
+
+        Interlocked.Add(ref _load, -delta);
+        return false;
+    }
+
+    private void Add(UserMessage message)
+    {
+        _queue.Enqueue(message);
+
+        // Signalled after the write, so a woken dispatcher finds the message. Exactly one caller sees each crossing.
+        var unread = Interlocked.Increment(ref _unread);
+        if (unread == WakeCount || (Volatile.Read(ref _readerIdle) != 0 && Interlocked.Exchange(ref _readerIdle, 0) != 0))
+        {
+            _wake.Set();
+        }
+    }
+
+    private bool TryDropOldest()
+    {
+        if (!TryRead(out var oldest))
         {
             return false;
         }
 
-        Interlocked.Add(ref _load, -(OneMessage | (uint)MessageSize.Estimate(message)));
+        Release(MessageSize.Estimate(oldest));
+        _counters.AddDropped(DropReason.QueueFull, oldest.Calls);
+        ReportFull();
         return true;
     }
 
-    private void Refused()
+    private void Refused(UserMessage message)
     {
         var reason = (DropReason)(_refusal - 1);
-        _counters.AddDropped(reason, 1);
-        if (reason == DropReason.Shutdown && _afterShutdownReports.TryReport(out var count))
+        _counters.AddDropped(reason, message.Calls);
+        if (_refusedReports.TryReport(out var count))
         {
-            Log.AfterShutdown(_logger, count);
+            Log.Refused(_logger, count, reason);
         }
-    }
-
-    private void OnOldestDropped(UserMessage message)
-    {
-        Interlocked.Add(ref _load, -(OneMessage | (uint)MessageSize.Estimate(message)));
-        _counters.AddDropped(DropReason.QueueFull, 1);
-        ReportFull();
     }
 
     private void ReportFull()
     {
         if (_fullReports.TryReport(out var count))
         {
-            Log.QueueFull(_logger, _capacity, count);
+            Log.QueueFull(_logger, _maxCount, _maxBytes, count);
         }
     }
 }

@@ -1,31 +1,44 @@
+using System.Numerics;
 using GrowlyticsSdk.Messages;
 
 namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
-/// A cheap estimate of a message's JSON size, taken on the caller's thread so the queue can wake the delivery
-/// loop at about <see cref="GrowlyticsOptions.MaxBatchBytes"/> without serializing anything there. It counts
-/// characters, not UTF-8 bytes: the trigger is approximate, the split at send time is exact.
+/// An estimate, taken on the caller's thread, of the memory a queued message holds: the message object, its
+/// attribute array and the values it boxes or carries (string values by length, big numbers by size). Ids and
+/// attribute names are usually shared between messages and are counted only by their length, so a 3-attribute update
+/// comes to about 250 bytes. Bounds <see cref="GrowlyticsOptions.MaxQueueBytes"/>; never undercounts a large value.
 /// </summary>
 internal static class MessageSize
 {
-    // type, messageId, eventTimestamp, property names and punctuation of one message.
-    private const int MessageOverhead = 128;
+    // Object header, method table and fields of a UserMessage, plus the attribute array's header.
+    private const int MessageOverhead = 96;
 
-    // {"name":,"type":"boolean","value":} and quotes.
-    private const int AttributeOverhead = 40;
+    // One attribute in the array (name, kind, value reference).
+    private const int AttributeOverhead = 24;
 
-    // A number, boolean or date written as JSON (dates are 21 characters, most numbers fewer).
-    private const int ScalarValue = 24;
+    // A boxed number, boolean or date.
+    private const int BoxedValue = 24;
+
+    // A string's header and length field.
+    private const int StringOverhead = 22;
 
     public static int Estimate(UserMessage message)
     {
-        var size = MessageOverhead + (message.AnonymousId?.Length ?? 4) + (message.UserId?.Length ?? 4);
+        long size = MessageOverhead + (2L * ((message.AnonymousId?.Length ?? 0) + (message.UserId?.Length ?? 0)));
         foreach (var attribute in message.Attributes)
         {
-            size += AttributeOverhead + attribute.Name.Length + (attribute.Value is string text ? text.Length : ScalarValue);
+            size += AttributeOverhead + (2L * attribute.Name.Length) + ValueSize(attribute.Value);
         }
 
-        return size;
+        return (int)Math.Min(size, int.MaxValue);
     }
+
+    private static long ValueSize(object value) => value switch
+    {
+        string text => StringOverhead + (2L * text.Length),
+        BigInteger big => BoxedValue + 16 + (big.IsZero ? 0 : (long)Math.Ceiling(BigInteger.Log(BigInteger.Abs(big), 2) / 8)),
+        decimal => BoxedValue + 8,
+        _ => BoxedValue + 8,
+    };
 }

@@ -1,19 +1,46 @@
+using GrowlyticsSdk.Protocols;
+
 namespace GrowlyticsSdk.Delivery;
 
-/// <summary>How the last attempt at a batch ended.</summary>
+/// <summary>How the attempts at one request ended, for the messages <see cref="Start"/> to <see cref="Start"/> + <see cref="Count"/> of its batch.</summary>
 internal readonly struct SendResult
 {
-    public SendResult(int status, string outcome)
+    public SendResult(int start, int count, SendOutcome outcome, DropReason reason, int status, string description, RejectionDetails? rejection = null)
     {
-        Status = status;
+        Start = start;
+        Count = count;
         Outcome = outcome;
+        Reason = reason;
+        Status = status;
+        Description = description;
+        Rejection = rejection;
     }
 
-    /// <summary>Gets the HTTP status, or 0 when no response arrived (network error, timeout, open circuit).</summary>
+    public int Start { get; }
+
+    public int Count { get; }
+
+    public SendOutcome Outcome { get; }
+
+    /// <summary>Gets why the messages were dropped (when <see cref="Outcome"/> is <see cref="SendOutcome.Dropped"/>).</summary>
+    public DropReason Reason { get; }
+
+    /// <summary>Gets the HTTP status of the last attempt, or 0 when no response arrived (network error, timeout, open circuit).</summary>
     public int Status { get; }
 
     /// <summary>Gets a short description for logs: a status code or an exception type, never a body.</summary>
-    public string Outcome { get; }
+    public string Description { get; }
 
-    public bool IsSuccess => Status is >= 200 and < 300;
+    /// <summary>Gets what a refusal said that may be logged (REST 422: the field and the rule).</summary>
+    public RejectionDetails? Rejection { get; }
+}
+
+/// <summary>What becomes of a part of a batch.</summary>
+internal enum SendOutcome
+{
+    Delivered,
+    Dropped,
+
+    /// <summary>Retries ran out, but the messages are stored: they wait in their partition and are tried again later.</summary>
+    Kept,
 }

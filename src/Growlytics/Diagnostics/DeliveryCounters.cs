@@ -34,13 +34,11 @@ internal sealed class DeliveryCounters
 
     public static IReadOnlyList<DropReason> AllReasons => Reasons;
 
-    public void AddEnqueued() => Interlocked.Increment(ref _enqueued);
+    public void AddEnqueued(int calls = 1) => Interlocked.Add(ref _enqueued, calls);
 
-    public void AddDelivered(int count)
-    {
-        Interlocked.Add(ref _delivered, count);
-        Interlocked.Increment(ref _batchesSent);
-    }
+    public void AddDelivered(long count) => Interlocked.Add(ref _delivered, count);
+
+    public void AddRequest() => Interlocked.Increment(ref _batchesSent);
 
     /// <summary>Counts messages a previous run left in storage; they join <see cref="Enqueued"/> so the invariant holds.</summary>
     public void AddRestored(long count)

@@ -13,23 +13,23 @@ internal static partial class Log
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Identify was called while another user was logged in; that user was logged out first so their profile is not overwritten. Call Logout() before identifying a different user.")]
     public static partial void IdentifyWithoutLogout(ILogger logger);
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Growlytics queue is full ({Capacity} messages): {Count} message(s) dropped since the last report.")]
-    public static partial void QueueFull(ILogger logger, int capacity, long count);
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Growlytics queue is full ({Capacity} messages or {CapacityBytes} bytes): {Count} message(s) dropped since the last report.")]
+    public static partial void QueueFull(ILogger logger, int capacity, long capacityBytes, long count);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Sent a batch of {Count} message(s), {Bytes} bytes compressed.")]
     public static partial void BatchSent(ILogger logger, int count, int bytes);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Sending a batch failed (attempt {Attempt}, {Outcome}); retrying in {Delay}.")]
-    public static partial void Retrying(ILogger logger, int attempt, string outcome, TimeSpan delay);
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) since the last report; the latest after {Outcome}, in {Delay}.")]
+    public static partial void Retrying(ILogger logger, long count, string outcome, TimeSpan delay);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Dropped a batch of {Count} message(s) after retries ran out ({Outcome}).")]
-    public static partial void RetriesExhausted(ILogger logger, int count, string outcome);
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} since the last report, the latest after {Outcome} (kept in storage: {Kept}).")]
+    public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service rejected a batch of {Count} message(s) with status {Status}; the batch was dropped.")]
-    public static partial void BatchRejected(ILogger logger, int count, int status);
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service refused {Count} request(s) since the last report; their messages were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]
+    public static partial void BatchRejected(ILogger logger, long count, int status, string path, string rule);
 
-    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The Growlytics service refused the API key (status {Status}). Sending has stopped; check GrowlyticsOptions.ApiKey.")]
-    public static partial void Unauthorized(ILogger logger, int status);
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The Growlytics service refused the API key (status {Status}). Messages are counted Unauthorized and dropped; sending is tried again in {RetryIn}. Check GrowlyticsOptions.ApiKey.")]
+    public static partial void Unauthorized(ILogger logger, int status, TimeSpan retryIn);
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "The service answered 413 to a batch of {Count} message(s); sending it in two halves.")]
     public static partial void SplittingBatch(ILogger logger, int count);
@@ -43,8 +43,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Unexpected error in the Growlytics delivery loop; it keeps running.")]
     public static partial void DeliveryLoopFault(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Growlytics calls were made after the client was shut down: {Count} message(s) dropped since the last report.")]
-    public static partial void AfterShutdown(ILogger logger, long count);
+    [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "Growlytics refused {Count} message(s) since the last report: {Reason}.")]
+    public static partial void Refused(ILogger logger, long count, DropReason reason);
 
     [LoggerMessage(EventId = 2012, Level = LogLevel.Error, Message = "A Growlytics message could not be serialized ({ExceptionType}); it was dropped.")]
     public static partial void MessageNotSerializable(ILogger logger, string exceptionType);
@@ -58,7 +58,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The Growlytics session could not be saved ({Error}); it is kept in memory.")]
     public static partial void SessionFileNotWritten(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The Growlytics storage folder is in use by another process (queue.lock is held); this client keeps its queue in memory only. Give each running instance its own StorageDirectory.")]
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The Growlytics storage folder is held by another client, in this process or another (queue.lock is locked); this client keeps its queue in memory and takes the folder over when it is released. Give each running instance its own StorageDirectory.")]
     public static partial void StorageLocked(ILogger logger);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "The Growlytics storage folder cannot be used ({Error}); this client keeps its queue in memory only.")]
@@ -73,8 +73,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "{Count} Growlytics storage file(s) were written by a newer SDK version; they are left untouched and not sent.")]
     public static partial void StorageNewerFormat(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Writing messages to Growlytics storage failed ({Error}); they are kept in memory and written at the next commit.")]
-    public static partial void StorageWriteFailed(ILogger logger, string error);
+    [LoggerMessage(EventId = 4006, Level = LogLevel.Error, Message = "Writing to Growlytics storage failed ({Error}; {Count} failure(s) since the last report); messages are delivered from memory meanwhile and the disk is tried again in {RetryIn}.")]
+    public static partial void StorageWriteFailed(ILogger logger, string error, long count, TimeSpan retryIn);
 
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Dropped the oldest {Count} stored message(s): {Reason}.")]
     public static partial void StorageDropped(ILogger logger, long count, DropReason reason);
@@ -90,4 +90,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Error}; the exception is ignored.")]
     public static partial void DroppedHandlerFault(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder; this client keeps its queue in memory only.")]
+    public static partial void StorageNotAFolder(ILogger logger);
+
+    [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "The Growlytics storage folder was released by its previous owner; this client uses it now.")]
+    public static partial void StorageTakenOver(ILogger logger);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Writing to Growlytics storage works again; {Count} failure(s) since the last report.")]
+    public static partial void StorageRecovered(ILogger logger, long count);
 }

@@ -5,8 +5,11 @@ namespace GrowlyticsSdk.Messages;
 /// <summary>One accepted call, immutable from the moment it is created on the caller's thread.</summary>
 internal sealed class UserMessage
 {
-    public UserMessage(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes, int calls = 1)
+    private readonly string? _messageId;
+
+    public UserMessage(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes, int calls = 1, string? messageId = null)
     {
+        _messageId = messageId;
         Type = type;
         Sequence = sequence;
         Timestamp = timestamp;
@@ -22,7 +25,10 @@ internal sealed class UserMessage
     public long Sequence { get; }
 
     /// <summary>Gets the unique id the collector uses to de-duplicate retries.</summary>
-    public string MessageId => MessageIds.Format(Sequence);
+    public string MessageId => _messageId ?? MessageIds.Format(Sequence);
+
+    /// <summary>Gets the id a previous run gave the message (restored from storage), or <see langword="null"/> for this run's messages.</summary>
+    public string? RestoredMessageId => _messageId;
 
     public DateTimeOffset Timestamp { get; }
 

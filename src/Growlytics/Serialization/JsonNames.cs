@@ -12,6 +12,7 @@ internal static class JsonNames
     public static readonly JsonEncodedText MessageId = Encode("messageId");
     public static readonly JsonEncodedText EventTimestamp = Encode("eventTimestamp");
     public static readonly JsonEncodedText AnonymousId = Encode("anonymousId");
+    public static readonly JsonEncodedText Calls = Encode("calls");
     public static readonly JsonEncodedText UserId = Encode("userId");
     public static readonly JsonEncodedText Attributes = Encode("attributes");
     public static readonly JsonEncodedText Name = Encode("name");

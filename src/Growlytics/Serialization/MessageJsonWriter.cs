@@ -34,7 +34,7 @@ internal static class MessageJsonWriter
         return buffer.WrittenSpan.ToArray();
     }
 
-    public static void Write(Utf8JsonWriter writer, UserMessage message)
+    public static void Write(Utf8JsonWriter writer, UserMessage message, bool withCalls = false)
     {
         writer.WriteStartObject();
         writer.WriteString(JsonNames.Type, message.Type switch
@@ -43,9 +43,22 @@ internal static class MessageJsonWriter
             MessageType.Logout => JsonNames.Logout,
             _ => JsonNames.Update,
         });
-        Span<byte> messageId = stackalloc byte[MessageIds.Length];
-        MessageIds.FormatUtf8(message.Sequence, messageId);
-        writer.WriteString(JsonNames.MessageId, messageId);
+        if (message.RestoredMessageId is { } restored)
+        {
+            writer.WriteString(JsonNames.MessageId, restored);
+        }
+        else
+        {
+            Span<byte> messageId = stackalloc byte[MessageIds.Length];
+            MessageIds.FormatUtf8(message.Sequence, messageId);
+            writer.WriteString(JsonNames.MessageId, messageId);
+        }
+
+        if (withCalls && message.Calls != 1)
+        {
+            writer.WriteNumber(JsonNames.Calls, message.Calls);
+        }
+
         writer.WriteNumber(JsonNames.EventTimestamp, message.Timestamp.ToUnixTimeMilliseconds());
         if (message.AnonymousId is null)
         {
@@ -95,10 +108,11 @@ internal static class MessageJsonWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteValue(Utf8JsonWriter writer, object value)
+    internal static void WriteValue(Utf8JsonWriter writer, object value)
     {
         switch (value)
         {
+            case NumberText number: writer.WriteRawValue(number.Text, skipInputValidation: true); break;
             case string s: writer.WriteStringValue(s); break;
             case bool b: writer.WriteBooleanValue(b); break;
             case int i: writer.WriteNumberValue(i); break;

@@ -42,7 +42,7 @@ internal static class AckFile
 
         var bytes = File.ReadAllBytes(path);
         if (!bytes.AsSpan(0, 4).SequenceEqual(Magic)
-            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)) != RecordFormat.FormatVersion
+            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)) is < RecordFormat.OldestReadableVersion or > RecordFormat.FormatVersion
             || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(24)) != Crc32.Compute(bytes.AsSpan(0, 24)))
         {
             damaged = true;

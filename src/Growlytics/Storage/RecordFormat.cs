@@ -5,12 +5,16 @@ namespace GrowlyticsSdk.Storage;
 /// <summary>
 /// The on-disk layout of the durable queue. A segment file starts with an 8-byte header (<c>GLQS</c>, format
 /// version, reserved) followed by records: a 2-byte marker, the payload length, the time the message was
-/// accepted (Unix ms), a CRC-32 over length, time and payload, then the payload (the message's wire JSON).
+/// accepted (Unix ms), a CRC-32 over length, time and payload, then the payload (see <see cref="StoredMessages"/>).
 /// The marker lets a reader find the next record after damage; the CRC rejects torn or flipped records.
 /// </summary>
 internal static class RecordFormat
 {
-    public const int FormatVersion = 1;
+    /// <summary>The format this version writes: 2, whose payload describes the message (see <see cref="StoredMessages"/>).</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest format this version reads: 1 (0.1.0), whose payload was the batch protocol's message object.</summary>
+    public const int OldestReadableVersion = 1;
     public const int SegmentHeaderSize = 8;
     public const int RecordHeaderSize = 18;
 

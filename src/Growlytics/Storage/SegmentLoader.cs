@@ -72,7 +72,7 @@ internal static class SegmentLoader
             return null;
         }
 
-        if (version != RecordFormat.FormatVersion)
+        if (version < RecordFormat.OldestReadableVersion)
         {
             result.Corrupt++;
             StorageFiles.TryDelete(path);

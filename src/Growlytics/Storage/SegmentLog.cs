@@ -9,7 +9,7 @@ internal sealed class SegmentLog : IDisposable
     private readonly string _directory;
     private readonly long _segmentSize;
     private readonly List<Segment> _segments;
-    private readonly List<(Segment Segment, long End)> _inFlight = [];
+    private readonly LinkedList<StoredRecord> _outstanding = new();
     private long _nextId;
     private FileStream? _active;
     private Segment? _activeSegment;
@@ -35,10 +35,14 @@ internal sealed class SegmentLog : IDisposable
     /// <summary>Gets the number of stored records not yet settled, in flight included.</summary>
     public long Pending { get; private set; }
 
-    /// <summary>Gets the number of stored records waiting to be read into a batch.</summary>
-    public long Unread => Pending - _inFlight.Count;
+    /// <summary>Gets the number of stored records waiting to be read.</summary>
+    public long Unread => Pending - UnsettledOutstanding;
 
-    public int InFlight => _inFlight.Count;
+    /// <summary>Gets the records read and not settled yet.</summary>
+    public int UnsettledOutstanding { get; private set; }
+
+    /// <summary>Gets the records between the acknowledged position and the read position (settled or not).</summary>
+    public int Outstanding => _outstanding.Count;
 
     public long TotalBytes
     {
@@ -98,6 +102,17 @@ internal sealed class SegmentLog : IDisposable
                 // twice; if even that fails, the next start skips them as damage after the known length.
                 TryTruncateActive(segment.Length);
                 CloseActive();
+                if (segment.Length <= RecordFormat.SegmentHeaderSize && segment.Pending == 0)
+                {
+                    // Nothing of it was ever written: no empty segment stays behind.
+                    _activeSegment = null;
+                    Remove(segment);
+                    if (ReferenceEquals(_readSegment, segment))
+                    {
+                        _readSegment = null;
+                        _readOffset = 0;
+                    }
+                }
 
                 // The records already written stay written: only the rest is for the caller to retry.
                 records.RemoveRange(0, index);
@@ -116,14 +131,17 @@ internal sealed class SegmentLog : IDisposable
         }
     }
 
-    /// <summary>Reads the next batch; records older than <paramref name="expiredBeforeMs"/> at the head are settled as expired.</summary>
-    public List<byte[]> ReadBatch(int maxCount, int maxBytes, long expiredBeforeMs, out int expired)
+    /// <summary>
+    /// Reads up to <paramref name="max"/> records after the read position into <paramref name="into"/>; they stay
+    /// outstanding until <see cref="Settle"/>. Records older than <paramref name="expiredBeforeMs"/> are settled at once
+    /// and counted in <paramref name="expired"/>.
+    /// </summary>
+    public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out int expired)
     {
-        var batch = new List<byte[]>();
-        var bytes = Serialization.BatchBody.EnvelopeOverhead;
         expired = 0;
         _readSegment ??= Oldest;
-        while (batch.Count < maxCount && _readSegment is { } segment)
+        var read = 0;
+        while (read < max && _readSegment is { } segment)
         {
             if (_readOffset < segment.AckOffset)
             {
@@ -145,108 +163,155 @@ internal sealed class SegmentLog : IDisposable
 
                 _readSegment = next;
                 _readOffset = next.AckOffset;
-                if (_inFlight.Count == 0)
-                {
-                    AdvanceAck(next, next.AckOffset);
-                }
-
                 continue;
             }
 
             var payloadLength = length - RecordFormat.RecordHeaderSize;
-            if (_inFlight.Count == 0 && acceptedMs < expiredBeforeMs)
+            var record = new StoredRecord(segment, found, found + length, data.AsSpan(found + RecordFormat.RecordHeaderSize, payloadLength).ToArray(), acceptedMs);
+            _readOffset = found + length;
+            _outstanding.AddLast(record);
+            UnsettledOutstanding++;
+            if (acceptedMs < expiredBeforeMs)
             {
                 expired++;
-                segment.Pending--;
-                Pending--;
-                _readOffset = found + length;
-                AdvanceAck(segment, _readOffset);
+                Settle(record);
                 continue;
             }
 
-            if (batch.Count > 0 && bytes + payloadLength + 1 > maxBytes)
-            {
-                break;
-            }
-
-            batch.Add(data.AsSpan(found + RecordFormat.RecordHeaderSize, payloadLength).ToArray());
-            bytes += payloadLength + 1;
-            _readOffset = found + length;
-            _inFlight.Add((segment, _readOffset));
+            into.Add(record);
+            read++;
         }
 
-        return batch;
+        AdvanceHead();
     }
 
-    /// <summary>Settles the first <paramref name="settled"/> records in flight; the rest are read again later.</summary>
-    public void Acknowledge(int settled)
+    /// <summary>Settles one record (delivered or dropped); the acknowledged position moves past every settled record before the oldest unsettled one.</summary>
+    public void Settle(StoredRecord record)
     {
-        settled = Math.Min(settled, _inFlight.Count);
-        for (var i = 0; i < settled; i++)
+        if (record.Settled)
         {
-            _inFlight[i].Segment.Pending--;
+            return;
         }
 
-        Pending -= settled;
-        if (settled == _inFlight.Count && _readSegment is not null)
-        {
-            AdvanceAck(_readSegment, _readOffset);
-        }
-        else if (settled > 0)
-        {
-            AdvanceAck(_inFlight[settled - 1].Segment, _inFlight[settled - 1].End);
-        }
-
-        if (settled < _inFlight.Count)
-        {
-            _readSegment = Oldest;
-            _readOffset = _readSegment?.AckOffset ?? 0;
-        }
-
-        _inFlight.Clear();
+        record.Settled = true;
+        record.Segment.Pending--;
+        Pending--;
+        UnsettledOutstanding--;
+        AdvanceHead();
     }
 
-    /// <summary>Removes the oldest segment with its records (only while nothing is in flight); returns how many it held.</summary>
-    public int DropOldest()
+    /// <summary>
+    /// Removes the oldest segment with its records, even those being sent (they are settled here and returned in
+    /// <paramref name="settledOutstanding"/> for their readers, so nothing counts twice); returns how many records it held.
+    /// </summary>
+    public int DropOldest(List<StoredRecord> settledOutstanding)
     {
-        if (Oldest is not { } oldest || _inFlight.Count > 0)
+        if (Oldest is not { } oldest)
         {
             return 0;
         }
 
-        if (ReferenceEquals(oldest, _activeSegment) || Next(oldest) is null)
+        var dropped = SettleOutstandingIn(oldest, settledOutstanding) + oldest.Pending;
+        Pending -= oldest.Pending;
+        oldest.Pending = 0;
+        if (Next(oldest) is { } next)
         {
-            Roll();
+            if (ReferenceEquals(_readSegment, oldest))
+            {
+                _readSegment = next;
+                _readOffset = next.AckOffset;
+            }
+
+            AdvanceAck(next, next.AckOffset);
+        }
+        else
+        {
+            // The only segment, maybe the one being written: closed and deleted without opening another (the disk
+            // may be full); the next append starts a new one.
+            if (ReferenceEquals(oldest, _activeSegment))
+            {
+                CloseActive();
+                _activeSegment = null;
+            }
+
+            Remove(oldest);
+            _readSegment = null;
+            _readOffset = 0;
         }
 
-        var dropped = oldest.Pending;
-        Pending -= dropped;
-        oldest.Pending = 0;
-        AdvanceAck(Next(oldest)!, Next(oldest)!.AckOffset);
+        AdvanceHead();
         return dropped;
     }
 
-    /// <summary>Settles every stored record without sending it (only while nothing is in flight); returns how many.</summary>
-    public long DropAll()
+    /// <summary>Settles every stored record without sending it; outstanding ones are returned as in <see cref="DropOldest"/>.</summary>
+    public long DropAll(List<StoredRecord> settledOutstanding)
     {
-        if (_inFlight.Count > 0)
+        long dropped = 0;
+        foreach (var segment in _segments.ToArray())
         {
-            return 0;
+            dropped += SettleOutstandingIn(segment, settledOutstanding);
         }
 
-        var dropped = Pending;
+        dropped += Pending;
         foreach (var segment in _segments)
         {
             segment.Pending = 0;
         }
 
         Pending = 0;
-        if (_activeSegment is { } active)
+        _outstanding.Clear();
+        CloseActive();
+        _activeSegment = null;
+        while (_segments.Count > 0)
         {
-            AdvanceAck(active, active.Length);
+            Remove(_segments[0]);
         }
 
+        _readSegment = null;
+        _readOffset = 0;
         return dropped;
+    }
+
+    private int SettleOutstandingIn(Segment segment, List<StoredRecord> settled)
+    {
+        var count = 0;
+        for (var node = _outstanding.First; node is not null; node = node.Next)
+        {
+            var record = node.Value;
+            if (ReferenceEquals(record.Segment, segment) && !record.Settled)
+            {
+                record.Settled = true;
+                segment.Pending--;
+                Pending--;
+                UnsettledOutstanding--;
+                settled.Add(record);
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private void AdvanceHead()
+    {
+        var moved = false;
+        while (_outstanding.First is { Value.Settled: true })
+        {
+            _outstanding.RemoveFirst();
+            moved = true;
+        }
+
+        if (_outstanding.First is { } head)
+        {
+            if (moved && _segments.Contains(head.Value.Segment))
+            {
+                AdvanceAck(head.Value.Segment, head.Value.Offset);
+            }
+        }
+        else if (_readSegment is not null && (moved || _readOffset > _readSegment.AckOffset))
+        {
+            AdvanceAck(_readSegment, _readOffset);
+        }
     }
 
     /// <summary>Persists the settled position if it moved.</summary>
@@ -296,13 +361,10 @@ internal sealed class SegmentLog : IDisposable
         _segments.Remove(segment);
         _cache.Forget(segment);
 
-        // The position must not point at a deleted file: save it first, then delete.
-        if (_segments.Count > 0)
-        {
-            AckFile.Write(_directory, _segments[0].Id, Math.Max(_segments[0].AckOffset, RecordFormat.SegmentHeaderSize));
-        }
-
+        // Deleted first, so a full disk gets room back before the position is rewritten. A position left pointing at a
+        // deleted file is safe: at the next start every later segment is read from its start.
         StorageFiles.TryDelete(segment.Path);
+        _ackDirty = true;
     }
 
     private Segment? Next(Segment segment)
@@ -316,17 +378,18 @@ internal sealed class SegmentLog : IDisposable
         CloseActive();
         var id = _nextId++;
         var path = SegmentLoader.SegmentPath(_directory, id);
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        var stream = StorageFiles.Open(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete);
         try
         {
-            StorageFiles.RestrictToCurrentUser(path);
             var header = RecordFormat.SegmentHeader();
             stream.Write(header, 0, header.Length);
             stream.Flush(flushToDisk: true);
         }
         catch
         {
+            // No segment is left behind empty: the file goes with the failed write.
             stream.Dispose();
+            StorageFiles.TryDelete(path);
             throw;
         }
 

@@ -6,21 +6,58 @@ internal static class StorageFiles
     /// <summary>Writes a file so that a reader sees either the old or the new content, never a mix.</summary>
     public static void WriteAtomically(string path, byte[] content)
     {
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, content);
-        RestrictToCurrentUser(temp);
-#if NET8_0_OR_GREATER
-        File.Move(temp, path, overwrite: true);
-#else
-        if (File.Exists(path))
+        // A temporary file of its own per write: two writers can never interleave in one file.
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
         {
-            File.Replace(temp, path, null);
+            using (var stream = Open(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content, 0, content.Length);
+            }
         }
-        else
+        catch
         {
-            File.Move(temp, path);
+            TryDelete(temp);
+            throw;
+        }
+        try
+        {
+#if NET8_0_OR_GREATER
+            File.Move(temp, path, overwrite: true);
+#else
+            if (File.Exists(path))
+            {
+                File.Replace(temp, path, null);
+            }
+            else
+            {
+                File.Move(temp, path);
+            }
+#endif
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Opens a file; one it creates is owner-only (0600) from its first byte where the OS has Unix modes (net8.0+).</summary>
+    public static FileStream Open(string path, FileMode mode, FileAccess access, FileShare share)
+    {
+#if NET8_0_OR_GREATER
+        if (!OperatingSystem.IsWindows())
+        {
+            return new FileStream(path, new FileStreamOptions
+            {
+                Mode = mode,
+                Access = access,
+                Share = share,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
         }
 #endif
+        return new FileStream(path, mode, access, share);
     }
 
     public static void RestrictToCurrentUser(string path)

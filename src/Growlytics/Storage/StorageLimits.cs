@@ -9,11 +9,16 @@ namespace GrowlyticsSdk.Storage;
 /// </summary>
 internal sealed class StorageLimits
 {
+    /// <summary>Room kept for the folder's other files.</summary>
+    public const long ReservedBytes = 16 * 1024;
+
     private readonly long _maxBytes;
+    private readonly long _budget;
     private readonly TimeSpan _maxAge;
     private readonly TimeProvider _time;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
+    private readonly LogRateLimiter _dropReports;
 
     public StorageLimits(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger)
     {
@@ -22,6 +27,10 @@ internal sealed class StorageLimits
         _time = options.TimeProvider;
         _counters = counters;
         _logger = logger;
+        _dropReports = new LogRateLimiter(options.TimeProvider, TimeSpan.FromSeconds(10));
+
+        // The lock, acknowledgement and session files (a few KB) count against the bound too.
+        _budget = _maxBytes - ReservedBytes;
 
         // About sixteen segments: dropping the oldest one gives back a sixteenth of the space, not all of it.
         SegmentBytes = Math.Min(Math.Max(_maxBytes / 16, 4 * 1024), 1024 * 1024);
@@ -36,21 +45,22 @@ internal sealed class StorageLimits
 
     public long ExpiredBeforeMs() => (_time.GetUtcNow() - _maxAge).ToUnixTimeMilliseconds();
 
-    /// <summary>Drops the oldest segments while a limit is exceeded; waits while a batch is in flight (it is settled first).</summary>
-    public void Enforce(SegmentLog log)
+    /// <summary>
+    /// Drops the oldest segments while the folder would exceed <see cref="GrowlyticsOptions.MaxStorageBytes"/> with
+    /// <paramref name="incoming"/> more bytes, or their messages are older than <see cref="GrowlyticsOptions.MaxStorageAge"/>;
+    /// at all times, records being sent included: those are settled here and returned in <paramref name="settled"/> for
+    /// their readers to count (so none is counted both delivered and dropped). Returns the reason of the last drop.
+    /// </summary>
+    public DropReason Enforce(SegmentLog log, long incoming, List<StoredRecord> settled)
     {
-        if (log.InFlight > 0)
-        {
-            return;
-        }
-
         var cutoff = ExpiredBeforeMs();
+        var last = DropReason.StorageFull;
         try
         {
             while (log.Oldest is { } oldest)
             {
                 DropReason reason;
-                if (log.TotalBytes > _maxBytes && (log.SegmentCount > 1 || oldest.Pending > 0))
+                if (log.TotalBytes + incoming > _budget)
                 {
                     reason = DropReason.StorageFull;
                 }
@@ -60,17 +70,27 @@ internal sealed class StorageLimits
                 }
                 else
                 {
-                    return;
+                    break;
                 }
 
-                CountDropped(reason, log.DropOldest());
+                var segments = log.SegmentCount;
+                var outstandingBefore = settled.Count;
+                var dropped = log.DropOldest(settled);
+                CountDropped(reason, dropped - (settled.Count - outstandingBefore));
+                last = reason;
+                if (log.SegmentCount >= segments)
+                {
+                    break;
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Tried again at the next commit.
-            Log.StorageWriteFailed(_logger, ex.GetType().Name);
+            Log.StorageFault(_logger, ex);
         }
+
+        return last;
     }
 
     public void CountDropped(DropReason reason, long count)
@@ -78,7 +98,10 @@ internal sealed class StorageLimits
         if (count > 0)
         {
             _counters.AddDropped(reason, count);
-            Log.StorageDropped(_logger, count, reason);
+            if (_dropReports.TryReport(out _))
+            {
+                Log.StorageDropped(_logger, count, reason);
+            }
         }
     }
 }

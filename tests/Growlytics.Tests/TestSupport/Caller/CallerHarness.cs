@@ -45,7 +45,7 @@ internal sealed class CallerHarness : IDisposable
     public List<UserMessage> Drain()
     {
         var messages = new List<UserMessage>();
-        while (Client.Queue.TryDequeue(out var message))
+        while (Client.Queue.TryRead(out var message))
         {
             messages.Add(message);
         }

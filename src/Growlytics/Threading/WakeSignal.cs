@@ -1,7 +1,7 @@
-namespace GrowlyticsSdk.Delivery;
+namespace GrowlyticsSdk.Threading;
 
 /// <summary>
-/// An auto-reset signal the delivery loop awaits. Producers set it only at batch-size boundaries, flushes
+/// An auto-reset signal a background loop awaits. Producers set it only at batch-size boundaries, flushes
 /// and shutdown, never per message: waking an idle reader costs the caller about a microsecond.
 /// </summary>
 internal sealed class WakeSignal

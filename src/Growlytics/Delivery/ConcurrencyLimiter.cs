@@ -1,0 +1,160 @@
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// How many requests may be in flight at once, adjusted AIMD-style: a 429 or a <c>Retry-After</c> halves the limit
+/// (at most once per <see cref="DecreaseSpacing"/>, so one burst of refusals counts once), each success adds one back,
+/// up to <see cref="GrowlyticsOptions.MaxConcurrentRequests"/>. A slot is held only while an attempt is on the wire:
+/// a batch waiting out its backoff holds none, and retries waiting for a slot go before new batches.
+/// </summary>
+internal sealed class ConcurrencyLimiter
+{
+    /// <summary>The least time between two decreases.</summary>
+    public static readonly TimeSpan DecreaseSpacing = TimeSpan.FromSeconds(1);
+
+    private readonly object _gate = new();
+    private readonly Queue<TaskCompletionSource<bool>> _waiters = new();
+    private readonly TimeProvider _time;
+    private readonly int _max;
+    private readonly Action _onRoom;
+    private int _limit;
+    private int _active;
+    private long _lastDecrease = long.MinValue;
+
+    public ConcurrencyLimiter(int max, TimeProvider time, Action onRoom)
+    {
+        _max = max;
+        _limit = max;
+        _time = time;
+        _onRoom = onRoom;
+    }
+
+    /// <summary>Gets the current limit.</summary>
+    public int Limit
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _limit;
+            }
+        }
+    }
+
+    /// <summary>Gets the attempts on the wire now.</summary>
+    public int Active
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _active;
+            }
+        }
+    }
+
+    /// <summary>Takes a slot for a new batch's first attempt, only if one is free and no retry is waiting for one.</summary>
+    public bool TryAcquireForNew()
+    {
+        lock (_gate)
+        {
+            if (_active < _limit && _waiters.Count == 0)
+            {
+                _active++;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Waits for a slot (a retry's attempt).</summary>
+    public Task AcquireAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource<bool> waiter;
+        lock (_gate)
+        {
+            if (_active < _limit && _waiters.Count == 0)
+            {
+                _active++;
+                return Task.CompletedTask;
+            }
+
+            waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter);
+        }
+
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return waiter.Task;
+        }
+
+        return WaitAsync(waiter, cancellationToken);
+    }
+
+    public void Release()
+    {
+        var room = false;
+        lock (_gate)
+        {
+            _active--;
+            room = GrantLocked() && _waiters.Count == 0;
+        }
+
+        if (room)
+        {
+            _onRoom();
+        }
+    }
+
+    /// <summary>A request succeeded: one more slot, up to the maximum.</summary>
+    public void OnSuccess()
+    {
+        lock (_gate)
+        {
+            if (_limit < _max)
+            {
+                _limit++;
+                GrantLocked();
+            }
+        }
+    }
+
+    /// <summary>The service asked to slow down (429 or <c>Retry-After</c>): half the slots.</summary>
+    public void OnOverload()
+    {
+        var now = _time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_lastDecrease != long.MinValue && _time.GetElapsedTime(_lastDecrease, now) < DecreaseSpacing)
+            {
+                return;
+            }
+
+            _lastDecrease = now;
+            _limit = Math.Max(1, _limit / 2);
+        }
+    }
+
+    // Hands free slots to waiting retries; returns whether a slot is left over for a new batch.
+    private bool GrantLocked()
+    {
+        while (_active < _limit && _waiters.Count > 0)
+        {
+            var waiter = _waiters.Dequeue();
+            if (waiter.TrySetResult(true))
+            {
+                _active++;
+            }
+        }
+
+        return _active < _limit;
+    }
+
+    private static async Task WaitAsync(TaskCompletionSource<bool> waiter, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.Register(static state => ((TaskCompletionSource<bool>)state!).TrySetCanceled(), waiter))
+        {
+            await waiter.Task.ConfigureAwait(false);
+        }
+    }
+}

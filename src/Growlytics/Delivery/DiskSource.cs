@@ -1,0 +1,64 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// The storage folder as a message source: stored records become messages (read back from their description, so either
+/// protocol can send them) and are settled in the store in any order. Records the store drops to keep its bounds while
+/// they are on their way are settled here once, as dropped, and never also counted delivered.
+/// </summary>
+internal sealed class DiskSource : IMessageSource
+{
+    private readonly DurableQueue _store;
+    private readonly DeliveryCounters _counters;
+    private Settler? _settler;
+
+    public DiskSource(DurableQueue store, DeliveryCounters counters)
+    {
+        _store = store;
+        _counters = counters;
+        store.OutstandingDropped = OnOutstandingDropped;
+    }
+
+    public long Pending => _store.Pending;
+
+    /// <summary>Gives the source the settler that counts what the store drops while it is being sent.</summary>
+    public void Use(Settler settler) => _settler = settler;
+
+    public int Read(List<Envelope> into, int maxCount)
+    {
+        var read = 0;
+        foreach (var record in _store.Read(maxCount))
+        {
+            if (StoredMessages.TryRead(record.Payload, record.AcceptedMs) is not { } message)
+            {
+                // Intact on disk but not a message this version can send.
+                _store.Settle(record);
+                _counters.AddDropped(DropReason.Corrupted, 1);
+                _counters.AddCorrupt(1);
+                continue;
+            }
+
+            var envelope = new Envelope(message, this, record, 0);
+            record.Tag = envelope;
+            into.Add(envelope);
+            read++;
+        }
+
+        return read;
+    }
+
+    public void Settled(Envelope envelope) => _store.Settle((StoredRecord)envelope.Handle!);
+
+    private void OnOutstandingDropped(List<StoredRecord> records, DropReason reason)
+    {
+        foreach (var record in records)
+        {
+            if (record.Tag is Envelope envelope)
+            {
+                _settler?.Dropped(envelope, reason);
+            }
+        }
+    }
+}

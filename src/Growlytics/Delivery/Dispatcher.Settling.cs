@@ -1,0 +1,223 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>The dispatcher's side of finished requests: settling, unblocking partitions, pauses and flushes.</summary>
+internal sealed partial class Dispatcher
+{
+    private void ProcessCompletions()
+    {
+        while (_completions.TryDequeue(out var completion))
+        {
+            _inFlight--;
+            var batch = completion.Batch;
+            if (completion.Results is null)
+            {
+                // Abandoned at shutdown: counted (memory) or left stored (disk) by StopAsync.
+                _abandoned.AddRange(batch.Envelopes);
+                continue;
+            }
+
+            List<Envelope>? kept = null;
+            var keyRefusedStatus = 0;
+            foreach (var result in completion.Results)
+            {
+                for (var i = result.Start; i < result.Start + result.Count; i++)
+                {
+                    var envelope = batch.Envelopes[i];
+                    switch (result.Outcome)
+                    {
+                        case SendOutcome.Delivered:
+                            _settler.Delivered(envelope);
+                            break;
+                        case SendOutcome.Kept when !envelope.IsSettled:
+                            (kept ??= []).Add(envelope);
+                            continue;
+                        case SendOutcome.Kept:
+                            break;
+                        default:
+                            _settler.Dropped(envelope, result.Reason, result.Status, result.Rejection);
+                            break;
+                    }
+
+                    _tickets.Settle(envelope.Ticket);
+                }
+
+                if (result.Reason == DropReason.Unauthorized && result.Outcome == SendOutcome.Dropped)
+                {
+                    keyRefusedStatus = result.Status;
+                }
+            }
+
+            ReleasePartitions(batch, kept);
+            if (keyRefusedStatus != 0)
+            {
+                OnKeyRefused(keyRefusedStatus);
+            }
+        }
+
+        Interlocked.Exchange(ref _issued, _tickets.Next);
+    }
+
+    private void ReleasePartitions(Batch batch, List<Envelope>? kept)
+    {
+        if (kept is null)
+        {
+            foreach (var partition in batch.Partitions)
+            {
+                _partitions.Unblock(partition);
+            }
+
+            return;
+        }
+
+        // Kept (stored, out of retries): back at the head of their partitions, which wait before trying again.
+        var until = _time.GetTimestamp() + (long)(_pauseAfterKept.TotalSeconds * _time.TimestampFrequency);
+        foreach (var partition in batch.Partitions)
+        {
+            var mine = kept.FindAll(envelope => envelope.Partition == partition);
+            if (mine.Count == 0)
+            {
+                _partitions.Unblock(partition);
+                continue;
+            }
+
+            _partitions.ReturnToFront(partition, mine);
+            _paused.Add((partition, until));
+        }
+
+        _pauseTimer ??= TaskCompat.Delay(_time, _pauseAfterKept);
+    }
+
+    private void ResumePaused(long now)
+    {
+        if (_pauseTimer is { IsCompleted: true })
+        {
+            _pauseTimer = null;
+        }
+
+        var earliest = long.MaxValue;
+        for (var i = _paused.Count - 1; i >= 0; i--)
+        {
+            var (partition, until) = _paused[i];
+            if (now >= until || _stopping)
+            {
+                _paused.RemoveAt(i);
+                if (!_stopping)
+                {
+                    _partitions.Unblock(partition);
+                }
+            }
+            else
+            {
+                earliest = Math.Min(earliest, until);
+            }
+        }
+
+        if (earliest != long.MaxValue && _pauseTimer is null)
+        {
+            _pauseTimer = TaskCompat.Delay(_time, _time.GetElapsedTime(now, earliest));
+        }
+    }
+
+    /// <summary>
+    /// The service refused the key: every message held now is dropped as <see cref="DropReason.Unauthorized"/> and new
+    /// calls are counted so at once, until <see cref="KeyRetryInterval"/> has passed and the next request tries again.
+    /// </summary>
+    private void OnKeyRefused(int status)
+    {
+        if (_keyRetryAt == long.MinValue)
+        {
+            Log.Unauthorized(_logger, status, KeyRetryInterval);
+        }
+
+        _keyRetryAt = _time.GetTimestamp() + (long)(KeyRetryInterval.TotalSeconds * _time.TimestampFrequency);
+        _queue.Refuse(DropReason.Unauthorized);
+        var held = new List<Envelope>();
+        _partitions.DrainAll(held);
+        var staged = held.Count;
+        while (_memory.Read(held, int.MaxValue) > 0 || (_disk?.Read(held, int.MaxValue) ?? 0) > 0)
+        {
+        }
+
+        for (var i = 0; i < held.Count; i++)
+        {
+            var envelope = held[i];
+            if (i >= staged)
+            {
+                envelope.Ticket = _tickets.Issue();
+            }
+
+            _settler.Dropped(envelope, DropReason.Unauthorized, status);
+            _tickets.Settle(envelope.Ticket);
+        }
+
+        _paused.Clear();
+        _pauseTimer = TaskCompat.Delay(_time, KeyRetryInterval);
+        CompleteFlushes(everything: true);
+    }
+
+    private void ResumeAfterKeyRefusal(long now)
+    {
+        if (_keyRetryAt != long.MinValue && now >= _keyRetryAt)
+        {
+            _keyRetryAt = long.MinValue;
+            _queue.Accept(DropReason.Unauthorized);
+        }
+    }
+
+    private bool HasFlushRequests()
+    {
+        lock (_flushes)
+        {
+            return _flushes.Count > 0;
+        }
+    }
+
+    private void CompleteFlushes(bool everything)
+    {
+        var floor = _tickets.Floor;
+        lock (_flushes)
+        {
+            for (var i = _flushes.Count - 1; i >= 0; i--)
+            {
+                if (everything || floor >= _flushes[i].Target)
+                {
+                    _flushes[i].Completion.TrySetResult(true);
+                    _flushes.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    /// <summary>The messages of one request and the partitions it blocks.</summary>
+    private sealed class Batch
+    {
+        public Batch(int capacity)
+        {
+            Envelopes = new List<Envelope>(Math.Min(capacity, 128));
+            Payloads = new List<byte[]>(Math.Min(capacity, 128));
+        }
+
+        public List<Envelope> Envelopes { get; }
+
+        public List<byte[]> Payloads { get; }
+
+        public List<int> Partitions { get; } = [];
+    }
+
+    private sealed class Completion
+    {
+        public Completion(Batch batch, List<SendResult>? results)
+        {
+            Batch = batch;
+            Results = results;
+        }
+
+        public Batch Batch { get; }
+
+        /// <summary>Gets what became of the batch's parts, or <see langword="null"/> when shutdown abandoned it.</summary>
+        public List<SendResult>? Results { get; }
+    }
+}

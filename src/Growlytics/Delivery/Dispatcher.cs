@@ -1,0 +1,388 @@
+using GrowlyticsSdk.Threading;
+using System.Collections.Concurrent;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
+using GrowlyticsSdk.Protocols;
+using GrowlyticsSdk.Serialization;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// The engine's one background loop: reads messages from the sources into partitions, builds each request from ready
+/// partitions only (as few as it can), starts up to the limiter's number of requests at once, and settles what they
+/// report. A failing batch blocks only its own partitions until its retries settle; its backoff holds no slot.
+/// Flushes complete when every message read before them is settled, whatever order batches finish in.
+/// </summary>
+internal sealed partial class Dispatcher : IDisposable
+{
+    /// <summary>How long sending waits after the service refused the API key before it tries again.</summary>
+    public static readonly TimeSpan KeyRetryInterval = TimeSpan.FromMinutes(5);
+
+    private readonly IWireProtocol _protocol;
+    private readonly MessageQueue _queue;
+    private readonly MemorySource _memory;
+    private readonly IMessageSource? _disk;
+    private readonly RequestSender _sender;
+    private readonly ConcurrencyLimiter _limiter;
+    private readonly Settler _settler;
+    private readonly WakeSignal _wake;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _flushInterval;
+    private readonly TimeSpan _pauseAfterKept;
+    private readonly PartitionSet _partitions;
+    private readonly TicketWindow _tickets = new();
+    private readonly ConcurrentQueue<Completion> _completions = new();
+    private readonly List<FlushRequest> _flushes = [];
+    private readonly List<(int Partition, long Until)> _paused = [];
+    private readonly List<Envelope> _read = [];
+    private readonly List<Envelope> _abandoned = [];
+    private readonly ByteBufferWriter _buffer = new(1024);
+    private readonly CancellationTokenSource _stopSending = new();
+    private readonly int _stageLimit;
+    private Task _run = Task.CompletedTask;
+    private Task? _timer;
+    private Task? _pauseTimer;
+    private long _issued;
+    private int _inFlight;
+    private bool _drainAll;
+    private long _keyRetryAt = long.MinValue;
+    private int _drainRequested;
+    private volatile bool _stopping;
+
+    public Dispatcher(GrowlyticsOptions options, IWireProtocol protocol, MessageQueue queue, MemorySource memory, IMessageSource? disk, RequestSender sender, ConcurrencyLimiter limiter, Settler settler, WakeSignal wake, ILogger logger)
+    {
+        _protocol = protocol;
+        _queue = queue;
+        _memory = memory;
+        _disk = disk;
+        _sender = sender;
+        _limiter = limiter;
+        _settler = settler;
+        _wake = wake;
+        _logger = logger;
+        _time = options.TimeProvider;
+        _flushInterval = options.FlushInterval;
+        _pauseAfterKept = options.MaxRetryDelay;
+        _partitions = new PartitionSet(Math.Max(256, 16 * options.MaxConcurrentRequests));
+
+        // Enough staged work to fill every slot several times over; the rest waits in its source.
+        _stageLimit = Math.Max(4096, 8 * options.MaxConcurrentRequests * protocol.MaxMessagesPerRequest);
+    }
+
+    /// <summary>Gets the number of messages accepted and not yet settled, wherever they are.</summary>
+    public long Pending => _memory.Pending + (_disk?.Pending ?? 0);
+
+    public void Dispose() => _stopSending.Dispose();
+
+    public void Start() => _run = Task.Run(RunAsync);
+
+    /// <summary>Sends what is staged now, without waiting for batches to fill (a flush with storage).</summary>
+    public void RequestDrain()
+    {
+        Interlocked.Exchange(ref _drainRequested, 1);
+        _wake.Set();
+    }
+
+    /// <summary>Completes once every message accepted before the call is delivered or dropped.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_run.IsCompleted)
+        {
+            return Task.CompletedTask;
+        }
+
+        // Unread first, then what was read: a message read in between is counted twice, so the target can only be
+        // too high, never too low; a too-high target still ends when nothing is left to settle.
+        var unread = _queue.Unread;
+        var request = new FlushRequest(Interlocked.Read(ref _issued) + unread);
+        lock (_flushes)
+        {
+            _flushes.Add(request);
+        }
+
+        _wake.Set();
+        return TaskCompat.WaitAsync(request.Completion.Task, cancellationToken);
+    }
+
+    /// <summary>Delivers what it can within <paramref name="timeout"/>; counts what memory still holds as dropped and returns that count.</summary>
+    public async Task<long> StopAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _wake.Set();
+        if (!_run.IsCompleted)
+        {
+            using var deadline = new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+            var expiry = TaskCompat.Delay(_time, timeout, linked.Token);
+            if (await Task.WhenAny(_run, expiry).ConfigureAwait(false) != _run)
+            {
+                // Out of time: the requests in flight are abandoned; what they held is counted below (or stays stored).
+                _stopSending.Cancel();
+                _wake.Set();
+            }
+
+            deadline.Cancel();
+            await _run.ConfigureAwait(false);
+        }
+
+        var left = new List<Envelope>();
+        _partitions.DrainAll(left);
+        left.AddRange(_abandoned);
+        _abandoned.Clear();
+
+        while (_memory.Read(left, int.MaxValue) > 0)
+        {
+        }
+
+        long undelivered = 0;
+        foreach (var envelope in left)
+        {
+            // Stored messages stay on disk for the next start; memory ones are lost with the process.
+            if (envelope.Source == _memory && !envelope.IsSettled)
+            {
+                undelivered += envelope.Message.Calls;
+                _settler.Dropped(envelope, DropReason.Shutdown);
+            }
+        }
+
+        if (undelivered > 0)
+        {
+            Log.UndeliveredAtShutdown(_logger, undelivered);
+        }
+
+        CompleteFlushes(everything: true);
+        return undelivered;
+    }
+
+    private async Task RunAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                _wake.Reset();
+                ProcessCompletions();
+                if (_stopSending.IsCancellationRequested)
+                {
+                    if (_inFlight == 0)
+                    {
+                        return;
+                    }
+
+                    await _wake.WaitAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                var now = _time.GetTimestamp();
+                ResumePaused(now);
+                ResumeAfterKeyRefusal(now);
+                Fill();
+                if (_timer is { IsCompleted: true })
+                {
+                    _timer = null;
+                    _drainAll = true;
+                }
+
+                if (_stopping || HasFlushRequests() || Interlocked.Exchange(ref _drainRequested, 0) == 1)
+                {
+                    _drainAll = true;
+                }
+
+                Dispatch();
+                var idle = _inFlight == 0 && _partitions.ReadyCount == 0 && !_memory.HasUnread;
+                if (idle)
+                {
+                    CompleteFlushes(everything: _partitions.Count == 0 && (_disk is null || _disk.Pending == 0 || _stopping));
+                    _drainAll = false;
+                    if (_stopping)
+                    {
+                        return;
+                    }
+                }
+                else
+                {
+                    CompleteFlushes(everything: false);
+                }
+
+                if (_partitions.ReadyCount > 0 && _protocol.WaitsToFill && !_drainAll)
+                {
+                    _timer ??= TaskCompat.Delay(_time, _flushInterval);
+                }
+
+                if (!_protocol.WaitsToFill)
+                {
+                    // Sends at once: the next message wakes an idle loop (checked again after asking, so none is missed).
+                    _queue.WakeOnNextMessage();
+                    if (_memory.HasUnread && _partitions.Count < _stageLimit)
+                    {
+                        continue;
+                    }
+                }
+
+                await Task.WhenAny(_wake.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // The loop must outlive any fault; it is logged and the loop goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.DeliveryLoopFault(_logger, ex);
+
+                // A fault that repeats must not turn the loop into a busy spin.
+                await TaskCompat.Delay(_time, _stopping ? TimeSpan.FromMilliseconds(50) : _flushInterval).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static Task Never { get; } = new TaskCompletionSource<bool>().Task;
+
+    /// <summary>Moves messages from the sources into their partitions, up to the stage limit.</summary>
+    private void Fill()
+    {
+        while (_partitions.Count < _stageLimit && _keyRetryAt == long.MinValue)
+        {
+            _read.Clear();
+            var room = _stageLimit - _partitions.Count;
+            if ((_disk?.Read(_read, room) ?? 0) == 0 && _memory.Read(_read, room) == 0)
+            {
+                return;
+            }
+
+            foreach (var envelope in _read)
+            {
+                envelope.Ticket = _tickets.Issue();
+                envelope.Partition = _partitions.PartitionOf(_protocol.PartitionKey(envelope.Message));
+                if (envelope.IsSettled)
+                {
+                    _tickets.Settle(envelope.Ticket);
+                }
+                else
+                {
+                    _partitions.Add(envelope);
+                }
+            }
+
+            Interlocked.Exchange(ref _issued, _tickets.Next);
+        }
+    }
+
+    private void Dispatch()
+    {
+        var perRequest = _protocol.MaxMessagesPerRequest;
+        while (_partitions.ReadyCount > 0 && _keyRetryAt == long.MinValue)
+        {
+            if (_protocol.WaitsToFill && !_drainAll && _partitions.ReadyCount < perRequest)
+            {
+                return;
+            }
+
+            if (!_limiter.TryAcquireForNew())
+            {
+                return;
+            }
+
+            var batch = BuildBatch(perRequest);
+            if (batch.Envelopes.Count == 0)
+            {
+                _limiter.Release();
+                continue;
+            }
+
+            _inFlight++;
+            _ = Task.Run(() => SendAsync(batch));
+        }
+    }
+
+    private Batch BuildBatch(int perRequest)
+    {
+        var batch = new Batch(perRequest);
+        var bytes = 0;
+        var full = false;
+        while (!full && batch.Envelopes.Count < perRequest && _partitions.TryTakeReady(out var partition))
+        {
+            var used = false;
+            while (batch.Envelopes.Count < perRequest && _partitions.Peek(partition) is { } envelope)
+            {
+                if (envelope.IsSettled)
+                {
+                    // Dropped meanwhile (storage made room): nothing to send.
+                    _partitions.Dequeue(partition);
+                    _tickets.Settle(envelope.Ticket);
+                    continue;
+                }
+
+                var payload = envelope.Payload ??= TrySerialize(envelope);
+                if (payload is null)
+                {
+                    _partitions.Dequeue(partition);
+                    _settler.Dropped(envelope, DropReason.InternalError);
+                    _tickets.Settle(envelope.Ticket);
+                    continue;
+                }
+
+                if (batch.Envelopes.Count > 0 && bytes + payload.Length + 1 > _protocol.MaxRequestBytes)
+                {
+                    full = true;
+                    break;
+                }
+
+                _partitions.Dequeue(partition);
+                batch.Envelopes.Add(envelope);
+                batch.Payloads.Add(payload);
+                bytes += payload.Length + 1;
+                used = true;
+            }
+
+            if (used)
+            {
+                _partitions.Block(partition);
+                batch.Partitions.Add(partition);
+            }
+            else if (_partitions.Peek(partition) is not null)
+            {
+                _partitions.Untake(partition);
+            }
+        }
+
+        return batch;
+    }
+
+    private byte[]? TrySerialize(Envelope envelope)
+    {
+        try
+        {
+            return _protocol.Serialize(envelope.Message, _buffer);
+        }
+#pragma warning disable CA1031 // One message that cannot be written must not take its batch or the loop down with it.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.MessageNotSerializable(_logger, ex.GetType().Name);
+            return null;
+        }
+    }
+
+    private async Task SendAsync(Batch batch)
+    {
+        List<SendResult>? results;
+        try
+        {
+            results = await _sender.SendAsync(batch.Payloads, holdsSlot: true, _stopSending.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopSending.IsCancellationRequested)
+        {
+            results = null;
+        }
+#pragma warning disable CA1031 // A fault must not leave the batch pending forever: it is dropped and counted.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.BatchFaulted(_logger, batch.Envelopes.Count, ex.GetType().Name);
+            results = [new SendResult(0, batch.Envelopes.Count, SendOutcome.Dropped, DropReason.InternalError, 0, ex.GetType().Name)];
+        }
+
+        _completions.Enqueue(new Completion(batch, results));
+        _wake.Set();
+    }
+}

@@ -1,0 +1,17 @@
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// Where the dispatcher reads messages from: the memory queue, or the storage folder when it is the buffer. The
+/// dispatcher never knows which; a source only hands out messages in its order and hears when each is settled.
+/// </summary>
+internal interface IMessageSource
+{
+    /// <summary>Gets the messages this source holds that are not settled yet (read or not).</summary>
+    long Pending { get; }
+
+    /// <summary>Moves up to <paramref name="maxCount"/> messages, in the source's order, into <paramref name="into"/>; returns how many.</summary>
+    int Read(List<Envelope> into, int maxCount);
+
+    /// <summary>Called once per message after it was delivered or dropped (and counted).</summary>
+    void Settled(Envelope envelope);
+}

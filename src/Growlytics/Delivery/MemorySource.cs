@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using GrowlyticsSdk.Messages;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// The memory queue as a message source. With storage as the buffer, the storage writer owns the queue and this source
+/// reads only what the writer handed back (messages it could not write); when the disk fails or there is no storage,
+/// it reads the queue itself, so delivery goes on from memory.
+/// </summary>
+internal sealed class MemorySource : IMessageSource
+{
+    private readonly MessageQueue _queue;
+    private readonly ConcurrentQueue<UserMessage> _handedBack = new();
+    private Func<bool> _queueOwnedByStorage = static () => false;
+
+    public MemorySource(MessageQueue queue) => _queue = queue;
+
+    public long Pending => _queue.Count;
+
+    /// <summary>Gets a value indicating whether there are messages to read now.</summary>
+    public bool HasUnread => !_handedBack.IsEmpty || (_queue.Unread > 0 && !_queueOwnedByStorage());
+
+    /// <summary>Lets storage take the queue over while it writes; the function says when it does.</summary>
+    public void ShareWith(Func<bool> queueOwnedByStorage) => _queueOwnedByStorage = queueOwnedByStorage;
+
+    /// <summary>Takes back messages the storage writer read but could not write: they are sent from memory.</summary>
+    public void HandBack(List<UserMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            _handedBack.Enqueue(message);
+        }
+    }
+
+    public int Read(List<Envelope> into, int maxCount)
+    {
+        var read = 0;
+        while (read < maxCount && _handedBack.TryDequeue(out var message))
+        {
+            into.Add(new Envelope(message, this, null, MessageSize.Estimate(message)));
+            read++;
+        }
+
+        if (_queueOwnedByStorage())
+        {
+            return read;
+        }
+
+        while (read < maxCount && _queue.TryRead(out var message))
+        {
+            into.Add(new Envelope(message, this, null, MessageSize.Estimate(message)));
+            read++;
+        }
+
+        return read;
+    }
+
+    public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes);
+}

@@ -1,0 +1,166 @@
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// The staged messages, split by a stable hash of their partition key into many more partitions than requests in
+/// flight. A partition is <em>blocked</em> while one of its batches is in flight or waiting for a retry; only the
+/// others are <em>ready</em>, so a user's messages are never in two requests at once and go in order, and a failing
+/// batch holds back only its own partitions. Used by the dispatcher's thread only.
+/// </summary>
+internal sealed class PartitionSet
+{
+    private readonly Deque<Envelope>?[] _messages;
+    private readonly bool[] _blocked;
+    private readonly bool[] _listed;
+    private readonly Queue<int> _ready = new();
+    private readonly int _mask;
+
+    public PartitionSet(int partitions)
+    {
+        // A power of two, so the hash maps with a mask.
+        var size = 1;
+        while (size < partitions)
+        {
+            size <<= 1;
+        }
+
+        _messages = new Deque<Envelope>?[size];
+        _blocked = new bool[size];
+        _listed = new bool[size];
+        _mask = size - 1;
+    }
+
+    /// <summary>Gets the number of partitions.</summary>
+    public int Size => _messages.Length;
+
+    /// <summary>Gets the number of staged messages, blocked partitions included.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Gets the number of staged messages in partitions that are ready to send.</summary>
+    public int ReadyCount { get; private set; }
+
+    /// <summary>FNV-1a over the key's UTF-16 units: the same partition for the same key in every process.</summary>
+    public int PartitionOf(string key)
+    {
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return (int)(hash & (uint)_mask);
+    }
+
+    public void Add(Envelope envelope)
+    {
+        var partition = envelope.Partition;
+        (_messages[partition] ??= new Deque<Envelope>()).AddLast(envelope);
+        Count++;
+        if (!_blocked[partition])
+        {
+            ReadyCount++;
+            List(partition);
+        }
+    }
+
+    /// <summary>Puts messages back at the head of their partition, in order (their batch will be retried later).</summary>
+    public void ReturnToFront(int partition, List<Envelope> envelopes)
+    {
+        var queue = _messages[partition] ??= new Deque<Envelope>();
+        for (var i = envelopes.Count - 1; i >= 0; i--)
+        {
+            queue.AddFirst(envelopes[i]);
+        }
+
+        Count += envelopes.Count;
+        if (!_blocked[partition])
+        {
+            ReadyCount += envelopes.Count;
+            List(partition);
+        }
+    }
+
+    /// <summary>Takes the next ready partition (non-empty, not blocked), oldest listed first.</summary>
+    public bool TryTakeReady(out int partition)
+    {
+        while (_ready.Count > 0)
+        {
+            partition = _ready.Dequeue();
+            _listed[partition] = false;
+            if (!_blocked[partition] && _messages[partition] is { Count: > 0 })
+            {
+                return true;
+            }
+        }
+
+        partition = -1;
+        return false;
+    }
+
+    /// <summary>Lists a partition taken with <see cref="TryTakeReady"/> but not used again, at the back of the line.</summary>
+    public void Untake(int partition) => List(partition);
+
+    public Envelope? Peek(int partition) => _messages[partition] is { Count: > 0 } queue ? queue.First : null;
+
+    public Envelope Dequeue(int partition)
+    {
+        var envelope = _messages[partition]!.RemoveFirst();
+        Count--;
+        if (!_blocked[partition])
+        {
+            ReadyCount--;
+        }
+
+        return envelope;
+    }
+
+    public bool IsBlocked(int partition) => _blocked[partition];
+
+    public void Block(int partition)
+    {
+        if (!_blocked[partition])
+        {
+            _blocked[partition] = true;
+            ReadyCount -= _messages[partition]?.Count ?? 0;
+        }
+    }
+
+    public void Unblock(int partition)
+    {
+        if (_blocked[partition])
+        {
+            _blocked[partition] = false;
+            var count = _messages[partition]?.Count ?? 0;
+            ReadyCount += count;
+            if (count > 0)
+            {
+                List(partition);
+            }
+        }
+    }
+
+    /// <summary>Removes every staged message (blocked partitions included) into <paramref name="into"/>.</summary>
+    public void DrainAll(List<Envelope> into)
+    {
+        foreach (var queue in _messages)
+        {
+            while (queue is { Count: > 0 })
+            {
+                into.Add(queue.RemoveFirst());
+            }
+        }
+
+        Count = 0;
+        ReadyCount = 0;
+        _ready.Clear();
+        Array.Clear(_listed, 0, _listed.Length);
+    }
+
+    private void List(int partition)
+    {
+        if (!_listed[partition])
+        {
+            _listed[partition] = true;
+            _ready.Enqueue(partition);
+        }
+    }
+}

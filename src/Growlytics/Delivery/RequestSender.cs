@@ -1,0 +1,330 @@
+using System.Globalization;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Protocols;
+using GrowlyticsSdk.Serialization;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// Sends one batch through a Polly pipeline (total budget → retry → circuit breaker) whose every attempt takes a slot of
+/// the <see cref="ConcurrencyLimiter"/> only for its time on the wire (with its own timeout), and maps the answer to
+/// what becomes of each message: delivered, dropped with a reason, or kept for later (storage).
+/// </summary>
+internal sealed class RequestSender
+{
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+    private readonly Func<HttpClient> _http;
+    private readonly IWireProtocol _protocol;
+    private readonly string _apiKey;
+    private readonly TimeProvider _time;
+    private readonly DeliveryCounters _counters;
+    private readonly ILogger _logger;
+    private readonly ConcurrencyLimiter _limiter;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly ResiliencePipeline _attemptTimeout;
+    private readonly LogRateLimiter _retryReports;
+    private readonly LogRateLimiter _rejectReports;
+    private readonly LogRateLimiter _exhaustedReports;
+    private readonly object _randomGate = new();
+    private readonly Random _random = new();
+
+    public RequestSender(GrowlyticsOptions options, IWireProtocol protocol, Func<HttpClient> http, ConcurrencyLimiter limiter, DeliveryCounters counters, ILogger logger)
+    {
+        _http = http;
+        _protocol = protocol;
+        _apiKey = options.ApiKey!;
+        _time = options.TimeProvider;
+        _limiter = limiter;
+        _counters = counters;
+        _logger = logger;
+        _retryReports = new LogRateLimiter(_time, LogInterval);
+        _rejectReports = new LogRateLimiter(_time, LogInterval);
+        _exhaustedReports = new LogRateLimiter(_time, LogInterval);
+        _pipeline = BuildPipeline(options);
+        _attemptTimeout = new ResiliencePipelineBuilder { TimeProvider = _time }.AddTimeout(options.RequestTimeout).Build();
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether a batch whose retries ran out is kept (it stays stored and is tried again later)
+    /// instead of dropped as <see cref="DropReason.RetriesExhausted"/>.
+    /// </summary>
+    public bool KeepOnRetriesExhausted { get; init; }
+
+    /// <summary>
+    /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
+    /// took a slot for the first attempt. Throws only <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled (shutdown).
+    /// </summary>
+    public async Task<List<SendResult>> SendAsync(IReadOnlyList<byte[]> messages, bool holdsSlot, CancellationToken cancellationToken)
+    {
+        var results = new List<SendResult>(1);
+        await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500;
+
+    private async Task SendPartAsync(IReadOnlyList<byte[]> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken)
+    {
+        var part = Slice(all, start, count);
+        var attempt = new AttemptState(this, part, holdsSlot);
+        var (status, description, rejection) = await AttemptAsync(attempt, cancellationToken).ConfigureAwait(false);
+        if (status is >= 200 and < 300)
+        {
+            results.Add(new SendResult(start, count, SendOutcome.Delivered, default, status, description));
+            return;
+        }
+
+        switch (status)
+        {
+            case 413 when count > 1:
+                Log.SplittingBatch(_logger, count);
+                var half = count / 2;
+                await SendPartAsync(all, start, half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
+                await SendPartAsync(all, start + half, count - half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
+                return;
+            case 413:
+                results.Add(new SendResult(start, 1, SendOutcome.Dropped, DropReason.TooLarge, status, description));
+                Log.MessageTooLarge(_logger, part[0].Length);
+                return;
+            case 401 or 403:
+                results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Unauthorized, status, description));
+                return;
+            case >= 300 and < 500 and not (408 or 429):
+                // A redirect is a refusal too: it is never followed (the key goes nowhere else) and never a delivery.
+                results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
+                if (_rejectReports.TryReport(out var rejected))
+                {
+                    Log.BatchRejected(_logger, rejected, status, rejection?.Path ?? "-", rejection?.Type ?? "-");
+                }
+
+                return;
+            default:
+                var outcome = KeepOnRetriesExhausted ? SendOutcome.Kept : SendOutcome.Dropped;
+                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description));
+                if (_exhaustedReports.TryReport(out var exhausted))
+                {
+                    Log.RetriesExhausted(_logger, exhausted, description, KeepOnRetriesExhausted);
+                }
+
+                return;
+        }
+    }
+
+    private static IReadOnlyList<byte[]> Slice(IReadOnlyList<byte[]> source, int start, int count)
+    {
+        if (start == 0 && count == source.Count)
+        {
+            return source;
+        }
+
+        var slice = new List<byte[]>(count);
+        for (var i = start; i < start + count; i++)
+        {
+            slice.Add(source[i]);
+        }
+
+        return slice;
+    }
+
+    private async Task<(int Status, string Description, RejectionDetails? Rejection)> AttemptAsync(AttemptState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _pipeline.ExecuteAsync(
+                static (state, token) => new ValueTask<HttpResponseMessage>(state.Sender.PostOnceAsync(state, token)),
+                state,
+                cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            RejectionDetails? rejection = null;
+            if (status is >= 400 and < 500)
+            {
+                rejection = await ReadRejectionSafelyAsync(response, cancellationToken).ConfigureAwait(false);
+            }
+
+            return (status, status.ToString(CultureInfo.InvariantCulture), rejection);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Whatever the network throws, the batch is settled and delivery goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return (0, ex.GetType().Name, null);
+        }
+        finally
+        {
+            if (state.HoldsSlot)
+            {
+                // Cancelled before the first attempt ran: the slot taken for it is given back.
+                state.HoldsSlot = false;
+                _limiter.Release();
+            }
+        }
+    }
+
+    private async Task<RejectionDetails?> ReadRejectionSafelyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _protocol.ReadRejectionAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // An unreadable refusal body only means less detail in the log.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+
+    // One attempt: a slot for its time on the wire, the attempt timeout inside it.
+    private async Task<HttpResponseMessage> PostOnceAsync(AttemptState state, CancellationToken cancellationToken)
+    {
+        if (state.HoldsSlot)
+        {
+            state.HoldsSlot = false;
+        }
+        else
+        {
+            await _limiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            var response = await _attemptTimeout.ExecuteAsync(
+                static (s, token) => new ValueTask<HttpResponseMessage>(s.Sender.PostAsync(s.Messages, token)),
+                state,
+                cancellationToken).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status == 429 || response.Headers.RetryAfter is not null)
+            {
+                _limiter.OnOverload();
+            }
+            else if (status is >= 200 and < 300)
+            {
+                _limiter.OnSuccess();
+            }
+
+            return response;
+        }
+        finally
+        {
+            _limiter.Release();
+        }
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
+    {
+        using var request = _protocol.CreateRequest(messages, _time.GetUtcNow());
+        request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
+        request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
+        _counters.AddRequest();
+        var response = await _http().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        if (response.IsSuccessStatusCode)
+        {
+            Log.BatchSent(_logger, messages.Count, (int)(request.Content?.Headers.ContentLength ?? 0));
+        }
+
+        return response;
+    }
+
+    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
+        builder.AddTimeout(options.RetryBudget);
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, options)),
+                OnRetry = args =>
+                {
+                    _counters.AddRetry();
+                    if (_retryReports.TryReport(out var count))
+                    {
+                        Log.Retrying(_logger, count, Describe(args.Outcome), args.RetryDelay);
+                    }
+
+                    return default;
+                },
+            });
+        }
+
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        {
+            // Opens when most requests fail (an outage), so it is probed every BreakDuration instead of hammered;
+            // a minority of failures (one slow partition, a flaky proxy) never opens it.
+            FailureRatio = 0.8,
+            MinimumThroughput = 8,
+            SamplingDuration = TimeSpan.FromSeconds(30),
+            BreakDuration = options.CircuitBreakDuration,
+            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+        });
+        return builder.Build();
+    }
+
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken token) => outcome switch
+    {
+        { Result: { } response } => IsTransient((int)response.StatusCode),
+        { Exception: HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException } => true,
+
+        // An HttpClient timeout surfaces as a cancellation that nobody asked for.
+        { Exception: OperationCanceledException } => !token.IsCancellationRequested,
+        _ => false,
+    };
+
+    private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Result: { } response } => ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture),
+        { Exception: { } exception } => exception.GetType().Name,
+        _ => "unknown",
+    };
+
+    private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, GrowlyticsOptions options)
+    {
+        double random01;
+        lock (_randomGate)
+        {
+            random01 = _random.NextDouble();
+        }
+
+        var backoff = RetryDelays.Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay, random01);
+        if (outcome is { Result.Headers.RetryAfter: { } retryAfter }
+            && RetryDelays.FromRetryAfter(retryAfter, _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
+        {
+            return serverDelay;
+        }
+
+        if (outcome.Exception is BrokenCircuitException { RetryAfter: { } untilClosed })
+        {
+            return untilClosed > backoff ? untilClosed : backoff;
+        }
+
+        return backoff;
+    }
+
+    private sealed class AttemptState
+    {
+        public AttemptState(RequestSender sender, IReadOnlyList<byte[]> messages, bool holdsSlot)
+        {
+            Sender = sender;
+            Messages = messages;
+            HoldsSlot = holdsSlot;
+        }
+
+        public RequestSender Sender { get; }
+
+        public IReadOnlyList<byte[]> Messages { get; }
+
+        public bool HoldsSlot { get; set; }
+    }
+}

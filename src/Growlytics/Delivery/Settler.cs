@@ -1,0 +1,48 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Protocols;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// The one place a message is settled: counted delivered or dropped (by its number of calls) exactly once, whoever
+/// comes first (a response, or storage dropping it to keep its bound), its source told, and a drop reported to the
+/// application's <see cref="GrowlyticsClient.MessageDropped"/> handlers.
+/// </summary>
+internal sealed class Settler
+{
+    private readonly DeliveryCounters _counters;
+    private readonly Action<MessageDroppedEventArgs>? _dropped;
+
+    public Settler(DeliveryCounters counters, Action<MessageDroppedEventArgs>? dropped)
+    {
+        _counters = counters;
+        _dropped = dropped;
+    }
+
+    public void Delivered(Envelope envelope)
+    {
+        if (envelope.TrySettle())
+        {
+            _counters.AddDelivered(envelope.Message.Calls);
+            envelope.Source.Settled(envelope);
+        }
+    }
+
+    public void Dropped(Envelope envelope, DropReason reason, int status = 0, RejectionDetails? rejection = null)
+    {
+        if (!envelope.TrySettle())
+        {
+            return;
+        }
+
+        _counters.AddDropped(reason, envelope.Message.Calls);
+        envelope.Source.Settled(envelope);
+        _dropped?.Invoke(new MessageDroppedEventArgs(
+            reason,
+            envelope.Message.Calls,
+            envelope.Message.UserId,
+            status == 0 ? null : status,
+            rejection?.Path,
+            rejection?.Type));
+    }
+}

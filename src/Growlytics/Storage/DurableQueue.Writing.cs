@@ -1,0 +1,235 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>The writer's side of the stored queue: loading, group commits, limits, failover to memory and back.</summary>
+internal sealed partial class DurableQueue
+{
+    private void LoadSafely()
+    {
+        try
+        {
+            var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes);
+            lock (_gate)
+            {
+                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId);
+                _counters.AddRestored(_log.Pending);
+                AfterChange();
+            }
+
+            Enforce(0);
+            if (loaded.Corrupt > 0)
+            {
+                _counters.AddCorrupt(loaded.Corrupt);
+                Log.StorageDamaged(_logger, loaded.Corrupt);
+            }
+
+            if (loaded.NewerVersionFiles > 0)
+            {
+                Log.StorageNewerFormat(_logger, loaded.NewerVersionFiles);
+            }
+
+            if (Pending > 0)
+            {
+                Log.StorageRestored(_logger, Pending);
+                _wakeReader();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing could be restored; new messages are still written (or delivered from memory while writes fail).
+            Log.StorageUnavailable(_logger, ex.GetType().Name);
+            lock (_gate)
+            {
+                // Segment ids from the clock sort after any file a readable folder could hold.
+                _log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks);
+            }
+        }
+    }
+
+    private void Commit()
+    {
+        var flushes = TakeFlushes();
+        if (_failing && _time.GetTimestamp() < Interlocked.Read(ref _retryDiskAt) && !_stopping)
+        {
+            // The disk failed a moment ago: memory delivers meanwhile.
+            CompleteFlushes(flushes);
+            return;
+        }
+
+        var wrote = false;
+        while (true)
+        {
+            var messages = new List<UserMessage>();
+            var records = new List<(byte[] Payload, long AcceptedMs)>();
+            long bytes = 0;
+            while (records.Count < MaxTake && bytes < _limits.SegmentBytes && _take() is { } message)
+            {
+                byte[] payload;
+                try
+                {
+                    payload = StoredMessages.Serialize(message, _buffer);
+                }
+#pragma warning disable CA1031 // One message that cannot be written must not take the others with it: it goes from memory.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Log.MessageNotSerializable(_logger, ex.GetType().Name);
+                    _handBack([message]);
+                    continue;
+                }
+
+                if (payload.Length > RecordFormat.MaxPayload)
+                {
+                    _handBack([message]);
+                    continue;
+                }
+
+                messages.Add(message);
+                records.Add((payload, message.Timestamp.ToUnixTimeMilliseconds()));
+                bytes += payload.Length + RecordFormat.RecordHeaderSize;
+            }
+
+            if (records.Count == 0)
+            {
+                break;
+            }
+
+            if (!TryAppend(messages, records, bytes))
+            {
+                break;
+            }
+
+            wrote = true;
+        }
+
+        // On a write failure the flush ends too: it cannot wait for a disk that may never come back.
+        CompleteFlushes(flushes);
+        if (wrote || flushes.Count > 0)
+        {
+            _wakeReader();
+        }
+    }
+
+    private bool TryAppend(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs)> records, long bytes)
+    {
+        var taken = records.Count;
+        Enforce(bytes);
+        try
+        {
+            lock (_gate)
+            {
+                _log!.Append(records);
+                AfterChange();
+            }
+
+            foreach (var message in messages)
+            {
+                _written(message);
+            }
+
+            if (_failing)
+            {
+                _failing = false;
+                var failures = Interlocked.Exchange(ref _failuresSinceReport, 0);
+                Log.StorageRecovered(_logger, failures);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Append leaves in the list only the records it could not write; those go back to memory, in order.
+            var writtenCount = taken - records.Count;
+            for (var i = 0; i < writtenCount; i++)
+            {
+                _written(messages[i]);
+            }
+
+            lock (_gate)
+            {
+                AfterChange();
+            }
+
+            _handBack(messages.GetRange(writtenCount, messages.Count - writtenCount));
+            _failing = true;
+            Interlocked.Exchange(ref _retryDiskAt, _time.GetTimestamp() + (long)(DiskRetryInterval.TotalSeconds * _time.TimestampFrequency));
+            Interlocked.Increment(ref _failuresSinceReport);
+            if (_writeFailures.TryReport(out var count))
+            {
+                Interlocked.Exchange(ref _failuresSinceReport, 0);
+                Log.StorageWriteFailed(_logger, ex.GetType().Name, count, DiskRetryInterval);
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Drops the oldest stored messages while the folder would exceed its bytes with <paramref name="incoming"/> more, or they are too old.</summary>
+    private void Enforce(long incoming)
+    {
+        var settled = new List<StoredRecord>();
+        DropReason reason;
+        lock (_gate)
+        {
+            reason = _log is null ? DropReason.StorageFull : _limits.Enforce(_log, incoming, settled);
+            AfterChange();
+        }
+
+        if (settled.Count > 0)
+        {
+            OutstandingDropped?.Invoke(settled, reason);
+        }
+    }
+
+    /// <summary>Publishes the log's figures for lock-free readers.</summary>
+    private void AfterChange()
+    {
+        var log = _log!;
+        if (log.LateDamage > 0)
+        {
+            _counters.AddDropped(DropReason.Corrupted, log.LateDamage);
+            _counters.AddCorrupt(log.LateDamage);
+            log.LateDamage = 0;
+        }
+
+        Interlocked.Exchange(ref _storedPending, log.Pending);
+    }
+
+    // Called under the lock, once per commit interval rather than per settled batch.
+    private void TrySaveAck()
+    {
+        try
+        {
+            _log?.SaveAck();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Saved with a later commit; until then a restart may send some settled messages again.
+            Interlocked.Increment(ref _failuresSinceReport);
+            if (_writeFailures.TryReport(out var count))
+            {
+                Log.StorageWriteFailed(_logger, ex.GetType().Name, count, _options.StorageCommitInterval);
+            }
+        }
+    }
+
+    private List<TaskCompletionSource<bool>> TakeFlushes()
+    {
+        lock (_flushes)
+        {
+            var taken = new List<TaskCompletionSource<bool>>(_flushes);
+            _flushes.Clear();
+            return taken;
+        }
+    }
+
+    private static void CompleteFlushes(List<TaskCompletionSource<bool>> flushes)
+    {
+        foreach (var flush in flushes)
+        {
+            flush.TrySetResult(true);
+        }
+    }
+}

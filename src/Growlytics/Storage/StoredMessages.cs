@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.Json;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>
+/// A stored record's payload: the message as JSON that describes it (type, ids, time, attributes with their types, and
+/// how many calls it settles), not a request body, so either wire protocol can send it after a restart. Records written
+/// by 0.1.0 (format 1: the batch protocol's message object) read the same way.
+/// </summary>
+internal static class StoredMessages
+{
+    private const string DateFormat = "yyyy-MM-dd HH:mm:ss";
+
+    public static byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
+    {
+        buffer.Clear();
+        var writer = buffer.JsonWriter;
+        writer.Reset(buffer);
+        MessageJsonWriter.Write(writer, message, withCalls: true);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads a payload back; <see langword="null"/> when it does not describe a message this version can send.</summary>
+    public static UserMessage? TryRead(byte[] payload, long acceptedMs)
+    {
+        try
+        {
+            return Read(payload, acceptedMs);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static UserMessage? Read(byte[] payload, long acceptedMs)
+    {
+        using var document = JsonDocument.Parse(payload);
+        var root = document.RootElement;
+        var type = root.GetProperty("type").GetString() switch
+        {
+            "update" => MessageType.Update,
+            "login" => MessageType.Login,
+            "logout" => MessageType.Logout,
+            _ => (MessageType?)null,
+        };
+        if (type is not { } messageType)
+        {
+            return null;
+        }
+
+        var messageId = root.GetProperty("messageId").GetString();
+        var timestamp = root.TryGetProperty("eventTimestamp", out var ts) && ts.ValueKind == JsonValueKind.Number
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ts.GetInt64())
+            : DateTimeOffset.FromUnixTimeMilliseconds(acceptedMs);
+        var anonymousId = OptionalString(root, "anonymousId");
+        var userId = OptionalString(root, "userId");
+        var calls = root.TryGetProperty("calls", out var c) ? c.GetInt32() : 1;
+        var attributes = new List<UserAttribute>();
+        if (root.TryGetProperty("attributes", out var list))
+        {
+            foreach (var attribute in list.EnumerateArray())
+            {
+                var name = attribute.GetProperty("name").GetString()!;
+                var value = attribute.GetProperty("value");
+                attributes.Add(attribute.GetProperty("type").GetString() switch
+                {
+                    "number" => new UserAttribute(name, AttributeKind.Number, new NumberText(value.GetRawText())),
+                    "boolean" => new UserAttribute(name, AttributeKind.Boolean, value.GetBoolean()),
+                    "date" => new UserAttribute(name, AttributeKind.Date, DateTime.SpecifyKind(DateTime.ParseExact(value.GetString()!, DateFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc)),
+                    "string" => new UserAttribute(name, AttributeKind.String, value.GetString()!),
+                    _ => throw new FormatException("Unknown attribute type."),
+                });
+            }
+        }
+
+        return new UserMessage(messageType, 0, timestamp, anonymousId, userId, [.. attributes], Math.Max(1, calls), messageId);
+    }
+
+    private static string? OptionalString(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
