@@ -72,7 +72,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         var wake = new WakeSignal();
         var protocol = WireProtocols.Create(_options);
-        _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, _counters, wake, _logger);
+        _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, protocol.MaxRequestBytes, _counters, wake, _logger);
         var memory = new MemorySource(_queue);
         DiskSource? disk = null;
         if (_options.StorageDirectory is { Length: > 0 })

@@ -10,6 +10,8 @@ internal sealed class Deque<T>
 
     public T First => _items[_head];
 
+    public T this[int index] => _items[(_head + index) & (_items.Length - 1)];
+
     public void AddLast(T item)
     {
         Grow();

@@ -36,6 +36,9 @@ internal sealed partial class Dispatcher
                             continue;
                         case SendOutcome.Kept:
                             break;
+                        case SendOutcome.Abandoned:
+                            _abandoned.Add(envelope);
+                            continue;
                         default:
                             _settler.Dropped(envelope, result.Reason, result.Status, result.Rejection);
                             break;

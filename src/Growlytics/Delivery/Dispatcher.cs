@@ -206,8 +206,9 @@ internal sealed partial class Dispatcher : IDisposable
                     CompleteFlushes(everything: false);
                 }
 
-                if (_partitions.ReadyCount > 0 && _protocol.WaitsToFill && !_drainAll)
+                if (_protocol.WaitsToFill)
                 {
+                    // A batch that does not fill goes within about one flush interval.
                     _timer ??= TaskCompat.Delay(_time, _flushInterval);
                 }
 
@@ -253,6 +254,7 @@ internal sealed partial class Dispatcher : IDisposable
             {
                 envelope.Ticket = _tickets.Issue();
                 envelope.Partition = _partitions.PartitionOf(_protocol.PartitionKey(envelope.Message));
+                envelope.JsonBytes = envelope.Payload?.Length ?? MessageSize.EstimateJson(envelope.Message);
                 if (envelope.IsSettled)
                 {
                     _tickets.Settle(envelope.Ticket);
@@ -272,7 +274,7 @@ internal sealed partial class Dispatcher : IDisposable
         var perRequest = _protocol.MaxMessagesPerRequest;
         while (_partitions.ReadyCount > 0 && _keyRetryAt == long.MinValue)
         {
-            if (_protocol.WaitsToFill && !_drainAll && _partitions.ReadyCount < perRequest)
+            if (_protocol.WaitsToFill && !_drainAll && _partitions.ReadyCount < perRequest && _partitions.ReadyBytes < _protocol.MaxRequestBytes)
             {
                 return;
             }
@@ -373,13 +375,6 @@ internal sealed partial class Dispatcher : IDisposable
         catch (OperationCanceledException) when (_stopSending.IsCancellationRequested)
         {
             results = null;
-        }
-#pragma warning disable CA1031 // A fault must not leave the batch pending forever: it is dropped and counted.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.BatchFaulted(_logger, batch.Envelopes.Count, ex.GetType().Name);
-            results = [new SendResult(0, batch.Envelopes.Count, SendOutcome.Dropped, DropReason.InternalError, 0, ex.GetType().Name)];
         }
 
         _completions.Enqueue(new Completion(batch, results));

@@ -29,6 +29,9 @@ internal sealed class Envelope
     /// <summary>Gets the estimated memory the message holds (see <see cref="MessageSize"/>).</summary>
     public int EstimatedBytes { get; }
 
+    /// <summary>Gets or sets the message's (estimated, then exact) JSON size, for filling requests by bytes.</summary>
+    public int JsonBytes { get; set; }
+
     /// <summary>Gets or sets the partition the dispatcher placed it in.</summary>
     public int Partition { get; set; }
 

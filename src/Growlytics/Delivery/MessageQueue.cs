@@ -36,13 +36,14 @@ internal sealed class MessageQueue
     private readonly LogRateLimiter _refusedReports;
     private long _load;
     private int _unread;
+    private long _unreadJson;
     private int _waiters;
     private int _readerIdle;
 
     // Open, or (int)reason + 1 while new messages are refused: Shutdown after Complete, Unauthorized after a 401/403.
     private volatile int _refusal;
 
-    public MessageQueue(GrowlyticsOptions options, int wakeCount, DeliveryCounters counters, WakeSignal wake, ILogger logger)
+    public MessageQueue(GrowlyticsOptions options, int wakeCount, int wakeBytes, DeliveryCounters counters, WakeSignal wake, ILogger logger)
     {
         _counters = counters;
         _wake = wake;
@@ -53,6 +54,7 @@ internal sealed class MessageQueue
 
         // A queue smaller than a batch must still wake the dispatcher before it overflows.
         WakeCount = Math.Max(1, Math.Min(wakeCount, options.MaxQueueSize));
+        WakeBytes = wakeBytes;
         _fullReports = new LogRateLimiter(options.TimeProvider, LogInterval);
         _refusedReports = new LogRateLimiter(options.TimeProvider, LogInterval);
     }
@@ -68,6 +70,9 @@ internal sealed class MessageQueue
 
     /// <summary>Gets the unread count at which the dispatcher is woken.</summary>
     public int WakeCount { get; }
+
+    /// <summary>Gets the estimated JSON bytes of unread messages at which the dispatcher is woken.</summary>
+    public int WakeBytes { get; }
 
     /// <summary>Gets the reason new messages are refused, or <see langword="null"/> while the queue accepts them.</summary>
     public DropReason? Refusal => _refusal == Open ? null : (DropReason)(_refusal - 1);
@@ -149,6 +154,7 @@ internal sealed class MessageQueue
         }
 
         Interlocked.Decrement(ref _unread);
+        Interlocked.Add(ref _unreadJson, -MessageSize.EstimateJson(message));
         return true;
     }
 
@@ -209,8 +215,12 @@ internal sealed class MessageQueue
         _queue.Enqueue(message);
 
         // Signalled after the write, so a woken dispatcher finds the message. Exactly one caller sees each crossing.
+        var json = MessageSize.EstimateJson(message);
+        var unreadJson = Interlocked.Add(ref _unreadJson, json);
         var unread = Interlocked.Increment(ref _unread);
-        if (unread == WakeCount || (Volatile.Read(ref _readerIdle) != 0 && Interlocked.Exchange(ref _readerIdle, 0) != 0))
+        if (unread == WakeCount
+            || (unreadJson >= WakeBytes && unreadJson - json < WakeBytes)
+            || (Volatile.Read(ref _readerIdle) != 0 && Interlocked.Exchange(ref _readerIdle, 0) != 0))
         {
             _wake.Set();
         }

@@ -38,6 +38,9 @@ internal sealed class PartitionSet
     /// <summary>Gets the number of staged messages in partitions that are ready to send.</summary>
     public int ReadyCount { get; private set; }
 
+    /// <summary>Gets the estimated JSON bytes of the staged messages in ready partitions.</summary>
+    public long ReadyBytes { get; private set; }
+
     /// <summary>FNV-1a over the key's UTF-16 units: the same partition for the same key in every process.</summary>
     public int PartitionOf(string key)
     {
@@ -58,6 +61,7 @@ internal sealed class PartitionSet
         if (!_blocked[partition])
         {
             ReadyCount++;
+            ReadyBytes += envelope.JsonBytes;
             List(partition);
         }
     }
@@ -75,6 +79,7 @@ internal sealed class PartitionSet
         if (!_blocked[partition])
         {
             ReadyCount += envelopes.Count;
+            ReadyBytes += SumBytes(queue);
             List(partition);
         }
     }
@@ -108,6 +113,7 @@ internal sealed class PartitionSet
         if (!_blocked[partition])
         {
             ReadyCount--;
+            ReadyBytes -= envelope.JsonBytes;
         }
 
         return envelope;
@@ -121,6 +127,7 @@ internal sealed class PartitionSet
         {
             _blocked[partition] = true;
             ReadyCount -= _messages[partition]?.Count ?? 0;
+            ReadyBytes -= SumBytes(_messages[partition]);
         }
     }
 
@@ -131,6 +138,7 @@ internal sealed class PartitionSet
             _blocked[partition] = false;
             var count = _messages[partition]?.Count ?? 0;
             ReadyCount += count;
+            ReadyBytes += SumBytes(_messages[partition]);
             if (count > 0)
             {
                 List(partition);
@@ -151,8 +159,20 @@ internal sealed class PartitionSet
 
         Count = 0;
         ReadyCount = 0;
+        ReadyBytes = 0;
         _ready.Clear();
         Array.Clear(_listed, 0, _listed.Length);
+    }
+
+    private static long SumBytes(Deque<Envelope>? queue)
+    {
+        long bytes = 0;
+        for (var i = 0; i < (queue?.Count ?? 0); i++)
+        {
+            bytes += queue![i].JsonBytes;
+        }
+
+        return bytes;
     }
 
     private void List(int partition)

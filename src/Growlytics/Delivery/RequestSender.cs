@@ -63,8 +63,47 @@ internal sealed class RequestSender
     public async Task<List<SendResult>> SendAsync(IReadOnlyList<byte[]> messages, bool holdsSlot, CancellationToken cancellationToken)
     {
         var results = new List<SendResult>(1);
-        await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutdown: what a 413 split already settled stands; the rest is abandoned.
+            AddRest(results, messages.Count, SendOutcome.Abandoned, DropReason.Shutdown, "canceled");
+        }
+#pragma warning disable CA1031 // A fault (a logger that throws) must not undo what was settled: the rest is dropped and counted.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            AddRest(results, messages.Count, SendOutcome.Dropped, DropReason.InternalError, ex.GetType().Name);
+            try
+            {
+                Log.BatchFaulted(_logger, messages.Count, ex.GetType().Name);
+            }
+#pragma warning disable CA1031 // The same logger may throw again.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+
         return results;
+    }
+
+    // Results cover the batch from its start in order (a 413 split settles its first half first).
+    private static void AddRest(List<SendResult> results, int total, SendOutcome outcome, DropReason reason, string description)
+    {
+        var covered = 0;
+        foreach (var result in results)
+        {
+            covered = Math.Max(covered, result.Start + result.Count);
+        }
+
+        if (covered < total)
+        {
+            results.Add(new SendResult(covered, total - covered, outcome, reason, 0, description));
+        }
     }
 
     internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500;
@@ -98,7 +137,7 @@ internal sealed class RequestSender
             case >= 300 and < 500 and not (408 or 429):
                 // A redirect is a refusal too: it is never followed (the key goes nowhere else) and never a delivery.
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
-                if (_rejectReports.TryReport(out var rejected))
+                if (_rejectReports.TryReport(count, out var rejected))
                 {
                     Log.BatchRejected(_logger, rejected, status, rejection?.Path ?? "-", rejection?.Type ?? "-");
                 }
@@ -107,7 +146,7 @@ internal sealed class RequestSender
             default:
                 var outcome = KeepOnRetriesExhausted ? SendOutcome.Kept : SendOutcome.Dropped;
                 results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description));
-                if (_exhaustedReports.TryReport(out var exhausted))
+                if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
                     Log.RetriesExhausted(_logger, exhausted, description, KeepOnRetriesExhausted);
                 }
@@ -225,10 +264,10 @@ internal sealed class RequestSender
         using var request = _protocol.CreateRequest(messages, _time.GetUtcNow());
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
-        _counters.AddRequest();
         var response = await _http().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
+            _counters.AddRequest();
             Log.BatchSent(_logger, messages.Count, (int)(request.Content?.Headers.ContentLength ?? 0));
         }
 

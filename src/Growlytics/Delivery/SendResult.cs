@@ -43,4 +43,7 @@ internal enum SendOutcome
 
     /// <summary>Retries ran out, but the messages are stored: they wait in their partition and are tried again later.</summary>
     Kept,
+
+    /// <summary>Shutdown ran out of time while they were on their way: counted by the shutdown (memory) or left stored.</summary>
+    Abandoned,
 }

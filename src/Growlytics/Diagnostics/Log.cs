@@ -22,10 +22,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) since the last report; the latest after {Outcome}, in {Delay}.")]
     public static partial void Retrying(ILogger logger, long count, string outcome, TimeSpan delay);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} since the last report, the latest after {Outcome} (kept in storage: {Kept}).")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept in storage to be sent later: {Kept}).")]
     public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service refused {Count} request(s) since the last report; their messages were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service refused {Count} message(s) since the last report; they were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]
     public static partial void BatchRejected(ILogger logger, long count, int status, string path, string rule);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The Growlytics service refused the API key (status {Status}). Messages are counted Unauthorized and dropped; sending is tried again in {RetryIn}. Check GrowlyticsOptions.ApiKey.")]

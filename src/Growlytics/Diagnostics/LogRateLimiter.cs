@@ -18,9 +18,12 @@ internal sealed class LogRateLimiter
     }
 
     /// <summary>Records one occurrence; returns <see langword="true"/> when it is time to log, with the count to report.</summary>
-    public bool TryReport(out long count)
+    public bool TryReport(out long count) => TryReport(1, out count);
+
+    /// <summary>Records <paramref name="amount"/> occurrences (messages) at once; as <see cref="TryReport(out long)"/>.</summary>
+    public bool TryReport(long amount, out long count)
     {
-        Interlocked.Increment(ref _unreported);
+        Interlocked.Add(ref _unreported, amount);
         var now = _time.GetTimestamp();
         var next = Volatile.Read(ref _nextReportTimestamp);
         if (now < next || Interlocked.CompareExchange(ref _nextReportTimestamp, now + _intervalTicks, next) != next)

@@ -112,6 +112,7 @@ internal sealed class StorageFolder : IDisposable
         System.IO.Directory.CreateDirectory(directory);
     }
 
-    // ERROR_SHARING_VIOLATION (32) and ERROR_LOCK_VIOLATION (33): what .NET reports for a file held without sharing.
-    private static bool IsSharingViolation(IOException ex) => (ex.HResult & 0xFFFF) is 32 or 33;
+    // What .NET reports for a file held without sharing: ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33) on
+    // Windows; the errno of a refused flock, EWOULDBLOCK (11 on Linux, 35 on macOS), elsewhere.
+    private static bool IsSharingViolation(IOException ex) => (ex.HResult & 0xFFFF) is 32 or 33 || ex.HResult is 11 or 35;
 }

@@ -89,7 +89,7 @@ public sealed class DeliveryLoopTests
     }
 
     [Fact]
-    public async Task Send_ManyBatchesWithFailures_OneInFlightAndEachUsersOrderKept()
+    public async Task Send_ManyBatchesWithFailures_SeveralInFlightAndEachUsersOrderKept()
     {
         await using var h = new DeliveryHarness(o =>
         {
@@ -109,7 +109,7 @@ public sealed class DeliveryLoopTests
 
         await h.FlushAsync();
 
-        h.MaxConcurrentRequests.Should().Be(1);
+        h.MaxConcurrentRequests.Should().BeInRange(1, h.Options.MaxConcurrentRequests);
         h.Requests.Should().Contain(r => r.Status == 503, "the scenario must exercise retries");
         var delivered = h.Accepted.SelectMany(r => r.Messages).ToList();
         foreach (var user in users)

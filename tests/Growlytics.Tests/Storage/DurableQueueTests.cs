@@ -145,7 +145,7 @@ public sealed class DurableQueueTests : StorageTestBase
             second.Statistics.Delivered.Should().Be(3, "in memory mode a flush waits for delivery");
         }
 
-        logs.Entries.Should().Contain(e => e.EventId == 4001 && e.Message.Contains("memory only", StringComparison.Ordinal));
+        logs.Entries.Should().Contain(e => e.EventId == 4001 && e.Message.Contains("keeps its queue in memory and takes the folder over", StringComparison.Ordinal));
         await first.ShutdownAsync();
         SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(0, "the second instance wrote nothing to the folder");
     }
