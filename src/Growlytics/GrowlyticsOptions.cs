@@ -147,6 +147,12 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a source of HTTP clients asked once per request (<c>IHttpClientFactory</c> in a host).</summary>
     internal Func<HttpClient>? HttpClientProvider { get; set; }
 
+    /// <summary>
+    /// Gets or sets a test seam: asked before every storage write; an exception it returns is thrown as if the disk had
+    /// failed (for example an <see cref="IOException"/> saying there is no space left).
+    /// </summary>
+    internal Func<Exception?>? StorageWriteFault { get; set; }
+
     /// <summary>Gets or sets the factory that creates the <c>Growlytics</c> meter (from the host's container).</summary>
     internal System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
 

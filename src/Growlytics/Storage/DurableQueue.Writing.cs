@@ -13,7 +13,7 @@ internal sealed partial class DurableQueue
             var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes);
             lock (_gate)
             {
-                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId);
+                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault);
                 _counters.AddRestored(_log.Pending);
                 AfterChange();
             }
@@ -43,7 +43,7 @@ internal sealed partial class DurableQueue
             lock (_gate)
             {
                 // Segment ids from the clock sort after any file a readable folder could hold.
-                _log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks);
+                _log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks, _options.StorageWriteFault);
             }
         }
     }

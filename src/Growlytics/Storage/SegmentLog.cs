@@ -16,10 +16,12 @@ internal sealed class SegmentLog : IDisposable
     private Segment? _readSegment;
     private long _readOffset;
     private readonly SegmentCache _cache = new();
+    private readonly Func<Exception?>? _writeFault;
     private bool _ackDirty;
 
-    public SegmentLog(string directory, long segmentSize, List<Segment> loaded, long maxId)
+    public SegmentLog(string directory, long segmentSize, List<Segment> loaded, long maxId, Func<Exception?>? writeFault = null)
     {
+        _writeFault = writeFault;
         _directory = directory;
         _segmentSize = segmentSize;
         _segments = loaded;
@@ -93,6 +95,7 @@ internal sealed class SegmentLog : IDisposable
 
             try
             {
+                ThrowIfFaulted();
                 _active!.Write(buffer, 0, buffer.Length);
                 _active.Flush(flushToDisk: true);
             }
@@ -319,6 +322,7 @@ internal sealed class SegmentLog : IDisposable
     {
         if (_ackDirty && Oldest is { } oldest)
         {
+            ThrowIfFaulted();
             AckFile.Write(_directory, oldest.Id, oldest.AckOffset);
             _ackDirty = false;
         }
@@ -373,9 +377,18 @@ internal sealed class SegmentLog : IDisposable
         return index >= 0 && index + 1 < _segments.Count ? _segments[index + 1] : null;
     }
 
+    private void ThrowIfFaulted()
+    {
+        if (_writeFault?.Invoke() is { } fault)
+        {
+            throw fault;
+        }
+    }
+
     private void Roll()
     {
         CloseActive();
+        ThrowIfFaulted();
         var id = _nextId++;
         var path = SegmentLoader.SegmentPath(_directory, id);
         var stream = StorageFiles.Open(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete);
