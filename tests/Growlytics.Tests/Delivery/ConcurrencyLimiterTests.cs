@@ -1,0 +1,93 @@
+using GrowlyticsSdk.Delivery;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+public sealed class ConcurrencyLimiterTests
+{
+    [Fact]
+    public void TryAcquireForNew_AtTheLimit_Refuses()
+    {
+        var limiter = new ConcurrencyLimiter(3, new FakeTimeProvider(), () => { });
+
+        Enumerable.Range(0, 3).Select(_ => limiter.TryAcquireForNew()).ToList().Should().AllBeEquivalentTo(true);
+        limiter.TryAcquireForNew().Should().BeFalse();
+        limiter.Release();
+        limiter.TryAcquireForNew().Should().BeTrue();
+    }
+
+    [Fact]
+    public void OnOverload_HalvesOncePerSpacing_SuccessesGrowItBackByOne()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new ConcurrencyLimiter(16, time, () => { });
+
+        limiter.OnOverload();
+        limiter.OnOverload();
+        limiter.Limit.Should().Be(8, "a burst of refusals inside one spacing counts once");
+
+        time.Advance(ConcurrencyLimiter.DecreaseSpacing);
+        limiter.OnOverload();
+        limiter.Limit.Should().Be(4);
+
+        limiter.OnSuccess();
+        limiter.OnSuccess();
+        limiter.Limit.Should().Be(6);
+        for (var i = 0; i < 100; i++)
+        {
+            limiter.OnSuccess();
+        }
+
+        limiter.Limit.Should().Be(16, "never above the configured maximum");
+    }
+
+    [Fact]
+    public void OnOverload_NeverBelowOne()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new ConcurrencyLimiter(2, time, () => { });
+        for (var i = 0; i < 5; i++)
+        {
+            limiter.OnOverload();
+            time.Advance(ConcurrencyLimiter.DecreaseSpacing);
+        }
+
+        limiter.Limit.Should().Be(1);
+        limiter.TryAcquireForNew().Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task AcquireAsync_RetryWaiting_GoesBeforeNewBatches()
+    {
+        var rooms = 0;
+        var limiter = new ConcurrencyLimiter(1, new FakeTimeProvider(), () => rooms++);
+        limiter.TryAcquireForNew().Should().BeTrue();
+
+        var retry = limiter.AcquireAsync(CancellationToken.None);
+        retry.IsCompleted.Should().BeFalse();
+        limiter.TryAcquireForNew().Should().BeFalse("a retry is waiting for the slot");
+
+        limiter.Release();
+        await retry.WaitAsync(TimeSpan.FromSeconds(5));
+        limiter.Active.Should().Be(1);
+        rooms.Should().Be(0, "the freed slot went to the retry, not to a new batch");
+        limiter.Release();
+        rooms.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_Cancelled_DoesNotHoldASlot()
+    {
+        var limiter = new ConcurrencyLimiter(1, new FakeTimeProvider(), () => { });
+        limiter.TryAcquireForNew();
+        using var cancel = new CancellationTokenSource();
+        var waiting = limiter.AcquireAsync(cancel.Token);
+
+        await cancel.CancelAsync();
+        await FluentActions.Awaiting(() => waiting).Should().ThrowAsync<OperationCanceledException>();
+        limiter.Release();
+
+        limiter.Active.Should().Be(0);
+        limiter.TryAcquireForNew().Should().BeTrue();
+    }
+}

@@ -1,0 +1,99 @@
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Threading;
+using GrowlyticsSdk.Validation;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+public sealed class MessageQueueBoundsTests
+{
+    [Fact]
+    public void Enqueue_BytesBoundReachedFirst_DropsAndCountsQueueFull()
+    {
+        var (queue, counters) = NewQueue(maxCount: 1_000_000, maxBytes: 64 * 1024);
+        var big = new string('x', 4_000);
+
+        for (var i = 0; i < 100; i++)
+        {
+            queue.Enqueue(Message(big));
+        }
+
+        queue.EstimatedBytes.Should().BeLessThanOrEqualTo(64 * 1024);
+        queue.Count.Should().BeInRange(7, 8, "each message holds about 8 KB of UTF-16 text");
+        counters.GetDropped(DropReason.QueueFull).Should().Be(100 - queue.Count);
+        counters.Enqueued.Should().Be(100);
+    }
+
+    [Fact]
+    public void Estimate_ThreeAttributeUpdate_TracksWhatItHolds()
+    {
+        var message = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "anon-1234567890123456", null,
+            [new UserAttribute("city", AttributeKind.String, "Pune"), new UserAttribute("plan", AttributeKind.String, "pro"), new UserAttribute("n", AttributeKind.Number, 7)]);
+
+        MessageSize.Estimate(message).Should().BeInRange(200, 400);
+        MessageSize.Estimate(Message(new string('x', 100_000))).Should().BeGreaterThan(200_000, "a large value is never undercounted");
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_QueueFull_WaitsForRoomInsteadOfDropping()
+    {
+        var (queue, counters) = NewQueue(maxCount: 2, maxBytes: 1024 * 1024);
+        queue.Enqueue(Message("a"));
+        queue.Enqueue(Message("b"));
+
+        var waiting = queue.EnqueueAsync(Message("c"), CancellationToken.None).AsTask();
+        await Task.Delay(50);
+        waiting.IsCompleted.Should().BeFalse();
+        counters.GetDropped(DropReason.QueueFull).Should().Be(0);
+
+        queue.TryRead(out var first).Should().BeTrue();
+        queue.Release(MessageSize.Estimate(first));
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        queue.Count.Should().Be(2);
+        counters.Enqueued.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_CancelledWhileWaiting_QueuesAndCountsNothing()
+    {
+        var (queue, counters) = NewQueue(maxCount: 1, maxBytes: 1024 * 1024);
+        queue.Enqueue(Message("a"));
+        using var cancel = new CancellationTokenSource();
+
+        var waiting = queue.EnqueueAsync(Message("b"), cancel.Token).AsTask();
+        await cancel.CancelAsync();
+
+        await FluentActions.Awaiting(() => waiting).Should().ThrowAsync<OperationCanceledException>();
+        queue.Count.Should().Be(1);
+        counters.Enqueued.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_ShutdownWhileWaiting_CountsItAsShutdown()
+    {
+        var (queue, counters) = NewQueue(maxCount: 1, maxBytes: 1024 * 1024);
+        queue.Enqueue(Message("a"));
+
+        var waiting = queue.EnqueueAsync(Message("b"), CancellationToken.None).AsTask();
+        queue.Complete();
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        counters.GetDropped(DropReason.Shutdown).Should().Be(1);
+        counters.Enqueued.Should().Be(2);
+        queue.Count.Should().Be(1);
+    }
+
+    private static (MessageQueue Queue, DeliveryCounters Counters) NewQueue(int maxCount, long maxBytes)
+    {
+        var counters = new DeliveryCounters();
+        var options = new GrowlyticsOptions { MaxQueueSize = maxCount, MaxQueueBytes = maxBytes, TimeProvider = new FakeTimeProvider() };
+        return (new MessageQueue(options, 100, 500_000, counters, new WakeSignal(), NullLogger.Instance), counters);
+    }
+
+    private static UserMessage Message(string text) =>
+        new(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("text", AttributeKind.String, text)]);
+}

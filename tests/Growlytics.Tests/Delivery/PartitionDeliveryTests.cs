@@ -1,0 +1,86 @@
+using System.Net;
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+public sealed class PartitionDeliveryTests
+{
+    [Fact]
+    public async Task Send_OneUsersBatchInBackoff_OtherUsersGoOnWithTheOnlySlot()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxConcurrentRequests = 1;
+            o.MaxBatchSize = 1;
+            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
+            o.MaxRetryDelay = TimeSpan.FromMinutes(1);
+        });
+        var aDown = 1;
+        h.Responder = r => Task.FromResult(new HttpResponseMessage(
+            Volatile.Read(ref aDown) == 1 && r.Messages.Any(m => m.GetProperty("anonymousId").GetString() == "anon-a") ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+
+        h.Push(1, "anon-a");
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+        h.Push(2, "anon-b");
+        h.Push(3, "anon-a");
+        var flush = h.Client.FlushAsync();
+
+        // The fake clock stands still: a's retry waits out its backoff without holding the one slot.
+        await DeliveryHarness.WaitUntilAsync(() => h.Accepted.Any());
+        h.Accepted.SelectMany(r => r.Numbers).Should().Equal(2);
+        flush.IsCompleted.Should().BeFalse("a's first message is not settled yet");
+        h.Requests.Should().NotContain(r => r.Numbers.Contains(3), "a's later message waits behind its retry");
+
+        Volatile.Write(ref aDown, 0);
+        await h.RunAsync(flush, TimeSpan.FromSeconds(5));
+        var delivered = h.Accepted.SelectMany(r => r.Numbers).ToList();
+        delivered.Where(n => n != 2).Should().Equal(1, 3);
+        h.AssertBalanced().Delivered.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Send_KeyRefused_RefusesUntilTheRetryIntervalThenTriesAgain()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 1);
+        var refused = 1;
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(Volatile.Read(ref refused) == 1 ? HttpStatusCode.Unauthorized : HttpStatusCode.OK));
+        h.Push(0);
+        await h.FlushAsync();
+
+        h.Push(1);
+        h.Client.Statistics.DroppedByReason[DropReason.Unauthorized].Should().Be(2, "the refused key refuses later calls at once");
+        h.Log.WithId(2006).Should().ContainSingle();
+
+        Volatile.Write(ref refused, 0);
+        h.Time.Advance(Dispatcher.KeyRetryInterval);
+        await DeliveryHarness.WaitUntilAsync(() =>
+        {
+            h.Push(2);
+            return h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] < h.Client.Statistics.Enqueued - h.Client.Statistics.Pending;
+        });
+        await h.FlushAsync();
+
+        h.Accepted.Should().NotBeEmpty("a key fixed on the service side needs no restart");
+        h.AssertBalanced();
+    }
+
+    [Fact]
+    public async Task FlushAsync_LaterBatchSettlesFirst_WaitsForTheEarlierOne()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 1);
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = r => r.Numbers.Contains(1) ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        h.Push(1, "anon-a");
+        h.Push(2, "anon-b");
+
+        var flush = h.Client.FlushAsync();
+        await DeliveryHarness.WaitUntilAsync(() => h.Accepted.Any(r => r.Numbers.Contains(2)));
+        await Task.Delay(50);
+        flush.IsCompleted.Should().BeFalse();
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await flush.WaitAsync(DeliveryHarness.RealTimeout);
+        h.AssertBalanced().Delivered.Should().Be(2);
+    }
+}

@@ -1,0 +1,85 @@
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Messages;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+public sealed class PartitionSetTests
+{
+    [Fact]
+    public void PartitionOf_SameKey_SamePartitionEveryTime()
+    {
+        var set = new PartitionSet(256);
+        var other = new PartitionSet(256);
+
+        set.PartitionOf("anon-a").Should().Be(other.PartitionOf("anon-a"));
+        Enumerable.Range(0, 1000).Select(i => set.PartitionOf("user-" + i)).Distinct().Count().Should().BeGreaterThan(200, "keys spread over the partitions");
+    }
+
+    [Fact]
+    public void TryTakeReady_BlockedPartition_SkippedUntilUnblocked()
+    {
+        var set = new PartitionSet(4);
+        var a = Add(set, 0, "a1");
+        Add(set, 0, "a2");
+        Add(set, 1, "b1");
+
+        set.TryTakeReady(out var first).Should().BeTrue();
+        first.Should().Be(0);
+        set.Dequeue(0).Should().BeSameAs(a);
+        set.Block(0);
+        set.ReadyCount.Should().Be(1, "a2 waits behind a1's request");
+
+        set.TryTakeReady(out var second).Should().BeTrue();
+        second.Should().Be(1);
+        set.TryTakeReady(out _).Should().BeFalse("partition 0 is blocked and partition 1 was taken");
+
+        set.Unblock(0);
+        set.ReadyCount.Should().Be(2);
+        set.TryTakeReady(out var third).Should().BeTrue();
+        third.Should().Be(0);
+        set.Peek(0)!.Message.AnonymousId.Should().Be("a2");
+    }
+
+    [Fact]
+    public void ReturnToFront_KeptMessages_GoBeforeLaterOnes()
+    {
+        var set = new PartitionSet(4);
+        var a1 = Add(set, 2, "a1");
+        var a2 = Add(set, 2, "a2");
+        Add(set, 2, "a3");
+        set.TryTakeReady(out _);
+        set.Dequeue(2);
+        set.Dequeue(2);
+        set.Block(2);
+
+        set.ReturnToFront(2, [a1, a2]);
+        set.Unblock(2);
+
+        set.Dequeue(2).Should().BeSameAs(a1);
+        set.Dequeue(2).Should().BeSameAs(a2);
+        set.Dequeue(2).Message.AnonymousId.Should().Be("a3");
+        set.Count.Should().Be(0);
+        set.ReadyCount.Should().Be(0);
+    }
+
+    private static Envelope Add(PartitionSet set, int partition, string id)
+    {
+        var message = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, id, null, []);
+        var envelope = new Envelope(message, NoSource.Instance, null, 100) { Partition = partition };
+        set.Add(envelope);
+        return envelope;
+    }
+
+    private sealed class NoSource : IMessageSource
+    {
+        public static readonly NoSource Instance = new();
+
+        public long Pending => 0;
+
+        public int Read(List<Envelope> into, int maxCount) => 0;
+
+        public void Settled(Envelope envelope)
+        {
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using GrowlyticsSdk.Delivery;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+public sealed class TicketWindowTests
+{
+    [Fact]
+    public void Settle_OutOfOrder_FloorWaitsForTheOldest()
+    {
+        var window = new TicketWindow();
+        var tickets = Enumerable.Range(0, 5).Select(_ => window.Issue()).ToArray();
+
+        window.Settle(tickets[3]);
+        window.Settle(tickets[1]);
+        window.Floor.Should().Be(0);
+        window.Settle(tickets[0]);
+        window.Floor.Should().Be(2, "0 and 1 are settled, 2 is not");
+        window.Settle(tickets[2]);
+        window.Floor.Should().Be(4);
+        window.Settle(tickets[4]);
+        window.Floor.Should().Be(5);
+    }
+
+    [Fact]
+    public void Issue_FarBeyondTheInitialWindow_KeepsWhatWasSettled()
+    {
+        var window = new TicketWindow();
+        var first = window.Issue();
+        var rest = Enumerable.Range(0, 100_000).Select(_ => window.Issue()).ToList();
+        foreach (var ticket in rest)
+        {
+            window.Settle(ticket);
+        }
+
+        window.Floor.Should().Be(0, "the first is still in flight");
+        window.Settle(first);
+        window.Floor.Should().Be(100_001);
+    }
+
+    [Fact]
+    public void Settle_Twice_Harmless()
+    {
+        var window = new TicketWindow();
+        var a = window.Issue();
+        window.Settle(a);
+        window.Settle(a);
+        window.Floor.Should().Be(1);
+    }
+}

@@ -1,0 +1,97 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+public sealed class SegmentLogTests : StorageTestBase
+{
+    [Fact]
+    public void Settle_OutOfOrder_AcknowledgesOnlyPastTheOldestUnsettled()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using (var log = new SegmentLog(Directory, 64 * 1024, [], 0))
+        {
+            log.Append(Records(10));
+            log.Read(100, 0, records, out _);
+            records.Should().HaveCount(10);
+
+            foreach (var record in records.Skip(1))
+            {
+                log.Settle(record);
+            }
+
+            log.Pending.Should().Be(1);
+            log.Outstanding.Should().Be(10, "the first record holds the acknowledged position back");
+            log.SaveAck();
+        }
+
+        // A restart now sends the unsettled first record again, and the nine settled after it: the bounded price of
+        // settling out of order (DurableQueue.ReadWindow caps it).
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(10);
+    }
+
+    [Fact]
+    public void Settle_TheOldestLast_AcknowledgesEverything()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using (var log = new SegmentLog(Directory, 64 * 1024, [], 0))
+        {
+            log.Append(Records(10));
+            log.Read(100, 0, records, out _);
+            foreach (var record in records.Skip(1))
+            {
+                log.Settle(record);
+            }
+
+            log.Settle(records[0]);
+            log.Outstanding.Should().Be(0);
+            log.Pending.Should().Be(0);
+            log.SaveAck();
+        }
+
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(0);
+    }
+
+    [Fact]
+    public void DropOldest_WhileRecordsAreOut_SettlesThemForTheirReader()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using var log = new SegmentLog(Directory, 60, [], 0);
+        log.Append(Records(6));
+        log.SegmentCount.Should().BeGreaterThan(1);
+        log.Read(2, 0, records, out _);
+
+        var settled = new List<StoredRecord>();
+        var dropped = log.DropOldest(settled);
+
+        settled.Should().NotBeEmpty().And.OnlyContain(r => r.Settled);
+        dropped.Should().BeGreaterThanOrEqualTo(settled.Count);
+        log.Pending.Should().Be(6 - dropped);
+        foreach (var record in settled)
+        {
+            log.Settle(record);
+        }
+
+        log.Pending.Should().Be(6 - dropped, "settling a record the limit already dropped changes nothing");
+    }
+
+    [Fact]
+    public void Read_RecordOlderThanTheCutoff_SettledAsExpired()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        log.Append([([1, 2, 3], 1_000), ([4, 5, 6], 5_000)]);
+
+        log.Read(10, expiredBeforeMs: 2_000, records, out var expired);
+
+        expired.Should().Be(1);
+        records.Should().ContainSingle().Which.AcceptedMs.Should().Be(5_000);
+        log.Pending.Should().Be(1);
+    }
+
+    private static List<(byte[] Payload, long AcceptedMs)> Records(int count) =>
+        Enumerable.Range(0, count).Select(i => (new byte[] { (byte)'{', (byte)('0' + (i % 10)), (byte)'}' }, 1_000L + i)).ToList();
+}
