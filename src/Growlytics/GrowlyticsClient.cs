@@ -90,6 +90,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
                 },
                 wakeReader: wake.Set);
             memory.ShareWith(() => _durable.IsBuffer);
+            _durable.TakeFolder();
             disk = new DiskSource(_durable, _counters);
         }
 
@@ -241,7 +242,8 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>Persists the process-wide session (when storage is on) after a login, logout or new start.</summary>
     internal void OnSessionChanged(GrowlyticsUser user)
     {
-        if (_sessionStore is not null && ReferenceEquals(user, _processUser))
+        // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
+        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false)
         {
             _sessionStore.Save(user.AnonymousId, user.UserId);
         }

@@ -47,6 +47,7 @@ internal sealed partial class DurableQueue : IDisposable
     private readonly Action _wakeReader;
     private readonly LogRateLimiter _writeFailures;
     private StorageFolder? _folder;
+    private StorageFolder.Problem _problem;
     private SegmentLog? _log;
     private Task _writer = Task.CompletedTask;
     private long _storedPending;
@@ -84,12 +85,17 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets the stored messages not yet settled (read or not).</summary>
     public long Pending => Interlocked.Read(ref _storedPending);
 
-    /// <summary>Takes the folder if it is free (one file open; the scan runs in the background) and starts the writer.</summary>
+    /// <summary>Takes the folder if it is free: one file open, no scan (that runs in the writer, in the background).</summary>
+    public void TakeFolder()
+    {
+        _folder = StorageFolder.TryTake(_directory, _logger, log: true, out _problem);
+        _owner = _folder is not null;
+    }
+
+    /// <summary>Starts the writer: it loads what is stored, or waits to take over a folder another client holds.</summary>
     public void Start()
     {
-        _folder = StorageFolder.TryTake(_directory, _logger, log: true, out var problem);
-        _owner = _folder is not null;
-        if (_folder is null && problem != StorageFolder.Problem.HeldByOther)
+        if (_folder is null && _problem != StorageFolder.Problem.HeldByOther)
         {
             // Not a folder, or not usable: memory only, as logged.
             return;

@@ -27,6 +27,17 @@ internal sealed class LoopbackSink : IAsyncDisposable
 
     public long Bytes => Interlocked.Read(ref _bytes);
 
+    /// <summary>
+    /// Gets or sets how many requests in every ten the sink refuses with 503, spread evenly and the same in every run
+    /// (request <c>i</c> fails when <c>(3 * i) % 10</c> is below it). 0: every request succeeds.
+    /// </summary>
+    public int FailuresPerTen { get; set; }
+
+    /// <summary>Gets or sets an added delay before each answer (a service some way off).</summary>
+    public TimeSpan Latency { get; set; }
+
+    private long _index;
+
     public static async Task<LoopbackSink> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -59,6 +70,18 @@ internal sealed class LoopbackSink : IAsyncDisposable
             {
                 break;
             }
+        }
+
+        if (Latency > TimeSpan.Zero)
+        {
+            await Task.Delay(Latency).ConfigureAwait(false);
+        }
+
+        var index = Interlocked.Increment(ref _index);
+        if ((3 * index) % 10 < FailuresPerTen)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
         }
 
         Interlocked.Increment(ref _requests);

@@ -21,8 +21,9 @@ internal static class Clients
 
     public static void Drain(GrowlyticsClient client)
     {
-        while (client.Queue.TryDequeue(out _))
+        while (client.Queue.TryRead(out var message))
         {
+            client.Queue.Release(GrowlyticsSdk.Delivery.MessageSize.Estimate(message));
         }
 
         if (client.Statistics.Dropped != 0)

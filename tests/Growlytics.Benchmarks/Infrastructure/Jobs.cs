@@ -34,6 +34,15 @@ internal static class Jobs
         .WithIterationCount(10)
         .WithInvocationCount(1)
         .WithUnrollFactor(1);
+
+    /// <summary>A whole scenario per iteration, three measured iterations: the median of 3.</summary>
+    public static Job Goodput { get; } = Job.Default
+        .WithId("Goodput")
+        .WithLaunchCount(1)
+        .WithWarmupCount(1)
+        .WithIterationCount(3)
+        .WithInvocationCount(1)
+        .WithUnrollFactor(1);
 }
 
 /// <summary>Applies <see cref="Jobs.Caller"/>.</summary>
@@ -55,4 +64,11 @@ internal sealed class ShortJobAttribute : Attribute, IConfigSource
 internal sealed class ScenarioJobAttribute : Attribute, IConfigSource
 {
     public IConfig Config { get; } = ManualConfig.CreateEmpty().AddJob(Jobs.Scenario);
+}
+
+/// <summary>Applies <see cref="Jobs.Goodput"/>.</summary>
+[AttributeUsage(AttributeTargets.Class)]
+internal sealed class GoodputJobAttribute : Attribute, IConfigSource
+{
+    public IConfig Config { get; } = ManualConfig.CreateEmpty().AddJob(Jobs.Goodput);
 }
