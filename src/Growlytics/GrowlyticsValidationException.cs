@@ -37,6 +37,13 @@ public sealed class GrowlyticsValidationException : ArgumentException
         AttributeName = attributeName;
     }
 
+    // Keeps what the app's own code threw (a property getter), for its stack trace; the message stays ours.
+    internal GrowlyticsValidationException(string message, string? paramName, string? attributeName, Exception innerException)
+        : base(message, paramName, innerException)
+    {
+        AttributeName = attributeName;
+    }
+
     /// <summary>Gets the name of the offending attribute.</summary>
     /// <value><see langword="null"/> when the fault is not in an attribute (for example, the user id).</value>
     public string? AttributeName { get; }
