@@ -24,6 +24,7 @@ internal sealed class BatchSender
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly RedirectGuard _redirects;
     private readonly Random _random = new();
     private int _unauthorized;
 
@@ -37,6 +38,7 @@ internal sealed class BatchSender
         var endpoint = options.Endpoint.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? options.Endpoint : new Uri(options.Endpoint.AbsoluteUri + "/");
         _batchUri = new Uri(endpoint, "events/sdk-batch");
         _pipeline = BuildPipeline(options);
+        _redirects = new RedirectGuard(options.TimeProvider, logger);
     }
 
     /// <summary>Gets a value indicating whether the service refused the API key; nothing more is sent.</summary>
@@ -71,6 +73,10 @@ internal sealed class BatchSender
 
         switch (result.Status)
         {
+            case var status when RedirectGuard.IsRedirect(status):
+                // Logged by the guard; a redirect is never retried, followed or kept in storage.
+                Settle(DropReason.Rejected, messages.Count, settled);
+                return;
             case 413 when messages.Count > 1:
                 Log.SplittingBatch(_logger, messages.Count);
                 var half = messages.Count / 2;
@@ -163,7 +169,7 @@ internal sealed class BatchSender
         request.Content = content;
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
-        var response = await _http().SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = _redirects.Inspect(await _http().SendAsync(request, cancellationToken).ConfigureAwait(false), _batchUri);
         if (response.IsSuccessStatusCode)
         {
             Log.BatchSent(_logger, messages.Count, body.Length);
