@@ -12,7 +12,10 @@ public enum DropReason
     /// </summary>
     RetriesExhausted = 1,
 
-    /// <summary>The service refused the batch with a 4xx status other than 401, 403, 408, 413 or 429.</summary>
+    /// <summary>
+    /// The service refused the batch with a 4xx status other than 401, 403, 408, 413 or 429, or answered with a redirect
+    /// (3xx), which is never followed so the API key goes nowhere but the configured endpoint.
+    /// </summary>
     Rejected = 2,
 
     /// <summary>The message alone was larger than the service accepts (413 on a single message).</summary>

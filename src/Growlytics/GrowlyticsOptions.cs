@@ -9,7 +9,7 @@ public sealed class GrowlyticsOptions
     public const string SectionName = "Growlytics";
 
     /// <summary>Gets or sets the project's API key, sent in the <c>x-growlytics-key</c> header. Never logged.</summary>
-    /// <value>Required; no default.</value>
+    /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up.</value>
     public string? ApiKey { get; set; }
 
     /// <summary>Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses.</summary>

@@ -61,6 +61,37 @@ public sealed class GrowlyticsUser
         Update(read);
     }
 
+    /// <summary>
+    /// Adds or updates attributes of the current profile (the identified user, else the anonymous one). Trim- and
+    /// native-AOT-safe: the public properties of <typeparamref name="T"/> are kept by the trimmer and read; dictionaries
+    /// are read as dictionaries.
+    /// </summary>
+    /// <typeparam name="T">
+    /// The attributes' type as known at compile time, such as an anonymous type. Its public instance properties are the
+    /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>).
+    /// </typeparam>
+    /// <param name="attributes">An object such as <c>new { city = "San Francisco" }</c>. <see langword="null"/> property values are skipped.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">
+    /// An attribute breaks a rule, the object has no readable public properties, or a property getter throws (with
+    /// <see cref="InvalidInputHandling.Throw"/>).
+    /// </exception>
+    public void Push<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        UserAttribute[] read;
+        try
+        {
+            read = AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Update(read);
+    }
+
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
     /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
@@ -123,6 +154,38 @@ public sealed class GrowlyticsUser
     /// <seealso cref="Identify(string)"/>
     [RequiresUnreferencedCode(ReflectionMessage)]
     public void Identify(string userId, object? attributes)
+    {
+        if (!CheckUserId(userId))
+        {
+            return;
+        }
+
+        UserAttribute[] read;
+        try
+        {
+            read = attributes is null ? [] : AttributeReader.Read(attributes);
+        }
+        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
+        {
+            return;
+        }
+
+        Login(userId, read);
+    }
+
+    /// <summary>
+    /// Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile. Trim- and
+    /// native-AOT-safe, like <see cref="Push{T}(T)"/>.
+    /// </summary>
+    /// <typeparam name="T">The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the attributes.</typeparam>
+    /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>, or <see langword="null"/>.</param>
+    /// <exception cref="GrowlyticsValidationException">
+    /// The user id or an attribute breaks a rule, the object has no readable public properties, or a property getter
+    /// throws (with <see cref="InvalidInputHandling.Throw"/>).
+    /// </exception>
+    /// <seealso cref="Identify(string)"/>
+    public void Identify<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string userId, T? attributes)
     {
         if (!CheckUserId(userId))
         {

@@ -5,6 +5,12 @@ namespace GrowlyticsSdk;
 /// the attribute and the rule, never the value (attribute values are personal data). A call that throws
 /// changes nothing: no message is queued and the session is unchanged.
 /// </summary>
+/// <remarks>
+/// Besides the name, type and reserved-attribute rules, these bounds are checked at the call: a number has at most
+/// 1,000 digits (only a <see cref="System.Numerics.BigInteger"/> can exceed it), a string value at most 512 characters;
+/// an attributes object must have readable public instance properties, none of whose getters throws; runtime objects
+/// (<see cref="System.Type"/>, delegates, pointers, tasks) are not attributes objects.
+/// </remarks>
 public sealed class GrowlyticsValidationException : ArgumentException
 {
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsValidationException"/> class.</summary>
@@ -33,6 +39,13 @@ public sealed class GrowlyticsValidationException : ArgumentException
     /// <param name="attributeName">The offending attribute, or <see langword="null"/> when the user id is at fault.</param>
     public GrowlyticsValidationException(string message, string? paramName, string? attributeName)
         : base(message, paramName)
+    {
+        AttributeName = attributeName;
+    }
+
+    // Keeps what the app's own code threw (a property getter), for its stack trace; the message stays ours.
+    internal GrowlyticsValidationException(string message, string? paramName, string? attributeName, Exception innerException)
+        : base(message, paramName, innerException)
     {
         AttributeName = attributeName;
     }

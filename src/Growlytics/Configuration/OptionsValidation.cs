@@ -13,6 +13,12 @@ internal static class OptionsValidation
         {
             errors.Add("GrowlyticsOptions.ApiKey is required: pass your project's API key to Growlytics.Initialize or set Growlytics:ApiKey in configuration.");
         }
+        else if (!IsPrintableAscii(options.ApiKey!))
+        {
+            // The key goes into an HTTP header: CR/LF would inject headers, and anything else outside printable ASCII
+            // fails every request. The message names the rule, never the key.
+            errors.Add("GrowlyticsOptions.ApiKey has a character that cannot be part of an API key (a space, tab, line break, control character or non-ASCII character): copy the key again without surrounding whitespace or quotes.");
+        }
 
         if (options.Endpoint is null || !options.Endpoint.IsAbsoluteUri)
         {
@@ -87,6 +93,20 @@ internal static class OptionsValidation
         {
             throw new ArgumentException(string.Join(" ", errors), nameof(options));
         }
+    }
+
+    /// <summary>Gets a value indicating whether every character of <paramref name="apiKey"/> is printable ASCII (0x21 to 0x7E).</summary>
+    internal static bool IsPrintableAscii(string apiKey)
+    {
+        foreach (var c in apiKey)
+        {
+            if (c is < '\u0021' or > '\u007E')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     internal static bool IsAllowedScheme(Uri endpoint)

@@ -2,27 +2,73 @@ using System.Net;
 
 namespace GrowlyticsSdk.Delivery;
 
-/// <summary>The HTTP client the SDK uses when the app supplies none.</summary>
+/// <summary>
+/// The HTTP client the SDK uses when the app supplies none, and the hardening every SDK-owned handler gets:
+/// redirects are never followed (the API key goes to the configured endpoint and nowhere else) and, on .NET 8+,
+/// no trace-context headers (<c>traceparent</c>) are added to requests to Growlytics.
+/// </summary>
 internal static class DefaultHttpClient
 {
 #if !NET8_0_OR_GREATER
     // One handler for the process: connections are pooled and sockets are not exhausted by many clients.
-    private static readonly HttpClientHandler SharedHandler = new() { AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate };
+    private static readonly HttpMessageHandler SharedHandler = CreateHandler();
 #endif
 
     public static HttpClient Create()
     {
 #if NET8_0_OR_GREATER
         // A long-lived client whose pooled connections are recycled, so DNS changes are picked up.
-        var handler = new SocketsHttpHandler
-        {
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            AutomaticDecompression = DecompressionMethods.All,
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-        };
+        var handler = (SocketsHttpHandler)CreateHandler();
+        handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
 #else
         return new HttpClient(SharedHandler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
 #endif
+    }
+
+    /// <summary>Creates a primary handler for Growlytics requests, already hardened (see <see cref="Harden"/>).</summary>
+    public static HttpMessageHandler CreateHandler()
+    {
+#if NET8_0_OR_GREATER
+        var handler = new SocketsHttpHandler
+        {
+            AutomaticDecompression = DecompressionMethods.All,
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+        };
+#else
+        var handler = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate };
+#endif
+        Harden(handler);
+        return handler;
+    }
+
+    /// <summary>
+    /// Turns off automatic redirects and (on .NET 8+, <c>SocketsHttpHandler</c> only) trace-header propagation on
+    /// a primary handler the SDK owns or was given through <c>IHttpClientFactory</c>. Other handler types, and handlers
+    /// already used (whose settings are frozen), are left as they are: a redirect they follow is still refused by
+    /// <see cref="RedirectGuard"/>. The netstandard2.0 build cannot reach <c>ActivityHeadersPropagator</c>, so on .NET 6/7
+    /// and .NET Framework trace headers are sent when the app enables distributed tracing.
+    /// </summary>
+    public static void Harden(HttpMessageHandler handler)
+    {
+        try
+        {
+            switch (handler)
+            {
+#if NET8_0_OR_GREATER
+                case SocketsHttpHandler sockets:
+                    sockets.AllowAutoRedirect = false;
+                    sockets.ActivityHeadersPropagator = null;
+                    break;
+#endif
+                case HttpClientHandler client:
+                    client.AllowAutoRedirect = false;
+                    break;
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // The handler has already sent a request and its settings can no longer change.
+        }
     }
 }

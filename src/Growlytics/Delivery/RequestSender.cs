@@ -27,6 +27,7 @@ internal sealed class RequestSender
     private readonly ConcurrencyLimiter _limiter;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly ResiliencePipeline _attemptTimeout;
+    private readonly RedirectGuard _redirects;
     private readonly LogRateLimiter _retryReports;
     private readonly LogRateLimiter _rejectReports;
     private readonly LogRateLimiter _exhaustedReports;
@@ -42,6 +43,7 @@ internal sealed class RequestSender
         _limiter = limiter;
         _counters = counters;
         _logger = logger;
+        _redirects = new RedirectGuard(_time, logger);
         _retryReports = new LogRateLimiter(_time, LogInterval);
         _rejectReports = new LogRateLimiter(_time, LogInterval);
         _exhaustedReports = new LogRateLimiter(_time, LogInterval);
@@ -130,6 +132,10 @@ internal sealed class RequestSender
             case 413:
                 results.Add(new SendResult(start, 1, SendOutcome.Dropped, DropReason.TooLarge, status, description));
                 Log.MessageTooLarge(_logger, part[0].Length);
+                return;
+            case var redirect when RedirectGuard.IsRedirect(redirect):
+                // Logged by the guard; a redirect is never retried, followed or kept in storage.
+                results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description));
                 return;
             case 401 or 403:
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Unauthorized, status, description));
@@ -264,7 +270,10 @@ internal sealed class RequestSender
         using var request = _protocol.CreateRequest(messages, _time.GetUtcNow());
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
-        var response = await _http().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        var sent = request.RequestUri!;
+        var response = _redirects.Inspect(
+            await _http().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false),
+            sent);
         if (response.IsSuccessStatusCode)
         {
             _counters.AddRequest();

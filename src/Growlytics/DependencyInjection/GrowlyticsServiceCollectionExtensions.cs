@@ -24,6 +24,8 @@ public static class GrowlyticsServiceCollectionExtensions
     /// and then <paramref name="configure"/>; HTTP goes through <c>IHttpClientFactory</c> (client name
     /// <see cref="GrowlyticsClient.HttpClientName"/>); options are validated at start-up; the client becomes the
     /// <see cref="Growlytics"/> facade's client while the host runs and is flushed when the host stops.
+    /// The HTTP client follows no redirect, sends no trace-context headers (.NET 8+), writes no per-request logs
+    /// (<c>AddDefaultLogger()</c> on the returned builder brings them back, with the API key header redacted).
     /// The session mode defaults to <see cref="SessionMode.RequireScope"/>.
     /// </summary>
     /// <param name="services">The container.</param>
@@ -79,7 +81,7 @@ public static class GrowlyticsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
         services.TryAddSingleton(CreateClient);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
-        return services.AddHttpClient(GrowlyticsClient.HttpClientName);
+        return HttpClientHardening.Apply(services, services.AddHttpClient(GrowlyticsClient.HttpClientName));
     }
 
     private static GrowlyticsClient CreateClient(IServiceProvider provider)

@@ -99,4 +99,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Writing to Growlytics storage works again; {Count} failure(s) since the last report.")]
     public static partial void StorageRecovered(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with a redirect ({Status}, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
+    public static partial void RedirectRefused(ILogger logger, int status, string locationHost, long count);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "The HttpClient given to Growlytics followed a redirect to host {Host}; the request counts as failed and its messages were dropped as Rejected. Give Growlytics an HttpClient whose handler has AllowAutoRedirect = false, so the API key is never sent to another address.")]
+    public static partial void RedirectFollowed(ILogger logger, string host);
 }

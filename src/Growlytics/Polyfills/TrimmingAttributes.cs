@@ -12,6 +12,22 @@ internal sealed class RequiresUnreferencedCodeAttribute : Attribute
     public string? Url { get; set; }
 }
 
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.ReturnValue | AttributeTargets.GenericParameter | AttributeTargets.Parameter | AttributeTargets.Property | AttributeTargets.Method | AttributeTargets.Class | AttributeTargets.Interface | AttributeTargets.Struct, Inherited = false)]
+internal sealed class DynamicallyAccessedMembersAttribute : Attribute
+{
+    public DynamicallyAccessedMembersAttribute(DynamicallyAccessedMemberTypes memberTypes) => MemberTypes = memberTypes;
+
+    public DynamicallyAccessedMemberTypes MemberTypes { get; }
+}
+
+// Only the members the SDK uses; the values match the framework's.
+[Flags]
+internal enum DynamicallyAccessedMemberTypes
+{
+    None = 0,
+    PublicProperties = 0x0200,
+}
+
 [AttributeUsage(AttributeTargets.All, Inherited = false, AllowMultiple = true)]
 internal sealed class UnconditionalSuppressMessageAttribute : Attribute
 {

@@ -54,23 +54,26 @@ internal static class AttributeReader
     }
 
     [RequiresUnreferencedCode(ReflectionMessage)]
-    public static UserAttribute[] Read(object attributes)
+    public static UserAttribute[] Read(object attributes) =>
+        TryReadDictionary(attributes) ?? ReadProperties(attributes, PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties));
+
+    /// <summary>
+    /// Reads the public properties of <typeparamref name="T"/> (the declared type, as <c>JsonSerializer.Serialize&lt;T&gt;</c>
+    /// does), which the annotation keeps in trimmed and native AOT apps; dictionaries still take the dictionary path.
+    /// </summary>
+    public static UserAttribute[] Read<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T attributes) =>
+        TryReadDictionary(attributes!) ?? ReadProperties(attributes!, PropertiesOf<T>.Value);
+
+    private static UserAttribute[]? TryReadDictionary(object attributes) => attributes switch
     {
-        switch (attributes)
-        {
-            case UserAttributes typed:
-                return Read(typed);
-            case IReadOnlyDictionary<string, object?> dictionary:
-                return Read(dictionary);
-            case IDictionary dictionary:
-                return Read(dictionary);
-            case IDictionary<string, object?> pairs:
-                // IDictionary<string, object> without the read-only interface, such as ExpandoObject.
-                return Read(pairs);
-            default:
-                return ReadProperties(attributes);
-        }
-    }
+        UserAttributes typed => Read(typed),
+        IReadOnlyDictionary<string, object?> dictionary => Read(dictionary),
+        IDictionary dictionary => Read(dictionary),
+
+        // IDictionary<string, object> without the read-only interface, such as ExpandoObject.
+        IDictionary<string, object?> pairs => Read(pairs),
+        _ => null,
+    };
 
     private static UserAttribute[] Read(IDictionary<string, object?> attributes)
     {
@@ -99,33 +102,68 @@ internal static class AttributeReader
         return builder.Build();
     }
 
-    [RequiresUnreferencedCode(ReflectionMessage)]
-    private static UserAttribute[] ReadProperties(object attributes)
+    private static UserAttribute[] ReadProperties(object attributes, PropertyInfo[]? properties)
     {
-        // The property list is looked up once per type; on modern .NET PropertyInfo.GetValue then runs
-        // through a generated invoker, so each later call costs a few nanoseconds per property.
-        var properties = PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties)
-            ?? throw ValidationErrors.NotAnAttributeObject(attributes.GetType());
+        if (properties is null)
+        {
+            throw ValidationErrors.NotAnAttributeObject(attributes.GetType());
+        }
+
+        if (properties.Length == 0)
+        {
+            // Never an empty update: the object has nothing to send, or the trimmer removed what it had.
+            throw ValidationErrors.NoReadableProperties(attributes.GetType());
+        }
+
+        // On modern .NET PropertyInfo.GetValue runs through a generated invoker, so each call costs a few nanoseconds.
         var builder = new AttributeSetBuilder(properties.Length);
         foreach (var property in properties)
         {
-            builder.Add(property.Name, property.GetValue(attributes));
+            builder.Add(property.Name, GetValue(property, attributes));
         }
 
         return builder.Build();
     }
 
-    [RequiresUnreferencedCode(ReflectionMessage)]
-    private static PropertyInfo[]? GetReadableProperties(Type type)
+    private static object? GetValue(PropertyInfo property, object attributes)
     {
-        // A string's Length or an array's SyncRoot are not attributes the caller meant to send.
-        if (type.IsPrimitive || type.IsEnum || type == typeof(string) || type == typeof(decimal) || typeof(IEnumerable).IsAssignableFrom(type))
+        try
         {
-            return null;
+            return property.GetValue(attributes);
         }
+#pragma warning disable CA1031 // Whatever the app's getter throws becomes a validation error naming the property.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            var cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+            throw ValidationErrors.PropertyUnreadable(property.Name, cause);
+        }
+    }
 
-        return type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && p.GetMethod is { IsPublic: true })
-            .ToArray();
+    [RequiresUnreferencedCode(ReflectionMessage)]
+    private static PropertyInfo[]? GetReadableProperties(Type type) => IsAttributeObjectType(type) ? Readable(type.GetProperties(BindingFlags.Public | BindingFlags.Instance)) : null;
+
+    /// <summary>
+    /// Decides which types can carry attributes in their properties: not a value (a string's <c>Length</c>, a number, a
+    /// date), not a sequence (an array's <c>SyncRoot</c>), and not a runtime object whose properties are not data and may
+    /// throw or block (reflection objects such as <see cref="Type"/>, delegates, pointers, tasks).
+    /// </summary>
+    private static bool IsAttributeObjectType(Type type) =>
+        !(type.IsPrimitive || type.IsEnum || type.IsPointer
+            || type == typeof(string) || type == typeof(decimal) || type == typeof(System.Numerics.BigInteger)
+            || type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(TimeSpan) || type == typeof(Guid)
+            || typeof(IEnumerable).IsAssignableFrom(type)
+            || typeof(MemberInfo).IsAssignableFrom(type) || typeof(Assembly).IsAssignableFrom(type)
+            || typeof(Module).IsAssignableFrom(type) || typeof(ParameterInfo).IsAssignableFrom(type)
+            || typeof(Delegate).IsAssignableFrom(type) || type == typeof(Pointer)
+            || typeof(Task).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTask<>)) || type == typeof(ValueTask));
+
+    private static PropertyInfo[] Readable(PropertyInfo[] properties) =>
+        properties.Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && p.GetMethod is { IsPublic: true }).ToArray();
+
+    /// <summary>The readable properties of <typeparamref name="T"/>, found once per type and kept by the trimmer.</summary>
+    private static class PropertiesOf<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>
+    {
+        public static readonly PropertyInfo[]? Value = IsAttributeObjectType(typeof(T)) ? Readable(typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)) : null;
     }
 }

@@ -91,7 +91,9 @@ internal struct AttributeSetBuilder
                 return s.Length <= AttributeRules.MaxStringLength ? AttributeKind.String : throw ValidationErrors.StringTooLong(name, s.Length);
             case bool:
                 return AttributeKind.Boolean;
-            case int or long or double or decimal or float or short or byte or sbyte or ushort or uint or ulong or BigInteger:
+            case BigInteger big:
+                return NumberLimits.IsWithinLimit(big) ? AttributeKind.Number : throw ValidationErrors.NumberTooLarge(name);
+            case int or long or double or decimal or float or short or byte or sbyte or ushort or uint or ulong:
                 if ((value is double d && !IsFinite(d)) || (value is float f && !IsFinite(f)))
                 {
                     throw ValidationErrors.NotFinite(name);

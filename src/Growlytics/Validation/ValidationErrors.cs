@@ -53,6 +53,15 @@ internal static class ValidationErrors
     public static GrowlyticsValidationException NotAnAttributeObject(Type type) =>
         new(Format("The attributes are a {0}: pass an object whose public properties are the attributes (such as new {{ city = \"Pune\" }}), a dictionary of names and values, or UserAttributes.", type.Name), AttributesParam, null);
 
+    public static GrowlyticsValidationException NoReadableProperties(Type type) =>
+        new(Format("The attributes object ({0}) has no readable public instance properties, so it carries no attributes. In a trimmed or native AOT app the trimmer may have removed them: pass the object where its type is known at compile time (the generic overload keeps its properties), a dictionary of names and values, or UserAttributes.", type.Name), AttributesParam, null);
+
+    public static GrowlyticsValidationException PropertyUnreadable(string name, Exception cause) =>
+        new(Format("Attribute '{0}' could not be read: its property getter threw {1}. Attribute objects must have properties that can be read.", Shorten(name), cause.GetType().Name), AttributesParam, name, cause);
+
+    public static GrowlyticsValidationException NumberTooLarge(string name) =>
+        new(Format("Attribute '{0}' is a number of more than {1:N0} digits: Growlytics numbers have at most {1:N0} digits.", name, NumberLimits.MaxDigits), AttributesParam, name);
+
     public static GrowlyticsValidationException BlankUserId() =>
         new("The user id must be a non-blank string.", UserIdParam, null);
 

@@ -55,6 +55,48 @@ public sealed class OptionsValidationTests
         act.Should().Throw<ArgumentException>().WithMessage("*ApiKey is required*");
     }
 
+    [Theory]
+    [InlineData("key\r\nX-Injected: yes")]
+    [InlineData("key\nvalue")]
+    [InlineData(" leading-space")]
+    [InlineData("trailing-space ")]
+    [InlineData("in side")]
+    [InlineData("tab\tkey")]
+    [InlineData("nul\0key")]
+    [InlineData("del\u007Fkey")]
+    [InlineData("schl\u00FCssel")]
+    [InlineData("key\u00A0nbsp")]
+    [InlineData("emoji\U0001F600")]
+    public void Constructor_ApiKeyWithForbiddenCharacter_ThrowsWithoutEchoingTheKey(string apiKey)
+    {
+        var act = () => new GrowlyticsClient(Options(o => o.ApiKey = apiKey), startDelivery: false);
+
+        var message = act.Should().Throw<ArgumentException>().WithMessage("*ApiKey*character*").Which.Message;
+        message.Should().NotContain(apiKey.Trim()).And.NotContain("\r").And.NotContain("\n");
+    }
+
+    [Theory]
+    [InlineData("abcXYZ0189")]
+    [InlineData("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")]
+    public void Constructor_ApiKeyOfPrintableAscii_Accepts(string apiKey)
+    {
+        using var client = new GrowlyticsClient(Options(o => o.ApiKey = apiKey), startDelivery: false);
+
+        client.Statistics.Enqueued.Should().Be(0);
+    }
+
+    [Fact]
+    public void Validate_EveryCharacterOutsidePrintableAscii_IsRefused()
+    {
+        for (var c = 0; c <= 0x2FF; c++)
+        {
+            var expected = c is >= 0x21 and <= 0x7E;
+            var options = new GrowlyticsOptions { ApiKey = "k" + (char)c + "k" };
+
+            GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().HaveCount(expected ? 0 : 1, "character U+{0:X4} is {1}", c, expected ? "allowed" : "refused");
+        }
+    }
+
     private static GrowlyticsOptions Options(Action<GrowlyticsOptions> configure)
     {
         var options = new GrowlyticsOptions { ApiKey = Key, FlushOnProcessExit = false };
