@@ -1,0 +1,52 @@
+using System.Net.Http.Headers;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Serialization;
+
+namespace GrowlyticsSdk.Protocols.Batch;
+
+/// <summary>
+/// The SDK's own batch body (docs/wire-protocol.md, "Batch"): up to <see cref="GrowlyticsOptions.MaxBatchSize"/> messages
+/// in one gzip envelope, posted to <c>{Endpoint}events/sdk-batch</c>. Messages are keyed by their session's anonymous id,
+/// so a session's login, updates and logout stay in call order.
+/// </summary>
+internal sealed class BatchProtocol : IWireProtocol
+{
+    /// <summary>The path appended to <see cref="GrowlyticsOptions.Endpoint"/>.</summary>
+    public const string Path = "events/sdk-batch";
+
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
+    private static readonly Task<RejectionDetails?> NoDetails = Task.FromResult<RejectionDetails?>(null);
+    private readonly Uri _uri;
+
+    public BatchProtocol(GrowlyticsOptions options)
+    {
+        _uri = ProtocolUris.Resolve(options.Endpoint, Path);
+        MaxMessagesPerRequest = options.MaxBatchSize;
+        MaxRequestBytes = options.MaxBatchBytes;
+    }
+
+    public int MaxMessagesPerRequest { get; }
+
+    public int MaxRequestBytes { get; }
+
+    public bool WaitsToFill => true;
+
+    /// <summary>Gets the request address, <c>{Endpoint}events/sdk-batch</c>.</summary>
+    public Uri RequestUri => _uri;
+
+    // A stateless customer update has no anonymous id: it is keyed by its customer.
+    public string PartitionKey(UserMessage message) => message.AnonymousId ?? message.UserId ?? string.Empty;
+
+    public byte[] Serialize(UserMessage message, ByteBufferWriter buffer) => MessageJsonWriter.Serialize(message, buffer);
+
+    public HttpRequestMessage CreateRequest(IReadOnlyList<byte[]> messages, DateTimeOffset now)
+    {
+        var content = new ByteArrayContent(BatchBody.Build(messages, now));
+        content.Headers.ContentType = JsonContentType;
+        content.Headers.ContentEncoding.Add("gzip");
+        return new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
+    }
+
+    // The batch protocol defines no refusal body: only the status matters.
+    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) => NoDetails;
+}
