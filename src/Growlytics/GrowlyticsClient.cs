@@ -112,6 +112,11 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
+    internal GrowlyticsProtocol Protocol => _options.Protocol;
+
+    /// <summary>Gets the attribute limits of the protocol this client speaks, applied at every call.</summary>
+    internal Validation.AttributeLimits AttributeLimits => Validation.AttributeLimits.For(_options.Protocol);
+
     internal MessageQueue Queue => _queue;
 
     /// <summary>

@@ -48,17 +48,10 @@ public sealed class GrowlyticsUser
     public void Push(object attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
-        UserAttribute[] read;
-        try
+        if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
         {
-            read = AttributeReader.Read(attributes);
+            Update(read);
         }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Update(read);
     }
 
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
@@ -68,17 +61,10 @@ public sealed class GrowlyticsUser
     public void Push(IReadOnlyDictionary<string, object?> attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
-        UserAttribute[] read;
-        try
+        if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
         {
-            read = AttributeReader.Read(attributes);
+            Update(read);
         }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Update(read);
     }
 
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
@@ -88,17 +74,10 @@ public sealed class GrowlyticsUser
     public void Push(UserAttributes attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
-        UserAttribute[] read;
-        try
+        if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
         {
-            read = AttributeReader.Read(attributes);
+            Update(read);
         }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Update(read);
     }
 
     /// <summary>
@@ -110,7 +89,7 @@ public sealed class GrowlyticsUser
     /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank or too long (with <see cref="InvalidInputHandling.Throw"/>).</exception>
     public void Identify(string userId)
     {
-        if (CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId))
         {
             Login(userId, []);
         }
@@ -124,22 +103,11 @@ public sealed class GrowlyticsUser
     [RequiresUnreferencedCode(ReflectionMessage)]
     public void Identify(string userId, object? attributes)
     {
-        if (!CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId)
+            && AttributeCalls.TryRead(_client, attributes, static (a, limits) => a is null ? [] : AttributeReader.Read(a, limits), out var read))
         {
-            return;
+            Login(userId, read);
         }
-
-        UserAttribute[] read;
-        try
-        {
-            read = attributes is null ? [] : AttributeReader.Read(attributes);
-        }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Login(userId, read);
     }
 
     /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
@@ -149,22 +117,11 @@ public sealed class GrowlyticsUser
     /// <seealso cref="Identify(string)"/>
     public void Identify(string userId, IReadOnlyDictionary<string, object?>? attributes)
     {
-        if (!CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId)
+            && AttributeCalls.TryRead(_client, attributes, static (a, limits) => a is null ? [] : AttributeReader.Read(a, limits), out var read))
         {
-            return;
+            Login(userId, read);
         }
-
-        UserAttribute[] read;
-        try
-        {
-            read = attributes is null ? [] : AttributeReader.Read(attributes);
-        }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Login(userId, read);
     }
 
     /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
@@ -174,22 +131,11 @@ public sealed class GrowlyticsUser
     /// <seealso cref="Identify(string)"/>
     public void Identify(string userId, UserAttributes? attributes)
     {
-        if (!CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId)
+            && AttributeCalls.TryRead(_client, attributes, static (a, limits) => a is null ? [] : AttributeReader.Read(a, limits), out var read))
         {
-            return;
+            Login(userId, read);
         }
-
-        UserAttribute[] read;
-        try
-        {
-            read = attributes is null ? [] : AttributeReader.Read(attributes);
-        }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Login(userId, read);
     }
 
     /// <summary>
@@ -218,21 +164,6 @@ public sealed class GrowlyticsUser
         {
             throw new ArgumentNullException(name);
         }
-    }
-
-    private bool CheckUserId(string userId)
-    {
-        if (UserIds.GetError(userId) is not { } error)
-        {
-            return true;
-        }
-
-        if (_client.TryDropInvalidInput(error))
-        {
-            return false;
-        }
-
-        throw error;
     }
 
     private void Update(UserAttribute[] attributes)

@@ -15,14 +15,14 @@ internal static class AttributeReader
     // Null for a type that is not an attributes object (a string, a number, a sequence), decided once per type.
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]?> PropertyCache = new();
 
-    public static UserAttribute[] Read(IReadOnlyDictionary<string, object?> attributes)
+    public static UserAttribute[] Read(IReadOnlyDictionary<string, object?> attributes, AttributeLimits? limits = null)
     {
         if (attributes is UserAttributes typed)
         {
-            return Read(typed);
+            return Read(typed, limits);
         }
 
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         if (attributes is Dictionary<string, object?> concrete)
         {
             // The common case, enumerated without boxing the enumerator.
@@ -42,9 +42,9 @@ internal static class AttributeReader
         return builder.Build();
     }
 
-    public static UserAttribute[] Read(UserAttributes attributes)
+    public static UserAttribute[] Read(UserAttributes attributes, AttributeLimits? limits = null)
     {
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         foreach (var pair in attributes)
         {
             builder.Add(pair.Key, pair.Value);
@@ -54,27 +54,27 @@ internal static class AttributeReader
     }
 
     [RequiresUnreferencedCode(ReflectionMessage)]
-    public static UserAttribute[] Read(object attributes)
+    public static UserAttribute[] Read(object attributes, AttributeLimits? limits = null)
     {
         switch (attributes)
         {
             case UserAttributes typed:
-                return Read(typed);
+                return Read(typed, limits);
             case IReadOnlyDictionary<string, object?> dictionary:
-                return Read(dictionary);
+                return Read(dictionary, limits);
             case IDictionary dictionary:
-                return Read(dictionary);
+                return Read(dictionary, limits);
             case IDictionary<string, object?> pairs:
                 // IDictionary<string, object> without the read-only interface, such as ExpandoObject.
-                return Read(pairs);
+                return Read(pairs, limits);
             default:
-                return ReadProperties(attributes);
+                return ReadProperties(attributes, limits);
         }
     }
 
-    private static UserAttribute[] Read(IDictionary<string, object?> attributes)
+    private static UserAttribute[] Read(IDictionary<string, object?> attributes, AttributeLimits? limits)
     {
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         foreach (var pair in attributes)
         {
             builder.Add(pair.Key, pair.Value);
@@ -83,9 +83,9 @@ internal static class AttributeReader
         return builder.Build();
     }
 
-    private static UserAttribute[] Read(IDictionary attributes)
+    private static UserAttribute[] Read(IDictionary attributes, AttributeLimits? limits)
     {
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         foreach (DictionaryEntry entry in attributes)
         {
             if (entry.Key is not string name)
@@ -100,13 +100,13 @@ internal static class AttributeReader
     }
 
     [RequiresUnreferencedCode(ReflectionMessage)]
-    private static UserAttribute[] ReadProperties(object attributes)
+    private static UserAttribute[] ReadProperties(object attributes, AttributeLimits? limits)
     {
         // The property list is looked up once per type; on modern .NET PropertyInfo.GetValue then runs
         // through a generated invoker, so each later call costs a few nanoseconds per property.
         var properties = PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties)
             ?? throw ValidationErrors.NotAnAttributeObject(attributes.GetType());
-        var builder = new AttributeSetBuilder(properties.Length);
+        var builder = new AttributeSetBuilder(properties.Length, limits ?? AttributeLimits.Batch);
         foreach (var property in properties)
         {
             builder.Add(property.Name, property.GetValue(attributes));
