@@ -35,4 +35,11 @@ public enum DropReason
 
     /// <summary>A stored message could not be read back: its file was damaged or removed after it was written.</summary>
     Corrupted = 9,
+
+    /// <summary>
+    /// <see cref="GrowlyticsProtocol.Rest"/> only: an anonymous <c>Push</c> held for the visitor's login never met one. Its
+    /// visitor was inactive longer than <see cref="GrowlyticsOptions.AnonymousAttributeRetention"/>, or made room when
+    /// <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors were held (the least recently active goes first).
+    /// </summary>
+    AnonymousExpired = 10,
 }

@@ -36,6 +36,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly GrowlyticsUser? _processUser;
     private readonly SessionStore? _sessionStore;
     private readonly DurableQueue? _durable;
+    private readonly HeldAttributeStore? _heldStore;
     private Task? _shutdown;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
@@ -73,12 +74,17 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         _durable = _options.StorageDirectory is { Length: > 0 } ? DurableQueue.TryOpen(_options, _queue, wake, _counters, _logger) : null;
         var sender = new BatchSender(_options, http, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
         _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger, _durable);
-        _meter = new GrowlyticsMeter(_counters, () => _loop.Pending, _options.MeterFactory);
+        _meter = new GrowlyticsMeter(_counters, () => _loop.Pending + _counters.Held, _options.MeterFactory);
+        if (_options.Protocol == GrowlyticsProtocol.Rest)
+        {
+            _heldStore = new HeldAttributeStore(_options, _counters, _logger, RaiseDropped);
+        }
+
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
             _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger) : null;
             var stored = _sessionStore?.Load();
-            _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId);
+            _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored));
             if (stored is null)
             {
                 OnSessionChanged(_processUser);
@@ -119,6 +125,13 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal MessageQueue Queue => _queue;
 
+    internal DeliveryCounters Counters => _counters;
+
+    /// <summary>Gets the scoped sessions' anonymous attributes held for their login (REST only; else null).</summary>
+    internal HeldAttributeStore? HeldStore => _heldStore;
+
+    internal bool IsShutDown => Volatile.Read(ref _shutdown) is not null;
+
     /// <summary>
     /// Gives the current async flow (and work it starts) a user session of its own, with a fresh anonymous id.
     /// Dispose the returned object to return to the previous session. Use one scope per request, job or conversation.
@@ -148,7 +161,15 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             Validation.UserIds.ThrowIfInvalid(userId);
         }
 
-        return new UserScope(_scope, new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId));
+        var user = new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId);
+        var scope = new UserScope(_scope, user);
+        if (anonymousId is not null)
+        {
+            // REST: a known visitor's request is activity, and one that starts identified is that visitor's login.
+            user.ContinueScope();
+        }
+
+        return scope;
     }
 
     /// <summary>
@@ -228,11 +249,28 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     {
         if (_sessionStore is not null && ReferenceEquals(user, _processUser))
         {
-            _sessionStore.Save(user.AnonymousId, user.UserId);
+            _sessionStore.Save(user.ToStoredSession());
         }
     }
 
     internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
+
+    // REST: the process-wide session's held attributes, restored from the session file (they count as pending again).
+    private HeldAttributes? RestoreHeld(StoredSession? stored)
+    {
+        if (_options.Protocol != GrowlyticsProtocol.Rest)
+        {
+            return null;
+        }
+
+        if (stored is not { UserId: null, HeldCalls: > 0 })
+        {
+            return new HeldAttributes();
+        }
+
+        _counters.AddHeld(stored.HeldCalls);
+        return new HeldAttributes(stored.Held, stored.HeldCalls);
+    }
 
     private async Task FlushWithStorageAsync(CancellationToken cancellationToken)
     {
@@ -248,6 +286,10 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         // One deadline for the whole shutdown: the session file and the storage writer count against it too.
         var started = _options.TimeProvider.GetTimestamp();
         Growlytics.Detach(this);
+
+        // REST: anonymous attributes that wait for a login will not get one in this process.
+        _heldStore?.Close();
+        _processUser?.CloseHeld(persisted: _sessionStore is not null);
         if (_sessionStore is not null)
         {
             await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);

@@ -12,6 +12,11 @@ namespace GrowlyticsSdk;
 /// Thread-safe. Every method validates its input at the call, then queues a message without blocking
 /// and without I/O.
 /// </summary>
+/// <remarks>
+/// With <see cref="GrowlyticsProtocol.Rest"/> (Growlytics' customer API, which has no anonymous profiles) a push while
+/// anonymous is held with the session, merged by attribute name, and sent with the login as part of one upsert for the
+/// user; <see cref="Logout"/> sends nothing. See docs/wire-protocol.md for the whole mapping.
+/// </remarks>
 public sealed class GrowlyticsUser
 {
     private const string ReflectionMessage =
@@ -23,11 +28,16 @@ public sealed class GrowlyticsUser
     private string _anonymousId;
     private string? _userId;
 
-    internal GrowlyticsUser(GrowlyticsClient client, string anonymousId, string? userId)
+    // REST, process-wide session: the attributes pushed while anonymous, held here (and in the session file) for the
+    // login. Scoped sessions hold theirs in the client's store, by anonymous id, so a later request can log the visitor in.
+    private HeldAttributes? _processHeld;
+
+    internal GrowlyticsUser(GrowlyticsClient client, string anonymousId, string? userId, HeldAttributes? processHeld = null)
     {
         _client = client;
         _anonymousId = anonymousId;
         _userId = userId;
+        _processHeld = processHeld;
     }
 
     /// <summary>Gets the anonymous id of this session. It changes when the user logs out.</summary>
@@ -140,7 +150,8 @@ public sealed class GrowlyticsUser
 
     /// <summary>
     /// Logs the identified user out and starts a fresh anonymous profile (a new <see cref="AnonymousId"/>).
-    /// Does nothing when no user is logged in.
+    /// Does nothing when no user is logged in. With <see cref="GrowlyticsProtocol.Rest"/> nothing is sent (the REST API has
+    /// no logout); the new anonymous session starts with no held attributes.
     /// </summary>
     public void Logout()
     {
@@ -155,6 +166,51 @@ public sealed class GrowlyticsUser
 
             // Inside the lock, so concurrent changes reach the session file in the order they happened (Save does no I/O).
             _client.OnSessionChanged(this);
+        }
+    }
+
+    /// <summary>
+    /// REST, a scope that continues a visitor: starting identified, it is the login of the anonymous id it carries (what
+    /// that visitor pushed while anonymous is sent as an upsert for the user); starting anonymous, it is activity that
+    /// keeps the visitor's held attributes from expiring.
+    /// </summary>
+    internal void ContinueScope()
+    {
+        if (_client.HeldStore is not { } store)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_userId is null)
+            {
+                store.Touch(_anonymousId);
+            }
+            else if (store.Take(_anonymousId) is { } held)
+            {
+                UpsertMessages.Enqueue(_client, _anonymousId, _userId, held.ToArray(), held.Calls, held.Calls);
+            }
+        }
+    }
+
+    /// <summary>Gets the session as the session file keeps it; called under the session's lock.</summary>
+    internal StoredSession ToStoredSession() =>
+        new(_anonymousId, _userId, _processHeld?.ToArray() ?? [], _processHeld?.Calls ?? 0);
+
+    /// <summary>
+    /// At shutdown, REST, process-wide session: held pushes stay pending in the session file when there is one; without
+    /// storage they will never meet a login, and are counted as dropped.
+    /// </summary>
+    internal void CloseHeld(bool persisted)
+    {
+        lock (_gate)
+        {
+            if (!persisted && _processHeld is { Calls: > 0 } held)
+            {
+                _client.Counters.DropHeld(held.Calls, DropReason.Shutdown);
+                _processHeld = new HeldAttributes();
+            }
         }
     }
 
@@ -176,6 +232,13 @@ public sealed class GrowlyticsUser
 
         lock (_gate)
         {
+            if (_userId is null && _client.Protocol == GrowlyticsProtocol.Rest)
+            {
+                // The REST API has no anonymous profiles: the attributes wait for the login.
+                HoldLocked(attributes);
+                return;
+            }
+
             Enqueue(MessageType.Update, _userId, attributes);
         }
     }
@@ -204,7 +267,15 @@ public sealed class GrowlyticsUser
                 LogoutLocked();
             }
 
-            Enqueue(MessageType.Login, userId, attributes);
+            if (_client.Protocol == GrowlyticsProtocol.Rest)
+            {
+                SendHeldWithLoginLocked(userId, attributes);
+            }
+            else
+            {
+                Enqueue(MessageType.Login, userId, attributes);
+            }
+
             Volatile.Write(ref _userId, userId);
             _client.OnSessionChanged(this);
         }
@@ -217,9 +288,71 @@ public sealed class GrowlyticsUser
 
     private void LogoutLocked()
     {
-        Enqueue(MessageType.Logout, _userId, []);
+        if (_client.Protocol != GrowlyticsProtocol.Rest)
+        {
+            Enqueue(MessageType.Logout, _userId, []);
+        }
+
         Volatile.Write(ref _userId, null);
         Volatile.Write(ref _anonymousId, AnonymousIds.New());
+    }
+
+    private void HoldLocked(UserAttribute[] attributes)
+    {
+        GrowlyticsValidationException? error = null;
+        if (_processHeld is { } held)
+        {
+            var limits = _client.AttributeLimits;
+            var after = held.CountAfterMerge(attributes);
+            if (after > limits.MaxAttributes)
+            {
+                error = ValidationErrors.TooManyHeldAttributes(limits, after);
+            }
+            else if (_client.IsShutDown)
+            {
+                _client.Counters.AddHeld(1);
+                _client.Counters.DropHeld(1, DropReason.Shutdown);
+            }
+            else
+            {
+                held.Merge(attributes);
+                _client.Counters.AddHeld(1);
+                _client.OnSessionChanged(this);
+            }
+        }
+        else
+        {
+            error = _client.HeldStore!.Hold(_anonymousId, attributes, _client.AttributeLimits);
+        }
+
+        if (error is not null && !_client.TryDropInvalidInput(error))
+        {
+            throw error;
+        }
+    }
+
+    private void SendHeldWithLoginLocked(string userId, UserAttribute[] attributes)
+    {
+        HeldAttributes? held;
+        if (_processHeld is not null)
+        {
+            held = _processHeld;
+            _processHeld = new HeldAttributes();
+        }
+        else
+        {
+            held = _client.HeldStore?.Take(_anonymousId);
+        }
+
+        var merged = held is { Count: > 0 } ? held.MergedWith(attributes) : attributes;
+        if (merged.Length == 0)
+        {
+            // Nothing to say: an upsert without attributes is not sent.
+            return;
+        }
+
+        var heldCalls = held?.Calls ?? 0;
+        UpsertMessages.Enqueue(_client, _anonymousId, userId, merged, 1 + heldCalls, heldCalls);
     }
 
     private void Enqueue(MessageType type, string? userId, UserAttribute[] attributes)

@@ -90,4 +90,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Error}; the exception is ignored.")]
     public static partial void DroppedHandlerFault(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped: the visitors were inactive longer than AnonymousAttributeRetention without logging in.")]
+    public static partial void HeldAttributesExpired(ILogger logger, long calls, long sessions);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped to make room: MaxHeldAnonymousSessions visitors were held.")]
+    public static partial void HeldAttributesEvicted(ILogger logger, long calls, long sessions);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Growlytics shut down with {Calls} anonymous Push call(s) of {Sessions} visitor(s) held for a login that never came; they were dropped.")]
+    public static partial void HeldAttributesAtShutdown(ILogger logger, long calls, long sessions);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "The held anonymous attributes in the Growlytics session file could not be read ({Error}); the session continues without them.")]
+    public static partial void HeldAttributesUnreadable(ILogger logger, string error);
 }
