@@ -75,6 +75,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         var sender = new BatchSender(_options, http, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
         _loop = new DeliveryLoop(_options, _queue, sender, wake, _counters, _logger, _durable);
         _meter = new GrowlyticsMeter(_counters, () => _loop.Pending + _counters.Held, _options.MeterFactory);
+        Customers = new GrowlyticsCustomers(this);
         if (_options.Protocol == GrowlyticsProtocol.Rest)
         {
             _heldStore = new HeldAttributeStore(_options, _counters, _logger, RaiseDropped);
@@ -105,6 +106,11 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// No scope is open and <see cref="GrowlyticsOptions.SessionMode"/> is <see cref="SessionMode.RequireScope"/>.
     /// </exception>
     public GrowlyticsUser User => _scope.Value?.User ?? _processUser ?? throw new InvalidOperationException(NoScope);
+
+    /// <summary>
+    /// Gets stateless updates of any customer's profile (webhooks, admin screens, jobs), independent of the current session.
+    /// </summary>
+    public GrowlyticsCustomers Customers { get; }
 
     /// <summary>
     /// Occurs on a background thread when the client gives up on messages: refused by the service (with the 422's field
