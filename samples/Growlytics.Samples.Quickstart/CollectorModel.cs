@@ -25,9 +25,28 @@ public sealed record AcceptedDto(int Accepted);
 /// <summary>The collector's answer to a request it refused.</summary>
 public sealed record ErrorDto(string Error);
 
+/// <summary>One request the collector received: its path, status and (uncompressed) body, for printing.</summary>
+public sealed record ReceivedRequest(string Path, int Status, string Body);
+
+/// <summary>The answer to an accepted <c>POST /rest-api/customer</c>.</summary>
+public sealed record SuccessDto(bool Success);
+
+/// <summary>The Joi-style 422 body of <c>POST /rest-api/customer</c>.</summary>
+public sealed record ValidationErrorDto(string Type, IReadOnlyList<ValidationDetailDto> Details);
+
+/// <summary>One validation problem: the field (<see cref="Path"/>) and the rule (<see cref="Type"/>).</summary>
+public sealed record ValidationDetailDto(string Message, IReadOnlyList<JsonElement> Path, string Type, ValidationContextDto Context);
+
+/// <summary>The rule's parameters. Unlike Joi's, it never echoes the refused value.</summary>
+public sealed record ValidationContextDto(int? Limit, string? Key);
+
 /// <summary>Source-generated (reflection-free) JSON for the collector's types.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(BatchDto))]
 [JsonSerializable(typeof(AcceptedDto))]
 [JsonSerializable(typeof(ErrorDto))]
+[JsonSerializable(typeof(SuccessDto))]
+[JsonSerializable(typeof(ValidationErrorDto))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(string))]
 public sealed partial class CollectorJsonContext : JsonSerializerContext;

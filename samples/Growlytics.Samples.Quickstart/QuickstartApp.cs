@@ -9,6 +9,9 @@ public static class QuickstartApp
     /// <summary>The key the SDK sends to the local collector, which only checks that one is present.</summary>
     public const string LocalApiKey = "local-demo-key";
 
+    /// <summary>The protocol the flow runs on: the SDK's default.</summary>
+    public static GrowlyticsProtocol Protocol { get; } = new GrowlyticsOptions().Protocol;
+
     /// <summary>Starts a collector on 127.0.0.1, runs the flow against it and prints what arrived.</summary>
     /// <returns>0 when the collector received the flow's three messages, else 1.</returns>
     public static async Task<int> RunLocalAsync(TextWriter output)
@@ -17,6 +20,25 @@ public static class QuickstartApp
         output.WriteLine($"Local collector listening on {collector.Endpoint}");
 
         var statistics = await RunFlowAsync(LocalApiKey, collector.Endpoint);
+
+        output.WriteLine($"The collector received {collector.Requests.Count} request(s):");
+        foreach (var request in collector.Requests)
+        {
+            Report.WriteRequest(output, request);
+        }
+
+        if (Protocol == GrowlyticsProtocol.Rest)
+        {
+            Report.WriteStatistics(output, statistics);
+            if (QuickstartFlow.WasReceived(collector.Customers))
+            {
+                output.WriteLine("OK: one upsert carried the anonymous city and the login's profile (REST has no logout request).");
+                return 0;
+            }
+
+            output.WriteLine("FAILED: expected one upsert for the user with the anonymous and the login's attributes.");
+            return 1;
+        }
 
         var batches = collector.Batches;
         output.WriteLine($"The collector received {batches.Sum(b => b.Messages?.Count ?? 0)} message(s) in {batches.Count} batch(es):");
@@ -51,7 +73,7 @@ public static class QuickstartApp
         output.WriteLine($"Sending to {uri}");
         var statistics = await RunFlowAsync(apiKey, uri);
         Report.WriteStatistics(output, statistics);
-        return statistics.Delivered == 3 ? 0 : 1;
+        return statistics.Delivered == QuickstartFlow.ExpectedDelivered(Protocol) ? 0 : 1;
     }
 
     /// <summary>Runs only the collector on 127.0.0.1:<paramref name="port"/>, printing each batch, until Ctrl+C.</summary>
@@ -60,11 +82,11 @@ public static class QuickstartApp
         LocalCollector collector;
         try
         {
-            collector = await LocalCollector.StartAsync(port, batch =>
+            collector = await LocalCollector.StartAsync(port, onRequest: request =>
             {
                 lock (output)
                 {
-                    Report.WriteBatch(output, batch);
+                    Report.WriteRequest(output, request);
                 }
             });
         }
@@ -76,7 +98,7 @@ public static class QuickstartApp
 
         await using (collector)
         {
-            output.WriteLine($"Collector listening on {collector.Endpoint} (POST events/sdk-batch). Press Ctrl+C to stop.");
+            output.WriteLine($"Collector listening on {collector.Endpoint} (POST rest-api/customer and events/sdk-batch). Press Ctrl+C to stop.");
             await collector.WaitForShutdownAsync();
         }
 

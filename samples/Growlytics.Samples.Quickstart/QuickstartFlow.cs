@@ -31,6 +31,20 @@ public static class QuickstartFlow
         Growlytics.User.Logout();
     }
 
+    /// <summary>
+    /// Tells whether a collector received the flow as the REST protocol sends it: one upsert for the user carrying the
+    /// anonymous <c>city</c> and the login's attributes (the API has no anonymous profiles and no logout).
+    /// </summary>
+    /// <param name="customers">The accepted <c>/rest-api/customer</c> bodies in arrival order.</param>
+    public static bool WasReceived(IReadOnlyList<System.Text.Json.JsonElement> customers) =>
+        customers is [var upsert]
+        && upsert.GetProperty("id").GetString() == UserId
+        && upsert.GetProperty("attributes").EnumerateArray().Select(a => a.GetProperty("name").GetString()).Order()
+            .SequenceEqual(["city", "email", "mobile", "name", "region", "subscriptionType", "totalPurchaseTillNow"]);
+
+    /// <summary>The calls the flow makes that the service settles: REST folds the push into the login's upsert and sends no logout.</summary>
+    public static int ExpectedDelivered(GrowlyticsProtocol protocol) => protocol == GrowlyticsProtocol.Rest ? 2 : 3;
+
     /// <summary>Tells whether a collector received exactly the flow: an anonymous update, the login that merges it, the logout.</summary>
     /// <param name="messages">The messages in arrival order.</param>
     public static bool WasReceived(IReadOnlyList<MessageDto> messages) =>

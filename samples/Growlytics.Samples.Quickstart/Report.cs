@@ -21,6 +21,10 @@ public static class Report
         }
     }
 
+    /// <summary>Writes one request as the collector received it: path, status and body (a demo collector's data, not a secret).</summary>
+    public static void WriteRequest(TextWriter output, ReceivedRequest request) =>
+        output.WriteLine($"POST {request.Path} -> {request.Status}: {request.Body}");
+
     /// <summary>Writes a client's delivery figures; drop reasons only when something was dropped.</summary>
     public static void WriteStatistics(TextWriter output, GrowlyticsStatistics statistics)
     {

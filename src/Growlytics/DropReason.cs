@@ -38,4 +38,18 @@ public enum DropReason
 
     /// <summary>A stored message could not be read back: its file was damaged or removed after it was written.</summary>
     Corrupted = 9,
+
+    /// <summary>
+    /// <see cref="GrowlyticsProtocol.Rest"/> only: an anonymous <c>Push</c> held for the visitor's login never met one. Its
+    /// visitor was inactive longer than <see cref="GrowlyticsOptions.AnonymousAttributeRetention"/>, or made room when
+    /// <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors were held (the least recently active goes first).
+    /// </summary>
+    AnonymousExpired = 10,
+
+    /// <summary>
+    /// The message has no form in the configured protocol: a stored anonymous update or logout, written under
+    /// <see cref="GrowlyticsProtocol.Batch"/> (or by 0.1.0), read back by a client speaking <see cref="GrowlyticsProtocol.Rest"/>,
+    /// which sends customer upserts only.
+    /// </summary>
+    NotSupported = 11,
 }

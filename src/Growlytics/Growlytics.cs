@@ -30,6 +30,13 @@ public static class Growlytics
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
     public static GrowlyticsUser User => Client.User;
 
+    /// <summary>
+    /// Gets stateless updates of any customer's profile, for webhooks, admin screens and jobs: no session, no login
+    /// (see <see cref="GrowlyticsCustomers"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static GrowlyticsCustomers Customers => Client.Customers;
+
     /// <summary>Creates the facade's client with an API key and optional settings.</summary>
     /// <param name="apiKey">The project's API key.</param>
     /// <param name="configure">Changes to the default settings, or <see langword="null"/>.</param>

@@ -38,6 +38,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly GrowlyticsUser? _processUser;
     private readonly SessionStore? _sessionStore;
     private readonly DurableQueue? _durable;
+    private readonly HeldAttributeStore? _heldStore;
     private Task? _shutdown;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
@@ -99,12 +100,18 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         var settler = new Settler(_counters, RaiseDropped);
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
-        _meter = new GrowlyticsMeter(_counters, () => _dispatcher.Pending, _options.MeterFactory);
+        _meter = new GrowlyticsMeter(_counters, () => _dispatcher.Pending + _counters.Held, _options.MeterFactory);
+        Customers = new GrowlyticsCustomers(this);
+        if (_options.Protocol == GrowlyticsProtocol.Rest)
+        {
+            _heldStore = new HeldAttributeStore(_options, _counters, _logger, RaiseDropped);
+        }
+
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
             _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger) : null;
             var stored = _sessionStore?.Load();
-            _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId);
+            _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored));
             if (stored is null)
             {
                 OnSessionChanged(_processUser);
@@ -127,6 +134,11 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
     public GrowlyticsUser User => _scope.Value?.User ?? _processUser ?? throw new InvalidOperationException(NoScope);
 
     /// <summary>
+    /// Gets stateless updates of any customer's profile (webhooks, admin screens, jobs), independent of the current session.
+    /// </summary>
+    public GrowlyticsCustomers Customers { get; }
+
+    /// <summary>
     /// Occurs on a background thread when the client gives up on messages: refused by the service (with the 422's field
     /// and rule), out of retries, a full queue, and the other <see cref="DropReason"/>s. Handlers must be quick and must not
     /// throw (an exception is logged and ignored). Carries no attribute value.
@@ -138,7 +150,19 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
+    internal GrowlyticsProtocol Protocol => _options.Protocol;
+
+    /// <summary>Gets the attribute limits of the protocol this client speaks, applied at every call.</summary>
+    internal Validation.AttributeLimits AttributeLimits => Validation.AttributeLimits.For(_options.Protocol);
+
     internal MessageQueue Queue => _queue;
+
+    internal DeliveryCounters Counters => _counters;
+
+    /// <summary>Gets the scoped sessions' anonymous attributes held for their login (REST only; else null).</summary>
+    internal HeldAttributeStore? HeldStore => _heldStore;
+
+    internal bool IsShutDown => Volatile.Read(ref _shutdown) is not null;
 
     /// <summary>
     /// Gives the current async flow (and work it starts) a user session of its own, with a fresh anonymous id.
@@ -169,7 +193,15 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             Validation.UserIds.ThrowIfInvalid(userId);
         }
 
-        return new UserScope(_scope, new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId));
+        var user = new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId);
+        var scope = new UserScope(_scope, user);
+        if (anonymousId is not null)
+        {
+            // REST: a known visitor's request is activity, and one that starts identified is that visitor's login.
+            user.ContinueScope();
+        }
+
+        return scope;
     }
 
     /// <summary>
@@ -245,11 +277,28 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
         if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false)
         {
-            _sessionStore.Save(user.AnonymousId, user.UserId);
+            _sessionStore.Save(user.ToStoredSession());
         }
     }
 
     internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
+
+    // REST: the process-wide session's held attributes, restored from the session file (they count as pending again).
+    private HeldAttributes? RestoreHeld(StoredSession? stored)
+    {
+        if (_options.Protocol != GrowlyticsProtocol.Rest)
+        {
+            return null;
+        }
+
+        if (stored is not { UserId: null, HeldCalls: > 0 })
+        {
+            return new HeldAttributes();
+        }
+
+        _counters.AddHeld(stored.HeldCalls);
+        return new HeldAttributes(stored.Held, stored.HeldCalls);
+    }
 
     private async Task FlushWithStorageAsync(CancellationToken cancellationToken)
     {
@@ -274,6 +323,10 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         // One deadline for the whole shutdown: the session file and the storage writer count against it too.
         var started = _options.TimeProvider.GetTimestamp();
         Growlytics.Detach(this);
+
+        // REST: anonymous attributes that wait for a login will not get one in this process.
+        _heldStore?.Close();
+        _processUser?.CloseHeld(persisted: _sessionStore is not null);
         if (_sessionStore is not null)
         {
             await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);

@@ -118,6 +118,24 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to 3 days. Between 1 minute and 365 days.</value>
     public TimeSpan MaxStorageAge { get; set; } = TimeSpan.FromDays(3);
 
+    /// <summary>
+    /// Gets or sets how long, with <see cref="GrowlyticsProtocol.Rest"/>, the attributes a visitor pushed while anonymous in a
+    /// scope (an ASP.NET Core request with the anonymous-id cookie or header, or <see cref="GrowlyticsClient.BeginScope(string, string)"/>)
+    /// are kept in this process for a later login, after the visitor's last activity (sliding, like Growlytics' 30-minute
+    /// session window). Attributes of a visitor who does not log in within it are dropped and counted
+    /// (<see cref="DropReason.AnonymousExpired"/>). The process-wide session keeps its attributes without a time limit.
+    /// </summary>
+    /// <value>Defaults to 30 minutes. Between 1 minute and 1 day.</value>
+    public TimeSpan AnonymousAttributeRetention { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Gets or sets the most anonymous visitors whose pushed attributes (<see cref="GrowlyticsProtocol.Rest"/>, scoped sessions)
+    /// are kept in this process waiting for a login. Beyond it the least recently active visitor's attributes are dropped
+    /// and counted (<see cref="DropReason.AnonymousExpired"/>). Each visitor holds at most 100 attributes.
+    /// </summary>
+    /// <value>Defaults to 10,000. Between 1 and 1,000,000.</value>
+    public int MaxHeldAnonymousSessions { get; set; } = 10_000;
+
     /// <summary>Gets or sets the clock and timers the SDK uses.</summary>
     /// <value>Defaults to <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

@@ -12,6 +12,11 @@ namespace GrowlyticsSdk;
 /// Thread-safe. Every method validates its input at the call, then queues a message without blocking
 /// and without I/O.
 /// </summary>
+/// <remarks>
+/// With <see cref="GrowlyticsProtocol.Rest"/> (Growlytics' customer API, which has no anonymous profiles) a push while
+/// anonymous is held with the session, merged by attribute name, and sent with the login as part of one upsert for the
+/// user; <see cref="Logout"/> sends nothing. See docs/wire-protocol.md for the whole mapping.
+/// </remarks>
 public sealed class GrowlyticsUser
 {
     private const string ReflectionMessage =
@@ -23,11 +28,16 @@ public sealed class GrowlyticsUser
     private string _anonymousId;
     private string? _userId;
 
-    internal GrowlyticsUser(GrowlyticsClient client, string anonymousId, string? userId)
+    // REST, process-wide session: the attributes pushed while anonymous, held here (and in the session file) for the
+    // login. Scoped sessions hold theirs in the client's store, by anonymous id, so a later request can log the visitor in.
+    private HeldAttributes? _processHeld;
+
+    internal GrowlyticsUser(GrowlyticsClient client, string anonymousId, string? userId, HeldAttributes? processHeld = null)
     {
         _client = client;
         _anonymousId = anonymousId;
         _userId = userId;
+        _processHeld = processHeld;
     }
 
     /// <summary>Gets the anonymous id of this session. It changes when the user logs out.</summary>
@@ -48,17 +58,10 @@ public sealed class GrowlyticsUser
     public void Push(object attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
-        UserAttribute[] read;
-        try
+        if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
         {
-            read = AttributeReader.Read(attributes);
+            Update(read);
         }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Update(read);
     }
 
     /// <summary>
@@ -79,17 +82,10 @@ public sealed class GrowlyticsUser
     public void Push<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
-        UserAttribute[] read;
-        try
+        if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
         {
-            read = AttributeReader.Read(attributes);
+            Update(read);
         }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Update(read);
     }
 
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
@@ -99,17 +95,10 @@ public sealed class GrowlyticsUser
     public void Push(IReadOnlyDictionary<string, object?> attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
-        UserAttribute[] read;
-        try
+        if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
         {
-            read = AttributeReader.Read(attributes);
+            Update(read);
         }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Update(read);
     }
 
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
@@ -119,17 +108,10 @@ public sealed class GrowlyticsUser
     public void Push(UserAttributes attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
-        UserAttribute[] read;
-        try
+        if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
         {
-            read = AttributeReader.Read(attributes);
+            Update(read);
         }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Update(read);
     }
 
     /// <summary>
@@ -141,7 +123,7 @@ public sealed class GrowlyticsUser
     /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank or too long (with <see cref="InvalidInputHandling.Throw"/>).</exception>
     public void Identify(string userId)
     {
-        if (CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId))
         {
             Login(userId, []);
         }
@@ -155,22 +137,11 @@ public sealed class GrowlyticsUser
     [RequiresUnreferencedCode(ReflectionMessage)]
     public void Identify(string userId, object? attributes)
     {
-        if (!CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId)
+            && AttributeCalls.TryRead(_client, attributes, static (a, limits) => a is null ? [] : AttributeReader.Read(a, limits), out var read))
         {
-            return;
+            Login(userId, read);
         }
-
-        UserAttribute[] read;
-        try
-        {
-            read = attributes is null ? [] : AttributeReader.Read(attributes);
-        }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Login(userId, read);
     }
 
     /// <summary>
@@ -187,22 +158,11 @@ public sealed class GrowlyticsUser
     /// <seealso cref="Identify(string)"/>
     public void Identify<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string userId, T? attributes)
     {
-        if (!CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId)
+            && AttributeCalls.TryRead(_client, attributes, static (a, limits) => a is null ? [] : AttributeReader.Read(a, limits), out var read))
         {
-            return;
+            Login(userId, read);
         }
-
-        UserAttribute[] read;
-        try
-        {
-            read = attributes is null ? [] : AttributeReader.Read(attributes);
-        }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Login(userId, read);
     }
 
     /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
@@ -212,22 +172,11 @@ public sealed class GrowlyticsUser
     /// <seealso cref="Identify(string)"/>
     public void Identify(string userId, IReadOnlyDictionary<string, object?>? attributes)
     {
-        if (!CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId)
+            && AttributeCalls.TryRead(_client, attributes, static (a, limits) => a is null ? [] : AttributeReader.Read(a, limits), out var read))
         {
-            return;
+            Login(userId, read);
         }
-
-        UserAttribute[] read;
-        try
-        {
-            read = attributes is null ? [] : AttributeReader.Read(attributes);
-        }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Login(userId, read);
     }
 
     /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
@@ -237,27 +186,17 @@ public sealed class GrowlyticsUser
     /// <seealso cref="Identify(string)"/>
     public void Identify(string userId, UserAttributes? attributes)
     {
-        if (!CheckUserId(userId))
+        if (AttributeCalls.CheckUserId(_client, userId)
+            && AttributeCalls.TryRead(_client, attributes, static (a, limits) => a is null ? [] : AttributeReader.Read(a, limits), out var read))
         {
-            return;
+            Login(userId, read);
         }
-
-        UserAttribute[] read;
-        try
-        {
-            read = attributes is null ? [] : AttributeReader.Read(attributes);
-        }
-        catch (GrowlyticsValidationException ex) when (_client.TryDropInvalidInput(ex))
-        {
-            return;
-        }
-
-        Login(userId, read);
     }
 
     /// <summary>
     /// Logs the identified user out and starts a fresh anonymous profile (a new <see cref="AnonymousId"/>).
-    /// Does nothing when no user is logged in.
+    /// Does nothing when no user is logged in. With <see cref="GrowlyticsProtocol.Rest"/> nothing is sent (the REST API has
+    /// no logout); the new anonymous session starts with no held attributes.
     /// </summary>
     public void Logout()
     {
@@ -275,27 +214,57 @@ public sealed class GrowlyticsUser
         }
     }
 
+    /// <summary>
+    /// REST, a scope that continues a visitor: starting identified, it is the login of the anonymous id it carries (what
+    /// that visitor pushed while anonymous is sent as an upsert for the user); starting anonymous, it is activity that
+    /// keeps the visitor's held attributes from expiring.
+    /// </summary>
+    internal void ContinueScope()
+    {
+        if (_client.HeldStore is not { } store)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_userId is null)
+            {
+                store.Touch(_anonymousId);
+            }
+            else if (store.Take(_anonymousId) is { } held)
+            {
+                UpsertMessages.Enqueue(_client, _anonymousId, _userId, held.ToArray(), held.Calls, held.Calls);
+            }
+        }
+    }
+
+    /// <summary>Gets the session as the session file keeps it; called under the session's lock.</summary>
+    internal StoredSession ToStoredSession() =>
+        new(_anonymousId, _userId, _processHeld?.ToArray() ?? [], _processHeld?.Calls ?? 0);
+
+    /// <summary>
+    /// At shutdown, REST, process-wide session: held pushes stay pending in the session file when there is one; without
+    /// storage they will never meet a login, and are counted as dropped.
+    /// </summary>
+    internal void CloseHeld(bool persisted)
+    {
+        lock (_gate)
+        {
+            if (!persisted && _processHeld is { Calls: > 0 } held)
+            {
+                _client.Counters.DropHeld(held.Calls, DropReason.Shutdown);
+                _processHeld = new HeldAttributes();
+            }
+        }
+    }
+
     private static void ThrowIfNull(object? value, string name)
     {
         if (value is null)
         {
             throw new ArgumentNullException(name);
         }
-    }
-
-    private bool CheckUserId(string userId)
-    {
-        if (UserIds.GetError(userId) is not { } error)
-        {
-            return true;
-        }
-
-        if (_client.TryDropInvalidInput(error))
-        {
-            return false;
-        }
-
-        throw error;
     }
 
     private void Update(UserAttribute[] attributes)
@@ -308,6 +277,13 @@ public sealed class GrowlyticsUser
 
         lock (_gate)
         {
+            if (_userId is null && _client.Protocol == GrowlyticsProtocol.Rest)
+            {
+                // The REST API has no anonymous profiles: the attributes wait for the login.
+                HoldLocked(attributes);
+                return;
+            }
+
             Enqueue(MessageType.Update, _userId, attributes);
         }
     }
@@ -336,7 +312,15 @@ public sealed class GrowlyticsUser
                 LogoutLocked();
             }
 
-            Enqueue(MessageType.Login, userId, attributes);
+            if (_client.Protocol == GrowlyticsProtocol.Rest)
+            {
+                SendHeldWithLoginLocked(userId, attributes);
+            }
+            else
+            {
+                Enqueue(MessageType.Login, userId, attributes);
+            }
+
             Volatile.Write(ref _userId, userId);
             _client.OnSessionChanged(this);
         }
@@ -349,9 +333,71 @@ public sealed class GrowlyticsUser
 
     private void LogoutLocked()
     {
-        Enqueue(MessageType.Logout, _userId, []);
+        if (_client.Protocol != GrowlyticsProtocol.Rest)
+        {
+            Enqueue(MessageType.Logout, _userId, []);
+        }
+
         Volatile.Write(ref _userId, null);
         Volatile.Write(ref _anonymousId, AnonymousIds.New());
+    }
+
+    private void HoldLocked(UserAttribute[] attributes)
+    {
+        GrowlyticsValidationException? error = null;
+        if (_processHeld is { } held)
+        {
+            var limits = _client.AttributeLimits;
+            var after = held.CountAfterMerge(attributes);
+            if (after > limits.MaxAttributes)
+            {
+                error = ValidationErrors.TooManyHeldAttributes(limits, after);
+            }
+            else if (_client.IsShutDown)
+            {
+                _client.Counters.AddHeld(1);
+                _client.Counters.DropHeld(1, DropReason.Shutdown);
+            }
+            else
+            {
+                held.Merge(attributes);
+                _client.Counters.AddHeld(1);
+                _client.OnSessionChanged(this);
+            }
+        }
+        else
+        {
+            error = _client.HeldStore!.Hold(_anonymousId, attributes, _client.AttributeLimits);
+        }
+
+        if (error is not null && !_client.TryDropInvalidInput(error))
+        {
+            throw error;
+        }
+    }
+
+    private void SendHeldWithLoginLocked(string userId, UserAttribute[] attributes)
+    {
+        HeldAttributes? held;
+        if (_processHeld is not null)
+        {
+            held = _processHeld;
+            _processHeld = new HeldAttributes();
+        }
+        else
+        {
+            held = _client.HeldStore?.Take(_anonymousId);
+        }
+
+        var merged = held is { Count: > 0 } ? held.MergedWith(attributes) : attributes;
+        if (merged.Length == 0)
+        {
+            // Nothing to say: an upsert without attributes is not sent.
+            return;
+        }
+
+        var heldCalls = held?.Calls ?? 0;
+        UpsertMessages.Enqueue(_client, _anonymousId, userId, merged, 1 + heldCalls, heldCalls);
     }
 
     private void Enqueue(MessageType type, string? userId, UserAttribute[] attributes)

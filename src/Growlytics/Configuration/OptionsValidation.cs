@@ -53,6 +53,8 @@ internal static class OptionsValidation
         Range(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         Range(errors, nameof(options.StorageCommitInterval), options.StorageCommitInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         Range(errors, nameof(options.MaxStorageAge), options.MaxStorageAge, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+        Range(errors, nameof(options.AnonymousAttributeRetention), options.AnonymousAttributeRetention, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+        Range(errors, nameof(options.MaxHeldAnonymousSessions), options.MaxHeldAnonymousSessions, 1, 1_000_000);
         if (options.MaxStorageBytes < 64 * 1024 || options.MaxStorageBytes > 10L * 1024 * 1024 * 1024)
         {
             errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.MaxStorageBytes must be between {0} and {1} (it is {2}).", 64 * 1024, 10L * 1024 * 1024 * 1024, options.MaxStorageBytes));

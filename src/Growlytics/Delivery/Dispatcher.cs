@@ -314,6 +314,14 @@ internal sealed partial class Dispatcher : IDisposable
                     continue;
                 }
 
+                if (envelope.Payload is null && !_protocol.CanSend(envelope.Message))
+                {
+                    _partitions.Dequeue(partition);
+                    _settler.Dropped(envelope, DropReason.NotSupported);
+                    _tickets.Settle(envelope.Ticket);
+                    continue;
+                }
+
                 var payload = envelope.Payload ??= TrySerialize(envelope);
                 if (payload is null)
                 {

@@ -46,6 +46,8 @@ internal static class OptionsBinder
         Time(section, nameof(options.StorageCommitInterval), v => options.StorageCommitInterval = v);
         Time(section, nameof(options.MaxStorageAge), v => options.MaxStorageAge = v);
         Long(section, nameof(options.MaxStorageBytes), v => options.MaxStorageBytes = v);
+        Time(section, nameof(options.AnonymousAttributeRetention), v => options.AnonymousAttributeRetention = v);
+        Int(section, nameof(options.MaxHeldAnonymousSessions), v => options.MaxHeldAnonymousSessions = v);
     }
 
     private static void Long(IConfiguration section, string key, Action<long> set)

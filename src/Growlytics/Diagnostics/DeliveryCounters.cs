@@ -8,6 +8,7 @@ internal sealed class DeliveryCounters
         DropReason.QueueFull, DropReason.RetriesExhausted, DropReason.Rejected, DropReason.TooLarge, DropReason.Unauthorized, DropReason.Shutdown,
         DropReason.InternalError,
         DropReason.StorageFull, DropReason.Expired, DropReason.Corrupted,
+        DropReason.AnonymousExpired, DropReason.NotSupported,
     ];
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;
@@ -17,8 +18,17 @@ internal sealed class DeliveryCounters
     private long _invalidInputs;
     private long _restored;
     private long _corruptRecords;
+    private long _held;
 
-    public long Enqueued => Volatile.Read(ref _enqueued);
+    /// <summary>Gets the accepted calls: those queued (counted by the queue) plus the anonymous pushes held for a login.</summary>
+    public long Enqueued => Volatile.Read(ref _enqueued) + Held;
+
+    /// <summary>
+    /// Gets the anonymous pushes (REST) held with their session for its login: accepted and pending, but in no message
+    /// yet. The message that carries them counts them (its <c>Calls</c>) when it is queued, and <see cref="ReleaseHeld"/>
+    /// takes them out of here.
+    /// </summary>
+    public long Held => Volatile.Read(ref _held);
 
     public long Delivered => Volatile.Read(ref _delivered);
 
@@ -47,6 +57,20 @@ internal sealed class DeliveryCounters
         Interlocked.Add(ref _enqueued, count);
     }
 
+    /// <summary>Counts pushes now held for a login (a push, or held attributes restored from the session file).</summary>
+    public void AddHeld(long count) => Interlocked.Add(ref _held, count);
+
+    /// <summary>Takes held pushes out of <see cref="Held"/> once the message carrying them was queued (and counted them).</summary>
+    public void ReleaseHeld(long count) => Interlocked.Add(ref _held, -count);
+
+    /// <summary>Counts held pushes that will never be sent as dropped: they stay accepted, and leave pending.</summary>
+    public void DropHeld(long count, DropReason reason)
+    {
+        Interlocked.Add(ref _enqueued, count);
+        Interlocked.Add(ref _dropped[(int)reason], count);
+        Interlocked.Add(ref _held, -count);
+    }
+
     public void AddCorrupt(long count) => Interlocked.Add(ref _corruptRecords, count);
 
     public void AddRetry() => Interlocked.Increment(ref _retried);
@@ -57,8 +81,10 @@ internal sealed class DeliveryCounters
 
     public long GetDropped(DropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
 
+    /// <summary>Takes a snapshot; <paramref name="pending"/> is the engine's figure, to which the held pushes are added.</summary>
     public GrowlyticsStatistics Snapshot(long pending)
     {
+        pending += Held;
         var byReason = new Dictionary<DropReason, long>(Reasons.Length);
         foreach (var reason in Reasons)
         {

@@ -105,4 +105,16 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "The HttpClient given to Growlytics followed a redirect to host {Host}; the request counts as failed and its messages were dropped as Rejected. Give Growlytics an HttpClient whose handler has AllowAutoRedirect = false, so the API key is never sent to another address.")]
     public static partial void RedirectFollowed(ILogger logger, string host);
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped: the visitors were inactive longer than AnonymousAttributeRetention without logging in.")]
+    public static partial void HeldAttributesExpired(ILogger logger, long calls, long sessions);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped to make room: MaxHeldAnonymousSessions visitors were held.")]
+    public static partial void HeldAttributesEvicted(ILogger logger, long calls, long sessions);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Growlytics shut down with {Calls} anonymous Push call(s) of {Sessions} visitor(s) held for a login that never came; they were dropped.")]
+    public static partial void HeldAttributesAtShutdown(ILogger logger, long calls, long sessions);
+
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "The held anonymous attributes in the Growlytics session file could not be read ({Error}); the session continues without them.")]
+    public static partial void HeldAttributesUnreadable(ILogger logger, string error);
 }

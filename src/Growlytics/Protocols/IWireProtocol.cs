@@ -21,6 +21,9 @@ internal interface IWireProtocol
     /// <summary>Gets the key a message is partitioned by: messages with one key are never in two requests at once and are sent in call order.</summary>
     string PartitionKey(UserMessage message);
 
+    /// <summary>Gets a value indicating whether the message has a form in this protocol (REST: not an anonymous update or a logout read back from storage).</summary>
+    bool CanSend(UserMessage message);
+
     /// <summary>Writes one message as it goes into a request (Batch: its JSON object; REST: the whole upsert body).</summary>
     byte[] Serialize(UserMessage message, ByteBufferWriter buffer);
 

@@ -1,16 +1,16 @@
 using GrowlyticsSdk.Protocols.Batch;
+using GrowlyticsSdk.Protocols.Rest;
 
 namespace GrowlyticsSdk.Protocols;
 
-/// <summary>Creates the protocol an options object asks for.</summary>
+/// <summary>Creates the wire protocol a client's options ask for.</summary>
 internal static class WireProtocols
 {
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="GrowlyticsOptions.Protocol"/> is not a defined value.</exception>
     public static IWireProtocol Create(GrowlyticsOptions options) => options.Protocol switch
     {
-        _ => new BatchProtocol(options),
+        GrowlyticsProtocol.Rest => new RestProtocol(options),
+        GrowlyticsProtocol.Batch => new BatchProtocol(options),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "Unknown protocol."),
     };
-
-    /// <summary>The endpoint with a trailing slash, so relative paths append to it.</summary>
-    public static Uri BaseOf(Uri endpoint) =>
-        endpoint.AbsoluteUri.EndsWith("/", StringComparison.Ordinal) ? endpoint : new Uri(endpoint.AbsoluteUri + "/");
 }

@@ -92,7 +92,8 @@ internal static class MessageJsonWriter
         writer.WriteEndObject();
     }
 
-    private static void WriteAttribute(Utf8JsonWriter writer, UserAttribute attribute)
+    /// <summary>Writes one <c>{"name","type","value"}</c> item; shared by every wire form that carries attributes.</summary>
+    internal static void WriteAttribute(Utf8JsonWriter writer, UserAttribute attribute)
     {
         writer.WriteStartObject();
         writer.WriteString(JsonNames.Name, attribute.Name);

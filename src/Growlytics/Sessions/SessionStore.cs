@@ -7,19 +7,24 @@ using Microsoft.Extensions.Logging;
 namespace GrowlyticsSdk.Sessions;
 
 /// <summary>
-/// Keeps the process-wide session (anonymous id, user id) in <c>session.json</c> under the storage folder, like the
-/// browser SDK keeps its visitor in local storage. Writes happen off the caller's thread, coalesced, and atomically
+/// Keeps the process-wide session (anonymous id, user id and, under <see cref="GrowlyticsProtocol.Rest"/>, the anonymous
+/// attributes held for the login) in <c>session.json</c> under the storage folder, like the browser SDK keeps its visitor in
+/// local storage. Format 2 added the held attributes; format 1 files (0.1.0) are still read. Writes happen off the caller's thread, coalesced, and atomically
 /// (temporary file, then rename); the file is readable by the current user only where the OS allows.
 /// </summary>
 internal sealed class SessionStore
 {
     internal const string FileName = "session.json";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private const int FirstFormatVersion = 1;
+
+    // 100 held attributes of up to 512 characters, escaped, stay well under this.
+    private const int MaxFileBytes = 1024 * 1024;
     private readonly string _directory;
     private readonly string _path;
     private readonly ILogger _logger;
     private readonly object _gate = new();
-    private (string AnonymousId, string? UserId)? _pending;
+    private StoredSession? _pending;
     private Task _writer = Task.CompletedTask;
 
     public SessionStore(string directory, ILogger logger)
@@ -30,7 +35,7 @@ internal sealed class SessionStore
     }
 
     /// <summary>Reads the stored session; a missing, damaged or newer-version file yields <see langword="null"/>.</summary>
-    public (string AnonymousId, string? UserId)? Load()
+    public StoredSession? Load()
     {
         try
         {
@@ -40,14 +45,15 @@ internal sealed class SessionStore
             }
 
             var bytes = File.ReadAllBytes(_path);
-            if (bytes.Length > 4096)
+            if (bytes.Length > MaxFileBytes)
             {
                 throw new InvalidDataException("The session file is larger than any session.");
             }
 
             using var document = JsonDocument.Parse(bytes);
             var root = document.RootElement;
-            if (root.GetProperty("version").GetInt32() != FormatVersion)
+            var version = root.GetProperty("version").GetInt32();
+            if (version is not (FormatVersion or FirstFormatVersion))
             {
                 throw new InvalidDataException("The session file was written by another version.");
             }
@@ -59,7 +65,8 @@ internal sealed class SessionStore
                 throw new InvalidDataException("The session file holds ids that break the rules.");
             }
 
-            return (anonymousId!, userId);
+            var (held, heldCalls) = ReadHeld(root);
+            return new StoredSession(anonymousId!, userId, held, heldCalls);
         }
 #pragma warning disable CA1031 // A damaged file must never stop the app: start a fresh session instead.
         catch (Exception ex)
@@ -70,13 +77,13 @@ internal sealed class SessionStore
         }
     }
 
-    /// <summary>Schedules a write of the latest state; returns at once.</summary>
-    public void Save(string anonymousId, string? userId)
+    /// <summary>Schedules a write of the latest state; returns at once. <paramref name="session"/> must not change afterwards.</summary>
+    public void Save(StoredSession session)
     {
         lock (_gate)
         {
             var idle = _pending is null;
-            _pending = (anonymousId, userId);
+            _pending = session;
             if (idle)
             {
                 _writer = _writer.ContinueWith(_ => WritePending(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
@@ -95,7 +102,7 @@ internal sealed class SessionStore
 
     private void WritePending()
     {
-        (string AnonymousId, string? UserId) state;
+        StoredSession state;
         lock (_gate)
         {
             if (_pending is not { } pending)
@@ -110,7 +117,7 @@ internal sealed class SessionStore
         try
         {
             Directory.CreateDirectory(_directory);
-            StorageFiles.WriteAtomically(_path, Serialize(state.AnonymousId, state.UserId));
+            StorageFiles.WriteAtomically(_path, Serialize(state));
         }
 #pragma warning disable CA1031 // A full disk or a read-only folder is logged; the session lives on in memory.
         catch (Exception ex)
@@ -120,21 +127,47 @@ internal sealed class SessionStore
         }
     }
 
-    private static byte[] Serialize(string anonymousId, string? userId)
+    // The held attributes are optional: a damaged held part costs those attributes (logged), not the session.
+    private (Validation.UserAttribute[] Held, int Calls) ReadHeld(JsonElement root)
+    {
+        if (!root.TryGetProperty("held", out var held) || held.ValueKind == JsonValueKind.Null)
+        {
+            return ([], 0);
+        }
+
+        try
+        {
+            return HeldAttributeJson.Read(held);
+        }
+#pragma warning disable CA1031 // Whatever is wrong with them, the session itself is still good.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.HeldAttributesUnreadable(_logger, ex.GetType().Name);
+            return ([], 0);
+        }
+    }
+
+    private static byte[] Serialize(StoredSession session)
     {
         using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
+        using (var writer = new Utf8JsonWriter(stream, Serialization.MessageJsonWriter.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteNumber("version", FormatVersion);
-            writer.WriteString("anonymousId", anonymousId);
-            if (userId is null)
+            writer.WriteString("anonymousId", session.AnonymousId);
+            if (session.UserId is null)
             {
                 writer.WriteNull("userId");
             }
             else
             {
-                writer.WriteString("userId", userId);
+                writer.WriteString("userId", session.UserId);
+            }
+
+            if (session.Held.Length > 0)
+            {
+                HeldAttributeJson.Write(writer, session.Held, session.HeldCalls);
             }
 
             writer.WriteEndObject();

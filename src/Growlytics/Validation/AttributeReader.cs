@@ -15,14 +15,14 @@ internal static class AttributeReader
     // Null for a type that is not an attributes object (a string, a number, a sequence), decided once per type.
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]?> PropertyCache = new();
 
-    public static UserAttribute[] Read(IReadOnlyDictionary<string, object?> attributes)
+    public static UserAttribute[] Read(IReadOnlyDictionary<string, object?> attributes, AttributeLimits? limits = null)
     {
         if (attributes is UserAttributes typed)
         {
-            return Read(typed);
+            return Read(typed, limits);
         }
 
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         if (attributes is Dictionary<string, object?> concrete)
         {
             // The common case, enumerated without boxing the enumerator.
@@ -42,9 +42,9 @@ internal static class AttributeReader
         return builder.Build();
     }
 
-    public static UserAttribute[] Read(UserAttributes attributes)
+    public static UserAttribute[] Read(UserAttributes attributes, AttributeLimits? limits = null)
     {
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         foreach (var pair in attributes)
         {
             builder.Add(pair.Key, pair.Value);
@@ -54,30 +54,30 @@ internal static class AttributeReader
     }
 
     [RequiresUnreferencedCode(ReflectionMessage)]
-    public static UserAttribute[] Read(object attributes) =>
-        TryReadDictionary(attributes) ?? ReadProperties(attributes, PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties));
+    public static UserAttribute[] Read(object attributes, AttributeLimits? limits = null) =>
+        TryReadDictionary(attributes, limits) ?? ReadProperties(attributes, PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties), limits);
 
     /// <summary>
     /// Reads the public properties of <typeparamref name="T"/> (the declared type, as <c>JsonSerializer.Serialize&lt;T&gt;</c>
     /// does), which the annotation keeps in trimmed and native AOT apps; dictionaries still take the dictionary path.
     /// </summary>
-    public static UserAttribute[] Read<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T attributes) =>
-        TryReadDictionary(attributes!) ?? ReadProperties(attributes!, PropertiesOf<T>.Value);
+    public static UserAttribute[] Read<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T attributes, AttributeLimits? limits = null) =>
+        TryReadDictionary(attributes!, limits) ?? ReadProperties(attributes!, PropertiesOf<T>.Value, limits);
 
-    private static UserAttribute[]? TryReadDictionary(object attributes) => attributes switch
+    private static UserAttribute[]? TryReadDictionary(object attributes, AttributeLimits? limits) => attributes switch
     {
-        UserAttributes typed => Read(typed),
-        IReadOnlyDictionary<string, object?> dictionary => Read(dictionary),
-        IDictionary dictionary => Read(dictionary),
+        UserAttributes typed => Read(typed, limits),
+        IReadOnlyDictionary<string, object?> dictionary => Read(dictionary, limits),
+        IDictionary dictionary => Read(dictionary, limits),
 
         // IDictionary<string, object> without the read-only interface, such as ExpandoObject.
-        IDictionary<string, object?> pairs => Read(pairs),
+        IDictionary<string, object?> pairs => Read(pairs, limits),
         _ => null,
     };
 
-    private static UserAttribute[] Read(IDictionary<string, object?> attributes)
+    private static UserAttribute[] Read(IDictionary<string, object?> attributes, AttributeLimits? limits)
     {
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         foreach (var pair in attributes)
         {
             builder.Add(pair.Key, pair.Value);
@@ -86,9 +86,9 @@ internal static class AttributeReader
         return builder.Build();
     }
 
-    private static UserAttribute[] Read(IDictionary attributes)
+    private static UserAttribute[] Read(IDictionary attributes, AttributeLimits? limits)
     {
-        var builder = new AttributeSetBuilder(attributes.Count);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         foreach (DictionaryEntry entry in attributes)
         {
             if (entry.Key is not string name)
@@ -102,7 +102,7 @@ internal static class AttributeReader
         return builder.Build();
     }
 
-    private static UserAttribute[] ReadProperties(object attributes, PropertyInfo[]? properties)
+    private static UserAttribute[] ReadProperties(object attributes, PropertyInfo[]? properties, AttributeLimits? limits)
     {
         if (properties is null)
         {
@@ -116,7 +116,7 @@ internal static class AttributeReader
         }
 
         // On modern .NET PropertyInfo.GetValue runs through a generated invoker, so each call costs a few nanoseconds.
-        var builder = new AttributeSetBuilder(properties.Length);
+        var builder = new AttributeSetBuilder(properties.Length, limits ?? AttributeLimits.Batch);
         foreach (var property in properties)
         {
             builder.Add(property.Name, GetValue(property, attributes));

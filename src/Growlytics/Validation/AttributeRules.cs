@@ -4,9 +4,16 @@ namespace GrowlyticsSdk.Validation;
 internal static class AttributeRules
 {
     public const int MaxUserIdLength = 40;
-    public const int MaxNameLength = 120;
     public const int MaxStringLength = 512;
-    public const int MaxAttributes = 256;
+
+    /// <summary>REST: attribute names "fewer than 50 characters".</summary>
+    public const int RestMaxNameLength = 49;
+
+    /// <summary>REST: "at most 100 custom attributes".</summary>
+    public const int RestMaxAttributes = 100;
+
+    public const int BatchMaxNameLength = 120;
+    public const int BatchMaxAttributes = 256;
     public const int MinMobileDigits = 7;
     public const int MaxMobileDigits = 15;
 

@@ -8,13 +8,15 @@ namespace GrowlyticsSdk.Validation;
 /// </summary>
 internal struct AttributeSetBuilder
 {
+    private readonly AttributeLimits _limits;
     private UserAttribute[] _items;
     private int _count;
     private byte _reservedSeen;
 
-    public AttributeSetBuilder(int capacity)
+    public AttributeSetBuilder(int capacity, AttributeLimits limits)
     {
-        _items = capacity == 0 ? [] : new UserAttribute[Math.Min(capacity, AttributeRules.MaxAttributes + 1)];
+        _limits = limits;
+        _items = capacity == 0 ? [] : new UserAttribute[Math.Min(capacity, limits.MaxAttributes + 1)];
         _count = 0;
         _reservedSeen = 0;
     }
@@ -37,9 +39,9 @@ internal struct AttributeSetBuilder
             ValidateReserved(wireName, value);
         }
 
-        if (_count == AttributeRules.MaxAttributes)
+        if (_count == _limits.MaxAttributes)
         {
-            throw ValidationErrors.TooManyAttributes();
+            throw ValidationErrors.TooManyAttributes(_limits);
         }
 
         if (_count == _items.Length)
@@ -62,16 +64,16 @@ internal struct AttributeSetBuilder
         return result;
     }
 
-    private static void ValidateName(string name)
+    private readonly void ValidateName(string name)
     {
         if (name is null || name.Length == 0)
         {
-            throw ValidationErrors.EmptyName();
+            throw ValidationErrors.EmptyName(_limits);
         }
 
-        if (name.Length > AttributeRules.MaxNameLength)
+        if (name.Length > _limits.MaxNameLength)
         {
-            throw ValidationErrors.NameTooLong(name);
+            throw ValidationErrors.NameTooLong(name, _limits);
         }
 
         foreach (var c in name)

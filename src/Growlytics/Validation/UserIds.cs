@@ -3,14 +3,14 @@ namespace GrowlyticsSdk.Validation;
 /// <summary>The user id rule: a non-blank string of at most 40 characters.</summary>
 internal static class UserIds
 {
-    public static GrowlyticsValidationException? GetError(string? userId)
+    public static GrowlyticsValidationException? GetError(string? userId, string parameterName = "userId")
     {
         if (userId is null || string.IsNullOrWhiteSpace(userId))
         {
-            return ValidationErrors.BlankUserId();
+            return ValidationErrors.BlankUserId(parameterName);
         }
 
-        return userId.Length > AttributeRules.MaxUserIdLength ? ValidationErrors.UserIdTooLong(userId.Length) : null;
+        return userId.Length > AttributeRules.MaxUserIdLength ? ValidationErrors.UserIdTooLong(userId.Length, parameterName) : null;
     }
 
     public static void ThrowIfInvalid(string? userId)

@@ -14,11 +14,11 @@ internal static class ValidationErrors
     private const string AttributesParam = "attributes";
     private const string UserIdParam = "userId";
 
-    public static GrowlyticsValidationException EmptyName() =>
-        new("An attribute name is empty: names must have 1 to 120 characters.", AttributesParam, string.Empty);
+    public static GrowlyticsValidationException EmptyName(AttributeLimits limits) =>
+        new(Format("An attribute name is empty: with the {0} protocol names must have 1 to {1} characters ({2}).", limits.Protocol, limits.MaxNameLength, limits.NameRule), AttributesParam, string.Empty);
 
-    public static GrowlyticsValidationException NameTooLong(string name) =>
-        new(Format("Attribute '{0}' has a name of {1} characters: names must be at most {2} characters.", Shorten(name), name.Length, AttributeRules.MaxNameLength), AttributesParam, name);
+    public static GrowlyticsValidationException NameTooLong(string name, AttributeLimits limits) =>
+        new(Format("Attribute '{0}' has a name of {1} characters: with the {2} protocol names must be {3}.", Shorten(name), name.Length, limits.Protocol, limits.NameRule), AttributesParam, name);
 
     public static GrowlyticsValidationException NameHasControlCharacter(string name) =>
         new(Format("Attribute '{0}' has a control character in its name: names must not contain control characters.", Shorten(name)), AttributesParam, name);
@@ -32,8 +32,11 @@ internal static class ValidationErrors
     public static GrowlyticsValidationException UnsupportedType(string name, Type type) =>
         new(Format("Attribute '{0}' has a value of type {1}, which Growlytics does not accept: use a number, BigInteger, string, char, bool, DateTime, DateTimeOffset or DateOnly.", name, type.Name), AttributesParam, name);
 
-    public static GrowlyticsValidationException TooManyAttributes() =>
-        new(Format("Too many attributes: at most {0} can be sent in one call.", AttributeRules.MaxAttributes), AttributesParam, null);
+    public static GrowlyticsValidationException TooManyAttributes(AttributeLimits limits) =>
+        new(Format("Too many attributes: with the {0} protocol at most {1} can be sent in one call.", limits.Protocol, limits.MaxAttributes), AttributesParam, null);
+
+    public static GrowlyticsValidationException TooManyHeldAttributes(AttributeLimits limits, int wouldHold) =>
+        new(Format("Too many attributes held for the login: with the {0} protocol an anonymous session holds at most {1} distinct attributes until Identify sends them, and this push would make it {2}. Identify the user first, or push fewer attributes.", limits.Protocol, limits.MaxAttributes, wouldHold), AttributesParam, null);
 
     public static GrowlyticsValidationException DuplicateReserved(string name) =>
         new(Format("Reserved attribute '{0}' is given more than once (reserved names are matched without regard to case).", name), AttributesParam, name);
@@ -62,11 +65,13 @@ internal static class ValidationErrors
     public static GrowlyticsValidationException NumberTooLarge(string name) =>
         new(Format("Attribute '{0}' is a number of more than {1:N0} digits: Growlytics numbers have at most {1:N0} digits.", name, NumberLimits.MaxDigits), AttributesParam, name);
 
-    public static GrowlyticsValidationException BlankUserId() =>
-        new("The user id must be a non-blank string.", UserIdParam, null);
+    public static GrowlyticsValidationException BlankUserId(string parameterName = UserIdParam) =>
+        new(Format("The {0} must be a non-blank string.", Describe(parameterName)), parameterName, null);
 
-    public static GrowlyticsValidationException UserIdTooLong(int length) =>
-        new(Format("The user id has {0} characters: user ids must be at most {1} characters.", length, AttributeRules.MaxUserIdLength), UserIdParam, null);
+    public static GrowlyticsValidationException UserIdTooLong(int length, string parameterName = UserIdParam) =>
+        new(Format("The {0} has {1} characters: {0}s must be at most {2} characters.", Describe(parameterName), length, AttributeRules.MaxUserIdLength), parameterName, null);
+
+    private static string Describe(string parameterName) => parameterName == UserIdParam ? "user id" : "customer id";
 
     private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
 

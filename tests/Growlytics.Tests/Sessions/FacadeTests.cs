@@ -22,6 +22,22 @@ public sealed class FacadeTests
     }
 
     [Fact]
+    public async Task Customers_AfterInitialize_IsTheClientsCustomersAndBeforeItThrows()
+    {
+        var before = () => Growlytics.Customers;
+        before.Should().Throw<InvalidOperationException>().WithMessage("*Growlytics.Initialize*");
+        var client = Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; });
+        try
+        {
+            Growlytics.Customers.Should().BeSameAs(client.Customers);
+        }
+        finally
+        {
+            await Growlytics.ShutdownAsync();
+        }
+    }
+
+    [Fact]
     public async Task Initialize_Twice_ThrowsUntilShutdown()
     {
         Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; });

@@ -62,7 +62,7 @@ public sealed class SessionStoreTests : IDisposable
     [Theory]
     [InlineData("")]
     [InlineData("{\"version\":1,\"anonymousId\":\"abc")]
-    [InlineData("{\"version\":2,\"anonymousId\":\"abc\",\"userId\":null}")]
+    [InlineData("{\"version\":3,\"anonymousId\":\"abc\",\"userId\":null}")]
     [InlineData("{\"version\":1,\"anonymousId\":\"has spaces\",\"userId\":null}")]
     [InlineData("{\"version\":1,\"anonymousId\":\"abc\",\"userId\":\"01234567890123456789012345678901234567890\"}")]
     [InlineData("\u0000\u0001garbage\u00ff")]
@@ -79,7 +79,7 @@ public sealed class SessionStoreTests : IDisposable
             await client.FlushAsync();
         }
 
-        File.ReadAllText(path).Should().StartWith("{\"version\":1,");
+        File.ReadAllText(path).Should().StartWith("{\"version\":2,");
     }
 
     [Fact]

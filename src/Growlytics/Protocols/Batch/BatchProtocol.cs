@@ -5,18 +5,22 @@ using GrowlyticsSdk.Serialization;
 namespace GrowlyticsSdk.Protocols.Batch;
 
 /// <summary>
-/// The SDK's own batch body: <c>POST {Endpoint}events/sdk-batch</c>, up to <see cref="GrowlyticsOptions.MaxBatchSize"/>
-/// messages and <see cref="GrowlyticsOptions.MaxBatchBytes"/> of JSON per request, gzip. Messages are partitioned by
-/// session (anonymous id), so a session's updates, login and logout stay in order.
+/// The SDK's own batch body (docs/wire-protocol.md, "Batch"): up to <see cref="GrowlyticsOptions.MaxBatchSize"/> messages
+/// in one gzip envelope, posted to <c>{Endpoint}events/sdk-batch</c>. Messages are keyed by their session's anonymous id,
+/// so a session's login, updates and logout stay in call order.
 /// </summary>
 internal sealed class BatchProtocol : IWireProtocol
 {
+    /// <summary>The path appended to <see cref="GrowlyticsOptions.Endpoint"/>.</summary>
+    public const string Path = "events/sdk-batch";
+
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
+    private static readonly Task<RejectionDetails?> NoDetails = Task.FromResult<RejectionDetails?>(null);
     private readonly Uri _uri;
 
     public BatchProtocol(GrowlyticsOptions options)
     {
-        _uri = new Uri(WireProtocols.BaseOf(options.Endpoint), "events/sdk-batch");
+        _uri = ProtocolUris.Resolve(options.Endpoint, Path);
         MaxMessagesPerRequest = options.MaxBatchSize;
         MaxRequestBytes = options.MaxBatchBytes - BatchBody.EnvelopeOverhead;
     }
@@ -27,7 +31,13 @@ internal sealed class BatchProtocol : IWireProtocol
 
     public bool WaitsToFill => true;
 
+    /// <summary>Gets the request address, <c>{Endpoint}events/sdk-batch</c>.</summary>
+    public Uri RequestUri => _uri;
+
+    // A stateless customer update has no anonymous id: it is keyed by its customer.
     public string PartitionKey(UserMessage message) => message.AnonymousId ?? message.UserId ?? string.Empty;
+
+    public bool CanSend(UserMessage message) => true;
 
     public byte[] Serialize(UserMessage message, ByteBufferWriter buffer) => MessageJsonWriter.Serialize(message, buffer);
 
@@ -39,6 +49,6 @@ internal sealed class BatchProtocol : IWireProtocol
         return new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
     }
 
-    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
-        Task.FromResult<RejectionDetails?>(null);
+    // The batch protocol defines no refusal body: only the status matters.
+    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) => NoDetails;
 }

@@ -28,6 +28,9 @@ internal sealed class CallerHarness : IDisposable
             TimeProvider = Time,
             LoggerFactory = Logs,
             FlushOnProcessExit = false,
+
+            // The session tests were written for the batch protocol's messages; REST tests ask for Rest.
+            Protocol = GrowlyticsProtocol.Batch,
         };
         configure?.Invoke(options);
         Client = new GrowlyticsClient(options, startDelivery: false);

@@ -1,0 +1,149 @@
+using System.Diagnostics.CodeAnalysis;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk;
+
+/// <summary>
+/// Stateless updates of any customer's profile, for server code that acts on a customer other than the signed-in
+/// visitor: a webhook, an admin screen, a nightly job. No session changes and nothing is held: each call is one upsert
+/// for that customer id (<see cref="GrowlyticsProtocol.Rest"/>), or an <c>update</c> message with that <c>userId</c> and no
+/// anonymous id (<see cref="GrowlyticsProtocol.Batch"/>). Attributes are validated at the call exactly as
+/// <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> validates them. Thread-safe.
+/// Get it from <see cref="Growlytics.Customers"/> or <see cref="GrowlyticsClient.Customers"/>.
+/// </summary>
+public sealed class GrowlyticsCustomers
+{
+    private const string ReflectionMessage =
+        "Reads the public properties of an anonymous object by reflection. In trimmed or AOT apps use the "
+        + "IReadOnlyDictionary<string, object?> or UserAttributes overload.";
+
+    private readonly GrowlyticsClient _client;
+
+    internal GrowlyticsCustomers(GrowlyticsClient client) => _client = client;
+
+    /// <summary>Adds or updates attributes of a customer's profile. Returns at once; a full queue drops the update and counts it.</summary>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">An anonymous object such as <c>new { plan = "pro" }</c>; its public properties are the attributes.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    [RequiresUnreferencedCode(ReflectionMessage)]
+    public void Update(string customerId, object attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        if (TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)) is { } message)
+        {
+            _client.Enqueue(message);
+        }
+    }
+
+    /// <summary>Adds or updates attributes of a customer's profile. Returns at once; a full queue drops the update and counts it.</summary>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    public void Update(string customerId, IReadOnlyDictionary<string, object?> attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        if (TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)) is { } message)
+        {
+            _client.Enqueue(message);
+        }
+    }
+
+    /// <summary>Adds or updates attributes of a customer's profile. Returns at once; a full queue drops the update and counts it.</summary>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    public void Update(string customerId, UserAttributes attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        if (TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)) is { } message)
+        {
+            _client.Enqueue(message);
+        }
+    }
+
+    /// <summary>
+    /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
+    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
+    /// </summary>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">An anonymous object such as <c>new { plan = "pro" }</c>; its public properties are the attributes.</param>
+    /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
+    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
+    [RequiresUnreferencedCode(ReflectionMessage)]
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]
+    public ValueTask UpdateAsync(string customerId, object attributes, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        return EnqueueAsync(TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
+    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
+    /// </summary>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
+    /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
+    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]
+    public ValueTask UpdateAsync(string customerId, IReadOnlyDictionary<string, object?> attributes, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        return EnqueueAsync(TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
+    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
+    /// </summary>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped.</param>
+    /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
+    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]
+    public ValueTask UpdateAsync(string customerId, UserAttributes attributes, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        return EnqueueAsync(TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)), cancellationToken);
+    }
+
+    private static void ThrowIfNull(object? value, string name)
+    {
+        if (value is null)
+        {
+            throw new ArgumentNullException(name);
+        }
+    }
+
+    private ValueTask EnqueueAsync(UserMessage? message, CancellationToken cancellationToken) =>
+        message is null ? default : _client.EnqueueAsync(message, cancellationToken);
+
+    // Null when there is nothing to queue: an invalid call dropped (InvalidInputHandling.Drop), or only null values.
+    private UserMessage? TryCreate<T>(string customerId, T attributes, Func<T, AttributeLimits, UserAttribute[]> read)
+    {
+        if (!AttributeCalls.CheckUserId(_client, customerId, nameof(customerId))
+            || !AttributeCalls.TryRead(_client, attributes, read, out var validated)
+            || validated.Length == 0)
+        {
+            return null;
+        }
+
+        return new UserMessage(MessageType.Update, MessageIds.Next(), _client.TimeProvider.GetUtcNow(), anonymousId: null, customerId, validated);
+    }
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace GrowlyticsSdk.Protocols.Rest;
+
+/// <summary>
+/// Reads the documented Joi-style refusal body, <c>{"type","details":[{"message","path":[…],"type","context":{…}}]}</c>,
+/// keeping only the first detail's <c>path</c> (joined with '.') and <c>type</c>. <c>message</c> and <c>context</c> may echo
+/// the refused value, so they are skipped without being decoded.
+/// </summary>
+internal static class RejectionBody
+{
+    private const int MaxPathSegments = 16;
+    private const int MaxTextLength = 128;
+
+    /// <summary>Parses <paramref name="body"/>; <paramref name="complete"/> is false when it was cut at the read limit.</summary>
+    /// <returns>The details, or <see langword="null"/> when the body is not the documented shape.</returns>
+    public static RejectionDetails? Parse(ReadOnlySpan<byte> body, bool complete)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body, isFinalBlock: complete, state: default);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("details"u8))
+                {
+                    return reader.Read() && reader.TokenType == JsonTokenType.StartArray ? ReadFirstDetail(ref reader) : null;
+                }
+
+                if (!reader.Read() || !reader.TrySkip())
+                {
+                    return null;
+                }
+            }
+
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static RejectionDetails? ReadFirstDetail(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        string? path = null;
+        string? type = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("path"u8))
+            {
+                if (!reader.Read())
+                {
+                    break;
+                }
+
+                path = reader.TokenType == JsonTokenType.StartArray ? ReadPath(ref reader) : null;
+            }
+            else if (reader.ValueTextEquals("type"u8))
+            {
+                if (!reader.Read())
+                {
+                    break;
+                }
+
+                type = reader.TokenType == JsonTokenType.String ? Shorten(reader.GetString()) : null;
+            }
+            else if (!reader.Read() || !reader.TrySkip())
+            {
+                // message, context (which may echo the value) and anything else: skipped undecoded.
+                break;
+            }
+        }
+
+        return path is null && type is null ? null : new RejectionDetails(path, type);
+    }
+
+    private static string? ReadPath(ref Utf8JsonReader reader)
+    {
+        var text = new StringBuilder();
+        var segments = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            string? segment = reader.TokenType switch
+            {
+                JsonTokenType.String => reader.GetString(),
+                JsonTokenType.Number => reader.TryGetInt64(out var index) ? index.ToString(CultureInfo.InvariantCulture) : null,
+                _ => null,
+            };
+            if (segment is null || ++segments > MaxPathSegments)
+            {
+                return null;
+            }
+
+            if (text.Length > 0)
+            {
+                text.Append('.');
+            }
+
+            text.Append(segment);
+        }
+
+        return reader.TokenType == JsonTokenType.EndArray ? Shorten(text.ToString()) : null;
+    }
+
+    // Field names are short; a long one is cut so a log line stays one readable line.
+    private static string? Shorten(string? text) => text is { Length: > MaxTextLength } ? text.Substring(0, MaxTextLength) : text;
+}

@@ -1,0 +1,148 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Serialization;
+
+namespace GrowlyticsSdk.Protocols.Rest;
+
+/// <summary>
+/// Growlytics' documented customer API (docs/wire-protocol.md, "Rest"): one upsert
+/// <c>{"id":"…","attributes":[{"name","type","value"}]}</c> per request, <c>POST {Endpoint}rest-api/customer</c>,
+/// no compression. Messages are keyed by customer id, so a session's updates for a customer and a stateless
+/// <c>Customers.Update</c> of the same customer never race.
+/// </summary>
+internal sealed class RestProtocol : IWireProtocol
+{
+    /// <summary>The path appended to <see cref="GrowlyticsOptions.Endpoint"/>.</summary>
+    public const string Path = "rest-api/customer";
+
+    /// <summary>The most bytes of a refusal body that are read; the documented body is a few hundred bytes.</summary>
+    public const int MaxRejectionBytes = 16 * 1024;
+
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    private static readonly MediaTypeWithQualityHeaderValue JsonAccept = new("application/json");
+    private static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+    private readonly Uri _uri;
+
+    public RestProtocol(GrowlyticsOptions options)
+    {
+        _uri = ProtocolUris.Resolve(options.Endpoint, Path);
+        MaxRequestBytes = options.MaxBatchBytes;
+    }
+
+    public int MaxMessagesPerRequest => 1;
+
+    public int MaxRequestBytes { get; }
+
+    public bool WaitsToFill => false;
+
+    /// <summary>Gets the request address, <c>{Endpoint}rest-api/customer</c>.</summary>
+    public Uri RequestUri => _uri;
+
+    /// <summary>
+    /// Whether the message can be written as an upsert: it names a customer and is not a logout. (The REST API has no
+    /// anonymous profiles and no logout; the session layer never queues those under this protocol, but a store written
+    /// under <see cref="GrowlyticsProtocol.Batch"/> may hold them.)
+    /// </summary>
+    public static bool CanExpress(UserMessage message) => message.UserId is not null && message.Type != MessageType.Logout;
+
+    public bool CanSend(UserMessage message) => CanExpress(message);
+
+    public string PartitionKey(UserMessage message) => message.UserId ?? message.AnonymousId ?? string.Empty;
+
+    /// <exception cref="NotSupportedException">The message cannot be expressed in this protocol (see <see cref="CanExpress"/>).</exception>
+    public byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
+    {
+        if (!CanExpress(message))
+        {
+            throw new NotSupportedException("The REST protocol sends customer upserts only: an anonymous update or a logout has no REST form.");
+        }
+
+        buffer.Clear();
+        var writer = buffer.JsonWriter;
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteString(Id, message.UserId);
+        writer.WriteStartArray(JsonNames.Attributes);
+        foreach (var attribute in message.Attributes)
+        {
+            MessageJsonWriter.WriteAttribute(writer, attribute);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <exception cref="ArgumentException"><paramref name="messages"/> does not hold exactly one message.</exception>
+    public HttpRequestMessage CreateRequest(IReadOnlyList<byte[]> messages, DateTimeOffset now)
+    {
+        if (messages.Count != 1)
+        {
+            throw new ArgumentException("A REST request carries exactly one customer.", nameof(messages));
+        }
+
+        // Compression is not documented for this API, so the body goes as it is.
+        var content = new ByteArrayContent(messages[0]);
+        content.Headers.ContentType = JsonContentType;
+        var request = new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
+        request.Headers.Accept.Add(JsonAccept);
+        return request;
+    }
+
+    public async Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content is null)
+        {
+            return null;
+        }
+
+        try
+        {
+#if NET8_0_OR_GREATER
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+#else
+            var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+#endif
+            using (stream)
+            {
+                var (bytes, length, complete) = await ReadBoundedAsync(stream, cancellationToken).ConfigureAwait(false);
+                return RejectionBody.Parse(new ReadOnlySpan<byte>(bytes, 0, length), complete);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A body that cannot be read only means there is less to log.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+
+    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadBoundedAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxRejectionBytes];
+        var length = 0;
+        while (length < buffer.Length)
+        {
+#if NET8_0_OR_GREATER
+            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+#else
+            var read = await stream.ReadAsync(buffer, length, buffer.Length - length, cancellationToken).ConfigureAwait(false);
+#endif
+            if (read == 0)
+            {
+                return (buffer, length, true);
+            }
+
+            length += read;
+        }
+
+        // Full: the body may go on; what was read is parsed as far as it goes, and the rest is never read.
+        return (buffer, length, false);
+    }
+}

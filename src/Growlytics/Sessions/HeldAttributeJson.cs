@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json;
+using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk.Sessions;
+
+/// <summary>
+/// Held attributes in the session file, in the wire's <c>{"name","type","value"}</c> form, and back: numbers keep all their
+/// digits (read back as <see cref="long"/>, <see cref="decimal"/>, <see cref="BigInteger"/> or <see cref="double"/>), dates
+/// their UTC <c>yyyy-MM-dd HH:mm:ss</c>.
+/// </summary>
+internal static class HeldAttributeJson
+{
+    private const string DateFormat = "yyyy-MM-dd HH:mm:ss";
+
+    public static void Write(Utf8JsonWriter writer, UserAttribute[] attributes, int calls)
+    {
+        writer.WriteStartObject("held");
+        writer.WriteNumber("calls", calls);
+        writer.WriteStartArray("attributes");
+        foreach (var attribute in attributes)
+        {
+            MessageJsonWriter.WriteAttribute(writer, attribute);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    /// <exception cref="InvalidDataException">The held attributes are not in the form <see cref="Write"/> writes.</exception>
+    public static (UserAttribute[] Attributes, int Calls) Read(JsonElement held)
+    {
+        var calls = held.GetProperty("calls").GetInt32();
+        var items = held.GetProperty("attributes");
+        var attributes = new UserAttribute[items.GetArrayLength()];
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var i = 0;
+        foreach (var item in items.EnumerateArray())
+        {
+            var name = item.GetProperty("name").GetString();
+            if (name is null || name.Length is 0 or > AttributeRules.RestMaxNameLength || !names.Add(name))
+            {
+                throw new InvalidDataException("A held attribute has a missing, long or repeated name.");
+            }
+
+            var value = item.GetProperty("value");
+            attributes[i++] = item.GetProperty("type").GetString() switch
+            {
+                "string" => new UserAttribute(name, AttributeKind.String, value.GetString() ?? throw new InvalidDataException("A string is null.")),
+                "boolean" => new UserAttribute(name, AttributeKind.Boolean, value.GetBoolean()),
+                "number" => new UserAttribute(name, AttributeKind.Number, ReadNumber(value.GetRawText())),
+                "date" => new UserAttribute(name, AttributeKind.Date, DateTime.ParseExact(value.GetString()!, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal)),
+                _ => throw new InvalidDataException("A held attribute has an unknown type."),
+            };
+        }
+
+        if (calls < 1 || attributes.Length == 0 || attributes.Length > AttributeRules.RestMaxAttributes)
+        {
+            throw new InvalidDataException("The held attributes break the limits.");
+        }
+
+        return (attributes, calls);
+    }
+
+    private static object ReadNumber(string text)
+    {
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
+        {
+            return integer;
+        }
+
+        if (BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
+        {
+            return big;
+        }
+
+        // Fractions and exponents: decimal keeps every digit and the scale when it can; beyond its range, double.
+        return decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var exact)
+            ? exact
+            : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,312 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Validation;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.Sessions;
+
+/// <summary>
+/// Scoped sessions' anonymous attributes under <see cref="GrowlyticsProtocol.Rest"/>, keyed by anonymous id, kept in this
+/// process until the visitor logs in (in a later request that carries the same anonymous id). Bounded: a visitor's
+/// attributes expire <see cref="GrowlyticsOptions.AnonymousAttributeRetention"/> after their last activity (sliding), and at
+/// most <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors are held (the least recently active makes room).
+/// Whatever expires or makes room is counted, logged without values and reported through
+/// <see cref="GrowlyticsClient.MessageDropped"/>. Expiry is checked on every access and by a timer that runs once per
+/// retention period while anything is held.
+/// </summary>
+internal sealed class HeldAttributeStore : IDisposable
+{
+    private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+
+    // Least recently active first: with one sliding window for all, this is also the order in which they expire.
+    private readonly LinkedList<Entry> _byActivity = new();
+    private readonly Dictionary<string, LinkedListNode<Entry>> _byId = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _retention;
+    private readonly int _maxSessions;
+    private readonly DeliveryCounters _counters;
+    private readonly ILogger _logger;
+    private readonly Action<MessageDroppedEventArgs> _dropped;
+    private readonly LogRateLimiter _expiredReports;
+    private readonly LogRateLimiter _evictedReports;
+    private long _unreportedExpiredCalls;
+    private long _unreportedExpiredSessions;
+    private long _unreportedEvictedCalls;
+    private long _unreportedEvictedSessions;
+    private ITimer? _sweeper;
+    private bool _closed;
+    private volatile int _count;
+
+    public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Action<MessageDroppedEventArgs> dropped)
+    {
+        _time = options.TimeProvider;
+        _retention = options.AnonymousAttributeRetention;
+        _maxSessions = options.MaxHeldAnonymousSessions;
+        _counters = counters;
+        _logger = logger;
+        _dropped = dropped;
+        _expiredReports = new LogRateLimiter(_time, LogInterval);
+        _evictedReports = new LogRateLimiter(_time, LogInterval);
+    }
+
+    /// <summary>Gets the number of visitors whose attributes are held.</summary>
+    public int Count => _count;
+
+    /// <summary>
+    /// Holds one push for <paramref name="anonymousId"/>; counts it as held (accepted, pending). After <see cref="Close"/>
+    /// the push is counted as dropped at shutdown instead.
+    /// </summary>
+    /// <returns>The validation error when the visitor would hold more than <see cref="AttributeLimits.MaxAttributes"/> names; nothing changed then.</returns>
+    public GrowlyticsValidationException? Hold(string anonymousId, UserAttribute[] attributes, AttributeLimits limits)
+    {
+        Drops drops = default;
+        try
+        {
+            lock (_gate)
+            {
+                var now = Now();
+                drops.Expired = RemoveExpiredLocked(now);
+                if (_closed)
+                {
+                    _counters.AddHeld(1);
+                    _counters.DropHeld(1, DropReason.Shutdown);
+                    return null;
+                }
+
+                if (_byId.TryGetValue(anonymousId, out var node))
+                {
+                    var after = node.Value.Held.CountAfterMerge(attributes);
+                    if (after > limits.MaxAttributes)
+                    {
+                        return ValidationErrors.TooManyHeldAttributes(limits, after);
+                    }
+
+                    node.Value.Held.Merge(attributes);
+                    TouchLocked(node, now);
+                }
+                else
+                {
+                    if (_byId.Count >= _maxSessions)
+                    {
+                        drops.Evicted = RemoveLocked(_byActivity.First!, DropReason.AnonymousExpired);
+                    }
+
+                    var entry = new Entry(anonymousId, new HeldAttributes(), now);
+                    entry.Held.Merge(attributes);
+                    _byId[anonymousId] = _byActivity.AddLast(entry);
+                    _count = _byId.Count;
+                    _sweeper ??= _time.CreateTimer(static state => ((HeldAttributeStore)state!).Sweep(), this, _retention, _retention);
+                }
+
+                _counters.AddHeld(1);
+                return null;
+            }
+        }
+        finally
+        {
+            Report(drops);
+        }
+    }
+
+    /// <summary>Takes (removes) the attributes held for <paramref name="anonymousId"/>, for its login; null when there are none.</summary>
+    public HeldAttributes? Take(string anonymousId)
+    {
+        if (_count == 0)
+        {
+            return null;
+        }
+
+        Drops drops = default;
+        try
+        {
+            lock (_gate)
+            {
+                drops.Expired = RemoveExpiredLocked(Now());
+                if (!_byId.TryGetValue(anonymousId, out var node))
+                {
+                    return null;
+                }
+
+                _byId.Remove(anonymousId);
+                _byActivity.Remove(node);
+                _count = _byId.Count;
+                return node.Value.Held;
+            }
+        }
+        finally
+        {
+            Report(drops);
+        }
+    }
+
+    /// <summary>Records activity of a visitor (a request that carries its anonymous id): its window starts again.</summary>
+    public void Touch(string anonymousId)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        Drops drops = default;
+        try
+        {
+            lock (_gate)
+            {
+                var now = Now();
+                drops.Expired = RemoveExpiredLocked(now);
+                if (_byId.TryGetValue(anonymousId, out var node))
+                {
+                    TouchLocked(node, now);
+                }
+            }
+        }
+        finally
+        {
+            Report(drops);
+        }
+    }
+
+    /// <summary>Drops and counts what has expired (the timer's work; also done on every access).</summary>
+    public void Sweep()
+    {
+        Drops drops = default;
+        try
+        {
+            lock (_gate)
+            {
+                drops.Expired = RemoveExpiredLocked(Now());
+            }
+
+            Report(drops);
+        }
+#pragma warning disable CA1031 // A timer callback must not take the process down; the next sweep tries again.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>At shutdown: what is still held will never meet a login in this process; it is counted as dropped.</summary>
+    public void Close()
+    {
+        Tally dropped;
+        lock (_gate)
+        {
+            _closed = true;
+            dropped = default;
+            while (_byActivity.First is { } oldest)
+            {
+                dropped.Add(RemoveLocked(oldest, DropReason.Shutdown));
+            }
+
+            _sweeper?.Dispose();
+            _sweeper = null;
+        }
+
+        if (dropped.Calls > 0)
+        {
+            Log.HeldAttributesAtShutdown(_logger, dropped.Calls, dropped.Sessions);
+            _dropped(new MessageDroppedEventArgs(DropReason.Shutdown, (int)Math.Min(int.MaxValue, dropped.Calls), null, null, null, null));
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _sweeper?.Dispose();
+            _sweeper = null;
+        }
+    }
+
+    private long Now() => _time.GetUtcNow().UtcTicks;
+
+    private void TouchLocked(LinkedListNode<Entry> node, long now)
+    {
+        node.Value.LastActive = now;
+        _byActivity.Remove(node);
+        _byActivity.AddLast(node);
+    }
+
+    private Tally RemoveExpiredLocked(long now)
+    {
+        Tally expired = default;
+        var cutoff = now - _retention.Ticks;
+        while (_byActivity.First is { } oldest && oldest.Value.LastActive <= cutoff)
+        {
+            expired.Add(RemoveLocked(oldest, DropReason.AnonymousExpired));
+        }
+
+        return expired;
+    }
+
+    private Tally RemoveLocked(LinkedListNode<Entry> node, DropReason reason)
+    {
+        _byActivity.Remove(node);
+        _byId.Remove(node.Value.AnonymousId);
+        _count = _byId.Count;
+        var calls = node.Value.Held.Calls;
+        _counters.DropHeld(calls, reason);
+        return new Tally { Calls = calls, Sessions = 1 };
+    }
+
+    // Outside the lock: a logger or an event handler must not hold up other visitors' calls.
+    private void Report(Drops drops)
+    {
+        if (drops.Expired.Calls > 0)
+        {
+            _dropped(new MessageDroppedEventArgs(DropReason.AnonymousExpired, (int)Math.Min(int.MaxValue, drops.Expired.Calls), null, null, null, null));
+            Interlocked.Add(ref _unreportedExpiredCalls, drops.Expired.Calls);
+            Interlocked.Add(ref _unreportedExpiredSessions, drops.Expired.Sessions);
+            if (_expiredReports.TryReport(out _))
+            {
+                Log.HeldAttributesExpired(_logger, Interlocked.Exchange(ref _unreportedExpiredCalls, 0), Interlocked.Exchange(ref _unreportedExpiredSessions, 0));
+            }
+        }
+
+        if (drops.Evicted.Calls > 0)
+        {
+            _dropped(new MessageDroppedEventArgs(DropReason.AnonymousExpired, (int)Math.Min(int.MaxValue, drops.Evicted.Calls), null, null, null, null));
+            Interlocked.Add(ref _unreportedEvictedCalls, drops.Evicted.Calls);
+            Interlocked.Add(ref _unreportedEvictedSessions, drops.Evicted.Sessions);
+            if (_evictedReports.TryReport(out _))
+            {
+                Log.HeldAttributesEvicted(_logger, Interlocked.Exchange(ref _unreportedEvictedCalls, 0), Interlocked.Exchange(ref _unreportedEvictedSessions, 0));
+            }
+        }
+    }
+
+    private sealed class Entry
+    {
+        public Entry(string anonymousId, HeldAttributes held, long lastActive)
+        {
+            AnonymousId = anonymousId;
+            Held = held;
+            LastActive = lastActive;
+        }
+
+        public string AnonymousId { get; }
+
+        public HeldAttributes Held { get; }
+
+        public long LastActive { get; set; }
+    }
+
+    private struct Tally
+    {
+        public long Calls;
+        public long Sessions;
+
+        public void Add(Tally other)
+        {
+            Calls += other.Calls;
+            Sessions += other.Sessions;
+        }
+    }
+
+    private struct Drops
+    {
+        public Tally Expired;
+        public Tally Evicted;
+    }
+}

@@ -1,0 +1,249 @@
+using System.Net;
+using System.Numerics;
+using System.Text;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Protocols.Rest;
+using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Tests.TestSupport.Caller;
+using GrowlyticsSdk.Validation;
+using RichardSzalay.MockHttp;
+
+namespace GrowlyticsSdk.Tests.Protocols;
+
+/// <summary>The REST upsert body, request and refusal reading, pinned byte for byte.</summary>
+public sealed class RestProtocolTests
+{
+    private const string Anonymous = "qnm78HZN8HbF4DeOKXg0kw";
+
+    private const string DocumentedRejection =
+        "{\"type\":\"ValidationError\",\"details\":[{\"message\":\"\\\"value\\\" length must be less than or equal to 512 characters long\","
+        + "\"path\":[\"attributes\",0,\"value\"],\"type\":\"string.max\",\"context\":{\"limit\":512,\"value\":\"Secret-Value\",\"key\":\"value\"}}]}";
+
+    private static readonly RestProtocol Protocol = new(new GrowlyticsOptions { Endpoint = new Uri("https://dcqs-india.growlytics.in/") });
+
+    [Fact]
+    public void Properties_OneCustomerPerRequest_SentWithoutWaiting()
+    {
+        Protocol.MaxMessagesPerRequest.Should().Be(1);
+        Protocol.WaitsToFill.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Serialize_IdentifiedUpdate_WritesTheDocumentedUpsert()
+    {
+        var message = Message("THE_USER_ID_IN_YOUR_APP",
+            new("name", AttributeKind.String, "John Wick"),
+            new("email", AttributeKind.String, "john@gmail.com"),
+            new("totalPurchaseTillNow", AttributeKind.Number, 30000),
+            new("isFirstTimePurchaser", AttributeKind.Boolean, true),
+            new("lastOrderDate", AttributeKind.Date, new DateTime(2026, 11, 28, 15, 17, 7, DateTimeKind.Utc)));
+
+        Json(message).Should().Be(
+            "{\"id\":\"THE_USER_ID_IN_YOUR_APP\",\"attributes\":["
+            + "{\"name\":\"name\",\"type\":\"string\",\"value\":\"John Wick\"},"
+            + "{\"name\":\"email\",\"type\":\"string\",\"value\":\"john@gmail.com\"},"
+            + "{\"name\":\"totalPurchaseTillNow\",\"type\":\"number\",\"value\":30000},"
+            + "{\"name\":\"isFirstTimePurchaser\",\"type\":\"boolean\",\"value\":true},"
+            + "{\"name\":\"lastOrderDate\",\"type\":\"date\",\"value\":\"2026-11-28 15:17:07\"}]}");
+    }
+
+    [Fact]
+    public void Serialize_LargeNumbersAndOffsetDates_WritesAllDigitsAndUtc()
+    {
+        var big = BigInteger.Parse("123456789012345678901234567890123456789", System.Globalization.CultureInfo.InvariantCulture);
+        var message = Message("u-1",
+            new("big", AttributeKind.Number, big),
+            new("max", AttributeKind.Number, ulong.MaxValue),
+            new("price", AttributeKind.Number, 1.50m),
+            new("at", AttributeKind.Date, new DateTimeOffset(2026, 1, 1, 5, 30, 0, TimeSpan.FromHours(5.5))),
+            new("letter", AttributeKind.String, 'x'));
+
+        Json(message).Should().Be(
+            "{\"id\":\"u-1\",\"attributes\":["
+            + "{\"name\":\"big\",\"type\":\"number\",\"value\":123456789012345678901234567890123456789},"
+            + "{\"name\":\"max\",\"type\":\"number\",\"value\":18446744073709551615},"
+            + "{\"name\":\"price\",\"type\":\"number\",\"value\":1.50},"
+            + "{\"name\":\"at\",\"type\":\"date\",\"value\":\"2026-01-01 00:00:00\"},"
+            + "{\"name\":\"letter\",\"type\":\"string\",\"value\":\"x\"}]}");
+    }
+
+    [Fact]
+    public void Serialize_CustomerUpdateWithoutAnonymousId_WritesTheCustomerId()
+    {
+        var message = new UserMessage(MessageType.Update, 1, CallerHarness.Now, null, "c-9", [new("plan", AttributeKind.String, "pro")]);
+
+        Json(message).Should().Be("{\"id\":\"c-9\",\"attributes\":[{\"name\":\"plan\",\"type\":\"string\",\"value\":\"pro\"}]}");
+    }
+
+    [Fact]
+    public void Serialize_LoginMessage_IsAnUpsertToo()
+    {
+        var message = new UserMessage(MessageType.Login, 1, CallerHarness.Now, Anonymous, "u-1", []);
+
+        Json(message).Should().Be("{\"id\":\"u-1\",\"attributes\":[]}");
+    }
+
+    [Fact]
+    public void Serialize_AnonymousUpdate_ThrowsBecauseRestHasNoAnonymousProfiles()
+    {
+        var message = new UserMessage(MessageType.Update, 1, CallerHarness.Now, Anonymous, null, [new("city", AttributeKind.String, "Pune")]);
+
+        RestProtocol.CanExpress(message).Should().BeFalse();
+        var act = () => Protocol.Serialize(message, new ByteBufferWriter(64));
+        act.Should().Throw<NotSupportedException>().Which.Message.Should().NotContain("Pune");
+    }
+
+    [Fact]
+    public void Serialize_Logout_ThrowsBecauseRestHasNoLogout()
+    {
+        var message = new UserMessage(MessageType.Logout, 1, CallerHarness.Now, Anonymous, "u-1", []);
+
+        RestProtocol.CanExpress(message).Should().BeFalse();
+        var act = () => Protocol.Serialize(message, new ByteBufferWriter(64));
+        act.Should().Throw<NotSupportedException>();
+    }
+
+    [Fact]
+    public void PartitionKey_IdentifiedMessage_IsTheCustomerIdNotTheSession()
+    {
+        Protocol.PartitionKey(Message("u-1")).Should().Be("u-1");
+        Protocol.PartitionKey(new UserMessage(MessageType.Update, 1, CallerHarness.Now, null, "c-2", [])).Should().Be("c-2");
+        Protocol.PartitionKey(new UserMessage(MessageType.Update, 1, CallerHarness.Now, Anonymous, null, [])).Should().Be(Anonymous);
+    }
+
+    [Theory]
+    [InlineData("https://dcqs-india.growlytics.in", "https://dcqs-india.growlytics.in/rest-api/customer")]
+    [InlineData("https://dcqs-india.growlytics.in/", "https://dcqs-india.growlytics.in/rest-api/customer")]
+    [InlineData("http://127.0.0.1:5080/relay", "http://127.0.0.1:5080/relay/rest-api/customer")]
+    public void CreateRequest_AnyEndpointForm_PostsToRestApiCustomerUnderIt(string endpoint, string expected)
+    {
+        var protocol = new RestProtocol(new GrowlyticsOptions { Endpoint = new Uri(endpoint) });
+
+        using var request = protocol.CreateRequest([[1]], CallerHarness.Now);
+
+        request.Method.Should().Be(HttpMethod.Post);
+        request.RequestUri!.AbsoluteUri.Should().Be(expected);
+    }
+
+    [Fact]
+    public async Task CreateRequest_OneUpsert_SendsPlainJsonWithJsonAcceptAndNoGzip()
+    {
+        var body = Protocol.Serialize(Message("u-1", new UserAttribute("city", AttributeKind.String, "Zoë")), new ByteBufferWriter(64));
+
+        using var request = Protocol.CreateRequest([body], CallerHarness.Now);
+
+        request.Content!.Headers.ContentType!.ToString().Should().Be("application/json");
+        request.Content.Headers.ContentEncoding.Should().BeEmpty();
+        request.Headers.Accept.Select(a => a.ToString()).Should().Equal("application/json");
+        request.Headers.Contains("traceparent").Should().BeFalse();
+        (await request.Content.ReadAsByteArrayAsync()).Should().Equal(body);
+        Encoding.UTF8.GetString(body).Should().Be("{\"id\":\"u-1\",\"attributes\":[{\"name\":\"city\",\"type\":\"string\",\"value\":\"Zoë\"}]}");
+    }
+
+    [Fact]
+    public void CreateRequest_TwoMessages_Throws()
+    {
+        var act = () => Protocol.CreateRequest([[1], [2]], CallerHarness.Now);
+
+        act.Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public async Task ReadRejectionAsync_DocumentedJoiBody_ReturnsJoinedPathAndTypeOnly()
+    {
+        using var response = Response(HttpStatusCode.UnprocessableEntity, DocumentedRejection);
+
+        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+
+        details.Should().NotBeNull();
+        details!.Path.Should().Be("attributes.0.value");
+        details.Type.Should().Be("string.max");
+    }
+
+    [Fact]
+    public async Task ReadRejectionAsync_ContextAndMessageBeforePath_AreSkippedAndNeverKept()
+    {
+        const string body = "{\"details\":[{\"context\":{\"value\":\"Secret-Value\",\"nested\":[1,{\"a\":\"b\"}]},\"message\":\"Secret-Value is bad\","
+            + "\"path\":[\"id\"],\"type\":\"any.required\"},{\"path\":[\"other\"],\"type\":\"x\"}],\"type\":\"ValidationError\"}";
+        using var response = Response(HttpStatusCode.UnprocessableEntity, body);
+
+        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+
+        details!.Path.Should().Be("id");
+        details.Type.Should().Be("any.required");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("{\"error\":\"bad\"}")]
+    [InlineData("{\"details\":[]}")]
+    [InlineData("{\"details\":\"bad\"}")]
+    [InlineData("[1,2]")]
+    public async Task ReadRejectionAsync_BodyNotInTheDocumentedShape_ReturnsNull(string body)
+    {
+        using var response = Response(HttpStatusCode.UnprocessableEntity, body);
+
+        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+
+        details.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task ReadRejectionAsync_DetailsWithinTheReadLimitOfAHugeBody_AreReadWithoutReadingTheRest()
+    {
+        var body = "{\"details\":[{\"path\":[\"attributes\",3,\"name\"],\"type\":\"string.max\",\"context\":{\"value\":\""
+            + new string('v', 10 * RestProtocol.MaxRejectionBytes) + "\"}}]}";
+        using var response = Response(HttpStatusCode.UnprocessableEntity, body);
+
+        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+
+        details!.Path.Should().Be("attributes.3.name");
+        details.Type.Should().Be("string.max");
+    }
+
+    [Fact]
+    public async Task ReadRejectionAsync_DetailsBeyondTheReadLimit_ReturnsNull()
+    {
+        var body = "{\"padding\":\"" + new string('p', 2 * RestProtocol.MaxRejectionBytes) + "\",\"details\":[{\"path\":[\"id\"],\"type\":\"any.required\"}]}";
+        using var response = Response(HttpStatusCode.UnprocessableEntity, body);
+
+        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+
+        details.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task SendAsync_ThroughMockHttp_CollectorSeesTheUpsertAndItsRefusalIsRead()
+    {
+        using var http = new MockHttpMessageHandler();
+        string? seenBody = null;
+        http.Expect(HttpMethod.Post, "https://dcqs-india.growlytics.in/rest-api/customer")
+            .WithHeaders("Accept", "application/json")
+            .With(r => r.Content!.Headers.ContentType!.MediaType == "application/json" && r.Content.Headers.ContentEncoding.Count == 0)
+            .Respond(async r =>
+            {
+                seenBody = await r.Content!.ReadAsStringAsync();
+                return Response(HttpStatusCode.UnprocessableEntity, DocumentedRejection);
+            });
+        using var client = new HttpClient(http);
+        var body = Protocol.Serialize(Message("u-1", new UserAttribute("plan", AttributeKind.String, "pro")), new ByteBufferWriter(64));
+
+        using var request = Protocol.CreateRequest([body], CallerHarness.Now);
+        using var response = await client.SendAsync(request);
+        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+
+        http.VerifyNoOutstandingExpectation();
+        seenBody.Should().Be("{\"id\":\"u-1\",\"attributes\":[{\"name\":\"plan\",\"type\":\"string\",\"value\":\"pro\"}]}");
+        response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (details!.Path, details.Type).Should().Be(("attributes.0.value", "string.max"));
+    }
+
+    private static UserMessage Message(string userId, params UserAttribute[] attributes) =>
+        new(MessageType.Update, 1, CallerHarness.Now, Anonymous, userId, attributes);
+
+    private static string Json(UserMessage message) => Encoding.UTF8.GetString(Protocol.Serialize(message, new ByteBufferWriter(16)));
+
+    private static HttpResponseMessage Response(HttpStatusCode status, string body) =>
+        new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+}

@@ -1,0 +1,268 @@
+using System.Collections.Concurrent;
+using System.Numerics;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Sessions;
+using GrowlyticsSdk.Tests.TestSupport.Caller;
+using static GrowlyticsSdk.Tests.Sessions.RestSessionTests;
+using static GrowlyticsSdk.Tests.TestSupport.Caller.CallerValidation;
+
+namespace GrowlyticsSdk.Tests.Sessions;
+
+/// <summary>
+/// REST, scoped sessions: anonymous attributes carried by anonymous id from one scope (request) to a later login, with a
+/// sliding expiry and a bound on visitors; and the process-wide session's held attributes across a restart.
+/// </summary>
+public sealed class HeldAnonymousAttributeTests : IDisposable
+{
+    private const string Visitor = "visitor-1";
+    private readonly ConcurrentQueue<MessageDroppedEventArgs> _dropped = new();
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+    private readonly CallerHarness _harness;
+
+    public HeldAnonymousAttributeTests()
+    {
+        _harness = NewHarness();
+    }
+
+    public void Dispose()
+    {
+        _harness.Dispose();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void BeginScope_IdentifiedWithTheSameAnonymousId_SendsWhatTheVisitorPushedInAnEarlierScope()
+    {
+        PushInScope(Visitor, One("city", "Pune"));
+        PushInScope(Visitor, One("plan", "free"));
+
+        using (_harness.Client.BeginScope(Visitor, "u-1"))
+        {
+        }
+
+        var message = _harness.Drain().Should().ContainSingle().Subject;
+        (message.Type, message.UserId, message.Calls).Should().Be((MessageType.Update, "u-1", 2));
+        Names(message).Should().Equal("city", "plan");
+        _harness.Client.HeldStore!.Count.Should().Be(0);
+        _harness.Client.Counters.Held.Should().Be(0);
+    }
+
+    [Fact]
+    public void Identify_InALaterScopeWithTheSameAnonymousId_CarriesTheEarlierScopesPushes()
+    {
+        PushInScope(Visitor, One("city", "Pune"));
+
+        using (_harness.Client.BeginScope(Visitor))
+        {
+            _harness.Client.User.Identify("u-1", One("name", "John Wick"));
+        }
+
+        var message = _harness.Drain().Should().ContainSingle().Subject;
+        (message.UserId, message.Calls).Should().Be(("u-1", 2));
+        Names(message).Should().Equal("city", "name");
+    }
+
+    [Fact]
+    public void BeginScope_AnotherVisitorLogsIn_DoesNotReceiveThisVisitorsAttributes()
+    {
+        PushInScope(Visitor, One("city", "Pune"));
+
+        using (_harness.Client.BeginScope("visitor-2", "u-2"))
+        {
+        }
+
+        _harness.Drain().Should().BeEmpty();
+        _harness.Client.Statistics.Pending.Should().Be(1);
+    }
+
+    [Fact]
+    public void HeldPush_VisitorInactiveForTheRetention_IsDroppedAsAnonymousExpiredByTheSweepAndLoggedWithoutValues()
+    {
+        PushInScope(Visitor, One("city", "Secret-City"));
+
+        _harness.Time.Advance(TimeSpan.FromMinutes(30));
+
+        var statistics = _harness.Client.Statistics;
+        statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(1);
+        statistics.Pending.Should().Be(0);
+        statistics.Enqueued.Should().Be(statistics.Dropped + statistics.Pending + statistics.Delivered);
+        var dropped = _dropped.Should().ContainSingle().Subject;
+        (dropped.Reason, dropped.Count, dropped.CustomerId).Should().Be((DropReason.AnonymousExpired, 1, (string?)null));
+        var log = _harness.Logs.Warnings.Should().ContainSingle(e => e.EventId.Id == 6001).Subject;
+        log.Message.Should().NotContain("Secret-City").And.NotContain(Visitor);
+        using (_harness.Client.BeginScope(Visitor, "u-1"))
+        {
+        }
+
+        _harness.Drain().Should().BeEmpty("what expired is not sent later");
+    }
+
+    [Fact]
+    public void HeldPush_VisitorActiveWithinTheWindow_SlidesTheExpiry()
+    {
+        PushInScope(Visitor, One("city", "Pune"));
+        _harness.Time.Advance(TimeSpan.FromMinutes(20));
+        using (_harness.Client.BeginScope(Visitor))
+        {
+        }
+
+        _harness.Time.Advance(TimeSpan.FromMinutes(20));
+        using (_harness.Client.BeginScope(Visitor, "u-1"))
+        {
+        }
+
+        _harness.Drain().Should().ContainSingle().Which.Calls.Should().Be(1);
+        _harness.Client.Statistics.Dropped.Should().Be(0);
+    }
+
+    [Fact]
+    public void HeldPush_JustBeforeTheRetention_IsStillSent()
+    {
+        PushInScope(Visitor, One("city", "Pune"));
+
+        _harness.Time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(1));
+        using (_harness.Client.BeginScope(Visitor, "u-1"))
+        {
+        }
+
+        _harness.Drain().Should().ContainSingle();
+    }
+
+    [Fact]
+    public void HeldPush_MoreVisitorsThanTheBound_EvictsTheLeastRecentlyActive()
+    {
+        using var harness = NewHarness(o => o.MaxHeldAnonymousSessions = 2);
+        PushInScope(harness, "v-1", One("a", 1));
+        PushInScope(harness, "v-2", One("b", 1));
+        PushInScope(harness, "v-1", One("c", 1));
+
+        PushInScope(harness, "v-3", One("d", 1));
+
+        harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(1);
+        harness.Client.HeldStore!.Count.Should().Be(2);
+        harness.Logs.Warnings.Should().ContainSingle(e => e.EventId.Id == 6002);
+        using (harness.Client.BeginScope("v-2", "u-2"))
+        {
+        }
+
+        harness.Drain().Should().BeEmpty("v-2 was the least recently active");
+        using (harness.Client.BeginScope("v-1", "u-1"))
+        {
+        }
+
+        harness.Drain().Should().ContainSingle().Which.Calls.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Shutdown_WithScopedPushesHeld_CountsThemAsDroppedAtShutdown()
+    {
+        PushInScope(Visitor, One("city", "Pune"));
+
+        await _harness.Client.ShutdownAsync();
+
+        var statistics = _harness.Client.Statistics;
+        statistics.DroppedByReason[DropReason.Shutdown].Should().Be(1);
+        statistics.Pending.Should().Be(0);
+        statistics.Enqueued.Should().Be(1);
+        _harness.Logs.Warnings.Should().Contain(e => e.EventId.Id == 6003);
+    }
+
+    [Fact]
+    public async Task Restart_BetweenAnAnonymousPushAndTheLogin_SendsThePushWithTheLogin()
+    {
+        var big = BigInteger.Parse("123456789012345678901234567890", System.Globalization.CultureInfo.InvariantCulture);
+        string anonymousId;
+        await using (var first = NewStoredClient())
+        {
+            first.User.Push(new Dictionary<string, object?>
+            {
+                ["city"] = "Pune", ["visits"] = 3, ["big"] = big, ["price"] = 1.50m, ["ratio"] = 0.25, ["pro"] = true,
+                ["seen"] = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
+            });
+            first.User.Push(One("city", "Mumbai"));
+            anonymousId = first.User.AnonymousId;
+        }
+
+        await using var second = NewStoredClient();
+        second.Statistics.Pending.Should().Be(2, "the held pushes are pending again after the restart");
+        second.User.AnonymousId.Should().Be(anonymousId);
+
+        second.User.Identify("u-1");
+
+        second.Queue.TryRead(out var message).Should().BeTrue();
+        (message.UserId, message.Calls).Should().Be(("u-1", 3));
+        CallerHarness.ToJson(message).Should().Contain(
+            "\"attributes\":[{\"name\":\"city\",\"type\":\"string\",\"value\":\"Mumbai\"},{\"name\":\"visits\",\"type\":\"number\",\"value\":3},"
+            + "{\"name\":\"big\",\"type\":\"number\",\"value\":123456789012345678901234567890},{\"name\":\"price\",\"type\":\"number\",\"value\":1.50},"
+            + "{\"name\":\"ratio\",\"type\":\"number\",\"value\":0.25},{\"name\":\"pro\",\"type\":\"boolean\",\"value\":true},"
+            + "{\"name\":\"seen\",\"type\":\"date\",\"value\":\"2026-01-02 03:04:05\"}]");
+    }
+
+    [Fact]
+    public async Task Restart_AfterTheLogin_HasNothingHeld()
+    {
+        await using (var first = NewStoredClient())
+        {
+            first.User.Push(One("city", "Pune"));
+            first.User.Identify("u-1");
+        }
+
+        await using var second = NewStoredClient();
+
+        second.Statistics.Pending.Should().Be(0);
+        File.ReadAllText(Path.Combine(_directory, SessionStore.FileName)).Should().NotContain("held");
+    }
+
+    [Fact]
+    public async Task Start_WithAFormat1SessionFile_ContinuesItsSession()
+    {
+        Directory.CreateDirectory(_directory);
+        await File.WriteAllTextAsync(Path.Combine(_directory, SessionStore.FileName), "{\"version\":1,\"anonymousId\":\"old-visitor\",\"userId\":\"u-9\"}");
+
+        await using var client = NewStoredClient();
+
+        (client.User.AnonymousId, client.User.UserId).Should().Be(("old-visitor", "u-9"));
+    }
+
+    [Fact]
+    public async Task Start_WithDamagedHeldAttributes_KeepsTheSessionWithoutThem()
+    {
+        Directory.CreateDirectory(_directory);
+        await File.WriteAllTextAsync(
+            Path.Combine(_directory, SessionStore.FileName),
+            "{\"version\":2,\"anonymousId\":\"visitor\",\"userId\":null,\"held\":{\"calls\":1,\"attributes\":[{\"name\":\"x\",\"type\":\"blob\",\"value\":1}]}}");
+
+        await using var client = NewStoredClient();
+
+        client.User.AnonymousId.Should().Be("visitor");
+        client.Statistics.Pending.Should().Be(0);
+    }
+
+    private CallerHarness NewHarness(Action<GrowlyticsOptions>? configure = null)
+    {
+        var harness = new CallerHarness(o =>
+        {
+            o.Protocol = GrowlyticsProtocol.Rest;
+            configure?.Invoke(o);
+        });
+        harness.Client.MessageDropped += (_, e) => _dropped.Enqueue(e);
+        return harness;
+    }
+
+    private GrowlyticsClient NewStoredClient() => new(
+        new GrowlyticsOptions { ApiKey = "k", Endpoint = new Uri("http://127.0.0.1:9/"), StorageDirectory = _directory, Protocol = GrowlyticsProtocol.Rest },
+        startDelivery: false);
+
+    private void PushInScope(string anonymousId, Dictionary<string, object?> attributes) => PushInScope(_harness, anonymousId, attributes);
+
+    private static void PushInScope(CallerHarness harness, string anonymousId, Dictionary<string, object?> attributes)
+    {
+        using (harness.Client.BeginScope(anonymousId))
+        {
+            harness.Client.User.Push(attributes);
+        }
+    }
+}
