@@ -364,6 +364,14 @@ internal sealed partial class Dispatcher : IDisposable
                     break;
                 }
 
+                if (!envelope.TryStartSending())
+                {
+                    // Dropped by storage just now: not sent.
+                    _partitions.Dequeue(partition);
+                    _tickets.Settle(envelope.Ticket);
+                    continue;
+                }
+
                 _partitions.Dequeue(partition);
                 batch.Envelopes.Add(envelope);
                 batch.Payloads.Add(payload);
