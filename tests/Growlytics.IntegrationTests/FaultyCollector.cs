@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace GrowlyticsSdk.IntegrationTests;
 
 /// <summary>What the collector does with one request.</summary>
-public sealed record Fault(int Status, int? RetryAfterSeconds = null, bool Reset = false, bool Slow = false)
+public sealed record Fault(int Status, int? RetryAfterSeconds = null, bool Reset = false, bool Slow = false, TimeSpan Delay = default)
 {
     /// <summary>Accepts the batch: 200.</summary>
     public static readonly Fault None = new(200);
@@ -23,7 +23,19 @@ public sealed record Fault(int Status, int? RetryAfterSeconds = null, bool Reset
     public static readonly Fault SlowResponse = new(0, Slow: true);
 
     public static Fault Http(int status, int? retryAfterSeconds = null) => new(status, retryAfterSeconds);
+
+    /// <summary>Answers <paramref name="status"/> (200 by default) after <paramref name="delay"/>: a slow but working service.</summary>
+    public static Fault Delayed(TimeSpan delay, int status = 200, int? retryAfterSeconds = null) => new(status, retryAfterSeconds, Delay: delay);
 }
+
+/// <summary>One message of a request, in the order the request carried it.</summary>
+public sealed record ReceivedMessage(string MessageId, string? AnonymousId, string? N);
+
+/// <summary>
+/// One request as the collector saw it: when its handler started and when it decided its answer (before the client
+/// could see it), the answer (0: reset or no answer), and its messages in order.
+/// </summary>
+public sealed record RequestRecord(int Number, long Start, long End, int Status, IReadOnlyList<ReceivedMessage> Messages);
 
 /// <summary>One request as the fault script sees it: its 1-based number and its gzip body size.</summary>
 public sealed record CollectorRequest(int Number, int BodyBytes);
@@ -40,6 +52,9 @@ public sealed class FaultyCollector : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _ambiguous = new();
     private readonly ConcurrentDictionary<string, string> _numbers = new();
     private readonly ConcurrentQueue<(int Number, long Timestamp)> _arrivals = new();
+    private readonly ConcurrentQueue<RequestRecord> _log = new();
+    private int _inFlight;
+    private int _maxInFlight;
     private CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private int _requests;
@@ -69,6 +84,18 @@ public sealed class FaultyCollector : IAsyncDisposable
     public IReadOnlyDictionary<string, string> Numbers => _numbers;
 
     public IReadOnlyList<(int Number, long Timestamp)> Arrivals => [.. _arrivals];
+
+    /// <summary>Gets every request with a valid key, with its timing and messages, in the order their answers were decided.</summary>
+    public IReadOnlyList<RequestRecord> RequestLog => [.. _log];
+
+    /// <summary>Gets the requests being handled now (from the handler's start until its answer is decided).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Gets the most requests handled at once since the start or <see cref="ResetMaxInFlight"/>.</summary>
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>Starts a new observation window for <see cref="MaxInFlight"/>.</summary>
+    public void ResetMaxInFlight() => Volatile.Write(ref _maxInFlight, InFlight);
 
     /// <summary>Gets the method, path and headers of the latest request (header names in lower case).</summary>
     public IReadOnlyDictionary<string, string> LastRequest { get; private set; } = new Dictionary<string, string>();
@@ -118,6 +145,37 @@ public sealed class FaultyCollector : IAsyncDisposable
 
     private async Task ReceiveAsync(HttpContext context)
     {
+        var start = Stopwatch.GetTimestamp();
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        var max = Volatile.Read(ref _maxInFlight);
+        while (inFlight > max && Interlocked.CompareExchange(ref _maxInFlight, inFlight, max) != max)
+        {
+            max = Volatile.Read(ref _maxInFlight);
+        }
+
+        var answered = false;
+        try
+        {
+            answered = await HandleAsync(context, start, () =>
+            {
+                // Called once the answer is decided and before the client can see it: a request the client sends
+                // after reading this answer starts after this point.
+                Interlocked.Decrement(ref _inFlight);
+                answered = true;
+                return Stopwatch.GetTimestamp();
+            });
+        }
+        finally
+        {
+            if (!answered)
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+    }
+
+    private async Task<bool> HandleAsync(HttpContext context, long start, Func<long> decided)
+    {
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         var number = Interlocked.Increment(ref _requests);
@@ -125,9 +183,27 @@ public sealed class FaultyCollector : IAsyncDisposable
             .Append(new("method", context.Request.Method)).Append(new("path", context.Request.Path.Value ?? ""))
             .ToDictionary();
         _arrivals.Enqueue((number, Stopwatch.GetTimestamp()));
-        var fault = context.Request.Headers["x-growlytics-key"] == ApiKey ? Script(new CollectorRequest(number, (int)body.Length)) : Fault.Http(401);
+        if (context.Request.Headers["x-growlytics-key"] != ApiKey)
+        {
+            decided();
+            Interlocked.Increment(ref _failed);
+            context.Response.StatusCode = 401;
+            return true;
+        }
+
+        var messages = Parse(body);
+        var fault = Script(new CollectorRequest(number, (int)body.Length));
+        var aborted = false;
+        if (fault.Delay > TimeSpan.Zero)
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            await Task.Delay(fault.Delay, linked.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            aborted = linked.IsCancellationRequested;
+        }
+
         if (fault.Status is not (0 or 200))
         {
+            _log.Enqueue(new RequestRecord(number, start, decided(), fault.Status, messages));
             Interlocked.Increment(ref _failed);
             context.Response.StatusCode = fault.Status;
             if (fault.RetryAfterSeconds is { } seconds)
@@ -135,15 +211,18 @@ public sealed class FaultyCollector : IAsyncDisposable
                 context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             }
 
-            return;
+            return true;
         }
 
-        var ids = Store(body, fault.Status == 200 ? _acknowledged : _ambiguous);
-        if (fault.Status == 200)
+        // A 200 the client can no longer receive (it gave up, or died) is a delivery it cannot know of.
+        var acknowledged = fault.Status == 200 && !aborted;
+        Store(messages, acknowledged ? _acknowledged : _ambiguous);
+        _log.Enqueue(new RequestRecord(number, start, decided(), acknowledged ? 200 : 0, messages));
+        if (acknowledged)
         {
             Interlocked.Increment(ref _acknowledgedBatches);
-            await context.Response.WriteAsJsonAsync(new { accepted = ids });
-            return;
+            await context.Response.WriteAsJsonAsync(new { accepted = messages.Count });
+            return true;
         }
 
         Interlocked.Increment(ref _failed);
@@ -154,30 +233,43 @@ public sealed class FaultyCollector : IAsyncDisposable
         }
 
         context.Abort();
+        return true;
     }
 
-    private int Store(MemoryStream body, ConcurrentDictionary<string, int> receipts)
+    private static List<ReceivedMessage> Parse(MemoryStream body)
     {
         body.Position = 0;
-        using var gzip = new GZipStream(body, CompressionMode.Decompress);
+        using var gzip = new GZipStream(body, CompressionMode.Decompress, leaveOpen: true);
         using var document = JsonDocument.Parse(gzip);
-        var count = 0;
+        var messages = new List<ReceivedMessage>();
         foreach (var message in document.RootElement.GetProperty("messages").EnumerateArray())
         {
             var id = message.GetProperty("messageId").GetString()!;
-            receipts.AddOrUpdate(id, 1, (_, n) => n + 1);
-            count++;
-            if (!message.TryGetProperty("attributes", out var attributes))
+            var anonymousId = message.TryGetProperty("anonymousId", out var anonymous) && anonymous.ValueKind == JsonValueKind.String ? anonymous.GetString() : null;
+            string? n = null;
+            if (message.TryGetProperty("attributes", out var attributes))
             {
-                continue;
+                foreach (var attribute in attributes.EnumerateArray().Where(a => a.GetProperty("name").GetString() == "n"))
+                {
+                    n = attribute.GetProperty("value").GetRawText();
+                }
             }
 
-            foreach (var attribute in attributes.EnumerateArray().Where(a => a.GetProperty("name").GetString() == "n"))
-            {
-                _numbers[id] = attribute.GetProperty("value").GetRawText();
-            }
+            messages.Add(new ReceivedMessage(id, anonymousId, n));
         }
 
-        return count;
+        return messages;
+    }
+
+    private void Store(List<ReceivedMessage> messages, ConcurrentDictionary<string, int> receipts)
+    {
+        foreach (var message in messages)
+        {
+            receipts.AddOrUpdate(message.MessageId, 1, (_, n) => n + 1);
+            if (message.N is { } n)
+            {
+                _numbers[message.MessageId] = n;
+            }
+        }
     }
 }

@@ -1,9 +1,21 @@
 using System.Globalization;
 using GrowlyticsSdk;
 
-// Usage: Growlytics.Storage.ChildProcess <storage directory>
-// Pushes numbered updates ("n" = 0, 1, 2, ...) to a collector that is down, and after every flush prints
-// "flushed <count>": the first <count> messages are on disk. Runs until killed.
+// Usage:
+//   Growlytics.Storage.ChildProcess <storage directory>
+//     Pushes numbered updates ("n" = 0, 1, 2, ...) to a collector that is down, and after every flush prints
+//     "flushed <count>": the first <count> messages are on disk. Runs until killed.
+//   Growlytics.Storage.ChildProcess concurrent <storage directory> <endpoint> <users> <total>
+//     Reads the API key from the GROWLYTICS_TEST_KEY environment variable. Pushes <total> numbered updates spread
+//     round-robin over <users> sessions to a live collector with up to 8 requests at once, printing
+//     "flushed <count>" after every flush (the first <count> messages are on disk) and "done" at the end; then waits,
+//     delivering, until killed.
+if (args.Length > 0 && args[0] == "concurrent")
+{
+    await RunConcurrentAsync(args[1], new Uri(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
+    return;
+}
+
 var options = new GrowlyticsOptions
 {
     ApiKey = "child-key",
@@ -24,4 +36,36 @@ for (var n = 0; ; n++)
         await client.FlushAsync();
         Console.WriteLine("flushed " + (n + 1).ToString(CultureInfo.InvariantCulture));
     }
+}
+
+static async Task RunConcurrentAsync(string directory, Uri endpoint, int users, int total)
+{
+    var client = new GrowlyticsClient(new GrowlyticsOptions
+    {
+        ApiKey = Environment.GetEnvironmentVariable("GROWLYTICS_TEST_KEY"),
+        Endpoint = endpoint,
+        StorageDirectory = directory,
+        MaxConcurrentRequests = 8,
+        RequestTimeout = TimeSpan.FromSeconds(10),
+        FlushOnProcessExit = false,
+    });
+    var ids = Enumerable.Range(0, users).Select(u => "user-" + u.ToString(CultureInfo.InvariantCulture)).ToArray();
+    var attributes = new Dictionary<string, object?>(1);
+    for (var n = 0; n < total; n++)
+    {
+        attributes["n"] = n;
+        using (client.BeginScope(ids[n % users]))
+        {
+            client.User.Push(attributes);
+        }
+
+        if ((n + 1) % 1000 == 0 || n + 1 == total)
+        {
+            await client.FlushAsync();
+            Console.WriteLine("flushed " + (n + 1).ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    Console.WriteLine("done");
+    await Task.Delay(Timeout.Infinite);
 }

@@ -13,6 +13,7 @@ internal sealed class DiskSource : IMessageSource
     private readonly DurableQueue _store;
     private readonly DeliveryCounters _counters;
     private Settler? _settler;
+    private long _droppedWhileSending;
 
     public DiskSource(DurableQueue store, DeliveryCounters counters)
     {
@@ -21,7 +22,8 @@ internal sealed class DiskSource : IMessageSource
         store.OutstandingDropped = OnOutstandingDropped;
     }
 
-    public long Pending => _store.Pending;
+    /// <summary>Gets the stored messages not yet settled, and those whose record was dropped while they are in a request.</summary>
+    public long Pending => _store.Pending + Interlocked.Read(ref _droppedWhileSending);
 
     /// <summary>Gives the source the settler that counts what the store drops while it is being sent.</summary>
     public void Use(Settler settler) => _settler = settler;
@@ -49,15 +51,36 @@ internal sealed class DiskSource : IMessageSource
         return read;
     }
 
-    public void Settled(Envelope envelope) => _store.Settle((StoredRecord)envelope.Handle!);
+    public void Settled(Envelope envelope)
+    {
+        if (envelope.WasDroppedWhileSending)
+        {
+            Interlocked.Decrement(ref _droppedWhileSending);
+        }
+
+        _store.Settle((StoredRecord)envelope.Handle!);
+    }
 
     private void OnOutstandingDropped(List<StoredRecord> records, DropReason reason)
     {
         foreach (var record in records)
         {
-            if (record.Tag is Envelope envelope)
+            if (record.Tag is not Envelope envelope)
             {
-                _settler?.Dropped(envelope, reason);
+                continue;
+            }
+
+            // Counted as pending before its state changes, so it is never missing from the figures.
+            Interlocked.Increment(ref _droppedWhileSending);
+            if (envelope.DropUnlessSending(reason, out var waits))
+            {
+                Interlocked.Decrement(ref _droppedWhileSending);
+                _settler?.CountDropped(envelope, reason);
+            }
+            else if (!waits)
+            {
+                // Settled already (delivered or dropped by its reader): nothing waits.
+                Interlocked.Decrement(ref _droppedWhileSending);
             }
         }
     }

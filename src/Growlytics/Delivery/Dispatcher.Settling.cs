@@ -15,7 +15,11 @@ internal sealed partial class Dispatcher
             if (completion.Results is null)
             {
                 // Abandoned at shutdown: counted (memory) or left stored (disk) by StopAsync.
-                _abandoned.AddRange(batch.Envelopes);
+                foreach (var envelope in batch.Envelopes)
+                {
+                    EndSending(envelope, _abandoned);
+                }
+
                 continue;
             }
 
@@ -31,14 +35,20 @@ internal sealed partial class Dispatcher
                         case SendOutcome.Delivered:
                             _settler.Delivered(envelope);
                             break;
-                        case SendOutcome.Kept when !envelope.IsSettled:
-                            (kept ??= []).Add(envelope);
-                            continue;
                         case SendOutcome.Kept:
+                            if (EndSending(envelope, kept ??= []))
+                            {
+                                continue;
+                            }
+
                             break;
                         case SendOutcome.Abandoned:
-                            _abandoned.Add(envelope);
-                            continue;
+                            if (EndSending(envelope, _abandoned))
+                            {
+                                continue;
+                            }
+
+                            break;
                         default:
                             _settler.Dropped(envelope, result.Reason, result.Status, result.Rejection);
                             break;
@@ -63,9 +73,29 @@ internal sealed partial class Dispatcher
         Interlocked.Exchange(ref _issued, _tickets.Next);
     }
 
+    /// <summary>
+    /// A request ended without settling <paramref name="envelope"/>: it goes to <paramref name="unsettled"/> (returns
+    /// <see langword="true"/>), unless storage dropped it meanwhile, in which case it is counted dropped now.
+    /// </summary>
+    private bool EndSending(Envelope envelope, List<Envelope> unsettled)
+    {
+        if (envelope.EndSending() is { } reason)
+        {
+            _settler.Dropped(envelope, reason);
+        }
+        else if (!envelope.IsSettled)
+        {
+            unsettled.Add(envelope);
+            return true;
+        }
+
+        _tickets.Settle(envelope.Ticket);
+        return false;
+    }
+
     private void ReleasePartitions(Batch batch, List<Envelope>? kept)
     {
-        if (kept is null)
+        if (kept is not { Count: > 0 })
         {
             foreach (var partition in batch.Partitions)
             {

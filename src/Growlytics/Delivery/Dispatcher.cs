@@ -49,6 +49,7 @@ internal sealed partial class Dispatcher : IDisposable
     private bool _drainAll;
     private long _keyRetryAt = long.MinValue;
     private int _drainRequested;
+    private int _fillVersion;
     private volatile bool _stopping;
 
     public Dispatcher(GrowlyticsOptions options, IWireProtocol protocol, MessageQueue queue, MemorySource memory, IMessageSource? disk, RequestSender sender, ConcurrencyLimiter limiter, Settler settler, WakeSignal wake, ILogger logger)
@@ -94,9 +95,28 @@ internal sealed partial class Dispatcher : IDisposable
         }
 
         // Unread first, then what was read: a message read in between is counted twice, so the target can only be
-        // too high, never too low; a too-high target still ends when nothing is left to settle.
-        var unread = _queue.Unread;
-        var request = new FlushRequest(Interlocked.Read(ref _issued) + unread);
+        // too high, never too low; a too-high target still ends when nothing is left to settle. Taken while no fill
+        // runs: a fill takes messages from the queue before it publishes their tickets, and a target taken in between
+        // would miss them.
+        long target;
+        var spin = default(SpinWait);
+        while (true)
+        {
+            var fill = Volatile.Read(ref _fillVersion);
+            if ((fill & 1) == 0)
+            {
+                var unread = _queue.Unread;
+                target = Interlocked.Read(ref _issued) + unread;
+                if (Volatile.Read(ref _fillVersion) == fill)
+                {
+                    break;
+                }
+            }
+
+            spin.SpinOnce();
+        }
+
+        var request = new FlushRequest(target);
         lock (_flushes)
         {
             _flushes.Add(request);
@@ -241,6 +261,21 @@ internal sealed partial class Dispatcher : IDisposable
     /// <summary>Moves messages from the sources into their partitions, up to the stage limit.</summary>
     private void Fill()
     {
+        // Odd while messages are read and not yet published in _issued (see FlushAsync).
+        Interlocked.Increment(ref _fillVersion);
+        try
+        {
+            FillStage();
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _issued, _tickets.Next);
+            Interlocked.Increment(ref _fillVersion);
+        }
+    }
+
+    private void FillStage()
+    {
         while (_partitions.Count < _stageLimit && _keyRetryAt == long.MinValue)
         {
             _read.Clear();
@@ -335,6 +370,14 @@ internal sealed partial class Dispatcher : IDisposable
                 {
                     full = true;
                     break;
+                }
+
+                if (!envelope.TryStartSending())
+                {
+                    // Dropped by storage just now: not sent.
+                    _partitions.Dequeue(partition);
+                    _tickets.Settle(envelope.Ticket);
+                    continue;
                 }
 
                 _partitions.Dequeue(partition);

@@ -8,7 +8,16 @@ namespace GrowlyticsSdk.Delivery;
 /// </summary>
 internal sealed class Envelope
 {
-    private int _settled;
+    // Idle → Sending (in a request) → Idle again, or Settled. Storage may drop the record of a message in a request:
+    // the drop then waits for the answer (DroppedWhileSending), so a message the service accepted is never counted
+    // dropped, and one it did not accept is counted dropped once the request ends.
+    private const int Idle = 0;
+    private const int Sending = 1;
+    private const int DroppedWhileSending = 2;
+    private const int Settled = 3;
+    private const int SettledAfterDroppedWhileSending = 4;
+    private int _state;
+    private DropReason _droppedWhileSendingReason;
 
     public Envelope(UserMessage message, IMessageSource source, object? handle, int estimatedBytes)
     {
@@ -41,8 +50,70 @@ internal sealed class Envelope
     /// <summary>Gets or sets the message as written by the protocol (kept so a retry sends identical bytes).</summary>
     public byte[]? Payload { get; set; }
 
-    public bool IsSettled => Volatile.Read(ref _settled) != 0;
+    public bool IsSettled => Volatile.Read(ref _state) >= Settled;
+
+    /// <summary>Gets a value indicating whether storage dropped its record while it was in a request (now settled).</summary>
+    public bool WasDroppedWhileSending => Volatile.Read(ref _state) == SettledAfterDroppedWhileSending;
 
     /// <summary>Marks the message settled; <see langword="true"/> only for the one caller that settled it.</summary>
-    public bool TrySettle() => Interlocked.Exchange(ref _settled, 1) == 0;
+    public bool TrySettle()
+    {
+        while (true)
+        {
+            var state = Volatile.Read(ref _state);
+            if (state >= Settled)
+            {
+                return false;
+            }
+
+            var settled = state == DroppedWhileSending ? SettledAfterDroppedWhileSending : Settled;
+            if (Interlocked.CompareExchange(ref _state, settled, state) == state)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Marks the message as in a request; <see langword="false"/> when it was settled meanwhile.</summary>
+    public bool TryStartSending() => Interlocked.CompareExchange(ref _state, Sending, Idle) == Idle;
+
+    /// <summary>
+    /// Its request ended without settling it. Returns the reason storage dropped it meanwhile (the caller settles it as
+    /// dropped), or <see langword="null"/>: it is idle again (kept, or abandoned) or already settled.
+    /// </summary>
+    public DropReason? EndSending()
+    {
+        if (Interlocked.CompareExchange(ref _state, Idle, Sending) == Sending)
+        {
+            return null;
+        }
+
+        return Volatile.Read(ref _state) == DroppedWhileSending ? _droppedWhileSendingReason : null;
+    }
+
+    /// <summary>
+    /// Storage dropped the message's record. Returns <see langword="true"/> when this settled it (the caller counts it
+    /// dropped); <see langword="false"/> when it is in a request (<paramref name="waits"/>: the drop waits for the
+    /// answer, see <see cref="EndSending"/>) or was already settled.
+    /// </summary>
+    public bool DropUnlessSending(DropReason reason, out bool waits)
+    {
+        waits = false;
+        _droppedWhileSendingReason = reason;
+        while (true)
+        {
+            switch (Volatile.Read(ref _state))
+            {
+                case Idle when Interlocked.CompareExchange(ref _state, Settled, Idle) == Idle:
+                    return true;
+                case Sending when Interlocked.CompareExchange(ref _state, DroppedWhileSending, Sending) == Sending:
+                    waits = true;
+                    return false;
+                case Idle or Sending:
+                    continue;
+                default:
+                    return false;
+            }
+        }
+    }
 }

@@ -30,11 +30,15 @@ internal sealed class Settler
 
     public void Dropped(Envelope envelope, DropReason reason, int status = 0, RejectionDetails? rejection = null)
     {
-        if (!envelope.TrySettle())
+        if (envelope.TrySettle())
         {
-            return;
+            CountDropped(envelope, reason, status, rejection);
         }
+    }
 
+    /// <summary>Counts and reports a message that its caller already settled (<see cref="Envelope.DropUnlessSending"/>).</summary>
+    public void CountDropped(Envelope envelope, DropReason reason, int status = 0, RejectionDetails? rejection = null)
+    {
         _counters.AddDropped(reason, envelope.Message.Calls);
         envelope.Source.Settled(envelope);
         _dropped?.Invoke(new MessageDroppedEventArgs(

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+using GrowlyticsSdk.Storage;
+using static GrowlyticsSdk.IntegrationTests.TestSupport;
+
+namespace GrowlyticsSdk.IntegrationTests.Storage;
+
+/// <summary>kill -9 of a process with storage on and several requests in flight, then a new client on the same folder.</summary>
+[Collection(EngineCollection.Name)]
+public sealed class ProcessKillConcurrentTests
+{
+    [Fact]
+    public async Task Kill_WithConcurrentRequestsInFlight_NextClientDeliversEveryFlushedMessageDuplicatesBounded()
+    {
+        const int users = 200, total = 50_000, killAfterDelivered = 30_000;
+        using var folder = new TempFolder();
+        var directory = folder.Sub("storage");
+        await using var collector = await FaultyCollector.StartAsync();
+
+        // Slow answers keep requests in flight (up to 8 at once) when the child dies.
+        collector.Script = _ => Fault.Delayed(TimeSpan.FromMilliseconds(100));
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { ChildProgramPath(), "concurrent", directory, collector.Endpoint.ToString(), users.ToString(CultureInfo.InvariantCulture), total.ToString(CultureInfo.InvariantCulture) },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["GROWLYTICS_TEST_KEY"] = FaultyCollector.ApiKey;
+        using var child = Process.Start(start)!;
+        var flushed = 0;
+        int deliveredAtKill;
+        long killedAt;
+        try
+        {
+            using var timeout = new CancellationTokenSource(Deadline);
+            while (await child.StandardOutput.ReadLineAsync(timeout.Token) is { } line && line != "done")
+            {
+                if (line.StartsWith("flushed ", StringComparison.Ordinal))
+                {
+                    flushed = int.Parse(line.AsSpan(8), CultureInfo.InvariantCulture);
+                }
+            }
+
+            // Mid-way through delivery: everything is on disk, part of it delivered, requests in flight.
+            await EventuallyAsync(() => collector.Acknowledged.Count >= killAfterDelivered, "the child delivered part of its messages");
+        }
+        finally
+        {
+            deliveredAtKill = collector.Acknowledged.Count;
+            killedAt = Stopwatch.GetTimestamp();
+            child.Kill(entireProcessTree: true);
+            await child.WaitForExitAsync();
+        }
+
+        flushed.Should().Be(total, "the child reported every flush; stderr: " + await child.StandardError.ReadToEndAsync());
+        deliveredAtKill.Should().BeLessThan(total, "the child was killed before it delivered everything");
+        var childRequests = collector.RequestLog;
+        childRequests.Should().Contain(r => r.End > killedAt || r.Status == 0, "requests were in flight when the child died");
+
+        // Messages the collector acknowledged to the child in the last second before the kill: five commit intervals
+        // (StorageCommitInterval, 200 ms), a margin for the child's writer running late on a loaded machine.
+        var oneSecond = Stopwatch.Frequency;
+        var settledInLastCommits = childRequests.Where(r => r.Status == 200 && r.End > killedAt - oneSecond && r.End <= killedAt).Sum(r => r.Messages.Count);
+
+        collector.Script = _ => Fault.None;
+        var options = FastOptions(collector.Endpoint);
+        options.StorageDirectory = directory;
+        options.MaxConcurrentRequests = 8;
+        await using (var client = new GrowlyticsClient(options))
+        {
+            await EventuallyAsync(() => client.Statistics.Restored > 0, "the stored messages were restored");
+            await EventuallyAsync(() => client.Statistics is { Pending: 0 } s && s.Delivered + s.Dropped == s.Restored, "the restored messages were delivered");
+            client.Statistics.Dropped.Should().Be(0);
+        }
+
+        var received = collector.Acknowledged.Keys.Concat(collector.Ambiguous.Keys).ToHashSet();
+        received.Select(id => int.Parse(collector.Numbers[id], CultureInfo.InvariantCulture)).Should().Contain(Enumerable.Range(0, flushed), "every message on disk before the kill is delivered at least once");
+        var twice = received.Count(id => collector.Acknowledged.GetValueOrDefault(id) + collector.Ambiguous.GetValueOrDefault(id) > 1);
+
+        // The bound: settled records above the saved acknowledgement are sent again. Reading stops ReadWindow records past
+        // the acknowledged position, and the saved position lags the real one by what one commit interval settles.
+        var bound = DurableQueue.ReadWindow + settledInLastCommits;
+        twice.Should().BeLessThanOrEqualTo(bound, "at most ReadWindow ({0}) + what one commit interval settles ({1}) is sent twice", DurableQueue.ReadWindow, settledInLastCommits);
+        deliveredAtKill.Should().BeGreaterThan(bound, "the child delivered more than the bound, so the bound is not met trivially");
+    }
+
+    private static string ChildProgramPath()
+    {
+        // tests/Growlytics.IntegrationTests/bin/<Configuration>/<tfm>/ → tests/Growlytics.Storage.ChildProcess/bin/<Configuration>/<tfm>/
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = output.Parent!.Name;
+        var tests = output.Parent.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(tests, "Growlytics.Storage.ChildProcess", "bin", configuration, output.Name, "Growlytics.Storage.ChildProcess.dll");
+        File.Exists(path).Should().BeTrue("the child program is built with the tests");
+        return path;
+    }
+}
