@@ -230,6 +230,16 @@ internal sealed partial class Dispatcher : IDisposable
                 {
                     // A batch that does not fill goes within about one flush interval.
                     _timer ??= TaskCompat.Delay(_time, _flushInterval);
+
+                    // Woken when what is unread would fill a request with what is already staged (checked again after
+                    // setting: a threshold already passed wakes nobody).
+                    var needCount = _protocol.MaxMessagesPerRequest - _partitions.ReadyCount;
+                    var needBytes = _protocol.MaxRequestBytes - _partitions.ReadyBytes;
+                    _queue.SetWakeThresholds(needCount, needBytes);
+                    if (_partitions.Count < _stageLimit && _memory.HasUnread && (_queue.Unread >= needCount || _queue.UnreadJson >= needBytes))
+                    {
+                        continue;
+                    }
                 }
 
                 if (!_protocol.WaitsToFill)

@@ -37,6 +37,8 @@ internal sealed class MessageQueue
     private long _load;
     private int _unread;
     private long _unreadJson;
+    private int _wakeCount;
+    private long _wakeBytes;
     private int _waiters;
     private int _readerIdle;
 
@@ -53,8 +55,8 @@ internal sealed class MessageQueue
         _dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
 
         // A queue smaller than a batch must still wake the dispatcher before it overflows.
-        WakeCount = Math.Max(1, Math.Min(wakeCount, options.MaxQueueSize));
-        WakeBytes = wakeBytes;
+        _wakeCount = Math.Max(1, Math.Min(wakeCount, options.MaxQueueSize));
+        _wakeBytes = wakeBytes;
         _fullReports = new LogRateLimiter(options.TimeProvider, LogInterval);
         _refusedReports = new LogRateLimiter(options.TimeProvider, LogInterval);
     }
@@ -68,11 +70,8 @@ internal sealed class MessageQueue
     /// <summary>Gets the estimated bytes the held messages take (see <see cref="MessageSize"/>).</summary>
     public long EstimatedBytes => Volatile.Read(ref _load) & BytesMask;
 
-    /// <summary>Gets the unread count at which the dispatcher is woken.</summary>
-    public int WakeCount { get; }
-
-    /// <summary>Gets the estimated JSON bytes of unread messages at which the dispatcher is woken.</summary>
-    public int WakeBytes { get; }
+    /// <summary>Gets the estimated JSON bytes of the unread messages.</summary>
+    public long UnreadJson => Volatile.Read(ref _unreadJson);
 
     /// <summary>Gets the reason new messages are refused, or <see langword="null"/> while the queue accepts them.</summary>
     public DropReason? Refusal => _refusal == Open ? null : (DropReason)(_refusal - 1);
@@ -168,6 +167,17 @@ internal sealed class MessageQueue
         }
     }
 
+    /// <summary>
+    /// Sets when the dispatcher is woken: once this many more messages, or this many more estimated JSON bytes, are
+    /// unread (what it still needs to fill a request with what it already holds). Check <see cref="Unread"/> and
+    /// <see cref="UnreadJson"/> after setting: a threshold already passed wakes nobody.
+    /// </summary>
+    public void SetWakeThresholds(int count, long bytes)
+    {
+        Volatile.Write(ref _wakeCount, Math.Max(1, count));
+        Volatile.Write(ref _wakeBytes, Math.Max(1, bytes));
+    }
+
     /// <summary>Asks to be woken by the next message (the dispatcher is idle and its protocol sends at once).</summary>
     public void WakeOnNextMessage() => Volatile.Write(ref _readerIdle, 1);
 
@@ -218,8 +228,10 @@ internal sealed class MessageQueue
         var json = MessageSize.EstimateJson(message);
         var unreadJson = Interlocked.Add(ref _unreadJson, json);
         var unread = Interlocked.Increment(ref _unread);
-        if (unread == WakeCount
-            || (unreadJson >= WakeBytes && unreadJson - json < WakeBytes)
+        var wakeCount = Volatile.Read(ref _wakeCount);
+        var wakeBytes = Volatile.Read(ref _wakeBytes);
+        if (unread == wakeCount
+            || (unreadJson >= wakeBytes && unreadJson - json < wakeBytes)
             || (Volatile.Read(ref _readerIdle) != 0 && Interlocked.Exchange(ref _readerIdle, 0) != 0))
         {
             _wake.Set();
