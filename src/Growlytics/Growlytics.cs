@@ -12,16 +12,24 @@ public static class Growlytics
         "Growlytics is not initialized. Call Growlytics.Initialize(\"YOUR_API_KEY\") once at start-up "
         + "(or services.AddGrowlytics(...) in an ASP.NET Core or generic host) before using Growlytics.User.";
 
+    private const string HostNotStarted =
+        "Growlytics is registered with services.AddGrowlytics(...), but the host has not started yet, so the facade has no "
+        + "client. Growlytics.User works once the host runs (app.Run(), host.StartAsync()); before that, resolve "
+        + "GrowlyticsClient from the container (app.Services.GetRequiredService<GrowlyticsClient>()).";
+
     private static readonly object Gate = new();
     private static GrowlyticsClient? _client;
     private static EventHandler? _processExit;
+
+    // Set by AddGrowlytics, cleared when a host's client attaches: only changes the message of a call made too early.
+    private static volatile bool _hostPending;
 
     /// <summary>Gets a value indicating whether the facade has a client.</summary>
     public static bool IsInitialized => Volatile.Read(ref _client) is not null;
 
     /// <summary>Gets the client the facade delegates to.</summary>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
-    public static GrowlyticsClient Client => Volatile.Read(ref _client) ?? throw new InvalidOperationException(NotInitialized);
+    public static GrowlyticsClient Client => Volatile.Read(ref _client) ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : NotInitialized);
 
     /// <summary>
     /// Gets the current user session: the innermost scope in this async flow (<see cref="BeginScope"/>, or the
@@ -108,11 +116,15 @@ public static class Growlytics
         return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
     }
 
+    /// <summary>Notes that <c>AddGrowlytics</c> registered a client that a host will attach when it starts.</summary>
+    internal static void OnHostRegistered() => _hostPending = true;
+
     /// <summary>Makes a host's client the facade's client, unless the facade already has one.</summary>
     internal static bool TryAttach(GrowlyticsClient client)
     {
         lock (Gate)
         {
+            _hostPending = false;
             if (_client is not null)
             {
                 return ReferenceEquals(_client, client);

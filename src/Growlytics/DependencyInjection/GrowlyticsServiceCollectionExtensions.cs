@@ -79,6 +79,7 @@ public static class GrowlyticsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
         services.TryAddSingleton(CreateClient);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
+        Growlytics.OnHostRegistered();
         return services.AddHttpClient(GrowlyticsClient.HttpClientName);
     }
 
