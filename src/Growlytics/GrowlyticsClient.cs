@@ -54,8 +54,9 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             throw new ArgumentNullException(nameof(options));
         }
 
-        OptionsValidation.ThrowIfInvalid(options);
         _options = options.Clone();
+        EnvironmentDefaults.Apply(_options);
+        OptionsValidation.ThrowIfInvalid(_options);
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") ?? NullLogger.Instance;
         Func<HttpClient> http;
         if (_options.HttpClientProvider is { } provider)

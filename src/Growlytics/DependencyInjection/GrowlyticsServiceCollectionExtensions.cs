@@ -1,4 +1,5 @@
 using GrowlyticsSdk;
+using GrowlyticsSdk.Configuration;
 using GrowlyticsSdk.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -74,6 +75,7 @@ public static class GrowlyticsServiceCollectionExtensions
                 }
 
                 configure?.Invoke(options);
+                EnvironmentDefaults.Apply(options);
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
