@@ -24,12 +24,18 @@ public static class Growlytics
     // Set by AddGrowlytics, cleared when a host's client attaches: only changes the message of a call made too early.
     private static volatile bool _hostPending;
 
+    // UseClient's per-flow client. Read only once UseClient has been called, so apps that never swap pay nothing.
+    private static readonly AsyncLocal<ClientOverride?> FlowClient = new();
+    private static volatile bool _flowClientUsed;
+
     /// <summary>Gets a value indicating whether the facade has a client.</summary>
-    public static bool IsInitialized => Volatile.Read(ref _client) is not null;
+    public static bool IsInitialized => Current is not null;
 
     /// <summary>Gets the client the facade delegates to.</summary>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
-    public static GrowlyticsClient Client => Volatile.Read(ref _client) ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : NotInitialized);
+    public static GrowlyticsClient Client => Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : NotInitialized);
+
+    private static GrowlyticsClient? Current => (_flowClientUsed ? FlowClient.Value?.Client : null) ?? Volatile.Read(ref _client);
 
     /// <summary>
     /// Gets the current user session: the innermost scope in this async flow (<see cref="BeginScope"/>, or the
@@ -79,6 +85,27 @@ public static class Growlytics
         }
     }
 
+    /// <summary>
+    /// Makes the facade use <paramref name="client"/> in the current async flow (and work it starts) until the result is
+    /// disposed, whether or not the facade is initialized. Other flows, and parallel tests, keep their own client. Meant
+    /// for tests of code that calls <c>Growlytics.User</c>: create a client per test (for example with
+    /// <c>GrowlyticsRecorder</c> from the <c>Growlytics.Testing</c> package) and call this at the start of the test method.
+    /// While it is in effect, <see cref="ShutdownAsync"/> flushes <paramref name="client"/> instead of shutting anything down.
+    /// </summary>
+    /// <param name="client">The client the facade uses in this flow. Its owner disposes it.</param>
+    /// <returns>An object that restores the previous client of this flow when disposed.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="client"/> is <see langword="null"/>.</exception>
+    public static IDisposable UseClient(GrowlyticsClient client)
+    {
+        if (client is null)
+        {
+            throw new ArgumentNullException(nameof(client));
+        }
+
+        _flowClientUsed = true;
+        return new ClientOverride(client);
+    }
+
     /// <summary>Gives the current async flow a user session of its own; dispose the result to leave it.</summary>
     /// <returns>The scope.</returns>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
@@ -101,6 +128,12 @@ public static class Growlytics
     /// <returns>A task that completes when the client has shut down.</returns>
     public static Task ShutdownAsync(CancellationToken cancellationToken = default)
     {
+        if (_flowClientUsed && FlowClient.Value is { } flow)
+        {
+            // A test's client belongs to the test: deliver what the code under test recorded, shut nothing down.
+            return flow.Client.FlushAsync(cancellationToken);
+        }
+
         GrowlyticsClient? client;
         lock (Gate)
         {
@@ -148,6 +181,30 @@ public static class Growlytics
                     AppDomain.CurrentDomain.ProcessExit -= _processExit;
                     _processExit = null;
                 }
+            }
+        }
+    }
+
+    private sealed class ClientOverride : IDisposable
+    {
+        private readonly ClientOverride? _parent;
+        private int _disposed;
+
+        public ClientOverride(GrowlyticsClient client)
+        {
+            Client = client;
+            _parent = FlowClient.Value;
+            FlowClient.Value = this;
+        }
+
+        public GrowlyticsClient Client { get; }
+
+        public void Dispose()
+        {
+            // Only the flow that holds this override unwinds it; work it started keeps its own copy.
+            if (Interlocked.Exchange(ref _disposed, 1) == 0 && ReferenceEquals(FlowClient.Value, this))
+            {
+                FlowClient.Value = _parent;
             }
         }
     }
