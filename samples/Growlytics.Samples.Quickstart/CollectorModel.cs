@@ -30,4 +30,5 @@ public sealed record ErrorDto(string Error);
 [JsonSerializable(typeof(BatchDto))]
 [JsonSerializable(typeof(AcceptedDto))]
 [JsonSerializable(typeof(ErrorDto))]
+[JsonSerializable(typeof(IReadOnlyList<MessageDto>))]
 public sealed partial class CollectorJsonContext : JsonSerializerContext;

@@ -14,7 +14,8 @@ namespace GrowlyticsSamples.Quickstart;
 /// <summary>
 /// A minimal Growlytics batch collector on Kestrel, bound to 127.0.0.1 only. It accepts
 /// <c>POST /events/sdk-batch</c> with a gzip JSON body and an <c>x-growlytics-key</c> header, records each
-/// batch and answers <c>200 {"accepted": n}</c>. For local runs and demos; it keeps everything in memory.
+/// batch and answers <c>200 {"accepted": n}</c>; <c>GET /received</c> lists the messages received so far.
+/// For local runs and demos; it keeps everything in memory.
 /// </summary>
 public sealed class LocalCollector : IAsyncDisposable
 {
@@ -49,6 +50,9 @@ public sealed class LocalCollector : IAsyncDisposable
         var app = builder.Build();
         var collector = new LocalCollector(app, onBatch);
         app.MapPost("/events/sdk-batch", (RequestDelegate)collector.ReceiveAsync);
+
+        // What arrived so far, for scripts that assert on it (.ci/consumer-tests.sh).
+        app.MapGet("/received", () => Results.Json(collector.Messages, CollectorJsonContext.Default.IReadOnlyListMessageDto));
         await app.StartAsync();
         collector.Endpoint = new Uri(app.Urls.First().TrimEnd('/') + "/");
         return collector;
