@@ -49,4 +49,5 @@ public sealed record ValidationContextDto(int? Limit, string? Key);
 [JsonSerializable(typeof(ValidationErrorDto))]
 [JsonSerializable(typeof(int))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(IReadOnlyList<MessageDto>))]
 public sealed partial class CollectorJsonContext : JsonSerializerContext;

@@ -15,8 +15,8 @@ namespace GrowlyticsSamples.Quickstart;
 /// A minimal Growlytics collector on Kestrel, bound to 127.0.0.1 only, speaking both wire protocols
 /// (docs/wire-protocol.md): <c>POST /rest-api/customer</c>, Growlytics' documented customer API (one customer per
 /// request, <c>200 {"success":true}</c>, a Joi-style <c>422</c> on invalid input), and <c>POST /events/sdk-batch</c>, the
-/// SDK's batch body (gzip, <c>200 {"accepted": n}</c>). Both require an <c>x-growlytics-key</c> header. For local runs and
-/// demos; it keeps everything in memory.
+/// SDK's batch body (gzip, <c>200 {"accepted": n}</c>). Both require an <c>x-growlytics-key</c> header. <c>GET /received</c> lists the
+/// messages received so far. For local runs and demos; it keeps everything in memory.
 /// </summary>
 public sealed class LocalCollector : IAsyncDisposable
 {
@@ -45,8 +45,19 @@ public sealed class LocalCollector : IAsyncDisposable
     /// <summary>Gets the accepted <c>/rest-api/customer</c> bodies, in arrival order.</summary>
     public IReadOnlyList<JsonElement> Customers => [.. _customers];
 
-    /// <summary>Gets the messages received so far, in arrival order.</summary>
-    public IReadOnlyList<MessageDto> Messages => [.. _batches.SelectMany(b => b.Messages ?? [])];
+    /// <summary>
+    /// Gets the messages received so far, in arrival order per endpoint: batch messages, then each accepted REST upsert as
+    /// an <c>upsert</c> message with its customer id as <see cref="MessageDto.UserId"/>.
+    /// </summary>
+    public IReadOnlyList<MessageDto> Messages => [.. _batches.SelectMany(b => b.Messages ?? []), .. _customers.Select(ToMessage)];
+
+    private static MessageDto ToMessage(JsonElement upsert) => new(
+        "upsert",
+        string.Empty,
+        0,
+        null,
+        upsert.GetProperty("id").GetString(),
+        [.. upsert.GetProperty("attributes").EnumerateArray().Select(a => new AttributeDto(a.GetProperty("name").GetString()!, a.GetProperty("type").GetString()!, a.GetProperty("value").Clone()))]);
 
     /// <summary>Starts a collector on 127.0.0.1.</summary>
     /// <param name="port">The port, or 0 for a free one.</param>
@@ -62,6 +73,9 @@ public sealed class LocalCollector : IAsyncDisposable
         var collector = new LocalCollector(app, onBatch) { _onRequest = onRequest };
         app.MapPost("/events/sdk-batch", (RequestDelegate)collector.ReceiveAsync);
         app.MapPost("/rest-api/customer", (RequestDelegate)collector.ReceiveCustomerAsync);
+
+        // What arrived so far, for scripts that assert on it (.ci/consumer-tests.sh).
+        app.MapGet("/received", () => Results.Json(collector.Messages, CollectorJsonContext.Default.IReadOnlyListMessageDto));
         await app.StartAsync();
         collector.Endpoint = new Uri(app.Urls.First().TrimEnd('/') + "/");
         return collector;

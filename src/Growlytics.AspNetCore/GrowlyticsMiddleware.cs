@@ -1,4 +1,3 @@
-using GrowlyticsSdk.Sessions;
 using Microsoft.AspNetCore.Http;
 
 namespace GrowlyticsSdk.AspNetCore;
@@ -21,6 +20,7 @@ internal sealed class GrowlyticsMiddleware
     {
         var anonymousId = ReadAnonymousId(context);
         var userId = ReadUserId(context);
+        // Both ids were checked above, so this cannot throw.
         using var scope = _client.BeginScope(anonymousId, userId);
         if (_options.AnonymousIdCookieName is { } cookie)
         {
@@ -61,7 +61,7 @@ internal sealed class GrowlyticsMiddleware
         }
 
         // Anything that is not a well-formed id (tampered, foreign) is replaced by a fresh one.
-        return AnonymousIds.IsValid(value) ? value : null;
+        return GrowlyticsClient.IsValidAnonymousId(value) ? value : null;
     }
 
     private string? ReadUserId(HttpContext context)
@@ -72,6 +72,7 @@ internal sealed class GrowlyticsMiddleware
         }
 
         var id = context.User.FindFirst(_options.UserIdClaimType)?.Value;
-        return Validation.UserIds.GetError(id) is null ? id : null;
+        // An id the SDK would refuse (blank, too long) leaves the request anonymous rather than failing it.
+        return GrowlyticsClient.IsValidUserId(id) ? id : null;
     }
 }

@@ -12,16 +12,31 @@ public static class Growlytics
         "Growlytics is not initialized. Call Growlytics.Initialize(\"YOUR_API_KEY\") once at start-up "
         + "(or services.AddGrowlytics(...) in an ASP.NET Core or generic host) before using Growlytics.User.";
 
+    private const string HostNotStarted =
+        "Growlytics is registered with services.AddGrowlytics(...), but the host has not started yet, so the facade has no "
+        + "client. Growlytics.User works once the host runs (app.Run(), host.StartAsync()); before that, resolve "
+        + "GrowlyticsClient from the container (app.Services.GetRequiredService<GrowlyticsClient>()). An app without a host "
+        + "calls Growlytics.Initialize(\"YOUR_API_KEY\") instead.";
+
     private static readonly object Gate = new();
     private static GrowlyticsClient? _client;
     private static EventHandler? _processExit;
 
+    // Set by AddGrowlytics, cleared when a host's client attaches: only changes the message of a call made too early.
+    private static volatile bool _hostPending;
+
+    // UseClient's per-flow client. Read only once UseClient has been called, so apps that never swap pay nothing.
+    private static readonly AsyncLocal<ClientOverride?> FlowClient = new();
+    private static volatile bool _flowClientUsed;
+
     /// <summary>Gets a value indicating whether the facade has a client.</summary>
-    public static bool IsInitialized => Volatile.Read(ref _client) is not null;
+    public static bool IsInitialized => Current is not null;
 
     /// <summary>Gets the client the facade delegates to.</summary>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
-    public static GrowlyticsClient Client => Volatile.Read(ref _client) ?? throw new InvalidOperationException(NotInitialized);
+    public static GrowlyticsClient Client => Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : NotInitialized);
+
+    private static GrowlyticsClient? Current => (_flowClientUsed ? FlowClient.Value?.Client : null) ?? Volatile.Read(ref _client);
 
     /// <summary>
     /// Gets the current user session: the innermost scope in this async flow (<see cref="BeginScope"/>, or the
@@ -78,6 +93,27 @@ public static class Growlytics
         }
     }
 
+    /// <summary>
+    /// Makes the facade use <paramref name="client"/> in the current async flow (and work it starts) until the result is
+    /// disposed, whether or not the facade is initialized. Other flows, and parallel tests, keep their own client. Meant
+    /// for tests of code that calls <c>Growlytics.User</c>: create a client per test (for example with
+    /// <c>GrowlyticsRecorder</c> from the <c>Growlytics.Testing</c> package) and call this at the start of the test method.
+    /// While it is in effect, <see cref="ShutdownAsync"/> flushes <paramref name="client"/> instead of shutting anything down.
+    /// </summary>
+    /// <param name="client">The client the facade uses in this flow. Its owner disposes it.</param>
+    /// <returns>An object that restores the previous client of this flow when disposed.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="client"/> is <see langword="null"/>.</exception>
+    public static IDisposable UseClient(GrowlyticsClient client)
+    {
+        if (client is null)
+        {
+            throw new ArgumentNullException(nameof(client));
+        }
+
+        _flowClientUsed = true;
+        return new ClientOverride(client);
+    }
+
     /// <summary>Gives the current async flow a user session of its own; dispose the result to leave it.</summary>
     /// <returns>The scope.</returns>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
@@ -100,6 +136,12 @@ public static class Growlytics
     /// <returns>A task that completes when the client has shut down.</returns>
     public static Task ShutdownAsync(CancellationToken cancellationToken = default)
     {
+        if (_flowClientUsed && FlowClient.Value is { } flow)
+        {
+            // A test's client belongs to the test: deliver what the code under test recorded, shut nothing down.
+            return flow.Client.FlushAsync(cancellationToken);
+        }
+
         GrowlyticsClient? client;
         lock (Gate)
         {
@@ -115,11 +157,15 @@ public static class Growlytics
         return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
     }
 
+    /// <summary>Notes that <c>AddGrowlytics</c> registered a client that a host will attach when it starts.</summary>
+    internal static void OnHostRegistered() => _hostPending = true;
+
     /// <summary>Makes a host's client the facade's client, unless the facade already has one.</summary>
     internal static bool TryAttach(GrowlyticsClient client)
     {
         lock (Gate)
         {
+            _hostPending = false;
             if (_client is not null)
             {
                 return ReferenceEquals(_client, client);
@@ -143,6 +189,30 @@ public static class Growlytics
                     AppDomain.CurrentDomain.ProcessExit -= _processExit;
                     _processExit = null;
                 }
+            }
+        }
+    }
+
+    private sealed class ClientOverride : IDisposable
+    {
+        private readonly ClientOverride? _parent;
+        private int _disposed;
+
+        public ClientOverride(GrowlyticsClient client)
+        {
+            Client = client;
+            _parent = FlowClient.Value;
+            FlowClient.Value = this;
+        }
+
+        public GrowlyticsClient Client { get; }
+
+        public void Dispose()
+        {
+            // Only the flow that holds this override unwinds it; work it started keeps its own copy.
+            if (Interlocked.Exchange(ref _disposed, 1) == 0 && ReferenceEquals(FlowClient.Value, this))
+            {
+                FlowClient.Value = _parent;
             }
         }
     }

@@ -57,8 +57,9 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             throw new ArgumentNullException(nameof(options));
         }
 
-        OptionsValidation.ThrowIfInvalid(options);
         _options = options.Clone();
+        EnvironmentDefaults.Apply(_options);
+        OptionsValidation.ThrowIfInvalid(_options);
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") ?? NullLogger.Instance;
         Func<HttpClient> http;
         if (_options.HttpClientProvider is { } provider)
@@ -203,6 +204,23 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         return scope;
     }
+
+    /// <summary>
+    /// Returns whether <paramref name="anonymousId"/> is a well-formed anonymous id that
+    /// <see cref="BeginScope(string, string)"/> accepts: 1 to 64 URL-safe characters (letters, digits, '-' and '_').
+    /// Use it on ids from outside the app's control (a cookie, a header) and start a new session for anything else.
+    /// </summary>
+    /// <param name="anonymousId">The candidate id.</param>
+    /// <returns><see langword="true"/> when the id is well-formed; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
+    public static bool IsValidAnonymousId(string? anonymousId) => AnonymousIds.IsValid(anonymousId);
+
+    /// <summary>
+    /// Returns whether <paramref name="userId"/> is a user id that <see cref="BeginScope(string, string)"/> and
+    /// <see cref="GrowlyticsUser"/> accept: a non-blank string of at most 40 characters. Never throws.
+    /// </summary>
+    /// <param name="userId">The candidate id.</param>
+    /// <returns><see langword="true"/> when the id is valid; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
+    public static bool IsValidUserId(string? userId) => Validation.UserIds.GetError(userId) is null;
 
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped. With

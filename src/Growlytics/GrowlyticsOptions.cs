@@ -8,13 +8,26 @@ public sealed class GrowlyticsOptions
     /// <summary>The configuration section that <c>AddGrowlytics</c> binds by default.</summary>
     public const string SectionName = "Growlytics";
 
+    private Uri _endpoint = new("https://api.growlytics.in/");
+
     /// <summary>Gets or sets the project's API key, sent in the <c>x-growlytics-key</c> header. Never logged.</summary>
-    /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up.</value>
+    /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up. When code and configuration leave it unset, the <c>GROWLYTICS_API_KEY</c> environment variable fills it.</value>
     public string? ApiKey { get; set; }
 
     /// <summary>Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses.</summary>
-    /// <value>Defaults to <c>https://api.growlytics.in/</c>.</value>
-    public Uri Endpoint { get; set; } = new("https://api.growlytics.in/");
+    /// <value>
+    /// Defaults to <c>https://api.growlytics.in/</c>. When code and configuration leave it unset, the <c>GROWLYTICS_ENDPOINT</c>
+    /// environment variable fills it.
+    /// </value>
+    public Uri Endpoint
+    {
+        get => _endpoint;
+        set
+        {
+            _endpoint = value;
+            IsEndpointSet = true;
+        }
+    }
 
     /// <summary>
     /// Gets or sets which wire protocol the client speaks: <see cref="GrowlyticsProtocol.Rest"/> (Growlytics' documented
@@ -170,6 +183,9 @@ public sealed class GrowlyticsOptions
     /// failed (for example an <see cref="IOException"/> saying there is no space left).
     /// </summary>
     internal Func<Exception?>? StorageWriteFault { get; set; }
+
+    /// <summary>Gets a value indicating whether code or configuration set <see cref="Endpoint"/> (else an environment variable may).</summary>
+    internal bool IsEndpointSet { get; private set; }
 
     /// <summary>Gets or sets the factory that creates the <c>Growlytics</c> meter (from the host's container).</summary>
     internal System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }

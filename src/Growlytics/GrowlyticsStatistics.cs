@@ -6,7 +6,16 @@ namespace GrowlyticsSdk;
 /// </summary>
 public sealed class GrowlyticsStatistics
 {
-    internal GrowlyticsStatistics(long enqueued, long delivered, long retried, long batchesSent, long pending, long invalidInputs, IReadOnlyDictionary<DropReason, long> droppedByReason)
+    internal GrowlyticsStatistics(
+        long enqueued,
+        long delivered,
+        long retried,
+        long batchesSent,
+        long pending,
+        long invalidInputs,
+        long restored,
+        long corruptRecords,
+        IReadOnlyDictionary<DropReason, long> droppedByReason)
     {
         Enqueued = enqueued;
         Delivered = delivered;
@@ -14,6 +23,8 @@ public sealed class GrowlyticsStatistics
         BatchesSent = batchesSent;
         Pending = pending;
         InvalidInputs = invalidInputs;
+        Restored = restored;
+        CorruptRecords = corruptRecords;
         DroppedByReason = droppedByReason;
         Dropped = droppedByReason.Values.Sum();
     }
@@ -46,11 +57,11 @@ public sealed class GrowlyticsStatistics
     public long InvalidInputs { get; }
 
     /// <summary>Gets the number of undelivered messages a previous run left in storage, found at start (included in <see cref="Enqueued"/>).</summary>
-    public long Restored { get; internal init; }
+    public long Restored { get; }
 
     /// <summary>
     /// Gets the number of damaged places skipped in storage: torn or flipped records, unreadable or foreign files,
     /// files of a newer format. Damage found before a message was counted is not a message, so it is not in <see cref="Dropped"/>.
     /// </summary>
-    public long CorruptRecords { get; internal init; }
+    public long CorruptRecords { get; }
 }

@@ -37,7 +37,7 @@ public sealed class GrowlyticsValidationException : ArgumentException
     /// <param name="message">The message that names the attribute and the rule.</param>
     /// <param name="paramName">The parameter of the call that holds the bad input.</param>
     /// <param name="attributeName">The offending attribute, or <see langword="null"/> when the user id is at fault.</param>
-    public GrowlyticsValidationException(string message, string? paramName, string? attributeName)
+    internal GrowlyticsValidationException(string message, string? paramName, string? attributeName)
         : base(message, paramName)
     {
         AttributeName = attributeName;

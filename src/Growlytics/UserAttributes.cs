@@ -75,11 +75,9 @@ public sealed class UserAttributes : IReadOnlyDictionary<string, object?>
 
     /// <summary>Returns an enumerator over the attributes.</summary>
     /// <returns>The enumerator.</returns>
-    public Dictionary<string, object?>.Enumerator GetEnumerator() => _values.GetEnumerator();
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => _values.GetEnumerator();
 
-    IEnumerator<KeyValuePair<string, object?>> IEnumerable<KeyValuePair<string, object?>>.GetEnumerator() => _values.GetEnumerator();
-
-    IEnumerator IEnumerable.GetEnumerator() => _values.GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     private static string Normalize(string name)
     {

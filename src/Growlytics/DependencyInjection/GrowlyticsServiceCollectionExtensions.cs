@@ -1,4 +1,5 @@
 using GrowlyticsSdk;
+using GrowlyticsSdk.Configuration;
 using GrowlyticsSdk.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -76,11 +77,13 @@ public static class GrowlyticsServiceCollectionExtensions
                 }
 
                 configure?.Invoke(options);
+                EnvironmentDefaults.Apply(options);
             })
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
         services.TryAddSingleton(CreateClient);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
+        Growlytics.OnHostRegistered();
         return HttpClientHardening.Apply(services, services.AddHttpClient(GrowlyticsClient.HttpClientName));
     }
 

@@ -91,10 +91,6 @@ internal sealed class DeliveryCounters
             byReason[reason] = GetDropped(reason);
         }
 
-        return new GrowlyticsStatistics(Enqueued, Delivered, Retried, BatchesSent, pending, InvalidInputs, byReason)
-        {
-            Restored = Restored,
-            CorruptRecords = CorruptRecords,
-        };
+        return new GrowlyticsStatistics(Enqueued, Delivered, Retried, BatchesSent, pending, InvalidInputs, Restored, CorruptRecords, byReason);
     }
 }

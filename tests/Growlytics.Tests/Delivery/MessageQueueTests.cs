@@ -12,13 +12,15 @@ public sealed class MessageQueueTests
     {
         await using var h = new DeliveryHarness(o =>
         {
-            o.MaxBatchSize = 1;
+            // A batch never fills: the later pushes stay unread (DropOldest can reach them) until the flush.
+            o.MaxBatchSize = 100;
             o.MaxQueueSize = 3;
             o.QueueOverflowPolicy = policy;
         });
         var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         h.Responder = r => r.Index == 1 ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
         h.Push(0);
+        _ = h.Client.FlushAsync();
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
 
         h.PushMany(6, from: 1);
@@ -40,7 +42,7 @@ public sealed class MessageQueueTests
     {
         await using var h = new DeliveryHarness(o =>
         {
-            o.MaxBatchSize = 1;
+            o.MaxBatchSize = 100;
             o.MaxQueueSize = 3;
             o.QueueOverflowPolicy = policy;
             o.RequestTimeout = TimeSpan.FromMinutes(10);
@@ -48,6 +50,7 @@ public sealed class MessageQueueTests
         var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         h.Responder = r => r.Index == 1 ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
         h.Push(0);
+        _ = h.Client.FlushAsync();
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
         h.PushMany(2, from: 1);
 

@@ -1,0 +1,117 @@
+using GrowlyticsSdk.Testing.Wire;
+
+namespace GrowlyticsSdk.Testing;
+
+/// <summary>
+/// Records, in memory, what a <see cref="GrowlyticsClient"/> sent, so a unit test can assert what the code under test
+/// did: which calls, for which users, with which attributes. It plugs in through the documented
+/// <see cref="GrowlyticsOptions.HttpClient"/> option and answers like a healthy service; nothing leaves the process.
+/// Thread-safe; use one recorder per test.
+/// </summary>
+/// <example>
+/// <code>
+/// using var recorder = new GrowlyticsRecorder();
+/// await using var client = recorder.CreateClient();
+/// using (Growlytics.UseClient(client))
+/// {
+///     checkout.Complete(order);                  // code that calls Growlytics.User
+/// }
+///
+/// await client.FlushAsync();
+/// recorder.Calls.Should().ContainSingle(c => c.UserId == "u-42" &amp;&amp; c["plan"] == "pro");
+/// </code>
+/// </example>
+public sealed class GrowlyticsRecorder : IDisposable
+{
+    /// <summary>The API key <see cref="CreateClient"/> sets unless the test sets another.</summary>
+    public const string TestApiKey = "growlytics-test-key";
+
+    private readonly object _gate = new();
+    private readonly List<RecordedCall> _calls = [];
+
+    /// <summary>Initializes a new instance of the <see cref="GrowlyticsRecorder"/> class.</summary>
+    public GrowlyticsRecorder()
+    {
+        HttpClient = new HttpClient(new RecordingHandler(Add));
+    }
+
+    /// <summary>
+    /// Gets the HTTP client that records; set <see cref="GrowlyticsOptions.HttpClient"/> to it to record a client
+    /// you configure yourself. Disposed with the recorder.
+    /// </summary>
+    public HttpClient HttpClient { get; }
+
+    /// <summary>Gets the calls received so far, in the order the client sent them.</summary>
+    public IReadOnlyList<RecordedCall> Calls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _calls];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Creates a client that sends to this recorder: <see cref="GrowlyticsOptions.HttpClient"/> is the recorder's,
+    /// the API key <see cref="TestApiKey"/>, the session process-wide (so <c>Growlytics.User</c> needs no scope), and no
+    /// flush at process exit. <paramref name="configure"/> may change any of them, and the protocol.
+    /// Call <see cref="GrowlyticsClient.FlushAsync"/> before asserting: delivery is asynchronous.
+    /// </summary>
+    /// <param name="configure">Changes to the settings, or <see langword="null"/>.</param>
+    /// <returns>The client; the test disposes it.</returns>
+    public GrowlyticsClient CreateClient(Action<GrowlyticsOptions>? configure = null)
+    {
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = TestApiKey,
+            Endpoint = new Uri("https://growlytics.test/"),
+            HttpClient = HttpClient,
+            SessionMode = SessionMode.ProcessWide,
+            FlushOnProcessExit = false,
+        };
+        configure?.Invoke(options);
+        return new GrowlyticsClient(options);
+    }
+
+    /// <summary>
+    /// Returns the attributes a user has been sent, merged in call order (a later value of the same attribute wins), from
+    /// every call that carried that user id: logins and updates with Batch, upserts with REST.
+    /// </summary>
+    /// <param name="userId">The user id.</param>
+    /// <returns>The attribute values by name, as text (see <see cref="RecordedAttribute.Value"/>); empty when nothing was sent.</returns>
+    public IReadOnlyDictionary<string, string> GetUserAttributes(string userId)
+    {
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var call in Calls.Where(c => c.Type != RecordedCallType.Logout && string.Equals(c.UserId, userId, StringComparison.Ordinal)))
+        {
+            foreach (var attribute in call.Attributes)
+            {
+                merged[attribute.Name] = attribute.Value;
+            }
+        }
+
+        return merged;
+    }
+
+    /// <summary>Forgets the calls recorded so far.</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _calls.Clear();
+        }
+    }
+
+    /// <summary>Disposes <see cref="HttpClient"/>. Dispose the clients created from the recorder first.</summary>
+    public void Dispose() => HttpClient.Dispose();
+
+    private void Add(IReadOnlyList<RecordedCall> calls)
+    {
+        lock (_gate)
+        {
+            _calls.AddRange(calls);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace GrowlyticsSdk.Configuration;
+
+/// <summary>
+/// Fills <see cref="GrowlyticsOptions.ApiKey"/> and <see cref="GrowlyticsOptions.Endpoint"/> from the
+/// <c>GROWLYTICS_API_KEY</c> and <c>GROWLYTICS_ENDPOINT</c> environment variables when code and configuration left
+/// them unset, so a deployment (or a test run) can point an app at a key and a collector without a code change.
+/// Code and configuration always win.
+/// </summary>
+internal static class EnvironmentDefaults
+{
+    public const string ApiKeyVariable = "GROWLYTICS_API_KEY";
+    public const string EndpointVariable = "GROWLYTICS_ENDPOINT";
+
+    /// <exception cref="ArgumentException"><c>GROWLYTICS_ENDPOINT</c> is used and is not an absolute URI.</exception>
+    public static void Apply(GrowlyticsOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ApiKey) && Read(ApiKeyVariable) is { } apiKey)
+        {
+            options.ApiKey = apiKey;
+        }
+
+        if (!options.IsEndpointSet && Read(EndpointVariable) is { } endpoint)
+        {
+            // The message names the variable, not its value, like every options error.
+            options.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
+                ? uri
+                : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://api.growlytics.in/.", nameof(options));
+        }
+    }
+
+    private static string? Read(string name)
+    {
+        var value = Environment.GetEnvironmentVariable(name);
+        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text;
+using GrowlyticsSdk.Testing;
+
+namespace GrowlyticsSdk.Testing.Tests;
+
+public sealed class GrowlyticsRecorderTests
+{
+    [Fact]
+    public async Task Calls_PushIdentifyLogoutWithBatch_RecordsEachCallWithItsUserAndAttributes()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+
+        client.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+        client.User.Identify("u-42", new UserAttributes { Name = "John Wick", ["total"] = 30000, ["vip"] = true });
+        client.User.Logout();
+        await client.FlushAsync();
+
+        var calls = recorder.Calls;
+        calls.Select(c => c.Type).Should().Equal(RecordedCallType.Update, RecordedCallType.Login, RecordedCallType.Logout);
+        calls[0].UserId.Should().BeNull();
+        calls[0]["city"].Should().Be("Pune");
+        calls[1].UserId.Should().Be("u-42");
+        calls[1].AnonymousId.Should().Be(calls[0].AnonymousId);
+        calls[1].Attributes.Select(a => (a.Name, a.Type, a.Value)).Should().Equal(
+            ("name", "string", "John Wick"), ("total", "number", "30000"), ("vip", "boolean", "true"));
+        calls[2].UserId.Should().Be("u-42");
+        calls[2].Attributes.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task GetUserAttributes_SeveralCalls_MergesThemInCallOrder()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+
+        client.User.Identify("u-1", new Dictionary<string, object?> { ["plan"] = "free", ["region"] = "Mumbai" });
+        client.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
+        client.User.Identify("u-2", new Dictionary<string, object?> { ["plan"] = "team" });
+        await client.FlushAsync();
+
+        recorder.GetUserAttributes("u-1").Should().Equal(new Dictionary<string, string> { ["plan"] = "pro", ["region"] = "Mumbai" });
+        recorder.GetUserAttributes("u-2").Should().Equal(new Dictionary<string, string> { ["plan"] = "team" });
+        recorder.GetUserAttributes("nobody").Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task HttpClient_RestCustomerRequest_IsRecordedAsAnUpsertAndAnsweredWithSuccess()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        const string Body = """{"id":"c-7","attributes":[{"name":"plan","type":"string","value":"pro"},{"name":"seats","type":"number","value":12}]}""";
+
+        using var response = await recorder.HttpClient.PostAsync(
+            new Uri("https://growlytics.test/rest-api/customer"), new StringContent(Body, Encoding.UTF8, "application/json"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("""{"success":true}""");
+        var call = recorder.Calls.Should().ContainSingle().Subject;
+        call.Type.Should().Be(RecordedCallType.CustomerUpsert);
+        call.UserId.Should().Be("c-7");
+        call.AnonymousId.Should().BeNull();
+        call["seats"].Should().Be("12");
+        recorder.GetUserAttributes("c-7").Should().Equal(new Dictionary<string, string> { ["plan"] = "pro", ["seats"] = "12" });
+    }
+
+    [Fact]
+    public async Task HttpClient_UnknownPath_AnswersNotFoundAndRecordsNothing()
+    {
+        using var recorder = new GrowlyticsRecorder();
+
+        using var response = await recorder.HttpClient.PostAsync(new Uri("https://growlytics.test/somewhere"), new StringContent("{}"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        recorder.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Clear_AfterCalls_ForgetsThem()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        client.User.Identify("u-1");
+        await client.FlushAsync();
+        recorder.Calls.Should().NotBeEmpty();
+
+        recorder.Clear();
+
+        recorder.Calls.Should().BeEmpty();
+    }
+}

@@ -1,0 +1,80 @@
+using GrowlyticsSdk.Testing;
+
+namespace GrowlyticsSdk.Testing.Tests;
+
+public sealed class UseClientTests
+{
+    [Fact]
+    public async Task UseClient_TwoFlowsAtOnce_EachFacadeCallReachesItsOwnClient()
+    {
+        using var first = new GrowlyticsRecorder();
+        using var second = new GrowlyticsRecorder();
+        await using var firstClient = first.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        await using var secondClient = second.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        using var bothInside = new Barrier(2);
+
+        await Task.WhenAll(
+            Task.Run(() => RunFlow(firstClient, "u-first", bothInside)),
+            Task.Run(() => RunFlow(secondClient, "u-second", bothInside)));
+        await firstClient.FlushAsync();
+        await secondClient.FlushAsync();
+
+        first.Calls.Should().ContainSingle().Which.UserId.Should().Be("u-first");
+        second.Calls.Should().ContainSingle().Which.UserId.Should().Be("u-second");
+    }
+
+    [Fact]
+    public async Task UseClient_Disposed_RestoresThePreviousClientOfTheFlow()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var outer = recorder.CreateClient();
+        await using var inner = recorder.CreateClient();
+
+        using (Growlytics.UseClient(outer))
+        {
+            using (Growlytics.UseClient(inner))
+            {
+                Growlytics.Client.Should().BeSameAs(inner);
+            }
+
+            Growlytics.Client.Should().BeSameAs(outer);
+            Growlytics.IsInitialized.Should().BeTrue();
+        }
+
+        Growlytics.IsInitialized.Should().BeFalse("nothing in this test initialized the process-wide facade");
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_InsideUseClient_DeliversAndLeavesTheClientUsable()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        using var scope = Growlytics.UseClient(client);
+
+        Growlytics.User.Identify("u-1");
+        await Growlytics.ShutdownAsync();
+        recorder.Calls.Should().ContainSingle();
+
+        Growlytics.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
+        await client.FlushAsync();
+        recorder.GetUserAttributes("u-1").Should().ContainKey("plan");
+    }
+
+    [Fact]
+    public void UseClient_Null_Throws()
+    {
+        var act = () => Growlytics.UseClient(null!);
+
+        act.Should().Throw<ArgumentNullException>();
+    }
+
+    private static void RunFlow(GrowlyticsClient client, string userId, Barrier bothInside)
+    {
+        using (Growlytics.UseClient(client))
+        {
+            // Both flows hold their override at the same time before either calls the facade.
+            bothInside.SignalAndWait(TimeSpan.FromSeconds(10)).Should().BeTrue();
+            Growlytics.User.Identify(userId);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using GrowlyticsSdk.Tests.TestSupport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace GrowlyticsSdk.Tests.Configuration;
+
+[Collection(ProcessStateCollection.Name)]
+public sealed class EnvironmentDefaultsTests : IDisposable
+{
+    private const string EnvKey = "gk_from_environment";
+    private const string EnvEndpoint = "http://127.0.0.1:7001/from-env/";
+    private readonly HeaderRecordingHandler _handler = new();
+    private readonly HttpClient _http;
+
+    public EnvironmentDefaultsTests()
+    {
+        _http = new HttpClient(_handler);
+        Environment.SetEnvironmentVariable("GROWLYTICS_API_KEY", EnvKey);
+        Environment.SetEnvironmentVariable("GROWLYTICS_ENDPOINT", EnvEndpoint);
+    }
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable("GROWLYTICS_API_KEY", null);
+        Environment.SetEnvironmentVariable("GROWLYTICS_ENDPOINT", null);
+        _http.Dispose();
+    }
+
+    [Fact]
+    public async Task Constructor_KeyAndEndpointUnset_TakesBothFromTheEnvironment()
+    {
+        await using (var client = new GrowlyticsClient(new GrowlyticsOptions { HttpClient = _http, FlushOnProcessExit = false }))
+        {
+            await SendOneAsync(client);
+        }
+
+        _handler.Requests.Should().ContainSingle().Which.Should().Be((new Uri(EnvEndpoint + "events/sdk-batch"), EnvKey));
+    }
+
+    [Fact]
+    public async Task Constructor_KeyAndEndpointSetInCode_CodeWins()
+    {
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = "gk_from_code",
+            Endpoint = new Uri("http://127.0.0.1:7002/"),
+            HttpClient = _http,
+            FlushOnProcessExit = false,
+        };
+        await using (var client = new GrowlyticsClient(options))
+        {
+            await SendOneAsync(client);
+        }
+
+        _handler.Requests.Should().ContainSingle().Which.Should().Be((new Uri("http://127.0.0.1:7002/events/sdk-batch"), "gk_from_code"));
+    }
+
+    [Fact]
+    public async Task Constructor_EndpointSetInCodeToTheDefault_StillWinsOverTheEnvironment()
+    {
+        var options = new GrowlyticsOptions { HttpClient = _http, FlushOnProcessExit = false };
+        options.Endpoint = options.Endpoint;
+        await using (var client = new GrowlyticsClient(options))
+        {
+            await SendOneAsync(client);
+        }
+
+        _handler.Requests.Should().ContainSingle().Which.Uri.Host.Should().Be(new GrowlyticsOptions().Endpoint.Host);
+    }
+
+    [Fact]
+    public void Constructor_EndpointVariableNotAUri_ThrowsNamingTheVariableNotTheValue()
+    {
+        Environment.SetEnvironmentVariable("GROWLYTICS_ENDPOINT", "not a uri secret-ish");
+
+        var act = () => new GrowlyticsClient(new GrowlyticsOptions { HttpClient = _http });
+
+        act.Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("GROWLYTICS_ENDPOINT").And.NotContain("secret-ish");
+    }
+
+    [Fact]
+    public void Constructor_NoKeyAnywhere_Throws()
+    {
+        Environment.SetEnvironmentVariable("GROWLYTICS_API_KEY", "  ");
+
+        var act = () => new GrowlyticsClient(new GrowlyticsOptions { HttpClient = _http });
+
+        act.Should().Throw<ArgumentException>().WithMessage("*ApiKey*");
+    }
+
+    [Fact]
+    public async Task Initialize_NoKeyInCode_UsesTheEnvironment()
+    {
+        var client = Growlytics.Initialize(new GrowlyticsOptions { HttpClient = _http, FlushOnProcessExit = false });
+        try
+        {
+            await SendOneAsync(client);
+        }
+        finally
+        {
+            await Growlytics.ShutdownAsync();
+        }
+
+        _handler.Requests.Should().ContainSingle().Which.ApiKey.Should().Be(EnvKey);
+    }
+
+    [Fact]
+    public async Task AddGrowlytics_NothingConfigured_UsesTheEnvironment()
+    {
+        var requests = await SendThroughContainerAsync(new Dictionary<string, string?>());
+
+        requests.Should().ContainSingle().Which.Should().Be((new Uri(EnvEndpoint + "events/sdk-batch"), EnvKey));
+    }
+
+    [Fact]
+    public async Task AddGrowlytics_ConfigurationSetsKeyAndEndpoint_ConfigurationWins()
+    {
+        var requests = await SendThroughContainerAsync(new Dictionary<string, string?>
+        {
+            ["Growlytics:ApiKey"] = "gk_from_configuration",
+            ["Growlytics:Endpoint"] = "http://127.0.0.1:7003/",
+        });
+
+        requests.Should().ContainSingle().Which.Should().Be((new Uri("http://127.0.0.1:7003/events/sdk-batch"), "gk_from_configuration"));
+    }
+
+    private static async Task SendOneAsync(GrowlyticsClient client)
+    {
+        using (client.BeginScope())
+        {
+            client.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
+        }
+
+        await client.FlushAsync();
+    }
+
+    private async Task<IReadOnlyList<(Uri Uri, string? ApiKey)>> SendThroughContainerAsync(Dictionary<string, string?> settings)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        services.AddGrowlytics().ConfigurePrimaryHttpMessageHandler(() => _handler);
+        await using var provider = services.BuildServiceProvider();
+        var hosted = provider.GetServices<IHostedService>().ToList();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+
+        await SendOneAsync(provider.GetRequiredService<GrowlyticsClient>());
+        foreach (var service in hosted)
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+
+        return _handler.Requests;
+    }
+}
