@@ -96,7 +96,7 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             disk = new DiskSource(_durable, _counters);
         }
 
-        var limiter = new ConcurrencyLimiter(_options.MaxConcurrentRequests, _options.TimeProvider, wake.Set);
+        var limiter = new ConcurrencyLimiter(_options.EffectiveMaxConcurrentRequests, _options.TimeProvider, wake.Set);
         var sender = new RequestSender(_options, protocol, http, limiter, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
         var settler = new Settler(_counters, RaiseDropped);
         disk?.Use(settler);

@@ -8,7 +8,7 @@ public sealed class GrowlyticsOptions
     /// <summary>The configuration section that <c>AddGrowlytics</c> binds by default.</summary>
     public const string SectionName = "Growlytics";
 
-    private Uri _endpoint = new("https://api.growlytics.in/");
+    private Uri _endpoint = new("https://dcqs-india.growlytics.in/");
 
     /// <summary>Gets or sets the project's API key, sent in the <c>x-growlytics-key</c> header. Never logged.</summary>
     /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up. When code and configuration leave it unset, the <c>GROWLYTICS_API_KEY</c> environment variable fills it.</value>
@@ -16,7 +16,7 @@ public sealed class GrowlyticsOptions
 
     /// <summary>Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses.</summary>
     /// <value>
-    /// Defaults to <c>https://api.growlytics.in/</c>. When code and configuration leave it unset, the <c>GROWLYTICS_ENDPOINT</c>
+    /// Defaults to <c>https://dcqs-india.growlytics.in/</c>. When code and configuration leave it unset, the <c>GROWLYTICS_ENDPOINT</c>
     /// environment variable fills it.
     /// </value>
     public Uri Endpoint
@@ -34,8 +34,8 @@ public sealed class GrowlyticsOptions
     /// customer API, one customer per request) or <see cref="GrowlyticsProtocol.Batch"/> (the SDK's own batch body, for
     /// collectors that implement it; Growlytics itself does not serve it).
     /// </summary>
-    /// <value>Defaults to <see cref="GrowlyticsProtocol.Batch"/>.</value>
-    public GrowlyticsProtocol Protocol { get; set; } = GrowlyticsProtocol.Batch;
+    /// <value>Defaults to <see cref="GrowlyticsProtocol.Rest"/>.</value>
+    public GrowlyticsProtocol Protocol { get; set; } = GrowlyticsProtocol.Rest;
 
     /// <summary>Gets or sets the most messages held in memory waiting to be sent (queued, waiting for their user's turn, or in flight).</summary>
     /// <value>Defaults to 100,000. Between 1 and 10,000,000.</value>
@@ -53,8 +53,22 @@ public sealed class GrowlyticsOptions
     /// so they arrive in call order; different users are sent concurrently. A 429 or a <c>Retry-After</c> lowers the
     /// effective limit for a while (it grows back by one per success).
     /// </summary>
-    /// <value>Defaults to 8. Between 1 and 256.</value>
-    public int MaxConcurrentRequests { get; set; } = 8;
+    /// <value>
+    /// Defaults to 0: the protocol's own default, <see cref="DefaultRestConcurrency"/> (32) for <see cref="GrowlyticsProtocol.Rest"/>
+    /// (one customer per request) and <see cref="DefaultBatchConcurrency"/> (8) for <see cref="GrowlyticsProtocol.Batch"/>.
+    /// Between 0 and 256.
+    /// </value>
+    public int MaxConcurrentRequests { get; set; }
+
+    /// <summary>The number of requests in flight at once with <see cref="GrowlyticsProtocol.Rest"/> when <see cref="MaxConcurrentRequests"/> is 0.</summary>
+    public const int DefaultRestConcurrency = 32;
+
+    /// <summary>The number of requests in flight at once with <see cref="GrowlyticsProtocol.Batch"/> when <see cref="MaxConcurrentRequests"/> is 0.</summary>
+    public const int DefaultBatchConcurrency = 8;
+
+    /// <summary>Gets the limit in force: <see cref="MaxConcurrentRequests"/>, or the protocol's default when it is 0.</summary>
+    internal int EffectiveMaxConcurrentRequests =>
+        MaxConcurrentRequests > 0 ? MaxConcurrentRequests : Protocol == GrowlyticsProtocol.Batch ? DefaultBatchConcurrency : DefaultRestConcurrency;
 
     /// <summary>Gets or sets what happens to a message when the queue is full.</summary>
     /// <value>Defaults to <see cref="QueueOverflowPolicy.DropNewest"/>.</value>

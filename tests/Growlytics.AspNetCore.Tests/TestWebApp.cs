@@ -31,6 +31,7 @@ public sealed class TestWebApp : IAsyncDisposable
         builder.Services.AddGrowlytics(o =>
         {
             o.ApiKey = "test-key";
+            o.Protocol = GrowlyticsProtocol.Batch;
             o.Endpoint = collector;
             o.FlushInterval = TimeSpan.FromMilliseconds(50);
             configure?.Invoke(o);

@@ -6,7 +6,8 @@ namespace GrowlyticsSdk.IntegrationTests;
 internal static class RequestLogChecks
 {
     /// <summary>Options as a new user writes them: only the key and the endpoint.</summary>
-    public static GrowlyticsOptions Defaults(Uri endpoint) => new() { ApiKey = FaultyCollector.ApiKey, Endpoint = endpoint };
+    // Default options but the protocol: the engine figures are about the batch protocol (the fault collector's).
+    public static GrowlyticsOptions Defaults(Uri endpoint) => new() { ApiKey = FaultyCollector.ApiKey, Endpoint = endpoint, Protocol = GrowlyticsProtocol.Batch };
 
     /// <summary>A 3-attribute update whose <c>n</c> numbers it.</summary>
     public static Dictionary<string, object?> ThreeAttributes(int n) => new() { ["n"] = n, ["plan"] = "pro", ["seats"] = 3 };

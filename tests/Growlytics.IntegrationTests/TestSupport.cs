@@ -11,6 +11,9 @@ internal static class TestSupport
     public static GrowlyticsOptions FastOptions(Uri endpoint) => new()
     {
         ApiKey = FaultyCollector.ApiKey,
+
+        // The fault collector speaks the batch protocol; the REST protocol has tests of its own.
+        Protocol = GrowlyticsProtocol.Batch,
         Endpoint = endpoint,
         FlushInterval = TimeSpan.FromMilliseconds(50),
         // Long enough that a busy machine does not time out a healthy request (which would add retries and duplicates).

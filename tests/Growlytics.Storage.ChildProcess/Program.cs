@@ -19,6 +19,7 @@ if (args.Length > 0 && args[0] == "concurrent")
 var options = new GrowlyticsOptions
 {
     ApiKey = "child-key",
+    Protocol = GrowlyticsProtocol.Batch,
     Endpoint = new Uri("http://127.0.0.1:1/"),
     StorageDirectory = args[0],
     MaxRetryAttempts = 0,
@@ -43,6 +44,7 @@ static async Task RunConcurrentAsync(string directory, Uri endpoint, int users, 
     var client = new GrowlyticsClient(new GrowlyticsOptions
     {
         ApiKey = Environment.GetEnvironmentVariable("GROWLYTICS_TEST_KEY"),
+        Protocol = GrowlyticsProtocol.Batch,
         Endpoint = endpoint,
         StorageDirectory = directory,
         MaxConcurrentRequests = 8,

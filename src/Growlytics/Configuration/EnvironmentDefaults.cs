@@ -24,7 +24,7 @@ internal static class EnvironmentDefaults
             // The message names the variable, not its value, like every options error.
             options.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
                 ? uri
-                : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://api.growlytics.in/.", nameof(options));
+                : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://dcqs-india.growlytics.in/.", nameof(options));
         }
     }
 

@@ -22,7 +22,7 @@ internal static class OptionsValidation
 
         if (options.Endpoint is null || !options.Endpoint.IsAbsoluteUri)
         {
-            errors.Add("GrowlyticsOptions.Endpoint must be an absolute URI such as https://api.growlytics.in/.");
+            errors.Add("GrowlyticsOptions.Endpoint must be an absolute URI such as https://dcqs-india.growlytics.in/.");
         }
         else if (!IsAllowedScheme(options.Endpoint))
         {
@@ -31,11 +31,11 @@ internal static class OptionsValidation
 
         if (options.Endpoint is { IsAbsoluteUri: true } endpoint && (endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0))
         {
-            errors.Add("GrowlyticsOptions.Endpoint must not have a query string or fragment: the SDK appends 'events/sdk-batch' to its path.");
+            errors.Add("GrowlyticsOptions.Endpoint must not have a query string or fragment: the SDK appends the protocol's path ('rest-api/customer' or 'events/sdk-batch') to it.");
         }
 
         Range(errors, nameof(options.MaxQueueSize), options.MaxQueueSize, 1, 10_000_000);
-        Range(errors, nameof(options.MaxConcurrentRequests), options.MaxConcurrentRequests, 1, 256);
+        Range(errors, nameof(options.MaxConcurrentRequests), options.MaxConcurrentRequests, 0, 256);
         if (options.MaxQueueBytes < 64 * 1024 || options.MaxQueueBytes > 16L * 1024 * 1024 * 1024)
         {
             errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.MaxQueueBytes must be between {0} and {1} (it is {2}).", 64 * 1024, 16L * 1024 * 1024 * 1024, options.MaxQueueBytes));

@@ -66,10 +66,10 @@ internal sealed partial class Dispatcher : IDisposable
         _time = options.TimeProvider;
         _flushInterval = options.FlushInterval;
         _pauseAfterKept = options.MaxRetryDelay;
-        _partitions = new PartitionSet(Math.Max(256, 16 * options.MaxConcurrentRequests));
+        _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));
 
         // Enough staged work to fill every slot several times over; the rest waits in its source.
-        _stageLimit = Math.Max(4096, 8 * options.MaxConcurrentRequests * protocol.MaxMessagesPerRequest);
+        _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
     }
 
     /// <summary>Gets the number of messages accepted and not yet settled, wherever they are.</summary>

@@ -16,11 +16,13 @@ public sealed class QuickstartTests
 
         var text = output.ToString();
         exitCode.Should().Be(0, text);
-        text.Should().Contain("received 3 message(s)")
-            .And.Contain("userId=THE_USER_ID_IN_YOUR_APP")
-            .And.Contain("city (string) = \"San Francisco\"")
-            .And.Contain("totalPurchaseTillNow (number) = 30000")
-            .And.Contain("enqueued 3, delivered 3, dropped 0, pending 0")
+        // The default protocol is REST: the anonymous push travels with the login's one upsert, and a logout sends nothing.
+        text.Should().Contain("received 1 request(s)")
+            .And.Contain("POST /rest-api/customer -> 200")
+            .And.Contain("\"id\":\"THE_USER_ID_IN_YOUR_APP\"")
+            .And.Contain("{\"name\":\"city\",\"type\":\"string\",\"value\":\"San Francisco\"}")
+            .And.Contain("{\"name\":\"totalPurchaseTillNow\",\"type\":\"number\",\"value\":30000}")
+            .And.Contain("enqueued 2, delivered 2, dropped 0, pending 0")
             .And.NotContain(QuickstartApp.LocalApiKey);
     }
 

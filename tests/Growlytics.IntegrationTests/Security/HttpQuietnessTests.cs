@@ -124,6 +124,7 @@ public sealed class HttpQuietnessTests : IAsyncLifetime, IDisposable
         options.ApiKey = Key;
         options.Endpoint = _collector.BaseUri;
         options.Protocol = GrowlyticsProtocol.Batch;
+        options.Protocol = GrowlyticsProtocol.Batch;
         options.FlushInterval = TimeSpan.FromMilliseconds(20);
         options.FlushOnProcessExit = false;
     }

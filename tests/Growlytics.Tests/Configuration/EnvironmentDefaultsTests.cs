@@ -35,7 +35,7 @@ public sealed class EnvironmentDefaultsTests : IDisposable
             await SendOneAsync(client);
         }
 
-        _handler.Requests.Should().ContainSingle().Which.Should().Be((new Uri(EnvEndpoint + "events/sdk-batch"), EnvKey));
+        _handler.Requests.Should().ContainSingle().Which.Should().Be((new Uri(EnvEndpoint + "rest-api/customer"), EnvKey));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class EnvironmentDefaultsTests : IDisposable
             await SendOneAsync(client);
         }
 
-        _handler.Requests.Should().ContainSingle().Which.Should().Be((new Uri("http://127.0.0.1:7002/events/sdk-batch"), "gk_from_code"));
+        _handler.Requests.Should().ContainSingle().Which.Should().Be((new Uri("http://127.0.0.1:7002/rest-api/customer"), "gk_from_code"));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class EnvironmentDefaultsTests : IDisposable
     {
         var requests = await SendThroughContainerAsync(new Dictionary<string, string?>());
 
-        requests.Should().ContainSingle().Which.Should().Be((new Uri(EnvEndpoint + "events/sdk-batch"), EnvKey));
+        requests.Should().ContainSingle().Which.Should().Be((new Uri(EnvEndpoint + "rest-api/customer"), EnvKey));
     }
 
     [Fact]
@@ -123,16 +123,13 @@ public sealed class EnvironmentDefaultsTests : IDisposable
             ["Growlytics:Endpoint"] = "http://127.0.0.1:7003/",
         });
 
-        requests.Should().ContainSingle().Which.Should().Be((new Uri("http://127.0.0.1:7003/events/sdk-batch"), "gk_from_configuration"));
+        requests.Should().ContainSingle().Which.Should().Be((new Uri("http://127.0.0.1:7003/rest-api/customer"), "gk_from_configuration"));
     }
 
     private static async Task SendOneAsync(GrowlyticsClient client)
     {
-        using (client.BeginScope())
-        {
-            client.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
-        }
-
+        // A customer update is one request in either protocol (an anonymous push would be held under REST).
+        client.Customers.Update("u-1", new Dictionary<string, object?> { ["plan"] = "pro" });
         await client.FlushAsync();
     }
 

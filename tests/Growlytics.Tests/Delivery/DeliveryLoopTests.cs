@@ -109,7 +109,7 @@ public sealed class DeliveryLoopTests
 
         await h.FlushAsync();
 
-        h.MaxConcurrentRequests.Should().BeInRange(1, h.Options.MaxConcurrentRequests);
+        h.MaxConcurrentRequests.Should().BeInRange(1, h.Options.EffectiveMaxConcurrentRequests);
         h.Requests.Should().Contain(r => r.Status == 503, "the scenario must exercise retries");
         var delivered = h.Accepted.SelectMany(r => r.Messages).ToList();
         foreach (var user in users)

@@ -40,6 +40,7 @@ public abstract class StorageTestBase : IDisposable
         var options = new GrowlyticsOptions
         {
             ApiKey = "test-key",
+            Protocol = GrowlyticsProtocol.Batch,
             Endpoint = new Uri("http://127.0.0.1:9/"),
             StorageDirectory = Directory,
             HttpClient = new HttpClient(collector),

@@ -32,6 +32,9 @@ internal sealed class DeliveryHarness : IAsyncDisposable
         Options = new GrowlyticsOptions
         {
             ApiKey = ApiKey,
+
+            // These tests read the batch body; the REST protocol has tests of its own.
+            Protocol = GrowlyticsProtocol.Batch,
             Endpoint = new Uri("https://collector.test/"),
             TimeProvider = Time,
             LoggerFactory = Log,
