@@ -40,6 +40,7 @@ public class BurstBenchmarks
             {
                 ApiKey = "benchmark-key",
                 Endpoint = _sink.Address,
+                Protocol = GrowlyticsProtocol.Batch,
                 StorageDirectory = folder,
                 FlushOnProcessExit = false,
             });

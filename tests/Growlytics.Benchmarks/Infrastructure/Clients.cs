@@ -14,6 +14,7 @@ internal static class Clients
         {
             ApiKey = "benchmark-key",
             Endpoint = new Uri("http://127.0.0.1:9/"),
+            Protocol = GrowlyticsProtocol.Batch,
             MaxQueueSize = Jobs.CallsPerIteration * 4,
             FlushOnProcessExit = false,
         },
