@@ -9,7 +9,9 @@ namespace GrowlyticsSdk;
 /// visitor: a webhook, an admin screen, a nightly job. No session changes and nothing is held: each call is one upsert
 /// for that customer id (<see cref="GrowlyticsProtocol.Rest"/>), or an <c>update</c> message with that <c>userId</c> and no
 /// anonymous id (<see cref="GrowlyticsProtocol.Batch"/>). Attributes are validated at the call exactly as
-/// <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> validates them. Thread-safe.
+/// <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> validates them. Thread-safe. While the client is
+/// opted out (<see cref="GrowlyticsClient.OptOut"/>) updates are validated, then dropped and counted
+/// (<see cref="DropReason.OptedOut"/>).
 /// Get it from <see cref="Growlytics.Customers"/> or <see cref="GrowlyticsClient.Customers"/>.
 /// </summary>
 public sealed class GrowlyticsCustomers
