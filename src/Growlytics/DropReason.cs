@@ -52,4 +52,11 @@ public enum DropReason
     /// which sends customer upserts only.
     /// </summary>
     NotSupported = 11,
+
+    /// <summary>
+    /// Dropped at the user's privacy request: the call was made while the client was opted out
+    /// (<see cref="GrowlyticsClient.OptOut"/>), or the message was queued, stored, held or being retried when the client
+    /// was opted out or its local data was deleted (<see cref="GrowlyticsClient.DeleteLocalDataAsync"/>).
+    /// </summary>
+    OptedOut = 12,
 }

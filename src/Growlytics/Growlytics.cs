@@ -129,6 +129,34 @@ public static class Growlytics
     public static Task FlushAsync(CancellationToken cancellationToken = default) => Client.FlushAsync(cancellationToken);
 
     /// <summary>
+    /// Gets a value indicating whether the user opted out of tracking (see <see cref="GrowlyticsClient.IsOptedOut"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static bool IsOptedOut => Client.IsOptedOut;
+
+    /// <summary>
+    /// Turns tracking off at the user's request until <see cref="OptIn"/>: nothing is recorded, queued or sent, and what was
+    /// not yet delivered is dropped; persisted with <see cref="GrowlyticsOptions.StorageDirectory"/>
+    /// (see <see cref="GrowlyticsClient.OptOut"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static void OptOut() => Client.OptOut();
+
+    /// <summary>Turns tracking back on after <see cref="OptOut"/> (see <see cref="GrowlyticsClient.OptIn"/>).</summary>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    public static void OptIn() => Client.OptIn();
+
+    /// <summary>
+    /// Deletes what the SDK keeps locally (queued and stored messages, the session file, held attributes) and starts the
+    /// process-wide session again as a new anonymous visitor (see <see cref="GrowlyticsClient.DeleteLocalDataAsync"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Stops the wait; the deletion goes on.</param>
+    /// <returns>A task that completes when the data is dropped and the files are deleted.</returns>
+    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task DeleteLocalDataAsync(CancellationToken cancellationToken = default) => Client.DeleteLocalDataAsync(cancellationToken);
+
+    /// <summary>
     /// Delivers what is queued (within <see cref="GrowlyticsOptions.ShutdownTimeout"/>), disposes the client and
     /// leaves the facade uninitialized. Does nothing when it is not initialized.
     /// </summary>

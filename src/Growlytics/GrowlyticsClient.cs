@@ -16,7 +16,7 @@ namespace GrowlyticsSdk;
 /// Create one per process (or let <c>AddGrowlytics</c> or <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>
 /// create it) and share it; every member is thread-safe.
 /// </summary>
-public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
+public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 {
     /// <summary>The name of the HTTP client <c>AddGrowlytics</c> registers with <c>IHttpClientFactory</c>; configure it further by this name.</summary>
     public const string HttpClientName = "Growlytics";
@@ -108,6 +108,9 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
             _heldStore = new HeldAttributeStore(_options, _counters, _logger, RaiseDropped);
         }
 
+        // Read before the session is restored, so a client that starts opted out records nothing, not even a new session.
+        var startOptedOut = _options.StorageDirectory is { Length: > 0 } privacyDirectory && PrivacyFile.ReadOptedOut(privacyDirectory, _logger);
+        _optedOut = startOptedOut;
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
             _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger) : null;
@@ -118,6 +121,14 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
                 OnSessionChanged(_processUser);
             }
         }
+
+        if (startOptedOut)
+        {
+            // What a previous run left (stored messages, held attributes) is dropped, never sent.
+            ApplyOptOut();
+            Log.StartsOptedOut(_logger);
+        }
+
         if (startDelivery)
         {
             _durable?.Start();
@@ -289,11 +300,14 @@ public sealed class GrowlyticsClient : IAsyncDisposable, IDisposable
         return true;
     }
 
-    /// <summary>Persists the process-wide session (when storage is on) after a login, logout or new start.</summary>
-    internal void OnSessionChanged(GrowlyticsUser user)
+    /// <summary>
+    /// Persists the process-wide session (when storage is on) after a login, logout or new start; while opted out only
+    /// when <paramref name="evenIfOptedOut"/> (held attributes dropped at the user's request must leave the file too).
+    /// </summary>
+    internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false)
     {
         // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
-        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false)
+        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false && (evenIfOptedOut || !_optedOut))
         {
             _sessionStore.Save(user.ToStoredSession());
         }

@@ -9,7 +9,9 @@ namespace GrowlyticsSdk;
 /// visitor: a webhook, an admin screen, a nightly job. No session changes and nothing is held: each call is one upsert
 /// for that customer id (<see cref="GrowlyticsProtocol.Rest"/>), or an <c>update</c> message with that <c>userId</c> and no
 /// anonymous id (<see cref="GrowlyticsProtocol.Batch"/>). Attributes are validated at the call exactly as
-/// <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> validates them. Thread-safe.
+/// <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> validates them. Thread-safe. While the client is
+/// opted out (<see cref="GrowlyticsClient.OptOut"/>) updates are validated, then dropped and counted
+/// (<see cref="DropReason.OptedOut"/>).
 /// Get it from <see cref="Growlytics.Customers"/> or <see cref="GrowlyticsClient.Customers"/>.
 /// </summary>
 public sealed class GrowlyticsCustomers
@@ -29,6 +31,31 @@ public sealed class GrowlyticsCustomers
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
     [RequiresUnreferencedCode(ReflectionMessage)]
     public void Update(string customerId, object attributes)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        if (TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)) is { } message)
+        {
+            _client.Enqueue(message);
+        }
+    }
+
+    /// <summary>
+    /// Adds or updates attributes of a customer's profile. Returns at once; a full queue drops the update and counts it.
+    /// Trim- and native-AOT-safe: the public properties of <typeparamref name="T"/> are kept by the trimmer and read;
+    /// dictionaries are read as dictionaries.
+    /// </summary>
+    /// <typeparam name="T">
+    /// The attributes' type as known at compile time, such as an anonymous type. Its public instance properties are the
+    /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>).
+    /// </typeparam>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">
+    /// The customer id or an attribute breaks a rule, the object has no readable public properties, or a property getter
+    /// throws (with <see cref="InvalidInputHandling.Throw"/>).
+    /// </exception>
+    public void Update<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string customerId, T attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
         if (TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)) is { } message)
@@ -80,6 +107,30 @@ public sealed class GrowlyticsCustomers
     [RequiresUnreferencedCode(ReflectionMessage)]
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]
     public ValueTask UpdateAsync(string customerId, object attributes, CancellationToken cancellationToken = default)
+    {
+        ThrowIfNull(attributes, nameof(attributes));
+        return EnqueueAsync(TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)), cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
+    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that. Trim- and native-AOT-safe, like
+    /// <see cref="Update{T}(string, T)"/>; dictionaries are read as dictionaries.
+    /// </summary>
+    /// <typeparam name="T">The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the attributes.</typeparam>
+    /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
+    /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped.</param>
+    /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
+    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
+    /// <exception cref="GrowlyticsValidationException">
+    /// The customer id or an attribute breaks a rule, the object has no readable public properties, or a property getter
+    /// throws (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
+    [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]
+    public ValueTask UpdateAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string customerId, T attributes, CancellationToken cancellationToken = default)
     {
         ThrowIfNull(attributes, nameof(attributes));
         return EnqueueAsync(TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)), cancellationToken);

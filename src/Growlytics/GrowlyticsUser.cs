@@ -16,6 +16,10 @@ namespace GrowlyticsSdk;
 /// With <see cref="GrowlyticsProtocol.Rest"/> (Growlytics' customer API, which has no anonymous profiles) a push while
 /// anonymous is held with the session, merged by attribute name, and sent with the login as part of one upsert for the
 /// user; <see cref="Logout"/> sends nothing. See docs/wire-protocol.md for the whole mapping.
+/// <para>
+/// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) every call is still validated, then changes
+/// nothing (no message, no session change, nothing held) and is counted as dropped (<see cref="DropReason.OptedOut"/>).
+/// </para>
 /// </remarks>
 public sealed class GrowlyticsUser
 {
@@ -198,11 +202,16 @@ public sealed class GrowlyticsUser
     /// Does nothing when no user is logged in. With <see cref="GrowlyticsProtocol.Rest"/> nothing is sent (the REST API has
     /// no logout); the new anonymous session starts with no held attributes.
     /// </summary>
+    /// <remarks>
+    /// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) this call, like <c>Push</c> and
+    /// <c>Identify</c>, changes nothing (the session stays as it was) and is counted as dropped
+    /// (<see cref="DropReason.OptedOut"/>).
+    /// </remarks>
     public void Logout()
     {
         lock (_gate)
         {
-            if (_userId is null)
+            if (_userId is null || _client.CountIfOptedOut())
             {
                 return;
             }
@@ -244,6 +253,33 @@ public sealed class GrowlyticsUser
         new(_anonymousId, _userId, _processHeld?.ToArray() ?? [], _processHeld?.Calls ?? 0);
 
     /// <summary>
+    /// At the user's privacy request (REST, process-wide session): drops the pushes held for the login, counted as
+    /// <see cref="DropReason.OptedOut"/>, and saves the session without them. Returns how many were dropped.
+    /// </summary>
+    internal int DropHeldForPrivacy()
+    {
+        lock (_gate)
+        {
+            return DropHeldLocked();
+        }
+    }
+
+    /// <summary>
+    /// Local data deleted: the session starts again, anonymous with a new id and nothing held (dropped as
+    /// <see cref="DropReason.OptedOut"/>). Nothing is sent and nothing saved. Returns how many held pushes were dropped.
+    /// </summary>
+    internal int StartOver()
+    {
+        lock (_gate)
+        {
+            var dropped = DropHeldLocked(save: false);
+            Volatile.Write(ref _userId, null);
+            Volatile.Write(ref _anonymousId, AnonymousIds.New());
+            return dropped;
+        }
+    }
+
+    /// <summary>
     /// At shutdown, REST, process-wide session: held pushes stay pending in the session file when there is one; without
     /// storage they will never meet a login, and are counted as dropped.
     /// </summary>
@@ -257,6 +293,23 @@ public sealed class GrowlyticsUser
                 _processHeld = new HeldAttributes();
             }
         }
+    }
+
+    private int DropHeldLocked(bool save = true)
+    {
+        if (_processHeld is not { Calls: > 0 } held)
+        {
+            return 0;
+        }
+
+        _client.Counters.DropHeld(held.Calls, DropReason.OptedOut);
+        _processHeld = new HeldAttributes();
+        if (save)
+        {
+            _client.OnSessionChanged(this, evenIfOptedOut: true);
+        }
+
+        return held.Calls;
     }
 
     private static void ThrowIfNull(object? value, string name)
@@ -277,6 +330,11 @@ public sealed class GrowlyticsUser
 
         lock (_gate)
         {
+            if (_client.CountIfOptedOut())
+            {
+                return;
+            }
+
             if (_userId is null && _client.Protocol == GrowlyticsProtocol.Rest)
             {
                 // The REST API has no anonymous profiles: the attributes wait for the login.
@@ -301,6 +359,12 @@ public sealed class GrowlyticsUser
                     Enqueue(MessageType.Update, userId, attributes);
                 }
 
+                return;
+            }
+
+            if (_client.CountIfOptedOut())
+            {
+                // Opted out: the session stays as it was.
                 return;
             }
 

@@ -12,7 +12,14 @@ internal sealed partial class Dispatcher
         {
             _inFlight--;
             var batch = completion.Batch;
-            if (completion.Results is null)
+            var results = completion.Results;
+            if (results is null && !_stopSending.IsCancellationRequested)
+            {
+                // Cancelled at a privacy request (opt-out, deletion), not by shutdown: dropped below.
+                results = [new SendResult(0, batch.Envelopes.Count, SendOutcome.Abandoned, DropReason.OptedOut, 0, "canceled")];
+            }
+
+            if (results is null)
             {
                 // Abandoned at shutdown: counted (memory) or left stored (disk) by StopAsync.
                 foreach (var envelope in batch.Envelopes)
@@ -25,7 +32,7 @@ internal sealed partial class Dispatcher
 
             List<Envelope>? kept = null;
             var keyRefusedStatus = 0;
-            foreach (var result in completion.Results)
+            foreach (var result in results)
             {
                 for (var i = result.Start; i < result.Start + result.Count; i++)
                 {
@@ -41,6 +48,10 @@ internal sealed partial class Dispatcher
                                 continue;
                             }
 
+                            break;
+                        case SendOutcome.Abandoned when !_stopSending.IsCancellationRequested:
+                            // Cancelled at a privacy request: never sent again.
+                            _settler.Dropped(envelope, DropReason.OptedOut);
                             break;
                         case SendOutcome.Abandoned:
                             if (EndSending(envelope, _abandoned))
@@ -167,28 +178,8 @@ internal sealed partial class Dispatcher
 
         _keyRetryAt = _time.GetTimestamp() + (long)(KeyRetryInterval.TotalSeconds * _time.TimestampFrequency);
         _queue.Refuse(DropReason.Unauthorized);
-        var held = new List<Envelope>();
-        _partitions.DrainAll(held);
-        var staged = held.Count;
-        while (_memory.Read(held, int.MaxValue) > 0 || (_disk?.Read(held, int.MaxValue) ?? 0) > 0)
-        {
-        }
-
-        for (var i = 0; i < held.Count; i++)
-        {
-            var envelope = held[i];
-            if (i >= staged)
-            {
-                envelope.Ticket = _tickets.Issue();
-            }
-
-            _settler.Dropped(envelope, DropReason.Unauthorized, status);
-            _tickets.Settle(envelope.Ticket);
-        }
-
-        _paused.Clear();
+        DropEverything(DropReason.Unauthorized, status);
         _pauseTimer = TaskCompat.Delay(_time, KeyRetryInterval);
-        CompleteFlushes(everything: true);
     }
 
     private void ResumeAfterKeyRefusal(long now)

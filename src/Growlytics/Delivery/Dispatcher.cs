@@ -40,6 +40,7 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly List<Envelope> _abandoned = [];
     private readonly ByteBufferWriter _buffer = new(1024);
     private readonly CancellationTokenSource _stopSending = new();
+    private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;
     private Task _run = Task.CompletedTask;
     private Task? _timer;
@@ -51,6 +52,10 @@ internal sealed partial class Dispatcher : IDisposable
     private int _drainRequested;
     private int _fillVersion;
     private volatile bool _stopping;
+    private volatile bool _optedOut;
+
+    // The requests in flight: cancelled at shutdown (with _stopSending) and at a privacy request, then renewed.
+    private CancellationTokenSource _sendScope;
 
     public Dispatcher(GrowlyticsOptions options, IWireProtocol protocol, MessageQueue queue, MemorySource memory, IMessageSource? disk, RequestSender sender, ConcurrencyLimiter limiter, Settler settler, WakeSignal wake, ILogger logger)
     {
@@ -70,12 +75,21 @@ internal sealed partial class Dispatcher : IDisposable
 
         // Enough staged work to fill every slot several times over; the rest waits in its source.
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
+        _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
     }
 
     /// <summary>Gets the number of messages accepted and not yet settled, wherever they are.</summary>
     public long Pending => _memory.Pending + (_disk?.Pending ?? 0);
 
-    public void Dispose() => _stopSending.Dispose();
+    public void Dispose()
+    {
+        lock (_dropRequests)
+        {
+            _sendScope.Dispose();
+        }
+
+        _stopSending.Dispose();
+    }
 
     public void Start() => _run = Task.Run(RunAsync);
 
@@ -198,7 +212,16 @@ internal sealed partial class Dispatcher : IDisposable
                 var now = _time.GetTimestamp();
                 ResumePaused(now);
                 ResumeAfterKeyRefusal(now);
-                Fill();
+                if (DropForPrivacy())
+                {
+                    // Opted out: nothing is read to be sent, and a message that slipped in wakes the loop to drop it.
+                    _queue.WakeOnNextMessage();
+                }
+                else
+                {
+                    Fill();
+                }
+
                 if (_timer is { IsCompleted: true })
                 {
                     _timer = null;
@@ -337,7 +360,8 @@ internal sealed partial class Dispatcher : IDisposable
             }
 
             _inFlight++;
-            _ = Task.Run(() => SendAsync(batch));
+            var token = _sendScope.Token;
+            _ = Task.Run(() => SendAsync(batch, token));
         }
     }
 
@@ -426,14 +450,14 @@ internal sealed partial class Dispatcher : IDisposable
         }
     }
 
-    private async Task SendAsync(Batch batch)
+    private async Task SendAsync(Batch batch, CancellationToken cancellationToken)
     {
         List<SendResult>? results;
         try
         {
-            results = await _sender.SendAsync(batch.Payloads, holdsSlot: true, _stopSending.Token).ConfigureAwait(false);
+            results = await _sender.SendAsync(batch.Payloads, holdsSlot: true, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_stopSending.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             results = null;
         }

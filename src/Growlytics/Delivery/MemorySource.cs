@@ -33,7 +33,17 @@ internal sealed class MemorySource : IMessageSource
         }
     }
 
-    public int Read(List<Envelope> into, int maxCount)
+    public int Read(List<Envelope> into, int maxCount) => Read(into, maxCount, includeStorageOwned: false);
+
+    /// <summary>
+    /// Takes every message held in memory, those the storage writer has not taken yet included (to drop them: what the
+    /// writer takes meanwhile reaches the disk source instead).
+    /// </summary>
+    public int ReadAll(List<Envelope> into) => Read(into, int.MaxValue, includeStorageOwned: true);
+
+    public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes);
+
+    private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned)
     {
         var read = 0;
         while (read < maxCount && _handedBack.TryDequeue(out var message))
@@ -42,7 +52,7 @@ internal sealed class MemorySource : IMessageSource
             read++;
         }
 
-        if (_queueOwnedByStorage())
+        if (!includeStorageOwned && _queueOwnedByStorage())
         {
             return read;
         }
@@ -55,6 +65,4 @@ internal sealed class MemorySource : IMessageSource
 
         return read;
     }
-
-    public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes);
 }

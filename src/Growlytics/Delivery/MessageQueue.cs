@@ -42,7 +42,8 @@ internal sealed class MessageQueue
     private int _waiters;
     private int _readerIdle;
 
-    // Open, or (int)reason + 1 while new messages are refused: Shutdown after Complete, Unauthorized after a 401/403.
+    // A bit per reason new messages are refused for (Shutdown after Complete, OptedOut while opted out, Unauthorized after
+    // a 401/403); several can hold at once, and the strongest (see Strongest) is the one counted.
     private volatile int _refusal;
 
     public MessageQueue(GrowlyticsOptions options, int wakeCount, int wakeBytes, DeliveryCounters counters, WakeSignal wake, ILogger logger)
@@ -74,15 +75,15 @@ internal sealed class MessageQueue
     public long UnreadJson => Volatile.Read(ref _unreadJson);
 
     /// <summary>Gets the reason new messages are refused, or <see langword="null"/> while the queue accepts them.</summary>
-    public DropReason? Refusal => _refusal == Open ? null : (DropReason)(_refusal - 1);
+    public DropReason? Refusal => Strongest(_refusal);
 
     /// <summary>Accepts a message without waiting: when the queue is full it is dropped (or the oldest is) and counted.</summary>
     public void Enqueue(UserMessage message)
     {
         _counters.AddEnqueued(message.Calls);
-        if (_refusal != Open)
+        if (Strongest(_refusal) is { } refusal)
         {
-            Refused(message);
+            Refused(refusal, message.Calls);
             return;
         }
 
@@ -137,7 +138,8 @@ internal sealed class MessageQueue
                 Release(size);
             }
 
-            Refused(message);
+            // Refused while waiting for room; a refusal lifted since (an opt-in, a key retry) is counted as an opt-out.
+            Refused(Strongest(_refusal) ?? DropReason.OptedOut, message.Calls);
             return;
         }
 
@@ -182,29 +184,43 @@ internal sealed class MessageQueue
     public void WakeOnNextMessage() => Volatile.Write(ref _readerIdle, 1);
 
     /// <summary>Stops accepting: later messages are counted as dropped (<see cref="DropReason.Shutdown"/>).</summary>
-    public void Complete()
+    public void Complete() => Refuse(DropReason.Shutdown);
+
+    /// <summary>
+    /// Refuses later messages with <paramref name="reason"/> until <see cref="Accept"/>; what is queued stays. While
+    /// several reasons hold, a refused message is counted under the strongest: shutdown, then opt-out, then the others.
+    /// </summary>
+    public void Refuse(DropReason reason)
     {
-        _refusal = (int)DropReason.Shutdown + 1;
+        var bit = 1 << (int)reason;
+        int current;
+        while (((current = _refusal) & bit) == 0 && Interlocked.CompareExchange(ref _refusal, current | bit, current) != current)
+        {
+        }
+
         _room.Set();
     }
 
-    /// <summary>Refuses later messages with <paramref name="reason"/> until <see cref="Accept"/>; what is queued stays.</summary>
-    public void Refuse(DropReason reason)
+    /// <summary>Stops refusing for <paramref name="reason"/> (never after <see cref="Complete"/>); other reasons still hold.</summary>
+    public void Accept(DropReason reason)
     {
-        if (_refusal == Open)
+        if (reason == DropReason.Shutdown)
         {
-            _refusal = (int)reason + 1;
-            _room.Set();
+            return;
+        }
+
+        var bit = 1 << (int)reason;
+        int current;
+        while (((current = _refusal) & bit) != 0 && Interlocked.CompareExchange(ref _refusal, current & ~bit, current) != current)
+        {
         }
     }
 
-    /// <summary>Accepts messages again after <see cref="Refuse"/> (never after <see cref="Complete"/>).</summary>
-    public void Accept(DropReason reason)
+    /// <summary>Counts a call that was refused before it became a message (accepted and dropped at once, as a refused message is).</summary>
+    public void CountRefused(DropReason reason, int calls)
     {
-        if (_refusal == (int)reason + 1 && reason != DropReason.Shutdown)
-        {
-            _refusal = Open;
-        }
+        _counters.AddEnqueued(calls);
+        Refused(reason, calls);
     }
 
     private bool TryReserve(int size)
@@ -251,11 +267,32 @@ internal sealed class MessageQueue
         return true;
     }
 
-    private void Refused(UserMessage message)
+    private static DropReason? Strongest(int refusal) => refusal switch
     {
-        var reason = (DropReason)(_refusal - 1);
-        _counters.AddDropped(reason, message.Calls);
-        if (_refusedReports.TryReport(out var count))
+        Open => null,
+        _ when (refusal & (1 << (int)DropReason.Shutdown)) != 0 => DropReason.Shutdown,
+        _ when (refusal & (1 << (int)DropReason.OptedOut)) != 0 => DropReason.OptedOut,
+        _ => (DropReason)TrailingZeros(refusal),
+    };
+
+    private static int TrailingZeros(int value)
+    {
+        var count = 0;
+        while ((value & 1) == 0)
+        {
+            value >>= 1;
+            count++;
+        }
+
+        return count;
+    }
+
+    private void Refused(DropReason reason, int calls)
+    {
+        _counters.AddDropped(reason, calls);
+
+        // Opting out is the user's choice, not a fault: counted, not logged per call.
+        if (reason != DropReason.OptedOut && _refusedReports.TryReport(out var count))
         {
             Log.Refused(_logger, count, reason);
         }

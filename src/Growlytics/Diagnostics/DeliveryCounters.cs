@@ -8,7 +8,7 @@ internal sealed class DeliveryCounters
         DropReason.QueueFull, DropReason.RetriesExhausted, DropReason.Rejected, DropReason.TooLarge, DropReason.Unauthorized, DropReason.Shutdown,
         DropReason.InternalError,
         DropReason.StorageFull, DropReason.Expired, DropReason.Corrupted,
-        DropReason.AnonymousExpired, DropReason.NotSupported,
+        DropReason.AnonymousExpired, DropReason.NotSupported, DropReason.OptedOut,
     ];
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;

@@ -117,4 +117,28 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "The held anonymous attributes in the Growlytics session file could not be read ({Error}); the session continues without them.")]
     public static partial void HeldAttributesUnreadable(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Opted out of Growlytics tracking: nothing is recorded, queued or sent until OptIn is called; what was queued, stored or held is dropped (DropReason.OptedOut).")]
+    public static partial void OptedOut(ILogger logger);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Information, Message = "Opted back in to Growlytics tracking: calls from now on are recorded and sent.")]
+    public static partial void OptedIn(ILogger logger);
+
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Information, Message = "Growlytics starts opted out (the choice stored in privacy.json): nothing is recorded, queued or sent until OptIn is called.")]
+    public static partial void StartsOptedOut(ILogger logger);
+
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "The Growlytics privacy choice could not be saved ({Error}); it applies to this process only.")]
+    public static partial void PrivacyChoiceNotSaved(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "The stored Growlytics privacy choice could not be read ({Error}); the client starts opted out until OptIn is called.")]
+    public static partial void PrivacyChoiceUnreadable(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "Deleted the local Growlytics data: the stored queue, the session file and held attributes; the process-wide session starts again with a new anonymous id.")]
+    public static partial void LocalDataDeleted(ILogger logger);
+
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "{Count} Growlytics file(s) could not be deleted ({Error}); they are tried again at the next deletion.")]
+    public static partial void LocalDataNotDeleted(ILogger logger, int count, string error);
+
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Information, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped at the user's privacy request (opt-out or deletion).")]
+    public static partial void HeldAttributesDroppedForPrivacy(ILogger logger, long calls, long sessions);
 }

@@ -35,6 +35,7 @@ internal sealed class HeldAttributeStore : IDisposable
     private long _unreportedEvictedSessions;
     private ITimer? _sweeper;
     private bool _closed;
+    private bool _optedOut;
     private volatile int _count;
 
     public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Action<MessageDroppedEventArgs> dropped)
@@ -66,10 +67,10 @@ internal sealed class HeldAttributeStore : IDisposable
             {
                 var now = Now();
                 drops.Expired = RemoveExpiredLocked(now);
-                if (_closed)
+                if (_closed || _optedOut)
                 {
                     _counters.AddHeld(1);
-                    _counters.DropHeld(1, DropReason.Shutdown);
+                    _counters.DropHeld(1, _closed ? DropReason.Shutdown : DropReason.OptedOut);
                     return null;
                 }
 
@@ -207,6 +208,38 @@ internal sealed class HeldAttributeStore : IDisposable
         {
             Log.HeldAttributesAtShutdown(_logger, dropped.Calls, dropped.Sessions);
             _dropped(new MessageDroppedEventArgs(DropReason.Shutdown, (int)Math.Min(int.MaxValue, dropped.Calls), null, null, null, null));
+        }
+    }
+
+    /// <summary>
+    /// At the user's privacy request: drops every visitor's held attributes, counted as <see cref="DropReason.OptedOut"/>.
+    /// With <paramref name="optOut"/>, later pushes are counted so too instead of held, until <see cref="OptIn"/>.
+    /// </summary>
+    public void DropAll(bool optOut)
+    {
+        Tally dropped = default;
+        lock (_gate)
+        {
+            _optedOut |= optOut;
+            while (_byActivity.First is { } oldest)
+            {
+                dropped.Add(RemoveLocked(oldest, DropReason.OptedOut));
+            }
+        }
+
+        if (dropped.Calls > 0)
+        {
+            Log.HeldAttributesDroppedForPrivacy(_logger, dropped.Calls, dropped.Sessions);
+            _dropped(new MessageDroppedEventArgs(DropReason.OptedOut, (int)Math.Min(int.MaxValue, dropped.Calls), null, null, null, null));
+        }
+    }
+
+    /// <summary>Holds pushes again after <see cref="DropAll"/> with opt-out.</summary>
+    public void OptIn()
+    {
+        lock (_gate)
+        {
+            _optedOut = false;
         }
     }
 

@@ -91,6 +91,21 @@ internal sealed class SessionStore
         }
     }
 
+    /// <summary>
+    /// Deletes the session file (and any temporary file a write left behind) after the writes scheduled before it, and
+    /// cancels a write not yet started, so nothing written earlier reappears. Never faults: a failure is logged.
+    /// </summary>
+    /// <returns>A task that completes when the file is gone (or the failure is logged).</returns>
+    public Task DeleteAsync()
+    {
+        lock (_gate)
+        {
+            _pending = null;
+            _writer = _writer.ContinueWith(_ => DeleteFiles(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            return _writer;
+        }
+    }
+
     /// <summary>Completes when every scheduled write is on disk.</summary>
     public Task FlushAsync()
     {
@@ -124,6 +139,29 @@ internal sealed class SessionStore
 #pragma warning restore CA1031
         {
             Log.SessionFileNotWritten(_logger, ex.GetType().Name);
+        }
+    }
+
+    private void DeleteFiles()
+    {
+        try
+        {
+            if (!Directory.Exists(_directory))
+            {
+                return;
+            }
+
+            var failed = StorageFiles.DeleteAll([_path, .. Directory.GetFiles(_directory, FileName + ".*.tmp")], out var error);
+            if (failed > 0)
+            {
+                Log.LocalDataNotDeleted(_logger, failed, error ?? "unknown");
+            }
+        }
+#pragma warning disable CA1031 // A folder that cannot be listed is logged; the session lives on in memory.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.LocalDataNotDeleted(_logger, 1, ex.GetType().Name);
         }
     }
 

@@ -234,6 +234,7 @@ internal sealed partial class DurableQueue : IDisposable
             {
                 _writerWake.Reset();
                 var stopping = _stopping;
+                RunDeletes();
                 Commit();
                 lock (_gate)
                 {
@@ -243,6 +244,7 @@ internal sealed partial class DurableQueue : IDisposable
                 if (stopping)
                 {
                     CompleteFlushes(TakeFlushes());
+                    RunDeletes();
                     return;
                 }
             }

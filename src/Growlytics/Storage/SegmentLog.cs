@@ -275,6 +275,45 @@ internal sealed class SegmentLog : IDisposable
         return dropped;
     }
 
+    /// <summary>
+    /// Drops every record as <see cref="DropAll"/> does, then deletes every segment file in the folder (those this log
+    /// does not track included: skipped as damaged, or written by a newer version) and the acknowledgement file with its
+    /// temporaries. The log stays usable: the next append starts a new segment.
+    /// </summary>
+    /// <param name="settledOutstanding">Receives the records being read, for their readers to count.</param>
+    /// <param name="notDeleted">How many files could not be deleted.</param>
+    /// <param name="error">The type of the first error, or <see langword="null"/>.</param>
+    /// <returns>How many records were dropped, <paramref name="settledOutstanding"/> included.</returns>
+    public long DeleteAll(List<StoredRecord> settledOutstanding, out int notDeleted, out string? error)
+    {
+        var dropped = DropAll(settledOutstanding);
+        notDeleted = DeleteFiles(_directory, out error);
+
+        // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
+        _ackDirty = false;
+        return dropped;
+    }
+
+    /// <summary>Deletes the stored queue's files in <paramref name="directory"/>; returns how many could not be deleted.</summary>
+    public static int DeleteFiles(string directory, out string? error)
+    {
+        error = null;
+        string[] paths;
+        try
+        {
+            paths = [
+                .. Directory.GetFiles(directory, SegmentLoader.FilePrefix + "*" + SegmentLoader.FileExtension),
+                .. Directory.GetFiles(directory, AckFile.FileName + "*"),
+            ];
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return 0;
+        }
+
+        return StorageFiles.DeleteAll(paths, out error);
+    }
+
     private int SettleOutstandingIn(Segment segment, List<StoredRecord> settled)
     {
         var count = 0;

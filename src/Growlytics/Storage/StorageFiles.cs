@@ -73,6 +73,27 @@ internal static class StorageFiles
 #endif
     }
 
+    /// <summary>Deletes files that may be missing already; returns how many could not be deleted, and the type of the first error.</summary>
+    public static int DeleteAll(IEnumerable<string> paths, out string? error)
+    {
+        error = null;
+        var failed = 0;
+        foreach (var path in paths)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                error ??= ex.GetType().Name;
+                failed++;
+            }
+        }
+
+        return failed;
+    }
+
     public static void TryDelete(string path)
     {
         try

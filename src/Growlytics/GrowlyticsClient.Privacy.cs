@@ -1,0 +1,187 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk;
+
+/// <summary>The client's privacy controls: a runtime opt-out, and deleting what the SDK keeps locally.</summary>
+public sealed partial class GrowlyticsClient
+{
+    private readonly object _privacyGate = new();
+    private volatile bool _optedOut;
+
+    /// <summary>
+    /// Gets a value indicating whether the user opted out (<see cref="OptOut"/>): nothing is recorded, queued or sent.
+    /// </summary>
+    /// <value>
+    /// <see langword="false"/> by default; <see langword="true"/> after <see cref="OptOut"/>, and at start when the choice
+    /// stored in <see cref="GrowlyticsOptions.StorageDirectory"/> says so.
+    /// </value>
+    public bool IsOptedOut => _optedOut;
+
+    /// <summary>
+    /// Turns tracking off at the user's request ("do not track"), until <see cref="OptIn"/>. Thread-safe; calling it again
+    /// does nothing.
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// From the moment it is called, <c>Push</c>, <c>Identify</c>, <c>Logout</c>, <c>Customers.Update</c> and
+    /// <c>Customers.UpdateAsync</c> are still validated, then change nothing (no message, no session change, nothing held)
+    /// and are counted as dropped (<see cref="DropReason.OptedOut"/>) in <see cref="Statistics"/>.
+    /// </para>
+    /// <para>
+    /// What was recorded before and not yet delivered is never sent: messages queued in memory or stored in
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/>, and anonymous attributes held for a login
+    /// (<see cref="GrowlyticsProtocol.Rest"/>), are dropped in the background within moments and counted as
+    /// <see cref="DropReason.OptedOut"/>, so enqueued = delivered + dropped + pending still holds. Requests in flight are
+    /// cancelled; one the service had already received may still complete and count as delivered.
+    /// </para>
+    /// <para>
+    /// With <see cref="GrowlyticsOptions.StorageDirectory"/> the choice is saved in <c>privacy.json</c> there (holding
+    /// nothing about the user), so a restarted app starts opted out. Opting out does not delete files: the stored queue's
+    /// records are settled and the session file keeps the anonymous id and user id; call
+    /// <see cref="DeleteLocalDataAsync"/> to delete them.
+    /// </para>
+    /// </remarks>
+    public void OptOut()
+    {
+        lock (_privacyGate)
+        {
+            if (_optedOut)
+            {
+                return;
+            }
+
+            ApplyOptOut();
+            SaveChoice(optedOut: true);
+        }
+
+        Log.OptedOut(_logger);
+    }
+
+    /// <summary>
+    /// Turns tracking back on after <see cref="OptOut"/>: calls from now on are recorded and sent. Nothing dropped while
+    /// opted out comes back, and the session is as it was when the user opted out (calls made meanwhile changed nothing):
+    /// call <see cref="GrowlyticsUser.Identify(string)"/> or <see cref="GrowlyticsUser.Logout"/> again if the app's user
+    /// changed. With <see cref="GrowlyticsOptions.StorageDirectory"/> the choice is saved. Thread-safe; calling it when
+    /// not opted out does nothing.
+    /// </summary>
+    public void OptIn()
+    {
+        lock (_privacyGate)
+        {
+            if (!_optedOut)
+            {
+                return;
+            }
+
+            _optedOut = false;
+            SaveChoice(optedOut: false);
+            _heldStore?.OptIn();
+
+            // The engine first, so nothing accepted from here on is dropped by it.
+            _dispatcher.OptIn();
+            _queue.Accept(DropReason.OptedOut);
+        }
+
+        Log.OptedIn(_logger);
+    }
+
+    /// <summary>
+    /// Deletes what the SDK keeps locally about users, for a GDPR-style erasure request, and starts the process-wide
+    /// session again as a new anonymous visitor. The client stays usable: calls made afterwards are recorded and sent as
+    /// usual (unless opted out). Thread-safe; do not call it while the client shuts down.
+    /// </summary>
+    /// <remarks>
+    /// <para>Deleted or dropped:</para>
+    /// <list type="bullet">
+    /// <item>messages queued in memory, staged for sending or being retried, counted as dropped (<see cref="DropReason.OptedOut"/>:
+    /// the user's privacy request, like an opt-out), so enqueued = delivered + dropped + pending still holds;</item>
+    /// <item>anonymous attributes held for a login (<see cref="GrowlyticsProtocol.Rest"/>), of the process-wide session and of
+    /// scoped sessions alike, counted the same way;</item>
+    /// <item>with <see cref="GrowlyticsOptions.StorageDirectory"/>: the stored queue (<c>queue-*.seg</c> and <c>queue.ack</c>)
+    /// and the session file (<c>session.json</c>);</item>
+    /// <item>the process-wide session's anonymous id and user id: it continues with a new anonymous id, nobody logged in
+    /// (no logout is sent). It is saved again at its next login or logout.</item>
+    /// </list>
+    /// <para>
+    /// Not deleted: the storage folder itself, <c>queue.lock</c> (this client still holds the folder) and
+    /// <c>privacy.json</c> (the user's opt-out choice, which holds nothing about the user). Scoped sessions
+    /// (<see cref="BeginScope()"/>) keep their ids and keep working. A request already in flight may complete (the service
+    /// may have received it); its retries are cancelled. Data already delivered to Growlytics is not affected: erase it
+    /// on the service side.
+    /// </para>
+    /// <para>A file that cannot be deleted (held open by another program) is logged and the task still completes.</para>
+    /// </remarks>
+    /// <param name="cancellationToken">Stops the wait; the deletion goes on.</param>
+    /// <returns>A task that completes when the data is dropped and the files are deleted.</returns>
+    /// <exception cref="ObjectDisposedException">The client was shut down.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task DeleteLocalDataAsync(CancellationToken cancellationToken = default)
+    {
+        if (IsShutDown)
+        {
+            throw new ObjectDisposedException(nameof(GrowlyticsClient), "The Growlytics client was shut down; its storage folder is released.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return TaskCompat.WaitAsync(DeleteLocalDataCoreAsync(), cancellationToken);
+    }
+
+    /// <summary>Counts a call made while opted out (it changes nothing); returns whether the client is opted out.</summary>
+    internal bool CountIfOptedOut()
+    {
+        if (!_optedOut)
+        {
+            return false;
+        }
+
+        _queue.CountRefused(DropReason.OptedOut, 1);
+        return true;
+    }
+
+    private void ApplyOptOut()
+    {
+        // First, so calls made from here on are refused at the call; then what is already held is dropped.
+        _optedOut = true;
+        _queue.Refuse(DropReason.OptedOut);
+        _heldStore?.DropAll(optOut: true);
+        ReportHeldDropped(_processUser?.DropHeldForPrivacy() ?? 0);
+        _dispatcher.OptOut();
+    }
+
+    private async Task DeleteLocalDataCoreAsync()
+    {
+        _heldStore?.DropAll(optOut: false);
+        ReportHeldDropped(_processUser?.StartOver() ?? 0);
+        var session = _sessionStore?.DeleteAsync() ?? Task.CompletedTask;
+
+        // The engine first (memory, staged, what it can read from disk), then the files, on the storage writer: a message the
+        // writer took meanwhile is written before and deleted with the rest.
+        await _dispatcher.DropAllAsync().ConfigureAwait(false);
+        if (_durable is not null)
+        {
+            await _durable.DeleteAllAsync(DropReason.OptedOut).ConfigureAwait(false);
+        }
+
+        await session.ConfigureAwait(false);
+        Log.LocalDataDeleted(_logger);
+    }
+
+    private void ReportHeldDropped(int calls)
+    {
+        if (calls > 0)
+        {
+            Log.HeldAttributesDroppedForPrivacy(_logger, calls, 1);
+            RaiseDropped(new MessageDroppedEventArgs(DropReason.OptedOut, calls, null, null, null, null));
+        }
+    }
+
+    private void SaveChoice(bool optedOut)
+    {
+        if (_options.StorageDirectory is { Length: > 0 } directory)
+        {
+            PrivacyFile.Write(directory, optedOut, _logger);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using GrowlyticsSdk.Diagnostics;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>The stored queue's side of deleting local data: every record dropped and its files deleted, on the writer.</summary>
+internal sealed partial class DurableQueue
+{
+    private readonly List<(TaskCompletionSource<bool> Done, DropReason Reason)> _deletes = [];
+
+    /// <summary>
+    /// Drops every stored record as <paramref name="reason"/> (records being sent are settled by their readers) and deletes
+    /// the segment files and <c>queue.ack</c>; the folder and <c>queue.lock</c> stay, and writing goes on. Runs on the writer
+    /// between two commits, so a message it took before the call is written first and deleted with the rest. Completes
+    /// at once when this client does not hold the folder (nothing of its own is stored). Never faults: a file that cannot
+    /// be deleted is logged.
+    /// </summary>
+    public Task DeleteAllAsync(DropReason reason)
+    {
+        if (_folder is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_deletes)
+        {
+            _deletes.Add((done, reason));
+        }
+
+        _writerWake.Set();
+        if (_writer.IsCompleted)
+        {
+            // No writer runs (not started, or stopped): nothing writes meanwhile.
+            RunDeletes();
+        }
+
+        return done.Task;
+    }
+
+    /// <summary>Runs the deletions asked for so far (the writer, between commits; or the caller when no writer runs).</summary>
+    private void RunDeletes()
+    {
+        List<(TaskCompletionSource<bool> Done, DropReason Reason)> deletes;
+        lock (_deletes)
+        {
+            if (_deletes.Count == 0)
+            {
+                return;
+            }
+
+            deletes = [.. _deletes];
+            _deletes.Clear();
+        }
+
+        try
+        {
+            DeleteAll(deletes[0].Reason);
+        }
+#pragma warning disable CA1031 // A deletion that fails is logged; the writer and the caller go on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StorageFault(_logger, ex);
+        }
+        finally
+        {
+            foreach (var (done, _) in deletes)
+            {
+                done.TrySetResult(true);
+            }
+        }
+    }
+
+    private void DeleteAll(DropReason reason)
+    {
+        var settled = new List<StoredRecord>();
+        int notDeleted;
+        string? error;
+        lock (_gate)
+        {
+            if (_log is { } log)
+            {
+                var dropped = log.DeleteAll(settled, out notDeleted, out error);
+                _counters.AddDropped(reason, dropped - settled.Count);
+                AfterChange();
+            }
+            else
+            {
+                // Not loaded (the writer never started): the files are this client's all the same, as it holds the folder.
+                notDeleted = SegmentLog.DeleteFiles(_directory, out error);
+            }
+        }
+
+        if (settled.Count > 0)
+        {
+            OutstandingDropped?.Invoke(settled, reason);
+        }
+
+        if (notDeleted > 0)
+        {
+            Log.LocalDataNotDeleted(_logger, notDeleted, error ?? "unknown");
+        }
+    }
+}

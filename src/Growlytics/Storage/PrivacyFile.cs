@@ -1,0 +1,73 @@
+using System.Text;
+using System.Text.Json;
+using GrowlyticsSdk.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>
+/// <c>privacy.json</c> in the storage folder: whether the user opted out, so an app that is restarted stays opted out.
+/// Holds nothing about the user. Replaced atomically and owner-only; kept when local data is deleted, since it records
+/// the user's choice.
+/// </summary>
+internal static class PrivacyFile
+{
+    internal const string FileName = "privacy.json";
+    private const int FormatVersion = 1;
+    private const int MaxFileBytes = 4096;
+
+    /// <summary>
+    /// Reads the stored choice: opted out or not; not opted out when there is no file. A file that cannot be read counts as
+    /// opted out (logged): the safe side of a choice that cannot be known.
+    /// </summary>
+    public static bool ReadOptedOut(string directory, ILogger logger)
+    {
+        var path = Path.Combine(directory, FileName);
+        try
+        {
+            if (!File.Exists(path))
+            {
+                return false;
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            if (bytes.Length > MaxFileBytes)
+            {
+                throw new InvalidDataException("The privacy file is larger than any choice.");
+            }
+
+            using var document = JsonDocument.Parse(bytes);
+            var root = document.RootElement;
+            if (root.GetProperty("version").GetInt32() != FormatVersion)
+            {
+                throw new InvalidDataException("The privacy file was written by another version.");
+            }
+
+            return root.GetProperty("optedOut").GetBoolean();
+        }
+#pragma warning disable CA1031 // Whatever is wrong with the file, the app must start; it starts opted out.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.PrivacyChoiceUnreadable(logger, ex.GetType().Name);
+            return true;
+        }
+    }
+
+    /// <summary>Stores the choice; a failure is logged and the choice holds for this process only.</summary>
+    public static void Write(string directory, bool optedOut, ILogger logger)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var json = optedOut ? "{\"version\":1,\"optedOut\":true}" : "{\"version\":1,\"optedOut\":false}";
+            StorageFiles.WriteAtomically(Path.Combine(directory, FileName), Encoding.UTF8.GetBytes(json));
+        }
+#pragma warning disable CA1031 // A full disk or a read-only folder is logged; the choice still holds in this process.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.PrivacyChoiceNotSaved(logger, ex.GetType().Name);
+        }
+    }
+}

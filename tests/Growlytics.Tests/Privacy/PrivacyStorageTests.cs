@@ -1,0 +1,161 @@
+using GrowlyticsSdk.Sessions;
+using GrowlyticsSdk.Storage;
+using GrowlyticsSdk.Tests.Storage;
+
+namespace GrowlyticsSdk.Tests.Privacy;
+
+/// <summary>Opt-out and local-data deletion with <see cref="GrowlyticsOptions.StorageDirectory"/> set: files, restarts, counts.</summary>
+public sealed class PrivacyStorageTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task OptOut_WithStorage_NewClientOnTheSameFolderStartsOptedOut()
+    {
+        var collector = new StorageCollector { Up = true };
+        await using (var first = NewClient(collector))
+        {
+            first.OptOut();
+        }
+
+        await using var second = NewClient(collector);
+        PushNumbers(second, 0, 3);
+        await second.FlushAsync();
+        await DriveUntilAsync(() => second.Statistics.Pending == 0, Step);
+
+        second.IsOptedOut.Should().BeTrue();
+        collector.Messages.Should().BeEmpty();
+        second.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(3);
+        ShouldBeBalanced(second.Statistics);
+        File.ReadAllText(Path.Combine(Directory, PrivacyFile.FileName)).Should().Be("{\"version\":1,\"optedOut\":true}");
+    }
+
+    [Fact]
+    public async Task OptIn_WithStorage_NewClientOnTheSameFolderSendsAgain()
+    {
+        var collector = new StorageCollector { Up = true };
+        await using (var first = NewClient(collector))
+        {
+            first.OptOut();
+            first.OptIn();
+        }
+
+        await using var second = NewClient(collector);
+        PushNumbers(second, 0, 2);
+        await DriveUntilAsync(() => collector.Messages.Count == 2, Step);
+
+        second.IsOptedOut.Should().BeFalse();
+        collector.Numbers.Should().BeEquivalentTo([0L, 1L]);
+    }
+
+    [Fact]
+    public async Task Start_OptedOutWithMessagesStoredByAnEarlierRun_DropsThemUnsent()
+    {
+        var collector = new StorageCollector { Up = false };
+        await using (var first = NewClient(collector))
+        {
+            PushNumbers(first, 0, 4);
+            await first.FlushAsync();
+        }
+
+        PrivacyFile.Write(Directory, optedOut: true, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        collector.Up = true;
+        await using var second = NewClient(collector);
+        await DriveUntilAsync(() => second.Statistics.DroppedByReason[DropReason.OptedOut] == 4, Step);
+        await second.FlushAsync();
+
+        collector.Messages.Should().BeEmpty();
+        var stats = second.Statistics;
+        (stats.Restored, stats.DroppedByReason[DropReason.OptedOut], stats.Pending).Should().Be((4, 4, 0));
+        ShouldBeBalanced(stats);
+    }
+
+    [Fact]
+    public async Task Start_WithADamagedPrivacyFile_StartsOptedOut()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        await File.WriteAllTextAsync(Path.Combine(Directory, PrivacyFile.FileName), "{not json");
+
+        await using var client = NewClient(new StorageCollector { Up = true });
+
+        client.IsOptedOut.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task DeleteLocalDataAsync_WithStoredQueueAndSession_DeletesTheFilesAndStartsANewAnonymousSession()
+    {
+        var collector = new StorageCollector { Up = false };
+        await using var client = NewClient(collector);
+        PushNumbers(client, 0, 5);
+        client.User.Identify("u-1");
+        await client.FlushAsync();
+        SegmentFiles().Should().NotBeEmpty();
+        File.Exists(SessionPath).Should().BeTrue();
+        var anonymousId = client.User.AnonymousId;
+
+        await client.DeleteLocalDataAsync();
+
+        SegmentFiles().Should().BeEmpty();
+        File.Exists(Path.Combine(Directory, AckFile.FileName)).Should().BeFalse();
+        File.Exists(SessionPath).Should().BeFalse();
+        File.Exists(Path.Combine(Directory, StorageFolder.LockFileName)).Should().BeTrue("the client still holds the folder");
+        client.User.AnonymousId.Should().NotBe(anonymousId);
+        client.User.IsIdentified.Should().BeFalse();
+        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+        var stats = client.Statistics;
+        (stats.Enqueued, stats.DroppedByReason[DropReason.OptedOut], stats.Delivered, stats.Pending).Should().Be((6, 6, 0, 0));
+        ShouldBeBalanced(stats);
+
+        collector.Up = true;
+        PushNumbers(client, 100, 2);
+        await client.FlushAsync();
+        await DriveUntilAsync(() => collector.Messages.Count >= 2, Step);
+
+        collector.Numbers.Should().BeEquivalentTo([100L, 101L], "only what was recorded after the deletion is sent");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task DeleteLocalDataAsync_ThenRestart_RestoresNothing()
+    {
+        var collector = new StorageCollector { Up = false };
+        await using (var first = NewClient(collector))
+        {
+            PushNumbers(first, 0, 3);
+            await first.FlushAsync();
+            await first.DeleteLocalDataAsync();
+        }
+
+        collector.Up = true;
+        await using var second = NewClient(collector);
+        await second.FlushAsync();
+
+        second.Statistics.Restored.Should().Be(0);
+        collector.Messages.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task DeleteLocalDataAsync_WhileOptedOut_KeepsTheChoice()
+    {
+        await using var client = NewClient(new StorageCollector { Up = true });
+        client.OptOut();
+
+        await client.DeleteLocalDataAsync();
+
+        client.IsOptedOut.Should().BeTrue();
+        File.Exists(Path.Combine(Directory, PrivacyFile.FileName)).Should().BeTrue("the user's choice is not local data about the user");
+    }
+
+    [Fact]
+    public async Task DeleteLocalDataAsync_AfterShutdown_Throws()
+    {
+        var client = NewClient(new StorageCollector { Up = true });
+        await client.ShutdownAsync();
+
+        var act = () => client.DeleteLocalDataAsync();
+
+        await act.Should().ThrowAsync<ObjectDisposedException>();
+    }
+
+    private string SessionPath => Path.Combine(Directory, SessionStore.FileName);
+}
