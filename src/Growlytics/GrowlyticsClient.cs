@@ -84,7 +84,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 _counters,
                 _logger,
                 take: () => _queue.TryRead(out var message) ? message : null,
-                written: message => _queue.Release(MessageSize.Estimate(message)),
+                written: message => _queue.Release(MessageSize.Estimate(message), message.Calls),
                 handBack: messages =>
                 {
                     memory.HandBack(messages);

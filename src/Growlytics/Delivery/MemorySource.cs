@@ -16,7 +16,8 @@ internal sealed class MemorySource : IMessageSource
 
     public MemorySource(MessageQueue queue) => _queue = queue;
 
-    public long Pending => _queue.Count;
+    /// <summary>Gets the calls the messages in memory settle (an upsert carrying held pushes settles several).</summary>
+    public long Pending => _queue.PendingCalls;
 
     /// <summary>Gets a value indicating whether there are messages to read now.</summary>
     public bool HasUnread => !_handedBack.IsEmpty || (_queue.Unread > 0 && !_queueOwnedByStorage());
@@ -41,7 +42,7 @@ internal sealed class MemorySource : IMessageSource
     /// </summary>
     public int ReadAll(List<Envelope> into) => Read(into, int.MaxValue, includeStorageOwned: true);
 
-    public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes);
+    public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 
     private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned)
     {

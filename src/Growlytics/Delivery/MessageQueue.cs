@@ -37,6 +37,9 @@ internal sealed class MessageQueue
     private long _load;
     private int _unread;
     private long _unreadJson;
+
+    // The calls beyond the first of every held message (see PendingCalls).
+    private long _extraCalls;
     private int _wakeCount;
     private long _wakeBytes;
     private int _waiters;
@@ -67,6 +70,12 @@ internal sealed class MessageQueue
 
     /// <summary>Gets the number of messages held in memory: unread, waiting for their partition, or in flight.</summary>
     public long Count => Volatile.Read(ref _load) >> CountShift;
+
+    /// <summary>
+    /// Gets the calls the held messages settle: <see cref="Count"/>, plus the extra calls of messages that settle more than
+    /// one (a REST login's upsert settles the held pushes it carries).
+    /// </summary>
+    public long PendingCalls => Count + Volatile.Read(ref _extraCalls);
 
     /// <summary>Gets the estimated bytes the held messages take (see <see cref="MessageSize"/>).</summary>
     public long EstimatedBytes => Volatile.Read(ref _load) & BytesMask;
@@ -135,7 +144,7 @@ internal sealed class MessageQueue
         {
             if (reserved)
             {
-                Release(size);
+                Release(size, calls: 1);
             }
 
             // Refused while waiting for room; a refusal lifted since (an opt-in, a key retry) is counted as an opt-out.
@@ -160,8 +169,15 @@ internal sealed class MessageQueue
     }
 
     /// <summary>Gives back the room a message held (it was delivered, dropped, or written to storage).</summary>
-    public void Release(int estimatedBytes)
+    /// <param name="estimatedBytes">The message's estimated size.</param>
+    /// <param name="calls">The calls the message settles (<see cref="UserMessage.Calls"/>); 1 for one that was never added.</param>
+    public void Release(int estimatedBytes, int calls = 1)
     {
+        if (calls > 1)
+        {
+            Interlocked.Add(ref _extraCalls, 1 - calls);
+        }
+
         Interlocked.Add(ref _load, -(OneMessage | (uint)estimatedBytes));
         if (Volatile.Read(ref _waiters) > 0)
         {
@@ -238,6 +254,11 @@ internal sealed class MessageQueue
 
     private void Add(UserMessage message)
     {
+        if (message.Calls > 1)
+        {
+            Interlocked.Add(ref _extraCalls, message.Calls - 1);
+        }
+
         _queue.Enqueue(message);
 
         // Signalled after the write, so a woken dispatcher finds the message. Exactly one caller sees each crossing.
@@ -261,7 +282,7 @@ internal sealed class MessageQueue
             return false;
         }
 
-        Release(MessageSize.Estimate(oldest));
+        Release(MessageSize.Estimate(oldest), oldest.Calls);
         _counters.AddDropped(DropReason.QueueFull, oldest.Calls);
         ReportFull();
         return true;

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.AspNetCore.Tests;
+
+/// <summary>
+/// A web app on real Kestrel with the SDK on its default protocol (REST): the middleware's anonymous-id cookie
+/// (<c>gl_anon</c>) and cookie authentication. <c>/browse</c> pushes while anonymous, <c>/login</c> signs in and calls
+/// <c>Identify</c>, <c>/signin</c> only signs in (the next request starts identified), <c>/me</c> does nothing but run
+/// through the middleware.
+/// </summary>
+public sealed class RestTestWebApp : IAsyncDisposable
+{
+    public const string AnonymousCookie = "gl_anon";
+
+    private RestTestWebApp(WebApplication app, Uri address)
+    {
+        App = app;
+        Address = address;
+    }
+
+    public WebApplication App { get; }
+
+    public Uri Address { get; }
+
+    public GrowlyticsClient Client => (GrowlyticsClient)App.Services.GetService(typeof(GrowlyticsClient))!;
+
+    public static async Task<RestTestWebApp> StartAsync(Uri collector, Action<GrowlyticsOptions>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddGrowlytics(o =>
+        {
+            // Only where and which key: the protocol, flush interval and retention are the defaults.
+            o.ApiKey = RestUpsertCollector.ApiKey;
+            o.Endpoint = collector;
+            configure?.Invoke(o);
+        });
+        builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie();
+
+        var app = builder.Build();
+        app.UseAuthentication();
+        app.UseGrowlytics(o => o.AnonymousIdCookieName = AnonymousCookie);
+
+        app.MapPost("/browse", (GrowlyticsClient client, string city) =>
+        {
+            client.User.Push(new Dictionary<string, object?> { ["city"] = city });
+            return Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId));
+        });
+        app.MapPost("/login", async (HttpContext context, GrowlyticsClient client, string user) =>
+        {
+            await SignInAsync(context, user);
+            client.User.Identify(user, new Dictionary<string, object?> { ["plan"] = "pro" });
+            return Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId));
+        });
+        app.MapPost("/signin", async (HttpContext context, GrowlyticsClient client, string user) =>
+        {
+            await SignInAsync(context, user);
+            return Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId));
+        });
+        app.MapGet("/me", (GrowlyticsClient client) => Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId)));
+
+        await app.StartAsync();
+        return new RestTestWebApp(app, new Uri(app.Urls.First()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    private static Task SignInAsync(HttpContext context, string user) =>
+        context.SignInAsync(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user)], CookieAuthenticationDefaults.AuthenticationScheme)));
+}
+
+public sealed record RestSessionView(string? UserId, string AnonymousId);
+
+/// <summary>
+/// <c>POST /rest-api/customer</c> on real Kestrel at 127.0.0.1: checks the key, records each upsert's id and attributes
+/// (name → raw JSON value) in arrival order and answers <c>200 {"success":true}</c>.
+/// </summary>
+public sealed class RestUpsertCollector : IAsyncDisposable
+{
+    public const string ApiKey = "rest-web-key";
+    private readonly WebApplication _app;
+
+    private RestUpsertCollector(WebApplication app) => _app = app;
+
+    public ConcurrentQueue<RestUpsert> Upserts { get; } = new();
+
+    public Uri Endpoint { get; private set; } = null!;
+
+    public static async Task<RestUpsertCollector> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var collector = new RestUpsertCollector(app);
+        app.MapPost("/rest-api/customer", (Delegate)collector.ReceiveAsync);
+        await app.StartAsync();
+        collector.Endpoint = new Uri(app.Urls.First() + "/");
+        return collector;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task<IResult> ReceiveAsync(HttpContext context)
+    {
+        if (context.Request.Headers["x-growlytics-key"] != ApiKey)
+        {
+            return Results.StatusCode(401);
+        }
+
+        using var document = await JsonDocument.ParseAsync(context.Request.Body);
+        var root = document.RootElement;
+        Upserts.Enqueue(new RestUpsert(
+            root.GetProperty("id").GetString()!,
+            root.GetProperty("attributes").EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!, a => a.GetProperty("value").GetRawText())));
+        return Results.Json(new { success = true });
+    }
+}
+
+public sealed record RestUpsert(string Id, IReadOnlyDictionary<string, string> Attributes);
