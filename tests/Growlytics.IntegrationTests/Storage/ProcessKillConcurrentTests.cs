@@ -44,6 +44,7 @@ public sealed class ProcessKillConcurrentTests
 
             // Mid-way through delivery: everything is on disk, part of it delivered, requests in flight.
             await EventuallyAsync(() => collector.Acknowledged.Count >= killAfterDelivered, "the child delivered part of its messages");
+            await EventuallyAsync(() => collector.InFlight > 0, "a request of the child is in flight");
         }
         finally
         {
