@@ -27,15 +27,6 @@ internal sealed class StorageCollector : HttpMessageHandler
 
     public HashSet<long> Numbers => [.. Messages.Where(m => m.N is not null).Select(m => m.N!.Value)];
 
-    public async Task WaitForAsync(int count, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (Messages.Count < count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-    }
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Attempts);
