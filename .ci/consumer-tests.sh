@@ -2,11 +2,15 @@
 # Consumer tests: pack the packages with a version unique to this run into a local folder feed, add them BY VERSION
 # to a fresh console app and a fresh ASP.NET Core app (isolated NUGET_PACKAGES, so a stale cache cannot hide a broken
 # package), build the README's tagged code blocks as pasted, run them against the quickstart's local collector and
-# assert what arrived. Fails (non-zero) on any failure. Linux/macOS, bash; needs curl and jq.
+# assert what arrived. Fails (non-zero) on any failure. Linux/macOS, bash; installs curl and jq when missing.
 #
-# A README block is a consumer test when the line just above its opening fence is
+# A README block is a consumer test when the nearest non-blank line above its opening fence is
 #   <!-- consumer-test: console -->     (becomes Program.cs of `dotnet new console`)
 #   <!-- consumer-test: aspnetcore -->  (becomes Program.cs of `dotnet new web`)
+# Only the marker and its fenced block are read (the text around them may change; the marker may be indented). What
+# the blocks must do to pass: the console block identifies THE_USER_ID_IN_YOUR_APP with subscriptionType = "pro" and
+# prints a line ending in "dropped 0"; the aspnetcore block serves POST /login/{userId} (identifies with plan = "pro")
+# and POST /profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -27,20 +31,28 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if ! command -v curl >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
+  bash .ci/apt-install.sh curl jq ca-certificates
+fi
+
 step() { echo "==> [$(( $(date +%s) - started ))s] $*"; }
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 # The fenced block after the given marker line in README.md; fails unless there is exactly one such marker.
 extract() {
   local marker="<!-- consumer-test: $1 -->"
-  [ "$(grep -cxF "$marker" README.md)" -eq 1 ] || fail "README.md needs exactly one '$marker'"
+  local count
+  count=$(awk -v marker="$marker" '{ line = $0; gsub(/^[ \t]+|[ \t\r]+$/, "", line) } line == marker { n++ } END { print n + 0 }' README.md)
+  [ "$count" -eq 1 ] || fail "README.md needs exactly one '$marker' (found $count)"
   awk -v marker="$marker" '
-    $0 == marker { state = 1; next }
-    state == 1 && /^```/ { state = 2; next }
-    state == 1 && NF { exit 1 }
-    state == 2 && /^```/ { exit }
-    state == 2 { print }
-  ' README.md || fail "'$marker' is not followed by a fenced code block"
+    { line = $0; gsub(/^[ \t]+|[ \t\r]+$/, "", line) }
+    state == 0 && line == marker { state = 1; next }
+    state == 1 && line ~ /^(```|~~~)/ { fence = substr(line, 1, 3); state = 2; next }
+    state == 1 && line != "" { exit 1 }
+    state == 2 && line ~ ("^" fence "[ \t]*$") { state = 3; exit }
+    state == 2 { sub(/\r$/, ""); print }
+    END { if (state != 3) exit 1 }
+  ' README.md || fail "'$marker' is not followed by a closed fenced code block"
 }
 
 # Waits until GET $1 answers 2xx (up to ~60 s).

@@ -1,8 +1,7 @@
-using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
-using System.Text.Json;
 using GrowlyticsSdk;
+using GrowlyticsSdk.TestSupport;
 
 // Runs as a native AOT executable: pushes an anonymous object (the README's quickstart) and a dictionary through the
 // real client to a collector on 127.0.0.1, and exits 0 only if both sets of attributes arrive.
@@ -66,18 +65,11 @@ static async Task ReceiveAsync(HttpListener listener, List<(string Name, string 
         }
 
         var key = context.Request.Headers["x-growlytics-key"];
-        using (var gzip = new GZipStream(context.Request.InputStream, CompressionMode.Decompress))
-        using (var document = JsonDocument.Parse(gzip))
+        foreach (var message in WireBody.BatchMessages(await WireBody.ReadAllAsync(context.Request.InputStream)))
         {
-            foreach (var message in document.RootElement.GetProperty("messages").EnumerateArray())
+            if (key == "aot-smoke-key")
             {
-                if (key == "aot-smoke-key" && message.TryGetProperty("attributes", out var attributes))
-                {
-                    foreach (var attribute in attributes.EnumerateArray())
-                    {
-                        received.Add((attribute.GetProperty("name").GetString()!, attribute.GetProperty("value").ToString()));
-                    }
-                }
+                received.AddRange(WireBody.Attributes(message).Select(a => (a.Key, a.Value)));
             }
         }
 

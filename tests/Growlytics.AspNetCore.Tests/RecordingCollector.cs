@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.IO.Compression;
-using System.Text.Json;
+using GrowlyticsSdk.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -45,25 +44,14 @@ public sealed class RecordingCollector : IAsyncDisposable
             return Results.StatusCode(401);
         }
 
-        using var gzip = new GZipStream(context.Request.Body, CompressionMode.Decompress);
-        using var document = await JsonDocument.ParseAsync(gzip);
-        foreach (var message in document.RootElement.GetProperty("messages").EnumerateArray())
+        foreach (var message in WireBody.BatchMessages(await WireBody.ReadAllAsync(context.Request.Body)))
         {
-            var attributes = new Dictionary<string, string>();
-            if (message.TryGetProperty("attributes", out var list))
-            {
-                foreach (var attribute in list.EnumerateArray())
-                {
-                    attributes[attribute.GetProperty("name").GetString()!] = attribute.GetProperty("value").ToString();
-                }
-            }
-
             Messages.Enqueue(new ReceivedMessage(
                 message.GetProperty("type").GetString()!,
                 message.GetProperty("messageId").GetString()!,
                 message.GetProperty("anonymousId").GetString()!,
                 message.GetProperty("userId").GetString(),
-                attributes));
+                WireBody.Attributes(message)));
         }
 
         return Results.Ok();

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Compression;
 using System.Net;
 using System.Text.Json;
+using GrowlyticsSdk.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -238,11 +238,8 @@ public sealed class FaultyCollector : IAsyncDisposable
 
     private static List<ReceivedMessage> Parse(MemoryStream body)
     {
-        body.Position = 0;
-        using var gzip = new GZipStream(body, CompressionMode.Decompress, leaveOpen: true);
-        using var document = JsonDocument.Parse(gzip);
         var messages = new List<ReceivedMessage>();
-        foreach (var message in document.RootElement.GetProperty("messages").EnumerateArray())
+        foreach (var message in WireBody.BatchMessages(body.ToArray()))
         {
             var id = message.GetProperty("messageId").GetString()!;
             var anonymousId = message.TryGetProperty("anonymousId", out var anonymous) && anonymous.ValueKind == JsonValueKind.String ? anonymous.GetString() : null;

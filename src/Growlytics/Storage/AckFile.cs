@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 
 namespace GrowlyticsSdk.Storage;
 
@@ -19,7 +20,7 @@ internal static class AckFile
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), RecordFormat.FormatVersion);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), segmentId);
         BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(16), offset);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(24), Crc32.Compute(bytes.AsSpan(0, 24)));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(24), Crc32.HashToUInt32(bytes.AsSpan(0, 24)));
         StorageFiles.WriteAtomically(Path.Combine(directory, FileName), bytes);
     }
 
@@ -43,7 +44,7 @@ internal static class AckFile
         var bytes = File.ReadAllBytes(path);
         if (!bytes.AsSpan(0, 4).SequenceEqual(Magic)
             || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)) is < RecordFormat.OldestReadableVersion or > RecordFormat.FormatVersion
-            || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(24)) != Crc32.Compute(bytes.AsSpan(0, 24)))
+            || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(24)) != Crc32.HashToUInt32(bytes.AsSpan(0, 24)))
         {
             damaged = true;
             return null;

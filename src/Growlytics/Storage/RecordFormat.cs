@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 
 namespace GrowlyticsSdk.Storage;
 
@@ -51,9 +52,7 @@ internal static class RecordFormat
         BinaryPrimitives.WriteInt32LittleEndian(destination.Slice(2), payload.Length);
         BinaryPrimitives.WriteInt64LittleEndian(destination.Slice(6), acceptedMs);
         payload.CopyTo(destination.Slice(RecordHeaderSize));
-        var crc = Crc32.Append(0xFFFF_FFFFu, destination.Slice(2, 12));
-        crc = Crc32.Append(crc, payload) ^ 0xFFFF_FFFFu;
-        BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(14), crc);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination.Slice(14), Checksum(destination.Slice(2, 12), payload));
         return RecordHeaderSize + payload.Length;
     }
 
@@ -73,9 +72,7 @@ internal static class RecordFormat
             return 0;
         }
 
-        var crc = Crc32.Append(0xFFFF_FFFFu, rest.Slice(2, 12));
-        crc = Crc32.Append(crc, rest.Slice(RecordHeaderSize, length)) ^ 0xFFFF_FFFFu;
-        if (crc != BinaryPrimitives.ReadUInt32LittleEndian(rest.Slice(14)))
+        if (Checksum(rest.Slice(2, 12), rest.Slice(RecordHeaderSize, length)) != BinaryPrimitives.ReadUInt32LittleEndian(rest.Slice(14)))
         {
             return 0;
         }
@@ -108,5 +105,14 @@ internal static class RecordFormat
         length = 0;
         acceptedMs = 0;
         return end;
+    }
+
+    /// <summary>CRC-32 (IEEE 802.3) over a record's length and time, then its payload: the two are not adjacent on disk.</summary>
+    private static uint Checksum(ReadOnlySpan<byte> lengthAndTime, ReadOnlySpan<byte> payload)
+    {
+        var crc = new Crc32();
+        crc.Append(lengthAndTime);
+        crc.Append(payload);
+        return crc.GetCurrentHashAsUInt32();
     }
 }

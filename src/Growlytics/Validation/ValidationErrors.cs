@@ -30,7 +30,14 @@ internal static class ValidationErrors
         new(Format("Attribute '{0}' is NaN or infinite: Growlytics numbers must be finite.", name), AttributesParam, name);
 
     public static GrowlyticsValidationException UnsupportedType(string name, Type type) =>
-        new(Format("Attribute '{0}' has a value of type {1}, which Growlytics does not accept: use a number, BigInteger, string, char, bool, DateTime, DateTimeOffset or DateOnly.", name, type.Name), AttributesParam, name);
+        new(Format("Attribute '{0}' has a value of type {1}, which Growlytics does not accept: use {2}.", name, type.Name, AcceptedTypes), AttributesParam, name);
+
+    // The netstandard2.0 build does not read Half, Int128, UInt128 or DateOnly (see AttributeSetBuilder), so it must not suggest them.
+#if NET8_0_OR_GREATER
+    private const string AcceptedTypes = "a number, BigInteger, string, char, bool, DateTime, DateTimeOffset or DateOnly";
+#else
+    private const string AcceptedTypes = "a number, BigInteger, string, char, bool, DateTime or DateTimeOffset";
+#endif
 
     public static GrowlyticsValidationException TooManyAttributes(AttributeLimits limits) =>
         new(Format("Too many attributes: with the {0} protocol at most {1} can be sent in one call.", limits.Protocol, limits.MaxAttributes), AttributesParam, null);

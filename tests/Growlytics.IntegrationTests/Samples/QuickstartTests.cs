@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using GrowlyticsSamples.Quickstart;
+using GrowlyticsSdk.TestSupport;
 
 namespace GrowlyticsSdk.IntegrationTests.Samples;
 
@@ -48,7 +49,7 @@ public sealed class QuickstartTests
         await using var collector = await LocalCollector.StartAsync();
         using var http = new HttpClient();
         var json = """{"sentAt":1,"messages":[{"type":"update","messageId":"m1","eventTimestamp":1,"anonymousId":"a","userId":null,"attributes":[]}]}"""u8.ToArray();
-        using var content = new ByteArrayContent(gzip ? Gzip(json) : json);
+        using var content = new ByteArrayContent(gzip ? WireBody.Gzip(json) : json);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         if (gzip)
         {
@@ -65,16 +66,5 @@ public sealed class QuickstartTests
 
         response.StatusCode.Should().Be(expected);
         collector.Messages.Should().HaveCount(expected == HttpStatusCode.OK ? 1 : 0);
-    }
-
-    private static byte[] Gzip(byte[] data)
-    {
-        using var output = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest))
-        {
-            gzip.Write(data);
-        }
-
-        return output.ToArray();
     }
 }

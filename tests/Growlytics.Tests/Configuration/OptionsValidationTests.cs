@@ -12,9 +12,10 @@ public sealed class OptionsValidationTests
     [InlineData("http://[::1]:5080/")]
     public void Constructor_AllowedEndpoint_Accepts(string endpoint)
     {
-        using var client = new GrowlyticsClient(Options(o => o.Endpoint = new Uri(endpoint)), startDelivery: false);
+        var options = Options(o => o.Endpoint = new Uri(endpoint));
 
-        client.Statistics.Enqueued.Should().Be(0);
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().BeEmpty();
+        ShouldAcceptCalls(options);
     }
 
     [Theory]
@@ -80,9 +81,10 @@ public sealed class OptionsValidationTests
     [InlineData("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")]
     public void Constructor_ApiKeyOfPrintableAscii_Accepts(string apiKey)
     {
-        using var client = new GrowlyticsClient(Options(o => o.ApiKey = apiKey), startDelivery: false);
+        var options = Options(o => o.ApiKey = apiKey);
 
-        client.Statistics.Enqueued.Should().Be(0);
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().BeEmpty();
+        ShouldAcceptCalls(options);
     }
 
     [Fact]
@@ -95,6 +97,17 @@ public sealed class OptionsValidationTests
 
             GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().HaveCount(expected ? 0 : 1, "character U+{0:X4} is {1}", c, expected ? "allowed" : "refused");
         }
+    }
+
+    /// <summary>The client builds from the options and queues what the app sends.</summary>
+    private static void ShouldAcceptCalls(GrowlyticsOptions options)
+    {
+        using var client = new GrowlyticsClient(options, startDelivery: false);
+
+        client.User.Push(new { plan = "pro" });
+
+        client.Statistics.Enqueued.Should().Be(1);
+        client.Statistics.InvalidInputs.Should().Be(0);
     }
 
     private static GrowlyticsOptions Options(Action<GrowlyticsOptions> configure)

@@ -26,12 +26,11 @@ public sealed class DeliveryLoopTests
         await h.AdvanceUntilAsync(() => h.Client.Statistics.Delivered == 3);
         var now = h.Time.GetUtcNow();
 
-        // Let the loop go idle, so the next batch can only come from the size trigger.
+        // Everything settled; the clock no longer moves, so the next batch can only come from the size trigger.
         await h.Client.FlushAsync().WaitAsync(DeliveryHarness.RealTimeout);
-        await Task.Delay(50);
 
         h.PushMany(7, from: 3);
-        await Task.Delay(50);
+        h.Requests.Should().HaveCount(1, "7 messages do not fill a batch");
         h.PushMany(3, from: 10);
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 2);
 

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using System.Text;
 using GrowlyticsSdk.Messages;
@@ -6,6 +5,7 @@ using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Protocols.Batch;
 using GrowlyticsSdk.Protocols.Rest;
 using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.TestSupport;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 using GrowlyticsSdk.Validation;
 
@@ -64,10 +64,7 @@ public sealed class BatchProtocolTests
         request.Content.Headers.ContentEncoding.Should().Equal("gzip");
         using var expected = new MemoryStream();
         BatchBody.WriteJson(expected, messages, CallerHarness.Now);
-        using var gzip = new GZipStream(new MemoryStream(await request.Content.ReadAsByteArrayAsync()), CompressionMode.Decompress);
-        using var actual = new MemoryStream();
-        await gzip.CopyToAsync(actual);
-        Encoding.UTF8.GetString(actual.ToArray()).Should().Be(Encoding.UTF8.GetString(expected.ToArray()))
+        WireBody.ReadJson(await request.Content.ReadAsByteArrayAsync(), gzip: true).Should().Be(Encoding.UTF8.GetString(expected.ToArray()))
             .And.StartWith("{\"sentAt\":1764342000000,\"sdk\":").And.EndWith(",\"messages\":[{\"a\":1},{\"b\":2}]}");
     }
 

@@ -6,9 +6,44 @@ namespace GrowlyticsSdk.Tests.Storage;
 public sealed class RecordFormatTests
 {
     [Fact]
-    public void Crc32_OfTheStandardCheckString_IsCbf43926()
+    public void Write_KnownRecord_IsByteIdenticalToTheStoredFormat()
     {
-        Crc32.Compute("123456789"u8).Should().Be(0xCBF43926u);
+        // Pinned bytes (marker, length, time, CRC-32 over length+time+payload, payload): stores written by earlier
+        // versions must keep reading, whatever computes the CRC.
+        var payload = Encoding.UTF8.GetBytes("{\"type\":\"update\"}");
+        var buffer = new byte[RecordFormat.RecordHeaderSize + payload.Length];
+
+        RecordFormat.Write(buffer, payload, 1234);
+
+        Convert.ToHexString(buffer).Should().Be("47A511000000D2040000000000000D13D8CB7B2274797065223A22757064617465227D");
+    }
+
+    [Fact]
+    public void TryRead_RecordWrittenByAnEarlierVersion_IsAccepted()
+    {
+        var stored = Convert.FromHexString("47A511000000D2040000000000000D13D8CB7B2274797065223A22757064617465227D");
+
+        RecordFormat.TryRead(stored, 0, out var acceptedMs).Should().Be(stored.Length);
+        acceptedMs.Should().Be(1234);
+    }
+
+    [Fact]
+    public void AckFileWrite_KnownPosition_IsByteIdenticalAndReadsBack()
+    {
+        var directory = Directory.CreateTempSubdirectory("growlytics-ack-").FullName;
+        try
+        {
+            AckFile.Write(directory, segmentId: 7, offset: 4096);
+
+            Convert.ToHexString(File.ReadAllBytes(Path.Combine(directory, AckFile.FileName)))
+                .Should().Be("474C51410200000007000000000000000010000000000000792D69FE");
+            AckFile.Read(directory, out var damaged).Should().Be((7L, 4096L));
+            damaged.Should().BeFalse();
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

@@ -1,6 +1,5 @@
-using System.IO.Compression;
 using System.Net;
-using System.Text.Json;
+using GrowlyticsSdk.TestSupport;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
@@ -27,15 +26,6 @@ internal sealed class StorageCollector : HttpMessageHandler
 
     public HashSet<long> Numbers => [.. Messages.Where(m => m.N is not null).Select(m => m.N!.Value)];
 
-    public async Task WaitForAsync(int count, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (Messages.Count < count && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-    }
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Attempts);
@@ -45,11 +35,10 @@ internal sealed class StorageCollector : HttpMessageHandler
         }
 
         var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
-        using var gzip = new GZipStream(new MemoryStream(body), CompressionMode.Decompress);
-        using var document = await JsonDocument.ParseAsync(gzip, cancellationToken: cancellationToken);
+        var messages = WireBody.BatchMessages(body);
         lock (_gate)
         {
-            foreach (var message in document.RootElement.GetProperty("messages").EnumerateArray())
+            foreach (var message in messages)
             {
                 long? n = null;
                 foreach (var attribute in message.GetProperty("attributes").EnumerateArray())

@@ -52,12 +52,20 @@ public abstract class StorageTestBase : IDisposable
         return new GrowlyticsClient(options);
     }
 
-    /// <summary>Moves the fake clock in steps until the condition holds (the library waits only on this clock).</summary>
+    /// <summary>
+    /// Moves the fake clock in steps until the condition holds (the library waits only on this clock); throws when it
+    /// does not within a generous real-time bound.
+    /// </summary>
     internal async Task DriveUntilAsync(Func<bool> condition, TimeSpan step)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition() && DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
         {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Condition not met; fake clock at {Time.GetUtcNow():O}.");
+            }
+
             Time.Advance(step);
             await Task.Delay(5);
         }

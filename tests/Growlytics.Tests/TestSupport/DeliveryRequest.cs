@@ -1,6 +1,6 @@
-using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using GrowlyticsSdk.TestSupport;
 
 namespace GrowlyticsSdk.Tests.TestSupport;
 
@@ -53,10 +53,7 @@ internal sealed class DeliveryRequest
     public static async Task<DeliveryRequest> ReadAsync(int index, DateTimeOffset at, HttpRequestMessage request)
     {
         var raw = await request.Content!.ReadAsByteArrayAsync();
-        using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
-        using var reader = new StreamReader(gzip);
-        var json = await reader.ReadToEndAsync();
-        return new DeliveryRequest(index, at, request, raw, json);
+        return new DeliveryRequest(index, at, request, raw, WireBody.ReadJson(raw, gzip: true));
     }
 
     public override string ToString() => $"#{Index} at {At:HH:mm:ss.fff} -> {Status}: [{string.Join(",", Numbers)}]";

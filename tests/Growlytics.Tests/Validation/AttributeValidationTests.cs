@@ -22,15 +22,20 @@ public sealed class AttributeValidationTests : IDisposable
         { 5.5f, "Number" },
         { 6.5, "Number" },
         { 7.5m, "Number" },
-        { (Half)8.5, "Number" },
         { new BigInteger(9), "Number" },
-        { (Int128)10, "Number" },
-        { (UInt128)11, "Number" },
         { "text", "String" },
         { 'c', "String" },
         { true, "Boolean" },
         { new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc), "Date" },
         { new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), "Date" },
+    };
+
+    /// <summary>Types only the net8.0 build reads; the netstandard2.0 build rejects them as unsupported.</summary>
+    public static TheoryData<object, string> Net8AcceptedValues => new()
+    {
+        { (Half)8.5, "Number" },
+        { (Int128)10, "Number" },
+        { (UInt128)11, "Number" },
         { new DateOnly(2025, 1, 1), "Date" },
     };
 
@@ -55,6 +60,10 @@ public sealed class AttributeValidationTests : IDisposable
     {
         double.NaN, double.PositiveInfinity, double.NegativeInfinity,
         float.NaN, float.PositiveInfinity, float.NegativeInfinity,
+    };
+
+    public static TheoryData<object> Net8NotFiniteValues => new()
+    {
         Half.NaN, Half.PositiveInfinity, Half.NegativeInfinity,
     };
 
@@ -71,6 +80,31 @@ public sealed class AttributeValidationTests : IDisposable
         attribute.Kind.ToString().Should().Be(kind);
         attribute.Value.Should().Be(value);
     }
+
+    [Theory]
+    [Trait("Requires", "net8")]
+    [MemberData(nameof(Net8AcceptedValues))]
+    public void Push_AcceptedNet8Type_QueuesTheAttributeWithItsGrowlyticsType(object value, string kind) =>
+        Push_AcceptedType_QueuesTheAttributeWithItsGrowlyticsType(value, kind);
+
+#if GROWLYTICS_LIBRARY_NETSTANDARD
+    [Theory]
+    [MemberData(nameof(Net8AcceptedValues))]
+    public void Push_Net8TypeOnNetstandardBuild_IsRejectedNamingOnlyTypesThisBuildAccepts(object value, string kind)
+    {
+        var error = _harness.ShouldReject(() => _harness.User.Push(One("v", value)), "v", "does not accept");
+
+        error.Message.Should().Contain("use a number, BigInteger, string, char, bool, DateTime or DateTimeOffset.", "a {0} is not read by this build", kind);
+    }
+#else
+    [Fact]
+    public void Push_RejectedType_SuggestsEveryAcceptedType()
+    {
+        var error = _harness.ShouldReject(() => _harness.User.Push(One("v", Guid.Empty)), "v", "does not accept");
+
+        error.Message.Should().Contain("use a number, BigInteger, string, char, bool, DateTime, DateTimeOffset or DateOnly.");
+    }
+#endif
 
     [Theory]
     [MemberData(nameof(RejectedValues))]
@@ -96,6 +130,11 @@ public sealed class AttributeValidationTests : IDisposable
     {
         _harness.ShouldReject(() => _harness.User.Push(One("score", value)), "score", "NaN or infinite");
     }
+
+    [Theory]
+    [Trait("Requires", "net8")]
+    [MemberData(nameof(Net8NotFiniteValues))]
+    public void Push_HalfNaNOrInfinity_IsRejected(object value) => Push_NaNOrInfinity_IsRejected(value);
 
     [Fact]
     public void Push_NameOf120Characters_IsAccepted()
