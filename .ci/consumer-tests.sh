@@ -7,6 +7,8 @@
 # A README block is a consumer test when the nearest non-blank line above its opening fence is
 #   <!-- consumer-test: console -->     (becomes Program.cs of `dotnet new console`)
 #   <!-- consumer-test: aspnetcore -->  (becomes Program.cs of `dotnet new web`)
+#   <!-- consumer-test: customers -->, <!-- consumer-test: desktop -->, <!-- consumer-test: testing -->
+#                                       (each becomes Program.cs of its own `dotnet new console`)
 # Only the marker and its fenced block are read (the text around them may change; the marker may be indented). What
 # the blocks must do to pass: the console block identifies THE_USER_ID_IN_YOUR_APP with subscriptionType = "pro" and
 # prints a line ending in "dropped 0"; the aspnetcore block serves POST /login/{userId} (identifies with plan = "pro")
@@ -67,7 +69,7 @@ wait_for() {
 received() { curl -sf "$collector/received"; }
 
 step "pack Growlytics and Growlytics.AspNetCore $version into a local feed"
-for project in src/Growlytics/Growlytics.csproj src/Growlytics.AspNetCore/Growlytics.AspNetCore.csproj; do
+for project in src/Growlytics/Growlytics.csproj src/Growlytics.AspNetCore/Growlytics.AspNetCore.csproj src/Growlytics.Testing/Growlytics.Testing.csproj; do
   dotnet pack "$project" -c Release -o "$feed" -p:VersionSuffix="ci.${stamp}" -v q -nologo
 done
 ls "$feed"/Growlytics."$version".nupkg "$feed"/Growlytics.AspNetCore."$version".nupkg >/dev/null
@@ -123,4 +125,32 @@ wait "$web_pid" || { cat "$work/web.log"; fail "the web app did not stop cleanly
 received | jq -e '[.[] | select(.userId == "u-web-1") | .attributes[]? | select(.name == "plan" and .value == "pro")] | length >= 1' >/dev/null \
   || fail "the collector did not receive the web app's Identify: $(received)"
 
-step "OK: both packages ($version) restored by version, the README's blocks built as pasted and delivered"
+# A console app from the README block tagged NAME, with the given packages; prints its output.
+console_block() {
+  local name=$1; shift
+  dotnet new console -n "Consumer_${name}" -o "$work/$name" >/dev/null
+  extract "$name" >"$work/$name/Program.cs"
+  for package in "$@"; do
+    (cd "$work/$name" && dotnet add package "$package" --version "$version" >/dev/null)
+  done
+  dotnet build "$work/$name" -c Release -v q -nologo
+}
+
+step "console app: README block 'customers'"
+console_block customers Growlytics
+dotnet "$work/customers/bin/Release/"*/Consumer_customers.dll
+received | jq -e '[.[] | select(.userId == "customer-42") | .attributes[]? | select(.name == "plan" and .value == "enterprise")] | length >= 1' >/dev/null \
+  || fail "the collector did not receive the customers block's update: $(received)"
+received | jq -e '[.[] | select(.userId == "customer-2") | .attributes[]? | select(.name == "lastSync")] | length >= 1' >/dev/null \
+  || fail "the collector did not receive the customers block's awaited updates: $(received)"
+
+step "console app: README block 'desktop' (builds and runs)"
+console_block desktop Growlytics
+HOME="$work/home" XDG_DATA_HOME="$work/home/data" dotnet "$work/desktop/bin/Release/"*/Consumer_desktop.dll
+
+step "console app: README block 'testing' (Growlytics.Testing)"
+console_block testing Growlytics Growlytics.Testing
+testing_output=$(dotnet "$work/testing/bin/Release/"*/Consumer_testing.dll)
+[ "$testing_output" = "pro" ] || fail "the testing block printed '$testing_output', not 'pro'"
+
+step "OK: the packages ($version) restored by version, the README's blocks built as pasted and delivered"
