@@ -22,7 +22,10 @@ internal sealed class DiskSource : IMessageSource
         store.OutstandingDropped = OnOutstandingDropped;
     }
 
-    /// <summary>Gets the stored messages not yet settled, and those whose record was dropped while they are in a request.</summary>
+    /// <summary>
+    /// Gets the calls of the stored messages not yet settled, and of those whose record was dropped while they are in a
+    /// request (counted in calls too: the store no longer does).
+    /// </summary>
     public long Pending => _store.Pending + Interlocked.Read(ref _droppedWhileSending);
 
     /// <summary>Gives the source the settler that counts what the store drops while it is being sent.</summary>
@@ -35,9 +38,9 @@ internal sealed class DiskSource : IMessageSource
         {
             if (StoredMessages.TryRead(record.Payload, record.AcceptedMs) is not { } message)
             {
-                // Intact on disk but not a message this version can send.
+                // Intact on disk but not a message this version can send: dropped by the calls the store counted for it.
                 _store.Settle(record);
-                _counters.AddDropped(DropReason.Corrupted, 1);
+                _counters.AddDropped(DropReason.Corrupted, record.Calls);
                 _counters.AddCorrupt(1);
                 continue;
             }
@@ -55,7 +58,7 @@ internal sealed class DiskSource : IMessageSource
     {
         if (envelope.WasDroppedWhileSending)
         {
-            Interlocked.Decrement(ref _droppedWhileSending);
+            Interlocked.Add(ref _droppedWhileSending, -envelope.Message.Calls);
         }
 
         _store.Settle((StoredRecord)envelope.Handle!);
@@ -71,16 +74,17 @@ internal sealed class DiskSource : IMessageSource
             }
 
             // Counted as pending before its state changes, so it is never missing from the figures.
-            Interlocked.Increment(ref _droppedWhileSending);
+            var calls = envelope.Message.Calls;
+            Interlocked.Add(ref _droppedWhileSending, calls);
             if (envelope.DropUnlessSending(reason, out var waits))
             {
-                Interlocked.Decrement(ref _droppedWhileSending);
+                Interlocked.Add(ref _droppedWhileSending, -calls);
                 _settler?.CountDropped(envelope, reason);
             }
             else if (!waits)
             {
                 // Settled already (delivered or dropped by its reader): nothing waits.
-                Interlocked.Decrement(ref _droppedWhileSending);
+                Interlocked.Add(ref _droppedWhileSending, -calls);
             }
         }
     }

@@ -81,7 +81,8 @@ internal sealed partial class DurableQueue
             if (_log is { } log)
             {
                 var dropped = log.DeleteAll(settled, out notDeleted, out error);
-                _counters.AddDropped(reason, dropped - settled.Count);
+                // The records being read are counted by their readers, by their messages' calls.
+                _counters.AddDropped(reason, dropped - settled.Sum(r => (long)r.Calls));
                 AfterChange();
             }
             else

@@ -14,7 +14,8 @@ internal sealed partial class DurableQueue
             lock (_gate)
             {
                 _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault);
-                _counters.AddRestored(_log.Pending);
+                // In calls, as delivering or dropping a restored message counts its calls.
+                _counters.AddRestored(_log.PendingCalls);
                 AfterChange();
             }
 
@@ -62,7 +63,7 @@ internal sealed partial class DurableQueue
         while (true)
         {
             var messages = new List<UserMessage>();
-            var records = new List<(byte[] Payload, long AcceptedMs)>();
+            var records = new List<(byte[] Payload, long AcceptedMs, int Calls)>();
             long bytes = 0;
             while (records.Count < MaxTake && bytes < _limits.SegmentBytes && _take() is { } message)
             {
@@ -87,7 +88,7 @@ internal sealed partial class DurableQueue
                 }
 
                 messages.Add(message);
-                records.Add((payload, message.Timestamp.ToUnixTimeMilliseconds()));
+                records.Add((payload, message.Timestamp.ToUnixTimeMilliseconds(), message.Calls));
                 bytes += payload.Length + RecordFormat.RecordHeaderSize;
             }
 
@@ -112,7 +113,7 @@ internal sealed partial class DurableQueue
         }
     }
 
-    private bool TryAppend(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs)> records, long bytes)
+    private bool TryAppend(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, long bytes)
     {
         var taken = records.Count;
         Enforce(bytes);
@@ -189,12 +190,14 @@ internal sealed partial class DurableQueue
         var log = _log!;
         if (log.LateDamage > 0)
         {
-            _counters.AddDropped(DropReason.Corrupted, log.LateDamage);
+            // Dropped counts calls; the corrupt figure counts damaged records.
+            _counters.AddDropped(DropReason.Corrupted, log.LateDamageCalls);
             _counters.AddCorrupt(log.LateDamage);
             log.LateDamage = 0;
+            log.LateDamageCalls = 0;
         }
 
-        Interlocked.Exchange(ref _storedPending, log.Pending);
+        Interlocked.Exchange(ref _storedPending, log.PendingCalls);
     }
 
     // Called under the lock, once per commit interval rather than per settled batch.

@@ -82,7 +82,7 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets a value indicating whether the disk is the buffer now: the folder is held and writes succeed.</summary>
     public bool IsBuffer => _owner && !_failing && !_closed;
 
-    /// <summary>Gets the stored messages not yet settled (read or not).</summary>
+    /// <summary>Gets the accepted calls the stored messages not yet settled (read or not) carry, as statistics count them.</summary>
     public long Pending => Interlocked.Read(ref _storedPending);
 
     /// <summary>Takes the folder if it is free: one file open, no scan (that runs in the writer, in the background).</summary>
@@ -184,9 +184,9 @@ internal sealed partial class DurableQueue : IDisposable
             if (_log is { } log)
             {
                 TrySaveAck();
-                if (log.Pending > 0)
+                if (log.PendingCalls > 0)
                 {
-                    Log.LeftInStorage(_logger, log.Pending);
+                    Log.LeftInStorage(_logger, log.PendingCalls);
                 }
             }
         }

@@ -24,6 +24,9 @@ internal sealed class Segment
     /// <summary>Gets or sets the number of intact records not yet acknowledged.</summary>
     public int Pending { get; set; }
 
+    /// <summary>Gets or sets the calls those records settle (see <see cref="StoredMessages.ReadCalls"/>): what statistics count.</summary>
+    public long PendingCalls { get; set; }
+
     /// <summary>Gets or sets the acceptance time (Unix ms) of the newest record.</summary>
     public long NewestMs { get; set; }
 }

@@ -95,6 +95,7 @@ internal static class SegmentLoader
             }
 
             segment.Pending++;
+            segment.PendingCalls += StoredMessages.ReadCalls(data.AsSpan(found + RecordFormat.RecordHeaderSize, recordLength - RecordFormat.RecordHeaderSize));
             segment.NewestMs = Math.Max(segment.NewestMs, acceptedMs);
             offset = found + recordLength;
         }

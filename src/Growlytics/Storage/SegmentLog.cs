@@ -29,6 +29,7 @@ internal sealed class SegmentLog : IDisposable
         foreach (var segment in loaded)
         {
             Pending += segment.Pending;
+            PendingCalls += segment.PendingCalls;
         }
 
         _ackDirty = true;
@@ -36,6 +37,12 @@ internal sealed class SegmentLog : IDisposable
 
     /// <summary>Gets the number of stored records not yet settled, in flight included.</summary>
     public long Pending { get; private set; }
+
+    /// <summary>
+    /// Gets the accepted calls those records settle: statistics count calls, and one record may settle several (a login
+    /// carrying held pushes). Positions and the read window stay in records.
+    /// </summary>
+    public long PendingCalls { get; private set; }
 
     /// <summary>Gets the number of stored records waiting to be read.</summary>
     public long Unread => Pending - UnsettledOutstanding;
@@ -67,7 +74,11 @@ internal sealed class SegmentLog : IDisposable
     /// <summary>Gets or sets the records found damaged after they were counted (settled as lost when passed).</summary>
     public int LateDamage { get; set; }
 
-    public void Append(List<(byte[] Payload, long AcceptedMs)> records)
+    /// <summary>Gets or sets the calls of the <see cref="LateDamage"/> records, for the dropped count.</summary>
+    public long LateDamageCalls { get; set; }
+
+    /// <summary>Appends records with the calls each settles; on a write failure only those not written stay in the list.</summary>
+    public void Append(List<(byte[] Payload, long AcceptedMs, int Calls)> records)
     {
         var index = 0;
         while (index < records.Count)
@@ -126,6 +137,8 @@ internal sealed class SegmentLog : IDisposable
             for (var i = index; i < end; i++)
             {
                 segment.Pending++;
+                segment.PendingCalls += records[i].Calls;
+                PendingCalls += records[i].Calls;
                 segment.NewestMs = Math.Max(segment.NewestMs, records[i].AcceptedMs);
             }
 
@@ -137,9 +150,9 @@ internal sealed class SegmentLog : IDisposable
     /// <summary>
     /// Reads up to <paramref name="max"/> records after the read position into <paramref name="into"/>; they stay
     /// outstanding until <see cref="Settle"/>. Records older than <paramref name="expiredBeforeMs"/> are settled at once
-    /// and counted in <paramref name="expired"/>.
+    /// and their calls counted in <paramref name="expired"/>.
     /// </summary>
-    public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out int expired)
+    public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out long expired)
     {
         expired = 0;
         _readSegment ??= Oldest;
@@ -169,14 +182,14 @@ internal sealed class SegmentLog : IDisposable
                 continue;
             }
 
-            var payloadLength = length - RecordFormat.RecordHeaderSize;
-            var record = new StoredRecord(segment, found, found + length, data.AsSpan(found + RecordFormat.RecordHeaderSize, payloadLength).ToArray(), acceptedMs);
+            var payload = data.AsSpan(found + RecordFormat.RecordHeaderSize, length - RecordFormat.RecordHeaderSize);
+            var record = new StoredRecord(segment, found, found + length, payload.ToArray(), acceptedMs, StoredMessages.ReadCalls(payload));
             _readOffset = found + length;
             _outstanding.AddLast(record);
             UnsettledOutstanding++;
             if (acceptedMs < expiredBeforeMs)
             {
-                expired++;
+                expired += record.Calls;
                 Settle(record);
                 continue;
             }
@@ -198,25 +211,30 @@ internal sealed class SegmentLog : IDisposable
 
         record.Settled = true;
         record.Segment.Pending--;
+        record.Segment.PendingCalls -= record.Calls;
         Pending--;
+        PendingCalls -= record.Calls;
         UnsettledOutstanding--;
         AdvanceHead();
     }
 
     /// <summary>
     /// Removes the oldest segment with its records, even those being sent (they are settled here and returned in
-    /// <paramref name="settledOutstanding"/> for their readers, so nothing counts twice); returns how many records it held.
+    /// <paramref name="settledOutstanding"/> for their readers, so nothing counts twice); returns how many calls its
+    /// records held, those of <paramref name="settledOutstanding"/> included.
     /// </summary>
-    public int DropOldest(List<StoredRecord> settledOutstanding)
+    public long DropOldest(List<StoredRecord> settledOutstanding)
     {
         if (Oldest is not { } oldest)
         {
             return 0;
         }
 
-        var dropped = SettleOutstandingIn(oldest, settledOutstanding) + oldest.Pending;
+        var dropped = SettleOutstandingIn(oldest, settledOutstanding) + oldest.PendingCalls;
         Pending -= oldest.Pending;
+        PendingCalls -= oldest.PendingCalls;
         oldest.Pending = 0;
+        oldest.PendingCalls = 0;
         if (Next(oldest) is { } next)
         {
             if (ReferenceEquals(_readSegment, oldest))
@@ -246,7 +264,10 @@ internal sealed class SegmentLog : IDisposable
         return dropped;
     }
 
-    /// <summary>Settles every stored record without sending it; outstanding ones are returned as in <see cref="DropOldest"/>.</summary>
+    /// <summary>
+    /// Settles every stored record without sending it; outstanding ones are returned as in <see cref="DropOldest"/>.
+    /// Returns how many calls were dropped, those of <paramref name="settledOutstanding"/> included.
+    /// </summary>
     public long DropAll(List<StoredRecord> settledOutstanding)
     {
         long dropped = 0;
@@ -255,13 +276,15 @@ internal sealed class SegmentLog : IDisposable
             dropped += SettleOutstandingIn(segment, settledOutstanding);
         }
 
-        dropped += Pending;
+        dropped += PendingCalls;
         foreach (var segment in _segments)
         {
             segment.Pending = 0;
+            segment.PendingCalls = 0;
         }
 
         Pending = 0;
+        PendingCalls = 0;
         _outstanding.Clear();
         CloseActive();
         _activeSegment = null;
@@ -283,7 +306,7 @@ internal sealed class SegmentLog : IDisposable
     /// <param name="settledOutstanding">Receives the records being read, for their readers to count.</param>
     /// <param name="notDeleted">How many files could not be deleted.</param>
     /// <param name="error">The type of the first error, or <see langword="null"/>.</param>
-    /// <returns>How many records were dropped, <paramref name="settledOutstanding"/> included.</returns>
+    /// <returns>How many calls were dropped, those of <paramref name="settledOutstanding"/> included.</returns>
     public long DeleteAll(List<StoredRecord> settledOutstanding, out int notDeleted, out string? error)
     {
         var dropped = DropAll(settledOutstanding);
@@ -314,9 +337,10 @@ internal sealed class SegmentLog : IDisposable
         return StorageFiles.DeleteAll(paths, out error);
     }
 
-    private int SettleOutstandingIn(Segment segment, List<StoredRecord> settled)
+    // Returns the calls of the records it settled.
+    private long SettleOutstandingIn(Segment segment, List<StoredRecord> settled)
     {
-        var count = 0;
+        long calls = 0;
         for (var node = _outstanding.First; node is not null; node = node.Next)
         {
             var record = node.Value;
@@ -324,14 +348,16 @@ internal sealed class SegmentLog : IDisposable
             {
                 record.Settled = true;
                 segment.Pending--;
+                segment.PendingCalls -= record.Calls;
                 Pending--;
+                PendingCalls -= record.Calls;
                 UnsettledOutstanding--;
                 settled.Add(record);
-                count++;
+                calls += record.Calls;
             }
         }
 
-        return count;
+        return calls;
     }
 
     private void AdvanceHead()
@@ -397,8 +423,11 @@ internal sealed class SegmentLog : IDisposable
         if (segment.Pending > 0)
         {
             LateDamage += segment.Pending;
+            LateDamageCalls += segment.PendingCalls;
             Pending -= segment.Pending;
+            PendingCalls -= segment.PendingCalls;
             segment.Pending = 0;
+            segment.PendingCalls = 0;
         }
 
         _segments.Remove(segment);

@@ -76,7 +76,14 @@ internal sealed class StorageLimits
                 var segments = log.SegmentCount;
                 var outstandingBefore = settled.Count;
                 var dropped = log.DropOldest(settled);
-                CountDropped(reason, dropped - (settled.Count - outstandingBefore));
+
+                // The records being read are counted by their readers (their messages' calls), not here.
+                for (var i = outstandingBefore; i < settled.Count; i++)
+                {
+                    dropped -= settled[i].Calls;
+                }
+
+                CountDropped(reason, dropped);
                 last = reason;
                 if (log.SegmentCount >= segments)
                 {
@@ -93,6 +100,7 @@ internal sealed class StorageLimits
         return last;
     }
 
+    /// <summary>Counts <paramref name="count"/> calls dropped from storage for <paramref name="reason"/>.</summary>
     public void CountDropped(DropReason reason, long count)
     {
         if (count > 0)

@@ -25,6 +25,43 @@ internal static class StoredMessages
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Reads how many calls a payload settles without building the message: storage counts calls, not records, and runs
+    /// this for every record it loads or reads. Only the top-level properties before <c>attributes</c> are looked at
+    /// (<c>calls</c> is written right after <c>messageId</c>). 1 when absent (every format-1 record) or unreadable, the
+    /// same as <see cref="TryRead"/> makes of it; a payload that is no message at all is settled as one call.
+    /// </summary>
+    public static int ReadCalls(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return 1;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals(JsonNames.Calls.EncodedUtf8Bytes))
+                {
+                    return reader.Read() && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var calls) ? Math.Max(1, calls) : 1;
+                }
+
+                if (reader.ValueTextEquals(JsonNames.Attributes.EncodedUtf8Bytes) || !reader.Read() || !reader.TrySkip())
+                {
+                    return 1;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Damaged or cut short before the count: one call, as for a record without it.
+        }
+
+        return 1;
+    }
+
     /// <summary>Reads a payload back; <see langword="null"/> when it does not describe a message this version can send.</summary>
     public static UserMessage? TryRead(byte[] payload, long acceptedMs)
     {

@@ -3,8 +3,9 @@ namespace GrowlyticsSdk.Storage;
 /// <summary>A record read from the stored queue and not settled yet: where it is, what it holds, and who reads it.</summary>
 internal sealed class StoredRecord
 {
-    public StoredRecord(Segment segment, long offset, long end, byte[] payload, long acceptedMs)
+    public StoredRecord(Segment segment, long offset, long end, byte[] payload, long acceptedMs, int calls)
     {
+        Calls = calls;
         Segment = segment;
         Offset = offset;
         End = end;
@@ -23,6 +24,9 @@ internal sealed class StoredRecord
     public byte[] Payload { get; }
 
     public long AcceptedMs { get; }
+
+    /// <summary>Gets how many accepted calls the record settles, as counted in the log's pending calls.</summary>
+    public int Calls { get; }
 
     /// <summary>Gets or sets a value indicating whether the record was settled (delivered, or dropped by a limit).</summary>
     public bool Settled { get; set; }

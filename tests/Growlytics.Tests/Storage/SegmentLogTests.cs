@@ -83,7 +83,7 @@ public sealed class SegmentLogTests : StorageTestBase
         System.IO.Directory.CreateDirectory(Directory);
         var records = new List<StoredRecord>();
         using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
-        log.Append([([1, 2, 3], 1_000), ([4, 5, 6], 5_000)]);
+        log.Append([([1, 2, 3], 1_000, 1), ([4, 5, 6], 5_000, 1)]);
 
         log.Read(10, expiredBeforeMs: 2_000, records, out var expired);
 
@@ -92,6 +92,6 @@ public sealed class SegmentLogTests : StorageTestBase
         log.Pending.Should().Be(1);
     }
 
-    private static List<(byte[] Payload, long AcceptedMs)> Records(int count) =>
-        Enumerable.Range(0, count).Select(i => (new byte[] { (byte)'{', (byte)('0' + (i % 10)), (byte)'}' }, 1_000L + i)).ToList();
+    private static List<(byte[] Payload, long AcceptedMs, int Calls)> Records(int count) =>
+        Enumerable.Range(0, count).Select(i => (new byte[] { (byte)'{', (byte)('0' + (i % 10)), (byte)'}' }, 1_000L + i, 1)).ToList();
 }
