@@ -16,6 +16,7 @@ internal static class Clients
             Endpoint = new Uri("http://127.0.0.1:9/"),
             Protocol = GrowlyticsProtocol.Batch,
             MaxQueueSize = Jobs.CallsPerIteration * 4,
+            MaxQueueBytes = 4L * 1024 * 1024 * 1024,
             FlushOnProcessExit = false,
         },
         startDelivery: false);

@@ -34,7 +34,7 @@ public sealed class StoredCallsTests : StorageTestBase
 
         collector.Up = true;
         var second = NewClient(collector);
-        await collector.WaitForAsync(3);
+        await DriveUntilAsync(() => collector.Messages.Count >= 3, Step);
         await DriveUntilAsync(() => second.Statistics.Pending == 0, Step);
         await second.ShutdownAsync();
 
