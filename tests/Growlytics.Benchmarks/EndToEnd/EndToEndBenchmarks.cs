@@ -22,6 +22,7 @@ public class EndToEndBenchmarks
     private LoopbackSink _sink = null!;
     private GrowlyticsClient _client = null!;
     private Dictionary<string, object?> _attributes = null!;
+    private string[] _customerIds = null!;
     private HttpClient _http = null!;
     private Uri _batchUri = null!;
     private byte[] _gzipBatch = null!;
@@ -41,6 +42,7 @@ public class EndToEndBenchmarks
             FlushOnProcessExit = false,
         });
         _attributes = Attributes.Dictionary(3);
+        _customerIds = Enumerable.Range(0, 1_000).Select(i => "customer-" + i).ToArray();
         _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         _batchUri = new Uri(_sink.Address, "events/sdk-batch");
         _gzipBatch = BatchBody.Build(Messages.Serialized(BatchSize, 3), DateTimeOffset.UnixEpoch);
@@ -67,6 +69,22 @@ public class EndToEndBenchmarks
         for (var i = 0; i < MessageCount; i++)
         {
             user.Push(_attributes);
+        }
+
+        await _client.FlushAsync();
+    }
+
+    /// <summary>
+    /// The same 50,000 updates from one thread, for 1,000 customers (<see cref="GrowlyticsCustomers.Update(string, IReadOnlyDictionary{string, object})"/>):
+    /// different users are sent concurrently, one user's messages one request at a time.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = MessageCount)]
+    public async Task PushAndFlushManyUsers()
+    {
+        var customers = _client.Customers;
+        for (var i = 0; i < MessageCount; i++)
+        {
+            customers.Update(_customerIds[i % _customerIds.Length], _attributes);
         }
 
         await _client.FlushAsync();
