@@ -1,0 +1,240 @@
+namespace GrowlyticsSdk.Storage;
+
+// The reading side of the log: records out to readers, settled in any order, dropped to keep a bound or deleted.
+internal sealed partial class SegmentLog
+{
+    /// <summary>
+    /// Reads up to <paramref name="max"/> records after the read position into <paramref name="into"/>; they stay
+    /// outstanding until <see cref="Settle"/>. Records older than <paramref name="expiredBeforeMs"/> are settled at once
+    /// and their calls counted in <paramref name="expired"/>.
+    /// </summary>
+    public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out long expired)
+    {
+        expired = 0;
+        _readSegment ??= Oldest;
+        var read = 0;
+        while (read < max && _readSegment is { } segment)
+        {
+            if (_readOffset < segment.AckOffset)
+            {
+                _readOffset = segment.AckOffset;
+            }
+
+            var data = _cache.Read(segment);
+            var end = (int)Math.Min(segment.Length, data.Length);
+            var length = 0;
+            long acceptedMs = 0;
+            var found = _readOffset < end ? RecordFormat.NextRecord(data, (int)_readOffset, end, out length, out acceptedMs, out _) : end;
+            if (found >= end)
+            {
+                if (ReferenceEquals(segment, _activeSegment) || Next(segment) is not { } next)
+                {
+                    _readOffset = end;
+                    break;
+                }
+
+                _readSegment = next;
+                _readOffset = next.AckOffset;
+                continue;
+            }
+
+            var payload = data.AsSpan(found + RecordFormat.RecordHeaderSize, length - RecordFormat.RecordHeaderSize);
+            var record = new StoredRecord(segment, found, found + length, payload.ToArray(), acceptedMs, StoredMessages.ReadCalls(payload));
+            _readOffset = found + length;
+            _outstanding.AddLast(record);
+            UnsettledOutstanding++;
+            if (acceptedMs < expiredBeforeMs)
+            {
+                expired += record.Calls;
+                Settle(record);
+                continue;
+            }
+
+            into.Add(record);
+            read++;
+        }
+
+        AdvanceHead();
+    }
+
+    /// <summary>Settles one record (delivered or dropped); the acknowledged position moves past every settled record before the oldest unsettled one.</summary>
+    public void Settle(StoredRecord record)
+    {
+        if (record.Settled)
+        {
+            return;
+        }
+
+        record.Settled = true;
+        record.Segment.Pending--;
+        record.Segment.PendingCalls -= record.Calls;
+        Pending--;
+        PendingCalls -= record.Calls;
+        UnsettledOutstanding--;
+        AdvanceHead();
+    }
+
+    /// <summary>
+    /// Removes the oldest segment with its records, even those being sent (they are settled here and returned in
+    /// <paramref name="settledOutstanding"/> for their readers, so nothing counts twice); returns how many calls its
+    /// records held, those of <paramref name="settledOutstanding"/> included.
+    /// </summary>
+    public long DropOldest(List<StoredRecord> settledOutstanding)
+    {
+        if (Oldest is not { } oldest)
+        {
+            return 0;
+        }
+
+        var dropped = SettleOutstandingIn(oldest, settledOutstanding) + oldest.PendingCalls;
+        Pending -= oldest.Pending;
+        PendingCalls -= oldest.PendingCalls;
+        oldest.Pending = 0;
+        oldest.PendingCalls = 0;
+        if (Next(oldest) is { } next)
+        {
+            if (ReferenceEquals(_readSegment, oldest))
+            {
+                _readSegment = next;
+                _readOffset = next.AckOffset;
+            }
+
+            AdvanceAck(next, next.AckOffset);
+        }
+        else
+        {
+            // The only segment, maybe the one being written: closed and deleted without opening another (the disk
+            // may be full); the next append starts a new one.
+            if (ReferenceEquals(oldest, _activeSegment))
+            {
+                CloseActive();
+                _activeSegment = null;
+            }
+
+            Remove(oldest);
+            _readSegment = null;
+            _readOffset = 0;
+        }
+
+        AdvanceHead();
+        return dropped;
+    }
+
+    /// <summary>
+    /// Settles every stored record without sending it; outstanding ones are returned as in <see cref="DropOldest"/>.
+    /// Returns how many calls were dropped, those of <paramref name="settledOutstanding"/> included.
+    /// </summary>
+    public long DropAll(List<StoredRecord> settledOutstanding)
+    {
+        long dropped = 0;
+        foreach (var segment in _segments.ToArray())
+        {
+            dropped += SettleOutstandingIn(segment, settledOutstanding);
+        }
+
+        dropped += PendingCalls;
+        foreach (var segment in _segments)
+        {
+            segment.Pending = 0;
+            segment.PendingCalls = 0;
+        }
+
+        Pending = 0;
+        PendingCalls = 0;
+        _outstanding.Clear();
+        CloseActive();
+        _activeSegment = null;
+        while (_segments.Count > 0)
+        {
+            Remove(_segments[0]);
+        }
+
+        _readSegment = null;
+        _readOffset = 0;
+        return dropped;
+    }
+
+    /// <summary>
+    /// Drops every record as <see cref="DropAll"/> does, then deletes every segment file in the folder (those this log
+    /// does not track included: skipped as damaged, or written by a newer version) and the acknowledgement file with its
+    /// temporaries. The log stays usable: the next append starts a new segment.
+    /// </summary>
+    /// <param name="settledOutstanding">Receives the records being read, for their readers to count.</param>
+    /// <param name="notDeleted">How many files could not be deleted.</param>
+    /// <param name="error">The type of the first error, or <see langword="null"/>.</param>
+    /// <returns>How many calls were dropped, those of <paramref name="settledOutstanding"/> included.</returns>
+    public long DeleteAll(List<StoredRecord> settledOutstanding, out int notDeleted, out string? error)
+    {
+        var dropped = DropAll(settledOutstanding);
+        notDeleted = DeleteFiles(_directory, out error);
+
+        // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
+        _ackDirty = false;
+        return dropped;
+    }
+
+    /// <summary>Deletes the stored queue's files in <paramref name="directory"/>; returns how many could not be deleted.</summary>
+    public static int DeleteFiles(string directory, out string? error)
+    {
+        error = null;
+        string[] paths;
+        try
+        {
+            paths = [
+                .. Directory.GetFiles(directory, SegmentLoader.FilePrefix + "*" + SegmentLoader.FileExtension),
+                .. Directory.GetFiles(directory, AckFile.FileName + "*"),
+            ];
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return 0;
+        }
+
+        return StorageFiles.DeleteAll(paths, out error);
+    }
+
+    // Returns the calls of the records it settled.
+    private long SettleOutstandingIn(Segment segment, List<StoredRecord> settled)
+    {
+        long calls = 0;
+        for (var node = _outstanding.First; node is not null; node = node.Next)
+        {
+            var record = node.Value;
+            if (ReferenceEquals(record.Segment, segment) && !record.Settled)
+            {
+                record.Settled = true;
+                segment.Pending--;
+                segment.PendingCalls -= record.Calls;
+                Pending--;
+                PendingCalls -= record.Calls;
+                UnsettledOutstanding--;
+                settled.Add(record);
+                calls += record.Calls;
+            }
+        }
+
+        return calls;
+    }
+
+    private void AdvanceHead()
+    {
+        var moved = false;
+        while (_outstanding.First is { Value.Settled: true })
+        {
+            _outstanding.RemoveFirst();
+            moved = true;
+        }
+
+        if (_outstanding.First is { } head)
+        {
+            if (moved && _segments.Contains(head.Value.Segment))
+            {
+                AdvanceAck(head.Value.Segment, head.Value.Offset);
+            }
+        }
+        else if (_readSegment is not null && (moved || _readOffset > _readSegment.AckOffset))
+        {
+            AdvanceAck(_readSegment, _readOffset);
+        }
+    }
+}
