@@ -95,8 +95,11 @@ public sealed class GrowlyticsOptions
     public int MaxRetryAttempts { get; set; } = 6;
 
     /// <summary>Gets or sets the base of the exponential backoff; each delay is drawn at random up to base × 2^attempt (full jitter).</summary>
-    /// <value>Defaults to 500 milliseconds.</value>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+    /// <value>
+    /// Defaults to 100 milliseconds: a request that fails among many that succeed is retried soon, so it holds back its
+    /// users briefly; in an outage the circuit breaker, not the backoff, keeps the service from being hammered.
+    /// </value>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Gets or sets the longest single wait between retries, including a server's <c>Retry-After</c>.</summary>
     /// <value>Defaults to 30 seconds.</value>
