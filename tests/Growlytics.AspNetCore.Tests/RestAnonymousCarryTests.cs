@@ -17,7 +17,7 @@ public sealed class RestAnonymousCarryTests
     [Fact]
     public async Task AnonymousPushThenIdentifyInALaterRequestWithTheSameCookie_SendsOneUpsertCarryingBoth()
     {
-        await using var collector = await RestUpsertCollector.StartAsync();
+        await using var collector = await RecordingCollector.StartAsync();
         await using var web = await RestTestWebApp.StartAsync(collector.Endpoint);
         using var browser = NewBrowser(web.Address, cookies: true);
 
@@ -41,7 +41,7 @@ public sealed class RestAnonymousCarryTests
     public async Task ManyVisitorsAtOnce_EachLoginCarriesOnlyItsOwnVisitorsPush()
     {
         const int Visitors = 20;
-        await using var collector = await RestUpsertCollector.StartAsync();
+        await using var collector = await RecordingCollector.StartAsync();
         await using var web = await RestTestWebApp.StartAsync(collector.Endpoint);
 
         await Task.WhenAll(Enumerable.Range(0, Visitors).Select(async i =>
@@ -65,7 +65,7 @@ public sealed class RestAnonymousCarryTests
     [Fact]
     public async Task RequestThatStartsIdentified_IsTheLoginOfTheAnonymousIdItCarries()
     {
-        await using var collector = await RestUpsertCollector.StartAsync();
+        await using var collector = await RecordingCollector.StartAsync();
         await using var web = await RestTestWebApp.StartAsync(collector.Endpoint);
         using var browser = NewBrowser(web.Address, cookies: true);
 
@@ -95,7 +95,7 @@ public sealed class RestAnonymousCarryTests
     public async Task WithoutTheCookie_NothingCarries_AndTheAnonymousPushIsCountedAnonymousExpiredAfterTheRetention()
     {
         var clock = new ShiftedClock();
-        await using var collector = await RestUpsertCollector.StartAsync();
+        await using var collector = await RecordingCollector.StartAsync();
         await using var web = await RestTestWebApp.StartAsync(collector.Endpoint, o => o.TimeProvider = clock);
         var dropped = new ConcurrentQueue<MessageDroppedEventArgs>();
         web.Client.MessageDropped += (_, e) => dropped.Enqueue(e);

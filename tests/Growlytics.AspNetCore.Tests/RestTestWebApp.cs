@@ -1,6 +1,4 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
-using System.Text.Json;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
@@ -41,7 +39,7 @@ public sealed class RestTestWebApp : IAsyncDisposable
         builder.Services.AddGrowlytics(o =>
         {
             // Only where and which key: the protocol, flush interval and retention are the defaults.
-            o.ApiKey = RestUpsertCollector.ApiKey;
+            o.ApiKey = RecordingCollector.ApiKey;
             o.Endpoint = collector;
             configure?.Invoke(o);
         });
@@ -84,55 +82,5 @@ public sealed class RestTestWebApp : IAsyncDisposable
 }
 
 public sealed record RestSessionView(string? UserId, string AnonymousId);
-
-/// <summary>
-/// <c>POST /rest-api/customer</c> on real Kestrel at 127.0.0.1: checks the key, records each upsert's id and attributes
-/// (name → raw JSON value) in arrival order and answers <c>200 {"success":true}</c>.
-/// </summary>
-public sealed class RestUpsertCollector : IAsyncDisposable
-{
-    public const string ApiKey = "rest-web-key";
-    private readonly WebApplication _app;
-
-    private RestUpsertCollector(WebApplication app) => _app = app;
-
-    public ConcurrentQueue<RestUpsert> Upserts { get; } = new();
-
-    public Uri Endpoint { get; private set; } = null!;
-
-    public static async Task<RestUpsertCollector> StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        var app = builder.Build();
-        var collector = new RestUpsertCollector(app);
-        app.MapPost("/rest-api/customer", (Delegate)collector.ReceiveAsync);
-        await app.StartAsync();
-        collector.Endpoint = new Uri(app.Urls.First() + "/");
-        return collector;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
-
-    private async Task<IResult> ReceiveAsync(HttpContext context)
-    {
-        if (context.Request.Headers["x-growlytics-key"] != ApiKey)
-        {
-            return Results.StatusCode(401);
-        }
-
-        using var document = await JsonDocument.ParseAsync(context.Request.Body);
-        var root = document.RootElement;
-        Upserts.Enqueue(new RestUpsert(
-            root.GetProperty("id").GetString()!,
-            root.GetProperty("attributes").EnumerateArray().ToDictionary(a => a.GetProperty("name").GetString()!, a => a.GetProperty("value").GetRawText())));
-        return Results.Json(new { success = true });
-    }
-}
 
 public sealed record RestUpsert(string Id, IReadOnlyDictionary<string, string> Attributes);

@@ -23,30 +23,43 @@ internal static class MessageSize
     // A string's header and length field.
     private const int StringOverhead = 22;
 
+    /// <summary>Gets the estimated memory the message holds (measured once, with <see cref="EstimateJson"/>).</summary>
     public static int Estimate(UserMessage message)
     {
-        long size = MessageOverhead + (2L * ((message.AnonymousId?.Length ?? 0) + (message.UserId?.Length ?? 0)));
-        foreach (var attribute in message.Attributes)
+        if (message.EstimatedBytes == 0)
         {
-            size += AttributeOverhead + (2L * attribute.Name.Length) + ValueSize(attribute.Value);
+            Measure(message);
         }
 
-        return (int)Math.Min(size, int.MaxValue);
+        return message.EstimatedBytes;
     }
 
     /// <summary>
-    /// A cheap estimate of the message's JSON size in a batch (characters, not UTF-8 bytes), so the dispatcher is woken
-    /// at about a request's worth of bytes without serializing anything on the caller's thread; the split is exact.
+    /// Gets a cheap estimate of the message's JSON size in a batch (characters, not UTF-8 bytes), so the dispatcher is
+    /// woken at about a request's worth of bytes without serializing anything on the caller's thread; the split is exact.
     /// </summary>
     public static int EstimateJson(UserMessage message)
     {
-        var size = 128 + (message.AnonymousId?.Length ?? 4) + (message.UserId?.Length ?? 4);
-        foreach (var attribute in message.Attributes)
+        if (message.EstimatedBytes == 0)
         {
-            size += 40 + attribute.Name.Length + (attribute.Value is string text ? text.Length : 24);
+            Measure(message);
         }
 
-        return size;
+        return message.EstimatedJsonBytes;
+    }
+
+    // One pass over the attributes for both figures; a message is measured once, on the thread that queues it.
+    private static void Measure(UserMessage message)
+    {
+        long size = MessageOverhead + (2L * ((message.AnonymousId?.Length ?? 0) + (message.UserId?.Length ?? 0)));
+        long json = 128 + (message.AnonymousId?.Length ?? 4) + (message.UserId?.Length ?? 4);
+        foreach (var attribute in message.Attributes)
+        {
+            size += AttributeOverhead + (2L * attribute.Name.Length) + ValueSize(attribute.Value);
+            json += 40 + attribute.Name.Length + (attribute.Value is string text ? text.Length : 24);
+        }
+
+        message.SetEstimates((int)Math.Min(size, int.MaxValue), (int)Math.Min(json, int.MaxValue));
     }
 
     private static long ValueSize(object value) => value switch

@@ -79,8 +79,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Dropped the oldest {Count} stored message(s): {Reason}.")]
     public static partial void StorageDropped(ILogger logger, long count, DropReason reason);
 
-    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Sending a batch of {Count} message(s) failed after retries ({Outcome}); the messages stay in storage and are sent later.")]
-    public static partial void KeptInStorage(ILogger logger, int count, string outcome);
 
     [LoggerMessage(EventId = 4009, Level = LogLevel.Information, Message = "Growlytics shut down with {Count} message(s) kept in storage; they are sent at the next start.")]
     public static partial void LeftInStorage(ILogger logger, long count);

@@ -44,4 +44,17 @@ internal sealed class UserMessage
     /// left held with the session (REST: anonymous pushes sent with the login). Delivered and dropped count this many.
     /// </summary>
     public int Calls { get; }
+
+    /// <summary>Gets the estimated memory the message holds, or 0 until it is measured (see <c>MessageSize</c>).</summary>
+    public int EstimatedBytes { get; private set; }
+
+    /// <summary>Gets the estimated size of the message's JSON, or 0 until it is measured.</summary>
+    public int EstimatedJsonBytes { get; private set; }
+
+    /// <summary>Records the estimates; done once, before the message is handed to another thread.</summary>
+    public void SetEstimates(int bytes, int jsonBytes)
+    {
+        EstimatedJsonBytes = jsonBytes;
+        EstimatedBytes = bytes;
+    }
 }
