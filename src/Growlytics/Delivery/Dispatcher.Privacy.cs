@@ -65,7 +65,7 @@ internal sealed partial class Dispatcher
     /// <summary>
     /// Drops every message the engine holds or can read now as <paramref name="reason"/>: staged (paused partitions
     /// included), abandoned, in memory (those waiting for the storage writer included) and stored. Requests in flight are
-    /// settled by their answers. Completes every flush.
+    /// settled by their answers: flushes complete now when nothing is in flight, else once those answers are in.
     /// </summary>
     private void DropEverything(DropReason reason, int status = 0)
     {
@@ -103,7 +103,7 @@ internal sealed partial class Dispatcher
             Interlocked.Increment(ref _fillVersion);
         }
 
-        CompleteFlushes(everything: true);
+        CompleteFlushes(everything: _inFlight == 0);
     }
 
     private void Drop(List<Envelope> envelopes, DropReason reason, int status, bool ticketed)

@@ -83,4 +83,26 @@ public sealed class PartitionDeliveryTests
         await flush.WaitAsync(DeliveryHarness.RealTimeout);
         h.AssertBalanced().Delivered.Should().Be(2);
     }
+
+    [Fact]
+    public async Task FlushAsync_KeyRefusedWhileAnotherRequestIsOnTheWire_WaitsForThatRequestsAnswer()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 1);
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = r => r.Numbers.Contains(1) ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
+        h.Push(1, "anon-a");
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+        h.Push(2, "anon-b");
+
+        var flush = h.Client.FlushAsync();
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] == 1);
+        await Task.Delay(50);
+        flush.IsCompleted.Should().BeFalse("the request on the wire is not answered yet");
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await flush.WaitAsync(DeliveryHarness.RealTimeout);
+        var stats = h.AssertBalanced();
+        stats.Pending.Should().Be(0);
+        stats.Delivered.Should().Be(1, "the service accepted the request that was on the wire when the key was refused");
+    }
 }
