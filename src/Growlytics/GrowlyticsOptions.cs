@@ -94,7 +94,11 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to 6. Between 0 and 100.</value>
     public int MaxRetryAttempts { get; set; } = 6;
 
-    /// <summary>Gets or sets the base of the exponential backoff; each delay is drawn at random up to base × 2^attempt (full jitter).</summary>
+    /// <summary>
+    /// Gets or sets the base of the exponential backoff; each delay is drawn at random up to base × 2^attempt (full
+    /// jitter). A request whose failure is its own (the service accepted other requests since it last failed, and fewer
+    /// than half of the latest attempts failed) waits at most the base before each retry.
+    /// </summary>
     /// <value>
     /// Defaults to 100 milliseconds: a request that fails among many that succeed is retried soon, so it holds back its
     /// users briefly; in an outage the circuit breaker, not the backoff, keeps the service from being hammered.

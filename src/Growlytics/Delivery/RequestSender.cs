@@ -18,6 +18,7 @@ namespace GrowlyticsSdk.Delivery;
 internal sealed class RequestSender
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
+    private static readonly ResiliencePropertyKey<AttemptState> AttemptKey = new("growlytics.attempt");
     private readonly Func<HttpClient> _http;
     private readonly IWireProtocol _protocol;
     private readonly string _apiKey;
@@ -31,8 +32,10 @@ internal sealed class RequestSender
     private readonly LogRateLimiter _retryReports;
     private readonly LogRateLimiter _rejectReports;
     private readonly LogRateLimiter _exhaustedReports;
+    private readonly RecentFailures _recent = new();
     private readonly object _randomGate = new();
     private readonly Random _random = new();
+    private long _successes;
 
     public RequestSender(GrowlyticsOptions options, IWireProtocol protocol, Func<HttpClient> http, ConcurrencyLimiter limiter, DeliveryCounters counters, ILogger logger)
     {
@@ -181,10 +184,22 @@ internal sealed class RequestSender
     {
         try
         {
-            using var response = await _pipeline.ExecuteAsync(
-                static (state, token) => new ValueTask<HttpResponseMessage>(state.Sender.PostOnceAsync(state, token)),
-                state,
-                cancellationToken).ConfigureAwait(false);
+            var context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(AttemptKey, state);
+            HttpResponseMessage attempted;
+            try
+            {
+                attempted = await _pipeline.ExecuteAsync(
+                    static (context, state) => new ValueTask<HttpResponseMessage>(state.Sender.PostOnceAsync(state, context.CancellationToken)),
+                    context,
+                    state).ConfigureAwait(false);
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+
+            using var response = attempted;
             var status = (int)response.StatusCode;
             RejectionDetails? rejection = null;
             if (status is >= 400 and < 500)
@@ -255,9 +270,16 @@ internal sealed class RequestSender
             else if (status is >= 200 and < 300)
             {
                 _limiter.OnSuccess();
+                Interlocked.Increment(ref _successes);
             }
 
+            _recent.Record(failed: IsTransient(status));
             return response;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            _recent.Record(failed: true);
+            throw;
         }
         finally
         {
@@ -293,7 +315,7 @@ internal sealed class RequestSender
             {
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
-                DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, options)),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, args.Context, options)),
                 OnRetry = args =>
                 {
                     _counters.AddRetry();
@@ -337,15 +359,26 @@ internal sealed class RequestSender
         _ => "unknown",
     };
 
-    private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, GrowlyticsOptions options)
+    private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, ResilienceContext context, GrowlyticsOptions options)
     {
+        // The batch's failure is its own when the service accepted another request since the batch last failed and
+        // failures are a minority of the latest attempts; alone, or in an outage, nothing says so.
+        var successes = Interlocked.Read(ref _successes);
+        var isolated = false;
+        if (context.Properties.TryGetValue(AttemptKey, out var state))
+        {
+            isolated = attempt > 0 && successes > state.SuccessesAtLastFailure && _recent.FailuresAreAMinority;
+            state.SuccessesAtLastFailure = successes;
+        }
+
         double random01;
         lock (_randomGate)
         {
             random01 = _random.NextDouble();
         }
 
-        var backoff = RetryDelays.Backoff(attempt, options.RetryBaseDelay, options.MaxRetryDelay, random01);
+        var steps = RetryDelays.Doublings(attempt, isolated);
+        var backoff = RetryDelays.Backoff(steps, options.RetryBaseDelay, options.MaxRetryDelay, random01);
         if (outcome is { Result.Headers.RetryAfter: { } retryAfter }
             && RetryDelays.FromRetryAfter(retryAfter, _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
         {
@@ -374,5 +407,8 @@ internal sealed class RequestSender
         public IReadOnlyList<byte[]> Messages { get; }
 
         public bool HoldsSlot { get; set; }
+
+        /// <summary>Gets or sets how many requests had succeeded when this batch last failed.</summary>
+        public long SuccessesAtLastFailure { get; set; }
     }
 }

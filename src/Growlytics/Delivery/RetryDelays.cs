@@ -5,6 +5,20 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The delay before a retry: the server's Retry-After when it gives one, else full-jitter backoff.</summary>
 internal static class RetryDelays
 {
+    /// <summary>How many times the backoff ceiling doubles at most while a batch's failure is its own (none: the base).</summary>
+    public const int IsolatedFailureDoublings = 0;
+
+    /// <summary>
+    /// How many times the ceiling of retry <paramref name="attempt"/> (0 for the first retry) doubles. A batch's failure
+    /// is <paramref name="isolated"/> when the service accepted other requests since the batch last failed and failures
+    /// are a minority of the latest attempts (a flaky node, a reset connection): its retries then wait at most the base
+    /// delay, since the batch makes the same number of attempts either way, the concurrency limit bounds their rate, and
+    /// its customers' later messages wait behind it. Otherwise (alone, or failures widespread) the ceiling doubles with
+    /// every attempt up to the maximum delay, and the circuit breaker opens when most requests fail.
+    /// </summary>
+    public static int Doublings(int attempt, bool isolated) =>
+        isolated ? Math.Min(attempt, IsolatedFailureDoublings) : attempt;
+
     /// <summary>Exponential backoff with full jitter: uniform in [0, min(max, base × 2^attempt)].</summary>
     public static TimeSpan Backoff(int attempt, TimeSpan baseDelay, TimeSpan maxDelay, double random01)
     {

@@ -45,6 +45,24 @@ public sealed class RetryDelaysTests
         delays.Max().Should().BeGreaterThan(720, "full jitter reaches up to the ceiling of 800 ms");
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 0)]
+    [InlineData(6, 0)]
+    public void Doublings_IsolatedFailure_NeverDouble(int attempt, int expected)
+    {
+        RetryDelays.Doublings(attempt, isolated: true).Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(6)]
+    public void Doublings_NotIsolated_GrowWithEveryAttempt(int attempt)
+    {
+        RetryDelays.Doublings(attempt, isolated: false).Should().Be(attempt);
+    }
+
     [Fact]
     public void FromRetryAfter_DeltaSeconds_ReturnsThem()
     {
