@@ -9,6 +9,7 @@ namespace GrowlyticsSdk.Delivery;
 internal sealed class PartitionSet
 {
     private readonly Deque<Envelope>?[] _messages;
+    private readonly long[] _bytes;
     private readonly bool[] _blocked;
     private readonly bool[] _listed;
     private readonly Queue<int> _ready = new();
@@ -24,6 +25,7 @@ internal sealed class PartitionSet
         }
 
         _messages = new Deque<Envelope>?[size];
+        _bytes = new long[size];
         _blocked = new bool[size];
         _listed = new bool[size];
         _mask = size - 1;
@@ -57,6 +59,7 @@ internal sealed class PartitionSet
     {
         var partition = envelope.Partition;
         (_messages[partition] ??= new Deque<Envelope>()).AddLast(envelope);
+        _bytes[partition] += envelope.JsonBytes;
         Count++;
         if (!_blocked[partition])
         {
@@ -70,16 +73,19 @@ internal sealed class PartitionSet
     public void ReturnToFront(int partition, List<Envelope> envelopes)
     {
         var queue = _messages[partition] ??= new Deque<Envelope>();
+        long bytes = 0;
         for (var i = envelopes.Count - 1; i >= 0; i--)
         {
             queue.AddFirst(envelopes[i]);
+            bytes += envelopes[i].JsonBytes;
         }
 
+        _bytes[partition] += bytes;
         Count += envelopes.Count;
         if (!_blocked[partition])
         {
             ReadyCount += envelopes.Count;
-            ReadyBytes += SumBytes(queue);
+            ReadyBytes += bytes;
             List(partition);
         }
     }
@@ -109,6 +115,7 @@ internal sealed class PartitionSet
     public Envelope Dequeue(int partition)
     {
         var envelope = _messages[partition]!.RemoveFirst();
+        _bytes[partition] -= envelope.JsonBytes;
         Count--;
         if (!_blocked[partition])
         {
@@ -127,7 +134,7 @@ internal sealed class PartitionSet
         {
             _blocked[partition] = true;
             ReadyCount -= _messages[partition]?.Count ?? 0;
-            ReadyBytes -= SumBytes(_messages[partition]);
+            ReadyBytes -= _bytes[partition];
         }
     }
 
@@ -138,7 +145,7 @@ internal sealed class PartitionSet
             _blocked[partition] = false;
             var count = _messages[partition]?.Count ?? 0;
             ReadyCount += count;
-            ReadyBytes += SumBytes(_messages[partition]);
+            ReadyBytes += _bytes[partition];
             if (count > 0)
             {
                 List(partition);
@@ -157,22 +164,12 @@ internal sealed class PartitionSet
             }
         }
 
+        Array.Clear(_bytes, 0, _bytes.Length);
         Count = 0;
         ReadyCount = 0;
         ReadyBytes = 0;
         _ready.Clear();
         Array.Clear(_listed, 0, _listed.Length);
-    }
-
-    private static long SumBytes(Deque<Envelope>? queue)
-    {
-        long bytes = 0;
-        for (var i = 0; i < (queue?.Count ?? 0); i++)
-        {
-            bytes += queue![i].JsonBytes;
-        }
-
-        return bytes;
     }
 
     private void List(int partition)

@@ -12,9 +12,14 @@ internal static class BatchBody
     private static readonly byte[] MessagesEnd = "]}"u8.ToArray();
     private const int InitialOutputCapacity = 16 * 1024;
     private const int MaxKeptOutputCapacity = 256 * 1024;
+    private const int InitialJsonCapacity = 64 * 1024;
+    private const int MaxKeptJsonCapacity = 1024 * 1024;
 
     [ThreadStatic]
     private static MemoryStream? _output;
+
+    [ThreadStatic]
+    private static MemoryStream? _json;
 
     /// <summary>The fixed bytes a batch adds around its messages (an upper bound, used for the size limit).</summary>
     public const int EnvelopeOverhead = 512;
@@ -32,18 +37,24 @@ internal static class BatchBody
     {
         // Bodies are built on the delivery loop's thread, one at a time: the output stream is kept per thread and
         // reused, so a batch allocates only its final body instead of every doubling of a new stream.
+        // The JSON is laid out in one buffer first and compressed in one call: a write per message (and per comma)
+        // into the gzip stream would cost a call into the compressor each.
+        var json = _json ??= new MemoryStream(InitialJsonCapacity);
+        json.SetLength(0);
+        WriteJson(json, messages, sentAt);
         var output = _output ??= new MemoryStream(InitialOutputCapacity);
         output.SetLength(0);
         using (var gzip = new GZipStream(output, level, leaveOpen: true))
         {
-            WriteJson(gzip, messages, sentAt);
+            gzip.Write(json.GetBuffer(), 0, (int)json.Length);
         }
 
         var body = output.ToArray();
-        if (output.Capacity > MaxKeptOutputCapacity)
+        if (output.Capacity > MaxKeptOutputCapacity || json.Capacity > MaxKeptJsonCapacity)
         {
-            // An unusually large batch: do not keep its buffer alive for the life of the thread.
+            // An unusually large batch: do not keep its buffers alive for the life of the thread.
             _output = null;
+            _json = null;
         }
 
         return body;

@@ -62,10 +62,36 @@ public sealed class PartitionSetTests
         set.ReadyCount.Should().Be(0);
     }
 
-    private static Envelope Add(PartitionSet set, int partition, string id)
+    [Fact]
+    public void ReadyBytes_ThroughBlockDequeueReturnAndUnblock_CountsOnlyReadyPartitions()
+    {
+        var set = new PartitionSet(4);
+        var a1 = Add(set, 0, "a1", jsonBytes: 10);
+        Add(set, 0, "a2", jsonBytes: 20);
+        Add(set, 1, "b1", jsonBytes: 300);
+        set.ReadyBytes.Should().Be(330);
+
+        set.Dequeue(0).Should().BeSameAs(a1);
+        set.Block(0);
+        set.ReadyBytes.Should().Be(300, "a2 (20) waits in a blocked partition and a1 (10) left");
+
+        set.ReturnToFront(0, [a1]);
+        set.ReadyBytes.Should().Be(300, "a kept message goes back to a partition that is still blocked");
+        set.Unblock(0);
+        set.ReadyBytes.Should().Be(330);
+
+        set.Block(1);
+        set.ReadyBytes.Should().Be(30);
+        set.DrainAll([]);
+        set.ReadyBytes.Should().Be(0);
+        set.Unblock(1);
+        set.ReadyBytes.Should().Be(0, "a drained partition holds nothing when it is unblocked");
+    }
+
+    private static Envelope Add(PartitionSet set, int partition, string id, int jsonBytes = 0)
     {
         var message = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, id, null, []);
-        var envelope = new Envelope(message, NoSource.Instance, null, 100) { Partition = partition };
+        var envelope = new Envelope(message, NoSource.Instance, null, 100) { Partition = partition, JsonBytes = jsonBytes };
         set.Add(envelope);
         return envelope;
     }
