@@ -205,6 +205,9 @@ public sealed class GrowlyticsOptions
     /// </summary>
     internal Func<Exception?>? StorageWriteFault { get; set; }
 
+    /// <summary>Gets or sets a test seam: told the delay chosen before every retry.</summary>
+    internal Action<TimeSpan>? RetryDelayObserver { get; set; }
+
     /// <summary>Gets a value indicating whether code or configuration set <see cref="Endpoint"/> (else an environment variable may).</summary>
     internal bool IsEndpointSet { get; private set; }
 

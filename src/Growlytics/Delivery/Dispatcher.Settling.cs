@@ -42,6 +42,10 @@ internal sealed partial class Dispatcher
                         case SendOutcome.Delivered:
                             _settler.Delivered(envelope);
                             break;
+                        case SendOutcome.Kept when _keyRetryAt != long.MinValue:
+                            // Out of retries after the service refused the key: dropped like everything held then.
+                            _settler.Dropped(envelope, DropReason.Unauthorized);
+                            break;
                         case SendOutcome.Kept:
                             if (EndSending(envelope, kept ??= []))
                             {

@@ -263,14 +263,19 @@ internal sealed class RequestSender
                 state,
                 cancellationToken).ConfigureAwait(false);
             var status = (int)response.StatusCode;
+            var succeeded = status is >= 200 and < 300;
+            if (succeeded)
+            {
+                Interlocked.Increment(ref _successes);
+            }
+
             if (status == 429 || response.Headers.RetryAfter is not null)
             {
                 _limiter.OnOverload();
             }
-            else if (status is >= 200 and < 300)
+            else if (succeeded)
             {
                 _limiter.OnSuccess();
-                Interlocked.Increment(ref _successes);
             }
 
             _recent.Record(failed: IsTransient(status));
@@ -318,6 +323,7 @@ internal sealed class RequestSender
                 DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, args.Context, options)),
                 OnRetry = args =>
                 {
+                    options.RetryDelayObserver?.Invoke(args.RetryDelay);
                     _counters.AddRetry();
                     if (_retryReports.TryReport(out var count))
                     {

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Text.Json;
 
@@ -10,16 +11,17 @@ internal static class BatchBody
     private static readonly byte[] SentAtStart = "{\"sentAt\":"u8.ToArray();
     private static readonly byte[] EnvelopeRest = CreateEnvelopeRest();
     private static readonly byte[] MessagesEnd = "]}"u8.ToArray();
-    private const int InitialOutputCapacity = 16 * 1024;
-    private const int MaxKeptOutputCapacity = 256 * 1024;
     private const int InitialJsonCapacity = 64 * 1024;
-    private const int MaxKeptJsonCapacity = 1024 * 1024;
+    private const int InitialOutputCapacity = 16 * 1024;
+    private const int MaxKeptJsonCapacity = 128 * 1024;
+    private const int MaxKeptOutputCapacity = 64 * 1024;
 
-    [ThreadStatic]
-    private static MemoryStream? _output;
-
-    [ThreadStatic]
-    private static MemoryStream? _json;
+    // A few pairs of buffers shared by the threads that build bodies (one per request being built at once, at most
+    // MaxSpareBuffers kept): a batch allocates only its final body, and the memory kept is bounded whatever the number
+    // of threads.
+    private const int MaxSpareBuffers = 8;
+    private static readonly ConcurrentQueue<Buffers> Spare = new();
+    private static int _spareCount;
 
     /// <summary>The fixed bytes a batch adds around its messages (an upper bound, used for the size limit).</summary>
     public const int EnvelopeOverhead = 512;
@@ -35,14 +37,23 @@ internal static class BatchBody
 
     public static byte[] Build(IReadOnlyList<byte[]> messages, DateTimeOffset sentAt, CompressionLevel level)
     {
-        // Bodies are built on the delivery loop's thread, one at a time: the output stream is kept per thread and
-        // reused, so a batch allocates only its final body instead of every doubling of a new stream.
         // The JSON is laid out in one buffer first and compressed in one call: a write per message (and per comma)
         // into the gzip stream would cost a call into the compressor each.
-        var json = _json ??= new MemoryStream(InitialJsonCapacity);
+        Buffers buffers;
+        if (Spare.TryDequeue(out var spare))
+        {
+            Interlocked.Decrement(ref _spareCount);
+            buffers = spare;
+        }
+        else
+        {
+            buffers = new Buffers();
+        }
+
+        var json = buffers.Json;
         json.SetLength(0);
         WriteJson(json, messages, sentAt);
-        var output = _output ??= new MemoryStream(InitialOutputCapacity);
+        var output = buffers.Output;
         output.SetLength(0);
         using (var gzip = new GZipStream(output, level, leaveOpen: true))
         {
@@ -50,11 +61,18 @@ internal static class BatchBody
         }
 
         var body = output.ToArray();
-        if (output.Capacity > MaxKeptOutputCapacity || json.Capacity > MaxKeptJsonCapacity)
+
+        // An unusually large batch's buffers are not kept; nor are more than a few.
+        if (json.Capacity <= MaxKeptJsonCapacity && output.Capacity <= MaxKeptOutputCapacity)
         {
-            // An unusually large batch: do not keep its buffers alive for the life of the thread.
-            _output = null;
-            _json = null;
+            if (Interlocked.Increment(ref _spareCount) <= MaxSpareBuffers)
+            {
+                Spare.Enqueue(buffers);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _spareCount);
+            }
         }
 
         return body;
@@ -115,5 +133,12 @@ internal static class BatchBody
         rest.AddRange(buffer.WrittenSpan.ToArray());
         rest.AddRange(",\"messages\":["u8.ToArray());
         return [.. rest];
+    }
+
+    private sealed class Buffers
+    {
+        public MemoryStream Json { get; } = new(InitialJsonCapacity);
+
+        public MemoryStream Output { get; } = new(InitialOutputCapacity);
     }
 }

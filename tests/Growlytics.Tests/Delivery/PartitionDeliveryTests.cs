@@ -92,9 +92,10 @@ public sealed class PartitionDeliveryTests
         h.Responder = r => r.Numbers.Contains(1) ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
         h.Push(1, "anon-a");
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
-        h.Push(2, "anon-b");
 
+        // Waiting already when the key is refused (message 2's request), and its message 1 is still on the wire.
         var flush = h.Client.FlushAsync();
+        h.Push(2, "anon-b");
         await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] == 1);
         await Task.Delay(50);
         flush.IsCompleted.Should().BeFalse("the request on the wire is not answered yet");
@@ -104,5 +105,50 @@ public sealed class PartitionDeliveryTests
         var stats = h.AssertBalanced();
         stats.Pending.Should().Be(0);
         stats.Delivered.Should().Be(1, "the service accepted the request that was on the wire when the key was refused");
+    }
+
+    [Fact]
+    public async Task FlushAsync_RequestOutOfRetriesAfterTheKeyWasRefused_DropsItInsteadOfKeepingItForLater()
+    {
+        // Storage is set but held by another client, so this one delivers from memory and keeps what runs out of retries.
+        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var holder = new GrowlyticsClient(new GrowlyticsOptions
+            {
+                ApiKey = DeliveryHarness.ApiKey,
+                Endpoint = new Uri("https://collector.test/"),
+                StorageDirectory = folder,
+                FlushOnProcessExit = false,
+            });
+            await using var h = new DeliveryHarness(o =>
+            {
+                o.MaxBatchSize = 1;
+                o.MaxRetryAttempts = 0;
+                o.StorageDirectory = folder;
+            });
+            var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+            h.Responder = r => r.Numbers.Contains(1) ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
+            h.Push(1, "anon-a");
+            await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+            var flush = h.Client.FlushAsync();
+            h.Push(2, "anon-b");
+            await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] == 1);
+
+            gate.SetResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+
+            // The fake clock stands still: kept for later, message 1 would wait out the 5-minute key retry interval.
+            await flush.WaitAsync(DeliveryHarness.RealTimeout);
+            var stats = h.AssertBalanced();
+            stats.Pending.Should().Be(0);
+            stats.DroppedByReason[DropReason.Unauthorized].Should().Be(2, "what runs out of retries after the key was refused is dropped with everything else");
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 }
