@@ -1,0 +1,120 @@
+using System.Globalization;
+using GrowlyticsSdk.Diagnostics;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>The sender's Polly pipeline: which outcomes are retried, how long a retry waits, and when the circuit opens.</summary>
+internal sealed partial class RequestSender
+{
+    private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
+        builder.AddTimeout(options.RetryBudget);
+        if (options.MaxRetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, args.Context, options)),
+                OnRetry = args =>
+                {
+                    options.RetryDelayObserver?.Invoke(args.RetryDelay);
+                    _counters.AddRetry();
+                    if (_retryReports.TryReport(out var count))
+                    {
+                        Log.Retrying(_logger, count, Describe(args.Outcome), args.RetryDelay);
+                    }
+
+                    return default;
+                },
+            });
+        }
+
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        {
+            // Opens when most requests fail (an outage), so it is probed every BreakDuration instead of hammered;
+            // a minority of failures (one slow partition, a flaky proxy) never opens it.
+            FailureRatio = 0.8,
+            MinimumThroughput = 8,
+            SamplingDuration = TimeSpan.FromSeconds(30),
+            BreakDuration = options.CircuitBreakDuration,
+            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+        });
+        return builder.Build();
+    }
+
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken token) => outcome switch
+    {
+        { Result: { } response } => IsTransient((int)response.StatusCode),
+        { Exception: HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException } => true,
+
+        // An HttpClient timeout surfaces as a cancellation that nobody asked for.
+        { Exception: OperationCanceledException } => !token.IsCancellationRequested,
+        _ => false,
+    };
+
+    private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Result: { } response } => ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture),
+        { Exception: { } exception } => exception.GetType().Name,
+        _ => "unknown",
+    };
+
+    private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, ResilienceContext context, GrowlyticsOptions options)
+    {
+        // The batch's failure is its own when the service accepted another request since the batch last failed and
+        // failures are a minority of the latest attempts; alone, or in an outage, nothing says so.
+        var successes = Interlocked.Read(ref _successes);
+        var isolated = false;
+        if (context.Properties.TryGetValue(AttemptKey, out var state))
+        {
+            isolated = attempt > 0 && successes > state.SuccessesAtLastFailure && _recent.FailuresAreAMinority;
+            state.SuccessesAtLastFailure = successes;
+        }
+
+        double random01;
+        lock (_randomGate)
+        {
+            random01 = _random.NextDouble();
+        }
+
+        var steps = RetryDelays.Doublings(attempt, isolated);
+        var backoff = RetryDelays.Backoff(steps, options.RetryBaseDelay, options.MaxRetryDelay, random01);
+        if (outcome is { Result.Headers.RetryAfter: { } retryAfter }
+            && RetryDelays.FromRetryAfter(retryAfter, _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
+        {
+            return serverDelay;
+        }
+
+        if (outcome.Exception is BrokenCircuitException { RetryAfter: { } untilClosed })
+        {
+            return untilClosed > backoff ? untilClosed : backoff;
+        }
+
+        return backoff;
+    }
+
+    private sealed class AttemptState
+    {
+        public AttemptState(RequestSender sender, IReadOnlyList<byte[]> messages, bool holdsSlot)
+        {
+            Sender = sender;
+            Messages = messages;
+            HoldsSlot = holdsSlot;
+        }
+
+        public RequestSender Sender { get; }
+
+        public IReadOnlyList<byte[]> Messages { get; }
+
+        public bool HoldsSlot { get; set; }
+
+        /// <summary>Gets or sets how many requests had succeeded when this batch last failed.</summary>
+        public long SuccessesAtLastFailure { get; set; }
+    }
+}
