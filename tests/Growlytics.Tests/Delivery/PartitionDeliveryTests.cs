@@ -88,15 +88,7 @@ public sealed class PartitionDeliveryTests
     public async Task FlushAsync_KeyRefusedWhileAnotherRequestIsOnTheWire_WaitsForThatRequestsAnswer()
     {
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 1);
-        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Responder = r => r.Numbers.Contains(1) ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
-        h.Push(1, "anon-a");
-        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
-
-        // Waiting already when the key is refused (message 2's request), and its message 1 is still on the wire.
-        var flush = h.Client.FlushAsync();
-        h.Push(2, "anon-b");
-        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] == 1);
+        var (gate, flush) = await RefuseTheKeyWhileARequestIsOnTheWireAsync(h);
         await Task.Delay(50);
         flush.IsCompleted.Should().BeFalse("the request on the wire is not answered yet");
 
@@ -127,14 +119,7 @@ public sealed class PartitionDeliveryTests
                 o.MaxRetryAttempts = 0;
                 o.StorageDirectory = folder;
             });
-            var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-            h.Responder = r => r.Numbers.Contains(1) ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
-            h.Push(1, "anon-a");
-            await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
-            var flush = h.Client.FlushAsync();
-            h.Push(2, "anon-b");
-            await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] == 1);
-
+            var (gate, flush) = await RefuseTheKeyWhileARequestIsOnTheWireAsync(h);
             gate.SetResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
 
             // The fake clock stands still: kept for later, message 1 would wait out the 5-minute key retry interval.
@@ -150,5 +135,21 @@ public sealed class PartitionDeliveryTests
                 Directory.Delete(folder, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// Message 1 (anon-a) goes on the wire and is held there; a flush starts; message 2 (anon-b) is answered 401.
+    /// Returns the gate that answers message 1 and the flush, which was waiting already when the key was refused.
+    /// </summary>
+    private static async Task<(TaskCompletionSource<HttpResponseMessage> Gate, Task Flush)> RefuseTheKeyWhileARequestIsOnTheWireAsync(DeliveryHarness h)
+    {
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = r => r.Numbers.Contains(1) ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
+        h.Push(1, "anon-a");
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+        var flush = h.Client.FlushAsync();
+        h.Push(2, "anon-b");
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] == 1);
+        return (gate, flush);
     }
 }
