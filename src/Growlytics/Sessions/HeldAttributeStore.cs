@@ -207,7 +207,7 @@ internal sealed class HeldAttributeStore : IDisposable
         if (dropped.Calls > 0)
         {
             Log.HeldAttributesAtShutdown(_logger, dropped.Calls, dropped.Sessions);
-            _dropped(new MessageDroppedEventArgs(DropReason.Shutdown, (int)Math.Min(int.MaxValue, dropped.Calls), null, null, null, null));
+            RaiseDropped(DropReason.Shutdown, dropped.Calls);
         }
     }
 
@@ -230,7 +230,7 @@ internal sealed class HeldAttributeStore : IDisposable
         if (dropped.Calls > 0)
         {
             Log.HeldAttributesDroppedForPrivacy(_logger, dropped.Calls, dropped.Sessions);
-            _dropped(new MessageDroppedEventArgs(DropReason.OptedOut, (int)Math.Min(int.MaxValue, dropped.Calls), null, null, null, null));
+            RaiseDropped(DropReason.OptedOut, dropped.Calls);
         }
     }
 
@@ -286,26 +286,27 @@ internal sealed class HeldAttributeStore : IDisposable
     // Outside the lock: a logger or an event handler must not hold up other visitors' calls.
     private void Report(Drops drops)
     {
-        if (drops.Expired.Calls > 0)
+        Report(drops.Expired, ref _unreportedExpiredCalls, ref _unreportedExpiredSessions, _expiredReports, Log.HeldAttributesExpired);
+        Report(drops.Evicted, ref _unreportedEvictedCalls, ref _unreportedEvictedSessions, _evictedReports, Log.HeldAttributesEvicted);
+    }
+
+    private void RaiseDropped(DropReason reason, long calls) =>
+        _dropped(new MessageDroppedEventArgs(reason, (int)Math.Min(int.MaxValue, calls), null, null, null, null));
+
+    // One event per drop; one log line per interval with the calls and sessions counted since the last one.
+    private void Report(Tally tally, ref long unreportedCalls, ref long unreportedSessions, LogRateLimiter reports, Action<ILogger, long, long> log)
+    {
+        if (tally.Calls <= 0)
         {
-            _dropped(new MessageDroppedEventArgs(DropReason.AnonymousExpired, (int)Math.Min(int.MaxValue, drops.Expired.Calls), null, null, null, null));
-            Interlocked.Add(ref _unreportedExpiredCalls, drops.Expired.Calls);
-            Interlocked.Add(ref _unreportedExpiredSessions, drops.Expired.Sessions);
-            if (_expiredReports.TryReport(out _))
-            {
-                Log.HeldAttributesExpired(_logger, Interlocked.Exchange(ref _unreportedExpiredCalls, 0), Interlocked.Exchange(ref _unreportedExpiredSessions, 0));
-            }
+            return;
         }
 
-        if (drops.Evicted.Calls > 0)
+        RaiseDropped(DropReason.AnonymousExpired, tally.Calls);
+        Interlocked.Add(ref unreportedCalls, tally.Calls);
+        Interlocked.Add(ref unreportedSessions, tally.Sessions);
+        if (reports.TryReport(out _))
         {
-            _dropped(new MessageDroppedEventArgs(DropReason.AnonymousExpired, (int)Math.Min(int.MaxValue, drops.Evicted.Calls), null, null, null, null));
-            Interlocked.Add(ref _unreportedEvictedCalls, drops.Evicted.Calls);
-            Interlocked.Add(ref _unreportedEvictedSessions, drops.Evicted.Sessions);
-            if (_evictedReports.TryReport(out _))
-            {
-                Log.HeldAttributesEvicted(_logger, Interlocked.Exchange(ref _unreportedEvictedCalls, 0), Interlocked.Exchange(ref _unreportedEvictedSessions, 0));
-            }
+            log(_logger, Interlocked.Exchange(ref unreportedCalls, 0), Interlocked.Exchange(ref unreportedSessions, 0));
         }
     }
 
