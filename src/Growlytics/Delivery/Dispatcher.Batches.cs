@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Serialization;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -36,7 +37,7 @@ internal sealed partial class Dispatcher
             {
                 envelope.Ticket = _tickets.Issue();
                 envelope.Partition = _partitions.PartitionOf(_protocol.PartitionKey(envelope.Message));
-                envelope.JsonBytes = envelope.Payload?.Length ?? MessageSize.EstimateJson(envelope.Message);
+                envelope.JsonBytes = envelope.Payload.IsEmpty ? MessageSize.EstimateJson(envelope.Message) : envelope.Payload.Length;
                 if (envelope.IsSettled)
                 {
                     _tickets.Settle(envelope.Ticket);
@@ -70,6 +71,7 @@ internal sealed partial class Dispatcher
             if (batch.Envelopes.Count == 0)
             {
                 _limiter.Release();
+                Recycle(batch);
                 continue;
             }
 
@@ -81,7 +83,10 @@ internal sealed partial class Dispatcher
 
     private Batch BuildBatch(int perRequest)
     {
-        var batch = new Batch(perRequest);
+        // The messages are written one after another into the batch's own buffer (taken from the spares): no array per
+        // message. The views of them are taken once the batch is complete, since the buffer may grow while it fills.
+        var batch = new Batch(perRequest, _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ByteBufferWriter(InitialBatchBufferBytes));
+        var buffer = batch.Buffer;
         var bytes = 0;
         var full = false;
         while (!full && batch.Envelopes.Count < perRequest && _partitions.TryTakeReady(out var partition))
@@ -97,7 +102,7 @@ internal sealed partial class Dispatcher
                     continue;
                 }
 
-                if (envelope.Payload is null && !_protocol.CanSend(envelope.Message))
+                if (envelope.Payload.IsEmpty && !_protocol.CanSend(envelope.Message))
                 {
                     _partitions.Dequeue(partition);
                     _settler.Dropped(envelope, DropReason.NotSupported);
@@ -105,17 +110,22 @@ internal sealed partial class Dispatcher
                     continue;
                 }
 
-                var payload = envelope.Payload ??= TrySerialize(envelope);
-                if (payload is null)
+                var start = buffer.WrittenCount;
+                if (!TryWrite(envelope, buffer))
                 {
+                    buffer.Truncate(start);
                     _partitions.Dequeue(partition);
                     _settler.Dropped(envelope, DropReason.InternalError);
                     _tickets.Settle(envelope.Ticket);
                     continue;
                 }
 
-                if (batch.Envelopes.Count > 0 && bytes + payload.Length + 1 > _protocol.MaxRequestBytes)
+                var length = buffer.WrittenCount - start;
+                if (batch.Envelopes.Count > 0 && bytes + length + 1 > _protocol.MaxRequestBytes)
                 {
+                    // Written again by the request it starts (or copied, if it had been written before).
+                    buffer.Truncate(start);
+                    envelope.JsonBytes = length;
                     full = true;
                     break;
                 }
@@ -123,6 +133,7 @@ internal sealed partial class Dispatcher
                 if (!envelope.TryStartSending())
                 {
                     // Dropped by storage just now: not sent.
+                    buffer.Truncate(start);
                     _partitions.Dequeue(partition);
                     _tickets.Settle(envelope.Ticket);
                     continue;
@@ -130,8 +141,8 @@ internal sealed partial class Dispatcher
 
                 _partitions.Dequeue(partition);
                 batch.Envelopes.Add(envelope);
-                batch.Payloads.Add(payload);
-                bytes += payload.Length + 1;
+                batch.Lengths.Add(length);
+                bytes += length + 1;
                 used = true;
             }
 
@@ -146,21 +157,32 @@ internal sealed partial class Dispatcher
             }
         }
 
+        batch.TakeViews();
         return batch;
     }
 
-    private byte[]? TrySerialize(Envelope envelope)
+    /// <summary>Appends the message's wire form (its earlier one, if it has one, so a retry sends identical bytes).</summary>
+    private bool TryWrite(Envelope envelope, ByteBufferWriter buffer)
     {
+        if (!envelope.Payload.IsEmpty)
+        {
+            var payload = envelope.Payload.Span;
+            payload.CopyTo(buffer.GetSpan(payload.Length));
+            buffer.Advance(payload.Length);
+            return true;
+        }
+
         try
         {
-            return _protocol.Serialize(envelope.Message, _buffer);
+            _protocol.Write(envelope.Message, buffer);
+            return true;
         }
 #pragma warning disable CA1031 // One message that cannot be written must not take its batch or the loop down with it.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
             Log.MessageNotSerializable(_logger, ex.GetType().Name);
-            return null;
+            return false;
         }
     }
 
@@ -169,7 +191,7 @@ internal sealed partial class Dispatcher
         List<SendResult>? results;
         try
         {
-            results = await _sender.SendAsync(batch.Payloads, holdsSlot: true, cancellationToken).ConfigureAwait(false);
+            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -1,5 +1,6 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Polyfills;
+using GrowlyticsSdk.Serialization;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -27,6 +28,7 @@ internal sealed partial class Dispatcher
                     EndSending(envelope, _abandoned);
                 }
 
+                Recycle(batch);
                 continue;
             }
 
@@ -83,6 +85,8 @@ internal sealed partial class Dispatcher
             {
                 OnKeyRefused(keyRefusedStatus);
             }
+
+            Recycle(batch);
         }
 
         Interlocked.Exchange(ref _issued, _tickets.Next);
@@ -219,20 +223,61 @@ internal sealed partial class Dispatcher
         }
     }
 
-    /// <summary>The messages of one request and the partitions it blocks.</summary>
+    /// <summary>
+    /// A request has ended and its batch is settled or back in its partitions: a message that outlives it takes a copy of
+    /// its bytes, and the buffer is kept for another request.
+    /// </summary>
+    private void Recycle(Batch batch)
+    {
+        foreach (var envelope in batch.Envelopes)
+        {
+            envelope.Payload = envelope.IsSettled ? default : envelope.Payload.ToArray();
+        }
+
+        var buffer = batch.Buffer;
+        if (buffer.Capacity <= MaxKeptBatchBufferBytes && _spareBuffers.Count < MaxSpareBatchBuffers)
+        {
+            buffer.Clear();
+            _spareBuffers.Push(buffer);
+        }
+    }
+
+    /// <summary>The messages of one request, their bytes (one buffer, a view per message) and the partitions it blocks.</summary>
     private sealed class Batch
     {
-        public Batch(int capacity)
+        public Batch(int capacity, ByteBufferWriter buffer)
         {
             Envelopes = new List<Envelope>(Math.Min(capacity, 128));
-            Payloads = new List<byte[]>(Math.Min(capacity, 128));
+            Lengths = new List<int>(Math.Min(capacity, 128));
+            Views = new List<ReadOnlyMemory<byte>>(Math.Min(capacity, 128));
+            Buffer = buffer;
         }
 
         public List<Envelope> Envelopes { get; }
 
-        public List<byte[]> Payloads { get; }
+        /// <summary>Gets the buffer holding the messages' bytes back to back, in the order of <see cref="Envelopes"/>.</summary>
+        public ByteBufferWriter Buffer { get; }
+
+        /// <summary>Gets each message's length in <see cref="Buffer"/>.</summary>
+        public List<int> Lengths { get; }
+
+        /// <summary>Gets each message's bytes: views of <see cref="Buffer"/>, valid until the batch is recycled.</summary>
+        public List<ReadOnlyMemory<byte>> Views { get; }
 
         public List<int> Partitions { get; } = [];
+
+        /// <summary>Takes the views of the messages once the buffer is written (it no longer grows).</summary>
+        public void TakeViews()
+        {
+            var start = 0;
+            for (var i = 0; i < Envelopes.Count; i++)
+            {
+                var view = Buffer.Slice(start, Lengths[i]);
+                Views.Add(view);
+                Envelopes[i].Payload = view;
+                start += Lengths[i];
+            }
+        }
     }
 
     private sealed class Completion

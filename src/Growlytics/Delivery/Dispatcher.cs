@@ -19,6 +19,12 @@ internal sealed partial class Dispatcher : IDisposable
     /// <summary>How long sending waits after the service refused the API key before it tries again.</summary>
     public static readonly TimeSpan KeyRetryInterval = TimeSpan.FromMinutes(5);
 
+    // A batch of 100 three-attribute updates takes about 25 KB; buffers that grew beyond MaxKeptBatchBufferBytes for an
+    // unusually large request are not kept, nor more than MaxSpareBatchBuffers.
+    private const int InitialBatchBufferBytes = 32 * 1024;
+    private const int MaxKeptBatchBufferBytes = 128 * 1024;
+    private const int MaxSpareBatchBuffers = 16;
+
     private readonly IWireProtocol _protocol;
     private readonly MessageQueue _queue;
     private readonly MemorySource _memory;
@@ -38,7 +44,8 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly List<(int Partition, long Until)> _paused = [];
     private readonly List<Envelope> _read = [];
     private readonly List<Envelope> _abandoned = [];
-    private readonly ByteBufferWriter _buffer = new(1024);
+    // Request buffers whose requests have ended, for the next ones (only the loop's thread takes and returns them).
+    private readonly Stack<ByteBufferWriter> _spareBuffers = new();
     private readonly CancellationTokenSource _stopSending = new();
     private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;

@@ -47,8 +47,12 @@ internal sealed class Envelope
     /// <summary>Gets or sets its position in the dispatcher's read order.</summary>
     public long Ticket { get; set; }
 
-    /// <summary>Gets or sets the message as written by the protocol (kept so a retry sends identical bytes).</summary>
-    public byte[]? Payload { get; set; }
+    /// <summary>
+    /// Gets or sets the message as written by the protocol, empty until it is written. While it is in a request this is
+    /// a view of the request's buffer; a message that outlives its request gets a copy of its own, so a later request
+    /// sends identical bytes.
+    /// </summary>
+    public ReadOnlyMemory<byte> Payload { get; set; }
 
     public bool IsSettled => Volatile.Read(ref _state) >= Settled;
 

@@ -101,7 +101,7 @@ internal sealed partial class RequestSender
 
     private sealed class AttemptState
     {
-        public AttemptState(RequestSender sender, IReadOnlyList<byte[]> messages, bool holdsSlot)
+        public AttemptState(RequestSender sender, IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot)
         {
             Sender = sender;
             Messages = messages;
@@ -110,7 +110,7 @@ internal sealed partial class RequestSender
 
         public RequestSender Sender { get; }
 
-        public IReadOnlyList<byte[]> Messages { get; }
+        public IReadOnlyList<ReadOnlyMemory<byte>> Messages { get; }
 
         public bool HoldsSlot { get; set; }
 

@@ -62,7 +62,7 @@ internal sealed partial class RequestSender
     /// took a slot for the first attempt. Throws only <see cref="OperationCanceledException"/> when
     /// <paramref name="cancellationToken"/> is cancelled (shutdown).
     /// </summary>
-    public async Task<List<SendResult>> SendAsync(IReadOnlyList<byte[]> messages, bool holdsSlot, CancellationToken cancellationToken)
+    public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken)
     {
         var results = new List<SendResult>(1);
         try
@@ -110,7 +110,7 @@ internal sealed partial class RequestSender
 
     internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500;
 
-    private async Task SendPartAsync(IReadOnlyList<byte[]> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken)
+    private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken)
     {
         var part = Slice(all, start, count);
         var attempt = new AttemptState(this, part, holdsSlot);
@@ -161,14 +161,14 @@ internal sealed partial class RequestSender
         }
     }
 
-    private static IReadOnlyList<byte[]> Slice(IReadOnlyList<byte[]> source, int start, int count)
+    private static IReadOnlyList<ReadOnlyMemory<byte>> Slice(IReadOnlyList<ReadOnlyMemory<byte>> source, int start, int count)
     {
         if (start == 0 && count == source.Count)
         {
             return source;
         }
 
-        var slice = new List<byte[]>(count);
+        var slice = new List<ReadOnlyMemory<byte>>(count);
         for (var i = start; i < start + count; i++)
         {
             slice.Add(source[i]);
@@ -289,7 +289,7 @@ internal sealed partial class RequestSender
         }
     }
 
-    private async Task<HttpResponseMessage> PostAsync(IReadOnlyList<byte[]> messages, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> PostAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, CancellationToken cancellationToken)
     {
         using var request = _protocol.CreateRequest(messages, _time.GetUtcNow());
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);

@@ -24,11 +24,17 @@ internal interface IWireProtocol
     /// <summary>Gets a value indicating whether the message has a form in this protocol (REST: not an anonymous update or a logout read back from storage).</summary>
     bool CanSend(UserMessage message);
 
-    /// <summary>Writes one message as it goes into a request (Batch: its JSON object; REST: the whole upsert body).</summary>
-    byte[] Serialize(UserMessage message, ByteBufferWriter buffer);
+    /// <summary>
+    /// Appends one message, as it goes into a request, to <paramref name="destination"/> (Batch: its JSON object; REST: the
+    /// whole upsert body). What was written before stays.
+    /// </summary>
+    void Write(UserMessage message, ByteBufferWriter destination);
 
-    /// <summary>Builds the request carrying <paramref name="messages"/>, each written by <see cref="Serialize"/>. The sender adds the key and user agent.</summary>
-    HttpRequestMessage CreateRequest(IReadOnlyList<byte[]> messages, DateTimeOffset now);
+    /// <summary>
+    /// Builds the request carrying <paramref name="messages"/>, each written by <see cref="Write"/>. The sender adds the key
+    /// and user agent. The messages' memory is reused once the request has been sent: the request must not keep it.
+    /// </summary>
+    HttpRequestMessage CreateRequest(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset now);
 
     /// <summary>Reads what may be logged of a refusal (4xx) body: never a value.</summary>
     Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken);

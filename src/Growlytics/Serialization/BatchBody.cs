@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace GrowlyticsSdk.Serialization;
@@ -33,9 +34,9 @@ internal static class BatchBody
     /// </summary>
     public const CompressionLevel Level = CompressionLevel.Fastest;
 
-    public static byte[] Build(IReadOnlyList<byte[]> messages, DateTimeOffset sentAt) => Build(messages, sentAt, Level);
+    public static byte[] Build(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt) => Build(messages, sentAt, Level);
 
-    public static byte[] Build(IReadOnlyList<byte[]> messages, DateTimeOffset sentAt, CompressionLevel level)
+    public static byte[] Build(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt, CompressionLevel level)
     {
         // The JSON is laid out in one buffer first and compressed in one call: a write per message (and per comma)
         // into the gzip stream would cost a call into the compressor each.
@@ -79,7 +80,7 @@ internal static class BatchBody
     }
 
     /// <summary>Writes the uncompressed JSON; the gzip stream wraps this.</summary>
-    public static void WriteJson(Stream destination, IReadOnlyList<byte[]> messages, DateTimeOffset sentAt)
+    public static void WriteJson(Stream destination, IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt)
     {
         // Only sentAt changes from batch to batch; the rest of the envelope was written once, by the same writer settings.
         Span<byte> digits = stackalloc byte[20];
@@ -96,7 +97,7 @@ internal static class BatchBody
                 destination.WriteByte((byte)',');
             }
 
-            destination.Write(messages[i], 0, messages[i].Length);
+            Write(destination, messages[i]);
         }
 
         destination.Write(MessagesEnd, 0, MessagesEnd.Length);
@@ -109,6 +110,22 @@ internal static class BatchBody
 #else
         var array = bytes.ToArray();
         destination.Write(array, 0, array.Length);
+#endif
+    }
+
+    private static void Write(Stream destination, ReadOnlyMemory<byte> bytes)
+    {
+#if NET8_0_OR_GREATER
+        destination.Write(bytes.Span);
+#else
+        // The messages live in arrays: written from there, without a copy.
+        if (MemoryMarshal.TryGetArray(bytes, out var segment))
+        {
+            destination.Write(segment.Array!, segment.Offset, segment.Count);
+            return;
+        }
+
+        Write(destination, bytes.Span);
 #endif
     }
 

@@ -20,7 +20,19 @@ internal sealed class ByteBufferWriter : IBufferWriter<byte>
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
+    /// <summary>Gets the number of bytes written.</summary>
+    public int WrittenCount => _written;
+
+    /// <summary>Gets the size of the underlying array.</summary>
+    public int Capacity => _buffer.Length;
+
     public void Clear() => _written = 0;
+
+    /// <summary>Forgets what was written after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length) => _written = length;
+
+    /// <summary>Gets a view of written bytes; it stays valid until the buffer grows or is cleared and written again.</summary>
+    public ReadOnlyMemory<byte> Slice(int start, int length) => new(_buffer, start, length);
 
     public void Advance(int count) => _written += count;
 

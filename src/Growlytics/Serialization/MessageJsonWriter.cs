@@ -27,11 +27,17 @@ internal static class MessageJsonWriter
     public static byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
     {
         buffer.Clear();
-        var writer = buffer.JsonWriter;
-        writer.Reset(buffer);
+        Append(message, buffer);
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Appends the message's JSON object to <paramref name="destination"/>, after what it holds.</summary>
+    public static void Append(UserMessage message, ByteBufferWriter destination)
+    {
+        var writer = destination.JsonWriter;
+        writer.Reset(destination);
         Write(writer, message);
         writer.Flush();
-        return buffer.WrittenSpan.ToArray();
     }
 
     public static void Write(Utf8JsonWriter writer, UserMessage message, bool withCalls = false)

@@ -16,12 +16,12 @@ internal static class Messages
     /// Serialized messages, as the delivery loop hands them to <see cref="BatchBody"/>. Users and values vary
     /// (seeded), so gzip sees a batch closer to real traffic than 100 copies of one message.
     /// </summary>
-    public static List<byte[]> Serialized(int count, int attributes)
+    public static List<ReadOnlyMemory<byte>> Serialized(int count, int attributes)
     {
         string[] cities = ["San Francisco", "Mumbai", "Berlin", "Sao Paulo", "Lagos", "Osaka", "Toronto", "Sydney", "Madrid", "Jakarta"];
         var random = new Random(42);
         var buffer = new ByteBufferWriter(1024);
-        var list = new List<byte[]>(count);
+        var list = new List<ReadOnlyMemory<byte>>(count);
         for (var i = 0; i < count; i++)
         {
             var values = Attributes.Dictionary(attributes);

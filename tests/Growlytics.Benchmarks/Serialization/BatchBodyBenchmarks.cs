@@ -13,7 +13,7 @@ namespace Growlytics.Benchmarks.Serialization;
 public class BatchBodyBenchmarks
 {
     private static readonly DateTimeOffset SentAt = new(2026, 11, 28, 12, 0, 5, TimeSpan.Zero);
-    private List<byte[]> _messages = null!;
+    private List<ReadOnlyMemory<byte>> _messages = null!;
 
     [Params(3, 20)]
     public int Attributes { get; set; }

@@ -137,6 +137,60 @@ public sealed class PartitionDeliveryTests
         }
     }
 
+    [Fact]
+    public async Task Send_MessageKeptAfterItsRequest_IsSentAgainWithIdenticalBytesAfterItsBufferServedOtherRequests()
+    {
+        // Storage is set but held by another client, so this one delivers from memory and keeps what runs out of retries.
+        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var holder = new GrowlyticsClient(new GrowlyticsOptions
+            {
+                ApiKey = DeliveryHarness.ApiKey,
+                Endpoint = new Uri("https://collector.test/"),
+                StorageDirectory = folder,
+                FlushOnProcessExit = false,
+            });
+            await using var h = new DeliveryHarness(o =>
+            {
+                o.MaxBatchSize = 1;
+                o.MaxConcurrentRequests = 1;
+                o.MaxRetryAttempts = 0;
+                o.MaxRetryDelay = TimeSpan.FromMinutes(1);
+                o.StorageDirectory = folder;
+            });
+            var firstDown = 1;
+            h.Responder = r => Task.FromResult(new HttpResponseMessage(
+                r.Numbers.Contains(1) && Interlocked.Exchange(ref firstDown, 0) == 1 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+
+            h.Push(1, "anon-a", text: "the kept message");
+            await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+
+            // One request at a time: the other user's requests are written into the one or two buffers ended requests
+            // left, the kept message's among them.
+            for (var n = 2; n <= 20; n++)
+            {
+                h.Push(n, "anon-b", text: new string((char)('a' + n), 40));
+            }
+
+            await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Delivered == 19);
+            h.Time.Advance(TimeSpan.FromMinutes(1));
+            await h.FlushAsync();
+
+            var sent = h.Requests.Where(r => r.Numbers.Contains(1)).Select(r => r.Messages.Single().GetRawText()).ToList();
+            sent.Should().HaveCount(2);
+            sent[1].Should().Be(sent[0], "a message kept after its request keeps its own copy of the bytes it was sent with");
+            h.AssertBalanced().Delivered.Should().Be(20);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
     /// <summary>
     /// Message 1 (anon-a) goes on the wire and is held there; a flush starts; message 2 (anon-b) is answered 401.
     /// Returns the gate that answers message 1 and the flush, which was waiting already when the key was refused.

@@ -63,7 +63,7 @@ public sealed class BatchProtocolTests
         request.Content!.Headers.ContentType!.ToString().Should().Be("application/json; charset=utf-8");
         request.Content.Headers.ContentEncoding.Should().Equal("gzip");
         using var expected = new MemoryStream();
-        BatchBody.WriteJson(expected, messages, CallerHarness.Now);
+        BatchBody.WriteJson(expected, messages.Select(m => (ReadOnlyMemory<byte>)m).ToList(), CallerHarness.Now);
         WireBody.ReadJson(await request.Content.ReadAsByteArrayAsync(), gzip: true).Should().Be(Encoding.UTF8.GetString(expected.ToArray()))
             .And.StartWith("{\"sentAt\":1764342000000,\"sdk\":").And.EndWith(",\"messages\":[{\"a\":1},{\"b\":2}]}");
     }

@@ -119,7 +119,7 @@ public sealed class RestProtocolTests
     {
         var protocol = new RestProtocol(new GrowlyticsOptions { Endpoint = new Uri(endpoint) });
 
-        using var request = protocol.CreateRequest([[1]], CallerHarness.Now);
+        using var request = protocol.CreateRequest([new byte[] { 1 }], CallerHarness.Now);
 
         request.Method.Should().Be(HttpMethod.Post);
         request.RequestUri!.AbsoluteUri.Should().Be(expected);
@@ -141,9 +141,23 @@ public sealed class RestProtocolTests
     }
 
     [Fact]
+    public async Task CreateRequest_BufferWrittenAgainAfterwards_TheBodyKeepsItsOwnBytes()
+    {
+        var buffer = new ByteBufferWriter(64);
+        Protocol.Write(Message("u-1", new UserAttribute("plan", AttributeKind.String, "pro")), buffer);
+        var sent = buffer.WrittenSpan.ToArray();
+
+        using var request = Protocol.CreateRequest([buffer.Slice(0, buffer.WrittenCount)], CallerHarness.Now);
+        buffer.Clear();
+        Protocol.Write(Message("u-2", new UserAttribute("plan", AttributeKind.String, "max")), buffer);
+
+        (await request.Content!.ReadAsByteArrayAsync()).Should().Equal(sent, "the dispatcher reuses a request's buffer once the request has been sent");
+    }
+
+    [Fact]
     public void CreateRequest_TwoMessages_Throws()
     {
-        var act = () => Protocol.CreateRequest([[1], [2]], CallerHarness.Now);
+        var act = () => Protocol.CreateRequest([new byte[] { 1 }, new byte[] { 2 }], CallerHarness.Now);
 
         act.Should().Throw<ArgumentException>();
     }

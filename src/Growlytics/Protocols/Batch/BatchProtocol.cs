@@ -39,10 +39,11 @@ internal sealed class BatchProtocol : IWireProtocol
 
     public bool CanSend(UserMessage message) => true;
 
-    public byte[] Serialize(UserMessage message, ByteBufferWriter buffer) => MessageJsonWriter.Serialize(message, buffer);
+    public void Write(UserMessage message, ByteBufferWriter destination) => MessageJsonWriter.Append(message, destination);
 
-    public HttpRequestMessage CreateRequest(IReadOnlyList<byte[]> messages, DateTimeOffset now)
+    public HttpRequestMessage CreateRequest(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset now)
     {
+        // The body is a new array (the messages are copied into it and compressed): nothing here refers to their memory.
         var content = new ByteArrayContent(BatchBody.Build(messages, now));
         content.Headers.ContentType = JsonContentType;
         content.Headers.ContentEncoding.Add("gzip");

@@ -51,16 +51,15 @@ internal sealed class RestProtocol : IWireProtocol
     public string PartitionKey(UserMessage message) => message.UserId ?? message.AnonymousId ?? string.Empty;
 
     /// <exception cref="NotSupportedException">The message cannot be expressed in this protocol (see <see cref="CanExpress"/>).</exception>
-    public byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
+    public void Write(UserMessage message, ByteBufferWriter destination)
     {
         if (!CanExpress(message))
         {
             throw new NotSupportedException("The REST protocol sends customer upserts only: an anonymous update or a logout has no REST form.");
         }
 
-        buffer.Clear();
-        var writer = buffer.JsonWriter;
-        writer.Reset(buffer);
+        var writer = destination.JsonWriter;
+        writer.Reset(destination);
         writer.WriteStartObject();
         writer.WriteString(Id, message.UserId);
         writer.WriteStartArray(JsonNames.Attributes);
@@ -72,19 +71,19 @@ internal sealed class RestProtocol : IWireProtocol
         writer.WriteEndArray();
         writer.WriteEndObject();
         writer.Flush();
-        return buffer.WrittenSpan.ToArray();
     }
 
     /// <exception cref="ArgumentException"><paramref name="messages"/> does not hold exactly one message.</exception>
-    public HttpRequestMessage CreateRequest(IReadOnlyList<byte[]> messages, DateTimeOffset now)
+    public HttpRequestMessage CreateRequest(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset now)
     {
         if (messages.Count != 1)
         {
             throw new ArgumentException("A REST request carries exactly one customer.", nameof(messages));
         }
 
-        // Compression is not documented for this API, so the body goes as it is.
-        var content = new ByteArrayContent(messages[0]);
+        // Compression is not documented for this API, so the body goes as it is: a copy, since the message's memory is
+        // reused once the request is sent (an HTTP stack may still read a body after the answer has come).
+        var content = new ByteArrayContent(messages[0].ToArray());
         content.Headers.ContentType = JsonContentType;
         var request = new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
         request.Headers.Accept.Add(JsonAccept);
