@@ -62,6 +62,14 @@ internal sealed partial class Dispatcher
                 return;
             }
 
+            if (_spareBuffers.Count == 0 && !_completions.IsEmpty)
+            {
+                // Requests that ended meanwhile give their buffers back first: the buffers in use stay about the requests
+                // in flight, however fast answers come.
+                ProcessCompletions();
+                continue;
+            }
+
             if (!_limiter.TryAcquireForNew())
             {
                 return;

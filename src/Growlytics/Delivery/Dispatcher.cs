@@ -19,9 +19,9 @@ internal sealed partial class Dispatcher : IDisposable
     /// <summary>How long sending waits after the service refused the API key before it tries again.</summary>
     public static readonly TimeSpan KeyRetryInterval = TimeSpan.FromMinutes(5);
 
-    // A batch of 100 three-attribute updates takes about 25 KB; buffers that grew beyond MaxKeptBatchBufferBytes for an
+    // A batch of 100 three-attribute updates takes 25-35 KB; buffers that grew beyond MaxKeptBatchBufferBytes for an
     // unusually large request are not kept, nor more than MaxSpareBatchBuffers.
-    private const int InitialBatchBufferBytes = 32 * 1024;
+    private const int InitialBatchBufferBytes = 64 * 1024;
     private const int MaxKeptBatchBufferBytes = 128 * 1024;
     private const int MaxSpareBatchBuffers = 16;
 
