@@ -93,8 +93,8 @@ internal sealed partial class Dispatcher
     {
         // The messages are written one after another into the batch's own buffer (taken from the spares): no array per
         // message. The views of them are taken once the batch is complete, since the buffer may grow while it fills.
-        var batch = new Batch(perRequest, _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ByteBufferWriter(InitialBatchBufferBytes));
-        var buffer = batch.Buffer;
+        var buffer = _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ByteBufferWriter(InitialBatchBufferBytes);
+        var batch = new Batch(perRequest, buffer);
         var bytes = 0;
         var full = false;
         while (!full && batch.Envelopes.Count < perRequest && _partitions.TryTakeReady(out var partition))
@@ -131,9 +131,9 @@ internal sealed partial class Dispatcher
                 var length = buffer.WrittenCount - start;
                 if (batch.Envelopes.Count > 0 && bytes + length + 1 > _protocol.MaxRequestBytes)
                 {
-                    // Written again by the request it starts (or copied, if it had been written before).
+                    // Written again by the request it starts (or copied, if it had been written before). Its size stays the
+                    // estimate its partition counted it with.
                     buffer.Truncate(start);
-                    envelope.JsonBytes = length;
                     full = true;
                     break;
                 }
@@ -165,7 +165,11 @@ internal sealed partial class Dispatcher
             }
         }
 
-        batch.TakeViews();
+        if (batch.Seal() is { } released)
+        {
+            ReturnBuffer(released);
+        }
+
         return batch;
     }
 

@@ -138,7 +138,7 @@ public sealed class PartitionDeliveryTests
     }
 
     [Fact]
-    public async Task Send_MessageKeptAfterItsRequest_IsSentAgainWithIdenticalBytesAfterItsBufferServedOtherRequests()
+    public async Task Send_MessagesKeptAfterTheirRequest_AreSentAgainWithIdenticalBytesAfterTheirBufferServedOtherRequests()
     {
         // Storage is set but held by another client, so this one delivers from memory and keeps what runs out of retries.
         var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
@@ -153,7 +153,7 @@ public sealed class PartitionDeliveryTests
             });
             await using var h = new DeliveryHarness(o =>
             {
-                o.MaxBatchSize = 1;
+                o.MaxBatchSize = 40;
                 o.MaxConcurrentRequests = 1;
                 o.MaxRetryAttempts = 0;
                 o.MaxRetryDelay = TimeSpan.FromMinutes(1);
@@ -163,24 +163,29 @@ public sealed class PartitionDeliveryTests
             h.Responder = r => Task.FromResult(new HttpResponseMessage(
                 r.Numbers.Contains(1) && Interlocked.Exchange(ref firstDown, 0) == 1 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
 
-            h.Push(1, "anon-a", text: "the kept message");
+            // Requests of about 20 KB each: big enough to be sent from the shared buffer itself (a small one takes a copy).
+            for (var n = 1; n <= 40; n++)
+            {
+                h.Push(n, "anon-a", text: n + new string('a', 400));
+            }
+
             await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
 
             // One request at a time: the other user's requests are written into the one or two buffers ended requests
-            // left, the kept message's among them.
-            for (var n = 2; n <= 20; n++)
+            // left, the kept messages' among them.
+            for (var n = 41; n <= 200; n++)
             {
-                h.Push(n, "anon-b", text: new string((char)('a' + n), 40));
+                h.Push(n, "anon-b", text: n + new string('b', 400));
             }
 
-            await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Delivered == 19);
+            await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Delivered == 160);
             h.Time.Advance(TimeSpan.FromMinutes(1));
             await h.FlushAsync();
 
-            var sent = h.Requests.Where(r => r.Numbers.Contains(1)).Select(r => r.Messages.Single().GetRawText()).ToList();
+            var sent = h.Requests.Where(r => r.Numbers.Contains(1)).Select(r => r.Messages.Select(m => m.GetRawText()).ToList()).ToList();
             sent.Should().HaveCount(2);
-            sent[1].Should().Be(sent[0], "a message kept after its request keeps its own copy of the bytes it was sent with");
-            h.AssertBalanced().Delivered.Should().Be(20);
+            sent[1].Should().Equal(sent[0], "messages kept after their request keep their own copy of the bytes they were sent with");
+            h.AssertBalanced().Delivered.Should().Be(200);
         }
         finally
         {
@@ -189,6 +194,36 @@ public sealed class PartitionDeliveryTests
                 Directory.Delete(folder, recursive: true);
             }
         }
+    }
+
+    [Fact]
+    public async Task Send_ManyRequestsFilledToTheirByteLimit_ALaterSmallMessageStillWaitsToFill()
+    {
+        // Room for about five of these messages per request: requests fill up by bytes, and the message that does not fit
+        // waits at the head of its partition for the next request.
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 100;
+            o.MaxBatchBytes = 512 + 1000;
+        });
+        for (var n = 0; n < 200; n++)
+        {
+            h.Push(n, "anon-a", text: new string('x', 250));
+        }
+
+        await h.FlushAsync();
+        var sent = h.Requests.Count;
+        sent.Should().BeGreaterThan(30, "the requests were filled by bytes");
+
+        // The fake clock stands still: a batch this small goes when it fills or the flush interval passes, not at once
+        // (a partition whose byte count drifted would look full).
+        h.Push(1_000, "anon-b");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        h.Requests.Count.Should().Be(sent);
+
+        await h.FlushAsync();
+        h.Requests.Count.Should().Be(sent + 1);
+        h.AssertBalanced().Delivered.Should().Be(201);
     }
 
     /// <summary>
