@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Polyfills;
 using GrowlyticsSdk.Protocols;
-using GrowlyticsSdk.Serialization;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Delivery;
@@ -18,12 +17,6 @@ internal sealed partial class Dispatcher : IDisposable
 {
     /// <summary>How long sending waits after the service refused the API key before it tries again.</summary>
     public static readonly TimeSpan KeyRetryInterval = TimeSpan.FromMinutes(5);
-
-    // A batch of 100 three-attribute updates takes 25-35 KB; buffers that grew beyond MaxKeptBatchBufferBytes for an
-    // unusually large request are not kept, nor more than MaxSpareBatchBuffers.
-    private const int InitialBatchBufferBytes = 64 * 1024;
-    private const int MaxKeptBatchBufferBytes = 128 * 1024;
-    private const int MaxSpareBatchBuffers = 16;
 
     private readonly IWireProtocol _protocol;
     private readonly MessageQueue _queue;
@@ -44,8 +37,6 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly List<(int Partition, long Until)> _paused = [];
     private readonly List<Envelope> _read = [];
     private readonly List<Envelope> _abandoned = [];
-    // Request buffers whose requests have ended, for the next ones (only the loop's thread takes and returns them).
-    private readonly Stack<ByteBufferWriter> _spareBuffers = new();
     private readonly CancellationTokenSource _stopSending = new();
     private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;

@@ -1,0 +1,107 @@
+using GrowlyticsSdk.Serialization;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>The dispatcher's request buffers: each request's messages written back to back in one reused buffer.</summary>
+internal sealed partial class Dispatcher
+{
+    // A batch of 100 three-attribute updates takes 25-35 KB; buffers that grew beyond MaxKeptBatchBufferBytes for an
+    // unusually large request are not kept, nor more than MaxSpareBatchBuffers.
+    private const int InitialBatchBufferBytes = 64 * 1024;
+    private const int MaxKeptBatchBufferBytes = 128 * 1024;
+    private const int MaxSpareBatchBuffers = 16;
+
+    // Request buffers whose requests have ended, for the next ones (only the loop's thread takes and returns them).
+    private readonly Stack<ByteBufferWriter> _spareBuffers = new();
+
+    /// <summary>
+    /// A request has ended and its batch is settled or back in its partitions: a message that outlives it takes a copy of
+    /// its bytes, and the buffer is kept for another request.
+    /// </summary>
+    private void Recycle(Batch batch)
+    {
+        foreach (var envelope in batch.Envelopes)
+        {
+            envelope.Payload = envelope.IsSettled ? default : envelope.Payload.ToArray();
+        }
+
+        if (batch.ReleaseBuffer() is { } buffer)
+        {
+            ReturnBuffer(buffer);
+        }
+    }
+
+    private void ReturnBuffer(ByteBufferWriter buffer)
+    {
+        if (buffer.Capacity <= MaxKeptBatchBufferBytes && _spareBuffers.Count < MaxSpareBatchBuffers)
+        {
+            buffer.Clear();
+            _spareBuffers.Push(buffer);
+        }
+    }
+
+    /// <summary>The messages of one request, their bytes (one buffer, a view per message) and the partitions it blocks.</summary>
+    private sealed class Batch
+    {
+        private ByteBufferWriter? _buffer;
+
+        public Batch(int capacity, ByteBufferWriter buffer)
+        {
+            Envelopes = new List<Envelope>(Math.Min(capacity, 128));
+            Lengths = new List<int>(Math.Min(capacity, 128));
+            Views = new List<ReadOnlyMemory<byte>>(Math.Min(capacity, 128));
+            _buffer = buffer;
+        }
+
+        public List<Envelope> Envelopes { get; }
+
+        /// <summary>Gets each message's length, in the order of <see cref="Envelopes"/> (written back to back).</summary>
+        public List<int> Lengths { get; }
+
+        /// <summary>Gets each message's bytes: views valid until the batch is recycled.</summary>
+        public List<ReadOnlyMemory<byte>> Views { get; }
+
+        public List<int> Partitions { get; } = [];
+
+        /// <summary>
+        /// Takes the views of the messages once the buffer is written (it no longer grows). A request much smaller than
+        /// its buffer (a REST upsert, what a flush sends last) takes an exact copy instead and returns the buffer, to be
+        /// reused at once: a request that waits out a backoff holds only its own bytes.
+        /// </summary>
+        public ByteBufferWriter? Seal()
+        {
+            var buffer = _buffer!;
+            ReadOnlyMemory<byte> bytes;
+            ByteBufferWriter? released = null;
+            if (buffer.WrittenCount * 4L < buffer.Capacity)
+            {
+                bytes = buffer.WrittenSpan.ToArray();
+                released = buffer;
+                _buffer = null;
+            }
+            else
+            {
+                bytes = buffer.Slice(0, buffer.WrittenCount);
+            }
+
+            var start = 0;
+            for (var i = 0; i < Envelopes.Count; i++)
+            {
+                var view = bytes.Slice(start, Lengths[i]);
+                Views.Add(view);
+                Envelopes[i].Payload = view;
+                start += Lengths[i];
+            }
+
+            return released;
+        }
+
+        /// <summary>Hands the buffer back once nothing reads the views any more, if the batch still has it.</summary>
+        public ByteBufferWriter? ReleaseBuffer()
+        {
+            var buffer = _buffer;
+            _buffer = null;
+            return buffer;
+        }
+    }
+}
