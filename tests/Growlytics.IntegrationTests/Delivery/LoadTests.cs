@@ -93,7 +93,11 @@ public sealed class LoadTests
         var statistics = client.Statistics;
         statistics.Enqueued.Should().Be(pushed.Sum());
         statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped, "after the flush nothing is pending");
-        statistics.Delivered.Should().Be(collector.Acknowledged.Count);
+        // With a 300 ms retry budget, a request the budget gives up on while it is on the wire may still have reached the
+        // collector (on a busy machine it does): counted RetriesExhausted by the client, acknowledged by the collector.
+        // Nothing is ever counted delivered that the collector did not acknowledge.
+        var givenUpOnTheWire = collector.Acknowledged.Count - statistics.Delivered;
+        givenUpOnTheWire.Should().BeInRange(0, statistics.DroppedByReason[DropReason.RetriesExhausted]);
         statistics.Dropped.Should().Be(
             statistics.DroppedByReason[DropReason.QueueFull] + statistics.DroppedByReason[DropReason.RetriesExhausted],
             "an outage only overflows the queue or exhausts retries");
