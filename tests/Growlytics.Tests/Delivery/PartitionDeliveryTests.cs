@@ -100,101 +100,65 @@ public sealed class PartitionDeliveryTests
     }
 
     [Fact]
-    public async Task FlushAsync_RequestOutOfRetriesAfterTheKeyWasRefused_DropsItInsteadOfKeepingItForLater()
-    {
-        // Storage is set but held by another client, so this one delivers from memory and keeps what runs out of retries.
-        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            await using var holder = new GrowlyticsClient(new GrowlyticsOptions
-            {
-                ApiKey = DeliveryHarness.ApiKey,
-                Endpoint = new Uri("https://collector.test/"),
-                StorageDirectory = folder,
-                FlushOnProcessExit = false,
-            });
-            await using var h = new DeliveryHarness(o =>
+    public Task FlushAsync_RequestOutOfRetriesAfterTheKeyWasRefused_DropsItInsteadOfKeepingItForLater() =>
+        WithStorageHeldByAnotherClientAsync(
+            o =>
             {
                 o.MaxBatchSize = 1;
                 o.MaxRetryAttempts = 0;
-                o.StorageDirectory = folder;
-            });
-            var (gate, flush) = await RefuseTheKeyWhileARequestIsOnTheWireAsync(h);
-            gate.SetResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
-
-            // The fake clock stands still: kept for later, message 1 would wait out the 5-minute key retry interval.
-            await flush.WaitAsync(DeliveryHarness.RealTimeout);
-            var stats = h.AssertBalanced();
-            stats.Pending.Should().Be(0);
-            stats.DroppedByReason[DropReason.Unauthorized].Should().Be(2, "what runs out of retries after the key was refused is dropped with everything else");
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
+            },
+            async h =>
             {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-    }
+                var (gate, flush) = await RefuseTheKeyWhileARequestIsOnTheWireAsync(h);
+                gate.SetResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+
+                // The fake clock stands still: kept for later, message 1 would wait out the 5-minute key retry interval.
+                await flush.WaitAsync(DeliveryHarness.RealTimeout);
+                var stats = h.AssertBalanced();
+                stats.Pending.Should().Be(0);
+                stats.DroppedByReason[DropReason.Unauthorized].Should().Be(2, "what runs out of retries after the key was refused is dropped with everything else");
+            });
 
     [Fact]
-    public async Task Send_MessagesKeptAfterTheirRequest_AreSentAgainWithIdenticalBytesAfterTheirBufferServedOtherRequests()
-    {
-        // Storage is set but held by another client, so this one delivers from memory and keeps what runs out of retries.
-        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            await using var holder = new GrowlyticsClient(new GrowlyticsOptions
-            {
-                ApiKey = DeliveryHarness.ApiKey,
-                Endpoint = new Uri("https://collector.test/"),
-                StorageDirectory = folder,
-                FlushOnProcessExit = false,
-            });
-            await using var h = new DeliveryHarness(o =>
+    public Task Send_MessagesKeptAfterTheirRequest_AreSentAgainWithIdenticalBytesAfterTheirBufferServedOtherRequests() =>
+        WithStorageHeldByAnotherClientAsync(
+            o =>
             {
                 o.MaxBatchSize = 40;
                 o.MaxConcurrentRequests = 1;
                 o.MaxRetryAttempts = 0;
                 o.MaxRetryDelay = TimeSpan.FromMinutes(1);
-                o.StorageDirectory = folder;
+            },
+            async h =>
+            {
+                var firstDown = 1;
+                h.Responder = r => Task.FromResult(new HttpResponseMessage(
+                    r.Numbers.Contains(1) && Interlocked.Exchange(ref firstDown, 0) == 1 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+
+                // Requests of about 20 KB each: big enough to be sent from the shared buffer itself (a small one takes a copy).
+                for (var n = 1; n <= 40; n++)
+                {
+                    h.Push(n, "anon-a", text: n + new string('a', 400));
+                }
+
+                await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+
+                // One request at a time: the other user's requests are written into the one or two buffers ended requests
+                // left, the kept messages' among them.
+                for (var n = 41; n <= 200; n++)
+                {
+                    h.Push(n, "anon-b", text: n + new string('b', 400));
+                }
+
+                await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Delivered == 160);
+                h.Time.Advance(TimeSpan.FromMinutes(1));
+                await h.FlushAsync();
+
+                var sent = h.Requests.Where(r => r.Numbers.Contains(1)).Select(r => r.Messages.Select(m => m.GetRawText()).ToList()).ToList();
+                sent.Should().HaveCount(2);
+                sent[1].Should().Equal(sent[0], "messages kept after their request keep their own copy of the bytes they were sent with");
+                h.AssertBalanced().Delivered.Should().Be(200);
             });
-            var firstDown = 1;
-            h.Responder = r => Task.FromResult(new HttpResponseMessage(
-                r.Numbers.Contains(1) && Interlocked.Exchange(ref firstDown, 0) == 1 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
-
-            // Requests of about 20 KB each: big enough to be sent from the shared buffer itself (a small one takes a copy).
-            for (var n = 1; n <= 40; n++)
-            {
-                h.Push(n, "anon-a", text: n + new string('a', 400));
-            }
-
-            await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
-
-            // One request at a time: the other user's requests are written into the one or two buffers ended requests
-            // left, the kept messages' among them.
-            for (var n = 41; n <= 200; n++)
-            {
-                h.Push(n, "anon-b", text: n + new string('b', 400));
-            }
-
-            await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Delivered == 160);
-            h.Time.Advance(TimeSpan.FromMinutes(1));
-            await h.FlushAsync();
-
-            var sent = h.Requests.Where(r => r.Numbers.Contains(1)).Select(r => r.Messages.Select(m => m.GetRawText()).ToList()).ToList();
-            sent.Should().HaveCount(2);
-            sent[1].Should().Equal(sent[0], "messages kept after their request keep their own copy of the bytes they were sent with");
-            h.AssertBalanced().Delivered.Should().Be(200);
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-    }
 
     [Fact]
     public async Task Send_ManyRequestsFilledToTheirByteLimit_ALaterSmallMessageStillWaitsToFill()
@@ -224,6 +188,38 @@ public sealed class PartitionDeliveryTests
         await h.FlushAsync();
         h.Requests.Count.Should().Be(sent + 1);
         h.AssertBalanced().Delivered.Should().Be(201);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="test"/> with a client whose storage folder is held by another client: it delivers from memory
+    /// and keeps what runs out of retries for later, as with storage.
+    /// </summary>
+    private static async Task WithStorageHeldByAnotherClientAsync(Action<GrowlyticsOptions> configure, Func<DeliveryHarness, Task> test)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var holder = new GrowlyticsClient(new GrowlyticsOptions
+            {
+                ApiKey = DeliveryHarness.ApiKey,
+                Endpoint = new Uri("https://collector.test/"),
+                StorageDirectory = folder,
+                FlushOnProcessExit = false,
+            });
+            await using var h = new DeliveryHarness(o =>
+            {
+                configure(o);
+                o.StorageDirectory = folder;
+            });
+            await test(h);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     /// <summary>
