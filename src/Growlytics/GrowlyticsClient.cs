@@ -93,7 +93,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 wakeReader: wake.Set);
             memory.ShareWith(() => _durable.IsBuffer);
             _durable.TakeFolder();
-            disk = new DiskSource(_durable, _counters);
+            disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };
         }
 
         var limiter = new ConcurrencyLimiter(_options.EffectiveMaxConcurrentRequests, _options.TimeProvider, wake.Set);

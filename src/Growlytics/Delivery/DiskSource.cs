@@ -34,10 +34,18 @@ internal sealed class DiskSource : IMessageSource
     public int Read(List<Envelope> into, int maxCount)
     {
         var read = 0;
-        foreach (var record in _store.Read(maxCount))
+        var records = _store.Read(maxCount);
+        AfterStoreRead?.Invoke(records.Count);
+        foreach (var record in records)
         {
             if (StoredMessages.TryRead(record.Payload, record.AcceptedMs) is not { } message)
             {
+                if (!record.TryAttach(this))
+                {
+                    CountDroppedBeforeAttach(record, null);
+                    continue;
+                }
+
                 // Intact on disk but not a message this version can send: dropped by the calls the store counted for it.
                 _store.Settle(record);
                 _counters.AddDropped(DropReason.Corrupted, record.Calls);
@@ -46,12 +54,40 @@ internal sealed class DiskSource : IMessageSource
             }
 
             var envelope = new Envelope(message, this, record, 0);
-            record.Tag = envelope;
+            if (!record.TryAttach(envelope))
+            {
+                CountDroppedBeforeAttach(record, envelope);
+                continue;
+            }
+
             into.Add(envelope);
             read++;
         }
 
         return read;
+    }
+
+    /// <summary>Test seam: runs between reading records from the store and attaching their messages to them.</summary>
+    public Action<int>? AfterStoreRead { get; init; }
+
+    /// <summary>
+    /// A limit dropped the record after the store handed it out and before its message was attached: the store no longer
+    /// counts it and it was left to this reader, which counts it dropped now (it was counted pending meanwhile).
+    /// </summary>
+    private void CountDroppedBeforeAttach(StoredRecord record, Envelope? envelope)
+    {
+        var reason = record.DroppedBeforeAttachReason ?? DropReason.StorageFull;
+        if (envelope is not null && _settler is { } settler && envelope.DropUnlessSending(reason, out _))
+        {
+            // Counted and reported like any message a limit drops.
+            settler.CountDropped(envelope, reason);
+        }
+        else
+        {
+            _counters.AddDropped(reason, record.Calls);
+        }
+
+        Interlocked.Add(ref _droppedWhileSending, -record.Calls);
     }
 
     public void Settled(Envelope envelope)
@@ -68,8 +104,19 @@ internal sealed class DiskSource : IMessageSource
     {
         foreach (var record in records)
         {
+            // Read but its message not attached yet: the reader counts the drop when it tries to attach (pending until
+            // then, counted so before the mark).
+            Interlocked.Add(ref _droppedWhileSending, record.Calls);
+            if (record.TryMarkDroppedBeforeAttach(reason))
+            {
+                continue;
+            }
+
+            Interlocked.Add(ref _droppedWhileSending, -record.Calls);
+
             if (record.Tag is not Envelope envelope)
             {
+                // A record the reader found unreadable: it counted it already.
                 continue;
             }
 

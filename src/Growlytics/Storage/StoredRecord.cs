@@ -31,6 +31,37 @@ internal sealed class StoredRecord
     /// <summary>Gets or sets a value indicating whether the record was settled (delivered, or dropped by a limit).</summary>
     public bool Settled { get; set; }
 
-    /// <summary>Gets or sets what the reader attached to the record (the message on its way).</summary>
-    public object? Tag { get; set; }
+    private object? _tag;
+
+    /// <summary>Gets what the reader attached to the record (the message on its way), or <see langword="null"/>.</summary>
+    public object? Tag
+    {
+        get
+        {
+            var tag = Volatile.Read(ref _tag);
+            return tag is DroppedBeforeAttach ? null : tag;
+        }
+    }
+
+    /// <summary>
+    /// Gets the reason a limit dropped the record after it was read and before its reader attached to it (the reader
+    /// then counts the drop), or <see langword="null"/>.
+    /// </summary>
+    public DropReason? DroppedBeforeAttachReason => (Volatile.Read(ref _tag) as DroppedBeforeAttach)?.Reason;
+
+    /// <summary>Attaches the reader's object; <see langword="false"/> when a limit dropped the record first.</summary>
+    public bool TryAttach(object reader) => Interlocked.CompareExchange(ref _tag, reader, null) is null;
+
+    /// <summary>
+    /// Marks the record dropped by a limit before its reader attached to it; <see langword="false"/> when the reader was
+    /// first (the drop then goes through what it attached).
+    /// </summary>
+    public bool TryMarkDroppedBeforeAttach(DropReason reason) => Interlocked.CompareExchange(ref _tag, new DroppedBeforeAttach(reason), null) is null;
+
+    private sealed class DroppedBeforeAttach
+    {
+        public DroppedBeforeAttach(DropReason reason) => Reason = reason;
+
+        public DropReason Reason { get; }
+    }
 }

@@ -1,0 +1,62 @@
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// The size bound dropping stored records that the dispatcher has just read, before it attached their messages to them:
+/// each is counted once, as dropped, and never sent.
+/// </summary>
+public sealed class StorageBoundWhileReadingTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task SizeLimit_DropsRecordsBetweenTheirReadingAndTheirMessages_CountsThemDroppedAndShutdownStaysBalanced()
+    {
+        var collector = new StorageCollector();
+        using var reading = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        var held = 0;
+        var client = NewClient(collector, o =>
+        {
+            o.MaxStorageBytes = 64 * 1024;
+            o.AfterStoreRead = count =>
+            {
+                // The first read with records waits, holding the records it took, while the test makes the bound drop them.
+                if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)
+                {
+                    reading.Set();
+                    resume.Wait(TimeSpan.FromSeconds(30));
+                }
+            };
+        });
+        try
+        {
+            PushNumbers(client, 0, 50);
+            await DriveUntilAsync(() => reading.IsSet, Step);
+            var readSegment = SegmentFiles().First();
+
+            // More than the bound holds: the oldest segment, with the records being read, is dropped to make room.
+            var next = 50;
+            await DriveUntilAsync(
+                () =>
+                {
+                    PushNumbers(client, next, 50);
+                    next += 50;
+                    return !File.Exists(readSegment);
+                },
+                Step);
+            resume.Set();
+
+            await client.ShutdownAsync();
+            var statistics = client.Statistics;
+            statistics.Enqueued.Should().Be(next);
+            statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending, "every call is counted once: delivered, dropped or still stored");
+            statistics.DroppedByReason[DropReason.StorageFull].Should().BeGreaterThan(0);
+            collector.Numbers.Should().NotContain(0, "the oldest record was dropped by the bound, not sent");
+        }
+        finally
+        {
+            resume.Set();
+            await client.DisposeAsync();
+        }
+    }
+}
