@@ -104,25 +104,22 @@ internal sealed class DiskSource : IMessageSource
     {
         foreach (var record in records)
         {
-            // Read but its message not attached yet: the reader counts the drop when it tries to attach (pending until
-            // then, counted so before the mark).
-            Interlocked.Add(ref _droppedWhileSending, record.Calls);
+            // Counted as pending before its state changes, so it is never missing from the figures.
+            var calls = record.Calls;
+            Interlocked.Add(ref _droppedWhileSending, calls);
             if (record.TryMarkDroppedBeforeAttach(reason))
             {
+                // Read but its message not attached yet: the reader counts the drop when it tries to attach.
                 continue;
             }
-
-            Interlocked.Add(ref _droppedWhileSending, -record.Calls);
 
             if (record.Tag is not Envelope envelope)
             {
                 // A record the reader found unreadable: it counted it already.
+                Interlocked.Add(ref _droppedWhileSending, -calls);
                 continue;
             }
 
-            // Counted as pending before its state changes, so it is never missing from the figures.
-            var calls = envelope.Message.Calls;
-            Interlocked.Add(ref _droppedWhileSending, calls);
             if (envelope.DropUnlessSending(reason, out var waits))
             {
                 Interlocked.Add(ref _droppedWhileSending, -calls);
