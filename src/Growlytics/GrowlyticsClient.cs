@@ -169,6 +169,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal MessageQueue Queue => _queue;
 
+    internal Dispatcher Dispatcher => _dispatcher;
+
     internal DeliveryCounters Counters => _counters;
 
     /// <summary>Gets the scoped sessions' anonymous attributes held for their login (REST only; else null).</summary>

@@ -83,13 +83,23 @@ internal sealed partial class Dispatcher
                 continue;
             }
 
-            _inFlight++;
-            var token = _sendScope.Token;
-            _ = Task.Run(() => SendAsync(batch, token));
+            Start(batch);
         }
     }
 
-    private Batch BuildBatch(int perRequest)
+    private void Start(Batch batch)
+    {
+        _inFlight++;
+        _sending.Add(batch);
+        var token = _sendScope.Token;
+        _ = Task.Run(() => SendAsync(batch, token));
+    }
+
+    /// <summary>
+    /// Builds a request from ready partitions, or, with <paramref name="only"/>, from that partition alone (blocked by its
+    /// request in flight: see <see cref="WriteAhead"/>).
+    /// </summary>
+    private Batch BuildBatch(int perRequest, int only = -1)
     {
         // The messages are written one after another into the batch's own buffer (taken from the spares): no array per
         // message. The views of them are taken once the batch is complete, since the buffer may grow while it fills.
@@ -97,8 +107,11 @@ internal sealed partial class Dispatcher
         var batch = new Batch(perRequest, buffer);
         var bytes = 0;
         var full = false;
-        while (!full && batch.Envelopes.Count < perRequest && _partitions.TryTakeReady(out var partition))
+        var partition = only;
+        var first = true;
+        while (!full && batch.Envelopes.Count < perRequest && (only >= 0 ? first : _partitions.TryTakeReady(out partition)))
         {
+            first = false;
             var used = false;
             while (batch.Envelopes.Count < perRequest && _partitions.Peek(partition) is { } envelope)
             {
@@ -159,7 +172,7 @@ internal sealed partial class Dispatcher
                 _partitions.Block(partition);
                 batch.Partitions.Add(partition);
             }
-            else if (_partitions.Peek(partition) is not null)
+            else if (only < 0 && _partitions.Peek(partition) is not null)
             {
                 _partitions.Untake(partition);
             }

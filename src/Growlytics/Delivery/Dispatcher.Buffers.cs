@@ -64,6 +64,12 @@ internal sealed partial class Dispatcher
         public List<int> Partitions { get; } = [];
 
         /// <summary>
+        /// Gets or sets its partition's next batch, written while this one is in flight (see <see cref="WriteAhead"/>),
+        /// or <see langword="null"/>.
+        /// </summary>
+        public Batch? Next { get; set; }
+
+        /// <summary>
         /// Takes the views of the messages once the buffer is written (it no longer grows). A request much smaller than
         /// its buffer (a REST upsert, what a flush sends last) takes an exact copy instead and returns the buffer, to be
         /// reused at once: a request that waits out a backoff holds only its own bytes.

@@ -74,6 +74,7 @@ internal sealed partial class Dispatcher
         try
         {
             var held = new List<Envelope>();
+            PutBackWrittenAhead();
             _partitions.DrainAll(held);
             held.AddRange(_abandoned);
             _abandoned.Clear();

@@ -12,6 +12,7 @@ internal sealed partial class Dispatcher
         {
             _inFlight--;
             var batch = completion.Batch;
+            _sending.Remove(batch);
             var results = completion.Results;
             if (results is null && !_stopSending.IsCancellationRequested)
             {
@@ -19,6 +20,9 @@ internal sealed partial class Dispatcher
                 results = [new SendResult(0, batch.Envelopes.Count, SendOutcome.Abandoned, DropReason.OptedOut, 0, "canceled")];
             }
 
+            // Its partition's next batch goes out first if every message was delivered; otherwise it goes back to the
+            // head of its partition now, so what this batch keeps goes back in front of it below.
+            var handedOn = TryHandOn(batch, results);
             if (results is null)
             {
                 // Abandoned at shutdown: counted (memory) or left stored (disk) by StopAsync.
@@ -79,7 +83,11 @@ internal sealed partial class Dispatcher
                 }
             }
 
-            ReleasePartitions(batch, kept);
+            if (!handedOn)
+            {
+                ReleasePartitions(batch, kept);
+            }
+
             if (keyRefusedStatus != 0)
             {
                 OnKeyRefused(keyRefusedStatus);

@@ -160,6 +160,7 @@ internal sealed partial class Dispatcher : IDisposable
         }
 
         var left = new List<Envelope>();
+        PutBackWrittenAhead();
         _partitions.DrainAll(left);
         left.AddRange(_abandoned);
         _abandoned.Clear();
@@ -232,6 +233,7 @@ internal sealed partial class Dispatcher : IDisposable
                 }
 
                 Dispatch();
+                WriteAhead();
                 var idle = _inFlight == 0 && _partitions.ReadyCount == 0 && !_memory.HasUnread;
                 if (idle)
                 {

@@ -126,6 +126,12 @@ internal sealed class PartitionSet
         return envelope;
     }
 
+    /// <summary>Gets the number of staged messages in <paramref name="partition"/>.</summary>
+    public int CountOf(int partition) => _messages[partition]?.Count ?? 0;
+
+    /// <summary>Gets the estimated JSON bytes of the staged messages in <paramref name="partition"/>.</summary>
+    public long BytesOf(int partition) => _bytes[partition];
+
     public bool IsBlocked(int partition) => _blocked[partition];
 
     public void Block(int partition)

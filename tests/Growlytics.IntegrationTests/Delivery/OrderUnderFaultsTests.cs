@@ -12,13 +12,18 @@ namespace GrowlyticsSdk.IntegrationTests.Delivery;
 public sealed class OrderUnderFaultsTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public async Task Send_RandomFaultsBySeed_UsersMessagesNeverInOverlappingRequestsAndInCallOrder(int seed)
+    [InlineData(1, 60, 40, 25)]
+    [InlineData(2, 60, 40, 25)]
+    [InlineData(3, 60, 40, 25)]
+    [InlineData(4, 60, 40, 25)]
+
+    // A few users with many requests each: their next requests are written while the ones before are on the wire.
+    [InlineData(5, 3, 300, 10)]
+    [InlineData(6, 3, 300, 10)]
+    public async Task Send_RandomFaultsBySeed_UsersMessagesNeverInOverlappingRequestsAndInCallOrder(int seed, int users, int perUser, int batchSize)
     {
-        const int users = 60, perUser = 40, producers = 6, total = users * perUser;
+        var producers = Math.Min(6, users);
+        var total = users * perUser;
         await using var collector = await FaultyCollector.StartAsync();
         collector.Script = r => FaultFor(seed, r.Number);
         var options = FastOptions(collector.Endpoint);
@@ -26,7 +31,7 @@ public sealed class OrderUnderFaultsTests
         // Longer than any slow answer here: a client that timed out would resend while the collector still held the
         // first copy, which looks like an overlap without being one.
         options.RequestTimeout = TimeSpan.FromSeconds(10);
-        options.MaxBatchSize = 25;
+        options.MaxBatchSize = batchSize;
         await using var client = new GrowlyticsClient(options);
         var ids = Enumerable.Range(0, users).Select(u => $"s{seed}-user-{u}").ToArray();
 
@@ -56,6 +61,11 @@ public sealed class OrderUnderFaultsTests
         collector.ShouldHaveDeliveredExactly(client, total);
         client.Statistics.ShouldBeSettledAndBalanced();
         collector.FailedRequests.Should().BeGreaterThan(0, "the seed injected faults");
+        if (perUser >= 4 * batchSize)
+        {
+            client.Dispatcher.WrittenAheadSent.Should().BeGreaterThan(0, "a user with more than one request staged has its next one written ahead");
+        }
+
         OverlapsPerUser(log).Should().BeEmpty("a user's messages are never in two requests at once (seed {0})", seed);
         var order = FirstDeliveriesPerUser(log);
         order.Should().HaveCount(users);

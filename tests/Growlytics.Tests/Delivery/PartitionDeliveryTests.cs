@@ -101,7 +101,7 @@ public sealed class PartitionDeliveryTests
 
     [Fact]
     public Task FlushAsync_RequestOutOfRetriesAfterTheKeyWasRefused_DropsItInsteadOfKeepingItForLater() =>
-        WithStorageHeldByAnotherClientAsync(
+        DeliveryHarness.WithStorageHeldByAnotherClientAsync(
             o =>
             {
                 o.MaxBatchSize = 1;
@@ -121,7 +121,7 @@ public sealed class PartitionDeliveryTests
 
     [Fact]
     public Task Send_MessagesKeptAfterTheirRequest_AreSentAgainWithIdenticalBytesAfterTheirBufferServedOtherRequests() =>
-        WithStorageHeldByAnotherClientAsync(
+        DeliveryHarness.WithStorageHeldByAnotherClientAsync(
             o =>
             {
                 o.MaxBatchSize = 40;
@@ -188,38 +188,6 @@ public sealed class PartitionDeliveryTests
         await h.FlushAsync();
         h.Requests.Count.Should().Be(sent + 1);
         h.AssertBalanced().Delivered.Should().Be(201);
-    }
-
-    /// <summary>
-    /// Runs <paramref name="test"/> with a client whose storage folder is held by another client: it delivers from memory
-    /// and keeps what runs out of retries for later, as with storage.
-    /// </summary>
-    private static async Task WithStorageHeldByAnotherClientAsync(Action<GrowlyticsOptions> configure, Func<DeliveryHarness, Task> test)
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            await using var holder = new GrowlyticsClient(new GrowlyticsOptions
-            {
-                ApiKey = DeliveryHarness.ApiKey,
-                Endpoint = new Uri("https://collector.test/"),
-                StorageDirectory = folder,
-                FlushOnProcessExit = false,
-            });
-            await using var h = new DeliveryHarness(o =>
-            {
-                configure(o);
-                o.StorageDirectory = folder;
-            });
-            await test(h);
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
     }
 
     /// <summary>

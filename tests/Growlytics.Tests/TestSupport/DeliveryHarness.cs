@@ -80,6 +80,38 @@ internal sealed class DeliveryHarness : IAsyncDisposable
         Responder = _ => Task.FromResult(new HttpResponseMessage(script.TryDequeue(out var status) ? status : HttpStatusCode.OK));
     }
 
+    /// <summary>
+    /// Runs <paramref name="test"/> with a client whose storage folder is held by another client: it delivers from memory
+    /// and keeps what runs out of retries for later, as with storage.
+    /// </summary>
+    public static async Task WithStorageHeldByAnotherClientAsync(Action<GrowlyticsOptions> configure, Func<DeliveryHarness, Task> test)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var holder = new GrowlyticsClient(new GrowlyticsOptions
+            {
+                ApiKey = ApiKey,
+                Endpoint = new Uri("https://collector.test/"),
+                StorageDirectory = folder,
+                FlushOnProcessExit = false,
+            });
+            await using var h = new DeliveryHarness(o =>
+            {
+                configure(o);
+                o.StorageDirectory = folder;
+            });
+            await test(h);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
     /// <summary>Records one update numbered <paramref name="n"/>, for the given anonymous user or the process-wide one.</summary>
     public void Push(long n, string? anonymousId = null, string? text = null)
     {

@@ -1,0 +1,133 @@
+using GrowlyticsSdk.Protocols;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// The dispatcher's side of writing ahead. While a request for one partition is on the wire, that partition's next
+/// request is written (its messages taken from the partition and marked as sending, so it stays one request at a time and
+/// in order); it goes out as soon as the answer to the first says every message was delivered, before that answer is
+/// settled. A user with more than one request's worth staged then waits between requests for the round trip only, not
+/// for writing as well. Any other answer (a failure, messages kept, a cancellation) puts the written request back at the
+/// head of its partition, behind what the first one keeps.
+/// </summary>
+internal sealed partial class Dispatcher
+{
+    // The requests in flight (the loop's thread only).
+    private readonly List<Batch> _sending = [];
+    private int _writtenAheadWaiting;
+    private long _writtenAheadSent;
+
+    /// <summary>Gets the number of requests written ahead that wait for the answer to their partition's request.</summary>
+    public int WrittenAheadWaiting => Volatile.Read(ref _writtenAheadWaiting);
+
+    /// <summary>Gets the number of requests written ahead that were sent as soon as the request before them was answered.</summary>
+    public long WrittenAheadSent => Interlocked.Read(ref _writtenAheadSent);
+
+    /// <summary>Writes the next request of each partition that has one request in flight and a full one staged.</summary>
+    private void WriteAhead()
+    {
+        if (_keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var perRequest = _protocol.MaxMessagesPerRequest;
+        foreach (var sending in _sending)
+        {
+            if (sending.Next is not null || sending.Partitions.Count != 1)
+            {
+                continue;
+            }
+
+            var partition = sending.Partitions[0];
+            if (!_partitions.IsBlocked(partition) || !HasRequestStaged(partition, perRequest))
+            {
+                continue;
+            }
+
+            var next = BuildBatch(perRequest, partition);
+            if (next.Envelopes.Count == 0)
+            {
+                Recycle(next);
+                continue;
+            }
+
+            sending.Next = next;
+            Interlocked.Increment(ref _writtenAheadWaiting);
+        }
+    }
+
+    // What would be sent at once if the partition were ready: a full request, or anything while draining.
+    private bool HasRequestStaged(int partition, int perRequest) =>
+        _partitions.CountOf(partition) > 0
+        && (!_protocol.WaitsToFill || _drainAll || _stopping
+            || _partitions.CountOf(partition) >= perRequest || _partitions.BytesOf(partition) >= _protocol.MaxRequestBytes);
+
+    /// <summary>
+    /// A request has ended: starts its partition's next request if one was written and every message was delivered
+    /// (returns <see langword="true"/>: the partition stays blocked, now by the next request); otherwise puts the written
+    /// request back at the head of its partition.
+    /// </summary>
+    private bool TryHandOn(Batch batch, List<SendResult>? results)
+    {
+        if (batch.Next is not { } next)
+        {
+            return false;
+        }
+
+        batch.Next = null;
+        Interlocked.Decrement(ref _writtenAheadWaiting);
+        if (results is not null && AllDelivered(results, batch.Envelopes.Count) && !_sendScope.IsCancellationRequested
+            && _limiter.TryAcquireForNew())
+        {
+            Start(next);
+            Interlocked.Increment(ref _writtenAheadSent);
+            return true;
+        }
+
+        PutBack(next);
+        return false;
+    }
+
+    /// <summary>Puts every written-ahead request back at the head of its partition (before everything held is dropped).</summary>
+    private void PutBackWrittenAhead()
+    {
+        foreach (var sending in _sending)
+        {
+            if (sending.Next is { } next)
+            {
+                sending.Next = null;
+                Interlocked.Decrement(ref _writtenAheadWaiting);
+                PutBack(next);
+            }
+        }
+    }
+
+    private void PutBack(Batch next)
+    {
+        var back = new List<Envelope>(next.Envelopes.Count);
+        foreach (var envelope in next.Envelopes)
+        {
+            EndSending(envelope, back);
+        }
+
+        Recycle(next);
+        _partitions.ReturnToFront(next.Partitions[0], back);
+    }
+
+    private static bool AllDelivered(List<SendResult> results, int count)
+    {
+        var delivered = 0;
+        foreach (var result in results)
+        {
+            if (result.Outcome != SendOutcome.Delivered)
+            {
+                return false;
+            }
+
+            delivered += result.Count;
+        }
+
+        return delivered == count;
+    }
+}

@@ -1,0 +1,150 @@
+using System.Net;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// A user's next request is written while the one before it is on the wire, and goes out only once that one's answer
+/// says every message was delivered; any other answer puts it back, in order. Every test holds the first request (1, 2)
+/// on the wire until the second (3, 4) is written.
+/// </summary>
+public sealed class WriteAheadTests
+{
+    [Fact]
+    public async Task Send_TheFirstRequestDelivered_TheWrittenRequestGoesOutAfterIt()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+        h.Requests.Should().ContainSingle("the user's next request waits for the answer to the first");
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.FlushAsync();
+
+        h.Requests.Select(r => r.Numbers.ToArray()).Should().BeEquivalentTo(new[] { new long[] { 1, 2 }, [3, 4] }, o => o.WithStrictOrdering());
+        h.Client.Dispatcher.WrittenAheadSent.Should().Be(1);
+        h.Client.Dispatcher.WrittenAheadWaiting.Should().Be(0);
+        h.AssertBalanced().Delivered.Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Send_TheFirstRequestRetried_TheWrittenRequestWaitsForTheRetry()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+        await h.FlushAsync();
+
+        h.Requests.Select(r => (r.Status, string.Join(",", r.Numbers))).Should().Equal((503, "1,2"), (200, "1,2"), (200, "3,4"));
+        h.Client.Dispatcher.WrittenAheadSent.Should().Be(1, "a retry inside the request keeps the written request waiting, not undone");
+        h.AssertBalanced().Delivered.Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Send_TheFirstRequestRejected_TheWrittenRequestGoesBackAndIsSentAfterIt()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.BadRequest));
+        await h.FlushAsync();
+
+        h.Requests.Select(r => (r.Status, string.Join(",", r.Numbers))).Should().Equal((400, "1,2"), (200, "3,4"));
+        h.Client.Dispatcher.WrittenAheadSent.Should().Be(0, "only a delivered request hands on to the written one");
+        h.Client.Dispatcher.WrittenAheadWaiting.Should().Be(0);
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(2);
+        stats.DroppedByReason[DropReason.Rejected].Should().Be(2);
+    }
+
+    [Fact]
+    public Task Send_TheFirstRequestKeptAfterItsRetries_GoesBackInFrontOfTheWrittenRequest() =>
+        DeliveryHarness.WithStorageHeldByAnotherClientAsync(
+            o =>
+            {
+                o.MaxBatchSize = 2;
+                o.MaxRetryAttempts = 0;
+                o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            },
+            async h =>
+            {
+                var gate = await HoldTheFirstRequestAsync(h);
+
+                gate.SetResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+                await h.FlushAsync();
+
+                h.Requests.Select(r => (r.Status, string.Join(",", r.Numbers))).Should().Equal((503, "1,2"), (200, "1,2"), (200, "3,4"));
+                h.AssertBalanced().Delivered.Should().Be(4);
+            });
+
+    [Fact]
+    public async Task OptOut_WhileARequestIsWritten_TheWrittenRequestIsNeverSent()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+
+        h.Client.OptOut();
+        gate.TrySetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.FlushAsync();
+
+        h.Requests.SelectMany(r => r.Numbers).Should().NotContain([3, 4]);
+        var stats = h.AssertBalanced();
+        stats.Pending.Should().Be(0);
+        stats.DroppedByReason[DropReason.OptedOut].Should().BeGreaterThanOrEqualTo(2, "the written request was dropped with everything held");
+        h.Client.Dispatcher.WrittenAheadWaiting.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task DeleteLocalDataAsync_WhileARequestIsWritten_DropsItAndLaterCallsAreSent()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+
+        await h.RunAsync(h.Client.DeleteLocalDataAsync());
+        gate.TrySetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        h.Push(5, "anon-a");
+        h.Push(6, "anon-a");
+        await h.FlushAsync();
+
+        var sent = h.Requests.SelectMany(r => r.Numbers).ToList();
+        sent.Should().NotContain([3, 4]);
+        sent.Should().ContainInOrder(5, 6);
+        var stats = h.AssertBalanced();
+        stats.Pending.Should().Be(0);
+        stats.DroppedByReason[DropReason.OptedOut].Should().BeGreaterThanOrEqualTo(2);
+        h.Accepted.SelectMany(r => r.Numbers).Should().Contain([5, 6]);
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_OutOfTimeWhileARequestIsWritten_CountsTheWrittenRequestAsUndelivered()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 2;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(1);
+        });
+        _ = await HoldTheFirstRequestAsync(h);
+
+        await h.RunAsync(h.Client.ShutdownAsync());
+
+        h.Requests.SelectMany(r => r.Numbers).Should().Equal(1, 2);
+        var stats = h.AssertBalanced();
+        stats.Pending.Should().Be(0);
+        stats.DroppedByReason[DropReason.Shutdown].Should().Be(4, "the request on the wire and the one written after it were both cut off");
+    }
+
+    /// <summary>Pushes 1-4 for one user; holds the request with 1 and 2 on the wire until 3 and 4 are written.</summary>
+    private static async Task<TaskCompletionSource<HttpResponseMessage>> HoldTheFirstRequestAsync(DeliveryHarness h)
+    {
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = 1;
+        h.Responder = _ => Interlocked.Exchange(ref first, 0) == 1 ? gate.Task : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        for (var n = 1; n <= 4; n++)
+        {
+            h.Push(n, "anon-a");
+        }
+
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Dispatcher.WrittenAheadWaiting == 1);
+        return gate;
+    }
+}
