@@ -23,10 +23,13 @@ internal sealed partial class Dispatcher
     /// <summary>Gets the number of requests written ahead that were sent as soon as the request before them was answered.</summary>
     public long WrittenAheadSent => Interlocked.Read(ref _writtenAheadSent);
 
-    /// <summary>Writes the next request of each partition that has one request in flight and a full one staged.</summary>
+    /// <summary>
+    /// Writes the next request of each partition that has one request in flight and a full one staged, when no other
+    /// partition is ready (the loop would be idle; with many users, new requests for other partitions come first).
+    /// </summary>
     private void WriteAhead()
     {
-        if (_keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested)
+        if (_partitions.ReadyCount > 0 || _keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested)
         {
             return;
         }
