@@ -60,11 +60,18 @@ internal sealed partial class Dispatcher
         }
     }
 
-    // What would be sent at once if the partition were ready: a full request, or anything while draining.
-    private bool HasRequestStaged(int partition, int perRequest) =>
-        _partitions.CountOf(partition) > 0
-        && (!_protocol.WaitsToFill || _drainAll || _stopping
-            || _partitions.CountOf(partition) >= perRequest || _partitions.BytesOf(partition) >= _protocol.MaxRequestBytes);
+    // A full request staged, or, while draining, whatever is staged once nothing more is waiting to be read (a partial
+    // request written now would leave later messages for one more request).
+    private bool HasRequestStaged(int partition, int perRequest)
+    {
+        var count = _partitions.CountOf(partition);
+        if (count >= perRequest || _partitions.BytesOf(partition) >= _protocol.MaxRequestBytes)
+        {
+            return true;
+        }
+
+        return count > 0 && (!_protocol.WaitsToFill || _drainAll || _stopping) && !_memory.HasUnread;
+    }
 
     /// <summary>
     /// A request has ended: starts its partition's next request if one was written and every message was delivered
