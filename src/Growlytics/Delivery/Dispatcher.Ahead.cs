@@ -24,17 +24,17 @@ internal sealed partial class Dispatcher
     public long WrittenAheadSent => Interlocked.Read(ref _writtenAheadSent);
 
     /// <summary>
-    /// Writes the next request of each partition that has one request in flight and a full one staged, when no other
-    /// partition is ready (the loop would be idle; with many users, new requests for other partitions come first).
+    /// Writes the next request of each partition that has one request in flight and a full one staged, unless another
+    /// partition could be sent now: with many users, their new requests come first, and a user with much to send does
+    /// not keep a slot to itself while others wait.
     /// </summary>
     private void WriteAhead()
     {
-        if (_partitions.ReadyCount > 0 || _keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested)
+        var perRequest = _protocol.MaxMessagesPerRequest;
+        if (HasReadyRequest(perRequest) || _keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested)
         {
             return;
         }
-
-        var perRequest = _protocol.MaxMessagesPerRequest;
         foreach (var sending in _sending)
         {
             if (sending.Next is not null || sending.Partitions.Count != 1)
@@ -87,7 +87,8 @@ internal sealed partial class Dispatcher
 
         batch.Next = null;
         Interlocked.Decrement(ref _writtenAheadWaiting);
-        if (results is not null && AllDelivered(results, batch.Envelopes.Count) && !_sendScope.IsCancellationRequested
+        if (results is not null && AllDelivered(results, batch.Envelopes.Count)
+            && !_sendScope.IsCancellationRequested && !_optedOut && _keyRetryAt == long.MinValue
             && _limiter.TryAcquireForNew())
         {
             Start(next);

@@ -57,7 +57,7 @@ internal sealed partial class Dispatcher
         var perRequest = _protocol.MaxMessagesPerRequest;
         while (_partitions.ReadyCount > 0 && _keyRetryAt == long.MinValue)
         {
-            if (_protocol.WaitsToFill && !_drainAll && _partitions.ReadyCount < perRequest && _partitions.ReadyBytes < _protocol.MaxRequestBytes)
+            if (!HasReadyRequest(perRequest))
             {
                 return;
             }
@@ -86,6 +86,11 @@ internal sealed partial class Dispatcher
             Start(batch);
         }
     }
+
+    // Ready partitions hold a request to send now: a full one, or anything while draining or with a protocol that sends at once.
+    private bool HasReadyRequest(int perRequest) =>
+        _partitions.ReadyCount > 0
+        && (!_protocol.WaitsToFill || _drainAll || _partitions.ReadyCount >= perRequest || _partitions.ReadyBytes >= _protocol.MaxRequestBytes);
 
     private void Start(Batch batch)
     {

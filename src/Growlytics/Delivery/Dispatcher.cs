@@ -160,7 +160,6 @@ internal sealed partial class Dispatcher : IDisposable
         }
 
         var left = new List<Envelope>();
-        PutBackWrittenAhead();
         _partitions.DrainAll(left);
         left.AddRange(_abandoned);
         _abandoned.Clear();

@@ -133,6 +133,41 @@ public sealed class WriteAheadTests
         stats.DroppedByReason[DropReason.Shutdown].Should().Be(4, "the request on the wire and the one written after it were both cut off");
     }
 
+    [Fact]
+    public async Task Send_TheFirstRequestSplitAfter413AndDelivered_TheWrittenRequestGoesOutAfterBothHalves()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.RequestEntityTooLarge));
+        await h.FlushAsync();
+
+        h.Requests.Select(r => (r.Status, string.Join(",", r.Numbers))).Should().Equal((413, "1,2"), (200, "1"), (200, "2"), (200, "3,4"));
+        h.Client.Dispatcher.WrittenAheadSent.Should().Be(1);
+        h.AssertBalanced().Delivered.Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Send_KeyRefusedForAnotherUser_TheWrittenRequestIsDroppedUnsent()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
+
+        h.Push(5, "anon-b");
+        var flush = h.Client.FlushAsync();
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.DroppedByReason[DropReason.Unauthorized] == 3);
+        h.Client.Dispatcher.WrittenAheadWaiting.Should().Be(0, "everything held when the key was refused is dropped, what was written ahead included");
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.RunAsync(flush);
+        h.Requests.SelectMany(r => r.Numbers).Should().BeEquivalentTo([1L, 2, 5], "3 and 4 were never sent");
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(2, "the request on the wire was accepted");
+        stats.Pending.Should().Be(0);
+        h.Client.Dispatcher.WrittenAheadSent.Should().Be(0);
+    }
+
     /// <summary>Pushes 1-4 for one user; holds the request with 1 and 2 on the wire until 3 and 4 are written.</summary>
     private static async Task<TaskCompletionSource<HttpResponseMessage>> HoldTheFirstRequestAsync(DeliveryHarness h)
     {
@@ -144,7 +179,9 @@ public sealed class WriteAheadTests
             h.Push(n, "anon-a");
         }
 
-        await DeliveryHarness.WaitUntilAsync(() => h.Client.Dispatcher.WrittenAheadWaiting == 1);
+        // The clock moves so a loop that read 1-3 before 4 arrived sends what it has after a flush interval (4 is then
+        // written ahead alone).
+        await h.AdvanceUntilAsync(() => h.Client.Dispatcher.WrittenAheadWaiting == 1);
         return gate;
     }
 }
