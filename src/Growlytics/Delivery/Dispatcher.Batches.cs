@@ -219,9 +219,15 @@ internal sealed partial class Dispatcher
     private async Task SendAsync(Batch batch, CancellationToken cancellationToken)
     {
         List<SendResult>? results;
+        var prepared = batch.Prepared;
+        batch.Prepared = null;
         try
         {
-            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken).ConfigureAwait(false);
+            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared).ConfigureAwait(false);
+            if (prepared is { Used: true })
+            {
+                Interlocked.Increment(ref _preparedSent);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

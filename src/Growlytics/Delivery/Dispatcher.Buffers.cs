@@ -69,6 +69,9 @@ internal sealed partial class Dispatcher
         /// </summary>
         public Batch? Next { get; set; }
 
+        /// <summary>Gets or sets the request built for it ahead of its send (a batch written ahead), or <see langword="null"/>.</summary>
+        public PreparedRequest? Prepared { get; set; }
+
         /// <summary>
         /// Takes the views of the messages once the buffer is written (it no longer grows). A request much smaller than
         /// its buffer (a REST upsert, what a flush sends last) takes an exact copy instead and returns the buffer, to be

@@ -59,15 +59,16 @@ internal sealed partial class RequestSender
 
     /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
-    /// took a slot for the first attempt. Throws only <see cref="OperationCanceledException"/> when
-    /// <paramref name="cancellationToken"/> is cancelled (shutdown).
+    /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead for the first attempt, if
+    /// any (disposed here). Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/>
+    /// is cancelled (shutdown).
     /// </summary>
-    public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken)
+    public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null)
     {
         var results = new List<SendResult>(1);
         try
         {
-            await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken).ConfigureAwait(false);
+            await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken, prepared).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -90,6 +91,11 @@ internal sealed partial class RequestSender
             }
         }
 
+        finally
+        {
+            prepared?.Dispose();
+        }
+
         return results;
     }
 
@@ -110,10 +116,10 @@ internal sealed partial class RequestSender
 
     internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500;
 
-    private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken)
+    private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken, PreparedRequest? prepared = null)
     {
         var part = Slice(all, start, count);
-        var attempt = new AttemptState(this, part, holdsSlot);
+        var attempt = new AttemptState(this, part, holdsSlot) { Prepared = prepared };
         var (status, description, rejection) = await AttemptAsync(attempt, cancellationToken).ConfigureAwait(false);
         if (status is >= 200 and < 300)
         {
@@ -256,7 +262,7 @@ internal sealed partial class RequestSender
         try
         {
             var response = await _attemptTimeout.ExecuteAsync(
-                static (s, token) => new ValueTask<HttpResponseMessage>(s.Sender.PostAsync(s.Messages, token)),
+                static (s, token) => new ValueTask<HttpResponseMessage>(s.Sender.PostAsync(s, token)),
                 state,
                 cancellationToken).ConfigureAwait(false);
             var status = (int)response.StatusCode;
@@ -289,9 +295,10 @@ internal sealed partial class RequestSender
         }
     }
 
-    private async Task<HttpResponseMessage> PostAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> PostAsync(AttemptState state, CancellationToken cancellationToken)
     {
-        using var request = _protocol.CreateRequest(messages, _time.GetUtcNow());
+        var messages = state.Messages;
+        using var request = state.Prepared?.Take() ?? _protocol.CreateRequest(messages, _time.GetUtcNow());
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
         var sent = request.RequestUri!;

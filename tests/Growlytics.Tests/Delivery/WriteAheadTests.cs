@@ -27,6 +27,42 @@ public sealed class WriteAheadTests
     }
 
     [Fact]
+    public async Task Send_TheWrittenRequestSentSoonAfterItWasWritten_UsesTheBodyCompressedAhead()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 2;
+            o.FlushInterval = TimeSpan.FromMilliseconds(10);
+        });
+        var gate = await HoldTheFirstRequestAsync(h, step: TimeSpan.FromMilliseconds(1));
+
+        // The clock stands still from here: the written request goes out well within PreparedRequest.MaxAge.
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.FlushAsync(step: TimeSpan.Zero);
+
+        h.Requests.Select(r => string.Join(",", r.Numbers)).Should().Equal("1,2", "3,4");
+        h.Client.Dispatcher.PreparedSent.Should().Be(1);
+        h.AssertBalanced().Delivered.Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Send_TheWrittenRequestSentLongAfterItWasWritten_IsBuiltAgainWithTheTimeItIsSent()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
+        var gate = await HoldTheFirstRequestAsync(h);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var answered = h.Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.FlushAsync();
+
+        h.Client.Dispatcher.WrittenAheadSent.Should().Be(1);
+        h.Client.Dispatcher.PreparedSent.Should().Be(0, "a body compressed ahead goes only while its sentAt is recent");
+        h.Requests[1].Body.GetProperty("sentAt").GetInt64().Should().BeGreaterThanOrEqualTo(answered);
+        h.AssertBalanced().Delivered.Should().Be(4);
+    }
+
+    [Fact]
     public async Task Send_TheFirstRequestRetried_TheWrittenRequestWaitsForTheRetry()
     {
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
@@ -169,7 +205,7 @@ public sealed class WriteAheadTests
     }
 
     /// <summary>Pushes 1-4 for one user; holds the request with 1 and 2 on the wire until 3 and 4 are written.</summary>
-    private static async Task<TaskCompletionSource<HttpResponseMessage>> HoldTheFirstRequestAsync(DeliveryHarness h)
+    private static async Task<TaskCompletionSource<HttpResponseMessage>> HoldTheFirstRequestAsync(DeliveryHarness h, TimeSpan? step = null)
     {
         var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         var first = 1;
@@ -181,7 +217,7 @@ public sealed class WriteAheadTests
 
         // The clock moves so a loop that read 1-3 before 4 arrived sends what it has after a flush interval (4 is then
         // written ahead alone). The first request is on the wire once the collector has it.
-        await h.AdvanceUntilAsync(() => h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Requests.Count == 1);
+        await h.AdvanceUntilAsync(() => h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Requests.Count == 1, step);
         return gate;
     }
 }
