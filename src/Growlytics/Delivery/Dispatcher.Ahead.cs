@@ -5,10 +5,11 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>
 /// The dispatcher's side of writing ahead. While a request for one partition is on the wire, that partition's next
 /// request is written (its messages taken from the partition and marked as sending, so it stays one request at a time and
-/// in order); it goes out as soon as the answer to the first says every message was delivered, before that answer is
-/// settled. A user with more than one request's worth staged then waits between requests for the round trip only, not
-/// for writing as well. Any other answer (a failure, messages kept, a cancellation) puts the written request back at the
-/// head of its partition, behind what the first one keeps.
+/// in order) and its HTTP request built (<see cref="PreparedRequest"/>); it goes out as soon as the answer to the first
+/// says every message was delivered, before that answer is settled. A user with more than one request's worth staged
+/// then waits between requests for the round trip only, not for writing and compressing as well. Any other answer (a
+/// failure, messages kept, a cancellation) puts the written request back at the head of its partition, behind what the
+/// first one keeps.
 /// </summary>
 internal sealed partial class Dispatcher
 {
@@ -39,6 +40,7 @@ internal sealed partial class Dispatcher
         {
             return;
         }
+
         foreach (var sending in _sending)
         {
             if (sending.Next is not null || sending.Partitions.Count != 1)
