@@ -72,7 +72,8 @@ internal sealed partial class Dispatcher
     {
         try
         {
-            return new PreparedRequest(_protocol.CreateRequest(next.Views, _time.GetUtcNow()), _time);
+            var builtAt = _time.GetTimestamp();
+            return new PreparedRequest(_protocol.CreateRequest(next.Views, _time.GetUtcNow()), _time, builtAt);
         }
 #pragma warning disable CA1031 // Built again when it is sent, where a fault is handled like any other.
         catch (Exception)

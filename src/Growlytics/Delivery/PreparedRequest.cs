@@ -1,9 +1,9 @@
 namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
-/// A request built ahead of its send (its body written and compressed while the request before it was on the wire). Its
-/// first attempt uses it only if it was built at most <see cref="MaxAge"/> before, so the <c>sentAt</c> it carries is at
-/// most that early; otherwise the request is built again. Used once.
+/// A request built ahead of its send (its body written and compressed while the request before it was on the wire). The
+/// first of its attempts that goes on the wire uses it only if it was built at most <see cref="MaxAge"/> before, so the
+/// <c>sentAt</c> it carries is at most that early; otherwise the request is built again. Used once.
 /// </summary>
 internal sealed class PreparedRequest : IDisposable
 {
@@ -14,11 +14,14 @@ internal sealed class PreparedRequest : IDisposable
     private readonly long _builtAt;
     private HttpRequestMessage? _request;
 
-    public PreparedRequest(HttpRequestMessage request, TimeProvider time)
+    /// <param name="request">The request, its body built with the time read at <paramref name="builtAt"/>.</param>
+    /// <param name="time">The clock <paramref name="builtAt"/> was read from.</param>
+    /// <param name="builtAt">The timestamp taken when its <c>sentAt</c> was read, before the body was built.</param>
+    public PreparedRequest(HttpRequestMessage request, TimeProvider time, long builtAt)
     {
         _request = request;
         _time = time;
-        _builtAt = time.GetTimestamp();
+        _builtAt = builtAt;
     }
 
     /// <summary>Gets a value indicating whether an attempt took the request.</summary>

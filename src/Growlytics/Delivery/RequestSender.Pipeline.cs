@@ -114,7 +114,7 @@ internal sealed partial class RequestSender
 
         public bool HoldsSlot { get; set; }
 
-        /// <summary>Gets the request built ahead for the batch's first attempt, or <see langword="null"/>.</summary>
+        /// <summary>Gets the request built ahead for the first attempt that goes on the wire, or <see langword="null"/>.</summary>
         public PreparedRequest? Prepared { get; init; }
 
         /// <summary>Gets or sets how many requests had succeeded when this batch last failed.</summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Protocols;
-using GrowlyticsSdk.Serialization;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -59,8 +58,8 @@ internal sealed partial class RequestSender
 
     /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
-    /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead for the first attempt, if
-    /// any (disposed here). Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/>
+    /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that
+    /// goes on the wire, if any (disposed here). Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/>
     /// is cancelled (shutdown).
     /// </summary>
     public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null)

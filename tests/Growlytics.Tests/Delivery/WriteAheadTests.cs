@@ -216,8 +216,10 @@ public sealed class WriteAheadTests
         }
 
         // The clock moves so a loop that read 1-3 before 4 arrived sends what it has after a flush interval (4 is then
-        // written ahead alone). The first request is on the wire once the collector has it.
-        await h.AdvanceUntilAsync(() => h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Requests.Count == 1, step);
+        // written ahead alone); it stands still once the next request is written. The first request is on the wire once
+        // the collector has it.
+        await h.AdvanceUntilAsync(() => h.Client.Dispatcher.WrittenAheadWaiting == 1, step);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
         return gate;
     }
 }
