@@ -36,7 +36,7 @@ internal sealed partial class Dispatcher
     private void WriteAhead()
     {
         var perRequest = _protocol.MaxMessagesPerRequest;
-        if (HasReadyRequest(perRequest) || _keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested)
+        if (HasReadyRequest(perRequest) || SendingHeld)
         {
             return;
         }
@@ -66,6 +66,9 @@ internal sealed partial class Dispatcher
             next.Prepared = Prepare(next);
         }
     }
+
+    // Nothing new goes out: the key was refused, the user opted out, or a privacy request cancelled the sends.
+    private bool SendingHeld => _keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested;
 
     /// <summary>Builds the request of a batch written ahead (its body compressed now, off the path between requests).</summary>
     private PreparedRequest? Prepare(Batch next)
@@ -110,9 +113,7 @@ internal sealed partial class Dispatcher
 
         batch.Next = null;
         Interlocked.Decrement(ref _writtenAheadWaiting);
-        if (results is not null && AllDelivered(results, batch.Envelopes.Count)
-            && !_sendScope.IsCancellationRequested && !_optedOut && _keyRetryAt == long.MinValue
-            && _limiter.TryAcquireForNew())
+        if (results is not null && AllDelivered(results, batch.Envelopes.Count) && !SendingHeld && _limiter.TryAcquireForNew())
         {
             Start(next);
             Interlocked.Increment(ref _writtenAheadSent);

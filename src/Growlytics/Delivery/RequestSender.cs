@@ -59,8 +59,8 @@ internal sealed partial class RequestSender
     /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
     /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that
-    /// goes on the wire, if any (disposed here). Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/>
-    /// is cancelled (shutdown).
+    /// goes on the wire, if any (disposed here). Throws only <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled (shutdown).
     /// </summary>
     public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null)
     {
@@ -89,7 +89,6 @@ internal sealed partial class RequestSender
             {
             }
         }
-
         finally
         {
             prepared?.Dispose();
