@@ -21,7 +21,7 @@ internal static class MessageJsonWriter
     };
 
     /// <summary>The length of <c>yyyy-MM-dd HH:mm:ss</c>, the wire form of dates.</summary>
-    private const int DateLength = 19;
+    internal const int DateLength = 19;
 
     /// <summary>Serializes one message to a new UTF-8 byte array; done once per message, off the caller's thread.</summary>
     public static byte[] Serialize(UserMessage message, ByteBufferWriter buffer)
@@ -34,6 +34,11 @@ internal static class MessageJsonWriter
     /// <summary>Appends the message's JSON object to <paramref name="destination"/>, after what it holds.</summary>
     public static void Append(UserMessage message, ByteBufferWriter destination)
     {
+        if (PlainMessageJson.TryAppend(message, destination))
+        {
+            return;
+        }
+
         var writer = destination.JsonWriter;
         writer.Reset(destination);
         Write(writer, message);
@@ -151,6 +156,13 @@ internal static class MessageJsonWriter
     private static void WriteDate(Utf8JsonWriter writer, DateTime value)
     {
         Span<byte> text = stackalloc byte[DateLength];
+        FormatDate(text, value);
+        writer.WriteStringValue(text);
+    }
+
+    /// <summary>Formats <c>yyyy-MM-dd HH:mm:ss</c> into <paramref name="text"/> (<see cref="DateLength"/> bytes).</summary>
+    internal static void FormatDate(Span<byte> text, DateTime value)
+    {
         WriteDigits(text.Slice(0, 4), value.Year);
         text[4] = (byte)'-';
         WriteDigits(text.Slice(5, 2), value.Month);
@@ -162,7 +174,6 @@ internal static class MessageJsonWriter
         WriteDigits(text.Slice(14, 2), value.Minute);
         text[16] = (byte)':';
         WriteDigits(text.Slice(17, 2), value.Second);
-        writer.WriteStringValue(text);
     }
 
     private static void WriteDigits(Span<byte> destination, int value)
@@ -175,7 +186,7 @@ internal static class MessageJsonWriter
     }
 
     // Local times are converted; unspecified times are taken as UTC, so a value means the same on every machine.
-    private static DateTime ToUtc(DateTime value) => value.Kind switch
+    internal static DateTime ToUtc(DateTime value) => value.Kind switch
     {
         DateTimeKind.Local => value.ToUniversalTime(),
         DateTimeKind.Unspecified => DateTime.SpecifyKind(value, DateTimeKind.Utc),

@@ -1,0 +1,237 @@
+using System.Buffers.Text;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk.Serialization;
+
+/// <summary>
+/// The common case of <see cref="MessageJsonWriter.Append"/> without <see cref="System.Text.Json.Utf8JsonWriter"/>:
+/// a message whose strings are printable ASCII that JSON copies as they are, and whose values are strings,
+/// <see cref="bool"/>, <see cref="int"/>, <see cref="long"/>, stored number texts or dates, is written as bytes
+/// directly: the same bytes the writer produces (a test compares the two), for about half its time. Anything else (a
+/// character to escape, a non-ASCII one, a floating-point or decimal value) is left to the writer.
+/// </summary>
+internal static class PlainMessageJson
+{
+    private static readonly byte[] UpdateStart = "{\"type\":\"update\",\"messageId\":\""u8.ToArray();
+    private static readonly byte[] LoginStart = "{\"type\":\"login\",\"messageId\":\""u8.ToArray();
+    private static readonly byte[] LogoutStart = "{\"type\":\"logout\",\"messageId\":\""u8.ToArray();
+    private static readonly byte[] TimestampName = "\",\"eventTimestamp\":"u8.ToArray();
+    private static readonly byte[] AnonymousIdName = ",\"anonymousId\":"u8.ToArray();
+    private static readonly byte[] UserIdName = ",\"userId\":"u8.ToArray();
+    private static readonly byte[] AttributesName = ",\"attributes\":["u8.ToArray();
+    private static readonly byte[] NameStart = "{\"name\":\""u8.ToArray();
+    private static readonly byte[] StringType = "\",\"type\":\"string\",\"value\":"u8.ToArray();
+    private static readonly byte[] NumberType = "\",\"type\":\"number\",\"value\":"u8.ToArray();
+    private static readonly byte[] BooleanType = "\",\"type\":\"boolean\",\"value\":"u8.ToArray();
+    private static readonly byte[] DateType = "\",\"type\":\"date\",\"value\":"u8.ToArray();
+    private static readonly byte[] Null = "null"u8.ToArray();
+    private static readonly byte[] True = "true"u8.ToArray();
+    private static readonly byte[] False = "false"u8.ToArray();
+
+    /// <summary>The most a fixed part, a number or a date adds: room checked once, up front.</summary>
+    private const int FixedBytes = 192;
+    private const int PerAttributeBytes = 96;
+
+    // The ASCII characters the writer's encoder leaves as they are, asked of the encoder itself so the two cannot
+    // disagree: printable ASCII without the quote and the backslash.
+    private static readonly bool[] Plain = CreatePlainTable();
+
+    /// <summary>
+    /// Appends the message's JSON to <paramref name="destination"/> and returns <see langword="true"/>; or writes
+    /// nothing and returns <see langword="false"/> when the message needs the general writer.
+    /// </summary>
+    public static bool TryAppend(UserMessage message, ByteBufferWriter destination)
+    {
+        var attributes = message.Attributes;
+        var bound = FixedBytes + (message.RestoredMessageId?.Length ?? 0) + (message.AnonymousId?.Length ?? 0) + (message.UserId?.Length ?? 0);
+        if (message.Type != MessageType.Logout)
+        {
+            foreach (var attribute in attributes)
+            {
+                bound += PerAttributeBytes + attribute.Name.Length + (attribute.Value is string s ? s.Length : 0);
+            }
+        }
+
+        var span = destination.GetSpan(bound);
+        var at = 0;
+        Copy(span, ref at, message.Type switch
+        {
+            MessageType.Login => LoginStart,
+            MessageType.Logout => LogoutStart,
+            _ => UpdateStart,
+        });
+        if (message.RestoredMessageId is { } restored)
+        {
+            if (!CopyPlain(span, ref at, restored))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            MessageIds.FormatUtf8(message.Sequence, span.Slice(at, MessageIds.Length));
+            at += MessageIds.Length;
+        }
+
+        Copy(span, ref at, TimestampName);
+        Number(span, ref at, message.Timestamp.ToUnixTimeMilliseconds());
+        Copy(span, ref at, AnonymousIdName);
+        if (!StringOrNull(span, ref at, message.AnonymousId))
+        {
+            return false;
+        }
+
+        Copy(span, ref at, UserIdName);
+        if (!StringOrNull(span, ref at, message.UserId))
+        {
+            return false;
+        }
+
+        if (message.Type != MessageType.Logout)
+        {
+            Copy(span, ref at, AttributesName);
+            for (var i = 0; i < attributes.Length; i++)
+            {
+                if (i > 0)
+                {
+                    span[at++] = (byte)',';
+                }
+
+                if (!Attribute(span, ref at, attributes[i]))
+                {
+                    return false;
+                }
+            }
+
+            span[at++] = (byte)']';
+        }
+
+        span[at++] = (byte)'}';
+        destination.Advance(at);
+        return true;
+    }
+
+    private static bool Attribute(Span<byte> span, ref int at, UserAttribute attribute)
+    {
+        Copy(span, ref at, NameStart);
+        if (!CopyPlain(span, ref at, attribute.Name))
+        {
+            return false;
+        }
+
+        Copy(span, ref at, attribute.Kind switch
+        {
+            AttributeKind.Number => NumberType,
+            AttributeKind.Boolean => BooleanType,
+            AttributeKind.Date => DateType,
+            _ => StringType,
+        });
+        switch (attribute.Value)
+        {
+            case string s:
+                span[at++] = (byte)'"';
+                if (!CopyPlain(span, ref at, s))
+                {
+                    return false;
+                }
+
+                span[at++] = (byte)'"';
+                break;
+            case bool b: Copy(span, ref at, b ? True : False); break;
+            case int i: Number(span, ref at, i); break;
+            case long l: Number(span, ref at, l); break;
+            case NumberText number when number.Text.Length <= 40:
+                // Written raw by the writer, without escaping: any ASCII text is copied as it is.
+                foreach (var c in number.Text)
+                {
+                    if (c > 0x7F)
+                    {
+                        return false;
+                    }
+
+                    span[at++] = (byte)c;
+                }
+
+                break;
+            case DateTime dt: Date(span, ref at, MessageJsonWriter.ToUtc(dt)); break;
+            case DateTimeOffset dto: Date(span, ref at, dto.UtcDateTime); break;
+            default: return false;
+        }
+
+        span[at++] = (byte)'}';
+        return true;
+    }
+
+    private static void Date(Span<byte> span, ref int at, DateTime value)
+    {
+        span[at++] = (byte)'"';
+        MessageJsonWriter.FormatDate(span.Slice(at, MessageJsonWriter.DateLength), value);
+        at += MessageJsonWriter.DateLength;
+        span[at++] = (byte)'"';
+    }
+
+    private static bool StringOrNull(Span<byte> span, ref int at, string? value)
+    {
+        if (value is null)
+        {
+            Copy(span, ref at, Null);
+            return true;
+        }
+
+        span[at++] = (byte)'"';
+        if (!CopyPlain(span, ref at, value))
+        {
+            return false;
+        }
+
+        span[at++] = (byte)'"';
+        return true;
+    }
+
+    /// <summary>Copies <paramref name="value"/> as ASCII bytes; <see langword="false"/> at the first character the writer would escape.</summary>
+    private static bool CopyPlain(Span<byte> span, ref int at, string value)
+    {
+        var plain = Plain;
+        var destination = span.Slice(at, value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c >= plain.Length || !plain[c])
+            {
+                return false;
+            }
+
+            destination[i] = (byte)c;
+        }
+
+        at += value.Length;
+        return true;
+    }
+
+    private static void Copy(Span<byte> span, ref int at, byte[] bytes)
+    {
+        bytes.AsSpan().CopyTo(span.Slice(at));
+        at += bytes.Length;
+    }
+
+    private static void Number(Span<byte> span, ref int at, long value)
+    {
+        Utf8Formatter.TryFormat(value, span.Slice(at), out var written);
+        at += written;
+    }
+
+    private static bool[] CreatePlainTable()
+    {
+        var table = new bool[128];
+        var encoder = MessageJsonWriter.WriterOptions.Encoder!;
+        Span<byte> one = stackalloc byte[1];
+        for (var c = 0x20; c < 0x7F; c++)
+        {
+            one[0] = (byte)c;
+            table[c] = c != '"' && c != '\\' && encoder.FindFirstCharacterToEncodeUtf8(one) < 0;
+        }
+
+        return table;
+    }
+}

@@ -1,0 +1,203 @@
+using System.Numerics;
+using System.Text;
+using System.Text.Json;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk.Tests.Serialization;
+
+/// <summary>
+/// The direct byte path for plain messages writes exactly what <see cref="Utf8JsonWriter"/> writes, and leaves every
+/// message it cannot write exactly (characters to escape, non-ASCII text, floating-point values) to the writer.
+/// </summary>
+public sealed class PlainMessageJsonTests
+{
+    private const int Seed = 20261130;
+
+    // Every ASCII character, a few that JSON escapes, and non-ASCII ones (two-byte, three-byte, a surrogate pair).
+    private static readonly string AllAscii = new(Enumerable.Range(0, 128).Select(c => (char)c).ToArray());
+    private static readonly string[] NonAscii = ["é", "€", "😀", "\u2028"];
+    private static readonly string PrintableAscii = new(Enumerable.Range(0x20, 0x5F).Select(c => (char)c).Where(c => c is not '"' and not '\\').ToArray());
+
+    [Fact]
+    public void RandomMessages_EitherWrittenExactlyAsTheWriterWritesThem_OrLeftToIt()
+    {
+        var random = new Random(Seed);
+        var written = 0;
+        var declined = 0;
+        for (var i = 0; i < 5_000; i++)
+        {
+            var message = RandomMessage(random, plainOnly: false);
+            var fast = new ByteBufferWriter(16);
+            fast.Advance(3); // after what the buffer already holds
+            var before = fast.WrittenSpan.ToArray();
+
+            if (PlainMessageJson.TryAppend(message, fast))
+            {
+                written++;
+                Encoding.UTF8.GetString(fast.WrittenSpan.Slice(3).ToArray()).Should().Be(Reference(message), "message {0} was written directly", i);
+            }
+            else
+            {
+                declined++;
+                fast.WrittenSpan.ToArray().Should().Equal(before, "a declined message writes nothing");
+            }
+
+            var appended = new ByteBufferWriter(16);
+            MessageJsonWriter.Append(message, appended);
+            Encoding.UTF8.GetString(appended.WrittenSpan.ToArray()).Should().Be(Reference(message));
+        }
+
+        // Both paths were exercised many times (the generator mixes plain and non-plain messages about evenly).
+        written.Should().BeGreaterThan(500);
+        declined.Should().BeGreaterThan(500);
+    }
+
+    [Fact]
+    public void PlainMessages_AreAllWrittenDirectly()
+    {
+        var random = new Random(Seed + 1);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var message = RandomMessage(random, plainOnly: true);
+            var buffer = new ByteBufferWriter(16);
+            PlainMessageJson.TryAppend(message, buffer).Should().BeTrue();
+            Encoding.UTF8.GetString(buffer.WrittenSpan.ToArray()).Should().Be(Reference(message));
+        }
+    }
+
+    [Theory]
+    [InlineData('"')]
+    [InlineData('\\')]
+    [InlineData('\n')]
+    [InlineData('\u001F')]
+    [InlineData('\u007F')]
+    [InlineData('é')]
+    [InlineData('\u2028')]
+    public void ACharacterTheWriterEscapesOrEncodes_IsLeftToTheWriter(char c)
+    {
+        var message = new UserMessage(MessageType.Update, 7, DateTimeOffset.UnixEpoch, "anon", "user",
+            [new UserAttribute("city", AttributeKind.String, "a" + c + "b")]);
+        var buffer = new ByteBufferWriter(16);
+
+        PlainMessageJson.TryAppend(message, buffer).Should().BeFalse();
+        buffer.WrittenCount.Should().Be(0);
+    }
+
+    [Fact]
+    public void EveryAsciiCharacter_InEveryStringPlace_IsWrittenAsTheWriterWritesIt()
+    {
+        var written = 0;
+        foreach (var c in AllAscii)
+        {
+            var text = "a" + c + "b";
+            UserMessage[] messages =
+            [
+                new(MessageType.Update, 7, DateTimeOffset.UnixEpoch, text, "user", [new UserAttribute("city", AttributeKind.String, text)]),
+                new(MessageType.Login, 7, DateTimeOffset.UnixEpoch, "anon", text, [new UserAttribute(text, AttributeKind.Boolean, true)]),
+                new(MessageType.Logout, 7, DateTimeOffset.UnixEpoch, "anon", "user", [], messageId: text),
+            ];
+            foreach (var message in messages)
+            {
+                var buffer = new ByteBufferWriter(16);
+                if (PlainMessageJson.TryAppend(message, buffer))
+                {
+                    written++;
+                    Encoding.UTF8.GetString(buffer.WrittenSpan.ToArray()).Should().Be(Reference(message), "character {0}", (int)c);
+                }
+                else
+                {
+                    buffer.WrittenCount.Should().Be(0);
+                }
+            }
+        }
+
+        // Printable ASCII but the quote and the backslash: 93 characters, in 3 places each.
+        written.Should().Be(93 * 3);
+    }
+
+    [Fact]
+    public void ALongValue_GetsRoomForAllOfIt()
+    {
+        var message = new UserMessage(MessageType.Login, 1, DateTimeOffset.UnixEpoch, new string('a', 5_000), new string('u', 3_000),
+            [new UserAttribute(new string('n', 200), AttributeKind.String, new string('v', 50_000)), new UserAttribute("n", AttributeKind.Number, long.MinValue)]);
+        var buffer = new ByteBufferWriter(16);
+
+        PlainMessageJson.TryAppend(message, buffer).Should().BeTrue();
+        Encoding.UTF8.GetString(buffer.WrittenSpan.ToArray()).Should().Be(Reference(message));
+    }
+
+    private static string Reference(UserMessage message)
+    {
+        var buffer = new ByteBufferWriter(16);
+        using (var writer = new Utf8JsonWriter(buffer, MessageJsonWriter.WriterOptions))
+        {
+            MessageJsonWriter.Write(writer, message);
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan.ToArray());
+    }
+
+    private static UserMessage RandomMessage(Random random, bool plainOnly)
+    {
+        var type = (MessageType)random.Next(3);
+        var attributes = new UserAttribute[random.Next(0, 6)];
+        for (var i = 0; i < attributes.Length; i++)
+        {
+            attributes[i] = RandomAttribute(random, plainOnly);
+        }
+
+        var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(random.Next(2) == 0 ? random.Next() * 1000L + random.Next(1000) : -random.Next(1_000_000));
+        return new UserMessage(type, random.Next(), timestamp,
+            random.Next(4) == 0 ? null : RandomString(random, plainOnly),
+            random.Next(3) == 0 ? null : RandomString(random, plainOnly),
+            attributes,
+            messageId: random.Next(5) == 0 ? RandomString(random, plainOnly) : null);
+    }
+
+    private static UserAttribute RandomAttribute(Random random, bool plainOnly)
+    {
+        var name = RandomString(random, plainOnly);
+        switch (random.Next(plainOnly ? 9 : 13))
+        {
+            case 0: return new UserAttribute(name, AttributeKind.String, RandomString(random, plainOnly));
+            case 1: return new UserAttribute(name, AttributeKind.Boolean, random.Next(2) == 0);
+            case 2: return new UserAttribute(name, AttributeKind.Number, random.Next(int.MinValue, int.MaxValue));
+            case 3: return new UserAttribute(name, AttributeKind.Number, ((long)random.Next() << 32) * (random.Next(2) == 0 ? -1 : 1) + random.Next());
+            case 4: return new UserAttribute(name, AttributeKind.Number, random.Next(2) == 0 ? long.MinValue : long.MaxValue);
+            case 5: return new UserAttribute(name, AttributeKind.Number, new NumberText(random.Next(2) == 0 ? "1.50" : "-12345678901234567890123456789"));
+            case 6: return new UserAttribute(name, AttributeKind.Date, new DateTime(2000 + random.Next(30), 1 + random.Next(12), 1 + random.Next(28), random.Next(24), random.Next(60), random.Next(60), (DateTimeKind)random.Next(3)));
+            case 7: return new UserAttribute(name, AttributeKind.Date, new DateTimeOffset(2020, 2, 29, 23, 59, 59, TimeSpan.FromMinutes(random.Next(-12 * 60, 14 * 60))));
+            case 8: return new UserAttribute(name, AttributeKind.String, string.Empty);
+            case 9: return new UserAttribute(name, AttributeKind.Number, random.NextDouble() * 1e10);
+            case 10: return new UserAttribute(name, AttributeKind.Number, (decimal)random.NextDouble());
+            case 11: return new UserAttribute(name, AttributeKind.Number, BigInteger.Pow(3, 50));
+            default: return new UserAttribute(name, AttributeKind.Number, 1.5f);
+        }
+    }
+
+    private static string RandomString(Random random, bool plainOnly)
+    {
+        var length = random.Next(0, 24);
+        var text = new StringBuilder(length);
+        for (var i = 0; i < length; i++)
+        {
+            if (plainOnly || random.Next(80) > 0)
+            {
+                text.Append(PrintableAscii[random.Next(PrintableAscii.Length)]);
+            }
+            else
+            {
+                text.Append(random.Next(3) switch
+                {
+                    0 => AllAscii[random.Next(AllAscii.Length)].ToString(),
+                    1 => NonAscii[random.Next(NonAscii.Length)],
+                    _ => "\"",
+                });
+            }
+        }
+
+        return text.ToString();
+    }
+}
