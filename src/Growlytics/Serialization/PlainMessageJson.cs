@@ -49,7 +49,7 @@ internal static class PlainMessageJson
         {
             foreach (var attribute in attributes)
             {
-                bound += PerAttributeBytes + attribute.Name.Length + (attribute.Value is string s ? s.Length : 0);
+                bound += PerAttributeBytes + (attribute.Name?.Length ?? 0) + (attribute.Value is string s ? s.Length : 0);
             }
         }
 
@@ -75,7 +75,11 @@ internal static class PlainMessageJson
         }
 
         Copy(span, ref at, TimestampName);
-        Number(span, ref at, message.Timestamp.ToUnixTimeMilliseconds());
+        if (!Number(span, ref at, message.Timestamp.ToUnixTimeMilliseconds()))
+        {
+            return false;
+        }
+
         Copy(span, ref at, AnonymousIdName);
         if (!StringOrNull(span, ref at, message.AnonymousId))
         {
@@ -115,7 +119,7 @@ internal static class PlainMessageJson
     private static bool Attribute(Span<byte> span, ref int at, UserAttribute attribute)
     {
         Copy(span, ref at, NameStart);
-        if (!CopyPlain(span, ref at, attribute.Name))
+        if (attribute.Name is null || !CopyPlain(span, ref at, attribute.Name))
         {
             return false;
         }
@@ -139,9 +143,21 @@ internal static class PlainMessageJson
                 span[at++] = (byte)'"';
                 break;
             case bool b: Copy(span, ref at, b ? True : False); break;
-            case int i: Number(span, ref at, i); break;
-            case long l: Number(span, ref at, l); break;
-            case NumberText number when number.Text.Length <= 40:
+            case int i:
+                if (!Number(span, ref at, i))
+                {
+                    return false;
+                }
+
+                break;
+            case long l:
+                if (!Number(span, ref at, l))
+                {
+                    return false;
+                }
+
+                break;
+            case NumberText { Text.Length: > 0 and <= 40 } number:
                 // Written raw by the writer, without escaping: any ASCII text is copied as it is.
                 foreach (var c in number.Text)
                 {
@@ -215,10 +231,16 @@ internal static class PlainMessageJson
         at += bytes.Length;
     }
 
-    private static void Number(Span<byte> span, ref int at, long value)
+    /// <summary>Writes the digits; <see langword="false"/> (nothing written) only if the room checked up front were short.</summary>
+    private static bool Number(Span<byte> span, ref int at, long value)
     {
-        Utf8Formatter.TryFormat(value, span.Slice(at), out var written);
+        if (!Utf8Formatter.TryFormat(value, span.Slice(at), out var written))
+        {
+            return false;
+        }
+
         at += written;
+        return true;
     }
 
     private static bool[] CreatePlainTable()
