@@ -69,7 +69,7 @@ internal static class StoredMessages
         {
             return Read(payload, acceptedMs);
         }
-        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException)
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException or KeyNotFoundException)
         {
             return null;
         }
@@ -91,7 +91,7 @@ internal static class StoredMessages
             return null;
         }
 
-        var messageId = root.GetProperty("messageId").GetString();
+        var messageId = RequiredString(root.GetProperty("messageId"));
         var timestamp = root.TryGetProperty("eventTimestamp", out var ts) && ts.ValueKind == JsonValueKind.Number
             ? DateTimeOffset.FromUnixTimeMilliseconds(ts.GetInt64())
             : DateTimeOffset.FromUnixTimeMilliseconds(acceptedMs);
@@ -103,21 +103,25 @@ internal static class StoredMessages
         {
             foreach (var attribute in list.EnumerateArray())
             {
-                var name = attribute.GetProperty("name").GetString()!;
+                var name = RequiredString(attribute.GetProperty("name"));
                 var value = attribute.GetProperty("value");
                 attributes.Add(attribute.GetProperty("type").GetString() switch
                 {
-                    "number" => new UserAttribute(name, AttributeKind.Number, new NumberText(value.GetRawText())),
+                    "number" when value.ValueKind == JsonValueKind.Number => new UserAttribute(name, AttributeKind.Number, new NumberText(value.GetRawText())),
                     "boolean" => new UserAttribute(name, AttributeKind.Boolean, value.GetBoolean()),
-                    "date" => new UserAttribute(name, AttributeKind.Date, DateTime.SpecifyKind(DateTime.ParseExact(value.GetString()!, DateFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc)),
-                    "string" => new UserAttribute(name, AttributeKind.String, value.GetString()!),
-                    _ => throw new FormatException("Unknown attribute type."),
+                    "date" => new UserAttribute(name, AttributeKind.Date, DateTime.SpecifyKind(DateTime.ParseExact(RequiredString(value), DateFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc)),
+                    "string" => new UserAttribute(name, AttributeKind.String, RequiredString(value)),
+                    _ => throw new FormatException("Unknown attribute type, or a value of another type."),
                 });
             }
         }
 
         return new UserMessage(messageType, 0, timestamp, anonymousId, userId, [.. attributes], Math.Max(1, calls), messageId);
     }
+
+    // A record the SDK wrote always has these; one without them (damaged, yet still JSON) is not sent with a null.
+    private static string RequiredString(JsonElement element) =>
+        element.ValueKind == JsonValueKind.String ? element.GetString()! : throw new FormatException("A string was expected.");
 
     private static string? OptionalString(JsonElement root, string name) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -172,6 +172,35 @@ public sealed class StoredCallsTests : StorageTestBase
     public void ReadCalls_ReadsTheTopLevelCountOrOne(string payload, int calls) =>
         StoredMessages.ReadCalls(Encoding.UTF8.GetBytes(payload)).Should().Be(calls);
 
+    [Theory]
+    [InlineData("""{"type":"update"}""")]
+    [InlineData("""{"type":"update","messageId":null}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"name":null,"type":"string","value":"v"}]}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"type":"string","value":"v"}]}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"name":"n","type":"string","value":null}]}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"name":"n","type":"string"}]}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"name":"n","type":"date","value":null}]}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"name":"n","type":"number","value":null}]}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"name":"n","type":"number","value":"12"}]}""")]
+    [InlineData("""{"type":"update","messageId":"a","attributes":[{"name":"n","type":"boolean","value":null}]}""")]
+    public void TryRead_ARecordMissingWhatTheSdkAlwaysWrites_IsUnreadable(string payload) =>
+        StoredMessages.TryRead(Encoding.UTF8.GetBytes(payload), 0).Should().BeNull("it is counted as corrupted, not sent with a null or left to fail the delivery loop");
+
+    [Fact]
+    public void TryRead_ARecordWithEveryKindOfValue_IsRead()
+    {
+        var payload = Encoding.UTF8.GetBytes("""{"type":"login","messageId":"m-1","eventTimestamp":5,"anonymousId":null,"userId":"u","attributes":[{"name":"s","type":"string","value":"v"},{"name":"n","type":"number","value":1.50},{"name":"b","type":"boolean","value":true},{"name":"d","type":"date","value":"2025-01-02 03:04:05"}]}""");
+
+        var message = StoredMessages.TryRead(payload, 0)!;
+
+        message.RestoredMessageId.Should().Be("m-1");
+        message.Attributes.Select(a => (a.Name, a.Kind)).Should().Equal(("s", AttributeKind.String), ("n", AttributeKind.Number), ("b", AttributeKind.Boolean), ("d", AttributeKind.Date));
+        message.Attributes[0].Value.Should().Be("v");
+        message.Attributes[1].Value.ToString().Should().Be("1.50");
+        message.Attributes[2].Value.Should().Be(true);
+        message.Attributes[3].Value.Should().Be(new DateTime(2025, 1, 2, 3, 4, 5, DateTimeKind.Utc));
+    }
+
     [Fact]
     public void ReadCalls_OfASerializedMessage_MatchesTheMessage()
     {
