@@ -148,8 +148,8 @@ internal sealed partial class Dispatcher
             EndSending(envelope, back);
         }
 
-        Recycle(next);
         _partitions.ReturnToFront(next.Partitions[0], back);
+        Recycle(next);
     }
 
     private static bool AllDelivered(List<SendResult> results, int count)

@@ -97,7 +97,7 @@ internal sealed partial class Dispatcher
         _inFlight++;
         _sending.Add(batch);
         var token = _sendScope.Token;
-        _ = Task.Run(() => SendAsync(batch, token));
+        _ = SendAsync(batch, token);
     }
 
     /// <summary>
@@ -109,7 +109,7 @@ internal sealed partial class Dispatcher
         // The messages are written one after another into the batch's own buffer (taken from the spares): no array per
         // message. The views of them are taken once the batch is complete, since the buffer may grow while it fills.
         var buffer = _spareBuffers.Count > 0 ? _spareBuffers.Pop() : new ByteBufferWriter(InitialBatchBufferBytes);
-        var batch = new Batch(perRequest, buffer);
+        var batch = RentBatch(perRequest, buffer);
         var bytes = 0;
         var full = false;
         var partition = only;
@@ -235,6 +235,17 @@ internal sealed partial class Dispatcher
         }
 
         _completions.Enqueue(new Completion(batch, results));
-        _wake.Set();
+
+        // An answer arrives on a pool thread that has nothing else to do: the loop goes on there. A cancelled request ends
+        // on the thread that cancelled it (an application's, in OptOut or ShutdownAsync, maybe inside a lock), which the
+        // loop must not run on.
+        if (results is not null && !cancellationToken.IsCancellationRequested && Thread.CurrentThread.IsThreadPoolThread)
+        {
+            _finished.Set();
+        }
+        else
+        {
+            _wake.Set();
+        }
     }
 }

@@ -14,9 +14,25 @@ internal sealed partial class Dispatcher
     // Request buffers whose requests have ended, for the next ones (only the loop's thread takes and returns them).
     private readonly Stack<ByteBufferWriter> _spareBuffers = new();
 
+    // Batches (their lists) whose requests have ended, likewise: a batch of 100 holds about 4 KB of lists.
+    private readonly Stack<Batch> _spareBatches = new();
+
+    /// <summary>An empty batch that writes into <paramref name="buffer"/>: a spare one if there is one.</summary>
+    private Batch RentBatch(int capacity, ByteBufferWriter buffer)
+    {
+        if (_spareBatches.Count > 0)
+        {
+            var batch = _spareBatches.Pop();
+            batch.Reuse(buffer);
+            return batch;
+        }
+
+        return new Batch(capacity, buffer);
+    }
+
     /// <summary>
     /// A request has ended and its batch is settled or back in its partitions: a message that outlives it takes a copy of
-    /// its bytes, and the buffer is kept for another request.
+    /// its bytes, and the buffer and the batch are kept for another request. Nothing may use the batch afterwards.
     /// </summary>
     private void Recycle(Batch batch)
     {
@@ -28,6 +44,12 @@ internal sealed partial class Dispatcher
         if (batch.ReleaseBuffer() is { } buffer)
         {
             ReturnBuffer(buffer);
+        }
+
+        if (_spareBatches.Count < MaxSpareBatchBuffers && batch.Envelopes.Capacity <= 128)
+        {
+            batch.Clear();
+            _spareBatches.Push(batch);
         }
     }
 
@@ -62,6 +84,20 @@ internal sealed partial class Dispatcher
         public List<ReadOnlyMemory<byte>> Views { get; }
 
         public List<int> Partitions { get; } = [];
+
+        /// <summary>Empties a recycled batch (its requests have ended) for a new request written into <paramref name="buffer"/>.</summary>
+        public void Reuse(ByteBufferWriter buffer) => _buffer = buffer;
+
+        public void Clear()
+        {
+            Envelopes.Clear();
+            Lengths.Clear();
+            Views.Clear();
+            Partitions.Clear();
+            Next = null;
+            Prepared = null;
+            _buffer = null;
+        }
 
         /// <summary>
         /// Gets or sets its partition's next batch, written while this one is in flight (see <see cref="WriteAhead"/>),

