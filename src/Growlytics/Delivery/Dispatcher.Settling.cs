@@ -6,6 +6,9 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The dispatcher's side of finished requests: settling, unblocking partitions, pauses and flushes.</summary>
 internal sealed partial class Dispatcher
 {
+    // Envelopes of memory messages just delivered, handed back to the memory source once their batch is recycled.
+    private readonly List<Envelope> _reusable = [];
+
     private void ProcessCompletions()
     {
         while (_completions.TryDequeue(out var completion))
@@ -45,7 +48,11 @@ internal sealed partial class Dispatcher
                     switch (result.Outcome)
                     {
                         case SendOutcome.Delivered:
-                            _settler.Delivered(envelope);
+                            if (_settler.Delivered(envelope) && envelope.Source == _memory)
+                            {
+                                _reusable.Add(envelope);
+                            }
+
                             break;
                         case SendOutcome.Kept when _keyRetryAt != long.MinValue:
                             // Out of retries after the service refused the key: dropped like everything held then.
@@ -94,6 +101,12 @@ internal sealed partial class Dispatcher
             }
 
             Recycle(batch);
+            if (_reusable.Count > 0)
+            {
+                // Settled, their request recycled: nothing refers to these envelopes any more.
+                _memory.Reuse(_reusable);
+                _reusable.Clear();
+            }
         }
 
         Interlocked.Exchange(ref _issued, _tickets.Next);

@@ -27,7 +27,7 @@ internal sealed class Envelope
         EstimatedBytes = estimatedBytes;
     }
 
-    public UserMessage Message { get; }
+    public UserMessage Message { get; private set; }
 
     /// <summary>Gets the source that is told when the message is settled.</summary>
     public IMessageSource Source { get; }
@@ -36,7 +36,7 @@ internal sealed class Envelope
     public object? Handle { get; }
 
     /// <summary>Gets the estimated memory the message holds (see <see cref="MessageSize"/>).</summary>
-    public int EstimatedBytes { get; }
+    public int EstimatedBytes { get; private set; }
 
     /// <summary>Gets or sets the message's (estimated, then exact) JSON size, for filling requests by bytes.</summary>
     public int JsonBytes { get; set; }
@@ -53,6 +53,22 @@ internal sealed class Envelope
     /// sends identical bytes.
     /// </summary>
     public ReadOnlyMemory<byte> Payload { get; set; }
+
+    /// <summary>
+    /// Makes a delivered memory envelope (nothing refers to it any more) carry <paramref name="message"/>, as new. Only for
+    /// envelopes without a <see cref="Handle"/>: see <see cref="MemorySource.Reuse"/>.
+    /// </summary>
+    public void Reuse(UserMessage message, int estimatedBytes)
+    {
+        Message = message;
+        EstimatedBytes = estimatedBytes;
+        JsonBytes = 0;
+        Partition = 0;
+        Ticket = 0;
+        Payload = default;
+        _droppedWhileSendingReason = default;
+        Volatile.Write(ref _state, Idle);
+    }
 
     public bool IsSettled => Volatile.Read(ref _state) >= Settled;
 

@@ -11,7 +11,11 @@ namespace GrowlyticsSdk.Delivery;
 internal sealed class MemorySource : IMessageSource
 {
     private readonly MessageQueue _queue;
+    private const int MaxSpareEnvelopes = 8192;
     private readonly ConcurrentQueue<UserMessage> _handedBack = new();
+
+    // Envelopes of delivered messages, for the next ones read (a staged message needs one; about 80 bytes each).
+    private readonly Stack<Envelope> _spareEnvelopes = new();
     private Func<bool> _queueOwnedByStorage = static () => false;
 
     public MemorySource(MessageQueue queue) => _queue = queue;
@@ -44,26 +48,61 @@ internal sealed class MemorySource : IMessageSource
 
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 
+    /// <summary>
+    /// Takes back envelopes of this source's delivered messages to carry later ones. The caller guarantees nothing refers to
+    /// them any more: no partition, request, list or storage record.
+    /// </summary>
+    public void Reuse(List<Envelope> delivered)
+    {
+        lock (_spareEnvelopes)
+        {
+            foreach (var envelope in delivered)
+            {
+                if (_spareEnvelopes.Count >= MaxSpareEnvelopes)
+                {
+                    return;
+                }
+
+                _spareEnvelopes.Push(envelope);
+            }
+        }
+    }
+
     private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned)
     {
-        var read = 0;
-        while (read < maxCount && _handedBack.TryDequeue(out var message))
+        lock (_spareEnvelopes)
         {
-            into.Add(new Envelope(message, this, null, MessageSize.Estimate(message)));
-            read++;
-        }
+            var read = 0;
+            while (read < maxCount && _handedBack.TryDequeue(out var message))
+            {
+                into.Add(Wrap(message));
+                read++;
+            }
 
-        if (!includeStorageOwned && _queueOwnedByStorage())
-        {
+            if (!includeStorageOwned && _queueOwnedByStorage())
+            {
+                return read;
+            }
+
+            while (read < maxCount && _queue.TryRead(out var message))
+            {
+                into.Add(Wrap(message));
+                read++;
+            }
+
             return read;
         }
+    }
 
-        while (read < maxCount && _queue.TryRead(out var message))
+    private Envelope Wrap(UserMessage message)
+    {
+        if (_spareEnvelopes.Count == 0)
         {
-            into.Add(new Envelope(message, this, null, MessageSize.Estimate(message)));
-            read++;
+            return new Envelope(message, this, null, MessageSize.Estimate(message));
         }
 
-        return read;
+        var envelope = _spareEnvelopes.Pop();
+        envelope.Reuse(message, MessageSize.Estimate(message));
+        return envelope;
     }
 }

@@ -19,13 +19,17 @@ internal sealed class Settler
         _dropped = dropped;
     }
 
-    public void Delivered(Envelope envelope)
+    /// <summary>Counts the message delivered; <see langword="false"/> when it was settled before.</summary>
+    public bool Delivered(Envelope envelope)
     {
-        if (envelope.TrySettle())
+        if (!envelope.TrySettle())
         {
-            _counters.AddDelivered(envelope.Message.Calls);
-            envelope.Source.Settled(envelope);
+            return false;
         }
+
+        _counters.AddDelivered(envelope.Message.Calls);
+        envelope.Source.Settled(envelope);
+        return true;
     }
 
     public void Dropped(Envelope envelope, DropReason reason, int status = 0, RejectionDetails? rejection = null)
