@@ -181,7 +181,8 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets an <see cref="System.Net.Http.HttpClient"/> to send with. The SDK does not dispose it and
     /// does not change its settings; its <see cref="System.Net.Http.HttpClient.Timeout"/> should not be shorter
-    /// than <see cref="RequestTimeout"/>.
+    /// than <see cref="RequestTimeout"/>. Each request is started on the SDK's delivery thread: what the client's
+    /// handlers do before their first <see langword="await"/> delays the requests after it, so a handler should not block.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: the SDK uses one long-lived client of its own.</value>
     public HttpClient? HttpClient { get; set; }
