@@ -70,6 +70,16 @@ internal sealed class Envelope
         Volatile.Write(ref _state, Idle);
     }
 
+    /// <summary>
+    /// Lets go of the message and its bytes while the envelope waits to be reused (<see cref="Reuse"/> gives it a new
+    /// one): anything that still used it by mistake would fail instead of sending a delivered message again.
+    /// </summary>
+    public void Forget()
+    {
+        Message = null!;
+        Payload = default;
+    }
+
     public bool IsSettled => Volatile.Read(ref _state) >= Settled;
 
     /// <summary>Gets a value indicating whether storage dropped its record while it was in a request (now settled).</summary>

@@ -10,8 +10,8 @@ namespace GrowlyticsSdk.Delivery;
 /// </summary>
 internal sealed class MemorySource : IMessageSource
 {
-    private readonly MessageQueue _queue;
     private const int MaxSpareEnvelopes = 8192;
+    private readonly MessageQueue _queue;
     private readonly ConcurrentQueue<UserMessage> _handedBack = new();
 
     // Envelopes of delivered messages, for the next ones read (a staged message needs one; about 80 bytes each).
@@ -50,7 +50,8 @@ internal sealed class MemorySource : IMessageSource
 
     /// <summary>
     /// Takes back envelopes of this source's delivered messages to carry later ones. The caller guarantees nothing refers to
-    /// them any more: no partition, request, list or storage record.
+    /// them any more: no partition, request, list or storage record. A kept envelope lets go of its message at once, so
+    /// delivered attribute values are not held in memory until the envelope is used again.
     /// </summary>
     public void Reuse(List<Envelope> delivered)
     {
@@ -63,6 +64,7 @@ internal sealed class MemorySource : IMessageSource
                     return;
                 }
 
+                envelope.Forget();
                 _spareEnvelopes.Push(envelope);
             }
         }

@@ -26,6 +26,7 @@ public sealed class MemorySourceReuseTests
         first.TryStartSending().Should().BeTrue();
         settler.Delivered(first).Should().BeTrue();
         source.Reuse([first]);
+        first.Message.Should().BeNull("a kept envelope does not hold a delivered message's values");
 
         var next = Message(2, "a much longer city name than the first one had");
         queue.Enqueue(next);
