@@ -10,6 +10,7 @@ internal sealed partial class Dispatcher
     private const int InitialBatchBufferBytes = 64 * 1024;
     private const int MaxKeptBatchBufferBytes = 128 * 1024;
     private const int MaxSpareBatchBuffers = 16;
+    private const int MaxSpareBatches = 16;
 
     // Request buffers whose requests have ended, for the next ones (only the loop's thread takes and returns them).
     private readonly Stack<ByteBufferWriter> _spareBuffers = new();
@@ -46,7 +47,7 @@ internal sealed partial class Dispatcher
             ReturnBuffer(buffer);
         }
 
-        if (_spareBatches.Count < MaxSpareBatchBuffers && batch.Envelopes.Capacity <= 128)
+        if (_spareBatches.Count < MaxSpareBatches && batch.Envelopes.Capacity <= 128)
         {
             batch.Clear();
             _spareBatches.Push(batch);

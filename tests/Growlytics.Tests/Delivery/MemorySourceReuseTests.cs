@@ -14,9 +14,7 @@ public sealed class MemorySourceReuseTests
     [Fact]
     public void Read_AfterADeliveredEnvelopeIsReused_ItCarriesTheNewMessageAsNew()
     {
-        var counters = new DeliveryCounters();
-        var (queue, source) = NewSource(counters);
-        var settler = new Settler(counters, dropped: null);
+        var (counters, queue, source, settler) = NewSource();
         queue.Enqueue(Message(1, "Pune"));
         var first = ReadOne(source);
         first.Ticket = 41;
@@ -46,9 +44,7 @@ public sealed class MemorySourceReuseTests
     [Fact]
     public void Delivered_AnEnvelopeSettledBefore_IsNotCountedAgainAndNotOfferedForReuse()
     {
-        var counters = new DeliveryCounters();
-        var (queue, source) = NewSource(counters);
-        var settler = new Settler(counters, dropped: null);
+        var (counters, queue, source, settler) = NewSource();
         queue.Enqueue(Message(1, "Pune"));
         var envelope = ReadOne(source);
         settler.Dropped(envelope, DropReason.OptedOut);
@@ -65,11 +61,12 @@ public sealed class MemorySourceReuseTests
         return read[0];
     }
 
-    private static (MessageQueue Queue, MemorySource Source) NewSource(DeliveryCounters counters)
+    private static (DeliveryCounters Counters, MessageQueue Queue, MemorySource Source, Settler Settler) NewSource()
     {
+        var counters = new DeliveryCounters();
         var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
         var queue = new MessageQueue(options, 100, 500_000, counters, new WakeSignal(), NullLogger.Instance);
-        return (queue, new MemorySource(queue));
+        return (counters, queue, new MemorySource(queue), new Settler(counters, dropped: null));
     }
 
     private static UserMessage Message(long id, string city) =>
