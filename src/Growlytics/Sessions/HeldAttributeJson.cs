@@ -48,10 +48,10 @@ internal static class HeldAttributeJson
             var value = item.GetProperty("value");
             attributes[i++] = item.GetProperty("type").GetString() switch
             {
-                "string" => new UserAttribute(name, AttributeKind.String, value.GetString() ?? throw new InvalidDataException("A string is null.")),
-                "boolean" => new UserAttribute(name, AttributeKind.Boolean, value.GetBoolean()),
-                "number" => new UserAttribute(name, AttributeKind.Number, ReadNumber(value.GetRawText())),
-                "date" => new UserAttribute(name, AttributeKind.Date, DateTime.ParseExact(value.GetString()!, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal)),
+                "string" => new UserAttribute(name, value.GetString() ?? throw new InvalidDataException("A string is null.")),
+                "boolean" => new UserAttribute(name, value.GetBoolean()),
+                "number" => new UserAttribute(name, ReadNumber(value.GetRawText())),
+                "date" => new UserAttribute(name, DateTime.ParseExact(value.GetString()!, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal)),
                 _ => throw new InvalidDataException("A held attribute has an unknown type."),
             };
         }

@@ -107,10 +107,10 @@ internal static class StoredMessages
                 var value = attribute.GetProperty("value");
                 attributes.Add(attribute.GetProperty("type").GetString() switch
                 {
-                    "number" when value.ValueKind == JsonValueKind.Number => new UserAttribute(name, AttributeKind.Number, new NumberText(value.GetRawText())),
-                    "boolean" => new UserAttribute(name, AttributeKind.Boolean, value.GetBoolean()),
-                    "date" => new UserAttribute(name, AttributeKind.Date, DateTime.SpecifyKind(DateTime.ParseExact(RequiredString(value), DateFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc)),
-                    "string" => new UserAttribute(name, AttributeKind.String, RequiredString(value)),
+                    "number" when value.ValueKind == JsonValueKind.Number => new UserAttribute(name, new NumberText(value.GetRawText())),
+                    "boolean" => new UserAttribute(name, value.GetBoolean()),
+                    "date" => new UserAttribute(name, DateTime.SpecifyKind(DateTime.ParseExact(RequiredString(value), DateFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc)),
+                    "string" => new UserAttribute(name, RequiredString(value)),
                     _ => throw new FormatException("Unknown attribute type, or a value of another type."),
                 });
             }

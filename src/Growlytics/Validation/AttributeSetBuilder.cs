@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 
 namespace GrowlyticsSdk.Validation;
@@ -49,7 +50,9 @@ internal struct AttributeSetBuilder
             Array.Resize(ref _items, Math.Max(4, _items.Length * 2));
         }
 
-        _items[_count++] = new UserAttribute(wireName, kind, value);
+        var attribute = new UserAttribute(wireName, value);
+        Debug.Assert(attribute.Kind == kind, "An attribute's type follows from its value's type.");
+        _items[_count++] = attribute;
     }
 
     public readonly UserAttribute[] Build()

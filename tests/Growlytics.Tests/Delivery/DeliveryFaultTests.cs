@@ -31,7 +31,7 @@ public sealed class DeliveryFaultTests
     {
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 3);
         h.Push(0);
-        h.Client.Enqueue(new UserMessage(MessageType.Update, MessageIds.Next(), h.Time.GetUtcNow(), "anon-x", null, [new UserAttribute("bad", AttributeKind.String, Guid.Empty)]));
+        h.Client.Enqueue(new UserMessage(MessageType.Update, MessageIds.Next(), h.Time.GetUtcNow(), "anon-x", null, [new UserAttribute("bad", Guid.Empty)]));
         h.Push(2);
 
         await h.FlushAsync();

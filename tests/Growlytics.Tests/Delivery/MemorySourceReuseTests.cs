@@ -70,5 +70,5 @@ public sealed class MemorySourceReuseTests
     }
 
     private static UserMessage Message(long id, string city) =>
-        new(MessageType.Update, id, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("city", AttributeKind.String, city)]);
+        new(MessageType.Update, id, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("city", city)]);
 }

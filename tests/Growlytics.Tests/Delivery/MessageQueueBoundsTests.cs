@@ -31,7 +31,7 @@ public sealed class MessageQueueBoundsTests
     public void Estimate_ThreeAttributeUpdate_TracksWhatItHolds()
     {
         var message = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "anon-1234567890123456", null,
-            [new UserAttribute("city", AttributeKind.String, "Pune"), new UserAttribute("plan", AttributeKind.String, "pro"), new UserAttribute("n", AttributeKind.Number, 7)]);
+            [new UserAttribute("city", "Pune"), new UserAttribute("plan", "pro"), new UserAttribute("n", 7)]);
 
         MessageSize.Estimate(message).Should().BeInRange(200, 400);
         MessageSize.Estimate(Message(new string('x', 100_000))).Should().BeGreaterThan(200_000, "a large value is never undercounted");
@@ -96,5 +96,5 @@ public sealed class MessageQueueBoundsTests
     }
 
     private static UserMessage Message(string text) =>
-        new(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("text", AttributeKind.String, text)]);
+        new(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("text", text)]);
 }

@@ -29,7 +29,7 @@ public sealed class BatchProtocolTests
     [Fact]
     public void Serialize_AnyMessage_IsTheMessageJsonWriterOutput()
     {
-        var message = new UserMessage(MessageType.Login, 7, CallerHarness.Now, Anonymous, "u-1", [new("city", AttributeKind.String, "Pune")]);
+        var message = new UserMessage(MessageType.Login, 7, CallerHarness.Now, Anonymous, "u-1", [new("city", "Pune")]);
 
         Encoding.UTF8.GetString(Protocol.Serialize(message, new ByteBufferWriter(16))).Should().Be(CallerHarness.ToJson(message));
     }
@@ -37,7 +37,7 @@ public sealed class BatchProtocolTests
     [Fact]
     public void Serialize_CustomerUpdate_IsAnUpdateWithThatUserIdAndANullAnonymousId()
     {
-        var message = new UserMessage(MessageType.Update, 7, CallerHarness.Now, null, "c-1", [new("plan", AttributeKind.String, "pro")]);
+        var message = new UserMessage(MessageType.Update, 7, CallerHarness.Now, null, "c-1", [new("plan", "pro")]);
 
         Encoding.UTF8.GetString(Protocol.Serialize(message, new ByteBufferWriter(16))).Should().Be(
             "{\"type\":\"update\",\"messageId\":\"" + message.MessageId + "\",\"eventTimestamp\":1764342000000,"

@@ -32,11 +32,11 @@ public sealed class RestProtocolTests
     public void Serialize_IdentifiedUpdate_WritesTheDocumentedUpsert()
     {
         var message = Message("THE_USER_ID_IN_YOUR_APP",
-            new("name", AttributeKind.String, "John Wick"),
-            new("email", AttributeKind.String, "john@gmail.com"),
-            new("totalPurchaseTillNow", AttributeKind.Number, 30000),
-            new("isFirstTimePurchaser", AttributeKind.Boolean, true),
-            new("lastOrderDate", AttributeKind.Date, new DateTime(2026, 11, 28, 15, 17, 7, DateTimeKind.Utc)));
+            new("name", "John Wick"),
+            new("email", "john@gmail.com"),
+            new("totalPurchaseTillNow", 30000),
+            new("isFirstTimePurchaser", true),
+            new("lastOrderDate", new DateTime(2026, 11, 28, 15, 17, 7, DateTimeKind.Utc)));
 
         Json(message).Should().Be(
             "{\"id\":\"THE_USER_ID_IN_YOUR_APP\",\"attributes\":["
@@ -52,11 +52,11 @@ public sealed class RestProtocolTests
     {
         var big = BigInteger.Parse("123456789012345678901234567890123456789", System.Globalization.CultureInfo.InvariantCulture);
         var message = Message("u-1",
-            new("big", AttributeKind.Number, big),
-            new("max", AttributeKind.Number, ulong.MaxValue),
-            new("price", AttributeKind.Number, 1.50m),
-            new("at", AttributeKind.Date, new DateTimeOffset(2026, 1, 1, 5, 30, 0, TimeSpan.FromHours(5.5))),
-            new("letter", AttributeKind.String, 'x'));
+            new("big", big),
+            new("max", ulong.MaxValue),
+            new("price", 1.50m),
+            new("at", new DateTimeOffset(2026, 1, 1, 5, 30, 0, TimeSpan.FromHours(5.5))),
+            new("letter", 'x'));
 
         Json(message).Should().Be(
             "{\"id\":\"u-1\",\"attributes\":["
@@ -70,7 +70,7 @@ public sealed class RestProtocolTests
     [Fact]
     public void Serialize_CustomerUpdateWithoutAnonymousId_WritesTheCustomerId()
     {
-        var message = new UserMessage(MessageType.Update, 1, CallerHarness.Now, null, "c-9", [new("plan", AttributeKind.String, "pro")]);
+        var message = new UserMessage(MessageType.Update, 1, CallerHarness.Now, null, "c-9", [new("plan", "pro")]);
 
         Json(message).Should().Be("{\"id\":\"c-9\",\"attributes\":[{\"name\":\"plan\",\"type\":\"string\",\"value\":\"pro\"}]}");
     }
@@ -86,7 +86,7 @@ public sealed class RestProtocolTests
     [Fact]
     public void Serialize_AnonymousUpdate_ThrowsBecauseRestHasNoAnonymousProfiles()
     {
-        var message = new UserMessage(MessageType.Update, 1, CallerHarness.Now, Anonymous, null, [new("city", AttributeKind.String, "Pune")]);
+        var message = new UserMessage(MessageType.Update, 1, CallerHarness.Now, Anonymous, null, [new("city", "Pune")]);
 
         RestProtocol.CanExpress(message).Should().BeFalse();
         var act = () => Protocol.Serialize(message, new ByteBufferWriter(64));
@@ -128,7 +128,7 @@ public sealed class RestProtocolTests
     [Fact]
     public async Task CreateRequest_OneUpsert_SendsPlainJsonWithJsonAcceptAndNoGzip()
     {
-        var body = Protocol.Serialize(Message("u-1", new UserAttribute("city", AttributeKind.String, "Zoë")), new ByteBufferWriter(64));
+        var body = Protocol.Serialize(Message("u-1", new UserAttribute("city", "Zoë")), new ByteBufferWriter(64));
 
         using var request = Protocol.CreateRequest([body], CallerHarness.Now);
 
@@ -144,12 +144,12 @@ public sealed class RestProtocolTests
     public async Task CreateRequest_BufferWrittenAgainAfterwards_TheBodyKeepsItsOwnBytes()
     {
         var buffer = new ByteBufferWriter(64);
-        Protocol.Write(Message("u-1", new UserAttribute("plan", AttributeKind.String, "pro")), buffer);
+        Protocol.Write(Message("u-1", new UserAttribute("plan", "pro")), buffer);
         var sent = buffer.WrittenSpan.ToArray();
 
         using var request = Protocol.CreateRequest([buffer.Slice(0, buffer.WrittenCount)], CallerHarness.Now);
         buffer.Clear();
-        Protocol.Write(Message("u-2", new UserAttribute("plan", AttributeKind.String, "max")), buffer);
+        Protocol.Write(Message("u-2", new UserAttribute("plan", "max")), buffer);
 
         (await request.Content!.ReadAsByteArrayAsync()).Should().Equal(sent, "the dispatcher reuses a request's buffer once the request has been sent");
     }
@@ -241,7 +241,7 @@ public sealed class RestProtocolTests
                 return Response(HttpStatusCode.UnprocessableEntity, DocumentedRejection);
             });
         using var client = new HttpClient(http);
-        var body = Protocol.Serialize(Message("u-1", new UserAttribute("plan", AttributeKind.String, "pro")), new ByteBufferWriter(64));
+        var body = Protocol.Serialize(Message("u-1", new UserAttribute("plan", "pro")), new ByteBufferWriter(64));
 
         using var request = Protocol.CreateRequest([body], CallerHarness.Now);
         using var response = await client.SendAsync(request);

@@ -12,8 +12,8 @@ public sealed class WireMessageShapeTests
 
     private static readonly UserAttribute[] TwoAttributes =
     [
-        new("city", AttributeKind.String, "San Francisco"),
-        new("visits", AttributeKind.Number, 3),
+        new("city", "San Francisco"),
+        new("visits", 3),
     ];
 
     [Fact]

@@ -214,7 +214,7 @@ public sealed class StoredCallsTests : StorageTestBase
     }
 
     private UserMessage Message(long n, int calls) =>
-        new(MessageType.Login, MessageIds.Next(), Time.GetUtcNow(), "anon-1", "user-1", [new UserAttribute("n", AttributeKind.Number, new NumberText(n.ToString(System.Globalization.CultureInfo.InvariantCulture)))], calls);
+        new(MessageType.Login, MessageIds.Next(), Time.GetUtcNow(), "anon-1", "user-1", [new UserAttribute("n", new NumberText(n.ToString(System.Globalization.CultureInfo.InvariantCulture)))], calls);
 
     private (byte[] Payload, long AcceptedMs, int Calls) Record(long n, int calls, long acceptedMs) =>
         (StoredMessages.Serialize(Message(n, calls), new ByteBufferWriter(256)), acceptedMs, calls);

@@ -1,4 +1,5 @@
 using System.Dynamic;
+using System.Numerics;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 
 namespace GrowlyticsSdk.Tests.Validation;
@@ -21,6 +22,42 @@ public sealed class AttributeShapeTests : IDisposable
     };
 
     public void Dispose() => _harness.Dispose();
+
+    public static TheoryData<object, string> ValuesAndTheirTypes => new()
+    {
+        { "text", "String" },
+        { 'x', "String" },
+        { true, "Boolean" },
+        { 42, "Number" },
+        { 42L, "Number" },
+        { (short)42, "Number" },
+        { (byte)42, "Number" },
+        { (sbyte)-42, "Number" },
+        { (ushort)42, "Number" },
+        { 42u, "Number" },
+        { ulong.MaxValue, "Number" },
+        { 1.5, "Number" },
+        { 1.5f, "Number" },
+        { 1.50m, "Number" },
+        { new BigInteger(long.MaxValue) * 4, "Number" },
+        { (Half)1.5, "Number" },
+        { (Int128)42, "Number" },
+        { (UInt128)42, "Number" },
+        { new DateTime(2026, 11, 28, 15, 17, 7, DateTimeKind.Utc), "Date" },
+        { new DateTimeOffset(2026, 11, 28, 15, 17, 7, TimeSpan.FromHours(5.5)), "Date" },
+        { new DateOnly(2026, 11, 28), "Date" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ValuesAndTheirTypes))]
+    public void Push_EachAcceptedValueType_QueuesTheGrowlyticsTypeItsValueHas(object value, string expected)
+    {
+        _harness.User.Push(new Dictionary<string, object?> { ["a"] = value });
+
+        var attribute = _harness.Drain().Should().ContainSingle().Which.Attributes.Should().ContainSingle().Subject;
+        attribute.Value.Should().Be(value);
+        attribute.Kind.ToString().Should().Be(expected);
+    }
 
     [Fact]
     public void Push_ExpandoObject_SendsItsMembers()
