@@ -212,6 +212,9 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: told, on the dispatcher's thread, how many stored records it read, before their messages are attached to them.</summary>
     internal Action<int>? AfterStoreRead { get; set; }
 
+    /// <summary>Gets or sets a test seam: called on the dispatcher's thread when it drops what it holds for an opt-out, before it reads memory.</summary>
+    internal Action? BeforeOptOutSweep { get; set; }
+
     /// <summary>Gets a value indicating whether code or configuration set <see cref="Endpoint"/> (else an environment variable may).</summary>
     internal bool IsEndpointSet { get; private set; }
 

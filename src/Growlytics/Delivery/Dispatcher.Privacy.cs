@@ -8,6 +8,15 @@ namespace GrowlyticsSdk.Delivery;
 /// </summary>
 internal sealed partial class Dispatcher
 {
+    private readonly Action? _beforeOptOutSweep;
+
+    // Set by OptOut until the loop has swept memory for it; read and written under _dropRequests.
+    private bool _sweepPending;
+
+    // Once opted back in before that sweep ran: how many of the oldest messages in memory it may still take (those were
+    // there when the user opted in; what is recorded after the opt-in is never swept). Under _dropRequests.
+    private int _sweepLimit;
+
     /// <summary>
     /// Stops sending until <see cref="OptIn"/>: what the engine holds now, and whatever reaches it later, is dropped as
     /// <see cref="DropReason.OptedOut"/> by the loop; requests in flight are cancelled (one the service already received may
@@ -18,16 +27,25 @@ internal sealed partial class Dispatcher
         lock (_dropRequests)
         {
             _optedOut = true;
+            _sweepPending = true;
             CancelSendsLocked();
         }
 
         _wake.Set();
     }
 
-    /// <summary>Sends again what is recorded from now on.</summary>
+    /// <summary>
+    /// Sends again what is recorded from now on. If the loop has not yet swept memory for the opt-out, it later takes
+    /// only the messages in memory now (the oldest): the client accepts calls again only after this returns.
+    /// </summary>
     public void OptIn()
     {
-        _optedOut = false;
+        lock (_dropRequests)
+        {
+            _optedOut = false;
+            _sweepLimit = _sweepPending ? _memory.UnreadCount : 0;
+        }
+
         _wake.Set();
     }
 
@@ -56,7 +74,7 @@ internal sealed partial class Dispatcher
         if (_run.IsCompleted)
         {
             // The loop ended meanwhile (shutdown), which settled or kept what it held.
-            CompleteDropRequests(TakeDropRequests(out _));
+            CompleteDropRequests(TakeDropRequests(out _, out _));
         }
 
         return request.Task;
@@ -67,8 +85,11 @@ internal sealed partial class Dispatcher
     /// included), abandoned, in memory (those waiting for the storage writer included) and stored. Requests in flight are
     /// settled by their answers: flushes complete now when nothing is in flight, else once those answers are in.
     /// </summary>
-    private void DropEverything(DropReason reason, int status = 0)
+    private void DropEverything(DropReason reason, int status = 0, bool forOptOut = false)
     {
+        // False once a sweep for an opt-out taken back leaves later messages in memory: flushes wait for those.
+        var everything = true;
+
         // Odd while messages are read and not yet published in _issued (see FlushAsync).
         Interlocked.Increment(ref _fillVersion);
         try
@@ -90,7 +111,7 @@ internal sealed partial class Dispatcher
             while (true)
             {
                 held.Clear();
-                if (_memory.ReadAll(held) == 0 && (_disk?.Read(held, int.MaxValue) ?? 0) == 0)
+                if (ReadMemoryToDrop(held, forOptOut, ref everything) == 0 && (_disk?.Read(held, int.MaxValue) ?? 0) == 0)
                 {
                     break;
                 }
@@ -104,7 +125,44 @@ internal sealed partial class Dispatcher
             Interlocked.Increment(ref _fillVersion);
         }
 
-        CompleteFlushes(everything: _inFlight == 0);
+        if (reason == DropReason.OptedOut)
+        {
+            lock (_dropRequests)
+            {
+                // Swept for the opt-outs recorded so far (while still opted out, every turn sweeps again).
+                _sweepPending = _optedOut;
+                _sweepLimit = 0;
+            }
+        }
+
+        CompleteFlushes(everything: everything && _inFlight == 0);
+    }
+
+    /// <summary>
+    /// Takes what memory holds, to drop it. For an opt-out the user has meanwhile taken back, only the messages that were in
+    /// memory at the opt-in (the oldest) are taken: under the same lock as <see cref="OptIn"/>, so a call accepted after the
+    /// opt-in is never among them.
+    /// </summary>
+    private int ReadMemoryToDrop(List<Envelope> held, bool forOptOut, ref bool everything)
+    {
+        if (!forOptOut)
+        {
+            return _memory.ReadAll(held);
+        }
+
+        _beforeOptOutSweep?.Invoke();
+        lock (_dropRequests)
+        {
+            if (_optedOut)
+            {
+                return _memory.ReadAll(held);
+            }
+
+            var read = _memory.ReadAll(held, _sweepLimit);
+            _sweepLimit -= read;
+            everything = false;
+            return read;
+        }
     }
 
     private void Drop(List<Envelope> envelopes, DropReason reason, int status, bool ticketed)
@@ -124,21 +182,22 @@ internal sealed partial class Dispatcher
     /// <summary>Runs the privacy requests on the loop; returns whether the client is opted out (nothing is to be read for sending).</summary>
     private bool DropForPrivacy()
     {
-        var requests = TakeDropRequests(out var optedOut);
-        if (optedOut || requests is not null)
+        var requests = TakeDropRequests(out var optedOut, out var sweepPending);
+        if (optedOut || sweepPending || requests is not null)
         {
-            DropEverything(DropReason.OptedOut);
+            DropEverything(DropReason.OptedOut, forOptOut: requests is null);
         }
 
         CompleteDropRequests(requests);
         return optedOut;
     }
 
-    private List<TaskCompletionSource<bool>>? TakeDropRequests(out bool optedOut)
+    private List<TaskCompletionSource<bool>>? TakeDropRequests(out bool optedOut, out bool sweepPending)
     {
         lock (_dropRequests)
         {
             optedOut = _optedOut;
+            sweepPending = _sweepPending;
             if (!optedOut && _sendScope.IsCancellationRequested && !_stopSending.IsCancellationRequested)
             {
                 // Requests cancelled for privacy come back as abandoned and are dropped; later ones get a fresh scope.

@@ -71,6 +71,7 @@ internal sealed partial class Dispatcher : IDisposable
         _logger = logger;
         _time = options.TimeProvider;
         _flushInterval = options.FlushInterval;
+        _beforeOptOutSweep = options.BeforeOptOutSweep;
         _pauseAfterKept = options.MaxRetryDelay;
         _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));
 

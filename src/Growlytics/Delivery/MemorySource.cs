@@ -46,6 +46,12 @@ internal sealed class MemorySource : IMessageSource
     /// </summary>
     public int ReadAll(List<Envelope> into) => Read(into, int.MaxValue, includeStorageOwned: true);
 
+    /// <summary>Takes the oldest messages held in memory, at most <paramref name="maxCount"/>, as <see cref="ReadAll(List{Envelope})"/> does.</summary>
+    public int ReadAll(List<Envelope> into, int maxCount) => Read(into, maxCount, includeStorageOwned: true);
+
+    /// <summary>Gets the number of messages in memory not read yet (handed back by the storage writer included).</summary>
+    public int UnreadCount => _handedBack.Count + _queue.Unread;
+
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 
     /// <summary>

@@ -96,6 +96,51 @@ public sealed class OptOutTests
     }
 
     [Fact]
+    public async Task OptOutThenOptIn_BeforeTheLoopRuns_DropsWhatWasHeldAndDeliversWhatCameAfter()
+    {
+        await using var harness = new DeliveryHarness(startDelivery: false);
+        harness.Push(1);
+        harness.Client.OptOut();
+        harness.Push(2);
+        harness.Client.OptIn();
+        harness.Push(3);
+
+        harness.Client.Dispatcher.Start();
+        await harness.FlushAsync();
+
+        harness.Accepted.SelectMany(r => r.Messages).Select(DeliveryHarness.NumberOf).Should().Equal(3);
+        var stats = harness.AssertBalanced();
+        (stats.Delivered, stats.DroppedByReason[DropReason.OptedOut]).Should().Be((1, 2));
+    }
+
+    [Fact]
+    public async Task OptIn_WhileTheLoopSweepsForTheOptOut_TheCallAfterItIsDelivered()
+    {
+        DeliveryHarness? self = null;
+        var sweeps = 0;
+        await using var harness = new DeliveryHarness(o => o.BeforeOptOutSweep = () =>
+        {
+            // The loop has seen the opt-out and is about to read memory: the user opts back in and a call is accepted.
+            if (Interlocked.Increment(ref sweeps) == 1)
+            {
+                self!.Client.OptIn();
+                self.Push(2);
+            }
+        });
+        self = harness;
+        harness.Push(1);
+        harness.Client.OptOut();
+
+        await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref sweeps) > 0);
+        await harness.FlushAsync();
+
+        harness.Client.IsOptedOut.Should().BeFalse();
+        harness.Accepted.SelectMany(r => r.Messages).Select(DeliveryHarness.NumberOf).Should().Equal(2);
+        var stats = harness.AssertBalanced();
+        (stats.Delivered, stats.DroppedByReason[DropReason.OptedOut]).Should().Be((1, 1));
+    }
+
+    [Fact]
     public async Task OptOut_CalledTwice_IsLoggedOnce()
     {
         await using var harness = new DeliveryHarness();

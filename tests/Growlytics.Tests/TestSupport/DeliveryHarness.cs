@@ -25,7 +25,12 @@ internal sealed class DeliveryHarness : IAsyncDisposable
     private int _concurrent;
     private int _maxConcurrent;
 
-    public DeliveryHarness(Action<GrowlyticsOptions>? configure = null)
+    /// <param name="configure">Changes to the options, before the client is made.</param>
+    /// <param name="startDelivery">
+    /// <see langword="false"/>: the delivery loop waits for <c>Client.Dispatcher.Start()</c>, so a test can record calls
+    /// before it runs.
+    /// </param>
+    public DeliveryHarness(Action<GrowlyticsOptions>? configure = null, bool startDelivery = true)
     {
         Http.When("*").Respond(HandleAsync);
         _httpClient = new HttpClient(new DeliveryFaultHandler(Http));
@@ -47,7 +52,7 @@ internal sealed class DeliveryHarness : IAsyncDisposable
             RetryBudget = TimeSpan.FromHours(1),
         };
         configure?.Invoke(Options);
-        Client = new GrowlyticsClient(Options);
+        Client = new GrowlyticsClient(Options, startDelivery);
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
