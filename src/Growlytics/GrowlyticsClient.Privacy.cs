@@ -66,6 +66,13 @@ public sealed partial class GrowlyticsClient
     /// changed. With <see cref="GrowlyticsOptions.StorageDirectory"/> the choice is saved. Thread-safe; calling it when
     /// not opted out does nothing.
     /// </summary>
+    /// <remarks>
+    /// What was held at the opt-out is dropped in the background even if the user opts back in first; calls recorded
+    /// after the opt-in are not part of that drop. Two narrow exceptions remain, within moments of the opt-in, while that
+    /// drop has not yet run: with <see cref="GrowlyticsOptions.StorageDirectory"/>, a call the storage writer has already
+    /// put on disk, and a call the delivery loop has already staged for sending, may still be dropped as
+    /// <see cref="DropReason.OptedOut"/> (counted, never lost silently).
+    /// </remarks>
     public void OptIn()
     {
         lock (_privacyGate)

@@ -17,6 +17,9 @@ internal sealed partial class Dispatcher
     // there when the user opted in; what is recorded after the opt-in is never swept). Under _dropRequests.
     private int _sweepLimit;
 
+    // Counts the opt-outs, so a sweep clears _sweepPending only if no opt-out came after it began. Under _dropRequests.
+    private int _optOuts;
+
     /// <summary>
     /// Stops sending until <see cref="OptIn"/>: what the engine holds now, and whatever reaches it later, is dropped as
     /// <see cref="DropReason.OptedOut"/> by the loop; requests in flight are cancelled (one the service already received may
@@ -28,6 +31,7 @@ internal sealed partial class Dispatcher
         {
             _optedOut = true;
             _sweepPending = true;
+            _optOuts++;
             CancelSendsLocked();
         }
 
@@ -89,6 +93,11 @@ internal sealed partial class Dispatcher
     {
         // False once a sweep for an opt-out taken back leaves later messages in memory: flushes wait for those.
         var everything = true;
+        int optOuts;
+        lock (_dropRequests)
+        {
+            optOuts = _optOuts;
+        }
 
         // Odd while messages are read and not yet published in _issued (see FlushAsync).
         Interlocked.Increment(ref _fillVersion);
@@ -129,9 +138,13 @@ internal sealed partial class Dispatcher
         {
             lock (_dropRequests)
             {
-                // Swept for the opt-outs recorded so far (while still opted out, every turn sweeps again).
-                _sweepPending = _optedOut;
-                _sweepLimit = 0;
+                // Swept for the opt-outs recorded before it began (while still opted out, every turn sweeps again). One
+                // recorded since may have left messages this sweep had already passed: the next turn sweeps for it.
+                if (_optOuts == optOuts)
+                {
+                    _sweepPending = _optedOut;
+                    _sweepLimit = 0;
+                }
             }
         }
 

@@ -31,6 +31,34 @@ public sealed class PrivacyStorageTests : StorageTestBase
     }
 
     [Fact]
+    public async Task OptOutAgain_WhileTheSweepForTheFirstReadsTheDisk_IsSweptToo()
+    {
+        var collector = new StorageCollector { Up = true };
+        GrowlyticsClient? self = null;
+        var sweeping = 0;
+        await using var client = NewClient(collector, o => o.AfterStoreRead = _ =>
+        {
+            // The sweep for the first opt-out has read memory and now reads the disk: a call, a second opt-out and an
+            // opt-in come in before it ends.
+            if (self is { IsOptedOut: true } && Interlocked.Exchange(ref sweeping, 1) == 0)
+            {
+                self.OptIn();
+                PushNumbers(self, 3, 1);
+                self.OptOut();
+                self.OptIn();
+            }
+        });
+        self = client;
+        client.OptOut();
+        await DriveUntilAsync(() => Volatile.Read(ref sweeping) == 1 && client.Statistics.Pending == 0, Step);
+
+        // Recorded before the second opt-out: dropped, never sent.
+        collector.Messages.Should().BeEmpty();
+        client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(1);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
     public async Task OptIn_WithStorage_NewClientOnTheSameFolderSendsAgain()
     {
         var collector = new StorageCollector { Up = true };
