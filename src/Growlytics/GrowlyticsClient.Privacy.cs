@@ -68,10 +68,11 @@ public sealed partial class GrowlyticsClient
     /// </summary>
     /// <remarks>
     /// What was held at the opt-out is dropped in the background even if the user opts back in first; calls recorded
-    /// after the opt-in are not part of that drop. Two narrow exceptions remain, within moments of the opt-in, while that
-    /// drop has not yet run: with <see cref="GrowlyticsOptions.StorageDirectory"/>, a call the storage writer has already
-    /// put on disk, and a call the delivery loop has already staged for sending, may still be dropped as
-    /// <see cref="DropReason.OptedOut"/> (counted, never lost silently).
+    /// after the opt-in are not part of that drop. Two narrow exceptions remain while that drop has not yet run (moments
+    /// after the opt-in): with <see cref="GrowlyticsOptions.StorageDirectory"/> set, a call recorded then may still be
+    /// dropped, since the storage writer takes calls on its own; and a call the delivery loop had already staged for
+    /// sending is dropped with what was held. Such a call is counted as <see cref="DropReason.OptedOut"/>, never lost
+    /// silently.
     /// </remarks>
     public void OptIn()
     {
