@@ -1,11 +1,50 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Running;
+using Growlytics.Benchmarks.EndToEnd;
 using Growlytics.Benchmarks.Infrastructure;
 
 namespace Growlytics.Benchmarks;
 
-/// <summary>Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>.</summary>
+/// <summary>
+/// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
+/// <c>--loop one|many|floor|floor8 [rounds]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without BenchmarkDotNet,
+/// for a profiler to attach to (see the README).
+/// </summary>
 internal static class Program
 {
-    private static void Main(string[] args) =>
+    private static async Task Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--loop")
+        {
+            await LoopAsync(args.Length > 1 ? args[1] : "one", args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
+    }
+
+    private static async Task LoopAsync(string users, int rounds)
+    {
+        var benchmark = new EndToEndBenchmarks();
+        await benchmark.SetupAsync();
+        Func<Task> round = users switch
+        {
+            "many" => benchmark.PushAndFlushManyUsers,
+            "floor" => benchmark.FloorHttpClientPreGzipped,
+            "floor8" => benchmark.FloorHttpClientPreGzipped8AtATime,
+            _ => benchmark.PushAndFlush,
+        };
+        var times = new List<double>();
+        for (var i = 0; i < rounds; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            await round();
+            times.Add(clock.Elapsed.TotalSeconds);
+        }
+
+        await benchmark.CleanupAsync();
+        times.Sort();
+        var median = times[times.Count / 2];
+        Console.WriteLine($"{users}: {rounds} rounds of 50,000 messages, median {median * 1000:F1} ms ({50_000 / median:N0} msgs/s)");
+    }
 }
