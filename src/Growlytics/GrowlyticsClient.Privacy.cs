@@ -7,6 +7,10 @@ namespace GrowlyticsSdk;
 /// <summary>The client's privacy controls: a runtime opt-out, and deleting what the SDK keeps locally.</summary>
 public sealed partial class GrowlyticsClient
 {
+    // Drops reported on this thread while OptOut holds its lock, raised when it has released it.
+    [ThreadStatic]
+    private static List<(GrowlyticsClient Client, MessageDroppedEventArgs Args)>? t_deferredDrops;
+
     private readonly object _privacyGate = new();
     private volatile bool _optedOut;
 
@@ -45,18 +49,34 @@ public sealed partial class GrowlyticsClient
     /// </remarks>
     public void OptOut()
     {
-        lock (_privacyGate)
+        // Drops reported while the lock is held are raised after it is released: a handler that calls OptIn, or waits for
+        // a thread that does, must not run inside the opt-out.
+        var deferred = new List<(GrowlyticsClient Client, MessageDroppedEventArgs Args)>();
+        var outer = t_deferredDrops;
+        t_deferredDrops = deferred;
+        try
         {
-            if (_optedOut)
+            lock (_privacyGate)
             {
-                return;
-            }
+                if (_optedOut)
+                {
+                    return;
+                }
 
-            ApplyOptOut();
-            SaveChoice(optedOut: true);
+                ApplyOptOut();
+                SaveChoice(optedOut: true);
+            }
+        }
+        finally
+        {
+            t_deferredDrops = outer;
         }
 
         Log.OptedOut(_logger);
+        foreach (var (client, args) in deferred)
+        {
+            client.RaiseDropped(args);
+        }
     }
 
     /// <summary>

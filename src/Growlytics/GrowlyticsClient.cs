@@ -60,7 +60,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         _options = options.Clone();
         EnvironmentDefaults.Apply(_options);
         OptionsValidation.ThrowIfInvalid(_options);
-        _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") ?? NullLogger.Instance;
+        // Guarded: a logging provider that throws must not reach the app's calls or stop delivery.
+        _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") is { } logger ? new GuardedLogger(logger) : NullLogger.Instance;
         Func<HttpClient> http;
         if (_options.HttpClientProvider is { } provider)
         {
@@ -153,7 +154,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>
     /// Occurs on a background thread when the client gives up on messages: refused by the service (with the 422's field
     /// and rule), out of retries, a full queue, and the other <see cref="DropReason"/>s. Handlers must be quick and must not
-    /// throw (an exception is logged and ignored). Carries no attribute value.
+    /// throw (an exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
+    /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
+    /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
     /// </summary>
     public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
 
@@ -278,6 +281,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal void RaiseDropped(MessageDroppedEventArgs args)
     {
+        if (t_deferredDrops is { } deferred)
+        {
+            // Inside OptOut's lock: raised once the lock is released (see OptOut).
+            deferred.Add((this, args));
+            return;
+        }
+
         try
         {
             MessageDropped?.Invoke(this, args);
@@ -339,7 +349,15 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         if (_durable is { IsBuffer: true } durable)
         {
             await durable.FlushAsync(cancellationToken).ConfigureAwait(false);
-            _dispatcher.RequestDrain();
+            if (durable.IsBuffer)
+            {
+                _dispatcher.RequestDrain();
+            }
+            else
+            {
+                // The disk failed meanwhile: what the writer could not write went back to memory and is sent from there.
+                await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         else
         {

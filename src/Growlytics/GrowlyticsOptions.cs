@@ -215,6 +215,9 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: called on the dispatcher's thread when it drops what it holds for an opt-out, before it reads memory.</summary>
     internal Action? BeforeOptOutSweep { get; set; }
 
+    /// <summary>Gets or sets a test seam: called by the dispatcher's <c>FlushAsync</c> after it takes its target, before it registers the flush.</summary>
+    internal Action? BeforeFlushRegistered { get; set; }
+
     /// <summary>Gets a value indicating whether code or configuration set <see cref="Endpoint"/> (else an environment variable may).</summary>
     internal bool IsEndpointSet { get; private set; }
 

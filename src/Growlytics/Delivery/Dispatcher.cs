@@ -18,6 +18,7 @@ internal sealed partial class Dispatcher : IDisposable
     /// <summary>How long sending waits after the service refused the API key before it tries again.</summary>
     public static readonly TimeSpan KeyRetryInterval = TimeSpan.FromMinutes(5);
 
+    private readonly Action? _beforeFlushRegistered;
     private readonly IWireProtocol _protocol;
     private readonly MessageQueue _queue;
     private readonly MemorySource _memory;
@@ -72,6 +73,7 @@ internal sealed partial class Dispatcher : IDisposable
         _time = options.TimeProvider;
         _flushInterval = options.FlushInterval;
         _beforeOptOutSweep = options.BeforeOptOutSweep;
+        _beforeFlushRegistered = options.BeforeFlushRegistered;
         _pauseAfterKept = options.MaxRetryDelay;
         _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));
 
@@ -121,7 +123,8 @@ internal sealed partial class Dispatcher : IDisposable
             var fill = Volatile.Read(ref _fillVersion);
             if ((fill & 1) == 0)
             {
-                var unread = _queue.Unread;
+                // Memory's unread messages include those the storage writer handed back (it could not write them).
+                var unread = _memory.UnreadCount;
                 target = Interlocked.Read(ref _issued) + unread;
                 if (Volatile.Read(ref _fillVersion) == fill)
                 {
@@ -132,6 +135,7 @@ internal sealed partial class Dispatcher : IDisposable
             spin.SpinOnce();
         }
 
+        _beforeFlushRegistered?.Invoke();
         var request = new FlushRequest(target);
         lock (_flushes)
         {
@@ -139,6 +143,13 @@ internal sealed partial class Dispatcher : IDisposable
         }
 
         _wake.Set();
+        if (_run.IsCompleted)
+        {
+            // The loop ended meanwhile (shutdown): nobody else would complete the request. What the loop held is settled
+            // by the shutdown, or kept in storage, as for a flush that finds the loop ended.
+            CompleteFlushes(everything: true);
+        }
+
         return TaskCompat.WaitAsync(request.Completion.Task, cancellationToken);
     }
 

@@ -44,6 +44,28 @@ public sealed class StorageFaultTests
     }
 
     [Fact]
+    public async Task Flush_DiskFailsDuringTheFlush_ReturnsOnceWhatWentBackToMemoryIsDelivered()
+    {
+        const int total = 200;
+        using var folder = new TempFolder();
+        await using var collector = await FaultyCollector.StartAsync();
+
+        // Each answer takes a while, so a flush that returned when the write failed would find the messages still pending.
+        collector.Script = _ => Fault.Delayed(TimeSpan.FromMilliseconds(200));
+        var options = FastOptions(collector.Endpoint);
+        options.StorageDirectory = folder.Sub("storage");
+        options.StorageWriteFault = () => NoSpace();
+        await using var client = new GrowlyticsClient(options);
+
+        Push(client, 0, total);
+        await FlushAsync(client);
+
+        var stats = client.Statistics;
+        (stats.Pending, stats.Delivered, stats.Dropped).Should().Be((0L, (long)total, 0L), "the disk could not take them, so the flush waits for their delivery from memory");
+        collector.ShouldHaveDeliveredExactly(client, total);
+    }
+
+    [Fact]
     public async Task Send_ServiceDownAndDiskFailingThenBothBack_DeliveryResumesWithinBreakPlusRetryDelayAndBalances()
     {
         using var folder = new TempFolder();

@@ -1,4 +1,5 @@
 using System.Net;
+using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Tests.TestSupport;
 using GrowlyticsSdk.Validation;
@@ -60,7 +61,33 @@ public sealed class DeliveryFaultTests
         stats.DroppedByReason[DropReason.Rejected].Should().Be(2);
         stats.Delivered.Should().Be(2);
         stats.Pending.Should().Be(0);
-        h.Log.WithId(2013).Should().ContainSingle();
+        h.Log.WithId(2005).Should().ContainSingle("the line was written before the provider threw");
+        h.Log.WithId(2013).Should().BeEmpty("the provider's fault does not reach the batch: it keeps its real outcome");
+    }
+
+    [Fact]
+    public async Task Send_LoggerThrowsOnEveryLineAndTheKeyIsRefusedOnce_DeliveryFlushesAndShutdownGoOn()
+    {
+        var h = new DeliveryHarness(o => o.MaxBatchSize = 3);
+        h.Log.ThrowOnEvery = true;
+        h.RespondInTurn(HttpStatusCode.Unauthorized);
+        h.PushMany(3);
+        await h.FlushAsync();
+        h.Client.Statistics.DroppedByReason[DropReason.Unauthorized].Should().Be(3);
+
+        // After the key retry interval the key is tried again, and the service now accepts it.
+        h.Time.Advance(Dispatcher.KeyRetryInterval + TimeSpan.FromSeconds(1));
+        h.PushMany(5, from: 3);
+        await h.FlushAsync();
+
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(5);
+        stats.Pending.Should().Be(0);
+        h.Accepted.SelectMany(r => r.Numbers).Should().Equal(3, 4, 5, 6, 7);
+
+        var shutdown = async () => await h.DisposeAsync();
+        await shutdown.Should().NotThrowAsync("a logging provider's fault never reaches the app");
+        h.Log.WithId(2006).Should().NotBeEmpty("the refused key was logged (and the provider threw)");
     }
 
     [Fact]

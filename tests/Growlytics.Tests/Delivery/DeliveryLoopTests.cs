@@ -268,4 +268,32 @@ public sealed class DeliveryLoopTests
         stats.Delivered.Should().Be(3);
         stats.Pending.Should().Be(0);
     }
+
+    [Fact]
+    public async Task FlushAsync_RegisteredJustAfterShutdownEndedTheLoop_Completes()
+    {
+        using var held = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = 1;
+        await using var h = new DeliveryHarness(o => o.BeforeFlushRegistered = () =>
+        {
+            // The first flush stops between taking its target and registering, as a thread preempted there would.
+            if (Interlocked.Exchange(ref first, 0) == 1)
+            {
+                entered.TrySetResult(true);
+                held.Wait(DeliveryHarness.RealTimeout);
+            }
+        });
+        h.PushMany(2);
+        var flush = Task.Run(() => h.Client.FlushAsync());
+        await entered.Task.WaitAsync(DeliveryHarness.RealTimeout);
+
+        await h.RunAsync(h.Client.ShutdownAsync());
+        held.Set();
+
+        var done = await Task.WhenAny(flush, Task.Delay(TimeSpan.FromSeconds(5)));
+        done.Should().BeSameAs(flush, "a flush that raced the shutdown must still complete");
+        await flush;
+        h.AssertBalanced().Pending.Should().Be(0);
+    }
 }

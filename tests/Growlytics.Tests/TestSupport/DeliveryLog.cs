@@ -13,6 +13,9 @@ internal sealed class DeliveryLog : ILoggerFactory, ILogger
     /// <summary>Gets or sets an event id whose logging throws, as a faulty logging provider would.</summary>
     public int? ThrowOn { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether every log call throws, as a broken logging provider would.</summary>
+    public bool ThrowOnEvery { get; set; }
+
     public IEnumerable<Entry> WithId(int eventId) => Entries.Where(e => e.EventId == eventId);
 
     public ILogger CreateLogger(string categoryName) => this;
@@ -34,7 +37,7 @@ internal sealed class DeliveryLog : ILoggerFactory, ILogger
     {
         var fields = state as IEnumerable<KeyValuePair<string, object?>> ?? [];
         _entries.Enqueue(new Entry(eventId.Id, logLevel, formatter(state, exception), exception, fields.ToDictionary(f => f.Key, f => f.Value)));
-        if (eventId.Id == ThrowOn)
+        if (eventId.Id == ThrowOn || ThrowOnEvery)
         {
             throw new InvalidOperationException("logging provider fault");
         }
