@@ -241,7 +241,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped. With
     /// <see cref="GrowlyticsOptions.StorageDirectory"/> set (and the folder usable), waits until they are written to
-    /// storage instead, where they survive a crash, and starts sending them without waiting for the flush interval.
+    /// storage instead, where they survive a crash, and starts sending them without waiting for the flush interval. If
+    /// the disk fails during the flush, it returns once the write has failed (it does not wait for a disk that may not
+    /// come back); those messages are sent from memory, and later flushes, while the disk fails, wait for their delivery.
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
     /// <returns>A task that completes when the messages are settled (or, with storage, on disk).</returns>
@@ -348,16 +350,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     {
         if (_durable is { IsBuffer: true } durable)
         {
+            // Ends when the messages are written, or when the write failed (a disk that may not come back is not waited
+            // for): those go back to memory and are sent from there.
             await durable.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (durable.IsBuffer)
-            {
-                _dispatcher.RequestDrain();
-            }
-            else
-            {
-                // The disk failed meanwhile: what the writer could not write went back to memory and is sent from there.
-                await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
+            _dispatcher.RequestDrain();
         }
         else
         {

@@ -44,25 +44,30 @@ public sealed class StorageFaultTests
     }
 
     [Fact]
-    public async Task Flush_DiskFailsDuringTheFlush_ReturnsOnceWhatWentBackToMemoryIsDelivered()
+    public async Task Flush_WhileTheDiskFails_ReturnsOnceWhatTheWriterHandedBackIsDeliveredToo()
     {
         const int total = 200;
         using var folder = new TempFolder();
         await using var collector = await FaultyCollector.StartAsync();
 
-        // Each answer takes a while, so a flush that returned when the write failed would find the messages still pending.
+        // Each answer takes a while, so a flush that returned too early would find messages still pending.
         collector.Script = _ => Fault.Delayed(TimeSpan.FromMilliseconds(200));
         var options = FastOptions(collector.Endpoint);
         options.StorageDirectory = folder.Sub("storage");
         options.StorageWriteFault = () => NoSpace();
         await using var client = new GrowlyticsClient(options);
 
+        // The first flush meets the full disk: it returns once the write failed, and the messages go back to memory.
         Push(client, 0, total);
         await FlushAsync(client);
 
+        // Now the disk is known to fail: a flush waits for delivery, the messages handed back included.
+        Push(client, total, total);
+        await FlushAsync(client);
+
         var stats = client.Statistics;
-        (stats.Pending, stats.Delivered, stats.Dropped).Should().Be((0L, (long)total, 0L), "the disk could not take them, so the flush waits for their delivery from memory");
-        collector.ShouldHaveDeliveredExactly(client, total);
+        (stats.Pending, stats.Delivered, stats.Dropped).Should().Be((0L, 2L * total, 0L), "a flush while the disk fails waits for delivery from memory");
+        collector.ShouldHaveDeliveredExactly(client, 2 * total);
     }
 
     [Fact]
