@@ -85,7 +85,16 @@ internal sealed partial class SegmentLog : IDisposable
         {
             if (_active is null || _activeSegment!.Length >= _segmentSize)
             {
-                Roll();
+                try
+                {
+                    Roll();
+                }
+                catch
+                {
+                    // The records before this segment's are written: only the rest is for the caller to retry.
+                    records.RemoveRange(0, index);
+                    throw;
+                }
             }
 
             var segment = _activeSegment!;
@@ -126,6 +135,12 @@ internal sealed partial class SegmentLog : IDisposable
                         _readSegment = null;
                         _readOffset = 0;
                     }
+                }
+                else
+                {
+                    // Sealed: later records go to a new segment, and this one is deleted once its records are settled,
+                    // even as the last one (on a full disk, that is what gives the writer room again).
+                    _activeSegment = null;
                 }
 
                 // The records already written stay written: only the rest is for the caller to retry.
@@ -169,10 +184,22 @@ internal sealed partial class SegmentLog : IDisposable
 
         segment.AckOffset = offset;
         _ackDirty = true;
-        if (!ReferenceEquals(segment, _activeSegment) && offset >= segment.Length && Next(segment) is { } next)
+        if (!ReferenceEquals(segment, _activeSegment) && offset >= segment.Length)
         {
-            Remove(segment);
-            segment = next;
+            if (Next(segment) is { } next)
+            {
+                Remove(segment);
+                segment = next;
+            }
+            else if (segment.Pending == 0)
+            {
+                // A sealed last segment (a write to it failed), all settled: deleted, and the next append starts a new one.
+                // The position left pointing at it is safe (see Remove).
+                Remove(segment);
+                _readSegment = null;
+                _readOffset = 0;
+                return;
+            }
         }
 
         if (_readSegment is null || _segments.IndexOf(_readSegment) < 0)
