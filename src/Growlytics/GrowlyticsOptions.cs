@@ -144,7 +144,10 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to 200 milliseconds. Between 1 millisecond and 10 seconds.</value>
     public TimeSpan StorageCommitInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Gets or sets the most bytes the stored queue may take; beyond it the oldest messages are dropped (<see cref="DropReason.StorageFull"/>).</summary>
+    /// <summary>
+    /// Gets or sets the most bytes the storage folder's files may take: the stored queue, and the session and bookkeeping
+    /// files it makes room for. Beyond it the oldest messages are dropped (<see cref="DropReason.StorageFull"/>).
+    /// </summary>
     /// <value>Defaults to 50 MB (52,428,800 bytes). Between 64 KB and 10 GB.</value>
     public long MaxStorageBytes { get; set; } = 50L * 1024 * 1024;
 

@@ -13,7 +13,7 @@ internal sealed class StorageLimits
     public const long ReservedBytes = 16 * 1024;
 
     private readonly long _maxBytes;
-    private readonly long _budget;
+    private readonly string? _directory;
     private readonly TimeSpan _maxAge;
     private readonly TimeProvider _time;
     private readonly DeliveryCounters _counters;
@@ -29,8 +29,8 @@ internal sealed class StorageLimits
         _logger = logger;
         _dropReports = new LogRateLimiter(options.TimeProvider, TimeSpan.FromSeconds(10));
 
-        // The lock, acknowledgement and session files (a few KB) count against the bound too.
-        _budget = _maxBytes - ReservedBytes;
+        // The lock, acknowledgement, privacy and session files count against the bound too (see Budget).
+        _directory = options.StorageDirectory;
 
         // About sixteen segments: dropping the oldest one gives back a sixteenth of the space, not all of it.
         SegmentBytes = Math.Min(Math.Max(_maxBytes / 16, 4 * 1024), 1024 * 1024);
@@ -55,12 +55,13 @@ internal sealed class StorageLimits
     {
         var cutoff = ExpiredBeforeMs();
         var last = DropReason.StorageFull;
+        var budget = Budget();
         try
         {
             while (log.Oldest is { } oldest)
             {
                 DropReason reason;
-                if (log.TotalBytes + incoming > _budget)
+                if (log.TotalBytes + incoming > budget)
                 {
                     reason = DropReason.StorageFull;
                 }
@@ -98,6 +99,35 @@ internal sealed class StorageLimits
         }
 
         return last;
+    }
+
+    /// <summary>
+    /// Gets the bytes the queue's segments may take: the bound less the folder's other files (the session file can hold a
+    /// REST session's anonymous attributes), and at least <see cref="ReservedBytes"/> less, as room for them to grow.
+    /// </summary>
+    private long Budget()
+    {
+        long others = 0;
+        if (_directory is { Length: > 0 } directory)
+        {
+            try
+            {
+                foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
+                {
+                    if (!(file.Name.StartsWith(SegmentLoader.FilePrefix, StringComparison.Ordinal) && file.Name.EndsWith(SegmentLoader.FileExtension, StringComparison.Ordinal)))
+                    {
+                        others += file.Length;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Unreadable just now: the reserve stands in for them.
+                others = 0;
+            }
+        }
+
+        return _maxBytes - Math.Max(ReservedBytes, others);
     }
 
     /// <summary>Counts <paramref name="count"/> calls dropped from storage for <paramref name="reason"/>.</summary>
