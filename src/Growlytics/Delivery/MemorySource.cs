@@ -50,7 +50,11 @@ internal sealed class MemorySource : IMessageSource
     public int ReadAll(List<Envelope> into, int maxCount) => Read(into, maxCount, includeStorageOwned: true);
 
     /// <summary>Gets the number of messages in memory not read yet (handed back by the storage writer included).</summary>
-    public int UnreadCount => _handedBack.Count + _queue.Unread;
+    /// <remarks>
+    /// The queue first: a message the storage writer takes from it and hands back in between is counted twice rather
+    /// than not at all (a flush's target may be too high, never too low).
+    /// </remarks>
+    public int UnreadCount => _queue.Unread + _handedBack.Count;
 
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 

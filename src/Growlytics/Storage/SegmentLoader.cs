@@ -24,6 +24,13 @@ internal static class SegmentLoader
             result.Corrupt++;
         }
 
+        // New segments are numbered after the acknowledged one, even when its file is gone: a segment numbered below
+        // the position would be taken as acknowledged at the next start.
+        if (ack is { } acknowledged)
+        {
+            result.MaxId = acknowledged.SegmentId;
+        }
+
         foreach (var (id, path) in ListSegments(directory))
         {
             result.MaxId = Math.Max(result.MaxId, id);

@@ -12,6 +12,8 @@ internal sealed class StorageLimits
     /// <summary>Room kept for the folder's other files.</summary>
     public const long ReservedBytes = 16 * 1024;
 
+    private static readonly string[] OwnFiles = [Sessions.SessionStore.FileName, PrivacyFile.FileName, AckFile.FileName, StorageFolder.LockFileName];
+
     private readonly long _maxBytes;
     private readonly string? _directory;
     private readonly TimeSpan _maxAge;
@@ -102,32 +104,47 @@ internal sealed class StorageLimits
     }
 
     /// <summary>
-    /// Gets the bytes the queue's segments may take: the bound less the folder's other files (the session file can hold a
-    /// REST session's anonymous attributes), and at least <see cref="ReservedBytes"/> less, as room for them to grow.
+    /// Gets the bytes the queue's segments may take: the bound less the SDK's other files in the folder (the session file
+    /// can hold a REST session's anonymous attributes), and at least <see cref="ReservedBytes"/> less, as room for them to
+    /// grow. Files that are not the SDK's are not counted; the queue always keeps room for one segment.
     /// </summary>
     private long Budget()
     {
-        long others = 0;
+        long own = 0;
         if (_directory is { Length: > 0 } directory)
         {
             try
             {
                 foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
                 {
-                    if (!(file.Name.StartsWith(SegmentLoader.FilePrefix, StringComparison.Ordinal) && file.Name.EndsWith(SegmentLoader.FileExtension, StringComparison.Ordinal)))
+                    if (IsOwnFile(file.Name))
                     {
-                        others += file.Length;
+                        own += file.Length;
                     }
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Unreadable just now: the reserve stands in for them.
-                others = 0;
+                // Unreadable just now (a file went while listing): the reserve stands in for them.
+                own = 0;
             }
         }
 
-        return _maxBytes - Math.Max(ReservedBytes, others);
+        return Math.Max(_maxBytes - Math.Max(ReservedBytes, own), SegmentBytes);
+    }
+
+    // The files the SDK keeps beside the segments, and the temporary files they are written through.
+    private static bool IsOwnFile(string name)
+    {
+        foreach (var own in OwnFiles)
+        {
+            if (name == own || (name.StartsWith(own + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Counts <paramref name="count"/> calls dropped from storage for <paramref name="reason"/>.</summary>
