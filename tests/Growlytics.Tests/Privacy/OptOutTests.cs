@@ -118,6 +118,7 @@ public sealed class OptOutTests
     {
         DeliveryHarness? self = null;
         var sweeps = 0;
+        var calledDuringSweep = 0;
         await using var harness = new DeliveryHarness(o => o.BeforeOptOutSweep = () =>
         {
             // The loop has seen the opt-out and is about to read memory: the user opts back in and a call is accepted.
@@ -125,13 +126,16 @@ public sealed class OptOutTests
             {
                 self!.Client.OptIn();
                 self.Push(2);
+
+                // Set only once the call is accepted, so the flush below is sure to wait for it.
+                Volatile.Write(ref calledDuringSweep, 1);
             }
         });
         self = harness;
         harness.Push(1);
         harness.Client.OptOut();
 
-        await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref sweeps) > 0);
+        await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref calledDuringSweep) == 1);
         await harness.FlushAsync();
 
         harness.Client.IsOptedOut.Should().BeFalse();
