@@ -145,8 +145,11 @@ public sealed class GrowlyticsOptions
     public TimeSpan StorageCommitInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// Gets or sets the most bytes the storage folder's files may take: the stored queue, and the session and bookkeeping
-    /// files it makes room for. Beyond it the oldest messages are dropped (<see cref="DropReason.StorageFull"/>).
+    /// Gets or sets the most bytes the SDK's files in the storage folder may take: the stored queue, and the session and
+    /// bookkeeping files it makes room for (files the app puts there are not counted). Beyond it the oldest messages are
+    /// dropped (<see cref="DropReason.StorageFull"/>). The queue always keeps room for one segment (a sixteenth of the
+    /// bound, at most 1 MB): if the SDK's other files alone come within that of the bound (a REST session holding very
+    /// many large anonymous attributes under a small bound), the folder can exceed it by up to one segment.
     /// </summary>
     /// <value>Defaults to 50 MB (52,428,800 bytes). Between 64 KB and 10 GB.</value>
     public long MaxStorageBytes { get; set; } = 50L * 1024 * 1024;

@@ -91,6 +91,9 @@ internal sealed partial class SegmentLog : IDisposable
                 }
                 catch
                 {
+                    // The segment before (closed by Roll) is written to no more: sealed, like one whose write failed.
+                    SealActive();
+
                     // The records before this segment's are written: only the rest is for the caller to retry.
                     records.RemoveRange(0, index);
                     throw;
@@ -124,24 +127,7 @@ internal sealed partial class SegmentLog : IDisposable
                 // Cut off whatever reached the file past Length, so a retried write cannot leave the same records
                 // twice; if even that fails, the next start skips them as damage after the known length.
                 TryTruncateActive(segment.Length);
-                CloseActive();
-                if (segment.Length <= RecordFormat.SegmentHeaderSize && segment.Pending == 0)
-                {
-                    // Nothing of it was ever written: no empty segment stays behind.
-                    _activeSegment = null;
-                    Remove(segment);
-                    if (ReferenceEquals(_readSegment, segment))
-                    {
-                        _readSegment = null;
-                        _readOffset = 0;
-                    }
-                }
-                else
-                {
-                    // Sealed: later records go to a new segment, and this one is deleted once its records are settled,
-                    // even as the last one (on a full disk, that is what gives the writer room again).
-                    _activeSegment = null;
-                }
+                SealActive();
 
                 // The records already written stay written: only the rest is for the caller to retry.
                 records.RemoveRange(0, index);
@@ -229,6 +215,33 @@ internal sealed partial class SegmentLog : IDisposable
         // deleted file is safe: at the next start every later segment is read from its start.
         StorageFiles.TryDelete(segment.Path);
         _ackDirty = true;
+    }
+
+    /// <summary>
+    /// Writes to the active segment no more (a write to it, or the creation of the next one, failed): later records go
+    /// to a new segment, and this one is deleted once its records are settled, even as the last one (on a full disk,
+    /// that is what gives the writer room again). One with nothing left to settle, or nothing ever written, goes now.
+    /// </summary>
+    private void SealActive()
+    {
+        CloseActive();
+        if (_activeSegment is not { } segment)
+        {
+            return;
+        }
+
+        _activeSegment = null;
+        var empty = segment.Length <= RecordFormat.SegmentHeaderSize && segment.Pending == 0;
+        var settled = ReferenceEquals(Oldest, segment) && segment.Pending == 0 && segment.AckOffset >= segment.Length;
+        if (empty || settled)
+        {
+            Remove(segment);
+            if (ReferenceEquals(_readSegment, segment))
+            {
+                _readSegment = null;
+                _readOffset = 0;
+            }
+        }
     }
 
     private Segment? Next(Segment segment)

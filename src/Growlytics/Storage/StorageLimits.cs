@@ -119,18 +119,34 @@ internal sealed class StorageLimits
                 {
                     if (IsOwnFile(file.Name))
                     {
-                        own += file.Length;
+                        own += LengthOrZero(file);
                     }
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Unreadable just now (a file went while listing): the reserve stands in for them.
+                // The folder cannot be listed just now: the reserve stands in for the files.
                 own = 0;
             }
         }
 
         return Math.Max(_maxBytes - Math.Max(ReservedBytes, own), SegmentBytes);
+    }
+
+    /// <summary>
+    /// Gets a listed file's length, or 0 if it is gone: a temporary file renamed over its target while the folder is
+    /// listed counts as nothing (the target, listed before or after, stands for it), not as a reason to forget the others.
+    /// </summary>
+    internal static long LengthOrZero(FileInfo file)
+    {
+        try
+        {
+            return file.Length;
+        }
+        catch (FileNotFoundException)
+        {
+            return 0;
+        }
     }
 
     // The files the SDK keeps beside the segments, and the temporary files they are written through.

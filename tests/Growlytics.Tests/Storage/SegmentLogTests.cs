@@ -92,6 +92,54 @@ public sealed class SegmentLogTests : StorageTestBase
         log.Pending.Should().Be(1);
     }
 
+    [Fact]
+    public void WriteFails_AfterEveryRecordOfTheSegmentWasSettled_TheSegmentIsDeletedAtOnce()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var diskFull = false;
+        var records = new List<StoredRecord>();
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0, () => diskFull ? new IOException("No space left on device") : null);
+        log.Append(Records(3));
+        log.Read(10, 0, records, out _);
+        records.ForEach(log.Settle);
+
+        // The disk fills: nothing in the segment is left to settle, so nothing later would delete it.
+        diskFull = true;
+        var append = () => log.Append(Records(1));
+        append.Should().Throw<IOException>();
+
+        SegmentFiles().Should().BeEmpty("a segment whose records are all settled gives its space back when writing to it fails");
+        log.SegmentCount.Should().Be(0);
+
+        diskFull = false;
+        log.Append(Records(2));
+        records.Clear();
+        log.Read(10, 0, records, out _);
+        records.Should().HaveCount(2, "the next append starts a new segment");
+    }
+
+    [Fact]
+    public void NextSegmentCannotBeCreated_AfterEveryRecordOfTheFullOneWasSettled_TheFullOneIsDeleted()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var diskFull = false;
+        var records = new List<StoredRecord>();
+
+        // One record fills a segment: the next append must create a new one.
+        using var log = new SegmentLog(Directory, 1, [], 0, () => diskFull ? new IOException("No space left on device") : null);
+        log.Append(Records(1));
+        log.Read(10, 0, records, out _);
+        log.Settle(records.Single());
+        SegmentFiles().Should().ContainSingle("the segment being written is kept while it is written to");
+
+        diskFull = true;
+        var append = () => log.Append(Records(1));
+        append.Should().Throw<IOException>();
+
+        SegmentFiles().Should().BeEmpty("the full segment, all settled, is written to no more and gives its space back");
+        log.Pending.Should().Be(0);
+    }
+
     private static List<(byte[] Payload, long AcceptedMs, int Calls)> Records(int count) =>
         Enumerable.Range(0, count).Select(i => (new byte[] { (byte)'{', (byte)('0' + (i % 10)), (byte)'}' }, 1_000L + i, 1)).ToList();
 }

@@ -53,4 +53,20 @@ public sealed class StorageBoundWithSessionTests : StorageTestBase
         var files = Files();
         files.Sum(f => f.Length).Should().BeLessThanOrEqualTo(bound, "MaxStorageBytes counts every file in the folder: " + string.Join(",", files.Select(f => f.Name + "=" + f.Length)));
     }
+
+    [Fact]
+    public void OwnFileGoneWhileTheFolderIsListed_CountsAsNothing_TheOthersStillCount()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var kept = Path.Combine(Directory, "session.json");
+        var renamed = Path.Combine(Directory, "session.json.0123.tmp");
+        File.WriteAllBytes(kept, new byte[3000]);
+        File.WriteAllBytes(renamed, new byte[5000]);
+
+        // Both names were listed; the temporary file is renamed away before its length is read (its status not taken yet).
+        var listed = new[] { new FileInfo(kept), new FileInfo(renamed) };
+        File.Move(renamed, Path.Combine(Directory, "elsewhere.bin"));
+
+        listed.Sum(GrowlyticsSdk.Storage.StorageLimits.LengthOrZero).Should().Be(3000);
+    }
 }
