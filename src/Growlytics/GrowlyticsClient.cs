@@ -84,8 +84,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 _options,
                 _counters,
                 _logger,
-                take: () => _queue.TryRead(out var message) ? message : null,
-                written: message => _queue.Release(MessageSize.Estimate(message), message.Calls),
+                take: memory.TakeForStorage,
+                written: memory.WrittenByStorage,
                 handBack: messages =>
                 {
                     memory.HandBack(messages);

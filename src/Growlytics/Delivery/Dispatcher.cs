@@ -123,8 +123,8 @@ internal sealed partial class Dispatcher : IDisposable
             var fill = Volatile.Read(ref _fillVersion);
             if ((fill & 1) == 0)
             {
-                // Memory's unread messages include those the storage writer handed back (it could not write them).
-                var unread = _memory.UnreadCount;
+                // Memory's unread messages, with those the storage writer holds or handed back (it could not write them).
+                var unread = _memory.FlushCount;
                 target = Interlocked.Read(ref _issued) + unread;
                 if (Volatile.Read(ref _fillVersion) == fill)
                 {
@@ -252,7 +252,9 @@ internal sealed partial class Dispatcher : IDisposable
                 var idle = _inFlight == 0 && _partitions.ReadyCount == 0 && !_memory.HasUnread;
                 if (idle)
                 {
-                    CompleteFlushes(everything: _partitions.Count == 0 && (_disk is null || _disk.Pending == 0 || _stopping));
+                    // Not everything while the storage writer holds messages: a failed write hands them back to be sent.
+                    var settledAll = _partitions.Count == 0 && (_disk is null || _disk.Pending == 0) && !_memory.WithWriter;
+                    CompleteFlushes(everything: settledAll || _stopping);
                     _drainAll = false;
                     if (_stopping)
                     {

@@ -18,6 +18,9 @@ internal sealed class MemorySource : IMessageSource
     private readonly Stack<Envelope> _spareEnvelopes = new();
     private Func<bool> _queueOwnedByStorage = static () => false;
 
+    // Messages the storage writer has taken from the queue and not yet written or handed back.
+    private int _withWriter;
+
     public MemorySource(MessageQueue queue) => _queue = queue;
 
     /// <summary>Gets the calls the messages in memory settle (an upsert carrying held pushes settles several).</summary>
@@ -29,6 +32,27 @@ internal sealed class MemorySource : IMessageSource
     /// <summary>Lets storage take the queue over while it writes; the function says when it does.</summary>
     public void ShareWith(Func<bool> queueOwnedByStorage) => _queueOwnedByStorage = queueOwnedByStorage;
 
+    /// <summary>Takes the oldest message from the queue for the storage writer, or <see langword="null"/> if it is empty.</summary>
+    public UserMessage? TakeForStorage()
+    {
+        // Counted before it leaves the queue, so FlushCount never misses it on the way.
+        Interlocked.Increment(ref _withWriter);
+        if (_queue.TryRead(out var message))
+        {
+            return message;
+        }
+
+        Interlocked.Decrement(ref _withWriter);
+        return null;
+    }
+
+    /// <summary>Records that the storage writer wrote a message it took: memory no longer holds it.</summary>
+    public void WrittenByStorage(UserMessage message)
+    {
+        _queue.Release(MessageSize.Estimate(message), message.Calls);
+        Interlocked.Decrement(ref _withWriter);
+    }
+
     /// <summary>Takes back messages the storage writer read but could not write: they are sent from memory.</summary>
     public void HandBack(List<UserMessage> messages)
     {
@@ -36,6 +60,9 @@ internal sealed class MemorySource : IMessageSource
         {
             _handedBack.Enqueue(message);
         }
+
+        // Uncounted only once they are counted as handed back (see FlushCount).
+        Interlocked.Add(ref _withWriter, -messages.Count);
     }
 
     public int Read(List<Envelope> into, int maxCount) => Read(into, maxCount, includeStorageOwned: false);
@@ -55,6 +82,20 @@ internal sealed class MemorySource : IMessageSource
     /// than not at all (a flush's target may be too high, never too low).
     /// </remarks>
     public int UnreadCount => _queue.Unread + _handedBack.Count;
+
+    /// <summary>
+    /// Gets what a flush from memory waits for: <see cref="UnreadCount"/> and the messages the storage writer holds
+    /// meanwhile (if its write fails they are handed back and sent from memory).
+    /// </summary>
+    /// <remarks>
+    /// Read in the order a message moves (queue, writer, handed back), each counted before it leaves the one before: a
+    /// message on the way is counted twice rather than not at all (the target may be too high, never too low). Not for
+    /// the opt-in limit: that one counts only what memory can read back.
+    /// </remarks>
+    public int FlushCount => _queue.Unread + Volatile.Read(ref _withWriter) + _handedBack.Count;
+
+    /// <summary>Gets a value indicating whether the storage writer holds messages it took from memory (writing them now).</summary>
+    public bool WithWriter => Volatile.Read(ref _withWriter) > 0;
 
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 

@@ -116,6 +116,7 @@ internal sealed partial class DurableQueue
     private bool TryAppend(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, long bytes)
     {
         var taken = records.Count;
+        _options.BeforeStorageAppend?.Invoke();
         Enforce(bytes);
         try
         {
