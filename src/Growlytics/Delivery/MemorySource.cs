@@ -79,7 +79,7 @@ internal sealed class MemorySource : IMessageSource
     /// <summary>Gets the number of messages in memory not read yet (handed back by the storage writer included).</summary>
     /// <remarks>
     /// The queue first: a message the storage writer takes from it and hands back in between is counted twice rather
-    /// than not at all (a flush's target may be too high, never too low).
+    /// than not at all. Counts only what memory can read back (the opt-in limit); a flush uses <see cref="FlushCount"/>.
     /// </remarks>
     public int UnreadCount => _queue.Unread + _handedBack.Count;
 

@@ -1,10 +1,12 @@
+using GrowlyticsSdk.Storage;
+
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>A disk filled by the queue's own segments: once they are delivered they are deleted, and the disk is used again.</summary>
 public sealed class DiskFilledByQueueTests : StorageTestBase
 {
     private long FolderBytes() => System.IO.Directory.Exists(Directory)
-        ? System.IO.Directory.GetFiles(Directory).Sum(f => { try { return new FileInfo(f).Length; } catch (IOException) { return 0L; } })
+        ? System.IO.Directory.GetFiles(Directory).Sum(f => StorageLimits.LengthOrZero(new FileInfo(f)))
         : 0;
 
     [Fact]

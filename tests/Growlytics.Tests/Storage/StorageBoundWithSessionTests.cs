@@ -1,23 +1,13 @@
+using GrowlyticsSdk.Storage;
+
 namespace GrowlyticsSdk.Tests.Storage;
 
-/// <summary><see cref="GrowlyticsOptions.MaxStorageBytes"/> counts every file in the folder, a large session file included.</summary>
+/// <summary><see cref="GrowlyticsOptions.MaxStorageBytes"/> counts the SDK's files in the folder, a large session file included.</summary>
 public sealed class StorageBoundWithSessionTests : StorageTestBase
 {
     // The writer keeps working while the folder is listed: a temporary file may be gone by the time it is measured.
     private List<(string Name, long Length)> Files() =>
-        System.IO.Directory.GetFiles(Directory).Select(f => new FileInfo(f)).Where(f => f.Exists).Select(f => (f.Name, Length(f))).ToList();
-
-    private static long Length(FileInfo file)
-    {
-        try
-        {
-            return file.Length;
-        }
-        catch (FileNotFoundException)
-        {
-            return 0;
-        }
-    }
+        System.IO.Directory.GetFiles(Directory).Select(f => new FileInfo(f)).Where(f => f.Exists).Select(f => (f.Name, StorageLimits.LengthOrZero(f))).ToList();
 
     [Fact]
     public async Task RestHeldSessionPlusFullQueue_FolderStaysWithinMaxStorageBytes()
@@ -67,6 +57,6 @@ public sealed class StorageBoundWithSessionTests : StorageTestBase
         var listed = new[] { new FileInfo(kept), new FileInfo(renamed) };
         File.Move(renamed, Path.Combine(Directory, "elsewhere.bin"));
 
-        listed.Sum(GrowlyticsSdk.Storage.StorageLimits.LengthOrZero).Should().Be(3000);
+        listed.Sum(StorageLimits.LengthOrZero).Should().Be(3000);
     }
 }
