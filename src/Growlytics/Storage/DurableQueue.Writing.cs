@@ -116,33 +116,22 @@ internal sealed partial class DurableQueue
     private bool TryAppend(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, long bytes)
     {
         var taken = records.Count;
-        _options.BeforeStorageAppend?.Invoke();
-        Enforce(bytes);
         try
         {
+            _options.BeforeStorageAppend?.Invoke();
+            Enforce(bytes);
             lock (_gate)
             {
                 _log!.Append(records);
                 AfterChange();
             }
-
-            foreach (var message in messages)
-            {
-                _written(message);
-            }
-
-            if (_failing)
-            {
-                _failing = false;
-                var failures = Interlocked.Exchange(ref _failuresSinceReport, 0);
-                Log.StorageRecovered(_logger, failures);
-            }
-
-            return true;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // Whatever failed (an I/O error, or a fault nobody foresaw), the messages in hand must not be lost.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            // Append leaves in the list only the records it could not write; those go back to memory, in order.
+            // Append leaves in the list only the records it could not write; those go back to memory, in order. A fault
+            // outside the disk is handled the same way: memory delivers, the disk is tried again later.
             var writtenCount = taken - records.Count;
             for (var i = 0; i < writtenCount; i++)
             {
@@ -166,6 +155,20 @@ internal sealed partial class DurableQueue
 
             return false;
         }
+
+        foreach (var message in messages)
+        {
+            _written(message);
+        }
+
+        if (_failing)
+        {
+            _failing = false;
+            var failures = Interlocked.Exchange(ref _failuresSinceReport, 0);
+            Log.StorageRecovered(_logger, failures);
+        }
+
+        return true;
     }
 
     /// <summary>Drops the oldest stored messages while the folder would exceed its bytes with <paramref name="incoming"/> more, or they are too old.</summary>

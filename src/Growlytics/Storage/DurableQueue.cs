@@ -205,6 +205,7 @@ internal sealed partial class DurableQueue : IDisposable
 
     private async Task RunWriterAsync()
     {
+        var lastProblem = StorageFolder.Problem.HeldByOther;
         while (_folder is null)
         {
             if (_stopping)
@@ -214,12 +215,19 @@ internal sealed partial class DurableQueue : IDisposable
 
             await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, TakeOverInterval)).ConfigureAwait(false);
             _writerWake.Reset();
+
+            // Released, the folder may still be unusable for a while (replaced by a file, not writable): the cause is
+            // logged once, when it changes, and the writer keeps trying; memory delivers meanwhile.
             _folder = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
-            if (_folder is null && problem != StorageFolder.Problem.HeldByOther)
+            if (_folder is null && problem != lastProblem && problem != StorageFolder.Problem.HeldByOther)
             {
-                return;
+                Log.StorageTakeOverWaits(
+                    _logger,
+                    problem == StorageFolder.Problem.NotAFolder ? "the path names a file, not a folder" : "the folder or its lock file cannot be created or opened",
+                    TakeOverInterval);
             }
 
+            lastProblem = problem;
             if (_folder is not null)
             {
                 Log.StorageTakenOver(_logger);

@@ -1,0 +1,48 @@
+using GrowlyticsSdk.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>The storage folder is private to the user, whoever made it.</summary>
+public sealed class StorageFolderModeTests : StorageTestBase
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    [Fact]
+    [Trait("Requires", "net8")] // The netstandard2.0 build cannot set file modes (docs/security.md).
+    public void TryTake_FolderThatExistsReadableByOthers_IsMadeOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // No Unix modes there: the per-user folder's ACLs apply (documented).
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(Directory);
+        File.SetUnixFileMode(Directory, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+
+        using var folder = StorageFolder.TryTake(Directory, NullLogger.Instance, log: false, out var problem);
+
+        folder.Should().NotBeNull();
+        problem.Should().Be(StorageFolder.Problem.None);
+        File.GetUnixFileMode(Directory).Should().Be(OwnerOnly, "a folder made before (0755) becomes private too");
+        File.GetUnixFileMode(Path.Combine(Directory, StorageFolder.LockFileName)).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    [Trait("Requires", "net8")] // The netstandard2.0 build cannot set file modes (docs/security.md).
+    public void TryTake_NewFolder_IsCreatedOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var nested = Path.Combine(Directory, "queue");
+
+        using var folder = StorageFolder.TryTake(nested, NullLogger.Instance, log: false, out _);
+
+        folder.Should().NotBeNull();
+        File.GetUnixFileMode(nested).Should().Be(OwnerOnly);
+    }
+}

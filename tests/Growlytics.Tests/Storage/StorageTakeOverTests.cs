@@ -1,0 +1,72 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// A client waiting to take over a folder another client holds keeps trying when the folder, once released, cannot be
+/// used for a while: it says why, once, and takes the folder when it can.
+/// </summary>
+public sealed class StorageTakeOverTests : StorageTestBase
+{
+    private const int HeldByOther = 4001;
+    private const int TakeOverWaits = 4014;
+    private const int TakenOver = 4012;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250);
+
+    [Fact]
+    public async Task FolderReleasedButReplacedByAFile_SaysSoOnce_ThenTakesTheFolderWhenItIsOneAgain()
+    {
+        var collector = new StorageCollector { Up = true };
+        var logs = new RecordingLoggerFactory();
+        var first = NewClient(collector);
+        await using var second = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.SessionMode = SessionMode.RequireScope;
+        });
+        logs.Entries.Count(e => e.EventId == HeldByOther).Should().Be(1);
+
+        // The first client lets go, and a file takes the folder's place before the second one tries again.
+        await first.DisposeAsync();
+        System.IO.Directory.Delete(Directory, recursive: true);
+        await File.WriteAllTextAsync(Directory, "not a folder");
+
+        await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakeOverWaits), Step);
+        for (var i = 0; i < 5; i++)
+        {
+            Time.Advance(DurableQueue.TakeOverInterval);
+            await Task.Delay(20);
+        }
+
+        logs.Entries.Where(e => e.EventId == TakeOverWaits).Should().ContainSingle("the cause is logged once, not at every try")
+            .Which.Message.Should().Contain("names a file, not a folder");
+        logs.Entries.Should().NotContain(e => e.EventId == TakenOver);
+
+        // Meanwhile memory delivers.
+        Push(second, 0, 2);
+        var flush = second.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+        collector.Numbers.Should().BeEquivalentTo([0L, 1L]);
+
+        // The folder can be used again: the client takes it and its later messages go through it.
+        File.Delete(Directory);
+        await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
+        collector.Up = false;
+        Push(second, 2, 3);
+        await DriveUntilAsync(() => SegmentFiles().Length > 0 && SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending) == 3, Step);
+
+        collector.Up = true;
+        flush = second.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && second.Statistics.Delivered == 5, Step);
+        collector.Numbers.Should().BeEquivalentTo([0L, 1L, 2L, 3L, 4L]);
+        ShouldBeBalanced(second.Statistics);
+    }
+
+    private static void Push(GrowlyticsClient client, int from, int count)
+    {
+        for (var n = from; n < from + count; n++)
+        {
+            client.Customers.Update("customer-" + n, new Dictionary<string, object?> { ["n"] = n });
+        }
+    }
+}
