@@ -95,11 +95,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "The Growlytics storage folder was released by its previous owner; this client uses it now.")]
     public static partial void StorageTakenOver(ILogger logger);
 
-    [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "The Growlytics storage folder was released by its previous owner but cannot be used yet ({Problem}); this client keeps its queue in memory and tries again every {RetryIn}.")]
-    public static partial void StorageTakeOverWaits(ILogger logger, string problem, TimeSpan retryIn);
-
     [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Writing to Growlytics storage works again; {Count} failure(s) since the last report.")]
     public static partial void StorageRecovered(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "The Growlytics storage folder was released by its previous owner but cannot be used yet ({Problem}); this client keeps its queue in memory and tries again every {RetryIn}.")]
+    public static partial void StorageTakeOverWaits(ILogger logger, string problem, TimeSpan retryIn);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with a redirect ({Status}, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
     public static partial void RedirectRefused(ILogger logger, int status, string locationHost, long count);
