@@ -211,7 +211,9 @@ internal sealed partial class DurableQueue
         {
             _log?.SaveAck();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // Whatever failed, the writer goes on (and stops when asked); Close must not throw into the app.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
             // Saved with a later commit; until then a restart may send some settled messages again.
             Interlocked.Increment(ref _failuresSinceReport);

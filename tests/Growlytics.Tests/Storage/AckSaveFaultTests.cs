@@ -1,0 +1,55 @@
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// A fault other than an I/O error while saving the acknowledged position is handled like a failing disk: logged once
+/// (not at every commit), and the writer still stops at shutdown, which completes without throwing.
+/// </summary>
+public sealed class AckSaveFaultTests : StorageTestBase
+{
+    private const int WriteFailed = 4006;
+    private const int UnexpectedFault = 4010;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task NonIOFaultSavingTheAck_LoggedOnce_ShutdownCompletesAndTheWriterStops()
+    {
+        var collector = new StorageCollector { Up = false };
+        var failing = 0;
+        var logs = new RecordingLoggerFactory();
+        var client = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.StorageWriteFault = () => Volatile.Read(ref failing) == 1 ? new InvalidOperationException("unforeseen") : null;
+        });
+
+        // Stored while the service is down; then the fault starts and the messages are delivered, which moves the
+        // acknowledged position the writer must save at every commit.
+        PushNumbers(client, 0, 5);
+        var stored = client.FlushAsync();
+        await DriveUntilAsync(() => stored.IsCompleted, Step);
+        Volatile.Write(ref failing, 1);
+        collector.Up = true;
+        await DriveUntilAsync(() => client.Statistics.Delivered == 5, Step);
+        for (var i = 0; i < 10; i++)
+        {
+            Time.Advance(Step);
+            await Task.Delay(20);
+        }
+
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        await shutdown;
+        var atShutdown = logs.Entries.Count;
+        for (var i = 0; i < 10; i++)
+        {
+            Time.Advance(Step);
+            await Task.Delay(20);
+        }
+
+        logs.Entries.Should().NotContain(e => e.EventId == UnexpectedFault, "the failed save is a storage write failure like any other");
+        logs.Entries.Count(e => e.EventId == WriteFailed).Should().Be(1, "a repeating fault is logged once per interval, not at every commit");
+        logs.Entries.Count.Should().Be(atShutdown, "the writer stopped with the client");
+        ShouldBeBalanced(client.Statistics);
+        client.Statistics.Delivered.Should().Be(5);
+    }
+}
