@@ -28,6 +28,9 @@ internal sealed class DiskSource : IMessageSource
     /// </summary>
     public long Pending => _store.Pending + Interlocked.Read(ref _droppedWhileSending);
 
+    /// <summary>Gets the stored records not read yet: each becomes one envelope, read before anything in memory.</summary>
+    public long FlushCount => _store.Unread;
+
     /// <summary>Gives the source the settler that counts what the store drops while it is being sent.</summary>
     public void Use(Settler settler) => _settler = settler;
 

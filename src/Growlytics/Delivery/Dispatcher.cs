@@ -123,8 +123,11 @@ internal sealed partial class Dispatcher : IDisposable
             var fill = Volatile.Read(ref _fillVersion);
             if ((fill & 1) == 0)
             {
-                // Memory's unread messages, with those the storage writer holds or handed back (it could not write them).
+                // Memory's unread messages, with those the storage writer holds or handed back (it could not write them),
+                // then the stored records not read yet (a fill reads them before memory, so they take tickets first):
+                // read in the order messages move (memory, writer, disk, read), so none is missed on the way.
                 var unread = _memory.FlushCount;
+                unread += _disk?.FlushCount ?? 0;
                 target = Interlocked.Read(ref _issued) + unread;
                 if (Volatile.Read(ref _fillVersion) == fill)
                 {

@@ -9,6 +9,12 @@ internal interface IMessageSource
     /// <summary>Gets the messages this source holds that are not settled yet (read or not).</summary>
     long Pending { get; }
 
+    /// <summary>
+    /// Gets the messages this source holds that the dispatcher has not read yet, or may still read (each becomes one
+    /// envelope): what a flush counts beyond the envelopes already read. It may count a message twice, never miss one.
+    /// </summary>
+    long FlushCount { get; }
+
     /// <summary>Moves up to <paramref name="maxCount"/> messages, in the source's order, into <paramref name="into"/>; returns how many.</summary>
     int Read(List<Envelope> into, int maxCount);
 

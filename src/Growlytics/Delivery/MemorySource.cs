@@ -92,7 +92,7 @@ internal sealed class MemorySource : IMessageSource
     /// message on the way is counted twice rather than not at all (the target may be too high, never too low). Not for
     /// the opt-in limit: that one counts only what memory can read back.
     /// </remarks>
-    public int FlushCount => _queue.Unread + Volatile.Read(ref _withWriter) + _handedBack.Count;
+    public long FlushCount => (long)_queue.Unread + Volatile.Read(ref _withWriter) + _handedBack.Count;
 
     /// <summary>Gets a value indicating whether the storage writer holds messages it took from memory (writing them now).</summary>
     public bool WithWriter => Volatile.Read(ref _withWriter) > 0;

@@ -192,12 +192,15 @@ internal sealed class MessageQueue
     /// </summary>
     public void SetWakeThresholds(int count, long bytes)
     {
-        Volatile.Write(ref _wakeCount, Math.Max(1, count));
-        Volatile.Write(ref _wakeBytes, Math.Max(1, bytes));
+        // Full fences (not volatile writes): the caller reads the unread figures next, and a producer writes them before
+        // reading these. A store followed by a load may be reordered otherwise, and each side would miss the other.
+        Interlocked.Exchange(ref _wakeCount, Math.Max(1, count));
+        Interlocked.Exchange(ref _wakeBytes, Math.Max(1, bytes));
     }
 
     /// <summary>Asks to be woken by the next message (the dispatcher is idle and its protocol sends at once).</summary>
-    public void WakeOnNextMessage() => Volatile.Write(ref _readerIdle, 1);
+    /// <remarks>A full fence, for the reason given in <see cref="SetWakeThresholds"/>.</remarks>
+    public void WakeOnNextMessage() => Interlocked.Exchange(ref _readerIdle, 1);
 
     /// <summary>Stops accepting: later messages are counted as dropped (<see cref="DropReason.Shutdown"/>).</summary>
     public void Complete() => Refuse(DropReason.Shutdown);

@@ -202,6 +202,7 @@ internal sealed partial class DurableQueue
         }
 
         Interlocked.Exchange(ref _storedPending, log.PendingCalls);
+        Interlocked.Exchange(ref _storedUnread, log.Unread);
     }
 
     // Called under the lock, once per commit interval rather than per settled batch.

@@ -51,6 +51,7 @@ internal sealed partial class DurableQueue : IDisposable
     private SegmentLog? _log;
     private Task _writer = Task.CompletedTask;
     private long _storedPending;
+    private long _storedUnread;
     private long _retryDiskAt = long.MinValue;
     private long _failuresSinceReport;
     private volatile bool _owner;
@@ -84,6 +85,9 @@ internal sealed partial class DurableQueue : IDisposable
 
     /// <summary>Gets the accepted calls the stored messages not yet settled (read or not) carry, as statistics count them.</summary>
     public long Pending => Interlocked.Read(ref _storedPending);
+
+    /// <summary>Gets the stored records no reader has taken yet (records, not calls: one ticket each when read).</summary>
+    public long Unread => Interlocked.Read(ref _storedUnread);
 
     /// <summary>Takes the folder if it is free: one file open, no scan (that runs in the writer, in the background).</summary>
     public void TakeFolder()

@@ -102,6 +102,8 @@ public sealed class PartitionSetTests
 
         public long Pending => 0;
 
+        public long FlushCount => 0;
+
         public int Read(List<Envelope> into, int maxCount) => 0;
 
         public void Settled(Envelope envelope)
