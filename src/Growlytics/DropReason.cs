@@ -7,8 +7,10 @@ public enum DropReason
     QueueFull = 0,
 
     /// <summary>
-    /// Retries or the per-batch retry budget ran out while the service kept failing. Never counted for messages kept
-    /// in storage (<see cref="GrowlyticsOptions.StorageDirectory"/>): those stay on disk, still pending, and are sent later.
+    /// Retries or the per-batch retry budget ran out while the service kept failing. With
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/> such messages stay on disk, still pending, and are sent later,
+    /// unless the service refuses them again after that while most of its other requests succeed: then they are
+    /// dropped with this reason (kept for ever, they would hold the stored queue back).
     /// </summary>
     RetriesExhausted = 1,
 

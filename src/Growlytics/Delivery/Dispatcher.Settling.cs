@@ -58,7 +58,14 @@ internal sealed partial class Dispatcher
                             // Out of retries after the service refused the key: dropped like everything held then.
                             _settler.Dropped(envelope, DropReason.Unauthorized);
                             break;
+                        case SendOutcome.Kept when envelope.KeptAtSuccesses >= 0 && _sender.Successes > envelope.KeptAtSuccesses && _sender.FailuresAreAMinority:
+                            // Kept once, tried again after its pause and refused again while the service accepted other
+                            // requests and most succeed: not an outage. Kept for ever, it would also hold the stored queue's
+                            // acknowledged position back (after ReadWindow more records, every user would wait): dropped.
+                            _settler.Dropped(envelope, result.Reason, result.Status);
+                            break;
                         case SendOutcome.Kept:
+                            envelope.KeptAtSuccesses = _sender.Successes;
                             if (EndSending(envelope, kept ??= []))
                             {
                                 continue;

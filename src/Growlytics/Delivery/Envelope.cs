@@ -48,6 +48,12 @@ internal sealed class Envelope
     public long Ticket { get; set; }
 
     /// <summary>
+    /// Gets or sets how many requests the service had accepted when the message was last kept (stored, out of retries),
+    /// or -1 if it never was.
+    /// </summary>
+    public long KeptAtSuccesses { get; set; } = -1;
+
+    /// <summary>
     /// Gets or sets the message as written by the protocol, empty until it is written. While it is in a request this is
     /// a view of the request's buffer; a message that outlives its request gets a copy of its own, so a later request
     /// sends identical bytes.
@@ -65,6 +71,7 @@ internal sealed class Envelope
         JsonBytes = 0;
         Partition = 0;
         Ticket = 0;
+        KeptAtSuccesses = -1;
         Payload = default;
         _droppedWhileSendingReason = default;
         Volatile.Write(ref _state, Idle);
