@@ -182,7 +182,9 @@ internal sealed partial class Dispatcher : IDisposable
         left.AddRange(_abandoned);
         _abandoned.Clear();
 
-        while (_memory.Read(left, int.MaxValue) > 0)
+        // Everything memory holds, what storage would write included: the writer has stopped (or missed the deadline),
+        // so a message still queued now (a call that raced the shutdown, or one behind a stuck write) is counted here.
+        while (_memory.ReadAll(left, int.MaxValue) > 0)
         {
         }
 
