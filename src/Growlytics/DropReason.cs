@@ -8,9 +8,10 @@ public enum DropReason
 
     /// <summary>
     /// Retries or the per-batch retry budget ran out while the service kept failing. With
-    /// <see cref="GrowlyticsOptions.StorageDirectory"/> such messages stay on disk, still pending, and are sent later,
-    /// unless the service refuses them again after that while most of its other requests succeed: then they are
-    /// dropped with this reason (kept for ever, they would hold the stored queue back).
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/> such messages stay on disk, still pending, and are sent later;
+    /// only when the stored queue waits for such a message (16,384 later records read) and the service refuses it again
+    /// after accepting other requests since it was first kept is it dropped with this reason (with the others in its
+    /// request), so it cannot hold every user back.
     /// </summary>
     RetriesExhausted = 1,
 

@@ -243,7 +243,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <see cref="GrowlyticsOptions.StorageDirectory"/> set (and the folder usable), waits until they are written to
     /// storage instead, where they survive a crash, and starts sending them without waiting for the flush interval. If
     /// the disk fails during the flush, it returns once the write has failed (it does not wait for a disk that may not
-    /// come back); those messages are sent from memory, and later flushes, while the disk fails, wait for their delivery.
+    /// come back); those messages are sent from memory, and later flushes, while the disk fails, wait for their delivery
+    /// and for that of every message stored before them and not yet read back (the stored queue is sent first).
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
     /// <returns>A task that completes when the messages are settled (or, with storage, on disk).</returns>

@@ -31,6 +31,8 @@ internal sealed class DiskSource : IMessageSource
     /// <summary>Gets the stored records not read yet: each becomes one envelope, read before anything in memory.</summary>
     public long FlushCount => _store.Unread;
 
+    public bool WaitsForOldest => _store.ReadWindowFull;
+
     /// <summary>Gives the source the settler that counts what the store drops while it is being sent.</summary>
     public void Use(Settler settler) => _settler = settler;
 

@@ -9,6 +9,9 @@ internal sealed partial class Dispatcher
     // Envelopes of memory messages just delivered, handed back to the memory source once their batch is recycled.
     private readonly List<Envelope> _reusable = [];
 
+    // Reports of kept messages dropped because the stored queue waited for them (set in the constructor).
+    private readonly LogRateLimiter _blockingDrops;
+
     private void ProcessCompletions()
     {
         while (_completions.TryDequeue(out var completion))
@@ -40,6 +43,7 @@ internal sealed partial class Dispatcher
 
             List<Envelope>? kept = null;
             var keyRefusedStatus = 0;
+            long droppedBlocking = 0;
             foreach (var result in results)
             {
                 for (var i = result.Start; i < result.Start + result.Count; i++)
@@ -58,14 +62,18 @@ internal sealed partial class Dispatcher
                             // Out of retries after the service refused the key: dropped like everything held then.
                             _settler.Dropped(envelope, DropReason.Unauthorized);
                             break;
-                        case SendOutcome.Kept when envelope.KeptAtSuccesses >= 0 && _sender.Successes > envelope.KeptAtSuccesses && _sender.FailuresAreAMinority:
-                            // Kept once, tried again after its pause and refused again while the service accepted other
-                            // requests and most succeed: not an outage. Kept for ever, it would also hold the stored queue's
-                            // acknowledged position back (after ReadWindow more records, every user would wait): dropped.
+                        case SendOutcome.Kept when envelope.KeptAtSuccesses >= 0 && _sender.Successes > envelope.KeptAtSuccesses && envelope.Source.WaitsForOldest:
+                            // Refused again while the stored queue waits for it (its read window is full: every user waits),
+                            // and the service accepted other requests since it was first kept: not an outage. Dropped.
                             _settler.Dropped(envelope, result.Reason, result.Status);
+                            droppedBlocking += envelope.Message.Calls;
                             break;
                         case SendOutcome.Kept:
-                            envelope.KeptAtSuccesses = _sender.Successes;
+                            if (envelope.KeptAtSuccesses < 0)
+                            {
+                                envelope.KeptAtSuccesses = _sender.Successes;
+                            }
+
                             if (EndSending(envelope, kept ??= []))
                             {
                                 continue;
@@ -100,6 +108,11 @@ internal sealed partial class Dispatcher
             if (!handedOn)
             {
                 ReleasePartitions(batch, kept);
+            }
+
+            if (droppedBlocking > 0 && _blockingDrops.TryReport(droppedBlocking, out var blocking))
+            {
+                Log.StoredRefusalDropped(_logger, blocking);
             }
 
             if (keyRefusedStatus != 0)

@@ -71,6 +71,7 @@ internal sealed partial class Dispatcher : IDisposable
         _wake = wake;
         _logger = logger;
         _time = options.TimeProvider;
+        _blockingDrops = new LogRateLimiter(_time, TimeSpan.FromMinutes(1));
         _flushInterval = options.FlushInterval;
         _beforeOptOutSweep = options.BeforeOptOutSweep;
         _beforeFlushRegistered = options.BeforeFlushRegistered;
@@ -125,7 +126,8 @@ internal sealed partial class Dispatcher : IDisposable
             {
                 // Memory's unread messages, with those the storage writer holds or handed back (it could not write them),
                 // then the stored records not read yet (a fill reads them before memory, so they take tickets first):
-                // read in the order messages move (memory, writer, disk, read), so none is missed on the way.
+                // read in the order messages move (memory, writer, disk, read), so none on its way between them is missed.
+                // Records that appear on disk otherwise (a folder taken over meanwhile) are not counted.
                 var unread = _memory.FlushCount;
                 unread += _disk?.FlushCount ?? 0;
                 target = Interlocked.Read(ref _issued) + unread;

@@ -15,6 +15,12 @@ internal interface IMessageSource
     /// </summary>
     long FlushCount { get; }
 
+    /// <summary>
+    /// Gets a value indicating whether the source hands out nothing more until its oldest messages read are settled (the
+    /// stored queue's read window is full): one that is kept waiting then holds every user back.
+    /// </summary>
+    bool WaitsForOldest { get; }
+
     /// <summary>Moves up to <paramref name="maxCount"/> messages, in the source's order, into <paramref name="into"/>; returns how many.</summary>
     int Read(List<Envelope> into, int maxCount);
 

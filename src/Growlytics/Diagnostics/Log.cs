@@ -25,6 +25,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept in storage to be sent later: {Kept}).")]
     public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept);
 
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Error, Message = "Dropped {Count} stored message(s) since the last report that the Growlytics service refused again while it accepted others: kept, they held the stored queue back for every user (RetriesExhausted).")]
+    public static partial void StoredRefusalDropped(ILogger logger, long count);
+
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service refused {Count} message(s) since the last report; they were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]
     public static partial void BatchRejected(ILogger logger, long count, int status, string path, string rule);
 
@@ -100,6 +103,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "The Growlytics storage folder was released by its previous owner but cannot be used yet ({Problem}); this client keeps its queue in memory and tries again every {RetryIn}.")]
     public static partial void StorageTakeOverWaits(ILogger logger, string problem, TimeSpan retryIn);
+
+    [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Saving the Growlytics storage position (queue.ack) failed ({Error}; {Count} failure(s) since the last report); it is tried again at the next commit. Until it succeeds, a restart may send some delivered messages again.")]
+    public static partial void StorageAckFailed(ILogger logger, string error, long count);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with a redirect ({Status}, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
     public static partial void RedirectRefused(ILogger logger, int status, string locationHost, long count);

@@ -132,15 +132,16 @@ internal sealed partial class DurableQueue
         {
             // Append leaves in the list only the records it could not write; those go back to memory, in order. A fault
             // outside the disk is handled the same way: memory delivers, the disk is tried again later.
+            // Published before memory lets go of the written ones, as on success: a flush counts them in one place or both.
             var writtenCount = taken - records.Count;
-            for (var i = 0; i < writtenCount; i++)
-            {
-                _written(messages[i]);
-            }
-
             lock (_gate)
             {
                 AfterChange();
+            }
+
+            for (var i = 0; i < writtenCount; i++)
+            {
+                _written(messages[i]);
             }
 
             _handBack(messages.GetRange(writtenCount, messages.Count - writtenCount));
@@ -151,6 +152,7 @@ internal sealed partial class DurableQueue
             {
                 Interlocked.Exchange(ref _failuresSinceReport, 0);
                 Log.StorageWriteFailed(_logger, ex.GetType().Name, count, DiskRetryInterval);
+                LogIfUnforeseen(ex);
             }
 
             return false;
@@ -203,6 +205,7 @@ internal sealed partial class DurableQueue
 
         Interlocked.Exchange(ref _storedPending, log.PendingCalls);
         Interlocked.Exchange(ref _storedUnread, log.Unread);
+        _windowFull = log.Outstanding >= ReadWindow;
     }
 
     // Called under the lock, once per commit interval rather than per settled batch.
@@ -216,12 +219,22 @@ internal sealed partial class DurableQueue
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            // Saved with a later commit; until then a restart may send some settled messages again.
-            Interlocked.Increment(ref _failuresSinceReport);
-            if (_writeFailures.TryReport(out var count))
+            // Saved with a later commit; until then a restart may send some settled messages again. Writes are not
+            // affected (the disk may be fine): reported on its own.
+            if (_ackFailures.TryReport(out var count))
             {
-                Log.StorageWriteFailed(_logger, ex.GetType().Name, count, _options.StorageCommitInterval);
+                Log.StorageAckFailed(_logger, ex.GetType().Name, count);
+                LogIfUnforeseen(ex);
             }
+        }
+    }
+
+    /// <summary>Logs a fault that is not an I/O error with its stack, once per report: it may be a defect worth reporting.</summary>
+    private void LogIfUnforeseen(Exception ex)
+    {
+        if (ex is not (IOException or UnauthorizedAccessException))
+        {
+            Log.StorageFault(_logger, ex);
         }
     }
 

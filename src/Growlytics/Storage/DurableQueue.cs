@@ -46,6 +46,7 @@ internal sealed partial class DurableQueue : IDisposable
     private readonly Action<List<UserMessage>> _handBack;
     private readonly Action _wakeReader;
     private readonly LogRateLimiter _writeFailures;
+    private readonly LogRateLimiter _ackFailures;
     private StorageFolder? _folder;
     private StorageFolder.Problem _problem;
     private SegmentLog? _log;
@@ -55,6 +56,7 @@ internal sealed partial class DurableQueue : IDisposable
     private long _retryDiskAt = long.MinValue;
     private long _failuresSinceReport;
     private volatile bool _owner;
+    private volatile bool _windowFull;
     private volatile bool _failing;
     private volatile bool _stopping;
     private volatile bool _closed;
@@ -72,6 +74,7 @@ internal sealed partial class DurableQueue : IDisposable
         _wakeReader = wakeReader;
         _limits = new StorageLimits(options, counters, logger);
         _writeFailures = new LogRateLimiter(_time, LogInterval);
+        _ackFailures = new LogRateLimiter(_time, LogInterval);
     }
 
     /// <summary>Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them.</summary>
@@ -88,6 +91,12 @@ internal sealed partial class DurableQueue : IDisposable
 
     /// <summary>Gets the stored records no reader has taken yet (records, not calls: one ticket each when read).</summary>
     public long Unread => Interlocked.Read(ref _storedUnread);
+
+    /// <summary>
+    /// Gets a value indicating whether readers get nothing more until the oldest records read are settled: the records
+    /// between the acknowledged position and the read position reached <see cref="ReadWindow"/>.
+    /// </summary>
+    public bool ReadWindowFull => _windowFull;
 
     /// <summary>Takes the folder if it is free: one file open, no scan (that runs in the writer, in the background).</summary>
     public void TakeFolder()

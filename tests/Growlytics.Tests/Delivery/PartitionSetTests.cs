@@ -104,6 +104,8 @@ public sealed class PartitionSetTests
 
         public long FlushCount => 0;
 
+        public bool WaitsForOldest => false;
+
         public int Read(List<Envelope> into, int maxCount) => 0;
 
         public void Settled(Envelope envelope)

@@ -1,13 +1,15 @@
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
-/// A fault other than an I/O error while saving the acknowledged position is handled like a failing disk: logged once
-/// (not at every commit), and the writer still stops at shutdown, which completes without throwing.
+/// A fault other than an I/O error while saving the acknowledged position is handled like an I/O error there: reported
+/// once per interval (with its stack, as it may be a defect), and the writer still stops at shutdown, which completes
+/// without throwing.
 /// </summary>
 public sealed class AckSaveFaultTests : StorageTestBase
 {
     private const int WriteFailed = 4006;
     private const int UnexpectedFault = 4010;
+    private const int AckFailed = 4015;
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
 
     [Fact]
@@ -46,8 +48,9 @@ public sealed class AckSaveFaultTests : StorageTestBase
             await Task.Delay(20);
         }
 
-        logs.Entries.Should().NotContain(e => e.EventId == UnexpectedFault, "the failed save is a storage write failure like any other");
-        logs.Entries.Count(e => e.EventId == WriteFailed).Should().Be(1, "a repeating fault is logged once per interval, not at every commit");
+        logs.Entries.Count(e => e.EventId == AckFailed).Should().Be(1, "a repeating fault is logged once per interval, not at every commit");
+        logs.Entries.Count(e => e.EventId == UnexpectedFault).Should().Be(1, "with its stack, once per report");
+        logs.Entries.Should().NotContain(e => e.EventId == WriteFailed, "writing records still works: only the position could not be saved");
         logs.Entries.Count.Should().Be(atShutdown, "the writer stopped with the client");
         ShouldBeBalanced(client.Statistics);
         client.Statistics.Delivered.Should().Be(5);

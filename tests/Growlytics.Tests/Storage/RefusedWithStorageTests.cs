@@ -4,10 +4,11 @@ using GrowlyticsSdk.TestSupport;
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
-/// With storage, a batch whose retries run out is kept for later only while the service fails for everyone (an outage,
-/// or offline). One that the service keeps refusing while it accepts the others is dropped as
-/// <see cref="DropReason.RetriesExhausted"/>, as without storage: kept, it would be tried for ever, and the stored queue
-/// could not move its acknowledged position past it, so after <c>ReadWindow</c> more records every user would wait.
+/// With storage, a batch whose retries run out is kept and tried again later. The stored queue cannot move its
+/// acknowledged position past a kept message: once <c>ReadWindow</c> later records were read it hands out nothing more
+/// and every user waits. A kept message refused again then, while the service accepted other requests since it was first
+/// kept, is dropped as <see cref="DropReason.RetriesExhausted"/>; in an outage (nothing accepted), or while the queue
+/// does not wait for it, it stays kept.
 /// </summary>
 public sealed class RefusedWithStorageTests : StorageTestBase
 {
@@ -19,7 +20,12 @@ public sealed class RefusedWithStorageTests : StorageTestBase
     {
         var collector = new PoisonCollector();
         var drops = new List<MessageDroppedEventArgs>();
-        await using var client = NewClient(new StorageCollector(), o => o.HttpClient = new HttpClient(collector));
+        var logs = new RecordingLoggerFactory();
+        await using var client = NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(collector);
+            o.LoggerFactory = logs;
+        });
         client.MessageDropped += (_, e) =>
         {
             lock (drops)
@@ -45,6 +51,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
         await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == Others && client.Statistics.Dropped == 1, Step);
 
         collector.Delivered.Should().Be(Others);
+        logs.Entries.Should().ContainSingle(e => e.EventId == 2014, "the drop is reported");
         lock (drops)
         {
             drops.Should().ContainSingle().Which.Reason.Should().Be(DropReason.RetriesExhausted);
@@ -55,35 +62,78 @@ public sealed class RefusedWithStorageTests : StorageTestBase
     }
 
     [Fact]
+    public async Task MessageRefusedForAWhile_WhileTheStoredQueueDoesNotWaitForIt_IsKeptAndDeliveredOnceAccepted()
+    {
+        var collector = new PoisonCollector();
+        await using var client = NewClient(new StorageCollector(), o => o.HttpClient = new HttpClient(collector));
+        using (client.BeginScope())
+        {
+            client.User.Push(new Dictionary<string, object?> { ["n"] = Poison });
+        }
+
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+
+        // Others are delivered meanwhile (far fewer than the read window), and it is refused again at every try.
+        PushNumbers(client, 0, 2000);
+        await DriveUntilAsync(() => client.Statistics.Delivered == 2000 && collector.Refused >= 4, Step);
+        client.Statistics.Dropped.Should().Be(0, "the stored queue does not wait for it: it is kept");
+
+        collector.AcceptPoison = true;
+        await DriveUntilAsync(() => client.Statistics.Delivered == 2001, Step);
+        client.Statistics.Dropped.Should().Be(0);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
     public async Task Outage_AfterManyDeliveries_WhatRunsOutOfRetriesIsKeptAndDeliveredWhenTheServiceIsBack()
     {
         var collector = new StorageCollector { Up = true };
-        await using var client = NewClient(collector);
+
+        // Enough requests at once that the loop stages more than the read window: the stored queue waits for kept ones.
+        await using var client = NewClient(collector, o => o.MaxConcurrentRequests = 32);
         PushNumbers(client, 0, 2000);
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 2000, TimeSpan.FromMilliseconds(100));
 
         // Down: every request fails. What runs out of retries is kept, tried again after its pause and kept again, though
-        // the latest requests before the outage all succeeded.
+        // requests were accepted before the outage and the stored queue waits for them.
         collector.Up = false;
-        PushNumbers(client, 2000, 300);
-        var attempts = collector.Attempts;
+        PushToCustomers(client, 2000, 20_000);
         flush = client.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted && collector.Attempts > attempts + 9, TimeSpan.FromSeconds(5));
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromSeconds(5));
+
+        // 200 s: kept requests are tried again after their 30 s pauses (as the circuit breaker lets them) and refused.
+        for (var i = 0; i < 40; i++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(10);
+        }
+
         client.Statistics.Dropped.Should().Be(0);
 
         collector.Up = true;
-        await DriveUntilAsync(() => client.Statistics.Delivered == 2300, TimeSpan.FromSeconds(5));
+        await DriveUntilAsync(() => client.Statistics.Delivered == 22_000, TimeSpan.FromSeconds(5));
 
         client.Statistics.Dropped.Should().Be(0);
-        collector.Numbers.Should().HaveCount(2300);
+        collector.Numbers.Should().HaveCount(22_000);
         ShouldBeBalanced(client.Statistics);
+    }
+
+    // For many customers, so their requests go several at a time.
+    private static void PushToCustomers(GrowlyticsClient client, int from, int count)
+    {
+        for (var n = from; n < from + count; n++)
+        {
+            client.Customers.Update("customer-" + (n % 500), new Dictionary<string, object?> { ["n"] = n });
+        }
     }
 
     private sealed class PoisonCollector : HttpMessageHandler
     {
         public int Refused;
         public int Delivered;
+        public volatile bool AcceptPoison;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -92,7 +142,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
             var poisoned = messages
                 .SelectMany(m => m.GetProperty("attributes").EnumerateArray())
                 .Any(a => a.GetProperty("name").GetString() == "n" && a.GetProperty("value").GetInt64() == Poison);
-            if (poisoned)
+            if (poisoned && !AcceptPoison)
             {
                 Interlocked.Increment(ref Refused);
                 return new HttpResponseMessage(HttpStatusCode.InternalServerError);
