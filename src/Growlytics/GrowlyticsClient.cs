@@ -90,6 +90,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 {
                     memory.HandBack(messages);
                     wake.Set();
+
+                    // A write that failed after shutdown stopped delivery: counted as dropped, not left pending.
+                    _dispatcher?.DropLateArrivals();
                 },
                 wakeReader: wake.Set);
             memory.ShareWith(() => _durable.IsBuffer);

@@ -30,6 +30,7 @@ internal sealed partial class Dispatcher : IDisposable
 
     // Set by a finished request: the loop goes on on that thread, rather than waking another one to do it.
     private readonly WakeSignal _finished = new(resumeOnSetter: true);
+    private volatile bool _stopped;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly TimeSpan _flushInterval;
@@ -156,58 +157,6 @@ internal sealed partial class Dispatcher : IDisposable
         }
 
         return TaskCompat.WaitAsync(request.Completion.Task, cancellationToken);
-    }
-
-    /// <summary>Delivers what it can within <paramref name="timeout"/>; counts what memory still holds as dropped and returns that count.</summary>
-    public async Task<long> StopAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        _stopping = true;
-        _wake.Set();
-        if (!_run.IsCompleted)
-        {
-            using var deadline = new CancellationTokenSource();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
-            var expiry = TaskCompat.Delay(_time, timeout, linked.Token);
-            if (await Task.WhenAny(_run, expiry).ConfigureAwait(false) != _run)
-            {
-                // Out of time: the requests in flight are abandoned; what they held is counted below (or stays stored).
-                _stopSending.Cancel();
-                _wake.Set();
-            }
-
-            deadline.Cancel();
-            await _run.ConfigureAwait(false);
-        }
-
-        var left = new List<Envelope>();
-        _partitions.DrainAll(left);
-        left.AddRange(_abandoned);
-        _abandoned.Clear();
-
-        // Everything memory holds, what storage would write included: the writer has stopped (or missed the deadline),
-        // so a message still queued now (a call that raced the shutdown, or one behind a stuck write) is counted here.
-        while (_memory.ReadAll(left, int.MaxValue) > 0)
-        {
-        }
-
-        long undelivered = 0;
-        foreach (var envelope in left)
-        {
-            // Stored messages stay on disk for the next start; memory ones are lost with the process.
-            if (envelope.Source == _memory && !envelope.IsSettled)
-            {
-                undelivered += envelope.Message.Calls;
-                _settler.Dropped(envelope, DropReason.Shutdown);
-            }
-        }
-
-        if (undelivered > 0)
-        {
-            Log.UndeliveredAtShutdown(_logger, undelivered);
-        }
-
-        CompleteFlushes(everything: true);
-        return undelivered;
     }
 
     private async Task RunAsync()

@@ -53,4 +53,42 @@ public sealed class ShutdownWithStuckWriterTests : StorageTestBase
             await Task.Delay(100);
         }
     }
+
+    [Fact]
+    public async Task Shutdown_WriteStuckPastTheDeadlineThenFails_TheMessagesItHandsBackAreCountedDropped()
+    {
+        var collector = new StorageCollector { Up = true };
+        using var stuck = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var fail = 0;
+        var client = NewClient(collector, o =>
+        {
+            o.ShutdownTimeout = TimeSpan.FromSeconds(2);
+            o.StorageWriteFault = () => Volatile.Read(ref fail) == 1 ? new IOException("No space left on device") : null;
+            o.BeforeStorageAppend = () =>
+            {
+                stuck.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            };
+        });
+
+        PushNumbers(client, 0, 1);
+        var driving = Task.Run(() => DriveUntilAsync(() => stuck.IsSet, Step));
+        stuck.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+        await driving;
+        PushNumbers(client, 1, 5);
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        await shutdown;
+        client.Statistics.Pending.Should().Be(1, "the writer still holds the first message");
+
+        // The stuck write fails after all: the message comes back to memory, where nothing will send it any more.
+        Volatile.Write(ref fail, 1);
+        release.Set();
+        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+
+        client.Statistics.Dropped.Should().Be(6);
+        client.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(6);
+        ShouldBeBalanced(client.Statistics);
+    }
 }

@@ -1,0 +1,98 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>The dispatcher's side of shutdown: the last deliveries within the deadline, and counting what is left.</summary>
+internal sealed partial class Dispatcher
+{
+    /// <summary>Delivers what it can within <paramref name="timeout"/>; counts what memory still holds as dropped and returns that count.</summary>
+    public async Task<long> StopAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _wake.Set();
+        if (!_run.IsCompleted)
+        {
+            using var deadline = new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+            var expiry = TaskCompat.Delay(_time, timeout, linked.Token);
+            if (await Task.WhenAny(_run, expiry).ConfigureAwait(false) != _run)
+            {
+                // Out of time: the requests in flight are abandoned; what they held is counted below (or stays stored).
+                _stopSending.Cancel();
+                _wake.Set();
+            }
+
+            deadline.Cancel();
+            await _run.ConfigureAwait(false);
+        }
+
+        var left = new List<Envelope>();
+        _partitions.DrainAll(left);
+        left.AddRange(_abandoned);
+        _abandoned.Clear();
+
+        // Everything memory holds, what storage would write included: the writer has stopped (or missed the deadline),
+        // so a message still queued now (a call that raced the shutdown, or one behind a stuck write) is counted here.
+        while (_memory.ReadAll(left, int.MaxValue) > 0)
+        {
+        }
+
+        var undelivered = DropFromMemory(left);
+
+        // From now on what reaches memory (a write that fails after the deadline hands its messages back) is dropped as
+        // it arrives (DropLateArrivals); what arrived before this line is swept here.
+        _stopped = true;
+        left.Clear();
+        while (_memory.ReadAll(left, int.MaxValue) > 0)
+        {
+        }
+
+        undelivered += DropFromMemory(left);
+        if (undelivered > 0)
+        {
+            Log.UndeliveredAtShutdown(_logger, undelivered);
+        }
+
+        CompleteFlushes(everything: true);
+        return undelivered;
+    }
+
+    /// <summary>
+    /// After <see cref="StopAsync"/>, counts as dropped (<see cref="DropReason.Shutdown"/>) what reached memory since: the
+    /// storage writer hands back what it could not write, also after it missed the shutdown deadline.
+    /// </summary>
+    public void DropLateArrivals()
+    {
+        if (!_stopped)
+        {
+            return;
+        }
+
+        var left = new List<Envelope>();
+        while (_memory.ReadAll(left, int.MaxValue) > 0)
+        {
+        }
+
+        if (DropFromMemory(left) is > 0 and var dropped)
+        {
+            Log.UndeliveredAtShutdown(_logger, dropped);
+        }
+    }
+
+    // Stored messages stay on disk for the next start; memory ones are lost with the process.
+    private long DropFromMemory(List<Envelope> envelopes)
+    {
+        long dropped = 0;
+        foreach (var envelope in envelopes)
+        {
+            if (envelope.Source == _memory && !envelope.IsSettled)
+            {
+                dropped += envelope.Message.Calls;
+                _settler.Dropped(envelope, DropReason.Shutdown);
+            }
+        }
+
+        return dropped;
+    }
+}
