@@ -1,0 +1,85 @@
+namespace GrowlyticsSdk.Storage;
+
+// The writing side of the log: records appended in group commits, failures trimmed to what was not written.
+internal sealed partial class SegmentLog
+{
+    /// <summary>
+    /// Appends records with the calls each settles. The list is emptied once all are written; if anything fails, only
+    /// those not written stay in it (for the caller to retry), whatever the exception.
+    /// </summary>
+    public void Append(List<(byte[] Payload, long AcceptedMs, int Calls)> records)
+    {
+        var index = 0;
+        try
+        {
+            while (index < records.Count)
+            {
+                if (_active is null || _activeSegment!.Length >= _segmentSize)
+                {
+                    try
+                    {
+                        Roll();
+                    }
+                    catch
+                    {
+                        // The segment before (closed by Roll) is written to no more: sealed, like one whose write failed.
+                        SealActive();
+                        throw;
+                    }
+                }
+
+                var segment = _activeSegment!;
+                var size = 0;
+                var end = index;
+                while (end < records.Count && (end == index || segment.Length + size + RecordFormat.RecordHeaderSize + records[end].Payload.Length <= _segmentSize))
+                {
+                    size += RecordFormat.RecordHeaderSize + records[end].Payload.Length;
+                    end++;
+                }
+
+                var buffer = new byte[size];
+                var written = 0;
+                for (var i = index; i < end; i++)
+                {
+                    written += RecordFormat.Write(buffer.AsSpan(written), records[i].Payload, records[i].AcceptedMs);
+                }
+
+                try
+                {
+                    ThrowIfFaulted();
+                    _active!.Write(buffer, 0, buffer.Length);
+                    _active.Flush(flushToDisk: true);
+                }
+                catch
+                {
+                    // Cut off whatever reached the file past Length, so a retried write cannot leave the same records
+                    // twice; if even that fails, the next start skips them as damage after the known length.
+                    TryTruncateActive(segment.Length);
+                    SealActive();
+                    throw;
+                }
+
+                segment.Length += size;
+                for (var i = index; i < end; i++)
+                {
+                    segment.Pending++;
+                    segment.PendingCalls += records[i].Calls;
+                    PendingCalls += records[i].Calls;
+                    segment.NewestMs = Math.Max(segment.NewestMs, records[i].AcceptedMs);
+                }
+
+                Pending += end - index;
+                index = end;
+            }
+        }
+        catch
+        {
+            // The records before index are written (and counted): only the rest is for the caller to retry. Also when
+            // sealing or truncating failed in turn.
+            records.RemoveRange(0, index);
+            throw;
+        }
+
+        records.Clear();
+    }
+}
