@@ -9,9 +9,9 @@ public enum DropReason
     /// <summary>
     /// Retries or the per-batch retry budget ran out while the service kept failing. With
     /// <see cref="GrowlyticsOptions.StorageDirectory"/> such messages stay on disk, still pending, and are sent later;
-    /// only when the stored queue waits for such a message (16,384 later records read) and the service refuses it again
-    /// after accepting other requests since it was first kept is it dropped with this reason (with the others in its
-    /// request), so it cannot hold every user back.
+    /// one is dropped with this reason only if the service refuses it again while most requests succeed and after
+    /// accepting others since it was first kept, and keeping it would hold others back: the stored queue waits for it
+    /// (16,384 later records read), or it is in memory because the disk fails.
     /// </summary>
     RetriesExhausted = 1,
 

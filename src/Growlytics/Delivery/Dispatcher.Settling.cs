@@ -62,11 +62,18 @@ internal sealed partial class Dispatcher
                             // Out of retries after the service refused the key: dropped like everything held then.
                             _settler.Dropped(envelope, DropReason.Unauthorized);
                             break;
-                        case SendOutcome.Kept when envelope.KeptAtSuccesses >= 0 && _sender.Successes > envelope.KeptAtSuccesses && envelope.Source.WaitsForOldest:
-                            // Refused again while the stored queue waits for it (its read window is full: every user waits),
-                            // and the service accepted other requests since it was first kept: not an outage. Dropped.
-                            _settler.Dropped(envelope, result.Reason, result.Status);
-                            droppedBlocking += envelope.Message.Calls;
+                        case SendOutcome.Kept when IsRefusedForGood(envelope):
+                            if (envelope.EndSending() is { } storageReason)
+                            {
+                                // Storage dropped its record meanwhile: counted with that reason, as when it stays kept.
+                                _settler.Dropped(envelope, storageReason);
+                            }
+                            else
+                            {
+                                _settler.Dropped(envelope, result.Reason, result.Status);
+                                droppedBlocking += envelope.Message.Calls;
+                            }
+
                             break;
                         case SendOutcome.Kept:
                             if (envelope.KeptAtSuccesses < 0)
@@ -131,6 +138,19 @@ internal sealed partial class Dispatcher
 
         Interlocked.Exchange(ref _issued, _tickets.Next);
     }
+
+    /// <summary>
+    /// Gets a value indicating whether a message out of retries is dropped rather than kept again: it was kept before,
+    /// the service has accepted other requests since, most of the latest attempts succeed (not an outage, nor its end),
+    /// and keeping it would hold others back: a stored one only while the stored queue waits for it (its read window is
+    /// full, so every user waits); one in memory (the disk failed) always, as it would keep its partition, and any flush,
+    /// waiting for ever.
+    /// </summary>
+    private bool IsRefusedForGood(Envelope envelope) =>
+        envelope.KeptAtSuccesses >= 0
+        && _sender.Successes > envelope.KeptAtSuccesses
+        && _sender.FailuresAreAMinority
+        && (envelope.Source == _memory || envelope.Source.WaitsForOldest);
 
     /// <summary>
     /// A request ended without settling <paramref name="envelope"/>: it goes to <paramref name="unsettled"/> (returns

@@ -83,6 +83,9 @@ internal sealed class MemorySource : IMessageSource
     /// </remarks>
     public int UnreadCount => _queue.Unread + _handedBack.Count;
 
+    /// <summary>Gets <see langword="false"/>: memory hands out what it holds whatever is still unsettled.</summary>
+    public bool WaitsForOldest => false;
+
     /// <summary>
     /// Gets what a flush from memory waits for: <see cref="UnreadCount"/> and the messages the storage writer holds
     /// meanwhile (if its write fails they are handed back and sent from memory).
@@ -92,9 +95,6 @@ internal sealed class MemorySource : IMessageSource
     /// message on the way is counted twice rather than not at all (the target may be too high, never too low). Not for
     /// the opt-in limit: that one counts only what memory can read back.
     /// </remarks>
-    /// <summary>Gets <see langword="false"/>: memory hands out what it holds whatever is still unsettled.</summary>
-    public bool WaitsForOldest => false;
-
     public long FlushCount => (long)_queue.Unread + Volatile.Read(ref _withWriter) + _handedBack.Count;
 
     /// <summary>Gets a value indicating whether the storage writer holds messages it took from memory (writing them now).</summary>

@@ -59,6 +59,9 @@ internal sealed partial class RequestSender
     /// <summary>Gets how many requests the service has accepted so far.</summary>
     public long Successes => Interlocked.Read(ref _successes);
 
+    /// <summary>Gets a value indicating whether most of the latest attempts succeeded (see <see cref="RecentFailures"/>).</summary>
+    public bool FailuresAreAMinority => _recent.FailuresAreAMinority;
+
     /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
     /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that

@@ -1,4 +1,5 @@
 using System.Net;
+using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.TestSupport;
 
 namespace GrowlyticsSdk.Tests.Storage;
@@ -13,6 +14,10 @@ namespace GrowlyticsSdk.Tests.Storage;
 public sealed class RefusedWithStorageTests : StorageTestBase
 {
     private const long Poison = 99_999;
+
+    // Two visitors in different partitions (checked below): the others' requests never carry the refused message.
+    private const string PoisonVisitor = "visitor-with-a-refused-message";
+    private const string OtherVisitor = "visitor-with-accepted-messages";
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(1);
 
     [Fact]
@@ -35,10 +40,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
         };
 
         // Alone in its request first: refused, and nothing was delivered yet, so nothing says it is not an outage: kept.
-        using (client.BeginScope())
-        {
-            client.User.Push(new Dictionary<string, object?> { ["n"] = Poison });
-        }
+        PushPoison(client);
 
         var first = client.FlushAsync();
         await DriveUntilAsync(() => first.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
@@ -46,7 +48,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
 
         // More than the read window of other messages: all delivered; the refused one is dropped when tried again.
         const int Others = 20_000;
-        PushNumbers(client, 0, Others);
+        PushAsTheOtherVisitor(client, 0, Others);
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == Others && client.Statistics.Dropped == 1, Step);
 
@@ -66,16 +68,13 @@ public sealed class RefusedWithStorageTests : StorageTestBase
     {
         var collector = new PoisonCollector();
         await using var client = NewClient(new StorageCollector(), o => o.HttpClient = new HttpClient(collector));
-        using (client.BeginScope())
-        {
-            client.User.Push(new Dictionary<string, object?> { ["n"] = Poison });
-        }
+        PushPoison(client);
 
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
 
         // Others are delivered meanwhile (far fewer than the read window), and it is refused again at every try.
-        PushNumbers(client, 0, 2000);
+        PushAsTheOtherVisitor(client, 0, 2000);
         await DriveUntilAsync(() => client.Statistics.Delivered == 2000 && collector.Refused >= 4, Step);
         client.Statistics.Dropped.Should().Be(0, "the stored queue does not wait for it: it is kept");
 
@@ -104,11 +103,14 @@ public sealed class RefusedWithStorageTests : StorageTestBase
         await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromSeconds(5));
 
         // 200 s: kept requests are tried again after their 30 s pauses (as the circuit breaker lets them) and refused.
+        var attempts = collector.Attempts;
         for (var i = 0; i < 40; i++)
         {
             Time.Advance(TimeSpan.FromSeconds(5));
             await Task.Delay(10);
         }
+
+        collector.Attempts.Should().BeGreaterThan(attempts, "kept requests were tried again while the stored queue waited for them");
 
         client.Statistics.Dropped.Should().Be(0);
 
@@ -120,12 +122,138 @@ public sealed class RefusedWithStorageTests : StorageTestBase
         ShouldBeBalanced(client.Statistics);
     }
 
+    [Fact]
+    public async Task DiskFailing_MessageTheServiceAlwaysRefuses_IsDroppedFromMemoryAndAFlushCompletes()
+    {
+        var collector = new PoisonCollector();
+        await using var client = NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(collector);
+            o.StorageWriteFault = () => new IOException("No space left on device");
+        });
+
+        // Every write fails: delivery goes on from memory, where a kept message would wait, and any flush with it, for ever.
+        PushPoison(client);
+        var first = client.FlushAsync();
+        await DriveUntilAsync(() => first.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+        PushAsTheOtherVisitor(client, 0, 2000);
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+
+        client.Statistics.Delivered.Should().Be(2000);
+        client.Statistics.DroppedByReason[DropReason.RetriesExhausted].Should().Be(1);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task FlappingOutage_OneRequestAcceptedWhileTheQueueWaits_NothingIsDropped()
+    {
+        var collector = new OutageCollector();
+        await using var client = NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(collector);
+            o.MaxConcurrentRequests = 32;
+        });
+        collector.Up = true;
+        PushToCustomers(client, 0, 2000);
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 2000, TimeSpan.FromMilliseconds(100));
+
+        // Down, with more stored than the read window: what runs out of retries is kept and the queue waits for it.
+        collector.Up = false;
+        PushToCustomers(client, 2000, 20_000);
+        flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromSeconds(5));
+        await AdvanceAsync(TimeSpan.FromSeconds(100));
+
+        // The service accepts one request in the middle of the outage (a probe during a flap), then fails again.
+        Interlocked.Exchange(ref collector.Allowed, 1);
+        await DriveUntilAsync(() => Volatile.Read(ref collector.Allowed) == 0, TimeSpan.FromSeconds(5));
+        var delivered = client.Statistics.Delivered;
+        var attempts = collector.Attempts;
+        await AdvanceAsync(TimeSpan.FromSeconds(200));
+
+        collector.Attempts.Should().BeGreaterThan(attempts, "kept requests were refused again after the accepted one");
+        client.Statistics.Dropped.Should().Be(0, "most requests still fail: an outage, whatever one request did");
+        client.Statistics.Delivered.Should().Be(delivered);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public void Visitors_AreInDifferentPartitions()
+    {
+        var partitions = new PartitionSet(256);
+        partitions.PartitionOf(PoisonVisitor).Should().NotBe(partitions.PartitionOf(OtherVisitor));
+    }
+
+    private static void PushPoison(GrowlyticsClient client)
+    {
+        using (client.BeginScope(PoisonVisitor))
+        {
+            client.User.Push(new Dictionary<string, object?> { ["n"] = Poison });
+        }
+    }
+
+    private static void PushAsTheOtherVisitor(GrowlyticsClient client, int from, int count)
+    {
+        using (client.BeginScope(OtherVisitor))
+        {
+            PushNumbers(client, from, count);
+        }
+    }
+
     // For many customers, so their requests go several at a time.
     private static void PushToCustomers(GrowlyticsClient client, int from, int count)
     {
         for (var n = from; n < from + count; n++)
         {
             client.Customers.Update("customer-" + (n % 500), new Dictionary<string, object?> { ["n"] = n });
+        }
+    }
+
+    private async Task AdvanceAsync(TimeSpan total)
+    {
+        for (var at = TimeSpan.Zero; at < total; at += TimeSpan.FromSeconds(5))
+        {
+            Time.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Accepts every request while up; while down refuses them (503), except as many as <see cref="Allowed"/> says.</summary>
+    private sealed class OutageCollector : HttpMessageHandler
+    {
+        public volatile bool Up;
+        public int Allowed;
+        public int Attempts;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Attempts);
+            _ = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
+            if (Up || TryTakeOne())
+            {
+                return new HttpResponseMessage(HttpStatusCode.OK);
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        }
+
+        private bool TryTakeOne()
+        {
+            var allowed = Volatile.Read(ref Allowed);
+            while (allowed > 0)
+            {
+                var seen = Interlocked.CompareExchange(ref Allowed, allowed - 1, allowed);
+                if (seen == allowed)
+                {
+                    return true;
+                }
+
+                allowed = seen;
+            }
+
+            return false;
         }
     }
 
