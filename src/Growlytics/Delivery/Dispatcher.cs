@@ -30,7 +30,6 @@ internal sealed partial class Dispatcher : IDisposable
 
     // Set by a finished request: the loop goes on on that thread, rather than waking another one to do it.
     private readonly WakeSignal _finished = new(resumeOnSetter: true);
-    private volatile bool _stopped;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly TimeSpan _flushInterval;
@@ -55,6 +54,9 @@ internal sealed partial class Dispatcher : IDisposable
     private int _drainRequested;
     private int _fillVersion;
     private volatile bool _stopping;
+
+    // Set once StopAsync has counted what memory held: later arrivals are dropped as they come (DropLateArrivals).
+    private volatile bool _stopped;
     private volatile bool _optedOut;
 
     // The requests in flight: cancelled at shutdown (with _stopSending) and at a privacy request, then renewed.

@@ -48,8 +48,8 @@ internal sealed class Envelope
     public long Ticket { get; set; }
 
     /// <summary>
-    /// Gets or sets how many requests the service had accepted when the message was last kept (stored, out of retries),
-    /// or -1 if it never was.
+    /// Gets or sets how many requests the service had accepted when the message was first kept (out of retries, to be
+    /// tried again later), or -1 if it never was.
     /// </summary>
     public long KeptAtSuccesses { get; set; } = -1;
 
