@@ -11,7 +11,7 @@ public enum DropReason
     /// <see cref="GrowlyticsOptions.StorageDirectory"/> such messages stay on disk, still pending, and are sent later;
     /// one is dropped with this reason only if the service refuses it again while most requests succeed and after
     /// accepting others since it was first kept, and keeping it would hold others back: the stored queue waits for it
-    /// (16,384 later records read), or it is in memory because the disk fails.
+    /// (16,384 later records read), or it is held in memory (the disk failing, or the folder held by another client).
     /// </summary>
     RetriesExhausted = 1,
 

@@ -114,9 +114,18 @@ internal sealed partial class Dispatcher
         var full = false;
         var partition = only;
         var first = true;
+        var holdsKept = false;
         while (!full && batch.Envelopes.Count < perRequest && (only >= 0 ? first : _partitions.TryTakeReady(out partition)))
         {
             first = false;
+            if (batch.Envelopes.Count > 0 && (holdsKept || _partitions.Peek(partition) is { KeptAtSuccesses: >= 0 }))
+            {
+                // Messages kept before (out of retries) go in a request of their own partition: one the service keeps
+                // refusing must not take other users' fresh messages down with it.
+                _partitions.Untake(partition);
+                break;
+            }
+
             var used = false;
             while (batch.Envelopes.Count < perRequest && _partitions.Peek(partition) is { } envelope)
             {
@@ -166,6 +175,7 @@ internal sealed partial class Dispatcher
                 }
 
                 _partitions.Dequeue(partition);
+                holdsKept |= envelope.KeptAtSuccesses >= 0;
                 batch.Envelopes.Add(envelope);
                 batch.Lengths.Add(length);
                 bytes += length + 1;
@@ -223,7 +233,7 @@ internal sealed partial class Dispatcher
         batch.Prepared = null;
         try
         {
-            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared).ConfigureAwait(false);
+            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared, countsTowardHealth: !batch.HoldsKept).ConfigureAwait(false);
             if (prepared is { Used: true })
             {
                 Interlocked.Increment(ref _preparedSent);

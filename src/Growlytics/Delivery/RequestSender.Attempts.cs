@@ -40,12 +40,20 @@ internal sealed partial class RequestSender
                 _limiter.OnSuccess();
             }
 
-            _recent.Record(failed: IsTransient(status));
+            if (state.CountsTowardHealth)
+            {
+                _recent.Record(failed: IsTransient(status));
+            }
+
             return response;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            _recent.Record(failed: true);
+            if (state.CountsTowardHealth)
+            {
+                _recent.Record(failed: true);
+            }
+
             throw;
         }
         finally

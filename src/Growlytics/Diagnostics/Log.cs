@@ -25,7 +25,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept in storage to be sent later: {Kept}).")]
     public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept);
 
-    [LoggerMessage(EventId = 2014, Level = LogLevel.Error, Message = "Dropped {Count} stored message(s) since the last report that the Growlytics service refused again while it accepted others: kept, they held the stored queue back for every user (RetriesExhausted).")]
+    [LoggerMessage(EventId = 2014, Level = LogLevel.Error, Message = "Dropped {Count} message(s) since the last report that had run out of retries and that the Growlytics service refused again while it accepted others: kept, they held other users back (RetriesExhausted).")]
     public static partial void StoredRefusalDropped(ILogger logger, long count);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service refused {Count} message(s) since the last report; they were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]

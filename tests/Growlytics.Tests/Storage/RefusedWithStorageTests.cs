@@ -11,8 +11,10 @@ namespace GrowlyticsSdk.Tests.Storage;
 /// kept, is dropped as <see cref="DropReason.RetriesExhausted"/>; in an outage (nothing accepted), or while the queue
 /// does not wait for it, it stays kept.
 /// </summary>
-public sealed class RefusedWithStorageTests : StorageTestBase
+public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
 {
+    private readonly List<GrowlyticsClient> _clients = [];
+
     private const long Poison = 99_999;
 
     // Two visitors in different partitions (checked below): the others' requests never carry the refused message.
@@ -26,7 +28,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
         var collector = new PoisonCollector();
         var drops = new List<MessageDroppedEventArgs>();
         var logs = new RecordingLoggerFactory();
-        await using var client = NewClient(new StorageCollector(), o =>
+        var client = NewClient(new StorageCollector(), o =>
         {
             o.HttpClient = new HttpClient(collector);
             o.LoggerFactory = logs;
@@ -64,10 +66,67 @@ public sealed class RefusedWithStorageTests : StorageTestBase
     }
 
     [Fact]
+    public async Task MessageTheServiceAlwaysRefuses_DefaultRetries_SparseTraffic_IsDroppedOnceTheQueueWaitsForIt()
+    {
+        var collector = new PoisonCollector();
+        var client = NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(collector);
+            o.MaxRetryAttempts = new GrowlyticsOptions().MaxRetryAttempts;
+        });
+
+        // Its first round of attempts runs out: kept.
+        PushPoison(client);
+        await DriveUntilAsync(() => collector.Refused > new GrowlyticsOptions().MaxRetryAttempts, TimeSpan.FromSeconds(1));
+
+        // Ten requests of other traffic a minute, while each round of retries of the kept message (every ~30 s) fails
+        // seven times: its own attempts must not make the service look unhealthy, or it would stay kept for good once the
+        // queue waits for it.
+        for (var minute = 0; minute < 17; minute++)
+        {
+            PushAsTheOtherVisitor(client, minute * 1000, 1000);
+            for (var step = 0; step < 12; step++)
+            {
+                Time.Advance(TimeSpan.FromSeconds(5));
+                await Task.Delay(5);
+            }
+        }
+
+        await DriveUntilAsync(() => client.Statistics.Delivered == 17_000 && client.Statistics.Dropped == 1, TimeSpan.FromSeconds(5));
+        client.Statistics.DroppedByReason[DropReason.RetriesExhausted].Should().Be(1);
+        collector.LargestRefusedRequest.Should().Be(1, "a kept message is tried again in a request without other users' messages");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task KeptMessageTriedAgain_GoesInARequestWithoutOtherUsersMessages()
+    {
+        var collector = new PoisonCollector();
+        var client = NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(collector);
+            o.FlushInterval = TimeSpan.FromHours(1);
+        });
+        PushPoison(client);
+        var first = client.FlushAsync();
+        await DriveUntilAsync(() => first.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+
+        // Another visitor's messages wait to fill a request; the kept one's pause ends; a flush sends both partitions.
+        PushAsTheOtherVisitor(client, 0, 50);
+        Time.Advance(TimeSpan.FromSeconds(31));
+        await Task.Delay(50);
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 50, TimeSpan.FromMilliseconds(200));
+
+        collector.LargestRefusedRequest.Should().Be(1, "the kept message went alone");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
     public async Task MessageRefusedForAWhile_WhileTheStoredQueueDoesNotWaitForIt_IsKeptAndDeliveredOnceAccepted()
     {
         var collector = new PoisonCollector();
-        await using var client = NewClient(new StorageCollector(), o => o.HttpClient = new HttpClient(collector));
+        var client = NewClient(new StorageCollector(), o => o.HttpClient = new HttpClient(collector));
         PushPoison(client);
 
         var flush = client.FlushAsync();
@@ -90,7 +149,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
         var collector = new StorageCollector { Up = true };
 
         // Enough requests at once that the loop stages more than the read window: the stored queue waits for kept ones.
-        await using var client = NewClient(collector, o => o.MaxConcurrentRequests = 32);
+        var client = NewClient(collector, o => o.MaxConcurrentRequests = 32);
         PushNumbers(client, 0, 2000);
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 2000, TimeSpan.FromMilliseconds(100));
@@ -126,7 +185,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
     public async Task DiskFailing_MessageTheServiceAlwaysRefuses_IsDroppedFromMemoryAndAFlushCompletes()
     {
         var collector = new PoisonCollector();
-        await using var client = NewClient(new StorageCollector(), o =>
+        var client = NewClient(new StorageCollector(), o =>
         {
             o.HttpClient = new HttpClient(collector);
             o.StorageWriteFault = () => new IOException("No space left on device");
@@ -149,7 +208,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
     public async Task FlappingOutage_OneRequestAcceptedWhileTheQueueWaits_NothingIsDropped()
     {
         var collector = new OutageCollector();
-        await using var client = NewClient(new StorageCollector(), o =>
+        var client = NewClient(new StorageCollector(), o =>
         {
             o.HttpClient = new HttpClient(collector);
             o.MaxConcurrentRequests = 32;
@@ -168,7 +227,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase
 
         // The service accepts one request in the middle of the outage (a probe during a flap), then fails again.
         Interlocked.Exchange(ref collector.Allowed, 1);
-        await DriveUntilAsync(() => Volatile.Read(ref collector.Allowed) == 0, TimeSpan.FromSeconds(5));
+        await DriveUntilAsync(() => Volatile.Read(ref collector.Allowed) == 0 && client.Statistics.Delivered > 2000, TimeSpan.FromSeconds(5));
         var delivered = client.Statistics.Delivered;
         var attempts = collector.Attempts;
         await AdvanceAsync(TimeSpan.FromSeconds(200));
@@ -200,6 +259,29 @@ public sealed class RefusedWithStorageTests : StorageTestBase
         {
             PushNumbers(client, from, count);
         }
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Shuts the test's clients down while moving the fake clock (their shutdown deadline runs on it): a test that failed
+    /// with a message still kept must end, not wait for ever.
+    /// </summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            var shutdown = client.ShutdownAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+            await client.DisposeAsync();
+        }
+    }
+
+    private new GrowlyticsClient NewClient(StorageCollector collector, Action<GrowlyticsOptions>? configure = null)
+    {
+        var client = base.NewClient(collector, configure);
+        _clients.Add(client);
+        return client;
     }
 
     // For many customers, so their requests go several at a time.
@@ -259,8 +341,10 @@ public sealed class RefusedWithStorageTests : StorageTestBase
 
     private sealed class PoisonCollector : HttpMessageHandler
     {
+        private readonly object _gate = new();
         public int Refused;
         public int Delivered;
+        public int LargestRefusedRequest;
         public volatile bool AcceptPoison;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -273,6 +357,11 @@ public sealed class RefusedWithStorageTests : StorageTestBase
             if (poisoned && !AcceptPoison)
             {
                 Interlocked.Increment(ref Refused);
+                lock (_gate)
+                {
+                    LargestRefusedRequest = Math.Max(LargestRefusedRequest, messages.Count);
+                }
+
                 return new HttpResponseMessage(HttpStatusCode.InternalServerError);
             }
 
