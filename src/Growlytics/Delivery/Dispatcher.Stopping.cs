@@ -34,21 +34,12 @@ internal sealed partial class Dispatcher
 
         // Everything memory holds, what storage would write included: the writer has stopped (or missed the deadline),
         // so a message still queued now (a call that raced the shutdown, or one behind a stuck write) is counted here.
-        while (_memory.ReadAll(left, int.MaxValue) > 0)
-        {
-        }
-
-        var undelivered = DropFromMemory(left);
+        var undelivered = DropFromMemory(left) + DropWhatMemoryHolds();
 
         // From now on what reaches memory (a write that fails after the deadline hands its messages back) is dropped as
         // it arrives (DropLateArrivals); what arrived before this line is swept here.
         _stopped = true;
-        left.Clear();
-        while (_memory.ReadAll(left, int.MaxValue) > 0)
-        {
-        }
-
-        undelivered += DropFromMemory(left);
+        undelivered += DropWhatMemoryHolds();
         if (undelivered > 0)
         {
             Log.UndeliveredAtShutdown(_logger, undelivered);
@@ -69,15 +60,20 @@ internal sealed partial class Dispatcher
             return;
         }
 
+        if (DropWhatMemoryHolds() is > 0 and var dropped)
+        {
+            Log.UndeliveredAtShutdown(_logger, dropped);
+        }
+    }
+
+    private long DropWhatMemoryHolds()
+    {
         var left = new List<Envelope>();
         while (_memory.ReadAll(left, int.MaxValue) > 0)
         {
         }
 
-        if (DropFromMemory(left) is > 0 and var dropped)
-        {
-            Log.UndeliveredAtShutdown(_logger, dropped);
-        }
+        return DropFromMemory(left);
     }
 
     // Stored messages stay on disk for the next start; memory ones are lost with the process.

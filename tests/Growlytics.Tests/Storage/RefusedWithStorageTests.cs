@@ -28,11 +28,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         var collector = new PoisonCollector();
         var drops = new List<MessageDroppedEventArgs>();
         var logs = new RecordingLoggerFactory();
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(collector);
-            o.LoggerFactory = logs;
-        });
+        var client = ClientFor(collector, o => o.LoggerFactory = logs);
         client.MessageDropped += (_, e) =>
         {
             lock (drops)
@@ -42,10 +38,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         };
 
         // Alone in its request first: refused, and nothing was delivered yet, so nothing says it is not an outage: kept.
-        PushPoison(client);
-
-        var first = client.FlushAsync();
-        await DriveUntilAsync(() => first.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+        await SendPoisonAsync(client, collector);
         client.Statistics.Dropped.Should().Be(0, "a refusal with no other request delivered looks like an outage");
 
         // More than the read window of other messages: all delivered; the refused one is dropped when tried again.
@@ -69,11 +62,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     public async Task MessageTheServiceAlwaysRefuses_DefaultRetries_SparseTraffic_IsDroppedOnceTheQueueWaitsForIt()
     {
         var collector = new PoisonCollector();
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(collector);
-            o.MaxRetryAttempts = new GrowlyticsOptions().MaxRetryAttempts;
-        });
+        var client = ClientFor(collector, o => o.MaxRetryAttempts = new GrowlyticsOptions().MaxRetryAttempts);
 
         // Its first round of attempts runs out: kept.
         PushPoison(client);
@@ -102,14 +91,8 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     public async Task KeptMessageTriedAgain_GoesInARequestWithoutOtherUsersMessages()
     {
         var collector = new PoisonCollector();
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(collector);
-            o.FlushInterval = TimeSpan.FromHours(1);
-        });
-        PushPoison(client);
-        var first = client.FlushAsync();
-        await DriveUntilAsync(() => first.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+        var client = ClientFor(collector, o => o.FlushInterval = TimeSpan.FromHours(1));
+        await SendPoisonAsync(client, collector);
 
         // Another visitor's messages wait to fill a request; the kept one's pause ends; a flush sends both partitions.
         PushAsTheOtherVisitor(client, 0, 50);
@@ -126,11 +109,8 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     public async Task MessageRefusedForAWhile_WhileTheStoredQueueDoesNotWaitForIt_IsKeptAndDeliveredOnceAccepted()
     {
         var collector = new PoisonCollector();
-        var client = NewClient(new StorageCollector(), o => o.HttpClient = new HttpClient(collector));
-        PushPoison(client);
-
-        var flush = client.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+        var client = ClientFor(collector);
+        await SendPoisonAsync(client, collector);
 
         // Others are delivered meanwhile (far fewer than the read window), and it is refused again at every try.
         PushAsTheOtherVisitor(client, 0, 2000);
@@ -185,16 +165,10 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     public async Task DiskFailing_MessageTheServiceAlwaysRefuses_IsDroppedFromMemoryAndAFlushCompletes()
     {
         var collector = new PoisonCollector();
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(collector);
-            o.StorageWriteFault = () => new IOException("No space left on device");
-        });
+        var client = ClientFor(collector, o => o.StorageWriteFault = () => new IOException("No space left on device"));
 
         // Every write fails: delivery goes on from memory, where a kept message would wait, and any flush with it, for ever.
-        PushPoison(client);
-        var first = client.FlushAsync();
-        await DriveUntilAsync(() => first.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+        await SendPoisonAsync(client, collector);
         PushAsTheOtherVisitor(client, 0, 2000);
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted, Step);
@@ -208,11 +182,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     public async Task FlappingOutage_OneRequestAcceptedWhileTheQueueWaits_NothingIsDropped()
     {
         var collector = new OutageCollector();
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(collector);
-            o.MaxConcurrentRequests = 32;
-        });
+        var client = ClientFor(collector, o => o.MaxConcurrentRequests = 32);
         collector.Up = true;
         PushToCustomers(client, 0, 2000);
         var flush = client.FlushAsync();
@@ -243,6 +213,14 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     {
         var partitions = new PartitionSet(256);
         partitions.PartitionOf(PoisonVisitor).Should().NotBe(partitions.PartitionOf(OtherVisitor));
+    }
+
+    /// <summary>Pushes the refused message and flushes until the collector has refused it once.</summary>
+    private async Task SendPoisonAsync(GrowlyticsClient client, PoisonCollector collector)
+    {
+        PushPoison(client);
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
     }
 
     private static void PushPoison(GrowlyticsClient client)
@@ -283,6 +261,14 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         _clients.Add(client);
         return client;
     }
+
+    // A client that sends to another collector than a StorageCollector.
+    private GrowlyticsClient ClientFor(HttpMessageHandler collector, Action<GrowlyticsOptions>? configure = null) =>
+        NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(collector);
+            configure?.Invoke(o);
+        });
 
     // For many customers, so their requests go several at a time.
     private static void PushToCustomers(GrowlyticsClient client, int from, int count)
