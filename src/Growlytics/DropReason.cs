@@ -9,8 +9,8 @@ public enum DropReason
     /// <summary>
     /// Retries or the per-batch retry budget ran out while the service kept failing. With
     /// <see cref="GrowlyticsOptions.StorageDirectory"/> such messages stay on disk, still pending, and are sent later;
-    /// one is dropped with this reason only if the service refuses it again while most requests succeed and after
-    /// accepting others since it was first kept, and keeping it would hold others back: the stored queue waits for it
+    /// one is dropped with this reason only if the service refuses it again after accepting at least 32 other requests
+    /// since it was first kept, and keeping it would hold others back: the stored queue waits for it
     /// (16,384 later records read), or it is held in memory (the disk failing, or the folder held by another client).
     /// </summary>
     RetriesExhausted = 1,

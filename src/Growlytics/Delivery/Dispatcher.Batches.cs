@@ -233,7 +233,7 @@ internal sealed partial class Dispatcher
         batch.Prepared = null;
         try
         {
-            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared, countsTowardHealth: !batch.HoldsKept).ConfigureAwait(false);
+            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared).ConfigureAwait(false);
             if (prepared is { Used: true })
             {
                 Interlocked.Increment(ref _preparedSent);

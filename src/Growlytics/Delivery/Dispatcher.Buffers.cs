@@ -86,23 +86,6 @@ internal sealed partial class Dispatcher
 
         public List<int> Partitions { get; } = [];
 
-        /// <summary>Gets a value indicating whether the request carries a message kept before (out of retries, tried again).</summary>
-        public bool HoldsKept
-        {
-            get
-            {
-                foreach (var envelope in Envelopes)
-                {
-                    if (envelope.KeptAtSuccesses >= 0)
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            }
-        }
-
         /// <summary>Empties a recycled batch (its requests have ended) for a new request written into <paramref name="buffer"/>.</summary>
         public void Reuse(ByteBufferWriter buffer) => _buffer = buffer;
 

@@ -9,6 +9,9 @@ internal sealed partial class Dispatcher
     // Envelopes of memory messages just delivered, handed back to the memory source once their batch is recycled.
     private readonly List<Envelope> _reusable = [];
 
+    /// <summary>How many requests the service must accept after a message was first kept before it counts as refused for good.</summary>
+    private const int AcceptedSinceKeptToDrop = 32;
+
     // Reports of kept messages dropped because the stored queue waited for them (set in the constructor).
     private readonly LogRateLimiter _blockingDrops;
 
@@ -140,16 +143,16 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>
-    /// Gets a value indicating whether a message out of retries is dropped rather than kept again: it was kept before,
-    /// the service has accepted other requests since, most of the latest attempts succeed (not an outage, nor its end),
-    /// and keeping it would hold others back: a stored one only while the stored queue waits for it (its read window is
-    /// full, so every user waits); one in memory (the disk failed) always, as it would keep its partition, and any flush,
-    /// waiting for ever.
+    /// Gets a value indicating whether a message out of retries is dropped rather than kept again: it was kept before, the
+    /// service has accepted at least <see cref="AcceptedSinceKeptToDrop"/> other requests since (a message it cannot
+    /// take, not an outage: probes that get through during one are far fewer), and keeping it would hold others back: a
+    /// stored one only while the stored queue waits for it (its read window is full, so every user waits); one in memory
+    /// (the disk failed, or the folder is another client's) always, as it would keep its partition, and flushes, waiting
+    /// for ever.
     /// </summary>
     private bool IsRefusedForGood(Envelope envelope) =>
         envelope.KeptAtSuccesses >= 0
-        && _sender.Successes > envelope.KeptAtSuccesses
-        && _sender.FailuresAreAMinority
+        && _sender.Successes - envelope.KeptAtSuccesses >= AcceptedSinceKeptToDrop
         && (envelope.Source == _memory || envelope.Source.WaitsForOldest);
 
     /// <summary>

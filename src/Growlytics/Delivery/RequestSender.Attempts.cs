@@ -40,20 +40,12 @@ internal sealed partial class RequestSender
                 _limiter.OnSuccess();
             }
 
-            if (state.CountsTowardHealth)
-            {
-                _recent.Record(failed: IsTransient(status));
-            }
-
+            _recent.Record(failed: IsTransient(status));
             return response;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            if (state.CountsTowardHealth)
-            {
-                _recent.Record(failed: true);
-            }
-
+            _recent.Record(failed: true);
             throw;
         }
         finally

@@ -117,9 +117,6 @@ internal sealed partial class RequestSender
         /// <summary>Gets the request built ahead for the first attempt that goes on the wire, or <see langword="null"/>.</summary>
         public PreparedRequest? Prepared { get; init; }
 
-        /// <summary>Gets a value indicating whether this batch's attempts are recorded in the recent outcomes (see <c>SendAsync</c>).</summary>
-        public bool CountsTowardHealth { get; init; } = true;
-
         /// <summary>Gets or sets how many requests had succeeded when this batch last failed.</summary>
         public long SuccessesAtLastFailure { get; set; }
     }

@@ -59,24 +59,18 @@ internal sealed partial class RequestSender
     /// <summary>Gets how many requests the service has accepted so far.</summary>
     public long Successes => Interlocked.Read(ref _successes);
 
-    /// <summary>Gets a value indicating whether most of the latest attempts succeeded (see <see cref="RecentFailures"/>).</summary>
-    public bool FailuresAreAMinority => _recent.FailuresAreAMinority;
-
     /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
     /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that
-    /// goes on the wire, if any (disposed here); <paramref name="countsTowardHealth"/>: <see langword="false"/> for messages
-    /// kept before (out of retries), whose attempts say nothing new about the service and stay out of
-    /// <see cref="FailuresAreAMinority"/> (a message the service always refuses would otherwise make it false for good).
-    /// Throws only <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled
-    /// (shutdown).
+    /// goes on the wire, if any (disposed here). Throws only <see cref="OperationCanceledException"/> when
+    /// <paramref name="cancellationToken"/> is cancelled (shutdown).
     /// </summary>
-    public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null, bool countsTowardHealth = true)
+    public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null)
     {
         var results = new List<SendResult>(1);
         try
         {
-            await SendPartAsync(messages, 0, messages.Count, holdsSlot, countsTowardHealth, results, cancellationToken, prepared).ConfigureAwait(false);
+            await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken, prepared).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -123,10 +117,10 @@ internal sealed partial class RequestSender
 
     internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500;
 
-    private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, bool countsTowardHealth, List<SendResult> results, CancellationToken cancellationToken, PreparedRequest? prepared = null)
+    private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken, PreparedRequest? prepared = null)
     {
         var part = Slice(all, start, count);
-        var attempt = new AttemptState(this, part, holdsSlot) { Prepared = prepared, CountsTowardHealth = countsTowardHealth };
+        var attempt = new AttemptState(this, part, holdsSlot) { Prepared = prepared };
         var (status, description, rejection) = await AttemptAsync(attempt, cancellationToken).ConfigureAwait(false);
         if (status is >= 200 and < 300)
         {
@@ -139,8 +133,8 @@ internal sealed partial class RequestSender
             case 413 when count > 1:
                 Log.SplittingBatch(_logger, count);
                 var half = count / 2;
-                await SendPartAsync(all, start, half, holdsSlot: false, countsTowardHealth, results, cancellationToken).ConfigureAwait(false);
-                await SendPartAsync(all, start + half, count - half, holdsSlot: false, countsTowardHealth, results, cancellationToken).ConfigureAwait(false);
+                await SendPartAsync(all, start, half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
+                await SendPartAsync(all, start + half, count - half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
                 return;
             case 413:
                 results.Add(new SendResult(start, 1, SendOutcome.Dropped, DropReason.TooLarge, status, description));
