@@ -111,13 +111,14 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         var client = ClientFor(collector);
         await SendPoisonAsync(client, collector);
 
-        // Others are delivered meanwhile (far fewer than the read window), and it is refused again at every try.
-        PushAsTheOtherVisitor(client, 0, 2000);
-        await DriveUntilAsync(() => client.Statistics.Delivered == 2000 && collector.Refused >= 4, Step);
+        // Others are delivered meanwhile (50 requests, well past the 32 that would let it go, but far fewer records than
+        // the read window), and it is refused again at every try.
+        PushAsTheOtherVisitor(client, 0, 5000);
+        await DriveUntilAsync(() => client.Statistics.Delivered == 5000 && collector.Refused >= 4, Step);
         client.Statistics.Dropped.Should().Be(0, "the stored queue does not wait for it: it is kept");
 
         collector.AcceptPoison = true;
-        await DriveUntilAsync(() => client.Statistics.Delivered == 2001, Step);
+        await DriveUntilAsync(() => client.Statistics.Delivered == 5001, Step);
         client.Statistics.Dropped.Should().Be(0);
         ShouldBeBalanced(client.Statistics);
     }
