@@ -32,6 +32,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly DeliveryCounters _counters = new();
     private readonly MessageQueue _queue;
     private readonly Dispatcher _dispatcher;
+    private readonly Func<long> _enginePending;
     private readonly HttpClient? _ownedHttp;
     private readonly GrowlyticsMeter _meter;
     private readonly AsyncLocal<UserScope?> _scope = new();
@@ -105,7 +106,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var settler = new Settler(_counters, RaiseDropped);
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
-        _meter = new GrowlyticsMeter(_counters, () => _dispatcher.Pending + _counters.Held, _options.MeterFactory);
+        _enginePending = () => _dispatcher.Pending;
+        _meter = new GrowlyticsMeter(_counters, () => _enginePending() + _counters.Held, _options.MeterFactory);
         Customers = new GrowlyticsCustomers(this);
         if (_options.Protocol == GrowlyticsProtocol.Rest)
         {
@@ -163,8 +165,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// </summary>
     public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
 
-    /// <summary>Gets a snapshot of the delivery figures.</summary>
-    public GrowlyticsStatistics Statistics => _counters.Snapshot(_dispatcher.Pending);
+    /// <summary>
+    /// Gets a snapshot of the delivery figures, consistent at any moment: <see cref="GrowlyticsStatistics.Enqueued"/> =
+    /// <see cref="GrowlyticsStatistics.Delivered"/> + <see cref="GrowlyticsStatistics.Dropped"/> +
+    /// <see cref="GrowlyticsStatistics.Pending"/>, also while calls are made and messages are sent.
+    /// </summary>
+    public GrowlyticsStatistics Statistics => _counters.Snapshot(_enginePending);
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
 

@@ -1,8 +1,8 @@
 namespace GrowlyticsSdk;
 
 /// <summary>
-/// A snapshot of a client's delivery figures. Whenever the client is quiescent,
-/// <see cref="Enqueued"/> = <see cref="Delivered"/> + <see cref="Dropped"/> + <see cref="Pending"/>.
+/// A snapshot of a client's delivery figures. In every snapshot, also one taken while calls are made and messages are
+/// sent, <see cref="Enqueued"/> = <see cref="Delivered"/> + <see cref="Dropped"/> + <see cref="Pending"/>.
 /// </summary>
 public sealed class GrowlyticsStatistics
 {

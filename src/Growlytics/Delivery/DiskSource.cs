@@ -15,6 +15,10 @@ internal sealed class DiskSource : IMessageSource
     private Settler? _settler;
     private long _droppedWhileSending;
 
+    // The calls of records being settled in the store now: counted delivered or dropped already, while the store's lock
+    // may be held by its writer (a slow disk can hold it for long).
+    private long _settling;
+
     public DiskSource(DurableQueue store, DeliveryCounters counters)
     {
         _store = store;
@@ -27,6 +31,8 @@ internal sealed class DiskSource : IMessageSource
     /// request (counted in calls too: the store no longer does).
     /// </summary>
     public long Pending => _store.Pending + Interlocked.Read(ref _droppedWhileSending);
+
+    public long Settling => Interlocked.Read(ref _settling);
 
     /// <summary>Gets the stored records not read yet: each becomes one envelope, read before anything in memory.</summary>
     public long FlushCount => _store.Unread;
@@ -97,12 +103,27 @@ internal sealed class DiskSource : IMessageSource
 
     public void Settled(Envelope envelope)
     {
+        var record = (StoredRecord)envelope.Handle!;
         if (envelope.WasDroppedWhileSending)
         {
+            // The store no longer counts the record.
             Interlocked.Add(ref _droppedWhileSending, -envelope.Message.Calls);
+            _store.Settle(record);
+            return;
         }
 
-        _store.Settle((StoredRecord)envelope.Handle!);
+        // Its settler counted the message a moment ago: it leaves the application's figures now, not when the store's lock
+        // is free.
+        var calls = envelope.Message.Calls;
+        Interlocked.Add(ref _settling, calls);
+        try
+        {
+            _store.Settle(record);
+        }
+        finally
+        {
+            Interlocked.Add(ref _settling, -calls);
+        }
     }
 
     private void OnOutstandingDropped(List<StoredRecord> records, DropReason reason)

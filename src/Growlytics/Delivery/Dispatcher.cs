@@ -86,8 +86,11 @@ internal sealed partial class Dispatcher : IDisposable
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
     }
 
-    /// <summary>Gets the number of messages accepted and not yet settled, wherever they are.</summary>
-    public long Pending => _memory.Pending + (_disk?.Pending ?? 0);
+    /// <summary>
+    /// Gets the number of messages accepted and not yet settled, wherever they are, for the application's figures: without
+    /// those counted delivered or dropped that a source is still settling.
+    /// </summary>
+    public long Pending => _memory.Pending + (_disk is { } disk ? disk.Pending - disk.Settling : 0);
 
     public void Dispose()
     {

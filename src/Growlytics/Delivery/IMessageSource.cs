@@ -10,6 +10,12 @@ internal interface IMessageSource
     long Pending { get; }
 
     /// <summary>
+    /// Gets the calls of messages counted delivered or dropped whose source has not finished settling them yet (the
+    /// store may wait for its writer): part of <see cref="Pending"/> still, but no longer in the figures an application reads.
+    /// </summary>
+    long Settling { get; }
+
+    /// <summary>
     /// Gets the messages this source holds that the dispatcher has not read yet, or may still read (each becomes one
     /// envelope): what a flush counts beyond the envelopes already read. It may count a message twice, never miss one.
     /// </summary>

@@ -26,6 +26,9 @@ internal sealed class MemorySource : IMessageSource
     /// <summary>Gets the calls the messages in memory settle (an upsert carrying held pushes settles several).</summary>
     public long Pending => _queue.PendingCalls;
 
+    /// <summary>Gets 0: the queue settles a message as soon as it is counted.</summary>
+    public long Settling => 0;
+
     /// <summary>Gets a value indicating whether there are messages to read now.</summary>
     public bool HasUnread => !_handedBack.IsEmpty || (_queue.Unread > 0 && !_queueOwnedByStorage());
 

@@ -10,6 +10,12 @@ internal sealed class DeliveryCounters
         DropReason.StorageFull, DropReason.Expired, DropReason.Corrupted,
         DropReason.AnonymousExpired, DropReason.NotSupported, DropReason.OptedOut,
     ];
+    /// <summary>
+    /// How many times <see cref="Snapshot"/> reads the figures before it gives up waiting for them to balance (the last
+    /// 50 after sleeping 1 ms each: a thread preempted between two steps may wait that long for a core on a busy machine).
+    /// </summary>
+    internal const int SnapshotAttempts = 66;
+
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;
     private long _delivered;
@@ -81,16 +87,61 @@ internal sealed class DeliveryCounters
 
     public long GetDropped(DropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
 
-    /// <summary>Takes a snapshot; <paramref name="pending"/> is the engine's figure, to which the held pushes are added.</summary>
-    public GrowlyticsStatistics Snapshot(long pending)
+    /// <summary>
+    /// Takes a snapshot in which enqueued = delivered + dropped + pending. <paramref name="enginePending"/> gives the
+    /// engine's pending figure, to which the held pushes are added.
+    /// </summary>
+    /// <remarks>
+    /// Each figure is its own counter, and a message moves between two of them in two steps (counted delivered, then no
+    /// longer pending in its source; counted accepted, then queued): read in between, it shows in both or in neither.
+    /// Such a moment lasts nanoseconds, or as long as the thread is preempted there, so a snapshot that does not balance
+    /// is taken again, up to <see cref="SnapshotAttempts"/> times (about 50 ms at most); an imbalance that lasts (a
+    /// counting fault) still shows.
+    /// </remarks>
+    public GrowlyticsStatistics Snapshot(Func<long> enginePending)
     {
-        pending += Held;
-        var byReason = new Dictionary<DropReason, long>(Reasons.Length);
-        foreach (var reason in Reasons)
+        long enqueued, delivered, dropped, pending;
+        var byReason = new long[Reasons.Length];
+        var attempt = 0;
+        while (true)
         {
-            byReason[reason] = GetDropped(reason);
+            pending = enginePending() + Held;
+            enqueued = Enqueued;
+            delivered = Delivered;
+            dropped = 0;
+            for (var i = 0; i < Reasons.Length; i++)
+            {
+                byReason[i] = GetDropped(Reasons[i]);
+                dropped += byReason[i];
+            }
+
+            if (enqueued == delivered + dropped + pending || ++attempt >= SnapshotAttempts)
+            {
+                break;
+            }
+
+            // Spins at first (another thread is between two adjacent steps), then yields and sleeps: a thread preempted
+            // between its two steps runs again only when this one leaves the core.
+            if (attempt < 8)
+            {
+                Thread.SpinWait(1 << attempt);
+            }
+            else if (attempt < 16)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.Sleep(1);
+            }
         }
 
-        return new GrowlyticsStatistics(Enqueued, Delivered, Retried, BatchesSent, pending, InvalidInputs, Restored, CorruptRecords, byReason);
+        var reasons = new Dictionary<DropReason, long>(Reasons.Length);
+        for (var i = 0; i < Reasons.Length; i++)
+        {
+            reasons[Reasons[i]] = byReason[i];
+        }
+
+        return new GrowlyticsStatistics(enqueued, delivered, Retried, BatchesSent, pending, InvalidInputs, Restored, CorruptRecords, reasons);
     }
 }

@@ -102,6 +102,8 @@ public sealed class PartitionSetTests
 
         public long Pending => 0;
 
+        public long Settling => 0;
+
         public long FlushCount => 0;
 
         public bool WaitsForOldest => false;

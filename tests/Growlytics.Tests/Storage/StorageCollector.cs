@@ -13,6 +13,9 @@ internal sealed class StorageCollector : HttpMessageHandler
 
     public int Attempts;
 
+    /// <summary>Gets or sets a task every request waits for once its messages are recorded, before it is answered.</summary>
+    public Func<Task>? BeforeAnswer { get; set; }
+
     public IReadOnlyList<(string MessageId, long? N)> Messages
     {
         get
@@ -51,6 +54,11 @@ internal sealed class StorageCollector : HttpMessageHandler
 
                 _messages.Add((message.GetProperty("messageId").GetString()!, n));
             }
+        }
+
+        if (BeforeAnswer is { } wait)
+        {
+            await wait();
         }
 
         return new HttpResponseMessage(HttpStatusCode.OK);
