@@ -205,6 +205,18 @@ internal sealed partial class Dispatcher
         return optedOut;
     }
 
+    /// <summary>
+    /// While the key is refused, drops as <see cref="DropReason.Unauthorized"/> what reached memory or storage after
+    /// <see cref="OnKeyRefused"/> dropped everything held (a call that raced the refusal; a message the storage writer held).
+    /// </summary>
+    private void DropAfterKeyRefusal()
+    {
+        if (_memory.HasUnread || _partitions.Count > 0 || (_disk?.FlushCount ?? 0) > 0)
+        {
+            DropEverything(DropReason.Unauthorized, _keyRefusedStatus);
+        }
+    }
+
     private List<TaskCompletionSource<bool>>? TakeDropRequests(out bool optedOut, out bool sweepPending)
     {
         lock (_dropRequests)

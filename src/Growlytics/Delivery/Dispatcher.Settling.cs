@@ -248,6 +248,7 @@ internal sealed partial class Dispatcher
         }
 
         _keyRetryAt = _time.GetTimestamp() + (long)(KeyRetryInterval.TotalSeconds * _time.TimestampFrequency);
+        _keyRefusedStatus = status;
         _queue.Refuse(DropReason.Unauthorized);
         DropEverything(DropReason.Unauthorized, status);
         _pauseTimer = TaskCompat.Delay(_time, KeyRetryInterval);

@@ -51,6 +51,7 @@ internal sealed partial class Dispatcher : IDisposable
     private int _inFlight;
     private bool _drainAll;
     private long _keyRetryAt = long.MinValue;
+    private int _keyRefusedStatus;
     private int _drainRequested;
     private int _fillVersion;
     private volatile bool _stopping;
@@ -190,6 +191,14 @@ internal sealed partial class Dispatcher : IDisposable
                 if (DropForPrivacy())
                 {
                     // Opted out: nothing is read to be sent, and a message that slipped in wakes the loop to drop it.
+                    _queue.WakeOnNextMessage();
+                }
+                else if (_keyRetryAt != long.MinValue)
+                {
+                    // The key was refused: nothing is read to be sent until it is tried again. A call that passed the
+                    // queue's check just before the refusal and was queued after everything held was dropped is dropped
+                    // too, at once (a flush counts it), and the next such call wakes the loop to do so.
+                    DropAfterKeyRefusal();
                     _queue.WakeOnNextMessage();
                 }
                 else
