@@ -93,6 +93,7 @@ internal sealed partial class Dispatcher
     {
         // False once a sweep for an opt-out taken back leaves later messages in memory: flushes wait for those.
         var everything = true;
+        var registeredBefore = FlushesRegistered();
         int optOuts;
         lock (_dropRequests)
         {
@@ -148,7 +149,7 @@ internal sealed partial class Dispatcher
             }
         }
 
-        CompleteFlushes(everything: everything && _inFlight == 0);
+        CompleteFlushes(everything: everything && _inFlight == 0, registeredBefore);
     }
 
     /// <summary>

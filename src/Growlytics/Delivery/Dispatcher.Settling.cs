@@ -263,30 +263,6 @@ internal sealed partial class Dispatcher
         }
     }
 
-    private bool HasFlushRequests()
-    {
-        lock (_flushes)
-        {
-            return _flushes.Count > 0;
-        }
-    }
-
-    private void CompleteFlushes(bool everything)
-    {
-        var floor = _tickets.Floor;
-        lock (_flushes)
-        {
-            for (var i = _flushes.Count - 1; i >= 0; i--)
-            {
-                if (everything || floor >= _flushes[i].Target)
-                {
-                    _flushes[i].Completion.TrySetResult(true);
-                    _flushes.RemoveAt(i);
-                }
-            }
-        }
-    }
-
     private sealed class Completion
     {
         public Completion(Batch batch, List<SendResult>? results)

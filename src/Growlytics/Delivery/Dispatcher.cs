@@ -48,6 +48,10 @@ internal sealed partial class Dispatcher : IDisposable
     private Task? _timer;
     private Task? _pauseTimer;
     private long _issued;
+
+    // Flushes registered so far (under the _flushes lock): "everything is settled" completes only those registered before
+    // it was checked, since a later one may count a call that the check did not see.
+    private long _flushesRegistered;
     private int _inFlight;
     private bool _drainAll;
     private long _keyRetryAt = long.MinValue;
@@ -112,59 +116,6 @@ internal sealed partial class Dispatcher : IDisposable
         _wake.Set();
     }
 
-    /// <summary>Completes once every message accepted before the call is delivered or dropped.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken)
-    {
-        if (_run.IsCompleted)
-        {
-            return Task.CompletedTask;
-        }
-
-        // Unread first, then what was read: a message read in between is counted twice, so the target can only be
-        // too high, never too low; a too-high target still ends when nothing is left to settle. Taken while no fill
-        // runs: a fill takes messages from the queue before it publishes their tickets, and a target taken in between
-        // would miss them.
-        long target;
-        var spin = default(SpinWait);
-        while (true)
-        {
-            var fill = Volatile.Read(ref _fillVersion);
-            if ((fill & 1) == 0)
-            {
-                // Memory's unread messages, with those the storage writer holds or handed back (it could not write them),
-                // then the stored records not read yet (a fill reads them before memory, so they take tickets first):
-                // read in the order messages move (memory, writer, disk, read), so none on its way between them is missed.
-                // Records that appear on disk otherwise (a folder taken over meanwhile) are not counted.
-                var unread = _memory.FlushCount;
-                unread += _disk?.FlushCount ?? 0;
-                target = Interlocked.Read(ref _issued) + unread;
-                if (Volatile.Read(ref _fillVersion) == fill)
-                {
-                    break;
-                }
-            }
-
-            spin.SpinOnce();
-        }
-
-        _beforeFlushRegistered?.Invoke();
-        var request = new FlushRequest(target);
-        lock (_flushes)
-        {
-            _flushes.Add(request);
-        }
-
-        _wake.Set();
-        if (_run.IsCompleted)
-        {
-            // The loop ended meanwhile (shutdown): nobody else would complete the request. What the loop held is settled
-            // by the shutdown, or kept in storage, as for a flush that finds the loop ended.
-            CompleteFlushes(everything: true);
-        }
-
-        return TaskCompat.WaitAsync(request.Completion.Task, cancellationToken);
-    }
-
     private async Task RunAsync()
     {
         while (true)
@@ -219,12 +170,13 @@ internal sealed partial class Dispatcher : IDisposable
 
                 Dispatch();
                 WriteAhead();
+                var registeredBefore = FlushesRegistered();
                 var idle = _inFlight == 0 && _partitions.ReadyCount == 0 && !_memory.HasUnread;
                 if (idle)
                 {
                     // Not everything while the storage writer holds messages: a failed write hands them back to be sent.
                     var settledAll = _partitions.Count == 0 && (_disk is null || _disk.Pending == 0) && !_memory.WithWriter;
-                    CompleteFlushes(everything: settledAll || _stopping);
+                    CompleteFlushes(everything: settledAll || _stopping, _stopping ? long.MaxValue : registeredBefore);
                     _drainAll = false;
                     if (_stopping)
                     {

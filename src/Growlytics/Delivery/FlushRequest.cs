@@ -3,9 +3,16 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>A waiting <c>FlushAsync</c>: done once the first <see cref="Target"/> messages read from the queue are settled.</summary>
 internal sealed class FlushRequest
 {
-    public FlushRequest(long target) => Target = target;
+    public FlushRequest(long target, long sequence)
+    {
+        Target = target;
+        Sequence = sequence;
+    }
 
     public long Target { get; }
+
+    /// <summary>Gets the order in which the flush was registered: 0 for the first.</summary>
+    public long Sequence { get; }
 
     public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

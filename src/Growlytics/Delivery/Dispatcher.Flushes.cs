@@ -1,0 +1,97 @@
+using GrowlyticsSdk.Polyfills;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>The dispatcher's flushes: each waits for a target of tickets settled, or for everything to be settled.</summary>
+internal sealed partial class Dispatcher
+{
+    /// <summary>Completes once every message accepted before the call is delivered or dropped.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_run.IsCompleted)
+        {
+            return Task.CompletedTask;
+        }
+
+        // Unread first, then what was read: a message read in between is counted twice, so the target can only be
+        // too high, never too low; a too-high target still ends when nothing is left to settle. Taken while no fill
+        // runs: a fill takes messages from the queue before it publishes their tickets, and a target taken in between
+        // would miss them.
+        long target;
+        var spin = default(SpinWait);
+        while (true)
+        {
+            var fill = Volatile.Read(ref _fillVersion);
+            if ((fill & 1) == 0)
+            {
+                // Memory's unread messages, with those the storage writer holds or handed back (it could not write them),
+                // then the stored records not read yet (a fill reads them before memory, so they take tickets first):
+                // read in the order messages move (memory, writer, disk, read), so none on its way between them is missed.
+                // Records that appear on disk otherwise (a folder taken over meanwhile) are not counted.
+                var unread = _memory.FlushCount;
+                unread += _disk?.FlushCount ?? 0;
+                target = Interlocked.Read(ref _issued) + unread;
+                if (Volatile.Read(ref _fillVersion) == fill)
+                {
+                    break;
+                }
+            }
+
+            spin.SpinOnce();
+        }
+
+        _beforeFlushRegistered?.Invoke();
+        FlushRequest request;
+        lock (_flushes)
+        {
+            request = new FlushRequest(target, _flushesRegistered++);
+            _flushes.Add(request);
+        }
+
+        _wake.Set();
+        if (_run.IsCompleted)
+        {
+            // The loop ended meanwhile (shutdown): nobody else would complete the request. What the loop held is settled
+            // by the shutdown, or kept in storage, as for a flush that finds the loop ended.
+            CompleteFlushes(everything: true);
+        }
+
+        return TaskCompat.WaitAsync(request.Completion.Task, cancellationToken);
+    }
+
+    private bool HasFlushRequests()
+    {
+        lock (_flushes)
+        {
+            return _flushes.Count > 0;
+        }
+    }
+
+    private long FlushesRegistered()
+    {
+        lock (_flushes)
+        {
+            return _flushesRegistered;
+        }
+    }
+
+    /// <summary>
+    /// Completes the flushes whose target is settled; with <paramref name="everything"/>, also those registered before
+    /// <paramref name="registeredBefore"/> (taken before everything was found settled).
+    /// </summary>
+    private void CompleteFlushes(bool everything, long registeredBefore = long.MaxValue)
+    {
+        var floor = _tickets.Floor;
+        lock (_flushes)
+        {
+            for (var i = _flushes.Count - 1; i >= 0; i--)
+            {
+                if ((everything && _flushes[i].Sequence < registeredBefore) || floor >= _flushes[i].Target)
+                {
+                    _flushes[i].Completion.TrySetResult(true);
+                    _flushes.RemoveAt(i);
+                }
+            }
+        }
+    }
+}
