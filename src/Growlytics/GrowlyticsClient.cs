@@ -106,6 +106,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var settler = new Settler(_counters, RaiseDropped);
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
+        _queue.AddedAfterComplete = _dispatcher.DropLateArrivals;
         _enginePending = () => _dispatcher.Pending;
         _meter = new GrowlyticsMeter(_counters, () => _enginePending() + _counters.Held, _options.MeterFactory);
         Customers = new GrowlyticsCustomers(this);

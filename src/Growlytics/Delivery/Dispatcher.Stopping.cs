@@ -51,7 +51,8 @@ internal sealed partial class Dispatcher
 
     /// <summary>
     /// After <see cref="StopAsync"/>, counts as dropped (<see cref="DropReason.Shutdown"/>) what reached memory since: the
-    /// storage writer hands back what it could not write, also after it missed the shutdown deadline.
+    /// storage writer hands back what it could not write, also after it missed the shutdown deadline; a call that passed
+    /// the queue's check just before shutdown adds its message late.
     /// </summary>
     public void DropLateArrivals()
     {

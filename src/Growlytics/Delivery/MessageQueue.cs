@@ -14,7 +14,7 @@ namespace GrowlyticsSdk.Delivery;
 /// an awaited one waits for room. The dispatcher is woken at a batch's worth of messages, never per message, except
 /// that a dispatcher that asked to be woken (it is idle and its protocol sends at once) is woken by the next message.
 /// </summary>
-internal sealed class MessageQueue
+internal sealed partial class MessageQueue
 {
     // The load word packs the held message count (high bits) and their estimated bytes (low 38 bits), so one
     // interlocked add per message keeps both. 2^38 bytes (256 GB) is beyond any MaxQueueBytes.
@@ -45,9 +45,6 @@ internal sealed class MessageQueue
     private int _waiters;
     private int _readerIdle;
 
-    // A bit per reason new messages are refused for (Shutdown after Complete, OptedOut while opted out, Unauthorized after
-    // a 401/403); several can hold at once, and the strongest (see Strongest) is the one counted.
-    private volatile int _refusal;
 
     public MessageQueue(GrowlyticsOptions options, int wakeCount, int wakeBytes, DeliveryCounters counters, WakeSignal wake, ILogger logger)
     {
@@ -202,46 +199,6 @@ internal sealed class MessageQueue
     /// <remarks>A full fence, for the reason given in <see cref="SetWakeThresholds"/>.</remarks>
     public void WakeOnNextMessage() => Interlocked.Exchange(ref _readerIdle, 1);
 
-    /// <summary>Stops accepting: later messages are counted as dropped (<see cref="DropReason.Shutdown"/>).</summary>
-    public void Complete() => Refuse(DropReason.Shutdown);
-
-    /// <summary>
-    /// Refuses later messages with <paramref name="reason"/> until <see cref="Accept"/>; what is queued stays. While
-    /// several reasons hold, a refused message is counted under the strongest: shutdown, then opt-out, then the others.
-    /// </summary>
-    public void Refuse(DropReason reason)
-    {
-        var bit = 1 << (int)reason;
-        int current;
-        while (((current = _refusal) & bit) == 0 && Interlocked.CompareExchange(ref _refusal, current | bit, current) != current)
-        {
-        }
-
-        _room.Set();
-    }
-
-    /// <summary>Stops refusing for <paramref name="reason"/> (never after <see cref="Complete"/>); other reasons still hold.</summary>
-    public void Accept(DropReason reason)
-    {
-        if (reason == DropReason.Shutdown)
-        {
-            return;
-        }
-
-        var bit = 1 << (int)reason;
-        int current;
-        while (((current = _refusal) & bit) != 0 && Interlocked.CompareExchange(ref _refusal, current & ~bit, current) != current)
-        {
-        }
-    }
-
-    /// <summary>Counts a call that was refused before it became a message (accepted and dropped at once, as a refused message is).</summary>
-    public void CountRefused(DropReason reason, int calls)
-    {
-        _counters.AddEnqueued(calls);
-        Refused(reason, calls);
-    }
-
     private bool TryReserve(int size)
     {
         var delta = OneMessage | (uint)size;
@@ -276,6 +233,13 @@ internal sealed class MessageQueue
         {
             _wake.Set();
         }
+
+        // Read after the message is in (the increments above are full fences): if shutdown had not begun, its sweep
+        // finds the message; if it had, the dispatcher is told, and drops the message if it has swept for the last time.
+        if ((_refusal & (1 << (int)DropReason.Shutdown)) != 0)
+        {
+            AddedAfterComplete?.Invoke();
+        }
     }
 
     private bool TryDropOldest()
@@ -289,37 +253,6 @@ internal sealed class MessageQueue
         _counters.AddDropped(DropReason.QueueFull, oldest.Calls);
         ReportFull();
         return true;
-    }
-
-    private static DropReason? Strongest(int refusal) => refusal switch
-    {
-        Open => null,
-        _ when (refusal & (1 << (int)DropReason.Shutdown)) != 0 => DropReason.Shutdown,
-        _ when (refusal & (1 << (int)DropReason.OptedOut)) != 0 => DropReason.OptedOut,
-        _ => (DropReason)TrailingZeros(refusal),
-    };
-
-    private static int TrailingZeros(int value)
-    {
-        var count = 0;
-        while ((value & 1) == 0)
-        {
-            value >>= 1;
-            count++;
-        }
-
-        return count;
-    }
-
-    private void Refused(DropReason reason, int calls)
-    {
-        _counters.AddDropped(reason, calls);
-
-        // Opting out is the user's choice, not a fault: counted, not logged per call.
-        if (reason != DropReason.OptedOut && _refusedReports.TryReport(out var count))
-        {
-            Log.Refused(_logger, count, reason);
-        }
     }
 
     private void ReportFull()

@@ -1,7 +1,6 @@
 using System.Net;
 using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Tests.TestSupport;
-using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -48,41 +47,5 @@ public sealed class KeyRefusedStragglerTests
         statistics.DroppedByReason[DropReason.Unauthorized].Should().Be(7, "the straggler is dropped like every message held when the key was refused");
         statistics.DroppedByReason[DropReason.QueueFull].Should().Be(1);
         h.Requests.Should().ContainSingle("nothing is sent while the key is refused");
-    }
-
-    /// <summary>A logger that holds the first queue-full log call (event 2001) until released.</summary>
-    private sealed class BlockingQueueFullLog : ILoggerFactory, ILogger
-    {
-        private int _held;
-
-        public ManualResetEventSlim Entered { get; } = new();
-
-        public ManualResetEventSlim Release { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public void Dispose()
-        {
-            Entered.Dispose();
-            Release.Dispose();
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (eventId.Id == 2001 && Interlocked.Exchange(ref _held, 1) == 0)
-            {
-                Entered.Set();
-                Release.Wait(TimeSpan.FromSeconds(15));
-            }
-        }
     }
 }
