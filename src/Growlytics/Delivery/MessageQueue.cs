@@ -24,6 +24,7 @@ internal sealed partial class MessageQueue
     private const int Open = 0;
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
+    private readonly Action? _beforeAdd;
     private readonly ConcurrentQueue<UserMessage> _queue = new();
     private readonly DeliveryCounters _counters;
     private readonly WakeSignal _wake;
@@ -54,6 +55,7 @@ internal sealed partial class MessageQueue
         _maxCount = options.MaxQueueSize;
         _maxBytes = options.MaxQueueBytes;
         _dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
+        _beforeAdd = options.BeforeQueueAdd;
 
         // A queue smaller than a batch must still wake the dispatcher before it overflows.
         _wakeCount = Math.Max(1, Math.Min(wakeCount, options.MaxQueueSize));
@@ -94,6 +96,7 @@ internal sealed partial class MessageQueue
         }
 
         var size = MessageSize.Estimate(message);
+        var droppedOldest = false;
         while (!TryReserve(size))
         {
             if (!_dropOldest || !TryDropOldest())
@@ -102,9 +105,19 @@ internal sealed partial class MessageQueue
                 ReportFull();
                 return;
             }
+
+            droppedOldest = true;
         }
 
+        _beforeAdd?.Invoke();
         Add(message);
+
+        // Logged once the message is in: counted accepted and not yet queued, it would be missing from the figures while
+        // a slow logger runs.
+        if (droppedOldest)
+        {
+            ReportFull();
+        }
     }
 
     /// <summary>Accepts a message, waiting for room when the queue is full; completes once it is queued.</summary>
@@ -251,7 +264,6 @@ internal sealed partial class MessageQueue
 
         Release(MessageSize.Estimate(oldest), oldest.Calls);
         _counters.AddDropped(DropReason.QueueFull, oldest.Calls);
-        ReportFull();
         return true;
     }
 

@@ -1,4 +1,6 @@
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -57,5 +59,68 @@ public sealed class StatisticsSnapshotTests
 
         reads.Should().Be(1, "the figures balance at the first read");
         (statistics.Enqueued, statistics.Pending).Should().Be((2, 2));
+    }
+
+    [Fact]
+    public async Task Statistics_WhileACallThatDroppedTheOldestLogsTheFullQueue_Balance()
+    {
+        var log = new QueueFullLogThatWaits();
+        await using var h = new DeliveryHarness(
+            o =>
+            {
+                o.MaxQueueSize = 3;
+                o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
+                o.LoggerFactory = log;
+            },
+            startDelivery: false);
+        h.PushMany(3);
+
+        // The fourth call drops the oldest message and logs the full queue; the logger is slow.
+        var call = Task.Run(() => h.Push(3));
+        log.Entered.Wait(DeliveryHarness.RealTimeout).Should().BeTrue();
+        try
+        {
+            var statistics = h.Client.Statistics;
+            (statistics.Enqueued, statistics.Dropped, statistics.Pending).Should().Be((4, 1, 3), "the call's message is queued before it logs");
+        }
+        finally
+        {
+            log.Release.Set();
+            await call;
+        }
+    }
+
+    /// <summary>A logger whose first queue-full line (event 2001) waits until released.</summary>
+    private sealed class QueueFullLogThatWaits : ILoggerFactory, ILogger
+    {
+        private int _waited;
+
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 2001 && Interlocked.Exchange(ref _waited, 1) == 0)
+            {
+                Entered.Set();
+                Release.Wait(DeliveryHarness.RealTimeout);
+            }
+        }
     }
 }
