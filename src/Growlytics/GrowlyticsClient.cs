@@ -106,7 +106,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var settler = new Settler(_counters, RaiseDropped);
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
-        _queue.AddedAfterComplete = _dispatcher.DropLateArrivals;
+        _queue.AddedAfterComplete = _dispatcher.DropLateArrivalsSoon;
         _enginePending = () => _dispatcher.Pending;
         _meter = new GrowlyticsMeter(_counters, () => _enginePending() + _counters.Held, _options.MeterFactory);
         Customers = new GrowlyticsCustomers(this);
@@ -167,10 +167,15 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
 
     /// <summary>
-    /// Gets a snapshot of the delivery figures, consistent at any moment: <see cref="GrowlyticsStatistics.Enqueued"/> =
+    /// Gets a snapshot of the delivery figures, in which <see cref="GrowlyticsStatistics.Enqueued"/> =
     /// <see cref="GrowlyticsStatistics.Delivered"/> + <see cref="GrowlyticsStatistics.Dropped"/> +
     /// <see cref="GrowlyticsStatistics.Pending"/>, also while calls are made and messages are sent.
     /// </summary>
+    /// <remarks>
+    /// A message moves between two figures in two steps. A snapshot taken between them is taken again, briefly (it may
+    /// wait a few milliseconds); a thread paused between the two steps for longer than that can still show in a
+    /// snapshot as a call counted in one figure too many or too few.
+    /// </remarks>
     public GrowlyticsStatistics Statistics => _counters.Snapshot(_enginePending);
 
     internal TimeProvider TimeProvider => _options.TimeProvider;

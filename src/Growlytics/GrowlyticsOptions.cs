@@ -224,7 +224,7 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: called by the dispatcher's <c>FlushAsync</c> after it takes its target, before it registers the flush.</summary>
     internal Action? BeforeFlushRegistered { get; set; }
 
-    /// <summary>Gets or sets a test seam: called on the caller's thread by a call the queue accepted, before it adds the message (as a thread preempted there).</summary>
+    /// <summary>Gets or sets a test seam: called on the caller's thread by a fire-and-forget call the queue accepted, before it adds the message (as a thread preempted there).</summary>
     internal Action? BeforeQueueAdd { get; set; }
 
     /// <summary>Gets or sets a test seam: called on the storage writer's thread when it holds messages taken from memory, before it writes them.</summary>

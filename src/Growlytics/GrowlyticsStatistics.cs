@@ -1,8 +1,9 @@
 namespace GrowlyticsSdk;
 
 /// <summary>
-/// A snapshot of a client's delivery figures. In every snapshot, also one taken while calls are made and messages are
-/// sent, <see cref="Enqueued"/> = <see cref="Delivered"/> + <see cref="Dropped"/> + <see cref="Pending"/>.
+/// A snapshot of a client's delivery figures: <see cref="Enqueued"/> = <see cref="Delivered"/> + <see cref="Dropped"/>
+/// + <see cref="Pending"/>, also in a snapshot taken while calls are made and messages are sent (see
+/// <see cref="GrowlyticsClient.Statistics"/> for the one exception: a thread paused between two steps of a call).
 /// </summary>
 public sealed class GrowlyticsStatistics
 {

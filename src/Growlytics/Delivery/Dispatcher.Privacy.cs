@@ -208,7 +208,8 @@ internal sealed partial class Dispatcher
 
     /// <summary>
     /// While the key is refused, drops as <see cref="DropReason.Unauthorized"/> what reached memory or storage after
-    /// <see cref="OnKeyRefused"/> dropped everything held (a call that raced the refusal; a message the storage writer held).
+    /// <see cref="OnKeyRefused"/> dropped everything held, as it did: a call that raced the refusal, a message the storage
+    /// writer held, records of a folder taken over meanwhile.
     /// </summary>
     private void DropAfterKeyRefusal()
     {

@@ -67,6 +67,27 @@ internal sealed partial class Dispatcher
         }
     }
 
+    /// <summary>
+    /// Runs <see cref="DropLateArrivals"/> on the thread pool, for a call that added its message after shutdown began: the
+    /// caller's thread may hold the application's locks, and a drop raises <see cref="GrowlyticsClient.MessageDropped"/>.
+    /// </summary>
+    public void DropLateArrivalsSoon() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state => ((Dispatcher)state!).DropLateArrivalsSafely(), this);
+
+    private void DropLateArrivalsSafely()
+    {
+        try
+        {
+            DropLateArrivals();
+        }
+#pragma warning disable CA1031 // Nothing may escape onto the thread pool: it would end the process.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.DeliveryLoopFault(_logger, ex);
+        }
+    }
+
     private long DropWhatMemoryHolds()
     {
         var left = new List<Envelope>();

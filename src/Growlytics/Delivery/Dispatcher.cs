@@ -148,9 +148,10 @@ internal sealed partial class Dispatcher : IDisposable
                 {
                     // The key was refused: nothing is read to be sent until it is tried again. A call that passed the
                     // queue's check just before the refusal and was queued after everything held was dropped is dropped
-                    // too, at once (a flush counts it), and the next such call wakes the loop to do so.
-                    DropAfterKeyRefusal();
+                    // too, at once (a flush counts it); the next such call wakes the loop to do so (asked first, so one
+                    // added during the drop is not missed).
                     _queue.WakeOnNextMessage();
+                    DropAfterKeyRefusal();
                 }
                 else
                 {

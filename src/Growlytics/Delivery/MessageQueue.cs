@@ -96,17 +96,17 @@ internal sealed partial class MessageQueue
         }
 
         var size = MessageSize.Estimate(message);
-        var droppedOldest = false;
+        var droppedOldest = 0;
         while (!TryReserve(size))
         {
             if (!_dropOldest || !TryDropOldest())
             {
                 _counters.AddDropped(DropReason.QueueFull, message.Calls);
-                ReportFull();
+                ReportFull(droppedOldest + 1);
                 return;
             }
 
-            droppedOldest = true;
+            droppedOldest++;
         }
 
         _beforeAdd?.Invoke();
@@ -114,9 +114,9 @@ internal sealed partial class MessageQueue
 
         // Logged once the message is in: counted accepted and not yet queued, it would be missing from the figures while
         // a slow logger runs.
-        if (droppedOldest)
+        if (droppedOldest > 0)
         {
-            ReportFull();
+            ReportFull(droppedOldest);
         }
     }
 
@@ -267,9 +267,10 @@ internal sealed partial class MessageQueue
         return true;
     }
 
-    private void ReportFull()
+    /// <summary>Counts <paramref name="dropped"/> messages dropped for a full queue, and logs them at most once per interval.</summary>
+    private void ReportFull(int dropped = 1)
     {
-        if (_fullReports.TryReport(out var count))
+        if (_fullReports.TryReport(dropped, out var count))
         {
             Log.QueueFull(_logger, _maxCount, _maxBytes, count);
         }

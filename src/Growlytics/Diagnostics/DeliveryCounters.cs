@@ -12,9 +12,9 @@ internal sealed class DeliveryCounters
     ];
     /// <summary>
     /// How many times <see cref="Snapshot"/> reads the figures before it gives up waiting for them to balance (the last
-    /// 50 after sleeping 1 ms each: a thread preempted between two steps may wait that long for a core on a busy machine).
+    /// ten after sleeping 1 ms each: a thread preempted between two steps may wait a while for a core on a busy machine).
     /// </summary>
-    internal const int SnapshotAttempts = 66;
+    internal const int SnapshotAttempts = 26;
 
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;
@@ -95,8 +95,9 @@ internal sealed class DeliveryCounters
     /// Each figure is its own counter, and a message moves between two of them in two steps (counted delivered, then no
     /// longer pending in its source; counted accepted, then queued): read in between, it shows in both or in neither.
     /// Such a moment lasts nanoseconds, or as long as the thread is preempted there, so a snapshot that does not balance
-    /// is taken again, up to <see cref="SnapshotAttempts"/> times (about 50 ms at most); an imbalance that lasts (a
-    /// counting fault) still shows.
+    /// is taken again, up to <see cref="SnapshotAttempts"/> times (ten 1 ms sleeps at most: about 10 ms on Linux, up to
+    /// about 160 ms where the system timer ticks every 15.6 ms); then it is returned as it is, so a counting fault still
+    /// shows, and so does a thread paused between two steps for longer than that.
     /// </remarks>
     public GrowlyticsStatistics Snapshot(Func<long> enginePending)
     {

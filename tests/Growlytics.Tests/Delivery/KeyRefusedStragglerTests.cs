@@ -38,7 +38,7 @@ public sealed class KeyRefusedStragglerTests
         gate.Release.Set();
         await straggler;
 
-        await h.RunAsync(h.Client.FlushAsync(), TimeSpan.FromSeconds(1));
+        await h.RunAsync(h.Client.FlushAsync());
 
         h.Time.GetUtcNow().Should().BeBefore(DeliveryHarness.Start + TimeSpan.FromMinutes(1), "the flush does not wait for the key retry ({0})", Dispatcher.KeyRetryInterval);
         var statistics = h.AssertBalanced();

@@ -1,6 +1,7 @@
 using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Tests.TestSupport;
 using GrowlyticsSdk.Threading;
 using GrowlyticsSdk.Validation;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -25,6 +26,34 @@ public sealed class MessageQueueBoundsTests
         queue.Count.Should().BeInRange(7, 8, "each message holds about 8 KB of UTF-16 text");
         counters.GetDropped(DropReason.QueueFull).Should().Be(100 - queue.Count);
         counters.Enqueued.Should().Be(100);
+    }
+
+    [Fact]
+    public void Enqueue_OneLargeMessageDropsSeveralOfTheOldest_TheLogCountsEachOfThem()
+    {
+        var log = new DeliveryLog();
+        var counters = new DeliveryCounters();
+        var options = new GrowlyticsOptions
+        {
+            MaxQueueSize = 1_000_000,
+            MaxQueueBytes = 64 * 1024,
+            QueueOverflowPolicy = QueueOverflowPolicy.DropOldest,
+            TimeProvider = new FakeTimeProvider(),
+        };
+        var queue = new MessageQueue(options, 100, 500_000, counters, new WakeSignal(), log.CreateLogger("GrowlyticsSdk"));
+        for (var i = 0; i < 25; i++)
+        {
+            queue.Enqueue(Message(new string('x', 1_000)));
+        }
+
+        counters.GetDropped(DropReason.QueueFull).Should().Be(0);
+
+        // About 32 KB: room for it takes several of the 2 KB ones.
+        queue.Enqueue(Message(new string('y', 16_000)));
+
+        var dropped = counters.GetDropped(DropReason.QueueFull);
+        dropped.Should().BeGreaterThan(1);
+        log.WithId(2001).Select(e => e.Fields["Count"]).Should().Equal(dropped);
     }
 
     [Fact]

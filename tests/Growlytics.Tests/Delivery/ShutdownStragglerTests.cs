@@ -22,9 +22,10 @@ public sealed class ShutdownStragglerTests
         gate.Entered.Wait(DeliveryHarness.RealTimeout).Should().BeTrue();
         await h.RunAsync(h.Client.ShutdownAsync());
 
-        // Then the call queues its message.
+        // Then the call queues its message; it is dropped on the thread pool, outside the call.
         gate.Release.Set();
         await straggler;
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Pending == 0);
 
         var statistics = h.AssertBalanced();
         (statistics.Enqueued, statistics.Delivered, statistics.Pending).Should().Be((3, 2, 0), "every accepted call is settled once the client has shut down");
