@@ -144,10 +144,7 @@ internal sealed partial class DurableQueue : IDisposable
     public List<StoredRecord> Read(int max)
     {
         var records = new List<StoredRecord>();
-
-        // Nothing unread: returns without waiting for the lock, which the writer holds while it writes (a slow disk can
-        // hold it long). What it writes is published before it wakes the reader, so nothing is missed.
-        if (!_owner || Interlocked.Read(ref _storedUnread) == 0)
+        if (!_owner)
         {
             return records;
         }
