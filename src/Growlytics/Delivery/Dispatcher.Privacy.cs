@@ -11,6 +11,10 @@ internal sealed partial class Dispatcher
     private readonly Action? _beforeOptOutSweep;
 
     // Set by OptOut until the loop has swept memory for it; read and written under _dropRequests.
+    // How many 1 ms waits an opt-out's sweep gives the storage writer to finish what it holds (a stuck disk does not hold
+    // the loop for longer).
+    private const int MaxStorageWriterWaits = 200;
+
     private bool _sweepPending;
 
     // Once opted back in before that sweep ran: how many of the oldest messages in memory it may still take (those were
@@ -116,6 +120,10 @@ internal sealed partial class Dispatcher
 
             _paused.Clear();
             Drop(held, reason, status, ticketed: true);
+            if (reason == DropReason.OptedOut && _disk is not null)
+            {
+                WaitForStorageWriter();
+            }
 
             // Settled round by round, so the stored queue's read window frees up and every stored record is reached.
             while (true)
@@ -150,6 +158,19 @@ internal sealed partial class Dispatcher
         }
 
         CompleteFlushes(everything: everything && _inFlight == 0, registeredBefore);
+    }
+
+    /// <summary>
+    /// Waits (briefly, bounded) until the storage writer has written or handed back the messages it holds now: taken from
+    /// memory before the sweep and not on disk yet, they would escape both halves of it and be sent.
+    /// </summary>
+    private void WaitForStorageWriter()
+    {
+        var mark = _memory.WriterMark;
+        for (var i = 0; i < MaxStorageWriterWaits && !_memory.WriterDoneSince(mark); i++)
+        {
+            Thread.Sleep(1);
+        }
     }
 
     /// <summary>

@@ -21,6 +21,9 @@ internal sealed class MemorySource : IMessageSource
     // Messages the storage writer has taken from the queue and not yet written or handed back.
     private int _withWriter;
 
+    // Messages the storage writer has written or handed back, ever (see WriterMark).
+    private long _leftWriter;
+
     public MemorySource(MessageQueue queue) => _queue = queue;
 
     /// <summary>Gets the calls the messages in memory settle (an upsert carrying held pushes settles several).</summary>
@@ -53,8 +56,24 @@ internal sealed class MemorySource : IMessageSource
     public void WrittenByStorage(UserMessage message)
     {
         _queue.Release(MessageSize.Estimate(message), message.Calls);
+        Interlocked.Increment(ref _leftWriter);
         Interlocked.Decrement(ref _withWriter);
     }
+
+    /// <summary>Gets a mark of what the storage writer holds now, for <see cref="WriterDoneSince"/>.</summary>
+    public (long Left, int Held) WriterMark
+    {
+        get
+        {
+            // Held first: a message that leaves in between makes the mark wait for one more, never for one fewer.
+            var held = Volatile.Read(ref _withWriter);
+            return (Volatile.Read(ref _leftWriter), held);
+        }
+    }
+
+    /// <summary>Gets whether every message the storage writer held at <paramref name="mark"/> was written or handed back.</summary>
+    public bool WriterDoneSince((long Left, int Held) mark) =>
+        Volatile.Read(ref _withWriter) == 0 || Volatile.Read(ref _leftWriter) >= mark.Left + mark.Held;
 
     /// <summary>Takes back messages the storage writer read but could not write: they are sent from memory.</summary>
     public void HandBack(List<UserMessage> messages)
@@ -65,6 +84,7 @@ internal sealed class MemorySource : IMessageSource
         }
 
         // Uncounted only once they are counted as handed back (see FlushCount).
+        Interlocked.Add(ref _leftWriter, messages.Count);
         Interlocked.Add(ref _withWriter, -messages.Count);
     }
 

@@ -1,0 +1,52 @@
+using GrowlyticsSdk.Tests.Storage;
+
+namespace GrowlyticsSdk.Tests.Privacy;
+
+/// <summary>
+/// An opt-out (taken back at once) while the storage writer holds a message it took from memory and has not written yet:
+/// the sweep waits for the write and drops the message; it is never sent.
+/// </summary>
+public sealed class OptOutWhileTheWriterHoldsMessagesTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task OptOutThenOptIn_WhileTheWriterHoldsAMessage_TheSweepWaitsForItAndDropsIt()
+    {
+        using var writerHolds = new ManualResetEventSlim();
+        using var releaseWriter = new ManualResetEventSlim();
+        var hold = 1;
+        var collector = new StorageCollector { Up = true };
+        await using var client = NewClient(collector, o => o.BeforeStorageAppend = () =>
+        {
+            // The writer has taken the message from memory and is about to write it.
+            if (Interlocked.Exchange(ref hold, 0) == 1)
+            {
+                writerHolds.Set();
+                releaseWriter.Wait(TimeSpan.FromSeconds(30));
+            }
+        });
+
+        PushNumbers(client, 0, 1);
+        var driving = Task.Run(() => DriveUntilAsync(() => writerHolds.IsSet, Step));
+        writerHolds.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+
+        // Opted out and straight back in: the sweep for the opt-out runs once, while the writer still holds the message.
+        client.OptOut();
+        client.OptIn();
+        // Released a moment later from a thread of its own (not the thread pool, which the waiting sweep holds a thread of).
+        var releaser = new Thread(() =>
+        {
+            Thread.Sleep(100);
+            releaseWriter.Set();
+        });
+        releaser.Start();
+        await driving;
+        releaser.Join();
+
+        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+        collector.Messages.Should().BeEmpty("the message was recorded before the opt-out");
+        client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(1);
+        ShouldBeBalanced(client.Statistics);
+    }
+}
