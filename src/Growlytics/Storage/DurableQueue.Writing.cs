@@ -81,8 +81,10 @@ internal sealed partial class DurableQueue
                     continue;
                 }
 
-                if (payload.Length > RecordFormat.MaxPayload)
+                if (payload.Length > RecordFormat.MaxPayload || payload.Length + RecordFormat.RecordHeaderSize > _limits.MaxRecordBytes)
                 {
+                    // Larger than the format or the folder's bound allows: written, it would push out every older
+                    // message and still break the bound. Memory delivers it.
                     _handBack([message]);
                     continue;
                 }

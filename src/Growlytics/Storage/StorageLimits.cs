@@ -12,6 +12,9 @@ internal sealed class StorageLimits
     /// <summary>Room kept for the folder's other files.</summary>
     public const long ReservedBytes = 16 * 1024;
 
+    // The headers of the segments a group commit may start (at most two: one when the last is full, one on the way).
+    private const long NewSegmentHeaders = 2 * RecordFormat.SegmentHeaderSize;
+
     private static readonly string[] OwnFiles = [Sessions.SessionStore.FileName, PrivacyFile.FileName, AckFile.FileName, StorageFolder.LockFileName];
 
     private readonly long _maxBytes;
@@ -42,6 +45,12 @@ internal sealed class StorageLimits
     /// <summary>Gets the size at which the writer starts a new segment file.</summary>
     public long SegmentBytes { get; }
 
+    /// <summary>
+    /// Gets the largest record (its header included) the folder can hold within the bound: the most <see cref="Budget"/>
+    /// can be, less a segment's header. A message whose record is larger is delivered from memory, not stored.
+    /// </summary>
+    public long MaxRecordBytes => Math.Max(_maxBytes - ReservedBytes, SegmentBytes) - RecordFormat.SegmentHeaderSize;
+
     /// <summary>Gets the size no segment written by this version exceeds; a larger file is damage.</summary>
     public long MaxFileBytes { get; }
 
@@ -63,7 +72,7 @@ internal sealed class StorageLimits
             while (log.Oldest is { } oldest)
             {
                 DropReason reason;
-                if (log.TotalBytes + incoming > budget)
+                if (log.TotalBytes + incoming + NewSegmentHeaders > budget)
                 {
                     reason = DropReason.StorageFull;
                 }
