@@ -172,8 +172,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <see cref="GrowlyticsStatistics.Pending"/>, also while calls are made and messages are sent.
     /// </summary>
     /// <remarks>
-    /// A message moves between two figures in two steps. A snapshot taken between them is taken again, briefly (it may
-    /// wait a few milliseconds); a thread paused between the two steps for longer than that can still show in a
+    /// A message moves between two figures in two steps. A snapshot taken between them is taken again, briefly (it spins
+    /// and yields, never sleeps); a thread paused between the two steps for longer than that can still show in a
     /// snapshot as a call counted in one figure too many or too few.
     /// </remarks>
     public GrowlyticsStatistics Statistics => _counters.Snapshot(_enginePending);

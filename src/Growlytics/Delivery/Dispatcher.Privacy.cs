@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -11,9 +12,14 @@ internal sealed partial class Dispatcher
     private readonly Action? _beforeOptOutSweep;
 
     // Set by OptOut until the loop has swept memory for it; read and written under _dropRequests.
-    // How many 1 ms waits an opt-out's sweep gives the storage writer to finish what it holds (a stuck disk does not hold
-    // the loop for longer).
-    private const int MaxStorageWriterWaits = 200;
+    // How long a sweep waits for the storage writer to finish what it held when the sweep began (a stuck disk does not
+    // hold delivery for longer).
+    private static readonly TimeSpan MaxStorageWriterWait = TimeSpan.FromMilliseconds(200);
+
+    // What the storage writer held when a sweep began, while the loop waits for it (sweeping again, reading nothing to
+    // send), and until when it waits. Loop only.
+    private (long Left, int Held)? _writerAtSweep;
+    private long _writerWaitEnds;
 
     private bool _sweepPending;
 
@@ -120,9 +126,10 @@ internal sealed partial class Dispatcher
 
             _paused.Clear();
             Drop(held, reason, status, ticketed: true);
-            if (reason == DropReason.OptedOut && _disk is not null)
+            if (reason == DropReason.OptedOut && _disk is not null && _writerAtSweep is null)
             {
-                WaitForStorageWriter();
+                _writerAtSweep = _memory.WriterMark;
+                _writerWaitEnds = _time.GetTimestamp() + (long)(MaxStorageWriterWait.TotalSeconds * _time.TimestampFrequency);
             }
 
             // Settled round by round, so the stored queue's read window frees up and every stored record is reached.
@@ -145,11 +152,17 @@ internal sealed partial class Dispatcher
 
         if (reason == DropReason.OptedOut)
         {
+            var waitsForWriter = WaitsForStorageWriter();
             lock (_dropRequests)
             {
                 // Swept for the opt-outs recorded before it began (while still opted out, every turn sweeps again). One
-                // recorded since may have left messages this sweep had already passed: the next turn sweeps for it.
-                if (_optOuts == optOuts)
+                // recorded since may have left messages this sweep had already passed: the next turn sweeps for it, as
+                // it does while the storage writer still holds messages it took from memory before the first sweep.
+                if (waitsForWriter)
+                {
+                    _sweepPending = true;
+                }
+                else if (_optOuts == optOuts)
                 {
                     _sweepPending = _optedOut;
                     _sweepLimit = 0;
@@ -161,16 +174,26 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>
-    /// Waits (briefly, bounded) until the storage writer has written or handed back the messages it holds now: taken from
-    /// memory before the sweep and not on disk yet, they would escape both halves of it and be sent.
+    /// Gets whether the storage writer still holds messages it took from memory before the sweep began: not on disk yet,
+    /// they escaped both halves of the sweep and would be sent. The loop then sweeps again, reading nothing to send, when
+    /// the writer wakes it (written, or handed back), or at <see cref="MaxStorageWriterWait"/>.
     /// </summary>
-    private void WaitForStorageWriter()
+    private bool WaitsForStorageWriter()
     {
-        var mark = _memory.WriterMark;
-        for (var i = 0; i < MaxStorageWriterWaits && !_memory.WriterDoneSince(mark); i++)
+        if (_writerAtSweep is not { } mark)
         {
-            Thread.Sleep(1);
+            return false;
         }
+
+        var now = _time.GetTimestamp();
+        if (_memory.WriterDoneSince(mark) || now >= _writerWaitEnds)
+        {
+            _writerAtSweep = null;
+            return false;
+        }
+
+        _pauseTimer ??= TaskCompat.Delay(_time, TimeSpan.FromSeconds((_writerWaitEnds - now) / (double)_time.TimestampFrequency));
+        return true;
     }
 
     /// <summary>
@@ -214,7 +237,10 @@ internal sealed partial class Dispatcher
         }
     }
 
-    /// <summary>Runs the privacy requests on the loop; returns whether the client is opted out (nothing is to be read for sending).</summary>
+    /// <summary>
+    /// Runs the privacy requests on the loop; returns whether nothing is to be read for sending: the client is opted out,
+    /// or a sweep waits for the storage writer.
+    /// </summary>
     private bool DropForPrivacy()
     {
         var requests = TakeDropRequests(out var optedOut, out var sweepPending);
@@ -224,7 +250,7 @@ internal sealed partial class Dispatcher
         }
 
         CompleteDropRequests(requests);
-        return optedOut;
+        return optedOut || _writerAtSweep is not null;
     }
 
     /// <summary>

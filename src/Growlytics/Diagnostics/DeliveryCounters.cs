@@ -11,10 +11,10 @@ internal sealed class DeliveryCounters
         DropReason.AnonymousExpired, DropReason.NotSupported, DropReason.OptedOut,
     ];
     /// <summary>
-    /// How many times <see cref="Snapshot"/> reads the figures before it gives up waiting for them to balance (the last
-    /// ten after sleeping 1 ms each: a thread preempted between two steps may wait a while for a core on a busy machine).
+    /// How many times <see cref="Snapshot"/> reads the figures before it returns them unbalanced (after spinning, the
+    /// rest after yielding the core: a thread preempted between two steps runs again only when this one leaves it).
     /// </summary>
-    internal const int SnapshotAttempts = 26;
+    internal const int SnapshotAttempts = 2048;
 
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;
@@ -95,9 +95,9 @@ internal sealed class DeliveryCounters
     /// Each figure is its own counter, and a message moves between two of them in two steps (counted delivered, then no
     /// longer pending in its source; counted accepted, then queued): read in between, it shows in both or in neither.
     /// Such a moment lasts nanoseconds, or as long as the thread is preempted there, so a snapshot that does not balance
-    /// is taken again, up to <see cref="SnapshotAttempts"/> times (ten 1 ms sleeps at most: about 10 ms on Linux, up to
-    /// about 160 ms where the system timer ticks every 15.6 ms); then it is returned as it is, so a counting fault still
-    /// shows, and so does a thread paused between two steps for longer than that.
+    /// is taken again, up to <see cref="SnapshotAttempts"/> times, spinning and yielding the core between reads (never
+    /// sleeping); then it is returned as it is, so a counting fault still shows, and so does a thread paused between two
+    /// steps for longer than that.
     /// </remarks>
     public GrowlyticsStatistics Snapshot(Func<long> enginePending)
     {
@@ -121,19 +121,15 @@ internal sealed class DeliveryCounters
                 break;
             }
 
-            // Spins at first (another thread is between two adjacent steps), then yields and sleeps: a thread preempted
-            // between its two steps runs again only when this one leaves the core.
+            // Spins at first (another thread is between two adjacent steps), then yields the core: a thread preempted
+            // between its two steps runs again only when this one leaves it.
             if (attempt < 8)
             {
                 Thread.SpinWait(1 << attempt);
             }
-            else if (attempt < 16)
-            {
-                Thread.Yield();
-            }
             else
             {
-                Thread.Sleep(1);
+                Thread.Yield();
             }
         }
 

@@ -4,7 +4,7 @@ namespace GrowlyticsSdk.Tests.Privacy;
 
 /// <summary>
 /// An opt-out (taken back at once) while the storage writer holds a message it took from memory and has not written yet:
-/// the sweep waits for the write and drops the message; it is never sent.
+/// the loop sweeps again once the write is done (sending nothing meanwhile) and drops the message; it is never sent.
 /// </summary>
 public sealed class OptOutWhileTheWriterHoldsMessagesTests : StorageTestBase
 {
@@ -34,7 +34,7 @@ public sealed class OptOutWhileTheWriterHoldsMessagesTests : StorageTestBase
         // Opted out and straight back in: the sweep for the opt-out runs once, while the writer still holds the message.
         client.OptOut();
         client.OptIn();
-        // Released a moment later from a thread of its own (not the thread pool, which the waiting sweep holds a thread of).
+        // Released a moment later, from a thread of its own: the sweep meanwhile waits for the writer.
         var releaser = new Thread(() =>
         {
             Thread.Sleep(100);
