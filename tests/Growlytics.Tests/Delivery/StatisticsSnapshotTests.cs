@@ -1,6 +1,5 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Tests.TestSupport;
-using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -64,20 +63,31 @@ public sealed class StatisticsSnapshotTests
     [Fact]
     public async Task Statistics_WhileACallThatDroppedTheOldestLogsTheFullQueue_Balance()
     {
-        var log = new QueueFullLogThatWaits();
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
         await using var h = new DeliveryHarness(
             o =>
             {
                 o.MaxQueueSize = 3;
                 o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
-                o.LoggerFactory = log;
             },
             startDelivery: false);
+
+        // The logger is slow with the first queue-full line.
+        var waited = 0;
+        h.Log.BeforeLog = eventId =>
+        {
+            if (eventId == 2001 && Interlocked.Exchange(ref waited, 1) == 0)
+            {
+                entered.Set();
+                release.Wait(DeliveryHarness.RealTimeout);
+            }
+        };
         h.PushMany(3);
 
-        // The fourth call drops the oldest message and logs the full queue; the logger is slow.
+        // The fourth call drops the oldest message and logs the full queue.
         var call = Task.Run(() => h.Push(3));
-        log.Entered.Wait(DeliveryHarness.RealTimeout).Should().BeTrue();
+        entered.Wait(DeliveryHarness.RealTimeout).Should().BeTrue();
         try
         {
             var statistics = h.Client.Statistics;
@@ -85,42 +95,8 @@ public sealed class StatisticsSnapshotTests
         }
         finally
         {
-            log.Release.Set();
+            release.Set();
             await call;
-        }
-    }
-
-    /// <summary>A logger whose first queue-full line (event 2001) waits until released.</summary>
-    private sealed class QueueFullLogThatWaits : ILoggerFactory, ILogger
-    {
-        private int _waited;
-
-        public ManualResetEventSlim Entered { get; } = new();
-
-        public ManualResetEventSlim Release { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (eventId.Id == 2001 && Interlocked.Exchange(ref _waited, 1) == 0)
-            {
-                Entered.Set();
-                Release.Wait(DeliveryHarness.RealTimeout);
-            }
         }
     }
 }

@@ -16,6 +16,9 @@ internal sealed class DeliveryLog : ILoggerFactory, ILogger
     /// <summary>Gets or sets a value indicating whether every log call throws, as a broken logging provider would.</summary>
     public bool ThrowOnEvery { get; set; }
 
+    /// <summary>Gets or sets what runs, on the logging thread, before a line with the given event id is kept.</summary>
+    public Action<int>? BeforeLog { get; set; }
+
     public IEnumerable<Entry> WithId(int eventId) => Entries.Where(e => e.EventId == eventId);
 
     public ILogger CreateLogger(string categoryName) => this;
@@ -35,6 +38,7 @@ internal sealed class DeliveryLog : ILoggerFactory, ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
+        BeforeLog?.Invoke(eventId.Id);
         var fields = state as IEnumerable<KeyValuePair<string, object?>> ?? [];
         _entries.Enqueue(new Entry(eventId.Id, logLevel, formatter(state, exception), exception, fields.ToDictionary(f => f.Key, f => f.Value)));
         if (eventId.Id == ThrowOn || ThrowOnEvery)
