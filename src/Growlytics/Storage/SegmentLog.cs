@@ -211,7 +211,10 @@ internal sealed partial class SegmentLog : IDisposable
         _active = stream;
         _activeSegment = new Segment(id, path, RecordFormat.SegmentHeaderSize, RecordFormat.SegmentHeaderSize);
         _segments.Add(_activeSegment);
-        _readSegment ??= _activeSegment;
+
+        // Not read yet: reading starts at the oldest segment, which holds the records restored at start if any (the writer
+        // may write before delivery first reads; starting at the new segment passed them by, and they were lost).
+        _readSegment ??= Oldest;
     }
 
     private void TryTruncateActive(long length)

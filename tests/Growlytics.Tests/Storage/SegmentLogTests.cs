@@ -54,6 +54,40 @@ public sealed class SegmentLogTests : StorageTestBase
     }
 
     [Fact]
+    public void Restored_ThenWrittenBeforeTheFirstRead_ReadsTheRestoredRecordsFirst()
+    {
+        // A restart: the writer appends new records (rolling a new segment) before delivery first reads. Reading must
+        // start at the oldest restored record, not at the new segment; settling the new records must not pass the
+        // restored ones by (they were dropped as damaged).
+        System.IO.Directory.CreateDirectory(Directory);
+        using (var first = new SegmentLog(Directory, 64 * 1024, [], 0))
+        {
+            first.Append(Records(5));
+            first.SaveAck();
+        }
+
+        var loaded = SegmentLoader.Load(Directory, long.MaxValue);
+        var records = new List<StoredRecord>();
+        using (var log = new SegmentLog(Directory, 64 * 1024, loaded.Segments, loaded.MaxId))
+        {
+            log.Append(Records(3));
+            log.Read(100, 0, records, out _);
+            records.Select(r => r.AcceptedMs).Should().Equal(1_000L, 1_001L, 1_002L, 1_003L, 1_004L, 1_000L, 1_001L, 1_002L);
+
+            foreach (var record in records.Skip(5))
+            {
+                log.Settle(record);
+            }
+
+            log.Pending.Should().Be(5);
+            log.LateDamage.Should().Be(0);
+            log.SaveAck();
+        }
+
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(8, "the restored records hold the position back");
+    }
+
+    [Fact]
     public void DropOldest_WhileRecordsAreOut_SettlesThemForTheirReader()
     {
         System.IO.Directory.CreateDirectory(Directory);
