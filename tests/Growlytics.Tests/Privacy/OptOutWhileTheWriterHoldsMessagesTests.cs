@@ -44,7 +44,14 @@ public sealed class OptOutWhileTheWriterHoldsMessagesTests : StorageTestBase
         await driving;
         releaser.Join();
 
-        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+        // The clock stands still now: the sweep's wait for the writer is bounded (200 ms on the client's clock), and moving
+        // the clock while a busy machine still writes would end that wait before the write, which is not what is tested.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (client.Statistics.Pending != 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
         collector.Messages.Should().BeEmpty("the message was recorded before the opt-out");
         client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(1);
         ShouldBeBalanced(client.Statistics);
