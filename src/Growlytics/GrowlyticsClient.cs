@@ -107,6 +107,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
         _queue.AddedAfterComplete = _dispatcher.DropLateArrivalsSoon;
+        if (_durable is not null)
+        {
+            _durable.Restored = _dispatcher.StoredRecordsRestored;
+        }
         _enginePending = () => _dispatcher.Pending;
         _meter = new GrowlyticsMeter(_counters, () => _enginePending() + _counters.Held, _options.MeterFactory);
         Customers = new GrowlyticsCustomers(this);

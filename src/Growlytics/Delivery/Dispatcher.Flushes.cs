@@ -17,6 +17,9 @@ internal sealed partial class Dispatcher
         // too high, never too low; a too-high target still ends when nothing is left to settle. Taken while no fill
         // runs: a fill takes messages from the queue before it publishes their tickets, and a target taken in between
         // would miss them.
+        // Records restored from the folder so far: those restored after this read are added to the target at registration
+        // (read first: restored ones the target counts already are then counted twice, too high rather than too low).
+        var restored = Interlocked.Read(ref _restoredAhead);
         long target;
         var spin = default(SpinWait);
         while (true)
@@ -44,7 +47,7 @@ internal sealed partial class Dispatcher
         FlushRequest request;
         lock (_flushes)
         {
-            request = new FlushRequest(target, _flushesRegistered++);
+            request = new FlushRequest(target + (Interlocked.Read(ref _restoredAhead) - restored), _flushesRegistered++);
             _flushes.Add(request);
         }
 
@@ -57,6 +60,22 @@ internal sealed partial class Dispatcher
         }
 
         return TaskCompat.WaitAsync(request.Completion.Task, cancellationToken);
+    }
+
+    /// <summary>
+    /// Counts records the storage folder held when it was loaded (a folder taken over after this client started): read
+    /// before anything in memory, they take tickets ahead of what the waiting flushes counted, whose targets grow by as many.
+    /// </summary>
+    public void StoredRecordsRestored(long records)
+    {
+        lock (_flushes)
+        {
+            Interlocked.Add(ref _restoredAhead, records);
+            foreach (var flush in _flushes)
+            {
+                flush.Target += records;
+            }
+        }
     }
 
     private bool HasFlushRequests()

@@ -52,6 +52,9 @@ internal sealed partial class Dispatcher : IDisposable
     // Flushes registered so far (under the _flushes lock): "everything is settled" completes only those registered before
     // it was checked, since a later one may count a call that the check did not see.
     private long _flushesRegistered;
+
+    // Records restored from the storage folder, ever (written under the _flushes lock; see StoredRecordsRestored).
+    private long _restoredAhead;
     private int _inFlight;
     private bool _drainAll;
     private long _keyRetryAt = long.MinValue;

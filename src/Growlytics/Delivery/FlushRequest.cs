@@ -9,7 +9,8 @@ internal sealed class FlushRequest
         Sequence = sequence;
     }
 
-    public long Target { get; }
+    /// <summary>Gets or sets the number of tickets that must be settled (changed only under the dispatcher's flushes lock).</summary>
+    public long Target { get; set; }
 
     /// <summary>Gets the order in which the flush was registered: 0 for the first.</summary>
     public long Sequence { get; }

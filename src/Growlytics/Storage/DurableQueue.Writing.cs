@@ -11,12 +11,19 @@ internal sealed partial class DurableQueue
         try
         {
             var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes);
+            long records;
             lock (_gate)
             {
                 _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault);
                 // In calls, as delivering or dropping a restored message counts its calls.
                 _counters.AddRestored(_log.PendingCalls);
+                records = _log.Unread;
                 AfterChange();
+            }
+
+            if (records > 0)
+            {
+                Restored?.Invoke(records);
             }
 
             Enforce(0);

@@ -77,6 +77,13 @@ internal sealed partial class DurableQueue : IDisposable
         _ackFailures = new LogRateLimiter(_time, LogInterval);
     }
 
+    /// <summary>
+    /// Gets or sets what is told (outside the queue's lock, after <see cref="Unread"/> counts them) how many records were
+    /// found in the folder when it was loaded: they are read before anything accepted since, so a waiting flush must count
+    /// them (a folder taken over late is loaded while flushes wait). Set before <see cref="Start"/>.
+    /// </summary>
+    public Action<long>? Restored { get; set; }
+
     /// <summary>Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them.</summary>
     public Action<List<StoredRecord>, DropReason>? OutstandingDropped { get; set; }
 
