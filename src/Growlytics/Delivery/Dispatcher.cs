@@ -127,6 +127,11 @@ internal sealed partial class Dispatcher : IDisposable
             {
                 _wake.Reset();
                 _finished.Reset();
+
+                // Read before the sources: a shutdown that begins during this turn (the storage writer may have just
+                // loaded what a previous run left, or taken the folder over) ends the loop only after a turn that read
+                // the sources with it begun (it set the wake signal, so that turn follows at once).
+                var stopping = _stopping;
                 ProcessCompletions();
                 if (_stopSending.IsCancellationRequested)
                 {
@@ -167,7 +172,7 @@ internal sealed partial class Dispatcher : IDisposable
                     _drainAll = true;
                 }
 
-                if (_stopping || HasFlushRequests() || Interlocked.Exchange(ref _drainRequested, 0) == 1)
+                if (stopping || HasFlushRequests() || Interlocked.Exchange(ref _drainRequested, 0) == 1)
                 {
                     _drainAll = true;
                 }
@@ -180,9 +185,9 @@ internal sealed partial class Dispatcher : IDisposable
                 {
                     // Not everything while the storage writer holds messages: a failed write hands them back to be sent.
                     var settledAll = _partitions.Count == 0 && (_disk is null || _disk.Pending == 0) && !_memory.WithWriter;
-                    CompleteFlushes(everything: settledAll || _stopping, _stopping ? long.MaxValue : registeredBefore);
+                    CompleteFlushes(everything: settledAll || stopping, stopping ? long.MaxValue : registeredBefore);
                     _drainAll = false;
-                    if (_stopping)
+                    if (stopping)
                     {
                         return;
                     }

@@ -1,0 +1,59 @@
+using System.Reflection;
+using GrowlyticsSdk.Delivery;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// A shutdown that begins while the delivery loop is in a turn that read the stored queue before it was loaded (the
+/// writer loads it in the background, or takes the folder over only at shutdown): the loop reads the store again before
+/// it ends, and delivers what a previous run left, rather than leaving it all for the next start.
+/// </summary>
+public sealed class ShutdownBeforeTheStoreLoadsTests : StorageTestBase
+{
+    [Fact]
+    public async Task Shutdown_BeginsWhileTheLoopReadsTheStoreNotLoadedYet_DeliversTheStoredMessages()
+    {
+        // The first client stores twenty messages (its collector is down) and holds the folder meanwhile.
+        var first = NewClient(new StorageCollector());
+        PushNumbers(first, 0, 20);
+        await first.FlushAsync();
+
+        using var reading = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        var held = 0;
+        var collector = new StorageCollector { Up = true };
+        var client = NewClient(collector, o => o.AfterStoreRead = count =>
+        {
+            // The loop's first read of the store: the folder is the first client's, so nothing is loaded yet.
+            if (Interlocked.Exchange(ref held, 1) == 0)
+            {
+                reading.Set();
+                resume.Wait(TimeSpan.FromSeconds(30));
+            }
+        });
+        try
+        {
+            reading.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            await first.ShutdownAsync();
+
+            // The writer takes the folder over and loads it; then delivery is told to stop, while the loop is still in
+            // the turn that found nothing to read.
+            var shutdown = client.ShutdownAsync();
+            var stopping = typeof(Dispatcher).GetField("_stopping", BindingFlags.NonPublic | BindingFlags.Instance)!;
+            await DriveUntilAsync(() => (bool)stopping.GetValue(client.Dispatcher)!, TimeSpan.Zero);
+            resume.Set();
+            await shutdown;
+
+            collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20), "the shutdown had time to deliver what was stored");
+            client.Statistics.Restored.Should().Be(20);
+            client.Statistics.Delivered.Should().Be(20);
+            ShouldBeBalanced(client.Statistics);
+        }
+        finally
+        {
+            resume.Set();
+            await first.DisposeAsync();
+            await client.DisposeAsync();
+        }
+    }
+}
