@@ -193,6 +193,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal Dispatcher Dispatcher => _dispatcher;
 
+    /// <summary>Gets the storage folder's queue, or <see langword="null"/> without <see cref="GrowlyticsOptions.StorageDirectory"/>.</summary>
+    internal DurableQueue? Storage => _durable;
+
     internal DeliveryCounters Counters => _counters;
 
     /// <summary>Gets the scoped sessions' anonymous attributes held for their login (REST only; else null).</summary>
@@ -258,15 +261,15 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     public static bool IsValidUserId(string? userId) => Validation.UserIds.GetError(userId) is null;
 
     /// <summary>
-    /// Waits until every message recorded before the call is delivered or definitively dropped. With
-    /// <see cref="GrowlyticsOptions.StorageDirectory"/> set (and the folder usable), waits until they are written to
-    /// storage instead, where they survive a crash, and starts sending them without waiting for the flush interval. If
-    /// the disk fails during the flush, it returns once the write has failed (it does not wait for a disk that may not
-    /// come back); those messages are sent from memory, and later flushes, while the disk fails, wait for their delivery
-    /// and for that of every message stored before them and not yet read back (the stored queue is sent first).
+    /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued
+    /// without waiting for the flush interval. With <see cref="GrowlyticsOptions.StorageDirectory"/> set, they are first
+    /// written to storage (where they survive a crash), and a stored message that ran out of retries counts as settled
+    /// for the flush: it stays on disk and is tried again after <see cref="GrowlyticsOptions.MaxRetryDelay"/> (or after
+    /// a restart), so during an outage the flush returns once each message was tried, not when the service is back. If
+    /// the disk fails, messages go from memory and the flush waits for their delivery as without storage.
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
-    /// <returns>A task that completes when the messages are settled (or, with storage, on disk).</returns>
+    /// <returns>A task that completes when the messages are settled (or, with storage, kept on disk after their retries).</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
         _sessionStore is null && _durable is null ? _dispatcher.FlushAsync(cancellationToken) : FlushWithStorageAsync(cancellationToken);
@@ -370,15 +373,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     {
         if (_durable is { IsBuffer: true } durable)
         {
-            // Ends when the messages are written, or when the write failed (a disk that may not come back is not waited
-            // for): those go back to memory and are sent from there.
+            // Written first (or handed back to memory if the write failed: a disk that may not come back is not waited
+            // for), so the flush below counts them as stored or in memory.
             await durable.FlushAsync(cancellationToken).ConfigureAwait(false);
-            _dispatcher.RequestDrain();
         }
-        else
-        {
-            await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
+
+        // Delivered or dropped, or out of retries and kept on disk for a later try.
+        await _dispatcher.FlushAsync(cancellationToken).ConfigureAwait(false);
 
         if (_sessionStore is not null)
         {

@@ -84,6 +84,13 @@ internal sealed partial class Dispatcher
                                 envelope.KeptAtSuccesses = _sender.Successes;
                             }
 
+                            if (envelope.Source != _memory)
+                            {
+                                // Stored and out of retries, it waits on disk for a later try: flushes no longer wait for
+                                // it (settling its ticket again when it is delivered or dropped changes nothing).
+                                _tickets.Settle(envelope.Ticket);
+                            }
+
                             if (EndSending(envelope, kept ??= []))
                             {
                                 continue;

@@ -184,7 +184,11 @@ internal sealed partial class Dispatcher : IDisposable
                 if (idle)
                 {
                     // Not everything while the storage writer holds messages: a failed write hands them back to be sent.
-                    var settledAll = _partitions.Count == 0 && (_disk is null || _disk.Pending == 0) && !_memory.WithWriter;
+                    // With the disk as the buffer, what is still staged now waits in paused partitions behind messages
+                    // kept on disk (out of retries): stored too, it goes when the service is back, and flushes do not wait
+                    // for that. (While the disk fails, messages kept in memory are waited for, as without storage.)
+                    var keptOnly = _disk is not null && _partitions.Count > 0 && _memory.OwnedByStorage;
+                    var settledAll = !_memory.WithWriter && ((_partitions.Count == 0 && (_disk is null || _disk.Pending == 0)) || keptOnly);
                     CompleteFlushes(everything: settledAll || stopping, stopping ? long.MaxValue : registeredBefore);
                     _drainAll = false;
                     if (stopping)

@@ -14,7 +14,7 @@ internal sealed class DeliveryCounters
     /// How many times <see cref="Snapshot"/> reads the figures before it returns them unbalanced (after spinning, the
     /// rest after yielding the core: a thread preempted between two steps runs again only when this one leaves it).
     /// </summary>
-    internal const int SnapshotAttempts = 2048;
+    internal const int SnapshotAttempts = 65_536;
 
     private readonly long[] _dropped = new long[Reasons.Length];
     private long _enqueued;

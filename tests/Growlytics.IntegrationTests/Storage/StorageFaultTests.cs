@@ -88,10 +88,10 @@ public sealed class StorageFaultTests
 
         // Service down, disk fine: stored. Then the disk fills: memory holds the rest.
         Push(client, 0, 500);
-        await FlushAsync(client);
+        await StoredAsync(client);
         Volatile.Write(ref diskFull, true);
         Push(client, 500, 500);
-        await FlushAsync(client);
+        await StoredAsync(client);
         await EventuallyAsync(() => logs.Count(DiskFullEvent) > 0 && client.Statistics.Retried > 20, "the disk failed and requests kept failing");
         client.Statistics.Delivered.Should().Be(0);
 

@@ -54,7 +54,7 @@ public sealed class DurableQueueTests : StorageTestBase
             o.RetryBudget = TimeSpan.FromSeconds(10);
         });
         PushNumbers(client, 0, 250);
-        await client.FlushAsync();
+        await StoredAsync(client);
 
         // At least ten minutes of outage: many rounds of failed attempts, each one exhausting its retries.
         var outageEnds = Time.GetUtcNow() + TimeSpan.FromMinutes(10);

@@ -1,6 +1,3 @@
-using System.Net;
-using GrowlyticsSdk.TestSupport;
-
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
@@ -30,7 +27,7 @@ public sealed class FlushWithUnreadStoredRecordsTests : StorageTestBase
         // 5,000 stored for one user; its first request is held by the collector, the loop stages what it may (4,096)
         // and the rest stays unread on disk.
         PushNumbers(client, 0, 5000);
-        var stored = client.FlushAsync();
+        var stored = StoredAsync(client);
         await DriveUntilAsync(() => stored.IsCompleted && Volatile.Read(ref collector.InFlight) > 0, Step);
         await Task.Delay(200);
 
@@ -41,7 +38,7 @@ public sealed class FlushWithUnreadStoredRecordsTests : StorageTestBase
             client.User.Push(new Dictionary<string, object?> { ["n"] = GatedCollector.Special });
         }
 
-        var failedWrite = client.FlushAsync();
+        var failedWrite = StoredAsync(client);
         await DriveUntilAsync(() => failedWrite.IsCompleted, Step);
         logs.Entries.Should().Contain(e => e.EventId == 4006, "the write failed");
 

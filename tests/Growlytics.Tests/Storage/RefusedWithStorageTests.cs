@@ -226,8 +226,8 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     private async Task SendPoisonAsync(GrowlyticsClient client, PoisonCollector collector)
     {
         PushPoison(client);
-        var flush = client.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+        var stored = StoredAsync(client);
+        await DriveUntilAsync(() => stored.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
     }
 
     private static void PushPoison(GrowlyticsClient client)

@@ -1,0 +1,60 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// <see cref="GrowlyticsClient.FlushAsync"/> with storage: writes to disk, then waits for delivery as without storage;
+/// a stored message out of retries (kept on disk for a later try) counts as settled, so an outage does not hold it.
+/// </summary>
+public sealed class FlushWithStorageTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
+
+    [Fact]
+    public async Task Flush_ServiceHealthy_CompletesOnlyOnceEverythingIsDelivered()
+    {
+        var collector = new GatedCollector();
+        await using var client = NewClient(new StorageCollector(), o => o.HttpClient = new HttpClient(collector));
+        PushNumbers(client, 0, 250);
+
+        // On disk and on the wire, but not answered yet: the flush waits.
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => Volatile.Read(ref collector.InFlight) > 0 && SegmentFiles().Length > 0, Step);
+        await Task.Delay(200);
+        flush.IsCompleted.Should().BeFalse("nothing is delivered yet");
+
+        collector.Open.TrySetResult(true);
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+        client.Statistics.Delivered.Should().Be(250, "the flush ended with everything delivered");
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 250).Select(n => (long)n));
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task Flush_ServiceDown_CompletesOnceEachMessageWasTriedAndKeptOnDisk()
+    {
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector);
+        for (var n = 0; n < 250; n++)
+        {
+            client.Customers.Update("customer-" + (n % 7), new Dictionary<string, object?> { ["n"] = n });
+        }
+
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+
+        collector.Attempts.Should().BeGreaterThan(0);
+        var statistics = client.Statistics;
+        statistics.Delivered.Should().Be(0);
+        statistics.Dropped.Should().Be(0, "a stored message out of retries is kept, not dropped");
+        statistics.Pending.Should().Be(250);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(250, "everything is on disk");
+
+        // The service comes back: the kept messages go after MaxRetryDelay.
+        collector.Up = true;
+        flush = client.FlushAsync();
+        await DriveUntilAsync(() => client.Statistics.Delivered == 250, TimeSpan.FromSeconds(1));
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 250).Select(n => (long)n));
+        ShouldBeBalanced(client.Statistics);
+    }
+}
