@@ -162,8 +162,11 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     public GrowlyticsCustomers Customers { get; }
 
     /// <summary>
-    /// Occurs on a background thread when the client gives up on messages: refused by the service (with the 422's field
-    /// and rule), out of retries, a full queue, and the other <see cref="DropReason"/>s. Handlers must be quick and must not
+    /// Occurs on a background thread when the client gives up on messages it was delivering: refused by the service
+    /// (with the 422's field and rule), out of retries, and the other drops of queued messages. Calls refused before they
+    /// are queued (a full queue, a call after shutdown or after the key was refused) and stored records dropped to keep
+    /// <see cref="GrowlyticsOptions.MaxStorageBytes"/> or <see cref="GrowlyticsOptions.MaxStorageAge"/> are counted in
+    /// <see cref="Statistics"/> and logged, without this event. Handlers must be quick and must not
     /// throw (an exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
     /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
     /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).

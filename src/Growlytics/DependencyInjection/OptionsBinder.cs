@@ -4,13 +4,14 @@ using Microsoft.Extensions.Configuration;
 namespace GrowlyticsSdk.DependencyInjection;
 
 /// <summary>
-/// Binds the <c>Growlytics</c> configuration section by hand: trim- and AOT-safe, and a value that does not
-/// parse is reported with its key (never its value, which may be the API key).
+/// Binds the <c>Growlytics</c> configuration section by hand: trim- and AOT-safe, and values that do not parse are
+/// reported together, each by its key (never its value, which may be the API key).
 /// </summary>
 internal static class OptionsBinder
 {
     public static void Bind(IConfiguration section, GrowlyticsOptions options)
     {
+        var invalid = new List<string>();
         if (section[nameof(options.ApiKey)] is { Length: > 0 } apiKey)
         {
             options.ApiKey = apiKey;
@@ -18,71 +19,80 @@ internal static class OptionsBinder
 
         if (section[nameof(options.Endpoint)] is { Length: > 0 } endpoint)
         {
-            options.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? uri : throw Invalid(nameof(options.Endpoint));
+            if (Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
+            {
+                options.Endpoint = uri;
+            }
+            else
+            {
+                invalid.Add(nameof(options.Endpoint));
+            }
         }
 
-        Int(section, nameof(options.MaxQueueSize), v => options.MaxQueueSize = v);
-        Int(section, nameof(options.MaxConcurrentRequests), v => options.MaxConcurrentRequests = v);
-        Long(section, nameof(options.MaxQueueBytes), v => options.MaxQueueBytes = v);
-        Enum<GrowlyticsProtocol>(section, nameof(options.Protocol), v => options.Protocol = v);
-        Int(section, nameof(options.MaxBatchSize), v => options.MaxBatchSize = v);
-        Int(section, nameof(options.MaxBatchBytes), v => options.MaxBatchBytes = v);
-        Int(section, nameof(options.MaxRetryAttempts), v => options.MaxRetryAttempts = v);
-        Time(section, nameof(options.FlushInterval), v => options.FlushInterval = v);
-        Time(section, nameof(options.RequestTimeout), v => options.RequestTimeout = v);
-        Time(section, nameof(options.RetryBaseDelay), v => options.RetryBaseDelay = v);
-        Time(section, nameof(options.MaxRetryDelay), v => options.MaxRetryDelay = v);
-        Time(section, nameof(options.RetryBudget), v => options.RetryBudget = v);
-        Time(section, nameof(options.CircuitBreakDuration), v => options.CircuitBreakDuration = v);
-        Time(section, nameof(options.ShutdownTimeout), v => options.ShutdownTimeout = v);
-        Enum<QueueOverflowPolicy>(section, nameof(options.QueueOverflowPolicy), v => options.QueueOverflowPolicy = v);
-        Enum<InvalidInputHandling>(section, nameof(options.InvalidInputHandling), v => options.InvalidInputHandling = v);
-        Enum<SessionMode>(section, nameof(options.SessionMode), v => options.SessionMode = v);
+        Int(section, invalid, nameof(options.MaxQueueSize), v => options.MaxQueueSize = v);
+        Int(section, invalid, nameof(options.MaxConcurrentRequests), v => options.MaxConcurrentRequests = v);
+        Long(section, invalid, nameof(options.MaxQueueBytes), v => options.MaxQueueBytes = v);
+        Enum<GrowlyticsProtocol>(section, invalid, nameof(options.Protocol), v => options.Protocol = v);
+        Int(section, invalid, nameof(options.MaxBatchSize), v => options.MaxBatchSize = v);
+        Int(section, invalid, nameof(options.MaxBatchBytes), v => options.MaxBatchBytes = v);
+        Int(section, invalid, nameof(options.MaxRetryAttempts), v => options.MaxRetryAttempts = v);
+        Time(section, invalid, nameof(options.FlushInterval), v => options.FlushInterval = v);
+        Time(section, invalid, nameof(options.RequestTimeout), v => options.RequestTimeout = v);
+        Time(section, invalid, nameof(options.RetryBaseDelay), v => options.RetryBaseDelay = v);
+        Time(section, invalid, nameof(options.MaxRetryDelay), v => options.MaxRetryDelay = v);
+        Time(section, invalid, nameof(options.RetryBudget), v => options.RetryBudget = v);
+        Time(section, invalid, nameof(options.CircuitBreakDuration), v => options.CircuitBreakDuration = v);
+        Time(section, invalid, nameof(options.ShutdownTimeout), v => options.ShutdownTimeout = v);
+        Enum<QueueOverflowPolicy>(section, invalid, nameof(options.QueueOverflowPolicy), v => options.QueueOverflowPolicy = v);
+        Enum<InvalidInputHandling>(section, invalid, nameof(options.InvalidInputHandling), v => options.InvalidInputHandling = v);
+        Enum<SessionMode>(section, invalid, nameof(options.SessionMode), v => options.SessionMode = v);
         if (section[nameof(options.StorageDirectory)] is { Length: > 0 } storage)
         {
             options.StorageDirectory = storage;
         }
 
-        Time(section, nameof(options.StorageCommitInterval), v => options.StorageCommitInterval = v);
-        Time(section, nameof(options.MaxStorageAge), v => options.MaxStorageAge = v);
-        Long(section, nameof(options.MaxStorageBytes), v => options.MaxStorageBytes = v);
-        Time(section, nameof(options.AnonymousAttributeRetention), v => options.AnonymousAttributeRetention = v);
-        Int(section, nameof(options.MaxHeldAnonymousSessions), v => options.MaxHeldAnonymousSessions = v);
-    }
-
-    private static void Long(IConfiguration section, string key, Action<long> set)
-    {
-        if (section[key] is { Length: > 0 } text)
+        Time(section, invalid, nameof(options.StorageCommitInterval), v => options.StorageCommitInterval = v);
+        Time(section, invalid, nameof(options.MaxStorageAge), v => options.MaxStorageAge = v);
+        Long(section, invalid, nameof(options.MaxStorageBytes), v => options.MaxStorageBytes = v);
+        Time(section, invalid, nameof(options.AnonymousAttributeRetention), v => options.AnonymousAttributeRetention = v);
+        Int(section, invalid, nameof(options.MaxHeldAnonymousSessions), v => options.MaxHeldAnonymousSessions = v);
+        if (invalid.Count > 0)
         {
-            set(long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw Invalid(key));
+            throw new InvalidOperationException(
+                $"Configuration value(s) {string.Join(", ", invalid.Select(key => "Growlytics:" + key))} could not be parsed. TimeSpans use the form hh:mm:ss, e.g. 00:00:05.");
         }
     }
 
-    private static void Int(IConfiguration section, string key, Action<int> set)
+    private delegate bool TryParse<T>(string text, out T value);
+
+    private static void Long(IConfiguration section, List<string> invalid, string key, Action<long> set) =>
+        Parse(section, invalid, key, set, static (string text, out long value) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
+
+    private static void Int(IConfiguration section, List<string> invalid, string key, Action<int> set) =>
+        Parse(section, invalid, key, set, static (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
+
+    private static void Time(IConfiguration section, List<string> invalid, string key, Action<TimeSpan> set) =>
+        Parse(section, invalid, key, set, static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value));
+
+    private static void Enum<T>(IConfiguration section, List<string> invalid, string key, Action<T> set)
+        where T : struct =>
+        Parse(section, invalid, key, set, static (string text, out T value) => System.Enum.TryParse(text, ignoreCase: true, out value));
+
+    /// <summary>Sets the value at <paramref name="key"/> if there is one and it parses; notes the key if it does not.</summary>
+    private static void Parse<T>(IConfiguration section, List<string> invalid, string key, Action<T> set, TryParse<T> parse)
     {
-        if (section[key] is { Length: > 0 } text)
+        if (section[key] is not { Length: > 0 } text)
         {
-            set(int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw Invalid(key));
+            return;
+        }
+
+        if (parse(text, out var value))
+        {
+            set(value);
+        }
+        else
+        {
+            invalid.Add(key);
         }
     }
-
-    private static void Time(IConfiguration section, string key, Action<TimeSpan> set)
-    {
-        if (section[key] is { Length: > 0 } text)
-        {
-            set(TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : throw Invalid(key));
-        }
-    }
-
-    private static void Enum<T>(IConfiguration section, string key, Action<T> set)
-        where T : struct
-    {
-        if (section[key] is { Length: > 0 } text)
-        {
-            set(System.Enum.TryParse<T>(text, ignoreCase: true, out var value) ? value : throw Invalid(key));
-        }
-    }
-
-    private static InvalidOperationException Invalid(string key) =>
-        new($"Configuration value Growlytics:{key} could not be parsed. TimeSpans use the form hh:mm:ss, e.g. 00:00:05.");
 }

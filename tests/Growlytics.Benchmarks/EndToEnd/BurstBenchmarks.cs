@@ -53,7 +53,8 @@ public class BurstBenchmarks
             await client.FlushAsync();
             while (client.Statistics.Pending > 0)
             {
-                // With storage, a flush means "on disk": wait for delivery too, so the figure is end to end.
+                // A flush with storage counts a message kept on disk after its retries as settled: the figure is end
+                // to end only once nothing is pending.
                 await Task.Delay(1);
             }
 
