@@ -121,8 +121,8 @@ public static class Growlytics
 
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped; with
-    /// <see cref="GrowlyticsOptions.StorageDirectory"/> set, a stored message out of retries (kept on disk for a later
-    /// try) counts as settled (see <see cref="GrowlyticsClient.FlushAsync"/>).
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/> set, stored messages waiting on disk for a later try after
+    /// their retries ran out count as settled (see <see cref="GrowlyticsClient.FlushAsync"/>).
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
     /// <returns>A task that completes when the messages are settled.</returns>

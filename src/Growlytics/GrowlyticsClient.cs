@@ -266,13 +266,14 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued
     /// without waiting for the flush interval. With <see cref="GrowlyticsOptions.StorageDirectory"/> set, they are first
-    /// written to storage (where they survive a crash), and a stored message that ran out of retries counts as settled
-    /// for the flush: it stays on disk and is tried again after <see cref="GrowlyticsOptions.MaxRetryDelay"/> (or after
-    /// a restart), so during an outage the flush returns once each message was tried, not when the service is back. If
-    /// the disk fails, messages go from memory and the flush waits for their delivery as without storage.
+    /// written to storage (where they survive a crash); then a stored message whose user's messages ran out of retries
+    /// (kept on disk, tried again after <see cref="GrowlyticsOptions.MaxRetryDelay"/> or at the next start), or that
+    /// waits behind such messages, no longer holds the flush: during an outage it returns once every user's first
+    /// request has run out of retries, not when the service is back. Messages held in memory while the disk fails are
+    /// waited for until they are delivered or dropped.
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
-    /// <returns>A task that completes when the messages are settled (or, with storage, kept on disk after their retries).</returns>
+    /// <returns>A task that completes when the messages are settled (or, with storage, wait on disk for a later try).</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
         _sessionStore is null && _durable is null ? _dispatcher.FlushAsync(cancellationToken) : FlushWithStorageAsync(cancellationToken);

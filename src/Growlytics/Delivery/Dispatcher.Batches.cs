@@ -45,6 +45,10 @@ internal sealed partial class Dispatcher
                 else
                 {
                     _partitions.Add(envelope);
+                    if (_pausedNow[envelope.Partition])
+                    {
+                        SettleForFlushesIfStored(envelope);
+                    }
                 }
             }
 

@@ -122,6 +122,7 @@ internal sealed partial class Dispatcher
             foreach (var (partition, _) in _paused)
             {
                 _partitions.Unblock(partition);
+                _pausedNow[partition] = false;
             }
 
             _paused.Clear();

@@ -84,13 +84,6 @@ internal sealed partial class Dispatcher
                                 envelope.KeptAtSuccesses = _sender.Successes;
                             }
 
-                            if (envelope.Source != _memory)
-                            {
-                                // Stored and out of retries, it waits on disk for a later try: flushes no longer wait for
-                                // it (settling its ticket again when it is delivered or dropped changes nothing).
-                                _tickets.Settle(envelope.Ticket);
-                            }
-
                             if (EndSending(envelope, kept ??= []))
                             {
                                 continue;
@@ -207,9 +200,30 @@ internal sealed partial class Dispatcher
 
             _partitions.ReturnToFront(partition, mine);
             _paused.Add((partition, until));
+            _pausedNow[partition] = true;
+            if (_partitions.Messages(partition) is { } waiting)
+            {
+                for (var i = 0; i < waiting.Count; i++)
+                {
+                    SettleForFlushesIfStored(waiting[i]);
+                }
+            }
         }
 
         _pauseTimer ??= TaskCompat.Delay(_time, _pauseAfterKept);
+    }
+
+    /// <summary>
+    /// A stored message in a partition paused after messages kept on disk (out of retries) waits on disk for a later try:
+    /// flushes no longer wait for it. One from memory keeps them waiting (it is on no disk). Its ticket is settled again
+    /// when it is delivered or dropped, which changes nothing.
+    /// </summary>
+    private void SettleForFlushesIfStored(Envelope envelope)
+    {
+        if (envelope.Source != _memory)
+        {
+            _tickets.Settle(envelope.Ticket);
+        }
     }
 
     private void ResumePaused(long now)
@@ -226,6 +240,7 @@ internal sealed partial class Dispatcher
             if (now >= until || _stopping)
             {
                 _paused.RemoveAt(i);
+                _pausedNow[partition] = false;
                 if (!_stopping)
                 {
                     _partitions.Unblock(partition);

@@ -39,6 +39,9 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly ConcurrentQueue<Completion> _completions = new();
     private readonly List<FlushRequest> _flushes = [];
     private readonly List<(int Partition, long Until)> _paused = [];
+
+    // Whether each partition is in _paused now (read for every message staged).
+    private readonly bool[] _pausedNow;
     private readonly List<Envelope> _read = [];
     private readonly List<Envelope> _abandoned = [];
     private readonly CancellationTokenSource _stopSending = new();
@@ -88,6 +91,7 @@ internal sealed partial class Dispatcher : IDisposable
         _beforeFlushRegistered = options.BeforeFlushRegistered;
         _pauseAfterKept = options.MaxRetryDelay;
         _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));
+        _pausedNow = new bool[_partitions.Size];
 
         // Enough staged work to fill every slot several times over; the rest waits in its source.
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
@@ -184,11 +188,11 @@ internal sealed partial class Dispatcher : IDisposable
                 if (idle)
                 {
                     // Not everything while the storage writer holds messages: a failed write hands them back to be sent.
-                    // With the disk as the buffer, what is still staged now waits in paused partitions behind messages
-                    // kept on disk (out of retries): stored too, it goes when the service is back, and flushes do not wait
-                    // for that. (While the disk fails, messages kept in memory are waited for, as without storage.)
-                    var keptOnly = _disk is not null && _partitions.Count > 0 && _memory.OwnedByStorage;
-                    var settledAll = !_memory.WithWriter && ((_partitions.Count == 0 && (_disk is null || _disk.Pending == 0)) || keptOnly);
+                    // With storage, everything staged may wait in partitions paused after messages kept on disk (out of
+                    // retries) while the stage or the stored queue's read window is full of them: the records behind
+                    // cannot be read before the service is back, and flushes do not wait for that.
+                    var blockedByKept = _disk is not null && _paused.Count > 0 && (_partitions.Count >= _stageLimit || _disk.WaitsForOldest);
+                    var settledAll = !_memory.WithWriter && ((_partitions.Count == 0 && (_disk is null || _disk.Pending == 0)) || blockedByKept);
                     CompleteFlushes(everything: settledAll || stopping, stopping ? long.MaxValue : registeredBefore);
                     _drainAll = false;
                     if (stopping)

@@ -35,9 +35,6 @@ internal sealed class MemorySource : IMessageSource
     /// <summary>Gets a value indicating whether there are messages to read now.</summary>
     public bool HasUnread => !_handedBack.IsEmpty || (_queue.Unread > 0 && !_queueOwnedByStorage());
 
-    /// <summary>Gets a value indicating whether storage owns the queue now (the disk is the buffer: held and writing).</summary>
-    public bool OwnedByStorage => _queueOwnedByStorage();
-
     /// <summary>Lets storage take the queue over while it writes; the function says when it does.</summary>
     public void ShareWith(Func<bool> queueOwnedByStorage) => _queueOwnedByStorage = queueOwnedByStorage;
 

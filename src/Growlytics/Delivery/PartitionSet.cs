@@ -127,6 +127,9 @@ internal sealed class PartitionSet
     }
 
     /// <summary>Gets the number of staged messages in <paramref name="partition"/>.</summary>
+    /// <summary>Gets the messages staged in a partition, oldest first (<see langword="null"/> if it never held one).</summary>
+    public Deque<Envelope>? Messages(int partition) => _messages[partition];
+
     public int CountOf(int partition) => _messages[partition]?.Count ?? 0;
 
     /// <summary>Gets the estimated JSON bytes of the staged messages in <paramref name="partition"/>.</summary>

@@ -20,7 +20,7 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         var collector = new StorageCollector();
         await using var client = NewClient(collector, o => o.MaxStorageBytes = Bound);
         PushNumbers(client, 0, 20);
-        await client.FlushAsync();
+        await StoredAsync(client);
 
         // About 108 KB as a stored record (a valid batch message: 200 attributes of 500 characters).
         var large = new Dictionary<string, object?>();
@@ -30,7 +30,7 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         }
 
         client.User.Push(large);
-        await client.FlushAsync();
+        await StoredAsync(client);
 
         FolderBytes().Should().BeLessThanOrEqualTo(Bound);
         (client.Statistics.Dropped, client.Statistics.Pending).Should().Be((0, 21), "the older stored messages stay");
