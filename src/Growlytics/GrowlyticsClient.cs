@@ -196,8 +196,16 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal Dispatcher Dispatcher => _dispatcher;
 
-    /// <summary>Gets the storage folder's queue, or <see langword="null"/> without <see cref="GrowlyticsOptions.StorageDirectory"/>.</summary>
-    internal DurableQueue? Storage => _durable;
+    /// <summary>
+    /// Test seam: completes once everything accepted before the call is written to the storage folder (or handed back to
+    /// memory by a write that failed), without waiting for delivery as <see cref="FlushAsync"/> does, and has delivery
+    /// send what it holds without waiting for batches to fill. Requires <see cref="GrowlyticsOptions.StorageDirectory"/>.
+    /// </summary>
+    internal async Task FlushToStorageAsync()
+    {
+        await _durable!.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        _dispatcher.RequestDrain();
+    }
 
     internal DeliveryCounters Counters => _counters;
 

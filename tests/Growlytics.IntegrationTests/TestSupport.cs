@@ -47,16 +47,8 @@ internal static class TestSupport
     /// <summary>Flushes, failing the test (not hanging it) if delivery does not finish by the deadline.</summary>
     public static Task FlushAsync(GrowlyticsClient client) => client.FlushAsync().WaitAsync(Deadline);
 
-    /// <summary>
-    /// Completes once everything accepted before is written to the storage folder (or handed back to memory by a write
-    /// that failed), without waiting for delivery as <see cref="GrowlyticsClient.FlushAsync"/> does; delivery is asked to
-    /// send what it holds without waiting for batches to fill.
-    /// </summary>
-    public static async Task StoredAsync(GrowlyticsClient client)
-    {
-        await client.Storage!.FlushAsync(CancellationToken.None).WaitAsync(Deadline);
-        client.Dispatcher.RequestDrain();
-    }
+    /// <summary>Written to storage, not delivered (<see cref="GrowlyticsClient.FlushToStorageAsync"/>), within the deadline.</summary>
+    public static Task StoredAsync(GrowlyticsClient client) => client.FlushToStorageAsync().WaitAsync(Deadline);
 
     /// <summary>
     /// Checks what every fault test promises: each message stored exactly once with a 200, extra copies only from

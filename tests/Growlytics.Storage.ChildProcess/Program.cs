@@ -1,8 +1,8 @@
 using System.Globalization;
 using GrowlyticsSdk;
 
-// A "flush" here waits until what was pushed is on disk (the storage queue's own flush, not FlushAsync, which waits for
-// delivery), then asks delivery to send what it holds without waiting for batches to fill.
+// A "flush" here waits until what was pushed is on disk (the client's internal FlushToStorageAsync, not FlushAsync,
+// which waits for delivery).
 // Usage:
 //   Growlytics.Storage.ChildProcess <storage directory>
 //     Pushes numbered updates ("n" = 0, 1, 2, ...) to a collector that is down, and after every flush prints
@@ -36,7 +36,7 @@ for (var n = 0; ; n++)
     client.User.Push(attributes);
     if ((n + 1) % 50 == 0)
     {
-        await StoredAsync(client);
+        await client.FlushToStorageAsync();
         Console.WriteLine("flushed " + (n + 1).ToString(CultureInfo.InvariantCulture));
     }
 }
@@ -65,17 +65,11 @@ static async Task RunConcurrentAsync(string directory, Uri endpoint, int users, 
 
         if ((n + 1) % 1000 == 0 || n + 1 == total)
         {
-            await StoredAsync(client);
+            await client.FlushToStorageAsync();
             Console.WriteLine("flushed " + (n + 1).ToString(CultureInfo.InvariantCulture));
         }
     }
 
     Console.WriteLine("done");
     await Task.Delay(Timeout.Infinite);
-}
-
-static async Task StoredAsync(GrowlyticsClient client)
-{
-    await client.Storage!.FlushAsync(CancellationToken.None);
-    client.Dispatcher.RequestDrain();
 }

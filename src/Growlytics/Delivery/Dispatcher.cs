@@ -116,7 +116,7 @@ internal sealed partial class Dispatcher : IDisposable
 
     public void Start() => _run = Task.Run(RunAsync);
 
-    /// <summary>Sends what is staged now, without waiting for batches to fill (a flush with storage).</summary>
+    /// <summary>Sends what is staged now, without waiting for batches to fill (see <see cref="GrowlyticsClient.FlushToStorageAsync"/>).</summary>
     public void RequestDrain()
     {
         Interlocked.Exchange(ref _drainRequested, 1);

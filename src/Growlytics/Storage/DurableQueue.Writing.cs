@@ -208,7 +208,7 @@ internal sealed partial class DurableQueue
             // Dropped counts calls; the corrupt figure counts damaged records.
             _counters.AddDropped(DropReason.Corrupted, log.LateDamageCalls);
             _counters.AddCorrupt(log.LateDamage);
-            Log.StorageDamaged(_logger, log.LateDamage);
+            Interlocked.Add(ref _damageToLog, log.LateDamage);
             log.LateDamage = 0;
             log.LateDamageCalls = 0;
         }

@@ -55,6 +55,9 @@ internal sealed partial class DurableQueue : IDisposable
     private long _storedUnread;
     private long _retryDiskAt = long.MinValue;
     private long _failuresSinceReport;
+
+    // Damaged records found after start and not logged yet (found under the store's lock; the writer logs them).
+    private long _damageToLog;
     private volatile bool _owner;
     private volatile bool _windowFull;
     private volatile bool _failing;
@@ -267,6 +270,12 @@ internal sealed partial class DurableQueue : IDisposable
                 lock (_gate)
                 {
                     TrySaveAck();
+                }
+
+                // Damage found while reading, logged here rather than under the store's lock.
+                if (Interlocked.Exchange(ref _damageToLog, 0) is > 0 and var damaged)
+                {
+                    Log.StorageDamaged(_logger, damaged);
                 }
 
                 if (stopping)

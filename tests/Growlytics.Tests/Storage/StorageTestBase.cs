@@ -40,16 +40,8 @@ public abstract class StorageTestBase : IDisposable
         }
     }
 
-    /// <summary>
-    /// Completes once everything accepted before is written to the storage folder (or handed back to memory by a write
-    /// that failed), without waiting for delivery as <see cref="GrowlyticsClient.FlushAsync"/> does; delivery is asked to
-    /// send what it holds without waiting for batches to fill.
-    /// </summary>
-    internal static async Task StoredAsync(GrowlyticsClient client)
-    {
-        await client.Storage!.FlushAsync(CancellationToken.None);
-        client.Dispatcher.RequestDrain();
-    }
+    /// <summary>Written to storage, not delivered (<see cref="GrowlyticsClient.FlushToStorageAsync"/>).</summary>
+    internal static Task StoredAsync(GrowlyticsClient client) => client.FlushToStorageAsync();
 
     internal static void ShouldBeBalanced(GrowlyticsStatistics statistics) =>
         statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
