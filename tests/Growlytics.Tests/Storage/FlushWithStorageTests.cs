@@ -56,4 +56,25 @@ public sealed class FlushWithStorageTests : StorageTestBase
         collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 250).Select(n => (long)n));
         ShouldBeBalanced(client.Statistics);
     }
+
+    [Fact]
+    public async Task Flush_RestServiceDown_CompletesWithEveryCustomersMessagesKeptOnDisk()
+    {
+        // With Rest, a request carries one customer's update: each customer's first is kept and the rest wait behind it.
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o => o.Protocol = GrowlyticsProtocol.Rest);
+        for (var n = 0; n < 40; n++)
+        {
+            client.Customers.Update("customer-" + (n % 4), new Dictionary<string, object?> { ["n"] = n });
+        }
+
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+
+        collector.Attempts.Should().BeGreaterThanOrEqualTo(4, "each customer's first update was tried");
+        client.Statistics.Delivered.Should().Be(0);
+        client.Statistics.Dropped.Should().Be(0);
+        client.Statistics.Pending.Should().Be(40, "everything waits on disk for the service");
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(40);
+    }
 }
