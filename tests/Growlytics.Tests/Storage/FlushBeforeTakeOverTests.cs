@@ -1,5 +1,4 @@
 using System.Net;
-using GrowlyticsSdk.TestSupport;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
@@ -88,12 +87,7 @@ public sealed class FlushBeforeTakeOverTests : StorageTestBase
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
-            var numbers = WireBody.BatchMessages(body)
-                .SelectMany(m => m.GetProperty("attributes").EnumerateArray())
-                .Where(a => a.GetProperty("name").GetString() == "n")
-                .Select(a => a.GetProperty("value").GetInt64())
-                .ToList();
+            var numbers = GatedCollector.NumbersIn(await request.Content!.ReadAsByteArrayAsync(cancellationToken));
             Interlocked.Increment(ref Waiting);
             await Permits.WaitAsync(cancellationToken);
             lock (_gate)

@@ -28,14 +28,16 @@ internal sealed class GatedCollector : HttpMessageHandler
         }
     }
 
+    /// <summary>Gets the attribute <c>n</c> of every message in a batch request's body, in order.</summary>
+    public static List<long> NumbersIn(byte[] body) => WireBody.BatchMessages(body)
+        .SelectMany(m => m.GetProperty("attributes").EnumerateArray())
+        .Where(a => a.GetProperty("name").GetString() == "n")
+        .Select(a => a.GetProperty("value").GetInt64())
+        .ToList();
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
-        var numbers = WireBody.BatchMessages(body)
-            .SelectMany(m => m.GetProperty("attributes").EnumerateArray())
-            .Where(a => a.GetProperty("name").GetString() == "n")
-            .Select(a => a.GetProperty("value").GetInt64())
-            .ToList();
+        var numbers = NumbersIn(await request.Content!.ReadAsByteArrayAsync(cancellationToken));
         Interlocked.Increment(ref InFlight);
         try
         {
