@@ -30,7 +30,7 @@ internal sealed partial class Dispatcher
                 // Memory's unread messages, with those the storage writer holds or handed back (it could not write them),
                 // then the stored records not read yet (a fill reads them before memory, so they take tickets first):
                 // read in the order messages move (memory, writer, disk, read), so none on its way between them is missed.
-                // Records that appear on disk otherwise (a folder taken over meanwhile) are not counted.
+                // Records restored from a folder taken over meanwhile are added at registration (StoredRecordsRestored).
                 var unread = _memory.FlushCount;
                 unread += _disk?.FlushCount ?? 0;
                 target = Interlocked.Read(ref _issued) + unread;
