@@ -209,6 +209,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal DeliveryCounters Counters => _counters;
 
+    /// <summary>Gets a value indicating whether the storage writer has ended (for tests of what shutdown does after it).</summary>
+    internal bool StorageWriterStopped => _durable?.WriterStopped ?? true;
+
     /// <summary>Gets the scoped sessions' anonymous attributes held for their login (REST only; else null).</summary>
     internal HeldAttributeStore? HeldStore => _heldStore;
 

@@ -90,6 +90,9 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them.</summary>
     public Action<List<StoredRecord>, DropReason>? OutstandingDropped { get; set; }
 
+    /// <summary>Gets a value indicating whether the writer has ended (stopped, or never started).</summary>
+    public bool WriterStopped => _writer.IsCompleted;
+
     /// <summary>Gets a value indicating whether this client holds the folder.</summary>
     public bool IsOwner => _owner;
 
@@ -213,6 +216,9 @@ internal sealed partial class DurableQueue : IDisposable
                 }
             }
         }
+
+        // Delivery reads the stored queue after the writer stopped (shutdown writes everything first): damage found then.
+        LogDamage();
     }
 
     public void Dispose()
@@ -223,6 +229,15 @@ internal sealed partial class DurableQueue : IDisposable
             _log?.Dispose();
             _folder?.Dispose();
             _owner = false;
+        }
+    }
+
+    /// <summary>Logs the damaged records found since the last call, once for all of them; never under the store's lock.</summary>
+    private void LogDamage()
+    {
+        if (Interlocked.Exchange(ref _damageToLog, 0) is > 0 and var damaged)
+        {
+            Log.StorageDamaged(_logger, damaged);
         }
     }
 
@@ -272,11 +287,7 @@ internal sealed partial class DurableQueue : IDisposable
                     TrySaveAck();
                 }
 
-                // Damage found while reading, logged here rather than under the store's lock.
-                if (Interlocked.Exchange(ref _damageToLog, 0) is > 0 and var damaged)
-                {
-                    Log.StorageDamaged(_logger, damaged);
-                }
+                LogDamage();
 
                 if (stopping)
                 {

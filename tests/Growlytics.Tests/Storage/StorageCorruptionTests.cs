@@ -109,6 +109,127 @@ public sealed class StorageCorruptionTests : StorageTestBase
         }
     }
 
+    [Fact]
+    public async Task SegmentDamagedAfterItWasWritten_LosesOnlyTheDamagedRecord_CountsItCorruptedAndLogsItOnce()
+    {
+        var collector = new StorageCollector { Up = true };
+        var logs = new RecordingLoggerFactory();
+        using var reading = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        var held = 0;
+        var client = NewClient(collector, o =>
+        {
+            // 4 KB segments: the updates below fill several, well within the bound.
+            o.MaxStorageBytes = 64 * 1024;
+            o.LoggerFactory = logs;
+            o.AfterStoreRead = count =>
+            {
+                // The first read with records waits while later segments are written and one of them is damaged.
+                if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)
+                {
+                    reading.Set();
+                    resume.Wait(TimeSpan.FromSeconds(30));
+                }
+            };
+        });
+        try
+        {
+            PushNumbers(client, 0, 10);
+            await DriveUntilAsync(() => reading.IsSet, TimeSpan.FromMilliseconds(200));
+            PushNumbers(client, 10, 140);
+            await client.FlushToStorageAsync();
+            var segments = SegmentFiles();
+            segments.Length.Should().BeGreaterThanOrEqualTo(3, "the updates fill several 4 KB segments");
+
+            // A record of a sealed segment that no reader has reached: its bytes change on disk after it was written.
+            var damaged = segments[^2];
+            var data = File.ReadAllBytes(damaged);
+            var offsets = RecordOffsets(data);
+            data[offsets[offsets.Count / 2] + RecordFormat.RecordHeaderSize + 4] ^= 0x10;
+            File.WriteAllBytes(damaged, data);
+            resume.Set();
+
+            // Delivered while the client runs: the storage writer logs the damage at its next turn.
+            await client.FlushAsync();
+            await client.FlushToStorageAsync();
+            logs.Entries.Where(e => e.EventId == 4004).Should().ContainSingle("the storage writer logs damage found after start")
+                .Which.Message.Should().Contain("Skipped 1 damaged");
+
+            await client.ShutdownAsync();
+            var statistics = client.Statistics;
+            collector.Numbers.Should().HaveCount(149, "only the damaged record is lost");
+            statistics.Delivered.Should().Be(149);
+            statistics.DroppedByReason[DropReason.Corrupted].Should().Be(1);
+            statistics.CorruptRecords.Should().Be(1);
+            ShouldBeBalanced(statistics);
+            statistics.Pending.Should().Be(0);
+            logs.Entries.Where(e => e.EventId == 4004).Should().ContainSingle("the damage is logged once");
+        }
+        finally
+        {
+            resume.Set();
+            await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task SegmentDamagedAfterItWasWritten_FoundWhileShutdownDelivers_IsLoggedWhenTheStoreCloses()
+    {
+        var collector = new StorageCollector { Up = true };
+        var logs = new RecordingLoggerFactory();
+        using var reading = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        var held = 0;
+        var client = NewClient(collector, o =>
+        {
+            o.MaxStorageBytes = 64 * 1024;
+            o.LoggerFactory = logs;
+            o.AfterStoreRead = count =>
+            {
+                if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)
+                {
+                    reading.Set();
+                    resume.Wait(TimeSpan.FromSeconds(30));
+                }
+            };
+        });
+        try
+        {
+            PushNumbers(client, 0, 10);
+            await DriveUntilAsync(() => reading.IsSet, TimeSpan.FromMilliseconds(200));
+            PushNumbers(client, 10, 140);
+            await client.FlushToStorageAsync();
+            var segments = SegmentFiles();
+            segments.Length.Should().BeGreaterThanOrEqualTo(3);
+            var damaged = segments[^2];
+            var data = File.ReadAllBytes(damaged);
+            var offsets = RecordOffsets(data);
+            data[offsets[offsets.Count / 2] + RecordFormat.RecordHeaderSize + 4] ^= 0x10;
+            File.WriteAllBytes(damaged, data);
+
+            // Shutdown stops the storage writer first, then delivers what is stored: the damage is found after the
+            // writer's last turn, and logged when the store closes.
+            var shutdown = client.ShutdownAsync();
+            await DriveUntilAsync(() => client.StorageWriterStopped, TimeSpan.FromMilliseconds(200));
+            resume.Set();
+            await shutdown;
+
+            var statistics = client.Statistics;
+            collector.Numbers.Should().HaveCount(149);
+            statistics.DroppedByReason[DropReason.Corrupted].Should().Be(1);
+            statistics.CorruptRecords.Should().Be(1);
+            ShouldBeBalanced(statistics);
+            statistics.Pending.Should().Be(0);
+            logs.Entries.Where(e => e.EventId == 4004).Should().ContainSingle()
+                .Which.Message.Should().Contain("Skipped 1 damaged");
+        }
+        finally
+        {
+            resume.Set();
+            await client.DisposeAsync();
+        }
+    }
+
     private static byte[] RandomBytes(int count, int seed)
     {
         var bytes = new byte[count];
