@@ -77,4 +77,27 @@ public sealed class FlushWithStorageTests : StorageTestBase
         client.Statistics.Pending.Should().Be(40, "everything waits on disk for the service");
         SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(40);
     }
+
+    [Fact]
+    public async Task Flush_DiskFailingAndServiceDown_WaitsForTheMessagesHeldInMemoryUntilTheyAreDelivered()
+    {
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o => o.StorageWriteFault = () => new IOException("No space left on device"));
+        PushNumbers(client, 0, 30);
+
+        // Nothing reaches the disk, so nothing survives a crash: the flush waits for delivery, through kept retries.
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => Volatile.Read(ref collector.Attempts) >= 3, TimeSpan.FromSeconds(1));
+        flush.IsCompleted.Should().BeFalse("the messages are only in memory and not delivered");
+        client.Statistics.Dropped.Should().Be(0);
+        client.Statistics.Pending.Should().Be(30);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(0, "every write failed");
+
+        collector.Up = true;
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromSeconds(1));
+        await flush;
+        client.Statistics.Delivered.Should().Be(30);
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 30).Select(n => (long)n));
+        ShouldBeBalanced(client.Statistics);
+    }
 }
