@@ -35,6 +35,11 @@ internal static class Program
             _ => benchmark.PushAndFlush,
         };
         var times = new List<double>();
+        var gen0 = GC.CollectionCount(0);
+        var gen1 = GC.CollectionCount(1);
+        var gen2 = GC.CollectionCount(2);
+        var paused = GC.GetTotalPauseDuration();
+        var allocated = GC.GetTotalAllocatedBytes();
         for (var i = 0; i < rounds; i++)
         {
             var clock = Stopwatch.StartNew();
@@ -42,9 +47,13 @@ internal static class Program
             times.Add(clock.Elapsed.TotalSeconds);
         }
 
+        var messages = 50_000.0 * rounds;
+        var collections = $"collections per round: gen0 {(GC.CollectionCount(0) - gen0) / (double)rounds:F2}, gen1 {(GC.CollectionCount(1) - gen1) / (double)rounds:F2}, gen2 {(GC.CollectionCount(2) - gen2) / (double)rounds:F2}; "
+            + $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds / rounds:F1} ms per round; allocated {(GC.GetTotalAllocatedBytes() - allocated) / messages:F0} B per message";
         await benchmark.CleanupAsync();
         times.Sort();
         var median = times[times.Count / 2];
         Console.WriteLine($"{users}: {rounds} rounds of 50,000 messages, median {median * 1000:F1} ms ({50_000 / median:N0} msgs/s)");
+        Console.WriteLine(collections);
     }
 }
