@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Numerics;
 using System.Text.Json;
 using GrowlyticsSdk.Serialization;
 using GrowlyticsSdk.Validation;
@@ -8,8 +7,8 @@ namespace GrowlyticsSdk.Sessions;
 
 /// <summary>
 /// Held attributes in the session file, in the wire's <c>{"name","type","value"}</c> form, and back: numbers keep all their
-/// digits (read back as <see cref="long"/>, <see cref="decimal"/>, <see cref="BigInteger"/> or <see cref="double"/>), dates
-/// their UTC <c>yyyy-MM-dd HH:mm:ss</c>.
+/// digits (read back as the JSON text written, so a tiny or very precise <see cref="double"/> is sent after a restart as it
+/// would have been before), dates their UTC <c>yyyy-MM-dd HH:mm:ss</c>.
 /// </summary>
 internal static class HeldAttributeJson
 {
@@ -50,9 +49,9 @@ internal static class HeldAttributeJson
             {
                 "string" => new UserAttribute(name, value.GetString() ?? throw new InvalidDataException("A string is null.")),
                 "boolean" => new UserAttribute(name, value.GetBoolean()),
-                "number" => new UserAttribute(name, ReadNumber(value.GetRawText())),
+                "number" when value.ValueKind == JsonValueKind.Number => new UserAttribute(name, new NumberText(value.GetRawText())),
                 "date" => new UserAttribute(name, DateTime.ParseExact(value.GetString()!, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal)),
-                _ => throw new InvalidDataException("A held attribute has an unknown type."),
+                _ => throw new InvalidDataException("A held attribute has an unknown type, or a value of another type."),
             };
         }
 
@@ -62,23 +61,5 @@ internal static class HeldAttributeJson
         }
 
         return (attributes, calls);
-    }
-
-    private static object ReadNumber(string text)
-    {
-        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer))
-        {
-            return integer;
-        }
-
-        if (BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var big))
-        {
-            return big;
-        }
-
-        // Fractions and exponents: decimal keeps every digit and the scale when it can; beyond its range, double.
-        return decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var exact)
-            ? exact
-            : double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 }

@@ -201,6 +201,26 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
             + "{\"name\":\"seen\",\"type\":\"date\",\"value\":\"2026-01-02 03:04:05\"}]");
     }
 
+    [Theory]
+    [InlineData(1e-29, "1E-29")]
+    [InlineData(1.2345678901234567E-20, "1.2345678901234567E-20")]
+    [InlineData(5e-324, "5E-324")]
+    public async Task Restart_HeldTinyOrPreciseDouble_IsSentWithAllItsDigits(double value, string expected)
+    {
+        var unrestarted = CallerHarness.ToJson(new UserMessage(MessageType.Update, 1, CallerHarness.Now, null, "u-1", [new("x", value)]));
+        unrestarted.Should().Contain("\"value\":" + expected + "}", "the wire form the value has without a restart");
+        await using (var first = NewStoredClient())
+        {
+            first.User.Push(One("x", value));
+        }
+
+        await using var second = NewStoredClient();
+        second.User.Identify("u-1");
+
+        second.Queue.TryRead(out var message).Should().BeTrue();
+        CallerHarness.ToJson(message).Should().Contain("{\"name\":\"x\",\"type\":\"number\",\"value\":" + expected + "}", "numbers keep all their digits across a restart");
+    }
+
     [Fact]
     public async Task Restart_AfterTheLogin_HasNothingHeld()
     {
