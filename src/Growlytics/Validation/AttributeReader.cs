@@ -158,8 +158,33 @@ internal static class AttributeReader
             || typeof(Delegate).IsAssignableFrom(type) || type == typeof(Pointer)
             || typeof(Task).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTask<>)) || type == typeof(ValueTask));
 
-    private static PropertyInfo[] Readable(PropertyInfo[] properties) =>
-        properties.Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && p.GetMethod is { IsPublic: true }).ToArray();
+    /// <summary>
+    /// The readable properties, one per name: a property a derived type hides with <c>new</c> is read from the derived
+    /// type only (as <c>JsonSerializer</c> does), so one call never carries the same attribute name twice.
+    /// </summary>
+    private static PropertyInfo[] Readable(PropertyInfo[] properties)
+    {
+        var readable = new List<PropertyInfo>(properties.Length);
+        foreach (var property in properties)
+        {
+            if (!property.CanRead || property.GetIndexParameters().Length != 0 || property.GetMethod is not { IsPublic: true })
+            {
+                continue;
+            }
+
+            var same = readable.FindIndex(p => string.Equals(p.Name, property.Name, StringComparison.Ordinal));
+            if (same < 0)
+            {
+                readable.Add(property);
+            }
+            else if (property.DeclaringType is { } declaring && readable[same].DeclaringType is { } kept && declaring.IsSubclassOf(kept))
+            {
+                readable[same] = property;
+            }
+        }
+
+        return readable.ToArray();
+    }
 
     /// <summary>The readable properties of <typeparamref name="T"/>, found once per type and kept by the trimmer.</summary>
     private static class PropertiesOf<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>

@@ -95,6 +95,20 @@ public sealed class AttributeShapeTests : IDisposable
         _harness.Drain().Single().Attributes.Select(a => a.Name).Should().Equal("City", "Visits");
     }
 
+    [Fact]
+    public void Push_PropertyHiddenByADerivedType_IsSentOnceWithTheDerivedValue()
+    {
+        // Reflection lists both City properties; sent twice, the service would see one name with two types and values.
+        object asObject = new DerivedProfile { City = 411001 };
+        _harness.User.Push(asObject);
+        _harness.User.Push(new DerivedProfile { City = 411001 });
+
+        foreach (var message in _harness.Drain().Should().HaveCount(2).And.Subject)
+        {
+            message.Attributes.Select(a => (a.Name, a.Value)).Should().Equal(("City", (object)411001), ("Visits", (object)0));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(NotAttributeObjects))]
     public void Push_ScalarOrSequenceInsteadOfAnObject_IsRejected(object attributes)
@@ -105,12 +119,17 @@ public sealed class AttributeShapeTests : IDisposable
         error.Message.Should().NotContain(attributes.ToString()!);
     }
 
-    private sealed class Profile
+    private class Profile
     {
         public string City { get; init; } = string.Empty;
 
         public int Visits { get; init; }
 
         internal string Hidden { get; init; } = "not sent";
+    }
+
+    private sealed class DerivedProfile : Profile
+    {
+        public new int City { get; init; }
     }
 }
