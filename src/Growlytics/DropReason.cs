@@ -24,7 +24,10 @@ public enum DropReason
     /// <summary>The message alone was larger than the service accepts (413 on a single message).</summary>
     TooLarge = 3,
 
-    /// <summary>The service refused the API key (401 or 403); sending stopped.</summary>
+    /// <summary>
+    /// The service refused the API key (401 or 403). Sending pauses for 5 minutes, then the key is tried again; calls made
+    /// during the pause are counted here too.
+    /// </summary>
     Unauthorized = 4,
 
     /// <summary>Still queued when shutdown ran out of time, or recorded after the client was shut down.</summary>
