@@ -91,12 +91,13 @@ internal static class AttributeReader
         var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
         foreach (DictionaryEntry entry in attributes)
         {
-            if (entry.Key is not string name)
+            // A null key (possible in a custom dictionary) is an empty name, as in the generic dictionaries.
+            if (entry.Key is not (string or null))
             {
                 throw ValidationErrors.AttributeKeyNotString(entry.Key.GetType());
             }
 
-            builder.Add(name, entry.Value);
+            builder.Add((string)entry.Key!, entry.Value);
         }
 
         return builder.Build();

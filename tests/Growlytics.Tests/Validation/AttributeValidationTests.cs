@@ -279,6 +279,70 @@ public sealed class AttributeValidationTests : IDisposable
         _harness.ShouldReject(() => _harness.User.Push(table), null, "names must be strings", "secret-value");
     }
 
+    [Fact]
+    public void Push_NonGenericDictionaryWithNullKey_IsRejectedAsAnEmptyName()
+    {
+        var table = new NullKeyDictionary();
+
+        _harness.ShouldReject(() => _harness.User.Push(table), string.Empty, "name is empty", "secret-value");
+    }
+
     private static Dictionary<string, object?> Many(int count) =>
         Enumerable.Range(0, count).ToDictionary(i => "a" + i, i => (object?)i);
+
+    /// <summary>A custom non-generic dictionary that yields a null key (the framework's own ones refuse null keys).</summary>
+    private sealed class NullKeyDictionary : System.Collections.IDictionary
+    {
+        public bool IsFixedSize => true;
+
+        public bool IsReadOnly => true;
+
+        public System.Collections.ICollection Keys => throw new NotSupportedException();
+
+        public System.Collections.ICollection Values => throw new NotSupportedException();
+
+        public int Count => 2;
+
+        public bool IsSynchronized => false;
+
+        public object SyncRoot => this;
+
+        public object? this[object key]
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public void Add(object key, object? value) => throw new NotSupportedException();
+
+        public void Clear() => throw new NotSupportedException();
+
+        public bool Contains(object key) => false;
+
+        public System.Collections.IDictionaryEnumerator GetEnumerator() => new Entries();
+
+        public void Remove(object key) => throw new NotSupportedException();
+
+        public void CopyTo(Array array, int index) => throw new NotSupportedException();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private sealed class Entries : System.Collections.IDictionaryEnumerator
+        {
+            private readonly System.Collections.DictionaryEntry[] _entries = [new(null!, "secret-value"), new("plan", "pro")];
+            private int _at = -1;
+
+            public System.Collections.DictionaryEntry Entry => _entries[_at];
+
+            public object Key => Entry.Key;
+
+            public object? Value => Entry.Value;
+
+            public object Current => Entry;
+
+            public bool MoveNext() => ++_at < _entries.Length;
+
+            public void Reset() => _at = -1;
+        }
+    }
 }
