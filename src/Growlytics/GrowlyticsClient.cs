@@ -416,26 +416,40 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
         }
 
-        var writerStopped = true;
+        var writer = Task.CompletedTask;
         _queue.Complete();
         if (_durable is not null)
         {
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
-            writerStopped = await WaitWithinShutdownAsync(_durable.StopWriterAsync(), started, cancellationToken).ConfigureAwait(false);
+            writer = _durable.StopWriterAsync();
+            await WaitWithinShutdownAsync(writer, started, cancellationToken).ConfigureAwait(false);
         }
 
         var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
         await _dispatcher.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
-        if (writerStopped)
+        if (_durable is { } durable)
         {
-            // A writer still busy at the deadline (a slow disk) keeps the folder until the process ends.
-            _durable?.Close();
-            _durable?.Dispose();
+            // A writer still busy at the deadline or the cancellation (a slow disk) releases the folder once it stops, so a
+            // later client can take the folder over; it is never closed under the writer.
+            _ = writer.ContinueWith(
+                static (stopped, state) => CloseStorage(stopped, (DurableQueue)state!),
+                durable,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
         }
 
         _dispatcher.Dispose();
         _meter.Dispose();
         _ownedHttp?.Dispose();
+    }
+
+    private static void CloseStorage(Task writer, DurableQueue durable)
+    {
+        // The writer logs its own faults; observed here so none goes unobserved.
+        _ = writer.Exception;
+        durable.Close();
+        durable.Dispose();
     }
 
     private async Task<bool> WaitWithinShutdownAsync(Task task, long started, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ public sealed class ShutdownWithStuckWriterTests : StorageTestBase
         }
         finally
         {
-            // The writer finishes its write (the folder stays the client's until the process ends) before the folder goes.
+            // The writer finishes its write (then the client releases the folder) before the folder goes.
             writer.Release.Set();
             await DriveUntilAsync(() => SegmentFiles().Length > 0, Step);
             await Task.Delay(100);
