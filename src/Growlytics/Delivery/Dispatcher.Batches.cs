@@ -6,7 +6,7 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The dispatcher's side of new requests: staging messages, building each request from ready partitions, sending.</summary>
 internal sealed partial class Dispatcher
 {
-    /// <summary>Moves messages from the sources into their partitions, up to the stage limit.</summary>
+    /// <summary>Moves messages from the sources into their partitions, up to the stage limit of messages ready to send.</summary>
     private void Fill()
     {
         // Odd while messages are read and not yet published in _issued (see FlushAsync).
@@ -22,17 +22,23 @@ internal sealed partial class Dispatcher
         }
     }
 
+    /// <summary>Gets a value indicating whether more messages may be staged (see the stage limits in the constructor).</summary>
+    private bool CanStage => _partitions.ReadyCount < _stageLimit && _partitions.Count < _stageCap;
+
     private void FillStage()
     {
-        while (_partitions.Count < _stageLimit && _keyRetryAt == long.MinValue)
+        // At most a stage's worth per turn, so a stream of messages for blocked partitions cannot keep the loop reading.
+        var readThisTurn = 0;
+        while (CanStage && readThisTurn < _stageLimit && _keyRetryAt == long.MinValue)
         {
             _read.Clear();
-            var room = _stageLimit - _partitions.Count;
+            var room = Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count);
             if ((_disk?.Read(_read, room) ?? 0) == 0 && _memory.Read(_read, room) == 0)
             {
                 return;
             }
 
+            readThisTurn += _read.Count;
             foreach (var envelope in _read)
             {
                 envelope.Ticket = _tickets.Issue();

@@ -47,6 +47,7 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly CancellationTokenSource _stopSending = new();
     private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;
+    private readonly int _stageCap;
     private Task _run = Task.CompletedTask;
     private Task? _timer;
     private Task? _pauseTimer;
@@ -93,8 +94,13 @@ internal sealed partial class Dispatcher : IDisposable
         _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));
         _pausedNow = new bool[_partitions.Size];
 
-        // Enough staged work to fill every slot several times over; the rest waits in its source.
+        // Enough staged work in ready partitions to fill every slot several times over; the rest waits in its source.
+        // Messages in blocked partitions do not count: a user whose requests are slow or retried must not keep other
+        // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window).
+        // With DropOldest, at most half the queue is staged: a full queue drops its oldest unread message, so the newer
+        // half stays unread for it rather than the newest call being dropped.
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
+        _stageCap = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest ? Math.Max(_stageLimit, options.MaxQueueSize / 2) : int.MaxValue;
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
     }
 
@@ -189,9 +195,9 @@ internal sealed partial class Dispatcher : IDisposable
                 {
                     // Not everything while the storage writer holds messages: a failed write hands them back to be sent.
                     // With storage, everything staged may wait in partitions paused after messages kept on disk (out of
-                    // retries) while the stage or the stored queue's read window is full of them: the records behind
-                    // cannot be read before the service is back, and flushes do not wait for that.
-                    var blockedByKept = _disk is not null && _paused.Count > 0 && (_partitions.Count >= _stageLimit || _disk.WaitsForOldest);
+                    // retries) while the stage (see _stageCap) or the stored queue's read window is full of them: the records
+                    // behind cannot be read before the service is back, and flushes do not wait for that.
+                    var blockedByKept = _disk is not null && _paused.Count > 0 && (_partitions.Count >= _stageCap || _disk.WaitsForOldest);
                     var settledAll = !_memory.WithWriter && ((_partitions.Count == 0 && (_disk is null || _disk.Pending == 0)) || blockedByKept);
                     CompleteFlushes(everything: settledAll || stopping, stopping ? long.MaxValue : registeredBefore);
                     _drainAll = false;
@@ -215,7 +221,7 @@ internal sealed partial class Dispatcher : IDisposable
                     var needCount = _protocol.MaxMessagesPerRequest - _partitions.ReadyCount;
                     var needBytes = _protocol.MaxRequestBytes - _partitions.ReadyBytes;
                     _queue.SetWakeThresholds(needCount, needBytes);
-                    if (_partitions.Count < _stageLimit && _memory.HasUnread && (_queue.Unread >= needCount || _queue.UnreadJson >= needBytes))
+                    if (CanStage && _memory.HasUnread && (_queue.Unread >= needCount || _queue.UnreadJson >= needBytes))
                     {
                         continue;
                     }
@@ -225,7 +231,7 @@ internal sealed partial class Dispatcher : IDisposable
                 {
                     // Sends at once: the next message wakes an idle loop (checked again after asking, so none is missed).
                     _queue.WakeOnNextMessage();
-                    if (_memory.HasUnread && _partitions.Count < _stageLimit)
+                    if (_memory.HasUnread && CanStage)
                     {
                         continue;
                     }
