@@ -23,6 +23,14 @@ internal sealed partial class RequestSender
                 DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, args.Context, options)),
                 OnRetry = args =>
                 {
+                    if (args.Context.Properties.TryGetValue(AttemptKey, out var state) && state.HoldsSlot)
+                    {
+                        // The open circuit refused the first attempt before it went on the wire: the slot taken for it is
+                        // given back, since a batch waiting out a backoff (for the circuit too) holds none.
+                        state.HoldsSlot = false;
+                        _limiter.Release();
+                    }
+
                     options.RetryDelayObserver?.Invoke(args.RetryDelay);
                     _counters.AddRetry();
                     if (_retryReports.TryReport(out var count))

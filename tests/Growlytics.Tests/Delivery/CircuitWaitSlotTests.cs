@@ -1,0 +1,72 @@
+using System.Net;
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Protocols;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>A batch that waits for the open circuit to close is waiting out a backoff: it holds no request slot meanwhile.</summary>
+public sealed class CircuitWaitSlotTests
+{
+    [Fact]
+    public async Task SendAsync_CircuitOpenAtTheFirstAttempt_GivesItsSlotBackWhileItWaits()
+    {
+        var time = new FakeTimeProvider();
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = "key",
+            Endpoint = new Uri("https://collector.test/"),
+            Protocol = GrowlyticsProtocol.Batch,
+            TimeProvider = time,
+            CircuitBreakDuration = TimeSpan.FromSeconds(15),
+        };
+        var attempts = 0;
+        using var http = new HttpClient(new Answer503(() => Interlocked.Increment(ref attempts)));
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        ReadOnlyMemory<byte>[] message = ["{}"u8.ToArray()];
+
+        // An outage: eight batches fail at once, which opens the circuit; each then waits out its backoff (fake time).
+        var failing = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < 8; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            failing.Add(sender.SendAsync(message, holdsSlot: true, stop.Token));
+        }
+
+        await WaitUntilAsync(() => Volatile.Read(ref attempts) == 8 && limiter.Active == 0);
+
+        // A new batch takes a slot for its first attempt; the open circuit refuses it before it goes on the wire.
+        limiter.TryAcquireForNew().Should().BeTrue();
+        var waiting = sender.SendAsync(message, holdsSlot: true, stop.Token);
+
+        await WaitUntilAsync(() => limiter.Active == 0);
+        Volatile.Read(ref attempts).Should().Be(8, "the circuit is open: nothing went on the wire");
+        limiter.Active.Should().Be(0, "a batch waiting for the circuit to close is in its backoff, and a backoff holds no slot");
+
+        await stop.CancelAsync();
+        await Task.WhenAll([.. failing, waiting]);
+        limiter.Active.Should().Be(0);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(10);
+        }
+    }
+
+    private sealed class Answer503(Action onSend) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            onSend();
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+        }
+    }
+}
