@@ -140,6 +140,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             Log.StartsOptedOut(_logger);
         }
 
+        if (_durable is not null && _processUser is { } processUser)
+        {
+            // Kept in memory while another client held the folder (see OnSessionChanged): written once the folder is ours.
+            _durable.TakenOver = processUser.SaveSession;
+        }
+
         if (startDelivery)
         {
             _durable?.Start();
@@ -410,7 +416,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         // REST: anonymous attributes that wait for a login will not get one in this process.
         _heldStore?.Close();
-        _processUser?.CloseHeld(persisted: _sessionStore is not null);
+        // Persisted only in a folder this client holds: one it never took over has none of them.
+        _processUser?.CloseHeld(persisted: _sessionStore is not null && _durable?.IsOwner != false);
         if (_sessionStore is not null)
         {
             await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);

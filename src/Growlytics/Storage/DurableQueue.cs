@@ -87,6 +87,12 @@ internal sealed partial class DurableQueue : IDisposable
     /// </summary>
     public Action<long>? Restored { get; set; }
 
+    /// <summary>
+    /// Gets or sets what runs (on the writer, once) when this client has taken over a folder another client held at its
+    /// start: what it kept in memory meanwhile because the folder was not its own (the session) can be written now.
+    /// </summary>
+    public Action? TakenOver { get; set; }
+
     /// <summary>Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them.</summary>
     public Action<List<StoredRecord>, DropReason>? OutstandingDropped { get; set; }
 
@@ -244,6 +250,7 @@ internal sealed partial class DurableQueue : IDisposable
     private async Task RunWriterAsync()
     {
         var lastProblem = StorageFolder.Problem.HeldByOther;
+        var takingOver = _folder is null;
         while (_folder is null)
         {
             if (_stopping)
@@ -274,6 +281,11 @@ internal sealed partial class DurableQueue : IDisposable
 
         LoadSafely();
         _owner = true;
+        if (takingOver)
+        {
+            TakenOver?.Invoke();
+        }
+
         while (true)
         {
             try
