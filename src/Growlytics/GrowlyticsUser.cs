@@ -248,7 +248,6 @@ public sealed class GrowlyticsUser
         }
     }
 
-    /// <summary>Gets the session as the session file keeps it; called under the session's lock.</summary>
     /// <summary>Saves the session as it is now (the client took its storage folder over), in order with concurrent changes.</summary>
     internal void SaveSession()
     {
@@ -258,6 +257,7 @@ public sealed class GrowlyticsUser
         }
     }
 
+    /// <summary>Gets the session as the session file keeps it; called under the session's lock.</summary>
     internal StoredSession ToStoredSession() =>
         new(_anonymousId, _userId, _processHeld?.ToArray() ?? [], _processHeld?.Calls ?? 0);
 

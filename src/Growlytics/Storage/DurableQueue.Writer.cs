@@ -1,0 +1,99 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
+
+namespace GrowlyticsSdk.Storage;
+
+// The writer's loop: takes the folder over when it is released, loads what is stored, then commits, deletes and saves
+// the position at each turn until it is stopped.
+internal sealed partial class DurableQueue
+{
+    /// <summary>Logs the damaged records found since the last call, once for all of them; never under the store's lock.</summary>
+    private void LogDamage()
+    {
+        if (Interlocked.Exchange(ref _damageToLog, 0) is > 0 and var damaged)
+        {
+            Log.StorageDamaged(_logger, damaged);
+        }
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var lastProblem = StorageFolder.Problem.HeldByOther;
+        var takingOver = _folder is null;
+        while (_folder is null)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+
+            await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, TakeOverInterval)).ConfigureAwait(false);
+            _writerWake.Reset();
+
+            // Released, the folder may still be unusable for a while (replaced by a file, not writable): the cause is
+            // logged once, when it changes, and the writer keeps trying; memory delivers meanwhile.
+            _folder = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
+            if (_folder is null && problem != lastProblem && problem != StorageFolder.Problem.HeldByOther)
+            {
+                Log.StorageTakeOverWaits(
+                    _logger,
+                    problem == StorageFolder.Problem.NotAFolder ? "the path names a file, not a folder" : "the folder or its lock file cannot be created or opened",
+                    TakeOverInterval);
+            }
+
+            lastProblem = problem;
+            if (_folder is not null)
+            {
+                Log.StorageTakenOver(_logger);
+            }
+        }
+
+        LoadSafely();
+        _owner = true;
+        if (takingOver)
+        {
+            try
+            {
+                TakenOver?.Invoke();
+            }
+#pragma warning disable CA1031 // The writer must outlive any fault; it is logged and the writer goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.StorageFault(_logger, ex);
+            }
+        }
+
+        while (true)
+        {
+            try
+            {
+                _writerWake.Reset();
+                var stopping = _stopping;
+                RunDeletes();
+                Commit();
+                lock (_gate)
+                {
+                    TrySaveAck();
+                }
+
+                LogDamage();
+
+                if (stopping)
+                {
+                    CompleteFlushes(TakeFlushes());
+                    RunDeletes();
+                    return;
+                }
+            }
+#pragma warning disable CA1031 // The writer must outlive any fault; it is logged and the writer goes on.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.StorageFault(_logger, ex);
+            }
+
+            await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, _options.StorageCommitInterval)).ConfigureAwait(false);
+        }
+    }
+}
