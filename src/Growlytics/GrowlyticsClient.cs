@@ -416,6 +416,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         // REST: anonymous attributes that wait for a login will not get one in this process.
         _heldStore?.Close();
+
         // Persisted only in a folder this client holds: one it never took over has none of them.
         _processUser?.CloseHeld(persisted: _sessionStore is not null && _durable?.IsOwner != false);
         if (_sessionStore is not null)
@@ -430,6 +431,11 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
             writer = _durable.StopWriterAsync();
             await WaitWithinShutdownAsync(writer, started, cancellationToken).ConfigureAwait(false);
+            if (_sessionStore is not null && writer.IsCompleted)
+            {
+                // A folder taken over as the writer stopped had the session written then (DurableQueue.TakenOver).
+                await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
