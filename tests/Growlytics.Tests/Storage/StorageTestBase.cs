@@ -56,6 +56,10 @@ public abstract class StorageTestBase : IDisposable
             StorageDirectory = Directory,
             HttpClient = new HttpClient(collector),
             TimeProvider = Time,
+
+            // The tests move the fake clock in steps while the collector answers in real time: on a busy machine the
+            // default 10 s would pass before an answer and a request the collector accepted would be tried again.
+            RequestTimeout = TimeSpan.FromMinutes(10),
             MaxRetryAttempts = 0,
             FlushOnProcessExit = false,
         };
