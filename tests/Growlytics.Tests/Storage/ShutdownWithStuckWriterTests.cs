@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
-
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
@@ -81,26 +79,6 @@ public sealed class ShutdownWithStuckWriterTests : StorageTestBase
         await DriveUntilAsync(() => shutdown.IsCompleted, Step);
         await shutdown;
         return client;
-    }
-
-    /// <summary>
-    /// The test's clock with every timer's callback run on the thread pool, as the system clock runs them, not inside
-    /// <see cref="FakeTimeProvider.Advance(TimeSpan)"/>: a writer that takes the first message when its commit timer fires
-    /// is stuck on a pool thread, never on the thread that moves the clock (that would hold every other timer, the
-    /// shutdown deadline among them, until the writer is released after the shutdown).
-    /// </summary>
-    private sealed class PoolTimers(FakeTimeProvider clock) : TimeProvider
-    {
-        public override TimeZoneInfo LocalTimeZone => clock.LocalTimeZone;
-
-        public override long TimestampFrequency => clock.TimestampFrequency;
-
-        public override DateTimeOffset GetUtcNow() => clock.GetUtcNow();
-
-        public override long GetTimestamp() => clock.GetTimestamp();
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            clock.CreateTimer(s => ThreadPool.QueueUserWorkItem(callback.Invoke, s), state, dueTime, period);
     }
 
     private sealed class StuckWriter : IDisposable

@@ -18,6 +18,10 @@ public sealed class StorageBoundWhileReadingTests : StorageTestBase
         var client = NewClient(collector, o =>
         {
             o.MaxStorageBytes = 64 * 1024;
+
+            // The read is held on a pool thread: the delivery loop can read when its flush timer fires, and with the fake
+            // clock's own timers that ran inside the test's Advance, holding the test until the hook gave up (30 s).
+            o.TimeProvider = new PoolTimers(Time);
             o.AfterStoreRead = count =>
             {
                 // The first read with records waits, holding the records it took, while the test makes the bound drop them.
