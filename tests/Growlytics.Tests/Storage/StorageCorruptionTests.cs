@@ -122,6 +122,9 @@ public sealed class StorageCorruptionTests : StorageTestBase
             // 4 KB segments: the updates below fill several, well within the bound.
             o.MaxStorageBytes = 64 * 1024;
             o.LoggerFactory = logs;
+
+            // The read below is held on a pool thread, never inside the test's Advance (see PoolTimers).
+            o.TimeProvider = new PoolTimers(Time);
             o.AfterStoreRead = count =>
             {
                 // The first read with records waits while later segments are written and one of them is damaged.
@@ -184,6 +187,7 @@ public sealed class StorageCorruptionTests : StorageTestBase
         {
             o.MaxStorageBytes = 64 * 1024;
             o.LoggerFactory = logs;
+            o.TimeProvider = new PoolTimers(Time);
             o.AfterStoreRead = count =>
             {
                 if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)
