@@ -152,9 +152,11 @@ public sealed class StorageCorruptionTests : StorageTestBase
             File.WriteAllBytes(damaged, data);
             resume.Set();
 
-            // Delivered while the client runs: the storage writer logs the damage at its next turn.
+            // Delivered while the client runs: the storage writer logs the damage in a later turn (after the turn's commit
+            // has completed the storage flush, so the test waits for the line).
             await client.FlushAsync();
             await client.FlushToStorageAsync();
+            await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == 4004), TimeSpan.FromMilliseconds(200));
             logs.Entries.Where(e => e.EventId == 4004).Should().ContainSingle("the storage writer logs damage found after start")
                 .Which.Message.Should().Contain("Skipped 1 damaged");
 
