@@ -461,8 +461,15 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     {
         // The writer logs its own faults; observed here so none goes unobserved.
         _ = writer.Exception;
-        durable.Close();
-        durable.Dispose();
+        try
+        {
+            durable.Close();
+        }
+        finally
+        {
+            // Released whatever Close met, so a later client can take the folder over.
+            durable.Dispose();
+        }
     }
 
     private async Task<bool> WaitWithinShutdownAsync(Task task, long started, CancellationToken cancellationToken)

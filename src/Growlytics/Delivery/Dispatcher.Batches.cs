@@ -27,10 +27,17 @@ internal sealed partial class Dispatcher
 
     private void FillStage()
     {
-        // At most a stage's worth per turn, so a stream of messages for blocked partitions cannot keep the loop reading.
+        // At most a stage's worth per turn, so a stream of messages for blocked partitions cannot keep the loop reading;
+        // a turn that stops there while it could stage more says so (_readCapped), and the loop reads on after sending.
         var readThisTurn = 0;
-        while (CanStage && readThisTurn < _stageLimit && _keyRetryAt == long.MinValue)
+        while (CanStage && _keyRetryAt == long.MinValue)
         {
+            if (readThisTurn >= _stageLimit)
+            {
+                _readCapped = true;
+                return;
+            }
+
             _read.Clear();
             var room = Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count);
             if ((_disk?.Read(_read, room) ?? 0) == 0 && _memory.Read(_read, room) == 0)

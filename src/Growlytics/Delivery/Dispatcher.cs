@@ -48,6 +48,7 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;
     private readonly int _stageCap;
+    private bool _readCapped;
     private Task _run = Task.CompletedTask;
     private Task? _timer;
     private Task? _pauseTimer;
@@ -97,10 +98,10 @@ internal sealed partial class Dispatcher : IDisposable
         // Enough staged work in ready partitions to fill every slot several times over; the rest waits in its source.
         // Messages in blocked partitions do not count: a user whose requests are slow or retried must not keep other
         // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window).
-        // With DropOldest, at most half the queue is staged: a full queue drops its oldest unread message, so the newer
-        // half stays unread for it rather than the newest call being dropped.
+        // With DropOldest everything staged counts, as before: a full queue drops its oldest unread message, so what is
+        // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped.
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
-        _stageCap = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest ? Math.Max(_stageLimit, options.MaxQueueSize / 2) : int.MaxValue;
+        _stageCap = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest ? _stageLimit : int.MaxValue;
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
     }
 
@@ -155,6 +156,7 @@ internal sealed partial class Dispatcher : IDisposable
                 }
 
                 var now = _time.GetTimestamp();
+                _readCapped = false;
                 ResumePaused(now);
                 ResumeAfterKeyRefusal(now);
                 if (DropForPrivacy())
@@ -235,6 +237,13 @@ internal sealed partial class Dispatcher : IDisposable
                     {
                         continue;
                     }
+                }
+
+                if (_readCapped)
+                {
+                    // The turn stopped at its read cap with more to read (FillStage): nothing else would wake the loop for
+                    // stored records behind blocked partitions, so it reads on at once (each such turn read a stage's worth).
+                    continue;
                 }
 
                 await Task.WhenAny(_wake.WaitAsync(), _finished.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never).ConfigureAwait(false);

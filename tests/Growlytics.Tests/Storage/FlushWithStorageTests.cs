@@ -100,4 +100,27 @@ public sealed class FlushWithStorageTests : StorageTestBase
         collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 30).Select(n => (long)n));
         ShouldBeBalanced(client.Statistics);
     }
+
+    [Theory]
+    [InlineData(10_000)]
+    [InlineData(15_000)]
+    public async Task Flush_RestServiceDownWithMoreStoredThanAStage_CompletesWithoutWaitingForARetry(int total)
+    {
+        // One customer's updates, more than one loop turn reads (a stage, 4,096): every turn after the first reads into a
+        // partition paused after its kept first request, and must follow at once, not at the next retry (30 s).
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o => o.Protocol = GrowlyticsProtocol.Rest);
+        for (var n = 0; n < total; n++)
+        {
+            client.Customers.Update("heavy", new Dictionary<string, object?> { ["n"] = n });
+        }
+
+        var started = Time.GetUtcNow();
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+
+        (Time.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(5), "no retry wait is needed to read what is stored");
+        client.Statistics.Dropped.Should().Be(0);
+        client.Statistics.Pending.Should().Be(total, "everything waits on disk for the service");
+    }
 }

@@ -190,6 +190,9 @@ public sealed class StorageCorruptionTests : StorageTestBase
             o.MaxStorageBytes = 64 * 1024;
             o.LoggerFactory = logs;
             o.TimeProvider = new PoolTimers(Time);
+
+            // The test moves the clock while the shutdown waits for the writer: its deadline must not pass meanwhile.
+            o.ShutdownTimeout = TimeSpan.FromMinutes(10);
             o.AfterStoreRead = count =>
             {
                 if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)

@@ -25,7 +25,7 @@ public abstract class StorageTestBase : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // A client whose writer missed the shutdown deadline keeps its files open until the process ends (Windows
+            // A client whose writer missed the shutdown deadline keeps its files open until the writer stops (Windows
             // refuses to delete open files); the temporary folder is left behind.
         }
 

@@ -1,0 +1,57 @@
+using System.Net;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// <see cref="QueueOverflowPolicy.DropOldest"/> while one user's request is held and its backlog fills the queue's byte
+/// bound: the oldest unread message is dropped and the newest call is kept, so the delivery loop must not stage the
+/// whole queue into the blocked partition.
+/// </summary>
+public sealed class DropOldestBehindABlockedPartitionTests
+{
+    [Fact]
+    public async Task DropOldest_ByteBoundFullBehindABlockedPartition_DropsTheOldestUnreadAndKeepsTheNewest()
+    {
+        long perMessage;
+        await using (var probe = new DeliveryHarness(o => o.MaxBatchSize = 1, startDelivery: false))
+        {
+            probe.Push(0, "anon-a");
+            perMessage = probe.Client.Queue.EstimatedBytes;
+        }
+
+        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 1;
+            o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
+            o.MaxQueueSize = 20_000;
+            o.MaxQueueBytes = Math.Max(64 * 1024, perMessage * 5_000);
+        });
+        h.Responder = _ => gate.Task;
+        for (var i = 0; i < 5_000; i++)
+        {
+            h.Push(i, "anon-a");
+        }
+
+        // The first request is held; the loop stages what it may of the rest meanwhile.
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 1);
+        await Task.Delay(500);
+        for (var i = 5_000; i < 8_000; i++)
+        {
+            h.Push(i, "anon-a");
+        }
+
+        h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(3_000);
+        gate.TrySetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.FlushAsync();
+        var delivered = h.Accepted.SelectMany(r => r.Numbers).ToHashSet();
+        delivered.Should().HaveCount(5_000);
+
+        // What was dropped is the oldest unread each time: the calls kept from the second burst are its newest.
+        var kept = delivered.Where(n => n >= 5_000).ToList();
+        kept.Should().NotBeEmpty("the unstaged part of the queue had room to give");
+        kept.Should().BeEquivalentTo(Enumerable.Range(8_000 - kept.Count, kept.Count).Select(n => (long)n));
+    }
+}
