@@ -50,6 +50,12 @@ public sealed class RestCollector : IAsyncDisposable
     /// <summary>Gets or sets a task every request waits for before it is answered (to hold requests in flight).</summary>
     public Task? Gate { get; set; }
 
+    /// <summary>
+    /// Gets or sets what chooses the status of a valid upsert from its customer id: a status returned answers the
+    /// request instead of 200 (to make chosen customers' requests fail); <see langword="null"/> accepts it.
+    /// </summary>
+    public Func<string, int?>? StatusFor { get; set; }
+
     /// <summary>Called for each accepted upsert on the request's thread, before it is answered.</summary>
     public Action<JsonElement>? OnUpsert { get; set; }
 
@@ -137,6 +143,11 @@ public sealed class RestCollector : IAsyncDisposable
 
                 index++;
             }
+        }
+
+        if (StatusFor?.Invoke(root.GetProperty("id").GetString()!) is { } chosen)
+        {
+            return (chosen, "{\"success\":false}");
         }
 
         return (200, "{\"success\":true}");

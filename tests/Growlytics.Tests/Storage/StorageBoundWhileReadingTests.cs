@@ -12,30 +12,19 @@ public sealed class StorageBoundWhileReadingTests : StorageTestBase
     public async Task SizeLimit_DropsRecordsBetweenTheirReadingAndTheirMessages_CountsThemDroppedAndShutdownStaysBalanced()
     {
         var collector = new StorageCollector();
-        using var reading = new ManualResetEventSlim();
-        using var resume = new ManualResetEventSlim();
-        var held = 0;
+        // The first read with records waits, holding the records it took, while the test makes the bound drop them. It
+        // is held on a pool thread: the delivery loop can read when its flush timer fires, and with the fake clock's own
+        // timers that ran inside the test's Advance, holding the test until the hook gave up (30 s).
+        using var read = new HeldFirstRead();
         var client = NewClient(collector, o =>
         {
             o.MaxStorageBytes = 64 * 1024;
-
-            // The read is held on a pool thread: the delivery loop can read when its flush timer fires, and with the fake
-            // clock's own timers that ran inside the test's Advance, holding the test until the hook gave up (30 s).
-            o.TimeProvider = new PoolTimers(Time);
-            o.AfterStoreRead = count =>
-            {
-                // The first read with records waits, holding the records it took, while the test makes the bound drop them.
-                if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)
-                {
-                    reading.Set();
-                    resume.Wait(TimeSpan.FromSeconds(30));
-                }
-            };
+            read.Apply(o, Time);
         });
         try
         {
             PushNumbers(client, 0, 50);
-            await DriveUntilAsync(() => reading.IsSet, Step);
+            await DriveUntilAsync(() => read.IsHeld, Step);
             var readSegment = SegmentFiles().First();
 
             // More than the bound holds: the oldest segment, with the records being read, is dropped to make room.
@@ -48,7 +37,7 @@ public sealed class StorageBoundWhileReadingTests : StorageTestBase
                     return !File.Exists(readSegment);
                 },
                 Step);
-            resume.Set();
+            read.Release();
 
             await client.ShutdownAsync();
             var statistics = client.Statistics;
@@ -59,7 +48,7 @@ public sealed class StorageBoundWhileReadingTests : StorageTestBase
         }
         finally
         {
-            resume.Set();
+            read.Release();
             await client.DisposeAsync();
         }
     }

@@ -114,43 +114,12 @@ public sealed class StorageCorruptionTests : StorageTestBase
     {
         var collector = new StorageCollector { Up = true };
         var logs = new RecordingLoggerFactory();
-        using var reading = new ManualResetEventSlim();
-        using var resume = new ManualResetEventSlim();
-        var held = 0;
-        var client = NewClient(collector, o =>
-        {
-            // 4 KB segments: the updates below fill several, well within the bound.
-            o.MaxStorageBytes = 64 * 1024;
-            o.LoggerFactory = logs;
-
-            // The read below is held on a pool thread, never inside the test's Advance (see PoolTimers).
-            o.TimeProvider = new PoolTimers(Time);
-            o.AfterStoreRead = count =>
-            {
-                // The first read with records waits while later segments are written and one of them is damaged.
-                if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)
-                {
-                    reading.Set();
-                    resume.Wait(TimeSpan.FromSeconds(30));
-                }
-            };
-        });
+        using var read = new HeldFirstRead();
+        var client = NewClientWithSmallSegments(collector, logs, read);
         try
         {
-            PushNumbers(client, 0, 10);
-            await DriveUntilAsync(() => reading.IsSet, TimeSpan.FromMilliseconds(200));
-            PushNumbers(client, 10, 140);
-            await client.FlushToStorageAsync();
-            var segments = SegmentFiles();
-            segments.Length.Should().BeGreaterThanOrEqualTo(3, "the updates fill several 4 KB segments");
-
-            // A record of a sealed segment that no reader has reached: its bytes change on disk after it was written.
-            var damaged = segments[^2];
-            var data = File.ReadAllBytes(damaged);
-            var offsets = RecordOffsets(data);
-            data[offsets[offsets.Count / 2] + RecordFormat.RecordHeaderSize + 4] ^= 0x10;
-            File.WriteAllBytes(damaged, data);
-            resume.Set();
+            await DamageAStoredRecordBehindTheHeldReadAsync(client, read);
+            read.Release();
 
             // Delivered while the client runs: the storage writer logs the damage in a later turn (after the turn's commit
             // has completed the storage flush, so the test waits for the line).
@@ -172,7 +141,7 @@ public sealed class StorageCorruptionTests : StorageTestBase
         }
         finally
         {
-            resume.Set();
+            read.Release();
             await client.DisposeAsync();
         }
     }
@@ -182,45 +151,17 @@ public sealed class StorageCorruptionTests : StorageTestBase
     {
         var collector = new StorageCollector { Up = true };
         var logs = new RecordingLoggerFactory();
-        using var reading = new ManualResetEventSlim();
-        using var resume = new ManualResetEventSlim();
-        var held = 0;
-        var client = NewClient(collector, o =>
-        {
-            o.MaxStorageBytes = 64 * 1024;
-            o.LoggerFactory = logs;
-            o.TimeProvider = new PoolTimers(Time);
-
-            // The test moves the clock while the shutdown waits for the writer: its deadline must not pass meanwhile.
-            o.ShutdownTimeout = TimeSpan.FromMinutes(10);
-            o.AfterStoreRead = count =>
-            {
-                if (count > 0 && Interlocked.Exchange(ref held, 1) == 0)
-                {
-                    reading.Set();
-                    resume.Wait(TimeSpan.FromSeconds(30));
-                }
-            };
-        });
+        using var read = new HeldFirstRead();
+        var client = NewClientWithSmallSegments(collector, logs, read);
         try
         {
-            PushNumbers(client, 0, 10);
-            await DriveUntilAsync(() => reading.IsSet, TimeSpan.FromMilliseconds(200));
-            PushNumbers(client, 10, 140);
-            await client.FlushToStorageAsync();
-            var segments = SegmentFiles();
-            segments.Length.Should().BeGreaterThanOrEqualTo(3);
-            var damaged = segments[^2];
-            var data = File.ReadAllBytes(damaged);
-            var offsets = RecordOffsets(data);
-            data[offsets[offsets.Count / 2] + RecordFormat.RecordHeaderSize + 4] ^= 0x10;
-            File.WriteAllBytes(damaged, data);
+            await DamageAStoredRecordBehindTheHeldReadAsync(client, read);
 
             // Shutdown stops the storage writer first, then delivers what is stored: the damage is found after the
             // writer's last turn, and logged when the store closes.
             var shutdown = client.ShutdownAsync();
             await DriveUntilAsync(() => client.StorageWriterStopped, TimeSpan.FromMilliseconds(200));
-            resume.Set();
+            read.Release();
             await shutdown;
 
             var statistics = client.Statistics;
@@ -234,9 +175,40 @@ public sealed class StorageCorruptionTests : StorageTestBase
         }
         finally
         {
-            resume.Set();
+            read.Release();
             await client.DisposeAsync();
         }
+    }
+
+    private GrowlyticsClient NewClientWithSmallSegments(StorageCollector collector, RecordingLoggerFactory logs, HeldFirstRead read) =>
+        NewClient(collector, o =>
+        {
+            // 4 KB segments: 150 updates fill several, well within the bound.
+            o.MaxStorageBytes = 64 * 1024;
+            o.LoggerFactory = logs;
+
+            // The tests move the clock while a shutdown waits for the writer: its deadline must not pass meanwhile.
+            o.ShutdownTimeout = TimeSpan.FromMinutes(10);
+            read.Apply(o, Time);
+        });
+
+    /// <summary>
+    /// Pushes 150 updates, the first read holding 10 of them, and flips a byte of a record in the last sealed segment,
+    /// which no reader has reached: its bytes change on disk after it was written.
+    /// </summary>
+    private async Task DamageAStoredRecordBehindTheHeldReadAsync(GrowlyticsClient client, HeldFirstRead read)
+    {
+        PushNumbers(client, 0, 10);
+        await DriveUntilAsync(() => read.IsHeld, TimeSpan.FromMilliseconds(200));
+        PushNumbers(client, 10, 140);
+        await client.FlushToStorageAsync();
+        var segments = SegmentFiles();
+        segments.Length.Should().BeGreaterThanOrEqualTo(3, "the updates fill several 4 KB segments");
+        var damaged = segments[^2];
+        var data = File.ReadAllBytes(damaged);
+        var offsets = RecordOffsets(data);
+        data[offsets[offsets.Count / 2] + RecordFormat.RecordHeaderSize + 4] ^= 0x10;
+        File.WriteAllBytes(damaged, data);
     }
 
     private static byte[] RandomBytes(int count, int seed)
