@@ -289,7 +289,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// request has run out of retries, not when the service is back. Messages held in memory while the disk fails are
     /// waited for until they are delivered or dropped.
     /// </summary>
-    /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
+    /// <param name="cancellationToken">
+    /// Stops the wait; delivery goes on, as for messages no flush waits for (a partly filled batch waits for
+    /// <see cref="GrowlyticsOptions.FlushInterval"/> again).
+    /// </param>
     /// <returns>A task that completes when the messages are settled (or, with storage, wait on disk for a later try).</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>

@@ -59,7 +59,40 @@ internal sealed partial class Dispatcher
             CompleteFlushes(everything: true);
         }
 
-        return TaskCompat.WaitAsync(request.Completion.Task, cancellationToken);
+        return cancellationToken.CanBeCanceled ? WaitOrWithdrawAsync(request, cancellationToken) : request.Completion.Task;
+    }
+
+    /// <summary>Gets the number of flushes waiting to complete.</summary>
+    internal int WaitingFlushes
+    {
+        get
+        {
+            lock (_flushes)
+            {
+                return _flushes.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="request"/>; a flush whose wait is cancelled is withdrawn, so it no longer makes the loop
+    /// send partial batches, and flushes cancelled one after another during an outage do not pile up until it ends.
+    /// </summary>
+    private async Task WaitOrWithdrawAsync(FlushRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await TaskCompat.WaitAsync(request.Completion.Task, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_flushes)
+            {
+                _flushes.Remove(request);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>

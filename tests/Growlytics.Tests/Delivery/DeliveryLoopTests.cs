@@ -173,6 +173,66 @@ public sealed class DeliveryLoopTests
     }
 
     [Fact]
+    public async Task FlushAsync_Cancelled_IsWithdrawnAndNoLongerSendsPartialBatches()
+    {
+        await using var h = new DeliveryHarness(o => o.FlushInterval = TimeSpan.FromHours(1));
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+        h.PushMany(3);
+        using var cts = new CancellationTokenSource();
+        var flush = h.Client.FlushAsync(cts.Token);
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
+        h.Client.Dispatcher.WaitingFlushes.Should().Be(1);
+
+        await cts.CancelAsync();
+        await flush.Invoking(f => f.WaitAsync(DeliveryHarness.RealTimeout)).Should().ThrowAsync<OperationCanceledException>();
+
+        // Withdrawn: two more messages wait for a full batch or the flush interval (the fake clock never reaches it),
+        // instead of going at once as they would for a flush still waiting.
+        h.Client.Dispatcher.WaitingFlushes.Should().Be(0);
+        h.PushMany(2, from: 3);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        h.Requests.Should().HaveCount(1);
+
+        gate.SetResult();
+        await h.FlushAsync();
+        h.AssertBalanced().Delivered.Should().Be(5);
+    }
+
+    [Fact]
+    public async Task FlushAsync_CancelledRepeatedlyDuringAnOutage_DoesNotPileUp()
+    {
+        await using var h = new DeliveryHarness();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+        h.PushMany(3);
+
+        for (var i = 0; i < 50; i++)
+        {
+            using var cts = new CancellationTokenSource();
+            var flush = h.Client.FlushAsync(cts.Token);
+            await cts.CancelAsync();
+            await flush.Invoking(f => f.WaitAsync(DeliveryHarness.RealTimeout)).Should().ThrowAsync<OperationCanceledException>();
+        }
+
+        h.Client.Dispatcher.WaitingFlushes.Should().Be(0);
+        var waiting = h.Client.FlushAsync();
+        h.Client.Dispatcher.WaitingFlushes.Should().Be(1);
+        gate.SetResult();
+        await h.RunAsync(waiting);
+        h.Client.Dispatcher.WaitingFlushes.Should().Be(0);
+        h.AssertBalanced().Delivered.Should().Be(3);
+    }
+
+    [Fact]
     public async Task ShutdownAsync_QueuedMessages_DeliversThemAll()
     {
         await using var h = new DeliveryHarness();
