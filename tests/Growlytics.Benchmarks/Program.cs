@@ -7,8 +7,8 @@ namespace Growlytics.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
-/// <c>--loop one|many|floor|floor8 [rounds]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without BenchmarkDotNet,
-/// for a profiler to attach to (see the README).
+/// <c>--loop one|many|floor|floor8 [rounds] [--curve]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
+/// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README).
 /// </summary>
 internal static class Program
 {
@@ -16,14 +16,16 @@ internal static class Program
     {
         if (args.Length > 0 && args[0] == "--loop")
         {
-            await LoopAsync(args.Length > 1 ? args[1] : "one", args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100);
+            var curve = args.Contains("--curve");
+            var rest = args.Skip(1).Where(a => a != "--curve").ToArray();
+            await LoopAsync(rest.Length > 0 ? rest[0] : "one", rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 100, curve);
             return;
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
     }
 
-    private static async Task LoopAsync(string users, int rounds)
+    private static async Task LoopAsync(string users, int rounds, bool curve)
     {
         var benchmark = new EndToEndBenchmarks();
         await benchmark.SetupAsync();
@@ -35,6 +37,7 @@ internal static class Program
             _ => benchmark.PushAndFlush,
         };
         var times = new List<double>();
+        var threads = new List<int>();
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
         var gen2 = GC.CollectionCount(2);
@@ -45,12 +48,23 @@ internal static class Program
             var clock = Stopwatch.StartNew();
             await round();
             times.Add(clock.Elapsed.TotalSeconds);
+            threads.Add(ThreadPool.ThreadCount);
         }
 
         var messages = 50_000.0 * rounds;
         var collections = $"collections per round: gen0 {(GC.CollectionCount(0) - gen0) / (double)rounds:F2}, gen1 {(GC.CollectionCount(1) - gen1) / (double)rounds:F2}, gen2 {(GC.CollectionCount(2) - gen2) / (double)rounds:F2}; "
             + $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds / rounds:F1} ms per round; allocated {(GC.GetTotalAllocatedBytes() - allocated) / messages:F0} B per message";
         await benchmark.CleanupAsync();
+        if (curve)
+        {
+            // How the rate moves as the process warms up: the median of each 20 rounds, and the pool's threads by then.
+            for (var i = 0; i < times.Count; i += 20)
+            {
+                var part = times.Skip(i).Take(20).OrderBy(t => t).ToList();
+                Console.WriteLine($"rounds {i}-{i + part.Count - 1}: median {part[part.Count / 2] * 1000:F1} ms, pool threads {threads[i + part.Count - 1]}");
+            }
+        }
+
         times.Sort();
         var median = times[times.Count / 2];
         Console.WriteLine($"{users}: {rounds} rounds of 50,000 messages, median {median * 1000:F1} ms ({50_000 / median:N0} msgs/s)");
