@@ -5,18 +5,22 @@ namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
 /// An estimate, taken on the caller's thread, of the memory a queued message holds: the message object, its
-/// attribute array and the values it boxes or carries (string values by length, big numbers by size). Ids and
-/// attribute names are usually shared between messages and are counted only by their length, so a 3-attribute update
-/// comes to about 300-400 bytes, of which its own objects take about 160. Bounds
-/// <see cref="GrowlyticsOptions.MaxQueueBytes"/>; never undercounts a large value.
+/// attribute array, the values it boxes or carries (string values by length, big numbers by size), and the envelope
+/// that carries it from the moment it is read for sending until it is settled (a message may wait in it for long,
+/// behind its user's retried requests). Ids and attribute names are usually shared between messages and are counted
+/// only by their length, so a 3-attribute update comes to about 400-500 bytes, of which its own objects take about 160
+/// and its envelope about 100. Bounds <see cref="GrowlyticsOptions.MaxQueueBytes"/>; never undercounts a large value.
 /// </summary>
 internal static class MessageSize
 {
-    // Object header, method table and fields of a UserMessage, plus the attribute array's header.
-    private const int MessageOverhead = 96;
+    // Object header, method table and fields of a UserMessage, plus the attribute array's header and length.
+    private const int MessageOverhead = 112;
 
-    // One attribute in the array (its name and value references).
-    private const int AttributeOverhead = 16;
+    // One attribute in the array (its name and value references and its kind).
+    private const int AttributeOverhead = 24;
+
+    // The Envelope object, and its slot in its partition.
+    private const int EnvelopeOverhead = 104;
 
     // A boxed number, boolean or date.
     private const int BoxedValue = 24;
@@ -52,7 +56,7 @@ internal static class MessageSize
     // One pass over the attributes for both figures; a message is measured once, on the thread that queues it.
     private static void Measure(UserMessage message)
     {
-        long size = MessageOverhead + (2L * ((message.AnonymousId?.Length ?? 0) + (message.UserId?.Length ?? 0)));
+        long size = MessageOverhead + EnvelopeOverhead + (2L * ((message.AnonymousId?.Length ?? 0) + (message.UserId?.Length ?? 0)));
         long json = 128 + (message.AnonymousId?.Length ?? 4) + (message.UserId?.Length ?? 4);
         foreach (var attribute in message.Attributes)
         {
