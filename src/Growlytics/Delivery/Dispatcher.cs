@@ -62,6 +62,9 @@ internal sealed partial class Dispatcher : IDisposable
     private long _restoredAhead;
     private int _inFlight;
     private bool _drainAll;
+
+    // Set by the flush interval's timer, a drain request (RequestDrain) or shutdown: partly filled batches go until idle.
+    private bool _drainUntilIdle;
     private long _keyRetryAt = long.MinValue;
     private int _keyRefusedStatus;
     private int _drainRequested;
@@ -121,7 +124,7 @@ internal sealed partial class Dispatcher : IDisposable
         _stopSending.Dispose();
     }
 
-    public void Start() => _run = Task.Run(RunAsync);
+    public void Start() => _run = BackgroundWork.Start(RunAsync);
 
     /// <summary>Sends what is staged now, without waiting for batches to fill (see <see cref="GrowlyticsClient.FlushToStorageAsync"/>).</summary>
     public void RequestDrain()
@@ -181,13 +184,17 @@ internal sealed partial class Dispatcher : IDisposable
                 if (_timer is { IsCompleted: true })
                 {
                     _timer = null;
-                    _drainAll = true;
+                    _drainUntilIdle = true;
                 }
 
-                if (stopping || HasFlushRequests() || Interlocked.Exchange(ref _drainRequested, 0) == 1)
+                if (stopping || Interlocked.Exchange(ref _drainRequested, 0) == 1)
                 {
-                    _drainAll = true;
+                    _drainUntilIdle = true;
                 }
+
+                // A flush hurries partly filled batches only while it waits: one completed, or withdrawn because its wait was
+                // cancelled, no longer does, even while requests are still in flight.
+                _drainAll = _drainUntilIdle || HasFlushRequests();
 
                 Dispatch();
                 WriteAhead();
@@ -202,6 +209,7 @@ internal sealed partial class Dispatcher : IDisposable
                     var blockedByKept = _disk is not null && _paused.Count > 0 && (_partitions.Count >= _stageCap || _disk.WaitsForOldest);
                     var settledAll = !_memory.WithWriter && ((_partitions.Count == 0 && (_disk is null || _disk.Pending == 0)) || blockedByKept);
                     CompleteFlushes(everything: settledAll || stopping, stopping ? long.MaxValue : registeredBefore);
+                    _drainUntilIdle = false;
                     _drainAll = false;
                     if (stopping)
                     {

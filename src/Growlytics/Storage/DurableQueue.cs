@@ -133,7 +133,7 @@ internal sealed partial class DurableQueue : IDisposable
             return;
         }
 
-        _writer = Task.Run(RunWriterAsync);
+        _writer = BackgroundWork.Start(RunWriterAsync);
     }
 
     /// <summary>Completes once everything accepted before the call is written (or could not be: see the log).</summary>

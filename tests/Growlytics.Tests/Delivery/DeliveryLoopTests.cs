@@ -172,14 +172,24 @@ public sealed class DeliveryLoopTests
         h.AssertBalanced().Delivered.Should().Be(3);
     }
 
-    [Fact]
-    public async Task FlushAsync_Cancelled_IsWithdrawnAndNoLongerSendsPartialBatches()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FlushAsync_Cancelled_IsWithdrawnAndNoLongerSendsOtherUsersPartialBatches(bool flushedRequestFails)
     {
         await using var h = new DeliveryHarness(o => o.FlushInterval = TimeSpan.FromHours(1));
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = 0;
         h.Responder = async _ =>
         {
-            await gate.Task;
+            if (Interlocked.Increment(ref attempts) == 1)
+            {
+                // The flushed request: held; then delivered, or refused with a transient status (its retry waits for the
+                // fake clock, so it stays in flight).
+                await gate.Task;
+                return new HttpResponseMessage(flushedRequestFails ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK);
+            }
+
             return new HttpResponseMessage(HttpStatusCode.OK);
         };
         h.PushMany(3);
@@ -190,15 +200,17 @@ public sealed class DeliveryLoopTests
 
         await cts.CancelAsync();
         await flush.Invoking(f => f.WaitAsync(DeliveryHarness.RealTimeout)).Should().ThrowAsync<OperationCanceledException>();
-
-        // Withdrawn: two more messages wait for a full batch or the flush interval (the fake clock never reaches it),
-        // instead of going at once as they would for a flush still waiting.
         h.Client.Dispatcher.WaitingFlushes.Should().Be(0);
-        h.PushMany(2, from: 3);
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
-        h.Requests.Should().HaveCount(1);
 
+        // Another user's two messages wait for a full batch or the flush interval (the fake clock never reaches it), while
+        // the first request is in flight and after it ends, instead of going at once as they would for a waiting flush.
+        h.Push(100, anonymousId: "other-user");
+        h.Push(101, anonymousId: "other-user");
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
         gate.SetResult();
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        h.Requests.Should().HaveCount(1, "no flush waits ({0})", string.Join("; ", h.Requests));
+
         await h.FlushAsync();
         h.AssertBalanced().Delivered.Should().Be(5);
     }
