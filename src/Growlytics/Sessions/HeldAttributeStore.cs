@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Threading;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Validation;
 using Microsoft.Extensions.Logging;
@@ -96,7 +97,7 @@ internal sealed class HeldAttributeStore : IDisposable
                     entry.Held.Merge(attributes);
                     _byId[anonymousId] = _byActivity.AddLast(entry);
                     _count = _byId.Count;
-                    _sweeper ??= _time.CreateTimer(static state => ((HeldAttributeStore)state!).Sweep(), this, _retention, _retention);
+                    _sweeper ??= BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, _retention, _retention);
                 }
 
                 _counters.AddHeld(1);

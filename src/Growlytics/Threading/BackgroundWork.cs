@@ -1,6 +1,6 @@
 namespace GrowlyticsSdk.Threading;
 
-/// <summary>Starts the client's long-running background work.</summary>
+/// <summary>Starts the client's background work (its loops and its own timers).</summary>
 internal static class BackgroundWork
 {
     /// <summary>
@@ -9,16 +9,25 @@ internal static class BackgroundWork
     /// requests and log lines of its background work belong to none of them. Every request then sees the same, empty
     /// context, whether the delivery loop starts it or a pool thread does.
     /// </summary>
-    public static Task Start(Func<Task> work)
+    public static Task Start(Func<Task> work) => WithoutFlow(work, static w => Task.Run(w));
+
+    /// <summary>
+    /// Creates a timer of the client's own (a periodic sweep) that runs without the context of the call that happens to
+    /// create it first, for the same reason as <see cref="Start"/>.
+    /// </summary>
+    public static ITimer CreateTimer(TimeProvider time, TimerCallback callback, object state, TimeSpan dueTime, TimeSpan period) =>
+        WithoutFlow((time, callback, state, dueTime, period), static t => t.time.CreateTimer(t.callback, t.state, t.dueTime, t.period));
+
+    private static TResult WithoutFlow<TArg, TResult>(TArg argument, Func<TArg, TResult> create)
     {
         if (ExecutionContext.IsFlowSuppressed())
         {
-            return Task.Run(work);
+            return create(argument);
         }
 
         using (ExecutionContext.SuppressFlow())
         {
-            return Task.Run(work);
+            return create(argument);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Numerics;
 using GrowlyticsSdk.IntegrationTests.Security;
+using GrowlyticsSdk.TestSupport;
 using Microsoft.Extensions.Logging;
 using static GrowlyticsSdk.IntegrationTests.TestSupport;
 
@@ -125,6 +126,7 @@ public sealed class RestEndToEndTests : IAsyncLifetime
     public async Task Upsert_WithAnActivityCurrent_IsExactlyTheDocumentedRequest()
     {
         using var activity = new Activity("app-request").SetIdFormat(ActivityIdFormat.W3C).Start();
+        using var tracing = HttpTracing.TraceEveryRequest();
         await using var client = new GrowlyticsClient(DefaultOptions());
 
         client.User.Identify("u-wire", new Dictionary<string, object?>

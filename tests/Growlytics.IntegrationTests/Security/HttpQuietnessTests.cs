@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using GrowlyticsSdk.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static GrowlyticsSdk.IntegrationTests.TestSupport;
@@ -50,7 +51,7 @@ public sealed class HttpQuietnessTests : IAsyncLifetime, IDisposable
     public async Task AddGrowlytics_ActivityIsCurrent_NoTraceparentReachesTheCollector()
     {
         using var activity = StartActivity();
-        using var tracing = TraceEveryHttpRequest();
+        using var tracing = HttpTracing.TraceEveryRequest();
         var services = Services();
         services.AddGrowlytics(Configure);
 
@@ -65,7 +66,7 @@ public sealed class HttpQuietnessTests : IAsyncLifetime, IDisposable
         // The app traces every outgoing request (as OpenTelemetry's HttpClient instrumentation does): an HttpClient then
         // starts an activity per request and sends its trace context, whatever context the request is sent from.
         using var activity = StartActivity();
-        using var tracing = TraceEveryHttpRequest();
+        using var tracing = HttpTracing.TraceEveryRequest();
         var options = new GrowlyticsOptions();
         Configure(options);
         await using (var client = new GrowlyticsClient(options))
@@ -87,17 +88,6 @@ public sealed class HttpQuietnessTests : IAsyncLifetime, IDisposable
 
         sdkRequests.Should().NotBeEmpty().And.OnlyContain(r => !r.Headers.ContainsKey("traceparent"));
         _collector.Requests.Skip(sdkRequests.Count).Should().NotBeEmpty().And.OnlyContain(r => r.Headers.ContainsKey("traceparent"));
-    }
-
-    private static ActivityListener TraceEveryHttpRequest()
-    {
-        var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == "System.Net.Http",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(listener);
-        return listener;
     }
 
     private static Activity StartActivity()

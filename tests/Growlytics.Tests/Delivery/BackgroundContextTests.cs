@@ -5,9 +5,10 @@ using GrowlyticsSdk.Tests.TestSupport;
 namespace GrowlyticsSdk.Tests.Delivery;
 
 /// <summary>
-/// The client's background work runs without the context it was created in: a client made inside one request or job
-/// must not send every later request under that request's AsyncLocals (an <c>Activity</c>, a logging scope), and every
-/// request sees the same context, whether the loop starts it alone or a pool thread starts it beside others.
+/// The client's background work runs without the context it was created in, or that of the call that started it: a
+/// client made (or first used) inside one request or job must not send every later request, or run its sweeps, under
+/// that request's AsyncLocals (an <c>Activity</c>, a logging scope), and every request sees the same context, whether
+/// the loop starts it alone or a pool thread starts it beside others.
 /// </summary>
 public sealed class BackgroundContextTests
 {
@@ -48,6 +49,63 @@ public sealed class BackgroundContextTests
             await h.FlushAsync();
             seen.Should().HaveCount(4).And.OnlyContain(value => value == "(none)");
         }
+    }
+
+    [Fact]
+    public async Task HeldAttributeSweeper_StartedByACallInsideARequest_RunsWithoutThatRequestsContext()
+    {
+        // REST holds an anonymous visitor's pushes for a later login; the first such call starts the sweep that drops them
+        // once they expire. Real timers (a fake clock runs callbacks on the thread that advances it, with its context).
+        var time = new ShiftableTime();
+        var seen = new ConcurrentQueue<string>();
+        using var http = new HttpClient(new AmbientRecorder(new ConcurrentQueue<string>(), Task.CompletedTask));
+        var client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = DeliveryHarness.ApiKey,
+            Protocol = GrowlyticsProtocol.Rest,
+            Endpoint = new Uri("https://collector.test/"),
+            HttpClient = http,
+            TimeProvider = time,
+            FlushOnProcessExit = false,
+        });
+        await using (client)
+        {
+            client.MessageDropped += (_, e) => seen.Enqueue(e.Reason + ":" + (Ambient.Value ?? "(none)"));
+            Ambient.Value = "request-1";
+            try
+            {
+                using (client.BeginScope("visitor-123"))
+                {
+                    client.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+                }
+            }
+            finally
+            {
+                Ambient.Value = null;
+            }
+
+            time.Shift(TimeSpan.FromHours(1));
+            await DeliveryHarness.WaitUntilAsync(() => !seen.IsEmpty);
+            seen.Should().OnlyContain(s => s == "AnonymousExpired:(none)");
+        }
+    }
+
+    /// <summary>System time, shifted on demand; the 30-minute sweep of held pushes runs every 20 ms instead.</summary>
+    private sealed class ShiftableTime : TimeProvider
+    {
+        private long _offsetTicks;
+
+        public void Shift(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
+
+        public override DateTimeOffset GetUtcNow() => System.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
+
+        public override long GetTimestamp() =>
+            System.GetTimestamp() + (long)(Interlocked.Read(ref _offsetTicks) / (double)TimeSpan.TicksPerSecond * TimestampFrequency);
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            dueTime == TimeSpan.FromMinutes(30)
+                ? System.CreateTimer(callback, state, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20))
+                : System.CreateTimer(callback, state, dueTime, period);
     }
 
     private sealed class AmbientRecorder(ConcurrentQueue<string> seen, Task gate) : HttpMessageHandler
