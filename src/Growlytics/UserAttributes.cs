@@ -89,5 +89,12 @@ public sealed class UserAttributes : IReadOnlyDictionary<string, object?>
         return AttributeRules.NormalizeReserved(name);
     }
 
-    private string? Get(string key) => _values.TryGetValue(key, out var value) ? value as string : null;
+    private string? Get(string key) => _values.TryGetValue(key, out var value)
+        ? value switch
+        {
+            string text => text,
+            char c => c.ToString(),
+            _ => null,
+        }
+        : null;
 }

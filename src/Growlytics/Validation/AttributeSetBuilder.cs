@@ -137,10 +137,14 @@ internal struct AttributeSetBuilder
         }
 
         _reservedSeen |= bit;
-        if (value is not string s)
+
+        // A char is a String value like any other attribute's (section 3's types); only the email and mobile checks follow.
+        var s = value switch
         {
-            throw ValidationErrors.ReservedNotString(wireName, value.GetType());
-        }
+            string text => text,
+            char c => c.ToString(),
+            _ => throw ValidationErrors.ReservedNotString(wireName, value.GetType()),
+        };
 
         if (bit == 2 && !AttributeRules.LooksLikeEmail(s))
         {

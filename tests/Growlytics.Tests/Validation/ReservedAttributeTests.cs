@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Tests.TestSupport.Caller;
+using GrowlyticsSdk.Validation;
 using static GrowlyticsSdk.Tests.TestSupport.Caller.CallerValidation;
 
 namespace GrowlyticsSdk.Tests.Validation;
@@ -81,7 +82,21 @@ public sealed class ReservedAttributeTests : IDisposable
     {
         _harness.ShouldReject(() => _harness.User.Push(One(name, 9876543210L)), name, "must be a string", "9876543210");
         _harness.ShouldReject(() => _harness.User.Push(One(name, true)), name, "must be a string");
-        _harness.ShouldReject(() => _harness.User.Push(One(name, 'x')), name, "must be a string");
+        _harness.ShouldReject(() => _harness.User.Push(One(name, DateTime.UnixEpoch)), name, "must be a string");
+    }
+
+    [Fact]
+    public void Push_ReservedAttributeAsChar_IsAStringValueCheckedByItsRules()
+    {
+        _harness.User.Push(One("name", 'J'));
+        var sent = _harness.Drain().Single().Attributes.Single();
+        sent.Name.Should().Be("name");
+        sent.Kind.Should().Be(AttributeKind.String);
+        sent.Value.ToString().Should().Be("J");
+
+        _harness.ShouldReject(() => _harness.User.Push(One("email", 'x')), "email", "must look like an email address");
+        _harness.ShouldReject(() => _harness.User.Push(One("mobile", '7')), "mobile", "7 to 15 digits");
+        new UserAttributes { ["name"] = 'J' }.Name.Should().Be("J");
     }
 
     [Theory]
