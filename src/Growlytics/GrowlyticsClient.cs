@@ -30,6 +30,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly GrowlyticsOptions _options;
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters = new();
+    private readonly object _droppedGate = new();
+    private readonly BulkDropReports _bulkDrops;
+    private EventHandler<MessageDroppedEventArgs>? _messageDropped;
     private readonly MessageQueue _queue;
     private readonly Dispatcher _dispatcher;
     private readonly Func<long> _enginePending;
@@ -63,6 +66,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         OptionsValidation.ThrowIfInvalid(_options);
         // Guarded: a logging provider that throws must not reach the app's calls or stop delivery.
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") is { } logger ? new GuardedLogger(logger) : NullLogger.Instance;
+        _bulkDrops = new BulkDropReports(DeliveryCounters.AllReasons.Count, (reason, count) => RaiseDropped(new MessageDroppedEventArgs(reason, count, null, null, null, null)));
+        _counters.BulkReports = _bulkDrops;
         Func<HttpClient> http;
         if (_options.HttpClientProvider is { } provider)
         {
@@ -168,16 +173,37 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     public GrowlyticsCustomers Customers { get; }
 
     /// <summary>
-    /// Occurs on a background thread when the client gives up on messages it was delivering: refused by the service
-    /// (with the 422's field and rule), out of retries, and the other drops of queued messages. Calls refused before they
-    /// are queued (a full queue, a call after shutdown or after the key was refused) and stored records dropped to keep
-    /// <see cref="GrowlyticsOptions.MaxStorageBytes"/> or <see cref="GrowlyticsOptions.MaxStorageAge"/> are counted in
-    /// <see cref="Statistics"/> and logged, without this event. Handlers must be quick and must not
-    /// throw (an exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
+    /// Occurs on a background thread when the client gives up on messages: refused by the service (with the customer id
+    /// and the 422's field and rule), out of retries, and every other drop counted in <see cref="Statistics"/>. Messages
+    /// the client was delivering are reported one event per message or request. Calls refused at the call (a full queue,
+    /// after shutdown, while opted out, after the key was refused) and stored records dropped by a storage limit
+    /// (<see cref="GrowlyticsOptions.MaxStorageBytes"/>, <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or
+    /// with the local data are reported summed per reason, without a customer id, shortly after, on a pool thread.
+    /// Only drops counted while the event has a handler are reported. Handlers must be quick and must not throw (an
+    /// exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
     /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
     /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
     /// </summary>
-    public event EventHandler<MessageDroppedEventArgs>? MessageDropped;
+    public event EventHandler<MessageDroppedEventArgs>? MessageDropped
+    {
+        add
+        {
+            lock (_droppedGate)
+            {
+                _messageDropped += value;
+                _bulkDrops.Listening = _messageDropped is not null;
+            }
+        }
+
+        remove
+        {
+            lock (_droppedGate)
+            {
+                _messageDropped -= value;
+                _bulkDrops.Listening = _messageDropped is not null;
+            }
+        }
+    }
 
     /// <summary>
     /// Gets a snapshot of the delivery figures, in which <see cref="GrowlyticsStatistics.Enqueued"/> =
@@ -339,7 +365,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         try
         {
-            MessageDropped?.Invoke(this, args);
+            _messageDropped?.Invoke(this, args);
         }
 #pragma warning disable CA1031 // An application's handler must not take the delivery loop down.
         catch (Exception ex)

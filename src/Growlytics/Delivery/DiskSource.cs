@@ -59,7 +59,7 @@ internal sealed class DiskSource : IMessageSource
 
                 // Intact on disk but not a message this version can send: dropped by the calls the store counted for it.
                 _store.Settle(record);
-                _counters.AddDropped(DropReason.Corrupted, record.Calls);
+                _counters.AddDroppedInBulk(DropReason.Corrupted, record.Calls);
                 _counters.AddCorrupt(1);
                 continue;
             }
@@ -95,7 +95,7 @@ internal sealed class DiskSource : IMessageSource
         }
         else
         {
-            _counters.AddDropped(reason, record.Calls);
+            _counters.AddDroppedInBulk(reason, record.Calls);
         }
 
         Interlocked.Add(ref _droppedWhileSending, -record.Calls);

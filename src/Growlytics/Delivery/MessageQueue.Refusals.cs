@@ -77,7 +77,7 @@ internal sealed partial class MessageQueue
 
     private void Refused(DropReason reason, int calls)
     {
-        _counters.AddDropped(reason, calls);
+        _counters.AddDroppedInBulk(reason, calls);
 
         // Opting out is the user's choice, not a fault: counted, not logged per call.
         if (reason != DropReason.OptedOut && _refusedReports.TryReport(out var count))

@@ -101,7 +101,7 @@ internal sealed partial class MessageQueue
         {
             if (!_dropOldest || !TryDropOldest())
             {
-                _counters.AddDropped(DropReason.QueueFull, message.Calls);
+                _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
                 ReportFull(droppedOldest + 1);
                 return;
             }
@@ -263,7 +263,7 @@ internal sealed partial class MessageQueue
         }
 
         Release(MessageSize.Estimate(oldest), oldest.Calls);
-        _counters.AddDropped(DropReason.QueueFull, oldest.Calls);
+        _counters.AddDroppedInBulk(DropReason.QueueFull, oldest.Calls);
         return true;
     }
 

@@ -85,6 +85,19 @@ internal sealed class DeliveryCounters
 
     public void AddDropped(DropReason reason, long count) => Interlocked.Add(ref _dropped[(int)reason], count);
 
+    /// <summary>Gets or sets where drops without an event of their own are reported (see <see cref="AddDroppedInBulk"/>).</summary>
+    public BulkDropReports? BulkReports { get; set; }
+
+    /// <summary>
+    /// Counts calls dropped where no per-message event is raised (refused at the call, a full queue, storage limits, damaged
+    /// records): they are reported through <see cref="BulkReports"/>, summed per reason.
+    /// </summary>
+    public void AddDroppedInBulk(DropReason reason, long count)
+    {
+        AddDropped(reason, count);
+        BulkReports?.Add(reason, count);
+    }
+
     public long GetDropped(DropReason reason) => Volatile.Read(ref _dropped[(int)reason]);
 
     /// <summary>

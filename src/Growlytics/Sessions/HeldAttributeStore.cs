@@ -70,8 +70,10 @@ internal sealed class HeldAttributeStore : IDisposable
                 drops.Expired = RemoveExpiredLocked(now);
                 if (_closed || _optedOut)
                 {
+                    var reason = _closed ? DropReason.Shutdown : DropReason.OptedOut;
                     _counters.AddHeld(1);
-                    _counters.DropHeld(1, _closed ? DropReason.Shutdown : DropReason.OptedOut);
+                    _counters.DropHeld(1, reason);
+                    _counters.BulkReports?.Add(reason, 1);
                     return null;
                 }
 

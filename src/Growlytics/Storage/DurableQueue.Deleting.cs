@@ -82,7 +82,7 @@ internal sealed partial class DurableQueue
             {
                 var dropped = log.DeleteAll(settled, out notDeleted, out error);
                 // The records being read are counted by their readers, by their messages' calls.
-                _counters.AddDropped(reason, dropped - settled.Sum(r => (long)r.Calls));
+                _counters.AddDroppedInBulk(reason, dropped - settled.Sum(r => (long)r.Calls));
                 AfterChange();
             }
             else

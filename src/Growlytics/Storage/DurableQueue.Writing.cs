@@ -206,7 +206,7 @@ internal sealed partial class DurableQueue
         if (log.LateDamage > 0)
         {
             // Dropped counts calls; the corrupt figure counts damaged records.
-            _counters.AddDropped(DropReason.Corrupted, log.LateDamageCalls);
+            _counters.AddDroppedInBulk(DropReason.Corrupted, log.LateDamageCalls);
             _counters.AddCorrupt(log.LateDamage);
             Interlocked.Add(ref _damageToLog, log.LateDamage);
             log.LateDamage = 0;

@@ -177,7 +177,7 @@ internal sealed class StorageLimits
     {
         if (count > 0)
         {
-            _counters.AddDropped(reason, count);
+            _counters.AddDroppedInBulk(reason, count);
             if (_dropReports.TryReport(out _))
             {
                 Log.StorageDropped(_logger, count, reason);

@@ -1,0 +1,78 @@
+namespace GrowlyticsSdk.Diagnostics;
+
+/// <summary>
+/// Reports the drops that have no event of their own (calls refused at the call: a full queue, after shutdown, opted
+/// out, after the key was refused; stored records dropped by a storage limit, as damaged or with the local data) through
+/// <see cref="GrowlyticsClient.MessageDropped"/>: summed per reason, one event per reason with its count, raised on a pool
+/// thread, never on the thread that counted them. Only while the event has a handler; the caller's cost is then one
+/// atomic add, and a work item per run of drops.
+/// </summary>
+internal sealed class BulkDropReports
+{
+    private static readonly WaitCallback ReportCallback = static state => ((BulkDropReports)state!).Report();
+
+    private readonly long[] _pending;
+    private readonly Action<DropReason, int> _raise;
+    private volatile bool _listening;
+    private int _scheduled;
+
+    public BulkDropReports(int reasons, Action<DropReason, int> raise)
+    {
+        _pending = new long[reasons];
+        _raise = raise;
+    }
+
+    /// <summary>Sets whether the event has a handler: drops counted while it has none are not reported later.</summary>
+    public bool Listening
+    {
+        set => _listening = value;
+    }
+
+    public void Add(DropReason reason, long count)
+    {
+        if (!_listening || count <= 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _pending[(int)reason], count);
+        if (Volatile.Read(ref _scheduled) == 0 && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
+        {
+            // Without the caller's ExecutionContext: a handler must not run inside the request or scope that hit the drop.
+            ThreadPool.UnsafeQueueUserWorkItem(ReportCallback, this);
+        }
+    }
+
+    private void Report()
+    {
+        do
+        {
+            for (var i = 0; i < _pending.Length; i++)
+            {
+                var count = Interlocked.Exchange(ref _pending[i], 0);
+                while (count > 0)
+                {
+                    var part = (int)Math.Min(count, int.MaxValue);
+                    _raise((DropReason)i, part);
+                    count -= part;
+                }
+            }
+
+            Volatile.Write(ref _scheduled, 0);
+        }
+        while (HasPending() && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0);
+    }
+
+    private bool HasPending()
+    {
+        for (var i = 0; i < _pending.Length; i++)
+        {
+            if (Volatile.Read(ref _pending[i]) != 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
