@@ -3,6 +3,7 @@ using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Serialization;
 using GrowlyticsSdk.Storage;
+using GrowlyticsSdk.Tests.TestSupport;
 using GrowlyticsSdk.Validation;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -49,8 +50,10 @@ public sealed class StoredCallsTests : StorageTestBase
     {
         var collector = new StorageCollector();
         GrowlyticsStatistics before;
+        long reported = 0;
         await using (var first = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024))
         {
+            first.MessageDropped += (_, e) => Interlocked.Add(ref reported, e.Reason == DropReason.StorageFull ? e.Count : 0);
             first.Enqueue(Message(n: -1, calls: 3));
             await first.FlushAsync();
             first.Statistics.Pending.Should().Be(3);
@@ -67,6 +70,8 @@ public sealed class StoredCallsTests : StorageTestBase
 
         before.Enqueued.Should().Be(2003);
         (before.Pending + before.DroppedByReason[DropReason.StorageFull]).Should().Be(2003, "the dropped message counts its three calls");
+        await DeliveryHarness.WaitUntilAsync(() => Interlocked.Read(ref reported) == before.DroppedByReason[DropReason.StorageFull]);
+        before.DroppedByReason[DropReason.StorageFull].Should().BePositive("the bound dropped stored records, and MessageDropped reported them");
 
         collector.Up = true;
         var second = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
