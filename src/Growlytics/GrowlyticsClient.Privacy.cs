@@ -89,7 +89,8 @@ public sealed partial class GrowlyticsClient
     /// <remarks>
     /// What was held at the opt-out is dropped in the background even if the user opts back in first; calls recorded
     /// after the opt-in are not part of that drop. Two narrow exceptions remain while that drop has not yet run (moments
-    /// after the opt-in): with <see cref="GrowlyticsOptions.StorageDirectory"/> set, a call recorded then may still be
+    /// after the opt-in; for a client that started opted out, until its storage folder is loaded, which can take a second
+    /// or more): with <see cref="GrowlyticsOptions.StorageDirectory"/> set, a call recorded then may still be
     /// dropped, since the storage writer takes calls on its own; and a call the delivery loop had already staged for
     /// sending is dropped with what was held. Such a call is counted as <see cref="DropReason.OptedOut"/>, never lost
     /// silently.
