@@ -16,7 +16,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Growlytics queue is full ({Capacity} messages or {CapacityBytes} bytes): {Count} message(s) dropped since the last report.")]
     public static partial void QueueFull(ILogger logger, int capacity, long capacityBytes, long count);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Sent a batch of {Count} message(s), {Bytes} bytes compressed.")]
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Sent a request of {Count} message(s), {Bytes} bytes (gzip with the batch protocol, plain JSON with REST).")]
     public static partial void BatchSent(ILogger logger, int count, int bytes);
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) since the last report; the latest after {Outcome}, in {Delay}.")]
