@@ -176,9 +176,11 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// Occurs on a background thread when the client gives up on messages: refused by the service (with the customer id
     /// and the 422's field and rule), out of retries, and every other drop counted in <see cref="Statistics"/>. Messages
     /// the client was delivering are reported one event per message or request. Calls refused at the call (a full queue,
-    /// after shutdown, while opted out, after the key was refused) and stored records dropped by a storage limit
-    /// (<see cref="GrowlyticsOptions.MaxStorageBytes"/>, <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or
-    /// with the local data are reported summed per reason, without a customer id, shortly after, on a pool thread.
+    /// after shutdown, while opted out, after the key was refused), anonymous pushes held for a login
+    /// (<see cref="GrowlyticsProtocol.Rest"/>) that expire, make room for other visitors or are dropped at shutdown, and
+    /// stored records dropped by a storage limit (<see cref="GrowlyticsOptions.MaxStorageBytes"/>,
+    /// <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or with the local data are reported summed per
+    /// reason, without a customer id, shortly after, on a pool thread.
     /// Only drops counted while the event has a handler are reported. Handlers must be quick and must not throw (an
     /// exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
     /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are

@@ -298,7 +298,7 @@ public sealed class GrowlyticsUser
         {
             if (!persisted && _processHeld is { Calls: > 0 } held)
             {
-                _client.Counters.DropHeld(held.Calls, DropReason.Shutdown);
+                _client.Counters.DropHeldInBulk(held.Calls, DropReason.Shutdown);
                 _processHeld = new HeldAttributes();
             }
         }
@@ -429,7 +429,7 @@ public sealed class GrowlyticsUser
             else if (_client.IsShutDown)
             {
                 _client.Counters.AddHeld(1);
-                _client.Counters.DropHeld(1, DropReason.Shutdown);
+                _client.Counters.DropHeldInBulk(1, DropReason.Shutdown);
             }
             else
             {

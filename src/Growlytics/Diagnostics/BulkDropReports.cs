@@ -2,7 +2,8 @@ namespace GrowlyticsSdk.Diagnostics;
 
 /// <summary>
 /// Reports the drops that have no event of their own (calls refused at the call: a full queue, after shutdown, opted
-/// out, after the key was refused; stored records dropped by a storage limit, as damaged or with the local data) through
+/// out, after the key was refused; held anonymous pushes that expire, are evicted or are dropped at shutdown; stored
+/// records dropped by a storage limit, as damaged or with the local data) through
 /// <see cref="GrowlyticsClient.MessageDropped"/>: summed per reason, one event per reason with its count, raised on a pool
 /// thread, never on the thread that counted them. Only while the event has a handler; the caller's cost is then one
 /// atomic add, and a work item per run of drops.
@@ -58,7 +59,9 @@ internal sealed class BulkDropReports
                 }
             }
 
-            Volatile.Write(ref _scheduled, 0);
+            // A full fence: the check below must not be done before the flag is seen cleared, or an Add in between would
+            // see it still set and not schedule, while this check missed its count.
+            Interlocked.Exchange(ref _scheduled, 0);
         }
         while (HasPending() && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0);
     }

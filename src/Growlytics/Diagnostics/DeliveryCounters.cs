@@ -77,6 +77,13 @@ internal sealed class DeliveryCounters
         Interlocked.Add(ref _held, -count);
     }
 
+    /// <summary>Counts held pushes dropped where no event of their own is raised, and reports them (see <see cref="AddDroppedInBulk"/>).</summary>
+    public void DropHeldInBulk(long count, DropReason reason)
+    {
+        DropHeld(count, reason);
+        BulkReports?.Add(reason, count);
+    }
+
     public void AddCorrupt(long count) => Interlocked.Add(ref _corruptRecords, count);
 
     public void AddRetry() => Interlocked.Increment(ref _retried);

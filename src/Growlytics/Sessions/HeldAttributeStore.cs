@@ -70,10 +70,8 @@ internal sealed class HeldAttributeStore : IDisposable
                 drops.Expired = RemoveExpiredLocked(now);
                 if (_closed || _optedOut)
                 {
-                    var reason = _closed ? DropReason.Shutdown : DropReason.OptedOut;
                     _counters.AddHeld(1);
-                    _counters.DropHeld(1, reason);
-                    _counters.BulkReports?.Add(reason, 1);
+                    _counters.DropHeldInBulk(1, _closed ? DropReason.Shutdown : DropReason.OptedOut);
                     return null;
                 }
 
@@ -293,8 +291,18 @@ internal sealed class HeldAttributeStore : IDisposable
         Report(drops.Evicted, ref _unreportedEvictedCalls, ref _unreportedEvictedSessions, _evictedReports, Log.HeldAttributesEvicted);
     }
 
-    private void RaiseDropped(DropReason reason, long calls) =>
-        _dropped(new MessageDroppedEventArgs(reason, (int)Math.Min(int.MaxValue, calls), null, null, null, null));
+    private void RaiseDropped(DropReason reason, long calls)
+    {
+        if (reason == DropReason.OptedOut)
+        {
+            // A privacy request's drop: reported on the thread that made it, outside the locks (a handler may opt back in).
+            _dropped(new MessageDroppedEventArgs(reason, (int)Math.Min(int.MaxValue, calls), null, null, null, null));
+            return;
+        }
+
+        // Expired or evicted by a visitor's push, or dropped at shutdown: reported on a pool thread, never inside a call.
+        _counters.BulkReports?.Add(reason, calls);
+    }
 
     // One event per drop; one log line per interval with the calls and sessions counted since the last one.
     private void Report(Tally tally, ref long unreportedCalls, ref long unreportedSessions, LogRateLimiter reports, Action<ILogger, long, long> log)

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net;
+using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Tests.TestSupport;
 
 namespace GrowlyticsSdk.Tests.Delivery;
@@ -83,6 +85,71 @@ public sealed class BulkDropEventTests
 
         events.Sum(DropReason.QueueFull).Should().Be(1);
         h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(10);
+    }
+
+    [Fact]
+    public async Task RestProcessWideSession_HeldPushesDroppedAtShutdownAndPushesAfterIt_AreReportedAsShutdown()
+    {
+        await using var h = new DeliveryHarness(o => o.Protocol = GrowlyticsProtocol.Rest);
+        var events = new Recorder();
+        h.Client.MessageDropped += events.Handler;
+        h.PushMany(3);
+
+        await h.Client.ShutdownAsync();
+        Recorder.Calling(() => h.PushMany(4, from: 3));
+
+        h.Client.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(7, "three held for a login, four after shutdown");
+        await DeliveryHarness.WaitUntilAsync(() => events.Sum(DropReason.Shutdown) == 7);
+        events.DuringACall.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task HeldVisitorEvictedByAnotherVisitorsPush_IsReportedOffTheCallersThread()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.Protocol = GrowlyticsProtocol.Rest;
+            o.MaxHeldAnonymousSessions = 1;
+        });
+        var events = new Recorder();
+        h.Client.MessageDropped += events.Handler;
+        h.Push(1, anonymousId: "visitor-a");
+
+        Recorder.Calling(() => h.Push(2, anonymousId: "visitor-b"));
+
+        await DeliveryHarness.WaitUntilAsync(() => events.Sum(DropReason.AnonymousExpired) == 1);
+        events.DuringACall.Should().Be(0, "the evicting push's thread, inside that session's lock, never runs the handler");
+    }
+
+    [Fact]
+    public void Reports_ADropRacingTheEndOfAReport_IsNeverLeftUnreported()
+    {
+        // The reporter clears its flag and then looks for counts left: a drop counted in between must be reported by
+        // this reporter or schedule the next one, never neither (it would wait for the next drop, for ever if none came).
+        long reported = 0;
+        var raising = 0;
+        var reports = new BulkDropReports(DeliveryCounters.AllReasons.Count, (_, count) =>
+        {
+            Volatile.Write(ref raising, 1);
+            Interlocked.Add(ref reported, count);
+        });
+        reports.Listening = true;
+        var random = new Random(1);
+        long added = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            Volatile.Write(ref raising, 0);
+            reports.Add(DropReason.QueueFull, 1);
+            added++;
+            SpinWait.SpinUntil(() => Volatile.Read(ref raising) == 1, 5000);
+            Thread.SpinWait(random.Next(0, 64));
+            reports.Add(DropReason.QueueFull, 1);
+            added++;
+
+            var expected = added;
+            SpinWait.SpinUntil(() => Interlocked.Read(ref reported) == expected, 5000).Should().BeTrue($"every drop is reported ({expected - Interlocked.Read(ref reported)} left after 5 s)");
+        }
     }
 
     private sealed class Recorder
