@@ -53,7 +53,7 @@ public class EndToEndBenchmarks
     {
         await _client.DisposeAsync();
         var statistics = _client.Statistics;
-        Console.WriteLine($"// sink: {_sink.Requests} requests, {_sink.Bytes} bytes; client: enqueued {statistics.Enqueued}, delivered {statistics.Delivered}, dropped {statistics.Dropped}");
+        Console.WriteLine($"// sink: {_sink.Requests} requests, {_sink.Bytes} bytes; client: enqueued {statistics.Enqueued}, delivered {statistics.Delivered}, dropped {statistics.Dropped}; written ahead and sent {_client.Dispatcher.WrittenAheadSent}, with the body compressed ahead {_client.Dispatcher.PreparedSent}");
         _http.Dispose();
         await _sink.DisposeAsync();
         if (statistics.Dropped != 0 || statistics.Delivered != statistics.Enqueued)
