@@ -10,7 +10,8 @@ public static class Growlytics
 {
     private const string NotInitialized =
         "Growlytics is not initialized. Call Growlytics.Initialize(\"YOUR_API_KEY\") once at start-up "
-        + "(or services.AddGrowlytics(...) in an ASP.NET Core or generic host) before using Growlytics.User, Growlytics.Customers or any other member of the facade.";
+        + "(or services.AddGrowlytics(...) in an ASP.NET Core or generic host) before using Growlytics.User, "
+        + "Growlytics.Customers or any other member of the facade.";
 
     private const string HostNotStarted =
         "Growlytics is registered with services.AddGrowlytics(...), but the host has not started yet, so the facade has no "
