@@ -89,6 +89,7 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
         statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(1);
         statistics.Pending.Should().Be(0);
         statistics.Enqueued.Should().Be(statistics.Dropped + statistics.Pending + statistics.Delivered);
+        SpinWait.SpinUntil(() => !_dropped.IsEmpty, TimeSpan.FromSeconds(20)).Should().BeTrue("the expiry is reported on a pool thread");
         var dropped = _dropped.Should().ContainSingle().Subject;
         (dropped.Reason, dropped.Count, dropped.CustomerId).Should().Be((DropReason.AnonymousExpired, 1, (string?)null));
         var log = _harness.Logs.Warnings.Should().ContainSingle(e => e.EventId.Id == 6001).Subject;
