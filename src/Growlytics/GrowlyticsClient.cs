@@ -34,6 +34,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly BulkDropReports _bulkDrops;
     private EventHandler<MessageDroppedEventArgs>? _messageDropped;
     private readonly MessageQueue _queue;
+    private readonly MemorySource _memory;
     private readonly Dispatcher _dispatcher;
     private readonly Func<long> _enginePending;
     private readonly HttpClient? _ownedHttp;
@@ -82,7 +83,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var wake = new WakeSignal();
         var protocol = WireProtocols.Create(_options);
         _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, protocol.MaxRequestBytes, _counters, wake, _logger);
-        var memory = new MemorySource(_queue);
+        var memory = _memory = new MemorySource(_queue);
         DiskSource? disk = null;
         if (_options.StorageDirectory is { Length: > 0 })
         {
@@ -460,6 +461,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         if (_durable is not null)
         {
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
+            // Messages that went to memory (the disk failing, the folder held by another client) and are in no request
+            // go too, now that the folder is this client's and its disk works.
+            if (_durable.IsBuffer && _memory.SentWithoutStorage)
+            {
+                await WaitWithinShutdownAsync(_dispatcher.ReturnToStorageAsync(), started, cancellationToken).ConfigureAwait(false);
+            }
+
             writer = _durable.StopWriterAsync();
             await WaitWithinShutdownAsync(writer, started, cancellationToken).ConfigureAwait(false);
             if (_sessionStore is not null && writer.IsCompleted)

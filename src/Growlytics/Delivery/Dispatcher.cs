@@ -147,6 +147,7 @@ internal sealed partial class Dispatcher : IDisposable
                 // the sources with it begun (it set the wake signal, so that turn follows at once).
                 var stopping = _stopping;
                 ProcessCompletions();
+                ServeReturnRequests();
                 if (_stopSending.IsCancellationRequested)
                 {
                     if (_inFlight == 0)

@@ -111,6 +111,9 @@ internal sealed class Envelope
         }
     }
 
+    /// <summary>Marks the message settled if it is in no request; <see langword="true"/> only for the one caller that settled it.</summary>
+    public bool TrySettleIfIdle() => Interlocked.CompareExchange(ref _state, Settled, Idle) == Idle;
+
     /// <summary>Marks the message as in a request; <see langword="false"/> when it was settled meanwhile.</summary>
     public bool TryStartSending() => Interlocked.CompareExchange(ref _state, Sending, Idle) == Idle;
 

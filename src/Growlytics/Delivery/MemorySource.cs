@@ -14,6 +14,12 @@ internal sealed class MemorySource : IMessageSource
     private readonly MessageQueue _queue;
     private readonly ConcurrentQueue<UserMessage> _handedBack = new();
 
+    // Staged messages given back to the storage writer at shutdown (see ReturnToStorage): it takes them before the queue's.
+    private readonly ConcurrentQueue<UserMessage> _toStorage = new();
+
+    // Set once this source has handed out a message while storage was configured but not the buffer (see SentWithoutStorage).
+    private volatile bool _readAroundStorage;
+
     // Envelopes of delivered messages, for the next ones read (a staged message needs one; about 80 bytes each).
     private readonly Stack<Envelope> _spareEnvelopes = new();
     private Func<bool> _queueOwnedByStorage = static () => false;
@@ -38,14 +44,29 @@ internal sealed class MemorySource : IMessageSource
     /// <summary>Lets storage take the queue over while it writes; the function says when it does.</summary>
     public void ShareWith(Func<bool> queueOwnedByStorage) => _queueOwnedByStorage = queueOwnedByStorage;
 
+    /// <summary>Gets a value indicating whether the storage writer takes the queue now (its folder owned, its disk working).</summary>
+    public bool StorageIsBuffer => _queueOwnedByStorage();
+
+    /// <summary>
+    /// Gets a value indicating whether this source ever handed out a message the storage writer did not write (handed back
+    /// by it, or read while it did not own the queue): only then can messages from memory be staged with storage on.
+    /// </summary>
+    public bool SentWithoutStorage => _readAroundStorage;
+
+    /// <summary>
+    /// Gives a message read from memory (staged, in no request, settled by the caller without a count) to the storage
+    /// writer: it stays counted here until the writer writes it, or hands it back to be sent from memory.
+    /// </summary>
+    public void ReturnToStorage(UserMessage message) => _toStorage.Enqueue(message);
+
     /// <summary>Takes the oldest message from the queue for the storage writer, or <see langword="null"/> if it is empty.</summary>
     public UserMessage? TakeForStorage()
     {
         // Counted before it leaves the queue, so FlushCount never misses it on the way.
         Interlocked.Increment(ref _withWriter);
-        if (_queue.TryRead(out var message))
+        if (_toStorage.TryDequeue(out var returned) || _queue.TryRead(out returned))
         {
-            return message;
+            return returned;
         }
 
         Interlocked.Decrement(ref _withWriter);
@@ -118,7 +139,7 @@ internal sealed class MemorySource : IMessageSource
     /// message on the way is counted twice rather than not at all (the target may be too high, never too low). Not for
     /// the opt-in limit: that one counts only what memory can read back.
     /// </remarks>
-    public long FlushCount => (long)_queue.Unread + Volatile.Read(ref _withWriter) + _handedBack.Count;
+    public long FlushCount => (long)_queue.Unread + _toStorage.Count + Volatile.Read(ref _withWriter) + _handedBack.Count;
 
     /// <summary>Gets a value indicating whether the storage writer holds messages it took from memory (writing them now).</summary>
     public bool WithWriter => Volatile.Read(ref _withWriter) > 0;
@@ -158,8 +179,16 @@ internal sealed class MemorySource : IMessageSource
                 read++;
             }
 
+            // Given to the storage writer at shutdown: read back only to be dropped, or if storage stopped being the buffer.
+            while (read < maxCount && (includeStorageOwned || !_queueOwnedByStorage()) && _toStorage.TryDequeue(out var returned))
+            {
+                into.Add(Wrap(returned));
+                read++;
+            }
+
             if (!includeStorageOwned && _queueOwnedByStorage())
             {
+                _readAroundStorage |= read > 0;
                 return read;
             }
 
@@ -169,6 +198,7 @@ internal sealed class MemorySource : IMessageSource
                 read++;
             }
 
+            _readAroundStorage |= read > 0;
             return read;
         }
     }

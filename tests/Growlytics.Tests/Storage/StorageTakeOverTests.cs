@@ -62,6 +62,40 @@ public sealed class StorageTakeOverTests : StorageTestBase
         ShouldBeBalanced(second.Statistics);
     }
 
+    [Fact]
+    public async Task MessagesKeptInMemoryWhileTheFolderWasHeld_ServiceDownThroughTheTakeOver_AreWrittenToTheFolderAtShutdown()
+    {
+        var collector = new StorageCollector();
+        var logs = new RecordingLoggerFactory();
+        var first = NewClient(collector);
+        var second = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.SessionMode = SessionMode.RequireScope;
+        });
+
+        // Held by the first client: the second keeps its messages in memory, and the service is down.
+        Push(second, 0, 20);
+        await DriveUntilAsync(() => collector.Attempts > 0, Step);
+        await first.DisposeAsync();
+        await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
+
+        // The folder is the second client's now: what memory still holds goes to it at shutdown, not with the process.
+        var shutdown = second.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        await shutdown;
+        second.Statistics.Dropped.Should().Be(0);
+        second.Statistics.Pending.Should().Be(20);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(20);
+
+        collector.Up = true;
+        await using var third = NewClient(collector);
+        var flush = third.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && third.Statistics.Delivered == 20, Step);
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
+        ShouldBeBalanced(third.Statistics);
+    }
+
     private static void Push(GrowlyticsClient client, int from, int count)
     {
         for (var n = from; n < from + count; n++)
