@@ -27,6 +27,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         + "has its own user; around other work use 'using (Growlytics.BeginScope()) { ... }'; or, for an app with a single user, "
         + "set GrowlyticsOptions.SessionMode = SessionMode.ProcessWide.";
 
+    // How long a shutdown whose deadline has passed still waits for MessageDropped handlers to report its drops.
+    private static readonly TimeSpan ReportGrace = TimeSpan.FromMilliseconds(250);
+
     private readonly GrowlyticsOptions _options;
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters = new();
@@ -181,8 +184,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// (<see cref="GrowlyticsProtocol.Rest"/>) that expire, make room for other visitors or are dropped at shutdown, and
     /// stored records dropped by a storage limit (<see cref="GrowlyticsOptions.MaxStorageBytes"/>,
     /// <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or with the local data are reported summed per
-    /// reason, without a customer id, shortly after, on a pool thread.
-    /// Only drops counted while the event has a handler are reported. Handlers must be quick and must not throw (an
+    /// reason, without a customer id, shortly after, on a pool thread; <see cref="ShutdownAsync"/> returns after their
+    /// handlers have run (waiting past its deadline for 250 ms at most). Only drops counted while the event has a handler
+    /// are reported. Handlers must be quick and must not throw (an
     /// exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
     /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
     /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
@@ -329,7 +333,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
-    /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>). Safe to call more than once.
+    /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
+    /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more).
+    /// Safe to call more than once.
     /// </summary>
     /// <param name="cancellationToken">Ends the delivery attempt early.</param>
     /// <returns>A task that completes when the client has shut down.</returns>
@@ -491,6 +497,15 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 TaskScheduler.Default);
         }
 
+        // The drops counted along the way (the shutdown's own among them) are reported before this returns: no
+        // MessageDropped after the client has shut down. A handler slower than the time left gets a short grace at most.
+        var reported = _bulkDrops.WhenReportedAsync();
+        if (!reported.IsCompleted)
+        {
+            var grace = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
+            await WaitAtMostAsync(reported, grace > ReportGrace ? grace : ReportGrace, cancellationToken).ConfigureAwait(false);
+        }
+
         _dispatcher.Dispose();
         _meter.Dispose();
         _ownedHttp?.Dispose();
@@ -513,13 +528,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     private async Task<bool> WaitWithinShutdownAsync(Task task, long started, CancellationToken cancellationToken)
     {
-        var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
-        if (!task.IsCompleted && left > TimeSpan.Zero)
-        {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            await Task.WhenAny(task, Polyfills.TaskCompat.Delay(_options.TimeProvider, left, stop.Token)).ConfigureAwait(false);
-            stop.Cancel();
-        }
+        await WaitAtMostAsync(task, _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
 
         if (task.IsFaulted)
         {
@@ -528,5 +537,15 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         }
 
         return task.IsCompleted;
+    }
+
+    private async Task WaitAtMostAsync(Task task, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        if (!task.IsCompleted && limit > TimeSpan.Zero)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(task, Polyfills.TaskCompat.Delay(_options.TimeProvider, limit, stop.Token)).ConfigureAwait(false);
+            stop.Cancel();
+        }
     }
 }

@@ -122,6 +122,81 @@ public sealed class BulkDropEventTests
     }
 
     [Fact]
+    public async Task Shutdown_ReturnsOnlyOnceEveryDropIsReported()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 16, startDelivery: false);
+        using var gate = new ManualResetEventSlim();
+        long reported = 0;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            // The queue's drops are reported on a pool thread; the 16 queued messages are dropped as Shutdown.
+            if (e.Reason == DropReason.QueueFull)
+            {
+                gate.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            Interlocked.Add(ref reported, e.Count);
+        };
+        h.PushMany(100);
+
+        var shutdown = h.Client.ShutdownAsync();
+        try
+        {
+            await Task.Delay(100);
+            shutdown.IsCompleted.Should().BeFalse("a handler is still reporting drops, and the shutdown's deadline (fake time) has not passed");
+        }
+        finally
+        {
+            gate.Set();
+        }
+
+        await shutdown;
+
+        var statistics = h.Client.Statistics;
+        statistics.DroppedByReason[DropReason.QueueFull].Should().Be(84);
+        Interlocked.Read(ref reported).Should().Be(statistics.Dropped, "every drop is reported before the shutdown returns, the queue's 84 among them");
+    }
+
+    [Fact]
+    public async Task Shutdown_AHandlerThatDoesNotReturn_HoldsItOnlyPastTheDeadlineAndAShortGrace()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 16, startDelivery: false);
+        using var gate = new ManualResetEventSlim();
+        var entered = 0;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.QueueFull)
+            {
+                Interlocked.Increment(ref entered);
+                gate.Wait(TimeSpan.FromSeconds(30));
+            }
+        };
+        h.PushMany(100);
+        await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref entered) == 1);
+
+        var shutdown = h.Client.ShutdownAsync();
+        try
+        {
+            await Task.Delay(50);
+            shutdown.IsCompleted.Should().BeFalse();
+            h.Time.Advance(h.Options.ShutdownTimeout);
+            await DeliveryHarness.WaitUntilAsync(() =>
+            {
+                h.Time.Advance(TimeSpan.FromMilliseconds(50));
+                return shutdown.IsCompleted;
+            });
+
+            gate.IsSet.Should().BeFalse("the shutdown ended while the handler still ran");
+        }
+        finally
+        {
+            gate.Set();
+        }
+
+        await shutdown;
+    }
+
+    [Fact]
     public void Reports_ADropRacingTheEndOfAReport_IsNeverLeftUnreported()
     {
         // The reporter clears its flag and then looks for counts left: a drop counted in between must be reported by
