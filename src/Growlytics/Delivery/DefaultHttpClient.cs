@@ -29,14 +29,17 @@ internal static class DefaultHttpClient
     /// <summary>Creates a primary handler for Growlytics requests, already hardened (see <see cref="Harden"/>).</summary>
     public static HttpMessageHandler CreateHandler()
     {
+        // No automatic decompression: the answers the SDK reads are a few bytes of JSON, and without an Accept-Encoding
+        // header the service sends them as they are. It cost every request a header to write and every answer a
+        // handler to pass through.
 #if NET8_0_OR_GREATER
         var handler = new SocketsHttpHandler
         {
-            AutomaticDecompression = DecompressionMethods.All,
+            AutomaticDecompression = DecompressionMethods.None,
             ConnectTimeout = TimeSpan.FromSeconds(15),
         };
 #else
-        var handler = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate };
+        var handler = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None };
 #endif
         Harden(handler);
         return handler;

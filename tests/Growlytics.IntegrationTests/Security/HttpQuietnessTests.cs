@@ -90,6 +90,23 @@ public sealed class HttpQuietnessTests : IAsyncLifetime, IDisposable
         _collector.Requests.Skip(sdkRequests.Count).Should().NotBeEmpty().And.OnlyContain(r => r.Headers.ContainsKey("traceparent"));
     }
 
+    [Fact]
+    public async Task SdkOwnHttpClient_SendsOnlyTheHeadersItNeeds()
+    {
+        var options = new GrowlyticsOptions();
+        Configure(options);
+        await using (var client = new GrowlyticsClient(options))
+        {
+            await PushAndFlushAsync(client);
+        }
+
+        // No Accept-Encoding: the answers are small and read as sent, so nothing asks the service to compress them.
+        _collector.Requests.Should().NotBeEmpty().And.OnlyContain(r =>
+            r.Headers.Keys.Order(StringComparer.OrdinalIgnoreCase).SequenceEqual(
+                new[] { "Content-Encoding", "Content-Length", "Content-Type", "Host", "User-Agent", "x-growlytics-key" }.Order(StringComparer.OrdinalIgnoreCase),
+                StringComparer.OrdinalIgnoreCase));
+    }
+
     private static Activity StartActivity()
     {
         var activity = new Activity("app-request");
@@ -128,7 +145,6 @@ public sealed class HttpQuietnessTests : IAsyncLifetime, IDisposable
     {
         options.ApiKey = Key;
         options.Endpoint = _collector.BaseUri;
-        options.Protocol = GrowlyticsProtocol.Batch;
         options.Protocol = GrowlyticsProtocol.Batch;
         options.FlushInterval = TimeSpan.FromMilliseconds(20);
         options.FlushOnProcessExit = false;
