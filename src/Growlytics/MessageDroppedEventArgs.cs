@@ -31,6 +31,9 @@ public sealed class MessageDroppedEventArgs : EventArgs
     /// <summary>Gets the field the service named in a 422 refusal (for example <c>attributes.0.value</c>), when it named one.</summary>
     public string? ErrorPath { get; }
 
-    /// <summary>Gets the rule the service named in a 422 refusal (for example <c>string.max</c>), when it named one.</summary>
+    /// <summary>
+    /// Gets the rule the service named in a 422 refusal (for example <c>string.max</c>), when it named one; <c>success:false</c>
+    /// for a REST 200 whose body said <c>{"success": false}</c>.
+    /// </summary>
     public string? ErrorType { get; }
 }

@@ -15,6 +15,9 @@ internal sealed partial class RequestSender
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
     private static readonly ResiliencePropertyKey<AttemptState> AttemptKey = new("growlytics.attempt");
+
+    // What MessageDropped and the log give for a 2xx whose body says nothing was taken: no field, the body's word.
+    private static readonly RejectionDetails NotTaken = new(null, "success:false");
     private readonly Func<HttpClient> _http;
     private readonly IWireProtocol _protocol;
     private readonly string _apiKey;
@@ -122,7 +125,7 @@ internal sealed partial class RequestSender
         var part = Slice(all, start, count);
         var attempt = new AttemptState(this, part, holdsSlot) { Prepared = prepared };
         var (status, description, rejection) = await AttemptAsync(attempt, cancellationToken).ConfigureAwait(false);
-        if (status is >= 200 and < 300)
+        if (status is >= 200 and < 300 && rejection is null)
         {
             results.Add(new SendResult(start, count, SendOutcome.Delivered, default, status, description));
             return;
@@ -130,6 +133,15 @@ internal sealed partial class RequestSender
 
         switch (status)
         {
+            case >= 200 and < 300:
+                // An answer whose body says it took nothing (REST: {"success": false}): a refusal, never retried.
+                results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
+                if (_rejectReports.TryReport(count, out var refused))
+                {
+                    Log.BatchRejected(_logger, refused, status, rejection!.Path ?? "-", rejection.Type ?? "-");
+                }
+
+                return;
             case 413 when count > 1:
                 Log.SplittingBatch(_logger, count);
                 var half = count / 2;
@@ -209,6 +221,10 @@ internal sealed partial class RequestSender
             if (status is >= 400 and < 500)
             {
                 rejection = await ReadRejectionSafelyAsync(response, cancellationToken).ConfigureAwait(false);
+            }
+            else if (status is >= 200 and < 300 && await _protocol.IsRefusedDespiteSuccessAsync(response, cancellationToken).ConfigureAwait(false))
+            {
+                rejection = NotTaken;
             }
 
             return (status, status.ToString(CultureInfo.InvariantCulture), rejection);

@@ -36,6 +36,12 @@ internal interface IWireProtocol
     /// </summary>
     HttpRequestMessage CreateRequest(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset now);
 
+    /// <summary>
+    /// Reads a 2xx answer's body: <see langword="true"/> when it says the request was not taken after all (REST:
+    /// <c>{"success": false}</c>); never throws.
+    /// </summary>
+    Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken);
+
     /// <summary>Reads what may be logged of a refusal (4xx) body: never a value.</summary>
     Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken);
 }

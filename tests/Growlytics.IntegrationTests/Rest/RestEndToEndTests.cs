@@ -203,6 +203,35 @@ public sealed class RestEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CustomersUpdate_200SayingSuccessFalse_IsDroppedAsRejectedOnceWithoutARetry()
+    {
+        // The documented success is 200 with {"success": true}; this answer is 200 with {"success": false}.
+        _collector.StatusFor = id => id == "c-not-taken" ? 200 : null;
+        using var logs = new RecordingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var options = DefaultOptions();
+        options.LoggerFactory = loggerFactory;
+        var dropped = new ConcurrentQueue<MessageDroppedEventArgs>();
+        await using var client = new GrowlyticsClient(options);
+        client.MessageDropped += (_, e) => dropped.Enqueue(e);
+
+        client.Customers.Update("c-not-taken", Attributes(("tier", "gold")));
+        client.Customers.Update("c-taken", Attributes(("tier", "silver")));
+        await FlushAsync(client);
+
+        _collector.Requests.Select(r => (r.Id, r.Status)).Should().BeEquivalentTo([("c-not-taken", 200), ("c-taken", 200)], "each is answered once: a refusal is not retried");
+        var statistics = client.Statistics;
+        statistics.DroppedByReason[DropReason.Rejected].Should().Be(1);
+        ShouldBeSettled(statistics, delivered: 1, dropped: 1);
+        await EventuallyAsync(() => !dropped.IsEmpty, "MessageDropped is raised");
+        var drop = dropped.Should().ContainSingle().Subject;
+        (drop.Reason, drop.Count, drop.CustomerId, drop.StatusCode).Should().Be((DropReason.Rejected, 1, "c-not-taken", 200));
+        (drop.ErrorPath, drop.ErrorType).Should().Be(((string?)null, "success:false"));
+        var line = logs.Lines.Should().ContainSingle(l => l.EventId.Id == 2005).Subject;
+        line.Text.Should().Contain("status 200").And.Contain("success:false");
+    }
+
+    [Fact]
     public async Task Identify_Refused422_DropsTheLoginAndTheHeldPushesItCarriesAsRejected()
     {
         _collector.RefusedAttribute = "coupon";

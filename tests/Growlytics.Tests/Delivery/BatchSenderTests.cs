@@ -185,6 +185,19 @@ public sealed class BatchSenderTests
         h.AssertBalanced().Delivered.Should().Be(2, "a rejected batch does not stop later ones");
     }
 
+    [Fact]
+    public async Task SendAsync_200WithASuccessFalseBody_IsADeliveryWithTheBatchProtocol()
+    {
+        await using var h = new DeliveryHarness();
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"success\":false}") });
+        h.PushMany(3);
+
+        await h.FlushAsync();
+
+        h.AssertBalanced().Delivered.Should().Be(3, "only the REST API documents a success body");
+        h.Log.WithId(2005).Should().BeEmpty();
+    }
+
     [Theory]
     [InlineData(HttpStatusCode.Unauthorized)]
     [InlineData(HttpStatusCode.Forbidden)]

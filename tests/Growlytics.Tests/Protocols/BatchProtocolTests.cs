@@ -76,6 +76,15 @@ public sealed class BatchProtocolTests
         (await Protocol.ReadRejectionAsync(response, CancellationToken.None)).Should().BeNull();
     }
 
+    [Fact]
+    public async Task IsRefusedDespiteSuccessAsync_SuccessFalseBody_IsNotARefusal()
+    {
+        // The batch endpoint documents no success body: its status alone counts.
+        using var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"success\":false}") };
+
+        (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().BeFalse();
+    }
+
     [Theory]
     [InlineData(GrowlyticsProtocol.Rest, typeof(RestProtocol))]
     [InlineData(GrowlyticsProtocol.Batch, typeof(BatchProtocol))]

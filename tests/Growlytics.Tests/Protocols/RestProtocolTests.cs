@@ -227,6 +227,41 @@ public sealed class RestProtocolTests
         details.Should().BeNull();
     }
 
+    [Theory]
+    [InlineData("{\"success\":false}", true)]
+    [InlineData("{ \"type\": \"x\", \"success\" : false, \"more\": [1, {\"a\": null}] }", true)]
+    [InlineData("{\"success\":true}", false)]
+    [InlineData("", false)]
+    [InlineData("ok", false)]
+    [InlineData("{\"success\":\"false\"}", false)]
+    [InlineData("{\"success\":0}", false)]
+    [InlineData("{\"data\":{\"success\":false}}", false)]
+    [InlineData("[false]", false)]
+    [InlineData("{\"success\":", false)]
+    public async Task IsRefusedDespiteSuccessAsync_OnlyATopLevelSuccessFalseIsARefusal(string body, bool refused)
+    {
+        using var response = Response(HttpStatusCode.OK, body);
+
+        (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().Be(refused);
+    }
+
+    [Fact]
+    public async Task IsRefusedDespiteSuccessAsync_SuccessBeyondTheReadLimit_IsNotReadAndTheStatusStands()
+    {
+        var body = "{\"padding\":\"" + new string('p', 2 * RestProtocol.MaxSuccessBytes) + "\",\"success\":false}";
+        using var response = Response(HttpStatusCode.OK, body);
+
+        (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task IsRefusedDespiteSuccessAsync_NoContent_IsNotARefusal()
+    {
+        using var response = new HttpResponseMessage(HttpStatusCode.OK);
+
+        (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().BeFalse();
+    }
+
     [Fact]
     public async Task SendAsync_ThroughMockHttp_CollectorSeesTheUpsertAndItsRefusalIsRead()
     {

@@ -16,6 +16,7 @@ internal sealed class BatchProtocol : IWireProtocol
 
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
     private static readonly Task<RejectionDetails?> NoDetails = Task.FromResult<RejectionDetails?>(null);
+    private static readonly Task<bool> NotRefused = Task.FromResult(false);
     private readonly Uri _uri;
 
     public BatchProtocol(GrowlyticsOptions options)
@@ -52,4 +53,7 @@ internal sealed class BatchProtocol : IWireProtocol
 
     // The batch protocol defines no refusal body: only the status matters.
     public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) => NoDetails;
+
+    // The batch endpoint documents no success body: its status alone says whether the batch was taken.
+    public Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken) => NotRefused;
 }

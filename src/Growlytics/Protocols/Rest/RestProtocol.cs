@@ -19,6 +19,9 @@ internal sealed class RestProtocol : IWireProtocol
     /// <summary>The most bytes of a refusal body that are read; the documented body is a few hundred bytes.</summary>
     public const int MaxRejectionBytes = 16 * 1024;
 
+    /// <summary>The most bytes of a success body that are read; the documented body is <c>{"success":true}</c>.</summary>
+    public const int MaxSuccessBytes = 512;
+
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue JsonAccept = new("application/json");
     private static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
@@ -90,6 +93,33 @@ internal sealed class RestProtocol : IWireProtocol
         return request;
     }
 
+    public async Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        // The documented success is 200 with {"success": true}; an answer that says "success": false took nothing. Any other
+        // body (none, not JSON, no such property) is a success, as the status says.
+        if (response.Content is null || response.Content.Headers.ContentLength == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var stream = await ReadAsStreamAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            var (bytes, length, complete) = await ReadBoundedAsync(stream, MaxSuccessBytes, cancellationToken).ConfigureAwait(false);
+            return SuccessBody.SaysNotTaken(new ReadOnlySpan<byte>(bytes, 0, length), complete);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A body that cannot be read leaves the status to speak: 2xx is a delivery.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return false;
+        }
+    }
+
     public async Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.Content is null)
@@ -99,16 +129,9 @@ internal sealed class RestProtocol : IWireProtocol
 
         try
         {
-#if NET8_0_OR_GREATER
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-#else
-            var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-#endif
-            using (stream)
-            {
-                var (bytes, length, complete) = await ReadBoundedAsync(stream, cancellationToken).ConfigureAwait(false);
-                return RejectionBody.Parse(new ReadOnlySpan<byte>(bytes, 0, length), complete);
-            }
+            using var stream = await ReadAsStreamAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            var (bytes, length, complete) = await ReadBoundedAsync(stream, MaxRejectionBytes, cancellationToken).ConfigureAwait(false);
+            return RejectionBody.Parse(new ReadOnlySpan<byte>(bytes, 0, length), complete);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -122,9 +145,16 @@ internal sealed class RestProtocol : IWireProtocol
         }
     }
 
-    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadBoundedAsync(Stream stream, CancellationToken cancellationToken)
+    private static Task<Stream> ReadAsStreamAsync(HttpContent content, CancellationToken cancellationToken) =>
+#if NET8_0_OR_GREATER
+        content.ReadAsStreamAsync(cancellationToken);
+#else
+        content.ReadAsStreamAsync();
+#endif
+
+    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadBoundedAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
     {
-        var buffer = new byte[MaxRejectionBytes];
+        var buffer = new byte[maxBytes];
         var length = 0;
         while (length < buffer.Length)
         {
