@@ -175,12 +175,9 @@ public sealed class RestEndToEndTests : IAsyncLifetime
         const string Secret = "SECRET-COUPON-5531";
         _collector.RefusedAttribute = "coupon";
         using var logs = new RecordingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        var options = DefaultOptions();
-        options.LoggerFactory = loggerFactory;
-        var dropped = new ConcurrentQueue<MessageDroppedEventArgs>();
-        await using var client = new GrowlyticsClient(options);
-        client.MessageDropped += (_, e) => dropped.Enqueue(e);
+        var (client, loggerFactory, dropped) = ClientReportingDrops(logs);
+        using var disposeLogging = loggerFactory;
+        await using var disposeClient = client;
 
         client.Customers.Update("c-refused", Attributes(("coupon", Secret), ("tier", "gold")));
         client.Customers.Update("c-fine", Attributes(("tier", "silver")));
@@ -208,12 +205,9 @@ public sealed class RestEndToEndTests : IAsyncLifetime
         // The documented success is 200 with {"success": true}; this answer is 200 with {"success": false}.
         _collector.StatusFor = id => id == "c-not-taken" ? 200 : null;
         using var logs = new RecordingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
-        var options = DefaultOptions();
-        options.LoggerFactory = loggerFactory;
-        var dropped = new ConcurrentQueue<MessageDroppedEventArgs>();
-        await using var client = new GrowlyticsClient(options);
-        client.MessageDropped += (_, e) => dropped.Enqueue(e);
+        var (client, loggerFactory, dropped) = ClientReportingDrops(logs);
+        using var disposeLogging = loggerFactory;
+        await using var disposeClient = client;
 
         client.Customers.Update("c-not-taken", Attributes(("tier", "gold")));
         client.Customers.Update("c-taken", Attributes(("tier", "silver")));
@@ -303,6 +297,18 @@ public sealed class RestEndToEndTests : IAsyncLifetime
 
     // The defaults (REST, its concurrency, a 5 s flush interval, no storage, process-wide session) but for where and which key.
     private GrowlyticsOptions DefaultOptions() => new() { ApiKey = RestCollector.ApiKey, Endpoint = _collector.Endpoint };
+
+    // A client with the default options, logging at Trace to logs, whose MessageDropped events are queued.
+    private (GrowlyticsClient Client, ILoggerFactory Logging, ConcurrentQueue<MessageDroppedEventArgs> Dropped) ClientReportingDrops(RecordingLoggerProvider logs)
+    {
+        var loggerFactory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var options = DefaultOptions();
+        options.LoggerFactory = loggerFactory;
+        var dropped = new ConcurrentQueue<MessageDroppedEventArgs>();
+        var client = new GrowlyticsClient(options);
+        client.MessageDropped += (_, e) => dropped.Enqueue(e);
+        return (client, loggerFactory, dropped);
+    }
 
     private static Dictionary<string, object?> Attributes(params (string Name, object? Value)[] attributes) =>
         attributes.ToDictionary(a => a.Name, a => a.Value);

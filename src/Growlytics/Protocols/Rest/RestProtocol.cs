@@ -25,6 +25,7 @@ internal sealed class RestProtocol : IWireProtocol
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue JsonAccept = new("application/json");
     private static readonly JsonEncodedText Id = JsonEncodedText.Encode("id");
+    private static readonly Task<bool> NotRefused = Task.FromResult(false);
     private readonly Uri _uri;
 
     public RestProtocol(GrowlyticsOptions options)
@@ -93,64 +94,48 @@ internal sealed class RestProtocol : IWireProtocol
         return request;
     }
 
-    public async Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        // The documented success is 200 with {"success": true}; an answer that says "success": false took nothing. Any other
-        // body (none, not JSON, no such property) is a success, as the status says.
-        if (response.Content is null || response.Content.Headers.ContentLength == 0)
-        {
-            return false;
-        }
+    // The documented success is 200 with {"success": true}; an answer that says "success": false took nothing. Any other
+    // body (none, not JSON, no such property, unreadable) is a success, as the status says.
+    public Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        response.Content?.Headers.ContentLength == 0
+            ? NotRefused
+            : ReadBodyAsync(response, MaxSuccessBytes, SuccessBody.SaysNotTaken, false, cancellationToken);
 
-        try
-        {
-            using var stream = await ReadAsStreamAsync(response.Content, cancellationToken).ConfigureAwait(false);
-            var (bytes, length, complete) = await ReadBoundedAsync(stream, MaxSuccessBytes, cancellationToken).ConfigureAwait(false);
-            return SuccessBody.SaysNotTaken(new ReadOnlySpan<byte>(bytes, 0, length), complete);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-#pragma warning disable CA1031 // A body that cannot be read leaves the status to speak: 2xx is a delivery.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            return false;
-        }
-    }
+    // A body that cannot be read only means there is less to log.
+    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        ReadBodyAsync<RejectionDetails?>(response, MaxRejectionBytes, RejectionBody.Parse, null, cancellationToken);
 
-    public async Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private delegate T BodyParser<T>(ReadOnlySpan<byte> body, bool complete);
+
+    // Reads at most maxBytes of the body and parses what it got; whatever goes wrong gives the fallback.
+    private static async Task<T> ReadBodyAsync<T>(HttpResponseMessage response, int maxBytes, BodyParser<T> parse, T fallback, CancellationToken cancellationToken)
     {
         if (response.Content is null)
         {
-            return null;
+            return fallback;
         }
 
         try
         {
-            using var stream = await ReadAsStreamAsync(response.Content, cancellationToken).ConfigureAwait(false);
-            var (bytes, length, complete) = await ReadBoundedAsync(stream, MaxRejectionBytes, cancellationToken).ConfigureAwait(false);
-            return RejectionBody.Parse(new ReadOnlySpan<byte>(bytes, 0, length), complete);
+#if NET8_0_OR_GREATER
+            using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+#else
+            using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+#endif
+            var (bytes, length, complete) = await ReadBoundedAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false);
+            return parse(new ReadOnlySpan<byte>(bytes, 0, length), complete);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-#pragma warning disable CA1031 // A body that cannot be read only means there is less to log.
+#pragma warning disable CA1031 // An unreadable body is reported as the fallback.
         catch (Exception)
 #pragma warning restore CA1031
         {
-            return null;
+            return fallback;
         }
     }
-
-    private static Task<Stream> ReadAsStreamAsync(HttpContent content, CancellationToken cancellationToken) =>
-#if NET8_0_OR_GREATER
-        content.ReadAsStreamAsync(cancellationToken);
-#else
-        content.ReadAsStreamAsync();
-#endif
 
     private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadBoundedAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
     {
