@@ -358,7 +358,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// </summary>
     public void Dispose() => Task.Run(() => ShutdownAsync()).GetAwaiter().GetResult();
 
-    internal void Enqueue(UserMessage message) => _queue.Enqueue(message);
+    internal void Enqueue(UserMessage message, int counted = 0) => _queue.Enqueue(message, counted);
 
     /// <summary>Queues a message, waiting for room instead of dropping when the queue is full (for jobs).</summary>
     internal ValueTask EnqueueAsync(UserMessage message, CancellationToken cancellationToken) => _queue.EnqueueAsync(message, cancellationToken);

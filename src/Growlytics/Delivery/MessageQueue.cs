@@ -86,9 +86,14 @@ internal sealed partial class MessageQueue
     public DropReason? Refusal => Strongest(_refusal);
 
     /// <summary>Accepts a message without waiting: when the queue is full it is dropped (or the oldest is) and counted.</summary>
-    public void Enqueue(UserMessage message)
+    /// <param name="message">The message.</param>
+    /// <param name="counted">
+    /// How many of its <see cref="UserMessage.Calls"/> were counted accepted already (held anonymous pushes it carries, see
+    /// <see cref="DeliveryCounters.AddHeld"/>); the others are counted now.
+    /// </param>
+    public void Enqueue(UserMessage message, int counted = 0)
     {
-        _counters.AddEnqueued(message.Calls);
+        _counters.AddEnqueued(message.Calls - counted);
         if (Strongest(_refusal) is { } refusal)
         {
             Refused(refusal, message.Calls);

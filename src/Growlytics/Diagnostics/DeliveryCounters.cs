@@ -26,13 +26,16 @@ internal sealed class DeliveryCounters
     private long _corruptRecords;
     private long _held;
 
-    /// <summary>Gets the accepted calls: those queued (counted by the queue) plus the anonymous pushes held for a login.</summary>
-    public long Enqueued => Volatile.Read(ref _enqueued) + Held;
+    /// <summary>
+    /// Gets the accepted calls: those queued (counted by the queue) and the anonymous pushes held for a login (counted when
+    /// held). Never goes back.
+    /// </summary>
+    public long Enqueued => Volatile.Read(ref _enqueued);
 
     /// <summary>
     /// Gets the anonymous pushes (REST) held with their session for its login: accepted and pending, but in no message
-    /// yet. The message that carries them counts them (its <c>Calls</c>) when it is queued, and <see cref="ReleaseHeld"/>
-    /// takes them out of here.
+    /// yet. The message that carries them is queued without counting them again, and <see cref="ReleaseHeld"/> takes them
+    /// out of here.
     /// </summary>
     public long Held => Volatile.Read(ref _held);
 
@@ -63,16 +66,19 @@ internal sealed class DeliveryCounters
         Interlocked.Add(ref _enqueued, count);
     }
 
-    /// <summary>Counts pushes now held for a login (a push, or held attributes restored from the session file).</summary>
-    public void AddHeld(long count) => Interlocked.Add(ref _held, count);
+    /// <summary>Counts pushes now held for a login (a push, or held attributes restored from the session file): accepted, and pending.</summary>
+    public void AddHeld(long count)
+    {
+        Interlocked.Add(ref _enqueued, count);
+        Interlocked.Add(ref _held, count);
+    }
 
-    /// <summary>Takes held pushes out of <see cref="Held"/> once the message carrying them was queued (and counted them).</summary>
+    /// <summary>Takes held pushes out of <see cref="Held"/> once the message carrying them was queued.</summary>
     public void ReleaseHeld(long count) => Interlocked.Add(ref _held, -count);
 
     /// <summary>Counts held pushes that will never be sent as dropped: they stay accepted, and leave pending.</summary>
     public void DropHeld(long count, DropReason reason)
     {
-        Interlocked.Add(ref _enqueued, count);
         Interlocked.Add(ref _dropped[(int)reason], count);
         Interlocked.Add(ref _held, -count);
     }

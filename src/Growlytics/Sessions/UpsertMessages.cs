@@ -21,16 +21,22 @@ internal static class UpsertMessages
         var max = client.AttributeLimits.MaxAttributes;
         var parts = (attributes.Length + max - 1) / max;
         var now = client.TimeProvider.GetUtcNow();
+        var heldLeft = heldCalls;
         for (var part = 0; part < parts; part++)
         {
             var start = part * max;
             var chunk = new UserAttribute[Math.Min(max, attributes.Length - start)];
             Array.Copy(attributes, start, chunk, 0, chunk.Length);
             var partCalls = part == 0 ? calls - (parts - 1) : 1;
-            client.Enqueue(new UserMessage(MessageType.Update, MessageIds.Next(), now, anonymousId, userId, chunk, partCalls));
+
+            // The held pushes were counted accepted when they were held: the queue counts only the parts' other calls, so
+            // Enqueued never goes back while they move from held to queued.
+            var counted = Math.Min(partCalls, heldLeft);
+            heldLeft -= counted;
+            client.Enqueue(new UserMessage(MessageType.Update, MessageIds.Next(), now, anonymousId, userId, chunk, partCalls), counted);
         }
 
-        // The queue counted them with the messages' Calls; they are no longer held.
+        // They are in the queue now (or dropped by it), no longer held.
         client.Counters.ReleaseHeld(heldCalls);
     }
 }

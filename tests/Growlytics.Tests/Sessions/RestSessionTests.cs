@@ -51,6 +51,33 @@ public sealed class RestSessionTests : IDisposable
         _harness.User.UserId.Should().Be("u-1");
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(50, 2)]
+    public void Identify_CarryingHeldPushes_EnqueuedNeverGoesBackWhileTheyMoveToTheQueue(int heldAttributes, int parts)
+    {
+        // Read at each part's queueing (where a thread preempted between counting and queueing would be seen): the pushes
+        // were counted accepted when held, and the login's upserts must not count them a second time meanwhile.
+        var seen = new List<long>();
+        GrowlyticsClient? client = null;
+        using var harness = new CallerHarness(o =>
+        {
+            o.Protocol = GrowlyticsProtocol.Rest;
+            o.BeforeQueueAdd = () => seen.Add(client!.Counters.Enqueued);
+        });
+        client = harness.Client;
+        harness.User.Push(Many("a", heldAttributes));
+        harness.User.Push(Many("b", heldAttributes));
+        var before = client.Statistics.Enqueued;
+
+        harness.User.Identify("u-1", Many("c", 60));
+
+        harness.Drain().Should().HaveCount(parts);
+        var after = client.Statistics;
+        (before, after.Enqueued, after.Pending).Should().Be((2, 3, 3));
+        seen.Should().HaveCount(parts).And.OnlyContain(e => e >= before && e <= after.Enqueued, "Enqueued is a running total: it never goes back");
+    }
+
     [Fact]
     public void Identify_MergedAttributesOverTheRequestLimit_SendsSeveralUpsertsInOrderWithCallsAddingUp()
     {
