@@ -77,12 +77,20 @@ public sealed class GrowlyticsRecorder : IDisposable
 
     /// <summary>
     /// Returns the attributes a user has been sent, merged in call order (a later value of the same attribute wins), from
-    /// every call that carried that user id: logins and updates with Batch, upserts with REST.
+    /// every call that carried that user id: logins and updates with Batch, upserts with REST. With REST a login's upsert
+    /// carries what the session pushed while anonymous, so those values are included; with Batch they were sent under the
+    /// anonymous id and are not.
     /// </summary>
     /// <param name="userId">The user id.</param>
     /// <returns>The attribute values by name, as text (see <see cref="RecordedAttribute.Value"/>); empty when nothing was sent.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="userId"/> is <see langword="null"/> (it would match every anonymous call).</exception>
     public IReadOnlyDictionary<string, string> GetUserAttributes(string userId)
     {
+        if (userId is null)
+        {
+            throw new ArgumentNullException(nameof(userId), "Pass the user id whose attributes to merge; anonymous calls carry none.");
+        }
+
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var call in Calls.Where(c => c.Type != RecordedCallType.Logout && string.Equals(c.UserId, userId, StringComparison.Ordinal)))
         {

@@ -46,6 +46,24 @@ public sealed class GrowlyticsRecorderTests
     }
 
     [Fact]
+    public async Task GetUserAttributes_Null_ThrowsInsteadOfMergingEveryAnonymousCall()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        using (client.BeginScope())
+        {
+            client.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+        }
+
+        await client.FlushAsync();
+        recorder.Calls.Should().ContainSingle().Which.UserId.Should().BeNull();
+
+        var act = () => recorder.GetUserAttributes(null!);
+
+        act.Should().Throw<ArgumentNullException>().WithParameterName("userId");
+    }
+
+    [Fact]
     public async Task HttpClient_RestCustomerRequest_IsRecordedAsAnUpsertAndAnsweredWithSuccess()
     {
         using var recorder = new GrowlyticsRecorder();
