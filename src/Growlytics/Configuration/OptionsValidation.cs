@@ -11,7 +11,7 @@ internal static class OptionsValidation
         var errors = new List<string>();
         if (string.IsNullOrWhiteSpace(options.ApiKey))
         {
-            errors.Add("GrowlyticsOptions.ApiKey is required: pass your project's API key to Growlytics.Initialize or set Growlytics:ApiKey in configuration.");
+            errors.Add("GrowlyticsOptions.ApiKey is required: pass your project's API key to Growlytics.Initialize, set Growlytics:ApiKey in configuration, or set the GROWLYTICS_API_KEY environment variable.");
         }
         else if (!IsPrintableAscii(options.ApiKey!))
         {

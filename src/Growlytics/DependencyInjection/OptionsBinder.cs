@@ -5,13 +5,14 @@ namespace GrowlyticsSdk.DependencyInjection;
 
 /// <summary>
 /// Binds the <c>Growlytics</c> configuration section by hand: trim- and AOT-safe, and values that do not parse are
-/// reported together, each by its key (never its value, which may be the API key).
+/// reported together, each by its key and the form it takes (never its value, which may be the API key). Enum options take
+/// one of their names only (not a number, not a list).
 /// </summary>
 internal static class OptionsBinder
 {
     public static void Bind(IConfiguration section, GrowlyticsOptions options)
     {
-        var invalid = new List<string>();
+        var invalid = new List<(string Key, string Expected)>();
         if (section[nameof(options.ApiKey)] is { Length: > 0 } apiKey)
         {
             options.ApiKey = apiKey;
@@ -25,7 +26,7 @@ internal static class OptionsBinder
             }
             else
             {
-                invalid.Add(nameof(options.Endpoint));
+                invalid.Add((nameof(options.Endpoint), "an absolute URI such as https://dcqs-india.growlytics.in/"));
             }
         }
 
@@ -58,28 +59,39 @@ internal static class OptionsBinder
         Int(section, invalid, nameof(options.MaxHeldAnonymousSessions), v => options.MaxHeldAnonymousSessions = v);
         if (invalid.Count > 0)
         {
+            // The section's own path: AddGrowlytics(configuration.GetSection("Analytics")) is read under "Analytics".
+            var prefix = section is IConfigurationSection { Path: { Length: > 0 } path } ? path + ":" : string.Empty;
             throw new InvalidOperationException(
-                $"Configuration value(s) {string.Join(", ", invalid.Select(key => "Growlytics:" + key))} could not be parsed. TimeSpans use the form hh:mm:ss, e.g. 00:00:05.");
+                "Configuration value(s) could not be parsed: "
+                + string.Join("; ", invalid.Select(i => $"{prefix}{i.Key} must be {i.Expected}"))
+                + ".");
         }
     }
 
     private delegate bool TryParse<T>(string text, out T value);
 
-    private static void Long(IConfiguration section, List<string> invalid, string key, Action<long> set) =>
-        Parse(section, invalid, key, set, static (string text, out long value) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
+    private static void Long(IConfiguration section, List<(string, string)> invalid, string key, Action<long> set) =>
+        Parse(section, invalid, key, "a whole number", set, static (string text, out long value) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
 
-    private static void Int(IConfiguration section, List<string> invalid, string key, Action<int> set) =>
-        Parse(section, invalid, key, set, static (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
+    private static void Int(IConfiguration section, List<(string, string)> invalid, string key, Action<int> set) =>
+        Parse(section, invalid, key, "a whole number", set, static (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
 
-    private static void Time(IConfiguration section, List<string> invalid, string key, Action<TimeSpan> set) =>
-        Parse(section, invalid, key, set, static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value));
+    private static void Time(IConfiguration section, List<(string, string)> invalid, string key, Action<TimeSpan> set) =>
+        Parse(section, invalid, key, "a time span, hh:mm:ss (e.g. 00:00:05)", set, static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value));
 
-    private static void Enum<T>(IConfiguration section, List<string> invalid, string key, Action<T> set)
+    private static void Enum<T>(IConfiguration section, List<(string, string)> invalid, string key, Action<T> set)
         where T : struct =>
-        Parse(section, invalid, key, set, static (string text, out T value) => System.Enum.TryParse(text, ignoreCase: true, out value));
+        Parse(section, invalid, key, "one of " + string.Join(", ", System.Enum.GetNames(typeof(T))), set, static (string text, out T value) =>
+        {
+            // By name only: Enum.TryParse would also take "1" or "Rest,Batch".
+            value = default;
+            var trimmed = text.Trim();
+            return Array.Exists(System.Enum.GetNames(typeof(T)), name => string.Equals(name, trimmed, StringComparison.OrdinalIgnoreCase))
+                && System.Enum.TryParse(trimmed, ignoreCase: true, out value);
+        });
 
-    /// <summary>Sets the value at <paramref name="key"/> if there is one and it parses; notes the key if it does not.</summary>
-    private static void Parse<T>(IConfiguration section, List<string> invalid, string key, Action<T> set, TryParse<T> parse)
+    /// <summary>Sets the value at <paramref name="key"/> if there is one and it parses; notes the key and its form if it does not.</summary>
+    private static void Parse<T>(IConfiguration section, List<(string, string)> invalid, string key, string expected, Action<T> set, TryParse<T> parse)
     {
         if (section[key] is not { Length: > 0 } text)
         {
@@ -92,7 +104,7 @@ internal static class OptionsBinder
         }
         else
         {
-            invalid.Add(key);
+            invalid.Add((key, expected));
         }
     }
 }

@@ -25,5 +25,48 @@ public sealed class OptionsBinderTests
         message.Should().Contain("Growlytics:FlushInterval").And.Contain("Growlytics:MaxBatchSize").And.Contain("Growlytics:Protocol");
         message.Should().NotContain("soon").And.NotContain("many").And.NotContain("carrier-pigeon").And.NotContain("secret-key-value");
         message.Should().NotContain("MaxQueueSize", "that value parses");
+        message.Should().Contain("Growlytics:FlushInterval must be a time span, hh:mm:ss")
+            .And.Contain("Growlytics:MaxBatchSize must be a whole number")
+            .And.Contain("Growlytics:Protocol must be one of Rest, Batch");
+    }
+
+    [Theory]
+    [InlineData("Protocol", "1")]
+    [InlineData("Protocol", "Rest,Batch")]
+    [InlineData("QueueOverflowPolicy", "0")]
+    [InlineData("SessionMode", "Grpc")]
+    public void Bind_EnumOptionNotANameOfTheEnum_IsRefusedNamingItsValues(string key, string value)
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Analytics:" + key] = value })
+            .Build().GetSection("Analytics");
+
+        var bind = () => OptionsBinder.Bind(section, new GrowlyticsOptions());
+
+        bind.Should().Throw<InvalidOperationException>().Which.Message.Should().Contain($"Analytics:{key} must be one of ", "the section's own path names the key");
+    }
+
+    [Theory]
+    [InlineData(" batch ", GrowlyticsProtocol.Batch)]
+    [InlineData("REST", GrowlyticsProtocol.Rest)]
+    public void Bind_EnumName_AnyCaseAndSurroundingSpace_IsTaken(string value, GrowlyticsProtocol expected)
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Growlytics:Protocol"] = value })
+            .Build().GetSection(GrowlyticsOptions.SectionName);
+        var options = new GrowlyticsOptions { Protocol = expected == GrowlyticsProtocol.Rest ? GrowlyticsProtocol.Batch : GrowlyticsProtocol.Rest };
+
+        OptionsBinder.Bind(section, options);
+
+        options.Protocol.Should().Be(expected);
+    }
+
+    [Fact]
+    public void Bind_EndpointNotAnAbsoluteUri_SaysWhatItMustBe()
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Growlytics:Endpoint"] = "not a uri" })
+            .Build().GetSection(GrowlyticsOptions.SectionName);
+
+        var bind = () => OptionsBinder.Bind(section, new GrowlyticsOptions());
+
+        bind.Should().Throw<InvalidOperationException>().Which.Message.Should().Contain("Growlytics:Endpoint must be an absolute URI").And.NotContain("not a uri");
     }
 }
