@@ -23,7 +23,7 @@ internal sealed partial class Dispatcher
             var batch = completion.Batch;
             _sending.Remove(batch);
             var results = completion.Results;
-            if (results is null && !_stopSending.IsCancellationRequested)
+            if (results is null && !_stopSending.IsCancellationRequested && !_returningToStorage)
             {
                 // Cancelled at a privacy request (opt-out, deletion), not by shutdown: dropped below.
                 results = [new SendResult(0, batch.Envelopes.Count, SendOutcome.Abandoned, DropReason.OptedOut, 0, "canceled")];
@@ -90,7 +90,7 @@ internal sealed partial class Dispatcher
                             }
 
                             break;
-                        case SendOutcome.Abandoned when !_stopSending.IsCancellationRequested:
+                        case SendOutcome.Abandoned when !_stopSending.IsCancellationRequested && !_returningToStorage:
                             // Cancelled at a privacy request: never sent again.
                             _settler.Dropped(envelope, DropReason.OptedOut);
                             break;

@@ -148,9 +148,11 @@ internal sealed partial class Dispatcher : IDisposable
                 var stopping = _stopping;
                 ProcessCompletions();
                 ServeReturnRequests();
-                if (_stopSending.IsCancellationRequested)
+                if (_stopSending.IsCancellationRequested || _returningToStorage)
                 {
-                    if (_inFlight == 0)
+                    // Sending has ended (or, for shutdown, memory's messages go to storage): the loop only waits for the
+                    // requests in flight to end, and for shutdown.
+                    if (_inFlight == 0 && (_stopSending.IsCancellationRequested || stopping))
                     {
                         return;
                     }

@@ -16,6 +16,9 @@ internal sealed class StorageCollector : HttpMessageHandler
     /// <summary>Gets or sets a task every request waits for once its messages are recorded, before it is answered.</summary>
     public Func<Task>? BeforeAnswer { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether requests hang, unrecorded, until the sender cancels them (a service that never answers).</summary>
+    public volatile bool Hang;
+
     public IReadOnlyList<(string MessageId, long? N)> Messages
     {
         get
@@ -32,6 +35,11 @@ internal sealed class StorageCollector : HttpMessageHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref Attempts);
+        if (Hang)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         if (!Up)
         {
             throw new HttpRequestException("Connection refused (test collector is down).");

@@ -96,6 +96,40 @@ public sealed class StorageTakeOverTests : StorageTestBase
         ShouldBeBalanced(third.Statistics);
     }
 
+    [Fact]
+    public async Task MessagesInFlightFromMemoryWhenTheFolderWasTakenOver_ServiceNotAnswering_AreWrittenToTheFolderAtShutdown()
+    {
+        var collector = new StorageCollector { Up = true, Hang = true };
+        var logs = new RecordingLoggerFactory();
+        var first = NewClient(collector);
+        var second = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.SessionMode = SessionMode.RequireScope;
+        });
+
+        // Held by the first client: the second sends from memory, and the service takes the requests but never answers.
+        Push(second, 0, 20);
+        await DriveUntilAsync(() => collector.Attempts >= GrowlyticsOptions.DefaultBatchConcurrency, Step);
+        await first.DisposeAsync();
+        await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
+
+        // At shutdown the requests in flight are abandoned and every message memory holds goes to the folder.
+        var shutdown = second.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        await shutdown;
+        second.Statistics.Dropped.Should().Be(0, "nothing is lost with the process: {0}", string.Join(", ", second.Statistics.DroppedByReason.Where(r => r.Value > 0)));
+        second.Statistics.Pending.Should().Be(20);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(20);
+
+        collector.Hang = false;
+        await using var third = NewClient(collector);
+        var flush = third.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && third.Statistics.Delivered == 20, Step);
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
+        ShouldBeBalanced(third.Statistics);
+    }
+
     private static void Push(GrowlyticsClient client, int from, int count)
     {
         for (var n = from; n < from + count; n++)
