@@ -27,14 +27,19 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         + "has its own user; around other work use 'using (Growlytics.BeginScope()) { ... }'; or, for an app with a single user, "
         + "set GrowlyticsOptions.SessionMode = SessionMode.ProcessWide.";
 
-    // How long a shutdown whose deadline has passed still waits for MessageDropped handlers to report its drops.
+    // How long a shutdown whose deadline has passed (or that was cancelled) still waits for MessageDropped handlers to
+    // report its drops.
     private static readonly TimeSpan ReportGrace = TimeSpan.FromMilliseconds(250);
+
+    // Set while a MessageDropped handler runs, and in what it starts: a shutdown from there must not wait for the handler.
+    private static readonly AsyncLocal<bool> InDroppedHandler = new();
 
     private readonly GrowlyticsOptions _options;
     private readonly ILogger _logger;
     private readonly DeliveryCounters _counters = new();
     private readonly object _droppedGate = new();
     private readonly BulkDropReports _bulkDrops;
+    private readonly LogRateLimiter _handlerFaults;
     private EventHandler<MessageDroppedEventArgs>? _messageDropped;
     private readonly MessageQueue _queue;
     private readonly MemorySource _memory;
@@ -70,6 +75,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         OptionsValidation.ThrowIfInvalid(_options);
         // Guarded: a logging provider that throws must not reach the app's calls or stop delivery.
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") is { } logger ? new GuardedLogger(logger) : NullLogger.Instance;
+        _handlerFaults = new LogRateLimiter(_options.TimeProvider, TimeSpan.FromMinutes(1));
         _bulkDrops = new BulkDropReports(DeliveryCounters.AllReasons.Count, (reason, count) => RaiseDropped(new MessageDroppedEventArgs(reason, count, null, null, null, null)));
         _counters.BulkReports = _bulkDrops;
         Func<HttpClient> http;
@@ -354,9 +360,22 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/>.
-    /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>.
+    /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>. Called from
+    /// a <see cref="MessageDropped"/> handler it starts the shutdown and returns at once: the shutdown may be waiting for
+    /// that handler. (Do not block on <see cref="ShutdownAsync"/> or <see cref="FlushAsync"/> in a handler.)
     /// </summary>
-    public void Dispose() => Task.Run(() => ShutdownAsync()).GetAwaiter().GetResult();
+    public void Dispose()
+    {
+        if (InDroppedHandler.Value)
+        {
+            // From a MessageDropped handler: waiting here would wait for the handler itself (the delivery loop or the
+            // shutdown raised it), so the shutdown goes on, on the thread pool, without it.
+            _ = Task.Run(() => ShutdownAsync());
+            return;
+        }
+
+        Task.Run(() => ShutdownAsync()).GetAwaiter().GetResult();
+    }
 
     internal void Enqueue(UserMessage message, int counted = 0) => _queue.Enqueue(message, counted);
 
@@ -372,15 +391,29 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             return;
         }
 
+        if (_messageDropped is not { } handler)
+        {
+            return;
+        }
+
+        var outer = InDroppedHandler.Value;
+        InDroppedHandler.Value = true;
         try
         {
-            _messageDropped?.Invoke(this, args);
+            handler(this, args);
         }
 #pragma warning disable CA1031 // An application's handler must not take the delivery loop down.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.DroppedHandlerFault(_logger, ex.GetType().Name);
+            if (_handlerFaults.TryReport(out var faults))
+            {
+                Log.DroppedHandlerFault(_logger, ex.GetType().Name, faults);
+            }
+        }
+        finally
+        {
+            InDroppedHandler.Value = outer;
         }
     }
 
@@ -499,11 +532,14 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         // The drops counted along the way (the shutdown's own among them) are reported before this returns: no
         // MessageDropped after the client has shut down. A handler slower than the time left gets a short grace at most.
+        // Not from a handler, which would wait for itself; and not cut short by the token, only bounded by the grace.
         var reported = _bulkDrops.WhenReportedAsync();
-        if (!reported.IsCompleted)
+        if (!reported.IsCompleted && !InDroppedHandler.Value)
         {
-            var grace = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
-            await WaitAtMostAsync(reported, grace > ReportGrace ? grace : ReportGrace, cancellationToken).ConfigureAwait(false);
+            var toDeadline = cancellationToken.IsCancellationRequested
+                ? TimeSpan.Zero
+                : _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
+            await WaitAtMostAsync(reported, toDeadline > ReportGrace ? toDeadline : ReportGrace, CancellationToken.None).ConfigureAwait(false);
         }
 
         _dispatcher.Dispose();

@@ -89,8 +89,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 4010, Level = LogLevel.Error, Message = "Unexpected error in Growlytics storage; it keeps running.")]
     public static partial void StorageFault(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Error}; the exception is ignored.")]
-    public static partial void DroppedHandlerFault(ILogger logger, string error);
+    [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Count} time(s) since the last report, latest {Error}; the exceptions are ignored.")]
+    public static partial void DroppedHandlerFault(ILogger logger, string error, long count);
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder; this client keeps its queue in memory only.")]
     public static partial void StorageNotAFolder(ILogger logger);

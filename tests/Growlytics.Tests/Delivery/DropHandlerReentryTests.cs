@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Net;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// What a <see cref="GrowlyticsClient.MessageDropped"/> handler may do with its client: dispose it (the shutdown may be
+/// the one waiting for the handler), throw; and what a cancelled shutdown still waits for. The clock is fake: a wait
+/// bounded only by it would never end.
+/// </summary>
+public sealed class DropHandlerReentryTests
+{
+    private static readonly TimeSpan RealBound = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Dispose_FromAHandlerOfADropRaisedByTheDeliveryLoop_ReturnsAndTheShutdownEnds()
+    {
+        await using var h = new DeliveryHarness();
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.Unauthorized));
+        var returned = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.StatusCode == 401 && !returned.Task.IsCompleted)
+            {
+                var clock = Stopwatch.StartNew();
+                h.Client.Dispose();
+                returned.TrySetResult(clock.Elapsed);
+            }
+        };
+        h.PushMany(3);
+        var flush = h.Client.FlushAsync();
+
+        (await returned.Task.WaitAsync(RealBound)).Should().BeLessThan(RealBound, "Dispose from the loop's handler does not wait for the loop");
+        var shutdown = h.Client.ShutdownAsync();
+        await DeliveryHarness.WaitUntilAsync(() =>
+        {
+            h.Time.Advance(TimeSpan.FromMilliseconds(100));
+            return shutdown.IsCompleted;
+        });
+        await flush.WaitAsync(RealBound);
+        h.AssertBalanced().DroppedByReason[DropReason.Unauthorized].Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Dispose_FromAHandlerOfSummedDrops_ReturnsWithoutWaitingForItself()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 4, startDelivery: false);
+        var returned = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.QueueFull)
+            {
+                h.Client.Dispose();
+                returned.TrySetResult(true);
+            }
+        };
+
+        h.PushMany(10);
+
+        // Under the fake clock the shutdown's wait for this very report would only end with the clock.
+        (await returned.Task.WaitAsync(RealBound)).Should().BeTrue();
+        await h.Client.ShutdownAsync().WaitAsync(RealBound);
+        h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(6);
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_WithACancelledToken_StillReturnsOnlyOnceTheDropsAreReported()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 16, startDelivery: false);
+        using var gate = new ManualResetEventSlim();
+        long reported = 0;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.QueueFull)
+            {
+                gate.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            Interlocked.Add(ref reported, e.Count);
+        };
+        h.PushMany(100);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        var shutdown = h.Client.ShutdownAsync(cancelled.Token);
+        try
+        {
+            await Task.Delay(100);
+            shutdown.IsCompleted.Should().BeFalse("the token ends delivery early, not the wait for the handlers (bounded by a grace on the clock)");
+        }
+        finally
+        {
+            gate.Set();
+        }
+
+        await shutdown.WaitAsync(RealBound);
+        Interlocked.Read(ref reported).Should().Be(h.Client.Statistics.Dropped);
+    }
+
+    [Fact]
+    public async Task AHandlerThatThrows_IsLoggedOncePerIntervalWithACount()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 1, startDelivery: false);
+        var calls = 0;
+        h.Client.MessageDropped += (_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            throw new InvalidOperationException("handler fault");
+        };
+
+        for (var i = 0; i < 5; i++)
+        {
+            var before = Volatile.Read(ref calls);
+            h.PushMany(2, from: 2 * i);
+            await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref calls) > before);
+        }
+
+        h.Log.WithId(1010).Should().ContainSingle("faults within the interval are summed into the next report");
+        h.Time.Advance(TimeSpan.FromMinutes(1));
+        var last = Volatile.Read(ref calls);
+        h.PushMany(2, from: 100);
+        await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref calls) > last);
+        var report = h.Log.WithId(1010).Should().HaveCount(2).And.Subject.Last();
+        report.Fields["Count"].Should().Be((long)(Volatile.Read(ref calls) - 1), "every fault after the first is in the second report");
+        report.Text.Should().Contain("InvalidOperationException");
+    }
+}
