@@ -130,8 +130,9 @@ public sealed class GrowlyticsOptions
     /// restarts, as the browser SDK keeps its visitor in local storage, and a durable queue: accepted messages are
     /// written there within <see cref="StorageCommitInterval"/>, sent from there, and removed only once the service
     /// accepted them, so an outage, a crash or a kill loses nothing already written. Use one folder per app and user,
-    /// for example <see cref="GetDefaultStorageDirectory(string)"/>. A second process on the same folder logs a warning
-    /// and keeps its queue in memory.
+    /// for example <see cref="GetDefaultStorageDirectory(string)"/>. A second process on the same folder logs a warning,
+    /// keeps its queue in memory and takes the folder over once the first releases it (its memory messages are written
+    /// there at its shutdown).
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: nothing is written to disk.</value>
     public string? StorageDirectory { get; set; }
