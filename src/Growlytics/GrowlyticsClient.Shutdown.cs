@@ -1,0 +1,153 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk;
+
+/// <summary>The client's shutdown: the last deliveries within the deadline, storage closed, and the drops reported.</summary>
+public sealed partial class GrowlyticsClient
+{
+    /// <summary>
+    /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
+    /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
+    /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more).
+    /// Safe to call more than once.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the delivery attempt early.</param>
+    /// <returns>A task that completes when the client has shut down.</returns>
+    public Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_counters)
+        {
+            _shutdown ??= ShutdownCoreAsync(cancellationToken);
+            return _shutdown;
+        }
+    }
+
+    /// <summary>Shuts the client down as <see cref="ShutdownAsync"/> does.</summary>
+    /// <returns>A task that completes when the client has shut down.</returns>
+    public ValueTask DisposeAsync() => new(ShutdownAsync());
+
+    /// <summary>
+    /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/>.
+    /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>. Called from
+    /// a <see cref="MessageDropped"/> handler it starts the shutdown and returns at once: the shutdown may be waiting for
+    /// that handler. (Do not block on <see cref="ShutdownAsync"/> or <see cref="FlushAsync"/> in a handler.)
+    /// </summary>
+    public void Dispose()
+    {
+        if (InDroppedHandler.Value)
+        {
+            // From a MessageDropped handler: waiting here would wait for the handler itself (the delivery loop or the
+            // shutdown raised it), so the shutdown goes on, on the thread pool, without it.
+            _ = Task.Run(() => ShutdownAsync());
+            return;
+        }
+
+        Task.Run(() => ShutdownAsync()).GetAwaiter().GetResult();
+    }
+
+    private async Task ShutdownCoreAsync(CancellationToken cancellationToken)
+    {
+        // One deadline for the whole shutdown: the session file and the storage writer count against it too.
+        var started = _options.TimeProvider.GetTimestamp();
+        Growlytics.Detach(this);
+
+        // REST: anonymous attributes that wait for a login will not get one in this process.
+        _heldStore?.Close();
+
+        // Persisted only in a folder this client holds: one it never took over has none of them.
+        _processUser?.CloseHeld(persisted: _sessionStore is not null && _durable?.IsOwner != false);
+        if (_sessionStore is not null)
+        {
+            await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
+        }
+
+        var writer = Task.CompletedTask;
+        _queue.Complete();
+        if (_durable is not null)
+        {
+            // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
+            // Messages that went to memory (the disk failing, the folder held by another client) and are in no request
+            // go too, now that the folder is this client's and its disk works.
+            if (_durable.IsBuffer && _memory.SentWithoutStorage)
+            {
+                await WaitWithinShutdownAsync(_dispatcher.ReturnToStorageAsync(), started, cancellationToken).ConfigureAwait(false);
+            }
+
+            writer = _durable.StopWriterAsync();
+            await WaitWithinShutdownAsync(writer, started, cancellationToken).ConfigureAwait(false);
+            if (_sessionStore is not null && writer.IsCompleted)
+            {
+                // A folder taken over as the writer stopped had the session written then (DurableQueue.TakenOver).
+                await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
+        await _dispatcher.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        if (_durable is { } durable)
+        {
+            // A writer still busy at the deadline or the cancellation (a slow disk) releases the folder once it stops, so a
+            // later client can take the folder over; it is never closed under the writer.
+            _ = writer.ContinueWith(
+                static (stopped, state) => CloseStorage(stopped, (DurableQueue)state!),
+                durable,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        // The drops counted along the way (the shutdown's own among them) are reported before this returns: no
+        // MessageDropped after the client has shut down. A handler slower than the time left gets a short grace at most.
+        // Not from a handler, which would wait for itself; and not cut short by the token, only bounded by the grace.
+        var reported = _bulkDrops.WhenReportedAsync();
+        if (!reported.IsCompleted && !InDroppedHandler.Value)
+        {
+            var toDeadline = cancellationToken.IsCancellationRequested
+                ? TimeSpan.Zero
+                : _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
+            await WaitAtMostAsync(reported, toDeadline > ReportGrace ? toDeadline : ReportGrace, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _dispatcher.Dispose();
+        _meter.Dispose();
+        _ownedHttp?.Dispose();
+    }
+
+    private static void CloseStorage(Task writer, DurableQueue durable)
+    {
+        // The writer logs its own faults; observed here so none goes unobserved.
+        _ = writer.Exception;
+        try
+        {
+            durable.Close();
+        }
+        finally
+        {
+            // Released whatever Close met, so a later client can take the folder over.
+            durable.Dispose();
+        }
+    }
+
+    private async Task<bool> WaitWithinShutdownAsync(Task task, long started, CancellationToken cancellationToken)
+    {
+        await WaitAtMostAsync(task, _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
+
+        if (task.IsFaulted)
+        {
+            // Both tasks log their own faults; observed here so none goes unobserved.
+            _ = task.Exception;
+        }
+
+        return task.IsCompleted;
+    }
+
+    private async Task WaitAtMostAsync(Task task, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        if (!task.IsCompleted && limit > TimeSpan.Zero)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(task, Polyfills.TaskCompat.Delay(_options.TimeProvider, limit, stop.Token)).ConfigureAwait(false);
+            stop.Cancel();
+        }
+    }
+}
