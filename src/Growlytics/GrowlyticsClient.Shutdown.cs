@@ -34,7 +34,7 @@ public sealed partial class GrowlyticsClient
     /// </summary>
     public void Dispose()
     {
-        if (InDroppedHandler.Value)
+        if (ReferenceEquals(InDroppedHandler.Value, this))
         {
             // From a MessageDropped handler: waiting here would wait for the handler itself (the delivery loop or the
             // shutdown raised it), so the shutdown goes on, on the thread pool, without it.
@@ -98,9 +98,10 @@ public sealed partial class GrowlyticsClient
 
         // The drops counted along the way (the shutdown's own among them) are reported before this returns: no
         // MessageDropped after the client has shut down. A handler slower than the time left gets a short grace at most.
-        // Not from a handler, which would wait for itself; and not cut short by the token, only bounded by the grace.
+        // Not cut short by the token, only bounded by the grace. (A handler that disposes the client does not block on
+        // this: see Dispose.)
         var reported = _bulkDrops.WhenReportedAsync();
-        if (!reported.IsCompleted && !InDroppedHandler.Value)
+        if (!reported.IsCompleted)
         {
             var toDeadline = cancellationToken.IsCancellationRequested
                 ? TimeSpan.Zero

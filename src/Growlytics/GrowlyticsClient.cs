@@ -31,8 +31,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     // report its drops.
     private static readonly TimeSpan ReportGrace = TimeSpan.FromMilliseconds(250);
 
-    // Set while a MessageDropped handler runs, and in what it starts: a shutdown from there must not wait for the handler.
-    private static readonly AsyncLocal<bool> InDroppedHandler = new();
+    // The client whose MessageDropped handler is running (and flowing into what it starts): its Dispose() from there must
+    // not block, as its shutdown may be waiting for that handler.
+    private static readonly AsyncLocal<GrowlyticsClient?> InDroppedHandler = new();
 
     private readonly GrowlyticsOptions _options;
     private readonly ILogger _logger;
@@ -357,7 +358,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         }
 
         var outer = InDroppedHandler.Value;
-        InDroppedHandler.Value = true;
+        InDroppedHandler.Value = this;
         try
         {
             handler(this, args);

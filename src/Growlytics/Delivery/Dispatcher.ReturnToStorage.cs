@@ -3,22 +3,22 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>
 /// The dispatcher's side of giving memory's messages to storage at shutdown. Messages that went to memory while the
 /// disk failed or the folder was another client's stay there once storage is usable again; at shutdown they are
-/// written to the folder instead of being dropped with the process: sending stops, the requests in flight are
-/// abandoned (their messages, memory's and stored ones, go to the next start), and every memory message is handed over.
+/// written to the folder instead of being dropped with the process. If some are in a request, the requests in flight
+/// are abandoned first (their stored messages stay stored) and sending resumes once every memory message is handed over.
 /// </summary>
 internal sealed partial class Dispatcher
 {
     // Requests to hand memory's staged messages to the storage writer (the loop's turn does it; under the list's lock).
     private readonly List<TaskCompletionSource<bool>> _returnRequests = [];
 
-    // Set once shutdown asked for memory's messages to go to storage: nothing more is sent, and the loop waits for the
-    // abandoned requests to end before it hands their messages over.
+    // Set by the loop while it waits for the requests it abandoned to end, so their memory messages can be handed over:
+    // nothing new is sent meanwhile, and what comes back cancelled is abandoned as at shutdown.
     private volatile bool _returningToStorage;
 
     /// <summary>
-    /// Stops sending, abandons the requests in flight and hands every message from memory that is staged or was in one of
-    /// them to the storage writer, which writes them before the queue's (see <see cref="MemorySource.ReturnToStorage"/>);
-    /// completes once they are handed over. Only while storage is the buffer.
+    /// Hands every message from memory that is staged, or in a request, to the storage writer, which writes them before
+    /// the queue's (see <see cref="MemorySource.ReturnToStorage"/>); completes once they are handed over. Requests in
+    /// flight are abandoned for it only when one of them carries such a message. Only while storage is the buffer.
     /// </summary>
     public Task ReturnToStorageAsync()
     {
@@ -35,24 +35,32 @@ internal sealed partial class Dispatcher
             _returnRequests.Add(request);
         }
 
-        lock (_dropRequests)
-        {
-            // Abandoned requests come back as at shutdown (not as a privacy cancellation: see ProcessCompletions).
-            _returningToStorage = true;
-            CancelSendsLocked();
-        }
-
         _wake.Set();
         return request.Task;
     }
 
-    /// <summary>Serves the requests to hand staged messages to storage (the loop's thread), once no request is in flight.</summary>
+    /// <summary>Serves the requests to hand memory's messages to storage (the loop's thread).</summary>
     private void ServeReturnRequests()
     {
         List<TaskCompletionSource<bool>> requests;
         lock (_returnRequests)
         {
-            if (_returnRequests.Count == 0 || _inFlight > 0)
+            if (_returnRequests.Count == 0)
+            {
+                return;
+            }
+
+            if (!_returningToStorage && _disk is not null && _memory.StorageIsBuffer && MemoryInFlight())
+            {
+                // Their messages come back idle once the requests end (abandoned as at shutdown, see ProcessCompletions).
+                lock (_dropRequests)
+                {
+                    _returningToStorage = true;
+                    CancelSendsLocked();
+                }
+            }
+
+            if (_returningToStorage && _inFlight > 0)
             {
                 return;
             }
@@ -71,7 +79,47 @@ internal sealed partial class Dispatcher
             {
                 request.TrySetResult(true);
             }
+
+            if (_returningToStorage)
+            {
+                // Stored messages go on being sent within the shutdown's deadline.
+                lock (_dropRequests)
+                {
+                    _returningToStorage = false;
+                    if (!_optedOut && !_stopSending.IsCancellationRequested)
+                    {
+                        _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
+                    }
+                }
+            }
         }
+    }
+
+    // A request in flight, or one written ahead of it, carries a message from memory.
+    private bool MemoryInFlight()
+    {
+        foreach (var sending in _sending)
+        {
+            if (HasMemory(sending) || (sending.Next is { } next && HasMemory(next)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool HasMemory(Batch batch)
+    {
+        foreach (var envelope in batch.Envelopes)
+        {
+            if (envelope.Source == _memory)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private void ReturnStagedToStorage()

@@ -150,9 +150,9 @@ internal sealed partial class Dispatcher : IDisposable
                 ServeReturnRequests();
                 if (_stopSending.IsCancellationRequested || _returningToStorage)
                 {
-                    // Sending has ended (or, for shutdown, memory's messages go to storage): the loop only waits for the
-                    // requests in flight to end, and for shutdown.
-                    if (_inFlight == 0 && (_stopSending.IsCancellationRequested || stopping))
+                    // Sending has ended, or pauses while memory's messages go to storage: the loop only waits for the
+                    // requests in flight to end.
+                    if (_inFlight == 0 && _stopSending.IsCancellationRequested)
                     {
                         return;
                     }

@@ -65,6 +65,55 @@ public sealed class DropHandlerReentryTests
     }
 
     [Fact]
+    public async Task Dispose_OfAnotherClientFromAHandler_StillBlocksUntilThatClientIsShutDown()
+    {
+        await using var a = new DeliveryHarness(o => o.MaxQueueSize = 4, startDelivery: false);
+        await using var b = new DeliveryHarness();
+        var shutDownWhenDisposeReturned = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.QueueFull && !shutDownWhenDisposeReturned.Task.IsCompleted)
+            {
+                b.Client.Dispose();
+                shutDownWhenDisposeReturned.TrySetResult(b.Client.ShutdownAsync().IsCompleted);
+            }
+        };
+
+        a.PushMany(10);
+
+        (await shutDownWhenDisposeReturned.Task.WaitAsync(RealBound)).Should().BeTrue("only the client raising the event is disposed without waiting");
+    }
+
+    [Fact]
+    public async Task ShutdownStartedFromAHandler_StillReturnsOnlyOnceThatHandlersReportIsDone()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 4, startDelivery: false);
+        using var release = new ManualResetEventSlim();
+        var disposed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        long reported = 0;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.QueueFull)
+            {
+                h.Client.Dispose();
+                disposed.TrySetResult(true);
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            Interlocked.Add(ref reported, e.Count);
+        };
+        h.PushMany(10);
+        await disposed.Task.WaitAsync(RealBound);
+
+        var shutdown = h.Client.ShutdownAsync();
+        await Task.Delay(100);
+        shutdown.IsCompleted.Should().BeFalse("the shutdown the handler started waits for the report the handler is in");
+        release.Set();
+        await shutdown.WaitAsync(RealBound);
+        Interlocked.Read(ref reported).Should().Be(h.Client.Statistics.Dropped);
+    }
+
+    [Fact]
     public async Task ShutdownAsync_WithACancelledToken_StillReturnsOnlyOnceTheDropsAreReported()
     {
         await using var h = new DeliveryHarness(o => o.MaxQueueSize = 16, startDelivery: false);

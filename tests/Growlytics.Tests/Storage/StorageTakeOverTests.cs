@@ -130,6 +130,35 @@ public sealed class StorageTakeOverTests : StorageTestBase
         ShouldBeBalanced(third.Statistics);
     }
 
+    [Fact]
+    public async Task AfterATakeOverLongAgo_ServiceUp_ShutdownStillDeliversWhatIsQueued()
+    {
+        var collector = new StorageCollector { Up = true };
+        var logs = new RecordingLoggerFactory();
+        var first = NewClient(collector);
+        var second = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.SessionMode = SessionMode.RequireScope;
+        });
+
+        // While the first client holds the folder, the second sends from memory; later it takes the folder over.
+        Push(second, 0, 2);
+        var flush = second.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+        collector.Numbers.Should().BeEquivalentTo([0L, 1L]);
+        await first.DisposeAsync();
+        await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
+
+        // No memory message is in a request at shutdown: nothing is abandoned, and the shutdown delivers as usual.
+        Push(second, 2, 10);
+        var shutdown = second.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        await shutdown;
+        second.Statistics.Delivered.Should().Be(12, "the service is up: pending {0}", second.Statistics.Pending);
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 12).Select(n => (long)n));
+    }
+
     private static void Push(GrowlyticsClient client, int from, int count)
     {
         for (var n = from; n < from + count; n++)
