@@ -6,8 +6,7 @@ namespace GrowlyticsSdk.Tests.Delivery;
 
 /// <summary>
 /// What a <see cref="GrowlyticsClient.MessageDropped"/> handler may do with its client: dispose it (the shutdown may be
-/// the one waiting for the handler), throw; and what a cancelled shutdown still waits for. The clock is fake: a wait
-/// bounded only by it would never end.
+/// the one waiting for the handler), throw. The clock is fake: a wait bounded only by it would never end.
 /// </summary>
 public sealed class DropHandlerReentryTests
 {
@@ -109,40 +108,6 @@ public sealed class DropHandlerReentryTests
         await Task.Delay(100);
         shutdown.IsCompleted.Should().BeFalse("the shutdown the handler started waits for the report the handler is in");
         release.Set();
-        await shutdown.WaitAsync(RealBound);
-        Interlocked.Read(ref reported).Should().Be(h.Client.Statistics.Dropped);
-    }
-
-    [Fact]
-    public async Task ShutdownAsync_WithACancelledToken_StillReturnsOnlyOnceTheDropsAreReported()
-    {
-        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 16, startDelivery: false);
-        using var gate = new ManualResetEventSlim();
-        long reported = 0;
-        h.Client.MessageDropped += (_, e) =>
-        {
-            if (e.Reason == DropReason.QueueFull)
-            {
-                gate.Wait(TimeSpan.FromSeconds(30));
-            }
-
-            Interlocked.Add(ref reported, e.Count);
-        };
-        h.PushMany(100);
-        using var cancelled = new CancellationTokenSource();
-        await cancelled.CancelAsync();
-
-        var shutdown = h.Client.ShutdownAsync(cancelled.Token);
-        try
-        {
-            await Task.Delay(100);
-            shutdown.IsCompleted.Should().BeFalse("the token ends delivery early, not the wait for the handlers (bounded by a grace on the clock)");
-        }
-        finally
-        {
-            gate.Set();
-        }
-
         await shutdown.WaitAsync(RealBound);
         Interlocked.Read(ref reported).Should().Be(h.Client.Statistics.Dropped);
     }
