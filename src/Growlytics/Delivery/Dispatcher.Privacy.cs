@@ -273,11 +273,8 @@ internal sealed partial class Dispatcher
         {
             optedOut = _optedOut;
             sweepPending = _sweepPending;
-            if (!optedOut && _sendScope.IsCancellationRequested && !_stopSending.IsCancellationRequested)
-            {
-                // Requests cancelled for privacy come back as abandoned and are dropped; later ones get a fresh scope.
-                _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
-            }
+            // Requests cancelled for privacy come back as abandoned and are dropped; later ones get a fresh scope.
+            RenewSendScopeLocked();
 
             if (_dropRequests.Count == 0)
             {
@@ -295,6 +292,15 @@ internal sealed partial class Dispatcher
         foreach (var request in requests ?? [])
         {
             request.TrySetResult(true);
+        }
+    }
+
+    /// <summary>Gives requests started from now on a fresh scope, after one was cancelled (not while opted out or stopped).</summary>
+    private void RenewSendScopeLocked()
+    {
+        if (!_optedOut && _sendScope.IsCancellationRequested && !_stopSending.IsCancellationRequested)
+        {
+            _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
         }
     }
 

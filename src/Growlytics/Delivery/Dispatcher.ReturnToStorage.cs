@@ -86,10 +86,7 @@ internal sealed partial class Dispatcher
                 lock (_dropRequests)
                 {
                     _returningToStorage = false;
-                    if (!_optedOut && !_stopSending.IsCancellationRequested)
-                    {
-                        _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
-                    }
+                    RenewSendScopeLocked();
                 }
             }
         }

@@ -133,15 +133,6 @@ internal sealed partial class RequestSender
 
         switch (status)
         {
-            case >= 200 and < 300:
-                // An answer whose body says it took nothing (REST: {"success": false}): a refusal, never retried.
-                results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
-                if (_rejectReports.TryReport(count, out var refused))
-                {
-                    Log.BatchRejected(_logger, refused, status, rejection!.Path ?? "-", rejection.Type ?? "-");
-                }
-
-                return;
             case 413 when count > 1:
                 Log.SplittingBatch(_logger, count);
                 var half = count / 2;
@@ -159,8 +150,9 @@ internal sealed partial class RequestSender
             case 401 or 403:
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Unauthorized, status, description));
                 return;
-            case >= 300 and < 500 and not (408 or 429):
-                // A redirect is a refusal too: it is never followed (the key goes nowhere else) and never a delivery.
+            case >= 200 and < 500 and not (408 or 429):
+                // A refusal, never retried: a 4xx, any other 3xx (never followed, never a delivery), or a 2xx whose body says
+                // it took nothing (REST: {"success": false}).
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
                 if (_rejectReports.TryReport(count, out var rejected))
                 {
