@@ -45,17 +45,21 @@ public sealed class DropHandlerReentryTests
     public async Task Dispose_FromAHandlerOfSummedDrops_ReturnsWithoutWaitingForItself()
     {
         await using var h = new DeliveryHarness(o => o.MaxQueueSize = 4, startDelivery: false);
+        using var pushed = new ManualResetEventSlim();
         var returned = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         h.Client.MessageDropped += (_, e) =>
         {
             if (e.Reason == DropReason.QueueFull)
             {
+                // Only once every push is in: a push after the shutdown began would be refused as Shutdown instead.
+                pushed.Wait(RealBound);
                 h.Client.Dispose();
                 returned.TrySetResult(true);
             }
         };
 
         h.PushMany(10);
+        pushed.Set();
 
         // Under the fake clock the shutdown's wait for this very report would only end with the clock.
         (await returned.Task.WaitAsync(RealBound)).Should().BeTrue();
