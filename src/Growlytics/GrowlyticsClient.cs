@@ -242,6 +242,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal Dispatcher Dispatcher => _dispatcher;
 
+    /// <summary>Completes once every drop counted so far has been reported through <see cref="MessageDropped"/> (its handlers returned).</summary>
+    internal Task DropsReportedAsync() => _bulkDrops.WhenReportedAsync();
+
     /// <summary>
     /// Test seam: completes once everything accepted before the call is written to the storage folder (or handed back to
     /// memory by a write that failed), without waiting for delivery as <see cref="FlushAsync"/> does, and has delivery

@@ -136,8 +136,8 @@ public sealed class DropHandlerReentryTests
             await DeliveryHarness.WaitUntilAsync(() => Interlocked.Read(ref reported) == h.Client.Statistics.DroppedByReason[DropReason.QueueFull]);
         }
 
-        // A handler's fault is counted just after it returns: let the last one be counted before the clock moves on.
-        await Task.Delay(50);
+        // A handler's fault is counted just after it returns: the last one is counted before the clock moves on.
+        await h.Client.DropsReportedAsync().WaitAsync(RealBound);
         h.Log.WithId(1010).Should().ContainSingle("faults within the interval are summed into the next report");
         var beforeLast = Volatile.Read(ref calls);
         beforeLast.Should().BeGreaterThan(1);
