@@ -62,8 +62,10 @@ internal sealed partial class Dispatcher
             }
 
             sending.Next = next;
-            Interlocked.Increment(ref _writtenAheadWaiting);
             next.Prepared = Prepare(next);
+
+            // Counted once built: whoever sees the count sees a request written (and its body compressed) already.
+            Interlocked.Increment(ref _writtenAheadWaiting);
         }
     }
 

@@ -19,12 +19,19 @@ internal static class RetryDelays
     public static int Doublings(int attempt, bool isolated) =>
         isolated ? Math.Min(attempt, IsolatedFailureDoublings) : attempt;
 
-    /// <summary>Exponential backoff with full jitter: uniform in [0, min(max, base × 2^attempt)].</summary>
+    /// <summary>The least a backoff waits: a retry never goes at once, even on a draw of (nearly) zero.</summary>
+    public static readonly TimeSpan MinimumBackoff = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
+    /// Exponential backoff with full jitter: uniform in [0, min(max, base × 2^attempt)], raised to
+    /// <see cref="MinimumBackoff"/> (when the ceiling allows it).
+    /// </summary>
     public static TimeSpan Backoff(int attempt, TimeSpan baseDelay, TimeSpan maxDelay, double random01)
     {
         var ceiling = baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30));
         ceiling = Math.Min(ceiling, maxDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(ceiling * random01);
+        var floor = Math.Min(ceiling, MinimumBackoff.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(Math.Max(ceiling * random01, floor));
     }
 
     /// <summary>Reads Retry-After in either form (seconds or an HTTP date), capped at <paramref name="maxDelay"/>.</summary>

@@ -273,8 +273,10 @@ public sealed class BatchSenderTests
     [Fact]
     public async Task SendAsync_ServerKeepsFailing_DelaysStayWithinTheJitterCeiling()
     {
+        var delays = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
         await using var h = new DeliveryHarness(o =>
         {
+            o.RetryDelayObserver = delays.Enqueue;
             o.RetryBaseDelay = TimeSpan.FromSeconds(10);
             o.MaxRetryDelay = TimeSpan.FromSeconds(30);
             o.MaxRetryAttempts = 3;
@@ -285,12 +287,19 @@ public sealed class BatchSenderTests
 
         await h.FlushAsync(TimeSpan.FromMilliseconds(250));
 
-        // Ceilings 10, 20 and 30 (40 capped) seconds; the slack covers the clock's steps.
+        // Ceilings 10, 20 and 30 (40 capped) seconds; each retry went no sooner than its delay (the fake clock's steps
+        // and a busy machine only make the gaps longer; its timers count whole milliseconds).
         h.Requests.Should().HaveCount(4, "one attempt and three retries");
-        var slack = TimeSpan.FromSeconds(3);
-        (h.Requests[1].At - h.Requests[0].At).Should().BeLessThanOrEqualTo(TimeSpan.FromSeconds(10) + slack);
-        (h.Requests[2].At - h.Requests[1].At).Should().BeLessThanOrEqualTo(TimeSpan.FromSeconds(20) + slack);
-        (h.Requests[3].At - h.Requests[2].At).Should().BeLessThanOrEqualTo(TimeSpan.FromSeconds(30) + slack);
+        var waited = delays.ToArray();
+        waited.Should().HaveCount(3);
+        waited[0].Should().BeLessThanOrEqualTo(TimeSpan.FromSeconds(10));
+        waited[1].Should().BeLessThanOrEqualTo(TimeSpan.FromSeconds(20));
+        waited[2].Should().BeLessThanOrEqualTo(TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 3; i++)
+        {
+            (h.Requests[i + 1].At - h.Requests[i].At).Should().BeGreaterThanOrEqualTo(waited[i] - TimeSpan.FromMilliseconds(1));
+        }
+
         var stats = h.AssertBalanced();
         stats.DroppedByReason[DropReason.RetriesExhausted].Should().Be(1);
         stats.Retried.Should().Be(3);

@@ -232,7 +232,8 @@ public sealed class BulkDropEventTests
             added++;
 
             var expected = added;
-            SpinWait.SpinUntil(() => Interlocked.Read(ref reported) == expected, 5000).Should().BeTrue($"every drop is reported ({expected - Interlocked.Read(ref reported)} left after 5 s)");
+            // A liveness bound (a lost report never comes), long enough for a thread pool that other tests keep busy.
+            SpinWait.SpinUntil(() => Interlocked.Read(ref reported) == expected, 30_000).Should().BeTrue($"every drop is reported ({expected - Interlocked.Read(ref reported)} left after 30 s)");
         }
     }
 

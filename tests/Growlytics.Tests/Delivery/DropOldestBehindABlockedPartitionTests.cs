@@ -14,7 +14,7 @@ public sealed class DropOldestBehindABlockedPartitionTests
     public async Task DropOldest_ByteBoundFullBehindABlockedPartition_DropsTheOldestUnreadAndKeepsTheNewest()
     {
         long perMessage;
-        await using (var probe = new DeliveryHarness(o => o.MaxBatchSize = 1, startDelivery: false))
+        await using (var probe = new DeliveryHarness(o => o.MaxBatchSize = 10, startDelivery: false))
         {
             probe.Push(0, "anon-a");
             perMessage = probe.Client.Queue.EstimatedBytes;
@@ -23,7 +23,9 @@ public sealed class DropOldestBehindABlockedPartitionTests
         var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var h = new DeliveryHarness(o =>
         {
-            o.MaxBatchSize = 1;
+            // Requests of 10: the stage (4,096 messages) is still far larger than what requests take at once, and the
+            // 5,000 messages are sent in 500 requests, not 5,000.
+            o.MaxBatchSize = 10;
             o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
             o.MaxQueueSize = 20_000;
             o.MaxQueueBytes = Math.Max(64 * 1024, perMessage * 5_000);
@@ -34,9 +36,11 @@ public sealed class DropOldestBehindABlockedPartitionTests
             h.Push(i, "anon-a");
         }
 
-        // The first request is held; the loop stages what it may of the rest meanwhile.
-        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 1);
-        await Task.Delay(500);
+        // The first request is held; the loop stages what it may of the rest meanwhile (a stage's worth, 4,096 messages),
+        // and the rest stays unread in the queue.
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 1 && h.Client.Queue.Unread <= 5_000 - 4_096);
+        var unread = h.Client.Queue.Unread;
+        unread.Should().BePositive("the loop must not stage the whole queue into the blocked partition");
         for (var i = 5_000; i < 8_000; i++)
         {
             h.Push(i, "anon-a");

@@ -169,6 +169,9 @@ public sealed class PartitionDeliveryTests
         {
             o.MaxBatchSize = 100;
             o.MaxBatchBytes = 512 + 1000;
+
+            // The flushes below move the fake clock: no flush-interval tick may send the small batch meanwhile.
+            o.FlushInterval = TimeSpan.FromHours(1);
         });
         for (var n = 0; n < 200; n++)
         {

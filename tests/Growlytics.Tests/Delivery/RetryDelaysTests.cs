@@ -9,26 +9,28 @@ public sealed class RetryDelaysTests
     private static readonly DateTimeOffset Now = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
     [Fact]
-    public void Backoff_AnyAttemptAndRandom_StaysWithinZeroAndTheCappedExponentialCeiling()
+    public void Backoff_AnyAttemptAndRandom_StaysWithinOneMillisecondAndTheCappedExponentialCeiling()
     {
         Gen.Select(Gen.Int[0, 64], Gen.Int[1, 5_000], Gen.Int[1, 60_000], Gen.Double[0, 1]).Sample((attempt, baseMs, capMs, random) =>
         {
             var delay = RetryDelays.Backoff(attempt, TimeSpan.FromMilliseconds(baseMs), TimeSpan.FromMilliseconds(capMs), random);
 
             var ceiling = Math.Min(capMs, baseMs * Math.Pow(2, attempt));
-            delay.Should().BeGreaterThanOrEqualTo(TimeSpan.Zero);
+            delay.TotalMilliseconds.Should().BeGreaterThanOrEqualTo(1, "a retry never goes at once");
             delay.TotalMilliseconds.Should().BeLessThanOrEqualTo(ceiling + 0.001);
         });
     }
 
     [Theory]
-    [InlineData(0, 0.0, 0)]
+    [InlineData(0, 0.0, 1)]
+    [InlineData(0, 0.001, 1)]
+    [InlineData(0, 0.02, 2)]
     [InlineData(0, 1.0, 100)]
     [InlineData(2, 0.5, 200)]
     [InlineData(3, 1.0, 800)]
     [InlineData(10, 1.0, 1_000)]
     [InlineData(1_000, 0.25, 250)]
-    public void Backoff_KnownInputs_ScalesTheCeilingByTheRandomFraction(int attempt, double random, double expectedMs)
+    public void Backoff_KnownInputs_ScalesTheCeilingByTheRandomFractionWithAOneMillisecondFloor(int attempt, double random, double expectedMs)
     {
         var delay = RetryDelays.Backoff(attempt, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), random);
 
