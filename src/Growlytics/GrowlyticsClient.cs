@@ -242,7 +242,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal Dispatcher Dispatcher => _dispatcher;
 
-    /// <summary>Completes once every drop counted so far has been reported through <see cref="MessageDropped"/> (its handlers returned).</summary>
+    /// <summary>
+    /// Completes once every drop reported in bulk (those with no event of their own; see <see cref="BulkDropReports"/>)
+    /// counted so far has been raised through <see cref="MessageDropped"/> and its handlers have returned.
+    /// </summary>
     internal Task DropsReportedAsync() => _bulkDrops.WhenReportedAsync();
 
     /// <summary>

@@ -96,7 +96,8 @@ internal sealed partial class RequestSender
         if (outcome is { Result.Headers.RetryAfter: { } retryAfter }
             && RetryDelays.FromRetryAfter(retryAfter, _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
         {
-            return serverDelay;
+            // "Now" (0, or a date already past) waits the least a backoff waits too.
+            return serverDelay < RetryDelays.MinimumBackoff ? RetryDelays.MinimumBackoff : serverDelay;
         }
 
         if (outcome.Exception is BrokenCircuitException { RetryAfter: { } untilClosed })

@@ -239,6 +239,21 @@ public sealed class BatchSenderTests
     }
 
     [Fact]
+    public async Task SendAsync_RetryAfterZero_WaitsTheLeastABackoffWaits()
+    {
+        var delays = new System.Collections.Concurrent.ConcurrentQueue<TimeSpan>();
+        await using var h = new DeliveryHarness(o => o.RetryDelayObserver = delays.Enqueue);
+        h.Responder = r => Task.FromResult(r.Index == 1 ? WithRetryAfter(new RetryConditionHeaderValue(TimeSpan.Zero)) : new HttpResponseMessage(HttpStatusCode.OK));
+        h.Push(1);
+
+        await h.FlushAsync();
+
+        delays.Should().Equal([TimeSpan.FromMilliseconds(1)], "\"now\" waits 1 ms, like the shortest backoff");
+        h.Requests.Should().HaveCount(2);
+        h.AssertBalanced().Delivered.Should().Be(1);
+    }
+
+    [Fact]
     public async Task SendAsync_RetryAfterDate_WaitsUntilThen()
     {
         await using var h = new DeliveryHarness(o => o.RetryBaseDelay = TimeSpan.FromMilliseconds(10));

@@ -23,9 +23,10 @@ public sealed class DropOldestBehindABlockedPartitionTests
         var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var h = new DeliveryHarness(o =>
         {
-            // Requests of 10: the stage (4,096 messages) is still far larger than what requests take at once, and the
-            // 5,000 messages are sent in 500 requests, not 5,000.
+            // Requests of 10, 8 at a time: the stage (4,096 messages, at least 8 × 8 requests' worth) is still far larger
+            // than what requests take at once, and the 5,000 messages are sent in 500 requests, not 5,000.
             o.MaxBatchSize = 10;
+            o.MaxConcurrentRequests = 8;
             o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
             o.MaxQueueSize = 20_000;
             o.MaxQueueBytes = Math.Max(64 * 1024, perMessage * 5_000);
