@@ -20,7 +20,9 @@ public sealed class DropOldestBehindABlockedPartitionTests
             perMessage = probe.Client.Queue.EstimatedBytes;
         }
 
-        var gate = new TaskCompletionSource<HttpResponseMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Every request held by the gate gets an answer of its own: one response object answering two requests (the
+        // written-ahead one comes at once) is disposed by the first, and the mock handler never completes the second.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var h = new DeliveryHarness(o =>
         {
             // Requests of 10, 8 at a time: the stage (4,096 messages, at least 8 × 8 requests' worth) is still far larger
@@ -31,7 +33,11 @@ public sealed class DropOldestBehindABlockedPartitionTests
             o.MaxQueueSize = 20_000;
             o.MaxQueueBytes = Math.Max(64 * 1024, perMessage * 5_000);
         });
-        h.Responder = _ => gate.Task;
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
         for (var i = 0; i < 5_000; i++)
         {
             h.Push(i, "anon-a");
@@ -48,8 +54,7 @@ public sealed class DropOldestBehindABlockedPartitionTests
         }
 
         h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(3_000);
-        gate.TrySetResult(new HttpResponseMessage(HttpStatusCode.OK));
-        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        gate.SetResult();
         await h.FlushAsync();
         var delivered = h.Accepted.SelectMany(r => r.Numbers).ToHashSet();
         delivered.Should().HaveCount(5_000);
