@@ -225,6 +225,9 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: called by the dispatcher's <c>FlushAsync</c> after it takes its target, before it registers the flush.</summary>
     internal Action? BeforeFlushRegistered { get; set; }
 
+    /// <summary>Gets or sets a test seam: called on the pool thread that builds a request written ahead, before it builds it (as a slow build).</summary>
+    internal Action? BeforeBuildAhead { get; set; }
+
     /// <summary>Gets or sets a test seam: called on the caller's thread by a fire-and-forget call the queue accepted, before it adds the message (as a thread preempted there).</summary>
     internal Action? BeforeQueueAdd { get; set; }
 

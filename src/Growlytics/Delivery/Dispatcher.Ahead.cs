@@ -15,6 +15,7 @@ internal sealed partial class Dispatcher
 {
     // The requests in flight (the loop's thread only).
     private readonly List<Batch> _sending = [];
+    private readonly Action? _beforeBuildAhead;
     private int _writtenAheadWaiting;
     private long _writtenAheadSent;
     private long _preparedSent;
@@ -72,20 +73,16 @@ internal sealed partial class Dispatcher
     // Nothing new goes out: the key was refused, the user opted out, or a privacy request cancelled the sends.
     private bool SendingHeld => _keyRetryAt != long.MinValue || _optedOut || _sendScope.IsCancellationRequested;
 
-    /// <summary>Builds the request of a batch written ahead (its body compressed now, off the path between requests).</summary>
-    private PreparedRequest? Prepare(Batch next)
+    /// <summary>
+    /// Starts building the request of a batch written ahead on a pool thread (its body compressed there, off the loop's
+    /// thread and off the path between requests). A fault ends the build with no request: the request is built again when
+    /// it is sent, where a fault is handled like any other.
+    /// </summary>
+    private PreparedRequest Prepare(Batch next)
     {
-        try
-        {
-            var builtAt = _time.GetTimestamp();
-            return new PreparedRequest(_protocol.CreateRequest(next.Views, _time.GetUtcNow()), _time, builtAt);
-        }
-#pragma warning disable CA1031 // Built again when it is sent, where a fault is handled like any other.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            return null;
-        }
+        var builtAt = _time.GetTimestamp();
+        var build = new PendingBuild(_protocol, next.Views, _time.GetUtcNow(), _beforeBuildAhead);
+        return new PreparedRequest(Task.Factory.StartNew(PendingBuild.Run, build, CancellationToken.None, TaskCreationOptions.DenyChildAttach, TaskScheduler.Default), _time, builtAt);
     }
 
     // A full request staged, or, while draining, whatever is staged once nothing more is waiting to be read (a partial
@@ -142,6 +139,8 @@ internal sealed partial class Dispatcher
 
     private void PutBack(Batch next)
     {
+        // A request still being built reads the batch's views and buffer: they are left to it, not reused.
+        var building = next.Prepared is { IsBuilding: true };
         next.Prepared?.Dispose();
         next.Prepared = null;
         var back = new List<Envelope>(next.Envelopes.Count);
@@ -151,7 +150,28 @@ internal sealed partial class Dispatcher
         }
 
         _partitions.ReturnToFront(next.Partitions[0], back);
-        Recycle(next);
+        Recycle(next, reuse: !building);
+    }
+
+    /// <summary>What <see cref="Prepare"/> builds on a pool thread.</summary>
+    private sealed class PendingBuild(IWireProtocol protocol, List<ReadOnlyMemory<byte>> views, DateTimeOffset sentAt, Action? beforeBuild)
+    {
+        public static readonly Func<object?, HttpRequestMessage?> Run = static state => ((PendingBuild)state!).Build();
+
+        private HttpRequestMessage? Build()
+        {
+            try
+            {
+                beforeBuild?.Invoke();
+                return protocol.CreateRequest(views, sentAt);
+            }
+#pragma warning disable CA1031 // Built again when it is sent, where a fault is handled like any other.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                return null;
+            }
+        }
     }
 
     private static bool AllDelivered(List<SendResult> results, int count)

@@ -276,6 +276,14 @@ internal sealed partial class Dispatcher
             results = null;
         }
 
+        if (prepared is not null)
+        {
+            // Not taken if no attempt went on the wire (the circuit was open, the send was cancelled first): disposed, and
+            // waited for while it is still being built, since the batch's buffer it reads is reused once the batch is settled.
+            prepared.Dispose();
+            await prepared.Built.ConfigureAwait(false);
+        }
+
         _completions.Enqueue(new Completion(batch, results));
 
         // An answer arrives on a pool thread that has nothing else to do: the loop goes on there. A cancelled request ends

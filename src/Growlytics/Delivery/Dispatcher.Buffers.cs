@@ -33,13 +33,19 @@ internal sealed partial class Dispatcher
 
     /// <summary>
     /// A request has ended and its batch is settled or back in its partitions: a message that outlives it takes a copy of
-    /// its bytes, and the buffer and the batch are kept for another request. Nothing may use the batch afterwards.
+    /// its bytes, and the buffer and the batch are kept for another request (unless <paramref name="reuse"/> is
+    /// <see langword="false"/>: a request still being built from them). Nothing may use the batch afterwards.
     /// </summary>
-    private void Recycle(Batch batch)
+    private void Recycle(Batch batch, bool reuse = true)
     {
         foreach (var envelope in batch.Envelopes)
         {
             envelope.Payload = envelope.IsSettled ? default : envelope.Payload.ToArray();
+        }
+
+        if (!reuse)
+        {
+            return;
         }
 
         if (batch.ReleaseBuffer() is { } buffer)

@@ -47,72 +47,85 @@ internal sealed partial class Dispatcher
             List<Envelope>? kept = null;
             var keyRefusedStatus = 0;
             long droppedBlocking = 0;
-            foreach (var result in results)
+
+            // Memory messages delivered, counted together once the request is settled (see Settler.DeliveredLater).
+            var delivered = default(DeliveredTally);
+            try
             {
-                for (var i = result.Start; i < result.Start + result.Count; i++)
+                foreach (var result in results)
                 {
-                    var envelope = batch.Envelopes[i];
-                    switch (result.Outcome)
+                    for (var i = result.Start; i < result.Start + result.Count; i++)
                     {
-                        case SendOutcome.Delivered:
-                            if (_settler.Delivered(envelope) && envelope.Source == _memory)
-                            {
-                                _reusable.Add(envelope);
-                            }
+                        var envelope = batch.Envelopes[i];
+                        switch (result.Outcome)
+                        {
+                            case SendOutcome.Delivered when envelope.Source == _memory:
+                                if (Settler.DeliveredLater(envelope, ref delivered))
+                                {
+                                    _reusable.Add(envelope);
+                                }
 
-                            break;
-                        case SendOutcome.Kept when _keyRetryAt != long.MinValue:
-                            // Out of retries after the service refused the key: dropped like everything held then.
-                            _settler.Dropped(envelope, DropReason.Unauthorized);
-                            break;
-                        case SendOutcome.Kept when IsRefusedForGood(envelope):
-                            if (envelope.EndSending() is { } storageReason)
-                            {
-                                // Storage dropped its record meanwhile: counted with that reason, as when it stays kept.
-                                _settler.Dropped(envelope, storageReason);
-                            }
-                            else
-                            {
-                                _settler.Dropped(envelope, result.Reason, result.Status);
-                                droppedBlocking += envelope.Message.Calls;
-                            }
+                                break;
+                            case SendOutcome.Delivered:
+                                _settler.Delivered(envelope);
+                                break;
+                            case SendOutcome.Kept when _keyRetryAt != long.MinValue:
+                                // Out of retries after the service refused the key: dropped like everything held then.
+                                _settler.Dropped(envelope, DropReason.Unauthorized);
+                                break;
+                            case SendOutcome.Kept when IsRefusedForGood(envelope):
+                                if (envelope.EndSending() is { } storageReason)
+                                {
+                                    // Storage dropped its record meanwhile: counted with that reason, as when it stays kept.
+                                    _settler.Dropped(envelope, storageReason);
+                                }
+                                else
+                                {
+                                    _settler.Dropped(envelope, result.Reason, result.Status);
+                                    droppedBlocking += envelope.Message.Calls;
+                                }
 
-                            break;
-                        case SendOutcome.Kept:
-                            if (envelope.KeptAtSuccesses < 0)
-                            {
-                                envelope.KeptAtSuccesses = _sender.Successes;
-                            }
+                                break;
+                            case SendOutcome.Kept:
+                                if (envelope.KeptAtSuccesses < 0)
+                                {
+                                    envelope.KeptAtSuccesses = _sender.Successes;
+                                }
 
-                            if (EndSending(envelope, kept ??= []))
-                            {
-                                continue;
-                            }
+                                if (EndSending(envelope, kept ??= []))
+                                {
+                                    continue;
+                                }
 
-                            break;
-                        case SendOutcome.Abandoned when !_stopSending.IsCancellationRequested && !_returningToStorage:
-                            // Cancelled at a privacy request: never sent again.
-                            _settler.Dropped(envelope, DropReason.OptedOut);
-                            break;
-                        case SendOutcome.Abandoned:
-                            if (EndSending(envelope, _abandoned))
-                            {
-                                continue;
-                            }
+                                break;
+                            case SendOutcome.Abandoned when !_stopSending.IsCancellationRequested && !_returningToStorage:
+                                // Cancelled at a privacy request: never sent again.
+                                _settler.Dropped(envelope, DropReason.OptedOut);
+                                break;
+                            case SendOutcome.Abandoned:
+                                if (EndSending(envelope, _abandoned))
+                                {
+                                    continue;
+                                }
 
-                            break;
-                        default:
-                            _settler.Dropped(envelope, result.Reason, result.Status, result.Rejection);
-                            break;
+                                break;
+                            default:
+                                _settler.Dropped(envelope, result.Reason, result.Status, result.Rejection);
+                                break;
+                        }
+
+                        _tickets.Settle(envelope.Ticket);
                     }
 
-                    _tickets.Settle(envelope.Ticket);
+                    if (result.Reason == DropReason.Unauthorized && result.Outcome == SendOutcome.Dropped)
+                    {
+                        keyRefusedStatus = result.Status;
+                    }
                 }
-
-                if (result.Reason == DropReason.Unauthorized && result.Outcome == SendOutcome.Dropped)
-                {
-                    keyRefusedStatus = result.Status;
-                }
+            }
+            finally
+            {
+                _settler.Delivered(_memory, delivered);
             }
 
             if (!handedOn)

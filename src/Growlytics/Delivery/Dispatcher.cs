@@ -93,6 +93,7 @@ internal sealed partial class Dispatcher : IDisposable
         _blockingDrops = new LogRateLimiter(_time, TimeSpan.FromMinutes(1));
         _flushInterval = options.FlushInterval;
         _beforeOptOutSweep = options.BeforeOptOutSweep;
+        _beforeBuildAhead = options.BeforeBuildAhead;
         _beforeFlushRegistered = options.BeforeFlushRegistered;
         _pauseAfterKept = options.MaxRetryDelay;
         _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));

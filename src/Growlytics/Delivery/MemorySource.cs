@@ -146,6 +146,15 @@ internal sealed class MemorySource : IMessageSource
 
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 
+    /// <summary>Settles messages of this source that <see cref="Settler.DeliveredLater"/> settled, all at once.</summary>
+    public void Settled(in DeliveredTally tally)
+    {
+        if (tally.Messages > 0)
+        {
+            _queue.Release(tally.Messages, tally.EstimatedBytes, tally.Calls);
+        }
+    }
+
     /// <summary>
     /// Takes back envelopes of this source's delivered messages to carry later ones. The caller guarantees nothing refers to
     /// them any more: no partition, request, list or storage record. A kept envelope lets go of its message at once, so
@@ -192,10 +201,20 @@ internal sealed class MemorySource : IMessageSource
                 return read;
             }
 
-            while (read < maxCount && _queue.TryRead(out var message))
+            // Counted read once, after the loop (see MessageQueue.TryTake).
+            var taken = 0;
+            long takenJson = 0;
+            while (read < maxCount && _queue.TryTake(out var message))
             {
                 into.Add(Wrap(message));
+                takenJson += MessageSize.EstimateJson(message);
+                taken++;
                 read++;
+            }
+
+            if (taken > 0)
+            {
+                _queue.CountTaken(taken, takenJson);
             }
 
             _readAroundStorage |= read > 0;

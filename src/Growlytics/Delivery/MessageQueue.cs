@@ -170,30 +170,49 @@ internal sealed partial class MessageQueue
         Add(message);
     }
 
-    /// <summary>Takes the oldest unread message (dispatcher or storage writer). It stays counted until <see cref="Release"/>.</summary>
+    /// <summary>Takes the oldest unread message (dispatcher or storage writer). It stays counted until <see cref="Release(int, int)"/>.</summary>
     public bool TryRead(out UserMessage message)
     {
-        if (!_queue.TryDequeue(out message!))
+        if (!TryTake(out message))
         {
             return false;
         }
 
-        Interlocked.Decrement(ref _unread);
-        Interlocked.Add(ref _unreadJson, -MessageSize.EstimateJson(message));
+        CountTaken(1, MessageSize.EstimateJson(message));
         return true;
+    }
+
+    /// <summary>
+    /// Takes the oldest unread message, still counted unread until the caller passes it to <see cref="CountTaken"/>: a
+    /// reader that takes many counts them once (one interlocked add instead of one per message, on counters the callers'
+    /// threads write). Until then <see cref="Unread"/> is too high, never too low: a wake or a fill turn too many at worst.
+    /// </summary>
+    public bool TryTake(out UserMessage message) => _queue.TryDequeue(out message!);
+
+    /// <summary>Counts messages taken with <see cref="TryTake"/> as read: <paramref name="count"/> of them, of <paramref name="json"/> estimated JSON bytes.</summary>
+    public void CountTaken(int count, long json)
+    {
+        Interlocked.Add(ref _unread, -count);
+        Interlocked.Add(ref _unreadJson, -json);
     }
 
     /// <summary>Gives back the room a message held (it was delivered, dropped, or written to storage).</summary>
     /// <param name="estimatedBytes">The message's estimated size.</param>
     /// <param name="calls">The calls the message settles (<see cref="UserMessage.Calls"/>); 1 for one that was never added.</param>
-    public void Release(int estimatedBytes, int calls = 1)
+    public void Release(int estimatedBytes, int calls = 1) => Release(1, estimatedBytes, calls);
+
+    /// <summary>Gives back the room <paramref name="messages"/> messages held, at once (a request's delivered messages).</summary>
+    /// <param name="messages">How many messages.</param>
+    /// <param name="estimatedBytes">Their estimated sizes, summed.</param>
+    /// <param name="calls">The calls they settle, summed (at least <paramref name="messages"/>).</param>
+    public void Release(long messages, long estimatedBytes, long calls)
     {
-        if (calls > 1)
+        if (calls > messages)
         {
-            Interlocked.Add(ref _extraCalls, 1 - calls);
+            Interlocked.Add(ref _extraCalls, messages - calls);
         }
 
-        Interlocked.Add(ref _load, -(OneMessage | (uint)estimatedBytes));
+        Interlocked.Add(ref _load, -((messages << CountShift) + estimatedBytes));
         if (Volatile.Read(ref _waiters) > 0)
         {
             _room.Set();

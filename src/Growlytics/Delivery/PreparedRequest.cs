@@ -1,36 +1,72 @@
 namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
-/// A request built ahead of its send (its body written and compressed while the request before it was on the wire). The
-/// first of its attempts that goes on the wire uses it only if it was built at most <see cref="MaxAge"/> before, so the
-/// <c>sentAt</c> it carries is at most that early; otherwise the request is built again. Used once.
+/// A request built ahead of its send (its body written and compressed while the request before it was on the wire): the
+/// dispatcher's loop starts building it on a pool thread and goes on. The first of its attempts that goes on the wire
+/// waits for the build if it is still running, and uses the request only if it was built at most <see cref="MaxAge"/>
+/// before, so the <c>sentAt</c> it carries is at most that early; otherwise the request is built again. Used once.
 /// </summary>
 internal sealed class PreparedRequest : IDisposable
 {
     /// <summary>The oldest a request built ahead may be when it is sent.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMilliseconds(100);
 
+    private static readonly Task<HttpRequestMessage?> None = Task.FromResult<HttpRequestMessage?>(null);
+
     private readonly TimeProvider _time;
     private readonly long _builtAt;
-    private HttpRequestMessage? _request;
+    private readonly Task<HttpRequestMessage?> _build;
+    private int _taken;
 
-    /// <param name="request">The request, its body built with the time read at <paramref name="builtAt"/>.</param>
+    /// <param name="build">
+    /// Builds the request, its body built with the time read at <paramref name="builtAt"/>; ends with
+    /// <see langword="null"/> rather than a fault if it could not (the attempt builds it again, and handles the fault).
+    /// </param>
     /// <param name="time">The clock <paramref name="builtAt"/> was read from.</param>
     /// <param name="builtAt">The timestamp taken when its <c>sentAt</c> was read, before the body was built.</param>
-    public PreparedRequest(HttpRequestMessage request, TimeProvider time, long builtAt)
+    public PreparedRequest(Task<HttpRequestMessage?> build, TimeProvider time, long builtAt)
     {
-        _request = request;
+        _build = build;
         _time = time;
         _builtAt = builtAt;
     }
 
+    /// <summary>Gets a value indicating whether the request is still being built (what it is built from is still read).</summary>
+    public bool IsBuilding => !_build.IsCompleted;
+
+    /// <summary>Gets a task that completes when the build has ended (it never faults).</summary>
+    public Task Built => _build;
+
     /// <summary>Gets a value indicating whether an attempt took the request.</summary>
     public bool Used { get; private set; }
 
-    /// <summary>Takes the request if it is recent enough (once); otherwise disposes it and returns <see langword="null"/>.</summary>
-    public HttpRequestMessage? Take()
+    /// <summary>
+    /// Takes the request once it is built, if it is recent enough (once); otherwise disposes it and returns
+    /// <see langword="null"/>, as it does if the build failed or the request was taken or disposed before.
+    /// </summary>
+    public Task<HttpRequestMessage?> TakeAsync()
     {
-        var request = Interlocked.Exchange(ref _request, null);
+        if (Interlocked.Exchange(ref _taken, 1) != 0)
+        {
+            return None;
+        }
+
+        return _build.IsCompleted ? Task.FromResult(Accept(_build.Result)) : AcceptWhenBuiltAsync();
+    }
+
+    /// <summary>Disposes the request, at once or when its build ends, unless an attempt took it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _taken, 1) == 0)
+        {
+            _build.ContinueWith(static build => build.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private async Task<HttpRequestMessage?> AcceptWhenBuiltAsync() => Accept(await _build.ConfigureAwait(false));
+
+    private HttpRequestMessage? Accept(HttpRequestMessage? request)
+    {
         if (request is null)
         {
             return null;
@@ -45,6 +81,4 @@ internal sealed class PreparedRequest : IDisposable
         request.Dispose();
         return null;
     }
-
-    public void Dispose() => Interlocked.Exchange(ref _request, null)?.Dispose();
 }

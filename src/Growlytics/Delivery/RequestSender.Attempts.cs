@@ -57,7 +57,7 @@ internal sealed partial class RequestSender
     private async Task<HttpResponseMessage> PostAsync(AttemptState state, CancellationToken cancellationToken)
     {
         var messages = state.Messages;
-        using var request = state.Prepared?.Take() ?? _protocol.CreateRequest(messages, _time.GetUtcNow());
+        using var request = (state.Prepared is { } prepared ? await prepared.TakeAsync().ConfigureAwait(false) : null) ?? _protocol.CreateRequest(messages, _time.GetUtcNow());
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
         var sent = request.RequestUri!;

@@ -32,6 +32,37 @@ internal sealed class Settler
         return true;
     }
 
+    /// <summary>
+    /// Marks a delivered message settled and adds it to <paramref name="tally"/>, to be counted with the rest of its request
+    /// by <see cref="Delivered(MemorySource, in DeliveredTally)"/>; <see langword="false"/> when it was settled before. For
+    /// messages from memory: counting each one alone costs two interlocked adds on counters every call writes too.
+    /// </summary>
+    public static bool DeliveredLater(Envelope envelope, ref DeliveredTally tally)
+    {
+        if (!envelope.TrySettle())
+        {
+            return false;
+        }
+
+        tally.Add(envelope);
+        return true;
+    }
+
+    /// <summary>
+    /// Counts the messages of <paramref name="tally"/> delivered and tells <paramref name="memory"/>: both figures move in two
+    /// adjacent steps, as for one message, so a statistics snapshot balances.
+    /// </summary>
+    public void Delivered(MemorySource memory, in DeliveredTally tally)
+    {
+        if (tally.Messages == 0)
+        {
+            return;
+        }
+
+        _counters.AddDelivered(tally.Calls);
+        memory.Settled(tally);
+    }
+
     public void Dropped(Envelope envelope, DropReason reason, int status = 0, RejectionDetails? rejection = null)
     {
         if (envelope.TrySettle())
@@ -52,5 +83,25 @@ internal sealed class Settler
             status == 0 ? null : status,
             rejection?.Path,
             rejection?.Type));
+    }
+}
+
+/// <summary>Memory messages a request delivered, settled one by one and counted together (see <see cref="Settler.DeliveredLater"/>).</summary>
+internal struct DeliveredTally
+{
+    /// <summary>Gets the number of messages.</summary>
+    public long Messages { get; private set; }
+
+    /// <summary>Gets the calls they settle (<see cref="Messages.UserMessage.Calls"/>), summed.</summary>
+    public long Calls { get; private set; }
+
+    /// <summary>Gets their estimated memory (<see cref="Envelope.EstimatedBytes"/>), summed.</summary>
+    public long EstimatedBytes { get; private set; }
+
+    public void Add(Envelope envelope)
+    {
+        Messages++;
+        Calls += envelope.Message.Calls;
+        EstimatedBytes += envelope.EstimatedBytes;
     }
 }

@@ -46,6 +46,77 @@ public sealed class WriteAheadTests
     }
 
     [Fact]
+    public async Task Send_TheFirstRequestDeliveredWhileTheWrittenRequestIsStillBuilt_ItGoesOutOnceBuilt()
+    {
+        using var building = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 2;
+            o.FlushInterval = TimeSpan.FromMilliseconds(10);
+            o.BeforeBuildAhead = () =>
+            {
+                building.Set();
+                release.Wait(DeliveryHarness.RealTimeout);
+            };
+        });
+        var gate = await HoldTheFirstRequestAsync(h, step: TimeSpan.FromMilliseconds(1));
+        building.Wait(DeliveryHarness.RealTimeout).Should().BeTrue("the written request is built on a pool thread");
+
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Dispatcher.WrittenAheadSent == 1);
+        h.Requests.Should().ContainSingle("the written request waits for its build, not the loop");
+
+        release.Set();
+        await h.FlushAsync(step: TimeSpan.Zero);
+        h.Requests.Select(r => string.Join(",", r.Numbers)).Should().Equal("1,2", "3,4");
+        h.Client.Dispatcher.PreparedSent.Should().Be(1);
+        h.AssertBalanced().Delivered.Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Send_TheFirstRequestRejectedWhileTheWrittenRequestIsStillBuilt_ItGoesBackWithoutWaitingForTheBuild()
+    {
+        using var building = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var builds = 0;
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 2;
+            o.BeforeBuildAhead = () =>
+            {
+                if (Interlocked.Increment(ref builds) == 1)
+                {
+                    building.Set();
+                    release.Wait(DeliveryHarness.RealTimeout);
+                }
+            };
+        });
+        var gate = await HoldTheFirstRequestAsync(h);
+        building.Wait(DeliveryHarness.RealTimeout).Should().BeTrue("the written request is built on a pool thread");
+
+        // Put back and sent again, built by its attempt, while the first build is still held.
+        gate.SetResult(new HttpResponseMessage(HttpStatusCode.BadRequest));
+        await h.FlushAsync();
+        h.Requests.Select(r => (r.Status, string.Join(",", r.Numbers))).Should().Equal((400, "1,2"), (200, "3,4"));
+        h.Client.Dispatcher.PreparedSent.Should().Be(0);
+        h.Client.Dispatcher.WrittenAheadWaiting.Should().Be(0);
+
+        // The batch the held build reads is not reused: later requests carry their own messages.
+        release.Set();
+        for (var n = 5; n <= 8; n++)
+        {
+            h.Push(n, "anon-a");
+        }
+
+        await h.FlushAsync();
+        h.Requests.Skip(2).Select(r => string.Join(",", r.Numbers)).Should().Equal("5,6", "7,8");
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(6);
+        stats.DroppedByReason[DropReason.Rejected].Should().Be(2);
+    }
+
+    [Fact]
     public async Task Send_TheWrittenRequestSentLongAfterItWasWritten_IsBuiltAgainWithTheTimeItIsSent()
     {
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 2);
