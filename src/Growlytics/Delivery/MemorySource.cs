@@ -125,7 +125,23 @@ internal sealed class MemorySource : IMessageSource
     /// The queue first: a message the storage writer takes from it and hands back in between is counted twice rather
     /// than not at all. Counts only what memory can read back (the opt-in limit); a flush uses <see cref="FlushCount"/>.
     /// </remarks>
-    public int UnreadCount => _queue.Unread + _handedBack.Count;
+    /// <remarks>
+    /// Taken under the readers' lock: a read counts the messages it takes from the queue only once it has taken them all
+    /// (see <see cref="MessageQueue.TryTake"/>), and the opt-in limit must not count them as unread meanwhile.
+    /// </remarks>
+    public int UnreadCount
+    {
+        get
+        {
+            lock (_spareEnvelopes)
+            {
+                return _queue.Unread + _handedBack.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets or sets a test seam: called under the readers' lock after each message a read takes from the queue, before it is counted read.</summary>
+    internal Action? AfterTake { get; set; }
 
     /// <summary>Gets <see langword="false"/>: memory hands out what it holds whatever is still unsettled.</summary>
     public bool WaitsForOldest => false;
@@ -201,20 +217,26 @@ internal sealed class MemorySource : IMessageSource
                 return read;
             }
 
-            // Counted read once, after the loop (see MessageQueue.TryTake).
+            // Counted read once, after the loop (see MessageQueue.TryTake), whatever happens in it.
             var taken = 0;
             long takenJson = 0;
-            while (read < maxCount && _queue.TryTake(out var message))
+            try
             {
-                into.Add(Wrap(message));
-                takenJson += MessageSize.EstimateJson(message);
-                taken++;
-                read++;
+                while (read < maxCount && _queue.TryTake(out var message))
+                {
+                    taken++;
+                    takenJson += MessageSize.EstimateJson(message);
+                    AfterTake?.Invoke();
+                    into.Add(Wrap(message));
+                    read++;
+                }
             }
-
-            if (taken > 0)
+            finally
             {
-                _queue.CountTaken(taken, takenJson);
+                if (taken > 0)
+                {
+                    _queue.CountTaken(taken, takenJson);
+                }
             }
 
             _readAroundStorage |= read > 0;

@@ -185,7 +185,9 @@ internal sealed partial class MessageQueue
     /// <summary>
     /// Takes the oldest unread message, still counted unread until the caller passes it to <see cref="CountTaken"/>: a
     /// reader that takes many counts them once (one interlocked add instead of one per message, on counters the callers'
-    /// threads write). Until then <see cref="Unread"/> is too high, never too low: a wake or a fill turn too many at worst.
+    /// threads write). Until then <see cref="Unread"/> is too high, never too low: a wake or a fill turn too many at worst
+    /// for the dispatcher, and a flush target too high (flushes read it while no fill runs); a figure that must be exact
+    /// reads it under the reader's lock (<see cref="MemorySource.UnreadCount"/>).
     /// </summary>
     public bool TryTake(out UserMessage message) => _queue.TryDequeue(out message!);
 

@@ -41,8 +41,9 @@ internal sealed class PreparedRequest : IDisposable
     public bool Used { get; private set; }
 
     /// <summary>
-    /// Takes the request once it is built, if it is recent enough (once); otherwise disposes it and returns
-    /// <see langword="null"/>, as it does if the build failed or the request was taken or disposed before.
+    /// Takes the request once it is built, if it is recent enough (once); otherwise disposes it (when its build ends) and
+    /// returns <see langword="null"/> without waiting for the build, as it does if the build failed or the request was
+    /// taken or disposed before.
     /// </summary>
     public Task<HttpRequestMessage?> TakeAsync()
     {
@@ -51,7 +52,19 @@ internal sealed class PreparedRequest : IDisposable
             return None;
         }
 
-        return _build.IsCompleted ? Task.FromResult(Accept(_build.Result)) : AcceptWhenBuiltAsync();
+        if (_build.IsCompleted)
+        {
+            return Task.FromResult(Accept(_build.Result));
+        }
+
+        if (_time.GetElapsedTime(_builtAt) > MaxAge)
+        {
+            // Too old to be used even if it were built now (its build waited for a busy pool): not waited for.
+            DisposeWhenBuilt();
+            return None;
+        }
+
+        return AcceptWhenBuiltAsync();
     }
 
     /// <summary>Disposes the request, at once or when its build ends, unless an attempt took it.</summary>
@@ -59,9 +72,12 @@ internal sealed class PreparedRequest : IDisposable
     {
         if (Interlocked.Exchange(ref _taken, 1) == 0)
         {
-            _build.ContinueWith(static build => build.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            DisposeWhenBuilt();
         }
     }
+
+    private void DisposeWhenBuilt() =>
+        _build.ContinueWith(static build => build.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private async Task<HttpRequestMessage?> AcceptWhenBuiltAsync() => Accept(await _build.ConfigureAwait(false));
 

@@ -1,6 +1,7 @@
 using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Tests.TestSupport;
 using GrowlyticsSdk.Threading;
 using GrowlyticsSdk.Validation;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -8,7 +9,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
-/// <summary>Envelopes of delivered memory messages carry later messages: they must come back as new.</summary>
+/// <summary>
+/// Envelopes of delivered memory messages carry later messages: they must come back as new. A read counts what it took
+/// once, and a request's delivered messages are counted together: the figures must come out as if counted one by one.
+/// </summary>
 public sealed class MemorySourceReuseTests
 {
     [Fact]
@@ -52,6 +56,94 @@ public sealed class MemorySourceReuseTests
         settler.Delivered(envelope).Should().BeFalse();
         counters.Delivered.Should().Be(0);
         counters.GetDropped(DropReason.OptedOut).Should().Be(1);
+    }
+
+    [Fact]
+    public void UnreadCount_WhileAReadHasTakenMessagesNotYetCounted_WaitsAndDoesNotCountThemUnread()
+    {
+        var (_, queue, source, _) = NewSource();
+        for (var i = 1; i <= 10; i++)
+        {
+            queue.Enqueue(Message(i, "Pune"));
+        }
+
+        // Asked on a thread of its own in the middle of the read (as OptIn takes its limit), and given time to answer.
+        var seen = -1;
+        using var answered = new ManualResetEventSlim();
+        var asker = new Thread(() =>
+        {
+            Volatile.Write(ref seen, source.UnreadCount);
+            answered.Set();
+        });
+        source.AfterTake = () =>
+        {
+            if (asker.ThreadState == ThreadState.Unstarted)
+            {
+                asker.Start();
+                answered.Wait(TimeSpan.FromMilliseconds(200));
+            }
+        };
+
+        source.Read([], 10).Should().Be(10);
+
+        asker.Join(DeliveryHarness.RealTimeout).Should().BeTrue();
+        Volatile.Read(ref seen).Should().Be(0, "the ten messages taken were read: none of them is unread, whenever it is asked");
+        queue.Unread.Should().Be(0);
+        queue.UnreadJson.Should().Be(0);
+    }
+
+    [Fact]
+    public void Read_FaultAfterSomeWereTaken_CountsTheTakenOnesRead()
+    {
+        var (_, queue, source, _) = NewSource();
+        for (var i = 1; i <= 10; i++)
+        {
+            queue.Enqueue(Message(i, "Pune"));
+        }
+
+        var jsonEach = MessageSize.EstimateJson(Message(1, "Pune"));
+        var takes = 0;
+        source.AfterTake = () =>
+        {
+            if (++takes == 3)
+            {
+                throw new InvalidOperationException("fault in a read");
+            }
+        };
+
+        var read = () => source.Read([], 10);
+
+        read.Should().Throw<InvalidOperationException>();
+        queue.Unread.Should().Be(7, "three messages left the queue");
+        queue.UnreadJson.Should().Be(7 * jsonEach);
+    }
+
+    [Fact]
+    public void Delivered_ARequestsTally_CountsAndReleasesAsOneByOneWould()
+    {
+        var (counters, queue, source, settler) = NewSource();
+        queue.Enqueue(Message(1, "Pune"));
+        queue.Enqueue(new UserMessage(MessageType.Update, 2, DateTimeOffset.UnixEpoch, "anon", "user-1", [new UserAttribute("city", "Delhi")], calls: 3));
+        queue.Enqueue(Message(3, "Goa"));
+        var read = new List<Envelope>();
+        source.Read(read, 3).Should().Be(3);
+        settler.Dropped(read[2], DropReason.OptedOut);
+        var tally = default(DeliveredTally);
+
+        foreach (var envelope in read)
+        {
+            envelope.TryStartSending();
+            Settler.DeliveredLater(envelope, ref tally).Should().Be(envelope != read[2], "a message settled before is not counted again");
+        }
+
+        (tally.Messages, tally.Calls, tally.EstimatedBytes).Should().Be((2L, 4L, (long)(read[0].EstimatedBytes + read[1].EstimatedBytes)));
+        counters.Delivered.Should().Be(0, "counted with the rest of the request");
+        queue.PendingCalls.Should().Be(4);
+
+        settler.Delivered(source, tally);
+        counters.Delivered.Should().Be(4);
+        counters.GetDropped(DropReason.OptedOut).Should().Be(1);
+        (queue.Count, queue.EstimatedBytes, queue.PendingCalls).Should().Be((0L, 0L, 0L));
     }
 
     private static Envelope ReadOne(MemorySource source)

@@ -30,6 +30,23 @@ public sealed class PreparedRequestTests
     }
 
     [Fact]
+    public async Task TakeAsync_BuildStillRunningPastMaxAge_ReturnsNothingAtOnceAndDisposesTheRequestWhenBuilt()
+    {
+        var build = new TaskCompletionSource<HttpRequestMessage?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var prepared = new PreparedRequest(build.Task, _time, _time.GetTimestamp());
+        _time.Advance(PreparedRequest.MaxAge + TimeSpan.FromMilliseconds(1));
+
+        var take = prepared.TakeAsync();
+        take.IsCompleted.Should().BeTrue("a build that cannot be used any more is not waited for");
+        (await take).Should().BeNull();
+
+        var request = NewRequest(out var content);
+        build.SetResult(request);
+        await DeliveryHarness.WaitUntilAsync(() => content.Disposed);
+        prepared.Used.Should().BeFalse();
+    }
+
+    [Fact]
     public async Task TakeAsync_Twice_OnlyTheFirstGetsTheRequest()
     {
         using var request = NewRequest(out _);

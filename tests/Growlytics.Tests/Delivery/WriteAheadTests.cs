@@ -60,14 +60,20 @@ public sealed class WriteAheadTests
                 release.Wait(DeliveryHarness.RealTimeout);
             };
         });
-        var gate = await HoldTheFirstRequestAsync(h, step: TimeSpan.FromMilliseconds(1));
-        building.Wait(DeliveryHarness.RealTimeout).Should().BeTrue("the written request is built on a pool thread");
+        try
+        {
+            var gate = await HoldTheFirstRequestAsync(h, step: TimeSpan.FromMilliseconds(1));
+            building.Wait(DeliveryHarness.RealTimeout).Should().BeTrue("the written request is built on a pool thread");
 
-        gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
-        await DeliveryHarness.WaitUntilAsync(() => h.Client.Dispatcher.WrittenAheadSent == 1);
-        h.Requests.Should().ContainSingle("the written request waits for its build, not the loop");
+            gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
+            await DeliveryHarness.WaitUntilAsync(() => h.Client.Dispatcher.WrittenAheadSent == 1);
+            h.Requests.Should().ContainSingle("the written request waits for its build, not the loop");
+        }
+        finally
+        {
+            release.Set();
+        }
 
-        release.Set();
         await h.FlushAsync(step: TimeSpan.Zero);
         h.Requests.Select(r => string.Join(",", r.Numbers)).Should().Equal("1,2", "3,4");
         h.Client.Dispatcher.PreparedSent.Should().Be(1);
@@ -80,6 +86,7 @@ public sealed class WriteAheadTests
         using var building = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
         var builds = 0;
+        var firstBuildEnded = false;
         await using var h = new DeliveryHarness(o =>
         {
             o.MaxBatchSize = 2;
@@ -89,21 +96,29 @@ public sealed class WriteAheadTests
                 {
                     building.Set();
                     release.Wait(DeliveryHarness.RealTimeout);
+                    Volatile.Write(ref firstBuildEnded, true);
                 }
             };
         });
-        var gate = await HoldTheFirstRequestAsync(h);
-        building.Wait(DeliveryHarness.RealTimeout).Should().BeTrue("the written request is built on a pool thread");
+        try
+        {
+            var gate = await HoldTheFirstRequestAsync(h);
+            building.Wait(DeliveryHarness.RealTimeout).Should().BeTrue("the written request is built on a pool thread");
 
-        // Put back and sent again, built by its attempt, while the first build is still held.
-        gate.SetResult(new HttpResponseMessage(HttpStatusCode.BadRequest));
-        await h.FlushAsync();
-        h.Requests.Select(r => (r.Status, string.Join(",", r.Numbers))).Should().Equal((400, "1,2"), (200, "3,4"));
-        h.Client.Dispatcher.PreparedSent.Should().Be(0);
-        h.Client.Dispatcher.WrittenAheadWaiting.Should().Be(0);
+            // Put back and sent again, built by its attempt, while the first build is still held.
+            gate.SetResult(new HttpResponseMessage(HttpStatusCode.BadRequest));
+            await h.FlushAsync();
+            Volatile.Read(ref firstBuildEnded).Should().BeFalse("nothing waited for the build");
+            h.Requests.Select(r => (r.Status, string.Join(",", r.Numbers))).Should().Equal((400, "1,2"), (200, "3,4"));
+            h.Client.Dispatcher.PreparedSent.Should().Be(0);
+            h.Client.Dispatcher.WrittenAheadWaiting.Should().Be(0);
+        }
+        finally
+        {
+            release.Set();
+        }
 
-        // The batch the held build reads is not reused: later requests carry their own messages.
-        release.Set();
+        // Later requests, written ahead and built as usual, carry their own messages.
         for (var n = 5; n <= 8; n++)
         {
             h.Push(n, "anon-a");
