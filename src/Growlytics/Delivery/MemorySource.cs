@@ -124,8 +124,6 @@ internal sealed class MemorySource : IMessageSource
     /// <remarks>
     /// The queue first: a message the storage writer takes from it and hands back in between is counted twice rather
     /// than not at all. Counts only what memory can read back (the opt-in limit); a flush uses <see cref="FlushCount"/>.
-    /// </remarks>
-    /// <remarks>
     /// Taken under the readers' lock: a read counts the messages it takes from the queue only once it has taken them all
     /// (see <see cref="MessageQueue.TryTake"/>), and the opt-in limit must not count them as unread meanwhile.
     /// </remarks>
