@@ -6,6 +6,7 @@ namespace GrowlyticsSdk.IntegrationTests.Storage;
 [Collection(EngineCollection.Name)]
 public sealed class ShutdownCancelledTests
 {
+    private const int HeldByAnotherClient = 4001;
     private const int TakenOver = 4012;
 
     [Fact]
@@ -32,15 +33,18 @@ public sealed class ShutdownCancelledTests
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         await first.ShutdownAsync(cancelled.Token).WaitAsync(Deadline);
-        writerGate.Set();
 
-        // A new client on the folder (Initialize again) waits for it, then takes it over and sends what was stored.
+        // A new client on the folder (Initialize again) finds it still held, waits for it, then takes it over and sends
+        // what was stored. Started before the writer goes on: started after, it could find the folder released already
+        // and take it at once (nothing taken over).
         var logs = new RecordingLoggerFactory();
         var secondOptions = FastOptions(collector.Endpoint);
         secondOptions.StorageDirectory = directory;
         secondOptions.SessionMode = SessionMode.RequireScope;
         secondOptions.LoggerFactory = logs;
         await using var second = new GrowlyticsClient(secondOptions);
+        logs.Count(HeldByAnotherClient).Should().Be(1, "the first client's writer still holds the folder");
+        writerGate.Set();
         await EventuallyAsync(() => logs.Count(TakenOver) == 1, "the second client took the folder over once the first client's writer stopped");
         await EventuallyAsync(() => collector.Acknowledged.Count == 1, "the message the first client stored was delivered by the second");
         GC.KeepAlive(first);
