@@ -1,0 +1,121 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// The dispatcher's pauses: a request's partitions released, or paused after messages kept on disk (out of retries) until
+/// they may try again; and sending paused after the service refused the key, until the key is tried again.
+/// </summary>
+internal sealed partial class Dispatcher
+{
+    private void ReleasePartitions(Batch batch, List<Envelope>? kept)
+    {
+        if (kept is not { Count: > 0 })
+        {
+            foreach (var partition in batch.Partitions)
+            {
+                _partitions.Unblock(partition);
+            }
+
+            return;
+        }
+
+        // Kept (stored, out of retries): back at the head of their partitions, which wait before trying again.
+        var until = _time.GetTimestamp() + (long)(_pauseAfterKept.TotalSeconds * _time.TimestampFrequency);
+        foreach (var partition in batch.Partitions)
+        {
+            var mine = kept.FindAll(envelope => envelope.Partition == partition);
+            if (mine.Count == 0)
+            {
+                _partitions.Unblock(partition);
+                continue;
+            }
+
+            _partitions.ReturnToFront(partition, mine);
+            _paused.Add((partition, until));
+            _pausedNow[partition] = true;
+            if (_partitions.Messages(partition) is { } waiting)
+            {
+                for (var i = 0; i < waiting.Count; i++)
+                {
+                    SettleForFlushesIfStored(waiting[i]);
+                }
+            }
+        }
+
+        _pauseTimer ??= TaskCompat.Delay(_time, _pauseAfterKept);
+    }
+
+    /// <summary>
+    /// A stored message in a partition paused after messages kept on disk (out of retries) waits on disk for a later try:
+    /// flushes no longer wait for it. One from memory keeps them waiting (it is on no disk). Its ticket is settled again
+    /// when it is delivered or dropped, which changes nothing.
+    /// </summary>
+    private void SettleForFlushesIfStored(Envelope envelope)
+    {
+        if (envelope.Source != _memory)
+        {
+            _tickets.Settle(envelope.Ticket);
+        }
+    }
+
+    private void ResumePaused(long now)
+    {
+        if (_pauseTimer is { IsCompleted: true })
+        {
+            _pauseTimer = null;
+        }
+
+        var earliest = long.MaxValue;
+        for (var i = _paused.Count - 1; i >= 0; i--)
+        {
+            var (partition, until) = _paused[i];
+            if (now >= until || _stopping)
+            {
+                _paused.RemoveAt(i);
+                _pausedNow[partition] = false;
+                if (!_stopping)
+                {
+                    _partitions.Unblock(partition);
+                }
+            }
+            else
+            {
+                earliest = Math.Min(earliest, until);
+            }
+        }
+
+        if (earliest != long.MaxValue && _pauseTimer is null)
+        {
+            _pauseTimer = TaskCompat.Delay(_time, _time.GetElapsedTime(now, earliest));
+        }
+    }
+
+    /// <summary>
+    /// The service refused the key: every message held now is dropped as <see cref="DropReason.Unauthorized"/> and new
+    /// calls are counted so at once, until <see cref="KeyRetryInterval"/> has passed and the next request tries again.
+    /// </summary>
+    private void OnKeyRefused(int status)
+    {
+        if (_keyRetryAt == long.MinValue)
+        {
+            Log.Unauthorized(_logger, status, KeyRetryInterval);
+        }
+
+        _keyRetryAt = _time.GetTimestamp() + (long)(KeyRetryInterval.TotalSeconds * _time.TimestampFrequency);
+        _keyRefusedStatus = status;
+        _queue.Refuse(DropReason.Unauthorized);
+        DropEverything(DropReason.Unauthorized, status);
+        _pauseTimer = TaskCompat.Delay(_time, KeyRetryInterval);
+    }
+
+    private void ResumeAfterKeyRefusal(long now)
+    {
+        if (_keyRetryAt != long.MinValue && now >= _keyRetryAt)
+        {
+            _keyRetryAt = long.MinValue;
+            _queue.Accept(DropReason.Unauthorized);
+        }
+    }
+}
