@@ -44,7 +44,17 @@ public sealed class ShutdownBeforeTheStoreLoadsTests : StorageTestBase
             resume.Set();
             await shutdown;
 
-            collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20), "the shutdown had time to deliver what was stored");
+            // The figures say which step fell short if this fails: nothing restored (the folder was not taken over), or
+            // restored and not sent (attempts), or sent and not recorded.
+            var stats = client.Statistics;
+            collector.Numbers.Should().BeEquivalentTo(
+                Enumerable.Range(0, 20),
+                "the shutdown had time to deliver what was stored (restored {0}, delivered {1}, pending {2}, dropped {3}, attempts {4})",
+                stats.Restored,
+                stats.Delivered,
+                stats.Pending,
+                stats.Dropped,
+                Volatile.Read(ref collector.Attempts));
             client.Statistics.Restored.Should().Be(20);
             client.Statistics.Delivered.Should().Be(20);
             ShouldBeBalanced(client.Statistics);
