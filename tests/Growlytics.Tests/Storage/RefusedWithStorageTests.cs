@@ -155,8 +155,11 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
 
         client.Statistics.Dropped.Should().Be(0);
 
+        // Back up: steps of 1 s, so the fake clock passes a request's timeout (10 min) only after 600 steps. With 5 s steps
+        // it did after 120 (about a second of real time), and on a busy machine (the whole suite with a build beside it,
+        // or three suites at once) this wait ran out twice: requests slower than that are timed out and tried again.
         collector.Up = true;
-        await DriveUntilAsync(() => client.Statistics.Delivered == 22_000, TimeSpan.FromSeconds(5));
+        await DriveUntilAsync(() => client.Statistics.Delivered == 22_000, TimeSpan.FromSeconds(1));
 
         client.Statistics.Dropped.Should().Be(0);
         collector.Numbers.Should().HaveCount(22_000);
