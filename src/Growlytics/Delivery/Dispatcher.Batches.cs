@@ -278,9 +278,8 @@ internal sealed partial class Dispatcher
 
         if (prepared is not null)
         {
-            // Not taken if no attempt went on the wire (the circuit was open, the send was cancelled first): disposed, and
-            // waited for while it is still being built, since the batch's buffer it reads is reused once the batch is settled.
-            prepared.Dispose();
+            // The sender disposed it (taken or not); a build still running reads the batch's buffer, which is reused once the
+            // batch is settled: waited for first.
             await prepared.Built.ConfigureAwait(false);
         }
 

@@ -161,13 +161,7 @@ internal sealed class MemorySource : IMessageSource
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 
     /// <summary>Settles messages of this source that <see cref="Settler.DeliveredLater"/> settled, all at once.</summary>
-    public void Settled(in DeliveredTally tally)
-    {
-        if (tally.Messages > 0)
-        {
-            _queue.Release(tally.Messages, tally.EstimatedBytes, tally.Calls);
-        }
-    }
+    public void Settled(in DeliveredTally tally) => _queue.Release(tally.Messages, tally.EstimatedBytes, tally.Calls);
 
     /// <summary>
     /// Takes back envelopes of this source's delivered messages to carry later ones. The caller guarantees nothing refers to

@@ -52,18 +52,14 @@ internal sealed class PreparedRequest : IDisposable
             return None;
         }
 
-        if (_build.IsCompleted)
-        {
-            return Task.FromResult(Accept(_build.Result));
-        }
-
-        if (_time.GetElapsedTime(_builtAt) > MaxAge)
+        if (!_build.IsCompleted && _time.GetElapsedTime(_builtAt) > MaxAge)
         {
             // Too old to be used even if it were built now (its build waited for a busy pool): not waited for.
-            DisposeWhenBuilt();
+            _ = DisposeWhenBuiltAsync();
             return None;
         }
 
+        // Completes at once when the build has ended.
         return AcceptWhenBuiltAsync();
     }
 
@@ -72,12 +68,12 @@ internal sealed class PreparedRequest : IDisposable
     {
         if (Interlocked.Exchange(ref _taken, 1) == 0)
         {
-            DisposeWhenBuilt();
+            _ = DisposeWhenBuiltAsync();
         }
     }
 
-    private void DisposeWhenBuilt() =>
-        _build.ContinueWith(static build => build.Result?.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    // The build never faults (it ends with no request instead).
+    private async Task DisposeWhenBuiltAsync() => (await _build.ConfigureAwait(false))?.Dispose();
 
     private async Task<HttpRequestMessage?> AcceptWhenBuiltAsync() => Accept(await _build.ConfigureAwait(false));
 

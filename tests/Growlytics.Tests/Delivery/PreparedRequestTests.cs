@@ -89,7 +89,7 @@ public sealed class PreparedRequestTests
         build.SetResult(request);
         await prepared.Built;
 
-        // Disposed by a continuation of the build (here on the pool, as the build's task runs its continuations so).
+        // Disposed once the build ends (here on the pool: the build's task runs its continuations asynchronously).
         await DeliveryHarness.WaitUntilAsync(() => content.Disposed);
         (await prepared.TakeAsync()).Should().BeNull("a disposed request is never taken");
     }
