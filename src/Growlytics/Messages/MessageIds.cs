@@ -9,7 +9,11 @@ namespace GrowlyticsSdk.Messages;
 /// </summary>
 internal static class MessageIds
 {
+    private const int PrefixLength = 19;
     private static readonly ulong Prefix = CreatePrefix();
+
+    // After Prefix, which it formats (static fields are initialized in the order they are declared).
+    private static readonly byte[] PrefixUtf8 = FormatPrefix();
     private static long _sequence;
 
     public static long Next() => Interlocked.Increment(ref _sequence);
@@ -36,26 +40,37 @@ internal static class MessageIds
     /// </summary>
     public static void FormatUtf8(long sequence, Span<byte> destination)
     {
-        WriteHex(destination.Slice(0, 8), Prefix >> 32, 8);
-        destination[8] = (byte)'-';
-        WriteHex(destination.Slice(9, 4), (Prefix >> 16) & 0xFFFF, 4);
-        destination[13] = (byte)'-';
-        WriteHex(destination.Slice(14, 4), Prefix & 0xFFFF, 4);
-        destination[18] = (byte)'-';
+        // The first three groups are the process's random bits, formatted once.
+        PrefixUtf8.AsSpan().CopyTo(destination);
         var seq = (ulong)sequence;
         WriteHex(destination.Slice(19, 4), seq >> 48, 4);
         destination[23] = (byte)'-';
         WriteHex(destination.Slice(24, 12), seq & 0xFFFF_FFFF_FFFF, 12);
     }
 
+    private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
+
     private static void WriteHex(Span<byte> destination, ulong value, int digits)
     {
+        var hex = HexDigits;
         for (var i = digits - 1; i >= 0; i--)
         {
-            var nibble = (int)(value & 0xF);
-            destination[i] = (byte)(nibble < 10 ? '0' + nibble : 'a' + nibble - 10);
+            destination[i] = hex[(int)(value & 0xF)];
             value >>= 4;
         }
+    }
+
+    /// <summary>Formats the first three groups of every id (<c>xxxxxxxx-xxxx-xxxx-</c>) from <see cref="Prefix"/>.</summary>
+    private static byte[] FormatPrefix()
+    {
+        var bytes = new byte[PrefixLength];
+        WriteHex(bytes.AsSpan(0, 8), Prefix >> 32, 8);
+        bytes[8] = (byte)'-';
+        WriteHex(bytes.AsSpan(9, 4), (Prefix >> 16) & 0xFFFF, 4);
+        bytes[13] = (byte)'-';
+        WriteHex(bytes.AsSpan(14, 4), Prefix & 0xFFFF, 4);
+        bytes[18] = (byte)'-';
+        return bytes;
     }
 
     private static ulong CreatePrefix()

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.CompilerServices;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Validation;
 
@@ -13,21 +14,21 @@ namespace GrowlyticsSdk.Serialization;
 /// </summary>
 internal static class PlainMessageJson
 {
-    private static readonly byte[] UpdateStart = "{\"type\":\"update\",\"messageId\":\""u8.ToArray();
-    private static readonly byte[] LoginStart = "{\"type\":\"login\",\"messageId\":\""u8.ToArray();
-    private static readonly byte[] LogoutStart = "{\"type\":\"logout\",\"messageId\":\""u8.ToArray();
-    private static readonly byte[] TimestampName = "\",\"eventTimestamp\":"u8.ToArray();
-    private static readonly byte[] AnonymousIdName = ",\"anonymousId\":"u8.ToArray();
-    private static readonly byte[] UserIdName = ",\"userId\":"u8.ToArray();
-    private static readonly byte[] AttributesName = ",\"attributes\":["u8.ToArray();
-    private static readonly byte[] NameStart = "{\"name\":\""u8.ToArray();
-    private static readonly byte[] StringType = "\",\"type\":\"string\",\"value\":"u8.ToArray();
-    private static readonly byte[] NumberType = "\",\"type\":\"number\",\"value\":"u8.ToArray();
-    private static readonly byte[] BooleanType = "\",\"type\":\"boolean\",\"value\":"u8.ToArray();
-    private static readonly byte[] DateType = "\",\"type\":\"date\",\"value\":"u8.ToArray();
-    private static readonly byte[] Null = "null"u8.ToArray();
-    private static readonly byte[] True = "true"u8.ToArray();
-    private static readonly byte[] False = "false"u8.ToArray();
+    private static ReadOnlySpan<byte> UpdateStart => "{\"type\":\"update\",\"messageId\":\""u8;
+    private static ReadOnlySpan<byte> LoginStart => "{\"type\":\"login\",\"messageId\":\""u8;
+    private static ReadOnlySpan<byte> LogoutStart => "{\"type\":\"logout\",\"messageId\":\""u8;
+    private static ReadOnlySpan<byte> TimestampName => "\",\"eventTimestamp\":"u8;
+    private static ReadOnlySpan<byte> AnonymousIdName => ",\"anonymousId\":"u8;
+    private static ReadOnlySpan<byte> UserIdName => ",\"userId\":"u8;
+    private static ReadOnlySpan<byte> AttributesName => ",\"attributes\":["u8;
+    private static ReadOnlySpan<byte> NameStart => "{\"name\":\""u8;
+    private static ReadOnlySpan<byte> StringType => "\",\"type\":\"string\",\"value\":"u8;
+    private static ReadOnlySpan<byte> NumberType => "\",\"type\":\"number\",\"value\":"u8;
+    private static ReadOnlySpan<byte> BooleanType => "\",\"type\":\"boolean\",\"value\":"u8;
+    private static ReadOnlySpan<byte> DateType => "\",\"type\":\"date\",\"value\":"u8;
+    private static ReadOnlySpan<byte> Null => "null"u8;
+    private static ReadOnlySpan<byte> True => "true"u8;
+    private static ReadOnlySpan<byte> False => "false"u8;
 
     /// <summary>The most a fixed part, a number or a date adds: room checked once, up front.</summary>
     private const int FixedBytes = 192;
@@ -209,10 +210,13 @@ internal static class PlainMessageJson
     private static bool CopyPlain(Span<byte> span, ref int at, string value)
     {
         var plain = Plain;
-        var destination = span.Slice(at, value.Length);
-        for (var i = 0; i < value.Length; i++)
+        var source = value.AsSpan();
+        var destination = span.Slice(at, source.Length);
+
+        // Both lengths in the condition, so neither index is checked again per character.
+        for (var i = 0; i < source.Length && i < destination.Length; i++)
         {
-            var c = value[i];
+            var c = source[i];
             if (c >= plain.Length || !plain[c])
             {
                 return false;
@@ -225,9 +229,11 @@ internal static class PlainMessageJson
         return true;
     }
 
-    private static void Copy(Span<byte> span, ref int at, byte[] bytes)
+    // Inlined, so the length of each constant is known where it is copied: the copy is a few moves, not a call.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
     {
-        bytes.AsSpan().CopyTo(span.Slice(at));
+        bytes.CopyTo(span.Slice(at));
         at += bytes.Length;
     }
 
