@@ -8,12 +8,19 @@ namespace Growlytics.Benchmarks;
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
 /// <c>--loop one|many|floor|floor8 [rounds] [--curve]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
-/// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README).
+/// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
+/// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process.
 /// </summary>
 internal static class Program
 {
     private static async Task Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--ratio")
+        {
+            await RatioAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 140);
+            return;
+        }
+
         if (args.Length > 0 && args[0] == "--loop")
         {
             var curve = args.Contains("--curve");
@@ -23,6 +30,44 @@ internal static class Program
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
+    }
+
+    /// <summary>
+    /// The four end-to-end cases in one process, taking turns round by round (the order rotates every round), so a change
+    /// in the machine's speed or the process's warmth reaches each case alike: the ratios of the medians of the second half
+    /// of the rounds.
+    /// </summary>
+    private static async Task RatioAsync(int rounds)
+    {
+        var benchmark = new EndToEndBenchmarks();
+        await benchmark.SetupAsync();
+        (string Name, Func<Task> Round)[] cases =
+        [
+            ("one user", benchmark.PushAndFlush),
+            ("floor, one at a time", benchmark.FloorHttpClientPreGzipped),
+            ("many users", benchmark.PushAndFlushManyUsers),
+            ("floor, 8 at a time", benchmark.FloorHttpClientPreGzipped8AtATime),
+        ];
+        var times = cases.Select(_ => new List<double>()).ToArray();
+        for (var i = 0; i < rounds; i++)
+        {
+            for (var k = 0; k < cases.Length; k++)
+            {
+                var which = (i + k) % cases.Length;
+                var clock = Stopwatch.StartNew();
+                await cases[which].Round();
+                times[which].Add(clock.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        await benchmark.CleanupAsync();
+        var medians = times.Select(t => t.Skip(rounds / 2).OrderBy(ms => ms).ElementAt((rounds - (rounds / 2)) / 2)).ToArray();
+        for (var k = 0; k < cases.Length; k++)
+        {
+            Console.WriteLine($"{cases[k].Name}: median {medians[k]:F1} ms ({50_000 / medians[k] * 1000:N0} msgs/s)");
+        }
+
+        Console.WriteLine($"{rounds} rounds each, medians of the last {rounds - (rounds / 2)}: one user {medians[1] / medians[0]:P1} of its floor, many users {medians[3] / medians[2]:P1} of theirs");
     }
 
     private static async Task LoopAsync(string users, int rounds, bool curve)
