@@ -234,6 +234,9 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: called on the storage writer's thread when it holds messages taken from memory, before it writes them.</summary>
     internal Action? BeforeStorageAppend { get; set; }
 
+    /// <summary>Gets or sets a test seam: told on the storage writer's thread whether each try to take a held folder over took it.</summary>
+    internal Action<bool>? AfterTakeOverTry { get; set; }
+
     /// <summary>Gets a value indicating whether code or configuration set <see cref="Endpoint"/> (else an environment variable may).</summary>
     internal bool IsEndpointSet { get; private set; }
 

@@ -16,6 +16,31 @@ internal sealed partial class DurableQueue
         }
     }
 
+    /// <summary>
+    /// Tries once to take the folder over. Released, it may still be unusable for a while (replaced by a file, not
+    /// writable): the cause is logged once, when it changes, and the writer keeps trying; memory delivers meanwhile.
+    /// </summary>
+    private bool TryTakeOver(ref StorageFolder.Problem lastProblem)
+    {
+        _folder = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
+        if (_folder is null && problem != lastProblem && problem != StorageFolder.Problem.HeldByOther)
+        {
+            Log.StorageTakeOverWaits(
+                _logger,
+                problem == StorageFolder.Problem.NotAFolder ? "the path names a file, not a folder" : "the folder or its lock file cannot be created or opened",
+                TakeOverInterval);
+        }
+
+        lastProblem = problem;
+        if (_folder is not null)
+        {
+            Log.StorageTakenOver(_logger);
+        }
+
+        _options.AfterTakeOverTry?.Invoke(_folder is not null);
+        return _folder is not null;
+    }
+
     private async Task RunWriterAsync()
     {
         var lastProblem = StorageFolder.Problem.HeldByOther;
@@ -24,28 +49,19 @@ internal sealed partial class DurableQueue
         {
             if (_stopping)
             {
-                return;
+                // One last try: the folder may have been released just after a try that found it held, and the shutdown's
+                // wake may have come during that try. Taken now, the shutdown delivers what the previous client left.
+                if (!TryTakeOver(ref lastProblem))
+                {
+                    return;
+                }
+
+                break;
             }
 
             await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, TakeOverInterval)).ConfigureAwait(false);
             _writerWake.Reset();
-
-            // Released, the folder may still be unusable for a while (replaced by a file, not writable): the cause is
-            // logged once, when it changes, and the writer keeps trying; memory delivers meanwhile.
-            _folder = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
-            if (_folder is null && problem != lastProblem && problem != StorageFolder.Problem.HeldByOther)
-            {
-                Log.StorageTakeOverWaits(
-                    _logger,
-                    problem == StorageFolder.Problem.NotAFolder ? "the path names a file, not a folder" : "the folder or its lock file cannot be created or opened",
-                    TakeOverInterval);
-            }
-
-            lastProblem = problem;
-            if (_folder is not null)
-            {
-                Log.StorageTakenOver(_logger);
-            }
+            TryTakeOver(ref lastProblem);
         }
 
         LoadSafely();

@@ -1,0 +1,65 @@
+using System.Reflection;
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// A client waiting to take over its folder is shut down just after a try that found the folder still held, and the
+/// folder is released in between: the writer tries once more before it gives up, takes the folder over and loads what the
+/// previous client left, so the shutdown delivers it instead of leaving it all for the next start.
+/// </summary>
+public sealed class ShutdownWhileTakingOverTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250);
+
+    [Fact]
+    public async Task Shutdown_BeginsRightAfterATryFoundTheFolderHeld_TakesItOverAndDeliversWhatWasStored()
+    {
+        // The first client stores twenty messages (its collector is down) and holds the folder meanwhile.
+        var first = NewClient(new StorageCollector());
+        PushNumbers(first, 0, 20);
+        await first.FlushAsync();
+
+        // The second client's writer is held right after its first try, which finds the folder taken.
+        using var triedWhileHeld = new ManualResetEventSlim();
+        using var resume = new ManualResetEventSlim();
+        var held = 0;
+        var collector = new StorageCollector { Up = true };
+        var client = NewClient(collector, o => o.AfterTakeOverTry = took =>
+        {
+            if (!took && Interlocked.Exchange(ref held, 1) == 0)
+            {
+                triedWhileHeld.Set();
+                resume.Wait(TimeSpan.FromSeconds(30));
+            }
+        });
+        try
+        {
+            // The clock is moved on another thread: the writer's try runs in the clock's callback, and stays there while held.
+            var driving = Task.Run(() => DriveUntilAsync(() => triedWhileHeld.IsSet, Step));
+            triedWhileHeld.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+
+            // The folder is released, then the shutdown begins, before the writer looks again.
+            await first.ShutdownAsync();
+            var shutdown = client.ShutdownAsync();
+            var durable = typeof(GrowlyticsClient).GetField("_durable", BindingFlags.NonPublic | BindingFlags.Instance)!.GetValue(client)!;
+            var stopping = typeof(DurableQueue).GetField("_stopping", BindingFlags.NonPublic | BindingFlags.Instance)!;
+            await DriveUntilAsync(() => (bool)stopping.GetValue(durable)!, TimeSpan.Zero);
+            resume.Set();
+            await driving;
+            await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+            await shutdown;
+
+            client.Statistics.Restored.Should().Be(20, "the writer took the folder over at shutdown");
+            collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20));
+            client.Statistics.Delivered.Should().Be(20);
+            ShouldBeBalanced(client.Statistics);
+        }
+        finally
+        {
+            resume.Set();
+            await first.DisposeAsync();
+            await client.DisposeAsync();
+        }
+    }
+}
