@@ -21,6 +21,8 @@ internal static class MessageIds
     /// <summary>The length of a formatted message id, in characters or UTF-8 bytes.</summary>
     public const int Length = 36;
 
+    private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
+
     public static string Format(long sequence)
     {
         Span<byte> utf8 = stackalloc byte[Length];
@@ -43,12 +45,10 @@ internal static class MessageIds
         // The first three groups are the process's random bits, formatted once.
         PrefixUtf8.AsSpan().CopyTo(destination);
         var seq = (ulong)sequence;
-        WriteHex(destination.Slice(19, 4), seq >> 48, 4);
-        destination[23] = (byte)'-';
-        WriteHex(destination.Slice(24, 12), seq & 0xFFFF_FFFF_FFFF, 12);
+        WriteHex(destination.Slice(PrefixLength, 4), seq >> 48, 4);
+        destination[PrefixLength + 4] = (byte)'-';
+        WriteHex(destination.Slice(PrefixLength + 5, 12), seq & 0xFFFF_FFFF_FFFF, 12);
     }
-
-    private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
 
     private static void WriteHex(Span<byte> destination, ulong value, int digits)
     {

@@ -229,7 +229,8 @@ internal static class PlainMessageJson
         return true;
     }
 
-    // Inlined, so the length of each constant is known where it is copied: the copy is a few moves, not a call.
+    // Inlined, so where a constant is copied its length is known and the copy is a few moves, not a call (not where the
+    // span comes from a switch).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Copy(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
     {

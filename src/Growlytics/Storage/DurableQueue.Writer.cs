@@ -18,12 +18,13 @@ internal sealed partial class DurableQueue
 
     /// <summary>
     /// Tries once to take the folder over. Released, it may still be unusable for a while (replaced by a file, not
-    /// writable): the cause is logged once, when it changes, and the writer keeps trying; memory delivers meanwhile.
+    /// writable): the cause is logged once, when it changes, and the writer keeps trying; memory delivers meanwhile. The
+    /// last try, at shutdown, logs no such wait (<paramref name="logWaiting"/> is <see langword="false"/>).
     /// </summary>
-    private bool TryTakeOver(ref StorageFolder.Problem lastProblem)
+    private bool TryTakeOver(ref StorageFolder.Problem lastProblem, bool logWaiting)
     {
         _folder = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
-        if (_folder is null && problem != lastProblem && problem != StorageFolder.Problem.HeldByOther)
+        if (_folder is null && logWaiting && problem != lastProblem && problem != StorageFolder.Problem.HeldByOther)
         {
             Log.StorageTakeOverWaits(
                 _logger,
@@ -47,21 +48,21 @@ internal sealed partial class DurableQueue
         var takingOver = _folder is null;
         while (_folder is null)
         {
-            if (_stopping)
+            // Read before each try, so the writer gives up only after a try that began once the shutdown had: the folder may
+            // be released just after a try that found it held, with the shutdown's wake coming during that try. Taken
+            // then, the shutdown delivers what the previous client left.
+            var stopping = _stopping;
+            if (!stopping)
             {
-                // One last try: the folder may have been released just after a try that found it held, and the shutdown's
-                // wake may have come during that try. Taken now, the shutdown delivers what the previous client left.
-                if (!TryTakeOver(ref lastProblem))
-                {
-                    return;
-                }
-
-                break;
+                await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, TakeOverInterval)).ConfigureAwait(false);
+                _writerWake.Reset();
+                stopping = _stopping;
             }
 
-            await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, TakeOverInterval)).ConfigureAwait(false);
-            _writerWake.Reset();
-            TryTakeOver(ref lastProblem);
+            if (!TryTakeOver(ref lastProblem, logWaiting: !stopping) && stopping)
+            {
+                return;
+            }
         }
 
         LoadSafely();

@@ -102,6 +102,9 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets a value indicating whether this client holds the folder.</summary>
     public bool IsOwner => _owner;
 
+    /// <summary>Gets a value indicating whether the writer was told to stop (for tests).</summary>
+    public bool IsStopping => _stopping;
+
     /// <summary>Gets a value indicating whether the disk is the buffer now: the folder is held and writes succeed.</summary>
     public bool IsBuffer => _owner && !_failing && !_closed;
 

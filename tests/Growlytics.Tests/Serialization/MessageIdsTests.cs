@@ -27,14 +27,15 @@ public sealed class MessageIdsTests
     }
 
     [Fact]
-    public void FormatUtf8_WritesTheSameCharactersAsFormat()
+    public void FormatUtf8_WritesTheIdAsAsciiBytes()
     {
         foreach (var sequence in new[] { 0L, 42L, 0x0123_4567_89AB_CDEFL, long.MinValue, -1L })
         {
             var utf8 = new byte[MessageIds.Length];
             MessageIds.FormatUtf8(sequence, utf8);
 
-            Encoding.ASCII.GetString(utf8).Should().Be(MessageIds.Format(sequence));
+            var hex = ((ulong)sequence).ToString("x16", CultureInfo.InvariantCulture);
+            Encoding.ASCII.GetString(utf8).Should().Be($"{ExpectedPrefix()}{hex.Substring(0, 4)}-{hex.Substring(4)}");
         }
     }
 
