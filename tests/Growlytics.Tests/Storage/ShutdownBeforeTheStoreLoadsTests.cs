@@ -14,26 +14,15 @@ public sealed class ShutdownBeforeTheStoreLoadsTests : StorageTestBase
     public async Task Shutdown_BeginsWhileTheLoopReadsTheStoreNotLoadedYet_DeliversTheStoredMessages()
     {
         // The first client stores twenty messages (its collector is down) and holds the folder meanwhile.
-        var first = NewClient(new StorageCollector());
-        PushNumbers(first, 0, 20);
-        await first.FlushAsync();
+        var first = await HoldingStoredNumbersAsync(20);
 
-        using var reading = new ManualResetEventSlim();
-        using var resume = new ManualResetEventSlim();
-        var held = 0;
+        // The loop's first read of the store is held: the folder is the first client's, so nothing is loaded yet.
+        using var read = new HoldOnce();
         var collector = new StorageCollector { Up = true };
-        var client = NewClient(collector, o => o.AfterStoreRead = count =>
-        {
-            // The loop's first read of the store: the folder is the first client's, so nothing is loaded yet.
-            if (Interlocked.Exchange(ref held, 1) == 0)
-            {
-                reading.Set();
-                resume.Wait(TimeSpan.FromSeconds(30));
-            }
-        });
+        var client = NewClient(collector, o => o.AfterStoreRead = _ => read.Hold());
         try
         {
-            reading.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            read.WaitUntilHeld(TimeSpan.FromSeconds(30)).Should().BeTrue();
             await first.ShutdownAsync();
 
             // The writer takes the folder over and loads it; then delivery is told to stop, while the loop is still in
@@ -41,7 +30,7 @@ public sealed class ShutdownBeforeTheStoreLoadsTests : StorageTestBase
             var shutdown = client.ShutdownAsync();
             var stopping = typeof(Dispatcher).GetField("_stopping", BindingFlags.NonPublic | BindingFlags.Instance)!;
             await DriveUntilAsync(() => (bool)stopping.GetValue(client.Dispatcher)!, TimeSpan.Zero);
-            resume.Set();
+            read.Release();
             await shutdown;
 
             // The figures say which step fell short if this fails: nothing restored (the folder was not taken over), or
@@ -61,7 +50,7 @@ public sealed class ShutdownBeforeTheStoreLoadsTests : StorageTestBase
         }
         finally
         {
-            resume.Set();
+            read.Release();
             await first.DisposeAsync();
             await client.DisposeAsync();
         }

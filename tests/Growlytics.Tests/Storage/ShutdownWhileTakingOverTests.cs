@@ -13,35 +13,30 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
     public async Task Shutdown_BeginsRightAfterATryFoundTheFolderHeld_TakesItOverAndDeliversWhatWasStored()
     {
         // The first client stores twenty messages (its collector is down) and holds the folder meanwhile.
-        var first = NewClient(new StorageCollector());
-        PushNumbers(first, 0, 20);
-        await first.FlushAsync();
+        var first = await HoldingStoredNumbersAsync(20);
 
         // The second client's writer is held right after its first try, which finds the folder taken.
-        using var triedWhileHeld = new ManualResetEventSlim();
-        using var resume = new ManualResetEventSlim();
-        var held = 0;
+        using var writer = new HoldOnce();
         var collector = new StorageCollector { Up = true };
         var client = NewClient(collector, o => o.AfterTakeOverTry = took =>
         {
-            if (!took && Interlocked.Exchange(ref held, 1) == 0)
+            if (!took)
             {
-                triedWhileHeld.Set();
-                resume.Wait(TimeSpan.FromSeconds(30));
+                writer.Hold();
             }
         });
         try
         {
             // The clock is moved on another thread: the writer's try runs in the clock's callback, and stays there while held.
-            var driving = Task.Run(() => DriveUntilAsync(() => triedWhileHeld.IsSet, Step));
-            triedWhileHeld.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            var driving = Task.Run(() => DriveUntilAsync(() => writer.WaitUntilHeld(TimeSpan.Zero), Step));
+            writer.WaitUntilHeld(TimeSpan.FromSeconds(30)).Should().BeTrue();
 
             // The folder is released, then the shutdown begins, before the writer looks again. No fake timer fires while the
             // writer is held in the clock's callback: the first shutdown must not need one (bounded, so it fails, not hangs).
             await first.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
             var shutdown = client.ShutdownAsync();
             await DriveUntilAsync(() => client.Durable!.IsStopping, TimeSpan.Zero);
-            resume.Set();
+            writer.Release();
             await driving;
             await DriveUntilAsync(() => shutdown.IsCompleted, Step);
             await shutdown;
@@ -53,7 +48,7 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
         }
         finally
         {
-            resume.Set();
+            writer.Release();
             await first.DisposeAsync();
             await client.DisposeAsync();
         }

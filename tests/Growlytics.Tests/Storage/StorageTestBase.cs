@@ -40,6 +40,15 @@ public abstract class StorageTestBase : IDisposable
         }
     }
 
+    /// <summary>A client that stored the numbers 0 to <paramref name="count"/> - 1 (its collector is down) and holds the folder.</summary>
+    internal async Task<GrowlyticsClient> HoldingStoredNumbersAsync(int count)
+    {
+        var client = NewClient(new StorageCollector());
+        PushNumbers(client, 0, count);
+        await client.FlushAsync();
+        return client;
+    }
+
     /// <summary>Written to storage, not delivered (<see cref="GrowlyticsClient.FlushToStorageAsync"/>).</summary>
     internal static Task StoredAsync(GrowlyticsClient client) => client.FlushToStorageAsync();
 
