@@ -54,6 +54,13 @@ public sealed partial class GrowlyticsClient
         // REST: anonymous attributes that wait for a login will not get one in this process.
         _heldStore?.Close();
 
+        if (_durable is not null)
+        {
+            // A client still waiting for its folder (held by a client shutting down) tries once more to take it over, so
+            // that what it kept in memory meanwhile can be written there below, and its session persisted.
+            await WaitWithinShutdownAsync(_durable.LastTakeOverAsync(), started, cancellationToken).ConfigureAwait(false);
+        }
+
         // Persisted only in a folder this client holds: one it never took over has none of them.
         _processUser?.CloseHeld(persisted: _sessionStore is not null && _durable?.IsOwner != false);
         if (_sessionStore is not null)

@@ -42,6 +42,33 @@ internal sealed partial class DurableQueue
         return _folder is not null;
     }
 
+    /// <summary>
+    /// At shutdown, while the writer waits to take the folder over: makes it try once more now and completes when that try
+    /// has ended, the folder taken over and loaded (this client owns it: what memory holds can be written to it) or the
+    /// writer given up (what memory holds stays there). Completes at once when the writer does not wait for the folder.
+    /// The writer goes on writing until <see cref="StopWriterAsync"/>.
+    /// </summary>
+    public Task LastTakeOverAsync()
+    {
+        if (_owner || _writer.IsCompleted)
+        {
+            return Task.CompletedTask;
+        }
+
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.CompareExchange(ref _lastTry, done, null);
+        var lastTry = _lastTry!;
+        _writerWake.Set();
+        if (_owner)
+        {
+            // Taken over after the check above, before the writer could see the request.
+            lastTry.TrySetResult(true);
+        }
+
+        // The writer ends the wait itself if it ends some other way (a fault, a stop).
+        return Task.WhenAny(lastTry.Task, _writer);
+    }
+
     private async Task RunWriterAsync()
     {
         var lastProblem = StorageFolder.Problem.HeldByOther;
@@ -51,16 +78,17 @@ internal sealed partial class DurableQueue
             // Read before each try, so the writer gives up only after a try that began once the shutdown had: the folder may
             // be released just after a try that found it held, with the shutdown's wake coming during that try. Taken
             // then, the shutdown delivers what the previous client left.
-            var stopping = _stopping;
-            if (!stopping)
+            var last = IsStopping;
+            if (!last)
             {
                 await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, TakeOverInterval)).ConfigureAwait(false);
                 _writerWake.Reset();
-                stopping = _stopping;
+                last = IsStopping;
             }
 
-            if (!TryTakeOver(ref lastProblem, logWaiting: !stopping) && stopping)
+            if (!TryTakeOver(ref lastProblem, logWaiting: !last) && last)
             {
+                _lastTry?.TrySetResult(false);
                 return;
             }
         }
@@ -80,6 +108,10 @@ internal sealed partial class DurableQueue
                 Log.StorageFault(_logger, ex);
             }
         }
+
+        // A shutdown waiting for the last try (see LastTakeOverAsync) learns that the folder is this client's now. Read
+        // with a full fence after _owner is set: a shutdown that asks after this read sees _owner itself.
+        Interlocked.CompareExchange(ref _lastTry, null, null)?.TrySetResult(true);
 
         while (true)
         {

@@ -62,6 +62,9 @@ internal sealed partial class DurableQueue : IDisposable
     private volatile bool _windowFull;
     private volatile bool _failing;
     private volatile bool _stopping;
+
+    // Set by a shutdown that asks the writer waiting for the folder for one last try (see LastTakeOverAsync).
+    private TaskCompletionSource<bool>? _lastTry;
     private volatile bool _closed;
 
     public DurableQueue(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Func<UserMessage?> take, Action<UserMessage> written, Action<List<UserMessage>> handBack, Action wakeReader)
@@ -102,8 +105,8 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets a value indicating whether this client holds the folder.</summary>
     public bool IsOwner => _owner;
 
-    /// <summary>Gets a value indicating whether the writer was told to stop (for tests).</summary>
-    public bool IsStopping => _stopping;
+    /// <summary>Gets a value indicating whether the writer was told to stop, or to make its last try to take the folder over.</summary>
+    public bool IsStopping => _stopping || Volatile.Read(ref _lastTry) is not null;
 
     /// <summary>Gets a value indicating whether the disk is the buffer now: the folder is held and writes succeed.</summary>
     public bool IsBuffer => _owner && !_failing && !_closed;

@@ -1,3 +1,5 @@
+using GrowlyticsSdk.Storage;
+
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace GrowlyticsSdk.Tests.Storage;
 /// </summary>
 public sealed class ShutdownWhileTakingOverTests : StorageTestBase
 {
+    private const int TakenOver = 4012;
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250);
 
     [Fact]
@@ -51,6 +54,64 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
             writer.Release();
             await first.DisposeAsync();
             await client.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The second client sends from memory while the first holds the folder, and the service does not take its messages.
+    /// The folder is released and the second client shut down before its writer looks again (the fake clock stands
+    /// still): the shutdown's last try takes the folder over, and what memory held is written to it, not dropped.
+    /// </summary>
+    /// <param name="inFlight">
+    /// <see langword="false"/>: the service is down, so memory's messages wait between tries, staged; <see langword="true"/>:
+    /// it takes the requests and never answers, so 8 of them are in flight at shutdown.
+    /// </param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Shutdown_FolderReleasedWhileWaiting_WritesWhatMemoryHeldToTheFolder(bool inFlight)
+    {
+        var collector = new StorageCollector { Up = inFlight, Hang = inFlight };
+        var logs = new RecordingLoggerFactory();
+        var first = NewClient(collector);
+        var second = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.SessionMode = SessionMode.RequireScope;
+        });
+        try
+        {
+            for (var n = 0; n < 20; n++)
+            {
+                second.Customers.Update("customer-" + n, new Dictionary<string, object?> { ["n"] = n });
+            }
+
+            await DriveUntilAsync(() => collector.Attempts >= (inFlight ? GrowlyticsOptions.DefaultBatchConcurrency : 1), Step);
+
+            // No fake time passes from here on until the shutdown has begun: the second's writer does not try by itself.
+            await first.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            logs.Entries.Should().NotContain(e => e.EventId == TakenOver, "the writer has not looked again since the release");
+            var shutdown = second.ShutdownAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+            await shutdown;
+
+            logs.Entries.Should().Contain(e => e.EventId == TakenOver);
+            second.Statistics.Dropped.Should().Be(0, "what memory held went to the folder: {0}", string.Join(", ", second.Statistics.DroppedByReason.Where(r => r.Value > 0)));
+            second.Statistics.Pending.Should().Be(20);
+            ShouldBeBalanced(second.Statistics);
+            SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(20);
+
+            collector.Up = true;
+            collector.Hang = false;
+            await using var third = NewClient(collector);
+            var flush = third.FlushAsync();
+            await DriveUntilAsync(() => flush.IsCompleted && third.Statistics.Delivered == 20, Step);
+            collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
+        }
+        finally
+        {
+            await first.DisposeAsync();
+            await second.DisposeAsync();
         }
     }
 }
