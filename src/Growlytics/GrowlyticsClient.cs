@@ -184,42 +184,6 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     public GrowlyticsCustomers Customers { get; }
 
     /// <summary>
-    /// Occurs on a background thread when the client gives up on messages: refused by the service (with the customer id
-    /// and the 422's field and rule), out of retries, and every other drop counted in <see cref="Statistics"/>. Messages
-    /// the client was delivering are reported one event per message or request. Calls refused at the call (a full queue,
-    /// after shutdown, while opted out, after the key was refused), anonymous pushes held for a login
-    /// (<see cref="GrowlyticsProtocol.Rest"/>) that expire, make room for other visitors or are dropped at shutdown, and
-    /// stored records dropped by a storage limit (<see cref="GrowlyticsOptions.MaxStorageBytes"/>,
-    /// <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or with the local data are reported summed per
-    /// reason, without a customer id, shortly after, on a pool thread; <see cref="ShutdownAsync"/> returns after their
-    /// handlers have run (waiting past its deadline for 250 ms at most). Only drops counted while the event has a handler
-    /// are reported. Handlers must be quick and must not throw (an
-    /// exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
-    /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
-    /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
-    /// </summary>
-    public event EventHandler<MessageDroppedEventArgs>? MessageDropped
-    {
-        add
-        {
-            lock (_droppedGate)
-            {
-                _messageDropped += value;
-                _bulkDrops.Listening = _messageDropped is not null;
-            }
-        }
-
-        remove
-        {
-            lock (_droppedGate)
-            {
-                _messageDropped -= value;
-                _bulkDrops.Listening = _messageDropped is not null;
-            }
-        }
-    }
-
-    /// <summary>
     /// Gets a snapshot of the delivery figures, in which <see cref="GrowlyticsStatistics.Enqueued"/> =
     /// <see cref="GrowlyticsStatistics.Delivered"/> + <see cref="GrowlyticsStatistics.Dropped"/> +
     /// <see cref="GrowlyticsStatistics.Pending"/>, also while calls are made and messages are sent.
@@ -273,63 +237,6 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     internal bool IsShutDown => Volatile.Read(ref _shutdown) is not null;
 
     /// <summary>
-    /// Gives the current async flow (and work it starts) a user session of its own, with a fresh anonymous id.
-    /// Dispose the returned object to return to the previous session. Use one scope per request, job or conversation.
-    /// </summary>
-    /// <returns>The scope; dispose it when the flow ends.</returns>
-    public IDisposable BeginScope() => new UserScope(_scope, new GrowlyticsUser(this, AnonymousIds.New(), null));
-
-    /// <summary>
-    /// Gives the current async flow a user session that continues a known one: an anonymous id kept by the app
-    /// (a cookie, a header) and, optionally, a user who is already logged in (an authenticated request). No message
-    /// is sent; <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> then updates that user.
-    /// </summary>
-    /// <param name="anonymousId">The anonymous id to continue (1 to 64 URL-safe characters: letters, digits, '-' and '_'), or <see langword="null"/> for a new one.</param>
-    /// <param name="userId">The logged-in user's id (at most 40 characters), or <see langword="null"/> when anonymous.</param>
-    /// <returns>The scope; dispose it when the flow ends.</returns>
-    /// <exception cref="ArgumentException"><paramref name="anonymousId"/> is not URL-safe or too long.</exception>
-    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank or longer than 40 characters.</exception>
-    public IDisposable BeginScope(string? anonymousId, string? userId = null)
-    {
-        if (anonymousId is not null && !AnonymousIds.IsValid(anonymousId))
-        {
-            throw new ArgumentException("The anonymous id must have 1 to 64 URL-safe characters (letters, digits, '-' and '_').", nameof(anonymousId));
-        }
-
-        if (userId is not null)
-        {
-            Validation.UserIds.ThrowIfInvalid(userId);
-        }
-
-        var user = new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId);
-        var scope = new UserScope(_scope, user);
-        if (anonymousId is not null)
-        {
-            // REST: a known visitor's request is activity, and one that starts identified is that visitor's login.
-            user.ContinueScope();
-        }
-
-        return scope;
-    }
-
-    /// <summary>
-    /// Returns whether <paramref name="anonymousId"/> is a well-formed anonymous id that
-    /// <see cref="BeginScope(string, string)"/> accepts: 1 to 64 URL-safe characters (letters, digits, '-' and '_').
-    /// Use it on ids from outside the app's control (a cookie, a header) and start a new session for anything else.
-    /// </summary>
-    /// <param name="anonymousId">The candidate id.</param>
-    /// <returns><see langword="true"/> when the id is well-formed; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
-    public static bool IsValidAnonymousId(string? anonymousId) => AnonymousIds.IsValid(anonymousId);
-
-    /// <summary>
-    /// Returns whether <paramref name="userId"/> is a user id that <see cref="BeginScope(string, string)"/> and
-    /// <see cref="GrowlyticsUser"/> accept: a non-blank string of at most 40 characters. Never throws.
-    /// </summary>
-    /// <param name="userId">The candidate id.</param>
-    /// <returns><see langword="true"/> when the id is valid; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
-    public static bool IsValidUserId(string? userId) => Validation.UserIds.GetError(userId) is null;
-
-    /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued
     /// without waiting for the flush interval. With <see cref="GrowlyticsOptions.StorageDirectory"/> set, they are first
     /// written to storage (where they survive a crash); then a stored message whose user's messages ran out of retries
@@ -351,85 +258,6 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     /// <summary>Queues a message, waiting for room instead of dropping when the queue is full (for jobs).</summary>
     internal ValueTask EnqueueAsync(UserMessage message, CancellationToken cancellationToken) => _queue.EnqueueAsync(message, cancellationToken);
-
-    internal void RaiseDropped(MessageDroppedEventArgs args)
-    {
-        if (t_deferredDrops is { } deferred)
-        {
-            // Inside OptOut's lock: raised once the lock is released (see OptOut).
-            deferred.Add((this, args));
-            return;
-        }
-
-        if (_messageDropped is not { } handler)
-        {
-            return;
-        }
-
-        var outer = InDroppedHandler.Value;
-        InDroppedHandler.Value = this;
-        try
-        {
-            handler(this, args);
-        }
-#pragma warning disable CA1031 // An application's handler must not take the delivery loop down.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            if (_handlerFaults.TryReport(out var faults))
-            {
-                Log.DroppedHandlerFault(_logger, ex.GetType().Name, faults);
-            }
-        }
-        finally
-        {
-            InDroppedHandler.Value = outer;
-        }
-    }
-
-    internal bool TryDropInvalidInput(GrowlyticsValidationException exception)
-    {
-        if (_options.InvalidInputHandling != InvalidInputHandling.Drop)
-        {
-            return false;
-        }
-
-        _counters.AddInvalidInput();
-        Log.InvalidInputDropped(_logger, exception.Message);
-        return true;
-    }
-
-    /// <summary>
-    /// Persists the process-wide session (when storage is on) after a login, logout or new start; while opted out only
-    /// when <paramref name="evenIfOptedOut"/> (held attributes dropped at the user's request must leave the file too).
-    /// </summary>
-    internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false)
-    {
-        // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
-        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false && (evenIfOptedOut || !_optedOut))
-        {
-            _sessionStore.Save(user.ToStoredSession());
-        }
-    }
-
-    internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
-
-    // REST: the process-wide session's held attributes, restored from the session file (they count as pending again).
-    private HeldAttributes? RestoreHeld(StoredSession? stored)
-    {
-        if (_options.Protocol != GrowlyticsProtocol.Rest)
-        {
-            return null;
-        }
-
-        if (stored is not { UserId: null, HeldCalls: > 0 })
-        {
-            return new HeldAttributes();
-        }
-
-        _counters.AddHeld(stored.HeldCalls);
-        return new HeldAttributes(stored.Held, stored.HeldCalls);
-    }
 
     private async Task FlushWithStorageAsync(CancellationToken cancellationToken)
     {

@@ -21,7 +21,7 @@ namespace GrowlyticsSdk;
 /// nothing (no message, no session change, nothing held) and is counted as dropped (<see cref="DropReason.OptedOut"/>).
 /// </para>
 /// </remarks>
-public sealed class GrowlyticsUser
+public sealed partial class GrowlyticsUser
 {
     private const string ReflectionMessage =
         "Reads the public properties of an anonymous object by reflection. In trimmed or AOT apps use the "
@@ -223,104 +223,6 @@ public sealed class GrowlyticsUser
         }
     }
 
-    /// <summary>
-    /// REST, a scope that continues a visitor: starting identified, it is the login of the anonymous id it carries (what
-    /// that visitor pushed while anonymous is sent as an upsert for the user); starting anonymous, it is activity that
-    /// keeps the visitor's held attributes from expiring.
-    /// </summary>
-    internal void ContinueScope()
-    {
-        if (_client.HeldStore is not { } store)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            if (_userId is null)
-            {
-                store.Touch(_anonymousId);
-            }
-            else if (store.Take(_anonymousId) is { } held)
-            {
-                UpsertMessages.Enqueue(_client, _anonymousId, _userId, held.ToArray(), held.Calls, held.Calls);
-            }
-        }
-    }
-
-    /// <summary>Saves the session as it is now (the client took its storage folder over), in order with concurrent changes.</summary>
-    internal void SaveSession()
-    {
-        lock (_gate)
-        {
-            _client.OnSessionChanged(this);
-        }
-    }
-
-    /// <summary>Gets the session as the session file keeps it; called under the session's lock.</summary>
-    internal StoredSession ToStoredSession() =>
-        new(_anonymousId, _userId, _processHeld?.ToArray() ?? [], _processHeld?.Calls ?? 0);
-
-    /// <summary>
-    /// At the user's privacy request (REST, process-wide session): drops the pushes held for the login, counted as
-    /// <see cref="DropReason.OptedOut"/>, and saves the session without them. Returns how many were dropped.
-    /// </summary>
-    internal int DropHeldForPrivacy()
-    {
-        lock (_gate)
-        {
-            return DropHeldLocked();
-        }
-    }
-
-    /// <summary>
-    /// Local data deleted: the session starts again, anonymous with a new id and nothing held (dropped as
-    /// <see cref="DropReason.OptedOut"/>). Nothing is sent and nothing saved. Returns how many held pushes were dropped.
-    /// </summary>
-    internal int StartOver()
-    {
-        lock (_gate)
-        {
-            var dropped = DropHeldLocked(save: false);
-            Volatile.Write(ref _userId, null);
-            Volatile.Write(ref _anonymousId, AnonymousIds.New());
-            return dropped;
-        }
-    }
-
-    /// <summary>
-    /// At shutdown, REST, process-wide session: held pushes stay pending in the session file when there is one; without
-    /// storage they will never meet a login, and are counted as dropped.
-    /// </summary>
-    internal void CloseHeld(bool persisted)
-    {
-        lock (_gate)
-        {
-            if (!persisted && _processHeld is { Calls: > 0 } held)
-            {
-                _client.Counters.DropHeldInBulk(held.Calls, DropReason.Shutdown);
-                _processHeld = new HeldAttributes();
-            }
-        }
-    }
-
-    private int DropHeldLocked(bool save = true)
-    {
-        if (_processHeld is not { Calls: > 0 } held)
-        {
-            return 0;
-        }
-
-        _client.Counters.DropHeld(held.Calls, DropReason.OptedOut);
-        _processHeld = new HeldAttributes();
-        if (save)
-        {
-            _client.OnSessionChanged(this, evenIfOptedOut: true);
-        }
-
-        return held.Calls;
-    }
-
     private static void ThrowIfNull(object? value, string name)
     {
         if (value is null)
@@ -413,64 +315,6 @@ public sealed class GrowlyticsUser
 
         Volatile.Write(ref _userId, null);
         Volatile.Write(ref _anonymousId, AnonymousIds.New());
-    }
-
-    private void HoldLocked(UserAttribute[] attributes)
-    {
-        GrowlyticsValidationException? error = null;
-        if (_processHeld is { } held)
-        {
-            var limits = _client.AttributeLimits;
-            var after = held.CountAfterMerge(attributes);
-            if (after > limits.MaxAttributes)
-            {
-                error = ValidationErrors.TooManyHeldAttributes(limits, after);
-            }
-            else if (_client.IsShutDown)
-            {
-                _client.Counters.AddHeld(1);
-                _client.Counters.DropHeldInBulk(1, DropReason.Shutdown);
-            }
-            else
-            {
-                held.Merge(attributes);
-                _client.Counters.AddHeld(1);
-                _client.OnSessionChanged(this);
-            }
-        }
-        else
-        {
-            error = _client.HeldStore!.Hold(_anonymousId, attributes, _client.AttributeLimits);
-        }
-
-        if (error is not null && !_client.TryDropInvalidInput(error))
-        {
-            throw error;
-        }
-    }
-
-    private void SendHeldWithLoginLocked(string userId, UserAttribute[] attributes)
-    {
-        HeldAttributes? held;
-        if (_processHeld is not null)
-        {
-            held = _processHeld;
-            _processHeld = new HeldAttributes();
-        }
-        else
-        {
-            held = _client.HeldStore?.Take(_anonymousId);
-        }
-
-        var merged = held is { Count: > 0 } ? held.MergedWith(attributes) : attributes;
-        if (merged.Length == 0)
-        {
-            // Nothing to say: an upsert without attributes is not sent.
-            return;
-        }
-
-        var heldCalls = held?.Calls ?? 0;
-        UpsertMessages.Enqueue(_client, _anonymousId, userId, merged, 1 + heldCalls, heldCalls);
     }
 
     private void Enqueue(MessageType type, string? userId, UserAttribute[] attributes)

@@ -294,25 +294,4 @@ internal sealed partial class Dispatcher
             request.TrySetResult(true);
         }
     }
-
-    /// <summary>Gives requests started from now on a fresh scope, after one was cancelled (not while opted out or stopped).</summary>
-    private void RenewSendScopeLocked()
-    {
-        if (!_optedOut && _sendScope.IsCancellationRequested && !_stopSending.IsCancellationRequested)
-        {
-            _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
-        }
-    }
-
-    private void CancelSendsLocked()
-    {
-        try
-        {
-            _sendScope.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Shut down: nothing is in flight any more.
-        }
-    }
 }

@@ -14,7 +14,7 @@ namespace GrowlyticsSdk.Sessions;
 /// <see cref="GrowlyticsClient.MessageDropped"/>. Expiry is checked on every access and by a timer that runs once per
 /// retention period while anything is held.
 /// </summary>
-internal sealed class HeldAttributeStore : IDisposable
+internal sealed partial class HeldAttributeStore : IDisposable
 {
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
@@ -282,76 +282,5 @@ internal sealed class HeldAttributeStore : IDisposable
         var calls = node.Value.Held.Calls;
         _counters.DropHeld(calls, reason);
         return new Tally { Calls = calls, Sessions = 1 };
-    }
-
-    // Outside the lock: a logger or an event handler must not hold up other visitors' calls.
-    private void Report(Drops drops)
-    {
-        Report(drops.Expired, ref _unreportedExpiredCalls, ref _unreportedExpiredSessions, _expiredReports, Log.HeldAttributesExpired);
-        Report(drops.Evicted, ref _unreportedEvictedCalls, ref _unreportedEvictedSessions, _evictedReports, Log.HeldAttributesEvicted);
-    }
-
-    private void RaiseDropped(DropReason reason, long calls)
-    {
-        if (reason == DropReason.OptedOut)
-        {
-            // A privacy request's drop: reported on the thread that made it, outside the locks (a handler may opt back in).
-            _dropped(new MessageDroppedEventArgs(reason, (int)Math.Min(int.MaxValue, calls), null, null, null, null));
-            return;
-        }
-
-        // Expired or evicted by a visitor's push, or dropped at shutdown: reported on a pool thread, never inside a call.
-        _counters.BulkReports?.Add(reason, calls);
-    }
-
-    // One event per drop; one log line per interval with the calls and sessions counted since the last one.
-    private void Report(Tally tally, ref long unreportedCalls, ref long unreportedSessions, LogRateLimiter reports, Action<ILogger, long, long> log)
-    {
-        if (tally.Calls <= 0)
-        {
-            return;
-        }
-
-        RaiseDropped(DropReason.AnonymousExpired, tally.Calls);
-        Interlocked.Add(ref unreportedCalls, tally.Calls);
-        Interlocked.Add(ref unreportedSessions, tally.Sessions);
-        if (reports.TryReport(out _))
-        {
-            log(_logger, Interlocked.Exchange(ref unreportedCalls, 0), Interlocked.Exchange(ref unreportedSessions, 0));
-        }
-    }
-
-    private sealed class Entry
-    {
-        public Entry(string anonymousId, HeldAttributes held, long lastActive)
-        {
-            AnonymousId = anonymousId;
-            Held = held;
-            LastActive = lastActive;
-        }
-
-        public string AnonymousId { get; }
-
-        public HeldAttributes Held { get; }
-
-        public long LastActive { get; set; }
-    }
-
-    private struct Tally
-    {
-        public long Calls;
-        public long Sessions;
-
-        public void Add(Tally other)
-        {
-            Calls += other.Calls;
-            Sessions += other.Sessions;
-        }
-    }
-
-    private struct Drops
-    {
-        public Tally Expired;
-        public Tally Evicted;
     }
 }

@@ -1,0 +1,90 @@
+using GrowlyticsSdk.Diagnostics;
+
+namespace GrowlyticsSdk;
+
+/// <summary>The client's drops as the application sees them: the <see cref="MessageDropped"/> event and invalid input dropped at the call.</summary>
+public sealed partial class GrowlyticsClient
+{
+    /// <summary>
+    /// Occurs on a background thread when the client gives up on messages: refused by the service (with the customer id
+    /// and the 422's field and rule), out of retries, and every other drop counted in <see cref="Statistics"/>. Messages
+    /// the client was delivering are reported one event per message or request. Calls refused at the call (a full queue,
+    /// after shutdown, while opted out, after the key was refused), anonymous pushes held for a login
+    /// (<see cref="GrowlyticsProtocol.Rest"/>) that expire, make room for other visitors or are dropped at shutdown, and
+    /// stored records dropped by a storage limit (<see cref="GrowlyticsOptions.MaxStorageBytes"/>,
+    /// <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or with the local data are reported summed per
+    /// reason, without a customer id, shortly after, on a pool thread; <see cref="ShutdownAsync"/> returns after their
+    /// handlers have run (waiting past its deadline for 250 ms at most). Only drops counted while the event has a handler
+    /// are reported. Handlers must be quick and must not throw (an
+    /// exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
+    /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
+    /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
+    /// </summary>
+    public event EventHandler<MessageDroppedEventArgs>? MessageDropped
+    {
+        add
+        {
+            lock (_droppedGate)
+            {
+                _messageDropped += value;
+                _bulkDrops.Listening = _messageDropped is not null;
+            }
+        }
+
+        remove
+        {
+            lock (_droppedGate)
+            {
+                _messageDropped -= value;
+                _bulkDrops.Listening = _messageDropped is not null;
+            }
+        }
+    }
+
+    internal void RaiseDropped(MessageDroppedEventArgs args)
+    {
+        if (t_deferredDrops is { } deferred)
+        {
+            // Inside OptOut's lock: raised once the lock is released (see OptOut).
+            deferred.Add((this, args));
+            return;
+        }
+
+        if (_messageDropped is not { } handler)
+        {
+            return;
+        }
+
+        var outer = InDroppedHandler.Value;
+        InDroppedHandler.Value = this;
+        try
+        {
+            handler(this, args);
+        }
+#pragma warning disable CA1031 // An application's handler must not take the delivery loop down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (_handlerFaults.TryReport(out var faults))
+            {
+                Log.DroppedHandlerFault(_logger, ex.GetType().Name, faults);
+            }
+        }
+        finally
+        {
+            InDroppedHandler.Value = outer;
+        }
+    }
+
+    internal bool TryDropInvalidInput(GrowlyticsValidationException exception)
+    {
+        if (_options.InvalidInputHandling != InvalidInputHandling.Drop)
+        {
+            return false;
+        }
+
+        _counters.AddInvalidInput();
+        Log.InvalidInputDropped(_logger, exception.Message);
+        return true;
+    }
+}

@@ -1,0 +1,97 @@
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Sessions;
+
+namespace GrowlyticsSdk;
+
+/// <summary>The client's sessions: scopes per request or job, the ids they accept, and the process-wide session's file.</summary>
+public sealed partial class GrowlyticsClient
+{
+    /// <summary>
+    /// Gives the current async flow (and work it starts) a user session of its own, with a fresh anonymous id.
+    /// Dispose the returned object to return to the previous session. Use one scope per request, job or conversation.
+    /// </summary>
+    /// <returns>The scope; dispose it when the flow ends.</returns>
+    public IDisposable BeginScope() => new UserScope(_scope, new GrowlyticsUser(this, AnonymousIds.New(), null));
+
+    /// <summary>
+    /// Gives the current async flow a user session that continues a known one: an anonymous id kept by the app
+    /// (a cookie, a header) and, optionally, a user who is already logged in (an authenticated request). No message
+    /// is sent; <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> then updates that user.
+    /// </summary>
+    /// <param name="anonymousId">The anonymous id to continue (1 to 64 URL-safe characters: letters, digits, '-' and '_'), or <see langword="null"/> for a new one.</param>
+    /// <param name="userId">The logged-in user's id (at most 40 characters), or <see langword="null"/> when anonymous.</param>
+    /// <returns>The scope; dispose it when the flow ends.</returns>
+    /// <exception cref="ArgumentException"><paramref name="anonymousId"/> is not URL-safe or too long.</exception>
+    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank or longer than 40 characters.</exception>
+    public IDisposable BeginScope(string? anonymousId, string? userId = null)
+    {
+        if (anonymousId is not null && !AnonymousIds.IsValid(anonymousId))
+        {
+            throw new ArgumentException("The anonymous id must have 1 to 64 URL-safe characters (letters, digits, '-' and '_').", nameof(anonymousId));
+        }
+
+        if (userId is not null)
+        {
+            Validation.UserIds.ThrowIfInvalid(userId);
+        }
+
+        var user = new GrowlyticsUser(this, anonymousId ?? AnonymousIds.New(), userId);
+        var scope = new UserScope(_scope, user);
+        if (anonymousId is not null)
+        {
+            // REST: a known visitor's request is activity, and one that starts identified is that visitor's login.
+            user.ContinueScope();
+        }
+
+        return scope;
+    }
+
+    /// <summary>
+    /// Returns whether <paramref name="anonymousId"/> is a well-formed anonymous id that
+    /// <see cref="BeginScope(string, string)"/> accepts: 1 to 64 URL-safe characters (letters, digits, '-' and '_').
+    /// Use it on ids from outside the app's control (a cookie, a header) and start a new session for anything else.
+    /// </summary>
+    /// <param name="anonymousId">The candidate id.</param>
+    /// <returns><see langword="true"/> when the id is well-formed; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
+    public static bool IsValidAnonymousId(string? anonymousId) => AnonymousIds.IsValid(anonymousId);
+
+    /// <summary>
+    /// Returns whether <paramref name="userId"/> is a user id that <see cref="BeginScope(string, string)"/> and
+    /// <see cref="GrowlyticsUser"/> accept: a non-blank string of at most 40 characters. Never throws.
+    /// </summary>
+    /// <param name="userId">The candidate id.</param>
+    /// <returns><see langword="true"/> when the id is valid; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
+    public static bool IsValidUserId(string? userId) => Validation.UserIds.GetError(userId) is null;
+
+    /// <summary>
+    /// Persists the process-wide session (when storage is on) after a login, logout or new start; while opted out only
+    /// when <paramref name="evenIfOptedOut"/> (held attributes dropped at the user's request must leave the file too).
+    /// </summary>
+    internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false)
+    {
+        // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
+        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false && (evenIfOptedOut || !_optedOut))
+        {
+            _sessionStore.Save(user.ToStoredSession());
+        }
+    }
+
+    internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
+
+    // REST: the process-wide session's held attributes, restored from the session file (they count as pending again).
+    private HeldAttributes? RestoreHeld(StoredSession? stored)
+    {
+        if (_options.Protocol != GrowlyticsProtocol.Rest)
+        {
+            return null;
+        }
+
+        if (stored is not { UserId: null, HeldCalls: > 0 })
+        {
+            return new HeldAttributes();
+        }
+
+        _counters.AddHeld(stored.HeldCalls);
+        return new HeldAttributes(stored.Held, stored.HeldCalls);
+    }
+}

@@ -1,0 +1,82 @@
+using GrowlyticsSdk.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.Sessions;
+
+/// <summary>
+/// The store's entries, and how held attributes that expire, make room or are dropped are reported: counted in calls and
+/// sessions, one event per drop, one log line per interval.
+/// </summary>
+internal sealed partial class HeldAttributeStore
+{
+    // Outside the lock: a logger or an event handler must not hold up other visitors' calls.
+    private void Report(Drops drops)
+    {
+        Report(drops.Expired, ref _unreportedExpiredCalls, ref _unreportedExpiredSessions, _expiredReports, Log.HeldAttributesExpired);
+        Report(drops.Evicted, ref _unreportedEvictedCalls, ref _unreportedEvictedSessions, _evictedReports, Log.HeldAttributesEvicted);
+    }
+
+    private void RaiseDropped(DropReason reason, long calls)
+    {
+        if (reason == DropReason.OptedOut)
+        {
+            // A privacy request's drop: reported on the thread that made it, outside the locks (a handler may opt back in).
+            _dropped(new MessageDroppedEventArgs(reason, (int)Math.Min(int.MaxValue, calls), null, null, null, null));
+            return;
+        }
+
+        // Expired or evicted by a visitor's push, or dropped at shutdown: reported on a pool thread, never inside a call.
+        _counters.BulkReports?.Add(reason, calls);
+    }
+
+    // One event per drop; one log line per interval with the calls and sessions counted since the last one.
+    private void Report(Tally tally, ref long unreportedCalls, ref long unreportedSessions, LogRateLimiter reports, Action<ILogger, long, long> log)
+    {
+        if (tally.Calls <= 0)
+        {
+            return;
+        }
+
+        RaiseDropped(DropReason.AnonymousExpired, tally.Calls);
+        Interlocked.Add(ref unreportedCalls, tally.Calls);
+        Interlocked.Add(ref unreportedSessions, tally.Sessions);
+        if (reports.TryReport(out _))
+        {
+            log(_logger, Interlocked.Exchange(ref unreportedCalls, 0), Interlocked.Exchange(ref unreportedSessions, 0));
+        }
+    }
+
+    private sealed class Entry
+    {
+        public Entry(string anonymousId, HeldAttributes held, long lastActive)
+        {
+            AnonymousId = anonymousId;
+            Held = held;
+            LastActive = lastActive;
+        }
+
+        public string AnonymousId { get; }
+
+        public HeldAttributes Held { get; }
+
+        public long LastActive { get; set; }
+    }
+
+    private struct Tally
+    {
+        public long Calls;
+        public long Sessions;
+
+        public void Add(Tally other)
+        {
+            Calls += other.Calls;
+            Sessions += other.Sessions;
+        }
+    }
+
+    private struct Drops
+    {
+        public Tally Expired;
+        public Tally Evicted;
+    }
+}
