@@ -50,7 +50,7 @@ internal sealed partial class Dispatcher
                 return;
             }
 
-            if (!_returningToStorage && _disk is not null && _memory.StorageIsBuffer && MemoryInFlight())
+            if (!_returningToStorage && _disk is not null && _memory.StorageIsBuffer && !OptedOutOrSweeping() && MemoryInFlight())
             {
                 // Their messages come back idle once the requests end (abandoned as at shutdown, see ProcessCompletions).
                 lock (_dropRequests)
@@ -60,7 +60,7 @@ internal sealed partial class Dispatcher
                 }
             }
 
-            if (_returningToStorage && _inFlight > 0)
+            if (_returningToStorage && _inFlight > 0 && !OptedOutOrSweeping())
             {
                 return;
             }
@@ -71,7 +71,16 @@ internal sealed partial class Dispatcher
 
         try
         {
-            ReturnStagedToStorage();
+            // Checked with the hand-over under one lock, so an opt-out cannot come between them: the user opted out (now,
+            // or before requests cancelled for it came back), so memory's messages are not written to the folder; this
+            // turn's sweep drops them, those of the abandoned requests included, as OptedOut.
+            lock (_dropRequests)
+            {
+                if (!_optedOut && !_sweepPending)
+                {
+                    ReturnStagedToStorage();
+                }
+            }
         }
         finally
         {
@@ -89,6 +98,14 @@ internal sealed partial class Dispatcher
                     RenewSendScopeLocked();
                 }
             }
+        }
+    }
+
+    private bool OptedOutOrSweeping()
+    {
+        lock (_dropRequests)
+        {
+            return _optedOut || _sweepPending;
         }
     }
 
