@@ -50,18 +50,17 @@ internal sealed partial class DurableQueue
     /// </summary>
     public Task LastTakeOverAsync()
     {
-        if (_owner || _writer.IsCompleted)
+        if (!_waitingForFolder || _writer.IsCompleted)
         {
             return Task.CompletedTask;
         }
 
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Interlocked.CompareExchange(ref _lastTry, done, null);
-        var lastTry = _lastTry!;
+        var lastTry = Interlocked.CompareExchange(ref _lastTry, done, null) ?? done;
         _writerWake.Set();
-        if (_owner)
+        if (!_waitingForFolder)
         {
-            // Taken over after the check above, before the writer could see the request.
+            // Taken over (and its session saved) after the check above, before the writer could see the request.
             lastTry.TrySetResult(true);
         }
 
@@ -72,7 +71,7 @@ internal sealed partial class DurableQueue
     private async Task RunWriterAsync()
     {
         var lastProblem = StorageFolder.Problem.HeldByOther;
-        var takingOver = _folder is null;
+        var takingOver = _waitingForFolder;
         while (_folder is null)
         {
             // Read before each try, so the writer gives up only after a try that began once the shutdown had: the folder may
@@ -88,7 +87,7 @@ internal sealed partial class DurableQueue
 
             if (!TryTakeOver(ref lastProblem, logWaiting: !last) && last)
             {
-                _lastTry?.TrySetResult(false);
+                Volatile.Read(ref _lastTry)?.TrySetResult(false);
                 return;
             }
         }
@@ -109,8 +108,10 @@ internal sealed partial class DurableQueue
             }
         }
 
-        // A shutdown waiting for the last try (see LastTakeOverAsync) learns that the folder is this client's now. Read
-        // with a full fence after _owner is set: a shutdown that asks after this read sees _owner itself.
+        // A shutdown waiting for the last try (see LastTakeOverAsync) learns that the folder is this client's now, its
+        // session saved. Read with a full fence after the flag is cleared: a shutdown that asks after this read sees the
+        // flag cleared itself.
+        _waitingForFolder = false;
         Interlocked.CompareExchange(ref _lastTry, null, null)?.TrySetResult(true);
 
         while (true)

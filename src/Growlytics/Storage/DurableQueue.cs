@@ -65,6 +65,9 @@ internal sealed partial class DurableQueue : IDisposable
 
     // Set by a shutdown that asks the writer waiting for the folder for one last try (see LastTakeOverAsync).
     private TaskCompletionSource<bool>? _lastTry;
+
+    // Set at start when another client holds the folder; cleared once the writer took it over and ran TakenOver.
+    private volatile bool _waitingForFolder;
     private volatile bool _closed;
 
     public DurableQueue(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Func<UserMessage?> take, Action<UserMessage> written, Action<List<UserMessage>> handBack, Action wakeReader)
@@ -105,7 +108,10 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets a value indicating whether this client holds the folder.</summary>
     public bool IsOwner => _owner;
 
-    /// <summary>Gets a value indicating whether the writer was told to stop, or to make its last try to take the folder over.</summary>
+    /// <summary>
+    /// Gets a value indicating whether the writer was told to stop, or to make its last try to take the folder over (true
+    /// from then on, also while a writer that took the folder over on that try goes on writing until it is stopped).
+    /// </summary>
     public bool IsStopping => _stopping || Volatile.Read(ref _lastTry) is not null;
 
     /// <summary>Gets a value indicating whether the disk is the buffer now: the folder is held and writes succeed.</summary>
@@ -139,6 +145,7 @@ internal sealed partial class DurableQueue : IDisposable
             return;
         }
 
+        _waitingForFolder = _folder is null;
         _writer = BackgroundWork.Start(RunWriterAsync);
     }
 

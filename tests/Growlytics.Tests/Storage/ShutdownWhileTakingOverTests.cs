@@ -59,8 +59,9 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
 
     /// <summary>
     /// The second client sends from memory while the first holds the folder, and the service does not take its messages.
-    /// The folder is released and the second client shut down before its writer looks again (the fake clock stands
-    /// still): the shutdown's last try takes the folder over, and what memory held is written to it, not dropped.
+    /// Its writer is held after a try that found the folder taken; the folder is released and the second client shut down
+    /// before the writer looks again: the shutdown's last try takes the folder over, and what memory held is written to
+    /// it, not dropped.
     /// </summary>
     /// <param name="inFlight">
     /// <see langword="false"/>: the service is down, so memory's messages wait between tries, staged; <see langword="true"/>:
@@ -74,10 +75,19 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
         var collector = new StorageCollector { Up = inFlight, Hang = inFlight };
         var logs = new RecordingLoggerFactory();
         var first = NewClient(collector);
+        using var writer = new HoldOnce();
+        using var armed = new ManualResetEventSlim();
         var second = NewClient(collector, o =>
         {
             o.LoggerFactory = logs;
             o.SessionMode = SessionMode.RequireScope;
+            o.AfterTakeOverTry = took =>
+            {
+                if (!took && armed.IsSet)
+                {
+                    writer.Hold();
+                }
+            };
         });
         try
         {
@@ -88,10 +98,17 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
 
             await DriveUntilAsync(() => collector.Attempts >= (inFlight ? GrowlyticsOptions.DefaultBatchConcurrency : 1), Step);
 
-            // No fake time passes from here on until the shutdown has begun: the second's writer does not try by itself.
+            // The next try finds the folder still held, and the writer stays there (the clock is moved on another thread:
+            // the try runs in the clock's callback). The folder is released meanwhile and the shutdown begins.
+            armed.Set();
+            var driving = Task.Run(() => DriveUntilAsync(() => writer.WaitUntilHeld(TimeSpan.Zero), Step));
+            writer.WaitUntilHeld(TimeSpan.FromSeconds(30)).Should().BeTrue();
             await first.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
-            logs.Entries.Should().NotContain(e => e.EventId == TakenOver, "the writer has not looked again since the release");
             var shutdown = second.ShutdownAsync();
+            await DriveUntilAsync(() => second.Durable!.IsStopping, TimeSpan.Zero);
+            logs.Entries.Should().NotContain(e => e.EventId == TakenOver, "the writer is held after a try that found the folder taken");
+            writer.Release();
+            await driving;
             await DriveUntilAsync(() => shutdown.IsCompleted, Step);
             await shutdown;
 
@@ -107,6 +124,49 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
             var flush = third.FlushAsync();
             await DriveUntilAsync(() => flush.IsCompleted && third.Statistics.Delivered == 20, Step);
             collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
+        }
+        finally
+        {
+            writer.Release();
+            await first.DisposeAsync();
+            await second.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// REST, process-wide session: a push while anonymous is held for the login, in memory while the folder is another
+    /// client's. Shut down once the folder is free (no fake time passes, so only the shutdown's last try can take it over),
+    /// the client keeps the held push in its session file instead of counting it dropped, and the next start restores it.
+    /// </summary>
+    [Fact]
+    public async Task Shutdown_FolderReleasedWhileWaiting_RestHeldPushKeptInTheSessionFile()
+    {
+        var collector = new StorageCollector { Up = true };
+        var first = NewClient(collector, o => o.SessionMode = SessionMode.RequireScope);
+        var logs = new RecordingLoggerFactory();
+        var second = NewClient(collector, o =>
+        {
+            o.Protocol = GrowlyticsProtocol.Rest;
+            o.LoggerFactory = logs;
+        });
+        try
+        {
+            second.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+            second.Statistics.Pending.Should().Be(1);
+
+            await first.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            logs.Entries.Should().NotContain(e => e.EventId == TakenOver, "no fake time passed, so the writer has not looked again");
+            var shutdown = second.ShutdownAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+            await shutdown;
+
+            logs.Entries.Should().Contain(e => e.EventId == TakenOver);
+            second.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(0, "the folder was this client's by then");
+            second.Statistics.Pending.Should().Be(1);
+
+            await using var restarted = NewClient(collector, o => o.Protocol = GrowlyticsProtocol.Rest);
+            restarted.Statistics.Pending.Should().Be(1, "the held push was kept in the session file");
+            restarted.User.AnonymousId.Should().Be(second.User.AnonymousId);
         }
         finally
         {
