@@ -2,7 +2,7 @@ using GrowlyticsSdk.Diagnostics;
 
 namespace GrowlyticsSdk;
 
-/// <summary>The client's drops as the application sees them: the <see cref="MessageDropped"/> event and invalid input dropped at the call.</summary>
+// The client's drops as the application sees them: the MessageDropped event and invalid input dropped at the call.
 public sealed partial class GrowlyticsClient
 {
     /// <summary>

@@ -4,7 +4,7 @@ using GrowlyticsSdk.Storage;
 
 namespace GrowlyticsSdk;
 
-/// <summary>The client's privacy controls: a runtime opt-out, and deleting what the SDK keeps locally.</summary>
+// The client's privacy controls: a runtime opt-out, and deleting what the SDK keeps locally.
 public sealed partial class GrowlyticsClient
 {
     // Drops reported on this thread while OptOut holds its lock, raised when it has released it.

@@ -3,7 +3,7 @@ using GrowlyticsSdk.Sessions;
 
 namespace GrowlyticsSdk;
 
-/// <summary>The client's sessions: scopes per request or job, the ids they accept, and the process-wide session's file.</summary>
+// The client's sessions: scopes per request or job, the ids they accept, and the process-wide session's file.
 public sealed partial class GrowlyticsClient
 {
     /// <summary>

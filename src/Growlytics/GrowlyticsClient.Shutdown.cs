@@ -2,7 +2,7 @@ using GrowlyticsSdk.Storage;
 
 namespace GrowlyticsSdk;
 
-/// <summary>The client's shutdown: the last deliveries within the deadline, storage closed, and the drops reported.</summary>
+// The client's shutdown: the last deliveries within the deadline, storage closed, and the drops reported.
 public sealed partial class GrowlyticsClient
 {
     /// <summary>

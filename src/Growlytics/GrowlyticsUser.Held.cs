@@ -4,10 +4,8 @@ using GrowlyticsSdk.Validation;
 
 namespace GrowlyticsSdk;
 
-/// <summary>
-/// The session's side of <see cref="GrowlyticsProtocol.Rest"/>, which has no anonymous profiles: pushes held for the login,
-/// sent with it as one upsert, dropped at the user's privacy request or at shutdown; and the session as its file keeps it.
-/// </summary>
+// The session's side of GrowlyticsProtocol.Rest, which has no anonymous profiles: pushes held for the login, sent with
+// it as one upsert, dropped at the user's privacy request or at shutdown; and the session as its file keeps it.
 public sealed partial class GrowlyticsUser
 {
     /// <summary>

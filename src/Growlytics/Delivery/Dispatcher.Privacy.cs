@@ -11,7 +11,6 @@ internal sealed partial class Dispatcher
 {
     private readonly Action? _beforeOptOutSweep;
 
-    // Set by OptOut until the loop has swept memory for it; read and written under _dropRequests.
     // How long a sweep waits for the storage writer to finish what it held when the sweep began (a stuck disk does not
     // hold delivery for longer).
     private static readonly TimeSpan MaxStorageWriterWait = TimeSpan.FromMilliseconds(200);
@@ -21,6 +20,7 @@ internal sealed partial class Dispatcher
     private (long Left, int Held)? _writerAtSweep;
     private long _writerWaitEnds;
 
+    // Set by OptOut until the loop has swept memory for it; read and written under _dropRequests.
     private bool _sweepPending;
 
     // Once opted back in before that sweep ran: how many of the oldest messages in memory it may still take (those were
