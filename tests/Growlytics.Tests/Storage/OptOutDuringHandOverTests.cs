@@ -35,10 +35,7 @@ public sealed class OptOutDuringHandOverTests : StorageTestBase
         try
         {
             // Sent from memory while the first client holds the folder; the service takes the requests and never answers.
-            for (var n = 0; n < 20; n++)
-            {
-                second.Customers.Update("customer-" + n, new Dictionary<string, object?> { ["n"] = n });
-            }
+            UpdateCustomerNumbers(second, 0, 20);
 
             await DriveUntilAsync(() => Volatile.Read(ref stuck.Attempts) >= 1, Step);
             await first.DisposeAsync();

@@ -91,10 +91,7 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
         });
         try
         {
-            for (var n = 0; n < 20; n++)
-            {
-                second.Customers.Update("customer-" + n, new Dictionary<string, object?> { ["n"] = n });
-            }
+            UpdateCustomerNumbers(second, 0, 20);
 
             await DriveUntilAsync(() => collector.Attempts >= (inFlight ? GrowlyticsOptions.DefaultBatchConcurrency : 1), Step);
 
@@ -113,17 +110,7 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
             await shutdown;
 
             logs.Entries.Should().Contain(e => e.EventId == TakenOver);
-            second.Statistics.Dropped.Should().Be(0, "what memory held went to the folder: {0}", string.Join(", ", second.Statistics.DroppedByReason.Where(r => r.Value > 0)));
-            second.Statistics.Pending.Should().Be(20);
-            ShouldBeBalanced(second.Statistics);
-            SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(20);
-
-            collector.Up = true;
-            collector.Hang = false;
-            await using var third = NewClient(collector);
-            var flush = third.FlushAsync();
-            await DriveUntilAsync(() => flush.IsCompleted && third.Statistics.Delivered == 20, Step);
-            collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
+            await ShouldHaveKeptNumbersInTheFolderAsync(second, collector, 20, Step);
         }
         finally
         {

@@ -43,7 +43,7 @@ public sealed class StorageTakeOverTests : StorageTestBase
         logs.Entries.Should().NotContain(e => e.EventId == TakenOver);
 
         // Meanwhile memory delivers.
-        Push(second, 0, 2);
+        UpdateCustomerNumbers(second, 0, 2);
         var flush = second.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted, Step);
         collector.Numbers.Should().BeEquivalentTo([0L, 1L]);
@@ -52,7 +52,7 @@ public sealed class StorageTakeOverTests : StorageTestBase
         File.Delete(Directory);
         await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
         collector.Up = false;
-        Push(second, 2, 3);
+        UpdateCustomerNumbers(second, 2, 3);
         await DriveUntilAsync(() => SegmentFiles().Length > 0 && SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending) == 3, Step);
 
         collector.Up = true;
@@ -81,7 +81,7 @@ public sealed class StorageTakeOverTests : StorageTestBase
         });
 
         // Held by the first client: the second sends from memory, and the service does not take them.
-        Push(second, 0, 20);
+        UpdateCustomerNumbers(second, 0, 20);
         await DriveUntilAsync(() => collector.Attempts >= (inFlight ? GrowlyticsOptions.DefaultBatchConcurrency : 1), Step);
         await first.DisposeAsync();
         await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
@@ -90,17 +90,7 @@ public sealed class StorageTakeOverTests : StorageTestBase
         var shutdown = second.ShutdownAsync();
         await DriveUntilAsync(() => shutdown.IsCompleted, Step);
         await shutdown;
-        second.Statistics.Dropped.Should().Be(0, "nothing is lost with the process: {0}", string.Join(", ", second.Statistics.DroppedByReason.Where(r => r.Value > 0)));
-        second.Statistics.Pending.Should().Be(20);
-        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(20);
-
-        collector.Up = true;
-        collector.Hang = false;
-        await using var third = NewClient(collector);
-        var flush = third.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted && third.Statistics.Delivered == 20, Step);
-        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
-        ShouldBeBalanced(third.Statistics);
+        await ShouldHaveKeptNumbersInTheFolderAsync(second, collector, 20, Step);
     }
 
     [Fact]
@@ -116,7 +106,7 @@ public sealed class StorageTakeOverTests : StorageTestBase
         });
 
         // While the first client holds the folder, the second sends from memory; later it takes the folder over.
-        Push(second, 0, 2);
+        UpdateCustomerNumbers(second, 0, 2);
         var flush = second.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted, Step);
         collector.Numbers.Should().BeEquivalentTo([0L, 1L]);
@@ -124,19 +114,11 @@ public sealed class StorageTakeOverTests : StorageTestBase
         await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
 
         // No memory message is in a request at shutdown: nothing is abandoned, and the shutdown delivers as usual.
-        Push(second, 2, 10);
+        UpdateCustomerNumbers(second, 2, 10);
         var shutdown = second.ShutdownAsync();
         await DriveUntilAsync(() => shutdown.IsCompleted, Step);
         await shutdown;
         second.Statistics.Delivered.Should().Be(12, "the service is up: pending {0}", second.Statistics.Pending);
         collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 12).Select(n => (long)n));
-    }
-
-    private static void Push(GrowlyticsClient client, int from, int count)
-    {
-        for (var n = from; n < from + count; n++)
-        {
-            client.Customers.Update("customer-" + n, new Dictionary<string, object?> { ["n"] = n });
-        }
     }
 }

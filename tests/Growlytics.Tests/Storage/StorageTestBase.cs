@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Storage;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GrowlyticsSdk.Tests.Storage;
@@ -38,6 +39,35 @@ public abstract class StorageTestBase : IDisposable
         {
             client.User.Push(new Dictionary<string, object?> { ["n"] = n });
         }
+    }
+
+    /// <summary>Stateless updates carrying the numbers <paramref name="from"/> on, one customer each (one partition each).</summary>
+    internal static void UpdateCustomerNumbers(GrowlyticsClient client, int from, int count)
+    {
+        for (var n = from; n < from + count; n++)
+        {
+            client.Customers.Update("customer-" + n, new Dictionary<string, object?> { ["n"] = n });
+        }
+    }
+
+    /// <summary>
+    /// After <paramref name="client"/>'s shutdown: the numbers 0 to <paramref name="count"/> - 1 it had in memory were
+    /// written to the folder, none dropped, and the next client delivers them once the service is up.
+    /// </summary>
+    internal async Task ShouldHaveKeptNumbersInTheFolderAsync(GrowlyticsClient client, StorageCollector collector, int count, TimeSpan step)
+    {
+        client.Statistics.Dropped.Should().Be(0, "what memory held went to the folder: {0}", string.Join(", ", client.Statistics.DroppedByReason.Where(r => r.Value > 0)));
+        client.Statistics.Pending.Should().Be(count);
+        ShouldBeBalanced(client.Statistics);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(count);
+
+        collector.Up = true;
+        collector.Hang = false;
+        await using var next = NewClient(collector);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && next.Statistics.Delivered == count, step);
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, count).Select(n => (long)n));
+        ShouldBeBalanced(next.Statistics);
     }
 
     /// <summary>A client that stored the numbers 0 to <paramref name="count"/> - 1 (its collector is down) and holds the folder.</summary>
