@@ -93,7 +93,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var wake = new WakeSignal();
         var protocol = WireProtocols.Create(_options);
         _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, protocol.MaxRequestBytes, _counters, wake, _logger);
-        var memory = _memory = new MemorySource(_queue);
+        var memory = _memory = new MemorySource(_queue, options.MaxQueueSize);
         DiskSource? disk = null;
         if (_options.StorageDirectory is { Length: > 0 })
         {
@@ -205,6 +205,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     internal MessageQueue Queue => _queue;
 
     internal Dispatcher Dispatcher => _dispatcher;
+
+    /// <summary>Gets the memory queue as delivery reads it (for tests).</summary>
+    internal MemorySource Memory => _memory;
 
     /// <summary>Gets the stored queue, or <see langword="null"/> without <see cref="GrowlyticsOptions.StorageDirectory"/> (for tests).</summary>
     internal DurableQueue? Durable => _durable;

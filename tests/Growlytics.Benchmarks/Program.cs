@@ -7,7 +7,7 @@ namespace Growlytics.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
-/// <c>--loop one|many|floor|floor8 [rounds] [--curve]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
+/// <c>--loop one|many|floor|floor8 [rounds] [--curve] [--allocations]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
 /// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
 /// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process.
 /// </summary>
@@ -30,8 +30,9 @@ internal static class Program
 
         if (args.Length > 0 && args[0] == "--loop")
         {
+            using var allocations = args.Contains("--allocations") ? new AllocationListener() : null;
             var curve = args.Contains("--curve");
-            var rest = args.Skip(1).Where(a => a != "--curve").ToArray();
+            var rest = args.Skip(1).Where(a => a is not "--curve" and not "--allocations").ToArray();
             await LoopAsync(rest.Length > 0 ? rest[0] : "one", rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 100, curve);
             return;
         }
@@ -125,5 +126,50 @@ internal static class Program
         var median = times[times.Count / 2];
         Console.WriteLine($"{users}: {rounds} rounds of 50,000 messages, median {median * 1000:F1} ms ({50_000 / median:N0} msgs/s)");
         Console.WriteLine(collections);
+    }
+}
+
+
+/// <summary>
+/// With <c>--loop ... --allocations</c>: the runtime's allocation samples (one per about 100 KB allocated, with the type of
+/// the object that crossed the mark), summed by type and printed as shares when the loop ends. The listener slows the
+/// loop: read the shares, not the timings, of such a run.
+/// </summary>
+internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListener
+{
+    private const System.Diagnostics.Tracing.EventKeywords GcKeyword = (System.Diagnostics.Tracing.EventKeywords)0x1;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _bytes = new();
+    private long _total;
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Verbose, GcKeyword);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+    {
+        if (eventData.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) != true || eventData.Payload is not { } payload)
+        {
+            return;
+        }
+
+        var names = eventData.PayloadNames!;
+        var type = names.IndexOf("TypeName") is var t and >= 0 ? payload[t] as string ?? "?" : "?";
+        var amount = names.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(payload[a], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
+        _bytes.AddOrUpdate(type, amount, (_, sum) => sum + amount);
+        Interlocked.Add(ref _total, amount);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        Console.WriteLine("allocated, by type (sampled):");
+        foreach (var (type, bytes) in _bytes.OrderByDescending(pair => pair.Value).Take(12))
+        {
+            Console.WriteLine($"{bytes * 100.0 / Math.Max(1, Interlocked.Read(ref _total)),6:F1} %  {(type.Length > 100 ? type[..100] + "..." : type)}");
+        }
     }
 }

@@ -219,6 +219,8 @@ internal sealed partial class Dispatcher : IDisposable
                     {
                         return;
                     }
+
+                    TrimSparesIfUnused(now);
                 }
                 else
                 {

@@ -10,7 +10,13 @@ namespace GrowlyticsSdk.Delivery;
 /// </summary>
 internal sealed class MemorySource : IMessageSource
 {
-    private const int MaxSpareEnvelopes = 8192;
+    /// <summary>The spare envelopes kept after a quiet minute (see <see cref="TrimSpares"/>): about 0.8 MB.</summary>
+    public const int SparesKeptWhenQuiet = 8192;
+
+    // The most spare envelopes kept: as many as a burst of one user's messages staged at once can use, so the next burst
+    // allocates none (about 96 bytes each: 6 MB at 65,536), never more than the queue can hold.
+    private const int MostSpareEnvelopes = 65_536;
+    private readonly int _maxSpareEnvelopes;
     private readonly MessageQueue _queue;
     private readonly ConcurrentQueue<UserMessage> _handedBack = new();
 
@@ -20,8 +26,11 @@ internal sealed class MemorySource : IMessageSource
     // Set once this source has handed out a message while storage was configured but not the buffer (see SentWithoutStorage).
     private volatile bool _readAroundStorage;
 
-    // Envelopes of delivered messages, for the next ones read (a staged message needs one; about 80 bytes each).
+    // Envelopes of delivered messages, for the next ones read (a staged message needs one; about 96 bytes each).
     private readonly Stack<Envelope> _spareEnvelopes = new();
+
+    // Spare envelopes taken for messages, ever (see SparesTaken).
+    private long _sparesTaken;
     private Func<bool> _queueOwnedByStorage = static () => false;
 
     // Messages the storage writer has taken from the queue and not yet written or handed back.
@@ -30,7 +39,11 @@ internal sealed class MemorySource : IMessageSource
     // Messages the storage writer has written or handed back, ever (see WriterMark).
     private long _leftWriter;
 
-    public MemorySource(MessageQueue queue) => _queue = queue;
+    public MemorySource(MessageQueue queue, int maxQueueSize = MostSpareEnvelopes)
+    {
+        _queue = queue;
+        _maxSpareEnvelopes = Math.Max(1, Math.Min(maxQueueSize, MostSpareEnvelopes));
+    }
 
     /// <summary>Gets the calls the messages in memory settle (an upsert carrying held pushes settles several).</summary>
     public long Pending => _queue.PendingCalls;
@@ -174,7 +187,7 @@ internal sealed class MemorySource : IMessageSource
         {
             foreach (var envelope in delivered)
             {
-                if (_spareEnvelopes.Count >= MaxSpareEnvelopes)
+                if (_spareEnvelopes.Count >= _maxSpareEnvelopes)
                 {
                     return;
                 }
@@ -182,6 +195,43 @@ internal sealed class MemorySource : IMessageSource
                 envelope.Forget();
                 _spareEnvelopes.Push(envelope);
             }
+        }
+    }
+
+    /// <summary>Gets the spare envelopes kept now.</summary>
+    public int SpareCount
+    {
+        get
+        {
+            lock (_spareEnvelopes)
+            {
+                return _spareEnvelopes.Count;
+            }
+        }
+    }
+
+    /// <summary>Gets how many spare envelopes reads have taken, ever: unchanged over a while, the spares were not needed.</summary>
+    public long SparesTaken => Interlocked.Read(ref _sparesTaken);
+
+    /// <summary>
+    /// Lets go of spare envelopes beyond <see cref="SparesKeptWhenQuiet"/> (the dispatcher calls it once no read has taken
+    /// one for a while): what a burst left is returned to the runtime.
+    /// </summary>
+    public void TrimSpares()
+    {
+        lock (_spareEnvelopes)
+        {
+            if (_spareEnvelopes.Count <= SparesKeptWhenQuiet)
+            {
+                return;
+            }
+
+            while (_spareEnvelopes.Count > SparesKeptWhenQuiet)
+            {
+                _spareEnvelopes.Pop();
+            }
+
+            _spareEnvelopes.TrimExcess();
         }
     }
 
@@ -244,6 +294,7 @@ internal sealed class MemorySource : IMessageSource
         }
 
         var envelope = _spareEnvelopes.Pop();
+        Interlocked.Increment(ref _sparesTaken);
         envelope.Reuse(message, MessageSize.Estimate(message));
         return envelope;
     }
