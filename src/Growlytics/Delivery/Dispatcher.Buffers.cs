@@ -18,31 +18,27 @@ internal sealed partial class Dispatcher
     // Batches (their lists) whose requests have ended, likewise: a batch of 100 holds about 4 KB of lists.
     private readonly Stack<Batch> _spareBatches = new();
 
-    // How long memory's spare envelopes beyond a few are kept while no read takes one (see TrimSparesIfUnused).
-    private static readonly TimeSpan SparesUnusedFor = TimeSpan.FromMinutes(1);
+    // How often memory lets go of the spare envelopes no read needed meanwhile (see TrimUnusedSpares).
+    private static readonly TimeSpan SpareTrimInterval = TimeSpan.FromMinutes(1);
 
-    // The spare envelopes reads had taken when the loop last saw that figure change, and when that was. Loop only.
-    private long _sparesTakenSeen;
-    private long _sparesLastTakenAt = long.MinValue;
+    // When the loop last had memory let go of unneeded spare envelopes. Loop only.
+    private long _sparesTrimmedAt = long.MinValue;
 
     /// <summary>
-    /// On an idle turn: once no read has taken a spare envelope for <see cref="SparesUnusedFor"/>, memory lets go of what
-    /// a burst left beyond <see cref="MemorySource.SparesKeptWhenQuiet"/>. (An idle loop turns at every flush interval with
-    /// the batch protocol; otherwise at the next message.)
+    /// On an idle turn, about once a <see cref="SpareTrimInterval"/>: memory lets go of the spare envelopes no read needed
+    /// since the last time, keeping <see cref="MemorySource.SparesKeptWhenQuiet"/>. (An idle loop turns at every flush
+    /// interval with the batch protocol; otherwise at the next message.)
     /// </summary>
-    private void TrimSparesIfUnused(long now)
+    private void TrimUnusedSpares(long now)
     {
-        var taken = _memory.SparesTaken;
-        if (taken != _sparesTakenSeen || _sparesLastTakenAt == long.MinValue)
+        if (_sparesTrimmedAt == long.MinValue)
         {
-            _sparesTakenSeen = taken;
-            _sparesLastTakenAt = now;
-            return;
+            _sparesTrimmedAt = now;
         }
-
-        if (_time.GetElapsedTime(_sparesLastTakenAt, now) >= SparesUnusedFor)
+        else if (_time.GetElapsedTime(_sparesTrimmedAt, now) >= SpareTrimInterval)
         {
-            _memory.TrimSpares();
+            _memory.TrimUnused();
+            _sparesTrimmedAt = now;
         }
     }
 

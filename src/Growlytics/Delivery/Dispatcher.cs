@@ -220,7 +220,7 @@ internal sealed partial class Dispatcher : IDisposable
                         return;
                     }
 
-                    TrimSparesIfUnused(now);
+                    TrimUnusedSpares(now);
                 }
                 else
                 {

@@ -10,7 +10,7 @@ namespace GrowlyticsSdk.Delivery;
 /// </summary>
 internal sealed class MemorySource : IMessageSource
 {
-    /// <summary>The spare envelopes kept after a quiet minute (see <see cref="TrimSpares"/>): about 0.8 MB.</summary>
+    /// <summary>The spare envelopes always kept (see <see cref="TrimUnused"/>): about 0.8 MB.</summary>
     public const int SparesKeptWhenQuiet = 8192;
 
     // The most spare envelopes kept: as many as a burst of one user's messages staged at once can use, so the next burst
@@ -29,8 +29,11 @@ internal sealed class MemorySource : IMessageSource
     // Envelopes of delivered messages, for the next ones read (a staged message needs one; about 96 bytes each).
     private readonly Stack<Envelope> _spareEnvelopes = new();
 
-    // Spare envelopes taken for messages, ever (see SparesTaken).
-    private long _sparesTaken;
+    // The fewest spare envelopes kept at any moment since the last TrimUnused: that many were not needed meanwhile.
+    private int _sparesLowWater;
+
+    // Envelopes made because no spare was left, ever (see EnvelopesMade).
+    private long _envelopesMade;
     private Func<bool> _queueOwnedByStorage = static () => false;
 
     // Messages the storage writer has taken from the queue and not yet written or handed back.
@@ -210,28 +213,30 @@ internal sealed class MemorySource : IMessageSource
         }
     }
 
-    /// <summary>Gets how many spare envelopes reads have taken, ever: unchanged over a while, the spares were not needed.</summary>
-    public long SparesTaken => Interlocked.Read(ref _sparesTaken);
+    /// <summary>Gets how many envelopes reads have made because no spare was left, ever (for tests).</summary>
+    public long EnvelopesMade => Interlocked.Read(ref _envelopesMade);
 
     /// <summary>
-    /// Lets go of spare envelopes beyond <see cref="SparesKeptWhenQuiet"/> (the dispatcher calls it once no read has taken
-    /// one for a while): what a burst left is returned to the runtime.
+    /// Lets go of the spare envelopes no read needed since the last call (the fewest kept at any moment since), but keeps
+    /// at least <see cref="SparesKeptWhenQuiet"/>: what a burst left goes back to the runtime once reads have not needed it
+    /// for a while (the dispatcher calls this about once a minute), whether the client is quiet or busy with a few messages.
     /// </summary>
-    public void TrimSpares()
+    public void TrimUnused()
     {
         lock (_spareEnvelopes)
         {
-            if (_spareEnvelopes.Count <= SparesKeptWhenQuiet)
+            var unused = Math.Min(_sparesLowWater, _spareEnvelopes.Count - SparesKeptWhenQuiet);
+            if (unused > 0)
             {
-                return;
+                for (var i = 0; i < unused; i++)
+                {
+                    _spareEnvelopes.Pop();
+                }
+
+                _spareEnvelopes.TrimExcess();
             }
 
-            while (_spareEnvelopes.Count > SparesKeptWhenQuiet)
-            {
-                _spareEnvelopes.Pop();
-            }
-
-            _spareEnvelopes.TrimExcess();
+            _sparesLowWater = _spareEnvelopes.Count;
         }
     }
 
@@ -290,11 +295,12 @@ internal sealed class MemorySource : IMessageSource
     {
         if (_spareEnvelopes.Count == 0)
         {
+            Interlocked.Increment(ref _envelopesMade);
             return new Envelope(message, this, null, MessageSize.Estimate(message));
         }
 
         var envelope = _spareEnvelopes.Pop();
-        Interlocked.Increment(ref _sparesTaken);
+        _sparesLowWater = Math.Min(_sparesLowWater, _spareEnvelopes.Count);
         envelope.Reuse(message, MessageSize.Estimate(message));
         return envelope;
     }
