@@ -93,7 +93,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var wake = new WakeSignal();
         var protocol = WireProtocols.Create(_options);
         _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, protocol.MaxRequestBytes, _counters, wake, _logger);
-        var memory = _memory = new MemorySource(_queue, options.MaxQueueSize);
+        var memory = _memory = new MemorySource(_queue, _options.MaxQueueSize);
         DiskSource? disk = null;
         if (_options.StorageDirectory is { Length: > 0 })
         {

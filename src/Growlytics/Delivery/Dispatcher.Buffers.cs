@@ -25,9 +25,10 @@ internal sealed partial class Dispatcher
     private long _sparesTrimmedAt = long.MinValue;
 
     /// <summary>
-    /// On an idle turn, about once a <see cref="SpareTrimInterval"/>: memory lets go of the spare envelopes no read needed
-    /// since the last time, keeping <see cref="MemorySource.SparesKeptWhenQuiet"/>. (An idle loop turns at every flush
-    /// interval with the batch protocol; otherwise at the next message.)
+    /// About once a <see cref="SpareTrimInterval"/>, on any turn: memory lets go of the spare envelopes no read needed since
+    /// the last time (those in use are not spare, and those taken meanwhile lowered the mark), keeping
+    /// <see cref="MemorySource.SparesKeptWhenQuiet"/>. What a burst left goes one to two intervals after its last use. (An
+    /// idle loop turns at every flush interval with the batch protocol; with REST, at the next message.)
     /// </summary>
     private void TrimUnusedSpares(long now)
     {

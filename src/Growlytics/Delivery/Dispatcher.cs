@@ -166,6 +166,7 @@ internal sealed partial class Dispatcher : IDisposable
                 _readCapped = false;
                 ResumePaused(now);
                 ResumeAfterKeyRefusal(now);
+                TrimUnusedSpares(now);
                 if (DropForPrivacy())
                 {
                     // Opted out: nothing is read to be sent, and a message that slipped in wakes the loop to drop it.
@@ -219,8 +220,6 @@ internal sealed partial class Dispatcher : IDisposable
                     {
                         return;
                     }
-
-                    TrimUnusedSpares(now);
                 }
                 else
                 {
