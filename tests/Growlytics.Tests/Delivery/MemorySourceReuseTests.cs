@@ -10,8 +10,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace GrowlyticsSdk.Tests.Delivery;
 
 /// <summary>
-/// Envelopes of delivered memory messages carry later messages: they must come back as new. A read counts what it took
-/// once, and a request's delivered messages are counted together: the figures must come out as if counted one by one.
+/// Envelopes of delivered memory messages carry later messages: they must come back as new, and no more are kept than the
+/// queue can hold (those not needed since the last trim are let go). A read counts what it took once, and a request's
+/// delivered messages are counted together: the figures must come out as if counted one by one.
 /// </summary>
 public sealed class MemorySourceReuseTests
 {
@@ -146,6 +147,42 @@ public sealed class MemorySourceReuseTests
         (queue.Count, queue.EstimatedBytes, queue.PendingCalls).Should().Be((0L, 0L, 0L));
     }
 
+    [Fact]
+    public void Reuse_BeyondTheQueueSize_KeepsNoMoreSparesThanTheQueueCanHoldMessages()
+    {
+        var (_, _, source, _) = NewSource(maxQueueSize: 10_000);
+        source.Reuse(Enumerable.Range(0, 12_000).Select(_ => new Envelope(null!, source, null, 0)).ToList());
+        source.SpareCount.Should().Be(10_000);
+
+        // Nothing was read: the first call only starts watching (every spare was needed before it), the second lets go.
+        source.TrimUnused();
+        source.SpareCount.Should().Be(10_000);
+        source.TrimUnused();
+        source.SpareCount.Should().Be(MemorySource.SparesKeptWhenQuiet);
+    }
+
+    [Fact]
+    public void TrimUnused_SparesTakenSinceTheLastCall_KeepsAsManyAsWereNeededAtOnce()
+    {
+        var (_, queue, source, _) = NewSource();
+        source.Reuse(Enumerable.Range(0, 40_000).Select(_ => new Envelope(null!, source, null, 0)).ToList());
+        source.TrimUnused();
+
+        // 30,000 read at once and given back: only the 10,000 never taken meanwhile were not needed.
+        for (var n = 0; n < 30_000; n++)
+        {
+            queue.Enqueue(Message(n, "Pune"));
+        }
+
+        var read = new List<Envelope>();
+        source.Read(read, 30_000).Should().Be(30_000);
+        source.SpareCount.Should().Be(10_000);
+        source.Reuse(read);
+        source.TrimUnused();
+        source.SpareCount.Should().Be(30_000);
+        source.EnvelopesMade.Should().Be(0);
+    }
+
     private static Envelope ReadOne(MemorySource source)
     {
         var read = new List<Envelope>();
@@ -153,12 +190,12 @@ public sealed class MemorySourceReuseTests
         return read[0];
     }
 
-    private static (DeliveryCounters Counters, MessageQueue Queue, MemorySource Source, Settler Settler) NewSource()
+    private static (DeliveryCounters Counters, MessageQueue Queue, MemorySource Source, Settler Settler) NewSource(int maxQueueSize = 100_000)
     {
         var counters = new DeliveryCounters();
         var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
         var queue = new MessageQueue(options, 100, 500_000, counters, new WakeSignal(), NullLogger.Instance);
-        return (counters, queue, new MemorySource(queue), new Settler(counters, dropped: null));
+        return (counters, queue, new MemorySource(queue, maxQueueSize), new Settler(counters, dropped: null));
     }
 
     private static UserMessage Message(long id, string city) =>

@@ -1,12 +1,6 @@
 using System.Net;
 using GrowlyticsSdk.Delivery;
-using GrowlyticsSdk.Diagnostics;
-using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Tests.TestSupport;
-using GrowlyticsSdk.Threading;
-using GrowlyticsSdk.Validation;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -75,49 +69,4 @@ public sealed class SpareEnvelopeTests
         memory.EnvelopesMade.Should().Be(made);
         h.AssertBalanced();
     }
-
-    [Fact]
-    public void Reuse_BeyondTheQueueSize_KeepsNoMoreSparesThanTheQueueCanHoldMessages()
-    {
-        var source = new MemorySource(NewQueue(), maxQueueSize: 10_000);
-        source.Reuse(Enumerable.Range(0, 12_000).Select(_ => new Envelope(null!, source, null, 0)).ToList());
-        source.SpareCount.Should().Be(10_000);
-
-        // Nothing was read: the first call only starts watching (every spare was needed before it), the second lets go.
-        source.TrimUnused();
-        source.SpareCount.Should().Be(10_000);
-        source.TrimUnused();
-        source.SpareCount.Should().Be(MemorySource.SparesKeptWhenQuiet);
-    }
-
-    [Fact]
-    public void TrimUnused_SparesTakenSinceTheLastCall_KeepsAsManyAsWereNeededAtOnce()
-    {
-        var queue = NewQueue();
-        var source = new MemorySource(queue);
-        source.Reuse(Enumerable.Range(0, 40_000).Select(_ => new Envelope(null!, source, null, 0)).ToList());
-        source.TrimUnused();
-
-        // 30,000 read at once and given back: only the 10,000 never taken meanwhile were not needed.
-        for (var n = 0; n < 30_000; n++)
-        {
-            queue.Enqueue(new UserMessage(MessageType.Update, n, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("n", n)]));
-        }
-
-        var read = new List<Envelope>();
-        source.Read(read, 30_000).Should().Be(30_000);
-        source.SpareCount.Should().Be(10_000);
-        source.Reuse(read);
-        source.TrimUnused();
-        source.SpareCount.Should().Be(30_000);
-        source.EnvelopesMade.Should().Be(0);
-    }
-
-    private static MessageQueue NewQueue() => new(
-        new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() },
-        100,
-        500_000,
-        new DeliveryCounters(),
-        new WakeSignal(),
-        NullLogger.Instance);
 }
