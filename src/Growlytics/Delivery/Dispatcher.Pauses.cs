@@ -9,7 +9,19 @@ namespace GrowlyticsSdk.Delivery;
 /// </summary>
 internal sealed partial class Dispatcher
 {
-    private void ReleasePartitions(Batch batch, List<Envelope>? kept)
+    // Wakes the loop when the earliest pause after kept messages ends (its own timer: a shorter pause may come after a
+    // longer one, and the other pauses' timer must not be replaced).
+    private Task? _keptTimer;
+    private long _keptTimerEnds;
+
+    /// <summary>
+    /// Releases a settled request's partitions. Those holding messages <paramref name="kept"/> (stored, out of retries)
+    /// pause before trying again: for <see cref="GrowlyticsOptions.RetryBaseDelay"/> when the messages were kept for the
+    /// first time while most requests succeed (the failure was the request's own: in memory it would have been dropped,
+    /// and a longer pause would hold its users back, and every user once the stored queue waits for it), otherwise (an
+    /// outage, or kept before) for <see cref="GrowlyticsOptions.MaxRetryDelay"/>.
+    /// </summary>
+    private void ReleasePartitions(Batch batch, List<Envelope>? kept, bool keptBefore)
     {
         if (kept is not { Count: > 0 })
         {
@@ -22,7 +34,9 @@ internal sealed partial class Dispatcher
         }
 
         // Kept (stored, out of retries): back at the head of their partitions, which wait before trying again.
-        var until = _time.GetTimestamp() + (long)(_pauseAfterKept.TotalSeconds * _time.TimestampFrequency);
+        var pause = !keptBefore && _sender.FailuresAreAMinority ? _pauseAfterIsolatedKept : _pauseAfterKept;
+        var now = _time.GetTimestamp();
+        var until = now + (long)(pause.TotalSeconds * _time.TimestampFrequency);
         foreach (var partition in batch.Partitions)
         {
             var mine = kept.FindAll(envelope => envelope.Partition == partition);
@@ -44,7 +58,16 @@ internal sealed partial class Dispatcher
             }
         }
 
-        _pauseTimer ??= TaskCompat.Delay(_time, _pauseAfterKept);
+        ArmKeptTimer(now, until);
+    }
+
+    private void ArmKeptTimer(long now, long until)
+    {
+        if (_keptTimer is null || until < _keptTimerEnds)
+        {
+            _keptTimer = TaskCompat.Delay(_time, _time.GetElapsedTime(now, until));
+            _keptTimerEnds = until;
+        }
     }
 
     /// <summary>
@@ -67,6 +90,11 @@ internal sealed partial class Dispatcher
             _pauseTimer = null;
         }
 
+        if (_keptTimer is { IsCompleted: true })
+        {
+            _keptTimer = null;
+        }
+
         var earliest = long.MaxValue;
         for (var i = _paused.Count - 1; i >= 0; i--)
         {
@@ -86,9 +114,9 @@ internal sealed partial class Dispatcher
             }
         }
 
-        if (earliest != long.MaxValue && _pauseTimer is null)
+        if (earliest != long.MaxValue)
         {
-            _pauseTimer = TaskCompat.Delay(_time, _time.GetElapsedTime(now, earliest));
+            ArmKeptTimer(now, earliest);
         }
     }
 

@@ -45,6 +45,7 @@ internal sealed partial class Dispatcher
             }
 
             List<Envelope>? kept = null;
+            var keptBefore = false;
             var keyRefusedStatus = 0;
             long droppedBlocking = 0;
 
@@ -91,6 +92,10 @@ internal sealed partial class Dispatcher
                                 {
                                     envelope.KeptAtSuccesses = _sender.Successes;
                                 }
+                                else
+                                {
+                                    keptBefore = true;
+                                }
 
                                 if (EndSending(envelope, kept ??= []))
                                 {
@@ -130,7 +135,7 @@ internal sealed partial class Dispatcher
 
             if (!handedOn)
             {
-                ReleasePartitions(batch, kept);
+                ReleasePartitions(batch, kept, keptBefore);
             }
 
             if (droppedBlocking > 0 && _blockingDrops.TryReport(droppedBlocking, out var blocking))

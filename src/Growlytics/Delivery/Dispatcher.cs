@@ -34,6 +34,7 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly TimeProvider _time;
     private readonly TimeSpan _flushInterval;
     private readonly TimeSpan _pauseAfterKept;
+    private readonly TimeSpan _pauseAfterIsolatedKept;
     private readonly PartitionSet _partitions;
     private readonly TicketWindow _tickets = new();
     private readonly ConcurrentQueue<Completion> _completions = new();
@@ -96,6 +97,7 @@ internal sealed partial class Dispatcher : IDisposable
         _beforeBuildAhead = options.BeforeBuildAhead;
         _beforeFlushRegistered = options.BeforeFlushRegistered;
         _pauseAfterKept = options.MaxRetryDelay;
+        _pauseAfterIsolatedKept = options.RetryBaseDelay < options.MaxRetryDelay ? options.RetryBaseDelay : options.MaxRetryDelay;
         _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));
         _pausedNow = new bool[_partitions.Size];
 
@@ -259,7 +261,7 @@ internal sealed partial class Dispatcher : IDisposable
                     continue;
                 }
 
-                await Task.WhenAny(_wake.WaitAsync(), _finished.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never).ConfigureAwait(false);
+                await Task.WhenAny(_wake.WaitAsync(), _finished.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never, _keptTimer ?? Never).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // The loop must outlive any fault; it is logged and the loop goes on.
             catch (Exception ex)

@@ -63,6 +63,12 @@ internal sealed partial class RequestSender
     public long Successes => Interlocked.Read(ref _successes);
 
     /// <summary>
+    /// Gets a value indicating whether failures are a minority of the latest attempts (enough of them known): a failure
+    /// now is a request's own, not an outage.
+    /// </summary>
+    public bool FailuresAreAMinority => _recent.FailuresAreAMinority;
+
+    /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
     /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that
     /// goes on the wire, if any (disposed here). Throws only <see cref="OperationCanceledException"/> when

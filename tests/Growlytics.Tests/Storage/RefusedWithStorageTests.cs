@@ -22,6 +22,9 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     private const string OtherVisitor = "visitor-with-accepted-messages";
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(1);
 
+    // A message tried again after its pause goes once its request's fill time has passed: short, so the pause is what is measured.
+    private static readonly TimeSpan ShortFlushInterval = TimeSpan.FromMilliseconds(50);
+
     [Fact]
     public async Task MessageTheServiceAlwaysRefuses_WhileItAcceptsOthers_IsDroppedAndDoesNotStopTheOthers()
     {
@@ -216,6 +219,59 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     }
 
     [Fact]
+    public async Task OutOfRetries_WhileMostRequestsSucceed_TriedAgainAfterTheBaseDelayNotTheMaximum()
+    {
+        // Refused once only (a flaky node): out of retries (none here), it is kept; most requests succeed, so the
+        // failure is its own and its partition pauses for RetryBaseDelay, not MaxRetryDelay: with the stored queue
+        // waiting for it once the read window is full, a long pause would hold back every user.
+        var collector = new PoisonCollector { RefuseAtMost = 1 };
+        var client = ClientFor(collector, o => o.FlushInterval = ShortFlushInterval);
+        await DeliverOthersAsync(client, 2000);
+
+        PushPoison(client);
+        _ = client.FlushAsync();
+        await DriveUntilAsync(() => collector.Refused == 1, TimeSpan.FromMilliseconds(1));
+        var keptAt = Time.GetUtcNow();
+        await DriveUntilAsync(() => client.Statistics.Delivered == 2001, TimeSpan.FromMilliseconds(10));
+
+        (Time.GetUtcNow() - keptAt).Should().BeLessThan(TimeSpan.FromSeconds(1), "the pause is the base delay (100 ms)");
+        client.Statistics.Dropped.Should().Be(0);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task OutOfRetriesTwice_WhileMostRequestsSucceed_SecondPauseIsTheMaximum()
+    {
+        var collector = new PoisonCollector { RefuseAtMost = 2 };
+        var client = ClientFor(collector, o => o.FlushInterval = ShortFlushInterval);
+        await DeliverOthersAsync(client, 2000);
+
+        PushPoison(client);
+        _ = client.FlushAsync();
+        await DriveUntilAsync(() => collector.Refused == 2, TimeSpan.FromMilliseconds(10));
+        var keptAgainAt = Time.GetUtcNow();
+        await DriveUntilAsync(() => client.Statistics.Delivered == 2001, TimeSpan.FromSeconds(1));
+
+        (Time.GetUtcNow() - keptAgainAt).Should().BeGreaterThanOrEqualTo(
+            new GrowlyticsOptions().MaxRetryDelay, "kept a second time, it waits the maximum delay, as a message the service may never take");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task OutOfRetries_WithNothingDeliveredYet_PausesForTheMaximum()
+    {
+        // Nothing says the service works (the first request fails): an outage, so the pause stays MaxRetryDelay.
+        var collector = new PoisonCollector { RefuseAtMost = 1 };
+        var client = ClientFor(collector, o => o.FlushInterval = ShortFlushInterval);
+        await SendPoisonAsync(client, collector);
+        var keptAt = Time.GetUtcNow();
+        await DriveUntilAsync(() => client.Statistics.Delivered == 1, TimeSpan.FromSeconds(1));
+
+        (Time.GetUtcNow() - keptAt).Should().BeGreaterThanOrEqualTo(new GrowlyticsOptions().MaxRetryDelay);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
     public void Visitors_AreInDifferentPartitions()
     {
         var partitions = new PartitionSet(256);
@@ -228,6 +284,14 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         PushPoison(client);
         var stored = StoredAsync(client);
         await DriveUntilAsync(() => stored.IsCompleted && collector.Refused > 0, TimeSpan.FromMilliseconds(50));
+    }
+
+    /// <summary>Delivers <paramref name="count"/> messages of the other visitor (a request each 100), so most requests have succeeded.</summary>
+    private async Task DeliverOthersAsync(GrowlyticsClient client, int count)
+    {
+        PushAsTheOtherVisitor(client, 0, count);
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == count, TimeSpan.FromMilliseconds(100));
     }
 
     private static void PushPoison(GrowlyticsClient client)
@@ -340,6 +404,9 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         public int LargestRefusedRequest;
         public volatile bool AcceptPoison;
 
+        // How many requests carrying the poison are refused before it is accepted.
+        public int RefuseAtMost = int.MaxValue;
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
@@ -347,7 +414,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
             var poisoned = messages
                 .SelectMany(m => m.GetProperty("attributes").EnumerateArray())
                 .Any(a => a.GetProperty("name").GetString() == "n" && a.GetProperty("value").GetInt64() == Poison);
-            if (poisoned && !AcceptPoison)
+            if (poisoned && !AcceptPoison && Volatile.Read(ref Refused) < RefuseAtMost)
             {
                 Interlocked.Increment(ref Refused);
                 lock (_gate)
