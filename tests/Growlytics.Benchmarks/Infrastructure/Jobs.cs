@@ -20,6 +20,15 @@ internal static class Jobs
         .WithInvocationCount(CallsPerIteration)
         .WithUnrollFactor(16);
 
+    /// <summary>
+    /// <see cref="Caller"/> with a 256 MB generation 0 (<c>DOTNET_GCgen0size</c>), so no collection runs inside an
+    /// iteration (BenchmarkDotNet collects between iterations): the call's own cost, without the collector's work for
+    /// the 65,536 messages each iteration leaves queued. Read it beside <see cref="Caller"/>, never instead of it.
+    /// </summary>
+    public static Job CallerWithoutCollections { get; } = Caller
+        .WithId("CallerNoGC")
+        .WithEnvironmentVariable("DOTNET_GCgen0size", "0x10000000");
+
     public static Job Short { get; } = Job.Default
         .WithId("Short")
         .WithLaunchCount(1)
@@ -51,11 +60,11 @@ internal static class Jobs
         .WithUnrollFactor(1);
 }
 
-/// <summary>Applies <see cref="Jobs.Caller"/>.</summary>
+/// <summary>Applies <see cref="Jobs.Caller"/> and <see cref="Jobs.CallerWithoutCollections"/>.</summary>
 [AttributeUsage(AttributeTargets.Class)]
 internal sealed class CallerJobAttribute : Attribute, IConfigSource
 {
-    public IConfig Config { get; } = ManualConfig.CreateEmpty().AddJob(Jobs.Caller);
+    public IConfig Config { get; } = ManualConfig.CreateEmpty().AddJob(Jobs.Caller).AddJob(Jobs.CallerWithoutCollections);
 }
 
 /// <summary>Applies <see cref="Jobs.Short"/>.</summary>
