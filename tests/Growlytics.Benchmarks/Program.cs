@@ -7,7 +7,7 @@ namespace Growlytics.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
-/// <c>--loop one|many|floor|floor8 [rounds] [--curve] [--allocations]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
+/// <c>--loop one|many|floor|floor8|storage [rounds] [--curve] [--allocations]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
 /// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
 /// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process.
 /// </summary>
@@ -86,11 +86,14 @@ internal static class Program
     {
         var benchmark = new EndToEndBenchmarks();
         await benchmark.SetupAsync();
+        var burst = new BurstBenchmarks { Storage = true };
+        await burst.SetupAsync();
         Func<Task> round = users switch
         {
             "many" => benchmark.PushAndFlushManyUsers,
             "floor" => benchmark.FloorHttpClientPreGzipped,
             "floor8" => benchmark.FloorHttpClientPreGzipped8AtATime,
+            "storage" => burst.PushBurstWithDefaults,
             _ => benchmark.PushAndFlush,
         };
         var times = new List<double>();
@@ -112,6 +115,7 @@ internal static class Program
         var collections = $"collections per round: gen0 {(GC.CollectionCount(0) - gen0) / (double)rounds:F2}, gen1 {(GC.CollectionCount(1) - gen1) / (double)rounds:F2}, gen2 {(GC.CollectionCount(2) - gen2) / (double)rounds:F2}; "
             + $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds / rounds:F1} ms per round; allocated {(GC.GetTotalAllocatedBytes() - allocated) / messages:F0} B per message";
         await benchmark.CleanupAsync();
+        await burst.CleanupAsync();
         if (curve)
         {
             // How the rate moves as the process warms up: the median of each 20 rounds, and the pool's threads by then.

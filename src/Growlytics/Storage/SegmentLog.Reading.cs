@@ -20,8 +20,8 @@ internal sealed partial class SegmentLog
                 _readOffset = segment.AckOffset;
             }
 
-            var data = _cache.Read(segment);
-            var end = (int)Math.Min(segment.Length, data.Length);
+            var data = _cache.Read(segment, out var cached);
+            var end = (int)Math.Min(segment.Length, cached);
             var length = 0;
             long acceptedMs = 0;
             var found = _readOffset < end ? RecordFormat.NextRecord(data, (int)_readOffset, end, out length, out acceptedMs, out _) : end;

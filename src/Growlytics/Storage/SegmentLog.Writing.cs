@@ -3,6 +3,10 @@ namespace GrowlyticsSdk.Storage;
 // The writing side of the log: records appended in group commits, failures trimmed to what was not written.
 internal sealed partial class SegmentLog
 {
+    // A commit's bytes, kept for the next commit (grown by doubling, up to a segment's size; a larger single record gets
+    // a buffer of its own): a burst's commits allocated their size anew, hundreds of kilobytes each, in the large-object heap.
+    private byte[] _commitBuffer = [];
+
     /// <summary>
     /// Appends records with the calls each settles. The list is emptied once all are written; if anything fails, only
     /// those not written stay in it (for the caller to retry), whatever the exception.
@@ -37,7 +41,7 @@ internal sealed partial class SegmentLog
                     end++;
                 }
 
-                var buffer = new byte[size];
+                var buffer = CommitBuffer(size);
                 var written = 0;
                 for (var i = index; i < end; i++)
                 {
@@ -47,7 +51,7 @@ internal sealed partial class SegmentLog
                 try
                 {
                     ThrowIfFaulted();
-                    _active!.Write(buffer, 0, buffer.Length);
+                    _active!.Write(buffer, 0, size);
                     _active.Flush(flushToDisk: true);
                 }
                 catch
@@ -81,5 +85,21 @@ internal sealed partial class SegmentLog
         }
 
         records.Clear();
+    }
+
+    private byte[] CommitBuffer(int size)
+    {
+        if (size <= _commitBuffer.Length)
+        {
+            return _commitBuffer;
+        }
+
+        if (size > _segmentSize)
+        {
+            return new byte[size];
+        }
+
+        _commitBuffer = new byte[Math.Max(size, (int)Math.Min(_segmentSize, 2L * _commitBuffer.Length))];
+        return _commitBuffer;
     }
 }

@@ -1,0 +1,102 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// The reader's cache of the segment it reads: a segment only grows, so after a commit only the new bytes are read; what
+/// it returns is always the committed bytes, whether the segment grew, another was read between, or the file is short.
+/// </summary>
+public sealed class SegmentCacheTests : StorageTestBase
+{
+    [Fact]
+    public void GrowingSegment_ReturnsEveryCommittedByte_AndReadsOnlyTheNewOnesIntoTheSameBuffer()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var path = Path.Combine(Directory, "queue-1.seg");
+        var expected = new List<byte>();
+        var segment = new Segment(1, path, ackOffset: 0, length: 0);
+        var cache = new SegmentCache();
+        byte[]? firstBuffer = null;
+        using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite))
+        {
+            for (var commit = 0; commit < 50; commit++)
+            {
+                var bytes = Enumerable.Range(0, 100 + commit).Select(i => (byte)(commit + i)).ToArray();
+                file.Write(bytes, 0, bytes.Length);
+                file.Flush();
+                expected.AddRange(bytes);
+                segment.Length = expected.Count;
+
+                var data = cache.Read(segment, out var length);
+
+                length.Should().Be(expected.Count);
+                data.AsSpan(0, length).ToArray().Should().Equal(expected);
+                firstBuffer ??= data;
+            }
+        }
+
+        // 50 commits, about 7.4 KB: all in the first buffer (16 KB), none copied anew.
+        cache.Read(segment, out _).Should().BeSameAs(firstBuffer);
+
+        // Bytes written past the committed length (a write not yet counted) are not returned.
+        File.AppendAllText(path, "not committed");
+        cache.Read(segment, out var committed);
+        committed.Should().Be(expected.Count);
+    }
+
+    [Fact]
+    public void AnotherSegmentReadBetween_ReturnsEachSegmentsOwnBytes()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var first = Write("queue-1.seg", 40_000, 1);
+        var second = Write("queue-2.seg", 30_000, 2);
+        var cache = new SegmentCache();
+
+        var data = cache.Read(first, out var length);
+        length.Should().Be(40_000);
+        data.AsSpan(0, length).ToArray().Should().OnlyContain(b => b == 1);
+
+        data = cache.Read(second, out length);
+        length.Should().Be(30_000);
+        data.AsSpan(0, length).ToArray().Should().OnlyContain(b => b == 2);
+
+        data = cache.Read(first, out length);
+        length.Should().Be(40_000);
+        data.AsSpan(0, length).ToArray().Should().OnlyContain(b => b == 1);
+    }
+
+    [Fact]
+    public void FileShorterThanCommitted_ReturnsWhatIsThere_ThenTheRestOnceWritten()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var segment = Write("queue-1.seg", 100, 7);
+        segment.Length = 300;
+        var cache = new SegmentCache();
+
+        cache.Read(segment, out var length);
+        length.Should().Be(100, "the file was cut short");
+
+        using (var file = new FileStream(segment.Path, FileMode.Append, FileAccess.Write))
+        {
+            file.Write(Enumerable.Repeat((byte)8, 200).ToArray(), 0, 200);
+        }
+        var data = cache.Read(segment, out length);
+        length.Should().Be(300);
+        data.AsSpan(100, 200).ToArray().Should().OnlyContain(b => b == 8);
+    }
+
+    [Fact]
+    public void UnreadableSegment_ReturnsNothing()
+    {
+        var cache = new SegmentCache();
+        cache.Read(new Segment(9, Path.Combine(Directory, "missing.seg"), 0, 1000), out var length);
+        length.Should().Be(0);
+    }
+
+    private Segment Write(string name, int count, byte value)
+    {
+        var path = Path.Combine(Directory, name);
+        File.WriteAllBytes(path, Enumerable.Repeat(value, count).ToArray());
+        return new Segment(long.Parse(name[6..^4], System.Globalization.CultureInfo.InvariantCulture), path, 0, count);
+    }
+}
