@@ -243,7 +243,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued
     /// without waiting for the flush interval. With <see cref="GrowlyticsOptions.StorageDirectory"/> set, they are first
     /// written to storage (where they survive a crash); then a stored message whose user's messages ran out of retries
-    /// (kept on disk, tried again after <see cref="GrowlyticsOptions.MaxRetryDelay"/> or at the next start), or that
+    /// (kept on disk, tried again after <see cref="GrowlyticsOptions.RetryBaseDelay"/> or
+    /// <see cref="GrowlyticsOptions.MaxRetryDelay"/>, see the README's storage section, or at the next start), or that
     /// waits behind such messages, no longer holds the flush: during an outage it returns once every user's first
     /// request has run out of retries, not when the service is back. Messages held in memory while the disk fails are
     /// waited for until they are delivered or dropped.

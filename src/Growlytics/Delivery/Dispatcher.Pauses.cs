@@ -16,12 +16,12 @@ internal sealed partial class Dispatcher
 
     /// <summary>
     /// Releases a settled request's partitions. Those holding messages <paramref name="kept"/> (stored, out of retries)
-    /// pause before trying again: for <see cref="GrowlyticsOptions.RetryBaseDelay"/> when the messages were kept for the
-    /// first time while most requests succeed (the failure was the request's own: in memory it would have been dropped,
-    /// and a longer pause would hold its users back, and every user once the stored queue waits for it), otherwise (an
-    /// outage, or kept before) for <see cref="GrowlyticsOptions.MaxRetryDelay"/>.
+    /// pause before trying again: for <see cref="GrowlyticsOptions.RetryBaseDelay"/> when <paramref name="isolated"/> (kept
+    /// for the first time, on a failure of the request's own: see <see cref="SendResult.Isolated"/>; in memory it would
+    /// have been dropped, and a longer pause would hold its users back, and every user once the stored queue waits for
+    /// it), otherwise (an outage, a request to slow down, or kept before) for <see cref="GrowlyticsOptions.MaxRetryDelay"/>.
     /// </summary>
-    private void ReleasePartitions(Batch batch, List<Envelope>? kept, bool keptBefore)
+    private void ReleasePartitions(Batch batch, List<Envelope>? kept, bool isolated)
     {
         if (kept is not { Count: > 0 })
         {
@@ -34,7 +34,7 @@ internal sealed partial class Dispatcher
         }
 
         // Kept (stored, out of retries): back at the head of their partitions, which wait before trying again.
-        var pause = !keptBefore && _sender.FailuresAreAMinority ? _pauseAfterIsolatedKept : _pauseAfterKept;
+        var pause = isolated ? _pauseAfterIsolatedKept : _pauseAfterKept;
         var now = _time.GetTimestamp();
         var until = now + (long)(pause.TotalSeconds * _time.TimestampFrequency);
         foreach (var partition in batch.Partitions)

@@ -45,7 +45,7 @@ internal sealed partial class Dispatcher
             }
 
             List<Envelope>? kept = null;
-            var keptBefore = false;
+            var keptIsolated = true;
             var keyRefusedStatus = 0;
             long droppedBlocking = 0;
 
@@ -94,8 +94,10 @@ internal sealed partial class Dispatcher
                                 }
                                 else
                                 {
-                                    keptBefore = true;
+                                    keptIsolated = false;
                                 }
+
+                                keptIsolated &= result.Isolated;
 
                                 if (EndSending(envelope, kept ??= []))
                                 {
@@ -135,7 +137,7 @@ internal sealed partial class Dispatcher
 
             if (!handedOn)
             {
-                ReleasePartitions(batch, kept, keptBefore);
+                ReleasePartitions(batch, kept, keptIsolated);
             }
 
             if (droppedBlocking > 0 && _blockingDrops.TryReport(droppedBlocking, out var blocking))

@@ -33,6 +33,7 @@ internal sealed partial class RequestSender
 
             if (status == 429 || response.Headers.RetryAfter is not null)
             {
+                state.Throttled = true;
                 _limiter.OnOverload();
             }
             else if (succeeded)

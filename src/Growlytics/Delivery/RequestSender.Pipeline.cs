@@ -128,5 +128,11 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets or sets how many requests had succeeded when this batch last failed.</summary>
         public long SuccessesAtLastFailure { get; set; }
+
+        /// <summary>Gets how many requests had succeeded when this batch's first attempt began.</summary>
+        public long SuccessesAtStart { get; init; }
+
+        /// <summary>Gets or sets a value indicating whether an answer to this batch asked to slow down (429 or <c>Retry-After</c>).</summary>
+        public bool Throttled { get; set; }
     }
 }

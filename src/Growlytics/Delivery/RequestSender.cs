@@ -63,12 +63,6 @@ internal sealed partial class RequestSender
     public long Successes => Interlocked.Read(ref _successes);
 
     /// <summary>
-    /// Gets a value indicating whether failures are a minority of the latest attempts (enough of them known): a failure
-    /// now is a request's own, not an outage.
-    /// </summary>
-    public bool FailuresAreAMinority => _recent.FailuresAreAMinority;
-
-    /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
     /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that
     /// goes on the wire, if any (disposed here). Throws only <see cref="OperationCanceledException"/> when
@@ -129,7 +123,7 @@ internal sealed partial class RequestSender
     private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken, PreparedRequest? prepared = null)
     {
         var part = Slice(all, start, count);
-        var attempt = new AttemptState(this, part, holdsSlot) { Prepared = prepared };
+        var attempt = new AttemptState(this, part, holdsSlot) { Prepared = prepared, SuccessesAtStart = Successes };
         var (status, description, rejection) = await AttemptAsync(attempt, cancellationToken).ConfigureAwait(false);
         if (status is >= 200 and < 300 && rejection is null)
         {
@@ -168,7 +162,8 @@ internal sealed partial class RequestSender
                 return;
             default:
                 var outcome = KeepOnRetriesExhausted ? SendOutcome.Kept : SendOutcome.Dropped;
-                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description));
+                var isolated = outcome == SendOutcome.Kept && !attempt.Throttled && Successes > attempt.SuccessesAtStart && _recent.FailuresAreAMinority;
+                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated });
                 if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
                     Log.RetriesExhausted(_logger, exhausted, description, KeepOnRetriesExhausted);

@@ -33,6 +33,13 @@ internal readonly struct SendResult
 
     /// <summary>Gets what a refusal said that may be logged (REST 422: the field and the rule).</summary>
     public RejectionDetails? Rejection { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether retries ran out on a failure of the request's own: other requests succeeded while
+    /// it was tried, failures are a minority of the latest attempts, and the service never asked it to slow down (429 or
+    /// <c>Retry-After</c>). Set only when <see cref="Outcome"/> is <see cref="SendOutcome.Kept"/>.
+    /// </summary>
+    public bool Isolated { get; init; }
 }
 
 /// <summary>What becomes of a part of a batch.</summary>

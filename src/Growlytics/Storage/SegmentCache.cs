@@ -36,12 +36,12 @@ internal sealed class SegmentCache
         return _data;
     }
 
+    /// <summary>Forgets a removed segment's bytes; the buffer is kept for the next segment.</summary>
     public void Forget(Segment segment)
     {
         if (ReferenceEquals(_segment, segment))
         {
             _segment = null;
-            _data = [];
             _length = 0;
         }
     }

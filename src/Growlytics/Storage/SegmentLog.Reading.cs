@@ -29,7 +29,13 @@ internal sealed partial class SegmentLog
             {
                 if (ReferenceEquals(segment, _activeSegment) || Next(segment) is not { } next)
                 {
-                    _readOffset = end;
+                    if (end == segment.Length)
+                    {
+                        // Everything committed was read. With fewer bytes (the file cut, or a read that failed part-way)
+                        // the next read goes on from here, rather than passing over a record cut in two.
+                        _readOffset = end;
+                    }
+
                     break;
                 }
 

@@ -24,6 +24,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
 
     // A message tried again after its pause goes once its request's fill time has passed: short, so the pause is what is measured.
     private static readonly TimeSpan ShortFlushInterval = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxRetryDelay = new GrowlyticsOptions().MaxRetryDelay;
 
     [Fact]
     public async Task MessageTheServiceAlwaysRefuses_WhileItAcceptsOthers_IsDroppedAndDoesNotStopTheOthers()
@@ -219,41 +220,56 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     }
 
     [Fact]
-    public async Task OutOfRetries_WhileMostRequestsSucceed_TriedAgainAfterTheBaseDelayNotTheMaximum()
+    public async Task OutOfRetries_WhileOthersSucceed_TriedAgainAfterTheBaseDelayNotTheMaximum()
     {
-        // Refused once only (a flaky node): out of retries (none here), it is kept; most requests succeed, so the
-        // failure is its own and its partition pauses for RetryBaseDelay, not MaxRetryDelay: with the stored queue
+        // Refused once only (a flaky node) while other requests succeed: out of retries (none here), it is kept, and as
+        // the failure is its own its partition pauses for RetryBaseDelay, not MaxRetryDelay: with the stored queue
         // waiting for it once the read window is full, a long pause would hold back every user.
         var collector = new PoisonCollector { RefuseAtMost = 1 };
         var client = ClientFor(collector, o => o.FlushInterval = ShortFlushInterval);
         await DeliverOthersAsync(client, 2000);
 
-        PushPoison(client);
-        _ = client.FlushAsync();
-        await DriveUntilAsync(() => collector.Refused == 1, TimeSpan.FromMilliseconds(1));
-        var keptAt = Time.GetUtcNow();
-        await DriveUntilAsync(() => client.Statistics.Delivered == 2001, TimeSpan.FromMilliseconds(10));
+        var keptAt = await KeepPoisonWhileOthersAreDeliveredAsync(client, collector, 2000, 2000);
+        await DriveUntilAsync(() => client.Statistics.Delivered == 4001, TimeSpan.FromMilliseconds(10));
 
-        (Time.GetUtcNow() - keptAt).Should().BeLessThan(TimeSpan.FromSeconds(1), "the pause is the base delay (100 ms)");
+        (Time.GetUtcNow() - keptAt).Should().BeLessThan(MaxRetryDelay / 2, "the pause is the base delay (100 ms)");
         client.Statistics.Dropped.Should().Be(0);
         ShouldBeBalanced(client.Statistics);
     }
 
     [Fact]
-    public async Task OutOfRetriesTwice_WhileMostRequestsSucceed_SecondPauseIsTheMaximum()
+    public async Task OutOfRetries_WhileOthersSucceed_ButAskedToSlowDown_PausesForTheMaximum()
+    {
+        // The same with a 429: the service asked to slow down, so the pause is MaxRetryDelay (Retry-After's cap).
+        var collector = new PoisonCollector { RefuseAtMost = 1, RefusalStatus = HttpStatusCode.TooManyRequests };
+        var client = ClientFor(collector, o => o.FlushInterval = ShortFlushInterval);
+        await DeliverOthersAsync(client, 2000);
+
+        var keptAt = await KeepPoisonWhileOthersAreDeliveredAsync(client, collector, 2000, 2000);
+        await DriveUntilAsync(() => client.Statistics.Delivered == 4001, TimeSpan.FromSeconds(1));
+
+        (Time.GetUtcNow() - keptAt).Should().BeGreaterThanOrEqualTo(MaxRetryDelay);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task OutOfRetriesTwice_WhileOthersSucceed_SecondPauseIsTheMaximum()
     {
         var collector = new PoisonCollector { RefuseAtMost = 2 };
         var client = ClientFor(collector, o => o.FlushInterval = ShortFlushInterval);
         await DeliverOthersAsync(client, 2000);
+        await KeepPoisonWhileOthersAreDeliveredAsync(client, collector, 2000, 2000);
 
-        PushPoison(client);
+        // Tried again after the short pause, and refused again while others succeed: kept before, so the pause is the
+        // maximum, as for a message the service may never take.
+        collector.HoldRefusalUntilDelivered = 5000;
+        PushToCustomers(client, 4000, 2000);
         _ = client.FlushAsync();
         await DriveUntilAsync(() => collector.Refused == 2, TimeSpan.FromMilliseconds(10));
         var keptAgainAt = Time.GetUtcNow();
-        await DriveUntilAsync(() => client.Statistics.Delivered == 2001, TimeSpan.FromSeconds(1));
+        await DriveUntilAsync(() => client.Statistics.Delivered == 6001, TimeSpan.FromSeconds(1));
 
-        (Time.GetUtcNow() - keptAgainAt).Should().BeGreaterThanOrEqualTo(
-            new GrowlyticsOptions().MaxRetryDelay, "kept a second time, it waits the maximum delay, as a message the service may never take");
+        (Time.GetUtcNow() - keptAgainAt).Should().BeGreaterThanOrEqualTo(MaxRetryDelay);
         ShouldBeBalanced(client.Statistics);
     }
 
@@ -267,7 +283,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         var keptAt = Time.GetUtcNow();
         await DriveUntilAsync(() => client.Statistics.Delivered == 1, TimeSpan.FromSeconds(1));
 
-        (Time.GetUtcNow() - keptAt).Should().BeGreaterThanOrEqualTo(new GrowlyticsOptions().MaxRetryDelay);
+        (Time.GetUtcNow() - keptAt).Should().BeGreaterThanOrEqualTo(MaxRetryDelay, "nothing says the failure is the request's own");
         ShouldBeBalanced(client.Statistics);
     }
 
@@ -292,6 +308,21 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         PushAsTheOtherVisitor(client, 0, count);
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == count, TimeSpan.FromMilliseconds(100));
+    }
+
+    /// <summary>
+    /// Pushes the refused message and <paramref name="others"/> updates of 500 customers (requests several at a time); the
+    /// collector holds the refusal until half of those are delivered, so other requests succeed while it is tried (its
+    /// request may carry some of them too, kept with it). Returns the fake time it was refused.
+    /// </summary>
+    private async Task<DateTimeOffset> KeepPoisonWhileOthersAreDeliveredAsync(GrowlyticsClient client, PoisonCollector collector, int deliveredBefore, int others)
+    {
+        collector.HoldRefusalUntilDelivered = deliveredBefore + (others / 2);
+        PushPoison(client);
+        PushToCustomers(client, deliveredBefore, others);
+        _ = client.FlushAsync();
+        await DriveUntilAsync(() => collector.Refused == 1, TimeSpan.FromMilliseconds(10));
+        return Time.GetUtcNow();
     }
 
     private static void PushPoison(GrowlyticsClient client)
@@ -407,6 +438,11 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         // How many requests carrying the poison are refused before it is accepted.
         public int RefuseAtMost = int.MaxValue;
 
+        // A refusal waits (in real time, 10 s at most) until the collector has accepted this many messages.
+        public volatile int HoldRefusalUntilDelivered;
+
+        public HttpStatusCode RefusalStatus = HttpStatusCode.InternalServerError;
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
@@ -416,13 +452,19 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
                 .Any(a => a.GetProperty("name").GetString() == "n" && a.GetProperty("value").GetInt64() == Poison);
             if (poisoned && !AcceptPoison && Volatile.Read(ref Refused) < RefuseAtMost)
             {
+                var held = System.Diagnostics.Stopwatch.StartNew();
+                while (Volatile.Read(ref Delivered) < HoldRefusalUntilDelivered && held.Elapsed < TimeSpan.FromSeconds(10))
+                {
+                    await Task.Delay(5, cancellationToken);
+                }
+
                 Interlocked.Increment(ref Refused);
                 lock (_gate)
                 {
                     LargestRefusedRequest = Math.Max(LargestRefusedRequest, messages.Count);
                 }
 
-                return new HttpResponseMessage(HttpStatusCode.InternalServerError);
+                return new HttpResponseMessage(RefusalStatus);
             }
 
             Interlocked.Add(ref Delivered, messages.Count);
