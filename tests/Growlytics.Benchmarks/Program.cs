@@ -170,6 +170,13 @@ internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListe
 
         var names = eventData.PayloadNames!;
         var type = names.IndexOf("TypeName") is var t and >= 0 ? payload[t] as string ?? "?" : "?";
+
+        // Kind 1: the large-object heap (objects of 85,000 bytes or more), whose allocations bring generation-2 collections.
+        if (names.IndexOf("AllocationKind") is var k and >= 0 && Convert.ToInt32(payload[k], System.Globalization.CultureInfo.InvariantCulture) == 1)
+        {
+            type = "(large) " + type;
+        }
+
         var amount = names.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(payload[a], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
         _bytes.AddOrUpdate(type, static (_, add) => add, static (_, sum, add) => sum + add, amount);
         Interlocked.Add(ref _total, amount);
@@ -179,7 +186,7 @@ internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListe
     {
         base.Dispose();
         Console.WriteLine("allocated, by type (sampled):");
-        foreach (var (type, bytes) in _bytes.OrderByDescending(pair => pair.Value).Take(12))
+        foreach (var (type, bytes) in _bytes.OrderByDescending(pair => pair.Value).Take(16))
         {
             Console.WriteLine($"{bytes * 100.0 / Math.Max(1, Interlocked.Read(ref _total)),6:F1} %  {(type.Length > 100 ? type[..100] + "..." : type)}");
         }

@@ -56,6 +56,9 @@ internal sealed partial class DurableQueue
         }
     }
 
+    private readonly List<UserMessage> _takenMessages = [];
+    private readonly List<(byte[] Payload, long AcceptedMs, int Calls)> _takenRecords = [];
+
     private void Commit()
     {
         var flushes = TakeFlushes();
@@ -69,8 +72,12 @@ internal sealed partial class DurableQueue
         var wrote = false;
         while (true)
         {
-            var messages = new List<UserMessage>();
-            var records = new List<(byte[] Payload, long AcceptedMs, int Calls)>();
+            // The writer's own lists, emptied for each round (up to MaxTake records: a new list's array would be in the
+            // large-object heap, bringing generation-2 collections in a burst).
+            var messages = _takenMessages;
+            var records = _takenRecords;
+            messages.Clear();
+            records.Clear();
             long bytes = 0;
             while (records.Count < MaxTake && bytes < _limits.SegmentBytes && _take() is { } message)
             {
@@ -113,6 +120,10 @@ internal sealed partial class DurableQueue
 
             wrote = true;
         }
+
+        // Nothing written is kept alive by the lists until the next commit.
+        _takenMessages.Clear();
+        _takenRecords.Clear();
 
         // On a write failure the flush ends too: it cannot wait for a disk that may never come back.
         CompleteFlushes(flushes);

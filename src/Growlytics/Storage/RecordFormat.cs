@@ -107,10 +107,15 @@ internal static class RecordFormat
         return end;
     }
 
+    [ThreadStatic]
+    private static Crc32? _crc;
+
     /// <summary>CRC-32 (IEEE 802.3) over a record's length and time, then its payload: the two are not adjacent on disk.</summary>
     private static uint Checksum(ReadOnlySpan<byte> lengthAndTime, ReadOnlySpan<byte> payload)
     {
-        var crc = new Crc32();
+        // One hasher per thread (the writer's and the reader's), reset for each record rather than made anew.
+        var crc = _crc ??= new Crc32();
+        crc.Reset();
         crc.Append(lengthAndTime);
         crc.Append(payload);
         return crc.GetCurrentHashAsUInt32();
