@@ -230,9 +230,10 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         await DeliverOthersAsync(client, 2000);
 
         var keptAt = await KeepPoisonWhileOthersAreDeliveredAsync(client, collector, 2000, 2000);
-        await DriveUntilAsync(() => client.Statistics.Delivered == 4001, TimeSpan.FromMilliseconds(10));
+        await DriveUntilAsync(() => collector.PoisonAccepted, TimeSpan.FromMilliseconds(10));
 
         (Time.GetUtcNow() - keptAt).Should().BeLessThan(MaxRetryDelay / 2, "the pause is the base delay (100 ms)");
+        await DriveUntilAsync(() => client.Statistics.Delivered == 4001, TimeSpan.FromMilliseconds(100));
         client.Statistics.Dropped.Should().Be(0);
         ShouldBeBalanced(client.Statistics);
     }
@@ -438,6 +439,8 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         // How many requests carrying the poison are refused before it is accepted.
         public int RefuseAtMost = int.MaxValue;
 
+        public volatile bool PoisonAccepted;
+
         // A refusal waits (in real time, 10 s at most) until the collector has accepted this many messages.
         public volatile int HoldRefusalUntilDelivered;
 
@@ -465,6 +468,11 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
                 }
 
                 return new HttpResponseMessage(RefusalStatus);
+            }
+
+            if (poisoned)
+            {
+                PoisonAccepted = true;
             }
 
             Interlocked.Add(ref Delivered, messages.Count);
