@@ -95,34 +95,70 @@ internal static class StoredMessages
         var timestamp = root.TryGetProperty("eventTimestamp", out var ts) && ts.ValueKind == JsonValueKind.Number
             ? DateTimeOffset.FromUnixTimeMilliseconds(ts.GetInt64())
             : DateTimeOffset.FromUnixTimeMilliseconds(acceptedMs);
-        var anonymousId = OptionalString(root, "anonymousId");
-        var userId = OptionalString(root, "userId");
+        var recent = _recent ??= new string?[RecentSlots];
+        var anonymousId = OptionalString(root, "anonymousId", recent, 0);
+        var userId = OptionalString(root, "userId", recent, 1);
         var calls = root.TryGetProperty("calls", out var c) ? c.GetInt32() : 1;
-        var attributes = new List<UserAttribute>();
-        if (root.TryGetProperty("attributes", out var list))
+        var attributes = Array.Empty<UserAttribute>();
+        if (root.TryGetProperty("attributes", out var list) && list.GetArrayLength() is var count and > 0)
         {
+            attributes = new UserAttribute[count];
+            var i = 0;
             foreach (var attribute in list.EnumerateArray())
             {
-                var name = RequiredString(attribute.GetProperty("name"));
+                var name = RequiredString(attribute.GetProperty("name"), recent, 2 + i);
                 var value = attribute.GetProperty("value");
-                attributes.Add(attribute.GetProperty("type").GetString() switch
+                attributes[i++] = attribute.GetProperty("type").GetString() switch
                 {
                     "number" when value.ValueKind == JsonValueKind.Number => new UserAttribute(name, new NumberText(value.GetRawText())),
                     "boolean" => new UserAttribute(name, value.GetBoolean()),
                     "date" => new UserAttribute(name, DateTime.SpecifyKind(DateTime.ParseExact(RequiredString(value), DateFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc)),
                     "string" => new UserAttribute(name, RequiredString(value)),
                     _ => throw new FormatException("Unknown attribute type, or a value of another type."),
-                });
+                };
             }
         }
 
-        return new UserMessage(messageType, 0, timestamp, anonymousId, userId, [.. attributes], Math.Max(1, calls), messageId);
+        return new UserMessage(messageType, 0, timestamp, anonymousId, userId, attributes, Math.Max(1, calls), messageId);
     }
 
     // A record the SDK wrote always has these; one without them (damaged, yet still JSON) is not sent with a null.
     private static string RequiredString(JsonElement element) =>
         element.ValueKind == JsonValueKind.String ? element.GetString()! : throw new FormatException("A string was expected.");
 
-    private static string? OptionalString(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>
+    /// Like <see cref="RequiredString(JsonElement)"/>, but returns the string read last in the same place of a record
+    /// (<paramref name="slot"/>: the ids, then each attribute's name by position) when the text is the same, so the
+    /// records of one user, or with the same attribute names, do not each make their own copy.
+    /// </summary>
+    private static string RequiredString(JsonElement element, string?[] recent, int slot)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            throw new FormatException("A string was expected.");
+        }
+
+        if (slot < recent.Length && recent[slot] is { } last && element.ValueEquals(last))
+        {
+            return last;
+        }
+
+        var text = element.GetString()!;
+        if (slot < recent.Length)
+        {
+            recent[slot] = text;
+        }
+
+        return text;
+    }
+
+    private static string? OptionalString(JsonElement root, string name, string?[] recent, int slot) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? RequiredString(value, recent, slot) : null;
+
+    // The strings read last, per thread (the delivery loop reads records; loading may run elsewhere): two ids and the
+    // names of the first 14 attributes.
+    private const int RecentSlots = 16;
+
+    [ThreadStatic]
+    private static string?[]? _recent;
 }

@@ -207,6 +207,33 @@ public sealed class StoredCallsTests : StorageTestBase
     }
 
     [Fact]
+    public void TryRead_RecordsOfOneUser_ShareTheirIdsAndNames_AndEachKeepsItsOwnText()
+    {
+        static byte[] Record(string anonymousId, string userId, string firstName, string value) => Encoding.UTF8.GetBytes(
+            "{\"type\":\"update\",\"messageId\":\"m\",\"anonymousId\":\"" + anonymousId + "\",\"userId\":\"" + userId
+            + "\",\"attributes\":[{\"name\":\"" + firstName + "\",\"type\":\"string\",\"value\":\"" + value
+            + "\"},{\"name\":\"plan\",\"type\":\"string\",\"value\":\"" + value + "\"}]}");
+
+        var first = StoredMessages.TryRead(Record("anon-1", "user-1", "city", "a"), 0)!;
+        var second = StoredMessages.TryRead(Record("anon-1", "user-1", "city", "b"), 0)!;
+
+        // The second record's ids and names are the first's strings, not copies; the values are its own.
+        second.AnonymousId.Should().BeSameAs(first.AnonymousId);
+        second.UserId.Should().BeSameAs(first.UserId);
+        second.Attributes[0].Name.Should().BeSameAs(first.Attributes[0].Name);
+        second.Attributes[1].Name.Should().BeSameAs(first.Attributes[1].Name);
+        second.Attributes.Select(a => a.Value).Should().Equal("b", "b");
+
+        // Different text in the same place is read as it is (escapes included), never taken from the one before.
+        var third = StoredMessages.TryRead(Record("anon-2", "user-1", "c\\u0069ty2", "c"), 0)!;
+        third.AnonymousId.Should().Be("anon-2");
+        third.UserId.Should().BeSameAs(first.UserId);
+        third.Attributes.Select(a => a.Name).Should().Equal("city2", "plan");
+        var fourth = StoredMessages.TryRead(Record("anon-1", "user-2", "city", "d"), 0)!;
+        (fourth.AnonymousId, fourth.UserId, fourth.Attributes[0].Name).Should().Be(("anon-1", "user-2", "city"));
+    }
+
+    [Fact]
     public void ReadCalls_OfASerializedMessage_MatchesTheMessage()
     {
         var buffer = new ByteBufferWriter(256);
