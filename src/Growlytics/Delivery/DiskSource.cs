@@ -15,6 +15,9 @@ internal sealed class DiskSource : IMessageSource
     private Settler? _settler;
     private long _droppedWhileSending;
 
+    // The ids and attribute names read last (see StoredMessages.TryRead): kept by this client only, gone with it.
+    private readonly string?[] _recentStrings = new string?[StoredMessages.RecentSlots];
+
     // The calls of records being settled in the store now: counted delivered or dropped already, while the store's lock
     // may be held by its writer (a slow disk can hold it for long).
     private long _settling;
@@ -49,7 +52,7 @@ internal sealed class DiskSource : IMessageSource
         AfterStoreRead?.Invoke(records.Count);
         foreach (var record in records)
         {
-            if (StoredMessages.TryRead(record.Payload, record.AcceptedMs) is not { } message)
+            if (StoredMessages.TryRead(record.Payload, record.AcceptedMs, _recentStrings) is not { } message)
             {
                 if (!record.TryAttach(this))
                 {

@@ -69,6 +69,29 @@ internal sealed partial class DurableQueue
             return;
         }
 
+        bool wrote;
+        try
+        {
+            wrote = WriteTaken();
+        }
+        finally
+        {
+            // Nothing written is kept alive by the lists until the next commit.
+            _takenMessages.Clear();
+            _takenRecords.Clear();
+        }
+
+        // On a write failure the flush ends too: it cannot wait for a disk that may never come back.
+        CompleteFlushes(flushes);
+        if (wrote || flushes.Count > 0)
+        {
+            _wakeReader();
+        }
+    }
+
+    /// <summary>Writes what memory holds for the folder, up to <c>MaxTake</c> records a round; returns whether any was written.</summary>
+    private bool WriteTaken()
+    {
         var wrote = false;
         while (true)
         {
@@ -121,16 +144,7 @@ internal sealed partial class DurableQueue
             wrote = true;
         }
 
-        // Nothing written is kept alive by the lists until the next commit.
-        _takenMessages.Clear();
-        _takenRecords.Clear();
-
-        // On a write failure the flush ends too: it cannot wait for a disk that may never come back.
-        CompleteFlushes(flushes);
-        if (wrote || flushes.Count > 0)
-        {
-            _wakeReader();
-        }
+        return wrote;
     }
 
     private bool TryAppend(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, long bytes)

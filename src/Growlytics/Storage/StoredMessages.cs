@@ -63,11 +63,16 @@ internal static class StoredMessages
     }
 
     /// <summary>Reads a payload back; <see langword="null"/> when it does not describe a message this version can send.</summary>
-    public static UserMessage? TryRead(byte[] payload, long acceptedMs)
+    /// <remarks>
+    /// <paramref name="recent"/> (of <see cref="RecentSlots"/>, owned by the reader): the strings read last, reused when a
+    /// record has the same text in the same place. Each string is checked against the record's text before it is used,
+    /// so a reader on another thread can only cost a copy, never give a wrong string.
+    /// </remarks>
+    public static UserMessage? TryRead(byte[] payload, long acceptedMs, string?[]? recent = null)
     {
         try
         {
-            return Read(payload, acceptedMs);
+            return Read(payload, acceptedMs, recent ?? []);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException or ArgumentException or KeyNotFoundException)
         {
@@ -75,7 +80,7 @@ internal static class StoredMessages
         }
     }
 
-    private static UserMessage? Read(byte[] payload, long acceptedMs)
+    private static UserMessage? Read(byte[] payload, long acceptedMs, string?[] recent)
     {
         using var document = JsonDocument.Parse(payload);
         var root = document.RootElement;
@@ -95,7 +100,6 @@ internal static class StoredMessages
         var timestamp = root.TryGetProperty("eventTimestamp", out var ts) && ts.ValueKind == JsonValueKind.Number
             ? DateTimeOffset.FromUnixTimeMilliseconds(ts.GetInt64())
             : DateTimeOffset.FromUnixTimeMilliseconds(acceptedMs);
-        var recent = _recent ??= new string?[RecentSlots];
         var anonymousId = OptionalString(root, "anonymousId", recent, 0);
         var userId = OptionalString(root, "userId", recent, 1);
         var calls = root.TryGetProperty("calls", out var c) ? c.GetInt32() : 1;
@@ -155,10 +159,6 @@ internal static class StoredMessages
     private static string? OptionalString(JsonElement root, string name, string?[] recent, int slot) =>
         root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? RequiredString(value, recent, slot) : null;
 
-    // The strings read last, per thread (the delivery loop reads records; loading may run elsewhere): two ids and the
-    // names of the first 14 attributes.
-    private const int RecentSlots = 16;
-
-    [ThreadStatic]
-    private static string?[]? _recent;
+    /// <summary>How many strings a reader's <c>recent</c> array keeps: the two ids and the names of the first 14 attributes.</summary>
+    public const int RecentSlots = 16;
 }

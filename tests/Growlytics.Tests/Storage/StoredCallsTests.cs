@@ -214,8 +214,9 @@ public sealed class StoredCallsTests : StorageTestBase
             + "\",\"attributes\":[{\"name\":\"" + firstName + "\",\"type\":\"string\",\"value\":\"" + value
             + "\"},{\"name\":\"plan\",\"type\":\"string\",\"value\":\"" + value + "\"}]}");
 
-        var first = StoredMessages.TryRead(Record("anon-1", "user-1", "city", "a"), 0)!;
-        var second = StoredMessages.TryRead(Record("anon-1", "user-1", "city", "b"), 0)!;
+        var recent = new string?[StoredMessages.RecentSlots];
+        var first = StoredMessages.TryRead(Record("anon-1", "user-1", "city", "a"), 0, recent)!;
+        var second = StoredMessages.TryRead(Record("anon-1", "user-1", "city", "b"), 0, recent)!;
 
         // The second record's ids and names are the first's strings, not copies; the values are its own.
         second.AnonymousId.Should().BeSameAs(first.AnonymousId);
@@ -225,11 +226,14 @@ public sealed class StoredCallsTests : StorageTestBase
         second.Attributes.Select(a => a.Value).Should().Equal("b", "b");
 
         // Different text in the same place is read as it is (escapes included), never taken from the one before.
-        var third = StoredMessages.TryRead(Record("anon-2", "user-1", "c\\u0069ty2", "c"), 0)!;
+        var third = StoredMessages.TryRead(Record("anon-2", "user-1", "c\\u0069ty2", "c"), 0, recent)!;
         third.AnonymousId.Should().Be("anon-2");
         third.UserId.Should().BeSameAs(first.UserId);
         third.Attributes.Select(a => a.Name).Should().Equal("city2", "plan");
-        var fourth = StoredMessages.TryRead(Record("anon-1", "user-2", "city", "d"), 0)!;
+        var fourth = StoredMessages.TryRead(Record("anon-1", "user-2", "city", "d"), 0, recent)!;
+
+        // Without an array of its own, a reader makes its own copies.
+        StoredMessages.TryRead(Record("anon-1", "user-1", "city", "e"), 0)!.UserId.Should().NotBeSameAs(first.UserId);
         (fourth.AnonymousId, fourth.UserId, fourth.Attributes[0].Name).Should().Be(("anon-1", "user-2", "city"));
     }
 
