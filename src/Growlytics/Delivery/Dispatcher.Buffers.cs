@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Polyfills;
 using GrowlyticsSdk.Serialization;
 
 namespace GrowlyticsSdk.Delivery;
@@ -28,7 +29,7 @@ internal sealed partial class Dispatcher
     /// About once a <see cref="SpareTrimInterval"/>, on any turn: memory lets go of the spare envelopes no read needed since
     /// the last time (those in use are not spare, and those taken meanwhile lowered the mark), keeping
     /// <see cref="MemorySource.SparesKeptWhenQuiet"/>. What a burst left goes one to two intervals after its last use. (An
-    /// idle loop turns at every flush interval with the batch protocol; with REST, at the next message.)
+    /// idle loop turns at every flush interval with the batch protocol; with REST, see <see cref="SpareTrimWake"/>.)
     /// </summary>
     private void TrimUnusedSpares(long now)
     {
@@ -41,6 +42,30 @@ internal sealed partial class Dispatcher
             _memory.TrimUnused();
             _sparesTrimmedAt = now;
         }
+    }
+
+    // Turns an idle loop once a trim interval while memory keeps more spare envelopes than it keeps when quiet (see
+    // SpareTrimWake). Loop only.
+    private Task? _trimTimer;
+
+    /// <summary>
+    /// What an idle loop also waits for: with REST nothing else turns it until the next message, so while memory keeps more
+    /// spare envelopes than <see cref="MemorySource.SparesKeptWhenQuiet"/>, a timer turns it once a
+    /// <see cref="SpareTrimInterval"/> to let them go (the batch protocol's loop turns at every flush interval anyway).
+    /// </summary>
+    private Task SpareTrimWake()
+    {
+        if (_trimTimer is { IsCompleted: true })
+        {
+            _trimTimer = null;
+        }
+
+        if (_trimTimer is null && !_protocol.WaitsToFill && _memory.SpareCount > MemorySource.SparesKeptWhenQuiet)
+        {
+            _trimTimer = TaskCompat.Delay(_time, SpareTrimInterval);
+        }
+
+        return _trimTimer ?? Never;
     }
 
     /// <summary>An empty batch that writes into <paramref name="buffer"/>: a spare one if there is one.</summary>

@@ -261,7 +261,7 @@ internal sealed partial class Dispatcher : IDisposable
                     continue;
                 }
 
-                await Task.WhenAny(_wake.WaitAsync(), _finished.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never, _keptTimer ?? Never).ConfigureAwait(false);
+                await Task.WhenAny(_wake.WaitAsync(), _finished.WaitAsync(), _timer ?? Never, _pauseTimer ?? Never, _keptTimer ?? Never, SpareTrimWake()).ConfigureAwait(false);
             }
 #pragma warning disable CA1031 // The loop must outlive any fault; it is logged and the loop goes on.
             catch (Exception ex)

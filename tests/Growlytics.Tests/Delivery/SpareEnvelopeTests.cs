@@ -69,4 +69,70 @@ public sealed class SpareEnvelopeTests
         memory.EnvelopesMade.Should().Be(made);
         h.AssertBalanced();
     }
+
+    [Fact]
+    public async Task Rest_QuietAfterABurst_TheSpareEnvelopesAreLetGoWithoutAnotherMessage()
+    {
+        // With REST an idle loop turns only at the next message (no batch waits to fill): a timer turns it to let go.
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 10, 0, 0, TimeSpan.Zero));
+        var collector = new HeldFirstCollector();
+        await using var client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = "test-key",
+            Protocol = GrowlyticsProtocol.Rest,
+            Endpoint = new Uri("https://collector.test/"),
+            TimeProvider = time,
+            HttpClient = new HttpClient(collector),
+            RequestTimeout = TimeSpan.FromMinutes(10),
+            FlushOnProcessExit = false,
+        });
+        var memory = client.Memory;
+
+        // One customer's updates, the first request held: all staged behind it at once, each in an envelope.
+        const int Burst = 12_000;
+        for (var n = 0; n < Burst; n++)
+        {
+            client.Customers.Update("customer-1", new Dictionary<string, object?> { ["n"] = n });
+        }
+
+        await AdvanceUntilAsync(time, () => client.Queue.Unread == 0 && collector.Requests >= 1, TimeSpan.FromMilliseconds(10));
+        collector.Release();
+        await AdvanceUntilAsync(time, () => client.Statistics.Delivered == Burst, TimeSpan.FromMilliseconds(10));
+        memory.SpareCount.Should().BeGreaterThan(MemorySource.SparesKeptWhenQuiet);
+
+        // Quiet: no message, nothing else turns the loop.
+        var from = time.GetUtcNow();
+        await AdvanceUntilAsync(time, () => memory.SpareCount <= MemorySource.SparesKeptWhenQuiet, TimeSpan.FromSeconds(1));
+        (time.GetUtcNow() - from).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMinutes(1)).And.BeLessThan(TimeSpan.FromMinutes(3.5));
+        client.Statistics.Delivered.Should().Be(Burst);
+    }
+
+    private static async Task AdvanceUntilAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, Func<bool> condition, TimeSpan step)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(60), "the condition should hold long before (fake clock at {0:O})", time.GetUtcNow());
+            time.Advance(step);
+            await Task.Delay(2);
+        }
+    }
+
+    /// <summary>REST: holds the first request until <see cref="Release"/>, then accepts every request at once.</summary>
+    private sealed class HeldFirstCollector : HttpMessageHandler
+    {
+        private readonly TaskCompletionSource<bool> _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _requests;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public void Release() => _released.TrySetResult(true);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            await _released.Task.WaitAsync(cancellationToken);
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"success\":true}") };
+        }
+    }
 }
