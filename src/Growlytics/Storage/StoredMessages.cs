@@ -127,8 +127,7 @@ internal static class StoredMessages
     }
 
     // A record the SDK wrote always has these; one without them (damaged, yet still JSON) is not sent with a null.
-    private static string RequiredString(JsonElement element) =>
-        element.ValueKind == JsonValueKind.String ? element.GetString()! : throw new FormatException("A string was expected.");
+    private static string RequiredString(JsonElement element) => RequiredString(element, [], 0);
 
     /// <summary>
     /// Like <see cref="RequiredString(JsonElement)"/>, but returns the string read last in the same place of a record
