@@ -8,7 +8,7 @@ namespace GrowlyticsSdk.Delivery;
 /// reads only what the writer handed back (messages it could not write); when the disk fails or there is no storage,
 /// it reads the queue itself, so delivery goes on from memory.
 /// </summary>
-internal sealed class MemorySource : IMessageSource
+internal sealed partial class MemorySource : IMessageSource
 {
     /// <summary>The spare envelopes always kept (see <see cref="TrimUnused"/>): about 0.8 MB.</summary>
     public const int SparesKeptWhenQuiet = 8192;
@@ -178,67 +178,6 @@ internal sealed class MemorySource : IMessageSource
 
     /// <summary>Settles messages of this source that <see cref="Settler.DeliveredLater"/> settled, all at once.</summary>
     public void Settled(in DeliveredTally tally) => _queue.Release(tally.Messages, tally.EstimatedBytes, tally.Calls);
-
-    /// <summary>
-    /// Takes back envelopes of this source's delivered messages to carry later ones. The caller guarantees nothing refers to
-    /// them any more: no partition, request, list or storage record. A kept envelope lets go of its message at once, so
-    /// delivered attribute values are not held in memory until the envelope is used again.
-    /// </summary>
-    public void Reuse(List<Envelope> delivered)
-    {
-        lock (_spareEnvelopes)
-        {
-            foreach (var envelope in delivered)
-            {
-                if (_spareEnvelopes.Count >= _maxSpareEnvelopes)
-                {
-                    return;
-                }
-
-                envelope.Forget();
-                _spareEnvelopes.Push(envelope);
-            }
-        }
-    }
-
-    /// <summary>Gets the spare envelopes kept now.</summary>
-    public int SpareCount
-    {
-        get
-        {
-            lock (_spareEnvelopes)
-            {
-                return _spareEnvelopes.Count;
-            }
-        }
-    }
-
-    /// <summary>Gets how many envelopes reads have made because no spare was left, ever (for tests).</summary>
-    public long EnvelopesMade => Interlocked.Read(ref _envelopesMade);
-
-    /// <summary>
-    /// Lets go of the spare envelopes no read needed since the last call (the fewest kept at any moment since), but keeps
-    /// at least <see cref="SparesKeptWhenQuiet"/>: what a burst left goes back to the runtime once reads have not needed it
-    /// for a while (the dispatcher calls this about once a minute), whether the client is quiet or busy with a few messages.
-    /// </summary>
-    public void TrimUnused()
-    {
-        lock (_spareEnvelopes)
-        {
-            var unused = Math.Min(_sparesLowWater, _spareEnvelopes.Count - SparesKeptWhenQuiet);
-            if (unused > 0)
-            {
-                for (var i = 0; i < unused; i++)
-                {
-                    _spareEnvelopes.Pop();
-                }
-
-                _spareEnvelopes.TrimExcess();
-            }
-
-            _sparesLowWater = _spareEnvelopes.Count;
-        }
-    }
 
     private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned)
     {

@@ -280,25 +280,4 @@ internal sealed partial class MessageQueue
             AddedAfterComplete?.Invoke();
         }
     }
-
-    private bool TryDropOldest()
-    {
-        if (!TryRead(out var oldest))
-        {
-            return false;
-        }
-
-        Release(MessageSize.Estimate(oldest), oldest.Calls);
-        _counters.AddDroppedInBulk(DropReason.QueueFull, oldest.Calls);
-        return true;
-    }
-
-    /// <summary>Counts <paramref name="dropped"/> messages dropped for a full queue, and logs them at most once per interval.</summary>
-    private void ReportFull(int dropped = 1)
-    {
-        if (_fullReports.TryReport(dropped, out var count))
-        {
-            Log.QueueFull(_logger, _maxCount, _maxBytes, count);
-        }
-    }
 }

@@ -1,0 +1,71 @@
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>The dispatcher's requests on their way: started on the loop's thread or a pool thread, their answers handed back to the loop.</summary>
+internal sealed partial class Dispatcher
+{
+    private void Start(Batch batch)
+    {
+        _inFlight++;
+        _sending.Add(batch);
+        var token = _sendScope.Token;
+        if (_inFlight > 1)
+        {
+            // Other requests are in flight: compressing this one and writing it to the connection happen on a pool thread,
+            // while the loop goes on building the next request and settling answers (on 2 cores, about a third more
+            // messages per second for many users). A request alone, one user's, starts here: nothing waits behind it.
+            ThreadPool.UnsafeQueueUserWorkItem(SendLater, new PendingSend(this, batch, token));
+            return;
+        }
+
+        _ = SendAsync(batch, token);
+    }
+
+    private static readonly WaitCallback SendLater = static state =>
+    {
+        var send = (PendingSend)state!;
+        _ = send.Dispatcher.SendAsync(send.Batch, send.Token);
+    };
+
+    private async Task SendAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        List<SendResult>? results;
+        var prepared = batch.Prepared;
+        batch.Prepared = null;
+        try
+        {
+            results = await _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared).ConfigureAwait(false);
+            if (prepared is { Used: true })
+            {
+                Interlocked.Increment(ref _preparedSent);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            results = null;
+        }
+
+        if (prepared is not null)
+        {
+            // The sender disposed it (taken or not); a build still running reads the batch's buffer, which is reused once the
+            // batch is settled: waited for first.
+            await prepared.Built.ConfigureAwait(false);
+        }
+
+        _completions.Enqueue(new Completion(batch, results));
+
+        // An answer arrives on a pool thread that has nothing else to do: the loop goes on there. A cancelled request ends
+        // on the thread that cancelled it (an application's, in OptOut or ShutdownAsync, maybe inside a lock), which the
+        // loop must not run on.
+        if (results is not null && !cancellationToken.IsCancellationRequested && Thread.CurrentThread.IsThreadPoolThread)
+        {
+            _finished.Set();
+        }
+        else
+        {
+            _wake.Set();
+        }
+    }
+
+    /// <summary>A request to start on a pool thread (see <see cref="Start(Batch)"/>).</summary>
+    private sealed record PendingSend(Dispatcher Dispatcher, Batch Batch, CancellationToken Token);
+}

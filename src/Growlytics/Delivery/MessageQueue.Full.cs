@@ -1,0 +1,28 @@
+using GrowlyticsSdk.Diagnostics;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>The queue when full: the oldest message dropped for a new one (by policy), and drops reported at most once per interval.</summary>
+internal sealed partial class MessageQueue
+{
+    private bool TryDropOldest()
+    {
+        if (!TryRead(out var oldest))
+        {
+            return false;
+        }
+
+        Release(MessageSize.Estimate(oldest), oldest.Calls);
+        _counters.AddDroppedInBulk(DropReason.QueueFull, oldest.Calls);
+        return true;
+    }
+
+    /// <summary>Counts <paramref name="dropped"/> messages dropped for a full queue, and logs them at most once per interval.</summary>
+    private void ReportFull(int dropped = 1)
+    {
+        if (_fullReports.TryReport(dropped, out var count))
+        {
+            Log.QueueFull(_logger, _maxCount, _maxBytes, count);
+        }
+    }
+}
