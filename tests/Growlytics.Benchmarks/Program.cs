@@ -7,7 +7,7 @@ namespace Growlytics.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
-/// <c>--loop one|many|floor|floor8|storage [rounds] [--curve] [--allocations]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
+/// <c>--loop one|many|floor|floor8|storage [rounds] [--curve] [--allocations] [--collections]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
 /// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
 /// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process.
 /// </summary>
@@ -31,8 +31,9 @@ internal static class Program
         if (args.Length > 0 && args[0] == "--loop")
         {
             using var allocations = args.Contains("--allocations") ? new AllocationListener() : null;
+            using var collections = args.Contains("--collections") ? new CollectionListener() : null;
             var curve = args.Contains("--curve");
-            var rest = args.Skip(1).Where(a => a is not "--curve" and not "--allocations").ToArray();
+            var rest = args.Skip(1).Where(a => a is not "--curve" and not "--allocations" and not "--collections").ToArray();
             await LoopAsync(rest.Length > 0 ? rest[0] : "one", rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 100, curve);
             return;
         }
@@ -191,4 +192,77 @@ internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListe
             Console.WriteLine($"{bytes * 100.0 / Math.Max(1, Interlocked.Read(ref _total)),6:F1} %  {(type.Length > 100 ? type[..100] + "..." : type)}");
         }
     }
+}
+
+/// <summary>
+/// With <c>--loop ... --collections</c>: every collection the runtime reports (its generation, the bytes it promoted, how
+/// long the threads were stopped and how much of that it took to stop them), summed by generation and printed when the
+/// loop ends. Covers the whole process (set-up and the sink included).
+/// </summary>
+internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListener
+{
+    private const System.Diagnostics.Tracing.EventKeywords GcKeyword = (System.Diagnostics.Tracing.EventKeywords)0x1;
+    private readonly List<(int Generation, long Promoted, double PausedMs, double SuspendingMs)> _seen = [];
+    private int _generation = -1;
+    private long _promoted;
+    private DateTime _suspendBegin;
+    private DateTime _suspendEnd;
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+    {
+        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Informational, GcKeyword);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+    {
+        // Events of one collection arrive in order: suspension begins and ends, the collection starts, the heap's figures
+        // are reported, the threads restart.
+        var name = eventData.EventName ?? string.Empty;
+        lock (_seen)
+        {
+            if (name.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
+            {
+                _suspendBegin = eventData.TimeStamp;
+                _generation = -1;
+            }
+            else if (name.StartsWith("GCSuspendEEEnd", StringComparison.Ordinal))
+            {
+                _suspendEnd = eventData.TimeStamp;
+            }
+            else if (name.StartsWith("GCStart", StringComparison.Ordinal) && Value(eventData, "Depth") is { } depth)
+            {
+                _generation = (int)depth;
+            }
+            else if (name.StartsWith("GCHeapStats", StringComparison.Ordinal))
+            {
+                _promoted = (Value(eventData, "TotalPromotedSize0") ?? 0) + (Value(eventData, "TotalPromotedSize1") ?? 0);
+            }
+            else if (name.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _generation >= 0)
+            {
+                _seen.Add((_generation, _promoted, (eventData.TimeStamp - _suspendBegin).TotalMilliseconds, (_suspendEnd - _suspendBegin).TotalMilliseconds));
+                _generation = -1;
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        lock (_seen)
+        {
+            Console.WriteLine("collections (all the process's):");
+            foreach (var group in _seen.GroupBy(c => c.Generation).OrderBy(g => g.Key))
+            {
+                static double Median(IEnumerable<double> values) => values.OrderBy(v => v).ElementAt(values.Count() / 2);
+                Console.WriteLine($"  gen{group.Key}: {group.Count()}, promoted median {Median(group.Select(c => (double)c.Promoted)) / 1024:F0} KB, "
+                    + $"threads stopped median {Median(group.Select(c => c.PausedMs)):F2} ms, of which stopping them {Median(group.Select(c => c.SuspendingMs)):F2} ms");
+            }
+        }
+    }
+
+    private static long? Value(System.Diagnostics.Tracing.EventWrittenEventArgs eventData, string name) =>
+        eventData.PayloadNames?.IndexOf(name) is >= 0 and var i ? Convert.ToInt64(eventData.Payload![i], System.Globalization.CultureInfo.InvariantCulture) : null;
 }
