@@ -128,6 +128,15 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>
+    /// Gets a value indicating whether nothing is unread anywhere and every message read is settled (for flushes: kept
+    /// stored ones count as settled). A flush's target may then be higher than what it waits for, since a message on its
+    /// way between two counts is counted in both (or the storage writer counts a take before it finds the queue empty),
+    /// and no message is left to reach it. Loop only; memory is read before the disk, in the order messages move.
+    /// </summary>
+    private bool NothingUnsettled() =>
+        _memory.FlushCount == 0 && (_disk?.FlushCount ?? 0) == 0 && _tickets.Floor == _tickets.Next;
+
+    /// <summary>
     /// Completes the flushes whose target is settled; with <paramref name="everything"/>, also those registered before
     /// <paramref name="registeredBefore"/> (taken before everything was found settled).
     /// </summary>

@@ -214,7 +214,7 @@ internal sealed partial class Dispatcher : IDisposable
                     // retries) while the stage (see _stageCap) or the stored queue's read window is full of them: the records
                     // behind cannot be read before the service is back, and flushes do not wait for that.
                     var blockedByKept = _disk is not null && _paused.Count > 0 && (_partitions.Count >= _stageCap || _disk.WaitsForOldest);
-                    var settledAll = !_memory.WithWriter && ((_partitions.Count == 0 && (_disk is null || _disk.Pending == 0)) || blockedByKept);
+                    var settledAll = !_memory.WithWriter && ((_partitions.Count == 0 && (_disk is null || _disk.Pending == 0)) || blockedByKept || NothingUnsettled());
                     CompleteFlushes(everything: settledAll || stopping, stopping ? long.MaxValue : registeredBefore);
                     _drainUntilIdle = false;
                     _drainAll = false;

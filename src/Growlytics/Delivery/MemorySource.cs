@@ -78,8 +78,10 @@ internal sealed partial class MemorySource : IMessageSource
     /// <summary>Takes the oldest message from the queue for the storage writer, or <see langword="null"/> if it is empty.</summary>
     public UserMessage? TakeForStorage()
     {
-        // Counted before it leaves the queue, so FlushCount never misses it on the way.
+        // Counted before it leaves the queue, so FlushCount never misses it on the way (and, for a moment, counts one the
+        // queue turns out not to have: see Dispatcher.NothingUnsettled).
         Interlocked.Increment(ref _withWriter);
+        AfterWriterCounted?.Invoke();
         if (_toStorage.TryDequeue(out var returned) || _queue.TryRead(out returned))
         {
             return returned;
@@ -156,6 +158,9 @@ internal sealed partial class MemorySource : IMessageSource
 
     /// <summary>Gets or sets a test seam: called under the readers' lock after each message a read takes from the queue, before it is counted read.</summary>
     internal Action? AfterTake { get; set; }
+
+    /// <summary>Gets or sets a test seam: called on the storage writer's thread when it has counted a take, before it looks at the queue.</summary>
+    internal Action? AfterWriterCounted { get; set; }
 
     /// <summary>Gets <see langword="false"/>: memory hands out what it holds whatever is still unsettled.</summary>
     public bool WaitsForOldest => false;

@@ -102,7 +102,10 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         Time.Advance(TimeSpan.FromSeconds(31));
         await Task.Delay(50);
         var flush = client.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 50, TimeSpan.FromMilliseconds(200));
+        await DriveUntilAsync(
+            () => flush.IsCompleted && client.Statistics.Delivered == 50,
+            TimeSpan.FromMilliseconds(200),
+            () => $"Flush completed: {flush.IsCompleted}; delivered {client.Statistics.Delivered}, pending {client.Statistics.Pending}; the collector refused {collector.Refused} request(s), accepted {collector.Delivered} message(s).");
 
         collector.LargestRefusedRequest.Should().Be(1, "the kept message went alone");
         ShouldBeBalanced(client.Statistics);

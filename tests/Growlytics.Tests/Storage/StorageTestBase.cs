@@ -99,6 +99,11 @@ public abstract class StorageTestBase : IDisposable
             // The tests move the fake clock in steps while the collector answers in real time: on a busy machine the
             // default 10 s would pass before an answer and a request the collector accepted would be tried again.
             RequestTimeout = TimeSpan.FromMinutes(10),
+
+            // Likewise the whole budget of a request's attempts (2 minutes by default, on the fake clock), which a test that
+            // moves the clock fast passes in a few seconds of real time: a request held up that long on a busy machine was
+            // cut short and kept, and its partly filled batch then waited for the flush interval.
+            RetryBudget = TimeSpan.FromHours(1),
             MaxRetryAttempts = 0,
             FlushOnProcessExit = false,
         };
@@ -110,14 +115,17 @@ public abstract class StorageTestBase : IDisposable
     /// Moves the fake clock in steps until the condition holds (the library waits only on this clock); throws when it
     /// does not within a generous real-time bound.
     /// </summary>
-    internal async Task DriveUntilAsync(Func<bool> condition, TimeSpan step)
+    internal Task DriveUntilAsync(Func<bool> condition, TimeSpan step) => DriveUntilAsync(condition, step, static () => string.Empty);
+
+    /// <summary>As <see cref="DriveUntilAsync(Func{bool}, TimeSpan)"/>; a timeout's message ends with what <paramref name="state"/> says then.</summary>
+    internal async Task DriveUntilAsync(Func<bool> condition, TimeSpan step, Func<string> state)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Condition not met; fake clock at {Time.GetUtcNow():O}.");
+                throw new TimeoutException($"Condition not met; fake clock at {Time.GetUtcNow():O}. {state()}");
             }
 
             Time.Advance(step);
