@@ -123,6 +123,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
         _queue.AddedAfterComplete = _dispatcher.DropLateArrivalsSoon;
+        memory.WriterFoundNothing = _dispatcher.WakeIfFlushesWait;
         if (_durable is not null)
         {
             _durable.Restored = _dispatcher.StoredRecordsRestored;

@@ -5,6 +5,9 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The dispatcher's flushes: each waits for a target of tickets settled, or for everything to be settled.</summary>
 internal sealed partial class Dispatcher
 {
+    // The number of flushes waiting (written under the _flushes lock), for the storage writer's thread to read.
+    private int _flushesWaiting;
+
     /// <summary>Completes once every message accepted before the call is delivered or dropped.</summary>
     public Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -49,6 +52,7 @@ internal sealed partial class Dispatcher
         {
             request = new FlushRequest(target + (Interlocked.Read(ref _restoredAhead) - restored), _flushesRegistered++);
             _flushes.Add(request);
+            Volatile.Write(ref _flushesWaiting, _flushes.Count);
         }
 
         _wake.Set();
@@ -89,6 +93,7 @@ internal sealed partial class Dispatcher
             lock (_flushes)
             {
                 _flushes.Remove(request);
+                Volatile.Write(ref _flushesWaiting, _flushes.Count);
             }
 
             throw;
@@ -108,6 +113,18 @@ internal sealed partial class Dispatcher
             {
                 flush.Target += records;
             }
+        }
+    }
+
+    /// <summary>
+    /// Wakes the loop if flushes wait: a count taken for one may have been too high (see <see cref="NothingUnsettled"/>),
+    /// and with nothing else to do the loop would not look again before the next message or timer.
+    /// </summary>
+    public void WakeIfFlushesWait()
+    {
+        if (Volatile.Read(ref _flushesWaiting) > 0)
+        {
+            _wake.Set();
         }
     }
 
@@ -151,6 +168,7 @@ internal sealed partial class Dispatcher
                 {
                     _flushes[i].Completion.TrySetResult(true);
                     _flushes.RemoveAt(i);
+                    Volatile.Write(ref _flushesWaiting, _flushes.Count);
                 }
             }
         }

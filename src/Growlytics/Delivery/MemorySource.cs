@@ -88,8 +88,16 @@ internal sealed partial class MemorySource : IMessageSource
         }
 
         Interlocked.Decrement(ref _withWriter);
+        WriterFoundNothing?.Invoke();
         return null;
     }
+
+    /// <summary>
+    /// Gets or sets what is told when the storage writer counted a take and found nothing (it polls at every commit): a
+    /// flush registered meanwhile counted a message too many, and the dispatcher must look again (see
+    /// <see cref="Dispatcher.WakeIfFlushesWait"/>).
+    /// </summary>
+    internal Action? WriterFoundNothing { get; set; }
 
     /// <summary>Records that the storage writer wrote a message it took: memory no longer holds it.</summary>
     public void WrittenByStorage(UserMessage message)
