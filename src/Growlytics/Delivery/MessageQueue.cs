@@ -85,6 +85,9 @@ internal sealed partial class MessageQueue
     /// <summary>Gets the reason new messages are refused, or <see langword="null"/> while the queue accepts them.</summary>
     public DropReason? Refusal => Strongest(_refusal);
 
+    /// <summary>Gets or sets a test seam: called on the caller's thread once a message is counted unread, before it is in the queue.</summary>
+    internal Action? WhileAdding { get; set; }
+
     /// <summary>Accepts a message without waiting: when the queue is full it is dropped (or the oldest is) and counted.</summary>
     /// <param name="message">The message.</param>
     /// <param name="counted">
@@ -258,12 +261,14 @@ internal sealed partial class MessageQueue
             Interlocked.Add(ref _extraCalls, message.Calls - 1);
         }
 
-        _queue.Enqueue(message);
-
-        // Signalled after the write, so a woken dispatcher finds the message. Exactly one caller sees each crossing.
+        // Counted unread before it is in the queue: a reader that takes it counts it read only after that, so Unread (and
+        // a flush's count) may be too high for a moment, never too low. Signalled after the write, so a woken dispatcher
+        // finds the message. Exactly one caller sees each crossing.
         var json = MessageSize.EstimateJson(message);
         var unreadJson = Interlocked.Add(ref _unreadJson, json);
         var unread = Interlocked.Increment(ref _unread);
+        WhileAdding?.Invoke();
+        _queue.Enqueue(message);
         var wakeCount = Volatile.Read(ref _wakeCount);
         var wakeBytes = Volatile.Read(ref _wakeBytes);
         if (unread == wakeCount
@@ -273,8 +278,10 @@ internal sealed partial class MessageQueue
             _wake.Set();
         }
 
-        // Read after the message is in (the increments above are full fences): if shutdown had not begun, its sweep
-        // finds the message; if it had, the dispatcher is told, and drops the message if it has swept for the last time.
+        // Read after the message is in (behind a full fence: the queue's own write is only a release): if shutdown had not
+        // begun, its sweep finds the message; if it had, the dispatcher is told, and drops the message if it has swept for
+        // the last time.
+        Interlocked.MemoryBarrier();
         if ((_refusal & (1 << (int)DropReason.Shutdown)) != 0)
         {
             AddedAfterComplete?.Invoke();
