@@ -195,14 +195,17 @@ internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListe
 }
 
 /// <summary>
-/// With <c>--loop ... --collections</c>: every collection the runtime reports (its generation, the bytes it promoted, how
-/// long the threads were stopped and how much of that it took to stop them), summed by generation and printed when the
-/// loop ends. Covers the whole process (set-up and the sink included).
+/// With <c>--loop ... --collections</c>: every blocking collection the runtime reports (its generation, the bytes it
+/// promoted, how long the threads were stopped and how much of that it took to stop them), summed by generation and
+/// printed when the loop ends; background collections of generation 2 (which run beside the threads) are only counted.
+/// Covers the whole process (set-up and the sink included).
 /// </summary>
 internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListener
 {
     private const System.Diagnostics.Tracing.EventKeywords GcKeyword = (System.Diagnostics.Tracing.EventKeywords)0x1;
+    private const long BackgroundCollection = 1;
     private readonly List<(int Generation, long Promoted, double PausedMs, double SuspendingMs)> _seen = [];
+    private int _background;
     private int _generation = -1;
     private long _promoted;
     private DateTime _suspendBegin;
@@ -218,8 +221,8 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
 
     protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
     {
-        // Events of one collection arrive in order: suspension begins and ends, the collection starts, the heap's figures
-        // are reported, the threads restart.
+        // A blocking collection's events arrive in order: suspension begins and ends, the collection starts, the heap's
+        // figures are reported, the threads restart. A background one starts while the threads run: counted apart.
         var name = eventData.EventName ?? string.Empty;
         lock (_seen)
         {
@@ -227,6 +230,7 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
             {
                 _suspendBegin = eventData.TimeStamp;
                 _generation = -1;
+                _promoted = 0;
             }
             else if (name.StartsWith("GCSuspendEEEnd", StringComparison.Ordinal))
             {
@@ -234,11 +238,24 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
             }
             else if (name.StartsWith("GCStart", StringComparison.Ordinal) && Value(eventData, "Depth") is { } depth)
             {
-                _generation = (int)depth;
+                if (Value(eventData, "Type") == BackgroundCollection)
+                {
+                    _background++;
+                }
+                else
+                {
+                    _generation = (int)depth;
+                }
             }
-            else if (name.StartsWith("GCHeapStats", StringComparison.Ordinal))
+            else if (name.StartsWith("GCHeapStats", StringComparison.Ordinal) && _generation >= 0)
             {
+                // Promoted out of generations 0 and 1; a collection of generation 2 also keeps what survived there and in
+                // the large- and pinned-object heaps.
                 _promoted = (Value(eventData, "TotalPromotedSize0") ?? 0) + (Value(eventData, "TotalPromotedSize1") ?? 0);
+                if (_generation == 2)
+                {
+                    _promoted += (Value(eventData, "TotalPromotedSize2") ?? 0) + (Value(eventData, "TotalPromotedSize3") ?? 0) + (Value(eventData, "TotalPromotedSize4") ?? 0);
+                }
             }
             else if (name.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _generation >= 0)
             {
@@ -250,10 +267,11 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
 
     public override void Dispose()
     {
-        base.Dispose();
+        // The runtime hands events over with a short delay: the last ones are waited for before printing.
+        Thread.Sleep(500);
         lock (_seen)
         {
-            Console.WriteLine("collections (all the process's):");
+            Console.WriteLine($"collections (all the process's blocking ones; {_background} background of generation 2 not shown):");
             foreach (var group in _seen.GroupBy(c => c.Generation).OrderBy(g => g.Key))
             {
                 static double Median(IEnumerable<double> values) => values.OrderBy(v => v).ElementAt(values.Count() / 2);
@@ -261,6 +279,8 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
                     + $"threads stopped median {Median(group.Select(c => c.PausedMs)):F2} ms, of which stopping them {Median(group.Select(c => c.SuspendingMs)):F2} ms");
             }
         }
+
+        base.Dispose();
     }
 
     private static long? Value(System.Diagnostics.Tracing.EventWrittenEventArgs eventData, string name) =>
