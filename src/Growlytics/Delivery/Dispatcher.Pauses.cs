@@ -105,7 +105,10 @@ internal sealed partial class Dispatcher
                 _pausedNow[partition] = false;
                 if (!_stopping)
                 {
+                    // Its messages were due when they were kept: they go now, in a partly filled request if need be,
+                    // not after another flush interval.
                     _partitions.Unblock(partition);
+                    _drainUntilIdle = true;
                 }
             }
             else

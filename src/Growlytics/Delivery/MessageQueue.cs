@@ -262,13 +262,14 @@ internal sealed partial class MessageQueue
         }
 
         // Counted unread before it is in the queue: a reader that takes it counts it read only after that, so Unread (and
-        // a flush's count) may be too high for a moment, never too low. Signalled after the write, so a woken dispatcher
-        // finds the message. Exactly one caller sees each crossing.
-        var json = MessageSize.EstimateJson(message);
-        var unreadJson = Interlocked.Add(ref _unreadJson, json);
+        // a flush's count) may be too high for a moment, never too low. Its bytes are added after (a full fence behind the
+        // queue's write, which is only a release: see the shutdown check below). Signalled after the write, so a woken
+        // dispatcher finds the message. Exactly one caller sees each crossing.
         var unread = Interlocked.Increment(ref _unread);
         WhileAdding?.Invoke();
         _queue.Enqueue(message);
+        var json = MessageSize.EstimateJson(message);
+        var unreadJson = Interlocked.Add(ref _unreadJson, json);
         var wakeCount = Volatile.Read(ref _wakeCount);
         var wakeBytes = Volatile.Read(ref _wakeBytes);
         if (unread == wakeCount
@@ -278,10 +279,8 @@ internal sealed partial class MessageQueue
             _wake.Set();
         }
 
-        // Read after the message is in (behind a full fence: the queue's own write is only a release): if shutdown had not
-        // begun, its sweep finds the message; if it had, the dispatcher is told, and drops the message if it has swept for
-        // the last time.
-        Interlocked.MemoryBarrier();
+        // Read after the message is in (the add above is a full fence): if shutdown had not begun, its sweep finds the
+        // message; if it had, the dispatcher is told, and drops the message if it has swept for the last time.
         if ((_refusal & (1 << (int)DropReason.Shutdown)) != 0)
         {
             AddedAfterComplete?.Invoke();
