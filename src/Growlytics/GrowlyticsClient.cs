@@ -93,7 +93,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var wake = new WakeSignal();
         var protocol = WireProtocols.Create(_options);
         _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, protocol.MaxRequestBytes, _counters, wake, _logger);
-        var memory = _memory = new MemorySource(_queue, _options.MaxQueueSize);
+        var memory = _memory = new MemorySource(_queue, _options.MaxQueueSize, MessagePool);
         DiskSource? disk = null;
         if (_options.StorageDirectory is { Length: > 0 })
         {
@@ -197,6 +197,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     public GrowlyticsStatistics Statistics => _counters.Snapshot(_enginePending);
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
+
+    /// <summary>Gets the pool calls take their messages from (delivered ones go back to it).</summary>
+    internal MessagePool MessagePool => _options.MessagePool ?? MessagePool.Shared;
 
     internal GrowlyticsProtocol Protocol => _options.Protocol;
 

@@ -195,6 +195,6 @@ public sealed class GrowlyticsCustomers
             return null;
         }
 
-        return new UserMessage(MessageType.Update, MessageIds.Next(), _client.TimeProvider.GetUtcNow(), anonymousId: null, customerId, validated);
+        return _client.MessagePool.Rent(MessageType.Update, MessageIds.Next(), _client.TimeProvider.GetUtcNow(), anonymousId: null, customerId, validated);
     }
 }

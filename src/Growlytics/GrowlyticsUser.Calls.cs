@@ -96,7 +96,7 @@ public sealed partial class GrowlyticsUser
 
     private void Enqueue(MessageType type, string? userId, UserAttribute[] attributes)
     {
-        var message = new UserMessage(type, MessageIds.Next(), _client.TimeProvider.GetUtcNow(), _anonymousId, userId, attributes);
+        var message = _client.MessagePool.Rent(type, MessageIds.Next(), _client.TimeProvider.GetUtcNow(), _anonymousId, userId, attributes);
         _client.Enqueue(message);
     }
 }

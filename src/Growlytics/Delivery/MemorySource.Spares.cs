@@ -1,15 +1,23 @@
+using GrowlyticsSdk.Messages;
+
 namespace GrowlyticsSdk.Delivery;
 
 /// <summary>The memory source's spare envelopes: delivered ones kept to carry later messages, and let go when unused.</summary>
 internal sealed partial class MemorySource
 {
     /// <summary>
-    /// Takes back envelopes of this source's delivered messages to carry later ones. The caller guarantees nothing refers to
-    /// them any more: no partition, request, list or storage record. A kept envelope lets go of its message at once, so
-    /// delivered attribute values are not held in memory until the envelope is used again.
+    /// Takes back envelopes of this source's delivered messages to carry later ones, and gives their messages back to the
+    /// calls' pool (<see cref="MessagePool"/>). The caller guarantees nothing refers to them any more: no partition,
+    /// request, list or storage record. A kept envelope lets go of its message at once, and the pool clears the message, so
+    /// delivered attribute values are not held in memory until they are used again.
     /// </summary>
     public void Reuse(List<Envelope> delivered)
     {
+        foreach (var envelope in delivered)
+        {
+            _messagePool.Return(envelope.Message);
+        }
+
         lock (_spareEnvelopes)
         {
             foreach (var envelope in delivered)
@@ -44,9 +52,12 @@ internal sealed partial class MemorySource
     /// Lets go of the spare envelopes no read needed since the last call (the fewest kept at any moment since), but keeps
     /// at least <see cref="SparesKeptWhenQuiet"/>: what a burst left goes back to the runtime once reads have not needed it
     /// for a while (the dispatcher calls this about once a minute), whether the client is quiet or busy with a few messages.
+    /// The calls' pool of messages is trimmed likewise (<see cref="MessagePool.TrimUnused"/>).
     /// </summary>
     public void TrimUnused()
     {
+        _messagePool.TrimUnused();
+
         lock (_spareEnvelopes)
         {
             var unused = Math.Min(_sparesLowWater, _spareEnvelopes.Count - SparesKeptWhenQuiet);

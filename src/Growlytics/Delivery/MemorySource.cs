@@ -18,6 +18,9 @@ internal sealed partial class MemorySource : IMessageSource
     private const int MostSpareEnvelopes = 65_536;
     private readonly int _maxSpareEnvelopes;
     private readonly MessageQueue _queue;
+
+    // Where delivered messages go (see Reuse): the calls' pool.
+    private readonly MessagePool _messagePool;
     private readonly ConcurrentQueue<UserMessage> _handedBack = new();
 
     // Staged messages given back to the storage writer at shutdown (see ReturnToStorage): it takes them before the queue's.
@@ -42,9 +45,10 @@ internal sealed partial class MemorySource : IMessageSource
     // Messages the storage writer has written or handed back, ever (see WriterMark).
     private long _leftWriter;
 
-    public MemorySource(MessageQueue queue, int maxQueueSize = MostSpareEnvelopes)
+    public MemorySource(MessageQueue queue, int maxQueueSize = MostSpareEnvelopes, MessagePool? messagePool = null)
     {
         _queue = queue;
+        _messagePool = messagePool ?? MessagePool.Shared;
         _maxSpareEnvelopes = Math.Max(1, Math.Min(maxQueueSize, MostSpareEnvelopes));
     }
 

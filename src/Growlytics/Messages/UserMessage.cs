@@ -2,13 +2,17 @@ using GrowlyticsSdk.Validation;
 
 namespace GrowlyticsSdk.Messages;
 
-/// <summary>One accepted call, immutable from the moment it is created on the caller's thread.</summary>
+/// <summary>
+/// One accepted call, unchanged from the moment it is created on the caller's thread until it is delivered. A message made
+/// by the <see cref="MessagePool"/> (<see cref="Pooled"/>) then goes back to it and carries a later call, made as new.
+/// </summary>
 internal sealed class UserMessage
 {
     private readonly string? _messageId;
 
-    public UserMessage(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes, int calls = 1, string? messageId = null)
+    public UserMessage(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes, int calls = 1, string? messageId = null, bool pooled = false)
     {
+        Pooled = pooled;
         _messageId = messageId;
         Type = type;
         Sequence = sequence;
@@ -19,10 +23,10 @@ internal sealed class UserMessage
         Calls = calls;
     }
 
-    public MessageType Type { get; }
+    public MessageType Type { get; private set; }
 
     /// <summary>Gets the process-wide sequence number that, with the process prefix, makes the message id.</summary>
-    public long Sequence { get; }
+    public long Sequence { get; private set; }
 
     /// <summary>Gets the unique id the collector uses to de-duplicate retries.</summary>
     public string MessageId => _messageId ?? MessageIds.Format(Sequence);
@@ -30,26 +34,54 @@ internal sealed class UserMessage
     /// <summary>Gets the id a previous run gave the message (restored from storage), or <see langword="null"/> for this run's messages.</summary>
     public string? RestoredMessageId => _messageId;
 
-    public DateTimeOffset Timestamp { get; }
+    public DateTimeOffset Timestamp { get; private set; }
 
     /// <summary>Gets the session's anonymous id, or <see langword="null"/> for a stateless customer update.</summary>
-    public string? AnonymousId { get; }
+    public string? AnonymousId { get; private set; }
 
-    public string? UserId { get; }
+    public string? UserId { get; private set; }
 
-    public UserAttribute[] Attributes { get; }
+    public UserAttribute[] Attributes { get; private set; }
 
     /// <summary>
     /// Gets how many accepted calls this message settles: 1, or more when it carries attributes that earlier calls
     /// left held with the session (REST: anonymous pushes sent with the login). Delivered and dropped count this many.
     /// </summary>
-    public int Calls { get; }
+    public int Calls { get; private set; }
 
     /// <summary>Gets the estimated memory the message holds, or 0 until it is measured (see <c>MessageSize</c>).</summary>
     public int EstimatedBytes { get; private set; }
 
     /// <summary>Gets the estimated size of the message's JSON, or 0 until it is measured.</summary>
     public int EstimatedJsonBytes { get; private set; }
+
+    /// <summary>Gets a value indicating whether the <see cref="MessagePool"/> made it, and takes it back once it is delivered.</summary>
+    public bool Pooled { get; }
+
+    /// <summary>Makes a pooled message carry a new call (one call, not yet measured): only the pool, on a message it took back.</summary>
+    public void Reset(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes)
+    {
+        Type = type;
+        Sequence = sequence;
+        Timestamp = timestamp;
+        AnonymousId = anonymousId;
+        UserId = userId;
+        Attributes = attributes;
+        Calls = 1;
+        EstimatedBytes = 0;
+        EstimatedJsonBytes = 0;
+    }
+
+    /// <summary>
+    /// Lets go of the ids and attributes of a delivered message while it waits in the pool, so nothing a user sent stays
+    /// reachable from it.
+    /// </summary>
+    public void Forget()
+    {
+        AnonymousId = null;
+        UserId = null;
+        Attributes = [];
+    }
 
     /// <summary>Records the estimates; done once, before the message is handed to another thread.</summary>
     public void SetEstimates(int bytes, int jsonBytes)

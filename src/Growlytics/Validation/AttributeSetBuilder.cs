@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using GrowlyticsSdk.Messages;
 
 namespace GrowlyticsSdk.Validation;
 
@@ -17,7 +18,7 @@ internal struct AttributeSetBuilder
     public AttributeSetBuilder(int capacity, AttributeLimits limits)
     {
         _limits = limits;
-        _items = capacity == 0 ? [] : new UserAttribute[Math.Min(capacity, limits.MaxAttributes + 1)];
+        _items = capacity == 0 ? [] : TakeScratch(Math.Min(capacity, limits.MaxAttributes + 1));
         _count = 0;
         _reservedSeen = 0;
     }
@@ -55,16 +56,38 @@ internal struct AttributeSetBuilder
         _items[_count++] = attribute;
     }
 
+    /// <summary>
+    /// The validated attributes, in an array of exactly their number (from the <see cref="MessagePool"/>, see there); ends
+    /// the builder.
+    /// </summary>
     public readonly UserAttribute[] Build()
     {
-        if (_count == _items.Length)
+        var result = MessagePool.Shared.RentAttributes(_count);
+        Array.Copy(_items, result, _count);
+        if (_items.Length > 0)
         {
-            return _items;
+            Array.Clear(_items, 0, _count);
+            t_scratch = _items;
         }
 
-        var result = new UserAttribute[_count];
-        Array.Copy(_items, result, _count);
         return result;
+    }
+
+    // The array calls validate into, reused: a call takes it (a nested call, from a dictionary's enumerator say, finds none
+    // and makes its own) and Build gives it back cleared, so a valid call allocates only what its message keeps.
+    [ThreadStatic]
+    private static UserAttribute[]? t_scratch;
+
+    private static UserAttribute[] TakeScratch(int capacity)
+    {
+        var scratch = t_scratch;
+        if (scratch is null || scratch.Length < capacity)
+        {
+            return new UserAttribute[Math.Max(capacity, 16)];
+        }
+
+        t_scratch = null;
+        return scratch;
     }
 
     private readonly void ValidateName(string name)

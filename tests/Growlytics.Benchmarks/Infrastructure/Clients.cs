@@ -21,11 +21,20 @@ internal static class Clients
         },
         startDelivery: false);
 
-    public static void Drain(GrowlyticsClient client)
+    /// <summary>
+    /// Empties the queue. With <paramref name="recycle"/> the messages go back to the calls' pool as delivered ones do, so
+    /// the next iteration's calls reuse them (a client whose messages are being delivered); without, the next iteration's
+    /// calls allocate theirs (a burst larger than anything delivered before).
+    /// </summary>
+    public static void Drain(GrowlyticsClient client, bool recycle = true)
     {
         while (client.Queue.TryRead(out var message))
         {
             client.Queue.Release(GrowlyticsSdk.Delivery.MessageSize.Estimate(message));
+            if (recycle)
+            {
+                client.MessagePool.Return(message);
+            }
         }
 
         if (client.Statistics.Dropped != 0)

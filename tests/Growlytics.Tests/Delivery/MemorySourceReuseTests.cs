@@ -151,7 +151,7 @@ public sealed class MemorySourceReuseTests
     public void Reuse_BeyondTheQueueSize_KeepsNoMoreSparesThanTheQueueCanHoldMessages()
     {
         var (_, _, source, _) = NewSource(maxQueueSize: 10_000);
-        source.Reuse(Enumerable.Range(0, 12_000).Select(_ => new Envelope(null!, source, null, 0)).ToList());
+        source.Reuse(Enumerable.Range(0, 12_000).Select(_ => new Envelope(Message(0, "Pune"), source, null, 0)).ToList());
         source.SpareCount.Should().Be(10_000);
 
         // Nothing was read: the first call only starts watching (every spare was needed before it), the second lets go.
@@ -165,7 +165,7 @@ public sealed class MemorySourceReuseTests
     public void TrimUnused_SparesTakenSinceTheLastCall_KeepsAsManyAsWereNeededAtOnce()
     {
         var (_, queue, source, _) = NewSource();
-        source.Reuse(Enumerable.Range(0, 40_000).Select(_ => new Envelope(null!, source, null, 0)).ToList());
+        source.Reuse(Enumerable.Range(0, 40_000).Select(_ => new Envelope(Message(0, "Pune"), source, null, 0)).ToList());
         source.TrimUnused();
 
         // 30,000 read at once and given back: only the 10,000 never taken meanwhile were not needed.
@@ -195,7 +195,7 @@ public sealed class MemorySourceReuseTests
         var counters = new DeliveryCounters();
         var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
         var queue = new MessageQueue(options, 100, 500_000, counters, new WakeSignal(), NullLogger.Instance);
-        return (counters, queue, new MemorySource(queue, maxQueueSize), new Settler(counters, dropped: null));
+        return (counters, queue, new MemorySource(queue, maxQueueSize, new MessagePool()), new Settler(counters, dropped: null));
     }
 
     private static UserMessage Message(long id, string city) =>

@@ -1,0 +1,182 @@
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk.Messages;
+
+/// <summary>
+/// Messages and attribute arrays of delivered calls, kept to carry later calls. A message waiting to be sent is an object
+/// the collector copies (from generation 0 to 1, then to 2) while it waits; once delivered, its message and attribute
+/// array come back here, so a call that follows delivered ones allocates nothing that waits. Calls made while none is
+/// kept (a burst larger than what was delivered before) allocate as without a pool.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Only the dispatcher returns a message, once it is delivered and nothing refers to it (its envelope is recycled in the
+/// same step, see <c>MemorySource.Reuse</c>); only messages this pool made (<see cref="UserMessage.Pooled"/>) come back. A
+/// returned message lets go of its ids and values at once (<see cref="UserMessage.Forget"/>, the array cleared): nothing a
+/// user sent stays reachable from the pool.
+/// </para>
+/// <para>
+/// Each thread keeps up to two chunks of <see cref="ChunkSize"/> of each kind; full chunks go to a shared shelf under a
+/// lock, so a call takes the lock once in <see cref="ChunkSize"/>. At most <see cref="MostKept"/> messages and as many
+/// attribute arrays (all lengths together) are kept on the shelves, about 10 MB for 3-attribute updates; what was not
+/// needed since the last <see cref="TrimUnused"/> (the dispatcher calls it about once a minute) is let go of, down to
+/// <see cref="KeptWhenQuiet"/>.
+/// </para>
+/// </remarks>
+internal sealed class MessagePool
+{
+    /// <summary>Messages with more attributes than this are not pooled (their arrays are of every size).</summary>
+    public const int MostAttributes = 8;
+
+    /// <summary>The most messages (and, all lengths together, attribute arrays) the shelves keep.</summary>
+    public const int MostKept = 65_536;
+
+    /// <summary>What <see cref="TrimUnused"/> always keeps of each kind: about 1.3 MB for 3-attribute updates.</summary>
+    public const int KeptWhenQuiet = 8_192;
+
+    /// <summary>The items a thread's cache moves to or from a shelf at once.</summary>
+    public const int ChunkSize = 64;
+
+    [ThreadStatic]
+    private static PoolCache<UserMessage>? t_messages;
+
+    [ThreadStatic]
+    private static PoolCache<UserAttribute[]>[]? t_arrays;
+
+    private readonly PoolShelf<UserMessage> _messages;
+    private readonly PoolShelf<UserAttribute[]>[] _arrays;
+    private readonly bool _threadCaches;
+
+    /// <summary>Creates a pool without thread caches: every call goes to its shelves (for tests, which can count them exactly).</summary>
+    public MessagePool()
+        : this(threadCaches: false)
+    {
+    }
+
+    // Only the shared pool has thread caches: a thread's caches serve one pool.
+    private MessagePool(bool threadCaches)
+    {
+        _threadCaches = threadCaches;
+        _messages = new PoolShelf<UserMessage>(MostKept / ChunkSize, new PoolBudget(MostKept / ChunkSize));
+        var arrayBudget = new PoolBudget(MostKept / ChunkSize);
+        _arrays = new PoolShelf<UserAttribute[]>[MostAttributes + 1];
+        for (var i = 1; i < _arrays.Length; i++)
+        {
+            _arrays[i] = new PoolShelf<UserAttribute[]>(MostKept / ChunkSize, arrayBudget);
+        }
+    }
+
+    /// <summary>Gets the pool every client uses unless a test gives it its own.</summary>
+    public static MessagePool Shared { get; } = new(threadCaches: true);
+
+    /// <summary>Gets the messages on the shelves now (not those in threads' caches).</summary>
+    public int KeptMessages => _messages.Items;
+
+    /// <summary>Gets the attribute arrays of <paramref name="length"/> on the shelves now (not those in threads' caches).</summary>
+    public int KeptArrays(int length) => _arrays[length].Items;
+
+    /// <summary>
+    /// An attribute array of exactly <paramref name="length"/>, cleared: a returned one when one is kept, else a new one.
+    /// Whoever takes it owns it; it comes back only with a pooled message that carries it.
+    /// </summary>
+    public UserAttribute[] RentAttributes(int length)
+    {
+        if (length == 0)
+        {
+            return [];
+        }
+
+        if (length <= MostAttributes && Take(_arrays[length], ArrayCache(length)) is { } array)
+        {
+            return array;
+        }
+
+        return new UserAttribute[length];
+    }
+
+    /// <summary>A message for a call: a returned one when one is kept (made as new), else a new one; either way pooled.</summary>
+    public UserMessage Rent(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes)
+    {
+        if (Take(_messages, _threadCaches ? t_messages ??= new() : null) is not { } message)
+        {
+            return new UserMessage(type, sequence, timestamp, anonymousId, userId, attributes, pooled: true);
+        }
+
+        message.Reset(type, sequence, timestamp, anonymousId, userId, attributes);
+        return message;
+    }
+
+    /// <summary>
+    /// Takes back a delivered message and its attribute array: the caller guarantees nothing refers to either any more.
+    /// A message this pool did not make is left to the collector.
+    /// </summary>
+    public void Return(UserMessage message)
+    {
+        if (!message.Pooled)
+        {
+            return;
+        }
+
+        var attributes = message.Attributes;
+        message.Forget();
+        if (attributes.Length is > 0 and <= MostAttributes)
+        {
+            Array.Clear(attributes, 0, attributes.Length);
+            Put(_arrays[attributes.Length], ArrayCache(attributes.Length), attributes);
+        }
+
+        Put(_messages, _threadCaches ? t_messages ??= new() : null, message);
+    }
+
+    /// <summary>
+    /// Lets go of what no call needed since the last trim (the fewest kept at any moment since), keeping
+    /// <see cref="KeptWhenQuiet"/> of each kind: what a burst left goes once calls have not needed it for a while.
+    /// </summary>
+    public void TrimUnused()
+    {
+        _messages.TrimUnused(KeptWhenQuiet / ChunkSize);
+        for (var i = 1; i < _arrays.Length; i++)
+        {
+            _arrays[i].TrimUnused(KeptWhenQuiet / ChunkSize);
+        }
+    }
+
+    private static T? Take<T>(PoolShelf<T> shelf, PoolCache<T>? cache)
+        where T : class =>
+        cache is null ? shelf.TakeOne() : cache.Take(shelf);
+
+    private static void Put<T>(PoolShelf<T> shelf, PoolCache<T>? cache, T item)
+        where T : class
+    {
+        if (cache is null)
+        {
+            shelf.PutOne(item);
+        }
+        else
+        {
+            cache.Put(shelf, item);
+        }
+    }
+
+    private PoolCache<UserAttribute[]>? ArrayCache(int length)
+    {
+        if (!_threadCaches)
+        {
+            return null;
+        }
+
+        var caches = t_arrays;
+        if (caches is null)
+        {
+            caches = new PoolCache<UserAttribute[]>[MostAttributes + 1];
+            for (var i = 1; i < caches.Length; i++)
+            {
+                caches[i] = new PoolCache<UserAttribute[]>();
+            }
+
+            t_arrays = caches;
+        }
+
+        return caches[length];
+    }
+}

@@ -1,0 +1,197 @@
+namespace GrowlyticsSdk.Messages;
+
+/// <summary>A count of full chunks that several shelves share, so their sum stays bounded.</summary>
+internal sealed class PoolBudget(int mostChunks)
+{
+    private int _chunks;
+
+    public bool TryAdd()
+    {
+        if (Interlocked.Increment(ref _chunks) <= mostChunks)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _chunks);
+        return false;
+    }
+
+    public void Remove(int chunks) => Interlocked.Add(ref _chunks, -chunks);
+}
+
+/// <summary>
+/// The shared part of a <see cref="MessagePool"/> for one kind of item: full chunks of <see cref="MessagePool.ChunkSize"/>
+/// under a lock, bounded by a budget, and one partly filled chunk for calls that have no thread cache.
+/// </summary>
+internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
+    where T : class
+{
+    private readonly Stack<T[]> _full = new();
+    private T[]? _loose;
+    private int _looseCount;
+    private int _lowWater;
+
+    /// <summary>Gets the items kept now.</summary>
+    public int Items
+    {
+        get
+        {
+            lock (_full)
+            {
+                return (_full.Count * MessagePool.ChunkSize) + _looseCount;
+            }
+        }
+    }
+
+    /// <summary>Takes a full chunk, or <see langword="null"/> when none is kept.</summary>
+    public T[]? TakeFull()
+    {
+        lock (_full)
+        {
+            if (_full.Count == 0)
+            {
+                return null;
+            }
+
+            var chunk = _full.Pop();
+            _lowWater = Math.Min(_lowWater, _full.Count);
+            budget.Remove(1);
+            return chunk;
+        }
+    }
+
+    /// <summary>Keeps a full chunk; <see langword="false"/> when the shelf (or its budget) is full: the caller lets it go.</summary>
+    public bool PutFull(T[] chunk)
+    {
+        lock (_full)
+        {
+            if (_full.Count >= mostChunks || !budget.TryAdd())
+            {
+                return false;
+            }
+
+            _full.Push(chunk);
+            return true;
+        }
+    }
+
+    /// <summary>Takes one item, or <see langword="null"/>: for a pool without thread caches.</summary>
+    public T? TakeOne()
+    {
+        lock (_full)
+        {
+            if (_looseCount == 0)
+            {
+                if (_full.Count == 0)
+                {
+                    return null;
+                }
+
+                _loose = _full.Pop();
+                _lowWater = Math.Min(_lowWater, _full.Count);
+                budget.Remove(1);
+                _looseCount = MessagePool.ChunkSize;
+            }
+
+            var item = _loose![--_looseCount];
+            _loose[_looseCount] = null!;
+            return item;
+        }
+    }
+
+    /// <summary>Keeps one item: for a pool without thread caches.</summary>
+    public void PutOne(T item)
+    {
+        lock (_full)
+        {
+            _loose ??= new T[MessagePool.ChunkSize];
+            if (_looseCount == MessagePool.ChunkSize)
+            {
+                if (_full.Count >= mostChunks || !budget.TryAdd())
+                {
+                    return;
+                }
+
+                _full.Push(_loose);
+                _loose = new T[MessagePool.ChunkSize];
+                _looseCount = 0;
+            }
+
+            _loose[_looseCount++] = item;
+        }
+    }
+
+    /// <summary>Lets go of the full chunks no take needed since the last call, keeping at least <paramref name="keptChunks"/>.</summary>
+    public void TrimUnused(int keptChunks)
+    {
+        lock (_full)
+        {
+            var unused = Math.Min(_lowWater, _full.Count - keptChunks);
+            if (unused > 0)
+            {
+                for (var i = 0; i < unused; i++)
+                {
+                    _full.Pop();
+                }
+
+                budget.Remove(unused);
+                _full.TrimExcess();
+            }
+
+            _lowWater = _full.Count;
+        }
+    }
+}
+
+/// <summary>
+/// One thread's part of a <see cref="MessagePool"/> for one kind of item: the chunk it takes from and puts into, and a
+/// spare empty chunk, so a thread that both takes and puts (or only one of them) goes to the shelf once a chunk.
+/// </summary>
+internal sealed class PoolCache<T>
+    where T : class
+{
+    private T[]? _chunk;
+    private T[]? _spare;
+    private int _count;
+
+    public T? Take(PoolShelf<T> shelf)
+    {
+        if (_count == 0)
+        {
+            if (shelf.TakeFull() is not { } full)
+            {
+                return null;
+            }
+
+            _spare ??= _chunk;
+            _chunk = full;
+            _count = MessagePool.ChunkSize;
+        }
+
+        var item = _chunk![--_count];
+        _chunk[_count] = null!;
+        return item;
+    }
+
+    public void Put(PoolShelf<T> shelf, T item)
+    {
+        if (_chunk is null)
+        {
+            _chunk = new T[MessagePool.ChunkSize];
+        }
+        else if (_count == MessagePool.ChunkSize)
+        {
+            if (!shelf.PutFull(_chunk))
+            {
+                // The shelf is full: this one is left to the collector.
+                return;
+            }
+
+            _chunk = _spare ?? new T[MessagePool.ChunkSize];
+            _spare = null;
+            _count = 0;
+        }
+
+        _chunk[_count++] = item;
+    }
+}

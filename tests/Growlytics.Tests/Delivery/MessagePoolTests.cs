@@ -1,0 +1,173 @@
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Validation;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// The calls' pool: a delivered message and its attribute array carry a later call, made as new; a returned message keeps
+/// nothing a user sent; what the pool keeps is bounded and let go of when unused.
+/// </summary>
+public sealed class MessagePoolTests
+{
+    private static readonly DateTimeOffset At = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Return_ThenRent_GivesTheSameMessageMadeAsNew()
+    {
+        var pool = new MessagePool();
+        var first = Rent(pool, 1, "anon-1", "user-1", "Pune");
+        first.SetEstimates(200, 120);
+
+        pool.Return(first);
+        pool.KeptMessages.Should().Be(1);
+        var second = pool.Rent(MessageType.Login, 2, At.AddSeconds(1), "anon-2", "user-2", [new UserAttribute("plan", "pro")]);
+
+        second.Should().BeSameAs(first);
+        second.Pooled.Should().BeTrue();
+        (second.Type, second.Sequence, second.Timestamp, second.AnonymousId, second.UserId, second.Calls).Should()
+            .Be((MessageType.Login, 2L, At.AddSeconds(1), "anon-2", "user-2", 1));
+        second.Attributes.Should().ContainSingle().Which.Should().Be(new UserAttribute("plan", "pro"));
+        (second.EstimatedBytes, second.EstimatedJsonBytes).Should().Be((0, 0), "the new call is measured again");
+        second.RestoredMessageId.Should().BeNull();
+        pool.KeptMessages.Should().Be(0);
+    }
+
+    [Fact]
+    public void Return_LetsGoOfTheIdsAndValuesAtOnce()
+    {
+        var pool = new MessagePool();
+        var message = Rent(pool, 1, "anon-1", "user-1", "Pune");
+        var attributes = message.Attributes;
+
+        pool.Return(message);
+
+        (message.AnonymousId, message.UserId).Should().Be((null, null));
+        message.Attributes.Should().BeEmpty();
+        attributes.Should().OnlyContain(a => a.Name == null && a.Value == null, "the pooled array is cleared");
+    }
+
+    [Fact]
+    public void Return_ThenRentAttributes_GivesTheSameArrayClearedForTheSameLength()
+    {
+        var pool = new MessagePool();
+        var message = Rent(pool, 1, "anon", null, "Pune", "Mumbai");
+        var array = message.Attributes;
+        pool.Return(message);
+
+        pool.KeptArrays(2).Should().Be(1);
+        pool.RentAttributes(3).Should().NotBeSameAs(array, "only arrays of the length asked for are given");
+        var again = pool.RentAttributes(2);
+        again.Should().BeSameAs(array);
+        again.Should().OnlyContain(a => a.Name == null && a.Value == null);
+        pool.RentAttributes(0).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Return_AMessageThePoolDidNotMake_IsLeftToTheCollector()
+    {
+        var pool = new MessagePool();
+        var restored = new UserMessage(MessageType.Update, 0, At, "anon", null, [new UserAttribute("city", "Pune")], messageId: "m-1");
+
+        pool.Return(restored);
+
+        pool.KeptMessages.Should().Be(0);
+        pool.KeptArrays(1).Should().Be(0);
+        restored.Attributes.Should().ContainSingle("a message the pool does not own is not touched");
+    }
+
+    [Fact]
+    public void Return_AMessageWithMoreAttributesThanPooled_KeepsTheMessageNotItsArray()
+    {
+        var pool = new MessagePool();
+        var many = Enumerable.Range(0, MessagePool.MostAttributes + 1).Select(i => new UserAttribute("a" + i, i)).ToArray();
+        var message = pool.Rent(MessageType.Update, 1, At, "anon", null, many);
+
+        pool.Return(message);
+
+        pool.KeptMessages.Should().Be(1);
+        pool.RentAttributes(many.Length).Should().NotBeSameAs(many);
+        many.Should().OnlyContain(a => a.Name != null, "an array the pool does not keep is not cleared either");
+    }
+
+    [Fact]
+    public void Return_BeyondTheBound_KeepsAtMostMostKeptMessagesAndArraysOfAllLengthsTogether()
+    {
+        var pool = new MessagePool();
+        var messages = new List<UserMessage>();
+        for (var i = 0; i < MessagePool.MostKept; i++)
+        {
+            messages.Add(i % 2 == 0 ? Rent(pool, i, "anon", null, "Pune") : Rent(pool, i, "anon", null, "Pune", "Mumbai"));
+        }
+
+        for (var i = 0; i < MessagePool.MostKept / 2; i++)
+        {
+            messages.Add(Rent(pool, i, "anon", null, "Pune", "Mumbai", "Delhi"));
+        }
+
+        foreach (var message in messages)
+        {
+            pool.Return(message);
+        }
+
+        pool.KeptMessages.Should().BeInRange(MessagePool.MostKept - MessagePool.ChunkSize, MessagePool.MostKept + MessagePool.ChunkSize);
+        var arrays = pool.KeptArrays(1) + pool.KeptArrays(2) + pool.KeptArrays(3);
+        arrays.Should().BeInRange(MessagePool.MostKept - (3 * MessagePool.ChunkSize), MessagePool.MostKept + (3 * MessagePool.ChunkSize));
+    }
+
+    [Fact]
+    public void TrimUnused_LetsGoOfWhatNoCallNeededSinceTheLastTrim_KeepingSomeForQuietTimes()
+    {
+        var pool = new MessagePool();
+        var messages = Enumerable.Range(0, 40_000).Select(i => Rent(pool, i, "anon", null, "Pune")).ToList();
+        messages.ForEach(pool.Return);
+
+        // The first trim only starts watching: every message kept was needed before it.
+        pool.TrimUnused();
+        pool.KeptMessages.Should().Be(40_000);
+
+        // 30,000 taken at once and given back: only the 10,000 never taken meanwhile were not needed.
+        var again = Enumerable.Range(0, 30_000).Select(i => Rent(pool, i, "anon", null, "Delhi")).ToList();
+        again.ForEach(pool.Return);
+        pool.TrimUnused();
+        pool.KeptMessages.Should().BeInRange(30_000, 30_000 + (2 * MessagePool.ChunkSize));
+
+        // Nothing taken since: down to what is kept when quiet.
+        pool.TrimUnused();
+        pool.KeptMessages.Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
+        pool.KeptArrays(1).Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
+    }
+
+    [Fact]
+    public void Shared_OnOneThread_ReusesWhatThatThreadGaveBack()
+    {
+        UserMessage? first = null, second = null;
+        UserAttribute[]? firstArray = null, secondArray = null;
+
+        // A new thread: its caches start empty and no other test uses them.
+        var thread = new Thread(() =>
+        {
+            var pool = MessagePool.Shared;
+            first = pool.Rent(MessageType.Update, 1, At, "anon", null, pool.RentAttributes(1));
+            firstArray = first.Attributes;
+            pool.Return(first);
+            secondArray = pool.RentAttributes(1);
+            second = pool.Rent(MessageType.Update, 2, At, "anon", null, secondArray);
+        });
+        thread.Start();
+        thread.Join();
+
+        second.Should().BeSameAs(first);
+        secondArray.Should().BeSameAs(firstArray);
+    }
+
+    private static UserMessage Rent(MessagePool pool, long sequence, string? anonymousId, string? userId, params string[] cities)
+    {
+        var attributes = pool.RentAttributes(cities.Length);
+        for (var i = 0; i < cities.Length; i++)
+        {
+            attributes[i] = new UserAttribute("city" + i, cities[i]);
+        }
+
+        return pool.Rent(MessageType.Update, sequence, At, anonymousId, userId, attributes);
+    }
+}
