@@ -26,6 +26,9 @@ internal sealed class PoolBudget(int mostChunks)
 internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
     where T : class
 {
+    // Empty chunks that takers emptied, for putters to fill (as many as there are full ones at most): chunks move between
+    // threads instead of being made by one and dropped by another.
+    private readonly Stack<T[]> _empty = new();
     private readonly Stack<T[]> _full = new();
     private T[]? _loose;
     private int _looseCount;
@@ -43,11 +46,16 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
         }
     }
 
-    /// <summary>Takes a full chunk, or <see langword="null"/> when none is kept.</summary>
-    public T[]? TakeFull()
+    /// <summary>Takes a full chunk, or <see langword="null"/> when none is kept; keeps <paramref name="emptied"/> for a putter.</summary>
+    public T[]? TakeFull(T[]? emptied)
     {
         lock (_full)
         {
+            if (emptied is not null && _empty.Count < mostChunks)
+            {
+                _empty.Push(emptied);
+            }
+
             if (_full.Count == 0)
             {
                 return null;
@@ -60,19 +68,27 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
         }
     }
 
-    /// <summary>Keeps a full chunk; <see langword="false"/> when the shelf (or its budget) is full: the caller lets it go.</summary>
-    public bool PutFull(T[] chunk)
+    /// <summary>
+    /// Keeps a full chunk and gives an empty one to fill next (one a taker emptied, else a new one); <see langword="null"/>
+    /// when the shelf (or its budget) is full: the caller keeps its chunk and lets the item go.
+    /// </summary>
+    public T[]? PutFull(T[] chunk)
     {
         lock (_full)
         {
             if (_full.Count >= mostChunks || !budget.TryAdd())
             {
-                return false;
+                return null;
             }
 
             _full.Push(chunk);
-            return true;
+            if (_empty.Count > 0)
+            {
+                return _empty.Pop();
+            }
         }
+
+        return new T[MessagePool.ChunkSize];
     }
 
     /// <summary>Takes one item, or <see langword="null"/>: for a pool without thread caches.</summary>
@@ -138,32 +154,33 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
                 _full.TrimExcess();
             }
 
+            _empty.Clear();
+
             _lowWater = _full.Count;
         }
     }
 }
 
 /// <summary>
-/// One thread's part of a <see cref="MessagePool"/> for one kind of item: the chunk it takes from and puts into, and a
-/// spare empty chunk, so a thread that both takes and puts (or only one of them) goes to the shelf once a chunk.
+/// One thread's part of a <see cref="MessagePool"/> for one kind of item: the chunk it takes from and puts into, so a thread
+/// goes to the shelf once a chunk. An emptied chunk goes to the shelf for a putter; a full one comes back empty.
 /// </summary>
 internal sealed class PoolCache<T>
     where T : class
 {
     private T[]? _chunk;
-    private T[]? _spare;
     private int _count;
 
     public T? Take(PoolShelf<T> shelf)
     {
         if (_count == 0)
         {
-            if (shelf.TakeFull() is not { } full)
+            if (shelf.TakeFull(_chunk) is not { } full)
             {
+                _chunk = null;
                 return null;
             }
 
-            _spare ??= _chunk;
             _chunk = full;
             _count = MessagePool.ChunkSize;
         }
@@ -181,14 +198,13 @@ internal sealed class PoolCache<T>
         }
         else if (_count == MessagePool.ChunkSize)
         {
-            if (!shelf.PutFull(_chunk))
+            if (shelf.PutFull(_chunk) is not { } empty)
             {
                 // The shelf is full: this one is left to the collector.
                 return;
             }
 
-            _chunk = _spare ?? new T[MessagePool.ChunkSize];
-            _spare = null;
+            _chunk = empty;
             _count = 0;
         }
 
