@@ -117,6 +117,9 @@ public sealed partial class GrowlyticsClient
         }
 
         _dispatcher.Dispose();
+
+        // What this client's calls left in the pool beyond what it keeps when quiet goes (a process that no longer sends).
+        MessagePool.TrimToQuiet();
         _meter.Dispose();
         _ownedHttp?.Dispose();
     }

@@ -231,7 +231,7 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: called on the caller's thread by a fire-and-forget call the queue accepted, before it adds the message (as a thread preempted there).</summary>
     internal Action? BeforeQueueAdd { get; set; }
 
-    /// <summary>Gets or sets a test seam: the pool the client's calls take messages from and delivered messages go back to (<see cref="Messages.MessagePool.Shared"/> when unset).</summary>
+    /// <summary>Gets or sets a test seam: the pool the client's calls take messages from and delivered messages go back to (<see cref="Messages.MessagePool.Shared"/> when unset; attribute arrays always come from the shared pool).</summary>
     internal Messages.MessagePool? MessagePool { get; set; }
 
     /// <summary>Gets or sets a test seam: called on the storage writer's thread when it holds messages taken from memory, before it writes them.</summary>

@@ -50,7 +50,7 @@ internal sealed partial class Dispatcher
 
     /// <summary>
     /// What an idle loop also waits for: with REST nothing else turns it until the next message, so while memory keeps more
-    /// spare envelopes than <see cref="MemorySource.SparesKeptWhenQuiet"/>, a timer turns it once a
+    /// spare envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), a timer turns it once a
     /// <see cref="SpareTrimInterval"/> to let them go (the batch protocol's loop turns at every flush interval anyway).
     /// </summary>
     private Task SpareTrimWake()
@@ -60,7 +60,7 @@ internal sealed partial class Dispatcher
             _trimTimer = null;
         }
 
-        if (_trimTimer is null && !_protocol.WaitsToFill && _memory.SpareCount > MemorySource.SparesKeptWhenQuiet)
+        if (_trimTimer is null && !_protocol.WaitsToFill && _memory.HasSparesToTrim)
         {
             _trimTimer = TaskCompat.Delay(_time, SpareTrimInterval);
         }

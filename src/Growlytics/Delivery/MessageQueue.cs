@@ -88,6 +88,9 @@ internal sealed partial class MessageQueue
     /// <summary>Gets or sets a test seam: called on the caller's thread once a message is counted unread, before it is in the queue.</summary>
     internal Action? WhileAdding { get; set; }
 
+    /// <summary>Gets or sets a test seam: called on the caller's thread right after the message is in the queue (as a thread preempted there while it is delivered).</summary>
+    internal Action<UserMessage>? AfterQueueWrite { get; set; }
+
     /// <summary>Accepts a message without waiting: when the queue is full it is dropped (or the oldest is) and counted.</summary>
     /// <param name="message">The message.</param>
     /// <param name="counted">
@@ -264,11 +267,13 @@ internal sealed partial class MessageQueue
         // Counted unread before it is in the queue: a reader that takes it counts it read only after that, so Unread (and
         // a flush's count) may be too high for a moment, never too low. Its bytes are added after (a full fence behind the
         // queue's write, which is only a release: see the shutdown check below). Signalled after the write, so a woken
-        // dispatcher finds the message. Exactly one caller sees each crossing.
+        // dispatcher finds the message. Exactly one caller sees each crossing. Nothing reads the message once it is in the
+        // queue: it may be delivered, and a pooled one carry another call, before this call returns.
+        var json = MessageSize.EstimateJson(message);
         var unread = Interlocked.Increment(ref _unread);
         WhileAdding?.Invoke();
         _queue.Enqueue(message);
-        var json = MessageSize.EstimateJson(message);
+        AfterQueueWrite?.Invoke(message);
         var unreadJson = Interlocked.Add(ref _unreadJson, json);
         var wakeCount = Volatile.Read(ref _wakeCount);
         var wakeBytes = Volatile.Read(ref _wakeBytes);

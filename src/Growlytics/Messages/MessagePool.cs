@@ -16,11 +16,13 @@ namespace GrowlyticsSdk.Messages;
 /// user sent stays reachable from the pool.
 /// </para>
 /// <para>
-/// Each thread keeps up to two chunks of <see cref="ChunkSize"/> of each kind; full chunks go to a shared shelf under a
+/// Each thread keeps one chunk of up to <see cref="ChunkSize"/> of each kind; full chunks go to a shared shelf under a
 /// lock, so a call takes the lock once in <see cref="ChunkSize"/>. At most <see cref="MostKept"/> messages and as many
-/// attribute arrays (all lengths together) are kept on the shelves, about 10 MB for 3-attribute updates; what was not
-/// needed since the last <see cref="TrimUnused"/> (the dispatcher calls it about once a minute) is let go of, down to
-/// <see cref="KeptWhenQuiet"/>.
+/// attribute arrays (all lengths together) are kept on the shelves, about 10 MB for 3-attribute updates, plus what
+/// threads hold in their chunks (fewer than <see cref="ChunkSize"/> of each kind per thread that called or delivered,
+/// all cleared); what was not needed since the last <see cref="TrimUnused"/> (the dispatcher calls it about once a
+/// minute) is let go of, down to <see cref="KeptWhenQuiet"/> of each kind, and a client that shuts down lets go of
+/// everything beyond that (<see cref="TrimToQuiet"/>).
 /// </para>
 /// </remarks>
 internal sealed class MessagePool
@@ -73,7 +75,7 @@ internal sealed class MessagePool
     public int KeptMessages => _messages.Items;
 
     /// <summary>Gets the attribute arrays of <paramref name="length"/> on the shelves now (not those in threads' caches).</summary>
-    public int KeptArrays(int length) => _arrays[length].Items;
+    public int KeptArrays(int length) => length is > 0 and <= MostAttributes ? _arrays[length].Items : 0;
 
     /// <summary>
     /// An attribute array of exactly <paramref name="length"/>, cleared: a returned one when one is kept, else a new one.
@@ -112,13 +114,13 @@ internal sealed class MessagePool
     /// </summary>
     public void Return(UserMessage message)
     {
-        if (!message.Pooled)
+        var attributes = message.Attributes;
+        if (!message.Pooled || !message.Forget())
         {
+            // Not this pool's, or given back already: a message kept twice would carry two calls at once.
             return;
         }
 
-        var attributes = message.Attributes;
-        message.Forget();
         if (attributes.Length is > 0 and <= MostAttributes)
         {
             Array.Clear(attributes, 0, attributes.Length);
@@ -132,12 +134,20 @@ internal sealed class MessagePool
     /// Lets go of what no call needed since the last trim (the fewest kept at any moment since), keeping
     /// <see cref="KeptWhenQuiet"/> of each kind: what a burst left goes once calls have not needed it for a while.
     /// </summary>
-    public void TrimUnused()
+    public void TrimUnused() => Trim(all: false);
+
+    /// <summary>Lets go of everything beyond <see cref="KeptWhenQuiet"/> of each kind (a client shut down).</summary>
+    public void TrimToQuiet() => Trim(all: true);
+
+    private void Trim(bool all)
     {
-        _messages.TrimUnused(KeptWhenQuiet / ChunkSize);
+        _messages.TrimUnused(KeptWhenQuiet / ChunkSize, all);
+
+        // The arrays of all lengths together keep what is kept when quiet, the shorter first.
+        var kept = KeptWhenQuiet / ChunkSize;
         for (var i = 1; i < _arrays.Length; i++)
         {
-            _arrays[i].TrimUnused(KeptWhenQuiet / ChunkSize);
+            kept -= _arrays[i].TrimUnused(kept, all);
         }
     }
 

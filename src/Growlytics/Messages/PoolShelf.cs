@@ -137,12 +137,15 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
         }
     }
 
-    /// <summary>Lets go of the full chunks no take needed since the last call, keeping at least <paramref name="keptChunks"/>.</summary>
-    public void TrimUnused(int keptChunks)
+    /// <summary>
+    /// Lets go of the full chunks no take needed since the last call (all of them beyond <paramref name="keptChunks"/> when
+    /// <paramref name="all"/>), keeping at least <paramref name="keptChunks"/>; returns the full chunks kept.
+    /// </summary>
+    public int TrimUnused(int keptChunks, bool all = false)
     {
         lock (_full)
         {
-            var unused = Math.Min(_lowWater, _full.Count - keptChunks);
+            var unused = Math.Min(all ? int.MaxValue : _lowWater, _full.Count - keptChunks);
             if (unused > 0)
             {
                 for (var i = 0; i < unused; i++)
@@ -155,8 +158,8 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
             }
 
             _empty.Clear();
-
             _lowWater = _full.Count;
+            return _full.Count;
         }
     }
 }

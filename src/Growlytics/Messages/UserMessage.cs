@@ -10,6 +10,9 @@ internal sealed class UserMessage
 {
     private readonly string? _messageId;
 
+    // Set while a pooled message waits in the pool (see Forget).
+    private bool _forgotten;
+
     public UserMessage(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes, int calls = 1, string? messageId = null, bool pooled = false)
     {
         Pooled = pooled;
@@ -70,17 +73,26 @@ internal sealed class UserMessage
         Calls = 1;
         EstimatedBytes = 0;
         EstimatedJsonBytes = 0;
+        _forgotten = false;
     }
 
     /// <summary>
     /// Lets go of the ids and attributes of a delivered message while it waits in the pool, so nothing a user sent stays
     /// reachable from it.
     /// </summary>
-    public void Forget()
+    /// <returns><see langword="false"/> when it was forgotten already (and not made to carry a call since).</returns>
+    public bool Forget()
     {
+        if (_forgotten)
+        {
+            return false;
+        }
+
+        _forgotten = true;
         AnonymousId = null;
         UserId = null;
         Attributes = [];
+        return true;
     }
 
     /// <summary>Records the estimates; done once, before the message is handed to another thread.</summary>

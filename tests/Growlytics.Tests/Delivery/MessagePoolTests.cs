@@ -138,6 +138,55 @@ public sealed class MessagePoolTests
     }
 
     [Fact]
+    public void TrimUnused_ArraysOfAllLengthsTogether_KeepWhatIsKeptWhenQuiet()
+    {
+        var pool = new MessagePool();
+        var messages = Enumerable.Range(0, 12_000).Select(i => Rent(pool, i, "anon", null, "Pune"))
+            .Concat(Enumerable.Range(0, 12_000).Select(i => Rent(pool, i, "anon", null, "Pune", "Mumbai")))
+            .Concat(Enumerable.Range(0, 12_000).Select(i => Rent(pool, i, "anon", null, "Pune", "Mumbai", "Delhi")))
+            .ToList();
+        messages.ForEach(pool.Return);
+
+        pool.TrimUnused();
+        pool.TrimUnused();
+
+        var arrays = pool.KeptArrays(1) + pool.KeptArrays(2) + pool.KeptArrays(3);
+        arrays.Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + (3 * MessagePool.ChunkSize));
+        pool.KeptArrays(1).Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize, "the shorter first");
+        pool.KeptMessages.Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
+    }
+
+    [Fact]
+    public void TrimToQuiet_LetsGoOfEverythingBeyondWhatIsKeptWhenQuiet_EvenWhatWasJustUsed()
+    {
+        var pool = new MessagePool();
+        var messages = Enumerable.Range(0, 30_000).Select(i => Rent(pool, i, "anon", null, "Pune")).ToList();
+        pool.TrimUnused();
+        messages.ForEach(pool.Return);
+
+        pool.TrimToQuiet();
+
+        pool.KeptMessages.Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
+        pool.KeptArrays(1).Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
+    }
+
+    [Fact]
+    public void Return_Twice_KeepsTheMessageOnce()
+    {
+        var pool = new MessagePool();
+        var message = Rent(pool, 1, "anon", null, "Pune");
+
+        pool.Return(message);
+        pool.Return(message);
+
+        pool.KeptMessages.Should().Be(1);
+        var first = Rent(pool, 2, "anon", null, "Pune");
+        var second = Rent(pool, 3, "anon", null, "Pune");
+        first.Should().BeSameAs(message);
+        second.Should().NotBeSameAs(message, "one message never carries two calls at once");
+    }
+
+    [Fact]
     public void Shared_OnOneThread_ReusesWhatThatThreadGaveBack()
     {
         UserMessage? first = null, second = null;

@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Net;
+using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Validation;
 using GrowlyticsSdk.Tests.TestSupport;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 
@@ -33,6 +35,26 @@ public sealed class MessageReuseTests
         sent.Select(m => m.GetProperty("messageId").GetString()).Should().OnlyHaveUniqueItems();
         pool.KeptMessages.Should().Be(250);
         h.AssertBalanced();
+    }
+
+    [Fact]
+    public async Task Shutdown_LetsGoOfWhatTheClientsCallsLeftInThePool_BeyondWhatIsKeptWhenQuiet()
+    {
+        var pool = new MessagePool();
+        var h = new DeliveryHarness(o => o.MessagePool = pool);
+        try
+        {
+            h.PushMany(20_000);
+            await h.FlushAsync();
+            // Fewer than 20,000 when the fake clock crossed two of the dispatcher's trims (those not needed since go).
+            pool.KeptMessages.Should().BeGreaterThan(MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
+        }
+        finally
+        {
+            await h.DisposeAsync();
+        }
+
+        pool.KeptMessages.Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
     }
 
     [Fact]
@@ -106,6 +128,28 @@ public sealed class MessageReuseTests
         harness.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
 
         harness.Drain().Should().ContainSingle().Which.Attributes.Select(a => a.Name).Should().Equal("plan");
+    }
+
+    [Fact]
+    public void Enqueue_MessageReusedRightAfterItIsQueued_CountsTheBytesOfTheCallThatQueuedIt()
+    {
+        var pool = new MessagePool();
+        var counters = new GrowlyticsSdk.Diagnostics.DeliveryCounters();
+        var options = new GrowlyticsOptions { TimeProvider = new Microsoft.Extensions.Time.Testing.FakeTimeProvider() };
+        var queue = new MessageQueue(options, 100, 500_000, counters, new GrowlyticsSdk.Threading.WakeSignal(), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var message = pool.Rent(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("city", "Pune")]);
+        var expected = MessageSize.EstimateJson(message);
+
+        // As if the message were read, delivered and taken by another call the moment it is in the queue.
+        queue.AfterQueueWrite = queued =>
+        {
+            pool.Return(queued);
+            pool.Rent(MessageType.Update, 2, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("biography", new string('x', 5_000))])
+                .Should().BeSameAs(queued);
+        };
+        queue.Enqueue(message);
+
+        queue.UnreadJson.Should().Be(expected);
     }
 
     private static string? Text(System.Text.Json.JsonElement message) =>
