@@ -147,7 +147,7 @@ internal sealed class MessagePool
         var kept = KeptWhenQuiet / ChunkSize;
         for (var i = 1; i < _arrays.Length; i++)
         {
-            kept -= _arrays[i].TrimUnused(kept, all);
+            kept = Math.Max(0, kept - _arrays[i].TrimUnused(kept, all));
         }
     }
 

@@ -145,7 +145,7 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
     {
         lock (_full)
         {
-            var unused = Math.Min(all ? int.MaxValue : _lowWater, _full.Count - keptChunks);
+            var unused = Math.Min(all ? int.MaxValue : _lowWater, _full.Count - Math.Max(0, keptChunks));
             if (unused > 0)
             {
                 for (var i = 0; i < unused; i++)
