@@ -19,7 +19,8 @@ internal sealed partial class Dispatcher
     // Batches (their lists) whose requests have ended, likewise: a batch of 100 holds about 4 KB of lists.
     private readonly Stack<Batch> _spareBatches = new();
 
-    // How often memory lets go of the spare envelopes no read needed meanwhile (see TrimUnusedSpares).
+    // How often memory lets go of the spare envelopes (and the pool of the messages) no read needed meanwhile (see
+    // TrimUnusedSpares).
     private static readonly TimeSpan SpareTrimInterval = TimeSpan.FromMinutes(1);
 
     // When the loop last had memory let go of unneeded spare envelopes. Loop only.
@@ -28,8 +29,9 @@ internal sealed partial class Dispatcher
     /// <summary>
     /// About once a <see cref="SpareTrimInterval"/>, on any turn: memory lets go of the spare envelopes no read needed since
     /// the last time (those in use are not spare, and those taken meanwhile lowered the mark), keeping
-    /// <see cref="MemorySource.SparesKeptWhenQuiet"/>. What a burst left goes one to two intervals after its last use. (An
-    /// idle loop turns at every flush interval with the batch protocol; with REST, see <see cref="SpareTrimWake"/>.)
+    /// <see cref="MemorySource.SparesKeptWhenQuiet"/>, and the calls' pool of messages likewise
+    /// (<see cref="MemorySource.TrimUnused"/>). What a burst left goes one to two intervals after its last use. (An idle
+    /// loop turns at every flush interval with the batch protocol; with REST, see <see cref="SpareTrimWake"/>.)
     /// </summary>
     private void TrimUnusedSpares(long now)
     {
@@ -44,14 +46,14 @@ internal sealed partial class Dispatcher
         }
     }
 
-    // Turns an idle loop once a trim interval while memory keeps more spare envelopes than it keeps when quiet (see
-    // SpareTrimWake). Loop only.
+    // Turns an idle loop once a trim interval while memory keeps more spare envelopes, or the pool more messages, than they
+    // keep when quiet (see SpareTrimWake). Loop only.
     private Task? _trimTimer;
 
     /// <summary>
     /// What an idle loop also waits for: with REST nothing else turns it until the next message, so while memory keeps more
-    /// spare envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), a timer turns it once a
-    /// <see cref="SpareTrimInterval"/> to let them go (the batch protocol's loop turns at every flush interval anyway).
+    /// spare envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), a timer
+    /// turns it once a <see cref="SpareTrimInterval"/> to let them go (the batch protocol's loop turns at every flush interval anyway).
     /// </summary>
     private Task SpareTrimWake()
     {

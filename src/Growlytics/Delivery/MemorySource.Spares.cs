@@ -34,10 +34,11 @@ internal sealed partial class MemorySource
     }
 
     /// <summary>
-    /// Gets a value indicating whether this source keeps more spare envelopes, or the calls' pool more messages, than
-    /// they keep when quiet: <see cref="TrimUnused"/> would let some go.
+    /// Gets a value indicating whether this source keeps more spare envelopes, or the calls' pool more messages (by more
+    /// than a chunk), than they keep when quiet: <see cref="TrimUnused"/> could let some go.
     /// </summary>
-    public bool HasSparesToTrim => SpareCount > SparesKeptWhenQuiet || _messagePool.KeptMessages > MessagePool.KeptWhenQuiet;
+    public bool HasSparesToTrim =>
+        SpareCount > SparesKeptWhenQuiet || _messagePool.KeptMessages > MessagePool.KeptWhenQuiet + MessagePool.ChunkSize;
 
     /// <summary>Gets the spare envelopes kept now.</summary>
     public int SpareCount

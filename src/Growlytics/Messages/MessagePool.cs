@@ -5,13 +5,15 @@ namespace GrowlyticsSdk.Messages;
 /// <summary>
 /// Messages and attribute arrays of delivered calls, kept to carry later calls. A message waiting to be sent is an object
 /// the collector copies (from generation 0 to 1, then to 2) while it waits; once delivered, its message and attribute
-/// array come back here, so a call that follows delivered ones allocates nothing that waits. Calls made while none is
-/// kept (a burst larger than what was delivered before) allocate as without a pool.
+/// array (up to <see cref="MostAttributes"/> attributes) come back here, so a call that follows delivered ones allocates
+/// no message and no attribute array (values the caller's attributes box, such as an anonymous object's numbers, are
+/// still allocated). Calls made while none is kept (a burst larger than what was delivered before) allocate as without
+/// a pool.
 /// </summary>
 /// <remarks>
 /// <para>
 /// Only the dispatcher returns a message, once it is delivered and nothing refers to it (its envelope is recycled in the
-/// same step, see <c>MemorySource.Reuse</c>); only messages this pool made (<see cref="UserMessage.Pooled"/>) come back. A
+/// same step, see <c>MemorySource.Reuse</c>); only messages a pool made (<see cref="UserMessage.Pooled"/>) are kept. A
 /// returned message lets go of its ids and values at once (<see cref="UserMessage.Forget"/>, the array cleared): nothing a
 /// user sent stays reachable from the pool.
 /// </para>
@@ -20,14 +22,15 @@ namespace GrowlyticsSdk.Messages;
 /// lock, so a call takes the lock once in <see cref="ChunkSize"/>. At most <see cref="MostKept"/> messages and as many
 /// attribute arrays (all lengths together) are kept on the shelves, about 10 MB for 3-attribute updates, plus what
 /// threads hold in their chunks (fewer than <see cref="ChunkSize"/> of each kind per thread that called or delivered,
-/// all cleared); what was not needed since the last <see cref="TrimUnused"/> (the dispatcher calls it about once a
+/// all cleared, never trimmed); what was not needed since the last <see cref="TrimUnused"/> (the dispatcher calls it about once a
 /// minute) is let go of, down to <see cref="KeptWhenQuiet"/> of each kind, and a client that shuts down lets go of
-/// everything beyond that (<see cref="TrimToQuiet"/>).
+/// everything beyond that (<see cref="TrimToQuiet"/>). The shared pool serves every client in the process: each client's
+/// dispatcher trims it, and one that shuts down trims it for all.
 /// </para>
 /// </remarks>
 internal sealed class MessagePool
 {
-    /// <summary>Messages with more attributes than this are not pooled (their arrays are of every size).</summary>
+    /// <summary>Attribute arrays longer than this are not kept (their lengths vary too much); their messages are.</summary>
     public const int MostAttributes = 8;
 
     /// <summary>The most messages (and, all lengths together, attribute arrays) the shelves keep.</summary>
@@ -39,24 +42,20 @@ internal sealed class MessagePool
     /// <summary>The items a thread's cache moves to or from a shelf at once.</summary>
     public const int ChunkSize = 64;
 
+    // The calling thread's chunks, for one pool with thread caches at a time (the shared one, outside tests).
     [ThreadStatic]
-    private static PoolCache<UserMessage>? t_messages;
-
-    [ThreadStatic]
-    private static PoolCache<UserAttribute[]>[]? t_arrays;
+    private static ThreadCaches? t_caches;
 
     private readonly PoolShelf<UserMessage> _messages;
     private readonly PoolShelf<UserAttribute[]>[] _arrays;
     private readonly bool _threadCaches;
 
-    /// <summary>Creates a pool without thread caches: every call goes to its shelves (for tests, which can count them exactly).</summary>
-    public MessagePool()
-        : this(threadCaches: false)
-    {
-    }
-
-    // Only the shared pool has thread caches: a thread's caches serve one pool.
-    private MessagePool(bool threadCaches)
+    /// <summary>Creates a pool.</summary>
+    /// <param name="threadCaches">
+    /// Whether calls go through the calling thread's chunks (a thread keeps chunks for one such pool at a time: another one
+    /// that it then uses replaces them); without, every call goes to the shelves, which tests can count exactly.
+    /// </param>
+    public MessagePool(bool threadCaches = false)
     {
         _threadCaches = threadCaches;
         _messages = new PoolShelf<UserMessage>(MostKept / ChunkSize, new PoolBudget(MostKept / ChunkSize));
@@ -99,7 +98,7 @@ internal sealed class MessagePool
     /// <summary>A message for a call: a returned one when one is kept (made as new), else a new one; either way pooled.</summary>
     public UserMessage Rent(MessageType type, long sequence, DateTimeOffset timestamp, string? anonymousId, string? userId, UserAttribute[] attributes)
     {
-        if (Take(_messages, _threadCaches ? t_messages ??= new() : null) is not { } message)
+        if (Take(_messages, Caches()?.Messages) is not { } message)
         {
             return new UserMessage(type, sequence, timestamp, anonymousId, userId, attributes, pooled: true);
         }
@@ -127,7 +126,7 @@ internal sealed class MessagePool
             Put(_arrays[attributes.Length], ArrayCache(attributes.Length), attributes);
         }
 
-        Put(_messages, _threadCaches ? t_messages ??= new() : null, message);
+        Put(_messages, Caches()?.Messages, message);
     }
 
     /// <summary>
@@ -168,25 +167,40 @@ internal sealed class MessagePool
         }
     }
 
-    private PoolCache<UserAttribute[]>? ArrayCache(int length)
+    private PoolCache<UserAttribute[]>? ArrayCache(int length) => Caches()?.Arrays[length];
+
+    private ThreadCaches? Caches()
     {
         if (!_threadCaches)
         {
             return null;
         }
 
-        var caches = t_arrays;
-        if (caches is null)
+        var caches = t_caches;
+        if (caches is null || !ReferenceEquals(caches.Owner, this))
         {
-            caches = new PoolCache<UserAttribute[]>[MostAttributes + 1];
-            for (var i = 1; i < caches.Length; i++)
-            {
-                caches[i] = new PoolCache<UserAttribute[]>();
-            }
-
-            t_arrays = caches;
+            t_caches = caches = new ThreadCaches(this);
         }
 
-        return caches[length];
+        return caches;
+    }
+
+    private sealed class ThreadCaches
+    {
+        public ThreadCaches(MessagePool owner)
+        {
+            Owner = owner;
+            Arrays = new PoolCache<UserAttribute[]>[MostAttributes + 1];
+            for (var i = 1; i < Arrays.Length; i++)
+            {
+                Arrays[i] = new PoolCache<UserAttribute[]>();
+            }
+        }
+
+        public MessagePool Owner { get; }
+
+        public PoolCache<UserMessage> Messages { get; } = new();
+
+        public PoolCache<UserAttribute[]>[] Arrays { get; }
     }
 }

@@ -26,8 +26,8 @@ internal sealed class PoolBudget(int mostChunks)
 internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
     where T : class
 {
-    // Empty chunks that takers emptied, for putters to fill (as many as there are full ones at most): chunks move between
-    // threads instead of being made by one and dropped by another.
+    // Empty chunks that takers emptied, for putters to fill (at most as many as the shelf holds full ones; let go at each
+    // trim): chunks move between threads instead of being made by one and dropped by another.
     private readonly Stack<T[]> _empty = new();
     private readonly Stack<T[]> _full = new();
     private T[]? _loose;

@@ -6,7 +6,8 @@ namespace Growlytics.Benchmarks.Caller;
 
 /// <summary>
 /// The caller's cost of <c>Identify</c>: the same user again (an attribute update) and a full
-/// <c>Identify</c> + <c>Logout</c> cycle (a login and a logout message and a fresh anonymous id).
+/// <c>Identify</c> + <c>Logout</c> cycle (a login and a logout message and a fresh anonymous id). Between iterations
+/// the queue's messages go back to the calls' pool as delivered ones do (see <c>PushBenchmarks</c>).
 /// </summary>
 [CallerJob]
 public class IdentifyBenchmarks

@@ -23,7 +23,8 @@ internal static class Jobs
     /// <summary>
     /// <see cref="Caller"/> with a 256 MB generation 0 (<c>DOTNET_GCgen0size</c>), so no collection runs inside an
     /// iteration (BenchmarkDotNet collects between iterations): the call's own cost, without the collector's work for
-    /// the 65,536 messages each iteration leaves queued. Read it beside <see cref="Caller"/>, never instead of it.
+    /// what the 65,536 calls of an iteration allocate and leave queued (their messages, unless given back between
+    /// iterations: see <c>PushBenchmarks</c>). Read it beside <see cref="Caller"/>, never instead of it.
     /// </summary>
     public static Job CallerWithoutCollections { get; } = Caller
         .WithId("CallerNoGC")

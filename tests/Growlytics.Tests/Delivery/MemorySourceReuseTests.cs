@@ -183,6 +183,35 @@ public sealed class MemorySourceReuseTests
         source.EnvelopesMade.Should().Be(0);
     }
 
+    [Fact]
+    public void HasSparesToTrim_WhileThePoolKeepsMoreMessagesThanWhenQuiet_UntilTrimmed()
+    {
+        var pool = new MessagePool();
+        var counters = new DeliveryCounters();
+        var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
+        var queue = new MessageQueue(options, 100, 500_000, counters, new WakeSignal(), NullLogger.Instance);
+        var source = new MemorySource(queue, 100_000, pool);
+        source.HasSparesToTrim.Should().BeFalse();
+
+        // Delivered messages of a burst come back with their envelopes (fewer envelopes than the spares kept when quiet).
+        var delivered = Enumerable.Range(0, MessagePool.KeptWhenQuiet + 1_000)
+            .Select(i => new Envelope(pool.Rent(MessageType.Update, i, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("city", "Pune")]), source, null, 0))
+            .ToList();
+        source.Reuse(delivered.Take(1_000).ToList());
+        pool.KeptMessages.Should().Be(1_000);
+        source.HasSparesToTrim.Should().BeFalse();
+        foreach (var envelope in delivered.Skip(1_000))
+        {
+            pool.Return(envelope.Message);
+        }
+
+        source.HasSparesToTrim.Should().BeTrue("the pool keeps more than it keeps when quiet");
+        source.TrimUnused();
+        source.TrimUnused();
+        source.HasSparesToTrim.Should().BeFalse();
+        pool.KeptMessages.Should().BeInRange(MessagePool.KeptWhenQuiet, MessagePool.KeptWhenQuiet + MessagePool.ChunkSize);
+    }
+
     private static Envelope ReadOne(MemorySource source)
     {
         var read = new List<Envelope>();

@@ -192,8 +192,8 @@ public sealed class MessagePoolTests
         UserMessage? first = null, second = null;
         UserAttribute[]? firstArray = null, secondArray = null;
 
-        // A new thread: its caches start empty and no other test uses them.
-        var thread = new Thread(() =>
+        // A new thread: its chunks start empty and no other test uses them.
+        OnNewThread(() =>
         {
             var pool = MessagePool.Shared;
             first = pool.Rent(MessageType.Update, 1, At, "anon", null, pool.RentAttributes(1));
@@ -202,11 +202,80 @@ public sealed class MessagePoolTests
             secondArray = pool.RentAttributes(1);
             second = pool.Rent(MessageType.Update, 2, At, "anon", null, secondArray);
         });
-        thread.Start();
-        thread.Join();
 
         second.Should().BeSameAs(first);
         secondArray.Should().BeSameAs(firstArray);
+    }
+
+    [Fact]
+    public void ThreadCaches_FullChunksMoveThroughTheShelf_ToAnotherThread()
+    {
+        var pool = new MessagePool(threadCaches: true);
+        var given = new List<UserMessage>();
+        var taken = new List<UserMessage>();
+
+        // One thread gives back 200: three full chunks go to the shelf, 8 stay in the thread's own chunk.
+        OnNewThread(() =>
+        {
+            given.AddRange(Enumerable.Range(0, 200).Select(i => Rent(pool, i, "anon", null, "Pune")));
+            given.ForEach(pool.Return);
+        });
+        pool.KeptMessages.Should().Be(3 * MessagePool.ChunkSize);
+        pool.KeptArrays(1).Should().Be(3 * MessagePool.ChunkSize);
+
+        // Another takes them chunk by chunk; the next call finds none and makes a new message.
+        OnNewThread(() => taken.AddRange(Enumerable.Range(0, (3 * MessagePool.ChunkSize) + 1).Select(i => Rent(pool, i, "anon", null, "Delhi"))));
+
+        pool.KeptMessages.Should().Be(0);
+        taken.Take(3 * MessagePool.ChunkSize).Should().OnlyContain(m => given.Contains(m)).And.OnlyHaveUniqueItems();
+        given.Skip(3 * MessagePool.ChunkSize).Should().NotIntersectWith(taken, "the first thread's own chunk stays with it");
+        given.Should().NotContain(taken[^1]);
+        taken.Should().OnlyContain(m => m.Attributes.Single().Value as string == "Delhi");
+    }
+
+    [Fact]
+    public void ThreadCaches_ChunksBeyondTheBound_AreLetGoAndTheBudgetComesBack()
+    {
+        var pool = new MessagePool(threadCaches: true);
+        OnNewThread(() =>
+        {
+            var many = Enumerable.Range(0, MessagePool.MostKept + (10 * MessagePool.ChunkSize)).Select(i => Rent(pool, i, "anon", null, "Pune")).ToList();
+            many.ForEach(pool.Return);
+        });
+        pool.KeptMessages.Should().Be(MessagePool.MostKept);
+        pool.KeptArrays(1).Should().Be(MessagePool.MostKept);
+
+        // Taken and trimmed: the budget the chunks held is free again, so the shelf fills to the bound once more.
+        OnNewThread(() =>
+        {
+            var again = Enumerable.Range(0, MessagePool.MostKept).Select(i => Rent(pool, i, "anon", null, "Pune")).ToList();
+            pool.KeptMessages.Should().Be(0);
+            pool.TrimUnused();
+            again.ForEach(pool.Return);
+        });
+        pool.KeptMessages.Should().Be(MessagePool.MostKept - MessagePool.ChunkSize, "the last chunk given back stays with its thread");
+    }
+
+    private static void OnNewThread(Action action)
+    {
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null)
+        {
+            throw new InvalidOperationException("The test's thread failed.", failure);
+        }
     }
 
     private static UserMessage Rent(MessagePool pool, long sequence, string? anonymousId, string? userId, params string[] cities)
