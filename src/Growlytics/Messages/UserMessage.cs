@@ -17,12 +17,7 @@ internal sealed class UserMessage
     {
         Pooled = pooled;
         _messageId = messageId;
-        Type = type;
-        Sequence = sequence;
-        Timestamp = timestamp;
-        AnonymousId = anonymousId;
-        UserId = userId;
-        Attributes = attributes;
+        Reset(type, sequence, timestamp, anonymousId, userId, attributes);
         Calls = calls;
     }
 
@@ -44,7 +39,7 @@ internal sealed class UserMessage
 
     public string? UserId { get; private set; }
 
-    public UserAttribute[] Attributes { get; private set; }
+    public UserAttribute[] Attributes { get; private set; } = [];
 
     /// <summary>
     /// Gets how many accepted calls this message settles: 1, or more when it carries attributes that earlier calls
