@@ -7,7 +7,7 @@ namespace Growlytics.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
-/// <c>--loop one|many|floor|floor8|storage [rounds] [--curve] [--allocations] [--collections]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
+/// <c>--loop one|many|floor|floor8|storage [rounds] [--curve] [--allocations] [--collections] [--hints-ab]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
 /// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
 /// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process.
 /// </summary>
@@ -33,8 +33,9 @@ internal static class Program
             using var allocations = args.Contains("--allocations") ? new AllocationListener() : null;
             using var collections = args.Contains("--collections") ? new CollectionListener() : null;
             var curve = args.Contains("--curve");
-            var rest = args.Skip(1).Where(a => a is not "--curve" and not "--allocations" and not "--collections").ToArray();
-            await LoopAsync(rest.Length > 0 ? rest[0] : "one", rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 100, curve);
+            var hintsAb = args.Contains("--hints-ab");
+            var rest = args.Skip(1).Where(a => a is not "--curve" and not "--allocations" and not "--collections" and not "--hints-ab").ToArray();
+            await LoopAsync(rest.Length > 0 ? rest[0] : "one", rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 100, curve, hintsAb);
             return;
         }
 
@@ -83,7 +84,18 @@ internal static class Program
         Console.WriteLine($"{rounds} rounds each, medians of the last {rounds - (rounds / 2)}: one user {medians[1] / medians[0]:P1} of its floor, many users {medians[3] / medians[2]:P1} of theirs");
     }
 
-    private static async Task LoopAsync(string users, int rounds, bool curve)
+    private static double Median(List<double> values)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
+    }
+
+    /// <summary>
+    /// With <paramref name="hintsAb"/>, odd rounds run with the SDK's cache hints (<c>CacheHint</c>) and even rounds without,
+    /// in one process, so a change in the machine's speed reaches both alike; the medians of each, and the CPU time the
+    /// pushing thread used per round (Linux), are printed apart.
+    /// </summary>
+    private static async Task LoopAsync(string users, int rounds, bool curve, bool hintsAb)
     {
         var benchmark = new EndToEndBenchmarks();
         await benchmark.SetupAsync();
@@ -104,6 +116,8 @@ internal static class Program
         };
         var times = new List<double>();
         var threads = new List<int>();
+        List<double>[] byHints = [[], []];
+        List<double>[] pushCpuByHints = [[], []];
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
         var gen2 = GC.CollectionCount(2);
@@ -111,9 +125,17 @@ internal static class Program
         var allocated = GC.GetTotalAllocatedBytes();
         for (var i = 0; i < rounds; i++)
         {
+            var hints = i % 2 == 1;
+            if (hintsAb)
+            {
+                GrowlyticsSdk.Threading.CacheHint.Enabled = hints;
+            }
+
             var clock = Stopwatch.StartNew();
             await round();
             times.Add(clock.Elapsed.TotalSeconds);
+            byHints[hints ? 1 : 0].Add(clock.Elapsed.TotalMilliseconds);
+            pushCpuByHints[hints ? 1 : 0].Add(benchmark.LastPushCpuMilliseconds);
             threads.Add(ThreadPool.ThreadCount);
         }
 
@@ -133,6 +155,13 @@ internal static class Program
                 var part = times.Skip(i).Take(20).OrderBy(t => t).ToList();
                 Console.WriteLine($"rounds {i}-{i + part.Count - 1}: median {part[part.Count / 2] * 1000:F1} ms, pool threads {threads[i + part.Count - 1]}");
             }
+        }
+
+        if (hintsAb)
+        {
+            GrowlyticsSdk.Threading.CacheHint.Enabled = true;
+            Console.WriteLine($"with cache hints: median {Median(byHints[1]):F1} ms, pushing thread's CPU {Median(pushCpuByHints[1]):F1} ms per round; "
+                + $"without: {Median(byHints[0]):F1} ms, {Median(pushCpuByHints[0]):F1} ms ({rounds / 2} rounds each, alternating)");
         }
 
         times.Sort();

@@ -44,6 +44,7 @@ internal sealed partial class Dispatcher
                 continue;
             }
 
+            Prefetch(batch.Envelopes);
             List<Envelope>? kept = null;
             var keptIsolated = true;
             var keyRefusedStatus = 0;

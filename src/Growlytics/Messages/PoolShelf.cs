@@ -190,6 +190,13 @@ internal sealed class PoolCache<T>
 
         var item = _chunk![--_count];
         _chunk[_count] = null!;
+
+        // The next call takes the one below: its lines start coming now, while this one is filled (see CacheHint).
+        if (_count > 0)
+        {
+            Threading.CacheHint.Prefetch(_chunk[_count - 1]);
+        }
+
         return item;
     }
 

@@ -27,6 +27,9 @@ public class EndToEndBenchmarks
     private Uri _batchUri = null!;
     private byte[] _gzipBatch = null!;
 
+    /// <summary>Gets the CPU time the pushing thread used in the last round's calls (see <see cref="ThreadCpuTime"/>).</summary>
+    internal double LastPushCpuMilliseconds { get; private set; }
+
     [GlobalSetup]
     public async Task SetupAsync()
     {
@@ -66,10 +69,13 @@ public class EndToEndBenchmarks
     public async Task PushAndFlush()
     {
         var user = _client.User;
+        var cpu = ThreadCpuTime.NowMilliseconds();
         for (var i = 0; i < MessageCount; i++)
         {
             user.Push(_attributes);
         }
+
+        LastPushCpuMilliseconds = ThreadCpuTime.NowMilliseconds() - cpu;
 
         await _client.FlushAsync();
     }
@@ -82,10 +88,13 @@ public class EndToEndBenchmarks
     public async Task PushAndFlushManyUsers()
     {
         var customers = _client.Customers;
+        var cpu = ThreadCpuTime.NowMilliseconds();
         for (var i = 0; i < MessageCount; i++)
         {
             customers.Update(_customerIds[i % _customerIds.Length], _attributes);
         }
+
+        LastPushCpuMilliseconds = ThreadCpuTime.NowMilliseconds() - cpu;
 
         await _client.FlushAsync();
     }

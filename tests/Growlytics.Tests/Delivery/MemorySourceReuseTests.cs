@@ -119,6 +119,72 @@ public sealed class MemorySourceReuseTests
         queue.UnreadJson.Should().Be(7 * jsonEach);
     }
 
+    [Theory]
+    [InlineData(40, 37)]
+    [InlineData(32, 100)]
+    [InlineData(17, 16)]
+    public void Read_MoreMessagesThanOneGroup_TakesThemInOrderAndCountsExactlyThoseRead(int queued, int asked)
+    {
+        // A read takes the queue's messages in groups of 16 (their lines fetched together): the boundaries must not show.
+        var (_, queue, source, _) = NewSource();
+        var messages = Enumerable.Range(1, queued).Select(i => Message(i, new string('x', i))).ToList();
+        foreach (var message in messages)
+        {
+            queue.Enqueue(message);
+        }
+
+        var takes = 0;
+        source.AfterTake = () => takes++;
+        var read = new List<Envelope>();
+
+        source.Read(read, asked).Should().Be(Math.Min(queued, asked));
+
+        var expected = messages.Take(asked).ToList();
+        read.Select(e => e.Message).Should().Equal(expected, (a, b) => ReferenceEquals(a, b), "in the order they were queued");
+        read.Select(e => e.EstimatedBytes).Should().Equal(expected.Select(MessageSize.Estimate));
+        takes.Should().Be(expected.Count, "the seam runs once per message taken");
+        var left = messages.Skip(asked).ToList();
+        queue.Unread.Should().Be(left.Count);
+        queue.UnreadJson.Should().Be(left.Sum(m => (long)MessageSize.EstimateJson(m)), "what was read left the unread bytes exactly");
+
+        var rest = new List<Envelope>();
+        source.Read(rest, 100).Should().Be(left.Count);
+        rest.Select(e => e.Message).Should().Equal(left, (a, b) => ReferenceEquals(a, b));
+        (queue.Unread, queue.UnreadJson).Should().Be((0, 0L));
+    }
+
+    [Fact]
+    public void Read_FaultInTheSecondGroup_CountsEveryTakenOneReadAndHoldsNoneOfThem()
+    {
+        var (_, queue, source, _) = NewSource();
+        var messages = Enumerable.Range(1, 30).Select(i => Message(i, new string('y', i))).ToList();
+        foreach (var message in messages)
+        {
+            queue.Enqueue(message);
+        }
+
+        var takes = 0;
+        source.AfterTake = () =>
+        {
+            if (++takes == 20)
+            {
+                throw new InvalidOperationException("fault in a read");
+            }
+        };
+
+        var read = () => source.Read([], 30);
+
+        read.Should().Throw<InvalidOperationException>();
+        queue.Unread.Should().Be(10, "twenty messages left the queue");
+        queue.UnreadJson.Should().Be(messages.Skip(20).Sum(m => (long)MessageSize.EstimateJson(m)));
+
+        // The next read starts a clean group: the ten left, nothing of the failed one.
+        source.AfterTake = null;
+        var rest = new List<Envelope>();
+        source.Read(rest, 30).Should().Be(10);
+        rest.Select(e => e.Message).Should().Equal(messages.Skip(20), (a, b) => ReferenceEquals(a, b));
+    }
+
     [Fact]
     public void Delivered_ARequestsTally_CountsAndReleasesAsOneByOneWould()
     {
