@@ -117,6 +117,7 @@ internal static class Program
         var times = new List<double>();
         var threads = new List<int>();
         List<double>[] byHints = [[], []];
+        var hintsBefore = GrowlyticsSdk.Threading.CacheHint.Enabled;
         List<double>[] pushCpuByHints = [[], []];
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
@@ -159,9 +160,13 @@ internal static class Program
 
         if (hintsAb)
         {
-            GrowlyticsSdk.Threading.CacheHint.Enabled = true;
-            Console.WriteLine($"with cache hints: median {Median(byHints[1]):F1} ms, pushing thread's CPU {Median(pushCpuByHints[1]):F1} ms per round; "
-                + $"without: {Median(byHints[0]):F1} ms, {Median(pushCpuByHints[0]):F1} ms ({rounds / 2} rounds each, alternating)");
+            GrowlyticsSdk.Threading.CacheHint.Enabled = hintsBefore;
+
+            // The floors push nothing: no pushing thread's CPU for them.
+            var pushing = users is "one" or "many";
+            string Cpu(List<double> values) => pushing ? $", pushing thread's CPU {Median(values):F1} ms per round" : "";
+            Console.WriteLine($"with cache hints: median {Median(byHints[1]):F1} ms{Cpu(pushCpuByHints[1])} ({byHints[1].Count} rounds); "
+                + $"without: {Median(byHints[0]):F1} ms{Cpu(pushCpuByHints[0])} ({byHints[0].Count} rounds); alternating");
         }
 
         times.Sort();
@@ -169,149 +174,4 @@ internal static class Program
         Console.WriteLine($"{users}: {rounds} rounds of 50,000 messages, median {median * 1000:F1} ms ({50_000 / median:N0} msgs/s)");
         Console.WriteLine(collections);
     }
-}
-
-
-/// <summary>
-/// With <c>--loop ... --allocations</c>: the runtime's allocation samples (one per about 100 KB allocated, with the type of
-/// the object that crossed the mark), summed by type and printed as shares of what the whole process allocated (set-up
-/// and the sink included) when the loop ends. The listener slows the loop: read the shares, not the timings, of such a run.
-/// </summary>
-internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListener
-{
-    private const System.Diagnostics.Tracing.EventKeywords GcKeyword = (System.Diagnostics.Tracing.EventKeywords)0x1;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _bytes = new();
-    private long _total;
-
-    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
-    {
-        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
-        {
-            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Verbose, GcKeyword);
-        }
-    }
-
-    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
-    {
-        if (eventData.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) != true || eventData.Payload is not { } payload)
-        {
-            return;
-        }
-
-        var names = eventData.PayloadNames!;
-        var type = names.IndexOf("TypeName") is var t and >= 0 ? payload[t] as string ?? "?" : "?";
-
-        // Kind 1: the large-object heap (objects of 85,000 bytes or more), whose allocations bring generation-2 collections.
-        if (names.IndexOf("AllocationKind") is var k and >= 0 && Convert.ToInt32(payload[k], System.Globalization.CultureInfo.InvariantCulture) == 1)
-        {
-            type = "(large) " + type;
-        }
-
-        var amount = names.IndexOf("AllocationAmount64") is var a and >= 0 ? Convert.ToInt64(payload[a], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
-        _bytes.AddOrUpdate(type, static (_, add) => add, static (_, sum, add) => sum + add, amount);
-        Interlocked.Add(ref _total, amount);
-    }
-
-    public override void Dispose()
-    {
-        base.Dispose();
-        Console.WriteLine("allocated, by type (sampled):");
-        foreach (var (type, bytes) in _bytes.OrderByDescending(pair => pair.Value).Take(16))
-        {
-            Console.WriteLine($"{bytes * 100.0 / Math.Max(1, Interlocked.Read(ref _total)),6:F1} %  {(type.Length > 100 ? type[..100] + "..." : type)}");
-        }
-    }
-}
-
-/// <summary>
-/// With <c>--loop ... --collections</c>: every blocking collection the runtime reports (its generation, the bytes it
-/// promoted, how long the threads were stopped and how much of that it took to stop them), summed by generation and
-/// printed when the loop ends; background collections of generation 2 (which run beside the threads) are only counted.
-/// Covers the whole process (set-up and the sink included).
-/// </summary>
-internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListener
-{
-    private const System.Diagnostics.Tracing.EventKeywords GcKeyword = (System.Diagnostics.Tracing.EventKeywords)0x1;
-    private const long BackgroundCollection = 1;
-    private readonly List<(int Generation, long Promoted, double PausedMs, double SuspendingMs)> _seen = [];
-    private int _background;
-    private int _generation = -1;
-    private long _promoted;
-    private DateTime _suspendBegin;
-    private DateTime _suspendEnd;
-
-    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
-    {
-        if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
-        {
-            EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Informational, GcKeyword);
-        }
-    }
-
-    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
-    {
-        // A blocking collection's events arrive in order: suspension begins and ends, the collection starts, the heap's
-        // figures are reported, the threads restart. A background one starts while the threads run: counted apart.
-        var name = eventData.EventName ?? string.Empty;
-        lock (_seen)
-        {
-            if (name.StartsWith("GCSuspendEEBegin", StringComparison.Ordinal))
-            {
-                _suspendBegin = eventData.TimeStamp;
-                _generation = -1;
-                _promoted = 0;
-            }
-            else if (name.StartsWith("GCSuspendEEEnd", StringComparison.Ordinal))
-            {
-                _suspendEnd = eventData.TimeStamp;
-            }
-            else if (name.StartsWith("GCStart", StringComparison.Ordinal) && Value(eventData, "Depth") is { } depth)
-            {
-                if (Value(eventData, "Type") == BackgroundCollection)
-                {
-                    _background++;
-                }
-                else
-                {
-                    _generation = (int)depth;
-                }
-            }
-            else if (name.StartsWith("GCHeapStats", StringComparison.Ordinal) && _generation >= 0)
-            {
-                // Promoted out of generations 0 and 1; a collection of generation 2 also keeps what survived there and in
-                // the large- and pinned-object heaps.
-                _promoted = (Value(eventData, "TotalPromotedSize0") ?? 0) + (Value(eventData, "TotalPromotedSize1") ?? 0);
-                if (_generation == 2)
-                {
-                    _promoted += (Value(eventData, "TotalPromotedSize2") ?? 0) + (Value(eventData, "TotalPromotedSize3") ?? 0) + (Value(eventData, "TotalPromotedSize4") ?? 0);
-                }
-            }
-            else if (name.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _generation >= 0)
-            {
-                _seen.Add((_generation, _promoted, (eventData.TimeStamp - _suspendBegin).TotalMilliseconds, (_suspendEnd - _suspendBegin).TotalMilliseconds));
-                _generation = -1;
-            }
-        }
-    }
-
-    public override void Dispose()
-    {
-        // The runtime hands events over with a short delay: the last ones are waited for before printing.
-        Thread.Sleep(500);
-        lock (_seen)
-        {
-            Console.WriteLine($"collections (all the process's blocking ones; {_background} background of generation 2 not shown):");
-            foreach (var group in _seen.GroupBy(c => c.Generation).OrderBy(g => g.Key))
-            {
-                static double Median(IEnumerable<double> values) => values.OrderBy(v => v).ElementAt(values.Count() / 2);
-                Console.WriteLine($"  gen{group.Key}: {group.Count()}, promoted median {Median(group.Select(c => (double)c.Promoted)) / 1024:F0} KB, "
-                    + $"threads stopped median {Median(group.Select(c => c.PausedMs)):F2} ms, of which stopping them {Median(group.Select(c => c.SuspendingMs)):F2} ms");
-            }
-        }
-
-        base.Dispose();
-    }
-
-    private static long? Value(System.Diagnostics.Tracing.EventWrittenEventArgs eventData, string name) =>
-        eventData.PayloadNames?.IndexOf(name) is >= 0 and var i ? Convert.ToInt64(eventData.Payload![i], System.Globalization.CultureInfo.InvariantCulture) : null;
 }

@@ -1,7 +1,7 @@
 namespace GrowlyticsSdk.Delivery;
 
 /// <summary>A growable ring buffer with both ends open: a partition's messages, with retried ones put back in front.</summary>
-internal sealed class Deque<T>
+internal sealed class Deque<T> : IReadOnlyList<T>
 {
     private T[] _items = new T[4];
     private int _head;
@@ -35,6 +35,16 @@ internal sealed class Deque<T>
         Count--;
         return item;
     }
+
+    public IEnumerator<T> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 
     private void Grow()
     {

@@ -1,6 +1,5 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Serialization;
-using GrowlyticsSdk.Threading;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -141,7 +140,11 @@ internal sealed partial class Dispatcher
                 break;
             }
 
-            Prefetch(_partitions.Messages(partition), perRequest - batch.Envelopes.Count);
+            if (_partitions.Messages(partition) is { } staged)
+            {
+                Prefetch(staged, perRequest - batch.Envelopes.Count);
+            }
+
             var used = false;
             while (batch.Envelopes.Count < perRequest && _partitions.Peek(partition) is { } envelope)
             {
@@ -215,59 +218,6 @@ internal sealed partial class Dispatcher
         }
 
         return batch;
-    }
-
-    /// <summary>
-    /// Announces the envelopes a request is about to take from a partition, then their messages, then their attribute
-    /// arrays (each pass reads what the one before brought in), so the request's messages arrive in the caches together
-    /// instead of one miss at a time as each is written (see <see cref="CacheHint"/>).
-    /// </summary>
-    private static void Prefetch(Deque<Envelope>? queue, int count)
-    {
-        if (queue is null || !CacheHint.Enabled)
-        {
-            return;
-        }
-
-        count = Math.Min(count, queue.Count);
-        for (var i = 0; i < count; i++)
-        {
-            CacheHint.Prefetch(queue[i]);
-        }
-
-        for (var i = 0; i < count; i++)
-        {
-            CacheHint.Prefetch(queue[i].Message);
-        }
-
-        for (var i = 0; i < count; i++)
-        {
-            CacheHint.Prefetch(queue[i].Message?.Attributes);
-        }
-    }
-
-    /// <summary>The same for a request that was answered: its envelopes are settled and their messages given back next.</summary>
-    private static void Prefetch(List<Envelope> envelopes)
-    {
-        if (!CacheHint.Enabled)
-        {
-            return;
-        }
-
-        foreach (var envelope in envelopes)
-        {
-            CacheHint.Prefetch(envelope);
-        }
-
-        foreach (var envelope in envelopes)
-        {
-            CacheHint.Prefetch(envelope.Message);
-        }
-
-        foreach (var envelope in envelopes)
-        {
-            CacheHint.Prefetch(envelope.Message?.Attributes);
-        }
     }
 
     /// <summary>Appends the message's wire form (its earlier one, if it has one, so a retry sends identical bytes).</summary>

@@ -44,7 +44,7 @@ internal sealed partial class Dispatcher
                 continue;
             }
 
-            Prefetch(batch.Envelopes);
+            Prefetch(batch.Envelopes, batch.Envelopes.Count);
             List<Envelope>? kept = null;
             var keptIsolated = true;
             var keyRefusedStatus = 0;

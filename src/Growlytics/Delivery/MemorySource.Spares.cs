@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Threading;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -80,5 +81,25 @@ internal sealed partial class MemorySource
 
             _sparesLowWater = _spareEnvelopes.Count;
         }
+    }
+
+    /// <summary>An envelope for a message read from memory: a spare one when there is one (see <see cref="Reuse"/>), else a new one.</summary>
+    private Envelope Wrap(UserMessage message)
+    {
+        if (_spareEnvelopes.Count == 0)
+        {
+            Interlocked.Increment(ref _envelopesMade);
+            return new Envelope(message, this, null, MessageSize.Estimate(message));
+        }
+
+        var envelope = _spareEnvelopes.Pop();
+        if (_spareEnvelopes.Count > 0)
+        {
+            CacheHint.Prefetch(_spareEnvelopes.Peek());
+        }
+
+        _sparesLowWater = Math.Min(_sparesLowWater, _spareEnvelopes.Count);
+        envelope.Reuse(message, MessageSize.Estimate(message));
+        return envelope;
     }
 }

@@ -34,7 +34,7 @@ internal sealed partial class MemorySource : IMessageSource
     private readonly Stack<Envelope> _spareEnvelopes = new();
 
     // A read's group of messages taken from the queue (under the readers' lock; see Read).
-    private readonly UserMessage[] _taking = new UserMessage[16];
+    private readonly UserMessage?[] _taking = new UserMessage?[16];
 
     // The fewest spare envelopes kept at any moment since the last TrimUnused: that many were not needed meanwhile.
     private int _sparesLowWater;
@@ -245,8 +245,8 @@ internal sealed partial class MemorySource : IMessageSource
 
                     for (var i = 0; i < count; i++)
                     {
-                        var message = group[i];
-                        group[i] = null!;
+                        var message = group[i]!;
+                        group[i] = null;
                         takenJson += MessageSize.EstimateJson(message);
                         into.Add(Wrap(message));
                         read++;
@@ -260,44 +260,30 @@ internal sealed partial class MemorySource : IMessageSource
             }
             finally
             {
-                // Empty already, unless a fault came part-way through a group: those taken are counted read all the same,
-                // and are not kept alive there.
-                for (var i = 0; i < _taking.Length; i++)
+                try
                 {
-                    if (_taking[i] is { } left)
+                    // Empty already, unless a fault came part-way through a group: those taken are counted read all the
+                    // same, and are not kept alive there.
+                    for (var i = 0; i < _taking.Length; i++)
                     {
-                        takenJson += MessageSize.EstimateJson(left);
-                        _taking[i] = null!;
+                        if (_taking[i] is { } left)
+                        {
+                            _taking[i] = null;
+                            takenJson += MessageSize.EstimateJson(left);
+                        }
                     }
                 }
-
-                if (taken > 0)
+                finally
                 {
-                    _queue.CountTaken(taken, takenJson);
+                    if (taken > 0)
+                    {
+                        _queue.CountTaken(taken, takenJson);
+                    }
                 }
             }
 
             _readAroundStorage |= read > 0;
             return read;
         }
-    }
-
-    private Envelope Wrap(UserMessage message)
-    {
-        if (_spareEnvelopes.Count == 0)
-        {
-            Interlocked.Increment(ref _envelopesMade);
-            return new Envelope(message, this, null, MessageSize.Estimate(message));
-        }
-
-        var envelope = _spareEnvelopes.Pop();
-        if (_spareEnvelopes.Count > 0)
-        {
-            CacheHint.Prefetch(_spareEnvelopes.Peek());
-        }
-
-        _sparesLowWater = Math.Min(_sparesLowWater, _spareEnvelopes.Count);
-        envelope.Reuse(message, MessageSize.Estimate(message));
-        return envelope;
     }
 }

@@ -1,3 +1,5 @@
+using GrowlyticsSdk.Threading;
+
 namespace GrowlyticsSdk.Messages;
 
 /// <summary>A count of full chunks that several shelves share, so their sum stays bounded.</summary>
@@ -194,7 +196,7 @@ internal sealed class PoolCache<T>
         // The next call takes the one below: its lines start coming now, while this one is filled (see CacheHint).
         if (_count > 0)
         {
-            Threading.CacheHint.Prefetch(_chunk[_count - 1]);
+            CacheHint.Prefetch(_chunk[_count - 1]);
         }
 
         return item;

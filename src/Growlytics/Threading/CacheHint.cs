@@ -30,12 +30,13 @@ internal static class CacheHint
 
     /// <summary>Starts loading the first <paramref name="lines"/> 64-byte cache lines of <paramref name="item"/> (nothing for <see langword="null"/>).</summary>
     /// <param name="item">The object about to be read or written.</param>
-    /// <param name="lines">How many lines from its header: 2 cover a message, its envelope or a short attribute array.</param>
+    /// <param name="lines">How many lines from its header: 2 cover most of a message, its envelope or a short attribute array.</param>
 #if NET
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void Prefetch(object? item, int lines = 2)
     {
-        if (!Enabled || item is null)
+        // IsSupported first: a constant to the JIT, so where there is no SSE the call is nothing, whatever Enabled says.
+        if (!Sse.IsSupported || !Enabled || item is null)
         {
             return;
         }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
@@ -157,6 +158,28 @@ public sealed class MemorySourceReuseTests
     public void Read_FaultInTheSecondGroup_CountsEveryTakenOneReadAndHoldsNoneOfThem()
     {
         var (_, queue, source, _) = NewSource();
+        var (taken, leftJson) = QueueThirtyAndFailTheTwentiethTake(queue, source);
+
+        queue.Unread.Should().Be(10, "twenty messages left the queue");
+        queue.UnreadJson.Should().Be(leftJson);
+
+        // The twenty taken (four of them in the failed group) are referenced by nothing the SDK holds any more.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        taken.Count(message => message.IsAlive).Should().Be(0);
+
+        // The next read starts a clean group: the ten left, in order.
+        source.AfterTake = null;
+        var rest = new List<Envelope>();
+        source.Read(rest, 30).Should().Be(10);
+        rest.Select(e => e.Message.Sequence).Should().Equal(Enumerable.Range(21, 10).Select(i => (long)i));
+    }
+
+    // Apart, so no local of the test keeps a taken message alive.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (List<WeakReference> Taken, long LeftJson) QueueThirtyAndFailTheTwentiethTake(MessageQueue queue, MemorySource source)
+    {
         var messages = Enumerable.Range(1, 30).Select(i => Message(i, new string('y', i))).ToList();
         foreach (var message in messages)
         {
@@ -173,16 +196,8 @@ public sealed class MemorySourceReuseTests
         };
 
         var read = () => source.Read([], 30);
-
         read.Should().Throw<InvalidOperationException>();
-        queue.Unread.Should().Be(10, "twenty messages left the queue");
-        queue.UnreadJson.Should().Be(messages.Skip(20).Sum(m => (long)MessageSize.EstimateJson(m)));
-
-        // The next read starts a clean group: the ten left, nothing of the failed one.
-        source.AfterTake = null;
-        var rest = new List<Envelope>();
-        source.Read(rest, 30).Should().Be(10);
-        rest.Select(e => e.Message).Should().Equal(messages.Skip(20), (a, b) => ReferenceEquals(a, b));
+        return (messages.Take(20).Select(m => new WeakReference(m)).ToList(), messages.Skip(20).Sum(m => (long)MessageSize.EstimateJson(m)));
     }
 
     [Fact]
