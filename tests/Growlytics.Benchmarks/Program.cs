@@ -60,6 +60,9 @@ internal static class Program
             ("floor, 8 at a time", benchmark.FloorHttpClientPreGzipped8AtATime),
         ];
         var times = cases.Select(_ => new List<double>()).ToArray();
+        var cpu = cases.Select(_ => new List<double>()).ToArray();
+        var pushCpu = cases.Select(_ => new List<double>()).ToArray();
+        using var process = Process.GetCurrentProcess();
         int[][] orders = [[0, 1, 3, 2], [1, 2, 0, 3], [2, 3, 1, 0], [3, 0, 2, 1]];
         for (var i = 0; i < rounds; i++)
         {
@@ -68,9 +71,14 @@ internal static class Program
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 GC.Collect();
+                process.Refresh();
+                var cpuBefore = process.TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 await cases[which].Round();
                 times[which].Add(clock.Elapsed.TotalMilliseconds);
+                process.Refresh();
+                cpu[which].Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
+                pushCpu[which].Add(benchmark.LastPushCpuMilliseconds);
             }
         }
 
@@ -78,7 +86,8 @@ internal static class Program
         var medians = times.Select(t => t.Skip(rounds / 2).OrderBy(ms => ms).ElementAt((rounds - (rounds / 2)) / 2)).ToArray();
         for (var k = 0; k < cases.Length; k++)
         {
-            Console.WriteLine($"{cases[k].Name}: median {medians[k]:F1} ms ({50_000 / medians[k] * 1000:N0} msgs/s)");
+            var cpuMedian = Median(cpu[k].Skip(rounds / 2).ToList());
+            Console.WriteLine($"{cases[k].Name}: median {medians[k]:F1} ms ({50_000 / medians[k] * 1000:N0} msgs/s), process CPU {cpuMedian:F1} ms per round ({cpuMedian / medians[k]:F2} cores){(k is 0 or 2 ? $", pushing thread {Median(pushCpu[k].Skip(rounds / 2).ToList()):F1} ms" : "")}");
         }
 
         Console.WriteLine($"{rounds} rounds each, medians of the last {rounds - (rounds / 2)}: one user {medians[1] / medians[0]:P1} of its floor, many users {medians[3] / medians[2]:P1} of theirs");
@@ -119,6 +128,8 @@ internal static class Program
         List<double>[] byHints = [[], []];
         var hintsBefore = GrowlyticsSdk.Threading.CacheHint.Enabled;
         List<double>[] pushCpuByHints = [[], []];
+        List<double>[] allocatedByHints = [[], []];
+        List<double>[] pausedByHints = [[], []];
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
         var gen2 = GC.CollectionCount(2);
@@ -131,12 +142,16 @@ internal static class Program
             {
                 GrowlyticsSdk.Threading.CacheHint.Enabled = hints;
             }
+            var allocatedBefore = GC.GetTotalAllocatedBytes();
+            var pausedBefore = GC.GetTotalPauseDuration();
 
             var clock = Stopwatch.StartNew();
             await round();
             times.Add(clock.Elapsed.TotalSeconds);
             byHints[hints ? 1 : 0].Add(clock.Elapsed.TotalMilliseconds);
             pushCpuByHints[hints ? 1 : 0].Add(benchmark.LastPushCpuMilliseconds);
+            allocatedByHints[hints ? 1 : 0].Add((GC.GetTotalAllocatedBytes() - allocatedBefore) / 50_000.0);
+            pausedByHints[hints ? 1 : 0].Add((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds);
             threads.Add(ThreadPool.ThreadCount);
         }
 
@@ -167,6 +182,9 @@ internal static class Program
             string Cpu(List<double> values) => pushing ? $", pushing thread's CPU {Median(values):F1} ms per round" : "";
             Console.WriteLine($"with cache hints: median {Median(byHints[1]):F1} ms{Cpu(pushCpuByHints[1])} ({byHints[1].Count} rounds); "
                 + $"without: {Median(byHints[0]):F1} ms{Cpu(pushCpuByHints[0])} ({byHints[0].Count} rounds); alternating");
+            // A round's collections may fall in the next round: with the sides alternating, each gets its share.
+            Console.WriteLine($"allocated per message: with {allocatedByHints[1].Average():F1} B, without {allocatedByHints[0].Average():F1} B; "
+                + $"collector's pauses per round: with {pausedByHints[1].Average():F2} ms, without {pausedByHints[0].Average():F2} ms (means)");
         }
 
         times.Sort();

@@ -289,7 +289,13 @@ internal sealed partial class Dispatcher
 
     private static void CompleteDropRequests(List<TaskCompletionSource<bool>>? requests)
     {
-        foreach (var request in requests ?? [])
+        if (requests is null)
+        {
+            // Most turns: none (a new empty list for them would cost every turn an allocation).
+            return;
+        }
+
+        foreach (var request in requests)
         {
             request.TrySetResult(true);
         }

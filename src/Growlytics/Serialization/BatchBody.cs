@@ -13,15 +13,13 @@ internal static class BatchBody
     private static readonly byte[] EnvelopeRest = CreateEnvelopeRest();
     private static readonly byte[] MessagesEnd = "]}"u8.ToArray();
     private const int InitialJsonCapacity = 64 * 1024;
-    private const int InitialOutputCapacity = 16 * 1024;
     private const int MaxKeptJsonCapacity = 128 * 1024;
-    private const int MaxKeptOutputCapacity = 64 * 1024;
 
-    // A few pairs of buffers shared by the threads that build bodies (one per request being built at once, at most
-    // MaxSpareBuffers kept): a batch allocates only its final body, and the memory kept is bounded whatever the number
-    // of threads.
+    // A few JSON buffers shared by the threads that build bodies (one per body being built at once, at most
+    // MaxSpareBuffers kept): the memory kept is bounded whatever the number of threads. The compressed output goes to a
+    // BodyBuffer, held by the request until it is disposed.
     private const int MaxSpareBuffers = 8;
-    private static readonly ConcurrentQueue<Buffers> Spare = new();
+    private static readonly ConcurrentQueue<MemoryStream> Spare = new();
     private static int _spareCount;
 
     /// <summary>The fixed bytes a batch adds around its messages (an upper bound, used for the size limit).</summary>
@@ -34,41 +32,62 @@ internal static class BatchBody
     /// </summary>
     public const CompressionLevel Level = CompressionLevel.Fastest;
 
+    /// <summary>The compressed body as a new array (the benchmarks' floor, and tests).</summary>
     public static byte[] Build(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt) => Build(messages, sentAt, Level);
 
+    /// <inheritdoc cref="Build(IReadOnlyList{ReadOnlyMemory{byte}}, DateTimeOffset)"/>
     public static byte[] Build(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt, CompressionLevel level)
+    {
+        var output = Compress(messages, sentAt, level);
+        var body = output.Array.AsSpan(0, (int)output.Length).ToArray();
+        output.Return();
+        return body;
+    }
+
+    /// <summary>
+    /// The compressed body as a request's content, in a buffer that goes back to be reused once the request is disposed
+    /// (see <see cref="BodyContent"/>): a request allocates no array for its body.
+    /// </summary>
+    public static BodyContent BuildContent(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt) =>
+        new(Compress(messages, sentAt, Level));
+
+    internal static BodyBuffer Compress(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt, CompressionLevel level)
     {
         // The JSON is laid out in one buffer first and compressed in one call: a write per message (and per comma)
         // into the gzip stream would cost a call into the compressor each.
-        Buffers buffers;
+        MemoryStream json;
         if (Spare.TryDequeue(out var spare))
         {
             Interlocked.Decrement(ref _spareCount);
-            buffers = spare;
+            json = spare;
         }
         else
         {
-            buffers = new Buffers();
+            json = new MemoryStream(InitialJsonCapacity);
         }
 
-        var json = buffers.Json;
         json.SetLength(0);
         WriteJson(json, messages, sentAt);
-        var output = buffers.Output;
-        output.SetLength(0);
-        using (var gzip = new GZipStream(output, level, leaveOpen: true))
+        var output = BodyBuffer.Rent();
+        try
         {
-            gzip.Write(json.GetBuffer(), 0, (int)json.Length);
+            using (var gzip = new GZipStream(output, level, leaveOpen: true))
+            {
+                gzip.Write(json.GetBuffer(), 0, (int)json.Length);
+            }
+        }
+        catch
+        {
+            output.Return();
+            throw;
         }
 
-        var body = output.ToArray();
-
-        // An unusually large batch's buffers are not kept; nor are more than a few.
-        if (json.Capacity <= MaxKeptJsonCapacity && output.Capacity <= MaxKeptOutputCapacity)
+        // An unusually large batch's JSON buffer is not kept; nor are more than a few.
+        if (json.Capacity <= MaxKeptJsonCapacity)
         {
             if (Interlocked.Increment(ref _spareCount) <= MaxSpareBuffers)
             {
-                Spare.Enqueue(buffers);
+                Spare.Enqueue(json);
             }
             else
             {
@@ -76,7 +95,7 @@ internal static class BatchBody
             }
         }
 
-        return body;
+        return output;
     }
 
     /// <summary>Writes the uncompressed JSON; the gzip stream wraps this.</summary>
@@ -152,10 +171,4 @@ internal static class BatchBody
         return [.. rest];
     }
 
-    private sealed class Buffers
-    {
-        public MemoryStream Json { get; } = new(InitialJsonCapacity);
-
-        public MemoryStream Output { get; } = new(InitialOutputCapacity);
-    }
 }

@@ -44,9 +44,9 @@ internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListe
     {
         base.Dispose();
         Console.WriteLine("allocated, by type (sampled):");
-        foreach (var (type, bytes) in _bytes.OrderByDescending(pair => pair.Value).Take(16))
+        foreach (var (type, bytes) in _bytes.OrderByDescending(pair => pair.Value).Take(40))
         {
-            Console.WriteLine($"{bytes * 100.0 / Math.Max(1, Interlocked.Read(ref _total)),6:F1} %  {(type.Length > 100 ? type[..100] + "..." : type)}");
+            Console.WriteLine($"{bytes * 100.0 / Math.Max(1, Interlocked.Read(ref _total)),6:F1} %  {(type.Length > 150 ? type[..150] + "..." : type)}");
         }
     }
 }

@@ -44,8 +44,9 @@ internal sealed class BatchProtocol : IWireProtocol
 
     public HttpRequestMessage CreateRequest(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset now)
     {
-        // The body is a new array (the messages are copied into it and compressed): nothing here refers to their memory.
-        var content = new ByteArrayContent(BatchBody.Build(messages, now));
+        // The messages are copied into the body and compressed: nothing here refers to their memory. The body's buffer goes
+        // back to be reused when the request is disposed.
+        var content = BatchBody.BuildContent(messages, now);
         content.Headers.ContentType = JsonContentType;
         content.Headers.ContentEncoding.Add("gzip");
         return new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
