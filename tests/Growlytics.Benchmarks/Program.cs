@@ -93,6 +93,8 @@ internal static class Program
         Console.WriteLine($"{rounds} rounds each, medians of the last {rounds - (rounds / 2)}: one user {medians[1] / medians[0]:P1} of its floor, many users {medians[3] / medians[2]:P1} of theirs");
     }
 
+    private static double Mean(List<double> values) => values.Count == 0 ? double.NaN : values.Average();
+
     private static double Median(List<double> values)
     {
         var sorted = values.OrderBy(v => v).ToList();
@@ -142,9 +144,9 @@ internal static class Program
             {
                 GrowlyticsSdk.Threading.CacheHint.Enabled = hints;
             }
+
             var allocatedBefore = GC.GetTotalAllocatedBytes();
             var pausedBefore = GC.GetTotalPauseDuration();
-
             var clock = Stopwatch.StartNew();
             await round();
             times.Add(clock.Elapsed.TotalSeconds);
@@ -183,8 +185,8 @@ internal static class Program
             Console.WriteLine($"with cache hints: median {Median(byHints[1]):F1} ms{Cpu(pushCpuByHints[1])} ({byHints[1].Count} rounds); "
                 + $"without: {Median(byHints[0]):F1} ms{Cpu(pushCpuByHints[0])} ({byHints[0].Count} rounds); alternating");
             // A round's collections may fall in the next round: with the sides alternating, each gets its share.
-            Console.WriteLine($"allocated per message: with {allocatedByHints[1].Average():F1} B, without {allocatedByHints[0].Average():F1} B; "
-                + $"collector's pauses per round: with {pausedByHints[1].Average():F2} ms, without {pausedByHints[0].Average():F2} ms (means)");
+            Console.WriteLine($"allocated per message: with {Mean(allocatedByHints[1]):F1} B, without {Mean(allocatedByHints[0]):F1} B; "
+                + $"collector's pauses per round: with {Mean(pausedByHints[1]):F2} ms, without {Mean(pausedByHints[0]):F2} ms (means)");
         }
 
         times.Sort();

@@ -44,13 +44,19 @@ internal static class BatchBody
         return body;
     }
 
+#if NET8_0_OR_GREATER
     /// <summary>
     /// The compressed body as a request's content, in a buffer that goes back to be reused once the request is disposed
     /// (see <see cref="BodyContent"/>): a request allocates no array for its body.
     /// </summary>
     public static BodyContent BuildContent(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt) =>
         new(Compress(messages, sentAt, Level));
+#endif
 
+    /// <summary>
+    /// Writes the body's JSON into a kept buffer and compresses it into a <see cref="BodyBuffer"/> the caller owns (and
+    /// gives back): nothing of the messages' memory is referred to once it returns.
+    /// </summary>
     internal static BodyBuffer Compress(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt, CompressionLevel level)
     {
         // The JSON is laid out in one buffer first and compressed in one call: a write per message (and per comma)
@@ -82,9 +88,11 @@ internal static class BatchBody
             throw;
         }
 
-        // An unusually large batch's JSON buffer is not kept; nor are more than a few.
+        // An unusually large batch's JSON buffer is not kept; nor are more than a few. A kept one is cleared first:
+        // nothing a user sent stays in it.
         if (json.Capacity <= MaxKeptJsonCapacity)
         {
+            Array.Clear(json.GetBuffer(), 0, (int)json.Length);
             if (Interlocked.Increment(ref _spareCount) <= MaxSpareBuffers)
             {
                 Spare.Enqueue(json);
@@ -170,5 +178,4 @@ internal static class BatchBody
         rest.AddRange(",\"messages\":["u8.ToArray());
         return [.. rest];
     }
-
 }

@@ -1,35 +1,36 @@
-using System.Collections.Concurrent;
-
 namespace GrowlyticsSdk.Serialization;
 
 /// <summary>
 /// A growable output buffer a request body is compressed into, kept for later bodies once the request that carried it
-/// is done with it (see <see cref="BodyContent"/>): a request allocates no array for its body. The SDK's own, never
-/// <c>ArrayPool&lt;byte&gt;.Shared</c>: the compressed bytes of a body are read by nothing else in the process. At most
-/// <see cref="MostKept"/> are kept, none larger than <see cref="MostKeptCapacity"/>; a kept buffer is overwritten by
-/// the next body, and only its written part (<see cref="Length"/>) is ever sent.
+/// is done with it (see <c>BodyContent</c>, .NET 8 and later): a request allocates no array for its body. The SDK's own, never
+/// <c>ArrayPool&lt;byte&gt;.Shared</c>, and cleared when given back: nothing a user sent stays in a kept buffer. At most
+/// <see cref="MostKept"/> are kept, none larger than <see cref="MostKeptCapacity"/>, the one given back last taken
+/// first (its lines are the likeliest still in a cache); only the written part (<see cref="Length"/>) is ever sent.
 /// </summary>
 internal sealed class BodyBuffer : Stream
 {
-    /// <summary>The most buffers kept: more than the requests in flight at the default concurrency, plus one built ahead.</summary>
+    /// <summary>
+    /// The most buffers kept: each request in flight holds one until it ends, and a request built ahead one more (at the
+    /// default concurrency, 8 and 8); beyond that a body takes a new buffer, collected once its request ends.
+    /// </summary>
     public const int MostKept = 32;
 
     /// <summary>The largest buffer kept (a batch's gzip body is a few KB; an unusually large one is not kept).</summary>
     public const int MostKeptCapacity = 64 * 1024;
 
     private const int InitialCapacity = 16 * 1024;
-    private static readonly ConcurrentQueue<BodyBuffer> Spare = new();
-    private static int _spareCount;
+    private static readonly Stack<BodyBuffer> Spare = new();
 
     private byte[] _array = new byte[InitialCapacity];
     private int _length;
+    private int _rented = 1;
     private int _returns;
 
     private BodyBuffer()
     {
     }
 
-    /// <summary>Gets the array the body is in (its first <see cref="Length"/> bytes).</summary>
+    /// <summary>Gets the array the body is in: its first <see cref="Length"/> bytes.</summary>
     public byte[] Array => _array;
 
     /// <summary>Gets the bytes written since the buffer was rented.</summary>
@@ -50,58 +51,77 @@ internal sealed class BodyBuffer : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>A kept buffer, emptied, or a new one.</summary>
+    /// <summary>A kept buffer (empty) or a new one; the caller owns it until it gives it back with <see cref="Return"/>.</summary>
     public static BodyBuffer Rent()
     {
-        if (Spare.TryDequeue(out var buffer))
+        lock (Spare)
         {
-            Interlocked.Decrement(ref _spareCount);
-            buffer._length = 0;
-            return buffer;
+            if (Spare.Count > 0)
+            {
+                var buffer = Spare.Pop();
+                buffer._rented = 1;
+                return buffer;
+            }
         }
 
         return new BodyBuffer();
     }
 
-    /// <summary>Gives the buffer back to be reused: the caller guarantees nothing reads it any more.</summary>
+    /// <summary>
+    /// Gives the buffer back, cleared, to be reused: the caller guarantees nothing reads it any more. A second call for
+    /// one rental does nothing (a buffer kept twice would carry two bodies at once).
+    /// </summary>
     public void Return()
     {
+        if (Interlocked.Exchange(ref _rented, 0) == 0)
+        {
+            return;
+        }
+
         Interlocked.Increment(ref _returns);
         if (_array.Length > MostKeptCapacity)
         {
             return;
         }
 
-        if (Interlocked.Increment(ref _spareCount) <= MostKept)
+        System.Array.Clear(_array, 0, _length);
+        _length = 0;
+        lock (Spare)
         {
-            Spare.Enqueue(this);
-        }
-        else
-        {
-            Interlocked.Decrement(ref _spareCount);
+            if (Spare.Count < MostKept)
+            {
+                Spare.Push(this);
+            }
         }
     }
 
+    /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count) => Append(new ReadOnlySpan<byte>(buffer, offset, count));
 
 #if NET8_0_OR_GREATER
+    /// <inheritdoc/>
     public override void Write(ReadOnlySpan<byte> buffer) => Append(buffer);
 #endif
 
+    /// <inheritdoc/>
     public override void WriteByte(byte value)
     {
         Grow(1);
         _array[_length++] = value;
     }
 
+    /// <summary>Does nothing: the bytes are in the array as soon as they are written.</summary>
     public override void Flush()
     {
     }
 
+    /// <summary>Not supported: the buffer is written, then sent from <see cref="Array"/>.</summary>
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
+    /// <summary>Not supported.</summary>
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
+    /// <summary>Not supported.</summary>
     public override void SetLength(long value) => throw new NotSupportedException();
 
     private void Append(ReadOnlySpan<byte> bytes)

@@ -44,9 +44,13 @@ internal sealed class BatchProtocol : IWireProtocol
 
     public HttpRequestMessage CreateRequest(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset now)
     {
-        // The messages are copied into the body and compressed: nothing here refers to their memory. The body's buffer goes
-        // back to be reused when the request is disposed.
+        // The messages are copied into the body and compressed: nothing here refers to their memory. On .NET 8+ the body's
+        // buffer goes back to be reused when the request is disposed.
+#if NET8_0_OR_GREATER
         var content = BatchBody.BuildContent(messages, now);
+#else
+        var content = new ByteArrayContent(BatchBody.Build(messages, now));
+#endif
         content.Headers.ContentType = JsonContentType;
         content.Headers.ContentEncoding.Add("gzip");
         return new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
