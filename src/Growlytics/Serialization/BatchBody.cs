@@ -1,5 +1,4 @@
 using System.Buffers.Text;
-using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -12,15 +11,6 @@ internal static class BatchBody
     private static readonly byte[] SentAtStart = "{\"sentAt\":"u8.ToArray();
     private static readonly byte[] EnvelopeRest = CreateEnvelopeRest();
     private static readonly byte[] MessagesEnd = "]}"u8.ToArray();
-    private const int InitialJsonCapacity = 64 * 1024;
-    private const int MaxKeptJsonCapacity = 128 * 1024;
-
-    // A few JSON buffers shared by the threads that build bodies (one per body being built at once, at most
-    // MaxSpareBuffers kept): the memory kept is bounded whatever the number of threads. The compressed output goes to a
-    // BodyBuffer, held by the request until it is disposed.
-    private const int MaxSpareBuffers = 8;
-    private static readonly ConcurrentQueue<MemoryStream> Spare = new();
-    private static int _spareCount;
 
     /// <summary>The fixed bytes a batch adds around its messages (an upper bound, used for the size limit).</summary>
     public const int EnvelopeOverhead = 512;
@@ -60,26 +50,16 @@ internal static class BatchBody
     internal static BodyBuffer Compress(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset sentAt, CompressionLevel level)
     {
         // The JSON is laid out in one buffer first and compressed in one call: a write per message (and per comma)
-        // into the gzip stream would cost a call into the compressor each.
-        MemoryStream json;
-        if (Spare.TryDequeue(out var spare))
-        {
-            Interlocked.Decrement(ref _spareCount);
-            json = spare;
-        }
-        else
-        {
-            json = new MemoryStream(InitialJsonCapacity);
-        }
-
-        json.SetLength(0);
-        WriteJson(json, messages, sentAt);
+        // into the gzip stream would cost a call into the compressor each. Both buffers are kept ones (BodyBuffer); the
+        // JSON's goes back (cleared) at once, the output's with the request that sends it.
+        var json = BodyBuffer.Rent();
         var output = BodyBuffer.Rent();
         try
         {
+            WriteJson(json, messages, sentAt);
             using (var gzip = new GZipStream(output, level, leaveOpen: true))
             {
-                gzip.Write(json.GetBuffer(), 0, (int)json.Length);
+                gzip.Write(json.Array, 0, (int)json.Length);
             }
         }
         catch
@@ -87,20 +67,9 @@ internal static class BatchBody
             output.Return();
             throw;
         }
-
-        // An unusually large batch's JSON buffer is not kept; nor are more than a few. A kept one is cleared first:
-        // nothing a user sent stays in it.
-        if (json.Capacity <= MaxKeptJsonCapacity)
+        finally
         {
-            Array.Clear(json.GetBuffer(), 0, (int)json.Length);
-            if (Interlocked.Increment(ref _spareCount) <= MaxSpareBuffers)
-            {
-                Spare.Enqueue(json);
-            }
-            else
-            {
-                Interlocked.Decrement(ref _spareCount);
-            }
+            json.Return();
         }
 
         return output;

@@ -1,28 +1,32 @@
 namespace GrowlyticsSdk.Serialization;
 
 /// <summary>
-/// A growable output buffer a request body is compressed into, kept for later bodies once the request that carried it
-/// is done with it (see <c>BodyContent</c>, .NET 8 and later): a request allocates no array for its body. The SDK's own, never
+/// A growable buffer, as a write-only <see cref="Stream"/>, that a request body's JSON is laid out in and that the body is
+/// compressed into, kept for later bodies once it is no longer read (a body's: once its request is done with it, see
+/// <c>BodyContent</c>, .NET 8 and later): a request allocates no array for its body. The SDK's own, never
 /// <c>ArrayPool&lt;byte&gt;.Shared</c>, and cleared when given back: nothing a user sent stays in a kept buffer. At most
 /// <see cref="MostKept"/> are kept, none larger than <see cref="MostKeptCapacity"/>, the one given back last taken
-/// first (its lines are the likeliest still in a cache); only the written part (<see cref="Length"/>) is ever sent.
+/// first (its lines are the likeliest still in a cache); only the written part (<see cref="Length"/>) is ever read.
 /// </summary>
 internal sealed class BodyBuffer : Stream
 {
     /// <summary>
     /// The most buffers kept: each request in flight holds one until it ends, and a request built ahead one more (at the
-    /// default concurrency, 8 and 8); beyond that a body takes a new buffer, collected once its request ends.
+    /// default concurrency, 8 and 8), plus one per body being built; beyond that a new buffer is made, and collected once
+    /// it is given back.
     /// </summary>
     public const int MostKept = 32;
 
-    /// <summary>The largest buffer kept (a batch's gzip body is a few KB; an unusually large one is not kept).</summary>
-    public const int MostKeptCapacity = 64 * 1024;
+    /// <summary>
+    /// The largest buffer kept: a batch's JSON is a few tens of KB and its gzip body a few KB; an unusually large one
+    /// (messages of many attributes) is not kept.
+    /// </summary>
+    public const int MostKeptCapacity = 128 * 1024;
 
     private const int InitialCapacity = 16 * 1024;
     private static readonly Stack<BodyBuffer> Spare = new();
 
-    private byte[] _array = new byte[InitialCapacity];
-    private int _length;
+    private readonly ByteBufferWriter _bytes = new(InitialCapacity);
     private int _rented = 1;
     private int _returns;
 
@@ -30,11 +34,11 @@ internal sealed class BodyBuffer : Stream
     {
     }
 
-    /// <summary>Gets the array the body is in: its first <see cref="Length"/> bytes.</summary>
-    public byte[] Array => _array;
+    /// <summary>Gets the array the bytes are in: its first <see cref="Length"/> bytes.</summary>
+    public byte[] Array => _bytes.WrittenSegment.Array!;
 
     /// <summary>Gets the bytes written since the buffer was rented.</summary>
-    public override long Length => _length;
+    public override long Length => _bytes.WrittenCount;
 
     /// <summary>Gets how many times this buffer was given back since it was made (for tests).</summary>
     internal int Returns => Volatile.Read(ref _returns);
@@ -47,7 +51,7 @@ internal sealed class BodyBuffer : Stream
 
     public override long Position
     {
-        get => _length;
+        get => _bytes.WrittenCount;
         set => throw new NotSupportedException();
     }
 
@@ -79,13 +83,12 @@ internal sealed class BodyBuffer : Stream
         }
 
         Interlocked.Increment(ref _returns);
-        if (_array.Length > MostKeptCapacity)
+        if (_bytes.Capacity > MostKeptCapacity)
         {
             return;
         }
 
-        System.Array.Clear(_array, 0, _length);
-        _length = 0;
+        _bytes.Erase();
         lock (Spare)
         {
             if (Spare.Count < MostKept)
@@ -106,8 +109,8 @@ internal sealed class BodyBuffer : Stream
     /// <inheritdoc/>
     public override void WriteByte(byte value)
     {
-        Grow(1);
-        _array[_length++] = value;
+        _bytes.GetSpan(1)[0] = value;
+        _bytes.Advance(1);
     }
 
     /// <summary>Does nothing: the bytes are in the array as soon as they are written.</summary>
@@ -126,20 +129,7 @@ internal sealed class BodyBuffer : Stream
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
-        Grow(bytes.Length);
-        bytes.CopyTo(_array.AsSpan(_length));
-        _length += bytes.Length;
-    }
-
-    private void Grow(int more)
-    {
-        if (_array.Length - _length >= more)
-        {
-            return;
-        }
-
-        var grown = new byte[Math.Max(_array.Length * 2, _length + more)];
-        System.Array.Copy(_array, grown, _length);
-        _array = grown;
+        bytes.CopyTo(_bytes.GetSpan(bytes.Length));
+        _bytes.Advance(bytes.Length);
     }
 }

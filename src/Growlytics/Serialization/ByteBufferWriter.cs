@@ -28,6 +28,16 @@ internal sealed class ByteBufferWriter : IBufferWriter<byte>
 
     public void Clear() => _written = 0;
 
+    /// <summary>Zeroes what was written, then forgets it: nothing written stays in a buffer that is kept for reuse.</summary>
+    public void Erase()
+    {
+        Array.Clear(_buffer, 0, _written);
+        _written = 0;
+    }
+
+    /// <summary>Gets the written bytes as a segment of the underlying array; valid until the buffer grows or is cleared.</summary>
+    public ArraySegment<byte> WrittenSegment => new(_buffer, 0, _written);
+
     /// <summary>Forgets what was written after the first <paramref name="length"/> bytes.</summary>
     public void Truncate(int length) => _written = length;
 

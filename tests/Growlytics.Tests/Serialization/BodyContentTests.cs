@@ -126,8 +126,12 @@ public sealed class BodyContentTests
         var longer = Enumerable.Range(0, 200).Select(i => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes("{\"n\":" + i + "}")).ToList();
         var buffer = BatchBody.Compress(longer, CallerHarness.Now, BatchBody.Level);
         var longerLength = (int)buffer.Length;
+        var forTheJson = BodyBuffer.Rent();
         new BodyContent(buffer).Dispose();
         buffer.Array.AsSpan(0, longerLength).ToArray().Should().OnlyContain(b => b == 0, "a kept buffer keeps nothing a user sent");
+
+        // Taken last first: the next body's JSON is laid out in this one, and the body is compressed into the longer one's.
+        forTheJson.Return();
 
         using var second = BatchBody.BuildContent(Messages, CallerHarness.Now);
 
