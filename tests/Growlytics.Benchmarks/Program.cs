@@ -7,8 +7,10 @@ namespace Growlytics.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
-/// <c>--loop one|many|floor|floor8|storage [rounds] [--curve] [--allocations] [--collections] [--hints-ab]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
+/// <c>--loop one|many|many-inprocess|floor|floor8|storage [rounds] [--curve] [--allocations] [--collections] [--hints-ab]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
 /// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
+/// <c>many-inprocess</c> is the many-user case answered by an in-process handler instead of the loopback collector (the SDK's
+/// own work, without sockets or a server); <c>--allocations</c> and <c>--collections</c> cover the second half of the rounds;
 /// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process.
 /// </summary>
 internal static class Program
@@ -35,7 +37,13 @@ internal static class Program
             var curve = args.Contains("--curve");
             var hintsAb = args.Contains("--hints-ab");
             var rest = args.Skip(1).Where(a => a is not "--curve" and not "--allocations" and not "--collections" and not "--hints-ab").ToArray();
-            await LoopAsync(rest.Length > 0 ? rest[0] : "one", rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 100, curve, hintsAb);
+            void HalfWay()
+            {
+                allocations?.Clear();
+                collections?.Clear();
+            }
+
+            await LoopAsync(rest.Length > 0 ? rest[0] : "one", rest.Length > 1 ? int.Parse(rest[1], System.Globalization.CultureInfo.InvariantCulture) : 100, curve, hintsAb, HalfWay);
             return;
         }
 
@@ -106,9 +114,9 @@ internal static class Program
     /// in one process, so a change in the machine's speed reaches both alike; the medians of each, and the CPU time the
     /// pushing thread used per round (Linux), are printed apart.
     /// </summary>
-    private static async Task LoopAsync(string users, int rounds, bool curve, bool hintsAb)
+    private static async Task LoopAsync(string users, int rounds, bool curve, bool hintsAb, Action halfWay)
     {
-        var benchmark = new EndToEndBenchmarks();
+        var benchmark = new EndToEndBenchmarks { Handler = users == "many-inprocess" ? new InProcessAnswers() : null };
         await benchmark.SetupAsync();
         // The storage burst's own sink is started only for that case (another listener would skew --allocations).
         var burst = users == "storage" ? new BurstBenchmarks { Storage = true } : null;
@@ -119,7 +127,7 @@ internal static class Program
 
         Func<Task> round = users switch
         {
-            "many" => benchmark.PushAndFlushManyUsers,
+            "many" or "many-inprocess" => benchmark.PushAndFlushManyUsers,
             "floor" => benchmark.FloorHttpClientPreGzipped,
             "floor8" => benchmark.FloorHttpClientPreGzipped8AtATime,
             "storage" => burst!.PushBurstWithDefaults,
@@ -132,6 +140,8 @@ internal static class Program
         List<double>[] pushCpuByHints = [[], []];
         List<double>[] allocatedByHints = [[], []];
         List<double>[] pausedByHints = [[], []];
+        var cpu = new List<double>();
+        using var process = Process.GetCurrentProcess();
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
         var gen2 = GC.CollectionCount(2);
@@ -145,11 +155,20 @@ internal static class Program
                 GrowlyticsSdk.Threading.CacheHint.Enabled = hints;
             }
 
+            if (i == rounds / 2)
+            {
+                halfWay();
+            }
+
             var allocatedBefore = GC.GetTotalAllocatedBytes();
             var pausedBefore = GC.GetTotalPauseDuration();
+            process.Refresh();
+            var cpuBefore = process.TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             await round();
             times.Add(clock.Elapsed.TotalSeconds);
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
             byHints[hints ? 1 : 0].Add(clock.Elapsed.TotalMilliseconds);
             pushCpuByHints[hints ? 1 : 0].Add(benchmark.LastPushCpuMilliseconds);
             allocatedByHints[hints ? 1 : 0].Add((GC.GetTotalAllocatedBytes() - allocatedBefore) / 50_000.0);
@@ -180,7 +199,7 @@ internal static class Program
             GrowlyticsSdk.Threading.CacheHint.Enabled = hintsBefore;
 
             // The floors push nothing: no pushing thread's CPU for them.
-            var pushing = users is "one" or "many";
+            var pushing = users is "one" or "many" or "many-inprocess";
             string Cpu(List<double> values) => pushing ? $", pushing thread's CPU {Median(values):F1} ms per round" : "";
             Console.WriteLine($"with cache hints: median {Median(byHints[1]):F1} ms{Cpu(pushCpuByHints[1])} ({byHints[1].Count} rounds); "
                 + $"without: {Median(byHints[0]):F1} ms{Cpu(pushCpuByHints[0])} ({byHints[0].Count} rounds); alternating");
@@ -189,9 +208,10 @@ internal static class Program
                 + $"collector's pauses per round: with {Mean(pausedByHints[1]):F2} ms, without {Mean(pausedByHints[0]):F2} ms (means)");
         }
 
+        var cpuMedian = Median(cpu.Skip(rounds / 2).ToList());
         times.Sort();
         var median = times[times.Count / 2];
-        Console.WriteLine($"{users}: {rounds} rounds of 50,000 messages, median {median * 1000:F1} ms ({50_000 / median:N0} msgs/s)");
+        Console.WriteLine($"{users}: {rounds} rounds of 50,000 messages, median {median * 1000:F1} ms ({50_000 / median:N0} msgs/s); process CPU {cpuMedian:F1} ms per round (median of the second half)");
         Console.WriteLine(collections);
     }
 }

@@ -27,6 +27,9 @@ public class EndToEndBenchmarks
     private Uri _batchUri = null!;
     private byte[] _gzipBatch = null!;
 
+    /// <summary>Gets the handler the SDK's requests go to instead of the loopback collector (the harness's <c>many-inprocess</c>), or <see langword="null"/>.</summary>
+    internal HttpMessageHandler? Handler { get; init; }
+
     /// <summary>Gets the CPU time the pushing thread used in the last round's calls (see <see cref="ThreadCpuTime"/>).</summary>
     internal double LastPushCpuMilliseconds { get; private set; }
 
@@ -43,6 +46,7 @@ public class EndToEndBenchmarks
             // Room for the whole run: the producer is faster than any collector, and a drop would flatter the figure.
             MaxQueueSize = MessageCount * 2,
             FlushOnProcessExit = false,
+            HttpClient = Handler is null ? null : new HttpClient(Handler),
         });
         _attributes = Attributes.Dictionary(3);
         _customerIds = Enumerable.Range(0, 1_000).Select(i => "customer-" + i).ToArray();

@@ -11,6 +11,13 @@ internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListe
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _bytes = new();
     private long _total;
 
+    /// <summary>Forgets what was counted so far (the loop calls it half-way, so the shares cover the warm process).</summary>
+    public void Clear()
+    {
+        _bytes.Clear();
+        Interlocked.Exchange(ref _total, 0);
+    }
+
     protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
     {
         if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
@@ -55,18 +62,24 @@ internal sealed class AllocationListener : System.Diagnostics.Tracing.EventListe
 /// With <c>--loop ... --collections</c>: every blocking collection the runtime reports (its generation, the bytes it
 /// promoted, how long the threads were stopped and how much of that it took to stop them), summed by generation and
 /// printed when the loop ends; background collections of generation 2 (which run beside the threads) are only counted.
-/// Covers the whole process (set-up and the sink included).
+/// Each collection's marking is split by the runtime's own mark events: from its start to the end of marking from the
+/// roots (stacks, finalization queue, handles), then through the older generations' cards (the references that objects
+/// kept from earlier collections hold to younger ones), then the rest (the sink's and the SDK's alike).
+/// Covers the whole process (the sink included), from the loop's half-way round on (see <see cref="Clear"/>).
 /// </summary>
 internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListener
 {
     private const System.Diagnostics.Tracing.EventKeywords GcKeyword = (System.Diagnostics.Tracing.EventKeywords)0x1;
     private const long BackgroundCollection = 1;
-    private readonly List<(int Generation, long Promoted, double PausedMs, double SuspendingMs)> _seen = [];
+    private readonly List<(int Generation, long Promoted, double PausedMs, double SuspendingMs, double RootsMs, double CardsMs, double CollectingMs)> _seen = [];
     private int _background;
     private int _generation = -1;
     private long _promoted;
     private DateTime _suspendBegin;
     private DateTime _suspendEnd;
+    private DateTime _start;
+    private double _rootsMs;
+    private double _cardsMs;
 
     protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
     {
@@ -102,6 +115,22 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
                 else
                 {
                     _generation = (int)depth;
+                    _start = eventData.TimeStamp;
+                    _rootsMs = 0;
+                    _cardsMs = 0;
+                }
+            }
+            else if (name.StartsWith("GCMarkWithType", StringComparison.Ordinal) && _generation >= 0 && Value(eventData, "Type") is { } kind)
+            {
+                // 0-2: the roots (stacks, finalization queue, handles), marked first; 3: the older generations' cards.
+                var at = (eventData.TimeStamp - _start).TotalMilliseconds;
+                if (kind <= 2)
+                {
+                    _rootsMs = Math.Max(_rootsMs, at);
+                }
+                else if (kind == 3)
+                {
+                    _cardsMs = at - _rootsMs;
                 }
             }
             else if (name.StartsWith("GCHeapStats", StringComparison.Ordinal) && _generation >= 0)
@@ -116,7 +145,7 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
             }
             else if (name.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _generation >= 0)
             {
-                _seen.Add((_generation, _promoted, (eventData.TimeStamp - _suspendBegin).TotalMilliseconds, (_suspendEnd - _suspendBegin).TotalMilliseconds));
+                _seen.Add((_generation, _promoted, (eventData.TimeStamp - _suspendBegin).TotalMilliseconds, (_suspendEnd - _suspendBegin).TotalMilliseconds, _rootsMs, _cardsMs, (eventData.TimeStamp - _start).TotalMilliseconds));
                 _generation = -1;
             }
         }
@@ -133,11 +162,23 @@ internal sealed class CollectionListener : System.Diagnostics.Tracing.EventListe
             {
                 static double Median(IEnumerable<double> values) => values.OrderBy(v => v).ElementAt(values.Count() / 2);
                 Console.WriteLine($"  gen{group.Key}: {group.Count()}, promoted median {Median(group.Select(c => (double)c.Promoted)) / 1024:F0} KB, "
-                    + $"threads stopped median {Median(group.Select(c => c.PausedMs)):F2} ms, of which stopping them {Median(group.Select(c => c.SuspendingMs)):F2} ms");
+                    + $"threads stopped median {Median(group.Select(c => c.PausedMs)):F2} ms, of which stopping them {Median(group.Select(c => c.SuspendingMs)):F2} ms; "
+                    + $"from its start, marking from the roots {Median(group.Select(c => c.RootsMs)):F2} ms, through older generations' cards {Median(group.Select(c => c.CardsMs)):F2} ms, "
+                    + $"until restarting {Median(group.Select(c => c.CollectingMs)):F2} ms");
             }
         }
 
         base.Dispose();
+    }
+
+    /// <summary>Forgets the collections seen so far (the loop calls it half-way, so the figures cover the warm process).</summary>
+    public void Clear()
+    {
+        lock (_seen)
+        {
+            _seen.Clear();
+            _background = 0;
+        }
     }
 
     private static long? Value(System.Diagnostics.Tracing.EventWrittenEventArgs eventData, string name) =>
