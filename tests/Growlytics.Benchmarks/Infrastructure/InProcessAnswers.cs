@@ -10,15 +10,9 @@ namespace Growlytics.Benchmarks.Infrastructure;
 /// </summary>
 internal sealed class InProcessAnswers : HttpMessageHandler
 {
-    private long _requests;
-
-    /// <summary>Gets the number of requests answered.</summary>
-    public long Requests => Interlocked.Read(ref _requests);
-
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         await Task.Yield();
-        Interlocked.Increment(ref _requests);
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([]), RequestMessage = request };
     }
 }
