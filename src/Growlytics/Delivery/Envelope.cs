@@ -19,12 +19,19 @@ internal sealed class Envelope
     private int _state;
     private DropReason _droppedWhileSendingReason;
 
+    // A memory message's envelope is only ever touched by the dispatcher's loop (its completions settle there too), and by
+    // shutdown once the loop has ended: its state moves without interlocked instructions, which on the loop's path cost a
+    // wait for every store before them (the message's JSON just written) to reach the cache. A stored record's envelope
+    // may be dropped by storage's thread at any time: its state moves by compare-and-swap only.
+    private readonly bool _storageMayDrop;
+
     public Envelope(UserMessage message, IMessageSource source, object? handle, int estimatedBytes)
     {
         Message = message;
         Source = source;
         Handle = handle;
         EstimatedBytes = estimatedBytes;
+        _storageMayDrop = handle is not null;
     }
 
     public UserMessage Message { get; private set; }
@@ -95,6 +102,17 @@ internal sealed class Envelope
     /// <summary>Marks the message settled; <see langword="true"/> only for the one caller that settled it.</summary>
     public bool TrySettle()
     {
+        if (!_storageMayDrop)
+        {
+            if (_state >= Settled)
+            {
+                return false;
+            }
+
+            _state = _state == DroppedWhileSending ? SettledAfterDroppedWhileSending : Settled;
+            return true;
+        }
+
         while (true)
         {
             var state = Volatile.Read(ref _state);
@@ -112,10 +130,10 @@ internal sealed class Envelope
     }
 
     /// <summary>Marks the message settled if it is in no request; <see langword="true"/> only for the one caller that settled it.</summary>
-    public bool TrySettleIfIdle() => Interlocked.CompareExchange(ref _state, Settled, Idle) == Idle;
+    public bool TrySettleIfIdle() => TryMove(Idle, Settled);
 
     /// <summary>Marks the message as in a request; <see langword="false"/> when it was settled meanwhile.</summary>
-    public bool TryStartSending() => Interlocked.CompareExchange(ref _state, Sending, Idle) == Idle;
+    public bool TryStartSending() => TryMove(Idle, Sending);
 
     /// <summary>
     /// Its request ended without settling it. Returns the reason storage dropped it meanwhile (the caller settles it as
@@ -123,12 +141,28 @@ internal sealed class Envelope
     /// </summary>
     public DropReason? EndSending()
     {
-        if (Interlocked.CompareExchange(ref _state, Idle, Sending) == Sending)
+        if (TryMove(Sending, Idle))
         {
             return null;
         }
 
         return Volatile.Read(ref _state) == DroppedWhileSending ? _droppedWhileSendingReason : null;
+    }
+
+    private bool TryMove(int from, int to)
+    {
+        if (_storageMayDrop)
+        {
+            return Interlocked.CompareExchange(ref _state, to, from) == from;
+        }
+
+        if (_state != from)
+        {
+            return false;
+        }
+
+        _state = to;
+        return true;
     }
 
     /// <summary>

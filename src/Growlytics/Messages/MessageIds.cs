@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 
 namespace GrowlyticsSdk.Messages;
@@ -10,6 +11,10 @@ namespace GrowlyticsSdk.Messages;
 internal static class MessageIds
 {
     private const int PrefixLength = 19;
+
+    // Each byte's two lowercase hex digits, as they lie in memory once written little-endian: a pair per step, not a
+    // digit. Before PrefixUtf8, whose initializer uses it (static fields are initialized in the order they are declared).
+    private static readonly ushort[] HexPairs = CreateHexPairs();
     private static readonly ulong Prefix = CreatePrefix();
 
     // After Prefix, which it formats (static fields are initialized in the order they are declared).
@@ -22,6 +27,7 @@ internal static class MessageIds
     public const int Length = 36;
 
     private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
+
 
     public static string Format(long sequence)
     {
@@ -50,14 +56,27 @@ internal static class MessageIds
         WriteHex(destination.Slice(PrefixLength + 5, 12), seq & 0xFFFF_FFFF_FFFF, 12);
     }
 
+    /// <summary>Writes the low <paramref name="digits"/> (an even number) hex digits of <paramref name="value"/>.</summary>
     private static void WriteHex(Span<byte> destination, ulong value, int digits)
     {
-        var hex = HexDigits;
-        for (var i = digits - 1; i >= 0; i--)
+        var pairs = HexPairs;
+        for (var i = digits - 2; i >= 0; i -= 2)
         {
-            destination[i] = hex[(int)(value & 0xF)];
-            value >>= 4;
+            BinaryPrimitives.WriteUInt16LittleEndian(destination.Slice(i, 2), pairs[(int)(value & 0xFF)]);
+            value >>= 8;
         }
+    }
+
+    private static ushort[] CreateHexPairs()
+    {
+        var hex = HexDigits;
+        var pairs = new ushort[256];
+        for (var b = 0; b < pairs.Length; b++)
+        {
+            pairs[b] = (ushort)(hex[b >> 4] | (hex[b & 0xF] << 8));
+        }
+
+        return pairs;
     }
 
     /// <summary>Formats the first three groups of every id (<c>xxxxxxxx-xxxx-xxxx-</c>) from <see cref="Prefix"/>.</summary>

@@ -30,6 +30,14 @@ internal static class PlainMessageJson
     private static ReadOnlySpan<byte> True => "true"u8;
     private static ReadOnlySpan<byte> False => "false"u8;
 
+    // The attributes' openings written lately, by a hash of name and kind (see CopyOpening), and how often each slot was
+    // asked for another name since it was filled: a name replaces another one only once it missed a few times, so names
+    // that never come back (an application that makes them up) cost an opening now and then, not one per attribute.
+    private const int OpeningSlots = 256;
+    private const int MissesToReplace = 8;
+    private static readonly Opening?[] Openings = new Opening?[OpeningSlots];
+    private static readonly int[] OpeningMisses = new int[OpeningSlots];
+
     /// <summary>The most a fixed part, a number or a date adds: room checked once, up front.</summary>
     private const int FixedBytes = 192;
     private const int PerAttributeBytes = 96;
@@ -119,19 +127,16 @@ internal static class PlainMessageJson
 
     private static bool Attribute(Span<byte> span, ref int at, UserAttribute attribute)
     {
-        Copy(span, ref at, NameStart);
-        if (attribute.Name is null || !CopyPlain(span, ref at, attribute.Name))
+        if (attribute.Name is not { } name)
         {
             return false;
         }
 
-        Copy(span, ref at, attribute.Kind switch
+        if (!CopyOpening(span, ref at, name, attribute.Kind))
         {
-            AttributeKind.Number => NumberType,
-            AttributeKind.Boolean => BooleanType,
-            AttributeKind.Date => DateType,
-            _ => StringType,
-        });
+            return false;
+        }
+
         switch (attribute.Value)
         {
             case string s:
@@ -179,6 +184,54 @@ internal static class PlainMessageJson
         span[at++] = (byte)'}';
         return true;
     }
+
+    /// <summary>
+    /// Writes an attribute's opening, <c>{"name":"…","type":"…","value":</c>, from <see cref="Openings"/> when its name
+    /// was written before (an application sends the same few names over and over); <see langword="false"/> (nothing
+    /// written) when the name needs the general writer.
+    /// </summary>
+    private static bool CopyOpening(Span<byte> span, ref int at, string name, AttributeKind kind)
+    {
+        var openings = Openings;
+        var slot = OpeningSlot(name, kind);
+        var opening = openings[slot];
+        if (opening is null || opening.Kind != kind || !string.Equals(opening.Name, name, StringComparison.Ordinal))
+        {
+            var start = at;
+            Copy(span, ref at, NameStart);
+            if (!CopyPlain(span, ref at, name))
+            {
+                at = start;
+                return false;
+            }
+
+            Copy(span, ref at, kind switch
+            {
+                AttributeKind.Number => NumberType,
+                AttributeKind.Boolean => BooleanType,
+                AttributeKind.Date => DateType,
+                _ => StringType,
+            });
+
+            // Kept for the next message with this name; entries never change, so threads writing messages at once
+            // (clients' loops, a storage writer) read whole ones whoever stored them. The miss count is a hint only: a
+            // count lost to a race replaces an entry a little later.
+            if (opening is null || ++OpeningMisses[slot] >= MissesToReplace)
+            {
+                OpeningMisses[slot] = 0;
+                openings[slot] = new Opening(name, kind, span.Slice(start, at - start).ToArray());
+            }
+
+            return true;
+        }
+
+        Copy(span, ref at, opening.Bytes);
+        return true;
+    }
+
+    // Cheap to compute and enough to spread an application's few dozen names: their length, their first and last characters.
+    private static int OpeningSlot(string name, AttributeKind kind) =>
+        name.Length == 0 ? (int)kind : ((name.Length * 31) + (name[0] * 7) + name[name.Length - 1] + ((int)kind << 5)) & (OpeningSlots - 1);
 
     private static void Date(Span<byte> span, ref int at, DateTime value)
     {
@@ -262,5 +315,15 @@ internal static class PlainMessageJson
         }
 
         return table;
+    }
+
+    /// <summary>One attribute's opening as written: for its name and kind only.</summary>
+    private sealed class Opening(string name, AttributeKind kind, byte[] bytes)
+    {
+        public string Name { get; } = name;
+
+        public AttributeKind Kind { get; } = kind;
+
+        public byte[] Bytes { get; } = bytes;
     }
 }

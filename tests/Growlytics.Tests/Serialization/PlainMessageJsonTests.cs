@@ -146,6 +146,71 @@ public sealed class PlainMessageJsonTests
         }
     }
 
+    [Fact]
+    public void NamesWrittenBefore_AreWrittenAgainAsTheWriterWritesThem_WhateverTheirValuesKindSlotOrInstance()
+    {
+        // A few names sent over and over, as applications do; names alike in length, first and last character share a slot
+        // of the kept openings, and the same name comes as another string instance too, with every kind of value.
+        string[] names = ["city", "cixy", "ciay", "plan", "subscriptionType", "totalPurchaseTillNow", "c", "cy"];
+        object[] values = ["Pune", 42, 7L, true, false, new DateTime(2025, 3, 14, 9, 26, 53, DateTimeKind.Utc), new NumberText("1.5")];
+        var random = new Random(Seed + 2);
+        for (var i = 0; i < 3_000; i++)
+        {
+            var attributes = Enumerable.Range(0, random.Next(1, 4))
+                .Select(_ => names[random.Next(names.Length)])
+                .Distinct()
+                .Select(name => new UserAttribute(random.Next(2) == 0 ? name : new string(name.ToCharArray()), values[random.Next(values.Length)]))
+                .ToArray();
+            var message = new UserMessage(MessageType.Update, i, DateTimeOffset.UnixEpoch, "anon", null, attributes);
+            var buffer = new ByteBufferWriter(16);
+
+            PlainMessageJson.TryAppend(message, buffer).Should().BeTrue();
+            buffer.WrittenSpan.ToArray().Should().Equal(Reference(message), "message {0}", i);
+        }
+    }
+
+    [Fact]
+    public void ANameToEscape_InTheSlotOfANameWrittenBefore_IsLeftToTheWriter()
+    {
+        // "c\\y" (a backslash between two letters) falls in the slot of "cay": same length, same first and last character.
+        var plain = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("cay", "x")]);
+        var escaped = new UserMessage(MessageType.Update, 2, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("c\\y", "x")]);
+        var buffer = new ByteBufferWriter(16);
+        PlainMessageJson.TryAppend(plain, buffer).Should().BeTrue();
+        buffer.WrittenSpan.ToArray().Should().Equal(Reference(plain));
+
+        var second = new ByteBufferWriter(16);
+        PlainMessageJson.TryAppend(escaped, second).Should().BeFalse();
+        second.WrittenCount.Should().Be(0);
+
+        var third = new ByteBufferWriter(16);
+        PlainMessageJson.TryAppend(plain, third).Should().BeTrue("the plain name is written as before");
+        third.WrittenSpan.ToArray().Should().Equal(Reference(plain));
+    }
+
+    [Fact]
+    public void NamesThatNeverComeBack_DoNotCostAnOpeningEach()
+    {
+        // An application that makes names up (an id in each) sends each once: keeping each one's opening would allocate
+        // for every attribute written, on the delivery loop.
+        var messages = Enumerable.Range(0, 4_096)
+            .Select(i => new UserMessage(MessageType.Update, i, DateTimeOffset.UnixEpoch, "anon", null, [new UserAttribute("made-up-" + i, true)]))
+            .ToArray();
+        var buffer = new ByteBufferWriter(1 << 20);
+        PlainMessageJson.TryAppend(messages[0], buffer).Should().BeTrue();
+
+        var written = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 1; i < messages.Length; i++)
+        {
+            written += PlainMessageJson.TryAppend(messages[i], buffer) ? 1 : 0;
+        }
+
+        var perMessage = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)(messages.Length - 1);
+        written.Should().Be(messages.Length - 1);
+        perMessage.Should().BeLessThan(24, "an opening (two objects, over 100 bytes here) is kept for at most one name in several");
+    }
+
     private static byte[] Reference(UserMessage message)
     {
         var buffer = new ByteBufferWriter(16);
