@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GrowlyticsSdk.Messages;
 
 namespace GrowlyticsSdk.Delivery;
@@ -172,6 +173,9 @@ internal sealed class Envelope
     /// </summary>
     public bool DropUnlessSending(DropReason reason, out bool waits)
     {
+        // Storage drops only its own records, from its own thread: a memory message's envelope moves without
+        // compare-and-swap, so a drop from another thread must never reach one.
+        Debug.Assert(_storageMayDrop, "Only a stored record's envelope is dropped by storage.");
         waits = false;
         _droppedWhileSendingReason = reason;
         while (true)

@@ -28,7 +28,6 @@ internal static class MessageIds
 
     private static ReadOnlySpan<byte> HexDigits => "0123456789abcdef"u8;
 
-
     public static string Format(long sequence)
     {
         Span<byte> utf8 = stackalloc byte[Length];

@@ -194,7 +194,7 @@ internal static class PlainMessageJson
     {
         var openings = Openings;
         var slot = OpeningSlot(name, kind);
-        var opening = openings[slot];
+        var opening = Volatile.Read(ref openings[slot]);
         if (opening is null || opening.Kind != kind || !string.Equals(opening.Name, name, StringComparison.Ordinal))
         {
             var start = at;
@@ -219,7 +219,7 @@ internal static class PlainMessageJson
             if (opening is null || ++OpeningMisses[slot] >= MissesToReplace)
             {
                 OpeningMisses[slot] = 0;
-                openings[slot] = new Opening(name, kind, span.Slice(start, at - start).ToArray());
+                Volatile.Write(ref openings[slot], new Opening(name, kind, span.Slice(start, at - start).ToArray()));
             }
 
             return true;
