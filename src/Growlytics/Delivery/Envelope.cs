@@ -103,17 +103,6 @@ internal sealed class Envelope
     /// <summary>Marks the message settled; <see langword="true"/> only for the one caller that settled it.</summary>
     public bool TrySettle()
     {
-        if (!_storageMayDrop)
-        {
-            if (_state >= Settled)
-            {
-                return false;
-            }
-
-            _state = _state == DroppedWhileSending ? SettledAfterDroppedWhileSending : Settled;
-            return true;
-        }
-
         while (true)
         {
             var state = Volatile.Read(ref _state);
@@ -122,8 +111,9 @@ internal sealed class Envelope
                 return false;
             }
 
-            var settled = state == DroppedWhileSending ? SettledAfterDroppedWhileSending : Settled;
-            if (Interlocked.CompareExchange(ref _state, settled, state) == state)
+            // A memory message's envelope moves at the first try (see TryMove); a stored one's tries again if storage
+            // moved it meanwhile.
+            if (TryMove(state, state == DroppedWhileSending ? SettledAfterDroppedWhileSending : Settled))
             {
                 return true;
             }
