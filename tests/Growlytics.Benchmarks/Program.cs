@@ -11,7 +11,8 @@ namespace Growlytics.Benchmarks;
 /// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
 /// <c>many-inprocess</c> is the many-user case answered by an in-process handler instead of the loopback collector (the SDK's
 /// own work, without sockets or a server); <c>--allocations</c> and <c>--collections</c> cover the second half of the rounds;
-/// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process.
+/// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process; with <c>--caller [iterations]
+/// [--recycle] [--no-collect]</c> the caller's dictionary case in a plain loop (see <see cref="Caller.CallerLoop"/>).
 /// </summary>
 internal static class Program
 {
@@ -27,6 +28,17 @@ internal static class Program
             }
 
             await RatioAsync(rounds);
+            return;
+        }
+
+        if (args.Length > 0 && args[0] == "--caller")
+        {
+            var options = args.Skip(1).Where(a => a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+            var numbers = args.Skip(1).Except(options).ToArray();
+            Caller.CallerLoop.Run(
+                numbers.Length > 0 ? int.Parse(numbers[0], System.Globalization.CultureInfo.InvariantCulture) : 20,
+                recycle: options.Contains("--recycle"),
+                collect: !options.Contains("--no-collect"));
             return;
         }
 

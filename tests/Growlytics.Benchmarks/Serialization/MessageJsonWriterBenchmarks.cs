@@ -5,7 +5,10 @@ using GrowlyticsSdk.Serialization;
 
 namespace Growlytics.Benchmarks.Serialization;
 
-/// <summary>Serializing one queued message to its wire JSON (done on the delivery loop, once per message).</summary>
+/// <summary>
+/// Serializing one queued message to its wire JSON, once per message: <see cref="Serialize"/> into a new array of its own,
+/// <see cref="Append"/> appended to a reused buffer, as the delivery loop appends a request's messages.
+/// </summary>
 [ShortJob]
 public class MessageJsonWriterBenchmarks
 {
@@ -20,4 +23,12 @@ public class MessageJsonWriterBenchmarks
 
     [Benchmark]
     public byte[] Serialize() => MessageJsonWriter.Serialize(_message, _buffer);
+
+    [Benchmark]
+    public int Append()
+    {
+        _buffer.Clear();
+        MessageJsonWriter.Append(_message, _buffer);
+        return _buffer.WrittenCount;
+    }
 }
