@@ -19,7 +19,8 @@ namespace GrowlyticsSdk.Messages;
 /// </para>
 /// <para>
 /// Each thread keeps one chunk of up to <see cref="ChunkSize"/> of each kind; full chunks go to a shared shelf under a
-/// lock, so a call takes the lock once in <see cref="ChunkSize"/>. At most <see cref="MostKept"/> messages and as many
+/// lock, so a call takes the lock once in <see cref="ChunkSize"/>, and calls that find nothing kept (a burst beyond what was
+/// delivered) take none: a thread with no emptied chunk to hand over checks the shelf's count without it. At most <see cref="MostKept"/> messages and as many
 /// attribute arrays (all lengths together) are kept on the shelves, about 10 MB for 3-attribute updates, plus what
 /// threads hold in their chunks (up to <see cref="ChunkSize"/> of each kind per thread that called or delivered,
 /// all cleared, never trimmed); what was not needed since the last <see cref="TrimUnused"/> (the dispatcher calls it about once a
@@ -72,6 +73,9 @@ internal sealed class MessagePool
 
     /// <summary>Gets the messages on the shelves now (not those in threads' caches).</summary>
     public int KeptMessages => _messages.Items;
+
+    /// <summary>Gets how many times threads' caches went to the shelves (messages and arrays) for a full chunk, for tests.</summary>
+    internal int ShelfVisits => _messages.Visits + _arrays.Skip(1).Sum(shelf => shelf.Visits);
 
     /// <summary>Gets the attribute arrays of <paramref name="length"/> on the shelves now (not those in threads' caches).</summary>
     public int KeptArrays(int length) => length is > 0 and <= MostAttributes ? _arrays[length].Items : 0;

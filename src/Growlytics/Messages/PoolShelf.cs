@@ -36,6 +36,10 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
     private int _looseCount;
     private int _lowWater;
 
+    // The full chunks' count, written under the lock whenever it changes and read without it (see HasFull).
+    private int _fullChunks;
+    private int _visits;
+
     /// <summary>Gets the items kept now.</summary>
     public int Items
     {
@@ -48,11 +52,23 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
         }
     }
 
+    /// <summary>
+    /// Gets a value indicating whether a full chunk was kept when last seen, read without the lock: a thread's cache that
+    /// finds none goes on without taking the lock (a burst beyond what was delivered takes no lock per call). A chunk put
+    /// at that moment is missed, and a new item made instead; a chunk seen but taken by another thread first is looked for
+    /// under the lock, as before.
+    /// </summary>
+    public bool HasFull => Volatile.Read(ref _fullChunks) != 0;
+
+    /// <summary>Gets how many times a thread's cache came to the shelf for a full chunk (<see cref="TakeFull"/>), for tests.</summary>
+    internal int Visits => Volatile.Read(ref _visits);
+
     /// <summary>Takes a full chunk, or <see langword="null"/> when none is kept; keeps <paramref name="emptied"/> for a putter.</summary>
     public T[]? TakeFull(T[]? emptied)
     {
         lock (_full)
         {
+            _visits++;
             if (emptied is not null && _empty.Count < mostChunks)
             {
                 _empty.Push(emptied);
@@ -64,6 +80,7 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
             }
 
             var chunk = _full.Pop();
+            CountFull();
             _lowWater = Math.Min(_lowWater, _full.Count);
             budget.Remove(1);
             return chunk;
@@ -84,6 +101,7 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
             }
 
             _full.Push(chunk);
+            CountFull();
             if (_empty.Count > 0)
             {
                 return _empty.Pop();
@@ -106,6 +124,7 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
                 }
 
                 _loose = _full.Pop();
+                CountFull();
                 _lowWater = Math.Min(_lowWater, _full.Count);
                 budget.Remove(1);
                 _looseCount = MessagePool.ChunkSize;
@@ -131,6 +150,7 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
                 }
 
                 _full.Push(_loose);
+                CountFull();
                 _loose = new T[MessagePool.ChunkSize];
                 _looseCount = 0;
             }
@@ -157,6 +177,7 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
 
                 budget.Remove(unused);
                 _full.TrimExcess();
+                CountFull();
             }
 
             _empty.Clear();
@@ -164,6 +185,9 @@ internal sealed class PoolShelf<T>(int mostChunks, PoolBudget budget)
             return _full.Count;
         }
     }
+
+    // Under the lock, after every change to the full chunks.
+    private void CountFull() => Volatile.Write(ref _fullChunks, _full.Count);
 }
 
 /// <summary>
@@ -180,6 +204,13 @@ internal sealed class PoolCache<T>
     {
         if (_count == 0)
         {
+            // With no emptied chunk to hand over and none full on the shelf (a burst beyond what was delivered), the call
+            // makes its own item without taking the shelf's lock.
+            if (_chunk is null && !shelf.HasFull)
+            {
+                return null;
+            }
+
             if (shelf.TakeFull(_chunk) is not { } full)
             {
                 _chunk = null;

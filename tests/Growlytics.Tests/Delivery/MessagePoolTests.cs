@@ -234,6 +234,28 @@ public sealed class MessagePoolTests
     }
 
     [Fact]
+    public void ThreadCaches_WithNothingKept_CallsMakeTheirOwnWithoutGoingToTheShelves()
+    {
+        var pool = new MessagePool(threadCaches: true);
+
+        // A burst beyond anything delivered: every call makes its message and array, and none takes the shelves' lock.
+        var made = new List<UserMessage>();
+        OnNewThread(() => made.AddRange(Enumerable.Range(0, 1_000).Select(i => Rent(pool, i, "anon", null, "Pune"))));
+        pool.ShelfVisits.Should().Be(0);
+        made.Should().OnlyHaveUniqueItems().And.OnlyContain(m => m.Pooled);
+
+        // Three full chunks of each kind given back: a taker goes to each shelf once per chunk, once more to hand over
+        // the chunk it emptied last, and not again for the calls after that.
+        OnNewThread(() => Enumerable.Range(0, 200).Select(i => Rent(pool, i, "anon", null, "Pune")).ToList().ForEach(pool.Return));
+        var taken = new List<UserMessage>();
+        OnNewThread(() => taken.AddRange(Enumerable.Range(0, (3 * MessagePool.ChunkSize) + 100).Select(i => Rent(pool, i, "anon", null, "Delhi"))));
+
+        pool.ShelfVisits.Should().Be(2 * 4);
+        pool.KeptMessages.Should().Be(0);
+        taken.Should().OnlyHaveUniqueItems().And.OnlyContain(m => m.Attributes.Single().Value as string == "Delhi");
+    }
+
+    [Fact]
     public void ThreadCaches_ChunksBeyondTheBound_AreLetGoAndTheBudgetComesBack()
     {
         var pool = new MessagePool(threadCaches: true);
