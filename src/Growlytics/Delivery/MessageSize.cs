@@ -14,7 +14,7 @@ namespace GrowlyticsSdk.Delivery;
 internal static class MessageSize
 {
     // Object header, method table and fields of a UserMessage, plus the attribute array's header and length.
-    private const int MessageOverhead = 112;
+    private const int MessageOverhead = 96;
 
     // One attribute in the array (its name and value references and its kind).
     private const int AttributeOverhead = 24;

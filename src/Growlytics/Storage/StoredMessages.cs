@@ -80,7 +80,7 @@ internal static class StoredMessages
         }
     }
 
-    private static UserMessage? Read(byte[] payload, long acceptedMs, string?[] recent)
+    private static RestoredUserMessage? Read(byte[] payload, long acceptedMs, string?[] recent)
     {
         using var document = JsonDocument.Parse(payload);
         var root = document.RootElement;
@@ -123,7 +123,7 @@ internal static class StoredMessages
             }
         }
 
-        return new UserMessage(messageType, 0, timestamp, anonymousId, userId, attributes, Math.Max(1, calls), messageId);
+        return new RestoredUserMessage(messageType, 0, timestamp, anonymousId, userId, attributes, Math.Max(1, calls), messageId);
     }
 
     // A record the SDK wrote always has these; one without them (damaged, yet still JSON) is not sent with a null.

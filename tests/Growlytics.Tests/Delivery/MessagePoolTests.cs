@@ -66,7 +66,7 @@ public sealed class MessagePoolTests
     public void Return_AMessageThePoolDidNotMake_IsLeftToTheCollector()
     {
         var pool = new MessagePool();
-        var restored = new UserMessage(MessageType.Update, 0, At, "anon", null, [new UserAttribute("city", "Pune")], messageId: "m-1");
+        var restored = new RestoredUserMessage(MessageType.Update, 0, At, "anon", null, [new UserAttribute("city", "Pune")], 1, "m-1");
 
         pool.Return(restored);
 

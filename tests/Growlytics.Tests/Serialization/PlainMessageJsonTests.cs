@@ -102,7 +102,7 @@ public sealed class PlainMessageJsonTests
             [
                 new(MessageType.Update, 7, DateTimeOffset.UnixEpoch, text, "user", [new UserAttribute("city", text)]),
                 new(MessageType.Login, 7, DateTimeOffset.UnixEpoch, "anon", text, [new UserAttribute(text, true)]),
-                new(MessageType.Logout, 7, DateTimeOffset.UnixEpoch, "anon", "user", [], messageId: text),
+                new RestoredUserMessage(MessageType.Logout, 7, DateTimeOffset.UnixEpoch, "anon", "user", [], 1, text),
             ];
             foreach (var message in messages)
             {
@@ -248,11 +248,12 @@ public sealed class PlainMessageJsonTests
             2 or 3 or 4 => DateTimeOffset.FromUnixTimeMilliseconds(-random.Next(1_000_000)),
             _ => DateTimeOffset.FromUnixTimeMilliseconds(random.Next() * 1000L + random.Next(1000)),
         };
-        return new UserMessage(type, random.Next(), timestamp,
-            random.Next(4) == 0 ? null : RandomString(random, plainOnly),
-            random.Next(3) == 0 ? null : RandomString(random, plainOnly),
-            attributes,
-            messageId: random.Next(5) == 0 ? RandomString(random, plainOnly) : null);
+        var sequence = random.Next();
+        var anonymousId = random.Next(4) == 0 ? null : RandomString(random, plainOnly);
+        var userId = random.Next(3) == 0 ? null : RandomString(random, plainOnly);
+        return random.Next(5) == 0
+            ? new RestoredUserMessage(type, sequence, timestamp, anonymousId, userId, attributes, 1, RandomString(random, plainOnly))
+            : new UserMessage(type, sequence, timestamp, anonymousId, userId, attributes);
     }
 
     private static UserAttribute RandomAttribute(Random random, bool plainOnly)
