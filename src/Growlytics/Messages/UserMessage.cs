@@ -13,6 +13,9 @@ internal class UserMessage
     // Set while a pooled message waits in the pool (see Forget).
     private bool _forgotten;
 
+    // Milliseconds from 0001-01-01 to 1970-01-01.
+    private const long UnixEpochMilliseconds = 62_135_596_800_000;
+
     // The timestamp's UTC ticks (the wire and storage carry only the instant).
     private long _utcTicks;
 
@@ -36,6 +39,9 @@ internal class UserMessage
 
     /// <summary>Gets when the call was made, in UTC (kept as ticks: 8 bytes instead of a <see cref="DateTimeOffset"/>'s 16, in every queued message).</summary>
     public DateTimeOffset Timestamp => new(_utcTicks, TimeSpan.Zero);
+
+    /// <summary>Gets <see cref="Timestamp"/> as <see cref="DateTimeOffset.ToUnixTimeMilliseconds"/> gives it, without making the <see cref="DateTimeOffset"/>: what the wire and storage carry.</summary>
+    public long UnixTimeMilliseconds => (_utcTicks / TimeSpan.TicksPerMillisecond) - UnixEpochMilliseconds;
 
     /// <summary>Gets the session's anonymous id, or <see langword="null"/> for a stateless customer update.</summary>
     public string? AnonymousId { get; private set; }

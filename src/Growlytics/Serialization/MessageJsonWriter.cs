@@ -70,7 +70,7 @@ internal static class MessageJsonWriter
             writer.WriteNumber(JsonNames.Calls, message.Calls);
         }
 
-        writer.WriteNumber(JsonNames.EventTimestamp, message.Timestamp.ToUnixTimeMilliseconds());
+        writer.WriteNumber(JsonNames.EventTimestamp, message.UnixTimeMilliseconds);
         if (message.AnonymousId is null)
         {
             writer.WriteNull(JsonNames.AnonymousId);

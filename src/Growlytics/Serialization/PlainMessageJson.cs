@@ -84,7 +84,7 @@ internal static class PlainMessageJson
         }
 
         Copy(span, ref at, TimestampName);
-        if (!Number(span, ref at, message.Timestamp.ToUnixTimeMilliseconds()))
+        if (!Number(span, ref at, message.UnixTimeMilliseconds))
         {
             return false;
         }

@@ -127,7 +127,7 @@ internal sealed partial class DurableQueue
                 }
 
                 messages.Add(message);
-                records.Add((payload, message.Timestamp.ToUnixTimeMilliseconds(), message.Calls));
+                records.Add((payload, message.UnixTimeMilliseconds, message.Calls));
                 bytes += payload.Length + RecordFormat.RecordHeaderSize;
             }
 
