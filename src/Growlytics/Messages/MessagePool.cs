@@ -19,9 +19,10 @@ namespace GrowlyticsSdk.Messages;
 /// </para>
 /// <para>
 /// Each thread keeps one chunk of up to <see cref="ChunkSize"/> of each kind; full chunks go to a shared shelf under a
-/// lock, so a call takes the lock once in <see cref="ChunkSize"/>, and calls that find nothing kept (a burst beyond what was
-/// delivered) take none: a thread with no emptied chunk to hand over checks the shelf's count without it. At most <see cref="MostKept"/> messages and as many
-/// attribute arrays (all lengths together) are kept on the shelves, about 10 MB for 3-attribute updates, plus what
+/// lock, so a call takes the lock once in <see cref="ChunkSize"/>, and calls that find nothing kept (a burst beyond what
+/// was delivered) take none: a thread with no emptied chunk to hand over checks the shelf's count without it. At most
+/// <see cref="MostKept"/> messages and as many attribute arrays (all lengths together) are kept on the shelves, about
+/// 10 MB for 3-attribute updates, plus what
 /// threads hold in their chunks (up to <see cref="ChunkSize"/> of each kind per thread that called or delivered,
 /// all cleared, never trimmed); what was not needed since the last <see cref="TrimUnused"/> (the dispatcher calls it about once a
 /// minute) is let go of, down to <see cref="KeptWhenQuiet"/> of each kind, and a client that shuts down lets go of

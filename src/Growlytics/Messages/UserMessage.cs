@@ -10,11 +10,11 @@ namespace GrowlyticsSdk.Messages;
 /// </summary>
 internal class UserMessage
 {
-    // Set while a pooled message waits in the pool (see Forget).
-    private bool _forgotten;
-
     // Milliseconds from 0001-01-01 to 1970-01-01.
     private const long UnixEpochMilliseconds = 62_135_596_800_000;
+
+    // Set while a pooled message waits in the pool (see Forget).
+    private bool _forgotten;
 
     // The timestamp's UTC ticks (the wire and storage carry only the instant).
     private long _utcTicks;
