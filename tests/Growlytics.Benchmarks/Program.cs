@@ -147,6 +147,7 @@ internal static class Program
         };
         var times = new List<double>();
         var threads = new List<int>();
+        var jitted = new List<(long Methods, double Milliseconds)>();
         List<double>[] byHints = [[], []];
         var hintsBefore = GrowlyticsSdk.Threading.CacheHint.Enabled;
         List<double>[] pushCpuByHints = [[], []];
@@ -186,6 +187,7 @@ internal static class Program
             allocatedByHints[hints ? 1 : 0].Add((GC.GetTotalAllocatedBytes() - allocatedBefore) / 50_000.0);
             pausedByHints[hints ? 1 : 0].Add((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds);
             threads.Add(ThreadPool.ThreadCount);
+            jitted.Add((System.Runtime.JitInfo.GetCompiledMethodCount(), System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds));
         }
 
         var messages = 50_000.0 * rounds;
@@ -202,7 +204,10 @@ internal static class Program
             for (var i = 0; i < times.Count; i += 20)
             {
                 var part = times.Skip(i).Take(20).OrderBy(t => t).ToList();
-                Console.WriteLine($"rounds {i}-{i + part.Count - 1}: median {part[part.Count / 2] * 1000:F1} ms, pool threads {threads[i + part.Count - 1]}");
+                var last = i + part.Count - 1;
+                var before = i == 0 ? (Methods: 0L, Milliseconds: 0.0) : jitted[i - 1];
+                Console.WriteLine($"rounds {i}-{last}: median {part[part.Count / 2] * 1000:F1} ms, pool threads {threads[last]}, "
+                    + $"methods compiled {jitted[last].Methods - before.Methods} in {jitted[last].Milliseconds - before.Milliseconds:F0} ms");
             }
         }
 

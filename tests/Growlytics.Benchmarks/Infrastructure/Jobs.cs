@@ -38,10 +38,12 @@ internal static class Jobs
 
     /// <summary>
     /// One invocation is a whole scenario (tens of thousands of messages); each iteration runs it once. Sixty warm-up
-    /// iterations: on this 2-core machine the SDK's delivery code reaches its steady, profile-optimized form after about
-    /// 40 rounds of the many-user scenario (<c>--loop many 160 --curve</c>: 93 ms per round in rounds 20-39, 43-56 ms
-    /// from round 40 on), so with the 30 used before the measured iterations caught it half-way and measured the JIT as
-    /// much as the SDK. The floors go on speeding up for longer (see the README): a longer warm-up does not flatter the ratios.
+    /// iterations: on this 2-core machine the SDK's many-user round is still being recompiled (tier 1, with the profile
+    /// gathered) through rounds 40-59 and reaches its steady speed by about round 60-80 (<c>--loop many 140 --curve</c>,
+    /// which prints the methods the JIT compiled in each 20 rounds); under BenchmarkDotNet its measured iterations take
+    /// about as long after 160 warm-up iterations as after 60. The floors go on speeding up for much longer (to about round
+    /// 140): a longer warm-up does not flatter the ratios, it lowers them (see the README: many users 72.6 % of the floor
+    /// with 60, 42.3-44.4 % with 160, same hour).
     /// Three processes per case: on this 2-core VM one process runs the same case up to twice as fast as the next (the
     /// floors as much as the SDK), so with one process a ratio compared two draws; the median is taken over the three
     /// processes' 30 iterations, and the spread between them shows in the error and standard deviation columns.
