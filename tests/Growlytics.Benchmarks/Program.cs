@@ -207,7 +207,7 @@ internal static class Program
                 var last = i + part.Count - 1;
                 var before = i == 0 ? (Methods: 0L, Milliseconds: 0.0) : jitted[i - 1];
                 Console.WriteLine($"rounds {i}-{last}: median {part[part.Count / 2] * 1000:F1} ms, pool threads {threads[last]}, "
-                    + $"methods compiled {jitted[last].Methods - before.Methods} in {jitted[last].Milliseconds - before.Milliseconds:F0} ms");
+                    + $"methods compiled {jitted[last].Methods - before.Methods} in {jitted[last].Milliseconds - before.Milliseconds:F0} ms{(i == 0 ? " (since the process started)" : "")}");
             }
         }
 
