@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Storage;
 
 namespace GrowlyticsSdk;
@@ -52,7 +53,7 @@ public sealed partial class GrowlyticsClient
         Growlytics.Detach(this);
 
         // REST: anonymous attributes that wait for a login will not get one in this process.
-        _heldStore?.Close();
+        var heldAtShutdown = _heldStore?.Close() ?? default;
 
         if (_durable is not null)
         {
@@ -62,7 +63,13 @@ public sealed partial class GrowlyticsClient
         }
 
         // Persisted only in a folder this client holds: one it never took over has none of them.
-        _processUser?.CloseHeld(persisted: _sessionStore is not null && _durable?.IsOwner != false);
+        var processHeld = _processUser?.CloseHeld(persisted: _sessionStore is not null && _durable?.IsOwner != false) ?? 0;
+        if (heldAtShutdown.Calls + processHeld > 0)
+        {
+            // One line for both: the visitors' scoped sessions and the process-wide one.
+            Log.HeldAttributesAtShutdown(_logger, heldAtShutdown.Calls + processHeld, heldAtShutdown.Sessions + (processHeld > 0 ? 1 : 0));
+        }
+
         if (_sessionStore is not null)
         {
             await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);

@@ -77,7 +77,8 @@ public sealed partial class GrowlyticsUser
     /// At shutdown, REST, process-wide session: held pushes stay pending in the session file when there is one; without
     /// storage they will never meet a login, and are counted as dropped.
     /// </summary>
-    internal void CloseHeld(bool persisted)
+    /// <returns>How many held calls were dropped (the caller logs them).</returns>
+    internal int CloseHeld(bool persisted)
     {
         lock (_gate)
         {
@@ -85,7 +86,10 @@ public sealed partial class GrowlyticsUser
             {
                 _client.Counters.DropHeldInBulk(held.Calls, DropReason.Shutdown);
                 _processHeld = new HeldAttributes();
+                return held.Calls;
             }
+
+            return 0;
         }
     }
 

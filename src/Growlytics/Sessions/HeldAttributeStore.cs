@@ -188,8 +188,12 @@ internal sealed partial class HeldAttributeStore : IDisposable
         }
     }
 
-    /// <summary>At shutdown: what is still held will never meet a login in this process; it is counted as dropped.</summary>
-    public void Close()
+    /// <summary>
+    /// At shutdown: what is still held will never meet a login in this process; it is counted as dropped. The caller logs
+    /// it (event 6003) together with the process-wide session's, in one line.
+    /// </summary>
+    /// <returns>How many held calls of how many visitors were dropped.</returns>
+    public (long Calls, long Sessions) Close()
     {
         Tally dropped;
         lock (_gate)
@@ -207,9 +211,10 @@ internal sealed partial class HeldAttributeStore : IDisposable
 
         if (dropped.Calls > 0)
         {
-            Log.HeldAttributesAtShutdown(_logger, dropped.Calls, dropped.Sessions);
             RaiseDropped(DropReason.Shutdown, dropped.Calls);
         }
+
+        return (dropped.Calls, dropped.Sessions);
     }
 
     /// <summary>

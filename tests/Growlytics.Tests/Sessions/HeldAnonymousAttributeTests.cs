@@ -168,7 +168,35 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
         statistics.DroppedByReason[DropReason.Shutdown].Should().Be(1);
         statistics.Pending.Should().Be(0);
         statistics.Enqueued.Should().Be(1);
-        _harness.Logs.Warnings.Should().Contain(e => e.EventId.Id == 6003);
+        _harness.Logs.Warnings.Should().ContainSingle(e => e.EventId.Id == 6003)
+            .Which.Message.Should().Contain("1 anonymous Push call(s) of 1 visitor(s)");
+    }
+
+    [Fact]
+    public async Task Shutdown_WithProcessWidePushesHeldAndNoStorage_LogsThemAsDroppedAtShutdown()
+    {
+        _harness.Client.User.Push(One("city", "Pune"));
+        _harness.Client.User.Push(One("plan", "free"));
+
+        await _harness.Client.ShutdownAsync();
+
+        _harness.Client.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(2);
+        _harness.Logs.Warnings.Should().ContainSingle(e => e.EventId.Id == 6003)
+            .Which.Message.Should().Contain("2 anonymous Push call(s) of 1 visitor(s)").And.NotContain("Pune");
+    }
+
+    [Fact]
+    public async Task Shutdown_WithScopedAndProcessWidePushesHeld_LogsBothInOneLine()
+    {
+        _harness.Client.User.Push(One("city", "Pune"));
+        _harness.Client.User.Push(One("plan", "free"));
+        PushInScope(Visitor, One("city", "Delhi"));
+
+        await _harness.Client.ShutdownAsync();
+
+        _harness.Client.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(3);
+        _harness.Logs.Warnings.Should().ContainSingle(e => e.EventId.Id == 6003)
+            .Which.Message.Should().Contain("3 anonymous Push call(s) of 2 visitor(s)");
     }
 
     [Fact]

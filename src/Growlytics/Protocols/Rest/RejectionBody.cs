@@ -114,6 +114,36 @@ internal static class RejectionBody
         return reader.TokenType == JsonTokenType.EndArray ? Shorten(text.ToString()) : null;
     }
 
-    // Field names are short; a long one is cut so a log line stays one readable line.
-    private static string? Shorten(string? text) => text is { Length: > MaxTextLength } ? text.Substring(0, MaxTextLength) : text;
+    // Field names are short; a long one is cut, and control characters (line breaks, terminal escapes) are replaced, so a
+    // log line stays one readable line and an answer cannot forge others.
+    private static string? Shorten(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var cut = text.Length > MaxTextLength ? text.Substring(0, MaxTextLength) : text;
+        var firstControl = 0;
+        while (firstControl < cut.Length && !char.IsControl(cut[firstControl]))
+        {
+            firstControl++;
+        }
+
+        if (firstControl == cut.Length)
+        {
+            return cut;
+        }
+
+        var chars = cut.ToCharArray();
+        for (var i = firstControl; i < chars.Length; i++)
+        {
+            if (char.IsControl(chars[i]))
+            {
+                chars[i] = '?';
+            }
+        }
+
+        return new string(chars);
+    }
 }
