@@ -62,17 +62,19 @@ public sealed partial class GrowlyticsClient
             await WaitWithinShutdownAsync(_durable.LastTakeOverAsync(), started, cancellationToken).ConfigureAwait(false);
         }
 
-        // Persisted only in a folder this client holds: one it never took over has none of them.
-        var processHeld = _processUser?.CloseHeld(persisted: _sessionStore is not null && _durable?.IsOwner != false) ?? 0;
+        if (_sessionStore is not null)
+        {
+            await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Persisted only in a folder this client holds (one it never took over has none of them), and only if the session
+        // file had room for them (see SessionStore.HeldLeftOut): read once the last write has ended.
+        var persisted = _sessionStore is { HeldLeftOut: false } && _durable?.IsOwner != false;
+        var processHeld = _processUser?.CloseHeld(persisted) ?? 0;
         if (heldAtShutdown.Calls + processHeld > 0)
         {
             // One line for both: the visitors' scoped sessions and the process-wide one.
             Log.HeldAttributesAtShutdown(_logger, heldAtShutdown.Calls + processHeld, heldAtShutdown.Sessions + (processHeld > 0 ? 1 : 0));
-        }
-
-        if (_sessionStore is not null)
-        {
-            await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
         }
 
         var writer = Task.CompletedTask;

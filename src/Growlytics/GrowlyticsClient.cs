@@ -113,6 +113,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 },
                 wakeReader: wake.Set);
             memory.ShareWith(() => _durable.IsBuffer);
+            _queue.StorageWake = _durable.WakeWriter;
             _durable.TakeFolder();
             disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };
         }
@@ -141,7 +142,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         _optedOut = startOptedOut;
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
-            _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger) : null;
+            _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger, StorageLimits.SessionFileCap(_options.MaxStorageBytes)) : null;
             var stored = _sessionStore?.Load();
             _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored));
             if (stored is null)

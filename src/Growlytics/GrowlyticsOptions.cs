@@ -134,7 +134,10 @@ public sealed class GrowlyticsOptions
     /// keeps its queue in memory and takes the folder over once the first releases it (its memory messages are written
     /// there at its shutdown).
     /// </summary>
-    /// <value>Defaults to <see langword="null"/>: nothing is written to disk.</value>
+    /// <value>
+    /// Defaults to <see langword="null"/>: nothing is written to disk (an empty string means the same). A blank path, or
+    /// one with characters no path may have, is refused when the client is created.
+    /// </value>
     public string? StorageDirectory { get; set; }
 
     /// <summary>
@@ -148,9 +151,11 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets the most bytes the SDK's files in the storage folder may take: the stored queue, and the session and
     /// bookkeeping files it makes room for (files the app puts there are not counted). Beyond it the oldest messages are
-    /// dropped (<see cref="DropReason.StorageFull"/>). The queue always keeps room for one segment (a sixteenth of the
-    /// bound, at most 1 MB): if the SDK's other files alone come within that of the bound (a REST session holding very
-    /// many large anonymous attributes under a small bound), the folder can exceed it by up to one segment.
+    /// dropped (<see cref="DropReason.StorageFull"/>). With <see cref="GrowlyticsProtocol.Rest"/> the session file, which
+    /// holds the anonymous attributes pushed before the login, may take an eighth of the bound (at most 512 KB), and the
+    /// queue keeps twice that free for it; a session whose held attributes would take more keeps them in memory only
+    /// (logged once; dropped if the process ends before the login). The queue always keeps room for one segment (a
+    /// sixteenth of the bound, at most 1 MB).
     /// </summary>
     /// <value>Defaults to 50 MB (52,428,800 bytes). Between 64 KB and 10 GB.</value>
     public long MaxStorageBytes { get; set; } = 50L * 1024 * 1024;

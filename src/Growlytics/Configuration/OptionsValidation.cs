@@ -60,6 +60,19 @@ internal static class OptionsValidation
             errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.MaxStorageBytes must be between {0} and {1} (it is {2}).", 64 * 1024, 10L * 1024 * 1024 * 1024, options.MaxStorageBytes));
         }
 
+        if (options.StorageDirectory is { Length: > 0 } storage)
+        {
+            // Empty means no storage (a configuration key left blank); blank or with characters no path may have is a mistake.
+            if (string.IsNullOrWhiteSpace(storage))
+            {
+                errors.Add("GrowlyticsOptions.StorageDirectory is blank: set it to a folder path, or leave it null (or empty) to keep messages in memory only.");
+            }
+            else if (storage.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+            {
+                errors.Add("GrowlyticsOptions.StorageDirectory has a character that a path cannot have (such as a NUL or control character).");
+            }
+        }
+
         if (!Enum.IsDefined(typeof(QueueOverflowPolicy), options.QueueOverflowPolicy))
         {
             errors.Add("GrowlyticsOptions.QueueOverflowPolicy is not a defined value.");

@@ -46,6 +46,10 @@ internal sealed partial class MessageQueue
     private int _waiters;
     private int _readerIdle;
 
+    // The storage writer is woken when the held messages cross these (a quarter of each bound): see StorageWake.
+    private readonly long _pressureCount;
+    private readonly long _pressureBytes;
+
 
     public MessageQueue(GrowlyticsOptions options, int wakeCount, int wakeBytes, DeliveryCounters counters, WakeSignal wake, ILogger logger)
     {
@@ -54,6 +58,8 @@ internal sealed partial class MessageQueue
         _logger = logger;
         _maxCount = options.MaxQueueSize;
         _maxBytes = options.MaxQueueBytes;
+        _pressureCount = Math.Max(1, _maxCount / 4);
+        _pressureBytes = Math.Max(1, _maxBytes / 4);
         _dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
         _beforeAdd = options.BeforeQueueAdd;
 
@@ -85,6 +91,14 @@ internal sealed partial class MessageQueue
     /// <summary>Gets the reason new messages are refused, or <see langword="null"/> while the queue accepts them.</summary>
     public DropReason? Refusal => Strongest(_refusal);
 
+    /// <summary>
+    /// Gets or sets what wakes the storage writer (with <c>StorageDirectory</c>): called on the caller's thread when the
+    /// messages held in memory cross a quarter of <see cref="GrowlyticsOptions.MaxQueueSize"/> or of
+    /// <see cref="GrowlyticsOptions.MaxQueueBytes"/>, once per crossing, so a burst is written to disk before memory is
+    /// full instead of waiting for the writer's next commit.
+    /// </summary>
+    public Action? StorageWake { get; set; }
+
     /// <summary>Gets or sets a test seam: called on the caller's thread once a message is counted unread, before it is in the queue.</summary>
     internal Action? WhileAdding { get; set; }
 
@@ -108,7 +122,8 @@ internal sealed partial class MessageQueue
 
         var size = MessageSize.Estimate(message);
         var droppedOldest = 0;
-        while (!TryReserve(size))
+        long load;
+        while (!TryReserve(size, out load))
         {
             if (!_dropOldest || !TryDropOldest())
             {
@@ -122,6 +137,7 @@ internal sealed partial class MessageQueue
 
         _beforeAdd?.Invoke();
         Add(message);
+        WakeStorageIfCrossed(load, size);
 
         // Logged once the message is in: counted accepted and not yet queued, it would be missing from the figures while
         // a slow logger runs.
@@ -137,16 +153,17 @@ internal sealed partial class MessageQueue
     {
         cancellationToken.ThrowIfCancellationRequested();
         var size = MessageSize.Estimate(message);
-        var reserved = _refusal == Open && TryReserve(size);
+        long load = 0;
+        var reserved = _refusal == Open && TryReserve(size, out load);
         if (!reserved && _refusal == Open)
         {
             Interlocked.Increment(ref _waiters);
             try
             {
-                while (_refusal == Open && !(reserved = TryReserve(size)))
+                while (_refusal == Open && !(reserved = TryReserve(size, out load)))
                 {
                     _room.Reset();
-                    if (_refusal != Open || (reserved = TryReserve(size)))
+                    if (_refusal != Open || (reserved = TryReserve(size, out load)))
                     {
                         break;
                     }
@@ -174,6 +191,7 @@ internal sealed partial class MessageQueue
         }
 
         Add(message);
+        WakeStorageIfCrossed(load, size);
     }
 
     /// <summary>Takes the oldest unread message (dispatcher or storage writer). It stays counted until <see cref="Release(int, int)"/>.</summary>
@@ -244,10 +262,10 @@ internal sealed partial class MessageQueue
     /// <remarks>A full fence, for the reason given in <see cref="SetWakeThresholds"/>.</remarks>
     public void WakeOnNextMessage() => Interlocked.Exchange(ref _readerIdle, 1);
 
-    private bool TryReserve(int size)
+    private bool TryReserve(int size, out long after)
     {
         var delta = OneMessage | (uint)size;
-        var after = Interlocked.Add(ref _load, delta);
+        after = Interlocked.Add(ref _load, delta);
         if ((after >> CountShift) <= _maxCount && ((after & BytesMask) <= _maxBytes || (after >> CountShift) == 1))
         {
             return true;
@@ -255,6 +273,16 @@ internal sealed partial class MessageQueue
 
         Interlocked.Add(ref _load, -delta);
         return false;
+    }
+
+    // After the message is in, so the woken writer finds it. Each crossing is seen by the one call whose reservation made it.
+    private void WakeStorageIfCrossed(long load, int size)
+    {
+        if (StorageWake is { } wake
+            && ((load >> CountShift) == _pressureCount || ((load & BytesMask) >= _pressureBytes && (load & BytesMask) - size < _pressureBytes)))
+        {
+            wake();
+        }
     }
 
     private void Add(UserMessage message)

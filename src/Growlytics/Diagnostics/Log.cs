@@ -22,7 +22,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) since the last report; the latest after {Outcome}, in {Delay}.")]
     public static partial void Retrying(ILogger logger, long count, string outcome, TimeSpan delay);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept in storage to be sent later: {Kept}).")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept to be tried again later: {Kept}).")]
     public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept);
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Error, Message = "Dropped {Count} message(s) since the last report that had run out of retries and that the Growlytics service refused again while it accepted others: kept, they held other users back (RetriesExhausted).")]
@@ -60,6 +60,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The Growlytics session could not be saved ({Error}); it is kept in memory.")]
     public static partial void SessionFileNotWritten(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "The anonymous attributes held for the login would make the Growlytics session file {Bytes} bytes, more than its share of MaxStorageBytes ({Limit} bytes): the file keeps the session's ids only, and the held attributes stay in memory until the login (dropped, and logged, if the process ends before it).")]
+    public static partial void HeldAttributesNotPersisted(ILogger logger, long bytes, long limit);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The Growlytics storage folder is held by another client, in this process or another (queue.lock is locked); this client keeps its queue in memory and takes the folder over when it is released. Give each running instance its own StorageDirectory.")]
     public static partial void StorageLocked(ILogger logger);

@@ -23,16 +23,31 @@ internal sealed class SessionStore
     private readonly string _directory;
     private readonly string _path;
     private readonly ILogger _logger;
+    private readonly long _maxHeldFileBytes;
     private readonly object _gate = new();
     private StoredSession? _pending;
     private Task _writer = Task.CompletedTask;
+    private volatile bool _heldLeftOut;
 
-    public SessionStore(string directory, ILogger logger)
+    /// <param name="directory">The storage folder.</param>
+    /// <param name="logger">The client's logger.</param>
+    /// <param name="maxHeldFileBytes">
+    /// The most bytes a file holding anonymous attributes may take (see <see cref="StorageLimits.SessionFileCap"/>); a
+    /// larger session is written without them.
+    /// </param>
+    public SessionStore(string directory, ILogger logger, long maxHeldFileBytes = MaxFileBytes)
     {
         _directory = directory;
         _path = Path.Combine(directory, FileName);
         _logger = logger;
+        _maxHeldFileBytes = maxHeldFileBytes;
     }
+
+    /// <summary>
+    /// Gets a value indicating whether the last session written held anonymous attributes that were left out of the file
+    /// (it would have been larger than its share of the storage bound): they live in memory only.
+    /// </summary>
+    public bool HeldLeftOut => _heldLeftOut;
 
     /// <summary>Reads the stored session; a missing, damaged or newer-version file yields <see langword="null"/>.</summary>
     public StoredSession? Load()
@@ -132,7 +147,21 @@ internal sealed class SessionStore
         try
         {
             Directory.CreateDirectory(_directory);
-            StorageFiles.WriteAtomically(_path, Serialize(state));
+            var bytes = Serialize(state, withHeld: true);
+            var leftOut = bytes.Length > _maxHeldFileBytes && state.Held.Length > 0;
+            if (leftOut)
+            {
+                var wouldBe = bytes.Length;
+                bytes = Serialize(state, withHeld: false);
+                if (!_heldLeftOut)
+                {
+                    // Once each time a session's held attributes outgrow the file, not at every write.
+                    Log.HeldAttributesNotPersisted(_logger, wouldBe, _maxHeldFileBytes);
+                }
+            }
+
+            StorageFiles.WriteAtomically(_path, bytes);
+            _heldLeftOut = leftOut;
         }
 #pragma warning disable CA1031 // A full disk or a read-only folder is logged; the session lives on in memory.
         catch (Exception ex)
@@ -186,7 +215,7 @@ internal sealed class SessionStore
         }
     }
 
-    private static byte[] Serialize(StoredSession session)
+    private static byte[] Serialize(StoredSession session, bool withHeld)
     {
         using var stream = new MemoryStream();
         using (var writer = new Utf8JsonWriter(stream, Serialization.MessageJsonWriter.WriterOptions))
@@ -203,7 +232,7 @@ internal sealed class SessionStore
                 writer.WriteString("userId", session.UserId);
             }
 
-            if (session.Held.Length > 0)
+            if (withHeld && session.Held.Length > 0)
             {
                 HeldAttributeJson.Write(writer, session.Held, session.HeldCalls);
             }

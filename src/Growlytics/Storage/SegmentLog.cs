@@ -202,8 +202,9 @@ internal sealed partial class SegmentLog : IDisposable
         }
         catch
         {
-            // No segment is left behind empty: the file goes with the failed write.
-            stream.Dispose();
+            // No segment is left behind empty: the file goes with the failed write (closing it fails too, on a full disk,
+            // as it tries the buffered header again).
+            StorageFiles.CloseQuietly(stream);
             StorageFiles.TryDelete(path);
             throw;
         }
@@ -231,7 +232,13 @@ internal sealed partial class SegmentLog : IDisposable
 
     private void CloseActive()
     {
-        _active?.Dispose();
+        // Every write is flushed before it counts, so only a failed one leaves bytes buffered; closing then fails again
+        // (a full disk), and those bytes were cut off or are skipped as damage anyway.
+        var active = _active;
         _active = null;
+        if (active is not null)
+        {
+            StorageFiles.CloseQuietly(active);
+        }
     }
 }

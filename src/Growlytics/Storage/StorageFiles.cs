@@ -94,6 +94,23 @@ internal static class StorageFiles
         return failed;
     }
 
+    /// <summary>
+    /// Closes a file, also one whose last write or flush failed (a full disk): closing flushes what the stream still
+    /// buffers, which fails again and throws after releasing the handle. What was still buffered is given up: the caller
+    /// cut it off or drops the file.
+    /// </summary>
+    public static void CloseQuietly(Stream stream)
+    {
+        try
+        {
+            stream.Dispose();
+        }
+        catch (IOException)
+        {
+            // The buffered bytes could not be written either; the handle is released all the same.
+        }
+    }
+
     public static void TryDelete(string path)
     {
         try

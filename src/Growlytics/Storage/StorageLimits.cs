@@ -12,6 +12,9 @@ internal sealed class StorageLimits
     /// <summary>Room kept for the folder's other files.</summary>
     public const long ReservedBytes = 16 * 1024;
 
+    // The most a session file holding a REST session's anonymous attributes may take: its part of the bound.
+    private const long MostSessionFileBytes = 512 * 1024;
+
     // The headers of the segments a group commit may start (at most two: one when the last is full, one on the way).
     private const long NewSegmentHeaders = 2 * RecordFormat.SegmentHeaderSize;
 
@@ -25,6 +28,9 @@ internal sealed class StorageLimits
     private readonly ILogger _logger;
     private readonly LogRateLimiter _dropReports;
 
+    // Room kept for the session file and the temporary copy it is rewritten through (REST: it holds anonymous attributes).
+    private readonly long _sessionReserve;
+
     public StorageLimits(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger)
     {
         _maxBytes = options.MaxStorageBytes;
@@ -36,6 +42,7 @@ internal sealed class StorageLimits
 
         // The lock, acknowledgement, privacy and session files count against the bound too (see Budget).
         _directory = options.StorageDirectory;
+        _sessionReserve = options.Protocol == GrowlyticsProtocol.Rest ? 2 * SessionFileCap(_maxBytes) : 0;
 
         // About sixteen segments: dropping the oldest one gives back a sixteenth of the space, not all of it.
         SegmentBytes = Math.Min(Math.Max(_maxBytes / 16, 4 * 1024), 1024 * 1024);
@@ -49,7 +56,14 @@ internal sealed class StorageLimits
     /// Gets the largest record (its header included) the folder can hold within the bound: the most <see cref="Budget"/>
     /// can be, less a segment's header. A message whose record is larger is delivered from memory, not stored.
     /// </summary>
-    public long MaxRecordBytes => Math.Max(_maxBytes - ReservedBytes, SegmentBytes) - RecordFormat.SegmentHeaderSize;
+    public long MaxRecordBytes => Math.Max(_maxBytes - Math.Max(ReservedBytes, _sessionReserve), SegmentBytes) - RecordFormat.SegmentHeaderSize;
+
+    /// <summary>
+    /// Gets the most bytes the session file may take in a folder bounded by <paramref name="maxStorageBytes"/>: an eighth
+    /// of the bound, at most 512 KB. With REST the queue keeps twice that free for it (the file and the temporary copy it
+    /// is rewritten through); a session whose held anonymous attributes would make it larger keeps them in memory only.
+    /// </summary>
+    public static long SessionFileCap(long maxStorageBytes) => Math.Min(maxStorageBytes / 8, MostSessionFileBytes);
 
     /// <summary>Gets the size no segment written by this version exceeds; a larger file is damage.</summary>
     public long MaxFileBytes { get; }
@@ -113,34 +127,45 @@ internal sealed class StorageLimits
     }
 
     /// <summary>
-    /// Gets the bytes the queue's segments may take: the bound less the SDK's other files in the folder (the session file
-    /// can hold a REST session's anonymous attributes), and at least <see cref="ReservedBytes"/> less, as room for them to
-    /// grow. Files that are not the SDK's are not counted; the queue always keeps room for one segment.
+    /// Gets the bytes the queue's segments may take: the bound less the SDK's other files in the folder, and at least
+    /// <see cref="ReservedBytes"/> less, as room for them to grow; with REST, the session file (which can hold a session's
+    /// anonymous attributes) counts as twice <see cref="SessionFileCap"/> or its size, whichever is larger, so it can be
+    /// rewritten at its largest without the folder passing the bound. Files that are not the SDK's are not counted; the
+    /// queue always keeps room for one segment.
     /// </summary>
     private long Budget()
     {
-        long own = 0;
+        long others = 0;
+        long session = 0;
         if (_directory is { Length: > 0 } directory)
         {
             try
             {
                 foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
                 {
-                    if (IsOwnFile(file.Name))
+                    if (IsSessionFile(file.Name))
                     {
-                        own += LengthOrZero(file);
+                        session += LengthOrZero(file);
+                    }
+                    else if (IsOwnFile(file.Name))
+                    {
+                        others += LengthOrZero(file);
                     }
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // The folder cannot be listed just now: the reserve stands in for the files.
-                own = 0;
+                others = 0;
+                session = 0;
             }
         }
 
+        var own = others + Math.Max(session, _sessionReserve);
         return Math.Max(_maxBytes - Math.Max(ReservedBytes, own), SegmentBytes);
     }
+
+    private static bool IsSessionFile(string name) => IsFileOrItsTemporary(name, Sessions.SessionStore.FileName);
 
     /// <summary>
     /// Gets a listed file's length, or 0 if it is gone: a temporary file renamed over its target while the folder is
@@ -163,7 +188,7 @@ internal sealed class StorageLimits
     {
         foreach (var own in OwnFiles)
         {
-            if (name == own || (name.StartsWith(own + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal)))
+            if (IsFileOrItsTemporary(name, own))
             {
                 return true;
             }
@@ -171,6 +196,9 @@ internal sealed class StorageLimits
 
         return false;
     }
+
+    private static bool IsFileOrItsTemporary(string name, string own) =>
+        name == own || (name.StartsWith(own + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal));
 
     /// <summary>Counts <paramref name="count"/> calls dropped from storage for <paramref name="reason"/>.</summary>
     public void CountDropped(DropReason reason, long count)

@@ -32,6 +32,23 @@ public sealed class OptionsValidationTests
             .Which.Message.Should().NotContain(Key);
     }
 
+    [Theory]
+    [InlineData("   ", "blank")]
+    [InlineData("\t", "blank")]
+    [InlineData("/tmp/a\0b", "a path cannot have")]
+    public void Constructor_UnusableStorageDirectory_ThrowsNamingTheRule(string directory, string rule)
+    {
+        var act = () => new GrowlyticsClient(Options(o => o.StorageDirectory = directory), startDelivery: false);
+
+        act.Should().Throw<ArgumentException>().WithMessage($"*StorageDirectory*{rule}*");
+    }
+
+    [Fact]
+    public void Validate_EmptyStorageDirectory_MeansNoStorage()
+    {
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(Options(o => o.StorageDirectory = string.Empty)).Should().BeEmpty();
+    }
+
     [Fact]
     public void Constructor_SeveralProblems_ListsEachWithoutTheKey()
     {

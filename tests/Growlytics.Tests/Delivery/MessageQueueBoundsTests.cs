@@ -131,6 +131,55 @@ public sealed class MessageQueueBoundsTests
         queue.Count.Should().Be(1);
     }
 
+    [Fact]
+    public void Enqueue_PassingAQuarterOfTheCountBound_WakesTheStorageWriterOncePerCrossing()
+    {
+        var (queue, _) = NewQueue(maxCount: 1_000, maxBytes: 1024 * 1024 * 1024);
+        var wakes = 0;
+        queue.StorageWake = () => wakes++;
+
+        for (var i = 0; i < 600; i++)
+        {
+            queue.Enqueue(Message("a"));
+        }
+
+        wakes.Should().Be(1, "the 250th message crossed a quarter of MaxQueueSize; the others did not");
+
+        // The writer takes them to disk; filling up again is a new crossing.
+        Release(queue, 600);
+        for (var i = 0; i < 300; i++)
+        {
+            queue.Enqueue(Message("a"));
+        }
+
+        wakes.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_PassingAQuarterOfTheBytesBound_WakesTheStorageWriter()
+    {
+        var (queue, _) = NewQueue(maxCount: 1_000_000, maxBytes: 64 * 1024);
+        var wakes = 0;
+        queue.StorageWake = () => wakes++;
+
+        // About 8 KB each: the second passes 16 KB.
+        await queue.EnqueueAsync(Message(new string('x', 4_000)), CancellationToken.None);
+        wakes.Should().Be(0);
+        await queue.EnqueueAsync(Message(new string('x', 4_000)), CancellationToken.None);
+        wakes.Should().Be(1);
+        await queue.EnqueueAsync(Message(new string('x', 4_000)), CancellationToken.None);
+        wakes.Should().Be(1);
+    }
+
+    private static void Release(MessageQueue queue, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            queue.TryRead(out var message).Should().BeTrue();
+            queue.Release(MessageSize.Estimate(message), message.Calls);
+        }
+    }
+
     private static (MessageQueue Queue, DeliveryCounters Counters) NewQueue(int maxCount, long maxBytes)
     {
         var counters = new DeliveryCounters();

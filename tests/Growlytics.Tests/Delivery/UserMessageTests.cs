@@ -16,7 +16,7 @@ public sealed class UserMessageTests
         new DateTimeOffset(2026, 12, 3, 15, 0, 15, 999, TimeSpan.FromMinutes(330)),
         new DateTimeOffset(1969, 12, 31, 23, 59, 59, 999, TimeSpan.Zero).AddTicks(5_000),
         DateTimeOffset.FromUnixTimeMilliseconds(-1),
-        DateTimeOffset.FromUnixTimeMilliseconds(-62_135_596_800_000),
+        DateTimeOffset.FromUnixTimeMilliseconds(-62_135_596_799_999),
         DateTimeOffset.MinValue,
         DateTimeOffset.MaxValue,
     ];

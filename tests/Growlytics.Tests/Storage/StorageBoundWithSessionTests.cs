@@ -45,6 +45,74 @@ public sealed class StorageBoundWithSessionTests : StorageTestBase
     }
 
     [Fact]
+    public async Task RestHeldAttributesLargerThanTheSessionFilesShare_KeptInMemoryOnly_FolderNeverPassesTheBound()
+    {
+        const long bound = 64 * 1024;
+        var logs = new RecordingLoggerFactory();
+        await using var client = NewClient(new StorageCollector(), o =>
+        {
+            o.Protocol = GrowlyticsProtocol.Rest;
+            o.MaxStorageBytes = bound;
+            o.LoggerFactory = logs;
+        });
+
+        // The folder's size sampled all along, the session file's rewrites (and their temporary copies) included.
+        long largest = 0;
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                largest = Math.Max(largest, System.IO.Directory.Exists(Directory) ? Files().Sum(f => f.Length) : 0);
+            }
+        });
+
+        // Five anonymous pushes of 99 attributes of 500 characters: held for the login, about 54 KB as JSON.
+        for (var push = 0; push < 5; push++)
+        {
+            var held = new Dictionary<string, object?> { ["n"] = push };
+            for (var i = 0; i < 98; i++)
+            {
+                held["attr" + i] = new string((char)('a' + push), 500);
+            }
+
+            client.User.Push(held);
+            await client.FlushAsync();
+        }
+
+        await stop.CancelAsync();
+        await sampler;
+
+        largest.Should().BeLessThanOrEqualTo(bound, "the session file is rewritten within its share of the bound");
+        var session = File.ReadAllText(Path.Combine(Directory, "session.json"));
+        session.Should().Contain(client.User.AnonymousId).And.NotContain("held", "the held attributes do not fit in the file's share");
+        logs.Entries.Count(e => e.EventId == 3003).Should().Be(1, "said once, not at every rewrite");
+        client.Statistics.Pending.Should().Be(5, "the held pushes stay pending, in memory");
+
+        await client.ShutdownAsync();
+
+        client.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(5, "held in memory only, they end with the process");
+        client.Statistics.Pending.Should().Be(0);
+        logs.Entries.Should().ContainSingle(e => e.EventId == 6003).Which.Message.Should().Contain("5 anonymous Push call(s)");
+    }
+
+    [Fact]
+    public async Task RestHeldAttributesWithinTheSessionFilesShare_PersistedAndPendingAfterARestart()
+    {
+        const long bound = 64 * 1024;
+        string anonymousId;
+        await using (var first = NewClient(new StorageCollector(), o => (o.Protocol, o.MaxStorageBytes) = (GrowlyticsProtocol.Rest, bound)))
+        {
+            first.User.Push(new Dictionary<string, object?> { ["city"] = new string('p', 500) });
+            anonymousId = first.User.AnonymousId;
+        }
+
+        await using var second = NewClient(new StorageCollector(), o => (o.Protocol, o.MaxStorageBytes) = (GrowlyticsProtocol.Rest, bound));
+        second.User.AnonymousId.Should().Be(anonymousId);
+        second.Statistics.Pending.Should().Be(1, "a session of about 600 bytes fits in an eighth of 64 KB");
+    }
+
+    [Fact]
     public void OwnFileGoneWhileTheFolderIsListed_CountsAsNothing_TheOthersStillCount()
     {
         System.IO.Directory.CreateDirectory(Directory);
