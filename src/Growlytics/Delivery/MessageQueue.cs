@@ -222,29 +222,6 @@ internal sealed partial class MessageQueue
         Interlocked.Add(ref _unreadJson, -json);
     }
 
-    /// <summary>Gives back the room a message held (it was delivered, dropped, or written to storage).</summary>
-    /// <param name="estimatedBytes">The message's estimated size.</param>
-    /// <param name="calls">The calls the message settles (<see cref="UserMessage.Calls"/>); 1 for one that was never added.</param>
-    public void Release(int estimatedBytes, int calls = 1) => Release(1, estimatedBytes, calls);
-
-    /// <summary>Gives back the room <paramref name="messages"/> messages held, at once (a request's delivered messages).</summary>
-    /// <param name="messages">How many messages.</param>
-    /// <param name="estimatedBytes">Their estimated sizes, summed.</param>
-    /// <param name="calls">The calls they settle, summed (at least <paramref name="messages"/>).</param>
-    public void Release(long messages, long estimatedBytes, long calls)
-    {
-        if (calls > messages)
-        {
-            Interlocked.Add(ref _extraCalls, messages - calls);
-        }
-
-        Interlocked.Add(ref _load, -((messages << CountShift) + estimatedBytes));
-        if (Volatile.Read(ref _waiters) > 0)
-        {
-            _room.Set();
-        }
-    }
-
     /// <summary>
     /// Sets when the dispatcher is woken: once this many more messages, or this many more estimated JSON bytes, are
     /// unread (what it still needs to fill a request with what it already holds). Check <see cref="Unread"/> and
@@ -261,29 +238,6 @@ internal sealed partial class MessageQueue
     /// <summary>Asks to be woken by the next message (the dispatcher is idle and its protocol sends at once).</summary>
     /// <remarks>A full fence, for the reason given in <see cref="SetWakeThresholds"/>.</remarks>
     public void WakeOnNextMessage() => Interlocked.Exchange(ref _readerIdle, 1);
-
-    private bool TryReserve(int size, out long after)
-    {
-        var delta = OneMessage | (uint)size;
-        after = Interlocked.Add(ref _load, delta);
-        if ((after >> CountShift) <= _maxCount && ((after & BytesMask) <= _maxBytes || (after >> CountShift) == 1))
-        {
-            return true;
-        }
-
-        Interlocked.Add(ref _load, -delta);
-        return false;
-    }
-
-    // After the message is in, so the woken writer finds it. Each crossing is seen by the one call whose reservation made it.
-    private void WakeStorageIfCrossed(long load, int size)
-    {
-        if (StorageWake is { } wake
-            && ((load >> CountShift) == _pressureCount || ((load & BytesMask) >= _pressureBytes && (load & BytesMask) - size < _pressureBytes)))
-        {
-            wake();
-        }
-    }
 
     private void Add(UserMessage message)
     {
