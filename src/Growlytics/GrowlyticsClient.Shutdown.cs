@@ -18,7 +18,13 @@ public sealed partial class GrowlyticsClient
     {
         lock (_counters)
         {
-            _shutdown ??= ShutdownCoreAsync(cancellationToken);
+            if (_shutdown is null)
+            {
+                // Seen by calls from here on, also while the shutdown runs synchronously up to its first wait.
+                _shuttingDown = true;
+                _shutdown = ShutdownCoreAsync(cancellationToken);
+            }
+
             return _shutdown;
         }
     }
@@ -67,10 +73,15 @@ public sealed partial class GrowlyticsClient
             await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
         }
 
-        // Persisted only in a folder this client holds (one it never took over has none of them), and only if the session
-        // file had room for them (see SessionStore.HeldLeftOut): read once the last write has ended.
-        var persisted = _sessionStore is { HeldLeftOut: false } && _durable?.IsOwner != false;
-        var processHeld = _processUser?.CloseHeld(persisted) ?? 0;
+        // Kept only if the file in a folder this client holds (one it never took over has none of them) holds them all, with
+        // nothing left to write; checked under the session's lock, with no push able to join them since the shutdown began.
+        var processHeld = _processUser?.CloseHeld(calls => _sessionStore is not null && _durable?.IsOwner != false && _sessionStore.Holds(calls)) ?? 0;
+        if (processHeld > 0 && _sessionStore is not null)
+        {
+            // Saved without them (see CloseHeld).
+            await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
+        }
+
         if (heldAtShutdown.Calls + processHeld > 0)
         {
             // One line for both: the visitors' scoped sessions and the process-wide one.

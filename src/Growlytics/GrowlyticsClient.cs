@@ -54,6 +54,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly DurableQueue? _durable;
     private readonly HeldAttributeStore? _heldStore;
     private Task? _shutdown;
+    private volatile bool _shuttingDown;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
     /// <param name="options">The settings; copied, so later changes have no effect.</param>
@@ -145,8 +146,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger, StorageLimits.SessionFileCap(_options.MaxStorageBytes)) : null;
             var stored = _sessionStore?.Load();
             _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored));
-            if (stored is null)
+            if (stored is null || _sessionStore!.LoadedTooLarge)
             {
+                // A new session, or one whose file is larger than its share of the storage bound now: written (again).
                 OnSessionChanged(_processUser);
             }
         }
@@ -242,7 +244,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>Gets the scoped sessions' anonymous attributes held for their login (REST only; else null).</summary>
     internal HeldAttributeStore? HeldStore => _heldStore;
 
-    internal bool IsShutDown => Volatile.Read(ref _shutdown) is not null;
+    internal bool IsShutDown => _shuttingDown;
 
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued

@@ -151,11 +151,12 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets the most bytes the SDK's files in the storage folder may take: the stored queue, and the session and
     /// bookkeeping files it makes room for (files the app puts there are not counted). Beyond it the oldest messages are
-    /// dropped (<see cref="DropReason.StorageFull"/>). With <see cref="GrowlyticsProtocol.Rest"/> the session file, which
-    /// holds the anonymous attributes pushed before the login, may take an eighth of the bound (at most 512 KB), and the
-    /// queue keeps twice that free for it; a session whose held attributes would take more keeps them in memory only
-    /// (logged once; dropped if the process ends before the login). The queue always keeps room for one segment (a
-    /// sixteenth of the bound, at most 1 MB).
+    /// dropped (<see cref="DropReason.StorageFull"/>). With <see cref="GrowlyticsProtocol.Rest"/> and
+    /// <see cref="SessionMode.ProcessWide"/> the session file, which holds the anonymous attributes pushed before the
+    /// login, may take an eighth of the bound (at most 512 KB), and the queue keeps twice that free for it; a session whose
+    /// held attributes would take more keeps them in memory only (logged once; dropped if the process ends before the
+    /// login). The queue always keeps room for one segment (a sixteenth of the bound, at most 1 MB): only if the SDK's
+    /// other files alone came within that of the bound could the folder exceed it, by at most one segment.
     /// </summary>
     /// <value>Defaults to 50 MB (52,428,800 bytes). Between 64 KB and 10 GB.</value>
     public long MaxStorageBytes { get; set; } = 50L * 1024 * 1024;

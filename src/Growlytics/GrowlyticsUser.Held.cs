@@ -74,18 +74,21 @@ public sealed partial class GrowlyticsUser
     }
 
     /// <summary>
-    /// At shutdown, REST, process-wide session: held pushes stay pending in the session file when there is one; without
-    /// storage they will never meet a login, and are counted as dropped.
+    /// At shutdown, REST, process-wide session: held pushes stay pending when the session file holds them all; otherwise
+    /// (no storage, a file too small for them, a write that failed or is still running) they will never meet a login, are
+    /// counted as dropped, and the session is saved without them, so a later start cannot bring them back.
     /// </summary>
+    /// <param name="persisted">Whether the session file holds this many held pushes, with nothing left to write.</param>
     /// <returns>How many held calls were dropped (the caller logs them).</returns>
-    internal int CloseHeld(bool persisted)
+    internal int CloseHeld(Func<int, bool> persisted)
     {
         lock (_gate)
         {
-            if (!persisted && _processHeld is { Calls: > 0 } held)
+            if (_processHeld is { Calls: > 0 } held && !persisted(held.Calls))
             {
                 _client.Counters.DropHeldInBulk(held.Calls, DropReason.Shutdown);
                 _processHeld = new HeldAttributes();
+                _client.OnSessionChanged(this, evenIfOptedOut: true);
                 return held.Calls;
             }
 

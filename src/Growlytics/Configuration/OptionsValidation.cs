@@ -67,9 +67,9 @@ internal static class OptionsValidation
             {
                 errors.Add("GrowlyticsOptions.StorageDirectory is blank: set it to a folder path, or leave it null (or empty) to keep messages in memory only.");
             }
-            else if (storage.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+            else if (storage.IndexOfAny(Path.GetInvalidPathChars()) >= 0 || storage.Any(char.IsControl))
             {
-                errors.Add("GrowlyticsOptions.StorageDirectory has a character that a path cannot have (such as a NUL or control character).");
+                errors.Add("GrowlyticsOptions.StorageDirectory has a control character (such as a NUL, tab or line break) or another character this platform does not allow in a path.");
             }
         }
 

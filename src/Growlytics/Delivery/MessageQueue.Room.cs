@@ -21,7 +21,13 @@ internal sealed partial class MessageQueue
             Interlocked.Add(ref _extraCalls, messages - calls);
         }
 
-        Interlocked.Add(ref _load, -((messages << CountShift) + estimatedBytes));
+        var after = Interlocked.Add(ref _load, -((messages << CountShift) + estimatedBytes));
+        if (Volatile.Read(ref _storageWakeArmed) == 0 && (after >> CountShift) <= _pressureCount / 2 && (after & BytesMask) <= _pressureBytes / 2)
+        {
+            // Down to half the threshold (the writer took what memory held): the next crossing wakes it again.
+            Volatile.Write(ref _storageWakeArmed, 1);
+        }
+
         if (Volatile.Read(ref _waiters) > 0)
         {
             _room.Set();
@@ -41,11 +47,15 @@ internal sealed partial class MessageQueue
         return false;
     }
 
-    // After the message is in, so the woken writer finds it. Each crossing is seen by the one call whose reservation made it.
-    private void WakeStorageIfCrossed(long load, int size)
+    // After the message is in, so the woken writer finds it. One wake per filling: the call that finds memory at or past a
+    // threshold while armed disarms it; Release arms it again once memory is down to half (a count hovering around the
+    // threshold wakes nobody).
+    private void WakeStorageIfCrossed(long load)
     {
         if (StorageWake is { } wake
-            && ((load >> CountShift) == _pressureCount || ((load & BytesMask) >= _pressureBytes && (load & BytesMask) - size < _pressureBytes)))
+            && ((load >> CountShift) >= _pressureCount || (load & BytesMask) >= _pressureBytes)
+            && Volatile.Read(ref _storageWakeArmed) == 1
+            && Interlocked.Exchange(ref _storageWakeArmed, 0) == 1)
         {
             wake();
         }

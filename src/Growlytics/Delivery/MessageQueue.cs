@@ -49,6 +49,7 @@ internal sealed partial class MessageQueue
     // The storage writer is woken when the held messages cross these (a quarter of each bound): see StorageWake.
     private readonly long _pressureCount;
     private readonly long _pressureBytes;
+    private int _storageWakeArmed = 1;
 
 
     public MessageQueue(GrowlyticsOptions options, int wakeCount, int wakeBytes, DeliveryCounters counters, WakeSignal wake, ILogger logger)
@@ -93,9 +94,9 @@ internal sealed partial class MessageQueue
 
     /// <summary>
     /// Gets or sets what wakes the storage writer (with <c>StorageDirectory</c>): called on the caller's thread when the
-    /// messages held in memory cross a quarter of <see cref="GrowlyticsOptions.MaxQueueSize"/> or of
-    /// <see cref="GrowlyticsOptions.MaxQueueBytes"/>, once per crossing, so a burst is written to disk before memory is
-    /// full instead of waiting for the writer's next commit.
+    /// messages held in memory reach a quarter of <see cref="GrowlyticsOptions.MaxQueueSize"/> or of
+    /// <see cref="GrowlyticsOptions.MaxQueueBytes"/>, so a burst is written to disk before memory is full instead of
+    /// waiting for the writer's next commit; once, until memory is down to half of that again.
     /// </summary>
     public Action? StorageWake { get; set; }
 
@@ -137,7 +138,7 @@ internal sealed partial class MessageQueue
 
         _beforeAdd?.Invoke();
         Add(message);
-        WakeStorageIfCrossed(load, size);
+        WakeStorageIfCrossed(load);
 
         // Logged once the message is in: counted accepted and not yet queued, it would be missing from the figures while
         // a slow logger runs.
@@ -191,7 +192,7 @@ internal sealed partial class MessageQueue
         }
 
         Add(message);
-        WakeStorageIfCrossed(load, size);
+        WakeStorageIfCrossed(load);
     }
 
     /// <summary>Takes the oldest unread message (dispatcher or storage writer). It stays counted until <see cref="Release(int, int)"/>.</summary>

@@ -27,7 +27,12 @@ internal sealed class SessionStore
     private readonly object _gate = new();
     private StoredSession? _pending;
     private Task _writer = Task.CompletedTask;
-    private volatile bool _heldLeftOut;
+
+    // The held calls in the file as this store last read or wrote it (under _gate); -1 after a failed write (unknown).
+    private int _heldCallsInFile;
+
+    // Whether the last write left held attributes out (logged once each time that starts); the writer's own.
+    private bool _heldLeftOut;
 
     /// <param name="directory">The storage folder.</param>
     /// <param name="logger">The client's logger.</param>
@@ -44,10 +49,23 @@ internal sealed class SessionStore
     }
 
     /// <summary>
-    /// Gets a value indicating whether the last session written held anonymous attributes that were left out of the file
-    /// (it would have been larger than its share of the storage bound): they live in memory only.
+    /// Gets a value indicating whether the file was read larger than the share of the storage bound it may take now (a
+    /// larger bound before, or an earlier version): the caller saves the session again, which leaves the held attributes out.
     /// </summary>
-    public bool HeldLeftOut => _heldLeftOut;
+    public bool LoadedTooLarge { get; private set; }
+
+    /// <summary>
+    /// Gets whether the file holds exactly <paramref name="heldCalls"/> held pushes with nothing left to write: every write
+    /// scheduled has ended, and the last one (or the read at start) put that many in the file. False while a write is
+    /// pending or running, after a failed write, or when the held attributes were left out (too large for the file).
+    /// </summary>
+    public bool Holds(int heldCalls)
+    {
+        lock (_gate)
+        {
+            return _pending is null && _writer.IsCompleted && _heldCallsInFile == heldCalls;
+        }
+    }
 
     /// <summary>Reads the stored session; a missing, damaged or newer-version file yields <see langword="null"/>.</summary>
     public StoredSession? Load()
@@ -81,6 +99,12 @@ internal sealed class SessionStore
             }
 
             var (held, heldCalls) = ReadHeld(root);
+            lock (_gate)
+            {
+                _heldCallsInFile = heldCalls;
+            }
+
+            LoadedTooLarge = heldCalls > 0 && bytes.Length > _maxHeldFileBytes;
             return new StoredSession(anonymousId!, userId, held, heldCalls);
         }
 #pragma warning disable CA1031 // A damaged file must never stop the app: start a fresh session instead.
@@ -148,25 +172,36 @@ internal sealed class SessionStore
         {
             Directory.CreateDirectory(_directory);
             var bytes = Serialize(state, withHeld: true);
-            var leftOut = bytes.Length > _maxHeldFileBytes && state.Held.Length > 0;
+            var wouldBe = bytes.Length;
+            var leftOut = wouldBe > _maxHeldFileBytes && state.Held.Length > 0;
             if (leftOut)
             {
-                var wouldBe = bytes.Length;
                 bytes = Serialize(state, withHeld: false);
-                if (!_heldLeftOut)
-                {
-                    // Once each time a session's held attributes outgrow the file, not at every write.
-                    Log.HeldAttributesNotPersisted(_logger, wouldBe, _maxHeldFileBytes);
-                }
             }
 
             StorageFiles.WriteAtomically(_path, bytes);
+            lock (_gate)
+            {
+                _heldCallsInFile = leftOut ? 0 : state.HeldCalls;
+            }
+
+            if (leftOut && !_heldLeftOut)
+            {
+                // Once each time a session's held attributes outgrow the file, not at every write.
+                Log.HeldAttributesNotPersisted(_logger, wouldBe, _maxHeldFileBytes);
+            }
+
             _heldLeftOut = leftOut;
         }
 #pragma warning disable CA1031 // A full disk or a read-only folder is logged; the session lives on in memory.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            lock (_gate)
+            {
+                _heldCallsInFile = -1;
+            }
+
             Log.SessionFileNotWritten(_logger, ex.GetType().Name);
         }
     }
@@ -181,6 +216,14 @@ internal sealed class SessionStore
             }
 
             var failed = StorageFiles.DeleteAll([_path, .. Directory.GetFiles(_directory, FileName + ".*.tmp")], out var error);
+            if (failed == 0)
+            {
+                lock (_gate)
+                {
+                    _heldCallsInFile = 0;
+                }
+            }
+
             if (failed > 0)
             {
                 Log.LocalDataNotDeleted(_logger, failed, error ?? "unknown");

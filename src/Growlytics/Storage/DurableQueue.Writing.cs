@@ -243,7 +243,8 @@ internal sealed partial class DurableQueue
         _windowFull = log.Outstanding >= ReadWindow;
     }
 
-    // Called under the lock, once per commit interval rather than per settled batch.
+    // Called under the lock, once per writer turn (each commit interval, or when a flush or memory filling up wakes the
+    // writer) rather than per settled batch.
     private void TrySaveAck()
     {
         try

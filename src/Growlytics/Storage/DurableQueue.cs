@@ -117,8 +117,17 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets a value indicating whether the disk is the buffer now: the folder is held and writes succeed.</summary>
     public bool IsBuffer => _owner && !_failing && !_closed;
 
-    /// <summary>Makes the writer commit now instead of at its next interval (memory is filling up).</summary>
-    public void WakeWriter() => _writerWake.Set();
+    /// <summary>
+    /// Makes the writer commit now instead of at its next interval (memory is filling up). Ignored while the disk is not the
+    /// buffer (the folder not taken over yet, the disk failing): the writer's own timing applies then.
+    /// </summary>
+    public void WakeWriter()
+    {
+        if (IsBuffer)
+        {
+            _writerWake.Set();
+        }
+    }
 
     /// <summary>Gets the accepted calls the stored messages not yet settled (read or not) carry, as statistics count them.</summary>
     public long Pending => Interlocked.Read(ref _storedPending);

@@ -28,7 +28,8 @@ internal sealed class StorageLimits
     private readonly ILogger _logger;
     private readonly LogRateLimiter _dropReports;
 
-    // Room kept for the session file and the temporary copy it is rewritten through (REST: it holds anonymous attributes).
+    // Room kept for the session file and the temporary copy it is rewritten through: with REST a process-wide session's
+    // file holds the anonymous attributes pushed before the login (scoped sessions have no file).
     private readonly long _sessionReserve;
 
     public StorageLimits(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger)
@@ -42,7 +43,7 @@ internal sealed class StorageLimits
 
         // The lock, acknowledgement, privacy and session files count against the bound too (see Budget).
         _directory = options.StorageDirectory;
-        _sessionReserve = options.Protocol == GrowlyticsProtocol.Rest ? 2 * SessionFileCap(_maxBytes) : 0;
+        _sessionReserve = options is { Protocol: GrowlyticsProtocol.Rest, SessionMode: SessionMode.ProcessWide } ? 2 * SessionFileCap(_maxBytes) : 0;
 
         // About sixteen segments: dropping the oldest one gives back a sixteenth of the space, not all of it.
         SegmentBytes = Math.Min(Math.Max(_maxBytes / 16, 4 * 1024), 1024 * 1024);
@@ -56,12 +57,13 @@ internal sealed class StorageLimits
     /// Gets the largest record (its header included) the folder can hold within the bound: the most <see cref="Budget"/>
     /// can be, less a segment's header. A message whose record is larger is delivered from memory, not stored.
     /// </summary>
-    public long MaxRecordBytes => Math.Max(_maxBytes - Math.Max(ReservedBytes, _sessionReserve), SegmentBytes) - RecordFormat.SegmentHeaderSize;
+    public long MaxRecordBytes => Math.Max(_maxBytes - ReservedBytes - _sessionReserve, SegmentBytes) - NewSegmentHeaders;
 
     /// <summary>
     /// Gets the most bytes the session file may take in a folder bounded by <paramref name="maxStorageBytes"/>: an eighth
-    /// of the bound, at most 512 KB. With REST the queue keeps twice that free for it (the file and the temporary copy it
-    /// is rewritten through); a session whose held anonymous attributes would make it larger keeps them in memory only.
+    /// of the bound, at most 512 KB. With REST and the process-wide session the queue keeps twice that free for it (the
+    /// file and the temporary copy it is rewritten through); a session whose held anonymous attributes would make it
+    /// larger keeps them in memory only.
     /// </summary>
     public static long SessionFileCap(long maxStorageBytes) => Math.Min(maxStorageBytes / 8, MostSessionFileBytes);
 
@@ -127,11 +129,11 @@ internal sealed class StorageLimits
     }
 
     /// <summary>
-    /// Gets the bytes the queue's segments may take: the bound less the SDK's other files in the folder, and at least
-    /// <see cref="ReservedBytes"/> less, as room for them to grow; with REST, the session file (which can hold a session's
-    /// anonymous attributes) counts as twice <see cref="SessionFileCap"/> or its size, whichever is larger, so it can be
-    /// rewritten at its largest without the folder passing the bound. Files that are not the SDK's are not counted; the
-    /// queue always keeps room for one segment.
+    /// Gets the bytes the queue's segments may take: the bound less the SDK's other files in the folder (at least
+    /// <see cref="ReservedBytes"/>, as room for them to grow) and less the session file; with REST and the process-wide
+    /// session, the session file (which can hold anonymous attributes) counts as twice <see cref="SessionFileCap"/> or its
+    /// size, whichever is larger, so it can be rewritten at its largest without the folder passing the bound. Files that
+    /// are not the SDK's are not counted; the queue always keeps room for one segment.
     /// </summary>
     private long Budget()
     {
@@ -161,8 +163,8 @@ internal sealed class StorageLimits
             }
         }
 
-        var own = others + Math.Max(session, _sessionReserve);
-        return Math.Max(_maxBytes - Math.Max(ReservedBytes, own), SegmentBytes);
+        var own = Math.Max(ReservedBytes, others) + Math.Max(session, _sessionReserve);
+        return Math.Max(_maxBytes - own, SegmentBytes);
     }
 
     private static bool IsSessionFile(string name) => IsFileOrItsTemporary(name, Sessions.SessionStore.FileName);

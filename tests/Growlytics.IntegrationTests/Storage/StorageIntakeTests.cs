@@ -7,23 +7,23 @@ namespace GrowlyticsSdk.IntegrationTests.Storage;
 public sealed class StorageIntakeTests
 {
     [Fact]
-    public async Task Push_WavesLargerThanAQuarterOfTheQueue_WrittenBeforeTheCommitIntervalNoneDroppedAllDelivered()
+    public async Task Push_WavesThatWouldOverflowTheQueueBeforeTheCommitInterval_WrittenAsMemoryFillsNoneDroppedAllDelivered()
     {
         const int waves = 10;
-        const int wave = 400;
+        const int wave = 300;
         using var folder = new TempFolder();
         await using var collector = await FaultyCollector.StartAsync();
         var options = FastOptions(collector.Endpoint);
         options.StorageDirectory = folder.Sub("storage");
         options.MaxQueueSize = 1_000;
 
-        // The writer's own interval (the longest allowed) is longer than a wave may take: only memory filling up wakes it.
+        // The writer's own interval (the longest allowed) is longer than the whole test: only memory filling up wakes it.
         options.StorageCommitInterval = TimeSpan.FromSeconds(10);
         await using var client = new GrowlyticsClient(options);
         await EventuallyAsync(() => client.Durable!.IsBuffer, "the client owns its folder");
 
-        // Each wave passes a quarter of MaxQueueSize (250); the next one comes once the writer has taken it to disk. Waiting
-        // for the interval instead, the third wave would overflow the queue.
+        // 3,000 messages in about a second: waiting for the interval, the fourth wave would overflow MaxQueueSize. Each wave
+        // takes memory past a quarter of it (250), which wakes the writer.
         for (var n = 0; n < waves; n++)
         {
             for (var i = 0; i < wave; i++)
@@ -31,17 +31,12 @@ public sealed class StorageIntakeTests
                 client.User.Push(Number((n * wave) + i));
             }
 
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            while (client.Queue.Count > 0)
-            {
-                clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), $"wave {n} is written to disk long before the commit interval");
-                await Task.Delay(5);
-            }
+            await Task.Delay(100);
         }
 
         await FlushAsync(client);
 
-        client.Statistics.Dropped.Should().Be(0);
+        client.Statistics.DroppedByReason.Where(r => r.Value > 0).Should().BeEmpty();
         collector.ShouldHaveDeliveredExactly(client, waves * wave);
     }
 }

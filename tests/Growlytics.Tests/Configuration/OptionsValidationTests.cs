@@ -35,7 +35,9 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("   ", "blank")]
     [InlineData("\t", "blank")]
-    [InlineData("/tmp/a\0b", "a path cannot have")]
+    [InlineData("/tmp/a\0b", "control character")]
+    [InlineData("/tmp/a\tb", "control character")]
+    [InlineData("/tmp/a\nb", "control character")]
     public void Constructor_UnusableStorageDirectory_ThrowsNamingTheRule(string directory, string rule)
     {
         var act = () => new GrowlyticsClient(Options(o => o.StorageDirectory = directory), startDelivery: false);

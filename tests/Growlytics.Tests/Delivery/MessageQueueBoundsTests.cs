@@ -156,6 +156,43 @@ public sealed class MessageQueueBoundsTests
     }
 
     [Fact]
+    public void Enqueue_CountHoveringAtAQuarter_WakesTheStorageWriterOnceUntilMemoryIsDownToHalfOfIt()
+    {
+        var (queue, _) = NewQueue(maxCount: 1_000, maxBytes: 1024 * 1024 * 1024);
+        var wakes = 0;
+        queue.StorageWake = () => wakes++;
+        for (var i = 0; i < 250; i++)
+        {
+            queue.Enqueue(Message("a"));
+        }
+
+        // One leaves, one comes, a hundred times: the count goes from 249 to 250 each time.
+        for (var i = 0; i < 100; i++)
+        {
+            Release(queue, 1);
+            queue.Enqueue(Message("a"));
+        }
+
+        wakes.Should().Be(1, "a count hovering at the threshold is not a new filling");
+
+        Release(queue, 124);
+        Enqueue(queue, 124);
+        wakes.Should().Be(1, "memory went down to 126 only, above half the threshold");
+
+        Release(queue, 126);
+        Enqueue(queue, 126);
+        wakes.Should().Be(2, "memory went down to 124, under half of 250, so reaching 250 again wakes the writer");
+    }
+
+    private static void Enqueue(MessageQueue queue, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            queue.Enqueue(Message("a"));
+        }
+    }
+
+    [Fact]
     public async Task EnqueueAsync_PassingAQuarterOfTheBytesBound_WakesTheStorageWriter()
     {
         var (queue, _) = NewQueue(maxCount: 1_000_000, maxBytes: 64 * 1024);

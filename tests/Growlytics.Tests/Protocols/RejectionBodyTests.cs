@@ -29,6 +29,22 @@ public sealed class RejectionBodyTests
     }
 
     [Fact]
+    public void Parse_UnicodeLineSeparatorsAndDirectionOverrides_AreReplacedToo()
+    {
+        var details = Parse("{\"details\":[{\"path\":[\"a\u2028b\u2029c\"],\"type\":\"x\u202Eevil\u2066\"}]}");
+
+        (details!.Path, details.Type).Should().Be(("a?b?c", "x?evil?"));
+    }
+
+    [Fact]
+    public void Parse_ACutThatWouldSplitASurrogatePair_EndsBeforeThePair()
+    {
+        var details = Parse("{\"details\":[{\"type\":\"" + new string('x', 127) + "\uD83D\uDE00tail\"}]}");
+
+        details!.Type.Should().Be(new string('x', 127));
+    }
+
+    [Fact]
     public void Parse_AVeryLongRule_IsCutTo128Characters()
     {
         var details = Parse("{\"details\":[{\"type\":\"" + new string('x', 500) + "\"}]}");

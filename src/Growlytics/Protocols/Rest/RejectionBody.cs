@@ -114,8 +114,9 @@ internal static class RejectionBody
         return reader.TokenType == JsonTokenType.EndArray ? Shorten(text.ToString()) : null;
     }
 
-    // Field names are short; a long one is cut, and control characters (line breaks, terminal escapes) are replaced, so a
-    // log line stays one readable line and an answer cannot forge others.
+    // Field names are short; a long one is cut (never inside a surrogate pair), and control and format characters (line
+    // breaks, terminal escapes, Unicode line separators, direction overrides) are replaced, so a log line stays one
+    // readable line and an answer cannot forge or disguise others.
     private static string? Shorten(string? text)
     {
         if (text is null)
@@ -123,22 +124,27 @@ internal static class RejectionBody
             return null;
         }
 
-        var cut = text.Length > MaxTextLength ? text.Substring(0, MaxTextLength) : text;
-        var firstControl = 0;
-        while (firstControl < cut.Length && !char.IsControl(cut[firstControl]))
+        var length = Math.Min(text.Length, MaxTextLength);
+        if (length < text.Length && char.IsHighSurrogate(text[length - 1]))
         {
-            firstControl++;
+            length--;
         }
 
-        if (firstControl == cut.Length)
+        var first = 0;
+        while (first < length && !IsUnsafe(text[first]))
         {
-            return cut;
+            first++;
         }
 
-        var chars = cut.ToCharArray();
-        for (var i = firstControl; i < chars.Length; i++)
+        if (first == length)
         {
-            if (char.IsControl(chars[i]))
+            return length == text.Length ? text : text.Substring(0, length);
+        }
+
+        var chars = text.ToCharArray(0, length);
+        for (var i = first; i < chars.Length; i++)
+        {
+            if (IsUnsafe(chars[i]))
             {
                 chars[i] = '?';
             }
@@ -146,4 +152,7 @@ internal static class RejectionBody
 
         return new string(chars);
     }
+
+    private static bool IsUnsafe(char c) =>
+        char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format;
 }
