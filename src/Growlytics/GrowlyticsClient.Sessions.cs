@@ -9,6 +9,9 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// Gives the current async flow (and work it starts) a user session of its own, with a fresh anonymous id.
     /// Dispose the returned object to return to the previous session. Use one scope per request, job or conversation.
+    /// Scopes are meant to be disposed innermost first; disposing an outer scope while an inner one is open leaves the
+    /// inner one current, and disposing the inner one then returns to the nearest enclosing scope still open (or the
+    /// process-wide session).
     /// </summary>
     /// <returns>The scope; dispose it when the flow ends.</returns>
     public IDisposable BeginScope() => new UserScope(_scope, new GrowlyticsUser(this, AnonymousIds.New(), null));

@@ -64,8 +64,20 @@ internal static class OptionsBinder
             throw new InvalidOperationException(
                 "Configuration value(s) could not be parsed: "
                 + string.Join("; ", invalid.Select(i => $"{prefix}{i.Key} must be {i.Expected}"))
-                + ".");
+                + "." + OtherProblems(section, options, invalid));
         }
+    }
+
+    // The values of the section that did parse but break a rule, so one start-up names every bad value at once (the
+    // options' own validation would report them only once the others are fixed). The rules' messages quote a number or
+    // time that is out of range, never the API key.
+    private static string OtherProblems(IConfiguration section, GrowlyticsOptions options, List<(string Key, string Expected)> invalid)
+    {
+        var parsed = section.GetChildren().Select(c => c.Key).Where(k => !invalid.Exists(i => string.Equals(i.Key, k, StringComparison.OrdinalIgnoreCase))).ToList();
+        var problems = Configuration.OptionsValidation.Validate(options)
+            .Where(e => parsed.Exists(k => e.StartsWith("GrowlyticsOptions." + k + " ", StringComparison.OrdinalIgnoreCase)))
+            .ToList();
+        return problems.Count == 0 ? string.Empty : " Also: " + string.Join(" ", problems);
     }
 
     private delegate bool TryParse<T>(string text, out T value);

@@ -2,7 +2,8 @@ namespace GrowlyticsSdk.Sessions;
 
 /// <summary>
 /// A user session bound to the current async flow. Disposing it restores the session that was current
-/// when it began (the enclosing scope, or the process-wide session).
+/// when it began (the enclosing scope, or the process-wide session), skipping enclosing scopes already disposed (scopes
+/// disposed out of order).
 /// </summary>
 internal sealed class UserScope : IDisposable
 {
@@ -32,7 +33,15 @@ internal sealed class UserScope : IDisposable
         // (work started with Task.Run) keeps its own copy.
         if (ReferenceEquals(_current.Value, this))
         {
-            _current.Value = Parent;
+            var parent = Parent;
+            while (parent is { IsDisposed: true })
+            {
+                parent = parent.Parent;
+            }
+
+            _current.Value = parent;
         }
     }
+
+    private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 }

@@ -30,6 +30,25 @@ public sealed class OptionsBinderTests
             .And.Contain("Growlytics:Protocol must be one of Rest, Batch");
     }
 
+    [Fact]
+    public void Bind_OneValueThatDoesNotParseAndOneOutOfRange_NamesBothAtOnce()
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Growlytics:ApiKey"] = "secret-key-value",
+            ["Growlytics:MaxStorageBytes"] = "20GB",
+            ["Growlytics:MaxQueueBytes"] = "17179869185",
+            ["Growlytics:MaxQueueSize"] = "500",
+        }).Build().GetSection(GrowlyticsOptions.SectionName);
+
+        var bind = () => OptionsBinder.Bind(section, new GrowlyticsOptions());
+
+        var message = bind.Should().Throw<InvalidOperationException>().Which.Message;
+        message.Should().Contain("Growlytics:MaxStorageBytes must be a whole number")
+            .And.Contain("GrowlyticsOptions.MaxQueueBytes must be between")
+            .And.NotContain("MaxQueueSize").And.NotContain("secret-key-value");
+    }
+
     [Theory]
     [InlineData("Protocol", "1")]
     [InlineData("Protocol", "Rest,Batch")]

@@ -56,6 +56,38 @@ public sealed class UserScopeTests : IDisposable
     }
 
     [Fact]
+    public void NestedScopes_DisposedOutOfOrder_TheInnerStaysUntilDisposedThenTheProcessWideSessionIsBack()
+    {
+        var client = _harness.Client;
+        var processWide = client.User;
+        var outer = client.BeginScope();
+        client.User.Identify("outer");
+        var inner = client.BeginScope();
+        var innerUser = client.User;
+
+        outer.Dispose();
+        client.User.Should().BeSameAs(innerUser, "the innermost scope is still open");
+        inner.Dispose();
+
+        client.User.Should().BeSameAs(processWide, "the outer scope was disposed already: nothing is left open");
+    }
+
+    [Fact]
+    public void ThreeScopes_TheMiddleDisposedFirst_DisposingTheInnerRestoresTheOuter()
+    {
+        var client = _harness.Client;
+        using var outer = client.BeginScope();
+        var outerUser = client.User;
+        var middle = client.BeginScope();
+        var inner = client.BeginScope();
+
+        middle.Dispose();
+        inner.Dispose();
+
+        client.User.Should().BeSameAs(outerUser);
+    }
+
+    [Fact]
     public async Task Scope_WithAwaitsInside_FollowsTheAsyncFlow()
     {
         var client = _harness.Client;
