@@ -138,19 +138,13 @@ public sealed class MessageQueueBoundsTests
         var wakes = 0;
         queue.StorageWake = () => wakes++;
 
-        for (var i = 0; i < 600; i++)
-        {
-            queue.Enqueue(Message("a"));
-        }
+        Enqueue(queue, 600);
 
         wakes.Should().Be(1, "the 250th message crossed a quarter of MaxQueueSize; the others did not");
 
         // The writer takes them to disk; filling up again is a new crossing.
         Release(queue, 600);
-        for (var i = 0; i < 300; i++)
-        {
-            queue.Enqueue(Message("a"));
-        }
+        Enqueue(queue, 300);
 
         wakes.Should().Be(2);
     }
@@ -161,10 +155,7 @@ public sealed class MessageQueueBoundsTests
         var (queue, _) = NewQueue(maxCount: 1_000, maxBytes: 1024 * 1024 * 1024);
         var wakes = 0;
         queue.StorageWake = () => wakes++;
-        for (var i = 0; i < 250; i++)
-        {
-            queue.Enqueue(Message("a"));
-        }
+        Enqueue(queue, 250);
 
         // One leaves, one comes, a hundred times: the count goes from 249 to 250 each time.
         for (var i = 0; i < 100; i++)
@@ -184,14 +175,6 @@ public sealed class MessageQueueBoundsTests
         wakes.Should().Be(2, "memory went down to 124, under half of 250, so reaching 250 again wakes the writer");
     }
 
-    private static void Enqueue(MessageQueue queue, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            queue.Enqueue(Message("a"));
-        }
-    }
-
     [Fact]
     public async Task EnqueueAsync_PassingAQuarterOfTheBytesBound_WakesTheStorageWriter()
     {
@@ -206,6 +189,14 @@ public sealed class MessageQueueBoundsTests
         wakes.Should().Be(1);
         await queue.EnqueueAsync(Message(new string('x', 4_000)), CancellationToken.None);
         wakes.Should().Be(1);
+    }
+
+    private static void Enqueue(MessageQueue queue, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            queue.Enqueue(Message("a"));
+        }
     }
 
     private static void Release(MessageQueue queue, int count)
