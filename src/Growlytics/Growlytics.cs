@@ -63,7 +63,9 @@ public static class Growlytics
     {
         var options = new GrowlyticsOptions { ApiKey = apiKey };
         configure?.Invoke(options);
-        return Initialize(options);
+
+        // The settings come from two parameters here: the message names each setting, and no parameter is named.
+        return InitializeCore(options, optionsParameter: null);
     }
 
     /// <summary>Creates the facade's client from settings.</summary>
@@ -79,10 +81,15 @@ public static class Growlytics
             throw new ArgumentNullException(nameof(options));
         }
 
+        return InitializeCore(options, nameof(options));
+    }
+
+    private static GrowlyticsClient InitializeCore(GrowlyticsOptions options, string? optionsParameter)
+    {
         lock (Gate)
         {
             ThrowIfInitialized();
-            var client = new GrowlyticsClient(options);
+            var client = new GrowlyticsClient(options, startDelivery: true, optionsParameter);
             if (options.FlushOnProcessExit)
             {
                 _processExit = (_, _) => client.Dispose();
@@ -239,12 +246,21 @@ public static class Growlytics
 
         public void Dispose()
         {
-            // Only the flow that holds this override unwinds it; work it started keeps its own copy.
+            // Only the flow that holds this override unwinds it; work it started keeps its own copy. Overrides disposed
+            // out of order are skipped: the flow returns to the nearest one still open, or to none.
             if (Interlocked.Exchange(ref _disposed, 1) == 0 && ReferenceEquals(FlowClient.Value, this))
             {
-                FlowClient.Value = _parent;
+                var parent = _parent;
+                while (parent is { IsDisposed: true })
+                {
+                    parent = parent._parent;
+                }
+
+                FlowClient.Value = parent;
             }
         }
+
+        private bool IsDisposed => Volatile.Read(ref _disposed) != 0;
     }
 
     private static void ThrowIfInitialized()

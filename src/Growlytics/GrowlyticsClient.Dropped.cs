@@ -84,7 +84,11 @@ public sealed partial class GrowlyticsClient
         }
 
         _counters.AddInvalidInput();
-        Log.InvalidInputDropped(_logger, exception.Message);
+        if (_invalidInputReports.TryReport(out var count))
+        {
+            Log.InvalidInputDropped(_logger, count, exception.Message);
+        }
+
         return true;
     }
 }

@@ -79,7 +79,13 @@ public sealed partial class GrowlyticsClient
         }
     }
 
-    internal void OnIdentifyWithoutLogout() => Log.IdentifyWithoutLogout(_logger);
+    internal void OnIdentifyWithoutLogout()
+    {
+        if (_identifyReports.TryReport(out var count))
+        {
+            Log.IdentifyWithoutLogout(_logger, count);
+        }
+    }
 
     // REST: the process-wide session's held attributes, restored from the session file (they count as pending again).
     private HeldAttributes? RestoreHeld(StoredSession? stored)

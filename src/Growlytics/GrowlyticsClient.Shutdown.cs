@@ -1,5 +1,8 @@
+using System.Globalization;
+using System.Text;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk;
 
@@ -136,12 +139,34 @@ public sealed partial class GrowlyticsClient
             await WaitAtMostAsync(reported, toDeadline > ReportGrace ? toDeadline : ReportGrace, CancellationToken.None).ConfigureAwait(false);
         }
 
+        LogTotals();
         _dispatcher.Dispose();
 
         // What this client's calls left in the pool beyond what it keeps when quiet goes (a process that no longer sends).
         MessagePool.TrimToQuiet();
         _meter.Dispose();
         _ownedHttp?.Dispose();
+    }
+
+    // One line with the totals: what the interval-limited warnings had counted but not yet reported is in them.
+    private void LogTotals()
+    {
+        if (!_logger.IsEnabled(LogLevel.Information))
+        {
+            return;
+        }
+
+        var totals = Statistics;
+        var reasons = new StringBuilder();
+        foreach (var pair in totals.DroppedByReason)
+        {
+            if (pair.Value > 0)
+            {
+                reasons.Append(reasons.Length == 0 ? string.Empty : ", ").Append(pair.Key).Append(' ').Append(pair.Value.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        Log.ShutdownTotals(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasons.Length == 0 ? "none" : reasons.ToString(), totals.Pending, totals.Retried);
     }
 
     private static void CloseStorage(Task writer, DurableQueue durable)

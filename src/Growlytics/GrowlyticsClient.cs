@@ -31,6 +31,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     // report its drops.
     private static readonly TimeSpan ReportGrace = TimeSpan.FromMilliseconds(250);
 
+    // Warnings about the app's calls (1001, 1002): once per interval with a count, whatever the request rate.
+    private static readonly TimeSpan CallReportInterval = TimeSpan.FromSeconds(10);
+
     // The client whose MessageDropped handler is running (and flowing into what it starts): its Dispose() from there must
     // not block, as its shutdown may be waiting for that handler.
     private static readonly AsyncLocal<GrowlyticsClient?> InDroppedHandler = new();
@@ -41,6 +44,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly object _droppedGate = new();
     private readonly BulkDropReports _bulkDrops;
     private readonly LogRateLimiter _handlerFaults;
+    private readonly LogRateLimiter _invalidInputReports;
+    private readonly LogRateLimiter _identifyReports;
     private EventHandler<MessageDroppedEventArgs>? _messageDropped;
     private readonly MessageQueue _queue;
     private readonly MemorySource _memory;
@@ -65,7 +70,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     {
     }
 
-    internal GrowlyticsClient(GrowlyticsOptions options, bool startDelivery)
+    internal GrowlyticsClient(GrowlyticsOptions options, bool startDelivery, string? optionsParameter = "options")
     {
         if (options is null)
         {
@@ -74,10 +79,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         _options = options.Clone();
         EnvironmentDefaults.Apply(_options);
-        OptionsValidation.ThrowIfInvalid(_options);
+        OptionsValidation.ThrowIfInvalid(_options, optionsParameter);
         // Guarded: a logging provider that throws must not reach the app's calls or stop delivery.
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") is { } logger ? new GuardedLogger(logger) : NullLogger.Instance;
         _handlerFaults = new LogRateLimiter(_options.TimeProvider, TimeSpan.FromMinutes(1));
+        _invalidInputReports = new LogRateLimiter(_options.TimeProvider, CallReportInterval);
+        _identifyReports = new LogRateLimiter(_options.TimeProvider, CallReportInterval);
         _bulkDrops = new BulkDropReports(DeliveryCounters.AllReasons.Count, (reason, count) => RaiseDropped(new MessageDroppedEventArgs(reason, count, null, null, null, null)));
         _counters.BulkReports = _bulkDrops;
         Func<HttpClient> http;

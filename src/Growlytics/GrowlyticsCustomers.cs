@@ -100,7 +100,11 @@ public sealed class GrowlyticsCustomers
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An anonymous object such as <c>new { plan = "pro" }</c>; its public properties are the attributes.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
-    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <returns>
+    /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
+    /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
+    /// call to pace itself no longer waits).
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
@@ -122,7 +126,11 @@ public sealed class GrowlyticsCustomers
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
-    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <returns>
+    /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
+    /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
+    /// call to pace itself no longer waits).
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">
     /// The customer id or an attribute breaks a rule, the object has no readable public properties, or a property getter
@@ -144,7 +152,11 @@ public sealed class GrowlyticsCustomers
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
-    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <returns>
+    /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
+    /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
+    /// call to pace itself no longer waits).
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
@@ -163,7 +175,11 @@ public sealed class GrowlyticsCustomers
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
-    /// <returns>A task that completes when the update is queued (at once when the call is invalid and dropped).</returns>
+    /// <returns>
+    /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
+    /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
+    /// call to pace itself no longer waits).
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>

@@ -87,7 +87,7 @@ public sealed class GrowlyticsOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets the timeout of one HTTP attempt.</summary>
-    /// <value>Defaults to 10 seconds.</value>
+    /// <value>Defaults to 10 seconds. Between 10 milliseconds and 10 minutes.</value>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how many times a failed batch is retried (network errors, timeouts, 408, 429, 5xx).</summary>
@@ -101,24 +101,25 @@ public sealed class GrowlyticsOptions
     /// </summary>
     /// <value>
     /// Defaults to 100 milliseconds: a request that fails among many that succeed is retried soon, so it holds back its
-    /// users briefly; in an outage the circuit breaker, not the backoff, keeps the service from being hammered.
+    /// users briefly; in an outage the circuit breaker, not the backoff, keeps the service from being hammered. Between
+    /// 1 millisecond and 10 minutes.
     /// </value>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Gets or sets the longest single wait between retries, including a server's <c>Retry-After</c>.</summary>
-    /// <value>Defaults to 30 seconds.</value>
+    /// <value>Defaults to 30 seconds. Between 1 millisecond and 1 hour.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the total time one batch may spend in attempts and waits before it is dropped.</summary>
-    /// <value>Defaults to 2 minutes.</value>
+    /// <value>Defaults to 2 minutes. Between 10 milliseconds and 1 day.</value>
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Gets or sets how long sending pauses after repeated failures (the circuit breaker).</summary>
-    /// <value>Defaults to 15 seconds.</value>
+    /// <value>Defaults to 15 seconds. Between 500 milliseconds and 1 day.</value>
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Gets or sets how long shutdown or dispose may spend delivering what is still queued.</summary>
-    /// <value>Defaults to 5 seconds.</value>
+    /// <value>Defaults to 5 seconds. Between zero and 10 minutes.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets what a call with invalid input does.</summary>
@@ -248,6 +249,9 @@ public sealed class GrowlyticsOptions
 
     /// <summary>Gets a value indicating whether code or configuration set <see cref="Endpoint"/> (else an environment variable may).</summary>
     internal bool IsEndpointSet { get; private set; }
+
+    /// <summary>Gets or sets a value indicating whether <see cref="Endpoint"/> came from the <c>GROWLYTICS_ENDPOINT</c> environment variable.</summary>
+    internal bool EndpointFromEnvironment { get; set; }
 
     /// <summary>Gets or sets the factory that creates the <c>Growlytics</c> meter (from the host's container).</summary>
     internal System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }

@@ -48,10 +48,16 @@ public sealed class GrowlyticsStatistics
     /// <summary>Gets the number of messages queued, in flight, or kept in storage waiting to be sent.</summary>
     public long Pending { get; }
 
-    /// <summary>Gets the number of HTTP attempts that were retried.</summary>
+    /// <summary>
+    /// Gets the number of HTTP attempts that failed and were retried. A retry that an open circuit breaker refuses before
+    /// it reaches the wire is not counted (it still uses one of the batch's <see cref="GrowlyticsOptions.MaxRetryAttempts"/>).
+    /// </summary>
     public long Retried { get; }
 
-    /// <summary>Gets the number of batches the service accepted.</summary>
+    /// <summary>
+    /// Gets the number of requests the service accepted (with <see cref="GrowlyticsProtocol.Rest"/>, one per customer
+    /// update). A <c>2xx</c> answer whose body says nothing was taken is not counted.
+    /// </summary>
     public long BatchesSent { get; }
 
     /// <summary>Gets the number of calls dropped for invalid input under <see cref="InvalidInputHandling.Drop"/>. These never became messages.</summary>

@@ -45,6 +45,32 @@ public sealed class UseClientTests
     }
 
     [Fact]
+    public async Task UseClient_DisposedOutOfOrder_ReturnsToTheNearestOverrideStillOpenOrToNone()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var a = recorder.CreateClient();
+        await using var b = recorder.CreateClient();
+        await using var c = recorder.CreateClient();
+
+        var first = Growlytics.UseClient(a);
+        var second = Growlytics.UseClient(b);
+        var third = Growlytics.UseClient(c);
+
+        second.Dispose();
+        Growlytics.Client.Should().BeSameAs(c, "the innermost override is still open");
+        third.Dispose();
+        Growlytics.Client.Should().BeSameAs(a, "b's override was disposed first, so the flow skips it");
+        first.Dispose();
+        Growlytics.IsInitialized.Should().BeFalse("every override is disposed and nothing initialized the facade");
+
+        var outer = Growlytics.UseClient(a);
+        var inner = Growlytics.UseClient(b);
+        outer.Dispose();
+        inner.Dispose();
+        Growlytics.IsInitialized.Should().BeFalse("the outer override was disposed before the inner one");
+    }
+
+    [Fact]
     public async Task ShutdownAsync_InsideUseClient_DeliversAndLeavesTheClientUsable()
     {
         using var recorder = new GrowlyticsRecorder();

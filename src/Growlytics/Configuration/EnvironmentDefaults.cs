@@ -25,6 +25,7 @@ internal static class EnvironmentDefaults
             options.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
                 ? uri
                 : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://dcqs-india.growlytics.in/.", nameof(options));
+            options.EndpointFromEnvironment = true;
         }
     }
 

@@ -20,18 +20,22 @@ internal static class OptionsValidation
             errors.Add("GrowlyticsOptions.ApiKey has a character that cannot be part of an API key (a space, tab, line break, control character or non-ASCII character): copy the key again without surrounding whitespace or quotes.");
         }
 
+        // An endpoint the environment gave says so: the app's code and configuration do not show it.
+        var endpointName = options.EndpointFromEnvironment
+            ? "GrowlyticsOptions.Endpoint (set from the " + EnvironmentDefaults.EndpointVariable + " environment variable)"
+            : "GrowlyticsOptions.Endpoint";
         if (options.Endpoint is null || !options.Endpoint.IsAbsoluteUri)
         {
-            errors.Add("GrowlyticsOptions.Endpoint must be an absolute URI such as https://dcqs-india.growlytics.in/.");
+            errors.Add(endpointName + " must be an absolute URI such as https://dcqs-india.growlytics.in/.");
         }
         else if (!IsAllowedScheme(options.Endpoint))
         {
-            errors.Add("GrowlyticsOptions.Endpoint must use https; plain http is allowed only for loopback addresses (localhost, 127.0.0.1, [::1]).");
+            errors.Add(endpointName + " must use https; plain http is allowed only for loopback addresses (localhost, 127.0.0.1, [::1]).");
         }
 
         if (options.Endpoint is { IsAbsoluteUri: true } endpoint && (endpoint.Query.Length > 0 || endpoint.Fragment.Length > 0))
         {
-            errors.Add("GrowlyticsOptions.Endpoint must not have a query string or fragment: the SDK appends the protocol's path ('rest-api/customer' or 'events/sdk-batch') to it.");
+            errors.Add(endpointName + " must not have a query string or fragment: the SDK appends the protocol's path ('rest-api/customer' or 'events/sdk-batch') to it.");
         }
 
         Range(errors, nameof(options.MaxQueueSize), options.MaxQueueSize, 1, 10_000_000);
@@ -101,12 +105,13 @@ internal static class OptionsValidation
         return errors;
     }
 
-    public static void ThrowIfInvalid(GrowlyticsOptions options)
+    /// <summary>Throws one <see cref="ArgumentException"/> listing every problem, naming <paramref name="parameter"/> (the caller's own parameter, if any).</summary>
+    public static void ThrowIfInvalid(GrowlyticsOptions options, string? parameter)
     {
         var errors = Validate(options);
         if (errors.Count > 0)
         {
-            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+            throw new ArgumentException(string.Join(" ", errors), parameter);
         }
     }
 

@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Serialization;
 
 namespace GrowlyticsSdk.Delivery;
@@ -61,16 +62,52 @@ internal sealed partial class RequestSender
         using var request = (state.Prepared is { } prepared ? await prepared.TakeAsync().ConfigureAwait(false) : null) ?? _protocol.CreateRequest(messages, _time.GetUtcNow());
         request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
+        state.SentBytes = (int)(request.Content?.Headers.ContentLength ?? 0);
         var sent = request.RequestUri!;
+
+        // Headers first: the body is read here, as far as the protocol reads it, within the attempt's timeout.
         var response = _redirects.Inspect(
-            await _http().SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false),
+            await _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false),
             sent);
-        if (response.IsSuccessStatusCode)
+        try
         {
-            _counters.AddRequest();
-            Log.BatchSent(_logger, messages.Count, (int)(request.Content?.Headers.ContentLength ?? 0));
+            await KeepAnswerAsync(response, _protocol.AnswerBytesToRead((int)response.StatusCode), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// Replaces the answer's body with at most <paramref name="maxBytes"/> of it, read now; the rest is never read (the
+    /// handler drains a short rest to reuse the connection, or closes it). An answer of any size, or one that never
+    /// ends, costs at most that much memory, and no more time than the attempt's timeout.
+    /// </summary>
+    private static async Task KeepAnswerAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (response.Content is not { } original)
+        {
+            return;
+        }
+
+        var kept = Array.Empty<byte>();
+        var length = 0;
+        if (maxBytes > 0 && original.Headers.ContentLength is not 0)
+        {
+            kept = new byte[original.Headers.ContentLength is { } declared && declared < maxBytes ? (int)declared : maxBytes];
+#if NET8_0_OR_GREATER
+            using var stream = await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+#else
+            using var stream = await original.ReadAsStreamAsync().ConfigureAwait(false);
+#endif
+            length = await BoundedReads.ReadAtMostAsync(stream, kept, cancellationToken).ConfigureAwait(false);
+        }
+
+        response.Content = new ByteArrayContent(kept, 0, length);
+        original.Dispose();
     }
 }

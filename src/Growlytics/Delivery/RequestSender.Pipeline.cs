@@ -32,6 +32,13 @@ internal sealed partial class RequestSender
                     }
 
                     options.RetryDelayObserver?.Invoke(args.RetryDelay);
+                    if (args.Outcome.Exception is BrokenCircuitException)
+                    {
+                        // The open circuit refused the attempt before it went on the wire: no HTTP attempt failed, so
+                        // none is counted as retried or logged (the attempt that opened the circuit was).
+                        return default;
+                    }
+
                     _counters.AddRetry();
                     if (_retryReports.TryReport(out var count))
                     {
@@ -131,6 +138,9 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets how many requests had succeeded when this batch's first attempt began.</summary>
         public long SuccessesAtStart { get; init; }
+
+        /// <summary>Gets or sets the size of the body of the latest request sent for this batch.</summary>
+        public int SentBytes { get; set; }
 
         /// <summary>Gets or sets a value indicating whether an answer to this batch asked to slow down (429 or <c>Retry-After</c>).</summary>
         public bool Throttled { get; set; }

@@ -31,6 +31,8 @@ internal sealed partial class RequestSender
     private readonly LogRateLimiter _retryReports;
     private readonly LogRateLimiter _rejectReports;
     private readonly LogRateLimiter _exhaustedReports;
+    private readonly LogRateLimiter _splitReports;
+    private readonly LogRateLimiter _tooLargeReports;
     private readonly RecentFailures _recent = new();
     private readonly object _randomGate = new();
     private readonly Random _random = new();
@@ -49,6 +51,8 @@ internal sealed partial class RequestSender
         _retryReports = new LogRateLimiter(_time, LogInterval);
         _rejectReports = new LogRateLimiter(_time, LogInterval);
         _exhaustedReports = new LogRateLimiter(_time, LogInterval);
+        _splitReports = new LogRateLimiter(_time, LogInterval);
+        _tooLargeReports = new LogRateLimiter(_time, LogInterval);
         _pipeline = BuildPipeline(options);
         _attemptTimeout = new ResiliencePipelineBuilder { TimeProvider = _time }.AddTimeout(options.RequestTimeout).Build();
     }
@@ -134,14 +138,22 @@ internal sealed partial class RequestSender
         switch (status)
         {
             case 413 when count > 1:
-                Log.SplittingBatch(_logger, count);
+                if (_splitReports.TryReport(out var splits))
+                {
+                    Log.SplittingBatch(_logger, splits, count);
+                }
+
                 var half = count / 2;
                 await SendPartAsync(all, start, half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
                 await SendPartAsync(all, start + half, count - half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
                 return;
             case 413:
                 results.Add(new SendResult(start, 1, SendOutcome.Dropped, DropReason.TooLarge, status, description));
-                Log.MessageTooLarge(_logger, part[0].Length);
+                if (_tooLargeReports.TryReport(out var tooLarge))
+                {
+                    Log.MessageTooLarge(_logger, tooLarge, part[0].Length);
+                }
+
                 return;
             case var redirect when RedirectGuard.IsRedirect(redirect):
                 // Logged by the guard; a redirect is never retried, followed or kept in storage.
@@ -215,9 +227,18 @@ internal sealed partial class RequestSender
             {
                 rejection = await ReadRejectionSafelyAsync(response, cancellationToken).ConfigureAwait(false);
             }
-            else if (status is >= 200 and < 300 && await _protocol.IsRefusedDespiteSuccessAsync(response, cancellationToken).ConfigureAwait(false))
+            else if (status is >= 200 and < 300)
             {
-                rejection = NotTaken;
+                if (await _protocol.IsRefusedDespiteSuccessAsync(response, cancellationToken).ConfigureAwait(false))
+                {
+                    rejection = NotTaken;
+                }
+                else
+                {
+                    // Counted, and logged, only when the service took the request.
+                    _counters.AddRequest();
+                    Log.BatchSent(_logger, state.Messages.Count, state.SentBytes);
+                }
             }
 
             return (status, status.ToString(CultureInfo.InvariantCulture), rejection);

@@ -9,6 +9,8 @@ internal sealed class GrowlyticsOptionsValidator : IValidateOptions<GrowlyticsOp
     public ValidateOptionsResult Validate(string? name, GrowlyticsOptions options)
     {
         var errors = OptionsValidation.Validate(options);
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+
+        // Options joins the failures with "; ": each loses its closing full stop, so none ends in ".;".
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Select(e => e.TrimEnd('.')));
     }
 }

@@ -7,11 +7,11 @@ namespace GrowlyticsSdk.Diagnostics;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Dropped an invalid Growlytics call: {Reason}")]
-    public static partial void InvalidInputDropped(ILogger logger, string reason);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Dropped {Count} invalid Growlytics call(s) since the last report; latest: {Reason}")]
+    public static partial void InvalidInputDropped(ILogger logger, long count, string reason);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Identify was called while another user was logged in; that user was logged out first so their profile is not overwritten. Call Logout() before identifying a different user.")]
-    public static partial void IdentifyWithoutLogout(ILogger logger);
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Identify was called {Count} time(s) since the last report while another user was logged in; that user was logged out first so their profile is not overwritten. Call Logout() before identifying a different user.")]
+    public static partial void IdentifyWithoutLogout(ILogger logger, long count);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Growlytics queue is full ({Capacity} messages or {CapacityBytes} bytes): {Count} message(s) dropped since the last report.")]
     public static partial void QueueFull(ILogger logger, int capacity, long capacityBytes, long count);
@@ -34,14 +34,17 @@ internal static partial class Log
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The Growlytics service refused the API key (status {Status}). Messages are counted Unauthorized and dropped; sending is tried again in {RetryIn}. Check GrowlyticsOptions.ApiKey.")]
     public static partial void Unauthorized(ILogger logger, int status, TimeSpan retryIn);
 
-    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "The service answered 413 to a batch of {Count} message(s); sending it in two halves.")]
-    public static partial void SplittingBatch(ILogger logger, int count);
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "The service answered 413 to {Count} batch(es) since the last report; each was sent again in two halves. Latest: {Messages} message(s).")]
+    public static partial void SplittingBatch(ILogger logger, long count, int messages);
 
-    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "A single message of {Bytes} bytes is too large for the service (413); it was dropped.")]
-    public static partial void MessageTooLarge(ILogger logger, int bytes);
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "Dropped {Count} message(s) since the last report, each too large for the service on its own (413). Latest: {Bytes} bytes.")]
+    public static partial void MessageTooLarge(ILogger logger, long count, int bytes);
 
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Growlytics shut down with {Count} message(s) undelivered.")]
     public static partial void UndeliveredAtShutdown(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} left stored for the next start, {Retried} retried request(s).")]
+    public static partial void ShutdownTotals(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Unexpected error in the Growlytics delivery loop; it keeps running.")]
     public static partial void DeliveryLoopFault(ILogger logger, Exception exception);
@@ -58,8 +61,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "The stored Growlytics session could not be read ({Error}); a new session was started.")]
     public static partial void SessionFileUnreadable(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The Growlytics session could not be saved ({Error}); it is kept in memory.")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The Growlytics session could not be saved ({Error}); it is kept in memory, and saved again once a write works (logged once, event 3004).")]
     public static partial void SessionFileNotWritten(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "The Growlytics session is saved again; {Count} write(s) had failed.")]
+    public static partial void SessionFileWrittenAgain(ILogger logger, long count);
 
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "The anonymous attributes held for the login would make the Growlytics session file {Bytes} bytes, more than its share of MaxStorageBytes ({Limit} bytes): the file keeps the session's ids only, and the held attributes stay in memory until the login (dropped, and logged, if the process ends before it).")]
     public static partial void HeldAttributesNotPersisted(ILogger logger, long bytes, long limit);

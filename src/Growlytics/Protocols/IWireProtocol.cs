@@ -37,6 +37,13 @@ internal interface IWireProtocol
     HttpRequestMessage CreateRequest(IReadOnlyList<ReadOnlyMemory<byte>> messages, DateTimeOffset now);
 
     /// <summary>
+    /// Gets the most bytes of an answer's body with <paramref name="status"/> that this protocol reads (0: none). The
+    /// sender reads that much, within the attempt's timeout, before the answer leaves the attempt; the rest of the body is
+    /// never read, so an answer of any size costs no more memory or time than this.
+    /// </summary>
+    int AnswerBytesToRead(int status);
+
+    /// <summary>
     /// Reads a 2xx answer's body: <see langword="true"/> when it says the request was not taken after all (REST:
     /// <c>{"success": false}</c>); never throws.
     /// </summary>

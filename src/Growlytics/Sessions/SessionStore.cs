@@ -25,6 +25,9 @@ internal sealed class SessionStore
     private readonly ILogger _logger;
     private readonly long _maxHeldFileBytes;
     private readonly object _gate = new();
+
+    // Writes that failed since the last that worked; only the writes' chain (one at a time) touches it.
+    private long _failedWrites;
     private StoredSession? _pending;
     private Task _writer = Task.CompletedTask;
 
@@ -192,6 +195,11 @@ internal sealed class SessionStore
             }
 
             _heldLeftOut = leftOut;
+            if (_failedWrites > 0)
+            {
+                Log.SessionFileWrittenAgain(_logger, _failedWrites);
+                _failedWrites = 0;
+            }
         }
 #pragma warning disable CA1031 // A full disk or a read-only folder is logged; the session lives on in memory.
         catch (Exception ex)
@@ -202,7 +210,12 @@ internal sealed class SessionStore
                 _heldCallsInFile = -1;
             }
 
-            Log.SessionFileNotWritten(_logger, ex.GetType().Name);
+            // Once per run of failures (every push before a login changes the session): the write that works again says
+            // how many failed.
+            if (_failedWrites++ == 0)
+            {
+                Log.SessionFileNotWritten(_logger, ex.GetType().Name);
+            }
         }
     }
 

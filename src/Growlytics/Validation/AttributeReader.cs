@@ -147,10 +147,13 @@ internal static class AttributeReader
     /// <summary>
     /// Decides which types can carry attributes in their properties: not a value (a string's <c>Length</c>, a number, a
     /// date), not a sequence (an array's <c>SyncRoot</c>), and not a runtime object whose properties are not data and may
-    /// throw or block (reflection objects such as <see cref="Type"/>, delegates, pointers, tasks).
+    /// throw or block (reflection objects such as <see cref="Type"/>, delegates, pointers, tasks). No type of the
+    /// framework's own (in a <c>System</c> namespace) is an attributes object either: their properties describe a value
+    /// (<c>TimeOnly.Hour</c>, <c>Nullable&lt;T&gt;.HasValue</c>, <c>KeyValuePair.Key</c>, <c>Uri.Host</c>), not the app's
+    /// attributes, and would become attributes whose type Growlytics then keeps.
     /// </summary>
     private static bool IsAttributeObjectType(Type type) =>
-        !(type.IsPrimitive || type.IsEnum || type.IsPointer
+        !(type.IsPrimitive || type.IsEnum || type.IsPointer || IsFrameworkType(type)
             || type == typeof(string) || type == typeof(decimal) || type == typeof(System.Numerics.BigInteger)
             || type == typeof(DateTime) || type == typeof(DateTimeOffset) || type == typeof(TimeSpan) || type == typeof(Guid)
             || typeof(IEnumerable).IsAssignableFrom(type)
@@ -158,6 +161,10 @@ internal static class AttributeReader
             || typeof(Module).IsAssignableFrom(type) || typeof(ParameterInfo).IsAssignableFrom(type)
             || typeof(Delegate).IsAssignableFrom(type) || type == typeof(Pointer)
             || typeof(Task).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTask<>)) || type == typeof(ValueTask));
+
+    // (A plain object is left to the rule for objects without properties, which says so.)
+    private static bool IsFrameworkType(Type type) =>
+        type != typeof(object) && type.Namespace is { } ns && (ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal));
 
     /// <summary>
     /// The readable properties, one per name: a property a derived type hides with <c>new</c> is read from the derived

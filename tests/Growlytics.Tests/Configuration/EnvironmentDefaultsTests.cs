@@ -81,6 +81,21 @@ public sealed class EnvironmentDefaultsTests : IDisposable
     }
 
     [Fact]
+    public void Constructor_EndpointVariableBreaksARule_TheErrorSaysWhereTheEndpointCameFrom()
+    {
+        Environment.SetEnvironmentVariable("GROWLYTICS_ENDPOINT", "http://example.com/collector-secret/");
+
+        var fromEnvironment = () => new GrowlyticsClient(new GrowlyticsOptions { HttpClient = _http });
+        var fromCode = () => new GrowlyticsClient(new GrowlyticsOptions { HttpClient = _http, Endpoint = new Uri("http://example.com/") });
+
+        fromEnvironment.Should().Throw<ArgumentException>().Which.Message.Should()
+            .Contain("GrowlyticsOptions.Endpoint (set from the GROWLYTICS_ENDPOINT environment variable) must use https")
+            .And.NotContain("collector-secret");
+        fromCode.Should().Throw<ArgumentException>().Which.Message.Should()
+            .Contain("GrowlyticsOptions.Endpoint must use https").And.NotContain("GROWLYTICS_ENDPOINT");
+    }
+
+    [Fact]
     public void Constructor_NoKeyAnywhere_Throws()
     {
         Environment.SetEnvironmentVariable("GROWLYTICS_API_KEY", "  ");

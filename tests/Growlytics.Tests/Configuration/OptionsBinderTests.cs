@@ -49,6 +49,34 @@ public sealed class OptionsBinderTests
             .And.NotContain("MaxQueueSize").And.NotContain("secret-key-value");
     }
 
+    [Fact]
+    public void Bind_AWholeNumberTooLargeForItsType_SaysHowLargeItMayBe()
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Growlytics:MaxQueueBytes"] = "99999999999999999999",
+            ["Growlytics:MaxBatchSize"] = "3000000000",
+        }).Build().GetSection(GrowlyticsOptions.SectionName);
+
+        var bind = () => OptionsBinder.Bind(section, new GrowlyticsOptions());
+
+        bind.Should().Throw<InvalidOperationException>().Which.Message.Should()
+            .Contain("Growlytics:MaxQueueBytes must be a whole number of at most 9223372036854775807")
+            .And.Contain("Growlytics:MaxBatchSize must be a whole number of at most 2147483647");
+    }
+
+    [Fact]
+    public void Validator_SeveralProblems_JoinedWithoutDoubledPunctuation()
+    {
+        var options = new GrowlyticsOptions { ApiKey = "k", MaxBatchSize = 0, MaxQueueSize = 0 };
+
+        var result = new GrowlyticsOptionsValidator().Validate(null, options);
+
+        result.Failed.Should().BeTrue();
+        result.FailureMessage.Should().Contain("MaxBatchSize must be between").And.Contain("MaxQueueSize must be between")
+            .And.NotContain(".;");
+    }
+
     [Theory]
     [InlineData("Protocol", "1")]
     [InlineData("Protocol", "Rest,Batch")]

@@ -25,7 +25,8 @@ public sealed class CircuitWaitSlotTests
         var attempts = 0;
         using var http = new HttpClient(new Answer503(() => Interlocked.Increment(ref attempts)));
         var limiter = new ConcurrencyLimiter(8, time, () => { });
-        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        var counters = new DeliveryCounters();
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, counters, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         ReadOnlyMemory<byte>[] message = ["{}"u8.ToArray()];
 
@@ -46,6 +47,8 @@ public sealed class CircuitWaitSlotTests
         await WaitUntilAsync(() => limiter.Active == 0);
         Volatile.Read(ref attempts).Should().Be(8, "the circuit is open: nothing went on the wire");
         limiter.Active.Should().Be(0, "a batch waiting for the circuit to close is in its backoff, and a backoff holds no slot");
+        await Task.Delay(100); // the refused attempt's retry callback has given the slot back; let it finish
+        counters.Retried.Should().Be(8, "each 503 is retried; the attempt the open circuit refused never went on the wire, so it is no retried attempt");
 
         await stop.CancelAsync();
         await Task.WhenAll([.. failing, waiting]);

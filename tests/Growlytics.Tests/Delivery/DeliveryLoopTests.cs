@@ -1,5 +1,6 @@
 using System.Net;
 using GrowlyticsSdk.Tests.TestSupport;
+using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -306,6 +307,49 @@ public sealed class DeliveryLoopTests
         var stats = h.AssertBalanced();
         stats.Delivered.Should().Be(2);
         stats.DroppedByReason[DropReason.Shutdown].Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Send_EveryRequestAnswered413_SplitsAndDropsAreLoggedOncePerIntervalWithACount()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 8);
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.RequestEntityTooLarge));
+        h.PushMany(8);
+
+        await h.FlushAsync(TimeSpan.FromMilliseconds(10));
+
+        var stats = h.AssertBalanced();
+        stats.DroppedByReason[DropReason.TooLarge].Should().Be(8, "each message was too large on its own");
+        h.Requests.Count.Should().BeGreaterThan(8, "batches were split before single messages were dropped");
+        h.Log.WithId(2007).Should().ContainSingle("one line per interval, not one per split");
+        h.Log.WithId(2008).Should().ContainSingle("one line per interval, not one per message")
+            .Which.Fields["Count"].Should().Be(1L);
+
+        // The next interval's line counts what the first did not report.
+        h.Time.Advance(TimeSpan.FromSeconds(11));
+        h.Push(100);
+        await h.FlushAsync(TimeSpan.FromMilliseconds(10));
+        h.Log.WithId(2008).Select(e => e.Fields["Count"]).Should().Equal(1L, 8L);
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_LogsTheTotalsOnce_WhatTheIntervalLimitedWarningsHadNotReportedIncluded()
+    {
+        await using var h = new DeliveryHarness();
+        h.Responder = r => Task.FromResult(new HttpResponseMessage(r.Numbers.Contains(0) ? HttpStatusCode.BadRequest : HttpStatusCode.OK));
+        h.Push(0);
+        await h.FlushAsync();
+        h.PushMany(3, from: 1);
+
+        await h.RunAsync(h.Client.ShutdownAsync());
+
+        var totals = h.Log.WithId(2015).Should().ContainSingle().Subject;
+        totals.Level.Should().Be(LogLevel.Information);
+        totals.Fields["Enqueued"].Should().Be(4L);
+        totals.Fields["Delivered"].Should().Be(3L);
+        totals.Fields["Dropped"].Should().Be(1L);
+        totals.Fields["Reasons"].Should().Be("Rejected 1");
+        totals.Fields["Pending"].Should().Be(0L);
     }
 
     [Fact]

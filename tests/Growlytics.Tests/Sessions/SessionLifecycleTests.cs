@@ -106,6 +106,25 @@ public sealed class SessionLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Identify_ManyTimesWithoutLogout_WarnsOncePerIntervalWithACount()
+    {
+        var user = _harness.User;
+        for (var i = 0; i < 50; i++)
+        {
+            user.Identify("user-" + i);
+        }
+
+        _harness.Logs.Warnings.Should().ContainSingle("a busy server is not flooded with one line per call")
+            .Which.EventId.Id.Should().Be(1002);
+
+        _harness.Time.Advance(TimeSpan.FromSeconds(10));
+        user.Identify("user-last");
+
+        _harness.Logs.Warnings.Should().HaveCount(2);
+        _harness.Logs.Warnings[1].Message.Should().Contain("called 49 time(s) since the last report");
+    }
+
+    [Fact]
     public void Logout_WhenNobodyIsIdentified_QueuesNothingAndKeepsTheAnonymousId()
     {
         var a1 = _harness.User.AnonymousId;

@@ -1,5 +1,6 @@
 using System.Text;
 using GrowlyticsSdk.Sessions;
+using GrowlyticsSdk.Tests.Storage;
 
 namespace GrowlyticsSdk.Tests.Sessions;
 
@@ -9,6 +10,11 @@ public sealed class SessionStoreTests : IDisposable
 
     public void Dispose()
     {
+        if (File.Exists(_directory))
+        {
+            File.Delete(_directory);
+        }
+
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
@@ -46,6 +52,32 @@ public sealed class SessionStoreTests : IDisposable
 
         second.User.UserId.Should().BeNull();
         second.User.AnonymousId.Should().Be(anonymousAfterLogout);
+    }
+
+    [Fact]
+    public async Task Save_WhileWritesFail_WarnsOnceAndSaysWhenAWriteWorksAgain()
+    {
+        // A file where the folder should be: every write fails, as on a full or read-only disk.
+        Directory.CreateDirectory(Path.GetDirectoryName(_directory)!);
+        File.WriteAllText(_directory, "not a folder");
+        using var logs = new RecordingLoggerFactory();
+        var store = new SessionStore(_directory, logs.CreateLogger("GrowlyticsSdk"));
+
+        for (var i = 0; i < 20; i++)
+        {
+            store.Save(new StoredSession("anon-" + i, null, [], 0));
+            await store.FlushAsync();
+        }
+
+        logs.Entries.Where(e => e.EventId == 3002).Should().ContainSingle("one line per run of failures, not one per write");
+
+        File.Delete(_directory);
+        store.Save(new StoredSession("anon-last", "u-1", [], 0));
+        await store.FlushAsync();
+
+        File.ReadAllText(Path.Combine(_directory, SessionStore.FileName)).Should().Contain("anon-last");
+        logs.Entries.Where(e => e.EventId == 3004).Should().ContainSingle().Which.Message.Should().Contain("20 write(s) had failed");
+        logs.Entries.Should().NotContain(e => e.Message.Contains("u-1", StringComparison.Ordinal), "ids are never logged");
     }
 
     [Fact]

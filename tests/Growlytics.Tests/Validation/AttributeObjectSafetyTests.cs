@@ -29,9 +29,37 @@ public sealed class AttributeObjectSafetyTests : IDisposable
         TimeSpan.FromSeconds(1),
         DateTimeOffset.UnixEpoch,
         BigInteger.One,
+        new Uri("https://example.com/"),
+        new KeyValuePair<string, string>("plan", "pro"),
+        Tuple.Create("plan", "pro"),
+#if NET
+        new TimeOnly(10, 30),
+        new DateOnly(2026, 12, 3),
+        (Half)1.5,
+        (Int128)5,
+#endif
     };
 
     public void Dispose() => _harness.Dispose();
+
+    [Fact]
+    public void PushAndUpdate_FrameworkValuesThroughTheGenericOverloads_AreRejectedNotSentAsTheirProperties()
+    {
+        const string Rule = "pass an object whose public properties are the attributes";
+        _harness.ShouldReject(() => _harness.User.Push((int?)5), null, Rule);
+        _harness.ShouldReject(() => _harness.User.Push(new KeyValuePair<string, string>("plan", "pro")), null, Rule);
+        _harness.ShouldReject(() => _harness.User.Identify("u-1", new Uri("https://example.com/")), null, Rule);
+        _harness.ShouldReject(() => _harness.Client.Customers.Update("c-1", (int?)5), null, Rule);
+#if NET
+        _harness.ShouldReject(() => _harness.User.Push(new TimeOnly(10, 30)), null, Rule);
+        _harness.ShouldReject(() => _harness.Client.Customers.Update("c-1", new DateOnly(2026, 12, 3)), null, Rule);
+        _harness.ShouldReject(() => _harness.User.Push((Half)1.5), null, Rule);
+#endif
+
+        _harness.Drain().Should().BeEmpty("a rejected call changes nothing");
+        _harness.User.Push(new { plan = "pro" });
+        _harness.Drain().Should().ContainSingle("an anonymous object is still an attributes object");
+    }
 
     [Fact]
     public void Push_ObjectWithoutPublicProperties_IsRejectedNotAnEmptyUpdate()

@@ -44,8 +44,16 @@ public sealed class InvalidInputDropTests : IDisposable
         _harness.Drain().Should().BeEmpty();
         _harness.Client.Statistics.InvalidInputs.Should().Be(8);
         user.IsIdentified.Should().BeFalse();
-        _harness.Logs.Warnings.Should().HaveCount(8).And.OnlyContain(w => w.EventId.Id == 1001)
+        _harness.Logs.Warnings.Should().ContainSingle("the warning is logged once per interval, not once per call")
+            .Which.EventId.Id.Should().Be(1001);
+
+        // The next interval's warning carries the calls the first one did not report, and the latest rule.
+        _harness.Time.Advance(TimeSpan.FromSeconds(10));
+        user.Push(new { email = "not-an-address" });
+        _harness.Logs.Warnings.Should().HaveCount(2).And.OnlyContain(w => w.EventId.Id == 1001)
             .And.NotContain(w => w.Message.Contains("not-an-address", StringComparison.Ordinal));
+        _harness.Logs.Warnings[1].Message.Should().StartWith("Dropped 8 invalid Growlytics call(s) since the last report")
+            .And.Contain("'email'");
     }
 
     [Fact]

@@ -56,6 +56,9 @@ internal sealed class BatchProtocol : IWireProtocol
         return new HttpRequestMessage(HttpMethod.Post, _uri) { Content = content };
     }
 
+    // Only the status matters: no body is read.
+    public int AnswerBytesToRead(int status) => 0;
+
     // The batch protocol defines no refusal body: only the status matters.
     public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) => NoDetails;
 

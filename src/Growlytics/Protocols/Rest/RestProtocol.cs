@@ -94,6 +94,13 @@ internal sealed class RestProtocol : IWireProtocol
         return request;
     }
 
+    public int AnswerBytesToRead(int status) => status switch
+    {
+        >= 200 and < 300 => MaxSuccessBytes,
+        >= 400 and < 500 => MaxRejectionBytes,
+        _ => 0,
+    };
+
     // The documented success is 200 with {"success": true}; an answer that says "success": false took nothing. Any other
     // body (none, not JSON, no such property, unreadable) is a success, as the status says.
     public Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
@@ -139,24 +146,9 @@ internal sealed class RestProtocol : IWireProtocol
 
     private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadBoundedAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
     {
-        var buffer = new byte[maxBytes];
-        var length = 0;
-        while (length < buffer.Length)
-        {
-#if NET8_0_OR_GREATER
-            var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
-#else
-            var read = await stream.ReadAsync(buffer, length, buffer.Length - length, cancellationToken).ConfigureAwait(false);
-#endif
-            if (read == 0)
-            {
-                return (buffer, length, true);
-            }
-
-            length += read;
-        }
-
         // Full: the body may go on; what was read is parsed as far as it goes, and the rest is never read.
-        return (buffer, length, false);
+        var buffer = new byte[maxBytes];
+        var length = await BoundedReads.ReadAtMostAsync(stream, buffer, cancellationToken).ConfigureAwait(false);
+        return (buffer, length, length < maxBytes);
     }
 }
