@@ -246,8 +246,9 @@ public static class Growlytics
 
         public void Dispose()
         {
-            // Only the flow that holds this override unwinds it; work it started keeps its own copy. Overrides disposed
-            // out of order are skipped: the flow returns to the nearest one still open, or to none.
+            // Only the flow that holds this override unwinds it; work it started keeps the client it had (until that work
+            // opens and closes overrides of its own). Overrides disposed out of order are skipped: the flow returns to
+            // the nearest one still open, or to none.
             if (Interlocked.Exchange(ref _disposed, 1) == 0 && ReferenceEquals(FlowClient.Value, this))
             {
                 var parent = _parent;

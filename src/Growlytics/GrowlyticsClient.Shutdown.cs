@@ -148,7 +148,8 @@ public sealed partial class GrowlyticsClient
         _ownedHttp?.Dispose();
     }
 
-    // One line with the totals: what the interval-limited warnings had counted but not yet reported is in them.
+    // One line with the totals: what the interval-limited warnings had counted but not yet reported is in them. A few
+    // reads at most (a call racing the shutdown may be counted in two steps): the shutdown's time is spent.
     private void LogTotals()
     {
         if (!_logger.IsEnabled(LogLevel.Information))
@@ -156,7 +157,18 @@ public sealed partial class GrowlyticsClient
             return;
         }
 
-        var totals = Statistics;
+        GrowlyticsStatistics totals;
+        try
+        {
+            totals = _counters.Snapshot(_enginePending, attempts: 64);
+        }
+#pragma warning disable CA1031 // The totals are a courtesy: nothing may stop the shutdown from releasing what it holds.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return;
+        }
+
         var reasons = new StringBuilder();
         foreach (var pair in totals.DroppedByReason)
         {

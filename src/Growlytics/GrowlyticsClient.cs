@@ -78,7 +78,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         }
 
         _options = options.Clone();
-        EnvironmentDefaults.Apply(_options);
+        EnvironmentDefaults.Apply(_options, optionsParameter);
         OptionsValidation.ThrowIfInvalid(_options, optionsParameter);
         // Guarded: a logging provider that throws must not reach the app's calls or stop delivery.
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") is { } logger ? new GuardedLogger(logger) : NullLogger.Instance;

@@ -26,6 +26,7 @@ public sealed class GrowlyticsOptions
         {
             _endpoint = value;
             IsEndpointSet = true;
+            EndpointFromEnvironment = false;
         }
     }
 

@@ -49,8 +49,9 @@ public sealed class GrowlyticsStatistics
     public long Pending { get; }
 
     /// <summary>
-    /// Gets the number of HTTP attempts that failed and were retried. A retry that an open circuit breaker refuses before
-    /// it reaches the wire is not counted (it still uses one of the batch's <see cref="GrowlyticsOptions.MaxRetryAttempts"/>).
+    /// Gets the number of HTTP attempts that failed and were followed by a retry. An attempt the open circuit breaker
+    /// refused before it reached the wire is not counted (its retry still uses one of the batch's
+    /// <see cref="GrowlyticsOptions.MaxRetryAttempts"/>).
     /// </summary>
     public long Retried { get; }
 

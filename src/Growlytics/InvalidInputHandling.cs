@@ -7,8 +7,8 @@ public enum InvalidInputHandling
     Throw = 0,
 
     /// <summary>
-    /// Log a warning (attribute name and rule, never the value), count the call in
-    /// <see cref="GrowlyticsStatistics.InvalidInputs"/> and return without changing anything.
+    /// Log a warning (attribute name and rule, never the value; once per 10 seconds, with how many calls were dropped),
+    /// count the call in <see cref="GrowlyticsStatistics.InvalidInputs"/> and return without changing anything.
     /// </summary>
     Drop = 1,
 }

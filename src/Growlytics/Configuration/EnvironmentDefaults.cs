@@ -11,8 +11,10 @@ internal static class EnvironmentDefaults
     public const string ApiKeyVariable = "GROWLYTICS_API_KEY";
     public const string EndpointVariable = "GROWLYTICS_ENDPOINT";
 
+    /// <param name="options">The settings to fill.</param>
+    /// <param name="parameter">The caller's parameter the settings came from, named by the exception (or none).</param>
     /// <exception cref="ArgumentException"><c>GROWLYTICS_ENDPOINT</c> is used and is not an absolute URI.</exception>
-    public static void Apply(GrowlyticsOptions options)
+    public static void Apply(GrowlyticsOptions options, string? parameter = "options")
     {
         if (string.IsNullOrWhiteSpace(options.ApiKey) && Read(ApiKeyVariable) is { } apiKey)
         {
@@ -24,7 +26,7 @@ internal static class EnvironmentDefaults
             // The message names the variable, not its value, like every options error.
             options.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
                 ? uri
-                : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://dcqs-india.growlytics.in/.", nameof(options));
+                : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://dcqs-india.growlytics.in/.", parameter);
             options.EndpointFromEnvironment = true;
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Serialization;
@@ -10,6 +11,7 @@ internal sealed partial class RequestSender
     // One attempt: a slot for its time on the wire, the attempt timeout inside it.
     private async Task<HttpResponseMessage> PostOnceAsync(AttemptState state, CancellationToken cancellationToken)
     {
+        state.Stopping = cancellationToken;
         if (state.HoldsSlot)
         {
             state.HoldsSlot = false;
@@ -66,12 +68,11 @@ internal sealed partial class RequestSender
         var sent = request.RequestUri!;
 
         // Headers first: the body is read here, as far as the protocol reads it, within the attempt's timeout.
-        var response = _redirects.Inspect(
-            await _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false),
-            sent);
+        var response = await _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         try
         {
-            await KeepAnswerAsync(response, _protocol.AnswerBytesToRead((int)response.StatusCode), cancellationToken).ConfigureAwait(false);
+            response = _redirects.Inspect(response, sent);
+            await KeepAnswerAsync(response, _protocol.AnswerBytesToRead((int)response.StatusCode), cancellationToken, state.Stopping).ConfigureAwait(false);
         }
         catch
         {
@@ -85,9 +86,12 @@ internal sealed partial class RequestSender
     /// <summary>
     /// Replaces the answer's body with at most <paramref name="maxBytes"/> of it, read now; the rest is never read (the
     /// handler drains a short rest to reuse the connection, or closes it). An answer of any size, or one that never
-    /// ends, costs at most that much memory, and no more time than the attempt's timeout.
+    /// ends, costs at most that much memory, and no more time than the attempt's timeout. The status line and headers
+    /// have come, so the answer is what its status says: a body cut short, or slower than the attempt's time
+    /// (<paramref name="attempt"/> cancelled), only leaves less of it to read. Only a shutdown or the end of the batch's
+    /// retry budget (<paramref name="stopping"/>) ends the attempt here.
     /// </summary>
-    private static async Task KeepAnswerAsync(HttpResponseMessage response, int maxBytes, CancellationToken cancellationToken)
+    private static async Task KeepAnswerAsync(HttpResponseMessage response, int maxBytes, CancellationToken attempt, CancellationToken stopping)
     {
         if (response.Content is not { } original)
         {
@@ -95,19 +99,29 @@ internal sealed partial class RequestSender
         }
 
         var kept = Array.Empty<byte>();
-        var length = 0;
+        var length = new StrongBox<int>(0);
         if (maxBytes > 0 && original.Headers.ContentLength is not 0)
         {
             kept = new byte[original.Headers.ContentLength is { } declared && declared < maxBytes ? (int)declared : maxBytes];
+            try
+            {
 #if NET8_0_OR_GREATER
-            using var stream = await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                using var stream = await original.ReadAsStreamAsync(attempt).ConfigureAwait(false);
 #else
-            using var stream = await original.ReadAsStreamAsync().ConfigureAwait(false);
+                using var stream = await original.ReadAsStreamAsync().ConfigureAwait(false);
 #endif
-            length = await BoundedReads.ReadAtMostAsync(stream, kept, cancellationToken).ConfigureAwait(false);
+
+                // On .NET Framework the response stream ignores the token once a read has begun: closing it ends the read.
+                using var stop = attempt.Register(static s => ((IDisposable)s!).Dispose(), stream);
+                await BoundedReads.ReadAtMostAsync(stream, kept, attempt, length).ConfigureAwait(false);
+            }
+            catch (Exception) when (!stopping.IsCancellationRequested)
+            {
+                // Less to read: what came is kept (see the summary).
+            }
         }
 
-        response.Content = new ByteArrayContent(kept, 0, length);
+        response.Content = new ByteArrayContent(kept, 0, length.Value);
         original.Dispose();
     }
 }

@@ -139,6 +139,12 @@ internal sealed partial class RequestSender
         /// <summary>Gets how many requests had succeeded when this batch's first attempt began.</summary>
         public long SuccessesAtStart { get; init; }
 
+        /// <summary>
+        /// Gets or sets the token the attempt under way was given, outside its own timeout: cancelled by a shutdown, or when
+        /// the batch's <see cref="GrowlyticsOptions.RetryBudget"/> runs out.
+        /// </summary>
+        public CancellationToken Stopping { get; set; }
+
         /// <summary>Gets or sets the size of the body of the latest request sent for this batch.</summary>
         public int SentBytes { get; set; }
 

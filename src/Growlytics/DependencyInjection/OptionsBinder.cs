@@ -83,10 +83,10 @@ internal static class OptionsBinder
     private delegate bool TryParse<T>(string text, out T value);
 
     private static void Long(IConfiguration section, List<(string, string)> invalid, string key, Action<long> set) =>
-        Parse(section, invalid, key, "a whole number of at most 9223372036854775807", set, static (string text, out long value) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
+        Parse(section, invalid, key, "a whole number from -9223372036854775808 to 9223372036854775807", set, static (string text, out long value) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
 
     private static void Int(IConfiguration section, List<(string, string)> invalid, string key, Action<int> set) =>
-        Parse(section, invalid, key, "a whole number of at most 2147483647", set, static (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
+        Parse(section, invalid, key, "a whole number from -2147483648 to 2147483647", set, static (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
 
     private static void Time(IConfiguration section, List<(string, string)> invalid, string key, Action<TimeSpan> set) =>
         Parse(section, invalid, key, "a time span, hh:mm:ss (e.g. 00:00:05)", set, static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value));

@@ -43,7 +43,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Growlytics shut down with {Count} message(s) undelivered.")]
     public static partial void UndeliveredAtShutdown(ILogger logger, long count);
 
-    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} left stored for the next start, {Retried} retried request(s).")]
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending (with StorageDirectory, kept for the next start), {Retried} retried request(s).")]
     public static partial void ShutdownTotals(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Unexpected error in the Growlytics delivery loop; it keeps running.")]

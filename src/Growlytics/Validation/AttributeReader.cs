@@ -148,9 +148,10 @@ internal static class AttributeReader
     /// Decides which types can carry attributes in their properties: not a value (a string's <c>Length</c>, a number, a
     /// date), not a sequence (an array's <c>SyncRoot</c>), and not a runtime object whose properties are not data and may
     /// throw or block (reflection objects such as <see cref="Type"/>, delegates, pointers, tasks). No type of the
-    /// framework's own (in a <c>System</c> namespace) is an attributes object either: their properties describe a value
-    /// (<c>TimeOnly.Hour</c>, <c>Nullable&lt;T&gt;.HasValue</c>, <c>KeyValuePair.Key</c>, <c>Uri.Host</c>), not the app's
-    /// attributes, and would become attributes whose type Growlytics then keeps.
+    /// framework's own (in a <c>System</c> or <c>Microsoft</c> namespace) is an attributes object either: their properties
+    /// describe a value or a runtime object (<c>TimeOnly.Hour</c>, <c>Nullable&lt;T&gt;.HasValue</c>,
+    /// <c>KeyValuePair.Key</c>, <c>Uri.Host</c>, an <c>HttpContext</c>'s request), not the app's attributes, and would
+    /// become attributes whose type Growlytics then keeps.
     /// </summary>
     private static bool IsAttributeObjectType(Type type) =>
         !(type.IsPrimitive || type.IsEnum || type.IsPointer || IsFrameworkType(type)
@@ -164,7 +165,8 @@ internal static class AttributeReader
 
     // (A plain object is left to the rule for objects without properties, which says so.)
     private static bool IsFrameworkType(Type type) =>
-        type != typeof(object) && type.Namespace is { } ns && (ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal));
+        type != typeof(object) && type.Namespace is { } ns
+        && (ns is "System" or "Microsoft" || ns.StartsWith("System.", StringComparison.Ordinal) || ns.StartsWith("Microsoft.", StringComparison.Ordinal));
 
     /// <summary>
     /// The readable properties, one per name: a property a derived type hides with <c>new</c> is read from the derived

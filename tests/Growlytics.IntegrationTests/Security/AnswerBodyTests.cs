@@ -72,6 +72,60 @@ public sealed class AnswerBodyTests : IDisposable
         Interlocked.Read(ref _sent).Should().BeLessThan(MostTheServerMaySend, "the SDK stops reading once it has what it reads");
     }
 
+    [Theory]
+    [InlineData(GrowlyticsProtocol.Rest, 200, "{\"succ")]
+    [InlineData(GrowlyticsProtocol.Batch, 200, "{")]
+    [InlineData(GrowlyticsProtocol.Rest, 422, "{\"errors\":[")]
+    public async Task Send_AnswerBodyThatStopsComing_TheStatusCountsOnceTheAttemptsTimeIsUp(GrowlyticsProtocol protocol, int status, string start)
+    {
+        var serving = ServeAsync(status, start, stall: true);
+        var options = FastOptions(Endpoint);
+        options.Protocol = protocol;
+        options.RequestTimeout = TimeSpan.FromSeconds(1);
+        options.MaxRetryAttempts = 3;
+        await using (var client = new GrowlyticsClient(options))
+        {
+            client.Customers.Update("c-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+            await FlushAsync(client);
+
+            var statistics = client.Statistics;
+            if (status == 200)
+            {
+                statistics.Delivered.Should().Be(1, "the status line said the request was taken");
+            }
+            else
+            {
+                statistics.DroppedByReason[DropReason.Rejected].Should().Be(1);
+            }
+
+            statistics.Retried.Should().Be(0, "the answer came in time; only its body did not");
+        }
+
+        await serving.WaitAsync(TimeSpan.FromSeconds(15));
+        Volatile.Read(ref _requests).Should().Be(1, "nothing was sent twice");
+    }
+
+    [Fact]
+    public async Task Shutdown_WhileAnAnswerBodyStopsComing_TheUpdateIsCountedAsShutdown()
+    {
+        var serving = ServeAsync(200, "{\"succ", stall: true);
+        var options = FastOptions(Endpoint);
+        options.Protocol = GrowlyticsProtocol.Rest;
+        options.RequestTimeout = TimeSpan.FromMinutes(5);
+        options.ShutdownTimeout = TimeSpan.FromMilliseconds(500);
+        var client = new GrowlyticsClient(options);
+        client.Customers.Update("c-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        await EventuallyAsync(() => Volatile.Read(ref _requests) == 1, "the request has arrived");
+
+        await client.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(15));
+
+        var statistics = client.Statistics;
+        statistics.DroppedByReason[DropReason.Shutdown].Should().Be(1, "the answer's body was still coming at the deadline");
+        statistics.Delivered.Should().Be(0);
+        statistics.Pending.Should().Be(0);
+        await serving.WaitAsync(TimeSpan.FromSeconds(15));
+    }
+
     [Fact]
     public async Task Send_RestSuccessWhoseLongBodySaysNothingWasTaken_IsRejectedAndNotCountedAsSent()
     {
@@ -93,8 +147,9 @@ public sealed class AnswerBodyTests : IDisposable
     }
 
     // Answers one request: reads it, then sends the status and a chunked body that begins with start and goes on with
-    // spaces until the client lets go of the connection (or EndlessBytes are sent).
-    private async Task ServeAsync(int status, string start)
+    // spaces until the client lets go of the connection (or EndlessBytes are sent); with stall, sends nothing after start
+    // until then.
+    private async Task ServeAsync(int status, string start, bool stall = false)
     {
         using var socket = await _listener.AcceptSocketAsync(_stop.Token);
         await ReadRequestAsync(socket);
@@ -106,6 +161,13 @@ public sealed class AnswerBodyTests : IDisposable
         {
             await socket.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, _stop.Token);
             await socket.SendAsync(first, SocketFlags.None, _stop.Token);
+            if (stall)
+            {
+                // Until the client closes the connection (a read of 0 bytes) or the test ends.
+                await socket.ReceiveAsync(new byte[1], SocketFlags.None, _stop.Token);
+                return;
+            }
+
             while (Interlocked.Read(ref _sent) < EndlessBytes)
             {
                 await socket.SendAsync(padding, SocketFlags.None, _stop.Token);

@@ -61,8 +61,8 @@ public sealed class OptionsBinderTests
         var bind = () => OptionsBinder.Bind(section, new GrowlyticsOptions());
 
         bind.Should().Throw<InvalidOperationException>().Which.Message.Should()
-            .Contain("Growlytics:MaxQueueBytes must be a whole number of at most 9223372036854775807")
-            .And.Contain("Growlytics:MaxBatchSize must be a whole number of at most 2147483647");
+            .Contain("Growlytics:MaxQueueBytes must be a whole number from -9223372036854775808 to 9223372036854775807")
+            .And.Contain("Growlytics:MaxBatchSize must be a whole number from -2147483648 to 2147483647");
     }
 
     [Fact]

@@ -336,20 +336,30 @@ public sealed class DeliveryLoopTests
     public async Task ShutdownAsync_LogsTheTotalsOnce_WhatTheIntervalLimitedWarningsHadNotReportedIncluded()
     {
         await using var h = new DeliveryHarness();
-        h.Responder = r => Task.FromResult(new HttpResponseMessage(r.Numbers.Contains(0) ? HttpStatusCode.BadRequest : HttpStatusCode.OK));
+        var failedOnce = 0;
+        h.Responder = r => Task.FromResult(new HttpResponseMessage(
+            r.Numbers.Any(n => n < 2) ? HttpStatusCode.BadRequest
+            : Interlocked.Exchange(ref failedOnce, 1) == 0 ? HttpStatusCode.ServiceUnavailable
+            : HttpStatusCode.OK));
         h.Push(0);
-        await h.FlushAsync();
-        h.PushMany(3, from: 1);
+        await h.FlushAsync(TimeSpan.FromMilliseconds(10));
+        h.Push(1);
+        await h.FlushAsync(TimeSpan.FromMilliseconds(10));
+        h.PushMany(3, from: 2);
+        await h.FlushAsync(TimeSpan.FromMilliseconds(10));
 
         await h.RunAsync(h.Client.ShutdownAsync());
 
+        // The second refusal came within the first one's interval: its warning never reported it.
+        h.Log.WithId(2005).Should().ContainSingle().Which.Fields["Count"].Should().Be(1L);
         var totals = h.Log.WithId(2015).Should().ContainSingle().Subject;
         totals.Level.Should().Be(LogLevel.Information);
-        totals.Fields["Enqueued"].Should().Be(4L);
+        totals.Fields["Enqueued"].Should().Be(5L);
         totals.Fields["Delivered"].Should().Be(3L);
-        totals.Fields["Dropped"].Should().Be(1L);
-        totals.Fields["Reasons"].Should().Be("Rejected 1");
+        totals.Fields["Dropped"].Should().Be(2L);
+        totals.Fields["Reasons"].Should().Be("Rejected 2");
         totals.Fields["Pending"].Should().Be(0L);
+        totals.Fields["Retried"].Should().Be(1L);
     }
 
     [Fact]
