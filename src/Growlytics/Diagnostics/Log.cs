@@ -107,7 +107,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "The Growlytics storage folder was released by its previous owner; this client uses it now.")]
     public static partial void StorageTakenOver(ILogger logger);
 
-    [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Writing to Growlytics storage works again; {Count} failure(s) since the last report.")]
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Information, Message = "Writing to Growlytics storage works again, after {Count} failed write(s).")]
     public static partial void StorageRecovered(ILogger logger, long count);
 
     [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "The Growlytics storage folder was released by its previous owner but cannot be used yet ({Problem}); this client keeps its queue in memory and tries again every {RetryIn}.")]

@@ -182,6 +182,7 @@ internal sealed partial class DurableQueue
             _failing = true;
             Interlocked.Exchange(ref _retryDiskAt, _time.GetTimestamp() + (long)(DiskRetryInterval.TotalSeconds * _time.TimestampFrequency));
             Interlocked.Increment(ref _failuresSinceReport);
+            Interlocked.Increment(ref _failuresSinceWorking);
             if (_writeFailures.TryReport(out var count))
             {
                 Interlocked.Exchange(ref _failuresSinceReport, 0);
@@ -200,7 +201,8 @@ internal sealed partial class DurableQueue
         if (_failing)
         {
             _failing = false;
-            var failures = Interlocked.Exchange(ref _failuresSinceReport, 0);
+            Interlocked.Exchange(ref _failuresSinceReport, 0);
+            var failures = Interlocked.Exchange(ref _failuresSinceWorking, 0);
             Log.StorageRecovered(_logger, failures);
         }
 

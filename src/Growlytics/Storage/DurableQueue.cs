@@ -56,6 +56,9 @@ internal sealed partial class DurableQueue : IDisposable
     private long _retryDiskAt = long.MinValue;
     private long _failuresSinceReport;
 
+    // Failed writes since the disk last worked: what event 4013 reports when it works again.
+    private long _failuresSinceWorking;
+
     // Damaged records found after start and not logged yet (found under the store's lock; the writer logs them).
     private long _damageToLog;
     private volatile bool _owner;

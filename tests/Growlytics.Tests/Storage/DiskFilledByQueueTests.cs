@@ -45,6 +45,8 @@ public sealed class DiskFilledByQueueTests : StorageTestBase
         await Task.Delay(100);
         PushNumbers(client, 5000, 50);
         await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == 4013), TimeSpan.FromSeconds(1));
+        var failedWrites = logs.Entries.Count(e => e.EventId == 4006);
+        logs.Entries.Single(e => e.EventId == 4013).Message.Should().MatchRegex(@"after [1-9][0-9]* failed write\(s\)", "it counts the failures since the disk last worked, reported or not (at least the {0} reported)", failedWrites);
         leftAfterDelivery.Should().BeLessThan(capacity / 2, "acknowledged segments are deleted to free the full disk");
     }
 }
