@@ -49,7 +49,7 @@ public sealed class GrowlyticsCustomers
     /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>).
     /// </typeparam>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
-    /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped.</param>
+    /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped; when none is left, nothing is sent or counted.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">
     /// The customer id or an attribute breaks a rule, the object has no readable public properties, or a property getter
@@ -66,7 +66,7 @@ public sealed class GrowlyticsCustomers
 
     /// <summary>Adds or updates attributes of a customer's profile. Returns at once; a full queue drops the update and counts it.</summary>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
-    /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
+    /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped; when none is left, nothing is sent or counted.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
     public void Update(string customerId, IReadOnlyDictionary<string, object?> attributes)
@@ -80,7 +80,7 @@ public sealed class GrowlyticsCustomers
 
     /// <summary>Adds or updates attributes of a customer's profile. Returns at once; a full queue drops the update and counts it.</summary>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
-    /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped.</param>
+    /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped; when none is left, nothing is sent or counted.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
     public void Update(string customerId, UserAttributes attributes)
@@ -124,7 +124,7 @@ public sealed class GrowlyticsCustomers
     /// </summary>
     /// <typeparam name="T">The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the attributes.</typeparam>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
-    /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped.</param>
+    /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped; when none is left, nothing is sent or counted.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
     /// <returns>
     /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
@@ -150,7 +150,7 @@ public sealed class GrowlyticsCustomers
     /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
     /// </summary>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
-    /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
+    /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped; when none is left, nothing is sent or counted.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
     /// <returns>
     /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
@@ -173,7 +173,7 @@ public sealed class GrowlyticsCustomers
     /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
     /// </summary>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
-    /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped.</param>
+    /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped; when none is left, nothing is sent or counted.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>
     /// <returns>
     /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has

@@ -109,6 +109,11 @@ internal struct AttributeSetBuilder
                 throw ValidationErrors.NameHasControlCharacter(name);
             }
         }
+
+        if (Utf16.HasUnpairedSurrogate(name))
+        {
+            throw ValidationErrors.NameNotValidText(name);
+        }
     }
 
     private static AttributeKind Classify(string name, object value)
@@ -116,7 +121,9 @@ internal struct AttributeSetBuilder
         switch (value)
         {
             case string s:
-                return s.Length <= AttributeRules.MaxStringLength ? AttributeKind.String : throw ValidationErrors.StringTooLong(name, s.Length);
+                return s.Length > AttributeRules.MaxStringLength ? throw ValidationErrors.StringTooLong(name, s.Length)
+                    : Utf16.HasUnpairedSurrogate(s) ? throw ValidationErrors.StringNotValidText(name)
+                    : AttributeKind.String;
             case bool:
                 return AttributeKind.Boolean;
             case BigInteger big:
@@ -128,8 +135,8 @@ internal struct AttributeSetBuilder
                 }
 
                 return AttributeKind.Number;
-            case char:
-                return AttributeKind.String;
+            case char c:
+                return char.IsSurrogate(c) ? throw ValidationErrors.StringNotValidText(name) : AttributeKind.String;
             case DateTime or DateTimeOffset:
                 return AttributeKind.Date;
 #if NET8_0_OR_GREATER

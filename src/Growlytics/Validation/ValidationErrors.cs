@@ -23,6 +23,12 @@ internal static class ValidationErrors
     public static GrowlyticsValidationException NameHasControlCharacter(string name) =>
         new(Format("Attribute '{0}' has a control character in its name: names must not contain control characters.", Shorten(name)), AttributesParam, name);
 
+    public static GrowlyticsValidationException NameNotValidText(string name) =>
+        new(Format("Attribute '{0}' has an unpaired surrogate in its name (half of a character such as an emoji): names must be valid UTF-16 text.", Shorten(name)), AttributesParam, name);
+
+    public static GrowlyticsValidationException StringNotValidText(string name) =>
+        new(Format("Attribute '{0}' has a string value with an unpaired surrogate (half of a character such as an emoji): string values must be valid UTF-16 text, which the wire's UTF-8 can carry.", Shorten(name)), AttributesParam, name);
+
     public static GrowlyticsValidationException StringTooLong(string name, int length) =>
         new(Format("Attribute '{0}' has a string value of {1} characters: string values must be at most {2} characters.", name, length, AttributeRules.MaxStringLength), AttributesParam, name);
 
@@ -78,6 +84,9 @@ internal static class ValidationErrors
     public static GrowlyticsValidationException UserIdTooLong(int length, string parameterName = UserIdParam) =>
         new(Format("The {0} has {1} characters: {0}s must be at most {2} characters.", Describe(parameterName), length, AttributeRules.MaxUserIdLength), parameterName, null);
 
+    public static GrowlyticsValidationException UserIdNotValidText(string parameterName = UserIdParam) =>
+        new(Format("The {0} has an unpaired surrogate (half of a character such as an emoji): {0}s must be valid UTF-16 text.", Describe(parameterName)), parameterName, null);
+
     private static string Describe(string parameterName) => parameterName == UserIdParam ? "user id" : "customer id";
 
     private static string Format(string format, params object[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
@@ -85,16 +94,21 @@ internal static class ValidationErrors
     // Long or odd names are cut and cleaned so that a message stays one readable line.
     private static string Shorten(string name)
     {
-        var cut = name.Length > 32 ? name.Substring(0, 32) + "..." : name;
-        var chars = cut.ToCharArray();
+        // Never half of a pair at the cut; a control character or an unpaired surrogate is shown as '?'.
+        var keep = name.Length > 32 ? (char.IsHighSurrogate(name[31]) ? 31 : 32) : name.Length;
+        var chars = name.Substring(0, keep).ToCharArray();
         for (var i = 0; i < chars.Length; i++)
         {
-            if (char.IsControl(chars[i]))
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsControl(chars[i]) || char.IsSurrogate(chars[i]))
             {
                 chars[i] = '?';
             }
         }
 
-        return new string(chars);
+        return keep < name.Length ? new string(chars) + "..." : new string(chars);
     }
 }

@@ -29,6 +29,19 @@ public sealed class GrowlyticsCustomersTests : IDisposable
     }
 
     [Fact]
+    public async Task Update_NoAttributeLeft_SendsAndCountsNothing()
+    {
+        _rest.Client.Customers.Update("c-9", new Dictionary<string, object?>());
+        _rest.Client.Customers.Update("c-9", new Dictionary<string, object?> { ["plan"] = null, ["seats"] = null });
+        _rest.Client.Customers.Update("c-9", new { plan = (string?)null });
+        await _rest.Client.Customers.UpdateAsync("c-9", new UserAttributes());
+
+        _rest.Drain().Should().BeEmpty("an update without attributes has nothing to send");
+        var statistics = _rest.Client.Statistics;
+        (statistics.Enqueued, statistics.Dropped, statistics.InvalidInputs).Should().Be((0L, 0L, 0L), "nothing was accepted, and nothing was wrong");
+    }
+
+    [Fact]
     public void Update_Batch_IsWrittenAsAnUpdateWithANullAnonymousId()
     {
         using var batch = new CallerHarness(o => o.Protocol = GrowlyticsProtocol.Batch);

@@ -21,10 +21,7 @@ internal static class CallerValidation
         exception.Message.Should().Contain(rule);
         if (!string.IsNullOrEmpty(attributeName))
         {
-            // Long names are cut to 32 characters and control characters shown as '?', so the message stays one line.
-            var shown = attributeName.Length > 32 ? attributeName[..32] + "..." : attributeName;
-            shown = new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray());
-            exception.Message.Should().Contain("'" + shown + "'", "the message names the attribute");
+            exception.Message.Should().Contain("'" + Shown(attributeName) + "'", "the message names the attribute");
         }
 
         foreach (var secret in secrets)
@@ -39,4 +36,26 @@ internal static class CallerValidation
     }
 
     public static Dictionary<string, object?> One(string name, object? value) => new() { [name] = value };
+
+    // Long names are cut to 32 characters (31 rather than split a pair), and control characters and unpaired surrogates
+    // are shown as '?', so the message stays one line of valid text.
+    private static string Shown(string name)
+    {
+        var keep = name.Length > 32 ? (char.IsHighSurrogate(name[31]) ? 31 : 32) : name.Length;
+        var shown = new System.Text.StringBuilder();
+        for (var i = 0; i < keep; i++)
+        {
+            var c = name[i];
+            if (char.IsHighSurrogate(c) && i + 1 < keep && char.IsLowSurrogate(name[i + 1]))
+            {
+                shown.Append(c).Append(name[++i]);
+            }
+            else
+            {
+                shown.Append(char.IsControl(c) || char.IsSurrogate(c) ? '?' : c);
+            }
+        }
+
+        return keep < name.Length ? shown + "..." : shown.ToString();
+    }
 }
