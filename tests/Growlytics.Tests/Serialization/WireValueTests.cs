@@ -132,11 +132,12 @@ public sealed class WireValueTests : IDisposable
     }
 
     [Fact]
-    public void Serialize_StringWithLoneSurrogate_WritesTheReplacementCharacterInstead()
+    public void Serialize_StringWithLoneSurrogate_IsRefusedAtTheCallSoNothingIsWrittenAltered()
     {
-        var json = _harness.AttributesJsonOfPush(new Dictionary<string, object?> { ["s"] = "a\uD800b" });
+        // Its UTF-8 form would be U+FFFD: the value is refused rather than sent as something else (UnpairedSurrogateTests).
+        var push = () => _harness.AttributesJsonOfPush(new Dictionary<string, object?> { ["s"] = "a\uD800b" });
 
-        json.Should().Be("[{\"name\":\"s\",\"type\":\"string\",\"value\":\"a\\uFFFDb\"}]");
+        push.Should().Throw<GrowlyticsValidationException>().WithMessage("*unpaired surrogate*");
     }
 
     [Fact]
