@@ -102,17 +102,23 @@ internal struct AttributeSetBuilder
             throw ValidationErrors.NameTooLong(name, _limits);
         }
 
-        foreach (var c in name)
+        // One pass over the name for both rules: no control character, no half of a surrogate pair.
+        for (var i = 0; i < name.Length; i++)
         {
+            var c = name[i];
             if (char.IsControl(c))
             {
                 throw ValidationErrors.NameHasControlCharacter(name);
             }
-        }
 
-        if (Utf16.HasUnpairedSurrogate(name))
-        {
-            throw ValidationErrors.NameNotValidText(name);
+            if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                throw ValidationErrors.NameNotValidText(name);
+            }
         }
     }
 
