@@ -128,7 +128,7 @@ public sealed partial class GrowlyticsClient
     /// the user's privacy request, like an opt-out), so enqueued = delivered + dropped + pending still holds;</item>
     /// <item>anonymous attributes held for a login (<see cref="GrowlyticsProtocol.Rest"/>), of the process-wide session and of
     /// scoped sessions alike, counted the same way;</item>
-    /// <item>with <see cref="GrowlyticsOptions.StorageDirectory"/>: the stored queue (<c>queue-*.seg</c> and <c>queue.ack</c>)
+    /// <item>with <see cref="GrowlyticsOptions.StorageDirectory"/>: the stored queue (<c>queue-*.seg</c>, <c>queue.ack</c> and <c>queue.settled</c>)
     /// and the session file (<c>session.json</c>);</item>
     /// <item>the process-wide session's anonymous id and user id: it continues with a new anonymous id, nobody logged in
     /// (no logout is sent). It is saved again at its next login or logout.</item>

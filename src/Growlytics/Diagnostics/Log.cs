@@ -113,7 +113,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "The Growlytics storage folder was released by its previous owner but cannot be used yet ({Problem}); this client keeps its queue in memory and tries again every {RetryIn}.")]
     public static partial void StorageTakeOverWaits(ILogger logger, string problem, TimeSpan retryIn);
 
-    [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Saving the Growlytics storage position (queue.ack) failed ({Error}; {Count} failure(s) since the last report); it is tried again at the next commit. Until it succeeds, a restart may send some delivered messages again.")]
+    [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Saving the Growlytics storage position (queue.ack, queue.settled) failed ({Error}; {Count} failure(s) since the last report); it is tried again at the next commit. Until it succeeds, a restart may send some delivered messages again.")]
     public static partial void StorageAckFailed(ILogger logger, string error, long count);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with a redirect ({Status}, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]

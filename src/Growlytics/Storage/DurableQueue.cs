@@ -24,8 +24,10 @@ internal sealed partial class DurableQueue : IDisposable
 
     /// <summary>
     /// The most records between the acknowledged position and the read position (settled or not). Settling out of
-    /// order means a kill can leave settled records above the saved position: at most this many, plus those settled
-    /// within one <see cref="GrowlyticsOptions.StorageCommitInterval"/>, are sent again after a restart.
+    /// order leaves settled records above the position; they are saved as runs (<see cref="SettledFile"/>, the longest
+    /// <see cref="SettledFile.MaxRuns"/>), so after a restart those outside the runs kept, and those settled within the
+    /// last <see cref="GrowlyticsOptions.StorageCommitInterval"/> before a kill, are sent again: at most this many plus
+    /// one commit interval's.
     /// </summary>
     public const int ReadWindow = 16_384;
 

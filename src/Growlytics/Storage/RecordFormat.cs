@@ -56,6 +56,9 @@ internal static class RecordFormat
         return RecordHeaderSize + payload.Length;
     }
 
+    /// <summary>Gets the checksum stored in the header of the record at <paramref name="offset"/> (already checked).</summary>
+    public static uint StoredChecksum(ReadOnlySpan<byte> data, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(offset + 14));
+
     /// <summary>Checks for a whole, intact record at <paramref name="offset"/>; returns its total length or 0.</summary>
     public static int TryRead(ReadOnlySpan<byte> data, int offset, out long acceptedMs)
     {

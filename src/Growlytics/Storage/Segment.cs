@@ -29,4 +29,27 @@ internal sealed class Segment
 
     /// <summary>Gets or sets the acceptance time (Unix ms) of the newest record.</summary>
     public long NewestMs { get; set; }
+
+    /// <summary>
+    /// Gets or sets the runs of records a previous run settled after the acknowledged position (see <see cref="SettledFile"/>),
+    /// in order: not counted as pending, passed over when read, and kept in the file until the position passes them.
+    /// </summary>
+    public List<SettledRun>? SettledRuns { get; set; }
+
+    /// <summary>Gets the end of the settled run that holds <paramref name="offset"/>, or -1.</summary>
+    public long SettledRunEnd(long offset)
+    {
+        if (SettledRuns is { } runs)
+        {
+            foreach (var run in runs)
+            {
+                if (offset >= run.Start && offset < run.End)
+                {
+                    return run.End;
+                }
+            }
+        }
+
+        return -1;
+    }
 }

@@ -31,6 +31,9 @@ internal static class SegmentLoader
             result.MaxId = acknowledged.SegmentId;
         }
 
+        // Runs settled after the position, kept only with it: without a position every segment is read from its start.
+        var settled = ack is null ? [] : SettledFile.Read(directory);
+
         foreach (var (id, path) in ListSegments(directory))
         {
             result.MaxId = Math.Max(result.MaxId, id);
@@ -41,7 +44,7 @@ internal static class SegmentLoader
             }
 
             var start = ack is { } at && id == at.SegmentId ? at.Offset : RecordFormat.SegmentHeaderSize;
-            var segment = LoadSegment(id, path, start, maxFileBytes, result);
+            var segment = LoadSegment(id, path, start, maxFileBytes, result, RunsOf(settled, id, start));
             if (segment is null)
             {
                 continue;
@@ -59,7 +62,22 @@ internal static class SegmentLoader
         return result;
     }
 
-    private static Segment? LoadSegment(long id, string path, long start, long maxFileBytes, LoadResult result)
+    private static List<SettledRun> RunsOf(List<SettledRun> settled, long id, long start)
+    {
+        var runs = new List<SettledRun>();
+        foreach (var run in settled)
+        {
+            if (run.SegmentId == id && run.Start >= start && run.End > run.Start)
+            {
+                runs.Add(run);
+            }
+        }
+
+        runs.Sort((a, b) => a.Start.CompareTo(b.Start));
+        return runs;
+    }
+
+    private static Segment? LoadSegment(long id, string path, long start, long maxFileBytes, LoadResult result, List<SettledRun> runs)
     {
         var length = new FileInfo(path).Length;
         if (length > maxFileBytes)
@@ -88,6 +106,8 @@ internal static class SegmentLoader
 
         var offset = (int)Math.Min(Math.Max(start, RecordFormat.SegmentHeaderSize), data.Length);
         var segment = new Segment(id, path, offset, data.Length);
+        var run = 0;
+        long settledUntil = -1;
         while (offset < data.Length)
         {
             var found = RecordFormat.NextRecord(data, offset, data.Length, out var recordLength, out var acceptedMs, out var skipped);
@@ -99,6 +119,26 @@ internal static class SegmentLoader
             if (found >= data.Length)
             {
                 break;
+            }
+
+            // A run counts only if its first record is where it says, with the same checksum, and the run ends on this file.
+            while (run < runs.Count && runs[run].Start < found)
+            {
+                run++;
+            }
+
+            if (run < runs.Count && runs[run].Start == found && runs[run].End <= data.Length
+                && RecordFormat.StoredChecksum(data, found) == runs[run].FirstChecksum)
+            {
+                (segment.SettledRuns ??= []).Add(runs[run]);
+                settledUntil = runs[run].End;
+                run++;
+            }
+
+            if (found < settledUntil)
+            {
+                offset = found + recordLength;
+                continue;
             }
 
             segment.Pending++;

@@ -44,8 +44,15 @@ internal sealed partial class SegmentLog
                 continue;
             }
 
+            if (segment.SettledRunEnd(found) is var settledEnd and >= 0)
+            {
+                // Settled by a previous run after its acknowledged position: not counted as pending at the start, not sent.
+                _readOffset = Math.Max(settledEnd, found + length);
+                continue;
+            }
+
             var payload = data.AsSpan(found + RecordFormat.RecordHeaderSize, length - RecordFormat.RecordHeaderSize);
-            var record = new StoredRecord(segment, found, found + length, payload.ToArray(), acceptedMs, StoredMessages.ReadCalls(payload));
+            var record = new StoredRecord(segment, found, found + length, payload.ToArray(), acceptedMs, StoredMessages.ReadCalls(payload), RecordFormat.StoredChecksum(data, found));
             _readOffset = found + length;
             _outstanding.AddLast(record);
             UnsettledOutstanding++;
@@ -72,6 +79,7 @@ internal sealed partial class SegmentLog
         }
 
         record.Settled = true;
+        _settledDirty = true;
         record.Segment.Pending--;
         record.Segment.PendingCalls -= record.Calls;
         Pending--;
@@ -176,6 +184,7 @@ internal sealed partial class SegmentLog
 
         // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
         _ackDirty = false;
+        _savedSettled = null;
         return dropped;
     }
 
@@ -189,6 +198,7 @@ internal sealed partial class SegmentLog
             paths = [
                 .. Directory.GetFiles(directory, SegmentLoader.FilePrefix + "*" + SegmentLoader.FileExtension),
                 .. Directory.GetFiles(directory, AckFile.FileName + "*"),
+                .. Directory.GetFiles(directory, SettledFile.FileName + "*"),
             ];
         }
         catch (DirectoryNotFoundException)
@@ -209,6 +219,7 @@ internal sealed partial class SegmentLog
             if (ReferenceEquals(record.Segment, segment) && !record.Settled)
             {
                 record.Settled = true;
+                _settledDirty = true;
                 segment.Pending--;
                 segment.PendingCalls -= record.Calls;
                 Pending--;

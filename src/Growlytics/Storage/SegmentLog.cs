@@ -33,6 +33,7 @@ internal sealed partial class SegmentLog : IDisposable
         }
 
         _ackDirty = true;
+        _settledDirty = true;
     }
 
     /// <summary>Gets the number of stored records not yet settled, in flight included.</summary>
@@ -77,7 +78,10 @@ internal sealed partial class SegmentLog : IDisposable
     /// <summary>Gets or sets the calls of the <see cref="LateDamage"/> records, for the dropped count.</summary>
     public long LateDamageCalls { get; set; }
 
-    /// <summary>Persists the settled position if it moved.</summary>
+    /// <summary>
+    /// Persists the settled position if it moved, then the runs settled after it if they changed (see
+    /// <see cref="SettledFile"/>).
+    /// </summary>
     public void SaveAck()
     {
         if (_ackDirty && Oldest is { } oldest)
@@ -86,6 +90,8 @@ internal sealed partial class SegmentLog : IDisposable
             AckFile.Write(_directory, oldest.Id, oldest.AckOffset);
             _ackDirty = false;
         }
+
+        SaveSettled();
     }
 
     public void Dispose() => CloseActive();
@@ -99,6 +105,7 @@ internal sealed partial class SegmentLog : IDisposable
 
         segment.AckOffset = offset;
         _ackDirty = true;
+        _settledDirty = true;
         if (!ReferenceEquals(segment, _activeSegment) && offset >= segment.Length)
         {
             if (Next(segment) is { } next)
@@ -144,6 +151,7 @@ internal sealed partial class SegmentLog : IDisposable
         // deleted file is safe: at the next start every later segment is read from its start.
         StorageFiles.TryDelete(segment.Path);
         _ackDirty = true;
+        _settledDirty = true;
     }
 
     /// <summary>

@@ -18,7 +18,7 @@ internal sealed class StorageLimits
     // The headers of the segments a group commit may start (at most two: one when the last is full, one on the way).
     private const long NewSegmentHeaders = 2 * RecordFormat.SegmentHeaderSize;
 
-    private static readonly string[] OwnFiles = [Sessions.SessionStore.FileName, PrivacyFile.FileName, AckFile.FileName, StorageFolder.LockFileName];
+    private static readonly string[] OwnFiles = [Sessions.SessionStore.FileName, PrivacyFile.FileName, AckFile.FileName, SettledFile.FileName, StorageFolder.LockFileName];
 
     private readonly long _maxBytes;
     private readonly string? _directory;
@@ -41,7 +41,7 @@ internal sealed class StorageLimits
         _logger = logger;
         _dropReports = new LogRateLimiter(options.TimeProvider, TimeSpan.FromSeconds(10));
 
-        // The lock, acknowledgement, privacy and session files count against the bound too (see Budget).
+        // The lock, acknowledgement (position and settled runs), privacy and session files count against the bound too (see Budget).
         _directory = options.StorageDirectory;
         _sessionReserve = options is { Protocol: GrowlyticsProtocol.Rest, SessionMode: SessionMode.ProcessWide } ? 2 * SessionFileCap(_maxBytes) : 0;
 

@@ -3,8 +3,9 @@ namespace GrowlyticsSdk.Storage;
 /// <summary>A record read from the stored queue and not settled yet: where it is, what it holds, and who reads it.</summary>
 internal sealed class StoredRecord
 {
-    public StoredRecord(Segment segment, long offset, long end, byte[] payload, long acceptedMs, int calls)
+    public StoredRecord(Segment segment, long offset, long end, byte[] payload, long acceptedMs, int calls, uint checksum)
     {
+        Checksum = checksum;
         Calls = calls;
         Segment = segment;
         Offset = offset;
@@ -24,6 +25,9 @@ internal sealed class StoredRecord
     public byte[] Payload { get; }
 
     public long AcceptedMs { get; }
+
+    /// <summary>Gets the checksum in the record's header: what identifies it in <see cref="SettledFile"/>.</summary>
+    public uint Checksum { get; }
 
     /// <summary>Gets how many accepted calls the record settles, as counted in the log's pending calls.</summary>
     public int Calls { get; }

@@ -88,8 +88,9 @@ public sealed class ProcessKillConcurrentTests
         received.Select(id => int.Parse(collector.Numbers[id], CultureInfo.InvariantCulture)).Should().Contain(Enumerable.Range(0, flushed), "every message on disk before the kill is delivered at least once");
         var twice = received.Count(id => collector.Acknowledged.GetValueOrDefault(id) + collector.Ambiguous.GetValueOrDefault(id) > 1);
 
-        // The bound: settled records above the saved acknowledgement are sent again. Reading stops ReadWindow records past
-        // the acknowledged position, and the saved position lags the real one by what one commit interval settles.
+        // The bound: settled records above the saved acknowledgement and outside the saved settled runs are sent again.
+        // Reading stops ReadWindow records past the acknowledged position, and what is saved lags what is settled by what
+        // one commit interval settles.
         var bound = DurableQueue.ReadWindow + settledInLastCommits;
         twice.Should().BeLessThanOrEqualTo(bound, "at most ReadWindow ({0}) + what one commit interval settles ({1}) is sent twice", DurableQueue.ReadWindow, settledInLastCommits);
         deliveredAtKill.Should().BeGreaterThan(bound, "the child delivered more than the bound, so the bound is not met trivially");

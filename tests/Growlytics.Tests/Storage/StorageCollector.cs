@@ -16,6 +16,12 @@ internal sealed class StorageCollector : HttpMessageHandler
     /// <summary>Gets or sets a task every request waits for once its messages are recorded, before it is answered.</summary>
     public Func<Task>? BeforeAnswer { get; set; }
 
+    /// <summary>
+    /// Gets or sets a test of a request's numbers (<see langword="null"/> for a message without one): when it holds, the
+    /// request is answered 503, unrecorded.
+    /// </summary>
+    public Func<IReadOnlyList<long?>, bool>? Refuse { get; set; }
+
     /// <summary>Gets or sets a value indicating whether requests hang, unrecorded, until the sender cancels them (a service that never answers).</summary>
     public volatile bool Hang;
 
@@ -47,21 +53,29 @@ internal sealed class StorageCollector : HttpMessageHandler
 
         var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
         var messages = WireBody.BatchMessages(body);
+        var numbered = new List<(string MessageId, long? N)>();
+        foreach (var message in messages)
+        {
+            long? n = null;
+            foreach (var attribute in message.GetProperty("attributes").EnumerateArray())
+            {
+                if (attribute.GetProperty("name").GetString() == "n")
+                {
+                    n = attribute.GetProperty("value").GetInt64();
+                }
+            }
+
+            numbered.Add((message.GetProperty("messageId").GetString()!, n));
+        }
+
+        if (Refuse is { } refuse && refuse(numbered.Select(m => m.N).ToList()))
+        {
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+        }
+
         lock (_gate)
         {
-            foreach (var message in messages)
-            {
-                long? n = null;
-                foreach (var attribute in message.GetProperty("attributes").EnumerateArray())
-                {
-                    if (attribute.GetProperty("name").GetString() == "n")
-                    {
-                        n = attribute.GetProperty("value").GetInt64();
-                    }
-                }
-
-                _messages.Add((message.GetProperty("messageId").GetString()!, n));
-            }
+            _messages.AddRange(numbered);
         }
 
         if (BeforeAnswer is { } wait)

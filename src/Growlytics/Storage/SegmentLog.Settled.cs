@@ -1,0 +1,124 @@
+namespace GrowlyticsSdk.Storage;
+
+// The runs of records settled after the acknowledged position, kept in queue.settled so a restart does not send them again.
+internal sealed partial class SegmentLog
+{
+    // What the file holds now: an empty array when there is no file (or it was never written by this log).
+    private byte[]? _savedSettled;
+
+    // Whether a record was settled or the position moved since the runs were last saved (set at the start: the runs a
+    // previous run left are saved again, those that no longer match dropped).
+    private bool _settledDirty;
+
+    /// <summary>
+    /// Gets the runs of settled records after the acknowledged position, in segment and offset order: those read and
+    /// settled in this run, and those a previous run settled (not read again). When there are more than
+    /// <see cref="SettledFile.MaxRuns"/>, the longest are kept.
+    /// </summary>
+    internal List<SettledRun> SettledRuns()
+    {
+        var runs = new List<SettledRun>();
+        foreach (var segment in _segments)
+        {
+            if (segment.SettledRuns is { } loaded)
+            {
+                foreach (var run in loaded)
+                {
+                    if (run.Start >= segment.AckOffset)
+                    {
+                        runs.Add(run);
+                    }
+                }
+            }
+        }
+
+        StoredRecord? first = null;
+        StoredRecord? last = null;
+        for (var node = _outstanding.First; node is not null; node = node.Next)
+        {
+            var record = node.Value;
+            if (record.Settled && first is not null && ReferenceEquals(record.Segment, first.Segment))
+            {
+                last = record;
+                continue;
+            }
+
+            AddRun(runs, first, last);
+            first = record.Settled && _segments.Contains(record.Segment) ? record : null;
+            last = first;
+        }
+
+        AddRun(runs, first, last);
+        runs.Sort((a, b) => a.SegmentId != b.SegmentId ? a.SegmentId.CompareTo(b.SegmentId) : a.Start.CompareTo(b.Start));
+        var merged = Merge(runs);
+        if (merged.Count > SettledFile.MaxRuns)
+        {
+            // The longest runs save the most records from being sent again; the others are sent again (never lost).
+            merged.Sort((a, b) => (b.End - b.Start).CompareTo(a.End - a.Start));
+            merged.RemoveRange(SettledFile.MaxRuns, merged.Count - SettledFile.MaxRuns);
+            merged.Sort((a, b) => a.SegmentId != b.SegmentId ? a.SegmentId.CompareTo(b.SegmentId) : a.Start.CompareTo(b.Start));
+        }
+
+        return merged;
+    }
+
+    private void SaveSettled()
+    {
+        if (!_settledDirty)
+        {
+            return;
+        }
+
+        var runs = Oldest is null ? [] : SettledRuns();
+        if (runs.Count == 0)
+        {
+            // Nothing settled after the position: no file (one left behind is harmless, its runs are checked at the start).
+            var path = Path.Combine(_directory, SettledFile.FileName);
+            if (_savedSettled is not { Length: 0 } && File.Exists(path))
+            {
+                ThrowIfFaulted();
+                File.Delete(path);
+            }
+
+            _savedSettled = [];
+            _settledDirty = false;
+            return;
+        }
+
+        var bytes = SettledFile.Serialize(runs);
+        if (_savedSettled is not { } saved || !saved.AsSpan().SequenceEqual(bytes))
+        {
+            ThrowIfFaulted();
+            StorageFiles.WriteAtomically(Path.Combine(_directory, SettledFile.FileName), bytes);
+            _savedSettled = bytes;
+        }
+
+        _settledDirty = false;
+    }
+
+    private static void AddRun(List<SettledRun> runs, StoredRecord? first, StoredRecord? last)
+    {
+        if (first is not null && last is not null)
+        {
+            runs.Add(new SettledRun(first.Segment.Id, first.Offset, last.End, first.Checksum));
+        }
+    }
+
+    // Joins runs that touch or overlap (a run read in this run next to one a previous run settled); the first keeps its checksum.
+    private static List<SettledRun> Merge(List<SettledRun> sorted)
+    {
+        var merged = new List<SettledRun>(sorted.Count);
+        foreach (var run in sorted)
+        {
+            if (merged.Count > 0 && merged[merged.Count - 1] is var previous && previous.SegmentId == run.SegmentId && run.Start <= previous.End)
+            {
+                merged[merged.Count - 1] = new SettledRun(previous.SegmentId, previous.Start, Math.Max(previous.End, run.End), previous.FirstChecksum);
+                continue;
+            }
+
+            merged.Add(run);
+        }
+
+        return merged;
+    }
+}

@@ -1,0 +1,113 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>
+/// <c>queue.settled</c>: runs of records settled after the acknowledged position (requests settle out of order), so a
+/// restart does not send them again. Each run names its segment, its byte range and the checksum of its first record;
+/// a run whose first record is not found with that checksum at the next start is ignored (its records are sent again),
+/// so a stale or foreign file can cost duplicates but never a message. Replaced atomically; at most
+/// <see cref="MaxRuns"/> runs, the longest, are kept (the others' records are sent again).
+/// </summary>
+internal static class SettledFile
+{
+    public const string FileName = "queue.settled";
+
+    /// <summary>The most runs the file keeps: about 3.6 KB, well within the room <see cref="StorageLimits"/> keeps for the SDK's other files.</summary>
+    public const int MaxRuns = 128;
+
+    private const int HeaderSize = 12;
+    private const int RunSize = 28;
+    private const int Version = 1;
+    private static readonly byte[] Magic = [(byte)'G', (byte)'L', (byte)'Q', (byte)'R'];
+
+    public static byte[] Serialize(List<SettledRun> runs)
+    {
+        var bytes = new byte[HeaderSize + (runs.Count * RunSize) + 4];
+        Magic.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4), Version);
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), runs.Count);
+        var offset = HeaderSize;
+        foreach (var run in runs)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(offset), run.SegmentId);
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(offset + 8), run.Start);
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(offset + 16), run.End);
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(offset + 24), run.FirstChecksum);
+            offset += RunSize;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(offset), Crc32.HashToUInt32(bytes.AsSpan(0, offset)));
+        return bytes;
+    }
+
+    /// <summary>Reads the runs; none when the file is missing, damaged or of another version (their records are then sent again).</summary>
+    public static List<SettledRun> Read(string directory)
+    {
+        var runs = new List<SettledRun>();
+        var path = Path.Combine(directory, FileName);
+        byte[] bytes;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length > HeaderSize + ((long)MaxRuns * RunSize) + 4)
+            {
+                return runs;
+            }
+
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return runs;
+        }
+
+        if (bytes.Length < HeaderSize + 4
+            || !bytes.AsSpan(0, 4).SequenceEqual(Magic)
+            || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)) != Version)
+        {
+            return runs;
+        }
+
+        var count = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
+        if (count is < 0 or > MaxRuns
+            || bytes.Length != HeaderSize + (count * RunSize) + 4
+            || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) != Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)))
+        {
+            return runs;
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var offset = HeaderSize + (i * RunSize);
+            runs.Add(new SettledRun(
+                BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset)),
+                BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset + 8)),
+                BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset + 16)),
+                BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 24))));
+        }
+
+        return runs;
+    }
+}
+
+/// <summary>Records of one segment, from <see cref="Start"/> to <see cref="End"/>, all settled; the first one's checksum identifies them.</summary>
+internal readonly struct SettledRun
+{
+    public SettledRun(long segmentId, long start, long end, uint firstChecksum)
+    {
+        SegmentId = segmentId;
+        Start = start;
+        End = end;
+        FirstChecksum = firstChecksum;
+    }
+
+    public long SegmentId { get; }
+
+    public long Start { get; }
+
+    public long End { get; }
+
+    public uint FirstChecksum { get; }
+}

@@ -1,0 +1,181 @@
+using System.Buffers.Binary;
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// Records settled after the acknowledged position (requests settle out of order) are saved as runs in
+/// <c>queue.settled</c>: a restart sends only what was not settled, and a run that does not match the file is ignored
+/// (its records are sent again, never lost).
+/// </summary>
+public sealed class SettledRunsTests : StorageTestBase
+{
+    private string SettledPath => Path.Combine(Directory, SettledFile.FileName);
+
+    [Fact]
+    public void Restart_AfterOutOfOrderSettling_ReadsOnlyTheUnsettledRecords()
+    {
+        WriteAndSettle(10, unsettled: [0, 5]);
+
+        using var log = Reload(out var loaded);
+        loaded.Segments.Sum(s => s.Pending).Should().Be(2);
+        log.Pending.Should().Be(2);
+        ReadAll(log).Select(r => r.AcceptedMs).Should().Equal(1_000L, 1_005L);
+    }
+
+    [Fact]
+    public void SecondRestart_WithoutReading_KeepsThePreviousRunsSettled()
+    {
+        WriteAndSettle(10, unsettled: [0]);
+
+        using (var log = Reload(out _))
+        {
+            // Nothing read or settled in this run: the file is rewritten from the runs the start found.
+            File.Delete(SettledPath);
+            log.SaveAck();
+            File.Exists(SettledPath).Should().BeTrue();
+        }
+
+        using var again = Reload(out var loaded);
+        loaded.Segments.Sum(s => s.Pending).Should().Be(1);
+        ReadAll(again).Select(r => r.AcceptedMs).Should().Equal(1_000L);
+    }
+
+    [Fact]
+    public void AfterRestart_SettlingTheLastUnsettledRecord_AcknowledgesEverythingAndRemovesTheFile()
+    {
+        WriteAndSettle(10, unsettled: [0]);
+
+        using (var log = Reload(out _))
+        {
+            var records = ReadAll(log);
+            records.Should().ContainSingle();
+            log.Settle(records[0]);
+            log.Pending.Should().Be(0);
+            log.Outstanding.Should().Be(0);
+            log.SaveAck();
+        }
+
+        File.Exists(SettledPath).Should().BeFalse("nothing is settled after the position any more");
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(0);
+    }
+
+    [Fact]
+    public void AfterRestart_NewRecordsSettledNextToARestoredRun_AreSavedWithIt()
+    {
+        WriteAndSettle(10, unsettled: [0]);
+
+        using (var log = Reload(out _))
+        {
+            log.Append(Records(4, firstMs: 2_000));
+            var records = ReadAll(log);
+            records.Select(r => r.AcceptedMs).Should().Equal(1_000L, 2_000L, 2_001L, 2_002L, 2_003L);
+            foreach (var record in records.Skip(1).Take(3))
+            {
+                log.Settle(record);
+            }
+
+            log.SaveAck();
+        }
+
+        using var again = Reload(out _);
+        ReadAll(again).Select(r => r.AcceptedMs).Should().Equal(1_000L, 2_003L);
+    }
+
+    [Fact]
+    public void RunWhoseFirstRecordDoesNotMatch_IsIgnored_ItsRecordsAreReadAgain()
+    {
+        WriteAndSettle(10, unsettled: [0]);
+        var bytes = File.ReadAllBytes(SettledPath);
+
+        // One bit of the first record's checksum changed, and the file's own checksum made right again: a stale file.
+        bytes[12 + 24] ^= 1;
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4), System.IO.Hashing.Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)));
+        File.WriteAllBytes(SettledPath, bytes);
+
+        using var log = Reload(out var loaded);
+        loaded.Segments.Sum(s => s.Pending).Should().Be(10);
+        ReadAll(log).Should().HaveCount(10);
+    }
+
+    [Fact]
+    public void DamagedFile_IsIgnored_ItsRecordsAreReadAgain()
+    {
+        WriteAndSettle(10, unsettled: [0]);
+        var bytes = File.ReadAllBytes(SettledPath);
+        bytes[20] ^= 0x40;
+        File.WriteAllBytes(SettledPath, bytes);
+
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(10);
+    }
+
+    [Fact]
+    public void WithoutAnAcknowledgedPosition_TheFileIsIgnored()
+    {
+        WriteAndSettle(10, unsettled: [0]);
+        File.Delete(Path.Combine(Directory, AckFile.FileName));
+
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(10);
+    }
+
+    [Fact]
+    public void MoreRunsThanTheFileKeeps_TheLongestAreKept_NoUnsettledRecordIsLost()
+    {
+        // 300 unsettled records, every other one up to 598: 299 settled runs of one record, then 599-649, a run of 51.
+        var unsettled = Enumerable.Range(0, 300).Select(i => i * 2).ToArray();
+        WriteAndSettle(650, unsettled);
+        new FileInfo(SettledPath).Length.Should().BeLessThanOrEqualTo(4 * 1024);
+
+        using var log = Reload(out _);
+        var read = ReadAll(log).Select(r => r.AcceptedMs).ToList();
+        read.Should().Contain(unsettled.Select(i => 1_000L + i), "a record that was not settled is never passed over");
+        read.Should().HaveCount(650 - 51 - (SettledFile.MaxRuns - 1), "the run of 51 and 127 runs of one are kept");
+        read.Should().NotContain(Enumerable.Range(599, 51).Select(i => 1_000L + i));
+    }
+
+    [Fact]
+    public void DeleteAll_RemovesTheFile()
+    {
+        WriteAndSettle(10, unsettled: [0]);
+        using var log = Reload(out _);
+        log.DeleteAll([], out var notDeleted, out _);
+        notDeleted.Should().Be(0);
+        File.Exists(SettledPath).Should().BeFalse();
+    }
+
+    private void WriteAndSettle(int count, int[] unsettled)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        log.Append(Records(count));
+        var records = ReadAll(log);
+        records.Should().HaveCount(count);
+        for (var i = 0; i < count; i++)
+        {
+            if (!unsettled.Contains(i))
+            {
+                log.Settle(records[i]);
+            }
+        }
+
+        log.Pending.Should().Be(unsettled.Length);
+        log.SaveAck();
+        File.Exists(SettledPath).Should().BeTrue();
+    }
+
+    private SegmentLog Reload(out SegmentLoader.LoadResult loaded)
+    {
+        loaded = SegmentLoader.Load(Directory, long.MaxValue);
+        return new SegmentLog(Directory, 64 * 1024, loaded.Segments, loaded.MaxId);
+    }
+
+    private static List<StoredRecord> ReadAll(SegmentLog log)
+    {
+        var records = new List<StoredRecord>();
+        log.Read(100_000, 0, records, out _);
+        return records;
+    }
+
+    private static List<(byte[] Payload, long AcceptedMs, int Calls)> Records(int count, long firstMs = 1_000) =>
+        Enumerable.Range(0, count).Select(i => (new byte[] { (byte)'{', (byte)('0' + (i % 10)), (byte)'}' }, firstMs + i, 1)).ToList();
+}
