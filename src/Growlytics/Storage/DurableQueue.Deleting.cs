@@ -9,7 +9,7 @@ internal sealed partial class DurableQueue
 
     /// <summary>
     /// Drops every stored record as <paramref name="reason"/> (records being sent are settled by their readers) and deletes
-    /// the segment files and <c>queue.ack</c>; the folder and <c>queue.lock</c> stay, and writing goes on. Runs on the writer
+    /// the segment files, <c>queue.ack</c> and <c>queue.settled</c>; the folder and <c>queue.lock</c> stay, and writing goes on. Runs on the writer
     /// between two commits, so a message it took before the call is written first and deleted with the rest. Completes
     /// at once when this client does not hold the folder (nothing of its own is stored). Never faults: a file that cannot
     /// be deleted is logged.

@@ -27,6 +27,9 @@ internal sealed class Segment
     /// <summary>Gets or sets the calls those records settle (see <see cref="StoredMessages.ReadCalls"/>): what statistics count.</summary>
     public long PendingCalls { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether the segment was removed from the log (its file deleted).</summary>
+    public bool Removed { get; set; }
+
     /// <summary>Gets or sets the acceptance time (Unix ms) of the newest record.</summary>
     public long NewestMs { get; set; }
 

@@ -31,8 +31,19 @@ internal static class SegmentLoader
             result.MaxId = acknowledged.SegmentId;
         }
 
-        // Runs settled after the position, kept only with it: without a position every segment is read from its start.
-        var settled = ack is null ? [] : SettledFile.Read(directory);
+        // Runs settled after the position, used only with it (without a position every segment is read from its start).
+        // New segments are numbered after every segment the file names, even when it is not used or the files are gone:
+        // a run must never be checked against another segment of the same number.
+        var settled = SettledFile.Read(directory);
+        foreach (var run in settled)
+        {
+            result.MaxId = Math.Max(result.MaxId, run.SegmentId);
+        }
+
+        if (ack is null)
+        {
+            settled.Clear();
+        }
 
         foreach (var (id, path) in ListSegments(directory))
         {
@@ -130,8 +141,9 @@ internal static class SegmentLoader
             if (run < runs.Count && runs[run].Start == found && runs[run].End <= data.Length
                 && RecordFormat.StoredChecksum(data, found) == runs[run].FirstChecksum)
             {
-                (segment.SettledRuns ??= []).Add(runs[run]);
-                settledUntil = runs[run].End;
+                var restored = runs[run];
+                (segment.SettledRuns ??= []).Add(new SettledRun(restored.SegmentId, restored.Start, restored.End, restored.FirstChecksum, restored: true));
+                settledUntil = Math.Max(settledUntil, restored.End);
                 run++;
             }
 

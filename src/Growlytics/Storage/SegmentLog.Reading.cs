@@ -244,7 +244,7 @@ internal sealed partial class SegmentLog
 
         if (_outstanding.First is { } head)
         {
-            if (moved && _segments.Contains(head.Value.Segment))
+            if (moved && !head.Value.Segment.Removed)
             {
                 AdvanceAck(head.Value.Segment, head.Value.Offset);
             }

@@ -10,19 +10,26 @@ internal sealed partial class SegmentLog
     // previous run left are saved again, those that no longer match dropped).
     private bool _settledDirty;
 
+    // Reused from one save to the next: with the read window full of alternately settled records there are thousands of
+    // runs, and lists of that size allocated per save went to the large-object heap.
+    private readonly List<SettledRun> _runs = [];
+    private readonly List<SettledRun> _merged = [];
+
     /// <summary>
     /// Gets the runs of settled records after the acknowledged position, in segment and offset order: those read and
     /// settled in this run, and those a previous run settled (not read again). When there are more than
-    /// <see cref="SettledFile.MaxRuns"/>, the longest are kept.
+    /// <see cref="SettledFile.MaxRuns"/>, those holding restored runs are kept first (there are never more of them than
+    /// the file held), then the longest; the list is the log's own, valid until the next call.
     /// </summary>
     internal List<SettledRun> SettledRuns()
     {
-        var runs = new List<SettledRun>();
+        var runs = _runs;
+        runs.Clear();
         foreach (var segment in _segments)
         {
-            if (segment.SettledRuns is { } loaded)
+            if (segment.SettledRuns is { } restored)
             {
-                foreach (var run in loaded)
+                foreach (var run in restored)
                 {
                     if (run.Start >= segment.AckOffset)
                     {
@@ -32,6 +39,7 @@ internal sealed partial class SegmentLog
             }
         }
 
+        var sorted = runs.Count == 0;
         StoredRecord? first = null;
         StoredRecord? last = null;
         for (var node = _outstanding.First; node is not null; node = node.Next)
@@ -44,19 +52,23 @@ internal sealed partial class SegmentLog
             }
 
             AddRun(runs, first, last);
-            first = record.Settled && _segments.Contains(record.Segment) ? record : null;
+            first = record.Settled && !record.Segment.Removed ? record : null;
             last = first;
         }
 
         AddRun(runs, first, last);
-        runs.Sort((a, b) => a.SegmentId != b.SegmentId ? a.SegmentId.CompareTo(b.SegmentId) : a.Start.CompareTo(b.Start));
-        var merged = Merge(runs);
+        if (!sorted)
+        {
+            // Restored runs come first in the list; read ones are in order already (the outstanding list is in file order).
+            runs.Sort(ByPosition);
+        }
+
+        var merged = Merge(runs, _merged);
         if (merged.Count > SettledFile.MaxRuns)
         {
-            // The longest runs save the most records from being sent again; the others are sent again (never lost).
-            merged.Sort((a, b) => (b.End - b.Start).CompareTo(a.End - a.Start));
+            merged.Sort(static (a, b) => a.Restored != b.Restored ? b.Restored.CompareTo(a.Restored) : (b.End - b.Start).CompareTo(a.End - a.Start));
             merged.RemoveRange(SettledFile.MaxRuns, merged.Count - SettledFile.MaxRuns);
-            merged.Sort((a, b) => a.SegmentId != b.SegmentId ? a.SegmentId.CompareTo(b.SegmentId) : a.Start.CompareTo(b.Start));
+            merged.Sort(ByPosition);
         }
 
         return merged;
@@ -104,15 +116,20 @@ internal sealed partial class SegmentLog
         }
     }
 
-    // Joins runs that touch or overlap (a run read in this run next to one a previous run settled); the first keeps its checksum.
-    private static List<SettledRun> Merge(List<SettledRun> sorted)
+    private static int ByPosition(SettledRun a, SettledRun b) =>
+        a.SegmentId != b.SegmentId ? a.SegmentId.CompareTo(b.SegmentId) : a.Start.CompareTo(b.Start);
+
+    // Joins runs that touch or overlap (a run read in this run next to one a previous run settled): the first keeps its
+    // checksum, and the joined run counts as restored if either part was.
+    private static List<SettledRun> Merge(List<SettledRun> sorted, List<SettledRun> merged)
     {
-        var merged = new List<SettledRun>(sorted.Count);
+        merged.Clear();
         foreach (var run in sorted)
         {
             if (merged.Count > 0 && merged[merged.Count - 1] is var previous && previous.SegmentId == run.SegmentId && run.Start <= previous.End)
             {
-                merged[merged.Count - 1] = new SettledRun(previous.SegmentId, previous.Start, Math.Max(previous.End, run.End), previous.FirstChecksum);
+                merged[merged.Count - 1] = new SettledRun(
+                    previous.SegmentId, previous.Start, Math.Max(previous.End, run.End), previous.FirstChecksum, previous.Restored || run.Restored);
                 continue;
             }
 

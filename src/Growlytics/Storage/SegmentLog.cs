@@ -84,6 +84,7 @@ internal sealed partial class SegmentLog : IDisposable
     /// </summary>
     public void SaveAck()
     {
+        RemoveSettledSegments();
         if (_ackDirty && Oldest is { } oldest)
         {
             ThrowIfFaulted();
@@ -92,6 +93,24 @@ internal sealed partial class SegmentLog : IDisposable
         }
 
         SaveSettled();
+    }
+
+    /// <summary>
+    /// Deletes the segments after the oldest whose records were all read and settled while an older record is not (a
+    /// kept message holds the position back): a long wait for one message then holds its own segment, not the delivered
+    /// ones after it. The position stays in the oldest segment, so a restart reads the same records.
+    /// </summary>
+    public void RemoveSettledSegments()
+    {
+        var read = _readSegment is null ? -1 : _segments.IndexOf(_readSegment);
+        for (var i = read - 1; i >= 1; i--)
+        {
+            var segment = _segments[i];
+            if (segment.Pending == 0 && !ReferenceEquals(segment, _activeSegment))
+            {
+                Remove(segment);
+            }
+        }
     }
 
     public void Dispose() => CloseActive();
@@ -145,6 +164,7 @@ internal sealed partial class SegmentLog : IDisposable
         }
 
         _segments.Remove(segment);
+        segment.Removed = true;
         _cache.Forget(segment);
 
         // Deleted first, so a full disk gets room back before the position is rewritten. A position left pointing at a

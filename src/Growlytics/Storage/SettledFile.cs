@@ -7,8 +7,9 @@ namespace GrowlyticsSdk.Storage;
 /// <c>queue.settled</c>: runs of records settled after the acknowledged position (requests settle out of order), so a
 /// restart does not send them again. Each run names its segment, its byte range and the checksum of its first record;
 /// a run whose first record is not found with that checksum at the next start is ignored (its records are sent again),
-/// so a stale or foreign file can cost duplicates but never a message. Replaced atomically; at most
-/// <see cref="MaxRuns"/> runs, the longest, are kept (the others' records are sent again).
+/// so a stale file costs duplicates, not messages (the loader also numbers new segments after every segment the file
+/// names, so a run never meets a different file of the same number). Replaced atomically; at most <see cref="MaxRuns"/>
+/// runs are kept: those restored at the start, then the longest (the others' records are sent again).
 /// </summary>
 internal static class SettledFile
 {
@@ -95,13 +96,20 @@ internal static class SettledFile
 /// <summary>Records of one segment, from <see cref="Start"/> to <see cref="End"/>, all settled; the first one's checksum identifies them.</summary>
 internal readonly struct SettledRun
 {
-    public SettledRun(long segmentId, long start, long end, uint firstChecksum)
+    public SettledRun(long segmentId, long start, long end, uint firstChecksum, bool restored = false)
     {
         SegmentId = segmentId;
         Start = start;
         End = end;
         FirstChecksum = firstChecksum;
+        Restored = restored;
     }
+
+    /// <summary>
+    /// Gets a value indicating whether the run holds records a previous run settled (not in the file: known at the start).
+    /// Such runs are always kept, so what a restart sends again never adds up over restarts.
+    /// </summary>
+    public bool Restored { get; }
 
     public long SegmentId { get; }
 

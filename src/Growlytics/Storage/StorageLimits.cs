@@ -82,6 +82,9 @@ internal sealed class StorageLimits
     {
         var cutoff = ExpiredBeforeMs();
         var last = DropReason.StorageFull;
+
+        // Segments already settled go first, though an older record holds the position back: they drop nothing.
+        log.RemoveSettledSegments();
         var budget = Budget();
         try
         {

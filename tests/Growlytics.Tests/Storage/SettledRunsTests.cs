@@ -143,6 +143,132 @@ public sealed class SettledRunsTests : StorageTestBase
         File.Exists(SettledPath).Should().BeFalse();
     }
 
+    [Fact]
+    public void SegmentsSettledBehindAnUnsettledRecord_AreDeleted_TheOldestAndTheActiveStay()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var names = new List<string>();
+        using (var log = new SegmentLog(Directory, 8 + (5 * 21), [], 0))
+        {
+            // Five 21-byte records a segment: 0-4, 5-9, 10-14, 15-19 (the active one).
+            log.Append(Records(20));
+            log.SegmentCount.Should().Be(4);
+            names.AddRange(SegmentFiles());
+            var records = ReadAll(log);
+            foreach (var record in records.Skip(1))
+            {
+                log.Settle(record);
+            }
+
+            log.Pending.Should().Be(1);
+            log.SaveAck();
+
+            SegmentFiles().Should().Equal(names[0], names[3]);
+            log.TotalBytes.Should().Be(2 * (8 + (5 * 21)));
+            log.Pending.Should().Be(1);
+            log.LateDamage.Should().Be(0);
+
+            log.Append(Records(3, firstMs: 2_000));
+            ReadAll(log).Select(r => r.AcceptedMs).Should().Equal(2_000L, 2_001L, 2_002L);
+        }
+
+        using var again = Reload(out var loaded);
+        loaded.Segments.Sum(s => s.Pending).Should().Be(4, "the unsettled record and the three read but not settled");
+        ReadAll(again).Select(r => r.AcceptedMs).Should().Equal(1_000L, 2_000L, 2_001L, 2_002L);
+    }
+
+    [Fact]
+    public void SegmentsAllInRestoredRuns_DeletedAtTheStart_TheirNumbersAreNotGivenAgain()
+    {
+        // Three segments of five records; all but the first record settled: runs in segments 1, 2 and 3.
+        System.IO.Directory.CreateDirectory(Directory);
+        using (var log = new SegmentLog(Directory, 8 + (5 * 21), [], 0))
+        {
+            log.Append(Records(15));
+            var records = ReadAll(log);
+            foreach (var record in records.Skip(1))
+            {
+                log.Settle(record);
+            }
+
+            log.SaveAck();
+        }
+
+        // A start deletes segments 2 and 3 (nothing in them to send) and ends before saving anything; the next start must
+        // not number a new segment 2 or 3, whose first record the old runs would be checked against.
+        SegmentLoader.Load(Directory, long.MaxValue);
+        SegmentFiles().Should().HaveCount(1);
+        var loaded = SegmentLoader.Load(Directory, long.MaxValue);
+        loaded.MaxId.Should().BeGreaterThanOrEqualTo(3);
+
+        using (var log = new SegmentLog(Directory, 8 + (5 * 21), loaded.Segments, loaded.MaxId))
+        {
+            log.Append(Records(5));
+        }
+
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(6);
+    }
+
+    [Fact]
+    public void SavingTheRunsFails_AfterThePositionWasSaved_TheNextSaveWritesThem()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var checks = 0;
+        var failAt = -1;
+        using (var log = new SegmentLog(Directory, 64 * 1024, [], 0, () => ++checks == failAt ? new IOException("No space left on device") : null))
+        {
+            log.Append(Records(10));
+            var records = ReadAll(log);
+            log.Settle(records[0]);
+            foreach (var record in records.Skip(2))
+            {
+                log.Settle(record);
+            }
+
+            // The next check is the position's, the one after it the runs'.
+            failAt = checks + 2;
+            FluentActions.Invoking(log.SaveAck).Should().Throw<IOException>();
+            File.Exists(SettledPath).Should().BeFalse();
+            AckFile.Read(Directory, out _).Should().NotBeNull();
+
+            log.SaveAck();
+            File.Exists(SettledPath).Should().BeTrue();
+        }
+
+        using var again = Reload(out _);
+        ReadAll(again).Select(r => r.AcceptedMs).Should().Equal(1_001L);
+    }
+
+    [Fact]
+    public void MoreRunsThanTheFileKeeps_AfterARestart_TheRestoredRunsAreKeptBeforeLongerNewOnes()
+    {
+        // A first run leaves record 1 (one record, the shortest run) settled between unsettled 0 and 2.
+        WriteAndSettle(10, unsettled: [0, 2]);
+
+        using (var log = Reload(out _))
+        {
+            // 450 new records, two of every three settled: 150 runs of two records, each longer than the restored one.
+            log.Append(Records(450, firstMs: 5_000));
+            var records = ReadAll(log);
+            records.Should().HaveCount(452);
+            for (var i = 2; i < records.Count; i++)
+            {
+                if ((i - 2) % 3 != 0)
+                {
+                    log.Settle(records[i]);
+                }
+            }
+
+            log.SaveAck();
+        }
+
+        using var again = Reload(out _);
+        var read = ReadAll(again).Select(r => r.AcceptedMs).ToList();
+        read.Should().NotContain(1_001L, "a run restored at the start is kept, whatever its length");
+        read.Should().Contain([1_000L, 1_002L]);
+        read.Should().Contain(Enumerable.Range(0, 150).Select(k => 5_000L + (3 * k)), "no unsettled record is passed over");
+    }
+
     private void WriteAndSettle(int count, int[] unsettled)
     {
         System.IO.Directory.CreateDirectory(Directory);
