@@ -70,6 +70,9 @@ internal sealed partial class SegmentLog : IDisposable
 
     public Segment? Oldest => _segments.Count > 0 ? _segments[0] : null;
 
+    /// <summary>Gets the segments, oldest first (for tests).</summary>
+    internal IReadOnlyList<Segment> Segments => _segments;
+
     public int SegmentCount => _segments.Count;
 
     /// <summary>Gets or sets the records found damaged after they were counted (settled as lost when passed).</summary>
@@ -103,6 +106,7 @@ internal sealed partial class SegmentLog : IDisposable
     public void RemoveSettledSegments()
     {
         var read = _readSegment is null ? -1 : _segments.IndexOf(_readSegment);
+        var ackDirty = _ackDirty;
         for (var i = read - 1; i >= 1; i--)
         {
             var segment = _segments[i];
@@ -111,6 +115,9 @@ internal sealed partial class SegmentLog : IDisposable
                 Remove(segment);
             }
         }
+
+        // The position is in the oldest segment, which stays: nothing new to save for it.
+        _ackDirty = ackDirty;
     }
 
     public void Dispose() => CloseActive();
