@@ -3,7 +3,8 @@ namespace GrowlyticsSdk.Storage;
 // The runs of records settled after the acknowledged position, kept in queue.settled so a restart does not send them again.
 internal sealed partial class SegmentLog
 {
-    // What the file holds now: an empty array when there is no file (or it was never written by this log).
+    // What the file holds now: empty when there is no file, null when not known (at the start, or after the local data
+    // was deleted: a file may be there).
     private byte[]? _savedSettled;
 
     // Whether a record was settled or the position moved since the runs were last saved (set at the start: the runs a
