@@ -103,19 +103,15 @@ internal struct AttributeSetBuilder
         }
 
         // One pass over the name for both rules: no control character, no half of a surrogate pair.
-        for (var i = 0; i < name.Length; i++)
+        var text = name.AsSpan();
+        for (var i = 0; i < text.Length; i++)
         {
-            var c = name[i];
-            if (char.IsControl(c))
+            if (char.IsControl(text[i]))
             {
                 throw ValidationErrors.NameHasControlCharacter(name);
             }
 
-            if (char.IsHighSurrogate(c) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(c))
+            if (Utf16.IsUnpairedSurrogateAt(text, ref i))
             {
                 throw ValidationErrors.NameNotValidText(name);
             }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace GrowlyticsSdk.Validation;
 
 /// <summary>
@@ -18,19 +20,37 @@ internal static class Utf16
 #else
         var i = 0;
 #endif
-        for (; i < text.Length; i++)
+        var span = text.AsSpan();
+        for (; i < span.Length; i++)
         {
-            var c = text[i];
-            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(c))
+            if (IsUnpairedSurrogateAt(span, ref i))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Tells whether the character at <paramref name="i"/> is a surrogate that is not half of a pair; at the first half
+    /// of a pair, moves <paramref name="i"/> to the second, so a loop that goes on from <c>i + 1</c> passes the pair by.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool IsUnpairedSurrogateAt(ReadOnlySpan<char> text, ref int i)
+    {
+        var c = text[i];
+        if (!char.IsSurrogate(c))
+        {
+            return false;
+        }
+
+        if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+        {
+            i++;
+            return false;
+        }
+
+        return true;
     }
 }

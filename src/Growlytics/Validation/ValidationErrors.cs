@@ -99,11 +99,7 @@ internal static class ValidationErrors
         var chars = name.Substring(0, keep).ToCharArray();
         for (var i = 0; i < chars.Length; i++)
         {
-            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsControl(chars[i]) || char.IsSurrogate(chars[i]))
+            if (char.IsControl(chars[i]) || Utf16.IsUnpairedSurrogateAt(chars, ref i))
             {
                 chars[i] = '?';
             }
