@@ -21,6 +21,12 @@ internal sealed partial class RequestSender
             await _limiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (state.RetryOwed)
+        {
+            state.RetryOwed = false;
+            _counters.AddRetry();
+        }
+
         try
         {
             var response = await _attemptTimeout.ExecuteAsync(

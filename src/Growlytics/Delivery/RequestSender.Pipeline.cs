@@ -39,7 +39,13 @@ internal sealed partial class RequestSender
                         return default;
                     }
 
-                    _counters.AddRetry();
+                    if (state is not null)
+                    {
+                        // Counted when the retry goes on the wire (PostOnceAsync): a backoff that the batch's RetryBudget
+                        // or a shutdown ends is no retry.
+                        state.RetryOwed = true;
+                    }
+
                     if (_retryReports.TryReport(out var count))
                     {
                         Log.Retrying(_logger, count, Describe(args.Outcome), args.RetryDelay);
@@ -150,5 +156,11 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets or sets a value indicating whether an answer to this batch asked to slow down (429 or <c>Retry-After</c>).</summary>
         public bool Throttled { get; set; }
+
+        /// <summary>
+        /// Gets or sets a value indicating whether an attempt of this batch failed and was followed by a retry that has not
+        /// gone on the wire yet; the retry is counted when it does.
+        /// </summary>
+        public bool RetryOwed { get; set; }
     }
 }

@@ -18,7 +18,7 @@ internal sealed class GrowlyticsMeter : IDisposable
         _meter.CreateObservableCounter("growlytics.messages.enqueued", () => counters.Enqueued, "{message}", "Messages accepted from calls.");
         _meter.CreateObservableCounter("growlytics.messages.delivered", () => counters.Delivered, "{message}", "Messages the service accepted.");
         _meter.CreateObservableCounter("growlytics.messages.dropped", () => ObserveDropped(counters), "{message}", "Messages dropped, tagged by reason.");
-        _meter.CreateObservableCounter("growlytics.requests.retried", () => counters.Retried, "{request}", "HTTP attempts that were retried.");
+        _meter.CreateObservableCounter("growlytics.requests.retried", () => counters.Retried, "{request}", "Failed HTTP attempts followed by a retry on the wire.");
         _meter.CreateObservableCounter("growlytics.batches.sent", () => counters.BatchesSent, "{batch}", "Batches the service accepted.");
         _meter.CreateObservableCounter("growlytics.messages.restored", () => counters.Restored, "{message}", "Messages found in storage at start, left by an earlier run.");
         _meter.CreateObservableCounter("growlytics.calls.invalid", () => counters.InvalidInputs, "{call}", "Invalid calls dropped (InvalidInputHandling.Drop).");

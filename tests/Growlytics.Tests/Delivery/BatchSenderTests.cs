@@ -343,6 +343,7 @@ public sealed class BatchSenderTests
         var stats = h.AssertBalanced();
         stats.DroppedByReason[DropReason.RetriesExhausted].Should().Be(3);
         stats.Delivered.Should().Be(0);
+        stats.Retried.Should().Be(h.Requests.Count - 1, "every request but the first was a retry; the last one's retry was ended by the budget while it waited, so it is not one");
         h.Log.WithId(2004).Should().ContainSingle().Which.Fields["Count"].Should().Be(3);
     }
 
