@@ -119,7 +119,8 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// Deletes what the SDK keeps locally about users, for a GDPR-style erasure request, and starts the process-wide
     /// session again as a new anonymous visitor. The client stays usable: calls made afterwards are recorded and sent as
-    /// usual (unless opted out). Thread-safe; do not call it while the client shuts down.
+    /// usual (unless opted out). Thread-safe. A shutdown that begins while it runs waits for it (within
+    /// <see cref="GrowlyticsOptions.ShutdownTimeout"/>); once a shutdown has begun it throws.
     /// </summary>
     /// <remarks>
     /// <para>Deleted or dropped:</para>
@@ -148,13 +149,38 @@ public sealed partial class GrowlyticsClient
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task DeleteLocalDataAsync(CancellationToken cancellationToken = default)
     {
-        if (IsShutDown)
+        cancellationToken.ThrowIfCancellationRequested();
+        var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_counters)
         {
-            throw new ObjectDisposedException(nameof(GrowlyticsClient), "The Growlytics client was shut down; its storage folder is released.");
+            // Checked and registered under the lock ShutdownAsync takes to begin: a shutdown that begins later waits for
+            // this deletion (within ShutdownTimeout) before it stops delivery and releases the folder.
+            if (IsShutDown)
+            {
+                throw new ObjectDisposedException(nameof(GrowlyticsClient), "The Growlytics client was shut down; its storage folder is released.");
+            }
+
+            _deletions = _deletions.IsCompleted ? done.Task : Task.WhenAll(_deletions, done.Task);
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        return TaskCompat.WaitAsync(DeleteLocalDataCoreAsync(), cancellationToken);
+        Task deletion;
+        try
+        {
+            deletion = DeleteLocalDataCoreAsync();
+        }
+        catch
+        {
+            done.TrySetResult(true);
+            throw;
+        }
+
+        _ = deletion.ContinueWith(
+            static (_, state) => ((TaskCompletionSource<bool>)state!).TrySetResult(true),
+            done,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return TaskCompat.WaitAsync(deletion, cancellationToken);
     }
 
     /// <summary>Counts a call made while opted out (it changes nothing); returns whether the client is opted out.</summary>

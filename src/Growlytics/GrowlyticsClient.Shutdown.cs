@@ -61,6 +61,14 @@ public sealed partial class GrowlyticsClient
         var started = _options.TimeProvider.GetTimestamp();
         Growlytics.Detach(this);
 
+        // A deletion of local data that began before the shutdown ends first: its messages dropped, its files deleted while
+        // this client still holds the folder. (Read under the lock ShutdownAsync holds: none begins after this.)
+        var deletions = _deletions;
+        if (!deletions.IsCompleted)
+        {
+            await WaitWithinShutdownAsync(deletions, started, cancellationToken).ConfigureAwait(false);
+        }
+
         // REST: anonymous attributes that wait for a login will not get one in this process.
         var heldAtShutdown = _heldStore?.Close() ?? default;
 

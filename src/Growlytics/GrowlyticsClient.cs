@@ -61,6 +61,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private Task? _shutdown;
     private volatile bool _shuttingDown;
 
+    // The DeleteLocalDataAsync calls running (a task that completes when they have): the shutdown waits for them. Under
+    // the _counters lock.
+    private Task _deletions = Task.CompletedTask;
+
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
     /// <param name="options">The settings; copied, so later changes have no effect.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>

@@ -30,6 +30,9 @@ internal sealed partial class Dispatcher
     // Counts the opt-outs, so a sweep clears _sweepPending only if no opt-out came after it began. Under _dropRequests.
     private int _optOuts;
 
+    // Set by StopAsync once the loop has ended: drop requests are no longer served by it. Under _dropRequests.
+    private bool _loopEnded;
+
     /// <summary>
     /// Stops sending until <see cref="OptIn"/>: what the engine holds now, and whatever reaches it later, is dropped as
     /// <see cref="DropReason.OptedOut"/> by the loop; requests in flight are cancelled (one the service already received may
@@ -69,9 +72,9 @@ internal sealed partial class Dispatcher
     /// </summary>
     public Task DropAllAsync()
     {
-        if (_run.IsCompleted)
+        if (!_started)
         {
-            // No loop runs (not started): nothing else touches the staged messages.
+            // No loop runs (never started): nothing else touches the staged messages.
             DropEverything(DropReason.OptedOut);
             return Task.CompletedTask;
         }
@@ -79,18 +82,19 @@ internal sealed partial class Dispatcher
         var request = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_dropRequests)
         {
+            if (_loopEnded)
+            {
+                // Shut down: the shutdown settled what the engine held (or left it stored), and nothing may touch it now.
+                return Task.CompletedTask;
+            }
+
             // Cancelled together with the request, so no send started after the drop is cancelled by it.
             CancelSendsLocked();
             _dropRequests.Add(request);
         }
 
+        // A loop that ends before it serves the request leaves it to the shutdown (StopAsync), which completes it.
         _wake.Set();
-        if (_run.IsCompleted)
-        {
-            // The loop ended meanwhile (shutdown), which settled or kept what it held.
-            CompleteDropRequests(TakeDropRequests(out _, out _));
-        }
-
         return request.Task;
     }
 

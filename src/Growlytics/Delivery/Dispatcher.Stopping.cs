@@ -27,6 +27,16 @@ internal sealed partial class Dispatcher
             await _run.ConfigureAwait(false);
         }
 
+        // Drop requests the loop did not serve before it ended (one made as the deadline passed) complete below, once what
+        // the engine held is settled; later ones complete at once (DropAllAsync).
+        List<TaskCompletionSource<bool>>? unserved;
+        lock (_dropRequests)
+        {
+            _loopEnded = true;
+            unserved = _dropRequests.Count == 0 ? null : [.. _dropRequests];
+            _dropRequests.Clear();
+        }
+
         var left = new List<Envelope>();
         _partitions.DrainAll(left);
         left.AddRange(_abandoned);
@@ -46,6 +56,7 @@ internal sealed partial class Dispatcher
         }
 
         CompleteFlushes(everything: true);
+        CompleteDropRequests(unserved);
         return undelivered;
     }
 

@@ -51,6 +51,9 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly int _stageCap;
     private bool _readCapped;
     private Task _run = Task.CompletedTask;
+
+    // Whether Start ran: a dispatcher never started (the caller benchmarks) has no loop to serve requests.
+    private bool _started;
     private Task? _timer;
     private Task? _pauseTimer;
     private long _issued;
@@ -127,7 +130,11 @@ internal sealed partial class Dispatcher : IDisposable
         _stopSending.Dispose();
     }
 
-    public void Start() => _run = BackgroundWork.Start(RunAsync);
+    public void Start()
+    {
+        _started = true;
+        _run = BackgroundWork.Start(RunAsync);
+    }
 
     /// <summary>Sends what is staged now, without waiting for batches to fill (see <see cref="GrowlyticsClient.FlushToStorageAsync"/>).</summary>
     public void RequestDrain()

@@ -30,7 +30,7 @@ internal sealed partial class MessageQueue
         {
         }
 
-        _room.Set();
+        _room.Pulse();
     }
 
     /// <summary>Stops refusing for <paramref name="reason"/> (never after <see cref="Complete"/>); other reasons still hold.</summary>

@@ -30,22 +30,56 @@ internal sealed partial class MessageQueue
 
         if (Volatile.Read(ref _waiters) > 0)
         {
-            _room.Set();
+            _room.Pulse();
         }
     }
 
+    // The calls' path: one locked add, taken back when there is no room.
     private bool TryReserve(int size, out long after)
     {
         var delta = OneMessage | (uint)size;
         after = Interlocked.Add(ref _load, delta);
-        if ((after >> CountShift) <= _maxCount && ((after & BytesMask) <= _maxBytes || (after >> CountShift) == 1))
+        if (HasRoom(after))
         {
             return true;
         }
 
         Interlocked.Add(ref _load, -delta);
+        if (Volatile.Read(ref _waiters) > 0)
+        {
+            // A waiting call's check may have seen this reservation before it was taken back, and found no room.
+            _room.Pulse();
+        }
+
         return false;
     }
+
+    // The waiting calls' path: reserves only if there is room, so no other call ever sees a reservation taken back (a
+    // waiter that pulsed for its own would wake itself, and every other waiter, again and again).
+    private bool TryReserveWaiting(int size, out long after)
+    {
+        var delta = OneMessage | (uint)size;
+        var load = Volatile.Read(ref _load);
+        while (true)
+        {
+            after = load + delta;
+            if (!HasRoom(after))
+            {
+                return false;
+            }
+
+            var seen = Interlocked.CompareExchange(ref _load, after, load);
+            if (seen == load)
+            {
+                return true;
+            }
+
+            load = seen;
+        }
+    }
+
+    private bool HasRoom(long load) =>
+        (load >> CountShift) <= _maxCount && ((load & BytesMask) <= _maxBytes || (load >> CountShift) == 1);
 
     // After the message is in, so the woken writer finds it. One wake per filling: the call that finds memory at or past a
     // threshold while armed disarms it; Release arms it again once memory is down to half (a count hovering around the

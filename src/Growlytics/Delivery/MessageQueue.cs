@@ -28,7 +28,7 @@ internal sealed partial class MessageQueue
     private readonly ConcurrentQueue<UserMessage> _queue = new();
     private readonly DeliveryCounters _counters;
     private readonly WakeSignal _wake;
-    private readonly WakeSignal _room = new();
+    private readonly PulseSignal _room = new();
     private readonly ILogger _logger;
     private readonly int _maxCount;
     private readonly long _maxBytes;
@@ -155,21 +155,22 @@ internal sealed partial class MessageQueue
         cancellationToken.ThrowIfCancellationRequested();
         var size = MessageSize.Estimate(message);
         long load = 0;
-        var reserved = _refusal == Open && TryReserve(size, out load);
+        var reserved = _refusal == Open && TryReserveWaiting(size, out load);
         if (!reserved && _refusal == Open)
         {
             Interlocked.Increment(ref _waiters);
             try
             {
-                while (_refusal == Open && !(reserved = TryReserve(size, out load)))
+                while (_refusal == Open && !(reserved = TryReserveWaiting(size, out load)))
                 {
-                    _room.Reset();
-                    if (_refusal != Open || (reserved = TryReserve(size, out load)))
+                    // Taken before the check: room made (or a refusal) after the check pulses what was taken.
+                    var room = _room.Current;
+                    if (_refusal != Open || (reserved = TryReserveWaiting(size, out load)))
                     {
                         break;
                     }
 
-                    await TaskCompat.WaitAsync(_room.WaitAsync(), cancellationToken).ConfigureAwait(false);
+                    await TaskCompat.WaitAsync(room, cancellationToken).ConfigureAwait(false);
                 }
             }
             finally

@@ -78,6 +78,12 @@ internal sealed partial class DurableQueue
         string? error;
         lock (_gate)
         {
+            if (_closed)
+            {
+                // Shut down: the folder is released (or about to be), and may already be another client's.
+                return;
+            }
+
             if (_log is { } log)
             {
                 var dropped = log.DeleteAll(settled, out notDeleted, out error);

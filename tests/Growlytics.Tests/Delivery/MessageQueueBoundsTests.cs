@@ -208,6 +208,50 @@ public sealed class MessageQueueBoundsTests
         }
     }
 
+    [Fact]
+    public async Task EnqueueAsync_ManyWaitersAsRoomIsMadeOneMessageAtATime_NoneMissesTheRoom()
+    {
+        // Sixty-four awaiting calls race for one or two free places, made one at a time by a reader on another thread: each
+        // place is taken by one of them, so a waiter that re-armed the signal could swap away the wake-up another was
+        // about to await. Every message must get in while places are made; the reader stops making them once nothing
+        // new came in for two seconds (real time), which is the symptom of a waiter that missed its wake-up.
+        const int Waiters = 64;
+        const int PerWaiter = 100;
+        var (queue, counters) = NewQueue(maxCount: 2, maxBytes: 1024 * 1024);
+        var read = 0;
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            var quietSince = System.Diagnostics.Stopwatch.StartNew();
+            while (read < Waiters * PerWaiter && quietSince.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                if (queue.TryRead(out var message))
+                {
+                    read++;
+                    quietSince.Restart();
+                    queue.Release(MessageSize.Estimate(message));
+                }
+                else
+                {
+                    Thread.Yield();
+                }
+            }
+        });
+        var writers = Enumerable.Range(0, Waiters).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < PerWaiter; i++)
+            {
+                await queue.EnqueueAsync(Message("m"), stop.Token);
+            }
+        })).ToArray();
+
+        await reader.WaitAsync(TimeSpan.FromSeconds(60));
+        read.Should().Be(Waiters * PerWaiter, "each place made was taken, and every waiting call got one in the end");
+        await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(10));
+        counters.Enqueued.Should().Be(Waiters * PerWaiter);
+        counters.GetDropped(DropReason.QueueFull).Should().Be(0);
+    }
+
     private static (MessageQueue Queue, DeliveryCounters Counters) NewQueue(int maxCount, long maxBytes)
     {
         var counters = new DeliveryCounters();

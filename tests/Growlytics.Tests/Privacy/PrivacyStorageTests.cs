@@ -189,5 +189,29 @@ public sealed class PrivacyStorageTests : StorageTestBase
         await act.Should().ThrowAsync<ObjectDisposedException>();
     }
 
+    [Fact]
+    public async Task DeleteLocalDataAsync_ThenShutdownAtOnce_DeletesTheStoredQueueBeforeTheFolderIsReleased()
+    {
+        var collector = new StorageCollector { Up = false };
+        var client = NewClient(collector);
+        PushNumbers(client, 0, 5);
+        await client.FlushAsync();
+        SegmentFiles().Should().NotBeEmpty();
+
+        var deletion = client.DeleteLocalDataAsync();
+        var shutdown = client.ShutdownAsync();
+        await Task.WhenAll(deletion, shutdown).WaitAsync(TimeSpan.FromSeconds(20));
+
+        var stats = client.Statistics;
+        (stats.DroppedByReason[DropReason.OptedOut], stats.DroppedByReason[DropReason.Shutdown], stats.Pending).Should().Be((5, 0, 0), "the shutdown waited for the deletion, which dropped what was stored");
+        ShouldBeBalanced(stats);
+
+        collector.Up = true;
+        await using var next = NewClient(collector);
+        await next.FlushAsync();
+        next.Statistics.Restored.Should().Be(0, "the deletion ran while the first client still held the folder");
+        collector.Messages.Should().BeEmpty();
+    }
+
     private string SessionPath => Path.Combine(Directory, SessionStore.FileName);
 }
