@@ -212,6 +212,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
 
+    /// <summary>Gets the client's logger (guarded: a logger that throws never reaches the caller).</summary>
+    internal ILogger Logger => _logger;
+
     /// <summary>Gets the pool calls take their messages from (delivered ones go back to it).</summary>
     internal MessagePool MessagePool => _options.MessagePool ?? MessagePool.Shared;
 

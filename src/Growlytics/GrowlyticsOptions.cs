@@ -242,6 +242,12 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: the pool the client's calls take messages from and delivered messages go back to (<see cref="Messages.MessagePool.Shared"/> when unset; attribute arrays always come from the shared pool).</summary>
     internal Messages.MessagePool? MessagePool { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the configuration given to <c>AddGrowlytics(configuration)</c> holds the API
+    /// key only in a <c>Growlytics</c> section of its own: the root was passed instead of that section.
+    /// </summary>
+    internal bool GivenTheConfigurationRoot { get; set; }
+
     /// <summary>Gets or sets a test seam: called on the storage writer's thread when it holds messages taken from memory, before it writes them.</summary>
     internal Action? BeforeStorageAppend { get; set; }
 

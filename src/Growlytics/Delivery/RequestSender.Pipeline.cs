@@ -82,9 +82,23 @@ internal sealed partial class RequestSender
     private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Result: { } response } => ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture),
-        { Exception: { } exception } => exception.GetType().Name,
+        { Exception: { } exception } => exception.GetType().Name + TransportDetail(exception),
         _ => "unknown",
     };
+
+    // What kind of transport failure, for the log: an error code, never a message (which may carry a host's answer).
+    private static string TransportDetail(Exception exception)
+    {
+#if NET8_0_OR_GREATER
+        if (exception is HttpRequestException { HttpRequestError: not HttpRequestError.Unknown and var error })
+        {
+            return " (" + error.ToString() + ")";
+        }
+#endif
+        return exception.InnerException is System.Net.Sockets.SocketException socket
+            ? " (" + socket.SocketErrorCode.ToString() + ")"
+            : string.Empty;
+    }
 
     private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, ResilienceContext context, GrowlyticsOptions options)
     {

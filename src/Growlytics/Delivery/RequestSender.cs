@@ -28,6 +28,9 @@ internal sealed partial class RequestSender
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly ResiliencePipeline _attemptTimeout;
     private readonly RedirectGuard _redirects;
+
+    // Where requests go, for the logs: scheme, host, port and path (never user info; the endpoint has no query).
+    private readonly string _target;
     private readonly LogRateLimiter _retryReports;
     private readonly LogRateLimiter _rejectReports;
     private readonly LogRateLimiter _exhaustedReports;
@@ -48,6 +51,7 @@ internal sealed partial class RequestSender
         _counters = counters;
         _logger = logger;
         _redirects = new RedirectGuard(_time, logger);
+        _target = protocol.RequestUri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         _retryReports = new LogRateLimiter(_time, LogInterval);
         _rejectReports = new LogRateLimiter(_time, LogInterval);
         _exhaustedReports = new LogRateLimiter(_time, LogInterval);
@@ -168,7 +172,7 @@ internal sealed partial class RequestSender
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
                 if (_rejectReports.TryReport(count, out var rejected))
                 {
-                    Log.BatchRejected(_logger, rejected, status, rejection?.Path ?? "-", rejection?.Type ?? "-");
+                    Log.BatchRejected(_logger, rejected, status, rejection?.Path ?? "-", rejection?.Type ?? "-", _target);
                 }
 
                 return;
@@ -178,7 +182,7 @@ internal sealed partial class RequestSender
                 results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated });
                 if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
-                    Log.RetriesExhausted(_logger, exhausted, description, KeepOnRetriesExhausted);
+                    Log.RetriesExhausted(_logger, exhausted, description, KeepOnRetriesExhausted, _target);
                 }
 
                 return;

@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Diagnostics;
 using Microsoft.Extensions.Hosting;
 
 namespace GrowlyticsSdk.DependencyInjection;
@@ -14,7 +15,12 @@ internal sealed class GrowlyticsHostedService : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        Growlytics.TryAttach(_client);
+        if (!Growlytics.TryAttach(_client))
+        {
+            // Growlytics.Initialize came first: the facade keeps its client, and the app would not see it otherwise.
+            Log.FacadeHasAnotherClient(_client.Logger);
+        }
+
         return Task.CompletedTask;
     }
 

@@ -9,6 +9,10 @@ internal sealed class GrowlyticsOptionsValidator : IValidateOptions<GrowlyticsOp
     public ValidateOptionsResult Validate(string? name, GrowlyticsOptions options)
     {
         var errors = OptionsValidation.Validate(options);
+        if (errors.Count > 0 && options.GivenTheConfigurationRoot && string.IsNullOrEmpty(options.ApiKey))
+        {
+            errors.Add("The configuration given to AddGrowlytics(configuration) has a Growlytics section holding the settings: pass configuration.GetSection(\"Growlytics\"), or call AddGrowlytics() to bind that section.");
+        }
 
         // Options joins the failures with "; ": each loses its closing full stop, so none ends in ".;".
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors.Select(e => e.TrimEnd('.')));

@@ -24,7 +24,9 @@ public static class GrowlyticsServiceCollectionExtensions
     /// Registers a singleton <see cref="GrowlyticsClient"/> configured from the <c>Growlytics</c> configuration section
     /// and then <paramref name="configure"/>; HTTP goes through <c>IHttpClientFactory</c> (client name
     /// <see cref="GrowlyticsClient.HttpClientName"/>); options are validated at start-up; the client becomes the
-    /// <see cref="Growlytics"/> facade's client while the host runs and is flushed when the host stops.
+    /// <see cref="Growlytics"/> facade's client while the host runs (unless <c>Growlytics.Initialize</c> gave the facade a
+    /// client first: the facade keeps that one, and a warning, event 1011, says so) and is flushed when the host stops, or
+    /// when the container is disposed without a host.
     /// The HTTP client follows no redirect, sends no trace-context headers (.NET 8+), writes no per-request logs
     /// (<c>AddDefaultLogger()</c> on the returned builder brings them back, with the API key header redacted).
     /// The session mode defaults to <see cref="SessionMode.RequireScope"/>.
@@ -45,7 +47,10 @@ public static class GrowlyticsServiceCollectionExtensions
 
     /// <summary>Registers Growlytics as <see cref="AddGrowlytics(IServiceCollection, Action{GrowlyticsOptions})"/> does, binding the given configuration section.</summary>
     /// <param name="services">The container.</param>
-    /// <param name="configuration">The section holding <c>ApiKey</c>, <c>Endpoint</c> and the other settings.</param>
+    /// <param name="configuration">
+    /// The section holding <c>ApiKey</c>, <c>Endpoint</c> and the other settings, such as
+    /// <c>builder.Configuration.GetSection("Growlytics")</c> (not the configuration root: the options' validation says so).
+    /// </param>
     /// <returns>The builder of the Growlytics HTTP client, to configure it further.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="configuration"/> is <see langword="null"/>.</exception>
     public static IHttpClientBuilder AddGrowlytics(this IServiceCollection services, IConfiguration configuration)
@@ -76,6 +81,11 @@ public static class GrowlyticsServiceCollectionExtensions
                     OptionsBinder.Bind(source, options);
                 }
 
+                // AddGrowlytics(builder.Configuration): the settings are one level down, and the error says so.
+                options.GivenTheConfigurationRoot = section is not null
+                    && section[nameof(GrowlyticsOptions.ApiKey)] is null
+                    && section.GetSection(GrowlyticsOptions.SectionName)[nameof(GrowlyticsOptions.ApiKey)] is not null;
+
                 configure?.Invoke(options);
                 EnvironmentDefaults.Apply(options);
             })
@@ -94,8 +104,23 @@ public static class GrowlyticsServiceCollectionExtensions
         {
             var factory = provider.GetRequiredService<IHttpClientFactory>();
 
-            // Asked per request, so the factory can rotate handlers (DNS changes, connection lifetime).
-            options.HttpClientProvider = () => factory.CreateClient(GrowlyticsClient.HttpClientName);
+            // Asked per request, so the factory can rotate handlers (DNS changes, connection lifetime). A container disposed
+            // without a host disposes this client after it can no longer make handlers (it can make no scope then): the
+            // shutdown's last requests go through the handler last made, one made here if none was made since.
+            var last = factory.CreateClient(GrowlyticsClient.HttpClientName);
+            options.HttpClientProvider = () =>
+            {
+                try
+                {
+                    var created = factory.CreateClient(GrowlyticsClient.HttpClientName);
+                    Volatile.Write(ref last, created);
+                    return created;
+                }
+                catch (ObjectDisposedException)
+                {
+                    return Volatile.Read(ref last);
+                }
+            };
         }
 
         options.LoggerFactory ??= provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>();

@@ -22,14 +22,14 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) since the last report; the latest after {Outcome}, in {Delay}.")]
     public static partial void Retrying(ILogger logger, long count, string outcome, TimeSpan delay);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept to be tried again later: {Kept}).")]
-    public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept);
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests to {Target} ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept to be tried again later: {Kept}).")]
+    public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept, string target);
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Error, Message = "Dropped {Count} message(s) since the last report that had run out of retries and that the Growlytics service refused again while it accepted others: kept, they held other users back (RetriesExhausted).")]
     public static partial void StoredRefusalDropped(ILogger logger, long count);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service refused {Count} message(s) since the last report; they were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]
-    public static partial void BatchRejected(ILogger logger, long count, int status, string path, string rule);
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service at {Target} refused {Count} message(s) since the last report; they were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]
+    public static partial void BatchRejected(ILogger logger, long count, int status, string path, string rule, string target);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The Growlytics service refused the API key (status {Status}). Messages are counted Unauthorized and dropped; sending is tried again in {RetryIn}. Check GrowlyticsOptions.ApiKey.")]
     public static partial void Unauthorized(ILogger logger, int status, TimeSpan retryIn);
@@ -100,6 +100,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Count} time(s) since the last report, latest {Error}; the exceptions are ignored.")]
     public static partial void DroppedHandlerFault(ILogger logger, string error, long count);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Growlytics.Initialize had already given the Growlytics facade its client when the host started, so Growlytics.User and Growlytics.Customers keep sending through that one; the client registered with AddGrowlytics serves only code that resolves GrowlyticsClient from the container. Use one of the two.")]
+    public static partial void FacadeHasAnotherClient(ILogger logger);
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder; this client keeps its queue in memory only.")]
     public static partial void StorageNotAFolder(ILogger logger);

@@ -9,6 +9,9 @@ namespace GrowlyticsSdk.Protocols;
 /// </summary>
 internal interface IWireProtocol
 {
+    /// <summary>Gets the address requests are posted to.</summary>
+    Uri RequestUri { get; }
+
     /// <summary>Gets the most messages one request carries (REST: 1).</summary>
     int MaxMessagesPerRequest { get; }
 

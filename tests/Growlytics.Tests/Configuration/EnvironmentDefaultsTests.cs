@@ -2,6 +2,7 @@ using GrowlyticsSdk.Tests.TestSupport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace GrowlyticsSdk.Tests.Configuration;
 
@@ -139,6 +140,32 @@ public sealed class EnvironmentDefaultsTests : IDisposable
         });
 
         requests.Should().ContainSingle().Which.Should().Be((new Uri("http://127.0.0.1:7003/rest-api/customer"), "gk_from_configuration"));
+    }
+
+    [Fact]
+    public async Task AddGrowlytics_GivenTheConfigurationRoot_SaysToPassTheGrowlyticsSection()
+    {
+        Environment.SetEnvironmentVariable("GROWLYTICS_API_KEY", null);
+        var root = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Growlytics:ApiKey"] = "gk_in_the_section_only",
+            ["Growlytics:Endpoint"] = "http://127.0.0.1:7003/",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddGrowlytics(root);
+        await using var provider = services.BuildServiceProvider();
+
+        var resolve = () => provider.GetRequiredService<IOptions<GrowlyticsOptions>>().Value;
+
+        var message = resolve.Should().Throw<OptionsValidationException>().Which.Message;
+        message.Should().Contain("ApiKey is required").And.Contain("pass configuration.GetSection(\"Growlytics\")");
+        message.Should().NotContain("gk_in_the_section_only");
+
+        // Given the section, it binds.
+        var fixedServices = new ServiceCollection();
+        fixedServices.AddGrowlytics(root.GetSection(GrowlyticsOptions.SectionName));
+        await using var fixedProvider = fixedServices.BuildServiceProvider();
+        fixedProvider.GetRequiredService<IOptions<GrowlyticsOptions>>().Value.ApiKey.Should().Be("gk_in_the_section_only");
     }
 
     private static async Task SendOneAsync(GrowlyticsClient client)

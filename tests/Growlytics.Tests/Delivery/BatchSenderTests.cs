@@ -121,7 +121,7 @@ public sealed class BatchSenderTests
         await using var h = new DeliveryHarness(o => o.RetryBaseDelay = TimeSpan.FromMilliseconds(200));
         var failures = 2;
         h.Responder = _ => Interlocked.Decrement(ref failures) >= 0
-            ? throw new HttpRequestException("connection reset")
+            ? throw new HttpRequestException(HttpRequestError.ConnectionError, "connection reset")
             : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
         h.PushMany(3);
 
@@ -132,6 +132,7 @@ public sealed class BatchSenderTests
         var stats = h.AssertBalanced();
         stats.Delivered.Should().Be(3);
         stats.Retried.Should().Be(2);
+        h.Log.WithId(2003).Should().ContainSingle().Which.Fields["Outcome"].Should().Be("HttpRequestException (ConnectionError)", "the kind of failure, not its message");
     }
 
     [Fact]
@@ -179,6 +180,7 @@ public sealed class BatchSenderTests
         log.Level.Should().Be(LogLevel.Error);
         log.Fields["Status"].Should().Be((int)status);
         log.Text.Should().Contain(((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        log.Fields["Target"].Should().Be("https://collector.test/events/sdk-batch", "a wrong endpoint shows in the line");
 
         h.PushMany(2, from: 10);
         await h.FlushAsync();
@@ -344,7 +346,9 @@ public sealed class BatchSenderTests
         stats.DroppedByReason[DropReason.RetriesExhausted].Should().Be(3);
         stats.Delivered.Should().Be(0);
         stats.Retried.Should().Be(h.Requests.Count - 1, "every request but the first was a retry; the last one's retry was ended by the budget while it waited, so it is not one");
-        h.Log.WithId(2004).Should().ContainSingle().Which.Fields["Count"].Should().Be(3);
+        var exhausted = h.Log.WithId(2004).Should().ContainSingle().Subject;
+        exhausted.Fields["Count"].Should().Be(3);
+        exhausted.Fields["Target"].Should().Be("https://collector.test/events/sdk-batch");
     }
 
     [Fact]

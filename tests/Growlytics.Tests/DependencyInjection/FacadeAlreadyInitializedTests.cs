@@ -1,0 +1,96 @@
+using GrowlyticsSdk.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.Tests.DependencyInjection;
+
+/// <summary><c>Growlytics.Initialize</c> and <c>AddGrowlytics</c> in one app: the facade keeps the first client, and says so.</summary>
+[Collection(ProcessStateCollection.Name)]
+public sealed class FacadeAlreadyInitializedTests
+{
+    [Fact]
+    public async Task HostStart_WithTheFacadeInitializedFirst_WarnsThatTheFacadeKeepsThatClient()
+    {
+        var events = new List<EventId>();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(new EventRecorder(events)));
+        services.AddGrowlytics(o =>
+        {
+            o.ApiKey = "container-key";
+            o.Endpoint = new Uri("http://127.0.0.1:9/");
+        });
+        await using var provider = services.BuildServiceProvider();
+        var first = Growlytics.Initialize("initialize-key", o =>
+        {
+            o.Endpoint = new Uri("http://127.0.0.1:9/");
+            o.FlushOnProcessExit = false;
+        });
+        try
+        {
+            var hosted = provider.GetServices<IHostedService>().Single();
+            await hosted.StartAsync(CancellationToken.None);
+            Growlytics.Client.Should().BeSameAs(first, "the facade keeps the client Initialize gave it");
+            await hosted.StopAsync(CancellationToken.None);
+            Growlytics.Client.Should().BeSameAs(first, "stopping the host's client leaves the facade's alone");
+        }
+        finally
+        {
+            await Growlytics.ShutdownAsync();
+        }
+
+        lock (events)
+        {
+            events.Should().ContainSingle(e => e.Id == 1011);
+        }
+    }
+
+    [Fact]
+    public async Task HostStart_WithNoFacadeClient_AttachesWithoutTheWarning()
+    {
+        var events = new List<EventId>();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(new EventRecorder(events)));
+        services.AddGrowlytics(o =>
+        {
+            o.ApiKey = "container-key";
+            o.Endpoint = new Uri("http://127.0.0.1:9/");
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        var hosted = provider.GetServices<IHostedService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+        Growlytics.Client.Should().BeSameAs(provider.GetRequiredService<GrowlyticsClient>());
+        await hosted.StopAsync(CancellationToken.None);
+
+        lock (events)
+        {
+            events.Should().NotContain(e => e.Id == 1011);
+        }
+    }
+
+    private sealed class EventRecorder(List<EventId> events) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(events);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(List<EventId> events) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (events)
+                {
+                    events.Add(eventId);
+                }
+            }
+        }
+    }
+}
