@@ -389,6 +389,59 @@ public sealed class BatchSenderTests
     }
 
     [Fact]
+    public async Task SendAsync_OutageAfterBusyHealthyTraffic_OpensTheCircuitWithinSeconds()
+    {
+        var breakDuration = TimeSpan.FromSeconds(15);
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 10;
+            o.MaxRetryAttempts = 100;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            o.RetryBudget = TimeSpan.FromHours(1);
+            o.CircuitBreakDuration = breakDuration;
+        });
+        var down = 0;
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(Volatile.Read(ref down) == 1 ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+        var n = 0;
+        async Task PushForAsync(TimeSpan span)
+        {
+            // 100 updates a second from 200 users, in steps of 100 ms of fake time.
+            var end = h.Time.GetUtcNow() + span;
+            while (h.Time.GetUtcNow() < end)
+            {
+                for (var i = 0; i < 10; i++, n++)
+                {
+                    h.Push(n, anonymousId: "user-" + (n % 200));
+                }
+
+                await Task.Delay(2);
+                h.Time.Advance(TimeSpan.FromMilliseconds(100));
+            }
+        }
+
+        // Twenty seconds of healthy traffic (some 200 requests), then an outage while the app keeps pushing.
+        await PushForAsync(TimeSpan.FromSeconds(20));
+        var healthy = h.Requests.Count;
+        healthy.Should().BeGreaterThan(100);
+        Volatile.Write(ref down, 1);
+        var outageStart = h.Time.GetUtcNow();
+        await PushForAsync(TimeSpan.FromSeconds(20));
+
+        // The successes before the outage do not hold the circuit closed: within the breaker's 5 s window most attempts
+        // fail, it opens, and from then on one probe goes per break.
+        var late = h.Requests.Count(r => r.At >= outageStart + TimeSpan.FromSeconds(6));
+        late.Should().BeLessThanOrEqualTo(2, "after the first seconds of the outage the open circuit lets one probe through per {0}", breakDuration);
+        h.Requests.Count(r => r.At >= outageStart).Should().BeGreaterThanOrEqualTo(8, "the breaker needs 8 attempts in its window");
+
+        Volatile.Write(ref down, 0);
+        await h.FlushAsync(TimeSpan.FromMilliseconds(500));
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(n);
+        stats.Pending.Should().Be(0);
+    }
+
+    [Fact]
     public async Task SendAsync_PayloadTooLarge_SplitsIntoHalvesAndKeepsOrder()
     {
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 8);
