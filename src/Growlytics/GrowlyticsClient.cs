@@ -166,7 +166,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         if (startOptedOut)
         {
-            // What a previous run left (stored messages, held attributes) is dropped, never sent.
+            // What a previous run left (stored messages, held attributes) is dropped, never sent: the stored queue as the
+            // folder is loaded (later, when another client holds it now), even if the user has opted back in by then.
+            if (_durable is not null)
+            {
+                _durable.DropAtLoad = DropReason.OptedOut;
+            }
+
             ApplyOptOut();
             Log.StartsOptedOut(_logger);
         }

@@ -12,13 +12,27 @@ internal sealed partial class DurableQueue
         {
             var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes);
             long records;
+            var notDeleted = 0;
+            string? deleteError = null;
             lock (_gate)
             {
                 _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault);
                 // In calls, as delivering or dropping a restored message counts its calls.
                 _counters.AddRestored(_log.PendingCalls);
+                if (DropAtLoad is { } reason && _log.PendingCalls > 0)
+                {
+                    // Under the lock that reading takes: nothing was read yet, so every record is dropped here, unsent.
+                    var none = new List<StoredRecord>();
+                    _counters.AddDroppedInBulk(reason, _log.DeleteAll(none, out notDeleted, out deleteError));
+                }
+
                 records = _log.Unread;
                 AfterChange();
+            }
+
+            if (notDeleted > 0)
+            {
+                Log.LocalDataNotDeleted(_logger, notDeleted, deleteError ?? "unknown");
             }
 
             if (records > 0)

@@ -104,6 +104,13 @@ internal sealed partial class DurableQueue : IDisposable
     /// </summary>
     public Action? TakenOver { get; set; }
 
+    /// <summary>
+    /// Gets or sets the reason what an earlier run left in the folder is dropped for when it is loaded, before anything
+    /// can read it (<see cref="DropReason.OptedOut"/>: the client started opted out, so it is never sent, even if the user
+    /// opts back in before the folder is loaded); <see langword="null"/> to restore it. Set before <see cref="Start"/>.
+    /// </summary>
+    public DropReason? DropAtLoad { get; set; }
+
     /// <summary>Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them.</summary>
     public Action<List<StoredRecord>, DropReason>? OutstandingDropped { get; set; }
 

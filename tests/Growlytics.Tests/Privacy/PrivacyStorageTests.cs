@@ -213,5 +213,33 @@ public sealed class PrivacyStorageTests : StorageTestBase
         collector.Messages.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task StartOptedOut_OptedBackInBeforeTheFolderIsLoaded_NeverSendsWhatAnEarlierRunLeft()
+    {
+        // An earlier run stored five messages while the service was down, opted out, and was killed before it dropped
+        // them: the choice is saved, the messages are still stored. This run starts while another client still holds the
+        // folder, so the folder is loaded only after the user has opted back in.
+        var collector = new StorageCollector { Up = false };
+        var holder = NewClient(collector);
+        PushNumbers(holder, 0, 5);
+        await holder.FlushAsync();
+        SegmentFiles().Should().NotBeEmpty();
+        PrivacyFile.Write(Directory, optedOut: true, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        await using var client = NewClient(collector);
+        client.IsOptedOut.Should().BeTrue();
+        client.OptIn();
+        PushNumbers(client, 100, 2);
+        await holder.ShutdownAsync();
+        collector.Up = true;
+
+        await DriveUntilAsync(() => client.Statistics.Pending == 0 && collector.Messages.Count >= 2, Step);
+        await client.FlushAsync();
+
+        collector.Numbers.Should().BeEquivalentTo([100L, 101L], "what the run that opted out left is dropped as the folder is loaded, never sent");
+        client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(5);
+        ShouldBeBalanced(client.Statistics);
+    }
+
     private string SessionPath => Path.Combine(Directory, SessionStore.FileName);
 }
