@@ -141,7 +141,10 @@ public sealed partial class GrowlyticsClient
     /// may have received it); its retries are cancelled. Data already delivered to Growlytics is not affected: erase it
     /// on the service side.
     /// </para>
-    /// <para>A file that cannot be deleted (held open by another program) is logged and the task still completes.</para>
+    /// <para>
+    /// A file that cannot be deleted (a read-only folder) is emptied instead; one that can be neither deleted nor emptied
+    /// (held open by another program) is logged (event 7007) and the task still completes.
+    /// </para>
     /// </remarks>
     /// <param name="cancellationToken">Stops the wait; the deletion goes on.</param>
     /// <returns>A task that completes when the data is dropped and the files are deleted.</returns>
@@ -220,7 +223,11 @@ public sealed partial class GrowlyticsClient
         }
 
         await session.ConfigureAwait(false);
-        Log.LocalDataDeleted(_logger);
+        if ((_sessionStore?.LastDeleteFailures ?? 0) + (_durable?.LastDeleteFailures ?? 0) == 0)
+        {
+            // Not said when a file could be neither deleted nor emptied: event 7007 says so instead.
+            Log.LocalDataDeleted(_logger);
+        }
     }
 
     private void ReportHeldDropped(int calls)

@@ -155,7 +155,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "Deleted the local Growlytics data: the stored queue, the session file and held attributes; the process-wide session starts again with a new anonymous id.")]
     public static partial void LocalDataDeleted(ILogger logger);
 
-    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "{Count} Growlytics file(s) could not be deleted ({Error}); they are tried again at the next deletion.")]
+    [LoggerMessage(EventId = 7007, Level = LogLevel.Warning, Message = "{Count} Growlytics file(s) could be neither deleted nor emptied ({Error}): what they hold stays, and a later start may send it. They are tried again at the next deletion.")]
     public static partial void LocalDataNotDeleted(ILogger logger, int count, string error);
 
     [LoggerMessage(EventId = 7008, Level = LogLevel.Information, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped at the user's privacy request (opt-out or deletion).")]

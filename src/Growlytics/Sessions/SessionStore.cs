@@ -24,6 +24,7 @@ internal sealed class SessionStore
     private readonly string _path;
     private readonly ILogger _logger;
     private readonly long _maxHeldFileBytes;
+    private int _lastDeleteFailures;
     private readonly object _gate = new();
 
     // Writes that failed since the last that worked; only the writes' chain (one at a time) touches it.
@@ -81,6 +82,12 @@ internal sealed class SessionStore
             }
 
             var bytes = File.ReadAllBytes(_path);
+            if (bytes.Length == 0)
+            {
+                // Emptied by a deletion that could not delete it (a read-only folder): no session.
+                return null;
+            }
+
             if (bytes.Length > MaxFileBytes)
             {
                 throw new InvalidDataException("The session file is larger than any session.");
@@ -147,6 +154,9 @@ internal sealed class SessionStore
             return _writer;
         }
     }
+
+    /// <summary>Gets how many files the latest deletion could neither delete nor empty (0 when it erased everything).</summary>
+    public int LastDeleteFailures => Volatile.Read(ref _lastDeleteFailures);
 
     /// <summary>Completes when every scheduled write is on disk.</summary>
     public Task FlushAsync()
@@ -229,6 +239,7 @@ internal sealed class SessionStore
             }
 
             var failed = StorageFiles.DeleteAll([_path, .. Directory.GetFiles(_directory, FileName + ".*.tmp")], out var error);
+            Volatile.Write(ref _lastDeleteFailures, failed);
             if (failed == 0)
             {
                 lock (_gate)

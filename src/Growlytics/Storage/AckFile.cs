@@ -35,6 +35,12 @@ internal static class AckFile
         }
 
         var info = new FileInfo(path);
+        if (info.Length == 0)
+        {
+            // Emptied by a deletion that could not delete it (a read-only folder): no position.
+            return null;
+        }
+
         if (info.Length != Size)
         {
             damaged = true;

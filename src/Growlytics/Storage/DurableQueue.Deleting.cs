@@ -7,6 +7,8 @@ internal sealed partial class DurableQueue
 {
     private readonly List<(TaskCompletionSource<bool> Done, DropReason Reason)> _deletes = [];
 
+    private int _lastDeleteFailures;
+
     /// <summary>
     /// Drops every stored record as <paramref name="reason"/> (records being sent are settled by their readers) and deletes
     /// the segment files, <c>queue.ack</c> and <c>queue.settled</c>; the folder and <c>queue.lock</c> stay, and writing goes on. Runs on the writer
@@ -103,9 +105,13 @@ internal sealed partial class DurableQueue
             OutstandingDropped?.Invoke(settled, reason);
         }
 
+        Volatile.Write(ref _lastDeleteFailures, notDeleted);
         if (notDeleted > 0)
         {
             Log.LocalDataNotDeleted(_logger, notDeleted, error ?? "unknown");
         }
     }
+
+    /// <summary>Gets how many files the latest deletion could neither delete nor empty (0 when it erased everything).</summary>
+    public int LastDeleteFailures => Volatile.Read(ref _lastDeleteFailures);
 }

@@ -91,6 +91,13 @@ internal static class SegmentLoader
     private static Segment? LoadSegment(long id, string path, long start, long maxFileBytes, LoadResult result, List<SettledRun> runs)
     {
         var length = new FileInfo(path).Length;
+        if (length == 0)
+        {
+            // Emptied by a deletion that could not delete it (a read-only folder), or created on a full disk: no record.
+            StorageFiles.TryDelete(path);
+            return null;
+        }
+
         if (length > maxFileBytes)
         {
             // Larger than any segment this version writes: not ours to trust, and too big to scan at start-up.

@@ -73,25 +73,60 @@ internal static class StorageFiles
 #endif
     }
 
-    /// <summary>Deletes files that may be missing already; returns how many could not be deleted, and the type of the first error.</summary>
+    /// <summary>
+    /// Deletes files that may be missing already; one that cannot be deleted (a folder the user may not change) is emptied
+    /// instead, so what it held is gone all the same. Returns how many could be neither, and the type of the first error.
+    /// </summary>
     public static int DeleteAll(IEnumerable<string> paths, out string? error)
     {
         error = null;
         var failed = 0;
         foreach (var path in paths)
         {
-            try
+            if (!DeleteOrEmpty(path, out var problem))
             {
-                File.Delete(path);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                error ??= ex.GetType().Name;
+                error ??= problem;
                 failed++;
             }
         }
 
         return failed;
+    }
+
+    /// <summary>
+    /// Deletes a file, or empties it when it cannot be deleted (its folder read-only, not the file): the next start finds
+    /// nothing in it (an empty file holds no record, no position and no session). Returns whether its content is gone.
+    /// </summary>
+    private static bool DeleteOrEmpty(string path, out string? error) => DeleteOrEmpty(path, File.Delete, out error);
+
+    /// <summary>As <see cref="DeleteOrEmpty(string, out string?)"/>, deleting with <paramref name="delete"/> (tests: a delete that fails).</summary>
+    internal static bool DeleteOrEmpty(string path, Action<string> delete, out string? error)
+    {
+        error = null;
+        try
+        {
+            delete(path);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error = ex.GetType().Name;
+        }
+
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            stream.SetLength(0);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>
@@ -111,18 +146,9 @@ internal static class StorageFiles
         }
     }
 
-    public static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // A file that cannot be deleted now is found again, and skipped, at the next start.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
+    /// <summary>
+    /// Deletes a file whose records are settled, or that is not to be read again; one that cannot be deleted is emptied, so a
+    /// restart does not send (again) what it held. One that can be neither is found again at the next start.
+    /// </summary>
+    public static void TryDelete(string path) => _ = DeleteOrEmpty(path, out _);
 }

@@ -66,7 +66,8 @@ public sealed class StorageCorruptionTests : StorageTestBase
         var (collector, statistics) = await RestartAsync();
 
         collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20));
-        statistics.CorruptRecords.Should().BeGreaterThanOrEqualTo(3);
+        statistics.CorruptRecords.Should().BeGreaterThanOrEqualTo(2, "the random and the huge file are damage; an empty one holds nothing (a deletion in a read-only folder empties files)");
+        File.Exists(SegmentLoader.SegmentPath(Directory, 9_000)).Should().BeFalse("the empty file is deleted");
     }
 
     [Fact]
