@@ -211,8 +211,8 @@ public sealed partial class GrowlyticsClient
     private async Task DeleteLocalDataCoreAsync()
     {
         _heldStore?.DropAll(optOut: false);
-        ReportHeldDropped(_processUser?.StartOver() ?? 0);
-        var session = _sessionStore?.DeleteAsync() ?? Task.CompletedTask;
+        var session = Task.CompletedTask;
+        ReportHeldDropped(_processUser?.StartOver(_sessionStore, out session) ?? 0);
 
         // The engine first (memory, staged, what it can read from disk), then the files, on the storage writer: a message the
         // writer took meanwhile is written before and deleted with the rest.

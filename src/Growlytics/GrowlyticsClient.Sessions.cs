@@ -72,6 +72,11 @@ public sealed partial class GrowlyticsClient
     /// </summary>
     internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false)
     {
+        if (ReferenceEquals(user, _processUser))
+        {
+            Interlocked.Increment(ref _processSessionSaves);
+        }
+
         // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
         if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false && (evenIfOptedOut || !_optedOut))
         {

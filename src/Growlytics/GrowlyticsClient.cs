@@ -61,6 +61,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private Task? _shutdown;
     private volatile bool _shuttingDown;
 
+    // How many times the process-wide session changed in a way its file keeps (a client waiting for its folder counts them
+    // too): a client that takes the folder over with none since its start continues the session the file holds then.
+    private int _processSessionSaves;
+
     // The DeleteLocalDataAsync calls running (a task that completes when they have): the shutdown waits for them. Under
     // the _counters lock.
     private Task _deletions = Task.CompletedTask;
@@ -179,8 +183,11 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         if (_durable is not null && _processUser is { } processUser)
         {
-            // Kept in memory while another client held the folder (see OnSessionChanged): written once the folder is ours.
-            _durable.TakenOver = processUser.SaveSession;
+            // Kept in memory while another client held the folder (see OnSessionChanged): written once the folder is ours,
+            // unless it is unchanged since the start: then the session the previous owner left in the file continues.
+            var savesAtStart = Volatile.Read(ref _processSessionSaves);
+            var store = _sessionStore;
+            _durable.TakenOver = () => processUser.SaveOrContinueSession(store, () => Volatile.Read(ref _processSessionSaves) == savesAtStart);
         }
 
         if (startDelivery)

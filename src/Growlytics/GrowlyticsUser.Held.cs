@@ -33,11 +33,30 @@ public sealed partial class GrowlyticsUser
         }
     }
 
-    /// <summary>Saves the session as it is now (the client took its storage folder over), in order with concurrent changes.</summary>
-    internal void SaveSession()
+    /// <summary>
+    /// The client took its storage folder over: saves the session as it is now, in order with concurrent changes; or, if
+    /// it has not changed since the client started (<paramref name="unchangedSinceStart"/>) and holds nothing, continues the
+    /// session the file holds now. The previous owner may have saved a login, or pushes held for one (which its shutdown
+    /// then left pending, for the file), after this client read the file at its start: written over, they were lost.
+    /// </summary>
+    internal void SaveOrContinueSession(SessionStore? store, Func<bool> unchangedSinceStart)
     {
         lock (_gate)
         {
+            if (store is not null && !_client.IsOptedOut && (_processHeld?.Calls ?? 0) == 0 && unchangedSinceStart() && store.Load() is { } stored)
+            {
+                Volatile.Write(ref _anonymousId, stored.AnonymousId);
+                Volatile.Write(ref _userId, stored.UserId);
+                if (_processHeld is not null && stored is { UserId: null, HeldCalls: > 0 })
+                {
+                    // Pending again, as at a start that restores them.
+                    _client.Counters.AddHeld(stored.HeldCalls);
+                    _processHeld = new HeldAttributes(stored.Held, stored.HeldCalls);
+                }
+
+                return;
+            }
+
             _client.OnSessionChanged(this);
         }
     }
@@ -60,15 +79,17 @@ public sealed partial class GrowlyticsUser
 
     /// <summary>
     /// Local data deleted: the session starts again, anonymous with a new id and nothing held (dropped as
-    /// <see cref="DropReason.OptedOut"/>). Nothing is sent and nothing saved. Returns how many held pushes were dropped.
+    /// <see cref="DropReason.OptedOut"/>). Nothing is sent and nothing saved; the session file, if any, is deleted, under the
+    /// session's lock, so a login or push right after is saved after the deletion. Returns how many held pushes were dropped.
     /// </summary>
-    internal int StartOver()
+    internal int StartOver(SessionStore? store, out Task fileDeleted)
     {
         lock (_gate)
         {
             var dropped = DropHeldLocked(save: false);
             Volatile.Write(ref _userId, null);
             Volatile.Write(ref _anonymousId, AnonymousIds.New());
+            fileDeleted = store?.DeleteAsync() ?? Task.CompletedTask;
             return dropped;
         }
     }

@@ -24,6 +24,8 @@ internal sealed class SessionStore
     private readonly string _path;
     private readonly ILogger _logger;
     private readonly long _maxHeldFileBytes;
+    // Counts the deletions: a write scheduled before the latest one writes nothing. Under _gate.
+    private int _generation;
     private int _lastDeleteFailures;
     private readonly object _gate = new();
 
@@ -135,7 +137,8 @@ internal sealed class SessionStore
             _pending = session;
             if (idle)
             {
-                _writer = _writer.ContinueWith(_ => WritePending(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                var generation = _generation;
+                _writer = _writer.ContinueWith(_ => WritePending(generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
         }
     }
@@ -149,7 +152,11 @@ internal sealed class SessionStore
     {
         lock (_gate)
         {
+            // A write scheduled before the deletion that has not run yet writes nothing: a session saved after the deletion
+            // goes in a write of its own, scheduled after it (one scheduled before could write it, only for the deletion to
+            // remove it).
             _pending = null;
+            _generation++;
             _writer = _writer.ContinueWith(_ => DeleteFiles(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             return _writer;
         }
@@ -167,12 +174,12 @@ internal sealed class SessionStore
         }
     }
 
-    private void WritePending()
+    private void WritePending(int generation)
     {
         StoredSession state;
         lock (_gate)
         {
-            if (_pending is not { } pending)
+            if (generation != _generation || _pending is not { } pending)
             {
                 return;
             }
