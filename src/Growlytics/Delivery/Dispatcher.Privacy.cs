@@ -137,16 +137,36 @@ internal sealed partial class Dispatcher
                 _writerWaitEnds = _time.GetTimestamp() + (long)(MaxStorageWriterWait.TotalSeconds * _time.TimestampFrequency);
             }
 
+            // At most what memory and the disk hold as the sweep begins: a deletion (or a refused key) need not take calls made
+            // while it runs, so calls that keep coming never keep it from ending (an opt-out refuses them at the queue
+            // instead). The disk's share grows by what memory has not given yet: the storage writer may move it there meanwhile.
+            var memoryLeft = forOptOut ? int.MaxValue : _memory.UnreadCount;
+            var diskLeft = forOptOut ? long.MaxValue : (_disk?.FlushCount ?? 0) + memoryLeft;
+
             // Settled round by round, so the stored queue's read window frees up and every stored record is reached.
             while (true)
             {
                 held.Clear();
-                if (ReadMemoryToDrop(held, forOptOut, ref everything) == 0 && (_disk?.Read(held, int.MaxValue) ?? 0) == 0)
+                var fromMemory = ReadMemoryToDrop(held, forOptOut, memoryLeft, ref everything);
+                var fromDisk = diskLeft > fromMemory && _disk is not null ? _disk.Read(held, (int)Math.Min(diskLeft - fromMemory, int.MaxValue)) : 0;
+                if (!forOptOut)
+                {
+                    memoryLeft -= fromMemory;
+                    diskLeft -= fromMemory + fromDisk;
+                }
+
+                if (fromMemory + fromDisk == 0)
                 {
                     break;
                 }
 
                 Drop(held, reason, status, ticketed: false);
+            }
+
+            if (!forOptOut && (_memory.HasUnread || (_disk?.FlushCount ?? 0) > 0))
+            {
+                // Calls made during the sweep are left to be sent: flushes wait for them.
+                everything = false;
             }
         }
         finally
@@ -206,11 +226,11 @@ internal sealed partial class Dispatcher
     /// memory at the opt-in (the oldest) are taken: under the same lock as <see cref="OptIn"/>, so a call accepted after the
     /// opt-in is never among them.
     /// </summary>
-    private int ReadMemoryToDrop(List<Envelope> held, bool forOptOut, ref bool everything)
+    private int ReadMemoryToDrop(List<Envelope> held, bool forOptOut, int limit, ref bool everything)
     {
         if (!forOptOut)
         {
-            return _memory.ReadAll(held);
+            return limit > 0 ? _memory.ReadAll(held, limit) : 0;
         }
 
         _beforeOptOutSweep?.Invoke();

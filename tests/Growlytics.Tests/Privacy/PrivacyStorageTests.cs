@@ -241,5 +241,43 @@ public sealed class PrivacyStorageTests : StorageTestBase
         ShouldBeBalanced(client.Statistics);
     }
 
+    [Fact]
+    public async Task DeleteLocalDataAsync_WhileCallsKeepComing_EndsWithoutWaitingForThemToStop()
+    {
+        var collector = new StorageCollector { Up = false };
+        await using var client = NewClient(collector);
+        PushNumbers(client, 0, 500);
+        await client.FlushAsync();
+        using var stop = new CancellationTokenSource();
+        var pushed = 0;
+        var pusher = Task.Run(() =>
+        {
+            // Flat out, until the deletion has ended (at most two minutes, so a deletion that never ends fails the test).
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!stop.IsCancellationRequested && clock.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                PushNumbers(client, 1_000 + Volatile.Read(ref pushed), 1);
+                Interlocked.Increment(ref pushed);
+            }
+        });
+        while (Volatile.Read(ref pushed) < 1_000)
+        {
+            await Task.Delay(5);
+        }
+
+        // Ends while the calls keep coming: it takes what was there when it began, not what arrives meanwhile.
+        await client.DeleteLocalDataAsync().WaitAsync(TimeSpan.FromSeconds(25));
+        pusher.IsCompleted.Should().BeFalse("the calls were still coming when the deletion ended");
+        await stop.CancelAsync();
+        await pusher;
+
+        client.Statistics.DroppedByReason[DropReason.OptedOut].Should().BeGreaterThanOrEqualTo(500, "what was stored before the deletion is dropped");
+        collector.Up = true;
+        await client.FlushAsync();
+        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+        collector.Numbers.Should().NotContain(n => n < 500, "nothing recorded before the deletion is sent");
+        ShouldBeBalanced(client.Statistics);
+    }
+
     private string SessionPath => Path.Combine(Directory, SessionStore.FileName);
 }
