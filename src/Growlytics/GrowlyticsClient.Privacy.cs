@@ -119,8 +119,9 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// Deletes what the SDK keeps locally about users, for a GDPR-style erasure request, and starts the process-wide
     /// session again as a new anonymous visitor. The client stays usable: calls made afterwards are recorded and sent as
-    /// usual (unless opted out); calls made while it runs may be dropped with it or sent. Thread-safe. A shutdown that begins while it runs waits for it (within
-    /// <see cref="GrowlyticsOptions.ShutdownTimeout"/>); once a shutdown has begun it throws.
+    /// usual (unless opted out); calls made while it runs may be dropped with it or sent. Thread-safe. A shutdown that
+    /// begins while it runs waits for it (within <see cref="GrowlyticsOptions.ShutdownTimeout"/>); once a shutdown has
+    /// begun it throws.
     /// </summary>
     /// <remarks>
     /// <para>Deleted or dropped:</para>
