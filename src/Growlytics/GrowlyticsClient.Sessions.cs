@@ -84,6 +84,15 @@ public sealed partial class GrowlyticsClient
         }
     }
 
+    /// <summary>Counts a deletion's fresh start of the process-wide session as a change (nothing is saved for it).</summary>
+    internal void OnSessionStartedOver(GrowlyticsUser user)
+    {
+        if (ReferenceEquals(user, _processUser))
+        {
+            Interlocked.Increment(ref _processSessionSaves);
+        }
+    }
+
     internal void OnIdentifyWithoutLogout()
     {
         if (_identifyReports.TryReport(out var count))

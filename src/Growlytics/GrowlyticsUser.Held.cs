@@ -90,6 +90,10 @@ public sealed partial class GrowlyticsUser
             Volatile.Write(ref _userId, null);
             Volatile.Write(ref _anonymousId, AnonymousIds.New());
             fileDeleted = store?.DeleteAsync() ?? Task.CompletedTask;
+
+            // A change, though nothing is saved: a client that takes its folder over later must not continue the session
+            // the file held before (another client may write it again meanwhile).
+            _client.OnSessionStartedOver(this);
             return dropped;
         }
     }

@@ -17,7 +17,7 @@ internal sealed class GrowlyticsHostedService : IHostedService
     {
         if (!Growlytics.TryAttach(_client))
         {
-            // Growlytics.Initialize came first: the facade keeps its client, and the app would not see it otherwise.
+            // Growlytics.Initialize (or another host) came first: the facade keeps its client, and the app would not see it otherwise.
             Log.FacadeHasAnotherClient(_client.Logger);
         }
 

@@ -19,7 +19,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Sent a request of {Count} message(s), {Bytes} bytes (gzip with the batch protocol, plain JSON with REST).")]
     public static partial void BatchSent(ILogger logger, int count, int bytes);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) since the last report; the latest after {Outcome}, in {Delay}.")]
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) scheduled since the last report; the latest after {Outcome}, in {Delay}.")]
     public static partial void Retrying(ILogger logger, long count, string outcome, TimeSpan delay);
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests to {Target} ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept to be tried again later: {Kept}).")]
@@ -101,7 +101,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Count} time(s) since the last report, latest {Error}; the exceptions are ignored.")]
     public static partial void DroppedHandlerFault(ILogger logger, string error, long count);
 
-    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "Growlytics.Initialize had already given the Growlytics facade its client when the host started, so Growlytics.User and Growlytics.Customers keep sending through that one; the client registered with AddGrowlytics serves only code that resolves GrowlyticsClient from the container. Use one of the two.")]
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "The Growlytics facade already had a client when the host started (from Growlytics.Initialize, or another host in this process), so Growlytics.User and Growlytics.Customers keep sending through that one; the client registered with AddGrowlytics serves only code that resolves GrowlyticsClient from the container. Use one of the two, or Growlytics.UseClient for hosts side by side.")]
     public static partial void FacadeHasAnotherClient(ILogger logger);
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder; this client keeps its queue in memory only.")]

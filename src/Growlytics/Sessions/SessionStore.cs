@@ -238,6 +238,7 @@ internal sealed class SessionStore
 
     private void DeleteFiles()
     {
+        Volatile.Write(ref _lastDeleteFailures, 0);
         try
         {
             if (!Directory.Exists(_directory))
@@ -264,6 +265,7 @@ internal sealed class SessionStore
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            Volatile.Write(ref _lastDeleteFailures, 1);
             Log.LocalDataNotDeleted(_logger, 1, ex.GetType().Name);
         }
     }

@@ -20,6 +20,7 @@ internal sealed partial class DurableQueue
     {
         if (_folder is null)
         {
+            Volatile.Write(ref _lastDeleteFailures, 0);
             return Task.CompletedTask;
         }
 
@@ -62,6 +63,7 @@ internal sealed partial class DurableQueue
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            Volatile.Write(ref _lastDeleteFailures, 1);
             Log.StorageFault(_logger, ex);
         }
         finally
@@ -82,7 +84,9 @@ internal sealed partial class DurableQueue
         {
             if (_closed)
             {
-                // Shut down: the folder is released (or about to be), and may already be another client's.
+                // Shut down: the folder is released (or about to be), and may already be another client's. What it holds
+                // stays, so the deletion is not said to be done.
+                Volatile.Write(ref _lastDeleteFailures, 1);
                 return;
             }
 

@@ -178,4 +178,30 @@ public sealed class SessionFileHandOverTests : IDisposable
         _out.WriteLine($"session file missing after Identify that followed DeleteLocalDataAsync: {missing}/{Rounds}");
         missing.Should().Be(0);
     }
+
+    // A client that deleted local data while it waited for the folder does not continue, at the take-over, the session the
+    // previous owner kept writing: the deletion started it over, which is a change.
+    [Fact]
+    public async Task TakeOver_AfterADeletionWhileWaiting_DoesNotBringTheErasedSessionBack()
+    {
+        var a = new GrowlyticsClient(Options());
+        a.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+        await a.FlushAsync();
+        var b = new GrowlyticsClient(Options());
+        b.Durable!.IsOwner.Should().BeFalse();
+        var erased = b.User.AnonymousId;
+        await b.DeleteLocalDataAsync();
+        var fresh = b.User.AnonymousId;
+        a.User.Push(new Dictionary<string, object?> { ["zip"] = "411001" });
+        await a.FlushAsync();
+        await a.ShutdownAsync();
+
+        await WaitUntilAsync(() => b.Durable!.IsOwner);
+        await b.FlushAsync();
+        var (anonymousId, held) = (b.User.AnonymousId, b.Counters.Held);
+        await b.ShutdownAsync();
+
+        anonymousId.Should().Be(fresh).And.NotBe(erased);
+        held.Should().Be(0, "what the deletion erased is not held again");
+    }
 }
