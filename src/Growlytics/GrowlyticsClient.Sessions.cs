@@ -72,10 +72,7 @@ public sealed partial class GrowlyticsClient
     /// </summary>
     internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false)
     {
-        if (ReferenceEquals(user, _processUser))
-        {
-            Interlocked.Increment(ref _processSessionSaves);
-        }
+        CountSessionChange(user);
 
         // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
         if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false && (evenIfOptedOut || !_optedOut))
@@ -84,12 +81,15 @@ public sealed partial class GrowlyticsClient
         }
     }
 
-    /// <summary>Counts a deletion's fresh start of the process-wide session as a change (nothing is saved for it).</summary>
-    internal void OnSessionStartedOver(GrowlyticsUser user)
+    /// <summary>
+    /// Counts a change of the process-wide session (a save, or a deletion's fresh start, for which nothing is saved); a
+    /// client that takes its folder over continues the file's session only if there was none since its start.
+    /// </summary>
+    internal void CountSessionChange(GrowlyticsUser user)
     {
         if (ReferenceEquals(user, _processUser))
         {
-            Interlocked.Increment(ref _processSessionSaves);
+            Interlocked.Increment(ref _processSessionChanges);
         }
     }
 

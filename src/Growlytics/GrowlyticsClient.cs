@@ -63,7 +63,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     // How many times the process-wide session changed in a way its file keeps (a client waiting for its folder counts them
     // too): a client that takes the folder over with none since its start continues the session the file holds then.
-    private int _processSessionSaves;
+    private int _processSessionChanges;
 
     // The DeleteLocalDataAsync calls running (a task that completes when they have): the shutdown waits for them. Under
     // the _counters lock.
@@ -185,9 +185,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         {
             // Kept in memory while another client held the folder (see OnSessionChanged): written once the folder is ours,
             // unless it is unchanged since the start: then the session the previous owner left in the file continues.
-            var savesAtStart = Volatile.Read(ref _processSessionSaves);
+            var savesAtStart = Volatile.Read(ref _processSessionChanges);
             var store = _sessionStore;
-            _durable.TakenOver = () => processUser.SaveOrContinueSession(store, () => Volatile.Read(ref _processSessionSaves) == savesAtStart);
+            _durable.TakenOver = () => processUser.SaveOrContinueSession(store, () => Volatile.Read(ref _processSessionChanges) == savesAtStart);
         }
 
         if (startDelivery)

@@ -93,7 +93,7 @@ public sealed partial class GrowlyticsUser
 
             // A change, though nothing is saved: a client that takes its folder over later must not continue the session
             // the file held before (another client may write it again meanwhile).
-            _client.OnSessionStartedOver(this);
+            _client.CountSessionChange(this);
             return dropped;
         }
     }

@@ -92,10 +92,7 @@ internal sealed partial class DurableQueue
 
             if (_log is { } log)
             {
-                var dropped = log.DeleteAll(settled, out notDeleted, out error);
-                // The records being read are counted by their readers, by their messages' calls.
-                _counters.AddDroppedInBulk(reason, dropped - settled.Sum(r => (long)r.Calls));
-                AfterChange();
+                notDeleted = DropAndDeleteLocked(log, reason, settled, out error);
             }
             else
             {
@@ -118,4 +115,17 @@ internal sealed partial class DurableQueue
 
     /// <summary>Gets how many files the latest deletion could neither delete nor empty (0 when it erased everything).</summary>
     public int LastDeleteFailures => Volatile.Read(ref _lastDeleteFailures);
+
+    /// <summary>
+    /// Under the store's lock: drops every stored record as <paramref name="reason"/> and deletes the queue's files; the
+    /// records being read go to <paramref name="settled"/>, counted by their readers. Returns how many files could be
+    /// neither deleted nor emptied.
+    /// </summary>
+    private int DropAndDeleteLocked(SegmentLog log, DropReason reason, List<StoredRecord> settled, out string? error)
+    {
+        var dropped = log.DeleteAll(settled, out var notDeleted, out error);
+        _counters.AddDroppedInBulk(reason, dropped - settled.Sum(r => (long)r.Calls));
+        AfterChange();
+        return notDeleted;
+    }
 }

@@ -22,8 +22,7 @@ internal sealed partial class DurableQueue
                 if (DropAtLoad is { } reason && _log.PendingCalls > 0)
                 {
                     // Under the lock that reading takes: nothing was read yet, so every record is dropped here, unsent.
-                    var none = new List<StoredRecord>();
-                    _counters.AddDroppedInBulk(reason, _log.DeleteAll(none, out notDeleted, out deleteError));
+                    notDeleted = DropAndDeleteLocked(_log, reason, [], out deleteError);
                 }
 
                 records = _log.Unread;

@@ -12,11 +12,7 @@ public sealed class ContainerDisposalTests : IDisposable
     [Fact]
     public async Task DisposeAsync_OfAContainerWhoseClientSentNothingYet_DeliversWhatItAccepted()
     {
-        var services = new ServiceCollection();
-        services.AddGrowlytics(Configure);
-        var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<GrowlyticsClient>();
-        client.Customers.Update("customer-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        var (provider, client) = ContainerWithOneUpdate();
 
         // The first request goes out while the container disposes the client: the factory can make no handler by then.
         await provider.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
@@ -30,16 +26,23 @@ public sealed class ContainerDisposalTests : IDisposable
     [Fact]
     public async Task Dispose_OfAContainerWhoseClientSentNothingYet_DeliversWhatItAccepted()
     {
-        var services = new ServiceCollection();
-        services.AddGrowlytics(Configure);
-        var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<GrowlyticsClient>();
-        client.Customers.Update("customer-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        var (provider, client) = ContainerWithOneUpdate();
 
         await Task.Run(provider.Dispose).WaitAsync(TimeSpan.FromSeconds(30));
 
         client.Statistics.Delivered.Should().Be(1);
         _server.Requests.Should().ContainSingle();
+    }
+
+    // A container whose client accepted one customer update and has sent nothing yet.
+    private (ServiceProvider Provider, GrowlyticsClient Client) ContainerWithOneUpdate()
+    {
+        var services = new ServiceCollection();
+        services.AddGrowlytics(Configure);
+        var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<GrowlyticsClient>();
+        client.Customers.Update("customer-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        return (provider, client);
     }
 
     private void Configure(GrowlyticsOptions options)

@@ -13,14 +13,7 @@ public sealed class FacadeAlreadyInitializedTests
     public async Task HostStart_WithTheFacadeInitializedFirst_WarnsThatTheFacadeKeepsThatClient()
     {
         var events = new List<EventId>();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(new EventRecorder(events)));
-        services.AddGrowlytics(o =>
-        {
-            o.ApiKey = "container-key";
-            o.Endpoint = new Uri("http://127.0.0.1:9/");
-        });
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = Container(events);
         var first = Growlytics.Initialize("initialize-key", o =>
         {
             o.Endpoint = new Uri("http://127.0.0.1:9/");
@@ -49,14 +42,7 @@ public sealed class FacadeAlreadyInitializedTests
     public async Task HostStart_WithNoFacadeClient_AttachesWithoutTheWarning()
     {
         var events = new List<EventId>();
-        var services = new ServiceCollection();
-        services.AddLogging(b => b.AddProvider(new EventRecorder(events)));
-        services.AddGrowlytics(o =>
-        {
-            o.ApiKey = "container-key";
-            o.Endpoint = new Uri("http://127.0.0.1:9/");
-        });
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = Container(events);
 
         var hosted = provider.GetServices<IHostedService>().Single();
         await hosted.StartAsync(CancellationToken.None);
@@ -67,6 +53,18 @@ public sealed class FacadeAlreadyInitializedTests
         {
             events.Should().NotContain(e => e.Id == 1011);
         }
+    }
+
+    private static ServiceProvider Container(List<EventId> events)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(new EventRecorder(events)));
+        services.AddGrowlytics(o =>
+        {
+            o.ApiKey = "container-key";
+            o.Endpoint = new Uri("http://127.0.0.1:9/");
+        });
+        return services.BuildServiceProvider();
     }
 
     private sealed class EventRecorder(List<EventId> events) : ILoggerProvider
