@@ -21,7 +21,9 @@ public static class Growlytics
 
     private static readonly object Gate = new();
     private static GrowlyticsClient? _client;
-    private static EventHandler? _processExit;
+
+    // The client last detached while its shutdown runs (however it began): a later ShutdownAsync waits for it too.
+    private static GrowlyticsClient? _closing;
 
     // Set by AddGrowlytics, cleared when a host's client attaches: only changes the message of a call made too early.
     private static volatile bool _hostPending;
@@ -92,8 +94,10 @@ public static class Growlytics
             var client = new GrowlyticsClient(options, startDelivery: true, optionsParameter);
             if (options.FlushOnProcessExit)
             {
-                _processExit = (_, _) => client.Dispose();
-                AppDomain.CurrentDomain.ProcessExit += _processExit;
+                // Kept until the client's shutdown has completed (Closed): a process that exits while a shutdown started
+                // elsewhere still runs waits for it.
+                client.ProcessExitHandler = (_, _) => client.Dispose();
+                AppDomain.CurrentDomain.ProcessExit += client.ProcessExitHandler;
             }
 
             Volatile.Write(ref _client, client);
@@ -162,12 +166,13 @@ public static class Growlytics
     /// <param name="cancellationToken">Stops the wait; the deletion goes on.</param>
     /// <returns>A task that completes when the data is dropped and the files are deleted.</returns>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: the deletion goes on.</exception>
     public static Task DeleteLocalDataAsync(CancellationToken cancellationToken = default) => Client.DeleteLocalDataAsync(cancellationToken);
 
     /// <summary>
     /// Delivers what is queued (within <see cref="GrowlyticsOptions.ShutdownTimeout"/>), disposes the client and
-    /// leaves the facade uninitialized. Does nothing when it is not initialized.
+    /// leaves the facade uninitialized. Called while the facade's client is shutting down (from another thread, or by the
+    /// client's owner), it returns when that shutdown completes. Does nothing when it is not initialized.
     /// </summary>
     /// <param name="cancellationToken">Ends the delivery attempt early.</param>
     /// <returns>A task that completes when the client has shut down.</returns>
@@ -179,16 +184,12 @@ public static class Growlytics
             return flow.Client.FlushAsync(cancellationToken);
         }
 
+        // The client detaches itself as its shutdown begins; a call made while a shutdown runs (another thread's, or one
+        // the client's owner began) waits for that shutdown.
         GrowlyticsClient? client;
         lock (Gate)
         {
-            client = Volatile.Read(ref _client);
-            Volatile.Write(ref _client, null);
-            if (_processExit is not null)
-            {
-                AppDomain.CurrentDomain.ProcessExit -= _processExit;
-                _processExit = null;
-            }
+            client = Volatile.Read(ref _client) ?? _closing;
         }
 
         return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
@@ -221,12 +222,26 @@ public static class Growlytics
             if (ReferenceEquals(_client, client))
             {
                 Volatile.Write(ref _client, null);
-                if (_processExit is not null)
-                {
-                    AppDomain.CurrentDomain.ProcessExit -= _processExit;
-                    _processExit = null;
-                }
+                _closing = client;
             }
+        }
+    }
+
+    /// <summary>Forgets <paramref name="client"/> once its shutdown has completed, and removes its process-exit handler.</summary>
+    internal static void Closed(GrowlyticsClient client)
+    {
+        lock (Gate)
+        {
+            if (ReferenceEquals(_closing, client))
+            {
+                _closing = null;
+            }
+        }
+
+        if (client.ProcessExitHandler is { } handler)
+        {
+            AppDomain.CurrentDomain.ProcessExit -= handler;
+            client.ProcessExitHandler = null;
         }
     }
 

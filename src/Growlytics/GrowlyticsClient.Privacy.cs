@@ -150,10 +150,10 @@ public sealed partial class GrowlyticsClient
     /// <param name="cancellationToken">Stops the wait; the deletion goes on.</param>
     /// <returns>A task that completes when the data is dropped and the files are deleted.</returns>
     /// <exception cref="ObjectDisposedException">The client was shut down.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (already before the
+    /// call, too): the deletion goes on.</exception>
     public Task DeleteLocalDataAsync(CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_counters)
         {
@@ -196,6 +196,26 @@ public sealed partial class GrowlyticsClient
         }
 
         _queue.CountRefused(DropReason.OptedOut, 1);
+        return true;
+    }
+
+    /// <summary>
+    /// For calls that change the session (a login, a logout): counts one that the client refuses (opted out, or shut down
+    /// and accepting nothing more) as dropped, and returns whether it did, so that the session stays as it was.
+    /// </summary>
+    internal bool CountIfRefused()
+    {
+        if (CountIfOptedOut())
+        {
+            return true;
+        }
+
+        if (!_queue.IsCompleted)
+        {
+            return false;
+        }
+
+        _queue.CountRefused(DropReason.Shutdown, 1);
         return true;
     }
 

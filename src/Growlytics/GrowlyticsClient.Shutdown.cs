@@ -13,22 +13,52 @@ public sealed partial class GrowlyticsClient
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
     /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
     /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more).
-    /// Safe to call more than once.
+    /// Safe to call more than once, also concurrently: every call returns when the one shutdown has completed.
     /// </summary>
-    /// <param name="cancellationToken">Ends the delivery attempt early.</param>
+    /// <param name="cancellationToken">Ends the delivery attempt early (the token of any call to this method does).</param>
     /// <returns>A task that completes when the client has shut down.</returns>
     public Task ShutdownAsync(CancellationToken cancellationToken = default)
     {
+        Task shutdown;
         lock (_counters)
         {
             if (_shutdown is null)
             {
                 // Seen by calls from here on, also while the shutdown runs synchronously up to its first wait.
                 _shuttingDown = true;
-                _shutdown = ShutdownCoreAsync(cancellationToken);
+                EndEarlyWith(cancellationToken);
+                _shutdown = ShutdownCoreAsync(_shutdownCancel.Token);
+                return _shutdown;
             }
 
-            return _shutdown;
+            shutdown = _shutdown;
+        }
+
+        if (!shutdown.IsCompleted)
+        {
+            EndEarlyWith(cancellationToken);
+        }
+
+        return shutdown;
+    }
+
+    // A caller's token cancels the one shutdown's delivery attempt; the registration goes when the shutdown has completed.
+    // (The source is never disposed: a token cancelled later must find it usable.)
+    private void EndEarlyWith(CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return;
+        }
+
+        var registration = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _shutdownCancel);
+        if (_shutdown is { } shutdown)
+        {
+            _ = shutdown.ContinueWith(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        else
+        {
+            _firstShutdownRegistration = registration;
         }
     }
 
@@ -56,6 +86,20 @@ public sealed partial class GrowlyticsClient
     }
 
     private async Task ShutdownCoreAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ShutdownStepsAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _firstShutdownRegistration.Dispose();
+            Growlytics.Closed(this);
+            AfterShutdown?.Invoke();
+        }
+    }
+
+    private async Task ShutdownStepsAsync(CancellationToken cancellationToken)
     {
         // One deadline for the whole shutdown: the session file and the storage writer count against it too.
         var started = _options.TimeProvider.GetTimestamp();
@@ -121,12 +165,16 @@ public sealed partial class GrowlyticsClient
         }
 
         var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
-        await _dispatcher.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        await _dispatcher.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, ReportGrace, cancellationToken).ConfigureAwait(false);
+
+        // A delivery loop held past the deadline by a MessageDropped handler (see Dispatcher.StopAsync) keeps what it uses
+        // (storage, the HTTP client, the dispatcher's tokens) until it ends.
+        var loopLate = _dispatcher.StoppedLate;
         if (_durable is { } durable)
         {
             // A writer still busy at the deadline or the cancellation (a slow disk) releases the folder once it stops, so a
             // later client can take the folder over; it is never closed under the writer.
-            _ = writer.ContinueWith(
+            _ = (loopLate is null ? writer : Task.WhenAll(writer, loopLate)).ContinueWith(
                 static (stopped, state) => CloseStorage(stopped, (DurableQueue)state!),
                 durable,
                 CancellationToken.None,
@@ -148,11 +196,23 @@ public sealed partial class GrowlyticsClient
         }
 
         LogTotals();
-        _dispatcher.Dispose();
 
         // What this client's calls left in the pool beyond what it keeps when quiet goes (a process that no longer sends).
         MessagePool.TrimToQuiet();
         _meter.Dispose();
+        if (loopLate is null)
+        {
+            ReleaseDelivery();
+        }
+        else
+        {
+            _ = loopLate.ContinueWith(static (_, state) => ((GrowlyticsClient)state!).ReleaseDelivery(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+    }
+
+    private void ReleaseDelivery()
+    {
+        _dispatcher.Dispose();
         _ownedHttp?.Dispose();
     }
 

@@ -58,7 +58,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly SessionStore? _sessionStore;
     private readonly DurableQueue? _durable;
     private readonly HeldAttributeStore? _heldStore;
+    private readonly CancellationTokenSource _shutdownCancel = new();
     private Task? _shutdown;
+    private CancellationTokenRegistration _firstShutdownRegistration;
     private volatile bool _shuttingDown;
 
     // How many times the process-wide session changed in a way its file keeps (a client waiting for its folder counts them
@@ -272,6 +274,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     internal HeldAttributeStore? HeldStore => _heldStore;
 
     internal bool IsShutDown => _shuttingDown;
+
+    /// <summary>Gets or sets what runs once the shutdown has completed (the container lets go of its HTTP client then).</summary>
+    internal Action? AfterShutdown { get; set; }
+
+    /// <summary>Gets or sets the facade's process-exit handler for this client, removed once its shutdown has completed.</summary>
+    internal EventHandler? ProcessExitHandler { get; set; }
 
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued

@@ -50,9 +50,9 @@ public sealed partial class GrowlyticsUser
                 return;
             }
 
-            if (_client.CountIfOptedOut())
+            if (_client.CountIfRefused())
             {
-                // Opted out: the session stays as it was.
+                // Opted out, or shut down: the session stays as it was.
                 return;
             }
 

@@ -19,6 +19,8 @@ namespace GrowlyticsSdk;
 /// <para>
 /// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) every call is still validated, then changes
 /// nothing (no message, no session change, nothing held) and is counted as dropped (<see cref="DropReason.OptedOut"/>).
+/// Once the client's shutdown has stopped accepting messages, a call likewise changes nothing and is counted as dropped
+/// (<see cref="DropReason.Shutdown"/>).
 /// </para>
 /// </remarks>
 public sealed partial class GrowlyticsUser
@@ -205,13 +207,13 @@ public sealed partial class GrowlyticsUser
     /// <remarks>
     /// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) this call, like <c>Push</c> and
     /// <c>Identify</c>, changes nothing (the session stays as it was) and is counted as dropped
-    /// (<see cref="DropReason.OptedOut"/>).
+    /// (<see cref="DropReason.OptedOut"/>); after the client has shut down, likewise (<see cref="DropReason.Shutdown"/>).
     /// </remarks>
     public void Logout()
     {
         lock (_gate)
         {
-            if (_userId is null || _client.CountIfOptedOut())
+            if (_userId is null || _client.CountIfRefused())
             {
                 return;
             }

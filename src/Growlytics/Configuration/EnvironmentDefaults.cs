@@ -24,11 +24,28 @@ internal static class EnvironmentDefaults
         if (!options.IsEndpointSet && Read(EndpointVariable) is { } endpoint)
         {
             // The message names the variable, not its value, like every options error.
-            options.Endpoint = Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
+            options.Endpoint = TryParseEndpoint(endpoint, out var uri)
                 ? uri
                 : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://dcqs-india.growlytics.in/.", parameter);
             options.EndpointFromEnvironment = true;
         }
+    }
+
+    /// <summary>
+    /// Parses an endpoint given as text (an environment variable, configuration): an absolute URI with its scheme written
+    /// out. A path such as <c>/collector</c>, which .NET reads as a <c>file://</c> URI on Linux and macOS, is not one.
+    /// </summary>
+    internal static bool TryParseEndpoint(string text, out Uri uri)
+    {
+        if (Uri.TryCreate(text, UriKind.Absolute, out var parsed)
+            && !(parsed.IsFile && !text.TrimStart().StartsWith(Uri.UriSchemeFile + ":", StringComparison.OrdinalIgnoreCase)))
+        {
+            uri = parsed;
+            return true;
+        }
+
+        uri = null!;
+        return false;
     }
 
     private static string? Read(string name)

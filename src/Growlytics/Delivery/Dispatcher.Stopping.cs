@@ -6,8 +6,18 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The dispatcher's side of shutdown: the last deliveries within the deadline, and counting what is left.</summary>
 internal sealed partial class Dispatcher
 {
-    /// <summary>Delivers what it can within <paramref name="timeout"/>; counts what memory still holds as dropped and returns that count.</summary>
-    public async Task<long> StopAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gets a task that completes when a loop that outlived <see cref="StopAsync"/> (held by a <c>MessageDropped</c> handler
+    /// that does not return) has ended and what it held is counted; <see langword="null"/> when the loop ended in time.
+    /// </summary>
+    public Task? StoppedLate { get; private set; }
+
+    /// <summary>
+    /// Delivers what it can within <paramref name="timeout"/>; counts what memory still holds as dropped and returns that
+    /// count. A loop that has not ended <paramref name="grace"/> after the deadline (it is running an application's
+    /// handler that does not return) is left to end on its own: the count is then taken when it ends (<see cref="StoppedLate"/>).
+    /// </summary>
+    public async Task<long> StopAsync(TimeSpan timeout, TimeSpan grace, CancellationToken cancellationToken)
     {
         _stopping = true;
         _wake.Set();
@@ -24,9 +34,36 @@ internal sealed partial class Dispatcher
             }
 
             deadline.Cancel();
-            await _run.ConfigureAwait(false);
+            while (!_run.IsCompleted)
+            {
+                // With sending cancelled the loop ends soon, unless it is inside a MessageDropped handler that does not
+                // return (one that waits for the thread now waiting for this shutdown, as Control.Invoke does): the
+                // shutdown does not wait for such a handler past the grace, and the loop's own structures are counted
+                // when it ends.
+                using var stop = new CancellationTokenSource();
+                await Task.WhenAny(_run, TaskCompat.Delay(_time, grace, stop.Token)).ConfigureAwait(false);
+                stop.Cancel();
+                if (!_run.IsCompleted && _settler.InHandler)
+                {
+                    Log.DeliveryLoopHeldAtShutdown(_logger);
+                    StoppedLate = _run.ContinueWith(
+                        static (_, state) => ((Dispatcher)state!).CountWhatIsLeft(),
+                        this,
+                        CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously,
+                        TaskScheduler.Default);
+                    return 0;
+                }
+            }
         }
 
+        return CountWhatIsLeft();
+    }
+
+    // Once the loop has ended: drop requests it did not serve completed, what the engine held counted as dropped, flushes
+    // completed.
+    private long CountWhatIsLeft()
+    {
         // Drop requests the loop did not serve before it ended (one made as the deadline passed) complete below, once what
         // the engine held is settled; later ones complete at once (DropAllAsync).
         List<TaskCompletionSource<bool>>? unserved;

@@ -15,6 +15,9 @@ internal sealed partial class MessageQueue
     /// </summary>
     public Action? AddedAfterComplete { get; set; }
 
+    /// <summary>Gets a value indicating whether <see cref="Complete"/> was called: the queue accepts nothing more.</summary>
+    public bool IsCompleted => (_refusal & (1 << (int)DropReason.Shutdown)) != 0;
+
     /// <summary>Stops accepting: later messages are counted as dropped (<see cref="DropReason.Shutdown"/>).</summary>
     public void Complete() => Refuse(DropReason.Shutdown);
 

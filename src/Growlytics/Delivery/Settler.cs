@@ -12,12 +12,16 @@ internal sealed class Settler
 {
     private readonly DeliveryCounters _counters;
     private readonly Action<MessageDroppedEventArgs>? _dropped;
+    private int _inHandlers;
 
     public Settler(DeliveryCounters counters, Action<MessageDroppedEventArgs>? dropped)
     {
         _counters = counters;
         _dropped = dropped;
     }
+
+    /// <summary>Gets a value indicating whether a drop is being reported to the application's handlers now.</summary>
+    public bool InHandler => Volatile.Read(ref _inHandlers) != 0;
 
     /// <summary>Counts the message delivered; <see langword="false"/> when it was settled before.</summary>
     public bool Delivered(Envelope envelope)
@@ -76,13 +80,26 @@ internal sealed class Settler
     {
         _counters.AddDropped(reason, envelope.Message.Calls);
         envelope.Source.Settled(envelope);
-        _dropped?.Invoke(new MessageDroppedEventArgs(
-            reason,
-            envelope.Message.Calls,
-            envelope.Message.UserId,
-            status == 0 ? null : status,
-            rejection?.Path,
-            rejection?.Type));
+        if (_dropped is null)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _inHandlers);
+        try
+        {
+            _dropped(new MessageDroppedEventArgs(
+                reason,
+                envelope.Message.Calls,
+                envelope.Message.UserId,
+                status == 0 ? null : status,
+                rejection?.Path,
+                rejection?.Type));
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inHandlers);
+        }
     }
 }
 

@@ -100,6 +100,7 @@ public static class GrowlyticsServiceCollectionExtensions
     private static GrowlyticsClient CreateClient(IServiceProvider provider)
     {
         var options = provider.GetRequiredService<IOptions<GrowlyticsOptions>>().Value.Clone();
+        HttpClient? last = null;
         if (options.HttpClient is null)
         {
             var factory = provider.GetRequiredService<IHttpClientFactory>();
@@ -107,7 +108,7 @@ public static class GrowlyticsServiceCollectionExtensions
             // Asked per request, so the factory can rotate handlers (DNS changes, connection lifetime). A container disposed
             // without a host disposes this client after it can no longer make handlers (it can make no scope then): the
             // shutdown's last requests go through the handler last made, one made here if none was made since.
-            var last = factory.CreateClient(GrowlyticsClient.HttpClientName);
+            last = factory.CreateClient(GrowlyticsClient.HttpClientName);
             options.HttpClientProvider = () =>
             {
                 try
@@ -118,7 +119,7 @@ public static class GrowlyticsServiceCollectionExtensions
                 }
                 catch (ObjectDisposedException)
                 {
-                    return Volatile.Read(ref last);
+                    return Volatile.Read(ref last) ?? throw new ObjectDisposedException(nameof(GrowlyticsClient));
                 }
             };
         }
@@ -130,6 +131,14 @@ public static class GrowlyticsServiceCollectionExtensions
             options.TimeProvider = time;
         }
 
-        return new GrowlyticsClient(options);
+        var client = new GrowlyticsClient(options);
+        if (last is not null)
+        {
+            // Let go once the client has shut down: the factory tracks the handler of a client still referenced, and its
+            // cleanup timer would keep the factory, the container and this client alive for good.
+            client.AfterShutdown = () => Volatile.Write(ref last, null);
+        }
+
+        return client;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GrowlyticsSdk.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace GrowlyticsSdk.DependencyInjection;
@@ -20,7 +21,7 @@ internal static class OptionsBinder
 
         if (section[nameof(options.Endpoint)] is { Length: > 0 } endpoint)
         {
-            if (Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
+            if (EnvironmentDefaults.TryParseEndpoint(endpoint, out var uri))
             {
                 options.Endpoint = uri;
             }

@@ -70,6 +70,19 @@ public sealed class EnvironmentDefaultsTests : IDisposable
         _handler.Requests.Should().ContainSingle().Which.Uri.Host.Should().Be(new GrowlyticsOptions().Endpoint.Host);
     }
 
+    [Theory]
+    [InlineData("/collector/secret-ish")]
+    [InlineData("relative/secret-ish")]
+    public void Constructor_EndpointVariableAPath_ThrowsSayingItMustBeAnAbsoluteUri(string path)
+    {
+        Environment.SetEnvironmentVariable("GROWLYTICS_ENDPOINT", path);
+
+        var act = () => new GrowlyticsClient(new GrowlyticsOptions { HttpClient = _http });
+
+        act.Should().Throw<ArgumentException>()
+            .Which.Message.Should().Contain("GROWLYTICS_ENDPOINT environment variable must be an absolute URI").And.NotContain("secret-ish");
+    }
+
     [Fact]
     public void Constructor_EndpointVariableNotAUri_ThrowsNamingTheVariableNotTheValue()
     {

@@ -148,6 +148,26 @@ public sealed class PrivacyStorageTests : StorageTestBase
     }
 
     [Fact]
+    public async Task DeleteLocalDataAsync_WithATokenAlreadyCancelled_ThrowsAndStillDeletes()
+    {
+        var collector = new StorageCollector { Up = false };
+        await using var client = NewClient(collector);
+        PushNumbers(client, 0, 3);
+        client.User.Identify("u-1");
+        await client.FlushAsync();
+        SegmentFiles().Should().NotBeEmpty();
+
+        // "Stops the wait; the deletion goes on": a user's erasure request is not undone by the app's token.
+        var act = () => client.DeleteLocalDataAsync(new CancellationToken(canceled: true));
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        await DriveUntilAsync(() => client.Statistics.Pending == 0 && SegmentFiles().Length == 0 && !File.Exists(SessionPath), Step);
+        client.User.IsIdentified.Should().BeFalse();
+        client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(4);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
     public async Task DeleteLocalDataAsync_ThenRestart_RestoresNothing()
     {
         var collector = new StorageCollector { Up = false };

@@ -1,0 +1,72 @@
+using System.Net;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// The shutdown's bounds: a <see cref="GrowlyticsClient.MessageDropped"/> handler that does not return (one that waits for
+/// the thread shutting the client down, as <c>Control.Invoke</c> does) does not hold the shutdown past its deadline, and
+/// every caller's token ends the one shutdown's delivery attempt. The clock is fake; the bounds asserted are real time.
+/// </summary>
+public sealed class ShutdownBoundsTests
+{
+    [Fact]
+    public async Task Shutdown_WhileTheDeliveryLoopRunsAHandlerThatDoesNotReturn_EndsAfterTheDeadlineAndCountsTheRestWhenTheHandlerReturns()
+    {
+        using var release = new ManualResetEventSlim();
+        await using var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.BadRequest));
+        var inHandler = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.Rejected && inHandler.TrySetResult(true))
+            {
+                // Waits for the thread that is about to shut the client down.
+                release.Wait(TimeSpan.FromMinutes(1));
+            }
+        };
+
+        h.Push(1);
+        h.Client.Dispatcher.RequestDrain();
+        await inHandler.Task.WaitAsync(DeliveryHarness.RealTimeout);
+
+        // Accepted while the loop is held: they wait in memory.
+        h.PushMany(2, from: 2);
+        var shutdown = h.Client.ShutdownAsync();
+        await h.AdvanceUntilAsync(() => shutdown.IsCompleted);
+        release.IsSet.Should().BeFalse();
+        h.Log.Entries.Should().Contain(e => e.EventId == 2016, "the shutdown says why it did not wait for the loop");
+        h.Client.Statistics.Pending.Should().Be(2, "what the held loop holds is counted once it ends, not before");
+
+        release.Set();
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Pending == 0);
+        var statistics = h.AssertBalanced();
+        (statistics.Enqueued, statistics.Delivered).Should().Be((3, 0));
+        statistics.DroppedByReason[DropReason.Rejected].Should().Be(1);
+        statistics.DroppedByReason[DropReason.Shutdown].Should().Be(2);
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_CalledAgainWithItsOwnToken_ThatTokenEndsTheDeliveryAttempt()
+    {
+        await using var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromMinutes(5));
+        var never = new TaskCompletionSource<HttpResponseMessage>();
+        h.Responder = _ => never.Task;
+        h.PushMany(3);
+        h.Client.Dispatcher.RequestDrain();
+        await h.AdvanceUntilAsync(() => h.Requests.Count > 0, TimeSpan.FromMilliseconds(1));
+
+        var first = h.Client.ShutdownAsync();
+        using var second = new CancellationTokenSource();
+        var secondCall = h.Client.ShutdownAsync(second.Token);
+        secondCall.Should().BeSameAs(first, "there is one shutdown");
+        await Task.Delay(50);
+        first.IsCompleted.Should().BeFalse("the service never answers, and the deadline is far");
+
+        second.Cancel();
+        await first.WaitAsync(DeliveryHarness.RealTimeout);
+        var statistics = h.AssertBalanced();
+        (statistics.Delivered, statistics.Pending).Should().Be((0, 0));
+        statistics.DroppedByReason[DropReason.Shutdown].Should().Be(3);
+    }
+}
