@@ -252,6 +252,9 @@ internal sealed partial class DurableQueue : IDisposable
             _closed = true;
             if (_log is { } log)
             {
+                // Records whose file is gone (the folder deleted) and not read yet are not kept for the next start: lost.
+                log.PassOverMissingFiles();
+                AfterChange();
                 TrySaveAck();
                 if (log.PendingCalls > 0)
                 {

@@ -5,15 +5,23 @@ namespace GrowlyticsSdk.Storage;
 /// grows (its committed bytes never change), so when it has grown since the last read only the new bytes are read, into
 /// a buffer that doubles as needed and is reused for the next segment: reading the segment being written, commit after
 /// commit, costs each byte once (it re-read and copied the whole segment after every commit, often in the large-object
-/// heap: about 340 B allocated per message in a burst with storage).
+/// heap: about 340 B allocated per message in a burst with storage). The file stays open while its segment is read, so a
+/// segment deleted meanwhile (its folder removed while the client runs) is still read to its end where the OS allows it.
 /// </summary>
-internal sealed class SegmentCache
+internal sealed class SegmentCache : IDisposable
 {
     private const int InitialCapacity = 16 * 1024;
 
     private Segment? _segment;
+    private FileStream? _file;
     private byte[] _data = [];
     private int _length;
+
+    /// <summary>
+    /// Gets a value indicating whether the file of the segment last read is gone (not found when opened): the bytes not
+    /// read from it yet never will be.
+    /// </summary>
+    public bool Missing { get; private set; }
 
     /// <summary>
     /// Returns a buffer whose first <paramref name="length"/> bytes are the committed part of the segment (fewer if the
@@ -23,6 +31,7 @@ internal sealed class SegmentCache
     {
         if (!ReferenceEquals(_segment, segment))
         {
+            Close();
             _segment = segment;
             _length = 0;
         }
@@ -41,16 +50,27 @@ internal sealed class SegmentCache
     {
         if (ReferenceEquals(_segment, segment))
         {
+            // Closed before the file is deleted (Windows keeps the name of an open file until its last handle closes).
+            Close();
             _segment = null;
             _length = 0;
         }
     }
 
+    public void Dispose() => Close();
+
     private void ReadMore(Segment segment)
     {
         try
         {
-            using var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (_file is null)
+            {
+                // Unbuffered: the bytes go straight into the cache's own buffer, and each read sees what was appended since.
+                _file = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+                Missing = false;
+            }
+
+            var stream = _file;
             var want = (int)Math.Min(segment.Length, stream.Length);
             if (want <= _length)
             {
@@ -77,10 +97,23 @@ internal sealed class SegmentCache
                 _length += n;
             }
         }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Gone before it was opened: the log settles what was not read as lost (see SegmentLog.Read).
+            Missing = true;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Unreadable now: what was read stays; the records past it are passed over and settled as lost
-            // (DropReason.Corrupted) once the reader moves on.
+            // Unreadable now: what was read stays, and the next read opens the file again. The records past it are passed
+            // over and settled as lost (DropReason.Corrupted) once the reader moves on.
+            Close();
         }
+    }
+
+    private void Close()
+    {
+        _file?.Dispose();
+        _file = null;
+        Missing = false;
     }
 }

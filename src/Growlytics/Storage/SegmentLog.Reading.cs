@@ -35,6 +35,10 @@ internal sealed partial class SegmentLog
                         // the next read goes on from here, rather than passing over a record cut in two.
                         _readOffset = end;
                     }
+                    else if (_cache.Missing)
+                    {
+                        PassOverMissing(segment);
+                    }
 
                     break;
                 }

@@ -120,7 +120,11 @@ internal sealed partial class SegmentLog : IDisposable
         _ackDirty = ackDirty;
     }
 
-    public void Dispose() => CloseActive();
+    public void Dispose()
+    {
+        CloseActive();
+        _cache.Dispose();
+    }
 
     private void AdvanceAck(Segment segment, long offset)
     {

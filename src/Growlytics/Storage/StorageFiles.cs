@@ -147,6 +147,27 @@ internal static class StorageFiles
     }
 
     /// <summary>
+    /// Gets whether a file is gone (it, or its folder, not found); one that cannot be opened for another reason is not
+    /// said to be missing.
+    /// </summary>
+    public static bool IsMissing(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            return false;
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Deletes a file whose records are settled, or that is not to be read again; one that cannot be deleted is emptied, so a
     /// restart does not send (again) what it held. One that can be neither is found again at the next start.
     /// </summary>

@@ -15,7 +15,7 @@ public sealed class SegmentCacheTests : StorageTestBase
         var path = Path.Combine(Directory, "queue-1.seg");
         var expected = new List<byte>();
         var segment = new Segment(1, path, ackOffset: 0, length: 0);
-        var cache = new SegmentCache();
+        using var cache = new SegmentCache();
         byte[]? firstBuffer = null;
         using (var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite))
         {
@@ -50,7 +50,7 @@ public sealed class SegmentCacheTests : StorageTestBase
         System.IO.Directory.CreateDirectory(Directory);
         var first = Write("queue-1.seg", 40_000, 1);
         var second = Write("queue-2.seg", 30_000, 2);
-        var cache = new SegmentCache();
+        using var cache = new SegmentCache();
 
         var data = cache.Read(first, out var length);
         length.Should().Be(40_000);
@@ -71,7 +71,7 @@ public sealed class SegmentCacheTests : StorageTestBase
         System.IO.Directory.CreateDirectory(Directory);
         var segment = Write("queue-1.seg", 100, 7);
         segment.Length = 300;
-        var cache = new SegmentCache();
+        using var cache = new SegmentCache();
 
         cache.Read(segment, out var length);
         length.Should().Be(100, "the file was cut short");
@@ -88,9 +88,21 @@ public sealed class SegmentCacheTests : StorageTestBase
     [Fact]
     public void UnreadableSegment_ReturnsNothing()
     {
-        var cache = new SegmentCache();
+        using var cache = new SegmentCache();
         cache.Read(new Segment(9, Path.Combine(Directory, "missing.seg"), 0, 1000), out var length);
         length.Should().Be(0);
+    }
+
+    [Fact]
+    public void MissingFile_IsSaidToBeMissing_UntilAnotherSegmentIsRead()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        using var cache = new SegmentCache();
+        cache.Read(new Segment(9, Path.Combine(Directory, "queue-9.seg"), 0, 1000), out _);
+        cache.Missing.Should().BeTrue();
+
+        cache.Read(Write("queue-1.seg", 100, 1), out var length);
+        (length, cache.Missing).Should().Be((100, false));
     }
 
     private Segment Write(string name, int count, byte value)

@@ -1,0 +1,59 @@
+namespace GrowlyticsSdk.Storage;
+
+// Segment files deleted under the log (the folder removed while the client runs): the records not read from them cannot
+// be read back, so they are settled as lost (DropReason.Corrupted) rather than waited for, or said to be kept.
+internal sealed partial class SegmentLog
+{
+    /// <summary>
+    /// Settles as lost the records not read yet of the last segment, its file gone: an earlier segment's are settled once
+    /// the reader moves on to the next, but the last has none. Those read from it before stay with their readers. If it is
+    /// the segment being written it is written to no more: the next append starts a new one, and fails over to memory
+    /// when the folder is gone too.
+    /// </summary>
+    private void PassOverMissing(Segment segment)
+    {
+        CountUnreadAsLost(segment);
+        _readOffset = segment.Length;
+        if (ReferenceEquals(segment, _activeSegment))
+        {
+            SealActive();
+        }
+    }
+
+    /// <summary>
+    /// Settles as lost the records not read yet of every segment whose file is gone (at shutdown: they are not there for
+    /// the next start).
+    /// </summary>
+    public void PassOverMissingFiles()
+    {
+        foreach (var segment in _segments)
+        {
+            if (segment.Pending > 0 && StorageFiles.IsMissing(segment.Path))
+            {
+                CountUnreadAsLost(segment);
+            }
+        }
+    }
+
+    private void CountUnreadAsLost(Segment segment)
+    {
+        var records = segment.Pending;
+        var calls = segment.PendingCalls;
+        for (var node = _outstanding.First; node is not null; node = node.Next)
+        {
+            if (ReferenceEquals(node.Value.Segment, segment) && !node.Value.Settled)
+            {
+                records--;
+                calls -= node.Value.Calls;
+            }
+        }
+
+        // Counted as damage found late, as the records of a segment removed before they could be read back (see Remove).
+        LateDamage += records;
+        LateDamageCalls += calls;
+        segment.Pending -= records;
+        segment.PendingCalls -= calls;
+        Pending -= records;
+        PendingCalls -= calls;
+    }
+}

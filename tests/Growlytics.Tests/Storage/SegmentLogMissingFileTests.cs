@@ -1,0 +1,132 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// Segment files deleted under the log while it runs (the folder removed): what can still be read is read, the records
+/// that cannot be read back are settled as lost instead of waited for, and the log goes on with a new segment. Unix only:
+/// Windows keeps a file open without delete sharing (the folder's lock) from being deleted with its folder.
+/// </summary>
+public sealed class SegmentLogMissingFileTests : StorageTestBase
+{
+    [Fact]
+    public void Read_FileOfTheSegmentBeingWrittenGoneBeforeItWasRead_SettlesItsRecordsAsLostAndTheNextAppendStartsANewSegment()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        log.Append(Records(5));
+        File.Delete(SegmentFiles().Single());
+
+        log.Read(100, 0, records, out _);
+
+        records.Should().BeEmpty();
+        (log.Pending, log.PendingCalls, log.LateDamage, log.LateDamageCalls).Should().Be((0L, 0L, 5, 5L), "the lost records are counted as damage found late");
+        log.SegmentCount.Should().Be(0, "the segment whose file is gone is written to no more");
+
+        log.Append(Records(3));
+        log.Read(100, 0, records, out _);
+        records.Should().HaveCount(3, "the next append starts a new segment, which is read");
+    }
+
+    [Fact]
+    public void Read_LastSegmentsFileGoneWhileAnEarlierOnesRecordsAreOut_SettlesOnlyTheUnreadOnes()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+
+        // Segments of about 5 records: the first is read, then the folder goes with both files.
+        using var log = new SegmentLog(Directory, RecordFormat.SegmentHeaderSize + (5 * (RecordFormat.RecordHeaderSize + 3)), [], 0);
+        log.Append(Records(5));
+        log.Read(5, 0, records, out _);
+        log.Append(Records(4));
+        foreach (var file in SegmentFiles())
+        {
+            File.Delete(file);
+        }
+
+        log.Read(100, 0, records, out _);
+
+        records.Should().HaveCount(5, "nothing more can be read");
+        (log.Pending, log.LateDamage).Should().Be((5L, 4), "the records being sent stay with their reader");
+        foreach (var record in records)
+        {
+            log.Settle(record);
+        }
+
+        (log.Pending, log.Outstanding, log.SegmentCount).Should().Be((0L, 0, 0));
+    }
+
+    [Fact]
+    public void Read_FileDeletedWhileItsSegmentIsRead_ReadsItToItsEndThroughTheOpenFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        log.Append(Records(5));
+        log.Read(2, 0, records, out _);
+        File.Delete(SegmentFiles().Single());
+        log.Append(Records(3));
+
+        log.Read(100, 0, records, out _);
+
+        records.Select(r => r.AcceptedMs).Should().Equal(1_000L, 1_001L, 1_002L, 1_003L, 1_004L, 1_000L, 1_001L, 1_002L);
+        log.LateDamage.Should().Be(0);
+    }
+
+    [Fact]
+    public void PassOverMissingFiles_RecordsOutAndUnreadInAFileThatIsGone_SettlesTheUnreadOnesOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        log.Append(Records(5));
+        log.Read(2, 0, records, out _);
+        File.Delete(SegmentFiles().Single());
+
+        log.PassOverMissingFiles();
+
+        (log.Pending, log.LateDamage).Should().Be((2L, 3), "the unread records are not there for the next start");
+        foreach (var record in records)
+        {
+            log.Settle(record);
+        }
+
+        log.Pending.Should().Be(0);
+    }
+
+    [Fact]
+    public void PassOverMissingFiles_FilesThere_SettlesNothing()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        log.Append(Records(5));
+
+        log.PassOverMissingFiles();
+
+        (log.Pending, log.LateDamage).Should().Be((5L, 0));
+    }
+
+    private static List<(byte[] Payload, long AcceptedMs, int Calls)> Records(int count) =>
+        Enumerable.Range(0, count).Select(i => (new byte[] { (byte)'{', (byte)('0' + (i % 10)), (byte)'}' }, 1_000L + i, 1)).ToList();
+}
