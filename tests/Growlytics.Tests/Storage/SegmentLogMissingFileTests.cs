@@ -17,9 +17,8 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
             return;
         }
 
-        System.IO.Directory.CreateDirectory(Directory);
         var records = new List<StoredRecord>();
-        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        using var log = NewLog();
         log.Append(Records(5));
         File.Delete(SegmentFiles().Single());
 
@@ -42,11 +41,10 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
             return;
         }
 
-        System.IO.Directory.CreateDirectory(Directory);
         var records = new List<StoredRecord>();
 
         // Segments of about 5 records: the first is read, then the folder goes with both files.
-        using var log = new SegmentLog(Directory, RecordFormat.SegmentHeaderSize + (5 * (RecordFormat.RecordHeaderSize + 3)), [], 0);
+        using var log = NewLog(RecordFormat.SegmentHeaderSize + (5 * (RecordFormat.RecordHeaderSize + 3)));
         log.Append(Records(5));
         log.Read(5, 0, records, out _);
         log.Append(Records(4));
@@ -75,9 +73,8 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
             return;
         }
 
-        System.IO.Directory.CreateDirectory(Directory);
         var records = new List<StoredRecord>();
-        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        using var log = NewLog();
         log.Append(Records(5));
         log.Read(2, 0, records, out _);
         File.Delete(SegmentFiles().Single());
@@ -97,9 +94,8 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
             return;
         }
 
-        System.IO.Directory.CreateDirectory(Directory);
         var records = new List<StoredRecord>();
-        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        using var log = NewLog();
         log.Append(Records(5));
         log.Read(2, 0, records, out _);
         File.Delete(SegmentFiles().Single());
@@ -118,13 +114,18 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
     [Fact]
     public void PassOverMissingFiles_FilesThere_SettlesNothing()
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        using var log = NewLog();
         log.Append(Records(5));
 
         log.PassOverMissingFiles();
 
         (log.Pending, log.LateDamage).Should().Be((5L, 0));
+    }
+
+    private SegmentLog NewLog(int segmentBytes = 64 * 1024)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        return new SegmentLog(Directory, segmentBytes, [], 0);
     }
 
     private static List<(byte[] Payload, long AcceptedMs, int Calls)> Records(int count) =>
