@@ -206,7 +206,17 @@ public sealed partial class GrowlyticsClient
         }
         else
         {
-            _ = loopLate.ContinueWith(static (_, state) => ((GrowlyticsClient)state!).ReleaseDelivery(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = loopLate.ContinueWith(
+                static (late, state) =>
+                {
+                    // A fault of the late count was the loop's to log; observed here so none goes unobserved.
+                    _ = late.Exception;
+                    ((GrowlyticsClient)state!).ReleaseDelivery();
+                },
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
         }
     }
 

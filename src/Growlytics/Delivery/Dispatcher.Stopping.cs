@@ -8,7 +8,8 @@ internal sealed partial class Dispatcher
 {
     /// <summary>
     /// Gets a task that completes when a loop that outlived <see cref="StopAsync"/> (held by a <c>MessageDropped</c> handler
-    /// that does not return) has ended and what it held is counted; <see langword="null"/> when the loop ended in time.
+    /// that does not return) has ended and what it held is counted, or when the count of what was left, held by such a
+    /// handler, has ended; <see langword="null"/> when both ended in time.
     /// </summary>
     public Task? StoppedLate { get; private set; }
 
@@ -16,9 +17,11 @@ internal sealed partial class Dispatcher
     /// Delivers what it can within <paramref name="timeout"/>; counts what memory still holds as dropped and returns that
     /// count. A loop that has not ended <paramref name="grace"/> after the deadline (it is running an application's
     /// handler that does not return) is left to end on its own: the count is then taken when it ends (<see cref="StoppedLate"/>).
+    /// The count itself reports each drop to those handlers, on the thread pool; one held by a handler likewise ends on its own.
     /// </summary>
     public async Task<long> StopAsync(TimeSpan timeout, TimeSpan grace, CancellationToken cancellationToken)
     {
+        var started = _time.GetTimestamp();
         _stopping = true;
         _wake.Set();
         if (!_run.IsCompleted)
@@ -34,30 +37,65 @@ internal sealed partial class Dispatcher
             }
 
             deadline.Cancel();
-            while (!_run.IsCompleted)
+
+            // With sending cancelled the loop ends soon, unless it is inside a MessageDropped handler that does not return
+            // (one that waits for the thread now waiting for this shutdown, as Control.Invoke does): the shutdown does not
+            // wait for such a handler past the grace, and the loop's own structures are counted when it ends.
+            if (await HeldByHandlerAsync(_run, grace).ConfigureAwait(false))
             {
-                // With sending cancelled the loop ends soon, unless it is inside a MessageDropped handler that does not
-                // return (one that waits for the thread now waiting for this shutdown, as Control.Invoke does): the
-                // shutdown does not wait for such a handler past the grace, and the loop's own structures are counted
-                // when it ends.
-                using var stop = new CancellationTokenSource();
-                await Task.WhenAny(_run, TaskCompat.Delay(_time, grace, stop.Token)).ConfigureAwait(false);
-                stop.Cancel();
-                if (!_run.IsCompleted && _settler.InHandler)
-                {
-                    Log.DeliveryLoopHeldAtShutdown(_logger);
-                    StoppedLate = _run.ContinueWith(
-                        static (_, state) => ((Dispatcher)state!).CountWhatIsLeft(),
-                        this,
-                        CancellationToken.None,
-                        TaskContinuationOptions.ExecuteSynchronously,
-                        TaskScheduler.Default);
-                    return 0;
-                }
+                Log.DeliveryLoopHeldAtShutdown(_logger);
+                StoppedLate = _run.ContinueWith(
+                    static (_, state) => ((Dispatcher)state!).CountWhatIsLeft(),
+                    this,
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
+                return 0;
             }
         }
 
-        return CountWhatIsLeft();
+        // Counting what is left reports each drop to the MessageDropped handlers: off this thread, and within the same
+        // bounds, so a handler that waits for the thread shutting the client down does not hold the shutdown either.
+        Task<long> counting;
+        using (ExecutionContext.SuppressFlow())
+        {
+            counting = Task.Run(CountWhatIsLeft, CancellationToken.None);
+        }
+
+        var left = cancellationToken.IsCancellationRequested ? TimeSpan.Zero : timeout - _time.GetElapsedTime(started);
+        if (left > TimeSpan.Zero && !counting.IsCompleted)
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            await Task.WhenAny(counting, TaskCompat.Delay(_time, left, stop.Token)).ConfigureAwait(false);
+            stop.Cancel();
+        }
+
+        if (await HeldByHandlerAsync(counting, grace).ConfigureAwait(false))
+        {
+            Log.DeliveryLoopHeldAtShutdown(_logger);
+            StoppedLate = counting;
+            return 0;
+        }
+
+        return await counting.ConfigureAwait(false);
+    }
+
+    // Waits for task until it completes, or until it has not completed a grace after a MessageDropped handler began
+    // running and still runs (true); work that is slow without a handler is waited for.
+    private async Task<bool> HeldByHandlerAsync(Task task, TimeSpan grace)
+    {
+        while (!task.IsCompleted)
+        {
+            using var stop = new CancellationTokenSource();
+            await Task.WhenAny(task, TaskCompat.Delay(_time, grace, stop.Token)).ConfigureAwait(false);
+            stop.Cancel();
+            if (!task.IsCompleted && _settler.InHandler)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Once the loop has ended: drop requests it did not serve completed, what the engine held counted as dropped, flushes

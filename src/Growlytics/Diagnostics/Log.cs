@@ -43,7 +43,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Growlytics shut down with {Count} message(s) undelivered.")]
     public static partial void UndeliveredAtShutdown(ILogger logger, long count);
 
-    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Growlytics shut down without waiting for its delivery loop, which was still running a MessageDropped handler after the deadline; what the loop holds is counted as dropped (Shutdown) when the handler returns. Handlers must be quick and must not wait for the thread that shuts the client down (Control.Invoke, Dispatcher.Invoke).")]
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Growlytics shut down without waiting for a MessageDropped handler that was still running after the deadline; what the delivery loop holds is counted as dropped (Shutdown) when the handler returns. Handlers must be quick and must not wait for the thread that shuts the client down (Control.Invoke, Dispatcher.Invoke).")]
     public static partial void DeliveryLoopHeldAtShutdown(ILogger logger);
 
     [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending (with StorageDirectory, kept for the next start), {Retried} retried request(s).")]

@@ -69,4 +69,77 @@ public sealed class ShutdownBoundsTests
         (statistics.Delivered, statistics.Pending).Should().Be((0, 0));
         statistics.DroppedByReason[DropReason.Shutdown].Should().Be(3);
     }
+
+    // The shutdown's own count (what memory holds once the loop has ended, dropped as Shutdown) reports to the handlers
+    // too: one that waits for the thread shutting the client down holds it no longer than the loop's would.
+    [Fact]
+    public async Task Shutdown_WhileAHandlerOfTheShutdownsOwnDropsDoesNotReturn_EndsAfterTheDeadlineAndCountsWhenTheHandlerReturns()
+    {
+        using var release = new ManualResetEventSlim();
+        await using var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        var never = new TaskCompletionSource<HttpResponseMessage>();
+        h.Responder = _ => never.Task;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.Shutdown)
+            {
+                release.Wait(TimeSpan.FromMinutes(1));
+            }
+        };
+
+        h.PushMany(3);
+        h.Client.Dispatcher.RequestDrain();
+        await h.AdvanceUntilAsync(() => h.Requests.Count > 0, TimeSpan.FromMilliseconds(1));
+
+        var shutdown = Task.Run(() => h.Client.ShutdownAsync());
+        await h.AdvanceUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(100));
+        release.IsSet.Should().BeFalse();
+        h.Log.Entries.Should().Contain(e => e.EventId == 2016, "the shutdown says why it did not wait for the handler");
+
+        release.Set();
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Pending == 0);
+        var statistics = h.AssertBalanced();
+        (statistics.Enqueued, statistics.Delivered).Should().Be((3, 0));
+        statistics.DroppedByReason[DropReason.Shutdown].Should().Be(3);
+    }
+
+    // The case a desktop app meets: Dispose() on the UI thread, a handler that marshals to that thread (Control.Invoke).
+    [Fact]
+    public async Task Dispose_WhileAHandlerOfTheShutdownsOwnDropsWaitsForTheDisposingThread_Returns()
+    {
+        using var disposeReturned = new ManualResetEventSlim();
+        await using var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        var never = new TaskCompletionSource<HttpResponseMessage>();
+        h.Responder = _ => never.Task;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.Shutdown)
+            {
+                disposeReturned.Wait(TimeSpan.FromMinutes(1));
+            }
+        };
+
+        h.PushMany(3);
+        h.Client.Dispatcher.RequestDrain();
+        await h.AdvanceUntilAsync(() => h.Requests.Count > 0, TimeSpan.FromMilliseconds(1));
+
+        var uiThread = new Thread(() =>
+        {
+            h.Client.Dispose();
+            disposeReturned.Set();
+        });
+        uiThread.Start();
+        try
+        {
+            await h.AdvanceUntilAsync(() => disposeReturned.IsSet, TimeSpan.FromMilliseconds(100));
+        }
+        finally
+        {
+            disposeReturned.Set();
+            uiThread.Join();
+        }
+
+        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Pending == 0);
+        h.AssertBalanced().DroppedByReason[DropReason.Shutdown].Should().Be(3);
+    }
 }
