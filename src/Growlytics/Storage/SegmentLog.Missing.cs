@@ -21,15 +21,20 @@ internal sealed partial class SegmentLog
     }
 
     /// <summary>
-    /// Settles as lost the records not read yet of every segment whose file is gone (at shutdown: they are not there for
-    /// the next start).
+    /// Settles as lost every record not settled yet of every segment whose file is gone, those read for requests included:
+    /// at close delivery has ended, no reader settles them any more, and they are not there for the next start.
     /// </summary>
     public void PassOverMissingFiles()
     {
+        List<StoredRecord>? outstanding = null;
         foreach (var segment in _segments)
         {
             if (segment.Pending > 0 && StorageFiles.IsMissing(segment.Path))
             {
+                outstanding ??= [];
+                outstanding.Clear();
+                LateDamageCalls += SettleOutstandingIn(segment, outstanding);
+                LateDamage += outstanding.Count;
                 CountUnreadAsLost(segment);
             }
         }

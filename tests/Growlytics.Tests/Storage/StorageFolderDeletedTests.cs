@@ -71,4 +71,43 @@ public sealed class StorageFolderDeletedTests : StorageTestBase
             await client.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task Shutdown_FolderDeletedWhileStoredRecordsAreInFlight_CountsThemLostNotKept()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // The service takes the request and never answers: the 10 records are in flight at the deadline, their file gone.
+        var collector = new StorageCollector { Up = true, Hang = true };
+        var logs = new RecordingLoggerFactory();
+        var client = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(2);
+        });
+        try
+        {
+            PushNumbers(client, 0, 10);
+            await client.FlushToStorageAsync();
+            client.Dispatcher.RequestDrain();
+            await DriveUntilAsync(() => Volatile.Read(ref collector.Attempts) > 0, TimeSpan.FromMilliseconds(50));
+            System.IO.Directory.Delete(Directory, recursive: true);
+
+            var shutdown = client.ShutdownAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(100));
+            await shutdown;
+
+            var statistics = client.Statistics;
+            ShouldBeBalanced(statistics);
+            (statistics.Pending, statistics.DroppedByReason[DropReason.Corrupted]).Should().Be((0L, 10L), "nothing is left for a next start");
+            logs.Entries.Should().NotContain(e => e.EventId == LeftInStorageEvent, "nothing is kept in a folder that is gone");
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+    }
 }
