@@ -1,6 +1,7 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Polyfills;
 using GrowlyticsSdk.Storage;
+using GrowlyticsSdk.Threading;
 
 namespace GrowlyticsSdk;
 
@@ -178,12 +179,7 @@ public sealed partial class GrowlyticsClient
             throw;
         }
 
-        _ = deletion.ContinueWith(
-            static (_, state) => ((TaskCompletionSource<bool>)state!).TrySetResult(true),
-            done,
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
+        _ = deletion.Then(static (_, state) => ((TaskCompletionSource<bool>)state!).TrySetResult(true), done);
         return TaskCompat.WaitAsync(deletion, cancellationToken);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Storage;
+using GrowlyticsSdk.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk;
@@ -54,7 +55,7 @@ public sealed partial class GrowlyticsClient
         var registration = cancellationToken.Register(static state => ((CancellationTokenSource)state!).Cancel(), _shutdownCancel);
         if (_shutdown is { } shutdown)
         {
-            _ = shutdown.ContinueWith(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = shutdown.Then(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration);
         }
         else
         {
@@ -174,12 +175,9 @@ public sealed partial class GrowlyticsClient
         {
             // A writer still busy at the deadline or the cancellation (a slow disk) releases the folder once it stops, so a
             // later client can take the folder over; it is never closed under the writer.
-            _ = (loopLate is null ? writer : Task.WhenAll(writer, loopLate)).ContinueWith(
+            _ = (loopLate is null ? writer : Task.WhenAll(writer, loopLate)).Then(
                 static (stopped, state) => CloseStorage(stopped, (DurableQueue)state!),
-                durable,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+                durable);
         }
 
         // The drops counted along the way (the shutdown's own among them) are reported before this returns: no
@@ -206,17 +204,14 @@ public sealed partial class GrowlyticsClient
         }
         else
         {
-            _ = loopLate.ContinueWith(
+            _ = loopLate.Then(
                 static (late, state) =>
                 {
                     // A fault of the late count was the loop's to log; observed here so none goes unobserved.
                     _ = late.Exception;
                     ((GrowlyticsClient)state!).ReleaseDelivery();
                 },
-                this,
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
+                this);
         }
     }
 

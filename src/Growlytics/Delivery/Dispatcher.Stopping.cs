@@ -1,5 +1,6 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Polyfills;
+using GrowlyticsSdk.Threading;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -44,12 +45,7 @@ internal sealed partial class Dispatcher
             if (await HeldByHandlerAsync(_run, grace).ConfigureAwait(false))
             {
                 Log.DeliveryLoopHeldAtShutdown(_logger);
-                StoppedLate = _run.ContinueWith(
-                    static (_, state) => ((Dispatcher)state!).CountWhatIsLeft(),
-                    this,
-                    CancellationToken.None,
-                    TaskContinuationOptions.ExecuteSynchronously,
-                    TaskScheduler.Default);
+                StoppedLate = _run.Then(static (_, state) => ((Dispatcher)state!).CountWhatIsLeft(), this);
                 return 0;
             }
         }
