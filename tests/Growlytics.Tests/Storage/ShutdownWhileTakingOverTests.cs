@@ -81,6 +81,10 @@ public sealed class ShutdownWhileTakingOverTests : StorageTestBase
         {
             o.LoggerFactory = logs;
             o.SessionMode = SessionMode.RequireScope;
+            // One message per request, so that 8 requests hang at once right away. With the default batch size all 20
+            // messages go in one request, and 8 are in flight only after its 10 min (fake) timeout: ~2,500 steps of the
+            // clock, which take 20-30 s of the 30 s real-time bound of DriveUntilAsync.
+            o.MaxBatchSize = 1;
             o.AfterTakeOverTry = took =>
             {
                 if (!took && armed.IsSet)
