@@ -221,8 +221,9 @@ public sealed partial class GrowlyticsClient
         _ownedHttp?.Dispose();
     }
 
-    // One line with the totals: what the interval-limited warnings had counted but not yet reported is in them. A few
-    // reads at most (a call racing the shutdown may be counted in two steps): the shutdown's time is spent.
+    // One line with the totals: what the interval-limited warnings had counted but not yet reported is in them (drops by
+    // reason, retries, and the invalid calls InvalidInputHandling.Drop refused, which are never accepted). A few reads at
+    // most (a call racing the shutdown may be counted in two steps): the shutdown's time is spent.
     private void LogTotals()
     {
         if (!_logger.IsEnabled(LogLevel.Information))
@@ -251,7 +252,7 @@ public sealed partial class GrowlyticsClient
             }
         }
 
-        Log.ShutdownTotals(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasons.Length == 0 ? "none" : reasons.ToString(), totals.Pending, totals.Retried);
+        Log.ShutdownTotals(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasons.Length == 0 ? "none" : reasons.ToString(), totals.Pending, totals.Retried, totals.InvalidInputs);
     }
 
     private static void CloseStorage(Task writer, DurableQueue durable)

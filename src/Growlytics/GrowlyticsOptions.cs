@@ -14,7 +14,11 @@ public sealed class GrowlyticsOptions
     /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up. When code and configuration leave it unset, the <c>GROWLYTICS_API_KEY</c> environment variable fills it.</value>
     public string? ApiKey { get; set; }
 
-    /// <summary>Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses.</summary>
+    /// <summary>
+    /// Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses; no
+    /// query string or fragment, no user info (<c>user:password@</c>), and not containing <see cref="ApiKey"/> (the key goes
+    /// in <see cref="ApiKey"/> only; the address is logged). Checked at start-up.
+    /// </summary>
     /// <value>
     /// Defaults to <c>https://dcqs-india.growlytics.in/</c>. When code and configuration leave it unset, the <c>GROWLYTICS_ENDPOINT</c>
     /// environment variable fills it.

@@ -28,12 +28,18 @@ public sealed class MessageDroppedEventArgs : EventArgs
     /// <summary>Gets the HTTP status of the refusal, when the service refused them.</summary>
     public int? StatusCode { get; }
 
-    /// <summary>Gets the field the service named in a 422 refusal (for example <c>attributes.0.value</c>), when it named one.</summary>
+    /// <summary>
+    /// Gets the field the service named in a 422 refusal (for example <c>attributes.0.value</c>), when it named one: its
+    /// path elements joined with '.'. An element is kept only if it is an array index or a field name the SDK sent in that
+    /// request (<c>id</c>, <c>attributes</c>, <c>name</c>, <c>type</c>, <c>value</c>, or an attribute name of the
+    /// request); any other, which could be a value the service echoed, is shown as <c>?</c>.
+    /// </summary>
     public string? ErrorPath { get; }
 
     /// <summary>
-    /// Gets the rule the service named in a 422 refusal (for example <c>string.max</c>), when it named one; <c>success:false</c>
-    /// for a REST 200 whose body said <c>{"success": false}</c>.
+    /// Gets the rule the service named in a 422 refusal (for example <c>string.max</c>), when it named one that looks like a
+    /// rule's name: 1 to 64 letters, digits, '_', '.' or '-'; otherwise <see langword="null"/>, as it could be a value the
+    /// service echoed. <c>success:false</c> for a REST 200 whose body said <c>{"success": false}</c>.
     /// </summary>
     public string? ErrorType { get; }
 }

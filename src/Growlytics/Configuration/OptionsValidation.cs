@@ -38,6 +38,17 @@ internal static class OptionsValidation
             errors.Add(endpointName + " must not have a query string or fragment: the SDK appends the protocol's path ('rest-api/customer' or 'events/sdk-batch') to it.");
         }
 
+        // The key goes in the x-growlytics-key header only. In the address it would be sent where the header is not, and
+        // logged with the address requests go to. The messages name the rule, never the endpoint or the key.
+        if (options.Endpoint is { IsAbsoluteUri: true } withUserInfo && withUserInfo.UserInfo.Length > 0)
+        {
+            errors.Add(endpointName + " must not carry user info (user:password@): the API key goes in GrowlyticsOptions.ApiKey, which is sent only in the x-growlytics-key header.");
+        }
+        else if (options.Endpoint is { } withKey && ContainsKey(withKey, options.ApiKey))
+        {
+            errors.Add(endpointName + " must not contain the API key: it would be logged with the address requests go to. The key goes in GrowlyticsOptions.ApiKey only.");
+        }
+
         Range(errors, nameof(options.MaxQueueSize), options.MaxQueueSize, 1, 10_000_000);
         Range(errors, nameof(options.MaxConcurrentRequests), options.MaxConcurrentRequests, 0, 256);
         if (options.MaxQueueBytes < 64 * 1024 || options.MaxQueueBytes > 16L * 1024 * 1024 * 1024)
@@ -114,6 +125,38 @@ internal static class OptionsValidation
             throw new ArgumentException(string.Join(" ", errors), parameter);
         }
     }
+
+    /// <summary>
+    /// Gets a value indicating whether <paramref name="endpoint"/> contains <paramref name="apiKey"/> (ordinal): as written,
+    /// as the URI writes it (escaped, host in lower case) or unescaped.
+    /// </summary>
+    private static bool ContainsKey(Uri endpoint, string? apiKey)
+    {
+        if (string.IsNullOrEmpty(apiKey))
+        {
+            return false;
+        }
+
+        if (HasOrdinal(endpoint.OriginalString, apiKey!))
+        {
+            return true;
+        }
+
+        if (!endpoint.IsAbsoluteUri)
+        {
+            return false;
+        }
+
+        var written = endpoint.AbsoluteUri;
+        return HasOrdinal(written, apiKey!) || HasOrdinal(Uri.UnescapeDataString(written), apiKey!);
+    }
+
+    private static bool HasOrdinal(string text, string value) =>
+#if NET8_0_OR_GREATER
+        text.Contains(value, StringComparison.Ordinal);
+#else
+        text.IndexOf(value, StringComparison.Ordinal) >= 0;
+#endif
 
     /// <summary>Gets a value indicating whether every character of <paramref name="apiKey"/> is printable ASCII (0x21 to 0x7E).</summary>
     internal static bool IsPrintableAscii(string apiKey)

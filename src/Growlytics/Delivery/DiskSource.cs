@@ -6,7 +6,8 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>
 /// The storage folder as a message source: stored records become messages (read back from their description, so either
 /// protocol can send them) and are settled in the store in any order. Records the store drops to keep its bounds while
-/// they are on their way are settled here once, as dropped, and never also counted delivered.
+/// they are on their way are settled here once, as dropped, and never also counted delivered; they are reported in the
+/// store's drop line (event 4007) as they are counted.
 /// </summary>
 internal sealed class DiskSource : IMessageSource
 {
@@ -48,6 +49,7 @@ internal sealed class DiskSource : IMessageSource
     public int Read(List<Envelope> into, int maxCount)
     {
         var read = 0;
+        var dropped = default(StorageDrops);
         var records = _store.Read(maxCount);
         AfterStoreRead?.Invoke(records.Count);
         foreach (var record in records)
@@ -56,7 +58,7 @@ internal sealed class DiskSource : IMessageSource
             {
                 if (!record.TryAttach(this))
                 {
-                    CountDroppedBeforeAttach(record, null);
+                    CountDroppedBeforeAttach(record, null, ref dropped);
                     continue;
                 }
 
@@ -70,7 +72,7 @@ internal sealed class DiskSource : IMessageSource
             var envelope = new Envelope(message, this, record, 0);
             if (!record.TryAttach(envelope))
             {
-                CountDroppedBeforeAttach(record, envelope);
+                CountDroppedBeforeAttach(record, envelope, ref dropped);
                 continue;
             }
 
@@ -78,6 +80,7 @@ internal sealed class DiskSource : IMessageSource
             read++;
         }
 
+        _store.ReportDropped(dropped);
         return read;
     }
 
@@ -86,11 +89,13 @@ internal sealed class DiskSource : IMessageSource
 
     /// <summary>
     /// A limit dropped the record after the store handed it out and before its message was attached: the store no longer
-    /// counts it and it was left to this reader, which counts it dropped now (it was counted pending meanwhile).
+    /// counts it and it was left to this reader, which counts it dropped now (it was counted pending meanwhile) and adds
+    /// it to <paramref name="dropped"/>, reported once for the whole read.
     /// </summary>
-    private void CountDroppedBeforeAttach(StoredRecord record, Envelope? envelope)
+    private void CountDroppedBeforeAttach(StoredRecord record, Envelope? envelope, ref StorageDrops dropped)
     {
         var reason = record.DroppedBeforeAttachReason ?? DropReason.StorageFull;
+        dropped.Add(reason, record.Calls);
         if (envelope is not null && _settler is { } settler && envelope.DropUnlessSending(reason, out _))
         {
             // Counted and reported like any message a limit drops.
@@ -102,6 +107,20 @@ internal sealed class DiskSource : IMessageSource
         }
 
         Interlocked.Add(ref _droppedWhileSending, -record.Calls);
+    }
+
+    public void Dropped(Envelope envelope, DropReason reason)
+    {
+        var calls = envelope.Message.Calls;
+        Settled(envelope);
+        if (envelope.WasDroppedWhileSending)
+        {
+            // The store dropped its record while it was in a request, which then did not deliver it: counted now. (Those
+            // dropped while idle or before their message was attached are reported where the drop is counted.)
+            var dropped = default(StorageDrops);
+            dropped.Add(reason, calls);
+            _store.ReportDropped(dropped);
+        }
     }
 
     public void Settled(Envelope envelope)
@@ -131,6 +150,7 @@ internal sealed class DiskSource : IMessageSource
 
     private void OnOutstandingDropped(List<StoredRecord> records, DropReason reason)
     {
+        var dropped = default(StorageDrops);
         foreach (var record in records)
         {
             // Counted as pending before its state changes, so it is never missing from the figures.
@@ -153,6 +173,7 @@ internal sealed class DiskSource : IMessageSource
             {
                 Interlocked.Add(ref _droppedWhileSending, -calls);
                 _settler?.CountDropped(envelope, reason);
+                dropped.Add(reason, calls);
             }
             else if (!waits)
             {
@@ -160,5 +181,7 @@ internal sealed class DiskSource : IMessageSource
                 Interlocked.Add(ref _droppedWhileSending, -calls);
             }
         }
+
+        _store.ReportDropped(dropped);
     }
 }

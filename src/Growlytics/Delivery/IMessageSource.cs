@@ -30,6 +30,9 @@ internal interface IMessageSource
     /// <summary>Moves up to <paramref name="maxCount"/> messages, in the source's order, into <paramref name="into"/>; returns how many.</summary>
     int Read(List<Envelope> into, int maxCount);
 
-    /// <summary>Called once per message after it was delivered or dropped (and counted).</summary>
+    /// <summary>Called once per message after it was delivered (and counted).</summary>
     void Settled(Envelope envelope);
+
+    /// <summary>Called instead of <see cref="Settled"/> once per message after it was dropped (and counted) for <paramref name="reason"/>.</summary>
+    void Dropped(Envelope envelope, DropReason reason);
 }

@@ -197,6 +197,8 @@ internal sealed partial class MemorySource : IMessageSource
 
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 
+    public void Dropped(Envelope envelope, DropReason reason) => Settled(envelope);
+
     /// <summary>Settles messages of this source that <see cref="Settler.DeliveredLater"/> settled, all at once.</summary>
     public void Settled(in DeliveredTally tally) => _queue.Release(tally.Messages, tally.EstimatedBytes, tally.Calls);
 

@@ -229,7 +229,7 @@ internal sealed partial class RequestSender
             RejectionDetails? rejection = null;
             if (status is >= 400 and < 500)
             {
-                rejection = await ReadRejectionSafelyAsync(response, cancellationToken).ConfigureAwait(false);
+                rejection = await ReadRejectionSafelyAsync(response, state.Messages, cancellationToken).ConfigureAwait(false);
             }
             else if (status is >= 200 and < 300)
             {
@@ -268,11 +268,11 @@ internal sealed partial class RequestSender
         }
     }
 
-    private async Task<RejectionDetails?> ReadRejectionSafelyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<RejectionDetails?> ReadRejectionSafelyAsync(HttpResponseMessage response, IReadOnlyList<ReadOnlyMemory<byte>> sent, CancellationToken cancellationToken)
     {
         try
         {
-            return await _protocol.ReadRejectionAsync(response, cancellationToken).ConfigureAwait(false);
+            return await _protocol.ReadRejectionAsync(response, sent, cancellationToken).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // An unreadable refusal body only means less detail in the log.
         catch (Exception)

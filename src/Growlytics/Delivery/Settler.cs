@@ -79,7 +79,7 @@ internal sealed class Settler
     public void CountDropped(Envelope envelope, DropReason reason, int status = 0, RejectionDetails? rejection = null)
     {
         _counters.AddDropped(reason, envelope.Message.Calls);
-        envelope.Source.Settled(envelope);
+        envelope.Source.Dropped(envelope, reason);
         if (_dropped is null)
         {
             return;

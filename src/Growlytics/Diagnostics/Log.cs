@@ -46,8 +46,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Growlytics shut down without waiting for a MessageDropped handler that was still running after the deadline; what the delivery loop holds is counted as dropped (Shutdown) when the handler returns. Handlers must be quick and must not wait for the thread that shuts the client down (Control.Invoke, Dispatcher.Invoke).")]
     public static partial void DeliveryLoopHeldAtShutdown(ILogger logger);
 
-    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending (with StorageDirectory, kept for the next start), {Retried} retried request(s).")]
-    public static partial void ShutdownTotals(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried);
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending (with StorageDirectory, kept for the next start), {Retried} retried request(s), {InvalidInputs} invalid call(s) refused.")]
+    public static partial void ShutdownTotals(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried, long invalidInputs);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Unexpected error in the Growlytics delivery loop; it keeps running.")]
     public static partial void DeliveryLoopFault(ILogger logger, Exception exception);

@@ -52,6 +52,9 @@ internal interface IWireProtocol
     /// </summary>
     Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken);
 
-    /// <summary>Reads what may be logged of a refusal (4xx) body: never a value.</summary>
-    Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken);
+    /// <summary>
+    /// Reads what may be logged of a refusal (4xx) body: never a value. <paramref name="sent"/> holds the refused request's
+    /// messages, whose field names the refusal may name.
+    /// </summary>
+    Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, IReadOnlyList<ReadOnlyMemory<byte>> sent, CancellationToken cancellationToken);
 }

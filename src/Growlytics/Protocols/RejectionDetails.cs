@@ -9,9 +9,12 @@ internal sealed class RejectionDetails
         Type = type;
     }
 
-    /// <summary>Gets the refused field, e.g. <c>attributes.0.value</c>.</summary>
+    /// <summary>
+    /// Gets the refused field, e.g. <c>attributes.0.value</c>: indexes and names the request sent only, any other element
+    /// <c>?</c>.
+    /// </summary>
     public string? Path { get; }
 
-    /// <summary>Gets the rule the field broke, e.g. <c>string.max</c>.</summary>
+    /// <summary>Gets the rule the field broke, e.g. <c>string.max</c>, when it looks like a rule's name.</summary>
     public string? Type { get; }
 }

@@ -111,7 +111,10 @@ internal sealed partial class DurableQueue : IDisposable
     /// </summary>
     public DropReason? DropAtLoad { get; set; }
 
-    /// <summary>Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them.</summary>
+    /// <summary>
+    /// Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them,
+    /// count them and report them (<see cref="ReportDropped"/>).
+    /// </summary>
     public Action<List<StoredRecord>, DropReason>? OutstandingDropped { get; set; }
 
     /// <summary>Gets a value indicating whether the writer has ended (stopped, or never started).</summary>
@@ -225,6 +228,12 @@ internal sealed partial class DurableQueue : IDisposable
 
         return records;
     }
+
+    /// <summary>
+    /// Reports records a limit dropped while they were on their way (see <see cref="OutstandingDropped"/>), once their
+    /// reader counted them: in the same rate-limited line as the records the store counts itself.
+    /// </summary>
+    public void ReportDropped(in StorageDrops drops) => _limits.Report(drops);
 
     /// <summary>Settles a record read with <see cref="Read"/> (delivered or dropped and counted by its reader).</summary>
     public void Settle(StoredRecord record)

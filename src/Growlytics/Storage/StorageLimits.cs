@@ -18,6 +18,9 @@ internal sealed class StorageLimits
     // The headers of the segments a group commit may start (at most two: one when the last is full, one on the way).
     private const long NewSegmentHeaders = 2 * RecordFormat.SegmentHeaderSize;
 
+    // The least time between two lines (event 4007) for one reason.
+    private static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(10);
+
     private static readonly string[] OwnFiles = [Sessions.SessionStore.FileName, PrivacyFile.FileName, AckFile.FileName, SettledFile.FileName, StorageFolder.LockFileName];
 
     private readonly long _maxBytes;
@@ -26,7 +29,8 @@ internal sealed class StorageLimits
     private readonly TimeProvider _time;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
-    private readonly LogRateLimiter _dropReports;
+    private readonly LogRateLimiter _fullReports;
+    private readonly LogRateLimiter _expiredReports;
 
     // Room kept for the session file and the temporary copy it is rewritten through: with REST a process-wide session's
     // file holds the anonymous attributes pushed before the login (scoped sessions have no file).
@@ -39,7 +43,8 @@ internal sealed class StorageLimits
         _time = options.TimeProvider;
         _counters = counters;
         _logger = logger;
-        _dropReports = new LogRateLimiter(options.TimeProvider, TimeSpan.FromSeconds(10));
+        _fullReports = new LogRateLimiter(options.TimeProvider, ReportInterval);
+        _expiredReports = new LogRateLimiter(options.TimeProvider, ReportInterval);
 
         // The lock, acknowledgement (position and settled runs), privacy and session files count against the bound too (see Budget).
         _directory = options.StorageDirectory;
@@ -82,6 +87,7 @@ internal sealed class StorageLimits
     {
         var cutoff = ExpiredBeforeMs();
         var last = DropReason.StorageFull;
+        var drops = default(StorageDrops);
 
         // Segments already settled go first, though an older record holds the position back: they drop nothing.
         log.RemoveSettledSegments();
@@ -114,7 +120,8 @@ internal sealed class StorageLimits
                     dropped -= settled[i].Calls;
                 }
 
-                CountDropped(reason, dropped);
+                Count(reason, dropped);
+                drops.Add(reason, dropped);
                 last = reason;
                 if (log.SegmentCount >= segments)
                 {
@@ -126,6 +133,11 @@ internal sealed class StorageLimits
         {
             // Tried again at the next commit.
             Log.StorageFault(_logger, ex);
+        }
+        finally
+        {
+            // One report for every segment this pass dropped, not one line for the first segment alone.
+            Report(drops);
         }
 
         return last;
@@ -205,16 +217,40 @@ internal sealed class StorageLimits
     private static bool IsFileOrItsTemporary(string name, string own) =>
         name == own || (name.StartsWith(own + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal));
 
-    /// <summary>Counts <paramref name="count"/> calls dropped from storage for <paramref name="reason"/>.</summary>
+    /// <summary>Counts <paramref name="count"/> calls dropped from storage for <paramref name="reason"/>, and reports them.</summary>
     public void CountDropped(DropReason reason, long count)
+    {
+        Count(reason, count);
+        var drops = default(StorageDrops);
+        drops.Add(reason, count);
+        Report(drops);
+    }
+
+    /// <summary>
+    /// Logs calls a limit dropped (event 4007), whoever counted them: this class, or the reader of records dropped while
+    /// they were on their way. At most one line per reason per interval, each with every call dropped for that reason
+    /// since the line before (those a line was not written for included): the lines, and the totals at shutdown for what
+    /// came after the last one (event 2015), add up to the figures.
+    /// </summary>
+    public void Report(in StorageDrops drops)
+    {
+        Report(_fullReports, DropReason.StorageFull, drops.Full);
+        Report(_expiredReports, DropReason.Expired, drops.Expired);
+    }
+
+    private void Report(LogRateLimiter reports, DropReason reason, long count)
+    {
+        if (count > 0 && reports.TryReport(count, out var total))
+        {
+            Log.StorageDropped(_logger, total, reason);
+        }
+    }
+
+    private void Count(DropReason reason, long count)
     {
         if (count > 0)
         {
             _counters.AddDroppedInBulk(reason, count);
-            if (_dropReports.TryReport(out _))
-            {
-                Log.StorageDropped(_logger, count, reason);
-            }
         }
     }
 }

@@ -54,7 +54,7 @@ public sealed class QuickstartCustomerEndpointTests
         using var response = await PostAsync(collector, body, withKey: true);
 
         response.StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
-        var details = await new RestProtocol(new GrowlyticsOptions()).ReadRejectionAsync(response, CancellationToken.None);
+        var details = await new RestProtocol(new GrowlyticsOptions()).ReadRejectionAsync(response, [Encoding.UTF8.GetBytes(body)], CancellationToken.None);
         (details!.Path, details.Type).Should().Be((path, type));
         collector.Customers.Should().BeEmpty();
     }

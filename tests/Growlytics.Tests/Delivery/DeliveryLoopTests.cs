@@ -360,6 +360,7 @@ public sealed class DeliveryLoopTests
         totals.Fields["Reasons"].Should().Be("Rejected 2");
         totals.Fields["Pending"].Should().Be(0L);
         totals.Fields["Retried"].Should().Be(1L);
+        totals.Fields["InvalidInputs"].Should().Be(0L);
     }
 
     [Fact]

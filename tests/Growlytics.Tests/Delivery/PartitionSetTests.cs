@@ -113,5 +113,9 @@ public sealed class PartitionSetTests
         public void Settled(Envelope envelope)
         {
         }
+
+        public void Dropped(Envelope envelope, DropReason reason)
+        {
+        }
     }
 }

@@ -73,7 +73,7 @@ public sealed class BatchProtocolTests
     {
         using var response = new HttpResponseMessage(HttpStatusCode.UnprocessableEntity) { Content = new StringContent("{\"details\":[{\"path\":[\"id\"],\"type\":\"x\"}]}") };
 
-        (await Protocol.ReadRejectionAsync(response, CancellationToken.None)).Should().BeNull();
+        (await Protocol.ReadRejectionAsync(response, [], CancellationToken.None)).Should().BeNull();
     }
 
     [Fact]

@@ -3,7 +3,10 @@ using GrowlyticsSdk.Protocols.Rest;
 
 namespace GrowlyticsSdk.Tests.Protocols;
 
-/// <summary>What the SDK keeps of a REST refusal body (422): the first detail's path and rule, never the value, on one line.</summary>
+/// <summary>
+/// What the SDK keeps of a REST refusal body (422): the first detail's path and rule, never the value, on one line. A path
+/// element is kept only if it is an index or a field name the request sent; a rule only if it looks like one.
+/// </summary>
 public sealed class RejectionBodyTests
 {
     [Fact]
@@ -19,38 +22,70 @@ public sealed class RejectionBodyTests
         (details!.Path, details.Type).Should().Be(("attributes.0.value", "any.invalid"));
     }
 
+    [Theory]
+    [InlineData("attributes.0.value", "any.invalid", "[\"attributes\",0,\"value\"]")]
+    [InlineData("attributes.0.name", "string.max", "[\"attributes\",0,\"name\"]")]
+    [InlineData("attributes.0.type", "any.only", "[\"attributes\",0,\"type\"]")]
+    [InlineData("attributes", "array.max", "[\"attributes\"]")]
+    [InlineData("id", "any.required", "[\"id\"]")]
+    [InlineData("id", "string.max", "[\"id\"]")]
+    [InlineData("attributes.12.value", "number.base", "[\"attributes\",12,\"value\"]")]
+    public void Parse_TheDocumentedForms_AreKept(string path, string type, string pathJson) =>
+        Parse("{\"details\":[{\"path\":" + pathJson + ",\"type\":\"" + type + "\"}]}").Should().BeEquivalentTo(new { Path = path, Type = type });
+
     [Fact]
-    public void Parse_ControlCharactersInThePathOrTheRule_AreReplacedSoTheLogLineCannotBeSplitOrColoured()
+    public void Parse_AValueInThePathOrTheRule_IsNotKept()
+    {
+        var details = Parse("""{"details":[{"path":["cust-secret-42-14"],"type":"pii-value-14@example.test is not allowed"}]}""");
+
+        details.Should().NotBeNull();
+        (details!.Path, details.Type).Should().Be(("?", (string?)null), "neither is a name the request sent or a rule's name");
+    }
+
+    [Fact]
+    public void Parse_PathElementsThatAreNotIndexesOrSentNames_AreShownAsQuestionMarks()
+    {
+        var details = Parse("""{"details":[{"path":["attributes",-1,1.5,"Pune",{"a":"b"},["c"],true,"value"],"type":"x"}]}""");
+
+        details!.Path.Should().Be("attributes.?.?.?.?.?.?.value");
+    }
+
+    [Fact]
+    public void Parse_AnAttributeNameTheRequestSent_IsKeptAndItsValueIsNot()
+    {
+        var sent = Encoding.UTF8.GetBytes("""{"id":"c-1","attributes":[{"name":"city","type":"string","value":"Pune"},{"name":"coupon\u00e9","type":"string","value":"city"}]}""");
+
+        Parse("""{"details":[{"path":["attributes","city"],"type":"string.max"}]}""", sent)!.Path.Should().Be("attributes.city");
+        Parse("""{"details":[{"path":["attributes","couponé"],"type":"string.max"}]}""", sent)!.Path.Should().Be("attributes.couponé");
+        Parse("""{"details":[{"path":["attributes","Pune"],"type":"string.max"}]}""", sent)!.Path.Should().Be("attributes.?", "a value, not a name");
+        Parse("""{"details":[{"path":["c-1"],"type":"string.max"}]}""", sent)!.Path.Should().Be("?", "the customer id is a value");
+    }
+
+    [Fact]
+    public void Parse_ControlCharactersInThePathOrTheRule_AreNeverKeptSoTheLogLineCannotBeSplitOrColoured()
     {
         var details = Parse("""{"details":[{"path":["a\n\r\u001b[31mb"],"type":"rule\r\nFAKE LOG LINE"}]}""");
 
         details.Should().NotBeNull();
-        (details!.Path, details.Type).Should().Be(("a???[31mb", "rule??FAKE LOG LINE"));
+        (details!.Path, details.Type).Should().Be(("?", (string?)null));
     }
 
-    [Fact]
-    public void Parse_UnicodeLineSeparatorsAndDirectionOverrides_AreReplacedToo()
-    {
-        var details = Parse("{\"details\":[{\"path\":[\"a\u2028b\u2029c\"],\"type\":\"x\u202Eevil\u2066\"}]}");
-
-        (details!.Path, details.Type).Should().Be(("a?b?c", "x?evil?"));
-    }
-
-    [Fact]
-    public void Parse_ACutThatWouldSplitASurrogatePair_EndsBeforeThePair()
-    {
-        var details = Parse("{\"details\":[{\"type\":\"" + new string('x', 127) + "\uD83D\uDE00tail\"}]}");
-
-        details!.Type.Should().Be(new string('x', 127));
-    }
+    [Theory]
+    [InlineData("x\u202Eevil\u2066")]
+    [InlineData("a\u2028b")]
+    [InlineData("rule with spaces")]
+    [InlineData("user@example.test")]
+    [InlineData("string:max")]
+    [InlineData("\uD83D\uDE00")]
+    [InlineData("")]
+    public void Parse_ARuleWithOtherCharacters_IsNotKept(string type) =>
+        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + type + "\"}]}")!.Type.Should().BeNull();
 
     [Fact]
-    public void Parse_AVeryLongRule_IsCutTo128Characters()
+    public void Parse_ARuleOfMoreThan64Characters_IsNotKept()
     {
-        var details = Parse("{\"details\":[{\"type\":\"" + new string('x', 500) + "\"}]}");
-
-        details!.Type.Should().HaveLength(128);
-        details.Path.Should().BeNull();
+        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + new string('x', 64) + "\"}]}")!.Type.Should().HaveLength(64);
+        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + new string('x', 65) + "\"}]}")!.Type.Should().BeNull();
     }
 
     [Theory]
@@ -61,6 +96,6 @@ public sealed class RejectionBodyTests
     public void Parse_NotTheDocumentedShape_GivesNothing(string body) =>
         Parse(body).Should().BeNull();
 
-    private static GrowlyticsSdk.Protocols.RejectionDetails? Parse(string body) =>
-        RejectionBody.Parse(Encoding.UTF8.GetBytes(body), complete: true);
+    private static GrowlyticsSdk.Protocols.RejectionDetails? Parse(string body, byte[]? sent = null) =>
+        RejectionBody.Parse(Encoding.UTF8.GetBytes(body), complete: true, sent);
 }

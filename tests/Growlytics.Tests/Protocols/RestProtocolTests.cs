@@ -167,7 +167,7 @@ public sealed class RestProtocolTests
     {
         using var response = Response(HttpStatusCode.UnprocessableEntity, DocumentedRejection);
 
-        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
 
         details.Should().NotBeNull();
         details!.Path.Should().Be("attributes.0.value");
@@ -181,7 +181,7 @@ public sealed class RestProtocolTests
             + "\"path\":[\"id\"],\"type\":\"any.required\"},{\"path\":[\"other\"],\"type\":\"x\"}],\"type\":\"ValidationError\"}";
         using var response = Response(HttpStatusCode.UnprocessableEntity, body);
 
-        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
 
         details!.Path.Should().Be("id");
         details.Type.Should().Be("any.required");
@@ -198,7 +198,7 @@ public sealed class RestProtocolTests
     {
         using var response = Response(HttpStatusCode.UnprocessableEntity, body);
 
-        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
 
         details.Should().BeNull();
     }
@@ -210,7 +210,7 @@ public sealed class RestProtocolTests
             + new string('v', 10 * RestProtocol.MaxRejectionBytes) + "\"}}]}";
         using var response = Response(HttpStatusCode.UnprocessableEntity, body);
 
-        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
 
         details!.Path.Should().Be("attributes.3.name");
         details.Type.Should().Be("string.max");
@@ -222,7 +222,7 @@ public sealed class RestProtocolTests
         var body = "{\"padding\":\"" + new string('p', 2 * RestProtocol.MaxRejectionBytes) + "\",\"details\":[{\"path\":[\"id\"],\"type\":\"any.required\"}]}";
         using var response = Response(HttpStatusCode.UnprocessableEntity, body);
 
-        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
 
         details.Should().BeNull();
     }
@@ -280,7 +280,7 @@ public sealed class RestProtocolTests
 
         using var request = Protocol.CreateRequest([body], CallerHarness.Now);
         using var response = await client.SendAsync(request);
-        var details = await Protocol.ReadRejectionAsync(response, CancellationToken.None);
+        var details = await Protocol.ReadRejectionAsync(response, [body], CancellationToken.None);
 
         http.VerifyNoOutstandingExpectation();
         seenBody.Should().Be("{\"id\":\"u-1\",\"attributes\":[{\"name\":\"plan\",\"type\":\"string\",\"value\":\"pro\"}]}");

@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Tests.TestSupport;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 using Microsoft.Extensions.Logging;
 using static GrowlyticsSdk.Tests.TestSupport.Caller.CallerValidation;
@@ -54,6 +55,23 @@ public sealed class InvalidInputDropTests : IDisposable
             .And.NotContain(w => w.Message.Contains("not-an-address", StringComparison.Ordinal));
         _harness.Logs.Warnings[1].Message.Should().StartWith("Dropped 8 invalid Growlytics call(s) since the last report")
             .And.Contain("'email'");
+    }
+
+    [Fact]
+    public async Task ShutdownAsync_AfterABurstOfInvalidCalls_TotalsLineCountsThemAll()
+    {
+        await using var h = new DeliveryHarness(o => o.InvalidInputHandling = InvalidInputHandling.Drop);
+        for (var i = 0; i < 1_004; i++)
+        {
+            h.Client.User.Push(new { email = "not-an-address" });
+        }
+
+        await h.RunAsync(h.Client.ShutdownAsync());
+
+        h.Log.WithId(1001).Should().ContainSingle("the warning is logged once per interval").Which.Fields["Count"].Should().Be(1L);
+        var totals = h.Log.WithId(2015).Should().ContainSingle().Subject;
+        totals.Fields["InvalidInputs"].Should().Be(1_004L, "the totals carry what the interval-limited warning had not reported");
+        totals.Text.Should().Contain("1004 invalid call(s) refused");
     }
 
     [Fact]

@@ -60,7 +60,7 @@ internal sealed class BatchProtocol : IWireProtocol
     public int AnswerBytesToRead(int status) => 0;
 
     // The batch protocol defines no refusal body: only the status matters.
-    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) => NoDetails;
+    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, IReadOnlyList<ReadOnlyMemory<byte>> sent, CancellationToken cancellationToken) => NoDetails;
 
     // The batch endpoint documents no success body: its status alone says whether the batch was taken.
     public Task<bool> IsRefusedDespiteSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken) => NotRefused;

@@ -7,16 +7,27 @@ namespace GrowlyticsSdk.Protocols.Rest;
 /// <summary>
 /// Reads the documented Joi-style refusal body, <c>{"type","details":[{"message","path":[…],"type","context":{…}}]}</c>,
 /// keeping only the first detail's <c>path</c> (joined with '.') and <c>type</c>. <c>message</c> and <c>context</c> may echo
-/// the refused value, so they are skipped without being decoded.
+/// the refused value, so they are skipped without being decoded. The path and type are the service's words too, and a
+/// service may put a value in them, so only what cannot be one is kept: a path element that is an array index or a field
+/// name the SDK sent in that request (the REST body's own, or an attribute name of the request), others shown as
+/// <c>?</c>; a type made of letters, digits, '_', '.' and '-' (Joi's rules: <c>string.max</c>, <c>any.required</c>), at
+/// most 64 characters, otherwise none.
 /// </summary>
 internal static class RejectionBody
 {
+    /// <summary>What a path element that is neither an index nor a name the SDK sent is shown as.</summary>
+    public const string UnknownElement = "?";
+
     private const int MaxPathSegments = 16;
     private const int MaxTextLength = 128;
+    private const int MaxTypeLength = 64;
 
-    /// <summary>Parses <paramref name="body"/>; <paramref name="complete"/> is false when it was cut at the read limit.</summary>
+    /// <summary>
+    /// Parses <paramref name="body"/>; <paramref name="complete"/> is false when it was cut at the read limit;
+    /// <paramref name="sent"/> is the body of the refused request (its attribute names may appear in the path).
+    /// </summary>
     /// <returns>The details, or <see langword="null"/> when the body is not the documented shape.</returns>
-    public static RejectionDetails? Parse(ReadOnlySpan<byte> body, bool complete)
+    public static RejectionDetails? Parse(ReadOnlySpan<byte> body, bool complete, ReadOnlyMemory<byte> sent = default)
     {
         try
         {
@@ -30,7 +41,7 @@ internal static class RejectionBody
             {
                 if (reader.ValueTextEquals("details"u8))
                 {
-                    return reader.Read() && reader.TokenType == JsonTokenType.StartArray ? ReadFirstDetail(ref reader) : null;
+                    return reader.Read() && reader.TokenType == JsonTokenType.StartArray ? ReadFirstDetail(ref reader, sent.Span) : null;
                 }
 
                 if (!reader.Read() || !reader.TrySkip())
@@ -47,7 +58,7 @@ internal static class RejectionBody
         }
     }
 
-    private static RejectionDetails? ReadFirstDetail(ref Utf8JsonReader reader)
+    private static RejectionDetails? ReadFirstDetail(ref Utf8JsonReader reader, ReadOnlySpan<byte> sent)
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -65,7 +76,7 @@ internal static class RejectionBody
                     break;
                 }
 
-                path = reader.TokenType == JsonTokenType.StartArray ? ReadPath(ref reader) : null;
+                path = reader.TokenType == JsonTokenType.StartArray ? ReadPath(ref reader, sent) : null;
             }
             else if (reader.ValueTextEquals("type"u8))
             {
@@ -74,7 +85,7 @@ internal static class RejectionBody
                     break;
                 }
 
-                type = reader.TokenType == JsonTokenType.String ? Shorten(reader.GetString()) : null;
+                type = reader.TokenType == JsonTokenType.String ? RuleName(reader.GetString()) : null;
             }
             else if (!reader.Read() || !reader.TrySkip())
             {
@@ -86,19 +97,19 @@ internal static class RejectionBody
         return path is null && type is null ? null : new RejectionDetails(path, type);
     }
 
-    private static string? ReadPath(ref Utf8JsonReader reader)
+    private static string? ReadPath(ref Utf8JsonReader reader, ReadOnlySpan<byte> sent)
     {
         var text = new StringBuilder();
         var segments = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            string? segment = reader.TokenType switch
+            var segment = reader.TokenType switch
             {
-                JsonTokenType.String => reader.GetString(),
-                JsonTokenType.Number => reader.TryGetInt64(out var index) ? index.ToString(CultureInfo.InvariantCulture) : null,
-                _ => null,
+                JsonTokenType.String when SentNames.Contains(ref reader, sent) => reader.GetString()!,
+                JsonTokenType.Number when reader.TryGetInt64(out var index) && index >= 0 => index.ToString(CultureInfo.InvariantCulture),
+                _ => UnknownElement,
             };
-            if (segment is null || ++segments > MaxPathSegments)
+            if (++segments > MaxPathSegments || (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip()))
             {
                 return null;
             }
@@ -112,6 +123,25 @@ internal static class RejectionBody
         }
 
         return reader.TokenType == JsonTokenType.EndArray ? Shorten(text.ToString()) : null;
+    }
+
+    // A rule name as Joi writes them, or nothing: anything else may be a value the service echoed.
+    private static string? RuleName(string? text)
+    {
+        if (text is null or { Length: 0 or > MaxTypeLength })
+        {
+            return null;
+        }
+
+        foreach (var c in text)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '.' or '-'))
+            {
+                return null;
+            }
+        }
+
+        return text;
     }
 
     // Field names are short; a long one is cut (never inside a surrogate pair), and control and format characters (line

@@ -108,9 +108,12 @@ internal sealed class RestProtocol : IWireProtocol
             ? NotRefused
             : ReadBodyAsync(response, MaxSuccessBytes, SuccessBody.SaysNotTaken, false, cancellationToken);
 
-    // A body that cannot be read only means there is less to log.
-    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
-        ReadBodyAsync<RejectionDetails?>(response, MaxRejectionBytes, RejectionBody.Parse, null, cancellationToken);
+    // A body that cannot be read only means there is less to log. A REST request carries one message: its body.
+    public Task<RejectionDetails?> ReadRejectionAsync(HttpResponseMessage response, IReadOnlyList<ReadOnlyMemory<byte>> sent, CancellationToken cancellationToken)
+    {
+        var body = sent.Count == 1 ? sent[0] : default;
+        return ReadBodyAsync<RejectionDetails?>(response, MaxRejectionBytes, (answer, complete) => RejectionBody.Parse(answer, complete, body), null, cancellationToken);
+    }
 
     private delegate T BodyParser<T>(ReadOnlySpan<byte> body, bool complete);
 

@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using GrowlyticsSdk.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
+using RichardSzalay.MockHttp;
+
+namespace GrowlyticsSdk.Tests.Protocols;
+
+/// <summary>
+/// A REST refusal (422) as the application sees it, in the error log (event 2005) and in
+/// <see cref="MessageDroppedEventArgs.ErrorPath"/>/<see cref="MessageDroppedEventArgs.ErrorType"/>: the field and rule
+/// when they are a field the request sent and a rule's name, never a value the service put in their place.
+/// </summary>
+public sealed class RejectionReportTests
+{
+    private const string CustomerId = "cust-secret-42-14";
+    private const string Value = "pii-value-14@example.test";
+
+    [Fact]
+    public async Task CustomersUpdate_RefusalNamingValuesAsPathAndRule_ReportsNeither()
+    {
+        var body = "{\"details\":[{\"path\":[\"" + CustomerId + "\"],\"type\":\"" + Value + " is not allowed\"}]}";
+
+        var (drop, log) = await RefusedAsync(body);
+
+        (drop.Reason, drop.StatusCode, drop.ErrorPath, drop.ErrorType).Should().Be((DropReason.Rejected, 422, "?", (string?)null));
+        log.Fields["Path"].Should().Be("?");
+        log.Fields["Rule"].Should().Be("-");
+        log.Text.Should().NotContain("secret").And.NotContain("pii-value", "the service's answer put them where a field and a rule go");
+    }
+
+    [Fact]
+    public async Task CustomersUpdate_RefusalNamingAnAttributeTheRequestSent_ReportsItsName()
+    {
+        var (drop, log) = await RefusedAsync("{\"details\":[{\"path\":[\"attributes\",\"city\"],\"type\":\"string.max\"}]}");
+
+        (drop.ErrorPath, drop.ErrorType).Should().Be(("attributes.city", "string.max"));
+        log.Text.Should().Contain("attributes.city").And.Contain("string.max");
+    }
+
+    // One update of CustomerId refused with a 422 carrying body: the MessageDropped event and the error line it gave.
+    private static async Task<(MessageDroppedEventArgs Drop, DeliveryLog.Entry Log)> RefusedAsync(string body)
+    {
+        using var http = new MockHttpMessageHandler();
+        http.When(HttpMethod.Post, "https://collector.test/rest-api/customer")
+            .Respond(_ => new HttpResponseMessage(HttpStatusCode.UnprocessableEntity) { Content = new StringContent(body, Encoding.UTF8, "application/json") });
+        var logs = new DeliveryLog();
+        var dropped = new ConcurrentQueue<MessageDroppedEventArgs>();
+        await using var client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = DeliveryHarness.ApiKey,
+            Endpoint = new Uri("https://collector.test/"),
+            HttpClient = new HttpClient(http),
+            LoggerFactory = logs,
+            TimeProvider = new FakeTimeProvider(DeliveryHarness.Start),
+            FlushOnProcessExit = false,
+        });
+        client.MessageDropped += (_, e) => dropped.Enqueue(e);
+
+        client.Customers.Update(CustomerId, new Dictionary<string, object?> { ["city"] = Value });
+        await client.FlushAsync().WaitAsync(DeliveryHarness.RealTimeout);
+        await DeliveryHarness.WaitUntilAsync(() => !dropped.IsEmpty);
+
+        var log = logs.WithId(2005).Should().ContainSingle().Subject;
+        log.Text.Should().NotContain(DeliveryHarness.ApiKey);
+        return (dropped.Should().ContainSingle().Subject, log);
+    }
+}
