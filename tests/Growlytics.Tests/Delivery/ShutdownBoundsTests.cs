@@ -76,21 +76,7 @@ public sealed class ShutdownBoundsTests
     public async Task Shutdown_WhileAHandlerOfTheShutdownsOwnDropsDoesNotReturn_EndsAfterTheDeadlineAndCountsWhenTheHandlerReturns()
     {
         using var release = new ManualResetEventSlim();
-        await using var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        var never = new TaskCompletionSource<HttpResponseMessage>();
-        h.Responder = _ => never.Task;
-        h.Client.MessageDropped += (_, e) =>
-        {
-            if (e.Reason == DropReason.Shutdown)
-            {
-                release.Wait(TimeSpan.FromMinutes(1));
-            }
-        };
-
-        h.PushMany(3);
-        h.Client.Dispatcher.RequestDrain();
-        await h.AdvanceUntilAsync(() => h.Requests.Count > 0, TimeSpan.FromMilliseconds(1));
-
+        await using var h = await InFlightWithAShutdownHandlerWaitingForAsync(release);
         var shutdown = Task.Run(() => h.Client.ShutdownAsync());
         await h.AdvanceUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(100));
         release.IsSet.Should().BeFalse();
@@ -108,21 +94,7 @@ public sealed class ShutdownBoundsTests
     public async Task Dispose_WhileAHandlerOfTheShutdownsOwnDropsWaitsForTheDisposingThread_Returns()
     {
         using var disposeReturned = new ManualResetEventSlim();
-        await using var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
-        var never = new TaskCompletionSource<HttpResponseMessage>();
-        h.Responder = _ => never.Task;
-        h.Client.MessageDropped += (_, e) =>
-        {
-            if (e.Reason == DropReason.Shutdown)
-            {
-                disposeReturned.Wait(TimeSpan.FromMinutes(1));
-            }
-        };
-
-        h.PushMany(3);
-        h.Client.Dispatcher.RequestDrain();
-        await h.AdvanceUntilAsync(() => h.Requests.Count > 0, TimeSpan.FromMilliseconds(1));
-
+        await using var h = await InFlightWithAShutdownHandlerWaitingForAsync(disposeReturned);
         var uiThread = new Thread(() =>
         {
             h.Client.Dispose();
@@ -141,5 +113,26 @@ public sealed class ShutdownBoundsTests
 
         await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Pending == 0);
         h.AssertBalanced().DroppedByReason[DropReason.Shutdown].Should().Be(3);
+    }
+
+    // Three messages in a request the service never answers, with a 1 s ShutdownTimeout; a MessageDropped handler that,
+    // for the shutdown's own drops, waits until released (a minute at most).
+    private static async Task<DeliveryHarness> InFlightWithAShutdownHandlerWaitingForAsync(ManualResetEventSlim release)
+    {
+        var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        var never = new TaskCompletionSource<HttpResponseMessage>();
+        h.Responder = _ => never.Task;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.Shutdown)
+            {
+                release.Wait(TimeSpan.FromMinutes(1));
+            }
+        };
+
+        h.PushMany(3);
+        h.Client.Dispatcher.RequestDrain();
+        await h.AdvanceUntilAsync(() => h.Requests.Count > 0, TimeSpan.FromMilliseconds(1));
+        return h;
     }
 }

@@ -28,15 +28,7 @@ public sealed class StorageBoundWhileReadingTests : StorageTestBase
             var readSegment = SegmentFiles().First();
 
             // More than the bound holds: the oldest segment, with the records being read, is dropped to make room.
-            var next = 50;
-            await DriveUntilAsync(
-                () =>
-                {
-                    PushNumbers(client, next, 50);
-                    next += 50;
-                    return !File.Exists(readSegment);
-                },
-                Step);
+            var next = await PushRoundsUntilAsync(client, 50, 50, () => !File.Exists(readSegment), Step);
             read.Release();
 
             await client.ShutdownAsync();

@@ -51,15 +51,7 @@ public sealed class StorageDropLogTests : StorageTestBase
             PushNumbers(client, 0, 50);
             await DriveUntilAsync(() => read.IsHeld, Step);
             var readSegment = SegmentFiles().First();
-            var next = 50;
-            await DriveUntilAsync(
-                () =>
-                {
-                    PushNumbers(client, next, 5);
-                    next += 5;
-                    return !File.Exists(readSegment);
-                },
-                Step);
+            await PushRoundsUntilAsync(client, 50, 5, () => !File.Exists(readSegment), Step);
             read.Release();
             await DriveUntilAsync(() => Volatile.Read(ref collector.Attempts) > 0, Step);
 
@@ -92,15 +84,7 @@ public sealed class StorageDropLogTests : StorageTestBase
             PushNumbers(client, 0, 50);
             await DriveUntilAsync(() => Volatile.Read(ref collector.Attempts) > 0, Step);
             var sentSegment = SegmentFiles().First();
-            var next = 50;
-            await DriveUntilAsync(
-                () =>
-                {
-                    PushNumbers(client, next, 5);
-                    next += 5;
-                    return !File.Exists(sentSegment);
-                },
-                Step);
+            var next = await PushRoundsUntilAsync(client, 50, 5, () => !File.Exists(sentSegment), Step);
             client.Statistics.DroppedByReason[DropReason.StorageFull].Should().Be(0, "the records in the request are counted when it ends");
             collector.Fail.SetResult();
             await DriveUntilAsync(
@@ -112,14 +96,7 @@ public sealed class StorageDropLogTests : StorageTestBase
             // The line is written for the first message counted; the next line, an interval later, carries the rest.
             var lines = DropLines(logs).Count;
             Time.Advance(TimeSpan.FromSeconds(10));
-            await DriveUntilAsync(
-                () =>
-                {
-                    PushNumbers(client, next, 5);
-                    next += 5;
-                    return DropLines(logs).Count > lines;
-                },
-                Step);
+            await PushRoundsUntilAsync(client, next, 5, () => DropLines(logs).Count > lines, Step);
 
             DropLines(logs).Where(l => l.Reason == "StorageFull").Sum(l => l.Count).Should().BeGreaterThanOrEqualTo(countedBefore, "every stored message dropped before a line is in that line or an earlier one, those in a request included");
         }

@@ -133,5 +133,22 @@ public abstract class StorageTestBase : IDisposable
         }
     }
 
+    /// <summary>
+    /// Pushes rounds of <paramref name="round"/> numbers, from <paramref name="next"/>, moving the fake clock between
+    /// them, until <paramref name="condition"/> holds; returns the number after the last one pushed.
+    /// </summary>
+    internal async Task<int> PushRoundsUntilAsync(GrowlyticsClient client, int next, int round, Func<bool> condition, TimeSpan step)
+    {
+        await DriveUntilAsync(
+            () =>
+            {
+                PushNumbers(client, next, round);
+                next += round;
+                return condition();
+            },
+            step);
+        return next;
+    }
+
     internal string[] SegmentFiles() => System.IO.Directory.GetFiles(Directory, "queue-*.seg").Order(StringComparer.Ordinal).ToArray();
 }
