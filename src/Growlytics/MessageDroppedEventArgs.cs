@@ -30,7 +30,7 @@ public sealed class MessageDroppedEventArgs : EventArgs
 
     /// <summary>
     /// Gets the field the service named in a 422 refusal (for example <c>attributes.0.value</c>), when it named one: its
-    /// path elements joined with '.'. An element is kept only if it is an array index or a field name the SDK sent in that
+    /// path elements joined with '.'. An element is kept only if it is an array index below 100 or a field name the SDK sent in that
     /// request (<c>id</c>, <c>attributes</c>, <c>name</c>, <c>type</c>, <c>value</c>, or an attribute name of the
     /// request); any other, which could be a value the service echoed, is shown as <c>?</c>.
     /// </summary>
@@ -38,7 +38,7 @@ public sealed class MessageDroppedEventArgs : EventArgs
 
     /// <summary>
     /// Gets the rule the service named in a 422 refusal (for example <c>string.max</c>), when it named one that looks like a
-    /// rule's name: 1 to 64 letters, digits, '_', '.' or '-'; otherwise <see langword="null"/>, as it could be a value the
+    /// rule's name as Joi writes them (a lower-case family, then dotted names of letters; 64 characters at most); otherwise <see langword="null"/>, as it could be a value the
     /// service echoed. <c>success:false</c> for a REST 200 whose body said <c>{"success": false}</c>.
     /// </summary>
     public string? ErrorType { get; }

@@ -30,6 +30,7 @@ public sealed class RejectionBodyTests
     [InlineData("id", "any.required", "[\"id\"]")]
     [InlineData("id", "string.max", "[\"id\"]")]
     [InlineData("attributes.12.value", "number.base", "[\"attributes\",12,\"value\"]")]
+    [InlineData("attributes.99", "array.includesRequiredUnknowns", "[\"attributes\",99]")]
     public void Parse_TheDocumentedForms_AreKept(string path, string type, string pathJson) =>
         Parse("{\"details\":[{\"path\":" + pathJson + ",\"type\":\"" + type + "\"}]}").Should().BeEquivalentTo(new { Path = path, Type = type });
 
@@ -45,9 +46,9 @@ public sealed class RejectionBodyTests
     [Fact]
     public void Parse_PathElementsThatAreNotIndexesOrSentNames_AreShownAsQuestionMarks()
     {
-        var details = Parse("""{"details":[{"path":["attributes",-1,1.5,"Pune",{"a":"b"},["c"],true,"value"],"type":"x"}]}""");
+        var details = Parse("""{"details":[{"path":["attributes",-1,1.5,"Pune",{"a":"b"},["c"],true,100,9876543210,"value"],"type":"x"}]}""");
 
-        details!.Path.Should().Be("attributes.?.?.?.?.?.?.value");
+        details!.Path.Should().Be("attributes.?.?.?.?.?.?.?.?.value", "an index is below REST's 100 attributes per call; a larger number may be a value (a mobile number)");
     }
 
     [Fact]
@@ -78,14 +79,23 @@ public sealed class RejectionBodyTests
     [InlineData("string:max")]
     [InlineData("\uD83D\uDE00")]
     [InlineData("")]
-    public void Parse_ARuleWithOtherCharacters_IsNotKept(string type) =>
+    [InlineData("x")]
+    [InlineData("9876543210")]
+    [InlineData("gold-2024")]
+    [InlineData("c-1")]
+    [InlineData("string_max")]
+    [InlineData("String.max")]
+    [InlineData("string.")]
+    [InlineData("string..max")]
+    [InlineData("string.max2")]
+    public void Parse_ARuleNotShapedAsJoisRules_IsNotKept(string type) =>
         Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + type + "\"}]}")!.Type.Should().BeNull();
 
     [Fact]
     public void Parse_ARuleOfMoreThan64Characters_IsNotKept()
     {
-        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + new string('x', 64) + "\"}]}")!.Type.Should().HaveLength(64);
-        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + new string('x', 65) + "\"}]}")!.Type.Should().BeNull();
+        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"string." + new string('x', 57) + "\"}]}")!.Type.Should().HaveLength(64);
+        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"string." + new string('x', 58) + "\"}]}")!.Type.Should().BeNull();
     }
 
     [Theory]

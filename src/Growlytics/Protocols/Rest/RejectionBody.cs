@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using GrowlyticsSdk.Validation;
 
 namespace GrowlyticsSdk.Protocols.Rest;
 
@@ -10,8 +11,8 @@ namespace GrowlyticsSdk.Protocols.Rest;
 /// the refused value, so they are skipped without being decoded. The path and type are the service's words too, and a
 /// service may put a value in them, so only what cannot be one is kept: a path element that is an array index or a field
 /// name the SDK sent in that request (the REST body's own, or an attribute name of the request), others shown as
-/// <c>?</c>; a type made of letters, digits, '_', '.' and '-' (Joi's rules: <c>string.max</c>, <c>any.required</c>), at
-/// most 64 characters, otherwise none.
+/// <c>?</c>; an index below REST's 100 attributes per call; a type shaped as Joi's rules (lower-case letters, then dotted
+/// names of letters: <c>string.max</c>, <c>any.required</c>), at most 64 characters, otherwise none.
 /// </summary>
 internal static class RejectionBody
 {
@@ -106,7 +107,7 @@ internal static class RejectionBody
             var segment = reader.TokenType switch
             {
                 JsonTokenType.String when SentNames.Contains(ref reader, sent) => reader.GetString()!,
-                JsonTokenType.Number when reader.TryGetInt64(out var index) && index >= 0 => index.ToString(CultureInfo.InvariantCulture),
+                JsonTokenType.Number when reader.TryGetInt64(out var index) && index is >= 0 and < AttributeRules.RestMaxAttributes => index.ToString(CultureInfo.InvariantCulture),
                 _ => UnknownElement,
             };
             if (++segments > MaxPathSegments || (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && !reader.TrySkip()))
@@ -125,7 +126,8 @@ internal static class RejectionBody
         return reader.TokenType == JsonTokenType.EndArray ? Shorten(text.ToString()) : null;
     }
 
-    // A rule name as Joi writes them, or nothing: anything else may be a value the service echoed.
+    // A rule name as Joi writes them (a lower-case family, then one or more dotted names: string.max, any.required,
+    // array.includesRequiredUnknowns), or nothing: anything else may be a value the service echoed (an id, a number).
     private static string? RuleName(string? text)
     {
         if (text is null or { Length: 0 or > MaxTypeLength })
@@ -133,15 +135,24 @@ internal static class RejectionBody
             return null;
         }
 
-        foreach (var c in text)
+        var dots = 0;
+        for (var i = 0; i < text.Length; i++)
         {
-            if (c is not ((>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '.' or '-'))
+            var c = text[i];
+            var fits = c switch
+            {
+                >= 'a' and <= 'z' => true,
+                >= 'A' and <= 'Z' => dots > 0,
+                '.' => i > 0 && text[i - 1] != '.' && i < text.Length - 1 && ++dots > 0,
+                _ => false,
+            };
+            if (!fits)
             {
                 return null;
             }
         }
 
-        return text;
+        return dots > 0 ? text : null;
     }
 
     // Field names are short; a long one is cut (never inside a surrogate pair), and control and format characters (line
