@@ -52,11 +52,7 @@ internal sealed partial class Dispatcher
 
         // Counting what is left reports each drop to the MessageDropped handlers: off this thread, and within the same
         // bounds, so a handler that waits for the thread shutting the client down does not hold the shutdown either.
-        Task<long> counting;
-        using (ExecutionContext.SuppressFlow())
-        {
-            counting = Task.Run(CountWhatIsLeft, CancellationToken.None);
-        }
+        var counting = BackgroundWork.Start(CountWhatIsLeft);
 
         var left = cancellationToken.IsCancellationRequested ? TimeSpan.Zero : timeout - _time.GetElapsedTime(started);
         if (left > TimeSpan.Zero && !counting.IsCompleted)
@@ -76,16 +72,18 @@ internal sealed partial class Dispatcher
         return await counting.ConfigureAwait(false);
     }
 
-    // Waits for task until it completes, or until it has not completed a grace after a MessageDropped handler began
-    // running and still runs (true); work that is slow without a handler is waited for.
+    // Waits for task until it completes (false), or until one MessageDropped handler has run for a whole grace and still
+    // runs (true): a handler runs and none began during the grace. Work that is slow without a handler, or a run of quick
+    // handlers (one per message left), is waited for.
     private async Task<bool> HeldByHandlerAsync(Task task, TimeSpan grace)
     {
         while (!task.IsCompleted)
         {
+            var calls = _settler.HandlerCalls;
             using var stop = new CancellationTokenSource();
             await Task.WhenAny(task, TaskCompat.Delay(_time, grace, stop.Token)).ConfigureAwait(false);
             stop.Cancel();
-            if (!task.IsCompleted && _settler.InHandler)
+            if (!task.IsCompleted && _settler.InHandler && _settler.HandlerCalls == calls)
             {
                 return true;
             }

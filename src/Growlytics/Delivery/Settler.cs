@@ -13,6 +13,7 @@ internal sealed class Settler
     private readonly DeliveryCounters _counters;
     private readonly Action<MessageDroppedEventArgs>? _dropped;
     private int _inHandlers;
+    private long _handlerCalls;
 
     public Settler(DeliveryCounters counters, Action<MessageDroppedEventArgs>? dropped)
     {
@@ -22,6 +23,9 @@ internal sealed class Settler
 
     /// <summary>Gets a value indicating whether a drop is being reported to the application's handlers now.</summary>
     public bool InHandler => Volatile.Read(ref _inHandlers) != 0;
+
+    /// <summary>Gets how many drops have been reported to the application's handlers so far (begun, not only ended).</summary>
+    public long HandlerCalls => Interlocked.Read(ref _handlerCalls);
 
     /// <summary>Counts the message delivered; <see langword="false"/> when it was settled before.</summary>
     public bool Delivered(Envelope envelope)
@@ -86,6 +90,7 @@ internal sealed class Settler
         }
 
         Interlocked.Increment(ref _inHandlers);
+        Interlocked.Increment(ref _handlerCalls);
         try
         {
             _dropped(new MessageDroppedEventArgs(

@@ -11,6 +11,9 @@ internal static class BackgroundWork
     /// </summary>
     public static Task Start(Func<Task> work) => WithoutFlow(work, static w => Task.Run(w));
 
+    /// <summary>Runs <paramref name="work"/> on the thread pool without the caller's <see cref="ExecutionContext"/>, as <see cref="Start(Func{Task})"/>.</summary>
+    public static Task<TResult> Start<TResult>(Func<TResult> work) => WithoutFlow(work, static w => Task.Run(w));
+
     /// <summary>
     /// Creates a timer of the client's own (a periodic sweep) that runs without the context of the call that happens to
     /// create it first, for the same reason as <see cref="Start"/>.

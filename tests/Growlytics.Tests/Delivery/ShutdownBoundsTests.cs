@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using GrowlyticsSdk.Tests.TestSupport;
 
@@ -113,6 +114,51 @@ public sealed class ShutdownBoundsTests
 
         await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Pending == 0);
         h.AssertBalanced().DroppedByReason[DropReason.Shutdown].Should().Be(3);
+    }
+
+    // A handler per message left, each quick: the shutdown waits for them all (each returns), as its docs say, and is not
+    // taken for one handler that does not return.
+    [Fact]
+    public async Task Shutdown_ManyQuickHandlersOfTheShutdownsOwnDrops_WaitsForThemAll()
+    {
+        await using var h = new DeliveryHarness(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
+        var never = new TaskCompletionSource<HttpResponseMessage>();
+        h.Responder = _ => never.Task;
+        var reported = 0;
+        h.Client.MessageDropped += (_, e) =>
+        {
+            if (e.Reason == DropReason.Shutdown)
+            {
+                // About 0.3 ms each (a log line to a slow sink): 3,000 of them take several graces in all.
+                var spin = Stopwatch.StartNew();
+                while (spin.Elapsed < TimeSpan.FromMilliseconds(0.3))
+                {
+                }
+
+                Interlocked.Add(ref reported, e.Count);
+            }
+        };
+
+        h.PushMany(3000);
+        h.Client.Dispatcher.RequestDrain();
+        await h.AdvanceUntilAsync(() => h.Requests.Count > 0, TimeSpan.FromMilliseconds(1));
+
+        // The fake clock follows real time, as a real clock would, but 5 ms at most per step: a test thread held up by a
+        // busy host does not move it past a grace at once while the handlers' thread waits for a core.
+        var real = Stopwatch.StartNew();
+        var shutdown = h.Client.ShutdownAsync();
+        var last = real.Elapsed;
+        while (!shutdown.IsCompleted && real.Elapsed < DeliveryHarness.RealTimeout)
+        {
+            await Task.Delay(1);
+            var now = real.Elapsed;
+            h.Time.Advance(TimeSpan.FromTicks(Math.Min((now - last).Ticks, TimeSpan.FromMilliseconds(5).Ticks)));
+            last = now;
+        }
+
+        shutdown.IsCompleted.Should().BeTrue();
+        (Volatile.Read(ref reported), h.Log.Entries.Any(e => e.EventId == 2016)).Should().Be((3000, false), "every handler returned");
+        h.AssertBalanced().DroppedByReason[DropReason.Shutdown].Should().Be(3000);
     }
 
     // Three messages in a request the service never answers, with a 1 s ShutdownTimeout; a MessageDropped handler that,
