@@ -128,11 +128,13 @@ internal static class OptionsValidation
 
     /// <summary>
     /// Gets a value indicating whether <paramref name="endpoint"/> contains <paramref name="apiKey"/> (ordinal): as written,
-    /// as the URI writes it (escaped, host in lower case) or unescaped.
+    /// as the URI writes it (escaped, host in lower case) or unescaped. Keys shorter than
+    /// <see cref="MinKeyLengthToLookFor"/> are not looked for: a development key such as "test" or "local" is part of many
+    /// addresses, and is no secret.
     /// </summary>
     private static bool ContainsKey(Uri endpoint, string? apiKey)
     {
-        if (string.IsNullOrEmpty(apiKey))
+        if (apiKey is null || apiKey.Length < MinKeyLengthToLookFor)
         {
             return false;
         }
@@ -150,6 +152,9 @@ internal static class OptionsValidation
         var written = endpoint.AbsoluteUri;
         return HasOrdinal(written, apiKey!) || HasOrdinal(Uri.UnescapeDataString(written), apiKey!);
     }
+
+    // The shortest key the endpoint check looks for.
+    private const int MinKeyLengthToLookFor = 8;
 
     private static bool HasOrdinal(string text, string value) =>
 #if NET8_0_OR_GREATER

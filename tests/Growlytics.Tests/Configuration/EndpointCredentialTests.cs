@@ -58,11 +58,19 @@ public sealed class EndpointCredentialTests : IDisposable
     [Fact]
     public void Validate_KeyThatTheUriEscapes_IsFoundEscapedToo()
     {
-        const string Escaped = "k{7}|z";
-        var options = new GrowlyticsOptions { ApiKey = Escaped, Endpoint = new Uri("https://collector.example/k%7B7%7D%7Cz/") };
+        const string Escaped = "k{7}|z{9}";
+        var options = new GrowlyticsOptions { ApiKey = Escaped, Endpoint = new Uri("https://collector.example/k%7B7%7D%7Cz%7B9%7D/") };
 
         GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().ContainSingle().Which.Should().Contain("must not contain the API key");
     }
+
+    // A development key shorter than 8 characters is no secret and is part of many addresses: not looked for.
+    [Theory]
+    [InlineData("s", "https://dcqs-india.growlytics.in/")]
+    [InlineData("test", "https://test.collector.example/")]
+    [InlineData("localho", "http://localhost:5000/")]
+    public void Validate_ShortKeyThatIsPartOfTheEndpoint_IsAccepted(string key, string endpoint) =>
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(new GrowlyticsOptions { ApiKey = key, Endpoint = new Uri(endpoint) }).Should().BeEmpty();
 
     [Fact]
     public void Validate_EndpointWithoutTheKeyOrUserInfo_IsAccepted()
