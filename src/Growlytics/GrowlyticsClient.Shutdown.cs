@@ -207,9 +207,14 @@ public sealed partial class GrowlyticsClient
             _ = loopLate.Then(
                 static (late, state) =>
                 {
-                    // A fault of the late count was the loop's to log; observed here so none goes unobserved.
-                    _ = late.Exception;
-                    ((GrowlyticsClient)state!).ReleaseDelivery();
+                    // The late count ran after the shutdown returned: a fault of it is logged here, once.
+                    var client = (GrowlyticsClient)state!;
+                    if (late.Exception is { } fault)
+                    {
+                        Log.DeliveryLoopFault(client._logger, fault.InnerException ?? fault);
+                    }
+
+                    client.ReleaseDelivery();
                 },
                 this);
         }
