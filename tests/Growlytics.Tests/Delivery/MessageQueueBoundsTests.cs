@@ -214,29 +214,35 @@ public sealed class MessageQueueBoundsTests
         // Sixty-four awaiting calls race for one or two free places, made one at a time by a reader on another thread: each
         // place is taken by one of them, so a waiter that re-armed the signal could swap away the wake-up another was
         // about to await. Every message must get in while places are made; the reader stops making them once nothing
-        // new came in for two seconds (real time), which is the symptom of a waiter that missed its wake-up.
+        // new came in for ten seconds (real time), which is the symptom of a waiter that missed its wake-up. The reader has
+        // a thread of its own: spinning on one of the pool's, it left the waiters' continuations short of threads on a
+        // busy 2-core host, with other test classes running beside it.
         const int Waiters = 64;
         const int PerWaiter = 100;
         var (queue, counters) = NewQueue(maxCount: 2, maxBytes: 1024 * 1024);
         var read = 0;
         using var stop = new CancellationTokenSource();
-        var reader = Task.Run(() =>
-        {
-            var quietSince = System.Diagnostics.Stopwatch.StartNew();
-            while (read < Waiters * PerWaiter && quietSince.Elapsed < TimeSpan.FromSeconds(2))
+        var reader = Task.Factory.StartNew(
+            () =>
             {
-                if (queue.TryRead(out var message))
+                var quietSince = System.Diagnostics.Stopwatch.StartNew();
+                while (read < Waiters * PerWaiter && quietSince.Elapsed < TimeSpan.FromSeconds(10))
                 {
-                    read++;
-                    quietSince.Restart();
-                    queue.Release(MessageSize.Estimate(message));
+                    if (queue.TryRead(out var message))
+                    {
+                        read++;
+                        quietSince.Restart();
+                        queue.Release(MessageSize.Estimate(message));
+                    }
+                    else
+                    {
+                        Thread.Yield();
+                    }
                 }
-                else
-                {
-                    Thread.Yield();
-                }
-            }
-        });
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default);
         var writers = Enumerable.Range(0, Waiters).Select(_ => Task.Run(async () =>
         {
             for (var i = 0; i < PerWaiter; i++)
