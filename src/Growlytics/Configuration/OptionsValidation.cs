@@ -6,6 +6,9 @@ namespace GrowlyticsSdk.Configuration;
 /// <summary>Checks a <see cref="GrowlyticsOptions"/> before a client uses it; every problem is reported at once.</summary>
 internal static class OptionsValidation
 {
+    // The shortest key the endpoint check looks for.
+    private const int MinKeyLengthToLookFor = 8;
+
     public static List<string> Validate(GrowlyticsOptions options)
     {
         var errors = new List<string>();
@@ -152,9 +155,6 @@ internal static class OptionsValidation
         var written = endpoint.AbsoluteUri;
         return HasOrdinal(written, apiKey!) || HasOrdinal(Uri.UnescapeDataString(written), apiKey!);
     }
-
-    // The shortest key the endpoint check looks for.
-    private const int MinKeyLengthToLookFor = 8;
 
     private static bool HasOrdinal(string text, string value) =>
 #if NET8_0_OR_GREATER
