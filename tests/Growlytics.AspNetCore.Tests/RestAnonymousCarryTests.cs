@@ -143,7 +143,10 @@ public sealed class RestAnonymousCarryTests
         return (await response.Content.ReadFromJsonAsync<RestSessionView>())!;
     }
 
-    /// <summary>The system clock moved forward on demand: wall-clock time only, so timers and timeouts run as usual.</summary>
+    /// <summary>
+    /// System time moved forward on demand, as if that much time had passed: the wall clock and the monotonic one (which
+    /// the SDK measures inactivity on) move together; timers and timeouts run as usual.
+    /// </summary>
     private sealed class ShiftedClock : TimeProvider
     {
         private long _offsetTicks;
@@ -151,5 +154,8 @@ public sealed class RestAnonymousCarryTests
         public void Advance(TimeSpan by) => Interlocked.Add(ref _offsetTicks, by.Ticks);
 
         public override DateTimeOffset GetUtcNow() => TimeProvider.System.GetUtcNow().AddTicks(Interlocked.Read(ref _offsetTicks));
+
+        public override long GetTimestamp() =>
+            TimeProvider.System.GetTimestamp() + (long)(Interlocked.Read(ref _offsetTicks) / (double)TimeSpan.TicksPerSecond * TimestampFrequency);
     }
 }

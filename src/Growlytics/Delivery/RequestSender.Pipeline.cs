@@ -1,5 +1,6 @@
 using System.Globalization;
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Threading;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
@@ -12,7 +13,9 @@ internal sealed partial class RequestSender
 {
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
     {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
+        // Polly's circuit breaker measures its window and its break on the wall clock (GetUtcNow): given a steady one, a
+        // system clock set back does not hold the circuit open (and every batch waiting on it) for the size of the step.
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = SteadyClock.For(options.TimeProvider) };
         builder.AddTimeout(options.RetryBudget);
         if (options.MaxRetryAttempts > 0)
         {
@@ -131,6 +134,8 @@ internal sealed partial class RequestSender
 
         if (outcome.Exception is BrokenCircuitException { RetryAfter: { } untilClosed })
         {
+            // Never longer than the circuit stays open.
+            untilClosed = untilClosed > options.CircuitBreakDuration ? options.CircuitBreakDuration : untilClosed;
             return untilClosed > backoff ? untilClosed : backoff;
         }
 

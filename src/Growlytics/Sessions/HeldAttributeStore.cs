@@ -24,6 +24,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     private readonly object _gate = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _retention;
+    private readonly long _origin;
     private readonly int _maxSessions;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
@@ -42,6 +43,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Action<MessageDroppedEventArgs> dropped)
     {
         _time = options.TimeProvider;
+        _origin = _time.GetTimestamp();
         _retention = options.AnonymousAttributeRetention;
         _maxSessions = options.MaxHeldAnonymousSessions;
         _counters = counters;
@@ -258,7 +260,9 @@ internal sealed partial class HeldAttributeStore : IDisposable
         }
     }
 
-    private long Now() => _time.GetUtcNow().UtcTicks;
+    // Activity is measured on the monotonic clock (in TimeSpan ticks since the store began): a system clock set back or
+    // forward neither keeps attributes past their retention nor expires them early, and the list stays in time order.
+    private long Now() => _time.GetElapsedTime(_origin).Ticks;
 
     private void TouchLocked(LinkedListNode<Entry> node, long now)
     {

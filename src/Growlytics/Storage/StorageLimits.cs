@@ -75,7 +75,17 @@ internal sealed class StorageLimits
     /// <summary>Gets the size no segment written by this version exceeds; a larger file is damage.</summary>
     public long MaxFileBytes { get; }
 
-    public long ExpiredBeforeMs() => (_time.GetUtcNow() - _maxAge).ToUnixTimeMilliseconds();
+    /// <summary>
+    /// Gets the instant (Unix milliseconds) before which a stored message is expired: <see cref="GrowlyticsOptions.MaxStorageAge"/>
+    /// before now, or the earliest instant when the clock is nearer than that to the first one (nothing is expired then).
+    /// </summary>
+    public long ExpiredBeforeMs()
+    {
+        var now = _time.GetUtcNow();
+        return now.UtcTicks - DateTimeOffset.MinValue.UtcTicks <= _maxAge.Ticks
+            ? DateTimeOffset.MinValue.ToUnixTimeMilliseconds()
+            : (now - _maxAge).ToUnixTimeMilliseconds();
+    }
 
     /// <summary>
     /// Drops the oldest segments while the folder would exceed <see cref="GrowlyticsOptions.MaxStorageBytes"/> with
