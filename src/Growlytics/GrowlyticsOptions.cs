@@ -95,7 +95,11 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to 10 seconds. Between 10 milliseconds and 10 minutes.</value>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Gets or sets how many times a failed batch is retried (network errors, timeouts, 408, 429, 5xx).</summary>
+    /// <summary>
+    /// Gets or sets how many times a failed batch is retried (network errors, timeouts, 408, 429, 5xx): attempts that go
+    /// on the wire after the first. An attempt the open circuit breaker refuses is not counted; <see cref="RetryBudget"/>
+    /// bounds the time a batch spends in attempts and waits.
+    /// </summary>
     /// <value>Defaults to 6. Between 0 and 100.</value>
     public int MaxRetryAttempts { get; set; } = 6;
 

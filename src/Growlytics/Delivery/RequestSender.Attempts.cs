@@ -21,6 +21,7 @@ internal sealed partial class RequestSender
             await _limiter.AcquireAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        state.WireAttempts++;
         if (state.RetryOwed)
         {
             state.RetryOwed = false;

@@ -21,8 +21,11 @@ internal sealed partial class RequestSender
         {
             builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
             {
-                MaxRetryAttempts = options.MaxRetryAttempts,
-                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+                // Counted here in attempts that went on the wire (see RetriesLeft): one the open circuit refuses before it
+                // reaches the wire is no retry, and an outage must not use up a batch's retries while nothing is tried.
+                // RetryBudget bounds the whole.
+                MaxRetryAttempts = int.MaxValue,
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && RetriesLeft(args.Context, options)),
                 DelayGenerator = args => new ValueTask<TimeSpan?>(NextDelay(args.AttemptNumber, args.Outcome, args.Context, options)),
                 OnRetry = args =>
                 {
@@ -69,7 +72,7 @@ internal sealed partial class RequestSender
             MinimumThroughput = 8,
             SamplingDuration = TimeSpan.FromSeconds(5),
             BreakDuration = options.CircuitBreakDuration,
-            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken)),
+            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),
         });
         return builder.Build();
     }
@@ -83,6 +86,16 @@ internal sealed partial class RequestSender
         { Exception: OperationCanceledException } => !token.IsCancellationRequested,
         _ => false,
     };
+
+    // A 429, or any answer with Retry-After: the service is up and says when to come back. The client slows down for it
+    // (ConcurrencyLimiter.OnOverload) and the retry waits what it asks; it is no sign of an outage, so it never opens the
+    // circuit (whose break, 15 s by default, would replace the wait the service asked for).
+    private static bool AsksToSlowDown(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Result is { } response && ((int)response.StatusCode == 429 || response.Headers.RetryAfter is not null);
+
+    // Whether the batch has retries left: MaxRetryAttempts counts the attempts that went on the wire after the first.
+    private static bool RetriesLeft(ResilienceContext context, GrowlyticsOptions options) =>
+        !context.Properties.TryGetValue(AttemptKey, out var state) || state.WireAttempts <= options.MaxRetryAttempts;
 
     private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
@@ -171,6 +184,9 @@ internal sealed partial class RequestSender
         /// the batch's <see cref="GrowlyticsOptions.RetryBudget"/> runs out.
         /// </summary>
         public CancellationToken Stopping { get; set; }
+
+        /// <summary>Gets or sets how many attempts of this batch went on the wire (the first included).</summary>
+        public int WireAttempts { get; set; }
 
         /// <summary>Gets or sets the size of the body of the latest request sent for this batch.</summary>
         public int SentBytes { get; set; }

@@ -1,0 +1,182 @@
+using System.Net;
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Protocols;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// What opens the circuit and what a batch's retries are spent on: a 429 or a <c>Retry-After</c> asks the client to slow
+/// down (it is no outage), and an attempt the open circuit refuses before it reaches the wire is no retry.
+/// </summary>
+public sealed class CircuitAndThrottlingTests
+{
+    private static readonly ReadOnlyMemory<byte>[] Message = ["{}"u8.ToArray()];
+
+    [Theory]
+    [InlineData(429, true)]
+    [InlineData(429, false)]
+    [InlineData(503, true)]
+    public async Task SendAsync_EightAtOnceAskedToComeBackInASecond_AreRetriedAfterThatSecondNotAfterACircuitBreak(int status, bool retryAfter)
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var answers = new Answers(first: 8, status, retryAfter ? TimeSpan.FromSeconds(1) : null);
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < 8; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        await WaitUntilAsync(() => answers.Count == 8);
+
+        // Retry-After: 1 s; without it a 429's backoff (RetryBaseDelay 100 ms, doubled per retry, at most 3.2 s with the
+        // defaults); either way well within the 15 s the circuit would stay open.
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10))).Should().BeTrue(
+            "a 429 or a Retry-After says the service is up: the retries wait what it asks, not a circuit break of 15 s");
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        }
+    }
+
+    [Fact]
+    public async Task SendAsync_EightAtOnceAnswered503WithoutRetryAfter_OpenTheCircuit()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var answers = new Answers(first: 8, 503, retryAfter: null);
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < 8; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        await WaitUntilAsync(() => answers.Count == 8);
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10))).Should().BeFalse("an outage opens the circuit for 15 s");
+        answers.Count.Should().Be(8, "nothing is tried while the circuit is open");
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(60))).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task SendAsync_RetriesRefusedByTheOpenCircuit_DoNotUseUpMaxRetryAttempts()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 1);
+        var answers = new Answers(first: 8, 503, retryAfter: null);
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var counters = new DeliveryCounters();
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, counters, NullLogger.Instance);
+
+        // An outage of one round: eight batches fail at once (the circuit opens); the service is back after that.
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < 8; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        await WaitUntilAsync(() => answers.Count == 8);
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(90))).Should().BeTrue();
+
+        // Each batch's one retry went on the wire once the circuit let it: none ran out while the circuit refused it.
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        }
+
+        answers.Count.Should().Be(16, "eight first attempts and eight retries, each on the wire once");
+        counters.Retried.Should().Be(8);
+    }
+
+    private static GrowlyticsOptions Options(TimeProvider time, int maxRetryAttempts) => new()
+    {
+        ApiKey = "key",
+        Endpoint = new Uri("https://collector.test/"),
+        Protocol = GrowlyticsProtocol.Batch,
+        TimeProvider = time,
+        CircuitBreakDuration = TimeSpan.FromSeconds(15),
+        MaxRetryAttempts = maxRetryAttempts,
+        RetryBudget = TimeSpan.FromMinutes(2),
+    };
+
+    // Moves fake time 100 ms at a time until the task completes or limit has passed; returns whether it completed.
+    private static async Task<bool> AdvanceUntilAsync(FakeTimeProvider time, Task task, TimeSpan limit)
+    {
+        var moved = TimeSpan.Zero;
+        while (!task.IsCompleted && moved < limit)
+        {
+            await SettleAsync(task);
+            if (task.IsCompleted)
+            {
+                break;
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            moved += TimeSpan.FromMilliseconds(100);
+        }
+
+        await SettleAsync(task);
+        return task.IsCompleted;
+    }
+
+    // Gives the pool a moment to run what the last step of fake time released.
+    private static async Task SettleAsync(Task task)
+    {
+        for (var i = 0; i < 10 && !task.IsCompleted; i++)
+        {
+            await Task.Delay(2);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException("Still waiting after 20 s of real time.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    // The first answers fail with status (and Retry-After if given); every later one is 200.
+    private sealed class Answers(int first, int status, TimeSpan? retryAfter) : HttpMessageHandler
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _count) > first)
+            {
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+            }
+
+            var response = new HttpResponseMessage((HttpStatusCode)status);
+            if (retryAfter is { } delay)
+            {
+                response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(delay);
+            }
+
+            return Task.FromResult(response);
+        }
+    }
+}
