@@ -105,7 +105,7 @@ public sealed class GrowlyticsOptions
 
     /// <summary>
     /// Gets or sets the base of the exponential backoff; each delay is drawn at random up to base × 2^attempt (full
-    /// jitter). A request whose failure is its own (the service accepted other requests since it last failed, and fewer
+    /// jitter). A request whose failure is its own (the service accepted other requests since it was first sent, and fewer
     /// than half of the latest attempts failed) waits at most the base before each retry.
     /// </summary>
     /// <value>

@@ -120,15 +120,13 @@ internal sealed partial class RequestSender
 
     private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, ResilienceContext context, GrowlyticsOptions options)
     {
-        // The batch's failure is its own when the service accepted another request since the batch last failed and
-        // failures are a minority of the latest attempts; alone, or in an outage, nothing says so.
-        var successes = Interlocked.Read(ref _successes);
-        var isolated = false;
-        if (context.Properties.TryGetValue(AttemptKey, out var state))
-        {
-            isolated = attempt > 0 && successes > state.SuccessesAtLastFailure && _recent.FailuresAreAMinority;
-            state.SuccessesAtLastFailure = successes;
-        }
+        // The batch's failure is its own when the service accepted other requests since the batch was first sent and
+        // failures are a minority of the latest attempts; alone, or in an outage, nothing says so. (Not "since it last
+        // failed": a retry that went after a few milliseconds, before any other answer came, then doubled its next wait.)
+        var isolated = context.Properties.TryGetValue(AttemptKey, out var state)
+            && attempt > 0
+            && Interlocked.Read(ref _successes) > state.SuccessesAtStart
+            && _recent.FailuresAreAMinority;
 
         double random01;
         lock (_randomGate)
@@ -172,9 +170,6 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets the request built ahead for the first attempt that goes on the wire, or <see langword="null"/>.</summary>
         public PreparedRequest? Prepared { get; init; }
-
-        /// <summary>Gets or sets how many requests had succeeded when this batch last failed.</summary>
-        public long SuccessesAtLastFailure { get; set; }
 
         /// <summary>Gets how many requests had succeeded when this batch's first attempt began.</summary>
         public long SuccessesAtStart { get; init; }

@@ -10,7 +10,7 @@ internal static class RetryDelays
 
     /// <summary>
     /// How many times the ceiling of retry <paramref name="attempt"/> (0 for the first retry) doubles. A batch's failure
-    /// is <paramref name="isolated"/> when the service accepted other requests since the batch last failed and failures
+    /// is <paramref name="isolated"/> when the service accepted other requests since the batch was first sent and failures
     /// are a minority of the latest attempts (a flaky node, a reset connection): its retries then wait at most the base
     /// delay, since the batch makes the same number of attempts either way, the concurrency limit bounds their rate, and
     /// its customers' later messages wait behind it. Otherwise (alone, or failures widespread) the ceiling doubles with
