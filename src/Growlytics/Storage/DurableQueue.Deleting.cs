@@ -40,6 +40,18 @@ internal sealed partial class DurableQueue
         return done.Task;
     }
 
+    /// <summary>Gets a value indicating whether a deletion waits for the writer to end its commit.</summary>
+    private bool DeletionWaiting
+    {
+        get
+        {
+            lock (_deletes)
+            {
+                return _deletes.Count > 0;
+            }
+        }
+    }
+
     /// <summary>Runs the deletions asked for so far (the writer, between commits; or the caller when no writer runs).</summary>
     private void RunDeletes()
     {

@@ -83,15 +83,27 @@ internal sealed partial class DurableQueue
         }
 
         bool wrote;
+        bool cutShort;
         try
         {
-            wrote = WriteTaken();
+            wrote = WriteTaken(out cutShort);
         }
         finally
         {
             // Nothing written is kept alive by the lists until the next commit.
             _takenMessages.Clear();
             _takenRecords.Clear();
+        }
+
+        if (cutShort)
+        {
+            // Ended for a deletion with messages left in memory: the flushes wait for the commit after it.
+            lock (_flushes)
+            {
+                _flushes.InsertRange(0, flushes);
+            }
+
+            flushes.Clear();
         }
 
         // On a write failure the flush ends too: it cannot wait for a disk that may never come back.
@@ -102,9 +114,13 @@ internal sealed partial class DurableQueue
         }
     }
 
-    /// <summary>Writes what memory holds for the folder, up to <c>MaxTake</c> records a round; returns whether any was written.</summary>
-    private bool WriteTaken()
+    /// <summary>
+    /// Writes what memory holds for the folder, up to <c>MaxTake</c> records a round; returns whether any was written.
+    /// <paramref name="cutShort"/> tells that it ended after a round for a deletion that waits, memory perhaps not empty.
+    /// </summary>
+    private bool WriteTaken(out bool cutShort)
     {
+        cutShort = false;
         var wrote = false;
         while (true)
         {
@@ -155,6 +171,14 @@ internal sealed partial class DurableQueue
             }
 
             wrote = true;
+            if (!_stopping && DeletionWaiting)
+            {
+                // A deletion runs between commits: calls that keep coming (memory never empty) must not hold it for as
+                // long as they come. What this commit took is written; the rest is written after the deletion. (Not while
+                // stopping: the last commit writes everything memory holds.)
+                cutShort = true;
+                break;
+            }
         }
 
         return wrote;

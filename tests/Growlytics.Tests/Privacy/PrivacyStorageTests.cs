@@ -292,16 +292,63 @@ public sealed class PrivacyStorageTests : StorageTestBase
         }
 
         // Ends while the calls keep coming: it takes what was there when it began, not what arrives meanwhile.
-        await client.DeleteLocalDataAsync().WaitAsync(TimeSpan.FromSeconds(25));
-        pusher.IsCompleted.Should().BeFalse("the calls were still coming when the deletion ended");
-        await stop.CancelAsync();
-        await pusher;
+        try
+        {
+            await client.DeleteLocalDataAsync().WaitAsync(TimeSpan.FromSeconds(25));
+            pusher.IsCompleted.Should().BeFalse("the calls were still coming when the deletion ended");
+        }
+        finally
+        {
+            // Also when the deletion failed: a pusher left spinning would slow every other test for two minutes.
+            await stop.CancelAsync();
+            await pusher;
+        }
 
         client.Statistics.DroppedByReason[DropReason.OptedOut].Should().BeGreaterThanOrEqualTo(500, "what was stored before the deletion is dropped");
         collector.Up = true;
         await client.FlushAsync();
         await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
         collector.Numbers.Should().NotContain(n => n < 500, "nothing recorded before the deletion is sent");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task DeleteAll_WhileTheWritersCommitNeverFindsMemoryEmpty_RunsBeforeTheCallsStop()
+    {
+        const int MostRounds = 20_000;
+        var collector = new StorageCollector { Up = false };
+        GrowlyticsClient? self = null;
+        var rounds = 0;
+
+        // Each round the writer appends brings one more call: its commit never finds memory empty until MostRounds.
+        await using var client = NewClient(collector, o => o.BeforeStorageAppend = () =>
+        {
+            if (Interlocked.Increment(ref rounds) < MostRounds && self is { } c)
+            {
+                PushNumbers(c, 1_000_000 + Volatile.Read(ref rounds), 1);
+            }
+        });
+        self = client;
+        PushNumbers(client, 0, 100);
+        while (Volatile.Read(ref rounds) < 50)
+        {
+            await Task.Delay(1);
+        }
+
+        // The stored queue's part of DeleteLocalDataAsync (the engine's sweep, which runs before it, would take the one
+        // call memory holds and end the chain itself).
+        var roundsAtDeletion = await client.Durable!.DeleteAllAsync(DropReason.OptedOut)
+            .ContinueWith(_ => Volatile.Read(ref rounds), TaskScheduler.Default)
+            .WaitAsync(TimeSpan.FromSeconds(60));
+
+        roundsAtDeletion.Should().BeLessThan(MostRounds, "the deletion ran between two rounds of the commit, not once the calls stopped");
+        client.Statistics.DroppedByReason[DropReason.OptedOut].Should().BeGreaterThanOrEqualTo(100, "what was stored before the deletion is dropped");
+
+        // The rest is written after it, nothing lost on the way.
+        await DriveUntilAsync(() => Volatile.Read(ref rounds) >= MostRounds, Step);
+        var stored = StoredAsync(client);
+        await DriveUntilAsync(() => stored.IsCompleted, Step);
+        client.Statistics.Pending.Should().BeGreaterThan(0, "the calls made after the deletion are stored");
         ShouldBeBalanced(client.Statistics);
     }
 

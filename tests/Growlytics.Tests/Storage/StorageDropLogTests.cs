@@ -46,12 +46,20 @@ public sealed class StorageDropLogTests : StorageTestBase
         });
         try
         {
-            // The held read takes the records of the first segment; small rounds then make the bound drop that segment
-            // alone, so every record it drops is one being read, counted by the reader once the read resumes.
+            // The held read takes the records of the first segment; small rounds, each on disk before the next is pushed,
+            // then make the bound drop that segment alone, so every record it drops is one being read, counted by the
+            // reader once the read resumes. (Rounds the writer took together could drop a second segment, whose records
+            // nobody reads: they are logged at once, and the read ones held back for the interval.)
             PushNumbers(client, 0, 50);
             await DriveUntilAsync(() => read.IsHeld, Step);
             var readSegment = SegmentFiles().First();
-            await PushRoundsUntilAsync(client, 50, 5, () => !File.Exists(readSegment), Step);
+            for (var next = 50; File.Exists(readSegment); next += 5)
+            {
+                PushNumbers(client, next, 5);
+                var stored = StoredAsync(client);
+                await DriveUntilAsync(() => stored.IsCompleted, Step);
+            }
+
             read.Release();
             await DriveUntilAsync(() => Volatile.Read(ref collector.Attempts) > 0, Step);
 
