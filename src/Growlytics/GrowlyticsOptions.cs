@@ -98,7 +98,9 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets how many times a failed batch is retried (network errors, timeouts, 408, 429, 5xx): attempts that go
     /// on the wire after the first. An attempt the open circuit breaker refuses is not counted; <see cref="RetryBudget"/>
-    /// bounds the time a batch spends in attempts and waits.
+    /// bounds the time a batch spends in attempts and waits. With 0 nothing is retried: a batch whose only attempt the
+    /// open circuit refuses runs out of retries at once (<see cref="DropReason.RetriesExhausted"/>; kept on disk with
+    /// <see cref="StorageDirectory"/>).
     /// </summary>
     /// <value>Defaults to 6. Between 0 and 100.</value>
     public int MaxRetryAttempts { get; set; } = 6;

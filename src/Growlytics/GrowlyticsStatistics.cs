@@ -50,7 +50,7 @@ public sealed class GrowlyticsStatistics
 
     /// <summary>
     /// Gets the number of HTTP attempts that failed and were followed by a retry on the wire. An attempt the open circuit
-    /// breaker refused before it reached the wire is not counted (its retry still uses one of the batch's
+    /// breaker refused before it reached the wire is not counted (nor is it one of the batch's
     /// <see cref="GrowlyticsOptions.MaxRetryAttempts"/>), nor a failed attempt whose retry never went out because the
     /// batch's <see cref="GrowlyticsOptions.RetryBudget"/> ran out or the client shut down while it waited.
     /// </summary>

@@ -120,10 +120,17 @@ internal sealed partial class RequestSender
 
     private TimeSpan? NextDelay(int attempt, Outcome<HttpResponseMessage> outcome, ResilienceContext context, GrowlyticsOptions options)
     {
+        // The retry's place among those that go on the wire: attempts the open circuit refused do not double the wait.
+        var state = context.Properties.TryGetValue(AttemptKey, out var found) ? found : null;
+        if (state is not null)
+        {
+            attempt = Math.Max(0, state.WireAttempts - 1);
+        }
+
         // The batch's failure is its own when the service accepted other requests since the batch was first sent and
         // failures are a minority of the latest attempts; alone, or in an outage, nothing says so. (Not "since it last
         // failed": a retry that went after a few milliseconds, before any other answer came, then doubled its next wait.)
-        var isolated = context.Properties.TryGetValue(AttemptKey, out var state)
+        var isolated = state is not null
             && attempt > 0
             && Interlocked.Read(ref _successes) > state.SuccessesAtStart
             && _recent.FailuresAreAMinority;

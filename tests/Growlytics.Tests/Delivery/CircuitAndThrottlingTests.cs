@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
@@ -102,6 +103,54 @@ public sealed class CircuitAndThrottlingTests
         counters.Retried.Should().Be(8);
     }
 
+    [Fact]
+    public async Task SendAsync_RetriesAfterRefusalsByTheOpenCircuit_WaitTheBackoffOfTheirPlaceOnTheWire()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 4);
+        var answers = new Answers(first: int.MaxValue, 503, retryAfter: null);
+        var chosen = new ConcurrentQueue<(TimeSpan Delay, int OnTheWire)>();
+        options.RetryDelayObserver = delay => chosen.Enqueue((delay, answers.Count));
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        // An outage opens the circuit: eight batches fail at once, then are abandoned.
+        using (var stop = new CancellationTokenSource())
+        {
+            var openers = Enumerable.Range(0, 8).Select(_ => sender.SendAsync(Message, holdsSlot: false, stop.Token)).ToList();
+            await WaitUntilAsync(() => answers.Count == 8);
+            await stop.CancelAsync();
+            await Task.WhenAll(openers);
+        }
+
+        chosen.Clear();
+        var before = answers.Count;
+
+        // One more batch: refused while the circuit is open, tried by each probe, refused again when the probe fails.
+        var batch = sender.SendAsync(Message, holdsSlot: false, CancellationToken.None);
+        (await AdvanceUntilAsync(time, batch, TimeSpan.FromMinutes(3), TimeSpan.FromMilliseconds(500))).Should().BeTrue();
+        (await batch).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Dropped);
+        answers.Count.Should().Be(before + 5, "the first attempt and four retries went on the wire");
+
+        // Each wait chosen right after a failure on the wire is within the ceiling of that retry's place on the wire
+        // (100 ms doubled per retry); refusals in between do not double it.
+        var onTheWire = before;
+        var retry = 0;
+        foreach (var (delay, count) in chosen)
+        {
+            if (count > onTheWire)
+            {
+                delay.Should().BeLessThanOrEqualTo(TimeSpan.FromMilliseconds(100 * Math.Pow(2, retry)), "retry {0} on the wire", retry);
+                retry++;
+            }
+
+            onTheWire = count;
+        }
+
+        retry.Should().Be(4);
+    }
+
     private static GrowlyticsOptions Options(TimeProvider time, int maxRetryAttempts) => new()
     {
         ApiKey = "key",
@@ -113,9 +162,11 @@ public sealed class CircuitAndThrottlingTests
         RetryBudget = TimeSpan.FromMinutes(2),
     };
 
-    // Moves fake time 100 ms at a time until the task completes or limit has passed; returns whether it completed.
-    private static async Task<bool> AdvanceUntilAsync(FakeTimeProvider time, Task task, TimeSpan limit)
+    // Moves fake time a step (100 ms unless given) at a time until the task completes or limit has passed; returns
+    // whether it completed.
+    private static async Task<bool> AdvanceUntilAsync(FakeTimeProvider time, Task task, TimeSpan limit, TimeSpan? by = null)
     {
+        var step = by ?? TimeSpan.FromMilliseconds(100);
         var moved = TimeSpan.Zero;
         while (!task.IsCompleted && moved < limit)
         {
@@ -125,8 +176,8 @@ public sealed class CircuitAndThrottlingTests
                 break;
             }
 
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            moved += TimeSpan.FromMilliseconds(100);
+            time.Advance(step);
+            moved += step;
         }
 
         await SettleAsync(task);

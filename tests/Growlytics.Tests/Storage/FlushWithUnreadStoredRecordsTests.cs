@@ -28,7 +28,7 @@ public sealed class FlushWithUnreadStoredRecordsTests : StorageTestBase
         // and the rest stays unread on disk.
         PushNumbers(client, 0, 5000);
         var stored = StoredAsync(client);
-        await DriveUntilAsync(() => stored.IsCompleted && Volatile.Read(ref collector.InFlight) > 0, Step);
+        await DriveUntilAsync(() => stored.IsCompleted && Volatile.Read(ref collector.InFlight) > 0, Step, () => State(client, collector, "stored"));
         await Task.Delay(200);
 
         // The disk fails now: another user's message is handed back to memory. Its request never gets an answer.
@@ -39,23 +39,31 @@ public sealed class FlushWithUnreadStoredRecordsTests : StorageTestBase
         }
 
         var failedWrite = StoredAsync(client);
-        await DriveUntilAsync(() => failedWrite.IsCompleted, Step);
+        await DriveUntilAsync(() => failedWrite.IsCompleted, Step, () => State(client, collector, "failed write"));
         logs.Entries.Should().Contain(e => e.EventId == 4006, "the write failed");
 
         // A flush from memory: it must wait for that message, while everything stored is delivered.
         var flush = client.FlushAsync();
         collector.Open.TrySetResult(true);
-        await DriveUntilAsync(() => flush.IsCompleted || client.Statistics.Delivered == 5000, Step);
+        await DriveUntilAsync(() => flush.IsCompleted || client.Statistics.Delivered == 5000, Step, () => State(client, collector, "flush " + flush.Status));
         await Task.Delay(200);
 
         var completedEarly = flush.IsCompleted;
         var (delivered, pending) = (client.Statistics.Delivered, client.Statistics.Pending);
         var shutdown = client.ShutdownAsync();
-        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1), () => State(client, collector, "shutdown"));
 
         delivered.Should().Be(5000);
         pending.Should().Be(1, "the special message is still on its way");
         completedEarly.Should().BeFalse("the message accepted before the flush is not delivered");
         collector.Numbers.Should().NotContain(GatedCollector.Special);
+    }
+
+    // What a timeout's message says: the wait, the statistics, the requests on the wire and the segment files.
+    private string State(GrowlyticsClient client, GatedCollector collector, string wait)
+    {
+        var statistics = client.Statistics;
+        return $"Waiting for: {wait}; delivered {statistics.Delivered}, dropped {statistics.Dropped}, pending {statistics.Pending}; "
+            + $"{Volatile.Read(ref collector.InFlight)} in flight; {SegmentFiles().Length} segment file(s).";
     }
 }
