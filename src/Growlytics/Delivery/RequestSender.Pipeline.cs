@@ -13,9 +13,7 @@ internal sealed partial class RequestSender
 {
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
     {
-        // Polly's circuit breaker measures its window and its break on the wall clock (GetUtcNow): given a steady one, a
-        // system clock set back does not hold the circuit open (and every batch waiting on it) for the size of the step.
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = SteadyClock.For(options.TimeProvider) };
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
         builder.AddTimeout(options.RetryBudget);
         if (options.MaxRetryAttempts > 0)
         {
@@ -62,7 +60,12 @@ internal sealed partial class RequestSender
             });
         }
 
-        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
+        // Polly's circuit breaker measures its window and its break on the wall clock (GetUtcNow): in a pipeline of its
+        // own with a steady one, a system clock set back does not hold the circuit open (and every batch waiting on it)
+        // for the size of the step. (The timeout and the retry wait on timers, and keep the client's provider: with the
+        // system's, Polly pools their cancellation sources.)
+        var breaker = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = SteadyClock.For(options.TimeProvider) };
+        breaker.AddCircuitBreaker(new CircuitBreakerStrategyOptions<HttpResponseMessage>
         {
             // Opens when most requests fail (an outage), so it is probed every BreakDuration instead of hammered;
             // a minority of failures (one slow partition, a flaky proxy) never opens it. Over the latest 5 s: the
@@ -74,6 +77,7 @@ internal sealed partial class RequestSender
             BreakDuration = options.CircuitBreakDuration,
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),
         });
+        builder.AddPipeline(breaker.Build());
         return builder.Build();
     }
 
