@@ -5,6 +5,7 @@ using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Protocols;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using static GrowlyticsSdk.Tests.TestSupport.FakeClockDriver;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -15,6 +16,7 @@ namespace GrowlyticsSdk.Tests.Delivery;
 public sealed class CircuitAndThrottlingTests
 {
     private static readonly ReadOnlyMemory<byte>[] Message = ["{}"u8.ToArray()];
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
 
     [Theory]
     [InlineData(429, true)]
@@ -40,7 +42,7 @@ public sealed class CircuitAndThrottlingTests
 
         // Retry-After: 1 s; without it a 429's backoff (RetryBaseDelay 100 ms, doubled per retry, at most 3.2 s with the
         // defaults); either way well within the 15 s the circuit would stay open.
-        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10))).Should().BeTrue(
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10), Step)).Should().BeTrue(
             "a 429 or a Retry-After says the service is up: the retries wait what it asks, not a circuit break of 15 s");
         foreach (var send in sends)
         {
@@ -66,9 +68,9 @@ public sealed class CircuitAndThrottlingTests
         }
 
         await WaitUntilAsync(() => answers.Count == 8);
-        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10))).Should().BeFalse("an outage opens the circuit for 15 s");
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10), Step)).Should().BeFalse("an outage opens the circuit for 15 s");
         answers.Count.Should().Be(8, "nothing is tried while the circuit is open");
-        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(60))).Should().BeTrue();
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(60), Step)).Should().BeTrue();
     }
 
     [Fact]
@@ -91,7 +93,7 @@ public sealed class CircuitAndThrottlingTests
         }
 
         await WaitUntilAsync(() => answers.Count == 8);
-        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(90))).Should().BeTrue();
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(90), Step)).Should().BeTrue();
 
         // Each batch's one retry went on the wire once the circuit let it: none ran out while the circuit refused it.
         foreach (var send in sends)
@@ -161,51 +163,6 @@ public sealed class CircuitAndThrottlingTests
         MaxRetryAttempts = maxRetryAttempts,
         RetryBudget = TimeSpan.FromMinutes(2),
     };
-
-    // Moves fake time a step (100 ms unless given) at a time until the task completes or limit has passed; returns
-    // whether it completed.
-    private static async Task<bool> AdvanceUntilAsync(FakeTimeProvider time, Task task, TimeSpan limit, TimeSpan? by = null)
-    {
-        var step = by ?? TimeSpan.FromMilliseconds(100);
-        var moved = TimeSpan.Zero;
-        while (!task.IsCompleted && moved < limit)
-        {
-            await SettleAsync(task);
-            if (task.IsCompleted)
-            {
-                break;
-            }
-
-            time.Advance(step);
-            moved += step;
-        }
-
-        await SettleAsync(task);
-        return task.IsCompleted;
-    }
-
-    // Gives the pool a moment to run what the last step of fake time released.
-    private static async Task SettleAsync(Task task)
-    {
-        for (var i = 0; i < 10 && !task.IsCompleted; i++)
-        {
-            await Task.Delay(2);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(20))
-            {
-                throw new TimeoutException("Still waiting after 20 s of real time.");
-            }
-
-            await Task.Delay(10);
-        }
-    }
 
     // The first answers fail with status (and Retry-After if given); every later one is 200.
     private sealed class Answers(int first, int status, TimeSpan? retryAfter) : HttpMessageHandler

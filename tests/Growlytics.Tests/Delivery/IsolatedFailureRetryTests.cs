@@ -6,6 +6,7 @@ using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Protocols;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using static GrowlyticsSdk.Tests.TestSupport.FakeClockDriver;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -62,20 +63,6 @@ public sealed class IsolatedFailureRetryTests
         (await failing).Should().ContainSingle().Which.Outcome.Should().NotBe(SendOutcome.Delivered);
         answers.Failed.Should().Be(7, "the first attempt and six retries");
         delays.Should().HaveCount(6).And.OnlyContain(d => d <= options.RetryBaseDelay, "the others were accepted and failures are a minority: each retry is the request's own");
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(20))
-            {
-                throw new TimeoutException("Still waiting after 20 s of real time.");
-            }
-
-            await Task.Delay(10);
-        }
     }
 
     // Answers 503 to the requests carrying Marker, 200 to the others.

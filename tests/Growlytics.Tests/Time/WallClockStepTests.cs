@@ -6,6 +6,7 @@ using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using static GrowlyticsSdk.Tests.TestSupport.FakeClockDriver;
 
 namespace GrowlyticsSdk.Tests.Time;
 
@@ -61,7 +62,7 @@ public sealed class WallClockStepTests
 
         // The circuit closes CircuitBreakDuration after it opened, whatever the wall clock says; the waiting batch's
         // next attempt comes at most MaxRetryDelay after that.
-        var passed = await AdvanceUntilAsync(fake, waiting, options.CircuitBreakDuration + options.MaxRetryDelay + TimeSpan.FromSeconds(1));
+        var passed = await AdvanceUntilAsync(fake, waiting, options.CircuitBreakDuration + options.MaxRetryDelay + TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         passed.Should().BeTrue($"the circuit opened for {options.CircuitBreakDuration}, not for that plus the clock's step");
         (await waiting).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
     }
@@ -133,49 +134,6 @@ public sealed class WallClockStepTests
         using (harness.Client.BeginScope(anonymousId))
         {
             harness.Client.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
-        }
-    }
-
-    // Moves fake time a second at a time until the task completes or limit has passed; returns whether it completed.
-    private static async Task<bool> AdvanceUntilAsync(FakeTimeProvider time, Task task, TimeSpan limit)
-    {
-        var moved = TimeSpan.Zero;
-        while (!task.IsCompleted && moved < limit)
-        {
-            await SettleAsync(task);
-            if (task.IsCompleted)
-            {
-                break;
-            }
-
-            time.Advance(TimeSpan.FromSeconds(1));
-            moved += TimeSpan.FromSeconds(1);
-        }
-
-        await SettleAsync(task);
-        return task.IsCompleted;
-    }
-
-    // Gives the pool a moment to run what the last step of fake time released.
-    private static async Task SettleAsync(Task task)
-    {
-        for (var i = 0; i < 20 && !task.IsCompleted; i++)
-        {
-            await Task.Delay(5);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(20))
-            {
-                throw new TimeoutException("Still waiting after 20 s of real time.");
-            }
-
-            await Task.Delay(10);
         }
     }
 
