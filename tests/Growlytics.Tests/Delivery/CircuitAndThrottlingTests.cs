@@ -31,12 +31,7 @@ public sealed class CircuitAndThrottlingTests
         var limiter = new ConcurrencyLimiter(8, time, () => { });
         var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
 
-        var sends = new List<Task<List<SendResult>>>();
-        for (var i = 0; i < 8; i++)
-        {
-            limiter.TryAcquireForNew().Should().BeTrue();
-            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
-        }
+        var sends = SendEightAtOnce(sender, limiter);
 
         await WaitUntilAsync(() => answers.Count == 8);
 
@@ -60,12 +55,7 @@ public sealed class CircuitAndThrottlingTests
         var limiter = new ConcurrencyLimiter(8, time, () => { });
         var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
 
-        var sends = new List<Task<List<SendResult>>>();
-        for (var i = 0; i < 8; i++)
-        {
-            limiter.TryAcquireForNew().Should().BeTrue();
-            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
-        }
+        var sends = SendEightAtOnce(sender, limiter);
 
         await WaitUntilAsync(() => answers.Count == 8);
         (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10), Step)).Should().BeFalse("an outage opens the circuit for 15 s");
@@ -85,13 +75,7 @@ public sealed class CircuitAndThrottlingTests
         var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, counters, NullLogger.Instance);
 
         // An outage of one round: eight batches fail at once (the circuit opens); the service is back after that.
-        var sends = new List<Task<List<SendResult>>>();
-        for (var i = 0; i < 8; i++)
-        {
-            limiter.TryAcquireForNew().Should().BeTrue();
-            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
-        }
-
+        var sends = SendEightAtOnce(sender, limiter);
         await WaitUntilAsync(() => answers.Count == 8);
         (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(90), Step)).Should().BeTrue();
 
@@ -151,6 +135,19 @@ public sealed class CircuitAndThrottlingTests
         }
 
         retry.Should().Be(4);
+    }
+
+    // Eight batches, each with a slot taken for its first attempt: enough attempts at once to open the circuit if they fail.
+    private static List<Task<List<SendResult>>> SendEightAtOnce(RequestSender sender, ConcurrencyLimiter limiter)
+    {
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < 8; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        return sends;
     }
 
     private static GrowlyticsOptions Options(TimeProvider time, int maxRetryAttempts) => new()
