@@ -130,6 +130,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                     _dispatcher?.DropLateArrivals();
                 },
                 wakeReader: wake.Set);
+            _durable.ForStorage = () => memory.ForStorage;
             memory.ShareWith(() => _durable.IsBuffer);
             _queue.StorageWake = _durable.WakeWriter;
             _durable.TakeFolder();

@@ -192,6 +192,12 @@ internal sealed partial class MemorySource : IMessageSource
     /// </remarks>
     public long FlushCount => (long)_queue.Unread + _toStorage.Count + Volatile.Read(ref _withWriter) + _handedBack.Count;
 
+    /// <summary>
+    /// Gets how many messages the storage writer can take from memory now, never too few: the staged ones given back to it
+    /// and the queue's unread ones (counted before they are in the queue, so a call on its way in is counted too).
+    /// </summary>
+    public long ForStorage => (long)_toStorage.Count + _queue.Unread;
+
     /// <summary>Gets a value indicating whether the storage writer holds messages it took from memory (writing them now).</summary>
     public bool WithWriter => Volatile.Read(ref _withWriter) > 0;
 

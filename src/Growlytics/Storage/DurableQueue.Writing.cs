@@ -69,6 +69,25 @@ internal sealed partial class DurableQueue
         }
     }
 
+    /// <summary>Why a commit ended.</summary>
+    private enum CommitEnd
+    {
+        /// <summary>Memory had nothing more for the folder.</summary>
+        MemoryEmpty,
+
+        /// <summary>A write failed: what was not written went back to memory.</summary>
+        WriteFailed,
+
+        /// <summary>
+        /// It had taken as many messages as memory held when it took its flushes, or a flush asked for after it began waits
+        /// for the next commit; memory may hold more.
+        /// </summary>
+        ForFlush,
+
+        /// <summary>A deletion waits for the writer; memory may hold more.</summary>
+        ForDeletion,
+    }
+
     private readonly List<UserMessage> _takenMessages = [];
     private readonly List<(byte[] Payload, long AcceptedMs, int Calls)> _takenRecords = [];
 
@@ -82,11 +101,15 @@ internal sealed partial class DurableQueue
             return;
         }
 
+        // A flush waits for what memory held when the commit took it, not for calls that keep coming (memory never empty):
+        // the commit ends once it has taken that many, and the next one starts at once. (Not while stopping: the last
+        // commit writes everything memory holds.)
+        var bound = flushes.Count > 0 && !_stopping && ForStorage is { } held ? held() : long.MaxValue;
         bool wrote;
-        bool cutShort;
+        CommitEnd end;
         try
         {
-            wrote = WriteTaken(out cutShort);
+            wrote = WriteTaken(bound, out end);
         }
         finally
         {
@@ -95,15 +118,19 @@ internal sealed partial class DurableQueue
             _takenRecords.Clear();
         }
 
-        if (cutShort)
+        if (end == CommitEnd.ForDeletion)
         {
-            // Ended for a deletion with messages left in memory: the flushes wait for the commit after it.
+            // Ended for a deletion before taking all a flush waits for: the flushes wait for the commit after it.
             lock (_flushes)
             {
                 _flushes.InsertRange(0, flushes);
             }
 
             flushes.Clear();
+        }
+        else if (end == CommitEnd.ForFlush)
+        {
+            _writerWake.Set();
         }
 
         // On a write failure the flush ends too: it cannot wait for a disk that may never come back.
@@ -115,13 +142,14 @@ internal sealed partial class DurableQueue
     }
 
     /// <summary>
-    /// Writes what memory holds for the folder, up to <c>MaxTake</c> records a round; returns whether any was written.
-    /// <paramref name="cutShort"/> tells that it ended after a round for a deletion that waits, memory perhaps not empty.
+    /// Writes what memory holds for the folder, up to <c>MaxTake</c> records a round and at most <paramref name="bound"/>
+    /// messages in all; returns whether any was written. <paramref name="end"/> tells why it ended.
     /// </summary>
-    private bool WriteTaken(out bool cutShort)
+    private bool WriteTaken(long bound, out CommitEnd end)
     {
-        cutShort = false;
+        end = CommitEnd.MemoryEmpty;
         var wrote = false;
+        long taken = 0;
         while (true)
         {
             // The writer's own lists, emptied for each round (up to MaxTake records: a new list's array would be in the
@@ -131,8 +159,9 @@ internal sealed partial class DurableQueue
             messages.Clear();
             records.Clear();
             long bytes = 0;
-            while (records.Count < MaxTake && bytes < _limits.SegmentBytes && _take() is { } message)
+            while (records.Count < MaxTake && bytes < _limits.SegmentBytes && taken < bound && _take() is { } message)
             {
+                taken++;
                 byte[] payload;
                 try
                 {
@@ -160,23 +189,43 @@ internal sealed partial class DurableQueue
                 bytes += payload.Length + RecordFormat.RecordHeaderSize;
             }
 
-            if (records.Count == 0)
+            // (Append empties the list of what it wrote.)
+            var round = records.Count;
+            if (round > 0)
+            {
+                if (!TryAppend(messages, records, bytes))
+                {
+                    end = CommitEnd.WriteFailed;
+                    break;
+                }
+
+                wrote = true;
+            }
+
+            if (taken >= bound && taken > 0)
+            {
+                end = CommitEnd.ForFlush;
+                break;
+            }
+
+            if (round == 0)
             {
                 break;
             }
 
-            if (!TryAppend(messages, records, bytes))
+            if (bound == long.MaxValue && !_stopping && FlushWaiting)
             {
+                // Asked for after this commit began: the next one takes it, with a bound.
+                end = CommitEnd.ForFlush;
                 break;
             }
 
-            wrote = true;
             if (!_stopping && DeletionWaiting)
             {
                 // A deletion runs between commits: calls that keep coming (memory never empty) must not hold it for as
                 // long as they come. What this commit took is written; the rest is written after the deletion. (Not while
                 // stopping: the last commit writes everything memory holds.)
-                cutShort = true;
+                end = CommitEnd.ForDeletion;
                 break;
             }
         }
@@ -310,6 +359,18 @@ internal sealed partial class DurableQueue
         if (ex is not (IOException or UnauthorizedAccessException))
         {
             Log.StorageFault(_logger, ex);
+        }
+    }
+
+    /// <summary>Gets a value indicating whether a flush waits for the writer's next commit.</summary>
+    private bool FlushWaiting
+    {
+        get
+        {
+            lock (_flushes)
+            {
+                return _flushes.Count > 0;
+            }
         }
     }
 

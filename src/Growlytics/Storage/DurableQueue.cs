@@ -99,6 +99,13 @@ internal sealed partial class DurableQueue : IDisposable
     public Action<long>? Restored { get; set; }
 
     /// <summary>
+    /// Gets or sets how many messages memory holds for the writer now, never too few (those on their way into it
+    /// included): a commit that takes a flush takes at most that many before it ends, so the flush does not wait for calls
+    /// that keep coming. <see langword="null"/>: a commit ends only when memory is empty. Set before <see cref="Start"/>.
+    /// </summary>
+    public Func<long>? ForStorage { get; set; }
+
+    /// <summary>
     /// Gets or sets what runs (on the writer, once) when this client has taken over a folder another client held at its
     /// start: what it kept in memory meanwhile because the folder was not its own (the session) can be written now.
     /// </summary>

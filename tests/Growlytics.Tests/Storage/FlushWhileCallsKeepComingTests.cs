@@ -1,0 +1,95 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// A flush with storage while calls keep coming: the storage writer's commit, which goes on while memory holds messages,
+/// takes what memory held when the flush was taken and ends, so the flush does not wait for the calls to stop.
+/// </summary>
+public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
+{
+    private const int MostRounds = 20_000;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(50);
+
+    [Fact]
+    public async Task FlushToStorage_WhileTheWritersCommitNeverFindsMemoryEmpty_EndsBeforeTheCallsStop()
+    {
+        var stream = new EndlessStream();
+        await using var client = NewClient(new StorageCollector { Up = false }, stream.Configure);
+        stream.Start(client);
+        await DriveUntilAsync(() => stream.Rounds >= 50, Step);
+
+        // Asked for while a commit runs (it began with the first calls): that commit ends after its round, and the next
+        // one takes what memory holds then and ends.
+        var before = stream.Pushed;
+        var flush = StoredAsync(client);
+        await DriveUntilAsync(() => flush.IsCompleted, Step, () => $"rounds {stream.Rounds}");
+        var rounds = stream.Stop(); Console.WriteLine($"at flush {before}, rounds {rounds}");
+
+        rounds.Should().BeLessThan(MostRounds, "the flush ended while the calls kept coming, not once they stopped");
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending)
+            .Should().BeGreaterThanOrEqualTo(before, "everything pushed before the flush is on disk when it ends");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task Flush_WhileTheWritersCommitNeverFindsMemoryEmpty_DeliversWhatCameBeforeAndEnds()
+    {
+        var stream = new EndlessStream();
+        var collector = new StorageCollector { Up = true };
+        await using var client = NewClient(collector, stream.Configure);
+        stream.Start(client);
+        await DriveUntilAsync(() => stream.Rounds >= 50, Step);
+
+        var before = stream.Pushed;
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step, () => $"rounds {stream.Rounds}, delivered {client.Statistics.Delivered}");
+        var rounds = stream.Stop(); Console.WriteLine($"at flush {before}, rounds {rounds}");
+
+        rounds.Should().BeLessThan(MostRounds, "the flush ended while the calls kept coming, not once they stopped");
+        collector.Numbers.Should().Contain(Enumerable.Range(0, before).Select(n => (long)n), "everything pushed before the flush is delivered when it ends");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    /// <summary>
+    /// Calls numbered 0, 1, 2, ...: a hundred at the start, then one more each time the storage writer appends a round, so
+    /// its commit never finds memory empty (until <see cref="MostRounds"/>, or <see cref="Stop"/>).
+    /// </summary>
+    private sealed class EndlessStream
+    {
+        private GrowlyticsClient? _client;
+        private int _rounds;
+        private int _pushed;
+        private volatile bool _stopped;
+
+        public int Rounds => Volatile.Read(ref _rounds);
+
+        public int Pushed => Volatile.Read(ref _pushed);
+
+        public void Configure(GrowlyticsOptions options) => options.BeforeStorageAppend = () =>
+        {
+            if (Interlocked.Increment(ref _rounds) < MostRounds && !_stopped && _client is { } client)
+            {
+                // Only the writer pushes from here on: the numbers stay in call order.
+                PushNumbers(client, Pushed, 1);
+                Interlocked.Increment(ref _pushed);
+            }
+        };
+
+        public void Start(GrowlyticsClient client)
+        {
+            // The writer may append a round while the first hundred are pushed: its calls are numbered from 100.
+            Volatile.Write(ref _pushed, 100);
+            Volatile.Write(ref _client, client);
+            PushNumbers(client, 0, 100);
+        }
+
+        /// <summary>Stops the calls; returns the rounds appended so far.</summary>
+        public int Stop()
+        {
+            var rounds = Rounds;
+            _stopped = true;
+            return rounds;
+        }
+    }
+}
