@@ -18,7 +18,7 @@ public enum DropReason
     /// <summary>
     /// The service refused the batch with a 4xx status other than 401, 403, 408, 413 or 429, or answered with a redirect
     /// (3xx), which is never followed so the API key goes nowhere but the configured endpoint. With
-    /// <see cref="GrowlyticsProtocol.Rest"/>, also a 200 whose body says <c>{"success": false}</c>
+    /// <see cref="GrowlyticsProtocol.Rest"/>, also a 2xx whose body says <c>{"success": false}</c>
     /// (<see cref="MessageDroppedEventArgs.ErrorType"/> is then <c>success:false</c>).
     /// </summary>
     Rejected = 2,

@@ -122,7 +122,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Saving the Growlytics storage position (queue.ack, queue.settled) failed ({Error}; {Count} failure(s) since the last report); it is tried again at the next commit. Until it succeeds, a restart may send some delivered messages again.")]
     public static partial void StorageAckFailed(ILogger logger, string error, long count);
 
-    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with a redirect ({Status}, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with status {Status} (a 3xx, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
     public static partial void RedirectRefused(ILogger logger, int status, string locationHost, long count);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "The HttpClient given to Growlytics followed a redirect to host {Host}; the request counts as failed and its messages were dropped as Rejected. Give Growlytics an HttpClient whose handler has AllowAutoRedirect = false, so the API key is never sent to another address.")]
