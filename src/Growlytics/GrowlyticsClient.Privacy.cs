@@ -227,6 +227,8 @@ public sealed partial class GrowlyticsClient
 
     private async Task DeleteLocalDataCoreAsync()
     {
+        // First, so a process killed before the stored queue's files are deleted deletes them at its next start.
+        _durable?.MarkDeleting();
         _heldStore?.DropAll(optOut: false);
         var session = Task.CompletedTask;
         ReportHeldDropped(_processUser?.StartOver(_sessionStore, out session) ?? 0);

@@ -68,7 +68,9 @@ public sealed partial class GrowlyticsClient
     public ValueTask DisposeAsync() => new(ShutdownAsync());
 
     /// <summary>
-    /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/>.
+    /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/> (one second more
+    /// than it and the 250 ms handlers get after it: then it returns and logs event 2017, the shutdown going on in the
+    /// background, as when the thread pool is starved).
     /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>. Called from
     /// a <see cref="MessageDropped"/> handler it starts the shutdown and returns at once: the shutdown may be waiting for
     /// that handler. (Do not block on <see cref="ShutdownAsync"/> or <see cref="FlushAsync"/> in a handler.)
@@ -83,7 +85,17 @@ public sealed partial class GrowlyticsClient
             return;
         }
 
-        Task.Run(() => ShutdownAsync()).GetAwaiter().GetResult();
+        // Bounded: every step of the shutdown, its deadline's timer included, needs a thread of the pool, so in a process
+        // whose pool threads are all blocked the wait would last as long as they are (over a minute, seen).
+        var shutdown = Task.Run(() => ShutdownAsync());
+        var bound = _options.ShutdownTimeout + ReportGrace + DisposeMargin;
+        if (!shutdown.Wait(bound))
+        {
+            Log.DisposeReturnedBeforeShutdown(_logger, bound);
+            return;
+        }
+
+        shutdown.GetAwaiter().GetResult();
     }
 
     private async Task ShutdownCoreAsync(CancellationToken cancellationToken)

@@ -31,6 +31,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     // report its drops.
     private static readonly TimeSpan ReportGrace = TimeSpan.FromMilliseconds(250);
 
+    // How much longer than the shutdown's own bound (ShutdownTimeout and ReportGrace) Dispose waits for it.
+    private static readonly TimeSpan DisposeMargin = TimeSpan.FromSeconds(1);
+
     // Warnings about the app's calls (1001, 1002): once per interval with a count, whatever the request rate.
     private static readonly TimeSpan CallReportInterval = TimeSpan.FromSeconds(10);
 

@@ -12,6 +12,15 @@ using GrowlyticsSdk;
 //     round-robin over <users> sessions to a live collector with up to 8 requests at once, printing
 //     "flushed <count>" after every flush (the first <count> messages are on disk) and "done" at the end; then waits,
 //     delivering, until killed.
+//   Growlytics.Storage.ChildProcess starved-dispose
+//     Pushes 100 updates to a collector that is down (ShutdownTimeout 500 ms), blocks the thread pool's threads with
+//     sleeping work items, calls Dispose on the main thread and prints "disposed <milliseconds>"; then exits.
+if (args.Length > 0 && args[0] == "starved-dispose")
+{
+    RunStarvedDispose();
+    return;
+}
+
 if (args.Length > 0 && args[0] == "concurrent")
 {
     await RunConcurrentAsync(args[1], new Uri(args[2]), int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
@@ -72,4 +81,31 @@ static async Task RunConcurrentAsync(string directory, Uri endpoint, int users, 
 
     Console.WriteLine("done");
     await Task.Delay(Timeout.Infinite);
+}
+
+static void RunStarvedDispose()
+{
+    var client = new GrowlyticsClient(new GrowlyticsOptions
+    {
+        ApiKey = "child-key",
+        Protocol = GrowlyticsProtocol.Batch,
+        Endpoint = new Uri("http://127.0.0.1:1/"),
+        ShutdownTimeout = TimeSpan.FromMilliseconds(500),
+        FlushOnProcessExit = false,
+    });
+    for (var n = 0; n < 100; n++)
+    {
+        client.User.Push(new Dictionary<string, object?> { ["n"] = n });
+    }
+
+    // Far more sleeping work items than the pool has threads: it adds threads slowly, so the shutdown's own work waits.
+    for (var i = 0; i < 200; i++)
+    {
+        ThreadPool.QueueUserWorkItem(static _ => Thread.Sleep(TimeSpan.FromSeconds(30)));
+    }
+
+    var clock = System.Diagnostics.Stopwatch.StartNew();
+    client.Dispose();
+    Console.WriteLine("disposed " + clock.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture));
+    Environment.Exit(0);
 }

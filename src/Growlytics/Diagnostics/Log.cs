@@ -46,6 +46,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Growlytics shut down without waiting for a MessageDropped handler that was still running after the deadline; what the delivery loop holds is counted as dropped (Shutdown) when the handler returns. Handlers must be quick and must not wait for the thread that shuts the client down (Control.Invoke, Dispatcher.Invoke).")]
     public static partial void DeliveryLoopHeldAtShutdown(ILogger logger);
 
+    [LoggerMessage(EventId = 2017, Level = LogLevel.Warning, Message = "GrowlyticsClient.Dispose returned after {Waited} without the shutdown having ended; it goes on in the background. The shutdown runs on the thread pool: one whose threads are all blocked (a starved pool) holds it up.")]
+    public static partial void DisposeReturnedBeforeShutdown(ILogger logger, TimeSpan waited);
+
     [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending (with StorageDirectory, kept for the next start), {Retried} retried request(s), {InvalidInputs} invalid call(s) refused.")]
     public static partial void ShutdownTotals(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried, long invalidInputs);
 
@@ -78,6 +81,9 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "The Growlytics storage folder cannot be used ({Error}); this client keeps its queue in memory only.")]
     public static partial void StorageUnavailable(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "What the Growlytics storage folder holds could not be read ({Error}); it is left there for the next start and not sent now. New messages are stored as usual.")]
+    public static partial void StorageNotRead(ILogger logger, string error);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Restored {Count} undelivered message(s) from Growlytics storage; sending them now.")]
     public static partial void StorageRestored(ILogger logger, long count);

@@ -40,6 +40,22 @@ internal sealed partial class DurableQueue
         return done.Task;
     }
 
+    /// <summary>
+    /// Saves at once a position past every stored segment, kept until <see cref="DeleteAllAsync"/> has run: if the process
+    /// ends before the files are deleted, the next start deletes them (see <see cref="SegmentLog.TryMarkDeleting"/>). Call
+    /// first when a deletion begins; does nothing before the folder is loaded or after it is closed.
+    /// </summary>
+    public void MarkDeleting()
+    {
+        lock (_gate)
+        {
+            if (!_closed && _log is { } log)
+            {
+                log.TryMarkDeleting();
+            }
+        }
+    }
+
     /// <summary>Gets a value indicating whether a deletion waits for the writer to end its commit.</summary>
     private bool DeletionWaiting
     {

@@ -59,12 +59,14 @@ internal sealed partial class DurableQueue
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // Nothing could be restored; new messages are still written (or delivered from memory while writes fail).
-            Log.StorageUnavailable(_logger, ex.GetType().Name);
+            // Nothing could be restored (a file held by another program, or unreadable): what the folder holds stays for
+            // the next start. New messages are still written (or delivered from memory while writes fail), in segments
+            // numbered after any the folder could hold; the position is never saved, as it would describe only those and
+            // make the next start take the files not read now for settled.
+            Log.StorageNotRead(_logger, ex.GetType().Name);
             lock (_gate)
             {
-                // Segment ids from the clock sort after any file a readable folder could hold.
-                _log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks, _options.StorageWriteFault);
+                _log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks, _options.StorageWriteFault, savesPosition: false);
             }
         }
     }

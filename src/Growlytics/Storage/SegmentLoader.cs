@@ -50,7 +50,16 @@ internal static class SegmentLoader
             result.MaxId = Math.Max(result.MaxId, id);
             if (ack is { } position && id < position.SegmentId)
             {
-                StorageFiles.TryDelete(path);
+                // Settled, unless a newer version wrote it (this one never read it): that one is left for its writer.
+                if (IsNewerFormat(path))
+                {
+                    result.NewerVersionFiles++;
+                }
+                else
+                {
+                    StorageFiles.TryDelete(path);
+                }
+
                 continue;
             }
 
@@ -71,6 +80,33 @@ internal static class SegmentLoader
         }
 
         return result;
+    }
+
+    /// <summary>Gets the highest segment number in <paramref name="directory"/>, or 0 when it holds no segment.</summary>
+    public static long HighestId(string directory)
+    {
+        var segments = ListSegments(directory);
+        return segments.Count > 0 ? segments[segments.Count - 1].Id : 0;
+    }
+
+    /// <summary>Gets whether the segment's header says a newer format; <see langword="false"/> if it cannot be read.</summary>
+    private static bool IsNewerFormat(string path)
+    {
+        try
+        {
+            var header = new byte[RecordFormat.SegmentHeaderSize];
+            int read;
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                read = stream.Read(header, 0, header.Length);
+            }
+
+            return RecordFormat.ReadVersion(header.AsSpan(0, read)) > RecordFormat.FormatVersion;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static List<SettledRun> RunsOf(List<SettledRun> settled, long id, long start)

@@ -183,13 +183,45 @@ internal sealed partial class SegmentLog
     /// <returns>How many calls were dropped, those of <paramref name="settledOutstanding"/> included.</returns>
     public long DeleteAll(List<StoredRecord> settledOutstanding, out int notDeleted, out string? error)
     {
+        // First a position past every segment, so a process killed while the files go deletes the rest at its next start.
+        TryMarkDeleting();
         var dropped = DropAll(settledOutstanding);
         notDeleted = DeleteFiles(_directory, out error);
 
         // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
         _ackDirty = false;
         _savedSettled = null;
+        _deleting = false;
         return dropped;
+    }
+
+    /// <summary>
+    /// Saves a position past every segment in the folder (those this log does not track included), and no other until
+    /// <see cref="DeleteAll"/> ends: a deletion asked for is then carried out at the next start if the process ends
+    /// before it (the loader deletes every segment before the position). Segments started from here on are numbered
+    /// after it. Does nothing if the position cannot be written (the deletion goes on without it).
+    /// </summary>
+    public void TryMarkDeleting()
+    {
+        if (_deleting)
+        {
+            return;
+        }
+
+        try
+        {
+            ThrowIfFaulted();
+            var past = Math.Max(_nextId, SegmentLoader.HighestId(_directory) + 1);
+            AckFile.Write(_directory, past, RecordFormat.SegmentHeaderSize);
+            _nextId = past + 1;
+            _deleting = true;
+        }
+#pragma warning disable CA1031 // Whatever failed, the deletion goes on.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            // The files are deleted all the same; only a process killed meanwhile would leave some of them.
+        }
     }
 
     /// <summary>Deletes the stored queue's files in <paramref name="directory"/>; returns how many could not be deleted.</summary>

@@ -19,8 +19,22 @@ internal sealed partial class SegmentLog : IDisposable
     private readonly Func<Exception?>? _writeFault;
     private bool _ackDirty;
 
-    public SegmentLog(string directory, long segmentSize, List<Segment> loaded, long maxId, Func<Exception?>? writeFault = null)
+    // Set while a deletion runs (see MarkDeleting): the position saved then says every segment is settled, and stays.
+    private bool _deleting;
+
+    /// <param name="directory">The storage folder.</param>
+    /// <param name="segmentSize">The size at which a segment is sealed and the next one started.</param>
+    /// <param name="loaded">The segments read at start, oldest first.</param>
+    /// <param name="maxId">The highest segment number in use: new segments are numbered after it.</param>
+    /// <param name="writeFault">A test seam: a fault each write throws.</param>
+    /// <param name="savesPosition">
+    /// <see langword="false"/> when the folder could not be read at start: the position and the settled runs describe
+    /// only this log's own segments, so they are never saved (saved, they would make the next start take the unread
+    /// files for settled and delete them).
+    /// </param>
+    public SegmentLog(string directory, long segmentSize, List<Segment> loaded, long maxId, Func<Exception?>? writeFault = null, bool savesPosition = true)
     {
+        SavesPosition = savesPosition;
         _writeFault = writeFault;
         _directory = directory;
         _segmentSize = segmentSize;
@@ -35,6 +49,9 @@ internal sealed partial class SegmentLog : IDisposable
         _ackDirty = true;
         _settledDirty = true;
     }
+
+    /// <summary>Gets a value indicating whether the position and the settled runs are saved (see the constructor).</summary>
+    public bool SavesPosition { get; }
 
     /// <summary>Gets the number of stored records not yet settled, in flight included.</summary>
     public long Pending { get; private set; }
@@ -88,6 +105,11 @@ internal sealed partial class SegmentLog : IDisposable
     public void SaveAck()
     {
         RemoveSettledSegments();
+        if (!SavesPosition || _deleting)
+        {
+            return;
+        }
+
         if (_ackDirty && Oldest is { } oldest)
         {
             ThrowIfFaulted();

@@ -10,7 +10,7 @@ public sealed class ProcessKillTests : StorageTestBase
     {
         using var child = Process.Start(new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { ChildProgramPath(), Directory },
+            ArgumentList = { ChildProgram.Path(), Directory },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -45,16 +45,5 @@ public sealed class ProcessKillTests : StorageTestBase
         numbers.Should().BeSubsetOf(Enumerable.Range(0, numbers.Count).Select(n => (long)n), "nothing is delivered that the child did not record, and nothing in between is missing");
         messages.Select(m => m.MessageId).Distinct().Should().HaveCount(messages.Count, "the collector was down in the child's run, so nothing was in flight to send twice");
         client.Statistics.Restored.Should().Be(messages.Count);
-    }
-
-    private static string ChildProgramPath()
-    {
-        // tests/Growlytics.Tests/bin/<Configuration>/<tfm>/ → tests/Growlytics.Storage.ChildProcess/bin/<Configuration>/<tfm>/
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = output.Parent!.Name;
-        var tests = output.Parent.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(tests, "Growlytics.Storage.ChildProcess", "bin", configuration, output.Name, "Growlytics.Storage.ChildProcess.dll");
-        File.Exists(path).Should().BeTrue("the child program is built with the tests");
-        return path;
     }
 }
