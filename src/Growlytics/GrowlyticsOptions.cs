@@ -182,7 +182,8 @@ public sealed class GrowlyticsOptions
     /// scope (an ASP.NET Core request with the anonymous-id cookie or header, or <see cref="GrowlyticsClient.BeginScope(string, string)"/>)
     /// are kept in this process for a later login, after the visitor's last activity (sliding, like Growlytics' 30-minute
     /// session window). Attributes of a visitor who does not log in within it are dropped and counted
-    /// (<see cref="DropReason.AnonymousExpired"/>). The process-wide session keeps its attributes without a time limit.
+    /// (<see cref="DropReason.AnonymousExpired"/>), at the latest an eighth of it later when no call comes. The
+    /// process-wide session keeps its attributes without a time limit.
     /// </summary>
     /// <value>Defaults to 30 minutes. Between 1 minute and 1 day.</value>
     public TimeSpan AnonymousAttributeRetention { get; set; } = TimeSpan.FromMinutes(30);

@@ -16,6 +16,7 @@ namespace GrowlyticsSdk.Sessions;
 /// </summary>
 internal sealed partial class HeldAttributeStore : IDisposable
 {
+    private const int SweepsPerRetention = 8;
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
     // Least recently active first: with one sliding window for all, this is also the order in which they expire.
@@ -99,7 +100,10 @@ internal sealed partial class HeldAttributeStore : IDisposable
                     entry.Held.Merge(attributes);
                     _byId[anonymousId] = _byActivity.AddLast(entry);
                     _count = _byId.Count;
-                    _sweeper ??= BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, _retention, _retention);
+                    // Swept eight times per retention: a visitor's attributes outlive it by an eighth at most when no call
+                    // comes (swept once per retention, an idle process kept them for up to twice as long).
+                    var every = TimeSpan.FromTicks(_retention.Ticks / SweepsPerRetention);
+                    _sweeper ??= BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
                 }
 
                 _counters.AddHeld(1);

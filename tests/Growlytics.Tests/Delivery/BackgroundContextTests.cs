@@ -90,7 +90,7 @@ public sealed class BackgroundContextTests
         }
     }
 
-    /// <summary>System time, shifted on demand; the 30-minute sweep of held pushes runs every 20 ms instead.</summary>
+    /// <summary>System time, shifted on demand; the sweep of held pushes (every eighth of 30 minutes) runs every 20 ms instead.</summary>
     private sealed class ShiftableTime : TimeProvider
     {
         private long _offsetTicks;
@@ -103,7 +103,7 @@ public sealed class BackgroundContextTests
             System.GetTimestamp() + (long)(Interlocked.Read(ref _offsetTicks) / (double)TimeSpan.TicksPerSecond * TimestampFrequency);
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            dueTime == TimeSpan.FromMinutes(30)
+            dueTime == TimeSpan.FromMinutes(30) / 8
                 ? System.CreateTimer(callback, state, TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(20))
                 : System.CreateTimer(callback, state, dueTime, period);
     }

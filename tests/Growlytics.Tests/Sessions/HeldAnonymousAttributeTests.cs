@@ -102,6 +102,24 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
     }
 
     [Fact]
+    public void HeldPush_NoCallsAfterIt_IsDroppedWithinAnEighthOfTheRetentionAfterItExpires()
+    {
+        // The sweep's timer starts with the first visitor; a second one pushes five minutes later, then nothing comes.
+        PushInScope(Visitor, One("city", "Pune"));
+        _harness.Time.Advance(TimeSpan.FromMinutes(5));
+        PushInScope("anon-later-visitor", One("city", "Pune"));
+
+        // Its retention ends at 35 minutes; an eighth of the retention (3 min 45 s) later it has been swept.
+        for (var minutes = 5; minutes < 39; minutes++)
+        {
+            _harness.Time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        _harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(2, "both visitors' retention has ended, the later one's 4 minutes ago");
+        _harness.Client.Statistics.Pending.Should().Be(0);
+    }
+
+    [Fact]
     public void HeldPush_VisitorActiveWithinTheWindow_SlidesTheExpiry()
     {
         PushInScope(Visitor, One("city", "Pune"));
