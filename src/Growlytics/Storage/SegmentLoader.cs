@@ -18,6 +18,14 @@ internal static class SegmentLoader
     public static LoadResult Load(string directory, long maxFileBytes)
     {
         var result = new LoadResult();
+
+        // Temporary copies of the position files a process killed while writing them left behind (only the writer, which
+        // calls this before it writes any, writes them).
+        foreach (var temp in Directory.GetFiles(directory, AckFile.FileName + ".*.tmp").Concat(Directory.GetFiles(directory, SettledFile.FileName + ".*.tmp")))
+        {
+            StorageFiles.TryDelete(temp);
+        }
+
         var ack = AckFile.Read(directory, out var ackDamaged);
         if (ackDamaged)
         {
@@ -53,6 +61,8 @@ internal static class SegmentLoader
                 // Settled, unless a newer version wrote it (this one never read it): that one is left for its writer.
                 if (IsNewerFormat(path))
                 {
+                    // Counted as the loader counts such a file above the position.
+                    result.Corrupt++;
                     result.NewerVersionFiles++;
                 }
                 else

@@ -92,6 +92,24 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
         }
     }
 
+    [Fact]
+    public async Task TemporaryPositionFilesLeftByAKilledProcess_AreDeletedAtStart()
+    {
+        await StoreNumbersAsync();
+        var leftAck = Path.Combine(Directory, AckFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        var leftSettled = Path.Combine(Directory, SettledFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        File.WriteAllBytes(leftAck, new byte[28]);
+        File.WriteAllBytes(leftSettled, new byte[10]);
+
+        var collector = new StorageCollector { Up = true };
+        await using var client = NewClient(collector, Small);
+        await DriveUntilAsync(() => client.Statistics.Delivered == Stored, Step);
+
+        File.Exists(leftAck).Should().BeFalse();
+        File.Exists(leftSettled).Should().BeFalse();
+        collector.Numbers.Should().HaveCount(Stored);
+    }
+
     private async Task<string[]> StoreNumbersAsync()
     {
         await using (var first = NewClient(new StorageCollector(), Small))
