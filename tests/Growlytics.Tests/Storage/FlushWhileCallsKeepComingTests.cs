@@ -57,6 +57,7 @@ public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
     /// </summary>
     private sealed class EndlessStream
     {
+        private readonly object _gate = new();
         private GrowlyticsClient? _client;
         private int _rounds;
         private int _pushed;
@@ -68,11 +69,15 @@ public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
 
         public void Configure(GrowlyticsOptions options) => options.BeforeStorageAppend = () =>
         {
-            if (Interlocked.Increment(ref _rounds) < MostRounds && !_stopped && _client is { } client)
+            // Under the gate: once Stop returns no call is on its way, so the statistics read after it hold still.
+            lock (_gate)
             {
-                // Only the writer pushes from here on: the numbers stay in call order.
-                PushNumbers(client, Pushed, 1);
-                Interlocked.Increment(ref _pushed);
+                if (Interlocked.Increment(ref _rounds) < MostRounds && !_stopped && _client is { } client)
+                {
+                    // Only the writer pushes from here on: the numbers stay in call order.
+                    PushNumbers(client, Pushed, 1);
+                    Interlocked.Increment(ref _pushed);
+                }
             }
         };
 
@@ -84,12 +89,14 @@ public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
             PushNumbers(client, 0, 100);
         }
 
-        /// <summary>Stops the calls; returns the rounds appended so far.</summary>
+        /// <summary>Stops the calls, waiting for one on its way; returns the rounds appended so far.</summary>
         public int Stop()
         {
-            var rounds = Rounds;
-            _stopped = true;
-            return rounds;
+            lock (_gate)
+            {
+                _stopped = true;
+                return Rounds;
+            }
         }
     }
 }
