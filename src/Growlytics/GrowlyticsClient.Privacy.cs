@@ -220,6 +220,7 @@ public sealed partial class GrowlyticsClient
         // First, so calls made from here on are refused at the call; then what is already held is dropped.
         _optedOut = true;
         _queue.Refuse(DropReason.OptedOut);
+        _durable?.OptingOut();
         _heldStore?.DropAll(optOut: true);
         ReportHeldDropped(_processUser?.DropHeldForPrivacy() ?? 0);
         _dispatcher.OptOut();

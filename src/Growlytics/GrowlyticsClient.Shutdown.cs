@@ -89,9 +89,23 @@ public sealed partial class GrowlyticsClient
         // whose pool threads are all blocked the wait would last as long as they are (over a minute, seen).
         var shutdown = Task.Run(() => ShutdownAsync());
         var bound = _options.ShutdownTimeout + ReportGrace + DisposeMargin;
-        if (!shutdown.Wait(bound))
+        bool ended;
+        try
+        {
+            ended = shutdown.Wait(bound);
+        }
+        catch (AggregateException)
+        {
+            // Ended with a fault: rethrown below as it is, not wrapped.
+            ended = true;
+        }
+
+        if (!ended)
         {
             Log.DisposeReturnedBeforeShutdown(_logger, bound);
+
+            // Ends later, on its own: a fault it may end with is observed, not left to the finalizer.
+            _ = shutdown.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return;
         }
 

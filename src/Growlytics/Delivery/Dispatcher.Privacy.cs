@@ -33,6 +33,18 @@ internal sealed partial class Dispatcher
     // Set by StopAsync once the loop has ended: drop requests are no longer served by it. Under _dropRequests.
     private bool _loopEnded;
 
+    /// <summary>Gets a value indicating whether the loop is still to sweep for an opt-out (tests: the opt-in's last sweep ran).</summary>
+    internal bool SweepPending
+    {
+        get
+        {
+            lock (_dropRequests)
+            {
+                return _sweepPending;
+            }
+        }
+    }
+
     /// <summary>
     /// Stops sending until <see cref="OptIn"/>: what the engine holds now, and whatever reaches it later, is dropped as
     /// <see cref="DropReason.OptedOut"/> by the loop; requests in flight are cancelled (one the service already received may

@@ -56,6 +56,24 @@ internal sealed partial class DurableQueue
         }
     }
 
+    /// <summary>
+    /// Called as the user opts out, before the engine drops what it holds: when the folder could not be read at start (the
+    /// stored queue saves no position, see <see cref="SegmentLog.SavesPosition"/>), saves a position past every segment
+    /// in it, so nothing stored before the opt-out is read at the next start, the files not read included, even once the
+    /// user has opted back in. Otherwise nothing to do here: the engine drops the stored records and their position is
+    /// saved. A folder loaded later while the user is opted out is passed over as it loads (<see cref="IsOptedOut"/>).
+    /// </summary>
+    public void OptingOut()
+    {
+        lock (_gate)
+        {
+            if (!_closed && _log is { SavesPosition: false } log)
+            {
+                log.TryPassEverySegment();
+            }
+        }
+    }
+
     /// <summary>Gets a value indicating whether a deletion waits for the writer to end its commit.</summary>
     private bool DeletionWaiting
     {

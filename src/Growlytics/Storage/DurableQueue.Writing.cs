@@ -64,10 +64,52 @@ internal sealed partial class DurableQueue
             // numbered after any the folder could hold; the position is never saved, as it would describe only those and
             // make the next start take the files not read now for settled.
             Log.StorageNotRead(_logger, ex.GetType().Name);
-            lock (_gate)
+            PassOverUnread();
+        }
+    }
+
+    /// <summary>
+    /// Starts a stored queue that saves no position (the folder could not be read); for a user opted out, passes over
+    /// what the folder holds, never to be sent.
+    /// </summary>
+    private void PassOverUnread()
+    {
+        var notDeleted = 0;
+        string? deleteError = null;
+        Exception? fault = null;
+        lock (_gate)
+        {
+            var log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks, _options.StorageWriteFault, savesPosition: false);
+            _log = log;
+            if (DropAtLoad is not null)
             {
-                _log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks, _options.StorageWriteFault, savesPosition: false);
+                // Started opted out: what the folder holds is never to be sent, read or not. Deleted now (nothing was
+                // counted, so nothing is counted dropped); a file that stays is below the position saved from here on.
+                try
+                {
+                    log.DeleteAll([], out notDeleted, out deleteError);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // The folder cannot be listed: the position saved first (if it could be) passes over what it holds.
+                    fault = ex;
+                }
             }
+            else if (IsOptedOut?.Invoke() == true)
+            {
+                // Opted out while the folder was being loaded: passed over as the opt-out would have passed it.
+                log.TryPassEverySegment();
+            }
+        }
+
+        if (fault is not null)
+        {
+            Log.StorageFault(_logger, fault);
+        }
+
+        if (notDeleted > 0)
+        {
+            Log.LocalDataNotDeleted(_logger, notDeleted, deleteError ?? "unknown");
         }
     }
 

@@ -119,6 +119,12 @@ internal sealed partial class DurableQueue : IDisposable
     public DropReason? DropAtLoad { get; set; }
 
     /// <summary>
+    /// Gets or sets whether the user is opted out now: a folder that cannot be read at start is then passed over as an
+    /// opt-out passes it (see <see cref="OptingOut"/>). <see langword="null"/>: never. Set before <see cref="Start"/>.
+    /// </summary>
+    public Func<bool>? IsOptedOut { get; set; }
+
+    /// <summary>
     /// Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them,
     /// count them and report them (<see cref="ReportDropped"/>).
     /// </summary>

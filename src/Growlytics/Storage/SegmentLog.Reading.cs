@@ -185,14 +185,25 @@ internal sealed partial class SegmentLog
     {
         // First a position past every segment, so a process killed while the files go deletes the rest at its next start.
         TryMarkDeleting();
-        var dropped = DropAll(settledOutstanding);
-        notDeleted = DeleteFiles(_directory, out error);
+        try
+        {
+            var dropped = DropAll(settledOutstanding);
+            notDeleted = DeleteFiles(_directory, out error, keepPositionIfFilesStay: _deleting);
 
-        // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
-        _ackDirty = false;
-        _savedSettled = null;
-        _deleting = false;
-        return dropped;
+            // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
+            _ackDirty = false;
+            _savedSettled = null;
+
+            // What the folder held unread at start (if it could not be read) went with the rest: the positions saved from
+            // here on describe every record stored, and a file left behind is one the deletion was asked to remove.
+            SavesPosition = true;
+            _floor = 0;
+            return dropped;
+        }
+        finally
+        {
+            _deleting = false;
+        }
     }
 
     /// <summary>
@@ -203,36 +214,73 @@ internal sealed partial class SegmentLog
     /// </summary>
     public void TryMarkDeleting()
     {
-        if (_deleting)
+        // If it cannot be written, the files are deleted all the same; only a process killed meanwhile would leave some.
+        if (!_deleting && TrySavePositionPastEverySegment(out _))
+        {
+            _deleting = true;
+        }
+    }
+
+    /// <summary>
+    /// For a log that does not save its position (the folder could not be read at start), when every record stored so far
+    /// is being dropped (an opt-out): saves a position past every segment in the folder, those it could not read included
+    /// (the opt-out drops them as well), so none of them is read at the next start, even after an opt-in; seals the
+    /// segment being written, so later records go to segments numbered after that position; and saves positions from then
+    /// on, none below it while a segment numbered before it is tracked. Does nothing for a log that saves its position
+    /// (its records are settled as they are dropped), or if the position cannot be written (the log goes on as it was).
+    /// </summary>
+    public void TryPassEverySegment()
+    {
+        if (SavesPosition || _deleting || !TrySavePositionPastEverySegment(out var past))
         {
             return;
         }
 
+        SealActive();
+        _floor = past;
+        SavesPosition = true;
+    }
+
+    /// <summary>
+    /// Saves a position past every segment in the folder (those this log does not track included), and numbers the
+    /// segments started from here on after it; returns whether it could.
+    /// </summary>
+    private bool TrySavePositionPastEverySegment(out long past)
+    {
         try
         {
             ThrowIfFaulted();
-            var past = Math.Max(_nextId, SegmentLoader.HighestId(_directory) + 1);
+            past = Math.Max(_nextId, SegmentLoader.HighestId(_directory) + 1);
             AckFile.Write(_directory, past, RecordFormat.SegmentHeaderSize);
             _nextId = past + 1;
-            _deleting = true;
+            return true;
         }
-#pragma warning disable CA1031 // Whatever failed, the deletion goes on.
+#pragma warning disable CA1031 // Whatever failed, the caller goes on without that position.
         catch (Exception)
 #pragma warning restore CA1031
         {
-            // The files are deleted all the same; only a process killed meanwhile would leave some of them.
+            past = 0;
+            return false;
         }
     }
 
     /// <summary>Deletes the stored queue's files in <paramref name="directory"/>; returns how many could not be deleted.</summary>
-    public static int DeleteFiles(string directory, out string? error)
+    /// <param name="directory">The storage folder.</param>
+    /// <param name="error">The type of the first error, or <see langword="null"/>.</param>
+    /// <param name="keepPositionIfFilesStay">
+    /// Whether <c>queue.ack</c> holds a position past every segment (<see cref="TryMarkDeleting"/>): it is then kept if a
+    /// segment can be neither deleted nor emptied (held open by another program), so the next start deletes that segment
+    /// instead of reading it.
+    /// </param>
+    public static int DeleteFiles(string directory, out string? error, bool keepPositionIfFilesStay = false)
     {
         error = null;
-        string[] paths;
+        string[] segments;
+        string[] positions;
         try
         {
-            paths = [
-                .. Directory.GetFiles(directory, SegmentLoader.FilePrefix + "*" + SegmentLoader.FileExtension),
+            segments = Directory.GetFiles(directory, SegmentLoader.FilePrefix + "*" + SegmentLoader.FileExtension);
+            positions = [
                 .. Directory.GetFiles(directory, AckFile.FileName + "*"),
                 .. Directory.GetFiles(directory, SettledFile.FileName + "*"),
             ];
@@ -242,7 +290,24 @@ internal sealed partial class SegmentLog
             return 0;
         }
 
-        return StorageFiles.DeleteAll(paths, out error);
+        return DeleteFiles(segments, positions, keepPositionIfFilesStay, out error);
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="segments"/>, then <paramref name="positions"/> (<c>queue.ack</c> kept if a segment stays and
+    /// <paramref name="keepPositionIfFilesStay"/>); returns how many could not be deleted.
+    /// </summary>
+    internal static int DeleteFiles(string[] segments, string[] positions, bool keepPositionIfFilesStay, out string? error)
+    {
+        var failed = StorageFiles.DeleteAll(segments, out error);
+        if (failed > 0 && keepPositionIfFilesStay)
+        {
+            positions = Array.FindAll(positions, path => !string.Equals(Path.GetFileName(path), AckFile.FileName, StringComparison.Ordinal));
+        }
+
+        failed += StorageFiles.DeleteAll(positions, out var positionError);
+        error ??= positionError;
+        return failed;
     }
 
     // Returns the calls of the records it settled.

@@ -22,6 +22,10 @@ internal sealed partial class SegmentLog : IDisposable
     // Set while a deletion runs (see MarkDeleting): the position saved then says every segment is settled, and stays.
     private bool _deleting;
 
+    // Once a log that did not save its position saved one past every segment (see TryPassEverySegment): the segment it
+    // names; no position below it is saved while a segment numbered before it is tracked.
+    private long _floor;
+
     /// <param name="directory">The storage folder.</param>
     /// <param name="segmentSize">The size at which a segment is sealed and the next one started.</param>
     /// <param name="loaded">The segments read at start, oldest first.</param>
@@ -50,8 +54,11 @@ internal sealed partial class SegmentLog : IDisposable
         _settledDirty = true;
     }
 
-    /// <summary>Gets a value indicating whether the position and the settled runs are saved (see the constructor).</summary>
-    public bool SavesPosition { get; }
+    /// <summary>
+    /// Gets a value indicating whether the position and the settled runs are saved (see the constructor): from the start, or
+    /// once a position past every segment in the folder was saved (<see cref="TryPassEverySegment"/>, <see cref="DeleteAll"/>).
+    /// </summary>
+    public bool SavesPosition { get; private set; }
 
     /// <summary>Gets the number of stored records not yet settled, in flight included.</summary>
     public long Pending { get; private set; }
@@ -105,7 +112,7 @@ internal sealed partial class SegmentLog : IDisposable
     public void SaveAck()
     {
         RemoveSettledSegments();
-        if (!SavesPosition || _deleting)
+        if (!SavesPosition || _deleting || (Oldest is { } first && first.Id < _floor))
         {
             return;
         }

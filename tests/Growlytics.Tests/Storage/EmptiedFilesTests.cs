@@ -37,6 +37,29 @@ public sealed class EmptiedFilesTests : StorageTestBase
         System.IO.Directory.Exists(path).Should().BeTrue();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DeleteFiles_ASegmentStays_KeepsThePositionPastEverySegmentOnlyWhenItIsOne(bool positionPastEverySegment)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var stays = Path.Combine(Directory, "queue-0000000000000002.seg");
+        System.IO.Directory.CreateDirectory(stays);
+        var goes = Path.Combine(Directory, "queue-0000000000000003.seg");
+        File.WriteAllBytes(goes, [1, 2, 3]);
+        AckFile.Write(Directory, 4, RecordFormat.SegmentHeaderSize);
+        var ack = Path.Combine(Directory, AckFile.FileName);
+        var settled = Path.Combine(Directory, SettledFile.FileName);
+        File.WriteAllBytes(settled, [1]);
+
+        var failed = SegmentLog.DeleteFiles([stays, goes], [ack, settled], positionPastEverySegment, out var error);
+
+        (failed, error is null).Should().Be((1, false), "the segment that stays is counted");
+        File.Exists(goes).Should().BeFalse();
+        File.Exists(settled).Should().BeFalse();
+        File.Exists(ack).Should().Be(positionPastEverySegment, "a position past every segment makes the next start delete the one left");
+    }
+
     [Fact]
     public async Task Start_WithTheQueueAndSessionFilesEmptied_RestoresAndSendsNothingAndReportsNoDamage()
     {

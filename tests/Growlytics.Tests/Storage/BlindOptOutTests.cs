@@ -1,0 +1,130 @@
+using GrowlyticsSdk.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// An opt-out in a run that could not read its storage folder at start (its stored queue saves no position): nothing
+/// stored before the opt-out is sent at a later start, even once the user has opted back in, while what is recorded
+/// after the opt-in still is.
+/// </summary>
+public sealed class BlindOptOutTests : StorageTestBase
+{
+    private const int Stored = 200;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    // Small segments, so the stored numbers take several files.
+    private static readonly Action<GrowlyticsOptions> Small = o => o.MaxStorageBytes = 64 * 1024;
+
+    [Fact]
+    public async Task StartedOptedOut_FolderNotRead_TheStoredQueueIsDeleted_AndOnlyCallsAfterTheOptInAreSentLater()
+    {
+        var segments = await StoreNumbersAsync();
+        PrivacyFile.Write(Directory, optedOut: true, NullLogger.Instance);
+
+        // Another program holds the newest segment while the client starts opted out.
+        using (new FileStream(segments[^1], FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await using var client = NewClient(new StorageCollector { Up = false }, Small);
+            client.IsOptedOut.Should().BeTrue();
+            // Deleted as the folder loads; the held one too where a held file can be deleted (not on Windows: the position
+            // saved past it then makes the next start delete it).
+            await DriveUntilAsync(() => client.Durable!.IsOwner && SegmentFiles().All(f => f == segments[^1]), Step, () => $"{SegmentFiles().Length} segment files");
+
+            await OptInAsync(client);
+            PushNumbers(client, 1_000, 10);
+            await StoredAsync(client);
+            (client.Statistics.Restored, client.Statistics.Pending).Should().Be((0, 10));
+            await client.ShutdownAsync();
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "the queue stored before the opted-out start is never sent; the calls after the opt-in are");
+    }
+
+    [Fact]
+    public async Task FolderNotRead_OptOutThenOptIn_WhatTheOptOutDroppedAndTheUnreadFilesAreNotSentLater_NewCallsAre()
+    {
+        var segments = await StoreNumbersAsync();
+        using (new FileStream(segments[^1], FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await using var client = NewClient(new StorageCollector { Up = false }, Small);
+            await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
+            PushNumbers(client, 5_000, 10);
+            await StoredAsync(client);
+
+            client.OptOut();
+            await DriveUntilAsync(() => client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+            client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(10);
+            await OptInAsync(client);
+
+            // Recorded after the opt-in while the service cannot be reached: stored, for the next start.
+            PushNumbers(client, 6_000, 10);
+            await StoredAsync(client);
+            client.Statistics.Pending.Should().Be(10);
+            await client.ShutdownAsync();
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
+        collector.Numbers.Should().BeEquivalentTo(
+            Enumerable.Range(6_000, 10).Select(n => (long)n),
+            "what the opt-out dropped and what the folder held when the user opted out are never sent; the calls after the opt-in are");
+        SegmentFiles().Should().BeEmpty("the files the opted-out run could not read were deleted at this start");
+    }
+
+    [Fact]
+    public async Task OptedOutBeforeTheFolderIsTakenOver_FolderNotRead_ItIsPassedOverAsItLoads()
+    {
+        var first = await HoldingStoredNumbersAsync(Stored);
+        var segments = SegmentFiles();
+
+        // Starts while the first client holds the folder, and is opted out before it takes the folder over (it tries again
+        // on the fake clock, which stands still until the segment is held).
+        await using var client = NewClient(new StorageCollector { Up = false }, Small);
+        client.Durable!.IsOwner.Should().BeFalse();
+        client.OptOut();
+        await first.DisposeAsync();
+        using (new FileStream(segments[^1], FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await DriveUntilAsync(() => client.Durable.IsOwner, Step);
+            client.Statistics.Restored.Should().Be(0, "the folder could not be read");
+
+            await OptInAsync(client);
+            PushNumbers(client, 1_000, 10);
+            await StoredAsync(client);
+            await client.ShutdownAsync();
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "what the folder held when the user opted out is never sent");
+    }
+
+    /// <summary>
+    /// Opts in and waits for the last sweep for the opt-out (a call stored before it runs would be dropped with what was
+    /// held: see <see cref="GrowlyticsClient.OptIn"/>).
+    /// </summary>
+    private async Task OptInAsync(GrowlyticsClient client)
+    {
+        client.OptIn();
+        await DriveUntilAsync(() => !client.Dispatcher.SweepPending, Step);
+    }
+
+    private async Task<string[]> StoreNumbersAsync()
+    {
+        await using (var client = NewClient(new StorageCollector(), Small))
+        {
+            PushNumbers(client, 0, Stored);
+            await StoredAsync(client);
+        }
+
+        var segments = SegmentFiles();
+        segments.Length.Should().BeGreaterThan(1);
+        return segments;
+    }
+}
