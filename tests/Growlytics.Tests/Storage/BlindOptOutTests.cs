@@ -19,7 +19,7 @@ public sealed class BlindOptOutTests : StorageTestBase
     [Fact]
     public async Task StartedOptedOut_FolderNotRead_TheStoredQueueIsDeleted_AndOnlyCallsAfterTheOptInAreSentLater()
     {
-        var segments = await StoreNumbersAsync();
+        var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
         PrivacyFile.Write(Directory, optedOut: true, NullLogger.Instance);
 
         // Another program holds the newest segment while the client starts opted out.
@@ -47,7 +47,7 @@ public sealed class BlindOptOutTests : StorageTestBase
     [Fact]
     public async Task FolderNotRead_OptOutThenOptIn_WhatTheOptOutDroppedAndTheUnreadFilesAreNotSentLater_NewCallsAre()
     {
-        var segments = await StoreNumbersAsync();
+        var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
         using (new FileStream(segments[^1], FileMode.Open, FileAccess.Read, FileShare.None))
         {
             await using var client = NewClient(new StorageCollector { Up = false }, Small);
@@ -113,18 +113,5 @@ public sealed class BlindOptOutTests : StorageTestBase
     {
         client.OptIn();
         await DriveUntilAsync(() => !client.Dispatcher.SweepPending, Step);
-    }
-
-    private async Task<string[]> StoreNumbersAsync()
-    {
-        await using (var client = NewClient(new StorageCollector(), Small))
-        {
-            PushNumbers(client, 0, Stored);
-            await StoredAsync(client);
-        }
-
-        var segments = SegmentFiles();
-        segments.Length.Should().BeGreaterThan(1);
-        return segments;
     }
 }

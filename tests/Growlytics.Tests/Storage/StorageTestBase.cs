@@ -150,5 +150,22 @@ public abstract class StorageTestBase : IDisposable
         return next;
     }
 
+    /// <summary>
+    /// Stores the numbers 0 to <paramref name="count"/> - 1 in small segments (the collector down), releases the folder, and
+    /// returns the segment files, oldest first.
+    /// </summary>
+    internal async Task<string[]> StoreNumbersInSmallSegmentsAsync(int count)
+    {
+        await using (var client = NewClient(new StorageCollector(), static o => o.MaxStorageBytes = 64 * 1024))
+        {
+            PushNumbers(client, 0, count);
+            await StoredAsync(client);
+        }
+
+        var segments = SegmentFiles();
+        segments.Length.Should().BeGreaterThan(2, "the numbers take several segments");
+        return segments;
+    }
+
     internal string[] SegmentFiles() => System.IO.Directory.GetFiles(Directory, "queue-*.seg").Order(StringComparer.Ordinal).ToArray();
 }

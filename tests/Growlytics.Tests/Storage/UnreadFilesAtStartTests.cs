@@ -18,7 +18,7 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
     [Fact]
     public async Task SegmentHeldByAnotherProgramAtStart_IsLeftThere_AndTheNextStartDeliversEverything()
     {
-        var segments = await StoreNumbersAsync();
+        var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
         var logs = new RecordingLoggerFactory();
         var second = new StorageCollector { Up = true };
         GrowlyticsStatistics secondStatistics;
@@ -57,7 +57,7 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
     [Fact]
     public async Task NewerFormatSegment_OnceTheSavedPositionHasPassedIt_IsStillLeftForItsWriter()
     {
-        var segments = await StoreNumbersAsync();
+        var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
         var newer = segments[1];
         var data = File.ReadAllBytes(newer);
         BinaryPrimitives.WriteUInt16LittleEndian(data.AsSpan(4), RecordFormat.FormatVersion + 1);
@@ -95,7 +95,7 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
     [Fact]
     public async Task TemporaryPositionFilesLeftByAKilledProcess_AreDeletedAtStart()
     {
-        await StoreNumbersAsync();
+        await StoreNumbersInSmallSegmentsAsync(Stored);
         var leftAck = Path.Combine(Directory, AckFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
         var leftSettled = Path.Combine(Directory, SettledFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
         File.WriteAllBytes(leftAck, new byte[28]);
@@ -108,19 +108,6 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
         File.Exists(leftAck).Should().BeFalse();
         File.Exists(leftSettled).Should().BeFalse();
         collector.Numbers.Should().HaveCount(Stored);
-    }
-
-    private async Task<string[]> StoreNumbersAsync()
-    {
-        await using (var first = NewClient(new StorageCollector(), Small))
-        {
-            PushNumbers(first, 0, Stored);
-            await StoredAsync(first);
-        }
-
-        var segments = SegmentFiles();
-        segments.Length.Should().BeGreaterThan(2, "the numbers take several segments");
-        return segments;
     }
 
     private static int NumbersIn(byte[] segment)
