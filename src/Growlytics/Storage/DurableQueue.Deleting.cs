@@ -60,16 +60,25 @@ internal sealed partial class DurableQueue
     /// Called as the user opts out, before the engine drops what it holds: when the folder could not be read at start (the
     /// stored queue saves no position, see <see cref="SegmentLog.SavesPosition"/>), saves a position past every segment
     /// in it, so nothing stored before the opt-out is read at the next start, the files not read included, even once the
-    /// user has opted back in. Otherwise nothing to do here: the engine drops the stored records and their position is
-    /// saved. A folder loaded later while the user is opted out is passed over as it loads (<see cref="IsOptedOut"/>).
+    /// user has opted back in (<see cref="SegmentLog.PassEverySegment"/>: on the caller's thread, under the store's lock;
+    /// if the disk does not take it now, the writer saves it before any other position). Otherwise nothing to do here,
+    /// without the lock: the engine drops the stored records and their position is saved. A folder loaded later while the
+    /// user is opted out is passed over as it loads (<see cref="IsOptedOut"/>).
     /// </summary>
     public void OptingOut()
     {
+        // Checked first without the lock, which the writer holds through a slow write: nearly always the position is saved,
+        // and the caller (the app's thread) does not wait for the disk.
+        if (Volatile.Read(ref _log) is not { SavesPosition: false })
+        {
+            return;
+        }
+
         lock (_gate)
         {
             if (!_closed && _log is { SavesPosition: false } log)
             {
-                log.TryPassEverySegment();
+                log.PassEverySegment();
             }
         }
     }

@@ -98,7 +98,7 @@ internal sealed partial class DurableQueue
             else if (IsOptedOut?.Invoke() == true)
             {
                 // Opted out while the folder was being loaded: passed over as the opt-out would have passed it.
-                log.TryPassEverySegment();
+                log.PassEverySegment();
             }
         }
 

@@ -193,11 +193,20 @@ internal sealed partial class SegmentLog
             // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
             _ackDirty = false;
             _savedSettled = null;
-
-            // What the folder held unread at start (if it could not be read) went with the rest: the positions saved from
-            // here on describe every record stored, and a file left behind is one the deletion was asked to remove.
-            SavesPosition = true;
             _floor = 0;
+            if (_deleting || SavesPosition)
+            {
+                // What the folder held unread at start (if it could not be read) went with the rest, or stays below the
+                // position past every segment: the positions saved from here on describe every record stored.
+                SavesPosition = true;
+            }
+            else
+            {
+                // A log that saves no position and could not save that one: a file left behind (held open) is passed over
+                // by a position saved once the disk takes it, as for an opt-out.
+                _pass ??= _nextId++;
+            }
+
             return dropped;
         }
         finally
@@ -223,20 +232,58 @@ internal sealed partial class SegmentLog
 
     /// <summary>
     /// For a log that does not save its position (the folder could not be read at start), when every record stored so far
-    /// is being dropped (an opt-out): saves a position past every segment in the folder, those it could not read included
-    /// (the opt-out drops them as well), so none of them is read at the next start, even after an opt-in; seals the
-    /// segment being written, so later records go to segments numbered after that position; and saves positions from then
-    /// on, none below it while a segment numbered before it is tracked. Does nothing for a log that saves its position
-    /// (its records are settled as they are dropped), or if the position cannot be written (the log goes on as it was).
+    /// is being dropped (an opt-out): seals the segment being written, so later records go to segments numbered after a
+    /// position past every segment in the folder, those it could not read included (the opt-out drops them as well), and
+    /// saves that position, so none of them is read at the next start, even after an opt-in. If the disk does not take it
+    /// now, <see cref="SaveAck"/> saves it before any other. From then on positions are saved, none below it while a
+    /// segment numbered before it is tracked. Does nothing for a log that saves its position (its records are settled as
+    /// they are dropped). Never throws.
     /// </summary>
-    public void TryPassEverySegment()
+    public void PassEverySegment()
     {
-        if (SavesPosition || _deleting || !TrySavePositionPastEverySegment(out var past))
+        if (SavesPosition || _deleting || _pass is not null)
         {
             return;
         }
 
+        long highest;
+        try
+        {
+            highest = SegmentLoader.HighestId(_directory);
+        }
+#pragma warning disable CA1031 // The folder cannot be listed: this log's own numbers are past what it held at start.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            highest = -1;
+        }
+
+        var past = Math.Max(_nextId, highest + 1);
+        _nextId = past + 1;
         SealActive();
+        _pass = past;
+        try
+        {
+            SavePass();
+        }
+#pragma warning disable CA1031 // Saved by a later SaveAck, which reports the failure.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>Saves the position <see cref="PassEverySegment"/> asked for, if any; throws if the disk does not take it.</summary>
+    private void SavePass()
+    {
+        if (_pass is not { } past)
+        {
+            return;
+        }
+
+        ThrowIfFaulted();
+        AckFile.Write(_directory, past, RecordFormat.SegmentHeaderSize);
+        _pass = null;
         _floor = past;
         SavesPosition = true;
     }

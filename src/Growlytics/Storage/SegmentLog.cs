@@ -22,9 +22,15 @@ internal sealed partial class SegmentLog : IDisposable
     // Set while a deletion runs (see MarkDeleting): the position saved then says every segment is settled, and stays.
     private bool _deleting;
 
-    // Once a log that did not save its position saved one past every segment (see TryPassEverySegment): the segment it
+    // Once a log that did not save its position saved one past every segment (see PassEverySegment): the segment it
     // names; no position below it is saved while a segment numbered before it is tracked.
     private long _floor;
+
+    // A position past every segment to be saved before any other (see PassEverySegment), until the disk takes it.
+    private long? _pass;
+
+    // Read without the store's lock (see DurableQueue.OptingOut).
+    private volatile bool _savesPosition;
 
     /// <param name="directory">The storage folder.</param>
     /// <param name="segmentSize">The size at which a segment is sealed and the next one started.</param>
@@ -38,7 +44,7 @@ internal sealed partial class SegmentLog : IDisposable
     /// </param>
     public SegmentLog(string directory, long segmentSize, List<Segment> loaded, long maxId, Func<Exception?>? writeFault = null, bool savesPosition = true)
     {
-        SavesPosition = savesPosition;
+        _savesPosition = savesPosition;
         _writeFault = writeFault;
         _directory = directory;
         _segmentSize = segmentSize;
@@ -56,9 +62,14 @@ internal sealed partial class SegmentLog : IDisposable
 
     /// <summary>
     /// Gets a value indicating whether the position and the settled runs are saved (see the constructor): from the start, or
-    /// once a position past every segment in the folder was saved (<see cref="TryPassEverySegment"/>, <see cref="DeleteAll"/>).
+    /// once a position past every segment in the folder was saved (<see cref="PassEverySegment"/>, <see cref="DeleteAll"/>).
+    /// Safe to read without the store's lock.
     /// </summary>
-    public bool SavesPosition { get; private set; }
+    public bool SavesPosition
+    {
+        get => _savesPosition;
+        private set => _savesPosition = value;
+    }
 
     /// <summary>Gets the number of stored records not yet settled, in flight included.</summary>
     public long Pending { get; private set; }
@@ -112,6 +123,10 @@ internal sealed partial class SegmentLog : IDisposable
     public void SaveAck()
     {
         RemoveSettledSegments();
+
+        // First the position past every segment an opt-out asked for, if the disk did not take it then (throws again if
+        // it still does not: nothing else is saved meanwhile).
+        SavePass();
         if (!SavesPosition || _deleting || (Oldest is { } first && first.Id < _floor))
         {
             return;

@@ -105,6 +105,76 @@ public sealed class BlindOptOutTests : StorageTestBase
         collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "what the folder held when the user opted out is never sent");
     }
 
+    [Fact]
+    public async Task FolderNotRead_OptOutWhileTheDiskFailsForAMoment_ThePositionIsSavedOnceItWorks()
+    {
+        var failing = 0;
+        var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
+        using (new FileStream(segments[^1], FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await using var client = NewClient(new StorageCollector { Up = false }, o =>
+            {
+                Small(o);
+                o.StorageWriteFault = () => Volatile.Read(ref failing) == 1 ? new IOException("No space left on device") : null;
+            });
+            await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
+            PushNumbers(client, 5_000, 10);
+            await StoredAsync(client);
+
+            // The position cannot be written as the user opts out; the disk works again right after.
+            Volatile.Write(ref failing, 1);
+            client.OptOut();
+            Volatile.Write(ref failing, 0);
+            await DriveUntilAsync(() => client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+
+            await OptInAsync(client);
+            PushNumbers(client, 6_000, 10);
+            await StoredAsync(client);
+            await client.ShutdownAsync();
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(6_000, 10).Select(n => (long)n), "the position past every segment was saved once the disk took it");
+    }
+
+    [Fact]
+    public async Task OptOut_FolderRead_DoesNotWaitForTheStorageWritersSlowWrite()
+    {
+        using var writerInside = new ManualResetEventSlim();
+        using var releaseWriter = new ManualResetEventSlim();
+        var holdNextWrite = 0;
+        await using var client = NewClient(new StorageCollector { Up = false }, o => o.StorageWriteFault = () =>
+        {
+            // A slow disk: the writer is held inside a write, under the stored queue's lock.
+            if (Interlocked.Exchange(ref holdNextWrite, 0) == 1)
+            {
+                writerInside.Set();
+                releaseWriter.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            return null;
+        });
+        await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
+
+        Volatile.Write(ref holdNextWrite, 1);
+        PushNumbers(client, 0, 1);
+        var driving = Task.Run(() => DriveUntilAsync(() => writerInside.IsSet, Step));
+        try
+        {
+            writerInside.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            var optOut = Task.Run(client.OptOut);
+            (await Task.WhenAny(optOut, Task.Delay(TimeSpan.FromSeconds(10)))).Should().BeSameAs(optOut, "the folder was read: there is nothing to pass over, so the caller does not wait for the disk");
+            client.IsOptedOut.Should().BeTrue();
+        }
+        finally
+        {
+            releaseWriter.Set();
+            await driving;
+        }
+    }
+
     /// <summary>
     /// Opts in and waits for the last sweep for the opt-out (a call stored before it runs would be dropped with what was
     /// held: see <see cref="GrowlyticsClient.OptIn"/>).
