@@ -226,7 +226,9 @@ internal sealed partial class SegmentLog
         // If it cannot be written, the files are deleted all the same; only a process killed meanwhile would leave some.
         if (!_deleting && TrySavePositionPastEverySegment(out _))
         {
+            // Past any position an opt-out still waits to save (see PassEverySegment), which is no longer needed.
             _deleting = true;
+            _pass = null;
         }
     }
 

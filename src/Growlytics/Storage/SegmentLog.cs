@@ -125,8 +125,11 @@ internal sealed partial class SegmentLog : IDisposable
         RemoveSettledSegments();
 
         // First the position past every segment an opt-out asked for, if the disk did not take it then (throws again if
-        // it still does not: nothing else is saved meanwhile).
-        SavePass();
+        // it still does not: nothing else is saved meanwhile). Not while a deletion runs: its own position is past it.
+        if (!_deleting)
+        {
+            SavePass();
+        }
         if (!SavesPosition || _deleting || (Oldest is { } first && first.Id < _floor))
         {
             return;
