@@ -70,7 +70,8 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/> (one second more
     /// than it and the 250 ms handlers get after it: then it returns and logs event 2017, the shutdown going on in the
-    /// background, as when the thread pool is starved).
+    /// background, as when the thread pool is starved). That bound is real time, not <see cref="GrowlyticsOptions.TimeProvider"/>'s:
+    /// a starved pool cannot run that provider's timers. A fault the shutdown ended with is rethrown as it is.
     /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>. Called from
     /// a <see cref="MessageDropped"/> handler it starts the shutdown and returns at once: the shutdown may be waiting for
     /// that handler. (Do not block on <see cref="ShutdownAsync"/> or <see cref="FlushAsync"/> in a handler.)
