@@ -68,8 +68,9 @@ internal sealed partial class DurableQueue
     public void OptingOut()
     {
         // Checked first without the lock, which the writer holds through a slow write: nearly always the position is saved,
-        // and the caller (the app's thread) does not wait for the disk.
-        if (Volatile.Read(ref _log) is not { SavesPosition: false })
+        // and the caller (the app's thread) does not wait for the disk. Not loaded yet: under the lock, which the load takes
+        // to install the log and read IsOptedOut, so one of the two passes over the folder.
+        if (Volatile.Read(ref _log) is { SavesPosition: true })
         {
             return;
         }
@@ -79,6 +80,7 @@ internal sealed partial class DurableQueue
             if (!_closed && _log is { SavesPosition: false } log)
             {
                 log.PassEverySegment();
+                _writerWake.Set();
             }
         }
     }

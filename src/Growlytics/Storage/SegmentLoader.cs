@@ -100,7 +100,7 @@ internal static class SegmentLoader
     }
 
     /// <summary>Gets whether the segment's header says a newer format; <see langword="false"/> if it cannot be read.</summary>
-    private static bool IsNewerFormat(string path)
+    internal static bool IsNewerFormat(string path)
     {
         try
         {
@@ -215,7 +215,7 @@ internal static class SegmentLoader
         return segment;
     }
 
-    private static List<(long Id, string Path)> ListSegments(string directory)
+    internal static List<(long Id, string Path)> ListSegments(string directory)
     {
         var segments = new List<(long, string)>();
         foreach (var path in Directory.GetFiles(directory, FilePrefix + "*" + FileExtension))

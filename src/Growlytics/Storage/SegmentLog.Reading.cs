@@ -188,7 +188,7 @@ internal sealed partial class SegmentLog
         try
         {
             var dropped = DropAll(settledOutstanding);
-            notDeleted = DeleteFiles(_directory, out error, keepPositionIfFilesStay: _deleting);
+            notDeleted = DeleteFiles(_directory, out error);
 
             // Nothing is stored, so there is no position to save; the next segment is read from its start after a restart.
             _ackDirty = false;
@@ -200,11 +200,11 @@ internal sealed partial class SegmentLog
                 // position past every segment: the positions saved from here on describe every record stored.
                 SavesPosition = true;
             }
-            else
+            else if (_pass is null)
             {
                 // A log that saves no position and could not save that one: a file left behind (held open) is passed over
                 // by a position saved once the disk takes it, as for an opt-out.
-                _pass ??= _nextId++;
+                StartPass();
             }
 
             return dropped;
@@ -237,9 +237,10 @@ internal sealed partial class SegmentLog
     /// is being dropped (an opt-out): seals the segment being written, so later records go to segments numbered after a
     /// position past every segment in the folder, those it could not read included (the opt-out drops them as well), and
     /// saves that position, so none of them is read at the next start, even after an opt-in. If the disk does not take it
-    /// now, <see cref="SaveAck"/> saves it before any other. From then on positions are saved, none below it while a
-    /// segment numbered before it is tracked. Does nothing for a log that saves its position (its records are settled as
-    /// they are dropped). Never throws.
+    /// now, <see cref="SaveAck"/> saves it before any other; <see cref="SaveAck"/> also deletes the files this log could
+    /// not read (a full disk still lets them go). From then on positions are saved, none below it while a segment numbered
+    /// before it is tracked. Does nothing for a log that saves its position (its records are settled as they are dropped).
+    /// Never throws.
     /// </summary>
     public void PassEverySegment()
     {
@@ -248,6 +249,25 @@ internal sealed partial class SegmentLog
             return;
         }
 
+        SealActive();
+        StartPass();
+        try
+        {
+            SavePass();
+        }
+#pragma warning disable CA1031 // Saved by a later SaveAck, which reports the failure.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>
+    /// Asks for a position past every segment in the folder (<see cref="SavePass"/>) and for the files this log does not
+    /// track below it to be deleted (<see cref="DeleteUnreadBelowPass"/>); segments started from here on are numbered after it.
+    /// </summary>
+    private void StartPass()
+    {
         long highest;
         try
         {
@@ -262,17 +282,8 @@ internal sealed partial class SegmentLog
 
         var past = Math.Max(_nextId, highest + 1);
         _nextId = past + 1;
-        SealActive();
         _pass = past;
-        try
-        {
-            SavePass();
-        }
-#pragma warning disable CA1031 // Saved by a later SaveAck, which reports the failure.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
+        _unreadBelow = past;
     }
 
     /// <summary>Saves the position <see cref="PassEverySegment"/> asked for, if any; throws if the disk does not take it.</summary>
@@ -288,6 +299,39 @@ internal sealed partial class SegmentLog
         _pass = null;
         _floor = past;
         SavesPosition = true;
+    }
+
+    /// <summary>
+    /// Deletes (or empties) the segment files below the position <see cref="PassEverySegment"/> asked for that this log
+    /// does not track: those it could not read at start. Needs no write, so a full disk does not keep them for a later
+    /// start; one of a newer format is left for its writer, as the loader leaves it. Tried again while the folder cannot be
+    /// listed; a file that can be neither deleted nor emptied is left to the position.
+    /// </summary>
+    private void DeleteUnreadBelowPass()
+    {
+        if (_unreadBelow is not { } below)
+        {
+            return;
+        }
+
+        List<(long Id, string Path)> files;
+        try
+        {
+            files = SegmentLoader.ListSegments(_directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+
+        _unreadBelow = null;
+        foreach (var (id, path) in files)
+        {
+            if (id < below && !_segments.Exists(segment => segment.Id == id) && !SegmentLoader.IsNewerFormat(path))
+            {
+                StorageFiles.DeleteOrEmpty(path, out _);
+            }
+        }
     }
 
     /// <summary>
@@ -313,15 +357,15 @@ internal sealed partial class SegmentLog
         }
     }
 
-    /// <summary>Deletes the stored queue's files in <paramref name="directory"/>; returns how many could not be deleted.</summary>
+    /// <summary>
+    /// Deletes the stored queue's files in <paramref name="directory"/>; returns how many could not be deleted. If a segment
+    /// can be neither deleted nor emptied (held open by another program), <c>queue.ack</c> is kept: whatever position it
+    /// holds passes over at least as much at the next start as none would (a position past every segment, see
+    /// <see cref="TryMarkDeleting"/> and <see cref="PassEverySegment"/>, makes it delete that segment unread).
+    /// </summary>
     /// <param name="directory">The storage folder.</param>
     /// <param name="error">The type of the first error, or <see langword="null"/>.</param>
-    /// <param name="keepPositionIfFilesStay">
-    /// Whether <c>queue.ack</c> holds a position past every segment (<see cref="TryMarkDeleting"/>): it is then kept if a
-    /// segment can be neither deleted nor emptied (held open by another program), so the next start deletes that segment
-    /// instead of reading it.
-    /// </param>
-    public static int DeleteFiles(string directory, out string? error, bool keepPositionIfFilesStay = false)
+    public static int DeleteFiles(string directory, out string? error)
     {
         error = null;
         string[] segments;
@@ -339,17 +383,17 @@ internal sealed partial class SegmentLog
             return 0;
         }
 
-        return DeleteFiles(segments, positions, keepPositionIfFilesStay, out error);
+        return DeleteFiles(segments, positions, out error);
     }
 
     /// <summary>
-    /// Deletes <paramref name="segments"/>, then <paramref name="positions"/> (<c>queue.ack</c> kept if a segment stays and
-    /// <paramref name="keepPositionIfFilesStay"/>); returns how many could not be deleted.
+    /// Deletes <paramref name="segments"/>, then <paramref name="positions"/> (<c>queue.ack</c> kept if a segment stays);
+    /// returns how many could not be deleted.
     /// </summary>
-    internal static int DeleteFiles(string[] segments, string[] positions, bool keepPositionIfFilesStay, out string? error)
+    internal static int DeleteFiles(string[] segments, string[] positions, out string? error)
     {
         var failed = StorageFiles.DeleteAll(segments, out error);
-        if (failed > 0 && keepPositionIfFilesStay)
+        if (failed > 0)
         {
             positions = Array.FindAll(positions, path => !string.Equals(Path.GetFileName(path), AckFile.FileName, StringComparison.Ordinal));
         }

@@ -29,6 +29,9 @@ internal sealed partial class SegmentLog : IDisposable
     // A position past every segment to be saved before any other (see PassEverySegment), until the disk takes it.
     private long? _pass;
 
+    // The files this log does not track below that position are to be deleted (see DeleteUnreadBelowPass).
+    private long? _unreadBelow;
+
     // Read without the store's lock (see DurableQueue.OptingOut).
     private volatile bool _savesPosition;
 
@@ -128,6 +131,7 @@ internal sealed partial class SegmentLog : IDisposable
         // it still does not: nothing else is saved meanwhile). Not while a deletion runs: its own position is past it.
         if (!_deleting)
         {
+            DeleteUnreadBelowPass();
             SavePass();
         }
         if (!SavesPosition || _deleting || (Oldest is { } first && first.Id < _floor))

@@ -97,7 +97,7 @@ internal static class StorageFiles
     /// Deletes a file, or empties it when it cannot be deleted (its folder read-only, not the file): the next start finds
     /// nothing in it (an empty file holds no record, no position and no session). Returns whether its content is gone.
     /// </summary>
-    private static bool DeleteOrEmpty(string path, out string? error) => DeleteOrEmpty(path, File.Delete, out error);
+    internal static bool DeleteOrEmpty(string path, out string? error) => DeleteOrEmpty(path, File.Delete, out error);
 
     /// <summary>As <see cref="DeleteOrEmpty(string, out string?)"/>, deleting with <paramref name="delete"/> (tests: a delete that fails).</summary>
     internal static bool DeleteOrEmpty(string path, Action<string> delete, out string? error)

@@ -140,6 +140,41 @@ public sealed class BlindOptOutTests : StorageTestBase
     }
 
     [Fact]
+    public async Task FolderNotRead_DiskFullFromTheOptOutToTheShutdown_TheUnreadFilesAreDeletedAndNothingIsSentLater()
+    {
+        var failing = 0;
+        var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
+        // Held so that the client cannot read it but can delete it: on Windows a holder that shares deletion only; elsewhere
+        // an exclusive hold (deleting a file needs no share there).
+        var share = OperatingSystem.IsWindows() ? FileShare.Delete : FileShare.None;
+        using (new FileStream(segments[^1], FileMode.Open, FileAccess.Read, share))
+        {
+            await using var client = NewClient(new StorageCollector { Up = false }, o =>
+            {
+                Small(o);
+                o.StorageWriteFault = () => Volatile.Read(ref failing) == 1 ? new IOException("No space left on device") : null;
+            });
+            await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
+            PushNumbers(client, 5_000, 10);
+            await StoredAsync(client);
+
+            // No position can be written from here on: deleting needs no write.
+            Volatile.Write(ref failing, 1);
+            client.OptOut();
+            await DriveUntilAsync(() => client.Statistics.Pending == 0 && SegmentFiles().Length == 0, Step, () => $"pending {client.Statistics.Pending}, {SegmentFiles().Length} segment files");
+            await OptInAsync(client);
+            await client.ShutdownAsync();
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        PushNumbers(next, 7_000, 1);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+        collector.Numbers.Should().Equal([7_000L], "nothing stored before the opt-out is sent");
+    }
+
+    [Fact]
     public async Task OptOut_FolderRead_DoesNotWaitForTheStorageWritersSlowWrite()
     {
         using var writerInside = new ManualResetEventSlim();
