@@ -77,9 +77,10 @@ internal sealed partial class DurableQueue
         var notDeleted = 0;
         string? deleteError = null;
         Exception? fault = null;
+        var maxId = HighestIdInUse();
         lock (_gate)
         {
-            var log = new SegmentLog(_directory, _limits.SegmentBytes, [], _time.GetUtcNow().UtcTicks, _options.StorageWriteFault, savesPosition: false);
+            var log = new SegmentLog(_directory, _limits.SegmentBytes, [], maxId, _options.StorageWriteFault, savesPosition: false);
             _log = log;
             if (DropAtLoad is not null)
             {
@@ -91,8 +92,10 @@ internal sealed partial class DurableQueue
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
-                    // The folder cannot be listed: the position saved first (if it could be) passes over what it holds.
+                    // The folder cannot be listed: passed over as an opt-out passes over it (a position past every
+                    // segment, saved once the disk takes it; the files deleted once the folder can be listed).
                     fault = ex;
+                    log.PassEverySegment();
                 }
             }
             else if (IsOptedOut?.Invoke() == true)
@@ -111,6 +114,38 @@ internal sealed partial class DurableQueue
         {
             Log.LocalDataNotDeleted(_logger, notDeleted, deleteError ?? "unknown");
         }
+    }
+
+    /// <summary>
+    /// For a folder that could not be read: the number new segments are numbered after, past every segment in it and its
+    /// saved position where they can be read (a position past every segment, saved by an opt-out, may lie beyond any file),
+    /// and past the clock's ticks (what could not be read is numbered below them, unless the clock was set back).
+    /// </summary>
+    private long HighestIdInUse()
+    {
+        var highest = _time.GetUtcNow().UtcTicks;
+        try
+        {
+            highest = Math.Max(highest, SegmentLoader.HighestId(_directory));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not listed: the clock alone.
+        }
+
+        try
+        {
+            if (AckFile.Read(_directory, out _) is { } position)
+            {
+                highest = Math.Max(highest, position.SegmentId);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not read (maybe why the folder could not be loaded): the others.
+        }
+
+        return highest;
     }
 
     /// <summary>Why a commit ended.</summary>

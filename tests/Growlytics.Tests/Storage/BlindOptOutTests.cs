@@ -1,5 +1,7 @@
 using GrowlyticsSdk.Storage;
+using GrowlyticsSdk.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
@@ -172,6 +174,49 @@ public sealed class BlindOptOutTests : StorageTestBase
         var flush = next.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted, Step);
         collector.Numbers.Should().Equal([7_000L], "nothing stored before the opt-out is sent");
+    }
+
+    [Fact]
+    public async Task FolderNotReadAgain_WithTheClockSetBack_ItsSegmentsAreNumberedPastTheOptOutsPosition()
+    {
+        var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
+        using (new FileStream(segments[^1], FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await using var client = NewClient(new StorageCollector { Up = false }, Small);
+            await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
+            PushNumbers(client, 5_000, 10);
+            await StoredAsync(client);
+            client.OptOut();
+            await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+            await OptInAsync(client);
+            PushNumbers(client, 1_000, 10);
+            await StoredAsync(client);
+            await client.ShutdownAsync();
+        }
+
+        // The opt-out's position is numbered from this clock; the next run's clock is a day behind it, and it cannot read
+        // the folder either (the segment holding 1000-1009 is held).
+        var position = AckFile.Read(Directory, out _);
+        var behind = new FakeTimeProvider(Time.GetUtcNow() - TimeSpan.FromDays(1));
+        using (new FileStream(SegmentFiles()[^1], FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await using var client = NewClient(new StorageCollector { Up = false }, o =>
+            {
+                Small(o);
+                o.TimeProvider = behind;
+            });
+            PushNumbers(client, 2_000, 10);
+            (await FakeClockDriver.AdvanceUntilAsync(behind, StoredAsync(client), TimeSpan.FromMinutes(10), Step)).Should().BeTrue();
+            client.Statistics.Pending.Should().Be(10);
+            (await FakeClockDriver.AdvanceUntilAsync(behind, client.ShutdownAsync(), TimeSpan.FromMinutes(10), Step)).Should().BeTrue();
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        await DriveUntilAsync(() => next.Statistics.Restored == 20 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}, position {position}, files {string.Join(",", SegmentFiles().Select(Path.GetFileName))}");
+        collector.Numbers.Should().BeEquivalentTo(
+            Enumerable.Range(1_000, 10).Concat(Enumerable.Range(2_000, 10)).Select(n => (long)n),
+            "the second run numbered its segments past the position the first one saved, not by its clock");
     }
 
     [Fact]
