@@ -134,7 +134,6 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 },
                 wakeReader: wake.Set);
             _durable.ForStorage = () => memory.ForStorage;
-            _durable.IsOptedOut = () => _optedOut;
             memory.ShareWith(() => _durable.IsBuffer);
             _queue.StorageWake = _durable.WakeWriter;
             _durable.TakeFolder();

@@ -62,14 +62,14 @@ internal sealed partial class DurableQueue
     /// in it, so nothing stored before the opt-out is read at the next start, the files not read included, even once the
     /// user has opted back in (<see cref="SegmentLog.PassEverySegment"/>: on the caller's thread, under the store's lock;
     /// if the disk does not take it now, the writer saves it before any other position). Otherwise nothing to do here,
-    /// without the lock: the engine drops the stored records and their position is saved. A folder loaded later while the
-    /// user is opted out is passed over as it loads (<see cref="IsOptedOut"/>).
+    /// without the lock: the engine drops the stored records and their position is saved. A folder not loaded yet is
+    /// dropped as it loads (<see cref="DropAtLoad"/>), even once the user has opted back in.
     /// </summary>
     public void OptingOut()
     {
         // Checked first without the lock, which the writer holds through a slow write: nearly always the position is saved,
         // and the caller (the app's thread) does not wait for the disk. Not loaded yet: under the lock, which the load takes
-        // to install the log and read IsOptedOut, so one of the two passes over the folder.
+        // to read DropAtLoad and install the log, so either the load drops the folder or this passes over it.
         if (Volatile.Read(ref _log) is { SavesPosition: true })
         {
             return;
@@ -77,7 +77,19 @@ internal sealed partial class DurableQueue
 
         lock (_gate)
         {
-            if (!_closed && _log is { SavesPosition: false } log)
+            if (_closed)
+            {
+                return;
+            }
+
+            if (_log is null)
+            {
+                // Not loaded yet (another client holds the folder, or the writer has not started): what it holds was
+                // stored before the opt-out, so it is dropped as it loads, as for a client that starts opted out, even if
+                // the user has opted back in by then. (The load reads this under the same lock.)
+                DropAtLoad = DropReason.OptedOut;
+            }
+            else if (_log is { SavesPosition: false } log)
             {
                 log.PassEverySegment();
                 _writerWake.Set();

@@ -84,7 +84,7 @@ internal sealed partial class DurableQueue
             _log = log;
             if (DropAtLoad is not null)
             {
-                // Started opted out: what the folder holds is never to be sent, read or not. Deleted now (nothing was
+                // Started opted out, or opted out before the load: what the folder holds is never to be sent, read or not. Deleted now (nothing was
                 // counted, so nothing is counted dropped); a file that stays is below the position saved from here on.
                 try
                 {
@@ -97,11 +97,6 @@ internal sealed partial class DurableQueue
                     fault = ex;
                     log.PassEverySegment();
                 }
-            }
-            else if (IsOptedOut?.Invoke() == true)
-            {
-                // Opted out while the folder was being loaded: passed over as the opt-out would have passed it.
-                log.PassEverySegment();
             }
         }
 

@@ -114,15 +114,10 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>
     /// Gets or sets the reason what an earlier run left in the folder is dropped for when it is loaded, before anything
     /// can read it (<see cref="DropReason.OptedOut"/>: the client started opted out, so it is never sent, even if the user
-    /// opts back in before the folder is loaded); <see langword="null"/> to restore it. Set before <see cref="Start"/>.
+    /// opts back in before the folder is loaded); <see langword="null"/> to restore it. Set before <see cref="Start"/>, or
+    /// by <see cref="OptingOut"/> under the lock the load reads it under.
     /// </summary>
     public DropReason? DropAtLoad { get; set; }
-
-    /// <summary>
-    /// Gets or sets whether the user is opted out now: a folder that cannot be read at start is then passed over as an
-    /// opt-out passes it (see <see cref="OptingOut"/>). <see langword="null"/>: never. Set before <see cref="Start"/>.
-    /// </summary>
-    public Func<bool>? IsOptedOut { get; set; }
 
     /// <summary>
     /// Occurs (outside the queue's lock) when records being read were dropped to keep a limit; their readers settle them,

@@ -316,38 +316,44 @@ public sealed class PrivacyStorageTests : StorageTestBase
     public async Task DeleteAll_WhileTheWritersCommitNeverFindsMemoryEmpty_RunsBeforeTheCallsStop()
     {
         const int MostRounds = 20_000;
+        const int RoundAsked = 50;
         var collector = new StorageCollector { Up = false };
         GrowlyticsClient? self = null;
         var rounds = 0;
+        var deleted = false;
+        var deletion = new TaskCompletionSource<Task<int>>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Each round the writer appends brings one more call: its commit never finds memory empty until MostRounds, or
-        // until the deletion has ended.
-        var deleted = false;
+        // until the deletion has ended. The deletion is asked for at round 50, from the writer's own round (so the test
+        // does not depend on how many rounds run while it looks).
         await using var client = NewClient(collector, o => o.BeforeStorageAppend = () =>
         {
-            if (Interlocked.Increment(ref rounds) < MostRounds && !Volatile.Read(ref deleted) && self is { } c)
+            var round = Interlocked.Increment(ref rounds);
+            if (round == RoundAsked && self is { } asking)
             {
-                PushNumbers(c, 1_000_000 + Volatile.Read(ref rounds), 1);
+                // The stored queue's part of DeleteLocalDataAsync (the engine's sweep, which runs before it, would take the
+                // one call memory holds and end the chain itself).
+                deletion.TrySetResult(asking.Durable!.DeleteAllAsync(DropReason.OptedOut).ContinueWith(
+                    _ =>
+                    {
+                        Volatile.Write(ref deleted, true);
+                        return Volatile.Read(ref rounds);
+                    },
+                    TaskScheduler.Default));
+            }
+
+            if (round < MostRounds && !Volatile.Read(ref deleted) && self is { } c)
+            {
+                PushNumbers(c, 1_000_000 + round, 1);
             }
         });
         self = client;
         PushNumbers(client, 0, 100);
-        while (Volatile.Read(ref rounds) < 50)
-        {
-            await Task.Delay(1);
-        }
 
-        // The stored queue's part of DeleteLocalDataAsync (the engine's sweep, which runs before it, would take the one
-        // call memory holds and end the chain itself).
-        var roundsAtDeletion = await client.Durable!.DeleteAllAsync(DropReason.OptedOut)
-            .ContinueWith(
-                _ =>
-                {
-                    Volatile.Write(ref deleted, true);
-                    return Volatile.Read(ref rounds);
-                },
-                TaskScheduler.Default)
-            .WaitAsync(TimeSpan.FromSeconds(60));
+        // The clock moves: a writer that found memory empty before the first calls (too few to wake it) commits at its
+        // interval. (Waiting without moving it hung for good when the writer was that quick.)
+        await DriveUntilAsync(() => deletion.Task.IsCompleted, Step);
+        var roundsAtDeletion = await (await deletion.Task).WaitAsync(TimeSpan.FromSeconds(60));
 
         roundsAtDeletion.Should().BeLessThan(MostRounds, "the deletion ran between two rounds of the commit, not once the calls stopped");
 

@@ -107,6 +107,36 @@ public sealed class BlindOptOutTests : StorageTestBase
         collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "what the folder held when the user opted out is never sent");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OptedOutAndBackInBeforeTheFolderIsTakenOver_WhatItHeldIsDroppedAsItLoads(bool folderRead)
+    {
+        var first = await HoldingStoredNumbersAsync(Stored);
+        var segments = SegmentFiles();
+        await using var client = NewClient(new StorageCollector { Up = false }, Small);
+        client.Durable!.IsOwner.Should().BeFalse();
+        client.OptOut();
+        await OptInAsync(client);
+        await first.DisposeAsync();
+
+        // Held, or not, as the folder is taken over (the clock stands still until then).
+        using (folderRead ? null : new FileStream(segments[^1], FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await DriveUntilAsync(() => client.Durable.IsOwner, Step);
+            PushNumbers(client, 1_000, 10);
+            await StoredAsync(client);
+            client.Statistics.Pending.Should().Be(10);
+            ShouldBeBalanced(client.Statistics);
+            await client.ShutdownAsync();
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "what the folder held when the user opted out is never sent, though the user opted back in before it was loaded");
+    }
+
     [Fact]
     public async Task FolderNotRead_OptOutWhileTheDiskFailsForAMoment_ThePositionIsSavedOnceItWorks()
     {
