@@ -84,8 +84,9 @@ internal sealed partial class DurableQueue
             _log = log;
             if (DropAtLoad is not null)
             {
-                // Started opted out, or opted out before the load: what the folder holds is never to be sent, read or not. Deleted now (nothing was
-                // counted, so nothing is counted dropped); a file that stays is below the position saved from here on.
+                // Started opted out, or opted out before the load: what the folder holds is never to be sent, read or
+                // not. Deleted now (nothing was counted, so nothing is counted dropped); a file that stays is below the
+                // position saved from here on.
                 try
                 {
                     log.DeleteAll([], out notDeleted, out deleteError);
