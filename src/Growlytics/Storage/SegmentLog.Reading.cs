@@ -268,19 +268,18 @@ internal sealed partial class SegmentLog
     /// </summary>
     private void StartPass()
     {
-        long highest;
+        long past;
         try
         {
-            highest = SegmentLoader.HighestId(_directory);
+            past = PastEverySegment();
         }
 #pragma warning disable CA1031 // The folder cannot be listed: this log's own numbers are past what it held at start.
         catch (Exception)
 #pragma warning restore CA1031
         {
-            highest = -1;
+            past = _nextId;
         }
 
-        var past = Math.Max(_nextId, highest + 1);
         _nextId = past + 1;
         _pass = past;
         _unreadBelow = past;
@@ -334,6 +333,9 @@ internal sealed partial class SegmentLog
         }
     }
 
+    /// <summary>A segment number past every segment in the folder and this log's own; throws if the folder cannot be listed.</summary>
+    private long PastEverySegment() => Math.Max(_nextId, SegmentLoader.HighestId(_directory) + 1);
+
     /// <summary>
     /// Saves a position past every segment in the folder (those this log does not track included), and numbers the
     /// segments started from here on after it; returns whether it could.
@@ -343,7 +345,7 @@ internal sealed partial class SegmentLog
         try
         {
             ThrowIfFaulted();
-            past = Math.Max(_nextId, SegmentLoader.HighestId(_directory) + 1);
+            past = PastEverySegment();
             AckFile.Write(_directory, past, RecordFormat.SegmentHeaderSize);
             _nextId = past + 1;
             return true;

@@ -40,10 +40,7 @@ public sealed class BlindOptOutTests : StorageTestBase
             await client.ShutdownAsync();
         }
 
-        var collector = new StorageCollector { Up = true };
-        await using var next = NewClient(collector, Small);
-        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
-        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "the queue stored before the opted-out start is never sent; the calls after the opt-in are");
+        await NextStartSendsAsync(Numbers(1_000, 10), "the queue stored before the opted-out start is never sent; the calls after the opt-in are");
     }
 
     [Fact]
@@ -69,12 +66,7 @@ public sealed class BlindOptOutTests : StorageTestBase
             await client.ShutdownAsync();
         }
 
-        var collector = new StorageCollector { Up = true };
-        await using var next = NewClient(collector, Small);
-        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
-        collector.Numbers.Should().BeEquivalentTo(
-            Enumerable.Range(6_000, 10).Select(n => (long)n),
-            "what the opt-out dropped and what the folder held when the user opted out are never sent; the calls after the opt-in are");
+        await NextStartSendsAsync(Numbers(6_000, 10), "what the opt-out dropped and what the folder held when the user opted out are never sent; the calls after the opt-in are");
         SegmentFiles().Should().BeEmpty("the files the opted-out run could not read were deleted at this start");
     }
 
@@ -101,10 +93,7 @@ public sealed class BlindOptOutTests : StorageTestBase
             await client.ShutdownAsync();
         }
 
-        var collector = new StorageCollector { Up = true };
-        await using var next = NewClient(collector, Small);
-        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
-        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "what the folder held when the user opted out is never sent");
+        await NextStartSendsAsync(Numbers(1_000, 10), "what the folder held when the user opted out is never sent");
     }
 
     [Theory]
@@ -131,10 +120,7 @@ public sealed class BlindOptOutTests : StorageTestBase
             await client.ShutdownAsync();
         }
 
-        var collector = new StorageCollector { Up = true };
-        await using var next = NewClient(collector, Small);
-        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
-        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "what the folder held when the user opted out is never sent, though the user opted back in before it was loaded");
+        await NextStartSendsAsync(Numbers(1_000, 10), "what the folder held when the user opted out is never sent, though the user opted back in before it was loaded");
     }
 
     [Fact]
@@ -165,10 +151,7 @@ public sealed class BlindOptOutTests : StorageTestBase
             await client.ShutdownAsync();
         }
 
-        var collector = new StorageCollector { Up = true };
-        await using var next = NewClient(collector, Small);
-        await DriveUntilAsync(() => next.Statistics.Restored == 10 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}");
-        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(6_000, 10).Select(n => (long)n), "the position past every segment was saved once the disk took it");
+        await NextStartSendsAsync(Numbers(6_000, 10), "the position past every segment was saved once the disk took it");
     }
 
     [Fact]
@@ -226,7 +209,6 @@ public sealed class BlindOptOutTests : StorageTestBase
 
         // The opt-out's position is numbered from this clock; the next run's clock is a day behind it, and it cannot read
         // the folder either (the segment holding 1000-1009 is held).
-        var position = AckFile.Read(Directory, out _);
         var behind = new FakeTimeProvider(Time.GetUtcNow() - TimeSpan.FromDays(1));
         using (new FileStream(SegmentFiles()[^1], FileMode.Open, FileAccess.Read, FileShare.None))
         {
@@ -241,11 +223,8 @@ public sealed class BlindOptOutTests : StorageTestBase
             (await FakeClockDriver.AdvanceUntilAsync(behind, client.ShutdownAsync(), TimeSpan.FromMinutes(10), Step)).Should().BeTrue();
         }
 
-        var collector = new StorageCollector { Up = true };
-        await using var next = NewClient(collector, Small);
-        await DriveUntilAsync(() => next.Statistics.Restored == 20 && next.Statistics.Pending == 0, Step, () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}, position {position}, files {string.Join(",", SegmentFiles().Select(Path.GetFileName))}");
-        collector.Numbers.Should().BeEquivalentTo(
-            Enumerable.Range(1_000, 10).Concat(Enumerable.Range(2_000, 10)).Select(n => (long)n),
+        await NextStartSendsAsync(
+            [.. Numbers(1_000, 10), .. Numbers(2_000, 10)],
             "the second run numbered its segments past the position the first one saved, not by its clock");
     }
 
@@ -284,6 +263,23 @@ public sealed class BlindOptOutTests : StorageTestBase
             await driving;
         }
     }
+
+    /// <summary>
+    /// Starts the next client, with the service up, and checks that what it restores and sends is exactly
+    /// <paramref name="expected"/>.
+    /// </summary>
+    private async Task NextStartSendsAsync(long[] expected, string because)
+    {
+        var collector = new StorageCollector { Up = true };
+        await using var next = NewClient(collector, Small);
+        await DriveUntilAsync(
+            () => next.Statistics.Restored == expected.Length && next.Statistics.Pending == 0,
+            Step,
+            () => $"restored {next.Statistics.Restored}, pending {next.Statistics.Pending}, files {string.Join(",", SegmentFiles().Select(Path.GetFileName))}");
+        collector.Numbers.Should().BeEquivalentTo(expected, because);
+    }
+
+    private static long[] Numbers(int from, int count) => Enumerable.Range(from, count).Select(n => (long)n).ToArray();
 
     /// <summary>
     /// Opts in and waits for the last sweep for the opt-out (a call stored before it runs would be dropped with what was
