@@ -14,17 +14,15 @@ public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
     [Fact]
     public async Task FlushToStorage_WhileTheWritersCommitNeverFindsMemoryEmpty_EndsBeforeTheCallsStop()
     {
-        var stream = new EndlessStream();
-        await using var client = NewClient(new StorageCollector { Up = false }, stream.Configure);
-        stream.Start(client);
-        await DriveUntilAsync(() => stream.Rounds >= 50, Step);
-
         // Asked for while a commit runs (it began with the first calls): that commit ends after its round, and the next
         // one takes what memory holds then and ends.
-        var before = stream.Pushed;
-        var flush = StoredAsync(client);
+        var stream = new EndlessStream(StoredAsync);
+        await using var client = NewClient(new StorageCollector { Up = false }, stream.Configure);
+        stream.Start(client);
+        var flush = await stream.AskedAsync(this);
         await DriveUntilAsync(() => flush.IsCompleted, Step, () => $"rounds {stream.Rounds}");
-        var rounds = stream.Stop(); Console.WriteLine($"at flush {before}, rounds {rounds}");
+        var rounds = stream.Stop();
+        var before = stream.PushedAtAsk;
 
         rounds.Should().BeLessThan(MostRounds, "the flush ended while the calls kept coming, not once they stopped");
         SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending)
@@ -35,16 +33,14 @@ public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
     [Fact]
     public async Task Flush_WhileTheWritersCommitNeverFindsMemoryEmpty_DeliversWhatCameBeforeAndEnds()
     {
-        var stream = new EndlessStream();
+        var stream = new EndlessStream(static c => c.FlushAsync());
         var collector = new StorageCollector { Up = true };
         await using var client = NewClient(collector, stream.Configure);
         stream.Start(client);
-        await DriveUntilAsync(() => stream.Rounds >= 50, Step);
-
-        var before = stream.Pushed;
-        var flush = client.FlushAsync();
+        var flush = await stream.AskedAsync(this);
         await DriveUntilAsync(() => flush.IsCompleted, Step, () => $"rounds {stream.Rounds}, delivered {client.Statistics.Delivered}");
-        var rounds = stream.Stop(); Console.WriteLine($"at flush {before}, rounds {rounds}");
+        var rounds = stream.Stop();
+        var before = stream.PushedAtAsk;
 
         rounds.Should().BeLessThan(MostRounds, "the flush ended while the calls kept coming, not once they stopped");
         collector.Numbers.Should().Contain(Enumerable.Range(0, before).Select(n => (long)n), "everything pushed before the flush is delivered when it ends");
@@ -53,12 +49,18 @@ public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
 
     /// <summary>
     /// Calls numbered 0, 1, 2, ...: a hundred at the start, then one more each time the storage writer appends a round, so
-    /// its commit never finds memory empty (until <see cref="MostRounds"/>, or <see cref="Stop"/>).
+    /// its commit never finds memory empty (until <see cref="MostRounds"/>, or <see cref="Stop"/>). The flush is asked for
+    /// from the writer's own round <see cref="AskRound"/>, and the calls stop once it has ended: how many rounds run while
+    /// the test looks (all of them, when the writer's commit runs on the test's thread as it moves the clock) does not
+    /// matter.
     /// </summary>
-    private sealed class EndlessStream
+    private sealed class EndlessStream(Func<GrowlyticsClient, Task> ask)
     {
+        private const int AskRound = 50;
         private readonly object _gate = new();
+        private readonly TaskCompletionSource<Task> _asked = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private GrowlyticsClient? _client;
+        private Task? _flush;
         private int _rounds;
         private int _pushed;
         private volatile bool _stopped;
@@ -67,12 +69,32 @@ public sealed class FlushWhileCallsKeepComingTests : StorageTestBase
 
         public int Pushed => Volatile.Read(ref _pushed);
 
+        /// <summary>Gets how many calls were made when the flush was asked for.</summary>
+        public int PushedAtAsk { get; private set; }
+
+        /// <summary>Moves the clock until the writer's round has asked for the flush; returns the flush.</summary>
+        public async Task<Task> AskedAsync(StorageTestBase test)
+        {
+            await test.DriveUntilAsync(() => _asked.Task.IsCompleted, Step);
+            return await _asked.Task;
+        }
+
         public void Configure(GrowlyticsOptions options) => options.BeforeStorageAppend = () =>
         {
             // Under the gate: once Stop returns no call is on its way, so the statistics read after it hold still.
             lock (_gate)
             {
-                if (Interlocked.Increment(ref _rounds) < MostRounds && !_stopped && _client is { } client)
+                var round = Interlocked.Increment(ref _rounds);
+                if (round == AskRound && _client is { } asking)
+                {
+                    PushedAtAsk = Pushed;
+                    _flush = ask(asking);
+                    _asked.TrySetResult(_flush);
+                }
+
+                // Not once the flush has ended: the writer's rounds may be running on the test's thread (moving the fake
+                // clock ran them), which could not stop them otherwise.
+                if (round < MostRounds && !_stopped && _flush is not { IsCompleted: true } && _client is { } client)
                 {
                     // Only the writer pushes from here on: the numbers stay in call order.
                     PushNumbers(client, Pushed, 1);
