@@ -49,7 +49,7 @@ internal sealed partial class DurableQueue
     {
         lock (_gate)
         {
-            if (!_closed && _log is { } log)
+            if (!_closed && _log is { } log && _folder is not { IsReplaced: true })
             {
                 log.TryMarkDeleting();
             }
@@ -89,8 +89,9 @@ internal sealed partial class DurableQueue
                 // the user has opted back in by then. (The load reads this under the same lock.)
                 DropAtLoad = DropReason.OptedOut;
             }
-            else if (_log is { SavesPosition: false } log)
+            else if (_log is { SavesPosition: false } log && _folder is not { IsReplaced: true })
             {
+                // (A folder replaced at its path holds nothing of this client's: nothing to pass over there.)
                 log.PassEverySegment();
                 _writerWake.Set();
             }
@@ -149,6 +150,7 @@ internal sealed partial class DurableQueue
         var settled = new List<StoredRecord>();
         int notDeleted;
         string? error;
+        var held = HoldsFolder();
         lock (_gate)
         {
             if (_closed)
@@ -159,7 +161,16 @@ internal sealed partial class DurableQueue
                 return;
             }
 
-            if (_log is { } log)
+            if (_log is { } kept && !held)
+            {
+                // Removed while the client ran, and another client holds the folder made again at its path: this client's
+                // files went with the old one, and that folder's are not this client's to delete.
+                _counters.AddDroppedInBulk(reason, kept.DropAll(settled) - settled.Sum(r => (long)r.Calls));
+                AfterChange();
+                notDeleted = 0;
+                error = null;
+            }
+            else if (_log is { } log)
             {
                 notDeleted = DropAndDeleteLocked(log, reason, settled, out error);
             }

@@ -7,6 +7,9 @@ namespace GrowlyticsSdk.Storage;
 // the position at each turn until it is stopped.
 internal sealed partial class DurableQueue
 {
+    // The writer's own: whether event 4018 was logged since this client last held its folder.
+    private bool _folderHeldElsewhere;
+
     /// <summary>Logs the damaged records found since the last call, once for all of them; never under the store's lock.</summary>
     private void LogDamage()
     {
@@ -40,6 +43,55 @@ internal sealed partial class DurableQueue
 
         _options.AfterTakeOverTry?.Invoke(_folder is not null);
         return _folder is not null;
+    }
+
+    /// <summary>
+    /// On the writer, before it writes to the folder: returns whether this client still holds it. Unix lets a folder go
+    /// while files in it are open (see <see cref="StorageFolder.IsReplaced"/>): removed while the client runs, it is taken
+    /// again at its path (made again if need be), and the segment being written, gone with it, is written to no more.
+    /// Returns <see langword="false"/> when it cannot be taken again (another client holds the folder now at that path, or
+    /// it cannot be made): this client leaves it alone, memory delivers, and the next write tries again.
+    /// </summary>
+    private bool HoldsFolder()
+    {
+        if (_folder is not { } folder || !folder.IsReplaced)
+        {
+            return true;
+        }
+
+        lock (_gate)
+        {
+            // Whatever the folder at that path is now, the segments tracked so far are not in it.
+            _log?.ForgetFolder();
+        }
+
+        var taken = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
+        if (taken is null)
+        {
+            if (problem == StorageFolder.Problem.HeldByOther && !_folderHeldElsewhere)
+            {
+                _folderHeldElsewhere = true;
+                Log.StorageFolderHeldElsewhere(_logger, DiskRetryInterval);
+            }
+
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                taken.Dispose();
+                return false;
+            }
+
+            _folder = taken;
+        }
+
+        folder.Dispose();
+        _folderHeldElsewhere = false;
+        Log.StorageFolderTakenAgain(_logger);
+        return true;
     }
 
     /// <summary>
@@ -122,9 +174,12 @@ internal sealed partial class DurableQueue
                 var stopping = _stopping;
                 RunDeletes();
                 Commit();
-                lock (_gate)
+                if (HoldsFolder())
                 {
-                    TrySaveAck();
+                    lock (_gate)
+                    {
+                        TrySaveAck();
+                    }
                 }
 
                 LogDamage();

@@ -314,6 +314,12 @@ internal sealed partial class DurableQueue
         try
         {
             _options.BeforeStorageAppend?.Invoke();
+            if (!HoldsFolder())
+            {
+                // Removed while the client ran, and not ours again yet: handed back as a failed write is.
+                throw new IOException("The storage folder was replaced and cannot be taken again.");
+            }
+
             Enforce(bytes);
             lock (_gate)
             {
@@ -410,6 +416,12 @@ internal sealed partial class DurableQueue
     // writer) rather than per settled batch.
     private void TrySaveAck()
     {
+        if (_folder is { IsReplaced: true })
+        {
+            // Not this client's folder now (see HoldsFolder): its position is not written into another's.
+            return;
+        }
+
         try
         {
             _log?.SaveAck();

@@ -27,6 +27,12 @@ internal sealed class Segment
     /// <summary>Gets or sets the calls those records settle (see <see cref="StoredMessages.ReadCalls"/>): what statistics count.</summary>
     public long PendingCalls { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the segment's file went with a folder removed while the client ran: a file
+    /// at <see cref="Path"/> now (in a folder made again there) is not this segment's, and is neither read nor deleted.
+    /// </summary>
+    public bool Gone { get; set; }
+
     /// <summary>Gets or sets a value indicating whether the segment was removed from the log (its file deleted).</summary>
     public bool Removed { get; set; }
 

@@ -65,6 +65,13 @@ internal sealed class SegmentCache : IDisposable
         {
             if (_file is null)
             {
+                if (segment.Gone)
+                {
+                    // Its folder was removed (see Segment.Gone): as if the file were missing.
+                    Missing = true;
+                    return;
+                }
+
                 // Unbuffered: the bytes go straight into the cache's own buffer, and each read sees what was appended since.
                 _file = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
                 Missing = false;

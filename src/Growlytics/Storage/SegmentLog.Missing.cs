@@ -21,6 +21,23 @@ internal sealed partial class SegmentLog
     }
 
     /// <summary>
+    /// The folder was removed while the client ran (its <c>queue.lock</c> is not this client's any more): every segment
+    /// tracked so far went with it (<see cref="Segment.Gone"/>), so a file of the same name in a folder made again at
+    /// that path (another client's) is neither read nor deleted, and the segment being written is written to no more.
+    /// Records not read yet are settled as lost when the reader reaches them, as for any segment whose file is gone;
+    /// those read before are settled by their readers.
+    /// </summary>
+    public void ForgetFolder()
+    {
+        foreach (var segment in _segments)
+        {
+            segment.Gone = true;
+        }
+
+        SealActive();
+    }
+
+    /// <summary>
     /// Settles as lost every record not settled yet of every segment whose file is gone, those read for requests included:
     /// at close delivery has ended, no reader settles them any more, and they are not there for the next start.
     /// </summary>
@@ -29,7 +46,7 @@ internal sealed partial class SegmentLog
         List<StoredRecord>? outstanding = null;
         foreach (var segment in _segments)
         {
-            if (segment.Pending > 0 && StorageFiles.IsMissing(segment.Path))
+            if (segment.Pending > 0 && (segment.Gone || StorageFiles.IsMissing(segment.Path)))
             {
                 outstanding ??= [];
                 outstanding.Clear();

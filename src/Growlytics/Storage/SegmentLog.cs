@@ -231,7 +231,11 @@ internal sealed partial class SegmentLog : IDisposable
 
         // Deleted first, so a full disk gets room back before the position is rewritten. A position left pointing at a
         // deleted file is safe: at the next start every later segment is read from its start.
-        StorageFiles.TryDelete(segment.Path);
+        if (!segment.Gone)
+        {
+            StorageFiles.TryDelete(segment.Path);
+        }
+
         _ackDirty = true;
         _settledDirty = true;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using GrowlyticsSdk.Diagnostics;
 using Microsoft.Extensions.Logging;
 
@@ -12,15 +13,54 @@ internal sealed class StorageFolder : IDisposable
 {
     internal const string LockFileName = "queue.lock";
 
-    private readonly FileStream _lock;
+    private static readonly Random Fractions = new();
 
-    private StorageFolder(string directory, FileStream lockFile)
+    private readonly FileStream _lock;
+    private readonly string _lockPath;
+
+    // The lock file's last write time as this client set it when it took the folder (see IsReplaced); null where it is
+    // not checked (Windows, or a file system that did not take it).
+    private readonly DateTime? _stamp;
+
+    private StorageFolder(string directory, FileStream lockFile, string lockPath)
     {
         Directory = directory;
         _lock = lockFile;
+        _lockPath = lockPath;
+        _stamp = Stamp(lockPath);
     }
 
     public string Directory { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether <c>queue.lock</c> at the folder's path is no longer the file this client holds. Unix
+    /// lets a folder go while files in it are open: removed while the client runs (by the user, a cleaning tool), it takes
+    /// the lock with it, and a folder made again at that path (by this client's session file, or by another client, which
+    /// then takes it) is not locked by this one. Told by the lock file's last write time, which this client set to a value
+    /// of its own when it took the folder: a file that is missing, or made again, has another. Always <see langword="false"/>
+    /// on Windows, which neither removes a folder with a file open in it nor deletes a file held without delete sharing.
+    /// </summary>
+    public bool IsReplaced
+    {
+        get
+        {
+            if (_stamp is not { } stamp)
+            {
+                return false;
+            }
+
+            try
+            {
+                // A missing file (or folder) reads as 1601-01-01.
+                return File.GetLastWriteTimeUtc(_lockPath) != stamp;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Not readable now: whatever is wrong, the writes that follow fail over to memory on their own.
+                return false;
+            }
+        }
+    }
 
     /// <summary>Why a folder could not be taken.</summary>
     public enum Problem
@@ -66,7 +106,7 @@ internal sealed class StorageFolder : IDisposable
                 // The lock works without its mode; the data files are restricted as they are written.
             }
 
-            return new StorageFolder(directory, lockFile);
+            return new StorageFolder(directory, lockFile, path);
         }
         catch (IOException ex) when (IsSharingViolation(ex))
         {
@@ -91,6 +131,36 @@ internal sealed class StorageFolder : IDisposable
     }
 
     public void Dispose() => _lock.Dispose();
+
+    /// <summary>
+    /// Sets the lock file's last write time to a value of this client's (the second it had, at a random fraction of it) and
+    /// returns it as the file system keeps it; <see langword="null"/> on Windows or where it cannot be set.
+    /// </summary>
+    private static DateTime? Stamp(string path)
+    {
+        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            return null;
+        }
+
+        try
+        {
+            var second = File.GetLastWriteTimeUtc(path).Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;
+            int fraction;
+            lock (Fractions)
+            {
+                fraction = Fractions.Next(1, (int)TimeSpan.TicksPerSecond);
+            }
+
+            // By path: .NET sets times on Unix without opening the file, which this client holds without sharing.
+            File.SetLastWriteTimeUtc(path, new DateTime(second + fraction, DateTimeKind.Utc));
+            return File.GetLastWriteTimeUtc(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
 
     private static void CreatePrivateDirectory(string directory)
     {

@@ -1,0 +1,156 @@
+using GrowlyticsSdk.Storage;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// The storage folder removed while the client runs, on an OS that lets a folder go while files in it are open: the folder
+/// lock (<c>queue.lock</c>) goes with it. The client takes the folder made again at that path, so a second client cannot
+/// take it too; if a second client took it first, this one leaves it alone and delivers from memory.
+/// </summary>
+public sealed class StorageFolderRemovedTests : StorageTestBase
+{
+    private const int StorageDamagedEvent = 4004;
+    private const int TakenAgainEvent = 4017;
+    private const int HeldElsewhereEvent = 4018;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task FolderRemoved_TheClientTakesItAgainAndStoresThere_AnotherClientCannotTakeIt()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // Windows does not remove a folder with a file open in it (the client's queue.lock).
+            return;
+        }
+
+        var collector = new StorageCollector { Up = false };
+        var logs = new RecordingLoggerFactory();
+        await using var client = NewClient(collector, o => o.LoggerFactory = logs);
+        PushNumbers(client, 0, 10);
+        await StoredAsync(client);
+        System.IO.Directory.Delete(Directory, recursive: true);
+
+        PushNumbers(client, 10, 10);
+        await StoredAsync(client);
+
+        File.Exists(Path.Combine(Directory, "queue.lock")).Should().BeTrue("the client made the folder again and holds it");
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(10, "the numbers pushed after the removal are stored in the new folder");
+        logs.Entries.Count(e => e.EventId == TakenAgainEvent).Should().Be(1);
+
+        await using (var second = NewClient(new StorageCollector { Up = false }))
+        {
+            second.Durable!.IsOwner.Should().BeFalse("the first client holds the folder made again");
+        }
+
+        collector.Up = true;
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+        var statistics = client.Statistics;
+        ShouldBeBalanced(statistics);
+        Enumerable.Range(10, 10).Select(n => (long)n).Should().BeSubsetOf(collector.Numbers, "what was stored after the removal is delivered");
+        (statistics.Delivered + statistics.DroppedByReason[DropReason.Corrupted]).Should().Be(20, "what went with the folder is delivered (read before) or counted lost");
+        if (statistics.DroppedByReason[DropReason.Corrupted] > 0)
+        {
+            logs.Entries.Should().Contain(e => e.EventId == StorageDamagedEvent);
+        }
+    }
+
+    [Fact]
+    public async Task FolderRemovedAndTakenByAnotherClient_TheFirstLeavesItAloneAndDeliversFromMemory()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var collector = new StorageCollector { Up = false };
+        var logs = new RecordingLoggerFactory();
+        await using var client = NewClient(collector, o => o.LoggerFactory = logs);
+        PushNumbers(client, 0, 10);
+        await StoredAsync(client);
+        System.IO.Directory.Delete(Directory, recursive: true);
+
+        // Another instance starts before the first writes again: the folder is made again, and it is that one's.
+        await using var second = NewClient(new StorageCollector { Up = false });
+        second.Durable!.IsOwner.Should().BeTrue();
+        PushNumbers(second, 100, 5);
+        await StoredAsync(second);
+        var ack = Path.Combine(Directory, "queue.ack");
+        var secondsPosition = File.Exists(ack) ? File.ReadAllBytes(ack) : [];
+
+        collector.Up = true;
+        PushNumbers(client, 10, 10);
+        await StoredAsync(client);
+
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+        ShouldBeBalanced(client.Statistics);
+        Enumerable.Range(10, 10).Select(n => (long)n).Should().BeSubsetOf(collector.Numbers, "the first client delivers them from memory");
+        client.Statistics.Delivered.Should().Be(collector.Numbers.Count);
+        logs.Entries.Count(e => e.EventId == HeldElsewhereEvent).Should().Be(1, "said once");
+        logs.Entries.Should().NotContain(e => e.EventId == TakenAgainEvent);
+
+        // The second client's folder holds its own messages only, and no position of the first's.
+        var loaded = SegmentLoader.Load(Directory, long.MaxValue);
+        loaded.Segments.Sum(s => s.Pending).Should().Be(5);
+        (File.Exists(ack) ? File.ReadAllBytes(ack) : []).Should().Equal(secondsPosition, "the first client writes no position into the second's folder");
+        second.Statistics.Pending.Should().Be(5);
+    }
+
+    [Fact]
+    public async Task FolderRemovedAndTakenByAnotherClient_DeleteLocalData_LeavesTheOtherClientsFilesAlone()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // The second client's segments get the same names as the first's (both folders started empty).
+        await using var client = NewClient(new StorageCollector { Up = false });
+        PushNumbers(client, 0, 10);
+        await StoredAsync(client);
+        System.IO.Directory.Delete(Directory, recursive: true);
+        await using var second = NewClient(new StorageCollector { Up = false });
+        PushNumbers(second, 100, 5);
+        await StoredAsync(second);
+
+        var deletion = client.DeleteLocalDataAsync();
+        await DriveUntilAsync(() => deletion.IsCompleted, Step);
+        await deletion;
+
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(5, "the second client's stored messages are not the first's to delete");
+        client.Statistics.Pending.Should().Be(0);
+        ShouldBeBalanced(client.Statistics);
+        second.Statistics.Pending.Should().Be(5);
+    }
+
+    [Fact]
+    public async Task FolderRemovedAndTakenByAnotherClient_TheFirstNeverReadsTheOthersSegmentsAsItsOwn()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var collector = new StorageCollector { Up = false };
+        await using var client = NewClient(collector);
+        PushNumbers(client, 0, 10);
+        await StoredAsync(client);
+        System.IO.Directory.Delete(Directory, recursive: true);
+        await using var second = NewClient(new StorageCollector { Up = false });
+        PushNumbers(second, 100, 5);
+        await StoredAsync(second);
+
+        // The first client writes once (and finds the folder is not its own), then sends what it has.
+        PushNumbers(client, 10, 1);
+        await StoredAsync(client);
+        collector.Up = true;
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+
+        collector.Numbers.Should().NotContain(Enumerable.Range(100, 5).Select(n => (long)n), "those are the second client's");
+        collector.Numbers.Should().Contain(10L);
+        ShouldBeBalanced(client.Statistics);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(5);
+    }
+}
