@@ -228,11 +228,15 @@ public sealed partial class GrowlyticsClient
 
     private async Task DeleteLocalDataCoreAsync()
     {
-        // First, so a process killed before the stored queue's files are deleted deletes them at its next start.
-        _durable?.MarkDeleting();
+        // First, so a process killed before the stored queue's files are deleted deletes them at its next start. On the
+        // pool, not the caller's thread: it takes the store's lock, which the writer holds through a slow write, and writes
+        // queue.ack under it. Awaited before anything stored is dropped or deleted.
+        var mark = _durable is { } durable ? Task.Run(durable.MarkDeleting) : Task.CompletedTask;
         _heldStore?.DropAll(optOut: false);
         var session = Task.CompletedTask;
         ReportHeldDropped(_processUser?.StartOver(_sessionStore, out session) ?? 0);
+
+        await mark.ConfigureAwait(false);
 
         // The engine first (memory, staged, what it can read from disk), then the files, on the storage writer: a message the
         // writer took meanwhile is written before and deleted with the rest.

@@ -211,7 +211,10 @@ internal sealed partial class DurableQueue : IDisposable
     public List<StoredRecord> Read(int max)
     {
         var records = new List<StoredRecord>();
-        if (!_owner)
+
+        // Readable as soon as the folder is loaded (the log installed), also while a folder taken over is not published as
+        // this client's yet: an opt-out then takes its fast path (no DropAtLoad), and its sweep must reach these records.
+        if (!_owner && (_closed || Volatile.Read(ref _log) is null))
         {
             return records;
         }

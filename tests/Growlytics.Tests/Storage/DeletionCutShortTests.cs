@@ -44,6 +44,11 @@ public sealed class DeletionCutShortTests : StorageTestBase
         try
         {
             deletion = client.DeleteLocalDataAsync();
+
+            // Its first step, off the caller's thread: a position past every segment, on disk before anything is deleted.
+            SpinWait.SpinUntil(
+                () => AckFile.Read(Directory, out _) is { } mark && mark.SegmentId > SegmentLoader.HighestId(Directory),
+                TimeSpan.FromSeconds(30)).Should().BeTrue("the deletion saves its mark at once");
             await Task.Delay(100);
             deletion.IsCompleted.Should().BeFalse("the files are deleted on the writer, which is held");
 

@@ -1,0 +1,123 @@
+using GrowlyticsSdk.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// Privacy calls at awkward moments for the stored queue: a deletion while the disk is slow, and an opt-out while a folder
+/// taken over from another instance is being loaded.
+/// </summary>
+public sealed class PrivacyWhileStorageIsBusyTests : StorageTestBase
+{
+    private const int Stored = 200;
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// The deletion's first step (a position past every segment, saved so a process killed meanwhile deletes the files at
+    /// its next start) takes the stored queue's lock, which the writer holds through a slow write: it runs off the caller's
+    /// thread, so the call returns its task at once (a UI thread is not held by the disk).
+    /// </summary>
+    [Fact]
+    public async Task DeleteLocalDataAsync_FolderRead_ReturnsItsTaskWithoutWaitingForTheStorageWritersSlowWrite()
+    {
+        using var writerInside = new ManualResetEventSlim();
+        using var releaseWriter = new ManualResetEventSlim();
+        var holdNextWrite = 0;
+        await using var client = NewClient(new StorageCollector { Up = false }, o => o.StorageWriteFault = () =>
+        {
+            // A slow disk: the writer is held inside a write, under the stored queue's lock.
+            if (Interlocked.Exchange(ref holdNextWrite, 0) == 1)
+            {
+                writerInside.Set();
+                releaseWriter.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            return null;
+        });
+        await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
+
+        Volatile.Write(ref holdNextWrite, 1);
+        PushNumbers(client, 0, 1);
+        var driving = Task.Run(() => DriveUntilAsync(() => writerInside.IsSet, Step));
+        try
+        {
+            writerInside.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var call = Task.Run(() => { _ = client.DeleteLocalDataAsync(cancel.Token); });
+            (await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(10)))).Should().BeSameAs(call, "an async call returns its task without waiting for the storage writer's slow write on the caller's thread");
+        }
+        finally
+        {
+            releaseWriter.Set();
+            await driving;
+        }
+    }
+
+    /// <summary>
+    /// An opt-out (and an opt-in) while a folder taken over from another instance is being loaded, after its records are
+    /// loaded but before the folder is published as this client's: the opt-out's sweep must reach those records (they were
+    /// stored before it), so they are never sent, even after the opt-in.
+    /// </summary>
+    [Fact]
+    public async Task OptedOutAndBackInWhileTheTakenOverFolderLoads_WhatItHeldIsNeverSent()
+    {
+        var first = await HoldingStoredNumbersAsync(Stored);
+        GrowlyticsClient? client = null;
+        var fired = 0;
+        var hook = new HookLoggerFactory(4003, () =>
+        {
+            // On the storage writer: the folder's records are loaded (event 4003), the queue not yet published as this
+            // client's. Another thread of the app opts out and back in meanwhile.
+            if (Interlocked.Exchange(ref fired, 1) == 1)
+            {
+                return;
+            }
+
+            var c = Volatile.Read(ref client)!;
+            Task.Run(() =>
+            {
+                c.OptOut();
+                c.OptIn();
+            }).Wait(TimeSpan.FromSeconds(20));
+            SpinWait.SpinUntil(() => !c.Dispatcher.SweepPending, TimeSpan.FromSeconds(20)).Should().BeTrue();
+        });
+
+        var collector = new StorageCollector { Up = true };
+        Volatile.Write(ref client, NewClient(collector, o => o.LoggerFactory = hook));
+        await using var second = client!;
+        second.Durable!.IsOwner.Should().BeFalse();
+        await first.DisposeAsync();
+        await DriveUntilAsync(() => second.Durable.IsOwner && Volatile.Read(ref fired) == 1, Step);
+
+        PushNumbers(second, 1_000, 1);
+        var flush = second.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, Step);
+        collector.Numbers.Should().Equal([1_000L], "what the other instance stored before the opt-out is never sent, even after an opt-in");
+    }
+
+    private sealed class HookLoggerFactory(int eventId, Action onEvent) : ILoggerFactory, ILogger
+    {
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (id.Id == eventId)
+            {
+                onEvent();
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}
