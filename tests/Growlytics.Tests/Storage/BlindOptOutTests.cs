@@ -229,40 +229,14 @@ public sealed class BlindOptOutTests : StorageTestBase
     }
 
     [Fact]
-    public async Task OptOut_FolderRead_DoesNotWaitForTheStorageWritersSlowWrite()
-    {
-        using var writerInside = new ManualResetEventSlim();
-        using var releaseWriter = new ManualResetEventSlim();
-        var holdNextWrite = 0;
-        await using var client = NewClient(new StorageCollector { Up = false }, o => o.StorageWriteFault = () =>
+    public Task OptOut_FolderRead_DoesNotWaitForTheStorageWritersSlowWrite() => WhileTheWriterIsHeldInAWriteAsync(
+        async client =>
         {
-            // A slow disk: the writer is held inside a write, under the stored queue's lock.
-            if (Interlocked.Exchange(ref holdNextWrite, 0) == 1)
-            {
-                writerInside.Set();
-                releaseWriter.Wait(TimeSpan.FromSeconds(30));
-            }
-
-            return null;
-        });
-        await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
-
-        Volatile.Write(ref holdNextWrite, 1);
-        PushNumbers(client, 0, 1);
-        var driving = Task.Run(() => DriveUntilAsync(() => writerInside.IsSet, Step));
-        try
-        {
-            writerInside.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
             var optOut = Task.Run(client.OptOut);
             (await Task.WhenAny(optOut, Task.Delay(TimeSpan.FromSeconds(10)))).Should().BeSameAs(optOut, "the folder was read: there is nothing to pass over, so the caller does not wait for the disk");
             client.IsOptedOut.Should().BeTrue();
-        }
-        finally
-        {
-            releaseWriter.Set();
-            await driving;
-        }
-    }
+        },
+        Step);
 
     /// <summary>
     /// Starts the next client, with the service up, and checks that what it restores and sends is exactly

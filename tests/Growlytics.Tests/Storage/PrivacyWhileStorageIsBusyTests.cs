@@ -18,40 +18,14 @@ public sealed class PrivacyWhileStorageIsBusyTests : StorageTestBase
     /// thread, so the call returns its task at once (a UI thread is not held by the disk).
     /// </summary>
     [Fact]
-    public async Task DeleteLocalDataAsync_FolderRead_ReturnsItsTaskWithoutWaitingForTheStorageWritersSlowWrite()
-    {
-        using var writerInside = new ManualResetEventSlim();
-        using var releaseWriter = new ManualResetEventSlim();
-        var holdNextWrite = 0;
-        await using var client = NewClient(new StorageCollector { Up = false }, o => o.StorageWriteFault = () =>
+    public Task DeleteLocalDataAsync_FolderRead_ReturnsItsTaskWithoutWaitingForTheStorageWritersSlowWrite() => WhileTheWriterIsHeldInAWriteAsync(
+        async client =>
         {
-            // A slow disk: the writer is held inside a write, under the stored queue's lock.
-            if (Interlocked.Exchange(ref holdNextWrite, 0) == 1)
-            {
-                writerInside.Set();
-                releaseWriter.Wait(TimeSpan.FromSeconds(30));
-            }
-
-            return null;
-        });
-        await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
-
-        Volatile.Write(ref holdNextWrite, 1);
-        PushNumbers(client, 0, 1);
-        var driving = Task.Run(() => DriveUntilAsync(() => writerInside.IsSet, Step));
-        try
-        {
-            writerInside.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             var call = Task.Run(() => { _ = client.DeleteLocalDataAsync(cancel.Token); });
             (await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(10)))).Should().BeSameAs(call, "an async call returns its task without waiting for the storage writer's slow write on the caller's thread");
-        }
-        finally
-        {
-            releaseWriter.Set();
-            await driving;
-        }
-    }
+        },
+        Step);
 
     /// <summary>
     /// An opt-out (and an opt-in) while a folder taken over from another instance is being loaded, after its records are

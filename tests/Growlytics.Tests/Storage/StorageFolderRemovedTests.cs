@@ -66,15 +66,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         var collector = new StorageCollector { Up = false };
         var logs = new RecordingLoggerFactory();
         await using var client = NewClient(collector, o => o.LoggerFactory = logs);
-        PushNumbers(client, 0, 10);
-        await StoredAsync(client);
-        System.IO.Directory.Delete(Directory, recursive: true);
-
-        // Another instance starts before the first writes again: the folder is made again, and it is that one's.
-        await using var second = NewClient(new StorageCollector { Up = false });
-        second.Durable!.IsOwner.Should().BeTrue();
-        PushNumbers(second, 100, 5);
-        await StoredAsync(second);
+        await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
         var ack = Path.Combine(Directory, "queue.ack");
         var secondsPosition = File.Exists(ack) ? File.ReadAllBytes(ack) : [];
 
@@ -105,14 +97,8 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
             return;
         }
 
-        // The second client's segments get the same names as the first's (both folders started empty).
         await using var client = NewClient(new StorageCollector { Up = false });
-        PushNumbers(client, 0, 10);
-        await StoredAsync(client);
-        System.IO.Directory.Delete(Directory, recursive: true);
-        await using var second = NewClient(new StorageCollector { Up = false });
-        PushNumbers(second, 100, 5);
-        await StoredAsync(second);
+        await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
 
         var deletion = client.DeleteLocalDataAsync();
         await DriveUntilAsync(() => deletion.IsCompleted, Step);
@@ -134,12 +120,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
 
         var collector = new StorageCollector { Up = false };
         await using var client = NewClient(collector);
-        PushNumbers(client, 0, 10);
-        await StoredAsync(client);
-        System.IO.Directory.Delete(Directory, recursive: true);
-        await using var second = NewClient(new StorageCollector { Up = false });
-        PushNumbers(second, 100, 5);
-        await StoredAsync(second);
+        await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
 
         // The first client writes once (and finds the folder is not its own), then sends what it has.
         PushNumbers(client, 10, 1);
@@ -152,5 +133,23 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         collector.Numbers.Should().Contain(10L);
         ShouldBeBalanced(client.Statistics);
         SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(5);
+    }
+
+    /// <summary>
+    /// <paramref name="client"/> stores the numbers 0-9, its folder is removed, and another client, started before the
+    /// first writes again, takes the folder made again at that path and stores 100-104 there: its segments get the same
+    /// names as the first one's (both folders started empty).
+    /// </summary>
+    private async Task<GrowlyticsClient> SecondTakesTheFolderMadeAgainAsync(GrowlyticsClient client)
+    {
+        PushNumbers(client, 0, 10);
+        await StoredAsync(client);
+        System.IO.Directory.Delete(Directory, recursive: true);
+
+        var second = NewClient(new StorageCollector { Up = false });
+        second.Durable!.IsOwner.Should().BeTrue();
+        PushNumbers(second, 100, 5);
+        await StoredAsync(second);
+        return second;
     }
 }

@@ -167,5 +167,42 @@ public abstract class StorageTestBase : IDisposable
         return segments;
     }
 
+    /// <summary>
+    /// A client (its collector down) whose storage writer is held inside a write, under the stored queue's lock, as by a
+    /// slow disk, while <paramref name="whileHeld"/> runs; the fake clock is moved meanwhile, and the writer is released
+    /// afterwards (also when an assertion failed).
+    /// </summary>
+    internal async Task WhileTheWriterIsHeldInAWriteAsync(Func<GrowlyticsClient, Task> whileHeld, TimeSpan step)
+    {
+        using var writerInside = new ManualResetEventSlim();
+        using var releaseWriter = new ManualResetEventSlim();
+        var holdNextWrite = 0;
+        await using var client = NewClient(new StorageCollector { Up = false }, o => o.StorageWriteFault = () =>
+        {
+            if (Interlocked.Exchange(ref holdNextWrite, 0) == 1)
+            {
+                writerInside.Set();
+                releaseWriter.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            return null;
+        });
+        await DriveUntilAsync(() => client.Durable!.IsOwner, step);
+
+        Volatile.Write(ref holdNextWrite, 1);
+        PushNumbers(client, 0, 1);
+        var driving = Task.Run(() => DriveUntilAsync(() => writerInside.IsSet, step));
+        try
+        {
+            writerInside.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            await whileHeld(client);
+        }
+        finally
+        {
+            releaseWriter.Set();
+            await driving;
+        }
+    }
+
     internal string[] SegmentFiles() => System.IO.Directory.GetFiles(Directory, "queue-*.seg").Order(StringComparer.Ordinal).ToArray();
 }
