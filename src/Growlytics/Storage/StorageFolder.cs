@@ -18,9 +18,10 @@ internal sealed class StorageFolder : IDisposable
     private readonly FileStream _lock;
     private readonly string _lockPath;
 
-    // The lock file's last write time as this client set it when it took the folder (see IsReplaced); null where it is
-    // not checked (Windows, or a file system that did not take it).
-    private readonly DateTime? _stamp;
+    // The lock file's last write time as this client set it when it took the folder, and as the file system gave it back
+    // then (coarser on some file systems, or an older value still cached on a network one): see IsReplaced. Null where it
+    // is not checked (Windows, or a file system that did not take it).
+    private readonly (DateTime Set, DateTime Read)? _stamp;
 
     private StorageFolder(string directory, FileStream lockFile, string lockPath)
     {
@@ -52,7 +53,8 @@ internal sealed class StorageFolder : IDisposable
             try
             {
                 // A missing file (or folder) reads as 1601-01-01.
-                return File.GetLastWriteTimeUtc(_lockPath) != stamp;
+                var now = File.GetLastWriteTimeUtc(_lockPath);
+                return now != stamp.Set && now != stamp.Read;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -134,9 +136,9 @@ internal sealed class StorageFolder : IDisposable
 
     /// <summary>
     /// Sets the lock file's last write time to a value of this client's (the second it had, at a random fraction of it) and
-    /// returns it as the file system keeps it; <see langword="null"/> on Windows or where it cannot be set.
+    /// returns that value with the one the file system gives back; <see langword="null"/> on Windows or where it cannot be set.
     /// </summary>
-    private static DateTime? Stamp(string path)
+    private static (DateTime Set, DateTime Read)? Stamp(string path)
     {
         if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
         {
@@ -153,8 +155,9 @@ internal sealed class StorageFolder : IDisposable
             }
 
             // By path: .NET sets times on Unix without opening the file, which this client holds without sharing.
-            File.SetLastWriteTimeUtc(path, new DateTime(second + fraction, DateTimeKind.Utc));
-            return File.GetLastWriteTimeUtc(path);
+            var set = new DateTime(second + fraction, DateTimeKind.Utc);
+            File.SetLastWriteTimeUtc(path, set);
+            return (set, File.GetLastWriteTimeUtc(path));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
