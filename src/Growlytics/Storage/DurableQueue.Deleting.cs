@@ -165,7 +165,7 @@ internal sealed partial class DurableQueue
             {
                 // Removed while the client ran, and another client holds the folder made again at its path: this client's
                 // files went with the old one, and that folder's are not this client's to delete.
-                _counters.AddDroppedInBulk(reason, kept.DropAll(settled) - settled.Sum(r => (long)r.Calls));
+                _counters.AddDroppedInBulk(reason, kept.DropAllLeavingFiles(settled) - settled.Sum(r => (long)r.Calls));
                 AfterChange();
                 notDeleted = 0;
                 error = null;

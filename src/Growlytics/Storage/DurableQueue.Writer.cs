@@ -86,6 +86,7 @@ internal sealed partial class DurableQueue
             }
 
             _folder = taken;
+            _log?.TakenAgain();
         }
 
         folder.Dispose();

@@ -38,6 +38,28 @@ internal sealed partial class SegmentLog
     }
 
     /// <summary>
+    /// The folder made again at its path is this client's again (see <see cref="ForgetFolder"/>). What it holds besides
+    /// the segments this log starts from here on (another client's, left while it held the folder) was never loaded: from
+    /// here on no position is saved, so the next start reads every segment in it (as after a run that could not read its
+    /// folder: the delivered messages of this run's last segment are sent again), and new segments are numbered past every
+    /// file in it.
+    /// </summary>
+    public void TakenAgain()
+    {
+        SavesPosition = false;
+        _ackDirty = false;
+        _settledDirty = false;
+        try
+        {
+            _nextId = Math.Max(_nextId, SegmentLoader.HighestId(_directory) + 1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not listed: a segment of the same number fails to be created, and the writer tries the next one later.
+        }
+    }
+
+    /// <summary>
     /// Settles as lost every record not settled yet of every segment whose file is gone, those read for requests included:
     /// at close delivery has ended, no reader settles them any more, and they are not there for the next start.
     /// </summary>

@@ -216,6 +216,22 @@ internal sealed partial class SegmentLog
     }
 
     /// <summary>
+    /// Drops every record as <see cref="DropAll"/> does and ends a deletion <see cref="TryMarkDeleting"/> began, without
+    /// deleting a file: for a folder that is not this log's any more (see <see cref="ForgetFolder"/>).
+    /// </summary>
+    public long DropAllLeavingFiles(List<StoredRecord> settledOutstanding)
+    {
+        try
+        {
+            return DropAll(settledOutstanding);
+        }
+        finally
+        {
+            _deleting = false;
+        }
+    }
+
+    /// <summary>
     /// Saves a position past every segment in the folder (those this log does not track included), and no other until
     /// <see cref="DeleteAll"/> ends: a deletion asked for is then carried out at the next start if the process ends
     /// before it (the loader deletes every segment before the position). Segments started from here on are numbered

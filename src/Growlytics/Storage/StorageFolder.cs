@@ -13,22 +13,21 @@ internal sealed class StorageFolder : IDisposable
 {
     internal const string LockFileName = "queue.lock";
 
-    private static readonly Random Fractions = new();
+    private static readonly Random Marks = new();
 
     private readonly FileStream _lock;
     private readonly string _lockPath;
 
-    // The lock file's last write time as this client set it when it took the folder, and as the file system gave it back
-    // then (coarser on some file systems, or an older value still cached on a network one): see IsReplaced. Null where it
-    // is not checked (Windows, or a file system that did not take it).
-    private readonly (DateTime Set, DateTime Read)? _stamp;
+    // The lock file's length as this client set it when it took the folder (see IsReplaced); null where it is not checked
+    // (Windows, or a disk that did not take it).
+    private readonly long? _mark;
 
     private StorageFolder(string directory, FileStream lockFile, string lockPath)
     {
         Directory = directory;
         _lock = lockFile;
         _lockPath = lockPath;
-        _stamp = Stamp(lockPath);
+        _mark = Mark(lockFile);
     }
 
     public string Directory { get; }
@@ -37,24 +36,28 @@ internal sealed class StorageFolder : IDisposable
     /// Gets a value indicating whether <c>queue.lock</c> at the folder's path is no longer the file this client holds. Unix
     /// lets a folder go while files in it are open: removed while the client runs (by the user, a cleaning tool), it takes
     /// the lock with it, and a folder made again at that path (by this client's session file, or by another client, which
-    /// then takes it) is not locked by this one. Told by the lock file's last write time, which this client set to a value
-    /// of its own when it took the folder: a file that is missing, or made again, has another. Always <see langword="false"/>
-    /// on Windows, which neither removes a folder with a file open in it nor deletes a file held without delete sharing.
+    /// then takes it) is not locked by this one. Told by the lock file's length, which this client set to a value of its
+    /// own (a few hundred bytes, a hole on disk) when it took the folder: a file that is missing, or made again, has
+    /// another (another client's matches by chance once in 512; an earlier version's is empty). Read without opening the
+    /// file, which would wait for no lock but could not be read while held. Always <see langword="false"/> on Windows,
+    /// which neither removes a folder with a file open in it nor deletes a file held without delete sharing.
     /// </summary>
     public bool IsReplaced
     {
         get
         {
-            if (_stamp is not { } stamp)
+            if (_mark is not { } mark)
             {
                 return false;
             }
 
             try
             {
-                // A missing file (or folder) reads as 1601-01-01.
-                var now = File.GetLastWriteTimeUtc(_lockPath);
-                return now != stamp.Set && now != stamp.Read;
+                return new FileInfo(_lockPath).Length != mark;
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -135,10 +138,10 @@ internal sealed class StorageFolder : IDisposable
     public void Dispose() => _lock.Dispose();
 
     /// <summary>
-    /// Sets the lock file's last write time to a value of this client's (the second it had, at a random fraction of it) and
-    /// returns that value with the one the file system gives back; <see langword="null"/> on Windows or where it cannot be set.
+    /// Sets the held lock file's length to a value of this client's (1 to 512 bytes) and returns it; <see langword="null"/>
+    /// on Windows or where it cannot be set.
     /// </summary>
-    private static (DateTime Set, DateTime Read)? Stamp(string path)
+    private static long? Mark(FileStream lockFile)
     {
         if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
         {
@@ -147,19 +150,17 @@ internal sealed class StorageFolder : IDisposable
 
         try
         {
-            var second = File.GetLastWriteTimeUtc(path).Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond;
-            int fraction;
-            lock (Fractions)
+            long length;
+            lock (Marks)
             {
-                fraction = Fractions.Next(1, (int)TimeSpan.TicksPerSecond);
+                length = Marks.Next(1, 513);
             }
 
-            // By path: .NET sets times on Unix without opening the file, which this client holds without sharing.
-            var set = new DateTime(second + fraction, DateTimeKind.Utc);
-            File.SetLastWriteTimeUtc(path, set);
-            return (set, File.GetLastWriteTimeUtc(path));
+            lockFile.SetLength(length);
+            lockFile.Flush();
+            return length;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return null;
         }

@@ -123,6 +123,52 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
         (log.Pending, log.LateDamage).Should().Be((5L, 0));
     }
 
+    [Fact]
+    public void ForgetFolder_AFileOfTheSameNameInTheFolderNow_IsNeitherReadNorDeleted()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var records = new List<StoredRecord>();
+        using var log = NewLog();
+        log.Append(Records(5));
+        var path = SegmentFiles().Single();
+        File.Delete(path);
+
+        // The folder made again: another client's segment has the same name.
+        File.WriteAllBytes(path, [1, 2, 3]);
+        log.ForgetFolder();
+        log.Read(100, 0, records, out _);
+
+        records.Should().BeEmpty("the file there is not this log's");
+        (log.Pending, log.LateDamage).Should().Be((0L, 5), "its own records went with the old folder");
+        log.SaveAck();
+        File.ReadAllBytes(path).Should().Equal([1, 2, 3]);
+    }
+
+    [Fact]
+    public void DropAllLeavingFiles_AfterADeletionsMark_EndsTheDeletion_PositionsAreSavedAgain()
+    {
+        var records = new List<StoredRecord>();
+        using var log = NewLog();
+        log.Append(Records(5));
+        log.TryMarkDeleting();
+        var mark = AckFile.Read(Directory, out _);
+
+        log.DropAllLeavingFiles(records).Should().Be(5);
+        log.Append(Records(3));
+        log.Read(100, 0, records, out _);
+        foreach (var record in records)
+        {
+            log.Settle(record);
+        }
+
+        log.SaveAck();
+        AckFile.Read(Directory, out _).Should().NotBe(mark, "the deletion has ended: the position moves on with what is settled");
+    }
+
     private SegmentLog NewLog(int segmentBytes = 64 * 1024)
     {
         System.IO.Directory.CreateDirectory(Directory);

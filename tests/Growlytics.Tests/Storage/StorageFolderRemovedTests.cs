@@ -135,6 +135,73 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(5);
     }
 
+    [Fact]
+    public async Task FolderRemoved_AnotherClientStoresThereAndLeaves_TheFirstTakesItAgain_TheOthersMessagesAreSentAtTheNextStart()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var logs = new RecordingLoggerFactory();
+        var collector = new StorageCollector { Up = true };
+        await using var client = NewClient(collector, o => o.LoggerFactory = logs);
+        PushNumbers(client, 0, 10);
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step);
+        collector.Up = false;
+        System.IO.Directory.Delete(Directory, recursive: true);
+
+        // Another instance takes the folder made again, stores 100-104 there (its service down) and ends, leaving them
+        // for the next start; then the first writes again.
+        await using (var second = NewClient(new StorageCollector { Up = false }))
+        {
+            PushNumbers(second, 100, 5);
+            await StoredAsync(second);
+        }
+
+        PushNumbers(client, 10, 10);
+        await StoredAsync(client);
+        logs.Entries.Count(e => e.EventId == TakenAgainEvent).Should().Be(1);
+        await client.DisposeAsync();
+
+        var next = new StorageCollector { Up = true };
+        await using var third = NewClient(next);
+        var sent = third.FlushAsync();
+        await DriveUntilAsync(() => sent.IsCompleted && third.Statistics.Pending == 0, Step, () => $"pending {third.Statistics.Pending}");
+        next.Numbers.Should().BeEquivalentTo(Enumerable.Range(100, 5).Concat(Enumerable.Range(10, 10)).Select(n => (long)n), "the other instance's messages and the first's stored ones are sent at the next start");
+    }
+
+    [Fact]
+    public async Task LockFileTimeChanged_FolderNotRemoved_TheClientKeepsItsFolderAndLosesNothing()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var logs = new RecordingLoggerFactory();
+        var collector = new StorageCollector { Up = false };
+        await using var client = NewClient(collector, o => o.LoggerFactory = logs);
+        PushNumbers(client, 0, 10);
+        await StoredAsync(client);
+
+        // A tool sets the lock file's time (a backup, touch, a file system that keeps whole seconds only).
+        var lockFile = Path.Combine(Directory, "queue.lock");
+        File.SetLastWriteTimeUtc(lockFile, new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+
+        PushNumbers(client, 10, 10);
+        await StoredAsync(client);
+        collector.Up = true;
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
+        client.Statistics.Dropped.Should().Be(0);
+        client.Durable!.IsBuffer.Should().BeTrue("the disk is still the buffer");
+        logs.Entries.Should().NotContain(e => e.EventId == TakenAgainEvent || e.EventId == HeldElsewhereEvent);
+    }
+
     /// <summary>
     /// <paramref name="client"/> stores the numbers 0-9, its folder is removed, and another client, started before the
     /// first writes again, takes the folder made again at that path and stores 100-104 there: its segments get the same
