@@ -43,9 +43,14 @@ public sealed class DropOldestBehindABlockedPartitionTests
             h.Push(i, "anon-a");
         }
 
-        // The first request is held; the loop stages what it may of the rest meanwhile (a stage's worth, 4,096 messages),
-        // and the rest stays unread in the queue.
-        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 1 && h.Client.Queue.Unread <= 5_000 - 4_096);
+        // The first request is held and the partition's next one is written ahead behind it (10 messages each, taken out of
+        // the stage); the loop stages what it may of the rest meanwhile (a stage's worth, 4,096 messages), and the rest
+        // stays unread in the queue. Only with all three taken has the loop stopped reading: a stage's worth read alone
+        // (the queue at 904 unread) can come before the request in flight and the one written ahead leave the stage, and
+        // the loop's next turn then reads 20 more in the middle of the burst below, keeping those (the oldest unread at
+        // that moment, the burst's own) instead of the newest.
+        await DeliveryHarness.WaitUntilAsync(() =>
+            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 5_000 - 4_096 - (2 * 10));
         var unread = h.Client.Queue.Unread;
         unread.Should().BePositive("the loop must not stage the whole queue into the blocked partition");
         for (var i = 5_000; i < 8_000; i++)
@@ -62,6 +67,7 @@ public sealed class DropOldestBehindABlockedPartitionTests
         // What was dropped is the oldest unread each time: the calls kept from the second burst are its newest.
         var kept = delivered.Where(n => n >= 5_000).ToList();
         kept.Should().NotBeEmpty("the unstaged part of the queue had room to give");
+        kept.Should().HaveCount(unread, "the loop read nothing more while the request was held: the burst dropped every unread message of the first");
         kept.Should().BeEquivalentTo(Enumerable.Range(8_000 - kept.Count, kept.Count).Select(n => (long)n));
     }
 }
