@@ -180,7 +180,12 @@ public sealed partial class GrowlyticsClient
         }
 
         _ = deletion.Then(static (_, state) => ((TaskCompletionSource<bool>)state!).TrySetResult(true), done);
-        return TaskCompat.WaitAsync(deletion, cancellationToken);
+
+        // Cancelled before the call: the task says so even when the deletion has already ended (WaitAsync returns a task
+        // that has completed as it is).
+        return cancellationToken.IsCancellationRequested
+            ? Task.FromCanceled(cancellationToken)
+            : TaskCompat.WaitAsync(deletion, cancellationToken);
     }
 
     /// <summary>Counts a call made while opted out (it changes nothing); returns whether the client is opted out.</summary>

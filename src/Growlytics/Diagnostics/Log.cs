@@ -128,7 +128,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Saving the Growlytics storage position (queue.ack, queue.settled) failed ({Error}; {Count} failure(s) since the last report); it is tried again at the next commit. Until it succeeds, a restart may send some delivered messages again.")]
     public static partial void StorageAckFailed(ILogger logger, string error, long count);
 
-    [LoggerMessage(EventId = 4017, Level = LogLevel.Warning, Message = "The Growlytics storage folder was removed while this client ran; it holds the folder made again at that path (queue.lock) and stores new messages there. Stored messages that went with the folder are dropped as Corrupted (event 4004).")]
+    [LoggerMessage(EventId = 4017, Level = LogLevel.Warning, Message = "The Growlytics storage folder's lock file (queue.lock) was not this client's any more (the folder removed while it ran, or the file deleted); it holds the folder at that path again and stores new messages there. Stored messages whose files went with a removed folder are dropped as Corrupted (event 4004).")]
     public static partial void StorageFolderTakenAgain(ILogger logger);
 
     [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "The Growlytics storage folder was removed while this client ran, and another client holds the folder made again at that path; this client delivers from memory, leaves that folder alone and tries again every {RetryIn}. Give each running instance its own StorageDirectory.")]

@@ -46,26 +46,32 @@ internal sealed partial class DurableQueue
     }
 
     /// <summary>
-    /// On the writer, before it writes to the folder: returns whether this client still holds it. Unix lets a folder go
-    /// while files in it are open (see <see cref="StorageFolder.IsReplaced"/>): removed while the client runs, it is taken
-    /// again at its path (made again if need be), and the segment being written, gone with it, is written to no more.
-    /// Returns <see langword="false"/> when it cannot be taken again (another client holds the folder now at that path, or
-    /// it cannot be made): this client leaves it alone, memory delivers, and the next write tries again.
+    /// On the writer, before it writes to the folder: returns whether this client still holds it (see
+    /// <see cref="StorageFolder.Lock"/>). Its lock file gone (the folder removed, or the file deleted), the folder at that
+    /// path is taken again (made again if need be): the segments whose files are gone are read no more, as for any missing
+    /// file, and the segment being written, if gone, is written to no more. Another client's lock file there means that
+    /// client made the folder again: every segment tracked so far is taken as gone with the old folder (a file of the
+    /// same name there is that client's), and once this client takes it (that client gone) it saves no position, as what
+    /// that client left there was never loaded. Returns <see langword="false"/> when the folder cannot be taken (another
+    /// client holds it, or it cannot be made): this client leaves it alone, memory delivers, and the next write tries again.
     /// </summary>
     private bool HoldsFolder()
     {
-        if (_folder is not { } folder || !folder.IsReplaced)
+        if (_folder is not { } folder || folder.Lock is var state && state == StorageFolder.LockState.Held)
         {
             return true;
         }
 
-        lock (_gate)
+        var taken = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
+        var other = state == StorageFolder.LockState.Other || problem == StorageFolder.Problem.HeldByOther;
+        if (other)
         {
-            // Whatever the folder at that path is now, the segments tracked so far are not in it.
-            _log?.ForgetFolder();
+            lock (_gate)
+            {
+                _log?.ForgetFolder();
+            }
         }
 
-        var taken = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
         if (taken is null)
         {
             if (problem == StorageFolder.Problem.HeldByOther && !_folderHeldElsewhere)
@@ -86,7 +92,14 @@ internal sealed partial class DurableQueue
             }
 
             _folder = taken;
-            _log?.TakenAgain();
+            if (other)
+            {
+                _log?.TakenAgain();
+            }
+            else
+            {
+                _log?.SealActiveIfMissing();
+            }
         }
 
         folder.Dispose();

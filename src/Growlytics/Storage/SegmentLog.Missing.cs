@@ -38,6 +38,19 @@ internal sealed partial class SegmentLog
     }
 
     /// <summary>
+    /// The folder's lock file was gone (the folder removed, or the file deleted) and this client holds the folder at that
+    /// path again: the segment being written, if its file went with the folder, is written to no more (the next append
+    /// starts a segment in the folder). Its records not read yet are settled as lost when the reader reaches them.
+    /// </summary>
+    public void SealActiveIfMissing()
+    {
+        if (_activeSegment is { } segment && StorageFiles.IsMissing(segment.Path))
+        {
+            SealActive();
+        }
+    }
+
+    /// <summary>
     /// The folder made again at its path is this client's again (see <see cref="ForgetFolder"/>). What it holds besides
     /// the segments this log starts from here on (another client's, left while it held the folder) was never loaded: from
     /// here on no position is saved, so the next start reads every segment in it (as after a run that could not read its
@@ -46,6 +59,10 @@ internal sealed partial class SegmentLog
     /// </summary>
     public void TakenAgain()
     {
+        // A position an opt-out or a deletion still had to save described the old folder.
+        _pass = null;
+        _unreadBelow = null;
+        _floor = 0;
         SavesPosition = false;
         _ackDirty = false;
         _settledDirty = false;

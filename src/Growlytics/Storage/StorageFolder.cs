@@ -32,40 +32,55 @@ internal sealed class StorageFolder : IDisposable
 
     public string Directory { get; }
 
+    /// <summary>What <c>queue.lock</c> at the folder's path is (see <see cref="Lock"/>).</summary>
+    public enum LockState
+    {
+        /// <summary>The file this client holds.</summary>
+        Held,
+
+        /// <summary>No file: the folder was removed (and maybe made again by this client's session file), or the file deleted.</summary>
+        Missing,
+
+        /// <summary>Another file: the folder was removed and made again by another client, which holds it or held it.</summary>
+        Other,
+    }
+
     /// <summary>
-    /// Gets a value indicating whether <c>queue.lock</c> at the folder's path is no longer the file this client holds. Unix
-    /// lets a folder go while files in it are open: removed while the client runs (by the user, a cleaning tool), it takes
-    /// the lock with it, and a folder made again at that path (by this client's session file, or by another client, which
-    /// then takes it) is not locked by this one. Told by the lock file's length, which this client set to a value of its
-    /// own (a few hundred bytes, a hole on disk) when it took the folder: a file that is missing, or made again, has
-    /// another (another client's matches by chance once in 512; an earlier version's is empty). Read without opening the
-    /// file, which would wait for no lock but could not be read while held. Always <see langword="false"/> on Windows,
-    /// which neither removes a folder with a file open in it nor deletes a file held without delete sharing.
+    /// Gets what <c>queue.lock</c> at the folder's path is now. Unix lets a folder go while files in it are open: removed
+    /// while the client runs (by the user, a cleaning tool), it takes the lock with it, and a folder made again at that path
+    /// is not locked by this client. Told by the lock file's length, which this client set to a value of its own (a few
+    /// hundred bytes, a hole on disk) when it took the folder: another client's matches by chance once in 512 (an earlier
+    /// version's is empty). Read without opening the file, which could not be read while held. Always
+    /// <see cref="LockState.Held"/> on Windows, which neither removes a folder with a file open in it nor deletes a file
+    /// held without delete sharing.
     /// </summary>
-    public bool IsReplaced
+    public LockState Lock
     {
         get
         {
             if (_mark is not { } mark)
             {
-                return false;
+                return LockState.Held;
             }
 
             try
             {
-                return new FileInfo(_lockPath).Length != mark;
+                return new FileInfo(_lockPath).Length == mark ? LockState.Held : LockState.Other;
             }
             catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
             {
-                return true;
+                return LockState.Missing;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // Not readable now: whatever is wrong, the writes that follow fail over to memory on their own.
-                return false;
+                return LockState.Held;
             }
         }
     }
+
+    /// <summary>Gets a value indicating whether <c>queue.lock</c> at the folder's path is not the file this client holds.</summary>
+    public bool IsReplaced => Lock != LockState.Held;
 
     /// <summary>Why a folder could not be taken.</summary>
     public enum Problem

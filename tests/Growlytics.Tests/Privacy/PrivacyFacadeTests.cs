@@ -24,4 +24,16 @@ public sealed class PrivacyFacadeTests : IDisposable
         (Growlytics.IsOptedOut, _harness.Client.IsOptedOut).Should().Be((false, false));
         _harness.User.AnonymousId.Should().NotBe(anonymousId, "deletion starts a new anonymous session");
     }
+
+    [Fact]
+    public async Task DeleteLocalDataAsync_TokenCancelledBeforeTheCall_ThrowsEvenWhenTheDeletionEndsAtOnce()
+    {
+        var anonymousId = _harness.User.AnonymousId;
+
+        // Without storage the deletion can end before the call returns: the task must still say the wait was cancelled.
+        var act = () => _harness.Client.DeleteLocalDataAsync(new CancellationToken(canceled: true));
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        _harness.User.AnonymousId.Should().NotBe(anonymousId, "the deletion goes on");
+    }
 }

@@ -169,6 +169,44 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
         AckFile.Read(Directory, out _).Should().NotBe(mark, "the deletion has ended: the position moves on with what is settled");
     }
 
+    [Fact]
+    public void TakenAgain_WithAnOptOutsPositionStillToSave_WritesNoPositionIntoTheFolderMadeAgain()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(Directory);
+        Exception? fault = null;
+
+        // A run that could not read its folder at start (it saves no position), and an opt-out whose position past every
+        // segment the disk does not take then (kept to be saved later).
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0, () => fault, savesPosition: false);
+        log.Append(Records(5));
+        fault = new IOException("full");
+        log.PassEverySegment();
+        fault = null;
+
+        // The folder is removed; another instance makes it again, stores 3 records there and ends; this log takes it again.
+        System.IO.Directory.Delete(Directory, recursive: true);
+        System.IO.Directory.CreateDirectory(Directory);
+        using (var other = new SegmentLog(Directory, 64 * 1024, [], 0))
+        {
+            other.Append(Records(3));
+        }
+
+        var othersFiles = SegmentFiles();
+        log.ForgetFolder();
+        log.TakenAgain();
+        log.SaveAck();
+
+        SegmentFiles().Should().Equal(othersFiles);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(3, "the next start reads the other instance's records");
+        File.Exists(Path.Combine(Directory, AckFile.FileName)).Should().BeFalse("the pass described the old folder");
+        log.SavesPosition.Should().BeFalse();
+    }
+
     private SegmentLog NewLog(int segmentBytes = 64 * 1024)
     {
         System.IO.Directory.CreateDirectory(Directory);

@@ -202,6 +202,43 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         logs.Entries.Should().NotContain(e => e.EventId == TakenAgainEvent || e.EventId == HeldElsewhereEvent);
     }
 
+    [Fact]
+    public async Task OnlyTheLockFileDeleted_TheClientHoldsTheFolderAgain_NothingIsCountedLostOrSentTwice()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var logs = new RecordingLoggerFactory();
+        var collector = new StorageCollector { Up = false };
+        await using (var client = NewClient(collector, o => o.LoggerFactory = logs))
+        {
+            PushNumbers(client, 0, 10);
+            await StoredAsync(client);
+
+            // The user (or a cleaning tool) deletes queue.lock alone: the folder and its segments stay.
+            File.Delete(Path.Combine(Directory, StorageFolder.LockFileName));
+            PushNumbers(client, 10, 10);
+            await StoredAsync(client);
+            File.Exists(Path.Combine(Directory, StorageFolder.LockFileName)).Should().BeTrue("the client holds the folder again");
+            logs.Entries.Count(e => e.EventId == TakenAgainEvent).Should().Be(1);
+
+            collector.Up = true;
+            var flush = client.FlushAsync();
+            await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+            client.Statistics.Dropped.Should().Be(0);
+            collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
+        }
+
+        var next = new StorageCollector { Up = true };
+        await using var nextStart = NewClient(next);
+        var sent = nextStart.FlushAsync();
+        await DriveUntilAsync(() => sent.IsCompleted && nextStart.Statistics.Pending == 0, Step);
+        next.Numbers.Should().BeEmpty("everything was delivered in the first run");
+        SegmentFiles().Should().BeEmpty("delivered segments are deleted");
+    }
+
     /// <summary>
     /// <paramref name="client"/> stores the numbers 0-9, its folder is removed, and another client, started before the
     /// first writes again, takes the folder made again at that path and stores 100-104 there: its segments get the same
