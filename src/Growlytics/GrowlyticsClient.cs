@@ -300,9 +300,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <see cref="GrowlyticsOptions.FlushInterval"/> again).
     /// </param>
     /// <returns>A task that completes when the messages are settled (or, with storage, wait on disk for a later try).</returns>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (already before the
+    /// call, too: then nothing is flushed).</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
-        _sessionStore is null && _durable is null ? _dispatcher.FlushAsync(cancellationToken) : FlushWithStorageAsync(cancellationToken);
+        cancellationToken.IsCancellationRequested ? Task.FromCanceled(cancellationToken)
+        : _sessionStore is null && _durable is null ? _dispatcher.FlushAsync(cancellationToken)
+        : FlushWithStorageAsync(cancellationToken);
 
     internal void Enqueue(UserMessage message, int counted = 0) => _queue.Enqueue(message, counted);
 

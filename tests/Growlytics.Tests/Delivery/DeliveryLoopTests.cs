@@ -176,6 +176,17 @@ public sealed class DeliveryLoopTests
         h.AssertBalanced().Delivered.Should().Be(3);
     }
 
+    [Fact]
+    public async Task FlushAsync_TokenCancelledBeforeTheCall_ThrowsEvenWithNothingToWaitFor()
+    {
+        await using var h = new DeliveryHarness();
+        await h.FlushAsync();
+
+        var act = () => h.Client.FlushAsync(new CancellationToken(canceled: true));
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
