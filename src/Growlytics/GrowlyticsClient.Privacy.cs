@@ -239,7 +239,8 @@ public sealed partial class GrowlyticsClient
         var mark = _durable is { } durable ? Task.Run(durable.MarkDeleting) : Task.CompletedTask;
         _heldStore?.DropAll(optOut: false);
         var session = Task.CompletedTask;
-        ReportHeldDropped(_processUser?.StartOver(_sessionStore, out session) ?? 0);
+        // The session file only where this client holds the folder (it saves it nowhere else).
+        ReportHeldDropped(_processUser?.StartOver(_durable?.IsOwner != false ? _sessionStore : null, out session) ?? 0);
 
         await mark.ConfigureAwait(false);
 

@@ -10,6 +10,10 @@ internal sealed partial class DurableQueue
     // The writer's own: whether event 4018 was logged since this client last held its folder.
     private bool _folderHeldElsewhere;
 
+    // The writer's own: whether the log forgot its segments for another client's folder (see HoldsFolder) and has not
+    // taken a folder again since.
+    private bool _forgotFolder;
+
     /// <summary>Logs the damaged records found since the last call, once for all of them; never under the store's lock.</summary>
     private void LogDamage()
     {
@@ -63,9 +67,9 @@ internal sealed partial class DurableQueue
         }
 
         var taken = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
-        var other = state == StorageFolder.LockState.Other || problem == StorageFolder.Problem.HeldByOther;
-        if (other)
+        if (state == StorageFolder.LockState.Other || problem == StorageFolder.Problem.HeldByOther)
         {
+            _forgotFolder = true;
             lock (_gate)
             {
                 _log?.ForgetFolder();
@@ -74,14 +78,22 @@ internal sealed partial class DurableQueue
 
         if (taken is null)
         {
-            if (problem == StorageFolder.Problem.HeldByOther && !_folderHeldElsewhere)
+            if (problem == StorageFolder.Problem.HeldByOther)
             {
-                _folderHeldElsewhere = true;
-                Log.StorageFolderHeldElsewhere(_logger, DiskRetryInterval);
+                // Not this client's folder while the other holds it: no session file written or deleted there either.
+                _owner = false;
+                if (!_folderHeldElsewhere)
+                {
+                    _folderHeldElsewhere = true;
+                    Log.StorageFolderHeldElsewhere(_logger, DiskRetryInterval);
+                }
             }
 
             return false;
         }
+
+        // Once another client's, the folder may hold what that client left (even if its lock file went since).
+        var highest = _forgotFolder ? HighestIdInUse() : 0;
 
         lock (_gate)
         {
@@ -92,16 +104,19 @@ internal sealed partial class DurableQueue
             }
 
             _folder = taken;
-            if (other)
+            if (_forgotFolder)
             {
-                _log?.TakenAgain();
+                _log?.TakenAgain(highest);
             }
             else
             {
                 _log?.SealActiveIfMissing();
             }
+
+            _owner = true;
         }
 
+        _forgotFolder = false;
         folder.Dispose();
         _folderHeldElsewhere = false;
         Log.StorageFolderTakenAgain(_logger);

@@ -113,7 +113,8 @@ internal sealed partial class DurableQueue
     }
 
     /// <summary>
-    /// For a folder that could not be read: the number new segments are numbered after, past every segment in it and its
+    /// For a folder that could not be read, or one taken again from another client (see <see cref="HoldsFolder"/>), whose
+    /// files this log never loaded: the number new segments are numbered after, past every segment in it and its
     /// saved position where they can be read (a position past every segment, saved by an opt-out, may lie beyond any file),
     /// and past the clock's ticks (what could not be read is numbered below them, unless the clock was set back).
     /// </summary>

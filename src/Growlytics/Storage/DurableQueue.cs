@@ -272,6 +272,13 @@ internal sealed partial class DurableQueue : IDisposable
             _closed = true;
             if (_log is { } log)
             {
+                if (_folder is { Lock: StorageFolder.LockState.Other })
+                {
+                    // Another client made the folder again since the writer last looked: a file of the same name there is
+                    // that client's, not one of this log's segments.
+                    log.ForgetFolder();
+                }
+
                 // Records whose file is gone (the folder deleted) and not read yet are not kept for the next start: lost.
                 log.PassOverMissingFiles();
                 AfterChange();

@@ -55,9 +55,11 @@ internal sealed partial class SegmentLog
     /// the segments this log starts from here on (another client's, left while it held the folder) was never loaded: from
     /// here on no position is saved, so the next start reads every segment in it (as after a run that could not read its
     /// folder: the delivered messages of this run's last segment are sent again), and new segments are numbered past every
-    /// file in it.
+    /// file and saved position in it.
     /// </summary>
-    public void TakenAgain()
+    /// <param name="highestInUse">A number past every segment and saved position in the folder (see the writer's
+    /// <c>HighestIdInUse</c>): new segments are numbered after it.</param>
+    public void TakenAgain(long highestInUse)
     {
         // A position an opt-out or a deletion still had to save described the old folder.
         _pass = null;
@@ -66,14 +68,7 @@ internal sealed partial class SegmentLog
         SavesPosition = false;
         _ackDirty = false;
         _settledDirty = false;
-        try
-        {
-            _nextId = Math.Max(_nextId, SegmentLoader.HighestId(_directory) + 1);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Not listed: a segment of the same number fails to be created, and the writer tries the next one later.
-        }
+        _nextId = Math.Max(_nextId, highestInUse + 1);
     }
 
     /// <summary>

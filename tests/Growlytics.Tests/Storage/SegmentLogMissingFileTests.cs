@@ -198,7 +198,7 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
 
         var othersFiles = SegmentFiles();
         log.ForgetFolder();
-        log.TakenAgain();
+        log.TakenAgain(SegmentLoader.HighestId(Directory));
         log.SaveAck();
 
         SegmentFiles().Should().Equal(othersFiles);

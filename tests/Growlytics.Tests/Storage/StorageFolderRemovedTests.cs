@@ -239,6 +239,82 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         SegmentFiles().Should().BeEmpty("delivered segments are deleted");
     }
 
+    [Fact]
+    public async Task FolderRemovedAndTakenByAnotherClient_TheFirstWritesAndDeletesNoSessionFileThere()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        await using var client = NewClient(new StorageCollector { Up = false });
+        await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
+        second.User.Identify("user-b");
+        await second.FlushToStorageAsync();
+        var sessionPath = Path.Combine(Directory, "session.json");
+        File.ReadAllText(sessionPath).Should().Contain("user-b");
+
+        // The first client writes once (it finds the folder another's), then its user logs in, then asks for deletion.
+        PushNumbers(client, 10, 1);
+        await StoredAsync(client);
+        client.User.Identify("user-a");
+        await client.FlushToStorageAsync();
+        File.ReadAllText(sessionPath).Should().Contain("user-b", "the session file is the second client's, in the folder it holds");
+
+        var deletion = client.DeleteLocalDataAsync();
+        await DriveUntilAsync(() => deletion.IsCompleted, Step);
+        await deletion;
+        File.ReadAllText(sessionPath).Should().Contain("user-b", "the first client deletes what it keeps, not the second's file");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task AnotherClientsFolder_ItsLockFileDeletedAfterItEnded_TheFirstTakesIt_TheOthersMessagesAreSentAtTheNextStart()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var collector = new StorageCollector { Up = true };
+        await using var client = NewClient(collector);
+        PushNumbers(client, 0, 10);
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step);
+        collector.Up = false;
+        System.IO.Directory.Delete(Directory, recursive: true);
+
+        await using (var second = NewClient(new StorageCollector { Up = false }))
+        {
+            PushNumbers(second, 100, 5);
+            await StoredAsync(second);
+
+            // The first client finds the folder another's while the second holds it.
+            PushNumbers(client, 10, 1);
+            await StoredAsync(client);
+        }
+
+        // The second client has ended, leaving its messages; then its queue.lock is deleted (a "stale lock" cleared).
+        File.Delete(Path.Combine(Directory, StorageFolder.LockFileName));
+        Time.Advance(TimeSpan.FromSeconds(10));
+        PushNumbers(client, 20, 10);
+        await StoredAsync(client);
+        collector.Up = true;
+        var sent = client.FlushAsync();
+        await DriveUntilAsync(() => sent.IsCompleted && client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+        ShouldBeBalanced(client.Statistics);
+        await client.DisposeAsync();
+
+        var next = new StorageCollector { Up = true };
+        await using var third = NewClient(next);
+        var last = third.FlushAsync();
+        await DriveUntilAsync(() => last.IsCompleted && third.Statistics.Pending == 0, Step, () => $"pending {third.Statistics.Pending}");
+        next.Numbers.Should().Contain(Enumerable.Range(100, 5).Select(n => (long)n), "the second client's stored messages are sent at the next start");
+
+        // The first client saved no position after taking that folder: what it stored there may come again (same ids).
+        next.Numbers.Should().BeSubsetOf(Enumerable.Range(100, 5).Concat(Enumerable.Range(20, 10)).Select(n => (long)n));
+    }
+
     /// <summary>
     /// <paramref name="client"/> stores the numbers 0-9, its folder is removed, and another client, started before the
     /// first writes again, takes the folder made again at that path and stores 100-104 there: its segments get the same
