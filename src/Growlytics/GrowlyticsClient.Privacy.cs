@@ -239,8 +239,11 @@ public sealed partial class GrowlyticsClient
         var mark = _durable is { } durable ? Task.Run(durable.MarkDeleting) : Task.CompletedTask;
         _heldStore?.DropAll(optOut: false);
         var session = Task.CompletedTask;
-        // The session file only where this client holds the folder (it saves it nowhere else).
-        ReportHeldDropped(_processUser?.StartOver(_durable?.IsOwner != false ? _sessionStore : null, out session) ?? 0);
+
+        // Not the session file of another client that holds the folder made again at this one's path (this client's went
+        // with the removed folder).
+        var sessionStore = _durable is { HeldByAnother: true } ? null : _sessionStore;
+        ReportHeldDropped(_processUser?.StartOver(sessionStore, out session) ?? 0);
 
         await mark.ConfigureAwait(false);
 
@@ -253,7 +256,7 @@ public sealed partial class GrowlyticsClient
         }
 
         await session.ConfigureAwait(false);
-        if ((_sessionStore?.LastDeleteFailures ?? 0) + (_durable?.LastDeleteFailures ?? 0) == 0)
+        if ((sessionStore?.LastDeleteFailures ?? 0) + (_durable?.LastDeleteFailures ?? 0) == 0)
         {
             // Not said when a file could be neither deleted nor emptied: event 7007 says so instead.
             Log.LocalDataDeleted(_logger);

@@ -74,8 +74,10 @@ public sealed partial class GrowlyticsClient
     {
         CountSessionChange(user);
 
-        // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile.
-        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable?.IsOwner != false && (evenIfOptedOut || !_optedOut))
+        // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile, as does one
+        // whose folder was removed and made again by another client, which holds it.
+        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable is not { IsOwner: false } and not { HeldByAnother: true }
+            && (evenIfOptedOut || !_optedOut))
         {
             _sessionStore.Save(user.ToStoredSession());
         }

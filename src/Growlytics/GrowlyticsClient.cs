@@ -194,6 +194,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             var savesAtStart = Volatile.Read(ref _processSessionChanges);
             var store = _sessionStore;
             _durable.TakenOver = () => processUser.SaveOrContinueSession(store, () => Volatile.Read(ref _processSessionChanges) == savesAtStart);
+            _durable.FolderTakenAgain = () => processUser.SaveOrContinueSession(store, static () => false);
         }
 
         if (startDelivery)

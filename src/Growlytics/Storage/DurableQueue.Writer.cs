@@ -10,6 +10,9 @@ internal sealed partial class DurableQueue
     // The writer's own: whether event 4018 was logged since this client last held its folder.
     private bool _folderHeldElsewhere;
 
+    // Set by the writer while another client holds the folder made again at this one's path (see HoldsFolder).
+    private volatile bool _heldByAnother;
+
     // The writer's own: whether the log forgot its segments for another client's folder (see HoldsFolder) and has not
     // taken a folder again since.
     private bool _forgotFolder;
@@ -50,6 +53,19 @@ internal sealed partial class DurableQueue
     }
 
     /// <summary>
+    /// Gets a value indicating whether another client holds the folder at this client's path, made again there after the
+    /// folder was removed while this client ran (see <see cref="HoldsFolder"/>): this client writes and deletes nothing
+    /// there meanwhile, its session file included. Seen when the writer next looks (at its next turn or write).
+    /// </summary>
+    public bool HeldByAnother => _heldByAnother;
+
+    /// <summary>
+    /// Gets or sets what runs on the writer once it holds the folder at its path again (see <see cref="HoldsFolder"/>):
+    /// the client saves its session there.
+    /// </summary>
+    public Action? FolderTakenAgain { get; set; }
+
+    /// <summary>
     /// On the writer, before it writes to the folder: returns whether this client still holds it (see
     /// <see cref="StorageFolder.Lock"/>). Its lock file gone (the folder removed, or the file deleted), the folder at that
     /// path is taken again (made again if need be): the segments whose files are gone are read no more, as for any missing
@@ -81,7 +97,7 @@ internal sealed partial class DurableQueue
             if (problem == StorageFolder.Problem.HeldByOther)
             {
                 // Not this client's folder while the other holds it: no session file written or deleted there either.
-                _owner = false;
+                _heldByAnother = true;
                 if (!_folderHeldElsewhere)
                 {
                     _folderHeldElsewhere = true;
@@ -113,13 +129,25 @@ internal sealed partial class DurableQueue
                 _log?.SealActiveIfMissing();
             }
 
-            _owner = true;
+            _heldByAnother = false;
         }
 
         _forgotFolder = false;
         folder.Dispose();
         _folderHeldElsewhere = false;
         Log.StorageFolderTakenAgain(_logger);
+        try
+        {
+            // The session file went with the old folder, or is another client's: this client's session is saved there.
+            FolderTakenAgain?.Invoke();
+        }
+#pragma warning disable CA1031 // The writer must outlive any fault; it is logged and the writer goes on.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StorageFault(_logger, ex);
+        }
+
         return true;
     }
 

@@ -69,6 +69,29 @@ public sealed class PrivacyWhileStorageIsBusyTests : StorageTestBase
         collector.Numbers.Should().Equal([1_000L], "what the other instance stored before the opt-out is never sent, even after an opt-in");
     }
 
+    /// <summary>
+    /// A client waiting at start for a folder another client holds continues the session it loaded from the folder's
+    /// session file; its deletion deletes that file (the user's identity is in it), as documented.
+    /// </summary>
+    [Fact]
+    public async Task DeleteLocalDataAsync_ClientWaitingForTheFolder_DeletesTheSessionFileItContinued()
+    {
+        var sessionPath = Path.Combine(Directory, GrowlyticsSdk.Sessions.SessionStore.FileName);
+        await using var holder = NewClient(new StorageCollector { Up = false });
+        holder.User.Identify("alice");
+        await DriveUntilAsync(() => File.Exists(sessionPath) && File.ReadAllText(sessionPath).Contains("alice"), Step);
+
+        await using var waiting = NewClient(new StorageCollector { Up = false });
+        waiting.Durable!.IsOwner.Should().BeFalse();
+        waiting.User.UserId.Should().Be("alice", "it continues the session it loaded from the file");
+
+        var deletion = waiting.DeleteLocalDataAsync();
+        await DriveUntilAsync(() => deletion.IsCompleted, Step);
+        await deletion;
+
+        File.Exists(sessionPath).Should().BeFalse();
+    }
+
     private sealed class HookLoggerFactory(int eventId, Action onEvent) : ILoggerFactory, ILogger
     {
         public void AddProvider(ILoggerProvider provider)

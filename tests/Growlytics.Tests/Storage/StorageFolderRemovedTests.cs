@@ -315,6 +315,38 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         next.Numbers.Should().BeSubsetOf(Enumerable.Range(100, 5).Concat(Enumerable.Range(20, 10)).Select(n => (long)n));
     }
 
+    [Fact]
+    public async Task FolderTakenAgainFromAnotherClient_TheSessionChangedMeanwhileIsSavedThere()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var sessionPath = Path.Combine(Directory, GrowlyticsSdk.Sessions.SessionStore.FileName);
+        await using var client = NewClient(new StorageCollector { Up = false });
+        await using (var second = await SecondTakesTheFolderMadeAgainAsync(client))
+        {
+            second.User.Identify("user-b");
+            await DriveUntilAsync(() => File.Exists(sessionPath) && File.ReadAllText(sessionPath).Contains("user-b"), Step);
+
+            // The first client finds the folder another's, and its user logs in meanwhile (kept in memory).
+            PushNumbers(client, 10, 1);
+            await StoredAsync(client);
+            client.Durable!.HeldByAnother.Should().BeTrue();
+            client.User.Identify("user-a");
+        }
+
+        // The second client has ended: the first takes the folder at its next write and saves its session there.
+        Time.Advance(TimeSpan.FromSeconds(10));
+        PushNumbers(client, 20, 1);
+        await DriveUntilAsync(() => !client.Durable!.HeldByAnother && File.ReadAllText(sessionPath).Contains("user-a"), Step);
+        await client.DisposeAsync();
+
+        await using var next = NewClient(new StorageCollector { Up = false });
+        next.User.UserId.Should().Be("user-a", "the first client held the folder at its end, logged in as user-a");
+    }
+
     /// <summary>
     /// <paramref name="client"/> stores the numbers 0-9, its folder is removed, and another client, started before the
     /// first writes again, takes the folder made again at that path and stores 100-104 there: its segments get the same
