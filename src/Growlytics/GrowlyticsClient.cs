@@ -270,6 +270,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         _dispatcher.RequestDrain();
     }
 
+    /// <summary>Completes once the session file's writes asked for so far have ended (for tests).</summary>
+    internal Task FlushSessionFileAsync() => _sessionStore?.FlushAsync() ?? Task.CompletedTask;
+
     internal DeliveryCounters Counters => _counters;
 
     /// <summary>Gets a value indicating whether the storage writer has ended (for tests of what shutdown does after it).</summary>

@@ -250,7 +250,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         await using var client = NewClient(new StorageCollector { Up = false });
         await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
         second.User.Identify("user-b");
-        await second.FlushToStorageAsync();
+        await second.FlushSessionFileAsync();
         var sessionPath = Path.Combine(Directory, "session.json");
         File.ReadAllText(sessionPath).Should().Contain("user-b");
 
@@ -258,7 +258,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         PushNumbers(client, 10, 1);
         await StoredAsync(client);
         client.User.Identify("user-a");
-        await client.FlushToStorageAsync();
+        await client.FlushSessionFileAsync();
         File.ReadAllText(sessionPath).Should().Contain("user-b", "the session file is the second client's, in the folder it holds");
 
         var deletion = client.DeleteLocalDataAsync();
