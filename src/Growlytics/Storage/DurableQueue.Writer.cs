@@ -13,9 +13,6 @@ internal sealed partial class DurableQueue
     // Set by the writer while another client holds the folder made again at this one's path (see HoldsFolder).
     private volatile bool _heldByAnother;
 
-    // The writer's own: whether the log forgot its segments for another client's folder (see HoldsFolder) and has not
-    // taken a folder again since.
-    private bool _forgotFolder;
 
     /// <summary>Logs the damaged records found since the last call, once for all of them; never under the store's lock.</summary>
     private void LogDamage()
@@ -59,6 +56,9 @@ internal sealed partial class DurableQueue
     /// </summary>
     public bool HeldByAnother => _heldByAnother;
 
+    /// <summary>Whether another client made the folder again at this client's path (asked by the log, under the lock).</summary>
+    private bool FolderReplaced() => _folder is { Lock: StorageFolder.LockState.Other };
+
     /// <summary>
     /// Gets or sets what runs on the writer once it holds the folder at its path again (see <see cref="HoldsFolder"/>):
     /// the client saves its session there.
@@ -85,7 +85,6 @@ internal sealed partial class DurableQueue
         var taken = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
         if (state == StorageFolder.LockState.Other || problem == StorageFolder.Problem.HeldByOther)
         {
-            _forgotFolder = true;
             lock (_gate)
             {
                 _log?.ForgetFolder();
@@ -109,7 +108,7 @@ internal sealed partial class DurableQueue
         }
 
         // Once another client's, the folder may hold what that client left (even if its lock file went since).
-        var highest = _forgotFolder ? HighestIdInUse() : 0;
+        var highest = HighestIdInUse();
 
         lock (_gate)
         {
@@ -120,7 +119,7 @@ internal sealed partial class DurableQueue
             }
 
             _folder = taken;
-            if (_forgotFolder)
+            if (_log is { FolderForgotten: true })
             {
                 _log?.TakenAgain(highest);
             }
@@ -132,7 +131,6 @@ internal sealed partial class DurableQueue
             _heldByAnother = false;
         }
 
-        _forgotFolder = false;
         folder.Dispose();
         _folderHeldElsewhere = false;
         Log.StorageFolderTakenAgain(_logger);

@@ -16,7 +16,7 @@ internal sealed partial class DurableQueue
             string? deleteError = null;
             lock (_gate)
             {
-                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault);
+                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault) { FolderReplaced = FolderReplaced };
                 // In calls, as delivering or dropping a restored message counts its calls.
                 _counters.AddRestored(_log.PendingCalls);
                 if (DropAtLoad is { } reason && _log.PendingCalls > 0)
@@ -80,7 +80,7 @@ internal sealed partial class DurableQueue
         var maxId = HighestIdInUse();
         lock (_gate)
         {
-            var log = new SegmentLog(_directory, _limits.SegmentBytes, [], maxId, _options.StorageWriteFault, savesPosition: false);
+            var log = new SegmentLog(_directory, _limits.SegmentBytes, [], maxId, _options.StorageWriteFault, savesPosition: false) { FolderReplaced = FolderReplaced };
             _log = log;
             if (DropAtLoad is not null)
             {

@@ -272,7 +272,7 @@ internal sealed partial class DurableQueue : IDisposable
             _closed = true;
             if (_log is { } log)
             {
-                if (_folder is { Lock: StorageFolder.LockState.Other })
+                if (FolderReplaced())
                 {
                     // Another client made the folder again since the writer last looked: a file of the same name there is
                     // that client's, not one of this log's segments.

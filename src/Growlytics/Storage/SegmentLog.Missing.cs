@@ -29,12 +29,43 @@ internal sealed partial class SegmentLog
     /// </summary>
     public void ForgetFolder()
     {
+        MarkAllGone();
+        SealActive();
+    }
+
+    /// <summary>
+    /// Gets or sets the test of whether another client made the folder again at its path (see
+    /// <see cref="StorageFolder.Lock"/>), asked before each read and each segment file deleted: a file of the same name
+    /// there is that client's, whatever the writer has seen so far.
+    /// </summary>
+    public Func<bool>? FolderReplaced { get; set; }
+
+    /// <summary>
+    /// Gets a value indicating whether the log forgot its segments for another client's folder (<see cref="ForgetFolder"/>)
+    /// and has not been taken again since (<see cref="TakenAgain"/>).
+    /// </summary>
+    public bool FolderForgotten { get; private set; }
+
+    /// <summary>
+    /// Before a read or a segment file deleted: if another client made the folder again, every segment tracked so far is
+    /// gone (as <see cref="ForgetFolder"/>, but the segment being written is left to the writer, which seals it before it
+    /// writes; this may run inside a walk of the segments).
+    /// </summary>
+    private void ForgetFolderIfReplaced()
+    {
+        if (!FolderForgotten && FolderReplaced?.Invoke() == true)
+        {
+            MarkAllGone();
+        }
+    }
+
+    private void MarkAllGone()
+    {
+        FolderForgotten = true;
         foreach (var segment in _segments)
         {
             segment.Gone = true;
         }
-
-        SealActive();
     }
 
     /// <summary>
@@ -65,6 +96,7 @@ internal sealed partial class SegmentLog
         _pass = null;
         _unreadBelow = null;
         _floor = 0;
+        FolderForgotten = false;
         SavesPosition = false;
         _ackDirty = false;
         _settledDirty = false;

@@ -11,6 +11,7 @@ internal sealed partial class SegmentLog
     public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out long expired)
     {
         expired = 0;
+        ForgetFolderIfReplaced();
         _readSegment ??= Oldest;
         var read = 0;
         while (read < max && _readSegment is { } segment)

@@ -233,6 +233,11 @@ internal sealed partial class SegmentLog : IDisposable
         // deleted file is safe: at the next start every later segment is read from its start.
         if (!segment.Gone)
         {
+            ForgetFolderIfReplaced();
+        }
+
+        if (!segment.Gone)
+        {
             StorageFiles.TryDelete(segment.Path);
         }
 

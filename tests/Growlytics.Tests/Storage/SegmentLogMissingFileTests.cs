@@ -149,6 +149,37 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
     }
 
     [Fact]
+    public void Read_FolderReplacedBeforeTheWriterSawIt_AnotherLogsFileOfTheSameNameIsNeitherReadNorDeleted()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var records = new List<StoredRecord>();
+        var replaced = false;
+        using var log = NewLog();
+        log.FolderReplaced = () => replaced;
+        log.Append(Records(5));
+
+        // The folder removed and made again by another client, whose first segment has the same name and 3 records.
+        System.IO.Directory.Delete(Directory, recursive: true);
+        System.IO.Directory.CreateDirectory(Directory);
+        using (var other = new SegmentLog(Directory, 64 * 1024, [], 0))
+        {
+            other.Append(Records(3));
+        }
+
+        replaced = true;
+        log.Read(100, 0, records, out _);
+
+        records.Should().BeEmpty("the file there is the other client's");
+        (log.Pending, log.LateDamage).Should().Be((0L, 5), "this log's records went with the old folder");
+        log.SaveAck();
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(3, "the other client's file is left as it was");
+    }
+
+    [Fact]
     public void DropAllLeavingFiles_AfterADeletionsMark_EndsTheDeletion_PositionsAreSavedAgain()
     {
         var records = new List<StoredRecord>();

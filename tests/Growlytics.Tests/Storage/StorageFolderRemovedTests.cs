@@ -12,7 +12,11 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
     private const int StorageDamagedEvent = 4004;
     private const int TakenAgainEvent = 4017;
     private const int HeldElsewhereEvent = 4018;
+    private const int HeldNumber = 999;
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+    private readonly SemaphoreSlim _appendHeld = new(0);
+    private readonly SemaphoreSlim _releaseAppend = new(0);
+    private int _holdAppend;
 
     [Fact]
     public async Task FolderRemoved_TheClientTakesItAgainAndStoresThere_AnotherClientCannotTakeIt()
@@ -65,7 +69,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
 
         var collector = new StorageCollector { Up = false };
         var logs = new RecordingLoggerFactory();
-        await using var client = NewClient(collector, o => o.LoggerFactory = logs);
+        await using var client = NewFirstClient(collector, o => o.LoggerFactory = logs);
         await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
         var ack = Path.Combine(Directory, "queue.ack");
         var secondsPosition = File.Exists(ack) ? File.ReadAllBytes(ack) : [];
@@ -97,7 +101,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
             return;
         }
 
-        await using var client = NewClient(new StorageCollector { Up = false });
+        await using var client = NewFirstClient(new StorageCollector { Up = false });
         await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
 
         var deletion = client.DeleteLocalDataAsync();
@@ -119,7 +123,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         }
 
         var collector = new StorageCollector { Up = false };
-        await using var client = NewClient(collector);
+        await using var client = NewFirstClient(collector);
         await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
 
         // The first client writes once (and finds the folder is not its own), then sends what it has.
@@ -145,20 +149,21 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
 
         var logs = new RecordingLoggerFactory();
         var collector = new StorageCollector { Up = true };
-        await using var client = NewClient(collector, o => o.LoggerFactory = logs);
+        await using var client = NewFirstClient(collector, o => o.LoggerFactory = logs);
         PushNumbers(client, 0, 10);
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step);
         collector.Up = false;
-        System.IO.Directory.Delete(Directory, recursive: true);
 
         // Another instance takes the folder made again, stores 100-104 there (its service down) and ends, leaving them
         // for the next start; then the first writes again.
-        await using (var second = NewClient(new StorageCollector { Up = false }))
+        await RemoveTheFolderAsync(client, async () =>
         {
+            await using var second = NewClient(new StorageCollector { Up = false });
+            second.Durable!.IsOwner.Should().BeTrue();
             PushNumbers(second, 100, 5);
             await StoredAsync(second);
-        }
+        });
 
         PushNumbers(client, 10, 10);
         await StoredAsync(client);
@@ -169,7 +174,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         await using var third = NewClient(next);
         var sent = third.FlushAsync();
         await DriveUntilAsync(() => sent.IsCompleted && third.Statistics.Pending == 0, Step, () => $"pending {third.Statistics.Pending}");
-        next.Numbers.Should().BeEquivalentTo(Enumerable.Range(100, 5).Concat(Enumerable.Range(10, 10)).Select(n => (long)n), "the other instance's messages and the first's stored ones are sent at the next start");
+        next.Numbers.Should().BeEquivalentTo(Enumerable.Range(100, 5).Concat(Enumerable.Range(10, 10)).Append(HeldNumber).Select(n => (long)n), "the other instance's messages and the first's stored ones are sent at the next start");
     }
 
     [Fact]
@@ -247,7 +252,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
             return;
         }
 
-        await using var client = NewClient(new StorageCollector { Up = false });
+        await using var client = NewFirstClient(new StorageCollector { Up = false });
         await using var second = await SecondTakesTheFolderMadeAgainAsync(client);
         second.User.Identify("user-b");
         await second.FlushSessionFileAsync();
@@ -277,22 +282,24 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         }
 
         var collector = new StorageCollector { Up = true };
-        await using var client = NewClient(collector);
+        await using var client = NewFirstClient(collector);
         PushNumbers(client, 0, 10);
         var flush = client.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step);
         collector.Up = false;
-        System.IO.Directory.Delete(Directory, recursive: true);
 
-        await using (var second = NewClient(new StorageCollector { Up = false }))
+        GrowlyticsClient? second = null;
+        await RemoveTheFolderAsync(client, async () =>
         {
+            second = NewClient(new StorageCollector { Up = false });
+            second.Durable!.IsOwner.Should().BeTrue();
             PushNumbers(second, 100, 5);
             await StoredAsync(second);
+        });
 
-            // The first client finds the folder another's while the second holds it.
-            PushNumbers(client, 10, 1);
-            await StoredAsync(client);
-        }
+        // The first client has found the folder another's while the second holds it; then the second ends.
+        client.Durable!.HeldByAnother.Should().BeTrue();
+        await second!.DisposeAsync();
 
         // The second client has ended, leaving its messages; then its queue.lock is deleted (a "stale lock" cleared).
         File.Delete(Path.Combine(Directory, StorageFolder.LockFileName));
@@ -312,7 +319,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         next.Numbers.Should().Contain(Enumerable.Range(100, 5).Select(n => (long)n), "the second client's stored messages are sent at the next start");
 
         // The first client saved no position after taking that folder: what it stored there may come again (same ids).
-        next.Numbers.Should().BeSubsetOf(Enumerable.Range(100, 5).Concat(Enumerable.Range(20, 10)).Select(n => (long)n));
+        next.Numbers.Should().BeSubsetOf(Enumerable.Range(100, 5).Concat(Enumerable.Range(20, 10)).Append(HeldNumber).Select(n => (long)n));
     }
 
     [Fact]
@@ -324,7 +331,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         }
 
         var sessionPath = Path.Combine(Directory, GrowlyticsSdk.Sessions.SessionStore.FileName);
-        await using var client = NewClient(new StorageCollector { Up = false });
+        await using var client = NewFirstClient(new StorageCollector { Up = false });
         await using (var second = await SecondTakesTheFolderMadeAgainAsync(client))
         {
             second.User.Identify("user-b");
@@ -348,20 +355,61 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
     }
 
     /// <summary>
-    /// <paramref name="client"/> stores the numbers 0-9, its folder is removed, and another client, started before the
-    /// first writes again, takes the folder made again at that path and stores 100-104 there: its segments get the same
-    /// names as the first one's (both folders started empty).
+    /// <paramref name="client"/> (made with <see cref="NewFirstClient"/>) stores the numbers 0-9, its folder is removed, and
+    /// another client, started before the first writes again, takes the folder made again at that path and stores 100-104
+    /// there: its segments get the same names as the first one's (both folders started empty).
     /// </summary>
     private async Task<GrowlyticsClient> SecondTakesTheFolderMadeAgainAsync(GrowlyticsClient client)
     {
         PushNumbers(client, 0, 10);
         await StoredAsync(client);
-        System.IO.Directory.Delete(Directory, recursive: true);
+        GrowlyticsClient? second = null;
+        await RemoveTheFolderAsync(client, async () =>
+        {
+            second = NewClient(new StorageCollector { Up = false });
+            second.Durable!.IsOwner.Should().BeTrue();
+            PushNumbers(second, 100, 5);
+            await StoredAsync(second);
+        });
 
-        var second = NewClient(new StorageCollector { Up = false });
-        second.Durable!.IsOwner.Should().BeTrue();
-        PushNumbers(second, 100, 5);
-        await StoredAsync(second);
-        return second;
+        return second!;
+    }
+
+    /// <summary>A client whose storage writer <see cref="RemoveTheFolderAsync"/> can hold in its next append.</summary>
+    private GrowlyticsClient NewFirstClient(StorageCollector collector, Action<GrowlyticsOptions>? configure = null) =>
+        NewClient(collector, o =>
+        {
+            configure?.Invoke(o);
+            o.BeforeStorageAppend = () =>
+            {
+                if (Interlocked.Exchange(ref _holdAppend, 0) == 1)
+                {
+                    _appendHeld.Release();
+                    _releaseAppend.Wait(TimeSpan.FromSeconds(30));
+                }
+            };
+        });
+
+    /// <summary>
+    /// Removes the folder while <paramref name="client"/>'s storage writer is held in an append (of <see cref="HeldNumber"/>),
+    /// so it cannot take the folder made again before <paramref name="whileRemoved"/> has run; then lets the writer go on.
+    /// </summary>
+    private async Task RemoveTheFolderAsync(GrowlyticsClient client, Func<Task> whileRemoved)
+    {
+        Volatile.Write(ref _holdAppend, 1);
+        PushNumbers(client, HeldNumber, 1);
+        var stored = StoredAsync(client);
+        (await _appendHeld.WaitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+            await whileRemoved();
+        }
+        finally
+        {
+            _releaseAppend.Release();
+        }
+
+        await stored;
     }
 }
