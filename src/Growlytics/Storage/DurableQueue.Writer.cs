@@ -134,10 +134,18 @@ internal sealed partial class DurableQueue
         folder.Dispose();
         _folderHeldElsewhere = false;
         Log.StorageFolderTakenAgain(_logger);
+
+        // The session file went with the old folder, or is another client's: this client's session is saved there.
+        RunHook(FolderTakenAgain);
+        return true;
+    }
+
+    /// <summary>Runs a hook of the client's on the writer; a fault is logged and the writer goes on.</summary>
+    private void RunHook(Action? hook)
+    {
         try
         {
-            // The session file went with the old folder, or is another client's: this client's session is saved there.
-            FolderTakenAgain?.Invoke();
+            hook?.Invoke();
         }
 #pragma warning disable CA1031 // The writer must outlive any fault; it is logged and the writer goes on.
         catch (Exception ex)
@@ -145,8 +153,6 @@ internal sealed partial class DurableQueue
         {
             Log.StorageFault(_logger, ex);
         }
-
-        return true;
     }
 
     /// <summary>
@@ -203,16 +209,7 @@ internal sealed partial class DurableQueue
         _owner = true;
         if (takingOver)
         {
-            try
-            {
-                TakenOver?.Invoke();
-            }
-#pragma warning disable CA1031 // The writer must outlive any fault; it is logged and the writer goes on.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.StorageFault(_logger, ex);
-            }
+            RunHook(TakenOver);
         }
 
         // A shutdown waiting for the last try (see LastTakeOverAsync) learns that the folder is this client's now, its
