@@ -1,5 +1,4 @@
 using GrowlyticsSdk.Storage;
-using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
@@ -38,11 +37,12 @@ public sealed class PrivacyWhileStorageIsBusyTests : StorageTestBase
         var first = await HoldingStoredNumbersAsync(Stored);
         GrowlyticsClient? client = null;
         var fired = 0;
-        var hook = new HookLoggerFactory(4003, () =>
+        var hook = new RecordingLoggerFactory();
+        hook.OnEntry = eventId =>
         {
             // On the storage writer: the folder's records are loaded (event 4003), the queue not yet published as this
             // client's. Another thread of the app opts out and back in meanwhile.
-            if (Interlocked.Exchange(ref fired, 1) == 1)
+            if (eventId != 4003 || Interlocked.Exchange(ref fired, 1) == 1)
             {
                 return;
             }
@@ -54,7 +54,7 @@ public sealed class PrivacyWhileStorageIsBusyTests : StorageTestBase
                 c.OptIn();
             }).Wait(TimeSpan.FromSeconds(20));
             SpinWait.SpinUntil(() => !c.Dispatcher.SweepPending, TimeSpan.FromSeconds(20)).Should().BeTrue();
-        });
+        };
 
         var collector = new StorageCollector { Up = true };
         Volatile.Write(ref client, NewClient(collector, o => o.LoggerFactory = hook));
@@ -90,31 +90,5 @@ public sealed class PrivacyWhileStorageIsBusyTests : StorageTestBase
         await deletion;
 
         File.Exists(sessionPath).Should().BeFalse();
-    }
-
-    private sealed class HookLoggerFactory(int eventId, Action onEvent) : ILoggerFactory, ILogger
-    {
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (id.Id == eventId)
-            {
-                onEvent();
-            }
-        }
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -7,6 +7,9 @@ internal sealed class RecordingLoggerFactory : ILoggerFactory, ILogger
 {
     private readonly List<(int EventId, string Message)> _entries = [];
 
+    /// <summary>Gets or sets what runs, on the logging thread, after each entry is recorded (its event id given).</summary>
+    public Action<int>? OnEntry { get; set; }
+
     public IReadOnlyList<(int EventId, string Message)> Entries
     {
         get
@@ -35,6 +38,8 @@ internal sealed class RecordingLoggerFactory : ILoggerFactory, ILogger
         {
             _entries.Add((eventId.Id, formatter(state, exception)));
         }
+
+        OnEntry?.Invoke(eventId.Id);
     }
 
     public void Dispose()
