@@ -68,11 +68,11 @@ wait_for() {
 
 received() { curl -sf "$collector/received"; }
 
-step "pack Growlytics and Growlytics.AspNetCore $version into a local feed"
+step "pack Growlytics, Growlytics.AspNetCore and Growlytics.Testing $version into a local feed"
 for project in src/Growlytics/Growlytics.csproj src/Growlytics.AspNetCore/Growlytics.AspNetCore.csproj src/Growlytics.Testing/Growlytics.Testing.csproj; do
   dotnet pack "$project" -c Release -o "$feed" -p:VersionSuffix="ci.${stamp}" -v q -nologo
 done
-ls "$feed"/Growlytics."$version".nupkg "$feed"/Growlytics.AspNetCore."$version".nupkg >/dev/null
+ls "$feed"/Growlytics."$version".nupkg "$feed"/Growlytics.AspNetCore."$version".nupkg "$feed"/Growlytics.Testing."$version".nupkg >/dev/null
 
 step "start the quickstart's collector on $collector"
 dotnet build samples/Growlytics.Samples.Quickstart -c Release -v q -nologo
