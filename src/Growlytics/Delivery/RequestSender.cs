@@ -148,7 +148,16 @@ internal sealed partial class RequestSender
                 }
 
                 var half = count / 2;
+                var before = results.Count;
                 await SendPartAsync(all, start, half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
+                if (FirstKept(results, before) is { } kept)
+                {
+                    // The first half is kept for a later try: the second is kept with it, unsent, so a user whose messages
+                    // span both halves is never delivered out of call order (the kept ones would arrive after it).
+                    results.Add(new SendResult(start + half, count - half, SendOutcome.Kept, DropReason.RetriesExhausted, kept.Status, kept.Description) { Isolated = kept.Isolated });
+                    return;
+                }
+
                 await SendPartAsync(all, start + half, count - half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
                 return;
             case 413:
@@ -187,6 +196,19 @@ internal sealed partial class RequestSender
 
                 return;
         }
+    }
+
+    private static SendResult? FirstKept(List<SendResult> results, int from)
+    {
+        for (var i = from; i < results.Count; i++)
+        {
+            if (results[i].Outcome == SendOutcome.Kept)
+            {
+                return results[i];
+            }
+        }
+
+        return null;
     }
 
     private static IReadOnlyList<ReadOnlyMemory<byte>> Slice(IReadOnlyList<ReadOnlyMemory<byte>> source, int start, int count)
