@@ -9,10 +9,19 @@ public sealed class GrowlyticsOptions
     public const string SectionName = "Growlytics";
 
     private Uri _endpoint = new("https://dcqs-india.growlytics.in/");
+    private string? _apiKey;
 
     /// <summary>Gets or sets the project's API key, sent in the <c>x-growlytics-key</c> header. Never logged.</summary>
     /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up. When code and configuration leave it unset, the <c>GROWLYTICS_API_KEY</c> environment variable fills it.</value>
-    public string? ApiKey { get; set; }
+    public string? ApiKey
+    {
+        get => _apiKey;
+        set
+        {
+            _apiKey = value;
+            ApiKeyFromEnvironment = false;
+        }
+    }
 
     /// <summary>
     /// Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses; no
@@ -267,6 +276,9 @@ public sealed class GrowlyticsOptions
 
     /// <summary>Gets a value indicating whether code or configuration set <see cref="Endpoint"/> (else an environment variable may).</summary>
     internal bool IsEndpointSet { get; private set; }
+
+    /// <summary>Gets or sets a value indicating whether <see cref="ApiKey"/> came from the <c>GROWLYTICS_API_KEY</c> environment variable.</summary>
+    internal bool ApiKeyFromEnvironment { get; set; }
 
     /// <summary>Gets or sets a value indicating whether <see cref="Endpoint"/> came from the <c>GROWLYTICS_ENDPOINT</c> environment variable.</summary>
     internal bool EndpointFromEnvironment { get; set; }

@@ -19,6 +19,7 @@ internal static class EnvironmentDefaults
         if (string.IsNullOrWhiteSpace(options.ApiKey) && Read(ApiKeyVariable) is { } apiKey)
         {
             options.ApiKey = apiKey;
+            options.ApiKeyFromEnvironment = true;
         }
 
         if (!options.IsEndpointSet && Read(EndpointVariable) is { } endpoint)

@@ -19,8 +19,11 @@ internal static class OptionsValidation
         else if (!IsPrintableAscii(options.ApiKey!))
         {
             // The key goes into an HTTP header: CR/LF would inject headers, and anything else outside printable ASCII
-            // fails every request. The message names the rule, never the key.
-            errors.Add("GrowlyticsOptions.ApiKey has a character that cannot be part of an API key (a space, tab, line break, control character or non-ASCII character): copy the key again without surrounding whitespace or quotes.");
+            // fails every request. The message names the rule, never the key; a key the environment gave says so.
+            var keyName = options.ApiKeyFromEnvironment
+                ? "GrowlyticsOptions.ApiKey (set from the " + EnvironmentDefaults.ApiKeyVariable + " environment variable)"
+                : "GrowlyticsOptions.ApiKey";
+            errors.Add(keyName + " has a character that cannot be part of an API key (a space, tab, line break, control character or non-ASCII character): copy the key again without surrounding whitespace or quotes.");
         }
 
         // An endpoint the environment gave says so: the app's code and configuration do not show it.

@@ -50,13 +50,22 @@ internal sealed class RedirectGuard
             return response;
         }
 
+        var request = response.RequestMessage;
+        response.Dispose();
+        return Followed(request, final, sent);
+    }
+
+    /// <summary>
+    /// A handler followed a redirect of the request sent to <paramref name="sent"/> to <paramref name="final"/> (its answer
+    /// came, or the hop failed): warns once and returns a bodiless <c>302</c> that the sender refuses like any redirect.
+    /// </summary>
+    public HttpResponseMessage Followed(HttpRequestMessage? request, Uri final, Uri sent)
+    {
         if (Interlocked.Exchange(ref _followedWarned, 1) == 0)
         {
             Log.RedirectFollowed(_logger, final.IsAbsoluteUri ? final.Host : sent.Host);
         }
 
-        var request = response.RequestMessage;
-        response.Dispose();
         return new HttpResponseMessage(HttpStatusCode.Redirect) { RequestMessage = request };
     }
 

@@ -75,7 +75,18 @@ internal sealed partial class RequestSender
         var sent = request.RequestUri!;
 
         // Headers first: the body is read here, as far as the protocol reads it, within the attempt's timeout.
-        var response = await _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!state.Stopping.IsCancellationRequested && request.RequestUri is { } final && final != sent)
+        {
+            // An app-supplied handler followed a redirect (it rewrites the request's URI) and the hop failed or timed out:
+            // a redirect all the same, refused and never retried, so the key is not sent to the redirect target again.
+            return _redirects.Followed(request, final, sent);
+        }
+
         try
         {
             response = _redirects.Inspect(response, sent);

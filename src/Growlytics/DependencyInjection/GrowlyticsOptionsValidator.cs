@@ -9,7 +9,9 @@ internal sealed class GrowlyticsOptionsValidator : IValidateOptions<GrowlyticsOp
     public ValidateOptionsResult Validate(string? name, GrowlyticsOptions options)
     {
         var errors = OptionsValidation.Validate(options);
-        if (errors.Count > 0 && options.GivenTheConfigurationRoot && string.IsNullOrEmpty(options.ApiKey))
+        // Also when a key was found elsewhere (GROWLYTICS_API_KEY, the configure delegate): the section's other settings
+        // (Endpoint, Protocol, StorageDirectory, ...) would be ignored without a word.
+        if (options.GivenTheConfigurationRoot)
         {
             errors.Add("The configuration given to AddGrowlytics(configuration) has a Growlytics section holding the settings: pass configuration.GetSection(\"Growlytics\"), or call AddGrowlytics() to bind that section.");
         }

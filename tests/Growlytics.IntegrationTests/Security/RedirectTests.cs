@@ -118,6 +118,30 @@ public sealed class RedirectTests : IAsyncLifetime, IDisposable
         ShouldNotLogTheKeyOrTheLocation();
     }
 
+    [Theory]
+    [InlineData(302)]
+    [InlineData(307)]
+    public async Task Send_CallerHttpClientFollowsRedirectToAHostThatFails_NotRetriedAndWarned(int status)
+    {
+        // The redirect target reads the request (the key has reached it) and drops the connection without an answer.
+        RedirectTo(status, new Uri(_otherHost.BaseUri, "steal/events?token=tok-9431"));
+        _otherHost.Respond = context =>
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        };
+        using var following = new HttpClient();
+        await using var client = new GrowlyticsClient(Options(o => o.HttpClient = following));
+
+        await PushAndFlushAsync(client);
+
+        _otherHost.Requests.Should().ContainSingle("a followed redirect is refused and never retried: every retry sends the key there again");
+        var statistics = client.Statistics;
+        statistics.DroppedByReason[DropReason.Rejected].Should().Be(Messages);
+        statistics.Retried.Should().Be(0);
+        _logs.Lines.Where(l => l.EventId.Id == 5002).Should().ContainSingle();
+    }
+
     private void RedirectTo(int status, Uri location) => _endpoint.Respond = context =>
     {
         context.Response.StatusCode = status;
