@@ -82,9 +82,11 @@ public static class GrowlyticsServiceCollectionExtensions
                 }
 
                 // AddGrowlytics(builder.Configuration): the settings are one level down, and the error says so.
+                // (A key in the section is not needed: GROWLYTICS_API_KEY may supply it, and the section's endpoint would be
+                // ignored without a word.)
                 options.GivenTheConfigurationRoot = section is not null
                     && section[nameof(GrowlyticsOptions.ApiKey)] is null
-                    && section.GetSection(GrowlyticsOptions.SectionName)[nameof(GrowlyticsOptions.ApiKey)] is not null;
+                    && section.GetSection(GrowlyticsOptions.SectionName).GetChildren().Any();
 
                 configure?.Invoke(options);
                 EnvironmentDefaults.Apply(options);

@@ -1,12 +1,11 @@
 using GrowlyticsSdk.Tests.TestSupport;
 
-namespace GrowlyticsSdk.Tests.Review;
+namespace GrowlyticsSdk.Tests.Configuration;
 
 /// <summary>
-/// An endpoint that came from GROWLYTICS_ENDPOINT and breaks a rule is reported as such ("set from the
-/// GROWLYTICS_ENDPOINT environment variable"); a key that came from GROWLYTICS_API_KEY and breaks the key rule is reported
-/// as GrowlyticsOptions.ApiKey only, which code and configuration left unset: the message sends the developer to the
-/// wrong place.
+/// A key that came from GROWLYTICS_API_KEY and breaks the key rule is reported as coming from that variable (as an
+/// endpoint from GROWLYTICS_ENDPOINT is): code and configuration left the key unset, so "GrowlyticsOptions.ApiKey" alone
+/// would send the developer to the wrong place. The message never holds the key.
 /// </summary>
 [Collection(ProcessStateCollection.Name)]
 public sealed class ApiKeyFromEnvironmentErrorTests : IDisposable

@@ -3,13 +3,13 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace GrowlyticsSdk.Tests.Review;
+namespace GrowlyticsSdk.Tests.DependencyInjection;
 
 /// <summary>
 /// AddGrowlytics(configuration) given the configuration root instead of its Growlytics section: the options' validation
-/// says to pass the section only when no API key was found. With GROWLYTICS_API_KEY set (a deployment's usual place for
-/// it), the section's settings (Endpoint, Protocol, StorageDirectory, ...) are ignored without a word, and the client sends
-/// to the default endpoint with the environment's key.
+/// says to pass the section also when GROWLYTICS_API_KEY (a deployment's usual place for it) supplies a key; otherwise
+/// the section's settings (Endpoint, Protocol, StorageDirectory, ...) would be ignored without a word and the client
+/// would send to the default endpoint with the environment's key.
 /// </summary>
 [Collection(ProcessStateCollection.Name)]
 public sealed class ConfigurationRootWithEnvironmentKeyTests : IDisposable
@@ -22,14 +22,18 @@ public sealed class ConfigurationRootWithEnvironmentKeyTests : IDisposable
 
     public void Dispose() => Environment.SetEnvironmentVariable("GROWLYTICS_API_KEY", null);
 
-    [Fact]
-    public async Task AddGrowlytics_GivenTheConfigurationRootWithAKeyInTheEnvironment_StillSaysToPassTheSection()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AddGrowlytics_GivenTheConfigurationRootWithAKeyInTheEnvironment_StillSaysToPassTheSection(bool keyInTheSection)
     {
-        var root = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?> { ["Growlytics:Endpoint"] = "http://127.0.0.1:7003/" };
+        if (keyInTheSection)
         {
-            ["Growlytics:ApiKey"] = "gk_in_the_section_only",
-            ["Growlytics:Endpoint"] = "http://127.0.0.1:7003/",
-        }).Build();
+            settings["Growlytics:ApiKey"] = "gk_in_the_section_only";
+        }
+
+        var root = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddGrowlytics(root);
         await using var provider = services.BuildServiceProvider();
