@@ -28,7 +28,7 @@ public sealed class RecordedCall
     /// <returns>The value, or <see langword="null"/> when the call did not send that attribute.</returns>
     public string? this[string name] => Attributes.LastOrDefault(a => string.Equals(a.Name, name, StringComparison.Ordinal))?.Value;
 
-    /// <summary>Returns the call's type, user and attribute names, for test failure messages.</summary>
+    /// <summary>Returns the call's type, user and attributes (<c>name=value</c>, see <see cref="RecordedAttribute.ToString"/>), for test failure messages.</summary>
     /// <returns>The call as text.</returns>
     public override string ToString() =>
         Type + " " + (UserId ?? "(anonymous " + AnonymousId + ")") + " [" + string.Join(", ", Attributes.Select(a => a.ToString())) + "]";

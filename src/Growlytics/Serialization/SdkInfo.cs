@@ -17,7 +17,26 @@ internal static class SdkInfo
     public static readonly string OsVersion = Environment.OSVersion.Version.ToString();
 
     public static readonly string UserAgent =
-        $"{Name}/{Version} ({RuntimeInformation.FrameworkDescription.Trim()}; {RuntimeInformation.OSDescription.Trim()})";
+        $"{Name}/{Version} ({HeaderSafe(RuntimeInformation.FrameworkDescription)}; {HeaderSafe(RuntimeInformation.OSDescription)})";
+
+    /// <summary>
+    /// Keeps <paramref name="text"/> to printable ASCII (anything else becomes <c>_</c>), as a header value must be: an
+    /// operating system's description comes from the machine and may hold non-ASCII text or a line break, with which
+    /// every request would fail at the handler.
+    /// </summary>
+    internal static string HeaderSafe(string text)
+    {
+        var chars = text.Trim().ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (chars[i] is < ' ' or > '~')
+            {
+                chars[i] = '_';
+            }
+        }
+
+        return new string(chars);
+    }
 
     private static string GetOsName()
     {
