@@ -134,6 +134,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 },
                 wakeReader: wake.Set);
             _durable.ForStorage = () => memory.ForStorage;
+            memory.OrderKey = protocol.PartitionKey;
+            _durable.WaitsInMemory = memory.WaitsBehindHandedBack;
+            _durable.HandingBackInOrder = memory.HandingBackInOrder;
             memory.ShareWith(() => _durable.IsBuffer);
             _queue.StorageWake = _durable.WakeWriter;
             _durable.TakeFolder();

@@ -215,6 +215,7 @@ internal sealed partial class MemorySource : IMessageSource
             var read = 0;
             while (read < maxCount && _handedBack.TryDequeue(out var message))
             {
+                ReadHandedBack(message);
                 into.Add(Wrap(message));
                 read++;
             }

@@ -238,6 +238,15 @@ internal sealed partial class DurableQueue
             while (records.Count < MaxTake && bytes < _limits.SegmentBytes && taken < bound && _take() is { } message)
             {
                 taken++;
+                if (!_stopping && WaitsInMemory?.Invoke(message) == true)
+                {
+                    // Behind an older message of its user that memory delivers (below): handed back to follow it. (Not in the
+                    // last commit: handed back then, it would be dropped at shutdown rather than kept for the next start.)
+                    HandingBackInOrder?.Invoke(message);
+                    _handBack([message]);
+                    continue;
+                }
+
                 byte[] payload;
                 try
                 {
@@ -248,7 +257,12 @@ internal sealed partial class DurableQueue
 #pragma warning restore CA1031
                 {
                     Log.MessageNotSerializable(_logger, ex.GetType().Name);
-                    _handBack([message]);
+                    if (!HandBackInOrder(messages, records, ref bytes, message, ref wrote))
+                    {
+                        end = CommitEnd.WriteFailed;
+                        return wrote;
+                    }
+
                     continue;
                 }
 
@@ -256,7 +270,12 @@ internal sealed partial class DurableQueue
                 {
                     // Larger than the format or the folder's bound allows: written, it would push out every older
                     // message and still break the bound. Memory delivers it.
-                    _handBack([message]);
+                    if (!HandBackInOrder(messages, records, ref bytes, message, ref wrote))
+                    {
+                        end = CommitEnd.WriteFailed;
+                        return wrote;
+                    }
+
                     continue;
                 }
 
@@ -307,6 +326,28 @@ internal sealed partial class DurableQueue
         }
 
         return wrote;
+    }
+
+    /// <summary>
+    /// Hands back a message the folder cannot take, once the older ones this round took before it are written (handed back
+    /// first, it could be read before them), and has its user's later messages follow it (see <see cref="WaitsInMemory"/>).
+    /// Returns <see langword="false"/> when that write failed (what it could not write went back first, then this message).
+    /// </summary>
+    private bool HandBackInOrder(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, ref long bytes, UserMessage message, ref bool wrote)
+    {
+        var appended = true;
+        if (records.Count > 0)
+        {
+            appended = TryAppend(messages, records, bytes);
+            wrote |= appended;
+            messages.Clear();
+            records.Clear();
+            bytes = 0;
+        }
+
+        HandingBackInOrder?.Invoke(message);
+        _handBack([message]);
+        return appended;
     }
 
     private bool TryAppend(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, long bytes)
