@@ -45,7 +45,10 @@ internal sealed partial class Dispatcher
             // A few hundred at a time, so the messages and envelopes the read just touched are still in the core's caches
             // when they are staged below (a stage's worth of them is megabytes).
             var room = Math.Min(Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count), ReadGroup);
-            if ((_disk?.Read(_read, room) ?? 0) == 0 && _memory.Read(_read, room) == 0)
+            // Memory's handed-back messages counted before the disk is read: one handed back after it (the writer appended
+            // its user's older ones to the disk first) waits for the next read of the disk.
+            var handedBack = _memory.HandedBackMark;
+            if ((_disk?.Read(_read, room) ?? 0) == 0 && _memory.Read(_read, room, handedBack) == 0)
             {
                 return;
             }

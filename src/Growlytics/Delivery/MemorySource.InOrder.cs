@@ -31,7 +31,9 @@ internal sealed partial class MemorySource
     /// </summary>
     public bool WaitsBehindHandedBack(UserMessage message)
     {
-        if (Volatile.Read(ref _waitingUserCount) == 0 || OrderKey is not { } key)
+        // Not once the shutdown has begun: the messages returned to storage then (ReturnToStorage), and those still
+        // queued, are written to the folder for the next start; handed back, they would be dropped with the process.
+        if (Volatile.Read(ref _waitingUserCount) == 0 || OrderKey is not { } key || _queue.IsCompleted)
         {
             return false;
         }

@@ -49,6 +49,10 @@ internal sealed partial class MemorySource : IMessageSource
     // Messages the storage writer has written or handed back, ever (see WriterMark).
     private long _leftWriter;
 
+    // Messages handed back by the storage writer, ever (see HandedBackMark), and read back, ever (under the readers' lock).
+    private long _handedBackIn;
+    private long _handedBackOut;
+
     public MemorySource(MessageQueue queue, int maxQueueSize = MostSpareEnvelopes, MessagePool? messagePool = null)
     {
         _queue = queue;
@@ -136,6 +140,7 @@ internal sealed partial class MemorySource : IMessageSource
         foreach (var message in messages)
         {
             _handedBack.Enqueue(message);
+            Interlocked.Increment(ref _handedBackIn);
         }
 
         // Uncounted only once they are counted as handed back (see FlushCount).
@@ -144,6 +149,17 @@ internal sealed partial class MemorySource : IMessageSource
     }
 
     public int Read(List<Envelope> into, int maxCount) => Read(into, maxCount, includeStorageOwned: false);
+
+    /// <summary>
+    /// Gets how many messages the storage writer has handed back, ever: taken before the loop reads the disk, it bounds
+    /// what <see cref="Read(List{Envelope}, int, long)"/> takes of them after that read. A message handed back later may
+    /// follow older ones of its user appended to the disk after that read (the writer appends them first): it waits for
+    /// the next read of the disk.
+    /// </summary>
+    public long HandedBackMark => Interlocked.Read(ref _handedBackIn);
+
+    /// <summary>As <see cref="Read(List{Envelope}, int)"/>, taking only the messages handed back up to <paramref name="handedBackMark"/>.</summary>
+    public int Read(List<Envelope> into, int maxCount, long handedBackMark) => Read(into, maxCount, includeStorageOwned: false, handedBackMark);
 
     /// <summary>
     /// Takes every message held in memory, those the storage writer has not taken yet included (to drop them: what the
@@ -208,16 +224,24 @@ internal sealed partial class MemorySource : IMessageSource
     /// <summary>Settles messages of this source that <see cref="Settler.DeliveredLater"/> settled, all at once.</summary>
     public void Settled(in DeliveredTally tally) => _queue.Release(tally.Messages, tally.EstimatedBytes, tally.Calls);
 
-    private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned)
+    private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned, long handedBackMark = long.MaxValue)
     {
         lock (_spareEnvelopes)
         {
             var read = 0;
-            while (read < maxCount && _handedBack.TryDequeue(out var message))
+            while (read < maxCount && _handedBackOut < handedBackMark && _handedBack.TryDequeue(out var message))
             {
+                _handedBackOut++;
                 ReadHandedBack(message);
                 into.Add(Wrap(message));
                 read++;
+            }
+
+            if (read < maxCount && _handedBackOut >= handedBackMark && !_handedBack.IsEmpty)
+            {
+                // Handed back after the disk was read: read after the next read of the disk, and before anything newer.
+                _readAroundStorage |= read > 0;
+                return read;
             }
 
             // Given to the storage writer at shutdown: read back only to be dropped, or if storage stopped being the buffer.

@@ -1,5 +1,12 @@
 using System.Net;
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.TestSupport;
+using GrowlyticsSdk.Threading;
+using GrowlyticsSdk.Validation;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
@@ -117,6 +124,131 @@ public sealed class HandedBackOrderTests : StorageTestBase
             await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
             await client.DisposeAsync();
         }
+    }
+
+    // The loop reads the disk, finds nothing, then reads memory: a hand-back between those two reads (the user's 0
+    // appended first) must wait for the next read of the disk.
+    [Fact]
+    public async Task HandBackBetweenTheLoopsDiskAndMemoryReads_KeepsCallOrder()
+    {
+        var handler = new NumberHandler();
+        using var loopAtGap = new ManualResetEventSlim();
+        using var releaseLoop = new ManualResetEventSlim();
+        var armed = 0;
+        var client = NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(handler);
+            o.MaxStorageBytes = 64 * 1024;
+            o.AfterStoreRead = count =>
+            {
+                // The loop found the disk empty and is about to read memory: held there once.
+                if (count == 0 && Interlocked.CompareExchange(ref armed, 2, 1) == 1)
+                {
+                    loopAtGap.Set();
+                    releaseLoop.Wait(TimeSpan.FromSeconds(30));
+                }
+            };
+        });
+        try
+        {
+            await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
+            Volatile.Write(ref armed, 1);
+
+            // Another customer's call wakes the loop, which reads it, then finds the disk empty and is held.
+            client.Customers.Update("other", new Dictionary<string, object?> { ["n"] = 100 });
+            var driving = Task.Run(() => DriveUntilAsync(() => loopAtGap.IsSet, TimeSpan.FromMilliseconds(100)));
+            loopAtGap.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
+            await driving;
+
+            // One round of the writer: 0 appended to the disk, then 1 (too large) handed back to memory.
+            client.User.Push(new Dictionary<string, object?> { ["n"] = 0 });
+            client.User.Push(Large(1));
+            var written = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            releaseLoop.Set();
+
+            var flush = client.FlushAsync();
+            await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 3, TimeSpan.FromMilliseconds(500), () => $"accepted {string.Join(",", handler.Accepted)}");
+            handler.Accepted.Where(n => n < 100).Should().Equal([0L, 1L], "one user's messages arrive in call order");
+        }
+        finally
+        {
+            releaseLoop.Set();
+            var shutdown = client.ShutdownAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+            await client.DisposeAsync();
+        }
+    }
+
+    // At shutdown the messages behind a handed-back one are written to the folder (handed back, they would be dropped
+    // with the process); only the one too large to store is lost.
+    [Fact]
+    public async Task ShutdownWhileDown_MessagesBehindHandedBack_AreStoredNotDropped()
+    {
+        var collector = new StorageCollector { Up = false };
+        var client = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
+        await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
+        client.User.Push(new Dictionary<string, object?> { ["n"] = 0 });
+        client.User.Push(Large(1));
+        client.User.Push(new Dictionary<string, object?> { ["n"] = 2 });
+        client.User.Push(new Dictionary<string, object?> { ["n"] = 3 });
+        var written = client.Durable!.FlushAsync(CancellationToken.None);
+        await DriveUntilAsync(() => written.IsCompleted && client.Memory.WaitingUsers == 0 && collector.Attempts > 0, TimeSpan.FromMilliseconds(100));
+
+        // Other customers' calls keep the writer busy as the shutdown begins (it takes the returned messages first).
+        UpdateCustomerNumbers(client, 1000, 200);
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+        var stats = client.Statistics;
+        await client.DisposeAsync();
+
+        stats.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(1, "only the message too large to store is lost at shutdown");
+
+        collector.Up = true;
+        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        collector.Numbers.Should().Contain([0L, 2L, 3L], "the user's storable messages were kept in the folder for the next start");
+    }
+
+    [Fact]
+    public void WaitsBehindHandedBack_UntilTheMessageIsRead_NotOnceTheShutdownHasBegun()
+    {
+        var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
+        var queue = new MessageQueue(options, 100, 500_000, new DeliveryCounters(), new WakeSignal(), NullLogger.Instance);
+        var memory = new MemorySource(queue, 1_000, new MessagePool()) { OrderKey = m => m.AnonymousId! };
+        UserMessage Message(string user, int n) => new(MessageType.Update, n, DateTimeOffset.UnixEpoch, user, null, [new UserAttribute("n", n)]);
+        var large = Message("user", 1);
+
+        memory.HandingBackInOrder(large);
+        memory.HandBack([large]);
+
+        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeTrue("the user's older message waits in memory");
+        memory.WaitsBehindHandedBack(Message("other", 3)).Should().BeFalse("other users are stored as usual");
+        queue.Complete();
+        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeFalse("once the shutdown has begun, what could be stored is stored");
+    }
+
+    [Fact]
+    public void WaitsBehindHandedBack_EndsWhenTheUsersLastHandedBackMessageIsRead()
+    {
+        var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
+        var queue = new MessageQueue(options, 100, 500_000, new DeliveryCounters(), new WakeSignal(), NullLogger.Instance);
+        var memory = new MemorySource(queue, 1_000, new MessagePool()) { OrderKey = m => m.AnonymousId! };
+        UserMessage Message(int n) => new(MessageType.Update, n, DateTimeOffset.UnixEpoch, "user", null, [new UserAttribute("n", n)]);
+        var first = Message(1);
+        var second = Message(2);
+        memory.HandingBackInOrder(first);
+        memory.HandBack([first]);
+        memory.HandingBackInOrder(second);
+        memory.HandBack([second]);
+        var read = new List<Envelope>();
+
+        memory.Read(read, 1).Should().Be(1);
+        memory.WaitingUsers.Should().Be(1, "the user's second message is not read yet");
+        memory.Read(read, 1).Should().Be(1);
+        memory.WaitingUsers.Should().Be(0);
+        memory.WaitsBehindHandedBack(Message(3)).Should().BeFalse();
     }
 
     private static Dictionary<string, object?> Large(int n)
