@@ -21,44 +21,15 @@ public sealed class HandedBackOrderTests : StorageTestBase
     [Fact]
     public async Task MessageHandedBackByTheWriter_AndTheNextOneStored_ArriveInCallOrder()
     {
-        var handler = new NumberHandler();
-        using var loopHeld = new ManualResetEventSlim();
-        using var releaseLoop = new ManualResetEventSlim();
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(handler);
-            o.MaxStorageBytes = 64 * 1024;
-        });
+        var (client, handler, loop) = await StartWithTheLoopHeldAsync();
         try
         {
-            await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
-
-            // The loop is held in a MessageDropped handler (a 422 for another customer) while the user's two calls are
-            // taken by the storage writer.
-            client.MessageDropped += (_, _) =>
-            {
-                loopHeld.Set();
-                releaseLoop.Wait(TimeSpan.FromSeconds(30));
-            };
-            client.Customers.Update("refused", new Dictionary<string, object?> { ["n"] = -1 });
-
-            // The clock is moved on a pool thread: the loop may go on inside its Advance, and is held there.
-            var driving = Task.Run(() => DriveUntilAsync(() => loopHeld.IsSet, TimeSpan.FromMilliseconds(100)));
-            loopHeld.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
-
-            // 0: too large for a record of a 64 KB folder (memory delivers it); 1: small, stored.
-            var big = new Dictionary<string, object?> { ["n"] = 0 };
-            for (var i = 0; i < 120; i++)
-            {
-                big["a" + i] = new string('x', 500);
-            }
-
-            client.User.Push(big);
-            client.User.Push(new Dictionary<string, object?> { ["n"] = 1 });
+            // 0: too large (memory delivers it); 1: small, after it.
+            client.User.Push(Large(0));
+            client.User.Push(Small(1));
             var written = client.Durable!.FlushAsync(CancellationToken.None);
             await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
-            releaseLoop.Set();
-            await driving;
+            await loop.ReleaseAsync();
 
             var flush = client.FlushAsync();
             await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 2, TimeSpan.FromMilliseconds(500), () => $"accepted {string.Join(",", handler.Accepted)}");
@@ -66,48 +37,29 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            releaseLoop.Set();
-            var shutdown = client.ShutdownAsync();
-            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
-            await client.DisposeAsync();
+            await loop.ReleaseAsync();
+            await ShutDownAsync(client);
+            loop.Dispose();
         }
     }
 
     [Fact]
     public async Task MessageHandedBackByTheWriter_TheUsersMessagesAroundItStayInOrder_OtherUsersAreStillStored()
     {
-        var handler = new NumberHandler();
-        using var loopHeld = new ManualResetEventSlim();
-        using var releaseLoop = new ManualResetEventSlim();
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(handler);
-            o.MaxStorageBytes = 64 * 1024;
-        });
+        var (client, handler, loop) = await StartWithTheLoopHeldAsync();
         try
         {
-            await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
-            client.MessageDropped += (_, _) =>
-            {
-                loopHeld.Set();
-                releaseLoop.Wait(TimeSpan.FromSeconds(30));
-            };
-            client.Customers.Update("refused", new Dictionary<string, object?> { ["n"] = -1 });
-            var driving = Task.Run(() => DriveUntilAsync(() => loopHeld.IsSet, TimeSpan.FromMilliseconds(100)));
-            loopHeld.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
-
             // The user: 0 (stored), 1 (too large: memory delivers it), 2 and 3 (after it); another customer's 100 between.
-            client.User.Push(new Dictionary<string, object?> { ["n"] = 0 });
+            client.User.Push(Small(0));
             client.User.Push(Large(1));
-            client.User.Push(new Dictionary<string, object?> { ["n"] = 2 });
-            client.Customers.Update("other", new Dictionary<string, object?> { ["n"] = 100 });
-            client.User.Push(new Dictionary<string, object?> { ["n"] = 3 });
+            client.User.Push(Small(2));
+            client.Customers.Update("other", Small(100));
+            client.User.Push(Small(3));
             var written = client.Durable!.FlushAsync(CancellationToken.None);
             await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
 
             client.Durable!.Unread.Should().Be(2, "the user's 0 and the other customer's 100 were stored; 1, 2 and 3 wait in memory, in order");
-            releaseLoop.Set();
-            await driving;
+            await loop.ReleaseAsync();
 
             var flush = client.FlushAsync();
             await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 5, TimeSpan.FromMilliseconds(500), () => $"accepted {string.Join(",", handler.Accepted)}");
@@ -119,10 +71,9 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            releaseLoop.Set();
-            var shutdown = client.ShutdownAsync();
-            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
-            await client.DisposeAsync();
+            await loop.ReleaseAsync();
+            await ShutDownAsync(client);
+            loop.Dispose();
         }
     }
 
@@ -131,7 +82,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
     [Fact]
     public async Task HandBackBetweenTheLoopsDiskAndMemoryReads_KeepsCallOrder()
     {
-        var handler = new NumberHandler();
+        var handler = RefusingMinusOne();
         using var loopAtGap = new ManualResetEventSlim();
         using var releaseLoop = new ManualResetEventSlim();
         var armed = 0;
@@ -155,13 +106,13 @@ public sealed class HandedBackOrderTests : StorageTestBase
             Volatile.Write(ref armed, 1);
 
             // Another customer's call wakes the loop, which reads it, then finds the disk empty and is held.
-            client.Customers.Update("other", new Dictionary<string, object?> { ["n"] = 100 });
+            client.Customers.Update("other", Small(100));
             var driving = Task.Run(() => DriveUntilAsync(() => loopAtGap.IsSet, TimeSpan.FromMilliseconds(100)));
             loopAtGap.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
             await driving;
 
             // One round of the writer: 0 appended to the disk, then 1 (too large) handed back to memory.
-            client.User.Push(new Dictionary<string, object?> { ["n"] = 0 });
+            client.User.Push(Small(0));
             client.User.Push(Large(1));
             var written = client.Durable!.FlushAsync(CancellationToken.None);
             await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
@@ -174,9 +125,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         finally
         {
             releaseLoop.Set();
-            var shutdown = client.ShutdownAsync();
-            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
-            await client.DisposeAsync();
+            await ShutDownAsync(client);
         }
     }
 
@@ -188,10 +137,10 @@ public sealed class HandedBackOrderTests : StorageTestBase
         var collector = new StorageCollector { Up = false };
         var client = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
         await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
-        client.User.Push(new Dictionary<string, object?> { ["n"] = 0 });
+        client.User.Push(Small(0));
         client.User.Push(Large(1));
-        client.User.Push(new Dictionary<string, object?> { ["n"] = 2 });
-        client.User.Push(new Dictionary<string, object?> { ["n"] = 3 });
+        client.User.Push(Small(2));
+        client.User.Push(Small(3));
         var written = client.Durable!.FlushAsync(CancellationToken.None);
         await DriveUntilAsync(() => written.IsCompleted && client.Memory.WaitingUsers == 0 && collector.Attempts > 0, TimeSpan.FromMilliseconds(100));
 
@@ -251,6 +200,11 @@ public sealed class HandedBackOrderTests : StorageTestBase
         memory.WaitsBehindHandedBack(Message(3)).Should().BeFalse();
     }
 
+    private static NumberHandler RefusingMinusOne() => new() { Refuse = numbers => numbers.Contains(-1) ? HttpStatusCode.UnprocessableEntity : null };
+
+    private static Dictionary<string, object?> Small(int n) => new() { ["n"] = n };
+
+    /// <summary>Too large for a record of a 64 KB folder: memory delivers it.</summary>
     private static Dictionary<string, object?> Large(int n)
     {
         var large = new Dictionary<string, object?> { ["n"] = n };
@@ -262,39 +216,64 @@ public sealed class HandedBackOrderTests : StorageTestBase
         return large;
     }
 
-    private sealed class NumberHandler : HttpMessageHandler
+    private async Task ShutDownAsync(GrowlyticsClient client)
     {
-        private readonly object _gate = new();
-        private readonly List<long> _accepted = [];
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+        await client.DisposeAsync();
+    }
 
-        public IReadOnlyList<long> Accepted
+    /// <summary>
+    /// A client with a 64 KB folder whose delivery loop is held in a <c>MessageDropped</c> handler (a 422 for another
+    /// customer, number -1), so the storage writer takes the next calls while the loop reads nothing.
+    /// </summary>
+    private async Task<(GrowlyticsClient Client, NumberHandler Handler, HeldLoop Loop)> StartWithTheLoopHeldAsync()
+    {
+        var handler = RefusingMinusOne();
+        var loop = new HeldLoop();
+        var client = NewClient(new StorageCollector(), o =>
         {
-            get
-            {
-                lock (_gate)
-                {
-                    return [.. _accepted];
-                }
-            }
+            o.HttpClient = new HttpClient(handler);
+            o.MaxStorageBytes = 64 * 1024;
+        });
+        await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
+        client.MessageDropped += loop.Hold;
+        client.Customers.Update("refused", Small(-1));
+
+        // The clock is moved on a pool thread: the loop may go on inside its Advance, and is held there.
+        loop.Driving = Task.Run(() => DriveUntilAsync(() => loop.IsHeld, TimeSpan.FromMilliseconds(100)));
+        loop.WaitUntilHeld().Should().BeTrue();
+        return (client, handler, loop);
+    }
+
+    /// <summary>Holds the delivery loop in a <c>MessageDropped</c> handler until released (disposed once the client has shut down).</summary>
+    private sealed class HeldLoop : IDisposable
+    {
+        private readonly ManualResetEventSlim _held = new();
+        private readonly ManualResetEventSlim _release = new();
+
+        public Task Driving { get; set; } = Task.CompletedTask;
+
+        public bool IsHeld => _held.IsSet;
+
+        public void Hold(object? sender, MessageDroppedEventArgs e)
+        {
+            _held.Set();
+            _release.Wait(TimeSpan.FromSeconds(30));
         }
 
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        public bool WaitUntilHeld() => _held.Wait(TimeSpan.FromSeconds(30));
+
+        public Task ReleaseAsync()
         {
-            var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
-            var numbers = WireBody.BatchMessages(body)
-                .Select(m => m.GetProperty("attributes").EnumerateArray().First(a => a.GetProperty("name").GetString() == "n").GetProperty("value").GetInt64())
-                .ToList();
-            if (numbers.Contains(-1))
-            {
-                return new HttpResponseMessage(HttpStatusCode.UnprocessableEntity);
-            }
+            _release.Set();
+            return Driving;
+        }
 
-            lock (_gate)
-            {
-                _accepted.AddRange(numbers);
-            }
-
-            return new HttpResponseMessage(HttpStatusCode.OK);
+        public void Dispose()
+        {
+            _held.Dispose();
+            _release.Dispose();
         }
     }
 }
