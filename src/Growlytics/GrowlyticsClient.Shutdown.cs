@@ -178,7 +178,7 @@ public sealed partial class GrowlyticsClient
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
             // Messages that went to memory (the disk failing, the folder held by another client) and are in no request
             // go too, now that the folder is this client's and its disk works.
-            if (_durable.IsBuffer && _memory.SentWithoutStorage)
+            if (_durable.IsBuffer && (_memory.SentWithoutStorage || _memory.HoldsHandedBack))
             {
                 await WaitWithinShutdownAsync(_dispatcher.ReturnToStorageAsync(), started, cancellationToken).ConfigureAwait(false);
             }

@@ -161,6 +161,13 @@ internal sealed partial class Dispatcher
                 ReturnIfIdle(staged[i]);
             }
         }
+
+        // Then what the writer handed back and the loop has not read (newer than anything staged): those handed back to
+        // follow an older message of their user can be stored now that the queue is completed.
+        if (_queue.IsCompleted)
+        {
+            _memory.ReturnHandedBackToStorage();
+        }
     }
 
     private void ReturnIfIdle(Envelope envelope)

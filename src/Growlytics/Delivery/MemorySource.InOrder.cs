@@ -65,6 +65,27 @@ internal sealed partial class MemorySource
         }
     }
 
+    /// <summary>Gets whether messages handed back by the storage writer wait in memory, not read yet.</summary>
+    public bool HoldsHandedBack => !_handedBack.IsEmpty;
+
+    /// <summary>
+    /// At shutdown (the queue completed): gives the handed-back messages not read yet to the storage writer, after the
+    /// staged ones (see <see cref="ReturnToStorage"/>). Those handed back only to follow an older message of their user are
+    /// written to the folder rather than dropped with the process; one the folder cannot take is handed back again.
+    /// </summary>
+    public void ReturnHandedBackToStorage()
+    {
+        lock (_spareEnvelopes)
+        {
+            while (_handedBack.TryDequeue(out var message))
+            {
+                _handedBackOut++;
+                ReadHandedBack(message);
+                _toStorage.Enqueue(message);
+            }
+        }
+    }
+
     // A handed-back message was read: if it was its user's last one handed back in order, the user's next messages are
     // written again (they are read from the disk after this one is staged).
     private void ReadHandedBack(UserMessage message)

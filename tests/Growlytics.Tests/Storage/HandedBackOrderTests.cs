@@ -82,41 +82,15 @@ public sealed class HandedBackOrderTests : StorageTestBase
     [Fact]
     public async Task HandBackBetweenTheLoopsDiskAndMemoryReads_KeepsCallOrder()
     {
-        var handler = RefusingMinusOne();
-        using var loopAtGap = new ManualResetEventSlim();
-        using var releaseLoop = new ManualResetEventSlim();
-        var armed = 0;
-        var client = NewClient(new StorageCollector(), o =>
-        {
-            o.HttpClient = new HttpClient(handler);
-            o.MaxStorageBytes = 64 * 1024;
-            o.AfterStoreRead = count =>
-            {
-                // The loop found the disk empty and is about to read memory: held there once.
-                if (count == 0 && Interlocked.CompareExchange(ref armed, 2, 1) == 1)
-                {
-                    loopAtGap.Set();
-                    releaseLoop.Wait(TimeSpan.FromSeconds(30));
-                }
-            };
-        });
+        var (client, handler, loop) = await StartWithTheLoopAtTheGapAsync(new StorageCollector());
         try
         {
-            await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
-            Volatile.Write(ref armed, 1);
-
-            // Another customer's call wakes the loop, which reads it, then finds the disk empty and is held.
-            client.Customers.Update("other", Small(100));
-            var driving = Task.Run(() => DriveUntilAsync(() => loopAtGap.IsSet, TimeSpan.FromMilliseconds(100)));
-            loopAtGap.Wait(TimeSpan.FromSeconds(30)).Should().BeTrue();
-            await driving;
-
             // One round of the writer: 0 appended to the disk, then 1 (too large) handed back to memory.
             client.User.Push(Small(0));
             client.User.Push(Large(1));
             var written = client.Durable!.FlushAsync(CancellationToken.None);
             await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
-            releaseLoop.Set();
+            await loop.ReleaseAsync();
 
             var flush = client.FlushAsync();
             await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Delivered == 3, TimeSpan.FromMilliseconds(500), () => $"accepted {string.Join(",", handler.Accepted)}");
@@ -124,9 +98,49 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            releaseLoop.Set();
+            await loop.ReleaseAsync();
             await ShutDownAsync(client);
+            loop.Dispose();
         }
+    }
+
+    // The user's 1 is too large to store (handed back); 2 is handed back behind it. The shutdown begins (the service
+    // down) before the loop has read them: 2 is written to the folder for the next start, not lost with 1.
+    [Fact]
+    public async Task ShutdownWhileDown_MessageHandedBackBehindOneNotReadYet_IsStoredNotDropped()
+    {
+        var collector = new StorageCollector { Up = true };
+        var (client, _, loop) = await StartWithTheLoopAtTheGapAsync(collector, useCollector: true);
+        GrowlyticsStatistics stats;
+        try
+        {
+            client.User.Push(Large(1));
+            client.User.Push(Small(2));
+            var written = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            client.Memory.WaitingUsers.Should().Be(1);
+            client.Memory.UnreadCount.Should().Be(2, "2 was handed back behind 1: both wait in memory");
+
+            collector.Up = false;
+            var shutdown = client.ShutdownAsync();
+            await loop.ReleaseAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+            stats = client.Statistics;
+        }
+        finally
+        {
+            await loop.ReleaseAsync();
+            await client.DisposeAsync();
+            loop.Dispose();
+        }
+
+        ShouldBeBalanced(stats);
+        stats.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(1, "only the message too large to store is lost at shutdown");
+        collector.Up = true;
+        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        collector.Numbers.Should().Contain(2L, "the user's storable message was kept in the folder for the next start");
     }
 
     // At shutdown the messages behind a handed-back one are written to the folder (handed back, they would be dropped
@@ -246,11 +260,45 @@ public sealed class HandedBackOrderTests : StorageTestBase
         return (client, handler, loop);
     }
 
-    /// <summary>Holds the delivery loop in a <c>MessageDropped</c> handler until released (disposed once the client has shut down).</summary>
+    /// <summary>
+    /// A client with a 64 KB folder whose delivery loop is held once it has read another customer's call (number 100) and
+    /// found the disk empty, before it reads memory; it answers through <paramref name="collector"/> if
+    /// <paramref name="useCollector"/>, else through a <see cref="NumberHandler"/>.
+    /// </summary>
+    private async Task<(GrowlyticsClient Client, NumberHandler Handler, HeldLoop Loop)> StartWithTheLoopAtTheGapAsync(StorageCollector collector, bool useCollector = false)
+    {
+        var handler = RefusingMinusOne();
+        var loop = new HeldLoop();
+        var client = NewClient(collector, o =>
+        {
+            if (!useCollector)
+            {
+                o.HttpClient = new HttpClient(handler);
+            }
+
+            o.MaxStorageBytes = 64 * 1024;
+            o.AfterStoreRead = loop.AtTheGap;
+        });
+        await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
+        loop.Arm();
+
+        // Another customer's call wakes the loop, which reads it, then finds the disk empty and is held.
+        client.Customers.Update("other", Small(100));
+        loop.Driving = Task.Run(() => DriveUntilAsync(() => loop.IsHeld, TimeSpan.FromMilliseconds(100)));
+        loop.WaitUntilHeld().Should().BeTrue();
+        await loop.Driving;
+        return (client, handler, loop);
+    }
+
+    /// <summary>
+    /// Holds the delivery loop until released: in a <c>MessageDropped</c> handler (<see cref="Hold"/>), or once armed, after
+    /// a read of the disk that found nothing (<see cref="AtTheGap"/>). Disposed once the client has shut down.
+    /// </summary>
     private sealed class HeldLoop : IDisposable
     {
         private readonly ManualResetEventSlim _held = new();
         private readonly ManualResetEventSlim _release = new();
+        private int _armed;
 
         public Task Driving { get; set; } = Task.CompletedTask;
 
@@ -260,6 +308,17 @@ public sealed class HandedBackOrderTests : StorageTestBase
         {
             _held.Set();
             _release.Wait(TimeSpan.FromSeconds(30));
+        }
+
+        public void Arm() => Volatile.Write(ref _armed, 1);
+
+        public void AtTheGap(int read)
+        {
+            if (read == 0 && Interlocked.CompareExchange(ref _armed, 2, 1) == 1)
+            {
+                _held.Set();
+                _release.Wait(TimeSpan.FromSeconds(30));
+            }
         }
 
         public bool WaitUntilHeld() => _held.Wait(TimeSpan.FromSeconds(30));
