@@ -182,6 +182,11 @@ public sealed partial class GrowlyticsClient
             {
                 await WaitWithinShutdownAsync(_dispatcher.ReturnToStorageAsync(), started, cancellationToken).ConfigureAwait(false);
             }
+            else
+            {
+                // Nothing handed back goes to the writer: it stores the messages it would hand back behind one.
+                _memory.EndHandingBackInOrder();
+            }
 
             writer = _durable.StopWriterAsync();
             await WaitWithinShutdownAsync(writer, started, cancellationToken).ConfigureAwait(false);

@@ -135,7 +135,17 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 wakeReader: wake.Set);
             _durable.ForStorage = () => memory.ForStorage;
             memory.OrderKey = protocol.PartitionKey;
-            _durable.WaitsInMemory = memory.WaitsBehindHandedBack;
+            _durable.HandBackIfWaiting = message =>
+            {
+                if (!memory.HandBackIfWaiting(message))
+                {
+                    return false;
+                }
+
+                wake.Set();
+                _dispatcher?.DropLateArrivals();
+                return true;
+            };
             _durable.HandingBackInOrder = memory.HandingBackInOrder;
             memory.ShareWith(() => _durable.IsBuffer);
             _queue.StorageWake = _durable.WakeWriter;

@@ -16,6 +16,10 @@ internal sealed partial class MemorySource
     // _waitingUsers.Count, read without the lock: 0 on every path but this rare one.
     private int _waitingUserCount;
 
+    // Set at shutdown once no message is handed back to follow an older one any more (see EndHandingBackInOrder; under
+    // _waitingUsers' lock).
+    private bool _inOrderEnded;
+
     /// <summary>
     /// Gets or sets the key that orders a user's messages (the protocol's partition key): messages with the same key are
     /// sent in call order. <see langword="null"/>: no order is kept across a hand-back.
@@ -31,9 +35,11 @@ internal sealed partial class MemorySource
     /// </summary>
     public bool WaitsBehindHandedBack(UserMessage message)
     {
-        // Not once the shutdown has begun: the messages returned to storage then (ReturnToStorage), and those still
-        // queued, are written to the folder for the next start; handed back, they would be dropped with the process.
-        if (Volatile.Read(ref _waitingUserCount) == 0 || OrderKey is not { } key || _queue.IsCompleted)
+        // Not once the shutdown has given the handed-back messages to the storage writer (or gives it none): from then on
+        // the user's messages are written to the folder for the next start, after those; handed back, they would be
+        // dropped with the process. (Not merely once the queue is completed: the writer would store a queued message
+        // before the older ones the shutdown is about to give it.)
+        if (Volatile.Read(ref _waitingUserCount) == 0 || OrderKey is not { } key)
         {
             return false;
         }
@@ -41,7 +47,47 @@ internal sealed partial class MemorySource
         var user = key(message);
         lock (_waitingUsers)
         {
-            return _waitingUsers.ContainsKey(user);
+            return !_inOrderEnded && _waitingUsers.ContainsKey(user);
+        }
+    }
+
+    /// <summary>
+    /// For the storage writer, with a message it took: if its user waits behind a handed-back message (see
+    /// <see cref="WaitsBehindHandedBack"/>), hands it back behind it and returns <see langword="true"/>. Checked and handed
+    /// back under one lock, so a shutdown's <see cref="ReturnHandedBackToStorage"/> either takes it too or comes first,
+    /// and then the writer stores it.
+    /// </summary>
+    public bool HandBackIfWaiting(UserMessage message)
+    {
+        if (Volatile.Read(ref _waitingUserCount) == 0 || OrderKey is not { } key)
+        {
+            return false;
+        }
+
+        var user = key(message);
+        lock (_waitingUsers)
+        {
+            if (_inOrderEnded || !_waitingUsers.ContainsKey(user))
+            {
+                return false;
+            }
+
+            _waitingUsers[user] = message;
+            HandBack([message]);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// At shutdown: the storage writer hands back no more messages to follow an older one of their user (it stores them).
+    /// Called when the handed-back messages are given to it (<see cref="ReturnHandedBackToStorage"/>), or when the
+    /// shutdown gives it none.
+    /// </summary>
+    public void EndHandingBackInOrder()
+    {
+        lock (_waitingUsers)
+        {
+            _inOrderEnded = true;
         }
     }
 
@@ -77,11 +123,16 @@ internal sealed partial class MemorySource
     {
         lock (_spareEnvelopes)
         {
-            while (_handedBack.TryDequeue(out var message))
+            // First: a message the writer hands back behind one of these from here on would stay in memory.
+            EndHandingBackInOrder();
+            // Given to the writer before it leaves the handed-back queue (only readers, under this lock, take from that one):
+            // a flush counting meanwhile (the writer's queue first, see FlushCount) counts it twice, never not at all.
+            while (_handedBack.TryPeek(out var message))
             {
+                _toStorage.Enqueue(message);
+                _handedBack.TryDequeue(out _);
                 _handedBackOut++;
                 ReadHandedBack(message);
-                _toStorage.Enqueue(message);
             }
         }
     }

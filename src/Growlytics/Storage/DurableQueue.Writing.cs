@@ -238,12 +238,10 @@ internal sealed partial class DurableQueue
             while (records.Count < MaxTake && bytes < _limits.SegmentBytes && taken < bound && _take() is { } message)
             {
                 taken++;
-                if (!_stopping && WaitsInMemory?.Invoke(message) == true)
+                if (!_stopping && HandBackIfWaiting?.Invoke(message) == true)
                 {
                     // Behind an older message of its user that memory delivers (below): handed back to follow it. (Not in the
                     // last commit: handed back then, it would be dropped at shutdown rather than kept for the next start.)
-                    HandingBackInOrder?.Invoke(message);
-                    _handBack([message]);
                     continue;
                 }
 
@@ -330,7 +328,7 @@ internal sealed partial class DurableQueue
 
     /// <summary>
     /// Hands back a message the folder cannot take, once the older ones this round took before it are written (handed back
-    /// first, it could be read before them), and has its user's later messages follow it (see <see cref="WaitsInMemory"/>).
+    /// first, it could be read before them), and has its user's later messages follow it (see <see cref="HandBackIfWaiting"/>).
     /// Returns <see langword="false"/> when that write failed (what it could not write went back first, then this message).
     /// </summary>
     private bool HandBackInOrder(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, ref long bytes, UserMessage message, ref bool wrote)

@@ -106,15 +106,14 @@ internal sealed partial class DurableQueue : IDisposable
     public Func<long>? ForStorage { get; set; }
 
     /// <summary>
-    /// Gets or sets whether a message's user has an older message this writer handed back (it could not store it) that
-    /// memory has not handed to the loop yet: written now, this one would be read first (the loop reads the disk before
-    /// memory), so it is handed back behind it. <see langword="null"/>: never. Set before <see cref="Start"/>.
+    /// Gets or sets what hands a message back, returning <see langword="true"/>, when its user has an older message this
+    /// writer handed back (it could not store it) that memory has not handed to the loop yet: written now, this one would
+    /// be read first (the loop reads the disk before memory). <see langword="null"/>: never. Set before <see cref="Start"/>.
     /// </summary>
-    public Func<UserMessage, bool>? WaitsInMemory { get; set; }
+    public Func<UserMessage, bool>? HandBackIfWaiting { get; set; }
 
     /// <summary>
-    /// Gets or sets what is told, before a message is handed back because it cannot be stored (or to keep its user's order,
-    /// see <see cref="WaitsInMemory"/>), so that user's later messages follow it. Set before <see cref="Start"/>.
+    /// Gets or sets what is told, before a message is handed back because it cannot be stored, so that user's later messages follow it. Set before <see cref="Start"/>.
     /// </summary>
     public Action<UserMessage>? HandingBackInOrder { get; set; }
 

@@ -174,6 +174,200 @@ public sealed class HandedBackOrderTests : StorageTestBase
         collector.Numbers.Should().Contain([0L, 2L, 3L], "the user's storable messages were kept in the folder for the next start");
     }
 
+    // The user's 1 is too large to store, 2 waits behind it (both handed back, not read); 3 is still queued as the
+    // shutdown begins. The writer takes 3 before the loop gives 1 and 2 back to it: 3 must not be stored before 2.
+    [Fact]
+    public async Task ShutdownWhileDown_QueuedMessageTakenBeforeTheHandedBackOnesAreReturned_IsStoredAfterThem()
+    {
+        var collector = new StorageCollector { Up = true };
+        var (client, _, loop) = await StartWithTheLoopAtTheGapAsync(collector, useCollector: true);
+        try
+        {
+            client.User.Push(Large(1));
+            client.User.Push(Small(2));
+            var written = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            client.Memory.UnreadCount.Should().Be(2);
+
+            collector.Up = false;
+            client.User.Push(Small(3));
+            var shutdown = client.ShutdownAsync();
+
+            // The writer commits (its interval, or a flush) while the loop has not yet served the return.
+            var commit = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => commit.IsCompleted, TimeSpan.FromMilliseconds(100));
+            await loop.ReleaseAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+        }
+        finally
+        {
+            await loop.ReleaseAsync();
+            await client.DisposeAsync();
+            loop.Dispose();
+        }
+
+        collector.Up = true;
+        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        collector.Messages.Where(m => m.N is 2 or 3).Select(m => m.N).Should().Equal([2L, 3L], "one user's messages are stored, and sent at the next start, in call order");
+    }
+
+    // The writer finds the user's 3 waiting behind 1 and 2 (handed back, not read) and hands it back only after the loop
+    // has given 1 and 2 back to it at shutdown: 3 must still be stored, not dropped with the process.
+    [Fact]
+    public async Task ShutdownWhileDown_MessageHandedBackBehindAfterTheReturn_IsStoredNotDropped()
+    {
+        var collector = new StorageCollector { Up = true };
+        var (client, _, loop) = await StartWithTheLoopAtTheGapAsync(collector, useCollector: true);
+        using var writerHeld = new ManualResetEventSlim();
+        using var releaseWriter = new ManualResetEventSlim();
+        GrowlyticsStatistics stats;
+        try
+        {
+            client.User.Push(Large(1));
+            client.User.Push(Small(2));
+            var written = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            client.Memory.UnreadCount.Should().Be(2);
+
+            collector.Up = false;
+            var inner = client.Durable!.HandingBackInOrder!;
+            client.Durable.HandingBackInOrder = m =>
+            {
+                writerHeld.Set();
+                releaseWriter.Wait(TimeSpan.FromSeconds(30));
+                inner(m);
+            };
+            client.User.Push(Small(3));
+            var commit = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => writerHeld.IsSet || commit.IsCompleted, TimeSpan.FromMilliseconds(100));
+
+            var shutdown = client.ShutdownAsync();
+            await loop.ReleaseAsync();
+            await DriveUntilAsync(() => !client.Memory.HoldsHandedBack, TimeSpan.FromMilliseconds(100));
+            releaseWriter.Set();
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+            stats = client.Statistics;
+        }
+        finally
+        {
+            releaseWriter.Set();
+            await loop.ReleaseAsync();
+            await client.DisposeAsync();
+            loop.Dispose();
+        }
+
+        ShouldBeBalanced(stats);
+        stats.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(1, "only the message too large to store is lost at shutdown");
+        collector.Up = true;
+        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        collector.Numbers.Should().Contain([2L, 3L], "the user's storable messages were kept in the folder for the next start");
+    }
+
+    // The handed-back 1 and 2 are given back to the writer at shutdown, and the disk fails then: handed back again, they
+    // are dropped once each, the figures balanced.
+    [Fact]
+    public async Task ShutdownWhileDown_HandedBackReturned_DiskFailsAgain_DroppedOnce()
+    {
+        var collector = new StorageCollector { Up = true };
+        var failing = 0;
+        var (client, _, loop) = await StartWithTheLoopAtTheGapAsync(collector, useCollector: true, o => o.StorageWriteFault = () => Volatile.Read(ref failing) == 1 ? new IOException("disk full") : null);
+        GrowlyticsStatistics stats;
+        try
+        {
+            client.User.Push(Large(1));
+            client.User.Push(Small(2));
+            var written = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            client.Memory.UnreadCount.Should().Be(2);
+
+            collector.Up = false;
+            Volatile.Write(ref failing, 1);
+            var shutdown = client.ShutdownAsync();
+            await loop.ReleaseAsync();
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+            stats = client.Statistics;
+        }
+        finally
+        {
+            await loop.ReleaseAsync();
+            await client.DisposeAsync();
+            loop.Dispose();
+        }
+
+        ShouldBeBalanced(stats);
+        stats.Pending.Should().Be(1, $"the other customer's 100 stays stored ({stats.Enqueued} {stats.Delivered} {stats.Dropped} {string.Join(",", stats.DroppedByReason)})");
+        stats.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(2);
+        stats.Dropped.Should().Be(2);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ShutdownWhileDown_OptOutWhileTheWriterStoresTheReturnedOnes_NothingSentLater(bool optInAgain)
+    {
+        var collector = new StorageCollector { Up = true };
+        var hold = 0;
+        using var inside = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var (client, _, loop) = await StartWithTheLoopAtTheGapAsync(collector, useCollector: true, o => o.StorageWriteFault = () =>
+        {
+            if (Interlocked.Exchange(ref hold, 0) == 1)
+            {
+                inside.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            return null;
+        });
+        GrowlyticsStatistics stats;
+        try
+        {
+            client.User.Push(Large(1));
+            client.User.Push(Small(2));
+            var written = client.Durable!.FlushAsync(CancellationToken.None);
+            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+
+            collector.Up = false;
+            Volatile.Write(ref hold, 1);
+            var shutdown = client.ShutdownAsync();
+            await loop.ReleaseAsync();
+            await DriveUntilAsync(() => inside.IsSet, TimeSpan.FromMilliseconds(100));
+            var optOut = Task.Run(client.OptOut);
+            for (var i = 0; i < 5; i++)
+            {
+                Time.Advance(TimeSpan.FromMilliseconds(100));
+                await Task.Delay(5);
+            }
+
+            release.Set();
+            await optOut;
+            if (optInAgain)
+            {
+                client.OptIn();
+            }
+            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+            stats = client.Statistics;
+        }
+        finally
+        {
+            release.Set();
+            await loop.ReleaseAsync();
+            await client.DisposeAsync();
+            loop.Dispose();
+        }
+
+        ShouldBeBalanced(stats);
+        collector.Up = true;
+        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        collector.Numbers.Should().NotContain(2L, $"recorded before the opt-out ({string.Join(",", stats.DroppedByReason)} pending {stats.Pending})");
+    }
+
     [Fact]
     public void WaitsBehindHandedBack_UntilTheMessageIsRead_NotOnceTheShutdownHasBegun()
     {
@@ -189,7 +383,10 @@ public sealed class HandedBackOrderTests : StorageTestBase
         memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeTrue("the user's older message waits in memory");
         memory.WaitsBehindHandedBack(Message("other", 3)).Should().BeFalse("other users are stored as usual");
         queue.Complete();
-        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeFalse("once the shutdown has begun, what could be stored is stored");
+        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeTrue("until the shutdown gives the handed-back messages to the writer, the user's next ones follow them");
+        memory.ReturnHandedBackToStorage();
+        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeFalse("once the shutdown has given them to the writer, what could be stored is stored");
+        memory.HandBackIfWaiting(Message("user", 2)).Should().BeFalse();
     }
 
     [Fact]
@@ -265,7 +462,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
     /// found the disk empty, before it reads memory; it answers through <paramref name="collector"/> if
     /// <paramref name="useCollector"/>, else through a <see cref="NumberHandler"/>.
     /// </summary>
-    private async Task<(GrowlyticsClient Client, NumberHandler Handler, HeldLoop Loop)> StartWithTheLoopAtTheGapAsync(StorageCollector collector, bool useCollector = false)
+    private async Task<(GrowlyticsClient Client, NumberHandler Handler, HeldLoop Loop)> StartWithTheLoopAtTheGapAsync(StorageCollector collector, bool useCollector = false, Action<GrowlyticsOptions>? configure = null)
     {
         var handler = RefusingMinusOne();
         var loop = new HeldLoop();
@@ -278,6 +475,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
 
             o.MaxStorageBytes = 64 * 1024;
             o.AfterStoreRead = loop.AtTheGap;
+            configure?.Invoke(o);
         });
         await DriveUntilAsync(() => client.Durable!.IsOwner, TimeSpan.FromMilliseconds(100));
         loop.Arm();
