@@ -6,7 +6,8 @@ namespace GrowlyticsSdk.Delivery;
 /// Call order across a message the storage writer hands back because it cannot store it (larger than a record may be,
 /// or not serializable): the loop reads the disk before memory, so a later message of the same user written to the disk
 /// meanwhile would be read, and sent, first. While such a message has not been read, the writer hands back that user's
-/// next messages too (<see cref="WaitsBehindHandedBack"/>), and they are read from memory behind it, in order.
+/// next messages too (<see cref="HandBackIfWaiting"/>), and they are read from memory behind it, in order; at shutdown
+/// they all go to the writer (<see cref="ReturnHandedBackToStorage"/>).
 /// </summary>
 internal sealed partial class MemorySource
 {
@@ -123,7 +124,8 @@ internal sealed partial class MemorySource
     {
         lock (_spareEnvelopes)
         {
-            // First: a message the writer hands back behind one of these from here on would stay in memory.
+            // First, so the writer hands back no more behind these (such a message would stay in memory): it stores them,
+            // after these.
             EndHandingBackInOrder();
             // Given to the writer before it leaves the handed-back queue (only readers, under this lock, take from that one):
             // a flush counting meanwhile (the writer's queue first, see FlushCount) counts it twice, never not at all.

@@ -369,7 +369,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
     }
 
     [Fact]
-    public void WaitsBehindHandedBack_UntilTheMessageIsRead_NotOnceTheShutdownHasBegun()
+    public void WaitsBehindHandedBack_UntilTheMessageIsRead_NotOnceTheShutdownGaveThemToTheWriter()
     {
         var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
         var queue = new MessageQueue(options, 100, 500_000, new DeliveryCounters(), new WakeSignal(), NullLogger.Instance);
