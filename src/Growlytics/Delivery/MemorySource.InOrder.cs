@@ -31,32 +31,12 @@ internal sealed partial class MemorySource
     internal int WaitingUsers => Volatile.Read(ref _waitingUserCount);
 
     /// <summary>
-    /// Gets whether <paramref name="message"/>'s user has an older message the storage writer handed back that the loop has
-    /// not read yet: the writer hands this one back too (see <see cref="HandingBackInOrder"/>).
-    /// </summary>
-    public bool WaitsBehindHandedBack(UserMessage message)
-    {
-        // Not once the shutdown has given the handed-back messages to the storage writer (or gives it none): from then on
-        // the user's messages are written to the folder for the next start, after those; handed back, they would be
-        // dropped with the process. (Not merely once the queue is completed: the writer would store a queued message
-        // before the older ones the shutdown is about to give it.)
-        if (Volatile.Read(ref _waitingUserCount) == 0 || OrderKey is not { } key)
-        {
-            return false;
-        }
-
-        var user = key(message);
-        lock (_waitingUsers)
-        {
-            return !_inOrderEnded && _waitingUsers.ContainsKey(user);
-        }
-    }
-
-    /// <summary>
-    /// For the storage writer, with a message it took: if its user waits behind a handed-back message (see
-    /// <see cref="WaitsBehindHandedBack"/>), hands it back behind it and returns <see langword="true"/>. Checked and handed
-    /// back under one lock, so a shutdown's <see cref="ReturnHandedBackToStorage"/> either takes it too or comes first,
-    /// and then the writer stores it.
+    /// For the storage writer, with a message it took: if its user has an older message the writer handed back that the
+    /// loop has not read yet (written now, this one would be read first), hands it back behind it and returns
+    /// <see langword="true"/>. Not once the shutdown has given the handed-back messages to the writer (or gives it none):
+    /// from then on the user's messages are written to the folder, after those. Checked and handed back under one lock,
+    /// so a shutdown's <see cref="ReturnHandedBackToStorage"/> either takes it too or comes first, and then the writer
+    /// stores it.
     /// </summary>
     public bool HandBackIfWaiting(UserMessage message)
     {

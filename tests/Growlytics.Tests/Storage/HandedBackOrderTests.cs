@@ -37,9 +37,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            await loop.ReleaseAsync();
-            await ShutDownAsync(client);
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
     }
 
@@ -71,9 +69,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            await loop.ReleaseAsync();
-            await ShutDownAsync(client);
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
     }
 
@@ -98,9 +94,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            await loop.ReleaseAsync();
-            await ShutDownAsync(client);
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
     }
 
@@ -114,12 +108,8 @@ public sealed class HandedBackOrderTests : StorageTestBase
         GrowlyticsStatistics stats;
         try
         {
-            client.User.Push(Large(1));
-            client.User.Push(Small(2));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            await HandBackOneAndTwoAsync(client);
             client.Memory.WaitingUsers.Should().Be(1);
-            client.Memory.UnreadCount.Should().Be(2, "2 was handed back behind 1: both wait in memory");
 
             collector.Up = false;
             var shutdown = client.ShutdownAsync();
@@ -129,17 +119,12 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            await loop.ReleaseAsync();
-            await client.DisposeAsync();
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
 
         ShouldBeBalanced(stats);
         stats.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(1, "only the message too large to store is lost at shutdown");
-        collector.Up = true;
-        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
-        var flush = next.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        await DeliverAtTheNextStartAsync(collector);
         collector.Numbers.Should().Contain(2L, "the user's storable message was kept in the folder for the next start");
     }
 
@@ -167,10 +152,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
 
         stats.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(1, "only the message too large to store is lost at shutdown");
 
-        collector.Up = true;
-        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
-        var flush = next.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        await DeliverAtTheNextStartAsync(collector);
         collector.Numbers.Should().Contain([0L, 2L, 3L], "the user's storable messages were kept in the folder for the next start");
     }
 
@@ -183,11 +165,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         var (client, _, loop) = await StartWithTheLoopAtTheGapAsync(collector, useCollector: true);
         try
         {
-            client.User.Push(Large(1));
-            client.User.Push(Small(2));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
-            client.Memory.UnreadCount.Should().Be(2);
+            await HandBackOneAndTwoAsync(client);
 
             collector.Up = false;
             client.User.Push(Small(3));
@@ -201,15 +179,10 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            await loop.ReleaseAsync();
-            await client.DisposeAsync();
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
 
-        collector.Up = true;
-        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
-        var flush = next.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        await DeliverAtTheNextStartAsync(collector);
         collector.Messages.Where(m => m.N is 2 or 3).Select(m => m.N).Should().Equal([2L, 3L], "one user's messages are stored, and sent at the next start, in call order");
     }
 
@@ -225,11 +198,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         GrowlyticsStatistics stats;
         try
         {
-            client.User.Push(Large(1));
-            client.User.Push(Small(2));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
-            client.Memory.UnreadCount.Should().Be(2);
+            await HandBackOneAndTwoAsync(client);
 
             collector.Up = false;
             var inner = client.Durable!.HandingBackInOrder!;
@@ -253,17 +222,12 @@ public sealed class HandedBackOrderTests : StorageTestBase
         finally
         {
             releaseWriter.Set();
-            await loop.ReleaseAsync();
-            await client.DisposeAsync();
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
 
         ShouldBeBalanced(stats);
         stats.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(1, "only the message too large to store is lost at shutdown");
-        collector.Up = true;
-        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
-        var flush = next.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        await DeliverAtTheNextStartAsync(collector);
         collector.Numbers.Should().Contain([2L, 3L], "the user's storable messages were kept in the folder for the next start");
     }
 
@@ -278,11 +242,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         GrowlyticsStatistics stats;
         try
         {
-            client.User.Push(Large(1));
-            client.User.Push(Small(2));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
-            client.Memory.UnreadCount.Should().Be(2);
+            await HandBackOneAndTwoAsync(client);
 
             collector.Up = false;
             Volatile.Write(ref failing, 1);
@@ -293,9 +253,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
         finally
         {
-            await loop.ReleaseAsync();
-            await client.DisposeAsync();
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
 
         ShouldBeBalanced(stats);
@@ -326,10 +284,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
         GrowlyticsStatistics stats;
         try
         {
-            client.User.Push(Large(1));
-            client.User.Push(Small(2));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            await HandBackOneAndTwoAsync(client);
 
             collector.Up = false;
             Volatile.Write(ref hold, 1);
@@ -349,52 +304,43 @@ public sealed class HandedBackOrderTests : StorageTestBase
             {
                 client.OptIn();
             }
+
             await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
             stats = client.Statistics;
         }
         finally
         {
             release.Set();
-            await loop.ReleaseAsync();
-            await client.DisposeAsync();
-            loop.Dispose();
+            await EndAsync(client, loop);
         }
 
         ShouldBeBalanced(stats);
-        collector.Up = true;
-        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
-        var flush = next.FlushAsync();
-        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
+        await DeliverAtTheNextStartAsync(collector);
         collector.Numbers.Should().NotContain(2L, $"recorded before the opt-out ({string.Join(",", stats.DroppedByReason)} pending {stats.Pending})");
     }
 
     [Fact]
-    public void WaitsBehindHandedBack_UntilTheMessageIsRead_NotOnceTheShutdownGaveThemToTheWriter()
+    public void HandBackIfWaiting_UntilTheMessageIsRead_NotOnceTheShutdownGaveThemToTheWriter()
     {
-        var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
-        var queue = new MessageQueue(options, 100, 500_000, new DeliveryCounters(), new WakeSignal(), NullLogger.Instance);
-        var memory = new MemorySource(queue, 1_000, new MessagePool()) { OrderKey = m => m.AnonymousId! };
+        var (queue, memory) = NewMemory();
         UserMessage Message(string user, int n) => new(MessageType.Update, n, DateTimeOffset.UnixEpoch, user, null, [new UserAttribute("n", n)]);
         var large = Message("user", 1);
 
         memory.HandingBackInOrder(large);
         memory.HandBack([large]);
 
-        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeTrue("the user's older message waits in memory");
-        memory.WaitsBehindHandedBack(Message("other", 3)).Should().BeFalse("other users are stored as usual");
+        memory.HandBackIfWaiting(Message("user", 2)).Should().BeTrue("the user's older message waits in memory");
+        memory.HandBackIfWaiting(Message("other", 3)).Should().BeFalse("other users are stored as usual");
         queue.Complete();
-        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeTrue("until the shutdown gives the handed-back messages to the writer, the user's next ones follow them");
+        memory.HandBackIfWaiting(Message("user", 4)).Should().BeTrue("until the shutdown gives the handed-back messages to the writer, the user's next ones follow them");
         memory.ReturnHandedBackToStorage();
-        memory.WaitsBehindHandedBack(Message("user", 2)).Should().BeFalse("once the shutdown has given them to the writer, what could be stored is stored");
-        memory.HandBackIfWaiting(Message("user", 2)).Should().BeFalse();
+        memory.HandBackIfWaiting(Message("user", 5)).Should().BeFalse("once the shutdown has given them to the writer, what could be stored is stored");
     }
 
     [Fact]
-    public void WaitsBehindHandedBack_EndsWhenTheUsersLastHandedBackMessageIsRead()
+    public void HandBackIfWaiting_EndsWhenTheUsersLastHandedBackMessageIsRead()
     {
-        var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
-        var queue = new MessageQueue(options, 100, 500_000, new DeliveryCounters(), new WakeSignal(), NullLogger.Instance);
-        var memory = new MemorySource(queue, 1_000, new MessagePool()) { OrderKey = m => m.AnonymousId! };
+        var (_, memory) = NewMemory();
         UserMessage Message(int n) => new(MessageType.Update, n, DateTimeOffset.UnixEpoch, "user", null, [new UserAttribute("n", n)]);
         var first = Message(1);
         var second = Message(2);
@@ -408,7 +354,14 @@ public sealed class HandedBackOrderTests : StorageTestBase
         memory.WaitingUsers.Should().Be(1, "the user's second message is not read yet");
         memory.Read(read, 1).Should().Be(1);
         memory.WaitingUsers.Should().Be(0);
-        memory.WaitsBehindHandedBack(Message(3)).Should().BeFalse();
+        memory.HandBackIfWaiting(Message(3)).Should().BeFalse();
+    }
+
+    private static (MessageQueue Queue, MemorySource Memory) NewMemory()
+    {
+        var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
+        var queue = new MessageQueue(options, 100, 500_000, new DeliveryCounters(), new WakeSignal(), NullLogger.Instance);
+        return (queue, new MemorySource(queue, 1_000, new MessagePool()) { OrderKey = m => m.AnonymousId! });
     }
 
     private static NumberHandler RefusingMinusOne() => new() { Refuse = numbers => numbers.Contains(-1) ? HttpStatusCode.UnprocessableEntity : null };
@@ -425,6 +378,33 @@ public sealed class HandedBackOrderTests : StorageTestBase
         }
 
         return large;
+    }
+
+    /// <summary>The user's 1 (too large to store) and 2 (handed back behind it) wait in memory, not read by the held loop.</summary>
+    private async Task HandBackOneAndTwoAsync(GrowlyticsClient client)
+    {
+        client.User.Push(Large(1));
+        client.User.Push(Small(2));
+        var written = client.Durable!.FlushAsync(CancellationToken.None);
+        await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+        client.Memory.UnreadCount.Should().Be(2, "2 was handed back behind 1: both wait in memory");
+    }
+
+    /// <summary>Releases the loop (if still held), shuts the client down (if it is not yet) and disposes it, then the hold.</summary>
+    private async Task EndAsync(GrowlyticsClient client, HeldLoop loop)
+    {
+        await loop.ReleaseAsync();
+        await ShutDownAsync(client);
+        loop.Dispose();
+    }
+
+    /// <summary>A next client on the same folder sends what was stored, the service up again.</summary>
+    private async Task DeliverAtTheNextStartAsync(StorageCollector collector)
+    {
+        collector.Up = true;
+        await using var next = NewClient(collector, o => o.MaxStorageBytes = 64 * 1024);
+        var flush = next.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted, TimeSpan.FromMilliseconds(100));
     }
 
     private async Task ShutDownAsync(GrowlyticsClient client)

@@ -170,10 +170,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         logs.Entries.Count(e => e.EventId == TakenAgainEvent).Should().Be(1);
         await client.DisposeAsync();
 
-        var next = new StorageCollector { Up = true };
-        await using var third = NewClient(next);
-        var sent = third.FlushAsync();
-        await DriveUntilAsync(() => sent.IsCompleted && third.Statistics.Pending == 0, Step, () => $"pending {third.Statistics.Pending}");
+        var next = await NextStartSendsAsync();
         next.Numbers.Should().BeEquivalentTo(Enumerable.Range(100, 5).Concat(Enumerable.Range(10, 10)).Append(HeldNumber).Select(n => (long)n), "the other instance's messages and the first's stored ones are sent at the next start");
     }
 
@@ -236,10 +233,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
             collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 20).Select(n => (long)n));
         }
 
-        var next = new StorageCollector { Up = true };
-        await using var nextStart = NewClient(next);
-        var sent = nextStart.FlushAsync();
-        await DriveUntilAsync(() => sent.IsCompleted && nextStart.Statistics.Pending == 0, Step);
+        var next = await NextStartSendsAsync();
         next.Numbers.Should().BeEmpty("everything was delivered in the first run");
         SegmentFiles().Should().BeEmpty("delivered segments are deleted");
     }
@@ -312,10 +306,7 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
         ShouldBeBalanced(client.Statistics);
         await client.DisposeAsync();
 
-        var next = new StorageCollector { Up = true };
-        await using var third = NewClient(next);
-        var last = third.FlushAsync();
-        await DriveUntilAsync(() => last.IsCompleted && third.Statistics.Pending == 0, Step, () => $"pending {third.Statistics.Pending}");
+        var next = await NextStartSendsAsync();
         next.Numbers.Should().Contain(Enumerable.Range(100, 5).Select(n => (long)n), "the second client's stored messages are sent at the next start");
 
         // The first client saved no position after taking that folder: what it stored there may come again (same ids).
@@ -359,6 +350,16 @@ public sealed class StorageFolderRemovedTests : StorageTestBase
     /// another client, started before the first writes again, takes the folder made again at that path and stores 100-104
     /// there: its segments get the same names as the first one's (both folders started empty).
     /// </summary>
+    /// <summary>A client started on the folder, its service up, sends what is stored there; returns what it received.</summary>
+    private async Task<StorageCollector> NextStartSendsAsync()
+    {
+        var next = new StorageCollector { Up = true };
+        await using var client = NewClient(next);
+        var sent = client.FlushAsync();
+        await DriveUntilAsync(() => sent.IsCompleted && client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+        return next;
+    }
+
     private async Task<GrowlyticsClient> SecondTakesTheFolderMadeAgainAsync(GrowlyticsClient client)
     {
         PushNumbers(client, 0, 10);
