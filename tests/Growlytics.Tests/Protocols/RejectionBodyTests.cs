@@ -31,6 +31,10 @@ public sealed class RejectionBodyTests
     [InlineData("id", "string.max", "[\"id\"]")]
     [InlineData("attributes.12.value", "number.base", "[\"attributes\",12,\"value\"]")]
     [InlineData("attributes.99", "array.includesRequiredUnknowns", "[\"attributes\",99]")]
+    [InlineData("attributes.0.value", "date.format", "[\"attributes\",0,\"value\"]")]
+    [InlineData("attributes.0.value", "boolean.base", "[\"attributes\",0,\"value\"]")]
+    [InlineData("attributes", "object.unknown", "[\"attributes\"]")]
+    [InlineData("attributes.0.value", "alternatives.match", "[\"attributes\",0,\"value\"]")]
     public void Parse_TheDocumentedForms_AreKept(string path, string type, string pathJson) =>
         Parse("{\"details\":[{\"path\":" + pathJson + ",\"type\":\"" + type + "\"}]}").Should().BeEquivalentTo(new { Path = path, Type = type });
 
@@ -88,6 +92,11 @@ public sealed class RejectionBodyTests
     [InlineData("string.")]
     [InlineData("string..max")]
     [InlineData("string.max2")]
+    [InlineData("john.smith")]
+    [InlineData("gmail.com")]
+    [InlineData("mail.example.test")]
+    [InlineData("strings.max")]
+    [InlineData("anyone.required")]
     public void Parse_ARuleNotShapedAsJoisRules_IsNotKept(string type) =>
         Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + type + "\"}]}")!.Type.Should().BeNull();
 

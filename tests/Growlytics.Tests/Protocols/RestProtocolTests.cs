@@ -204,6 +204,17 @@ public sealed class RestProtocolTests
     }
 
     [Fact]
+    public async Task ReadRejectionAsync_BodyAfterAByteOrderMark_IsRead()
+    {
+        // Kestrel writes U+FEFF as EF BB BF: a JSON text a service's serializer may start with.
+        using var response = Response(HttpStatusCode.UnprocessableEntity, "\uFEFF{\"details\":[{\"path\":[\"id\"],\"type\":\"any.required\"}]}");
+
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
+
+        (details!.Path, details.Type).Should().Be(("id", "any.required"));
+    }
+
+    [Fact]
     public async Task ReadRejectionAsync_DetailsWithinTheReadLimitOfAHugeBody_AreReadWithoutReadingTheRest()
     {
         var body = "{\"details\":[{\"path\":[\"attributes\",3,\"name\"],\"type\":\"string.max\",\"context\":{\"value\":\""
@@ -238,6 +249,10 @@ public sealed class RestProtocolTests
     [InlineData("{\"data\":{\"success\":false}}", false)]
     [InlineData("[false]", false)]
     [InlineData("{\"success\":", false)]
+    [InlineData("\uFEFF{\"success\":false}", true)]
+    [InlineData("\uFEFF{\"success\":true}", false)]
+    [InlineData("\uFEFF", false)]
+    [InlineData("\uFEFF\uFEFF{\"success\":false}", false)]
     public async Task IsRefusedDespiteSuccessAsync_OnlyATopLevelSuccessFalseIsARefusal(string body, bool refused)
     {
         using var response = Response(HttpStatusCode.OK, body);

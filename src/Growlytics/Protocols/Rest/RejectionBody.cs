@@ -11,8 +11,8 @@ namespace GrowlyticsSdk.Protocols.Rest;
 /// the refused value, so they are skipped without being decoded. The path and type are the service's words too, and a
 /// service may put a value in them, so only what cannot be one is kept: a path element that is an array index or a field
 /// name the SDK sent in that request (the REST body's own, or an attribute name of the request), others shown as
-/// <c>?</c>; an index below REST's 100 attributes per call; a type shaped as Joi's rules (lower-case letters, then dotted
-/// names of letters: <c>string.max</c>, <c>any.required</c>), at most 64 characters, otherwise none.
+/// <c>?</c>; an index below REST's 100 attributes per call; a type shaped as Joi's rules (one of Joi's type families, then
+/// dotted names of letters: <c>string.max</c>, <c>any.required</c>), at most 64 characters, otherwise none.
 /// </summary>
 internal static class RejectionBody
 {
@@ -126,11 +126,16 @@ internal static class RejectionBody
         return reader.TokenType == JsonTokenType.EndArray ? Shorten(text.ToString()) : null;
     }
 
-    // A rule name as Joi writes them (a lower-case family, then one or more dotted names: string.max, any.required,
-    // array.includesRequiredUnknowns), or nothing: anything else may be a value the service echoed (an id, a number).
+    // Joi's type families, the first part of every rule it reports (string.max, any.required).
+    private static readonly string[] RuleFamilies =
+        ["alternatives.", "any.", "array.", "binary.", "boolean.", "date.", "function.", "link.", "number.", "object.", "string.", "symbol."];
+
+    // A rule name as Joi writes them (one of its type families, then one or more dotted names: string.max, any.required,
+    // array.includesRequiredUnknowns), or nothing: anything else may be a value the service echoed (an id, a number, a
+    // dotted value such as john.smith or example.com).
     private static string? RuleName(string? text)
     {
-        if (text is null or { Length: 0 or > MaxTypeLength })
+        if (text is null or { Length: 0 or > MaxTypeLength } || !StartsWithRuleFamily(text))
         {
             return null;
         }
@@ -153,6 +158,19 @@ internal static class RejectionBody
         }
 
         return dots > 0 ? text : null;
+    }
+
+    private static bool StartsWithRuleFamily(string text)
+    {
+        foreach (var family in RuleFamilies)
+        {
+            if (text.StartsWith(family, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Field names are short; a long one is cut (never inside a surrogate pair), and control and format characters (line

@@ -133,7 +133,7 @@ internal sealed class RestProtocol : IWireProtocol
             using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
 #endif
             var (bytes, length, complete) = await ReadBoundedAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false);
-            return parse(new ReadOnlySpan<byte>(bytes, 0, length), complete);
+            return parse(WithoutByteOrderMark(new ReadOnlySpan<byte>(bytes, 0, length)), complete);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -146,6 +146,11 @@ internal sealed class RestProtocol : IWireProtocol
             return fallback;
         }
     }
+
+    // A JSON text may start with a UTF-8 byte order mark (RFC 8259 section 8.1 lets readers ignore it); the JSON reader
+    // refuses one, which would have read a refusal behind it as a success.
+    private static ReadOnlySpan<byte> WithoutByteOrderMark(ReadOnlySpan<byte> body) =>
+        body.Length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? body.Slice(3) : body;
 
     private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadBoundedAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
     {
