@@ -8,7 +8,8 @@ namespace GrowlyticsSdk;
 /// <remarks>
 /// Besides the name, type and reserved-attribute rules, these bounds are checked at the call: a number has at most
 /// 1,000 digits (only a <see cref="System.Numerics.BigInteger"/> can exceed it), a string value at most 512 characters;
-/// an attributes object must have readable public instance properties, none of whose getters throws; runtime objects
+/// an attributes object must have readable public instance properties, none of whose getters throws (nor may a
+/// dictionary's enumeration throw); a name may appear once per call; runtime objects
 /// (<see cref="System.Type"/>, delegates, pointers, tasks) are not attributes objects.
 /// </remarks>
 public sealed class GrowlyticsValidationException : ArgumentException

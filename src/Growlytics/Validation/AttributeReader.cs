@@ -22,29 +22,41 @@ internal static class AttributeReader
             return Read(typed, limits);
         }
 
-        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
-        if (attributes is Dictionary<string, object?> concrete)
+        try
         {
-            // The common case, enumerated without boxing the enumerator.
-            foreach (var pair in concrete)
+            if (attributes is Dictionary<string, object?> concrete)
             {
-                builder.Add(pair.Key, pair.Value);
-            }
-        }
-        else
-        {
-            foreach (var pair in attributes)
-            {
-                builder.Add(pair.Key, pair.Value);
-            }
-        }
+                // The common case, enumerated without boxing the enumerator. Its keys are distinct under any string
+                // comparer (one that finds a string equal to itself); another comparer's may repeat a name.
+                var comparer = concrete.Comparer;
+                var builder = new AttributeSetBuilder(concrete.Count, limits ?? AttributeLimits.Batch, ReferenceEquals(comparer, EqualityComparer<string>.Default) || comparer is StringComparer);
+                foreach (var pair in concrete)
+                {
+                    builder.Add(pair.Key, pair.Value);
+                }
 
-        return builder.Build();
+                return builder.Build();
+            }
+            else
+            {
+                var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
+                foreach (var pair in attributes)
+                {
+                    builder.Add(pair.Key, pair.Value);
+                }
+
+                return builder.Build();
+            }
+        }
+        catch (Exception ex) when (IsFromTheSource(ex))
+        {
+            throw ValidationErrors.DictionaryUnreadable(attributes.GetType(), ex);
+        }
     }
 
     public static UserAttribute[] Read(UserAttributes attributes, AttributeLimits? limits = null)
     {
-        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
+        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch, namesAreUnique: true);
         foreach (var pair in attributes)
         {
             builder.Add(pair.Key, pair.Value);
@@ -52,6 +64,10 @@ internal static class AttributeReader
 
         return builder.Build();
     }
+
+    // What a dictionary's own code throws (its count, its enumerator, a change by another thread during the call)
+    // becomes a validation error naming the dictionary's type, as a property getter's does; the SDK's own errors pass.
+    private static bool IsFromTheSource(Exception ex) => ex is not (GrowlyticsValidationException or OutOfMemoryException);
 
     [RequiresUnreferencedCode(ReflectionMessage)]
     public static UserAttribute[] Read(object attributes, AttributeLimits? limits = null) =>
@@ -77,30 +93,44 @@ internal static class AttributeReader
 
     private static UserAttribute[] Read(IDictionary<string, object?> attributes, AttributeLimits? limits)
     {
-        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
-        foreach (var pair in attributes)
+        try
         {
-            builder.Add(pair.Key, pair.Value);
-        }
+            var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
+            foreach (var pair in attributes)
+            {
+                builder.Add(pair.Key, pair.Value);
+            }
 
-        return builder.Build();
+            return builder.Build();
+        }
+        catch (Exception ex) when (IsFromTheSource(ex))
+        {
+            throw ValidationErrors.DictionaryUnreadable(attributes.GetType(), ex);
+        }
     }
 
     private static UserAttribute[] Read(IDictionary attributes, AttributeLimits? limits)
     {
-        var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
-        foreach (DictionaryEntry entry in attributes)
+        try
         {
-            // A null key (possible in a custom dictionary) is an empty name, as in the generic dictionaries.
-            if (entry.Key is not (string or null))
+            var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
+            foreach (DictionaryEntry entry in attributes)
             {
-                throw ValidationErrors.AttributeKeyNotString(entry.Key.GetType());
+                // A null key (possible in a custom dictionary) is an empty name, as in the generic dictionaries.
+                if (entry.Key is not (string or null))
+                {
+                    throw ValidationErrors.AttributeKeyNotString(entry.Key.GetType());
+                }
+
+                builder.Add((string)entry.Key!, entry.Value);
             }
 
-            builder.Add((string)entry.Key!, entry.Value);
+            return builder.Build();
         }
-
-        return builder.Build();
+        catch (Exception ex) when (IsFromTheSource(ex))
+        {
+            throw ValidationErrors.DictionaryUnreadable(attributes.GetType(), ex);
+        }
     }
 
     private static UserAttribute[] ReadProperties(object attributes, PropertyInfo[]? properties, AttributeLimits? limits)

@@ -10,17 +10,30 @@ namespace GrowlyticsSdk.Validation;
 /// </summary>
 internal struct AttributeSetBuilder
 {
+    // Up to this many attributes a repeated name is looked for by comparing with each; beyond, in a set.
+    private const int NamesComparedOneByOne = 16;
+
     private readonly AttributeLimits _limits;
+    private readonly bool _namesAreUnique;
     private UserAttribute[] _items;
     private int _count;
     private byte _reservedSeen;
+    private HashSet<string>? _names;
 
-    public AttributeSetBuilder(int capacity, AttributeLimits limits)
+    /// <param name="capacity">How many attributes the source says it has.</param>
+    /// <param name="limits">The protocol's limits.</param>
+    /// <param name="namesAreUnique">
+    /// Whether the source cannot give a name twice (a <see cref="Dictionary{TKey, TValue}"/> with a string comparer,
+    /// <see cref="UserAttributes"/>); otherwise each name is checked against those before it.
+    /// </param>
+    public AttributeSetBuilder(int capacity, AttributeLimits limits, bool namesAreUnique = false)
     {
         _limits = limits;
+        _namesAreUnique = namesAreUnique;
         _items = capacity == 0 ? [] : TakeScratch(Math.Min(capacity, limits.MaxAttributes + 1));
         _count = 0;
         _reservedSeen = 0;
+        _names = null;
     }
 
     public void Add(string name, object? value)
@@ -39,6 +52,11 @@ internal struct AttributeSetBuilder
             || ReferenceEquals(wireName, AttributeRules.ReservedMobile))
         {
             ValidateReserved(wireName, value);
+        }
+
+        if (!_namesAreUnique && IsRepeated(wireName))
+        {
+            throw ValidationErrors.DuplicateName(wireName);
         }
 
         if (_count == _limits.MaxAttributes)
@@ -116,6 +134,35 @@ internal struct AttributeSetBuilder
                 throw ValidationErrors.NameNotValidText(name);
             }
         }
+    }
+
+    // A custom dictionary (or a type with a property hidden by another of the same name) can give a name twice; the
+    // message would carry both values and the service keep either.
+    private bool IsRepeated(string name)
+    {
+        if (_names is null)
+        {
+            for (var i = 0; i < _count; i++)
+            {
+                if (string.Equals(_items[i].Name, name, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            if (_count < NamesComparedOneByOne)
+            {
+                return false;
+            }
+
+            _names = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < _count; i++)
+            {
+                _names.Add(_items[i].Name);
+            }
+        }
+
+        return !_names.Add(name);
     }
 
     private static AttributeKind Classify(string name, object value)

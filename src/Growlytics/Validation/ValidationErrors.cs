@@ -30,13 +30,13 @@ internal static class ValidationErrors
         new(Format("Attribute '{0}' has a string value with an unpaired surrogate (half of a character such as an emoji): string values must be valid UTF-16 text, which the wire's UTF-8 can carry.", Shorten(name)), AttributesParam, name);
 
     public static GrowlyticsValidationException StringTooLong(string name, int length) =>
-        new(Format("Attribute '{0}' has a string value of {1} characters: string values must be at most {2} characters.", name, length, AttributeRules.MaxStringLength), AttributesParam, name);
+        new(Format("Attribute '{0}' has a string value of {1} characters: string values must be at most {2} characters.", Clean(name), length, AttributeRules.MaxStringLength), AttributesParam, name);
 
     public static GrowlyticsValidationException NotFinite(string name) =>
-        new(Format("Attribute '{0}' is NaN or infinite: Growlytics numbers must be finite.", name), AttributesParam, name);
+        new(Format("Attribute '{0}' is NaN or infinite: Growlytics numbers must be finite.", Clean(name)), AttributesParam, name);
 
     public static GrowlyticsValidationException UnsupportedType(string name, Type type) =>
-        new(Format("Attribute '{0}' has a value of type {1}, which Growlytics does not accept: use {2}.", name, type.Name, AcceptedTypes), AttributesParam, name);
+        new(Format("Attribute '{0}' has a value of type {1}, which Growlytics does not accept: use {2}.", Clean(name), type.Name, AcceptedTypes), AttributesParam, name);
 
     // The netstandard2.0 build does not read Half, Int128, UInt128 or DateOnly (see AttributeSetBuilder), so it must not suggest them.
 #if NET8_0_OR_GREATER
@@ -72,11 +72,17 @@ internal static class ValidationErrors
     public static GrowlyticsValidationException NoReadableProperties(Type type) =>
         new(Format("The attributes object ({0}) has no readable public instance properties, so it carries no attributes. In a trimmed or native AOT app the trimmer may have removed them: pass the object where its type is known at compile time (the generic overload keeps its properties), a dictionary of names and values, or UserAttributes.", type.Name), AttributesParam, null);
 
+    public static GrowlyticsValidationException DuplicateName(string name) =>
+        new(Format("Attribute '{0}' is given more than once in one call: each attribute name may appear once (names are matched exactly).", Shorten(name)), AttributesParam, name);
+
+    public static GrowlyticsValidationException DictionaryUnreadable(Type type, Exception cause) =>
+        new(Format("The attribute dictionary ({0}) could not be read: enumerating it threw {1}. Pass a dictionary that can be enumerated, and not changed by another thread during the call.", type.Name, cause.GetType().Name), AttributesParam, null, cause);
+
     public static GrowlyticsValidationException PropertyUnreadable(string name, Exception cause) =>
         new(Format("Attribute '{0}' could not be read: its property getter threw {1}. Attribute objects must have properties that can be read.", Shorten(name), cause.GetType().Name), AttributesParam, name, cause);
 
     public static GrowlyticsValidationException NumberTooLarge(string name) =>
-        new(Format("Attribute '{0}' is a number of more than {1:N0} digits: Growlytics numbers have at most {1:N0} digits.", name, NumberLimits.MaxDigits), AttributesParam, name);
+        new(Format("Attribute '{0}' is a number of more than {1:N0} digits: Growlytics numbers have at most {1:N0} digits.", Clean(name), NumberLimits.MaxDigits), AttributesParam, name);
 
     public static GrowlyticsValidationException BlankUserId(string parameterName = UserIdParam) =>
         new(Format("The {0} must be a non-blank string.", Describe(parameterName)), parameterName, null);
@@ -94,17 +100,29 @@ internal static class ValidationErrors
     // Long or odd names are cut and cleaned so that a message stays one readable line.
     private static string Shorten(string name)
     {
-        // Never half of a pair at the cut; a control character or an unpaired surrogate is shown as '?'.
+        // Never half of a pair at the cut.
         var keep = name.Length > 32 ? (char.IsHighSurrogate(name[31]) ? 31 : 32) : name.Length;
-        var chars = name.Substring(0, keep).ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
+        return keep < name.Length ? Clean(name.Substring(0, keep)) + "..." : Clean(name);
+    }
+
+    // A name as a message shows it: a control or format character (a line break, a Unicode line separator, a direction
+    // override, a zero-width character) or an unpaired surrogate is shown as '?', so a name cannot break the message
+    // (or the log line it goes to) into forged lines or disguise what it says.
+    private static string Clean(string name)
+    {
+        char[]? chars = null;
+        for (var i = 0; i < name.Length; i++)
         {
-            if (char.IsControl(chars[i]) || Utf16.IsUnpairedSurrogateAt(chars, ref i))
+            var c = name[i];
+            if (char.IsControl(c)
+                || char.GetUnicodeCategory(c) is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format
+                || Utf16.IsUnpairedSurrogateAt(name.AsSpan(), ref i))
             {
+                chars ??= name.ToCharArray();
                 chars[i] = '?';
             }
         }
 
-        return keep < name.Length ? new string(chars) + "..." : new string(chars);
+        return chars is null ? name : new string(chars);
     }
 }

@@ -37,8 +37,8 @@ internal static class CallerValidation
 
     public static Dictionary<string, object?> One(string name, object? value) => new() { [name] = value };
 
-    // Long names are cut to 32 characters (31 rather than split a pair), and control characters and unpaired surrogates
-    // are shown as '?', so the message stays one line of valid text.
+    // Long names are cut to 32 characters (31 rather than split a pair), and control and format characters, line and
+    // paragraph separators and unpaired surrogates are shown as '?', so the message stays one line of valid text.
     private static string Shown(string name)
     {
         var keep = name.Length > 32 ? (char.IsHighSurrogate(name[31]) ? 31 : 32) : name.Length;
@@ -52,10 +52,13 @@ internal static class CallerValidation
             }
             else
             {
-                shown.Append(char.IsControl(c) || char.IsSurrogate(c) ? '?' : c);
+                shown.Append(char.IsControl(c) || char.IsSurrogate(c) || IsLineOrFormat(c) ? '?' : c);
             }
         }
 
         return keep < name.Length ? shown + "..." : shown.ToString();
     }
+
+    private static bool IsLineOrFormat(char c) =>
+        char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator or System.Globalization.UnicodeCategory.Format;
 }
