@@ -192,8 +192,12 @@ internal static class OptionsValidation
             return false;
         }
 
-        return endpoint.IsLoopback || (IPAddress.TryParse(endpoint.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
+        return IsLoopback(endpoint);
     }
+
+    /// <summary>Tells whether <paramref name="uri"/> names this machine (<c>localhost</c>, 127.0.0.0/8, <c>::1</c>, an IPv4-mapped loopback).</summary>
+    internal static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
 
     private static void Range(List<string> errors, string name, int value, int min, int max)
     {

@@ -4,8 +4,9 @@ namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
 /// The HTTP client the SDK uses when the app supplies none, and the hardening every SDK-owned handler gets:
-/// redirects are never followed (the API key goes to the configured endpoint and nowhere else) and, on .NET 8+,
-/// no trace-context headers (<c>traceparent</c>) are added to requests to Growlytics.
+/// redirects are never followed (the API key goes to the configured endpoint and nowhere else), requests to a loopback
+/// endpoint never go through a proxy (<see cref="LoopbackBypassProxy"/>) and, on .NET 8+, no trace-context headers
+/// (<c>traceparent</c>) are added to requests to Growlytics.
 /// </summary>
 internal static class DefaultHttpClient
 {
@@ -46,7 +47,8 @@ internal static class DefaultHttpClient
     }
 
     /// <summary>
-    /// Turns off automatic redirects and (on .NET 8+, <c>SocketsHttpHandler</c> only) trace-header propagation on
+    /// Turns off automatic redirects, sends requests to this machine past any proxy and (on .NET 8+,
+    /// <c>SocketsHttpHandler</c> only) turns off trace-header propagation on
     /// a primary handler the SDK owns or was given through <c>IHttpClientFactory</c>. Other handler types, and handlers
     /// already used (whose settings are frozen), are left as they are: a redirect they follow is still refused by
     /// <see cref="RedirectGuard"/>. The netstandard2.0 build cannot reach <c>ActivityHeadersPropagator</c>, so on .NET 6/7
@@ -62,10 +64,20 @@ internal static class DefaultHttpClient
                 case SocketsHttpHandler sockets:
                     sockets.AllowAutoRedirect = false;
                     sockets.ActivityHeadersPropagator = null;
+                    if (sockets.UseProxy && sockets.Proxy is not LoopbackBypassProxy)
+                    {
+                        sockets.Proxy = new LoopbackBypassProxy(sockets.Proxy);
+                    }
+
                     break;
 #endif
                 case HttpClientHandler client:
                     client.AllowAutoRedirect = false;
+                    if (client.UseProxy && client.Proxy is not LoopbackBypassProxy)
+                    {
+                        client.Proxy = new LoopbackBypassProxy(client.Proxy);
+                    }
+
                     break;
             }
         }

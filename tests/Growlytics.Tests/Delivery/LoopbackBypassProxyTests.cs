@@ -1,0 +1,77 @@
+using System.Net;
+using GrowlyticsSdk.Delivery;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// SDK-owned handlers reach this machine past any proxy (plain <c>http</c> is allowed only there, so a proxy would read
+/// the key), and other destinations through the proxy the handler was given.
+/// </summary>
+public sealed class LoopbackBypassProxyTests
+{
+    private static readonly WebProxy Configured = new(new Uri("http://proxy.example.test:3128/"));
+
+    [Theory]
+    [InlineData("http://127.0.0.1:5080/")]
+    [InlineData("http://127.0.0.2/")]
+    [InlineData("http://localhost:5080/relay/")]
+    [InlineData("http://[::1]:5080/")]
+    [InlineData("http://[::ffff:127.0.0.1]/")]
+    [InlineData("https://127.0.0.1/")]
+    public void Loopback_IsBypassedAndHasNoProxy(string destination)
+    {
+        var proxy = new LoopbackBypassProxy(Configured);
+
+        proxy.IsBypassed(new Uri(destination)).Should().BeTrue();
+        proxy.GetProxy(new Uri(destination)).Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData("https://dcqs-india.growlytics.in/")]
+    [InlineData("https://10.0.0.5/")]
+    [InlineData("https://localhost.example.test/")]
+    public void OtherDestinations_GoThroughTheConfiguredProxy(string destination)
+    {
+        var proxy = new LoopbackBypassProxy(Configured);
+
+        proxy.IsBypassed(new Uri(destination)).Should().BeFalse();
+        proxy.GetProxy(new Uri(destination)).Should().Be(new Uri("http://proxy.example.test:3128/"));
+    }
+
+    [Fact]
+    public void Credentials_AreTheConfiguredProxys()
+    {
+        var configured = new WebProxy(new Uri("http://proxy.example.test:3128/"));
+        var proxy = new LoopbackBypassProxy(configured);
+        var credentials = new NetworkCredential("user", "pass");
+
+        proxy.Credentials = credentials;
+
+        configured.Credentials.Should().BeSameAs(credentials);
+        proxy.Credentials.Should().BeSameAs(credentials);
+    }
+
+    [Fact]
+    public void Harden_WrapsTheHandlersProxyOnceAndLeavesAHandlerWithoutProxyAlone()
+    {
+        var owned = (SocketsHttpHandler)DefaultHttpClient.CreateHandler();
+        owned.Proxy.Should().BeOfType<LoopbackBypassProxy>("the SDK's own handler bypasses the default proxy for loopback");
+        var wrapped = owned.Proxy;
+        DefaultHttpClient.Harden(owned);
+        owned.Proxy.Should().BeSameAs(wrapped, "hardening twice does not wrap twice");
+
+        using var given = new SocketsHttpHandler { Proxy = Configured };
+        DefaultHttpClient.Harden(given);
+        given.Proxy!.IsBypassed(new Uri("http://127.0.0.1/")).Should().BeTrue();
+        given.Proxy.GetProxy(new Uri("https://dcqs-india.growlytics.in/")).Should().Be(new Uri("http://proxy.example.test:3128/"));
+
+        using var direct = new SocketsHttpHandler { UseProxy = false };
+        DefaultHttpClient.Harden(direct);
+        direct.Proxy.Should().BeNull();
+        direct.UseProxy.Should().BeFalse();
+
+        using var client = new HttpClientHandler();
+        DefaultHttpClient.Harden(client);
+        client.Proxy.Should().BeOfType<LoopbackBypassProxy>();
+    }
+}
