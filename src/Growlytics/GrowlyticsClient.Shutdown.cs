@@ -177,7 +177,13 @@ public sealed partial class GrowlyticsClient
         {
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
             // Messages that went to memory (the disk failing, the folder held by another client) and are in no request
-            // go too, now that the folder is this client's and its disk works.
+            // go too, now that the folder is this client's and its disk works: a disk that failed is tried again first,
+            // as nothing may have been written since it came back.
+            if (_memory.SentWithoutStorage || _memory.HoldsHandedBack)
+            {
+                await WaitWithinShutdownAsync(_durable.TryDiskAgainAsync(), started, cancellationToken).ConfigureAwait(false);
+            }
+
             if (_durable.IsBuffer && (_memory.SentWithoutStorage || _memory.HoldsHandedBack))
             {
                 await WaitWithinShutdownAsync(_dispatcher.ReturnToStorageAsync(), started, cancellationToken).ConfigureAwait(false);
