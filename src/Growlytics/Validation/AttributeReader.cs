@@ -147,7 +147,8 @@ internal static class AttributeReader
         }
 
         // On modern .NET PropertyInfo.GetValue runs through a generated invoker, so each call costs a few nanoseconds.
-        var builder = new AttributeSetBuilder(properties.Length, limits ?? AttributeLimits.Batch);
+        // One property per name (see Readable).
+        var builder = new AttributeSetBuilder(properties.Length, limits ?? AttributeLimits.Batch, namesAreUnique: true);
         foreach (var property in properties)
         {
             builder.Add(property.Name, GetValue(property, attributes));

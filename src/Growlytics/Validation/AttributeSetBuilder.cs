@@ -11,7 +11,7 @@ namespace GrowlyticsSdk.Validation;
 internal struct AttributeSetBuilder
 {
     // Up to this many attributes a repeated name is looked for by comparing with each; beyond, in a set.
-    private const int NamesComparedOneByOne = 16;
+    private const int NamesComparedOneByOne = 32;
 
     private readonly AttributeLimits _limits;
     private readonly bool _namesAreUnique;
@@ -24,7 +24,7 @@ internal struct AttributeSetBuilder
     /// <param name="limits">The protocol's limits.</param>
     /// <param name="namesAreUnique">
     /// Whether the source cannot give a name twice (a <see cref="Dictionary{TKey, TValue}"/> with a string comparer,
-    /// <see cref="UserAttributes"/>); otherwise each name is checked against those before it.
+    /// <see cref="UserAttributes"/>, an object's properties); otherwise each name is checked against those before it.
     /// </param>
     public AttributeSetBuilder(int capacity, AttributeLimits limits, bool namesAreUnique = false)
     {
@@ -136,8 +136,7 @@ internal struct AttributeSetBuilder
         }
     }
 
-    // A custom dictionary (or a type with a property hidden by another of the same name) can give a name twice; the
-    // message would carry both values and the service keep either.
+    // A custom dictionary can give a name twice; the message would carry both values and the service keep either.
     private bool IsRepeated(string name)
     {
         if (_names is null)
