@@ -54,6 +54,14 @@ internal static class DefaultHttpClient
     /// <see cref="RedirectGuard"/>. The netstandard2.0 build cannot reach <c>ActivityHeadersPropagator</c>, so on .NET 6/7
     /// and .NET Framework trace headers are sent when the app enables distributed tracing.
     /// </summary>
+#if NET8_0_OR_GREATER
+    private const bool WrapsProxies = true;
+#else
+    // Only where HttpClient.DefaultProxy exists (.NET Core): .NET Framework's handlers never send a loopback request
+    // through a proxy, and its default proxy (with the handler's DefaultProxyCredentials) is left as it is.
+    private static readonly bool WrapsProxies = LoopbackBypassProxy.DefaultProxy is not null;
+#endif
+
     public static void Harden(HttpMessageHandler handler)
     {
         try
@@ -73,7 +81,7 @@ internal static class DefaultHttpClient
 #endif
                 case HttpClientHandler client:
                     client.AllowAutoRedirect = false;
-                    if (client.UseProxy && client.Proxy is not LoopbackBypassProxy)
+                    if (client.UseProxy && client.Proxy is not LoopbackBypassProxy && WrapsProxies)
                     {
                         client.Proxy = new LoopbackBypassProxy(client.Proxy);
                     }

@@ -31,7 +31,20 @@ internal sealed class LoopbackBypassProxy : IWebProxy
 #if NET8_0_OR_GREATER
     private IWebProxy? Inner => _configured ?? HttpClient.DefaultProxy;
 #else
-    private IWebProxy? Inner => _configured ?? WebRequest.DefaultWebProxy;
+    private IWebProxy? Inner => _configured ?? DefaultProxy!();
+
+    /// <summary>
+    /// Gets <c>HttpClient.DefaultProxy</c> (.NET Core 3.0 and later), which a handler without a proxy of its own uses there;
+    /// <see langword="null"/> on .NET Framework, whose handlers already reach loopback addresses directly and are left
+    /// as they are (see <see cref="DefaultHttpClient.Harden"/>).
+    /// </summary>
+    internal static readonly Func<IWebProxy?>? DefaultProxy = FindDefaultProxy();
+
+    private static Func<IWebProxy?>? FindDefaultProxy()
+    {
+        var getter = typeof(HttpClient).GetProperty("DefaultProxy", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetMethod;
+        return getter is null ? null : (Func<IWebProxy?>)getter.CreateDelegate(typeof(Func<IWebProxy?>));
+    }
 #endif
 
     public Uri? GetProxy(Uri destination) => OptionsValidation.IsLoopback(destination) ? null : Inner?.GetProxy(destination);

@@ -44,7 +44,8 @@ internal sealed partial class DurableQueue
             return false;
         }
 
-        if (_failing)
+        // A shutdown past its deadline may have closed the store meanwhile: the folder is no longer this client's to use.
+        if (_failing && !_closed)
         {
             _failing = false;
             Interlocked.Exchange(ref _failuresSinceReport, 0);

@@ -113,13 +113,22 @@ internal static class ValidationErrors
         char[]? chars = null;
         for (var i = 0; i < name.Length; i++)
         {
-            var c = name[i];
-            if (char.IsControl(c)
-                || char.GetUnicodeCategory(c) is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format
-                || Utf16.IsUnpairedSurrogateAt(name.AsSpan(), ref i))
+            // By code point: a format character outside the first plane (a tag character) is a surrogate pair.
+            var category = CharUnicodeInfo.GetUnicodeCategory(name, i);
+            var pair = char.IsHighSurrogate(name[i]) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]);
+            if (category is UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format
+                || (char.IsSurrogate(name[i]) && !pair))
             {
                 chars ??= name.ToCharArray();
                 chars[i] = '?';
+                if (pair)
+                {
+                    chars[++i] = '?';
+                }
+            }
+            else if (pair)
+            {
+                i++;
             }
         }
 

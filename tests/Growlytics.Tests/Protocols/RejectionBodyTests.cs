@@ -66,6 +66,18 @@ public sealed class RejectionBodyTests
         Parse("""{"details":[{"path":["c-1"],"type":"string.max"}]}""", sent)!.Path.Should().Be("?", "the customer id is a value");
     }
 
+    [Theory]
+    [InlineData("ci\u2028ty", "ci?ty")]
+    [InlineData("ci\u202Ety", "ci?ty")]
+    [InlineData("ci\U000E0041ty", "ci??ty")]
+    [InlineData("ci\U0001F600ty", "ci\U0001F600ty")]
+    public void Parse_ASentNameWithALineSeparatorOrAFormatCharacter_IsShownWithQuestionMarks(string name, string shown)
+    {
+        var sent = Encoding.UTF8.GetBytes("{\"id\":\"c-1\",\"attributes\":[{\"name\":\"" + name + "\",\"type\":\"string\",\"value\":\"x\"}]}");
+
+        Parse("{\"details\":[{\"path\":[\"attributes\",\"" + name + "\"],\"type\":\"string.max\"}]}", sent)!.Path.Should().Be("attributes." + shown);
+    }
+
     [Fact]
     public void Parse_ControlCharactersInThePathOrTheRule_AreNeverKeptSoTheLogLineCannotBeSplitOrColoured()
     {

@@ -109,14 +109,15 @@ public sealed class AttributeSourceTests : IDisposable
     [InlineData("plan\u202Egnp.exe")]
     [InlineData("zero\u200Bwidth")]
     [InlineData("\uFEFFbom")]
+    [InlineData("ci\U000E0041ty")]
     public void Messages_ANameWithASeparatorOrAFormatCharacter_ShowItAsAQuestionMark(string name)
     {
         var error = _harness.ShouldReject(() => _harness.User.Push(One(name, double.NaN)), name, "NaN or infinite");
-        error.Message.Should().NotContainAny("\u2028", "\u2029", "\u202E", "\u200B", "\uFEFF");
+        error.Message.Should().NotContainAny("\u2028", "\u2029", "\u202E", "\u200B", "\uFEFF", "\U000E0041");
 
         using var dropping = new CallerHarness(o => o.InvalidInputHandling = InvalidInputHandling.Drop);
         dropping.User.Push(One(name, "x".PadRight(600, 'x')));
-        dropping.Logs.Warnings.Should().ContainSingle().Which.Message.Should().NotContainAny("\u2028", "\u2029", "\u202E", "\u200B", "\uFEFF");
+        dropping.Logs.Warnings.Should().ContainSingle().Which.Message.Should().NotContainAny("\u2028", "\u2029", "\u202E", "\u200B", "\uFEFF", "\U000E0041");
     }
 
     public enum Fault

@@ -189,29 +189,27 @@ internal static class RejectionBody
             length--;
         }
 
-        var first = 0;
-        while (first < length && !IsUnsafe(text[first]))
+        var kept = length == text.Length ? text : text.Substring(0, length);
+        char[]? chars = null;
+        for (var i = 0; i < kept.Length; i++)
         {
-            first++;
-        }
-
-        if (first == length)
-        {
-            return length == text.Length ? text : text.Substring(0, length);
-        }
-
-        var chars = text.ToCharArray(0, length);
-        for (var i = first; i < chars.Length; i++)
-        {
-            if (IsUnsafe(chars[i]))
+            // By code point: a format character outside the first plane (a tag character) is a surrogate pair.
+            var pair = char.IsHighSurrogate(kept[i]) && i + 1 < kept.Length && char.IsLowSurrogate(kept[i + 1]);
+            if (CharUnicodeInfo.GetUnicodeCategory(kept, i) is UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format)
             {
+                chars ??= kept.ToCharArray();
                 chars[i] = '?';
+                if (pair)
+                {
+                    chars[++i] = '?';
+                }
+            }
+            else if (pair)
+            {
+                i++;
             }
         }
 
-        return new string(chars);
+        return chars is null ? kept : new string(chars);
     }
-
-    private static bool IsUnsafe(char c) =>
-        char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format;
 }

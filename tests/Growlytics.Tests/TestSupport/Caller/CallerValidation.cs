@@ -48,7 +48,10 @@ internal static class CallerValidation
             var c = name[i];
             if (char.IsHighSurrogate(c) && i + 1 < keep && char.IsLowSurrogate(name[i + 1]))
             {
-                shown.Append(c).Append(name[++i]);
+                // A format character outside the first plane (a tag character) is shown as two '?'.
+                var format = System.Globalization.CharUnicodeInfo.GetUnicodeCategory(name, i) == System.Globalization.UnicodeCategory.Format;
+                shown.Append(format ? '?' : c).Append(format ? '?' : name[i + 1]);
+                i++;
             }
             else
             {
