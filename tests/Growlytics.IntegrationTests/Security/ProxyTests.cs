@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
-using static GrowlyticsSdk.IntegrationTests.TestSupport;
 
 namespace GrowlyticsSdk.IntegrationTests.Security;
 
@@ -69,20 +68,7 @@ public sealed class ProxyTests : IAsyncLifetime
         primary.Proxy.IsBypassed(_endpoint.BaseUri).Should().BeTrue();
     }
 
-    private void Configure(GrowlyticsOptions options)
-    {
-        var fast = FastOptions(_endpoint.BaseUri);
-        options.ApiKey = Key;
-        options.Endpoint = fast.Endpoint;
-        options.Protocol = GrowlyticsProtocol.Batch;
-        options.FlushInterval = fast.FlushInterval;
-        options.RequestTimeout = fast.RequestTimeout;
-        options.RetryBaseDelay = fast.RetryBaseDelay;
-        options.MaxRetryDelay = fast.MaxRetryDelay;
-        options.MaxRetryAttempts = fast.MaxRetryAttempts;
-        options.RetryBudget = fast.RetryBudget;
-        options.FlushOnProcessExit = false;
-    }
+    private void Configure(GrowlyticsOptions options) => BatchClientSetup.Configure(options, _endpoint.BaseUri, Key);
 
     private static HttpMessageHandler PrimaryOf(HttpMessageHandler handler)
     {
@@ -94,13 +80,5 @@ public sealed class ProxyTests : IAsyncLifetime
         return handler;
     }
 
-    private static async Task PushAndFlushAsync(GrowlyticsClient client)
-    {
-        for (var i = 0; i < Messages; i++)
-        {
-            client.User.Push(Number(i));
-        }
-
-        await FlushAsync(client);
-    }
+    private static Task PushAndFlushAsync(GrowlyticsClient client) => BatchClientSetup.PushAndFlushAsync(client, Messages);
 }

@@ -158,30 +158,9 @@ public sealed class RedirectTests : IAsyncLifetime, IDisposable
         return options;
     }
 
-    private void Configure(GrowlyticsOptions options)
-    {
-        var fast = FastOptions(_endpoint.BaseUri);
-        options.ApiKey = "redirect-test-key-5521";
-        options.Endpoint = fast.Endpoint;
-        options.Protocol = GrowlyticsProtocol.Batch;
-        options.FlushInterval = fast.FlushInterval;
-        options.RequestTimeout = fast.RequestTimeout;
-        options.RetryBaseDelay = fast.RetryBaseDelay;
-        options.MaxRetryDelay = fast.MaxRetryDelay;
-        options.MaxRetryAttempts = fast.MaxRetryAttempts;
-        options.RetryBudget = fast.RetryBudget;
-        options.FlushOnProcessExit = false;
-    }
+    private void Configure(GrowlyticsOptions options) => BatchClientSetup.Configure(options, _endpoint.BaseUri, "redirect-test-key-5521");
 
-    private static async Task PushAndFlushAsync(GrowlyticsClient client)
-    {
-        for (var i = 0; i < Messages; i++)
-        {
-            client.User.Push(Number(i));
-        }
-
-        await FlushAsync(client);
-    }
+    private static Task PushAndFlushAsync(GrowlyticsClient client) => BatchClientSetup.PushAndFlushAsync(client, Messages);
 
     private void ShouldBeRejectedWithoutRetry(GrowlyticsClient client, int status)
     {

@@ -10,96 +10,91 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
 {
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
 
+    private readonly StorageCollector _collector = new() { Up = false };
+    private int _diskFull = 1;
+
     [Theory]
     [InlineData(0)]
     [InlineData(6)]
     public async Task Shutdown_InAnOutageAfterTheDiskCameBack_WritesWhatMemoryHeldToTheFolder(int retries)
     {
-        var collector = new StorageCollector { Up = false };
-        var diskFull = 1;
-        var client = NewClient(collector, o =>
-        {
-            o.StorageWriteFault = () => Volatile.Read(ref diskFull) == 1 ? new IOException("No space left on device") : null;
-            o.MaxRetryAttempts = retries;
-            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
-        });
+        var client = await PushedWhileTheDiskIsFullAsync(o => o.MaxRetryAttempts = retries);
         try
         {
-            // The disk is full: the messages go to memory, and the service does not take them.
-            PushNumbers(client, 0, 20);
-            await DriveUntilAsync(() => collector.Attempts > 0, Step);
-
             // The disk has room again; the writer finds out at its next try, with the next messages.
-            Volatile.Write(ref diskFull, 0);
-            Time.Advance(DurableQueue.DiskRetryInterval + TimeSpan.FromSeconds(1));
+            DiskHasRoomAgain();
             PushNumbers(client, 20, 10);
             await StoredAsync(client);
         }
         finally
         {
-            // Within the deadline: the fake clock moves only when the test moves it.
-            var shutdown = client.ShutdownAsync();
-            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(20));
-            await shutdown;
+            await ShutDownAsync(client);
         }
 
-        await ShouldHaveKeptNumbersInTheFolderAsync(client, collector, 30, Step);
+        await ShouldHaveKeptNumbersInTheFolderAsync(client, _collector, 30, Step);
     }
 
     [Fact]
     public async Task Shutdown_InAnOutageAfterTheDiskCameBackWithNoWriteSince_WritesWhatMemoryHeldToTheFolder()
     {
-        var collector = new StorageCollector { Up = false };
-        var diskFull = 1;
-        var client = NewClient(collector, o =>
-        {
-            o.StorageWriteFault = () => Volatile.Read(ref diskFull) == 1 ? new IOException("No space left on device") : null;
-            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
-        });
+        var client = await PushedWhileTheDiskIsFullAsync();
         try
         {
-            PushNumbers(client, 0, 20);
-            await DriveUntilAsync(() => collector.Attempts > 0, Step);
-
             // The disk has room again, and nothing has been written since.
-            Volatile.Write(ref diskFull, 0);
-            Time.Advance(DurableQueue.DiskRetryInterval + TimeSpan.FromSeconds(1));
+            DiskHasRoomAgain();
         }
         finally
         {
-            var shutdown = client.ShutdownAsync();
-            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(20));
-            await shutdown;
+            await ShutDownAsync(client);
         }
 
         System.IO.Directory.GetFiles(Directory, "*.tmp").Should().BeEmpty("the disk's probe leaves no file behind");
-        await ShouldHaveKeptNumbersInTheFolderAsync(client, collector, 20, Step);
+        await ShouldHaveKeptNumbersInTheFolderAsync(client, _collector, 20, Step);
     }
 
     [Fact]
     public async Task Shutdown_InAnOutageWithTheDiskStillFull_DropsWhatMemoryHeldAndLeavesNoProbeBehind()
     {
-        var collector = new StorageCollector { Up = false };
-        var client = NewClient(collector, o =>
-        {
-            o.StorageWriteFault = () => new IOException("No space left on device");
-            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
-        });
+        var client = await PushedWhileTheDiskIsFullAsync();
         try
         {
-            PushNumbers(client, 0, 20);
-            await DriveUntilAsync(() => collector.Attempts > 0, Step);
             Time.Advance(DurableQueue.DiskRetryInterval + TimeSpan.FromSeconds(1));
         }
         finally
         {
-            var shutdown = client.ShutdownAsync();
-            await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(20));
-            await shutdown;
+            await ShutDownAsync(client);
         }
 
         client.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(20, "the disk still fails: memory's messages go with the process");
         ShouldBeBalanced(client.Statistics);
         System.IO.Directory.GetFiles(Directory, "*.tmp").Should().BeEmpty();
+    }
+
+    // The disk is full: the numbers 0 to 19 go to memory, and the service does not take them.
+    private async Task<GrowlyticsClient> PushedWhileTheDiskIsFullAsync(Action<GrowlyticsOptions>? configure = null)
+    {
+        var client = NewClient(_collector, o =>
+        {
+            o.StorageWriteFault = () => Volatile.Read(ref _diskFull) == 1 ? new IOException("No space left on device") : null;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+            configure?.Invoke(o);
+        });
+        PushNumbers(client, 0, 20);
+        await DriveUntilAsync(() => _collector.Attempts > 0, Step);
+        return client;
+    }
+
+    private void DiskHasRoomAgain()
+    {
+        Volatile.Write(ref _diskFull, 0);
+        Time.Advance(DurableQueue.DiskRetryInterval + TimeSpan.FromSeconds(1));
+    }
+
+    // Within the deadline: the fake clock moves only when the test moves it.
+    private async Task ShutDownAsync(GrowlyticsClient client)
+    {
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(20));
+        await shutdown;
     }
 }
