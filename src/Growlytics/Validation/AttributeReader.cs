@@ -22,31 +22,23 @@ internal static class AttributeReader
             return Read(typed, limits);
         }
 
+        if (attributes is not Dictionary<string, object?> concrete)
+        {
+            return ReadPairs(attributes, limits);
+        }
+
         try
         {
-            if (attributes is Dictionary<string, object?> concrete)
+            // The common case, enumerated without boxing the enumerator. Its keys are distinct under any string comparer
+            // (one that finds a string equal to itself); another comparer's may repeat a name.
+            var comparer = concrete.Comparer;
+            var builder = new AttributeSetBuilder(concrete.Count, limits ?? AttributeLimits.Batch, ReferenceEquals(comparer, EqualityComparer<string>.Default) || comparer is StringComparer);
+            foreach (var pair in concrete)
             {
-                // The common case, enumerated without boxing the enumerator. Its keys are distinct under any string
-                // comparer (one that finds a string equal to itself); another comparer's may repeat a name.
-                var comparer = concrete.Comparer;
-                var builder = new AttributeSetBuilder(concrete.Count, limits ?? AttributeLimits.Batch, ReferenceEquals(comparer, EqualityComparer<string>.Default) || comparer is StringComparer);
-                foreach (var pair in concrete)
-                {
-                    builder.Add(pair.Key, pair.Value);
-                }
-
-                return builder.Build();
+                builder.Add(pair.Key, pair.Value);
             }
-            else
-            {
-                var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
-                foreach (var pair in attributes)
-                {
-                    builder.Add(pair.Key, pair.Value);
-                }
 
-                return builder.Build();
-            }
+            return builder.Build();
         }
         catch (Exception ex) when (IsFromTheSource(ex))
         {
@@ -91,12 +83,22 @@ internal static class AttributeReader
         _ => null,
     };
 
-    private static UserAttribute[] Read(IDictionary<string, object?> attributes, AttributeLimits? limits)
+    private static UserAttribute[] Read(IDictionary<string, object?> attributes, AttributeLimits? limits) =>
+        ReadPairs(attributes, limits);
+
+    // A dictionary of another kind (read-only or not): its names are checked for repeats, its faults become validation errors.
+    private static UserAttribute[] ReadPairs(IEnumerable<KeyValuePair<string, object?>> pairs, AttributeLimits? limits)
     {
         try
         {
-            var builder = new AttributeSetBuilder(attributes.Count, limits ?? AttributeLimits.Batch);
-            foreach (var pair in attributes)
+            var count = pairs switch
+            {
+                IReadOnlyCollection<KeyValuePair<string, object?>> readOnly => readOnly.Count,
+                ICollection<KeyValuePair<string, object?>> collection => collection.Count,
+                _ => 0,
+            };
+            var builder = new AttributeSetBuilder(count, limits ?? AttributeLimits.Batch);
+            foreach (var pair in pairs)
             {
                 builder.Add(pair.Key, pair.Value);
             }
@@ -105,7 +107,7 @@ internal static class AttributeReader
         }
         catch (Exception ex) when (IsFromTheSource(ex))
         {
-            throw ValidationErrors.DictionaryUnreadable(attributes.GetType(), ex);
+            throw ValidationErrors.DictionaryUnreadable(pairs.GetType(), ex);
         }
     }
 
