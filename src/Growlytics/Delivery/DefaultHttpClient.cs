@@ -10,7 +10,14 @@ namespace GrowlyticsSdk.Delivery;
 /// </summary>
 internal static class DefaultHttpClient
 {
-#if !NET8_0_OR_GREATER
+#if NET8_0_OR_GREATER
+    private const bool WrapsProxies = true;
+#else
+    // Only where HttpClient.DefaultProxy exists (.NET Core): .NET Framework's handlers never send a loopback request
+    // through a proxy, and its default proxy (with the handler's DefaultProxyCredentials) is left as it is. Declared
+    // before the shared handler, whose hardening reads it (static fields are set in the order they are written).
+    private static readonly bool WrapsProxies = LoopbackBypassProxy.DefaultProxy is not null;
+
     // One handler for the process: connections are pooled and sockets are not exhausted by many clients.
     private static readonly HttpMessageHandler SharedHandler = CreateHandler();
 #endif
@@ -54,14 +61,6 @@ internal static class DefaultHttpClient
     /// <see cref="RedirectGuard"/>. The netstandard2.0 build cannot reach <c>ActivityHeadersPropagator</c>, so on .NET 6/7
     /// and .NET Framework trace headers are sent when the app enables distributed tracing.
     /// </summary>
-#if NET8_0_OR_GREATER
-    private const bool WrapsProxies = true;
-#else
-    // Only where HttpClient.DefaultProxy exists (.NET Core): .NET Framework's handlers never send a loopback request
-    // through a proxy, and its default proxy (with the handler's DefaultProxyCredentials) is left as it is.
-    private static readonly bool WrapsProxies = LoopbackBypassProxy.DefaultProxy is not null;
-#endif
-
     public static void Harden(HttpMessageHandler handler)
     {
         try

@@ -42,8 +42,19 @@ internal sealed class LoopbackBypassProxy : IWebProxy
 
     private static Func<IWebProxy?>? FindDefaultProxy()
     {
-        var getter = typeof(HttpClient).GetProperty("DefaultProxy", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetMethod;
-        return getter is null ? null : (Func<IWebProxy?>)getter.CreateDelegate(typeof(Func<IWebProxy?>));
+        try
+        {
+            var getter = typeof(HttpClient).GetProperty("DefaultProxy", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)?.GetMethod;
+            return getter is { IsStatic: true } && getter.ReturnType == typeof(IWebProxy)
+                ? (Func<IWebProxy?>)getter.CreateDelegate(typeof(Func<IWebProxy?>))
+                : null;
+        }
+#pragma warning disable CA1031 // A runtime whose HttpClient differs keeps its handlers as they are; requests must not fail for it.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
     }
 #endif
 

@@ -174,8 +174,8 @@ internal static class RejectionBody
     }
 
     // Field names are short; a long one is cut (never inside a surrogate pair), and control and format characters (line
-    // breaks, terminal escapes, Unicode line separators, direction overrides) are replaced, so a log line stays one
-    // readable line and an answer cannot forge or disguise others.
+    // breaks, terminal escapes, Unicode line separators, direction overrides) and unpaired surrogates are replaced, so a
+    // log line stays one readable line of valid text and an answer cannot forge or disguise others.
     private static string? Shorten(string? text)
     {
         if (text is null)
@@ -195,7 +195,8 @@ internal static class RejectionBody
         {
             // By code point: a format character outside the first plane (a tag character) is a surrogate pair.
             var pair = char.IsHighSurrogate(kept[i]) && i + 1 < kept.Length && char.IsLowSurrogate(kept[i + 1]);
-            if (CharUnicodeInfo.GetUnicodeCategory(kept, i) is UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format)
+            if (CharUnicodeInfo.GetUnicodeCategory(kept, i) is UnicodeCategory.Control or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Format
+                || (char.IsSurrogate(kept[i]) && !pair))
             {
                 chars ??= kept.ToCharArray();
                 chars[i] = '?';
