@@ -20,6 +20,9 @@ internal sealed partial class DurableQueue
 
     private bool ProbeDisk()
     {
+        // A write of the writer's that fails while the probe runs counts one more failure: the probe then does not say
+        // the disk works (it would clear that failure).
+        var failures = Interlocked.Read(ref _failuresSinceWorking);
         var probe = Path.Combine(_directory, AckFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
         try
         {
@@ -45,15 +48,14 @@ internal sealed partial class DurableQueue
         }
 
         // A shutdown past its deadline may have closed the store meanwhile: the folder is no longer this client's to use.
-        if (_failing && !_closed)
+        if (_failing && !_closed && Interlocked.CompareExchange(ref _failuresSinceWorking, 0, failures) == failures)
         {
             _failing = false;
             Interlocked.Exchange(ref _failuresSinceReport, 0);
-            var failures = Interlocked.Exchange(ref _failuresSinceWorking, 0);
             Log.StorageRecovered(_logger, failures);
         }
 
-        return true;
+        return !_failing;
     }
 
     private static void TryDeleteProbe(string probe)
