@@ -15,6 +15,10 @@ internal sealed class StorageFolder : IDisposable
 
     private static readonly Random Marks = new();
 
+    // The lengths held by this process's clients (under Marks' lock): two clients of one process never share one, so one
+    // never takes a folder another made again for its own.
+    private static readonly HashSet<long> MarksInUse = [];
+
     private readonly FileStream _lock;
     private readonly string _lockPath;
 
@@ -49,8 +53,8 @@ internal sealed class StorageFolder : IDisposable
     /// Gets what <c>queue.lock</c> at the folder's path is now. Unix lets a folder go while files in it are open: removed
     /// while the client runs (by the user, a cleaning tool), it takes the lock with it, and a folder made again at that path
     /// is not locked by this client. Told by the lock file's length, which this client set to a value of its own (a few
-    /// hundred bytes, a hole on disk) when it took the folder: another client's matches by chance once in 512 (an earlier
-    /// version's is empty). Read without opening the file, which could not be read while held. Always
+    /// hundred bytes, a hole on disk) when it took the folder: another process's client matches by chance once in 512 (an
+    /// earlier version's is empty); another client of this process never does. Read without opening the file, which could not be read while held. Always
     /// <see cref="LockState.Held"/> on Windows, which neither removes a folder with a file open in it nor deletes a file
     /// held without delete sharing.
     /// </summary>
@@ -150,7 +154,17 @@ internal sealed class StorageFolder : IDisposable
         }
     }
 
-    public void Dispose() => _lock.Dispose();
+    public void Dispose()
+    {
+        _lock.Dispose();
+        if (_mark is { } mark)
+        {
+            lock (Marks)
+            {
+                MarksInUse.Remove(mark);
+            }
+        }
+    }
 
     /// <summary>
     /// Sets the held lock file's length to a value of this client's (1 to 512 bytes) and returns it; <see langword="null"/>
@@ -168,12 +182,30 @@ internal sealed class StorageFolder : IDisposable
             long length;
             lock (Marks)
             {
-                length = Marks.Next(1, 513);
+                do
+                {
+                    length = Marks.Next(1, 513);
+                }
+                while (MarksInUse.Contains(length) && MarksInUse.Count < 512);
+
+                MarksInUse.Add(length);
             }
 
-            lockFile.SetLength(length);
-            lockFile.Flush();
-            return length;
+            try
+            {
+                lockFile.SetLength(length);
+                lockFile.Flush();
+                return length;
+            }
+            catch
+            {
+                lock (Marks)
+                {
+                    MarksInUse.Remove(length);
+                }
+
+                throw;
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
