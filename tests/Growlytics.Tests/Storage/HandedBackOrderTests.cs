@@ -27,8 +27,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
             // 0: too large (memory delivers it); 1: small, after it.
             client.User.Push(Large(0));
             client.User.Push(Small(1));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            await WrittenAsync(client);
             await loop.ReleaseAsync();
 
             var flush = client.FlushAsync();
@@ -53,8 +52,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
             client.User.Push(Small(2));
             client.Customers.Update("other", Small(100));
             client.User.Push(Small(3));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            await WrittenAsync(client);
 
             client.Durable!.Unread.Should().Be(2, "the user's 0 and the other customer's 100 were stored; 1, 2 and 3 wait in memory, in order");
             await loop.ReleaseAsync();
@@ -84,8 +82,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
             // One round of the writer: 0 appended to the disk, then 1 (too large) handed back to memory.
             client.User.Push(Small(0));
             client.User.Push(Large(1));
-            var written = client.Durable!.FlushAsync(CancellationToken.None);
-            await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+            await WrittenAsync(client);
             await loop.ReleaseAsync();
 
             var flush = client.FlushAsync();
@@ -385,8 +382,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
     {
         client.User.Push(Large(1));
         client.User.Push(Small(2));
-        var written = client.Durable!.FlushAsync(CancellationToken.None);
-        await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+        await WrittenAsync(client);
         client.Memory.UnreadCount.Should().Be(2, "2 was handed back behind 1: both wait in memory");
     }
 
@@ -409,8 +405,7 @@ public sealed class HandedBackOrderTests : StorageTestBase
 
     private async Task ShutDownAsync(GrowlyticsClient client)
     {
-        var shutdown = client.ShutdownAsync();
-        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+        await ShutDownDrivingAsync(client, TimeSpan.FromSeconds(1));
         await client.DisposeAsync();
     }
 

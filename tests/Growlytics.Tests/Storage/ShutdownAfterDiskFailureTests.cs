@@ -28,7 +28,7 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
         }
         finally
         {
-            await ShutDownAsync(client);
+            await ShutDownDrivingAsync(client, TimeSpan.FromMilliseconds(20));
         }
 
         await ShouldHaveKeptNumbersInTheFolderAsync(client, _collector, 30, Step);
@@ -45,7 +45,7 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
         }
         finally
         {
-            await ShutDownAsync(client);
+            await ShutDownDrivingAsync(client, TimeSpan.FromMilliseconds(20));
         }
 
         System.IO.Directory.GetFiles(Directory, "*.tmp").Should().BeEmpty("the disk's probe leaves no file behind");
@@ -62,7 +62,7 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
         }
         finally
         {
-            await ShutDownAsync(client);
+            await ShutDownDrivingAsync(client, TimeSpan.FromMilliseconds(20));
         }
 
         client.Statistics.DroppedByReason[DropReason.Shutdown].Should().Be(20, "the disk still fails: memory's messages go with the process");
@@ -88,13 +88,5 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
     {
         Volatile.Write(ref _diskFull, 0);
         Time.Advance(DurableQueue.DiskRetryInterval + TimeSpan.FromSeconds(1));
-    }
-
-    // Within the deadline: the fake clock moves only when the test moves it.
-    private async Task ShutDownAsync(GrowlyticsClient client)
-    {
-        var shutdown = client.ShutdownAsync();
-        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(20));
-        await shutdown;
     }
 }

@@ -79,6 +79,21 @@ public abstract class StorageTestBase : IDisposable
         return client;
     }
 
+    /// <summary>Shuts the client down while moving the fake clock in steps (its deadline runs on that clock).</summary>
+    internal async Task ShutDownDrivingAsync(GrowlyticsClient client, TimeSpan step)
+    {
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, step);
+        await shutdown;
+    }
+
+    /// <summary>Waits, moving the fake clock, until the storage writer has written everything queued before the call.</summary>
+    internal async Task WrittenAsync(GrowlyticsClient client)
+    {
+        var written = client.Durable!.FlushAsync(CancellationToken.None);
+        await DriveUntilAsync(() => written.IsCompleted, TimeSpan.FromMilliseconds(100));
+    }
+
     /// <summary>Written to storage, not delivered (<see cref="GrowlyticsClient.FlushToStorageAsync"/>).</summary>
     internal static Task StoredAsync(GrowlyticsClient client) => client.FlushToStorageAsync();
 
