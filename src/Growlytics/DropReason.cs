@@ -50,7 +50,8 @@ public enum DropReason
     /// <summary>
     /// <see cref="GrowlyticsProtocol.Rest"/> only: an anonymous <c>Push</c> held for the visitor's login never met one. Its
     /// visitor was inactive longer than <see cref="GrowlyticsOptions.AnonymousAttributeRetention"/>, or made room when
-    /// <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors were held (the least recently active goes first).
+    /// <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors, or <see cref="GrowlyticsOptions.MaxQueueBytes"/> of
+    /// their attributes, were held (the least recently active goes first).
     /// </summary>
     AnonymousExpired = 10,
 

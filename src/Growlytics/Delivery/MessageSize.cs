@@ -1,4 +1,3 @@
-using System.Numerics;
 using GrowlyticsSdk.Messages;
 
 namespace GrowlyticsSdk.Delivery;
@@ -16,17 +15,8 @@ internal static class MessageSize
     // Object header, method table and fields of a UserMessage, plus the attribute array's header and length.
     private const int MessageOverhead = 96;
 
-    // One attribute in the array (its name and value references and its kind).
-    private const int AttributeOverhead = 24;
-
     // The Envelope object, and its slot in its partition.
     private const int EnvelopeOverhead = 104;
-
-    // A boxed number, boolean or date.
-    private const int BoxedValue = 24;
-
-    // A string's header and length field.
-    private const int StringOverhead = 22;
 
     /// <summary>Gets the estimated memory the message holds (measured once, with <see cref="EstimateJson"/>).</summary>
     public static int Estimate(UserMessage message)
@@ -60,19 +50,10 @@ internal static class MessageSize
         long json = 128 + (message.AnonymousId?.Length ?? 4) + (message.UserId?.Length ?? 4);
         foreach (var attribute in message.Attributes)
         {
-            size += AttributeOverhead + (2L * attribute.Name.Length) + ValueSize(attribute.Value);
+            size += attribute.EstimatedBytes;
             json += 40 + attribute.Name.Length + (attribute.Value is string text ? text.Length : 24);
         }
 
         message.SetEstimates((int)Math.Min(size, int.MaxValue), (int)Math.Min(json, int.MaxValue));
     }
-
-    private static long ValueSize(object value) => value switch
-    {
-        Serialization.NumberText number => StringOverhead + (2L * number.Text.Length) + BoxedValue,
-        string text => StringOverhead + (2L * text.Length),
-        BigInteger big => BoxedValue + 16 + (big.IsZero ? 0 : (long)Math.Ceiling(BigInteger.Log(BigInteger.Abs(big), 2) / 8)),
-        decimal => BoxedValue + 8,
-        _ => BoxedValue + 8,
-    };
 }

@@ -143,7 +143,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped: the visitors were inactive longer than AnonymousAttributeRetention without logging in.")]
     public static partial void HeldAttributesExpired(ILogger logger, long calls, long sessions);
 
-    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped to make room: MaxHeldAnonymousSessions visitors were held.")]
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped to make room: MaxHeldAnonymousSessions visitors, or MaxQueueBytes of their attributes, were held.")]
     public static partial void HeldAttributesEvicted(ILogger logger, long calls, long sessions);
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Growlytics shut down with {Calls} anonymous Push call(s) of {Sessions} visitor(s) held for a login that never came; they were dropped.")]

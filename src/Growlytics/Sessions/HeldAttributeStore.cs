@@ -9,7 +9,9 @@ namespace GrowlyticsSdk.Sessions;
 /// Scoped sessions' anonymous attributes under <see cref="GrowlyticsProtocol.Rest"/>, keyed by anonymous id, kept in this
 /// process until the visitor logs in (in a later request that carries the same anonymous id). Bounded: a visitor's
 /// attributes expire <see cref="GrowlyticsOptions.AnonymousAttributeRetention"/> after their last activity (sliding), and at
-/// most <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors are held (the least recently active makes room).
+/// most <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors, taking at most
+/// <see cref="GrowlyticsOptions.MaxQueueBytes"/> together (estimated as the queue estimates its messages), are held: the
+/// least recently active makes room.
 /// Whatever expires or makes room is counted, logged without values and reported through
 /// <see cref="GrowlyticsClient.MessageDropped"/>. Expiry is checked on every access and by a timer that runs once per
 /// retention period while anything is held.
@@ -27,6 +29,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     private readonly TimeSpan _retention;
     private readonly long _origin;
     private readonly int _maxSessions;
+    private readonly long _maxBytes;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
     private readonly Action<MessageDroppedEventArgs> _dropped;
@@ -40,6 +43,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     private bool _closed;
     private bool _optedOut;
     private volatile int _count;
+    private long _bytes;
 
     public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Action<MessageDroppedEventArgs> dropped)
     {
@@ -47,6 +51,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
         _origin = _time.GetTimestamp();
         _retention = options.AnonymousAttributeRetention;
         _maxSessions = options.MaxHeldAnonymousSessions;
+        _maxBytes = options.MaxQueueBytes;
         _counters = counters;
         _logger = logger;
         _dropped = dropped;
@@ -86,7 +91,9 @@ internal sealed partial class HeldAttributeStore : IDisposable
                         return ValidationErrors.TooManyHeldAttributes(limits, after);
                     }
 
+                    var before = node.Value.Held.EstimatedBytes;
                     node.Value.Held.Merge(attributes);
+                    _bytes += node.Value.Held.EstimatedBytes - before;
                     TouchLocked(node, now);
                 }
                 else
@@ -100,10 +107,18 @@ internal sealed partial class HeldAttributeStore : IDisposable
                     entry.Held.Merge(attributes);
                     _byId[anonymousId] = _byActivity.AddLast(entry);
                     _count = _byId.Count;
+                    _bytes += entry.Held.EstimatedBytes;
                     // Swept eight times per retention: a visitor's attributes outlive it by an eighth at most when no call
                     // comes (swept once per retention, an idle process kept them for up to twice as long).
                     var every = TimeSpan.FromTicks(_retention.Ticks / SweepsPerRetention);
                     _sweeper ??= BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
+                }
+
+                // Memory, too, is bounded: less recently active visitors make room for this one's attributes (which
+                // stay, at most 100 of them, even if they alone came to more).
+                while (_bytes > _maxBytes && _byActivity.First is { } oldest && oldest != _byActivity.Last)
+                {
+                    drops.Evicted.Add(RemoveLocked(oldest, DropReason.AnonymousExpired));
                 }
 
                 _counters.AddHeld(1);
@@ -138,6 +153,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 _byId.Remove(anonymousId);
                 _byActivity.Remove(node);
                 _count = _byId.Count;
+                _bytes -= node.Value.Held.EstimatedBytes;
                 return node.Value.Held;
             }
         }
@@ -292,6 +308,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
         _byActivity.Remove(node);
         _byId.Remove(node.Value.AnonymousId);
         _count = _byId.Count;
+        _bytes -= node.Value.Held.EstimatedBytes;
         var calls = node.Value.Held.Calls;
         _counters.DropHeld(calls, reason);
         return new Tally { Calls = calls, Sessions = 1 };

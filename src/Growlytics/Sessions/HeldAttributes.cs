@@ -25,6 +25,7 @@ internal sealed class HeldAttributes
         for (var i = 0; i < items.Length; i++)
         {
             _index[items[i].Name] = i;
+            EstimatedBytes += items[i].EstimatedBytes;
         }
 
         Calls = calls;
@@ -32,6 +33,9 @@ internal sealed class HeldAttributes
 
     /// <summary>Gets how many pushes the held attributes came from (each settles as one call).</summary>
     public int Calls { get; private set; }
+
+    /// <summary>Gets an estimate of the memory the held attributes take (<see cref="UserAttribute.EstimatedBytes"/>, summed).</summary>
+    public long EstimatedBytes { get; private set; }
 
     /// <summary>Gets the number of distinct attribute names held.</summary>
     public int Count => _items.Count;
@@ -58,6 +62,7 @@ internal sealed class HeldAttributes
         {
             if (_index.TryGetValue(attribute.Name, out var at))
             {
+                EstimatedBytes -= _items[at].EstimatedBytes;
                 _items[at] = attribute;
             }
             else
@@ -65,6 +70,8 @@ internal sealed class HeldAttributes
                 _index[attribute.Name] = _items.Count;
                 _items.Add(attribute);
             }
+
+            EstimatedBytes += attribute.EstimatedBytes;
         }
 
         Calls++;

@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace GrowlyticsSdk.Validation;
 
 /// <summary>
@@ -31,4 +33,28 @@ internal readonly struct UserAttribute
     };
 
     public object Value { get; }
+
+    /// <summary>
+    /// Gets an estimate of the memory this attribute holds in an array: its slot, its name by length (names are usually
+    /// shared between messages), and its value (a string by length, a big number by size, others boxed). Never
+    /// undercounts a large value.
+    /// </summary>
+    public long EstimatedBytes => SlotOverhead + (2L * Name.Length) + ValueBytes(Value);
+
+    // One attribute in an array (its name and value references), with its share of the array.
+    private const int SlotOverhead = 24;
+
+    // A boxed number, boolean or date.
+    private const int BoxedValue = 24;
+
+    // A string's header and length field.
+    private const int StringOverhead = 22;
+
+    private static long ValueBytes(object value) => value switch
+    {
+        Serialization.NumberText number => StringOverhead + (2L * number.Text.Length) + BoxedValue,
+        string text => StringOverhead + (2L * text.Length),
+        BigInteger big => BoxedValue + 16 + (big.IsZero ? 0 : (long)Math.Ceiling(BigInteger.Log(BigInteger.Abs(big), 2) / 8)),
+        _ => BoxedValue + 8,
+    };
 }

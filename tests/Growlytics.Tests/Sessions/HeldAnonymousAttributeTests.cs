@@ -176,6 +176,70 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
     }
 
     [Fact]
+    public void HeldPush_AttributesBeyondMaxQueueBytes_EvictTheLeastRecentlyActiveVisitors()
+    {
+        // 40 strings of 512 characters take about 43 KB as held: two such visitors are more than the 64 KB bound.
+        using var harness = NewHarness(o => o.MaxQueueBytes = 64 * 1024);
+        PushInScope(harness, "v-1", Large(40));
+        PushInScope(harness, "v-1", One("c", 1));
+        PushInScope(harness, "v-2", One("b", 1));
+
+        PushInScope(harness, "v-3", Large(40));
+
+        harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(2, "v-1 made room, with its two pushes");
+        harness.Client.Statistics.Pending.Should().Be(2);
+        harness.Client.HeldStore!.Count.Should().Be(2);
+        harness.Logs.Warnings.Should().ContainSingle(e => e.EventId.Id == 6002)
+            .Which.Message.Should().Contain("2 anonymous Push call(s) of 1 visitor(s)").And.NotContain(new string('x', 20));
+        using (harness.Client.BeginScope("v-1", "u-1"))
+        {
+        }
+
+        harness.Drain().Should().BeEmpty("v-1 was the least recently active of the visitors taking the memory");
+        using (harness.Client.BeginScope("v-2", "u-2"))
+        {
+        }
+
+        harness.Drain().Should().ContainSingle().Which.Calls.Should().Be(1, "v-2 was kept: only v-1 had to make room");
+    }
+
+    [Fact]
+    public void HeldPush_OneVisitorAloneBeyondMaxQueueBytes_KeepsIt()
+    {
+        using var harness = NewHarness(o => o.MaxQueueBytes = 64 * 1024);
+        PushInScope(harness, "v-1", Large(40));
+        PushInScope(harness, "v-1", Large(80));
+
+        harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(0);
+        using (harness.Client.BeginScope("v-1", "u-1"))
+        {
+        }
+
+        var message = harness.Drain().Should().ContainSingle().Subject;
+        (message.Calls, message.Attributes.Length).Should().Be((2, 80));
+    }
+
+    [Fact]
+    public void HeldPush_ValuesReplacedAndTaken_ReleaseTheirBytes()
+    {
+        using var harness = NewHarness(o => o.MaxQueueBytes = 64 * 1024);
+
+        // Each visitor's 40 values are replaced by short ones, then a login takes another's: had the bytes not been
+        // released, the later large visitors would have evicted the earlier ones.
+        PushInScope(harness, "v-1", Large(40));
+        PushInScope(harness, "v-1", Large(40, length: 1));
+        PushInScope(harness, "v-2", Large(40));
+        using (harness.Client.BeginScope("v-2", "u-2"))
+        {
+        }
+
+        PushInScope(harness, "v-3", Large(40));
+
+        harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(0);
+        harness.Client.HeldStore!.Count.Should().Be(2);
+    }
+
+    [Fact]
     public async Task Shutdown_WithScopedPushesHeld_CountsThemAsDroppedAtShutdown()
     {
         PushInScope(Visitor, One("city", "Pune"));
@@ -306,6 +370,17 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
 
         client.User.AnonymousId.Should().Be("visitor");
         client.Statistics.Pending.Should().Be(0);
+    }
+
+    private static Dictionary<string, object?> Large(int count, int length = 512)
+    {
+        var attributes = new Dictionary<string, object?>();
+        for (var i = 0; i < count; i++)
+        {
+            attributes["a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new string('x', length);
+        }
+
+        return attributes;
     }
 
     private CallerHarness NewHarness(Action<GrowlyticsOptions>? configure = null)
