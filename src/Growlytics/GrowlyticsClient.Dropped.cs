@@ -16,10 +16,10 @@ public sealed partial class GrowlyticsClient
     /// reason, without a customer id, shortly after, on a pool thread; <see cref="ShutdownAsync"/> returns after their
     /// handlers have run (waiting past its deadline for 250 ms at most). A handler that the delivery loop or the shutdown's
     /// own count runs is waited for while handlers keep returning; one that has run for 250 ms past the deadline with no
-    /// other drop reported meanwhile is not: what they hold is then counted when it returns (event 2016). Only drops counted while the event has
-    /// a handler are reported. Handlers must be quick and must not throw (an
-    /// exception is logged and ignored). Carries no attribute value. Anonymous attributes held for a login
-    /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
+    /// other drop reported meanwhile is not: what they hold is then counted when it returns (event 2016). Only drops
+    /// counted while the event has a handler are reported. Handlers must be quick and must not throw (an exception is
+    /// logged and ignored; the other handlers are still called). Carries no attribute value. Anonymous attributes held for
+    /// a login (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
     /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
     /// </summary>
     public event EventHandler<MessageDroppedEventArgs>? MessageDropped
@@ -29,7 +29,7 @@ public sealed partial class GrowlyticsClient
             lock (_droppedGate)
             {
                 _messageDropped += value;
-                _bulkDrops.Listening = _messageDropped is not null;
+                OnHandlersChanged();
             }
         }
 
@@ -38,7 +38,7 @@ public sealed partial class GrowlyticsClient
             lock (_droppedGate)
             {
                 _messageDropped -= value;
-                _bulkDrops.Listening = _messageDropped is not null;
+                OnHandlersChanged();
             }
         }
     }
@@ -52,7 +52,7 @@ public sealed partial class GrowlyticsClient
             return;
         }
 
-        if (_messageDropped is not { } handler)
+        if (Volatile.Read(ref _droppedHandlers) is not { } handlers)
         {
             return;
         }
@@ -61,21 +61,45 @@ public sealed partial class GrowlyticsClient
         InDroppedHandler.Value = this;
         try
         {
-            handler(this, args);
-        }
-#pragma warning disable CA1031 // An application's handler must not take the delivery loop down.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            if (_handlerFaults.TryReport(out var faults))
+            foreach (var handler in handlers)
             {
-                Log.DroppedHandlerFault(_logger, ex.GetType().Name, faults);
+                try
+                {
+                    handler(this, args);
+                }
+#pragma warning disable CA1031 // An application's handler must not take the delivery loop down, nor keep the others from the drop.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    if (_handlerFaults.TryReport(out var faults))
+                    {
+                        Log.DroppedHandlerFault(_logger, ex.GetType().Name, faults);
+                    }
+                }
             }
         }
         finally
         {
             InDroppedHandler.Value = outer;
         }
+    }
+
+    // Under _droppedGate.
+    private void OnHandlersChanged()
+    {
+        var handlers = _messageDropped?.GetInvocationList();
+        EventHandler<MessageDroppedEventArgs>[]? typed = null;
+        if (handlers is not null)
+        {
+            typed = new EventHandler<MessageDroppedEventArgs>[handlers.Length];
+            for (var i = 0; i < handlers.Length; i++)
+            {
+                typed[i] = (EventHandler<MessageDroppedEventArgs>)handlers[i];
+            }
+        }
+
+        Volatile.Write(ref _droppedHandlers, typed);
+        _bulkDrops.Listening = typed is not null;
     }
 
     internal bool TryDropInvalidInput(GrowlyticsValidationException exception)

@@ -50,6 +50,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly LogRateLimiter _invalidInputReports;
     private readonly LogRateLimiter _identifyReports;
     private EventHandler<MessageDroppedEventArgs>? _messageDropped;
+
+    // The event's handlers one by one (null when none), kept with each change: each is called on its own, so one that
+    // throws does not keep the others from hearing of the drop.
+    private EventHandler<MessageDroppedEventArgs>[]? _droppedHandlers;
     private readonly MessageQueue _queue;
     private readonly MemorySource _memory;
     private readonly Dispatcher _dispatcher;

@@ -150,4 +150,23 @@ public sealed class DropHandlerReentryTests
         report.Fields["Count"].Should().Be((long)beforeLast, "the faults after the first report, and this one");
         report.Text.Should().Contain("InvalidOperationException");
     }
+
+    [Fact]
+    public async Task AHandlerThatThrows_DoesNotKeepTheOtherHandlersFromTheDrop()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 1, startDelivery: false);
+        long before = 0;
+        long after = 0;
+        h.Client.MessageDropped += (_, e) => Interlocked.Add(ref before, e.Count);
+        h.Client.MessageDropped += (_, _) => throw new InvalidOperationException("handler fault");
+        h.Client.MessageDropped += (_, e) => Interlocked.Add(ref after, e.Count);
+
+        h.PushMany(11);
+        await DeliveryHarness.WaitUntilAsync(() => Interlocked.Read(ref after) == 10);
+        await h.Client.DropsReportedAsync().WaitAsync(RealBound);
+
+        h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(10);
+        (Interlocked.Read(ref before), Interlocked.Read(ref after)).Should().Be((10L, 10L), "each handler hears of every drop");
+        h.Log.WithId(1010).Should().ContainSingle().Which.Text.Should().Contain("InvalidOperationException");
+    }
 }
