@@ -2,7 +2,12 @@ using Microsoft.AspNetCore.Http;
 
 namespace GrowlyticsSdk.AspNetCore;
 
-/// <summary>Opens one user scope per request and closes it when the request ends.</summary>
+/// <summary>
+/// Opens one user scope per request and closes it when the request ends. When the facade has another client (one that
+/// <c>Growlytics.Initialize</c> made before the host started, or another host's) or none, the facade uses this host's
+/// client for the request, as <see cref="Growlytics.UseClient"/> does: <c>Growlytics.User</c> is then the request's
+/// scope, never the other client's process-wide session that every request would share.
+/// </summary>
 internal sealed class GrowlyticsMiddleware
 {
     private readonly RequestDelegate _next;
@@ -22,6 +27,7 @@ internal sealed class GrowlyticsMiddleware
         var userId = ReadUserId(context);
         // Both ids were checked above, so this cannot throw.
         using var scope = _client.BeginScope(anonymousId, userId);
+        using var facade = IsTheFacadesClient(_client) ? null : Growlytics.UseClient(_client);
         if (_options.AnonymousIdCookieName is { } cookie)
         {
             var user = _client.User;
@@ -45,6 +51,19 @@ internal sealed class GrowlyticsMiddleware
         }
 
         await _next(context).ConfigureAwait(false);
+    }
+
+    private static bool IsTheFacadesClient(GrowlyticsClient client)
+    {
+        try
+        {
+            return Growlytics.IsInitialized && ReferenceEquals(Growlytics.Client, client);
+        }
+        catch (InvalidOperationException)
+        {
+            // Detached between the two reads.
+            return false;
+        }
     }
 
     private string? ReadAnonymousId(HttpContext context)

@@ -48,6 +48,46 @@ public sealed class AspNetCoreTests
     }
 
     [Fact]
+    public async Task ConcurrentUsers_WithTheFacadeInitializedBeforeTheHost_UseTheRequestsScopeOnTheHostsClient()
+    {
+        await using var other = await RecordingCollector.StartAsync();
+        await using var collector = await RecordingCollector.StartAsync();
+        var initialized = Growlytics.Initialize(RecordingCollector.ApiKey, o =>
+        {
+            o.Protocol = GrowlyticsProtocol.Batch;
+            o.Endpoint = other.Endpoint;
+            o.FlushOnProcessExit = false;
+        });
+        try
+        {
+            await using (var web = await TestWebApp.StartAsync(collector.Endpoint))
+            {
+                Growlytics.Client.Should().BeSameAs(initialized, "the facade keeps the client Initialize gave it (event 1011)");
+                var users = Enumerable.Range(0, 10).Select(i => $"user-{i:D2}").ToArray();
+                await Task.WhenAll(users.Select(user => RunBrowserAsync(web.Address, user)));
+                await web.App.Services.GetRequiredService<GrowlyticsClient>().FlushAsync();
+            }
+
+            await initialized.FlushAsync();
+        }
+        finally
+        {
+            await Growlytics.ShutdownAsync();
+        }
+
+        other.Messages.Should().BeEmpty("requests use the host's client, not the process-wide session of the facade's");
+        var messages = collector.Messages.ToArray();
+        messages.Should().HaveCount(10 * 7);
+        foreach (var group in messages.GroupBy(m => m.UserId))
+        {
+            group.Should().HaveCount(7, $"{group.Key} logs in, updates 5 times and logs out");
+            group.Where(m => m.Type != "logout").Should().OnlyContain(m => m.Attributes["who"] == group.Key, "no message may carry another user's data");
+        }
+
+        messages.Select(m => m.AnonymousId).Distinct().Should().HaveCount(10, "every browser has its own anonymous id");
+    }
+
+    [Fact]
     public async Task Push_AuthenticatedRequestWithoutIdentify_GoesToThePrincipal()
     {
         await using var collector = await RecordingCollector.StartAsync();

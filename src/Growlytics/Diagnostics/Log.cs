@@ -110,7 +110,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "A MessageDropped handler threw {Count} time(s) since the last report, latest {Error}; the exceptions are ignored.")]
     public static partial void DroppedHandlerFault(ILogger logger, string error, long count);
 
-    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "The Growlytics facade already had a client when the host started (from Growlytics.Initialize, or another host in this process), so Growlytics.User and Growlytics.Customers keep sending through that one; the client registered with AddGrowlytics serves only code that resolves GrowlyticsClient from the container. Use one of the two, or Growlytics.UseClient for hosts side by side.")]
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "The Growlytics facade already had a client when the host started (from Growlytics.Initialize, or another host in this process), so Growlytics.User and Growlytics.Customers keep sending through that one outside the requests UseGrowlytics scopes (within them the facade uses the host's client); otherwise the client registered with AddGrowlytics serves only code that resolves GrowlyticsClient from the container. Use one of the two, or Growlytics.UseClient for hosts side by side.")]
     public static partial void FacadeHasAnotherClient(ILogger logger);
 
     [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder; this client keeps its queue in memory only.")]
