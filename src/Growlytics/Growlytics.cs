@@ -6,7 +6,7 @@ namespace GrowlyticsSdk;
 /// It delegates to one <see cref="GrowlyticsClient"/>, set by <see cref="Initialize(GrowlyticsOptions)"/>
 /// (or by <c>AddGrowlytics</c> in a host).
 /// </summary>
-public static class Growlytics
+public static partial class Growlytics
 {
     private const string NotInitialized =
         "Growlytics is not initialized. Call Growlytics.Initialize(\"YOUR_API_KEY\") once at start-up "
@@ -98,6 +98,7 @@ public static class Growlytics
                 // elsewhere still runs waits for it.
                 client.ProcessExitHandler = (_, _) => client.Dispose();
                 AppDomain.CurrentDomain.ProcessExit += client.ProcessExitHandler;
+                client.SetExitSignals(RegisterExitSignals(client));
             }
 
             Volatile.Write(ref _client, client);
@@ -243,6 +244,8 @@ public static class Growlytics
             AppDomain.CurrentDomain.ProcessExit -= handler;
             client.ProcessExitHandler = null;
         }
+
+        client.DisposeExitSignals();
     }
 
     private sealed class ClientOverride : IDisposable

@@ -335,4 +335,64 @@ public sealed partial class GrowlyticsClient
             stop.Cancel();
         }
     }
+
+#if NET
+    /// <summary>
+    /// The facade's handler of a signal that is about to end the process (Ctrl+C; from .NET 10 on SIGTERM and SIGHUP,
+    /// which no longer raise <see cref="AppDomain.ProcessExit"/>): within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
+    /// writes what memory holds to the storage folder (with one), then delivers what it can, and logs what is left. The
+    /// client keeps running, in case another handler keeps the process alive. A second signal while this runs returns at
+    /// once, so that one ends the process without waiting.
+    /// </summary>
+    internal void FlushForExitSignal(string signal)
+    {
+        if (Interlocked.Exchange(ref _signalFlushing, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var bound = new CancellationTokenSource(_options.ShutdownTimeout, _options.TimeProvider);
+            try
+            {
+                if (_durable is { } durable)
+                {
+                    durable.FlushAsync(bound.Token).GetAwaiter().GetResult();
+                    FlushSessionFileAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                }
+
+                FlushAsync(bound.Token).GetAwaiter().GetResult();
+            }
+#pragma warning disable CA1031 // Out of time, or the client shut down meanwhile: what is left is logged below.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            var pending = Statistics.Pending;
+            if (pending == 0)
+            {
+                Log.FlushedOnExitSignal(_logger, signal);
+            }
+            else if (_durable is not null)
+            {
+                Log.PendingAtExitSignalStored(_logger, pending, signal);
+            }
+            else
+            {
+                Log.PendingAtExitSignal(_logger, pending, signal);
+            }
+        }
+#pragma warning disable CA1031 // A logging provider's fault must not keep the process from ending.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref _signalFlushing, 0);
+        }
+    }
+#endif
 }

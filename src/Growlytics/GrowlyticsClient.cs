@@ -54,6 +54,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     // The event's handlers one by one (null when none), kept with each change: each is called on its own, so one that
     // throws does not keep the others from hearing of the drop.
     private EventHandler<MessageDroppedEventArgs>[]? _droppedHandlers;
+    private IDisposable? _exitSignals;
+#if NET
+    private int _signalFlushing;
+#endif
     private readonly MessageQueue _queue;
     private readonly MemorySource _memory;
     private readonly Dispatcher _dispatcher;
@@ -305,6 +309,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     /// <summary>Gets or sets the facade's process-exit handler for this client, removed once its shutdown has completed.</summary>
     internal EventHandler? ProcessExitHandler { get; set; }
+
+    /// <summary>Keeps the facade's handlers of the signals that end the process (see <c>Growlytics.RegisterExitSignals</c>).</summary>
+    internal void SetExitSignals(IDisposable? registrations) => Volatile.Write(ref _exitSignals, registrations);
+
+    /// <summary>Removes the facade's signal handlers, once the shutdown has completed.</summary>
+    internal void DisposeExitSignals() => Interlocked.Exchange(ref _exitSignals, null)?.Dispose();
 
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued

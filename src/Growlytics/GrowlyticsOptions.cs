@@ -230,7 +230,13 @@ public sealed class GrowlyticsOptions
     /// </value>
     public SessionMode SessionMode { get; set; } = SessionMode.ProcessWide;
 
-    /// <summary>Gets or sets a value indicating whether the client flushes when the process exits.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether the client flushes when the process exits: at
+    /// <see cref="AppDomain.ProcessExit"/>, and (net8.0 build) when Ctrl+C, or from .NET 10 on SIGTERM or SIGHUP, is about to
+    /// end it, which .NET 10 no longer turns into <see cref="AppDomain.ProcessExit"/>. At such a signal the client flushes
+    /// within <see cref="ShutdownTimeout"/> and keeps running, neither delaying the end further nor preventing it; another
+    /// handler that cancels the signal (the generic host's) keeps the process, and the client, running.
+    /// </summary>
     /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>
     public bool FlushOnProcessExit { get; set; } = true;
 

@@ -12,9 +12,19 @@ using GrowlyticsSdk;
 //     round-robin over <users> sessions to a live collector with up to 8 requests at once, printing
 //     "flushed <count>" after every flush (the first <count> messages are on disk) and "done" at the end; then waits,
 //     delivering, until killed.
+//   Growlytics.Storage.ChildProcess signal <endpoint> <count>
+//     The facade, as a console app sets it up (Growlytics.Initialize, FlushOnProcessExit on), with the API key from
+//     GROWLYTICS_TEST_KEY: pushes <count> numbered updates, prints "pushed", then waits for a signal to end it. Prints
+//     "log <event id>" for each line the SDK logs.
 //   Growlytics.Storage.ChildProcess starved-dispose
 //     Pushes 100 updates to a collector that is down (ShutdownTimeout 500 ms), blocks the thread pool's threads with
 //     sleeping work items, calls Dispose on the main thread and prints "disposed <milliseconds>"; then exits.
+if (args.Length > 0 && args[0] == "signal")
+{
+    RunUntilSignalled(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture));
+    return;
+}
+
 if (args.Length > 0 && args[0] == "starved-dispose")
 {
     RunStarvedDispose();
@@ -108,4 +118,45 @@ static void RunStarvedDispose()
     client.Dispose();
     Console.WriteLine("disposed " + clock.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture));
     Environment.Exit(0);
+}
+
+static void RunUntilSignalled(Uri endpoint, int count)
+{
+    Growlytics.Initialize(Environment.GetEnvironmentVariable("GROWLYTICS_TEST_KEY")!, o =>
+    {
+        o.Protocol = GrowlyticsProtocol.Batch;
+        o.Endpoint = endpoint;
+        o.ShutdownTimeout = TimeSpan.FromSeconds(20);
+        o.LoggerFactory = new EventIdPrinter();
+    });
+    var attributes = new Dictionary<string, object?>(1);
+    for (var n = 0; n < count; n++)
+    {
+        attributes["n"] = n;
+        Growlytics.User.Push(attributes);
+    }
+
+    Console.WriteLine("pushed");
+    Thread.Sleep(Timeout.Infinite);
+}
+
+internal sealed class EventIdPrinter : Microsoft.Extensions.Logging.ILoggerFactory, Microsoft.Extensions.Logging.ILogger
+{
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => this;
+
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+    {
+    }
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Console.WriteLine("log " + eventId.Id.ToString(CultureInfo.InvariantCulture));
+
+    public void Dispose()
+    {
+    }
 }
