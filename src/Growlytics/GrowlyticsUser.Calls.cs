@@ -52,7 +52,14 @@ public sealed partial class GrowlyticsUser
 
             if (_client.CountIfRefused())
             {
-                // Opted out, or shut down: the session stays as it was.
+                // Opted out: nothing is sent, but another user's login ends the identified user's session here, so that
+                // calls after OptIn never reach that user's profile (the new user is not kept: Identify again after
+                // OptIn). Shut down: the session stays as it was.
+                if (_userId is not null && _client.IsOptedOut)
+                {
+                    EndSessionWhileOptedOutLocked();
+                }
+
                 return;
             }
 
@@ -81,6 +88,17 @@ public sealed partial class GrowlyticsUser
         {
             _client.OnIdentifyWithoutLogout();
         }
+    }
+
+    /// <summary>
+    /// Ends the identified user's session without sending anything (the client is opted out): a new anonymous id, saved
+    /// to the session file, which then holds no user id.
+    /// </summary>
+    private void EndSessionWhileOptedOutLocked()
+    {
+        Volatile.Write(ref _userId, null);
+        Volatile.Write(ref _anonymousId, AnonymousIds.New());
+        _client.OnSessionChanged(this, evenIfOptedOut: true);
     }
 
     private void LogoutLocked()

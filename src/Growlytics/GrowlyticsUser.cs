@@ -17,8 +17,11 @@ namespace GrowlyticsSdk;
 /// anonymous is held with the session, merged by attribute name, and sent with the login as part of one upsert for the
 /// user; <see cref="Logout"/> sends nothing. See docs/wire-protocol.md for the whole mapping.
 /// <para>
-/// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) every call is still validated, then changes
-/// nothing (no message, no session change, nothing held) and is counted as dropped (<see cref="DropReason.OptedOut"/>).
+/// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) every call is still validated, then sends and
+/// holds nothing and is counted as dropped (<see cref="DropReason.OptedOut"/>; a REST logout is never counted). The one
+/// session change made then: <see cref="Logout"/>, or <c>Identify</c> of another user, ends the identified user's session
+/// (a new anonymous id, and no user id: the new user is not kept, so call <c>Identify</c> again after
+/// <see cref="GrowlyticsClient.OptIn"/>), so that no later call reaches the profile of a user who left meanwhile.
 /// Once the client's shutdown has stopped accepting messages, a call likewise changes nothing and is counted as dropped
 /// (<see cref="DropReason.Shutdown"/>).
 /// </para>
@@ -205,15 +208,33 @@ public sealed partial class GrowlyticsUser
     /// no logout); the new anonymous session starts with no held attributes.
     /// </summary>
     /// <remarks>
-    /// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) this call, like <c>Push</c> and
-    /// <c>Identify</c>, changes nothing (the session stays as it was) and is counted as dropped
-    /// (<see cref="DropReason.OptedOut"/>); after the client has shut down, likewise (<see cref="DropReason.Shutdown"/>).
+    /// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) nothing is sent, but the session still ends
+    /// here (a new anonymous id, saved to the session file), so that calls after <see cref="GrowlyticsClient.OptIn"/> never
+    /// reach the profile of a user who logged out meanwhile; with <see cref="GrowlyticsProtocol.Batch"/> the logout is
+    /// counted as dropped (<see cref="DropReason.OptedOut"/>). After the client has shut down the call changes nothing
+    /// and is counted as dropped (<see cref="DropReason.Shutdown"/>).
     /// </remarks>
     public void Logout()
     {
         lock (_gate)
         {
-            if (_userId is null || _client.CountIfRefused())
+            if (_userId is null)
+            {
+                return;
+            }
+
+            if (_client.IsOptedOut)
+            {
+                if (_client.Protocol != GrowlyticsProtocol.Rest)
+                {
+                    _client.CountIfRefused();
+                }
+
+                EndSessionWhileOptedOutLocked();
+                return;
+            }
+
+            if (_client.CountIfRefused())
             {
                 return;
             }

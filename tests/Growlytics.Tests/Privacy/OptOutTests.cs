@@ -67,6 +67,65 @@ public sealed class OptOutTests
     }
 
     [Fact]
+    public async Task Logout_WhileOptedOut_EndsTheSessionSoLaterCallsNeverReachThatUser()
+    {
+        await using var harness = new DeliveryHarness();
+        harness.Client.User.Identify("u-a", new Dictionary<string, object?> { ["plan"] = "pro" });
+        await harness.FlushAsync();
+        var anonymousId = harness.Client.User.AnonymousId;
+        harness.Client.OptOut();
+
+        harness.Client.User.Logout();
+
+        (harness.Client.User.UserId, harness.Client.User.IsIdentified).Should().Be(((string?)null, false));
+        harness.Client.User.AnonymousId.Should().NotBe(anonymousId, "a logout starts a fresh anonymous profile, opted out or not");
+        harness.Client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(1, "the logout message was not sent");
+        harness.Client.OptIn();
+        harness.Push(1);
+        await harness.FlushAsync();
+
+        var last = harness.Requests[^1].Messages.Should().ContainSingle().Subject;
+        last.GetProperty("userId").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null, "the push after OptIn is not u-a's");
+        last.GetProperty("anonymousId").GetString().Should().Be(harness.Client.User.AnonymousId);
+        harness.AssertBalanced();
+    }
+
+    [Fact]
+    public async Task Identify_AnotherUserWhileOptedOut_EndsTheFirstUsersSessionAndKeepsNoneOfTheSecond()
+    {
+        await using var harness = new DeliveryHarness();
+        harness.Client.User.Identify("u-a", new Dictionary<string, object?> { ["plan"] = "pro" });
+        var anonymousId = harness.Client.User.AnonymousId;
+        harness.Client.OptOut();
+
+        harness.Client.User.Identify("u-b", new Dictionary<string, object?> { ["plan"] = "free" });
+
+        harness.Client.User.UserId.Should().BeNull("u-a left, and nothing of u-b is kept while opted out");
+        harness.Client.User.AnonymousId.Should().NotBe(anonymousId);
+        harness.Client.OptIn();
+        harness.Push(1);
+        await harness.FlushAsync();
+
+        harness.Requests.SelectMany(r => r.Messages).Should().NotContain(m => m.GetProperty("type").GetString() == "update" && m.GetProperty("userId").GetString() == "u-a");
+        harness.AssertBalanced();
+    }
+
+    [Fact]
+    public async Task Identify_TheSameUserWhileOptedOut_KeepsTheSession()
+    {
+        await using var harness = new DeliveryHarness();
+        harness.Client.User.Identify("u-a");
+        await harness.FlushAsync();
+        var anonymousId = harness.Client.User.AnonymousId;
+        harness.Client.OptOut();
+
+        harness.Client.User.Identify("u-a", new Dictionary<string, object?> { ["plan"] = "pro" });
+
+        (harness.Client.User.UserId, harness.Client.User.AnonymousId).Should().Be(("u-a", anonymousId));
+        harness.Client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(1);
+    }
+
+    [Fact]
     public async Task Calls_WhileOptedOut_AreStillValidated()
     {
         await using var harness = new DeliveryHarness();

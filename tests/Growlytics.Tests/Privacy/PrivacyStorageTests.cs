@@ -63,6 +63,26 @@ public sealed class PrivacyStorageTests : StorageTestBase
     }
 
     [Fact]
+    public async Task Logout_WhileOptedOutWithStorage_IsSavedSoTheNextStartIsNotThatUser()
+    {
+        var collector = new StorageCollector { Up = true };
+        string anonymousId;
+        await using (var first = NewClient(collector))
+        {
+            first.User.Identify("u-a");
+            await first.FlushSessionFileAsync();
+            first.OptOut();
+            first.User.Logout();
+            anonymousId = first.User.AnonymousId;
+            await first.FlushSessionFileAsync();
+        }
+
+        await using var second = NewClient(collector);
+        (second.User.UserId, second.User.AnonymousId).Should().Be(((string?)null, anonymousId));
+        File.ReadAllText(Path.Combine(Directory, SessionStore.FileName)).Should().NotContain("u-a");
+    }
+
+    [Fact]
     public async Task OptIn_WithStorage_NewClientOnTheSameFolderSendsAgain()
     {
         var collector = new StorageCollector { Up = true };

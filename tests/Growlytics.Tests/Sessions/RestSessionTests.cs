@@ -203,6 +203,21 @@ public sealed class RestSessionTests : IDisposable
         batch.Client.HeldStore.Should().BeNull();
     }
 
+    [Fact]
+    public void Logout_WhileOptedOut_EndsTheSessionAndIsNotCounted()
+    {
+        _harness.Client.User.Identify("u-a");
+        _harness.Drain();
+        var enqueued = _harness.Client.Statistics.Enqueued;
+        _harness.Client.OptOut();
+
+        _harness.Client.User.Logout();
+
+        _harness.Client.User.UserId.Should().BeNull();
+        _harness.Client.Statistics.Enqueued.Should().Be(enqueued, "a REST logout sends nothing, opted in or not");
+        _harness.Client.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(0);
+    }
+
     internal static IEnumerable<string> Names(UserMessage message) => message.Attributes.Select(a => a.Name);
 
     internal static IEnumerable<string> Names(Dictionary<string, object?> attributes) => attributes.Keys;
