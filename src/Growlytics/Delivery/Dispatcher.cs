@@ -108,11 +108,17 @@ internal sealed partial class Dispatcher : IDisposable
         // Messages in blocked partitions do not count: a user whose requests are slow or retried must not keep other
         // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window).
         // With DropOldest everything staged counts, as before: a full queue drops its oldest unread message, so what is
-        // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped.
+        // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped:
+        // at most a quarter of MaxQueueSize, and of MaxQueueBytes in messages of the smallest size (a small queue's
+        // requests are smaller then).
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
-        _stageCap = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest ? _stageLimit : int.MaxValue;
+        var quarterOfQueue = Math.Max(1, Math.Min(options.MaxQueueSize / 4, options.MaxQueueBytes / 4 / MessageSize.Smallest));
+        _stageCap = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest ? (int)Math.Min(_stageLimit, quarterOfQueue) : int.MaxValue;
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
     }
+
+    /// <summary>Gets the most messages staged at once in all partitions (blocked or not): bounded only with DropOldest.</summary>
+    public int StageCap => _stageCap;
 
     /// <summary>
     /// Gets the number of messages accepted and not yet settled, wherever they are, for the application's figures: without

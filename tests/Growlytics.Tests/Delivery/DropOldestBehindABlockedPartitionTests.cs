@@ -25,8 +25,9 @@ public sealed class DropOldestBehindABlockedPartitionTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var h = new DeliveryHarness(o =>
         {
-            // Requests of 10, 8 at a time: the stage (4,096 messages, at least 8 × 8 requests' worth) is still far larger
-            // than what requests take at once, and the 5,000 messages are sent in 500 requests, not 5,000.
+            // Requests of 10, 8 at a time: the stage (a quarter of the byte bound in messages of the smallest size, about
+            // 2,000 messages) is still far larger than what requests take at once, and the 5,000 messages are sent in 500
+            // requests, not 5,000.
             o.MaxBatchSize = 10;
             o.MaxConcurrentRequests = 8;
             o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
@@ -44,21 +45,26 @@ public sealed class DropOldestBehindABlockedPartitionTests
         }
 
         // The first request is held and the partition's next one is written ahead behind it (10 messages each, taken out of
-        // the stage); the loop stages what it may of the rest meanwhile (a stage's worth, 4,096 messages), and the rest
-        // stays unread in the queue. Only with all three taken has the loop stopped reading: a stage's worth read alone
-        // (the queue at 904 unread) can come before the request in flight and the one written ahead leave the stage, and
-        // the loop's next turn then reads 20 more in the middle of the burst below, keeping those (the oldest unread at
-        // that moment, the burst's own) instead of the newest.
+        // the stage); the loop stages what it may of the rest meanwhile (a stage's worth), and the rest stays unread in
+        // the queue. Only with all three taken has the loop stopped reading: a stage's worth read alone can come before
+        // the request in flight and the one written ahead leave the stage, and the loop's next turn then reads 20 more in
+        // the middle of the burst below, keeping those (the oldest unread at that moment, the burst's own) instead of the
+        // newest.
+        var stage = h.Client.Dispatcher.StageCap;
+        stage.Should().BeLessThan(5_000 / 2, "what is staged stays well below the queue's byte bound");
         await DeliveryHarness.WaitUntilAsync(() =>
-            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 5_000 - 4_096 - (2 * 10));
+            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 5_000 - stage - (2 * 10));
         var unread = h.Client.Queue.Unread;
         unread.Should().BePositive("the loop must not stage the whole queue into the blocked partition");
-        for (var i = 5_000; i < 8_000; i++)
+
+        // More than what is unread: every unread message of the first burst is dropped, then the second's oldest.
+        var end = 5_000 + unread + 1_000;
+        for (var i = 5_000; i < end; i++)
         {
             h.Push(i, "anon-a");
         }
 
-        h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(3_000);
+        h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(end - 5_000);
         gate.SetResult();
         await h.FlushAsync();
         var delivered = h.Accepted.SelectMany(r => r.Numbers).ToHashSet();
@@ -68,6 +74,47 @@ public sealed class DropOldestBehindABlockedPartitionTests
         var kept = delivered.Where(n => n >= 5_000).ToList();
         kept.Should().NotBeEmpty("the unstaged part of the queue had room to give");
         kept.Should().HaveCount(unread, "the loop read nothing more while the request was held: the burst dropped every unread message of the first");
-        kept.Should().BeEquivalentTo(Enumerable.Range(8_000 - kept.Count, kept.Count).Select(n => (long)n));
+        kept.Should().BeEquivalentTo(Enumerable.Range(end - kept.Count, kept.Count).Select(n => (long)n));
+    }
+
+    [Fact]
+    public async Task DropOldest_SmallQueueFullBehindABlockedPartition_KeepsTheNewestCalls()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = new DeliveryHarness(o =>
+        {
+            // A queue far smaller than the loop's usual stage (4,096 messages): a quarter of it may be staged.
+            o.MaxBatchSize = 10;
+            o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
+            o.MaxQueueSize = 100;
+        });
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+        for (var i = 0; i < 100; i++)
+        {
+            h.Push(i, "anon-a");
+        }
+
+        // One request held, the next written ahead behind it, 25 messages staged: the rest stays unread in the queue.
+        h.Client.Dispatcher.StageCap.Should().Be(25);
+        await DeliveryHarness.WaitUntilAsync(() =>
+            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 100 - 25 - (2 * 10));
+        var unread = h.Client.Queue.Unread;
+        unread.Should().BePositive("the loop must not stage the whole queue into the blocked partition");
+        for (var i = 100; i < 200; i++)
+        {
+            h.Push(i, "anon-a");
+        }
+
+        h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(100);
+        gate.SetResult();
+        await h.FlushAsync();
+        var delivered = h.Accepted.SelectMany(r => r.Numbers).ToHashSet();
+        delivered.Should().HaveCount(100).And.Contain(199, "the newest call is never the one a full DropOldest queue drops");
+        var kept = delivered.Where(n => n >= 100).ToList();
+        kept.Should().BeEquivalentTo(Enumerable.Range(200 - unread, unread).Select(n => (long)n), "the oldest unread were dropped each time");
     }
 }
