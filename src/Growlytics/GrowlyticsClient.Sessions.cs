@@ -76,10 +76,19 @@ public sealed partial class GrowlyticsClient
 
         // One writer per folder: a client waiting to take the folder over keeps its session in memory meanwhile, as does one
         // whose folder was removed and made again by another client, which holds it.
-        if (_sessionStore is not null && ReferenceEquals(user, _processUser) && _durable is not { IsOwner: false } and not { HeldByAnother: true }
-            && (evenIfOptedOut || !_optedOut))
+        if (_sessionStore is null || !ReferenceEquals(user, _processUser) || (!evenIfOptedOut && _optedOut))
+        {
+            return;
+        }
+
+        if (_durable is not { IsOwner: false } and not { HeldByAnother: true })
         {
             _sessionStore.Save(user.ToStoredSession());
+        }
+        else if (Interlocked.Exchange(ref _sessionNotSavedReported, 1) == 0)
+        {
+            // Once per client: the change (a logout, say) lives in memory only until this client takes the folder over.
+            Log.SessionNotSavedFolderHeld(_logger);
         }
     }
 

@@ -77,6 +77,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     // How many times the process-wide session changed in a way its file keeps (a client waiting for its folder counts them
     // too): a client that takes the folder over with none since its start continues the session the file holds then.
     private int _processSessionChanges;
+    private int _sessionNotSavedReported;
 
     // The DeleteLocalDataAsync calls running (a task that completes when they have): the shutdown waits for them. Under
     // the _counters lock.

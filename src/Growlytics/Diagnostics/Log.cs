@@ -85,6 +85,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "The anonymous attributes held for the login would make the Growlytics session file {Bytes} bytes, more than its share of MaxStorageBytes ({Limit} bytes): the file keeps the session's ids only, and the held attributes stay in memory until the login (dropped, and logged, if the process ends before it).")]
     public static partial void HeldAttributesNotPersisted(ILogger logger, long bytes, long limit);
 
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "The session changed (a login, a logout, or a push held for a login) while another client holds the storage folder: the change is kept in memory and saved to session.json when this client takes the folder over. If this process ends before that, the next start continues the session the folder holds (the user who logged out here may be logged in there).")]
+    public static partial void SessionNotSavedFolderHeld(ILogger logger);
+
     [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "The Growlytics storage folder is held by another client, in this process or another (queue.lock is locked); this client keeps its queue in memory and takes the folder over when it is released. Give each running instance its own StorageDirectory.")]
     public static partial void StorageLocked(ILogger logger);
 

@@ -14,6 +14,30 @@ public sealed class StorageTakeOverTests : StorageTestBase
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(250);
 
     [Fact]
+    public async Task SessionChangedWhileAnotherClientHoldsTheFolder_SaysOnceThatItIsNotSavedYet_AndSavesItAtTheTakeOver()
+    {
+        var collector = new StorageCollector { Up = true };
+        var logs = new RecordingLoggerFactory();
+        var first = NewClient(collector);
+        first.User.Identify("u-a");
+        await first.FlushSessionFileAsync();
+        await using var second = NewClient(collector, o => o.LoggerFactory = logs);
+        second.User.UserId.Should().Be("u-a", "the second client starts with the session the folder holds");
+
+        second.User.Logout();
+        second.User.Identify("u-b");
+
+        logs.Entries.Where(e => e.EventId == 3005).Should().ContainSingle("once per client, at the first change not saved")
+            .Which.Message.Should().Contain("another client holds the storage folder").And.NotContain("u-a").And.NotContain("u-b");
+        File.ReadAllText(Path.Combine(Directory, GrowlyticsSdk.Sessions.SessionStore.FileName)).Should().Contain("u-a", "the holder's session stays as it saved it");
+
+        await first.DisposeAsync();
+        await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
+        await second.FlushSessionFileAsync();
+        File.ReadAllText(Path.Combine(Directory, GrowlyticsSdk.Sessions.SessionStore.FileName)).Should().Contain("u-b").And.NotContain("u-a");
+    }
+
+    [Fact]
     public async Task FolderReleasedButReplacedByAFile_SaysSoOnce_ThenTakesTheFolderWhenItIsOneAgain()
     {
         var collector = new StorageCollector { Up = true };
