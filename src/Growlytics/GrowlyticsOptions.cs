@@ -220,6 +220,8 @@ public sealed class GrowlyticsOptions
     /// does not change its settings; its <see cref="System.Net.Http.HttpClient.Timeout"/> should not be shorter
     /// than <see cref="RequestTimeout"/>. Each request is started on the SDK's delivery thread: what the client's
     /// handlers do before their first <see langword="await"/> delays the requests after it, so a handler should not block.
+    /// Its handlers must honour the request's cancellation token: <see cref="RequestTimeout"/> and the shutdown's
+    /// deadline end a request by cancelling it, and a shutdown waits for a request that ignores it.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: the SDK uses one long-lived client of its own.</value>
     public HttpClient? HttpClient { get; set; }
