@@ -295,7 +295,15 @@ public sealed partial class GrowlyticsClient
             }
         }
 
-        Log.ShutdownTotals(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasons.Length == 0 ? "none" : reasons.ToString(), totals.Pending, totals.Retried, totals.InvalidInputs);
+        var reasonText = reasons.Length == 0 ? "none" : reasons.ToString();
+        if (_durable is null)
+        {
+            Log.ShutdownTotalsInMemory(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasonText, totals.Pending, totals.Retried, totals.InvalidInputs);
+        }
+        else
+        {
+            Log.ShutdownTotalsStored(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasonText, totals.Pending, totals.Retried, totals.InvalidInputs);
+        }
     }
 
     private static void CloseStorage(Task writer, DurableQueue durable)

@@ -58,8 +58,11 @@ internal static partial class Log
     [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Growlytics flushed on {Signal}, which ends the process, for ShutdownTimeout: {Pending} message(s) still pending; what the storage folder holds is sent at the next start.")]
     public static partial void PendingAtExitSignalStored(ILogger logger, long pending, string signal);
 
-    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending (with StorageDirectory, kept for the next start), {Retried} retried request(s), {InvalidInputs} invalid call(s) refused.")]
-    public static partial void ShutdownTotals(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried, long invalidInputs);
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending, {Retried} retried request(s), {InvalidInputs} invalid call(s) refused.")]
+    public static partial void ShutdownTotalsInMemory(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried, long invalidInputs);
+
+    [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending (kept in the storage folder for the next start), {Retried} retried request(s), {InvalidInputs} invalid call(s) refused.")]
+    public static partial void ShutdownTotalsStored(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried, long invalidInputs);
 
     [LoggerMessage(EventId = 2010, Level = LogLevel.Error, Message = "Unexpected error in the Growlytics delivery loop; it keeps running.")]
     public static partial void DeliveryLoopFault(ILogger logger, Exception exception);

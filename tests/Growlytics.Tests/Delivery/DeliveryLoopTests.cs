@@ -372,6 +372,7 @@ public sealed class DeliveryLoopTests
         totals.Fields["Pending"].Should().Be(0L);
         totals.Fields["Retried"].Should().Be(1L);
         totals.Fields["InvalidInputs"].Should().Be(0L);
+        totals.Text.Should().NotContain("storage", "without StorageDirectory nothing is kept for the next start");
     }
 
     [Fact]
