@@ -6,21 +6,27 @@ namespace GrowlyticsSdk;
 
 // The facade's client flushed when a signal ends the process. From .NET 10 on, SIGTERM (docker stop, systemd, Kubernetes)
 // and SIGHUP (a closed terminal; on Windows a closed console window) end a process without raising AppDomain.ProcessExit,
-// and Ctrl+C (SIGINT) never raised it: what was accepted but not yet sent was lost without a line in the log.
+// nor does Ctrl+C (SIGINT): what was accepted but not yet sent was lost without a line in the log. Only from .NET 10 on,
+// where the runtime calls a signal's handlers newest first and stops at the first that cancels: a handler registered
+// after Initialize (the generic host's, a Console.CancelKeyPress handler) decides first, and if it keeps the process
+// running the SDK's is not called.
 public static partial class Growlytics
 {
     /// <summary>
-    /// Registers the handlers that flush <paramref name="client"/> (within <see cref="GrowlyticsOptions.ShutdownTimeout"/>)
-    /// when Ctrl+C, or from .NET 10 on SIGTERM or SIGHUP, is about to end the process. A handler neither shuts the client
-    /// down nor keeps the process alive: if another handler keeps it running (the generic host's, a
-    /// <see cref="Console.CancelKeyPress"/> handler that cancels), the client goes on and is shut down at the process's
-    /// exit as before. Returns <see langword="null"/> where signals cannot be handled (the <c>netstandard2.0</c> build,
-    /// browsers, iOS).
+    /// Registers, on .NET 10 and later, the handlers that flush <paramref name="client"/> (within
+    /// <see cref="GrowlyticsOptions.ShutdownTimeout"/>) when Ctrl+C, SIGTERM or SIGHUP is about to end the process. A
+    /// handler neither shuts the client down nor keeps the process alive: if another handler keeps it running (the
+    /// generic host's, a <see cref="Console.CancelKeyPress"/> handler that cancels), the client goes on and is shut down
+    /// at the process's exit as before. Returns <see langword="null"/> where signals are not handled (earlier runtimes,
+    /// the <c>netstandard2.0</c> build, browsers, iOS).
     /// </summary>
     internal static IDisposable? RegisterExitSignals(GrowlyticsClient client)
     {
 #if NET
-        if (OperatingSystem.IsBrowser() || OperatingSystem.IsWasi() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS())
+        // Before .NET 10 the runtime raised ProcessExit for SIGTERM (whose handler shuts the client down), and called every
+        // handler of a signal, oldest first: the SDK's flush would then come before the host's decision to keep running.
+        if (Environment.Version.Major < 10
+            || OperatingSystem.IsBrowser() || OperatingSystem.IsWasi() || OperatingSystem.IsIOS() || OperatingSystem.IsTvOS())
         {
             return null;
         }
@@ -29,13 +35,8 @@ public static partial class Growlytics
         try
         {
             registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, context => FlushOnSignal(client, context)));
-
-            // Before .NET 10 the runtime's own SIGTERM and SIGHUP handlers raised ProcessExit, whose handler shuts the client down.
-            if (Environment.Version.Major >= 10)
-            {
-                registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => FlushOnSignal(client, context)));
-                registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => FlushOnSignal(client, context)));
-            }
+            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => FlushOnSignal(client, context)));
+            registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => FlushOnSignal(client, context)));
         }
 #pragma warning disable CA1031 // A platform without these signals keeps what was registered, and the ProcessExit handler.
         catch (Exception)

@@ -346,8 +346,8 @@ public sealed partial class GrowlyticsClient
 
 #if NET
     /// <summary>
-    /// The facade's handler of a signal that is about to end the process (Ctrl+C; from .NET 10 on SIGTERM and SIGHUP,
-    /// which no longer raise <see cref="AppDomain.ProcessExit"/>): within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
+    /// The facade's handler (.NET 10 and later) of a signal that is about to end the process (Ctrl+C, SIGTERM, SIGHUP, which
+    /// do not raise <see cref="AppDomain.ProcessExit"/> there): within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
     /// writes what memory holds to the storage folder (with one), then delivers what it can, and logs what is left. The
     /// client keeps running, in case another handler keeps the process alive. A second signal while this runs returns at
     /// once, so that one ends the process without waiting.

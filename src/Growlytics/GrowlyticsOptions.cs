@@ -234,10 +234,12 @@ public sealed class GrowlyticsOptions
 
     /// <summary>
     /// Gets or sets a value indicating whether the client flushes when the process exits: at
-    /// <see cref="AppDomain.ProcessExit"/>, and (net8.0 build) when Ctrl+C, or from .NET 10 on SIGTERM or SIGHUP, is about to
-    /// end it, which .NET 10 no longer turns into <see cref="AppDomain.ProcessExit"/>. At such a signal the client flushes
-    /// within <see cref="ShutdownTimeout"/> and keeps running, neither delaying the end further nor preventing it; another
-    /// handler that cancels the signal (the generic host's) keeps the process, and the client, running.
+    /// <see cref="AppDomain.ProcessExit"/>, and on .NET 10 and later (net8.0 build) when Ctrl+C, SIGTERM or SIGHUP is about
+    /// to end it, which .NET 10 does not turn into <see cref="AppDomain.ProcessExit"/>. At such a signal the client flushes
+    /// within <see cref="ShutdownTimeout"/> and keeps running, without preventing the end. A signal handler registered
+    /// after the client (the generic host's, a <see cref="Console.CancelKeyPress"/> handler) runs first: if it cancels the
+    /// signal, the SDK's does nothing. One registered before runs after the flush, which holds it for at most
+    /// <see cref="ShutdownTimeout"/> (when the service does not answer).
     /// </summary>
     /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>
     public bool FlushOnProcessExit { get; set; } = true;

@@ -15,13 +15,14 @@ using GrowlyticsSdk;
 //   Growlytics.Storage.ChildProcess signal <endpoint> <count>
 //     The facade, as a console app sets it up (Growlytics.Initialize, FlushOnProcessExit on), with the API key from
 //     GROWLYTICS_TEST_KEY: pushes <count> numbered updates, prints "pushed", then waits for a signal to end it. Prints
-//     "log <event id>" for each line the SDK logs.
+//     "log <event id>" for each line the SDK logs. With "host-cancels" after <count>, a SIGTERM handler registered after
+//     Initialize (as the generic host's is) cancels the signal and prints "cancelled": the process goes on.
 //   Growlytics.Storage.ChildProcess starved-dispose
 //     Pushes 100 updates to a collector that is down (ShutdownTimeout 500 ms), blocks the thread pool's threads with
 //     sleeping work items, calls Dispose on the main thread and prints "disposed <milliseconds>"; then exits.
 if (args.Length > 0 && args[0] == "signal")
 {
-    RunUntilSignalled(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture));
+    RunUntilSignalled(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), args.Length > 3 && args[3] == "host-cancels");
     return;
 }
 
@@ -120,7 +121,7 @@ static void RunStarvedDispose()
     Environment.Exit(0);
 }
 
-static void RunUntilSignalled(Uri endpoint, int count)
+static void RunUntilSignalled(Uri endpoint, int count, bool hostCancels)
 {
     Growlytics.Initialize(Environment.GetEnvironmentVariable("GROWLYTICS_TEST_KEY")!, o =>
     {
@@ -136,6 +137,13 @@ static void RunUntilSignalled(Uri endpoint, int count)
         Growlytics.User.Push(attributes);
     }
 
+    using var host = hostCancels
+        ? System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            Console.WriteLine("cancelled");
+        })
+        : null;
     Console.WriteLine("pushed");
     Thread.Sleep(Timeout.Infinite);
 }

@@ -49,13 +49,13 @@ internal static partial class Log
     [LoggerMessage(EventId = 2017, Level = LogLevel.Warning, Message = "GrowlyticsClient.Dispose returned after {Waited} without the shutdown having ended; it goes on in the background. The shutdown runs on the thread pool: one whose threads are all blocked (a starved pool) holds it up.")]
     public static partial void DisposeReturnedBeforeShutdown(ILogger logger, TimeSpan waited);
 
-    [LoggerMessage(EventId = 2018, Level = LogLevel.Information, Message = "Growlytics flushed on {Signal}, which ends the process: nothing is pending.")]
+    [LoggerMessage(EventId = 2018, Level = LogLevel.Information, Message = "Growlytics flushed on {Signal}: nothing is pending.")]
     public static partial void FlushedOnExitSignal(ILogger logger, string signal);
 
-    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Growlytics flushed on {Signal}, which ends the process, for ShutdownTimeout: {Pending} message(s) still pending, lost if the process ends now (without StorageDirectory nothing is kept for the next start).")]
+    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Growlytics flushed on {Signal} for ShutdownTimeout: {Pending} message(s) still pending, lost if the signal ends the process (without StorageDirectory nothing is kept for the next start).")]
     public static partial void PendingAtExitSignal(ILogger logger, long pending, string signal);
 
-    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Growlytics flushed on {Signal}, which ends the process, for ShutdownTimeout: {Pending} message(s) still pending; what the storage folder holds is sent at the next start.")]
+    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Growlytics flushed on {Signal} for ShutdownTimeout: {Pending} message(s) still pending; if the signal ends the process, what the storage folder holds is sent at the next start.")]
     public static partial void PendingAtExitSignalStored(ILogger logger, long pending, string signal);
 
     [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending, {Retried} retried request(s), {InvalidInputs} invalid call(s) refused.")]

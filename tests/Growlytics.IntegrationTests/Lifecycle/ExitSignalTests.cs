@@ -26,8 +26,8 @@ public sealed class ExitSignalTests
         const int count = 3_000;
         await using var collector = await FaultyCollector.StartAsync();
 
-        // Slow answers: when the signal comes, most of the messages are still queued.
-        collector.Script = _ => Fault.Delayed(TimeSpan.FromMilliseconds(300));
+        // Slow answers: one user's 30 requests go one after another, so when the signal comes most messages are queued.
+        collector.Script = _ => Fault.Delayed(TimeSpan.FromMilliseconds(60));
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { ChildProgramPath(), "signal", collector.Endpoint.ToString(), count.ToString(CultureInfo.InvariantCulture) },
@@ -75,6 +75,65 @@ public sealed class ExitSignalTests
         child.ExitCode.Should().Be(exitCode, "the signal still ends the process, once the client has flushed; stderr: " + await child.StandardError.ReadToEndAsync());
         collector.Acknowledged.Count.Should().Be(count, "the facade's client delivered everything it had accepted before the process ended");
         lines.Should().Contain("log 2018", "the SDK says it flushed on the signal");
+    }
+
+    [Fact]
+    public async Task Signal_CancelledByAHandlerRegisteredLater_LeavesTheClientAloneAndTheProcessRunning()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // Sent with kill(1), as above.
+            return;
+        }
+
+        await using var collector = await FaultyCollector.StartAsync();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { ChildProgramPath(), "signal", collector.Endpoint.ToString(), "10", "host-cancels" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["GROWLYTICS_TEST_KEY"] = FaultyCollector.ApiKey;
+        using var child = Process.Start(start)!;
+        var lines = new ConcurrentQueue<string>();
+        var pushed = new TaskCompletionSource();
+        var cancelled = new TaskCompletionSource();
+        child.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                lines.Enqueue(line);
+                if (line == "pushed")
+                {
+                    pushed.TrySetResult();
+                }
+                else if (line == "cancelled")
+                {
+                    cancelled.TrySetResult();
+                }
+            }
+        };
+        child.BeginOutputReadLine();
+        try
+        {
+            await pushed.Task.WaitAsync(Deadline);
+            using (var kill = Process.Start("kill", ["-TERM", child.Id.ToString(CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+
+            await cancelled.Task.WaitAsync(Deadline);
+            await Task.Delay(500);
+            child.HasExited.Should().BeFalse("the later handler kept the process running");
+        }
+        finally
+        {
+            child.Kill();
+            await child.WaitForExitAsync();
+        }
+
+        lines.Should().NotContain(l => l == "log 2018" || l == "log 2019", "the handler registered later ran first and cancelled: the SDK's was not called");
     }
 
     private static string ChildProgramPath()

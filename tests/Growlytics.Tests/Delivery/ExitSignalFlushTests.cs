@@ -6,7 +6,7 @@ using GrowlyticsSdk.Tests.TestSupport;
 namespace GrowlyticsSdk.Tests.Delivery;
 
 /// <summary>
-/// The facade's handler of a signal that ends the process (Ctrl+C; SIGTERM and SIGHUP from .NET 10 on): it flushes within
+/// The facade's handler (.NET 10 and later) of a signal that ends the process (Ctrl+C, SIGTERM, SIGHUP): it flushes within
 /// ShutdownTimeout and leaves the client running, and does nothing when another handler keeps the process alive. The
 /// net8.0 build's only: the netstandard2.0 build has no signal handlers.
 /// </summary>
