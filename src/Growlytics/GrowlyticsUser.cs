@@ -223,18 +223,17 @@ public sealed partial class GrowlyticsUser
                 return;
             }
 
-            if (_client.IsOptedOut)
+            if (_client.IsOptedOut && !_client.IsShutDown)
             {
-                if (_client.Protocol != GrowlyticsProtocol.Rest)
+                // A REST logout sends nothing (and is not counted); a batch one is counted as refused, unless the client
+                // opted back in meanwhile: an ordinary logout then, below.
+                if (_client.Protocol == GrowlyticsProtocol.Rest || _client.CountIfRefused())
                 {
-                    _client.CountIfRefused();
+                    EndSessionWhileOptedOutLocked();
+                    return;
                 }
-
-                EndSessionWhileOptedOutLocked();
-                return;
             }
-
-            if (_client.CountIfRefused())
+            else if (_client.CountIfRefused())
             {
                 return;
             }

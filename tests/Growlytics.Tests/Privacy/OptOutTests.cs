@@ -111,6 +111,22 @@ public sealed class OptOutTests
     }
 
     [Fact]
+    public async Task LogoutAndIdentify_OptedOutAfterShutdown_ChangeNothing()
+    {
+        await using var harness = new DeliveryHarness();
+        harness.Client.User.Identify("u-a");
+        await harness.FlushAsync();
+        harness.Client.OptOut();
+        await harness.RunAsync(harness.Client.ShutdownAsync());
+        var anonymousId = harness.Client.User.AnonymousId;
+
+        harness.Client.User.Logout();
+        harness.Client.User.Identify("u-b");
+
+        (harness.Client.User.UserId, harness.Client.User.AnonymousId).Should().Be(("u-a", anonymousId), "after shutdown a call changes nothing");
+    }
+
+    [Fact]
     public async Task Identify_TheSameUserWhileOptedOut_KeepsTheSession()
     {
         await using var harness = new DeliveryHarness();
