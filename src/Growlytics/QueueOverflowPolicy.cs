@@ -8,9 +8,9 @@ public enum QueueOverflowPolicy
 
     /// <summary>
     /// Drop the oldest queued message that delivery has not taken yet to make room, and count it as
-    /// <see cref="DropReason.QueueFull"/>. Delivery then takes at most a quarter of the queue's bounds at once (of
-    /// <see cref="GrowlyticsOptions.MaxQueueSize"/>, and of <see cref="GrowlyticsOptions.MaxQueueBytes"/> in messages of
-    /// the smallest size), so the newest call is not the one dropped; a small queue sends smaller requests.
+    /// <see cref="DropReason.QueueFull"/>. Delivery then takes about a quarter of the queue's bounds out of it at most (of
+    /// <see cref="GrowlyticsOptions.MaxQueueSize"/>, and of <see cref="GrowlyticsOptions.MaxQueueBytes"/> at the queue's
+    /// average message size), so the newest call is not the one dropped; a small queue sends smaller requests.
     /// </summary>
     DropOldest = 1,
 }

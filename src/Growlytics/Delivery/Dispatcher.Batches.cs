@@ -23,7 +23,30 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>Gets a value indicating whether more messages may be staged (see the stage limits in the constructor).</summary>
-    private bool CanStage => _partitions.ReadyCount < _stageLimit && _partitions.Count < _stageCap;
+    private bool CanStage => _partitions.ReadyCount < _stageLimit && _partitions.Count < _stageCap && RoomByBytes() > 0;
+
+    // With DropOldest: how many more messages may be taken out of the queue before what is taken (staged, written, in
+    // flight) comes to a quarter of MaxQueueBytes, at the queue's average message size; otherwise no limit. Taken
+    // messages cannot be dropped as the oldest: a queue holding only those would drop every new call instead.
+    private int RoomByBytes()
+    {
+        if (_takenBytesCap == long.MaxValue)
+        {
+            return int.MaxValue;
+        }
+
+        var count = _queue.Count;
+        var bytes = _queue.EstimatedBytes;
+        if (count <= 0 || bytes <= 0)
+        {
+            return int.MaxValue;
+        }
+
+        var average = Math.Max(1, bytes / count);
+        var taken = Math.Max(0, count - _queue.Unread);
+        var left = _takenBytesCap - (taken * average);
+        return left <= 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Max(1, left / average));
+    }
 
     // The most one source read hands to the staging loop at once (see FillStage).
     private const int ReadGroup = 256;
@@ -44,7 +67,7 @@ internal sealed partial class Dispatcher
             _read.Clear();
             // A few hundred at a time, so the messages and envelopes the read just touched are still in the core's caches
             // when they are staged below (a stage's worth of them is megabytes).
-            var room = Math.Min(Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count), ReadGroup);
+            var room = Math.Min(Math.Min(Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count), ReadGroup), RoomByBytes());
             // Memory's handed-back messages counted before the disk is read: one handed back after it (the writer appended
             // its user's older ones to the disk first) waits for the next read of the disk.
             var handedBack = _memory.HandedBackMark;

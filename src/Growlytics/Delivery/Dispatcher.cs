@@ -48,6 +48,7 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly CancellationTokenSource _stopSending = new();
     private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;
+    private readonly long _takenBytesCap;
     private readonly int _stageCap;
     private bool _readCapped;
     private Task _run = Task.CompletedTask;
@@ -109,11 +110,12 @@ internal sealed partial class Dispatcher : IDisposable
         // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window).
         // With DropOldest everything staged counts, as before: a full queue drops its oldest unread message, so what is
         // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped:
-        // at most a quarter of MaxQueueSize, and of MaxQueueBytes in messages of the smallest size (a small queue's
-        // requests are smaller then).
+        // about a quarter of MaxQueueSize and of MaxQueueBytes taken out of the queue at most (a small queue's requests
+        // are smaller then; see RoomByBytes).
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
-        var quarterOfQueue = Math.Max(1, Math.Min(options.MaxQueueSize / 4, options.MaxQueueBytes / 4 / MessageSize.Smallest));
-        _stageCap = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest ? (int)Math.Min(_stageLimit, quarterOfQueue) : int.MaxValue;
+        var dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
+        _stageCap = dropOldest ? Math.Min(_stageLimit, Math.Max(1, options.MaxQueueSize / 4)) : int.MaxValue;
+        _takenBytesCap = dropOldest ? options.MaxQueueBytes / 4 : long.MaxValue;
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
     }
 

@@ -18,9 +18,6 @@ internal static class MessageSize
     // The Envelope object, and its slot in its partition.
     private const int EnvelopeOverhead = 104;
 
-    /// <summary>The smallest estimate a message gets (no ids, no attributes).</summary>
-    public const int Smallest = MessageOverhead + EnvelopeOverhead;
-
     /// <summary>Gets the estimated memory the message holds (measured once, with <see cref="EstimateJson"/>).</summary>
     public static int Estimate(UserMessage message)
     {

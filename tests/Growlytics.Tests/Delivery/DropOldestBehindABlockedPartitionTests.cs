@@ -25,9 +25,8 @@ public sealed class DropOldestBehindABlockedPartitionTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var h = new DeliveryHarness(o =>
         {
-            // Requests of 10, 8 at a time: the stage (a quarter of the byte bound in messages of the smallest size, about
-            // 2,000 messages) is still far larger than what requests take at once, and the 5,000 messages are sent in 500
-            // requests, not 5,000.
+            // Requests of 10, 8 at a time: what may be taken out of the queue (a quarter of its byte bound, 1,250 messages)
+            // is still far larger than what requests take at once, and the 5,000 messages are sent in 500 requests.
             o.MaxBatchSize = 10;
             o.MaxConcurrentRequests = 8;
             o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
@@ -44,16 +43,11 @@ public sealed class DropOldestBehindABlockedPartitionTests
             h.Push(i, "anon-a");
         }
 
-        // The first request is held and the partition's next one is written ahead behind it (10 messages each, taken out of
-        // the stage); the loop stages what it may of the rest meanwhile (a stage's worth), and the rest stays unread in
-        // the queue. Only with all three taken has the loop stopped reading: a stage's worth read alone can come before
-        // the request in flight and the one written ahead leave the stage, and the loop's next turn then reads 20 more in
-        // the middle of the burst below, keeping those (the oldest unread at that moment, the burst's own) instead of the
-        // newest.
-        var stage = h.Client.Dispatcher.StageCap;
-        stage.Should().BeLessThan(5_000 / 2, "what is staged stays well below the queue's byte bound");
+        // The first request is held and the partition's next one is written ahead behind it (10 messages each); the loop
+        // stages more of the rest meanwhile, until what is taken out of the queue (in flight, written ahead, staged) comes
+        // to a quarter of its byte bound (1,250 messages of this size), and the rest stays unread in the queue.
         await DeliveryHarness.WaitUntilAsync(() =>
-            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 5_000 - stage - (2 * 10));
+            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 5_000 - 1_250);
         var unread = h.Client.Queue.Unread;
         unread.Should().BePositive("the loop must not stage the whole queue into the blocked partition");
 
@@ -116,5 +110,52 @@ public sealed class DropOldestBehindABlockedPartitionTests
         delivered.Should().HaveCount(100).And.Contain(199, "the newest call is never the one a full DropOldest queue drops");
         var kept = delivered.Where(n => n >= 100).ToList();
         kept.Should().BeEquivalentTo(Enumerable.Range(200 - unread, unread).Select(n => (long)n), "the oldest unread were dropped each time");
+    }
+
+    [Fact]
+    public async Task DropOldest_ByteBoundFullOfLargerMessagesBehindABlockedPartition_KeepsTheNewest()
+    {
+        // Messages of about 1 KB: the byte bound holds 2,000 of them, fewer than the loop would stage by count.
+        var text = new string('x', 400);
+        long perMessage;
+        await using (var probe = new DeliveryHarness(o => o.MaxBatchSize = 10, startDelivery: false))
+        {
+            probe.Push(0, "anon-a", text);
+            perMessage = probe.Client.Queue.EstimatedBytes;
+        }
+
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 10;
+            o.MaxConcurrentRequests = 8;
+            o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
+            o.MaxQueueSize = 20_000;
+            o.MaxQueueBytes = Math.Max(64 * 1024, perMessage * 2_000);
+        });
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+        for (var i = 0; i < 2_000; i++)
+        {
+            h.Push(i, "anon-a", text);
+        }
+
+        // Taken out of the queue (staged, written ahead, in flight): about a quarter of the byte bound, 500 messages.
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 1_500);
+        await Task.Delay(100);
+        var unread = h.Client.Queue.Unread;
+        unread.Should().BeGreaterThan(1_000, "about a quarter of the byte bound is taken, the rest stays unread");
+        for (var i = 2_000; i < 2_100; i++)
+        {
+            h.Push(i, "anon-a", text);
+        }
+
+        gate.SetResult();
+        await h.FlushAsync();
+        var delivered = h.Accepted.SelectMany(r => r.Numbers).ToHashSet();
+        delivered.Should().Contain(Enumerable.Range(2_000, 100).Select(n => (long)n), "the newest calls are kept; the oldest unread made room");
     }
 }
