@@ -8,8 +8,8 @@ namespace GrowlyticsSdk;
 // and SIGHUP (a closed terminal; on Windows a closed console window) end a process without raising AppDomain.ProcessExit,
 // nor does Ctrl+C (SIGINT): what was accepted but not yet sent was lost without a line in the log. Only from .NET 10 on,
 // where the runtime calls a signal's handlers newest first and stops at the first that cancels: a handler registered
-// after Initialize (the generic host's, a Console.CancelKeyPress handler) decides first, and if it keeps the process
-// running the SDK's is not called.
+// after Initialize (the generic host's, when the host starts later) decides first, and if it keeps the process running
+// the SDK's is not called.
 public static partial class Growlytics
 {
     /// <summary>

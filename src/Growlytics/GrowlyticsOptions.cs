@@ -237,8 +237,8 @@ public sealed class GrowlyticsOptions
     /// <see cref="AppDomain.ProcessExit"/>, and on .NET 10 and later (net8.0 build) when Ctrl+C, SIGTERM or SIGHUP is about
     /// to end it, which .NET 10 does not turn into <see cref="AppDomain.ProcessExit"/>. At such a signal the client flushes
     /// within <see cref="ShutdownTimeout"/> and keeps running, without preventing the end. A signal handler registered
-    /// after the client (the generic host's, a <see cref="Console.CancelKeyPress"/> handler) runs first: if it cancels the
-    /// signal, the SDK's does nothing. One registered before runs after the flush, which holds it for at most
+    /// after the client (the generic host's, when the host starts later) runs first: if it cancels the signal, the SDK's
+    /// does nothing. One registered before runs after the flush, which holds it for at most
     /// <see cref="ShutdownTimeout"/> (when the service does not answer).
     /// </summary>
     /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>

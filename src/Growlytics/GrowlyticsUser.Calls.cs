@@ -50,12 +50,13 @@ public sealed partial class GrowlyticsUser
                 return;
             }
 
+            var optedOut = _client.IsOptedOut;
             if (_client.CountIfRefused())
             {
                 // Opted out: nothing is sent, but another user's login ends the identified user's session here, so that
                 // calls after OptIn never reach that user's profile (the new user is not kept: Identify again after
                 // OptIn). Shut down: the session stays as it was.
-                if (_userId is not null && _client.IsOptedOut && !_client.IsShutDown)
+                if (_userId is not null && (optedOut || _client.IsOptedOut) && !_client.IsShutDown)
                 {
                     EndSessionWhileOptedOutLocked();
                 }

@@ -8,9 +8,10 @@ public enum QueueOverflowPolicy
 
     /// <summary>
     /// Drop the oldest queued message that delivery has not taken yet to make room, and count it as
-    /// <see cref="DropReason.QueueFull"/>. Delivery then takes about a quarter of the queue's bounds out of it at most (of
-    /// <see cref="GrowlyticsOptions.MaxQueueSize"/>, and of <see cref="GrowlyticsOptions.MaxQueueBytes"/> at the queue's
-    /// average message size), so the newest call is not the one dropped; a small queue sends smaller requests.
+    /// <see cref="DropReason.QueueFull"/>. Without <see cref="GrowlyticsOptions.StorageDirectory"/>, delivery then holds
+    /// (staged, in flight) about a quarter of the queue's bounds at most (of <see cref="GrowlyticsOptions.MaxQueueSize"/>,
+    /// and of <see cref="GrowlyticsOptions.MaxQueueBytes"/> at the queue's average message size), so the newest call is
+    /// not the one dropped; a small queue sends smaller requests.
     /// </summary>
     DropOldest = 1,
 }

@@ -23,29 +23,32 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>Gets a value indicating whether more messages may be staged (see the stage limits in the constructor).</summary>
-    private bool CanStage => _partitions.ReadyCount < _stageLimit && _partitions.Count < _stageCap && RoomByBytes() > 0;
+    private bool CanStage => _partitions.ReadyCount < _stageLimit && _partitions.Count < _stageCap && RoomToTake() > 0;
 
-    // With DropOldest: how many more messages may be taken out of the queue before what is taken (staged, written, in
-    // flight) comes to a quarter of MaxQueueBytes, at the queue's average message size; otherwise no limit. Taken
-    // messages cannot be dropped as the oldest: a queue holding only those would drop every new call instead.
-    private int RoomByBytes()
+    // With DropOldest and no storage: how many more messages delivery may take out of the queue before what it holds
+    // (staged, written ahead, in flight: everything counted in the queue and not unread) comes to a quarter of
+    // MaxQueueSize or of MaxQueueBytes (at the queue's average message size); otherwise no limit. Taken messages cannot
+    // be dropped as the oldest: a queue holding only those would drop every new call instead. At least one while
+    // delivery holds none, so a full queue of unread messages is always read.
+    private int RoomToTake()
     {
-        if (_takenBytesCap == long.MaxValue)
+        if (_takenCountCap == long.MaxValue)
         {
             return int.MaxValue;
         }
 
         var count = _queue.Count;
         var bytes = _queue.EstimatedBytes;
-        if (count <= 0 || bytes <= 0)
+        var taken = Math.Max(0, count - _queue.Unread);
+        var room = _takenCountCap - taken;
+        if (room > 0 && count > 0 && bytes > 0)
         {
-            return int.MaxValue;
+            var average = Math.Max(1, bytes / count);
+            var left = _takenBytesCap - (taken * average);
+            room = left <= 0 ? 0 : Math.Min(room, Math.Max(1, left / average));
         }
 
-        var average = Math.Max(1, bytes / count);
-        var taken = Math.Max(0, count - _queue.Unread);
-        var left = _takenBytesCap - (taken * average);
-        return left <= 0 ? 0 : (int)Math.Min(int.MaxValue, Math.Max(1, left / average));
+        return room <= 0 ? 0 : (int)Math.Min(int.MaxValue, room);
     }
 
     // The most one source read hands to the staging loop at once (see FillStage).
@@ -67,7 +70,7 @@ internal sealed partial class Dispatcher
             _read.Clear();
             // A few hundred at a time, so the messages and envelopes the read just touched are still in the core's caches
             // when they are staged below (a stage's worth of them is megabytes).
-            var room = Math.Min(Math.Min(Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count), ReadGroup), RoomByBytes());
+            var room = Math.Min(Math.Min(Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count), ReadGroup), RoomToTake());
             // Memory's handed-back messages counted before the disk is read: one handed back after it (the writer appended
             // its user's older ones to the disk first) waits for the next read of the disk.
             var handedBack = _memory.HandedBackMark;

@@ -48,6 +48,7 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly CancellationTokenSource _stopSending = new();
     private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;
+    private readonly long _takenCountCap;
     private readonly long _takenBytesCap;
     private readonly int _stageCap;
     private bool _readCapped;
@@ -109,18 +110,19 @@ internal sealed partial class Dispatcher : IDisposable
         // Messages in blocked partitions do not count: a user whose requests are slow or retried must not keep other
         // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window).
         // With DropOldest everything staged counts, as before: a full queue drops its oldest unread message, so what is
-        // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped:
-        // about a quarter of MaxQueueSize and of MaxQueueBytes taken out of the queue at most (a small queue's requests
-        // are smaller then; see RoomByBytes).
+        // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped.
+        // Without storage, what delivery takes out of the queue (staged, written ahead, in flight) is held to about a
+        // quarter of MaxQueueSize and of MaxQueueBytes (a small queue's requests are smaller then; see RoomToTake). With
+        // storage the queue also holds what the storage writer has taken or handed back, which delivery does not hold:
+        // only the stage's own bound applies there.
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
         var dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
-        _stageCap = dropOldest ? Math.Min(_stageLimit, Math.Max(1, options.MaxQueueSize / 4)) : int.MaxValue;
-        _takenBytesCap = dropOldest ? options.MaxQueueBytes / 4 : long.MaxValue;
+        _stageCap = dropOldest ? _stageLimit : int.MaxValue;
+        var boundTaken = dropOldest && options.StorageDirectory is null;
+        _takenCountCap = boundTaken ? Math.Max(1, options.MaxQueueSize / 4) : long.MaxValue;
+        _takenBytesCap = boundTaken ? options.MaxQueueBytes / 4 : long.MaxValue;
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
     }
-
-    /// <summary>Gets the most messages staged at once in all partitions (blocked or not): bounded only with DropOldest.</summary>
-    public int StageCap => _stageCap;
 
     /// <summary>
     /// Gets the number of messages accepted and not yet settled, wherever they are, for the application's figures: without

@@ -92,10 +92,10 @@ public sealed class DropOldestBehindABlockedPartitionTests
             h.Push(i, "anon-a");
         }
 
-        // One request held, the next written ahead behind it, 25 messages staged: the rest stays unread in the queue.
-        h.Client.Dispatcher.StageCap.Should().Be(25);
+        // One request held and the next written ahead behind it (10 messages each), 5 more staged: a quarter of the queue
+        // taken, the rest stays unread in it.
         await DeliveryHarness.WaitUntilAsync(() =>
-            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 100 - 25 - (2 * 10));
+            h.Requests.Count >= 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1 && h.Client.Queue.Unread <= 100 - 25);
         var unread = h.Client.Queue.Unread;
         unread.Should().BePositive("the loop must not stage the whole queue into the blocked partition");
         for (var i = 100; i < 200; i++)
@@ -157,5 +157,46 @@ public sealed class DropOldestBehindABlockedPartitionTests
         await h.FlushAsync();
         var delivered = h.Accepted.SelectMany(r => r.Numbers).ToHashSet();
         delivered.Should().Contain(Enumerable.Range(2_000, 100).Select(n => (long)n), "the newest calls are kept; the oldest unread made room");
+    }
+
+    [Fact]
+    public async Task DropOldest_SmallQueueManyUsersWithRequestsHeld_KeepsTheNewestCall()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 10;
+            o.MaxConcurrentRequests = 16;
+            o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
+            o.MaxQueueSize = 100;
+        });
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+        for (var i = 0; i < 100; i++)
+        {
+            h.Push(i, "anon-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        // Requests in flight count as taken too: with many users they, not the stage, would take the whole queue.
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 1);
+        for (var step = 0; step < 50; step++)
+        {
+            h.Time.Advance(TimeSpan.FromMilliseconds(200));
+            await Task.Delay(5);
+        }
+
+        var unread = h.Client.Queue.Unread;
+        unread.Should().BeGreaterThanOrEqualTo(75, "a quarter of MaxQueueSize at most is taken out of the queue");
+        for (var i = 100; i < 200; i++)
+        {
+            h.Push(i, "anon-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        gate.SetResult();
+        await h.FlushAsync();
+        h.Accepted.SelectMany(r => r.Numbers).Should().Contain(199, "the newest call is never the one a full DropOldest queue drops");
     }
 }
