@@ -8,6 +8,18 @@ internal static class TestSupport
     /// <summary>Generous: only a broken pipeline comes near it, so a slow machine does not fail the tests.</summary>
     public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets the path of the test-only child program (Growlytics.Storage.ChildProcess), built with the tests.</summary>
+    public static string ChildProgramPath()
+    {
+        // tests/Growlytics.IntegrationTests/bin/<Configuration>/<tfm>/ → tests/Growlytics.Storage.ChildProcess/bin/<Configuration>/<tfm>/
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = output.Parent!.Name;
+        var tests = output.Parent.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(tests, "Growlytics.Storage.ChildProcess", "bin", configuration, output.Name, "Growlytics.Storage.ChildProcess.dll");
+        File.Exists(path).Should().BeTrue("the child program is built with the tests");
+        return path;
+    }
+
     public static GrowlyticsOptions FastOptions(Uri endpoint) => new()
     {
         ApiKey = FaultyCollector.ApiKey,

@@ -8,6 +8,8 @@ namespace GrowlyticsSdk.IntegrationTests.Lifecycle;
 /// <summary>
 /// A console app that uses the facade, ended by a signal: from .NET 10 on, SIGTERM and SIGHUP end a process without
 /// raising AppDomain.ProcessExit, so without a handler of its own the facade's client lost what it had not sent yet.
+/// Signals are sent with kill(1): on Windows, which has no such signals to send to a console app from here, these tests
+/// end at once.
 /// </summary>
 [Collection(EngineCollection.Name)]
 public sealed class ExitSignalTests
@@ -19,7 +21,6 @@ public sealed class ExitSignalTests
     {
         if (OperatingSystem.IsWindows())
         {
-            // Sent with kill(1); Windows has no such signals to send to a console app from here.
             return;
         }
 
@@ -28,53 +29,24 @@ public sealed class ExitSignalTests
 
         // Slow answers: one user's 30 requests go one after another, so when the signal comes most messages are queued.
         collector.Script = _ => Fault.Delayed(TimeSpan.FromMilliseconds(60));
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { ChildProgramPath(), "signal", collector.Endpoint.ToString(), count.ToString(CultureInfo.InvariantCulture) },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["GROWLYTICS_TEST_KEY"] = FaultyCollector.ApiKey;
-        using var child = Process.Start(start)!;
-        var lines = new ConcurrentQueue<string>();
-        var pushed = new TaskCompletionSource();
-        child.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                lines.Enqueue(line);
-                if (line == "pushed")
-                {
-                    pushed.TrySetResult();
-                }
-            }
-        };
-        child.BeginOutputReadLine();
+        using var child = new SignalledChild(collector, count.ToString(CultureInfo.InvariantCulture));
         int deliveredAtSignal;
         try
         {
-            await pushed.Task.WaitAsync(Deadline);
+            await child.Pushed.WaitAsync(Deadline);
             deliveredAtSignal = collector.Acknowledged.Count;
-            using (var kill = Process.Start("kill", ["-" + signal, child.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
-
-            await child.WaitForExitAsync().WaitAsync(Deadline);
+            await child.SignalAsync(signal);
+            await child.Process.WaitForExitAsync().WaitAsync(Deadline);
         }
         finally
         {
-            if (!child.HasExited)
-            {
-                child.Kill();
-            }
+            child.KillIfRunning();
         }
 
         deliveredAtSignal.Should().BeLessThan(count / 2, "most of the messages were still queued when the signal came");
-        child.ExitCode.Should().Be(exitCode, "the signal still ends the process, once the client has flushed; stderr: " + await child.StandardError.ReadToEndAsync());
+        child.Process.ExitCode.Should().Be(exitCode, "the signal still ends the process, once the client has flushed; stderr: " + await child.Process.StandardError.ReadToEndAsync());
         collector.Acknowledged.Count.Should().Be(count, "the facade's client delivered everything it had accepted before the process ended");
-        lines.Should().Contain("log 2018", "the SDK says it flushed on the signal");
+        child.Lines.Should().Contain("log 2018", "the SDK says it flushed on the signal");
     }
 
     [Fact]
@@ -82,68 +54,91 @@ public sealed class ExitSignalTests
     {
         if (OperatingSystem.IsWindows())
         {
-            // Sent with kill(1), as above.
             return;
         }
 
         await using var collector = await FaultyCollector.StartAsync();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { ChildProgramPath(), "signal", collector.Endpoint.ToString(), "10", "host-cancels" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["GROWLYTICS_TEST_KEY"] = FaultyCollector.ApiKey;
-        using var child = Process.Start(start)!;
-        var lines = new ConcurrentQueue<string>();
-        var pushed = new TaskCompletionSource();
-        var cancelled = new TaskCompletionSource();
-        child.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is { } line)
-            {
-                lines.Enqueue(line);
-                if (line == "pushed")
-                {
-                    pushed.TrySetResult();
-                }
-                else if (line == "cancelled")
-                {
-                    cancelled.TrySetResult();
-                }
-            }
-        };
-        child.BeginOutputReadLine();
+        using var child = new SignalledChild(collector, "10", "host-cancels");
         try
         {
-            await pushed.Task.WaitAsync(Deadline);
-            using (var kill = Process.Start("kill", ["-TERM", child.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync();
-            }
-
-            await cancelled.Task.WaitAsync(Deadline);
+            await child.Pushed.WaitAsync(Deadline);
+            await child.SignalAsync("TERM");
+            await child.Cancelled.WaitAsync(Deadline);
             await Task.Delay(500);
-            child.HasExited.Should().BeFalse("the later handler kept the process running");
+            child.Process.HasExited.Should().BeFalse("the later handler kept the process running");
         }
         finally
         {
-            child.Kill();
-            await child.WaitForExitAsync();
+            child.KillIfRunning();
+            await child.Process.WaitForExitAsync();
         }
 
-        lines.Should().NotContain(l => l == "log 2018" || l == "log 2019", "the handler registered later ran first and cancelled: the SDK's was not called");
+        child.Lines.Should().NotContain(l => l == "log 2018" || l == "log 2019", "the handler registered later ran first and cancelled: the SDK's was not called");
     }
 
-    private static string ChildProgramPath()
+    /// <summary>The child program in its "signal" mode, its output lines collected as they come.</summary>
+    private sealed class SignalledChild : IDisposable
     {
-        // tests/Growlytics.IntegrationTests/bin/<Configuration>/<tfm>/ → tests/Growlytics.Storage.ChildProcess/bin/<Configuration>/<tfm>/
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = output.Parent!.Name;
-        var tests = output.Parent.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(tests, "Growlytics.Storage.ChildProcess", "bin", configuration, output.Name, "Growlytics.Storage.ChildProcess.dll");
-        File.Exists(path).Should().BeTrue("the child program is built with the tests");
-        return path;
+        private readonly TaskCompletionSource _pushed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _cancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public SignalledChild(FaultyCollector collector, params string[] arguments)
+        {
+            var start = new ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var argument in (string[])[ChildProgramPath(), "signal", collector.Endpoint.ToString(), .. arguments])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            start.Environment["GROWLYTICS_TEST_KEY"] = FaultyCollector.ApiKey;
+            Process = Process.Start(start)!;
+            Process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data is not { } line)
+                {
+                    return;
+                }
+
+                Lines.Enqueue(line);
+                if (line == "pushed")
+                {
+                    _pushed.TrySetResult();
+                }
+                else if (line == "cancelled")
+                {
+                    _cancelled.TrySetResult();
+                }
+            };
+            Process.BeginOutputReadLine();
+        }
+
+        public Process Process { get; }
+
+        public ConcurrentQueue<string> Lines { get; } = new();
+
+        public Task Pushed => _pushed.Task;
+
+        public Task Cancelled => _cancelled.Task;
+
+        public async Task SignalAsync(string signal)
+        {
+            using var kill = Process.Start("kill", ["-" + signal, Process.Id.ToString(CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+
+        public void KillIfRunning()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill();
+            }
+        }
+
+        public void Dispose() => Process.Dispose();
     }
 }

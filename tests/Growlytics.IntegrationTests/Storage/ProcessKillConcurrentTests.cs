@@ -95,15 +95,4 @@ public sealed class ProcessKillConcurrentTests
         twice.Should().BeLessThanOrEqualTo(bound, "at most ReadWindow ({0}) + what one commit interval settles ({1}) is sent twice", DurableQueue.ReadWindow, settledInLastCommits);
         deliveredAtKill.Should().BeGreaterThan(bound, "the child delivered more than the bound, so the bound is not met trivially");
     }
-
-    private static string ChildProgramPath()
-    {
-        // tests/Growlytics.IntegrationTests/bin/<Configuration>/<tfm>/ → tests/Growlytics.Storage.ChildProcess/bin/<Configuration>/<tfm>/
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = output.Parent!.Name;
-        var tests = output.Parent.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(tests, "Growlytics.Storage.ChildProcess", "bin", configuration, output.Name, "Growlytics.Storage.ChildProcess.dll");
-        File.Exists(path).Should().BeTrue("the child program is built with the tests");
-        return path;
-    }
 }

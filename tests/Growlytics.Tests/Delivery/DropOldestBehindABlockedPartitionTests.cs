@@ -20,10 +20,8 @@ public sealed class DropOldestBehindABlockedPartitionTests
             perMessage = probe.Client.Queue.EstimatedBytes;
         }
 
-        // Every request held by the gate gets an answer of its own: one response object answering two requests (the
-        // written-ahead one comes at once) is disposed by the first, and the mock handler never completes the second.
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var h = new DeliveryHarness(o =>
+        await using var h = HeldUntil(gate.Task, o =>
         {
             // Requests of 10, 8 at a time: what may be taken out of the queue (a quarter of its byte bound, 1,250 messages)
             // is still far larger than what requests take at once, and the 5,000 messages are sent in 500 requests.
@@ -33,11 +31,6 @@ public sealed class DropOldestBehindABlockedPartitionTests
             o.MaxQueueSize = 20_000;
             o.MaxQueueBytes = Math.Max(64 * 1024, perMessage * 5_000);
         });
-        h.Responder = async _ =>
-        {
-            await gate.Task;
-            return new HttpResponseMessage(HttpStatusCode.OK);
-        };
         for (var i = 0; i < 5_000; i++)
         {
             h.Push(i, "anon-a");
@@ -75,18 +68,13 @@ public sealed class DropOldestBehindABlockedPartitionTests
     public async Task DropOldest_SmallQueueFullBehindABlockedPartition_KeepsTheNewestCalls()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var h = new DeliveryHarness(o =>
+        await using var h = HeldUntil(gate.Task, o =>
         {
             // A queue far smaller than the loop's usual stage (4,096 messages): a quarter of it may be staged.
             o.MaxBatchSize = 10;
             o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
             o.MaxQueueSize = 100;
         });
-        h.Responder = async _ =>
-        {
-            await gate.Task;
-            return new HttpResponseMessage(HttpStatusCode.OK);
-        };
         for (var i = 0; i < 100; i++)
         {
             h.Push(i, "anon-a");
@@ -125,7 +113,7 @@ public sealed class DropOldestBehindABlockedPartitionTests
         }
 
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var h = new DeliveryHarness(o =>
+        await using var h = HeldUntil(gate.Task, o =>
         {
             o.MaxBatchSize = 10;
             o.MaxConcurrentRequests = 8;
@@ -133,11 +121,6 @@ public sealed class DropOldestBehindABlockedPartitionTests
             o.MaxQueueSize = 20_000;
             o.MaxQueueBytes = Math.Max(64 * 1024, perMessage * 2_000);
         });
-        h.Responder = async _ =>
-        {
-            await gate.Task;
-            return new HttpResponseMessage(HttpStatusCode.OK);
-        };
         for (var i = 0; i < 2_000; i++)
         {
             h.Push(i, "anon-a", text);
@@ -163,18 +146,13 @@ public sealed class DropOldestBehindABlockedPartitionTests
     public async Task DropOldest_SmallQueueManyUsersWithRequestsHeld_KeepsTheNewestCall()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var h = new DeliveryHarness(o =>
+        await using var h = HeldUntil(gate.Task, o =>
         {
             o.MaxBatchSize = 10;
             o.MaxConcurrentRequests = 16;
             o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest;
             o.MaxQueueSize = 100;
         });
-        h.Responder = async _ =>
-        {
-            await gate.Task;
-            return new HttpResponseMessage(HttpStatusCode.OK);
-        };
         for (var i = 0; i < 100; i++)
         {
             h.Push(i, "anon-" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -198,5 +176,18 @@ public sealed class DropOldestBehindABlockedPartitionTests
         gate.SetResult();
         await h.FlushAsync();
         h.Accepted.SelectMany(r => r.Numbers).Should().Contain(199, "the newest call is never the one a full DropOldest queue drops");
+    }
+
+    // Every request waits for the gate and then gets an answer of its own: one response object answering two requests
+    // (the written-ahead one comes at once) would be disposed by the first, and the mock handler never completes the second.
+    private static DeliveryHarness HeldUntil(Task gate, Action<GrowlyticsOptions> configure)
+    {
+        var h = new DeliveryHarness(configure);
+        h.Responder = async _ =>
+        {
+            await gate;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+        return h;
     }
 }
