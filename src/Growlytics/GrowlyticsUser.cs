@@ -212,7 +212,8 @@ public sealed partial class GrowlyticsUser
     /// here (a new anonymous id, saved to the session file), so that calls after <see cref="GrowlyticsClient.OptIn"/> never
     /// reach the profile of a user who logged out meanwhile; with <see cref="GrowlyticsProtocol.Batch"/> the logout is
     /// counted as dropped (<see cref="DropReason.OptedOut"/>). After the client has shut down the call changes nothing
-    /// and is counted as dropped (<see cref="DropReason.Shutdown"/>).
+    /// and is counted as dropped (<see cref="DropReason.Shutdown"/>, or <see cref="DropReason.OptedOut"/> while opted
+    /// out).
     /// </remarks>
     public void Logout()
     {
