@@ -102,6 +102,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         _options = options.Clone();
         EnvironmentDefaults.Apply(_options, optionsParameter);
         OptionsValidation.ThrowIfInvalid(_options, optionsParameter);
+        if (_options.StorageDirectory is { Length: > 0 } storageDirectory)
+        {
+            // Resolved once, against the current directory at start: an app that changes its current directory later (a
+            // file dialog, Directory.SetCurrentDirectory) must not move the folder under the client.
+            _options.StorageDirectory = ResolveStorageDirectory(storageDirectory, optionsParameter);
+        }
+
         // Guarded: a logging provider that throws must not reach the app's calls or stop delivery.
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") is { } logger ? new GuardedLogger(logger) : NullLogger.Instance;
         _handlerFaults = new LogRateLimiter(_options.TimeProvider, TimeSpan.FromMinutes(1));
@@ -223,6 +230,22 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         {
             _durable?.Start();
             _dispatcher.Start();
+        }
+    }
+
+    /// <summary>
+    /// Gets the full path of <paramref name="directory"/> (a relative path against the current directory now); a path the
+    /// platform cannot resolve is refused as invalid options, naming the option and not the path.
+    /// </summary>
+    private static string ResolveStorageDirectory(string directory, string? optionsParameter)
+    {
+        try
+        {
+            return Path.GetFullPath(directory);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException or System.Security.SecurityException)
+        {
+            throw new ArgumentException("GrowlyticsOptions.StorageDirectory is not a path this platform can resolve (" + ex.GetType().Name + ").", optionsParameter);
         }
     }
 

@@ -157,7 +157,8 @@ public sealed class GrowlyticsOptions
     /// </summary>
     /// <value>
     /// Defaults to <see langword="null"/>: nothing is written to disk (an empty string means the same). A blank path, or
-    /// one with characters no path may have, is refused when the client is created.
+    /// one with characters no path may have, is refused when the client is created. A relative path is resolved against
+    /// the current directory once, when the client is created: a later change of the current directory does not move it.
     /// </value>
     public string? StorageDirectory { get; set; }
 

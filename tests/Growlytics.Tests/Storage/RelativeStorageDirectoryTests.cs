@@ -1,0 +1,53 @@
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// Probe finding: a relative StorageDirectory is resolved against the current directory at each file operation, so an app
+/// that changes its current directory while it runs (a file dialog, Directory.SetCurrentDirectory) makes the client take
+/// its intact folder for removed (event 4017), count the stored messages it had not read yet as Corrupted, and split its
+/// store over two folders. Process-wide state: kept out of parallel runs by its own collection.
+/// </summary>
+[Collection(nameof(RelativeStorageDirectoryTests))]
+[CollectionDefinition(nameof(RelativeStorageDirectoryTests), DisableParallelization = true)]
+public sealed class RelativeStorageDirectoryTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task RelativeStorageDirectory_CurrentDirectoryChangedWhileRunning_StoredMessagesAreNotDroppedAndStayInOneFolder()
+    {
+        var first = Path.Combine(Directory, "first");
+        var second = Path.Combine(Directory, "second");
+        System.IO.Directory.CreateDirectory(first);
+        System.IO.Directory.CreateDirectory(second);
+        var original = Environment.CurrentDirectory;
+        var logs = new RecordingLoggerFactory();
+        GrowlyticsStatistics statistics;
+        try
+        {
+            Environment.CurrentDirectory = first;
+            var client = NewClient(new StorageCollector(), o =>
+            {
+                o.StorageDirectory = "store";
+                o.LoggerFactory = logs;
+            });
+            PushNumbers(client, 0, 100);
+            await StoredAsync(client);
+
+            // The app changes its current directory (an open-file dialog does on Windows), then records more.
+            Environment.CurrentDirectory = second;
+            PushNumbers(client, 100, 100);
+            await StoredAsync(client);
+            await ShutDownDrivingAsync(client, Step);
+            statistics = client.Statistics;
+            await client.DisposeAsync();
+        }
+        finally
+        {
+            Environment.CurrentDirectory = original;
+        }
+
+        logs.Entries.Should().NotContain(e => e.EventId == 4017, "the folder was never removed");
+        statistics.Dropped.Should().Be(0, "nothing stored was damaged or lost: {0}", string.Join(", ", statistics.DroppedByReason.Where(r => r.Value > 0)));
+        System.IO.Directory.Exists(Path.Combine(second, "store")).Should().BeFalse("the client's folder is the one it started with");
+    }
+}
