@@ -222,8 +222,26 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             // unless it is unchanged since the start: then the session the previous owner left in the file continues.
             var savesAtStart = Volatile.Read(ref _processSessionChanges);
             var store = _sessionStore;
-            _durable.TakenOver = () => processUser.SaveOrContinueSession(store, () => Volatile.Read(ref _processSessionChanges) == savesAtStart);
+            _durable.TakenOver = () =>
+            {
+                store?.DeleteLeftTemporaries();
+                processUser.SaveOrContinueSession(store, () => Volatile.Read(ref _processSessionChanges) == savesAtStart);
+            };
             _durable.FolderTakenAgain = () => processUser.SaveOrContinueSession(store, static () => false);
+        }
+
+        if (_durable is { IsOwner: true } && _options.StorageDirectory is { } ownDirectory)
+        {
+            // A session file's temporary copy a process killed while writing it left is never read; it went on taking
+            // its share of MaxStorageBytes at every start. Only the folder's owner writes session files.
+            if (_sessionStore is { } sessionStore)
+            {
+                sessionStore.DeleteLeftTemporaries();
+            }
+            else
+            {
+                SessionStore.DeleteTemporaries(ownDirectory);
+            }
         }
 
         if (startDelivery)

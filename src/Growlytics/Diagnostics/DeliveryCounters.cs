@@ -62,8 +62,9 @@ internal sealed class DeliveryCounters
     /// <summary>Counts messages a previous run left in storage; they join <see cref="Enqueued"/> so the invariant holds.</summary>
     public void AddRestored(long count)
     {
-        Interlocked.Add(ref _restored, count);
+        // Enqueued first: a snapshot reads Restored before Enqueued, so it never shows more restored than accepted.
         Interlocked.Add(ref _enqueued, count);
+        Interlocked.Add(ref _restored, count);
     }
 
     /// <summary>Counts pushes now held for a login (a push, or held attributes restored from the session file): accepted, and pending.</summary>
@@ -132,11 +133,12 @@ internal sealed class DeliveryCounters
     /// </param>
     public GrowlyticsStatistics Snapshot(Func<long> enginePending, int attempts = SnapshotAttempts)
     {
-        long enqueued, delivered, dropped, pending;
+        long enqueued, delivered, dropped, pending, restored;
         var byReason = new long[Reasons.Length];
         var attempt = 0;
         while (true)
         {
+            restored = Restored;
             pending = enginePending() + Held;
             enqueued = Enqueued;
             delivered = Delivered;
@@ -170,6 +172,6 @@ internal sealed class DeliveryCounters
             reasons[Reasons[i]] = byReason[i];
         }
 
-        return new GrowlyticsStatistics(enqueued, delivered, Retried, BatchesSent, pending, InvalidInputs, Restored, CorruptRecords, reasons);
+        return new GrowlyticsStatistics(enqueued, delivered, Retried, BatchesSent, pending, InvalidInputs, restored, CorruptRecords, reasons);
     }
 }

@@ -97,6 +97,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "The Growlytics storage folder cannot be used ({Error}); this client keeps its queue in memory only.")]
     public static partial void StorageUnavailable(ILogger logger, string error);
 
+    [LoggerMessage(EventId = 4019, Level = LogLevel.Warning, Message = "{Count} Growlytics storage file(s) could not be read ({Error}); they are left there for the next start and not sent now (they count toward MaxStorageBytes). The rest was restored; new messages are stored as usual.")]
+    public static partial void StorageFilesNotRead(ILogger logger, int count, string error);
+
     [LoggerMessage(EventId = 4016, Level = LogLevel.Warning, Message = "What the Growlytics storage folder holds could not be read ({Error}); it is left there for the next start and not sent now. New messages are stored as usual.")]
     public static partial void StorageNotRead(ILogger logger, string error);
 

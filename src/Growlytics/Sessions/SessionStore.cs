@@ -162,6 +162,40 @@ internal sealed class SessionStore
         }
     }
 
+    /// <summary>
+    /// Deletes the temporary files a process killed while writing the session left in the folder, after the writes
+    /// scheduled before (so never one of this store's own). For the folder's owner only: no other client writes there.
+    /// Never faults.
+    /// </summary>
+    public void DeleteLeftTemporaries()
+    {
+        lock (_gate)
+        {
+            _writer = _writer.ContinueWith(_ => DeleteTemporaries(_directory), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the session's temporary files in <paramref name="directory"/>, for an owner of the folder that writes no
+    /// session (or through <see cref="DeleteLeftTemporaries"/>); a file that cannot be deleted stays (it counts against the
+    /// storage bound as one temporary copy at most). Never throws.
+    /// </summary>
+    public static void DeleteTemporaries(string directory)
+    {
+        try
+        {
+            foreach (var temp in Directory.GetFiles(directory, FileName + ".*.tmp"))
+            {
+                StorageFiles.TryDelete(temp);
+            }
+        }
+#pragma warning disable CA1031 // A folder that cannot be listed keeps them: nothing is read from them.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
     /// <summary>Gets how many files the latest deletion could neither delete nor empty (0 when it erased everything).</summary>
     public int LastDeleteFailures => Volatile.Read(ref _lastDeleteFailures);
 

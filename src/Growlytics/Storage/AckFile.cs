@@ -10,7 +10,7 @@ namespace GrowlyticsSdk.Storage;
 internal static class AckFile
 {
     public const string FileName = "queue.ack";
-    private const int Size = 28;
+    internal const int Size = 28;
     private static readonly byte[] Magic = [(byte)'G', (byte)'L', (byte)'Q', (byte)'A'];
 
     public static void Write(string directory, long segmentId, long offset)

@@ -11,12 +11,19 @@ internal sealed partial class DurableQueue
         try
         {
             var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes);
+            if (loaded.Unreadable > 0 && DropAtLoad is not null)
+            {
+                // Opted out: what the folder holds, the files not read included, is passed over (PassOverUnread).
+                throw new IOException(loaded.UnreadableError);
+            }
+
             long records;
             var notDeleted = 0;
             string? deleteError = null;
             lock (_gate)
             {
-                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault) { FolderReplaced = FolderReplaced };
+                // With a file not read, no position is saved: one past it would make a later start take it for settled.
+                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault, savesPosition: loaded.Unreadable == 0) { FolderReplaced = FolderReplaced };
                 // In calls, as delivering or dropping a restored message counts its calls.
                 _counters.AddRestored(_log.PendingCalls);
                 if (DropAtLoad is { } reason && _log.PendingCalls > 0)
@@ -49,6 +56,11 @@ internal sealed partial class DurableQueue
             if (loaded.NewerVersionFiles > 0)
             {
                 Log.StorageNewerFormat(_logger, loaded.NewerVersionFiles);
+            }
+
+            if (loaded.Unreadable > 0)
+            {
+                Log.StorageFilesNotRead(_logger, loaded.Unreadable, loaded.UnreadableError ?? "unknown");
             }
 
             if (Pending > 0)

@@ -295,6 +295,7 @@ internal sealed partial class DurableQueue : IDisposable
                 log.PassOverMissingFiles();
                 AfterChange();
                 TrySaveAck();
+                log.RemoveSettledWithoutPosition();
                 if (log.PendingCalls > 0)
                 {
                     Log.LeftInStorage(_logger, log.PendingCalls);

@@ -14,7 +14,7 @@ internal static class PrivacyFile
 {
     internal const string FileName = "privacy.json";
     private const int FormatVersion = 1;
-    private const int MaxFileBytes = 4096;
+    internal const int MaxFileBytes = 4096;
 
     /// <summary>
     /// Reads the stored choice: opted out or not; not opted out when there is no file. A file that cannot be read counts as

@@ -74,7 +74,25 @@ internal static class SegmentLoader
             }
 
             var start = ack is { } at && id == at.SegmentId ? at.Offset : RecordFormat.SegmentHeaderSize;
-            var segment = LoadSegment(id, path, start, maxFileBytes, result, RunsOf(settled, id, start));
+            Segment? segment;
+            try
+            {
+                segment = LoadSegment(id, path, start, maxFileBytes, result, RunsOf(settled, id, start));
+            }
+            catch (FileNotFoundException)
+            {
+                // Deleted since the folder was listed: nothing to read.
+                continue;
+            }
+            catch (Exception ex) when (ex is (IOException and not DirectoryNotFoundException) or UnauthorizedAccessException)
+            {
+                // Held open by another program, or without read permission: left as it is for a later start, the others
+                // loaded (see LoadResult.Unreadable).
+                result.Unreadable++;
+                result.UnreadableError ??= ex.GetType().Name;
+                continue;
+            }
+
             if (segment is null)
             {
                 continue;
@@ -220,13 +238,7 @@ internal static class SegmentLoader
         var segments = new List<(long, string)>();
         foreach (var path in Directory.GetFiles(directory, FilePrefix + "*" + FileExtension))
         {
-            var name = Path.GetFileNameWithoutExtension(path);
-#if NET8_0_OR_GREATER
-            var digits = name.AsSpan(FilePrefix.Length);
-#else
-            var digits = name.Substring(FilePrefix.Length);
-#endif
-            if (long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id > 0)
+            if (TryParseId(Path.GetFileName(path), out var id))
             {
                 segments.Add((id, path));
             }
@@ -234,6 +246,25 @@ internal static class SegmentLoader
 
         segments.Sort((a, b) => a.Item1.CompareTo(b.Item1));
         return segments;
+    }
+
+    /// <summary>Gets the number of the segment file named <paramref name="fileName"/>; false for any other file.</summary>
+    internal static bool TryParseId(string fileName, out long id)
+    {
+        id = 0;
+        if (fileName.Length <= FilePrefix.Length + FileExtension.Length
+            || !fileName.StartsWith(FilePrefix, StringComparison.Ordinal)
+            || !fileName.EndsWith(FileExtension, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+#if NET8_0_OR_GREATER
+        var digits = fileName.AsSpan(FilePrefix.Length, fileName.Length - FilePrefix.Length - FileExtension.Length);
+#else
+        var digits = fileName.Substring(FilePrefix.Length, fileName.Length - FilePrefix.Length - FileExtension.Length);
+#endif
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
     }
 
     internal sealed class LoadResult
@@ -245,5 +276,14 @@ internal static class SegmentLoader
         public int Corrupt { get; set; }
 
         public int NewerVersionFiles { get; set; }
+
+        /// <summary>
+        /// Gets or sets how many segment files could not be read. They are left for a later start, and the log that starts
+        /// from this result must save no position: one past such a file would make a later start take it for settled.
+        /// </summary>
+        public int Unreadable { get; set; }
+
+        /// <summary>Gets or sets the type of the first error an unreadable file gave.</summary>
+        public string? UnreadableError { get; set; }
     }
 }

@@ -139,4 +139,33 @@ internal sealed partial class SegmentLog
 
         return merged;
     }
+
+    /// <summary>
+    /// At close, for a log that saves no position (its folder could not be read at start, or was taken again): deletes
+    /// the segments whose records are all settled, the one being written included. The next start reads such a log's
+    /// segments from their start, so each would send its records again, and every run would leave one more file behind
+    /// (one the next start could not read either, if the folder still cannot be read). Does nothing for a log that saves
+    /// its position, or while a position past every segment waits to be saved (see <see cref="PassEverySegment"/>).
+    /// </summary>
+    public void RemoveSettledWithoutPosition()
+    {
+        if (SavesPosition || _deleting || _pass is not null)
+        {
+            return;
+        }
+
+        SealActive();
+        for (var i = _segments.Count - 1; i >= 0; i--)
+        {
+            if (i < _segments.Count && _segments[i] is { Pending: 0 } segment)
+            {
+                Remove(segment);
+                if (ReferenceEquals(_readSegment, segment))
+                {
+                    _readSegment = null;
+                    _readOffset = 0;
+                }
+            }
+        }
+    }
 }

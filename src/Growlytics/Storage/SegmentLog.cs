@@ -113,6 +113,20 @@ internal sealed partial class SegmentLog : IDisposable
 
     public int SegmentCount => _segments.Count;
 
+    /// <summary>Gets whether the segment numbered <paramref name="id"/> is one this log holds.</summary>
+    public bool Tracks(long id)
+    {
+        foreach (var segment in _segments)
+        {
+            if (segment.Id == id)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Gets or sets the records found damaged after they were counted (settled as lost when passed).</summary>
     public int LateDamage { get; set; }
 

@@ -21,6 +21,9 @@ internal static class SettledFile
     private const int HeaderSize = 12;
     private const int RunSize = 28;
     private const int Version = 1;
+
+    /// <summary>The most bytes the file takes: its header, <see cref="MaxRuns"/> runs and the checksum.</summary>
+    public const int MostBytes = HeaderSize + (MaxRuns * RunSize) + 4;
     private static readonly byte[] Magic = [(byte)'G', (byte)'L', (byte)'Q', (byte)'R'];
 
     public static byte[] Serialize(List<SettledRun> runs)
@@ -52,7 +55,7 @@ internal static class SettledFile
         try
         {
             var info = new FileInfo(path);
-            if (!info.Exists || info.Length > HeaderSize + ((long)MaxRuns * RunSize) + 4)
+            if (!info.Exists || info.Length > MostBytes)
             {
                 return runs;
             }

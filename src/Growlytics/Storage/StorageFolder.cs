@@ -13,6 +13,9 @@ internal sealed class StorageFolder : IDisposable
 {
     internal const string LockFileName = "queue.lock";
 
+    /// <summary>The most bytes the lock file takes: its length is the owner's mark, 1 to 512.</summary>
+    internal const int MostLockBytes = 512;
+
     private static readonly Random Marks = new();
 
     // The lengths held by this process's clients (under Marks' lock): two clients of one process never share one, so one
@@ -184,7 +187,7 @@ internal sealed class StorageFolder : IDisposable
             {
                 do
                 {
-                    length = Marks.Next(1, 513);
+                    length = Marks.Next(1, MostLockBytes + 1);
                 }
                 while (MarksInUse.Contains(length) && MarksInUse.Count < 512);
 

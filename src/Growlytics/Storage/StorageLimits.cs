@@ -23,6 +23,7 @@ internal sealed class StorageLimits
 
     private static readonly string[] OwnFiles = [Sessions.SessionStore.FileName, PrivacyFile.FileName, AckFile.FileName, SettledFile.FileName, StorageFolder.LockFileName];
 
+
     private readonly long _maxBytes;
     private readonly string? _directory;
     private readonly TimeSpan _maxAge;
@@ -35,6 +36,10 @@ internal sealed class StorageLimits
     // Room kept for the session file and the temporary copy it is rewritten through: with REST a process-wide session's
     // file holds the anonymous attributes pushed before the login (scoped sessions have no file).
     private readonly long _sessionReserve;
+
+    // The most bytes this version writes in each of OwnFiles (in that order): the session file at most its share of the
+    // bound (SessionFileCap; a larger one read at start is written again).
+    private readonly long[] _ownFileMostBytes;
 
     public StorageLimits(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger)
     {
@@ -49,6 +54,7 @@ internal sealed class StorageLimits
         // The lock, acknowledgement (position and settled runs), privacy and session files count against the bound too (see Budget).
         _directory = options.StorageDirectory;
         _sessionReserve = options is { Protocol: GrowlyticsProtocol.Rest, SessionMode: SessionMode.ProcessWide } ? 2 * SessionFileCap(_maxBytes) : 0;
+        _ownFileMostBytes = [SessionFileCap(_maxBytes), PrivacyFile.MaxFileBytes, AckFile.Size, SettledFile.MostBytes, StorageFolder.MostLockBytes];
 
         // About sixteen segments: dropping the oldest one gives back a sixteenth of the space, not all of it.
         SegmentBytes = Math.Min(Math.Max(_maxBytes / 16, 4 * 1024), 1024 * 1024);
@@ -101,7 +107,7 @@ internal sealed class StorageLimits
 
         // Segments already settled go first, though an older record holds the position back: they drop nothing.
         log.RemoveSettledSegments();
-        var budget = Budget();
+        var budget = Budget(log);
         try
         {
             while (log.Oldest is { } oldest)
@@ -157,26 +163,51 @@ internal sealed class StorageLimits
     /// Gets the bytes the queue's segments may take: the bound less the SDK's other files in the folder (at least
     /// <see cref="ReservedBytes"/>, as room for them to grow) and less the session file; with REST and the process-wide
     /// session, the session file (which can hold anonymous attributes) counts as twice <see cref="SessionFileCap"/> or its
-    /// size, whichever is larger, so it can be rewritten at its largest without the folder passing the bound. Files that
-    /// are not the SDK's are not counted; the queue always keeps room for one segment.
+    /// size, whichever is larger, so it can be rewritten at its largest without the folder passing the bound; less the
+    /// segments the log does not hold (a start could not read them, or a newer version wrote them). Each side file and
+    /// its temporary copies count at most what this version writes. Files that are not the SDK's are not counted; the
+    /// queue always keeps room for one segment.
     /// </summary>
-    private long Budget()
+    private long Budget(SegmentLog log)
     {
         long others = 0;
         long session = 0;
+        long untracked = 0;
         if (_directory is { Length: > 0 } directory)
         {
             try
             {
+                // Each kind of file counts at most what this version writes: one file and one temporary copy, each no
+                // larger than it writes them. A larger file is damage (or another program's), which the next write
+                // replaces; temporary copies left by a process killed while writing are never read (the loader and the
+                // session store delete them). Counted in full, they took the queue's room and dropped its messages.
+                var counted = new long[OwnFiles.Length * 2];
                 foreach (var file in new DirectoryInfo(directory).EnumerateFiles())
                 {
-                    if (IsSessionFile(file.Name))
+                    var kind = OwnFileKind(file.Name, out var temporary);
+                    if (kind >= 0)
                     {
-                        session += LengthOrZero(file);
+                        var slot = (2 * kind) + (temporary ? 1 : 0);
+                        counted[slot] = Math.Min(counted[slot] + LengthOrZero(file), _ownFileMostBytes[kind]);
                     }
-                    else if (IsOwnFile(file.Name))
+                    else if (SegmentLoader.TryParseId(file.Name, out var id) && !log.Tracks(id))
                     {
-                        others += LengthOrZero(file);
+                        // A segment the queue does not hold: one a start could not read (left for the next start), or
+                        // of a newer format (left for its writer). Still the SDK's, so within the bound.
+                        untracked += LengthOrZero(file);
+                    }
+                }
+
+                for (var kind = 0; kind < OwnFiles.Length; kind++)
+                {
+                    var bytes = counted[2 * kind] + counted[(2 * kind) + 1];
+                    if (OwnFiles[kind] == Sessions.SessionStore.FileName)
+                    {
+                        session = bytes;
+                    }
+                    else
+                    {
+                        others += bytes;
                     }
                 }
             }
@@ -185,14 +216,14 @@ internal sealed class StorageLimits
                 // The folder cannot be listed just now: the reserve stands in for the files.
                 others = 0;
                 session = 0;
+                untracked = 0;
             }
         }
 
-        var own = Math.Max(ReservedBytes, others) + Math.Max(session, _sessionReserve);
+        var own = Math.Max(ReservedBytes, others) + Math.Max(session, _sessionReserve) + untracked;
         return Math.Max(_maxBytes - own, SegmentBytes);
     }
 
-    private static bool IsSessionFile(string name) => IsFileOrItsTemporary(name, Sessions.SessionStore.FileName);
 
     /// <summary>
     /// Gets a listed file's length, or 0 if it is gone: a temporary file renamed over its target while the folder is
@@ -210,22 +241,25 @@ internal sealed class StorageLimits
         }
     }
 
-    // The files the SDK keeps beside the segments, and the temporary files they are written through.
-    private static bool IsOwnFile(string name)
+    /// <summary>
+    /// Gets which of <see cref="OwnFiles"/> <paramref name="name"/> is, or the temporary file it is written through;
+    /// -1 for any other file.
+    /// </summary>
+    private static int OwnFileKind(string name, out bool temporary)
     {
-        foreach (var own in OwnFiles)
+        for (var kind = 0; kind < OwnFiles.Length; kind++)
         {
-            if (IsFileOrItsTemporary(name, own))
+            var own = OwnFiles[kind];
+            temporary = name.StartsWith(own + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal);
+            if (temporary || name == own)
             {
-                return true;
+                return kind;
             }
         }
 
-        return false;
+        temporary = false;
+        return -1;
     }
-
-    private static bool IsFileOrItsTemporary(string name, string own) =>
-        name == own || (name.StartsWith(own + ".", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal));
 
     /// <summary>Counts <paramref name="count"/> calls dropped from storage for <paramref name="reason"/>, and reports them.</summary>
     public void CountDropped(DropReason reason, long count)
