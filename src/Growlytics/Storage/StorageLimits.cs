@@ -28,6 +28,9 @@ internal sealed class StorageLimits
     private readonly string? _directory;
     private readonly TimeSpan _maxAge;
     private readonly TimeProvider _time;
+
+    // The wall clock at the start, moved on by the monotonic clock only (see ExpiredBeforeMs).
+    private readonly TimeProvider _steady;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
     private readonly LogRateLimiter _fullReports;
@@ -46,6 +49,7 @@ internal sealed class StorageLimits
         _maxBytes = options.MaxStorageBytes;
         _maxAge = options.MaxStorageAge;
         _time = options.TimeProvider;
+        _steady = Threading.SteadyClock.For(options.TimeProvider);
         _counters = counters;
         _logger = logger;
         _fullReports = new LogRateLimiter(options.TimeProvider, ReportInterval);
@@ -84,10 +88,15 @@ internal sealed class StorageLimits
     /// <summary>
     /// Gets the instant (Unix milliseconds) before which a stored message is expired: <see cref="GrowlyticsOptions.MaxStorageAge"/>
     /// before now, or the earliest instant when the clock is nearer than that to the first one (nothing is expired then).
+    /// Now is the earlier of the wall clock and the wall clock at the start plus the monotonic time since: a message is
+    /// expired only when both say so, so a wall clock set forward while the client runs (a bad time server's answer, for a
+    /// moment) does not expire messages seconds old; one set back keeps them longer, by the step, as it did before.
     /// </summary>
     public long ExpiredBeforeMs()
     {
-        var now = _time.GetUtcNow();
+        var wall = _time.GetUtcNow();
+        var steady = _steady.GetUtcNow();
+        var now = steady < wall ? steady : wall;
         return now.UtcTicks - DateTimeOffset.MinValue.UtcTicks <= _maxAge.Ticks
             ? DateTimeOffset.MinValue.ToUnixTimeMilliseconds()
             : (now - _maxAge).ToUnixTimeMilliseconds();
