@@ -30,8 +30,8 @@ internal sealed partial class Dispatcher
     /// About once a <see cref="SpareTrimInterval"/>, on any turn: memory lets go of the spare envelopes no read needed since
     /// the last time (those in use are not spare, and those taken meanwhile lowered the mark), keeping
     /// <see cref="MemorySource.SparesKeptWhenQuiet"/>, and the calls' pool of messages likewise
-    /// (<see cref="MemorySource.TrimUnused"/>). What a burst left goes one to two intervals after its last use. (An idle
-    /// loop turns at every flush interval with the batch protocol; with REST, see <see cref="SpareTrimWake"/>.)
+    /// (<see cref="MemorySource.TrimUnused"/>). What a burst left goes one to two intervals after its last use (an idle
+    /// loop is turned for it by <see cref="SpareTrimWake"/>).
     /// </summary>
     private void TrimUnusedSpares(long now)
     {
@@ -51,9 +51,9 @@ internal sealed partial class Dispatcher
     private Task? _trimTimer;
 
     /// <summary>
-    /// What an idle loop also waits for: with REST nothing else turns it until the next message, so while memory keeps more
-    /// spare envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), a timer
-    /// turns it once a <see cref="SpareTrimInterval"/> to let them go (the batch protocol's loop turns at every flush interval anyway).
+    /// What an idle loop also waits for: nothing else turns it until the next message, so while memory keeps more spare
+    /// envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), a timer turns
+    /// it once a <see cref="SpareTrimInterval"/> to let them go.
     /// </summary>
     private Task SpareTrimWake()
     {
@@ -62,7 +62,7 @@ internal sealed partial class Dispatcher
             _trimTimer = null;
         }
 
-        if (_trimTimer is null && !_protocol.WaitsToFill && _memory.HasSparesToTrim)
+        if (_trimTimer is null && _memory.HasSparesToTrim)
         {
             _trimTimer = TaskCompat.Delay(_time, SpareTrimInterval);
         }

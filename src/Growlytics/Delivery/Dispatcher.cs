@@ -247,8 +247,24 @@ internal sealed partial class Dispatcher : IDisposable
 
                 if (_protocol.WaitsToFill)
                 {
-                    // A batch that does not fill goes within about one flush interval.
-                    _timer ??= TaskCompat.Delay(_time, _flushInterval);
+                    if (idle && _disk is null)
+                    {
+                        // Nothing waits: no timer, so an idle client does not turn at every flush interval (with a 1 ms
+                        // interval that was some 250 turns a second). The next message wakes the loop, which starts the
+                        // timer then (checked again after asking, so none is missed). With storage the loop still turns
+                        // at every interval: the storage writer takes what waits in memory between those turns, and a
+                        // disk that failed is tried again with it.
+                        _queue.WakeOnNextMessage();
+                        if (_memory.HasUnread && CanStage)
+                        {
+                            continue;
+                        }
+                    }
+                    else
+                    {
+                        // A batch that does not fill goes within about one flush interval.
+                        _timer ??= TaskCompat.Delay(_time, _flushInterval);
+                    }
 
                     // Woken when what is unread would fill a request with what is already staged (checked again after
                     // setting: a threshold already passed wakes nobody).
