@@ -148,9 +148,17 @@ internal sealed class DiskSource : IMessageSource
         }
     }
 
+    /// <summary>
+    /// Gets or sets what is called when records the storage bound dropped had their messages staged (settled now, though
+    /// still in their partitions): the dispatcher removes them. Paused or retrying partitions would otherwise keep them,
+    /// while the read window they freed let delivery read more, so an outage grew memory with everything dropped.
+    /// </summary>
+    public Action? DroppedWhileStaged { get; set; }
+
     private void OnOutstandingDropped(List<StoredRecord> records, DropReason reason)
     {
         var dropped = default(StorageDrops);
+        var staged = false;
         foreach (var record in records)
         {
             // Counted as pending before its state changes, so it is never missing from the figures.
@@ -174,6 +182,7 @@ internal sealed class DiskSource : IMessageSource
                 Interlocked.Add(ref _droppedWhileSending, -calls);
                 _settler?.CountDropped(envelope, reason);
                 dropped.Add(reason, calls);
+                staged = true;
             }
             else if (!waits)
             {
@@ -183,5 +192,9 @@ internal sealed class DiskSource : IMessageSource
         }
 
         _store.ReportDropped(dropped);
+        if (staged)
+        {
+            DroppedWhileStaged?.Invoke();
+        }
     }
 }

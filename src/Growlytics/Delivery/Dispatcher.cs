@@ -74,6 +74,9 @@ internal sealed partial class Dispatcher : IDisposable
     private long _keyRetryAt = long.MinValue;
     private int _keyRefusedStatus;
     private int _drainRequested;
+
+    // Set when stored records the storage bound dropped were staged: the loop removes them (RemoveSettledStaged).
+    private int _sweepSettled;
     private int _fillVersion;
     private volatile bool _stopping;
 
@@ -122,6 +125,14 @@ internal sealed partial class Dispatcher : IDisposable
         _takenCountCap = boundTaken ? Math.Max(1, options.MaxQueueSize / 4) : long.MaxValue;
         _takenBytesCap = boundTaken ? options.MaxQueueBytes / 4 : long.MaxValue;
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
+        if (disk is DiskSource stored)
+        {
+            stored.DroppedWhileStaged = () =>
+            {
+                Interlocked.Exchange(ref _sweepSettled, 1);
+                _wake.Set();
+            };
+        }
     }
 
     /// <summary>
@@ -129,6 +140,9 @@ internal sealed partial class Dispatcher : IDisposable
     /// those counted delivered or dropped that a source is still settling.
     /// </summary>
     public long Pending => _memory.Pending + (_disk is { } disk ? disk.Pending - disk.Settling : 0);
+
+    /// <summary>Gets the number of staged messages, blocked partitions included (a loop-only figure read as it is: for tests).</summary>
+    internal int StagedCount => _partitions.Count;
 
     public void Dispose()
     {
@@ -203,6 +217,11 @@ internal sealed partial class Dispatcher : IDisposable
                 else
                 {
                     Fill();
+                }
+
+                if (Interlocked.Exchange(ref _sweepSettled, 0) == 1)
+                {
+                    RemoveSettledStaged();
                 }
 
                 if (_timer is { IsCompleted: true })
@@ -309,6 +328,21 @@ internal sealed partial class Dispatcher : IDisposable
     }
 
     private static Task Never { get; } = new TaskCompletionSource<bool>().Task;
+
+    /// <summary>
+    /// Removes from the stage the stored messages the storage bound dropped while they were staged (settled and counted
+    /// already): a partition that is paused or waits for a retry builds no request that would remove them, and the read
+    /// window they freed lets more be read, so without this an outage kept everything dropped in memory. Loop only.
+    /// </summary>
+    private void RemoveSettledStaged()
+    {
+        var removed = new List<Envelope>();
+        _partitions.RemoveSettled(removed);
+        foreach (var envelope in removed)
+        {
+            _tickets.Settle(envelope.Ticket);
+        }
+    }
 
     /// <summary>Gives requests started from now on a fresh scope, after one was cancelled (not while opted out or stopped).</summary>
     private void RenewSendScopeLocked()

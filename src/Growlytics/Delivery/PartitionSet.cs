@@ -162,6 +162,40 @@ internal sealed class PartitionSet
         }
     }
 
+    /// <summary>
+    /// Removes the settled messages (stored ones the storage bound dropped while they were staged) from every partition,
+    /// blocked ones included, into <paramref name="into"/>; the others keep their order.
+    /// </summary>
+    public void RemoveSettled(List<Envelope> into)
+    {
+        for (var partition = 0; partition < _messages.Length; partition++)
+        {
+            if (_messages[partition] is not { Count: > 0 } queue)
+            {
+                continue;
+            }
+
+            for (var i = queue.Count; i > 0; i--)
+            {
+                var envelope = queue.RemoveFirst();
+                if (!envelope.IsSettled)
+                {
+                    queue.AddLast(envelope);
+                    continue;
+                }
+
+                into.Add(envelope);
+                _bytes[partition] -= envelope.JsonBytes;
+                Count--;
+                if (!_blocked[partition])
+                {
+                    ReadyCount--;
+                    ReadyBytes -= envelope.JsonBytes;
+                }
+            }
+        }
+    }
+
     /// <summary>Removes every staged message (blocked partitions included) into <paramref name="into"/>.</summary>
     public void DrainAll(List<Envelope> into)
     {
