@@ -253,7 +253,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Gets the full path of <paramref name="directory"/> (a relative path against the current directory now); a path the
-    /// platform cannot resolve is refused as invalid options, naming the option and not the path.
+    /// platform cannot resolve is refused as invalid options, naming the option and not the path. When the current
+    /// directory cannot be read (deleted under the process), the path stays as given: the folder then fails as it is
+    /// used, and the client runs from memory (event 4002), as for any folder it cannot use.
     /// </summary>
     private static string ResolveStorageDirectory(string directory, string? optionsParameter)
     {
@@ -261,9 +263,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         {
             return Path.GetFullPath(directory);
         }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException or System.Security.SecurityException)
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
         {
             throw new ArgumentException("GrowlyticsOptions.StorageDirectory is not a path this platform can resolve (" + ex.GetType().Name + ").", optionsParameter);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+        {
+            return directory;
         }
     }
 

@@ -29,8 +29,15 @@ internal sealed class StorageLimits
     private readonly TimeSpan _maxAge;
     private readonly TimeProvider _time;
 
-    // The wall clock at the start, moved on by the monotonic clock only (see ExpiredBeforeMs).
-    private readonly TimeProvider _steady;
+    // How long the wall clock must stay ahead of the steady one before the steady one takes its time (see ExpiredBeforeMs).
+    private static readonly TimeSpan WallClockAheadGrace = TimeSpan.FromMinutes(10);
+
+    // The steady clock of ExpiredBeforeMs: the wall clock at _steadyAt (a monotonic timestamp), moved on by the monotonic
+    // clock only; and since when the wall clock has been ahead of it (long.MinValue: it is not). Under _steadyGate.
+    private readonly object _steadyGate = new();
+    private DateTimeOffset _steadyFrom;
+    private long _steadyAt;
+    private long _wallAheadSince = long.MinValue;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
     private readonly LogRateLimiter _fullReports;
@@ -49,7 +56,8 @@ internal sealed class StorageLimits
         _maxBytes = options.MaxStorageBytes;
         _maxAge = options.MaxStorageAge;
         _time = options.TimeProvider;
-        _steady = Threading.SteadyClock.For(options.TimeProvider);
+        _steadyFrom = _time.GetUtcNow();
+        _steadyAt = _time.GetTimestamp();
         _counters = counters;
         _logger = logger;
         _fullReports = new LogRateLimiter(options.TimeProvider, ReportInterval);
@@ -88,15 +96,46 @@ internal sealed class StorageLimits
     /// <summary>
     /// Gets the instant (Unix milliseconds) before which a stored message is expired: <see cref="GrowlyticsOptions.MaxStorageAge"/>
     /// before now, or the earliest instant when the clock is nearer than that to the first one (nothing is expired then).
-    /// Now is the earlier of the wall clock and the wall clock at the start plus the monotonic time since: a message is
-    /// expired only when both say so, so a wall clock set forward while the client runs (a bad time server's answer, for a
-    /// moment) does not expire messages seconds old; one set back keeps them longer, by the step, as it did before.
+    /// Now is the earlier of the wall clock and a steady one (the wall clock at the start plus the monotonic time since): a
+    /// message is expired only when both say so, so a wall clock set forward while the client runs (a bad time server's
+    /// answer, for a moment) does not expire messages seconds old; one set back keeps them longer, by the step, as it did
+    /// before. A wall clock that stays ahead for <see cref="WallClockAheadGrace"/> (a machine that slept, when the
+    /// monotonic clock stands still; a clock corrected forward for good) is taken as right: the steady clock moves to it.
     /// </summary>
     public long ExpiredBeforeMs()
     {
         var wall = _time.GetUtcNow();
-        var steady = _steady.GetUtcNow();
-        var now = steady < wall ? steady : wall;
+        var timestamp = _time.GetTimestamp();
+        DateTimeOffset now;
+        lock (_steadyGate)
+        {
+            var elapsed = _time.GetElapsedTime(_steadyAt, timestamp);
+            var steady = elapsed <= TimeSpan.Zero ? _steadyFrom
+                : elapsed.Ticks >= DateTimeOffset.MaxValue.UtcTicks - _steadyFrom.UtcTicks ? DateTimeOffset.MaxValue
+                : _steadyFrom + elapsed;
+            if (wall <= steady)
+            {
+                _wallAheadSince = long.MinValue;
+                now = wall;
+            }
+            else if (_wallAheadSince == long.MinValue || _time.GetElapsedTime(_wallAheadSince, timestamp) < WallClockAheadGrace)
+            {
+                if (_wallAheadSince == long.MinValue)
+                {
+                    _wallAheadSince = timestamp;
+                }
+
+                now = steady;
+            }
+            else
+            {
+                _steadyFrom = wall;
+                _steadyAt = timestamp;
+                _wallAheadSince = long.MinValue;
+                now = wall;
+            }
+        }
+
         return now.UtcTicks - DateTimeOffset.MinValue.UtcTicks <= _maxAge.Ticks
             ? DateTimeOffset.MinValue.ToUnixTimeMilliseconds()
             : (now - _maxAge).ToUnixTimeMilliseconds();

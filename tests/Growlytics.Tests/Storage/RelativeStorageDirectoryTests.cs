@@ -50,4 +50,38 @@ public sealed class RelativeStorageDirectoryTests : StorageTestBase
         statistics.Dropped.Should().Be(0, "nothing stored was damaged or lost: {0}", string.Join(", ", statistics.DroppedByReason.Where(r => r.Value > 0)));
         System.IO.Directory.Exists(Path.Combine(second, "store")).Should().BeFalse("the client's folder is the one it started with");
     }
+
+    [Fact]
+    public async Task RelativeStorageDirectory_CurrentDirectoryDeleted_TheClientIsCreated()
+    {
+        var gone = Path.Combine(Directory, "gone");
+        System.IO.Directory.CreateDirectory(gone);
+        var original = Environment.CurrentDirectory;
+        Exception? thrown = null;
+        GrowlyticsClient? client = null;
+        try
+        {
+            Environment.CurrentDirectory = gone;
+            System.IO.Directory.Delete(gone);
+            try
+            {
+                client = NewClient(new StorageCollector(), o => o.StorageDirectory = "store");
+            }
+            catch (Exception ex)
+            {
+                thrown = ex;
+            }
+        }
+        finally
+        {
+            Environment.CurrentDirectory = original;
+        }
+
+        if (client is not null)
+        {
+            await client.DisposeAsync();
+        }
+
+        thrown.Should().BeNull("a storage folder that cannot be used degrades to memory (event 4002); creating the client must not throw (got {0})", thrown?.GetType().Name);
+    }
 }

@@ -28,5 +28,31 @@ public sealed class StorageAgeClockStepTests : StorageTestBase
         statistics.Pending.Should().Be(11, "the service is down: every message waits in storage");
     }
 
+    [Fact]
+    public async Task WallClockAheadForLongerThanTheGrace_IsTakenAsRight_AndTheOldMessagesExpire()
+    {
+        // A machine that slept for days (the monotonic clock stands still meanwhile), or a clock corrected for good. Small
+        // segments: those holding only messages recorded before the step can expire as a whole.
+        var clock = new SteppedClock(Time);
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o =>
+        {
+            o.TimeProvider = clock;
+            o.MaxStorageBytes = 64 * 1024;
+        });
+        PushNumbers(client, 0, 60);
+        await client.FlushAsync();
+
+        clock.Step = TimeSpan.FromDays(4);
+        var steppedAt = Time.GetUtcNow();
+        await PushRoundsUntilAsync(client, 1_000, 1, () => client.Statistics.DroppedByReason[DropReason.Expired] > 0, TimeSpan.FromMinutes(1));
+
+        (Time.GetUtcNow() - steppedAt).Should().BeGreaterThanOrEqualTo(TimeSpan.FromMinutes(10), "a wall clock ahead is taken as right only after about ten minutes")
+            .And.BeLessThan(TimeSpan.FromMinutes(30), "and then it is: the monotonic clock alone would take days");
+        var statistics = client.Statistics;
+        statistics.DroppedByReason[DropReason.Expired].Should().BeLessThanOrEqualTo(60, "only messages recorded before the step are older than MaxStorageAge by it");
+        ShouldBeBalanced(statistics);
+    }
+
     // Both clocks moving on past MaxStorageAge: DurableQueueTests.AgeLimit_Exceeded_DropsExpiredMessagesAndCountsThem.
 }
