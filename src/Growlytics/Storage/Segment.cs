@@ -36,6 +36,12 @@ internal sealed class Segment
     /// <summary>Gets or sets a value indicating whether the segment was removed from the log (its file deleted).</summary>
     public bool Removed { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the segment was loaded at start in this version's format with every byte in
+    /// an intact record: the writer may append to it (see <see cref="SegmentLog"/>) instead of starting a new file.
+    /// </summary>
+    public bool Appendable { get; set; }
+
     /// <summary>Gets or sets the acceptance time (Unix ms) of the newest record.</summary>
     public long NewestMs { get; set; }
 

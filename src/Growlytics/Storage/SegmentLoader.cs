@@ -190,12 +190,14 @@ internal static class SegmentLoader
         var segment = new Segment(id, path, offset, data.Length);
         var run = 0;
         long settledUntil = -1;
+        var intact = version == RecordFormat.FormatVersion && data.Length >= RecordFormat.SegmentHeaderSize;
         while (offset < data.Length)
         {
             var found = RecordFormat.NextRecord(data, offset, data.Length, out var recordLength, out var acceptedMs, out var skipped);
             if (skipped)
             {
                 result.Corrupt++;
+                intact = false;
             }
 
             if (found >= data.Length)
@@ -230,6 +232,8 @@ internal static class SegmentLoader
             offset = found + recordLength;
         }
 
+        // Every byte in an intact record, up to the end: new records may follow (see SegmentLog.TryAppendToLoaded).
+        segment.Appendable = intact && offset == data.Length;
         return segment;
     }
 

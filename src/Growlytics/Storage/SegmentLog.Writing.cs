@@ -22,7 +22,10 @@ internal sealed partial class SegmentLog
                 {
                     try
                     {
-                        Roll();
+                        if (!TryAppendToLoaded())
+                        {
+                            Roll();
+                        }
                     }
                     catch
                     {
@@ -101,5 +104,59 @@ internal sealed partial class SegmentLog
 
         _commitBuffer = new byte[Math.Max(size, (int)Math.Min(_segmentSize, 2L * _commitBuffer.Length))];
         return _commitBuffer;
+    }
+
+    /// <summary>
+    /// At the first write after the start, makes the newest segment loaded at start the one written to, if it can take
+    /// more: in this version's format, every byte in an intact record, below the segment size, and numbered after every
+    /// other file and position in the folder (so its new records are still read after everything before them). A client
+    /// started many times while offline otherwise left one more small file per start. False if not (a new segment then).
+    /// </summary>
+    private bool TryAppendToLoaded()
+    {
+        var segment = _appendTo;
+        _appendTo = null;
+        if (segment is not { Appendable: true, Removed: false, Gone: false }
+            || segment.Id != _nextId - 1
+            || segment.Length >= _segmentSize
+            || _segments.Count == 0
+            || !ReferenceEquals(_segments[_segments.Count - 1], segment))
+        {
+            return false;
+        }
+
+        FileStream stream;
+        try
+        {
+            // The file exists (its mode was set when it was made): opened as it is.
+            stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        try
+        {
+            if (stream.Length != segment.Length)
+            {
+                // Changed since it was loaded: not this log's to append to.
+                StorageFiles.CloseQuietly(stream);
+                return false;
+            }
+
+            stream.Seek(segment.Length, SeekOrigin.Begin);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            StorageFiles.CloseQuietly(stream);
+            return false;
+        }
+
+        CloseActive();
+        _active = stream;
+        _activeSegment = segment;
+        _readSegment ??= Oldest;
+        return true;
     }
 }

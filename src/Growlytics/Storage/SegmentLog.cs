@@ -9,6 +9,9 @@ internal sealed partial class SegmentLog : IDisposable
     private readonly string _directory;
     private readonly long _segmentSize;
     private readonly List<Segment> _segments;
+
+    // The newest segment loaded at start, until the first write: appended to if it can take more (TryAppendToLoaded).
+    private Segment? _appendTo;
     private readonly LinkedList<StoredRecord> _outstanding = new();
     private long _nextId;
     private FileStream? _active;
@@ -53,6 +56,7 @@ internal sealed partial class SegmentLog : IDisposable
         _segmentSize = segmentSize;
         _segments = loaded;
         _nextId = maxId + 1;
+        _appendTo = loaded.Count > 0 ? loaded[loaded.Count - 1] : null;
         foreach (var segment in loaded)
         {
             Pending += segment.Pending;
