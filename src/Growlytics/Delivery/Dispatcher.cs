@@ -219,7 +219,7 @@ internal sealed partial class Dispatcher : IDisposable
                     Fill();
                 }
 
-                if (Interlocked.Exchange(ref _sweepSettled, 0) == 1)
+                if (Volatile.Read(ref _sweepSettled) == 1 && Interlocked.Exchange(ref _sweepSettled, 0) == 1)
                 {
                     RemoveSettledStaged();
                 }

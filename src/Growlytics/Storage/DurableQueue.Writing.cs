@@ -11,29 +11,26 @@ internal sealed partial class DurableQueue
         try
         {
             var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes);
-            if (loaded.Unreadable > 0 && DropAtLoad is not null)
-            {
-                // Opted out: what the folder holds, the files not read included, is passed over (PassOverUnread).
-                throw new IOException(loaded.UnreadableError);
-            }
-
-            long records;
+            long records = 0;
             var notDeleted = 0;
             string? deleteError = null;
+            bool passOver;
             lock (_gate)
             {
-                // With a file not read, no position is saved: one past it would make a later start take it for settled.
-                _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault, savesPosition: loaded.Unreadable == 0) { FolderReplaced = FolderReplaced };
-                // In calls, as delivering or dropping a restored message counts its calls.
-                _counters.AddRestored(_log.PendingCalls);
-                if (DropAtLoad is { } reason && _log.PendingCalls > 0)
+                // Opted out (read under the lock an opt-out sets it with) with a file not read: what the folder holds, that
+                // file included, is passed over, as when none of it could be read.
+                passOver = loaded.Unreadable > 0 && DropAtLoad is not null;
+                if (!passOver)
                 {
-                    // Under the lock that reading takes: nothing was read yet, so every record is dropped here, unsent.
-                    notDeleted = DropAndDeleteLocked(_log, reason, [], out deleteError);
+                    records = InstallLoadedLocked(loaded, out notDeleted, out deleteError);
                 }
+            }
 
-                records = _log.Unread;
-                AfterChange();
+            if (passOver)
+            {
+                Log.StorageNotRead(_logger, loaded.UnreadableError ?? "unknown");
+                PassOverUnread();
+                return;
             }
 
             if (notDeleted > 0)
@@ -78,6 +75,30 @@ internal sealed partial class DurableQueue
             Log.StorageNotRead(_logger, ex.GetType().Name);
             PassOverUnread();
         }
+    }
+
+    /// <summary>
+    /// Makes the loaded segments the stored queue (under the lock that reading takes); for a user opted out, drops them
+    /// unsent. Returns the records left to read.
+    /// </summary>
+    private long InstallLoadedLocked(SegmentLoader.LoadResult loaded, out int notDeleted, out string? deleteError)
+    {
+        notDeleted = 0;
+        deleteError = null;
+
+        // With a file not read, no position is saved: one past it would make a later start take it for settled.
+        _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault, savesPosition: loaded.Unreadable == 0) { FolderReplaced = FolderReplaced };
+
+        // In calls, as delivering or dropping a restored message counts its calls.
+        _counters.AddRestored(_log.PendingCalls);
+        if (DropAtLoad is { } reason && _log.PendingCalls > 0)
+        {
+            // Nothing was read yet, so every record is dropped here, unsent.
+            notDeleted = DropAndDeleteLocked(_log, reason, [], out deleteError);
+        }
+
+        AfterChange();
+        return _log.Unread;
     }
 
     /// <summary>

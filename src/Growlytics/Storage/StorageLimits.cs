@@ -109,10 +109,7 @@ internal sealed class StorageLimits
         DateTimeOffset now;
         lock (_steadyGate)
         {
-            var elapsed = _time.GetElapsedTime(_steadyAt, timestamp);
-            var steady = elapsed <= TimeSpan.Zero ? _steadyFrom
-                : elapsed.Ticks >= DateTimeOffset.MaxValue.UtcTicks - _steadyFrom.UtcTicks ? DateTimeOffset.MaxValue
-                : _steadyFrom + elapsed;
+            var steady = Threading.SteadyClock.Advance(_steadyFrom, _time.GetElapsedTime(_steadyAt, timestamp));
             if (wall <= steady)
             {
                 _wallAheadSince = long.MinValue;

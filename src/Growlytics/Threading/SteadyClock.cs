@@ -30,17 +30,16 @@ internal sealed class SteadyClock : TimeProvider
     public static TimeProvider For(TimeProvider time) => time as SteadyClock ?? new SteadyClock(time);
 
     /// <inheritdoc/>
-    public override DateTimeOffset GetUtcNow()
-    {
-        var elapsed = _inner.GetElapsedTime(_startTimestamp);
-        if (elapsed <= TimeSpan.Zero)
-        {
-            return _start;
-        }
+    public override DateTimeOffset GetUtcNow() => Advance(_start, _inner.GetElapsedTime(_startTimestamp));
 
-        // Never past the last representable instant (a provider started near it).
-        return elapsed.Ticks >= DateTimeOffset.MaxValue.UtcTicks - _start.UtcTicks ? DateTimeOffset.MaxValue : _start + elapsed;
-    }
+    /// <summary>
+    /// Gets <paramref name="start"/> moved on by <paramref name="elapsed"/> (not moved back by a negative one), never past
+    /// the last representable instant (a provider started near it).
+    /// </summary>
+    internal static DateTimeOffset Advance(DateTimeOffset start, TimeSpan elapsed) =>
+        elapsed <= TimeSpan.Zero ? start
+        : elapsed.Ticks >= DateTimeOffset.MaxValue.UtcTicks - start.UtcTicks ? DateTimeOffset.MaxValue
+        : start + elapsed;
 
     /// <inheritdoc/>
     public override long GetTimestamp() => _inner.GetTimestamp();
