@@ -69,8 +69,10 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// Persists the process-wide session (when storage is on) after a login, logout or new start; while opted out only
     /// when <paramref name="evenIfOptedOut"/> (held attributes dropped at the user's request must leave the file too).
+    /// With <paramref name="afterQueued"/> (a login or logout, which queued messages) and the disk as the buffer, the file
+    /// is written once those messages are stored (see <see cref="SessionStore.Save(StoredSession, Task?)"/>).
     /// </summary>
-    internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false)
+    internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false, bool afterQueued = false)
     {
         CountSessionChange(user);
 
@@ -83,7 +85,8 @@ public sealed partial class GrowlyticsClient
 
         if (_durable is not { IsOwner: false } and not { HeldByAnother: true })
         {
-            _sessionStore.Save(user.ToStoredSession());
+            // (Asked under the session's lock, after the messages were queued: the flush covers them. It does no I/O.)
+            _sessionStore.Save(user.ToStoredSession(), afterQueued && _durable is { IsBuffer: true } durable ? durable.FlushAsync(CancellationToken.None) : null);
         }
         else if (Interlocked.Exchange(ref _sessionNotSavedReported, 1) == 0)
         {

@@ -322,6 +322,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>Gets the stored queue, or <see langword="null"/> without <see cref="GrowlyticsOptions.StorageDirectory"/> (for tests).</summary>
     internal DurableQueue? Durable => _durable;
 
+    /// <summary>Gets the session file's store, or <see langword="null"/> without one (for tests).</summary>
+    internal SessionStore? SessionStore => _sessionStore;
+
     /// <summary>
     /// Completes once every drop reported in bulk (those with no event of their own; see <see cref="BulkDropReports"/>)
     /// counted so far has been raised through <see cref="MessageDropped"/> and its handlers have returned.

@@ -82,7 +82,7 @@ public sealed partial class GrowlyticsUser
             }
 
             Volatile.Write(ref _userId, userId);
-            _client.OnSessionChanged(this);
+            _client.OnSessionChanged(this, afterQueued: true);
         }
 
         if (switchedUser)

@@ -242,7 +242,7 @@ public sealed partial class GrowlyticsUser
             LogoutLocked();
 
             // Inside the lock, so concurrent changes reach the session file in the order they happened (Save does no I/O).
-            _client.OnSessionChanged(this);
+            _client.OnSessionChanged(this, afterQueued: true);
         }
     }
 

@@ -12,7 +12,7 @@ namespace GrowlyticsSdk.Sessions;
 /// local storage. Format 2 added the held attributes; format 1 files (0.1.0) are still read. Writes happen off the caller's thread, coalesced, and atomically
 /// (temporary file, then rename); the file is readable by the current user only where the OS allows.
 /// </summary>
-internal sealed class SessionStore
+internal sealed partial class SessionStore
 {
     internal const string FileName = "session.json";
     private const int FormatVersion = 2;
@@ -69,7 +69,7 @@ internal sealed class SessionStore
     {
         lock (_gate)
         {
-            return _pending is null && _writer.IsCompleted && _heldCallsInFile == heldCalls;
+            return _waiting == 0 && _pending is null && _writer.IsCompleted && _heldCallsInFile == heldCalls;
         }
     }
 
@@ -128,18 +128,21 @@ internal sealed class SessionStore
         }
     }
 
-    /// <summary>Schedules a write of the latest state; returns at once. <paramref name="session"/> must not change afterwards.</summary>
-    public void Save(StoredSession session)
+    /// <summary>
+    /// Schedules a write of the latest state; returns at once. <paramref name="session"/> must not change afterwards. While
+    /// an earlier save waits for its queued messages (see <see cref="Save(StoredSession, Task?)"/>), this one waits too.
+    /// </summary>
+    public void Save(StoredSession session) => Save(session, after: null);
+
+    /// <summary>Schedules <paramref name="session"/> as the next write; under <see cref="_gate"/>.</summary>
+    private void ScheduleLocked(StoredSession session)
     {
-        lock (_gate)
+        var idle = _pending is null;
+        _pending = session;
+        if (idle)
         {
-            var idle = _pending is null;
-            _pending = session;
-            if (idle)
-            {
-                var generation = _generation;
-                _writer = _writer.ContinueWith(_ => WritePending(generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-            }
+            var generation = _generation;
+            _writer = _writer.ContinueWith(_ => WritePending(generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         }
     }
 
@@ -199,12 +202,14 @@ internal sealed class SessionStore
     /// <summary>Gets how many files the latest deletion could neither delete nor empty (0 when it erased everything).</summary>
     public int LastDeleteFailures => Volatile.Read(ref _lastDeleteFailures);
 
-    /// <summary>Completes when every scheduled write is on disk.</summary>
+    /// <summary>Completes when every scheduled write is on disk, saves waiting for their queued messages included.</summary>
     public Task FlushAsync()
     {
         lock (_gate)
         {
-            return _writer;
+            return _waitingDone is { } waiting
+                ? waiting.Task.ContinueWith(_ => FlushAsync(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
+                : _writer;
         }
     }
 

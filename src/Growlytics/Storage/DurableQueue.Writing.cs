@@ -220,6 +220,13 @@ internal sealed partial class DurableQueue
         {
             wrote = WriteTaken(bound, out end);
         }
+        catch
+        {
+            // A fault the writer logs (see RunWriterAsync) ends the flushes too: none waits for ever (a session save waits
+            // for one).
+            CompleteFlushes(flushes);
+            throw;
+        }
         finally
         {
             // Nothing written is kept alive by the lists until the next commit.

@@ -81,6 +81,29 @@ public sealed class SessionStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Save_WaitingForQueuedMessages_ADeletionMeanwhileVoidsIt_ALaterSaveWaitsAndWrites()
+    {
+        var store = new SessionStore(_directory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        store.Save(new StoredSession("anon-before", "u-1", [], 0), stored.Task);
+        await store.DeleteAsync();
+        store.Save(new StoredSession("anon-after", null, [], 0));
+        var flushed = store.FlushAsync();
+        await Task.Delay(50);
+
+        flushed.IsCompleted.Should().BeFalse("a save made while another waits for the stored queue waits too");
+        File.Exists(Path.Combine(_directory, SessionStore.FileName)).Should().BeFalse();
+
+        stored.SetResult();
+        await flushed.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var text = File.ReadAllText(Path.Combine(_directory, SessionStore.FileName));
+        text.Should().Contain("anon-after").And.NotContain("u-1", "a save from before the deletion never writes after it");
+        store.Holds(0).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task FlushAsync_WithStorage_ReturnsOnceTheSessionIsOnDisk()
     {
         await using var client = NewClient();
