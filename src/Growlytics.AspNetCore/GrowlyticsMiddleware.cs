@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.AspNetCore;
 
@@ -12,13 +13,29 @@ internal sealed class GrowlyticsMiddleware
 {
     private readonly RequestDelegate _next;
     private readonly GrowlyticsClient _client;
-    private readonly GrowlyticsMiddlewareOptions _options;
+    private static readonly Action<ILogger, string, Exception?> UserIdClaimRefused = LoggerMessage.Define<string>(
+        LogLevel.Warning,
+        new EventId(1012, nameof(UserIdClaimRefused)),
+        "An authenticated request's {ClaimType} claim is not a user id Growlytics accepts (a non-blank string of at most 40 characters, with no unpaired surrogate); such requests start anonymous. Set UserIdClaimType in UseGrowlytics to a claim that holds such an id, or call Identify with one. Logged once.");
 
-    public GrowlyticsMiddleware(RequestDelegate next, GrowlyticsClient client, GrowlyticsMiddlewareOptions options)
+    private static readonly Action<ILogger, string, Exception?> UserIdClaimMissing = LoggerMessage.Define<string>(
+        LogLevel.Warning,
+        new EventId(1013, nameof(UserIdClaimMissing)),
+        "An authenticated request has no {ClaimType} claim; such requests start anonymous. Set UserIdClaimType in UseGrowlytics to the claim that holds the user id, or UseAuthenticatedUser to false. Logged once.");
+
+    private readonly GrowlyticsMiddlewareOptions _options;
+    private readonly ILogger _logger;
+
+    // Whether events 1012 and 1013 were logged: an app's configuration, the same for every request, so once each.
+    private int _refusedLogged;
+    private int _missingLogged;
+
+    public GrowlyticsMiddleware(RequestDelegate next, GrowlyticsClient client, GrowlyticsMiddlewareOptions options, ILoggerFactory loggerFactory)
     {
         _next = next;
         _client = client;
         _options = options;
+        _logger = loggerFactory.CreateLogger("GrowlyticsSdk");
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -91,7 +108,25 @@ internal sealed class GrowlyticsMiddleware
         }
 
         var id = context.User.FindFirst(_options.UserIdClaimType)?.Value;
-        // An id the SDK would refuse (blank, too long) leaves the request anonymous rather than failing it.
-        return GrowlyticsClient.IsValidUserId(id) ? id : null;
+        if (GrowlyticsClient.IsValidUserId(id))
+        {
+            return id;
+        }
+
+        // An id the SDK would refuse (blank, too long: an Entra ID "sub" has 43 characters) leaves the request anonymous
+        // rather than failing it; the log says so once, naming the claim type, never the id.
+        if (id is null)
+        {
+            if (Interlocked.Exchange(ref _missingLogged, 1) == 0)
+            {
+                UserIdClaimMissing(_logger, _options.UserIdClaimType, null);
+            }
+        }
+        else if (Interlocked.Exchange(ref _refusedLogged, 1) == 0)
+        {
+            UserIdClaimRefused(_logger, _options.UserIdClaimType, null);
+        }
+
+        return null;
     }
 }
