@@ -302,12 +302,14 @@ public sealed class GrowlyticsOptions
     /// <summary>Returns the per-user application-data folder for an app's Growlytics state, e.g. <c>%LOCALAPPDATA%\MyApp\Growlytics</c>.</summary>
     /// <param name="appName">A folder name for the app.</param>
     /// <returns>The folder path (not created until the SDK writes to it).</returns>
-    /// <exception cref="ArgumentException"><paramref name="appName"/> is blank or contains invalid path characters.</exception>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="appName"/> is blank, <c>.</c> or <c>..</c> (not a folder of its own), or contains invalid path characters.
+    /// </exception>
     public static string GetDefaultStorageDirectory(string appName)
     {
-        if (string.IsNullOrWhiteSpace(appName) || appName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+        if (string.IsNullOrWhiteSpace(appName) || appName is "." or ".." || appName.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
         {
-            throw new ArgumentException("The app name must be a non-blank folder name.", nameof(appName));
+            throw new ArgumentException("The app name must be a non-blank folder name (not \".\" or \"..\", no path separator).", nameof(appName));
         }
 
         var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);

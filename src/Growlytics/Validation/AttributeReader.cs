@@ -229,9 +229,20 @@ internal static class AttributeReader
         return readable.ToArray();
     }
 
-    /// <summary>The readable properties of <typeparamref name="T"/>, found once per type and kept by the trimmer.</summary>
+    /// <summary>
+    /// The readable properties of <typeparamref name="T"/>, found once per type and kept by the trimmer. For an interface,
+    /// those of the interfaces it extends too, after its own (as <c>JsonSerializer.Serialize&lt;T&gt;</c> reads them):
+    /// <see cref="Type.GetProperties(BindingFlags)"/> gives an interface's own only.
+    /// </summary>
     private static class PropertiesOf<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>
     {
-        public static readonly PropertyInfo[]? Value = IsAttributeObjectType(typeof(T)) ? Readable(typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance)) : null;
+        public static readonly PropertyInfo[]? Value = !IsAttributeObjectType(typeof(T)) ? null
+            : typeof(T).IsInterface ? Readable([.. typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance), .. InheritedInterfaceProperties(typeof(T))])
+            : Readable(typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance));
     }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "A trimmed app may lose a base interface's property that nothing else uses; it is then not read, as before this lookup. The annotated type's own properties are kept.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As above.")]
+    private static IEnumerable<PropertyInfo> InheritedInterfaceProperties(Type type) =>
+        type.GetInterfaces().SelectMany(inherited => inherited.GetProperties(BindingFlags.Public | BindingFlags.Instance));
 }

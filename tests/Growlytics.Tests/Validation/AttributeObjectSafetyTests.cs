@@ -189,6 +189,17 @@ public sealed class AttributeObjectSafetyTests : IDisposable
         messages[1].Attributes.Select(a => a.Name).Should().BeEquivalentTo(["City", "Plan"], "the object overload reads the runtime type");
     }
 
+    [Fact]
+    public void Push_GenericWithAnInterfaceThatExtendsAnother_ReadsTheInheritedPropertiesToo()
+    {
+        IPlanProfile profile = new PlanProfile { City = "Pune", Plan = "pro", Internal = "x" };
+
+        _harness.User.Push(profile);
+
+        _harness.Drain().Should().ContainSingle().Which.Attributes.Select(a => a.Name).Should().Equal(
+            ["Plan", "City"], "an interface's declared members include those of the interfaces it extends, as JsonSerializer.Serialize<T> reads them");
+    }
+
 #if !GROWLYTICS_LIBRARY_NETSTANDARD
     // The netstandard2.0 build carries its own internal copies of the trimming attributes; trimming is a net8.0 concern.
     [Fact]
@@ -209,6 +220,25 @@ public sealed class AttributeObjectSafetyTests : IDisposable
             .GetCustomAttribute<System.Diagnostics.CodeAnalysis.RequiresUnreferencedCodeAttribute>().Should().NotBeNull("the object overload reads the runtime type, which trimming may strip");
     }
 #endif
+
+    private interface ICityProfile
+    {
+        string City { get; }
+    }
+
+    private interface IPlanProfile : ICityProfile
+    {
+        string Plan { get; }
+    }
+
+    private sealed class PlanProfile : IPlanProfile
+    {
+        public string City { get; init; } = "";
+
+        public string Plan { get; init; } = "";
+
+        public string Internal { get; init; } = "";
+    }
 
     private sealed class NoPublicProperties
     {
