@@ -103,7 +103,9 @@ public sealed class GrowlyticsCustomers
     /// <returns>
     /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
     /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
-    /// call to pace itself no longer waits).
+    /// call to pace itself no longer waits). A call still waiting for room when the client starts shutting down, opts out
+    /// or has its API key refused completes the same way, counted as dropped with that reason (check
+    /// <see cref="GrowlyticsClient.Statistics"/> or <see cref="GrowlyticsClient.MessageDropped"/> to tell).
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
@@ -129,7 +131,9 @@ public sealed class GrowlyticsCustomers
     /// <returns>
     /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
     /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
-    /// call to pace itself no longer waits).
+    /// call to pace itself no longer waits). A call still waiting for room when the client starts shutting down, opts out
+    /// or has its API key refused completes the same way, counted as dropped with that reason (check
+    /// <see cref="GrowlyticsClient.Statistics"/> or <see cref="GrowlyticsClient.MessageDropped"/> to tell).
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">
@@ -155,7 +159,9 @@ public sealed class GrowlyticsCustomers
     /// <returns>
     /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
     /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
-    /// call to pace itself no longer waits).
+    /// call to pace itself no longer waits). A call still waiting for room when the client starts shutting down, opts out
+    /// or has its API key refused completes the same way, counted as dropped with that reason (check
+    /// <see cref="GrowlyticsClient.Statistics"/> or <see cref="GrowlyticsClient.MessageDropped"/> to tell).
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
@@ -178,7 +184,9 @@ public sealed class GrowlyticsCustomers
     /// <returns>
     /// A task that completes when the update is queued; at once when the call is invalid and dropped, or when the client has
     /// shut down (the update is then counted as dropped, <see cref="DropReason.Shutdown"/>, and a loop that relies on this
-    /// call to pace itself no longer waits).
+    /// call to pace itself no longer waits). A call still waiting for room when the client starts shutting down, opts out
+    /// or has its API key refused completes the same way, counted as dropped with that reason (check
+    /// <see cref="GrowlyticsClient.Statistics"/> or <see cref="GrowlyticsClient.MessageDropped"/> to tell).
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
