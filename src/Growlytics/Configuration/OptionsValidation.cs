@@ -195,9 +195,15 @@ internal static class OptionsValidation
         return IsLoopback(endpoint);
     }
 
-    /// <summary>Tells whether <paramref name="uri"/> names this machine (<c>localhost</c>, 127.0.0.0/8, <c>::1</c>, an IPv4-mapped loopback).</summary>
+    /// <summary>
+    /// Tells whether <paramref name="uri"/> names this machine (<c>localhost</c>, 127.0.0.0/8, <c>::1</c>, an IPv4-mapped
+    /// loopback). An address is judged as the network stack routes it: <see cref="Uri.IsLoopback"/> also takes the
+    /// deprecated IPv4-compatible form (<c>[::127.0.0.1]</c>) for loopback, which is routed out of the machine.
+    /// </summary>
     internal static bool IsLoopback(Uri uri) =>
-        uri.IsLoopback || (IPAddress.TryParse(uri.DnsSafeHost, out var address) && IPAddress.IsLoopback(address));
+        IPAddress.TryParse(uri.DnsSafeHost, out var address)
+            ? IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4()))
+            : uri.IsLoopback;
 
     private static void Range(List<string> errors, string name, int value, int min, int max)
     {

@@ -10,6 +10,8 @@ public sealed class OptionsValidationTests
     [InlineData("http://127.0.0.1:5080/")]
     [InlineData("http://localhost:5080/")]
     [InlineData("http://[::1]:5080/")]
+    [InlineData("http://[::ffff:127.0.0.1]:5080/")]
+    [InlineData("http://127.0.0.2/")]
     public void Constructor_AllowedEndpoint_Accepts(string endpoint)
     {
         var options = Options(o => o.Endpoint = new Uri(endpoint));
@@ -21,6 +23,8 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("http://api.growlytics.in/", "https")]
     [InlineData("http://10.0.0.5/", "https")]
+    [InlineData("http://[::127.0.0.1]:5080/", "https")] // IPv4-compatible IPv6: routed out of the machine, not loopback
+    [InlineData("http://[::7f00:1]/", "https")]
     [InlineData("https://api.growlytics.in/?tenant=1", "query string")]
     [InlineData("https://api.growlytics.in/#x", "fragment")]
     public void Constructor_RejectedEndpoint_ThrowsNamingTheRule(string endpoint, string rule)

@@ -30,6 +30,7 @@ public sealed class LoopbackBypassProxyTests
     [InlineData("https://dcqs-india.growlytics.in/")]
     [InlineData("https://10.0.0.5/")]
     [InlineData("https://localhost.example.test/")]
+    [InlineData("http://[::127.0.0.1]/")]
     public void OtherDestinations_GoThroughTheConfiguredProxy(string destination)
     {
         var proxy = new LoopbackBypassProxy(Configured);
