@@ -223,13 +223,14 @@ internal sealed class StorageFolder : IDisposable
         {
             var existed = System.IO.Directory.Exists(directory);
             System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            if (!existed)
+            if (existed && File.Exists(Path.Combine(directory, LockFileName)))
             {
-                return;
+                // A folder an earlier version made (0755) is made private too. A folder the app made, without the SDK's
+                // lock file, keeps its mode (group access, setgid: other accounts may rely on them); the SDK's files in it
+                // are owner-only.
+                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
-            // A folder made by an earlier version (0755) is made private too.
-            File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             return;
         }
 #endif

@@ -3,14 +3,38 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
-/// <summary>The storage folder is private to the user, whoever made it.</summary>
+/// <summary>
+/// The storage folder is private to the user when the SDK made it (this version or an earlier one); a folder the app made
+/// keeps its mode, and the SDK's files in it are owner-only.
+/// </summary>
 public sealed class StorageFolderModeTests : StorageTestBase
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     [Fact]
     [Trait("Requires", "net8")] // The netstandard2.0 build cannot set file modes (docs/security.md).
-    public void TryTake_FolderThatExistsReadableByOthers_IsMadeOwnerOnly()
+    public void TryTake_FolderAnApplicationMadeWithGroupAccess_KeepsItsMode_TheLockFileIsOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var shared = OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.SetGroup;
+        System.IO.Directory.CreateDirectory(Directory);
+        File.SetUnixFileMode(Directory, shared);
+
+        using var folder = StorageFolder.TryTake(Directory, NullLogger.Instance, log: false, out var problem);
+
+        folder.Should().NotBeNull();
+        problem.Should().Be(StorageFolder.Problem.None);
+        File.GetUnixFileMode(Directory).Should().Be(shared, "the app's own folder (other accounts may rely on its group access) is not changed");
+        File.GetUnixFileMode(Path.Combine(Directory, StorageFolder.LockFileName)).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    [Trait("Requires", "net8")] // The netstandard2.0 build cannot set file modes (docs/security.md).
+    public void TryTake_FolderAnEarlierVersionMadeReadableByOthers_IsMadeOwnerOnly()
     {
         if (OperatingSystem.IsWindows())
         {
@@ -19,6 +43,7 @@ public sealed class StorageFolderModeTests : StorageTestBase
         }
 
         System.IO.Directory.CreateDirectory(Directory);
+        File.WriteAllBytes(Path.Combine(Directory, StorageFolder.LockFileName), []);
         File.SetUnixFileMode(Directory, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
 
         using var folder = StorageFolder.TryTake(Directory, NullLogger.Instance, log: false, out var problem);
