@@ -56,13 +56,21 @@ internal static class DefaultHttpClient
     /// <summary>
     /// Turns off automatic redirects, sends requests to this machine past any proxy and (on .NET 8+,
     /// <c>SocketsHttpHandler</c> only) turns off trace-header propagation on
-    /// a primary handler the SDK owns or was given through <c>IHttpClientFactory</c>. Other handler types, and handlers
+    /// a primary handler the SDK owns or was given through <c>IHttpClientFactory</c> (the end of its chain, when the app
+    /// wrapped it in <see cref="DelegatingHandler"/>s). Other handler types, and handlers
     /// already used (whose settings are frozen), are left as they are: a redirect they follow is still refused by
     /// <see cref="RedirectGuard"/>. The netstandard2.0 build cannot reach <c>ActivityHeadersPropagator</c>, so on .NET 6/7
     /// and .NET Framework trace headers are sent when the app enables distributed tracing.
     /// </summary>
     public static void Harden(HttpMessageHandler handler)
     {
+        // A primary handler the app wrapped in handlers of its own: the one that sends, at the end of the chain, follows
+        // redirects and picks the proxy.
+        for (var depth = 0; handler is DelegatingHandler { InnerHandler: { } inner } && depth < 64; depth++)
+        {
+            handler = inner;
+        }
+
         try
         {
             switch (handler)

@@ -155,7 +155,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with status {Status} (a 3xx, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
     public static partial void RedirectRefused(ILogger logger, int status, string locationHost, long count);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "The HttpClient given to Growlytics followed a redirect to host {Host}; the request counts as failed and its messages were dropped as Rejected. Give Growlytics an HttpClient whose handler has AllowAutoRedirect = false, so the API key is never sent to another address.")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "The HttpClient Growlytics sends through (given in GrowlyticsOptions.HttpClient, or configured for AddGrowlytics) followed a redirect to host {Host}; the request counts as failed and its messages were dropped as Rejected. Use a handler with AllowAutoRedirect = false, so the API key is never sent to another address.")]
     public static partial void RedirectFollowed(ILogger logger, string host);
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped: the visitors were inactive longer than AnonymousAttributeRetention without logging in.")]

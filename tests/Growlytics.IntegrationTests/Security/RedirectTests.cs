@@ -95,6 +95,31 @@ public sealed class RedirectTests : IAsyncLifetime, IDisposable
         ShouldNotLogTheKeyOrTheLocation();
     }
 
+    // A primary handler the app wraps in a handler of its own (a DelegatingHandler) is hardened too: the handler that
+    // follows redirects is the one at the end of the chain.
+    [Theory]
+    [InlineData(307)]
+    [InlineData(302)]
+    public async Task Send_RedirectThroughHttpClientFactory_WithAWrappedPrimaryHandler_NothingReachesTheOtherHost(int status)
+    {
+        RedirectTo(status, new Uri(_otherHost.BaseUri, "steal/events?token=tok-9431"));
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs));
+        services.AddGrowlytics(o => Configure(o))
+            .ConfigurePrimaryHttpMessageHandler(() => new PassThrough(new PassThrough(new SocketsHttpHandler())));
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<GrowlyticsClient>();
+
+        using (client.BeginScope())
+        {
+            await PushAndFlushAsync(client);
+        }
+
+        _otherHost.Requests.Should().BeEmpty("the key and the body go only to the configured endpoint");
+        ShouldBeRejectedWithoutRetry(client, status);
+        ShouldNotLogTheKeyOrTheLocation();
+    }
+
     [Theory]
     [InlineData(302)]
     [InlineData(307)]
@@ -178,4 +203,6 @@ public sealed class RedirectTests : IAsyncLifetime, IDisposable
         _logs.Lines.Should().NotContain(l => l.Text.Contains("redirect-test-key-5521"), "the API key is never logged");
         _logs.Lines.Should().NotContain(l => l.Text.Contains("tok-9431") || l.Text.Contains("steal"), "only the Location host is logged");
     }
+
+    private sealed class PassThrough(HttpMessageHandler inner) : DelegatingHandler(inner);
 }
