@@ -41,7 +41,11 @@ public sealed class GrowlyticsRecorder : IDisposable
     /// </summary>
     public HttpClient HttpClient { get; }
 
-    /// <summary>Gets the calls received so far, in the order the client sent them.</summary>
+    /// <summary>
+    /// Gets the calls received so far, in the order their requests arrived: one user's in call order, several users' not
+    /// (requests run concurrently), so assert per user. Calls the protocol sends nothing for (with REST a logout, an
+    /// identify without attributes, anonymous pushes awaiting a login) are not listed.
+    /// </summary>
     public IReadOnlyList<RecordedCall> Calls
     {
         get
