@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Sessions;
 using GrowlyticsSdk.Storage;
 using GrowlyticsSdk.Threading;
 using Microsoft.Extensions.Logging;
@@ -212,9 +213,14 @@ public sealed partial class GrowlyticsClient
         if (_durable is { } durable)
         {
             // A writer still busy at the deadline or the cancellation (a slow disk) releases the folder once it stops, so a
-            // later client can take the folder over; it is never closed under the writer.
-            _ = (loopLate is null ? writer : Task.WhenAll(writer, loopLate)).Then(
-                static (stopped, state) => CloseStorage(stopped, (DurableQueue)state!),
+            // later client can take the folder over; it is never closed under the writer, nor under a session write that
+            // waited for the writer's last commit (another client could take the folder over in between).
+            var stopped = loopLate is null ? writer : Task.WhenAll(writer, loopLate);
+            var released = _sessionStore is { } sessionStore
+                ? stopped.Then(static (_, state) => ((SessionStore)state!).FlushAsync(), sessionStore).Unwrap()
+                : Task.CompletedTask;
+            _ = Task.WhenAll(stopped, released).Then(
+                static (done, state) => CloseStorage(done, (DurableQueue)state!),
                 durable);
         }
 

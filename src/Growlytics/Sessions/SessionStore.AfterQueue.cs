@@ -3,25 +3,29 @@ namespace GrowlyticsSdk.Sessions;
 // Saves that wait for the messages a session change queued: the session file never gets ahead of the stored queue.
 internal sealed partial class SessionStore
 {
-    // Under _gate: the latest task a save waits for (flushes of the stored queue complete in the order they were asked,
-    // so the latest covers the earlier ones); every save's number, so only the latest writes once its wait ends; the
-    // saves still waiting, and what completes when none is.
+    // Under _gate. The latest task a save waits for (flushes of the stored queue complete in the order they were asked,
+    // so the latest covers the earlier ones). Every save has a number: _saves is the last given, _resolved the highest
+    // one scheduled as a write or voided (by a deletion, or by a later save scheduled first). A save writes when its wait
+    // ends unless a later one was resolved already, so each wait that ends brings the file forward: saves that keep
+    // overlapping (a slow disk, logins in quick succession) never starve it. Flushes wait for the number they saw.
     private Task _barrier = Task.CompletedTask;
     private long _saves;
-    private int _waiting;
-    private TaskCompletionSource<bool>? _waitingDone;
+    private long _resolved;
+    private readonly List<(long Target, TaskCompletionSource<bool> Done)> _resolvedWaiters = [];
 
     /// <summary>
     /// Schedules a write of <paramref name="session"/> once <paramref name="after"/> completes: a login or a logout is
     /// saved after the messages it queued are written to the stored queue (<c>DurableQueue.FlushAsync</c>), so a process
-    /// killed in between leaves the file as it was before the call, with its held attributes, rather than a session
-    /// whose login, logout or held attributes were in memory only. Saves made meanwhile wait for it too, and only the
-    /// latest writes; none scheduled before a deletion writes after it. Returns at once.
+    /// killed before that finds the file as it was before the call, with its held attributes, rather than a session
+    /// whose login, logout or held attributes were in memory only. A save made meanwhile waits for that too (its state
+    /// includes the change); a save whose wait ends after a later one was written writes nothing; none from before a
+    /// deletion writes after it. Returns at once.
     /// </summary>
     /// <param name="session">The state to write; must not change afterwards.</param>
     /// <param name="after">What the write waits for, or <see langword="null"/> (then only for earlier saves still waiting).</param>
     public void Save(StoredSession session, Task? after)
     {
+        List<TaskCompletionSource<bool>>? done;
         lock (_gate)
         {
             var ticket = ++_saves;
@@ -30,40 +34,92 @@ internal sealed partial class SessionStore
                 _barrier = after;
             }
 
-            if (_barrier.IsCompleted)
+            if (!_barrier.IsCompleted)
             {
-                ScheduleLocked(session);
+                var generation = _generation;
+                _barrier.ContinueWith(_ => SaveAfterWait(session, ticket, generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                 return;
             }
 
-            if (_waiting++ == 0)
-            {
-                _waitingDone = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-
-            var generation = _generation;
-            _barrier.ContinueWith(_ => SaveAfterWait(session, ticket, generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            ScheduleLocked(session);
+            done = ResolveLocked(ticket);
         }
+
+        Complete(done);
     }
 
     private void SaveAfterWait(StoredSession session, long ticket, int generation)
     {
-        TaskCompletionSource<bool>? done = null;
+        List<TaskCompletionSource<bool>>? done = null;
         lock (_gate)
         {
-            // A later save holds a later state (it writes, or waits itself); a deletion since voids what came before it.
-            if (ticket == _saves && generation == _generation)
+            if (ticket > _resolved)
             {
-                ScheduleLocked(session);
-            }
+                if (generation == _generation)
+                {
+                    ScheduleLocked(session);
+                }
 
-            if (--_waiting == 0)
-            {
-                done = _waitingDone;
-                _waitingDone = null;
+                done = ResolveLocked(ticket);
             }
         }
 
-        done?.TrySetResult(true);
+        Complete(done);
+    }
+
+    /// <summary>Voids the saves still waiting (a deletion); under <see cref="_gate"/>.</summary>
+    private List<TaskCompletionSource<bool>>? VoidWaitingLocked() => ResolveLocked(_saves);
+
+    /// <summary>Completes when every save made before the call is scheduled as a write or voided.</summary>
+    private Task WhenResolved()
+    {
+        lock (_gate)
+        {
+            if (_resolved >= _saves)
+            {
+                return Task.CompletedTask;
+            }
+
+            var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _resolvedWaiters.Add((_saves, done));
+            return done.Task;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether a save waits for queued messages; under <see cref="_gate"/>.</summary>
+    private bool WaitingLocked => _resolved < _saves;
+
+    private List<TaskCompletionSource<bool>>? ResolveLocked(long ticket)
+    {
+        if (ticket <= _resolved)
+        {
+            return null;
+        }
+
+        _resolved = ticket;
+        List<TaskCompletionSource<bool>>? done = null;
+        for (var i = _resolvedWaiters.Count - 1; i >= 0; i--)
+        {
+            if (_resolvedWaiters[i].Target <= ticket)
+            {
+                (done ??= []).Add(_resolvedWaiters[i].Done);
+                _resolvedWaiters.RemoveAt(i);
+            }
+        }
+
+        return done;
+    }
+
+    private static void Complete(List<TaskCompletionSource<bool>>? done)
+    {
+        if (done is null)
+        {
+            return;
+        }
+
+        foreach (var waiter in done)
+        {
+            waiter.TrySetResult(true);
+        }
     }
 }

@@ -69,7 +69,7 @@ internal sealed partial class SessionStore
     {
         lock (_gate)
         {
-            return _waiting == 0 && _pending is null && _writer.IsCompleted && _heldCallsInFile == heldCalls;
+            return !WaitingLocked && _pending is null && _writer.IsCompleted && _heldCallsInFile == heldCalls;
         }
     }
 
@@ -153,16 +153,22 @@ internal sealed partial class SessionStore
     /// <returns>A task that completes when the file is gone (or the failure is logged).</returns>
     public Task DeleteAsync()
     {
+        List<TaskCompletionSource<bool>>? voided;
+        Task deleted;
         lock (_gate)
         {
             // A write scheduled before the deletion that has not run yet writes nothing: a session saved after the deletion
             // goes in a write of its own, scheduled after it (one scheduled before could write it, only for the deletion to
-            // remove it).
+            // remove it). Saves still waiting for queued messages are voided too.
             _pending = null;
             _generation++;
+            voided = VoidWaitingLocked();
             _writer = _writer.ContinueWith(_ => DeleteFiles(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-            return _writer;
+            deleted = _writer;
         }
+
+        Complete(voided);
+        return deleted;
     }
 
     /// <summary>
@@ -205,12 +211,27 @@ internal sealed partial class SessionStore
     /// <summary>Completes when every scheduled write is on disk, saves waiting for their queued messages included.</summary>
     public Task FlushAsync()
     {
-        lock (_gate)
+        var resolved = WhenResolved();
+        if (resolved.IsCompleted)
         {
-            return _waitingDone is { } waiting
-                ? waiting.Task.ContinueWith(_ => FlushAsync(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
-                : _writer;
+            lock (_gate)
+            {
+                return _writer;
+            }
         }
+
+        // Saves made after this call do not hold it: it waits for those before it, then for the writes scheduled by then.
+        return resolved.ContinueWith(
+            _ =>
+            {
+                lock (_gate)
+                {
+                    return _writer;
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default).Unwrap();
     }
 
     private void WritePending(int generation)

@@ -238,7 +238,8 @@ internal sealed partial class DurableQueue
 
                 if (stopping)
                 {
-                    CompleteFlushes(TakeFlushes());
+                    // No flush waits after this: one asked from now on completes at once (see FlushAsync).
+                    CompleteFlushes(TakeFlushes(close: true));
                     RunDeletes();
                     return;
                 }

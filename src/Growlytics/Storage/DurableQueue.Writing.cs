@@ -541,10 +541,11 @@ internal sealed partial class DurableQueue
         }
     }
 
-    private List<TaskCompletionSource<bool>> TakeFlushes()
+    private List<TaskCompletionSource<bool>> TakeFlushes(bool close = false)
     {
         lock (_flushes)
         {
+            _flushesClosed |= close;
             var taken = new List<TaskCompletionSource<bool>>(_flushes);
             _flushes.Clear();
             return taken;

@@ -43,6 +43,9 @@ internal sealed partial class DurableQueue : IDisposable
     private readonly StorageLimits _limits;
     private readonly ByteBufferWriter _buffer = new(1024);
     private readonly List<TaskCompletionSource<bool>> _flushes = [];
+
+    // Set under _flushes when the stopping writer takes its last flushes.
+    private bool _flushesClosed;
     private readonly Func<UserMessage?> _take;
     private readonly Action<UserMessage> _written;
     private readonly Action<List<UserMessage>> _handBack;
@@ -207,6 +210,12 @@ internal sealed partial class DurableQueue : IDisposable
         var flush = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_flushes)
         {
+            if (_flushesClosed)
+            {
+                // The writer took its last flushes (it is stopping): none would complete this one.
+                return Task.CompletedTask;
+            }
+
             _flushes.Add(flush);
         }
 

@@ -13,6 +13,7 @@ public sealed class SessionSavedAfterQueuedTests : IDisposable
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "growlytics-tests", "session-after-queued-" + Guid.NewGuid().ToString("N"));
     private readonly ManualResetEventSlim _writerOpen = new(true);
     private readonly SemaphoreSlim _writerHeld = new(0);
+    private volatile bool _slowDisk;
 
     public void Dispose()
     {
@@ -95,6 +96,68 @@ public sealed class SessionSavedAfterQueuedTests : IDisposable
         Session()!.UserId.Should().Be("carol", "the latest state is written, never an earlier one after it");
     }
 
+    // A shutdown that ends while the writer still holds the login (a slow disk): the folder is released only after the
+    // session file took the login, so a client that takes it over next never finds the older session.
+    [Fact]
+    public async Task ShutdownEndsWhileTheWriterHoldsALogin_TheFolderIsReleasedOnlyAfterTheSessionIsWritten()
+    {
+        var client = new GrowlyticsClient(Options(GrowlyticsProtocol.Batch));
+        await client.Durable!.FlushAsync(CancellationToken.None);
+        _writerOpen.Reset();
+        client.User.Identify("alice");
+        (await _writerHeld.WaitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
+
+        await client.ShutdownAsync();
+        using (var whileHeld = GrowlyticsSdk.Storage.StorageFolder.TryTake(_directory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, log: false, out _))
+        {
+            whileHeld.Should().BeNull("the writer still holds the folder");
+        }
+
+        _writerOpen.Set();
+        var until = DateTime.UtcNow.AddSeconds(20);
+        GrowlyticsSdk.Storage.StorageFolder? taken;
+        while ((taken = GrowlyticsSdk.Storage.StorageFolder.TryTake(_directory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, log: false, out _)) is null)
+        {
+            DateTime.UtcNow.Should().BeBefore(until);
+            await Task.Yield();
+        }
+
+        using (taken)
+        {
+            Session()!.UserId.Should().Be("alice", "the session is written before the folder is released");
+        }
+    }
+
+    // A disk slower than the gap between logins: the saves overlap all the time, and each still reaches the file.
+    [Fact]
+    public async Task LoginsFasterThanTheDisk_TheFileKeepsUp_AndAFlushCompletes()
+    {
+        _slowDisk = true;
+        await using var client = new GrowlyticsClient(Options(GrowlyticsProtocol.Batch));
+        using var stop = new CancellationTokenSource();
+        var calls = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                client.User.Identify("u" + i);
+                await Task.Delay(2);
+            }
+        });
+
+        await Task.Delay(300);
+        var flushed = client.SessionStore!.FlushAsync();
+        var completed = await Task.WhenAny(flushed, Task.Delay(TimeSpan.FromSeconds(10))) == flushed;
+        var written = Session()?.UserId;
+        await Task.Delay(300);
+        var later = Session()?.UserId;
+        await stop.CancelAsync();
+        await calls;
+
+        completed.Should().BeTrue("a flush waits for the saves made before it, not for those that keep coming");
+        written.Should().NotBeNull();
+        later.Should().NotBe(written, "the file keeps following the logins while they go on");
+    }
+
     private GrowlyticsOptions Options(GrowlyticsProtocol protocol) => new()
     {
         ApiKey = "k",
@@ -106,6 +169,11 @@ public sealed class SessionSavedAfterQueuedTests : IDisposable
         ShutdownTimeout = TimeSpan.FromSeconds(1),
         BeforeStorageAppend = () =>
         {
+            if (_slowDisk)
+            {
+                Thread.Sleep(20);
+            }
+
             if (!_writerOpen.IsSet)
             {
                 _writerHeld.Release();

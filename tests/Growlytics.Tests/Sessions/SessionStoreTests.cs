@@ -104,6 +104,28 @@ public sealed class SessionStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Save_WaitsOverlapping_EachWaitThatEndsWrites_AndAFlushWaitsOnlyForSavesBeforeIt()
+    {
+        var store = new SessionStore(_directory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var first = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        store.Save(new StoredSession("anon-1", "u-1", [], 0), first.Task);
+        var flushed = store.FlushAsync();
+        store.Save(new StoredSession("anon-2", null, [], 0), second.Task);
+        first.SetResult();
+
+        await flushed.WaitAsync(TimeSpan.FromSeconds(20));
+        File.ReadAllText(Path.Combine(_directory, SessionStore.FileName)).Should().Contain("anon-1", "the first save's messages are stored: it writes, though a later save still waits");
+        store.Holds(0).Should().BeFalse("a save still waits");
+
+        second.SetResult();
+        await store.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        File.ReadAllText(Path.Combine(_directory, SessionStore.FileName)).Should().Contain("anon-2");
+        store.Holds(0).Should().BeTrue();
+    }
+
+    [Fact]
     public async Task FlushAsync_WithStorage_ReturnsOnceTheSessionIsOnDisk()
     {
         await using var client = NewClient();
