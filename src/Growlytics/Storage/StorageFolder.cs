@@ -216,6 +216,11 @@ internal sealed class StorageFolder : IDisposable
         }
     }
 
+#if NET8_0_OR_GREATER
+    private const UnixFileMode OthersAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+#endif
+
     private static void CreatePrivateDirectory(string directory)
     {
 #if NET8_0_OR_GREATER
@@ -223,11 +228,12 @@ internal sealed class StorageFolder : IDisposable
         {
             var existed = System.IO.Directory.Exists(directory);
             System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            if (existed && File.Exists(Path.Combine(directory, LockFileName)))
+            var lockFile = Path.Combine(directory, LockFileName);
+            if (existed && File.Exists(lockFile) && (File.GetUnixFileMode(lockFile) & OthersAccess) != 0)
             {
-                // A folder an earlier version made (0755) is made private too. A folder the app made, without the SDK's
-                // lock file, keeps its mode (group access, setgid: other accounts may rely on them); the SDK's files in it
-                // are owner-only.
+                // A folder an earlier version made (0755, its lock file 0644) is made private too. A folder the app made
+                // keeps its mode (group access, setgid: other accounts may rely on them), also at later starts, when it
+                // holds this version's lock file (0600); the SDK's files in it are owner-only.
                 File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
