@@ -46,7 +46,8 @@ public sealed class GrowlyticsCustomers
     /// </summary>
     /// <typeparam name="T">
     /// The attributes' type as known at compile time, such as an anonymous type. Its public instance properties are the
-    /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>).
+    /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>;
+    /// for an interface, those of the interfaces it extends are read too, though trimmed and native AOT apps keep only its own).
     /// </typeparam>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped; when none is left, nothing is sent or counted.</param>
@@ -124,7 +125,10 @@ public sealed class GrowlyticsCustomers
     /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that. Trim- and native-AOT-safe, like
     /// <see cref="Update{T}(string, T)"/>; dictionaries are read as dictionaries.
     /// </summary>
-    /// <typeparam name="T">The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the attributes.</typeparam>
+    /// <typeparam name="T">
+    /// The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the
+    /// attributes (for an interface, those of the interfaces it extends too, though trimmed and native AOT apps keep only its own).
+    /// </typeparam>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped; when none is left, nothing is sent or counted.</param>
     /// <param name="cancellationToken">Stops waiting for room; the update is then not queued.</param>

@@ -80,7 +80,8 @@ public sealed partial class GrowlyticsUser
     /// </summary>
     /// <typeparam name="T">
     /// The attributes' type as known at compile time, such as an anonymous type. Its public instance properties are the
-    /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>).
+    /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>;
+    /// for an interface, those of the interfaces it extends are read too, though trimmed and native AOT apps keep only its own).
     /// </typeparam>
     /// <param name="attributes">An object such as <c>new { city = "San Francisco" }</c>. <see langword="null"/> property values are skipped.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
@@ -157,7 +158,10 @@ public sealed partial class GrowlyticsUser
     /// Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile. Trim- and
     /// native-AOT-safe, like <see cref="Push{T}(T)"/>.
     /// </summary>
-    /// <typeparam name="T">The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the attributes.</typeparam>
+    /// <typeparam name="T">
+    /// The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the
+    /// attributes (for an interface, those of the interfaces it extends too, though trimmed and native AOT apps keep only its own).
+    /// </typeparam>
     /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>, or <see langword="null"/>.</param>
     /// <exception cref="GrowlyticsValidationException">
