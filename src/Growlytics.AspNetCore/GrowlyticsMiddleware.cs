@@ -119,14 +119,27 @@ internal sealed class GrowlyticsMiddleware
         {
             if (Interlocked.Exchange(ref _missingLogged, 1) == 0)
             {
-                UserIdClaimMissing(_logger, _options.UserIdClaimType, null);
+                LogSafely(UserIdClaimMissing);
             }
         }
         else if (Interlocked.Exchange(ref _refusedLogged, 1) == 0)
         {
-            UserIdClaimRefused(_logger, _options.UserIdClaimType, null);
+            LogSafely(UserIdClaimRefused);
         }
 
         return null;
+    }
+
+    private void LogSafely(Action<ILogger, string, Exception?> log)
+    {
+        try
+        {
+            log(_logger, _options.UserIdClaimType, null);
+        }
+#pragma warning disable CA1031 // A logging provider that throws must not fail the request (the SDK's own logger is guarded the same way).
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 }
