@@ -243,6 +243,12 @@ public sealed partial class GrowlyticsClient
         // Not the session file of another client that holds the folder made again at this one's path (this client's went
         // with the removed folder).
         var sessionStore = _durable is { HeldByAnother: true } ? null : _sessionStore;
+        if (sessionStore is null)
+        {
+            // Nothing written before the deletion (a save waiting for the stored queue) may be written after it.
+            _sessionStore?.Forget();
+        }
+
         ReportHeldDropped(_processUser?.StartOver(sessionStore, out session) ?? 0);
 
         await mark.ConfigureAwait(false);

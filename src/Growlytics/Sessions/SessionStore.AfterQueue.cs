@@ -67,6 +67,23 @@ internal sealed partial class SessionStore
         Complete(done);
     }
 
+    /// <summary>
+    /// Voids the writes not yet started and the saves still waiting, deleting nothing: a deletion of local data while
+    /// another client holds the folder (the file there is that client's), so no state from before it is written after it.
+    /// </summary>
+    public void Forget()
+    {
+        List<TaskCompletionSource<bool>>? voided;
+        lock (_gate)
+        {
+            _pending = null;
+            _generation++;
+            voided = VoidWaitingLocked();
+        }
+
+        Complete(voided);
+    }
+
     /// <summary>Voids the saves still waiting (a deletion); under <see cref="_gate"/>.</summary>
     private List<TaskCompletionSource<bool>>? VoidWaitingLocked() => ResolveLocked(_saves);
 

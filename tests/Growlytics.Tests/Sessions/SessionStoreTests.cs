@@ -126,6 +126,23 @@ public sealed class SessionStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Forget_WhileASaveWaits_NothingFromBeforeItIsWritten_NoFileDeleted()
+    {
+        var store = new SessionStore(_directory, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        store.Save(new StoredSession("anon-0", null, [], 0));
+        await store.FlushAsync();
+        var stored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        store.Save(new StoredSession("anon-1", "u-1", [], 0), stored.Task);
+        store.Forget();
+        stored.SetResult();
+        await store.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        await Task.Delay(50);
+
+        File.ReadAllText(Path.Combine(_directory, SessionStore.FileName)).Should().Contain("anon-0").And.NotContain("u-1");
+    }
+
+    [Fact]
     public async Task FlushAsync_WithStorage_ReturnsOnceTheSessionIsOnDisk()
     {
         await using var client = NewClient();
