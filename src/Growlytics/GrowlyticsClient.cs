@@ -222,6 +222,14 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             // unless it is unchanged since the start: then the session the previous owner left in the file continues.
             var savesAtStart = Volatile.Read(ref _processSessionChanges);
             var store = _sessionStore;
+            if (store is not null)
+            {
+                // Checked again when a save is written (one may wait for the stored queue while another client takes the
+                // folder): one writer per folder.
+                var durable = _durable;
+                store.MayWrite = () => durable is not { IsOwner: false } and not { HeldByAnother: true };
+            }
+
             _durable.TakenOver = () =>
             {
                 store?.DeleteLeftTemporaries();

@@ -4,22 +4,31 @@ namespace GrowlyticsSdk.Sessions;
 internal sealed partial class SessionStore
 {
     // Under _gate. The latest task a save waits for (flushes of the stored queue complete in the order they were asked,
-    // so the latest covers the earlier ones). Every save has a number: _saves is the last given, _resolved the highest
-    // one scheduled as a write or voided (by a deletion, or by a later save scheduled first). A save writes when its wait
-    // ends unless a later one was resolved already, so each wait that ends brings the file forward: saves that keep
-    // overlapping (a slow disk, logins in quick succession) never starve it. Flushes wait for the number they saw.
+    // so the latest covers the earlier ones), and its slot: the latest save made while it is the latest (one state per
+    // waiting login or logout, however many pushes come meanwhile). Every save has a number: _saves is the last given,
+    // _resolved the highest one scheduled as a write or voided (by a deletion, or by a later save scheduled first). A
+    // slot writes when its wait ends unless a later save was resolved already, so each wait that ends brings the file
+    // forward: saves that keep overlapping (a slow disk, logins in quick succession) never starve it. Flushes wait for
+    // the number they saw.
     private Task _barrier = Task.CompletedTask;
+    private WaitingSave? _slot;
     private long _saves;
     private long _resolved;
     private readonly List<(long Target, TaskCompletionSource<bool> Done)> _resolvedWaiters = [];
+
+    /// <summary>
+    /// Gets or sets whether this client may write the file now: not while another client holds the folder (a save that
+    /// waited for the stored queue is then resolved without writing; the client saves again once the folder is its own).
+    /// </summary>
+    public Func<bool>? MayWrite { get; set; }
 
     /// <summary>
     /// Schedules a write of <paramref name="session"/> once <paramref name="after"/> completes: a login or a logout is
     /// saved after the messages it queued are written to the stored queue (<c>DurableQueue.FlushAsync</c>), so a process
     /// killed before that finds the file as it was before the call, with its held attributes, rather than a session
     /// whose login, logout or held attributes were in memory only. A save made meanwhile waits for that too (its state
-    /// includes the change); a save whose wait ends after a later one was written writes nothing; none from before a
-    /// deletion writes after it. Returns at once.
+    /// includes the change) and replaces the state waiting; a wait that ends after a later save was written writes
+    /// nothing; none from before a deletion writes after it. Returns at once.
     /// </summary>
     /// <param name="session">The state to write; must not change afterwards.</param>
     /// <param name="after">What the write waits for, or <see langword="null"/> (then only for earlier saves still waiting).</param>
@@ -29,15 +38,19 @@ internal sealed partial class SessionStore
         lock (_gate)
         {
             var ticket = ++_saves;
-            if (after is { IsCompleted: false })
+            if (after is { IsCompleted: false } && !ReferenceEquals(after, _barrier))
             {
+                var slot = new WaitingSave();
                 _barrier = after;
+                _slot = slot;
+                after.ContinueWith(_ => SaveAfterWait(slot), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
 
-            if (!_barrier.IsCompleted)
+            if (!_barrier.IsCompleted && _slot is { } waiting)
             {
-                var generation = _generation;
-                _barrier.ContinueWith(_ => SaveAfterWait(session, ticket, generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                waiting.Session = session;
+                waiting.Ticket = ticket;
+                waiting.Generation = _generation;
                 return;
             }
 
@@ -48,20 +61,22 @@ internal sealed partial class SessionStore
         Complete(done);
     }
 
-    private void SaveAfterWait(StoredSession session, long ticket, int generation)
+    private void SaveAfterWait(WaitingSave slot)
     {
         List<TaskCompletionSource<bool>>? done = null;
         lock (_gate)
         {
-            if (ticket > _resolved)
+            if (slot.Ticket > _resolved)
             {
-                if (generation == _generation)
+                if (slot.Generation == _generation && MayWrite?.Invoke() != false)
                 {
-                    ScheduleLocked(session);
+                    ScheduleLocked(slot.Session!);
                 }
 
-                done = ResolveLocked(ticket);
+                done = ResolveLocked(slot.Ticket);
             }
+
+            slot.Session = null;
         }
 
         Complete(done);
@@ -138,5 +153,15 @@ internal sealed partial class SessionStore
         {
             waiter.TrySetResult(true);
         }
+    }
+
+    /// <summary>The latest save waiting for one barrier; under <see cref="_gate"/>.</summary>
+    private sealed class WaitingSave
+    {
+        public StoredSession? Session { get; set; }
+
+        public long Ticket { get; set; }
+
+        public int Generation { get; set; }
     }
 }

@@ -244,6 +244,14 @@ internal sealed partial class SessionStore
                 return;
             }
 
+            if (MayWrite?.Invoke() == false)
+            {
+                // Another client holds the folder now: the file there is its own. This client saves again once the folder
+                // is its own (DurableQueue.FolderTakenAgain).
+                _pending = null;
+                return;
+            }
+
             state = pending;
             _pending = null;
         }

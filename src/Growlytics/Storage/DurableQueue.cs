@@ -197,6 +197,9 @@ internal sealed partial class DurableQueue : IDisposable
 
         _waitingForFolder = _folder is null;
         _writer = BackgroundWork.Start(RunWriterAsync);
+
+        // However the writer ends (a fault before its loop too), no flush waits for it afterwards.
+        _writer.ContinueWith(_ => CompleteFlushes(TakeFlushes(close: true)), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>Completes once everything accepted before the call is written (or could not be: see the log).</summary>
