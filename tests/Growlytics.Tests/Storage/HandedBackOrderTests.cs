@@ -143,7 +143,10 @@ public sealed class HandedBackOrderTests : StorageTestBase
         // Other customers' calls keep the writer busy as the shutdown begins (it takes the returned messages first).
         UpdateCustomerNumbers(client, 1000, 200);
         var shutdown = client.ShutdownAsync();
-        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromSeconds(1));
+
+        // Small steps: the writer must store some 200 messages before the shutdown's 5 s deadline (fake time) passes; with
+        // 1 s steps that left it about 25 ms of real time, too little on a busy machine.
+        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(100));
         var stats = client.Statistics;
         await client.DisposeAsync();
 
