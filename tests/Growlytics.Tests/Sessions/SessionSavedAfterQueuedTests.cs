@@ -198,19 +198,7 @@ public sealed class SessionSavedAfterQueuedTests : IDisposable
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var until = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > until)
-            {
-                throw new TimeoutException();
-            }
-
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition) => GrowlyticsSdk.Tests.TestSupport.FakeClockDriver.WaitUntilAsync(condition);
 
     private sealed record StoredSessionView(string AnonymousId, string? UserId, int HeldCalls);
 }
