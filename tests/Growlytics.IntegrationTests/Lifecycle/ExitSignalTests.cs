@@ -36,7 +36,14 @@ public sealed class ExitSignalTests
             await child.Pushed.WaitAsync(Deadline);
             deliveredAtSignal = collector.Acknowledged.Count;
             await child.SignalAsync(signal);
-            await child.Process.WaitForExitAsync().WaitAsync(Deadline);
+
+            // The flush on the signal may take up to the child's ShutdownTimeout (20 s) on a busy machine; a child still
+            // running after twice the usual deadline says what it printed.
+            var exited = child.Process.WaitForExitAsync();
+            if (await Task.WhenAny(exited, Task.Delay(Deadline * 2)) != exited)
+            {
+                throw new TimeoutException($"The child still runs {Deadline.TotalSeconds * 2:0} s after SIG{signal}; its output: {string.Join(" | ", child.Lines)}; stderr: {string.Join(" | ", child.Errors)}; delivered {collector.Acknowledged.Count}.");
+            }
         }
         finally
         {
@@ -44,7 +51,7 @@ public sealed class ExitSignalTests
         }
 
         deliveredAtSignal.Should().BeLessThan(count / 2, "most of the messages were still queued when the signal came");
-        child.Process.ExitCode.Should().Be(exitCode, "the signal still ends the process, once the client has flushed; stderr: " + await child.Process.StandardError.ReadToEndAsync());
+        child.Process.ExitCode.Should().Be(exitCode, "the signal still ends the process, once the client has flushed; stderr: " + string.Join(" | ", child.Errors));
         collector.Acknowledged.Count.Should().Be(count, "the facade's client delivered everything it had accepted before the process ended");
         child.Lines.Should().Contain("log 2018", "the SDK says it flushed on the signal");
     }
@@ -115,7 +122,19 @@ public sealed class ExitSignalTests
                 }
             };
             Process.BeginOutputReadLine();
+
+            // Read as it comes, so a child writing to stderr never blocks on a full pipe.
+            Process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is { } line)
+                {
+                    Errors.Enqueue(line);
+                }
+            };
+            Process.BeginErrorReadLine();
         }
+
+        public ConcurrentQueue<string> Errors { get; } = new();
 
         public Process Process { get; }
 
