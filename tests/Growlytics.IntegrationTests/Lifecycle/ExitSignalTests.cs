@@ -91,13 +91,17 @@ public sealed class ExitSignalTests
 
         public SignalledChild(FaultyCollector collector, params string[] arguments)
         {
-            var start = new ProcessStartInfo("dotnet")
+            // A process started with SIGHUP ignored (under nohup, as some runners start their jobs) passes that on to its
+            // children, and .NET then never sees the signal: the child is started with the default disposition back,
+            // through env(1), which execs it (same process id).
+            var hupIgnored = SigHupIgnored();
+            var start = new ProcessStartInfo(hupIgnored ? "env" : "dotnet")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
-            foreach (var argument in (string[])[ChildProgramPath(), "signal", collector.Endpoint.ToString(), .. arguments])
+            foreach (var argument in (string[])[.. (hupIgnored ? (string[])["--default-signal=HUP", "dotnet"] : []), ChildProgramPath(), "signal", collector.Endpoint.ToString(), .. arguments])
             {
                 start.ArgumentList.Add(argument);
             }
@@ -148,6 +152,7 @@ public sealed class ExitSignalTests
         {
             using var kill = Process.Start("kill", ["-" + signal, Process.Id.ToString(CultureInfo.InvariantCulture)]);
             await kill.WaitForExitAsync();
+            kill.ExitCode.Should().Be(0, "kill(1) sent the signal");
         }
 
         public void KillIfRunning()
@@ -159,5 +164,19 @@ public sealed class ExitSignalTests
         }
 
         public void Dispose() => Process.Dispose();
+
+        // Linux: bit 0 of SigIgn in /proc/self/status is SIGHUP. Elsewhere taken as not ignored.
+        private static bool SigHupIgnored()
+        {
+            try
+            {
+                var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+                return line is not null && (ulong.Parse(line["SigIgn:".Length..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture) & 1) != 0;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }
     }
 }
