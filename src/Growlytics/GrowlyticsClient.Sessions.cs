@@ -83,7 +83,7 @@ public sealed partial class GrowlyticsClient
             return;
         }
 
-        if (_durable is not { IsOwner: false } and not { HeldByAnother: true })
+        if (WritesSessionFile)
         {
             // (Asked under the session's lock, after the messages were queued: the flush covers them. It does no I/O.)
             _sessionStore.Save(user.ToStoredSession(), afterQueued && _durable is { IsBuffer: true } durable ? durable.FlushAsync(CancellationToken.None) : null);
@@ -94,6 +94,12 @@ public sealed partial class GrowlyticsClient
             Log.SessionNotSavedFolderHeld(_logger);
         }
     }
+
+    /// <summary>
+    /// Gets a value indicating whether this client writes the session file now: it holds the storage folder (not waiting
+    /// to take it over, and no other client made it again at its path and holds it).
+    /// </summary>
+    private bool WritesSessionFile => _durable is not { IsOwner: false } and not { HeldByAnother: true };
 
     /// <summary>
     /// Counts a change of the process-wide session (a save, or a deletion's fresh start, for which nothing is saved); a

@@ -159,7 +159,7 @@ public sealed partial class GrowlyticsClient
 
         // Kept only if the file in a folder this client holds (one it never took over has none of them) holds them all, with
         // nothing left to write; checked under the session's lock, with no push able to join them since the shutdown began.
-        var processHeld = _processUser?.CloseHeld(calls => _sessionStore is not null && _durable is not { IsOwner: false } and not { HeldByAnother: true } && _sessionStore.Holds(calls)) ?? 0;
+        var processHeld = _processUser?.CloseHeld(calls => _sessionStore is not null && WritesSessionFile && _sessionStore.Holds(calls)) ?? 0;
         if (processHeld > 0 && _sessionStore is not null)
         {
             // Saved without them (see CloseHeld).

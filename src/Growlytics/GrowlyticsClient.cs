@@ -226,8 +226,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             {
                 // Checked again when a save is written (one may wait for the stored queue while another client takes the
                 // folder): one writer per folder.
-                var durable = _durable;
-                store.MayWrite = () => durable is not { IsOwner: false } and not { HeldByAnother: true };
+                store.MayWrite = () => WritesSessionFile;
             }
 
             _durable.TakenOver = () =>
