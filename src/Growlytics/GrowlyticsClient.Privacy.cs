@@ -48,8 +48,14 @@ public sealed partial class GrowlyticsClient
     /// <see cref="DeleteLocalDataAsync"/> to delete them.
     /// </para>
     /// </remarks>
+    /// <exception cref="ObjectDisposedException">
+    /// The client's shutdown has completed: the choice would be neither applied nor saved (its storage folder may belong
+    /// to another client by now). Make the call on the client that replaced it. During the shutdown it still applies.
+    /// </exception>
     public void OptOut()
     {
+        ThrowIfShutDownForPrivacy();
+
         // Drops reported while the lock is held are raised after it is released: a handler that calls OptIn, or waits for
         // a thread that does, must not run inside the opt-out.
         var deferred = new List<(GrowlyticsClient Client, MessageDroppedEventArgs Args)>();
@@ -96,8 +102,11 @@ public sealed partial class GrowlyticsClient
     /// sending is dropped with what was held. Such a call is counted as <see cref="DropReason.OptedOut"/>, never lost
     /// silently.
     /// </remarks>
+    /// <exception cref="ObjectDisposedException">The client's shutdown has completed (see <see cref="OptOut"/>).</exception>
     public void OptIn()
     {
+        ThrowIfShutDownForPrivacy();
+
         lock (_privacyGate)
         {
             if (!_optedOut)
@@ -275,6 +284,16 @@ public sealed partial class GrowlyticsClient
         {
             Log.HeldAttributesDroppedForPrivacy(_logger, calls, 1);
             RaiseDropped(new MessageDroppedEventArgs(DropReason.OptedOut, calls, null, null, null, null));
+        }
+    }
+
+    private void ThrowIfShutDownForPrivacy()
+    {
+        // A stale reference to a client that was replaced must not rewrite the user's choice in a folder the new client
+        // may own by now, nor seem to apply it. While the shutdown runs the choice still applies (what is left is dropped).
+        if (Volatile.Read(ref _shutdown) is { IsCompleted: true })
+        {
+            throw new ObjectDisposedException(nameof(GrowlyticsClient), "The Growlytics client was shut down; the privacy choice was neither applied nor saved.");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Sessions;
 
@@ -56,7 +57,7 @@ public sealed partial class GrowlyticsClient
     /// </summary>
     /// <param name="anonymousId">The candidate id.</param>
     /// <returns><see langword="true"/> when the id is well-formed; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
-    public static bool IsValidAnonymousId(string? anonymousId) => AnonymousIds.IsValid(anonymousId);
+    public static bool IsValidAnonymousId([NotNullWhen(true)] string? anonymousId) => AnonymousIds.IsValid(anonymousId);
 
     /// <summary>
     /// Returns whether <paramref name="userId"/> is a user id that <see cref="BeginScope(string, string)"/> and
@@ -64,7 +65,7 @@ public sealed partial class GrowlyticsClient
     /// </summary>
     /// <param name="userId">The candidate id.</param>
     /// <returns><see langword="true"/> when the id is valid; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
-    public static bool IsValidUserId(string? userId) => Validation.UserIds.GetError(userId) is null;
+    public static bool IsValidUserId([NotNullWhen(true)] string? userId) => Validation.UserIds.GetError(userId) is null;
 
     /// <summary>
     /// Persists the process-wide session (when storage is on) after a login, logout or new start; while opted out only

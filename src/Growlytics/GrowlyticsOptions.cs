@@ -301,9 +301,16 @@ public sealed class GrowlyticsOptions
 
     /// <summary>Returns the per-user application-data folder for an app's Growlytics state, e.g. <c>%LOCALAPPDATA%\MyApp\Growlytics</c>.</summary>
     /// <param name="appName">A folder name for the app.</param>
-    /// <returns>The folder path (not created until the SDK writes to it).</returns>
+    /// <returns>
+    /// The folder path. Nothing is created or checked here: the client creates the folder when it starts, and runs from
+    /// memory when it cannot (logged).
+    /// </returns>
     /// <exception cref="ArgumentException">
     /// <paramref name="appName"/> is blank, <c>.</c> or <c>..</c> (not a folder of its own), or contains invalid path characters.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// The system gives this process no per-user data folder (on Linux and macOS neither <c>XDG_DATA_HOME</c> nor a home
+    /// folder): set <see cref="StorageDirectory"/> to a folder of the app's choice.
     /// </exception>
     public static string GetDefaultStorageDirectory(string appName)
     {
@@ -312,7 +319,14 @@ public sealed class GrowlyticsOptions
             throw new ArgumentException("The app name must be a non-blank folder name (not \".\" or \"..\", no path separator).", nameof(appName));
         }
 
-        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create);
+        // Not created here: a home folder the process cannot write must not fail the app's start (the client falls back to
+        // memory and logs why).
+        var root = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        if (string.IsNullOrEmpty(root))
+        {
+            throw new InvalidOperationException("This process has no per-user data folder (no home folder); set GrowlyticsOptions.StorageDirectory to a folder of the app's choice.");
+        }
+
         return Path.Combine(root, appName, "Growlytics");
     }
 

@@ -45,4 +45,27 @@ public sealed class IdValidationTests
         GrowlyticsClient.IsValidUserId(new string('u', 40)).Should().BeTrue();
         GrowlyticsClient.IsValidUserId(new string('u', 41)).Should().BeFalse();
     }
+
+    [Theory]
+    [InlineData("u-42")]
+    [InlineData(null)]
+    public void IsValidUserIdAndAnonymousId_True_TellTheCompilerTheIdIsNotNull(string? fromHeader)
+    {
+        // Compiled with nullable warnings as errors: without [NotNullWhen(true)] the guarded calls below warn (CS8604).
+        using var client = new GrowlyticsClient(new GrowlyticsOptions { ApiKey = "key", Endpoint = new Uri("http://127.0.0.1:9/"), FlushOnProcessExit = false });
+        if (GrowlyticsClient.IsValidUserId(fromHeader))
+        {
+            client.User.Identify(fromHeader);
+        }
+
+        var anonymousLength = 0;
+        if (GrowlyticsClient.IsValidAnonymousId(fromHeader))
+        {
+            string anonymousId = fromHeader;
+            anonymousLength = anonymousId.Length;
+        }
+
+        client.User.UserId.Should().Be(fromHeader);
+        anonymousLength.Should().Be(fromHeader?.Length ?? 0);
+    }
 }
