@@ -28,6 +28,10 @@ public static partial class Growlytics
     // Set by AddGrowlytics, cleared when a host's client attaches: only changes the message of a call made too early.
     private static volatile bool _hostPending;
 
+    // The facade's client when a host attached it (AddGrowlytics): the host owns it, so the facade neither replaces it nor
+    // shuts it down. Guarded by Gate.
+    private static GrowlyticsClient? _hostClient;
+
     // UseClient's per-flow client. Read only once UseClient has been called, so apps that never swap pay nothing.
     private static readonly AsyncLocal<ClientOverride?> FlowClient = new();
     private static volatile bool _flowClientUsed;
@@ -60,7 +64,10 @@ public static partial class Growlytics
     /// <param name="configure">Changes to the default settings, or <see langword="null"/>.</param>
     /// <returns>The client the facade now uses.</returns>
     /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
-    /// <exception cref="InvalidOperationException">The facade is already initialized; call <see cref="ShutdownAsync"/> first.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The facade is already initialized: call <see cref="ShutdownAsync"/> first; or a host's <c>AddGrowlytics</c> client
+    /// is the facade's (configure it there instead).
+    /// </exception>
     public static GrowlyticsClient Initialize(string apiKey, Action<GrowlyticsOptions>? configure = null)
     {
         var options = new GrowlyticsOptions { ApiKey = apiKey };
@@ -75,7 +82,10 @@ public static partial class Growlytics
     /// <returns>The client the facade now uses.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>
-    /// <exception cref="InvalidOperationException">The facade is already initialized; call <see cref="ShutdownAsync"/> first.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The facade is already initialized: call <see cref="ShutdownAsync"/> first; or a host's <c>AddGrowlytics</c> client
+    /// is the facade's (configure it there instead).
+    /// </exception>
     public static GrowlyticsClient Initialize(GrowlyticsOptions options)
     {
         if (options is null)
@@ -173,7 +183,9 @@ public static partial class Growlytics
     /// <summary>
     /// Delivers what is queued (within <see cref="GrowlyticsOptions.ShutdownTimeout"/>), disposes the client and
     /// leaves the facade uninitialized. Called while the facade's client is shutting down (from another thread, or by the
-    /// client's owner), it returns when that shutdown completes. Does nothing when it is not initialized.
+    /// client's owner), it returns when that shutdown completes. Does nothing when it is not initialized. When the facade's
+    /// client is a host's (<c>AddGrowlytics</c>), the host owns it: this flushes it and shuts nothing down (the host does when
+    /// it stops).
     /// </summary>
     /// <param name="cancellationToken">Ends the delivery attempt early.</param>
     /// <returns>A task that completes when the client has shut down.</returns>
@@ -188,9 +200,17 @@ public static partial class Growlytics
         // The client detaches itself as its shutdown begins; a call made while a shutdown runs (another thread's, or one
         // the client's owner began) waits for that shutdown.
         GrowlyticsClient? client;
+        bool hosts;
         lock (Gate)
         {
             client = Volatile.Read(ref _client) ?? _closing;
+            hosts = client is not null && ReferenceEquals(client, _hostClient);
+        }
+
+        if (hosts)
+        {
+            // Shutting the host's client down here would leave the host running with a client that drops everything.
+            return client!.FlushAsync(cancellationToken);
         }
 
         return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
@@ -211,6 +231,7 @@ public static partial class Growlytics
             }
 
             Volatile.Write(ref _client, client);
+            _hostClient = client;
             return true;
         }
     }
@@ -236,6 +257,11 @@ public static partial class Growlytics
             if (ReferenceEquals(_closing, client))
             {
                 _closing = null;
+            }
+
+            if (ReferenceEquals(_hostClient, client))
+            {
+                _hostClient = null;
             }
         }
 
@@ -284,9 +310,16 @@ public static partial class Growlytics
 
     private static void ThrowIfInitialized()
     {
-        if (_client is not null)
+        if (_client is null)
         {
-            throw new InvalidOperationException("Growlytics is already initialized. Call Growlytics.ShutdownAsync() before initializing it again.");
+            return;
         }
+
+        if (ReferenceEquals(_client, _hostClient))
+        {
+            throw new InvalidOperationException("Growlytics is already initialized by the host: the client registered with services.AddGrowlytics(...) is the facade's. Configure it there (its options or the \"Growlytics\" configuration section) instead of calling Growlytics.Initialize.");
+        }
+
+        throw new InvalidOperationException("Growlytics is already initialized. Call Growlytics.ShutdownAsync() before initializing it again.");
     }
 }

@@ -55,6 +55,53 @@ public sealed class FacadeAlreadyInitializedTests
         }
     }
 
+    [Fact]
+    public async Task Initialize_WhileAHostsClientIsTheFacades_ThrowsSayingToConfigureAddGrowlytics()
+    {
+        await using var provider = Container([]);
+        var hosted = provider.GetServices<IHostedService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+        try
+        {
+            var act = () => Growlytics.Initialize("initialize-key", o => o.Endpoint = new Uri("http://127.0.0.1:9/"));
+
+            // Not "call Growlytics.ShutdownAsync() first": that would shut the host's client down under it.
+            act.Should().Throw<InvalidOperationException>()
+                .Which.Message.Should().Contain("AddGrowlytics").And.NotContain("ShutdownAsync");
+            Growlytics.Client.Should().BeSameAs(provider.GetRequiredService<GrowlyticsClient>());
+        }
+        finally
+        {
+            await hosted.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task FacadeShutdown_WhileAHostsClientIsTheFacades_FlushesIt_TheHostsClientKeepsWorking()
+    {
+        await using var provider = Container([]);
+        var client = provider.GetRequiredService<GrowlyticsClient>();
+        var hosted = provider.GetServices<IHostedService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+        try
+        {
+            await Growlytics.ShutdownAsync();
+
+            Growlytics.Client.Should().BeSameAs(client, "the host owns its client");
+            Growlytics.Customers.Update("customer-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+            var statistics = client.Statistics;
+            statistics.Enqueued.Should().Be(1);
+            statistics.Dropped.Should().Be(0);
+        }
+        finally
+        {
+            // Cancelled: the service at port 9 never answers, so the stop ends its delivery attempt at once.
+            await hosted.StopAsync(new CancellationToken(canceled: true));
+        }
+
+        client.Statistics.DroppedByReason.Should().ContainKey(DropReason.Shutdown, "the host's stop shuts it down");
+    }
+
     private static ServiceProvider Container(List<EventId> events)
     {
         var services = new ServiceCollection();
