@@ -84,6 +84,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private Task _deletions = Task.CompletedTask;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsClient"/> class and starts its delivery loop.</summary>
+    /// <remarks>
+    /// The client's owner shuts it down (<see cref="DisposeAsync"/>, <see cref="Dispose"/> or <see cref="ShutdownAsync"/>)
+    /// before the process exits: what is still queued then is lost otherwise. <see cref="GrowlyticsOptions.FlushOnProcessExit"/>
+    /// applies to the facade's client (<see cref="Growlytics.Initialize(GrowlyticsOptions)"/>) only, and a host shuts down
+    /// the client <c>AddGrowlytics</c> registers.
+    /// </remarks>
     /// <param name="options">The settings; copied, so later changes have no effect.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">A setting is missing or out of range; the message lists every problem.</exception>
