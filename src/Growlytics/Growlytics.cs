@@ -19,6 +19,11 @@ public static partial class Growlytics
         + "GrowlyticsClient from the container (app.Services.GetRequiredService<GrowlyticsClient>()). An app without a host "
         + "calls Growlytics.Initialize(\"YOUR_API_KEY\") instead.";
 
+    private const string HostStopped =
+        "The Growlytics client registered with services.AddGrowlytics(...) has shut down: its host stopped. Calls made while "
+        + "a host stops are counted as dropped (Shutdown); after that the facade has no client (an app that goes on without "
+        + "the host calls Growlytics.Initialize(\"YOUR_API_KEY\")).";
+
     private static readonly object Gate = new();
     private static GrowlyticsClient? _client;
 
@@ -28,6 +33,9 @@ public static partial class Growlytics
     // Set by AddGrowlytics, cleared when a host's client attaches: only changes the message of a call made too early.
     private static volatile bool _hostPending;
 
+    // Set when a host's client has shut down with no client after it: only changes the message of a call made too late.
+    private static volatile bool _hostStopped;
+
     // The facade's client when a host attached it (AddGrowlytics): the host owns it, so the facade neither replaces it nor
     // shuts it down. Guarded by Gate.
     private static GrowlyticsClient? _hostClient;
@@ -36,14 +44,27 @@ public static partial class Growlytics
     private static readonly AsyncLocal<ClientOverride?> FlowClient = new();
     private static volatile bool _flowClientUsed;
 
-    /// <summary>Gets a value indicating whether the facade has a client.</summary>
-    public static bool IsInitialized => Current is not null;
+    /// <summary>
+    /// Gets a value indicating whether the facade has a client that accepts calls: <see langword="false"/> before
+    /// <see cref="Initialize(GrowlyticsOptions)"/> (or a host's start), and from the moment its client's shutdown begins.
+    /// </summary>
+    public static bool IsInitialized => Attached is not null;
 
-    /// <summary>Gets the client the facade delegates to.</summary>
-    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
-    public static GrowlyticsClient Client => Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : NotInitialized);
+    /// <summary>
+    /// Gets the client the facade delegates to. While that client shuts down (<see cref="ShutdownAsync"/>, a host
+    /// stopping, the process exiting) it is still returned, so code running then is not failed: its calls are counted as
+    /// dropped (<see cref="DropReason.Shutdown"/>), as calls on the client itself are.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// The facade is not initialized (or no longer: its client has shut down; the message says which).
+    /// </exception>
+    public static GrowlyticsClient Client => Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : _hostStopped ? HostStopped : NotInitialized);
 
-    private static GrowlyticsClient? Current => (_flowClientUsed ? FlowClient.Value?.Client : null) ?? Volatile.Read(ref _client);
+    private static GrowlyticsClient? Attached => (_flowClientUsed ? FlowClient.Value?.Client : null) ?? Volatile.Read(ref _client);
+
+    // While the facade's client shuts down (a host stopping, ShutdownAsync, a process exit), calls still reach it and are
+    // counted as dropped (Shutdown), as calls on the client itself are: code still running then does not fail.
+    private static GrowlyticsClient? Current => Attached ?? Volatile.Read(ref _closing);
 
     /// <summary>
     /// Gets the current user session: the innermost scope in this async flow (<see cref="BeginScope"/>, or the
@@ -111,6 +132,7 @@ public static partial class Growlytics
                 client.SetExitSignals(RegisterExitSignals(client));
             }
 
+            _hostStopped = false;
             Volatile.Write(ref _client, client);
             return client;
         }
@@ -203,8 +225,8 @@ public static partial class Growlytics
         bool hosts;
         lock (Gate)
         {
+            hosts = _client is not null && ReferenceEquals(_client, _hostClient);
             client = Volatile.Read(ref _client) ?? _closing;
-            hosts = client is not null && ReferenceEquals(client, _hostClient);
         }
 
         if (hosts)
@@ -232,6 +254,7 @@ public static partial class Growlytics
 
             Volatile.Write(ref _client, client);
             _hostClient = client;
+            _hostStopped = false;
             return true;
         }
     }
@@ -244,7 +267,7 @@ public static partial class Growlytics
             if (ReferenceEquals(_client, client))
             {
                 Volatile.Write(ref _client, null);
-                _closing = client;
+                Volatile.Write(ref _closing, client);
             }
         }
     }
@@ -256,12 +279,13 @@ public static partial class Growlytics
         {
             if (ReferenceEquals(_closing, client))
             {
-                _closing = null;
+                Volatile.Write(ref _closing, null);
             }
 
             if (ReferenceEquals(_hostClient, client))
             {
                 _hostClient = null;
+                _hostStopped = _client is null;
             }
         }
 

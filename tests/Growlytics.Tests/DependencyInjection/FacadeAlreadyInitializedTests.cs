@@ -102,6 +102,38 @@ public sealed class FacadeAlreadyInitializedTests
         client.Statistics.DroppedByReason.Should().ContainKey(DropReason.Shutdown, "the host's stop shuts it down");
     }
 
+    [Fact]
+    public async Task FacadeCalls_WhileTheHostStops_AreCountedShutdown_NotThrown()
+    {
+        await using var provider = Container([]);
+        var client = provider.GetRequiredService<GrowlyticsClient>();
+        var hosted = provider.GetServices<IHostedService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+
+        // Port 9 never answers: the stop's delivery attempt for this update keeps the shutdown running.
+        Growlytics.Customers.Update("customer-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        using var endStop = new CancellationTokenSource();
+        var stop = hosted.StopAsync(endStop.Token);
+        stop.IsCompleted.Should().BeFalse();
+
+        // Code still running while a host stops (a request's Task.Run, a hosted service) is not failed.
+        Growlytics.IsInitialized.Should().BeFalse("the client accepts nothing more");
+        Growlytics.Customers.Update("customer-2", new Dictionary<string, object?> { ["plan"] = "pro" });
+        using (Growlytics.BeginScope())
+        {
+            Growlytics.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
+        }
+
+        endStop.Cancel();
+        await stop;
+        var statistics = client.Statistics;
+        statistics.Enqueued.Should().Be(3);
+        statistics.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(3);
+
+        var later = () => Growlytics.Customers;
+        later.Should().Throw<InvalidOperationException>().WithMessage("*AddGrowlytics*has shut down*host stopped*");
+    }
+
     private static ServiceProvider Container(List<EventId> events)
     {
         var services = new ServiceCollection();
