@@ -70,9 +70,12 @@ internal sealed partial class RequestSender
             // Opens when most requests fail (an outage), so it is probed every BreakDuration instead of hammered;
             // a minority of failures (one slow partition, a flaky proxy) never opens it. Over the latest 5 s: the
             // successes of a busy client's last 30 s held it closed through an outage of 10-30 s (a probe: some 15,000
-            // failed requests, 750 a second, and 2,257 messages out of retries in a 20 s outage).
+            // failed requests, 750 a second, and 2,257 messages out of retries in a 20 s outage). Judged on at least as
+            // many answers as requests go out at once: failures often answer first (a load balancer's 503, a reset),
+            // and with REST's 32 in flight the first 8 answers of a round with 25 % failing were all failures, which
+            // opened the circuit for 15 s at a time (goodput 2-9 % of healthy).
             FailureRatio = 0.8,
-            MinimumThroughput = 8,
+            MinimumThroughput = Math.Max(8, options.EffectiveMaxConcurrentRequests),
             SamplingDuration = TimeSpan.FromSeconds(5),
             BreakDuration = options.CircuitBreakDuration,
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),

@@ -137,6 +137,39 @@ public sealed class CircuitAndThrottlingTests
         retry.Should().Be(4);
     }
 
+    [Theory]
+    [InlineData(GrowlyticsProtocol.Rest, 2)]
+    [InlineData(GrowlyticsProtocol.Rest, 1)]
+    [InlineData(GrowlyticsProtocol.Batch, 2)]
+    public async Task SendAsync_AMinorityFailingFasterThanSuccessesAnswer_DoesNotOpenTheCircuit(GrowlyticsProtocol protocol, int failingInFive)
+    {
+        // A load balancer's 503 or a reset comes back before the service's real work: with as many requests in flight as
+        // the protocol allows, the first answers of a round are its failures. They are a minority (40 % or 20 %), not an
+        // outage, so they must not open the circuit (15 s without sending).
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        options.Protocol = protocol;
+        var answers = new FastFailures(time, failingInFive, successAfter: TimeSpan.FromMilliseconds(5));
+        using var http = new HttpClient(answers);
+        var inFlight = options.EffectiveMaxConcurrentRequests;
+        var limiter = new ConcurrencyLimiter(inFlight, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < inFlight; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(12), TimeSpan.FromMilliseconds(20))).Should().BeTrue(
+            "{0} of every 5 requests failing is no outage: the failed ones are retried within their backoff, not after a circuit break", failingInFive);
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        }
+    }
+
     // Eight batches, each with a slot taken for its first attempt: enough attempts at once to open the circuit if they fail.
     private static List<Task<List<SendResult>>> SendEightAtOnce(RequestSender sender, ConcurrencyLimiter limiter)
     {
@@ -160,6 +193,23 @@ public sealed class CircuitAndThrottlingTests
         MaxRetryAttempts = maxRetryAttempts,
         RetryBudget = TimeSpan.FromMinutes(2),
     };
+
+    // Of every five requests, the first failingInFive answer 503 at once; the others answer 200 after successAfter.
+    private sealed class FastFailures(TimeProvider time, int failingInFive, TimeSpan successAfter) : HttpMessageHandler
+    {
+        private int _count;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if ((Interlocked.Increment(ref _count) - 1) % 5 < failingInFive)
+            {
+                return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+            }
+
+            await Task.Delay(successAfter, time, cancellationToken);
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        }
+    }
 
     // The first answers fail with status (and Retry-After if given); every later one is 200.
     private sealed class Answers(int first, int status, TimeSpan? retryAfter) : HttpMessageHandler
