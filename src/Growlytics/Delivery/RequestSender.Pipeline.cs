@@ -11,6 +11,9 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The sender's Polly pipeline: which outcomes are retried, how long a retry waits, and when the circuit opens.</summary>
 internal sealed partial class RequestSender
 {
+    // How soon a batch the half-open circuit refused (its probe still running) looks again.
+    private static readonly TimeSpan HalfOpenRecheck = TimeSpan.FromSeconds(1);
+
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
@@ -78,6 +81,7 @@ internal sealed partial class RequestSender
             MinimumThroughput = Math.Max(8, options.EffectiveMaxConcurrentRequests),
             SamplingDuration = TimeSpan.FromSeconds(5),
             BreakDuration = options.CircuitBreakDuration,
+            StateProvider = _circuit,
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),
         });
         builder.AddPipeline(breaker.Build());
@@ -161,6 +165,14 @@ internal sealed partial class RequestSender
         {
             // Never longer than the circuit stays open.
             untilClosed = untilClosed > options.CircuitBreakDuration ? options.CircuitBreakDuration : untilClosed;
+            if (_circuit.CircuitState == CircuitState.HalfOpen && untilClosed > HalfOpenRecheck)
+            {
+                // Refused while the probe runs: the circuit holds everything else for a whole break then, though a probe
+                // that succeeds closes it at once (waited out, the service's return cost up to twice the break). Looked at
+                // again shortly: refused again while the probe still runs, or for the new break if it failed.
+                return HalfOpenRecheck;
+            }
+
             return untilClosed > backoff ? untilClosed : backoff;
         }
 

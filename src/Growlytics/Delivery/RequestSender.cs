@@ -3,6 +3,7 @@ using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Protocols;
 using Microsoft.Extensions.Logging;
 using Polly;
+using Polly.CircuitBreaker;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -37,6 +38,7 @@ internal sealed partial class RequestSender
     private readonly LogRateLimiter _splitReports;
     private readonly LogRateLimiter _tooLargeReports;
     private readonly RecentFailures _recent = new();
+    private readonly CircuitBreakerStateProvider _circuit = new();
     private readonly object _randomGate = new();
     private readonly Random _random = new();
     private long _successes;

@@ -170,6 +170,29 @@ public sealed class CircuitAndThrottlingTests
         }
     }
 
+    [Fact]
+    public async Task SendAsync_RefusedWhileTheProbeRuns_GoSoonAfterItSucceeds_NotAnotherBreakLater()
+    {
+        // An outage opens the circuit; when its break ends one retry goes as the probe (answered after 1 s) and the
+        // others, refused while it runs, must not wait a second break of 15 s once it has succeeded.
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var answers = new SlowProbe(time, failing: 8, probeAnswersAfter: TimeSpan.FromSeconds(1));
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = SendEightAtOnce(sender, limiter);
+        await WaitUntilAsync(() => answers.Count == 8);
+
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(20), Step)).Should().BeTrue(
+            "the break is 15 s and the probe takes 1 s: the refused retries follow it within a few seconds");
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        }
+    }
+
     // Eight batches, each with a slot taken for its first attempt: enough attempts at once to open the circuit if they fail.
     private static List<Task<List<SendResult>>> SendEightAtOnce(RequestSender sender, ConcurrencyLimiter limiter)
     {
@@ -207,6 +230,30 @@ public sealed class CircuitAndThrottlingTests
             }
 
             await Task.Delay(successAfter, time, cancellationToken);
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        }
+    }
+
+    // The first answers are 503 at once; the next one (the probe after the break) is 200 after a delay; later ones 200 at once.
+    private sealed class SlowProbe(TimeProvider time, int failing, TimeSpan probeAnswersAfter) : HttpMessageHandler
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var number = Interlocked.Increment(ref _count);
+            if (number <= failing)
+            {
+                return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+            }
+
+            if (number == failing + 1)
+            {
+                await Task.Delay(probeAnswersAfter, time, cancellationToken);
+            }
+
             return new HttpResponseMessage(HttpStatusCode.OK);
         }
     }
