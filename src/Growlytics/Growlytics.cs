@@ -129,6 +129,17 @@ public static partial class Growlytics
                 // elsewhere still runs waits for it.
                 client.ProcessExitHandler = (_, _) => client.Dispose();
                 AppDomain.CurrentDomain.ProcessExit += client.ProcessExitHandler;
+
+                // An unhandled exception ends the process without ProcessExit: what was accepted and not yet sent (or, with
+                // StorageDirectory, not yet written) would be lost uncounted. The runtime waits for this handler.
+                client.UnhandledExceptionHandler = (_, e) =>
+                {
+                    if (e.IsTerminating)
+                    {
+                        client.Dispose();
+                    }
+                };
+                AppDomain.CurrentDomain.UnhandledException += client.UnhandledExceptionHandler;
                 client.SetExitSignals(RegisterExitSignals(client));
             }
 
@@ -293,6 +304,12 @@ public static partial class Growlytics
         {
             AppDomain.CurrentDomain.ProcessExit -= handler;
             client.ProcessExitHandler = null;
+        }
+
+        if (client.UnhandledExceptionHandler is { } crash)
+        {
+            AppDomain.CurrentDomain.UnhandledException -= crash;
+            client.UnhandledExceptionHandler = null;
         }
 
         client.DisposeExitSignals();

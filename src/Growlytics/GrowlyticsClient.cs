@@ -374,6 +374,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>Gets or sets the facade's process-exit handler for this client, removed once its shutdown has completed.</summary>
     internal EventHandler? ProcessExitHandler { get; set; }
 
+    /// <summary>Gets or sets the facade's handler of an unhandled exception that ends the process (shuts this client down).</summary>
+    internal UnhandledExceptionEventHandler? UnhandledExceptionHandler { get; set; }
+
     /// <summary>Keeps the facade's handlers of the signals that end the process (see <c>Growlytics.RegisterExitSignals</c>).</summary>
     internal void SetExitSignals(IDisposable? registrations) => Volatile.Write(ref _exitSignals, registrations);
 

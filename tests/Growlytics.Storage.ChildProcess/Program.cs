@@ -16,13 +16,14 @@ using GrowlyticsSdk;
 //     The facade, as a console app sets it up (Growlytics.Initialize, FlushOnProcessExit on), with the API key from
 //     GROWLYTICS_TEST_KEY: pushes <count> numbered updates, prints "pushed", then waits for a signal to end it. Prints
 //     "log <event id>" for each line the SDK logs. With "host-cancels" after <count>, a SIGTERM handler registered after
-//     Initialize (as the generic host's is) cancels the signal and prints "cancelled": the process goes on.
+//     Initialize (as the generic host's is) cancels the signal and prints "cancelled": the process goes on. With "throw"
+//     after <count>, it throws an unhandled exception instead of waiting (the process ends without ProcessExit).
 //   Growlytics.Storage.ChildProcess starved-dispose
 //     Pushes 100 updates to a collector that is down (ShutdownTimeout 500 ms), blocks the thread pool's threads with
 //     sleeping work items, calls Dispose on the main thread and prints "disposed <milliseconds>"; then exits.
 if (args.Length > 0 && args[0] == "signal")
 {
-    RunUntilSignalled(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), args.Length > 3 && args[3] == "host-cancels");
+    RunUntilSignalled(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), args.Length > 3 ? args[3] : null);
     return;
 }
 
@@ -121,8 +122,9 @@ static void RunStarvedDispose()
     Environment.Exit(0);
 }
 
-static void RunUntilSignalled(Uri endpoint, int count, bool hostCancels)
+static void RunUntilSignalled(Uri endpoint, int count, string? then)
 {
+    var hostCancels = then == "host-cancels";
     Growlytics.Initialize(Environment.GetEnvironmentVariable("GROWLYTICS_TEST_KEY")!, o =>
     {
         o.Protocol = GrowlyticsProtocol.Batch;
@@ -145,6 +147,11 @@ static void RunUntilSignalled(Uri endpoint, int count, bool hostCancels)
         })
         : null;
     Console.WriteLine("pushed");
+    if (then == "throw")
+    {
+        throw new InvalidOperationException("The app crashes.");
+    }
+
     Thread.Sleep(Timeout.Infinite);
 }
 

@@ -57,6 +57,35 @@ public sealed class ExitSignalTests
     }
 
     [Fact]
+    public async Task UnhandledException_EndingAConsoleApp_DeliversWhatItAcceptedBeforeItEnds()
+    {
+        const int count = 3_000;
+        await using var collector = await FaultyCollector.StartAsync();
+
+        // An unhandled exception raises no ProcessExit: without a handler of the SDK's the queued messages were lost,
+        // counted nowhere.
+        collector.Script = _ => Fault.Delayed(TimeSpan.FromMilliseconds(60));
+        using var child = new SignalledChild(collector, count.ToString(CultureInfo.InvariantCulture), "throw");
+        try
+        {
+            await child.Pushed.WaitAsync(Deadline);
+            var exited = child.Process.WaitForExitAsync();
+            if (await Task.WhenAny(exited, Task.Delay(Deadline * 2)) != exited)
+            {
+                throw new TimeoutException($"The child still runs {Deadline.TotalSeconds * 2:0} s after its exception; its output: {string.Join(" | ", child.Lines)}; delivered {collector.Acknowledged.Count}.");
+            }
+        }
+        finally
+        {
+            child.KillIfRunning();
+        }
+
+        child.Process.ExitCode.Should().NotBe(0, "the exception still ends the process, once the client has flushed");
+        child.Errors.Should().Contain(l => l.Contains("The app crashes.", StringComparison.Ordinal), "the runtime reports the app's exception as usual");
+        collector.Acknowledged.Count.Should().Be(count, "the facade's client delivered everything it had accepted before the exception ended the process");
+    }
+
+    [Fact]
     public async Task Signal_CancelledByAHandlerRegisteredLater_LeavesTheClientAloneAndTheProcessRunning()
     {
         if (OperatingSystem.IsWindows())
