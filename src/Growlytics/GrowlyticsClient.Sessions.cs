@@ -89,9 +89,10 @@ public sealed partial class GrowlyticsClient
             // (Asked under the session's lock, after the messages were queued: the flush covers them. It does no I/O.)
             _sessionStore.Save(user.ToStoredSession(), afterQueued && _durable is { IsBuffer: true } durable ? durable.FlushAsync(CancellationToken.None) : null);
         }
-        else if (Interlocked.Exchange(ref _sessionNotSavedReported, 1) == 0)
+        else if (_durable is not { Unusable: true } && Interlocked.Exchange(ref _sessionNotSavedReported, 1) == 0)
         {
-            // Once per client: the change (a logout, say) lives in memory only until this client takes the folder over.
+            // Once per client: the change (a logout, say) lives in memory only until this client takes the folder over. (A
+            // folder unusable for a reason of its own was reported at start: nothing will take it over.)
             Log.SessionNotSavedFolderHeld(_logger);
         }
     }

@@ -302,7 +302,7 @@ public sealed partial class GrowlyticsClient
         }
 
         var reasonText = reasons.Length == 0 ? "none" : reasons.ToString();
-        if (_durable is null)
+        if (_durable is null or { Unusable: true })
         {
             Log.ShutdownTotalsInMemory(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasonText, totals.Pending, totals.Retried, totals.InvalidInputs);
         }

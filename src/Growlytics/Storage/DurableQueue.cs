@@ -147,6 +147,12 @@ internal sealed partial class DurableQueue : IDisposable
     public bool IsOwner => _owner;
 
     /// <summary>
+    /// Gets a value indicating whether the folder could not be used at start for a reason of its own (a file at its path,
+    /// no access), not because another client holds it: this client runs from memory for good (as logged then).
+    /// </summary>
+    public bool Unusable { get; private set; }
+
+    /// <summary>
     /// Gets a value indicating whether the writer was told to stop, or to make its last try to take the folder over (true
     /// from then on, also while a writer that took the folder over on that try goes on writing until it is stopped).
     /// </summary>
@@ -184,6 +190,7 @@ internal sealed partial class DurableQueue : IDisposable
     {
         _folder = StorageFolder.TryTake(_directory, _logger, log: true, out _problem);
         _owner = _folder is not null;
+        Unusable = _folder is null && _problem != StorageFolder.Problem.HeldByOther;
     }
 
     /// <summary>Starts the writer: it loads what is stored, or waits to take over a folder another client holds.</summary>
