@@ -205,6 +205,18 @@ internal sealed partial class SegmentLog : IDisposable
         segment.AckOffset = offset;
         _ackDirty = true;
         _settledDirty = true;
+        if (ReferenceEquals(segment, _activeSegment) && offset >= segment.Length && segment.Pending == 0 && Next(segment) is null)
+        {
+            // The segment being written, the only one, all settled: closed and deleted at once like any other (kept, it held
+            // up to a segment of delivered records on disk, also after the shutdown); the next append starts a new one.
+            CloseActive();
+            _activeSegment = null;
+            Remove(segment);
+            _readSegment = null;
+            _readOffset = 0;
+            return;
+        }
+
         if (!ReferenceEquals(segment, _activeSegment) && offset >= segment.Length)
         {
             if (Next(segment) is { } next)

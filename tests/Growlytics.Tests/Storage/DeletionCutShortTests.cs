@@ -17,8 +17,13 @@ public sealed class DeletionCutShortTests : StorageTestBase
         using var writerHeld = new SemaphoreSlim(0);
         using var release = new SemaphoreSlim(0);
         var holdWriter = 0;
+
+        // The delivery loop is held in its first read of the stored records: they are neither sent nor settled, so their
+        // segment files stay until the writer deletes them (a segment whose records are all settled is deleted at once).
+        using var read = new HeldFirstRead();
         await using var client = NewClient(new StorageCollector { Up = false }, o =>
         {
+            read.Apply(o, Time);
             o.MaxStorageBytes = 64 * 1024;
             o.BeforeStorageAppend = () =>
             {
@@ -32,6 +37,7 @@ public sealed class DeletionCutShortTests : StorageTestBase
         PushNumbers(client, 0, 200);
         await StoredAsync(client);
         SegmentFiles().Length.Should().BeGreaterThan(2, "the numbers take several segments");
+        SpinWait.SpinUntil(() => read.IsHeld, TimeSpan.FromSeconds(30)).Should().BeTrue();
 
         // The storage writer is held in a commit, so the deletion (which deletes the files on the writer, between two
         // commits) has begun but not reached the files.
@@ -52,8 +58,8 @@ public sealed class DeletionCutShortTests : StorageTestBase
             await Task.Delay(100);
             deletion.IsCompleted.Should().BeFalse("the files are deleted on the writer, which is held");
 
-            // What the disk holds if the process ends now: the engine's sweep has dropped what it read from the disk (the
-            // files it settled are deleted as it goes), the files are still to be deleted on the writer.
+            // What the disk holds if the process ends now: the engine's sweep may have dropped what it could read from the
+            // disk (the files it settled are deleted as it goes), the files are still to be deleted on the writer.
             System.IO.Directory.CreateDirectory(killed);
             foreach (var file in System.IO.Directory.GetFiles(Directory).Where(f => Path.GetFileName(f) != "queue.lock"))
             {
@@ -66,6 +72,7 @@ public sealed class DeletionCutShortTests : StorageTestBase
         {
             // Also when an assertion failed: the writer must not stay held.
             release.Release();
+            read.Release();
         }
 
         await deletion.WaitAsync(TimeSpan.FromSeconds(30));

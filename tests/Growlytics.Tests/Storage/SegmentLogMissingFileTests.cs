@@ -189,9 +189,12 @@ public sealed class SegmentLogMissingFileTests : StorageTestBase
         var mark = AckFile.Read(Directory, out _);
 
         log.DropAllLeavingFiles(records).Should().Be(5);
+        records.Clear();
         log.Append(Records(3));
         log.Read(100, 0, records, out _);
-        foreach (var record in records)
+
+        // All but the last: a segment whose records are all settled is deleted, leaving no position to save.
+        foreach (var record in records.Take(2))
         {
             log.Settle(record);
         }

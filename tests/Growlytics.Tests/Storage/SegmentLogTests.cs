@@ -164,7 +164,7 @@ public sealed class SegmentLogTests : StorageTestBase
         log.Append(Records(1));
         log.Read(10, 0, records, out _);
         log.Settle(records.Single());
-        SegmentFiles().Should().ContainSingle("the segment being written is kept while it is written to");
+        SegmentFiles().Should().BeEmpty("the segment being written, all settled, is deleted at once");
 
         diskFull = true;
         var append = () => log.Append(Records(1));
@@ -172,6 +172,38 @@ public sealed class SegmentLogTests : StorageTestBase
 
         SegmentFiles().Should().BeEmpty("the full segment, all settled, is written to no more and gives its space back");
         log.Pending.Should().Be(0);
+    }
+
+    [Fact]
+    public void SegmentBeingWritten_AllSettled_IsDeletedAtOnce_NotBefore_AndTheNextAppendIsReadOnce()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var records = new List<StoredRecord>();
+        using var log = new SegmentLog(Directory, 64 * 1024, [], 0);
+        log.Append(Records(3));
+        log.Read(10, 0, records, out _);
+        log.Settle(records[2]);
+        log.Settle(records[1]);
+        SegmentFiles().Should().ContainSingle("the first record is not settled");
+        log.Append(Records(1));
+        log.Settle(records[0]);
+        SegmentFiles().Should().ContainSingle("the record appended meanwhile is not read yet");
+
+        records.Clear();
+        log.Read(10, 0, records, out _);
+        records.Should().ContainSingle("only the record appended since");
+        log.Settle(records[0]);
+        SegmentFiles().Should().BeEmpty("every record of the segment being written is settled");
+        log.SaveAck();
+
+        log.Append(Records(2));
+        SegmentFiles().Should().ContainSingle("the next append starts a new segment");
+        records.Clear();
+        log.Read(10, 0, records, out _);
+        records.Should().HaveCount(2);
+        log.Pending.Should().Be(2);
+        log.SaveAck();
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(2, "a restart reads the new segment from its start");
     }
 
     private static List<(byte[] Payload, long AcceptedMs, int Calls)> Records(int count) =>
