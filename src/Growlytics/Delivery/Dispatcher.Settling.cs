@@ -46,6 +46,7 @@ internal sealed partial class Dispatcher
 
             Prefetch(batch.Envelopes, batch.Envelopes.Count);
             List<Envelope>? kept = null;
+            List<Envelope>? abandonedStored = null;
             var keptIsolated = true;
             var keyRefusedStatus = 0;
             long droppedBlocking = 0;
@@ -110,6 +111,15 @@ internal sealed partial class Dispatcher
                                 // Cancelled at a privacy request: never sent again.
                                 _settler.Dropped(envelope, DropReason.OptedOut);
                                 break;
+                            case SendOutcome.Abandoned when envelope.Source != _memory:
+                                // Stays stored: back at the head of its partition, so when sending resumes (memory's messages
+                                // handed to storage at shutdown) it goes before its user's later messages, never after them.
+                                if (EndSending(envelope, abandonedStored ??= []))
+                                {
+                                    continue;
+                                }
+
+                                break;
                             case SendOutcome.Abandoned:
                                 if (EndSending(envelope, _abandoned))
                                 {
@@ -138,6 +148,7 @@ internal sealed partial class Dispatcher
 
             if (!handedOn)
             {
+                ReturnAbandonedStored(batch, abandonedStored);
                 ReleasePartitions(batch, kept, keptIsolated);
             }
 
@@ -161,6 +172,29 @@ internal sealed partial class Dispatcher
         }
 
         Interlocked.Exchange(ref _issued, _tickets.Next);
+    }
+
+    /// <summary>
+    /// Puts the stored messages of an abandoned request back at the head of their partitions (ahead of the request written
+    /// behind it, already put back), before the partitions are released: the records stay on disk, and a partition must not
+    /// send its later messages while an earlier one waits there (a shutdown resumes sending once memory's messages are
+    /// handed to storage).
+    /// </summary>
+    private void ReturnAbandonedStored(Batch batch, List<Envelope>? abandoned)
+    {
+        if (abandoned is not { Count: > 0 })
+        {
+            return;
+        }
+
+        foreach (var partition in batch.Partitions)
+        {
+            var mine = abandoned.FindAll(envelope => envelope.Partition == partition);
+            if (mine.Count > 0)
+            {
+                _partitions.ReturnToFront(partition, mine);
+            }
+        }
     }
 
     /// <summary>

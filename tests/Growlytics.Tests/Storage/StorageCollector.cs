@@ -25,6 +25,15 @@ internal sealed class StorageCollector : HttpMessageHandler
     /// <summary>Gets or sets a value indicating whether requests hang, unrecorded, until the sender cancels them (a service that never answers).</summary>
     public volatile bool Hang;
 
+    /// <summary>
+    /// Gets or sets a test of a request's numbers (as <see cref="Refuse"/>): when it holds, the request hangs, unrecorded,
+    /// until the sender cancels it (counted in <see cref="Hanging"/>).
+    /// </summary>
+    public Func<IReadOnlyList<long?>, bool>? HangWhen { get; set; }
+
+    /// <summary>The number of requests <see cref="HangWhen"/> has held so far.</summary>
+    public int Hanging;
+
     public IReadOnlyList<(string MessageId, long? N)> Messages
     {
         get
@@ -66,6 +75,12 @@ internal sealed class StorageCollector : HttpMessageHandler
             }
 
             numbered.Add((message.GetProperty("messageId").GetString()!, n));
+        }
+
+        if (HangWhen is { } hang && hang(numbered.Select(m => m.N).ToList()))
+        {
+            Interlocked.Increment(ref Hanging);
+            await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 
         if (Refuse is { } refuse && refuse(numbered.Select(m => m.N).ToList()))
