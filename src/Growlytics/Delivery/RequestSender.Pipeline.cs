@@ -14,6 +14,12 @@ internal sealed partial class RequestSender
     // How soon a batch the half-open circuit refused (its probe still running) looks again.
     private static readonly TimeSpan HalfOpenRecheck = TimeSpan.FromSeconds(1);
 
+    // The break of a circuit opened while most of a round was still in flight (see BreakFor).
+    private static readonly TimeSpan PrematureBreak = TimeSpan.FromSeconds(1);
+
+    // Polly's MinimumThroughput: the answers the failure ratio is judged on.
+    private const int MinimumFailuresToOpen = 8;
+
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
@@ -73,20 +79,26 @@ internal sealed partial class RequestSender
             // Opens when most requests fail (an outage), so it is probed every BreakDuration instead of hammered;
             // a minority of failures (one slow partition, a flaky proxy) never opens it. Over the latest 5 s: the
             // successes of a busy client's last 30 s held it closed through an outage of 10-30 s (a probe: some 15,000
-            // failed requests, 750 a second, and 2,257 messages out of retries in a 20 s outage). Judged on at least as
-            // many answers as requests go out at once: failures often answer first (a load balancer's 503, a reset),
-            // and with REST's 32 in flight the first 8 answers of a round with 25 % failing were all failures, which
-            // opened the circuit for 15 s at a time (goodput 2-9 % of healthy).
+            // failed requests, 750 a second, and 2,257 messages out of retries in a 20 s outage).
             FailureRatio = 0.8,
-            MinimumThroughput = Math.Max(8, options.EffectiveMaxConcurrentRequests),
+            MinimumThroughput = MinimumFailuresToOpen,
             SamplingDuration = TimeSpan.FromSeconds(5),
-            BreakDuration = options.CircuitBreakDuration,
+            BreakDurationGenerator = _ => new ValueTask<TimeSpan>(BreakFor(options)),
             StateProvider = _circuit,
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),
         });
         builder.AddPipeline(breaker.Build());
         return builder.Build();
     }
+
+    // How long the circuit stays open. Failures often answer first (a load balancer's 503, a reset): with REST's 32 requests
+    // in flight the first 8 answers of a round with a quarter failing were all failures, and the circuit opened for the
+    // whole break while most of the round was still to answer (goodput 2-9 % of healthy). Opened while more requests are
+    // still in flight than the failures that opened it, it is probed again after a short break: those answers decide.
+    // (A larger MinimumThroughput instead kept a small client's outage from ever opening it: its few batches ran out
+    // of retries.)
+    private TimeSpan BreakFor(GrowlyticsOptions options) =>
+        _limiter.Active > MinimumFailuresToOpen && options.CircuitBreakDuration > PrematureBreak ? PrematureBreak : options.CircuitBreakDuration;
 
     private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken token) => outcome switch
     {
