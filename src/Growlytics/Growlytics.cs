@@ -136,7 +136,7 @@ public static partial class Growlytics
                 {
                     if (e.IsTerminating)
                     {
-                        client.Dispose();
+                        client.DisposeAtProcessEnd();
                     }
                 };
                 AppDomain.CurrentDomain.UnhandledException += client.UnhandledExceptionHandler;

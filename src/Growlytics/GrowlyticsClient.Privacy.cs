@@ -299,7 +299,9 @@ public sealed partial class GrowlyticsClient
 
     private void SaveChoice(bool optedOut)
     {
-        if (_options.StorageDirectory is { Length: > 0 } directory)
+        // Not once a shutdown has released the folder (it ends with the totals and the last drop reports, which may take a
+        // while): another client may own it by then, and its user's saved choice must stand.
+        if (_options.StorageDirectory is { Length: > 0 } directory && !(IsShutDown && _durable is { IsOwner: false }))
         {
             PrivacyFile.Write(directory, optedOut, _logger);
         }

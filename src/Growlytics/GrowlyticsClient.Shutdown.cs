@@ -87,6 +87,20 @@ public sealed partial class GrowlyticsClient
             return;
         }
 
+        DisposeWithinBound();
+    }
+
+    /// <summary>
+    /// Shuts the client down as <see cref="Dispose"/> does, waiting for it (within the same bound) even in the async flow of
+    /// a <see cref="MessageDropped"/> handler: for a process about to end (an unhandled exception thrown after an
+    /// <c>await</c> in an <c>async void</c> handler carries that flow), where returning at once would lose what is queued.
+    /// The crashing code is not running inside the handler's call (that call catches what a handler throws), so the
+    /// shutdown does not wait for it.
+    /// </summary>
+    internal void DisposeAtProcessEnd() => DisposeWithinBound();
+
+    private void DisposeWithinBound()
+    {
         // Bounded: every step of the shutdown, its deadline's timer included, needs a thread of the pool, so in a process
         // whose pool threads are all blocked the wait would last as long as they are (over a minute, seen).
         var shutdown = Task.Run(() => ShutdownAsync());

@@ -17,7 +17,9 @@ using GrowlyticsSdk;
 //     GROWLYTICS_TEST_KEY: pushes <count> numbered updates, prints "pushed", then waits for a signal to end it. Prints
 //     "log <event id>" for each line the SDK logs. With "host-cancels" after <count>, a SIGTERM handler registered after
 //     Initialize (as the generic host's is) cancels the signal and prints "cancelled": the process goes on. With "throw"
-//     after <count>, it throws an unhandled exception instead of waiting (the process ends without ProcessExit).
+//     after <count>, it throws an unhandled exception instead of waiting (the process ends without ProcessExit); with
+//     "throw-in-dropped-handler", MaxQueueSize is <count>, one more update is pushed (dropped, QueueFull) and an async void
+//     MessageDropped handler throws after an await.
 //   Growlytics.Storage.ChildProcess starved-dispose
 //     Pushes 100 updates to a collector that is down (ShutdownTimeout 500 ms), blocks the thread pool's threads with
 //     sleeping work items, calls Dispose on the main thread and prints "disposed <milliseconds>"; then exits.
@@ -131,7 +133,20 @@ static void RunUntilSignalled(Uri endpoint, int count, string? then)
         o.Endpoint = endpoint;
         o.ShutdownTimeout = TimeSpan.FromSeconds(20);
         o.LoggerFactory = new EventIdPrinter();
+        if (then == "throw-in-dropped-handler")
+        {
+            o.MaxQueueSize = count;
+        }
     });
+    if (then == "throw-in-dropped-handler")
+    {
+        Growlytics.Client.MessageDropped += async (_, _) =>
+        {
+            await Task.Delay(100);
+            throw new InvalidOperationException("The app crashes.");
+        };
+    }
+
     var attributes = new Dictionary<string, object?>(1);
     for (var n = 0; n < count; n++)
     {
@@ -146,6 +161,12 @@ static void RunUntilSignalled(Uri endpoint, int count, string? then)
             Console.WriteLine("cancelled");
         })
         : null;
+    if (then == "throw-in-dropped-handler")
+    {
+        attributes["n"] = count;
+        Growlytics.User.Push(attributes);
+    }
+
     Console.WriteLine("pushed");
     if (then == "throw")
     {

@@ -1,5 +1,6 @@
 using GrowlyticsSdk.Storage;
 using GrowlyticsSdk.Tests.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.Privacy;
 
@@ -46,5 +47,56 @@ public sealed class PrivacyAfterShutdownTests : StorageTestBase
         collector.Messages.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task OptIn_WhileTheShutdownEndsAfterReleasingTheFolder_DoesNotRewriteTheNextClientsChoice()
+    {
+        var collector = new StorageCollector { Up = true };
+        using var totalsLogged = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var first = NewClient(collector, o => o.LoggerFactory = new BlockOnTotals(totalsLogged, release));
+        PushNumbers(first, 0, 3);
+        first.OptOut();
+
+        // The folder is released, then the totals are logged: a slow log sink holds the shutdown there.
+        var shutdown = Task.Run(() => first.ShutdownAsync());
+        await DriveUntilAsync(() => totalsLogged.IsSet, TimeSpan.FromMilliseconds(100));
+        await using var second = NewClient(collector);
+        second.IsOptedOut.Should().BeTrue("the user's opt-out was saved");
+
+        // A stale reference to the first client, its shutdown not yet complete.
+        first.OptIn();
+        release.Set();
+        await shutdown;
+
+        File.ReadAllText(PrivacyFilePath).Should().Be("{\"version\":1,\"optedOut\":true}", "the folder is the second client's; the choice saved there stands");
+    }
+
     private string PrivacyFilePath => Path.Combine(Directory, PrivacyFile.FileName);
+
+    private sealed class BlockOnTotals(ManualResetEventSlim logged, ManualResetEventSlim release) : ILoggerFactory, ILogger
+    {
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void Dispose()
+        {
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == 2015)
+            {
+                logged.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            }
+        }
+    }
 }
