@@ -18,7 +18,7 @@ internal sealed partial class RequestSender
     private static readonly TimeSpan PrematureBreak = TimeSpan.FromSeconds(1);
 
     // Polly's MinimumThroughput: the answers the failure ratio is judged on.
-    private const int MinimumFailuresToOpen = 8;
+    private const int MinimumAnswers = 8;
 
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
     {
@@ -81,7 +81,7 @@ internal sealed partial class RequestSender
             // successes of a busy client's last 30 s held it closed through an outage of 10-30 s (a probe: some 15,000
             // failed requests, 750 a second, and 2,257 messages out of retries in a 20 s outage).
             FailureRatio = 0.8,
-            MinimumThroughput = MinimumFailuresToOpen,
+            MinimumThroughput = MinimumAnswers,
             SamplingDuration = TimeSpan.FromSeconds(5),
             BreakDurationGenerator = _ => new ValueTask<TimeSpan>(BreakFor(options)),
             StateProvider = _circuit,
@@ -98,7 +98,7 @@ internal sealed partial class RequestSender
     // (A larger MinimumThroughput instead kept a small client's outage from ever opening it: its few batches ran out
     // of retries.)
     private TimeSpan BreakFor(GrowlyticsOptions options) =>
-        _limiter.Active > MinimumFailuresToOpen && options.CircuitBreakDuration > PrematureBreak ? PrematureBreak : options.CircuitBreakDuration;
+        _limiter.Active > MinimumAnswers && options.CircuitBreakDuration > PrematureBreak ? PrematureBreak : options.CircuitBreakDuration;
 
     private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken token) => outcome switch
     {
