@@ -72,6 +72,13 @@ internal sealed partial class SegmentLog
             read++;
         }
 
+        // Stopped at the window with a run a previous run settled next (maybe the segment's last records): passed over now,
+        // as the next read would, since no next read comes once nothing is unread (the segment, all settled, would stay).
+        while (_readSegment is { } at && at.SettledRunEnd(_readOffset) is var runEnd and >= 0 && runEnd > _readOffset)
+        {
+            _readOffset = runEnd;
+        }
+
         AdvanceHead();
     }
 

@@ -269,6 +269,28 @@ public sealed class SettledRunsTests : StorageTestBase
         read.Should().Contain(Enumerable.Range(0, 150).Select(k => 5_000L + (3 * k)), "no unsettled record is passed over");
     }
 
+    [Fact]
+    public void AfterRestart_ReadUpToTheLimitRightBeforeTheLastRun_SettlingWhatWasRead_DeletesTheSegment()
+    {
+        // The last three records were settled by the first run; the next run reads exactly the seven before them (its read
+        // limit), so nothing is left unread and no later read passes over that run.
+        WriteAndSettle(10, unsettled: [0, 1, 2, 3, 4, 5, 6]);
+
+        using var log = Reload(out _);
+        var records = new List<StoredRecord>();
+        log.Read(7, 0, records, out _);
+        records.Should().HaveCount(7);
+        log.Unread.Should().Be(0);
+        foreach (var record in records)
+        {
+            log.Settle(record);
+        }
+
+        log.SaveAck();
+        log.Pending.Should().Be(0);
+        System.IO.Directory.GetFiles(Directory, "queue-*.seg").Should().BeEmpty("every record of the segment is settled: it is deleted at once");
+    }
+
     private void WriteAndSettle(int count, int[] unsettled)
     {
         System.IO.Directory.CreateDirectory(Directory);
