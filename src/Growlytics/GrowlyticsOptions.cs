@@ -249,7 +249,10 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>
     public bool FlushOnProcessExit { get; set; } = true;
 
-    /// <summary>Gets or sets a source of HTTP clients asked once per request (<c>IHttpClientFactory</c> in a host).</summary>
+    /// <summary>
+    /// Gets or sets a source of HTTP clients asked once per request (<c>IHttpClientFactory</c> in a host), whose handlers
+    /// end with an <see cref="Delivery.ApiKeyHandler"/> that adds the API key.
+    /// </summary>
     internal Func<HttpClient>? HttpClientProvider { get; set; }
 
     /// <summary>

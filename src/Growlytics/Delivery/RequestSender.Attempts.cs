@@ -69,7 +69,16 @@ internal sealed partial class RequestSender
     {
         var messages = state.Messages;
         using var request = (state.Prepared is { } prepared ? await prepared.TakeAsync().ConfigureAwait(false) : null) ?? _protocol.CreateRequest(messages, _time.GetUtcNow());
-        request.Headers.TryAddWithoutValidation("x-growlytics-key", _apiKey);
+        var keyByHandler = _keyByHandler;
+        if (keyByHandler)
+        {
+            ApiKeyHandler.Attach(request, _apiKey);
+        }
+        else
+        {
+            request.Headers.TryAddWithoutValidation(ApiKeyHandler.Header, _apiKey);
+        }
+
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
         state.SentBytes = (int)(request.Content?.Headers.ContentLength ?? 0);
         var sent = request.RequestUri!;
@@ -85,6 +94,20 @@ internal sealed partial class RequestSender
             // An app-supplied handler followed a redirect (it rewrites the request's URI) and the hop failed or timed out:
             // a redirect all the same, refused and never retried, so the key is not sent to the redirect target again.
             return _redirects.Followed(request, final, sent);
+        }
+
+        if (keyByHandler && !ApiKeyHandler.WasAdded(request))
+        {
+            // Sent without the key: whatever the answer (a 401 would drop the queue), a failed attempt, tried again with
+            // the key on the request itself from now on.
+            response.Dispose();
+            if (_keyByHandler)
+            {
+                _keyByHandler = false;
+                Log.ApiKeyHandlerMissing(_logger);
+            }
+
+            throw new HttpRequestException("The request was sent without the API key: the handler that adds it was not in the HttpClient's handlers.");
         }
 
         try

@@ -43,11 +43,16 @@ internal sealed partial class RequestSender
     private readonly Random _random = new();
     private long _successes;
 
+    // The key goes to the request for the ApiKeyHandler at the end of the handlers (AddGrowlytics's client) to add, until a
+    // request shows it was not added (the named client's primary handler replaced after AddGrowlytics configured it).
+    private volatile bool _keyByHandler;
+
     public RequestSender(GrowlyticsOptions options, IWireProtocol protocol, Func<HttpClient> http, ConcurrencyLimiter limiter, DeliveryCounters counters, ILogger logger)
     {
         _http = http;
         _protocol = protocol;
         _apiKey = options.ApiKey!;
+        _keyByHandler = options.HttpClientProvider is not null;
         _time = options.TimeProvider;
         _limiter = limiter;
         _counters = counters;

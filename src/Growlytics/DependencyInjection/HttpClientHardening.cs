@@ -8,14 +8,12 @@ namespace GrowlyticsSdk.DependencyInjection;
 /// Configures the named <c>IHttpClientFactory</c> client that <c>AddGrowlytics</c> registers: a primary handler that
 /// follows no redirect and (on .NET 8+, when it is a <c>SocketsHttpHandler</c>) adds no <c>traceparent</c>; no <c>Microsoft.Extensions.Http</c> request logging
 /// by default (the SDK's own HTTP stays quiet in the host); no timeout of its own (the SDK's
-/// per-attempt <see cref="GrowlyticsOptions.RequestTimeout"/> applies); and the API key header redacted for anyone who adds that
-/// logging back with <c>AddDefaultLogger()</c>.
+/// per-attempt <see cref="GrowlyticsOptions.RequestTimeout"/> applies); and the API key header added by
+/// <see cref="ApiKeyHandler"/> right before the primary handler, inside the loggers of anyone who adds that logging back with
+/// <c>AddDefaultLogger()</c> (also marked for redaction in their text).
 /// </summary>
 internal static class HttpClientHardening
 {
-    /// <summary>The header that carries the API key.</summary>
-    public const string ApiKeyHeader = "x-growlytics-key";
-
     public static IHttpClientBuilder Apply(IServiceCollection services, IHttpClientBuilder builder)
     {
         // The SDK times each attempt itself (GrowlyticsOptions.RequestTimeout, up to 10 minutes): the factory's default of
@@ -25,15 +23,19 @@ internal static class HttpClientHardening
             .RemoveAllLoggers();
 
         // Post-configured, so it applies after the app's own configuration of this client: a primary handler the app
-        // sets later is hardened too, and a redaction list the app sets later still redacts the key.
+        // sets later is hardened and given the key too, and a redaction list the app sets later still redacts the key.
         services.PostConfigure<HttpClientFactoryOptions>(builder.Name, options =>
         {
             var appRule = options.ShouldRedactHeaderValue;
             options.ShouldRedactHeaderValue = header => IsApiKeyHeader(header) || (appRule?.Invoke(header) ?? false);
-            options.HttpMessageHandlerBuilderActions.Add(handlers => DefaultHttpClient.Harden(handlers.PrimaryHandler));
+            options.HttpMessageHandlerBuilderActions.Add(static handlers =>
+            {
+                DefaultHttpClient.Harden(handlers.PrimaryHandler);
+                handlers.PrimaryHandler = new ApiKeyHandler(handlers.PrimaryHandler);
+            });
         });
         return builder;
     }
 
-    private static bool IsApiKeyHeader(string header) => string.Equals(header, ApiKeyHeader, StringComparison.OrdinalIgnoreCase);
+    private static bool IsApiKeyHeader(string header) => string.Equals(header, ApiKeyHandler.Header, StringComparison.OrdinalIgnoreCase);
 }

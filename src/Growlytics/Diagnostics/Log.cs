@@ -158,6 +158,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "The HttpClient Growlytics sends through (given in GrowlyticsOptions.HttpClient, or configured for AddGrowlytics) followed a redirect to host {Host}; the request counts as failed and its messages were dropped as Rejected. Use a handler with AllowAutoRedirect = false, so the API key is never sent to another address.")]
     public static partial void RedirectFollowed(ILogger logger, string host);
 
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "A request of the HttpClient configured for AddGrowlytics went out without the API key: the handler that adds it right before the primary handler was missing (the primary handler replaced after AddGrowlytics configured it). The request is tried again, and the key is put on each request itself from now on, where request logging the app adds to that client sees it.")]
+    public static partial void ApiKeyHandlerMissing(ILogger logger);
+
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped: the visitors were inactive longer than AnonymousAttributeRetention without logging in.")]
     public static partial void HeldAttributesExpired(ILogger logger, long calls, long sessions);
 

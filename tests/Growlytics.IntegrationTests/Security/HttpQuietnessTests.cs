@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using GrowlyticsSdk.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
 using static GrowlyticsSdk.IntegrationTests.TestSupport;
 
@@ -44,6 +45,39 @@ public sealed class HttpQuietnessTests : IAsyncLifetime, IDisposable
 
         _collector.Requests.Should().NotBeEmpty().And.OnlyContain(r => r.Headers["x-growlytics-key"] == Key);
         _logs.Lines.Should().NotContain(l => l.Category.StartsWith(HttpClientCategory, StringComparison.Ordinal), "the SDK's own HTTP writes no per-request logs");
+        _logs.Lines.Should().NotContain(l => l.Text.Contains(Key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddGrowlytics_AppAddsTheRequestLogBack_NeitherItsTextNorItsStructuredValuesHoldTheKey()
+    {
+        // The app turns Microsoft.Extensions.Http's request logging back on for the SDK's client, at Trace (headers): the
+        // factory redacts a header in the formatted text only, while a sink that writes the structured values (JSON
+        // console, OpenTelemetry) would write the raw header. The key is added inside the factory's loggers instead.
+        var services = Services();
+        services.AddGrowlytics(Configure).AddDefaultLogger();
+
+        await SendThroughContainerAsync(services);
+
+        _collector.Requests.Should().NotBeEmpty().And.OnlyContain(r => r.Headers["x-growlytics-key"] == Key);
+        _logs.Lines.Should().Contain(l => l.Category.StartsWith(HttpClientCategory, StringComparison.Ordinal) && l.EventId.Name == "RequestHeader", "the app's request log is on, headers included");
+        _logs.Lines.Should().NotContain(l => l.Text.Contains(Key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AddGrowlytics_PrimaryHandlerReplacedAfterTheSdkConfiguredIt_TheKeyIsSentAnywayAndTheLogSaysSo()
+    {
+        // An app's own post-configuration, registered after AddGrowlytics, replaces the primary handler the SDK wrapped.
+        var services = Services();
+        services.AddGrowlytics(Configure);
+        services.PostConfigure<HttpClientFactoryOptions>(GrowlyticsClient.HttpClientName, o =>
+            o.HttpMessageHandlerBuilderActions.Add(static b => b.PrimaryHandler = new SocketsHttpHandler { AllowAutoRedirect = false }));
+
+        await SendThroughContainerAsync(services);
+
+        _collector.Requests.Where(r => r.Headers.ContainsKey("x-growlytics-key")).Should().NotBeEmpty()
+            .And.OnlyContain(r => r.Headers["x-growlytics-key"] == Key);
+        _logs.Lines.Where(l => l.EventId.Id == 5003).Should().ContainSingle("the fallback is reported once");
         _logs.Lines.Should().NotContain(l => l.Text.Contains(Key, StringComparison.Ordinal));
     }
 

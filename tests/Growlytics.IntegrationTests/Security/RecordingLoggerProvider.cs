@@ -38,7 +38,8 @@ public sealed class RecordingLoggerProvider : ILoggerProvider, ISupportExternalS
             if (state is IEnumerable<KeyValuePair<string, object?>> values)
             {
                 // Structured values too: a sink that writes them (JSON console, OpenTelemetry) would show them.
-                text += " " + string.Join(" ", values.Select(v => v.Key + "=" + v.Value));
+                // A value that is a list (a header's values) is written item by item, as Serilog or OpenTelemetry would.
+                text += " " + string.Join(" ", values.Select(v => v.Key + "=" + (v.Value is not string && v.Value is IEnumerable<object> items ? string.Join(",", items) : v.Value)));
             }
 
             provider._scopes?.ForEachScope((scope, _) => text += " scope:" + scope, state);

@@ -7,9 +7,9 @@ namespace GrowlyticsSdk.Tests.DependencyInjection;
 /// <summary>
 /// With the pinned Microsoft.Extensions.Http 8.0.1, which logs request header values in clear at Trace: through
 /// <c>AddGrowlytics</c> and <c>IHttpClientFactory</c>, and the real logging pipeline at Trace, no log line carries the
-/// API key. If the app turns the HTTP client's request logging back on, the key is redacted in the written message; the
-/// structured header values that Microsoft.Extensions.Http puts in the log state are not redacted by that package
-/// (8.0.1 and the 10.0 shared framework alike), which docs/security.md warns about.
+/// API key. If the app turns the HTTP client's request logging back on, the key is in neither the written message nor
+/// the structured header values (which Microsoft.Extensions.Http, 8.0.1 and the 10.0 shared framework alike, never
+/// redacts): the SDK adds the header right before the primary handler, inside the factory's loggers.
 /// </summary>
 public sealed class HttpClientLoggingTests : IDisposable
 {
@@ -38,13 +38,13 @@ public sealed class HttpClientLoggingTests : IDisposable
     }
 
     [Fact]
-    public async Task AddGrowlytics_AppAddsRequestLoggingBack_KeyHeaderIsRedactedInTheMessage()
+    public async Task AddGrowlytics_AppAddsRequestLoggingBack_TheKeyIsInNeitherTheMessageNorTheStructuredValues()
     {
         var services = Services();
         services.AddGrowlytics(Configure).AddDefaultLogger();
 
-        // The control: the same logging on another client writes the header value in clear at Trace with this package,
-        // so the scan below would find the key if the SDK's client did not redact it.
+        // The control: the same logging on another client writes the header value in clear at Trace with this package, in
+        // the message and in the structured values, so the scan below would find the key if the SDK's client logged it.
         services.AddHttpClient("control").AddDefaultLogger();
 
         await SendAsync(services, async provider =>
@@ -56,20 +56,21 @@ public sealed class HttpClientLoggingTests : IDisposable
         });
 
         _logs.Lines.Should().Contain(l => l.Text.Contains("control-key-3318", StringComparison.Ordinal), "this package logs header values at Trace");
-        _logs.Lines.Should().Contain(l => l.Category.StartsWith("System.Net.Http.HttpClient.Growlytics", StringComparison.Ordinal) && l.Text.Contains("x-growlytics-key", StringComparison.OrdinalIgnoreCase), "the header is logged, its value redacted");
-        _logs.Lines.Should().NotContain(l => l.Text.Contains(Key, StringComparison.Ordinal));
+        _logs.Lines.Should().Contain(l => l.State.Contains("control-key-3318", StringComparison.Ordinal), "and puts them in the structured values, unredacted");
+        _logs.Lines.Should().Contain(l => l.Category.StartsWith("System.Net.Http.HttpClient.Growlytics", StringComparison.Ordinal) && l.Text.Contains("User-Agent", StringComparison.OrdinalIgnoreCase), "the SDK's request headers are logged");
+        _logs.Lines.Should().NotContain(l => l.Text.Contains(Key, StringComparison.Ordinal) || l.State.Contains(Key, StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task AddGrowlytics_AppSetsItsOwnRedactionList_KeyStaysRedactedInTheMessage()
+    public async Task AddGrowlytics_AppSetsItsOwnRedactionList_TheKeyIsStillNotLogged()
     {
         var services = Services();
         services.AddGrowlytics(Configure).AddDefaultLogger().RedactLoggedHeaders(["Authorization"]);
 
         await SendAsync(services);
 
-        _logs.Lines.Should().Contain(l => l.Text.Contains("x-growlytics-key", StringComparison.OrdinalIgnoreCase));
-        _logs.Lines.Should().NotContain(l => l.Text.Contains(Key, StringComparison.Ordinal));
+        _logs.Lines.Should().Contain(l => l.Category.StartsWith("System.Net.Http.HttpClient.Growlytics", StringComparison.Ordinal) && l.Text.Contains("User-Agent", StringComparison.OrdinalIgnoreCase));
+        _logs.Lines.Should().NotContain(l => l.Text.Contains(Key, StringComparison.Ordinal) || l.State.Contains(Key, StringComparison.Ordinal));
     }
 
     private ServiceCollection Services()
