@@ -251,6 +251,8 @@ public sealed partial class GrowlyticsClient
             await WaitAtMostAsync(reported, toDeadline > ReportGrace ? toDeadline : ReportGrace, CancellationToken.None).ConfigureAwait(false);
         }
 
+        // Refusals of a kind already logged within its interval (event 2005) are in no other line: logged now, once.
+        _sender.ReportUnreportedRefusals();
         LogTotals();
 
         // What this client's calls left in the pool beyond what it keeps when quiet goes (a process that no longer sends).

@@ -68,6 +68,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly GrowlyticsUser? _processUser;
     private readonly SessionStore? _sessionStore;
     private readonly DurableQueue? _durable;
+    private readonly RequestSender _sender;
     private readonly HeldAttributeStore? _heldStore;
     private readonly CancellationTokenSource _shutdownCancel = new();
     private Task? _shutdown;
@@ -176,7 +177,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         }
 
         var limiter = new ConcurrencyLimiter(_options.EffectiveMaxConcurrentRequests, _options.TimeProvider, wake.Set);
-        var sender = new RequestSender(_options, protocol, http, limiter, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
+        var sender = _sender = new RequestSender(_options, protocol, http, limiter, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
         var settler = new Settler(_counters, RaiseDropped);
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);

@@ -33,7 +33,7 @@ internal sealed partial class RequestSender
     // Where requests go, for the logs: scheme, host, port and path (never user info; the endpoint has no query).
     private readonly string _target;
     private readonly LogRateLimiter _retryReports;
-    private readonly LogRateLimiter _rejectReports;
+    private readonly RejectionReports _rejectReports;
     private readonly LogRateLimiter _exhaustedReports;
     private readonly LogRateLimiter _splitReports;
     private readonly LogRateLimiter _tooLargeReports;
@@ -60,7 +60,7 @@ internal sealed partial class RequestSender
         _redirects = new RedirectGuard(_time, logger);
         _target = protocol.RequestUri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         _retryReports = new LogRateLimiter(_time, LogInterval);
-        _rejectReports = new LogRateLimiter(_time, LogInterval);
+        _rejectReports = new RejectionReports(_time, LogInterval, logger, _target);
         _exhaustedReports = new LogRateLimiter(_time, LogInterval);
         _splitReports = new LogRateLimiter(_time, LogInterval);
         _tooLargeReports = new LogRateLimiter(_time, LogInterval);
@@ -73,6 +73,9 @@ internal sealed partial class RequestSender
     /// instead of dropped as <see cref="DropReason.RetriesExhausted"/>.
     /// </summary>
     public bool KeepOnRetriesExhausted { get; init; }
+
+    /// <summary>Logs the refusals counted since their kind's last error line (event 2005); called once, at shutdown.</summary>
+    public void ReportUnreportedRefusals() => _rejectReports.ReportUnreported();
 
     /// <summary>Gets how many requests the service has accepted so far.</summary>
     public long Successes => Interlocked.Read(ref _successes);
@@ -186,10 +189,7 @@ internal sealed partial class RequestSender
                 // A refusal, never retried: a 4xx, any other 3xx (never followed, never a delivery), or a 2xx whose body says
                 // it took nothing (REST: {"success": false}).
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
-                if (_rejectReports.TryReport(count, out var rejected))
-                {
-                    Log.BatchRejected(_logger, rejected, status, rejection?.Path ?? "-", rejection?.Type ?? "-", _target);
-                }
+                _rejectReports.Report(count, status, rejection?.Path ?? "-", rejection?.Type ?? "-");
 
                 return;
             default:

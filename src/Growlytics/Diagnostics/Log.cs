@@ -28,7 +28,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2014, Level = LogLevel.Error, Message = "Dropped {Count} message(s) since the last report that had run out of retries and that the Growlytics service refused again while it accepted others: kept, they held other users back (RetriesExhausted).")]
     public static partial void StoredRefusalDropped(ILogger logger, long count);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service at {Target} refused {Count} message(s) since the last report; they were dropped. Latest: status {Status}, field {Path}, rule {Rule}.")]
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "The Growlytics service at {Target} refused {Count} message(s) with status {Status}, field {Path}, rule {Rule} since the last report of that refusal; they were dropped.")]
     public static partial void BatchRejected(ILogger logger, long count, int status, string path, string rule, string target);
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Error, Message = "The Growlytics service refused the API key (status {Status}). Messages are counted Unauthorized and dropped; sending is tried again in {RetryIn}. Check GrowlyticsOptions.ApiKey.")]

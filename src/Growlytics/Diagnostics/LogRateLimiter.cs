@@ -35,4 +35,7 @@ internal sealed class LogRateLimiter
         count = Interlocked.Exchange(ref _unreported, 0);
         return true;
     }
+
+    /// <summary>Takes the occurrences recorded since the last report, without waiting for the interval (a last report).</summary>
+    public long TakeUnreported() => Interlocked.Exchange(ref _unreported, 0);
 }

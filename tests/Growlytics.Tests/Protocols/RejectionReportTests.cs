@@ -39,6 +39,52 @@ public sealed class RejectionReportTests
         log.Text.Should().Contain("attributes.city").And.Contain("string.max");
     }
 
+    [Fact]
+    public async Task RefusalsOfDifferentKindsWithinTheInterval_EachIsLoggedWithItsFieldAndRule_AndWhatIsLeftAtShutdown()
+    {
+        // 400, then a 422 naming a field and a rule, then a 2xx saying nothing was taken, then 400 again: all within one
+        // interval of the log (the fake clock does not move).
+        var answers = new ConcurrentQueue<Func<HttpResponseMessage>>(
+        [
+            () => new HttpResponseMessage(HttpStatusCode.BadRequest),
+            () => new HttpResponseMessage(HttpStatusCode.UnprocessableEntity) { Content = new StringContent("{\"details\":[{\"path\":[\"attributes\",0,\"value\"],\"type\":\"string.max\"}]}", Encoding.UTF8, "application/json") },
+            () => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"success\":false}", Encoding.UTF8, "application/json") },
+            () => new HttpResponseMessage(HttpStatusCode.BadRequest),
+        ]);
+        using var http = new MockHttpMessageHandler();
+        http.When(HttpMethod.Post, "https://collector.test/rest-api/customer").Respond(_ => answers.TryDequeue(out var next) ? next() : new HttpResponseMessage(HttpStatusCode.OK));
+        var logs = new DeliveryLog();
+        var client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = DeliveryHarness.ApiKey,
+            Endpoint = new Uri("https://collector.test/"),
+            HttpClient = new HttpClient(http),
+            LoggerFactory = logs,
+            TimeProvider = new FakeTimeProvider(DeliveryHarness.Start),
+            FlushOnProcessExit = false,
+        });
+        await using (client)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                client.Customers.Update("c-" + i, new Dictionary<string, object?> { ["city"] = Value });
+                await client.FlushAsync().WaitAsync(DeliveryHarness.RealTimeout);
+            }
+
+            var whileRunning = logs.WithId(2005);
+            whileRunning.Select(e => $"{e.Fields["Status"]} {e.Fields["Path"]} {e.Fields["Rule"]}").Should().Equal(
+                ["400 - -", "422 attributes.0.value string.max", "200 - success:false"],
+                "each kind of refusal is logged the first time, within the interval of another");
+            await client.ShutdownAsync().WaitAsync(DeliveryHarness.RealTimeout);
+        }
+
+        client.Statistics.DroppedByReason[DropReason.Rejected].Should().Be(4);
+        var all = logs.WithId(2005);
+        all.Sum(e => Convert.ToInt64(e.Fields["Count"], System.Globalization.CultureInfo.InvariantCulture)).Should().Be(4, "what was not logged yet is logged at shutdown");
+        all.Last().Fields["Status"].Should().Be(400, "the second 400, within the interval of the first, is logged at shutdown");
+        all.Should().OnlyContain(e => !e.Text.Contains(Value) && !e.Text.Contains(DeliveryHarness.ApiKey));
+    }
+
     // One update of CustomerId refused with a 422 carrying body: the MessageDropped event and the error line it gave.
     private static async Task<(MessageDroppedEventArgs Drop, DeliveryLog.Entry Log)> RefusedAsync(string body)
     {
