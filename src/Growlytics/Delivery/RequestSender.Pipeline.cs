@@ -97,8 +97,16 @@ internal sealed partial class RequestSender
     // still in flight than the failures that opened it, it is probed again after a short break: those answers decide.
     // (A larger MinimumThroughput instead kept a small client's outage from ever opening it: its few batches ran out
     // of retries.)
-    private TimeSpan BreakFor(GrowlyticsOptions options) =>
-        _limiter.Active > MinimumAnswers && options.CircuitBreakDuration > PrematureBreak ? PrematureBreak : options.CircuitBreakDuration;
+    private TimeSpan BreakFor(GrowlyticsOptions options)
+    {
+        // Requests answered 2xx since the circuit last opened: the rest of the round that a short break waited for
+        // succeeded, so a probe that fails after it is one failure among them, not an outage.
+        var successes = Interlocked.Read(ref _successes);
+        var answeredSinceLastBreak = successes > Interlocked.Exchange(ref _successesAtBreak, successes);
+        return (_limiter.Active > MinimumAnswers || answeredSinceLastBreak) && options.CircuitBreakDuration > PrematureBreak
+            ? PrematureBreak
+            : options.CircuitBreakDuration;
+    }
 
     private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, CancellationToken token) => outcome switch
     {

@@ -43,6 +43,9 @@ internal sealed partial class RequestSender
     private readonly Random _random = new();
     private long _successes;
 
+    // Successes when the circuit last opened (see BreakFor).
+    private long _successesAtBreak;
+
     // The key goes to the request for the ApiKeyHandler at the end of the handlers (AddGrowlytics's client) to add, until a
     // request shows it was not added (the named client's primary handler replaced after AddGrowlytics configured it).
     private volatile bool _keyByHandler;

@@ -217,6 +217,54 @@ public sealed class CircuitAndThrottlingTests
         RetryBudget = TimeSpan.FromMinutes(2),
     };
 
+    [Fact]
+    public async Task SendAsync_AMinorityFailingFasterThanSuccesses_ProbeAfterTheShortBreakFails_NoFullBreak()
+    {
+        // As above with 2 in 5 failing, but the first request after the short break (the probe) is one of the failures.
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        options.Protocol = GrowlyticsProtocol.Rest;
+        var answers = new FailingProbe(time, TimeSpan.FromMilliseconds(5));
+        using var http = new HttpClient(answers);
+        var inFlight = options.EffectiveMaxConcurrentRequests;
+        var limiter = new ConcurrencyLimiter(inFlight, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < inFlight; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(12), TimeSpan.FromMilliseconds(20))).Should().BeTrue(
+            "a failed probe after a short break taken on a round that mostly succeeded is no outage: {0}", string.Join(" ", answers.Log));
+    }
+
+    // As FastFailures with 2 in 5 failing, and the first request 900 ms or more after the start (the probe) failing too.
+    private sealed class FailingProbe(TimeProvider time, TimeSpan successAfter) : HttpMessageHandler
+    {
+        private readonly DateTimeOffset _start = time.GetUtcNow();
+        private int _count;
+        private int _probeFailed;
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> Log { get; } = new();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var n = Interlocked.Increment(ref _count) - 1;
+            var probe = time.GetUtcNow() - _start >= TimeSpan.FromMilliseconds(900) && Interlocked.Exchange(ref _probeFailed, 1) == 0;
+            Log.Enqueue($"{(time.GetUtcNow() - _start).TotalMilliseconds:F0}:{(probe || n % 5 < 2 ? "F" : "S")}");
+            if (probe || n % 5 < 2)
+            {
+                return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+            }
+
+            await Task.Delay(successAfter, time, cancellationToken);
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        }
+    }
+
     // Of every five requests, the first failingInFive answer 503 at once; the others answer 200 after successAfter.
     private sealed class FastFailures(TimeProvider time, int failingInFive, TimeSpan successAfter) : HttpMessageHandler
     {
