@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Threading;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -87,7 +88,24 @@ internal sealed partial class RequestSender
         HttpResponseMessage response;
         try
         {
-            response = await _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            // Not waited for past the token (the attempt's timeout, the retry budget, a shutdown): a handler that does not
+            // look at the token (an app's) would otherwise hold the batch, its partition, flushes and the shutdown for ever.
+            var sending = _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (!sending.IsCompleted && cancellationToken.CanBeCanceled)
+            {
+                try
+                {
+                    await Polyfills.TaskCompat.WaitAsync(sending, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Left to end on its own: its answer, if one ever comes, is disposed and a fault observed.
+                    _ = sending.Then(static (t, _) => AbandonedSend(t), null);
+                    throw;
+                }
+            }
+
+            response = await sending.ConfigureAwait(false);
         }
         catch (Exception) when (!state.Stopping.IsCancellationRequested && request.RequestUri is { } final && final != sent)
         {
@@ -122,6 +140,18 @@ internal sealed partial class RequestSender
         }
 
         return response;
+    }
+
+    private static void AbandonedSend(Task sent)
+    {
+        if (sent.IsFaulted)
+        {
+            _ = sent.Exception;
+        }
+        else if (sent.Status == TaskStatus.RanToCompletion)
+        {
+            ((Task<HttpResponseMessage>)sent).Result.Dispose();
+        }
     }
 
     /// <summary>

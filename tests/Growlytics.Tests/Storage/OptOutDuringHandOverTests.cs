@@ -50,7 +50,9 @@ public sealed class OptOutDuringHandOverTests : StorageTestBase
             await DriveUntilAsync(() => shutdown.IsCompleted, Step);
             await shutdown;
 
-            appends.Should().Be(0, "nothing of an opted-out user is written to the folder");
+            // A cancelled request is no longer waited for (its handler may never end): the hand-over can come before the
+            // opt-out, and the opt-out's sweep then drops what was written (none of it stays in the folder, below).
+            appends.Should().BeLessThanOrEqualTo(1);
             second.Statistics.DroppedByReason[DropReason.OptedOut].Should().Be(20);
             second.Statistics.Pending.Should().Be(0);
             ShouldBeBalanced(second.Statistics);
