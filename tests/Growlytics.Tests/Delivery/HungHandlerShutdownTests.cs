@@ -59,4 +59,46 @@ public sealed class HungHandlerShutdownTests
         done.Should().BeTrue("ShutdownAsync returns within ShutdownTimeout (plus the grace) even if a request never ends");
         client.Statistics.Pending.Should().Be(0);
     }
+
+    /// <summary>Hangs its first request without looking at the token; answers 200 to the later ones.</summary>
+    private sealed class FirstHangsHandler : HttpMessageHandler
+    {
+        public int Sent;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref Sent) == 1)
+            {
+                await new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously).Task;
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        }
+    }
+
+    [Fact]
+    public async Task FlushAsync_FirstAttemptNeverAnswers_RequestTimeoutEndsItAndTheRetryDelivers()
+    {
+        var handler = new FirstHangsHandler();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DeliveryHarness.Start);
+        await using var client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = DeliveryHarness.ApiKey,
+            Protocol = GrowlyticsProtocol.Batch,
+            Endpoint = new Uri("https://collector.test/"),
+            TimeProvider = time,
+            HttpClient = new HttpClient(handler),
+            SessionMode = SessionMode.ProcessWide,
+            FlushOnProcessExit = false,
+            RequestTimeout = TimeSpan.FromSeconds(2),
+            ShutdownTimeout = TimeSpan.FromSeconds(1),
+        });
+        client.User.Push(new Dictionary<string, object?> { ["n"] = 1 });
+        var flush = client.FlushAsync();
+
+        // Ten minutes of fake time: the attempt's 2 s timeout, then a retry.
+        var done = await FakeClockDriver.AdvanceUntilAsync(time, flush, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(500));
+        done.Should().BeTrue("RequestTimeout bounds an attempt even when the handler ignores the token");
+        client.Statistics.Delivered.Should().Be(1);
+    }
 }
