@@ -5,8 +5,9 @@ namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
 /// At shutdown a client whose folder became its own hands memory's messages to the folder, abandoning the requests in
-/// flight that carry them. An opt-out while it waits for those requests to end wins: the messages are dropped as
-/// <see cref="DropReason.OptedOut"/>, and nothing of the user's is written to the folder.
+/// flight that carry them (it no longer waits for a handler that ignores the cancellation, so the hand-over may come
+/// first). An opt-out at that moment wins: the messages are dropped as <see cref="DropReason.OptedOut"/>, and nothing of
+/// the user's stays in the folder (what the hand-over wrote first, the opt-out's sweep drops).
 /// </summary>
 public sealed class OptOutDuringHandOverTests : StorageTestBase
 {
