@@ -15,6 +15,8 @@ public sealed partial class GrowlyticsClient
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
     /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
     /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more).
+    /// A call on another thread that raced the shutdown (accepted as it began) is counted dropped
+    /// (<see cref="DropReason.Shutdown"/>) on the thread pool, and may be reported just after this returns.
     /// Safe to call more than once, also concurrently: every call returns when the one shutdown has completed.
     /// </summary>
     /// <param name="cancellationToken">Ends the delivery attempt early (the token of any call to this method does).</param>
