@@ -13,55 +13,71 @@ internal sealed class ApiKeyHandler : DelegatingHandler
 
     private const string KeyName = "Growlytics.ApiKey";
 
-#if NET5_0_OR_GREATER
-    private static readonly HttpRequestOptionsKey<string> Key = new(KeyName);
-#endif
-
     public ApiKeyHandler(HttpMessageHandler primary)
         : base(primary)
     {
     }
 
-    /// <summary>Gives the request the key for this handler to add; see <see cref="WasAdded"/>.</summary>
-    public static void Attach(HttpRequestMessage request, string apiKey)
+    /// <summary>
+    /// Gives the request the key for this handler to add. The ticket returned says whether a handler added it
+    /// (<see cref="Ticket.Added"/>), to this request or to a copy an app's handler sent instead (a copy of the request's
+    /// options shares the ticket): false when the request went through a pipeline without this handler (its primary
+    /// handler replaced after <c>AddGrowlytics</c> configured it), that is without the key.
+    /// </summary>
+    public static Ticket Attach(HttpRequestMessage request, string apiKey)
     {
+        var ticket = new Ticket(apiKey);
 #if NET5_0_OR_GREATER
-        request.Options.Set(Key, apiKey);
+        ((IDictionary<string, object?>)request.Options)[KeyName] = ticket;
 #else
-        request.Properties[KeyName] = apiKey;
+        request.Properties[KeyName] = ticket;
 #endif
+        return ticket;
     }
 
-    /// <summary>
-    /// Gets a value indicating whether a handler took the key given with <see cref="Attach"/> and added it: false when the
-    /// request went through a pipeline without this handler (its primary handler replaced after <c>AddGrowlytics</c>
-    /// configured it), that is without the key.
-    /// </summary>
-    public static bool WasAdded(HttpRequestMessage request) => Take(request) is null;
+    /// <summary>Takes the ticket off a request sent (a pipeline without this handler left it there).</summary>
+    public static void Detach(HttpRequestMessage request) => Take(request);
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (Take(request) is { } apiKey)
+        if (Take(request) is { } ticket)
         {
-            request.Headers.TryAddWithoutValidation(Header, apiKey);
+            request.Headers.TryAddWithoutValidation(Header, ticket.Key);
+            ticket.Added = true;
         }
 
         return base.SendAsync(request, cancellationToken);
     }
 
-    private static string? Take(HttpRequestMessage request)
+    private static Ticket? Take(HttpRequestMessage request)
     {
 #if NET5_0_OR_GREATER
         var options = (IDictionary<string, object?>)request.Options;
 #else
         var options = request.Properties;
 #endif
-        if (options.TryGetValue(KeyName, out var value) && value is string apiKey)
+        if (options.TryGetValue(KeyName, out var value) && value is Ticket ticket)
         {
             options.Remove(KeyName);
-            return apiKey;
+            return ticket;
         }
 
         return null;
+    }
+
+    /// <summary>The key given to a request, and whether a handler added it (no ToString of its own: never prints the key).</summary>
+    internal sealed class Ticket
+    {
+        private volatile bool _added;
+
+        public Ticket(string key) => Key = key;
+
+        public string Key { get; }
+
+        public bool Added
+        {
+            get => _added;
+            set => _added = value;
+        }
     }
 }

@@ -70,10 +70,10 @@ internal sealed partial class RequestSender
     {
         var messages = state.Messages;
         using var request = (state.Prepared is { } prepared ? await prepared.TakeAsync().ConfigureAwait(false) : null) ?? _protocol.CreateRequest(messages, _time.GetUtcNow());
-        var keyByHandler = _keyByHandler;
-        if (keyByHandler)
+        ApiKeyHandler.Ticket? ticket = null;
+        if (_keyByHandler)
         {
-            ApiKeyHandler.Attach(request, _apiKey);
+            ticket = ApiKeyHandler.Attach(request, _apiKey);
         }
         else
         {
@@ -114,23 +114,28 @@ internal sealed partial class RequestSender
             return _redirects.Followed(request, final, sent);
         }
 
-        if (keyByHandler && !ApiKeyHandler.WasAdded(request))
+        if (ticket is not null)
         {
-            // Sent without the key: whatever the answer (a 401 would drop the queue), a failed attempt, tried again with
-            // the key on the request itself from now on.
-            response.Dispose();
-            if (_keyByHandler)
-            {
-                _keyByHandler = false;
-                Log.ApiKeyHandlerMissing(_logger);
-            }
-
-            throw new HttpRequestException("The request was sent without the API key: the handler that adds it was not in the HttpClient's handlers.");
+            ApiKeyHandler.Detach(request);
         }
 
         try
         {
             response = _redirects.Inspect(response, sent);
+            if (ticket is { Added: false } && !RedirectGuard.IsRedirect((int)response.StatusCode))
+            {
+                // Sent without the key: whatever the answer (a 401 would drop the queue), a failed attempt, tried again with
+                // the key on the request itself from now on. (Not a redirect, followed or not: refused as any other, never
+                // tried again, so a pipeline that follows redirects never gets the key to send to their target.)
+                if (_keyByHandler)
+                {
+                    _keyByHandler = false;
+                    Log.ApiKeyHandlerMissing(_logger);
+                }
+
+                throw new HttpRequestException("The request was sent without the API key: the handler that adds it was not in the HttpClient's handlers.");
+            }
+
             await KeepAnswerAsync(response, _protocol.AnswerBytesToRead((int)response.StatusCode), cancellationToken, state.Stopping).ConfigureAwait(false);
         }
         catch

@@ -193,6 +193,122 @@ public sealed class CircuitAndThrottlingTests
         }
     }
 
+    [Fact]
+    public async Task BusyClientThenFullOutage_CircuitProbesOncePerBreak()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        options.Protocol = GrowlyticsProtocol.Rest;
+        var start = time.GetUtcNow();
+        var log = new System.Collections.Concurrent.ConcurrentQueue<double>();
+        var answers = new Answering(async (request, token) =>
+        {
+            var at = (time.GetUtcNow() - start).TotalSeconds;
+            if (at >= 1)
+            {
+                log.Enqueue(at);
+                return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), time, token);
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        });
+        using var http = new HttpClient(answers);
+        var inFlight = options.EffectiveMaxConcurrentRequests;
+        var limiter = new ConcurrencyLimiter(inFlight, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var healthy = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < inFlight; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            healthy.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        (await AdvanceUntilAsync(time, Task.WhenAll(healthy), TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(10))).Should().BeTrue();
+        time.Advance(TimeSpan.FromSeconds(1));
+        var outage = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < inFlight; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            outage.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        await AdvanceUntilAsync(time, Task.WhenAll(outage), TimeSpan.FromSeconds(40), TimeSpan.FromMilliseconds(50));
+        var times = log.ToArray();
+        var late = times.Where(t => t >= 5).ToArray();
+        late.Length.Should().BeLessThanOrEqualTo(4, "past the first seconds of an outage, the open circuit probes once per 15 s break: {0}", string.Join(" ", times.Select(t => t.ToString("F2"))));
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(32)]
+    public async Task KeyHandlerMissing_TheRequestsOfTheFirstRoundAreNoOutage(int batches)
+    {
+        // The factory's primary handler replaced after AddGrowlytics: the first round goes without the key (401s, refused
+        // by the SDK as "sent without the key") and is tried again with the key on the request.
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        options.Protocol = GrowlyticsProtocol.Rest;
+        var withoutKey = 0;
+        var answers = new Answering(async (request, token) =>
+        {
+            if (!request.Headers.Contains("x-growlytics-key"))
+            {
+                Interlocked.Increment(ref withoutKey);
+                return new HttpResponseMessage(HttpStatusCode.Unauthorized);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(5), time, token);
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        });
+        using var http = new HttpClient(answers);
+        options.HttpClientProvider = () => http;
+        var limiter = new ConcurrencyLimiter(options.EffectiveMaxConcurrentRequests, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < batches; i++)
+        {
+            limiter.TryAcquireForNew().Should().BeTrue();
+            sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
+        }
+
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(20))).Should().BeTrue(
+            "a missing key handler is no outage of the service: the first round is retried with the key within its backoff ({0} requests went without the key)", withoutKey);
+    }
+
+    [Fact]
+    public async Task KeyHandlerMissing_PrimaryFollowsRedirects_TheKeyNeverReachesTheOtherHost()
+    {
+        // The replaced primary handler (never hardened: replaced after the SDK's post-configuration) follows a redirect to
+        // another host, as HttpClientHandler does by default: it rewrites the request's URI and answers from there.
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var atOtherHost = new ConcurrentQueue<bool>();
+        var answers = new Answering((request, token) =>
+        {
+            request.RequestUri = new Uri("https://elsewhere.test/landing");
+            atOtherHost.Enqueue(request.Headers.Contains("x-growlytics-key"));
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { RequestMessage = request });
+        });
+        using var http = new HttpClient(answers);
+        options.HttpClientProvider = () => http;
+        var limiter = new ConcurrencyLimiter(options.EffectiveMaxConcurrentRequests, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        limiter.TryAcquireForNew().Should().BeTrue();
+        var send = sender.SendAsync(Message, holdsSlot: true, CancellationToken.None);
+        (await AdvanceUntilAsync(time, send, TimeSpan.FromSeconds(30), Step)).Should().BeTrue();
+        (await send).Should().ContainSingle().Which.Reason.Should().Be(DropReason.Rejected);
+        atOtherHost.Should().NotContain(true, "a followed redirect is refused and never retried, least of all with the key added: {0}", string.Join(",", atOtherHost));
+    }
+
+    private sealed class Answering(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> answer) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) => answer(request, cancellationToken);
+    }
+
     // Eight batches, each with a slot taken for its first attempt: enough attempts at once to open the circuit if they fail.
     private static List<Task<List<SendResult>>> SendEightAtOnce(RequestSender sender, ConcurrencyLimiter limiter)
     {
