@@ -190,6 +190,14 @@ internal sealed partial class DurableQueue : IDisposable
     {
         _folder = StorageFolder.TryTake(_directory, _logger, log: true, out _problem);
         _owner = _folder is not null;
+        if (_owner)
+        {
+            // A session file's temporary copy here now was left by a process killed while writing it (this client writes
+            // none before it holds the folder, and no other client writes here): deleted before the writer's load
+            // enforces MaxStorageBytes, which would otherwise count it and drop stored messages to make room for it.
+            Sessions.SessionStore.DeleteTemporaries(_directory);
+        }
+
         Unusable = _folder is null && _problem != StorageFolder.Problem.HeldByOther;
     }
 
