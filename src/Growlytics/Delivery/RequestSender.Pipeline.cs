@@ -85,6 +85,17 @@ internal sealed partial class RequestSender
             SamplingDuration = TimeSpan.FromSeconds(5),
             BreakDurationGenerator = _ => new ValueTask<TimeSpan>(BreakFor(options)),
             StateProvider = _circuit,
+            OnOpened = args =>
+            {
+                // An outage is otherwise visible only as retries (event 2003): said once per interval, with how many
+                // times it opened since.
+                if (_circuitReports.TryReport(out var count))
+                {
+                    Log.CircuitOpened(_logger, _target, args.BreakDuration, count);
+                }
+
+                return default;
+            },
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),
         });
         builder.AddPipeline(breaker.Build());

@@ -37,6 +37,7 @@ internal sealed partial class RequestSender
     private readonly LogRateLimiter _exhaustedReports;
     private readonly LogRateLimiter _splitReports;
     private readonly LogRateLimiter _tooLargeReports;
+    private readonly LogRateLimiter _circuitReports;
     private readonly RecentFailures _recent = new();
     private readonly CircuitBreakerStateProvider _circuit = new();
     private readonly object _randomGate = new();
@@ -67,6 +68,7 @@ internal sealed partial class RequestSender
         _exhaustedReports = new LogRateLimiter(_time, LogInterval);
         _splitReports = new LogRateLimiter(_time, LogInterval);
         _tooLargeReports = new LogRateLimiter(_time, LogInterval);
+        _circuitReports = new LogRateLimiter(_time, TimeSpan.FromMinutes(1));
         _pipeline = BuildPipeline(options);
         _attemptTimeout = new ResiliencePipelineBuilder { TimeProvider = _time }.AddTimeout(options.RequestTimeout).Build();
     }

@@ -152,6 +152,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4018, Level = LogLevel.Warning, Message = "The Growlytics storage folder was removed while this client ran, and another client holds the folder made again at that path; this client delivers from memory, leaves that folder alone and tries again every {RetryIn}. Give each running instance its own StorageDirectory.")]
     public static partial void StorageFolderHeldElsewhere(ILogger logger, TimeSpan retryIn);
 
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Most requests to the Growlytics service at {Target} failed: sending pauses for {BreakDuration}, then one request probes the service ({Count} pause(s) since the last report). Messages wait meanwhile (their retries are not used up).")]
+    public static partial void CircuitOpened(ILogger logger, string target, TimeSpan breakDuration, long count);
+
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with status {Status} (a 3xx, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
     public static partial void RedirectRefused(ILogger logger, int status, string locationHost, long count);
 

@@ -46,20 +46,25 @@ public sealed class CircuitAndThrottlingTests
     }
 
     [Fact]
-    public async Task SendAsync_EightAtOnceAnswered503WithoutRetryAfter_OpenTheCircuit()
+    public async Task SendAsync_EightAtOnceAnswered503WithoutRetryAfter_OpenTheCircuit_AndTheLogSaysSoOnce()
     {
         var time = new FakeTimeProvider();
         var options = Options(time, maxRetryAttempts: 6);
         var answers = new Answers(first: 8, 503, retryAfter: null);
         using var http = new HttpClient(answers);
         var limiter = new ConcurrencyLimiter(8, time, () => { });
-        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        var logs = new TestSupport.DeliveryLog();
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), logs);
 
         var sends = SendEightAtOnce(sender, limiter);
 
         await WaitUntilAsync(() => answers.Count == 8);
         (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(10), Step)).Should().BeFalse("an outage opens the circuit for 15 s");
         answers.Count.Should().Be(8, "nothing is tried while the circuit is open");
+        var opened = logs.WithId(2020).Should().ContainSingle("the circuit opening is what an operator needs to see of an outage").Subject;
+        opened.Level.Should().Be(Microsoft.Extensions.Logging.LogLevel.Warning);
+        opened.Fields["BreakDuration"].Should().Be(TimeSpan.FromSeconds(15));
+        opened.Text.Should().Contain("collector.test");
         (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(60), Step)).Should().BeTrue();
     }
 
