@@ -261,6 +261,12 @@ public sealed class GrowlyticsOptions
     /// </summary>
     internal Func<Exception?>? StorageWriteFault { get; set; }
 
+    /// <summary>
+    /// Gets or sets a test seam: asked with the size of every write of records to a segment; an exception it returns is
+    /// thrown as if the disk had failed that write (a disk with room for smaller writes only, for example).
+    /// </summary>
+    internal Func<int, Exception?>? StorageAppendFault { get; set; }
+
     /// <summary>Gets or sets a test seam: told the delay chosen before every retry.</summary>
     internal Action<TimeSpan>? RetryDelayObserver { get; set; }
 

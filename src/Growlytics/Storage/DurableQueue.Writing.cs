@@ -87,7 +87,7 @@ internal sealed partial class DurableQueue
         deleteError = null;
 
         // With a file not read, no position is saved: one past it would make a later start take it for settled.
-        _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault, savesPosition: loaded.Unreadable == 0) { FolderReplaced = FolderReplaced };
+        _log = new SegmentLog(_directory, _limits.SegmentBytes, loaded.Segments, loaded.MaxId, _options.StorageWriteFault, savesPosition: loaded.Unreadable == 0) { FolderReplaced = FolderReplaced, AppendFault = _options.StorageAppendFault };
 
         // In calls, as delivering or dropping a restored message counts its calls.
         _counters.AddRestored(_log.PendingCalls);
@@ -113,7 +113,7 @@ internal sealed partial class DurableQueue
         var maxId = HighestIdInUse();
         lock (_gate)
         {
-            var log = new SegmentLog(_directory, _limits.SegmentBytes, [], maxId, _options.StorageWriteFault, savesPosition: false) { FolderReplaced = FolderReplaced };
+            var log = new SegmentLog(_directory, _limits.SegmentBytes, [], maxId, _options.StorageWriteFault, savesPosition: false) { FolderReplaced = FolderReplaced, AppendFault = _options.StorageAppendFault };
             _log = log;
             if (DropAtLoad is not null)
             {

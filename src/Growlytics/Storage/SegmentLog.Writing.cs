@@ -14,6 +14,9 @@ internal sealed partial class SegmentLog
     public void Append(List<(byte[] Payload, long AcceptedMs, int Calls)> records)
     {
         var index = 0;
+
+        // How many records one write takes at most: halved after a write the disk had no room for (see TryWriteSmaller).
+        var most = int.MaxValue;
         try
         {
             while (index < records.Count)
@@ -38,7 +41,7 @@ internal sealed partial class SegmentLog
                 var segment = _activeSegment!;
                 var size = 0;
                 var end = index;
-                while (end < records.Count && (end == index || segment.Length + size + RecordFormat.RecordHeaderSize + records[end].Payload.Length <= _segmentSize))
+                while (end < records.Count && (end == index || (end - index < most && segment.Length + size + RecordFormat.RecordHeaderSize + records[end].Payload.Length <= _segmentSize)))
                 {
                     size += RecordFormat.RecordHeaderSize + records[end].Payload.Length;
                     end++;
@@ -54,8 +57,20 @@ internal sealed partial class SegmentLog
                 try
                 {
                     ThrowIfFaulted();
+                    if (AppendFault?.Invoke(size) is { } fault)
+                    {
+                        throw fault;
+                    }
+
                     _active!.Write(buffer, 0, size);
                     _active.Flush(flushToDisk: true);
+                }
+                catch (Exception ex) when (StorageFiles.IsDiskFull(ex) && end - index > 1 && TryReopenActive(segment))
+                {
+                    // A nearly full disk may still take fewer records: a shutdown writing memory's messages in pieces of a
+                    // segment kept only those before the first piece that did not fit.
+                    most = (end - index) / 2;
+                    continue;
                 }
                 catch
                 {
@@ -88,6 +103,38 @@ internal sealed partial class SegmentLog
         }
 
         records.Clear();
+    }
+
+    /// <summary>
+    /// After a write the disk had no room for: opens the segment being written again, cut back to the records it holds
+    /// (the failed write's bytes, and whatever the old stream still buffered, go), for a smaller write. False if it
+    /// cannot: the caller seals the segment as after any failed write.
+    /// </summary>
+    private bool TryReopenActive(Segment segment)
+    {
+        CloseActive();
+        FileStream? stream = null;
+        try
+        {
+            stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete);
+            if (stream.Length != segment.Length)
+            {
+                stream.SetLength(segment.Length);
+            }
+
+            stream.Seek(segment.Length, SeekOrigin.Begin);
+            _active = stream;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            if (stream is not null)
+            {
+                StorageFiles.CloseQuietly(stream);
+            }
+
+            return false;
+        }
     }
 
     private byte[] CommitBuffer(int size)

@@ -308,6 +308,12 @@ internal sealed partial class SegmentLog : IDisposable
         return index >= 0 && index + 1 < _segments.Count ? _segments[index + 1] : null;
     }
 
+    /// <summary>
+    /// Gets a test seam: asked with the size of every write of records to a segment; an exception it returns is thrown as
+    /// if the disk had failed that write (a disk with room for smaller writes only, for example).
+    /// </summary>
+    public Func<int, Exception?>? AppendFault { get; init; }
+
     private void ThrowIfFaulted()
     {
         if (_writeFault?.Invoke() is { } fault)

@@ -147,6 +147,14 @@ internal static class StorageFiles
     }
 
     /// <summary>
+    /// Gets whether a write failed for lack of room: <c>ENOSPC</c> or <c>EDQUOT</c> where the OS has Unix errors (the
+    /// exception's <see cref="Exception.HResult"/> is the error number there), <c>ERROR_DISK_FULL</c> or
+    /// <c>ERROR_HANDLE_DISK_FULL</c> on Windows.
+    /// </summary>
+    public static bool IsDiskFull(Exception exception) =>
+        exception is IOException { HResult: 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027) };
+
+    /// <summary>
     /// Gets whether a file is gone (it, or its folder, not found); one that cannot be opened for another reason is not
     /// said to be missing.
     /// </summary>
