@@ -65,15 +65,16 @@ internal sealed partial class SegmentLog
                     _active!.Write(buffer, 0, size);
                     _active.Flush(flushToDisk: true);
                 }
-                catch (Exception ex) when (StorageFiles.IsDiskFull(ex) && end - index > 1 && TryReopenActive(segment))
+                catch (Exception ex)
                 {
-                    // A nearly full disk may still take fewer records: a shutdown writing memory's messages in pieces of a
-                    // segment kept only those before the first piece that did not fit.
-                    most = (end - index) / 2;
-                    continue;
-                }
-                catch
-                {
+                    if (StorageFiles.IsDiskFull(ex) && end - index > 1 && TryReopenActive(segment))
+                    {
+                        // A nearly full disk may still take fewer records: a shutdown writing memory's messages in pieces of
+                        // a segment kept only those before the first piece that did not fit.
+                        most = (end - index) / 2;
+                        continue;
+                    }
+
                     // Cut off whatever reached the file past Length, so a retried write cannot leave the same records
                     // twice; if even that fails, the next start skips them as damage after the known length.
                     TryTruncateActive(segment.Length);
