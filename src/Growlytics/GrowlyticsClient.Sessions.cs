@@ -26,7 +26,7 @@ public sealed partial class GrowlyticsClient
     /// <param name="userId">The logged-in user's id (at most 40 characters), or <see langword="null"/> when anonymous.</param>
     /// <returns>The scope; dispose it when the flow ends.</returns>
     /// <exception cref="ArgumentException"><paramref name="anonymousId"/> is not URL-safe or too long.</exception>
-    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank or longer than 40 characters.</exception>
+    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank, longer than 40 characters, or not valid UTF-16 text (an unpaired surrogate).</exception>
     public IDisposable BeginScope(string? anonymousId, string? userId = null)
     {
         if (anonymousId is not null && !AnonymousIds.IsValid(anonymousId))
@@ -61,7 +61,8 @@ public sealed partial class GrowlyticsClient
 
     /// <summary>
     /// Returns whether <paramref name="userId"/> is a user id that <see cref="BeginScope(string, string)"/> and
-    /// <see cref="GrowlyticsUser"/> accept: a non-blank string of at most 40 characters. Never throws.
+    /// <see cref="GrowlyticsUser"/> accept: a non-blank string of at most 40 characters that is valid UTF-16 text (no
+    /// unpaired surrogate). Never throws.
     /// </summary>
     /// <param name="userId">The candidate id.</param>
     /// <returns><see langword="true"/> when the id is valid; <see langword="false"/> for <see langword="null"/> or anything else.</returns>
