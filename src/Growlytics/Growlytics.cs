@@ -24,6 +24,11 @@ public static partial class Growlytics
         + "a host stops are counted as dropped (Shutdown); after that the facade has no client (an app that goes on without "
         + "the host calls Growlytics.Initialize(\"YOUR_API_KEY\")).";
 
+    private const string ShutDown =
+        "Growlytics has shut down (Growlytics.ShutdownAsync, the client's ShutdownAsync or Dispose, or the process "
+        + "exiting), so the facade has no client. Calls made while it shut down were counted as dropped (Shutdown); to send "
+        + "more, call Growlytics.Initialize(\"YOUR_API_KEY\") again.";
+
     private static readonly object Gate = new();
     private static GrowlyticsClient? _client;
 
@@ -35,6 +40,9 @@ public static partial class Growlytics
 
     // Set when a host's client has shut down with no client after it: only changes the message of a call made too late.
     private static volatile bool _hostStopped;
+
+    // Set when the facade's own client (Initialize's) has shut down with no client after it: only changes the message.
+    private static volatile bool _shutDown;
 
     // The facade's client when a host attached it (AddGrowlytics): the host owns it, so the facade neither replaces it nor
     // shuts it down. Guarded by Gate.
@@ -58,7 +66,7 @@ public static partial class Growlytics
     /// <exception cref="InvalidOperationException">
     /// The facade is not initialized (or no longer: its client has shut down; the message says which).
     /// </exception>
-    public static GrowlyticsClient Client => Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : _hostStopped ? HostStopped : NotInitialized);
+    public static GrowlyticsClient Client => Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : _hostStopped ? HostStopped : _shutDown ? ShutDown : NotInitialized);
 
     private static GrowlyticsClient? Attached => (_flowClientUsed ? FlowClient.Value?.Client : null) ?? Volatile.Read(ref _client);
 
@@ -144,6 +152,7 @@ public static partial class Growlytics
             }
 
             _hostStopped = false;
+            _shutDown = false;
             Volatile.Write(ref _client, client);
             return client;
         }
@@ -266,6 +275,7 @@ public static partial class Growlytics
             Volatile.Write(ref _client, client);
             _hostClient = client;
             _hostStopped = false;
+            _shutDown = false;
             return true;
         }
     }
@@ -291,6 +301,7 @@ public static partial class Growlytics
             if (ReferenceEquals(_closing, client))
             {
                 Volatile.Write(ref _closing, null);
+                _shutDown = _client is null && !ReferenceEquals(_hostClient, client);
             }
 
             if (ReferenceEquals(_hostClient, client))

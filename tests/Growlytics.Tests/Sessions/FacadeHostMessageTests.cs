@@ -26,11 +26,40 @@ public sealed class FacadeHostMessageTests
         await hosted[0].StopAsync(CancellationToken.None);
         act.Should().Throw<InvalidOperationException>().WithMessage("*AddGrowlytics*has shut down*host stopped*Growlytics.Initialize*");
 
-        // Initialize afterwards: the usual message again once that client is shut down.
+        // Initialize afterwards: once that client is shut down, the message says the facade's own client has.
         await using (Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; }))
         {
         }
 
-        act.Should().Throw<InvalidOperationException>().WithMessage("Growlytics is not initialized*");
+        act.Should().Throw<InvalidOperationException>().WithMessage("Growlytics has shut down*Growlytics.Initialize*again*")
+            .Which.Message.Should().NotContain("AddGrowlytics", "this client was Initialize's, not a host's");
+    }
+
+    [Theory]
+    [InlineData("facade")]
+    [InlineData("client")]
+    [InlineData("dispose")]
+    public async Task Client_AfterInitializesClientHasShutDown_SaysItShutDown_AndInitializeAgainClearsIt(string how)
+    {
+        var act = () => Growlytics.Client;
+        var client = Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; });
+        switch (how)
+        {
+            case "facade":
+                await Growlytics.ShutdownAsync();
+                break;
+            case "client":
+                await client.ShutdownAsync();
+                break;
+            default:
+                await client.DisposeAsync();
+                break;
+        }
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("Growlytics has shut down*call Growlytics.Initialize*again*");
+        Growlytics.IsInitialized.Should().BeFalse();
+
+        await using var again = Growlytics.Initialize("key", o => { o.Endpoint = new Uri("http://127.0.0.1:9/"); o.FlushOnProcessExit = false; });
+        Growlytics.Client.Should().BeSameAs(again);
     }
 }
