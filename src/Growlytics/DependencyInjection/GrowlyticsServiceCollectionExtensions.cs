@@ -73,33 +73,28 @@ public static class GrowlyticsServiceCollectionExtensions
             throw new ArgumentNullException(nameof(services));
         }
 
-        services.AddOptions<GrowlyticsOptions>()
-            .Configure<IServiceProvider>((options, provider) =>
-            {
-                options.SessionMode = SessionMode.RequireScope;
-                options.FlushOnProcessExit = false;
-                var source = section ?? provider.GetService<IConfiguration>()?.GetSection(GrowlyticsOptions.SectionName);
-                if (source is not null)
-                {
-                    OptionsBinder.Bind(source, options);
-                }
+        // One options registration for all calls: a second AddGrowlytics (the app's, and a shared "service defaults"
+        // extension's) adds its section and delegate to the first's, so configuration is bound once, before every call's
+        // delegate, which apply in call order (a second binding used to undo the first call's code, session mode included).
+        var first = false;
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(GrowlyticsRegistrations))?.ImplementationInstance is not GrowlyticsRegistrations registrations)
+        {
+            first = true;
+            registrations = new GrowlyticsRegistrations();
+            services.AddSingleton(registrations);
+            services.AddOptions<GrowlyticsOptions>()
+                .Configure<IServiceProvider>(registrations.Apply)
+                .ValidateOnStart();
+        }
 
-                // AddGrowlytics(builder.Configuration): the settings are one level down, and the error says so.
-                // (A key in the section is not needed: GROWLYTICS_API_KEY may supply it, and the section's endpoint would be
-                // ignored without a word.)
-                options.GivenTheConfigurationRoot = section is not null
-                    && section[nameof(GrowlyticsOptions.ApiKey)] is null
-                    && section.GetSection(GrowlyticsOptions.SectionName).GetChildren().Any();
-
-                configure?.Invoke(options);
-                EnvironmentDefaults.Apply(options);
-            })
-            .ValidateOnStart();
+        registrations.Add(section, configure);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
         services.TryAddSingleton(CreateClient);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
         Growlytics.OnHostRegistered();
-        return HttpClientHardening.Apply(services, services.AddHttpClient(GrowlyticsClient.HttpClientName));
+        // Hardened once: hardening again would put the SDK's primary handler back over one the app configured after the first call.
+        var http = services.AddHttpClient(GrowlyticsClient.HttpClientName);
+        return first ? HttpClientHardening.Apply(services, http) : http;
     }
 
     private static GrowlyticsClient CreateClient(IServiceProvider provider)

@@ -1,0 +1,70 @@
+using GrowlyticsSdk.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GrowlyticsSdk.DependencyInjection;
+
+/// <summary>
+/// What every <c>AddGrowlytics</c> call on one container asked for: the configuration sections to bind and the delegates
+/// to run. The options are built from all of them at once: the defaults for a host, each section bound (the
+/// <c>Growlytics</c> section of the container's configuration once, however many calls asked for it), then every
+/// delegate in call order, then the environment variables where all of that left the key or endpoint unset.
+/// </summary>
+internal sealed class GrowlyticsRegistrations
+{
+    private readonly object _gate = new();
+    private readonly List<IConfiguration?> _sections = [];
+    private readonly List<Action<GrowlyticsOptions>> _configures = [];
+
+    public void Add(IConfiguration? section, Action<GrowlyticsOptions>? configure)
+    {
+        lock (_gate)
+        {
+            if (!_sections.Exists(s => ReferenceEquals(s, section)))
+            {
+                _sections.Add(section);
+            }
+
+            if (configure is not null)
+            {
+                _configures.Add(configure);
+            }
+        }
+    }
+
+    public void Apply(GrowlyticsOptions options, IServiceProvider provider)
+    {
+        IConfiguration?[] sections;
+        Action<GrowlyticsOptions>[] configures;
+        lock (_gate)
+        {
+            sections = [.. _sections];
+            configures = [.. _configures];
+        }
+
+        options.SessionMode = SessionMode.RequireScope;
+        options.FlushOnProcessExit = false;
+        foreach (var section in sections)
+        {
+            var source = section ?? provider.GetService<IConfiguration>()?.GetSection(GrowlyticsOptions.SectionName);
+            if (source is not null)
+            {
+                OptionsBinder.Bind(source, options);
+            }
+
+            // AddGrowlytics(builder.Configuration): the settings are one level down, and the error says so.
+            // (A key in the section is not needed: GROWLYTICS_API_KEY may supply it, and the section's endpoint would be
+            // ignored without a word.)
+            options.GivenTheConfigurationRoot |= section is not null
+                && section[nameof(GrowlyticsOptions.ApiKey)] is null
+                && section.GetSection(GrowlyticsOptions.SectionName).GetChildren().Any();
+        }
+
+        foreach (var configure in configures)
+        {
+            configure(options);
+        }
+
+        EnvironmentDefaults.Apply(options);
+    }
+}
