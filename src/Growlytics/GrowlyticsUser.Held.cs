@@ -15,6 +15,7 @@ public sealed partial class GrowlyticsUser
     /// </summary>
     internal void ContinueScope()
     {
+        _continued = true;
         if (_client.HeldStore is not { } store)
         {
             return;

@@ -41,6 +41,9 @@ public sealed partial class GrowlyticsUser
     // login. Scoped sessions hold theirs in the client's store, by anonymous id, so a later request can log the visitor in.
     private HeldAttributes? _processHeld;
 
+    // A scope that continues a visitor known from outside (a cookie, a header): an anonymous Logout still rotates its id.
+    private bool _continued;
+
     internal GrowlyticsUser(GrowlyticsClient client, string anonymousId, string? userId, HeldAttributes? processHeld = null)
     {
         _client = client;
@@ -208,7 +211,10 @@ public sealed partial class GrowlyticsUser
 
     /// <summary>
     /// Logs the identified user out and starts a fresh anonymous profile (a new <see cref="AnonymousId"/>).
-    /// Does nothing when no user is logged in. With <see cref="GrowlyticsProtocol.Rest"/> nothing is sent (the REST API has
+    /// Does nothing when no user is logged in, except in a scope that continues a known visitor
+    /// (<see cref="GrowlyticsClient.BeginScope(string, string)"/> with an anonymous id, as the ASP.NET Core middleware opens
+    /// from its cookie or header), where the session may have been logged in by an earlier request: there it starts a fresh
+    /// anonymous id, sending nothing, and (REST) drops what was held for the old one (<see cref="DropReason.AnonymousExpired"/>). With <see cref="GrowlyticsProtocol.Rest"/> nothing is sent (the REST API has
     /// no logout); the new anonymous session starts with no held attributes.
     /// </summary>
     /// <remarks>
@@ -225,6 +231,18 @@ public sealed partial class GrowlyticsUser
         {
             if (_userId is null)
             {
+                if (_continued && !_client.IsShutDown)
+                {
+                    // A request that continues a visitor (the middleware's cookie or header) starts anonymous unless the
+                    // request is authenticated, so "nobody identified" here does not mean nobody logged in: an app without
+                    // authentication identifies in one request and logs out in a later one. The id the login used must
+                    // not carry on to the next user of that browser (with REST, pushes held for it would reach that user's
+                    // login): a fresh one, which the middleware writes back, and what was held for the old one is dropped
+                    // (a tab that still sends the old id must not bring it to another login). Nothing is sent.
+                    _client.HeldStore?.Discard(_anonymousId);
+                    Volatile.Write(ref _anonymousId, AnonymousIds.New());
+                }
+
                 return;
             }
 

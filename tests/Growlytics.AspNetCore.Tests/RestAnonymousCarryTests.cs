@@ -133,6 +133,54 @@ public sealed class RestAnonymousCarryTests
         collector.Upserts.Should().HaveCount(1);
     }
 
+    [Fact]
+    public async Task LogoutInALaterRequestWithoutAuthentication_RotatesTheCookie_AndTheNextLoginGetsNothingOfThePreviousUser()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        await using var web = await RestTestWebApp.StartAsync(collector.Endpoint);
+        using var browser = NewBrowser(web.Address, cookies: true);
+
+        // One shared browser, no authentication (README's ASP.NET Core sample): each request starts anonymous, so
+        // alice's push after her login is held for the cookie's anonymous id.
+        var alice = await PostAsync(browser, "/identify?user=alice");
+        await PostAsync(browser, "/browse?city=alice-home");
+        var afterLogout = await PostAsync(browser, "/logout");
+        await PostAsync(browser, "/identify?user=bob");
+        await web.Client.FlushAsync().WaitAsync(Deadline);
+
+        afterLogout.AnonymousId.Should().NotBe(alice.AnonymousId, "a logout starts a fresh anonymous id, and the cookie carries it");
+        var bob = collector.Upserts.Should().ContainSingle(u => u.Id == "bob").Subject;
+        bob.Attributes.Should().NotContainKey("city", "what was pushed before the logout must not reach the next user's profile");
+    }
+
+    [Fact]
+    public async Task LogoutInALaterRequestWithoutAuthentication_ALoginThatStillSendsTheOldIdGetsNothingOfThePreviousUser()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        await using var web = await RestTestWebApp.StartAsync(collector.Endpoint);
+        using var browser = NewBrowser(web.Address, cookies: true);
+        using var otherTab = NewBrowser(web.Address, cookies: false);
+
+        var alice = await PostAsync(browser, "/identify?user=alice");
+        await PostAsync(browser, "/browse?city=alice-home");
+        await PostAsync(browser, "/logout");
+        var cookie = $"{RestTestWebApp.AnonymousCookie}={alice.AnonymousId}";
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/identify?user=bob"))
+        {
+            // A tab (or a client) that did not see the logout's new cookie.
+            request.Headers.Add("Cookie", cookie);
+            (await otherTab.SendAsync(request)).EnsureSuccessStatusCode();
+        }
+
+        await web.Client.FlushAsync().WaitAsync(Deadline);
+
+        var bob = collector.Upserts.Should().ContainSingle(u => u.Id == "bob").Subject;
+        bob.Attributes.Should().NotContainKey("city", "the logout dropped what was held for the id it replaced");
+        var statistics = web.Client.Statistics;
+        statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(1);
+        (statistics.Enqueued, statistics.Delivered + statistics.Dropped + statistics.Pending).Should().Be((3, 3));
+    }
+
     private static HttpClient NewBrowser(Uri address, bool cookies) =>
         new(new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = cookies }) { BaseAddress = address };
 

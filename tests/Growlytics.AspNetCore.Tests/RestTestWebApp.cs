@@ -12,7 +12,8 @@ namespace GrowlyticsSdk.AspNetCore.Tests;
 /// <summary>
 /// A web app on real Kestrel with the SDK on its default protocol (REST): the middleware's anonymous-id cookie
 /// (<c>gl_anon</c>) and cookie authentication. <c>/browse</c> pushes while anonymous, <c>/login</c> signs in and calls
-/// <c>Identify</c>, <c>/signin</c> only signs in (the next request starts identified), <c>/me</c> does nothing but run
+/// <c>Identify</c>, <c>/signin</c> only signs in (the next request starts identified), <c>/identify</c> and <c>/logout</c> call
+/// <c>Identify</c> and <c>Logout</c> without authentication, <c>/me</c> does nothing but run
 /// through the middleware.
 /// </summary>
 public sealed class RestTestWebApp : IAsyncDisposable
@@ -63,6 +64,17 @@ public sealed class RestTestWebApp : IAsyncDisposable
         app.MapPost("/signin", async (HttpContext context, GrowlyticsClient client, string user) =>
         {
             await SignInAsync(context, user);
+            return Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId));
+        });
+        // The README's pattern without authentication: Identify in the login request, Logout in a later one.
+        app.MapPost("/identify", (GrowlyticsClient client, string user) =>
+        {
+            client.User.Identify(user, new Dictionary<string, object?> { ["plan"] = "pro" });
+            return Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId));
+        });
+        app.MapPost("/logout", (GrowlyticsClient client) =>
+        {
+            client.User.Logout();
             return Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId));
         });
         app.MapGet("/me", (GrowlyticsClient client) => Results.Ok(new RestSessionView(client.User.UserId, client.User.AnonymousId)));

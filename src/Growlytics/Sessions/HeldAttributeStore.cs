@@ -163,6 +163,35 @@ internal sealed partial class HeldAttributeStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Drops what is held for <paramref name="anonymousId"/>: its session logged out, so it will never meet a login (the
+    /// next login on that browser may be another user's). Counted like an expiry (<see cref="DropReason.AnonymousExpired"/>).
+    /// </summary>
+    public void Discard(string anonymousId)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+
+        Drops drops = default;
+        try
+        {
+            lock (_gate)
+            {
+                drops.Expired = RemoveExpiredLocked(Now());
+                if (_byId.TryGetValue(anonymousId, out var node))
+                {
+                    drops.Expired.Add(RemoveLocked(node, DropReason.AnonymousExpired));
+                }
+            }
+        }
+        finally
+        {
+            Report(drops);
+        }
+    }
+
     /// <summary>Records activity of a visitor (a request that carries its anonymous id): its window starts again.</summary>
     public void Touch(string anonymousId)
     {
