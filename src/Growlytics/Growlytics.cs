@@ -259,7 +259,12 @@ public static partial class Growlytics
     }
 
     /// <summary>Notes that <c>AddGrowlytics</c> registered a client that a host will attach when it starts.</summary>
-    internal static void OnHostRegistered() => _hostPending = true;
+    internal static void OnHostRegistered()
+    {
+        // The message names what happened last: a registration after a shutdown says the host has not started.
+        _hostPending = true;
+        _shutDown = false;
+    }
 
     /// <summary>Makes a host's client the facade's client, unless the facade already has one.</summary>
     internal static bool TryAttach(GrowlyticsClient client)
@@ -301,7 +306,11 @@ public static partial class Growlytics
             if (ReferenceEquals(_closing, client))
             {
                 Volatile.Write(ref _closing, null);
-                _shutDown = _client is null && !ReferenceEquals(_hostClient, client);
+                if (_client is null && !ReferenceEquals(_hostClient, client))
+                {
+                    _shutDown = true;
+                    _hostPending = false;
+                }
             }
 
             if (ReferenceEquals(_hostClient, client))
