@@ -11,7 +11,9 @@ public enum QueueOverflowPolicy
     /// <see cref="DropReason.QueueFull"/>. Without <see cref="GrowlyticsOptions.StorageDirectory"/>, delivery then holds
     /// (staged, in flight) about a quarter of the queue's bounds at most (of <see cref="GrowlyticsOptions.MaxQueueSize"/>,
     /// and of <see cref="GrowlyticsOptions.MaxQueueBytes"/> at the queue's average message size), so the newest call is
-    /// not the one dropped; a small queue sends smaller requests.
+    /// not the one dropped; a small queue sends smaller requests. When dropping every message delivery has not taken yet
+    /// would still not make room (a large message, while what delivery holds leaves too little of a bound), only the new
+    /// message is dropped.
     /// </summary>
     DropOldest = 1,
 }

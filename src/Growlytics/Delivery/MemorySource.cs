@@ -260,6 +260,7 @@ internal sealed partial class MemorySource : IMessageSource
             // Counted read once, after the loop (see MessageQueue.TryTake), whatever happens in it.
             var taken = 0;
             long takenJson = 0;
+            long takenBytes = 0;
             try
             {
                 // In groups: a group's messages are taken and announced to the processor first (CacheHint), so their
@@ -281,6 +282,7 @@ internal sealed partial class MemorySource : IMessageSource
                         var message = group[i]!;
                         group[i] = null;
                         takenJson += MessageSize.EstimateJson(message);
+                        takenBytes += MessageSize.Estimate(message);
                         into.Add(Wrap(message));
                         read++;
                     }
@@ -303,6 +305,7 @@ internal sealed partial class MemorySource : IMessageSource
                         {
                             _taking[i] = null;
                             takenJson += MessageSize.EstimateJson(left);
+                            takenBytes += MessageSize.Estimate(left);
                         }
                     }
                 }
@@ -310,7 +313,7 @@ internal sealed partial class MemorySource : IMessageSource
                 {
                     if (taken > 0)
                     {
-                        _queue.CountTaken(taken, takenJson);
+                        _queue.CountTaken(taken, takenJson, takenBytes);
                     }
                 }
             }

@@ -16,6 +16,15 @@ internal sealed partial class MessageQueue
     /// <param name="calls">The calls they settle, summed (at least <paramref name="messages"/>).</param>
     public void Release(long messages, long estimatedBytes, long calls)
     {
+        Interlocked.Add(ref _readBytes, -estimatedBytes);
+        ReleaseRoom(messages, estimatedBytes, calls);
+    }
+
+    /// <summary>Gives back the room of a reservation whose message was never added (a waiting call refused).</summary>
+    private void ReleaseReservation(int estimatedBytes) => ReleaseRoom(1, estimatedBytes, 1);
+
+    private void ReleaseRoom(long messages, long estimatedBytes, long calls)
+    {
         if (calls > messages)
         {
             Interlocked.Add(ref _extraCalls, messages - calls);
@@ -76,6 +85,24 @@ internal sealed partial class MessageQueue
 
             load = seen;
         }
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether dropping every unread message could make room for a new one of
+    /// <paramref name="size"/> estimated bytes: not when the messages read already (staged, in flight) leave too little
+    /// of either bound. An estimate (readers count their takes a moment after them): wrong, it errs towards trying.
+    /// </summary>
+    private bool CouldMakeRoom(int size)
+    {
+        var load = Volatile.Read(ref _load);
+        var read = (load >> CountShift) - Volatile.Read(ref _unread);
+        if (read <= 0)
+        {
+            // Alone in the queue, a message fits whatever its size.
+            return true;
+        }
+
+        return read + 1 <= _maxCount && Volatile.Read(ref _readBytes) + size <= _maxBytes;
     }
 
     private bool HasRoom(long load) =>

@@ -39,6 +39,11 @@ internal sealed partial class MessageQueue
     private int _unread;
     private long _unreadJson;
 
+    // The estimated bytes of the messages taken from the queue (read: staged, in flight, with the storage writer) and not
+    // yet released: what dropping the oldest unread messages can never free (see CouldMakeRoom). Kept by the readers and
+    // by Release, never on the callers' path.
+    private long _readBytes;
+
     // The calls beyond the first of every held message (see PendingCalls).
     private long _extraCalls;
     private int _wakeCount;
@@ -126,7 +131,9 @@ internal sealed partial class MessageQueue
         long load;
         while (!TryReserve(size, out load))
         {
-            if (!_dropOldest || !TryDropOldest())
+            // Dropping the oldest unread messages cannot make room when what is read already leaves too little: the new
+            // message is dropped alone, not after them.
+            if (!_dropOldest || !CouldMakeRoom(size) || !TryDropOldest())
             {
                 _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
                 ReportFull(droppedOldest + 1);
@@ -184,7 +191,7 @@ internal sealed partial class MessageQueue
         {
             if (reserved)
             {
-                Release(size, calls: 1);
+                ReleaseReservation(size);
             }
 
             // Refused while waiting for room; a refusal lifted since (an opt-in, a key retry) is counted as an opt-out.
@@ -204,7 +211,7 @@ internal sealed partial class MessageQueue
             return false;
         }
 
-        CountTaken(1, MessageSize.EstimateJson(message));
+        CountTaken(1, MessageSize.EstimateJson(message), MessageSize.Estimate(message));
         return true;
     }
 
@@ -217,9 +224,13 @@ internal sealed partial class MessageQueue
     /// </summary>
     public bool TryTake(out UserMessage message) => _queue.TryDequeue(out message!);
 
-    /// <summary>Counts messages taken with <see cref="TryTake"/> as read: <paramref name="count"/> of them, of <paramref name="json"/> estimated JSON bytes.</summary>
-    public void CountTaken(int count, long json)
+    /// <summary>
+    /// Counts messages taken with <see cref="TryTake"/> as read: <paramref name="count"/> of them, of <paramref name="json"/>
+    /// estimated JSON bytes and <paramref name="bytes"/> estimated bytes (<see cref="MessageSize.Estimate"/>).
+    /// </summary>
+    public void CountTaken(int count, long json, long bytes)
     {
+        Interlocked.Add(ref _readBytes, bytes);
         Interlocked.Add(ref _unread, -count);
         Interlocked.Add(ref _unreadJson, -json);
     }
