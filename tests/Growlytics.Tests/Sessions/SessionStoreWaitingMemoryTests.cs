@@ -10,8 +10,12 @@ public sealed class SessionStoreWaitingMemoryTests : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "growlytics-tests", "session-waiting-memory-" + Guid.NewGuid().ToString("N"));
 
+    private SessionStore? _store;
+
     public void Dispose()
     {
+        // The saves the barrier released are written in the background: the folder is deleted once they are.
+        _store?.FlushAsync().Wait(TimeSpan.FromSeconds(10));
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
@@ -24,7 +28,7 @@ public sealed class SessionStoreWaitingMemoryTests : IDisposable
     [Fact]
     public void SavesWhileABarrierWaits_SupersededStatesAreNotKept()
     {
-        var store = new SessionStore(_directory, NullLogger.Instance);
+        var store = _store = new SessionStore(_directory, NullLogger.Instance);
         var barrier = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         store.Save(new StoredSession("anon-0", "u-0", [], 0), barrier.Task);
 
