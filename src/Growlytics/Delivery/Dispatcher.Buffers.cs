@@ -156,6 +156,7 @@ internal sealed partial class Dispatcher
             Next = null;
             Prepared = null;
             _buffer = null;
+            KeptBytes = 0;
         }
 
         /// <summary>
@@ -182,10 +183,12 @@ internal sealed partial class Dispatcher
                 bytes = buffer.WrittenSpan.ToArray();
                 released = buffer;
                 _buffer = null;
+                KeptBytes = bytes.Length;
             }
             else
             {
                 bytes = buffer.Slice(0, buffer.WrittenCount);
+                KeptBytes = buffer.Capacity;
             }
 
             var start = 0;
@@ -199,6 +202,12 @@ internal sealed partial class Dispatcher
 
             return released;
         }
+
+        /// <summary>
+        /// Gets the bytes its sealed body keeps (its buffer's capacity, or its exact copy): counted toward
+        /// <see cref="GrowlyticsOptions.MaxQueueBytes"/> while its request is on its way.
+        /// </summary>
+        public long KeptBytes { get; private set; }
 
         /// <summary>Hands the buffer back once nothing reads the views any more, if the batch still has it.</summary>
         public ByteBufferWriter? ReleaseBuffer()

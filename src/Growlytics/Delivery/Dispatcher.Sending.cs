@@ -7,6 +7,7 @@ internal sealed partial class Dispatcher
     {
         _inFlight++;
         _sending.Add(batch);
+        _queue.AddRequestBytes(batch.KeptBytes);
         var token = _sendScope.Token;
         if (_inFlight > 1)
         {

@@ -102,11 +102,13 @@ internal sealed partial class MessageQueue
             return true;
         }
 
-        return read + 1 <= _maxCount && Volatile.Read(ref _readBytes) + size <= _maxBytes;
+        return read + 1 <= _maxCount && Volatile.Read(ref _readBytes) + Volatile.Read(ref _requestBytes) + size <= _maxBytes;
     }
 
+    // The request bodies on their way count toward the bytes (a request waiting out a retry keeps its body); a message alone
+    // in the queue fits whatever its size, and whatever they keep.
     private bool HasRoom(long load) =>
-        (load >> CountShift) <= _maxCount && ((load & BytesMask) <= _maxBytes || (load >> CountShift) == 1);
+        (load >> CountShift) <= _maxCount && ((load & BytesMask) + Volatile.Read(ref _requestBytes) <= _maxBytes || (load >> CountShift) == 1);
 
     // After the message is in, so the woken writer finds it. One wake per filling: the call that finds memory at or past a
     // threshold while armed disarms it; Release arms it again once memory is down to half (a count hovering around the

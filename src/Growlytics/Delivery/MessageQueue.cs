@@ -36,6 +36,10 @@ internal sealed partial class MessageQueue
     private readonly LogRateLimiter _fullReports;
     private readonly LogRateLimiter _refusedReports;
     private long _load;
+
+    // The bytes the bodies of the requests on their way keep (see AddRequestBytes): within MaxQueueBytes with the messages.
+    // Written by the dispatcher's loop only.
+    private long _requestBytes;
     private int _unread;
     private long _unreadJson;
 
@@ -90,6 +94,25 @@ internal sealed partial class MessageQueue
 
     /// <summary>Gets the estimated bytes the held messages take (see <see cref="MessageSize"/>).</summary>
     public long EstimatedBytes => Volatile.Read(ref _load) & BytesMask;
+
+    /// <summary>
+    /// Gets the bytes the bodies of the requests on their way keep (sent, waiting out a retry, or refused by the open
+    /// circuit and waiting): they count toward <see cref="GrowlyticsOptions.MaxQueueBytes"/> with the messages' own.
+    /// </summary>
+    public long RequestBytes => Volatile.Read(ref _requestBytes);
+
+    /// <summary>
+    /// Adds the bytes a request's body keeps from its start to its end (<paramref name="delta"/> negative then). The
+    /// dispatcher's loop only. Room given back wakes the calls waiting for it.
+    /// </summary>
+    public void AddRequestBytes(long delta)
+    {
+        Volatile.Write(ref _requestBytes, _requestBytes + delta);
+        if (delta < 0 && Volatile.Read(ref _waiters) > 0)
+        {
+            _room.Pulse();
+        }
+    }
 
     /// <summary>Gets the estimated JSON bytes of the unread messages.</summary>
     public long UnreadJson => Volatile.Read(ref _unreadJson);
