@@ -31,7 +31,7 @@ internal sealed partial class MessageQueue
         }
 
         var after = Interlocked.Add(ref _load, -((messages << CountShift) + estimatedBytes));
-        if (Volatile.Read(ref _storageWakeArmed) == 0 && (after >> CountShift) <= _pressureCount / 2 && (after & BytesMask) <= _pressureBytes / 2)
+        if (Volatile.Read(ref _storageWakeArmed) == 0 && (after >> CountShift) <= _pressureCount / 2 && (after & BytesMask) <= PressureBytes / 2)
         {
             // Down to half the threshold (the writer took what memory held): the next crossing wakes it again.
             Volatile.Write(ref _storageWakeArmed, 1);
@@ -110,13 +110,18 @@ internal sealed partial class MessageQueue
     private bool HasRoom(long load) =>
         (load >> CountShift) <= _maxCount && ((load & BytesMask) + Volatile.Read(ref _requestBytes) <= _maxBytes || (load >> CountShift) == 1);
 
+    // A quarter of the bytes the messages may take: of MaxQueueBytes, less what the request bodies on their way keep (they
+    // count toward it too: with bodies read from disk holding most of it, memory filled before a quarter of the bound, and
+    // calls were dropped for room while the writer waited for its next commit).
+    private long PressureBytes => Math.Max(1, Math.Min(_pressureBytes, (_maxBytes - Volatile.Read(ref _requestBytes)) / 4));
+
     // After the message is in, so the woken writer finds it. One wake per filling: the call that finds memory at or past a
     // threshold while armed disarms it; Release arms it again once memory is down to half (a count hovering around the
     // threshold wakes nobody).
     private void WakeStorageIfCrossed(long load)
     {
         if (StorageWake is { } wake
-            && ((load >> CountShift) >= _pressureCount || (load & BytesMask) >= _pressureBytes)
+            && ((load >> CountShift) >= _pressureCount || (load & BytesMask) >= PressureBytes)
             && Volatile.Read(ref _storageWakeArmed) == 1
             && Interlocked.Exchange(ref _storageWakeArmed, 0) == 1)
         {
