@@ -209,6 +209,9 @@ internal sealed partial class Dispatcher
         /// </summary>
         public long KeptBytes { get; private set; }
 
+        /// <summary>Gets or sets the bytes its request counts toward the queue's bound from its start to its end.</summary>
+        public long CountedBytes { get; set; }
+
         /// <summary>Hands the buffer back once nothing reads the views any more, if the batch still has it.</summary>
         public ByteBufferWriter? ReleaseBuffer()
         {

@@ -22,7 +22,7 @@ internal sealed partial class Dispatcher
             _inFlight--;
             var batch = completion.Batch;
             _sending.Remove(batch);
-            _queue.AddRequestBytes(-batch.KeptBytes);
+            _queue.AddRequestBytes(-batch.CountedBytes);
             var results = completion.Results;
             if (results is null && !_stopSending.IsCancellationRequested && !_returningToStorage)
             {
