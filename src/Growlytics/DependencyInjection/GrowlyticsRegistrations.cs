@@ -12,35 +12,22 @@ namespace GrowlyticsSdk.DependencyInjection;
 /// </summary>
 internal sealed class GrowlyticsRegistrations
 {
-    private readonly object _gate = new();
-    private readonly List<IConfiguration?> _sections = [];
-    private readonly List<Action<GrowlyticsOptions>> _configures = [];
+    private readonly IConfiguration?[] _sections;
+    private readonly Action<GrowlyticsOptions>[] _configures;
 
-    public void Add(IConfiguration? section, Action<GrowlyticsOptions>? configure)
+    /// <summary>What <paramref name="previous"/> asked for, and one more call's section and delegate.</summary>
+    public GrowlyticsRegistrations(GrowlyticsRegistrations? previous, IConfiguration? section, Action<GrowlyticsOptions>? configure)
     {
-        lock (_gate)
-        {
-            if (!_sections.Exists(s => ReferenceEquals(s, section)))
-            {
-                _sections.Add(section);
-            }
-
-            if (configure is not null)
-            {
-                _configures.Add(configure);
-            }
-        }
+        var sections = previous?._sections ?? [];
+        _sections = Array.Exists(sections, s => ReferenceEquals(s, section)) ? sections : [.. sections, section];
+        var configures = previous?._configures ?? [];
+        _configures = configure is null ? configures : [.. configures, configure];
     }
 
     public void Apply(GrowlyticsOptions options, IServiceProvider provider)
     {
-        IConfiguration?[] sections;
-        Action<GrowlyticsOptions>[] configures;
-        lock (_gate)
-        {
-            sections = [.. _sections];
-            configures = [.. _configures];
-        }
+        var sections = _sections;
+        var configures = _configures;
 
         options.SessionMode = SessionMode.RequireScope;
         options.FlushOnProcessExit = false;

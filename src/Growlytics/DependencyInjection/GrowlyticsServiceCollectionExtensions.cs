@@ -76,18 +76,25 @@ public static class GrowlyticsServiceCollectionExtensions
         // One options registration for all calls: a second AddGrowlytics (the app's, and a shared "service defaults"
         // extension's) adds its section and delegate to the first's, so configuration is bound once, before every call's
         // delegate, which apply in call order (a second binding used to undo the first call's code, session mode included).
-        var first = false;
-        if (services.FirstOrDefault(d => d.ServiceType == typeof(GrowlyticsRegistrations))?.ImplementationInstance is not GrowlyticsRegistrations registrations)
+        // Each call registers a new list (the earlier calls' and its own) in place of the last: a collection copied from
+        // this one (a child container, a test host) and given a call of its own does not change this one's options.
+        var existing = services.FirstOrDefault(d => d.ServiceType == typeof(GrowlyticsRegistrations));
+        var previous = existing?.ImplementationInstance as GrowlyticsRegistrations;
+        var first = previous is null;
+        var registrations = new GrowlyticsRegistrations(previous, section, configure);
+        if (existing is not null)
         {
-            first = true;
-            registrations = new GrowlyticsRegistrations();
-            services.AddSingleton(registrations);
+            services.Remove(existing);
+        }
+
+        services.AddSingleton(registrations);
+        if (first)
+        {
             services.AddOptions<GrowlyticsOptions>()
-                .Configure<IServiceProvider>(registrations.Apply)
+                .Configure<IServiceProvider>(static (options, provider) => provider.GetRequiredService<GrowlyticsRegistrations>().Apply(options, provider))
                 .ValidateOnStart();
         }
 
-        registrations.Add(section, configure);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
         services.TryAddSingleton(CreateClient);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
