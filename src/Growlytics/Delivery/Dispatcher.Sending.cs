@@ -9,7 +9,7 @@ internal sealed partial class Dispatcher
         _sending.Add(batch);
         // Only a body of messages from memory counts toward the memory queue's bound: one read from disk would keep the
         // calls of an outage from reaching the disk that is there to hold them.
-        batch.CountedBytes = batch.Envelopes.Exists(e => e.Source == _memory) ? batch.KeptBytes : 0;
+        batch.CountedBytes = HasMemory(batch) ? batch.KeptBytes : 0;
         _queue.AddRequestBytes(batch.CountedBytes);
         var token = _sendScope.Token;
         if (_inFlight > 1)

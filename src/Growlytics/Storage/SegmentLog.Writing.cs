@@ -15,7 +15,7 @@ internal sealed partial class SegmentLog
     {
         var index = 0;
 
-        // How many records one write takes at most: halved after a write the disk had no room for (see TryWriteSmaller).
+        // How many records one write takes at most: halved after a write the disk had no room for (see TryReopenActive).
         var most = int.MaxValue;
         try
         {
@@ -113,6 +113,9 @@ internal sealed partial class SegmentLog
     /// </summary>
     private bool TryReopenActive(Segment segment)
     {
+        // Cut back through the old stream first (a write that went straight to the file, past the buffer, leaves no
+        // buffered bytes to flush), so a reopen that fails leaves no written bytes past Length either.
+        TryTruncateActive(segment.Length);
         CloseActive();
         FileStream? stream = null;
         try

@@ -1,9 +1,7 @@
-using GrowlyticsSdk.Tests.Storage;
+namespace GrowlyticsSdk.Tests.Storage;
 
-namespace GrowlyticsSdk.Tests.Review;
-
-/// <summary>Review: with storage, an outage's request bodies (read from disk, waiting out retries) and calls refused for room.</summary>
-public sealed class OutageWithStorageTests : StorageTestBase
+/// <summary>With storage, an outage's request bodies (read from disk, waiting out retries) and calls refused for room.</summary>
+public sealed class OutageWithStorageRequestBodiesTests : StorageTestBase
 {
     [Fact]
     public async Task Outage_WithStorage_CallsAreStoredNotDroppedForRoom()
@@ -20,7 +18,6 @@ public sealed class OutageWithStorageTests : StorageTestBase
         {
             var text = new string('x', 200);
             var n = 0;
-            long most = 0;
             for (var round = 0; round < 150; round++)
             {
                 for (var i = 0; i < 100; i++, n++)
@@ -28,13 +25,10 @@ public sealed class OutageWithStorageTests : StorageTestBase
                     client.Customers.Update("customer-" + (n % 500), new Dictionary<string, object?> { ["n"] = n, ["t"] = text });
                 }
 
-                most = Math.Max(most, client.Queue.RequestBytes);
                 Time.Advance(TimeSpan.FromMilliseconds(100));
                 await Task.Delay(5);
             }
 
-            var dropped = client.Statistics.DroppedByReason.Where(r => r.Value > 0).ToList();
-            Console.WriteLine($"REVIEW most={most} attempts={collector.Attempts} pushed={n} dropped: {string.Join(", ", dropped)}");
             client.Statistics.DroppedByReason[DropReason.QueueFull].Should().Be(0, "the disk had room: attempts {0}", collector.Attempts);
         }
         finally

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace GrowlyticsSdk.Tests.Review;
+namespace GrowlyticsSdk.Tests.DependencyInjection;
 
-/// <summary>Review: a service collection copied from another (a child container, a test host) gets its own registrations.</summary>
+/// <summary>A service collection copied from another (a child container, a test host) gets its own registrations.</summary>
 [Collection(ProcessStateCollection.Name)]
 public sealed class AddGrowlyticsCopiedCollectionTests
 {

@@ -6,9 +6,9 @@ using GrowlyticsSdk.Validation;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace GrowlyticsSdk.Tests.Review;
+namespace GrowlyticsSdk.Tests.Delivery;
 
-/// <summary>Review: with storage, the writer is woken before a call is refused for room the request bodies took.</summary>
+/// <summary>With storage, the writer is woken before a call is refused for room the request bodies took.</summary>
 public sealed class RequestBytesStorageWakeTests
 {
     [Fact]
