@@ -27,7 +27,7 @@ public sealed partial class GrowlyticsUser
             {
                 store.Touch(_anonymousId);
             }
-            else if (store.Take(_anonymousId) is { } held)
+            else if (store.Take(_anonymousId, _userId) is { } held)
             {
                 UpsertMessages.Enqueue(_client, _anonymousId, _userId, held.ToArray(), held.Calls, held.Calls);
             }
@@ -183,7 +183,7 @@ public sealed partial class GrowlyticsUser
         }
         else
         {
-            held = _client.HeldStore?.Take(_anonymousId);
+            held = _client.HeldStore?.Take(_anonymousId, userId);
         }
 
         var merged = held is { Count: > 0 } ? held.MergedWith(attributes) : attributes;

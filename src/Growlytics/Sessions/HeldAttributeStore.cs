@@ -76,6 +76,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
             {
                 var now = Now();
                 drops.Expired = RemoveExpiredLocked(now);
+                TouchLoginLocked(anonymousId, now);
                 if (_closed || _optedOut)
                 {
                     _counters.AddHeld(1);
@@ -131,22 +132,29 @@ internal sealed partial class HeldAttributeStore : IDisposable
         }
     }
 
-    /// <summary>Takes (removes) the attributes held for <paramref name="anonymousId"/>, for its login; null when there are none.</summary>
-    public HeldAttributes? Take(string anonymousId)
+    /// <summary>
+    /// Takes (removes) the attributes held for <paramref name="anonymousId"/>, for its login as <paramref name="userId"/>;
+    /// null when there are none. If that id logged in as another user since they were held (within the window), they are
+    /// that login's, not this one's: dropped (<see cref="DropReason.AnonymousExpired"/>), and null is returned.
+    /// </summary>
+    public HeldAttributes? Take(string anonymousId, string userId)
     {
-        if (_count == 0)
-        {
-            return null;
-        }
-
         Drops drops = default;
         try
         {
             lock (_gate)
             {
-                drops.Expired = RemoveExpiredLocked(Now());
+                var now = Now();
+                drops.Expired = RemoveExpiredLocked(now);
+                var previous = RememberLoginLocked(anonymousId, userId, now);
                 if (!_byId.TryGetValue(anonymousId, out var node))
                 {
+                    return null;
+                }
+
+                if (previous is not null && !string.Equals(previous, userId, StringComparison.Ordinal))
+                {
+                    drops.Expired.Add(RemoveLocked(node, DropReason.AnonymousExpired));
                     return null;
                 }
 
@@ -169,16 +177,12 @@ internal sealed partial class HeldAttributeStore : IDisposable
     /// </summary>
     public void Discard(string anonymousId)
     {
-        if (_count == 0)
-        {
-            return;
-        }
-
         Drops drops = default;
         try
         {
             lock (_gate)
             {
+                ForgetLoginLocked(anonymousId);
                 drops.Expired = RemoveExpiredLocked(Now());
                 if (_byId.TryGetValue(anonymousId, out var node))
                 {
@@ -195,7 +199,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     /// <summary>Records activity of a visitor (a request that carries its anonymous id): its window starts again.</summary>
     public void Touch(string anonymousId)
     {
-        if (_count == 0)
+        if (_count == 0 && _loginCount == 0)
         {
             return;
         }
@@ -207,6 +211,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
             {
                 var now = Now();
                 drops.Expired = RemoveExpiredLocked(now);
+                TouchLoginLocked(anonymousId, now);
                 if (_byId.TryGetValue(anonymousId, out var node))
                 {
                     TouchLocked(node, now);
@@ -250,6 +255,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
         lock (_gate)
         {
             _closed = true;
+            ForgetLoginsLocked();
             dropped = default;
             while (_byActivity.First is { } oldest)
             {
@@ -278,6 +284,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
         lock (_gate)
         {
             _optedOut |= optOut;
+            ForgetLoginsLocked();
             while (_byActivity.First is { } oldest)
             {
                 dropped.Add(RemoveLocked(oldest, DropReason.OptedOut));

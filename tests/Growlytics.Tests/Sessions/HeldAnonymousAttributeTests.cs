@@ -372,6 +372,87 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
         client.Statistics.Pending.Should().Be(0);
     }
 
+    [Fact]
+    public void Identify_AnotherUserWithAnIdThatLoggedInSince_DoesNotReceiveWhatWasPushedAfterThatLogin()
+    {
+        // An app without authentication: carol logs in, pushes in a later request (which starts anonymous, so it is held
+        // for the cookie's id), and dave logs in on that browser without carol logging out.
+        using (_harness.Client.BeginScope(Visitor))
+        {
+            _harness.Client.User.Identify("carol", One("name", "Carol"));
+        }
+
+        PushInScope(Visitor, One("secret", "carol-private"));
+        using (_harness.Client.BeginScope(Visitor))
+        {
+            _harness.Client.User.Identify("dave", One("name", "Dave"));
+        }
+
+        var messages = _harness.Drain();
+        messages.Select(m => m.UserId).Should().Equal("carol", "dave");
+        Names(messages[1]).Should().Equal(["name"], "what was pushed after carol's login is not dave's");
+        messages[1].Calls.Should().Be(1);
+        _harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(1);
+        _harness.Client.Counters.Held.Should().Be(0);
+    }
+
+    [Fact]
+    public void BeginScope_AnotherSignedInUserWithAnIdThatLoggedInSince_DoesNotReceiveWhatWasPushedAfterThatLogin()
+    {
+        using (_harness.Client.BeginScope(Visitor, "frank"))
+        {
+        }
+
+        PushInScope(Visitor, One("secret", "frank-private"));
+        using (_harness.Client.BeginScope(Visitor, "gina"))
+        {
+        }
+
+        _harness.Drain().Should().BeEmpty("frank's login had nothing to carry, and gina does not get what was pushed since");
+        _harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(1);
+    }
+
+    [Fact]
+    public void Identify_TheSameUserAgainWithAnIdThatLoggedInSince_ReceivesWhatWasPushedAfterItsLogin()
+    {
+        using (_harness.Client.BeginScope(Visitor))
+        {
+            _harness.Client.User.Identify("erin");
+        }
+
+        PushInScope(Visitor, One("city", "Pune"));
+        using (_harness.Client.BeginScope(Visitor))
+        {
+            _harness.Client.User.Identify("erin");
+        }
+
+        var message = _harness.Drain().Should().ContainSingle().Subject;
+        (message.UserId, message.Calls).Should().Be(("erin", 2), "the login and the push it carries");
+        Names(message).Should().Equal("city");
+        _harness.Client.Statistics.Dropped.Should().Be(0);
+    }
+
+    [Fact]
+    public void Identify_AnotherUserAfterTheWindowOfTheEarlierLogin_ReceivesWhatWasPushed()
+    {
+        using (_harness.Client.BeginScope(Visitor))
+        {
+            _harness.Client.User.Identify("carol");
+        }
+
+        // Past the window (30 minutes by default) with no activity of that id: what it pushes now is a new visitor's, for its next login.
+        _harness.Time.Advance(TimeSpan.FromMinutes(31));
+        PushInScope(Visitor, One("city", "Pune"));
+        using (_harness.Client.BeginScope(Visitor))
+        {
+            _harness.Client.User.Identify("dave");
+        }
+
+        var message = _harness.Drain().Should().ContainSingle().Subject;
+        message.UserId.Should().Be("dave");
+        Names(message).Should().Equal("city");
+    }
+
     private static Dictionary<string, object?> Large(int count, int length = 512)
     {
         var attributes = new Dictionary<string, object?>();
