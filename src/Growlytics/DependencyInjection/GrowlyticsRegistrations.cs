@@ -26,12 +26,9 @@ internal sealed class GrowlyticsRegistrations
 
     public void Apply(GrowlyticsOptions options, IServiceProvider provider)
     {
-        var sections = _sections;
-        var configures = _configures;
-
         options.SessionMode = SessionMode.RequireScope;
         options.FlushOnProcessExit = false;
-        foreach (var section in sections)
+        foreach (var section in _sections)
         {
             var source = section ?? provider.GetService<IConfiguration>()?.GetSection(GrowlyticsOptions.SectionName);
             if (source is not null)
@@ -47,7 +44,7 @@ internal sealed class GrowlyticsRegistrations
                 && section.GetSection(GrowlyticsOptions.SectionName).GetChildren().Any();
         }
 
-        foreach (var configure in configures)
+        foreach (var configure in _configures)
         {
             configure(options);
         }

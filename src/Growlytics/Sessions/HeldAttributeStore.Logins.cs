@@ -20,10 +20,9 @@ internal sealed partial class HeldAttributeStore
     private string? RememberLoginLocked(string anonymousId, string userId, long now)
     {
         ForgetExpiredLoginsLocked(now);
-        string? previous = null;
         if (_logins.TryGetValue(anonymousId, out var node))
         {
-            previous = node.Value.UserId;
+            var previous = node.Value.UserId;
             _loginsByActivity.Remove(node);
             node.Value = new Login(anonymousId, userId, now);
             _loginsByActivity.AddLast(node);
@@ -38,7 +37,7 @@ internal sealed partial class HeldAttributeStore
 
         _logins[anonymousId] = _loginsByActivity.AddLast(new Login(anonymousId, userId, now));
         _loginCount = _logins.Count;
-        return previous;
+        return null;
     }
 
     /// <summary>Activity of a visitor keeps what its id logged in as for as long as what it holds.</summary>
