@@ -2,7 +2,8 @@
 # Consumer tests: pack the packages with a version unique to this run into a local folder feed, add them BY VERSION
 # to a fresh console app and a fresh ASP.NET Core app (isolated NUGET_PACKAGES, so a stale cache cannot hide a broken
 # package), build the README's tagged code blocks as pasted, run them against the quickstart's local collector and
-# assert what arrived. Fails (non-zero) on any failure. Linux/macOS, bash; installs curl and jq when missing.
+# assert what arrived; the same for the one C# block of each package's PACKAGE.md. Fails (non-zero) on any failure.
+# Linux/macOS, bash; installs curl and jq when missing.
 #
 # A README block is a consumer test when the nearest non-blank line above its opening fence is
 #   <!-- consumer-test: console -->     (becomes Program.cs of `dotnet new console`)
@@ -56,6 +57,23 @@ extract() {
     END { if (state != 3) exit 1 }
   ' README.md || fail "'$marker' is not followed by a closed fenced code block"
 }
+
+# The one ```csharp block of a package's PACKAGE.md (the readme nuget.org shows, where an HTML comment would show as
+# text, so these blocks carry no marker); fails unless there is exactly one.
+extract_package() {
+  local file=$1 count
+  count=$(grep -c '^```csharp[[:space:]]*$' "$file" || true)
+  [ "$count" -eq 1 ] || fail "$file needs exactly one csharp block (found $count)"
+  awk '
+    state == 0 && /^```csharp[ \t]*$/ { state = 1; next }
+    state == 1 && /^```[ \t]*$/ { state = 2; exit }
+    state == 1 { sub(/\r$/, ""); print }
+    END { if (state != 2) exit 1 }
+  ' "$file" || fail "$file: the csharp block is not closed"
+}
+
+# A version pinned in Directory.Packages.props.
+pinned() { sed -n "s/.*PackageVersion Include=\"$1\" Version=\"\([^\"]*\)\".*/\1/p" "$root/Directory.Packages.props"; }
 
 # Waits until GET $1 answers 2xx (up to ~60 s).
 wait_for() {
@@ -153,4 +171,68 @@ console_block testing Growlytics Growlytics.Testing
 testing_output=$(dotnet "$work/testing/bin/Release/"*/Consumer_testing.dll)
 [ "$testing_output" = "pro" ] || fail "the testing block printed '$testing_output', not 'pro'"
 
-step "OK: the packages ($version) restored by version, the README's blocks built as pasted and delivered"
+step "console app: the Growlytics package's PACKAGE.md block"
+dotnet new console -n ConsumerPackage -o "$work/package" >/dev/null
+extract_package src/Growlytics/PACKAGE.md >"$work/package/Program.cs"
+(cd "$work/package" && dotnet add package Growlytics --version "$version" >/dev/null)
+dotnet build "$work/package" -c Release -v q -nologo
+output=$(dotnet "$work/package/bin/Release/"*/ConsumerPackage.dll)
+echo "$output"
+echo "$output" | grep -Eq "^delivered [1-9][0-9]*, dropped 0$" || fail "the Growlytics PACKAGE.md block did not deliver everything"
+received | jq -e '[.[] | select(.userId == "THE_USER_ID_IN_YOUR_APP") | .attributes[]? | select(.name == "name" and .value == "John Wick")] | length >= 1' >/dev/null \
+  || fail "the collector did not receive the Growlytics PACKAGE.md block's Identify: $(received)"
+
+step "ASP.NET Core app: the Growlytics.AspNetCore package's PACKAGE.md block"
+dotnet new web -n ConsumerPackageWeb -o "$work/package-web" >/dev/null
+extract_package src/Growlytics.AspNetCore/PACKAGE.md >"$work/package-web/Program.cs"
+(cd "$work/package-web" && dotnet add package Growlytics --version "$version" >/dev/null && dotnet add package Growlytics.AspNetCore --version "$version" >/dev/null)
+dotnet build "$work/package-web" -c Release -v q -nologo
+package_web_port=$((web_port + 1))
+(cd "$work/package-web" && exec dotnet bin/Release/*/ConsumerPackageWeb.dll --urls "http://127.0.0.1:${package_web_port}") >"$work/package-web.log" 2>&1 &
+package_web_pid=$!
+pids+=("$package_web_pid")
+for _ in $(seq 1 120); do
+  if curl -sf -o /dev/null -X POST "http://127.0.0.1:${package_web_port}/login/u-package-web-1"; then break; fi
+  kill -0 "$package_web_pid" 2>/dev/null || { cat "$work/package-web.log"; fail "the PACKAGE.md web app exited"; }
+  sleep 0.5
+done
+kill -INT "$package_web_pid"
+wait "$package_web_pid" || { cat "$work/package-web.log"; fail "the PACKAGE.md web app did not stop cleanly"; }
+received | jq -e '[.[] | select(.userId == "u-package-web-1") | .attributes[]? | select(.name == "plan" and .value == "pro")] | length >= 1' >/dev/null \
+  || fail "the collector did not receive the Growlytics.AspNetCore PACKAGE.md block's Identify: $(received)"
+
+# The Growlytics.Testing block is an xunit test method: its using directives head a file, the rest goes into a class,
+# and the test project runs it.
+step "xunit project: the Growlytics.Testing package's PACKAGE.md block"
+mkdir -p "$work/package-testing"
+cat >"$work/package-testing/ConsumerPackageTesting.csproj" <<XML
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <Nullable>enable</Nullable>
+    <IsPackable>false</IsPackable>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="Microsoft.NET.Test.Sdk" Version="$(pinned Microsoft.NET.Test.Sdk)" />
+    <PackageReference Include="xunit" Version="$(pinned xunit)" />
+    <PackageReference Include="xunit.runner.visualstudio" Version="$(pinned xunit.runner.visualstudio)" />
+    <PackageReference Include="Growlytics.Testing" Version="$version" />
+  </ItemGroup>
+</Project>
+XML
+extract_package src/Growlytics.Testing/PACKAGE.md >"$work/package-testing/block.cs"
+{
+  grep -E '^using [A-Za-z.]+;$' "$work/package-testing/block.cs"
+  echo 'using Xunit;'
+  echo 'public class PackageReadmeTests'
+  echo '{'
+  grep -vE '^using [A-Za-z.]+;$' "$work/package-testing/block.cs"
+  echo '}'
+} >"$work/package-testing/PackageReadmeTests.cs"
+rm "$work/package-testing/block.cs"
+testing_log="$work/package-testing.log"
+dotnet test "$work/package-testing" -c Release -nologo 2>&1 | tee "$testing_log" || fail "the Growlytics.Testing PACKAGE.md block's test failed"
+grep -Eq 'Passed: +1\b' "$testing_log" || fail "the Growlytics.Testing PACKAGE.md block's test did not run"
+
+step "OK: the packages ($version) restored by version, the README's and PACKAGE.md files' blocks built as pasted and run"
