@@ -188,7 +188,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             _durable.Restored = _dispatcher.StoredRecordsRestored;
         }
         _enginePending = () => _dispatcher.Pending;
-        _meter = new GrowlyticsMeter(_counters, () => _enginePending() + _counters.Held, _options.MeterFactory);
+        _meter = new GrowlyticsMeter(_counters, () => _enginePending() + _counters.Held, QueuedBytes, _options.MeterFactory);
         Customers = new GrowlyticsCustomers(this);
         if (_options.Protocol == GrowlyticsProtocol.Rest)
         {
@@ -311,9 +311,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// and yields, never sleeps); a thread paused between the two steps for longer than that can still show in a
     /// snapshot as a call counted in one figure too many or too few.
     /// </remarks>
-    public GrowlyticsStatistics Statistics => _counters.Snapshot(_enginePending);
+    public GrowlyticsStatistics Statistics => _counters.Snapshot(_enginePending, queuedBytes: QueuedBytes);
 
     internal TimeProvider TimeProvider => _options.TimeProvider;
+
+    // What counts toward MaxQueueBytes: the queued messages' estimate and the bodies of the requests that carry messages
+    // from memory (GrowlyticsStatistics.QueuedBytes).
+    private long QueuedBytes() => _queue.EstimatedBytes + _queue.RequestBytes;
 
     /// <summary>Gets the client's logger (guarded: a logger that throws never reaches the caller).</summary>
     internal ILogger Logger => _logger;

@@ -16,7 +16,8 @@ public sealed class GrowlyticsStatistics
         long invalidInputs,
         long restored,
         long corruptRecords,
-        IReadOnlyDictionary<DropReason, long> droppedByReason)
+        IReadOnlyDictionary<DropReason, long> droppedByReason,
+        long queuedBytes = 0)
     {
         Enqueued = enqueued;
         Delivered = delivered;
@@ -28,6 +29,7 @@ public sealed class GrowlyticsStatistics
         CorruptRecords = corruptRecords;
         DroppedByReason = droppedByReason;
         Dropped = droppedByReason.Values.Sum();
+        QueuedBytes = queuedBytes;
     }
 
     /// <summary>
@@ -73,4 +75,12 @@ public sealed class GrowlyticsStatistics
     /// files of a newer format. Damage found before a message was counted is not a message, so it is not in <see cref="Dropped"/>.
     /// </summary>
     public long CorruptRecords { get; }
+
+    /// <summary>
+    /// Gets the memory, in bytes as the SDK estimates it, that counts toward <see cref="GrowlyticsOptions.MaxQueueBytes"/>:
+    /// the messages queued in memory, and the bodies of the requests on their way that carry messages from memory. Calls
+    /// are refused for room (<see cref="DropReason.QueueFull"/>, or an awaited update waits) while it would go past the
+    /// bound. Read at the snapshot, after the other figures: it is not part of their balance.
+    /// </summary>
+    public long QueuedBytes { get; }
 }

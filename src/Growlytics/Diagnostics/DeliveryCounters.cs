@@ -131,7 +131,8 @@ internal sealed class DeliveryCounters
     /// The most reads (<see cref="SnapshotAttempts"/>); a test of the bound passes fewer: on a busy machine each yield can
     /// cost a scheduler slice, and 65,536 of them minutes.
     /// </param>
-    public GrowlyticsStatistics Snapshot(Func<long> enginePending, int attempts = SnapshotAttempts)
+    /// <param name="queuedBytes">What counts toward <see cref="GrowlyticsOptions.MaxQueueBytes"/> (none when not given).</param>
+    public GrowlyticsStatistics Snapshot(Func<long> enginePending, int attempts = SnapshotAttempts, Func<long>? queuedBytes = null)
     {
         long enqueued, delivered, dropped, pending, restored;
         var byReason = new long[Reasons.Length];
@@ -172,6 +173,6 @@ internal sealed class DeliveryCounters
             reasons[Reasons[i]] = byReason[i];
         }
 
-        return new GrowlyticsStatistics(enqueued, delivered, Retried, BatchesSent, pending, InvalidInputs, restored, CorruptRecords, reasons);
+        return new GrowlyticsStatistics(enqueued, delivered, Retried, BatchesSent, pending, InvalidInputs, restored, CorruptRecords, reasons, queuedBytes?.Invoke() ?? 0);
     }
 }

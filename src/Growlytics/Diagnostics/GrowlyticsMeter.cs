@@ -10,7 +10,7 @@ internal sealed class GrowlyticsMeter : IDisposable
     private readonly Meter _meter;
     private readonly bool _owned;
 
-    public GrowlyticsMeter(DeliveryCounters counters, Func<long> pending, IMeterFactory? factory)
+    public GrowlyticsMeter(DeliveryCounters counters, Func<long> pending, Func<long> queuedBytes, IMeterFactory? factory)
     {
         // A meter from the host's factory is owned (and disposed) by the factory.
         _owned = factory is null;
@@ -24,6 +24,7 @@ internal sealed class GrowlyticsMeter : IDisposable
         _meter.CreateObservableCounter("growlytics.calls.invalid", () => counters.InvalidInputs, "{call}", "Invalid calls dropped (InvalidInputHandling.Drop).");
         _meter.CreateObservableCounter("growlytics.storage.corrupt_records", () => counters.CorruptRecords, "{record}", "Damaged places skipped in storage files.");
         _meter.CreateObservableUpDownCounter("growlytics.messages.pending", pending, "{message}", "Messages queued or in flight.");
+        _meter.CreateObservableUpDownCounter("growlytics.queue.bytes", queuedBytes, "By", "Estimated memory counted toward MaxQueueBytes: queued messages and the bodies of requests on their way.");
     }
 
     public void Dispose()

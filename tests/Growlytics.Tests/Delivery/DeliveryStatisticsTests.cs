@@ -80,6 +80,7 @@ public sealed class DeliveryStatisticsTests
         measured["growlytics.messages.enqueued"].Should().Be(stats.Enqueued).And.Be(14);
         measured["growlytics.messages.delivered"].Should().Be(stats.Delivered);
         measured["growlytics.messages.pending"].Should().Be(stats.Pending).And.Be(5);
+        measured["growlytics.queue.bytes"].Should().Be(stats.QueuedBytes).And.BeGreaterThan(0, "five messages are in a request");
         measured["growlytics.requests.retried"].Should().Be(stats.Retried).And.Be(1);
         measured["growlytics.batches.sent"].Should().Be(stats.BatchesSent);
         measured["growlytics.messages.restored"].Should().Be(stats.Restored).And.Be(0);

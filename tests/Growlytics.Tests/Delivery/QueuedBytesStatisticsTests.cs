@@ -1,0 +1,61 @@
+using System.Net;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// <see cref="GrowlyticsStatistics.QueuedBytes"/> shows what counts toward <see cref="GrowlyticsOptions.MaxQueueBytes"/>:
+/// the queued messages' estimate, and the bodies of the requests on their way.
+/// </summary>
+public sealed class QueuedBytesStatisticsTests
+{
+    private static readonly string Text = new('x', 300);
+
+    [Fact]
+    public async Task Statistics_MessagesQueued_QueuedBytesIsTheirEstimate()
+    {
+        await using var h = new DeliveryHarness(startDelivery: false);
+        h.Client.Statistics.QueuedBytes.Should().Be(0);
+
+        h.PushMany(10, text: Text);
+        var ten = h.Client.Statistics.QueuedBytes;
+        h.PushMany(10, from: 10, text: Text);
+        var twenty = h.Client.Statistics.QueuedBytes;
+
+        ten.Should().BeGreaterThan(10 * Text.Length, "each message holds its value");
+        twenty.Should().Be(h.Client.Queue.EstimatedBytes).And.Be(2 * ten, "the twenty messages are the same size");
+    }
+
+    [Fact]
+    public async Task Statistics_RequestsOnTheirWay_QueuedBytesCountsTheirBodiesUntilSettled()
+    {
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 5);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+
+        for (var i = 0; i < 20; i++)
+        {
+            h.Push(i, "anon-" + i, Text);
+        }
+
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 4);
+        var held = h.Client.Statistics;
+        var messages = h.Client.Queue.EstimatedBytes;
+        var bodies = h.Client.Queue.RequestBytes;
+
+        bodies.Should().BeGreaterThan(20 * Text.Length, "four request bodies carry the twenty values");
+        held.QueuedBytes.Should().Be(messages + bodies);
+        held.Pending.Should().Be(20);
+
+        gate.SetResult();
+        await h.FlushAsync();
+
+        var settled = h.Client.Statistics;
+        settled.Delivered.Should().Be(20);
+        settled.QueuedBytes.Should().Be(0);
+    }
+}
