@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace GrowlyticsSdk.Storage;
 
 /// <summary>File helpers shared by the storage classes: atomic replace and owner-only permissions.</summary>
@@ -152,7 +154,11 @@ internal static class StorageFiles
     /// <c>ERROR_HANDLE_DISK_FULL</c> on Windows.
     /// </summary>
     public static bool IsDiskFull(Exception exception) =>
-        exception is IOException { HResult: 28 or 122 or unchecked((int)0x80070070) or unchecked((int)0x80070027) };
+        exception is IOException io && (io.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) || io.HResult == QuotaExceeded);
+
+    // EDQUOT: 122 on Linux, 69 on macOS and the BSDs (where 122 is not an error number in use).
+    private static readonly int QuotaExceeded =
+        RuntimeInformation.IsOSPlatform(OSPlatform.OSX) || RuntimeInformation.IsOSPlatform(OSPlatform.Create("FREEBSD")) ? 69 : 122;
 
     /// <summary>
     /// Gets whether a file is gone (it, or its folder, not found); one that cannot be opened for another reason is not
