@@ -63,15 +63,17 @@ public sealed class UserAttributes : IReadOnlyDictionary<string, object?>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is <see langword="null"/>.</exception>
     public object? this[string name]
     {
-        get => _values.TryGetValue(Normalize(name), out var value) ? value : null;
-        set => _values[Normalize(name)] = value;
+        get => _values.TryGetValue(Normalize(name, nameof(name)), out var value) ? value : null;
+        set => _values[Normalize(name, nameof(name))] = value;
     }
 
     /// <inheritdoc />
-    public bool ContainsKey(string key) => _values.ContainsKey(Normalize(key));
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    public bool ContainsKey(string key) => _values.ContainsKey(Normalize(key, nameof(key)));
 
     /// <inheritdoc />
-    public bool TryGetValue(string key, out object? value) => _values.TryGetValue(Normalize(key), out value);
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    public bool TryGetValue(string key, out object? value) => _values.TryGetValue(Normalize(key, nameof(key)), out value);
 
     /// <summary>Returns an enumerator over the attributes.</summary>
     /// <returns>The enumerator.</returns>
@@ -79,11 +81,12 @@ public sealed class UserAttributes : IReadOnlyDictionary<string, object?>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private static string Normalize(string name)
+    // The exception names the caller's parameter: the indexer's "name", the lookups' "key".
+    private static string Normalize(string name, string parameterName)
     {
         if (name is null)
         {
-            throw new ArgumentNullException(nameof(name));
+            throw new ArgumentNullException(parameterName);
         }
 
         return AttributeRules.NormalizeReserved(name);

@@ -136,6 +136,17 @@ public sealed class ReservedAttributeTests : IDisposable
     }
 
     [Fact]
+    public void UserAttributes_NullKeyInLookups_ThrowsArgumentNullExceptionNamingTheParameter()
+    {
+        var attributes = new UserAttributes { Name = "John" };
+
+        attributes.Invoking(a => a.ContainsKey(null!)).Should().Throw<ArgumentNullException>().WithParameterName("key");
+        attributes.Invoking(a => a.TryGetValue(null!, out _)).Should().Throw<ArgumentNullException>().WithParameterName("key");
+        attributes.Invoking(a => a[null!]).Should().Throw<ArgumentNullException>().WithParameterName("name");
+        attributes.Invoking(a => a[null!] = 1).Should().Throw<ArgumentNullException>().WithParameterName("name");
+    }
+
+    [Fact]
     public void UserAttributes_ReservedValueOfWrongTypeThroughIndexer_IsRejected()
     {
         _harness.ShouldReject(() => _harness.User.Push(new UserAttributes { ["mobile"] = 9876543210L }), "mobile", "must be a string");
