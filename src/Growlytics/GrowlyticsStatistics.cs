@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace GrowlyticsSdk;
 
 /// <summary>
@@ -16,7 +18,7 @@ public sealed class GrowlyticsStatistics
         long invalidInputs,
         long restored,
         long corruptRecords,
-        IReadOnlyDictionary<DropReason, long> droppedByReason,
+        ReadOnlyDictionary<DropReason, long> droppedByReason,
         long queuedBytes = 0)
     {
         Enqueued = enqueued;
@@ -27,6 +29,7 @@ public sealed class GrowlyticsStatistics
         InvalidInputs = invalidInputs;
         Restored = restored;
         CorruptRecords = corruptRecords;
+        // Read-only, so a caller who casts it cannot make its snapshot disagree with Dropped.
         DroppedByReason = droppedByReason;
         Dropped = droppedByReason.Values.Sum();
         QueuedBytes = queuedBytes;

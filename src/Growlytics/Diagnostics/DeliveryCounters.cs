@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace GrowlyticsSdk.Diagnostics;
 
 /// <summary>The live counters behind <see cref="GrowlyticsStatistics"/> and the <c>Growlytics</c> meter.</summary>
@@ -173,6 +175,6 @@ internal sealed class DeliveryCounters
             reasons[Reasons[i]] = byReason[i];
         }
 
-        return new GrowlyticsStatistics(enqueued, delivered, Retried, BatchesSent, pending, InvalidInputs, restored, CorruptRecords, reasons, queuedBytes?.Invoke() ?? 0);
+        return new GrowlyticsStatistics(enqueued, delivered, Retried, BatchesSent, pending, InvalidInputs, restored, CorruptRecords, new ReadOnlyDictionary<DropReason, long>(reasons), queuedBytes?.Invoke() ?? 0);
     }
 }

@@ -104,4 +104,19 @@ public sealed class StatisticsSnapshotTests
             await call;
         }
     }
+
+    [Fact]
+    public void Snapshot_DroppedByReason_CannotBeChangedThroughACast()
+    {
+        var counters = new DeliveryCounters();
+        var statistics = counters.Snapshot(() => 0);
+
+        var asDictionary = statistics.DroppedByReason as IDictionary<DropReason, long>;
+        asDictionary.Should().NotBeNull();
+        var change = () => asDictionary![DropReason.QueueFull] = 5;
+
+        change.Should().Throw<NotSupportedException>();
+        statistics.DroppedByReason[DropReason.QueueFull].Should().Be(0);
+        statistics.Dropped.Should().Be(0);
+    }
 }
