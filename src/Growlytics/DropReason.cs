@@ -58,7 +58,8 @@ public enum DropReason
     /// <summary>
     /// The message has no form in the configured protocol: a stored anonymous update or logout, written under
     /// <see cref="GrowlyticsProtocol.Batch"/> (or by 0.1.0), read back by a client speaking <see cref="GrowlyticsProtocol.Rest"/>,
-    /// which sends customer upserts only.
+    /// which sends customer upserts only, within the REST limits: a stored login without attributes, or a message with more
+    /// than 100 attributes or an attribute name of 50 characters or more, is not sent either.
     /// </summary>
     NotSupported = 11,
 

@@ -24,7 +24,7 @@ internal interface IWireProtocol
     /// <summary>Gets the key a message is partitioned by: messages with one key are never in two requests at once and are sent in call order.</summary>
     string PartitionKey(UserMessage message);
 
-    /// <summary>Gets a value indicating whether the message has a form in this protocol (REST: not an anonymous update or a logout read back from storage).</summary>
+    /// <summary>Gets a value indicating whether the message has a form in this protocol (REST: not an anonymous update, a logout, or a message beyond the REST limits read back from storage).</summary>
     bool CanSend(UserMessage message);
 
     /// <summary>

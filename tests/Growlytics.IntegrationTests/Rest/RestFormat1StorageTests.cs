@@ -73,6 +73,40 @@ public sealed class RestFormat1StorageTests
         collector.Requests.Should().HaveCount(1);
     }
 
+    [Fact]
+    public async Task Start_OnA010FolderWithLoginsBeyondTheRestLimits_SendsNoneOfThemAndCountsThemNotSupported()
+    {
+        // Valid under the batch protocol that wrote them (names up to 120 characters, up to 256 attributes, a login with no
+        // attributes), but not as REST upserts: no attributes, more than 100, a name of 50 characters.
+        using var folder = new TempFolder();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        string Login(int sequence, string userId, string attributes) =>
+            "{\"type\":\"login\",\"messageId\":\"3956cca4-4c5c-b31c-0000-00000000000" + sequence + "\",\"eventTimestamp\":" + (now - 2_000) + ","
+            + "\"anonymousId\":\"2BpXhe68f7VgJynbRenj0A\",\"userId\":\"" + userId + "\",\"attributes\":[" + attributes + "]}";
+        static string Number(string name, int value) => "{\"name\":\"" + name + "\",\"type\":\"number\",\"value\":" + value + "}";
+        WriteFormat1Segment(folder.Path, now - 2_000,
+        [
+            Login(1, "u-empty", string.Empty),
+            Login(2, "u-many", string.Join(",", Enumerable.Range(0, 101).Select(i => Number("a" + i, i)))),
+            Login(3, "u-long-name", Number(new string('n', 50), 1) + "," + Number("ok", 2)),
+            Login(4, "u-valid", string.Join(",", Enumerable.Range(0, 99).Select(i => Number("a" + i, i))) + "," + Number(new string('n', 49), 1)),
+        ]);
+        await using var collector = await RestCollector.StartAsync();
+        var options = new GrowlyticsOptions { ApiKey = RestCollector.ApiKey, Endpoint = collector.Endpoint, StorageDirectory = folder.Path };
+
+        await using (var client = new GrowlyticsClient(options))
+        {
+            await EventuallyAsync(() => client.Statistics.Pending == 0 && client.Statistics.Restored == 4, "the stored messages are settled");
+
+            var statistics = client.Statistics;
+            (statistics.Restored, statistics.Delivered, statistics.Dropped, statistics.DroppedByReason[DropReason.NotSupported])
+                .Should().Be((4, 1, 3, 3), "only the login within REST's limits has a REST form");
+        }
+
+        collector.Requests.Select(r => (r.Id, r.Status)).Should().Equal([("u-valid", 200)], "no request breaks the documented limits");
+        collector.Requests[0].Attributes.Should().HaveCount(100, "100 attributes, one named with 49 characters, are within the limits");
+    }
+
     // Segment layout (Storage/RecordFormat.cs): "GLQS", u16 format version, 2 reserved bytes; then per record a 0x47 0xA5
     // marker, i32 payload length, i64 accepted time (Unix ms), u32 CRC-32 over length, time and payload, the payload.
     private static void WriteFormat1Segment(string directory, long acceptedMs, IReadOnlyList<string> payloads)

@@ -104,6 +104,18 @@ public sealed class RestProtocolTests
     }
 
     [Fact]
+    public void CanSend_StoredMessagesBeyondTheRestLimits_AreNotSent()
+    {
+        static UserAttribute[] Numbers(int count, int nameLength = 2) =>
+            [.. Enumerable.Range(0, count).Select(i => new UserAttribute(i.ToString("D" + nameLength, System.Globalization.CultureInfo.InvariantCulture), i))];
+
+        Protocol.CanSend(Message("u-1", Numbers(100, nameLength: 49))).Should().BeTrue("100 attributes named with 49 characters are within the limits");
+        Protocol.CanSend(new UserMessage(MessageType.Login, 1, CallerHarness.Now, Anonymous, "u-1", [])).Should().BeFalse("an upsert needs attributes");
+        Protocol.CanSend(Message("u-1", Numbers(101))).Should().BeFalse("at most 100 attributes");
+        Protocol.CanSend(Message("u-1", Numbers(1, nameLength: 50))).Should().BeFalse("names have fewer than 50 characters");
+    }
+
+    [Fact]
     public void PartitionKey_IdentifiedMessage_IsTheCustomerIdNotTheSession()
     {
         Protocol.PartitionKey(Message("u-1")).Should().Be("u-1");

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Validation;
 
 namespace GrowlyticsSdk.Protocols.Rest;
 
@@ -50,7 +51,32 @@ internal sealed class RestProtocol : IWireProtocol
     /// </summary>
     public static bool CanExpress(UserMessage message) => message.UserId is not null && message.Type != MessageType.Logout;
 
-    public bool CanSend(UserMessage message) => CanExpress(message);
+    /// <summary>
+    /// Whether the message can go out as an upsert within the REST API's limits: expressible (<see cref="CanExpress"/>),
+    /// with 1 to 100 attributes, each named with fewer than 50 characters. Every message the calls queue under this
+    /// protocol is; one written under <see cref="GrowlyticsProtocol.Batch"/> (or by 0.1.0) and read back from storage may not
+    /// be (a login without attributes, up to 256 attributes, names up to 120 characters): it is not sent, as a request
+    /// the documented API refuses (or, without attributes, a login the REST API has no form for).
+    /// </summary>
+    public bool CanSend(UserMessage message) => CanExpress(message) && IsWithinLimits(message.Attributes);
+
+    private static bool IsWithinLimits(UserAttribute[] attributes)
+    {
+        if (attributes.Length is 0 or > AttributeRules.RestMaxAttributes)
+        {
+            return false;
+        }
+
+        foreach (var attribute in attributes)
+        {
+            if (attribute.Name.Length > AttributeRules.RestMaxNameLength)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     public string PartitionKey(UserMessage message) => message.UserId ?? message.AnonymousId ?? string.Empty;
 
