@@ -26,7 +26,8 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses; no
     /// query string or fragment, no user info (<c>user:password@</c>), and not containing <see cref="ApiKey"/> when the key has 8
-    /// characters or more (the key goes in <see cref="ApiKey"/> only; the address is logged). Checked at start-up.
+    /// characters or more (the key goes in <see cref="ApiKey"/> only; the address is logged), and not ending with the protocol's
+    /// path (<c>rest-api/customer</c>, <c>events/sdk-batch</c>), which the SDK appends. Checked at start-up.
     /// </summary>
     /// <value>
     /// Defaults to <c>https://dcqs-india.growlytics.in/</c>. When code and configuration leave it unset, the <c>GROWLYTICS_ENDPOINT</c>

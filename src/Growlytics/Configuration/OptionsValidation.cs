@@ -44,6 +44,13 @@ internal static class OptionsValidation
             errors.Add(endpointName + " must not have a query string or fragment: the SDK appends the protocol's path ('rest-api/customer' or 'events/sdk-batch') to it.");
         }
 
+        // The documented request address pasted as the endpoint would post to {address}/rest-api/customer: every message
+        // dropped on a 404, with nothing said at start.
+        if (options.Endpoint is { IsAbsoluteUri: true } withPath && EndsWithProtocolPath(withPath))
+        {
+            errors.Add(endpointName + " is the service's base address, such as https://dcqs-india.growlytics.in/: it must not end with the protocol's path ('rest-api/customer' or 'events/sdk-batch'), which the SDK appends.");
+        }
+
         // The key goes in the x-growlytics-key header only. In the address it would be sent where the header is not, and
         // logged with the address requests go to. The messages name the rule, never the endpoint or the key.
         if (options.Endpoint is { IsAbsoluteUri: true } withUserInfo && withUserInfo.UserInfo.Length > 0)
@@ -178,6 +185,13 @@ internal static class OptionsValidation
         }
 
         return true;
+    }
+
+    private static bool EndsWithProtocolPath(Uri endpoint)
+    {
+        var path = endpoint.AbsolutePath.TrimEnd('/');
+        return path.EndsWith("/" + Protocols.Rest.RestProtocol.Path, StringComparison.OrdinalIgnoreCase)
+            || path.EndsWith("/" + Protocols.Batch.BatchProtocol.Path, StringComparison.OrdinalIgnoreCase);
     }
 
     internal static bool IsAllowedScheme(Uri endpoint)

@@ -7,6 +7,7 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("https://api.growlytics.in/")]
     [InlineData("https://collector.example.com/growlytics/")]
+    [InlineData("https://collector.example.com/rest-api/customers/")]
     [InlineData("http://127.0.0.1:5080/")]
     [InlineData("http://localhost:5080/")]
     [InlineData("http://[::1]:5080/")]
@@ -27,6 +28,9 @@ public sealed class OptionsValidationTests
     [InlineData("http://[::7f00:1]/", "https")]
     [InlineData("https://api.growlytics.in/?tenant=1", "query string")]
     [InlineData("https://api.growlytics.in/#x", "fragment")]
+    [InlineData("https://dcqs-india.growlytics.in/rest-api/customer", "base address")]
+    [InlineData("https://dcqs-india.growlytics.in/rest-api/customer/", "base address")]
+    [InlineData("https://relay.example.com/growlytics/Events/SDK-Batch", "base address")]
     public void Constructor_RejectedEndpoint_ThrowsNamingTheRule(string endpoint, string rule)
     {
         var act = () => new GrowlyticsClient(Options(o => o.Endpoint = new Uri(endpoint)), startDelivery: false);
