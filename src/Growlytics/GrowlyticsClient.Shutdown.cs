@@ -390,6 +390,18 @@ public sealed partial class GrowlyticsClient
             {
                 if (_durable is { } durable)
                 {
+                    // Messages that went to memory (the disk failing, the folder held by another client) go to the folder
+                    // first, as at shutdown: the signal usually ends the process, and memory with it. If the process goes
+                    // on, the client sends them from the folder.
+                    if (_memory.SentWithoutStorage || _memory.HoldsHandedBack)
+                    {
+                        durable.TryDiskAgainAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                        if (durable.IsBuffer)
+                        {
+                            _dispatcher.ReturnToStorageAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                        }
+                    }
+
                     durable.FlushAsync(bound.Token).GetAwaiter().GetResult();
                     FlushSessionFileAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
                 }

@@ -52,6 +52,30 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
         await ShouldHaveKeptNumbersInTheFolderAsync(client, _collector, 20, Step);
     }
 
+#if !GROWLYTICS_LIBRARY_NETSTANDARD
+    [Fact]
+    public async Task ExitSignal_InAnOutageAfterTheDiskCameBackWithNoWriteSince_WritesWhatMemoryHeldToTheFolder()
+    {
+        var client = await PushedWhileTheDiskIsFullAsync();
+        try
+        {
+            DiskHasRoomAgain();
+
+            // Ctrl+C, SIGTERM or SIGHUP (.NET 10 and later): the process usually ends when the handler returns.
+            var handler = Task.Run(() => Growlytics.FlushOnSignal(client, new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGHUP)));
+            await DriveUntilAsync(() => handler.IsCompleted, TimeSpan.FromMilliseconds(20));
+            await handler;
+            SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(20, "what memory held is in the folder before the process ends");
+        }
+        finally
+        {
+            await ShutDownDrivingAsync(client, TimeSpan.FromMilliseconds(20));
+        }
+
+        await ShouldHaveKeptNumbersInTheFolderAsync(client, _collector, 20, Step);
+    }
+#endif
+
     [Fact]
     public async Task Shutdown_InAnOutageWithTheDiskStillFull_DropsWhatMemoryHeldAndLeavesNoProbeBehind()
     {
