@@ -228,6 +228,7 @@ internal sealed partial class DurableQueue
                 Commit();
                 if (HoldsFolder())
                 {
+                    ExpireIfDue();
                     lock (_gate)
                     {
                         TrySaveAck();

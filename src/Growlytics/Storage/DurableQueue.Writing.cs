@@ -473,6 +473,26 @@ internal sealed partial class DurableQueue
         }
     }
 
+    /// <summary>
+    /// Drops the oldest stored messages once they are older than <see cref="GrowlyticsOptions.MaxStorageAge"/>, also when
+    /// nothing is written: the bounds are otherwise enforced before each write, so in an outage without new calls the
+    /// messages delivery had read (staged, or in requests waiting out their retries) were sent however old once the service
+    /// came back. Those are counted by their readers, as for the size bound.
+    /// </summary>
+    private void ExpireIfDue()
+    {
+        bool due;
+        lock (_gate)
+        {
+            due = _log?.Oldest is { Pending: > 0 } oldest && oldest.NewestMs < _limits.ExpiredBeforeMs();
+        }
+
+        if (due)
+        {
+            Enforce(0);
+        }
+    }
+
     /// <summary>Publishes the log's figures for lock-free readers.</summary>
     private void AfterChange()
     {
