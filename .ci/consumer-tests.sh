@@ -172,6 +172,10 @@ testing_output=$(dotnet "$work/testing/bin/Release/"*/Consumer_testing.dll)
 [ "$testing_output" = "pro" ] || fail "the testing block printed '$testing_output', not 'pro'"
 
 step "console app: the Growlytics package's PACKAGE.md block"
+# The README's console block identified the same user with the same name before: only upserts that arrive from now on
+# are this block's.
+package_identify='[.[] | select(.userId == "THE_USER_ID_IN_YOUR_APP" and any(.attributes[]?; .name == "name" and .value == "John Wick") and any(.attributes[]?; .name == "plan" and .value == "pro"))] | length'
+package_before=$(received | jq "$package_identify")
 dotnet new console -n ConsumerPackage -o "$work/package" >/dev/null
 extract_package src/Growlytics/PACKAGE.md >"$work/package/Program.cs"
 (cd "$work/package" && dotnet add package Growlytics --version "$version" >/dev/null)
@@ -179,7 +183,7 @@ dotnet build "$work/package" -c Release -v q -nologo
 output=$(dotnet "$work/package/bin/Release/"*/ConsumerPackage.dll)
 echo "$output"
 echo "$output" | grep -Eq "^delivered [1-9][0-9]*, dropped 0$" || fail "the Growlytics PACKAGE.md block did not deliver everything"
-received | jq -e '[.[] | select(.userId == "THE_USER_ID_IN_YOUR_APP") | .attributes[]? | select(.name == "name" and .value == "John Wick")] | length >= 1' >/dev/null \
+received | jq -e --argjson before "$package_before" "($package_identify) > \$before" >/dev/null \
   || fail "the collector did not receive the Growlytics PACKAGE.md block's Identify: $(received)"
 
 step "ASP.NET Core app: the Growlytics.AspNetCore package's PACKAGE.md block"
