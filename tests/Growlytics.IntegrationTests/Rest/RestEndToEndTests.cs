@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Numerics;
 using GrowlyticsSdk.IntegrationTests.Security;
 using GrowlyticsSdk.TestSupport;
@@ -271,6 +272,46 @@ public sealed class RestEndToEndTests : IAsyncLifetime
         sent.Take(60).Select(a => a.Key).Should().Equal(held.Keys.Take(60), "the held attributes go first, in the first part");
         ShouldBeSettled(client.Statistics, delivered: 2);
         client.Statistics.BatchesSent.Should().Be(2);
+    }
+
+    [Fact]
+    public async Task LargestLegalCalls_ReadBackFromStorage_AreAllSentNoneCountedNotSupported()
+    {
+        // A stored message beyond REST's limits is not sent (NotSupported): every message the calls queue must be within
+        // them, so the widest calls, read back from the folder, all go out. 100 attributes named with 49 characters (the
+        // reserved ones among them), and a login merging 100 held attributes with 100 of its own (sent in two parts).
+        using var folder = new TempFolder();
+        var options = DefaultOptions();
+        options.StorageDirectory = folder.Path;
+        await using var client = new GrowlyticsClient(options);
+
+        client.User.Push(Widest("a"));
+        client.User.Identify("u-widest", Widest("b", reserved: true));
+        client.User.Push(Widest("c", reserved: true));
+        client.Customers.Update("c-widest-1", Widest("d", reserved: true));
+        await client.Customers.UpdateAsync("c-widest-2", Widest("e", reserved: true));
+        await FlushAsync(client);
+
+        var requests = _collector.Requests;
+        requests.Select(r => (r.Id, r.Status, r.Attributes.Count)).Should().BeEquivalentTo(
+            [("u-widest", 200, 100), ("u-widest", 200, 100), ("u-widest", 200, 100), ("c-widest-1", 200, 100), ("c-widest-2", 200, 100)]);
+        requests.SelectMany(r => r.Attributes).Select(a => a.Key.Length).Max().Should().Be(49);
+        client.Statistics.DroppedByReason[DropReason.NotSupported].Should().Be(0);
+        ShouldBeSettled(client.Statistics, delivered: 5);
+
+        // 100 attributes: the reserved ones (when asked for) and the rest named with 49 characters.
+        static Dictionary<string, object?> Widest(string prefix, bool reserved = false)
+        {
+            var attributes = reserved
+                ? new Dictionary<string, object?> { ["Name"] = "John Wick", ["EMAIL"] = "john@gmail.com", ["mobile"] = "+91 98765 43210" }
+                : [];
+            for (var i = attributes.Count; i < 100; i++)
+            {
+                attributes[(prefix + i.ToString("D3", CultureInfo.InvariantCulture)).PadRight(49, 'n')] = i;
+            }
+
+            return attributes;
+        }
     }
 
     [Fact]
