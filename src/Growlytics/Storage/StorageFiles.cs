@@ -156,9 +156,15 @@ internal static class StorageFiles
     public static bool IsDiskFull(Exception exception) =>
         exception is IOException io && (io.HResult is 28 or unchecked((int)0x80070070) or unchecked((int)0x80070027) || io.HResult == QuotaExceeded);
 
-    // EDQUOT: 122 on Linux, 69 on macOS and the BSDs (where 122 is not an error number in use).
+    // EDQUOT: 122 on Linux and Android, 69 on Apple's systems and the BSDs (where 122 is not an error number in use).
     private static readonly int QuotaExceeded =
-        RuntimeInformation.IsOSPlatform(OSPlatform.OSX) || RuntimeInformation.IsOSPlatform(OSPlatform.Create("FREEBSD")) ? 69 : 122;
+        RuntimeInformation.IsOSPlatform(OSPlatform.OSX)
+        || RuntimeInformation.IsOSPlatform(OSPlatform.Create("IOS"))
+        || RuntimeInformation.IsOSPlatform(OSPlatform.Create("TVOS"))
+        || RuntimeInformation.IsOSPlatform(OSPlatform.Create("MACCATALYST"))
+        || RuntimeInformation.IsOSPlatform(OSPlatform.Create("FREEBSD"))
+            ? 69
+            : 122;
 
     /// <summary>
     /// Gets whether a file is gone (it, or its folder, not found); one that cannot be opened for another reason is not
