@@ -53,9 +53,17 @@ public static partial class Growlytics
 #if NET
     internal static void FlushOnSignal(GrowlyticsClient client, PosixSignalContext context)
     {
-        // Another handler keeps the process running (it exits later, through ProcessExit), or the client is done.
-        if (context.Cancel || client.IsShutDown)
+        // Another handler keeps the process running (it exits later, through ProcessExit).
+        if (context.Cancel)
         {
+            return;
+        }
+
+        if (client.IsShutDown)
+        {
+            // A shutdown started elsewhere (the app's, as Main ends) still runs: the process ends when this returns, so it
+            // is waited for, within its bound, as the process exit's handler waits for it.
+            client.WaitForShutdownOnExitSignal();
             return;
         }
 

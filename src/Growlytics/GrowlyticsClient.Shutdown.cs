@@ -373,8 +373,9 @@ public sealed partial class GrowlyticsClient
     /// The facade's handler (.NET 10 and later) of a signal that is about to end the process (Ctrl+C, SIGTERM, SIGHUP, which
     /// do not raise <see cref="AppDomain.ProcessExit"/> there): within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
     /// writes what memory holds to the storage folder (with one), then delivers what it can, and logs what is left. The
-    /// client keeps running, in case another handler keeps the process alive. A second signal while this runs returns at
-    /// once, so that one ends the process without waiting.
+    /// client keeps running, in case another handler keeps the process alive; a shutdown the app began meanwhile is waited
+    /// for (<see cref="WaitForShutdownOnExitSignal"/>). A second signal while this runs returns at once, so that one ends
+    /// the process without waiting.
     /// </summary>
     internal void FlushForExitSignal(string signal)
     {
@@ -429,6 +430,41 @@ public sealed partial class GrowlyticsClient
             }
         }
 #pragma warning disable CA1031 // A logging provider's fault must not keep the process from ending.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref _signalFlushing, 0);
+        }
+
+        if (IsShutDown)
+        {
+            // The app began its shutdown meanwhile: it writes what memory holds to the folder, and the process ends when the
+            // handler returns.
+            WaitForShutdownOnExitSignal();
+        }
+    }
+
+    /// <summary>
+    /// The facade's handler of a signal that is about to end the process, while a shutdown runs (started by the app, or
+    /// during the signal's flush): waits for it as <see cref="Dispose"/> does, within the same bound, so the process does
+    /// not end in the middle of it (what memory holds written to the folder, the last deliveries). A second signal while
+    /// this waits returns at once, so that one ends the process without waiting.
+    /// </summary>
+    internal void WaitForShutdownOnExitSignal()
+    {
+        if (Interlocked.Exchange(ref _signalFlushing, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            DisposeWithinBound();
+        }
+#pragma warning disable CA1031 // The shutdown logs its own faults; nothing may keep the process from ending.
         catch (Exception)
 #pragma warning restore CA1031
         {

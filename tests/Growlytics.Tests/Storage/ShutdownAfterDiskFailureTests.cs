@@ -74,6 +74,62 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
 
         await ShouldHaveKeptNumbersInTheFolderAsync(client, _collector, 20, Step);
     }
+    [Fact]
+    public async Task ExitSignal_WhileAShutdownWritesWhatMemoryHeld_ReturnsOnceTheShutdownHasCompleted()
+    {
+        using var writerInside = new ManualResetEventSlim();
+        using var releaseWriter = new ManualResetEventSlim();
+        var holdNext = 0;
+        var client = await PushedWhileTheDiskIsFullAsync(o =>
+        {
+            var fault = o.StorageWriteFault!;
+            o.StorageWriteFault = () =>
+            {
+                // A slow disk: the shutdown's first touch of it takes a while.
+                if (Interlocked.Exchange(ref holdNext, 0) == 1)
+                {
+                    writerInside.Set();
+                    releaseWriter.Wait(TimeSpan.FromSeconds(30));
+                }
+
+                return fault();
+            };
+        });
+        try
+        {
+            DiskHasRoomAgain();
+            Volatile.Write(ref holdNext, 1);
+            var shutdown = client.ShutdownAsync();
+            await DriveUntilAsync(() => writerInside.IsSet, TimeSpan.FromMilliseconds(20));
+
+            // Ctrl+C, SIGTERM or SIGHUP while the app's shutdown writes what memory held to the folder: the process ends
+            // when the handler returns.
+            var handler = Task.Run(() => Growlytics.FlushOnSignal(client, new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGTERM)));
+            var heldAt = Time.GetUtcNow();
+            await DriveUntilAsync(
+                () =>
+                {
+                    if (Time.GetUtcNow() - heldAt >= TimeSpan.FromSeconds(1))
+                    {
+                        releaseWriter.Set();
+                    }
+
+                    return handler.IsCompleted;
+                },
+                TimeSpan.FromMilliseconds(20));
+            await handler;
+
+            shutdown.IsCompleted.Should().BeTrue("the handler waits for the running shutdown, as the process exit's handler does");
+            SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(20, "what memory held is in the folder before the process ends");
+        }
+        finally
+        {
+            releaseWriter.Set();
+            await ShutDownDrivingAsync(client, TimeSpan.FromMilliseconds(20));
+        }
+
+        await ShouldHaveKeptNumbersInTheFolderAsync(client, _collector, 20, Step);
+    }
 #endif
 
     [Fact]
