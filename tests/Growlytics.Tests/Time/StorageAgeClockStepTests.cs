@@ -54,5 +54,29 @@ public sealed class StorageAgeClockStepTests : StorageTestBase
         ShouldBeBalanced(statistics);
     }
 
+    [Fact]
+    public async Task WallClockSetForwardPastMaxStorageAgeForMinutes_NothingWritten_StoredMessagesAreNotExpired()
+    {
+        // Checked at each writer turn, also with nothing to write (an outage without new calls): the same steady clock
+        // judges the age there.
+        var clock = new SteppedClock(Time);
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o => o.TimeProvider = clock);
+        PushNumbers(client, 0, 10);
+        await WrittenAsync(client);
+
+        clock.Step = TimeSpan.FromDays(4);
+        var stepped = Time.GetUtcNow();
+        await DriveUntilAsync(() => Time.GetUtcNow() - stepped >= TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(5));
+        clock.Step = TimeSpan.Zero;
+        var back = Time.GetUtcNow();
+        await DriveUntilAsync(() => Time.GetUtcNow() - back >= TimeSpan.FromMinutes(20), TimeSpan.FromSeconds(5));
+
+        var statistics = client.Statistics;
+        statistics.DroppedByReason[DropReason.Expired].Should().Be(0, "the messages are minutes old on both clocks once the wall clock is back");
+        statistics.Pending.Should().Be(10, "the service is down: every message waits in storage");
+        ShouldBeBalanced(statistics);
+    }
+
     // Both clocks moving on past MaxStorageAge: DurableQueueTests.AgeLimit_Exceeded_DropsExpiredMessagesAndCountsThem.
 }
