@@ -393,11 +393,12 @@ public sealed partial class GrowlyticsClient
                 {
                     // Messages that went to memory (the disk failing, the folder held by another client) go to the folder
                     // first, as at shutdown: the signal usually ends the process, and memory with it. If the process goes
-                    // on, the client sends them from the folder.
-                    if (_memory.SentWithoutStorage || _memory.HoldsHandedBack)
+                    // on, the client sends them from the folder. (Not once a shutdown has begun: it hands them over itself,
+                    // and its loop may have ended, when the hand-back would run on this thread beside the shutdown's.)
+                    if ((_memory.SentWithoutStorage || _memory.HoldsHandedBack) && !IsShutDown)
                     {
                         durable.TryDiskAgainAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
-                        if (durable.IsBuffer)
+                        if (durable.IsBuffer && !IsShutDown)
                         {
                             _dispatcher.ReturnToStorageAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
                         }
