@@ -16,15 +16,8 @@ public sealed class AgeLimitDuringAnOutageTests : StorageTestBase
         var client = NewClient(collector, o => o.MaxStorageAge = TimeSpan.FromMinutes(1));
         try
         {
-            PushNumbers(client, 0, 20);
-            await WrittenAsync(client);
-            await DriveUntilAsync(() => collector.Attempts >= 2, Step);
-
             // Past the age limit (on the fake clock), with no call since.
-            var start = Time.GetUtcNow();
-            await DriveUntilAsync(() => Time.GetUtcNow() - start > TimeSpan.FromSeconds(75), Step);
-            collector.Up = true;
-            await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+            await OutageOf75SecondsAsync(client, collector);
 
             var statistics = client.Statistics;
             ShouldBeBalanced(statistics);
@@ -46,14 +39,7 @@ public sealed class AgeLimitDuringAnOutageTests : StorageTestBase
         var client = NewClient(collector, o => o.MaxStorageAge = TimeSpan.FromMinutes(5));
         try
         {
-            PushNumbers(client, 0, 20);
-            await WrittenAsync(client);
-            await DriveUntilAsync(() => collector.Attempts >= 2, Step);
-
-            var start = Time.GetUtcNow();
-            await DriveUntilAsync(() => Time.GetUtcNow() - start > TimeSpan.FromSeconds(75), Step);
-            collector.Up = true;
-            await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+            await OutageOf75SecondsAsync(client, collector);
 
             client.Statistics.Delivered.Should().Be(20);
             client.Statistics.DroppedByReason[DropReason.Expired].Should().Be(0);
@@ -63,5 +49,21 @@ public sealed class AgeLimitDuringAnOutageTests : StorageTestBase
         {
             await client.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// Stores the numbers 0-19 while the service is down, lets delivery read and try them, moves the fake clock 75 s on
+    /// with no call, then brings the service back and waits until nothing is pending.
+    /// </summary>
+    private async Task OutageOf75SecondsAsync(GrowlyticsClient client, StorageCollector collector)
+    {
+        PushNumbers(client, 0, 20);
+        await WrittenAsync(client);
+        await DriveUntilAsync(() => collector.Attempts >= 2, Step);
+
+        var start = Time.GetUtcNow();
+        await DriveUntilAsync(() => Time.GetUtcNow() - start > TimeSpan.FromSeconds(75), Step);
+        collector.Up = true;
+        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
     }
 }
