@@ -24,12 +24,22 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// <param name="configure">Where the anonymous id and the user id come from.</param>
     /// <returns>The application.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="app"/> or <paramref name="configure"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="GrowlyticsMiddlewareOptions.AnonymousIdCookieName"/> or <see cref="GrowlyticsMiddlewareOptions.AnonymousIdHeaderName"/>
+    /// is set to a name that is not an HTTP token, or <see cref="GrowlyticsMiddlewareOptions.UserIdClaimType"/> is blank while
+    /// <see cref="GrowlyticsMiddlewareOptions.UseAuthenticatedUser"/> is <see langword="true"/>.
+    /// </exception>
     /// <exception cref="InvalidOperationException"><c>AddGrowlytics</c> was not called.</exception>
     public static IApplicationBuilder UseGrowlytics(this IApplicationBuilder app, Action<GrowlyticsMiddlewareOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
         var options = new GrowlyticsMiddlewareOptions();
         configure(options);
+        if (Problem(options) is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(configure));
+        }
+
         return app.UseGrowlytics(options);
     }
 
@@ -43,4 +53,31 @@ public static class GrowlyticsApplicationBuilderExtensions
 
         return app.UseMiddleware<GrowlyticsMiddleware>(options);
     }
+
+    // Checked here, when the pipeline is built: a cookie name that is not a token cannot be written (every new visitor's
+    // request would fail when the response starts), and a header name that is not one never arrives. The messages name the
+    // option and the rule, not the value.
+    private static string? Problem(GrowlyticsMiddlewareOptions options)
+    {
+        if (options.AnonymousIdCookieName is { } cookie && !IsToken(cookie))
+        {
+            return "GrowlyticsMiddlewareOptions.AnonymousIdCookieName must be a cookie name that is an HTTP token: letters, digits and !#$%&'*+-.^_`|~, no spaces, no ';' or '=' (leave it null for no cookie).";
+        }
+
+        if (options.AnonymousIdHeaderName is { } header && !IsToken(header))
+        {
+            return "GrowlyticsMiddlewareOptions.AnonymousIdHeaderName must be a header name that is an HTTP token: letters, digits and !#$%&'*+-.^_`|~, no spaces or ':' (leave it null for no header).";
+        }
+
+        if (options.UseAuthenticatedUser && string.IsNullOrWhiteSpace(options.UserIdClaimType))
+        {
+            return "GrowlyticsMiddlewareOptions.UserIdClaimType must name the claim that holds the user id (such as ClaimTypes.NameIdentifier), or set UseAuthenticatedUser to false.";
+        }
+
+        return null;
+    }
+
+    // RFC 9110 token: one or more of the visible ASCII characters that are not delimiters.
+    private static bool IsToken(string name) =>
+        name.Length > 0 && name.All(c => c is > ' ' and < (char)0x7F && "\"(),/:;<=>?@[\\]{}".IndexOf(c, StringComparison.Ordinal) < 0);
 }

@@ -1,0 +1,91 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GrowlyticsSdk.AspNetCore.Tests;
+
+/// <summary>
+/// Names the middleware cannot use are refused when the pipeline is built, naming the option and the rule: a cookie name
+/// that is not an HTTP token used to fail every request of a new visitor (the cookie could not be written), and a
+/// header name that is not one can never arrive.
+/// </summary>
+[Collection(WebAppCollection.Name)]
+public sealed class MiddlewareOptionsTests
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData("growlytics anon")]
+    [InlineData("anon;id")]
+    [InlineData("anon=id")]
+    [InlineData("anón")]
+    public async Task UseGrowlytics_CookieNameNotAToken_ThrowsNamingTheOption(string name)
+    {
+        await using var app = Build();
+
+        var act = () => app.UseGrowlytics(o => o.AnonymousIdCookieName = name);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*AnonymousIdCookieName*token*");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("X-Anonymous Id")]
+    [InlineData("X-Anonymous:Id")]
+    public async Task UseGrowlytics_HeaderNameNotAToken_ThrowsNamingTheOption(string name)
+    {
+        await using var app = Build();
+
+        var act = () => app.UseGrowlytics(o => o.AnonymousIdHeaderName = name);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*AnonymousIdHeaderName*token*");
+    }
+
+    [Fact]
+    public async Task UseGrowlytics_BlankClaimTypeWithAuthenticatedUsers_ThrowsNamingTheOption()
+    {
+        await using var app = Build();
+
+        var act = () => app.UseGrowlytics(o => o.UserIdClaimType = " ");
+
+        act.Should().Throw<ArgumentException>().WithMessage("*UserIdClaimType*");
+    }
+
+    [Fact]
+    public async Task NewVisitor_WithATokenCookieName_GetsTheCookie()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddGrowlytics(o =>
+        {
+            o.ApiKey = RecordingCollector.ApiKey;
+            o.Endpoint = collector.Endpoint;
+        });
+        await using var app = builder.Build();
+        app.UseGrowlytics(o =>
+        {
+            o.AnonymousIdCookieName = "gl.anon-id!";
+            o.AnonymousIdHeaderName = "X-Growlytics-Anonymous-Id";
+        });
+        app.MapGet("/", () => Results.Ok(Growlytics.User.AnonymousId));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        using var response = await http.GetAsync(new Uri("/", UriKind.Relative));
+
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.OK);
+        response.Headers.GetValues("Set-Cookie").Should().ContainSingle().Which.Should().StartWith("gl.anon-id!=");
+    }
+
+    private static WebApplication Build()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddGrowlytics(o => o.ApiKey = RecordingCollector.ApiKey);
+        return builder.Build();
+    }
+}
