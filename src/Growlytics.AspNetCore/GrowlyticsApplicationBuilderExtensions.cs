@@ -11,7 +11,8 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// <summary>
     /// Opens one Growlytics user scope per request, so <c>Growlytics.User</c> in controllers, minimal APIs and work
     /// they start means this request's user, never another's. Place it after authentication (to use the
-    /// principal's id) and before the endpoints. Requires <c>services.AddGrowlytics(...)</c>.
+    /// principal's id) and before the endpoints. Requires <c>services.AddGrowlytics(...)</c>. Added more than once to a
+    /// pipeline, the first one reached scopes each request (with its options) and the others let the request through.
     /// </summary>
     /// <param name="app">The application.</param>
     /// <returns>The application.</returns>

@@ -23,6 +23,9 @@ internal sealed class GrowlyticsMiddleware
         new EventId(1013, nameof(UserIdClaimMissing)),
         "An authenticated request has no {ClaimType} claim; such requests start anonymous. Set UserIdClaimType in UseGrowlytics to the claim that holds the user id, or UseAuthenticatedUser to false. Logged once.");
 
+    // Marks a request that a Growlytics middleware scoped already.
+    private static readonly object ScopedKey = new();
+
     private readonly GrowlyticsMiddlewareOptions _options;
     private readonly ILogger _logger;
 
@@ -39,6 +42,30 @@ internal sealed class GrowlyticsMiddleware
     }
 
     public async Task InvokeAsync(HttpContext context)
+    {
+        // UseGrowlytics added twice (the app's, and a shared defaults extension's): the first scopes the request, the others
+        // let it through. A scope and a cookie of each one's own gave the request two anonymous ids, and the browser kept
+        // the outer's while the request's pushes went under the inner's (with REST, lost to the next login).
+        if (context.Items.ContainsKey(ScopedKey))
+        {
+            await _next(context).ConfigureAwait(false);
+            return;
+        }
+
+        // Cleared when the request leaves the scope: a pipeline run again for the same request (an exception handler's or
+        // status code page's re-execution) opens a scope of its own, as it did before.
+        context.Items[ScopedKey] = null;
+        try
+        {
+            await ScopeAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Items.Remove(ScopedKey);
+        }
+    }
+
+    private async Task ScopeAsync(HttpContext context)
     {
         var anonymousId = ReadAnonymousId(context);
         var userId = ReadUserId(context);
