@@ -19,6 +19,13 @@ namespace GrowlyticsSdk.Sessions;
 internal sealed partial class HeldAttributeStore : IDisposable
 {
     private const int SweepsPerRetention = 8;
+
+    // What a visitor takes beyond its attributes' own estimate (UserAttribute.EstimatedBytes): its entry, list node and
+    // dictionary slot, its set (the object, its list and its name index, with their first arrays) and its anonymous id's
+    // string header; and per distinct name, the index's slot for it. Most visitors push a few small values, so this is
+    // most of what they take: left out, a million visitors took five times MaxQueueBytes.
+    private const int VisitorOverhead = 480;
+    private const int NameIndexBytes = 64;
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
     // Least recently active first: with one sliding window for all, this is also the order in which they expire.
@@ -92,9 +99,9 @@ internal sealed partial class HeldAttributeStore : IDisposable
                         return ValidationErrors.TooManyHeldAttributes(limits, after);
                     }
 
-                    var before = node.Value.Held.EstimatedBytes;
+                    var before = BytesOf(node.Value);
                     node.Value.Held.Merge(attributes);
-                    _bytes += node.Value.Held.EstimatedBytes - before;
+                    _bytes += BytesOf(node.Value) - before;
                     TouchLocked(node, now);
                 }
                 else
@@ -108,7 +115,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
                     entry.Held.Merge(attributes);
                     _byId[anonymousId] = _byActivity.AddLast(entry);
                     _count = _byId.Count;
-                    _bytes += entry.Held.EstimatedBytes;
+                    _bytes += BytesOf(entry);
                     // Swept eight times per retention: a visitor's attributes outlive it by an eighth at most when no call
                     // comes (swept once per retention, an idle process kept them for up to twice as long).
                     var every = TimeSpan.FromTicks(_retention.Ticks / SweepsPerRetention);
@@ -161,7 +168,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 _byId.Remove(anonymousId);
                 _byActivity.Remove(node);
                 _count = _byId.Count;
-                _bytes -= node.Value.Held.EstimatedBytes;
+                _bytes -= BytesOf(node.Value);
                 return node.Value.Held;
             }
         }
@@ -327,6 +334,9 @@ internal sealed partial class HeldAttributeStore : IDisposable
         _byActivity.AddLast(node);
     }
 
+    private static long BytesOf(Entry entry) =>
+        VisitorOverhead + (2L * entry.AnonymousId.Length) + entry.Held.EstimatedBytes + ((long)entry.Held.Count * NameIndexBytes);
+
     private Tally RemoveExpiredLocked(long now)
     {
         Tally expired = default;
@@ -344,7 +354,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
         _byActivity.Remove(node);
         _byId.Remove(node.Value.AnonymousId);
         _count = _byId.Count;
-        _bytes -= node.Value.Held.EstimatedBytes;
+        _bytes -= BytesOf(node.Value);
         var calls = node.Value.Held.Calls;
         _counters.DropHeld(calls, reason);
         return new Tally { Calls = calls, Sessions = 1 };
