@@ -64,7 +64,7 @@ internal sealed partial class Dispatcher
 
         if (_trimTimer is null && _memory.HasSparesToTrim)
         {
-            _trimTimer = TaskCompat.Delay(_time, SpareTrimInterval);
+            _trimTimer = LoopTimer(SpareTrimInterval);
         }
 
         return _trimTimer ?? Never;

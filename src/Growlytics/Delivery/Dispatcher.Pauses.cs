@@ -65,7 +65,7 @@ internal sealed partial class Dispatcher
     {
         if (_keptTimer is null || until < _keptTimerEnds)
         {
-            _keptTimer = TaskCompat.Delay(_time, _time.GetElapsedTime(now, until));
+            _keptTimer = LoopTimer(_time.GetElapsedTime(now, until));
             _keptTimerEnds = until;
         }
     }
@@ -138,7 +138,7 @@ internal sealed partial class Dispatcher
         _keyRefusedStatus = status;
         _queue.Refuse(DropReason.Unauthorized);
         DropEverything(DropReason.Unauthorized, status);
-        _pauseTimer = TaskCompat.Delay(_time, KeyRetryInterval);
+        _pauseTimer = LoopTimer(KeyRetryInterval);
     }
 
     private void ResumeAfterKeyRefusal(long now)

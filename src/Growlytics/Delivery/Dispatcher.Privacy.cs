@@ -229,7 +229,7 @@ internal sealed partial class Dispatcher
             return false;
         }
 
-        _pauseTimer ??= TaskCompat.Delay(_time, TimeSpan.FromSeconds((_writerWaitEnds - now) / (double)_time.TimestampFrequency));
+        _pauseTimer ??= LoopTimer(TimeSpan.FromSeconds((_writerWaitEnds - now) / (double)_time.TimestampFrequency));
         return true;
     }
 

@@ -46,6 +46,10 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly List<Envelope> _read = [];
     private readonly List<Envelope> _abandoned = [];
     private readonly CancellationTokenSource _stopSending = new();
+
+    // Cancelled when the loop ends: its timers (the flush interval's may be an hour) go with it rather than stay
+    // registered with the clock until they fire.
+    private readonly CancellationTokenSource _loopTimers = new();
     private readonly List<TaskCompletionSource<bool>> _dropRequests = [];
     private readonly int _stageLimit;
     private readonly long _takenCountCap;
@@ -169,6 +173,21 @@ internal sealed partial class Dispatcher : IDisposable
 
     private async Task RunAsync()
     {
+        try
+        {
+            await TurnAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _loopTimers.Cancel();
+        }
+    }
+
+    /// <summary>A timer of the loop's, released when the loop ends.</summary>
+    private Task LoopTimer(TimeSpan delay) => TaskCompat.Delay(_time, delay, _loopTimers.Token);
+
+    private async Task TurnAsync()
+    {
         while (true)
         {
             try
@@ -282,7 +301,7 @@ internal sealed partial class Dispatcher : IDisposable
                     else
                     {
                         // A batch that does not fill goes within about one flush interval.
-                        _timer ??= TaskCompat.Delay(_time, _flushInterval);
+                        _timer ??= LoopTimer(_flushInterval);
                     }
 
                     // Woken when what is unread would fill a request with what is already staged (checked again after
