@@ -161,9 +161,11 @@ internal sealed class DiskSource : IMessageSource
         var staged = false;
         foreach (var record in records)
         {
-            // Counted as pending before its state changes, so it is never missing from the figures.
+            // Counted as pending before its state changes, so it is never missing from the figures: here first, then the
+            // store, which kept counting it since the drop, lets go of it.
             var calls = record.Calls;
             Interlocked.Add(ref _droppedWhileSending, calls);
+            _store.TakeOver(calls);
             if (record.TryMarkDroppedBeforeAttach(reason))
             {
                 // Read but its message not attached yet: the reader counts the drop when it tries to attach.

@@ -166,6 +166,7 @@ internal sealed partial class DurableQueue
                 // Removed while the client ran, and another client holds the folder made again at its path: this client's
                 // files went with the old one, and that folder's are not this client's to delete.
                 _counters.AddDroppedInBulk(reason, kept.DropAllLeavingFiles(settled) - settled.Sum(r => (long)r.Calls));
+                HandOverLocked(settled);
                 AfterChange();
                 notDeleted = 0;
                 error = null;
@@ -205,6 +206,7 @@ internal sealed partial class DurableQueue
     {
         var dropped = log.DeleteAll(settled, out var notDeleted, out error);
         _counters.AddDroppedInBulk(reason, dropped - settled.Sum(r => (long)r.Calls));
+        HandOverLocked(settled);
         AfterChange();
         return notDeleted;
     }

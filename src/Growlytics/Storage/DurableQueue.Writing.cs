@@ -464,6 +464,7 @@ internal sealed partial class DurableQueue
         lock (_gate)
         {
             reason = _log is null ? DropReason.StorageFull : _limits.Enforce(_log, incoming, settled);
+            HandOverLocked(settled);
             AfterChange();
         }
 
@@ -490,6 +491,18 @@ internal sealed partial class DurableQueue
         if (due)
         {
             Enforce(0);
+        }
+    }
+
+    /// <summary>
+    /// Under the lock, before <see cref="AfterChange"/> publishes figures without them: keeps counting the records being
+    /// read that a limit dropped until their reader, told after the lock is released, takes them over (<see cref="TakeOver"/>).
+    /// </summary>
+    private void HandOverLocked(List<StoredRecord> settled)
+    {
+        if (settled.Count > 0 && OutstandingDropped is not null)
+        {
+            Interlocked.Add(ref _handedOver, settled.Sum(r => (long)r.Calls));
         }
     }
 

@@ -57,6 +57,10 @@ internal sealed partial class DurableQueue : IDisposable
     private SegmentLog? _log;
     private Task _writer = Task.CompletedTask;
     private long _storedPending;
+
+    // Calls of records a limit dropped while they were being read: no longer in _storedPending, and counted here until
+    // their reader takes them over (HandOverLocked, TakeOver), so a snapshot between the two steps still counts them.
+    private long _handedOver;
     private long _storedUnread;
     private long _retryDiskAt = long.MinValue;
     private long _failuresSinceReport;
@@ -174,7 +178,13 @@ internal sealed partial class DurableQueue : IDisposable
     }
 
     /// <summary>Gets the accepted calls the stored messages not yet settled (read or not) carry, as statistics count them.</summary>
-    public long Pending => Interlocked.Read(ref _storedPending);
+    public long Pending => Interlocked.Read(ref _storedPending) + Interlocked.Read(ref _handedOver);
+
+    /// <summary>
+    /// The reader of records <see cref="OutstandingDropped"/> reported counts <paramref name="calls"/> of them from now on:
+    /// the store stops counting them (call it right after the reader starts).
+    /// </summary>
+    public void TakeOver(long calls) => Interlocked.Add(ref _handedOver, -calls);
 
     /// <summary>Gets the stored records no reader has taken yet (records, not calls: one ticket each when read).</summary>
     public long Unread => Interlocked.Read(ref _storedUnread);

@@ -57,6 +57,40 @@ public sealed class AgeLimitWhileInFlightTests : StorageTestBase
     }
 
     [Fact]
+    public async Task SegmentExpiresWhileItsRecordsAreInARequest_FiguresBalanceBeforeTheirReaderIsTold()
+    {
+        var service = new HeldService();
+        await using var client = NewClient(new StorageCollector(), o =>
+        {
+            o.HttpClient = new HttpClient(service);
+            o.MaxStorageAge = TimeSpan.FromMinutes(1);
+        });
+
+        // A snapshot read once, on the writer's thread, after the store dropped the records and before their reader is
+        // told: nothing can close a gap between those two steps meanwhile, as a thread paused there would not.
+        var store = client.Durable!;
+        var reader = store.OutstandingDropped!;
+        GrowlyticsStatistics? beforeReader = null;
+        store.OutstandingDropped = (records, reason) =>
+        {
+            beforeReader ??= client.Counters.Snapshot(() => client.Dispatcher.Pending, attempts: 1);
+            reader(records, reason);
+        };
+
+        PushNumbers(client, 0, 10);
+        await DriveUntilAsync(() => service.Arrived.Count == 10, Step, () => $"arrived {service.Arrived.Count}");
+        await DriveUntilAsync(() => beforeReader is not null, Step, () => $"segments {SegmentFiles().Length}");
+
+        ShouldBeBalanced(beforeReader!);
+        beforeReader!.Pending.Should().Be(10, "the request has not been answered");
+
+        service.Answer(HttpStatusCode.OK);
+        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step, () => $"pending {client.Statistics.Pending}");
+        ShouldBeBalanced(client.Statistics);
+        client.Statistics.Delivered.Should().Be(10);
+    }
+
+    [Fact]
     public async Task SegmentBeingWrittenExpiresWhileIdle_LaterCallsAreStoredAndDelivered()
     {
         var collector = new StorageCollector();
