@@ -433,7 +433,9 @@ internal sealed partial class DurableQueue
             if (_writeFailures.TryReport(out var count))
             {
                 Interlocked.Exchange(ref _failuresSinceReport, 0);
-                Log.StorageWriteFailed(_logger, ex.GetType().Name, count, DiskRetryInterval);
+                // A full disk is said so: the exception type alone does not tell it from any other I/O error.
+                var error = StorageFiles.IsDiskFull(ex) ? ex.GetType().Name + ", the disk is full" : ex.GetType().Name;
+                Log.StorageWriteFailed(_logger, error, count, DiskRetryInterval);
                 LogIfUnforeseen(ex);
             }
 
