@@ -157,6 +157,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 },
                 wakeReader: wake.Set);
             _durable.ForStorage = () => memory.ForStorage;
+            _durable.WakeOnNextMessage = _queue.WakeStorageOnNextMessage;
             memory.OrderKey = protocol.PartitionKey;
             _durable.HandBackIfWaiting = message =>
             {

@@ -85,7 +85,11 @@ internal sealed partial class MemorySource : IMessageSource
     /// Gives a message read from memory (staged, in no request, settled by the caller without a count) to the storage
     /// writer: it stays counted here until the writer writes it, or hands it back to be sent from memory.
     /// </summary>
-    public void ReturnToStorage(UserMessage message) => _toStorage.Enqueue(message);
+    public void ReturnToStorage(UserMessage message)
+    {
+        _toStorage.Enqueue(message);
+        _queue.WakeStorageIfIdle();
+    }
 
     /// <summary>Takes the oldest message from the queue for the storage writer, or <see langword="null"/> if it is empty.</summary>
     public UserMessage? TakeForStorage()

@@ -54,6 +54,7 @@ internal sealed partial class MessageQueue
     private long _wakeBytes;
     private int _waiters;
     private int _readerIdle;
+    private int _storageIdle;
 
     // The storage writer is woken when the held messages cross these (a quarter of each bound): see StorageWake.
     private readonly long _pressureCount;
@@ -275,6 +276,22 @@ internal sealed partial class MessageQueue
     /// <remarks>A full fence, for the reason given in <see cref="SetWakeThresholds"/>.</remarks>
     public void WakeOnNextMessage() => Interlocked.Exchange(ref _readerIdle, 1);
 
+    /// <summary>
+    /// Asks that the storage writer be woken (<see cref="StorageWake"/>) by the next message, or by
+    /// <see cref="WakeStorageIfIdle"/> (the writer is idle).
+    /// </summary>
+    /// <remarks>A full fence, for the reason given in <see cref="SetWakeThresholds"/>.</remarks>
+    public void WakeStorageOnNextMessage() => Interlocked.Exchange(ref _storageIdle, 1);
+
+    /// <summary>Wakes the storage writer if it asked to be woken (see <see cref="WakeStorageOnNextMessage"/>).</summary>
+    public void WakeStorageIfIdle()
+    {
+        if (Volatile.Read(ref _storageIdle) != 0 && Interlocked.Exchange(ref _storageIdle, 0) != 0)
+        {
+            StorageWake?.Invoke();
+        }
+    }
+
     private void Add(UserMessage message)
     {
         if (message.Calls > 1)
@@ -301,6 +318,8 @@ internal sealed partial class MessageQueue
         {
             _wake.Set();
         }
+
+        WakeStorageIfIdle();
 
         // Read after the message is in (the add above is a full fence): if shutdown had not begun, its sweep finds the
         // message; if it had, the dispatcher is told, and drops the message if it has swept for the last time.

@@ -540,6 +540,7 @@ internal sealed partial class DurableQueue
         try
         {
             _log?.SaveAck();
+            _ackSaveFailed = false;
         }
 #pragma warning disable CA1031 // Whatever failed, the writer goes on (and stops when asked); Close must not throw into the app.
         catch (Exception ex)
@@ -547,6 +548,7 @@ internal sealed partial class DurableQueue
         {
             // Saved with a later commit; until then a restart may send some settled messages again. Writes are not
             // affected (the disk may be fine): reported on its own.
+            _ackSaveFailed = true;
             if (_ackFailures.TryReport(out var count))
             {
                 Log.StorageAckFailed(_logger, ex.GetType().Name, count);

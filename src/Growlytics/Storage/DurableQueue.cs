@@ -23,6 +23,12 @@ internal sealed partial class DurableQueue : IDisposable
     public static readonly TimeSpan DiskRetryInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How often an idle writer (see <see cref="WakeOnNextMessage"/>) still looks at its folder, when nothing wakes it
+    /// sooner.
+    /// </summary>
+    public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// The most records between the acknowledged position and the read position (settled or not). Settling out of
     /// order leaves settled records above the position; they are saved as runs (<see cref="SettledFile"/>, the longest
     /// <see cref="SettledFile.MaxRuns"/>), so after a restart those outside the runs kept, and those settled within the
@@ -111,6 +117,13 @@ internal sealed partial class DurableQueue : IDisposable
     /// that keep coming. <see langword="null"/>: a commit ends only when memory is empty. Set before <see cref="Start"/>.
     /// </summary>
     public Func<long>? ForStorage { get; set; }
+
+    /// <summary>
+    /// Gets or sets how the idle writer asks to be woken (through <see cref="WakeWriter"/>) by the next message memory
+    /// takes for it, or hands back to it. <see langword="null"/>: the writer turns at every commit interval. Set before
+    /// <see cref="Start"/>.
+    /// </summary>
+    public Action? WakeOnNextMessage { get; set; }
 
     /// <summary>
     /// Gets or sets what hands a message back, returning <see langword="true"/>, when its user has an older message this
