@@ -260,8 +260,10 @@ internal sealed partial class DurableQueue
             }
 
             // Idle (nothing stored unsettled, nothing in memory for the disk), it waits for the next message, a flush, a
-            // deletion or a hand-back instead of turning at every commit interval: five turns a second in an idle app.
-            await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, rests ? IdleInterval : _options.StorageCommitInterval)).ConfigureAwait(false);
+            // deletion or a hand-back instead of turning at every commit interval: five turns a second in an idle app. (A
+            // commit interval longer than the idle one is kept: resting never makes the writer turn more often.)
+            var wait = rests && IdleInterval > _options.StorageCommitInterval ? IdleInterval : _options.StorageCommitInterval;
+            await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, wait)).ConfigureAwait(false);
         }
     }
 

@@ -24,7 +24,7 @@ internal sealed partial class DurableQueue : IDisposable
 
     /// <summary>
     /// How often an idle writer (see <see cref="WakeOnNextMessage"/>) still looks at its folder, when nothing wakes it
-    /// sooner.
+    /// sooner (or at each <see cref="GrowlyticsOptions.StorageCommitInterval"/>, if that is longer).
     /// </summary>
     public static readonly TimeSpan IdleInterval = TimeSpan.FromSeconds(5);
 

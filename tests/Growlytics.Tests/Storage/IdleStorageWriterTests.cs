@@ -55,6 +55,37 @@ public sealed class IdleStorageWriterTests : StorageTestBase
         (Time.GetUtcNow() - pushedAt).Should().BeLessThanOrEqualTo(Step * 2, "a message is written, then sent, within about one commit interval");
     }
 
+    [Fact]
+    public async Task IdleClientWithALongCommitInterval_WakesNoMoreOftenThanItsCommitInterval()
+    {
+        var clock = new TimerCountingClock(Time);
+        using var http = new MockHttpMessageHandler();
+        http.When("*").Respond(HttpStatusCode.OK, "application/json", "{\"success\":true}");
+        using var httpClient = new HttpClient(http);
+        await using var client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = "test-key",
+            Endpoint = new Uri("https://collector.test/"),
+            TimeProvider = clock,
+            HttpClient = httpClient,
+            SessionMode = SessionMode.ProcessWide,
+            FlushOnProcessExit = false,
+            StorageDirectory = Directory,
+            StorageCommitInterval = TimeSpan.FromSeconds(10),
+        });
+
+        // Settled after the start, then two minutes with nothing to write or send: twelve commit intervals.
+        await AdvanceAsync(25);
+        var before = clock.Timers;
+        for (var i = 0; i < 120; i++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(2);
+        }
+
+        (clock.Timers - before).Should().BeLessThanOrEqualTo(13, "an idle writer looks at its folder once per commit interval at most, not more often than before it rested");
+    }
+
     private async Task AdvanceAsync(int steps)
     {
         for (var i = 0; i < steps; i++)
