@@ -1,5 +1,6 @@
 using System.Globalization;
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Polyfills;
 using GrowlyticsSdk.Threading;
 using Polly;
 using Polly.CircuitBreaker;
@@ -19,6 +20,16 @@ internal sealed partial class RequestSender
 
     // Polly's MinimumThroughput: the answers the failure ratio is judged on.
     private const int MinimumAnswers = 8;
+
+    // The circuit breaker, run inside the retry by ThroughCircuitAsync (see BuildPipeline).
+    private ResiliencePipeline<HttpResponseMessage> _breaker = null!;
+
+    // Completes when the half-open circuit's probe has its answer (the circuit opens again or closes); completed while no
+    // probe runs.
+    private TaskCompletionSource<bool> _probe = Completed();
+
+    // The longest a retry waits for the probe's answer: the probe's attempt ends within RequestTimeout.
+    private TimeSpan _probeWaitLimit;
 
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
     {
@@ -85,8 +96,20 @@ internal sealed partial class RequestSender
             SamplingDuration = TimeSpan.FromSeconds(5),
             BreakDurationGenerator = _ => new ValueTask<TimeSpan>(BreakFor(options)),
             StateProvider = _circuit,
+            OnHalfOpened = _ =>
+            {
+                Interlocked.Exchange(ref _probe, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+                return default;
+            },
+            OnClosed = _ =>
+            {
+                Volatile.Read(ref _probe).TrySetResult(true);
+                return default;
+            },
             OnOpened = args =>
             {
+                Volatile.Read(ref _probe).TrySetResult(true);
+
                 // An outage is otherwise visible only as retries (event 2003): said once per interval, with how many
                 // times it opened since.
                 if (_circuitReports.TryReport(out var count))
@@ -98,8 +121,37 @@ internal sealed partial class RequestSender
             },
             ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),
         });
-        builder.AddPipeline(breaker.Build());
+        _breaker = breaker.Build();
+        _probeWaitLimit = options.RequestTimeout + HalfOpenRecheck;
         return builder.Build();
+    }
+
+    // One attempt through the circuit breaker. A retry that finds the half-open circuit's probe still running waits for its
+    // answer (within _probeWaitLimit) instead of being refused, and looking again, every second or sooner while the probe
+    // hangs: with a request per partition waiting, hundreds of wake-ups a second in an outage. A new batch's first attempt
+    // (which holds a slot) is refused at once as before; it waits out of its slot, as a retry.
+    private async ValueTask<HttpResponseMessage> ThroughCircuitAsync(ResilienceContext context, AttemptState state)
+    {
+        var probe = Volatile.Read(ref _probe).Task;
+        if (!probe.IsCompleted && !state.HoldsSlot)
+        {
+            using var waited = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            await Task.WhenAny(probe, TaskCompat.Delay(_time, _probeWaitLimit, waited.Token)).ConfigureAwait(false);
+            waited.Cancel();
+            context.CancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return await _breaker.ExecuteAsync(
+            static (context, state) => new ValueTask<HttpResponseMessage>(state.Sender.PostOnceAsync(state, context.CancellationToken)),
+            context,
+            state).ConfigureAwait(false);
+    }
+
+    private static TaskCompletionSource<bool> Completed()
+    {
+        var source = new TaskCompletionSource<bool>();
+        source.SetResult(true);
+        return source;
     }
 
     // How long the circuit stays open. Failures often answer first (a load balancer's 503, a reset): with REST's 32 requests

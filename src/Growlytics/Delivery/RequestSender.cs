@@ -249,7 +249,7 @@ internal sealed partial class RequestSender
             try
             {
                 attempted = await _pipeline.ExecuteAsync(
-                    static (context, state) => new ValueTask<HttpResponseMessage>(state.Sender.PostOnceAsync(state, context.CancellationToken)),
+                    static (context, state) => state.Sender.ThroughCircuitAsync(context, state),
                     context,
                     state).ConfigureAwait(false);
             }

@@ -199,6 +199,39 @@ public sealed class CircuitAndThrottlingTests
     }
 
     [Fact]
+    public async Task SendAsync_RefusedWhileASlowProbeRuns_WaitForItsAnswer_NotLookingAgainEverySecond()
+    {
+        // A service that hangs: the probe after the break takes 8 s. The seven retries it refused looked at the circuit
+        // again every second meanwhile (with a request per partition waiting, 256 wake-ups a second in a long outage).
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var refusedDuringProbe = 0;
+        var answers = new SlowProbe(time, failing: 8, probeAnswersAfter: TimeSpan.FromSeconds(8));
+        options.RetryDelayObserver = _ =>
+        {
+            if (answers.Count > 8)
+            {
+                Interlocked.Increment(ref refusedDuringProbe);
+            }
+        };
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = SendEightAtOnce(sender, limiter);
+        await WaitUntilAsync(() => answers.Count == 8);
+
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(30), Step)).Should().BeTrue(
+            "the break is 15 s and the probe takes 8 s: the refused retries follow it");
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        }
+
+        refusedDuringProbe.Should().BeLessThanOrEqualTo(14, "a retry the probe's circuit refused waits for the probe's answer, not a second at a time");
+    }
+
+    [Fact]
     public async Task BusyClientThenFullOutage_CircuitProbesOncePerBreak()
     {
         var time = new FakeTimeProvider();
