@@ -77,7 +77,11 @@ public sealed class StorageTakeOverTests : StorageTestBase
         await DriveUntilAsync(() => logs.Entries.Any(e => e.EventId == TakenOver), Step);
         collector.Up = false;
         UpdateCustomerNumbers(second, 2, 3);
-        await DriveUntilAsync(() => SegmentFiles().Length > 0 && SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending) == 3, Step);
+
+        // Waited for on the client's own count: the loader, polled meanwhile, deleted the segment the writer had just made
+        // (no record in it yet), and the client then lost the three records written to it as damaged (event 4004).
+        await DriveUntilAsync(() => second.Durable!.Pending == 3, Step);
+        SegmentLoader.Load(Directory, long.MaxValue).Segments.Sum(s => s.Pending).Should().Be(3, "the later messages are written to the folder");
 
         collector.Up = true;
         flush = second.FlushAsync();
