@@ -16,7 +16,7 @@ public sealed class DisposedClientTimerTests
     public async Task DisposedClient_LeavesNoTimerOfItsDeliveryLoopRunning(GrowlyticsProtocol protocol)
     {
         var fake = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var clock = new LiveTimerClock(fake);
+        var clock = new TimerCountingClock(fake);
         var delivered = 0;
         using var http = new MockHttpMessageHandler();
         http.When("*").Respond(_ =>
@@ -49,53 +49,5 @@ public sealed class DisposedClientTimerTests
         client.Statistics.Delivered.Should().BeGreaterThan(0);
         delivered.Should().BeGreaterThan(0);
         clock.Live.Should().Be(0, "a disposed client's timers are released with it, not left to fire within the hour");
-    }
-
-    private sealed class LiveTimerClock(FakeTimeProvider time) : TimeProvider
-    {
-        private int _live;
-
-        public int Live => Volatile.Read(ref _live);
-
-        public override TimeZoneInfo LocalTimeZone => time.LocalTimeZone;
-
-        public override long TimestampFrequency => time.TimestampFrequency;
-
-        public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
-
-        public override long GetTimestamp() => time.GetTimestamp();
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Interlocked.Increment(ref _live);
-            var owner = new CountedTimer(this);
-            owner.Inner = time.CreateTimer(s => { callback(s); }, state, dueTime, period);
-            return owner;
-        }
-
-        private sealed class CountedTimer(LiveTimerClock clock) : ITimer
-        {
-            private int _disposed;
-
-            public ITimer Inner { get; set; } = null!;
-
-            public bool Change(TimeSpan dueTime, TimeSpan period) => Inner.Change(dueTime, period);
-
-            public void Dispose()
-            {
-                if (Interlocked.Exchange(ref _disposed, 1) == 0)
-                {
-                    Interlocked.Decrement(ref clock._live);
-                }
-
-                Inner.Dispose();
-            }
-
-            public ValueTask DisposeAsync()
-            {
-                Dispose();
-                return default;
-            }
-        }
     }
 }

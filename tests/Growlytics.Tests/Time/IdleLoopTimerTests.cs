@@ -63,25 +63,4 @@ public sealed class IdleLoopTimerTests
             await Task.Delay(2);
         }
     }
-
-    private sealed class TimerCountingClock(FakeTimeProvider time) : TimeProvider
-    {
-        private int _timers;
-
-        public int Timers => Volatile.Read(ref _timers);
-
-        public override TimeZoneInfo LocalTimeZone => time.LocalTimeZone;
-
-        public override long TimestampFrequency => time.TimestampFrequency;
-
-        public override DateTimeOffset GetUtcNow() => time.GetUtcNow();
-
-        public override long GetTimestamp() => time.GetTimestamp();
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Interlocked.Increment(ref _timers);
-            return time.CreateTimer(callback, state, dueTime, period);
-        }
-    }
 }
