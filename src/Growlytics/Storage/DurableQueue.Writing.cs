@@ -433,9 +433,7 @@ internal sealed partial class DurableQueue
             if (_writeFailures.TryReport(out var count))
             {
                 Interlocked.Exchange(ref _failuresSinceReport, 0);
-                // A full disk is said so: the exception type alone does not tell it from any other I/O error.
-                var error = StorageFiles.IsDiskFull(ex) ? ex.GetType().Name + ", the disk is full" : ex.GetType().Name;
-                Log.StorageWriteFailed(_logger, error, count, DiskRetryInterval);
+                Log.StorageWriteFailed(_logger, StorageFiles.Describe(ex), count, DiskRetryInterval);
                 LogIfUnforeseen(ex);
             }
 
@@ -551,7 +549,7 @@ internal sealed partial class DurableQueue
             _ackSaveFailed = true;
             if (_ackFailures.TryReport(out var count))
             {
-                Log.StorageAckFailed(_logger, ex.GetType().Name, count);
+                Log.StorageAckFailed(_logger, StorageFiles.Describe(ex), count);
                 LogIfUnforeseen(ex);
             }
         }

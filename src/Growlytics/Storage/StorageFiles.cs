@@ -149,6 +149,13 @@ internal static class StorageFiles
     }
 
     /// <summary>
+    /// Names a storage fault for the log: the exception's type, and whether the disk is full (the type alone does not tell
+    /// a full disk from any other I/O error). Never its message, which may hold the folder's path.
+    /// </summary>
+    public static string Describe(Exception exception) =>
+        IsDiskFull(exception) ? exception.GetType().Name + ", the disk is full" : exception.GetType().Name;
+
+    /// <summary>
     /// Gets whether a write failed for lack of room: <c>ENOSPC</c> or <c>EDQUOT</c> where the OS has Unix errors (the
     /// exception's <see cref="Exception.HResult"/> is the error number there), <c>ERROR_DISK_FULL</c> or
     /// <c>ERROR_HANDLE_DISK_FULL</c> on Windows.

@@ -59,4 +59,28 @@ public sealed class AckSaveFaultTests : StorageTestBase
         client.Statistics.Delivered.Should().Be(4);
         client.Statistics.Pending.Should().Be(1, "the refused message stays in the folder");
     }
+
+    [Fact]
+    public async Task DiskFullSavingTheAck_TheLogSaysTheDiskIsFull()
+    {
+        var collector = new StorageCollector { Up = false, Refuse = numbers => numbers.Contains(4) };
+        var failing = 0;
+        var logs = new RecordingLoggerFactory();
+        await using var client = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.MaxBatchSize = 1;
+            o.StorageWriteFault = () => Volatile.Read(ref failing) == 1 ? new IOException("no space", 28) : null;
+        });
+
+        PushNumbers(client, 0, 5);
+        var stored = client.FlushAsync();
+        await DriveUntilAsync(() => stored.IsCompleted, Step);
+        Volatile.Write(ref failing, 1);
+        collector.Up = true;
+        await DriveUntilAsync(() => client.Statistics.Delivered == 4 && logs.Entries.Any(e => e.EventId == AckFailed), Step);
+
+        var line = logs.Entries.Should().ContainSingle(e => e.EventId == AckFailed).Which.Message;
+        line.Should().Contain("IOException").And.Contain("the disk is full", "ENOSPC is a full disk, which the user can act on");
+    }
 }
