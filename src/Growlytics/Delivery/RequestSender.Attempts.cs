@@ -81,6 +81,13 @@ internal sealed partial class RequestSender
         }
 
         request.Headers.TryAddWithoutValidation("User-Agent", SdkInfo.UserAgent);
+        var http = _http();
+#if NET8_0_OR_GREATER
+        // The client's HTTP version and policy, as its own helpers (PostAsync) use them: a client set to HTTP/2 reaches a
+        // service that speaks only HTTP/2 (h2c, an h2-only gateway) and multiplexes its requests on one connection.
+        request.Version = http.DefaultRequestVersion;
+        request.VersionPolicy = http.DefaultVersionPolicy;
+#endif
         state.SentBytes = (int)(request.Content?.Headers.ContentLength ?? 0);
         var sent = request.RequestUri!;
 
@@ -90,7 +97,7 @@ internal sealed partial class RequestSender
         {
             // Not waited for past the token (the attempt's timeout, the retry budget, a shutdown): a handler that does not
             // look at the token (an app's) would otherwise hold the batch, its partition, flushes and the shutdown for ever.
-            var sending = _http().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var sending = http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!sending.IsCompleted && cancellationToken.CanBeCanceled)
             {
                 try
