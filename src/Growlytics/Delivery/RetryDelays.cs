@@ -34,7 +34,10 @@ internal static class RetryDelays
         return TimeSpan.FromMilliseconds(Math.Max(ceiling * random01, floor));
     }
 
-    /// <summary>Reads Retry-After in either form (seconds or an HTTP date), capped at <paramref name="maxDelay"/>.</summary>
+    /// <summary>
+    /// Reads Retry-After in either form (seconds or an HTTP date, taken relative to <paramref name="now"/>: the response's
+    /// <c>Date</c> when it has one), capped at <paramref name="maxDelay"/>.
+    /// </summary>
     public static TimeSpan? FromRetryAfter(RetryConditionHeaderValue? header, DateTimeOffset now, TimeSpan maxDelay)
     {
         if (header is null)
