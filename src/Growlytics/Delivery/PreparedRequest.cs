@@ -4,7 +4,10 @@ namespace GrowlyticsSdk.Delivery;
 /// A request built ahead of its send (its body written and compressed while the request before it was on the wire): the
 /// dispatcher's loop starts building it on a pool thread and goes on. The first of its attempts that goes on the wire
 /// waits for the build if it is still running, and uses the request only if it was built at most <see cref="MaxAge"/>
-/// before, so the <c>sentAt</c> it carries is at most that early; otherwise the request is built again. Used once.
+/// before, so the <c>sentAt</c> it carries is at most that early; otherwise the request is built again. Used once. Both
+/// clocks must say so: on Linux and macOS the monotonic clock stands still while the machine sleeps, so a request built
+/// just before a laptop slept was still "recent" on waking, and carried a <c>sentAt</c> hours old (one set back is rebuilt
+/// too: its <c>sentAt</c> is ahead of the wall clock).
 /// </summary>
 internal sealed class PreparedRequest : IDisposable
 {
@@ -15,6 +18,7 @@ internal sealed class PreparedRequest : IDisposable
 
     private readonly TimeProvider _time;
     private readonly long _builtAt;
+    private readonly DateTimeOffset _builtAtWall;
     private readonly Task<HttpRequestMessage?> _build;
     private int _taken;
 
@@ -29,6 +33,9 @@ internal sealed class PreparedRequest : IDisposable
         _build = build;
         _time = time;
         _builtAt = builtAt;
+
+        // Read just after the sentAt the build uses (microseconds apart, against a MaxAge of 100 ms).
+        _builtAtWall = time.GetUtcNow();
     }
 
     /// <summary>Gets a value indicating whether the request is still being built (what it is built from is still read).</summary>
@@ -52,7 +59,7 @@ internal sealed class PreparedRequest : IDisposable
             return None;
         }
 
-        if (!_build.IsCompleted && _time.GetElapsedTime(_builtAt) > MaxAge)
+        if (!_build.IsCompleted && !IsRecent())
         {
             // Too old to be used even if it were built now (its build waited for a busy pool): not waited for.
             _ = DisposeWhenBuiltAsync();
@@ -84,7 +91,7 @@ internal sealed class PreparedRequest : IDisposable
             return null;
         }
 
-        if (_time.GetElapsedTime(_builtAt) <= MaxAge)
+        if (IsRecent())
         {
             Used = true;
             return request;
@@ -92,5 +99,18 @@ internal sealed class PreparedRequest : IDisposable
 
         request.Dispose();
         return null;
+    }
+
+    // Recent by the monotonic clock and by the wall clock (its sentAt neither hours old after a sleep, nor in the future
+    // after the clock was set back).
+    private bool IsRecent()
+    {
+        if (_time.GetElapsedTime(_builtAt) > MaxAge)
+        {
+            return false;
+        }
+
+        var wall = _time.GetUtcNow() - _builtAtWall;
+        return wall <= MaxAge && wall >= -MaxAge;
     }
 }

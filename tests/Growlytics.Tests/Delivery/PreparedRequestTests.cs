@@ -69,6 +69,34 @@ public sealed class PreparedRequestTests
     }
 
     [Fact]
+    public async Task TakeAsync_WallClockMovedOnWhileTheMonotonicOneStoodStill_DisposesItAndReturnsNothing()
+    {
+        // A laptop that slept just after the request was built: on Linux and macOS the monotonic clock stands still while
+        // the machine sleeps, the wall clock does not. Sent at once on waking, its sentAt would be hours old, and the
+        // service's clock-skew correction (eventTimestamp + serverNow - sentAt) would put its events hours in the future.
+        var clock = new Time.SteppedClock(_time);
+        var request = NewRequest(out var content);
+        using var prepared = new PreparedRequest(Task.FromResult<HttpRequestMessage?>(request), clock, clock.GetTimestamp());
+        clock.Step = TimeSpan.FromHours(8);
+
+        (await prepared.TakeAsync()).Should().BeNull("its sentAt is 8 hours behind the wall clock: the attempt builds the request again");
+        prepared.Used.Should().BeFalse();
+        content.Disposed.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task TakeAsync_WallClockSetBackSinceTheBuild_DisposesItAndReturnsNothing()
+    {
+        var clock = new Time.SteppedClock(_time);
+        var request = NewRequest(out var content);
+        using var prepared = new PreparedRequest(Task.FromResult<HttpRequestMessage?>(request), clock, clock.GetTimestamp());
+        clock.Step = TimeSpan.FromMinutes(-5);
+
+        (await prepared.TakeAsync()).Should().BeNull("its sentAt is 5 minutes ahead of the wall clock now");
+        content.Disposed.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task TakeAsync_BuildEndedWithNothing_ReturnsNothing()
     {
         using var prepared = new PreparedRequest(Task.FromResult<HttpRequestMessage?>(null), _time, _time.GetTimestamp());
