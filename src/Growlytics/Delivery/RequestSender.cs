@@ -1,6 +1,7 @@
 using System.Globalization;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Protocols;
+using GrowlyticsSdk.Threading;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.CircuitBreaker;
@@ -69,7 +70,9 @@ internal sealed partial class RequestSender
         _splitReports = new LogRateLimiter(_time, LogInterval);
         _tooLargeReports = new LogRateLimiter(_time, LogInterval);
         _circuitReports = new LogRateLimiter(_time, TimeSpan.FromMinutes(1));
-        _pipeline = BuildPipeline(options);
+        // Polly's circuit breaker starts a worker of its own as it is built (it runs the breaker's callbacks, such as the
+        // outage line): without the caller's context, or every later one would run in the first request's, and keep it.
+        _pipeline = BackgroundWork.WithoutFlow(() => BuildPipeline(options));
         _attemptTimeout = new ResiliencePipelineBuilder { TimeProvider = _time }.AddTimeout(options.RequestTimeout).Build();
     }
 

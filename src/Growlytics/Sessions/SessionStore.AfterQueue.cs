@@ -1,3 +1,5 @@
+using GrowlyticsSdk.Threading;
+
 namespace GrowlyticsSdk.Sessions;
 
 // Saves that wait for the messages a session change queued: the session file never gets ahead of the stored queue.
@@ -43,7 +45,7 @@ internal sealed partial class SessionStore
                 var slot = new WaitingSave();
                 _barrier = after;
                 _slot = slot;
-                after.ContinueWith(_ => SaveAfterWait(slot), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                BackgroundWork.WithoutFlow(() => after.ContinueWith(_ => SaveAfterWait(slot), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
             }
 
             if (!_barrier.IsCompleted && _slot is { } waiting)

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Storage;
+using GrowlyticsSdk.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Sessions;
@@ -142,7 +143,9 @@ internal sealed partial class SessionStore
         if (idle)
         {
             var generation = _generation;
-            _writer = _writer.ContinueWith(_ => WritePending(generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            // Without the caller's context: the write is the store's own work, not that of the call that changed the session.
+            var writer = _writer;
+            _writer = BackgroundWork.WithoutFlow(() => writer.ContinueWith(_ => WritePending(generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         }
     }
 
@@ -180,7 +183,8 @@ internal sealed partial class SessionStore
     {
         lock (_gate)
         {
-            _writer = _writer.ContinueWith(_ => DeleteTemporaries(_directory), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            var writer = _writer;
+            _writer = BackgroundWork.WithoutFlow(() => writer.ContinueWith(_ => DeleteTemporaries(_directory), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
         }
     }
 

@@ -237,7 +237,9 @@ internal sealed partial class DurableQueue : IDisposable
         _writer = BackgroundWork.Start(RunWriterAsync);
 
         // However the writer ends (a fault before its loop too), no flush waits for it afterwards.
-        _writer.ContinueWith(_ => CompleteFlushes(TakeFlushes(close: true)), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        // (Registered without the caller's context: it waits as long as the client lives.)
+        var writer = _writer;
+        BackgroundWork.WithoutFlow(() => writer.ContinueWith(_ => CompleteFlushes(TakeFlushes(close: true)), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
     }
 
     /// <summary>Completes once everything accepted before the call is written (or could not be: see the log).</summary>

@@ -21,6 +21,14 @@ internal static class BackgroundWork
     public static ITimer CreateTimer(TimeProvider time, TimerCallback callback, object state, TimeSpan dueTime, TimeSpan period) =>
         WithoutFlow((time, callback, state, dueTime, period), static t => t.time.CreateTimer(t.callback, t.state, t.dueTime, t.period));
 
+    /// <summary>
+    /// Runs <paramref name="create"/> on this thread with the caller's <see cref="ExecutionContext"/> kept from what it
+    /// starts or registers (a library's worker started as it is built, a continuation that waits for the client's end),
+    /// for the same reason as <see cref="Start"/>: such work would otherwise keep that context alive, and run in it, for
+    /// the client's lifetime.
+    /// </summary>
+    public static TResult WithoutFlow<TResult>(Func<TResult> create) => WithoutFlow(create, static c => c());
+
     private static TResult WithoutFlow<TArg, TResult>(TArg argument, Func<TArg, TResult> create)
     {
         if (ExecutionContext.IsFlowSuppressed())

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Runtime.CompilerServices;
 using GrowlyticsSdk.Tests.TestSupport;
 
 namespace GrowlyticsSdk.Tests.Delivery;
@@ -13,6 +14,7 @@ namespace GrowlyticsSdk.Tests.Delivery;
 public sealed class BackgroundContextTests
 {
     private static readonly AsyncLocal<string?> Ambient = new();
+    private static readonly AsyncLocal<object?> RequestObject = new();
 
     [Fact]
     public async Task Requests_AloneOrConcurrent_NeverRunInTheContextTheClientWasCreatedIn()
@@ -87,6 +89,99 @@ public sealed class BackgroundContextTests
             time.Shift(TimeSpan.FromHours(1));
             await DeliveryHarness.WaitUntilAsync(() => !seen.IsEmpty);
             seen.Should().OnlyContain(s => s == "AnonymousExpired:(none)");
+        }
+    }
+
+    [Fact]
+    public async Task CircuitOpenedLine_OfAClientCreatedInsideARequest_IsLoggedWithoutThatRequestsContext()
+    {
+        // The circuit breaker reports its changes from work of its own: started with the caller's context, its outage line
+        // (maybe hours later) would carry the first request's AsyncLocals (its Activity, its logging scopes).
+        var seen = new ConcurrentQueue<string>();
+        Ambient.Value = "created-here";
+        DeliveryHarness h;
+        try
+        {
+            h = new DeliveryHarness(o =>
+            {
+                o.MaxBatchSize = 1;
+                o.MaxConcurrentRequests = 8;
+            });
+        }
+        finally
+        {
+            Ambient.Value = null;
+        }
+
+        await using (h)
+        {
+            h.Log.BeforeLog = id =>
+            {
+                if (id == 2020)
+                {
+                    seen.Enqueue(Ambient.Value ?? "(none)");
+                }
+            };
+            h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+            for (var user = 0; user < 8; user++)
+            {
+                h.Push(user, anonymousId: "user-" + user);
+            }
+
+            await DeliveryHarness.WaitUntilAsync(() => !seen.IsEmpty);
+            seen.Should().OnlyContain(value => value == "(none)");
+            h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        }
+    }
+
+    [Fact]
+    public async Task Client_CreatedInsideARequest_KeepsNothingOfThatRequestsContextAlive()
+    {
+        // A client made inside the first request (AddGrowlytics resolved there, a lazy Initialize) lives as long as the
+        // process: what the request's context holds (its Activity, its AsyncLocals) must not live as long.
+        var directory = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var (client, requestState) = CreateInsideARequest(directory);
+            await using (client)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                requestState.IsAlive.Should().BeFalse("the client's background work runs without the context it was created in");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (GrowlyticsClient Client, WeakReference RequestState) CreateInsideARequest(string directory)
+    {
+        var requestState = new object();
+        Ambient.Value = requestState.GetHashCode().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        RequestObject.Value = requestState;
+        try
+        {
+            var client = new GrowlyticsClient(new GrowlyticsOptions
+            {
+                ApiKey = DeliveryHarness.ApiKey,
+                Endpoint = new Uri("https://collector.test/"),
+                HttpClient = new HttpClient(new AmbientRecorder(new ConcurrentQueue<string>(), Task.CompletedTask)),
+                StorageDirectory = directory,
+                FlushOnProcessExit = false,
+            });
+            return (client, new WeakReference(requestState));
+        }
+        finally
+        {
+            Ambient.Value = null;
+            RequestObject.Value = null;
         }
     }
 
