@@ -1,10 +1,14 @@
+using GrowlyticsSdk.Threading;
+
 namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
 /// How many requests may be in flight at once, adjusted AIMD-style: a 429 or a <c>Retry-After</c> halves the limit
 /// (at most once per <see cref="DecreaseSpacing"/>, so one burst of refusals counts once), each success adds one back,
 /// up to <see cref="GrowlyticsOptions.MaxConcurrentRequests"/>. A slot is held only while an attempt is on the wire:
-/// a batch waiting out its backoff holds none, and retries waiting for a slot go before new batches.
+/// a batch waiting out its backoff holds none, and retries waiting for a slot go before new batches. A slot whose answer
+/// said when to come back (<c>Retry-After</c>) is taken until then (<see cref="ReleaseAfter"/>): answers come fast, so a
+/// limit on requests in flight alone lets a refused client send as many requests a second as it has batches waiting.
 /// </summary>
 internal sealed class ConcurrencyLimiter
 {
@@ -18,6 +22,10 @@ internal sealed class ConcurrencyLimiter
     private readonly Action _onRoom;
     private int _limit;
     private int _active;
+
+    // Slots taken until a Retry-After ends, each with its timer.
+    private readonly HashSet<ITimer> _cooling = new();
+    private bool _ended;
     private long _lastDecrease = long.MinValue;
 
     public ConcurrencyLimiter(int max, TimeProvider time, Action onRoom)
@@ -57,7 +65,7 @@ internal sealed class ConcurrencyLimiter
     {
         lock (_gate)
         {
-            if (_active < _limit && _waiters.Count == 0)
+            if (_active + _cooling.Count < _limit && _waiters.Count == 0)
             {
                 _active++;
                 return true;
@@ -73,7 +81,7 @@ internal sealed class ConcurrencyLimiter
         TaskCompletionSource<bool> waiter;
         lock (_gate)
         {
-            if (_active < _limit && _waiters.Count == 0)
+            if (_active + _cooling.Count < _limit && _waiters.Count == 0)
             {
                 _active++;
                 return Task.CompletedTask;
@@ -103,6 +111,46 @@ internal sealed class ConcurrencyLimiter
         if (room)
         {
             _onRoom();
+        }
+    }
+
+    /// <summary>
+    /// Ends an attempt whose answer asked to come back after <paramref name="delay"/>: its slot is given back only then, so
+    /// the service is sent no more requests in that time than the limit allows.
+    /// </summary>
+    public void ReleaseAfter(TimeSpan delay)
+    {
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                _active--;
+                var cooling = new Cooling(this);
+                cooling.Timer = BackgroundWork.CreateTimer(_time, static state => ((Cooling)state!).End(), cooling, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _cooling.Add(cooling.Timer);
+                cooling.Timer.Change(delay, Timeout.InfiniteTimeSpan);
+                return;
+            }
+        }
+
+        Release();
+    }
+
+    /// <summary>Gives back every slot taken until a Retry-After ends, and takes no more (delivery has ended).</summary>
+    public void EndCooling()
+    {
+        List<ITimer> timers;
+        lock (_gate)
+        {
+            _ended = true;
+            timers = _cooling.ToList();
+            _cooling.Clear();
+            GrantLocked();
+        }
+
+        foreach (var timer in timers)
+        {
+            timer.Dispose();
         }
     }
 
@@ -138,7 +186,7 @@ internal sealed class ConcurrencyLimiter
     // Hands free slots to waiting retries; returns whether a slot is left over for a new batch.
     private bool GrantLocked()
     {
-        while (_active < _limit && _waiters.Count > 0)
+        while (_active + _cooling.Count < _limit && _waiters.Count > 0)
         {
             var waiter = _waiters.Dequeue();
             if (waiter.TrySetResult(true))
@@ -147,7 +195,28 @@ internal sealed class ConcurrencyLimiter
             }
         }
 
-        return _active < _limit;
+        return _active + _cooling.Count < _limit;
+    }
+
+    // A Retry-After has ended: its slot goes to a waiting retry, or wakes the dispatcher for a new batch.
+    private void EndCooling(ITimer timer)
+    {
+        var room = false;
+        lock (_gate)
+        {
+            if (!_cooling.Remove(timer))
+            {
+                return;
+            }
+
+            room = GrantLocked() && _waiters.Count == 0;
+        }
+
+        timer.Dispose();
+        if (room)
+        {
+            _onRoom();
+        }
     }
 
     private static async Task WaitAsync(TaskCompletionSource<bool> waiter, CancellationToken cancellationToken)
@@ -156,5 +225,12 @@ internal sealed class ConcurrencyLimiter
         {
             await waiter.Task.ConfigureAwait(false);
         }
+    }
+
+    private sealed class Cooling(ConcurrencyLimiter owner)
+    {
+        public ITimer Timer { get; set; } = null!;
+
+        public void End() => owner.EndCooling(Timer);
     }
 }

@@ -180,6 +180,7 @@ internal sealed partial class Dispatcher : IDisposable
         finally
         {
             _loopTimers.Cancel();
+            _limiter.EndCooling();
         }
     }
 

@@ -23,6 +23,7 @@ internal sealed partial class RequestSender
         }
 
         state.WireAttempts++;
+        TimeSpan? comeBackAfter = null;
         if (state.RetryOwed)
         {
             state.RetryOwed = false;
@@ -46,6 +47,11 @@ internal sealed partial class RequestSender
             {
                 state.Throttled = true;
                 _limiter.OnOverload();
+                if (IsTransient(status))
+                {
+                    // The slot is taken until the service said to come back (see ConcurrencyLimiter.ReleaseAfter).
+                    comeBackAfter = RetryDelays.FromRetryAfter(response.Headers.RetryAfter, response.Headers.Date ?? _time.GetUtcNow(), _maxRetryDelay);
+                }
             }
             else if (succeeded)
             {
@@ -62,7 +68,14 @@ internal sealed partial class RequestSender
         }
         finally
         {
-            _limiter.Release();
+            if (comeBackAfter is { } delay && delay > TimeSpan.Zero)
+            {
+                _limiter.ReleaseAfter(delay);
+            }
+            else
+            {
+                _limiter.Release();
+            }
         }
     }
 

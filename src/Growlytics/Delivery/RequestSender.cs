@@ -30,6 +30,7 @@ internal sealed partial class RequestSender
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly ResiliencePipeline _attemptTimeout;
     private readonly RedirectGuard _redirects;
+    private readonly TimeSpan _maxRetryDelay;
 
     // Where requests go, for the logs: scheme, host, port and path (never user info; the endpoint has no query).
     private readonly string _target;
@@ -63,6 +64,7 @@ internal sealed partial class RequestSender
         _counters = counters;
         _logger = logger;
         _redirects = new RedirectGuard(_time, logger);
+        _maxRetryDelay = options.MaxRetryDelay;
         _target = protocol.RequestUri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         _retryReports = new LogRateLimiter(_time, LogInterval);
         _rejectReports = new RejectionReports(_time, LogInterval, logger, _target);

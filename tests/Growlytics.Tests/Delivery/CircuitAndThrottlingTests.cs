@@ -350,10 +350,15 @@ public sealed class CircuitAndThrottlingTests
     // Eight batches, each with a slot taken for its first attempt: enough attempts at once to open the circuit if they fail.
     private static List<Task<List<SendResult>>> SendEightAtOnce(RequestSender sender, ConcurrencyLimiter limiter)
     {
-        var sends = new List<Task<List<SendResult>>>();
+        // All eight slots first: a fake answer comes back at once, and one that asks to come back later keeps its slot.
         for (var i = 0; i < 8; i++)
         {
             limiter.TryAcquireForNew().Should().BeTrue();
+        }
+
+        var sends = new List<Task<List<SendResult>>>();
+        for (var i = 0; i < 8; i++)
+        {
             sends.Add(sender.SendAsync(Message, holdsSlot: true, CancellationToken.None));
         }
 

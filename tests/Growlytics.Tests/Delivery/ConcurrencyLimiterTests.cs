@@ -57,6 +57,43 @@ public sealed class ConcurrencyLimiterTests
     }
 
     [Fact]
+    public async Task ReleaseAfter_TakesTheSlotUntilTheDelayEnds_ThenAWaitingRetryGetsIt()
+    {
+        var time = new FakeTimeProvider();
+        var rooms = 0;
+        var limiter = new ConcurrencyLimiter(1, time, () => rooms++);
+        limiter.TryAcquireForNew().Should().BeTrue();
+
+        limiter.ReleaseAfter(TimeSpan.FromSeconds(1));
+        limiter.Active.Should().Be(0, "nothing is on the wire");
+        limiter.TryAcquireForNew().Should().BeFalse("the service asked to come back in a second");
+        var retry = limiter.AcquireAsync(CancellationToken.None);
+
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        retry.IsCompleted.Should().BeFalse();
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await retry.WaitAsync(TimeSpan.FromSeconds(5));
+        rooms.Should().Be(0, "the slot went to the waiting retry");
+        limiter.Release();
+        rooms.Should().Be(1);
+    }
+
+    [Fact]
+    public void EndCooling_GivesTheSlotsBack_AndLaterAnswersReleaseAtOnce()
+    {
+        var limiter = new ConcurrencyLimiter(2, new FakeTimeProvider(), () => { });
+        limiter.TryAcquireForNew().Should().BeTrue();
+        limiter.TryAcquireForNew().Should().BeTrue();
+        limiter.ReleaseAfter(TimeSpan.FromSeconds(30));
+
+        limiter.EndCooling();
+        limiter.TryAcquireForNew().Should().BeTrue("the slot held for the Retry-After is back");
+        limiter.TryAcquireForNew().Should().BeFalse();
+        limiter.ReleaseAfter(TimeSpan.FromSeconds(30));
+        limiter.TryAcquireForNew().Should().BeTrue("delivery has ended: no slot is held for a Retry-After");
+    }
+
+    [Fact]
     public async Task AcquireAsync_RetryWaiting_GoesBeforeNewBatches()
     {
         var rooms = 0;

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Protocols;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using static GrowlyticsSdk.Tests.TestSupport.FakeClockDriver;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// A service that answers every request "429, Retry-After: 1" is sent at most as many requests per second as the
+/// client's (halving) concurrency limit: a slot whose answer asked to come back later is taken for that long. Answers
+/// come fast, so a limit on requests in flight alone let every waiting batch try again every second.
+/// </summary>
+public sealed class RetryAfterRateTests
+{
+    private static readonly ReadOnlyMemory<byte>[] Message = ["{}"u8.ToArray()];
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
+
+    [Fact]
+    public async Task SendAsync_EveryAnswer429WithRetryAfterOneSecond_RequestsPerSecondStayWithinTheHalvingLimit()
+    {
+        var time = new FakeTimeProvider();
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = "key",
+            Endpoint = new Uri("https://collector.test/"),
+            Protocol = GrowlyticsProtocol.Batch,
+            TimeProvider = time,
+            MaxRetryAttempts = 6,
+            RetryBudget = TimeSpan.FromMinutes(2),
+        };
+        var service = new RateLimitedFor(time, TimeSpan.FromSeconds(4));
+        using var http = new HttpClient(service);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = Enumerable.Range(0, 32).Select(_ => sender.SendAsync(Message, holdsSlot: false, CancellationToken.None)).ToList();
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromMinutes(2), Step)).Should().BeTrue();
+
+        // The limit halves at most once a second: 8, 4, 2, 1 requests in the four seconds the service refuses.
+        var refused = service.Seconds.Where(s => s < 4).GroupBy(s => s).ToDictionary(g => g.Key, g => g.Count());
+        refused.Values.Sum().Should().BeLessThanOrEqualTo(8 + 4 + 2 + 1, "each second no more requests than the client's limit, which halves");
+        refused.Should().OnlyContain(second => second.Value <= 8);
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered, "the service came back within every batch's retries");
+        }
+    }
+
+    // Answers 429 with Retry-After: 1 until refusingFor has passed, then 200; records the second of each request.
+    private sealed class RateLimitedFor(FakeTimeProvider time, TimeSpan refusingFor) : HttpMessageHandler
+    {
+        private readonly DateTimeOffset _start = time.GetUtcNow();
+
+        public ConcurrentQueue<int> Seconds { get; } = new();
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var elapsed = time.GetUtcNow() - _start;
+            Seconds.Enqueue((int)elapsed.TotalSeconds);
+            if (elapsed >= refusingFor)
+            {
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+            }
+
+            var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+            response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+            return Task.FromResult(response);
+        }
+    }
+}
