@@ -49,8 +49,11 @@ internal sealed partial class RequestSender
                 _limiter.OnOverload();
                 if (IsTransient(status))
                 {
-                    // The slot is taken until the service said to come back (see ConcurrencyLimiter.ReleaseAfter).
-                    comeBackAfter = RetryDelays.FromRetryAfter(response.Headers.RetryAfter, response.Headers.Date ?? _time.GetUtcNow(), _maxRetryDelay);
+                    // The slot is taken until the service said to come back (see ConcurrencyLimiter.ReleaseAfter); a 429
+                    // that does not say when (or says it unreadably) is taken as "in a second": it answers as fast, and
+                    // every waiting batch would otherwise retry within its short backoff.
+                    comeBackAfter = RetryDelays.FromRetryAfter(response.Headers.RetryAfter, response.Headers.Date ?? _time.GetUtcNow(), _maxRetryDelay)
+                        ?? (status == 429 ? _unsaidRetryAfter : null);
                 }
             }
             else if (succeeded)

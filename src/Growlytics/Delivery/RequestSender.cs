@@ -32,6 +32,9 @@ internal sealed partial class RequestSender
     private readonly RedirectGuard _redirects;
     private readonly TimeSpan _maxRetryDelay;
 
+    // How long a slot whose 429 did not say when to come back stays taken: one second, within MaxRetryDelay.
+    private readonly TimeSpan _unsaidRetryAfter;
+
     // Where requests go, for the logs: scheme, host, port and path (never user info; the endpoint has no query).
     private readonly string _target;
     private readonly LogRateLimiter _retryReports;
@@ -65,6 +68,7 @@ internal sealed partial class RequestSender
         _logger = logger;
         _redirects = new RedirectGuard(_time, logger);
         _maxRetryDelay = options.MaxRetryDelay;
+        _unsaidRetryAfter = options.MaxRetryDelay < TimeSpan.FromSeconds(1) ? options.MaxRetryDelay : TimeSpan.FromSeconds(1);
         _target = protocol.RequestUri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
         _retryReports = new LogRateLimiter(_time, LogInterval);
         _rejectReports = new RejectionReports(_time, LogInterval, logger, _target);

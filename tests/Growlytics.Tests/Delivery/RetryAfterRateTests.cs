@@ -11,17 +11,20 @@ using static GrowlyticsSdk.Tests.TestSupport.FakeClockDriver;
 namespace GrowlyticsSdk.Tests.Delivery;
 
 /// <summary>
-/// A service that answers every request "429, Retry-After: 1" is sent at most as many requests per second as the
-/// client's (halving) concurrency limit: a slot whose answer asked to come back later is taken for that long. Answers
-/// come fast, so a limit on requests in flight alone let every waiting batch try again every second.
+/// A service that answers every request "429, Retry-After: 1" (or a bare 429) is sent at most as many requests per second
+/// as the client's (halving) concurrency limit: a slot whose answer asked to come back later is taken for that long (a
+/// bare 429's for a second). Answers come fast, so a limit on requests in flight alone let every waiting batch try again
+/// every second (or, without Retry-After, within its backoff).
 /// </summary>
 public sealed class RetryAfterRateTests
 {
     private static readonly ReadOnlyMemory<byte>[] Message = ["{}"u8.ToArray()];
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
 
-    [Fact]
-    public async Task SendAsync_EveryAnswer429WithRetryAfterOneSecond_RequestsPerSecondStayWithinTheHalvingLimit()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SendAsync_EveryAnswer429_RequestsPerSecondStayWithinTheHalvingLimit(bool saysWhen)
     {
         var time = new FakeTimeProvider();
         var options = new GrowlyticsOptions
@@ -33,7 +36,7 @@ public sealed class RetryAfterRateTests
             MaxRetryAttempts = 6,
             RetryBudget = TimeSpan.FromMinutes(2),
         };
-        var service = new RateLimitedFor(time, TimeSpan.FromSeconds(4));
+        var service = new RateLimitedFor(time, TimeSpan.FromSeconds(4), saysWhen);
         using var http = new HttpClient(service);
         var limiter = new ConcurrencyLimiter(8, time, () => { });
         var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
@@ -51,8 +54,9 @@ public sealed class RetryAfterRateTests
         }
     }
 
-    // Answers 429 with Retry-After: 1 until refusingFor has passed, then 200; records the second of each request.
-    private sealed class RateLimitedFor(FakeTimeProvider time, TimeSpan refusingFor) : HttpMessageHandler
+    // Answers 429 (with Retry-After: 1 when saysWhen; a 429 without it is taken as the same) until refusingFor has passed,
+    // then 200; records the second of each request.
+    private sealed class RateLimitedFor(FakeTimeProvider time, TimeSpan refusingFor, bool saysWhen) : HttpMessageHandler
     {
         private readonly DateTimeOffset _start = time.GetUtcNow();
 
@@ -68,7 +72,11 @@ public sealed class RetryAfterRateTests
             }
 
             var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
-            response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+            if (saysWhen)
+            {
+                response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+            }
+
             return Task.FromResult(response);
         }
     }
