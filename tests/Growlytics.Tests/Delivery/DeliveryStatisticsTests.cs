@@ -113,6 +113,46 @@ public sealed class DeliveryStatisticsTests
         measured["growlytics.messages.enqueued"].Should().Be(0);
     }
 
+    [Fact]
+    public async Task GrowlyticsMeter_TwoClientsInOneProcess_TellTheirMeasurementsApart()
+    {
+        // Two hosts in one process (or a host and the facade's client): each client's meter is named Growlytics, and an
+        // exporter keeps one series per instrument name and tag set, so measurements without a tag of their own would
+        // overwrite each other (OpenTelemetry exported the last client's figure alone).
+        var firstFactory = new DeliveryMeterFactory();
+        var secondFactory = new DeliveryMeterFactory();
+        await using var first = new DeliveryHarness(o => o.MeterFactory = firstFactory);
+        await using var second = new DeliveryHarness(o => o.MeterFactory = secondFactory);
+        first.PushMany(3);
+        second.PushMany(5);
+        await first.FlushAsync();
+        await second.FlushAsync();
+
+        var delivered = new List<(string Tags, long Value)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if ((ReferenceEquals(instrument.Meter, firstFactory.Created) || ReferenceEquals(instrument.Meter, secondFactory.Created))
+                && instrument.Name == "growlytics.messages.delivered")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var tagText = string.Join(",", tags.ToArray().OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => t.Key + "=" + t.Value));
+            lock (delivered)
+            {
+                delivered.Add((tagText, value));
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        delivered.Select(d => d.Value).Should().BeEquivalentTo([3L, 5L]);
+        delivered.Select(d => d.Tags).Should().OnlyHaveUniqueItems("an exporter merges same-named instruments by their tags");
+    }
+
     private static Dictionary<string, long> Measure(Meter meter)
     {
         var measured = new Dictionary<string, long>();
