@@ -212,7 +212,14 @@ internal sealed partial class RequestSender
                 results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated });
                 if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
-                    Log.RetriesExhausted(_logger, exhausted, description, KeepOnRetriesExhausted, _target);
+                    if (KeepOnRetriesExhausted)
+                    {
+                        Log.RetriesExhaustedKept(_logger, exhausted, description, _target);
+                    }
+                    else
+                    {
+                        Log.RetriesExhausted(_logger, exhausted, description, _target);
+                    }
                 }
 
                 return;

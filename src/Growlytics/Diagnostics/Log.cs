@@ -22,8 +22,13 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Growlytics requests failed and are being retried: {Count} retr(ies) scheduled since the last report; the latest after {Outcome}, in {Delay}.")]
     public static partial void Retrying(ILogger logger, long count, string outcome, TimeSpan delay);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests to {Target} ran out of retries: {Count} message(s) since the last report, the latest after {Outcome} (kept to be tried again later: {Kept}).")]
-    public static partial void RetriesExhausted(ILogger logger, long count, string outcome, bool kept, string target);
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Growlytics requests to {Target} ran out of retries: {Count} message(s) since the last report, the latest after {Outcome}; they were dropped (RetriesExhausted).")]
+    public static partial void RetriesExhausted(ILogger logger, long count, string outcome, string target);
+
+    // With StorageDirectory nothing is lost here (an offline app logs this for as long as it is offline): a warning. A kept
+    // message that runs out again is counted again; its drop, if the service keeps refusing it, is event 2014.
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Growlytics requests to {Target} ran out of retries: {Count} message(s) since the last report (one kept and tried again counts each time), the latest after {Outcome}; they are kept and tried again later, none dropped.")]
+    public static partial void RetriesExhaustedKept(ILogger logger, long count, string outcome, string target);
 
     [LoggerMessage(EventId = 2014, Level = LogLevel.Error, Message = "Dropped {Count} message(s) since the last report that had run out of retries and that the Growlytics service refused again while it accepted others: kept, they held other users back (RetriesExhausted).")]
     public static partial void StoredRefusalDropped(ILogger logger, long count);
