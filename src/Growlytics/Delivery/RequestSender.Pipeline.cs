@@ -34,7 +34,20 @@ internal sealed partial class RequestSender
     private ResiliencePipeline<HttpResponseMessage> BuildPipeline(GrowlyticsOptions options)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = options.TimeProvider };
-        builder.AddTimeout(options.RetryBudget);
+        builder.AddTimeout(new TimeoutStrategyOptions
+        {
+            Timeout = options.RetryBudget,
+            OnTimeout = args =>
+            {
+                // The batch's budget ran out (Polly says so with a TimeoutRejectedException): the log says that, not a timeout.
+                if (args.Context.Properties.TryGetValue(AttemptKey, out var state))
+                {
+                    state.BudgetSpent = true;
+                }
+
+                return default;
+            },
+        });
         if (options.MaxRetryAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -65,6 +78,8 @@ internal sealed partial class RequestSender
 
                     if (state is not null)
                     {
+                        state.LastFailure = Describe(args.Outcome);
+
                         // Counted when the retry goes on the wire (PostOnceAsync): a backoff that the batch's RetryBudget
                         // or a shutdown ends is no retry.
                         state.RetryOwed = true;
@@ -296,6 +311,12 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets or sets the size of the body of the latest request sent for this batch.</summary>
         public int SentBytes { get; set; }
+
+        /// <summary>Gets or sets what the latest failed attempt that was followed by a retry got (a status, or an exception's kind), for the log.</summary>
+        public string? LastFailure { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether the batch's <see cref="GrowlyticsOptions.RetryBudget"/> ran out.</summary>
+        public bool BudgetSpent { get; set; }
 
         /// <summary>Gets or sets a value indicating whether an answer to this batch asked to slow down (429 or <c>Retry-After</c>).</summary>
         public bool Throttled { get; set; }

@@ -305,7 +305,9 @@ internal sealed partial class RequestSender
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return (0, ex.GetType().Name, null);
+            // A spent RetryBudget surfaces as Polly's TimeoutRejectedException: said as what it is, after the latest failure.
+            var description = state.BudgetSpent ? (state.LastFailure ?? "no answer") + ", then RetryBudget ran out" : ex.GetType().Name;
+            return (0, description, null);
         }
         finally
         {

@@ -357,6 +357,27 @@ public sealed class BatchSenderTests
     }
 
     [Fact]
+    public async Task SendAsync_RetryBudgetSpentOn503s_LogSaysTheBudgetRanOutAndTheLastAnswer()
+    {
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxRetryAttempts = 100;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(500);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            o.RetryBudget = TimeSpan.FromSeconds(10);
+            o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
+        });
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+        h.PushMany(3);
+
+        await h.FlushAsync();
+
+        // Every answer was a 503: the line must not read as if the service had timed out (Polly's TimeoutRejectedException).
+        var outcome = h.Log.WithId(2004).Should().ContainSingle().Subject.Fields["Outcome"].Should().BeOfType<string>().Subject;
+        outcome.Should().NotContain("TimeoutRejectedException").And.Contain("RetryBudget").And.Contain("503");
+    }
+
+    [Fact]
     public async Task SendAsync_LongOutage_CircuitBreakerStopsTheRetryStormThenRecovers()
     {
         var breakDuration = TimeSpan.FromSeconds(30);
