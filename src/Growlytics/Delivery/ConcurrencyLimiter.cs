@@ -8,7 +8,9 @@ namespace GrowlyticsSdk.Delivery;
 /// up to <see cref="GrowlyticsOptions.MaxConcurrentRequests"/>. A slot is held only while an attempt is on the wire:
 /// a batch waiting out its backoff holds none, and retries waiting for a slot go before new batches. A slot whose answer
 /// said when to come back (<c>Retry-After</c>) is taken until then (<see cref="ReleaseAfter"/>): answers come fast, so a
-/// limit on requests in flight alone lets a refused client send as many requests a second as it has batches waiting.
+/// limit on requests in flight alone lets a refused client send as many requests a second as it has batches waiting. Each
+/// success gives one such slot back: a service that refuses only some requests slows the client by the halving, not by a
+/// slot per refusal (with 1 answer in 10 refused, that held the client to about ten times its limit a second).
 /// </summary>
 internal sealed class ConcurrencyLimiter
 {
@@ -154,17 +156,35 @@ internal sealed class ConcurrencyLimiter
         }
     }
 
-    /// <summary>A request succeeded: one more slot, up to the maximum.</summary>
+    /// <summary>
+    /// A request succeeded: one more slot, up to the maximum, and one slot held for a <c>Retry-After</c> is given back (the
+    /// service accepts requests again, or refuses only some: the limit bounds the client then, not a slot held per refusal).
+    /// </summary>
     public void OnSuccess()
     {
+        ITimer? ended = null;
         lock (_gate)
         {
             if (_limit < _max)
             {
                 _limit++;
-                GrantLocked();
             }
+
+            foreach (var timer in _cooling)
+            {
+                ended = timer;
+                break;
+            }
+
+            if (ended is not null)
+            {
+                _cooling.Remove(ended);
+            }
+
+            GrantLocked();
         }
+
+        ended?.Dispose();
     }
 
     /// <summary>The service asked to slow down (429 or <c>Retry-After</c>): half the slots.</summary>

@@ -94,6 +94,24 @@ public sealed class ConcurrencyLimiterTests
     }
 
     [Fact]
+    public void OnSuccess_WhileASlotIsHeldForARetryAfter_GivesThatSlotBack()
+    {
+        var limiter = new ConcurrencyLimiter(2, new FakeTimeProvider(), () => { });
+        limiter.TryAcquireForNew().Should().BeTrue();
+        limiter.TryAcquireForNew().Should().BeTrue();
+        limiter.ReleaseAfter(TimeSpan.FromSeconds(1));
+
+        // The other request was accepted: the service is not refusing everything, and the limit (already at its maximum)
+        // is what bounds the client then.
+        limiter.OnSuccess();
+        limiter.Release();
+
+        limiter.TryAcquireForNew().Should().BeTrue();
+        limiter.TryAcquireForNew().Should().BeTrue("a success gives back a slot held for a Retry-After");
+        limiter.TryAcquireForNew().Should().BeFalse();
+    }
+
+    [Fact]
     public async Task AcquireAsync_RetryWaiting_GoesBeforeNewBatches()
     {
         var rooms = 0;

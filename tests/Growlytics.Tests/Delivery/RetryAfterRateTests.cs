@@ -54,6 +54,59 @@ public sealed class RetryAfterRateTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SendAsync_OneAnswerIn10Is429_TheOthersAccepted_DeliversAtAboutTheHealthyRate(bool saysWhen)
+    {
+        var time = new FakeTimeProvider();
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = "key",
+            Endpoint = new Uri("https://collector.test/"),
+            Protocol = GrowlyticsProtocol.Rest,
+            TimeProvider = time,
+        };
+        var service = new RefusesOneIn10(saysWhen);
+        using var http = new HttpClient(service);
+        var limiter = new ConcurrencyLimiter(32, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        // 2,000 requests that the service answers at once: 9 in 10 accepted, so the client is not refused as a whole and
+        // its (halving, growing) limit bounds it, not a slot per refusal held for a second (32 slots: 320 requests a second).
+        var start = time.GetUtcNow();
+        var sends = Enumerable.Range(0, 2_000).Select(_ => sender.SendAsync(Message, holdsSlot: false, CancellationToken.None)).ToList();
+
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromSeconds(30), Step)).Should().BeTrue();
+        (time.GetUtcNow() - start).Should().BeLessThan(TimeSpan.FromSeconds(5), "each refused request waits a second for its retry (a retry refused again, another); the others go on at once");
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        }
+    }
+
+    // Answers every tenth request 429 (with Retry-After: 1 when saysWhen), the others 200.
+    private sealed class RefusesOneIn10(bool saysWhen) : HttpMessageHandler
+    {
+        private int _requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _requests) % 10 != 0)
+            {
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+            }
+
+            var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+            if (saysWhen)
+            {
+                response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+            }
+
+            return Task.FromResult(response);
+        }
+    }
+
     // Answers 429 (with Retry-After: 1 when saysWhen; a 429 without it is taken as the same) until refusingFor has passed,
     // then 200; records the second of each request.
     private sealed class RateLimitedFor(FakeTimeProvider time, TimeSpan refusingFor, bool saysWhen) : HttpMessageHandler
