@@ -110,7 +110,8 @@ public sealed class GrowlyticsOptions
 
     /// <summary>
     /// Gets or sets how many times a failed batch is retried (network errors, timeouts, 408, 429, 5xx): attempts that go
-    /// on the wire after the first. An attempt the open circuit breaker refuses is not counted; <see cref="RetryBudget"/>
+    /// on the wire after the first. An attempt the open circuit breaker refuses is not counted, nor one answered with a
+    /// request to slow down (a 429, or a 408 or 5xx carrying <c>Retry-After</c>: the service is up and said to wait); <see cref="RetryBudget"/>
     /// bounds the time a batch spends in attempts and waits. With 0 nothing is retried: a batch whose only attempt the
     /// open circuit refuses runs out of retries at once (<see cref="DropReason.RetriesExhausted"/>; kept on disk with
     /// <see cref="StorageDirectory"/>).

@@ -49,6 +49,10 @@ internal sealed partial class RequestSender
                 _limiter.OnOverload();
                 if (IsTransient(status))
                 {
+                    // Not one of MaxRetryAttempts: the service is up and said to wait, and the limiter spaces such attempts
+                    // out; RetryBudget bounds them (a long rate limit used up the few batches' retries in seconds).
+                    state.SlowedAttempts++;
+
                     // The slot is taken until the service said to come back (see ConcurrencyLimiter.ReleaseAfter); a 429
                     // that does not say when (or says it unreadably) is taken as "in a second": it answers as fast, and
                     // every waiting batch would otherwise retry within its short backoff.

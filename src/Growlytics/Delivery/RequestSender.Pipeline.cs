@@ -202,9 +202,10 @@ internal sealed partial class RequestSender
     private static bool AsksToSlowDown(Outcome<HttpResponseMessage> outcome) =>
         outcome.Result is { } response && ((int)response.StatusCode == 429 || response.Headers.RetryAfter is not null);
 
-    // Whether the batch has retries left: MaxRetryAttempts counts the attempts that went on the wire after the first.
+    // Whether the batch has retries left: MaxRetryAttempts counts the attempts that went on the wire after the first,
+    // except those answered with a request to slow down (a retried 429, or one carrying Retry-After): RetryBudget bounds them.
     private static bool RetriesLeft(ResilienceContext context, GrowlyticsOptions options) =>
-        !context.Properties.TryGetValue(AttemptKey, out var state) || state.WireAttempts <= options.MaxRetryAttempts;
+        !context.Properties.TryGetValue(AttemptKey, out var state) || state.WireAttempts - state.SlowedAttempts <= options.MaxRetryAttempts;
 
     private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
@@ -308,6 +309,12 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets or sets how many attempts of this batch went on the wire (the first included).</summary>
         public int WireAttempts { get; set; }
+
+        /// <summary>
+        /// Gets or sets how many of <see cref="WireAttempts"/> were answered with a request to slow down that is retried (a
+        /// 429, or a 408 or 5xx carrying <c>Retry-After</c>); they are not counted against <see cref="GrowlyticsOptions.MaxRetryAttempts"/>.
+        /// </summary>
+        public int SlowedAttempts { get; set; }
 
         /// <summary>Gets or sets the size of the body of the latest request sent for this batch.</summary>
         public int SentBytes { get; set; }

@@ -107,6 +107,38 @@ public sealed class RetryAfterRateTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SendAsync_RateLimitedLongerThanTheRetriesLast_AnswersThatSayWaitAreNotCountedAsRetries(bool saysWhen)
+    {
+        // Two batches against 10 s of 429s: each goes about once a second, far more than MaxRetryAttempts times. The
+        // service is up and says to wait; RetryBudget (2 minutes) bounds that wait, not the count of attempts.
+        var time = new FakeTimeProvider();
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = "key",
+            Endpoint = new Uri("https://collector.test/"),
+            Protocol = GrowlyticsProtocol.Batch,
+            TimeProvider = time,
+            MaxRetryAttempts = 3,
+            RetryBudget = TimeSpan.FromMinutes(2),
+        };
+        var service = new RateLimitedFor(time, TimeSpan.FromSeconds(10), saysWhen);
+        using var http = new HttpClient(service);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var sends = Enumerable.Range(0, 2).Select(_ => sender.SendAsync(Message, holdsSlot: false, CancellationToken.None)).ToList();
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromMinutes(3), Step)).Should().BeTrue();
+
+        service.Seconds.Count(s => s < 10).Should().BeGreaterThan(2 * 4, "each batch was refused more times than its retries");
+        foreach (var send in sends)
+        {
+            (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered, "refusals that say to wait are bounded by RetryBudget, not MaxRetryAttempts");
+        }
+    }
+
     // Answers 429 (with Retry-After: 1 when saysWhen; a 429 without it is taken as the same) until refusingFor has passed,
     // then 200; records the second of each request.
     private sealed class RateLimitedFor(FakeTimeProvider time, TimeSpan refusingFor, bool saysWhen) : HttpMessageHandler
