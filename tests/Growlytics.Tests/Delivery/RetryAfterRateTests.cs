@@ -27,19 +27,9 @@ public sealed class RetryAfterRateTests
     public async Task SendAsync_EveryAnswer429_RequestsPerSecondStayWithinTheHalvingLimit(bool saysWhen)
     {
         var time = new FakeTimeProvider();
-        var options = new GrowlyticsOptions
-        {
-            ApiKey = "key",
-            Endpoint = new Uri("https://collector.test/"),
-            Protocol = GrowlyticsProtocol.Batch,
-            TimeProvider = time,
-            MaxRetryAttempts = 6,
-            RetryBudget = TimeSpan.FromMinutes(2),
-        };
         var service = new RateLimitedFor(time, TimeSpan.FromSeconds(4), saysWhen);
         using var http = new HttpClient(service);
-        var limiter = new ConcurrencyLimiter(8, time, () => { });
-        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        var sender = NewSender(time, http, GrowlyticsProtocol.Batch, slots: 8, maxRetryAttempts: 6);
 
         var sends = Enumerable.Range(0, 32).Select(_ => sender.SendAsync(Message, holdsSlot: false, CancellationToken.None)).ToList();
         (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromMinutes(2), Step)).Should().BeTrue();
@@ -60,17 +50,8 @@ public sealed class RetryAfterRateTests
     public async Task SendAsync_OneAnswerIn10Is429_TheOthersAccepted_DeliversAtAboutTheHealthyRate(bool saysWhen)
     {
         var time = new FakeTimeProvider();
-        var options = new GrowlyticsOptions
-        {
-            ApiKey = "key",
-            Endpoint = new Uri("https://collector.test/"),
-            Protocol = GrowlyticsProtocol.Rest,
-            TimeProvider = time,
-        };
-        var service = new RefusesOneIn10(saysWhen);
-        using var http = new HttpClient(service);
-        var limiter = new ConcurrencyLimiter(32, time, () => { });
-        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        using var http = new HttpClient(new RefusesOneIn10(saysWhen));
+        var sender = NewSender(time, http, GrowlyticsProtocol.Rest, slots: 32, maxRetryAttempts: 6);
 
         // 2,000 requests that the service answers at once: 9 in 10 accepted, so the client is not refused as a whole and
         // its (halving, growing) limit bounds it, not a slot per refusal held for a second (32 slots: 320 requests a second).
@@ -85,28 +66,6 @@ public sealed class RetryAfterRateTests
         }
     }
 
-    // Answers every tenth request 429 (with Retry-After: 1 when saysWhen), the others 200.
-    private sealed class RefusesOneIn10(bool saysWhen) : HttpMessageHandler
-    {
-        private int _requests;
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (Interlocked.Increment(ref _requests) % 10 != 0)
-            {
-                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
-            }
-
-            var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
-            if (saysWhen)
-            {
-                response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
-            }
-
-            return Task.FromResult(response);
-        }
-    }
-
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -115,19 +74,9 @@ public sealed class RetryAfterRateTests
         // Two batches against 10 s of 429s: each goes about once a second, far more than MaxRetryAttempts times. The
         // service is up and says to wait; RetryBudget (2 minutes) bounds that wait, not the count of attempts.
         var time = new FakeTimeProvider();
-        var options = new GrowlyticsOptions
-        {
-            ApiKey = "key",
-            Endpoint = new Uri("https://collector.test/"),
-            Protocol = GrowlyticsProtocol.Batch,
-            TimeProvider = time,
-            MaxRetryAttempts = 3,
-            RetryBudget = TimeSpan.FromMinutes(2),
-        };
         var service = new RateLimitedFor(time, TimeSpan.FromSeconds(10), saysWhen);
         using var http = new HttpClient(service);
-        var limiter = new ConcurrencyLimiter(8, time, () => { });
-        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        var sender = NewSender(time, http, GrowlyticsProtocol.Batch, slots: 8, maxRetryAttempts: 3);
 
         var sends = Enumerable.Range(0, 2).Select(_ => sender.SendAsync(Message, holdsSlot: false, CancellationToken.None)).ToList();
         (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromMinutes(3), Step)).Should().BeTrue();
@@ -156,13 +105,50 @@ public sealed class RetryAfterRateTests
                 return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
             }
 
-            var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
-            if (saysWhen)
+            return Task.FromResult(TooManyRequests(saysWhen));
+        }
+    }
+
+    private static RequestSender NewSender(FakeTimeProvider time, HttpClient http, GrowlyticsProtocol protocol, int slots, int maxRetryAttempts)
+    {
+        var options = new GrowlyticsOptions
+        {
+            ApiKey = "key",
+            Endpoint = new Uri("https://collector.test/"),
+            Protocol = protocol,
+            TimeProvider = time,
+            MaxRetryAttempts = maxRetryAttempts,
+            RetryBudget = TimeSpan.FromMinutes(2),
+        };
+        var limiter = new ConcurrencyLimiter(slots, time, () => { });
+        return new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+    }
+
+    // A 429, with Retry-After: 1 when saysWhen (one without it is taken as the same).
+    private static HttpResponseMessage TooManyRequests(bool saysWhen)
+    {
+        var response = new HttpResponseMessage(HttpStatusCode.TooManyRequests);
+        if (saysWhen)
+        {
+            response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+        }
+
+        return response;
+    }
+
+    // Answers every tenth request 429 (with Retry-After: 1 when saysWhen), the others 200.
+    private sealed class RefusesOneIn10(bool saysWhen) : HttpMessageHandler
+    {
+        private int _requests;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _requests) % 10 != 0)
             {
-                response.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
             }
 
-            return Task.FromResult(response);
+            return Task.FromResult(TooManyRequests(saysWhen));
         }
     }
 }
