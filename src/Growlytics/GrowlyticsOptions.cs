@@ -208,8 +208,8 @@ public sealed class GrowlyticsOptions
     /// are kept in this process waiting for a login. Beyond it the least recently active visitor's attributes are dropped
     /// and counted (<see cref="DropReason.AnonymousExpired"/>). Each visitor holds at most 100 attributes; together the
     /// held attributes take at most <see cref="MaxQueueBytes"/> (estimated as queued messages are, each visitor's bookkeeping
-    /// included, a bound of their own beside the queue's), beyond which less recently active visitors make room in the same
-    /// way.
+    /// included, a bound of their own beside the queue's; the logins remembered for anonymous ids, which user each last logged
+    /// in as, count toward it too), beyond which less recently active visitors make room in the same way.
     /// </summary>
     /// <value>Defaults to 10,000. Between 1 and 1,000,000.</value>
     public int MaxHeldAnonymousSessions { get; set; } = 10_000;

@@ -6,7 +6,13 @@ namespace GrowlyticsSdk.Sessions;
 // receive them.
 internal sealed partial class HeldAttributeStore
 {
-    // Least recently active first, like the held attributes; bounded by the same number of visitors and the same window.
+    // What a remembered login takes beyond its two ids' characters: its list node (with the record it holds), its
+    // dictionary slot and the two strings' headers. Counted with the held attributes toward MaxQueueBytes: left out,
+    // 400,000 logins in the window took 64 MB of heap at any MaxQueueBytes.
+    private const int LoginOverhead = 160;
+
+    // Least recently active first, like the held attributes; bounded by the same number of visitors, the same window and
+    // the same bytes.
     private readonly LinkedList<Login> _loginsByActivity = new();
     private readonly Dictionary<string, LinkedListNode<Login>> _logins = new(StringComparer.Ordinal);
 
@@ -24,19 +30,22 @@ internal sealed partial class HeldAttributeStore
         {
             var previous = node.Value.UserId;
             _loginsByActivity.Remove(node);
+            _bytes -= BytesOf(node.Value);
             node.Value = new Login(anonymousId, userId, now);
+            _bytes += BytesOf(node.Value);
             _loginsByActivity.AddLast(node);
             return previous;
         }
 
         if (_logins.Count >= _maxSessions && _loginsByActivity.First is { } oldest)
         {
-            _logins.Remove(oldest.Value.AnonymousId);
-            _loginsByActivity.RemoveFirst();
+            ForgetLoginLocked(oldest);
         }
 
-        _logins[anonymousId] = _loginsByActivity.AddLast(new Login(anonymousId, userId, now));
+        var login = new Login(anonymousId, userId, now);
+        _logins[anonymousId] = _loginsByActivity.AddLast(login);
         _loginCount = _logins.Count;
+        _bytes += BytesOf(login);
         return null;
     }
 
@@ -57,10 +66,16 @@ internal sealed partial class HeldAttributeStore
     {
         if (_logins.TryGetValue(anonymousId, out var node))
         {
-            _logins.Remove(anonymousId);
-            _loginsByActivity.Remove(node);
-            _loginCount = _logins.Count;
+            ForgetLoginLocked(node);
         }
+    }
+
+    private void ForgetLoginLocked(LinkedListNode<Login> node)
+    {
+        _logins.Remove(node.Value.AnonymousId);
+        _loginsByActivity.Remove(node);
+        _loginCount = _logins.Count;
+        _bytes -= BytesOf(node.Value);
     }
 
     private void ForgetExpiredLoginsLocked(long now)
@@ -68,19 +83,48 @@ internal sealed partial class HeldAttributeStore
         var cutoff = now - _retention.Ticks;
         while (_loginsByActivity.First is { } oldest && oldest.Value.LastActive <= cutoff)
         {
-            _logins.Remove(oldest.Value.AnonymousId);
-            _loginsByActivity.RemoveFirst();
+            ForgetLoginLocked(oldest);
         }
-
-        _loginCount = _logins.Count;
     }
 
     private void ForgetLoginsLocked()
     {
-        _logins.Clear();
-        _loginsByActivity.Clear();
-        _loginCount = 0;
+        while (_loginsByActivity.First is { } oldest)
+        {
+            ForgetLoginLocked(oldest);
+        }
     }
+
+    /// <summary>
+    /// Makes room within <see cref="GrowlyticsOptions.MaxQueueBytes"/> for what was just added: the least recently active
+    /// goes first, whether held attributes (counted as dropped) or a remembered login (forgotten), but never
+    /// <paramref name="keptHeld"/> or <paramref name="keptLogin"/> (the visitor being served).
+    /// </summary>
+    private Tally MakeRoomLocked(LinkedListNode<Entry>? keptHeld, LinkedListNode<Login>? keptLogin)
+    {
+        Tally evicted = default;
+        while (_bytes > _maxBytes)
+        {
+            var held = _byActivity.First is { } first && first != keptHeld ? first : null;
+            var login = _loginsByActivity.First is { } oldest && oldest != keptLogin ? oldest : null;
+            if (login is not null && (held is null || login.Value.LastActive < held.Value.LastActive))
+            {
+                ForgetLoginLocked(login);
+            }
+            else if (held is not null)
+            {
+                evicted.Add(RemoveLocked(held, DropReason.AnonymousExpired));
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        return evicted;
+    }
+
+    private static long BytesOf(Login login) => LoginOverhead + (2L * (login.AnonymousId.Length + login.UserId.Length));
 
     private readonly record struct Login(string AnonymousId, string UserId, long LastActive);
 }

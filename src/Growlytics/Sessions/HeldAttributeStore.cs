@@ -10,8 +10,8 @@ namespace GrowlyticsSdk.Sessions;
 /// process until the visitor logs in (in a later request that carries the same anonymous id). Bounded: a visitor's
 /// attributes expire <see cref="GrowlyticsOptions.AnonymousAttributeRetention"/> after their last activity (sliding), and at
 /// most <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors, taking at most
-/// <see cref="GrowlyticsOptions.MaxQueueBytes"/> together (estimated as the queue estimates its messages), are held: the
-/// least recently active makes room.
+/// <see cref="GrowlyticsOptions.MaxQueueBytes"/> together (estimated as the queue estimates its messages, with the logins
+/// remembered for anonymous ids), are held: the least recently active makes room.
 /// Whatever expires or makes room is counted, logged without values and reported through
 /// <see cref="GrowlyticsClient.MessageDropped"/>. Expiry is checked on every access and by a timer that runs once per
 /// retention period while anything is held.
@@ -69,6 +69,21 @@ internal sealed partial class HeldAttributeStore : IDisposable
     /// <summary>Gets the number of visitors whose attributes are held.</summary>
     public int Count => _count;
 
+    /// <summary>Gets the number of anonymous ids whose last login is remembered (for tests).</summary>
+    internal int RememberedLogins => _loginCount;
+
+    /// <summary>Gets the estimate of what the store holds, bounded by <see cref="GrowlyticsOptions.MaxQueueBytes"/> (for tests).</summary>
+    internal long EstimatedBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytes;
+            }
+        }
+    }
+
     /// <summary>
     /// Holds one push for <paramref name="anonymousId"/>; counts it as held (accepted, pending). After <see cref="Close"/>
     /// the push is counted as dropped at shutdown instead.
@@ -122,12 +137,10 @@ internal sealed partial class HeldAttributeStore : IDisposable
                     _sweeper ??= BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
                 }
 
-                // Memory, too, is bounded: less recently active visitors make room for this one's attributes (which
-                // stay, at most 100 of them, even if they alone came to more).
-                while (_bytes > _maxBytes && _byActivity.First is { } oldest && oldest != _byActivity.Last)
-                {
-                    drops.Evicted.Add(RemoveLocked(oldest, DropReason.AnonymousExpired));
-                }
+                // Memory, too, is bounded: less recently active visitors (their attributes, or the logins remembered
+                // for them) make room for this one's attributes (which stay, at most 100 of them, even if they alone came
+                // to more).
+                drops.Evicted.Add(MakeRoomLocked(_byActivity.Last, _logins.TryGetValue(anonymousId, out var login) ? login : null));
 
                 _counters.AddHeld(1);
                 return null;
@@ -154,7 +167,9 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 var now = Now();
                 drops.Expired = RemoveExpiredLocked(now);
                 var previous = RememberLoginLocked(anonymousId, userId, now);
-                if (!_byId.TryGetValue(anonymousId, out var node))
+                _byId.TryGetValue(anonymousId, out var node);
+                drops.Evicted = MakeRoomLocked(node, _loginsByActivity.Last);
+                if (node is null)
                 {
                     return null;
                 }

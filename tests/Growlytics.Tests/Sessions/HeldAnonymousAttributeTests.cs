@@ -240,6 +240,64 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
     }
 
     [Fact]
+    public void Login_ManyVisitorsWithNothingHeld_RememberedWithinMaxQueueBytes()
+    {
+        using var harness = NewHarness(o =>
+        {
+            o.MaxQueueBytes = 64 * 1024;
+            o.MaxHeldAnonymousSessions = 1_000_000;
+        });
+
+        // Web traffic: each visitor logs in once (an identified request carrying its cookie's id), with nothing held. The
+        // store remembers which user each id logged in as, for the window; each such login keeps its two ids, over 100
+        // bytes here, so at most about 650 fit in the bound.
+        for (var i = 0; i < 5_000; i++)
+        {
+            using (harness.Client.BeginScope($"visitor-{i:D8}", $"user-{i:D8}"))
+            {
+            }
+        }
+
+        harness.Client.HeldStore!.RememberedLogins.Should().BeInRange(1, 650, "the logins remembered count toward MaxQueueBytes with the held attributes");
+        harness.Client.HeldStore.EstimatedBytes.Should().BeLessThanOrEqualTo(64 * 1024);
+    }
+
+    [Fact]
+    public void Login_BeyondMaxQueueBytes_ForgetsTheLeastRecentlyActiveFirst()
+    {
+        using var harness = NewHarness(o =>
+        {
+            o.MaxQueueBytes = 64 * 1024;
+            o.MaxHeldAnonymousSessions = 1_000_000;
+        });
+        using (harness.Client.BeginScope("visitor-a"))
+        {
+            harness.Client.User.Identify("carol");
+        }
+
+        for (var i = 0; i < 5_000; i++)
+        {
+            // visitor-a stays active: its login is the most recent activity but one each time.
+            using (harness.Client.BeginScope("visitor-a"))
+            {
+            }
+
+            using (harness.Client.BeginScope($"visitor-{i:D8}", $"user-{i:D8}"))
+            {
+            }
+        }
+
+        // carol's browser, still remembered, is not dave's to receive what carol pushed after her login.
+        PushInScope(harness, "visitor-a", One("secret", "carol-private"));
+        using (harness.Client.BeginScope("visitor-a", "dave"))
+        {
+        }
+
+        harness.Drain().Should().BeEmpty("dave's login had nothing of its own to carry");
+        harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(1);
+    }
+
+    [Fact]
     public async Task Shutdown_WithScopedPushesHeld_CountsThemAsDroppedAtShutdown()
     {
         PushInScope(Visitor, One("city", "Pune"));
