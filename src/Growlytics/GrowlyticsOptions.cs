@@ -250,7 +250,9 @@ public sealed class GrowlyticsOptions
     /// within <see cref="ShutdownTimeout"/> and keeps running, without preventing the end. A signal handler registered
     /// after the client (the generic host's, when the host starts later) runs first: if it cancels the signal, the SDK's
     /// does nothing. One registered before runs after the flush, which holds it for at most
-    /// <see cref="ShutdownTimeout"/> (when the service does not answer).
+    /// <see cref="ShutdownTimeout"/> (when the service does not answer). <see cref="AppDomain.ProcessExit"/> and
+    /// <see cref="AppDomain.UnhandledException"/> handlers run the other way, in the order they were added: a call made in one the app adds
+    /// after the client comes after its shutdown and is dropped (<see cref="DropReason.Shutdown"/>); add it before.
     /// </summary>
     /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>
     public bool FlushOnProcessExit { get; set; } = true;
