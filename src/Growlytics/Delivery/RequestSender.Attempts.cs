@@ -9,6 +9,8 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The sender's side of one attempt on the wire: its slot, its timeout, and the HTTP request itself.</summary>
 internal sealed partial class RequestSender
 {
+    private const string ContentEncoding = "Content-Encoding";
+
     // One attempt: a slot for its time on the wire, the attempt timeout inside it.
     private async Task<HttpResponseMessage> PostOnceAsync(AttemptState state, CancellationToken cancellationToken)
     {
@@ -225,6 +227,12 @@ internal sealed partial class RequestSender
         }
 
         response.Content = new ByteArrayContent(kept, 0, length.Value);
+        if (original.Headers.Contains(ContentEncoding))
+        {
+            // What was kept is the body as it came: a protocol that reads it needs to know its coding (REST: gzip).
+            response.Content.Headers.TryAddWithoutValidation(ContentEncoding, original.Headers.GetValues(ContentEncoding));
+        }
+
         original.Dispose();
     }
 }

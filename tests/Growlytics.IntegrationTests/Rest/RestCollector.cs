@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Compression;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -56,6 +57,12 @@ public sealed class RestCollector : IAsyncDisposable
     /// </summary>
     public Func<string, int?>? StatusFor { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether answers are sent gzip-compressed (<c>Content-Encoding: gzip</c>), as a
+    /// server may do when a request says nothing of the codings it accepts (RFC 9110, section 12.5.3).
+    /// </summary>
+    public bool GzipAnswers { get; set; }
+
     /// <summary>Called for each accepted upsert on the request's thread, before it is answered.</summary>
     public Action<JsonElement>? OnUpsert { get; set; }
 
@@ -104,6 +111,19 @@ public sealed class RestCollector : IAsyncDisposable
         _requests.Enqueue(new RestRequest(request.Method, request.Path.Value ?? string.Empty, headers, body, status, id, attributes));
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
+        if (GzipAnswers)
+        {
+            context.Response.Headers.ContentEncoding = "gzip";
+            using var compressed = new MemoryStream();
+            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                gzip.Write(Encoding.UTF8.GetBytes(answer));
+            }
+
+            await context.Response.Body.WriteAsync(compressed.ToArray(), context.RequestAborted);
+            return;
+        }
+
         await context.Response.WriteAsync(answer, context.RequestAborted);
     }
 

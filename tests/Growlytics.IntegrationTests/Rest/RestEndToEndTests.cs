@@ -227,6 +227,32 @@ public sealed class RestEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CustomersUpdate_GzipAnswers_SuccessFalseIsRejectedAndA422sPathAndTypeAreRead()
+    {
+        // The SDK's requests carry no Accept-Encoding, which lets a server use any coding (RFC 9110, section 12.5.3).
+        _collector.GzipAnswers = true;
+        _collector.RefusedAttribute = "coupon";
+        _collector.StatusFor = id => id == "c-not-taken" ? 200 : null;
+        using var logs = new RecordingLoggerProvider();
+        var (client, loggerFactory, dropped) = ClientReportingDrops(logs);
+        using var disposeLogging = loggerFactory;
+        await using var disposeClient = client;
+
+        client.Customers.Update("c-not-taken", Attributes(("tier", "gold")));
+        client.Customers.Update("c-refused", Attributes(("coupon", "SECRET-COUPON-5531")));
+        client.Customers.Update("c-taken", Attributes(("tier", "silver")));
+        await FlushAsync(client);
+
+        _collector.Requests.Select(r => (r.Id, r.Status)).Should().BeEquivalentTo([("c-not-taken", 200), ("c-refused", 422), ("c-taken", 200)]);
+        var statistics = client.Statistics;
+        statistics.DroppedByReason[DropReason.Rejected].Should().Be(2, "a compressed {\"success\": false} took nothing, as an uncompressed one");
+        ShouldBeSettled(statistics, delivered: 1, dropped: 2);
+        await EventuallyAsync(() => dropped.Count == 2, "MessageDropped is raised for both");
+        dropped.Select(d => (d.CustomerId, d.StatusCode, d.ErrorPath, d.ErrorType)).Should().BeEquivalentTo(
+            [("c-not-taken", 200, (string?)null, "success:false"), ("c-refused", 422, "attributes.0.value", "any.invalid")]);
+    }
+
+    [Fact]
     public async Task Identify_Refused422_DropsTheLoginAndTheHeldPushesItCarriesAsRejected()
     {
         _collector.RefusedAttribute = "coupon";

@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using System.Net;
 using System.Numerics;
 using System.Text;
@@ -272,6 +273,48 @@ public sealed class RestProtocolTests
         (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().Be(refused);
     }
 
+    [Theory]
+    [InlineData("gzip", "{\"success\":false}", true)]
+    [InlineData("x-gzip", "{\"success\":false}", true)]
+    [InlineData("gzip", "{\"success\":true}", false)]
+    public async Task IsRefusedDespiteSuccessAsync_GzipEncodedBody_IsReadDecompressed(string coding, string body, bool refused)
+    {
+        using var response = GzipResponse(HttpStatusCode.OK, body, coding);
+
+        (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().Be(refused);
+    }
+
+    [Fact]
+    public async Task IsRefusedDespiteSuccessAsync_GzipBodyThatExpandsBeyondTheReadLimit_ReadsOnlyAsFarAsTheLimit()
+    {
+        // A few hundred compressed bytes that expand to megabytes: only MaxSuccessBytes of the expansion are read.
+        var body = "{\"padding\":\"" + new string('p', 4 * 1024 * 1024) + "\",\"success\":false}";
+        using var response = GzipResponse(HttpStatusCode.OK, body);
+
+        (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task IsRefusedDespiteSuccessAsync_GzipBodyCutShort_ReadsWhatCameAndTheStatusStands()
+    {
+        using var whole = GzipResponse(HttpStatusCode.OK, "{\"success\":false}");
+        var compressed = await whole.Content.ReadAsByteArrayAsync();
+        using var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(compressed, 0, compressed.Length / 2) };
+        response.Content.Headers.ContentEncoding.Add("gzip");
+
+        (await Protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task ReadRejectionAsync_GzipEncodedJoiBody_ReturnsJoinedPathAndTypeOnly()
+    {
+        using var response = GzipResponse(HttpStatusCode.UnprocessableEntity, DocumentedRejection);
+
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
+
+        (details!.Path, details.Type).Should().Be(("attributes.0.value", "string.max"));
+    }
+
     [Fact]
     public async Task IsRefusedDespiteSuccessAsync_SuccessBeyondTheReadLimit_IsNotReadAndTheStatusStands()
     {
@@ -322,4 +365,18 @@ public sealed class RestProtocolTests
 
     private static HttpResponseMessage Response(HttpStatusCode status, string body) =>
         new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+
+    private static HttpResponseMessage GzipResponse(HttpStatusCode status, string body, string coding = "gzip")
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(Encoding.UTF8.GetBytes(body));
+        }
+
+        var content = new ByteArrayContent(compressed.ToArray());
+        content.Headers.ContentType = new("application/json");
+        content.Headers.ContentEncoding.Add(coding);
+        return new(status) { Content = content };
+    }
 }

@@ -1,4 +1,6 @@
+using System.IO.Compression;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Serialization;
@@ -158,7 +160,9 @@ internal sealed class RestProtocol : IWireProtocol
 #else
             using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
 #endif
-            var (bytes, length, complete) = await ReadBoundedAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false);
+            var (bytes, length, complete) = response.Content.Headers.Contains("Content-Encoding") && IsGzip(response.Content.Headers.ContentEncoding)
+                ? await ReadGzipBoundedAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false)
+                : await ReadBoundedAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false);
             return parse(WithoutByteOrderMark(new ReadOnlySpan<byte>(bytes, 0, length)), complete);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -177,6 +181,37 @@ internal sealed class RestProtocol : IWireProtocol
     // refuses one, which would have read a refusal behind it as a success.
     private static ReadOnlySpan<byte> WithoutByteOrderMark(ReadOnlySpan<byte> body) =>
         body.Length >= 3 && body[0] == 0xEF && body[1] == 0xBB && body[2] == 0xBF ? body.Slice(3) : body;
+
+    // The SDK's requests carry no Accept-Encoding, which lets a server use any coding (RFC 9110, section 12.5.3); a gzip
+    // answer (one a proxy compressed, say) is read decompressed, so its {"success": false} or refusal is not lost.
+    private static bool IsGzip(ICollection<string> codings)
+    {
+        if (codings.Count != 1)
+        {
+            return false;
+        }
+
+        var coding = codings.First();
+        return string.Equals(coding, "gzip", StringComparison.OrdinalIgnoreCase) || string.Equals(coding, "x-gzip", StringComparison.OrdinalIgnoreCase);
+    }
+
+    // At most maxBytes of the decompressed body, whatever it expands to; a compressed body cut short (the sender keeps at
+    // most maxBytes of it) gives what it decompressed to, as incomplete.
+    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadGzipBoundedAsync(Stream compressed, int maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[maxBytes];
+        var progress = new StrongBox<int>(0);
+        using var gzip = new GZipStream(compressed, CompressionMode.Decompress, leaveOpen: true);
+        try
+        {
+            var length = await BoundedReads.ReadAtMostAsync(gzip, buffer, cancellationToken, progress).ConfigureAwait(false);
+            return (buffer, length, length < maxBytes);
+        }
+        catch (InvalidDataException)
+        {
+            return (buffer, progress.Value, false);
+        }
+    }
 
     private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadBoundedAsync(Stream stream, int maxBytes, CancellationToken cancellationToken)
     {
