@@ -369,10 +369,38 @@ public sealed partial class GrowlyticsClient
     }
 
 #if NET
+    // How long the exit signal's handler still waits, past its bound, for the writer to store what calls queued meanwhile.
+    private static readonly TimeSpan ExitSignalWriteGrace = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The app goes on calling while <see cref="FlushForExitSignal"/> waits for delivery (a signal does not stop it), and its
+    /// calls are in memory until the writer's next commit, which may come after the process ended with the handler:
+    /// they are written to the folder too, within <see cref="ExitSignalWriteGrace"/> past the handler's bound.
+    /// </summary>
+    private void WriteCallsMadeDuringExitSignalFlush()
+    {
+        if (_durable is not { } durable || IsShutDown)
+        {
+            return;
+        }
+
+        try
+        {
+            using var grace = new CancellationTokenSource(ExitSignalWriteGrace, _options.TimeProvider);
+            durable.FlushAsync(grace.Token).GetAwaiter().GetResult();
+        }
+#pragma warning disable CA1031 // A slow disk, or the client shut down meanwhile: what is left is logged by the caller.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
     /// <summary>
     /// The facade's handler (.NET 10 and later) of a signal that is about to end the process (Ctrl+C, SIGTERM, SIGHUP, which
     /// do not raise <see cref="AppDomain.ProcessExit"/> there): within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
-    /// writes what memory holds to the storage folder (with one), then delivers what it can, and logs what is left. The
+    /// writes what memory holds to the storage folder (with one), then delivers what it can, writes what calls queued
+    /// meanwhile (<see cref="WriteCallsMadeDuringExitSignalFlush"/>), and logs what is left. The
     /// client keeps running, in case another handler keeps the process alive; a shutdown the app began meanwhile is waited
     /// for (<see cref="WaitForShutdownOnExitSignal"/>). A second signal while this runs returns at once, so that one ends
     /// the process without waiting.
@@ -415,6 +443,8 @@ public sealed partial class GrowlyticsClient
 #pragma warning restore CA1031
             {
             }
+
+            WriteCallsMadeDuringExitSignalFlush();
 
             var pending = Statistics.Pending;
             if (pending == 0)
