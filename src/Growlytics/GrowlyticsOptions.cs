@@ -24,8 +24,8 @@ public sealed class GrowlyticsOptions
     }
 
     /// <summary>
-    /// Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses; no
-    /// query string or fragment, no user info (<c>user:password@</c>), and not containing <see cref="ApiKey"/> when the key has 8
+    /// Gets or sets the base address of the Growlytics collector. Must be <c>https</c>, except for loopback addresses; not
+    /// port 0; no query string or fragment, no user info (<c>user:password@</c>), and not containing <see cref="ApiKey"/> when the key has 8
     /// characters or more (the key goes in <see cref="ApiKey"/> only; the address is logged), and not ending with the protocol's
     /// path (<c>rest-api/customer</c>, <c>events/sdk-batch</c>), which the SDK appends. Checked at start-up.
     /// </summary>
@@ -105,7 +105,7 @@ public sealed class GrowlyticsOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Gets or sets the timeout of one HTTP attempt.</summary>
-    /// <value>Defaults to 10 seconds. Between 10 milliseconds and 10 minutes.</value>
+    /// <value>Defaults to 10 seconds. Between 10 milliseconds and 10 minutes, and at most <see cref="RetryBudget"/>.</value>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -135,8 +135,11 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to 30 seconds. Between 1 millisecond and 1 hour.</value>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Gets or sets the total time one batch may spend in attempts and waits before it is dropped.</summary>
-    /// <value>Defaults to 2 minutes. Between 10 milliseconds and 1 day.</value>
+    /// <summary>
+    /// Gets or sets the total time one batch may spend in attempts and waits before it is dropped. It bounds the first
+    /// attempt too, so it may not be shorter than <see cref="RequestTimeout"/> (refused at start-up).
+    /// </summary>
+    /// <value>Defaults to 2 minutes. Between 10 milliseconds and 1 day, and at least <see cref="RequestTimeout"/>.</value>
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Gets or sets how long sending pauses after repeated failures (the circuit breaker).</summary>

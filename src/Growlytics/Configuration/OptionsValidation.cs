@@ -44,6 +44,12 @@ internal static class OptionsValidation
             errors.Add(endpointName + " must not have a query string or fragment: the SDK appends the protocol's path ('rest-api/customer' or 'events/sdk-batch') to it.");
         }
 
+        // Port 0 is "any free port" to a server that listens, and no address a client can send to: every request would fail.
+        if (options.Endpoint is { IsAbsoluteUri: true, Port: 0 })
+        {
+            errors.Add(endpointName + " has port 0, which no service can be reached on: give the collector's port, or none for the scheme's default (443 for https).");
+        }
+
         // The documented request address pasted as the endpoint would post to {address}/rest-api/customer: every message
         // dropped on a 404, with nothing said at start.
         if (options.Endpoint is { IsAbsoluteUri: true } withPath && EndsWithProtocolPath(withPath))
@@ -77,6 +83,16 @@ internal static class OptionsValidation
         Range(errors, nameof(options.RetryBaseDelay), options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
         Range(errors, nameof(options.MaxRetryDelay), options.MaxRetryDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
         Range(errors, nameof(options.RetryBudget), options.RetryBudget, TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1));
+        // RetryBudget bounds the whole of a request's tries, its first attempt included: shorter than RequestTimeout, it
+        // ends an attempt the timeout would let finish (a service answering in 2 s, a 10 s timeout and a 1 s budget: every
+        // request dropped as RetriesExhausted after one attempt). Checked once both are in range.
+        if (options.RetryBudget < options.RequestTimeout
+            && options.RequestTimeout >= TimeSpan.FromMilliseconds(10) && options.RequestTimeout <= TimeSpan.FromMinutes(10)
+            && options.RetryBudget >= TimeSpan.FromMilliseconds(10) && options.RetryBudget <= TimeSpan.FromDays(1))
+        {
+            errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.RetryBudget ({0}) must be at least GrowlyticsOptions.RequestTimeout ({1}): the budget bounds every attempt of a request, its first included, so a shorter one ends an attempt before its timeout. Raise RetryBudget or lower RequestTimeout.", options.RetryBudget, options.RequestTimeout));
+        }
+
         Range(errors, nameof(options.CircuitBreakDuration), options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
         Range(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         Range(errors, nameof(options.StorageCommitInterval), options.StorageCommitInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));

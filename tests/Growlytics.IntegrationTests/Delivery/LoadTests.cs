@@ -56,6 +56,7 @@ public sealed class LoadTests
         options.MaxQueueSize = 500;
         options.MaxBatchSize = 50;
         options.RetryBudget = TimeSpan.FromMilliseconds(300);
+        options.RequestTimeout = TimeSpan.FromMilliseconds(300);
         await using var client = new GrowlyticsClient(options);
         using var stop = new CancellationTokenSource();
         long maxPending = 0;

@@ -112,6 +112,7 @@ public sealed class AnswerBodyTests : IDisposable
         var options = FastOptions(Endpoint);
         options.Protocol = GrowlyticsProtocol.Rest;
         options.RequestTimeout = TimeSpan.FromMinutes(5);
+        options.RetryBudget = TimeSpan.FromMinutes(5);
         options.ShutdownTimeout = TimeSpan.FromMilliseconds(500);
         var client = new GrowlyticsClient(options);
         client.Customers.Update("c-1", new Dictionary<string, object?> { ["plan"] = "pro" });

@@ -28,6 +28,8 @@ public sealed class OptionsValidationTests
     [InlineData("http://[::7f00:1]/", "https")]
     [InlineData("https://api.growlytics.in/?tenant=1", "query string")]
     [InlineData("https://api.growlytics.in/#x", "fragment")]
+    [InlineData("https://api.growlytics.in:0/", "port 0")]
+    [InlineData("http://127.0.0.1:0/", "port 0")]
     [InlineData("https://dcqs-india.growlytics.in/rest-api/customer", "base address")]
     [InlineData("https://dcqs-india.growlytics.in/rest-api/customer/", "base address")]
     [InlineData("https://relay.example.com/growlytics/Events/SDK-Batch", "base address")]
@@ -73,6 +75,34 @@ public sealed class OptionsValidationTests
 
         var message = act.Should().Throw<ArgumentException>().Which.Message;
         message.Should().Contain("MaxBatchSize").And.Contain("FlushInterval").And.Contain("Endpoint").And.NotContain(Key);
+    }
+
+    [Theory]
+    [InlineData(10_000, 1_000)] // a budget of a second ends an attempt that the 10 s timeout would let finish
+    [InlineData(300_000, 120_000)] // a 5-minute timeout under the default 2-minute budget
+    public void Constructor_RetryBudgetShorterThanRequestTimeout_ThrowsNamingBoth(int requestTimeoutMs, int retryBudgetMs)
+    {
+        var act = () => new GrowlyticsClient(
+            Options(o =>
+            {
+                o.RequestTimeout = TimeSpan.FromMilliseconds(requestTimeoutMs);
+                o.RetryBudget = TimeSpan.FromMilliseconds(retryBudgetMs);
+            }),
+            startDelivery: false);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*RetryBudget*at least*RequestTimeout*");
+    }
+
+    [Fact]
+    public void Validate_RetryBudgetEqualToRequestTimeout_Accepts()
+    {
+        var options = Options(o =>
+        {
+            o.RequestTimeout = TimeSpan.FromMinutes(2);
+            o.RetryBudget = TimeSpan.FromMinutes(2);
+        });
+
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().BeEmpty();
     }
 
     [Fact]

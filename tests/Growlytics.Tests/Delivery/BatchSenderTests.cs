@@ -338,6 +338,7 @@ public sealed class BatchSenderTests
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(500);
             o.MaxRetryDelay = TimeSpan.FromSeconds(1);
             o.RetryBudget = TimeSpan.FromSeconds(10);
+            o.RequestTimeout = TimeSpan.FromSeconds(10);
             o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
         });
         h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
@@ -365,6 +366,7 @@ public sealed class BatchSenderTests
             o.RetryBaseDelay = TimeSpan.FromMilliseconds(500);
             o.MaxRetryDelay = TimeSpan.FromSeconds(1);
             o.RetryBudget = TimeSpan.FromSeconds(10);
+            o.RequestTimeout = TimeSpan.FromSeconds(10);
             o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
         });
         h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));

@@ -83,7 +83,7 @@ public sealed class SpareEnvelopeTests
             Endpoint = new Uri("https://collector.test/"),
             TimeProvider = time,
             HttpClient = new HttpClient(collector),
-            RequestTimeout = TimeSpan.FromMinutes(10),
+            RequestTimeout = TimeSpan.FromMinutes(2), // At most the default RetryBudget, which bounds every attempt.
             FlushOnProcessExit = false,
         });
         var memory = client.Memory;

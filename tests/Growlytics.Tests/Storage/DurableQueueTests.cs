@@ -52,6 +52,7 @@ public sealed class DurableQueueTests : StorageTestBase
             o.MaxRetryAttempts = 2;
             o.RetryBaseDelay = TimeSpan.FromSeconds(1);
             o.RetryBudget = TimeSpan.FromSeconds(10);
+            o.RequestTimeout = TimeSpan.FromSeconds(10);
         });
         PushNumbers(client, 0, 250);
         await StoredAsync(client);
