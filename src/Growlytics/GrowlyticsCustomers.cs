@@ -56,7 +56,7 @@ public sealed class GrowlyticsCustomers
     /// The customer id or an attribute breaks a rule, the object has no readable public properties, or a property getter
     /// throws (with <see cref="InvalidInputHandling.Throw"/>).
     /// </exception>
-    public void Update<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string customerId, T attributes)
+    public void Update<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string customerId, [DisallowNull] T attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
         if (TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)) is { } message)
@@ -146,7 +146,7 @@ public sealed class GrowlyticsCustomers
     /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]
-    public ValueTask UpdateAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string customerId, T attributes, CancellationToken cancellationToken = default)
+    public ValueTask UpdateAsync<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(string customerId, [DisallowNull] T attributes, CancellationToken cancellationToken = default)
     {
         ThrowIfNull(attributes, nameof(attributes));
         return EnqueueAsync(TryCreate(customerId, attributes, static (a, limits) => AttributeReader.Read(a, limits)), cancellationToken);

@@ -92,7 +92,7 @@ public sealed partial class GrowlyticsUser
     /// An attribute breaks a rule, the object has no readable public properties, or a property getter throws (with
     /// <see cref="InvalidInputHandling.Throw"/>).
     /// </exception>
-    public void Push<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T attributes)
+    public void Push<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>([DisallowNull] T attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
         if (AttributeCalls.TryRead(_client, attributes, static (a, limits) => AttributeReader.Read(a, limits), out var read))
