@@ -78,7 +78,11 @@ public static partial class Growlytics
     /// Gets the current user session: the innermost scope in this async flow (<see cref="BeginScope"/>, or the
     /// ASP.NET Core middleware), else the process-wide session.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// The facade is not initialized (or no longer: its client has shut down); or no scope is open and the client's
+    /// <see cref="GrowlyticsOptions.SessionMode"/> is <see cref="SessionMode.RequireScope"/> (the default with
+    /// <c>AddGrowlytics</c>: add <c>app.UseGrowlytics()</c>, or open <see cref="BeginScope"/>). The message says which.
+    /// </exception>
     public static GrowlyticsUser User => Client.User;
 
     /// <summary>
@@ -89,7 +93,10 @@ public static partial class Growlytics
     public static GrowlyticsCustomers Customers => Client.Customers;
 
     /// <summary>Creates the facade's client with an API key and optional settings.</summary>
-    /// <param name="apiKey">The project's API key.</param>
+    /// <param name="apiKey">
+    /// The project's API key. When it is <see langword="null"/>, empty or blank, the <c>GROWLYTICS_API_KEY</c> environment
+    /// variable gives it (see <see cref="GrowlyticsOptions.ApiKey"/>); with neither, an <see cref="ArgumentException"/> says so.
+    /// </param>
     /// <param name="configure">Changes to the default settings, or <see langword="null"/>.</param>
     /// <returns>The client the facade now uses.</returns>
     /// <exception cref="ArgumentException">A setting is missing or out of range.</exception>

@@ -133,7 +133,7 @@ public sealed partial class GrowlyticsUser
     /// Identifying the same user again is an attribute update.
     /// </summary>
     /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
-    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is blank, too long or not valid UTF-16 text (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <exception cref="GrowlyticsValidationException"><paramref name="userId"/> is <see langword="null"/>, blank, too long or not valid UTF-16 text (with <see cref="InvalidInputHandling.Throw"/>).</exception>
     public void Identify(string userId)
     {
         if (AttributeCalls.CheckUserId(_client, userId))

@@ -37,7 +37,7 @@ public static class GrowlyticsServiceCollectionExtensions
     /// <param name="services">The container.</param>
     /// <param name="configure">Changes applied after configuration binding.</param>
     /// <returns>The builder of the Growlytics HTTP client, to configure it further.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="configure"/> is <see langword="null"/>.</exception>
     public static IHttpClientBuilder AddGrowlytics(this IServiceCollection services, Action<GrowlyticsOptions> configure)
     {
         if (configure is null)
