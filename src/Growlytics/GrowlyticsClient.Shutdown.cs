@@ -451,6 +451,11 @@ public sealed partial class GrowlyticsClient
             {
                 Log.FlushedOnExitSignal(_logger, signal);
             }
+            else if (_disk is { DroppedFromFolder: > 0 and var droppedFromFolder })
+            {
+                // Still pending, as their request may yet deliver them, but not in the folder for the next start.
+                Log.PendingAtExitSignalDroppedFromFolder(_logger, pending, Math.Min(droppedFromFolder, pending), signal);
+            }
             else if (_durable is not null)
             {
                 Log.PendingAtExitSignalStored(_logger, pending, signal);

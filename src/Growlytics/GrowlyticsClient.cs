@@ -68,6 +68,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly GrowlyticsUser? _processUser;
     private readonly SessionStore? _sessionStore;
     private readonly DurableQueue? _durable;
+    private readonly DiskSource? _disk;
     private readonly RequestSender _sender;
     private readonly HeldAttributeStore? _heldStore;
     private readonly CancellationTokenSource _shutdownCancel = new();
@@ -174,7 +175,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             memory.ShareWith(() => _durable.IsBuffer);
             _queue.StorageWake = _durable.WakeWriter;
             _durable.TakeFolder();
-            disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };
+            disk = _disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };
         }
 
         var limiter = new ConcurrencyLimiter(_options.EffectiveMaxConcurrentRequests, _options.TimeProvider, wake.Set);

@@ -38,6 +38,12 @@ internal sealed class DiskSource : IMessageSource
 
     public long Settling => Interlocked.Read(ref _settling);
 
+    /// <summary>
+    /// Gets the calls in <see cref="Pending"/> whose records a limit dropped from the folder while they were being read or
+    /// sent: counted when their request settles, and not in the folder for the next start meanwhile.
+    /// </summary>
+    public long DroppedFromFolder => Math.Max(Pending - _store.InFolder, 0);
+
     /// <summary>Gets the stored records not read yet: each becomes one envelope, read before anything in memory.</summary>
     public long FlushCount => _store.Unread;
 

@@ -63,6 +63,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Growlytics flushed on {Signal} for ShutdownTimeout: {Pending} message(s) still pending; if the signal ends the process, what the storage folder holds is sent at the next start.")]
     public static partial void PendingAtExitSignalStored(ILogger logger, long pending, string signal);
 
+    [LoggerMessage(EventId = 2019, Level = LogLevel.Warning, Message = "Growlytics flushed on {Signal} for ShutdownTimeout: {Pending} message(s) still pending; if the signal ends the process, what the storage folder holds is sent at the next start, but not {DroppedFromFolder} of them whose records a storage limit (MaxStorageBytes or MaxStorageAge) dropped from the folder while their request was on its way: those are lost then. If the process goes on, they are counted when their request settles (delivered, or dropped for that limit).")]
+    public static partial void PendingAtExitSignalDroppedFromFolder(ILogger logger, long pending, long droppedFromFolder, string signal);
+
     [LoggerMessage(EventId = 2015, Level = LogLevel.Information, Message = "Growlytics shut down. Since it started: {Enqueued} message(s) accepted, {Delivered} delivered, {Dropped} dropped ({Reasons}), {Pending} pending, {Retried} retried request(s), {InvalidInputs} invalid call(s) refused.")]
     public static partial void ShutdownTotalsInMemory(ILogger logger, long enqueued, long delivered, long dropped, string reasons, long pending, long retried, long invalidInputs);
 

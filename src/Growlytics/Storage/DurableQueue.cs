@@ -194,6 +194,12 @@ internal sealed partial class DurableQueue : IDisposable
     public long Pending => Interlocked.Read(ref _storedPending) + Interlocked.Read(ref _handedOver);
 
     /// <summary>
+    /// Gets the accepted calls of the records the folder holds and that are not settled yet: <see cref="Pending"/> less
+    /// the records a limit dropped while they were being read (no longer in the folder, so not sent at the next start).
+    /// </summary>
+    public long InFolder => Interlocked.Read(ref _storedPending);
+
+    /// <summary>
     /// The reader of records <see cref="OutstandingDropped"/> reported counts <paramref name="calls"/> of them from now on:
     /// the store stops counting them (call it right after the reader starts).
     /// </summary>
