@@ -14,9 +14,11 @@ public sealed partial class GrowlyticsClient
     /// stored records dropped by a storage limit (<see cref="GrowlyticsOptions.MaxStorageBytes"/>,
     /// <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or with the local data are reported summed per
     /// reason, without a customer id, shortly after, on a pool thread; <see cref="ShutdownAsync"/> returns after their
-    /// handlers have run (waiting past its deadline for 250 ms at most). A handler that the delivery loop or the shutdown's
-    /// own count runs is waited for while handlers keep returning; one that has run for 250 ms past the deadline with no
-    /// other drop reported meanwhile is not: what they hold is then counted when it returns (event 2016). Only drops
+    /// handlers have run (waiting past its deadline for 250 ms at most). The handlers the delivery loop or the shutdown's
+    /// own count runs (one per message left) run one by one for 250 ms past the deadline; the drops counted after that
+    /// come summed per reason, without a customer id, before <see cref="ShutdownAsync"/> returns, so a large backlog
+    /// does not hold the shutdown for one handler call per message. A handler that has run for those 250 ms with no
+    /// other drop reported meanwhile is not waited for: what they hold is then counted when it returns (event 2016). Only drops
     /// counted while the event has a handler are reported. Handlers must be quick and must not throw (an exception is
     /// logged and ignored; the other handlers are still called). Carries no attribute value. Anonymous attributes held for
     /// a login (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are

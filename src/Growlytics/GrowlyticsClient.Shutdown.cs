@@ -14,7 +14,12 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
     /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
-    /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more).
+    /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more; the
+    /// drops counted after those 250 ms are reported summed per reason). Past the deadline it still ends the requests in
+    /// flight, counts what memory holds (about 2 µs a message on an idle core, several times that on a busy one) and, with
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/>, saves the read position (one write flushed to disk) and releases
+    /// the folder: with 60,000 messages left it returned 0.1 s after the deadline on an idle core, 0.25-0.55 s after it
+    /// with the process sharing one core with two busy ones (handlers that take longer add up to 250 ms).
     /// A call on another thread that raced the shutdown (accepted as it began) is counted dropped
     /// (<see cref="DropReason.Shutdown"/>) on the thread pool, and may be reported just after this returns.
     /// Safe to call more than once, also concurrently: every call returns when the one shutdown has completed.
@@ -72,8 +77,10 @@ public sealed partial class GrowlyticsClient
 
     /// <summary>
     /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/> (one second more
-    /// than it and the 250 ms handlers get after it: then it returns and logs event 2017, the shutdown going on in the
-    /// background, as when the thread pool is starved). That bound is real time, not <see cref="GrowlyticsOptions.TimeProvider"/>'s:
+    /// than it and the 250 ms handlers get after it, for the work <see cref="ShutdownAsync"/> does past its deadline: then
+    /// it returns and logs event 2017, the shutdown going on in the background, as when the thread pool is starved, the
+    /// process gets too little CPU (a machine or container far busier than its cores) or the storage disk stalls). That
+    /// bound is real time, not <see cref="GrowlyticsOptions.TimeProvider"/>'s:
     /// a starved pool cannot run that provider's timers. A fault the shutdown ended with is rethrown as it is.
     /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>. Called from
     /// a <see cref="MessageDropped"/> handler it starts the shutdown and returns at once: the shutdown may be waiting for

@@ -73,8 +73,9 @@ internal sealed partial class Dispatcher
     }
 
     // Waits for task until it completes (false), or until one MessageDropped handler has run for a whole grace and still
-    // runs (true): a handler runs and none began during the grace. Work that is slow without a handler, or a run of quick
-    // handlers (one per message left), is waited for.
+    // runs (true): a handler runs and none began during the grace. Work that is slow without a handler is waited for; a
+    // run of quick handlers (one per message left) only for the first grace: the drops after it are reported summed per
+    // reason (Settler.SumFromNow), so the count ends without running a handler per message.
     private async Task<bool> HeldByHandlerAsync(Task task, TimeSpan grace)
     {
         while (!task.IsCompleted)
@@ -86,6 +87,11 @@ internal sealed partial class Dispatcher
             if (!task.IsCompleted && _settler.InHandler && _settler.HandlerCalls == calls)
             {
                 return true;
+            }
+
+            if (!task.IsCompleted)
+            {
+                _settler.SumFromNow();
             }
         }
 

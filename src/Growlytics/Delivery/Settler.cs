@@ -14,6 +14,7 @@ internal sealed class Settler
     private readonly Action<MessageDroppedEventArgs>? _dropped;
     private int _inHandlers;
     private long _handlerCalls;
+    private volatile bool _summing;
 
     public Settler(DeliveryCounters counters, Action<MessageDroppedEventArgs>? dropped)
     {
@@ -26,6 +27,13 @@ internal sealed class Settler
 
     /// <summary>Gets how many drops have been reported to the application's handlers so far (begun, not only ended).</summary>
     public long HandlerCalls => Interlocked.Read(ref _handlerCalls);
+
+    /// <summary>
+    /// From now on, drops are reported summed per reason, without a customer id (<see cref="DeliveryCounters.BulkReports"/>),
+    /// instead of one event per message: for a shutdown past its deadline and grace, whose count of what is left would
+    /// otherwise run the handlers once per message, however many there are.
+    /// </summary>
+    public void SumFromNow() => _summing = true;
 
     /// <summary>Counts the message delivered; <see langword="false"/> when it was settled before.</summary>
     public bool Delivered(Envelope envelope)
@@ -86,6 +94,12 @@ internal sealed class Settler
         envelope.Source.Dropped(envelope, reason);
         if (_dropped is null)
         {
+            return;
+        }
+
+        if (_summing && _counters.BulkReports is { } bulk)
+        {
+            bulk.Add(reason, envelope.Message.Calls);
             return;
         }
 
