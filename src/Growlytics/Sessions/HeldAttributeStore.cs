@@ -167,24 +167,26 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 var now = Now();
                 drops.Expired = RemoveExpiredLocked(now);
                 var previous = RememberLoginLocked(anonymousId, userId, now);
-                _byId.TryGetValue(anonymousId, out var node);
-                drops.Evicted = MakeRoomLocked(node, _loginsByActivity.Last);
-                if (node is null)
+                HeldAttributes? taken = null;
+                if (_byId.TryGetValue(anonymousId, out var node))
                 {
-                    return null;
+                    if (previous is not null && !string.Equals(previous, userId, StringComparison.Ordinal))
+                    {
+                        drops.Expired.Add(RemoveLocked(node, DropReason.AnonymousExpired));
+                    }
+                    else
+                    {
+                        _byId.Remove(anonymousId);
+                        _byActivity.Remove(node);
+                        _count = _byId.Count;
+                        _bytes -= BytesOf(node.Value);
+                        taken = node.Value.Held;
+                    }
                 }
 
-                if (previous is not null && !string.Equals(previous, userId, StringComparison.Ordinal))
-                {
-                    drops.Expired.Add(RemoveLocked(node, DropReason.AnonymousExpired));
-                    return null;
-                }
-
-                _byId.Remove(anonymousId);
-                _byActivity.Remove(node);
-                _count = _byId.Count;
-                _bytes -= BytesOf(node.Value);
-                return node.Value.Held;
+                // Room for the login is made once what it takes has left the store: the bytes it frees count first.
+                drops.Evicted = MakeRoomLocked(null, _loginsByActivity.Last);
+                return taken;
             }
         }
         finally

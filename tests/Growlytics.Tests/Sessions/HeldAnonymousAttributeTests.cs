@@ -298,6 +298,45 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
     }
 
     [Fact]
+    public void Login_TakingWhatItsVisitorHeld_MakesNoOtherVisitorMakeRoom()
+    {
+        const long Bound = 64 * 1024;
+        using var harness = NewHarness(o =>
+        {
+            o.MaxQueueBytes = Bound;
+            o.MaxHeldAnonymousSessions = 1_000_000;
+        });
+        var store = harness.Client.HeldStore!;
+
+        // Visitors holding one small value each fill the bound, then the last one's value grows until the store is within
+        // 40 bytes of it: less than the login about to be remembered, far less than the visitor's attributes it takes.
+        var count = 0;
+        while (harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired] == 0)
+        {
+            PushInScope(harness, $"v-{count++:D4}", One("a", 1));
+        }
+
+        var last = $"v-{count - 1:D4}";
+        for (var length = 1; Bound - store.EstimatedBytes > 40 && length < 2_000; length++)
+        {
+            PushInScope(harness, last, One("pad", new string('x', length)));
+        }
+
+        (Bound - store.EstimatedBytes).Should().BeInRange(0, 40);
+        var droppedBefore = harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired];
+        var heldBefore = store.Count;
+
+        using (harness.Client.BeginScope(last, "u-1"))
+        {
+        }
+
+        harness.Drain().Should().ContainSingle().Which.UserId.Should().Be("u-1");
+        harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(droppedBefore, "the login frees more than it takes: no other visitor's attributes had to make room");
+        store.Count.Should().Be(heldBefore - 1);
+        store.EstimatedBytes.Should().BeLessThanOrEqualTo(Bound);
+    }
+
+    [Fact]
     public async Task Shutdown_WithScopedPushesHeld_CountsThemAsDroppedAtShutdown()
     {
         PushInScope(Visitor, One("city", "Pune"));
