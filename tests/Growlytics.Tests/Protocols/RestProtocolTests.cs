@@ -306,6 +306,23 @@ public sealed class RestProtocolTests
     }
 
     [Fact]
+    public async Task ReadRejectionAsync_GzipBodyThatHardlyCompressesCutAtTheKeptLimit_KeepsTheFieldAndRuleBeforeTheCut()
+    {
+        // The sender keeps MaxRejectionBytes of the compressed body; stored (uncompressed) deflate blocks decompress to a
+        // little less than that, and GZipStream ends the cut stream without an error: read as complete, the cut inside
+        // the echoed value made the whole body unreadable.
+        var body = DocumentedRejection.Replace("Secret-Value", new string('v', 40 * 1024), StringComparison.Ordinal);
+        using var whole = GzipResponse(HttpStatusCode.UnprocessableEntity, body, level: CompressionLevel.NoCompression);
+        var compressed = await whole.Content.ReadAsByteArrayAsync();
+        using var response = new HttpResponseMessage(HttpStatusCode.UnprocessableEntity) { Content = new ByteArrayContent(compressed, 0, RestProtocol.MaxRejectionBytes) };
+        response.Content.Headers.ContentEncoding.Add("gzip");
+
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
+
+        (details!.Path, details.Type).Should().Be(("attributes.0.value", "string.max"));
+    }
+
+    [Fact]
     public async Task ReadRejectionAsync_GzipEncodedJoiBody_ReturnsJoinedPathAndTypeOnly()
     {
         using var response = GzipResponse(HttpStatusCode.UnprocessableEntity, DocumentedRejection);
@@ -366,10 +383,10 @@ public sealed class RestProtocolTests
     private static HttpResponseMessage Response(HttpStatusCode status, string body) =>
         new(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
 
-    private static HttpResponseMessage GzipResponse(HttpStatusCode status, string body, string coding = "gzip")
+    private static HttpResponseMessage GzipResponse(HttpStatusCode status, string body, string coding = "gzip", CompressionLevel level = CompressionLevel.Fastest)
     {
         using var compressed = new MemoryStream();
-        using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+        using (var gzip = new GZipStream(compressed, level, leaveOpen: true))
         {
             gzip.Write(Encoding.UTF8.GetBytes(body));
         }

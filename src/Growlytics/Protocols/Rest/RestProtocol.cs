@@ -161,7 +161,7 @@ internal sealed class RestProtocol : IWireProtocol
             using var stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
 #endif
             var (bytes, length, complete) = response.Content.Headers.Contains("Content-Encoding") && IsGzip(response.Content.Headers.ContentEncoding)
-                ? await ReadGzipBoundedAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false)
+                ? await ReadGzipBoundedAsync(stream, maxBytes, response.Content.Headers.ContentLength, cancellationToken).ConfigureAwait(false)
                 : await ReadBoundedAsync(stream, maxBytes, cancellationToken).ConfigureAwait(false);
             return parse(WithoutByteOrderMark(new ReadOnlySpan<byte>(bytes, 0, length)), complete);
         }
@@ -196,8 +196,10 @@ internal sealed class RestProtocol : IWireProtocol
     }
 
     // At most maxBytes of the decompressed body, whatever it expands to; a compressed body cut short (the sender keeps at
-    // most maxBytes of it) gives what it decompressed to, as incomplete.
-    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadGzipBoundedAsync(Stream compressed, int maxBytes, CancellationToken cancellationToken)
+    // most maxBytes of it) gives what it decompressed to, as incomplete. GZipStream ends a cut stream without an error,
+    // and a body that hardly compresses decompresses to less than maxBytes: a kept body that filled the sender's limit
+    // may have been cut, so it is read as incomplete (a refusal's field and rule before the cut are kept).
+    private static async Task<(byte[] Bytes, int Length, bool Complete)> ReadGzipBoundedAsync(Stream compressed, int maxBytes, long? compressedLength, CancellationToken cancellationToken)
     {
         var buffer = new byte[maxBytes];
         var progress = new StrongBox<int>(0);
@@ -205,7 +207,7 @@ internal sealed class RestProtocol : IWireProtocol
         try
         {
             var length = await BoundedReads.ReadAtMostAsync(gzip, buffer, cancellationToken, progress).ConfigureAwait(false);
-            return (buffer, length, length < maxBytes);
+            return (buffer, length, length < maxBytes && compressedLength < maxBytes);
         }
         catch (InvalidDataException)
         {
