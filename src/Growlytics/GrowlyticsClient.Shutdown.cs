@@ -327,7 +327,7 @@ public sealed partial class GrowlyticsClient
         }
 
         var reasonText = reasons.Length == 0 ? "none" : reasons.ToString();
-        if (_durable is null or { Unusable: true })
+        if (_durable is null or { Unusable: true } or { HeldFolder: false })
         {
             Log.ShutdownTotalsInMemory(_logger, totals.Enqueued, totals.Delivered, totals.Dropped, reasonText, totals.Pending, totals.Retried, totals.InvalidInputs);
         }

@@ -210,6 +210,7 @@ internal sealed partial class DurableQueue
 
         LoadSafely();
         _owner = true;
+        _heldFolder = true;
         if (takingOver)
         {
             RunHook(TakenOver);

@@ -77,6 +77,7 @@ internal sealed partial class DurableQueue : IDisposable
     // Damaged records found after start and not logged yet (found under the store's lock; the writer logs them).
     private long _damageToLog;
     private volatile bool _owner;
+    private volatile bool _heldFolder;
     private volatile bool _windowFull;
     private volatile bool _failing;
     private volatile bool _stopping;
@@ -164,6 +165,12 @@ internal sealed partial class DurableQueue : IDisposable
     public bool IsOwner => _owner;
 
     /// <summary>
+    /// Gets a value indicating whether this client has held the folder at some time (still true once it released it at
+    /// shutdown): a client that never got it keeps nothing there.
+    /// </summary>
+    public bool HeldFolder => _heldFolder;
+
+    /// <summary>
     /// Gets a value indicating whether the folder could not be used at start for a reason of its own (a file at its path,
     /// no access), not because another client holds it: this client runs from memory for good (as logged then).
     /// </summary>
@@ -221,6 +228,7 @@ internal sealed partial class DurableQueue : IDisposable
         _owner = _folder is not null;
         if (_owner)
         {
+            _heldFolder = true;
             // A session file's temporary copy here now was left by a process killed while writing it (this client writes
             // none before it holds the folder, and no other client writes here): deleted before the writer's load
             // enforces MaxStorageBytes, which would otherwise count it and drop stored messages to make room for it.

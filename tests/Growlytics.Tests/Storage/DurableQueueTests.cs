@@ -131,6 +131,26 @@ public sealed class DurableQueueTests : StorageTestBase
     }
 
     [Fact]
+    public async Task SecondInstance_NeverGettingTheFolder_ShutdownTotalsDoNotSayTheFolderKeepsAnything()
+    {
+        var collector = new StorageCollector { Up = false };
+        var logs = new RecordingLoggerFactory();
+        await using var first = NewClient(collector);
+        var second = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(1);
+        });
+
+        PushNumbers(second, 100, 3);
+        await ShutDownDrivingAsync(second, TimeSpan.FromMilliseconds(100));
+
+        second.Statistics.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(3, "the folder stayed held: nothing was kept there");
+        logs.Entries.Where(e => e.EventId == 2015).Should().ContainSingle()
+            .Which.Message.Should().NotContain("storage folder", "this client never held the folder");
+    }
+
+    [Fact]
     public async Task SecondInstance_OnTheSameFolder_LogsAndKeepsItsQueueInMemory()
     {
         var collector = new StorageCollector { Up = true };
