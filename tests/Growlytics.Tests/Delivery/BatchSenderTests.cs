@@ -331,18 +331,7 @@ public sealed class BatchSenderTests
     [Fact]
     public async Task SendAsync_OutageLongerThanRetryBudget_DropsAsRetriesExhaustedWithinTheBudget()
     {
-        await using var h = new DeliveryHarness(o =>
-        {
-            o.MaxBatchSize = 3;
-            o.MaxRetryAttempts = 100;
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(500);
-            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
-            o.RetryBudget = TimeSpan.FromSeconds(10);
-            o.RequestTimeout = TimeSpan.FromSeconds(10);
-            o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
-        });
-        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
-        h.PushMany(3);
+        await using var h = ThreeMessagesInA503OutageWithATenSecondBudget();
 
         await h.FlushAsync();
 
@@ -360,17 +349,7 @@ public sealed class BatchSenderTests
     [Fact]
     public async Task SendAsync_RetryBudgetSpentOn503s_LogSaysTheBudgetRanOutAndTheLastAnswer()
     {
-        await using var h = new DeliveryHarness(o =>
-        {
-            o.MaxRetryAttempts = 100;
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(500);
-            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
-            o.RetryBudget = TimeSpan.FromSeconds(10);
-            o.RequestTimeout = TimeSpan.FromSeconds(10);
-            o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
-        });
-        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
-        h.PushMany(3);
+        await using var h = ThreeMessagesInA503OutageWithATenSecondBudget();
 
         await h.FlushAsync();
 
@@ -507,5 +486,24 @@ public sealed class BatchSenderTests
         var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
         response.Headers.RetryAfter = retryAfter;
         return response;
+    }
+
+    // Three messages (one batch) that every attempt answers 503, retried every second or so, well within
+    // MaxRetryAttempts and before the circuit's long break: the 10 s RetryBudget is what ends them.
+    private static DeliveryHarness ThreeMessagesInA503OutageWithATenSecondBudget()
+    {
+        var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 3;
+            o.MaxRetryAttempts = 100;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(500);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            o.RetryBudget = TimeSpan.FromSeconds(10);
+            o.RequestTimeout = TimeSpan.FromSeconds(10);
+            o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
+        });
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+        h.PushMany(3);
+        return h;
     }
 }
