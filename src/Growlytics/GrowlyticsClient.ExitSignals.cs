@@ -1,0 +1,152 @@
+#if NET
+using GrowlyticsSdk.Diagnostics;
+
+namespace GrowlyticsSdk;
+
+// A signal that is about to end the process (Ctrl+C, SIGTERM, SIGHUP): what is pending delivered or written to the folder
+// within the shutdown's bound.
+public sealed partial class GrowlyticsClient
+{
+    // How long the exit signal's handler still waits, past its bound, for the writer to store what calls queued meanwhile.
+    private static readonly TimeSpan ExitSignalWriteGrace = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The app goes on calling while <see cref="FlushForExitSignal"/> waits for delivery (a signal does not stop it), and its
+    /// calls are in memory until the writer's next commit, which may come after the process ended with the handler:
+    /// they are written to the folder too, within <see cref="ExitSignalWriteGrace"/> past the handler's bound.
+    /// </summary>
+    private void WriteCallsMadeDuringExitSignalFlush()
+    {
+        if (_durable is not { } durable || IsShutDown)
+        {
+            return;
+        }
+
+        try
+        {
+            using var grace = new CancellationTokenSource(ExitSignalWriteGrace, _options.TimeProvider);
+            durable.FlushAsync(grace.Token).GetAwaiter().GetResult();
+        }
+#pragma warning disable CA1031 // A slow disk, or the client shut down meanwhile: what is left is logged by the caller.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
+
+    /// <summary>
+    /// The facade's handler (.NET 10 and later) of a signal that is about to end the process (Ctrl+C, SIGTERM, SIGHUP, which
+    /// do not raise <see cref="AppDomain.ProcessExit"/> there): within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
+    /// writes what memory holds to the storage folder (with one), then delivers what it can, writes what calls queued
+    /// meanwhile (<see cref="WriteCallsMadeDuringExitSignalFlush"/>), and logs what is left. The
+    /// client keeps running, in case another handler keeps the process alive; a shutdown the app began meanwhile is waited
+    /// for (<see cref="WaitForShutdownOnExitSignal"/>). A second signal while this runs returns at once, so that one ends
+    /// the process without waiting.
+    /// </summary>
+    internal void FlushForExitSignal(string signal)
+    {
+        if (Interlocked.Exchange(ref _signalFlushing, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var bound = new CancellationTokenSource(_options.ShutdownTimeout, _options.TimeProvider);
+            try
+            {
+                if (_durable is { } durable)
+                {
+                    // Messages that went to memory (the disk failing, the folder held by another client) go to the folder
+                    // first, as at shutdown: the signal usually ends the process, and memory with it. If the process goes
+                    // on, the client sends them from the folder. (Not once a shutdown has begun: it hands them over itself,
+                    // and its loop may have ended, when the hand-back would run on this thread beside the shutdown's.)
+                    if ((_memory.SentWithoutStorage || _memory.HoldsHandedBack) && !IsShutDown)
+                    {
+                        durable.TryDiskAgainAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                        if (durable.IsBuffer && !IsShutDown)
+                        {
+                            _dispatcher.ReturnToStorageAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                        }
+                    }
+
+                    durable.FlushAsync(bound.Token).GetAwaiter().GetResult();
+                    FlushSessionFileAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                }
+
+                FlushAsync(bound.Token).GetAwaiter().GetResult();
+            }
+#pragma warning disable CA1031 // Out of time, or the client shut down meanwhile: what is left is logged below.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+
+            WriteCallsMadeDuringExitSignalFlush();
+
+            var pending = Statistics.Pending;
+            if (pending == 0)
+            {
+                Log.FlushedOnExitSignal(_logger, signal);
+            }
+            else if (_disk is { DroppedFromFolder: > 0 and var droppedFromFolder })
+            {
+                // Still pending, as their request may yet deliver them, but not in the folder for the next start.
+                Log.PendingAtExitSignalDroppedFromFolder(_logger, pending, Math.Min(droppedFromFolder, pending), signal);
+            }
+            else if (_durable is not null)
+            {
+                Log.PendingAtExitSignalStored(_logger, pending, signal);
+            }
+            else
+            {
+                Log.PendingAtExitSignal(_logger, pending, signal);
+            }
+        }
+#pragma warning disable CA1031 // A logging provider's fault must not keep the process from ending.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref _signalFlushing, 0);
+        }
+
+        if (IsShutDown)
+        {
+            // The app began its shutdown meanwhile: it writes what memory holds to the folder, and the process ends when the
+            // handler returns.
+            WaitForShutdownOnExitSignal();
+        }
+    }
+
+    /// <summary>
+    /// The facade's handler of a signal that is about to end the process, while a shutdown runs (started by the app, or
+    /// during the signal's flush): waits for it as <see cref="Dispose"/> does, within the same bound, so the process does
+    /// not end in the middle of it (what memory holds written to the folder, the last deliveries). A second signal while
+    /// this waits returns at once, so that one ends the process without waiting.
+    /// </summary>
+    internal void WaitForShutdownOnExitSignal()
+    {
+        if (Interlocked.Exchange(ref _signalFlushing, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            DisposeWithinBound();
+        }
+#pragma warning disable CA1031 // The shutdown logs its own faults; nothing may keep the process from ending.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref _signalFlushing, 0);
+        }
+    }
+}
+#endif
