@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Testing.Recording;
 using GrowlyticsSdk.Testing.Wire;
 
 namespace GrowlyticsSdk.Testing;
@@ -86,7 +87,11 @@ public sealed class GrowlyticsRecorder : IDisposable
     /// anonymous id and are not.
     /// </summary>
     /// <param name="userId">The user id.</param>
-    /// <returns>The attribute values by name, as text (see <see cref="RecordedAttribute.Value"/>); empty when nothing was sent.</returns>
+    /// <returns>
+    /// The attribute values by name, as text (see <see cref="RecordedAttribute.Value"/>); empty when nothing was sent. Its
+    /// indexer, asked for an attribute that was not sent, throws a <see cref="KeyNotFoundException"/> that says whether
+    /// anything was recorded for the user and which attribute names were (never their values).
+    /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="userId"/> is <see langword="null"/> (it would match every anonymous call).</exception>
     public IReadOnlyDictionary<string, string> GetUserAttributes(string userId)
     {
@@ -96,7 +101,8 @@ public sealed class GrowlyticsRecorder : IDisposable
         }
 
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var call in Calls.Where(c => c.Type != RecordedCallType.Logout && string.Equals(c.UserId, userId, StringComparison.Ordinal)))
+        var calls = Calls;
+        foreach (var call in calls.Where(c => c.Type != RecordedCallType.Logout && string.Equals(c.UserId, userId, StringComparison.Ordinal)))
         {
             foreach (var attribute in call.Attributes)
             {
@@ -104,7 +110,7 @@ public sealed class GrowlyticsRecorder : IDisposable
             }
         }
 
-        return merged;
+        return new MergedAttributes(merged, userId, calls.Count);
     }
 
     /// <summary>Forgets the calls recorded so far.</summary>

@@ -64,6 +64,35 @@ public sealed class GrowlyticsRecorderTests
     }
 
     [Fact]
+    public async Task GetUserAttributes_NothingSentForTheUser_IndexerSaysSoAndAsksForAFlush()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient();
+        client.Customers.Update("u-1", new Dictionary<string, object?> { ["plan"] = "secret-plan" });
+
+        // No FlushAsync yet, the usual slip: what was called may not have been sent.
+        var act = () => recorder.GetUserAttributes("u-2")["plan"];
+
+        act.Should().Throw<KeyNotFoundException>()
+            .Which.Message.Should().Contain("'u-2'").And.Contain("FlushAsync").And.NotContain("secret-plan");
+    }
+
+    [Fact]
+    public async Task GetUserAttributes_AttributeNotSent_IndexerNamesTheAttributesSentWithoutTheirValues()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient();
+        client.Customers.Update("u-1", new Dictionary<string, object?> { ["plan"] = "secret-plan", ["region"] = "secret-region" });
+        await client.FlushAsync();
+
+        var act = () => recorder.GetUserAttributes("u-1")["Plan"];
+
+        act.Should().Throw<KeyNotFoundException>()
+            .Which.Message.Should().Contain("'Plan'").And.Contain("'u-1'").And.Contain("plan, region")
+            .And.NotContain("secret");
+    }
+
+    [Fact]
     public async Task HttpClient_RestCustomerRequest_IsRecordedAsAnUpsertAndAnsweredWithSuccess()
     {
         using var recorder = new GrowlyticsRecorder();
