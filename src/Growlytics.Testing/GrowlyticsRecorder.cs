@@ -44,8 +44,10 @@ public sealed class GrowlyticsRecorder : IDisposable
 
     /// <summary>
     /// Gets the calls received so far, in the order their requests arrived: one user's in call order, several users' not
-    /// (requests run concurrently), so assert per user. Calls the protocol sends nothing for (with REST a logout, an
-    /// identify without attributes, anonymous pushes awaiting a login) are not listed.
+    /// (requests run concurrently), so assert per user. With Batch, call order holds per session (and per customer id for
+    /// <see cref="GrowlyticsClient.Customers"/>): a session's calls and a <c>Customers</c> update of the same user, or two
+    /// sessions of one user, are not ordered against each other. Calls the protocol sends nothing for (with REST a logout,
+    /// an identify without attributes, anonymous pushes awaiting a login) are not listed.
     /// </summary>
     public IReadOnlyList<RecordedCall> Calls
     {
@@ -81,8 +83,9 @@ public sealed class GrowlyticsRecorder : IDisposable
     }
 
     /// <summary>
-    /// Returns the attributes a user has been sent, merged in call order (a later value of the same attribute wins), from
-    /// every call that carried that user id: logins and updates with Batch, upserts with REST. With REST a login's upsert
+    /// Returns the attributes a user has been sent, merged in the order the calls arrived (a later value of the same
+    /// attribute wins; that is call order, except with Batch across sessions and <c>Customers</c>, see <see cref="Calls"/>),
+    /// from every call that carried that user id: logins and updates with Batch, upserts with REST. With REST a login's upsert
     /// carries what the session pushed while anonymous, so those values are included; with Batch they were sent under the
     /// anonymous id and are not.
     /// </summary>

@@ -17,7 +17,10 @@ public sealed class RecordedCall
     /// <summary>Gets the identified user (the customer id with REST), or <see langword="null"/> for an anonymous update.</summary>
     public string? UserId { get; }
 
-    /// <summary>Gets the session's anonymous id (Batch), or <see langword="null"/> with REST, which does not send it.</summary>
+    /// <summary>
+    /// Gets the session's anonymous id (Batch), or <see langword="null"/> with REST, which does not send it, and for a
+    /// <c>Customers</c> update, which belongs to no session.
+    /// </summary>
     public string? AnonymousId { get; }
 
     /// <summary>Gets the attributes in the order they were sent (none for a logout).</summary>

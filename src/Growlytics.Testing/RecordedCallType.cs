@@ -3,7 +3,10 @@ namespace GrowlyticsSdk.Testing;
 /// <summary>What a recorded call did, as the SDK sent it.</summary>
 public enum RecordedCallType
 {
-    /// <summary>Attributes set on a profile (<c>Push</c>, or <c>Identify</c> of the user already logged in). Batch protocol.</summary>
+    /// <summary>
+    /// Attributes set on a profile (<c>Push</c>, <c>Identify</c> of the user already logged in, or <c>Customers.Update</c>).
+    /// Batch protocol.
+    /// </summary>
     Update,
 
     /// <summary>A session logged in as a user (<c>Identify</c>), with its attributes. Batch protocol.</summary>
