@@ -57,7 +57,8 @@ internal static class DefaultHttpClient
     /// Turns off automatic redirects, sends requests to this machine past any proxy and (on .NET 8+,
     /// <c>SocketsHttpHandler</c> only) turns off trace-header propagation on
     /// a primary handler the SDK owns or was given through <c>IHttpClientFactory</c> (the end of its chain, when the app
-    /// wrapped it in <see cref="DelegatingHandler"/>s). Other handler types, and handlers
+    /// wrapped it in <see cref="DelegatingHandler"/>s): a <c>SocketsHttpHandler</c> or an <see cref="HttpClientHandler"/>, in
+    /// either build (the netstandard2.0 build reaches a <c>SocketsHttpHandler</c> through reflection). Other handler types, and handlers
     /// already used (whose settings are frozen), are left as they are: a redirect they follow is still refused by
     /// <see cref="RedirectGuard"/>. The netstandard2.0 build cannot reach <c>ActivityHeadersPropagator</c>, so on .NET 6/7
     /// and .NET Framework trace headers are sent when the app enables distributed tracing.
@@ -94,6 +95,11 @@ internal static class DefaultHttpClient
                     }
 
                     break;
+#if !NET8_0_OR_GREATER
+                case { } other when other.GetType().FullName == SocketsHandlerType:
+                    HardenSockets(other);
+                    break;
+#endif
             }
         }
         catch (InvalidOperationException)
@@ -101,4 +107,30 @@ internal static class DefaultHttpClient
             // The handler has already sent a request and its settings can no longer change.
         }
     }
+#if !NET8_0_OR_GREATER
+
+    private const string SocketsHandlerType = "System.Net.Http.SocketsHttpHandler";
+
+    // A SocketsHttpHandler an app configured for AddGrowlytics (.NET 6 and 7 use this build), which this build cannot name:
+    // hardened as the net8.0 build hardens it, through its public properties, except for trace headers.
+    private static void HardenSockets(HttpMessageHandler handler)
+    {
+        var type = handler.GetType();
+        try
+        {
+            type.GetProperty(nameof(HttpClientHandler.AllowAutoRedirect))?.SetValue(handler, false);
+            if (WrapsProxies
+                && type.GetProperty(nameof(HttpClientHandler.UseProxy))?.GetValue(handler) is true
+                && type.GetProperty(nameof(HttpClientHandler.Proxy)) is { } proxy
+                && proxy.GetValue(handler) is not LoopbackBypassProxy)
+            {
+                proxy.SetValue(handler, new LoopbackBypassProxy((IWebProxy?)proxy.GetValue(handler)));
+            }
+        }
+        catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is InvalidOperationException)
+        {
+            // The handler has already sent a request and its settings can no longer change.
+        }
+    }
+#endif
 }

@@ -72,12 +72,13 @@ public sealed class LoopbackBypassProxyTests
         DefaultHttpClient.Harden(given);
         given.Proxy!.IsBypassed(new Uri("http://127.0.0.1/")).Should().BeTrue();
         given.Proxy.GetProxy(new Uri("https://dcqs-india.growlytics.in/")).Should().Be(new Uri("http://proxy.example.test:3128/"));
-#if !GROWLYTICS_LIBRARY_NETSTANDARD
-        // The netstandard2.0 build cannot see SocketsHttpHandler (docs/security.md: such a primary handler is left as it is).
+        // Either build: the netstandard2.0 one (.NET 6/7) reaches a SocketsHttpHandler through reflection.
         using var sockets = new SocketsHttpHandler { Proxy = Configured };
         DefaultHttpClient.Harden(sockets);
         sockets.Proxy!.IsBypassed(new Uri("http://127.0.0.1/")).Should().BeTrue();
-#endif
+        var socketsProxy = sockets.Proxy;
+        DefaultHttpClient.Harden(sockets);
+        sockets.Proxy.Should().BeSameAs(socketsProxy, "hardening twice does not wrap twice");
 
         using var direct = new SocketsHttpHandler { UseProxy = false };
         DefaultHttpClient.Harden(direct);
