@@ -60,8 +60,9 @@ internal static class DefaultHttpClient
     /// wrapped it in <see cref="DelegatingHandler"/>s): a <c>SocketsHttpHandler</c> or an <see cref="HttpClientHandler"/>, in
     /// either build (the netstandard2.0 build reaches a <c>SocketsHttpHandler</c> through reflection). Other handler types, and handlers
     /// already used (whose settings are frozen), are left as they are: a redirect they follow is still refused by
-    /// <see cref="RedirectGuard"/>. The netstandard2.0 build cannot reach <c>ActivityHeadersPropagator</c>, so on .NET 6/7
-    /// and .NET Framework trace headers are sent when the app enables distributed tracing.
+    /// <see cref="RedirectGuard"/>. The netstandard2.0 build's own handler is an <see cref="HttpClientHandler"/>, which has no
+    /// <c>ActivityHeadersPropagator</c>, so there (.NET 6/7, .NET Framework) trace headers are sent when the app enables
+    /// distributed tracing, unless the app configured a <c>SocketsHttpHandler</c>.
     /// </summary>
     public static void Harden(HttpMessageHandler handler)
     {
@@ -112,13 +113,14 @@ internal static class DefaultHttpClient
     private const string SocketsHandlerType = "System.Net.Http.SocketsHttpHandler";
 
     // A SocketsHttpHandler an app configured for AddGrowlytics (.NET 6 and 7 use this build), which this build cannot name:
-    // hardened as the net8.0 build hardens it, through its public properties, except for trace headers.
+    // hardened as the net8.0 build hardens it, through its public properties.
     private static void HardenSockets(HttpMessageHandler handler)
     {
         var type = handler.GetType();
         try
         {
             type.GetProperty(nameof(HttpClientHandler.AllowAutoRedirect))?.SetValue(handler, false);
+            type.GetProperty("ActivityHeadersPropagator")?.SetValue(handler, null);
             if (WrapsProxies
                 && type.GetProperty(nameof(HttpClientHandler.UseProxy))?.GetValue(handler) is true
                 && type.GetProperty(nameof(HttpClientHandler.Proxy)) is { } proxy

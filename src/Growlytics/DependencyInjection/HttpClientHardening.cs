@@ -6,7 +6,7 @@ namespace GrowlyticsSdk.DependencyInjection;
 
 /// <summary>
 /// Configures the named <c>IHttpClientFactory</c> client that <c>AddGrowlytics</c> registers: a primary handler that
-/// follows no redirect and (on .NET 8+, when it is a <c>SocketsHttpHandler</c>) adds no <c>traceparent</c>; no <c>Microsoft.Extensions.Http</c> request logging
+/// follows no redirect and (when it is a <c>SocketsHttpHandler</c>) adds no <c>traceparent</c>; no <c>Microsoft.Extensions.Http</c> request logging
 /// by default (the SDK's own HTTP stays quiet in the host); no timeout of its own (the SDK's
 /// per-attempt <see cref="GrowlyticsOptions.RequestTimeout"/> applies); and the API key header added by
 /// <see cref="ApiKeyHandler"/> right before the primary handler, inside the loggers of anyone who adds that logging back with

@@ -33,6 +33,7 @@ public sealed class FactorySocketsHandlerTests
         using var handler = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(GrowlyticsClient.HttpClientName);
 
         sockets.AllowAutoRedirect.Should().BeFalse("a redirect would carry the API key to its target");
+        sockets.ActivityHeadersPropagator.Should().BeNull("the app's trace ids are not sent to a third party");
         sockets.Proxy!.IsBypassed(new Uri("http://127.0.0.1:7005/")).Should().BeTrue("plain http to this machine must not pass through a proxy");
         sockets.Proxy.GetProxy(new Uri("http://127.0.0.1:7005/")).Should().BeNull();
         sockets.Proxy.GetProxy(new Uri("https://dcqs-india.growlytics.in/")).Should().Be(Proxy, "other destinations still use the app's proxy");
