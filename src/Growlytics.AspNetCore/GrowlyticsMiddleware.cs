@@ -23,6 +23,11 @@ internal sealed class GrowlyticsMiddleware
         new EventId(1013, nameof(UserIdClaimMissing)),
         "An authenticated request has no {ClaimType} claim; such requests start anonymous. Set UserIdClaimType in UseGrowlytics to the claim that holds the user id, or UseAuthenticatedUser to false. Logged once.");
 
+    private static readonly Action<ILogger, string, Exception?> CookieNotRotated = LoggerMessage.Define<string>(
+        LogLevel.Warning,
+        new EventId(1014, nameof(CookieNotRotated)),
+        "A request changed its anonymous id (a Logout, or an Identify that logged another user out) after its response had started, so the {CookieName} cookie could not be written: the browser keeps the id that was used before, and its next requests continue that session. Call Logout before the response starts (before writing or flushing the body). Logged once.");
+
     // Marks a request that a Growlytics middleware scoped already.
     private static readonly object ScopedKey = new();
 
@@ -32,6 +37,7 @@ internal sealed class GrowlyticsMiddleware
     // Whether events 1012 and 1013 were logged: an app's configuration, the same for every request, so once each.
     private int _refusedLogged;
     private int _missingLogged;
+    private int _notRotatedLogged;
 
     public GrowlyticsMiddleware(RequestDelegate next, GrowlyticsClient client, GrowlyticsMiddlewareOptions options, ILoggerFactory loggerFactory)
     {
@@ -72,15 +78,19 @@ internal sealed class GrowlyticsMiddleware
         // Both ids were checked above, so this cannot throw.
         using var scope = _client.BeginScope(anonymousId, userId);
         using var facade = IsTheFacadesClient(_client) ? null : Growlytics.UseClient(_client);
+        // The session and the id the browser keeps: the request's, or the one written when the response started.
+        GrowlyticsUser? user = null;
+        var kept = anonymousId;
         if (_options.AnonymousIdCookieName is { } cookie)
         {
-            var user = _client.User;
+            user = _client.User;
             context.Response.OnStarting(() =>
             {
                 // A new visitor, or a logout that rotated the id: the browser keeps the current one.
                 if (!string.Equals(anonymousId, user.AnonymousId, StringComparison.Ordinal))
                 {
-                    context.Response.Cookies.Append(cookie, user.AnonymousId, new CookieOptions
+                    kept = user.AnonymousId;
+                    context.Response.Cookies.Append(cookie, kept, new CookieOptions
                     {
                         HttpOnly = true,
                         Secure = context.Request.IsHttps,
@@ -95,6 +105,16 @@ internal sealed class GrowlyticsMiddleware
         }
 
         await _next(context).ConfigureAwait(false);
+
+        // A logout once the response had started (a streamed body): the rotated id never reached the browser.
+        if (user is not null
+            && context.Response.HasStarted
+            && kept is not null
+            && !string.Equals(kept, user.AnonymousId, StringComparison.Ordinal)
+            && Interlocked.Exchange(ref _notRotatedLogged, 1) == 0)
+        {
+            LogSafely(CookieNotRotated, _options.AnonymousIdCookieName!);
+        }
     }
 
     private static bool IsTheFacadesClient(GrowlyticsClient client)
@@ -146,22 +166,22 @@ internal sealed class GrowlyticsMiddleware
         {
             if (Interlocked.Exchange(ref _missingLogged, 1) == 0)
             {
-                LogSafely(UserIdClaimMissing);
+                LogSafely(UserIdClaimMissing, _options.UserIdClaimType);
             }
         }
         else if (Interlocked.Exchange(ref _refusedLogged, 1) == 0)
         {
-            LogSafely(UserIdClaimRefused);
+            LogSafely(UserIdClaimRefused, _options.UserIdClaimType);
         }
 
         return null;
     }
 
-    private void LogSafely(Action<ILogger, string, Exception?> log)
+    private void LogSafely(Action<ILogger, string, Exception?> log, string name)
     {
         try
         {
-            log(_logger, _options.UserIdClaimType, null);
+            log(_logger, name, null);
         }
 #pragma warning disable CA1031 // A logging provider that throws must not fail the request (the SDK's own logger is guarded the same way).
         catch (Exception)
