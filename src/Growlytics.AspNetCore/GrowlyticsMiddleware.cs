@@ -132,19 +132,21 @@ internal sealed class GrowlyticsMiddleware
 
     private string? ReadAnonymousId(HttpContext context)
     {
-        string? value = null;
-        if (_options.AnonymousIdCookieName is { } cookie)
+        // The cookie's id, else the header's: a cookie with no usable id (empty, tampered) does not hide the header's.
+        if (_options.AnonymousIdCookieName is { } cookie && context.Request.Cookies[cookie] is { } fromCookie
+            && GrowlyticsClient.IsValidAnonymousId(fromCookie))
         {
-            value = context.Request.Cookies[cookie];
+            return fromCookie;
         }
 
-        if (value is null && _options.AnonymousIdHeaderName is { } header)
+        if (_options.AnonymousIdHeaderName is { } header && context.Request.Headers[header].ToString() is var fromHeader
+            && GrowlyticsClient.IsValidAnonymousId(fromHeader))
         {
-            value = context.Request.Headers[header].ToString();
+            return fromHeader;
         }
 
         // Anything that is not a well-formed id (tampered, foreign) is replaced by a fresh one.
-        return GrowlyticsClient.IsValidAnonymousId(value) ? value : null;
+        return null;
     }
 
     private string? ReadUserId(HttpContext context)

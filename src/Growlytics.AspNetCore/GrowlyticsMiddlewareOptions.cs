@@ -12,7 +12,10 @@ public sealed class GrowlyticsMiddlewareOptions
     /// <value>Defaults to <see langword="null"/>: no cookie.</value>
     public string? AnonymousIdCookieName { get; set; }
 
-    /// <summary>Gets or sets a request header that carries the anonymous id (for API clients that keep it themselves).</summary>
+    /// <summary>
+    /// Gets or sets a request header that carries the anonymous id (for API clients that keep it themselves). With a cookie
+    /// configured too, the header's id is used when the cookie carries no valid id.
+    /// </summary>
     /// <value>Defaults to <see langword="null"/>: no header.</value>
     public string? AnonymousIdHeaderName { get; set; }
 
