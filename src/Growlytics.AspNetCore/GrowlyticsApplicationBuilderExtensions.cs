@@ -17,7 +17,13 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// <param name="app">The application.</param>
     /// <returns>The application.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="app"/> is <see langword="null"/>.</exception>
-    /// <exception cref="InvalidOperationException"><c>AddGrowlytics</c> was not called.</exception>
+    /// <exception cref="ArgumentException">
+    /// The options given to <c>AddGrowlytics</c> break a rule: the client is created here, when the pipeline is built, and
+    /// the message lists every problem.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>AddGrowlytics</c> was not called, or a configuration value it reads could not be parsed.
+    /// </exception>
     public static IApplicationBuilder UseGrowlytics(this IApplicationBuilder app) => app.UseGrowlytics(new GrowlyticsMiddlewareOptions());
 
     /// <summary>Opens one Growlytics user scope per request, configured by <paramref name="configure"/>.</summary>
@@ -28,9 +34,12 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// <exception cref="ArgumentException">
     /// <see cref="GrowlyticsMiddlewareOptions.AnonymousIdCookieName"/> or <see cref="GrowlyticsMiddlewareOptions.AnonymousIdHeaderName"/>
     /// is set to a name that is not an HTTP token, or <see cref="GrowlyticsMiddlewareOptions.UserIdClaimType"/> is blank while
-    /// <see cref="GrowlyticsMiddlewareOptions.UseAuthenticatedUser"/> is <see langword="true"/>.
+    /// <see cref="GrowlyticsMiddlewareOptions.UseAuthenticatedUser"/> is <see langword="true"/>; or the options given to
+    /// <c>AddGrowlytics</c> break a rule (the client is created here, when the pipeline is built).
     /// </exception>
-    /// <exception cref="InvalidOperationException"><c>AddGrowlytics</c> was not called.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// <c>AddGrowlytics</c> was not called, or a configuration value it reads could not be parsed.
+    /// </exception>
     public static IApplicationBuilder UseGrowlytics(this IApplicationBuilder app, Action<GrowlyticsMiddlewareOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
