@@ -3,7 +3,7 @@
 # to a fresh console app and a fresh ASP.NET Core app (isolated NUGET_PACKAGES, so a stale cache cannot hide a broken
 # package), build the README's tagged code blocks as pasted, run them against the quickstart's local collector and
 # assert what arrived; the same for the one C# block of each package's PACKAGE.md. Fails (non-zero) on any failure.
-# Linux/macOS, bash; installs curl and jq when missing.
+# Linux/macOS, bash; installs curl, jq and unzip when missing.
 #
 # A README block is a consumer test when the nearest non-blank line above its opening fence is
 #   <!-- consumer-test: console -->     (becomes Program.cs of `dotnet new console`)
@@ -34,8 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v curl >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
-  bash .ci/apt-install.sh curl jq ca-certificates
+if ! command -v curl >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1 || ! command -v unzip >/dev/null 2>&1; then
+  bash .ci/apt-install.sh curl jq unzip ca-certificates
 fi
 
 step() { echo "==> [$(( $(date +%s) - started ))s] $*"; }
@@ -91,6 +91,21 @@ for project in src/Growlytics/Growlytics.csproj src/Growlytics.AspNetCore/Growly
   dotnet pack "$project" -c Release -o "$feed" -p:VersionSuffix="ci.${stamp}" -v q -nologo
 done
 ls "$feed"/Growlytics."$version".nupkg "$feed"/Growlytics.AspNetCore."$version".nupkg "$feed"/Growlytics.Testing."$version".nupkg >/dev/null
+
+# Every package a package depends on for a framework is used by the assembly it ships for that framework: the assembly
+# references an assembly (or a namespace) of that name. An unused dependency is one more package, and on .NET Framework
+# one more binding redirect, in every app that installs ours. (These dependencies' assemblies are named as the packages.)
+step "each package's dependencies are used by its assemblies, per target framework"
+for id in Growlytics Growlytics.AspNetCore Growlytics.Testing; do
+  package="$feed/$id.$version.nupkg"
+  unzip -p "$package" "$id.nuspec" | tr -d '\r' | awk '
+    /<group targetFramework="/ { split($0, a, "targetFramework=\""); split(a[2], b, "\""); tfm = tolower(b[1]); sub(/^\./, "", tfm) }
+    /<dependency id="/ { split($0, a, "id=\""); split(a[2], b, "\""); print tfm, b[1] }
+  ' | while read -r tfm dependency; do
+    names=$(unzip -p "$package" "lib/$tfm/$id.dll" | tr '\0' '\n')
+    LC_ALL=C grep -qxF "$dependency" <<<"$names" || fail "$id ($tfm) depends on $dependency, which lib/$tfm/$id.dll does not use"
+  done
+done
 
 step "start the quickstart's collector on $collector"
 dotnet build samples/Growlytics.Samples.Quickstart -c Release -v q -nologo
