@@ -201,6 +201,16 @@ echo "$output" | grep -Eq "^delivered [1-9][0-9]*, dropped 0$" || fail "the Grow
 received | jq -e --argjson before "$package_before" "($package_identify) > \$before" >/dev/null \
   || fail "the collector did not receive the Growlytics PACKAGE.md block's Identify: $(received)"
 
+# An app that pins the first .NET 8 release of the Microsoft.Extensions packages the SDK uses restores: a higher minimum
+# in the package would be a downgrade error (NU1605) there.
+step "console app: restores beside the 8.0.0 Microsoft.Extensions packages it shares with the SDK"
+dotnet new console -n ConsumerLowest -o "$work/lowest" >/dev/null
+(cd "$work/lowest" && dotnet add package Growlytics --version "$version" --no-restore >/dev/null \
+  && for dependency in Microsoft.Extensions.Http Microsoft.Extensions.Logging.Abstractions Microsoft.Extensions.Options Microsoft.Extensions.Hosting.Abstractions Microsoft.Extensions.Configuration.Abstractions; do
+       dotnet add package "$dependency" --version 8.0.0 --no-restore >/dev/null
+     done)
+dotnet restore "$work/lowest" -v q -nologo || fail "an app that references the 8.0.0 Microsoft.Extensions packages could not restore the SDK"
+
 step "ASP.NET Core app: the Growlytics.AspNetCore package's PACKAGE.md block"
 dotnet new web -n ConsumerPackageWeb -o "$work/package-web" >/dev/null
 extract_package src/Growlytics.AspNetCore/PACKAGE.md >"$work/package-web/Program.cs"
