@@ -152,8 +152,7 @@ public sealed partial class GrowlyticsUser
             }
             else if (_client.IsShutDown)
             {
-                _client.Counters.AddHeld(1);
-                _client.Counters.DropHeldInBulk(1, DropReason.Shutdown);
+                _client.Queue.CountRefused(DropReason.Shutdown, 1);
             }
             else
             {

@@ -40,6 +40,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
     private readonly Action<MessageDroppedEventArgs> _dropped;
+    private readonly Action<DropReason, int> _countRefused;
     private readonly LogRateLimiter _expiredReports;
     private readonly LogRateLimiter _evictedReports;
     private long _unreportedExpiredCalls;
@@ -52,8 +53,10 @@ internal sealed partial class HeldAttributeStore : IDisposable
     private volatile int _count;
     private long _bytes;
 
-    public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Action<MessageDroppedEventArgs> dropped)
+    // countRefused counts (and logs, as the queue does its own) a push refused at the call: after shutdown, or opted out.
+    public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Action<MessageDroppedEventArgs> dropped, Action<DropReason, int> countRefused)
     {
+        _countRefused = countRefused;
         _time = options.TimeProvider;
         _origin = _time.GetTimestamp();
         _retention = options.AnonymousAttributeRetention;
@@ -92,6 +95,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     public GrowlyticsValidationException? Hold(string anonymousId, UserAttribute[] attributes, AttributeLimits limits)
     {
         Drops drops = default;
+        DropReason? refused = null;
         try
         {
             lock (_gate)
@@ -101,8 +105,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 TouchLoginLocked(anonymousId, now);
                 if (_closed || _optedOut)
                 {
-                    _counters.AddHeld(1);
-                    _counters.DropHeldInBulk(1, _closed ? DropReason.Shutdown : DropReason.OptedOut);
+                    refused = _closed ? DropReason.Shutdown : DropReason.OptedOut;
                     return null;
                 }
 
@@ -148,6 +151,12 @@ internal sealed partial class HeldAttributeStore : IDisposable
         }
         finally
         {
+            // Counted out of the lock: a refusal may be logged.
+            if (refused is { } reason)
+            {
+                _countRefused(reason, 1);
+            }
+
             Report(drops);
         }
     }

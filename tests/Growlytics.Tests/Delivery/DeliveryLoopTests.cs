@@ -395,6 +395,24 @@ public sealed class DeliveryLoopTests
         h.Requests.Should().ContainSingle();
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("visitor-a")]
+    public async Task RestAnonymousPush_AfterShutdown_CountedAsShutdownAndLogged(string? anonymousId)
+    {
+        // With Rest an anonymous push is held for a login, not queued: refused after shutdown, it is logged as any refused call.
+        await using var h = new DeliveryHarness(o => o.Protocol = GrowlyticsProtocol.Rest);
+        await h.Client.ShutdownAsync().WaitAsync(DeliveryHarness.RealTimeout);
+
+        h.Push(1, anonymousId: anonymousId);
+        h.Push(2, anonymousId: anonymousId);
+
+        var stats = h.AssertBalanced();
+        stats.DroppedByReason[DropReason.Shutdown].Should().Be(2);
+        stats.Pending.Should().Be(0);
+        h.Log.WithId(2011).Should().ContainSingle().Which.Fields["Count"].Should().Be(1L, "the second refusal falls within the interval");
+    }
+
     [Fact]
     public async Task Dispose_OnASingleThreadedSynchronizationContext_DoesNotDeadlock()
     {
