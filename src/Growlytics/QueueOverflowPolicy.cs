@@ -1,6 +1,6 @@
 namespace GrowlyticsSdk;
 
-/// <summary>What the queue does with a new message when it already holds <see cref="GrowlyticsOptions.MaxQueueSize"/> messages.</summary>
+/// <summary>What the queue does with a new message when it is full (<see cref="GrowlyticsOptions.MaxQueueSize"/> messages, or <see cref="GrowlyticsOptions.MaxQueueBytes"/>).</summary>
 public enum QueueOverflowPolicy
 {
     /// <summary>Drop the new message and count it as <see cref="DropReason.QueueFull"/>. This is the default.</summary>
