@@ -228,8 +228,9 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets an <see cref="System.Net.Http.HttpClient"/> to send with. The SDK does not dispose it and
     /// does not change its settings; its <see cref="System.Net.Http.HttpClient.Timeout"/> should not be shorter
-    /// than <see cref="RequestTimeout"/>. Each request is started on the SDK's delivery thread: what the client's
-    /// handlers do before their first <see langword="await"/> delays the requests after it, so a handler should not block.
+    /// than <see cref="RequestTimeout"/>. A request alone in flight is started on the SDK's delivery thread (others on the
+    /// thread pool): what the client's handlers do before their first <see langword="await"/> delays the requests after it,
+    /// so a handler should not block.
     /// Its handlers must honour the request's cancellation token: <see cref="RequestTimeout"/> and the shutdown's
     /// deadline end a request by cancelling it, and a shutdown waits for a request that ignores it.
     /// </summary>
