@@ -51,7 +51,10 @@ public enum DropReason
     /// <see cref="GrowlyticsProtocol.Rest"/> only: an anonymous <c>Push</c> held for the visitor's login never met one. Its
     /// visitor was inactive longer than <see cref="GrowlyticsOptions.AnonymousAttributeRetention"/>, or made room when
     /// <see cref="GrowlyticsOptions.MaxHeldAnonymousSessions"/> visitors, or <see cref="GrowlyticsOptions.MaxQueueBytes"/> of
-    /// their attributes, were held (the least recently active goes first).
+    /// their attributes, were held (the least recently active goes first); or a <c>Logout</c> in a scope that continues a
+    /// visitor (the ASP.NET Core middleware's cookie or header, <see cref="GrowlyticsClient.BeginScope(string?, string?)"/>)
+    /// started a new anonymous id, leaving what was held for the old one; or another user logged in with an anonymous id
+    /// that had logged in as someone else since those pushes (they are not the new user's).
     /// </summary>
     AnonymousExpired = 10,
 

@@ -136,8 +136,9 @@ public sealed class GrowlyticsOptions
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Gets or sets the total time one batch may spend in attempts and waits before it is dropped. It bounds the first
-    /// attempt too, so it may not be shorter than <see cref="RequestTimeout"/> (refused at start-up).
+    /// Gets or sets the total time one batch may spend in attempts and waits before it is dropped (with
+    /// <see cref="StorageDirectory"/>, kept on disk and tried again after a pause; see docs/wire-protocol.md). It bounds the
+    /// first attempt too, so it may not be shorter than <see cref="RequestTimeout"/> (refused at start-up).
     /// </summary>
     /// <value>Defaults to 2 minutes. Between 10 milliseconds and 1 day, and at least <see cref="RequestTimeout"/>.</value>
     public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(2);
