@@ -103,8 +103,8 @@ public sealed class GrowlyticsRecorder : IDisposable
             throw new ArgumentNullException(nameof(userId), "Pass the user id whose attributes to merge; anonymous calls carry none.");
         }
 
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         var calls = Calls;
+        var merged = new MergedAttributes(userId, calls.Count);
         foreach (var call in calls.Where(c => c.Type != RecordedCallType.Logout && string.Equals(c.UserId, userId, StringComparison.Ordinal)))
         {
             foreach (var attribute in call.Attributes)
@@ -113,7 +113,7 @@ public sealed class GrowlyticsRecorder : IDisposable
             }
         }
 
-        return new MergedAttributes(merged, userId, calls.Count);
+        return merged;
     }
 
     /// <summary>Forgets the calls recorded so far.</summary>

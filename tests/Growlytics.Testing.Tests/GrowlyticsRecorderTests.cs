@@ -93,6 +93,18 @@ public sealed class GrowlyticsRecorderTests
     }
 
     [Fact]
+    public async Task GetUserAttributes_ComparedWithAnExpectedDictionaryByAssertEqual_IgnoresTheOrderAsADictionaryDoes()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        client.User.Identify("u-1", new Dictionary<string, object?> { ["plan"] = "free", ["region"] = "Mumbai" });
+        await client.FlushAsync();
+
+        // xunit compares two dictionaries by their entries, whatever their order; two plain sequences in order.
+        Assert.Equal(new Dictionary<string, string> { ["region"] = "Mumbai", ["plan"] = "free" }, recorder.GetUserAttributes("u-1"));
+    }
+
+    [Fact]
     public async Task HttpClient_RestCustomerRequest_IsRecordedAsAnUpsertAndAnsweredWithSuccess()
     {
         using var recorder = new GrowlyticsRecorder();
