@@ -104,8 +104,9 @@ public sealed class GrowlyticsRecorder : IDisposable
         }
 
         var calls = Calls;
-        var merged = new MergedAttributes(userId, calls.Count);
-        foreach (var call in calls.Where(c => c.Type != RecordedCallType.Logout && string.Equals(c.UserId, userId, StringComparison.Ordinal)))
+        var forUser = calls.Where(c => string.Equals(c.UserId, userId, StringComparison.Ordinal)).ToList();
+        var merged = new MergedAttributes(userId, forUser.Count, calls.Count);
+        foreach (var call in forUser.Where(c => c.Type != RecordedCallType.Logout))
         {
             foreach (var attribute in call.Attributes)
             {

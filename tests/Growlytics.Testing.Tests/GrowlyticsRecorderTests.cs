@@ -105,6 +105,21 @@ public sealed class GrowlyticsRecorderTests
     }
 
     [Fact]
+    public async Task GetUserAttributes_CallsForTheUserWithoutAttributes_IndexerSaysTheyCarriedNone()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        client.User.Identify("u-1");
+        await client.FlushAsync();
+
+        var act = () => recorder.GetUserAttributes("u-1")["plan"];
+
+        act.Should().Throw<KeyNotFoundException>()
+            .Which.Message.Should().Contain("'plan'").And.Contain("'u-1'").And.Contain("1 recorded call(s)").And.Contain("no attributes")
+            .And.NotContain("no recorded call carried");
+    }
+
+    [Fact]
     public async Task HttpClient_RestCustomerRequest_IsRecordedAsAnUpsertAndAnsweredWithSuccess()
     {
         using var recorder = new GrowlyticsRecorder();

@@ -9,21 +9,32 @@ namespace GrowlyticsSdk.Testing.Recording;
 internal sealed class MergedAttributes : Dictionary<string, string>, IReadOnlyDictionary<string, string>
 {
     private readonly string _userId;
+    private readonly int _callsForUser;
     private readonly int _recordedCalls;
 
-    public MergedAttributes(string userId, int recordedCalls)
+    public MergedAttributes(string userId, int callsForUser, int recordedCalls)
         : base(StringComparer.Ordinal)
     {
         _userId = userId;
+        _callsForUser = callsForUser;
         _recordedCalls = recordedCalls;
     }
 
     string IReadOnlyDictionary<string, string>.this[string key] => TryGetValue(key, out var value) ? value : throw NotSent(key);
 
-    private KeyNotFoundException NotSent(string key) => Count == 0
-        ? new KeyNotFoundException(
-            $"No attribute '{key}' for user id '{_userId}': no recorded call carried that user id ({_recordedCalls} call(s) recorded in all). "
-            + "Delivery is asynchronous: await the client's FlushAsync (or Growlytics.FlushAsync) before asserting.")
-        : new KeyNotFoundException(
-            $"No attribute '{key}' was sent for user id '{_userId}'; it was sent: {string.Join(", ", Keys.OrderBy(k => k, StringComparer.Ordinal))}.");
+    private KeyNotFoundException NotSent(string key)
+    {
+        if (_callsForUser == 0)
+        {
+            return new KeyNotFoundException(
+                $"No attribute '{key}' for user id '{_userId}': no recorded call carried that user id ({_recordedCalls} call(s) recorded in all). "
+                + "Delivery is asynchronous: await the client's FlushAsync (or Growlytics.FlushAsync) before asserting.");
+        }
+
+        return Count == 0
+            ? new KeyNotFoundException(
+                $"No attribute '{key}' was sent for user id '{_userId}': its {_callsForUser} recorded call(s) carried no attributes.")
+            : new KeyNotFoundException(
+                $"No attribute '{key}' was sent for user id '{_userId}'; it was sent: {string.Join(", ", Keys.OrderBy(k => k, StringComparer.Ordinal))}.");
+    }
 }
