@@ -35,6 +35,6 @@ internal sealed class MergedAttributes : Dictionary<string, string>, IReadOnlyDi
             ? new KeyNotFoundException(
                 $"No attribute '{key}' was sent for user id '{_userId}': its {_callsForUser} recorded call(s) carried no attributes.")
             : new KeyNotFoundException(
-                $"No attribute '{key}' was sent for user id '{_userId}'; it was sent: {string.Join(", ", Keys.OrderBy(k => k, StringComparer.Ordinal))}.");
+                $"No attribute '{key}' was sent for user id '{_userId}'; the names sent for it: {string.Join(", ", Keys.OrderBy(k => k, StringComparer.Ordinal))}.");
     }
 }
