@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Publishes tests/Growlytics.AotSmoke with native AOT and runs it: the app pushes an anonymous object and a dictionary
-# to a collector on 127.0.0.1 and exits non-zero unless the attributes arrive. Trim/AOT warnings fail the publish.
+# Publishes tests/Growlytics.AotSmoke with native AOT and runs it against a collector on 127.0.0.1 that speaks both wire
+# protocols: a client on the batch protocol; a generic host with AddGrowlytics(configuration.GetSection(...)) bound from
+# appsettings.json and an in-memory source; the static facade on REST with StorageDirectory across an outage and a
+# restart; Customers.UpdateAsync with a record and an anonymous type. The app exits non-zero unless every expected
+# message and attribute arrives. Trim/AOT warnings fail the publish.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,79 +1,38 @@
-using System.Net;
-using System.Net.Sockets;
-using GrowlyticsSdk;
-using GrowlyticsSdk.TestSupport;
+using GrowlyticsSdk.AotSmoke;
 
-// Runs as a native AOT executable: pushes an anonymous object (the README's quickstart) and a dictionary through the
-// real client to a collector on 127.0.0.1, and exits 0 only if both sets of attributes arrive.
-var port = FreePort();
-using var listener = new HttpListener();
-listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-listener.Start();
-var received = new List<(string Name, string Value)>();
-var receiving = Task.Run(() => ReceiveAsync(listener, received));
-
-await using (var client = new GrowlyticsClient(new GrowlyticsOptions
+// Runs as a native AOT executable the paths a real AOT app takes, against a collector on 127.0.0.1 that speaks both
+// wire protocols, and exits 0 only if every expected message and attribute arrived (and nothing else):
+// - a client built from GrowlyticsOptions, Batch protocol: an anonymous object and a dictionary;
+// - a generic host, AddGrowlytics(configuration.GetSection("Analytics")) bound from appsettings.json plus an in-memory
+//   source (a time span, an enum, a number, StorageDirectory), Batch protocol: Customers.UpdateAsync with a record, the
+//   facade in a scope (push, identify, push, logout);
+// - the static facade, Growlytics.Initialize with the default protocol (Rest) and StorageDirectory: calls made during an
+//   outage are kept on disk (queue and session file), and a second client on the same folder restores and delivers them.
+var failures = new List<string>();
+var root = Directory.CreateTempSubdirectory("growlytics-aot-");
+try
 {
-    ApiKey = "aot-smoke-key",
-    Endpoint = new Uri($"http://127.0.0.1:{port}/"),
-    Protocol = GrowlyticsProtocol.Batch,
-    FlushInterval = TimeSpan.FromMilliseconds(20),
-    FlushOnProcessExit = false,
-}))
+    await using var collector = new SmokeCollector();
+    await Scenario.RunAsync("client/Batch", failures, () => Scenarios.ClientBatchAsync(collector, failures));
+    await Scenario.RunAsync("host/Batch", failures, () => Scenarios.HostBatchAsync(collector, root.FullName, failures));
+    await Scenario.RunAsync("facade/Rest", failures, () => Scenarios.FacadeRestAsync(collector, root.FullName, failures));
+    failures.AddRange(collector.Problems.Select(p => "collector: " + p));
+}
+finally
 {
-    client.User.Push(new { city = "Pune", visits = 3 });
-    client.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
-    await client.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
-    Console.WriteLine($"delivered={client.Statistics.Delivered} dropped={client.Statistics.Dropped} invalid={client.Statistics.InvalidInputs}");
+    root.Delete(recursive: true);
 }
 
-listener.Stop();
-await receiving;
-
-string[] expected = ["city=Pune", "visits=3", "plan=pro"];
-var got = received.Select(a => a.Name + "=" + a.Value).ToList();
-Console.WriteLine("received: " + string.Join(", ", got));
-var missing = expected.Except(got).ToList();
-if (missing.Count > 0)
+if (failures.Count > 0)
 {
-    Console.Error.WriteLine("AOT smoke FAILED: missing " + string.Join(", ", missing));
+    Console.Error.WriteLine("AOT smoke FAILED:");
+    foreach (var failure in failures)
+    {
+        Console.Error.WriteLine("  " + failure);
+    }
+
     return 1;
 }
 
 Console.WriteLine("AOT smoke passed.");
 return 0;
-
-static int FreePort()
-{
-    using var socket = new TcpListener(IPAddress.Loopback, 0);
-    socket.Start();
-    return ((IPEndPoint)socket.LocalEndpoint).Port;
-}
-
-static async Task ReceiveAsync(HttpListener listener, List<(string Name, string Value)> received)
-{
-    while (listener.IsListening)
-    {
-        HttpListenerContext context;
-        try
-        {
-            context = await listener.GetContextAsync();
-        }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-        {
-            return;
-        }
-
-        var key = context.Request.Headers["x-growlytics-key"];
-        foreach (var message in WireBody.BatchMessages(await WireBody.ReadAllAsync(context.Request.InputStream)))
-        {
-            if (key == "aot-smoke-key")
-            {
-                received.AddRange(WireBody.Attributes(message).Select(a => (a.Key, a.Value)));
-            }
-        }
-
-        context.Response.StatusCode = 200;
-        context.Response.Close();
-    }
-}
