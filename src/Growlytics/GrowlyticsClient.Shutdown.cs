@@ -15,7 +15,11 @@ public sealed partial class GrowlyticsClient
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
     /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
     /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more; the
-    /// drops counted after those 250 ms are reported summed per reason). Past the deadline it still ends the requests in
+    /// drops counted after those 250 ms are reported summed per reason). With <see cref="GrowlyticsOptions.StorageDirectory"/>,
+    /// what memory holds is written to the folder first and kept there for the next start (not counted dropped): within
+    /// the deadline and, once it has passed or <paramref name="cancellationToken"/> is cancelled, within 250 ms more, so a
+    /// zero <see cref="GrowlyticsOptions.ShutdownTimeout"/> or a token already cancelled keeps it too; what a stalled disk
+    /// has not written by then is counted dropped. Past the deadline it still ends the requests in
     /// flight, counts what memory holds (about 2 µs a message on an idle core, several times that on a busy one) and, with
     /// <see cref="GrowlyticsOptions.StorageDirectory"/>, saves the read position (one write flushed to disk) and releases
     /// the folder: with 60,000 messages left it returned 0.1 s after the deadline on an idle core, 0.25-0.55 s after it
@@ -77,7 +81,8 @@ public sealed partial class GrowlyticsClient
 
     /// <summary>
     /// Shuts the client down, blocking for at most about <see cref="GrowlyticsOptions.ShutdownTimeout"/> (one second more
-    /// than it and the 250 ms handlers get after it, for the work <see cref="ShutdownAsync"/> does past its deadline: then
+    /// than it, the 250 ms the storage folder's last write gets after it with <see cref="GrowlyticsOptions.StorageDirectory"/>
+    /// and the 250 ms handlers get after it, for the work <see cref="ShutdownAsync"/> does past its deadline: then
     /// it returns and logs event 2017, the shutdown going on in the background, as when the thread pool is starved, the
     /// process gets too little CPU (a machine or container far busier than its cores) or the storage disk stalls). That
     /// bound is real time, not <see cref="GrowlyticsOptions.TimeProvider"/>'s:
@@ -113,7 +118,7 @@ public sealed partial class GrowlyticsClient
         // Bounded: every step of the shutdown, its deadline's timer included, needs a thread of the pool, so in a process
         // whose pool threads are all blocked the wait would last as long as they are (over a minute, seen).
         var shutdown = Task.Run(() => ShutdownAsync());
-        var bound = _options.ShutdownTimeout + ReportGrace + DisposeMargin;
+        var bound = _options.ShutdownTimeout + (_durable is null ? TimeSpan.Zero : StorageWriteGrace) + ReportGrace + DisposeMargin;
         bool ended;
         try
         {
@@ -199,18 +204,42 @@ public sealed partial class GrowlyticsClient
         _queue.Complete();
         if (_durable is not null)
         {
+            // What memory holds is written to the folder within the deadline, and, once it or the token has passed, within
+            // StorageWriteGrace more for these steps in all (not cut short by the token): a deadline of zero or a host that
+            // spent its stop budget still keeps it there. (Set once the grace began: the timestamp it ends at.)
+            long graceEnds = 0;
+            async Task WaitForStorageAsync(Task step)
+            {
+                if (graceEnds == 0)
+                {
+                    if (await WaitWithinShutdownAsync(step, started, cancellationToken).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    graceEnds = _options.TimeProvider.GetTimestamp() + (long)(StorageWriteGrace.TotalSeconds * _options.TimeProvider.TimestampFrequency);
+                }
+
+                await WaitAtMostAsync(step, _options.TimeProvider.GetElapsedTime(_options.TimeProvider.GetTimestamp(), graceEnds), CancellationToken.None).ConfigureAwait(false);
+                if (step.IsFaulted)
+                {
+                    // It logs its own fault; observed here so none goes unobserved.
+                    _ = step.Exception;
+                }
+            }
+
             // Everything accepted goes to disk first; what delivery cannot send in time stays there for the next start.
             // Messages that went to memory (the disk failing, the folder held by another client) and are in no request
             // go too, now that the folder is this client's and its disk works: a disk that failed is tried again first,
             // as nothing may have been written since it came back.
             if (_memory.SentWithoutStorage || _memory.HoldsHandedBack)
             {
-                await WaitWithinShutdownAsync(_durable.TryDiskAgainAsync(), started, cancellationToken).ConfigureAwait(false);
+                await WaitForStorageAsync(_durable.TryDiskAgainAsync()).ConfigureAwait(false);
             }
 
             if (_durable.IsBuffer && (_memory.SentWithoutStorage || _memory.HoldsHandedBack))
             {
-                await WaitWithinShutdownAsync(_dispatcher.ReturnToStorageAsync(), started, cancellationToken).ConfigureAwait(false);
+                await WaitForStorageAsync(_dispatcher.ReturnToStorageAsync()).ConfigureAwait(false);
             }
             else
             {
@@ -219,7 +248,7 @@ public sealed partial class GrowlyticsClient
             }
 
             writer = _durable.StopWriterAsync();
-            await WaitWithinShutdownAsync(writer, started, cancellationToken).ConfigureAwait(false);
+            await WaitForStorageAsync(writer).ConfigureAwait(false);
             if (_sessionStore is not null && writer.IsCompleted)
             {
                 // A folder taken over as the writer stopped had the session written then (DurableQueue.TakenOver).

@@ -31,7 +31,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     // report its drops.
     private static readonly TimeSpan ReportGrace = TimeSpan.FromMilliseconds(250);
 
-    // How much longer than the shutdown's own bound (ShutdownTimeout and ReportGrace) Dispose waits for it.
+    // How long a shutdown whose deadline has passed (or that was cancelled) still waits, in all, for what memory holds to be
+    // written to the storage folder (a local write takes milliseconds): kept there for the next start, not dropped with the
+    // process. A disk slower than that (stalled) does not hold the shutdown: what is not written by then is counted dropped.
+    private static readonly TimeSpan StorageWriteGrace = TimeSpan.FromMilliseconds(250);
+
+    // How much longer than the shutdown's own bound (ShutdownTimeout, StorageWriteGrace and ReportGrace) Dispose waits for it.
     private static readonly TimeSpan DisposeMargin = TimeSpan.FromSeconds(1);
 
     // Warnings about the app's calls (1001, 1002): once per interval with a count, whatever the request rate.
