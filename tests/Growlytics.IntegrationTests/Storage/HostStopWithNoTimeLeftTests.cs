@@ -39,14 +39,15 @@ public sealed class HostStopWithNoTimeLeftTests
             o.StorageDirectory = directory;
             o.FlushOnProcessExit = false;
 
-            // The writer is in a write (a flush to disk under load) when the host stops, and ends it 100 ms later.
+            // The writer is in a write (a flush to disk under load) when the host stops, and ends it 50 ms later (the rest of
+            // the 250 ms grace is left for its last commit and flush on a busy disk).
             o.BeforeStorageAppend = () =>
             {
                 if (Interlocked.Exchange(ref holdNext, 0) == 1)
                 {
                     writing.TrySetResult();
                     SpinWait.SpinUntil(() => client?.IsShutDown == true, Deadline);
-                    Thread.Sleep(100);
+                    Thread.Sleep(50);
                 }
             };
         });
