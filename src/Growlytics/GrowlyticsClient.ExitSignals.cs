@@ -7,13 +7,10 @@ namespace GrowlyticsSdk;
 // within the shutdown's bound.
 public sealed partial class GrowlyticsClient
 {
-    // How long the exit signal's handler still waits, past its bound, for the writer to store what calls queued meanwhile.
-    private static readonly TimeSpan ExitSignalWriteGrace = TimeSpan.FromMilliseconds(250);
-
     /// <summary>
     /// The app goes on calling while <see cref="FlushForExitSignal"/> waits for delivery (a signal does not stop it), and its
     /// calls are in memory until the writer's next commit, which may come after the process ended with the handler:
-    /// they are written to the folder too, within <see cref="ExitSignalWriteGrace"/> past the handler's bound.
+    /// they are written to the folder too, within <see cref="StorageWriteGrace"/> past the handler's bound.
     /// </summary>
     private void WriteCallsMadeDuringExitSignalFlush()
     {
@@ -24,7 +21,7 @@ public sealed partial class GrowlyticsClient
 
         try
         {
-            using var grace = new CancellationTokenSource(ExitSignalWriteGrace, _options.TimeProvider);
+            using var grace = new CancellationTokenSource(StorageWriteGrace, _options.TimeProvider);
             durable.FlushAsync(grace.Token).GetAwaiter().GetResult();
         }
 #pragma warning disable CA1031 // A slow disk, or the client shut down meanwhile: what is left is logged by the caller.

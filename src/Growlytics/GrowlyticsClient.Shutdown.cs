@@ -206,21 +206,22 @@ public sealed partial class GrowlyticsClient
         {
             // What memory holds is written to the folder within the deadline, and, once it or the token has passed, within
             // StorageWriteGrace more for these steps in all (not cut short by the token): a deadline of zero or a host that
-            // spent its stop budget still keeps it there. (Set once the grace began: the timestamp it ends at.)
-            long graceEnds = 0;
+            // spent its stop budget still keeps it there. (Set once the grace began: the timestamp it began at.)
+            long? graceBegan = null;
             async Task WaitForStorageAsync(Task step)
             {
-                if (graceEnds == 0)
+                if (graceBegan is null)
                 {
                     if (await WaitWithinShutdownAsync(step, started, cancellationToken).ConfigureAwait(false))
                     {
                         return;
                     }
 
-                    graceEnds = _options.TimeProvider.GetTimestamp() + (long)(StorageWriteGrace.TotalSeconds * _options.TimeProvider.TimestampFrequency);
+                    graceBegan = _options.TimeProvider.GetTimestamp();
                 }
 
-                await WaitAtMostAsync(step, _options.TimeProvider.GetElapsedTime(_options.TimeProvider.GetTimestamp(), graceEnds), CancellationToken.None).ConfigureAwait(false);
+                var left = StorageWriteGrace - _options.TimeProvider.GetElapsedTime(graceBegan.Value);
+                await WaitAtMostAsync(step, left, CancellationToken.None).ConfigureAwait(false);
                 if (step.IsFaulted)
                 {
                     // It logs its own fault; observed here so none goes unobserved.

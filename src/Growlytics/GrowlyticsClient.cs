@@ -34,6 +34,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     // How long a shutdown whose deadline has passed (or that was cancelled) still waits, in all, for what memory holds to be
     // written to the storage folder (a local write takes milliseconds): kept there for the next start, not dropped with the
     // process. A disk slower than that (stalled) does not hold the shutdown: what is not written by then is counted dropped.
+    // The exit signal's handler gives the writer as long, past its own bound, to store what calls queued meanwhile.
     private static readonly TimeSpan StorageWriteGrace = TimeSpan.FromMilliseconds(250);
 
     // How much longer than the shutdown's own bound (ShutdownTimeout, StorageWriteGrace and ReportGrace) Dispose waits for it.

@@ -21,16 +21,7 @@ public sealed class FactorySocketsHandlerTests
     public void AddGrowlytics_SocketsHttpHandlerAsPrimary_FollowsNoRedirectAndReachesLoopbackPastItsProxy()
     {
         var sockets = new SocketsHttpHandler { Proxy = new WebProxy(Proxy) };
-        var services = new ServiceCollection();
-        services.AddGrowlytics(o =>
-        {
-            o.ApiKey = "factory-test-key";
-            o.Endpoint = new Uri("http://127.0.0.1:7005/");
-            o.FlushOnProcessExit = false;
-        }).ConfigurePrimaryHttpMessageHandler(() => sockets);
-        using var provider = services.BuildServiceProvider();
-
-        using var handler = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(GrowlyticsClient.HttpClientName);
+        BuildFactoryHandler(sockets);
 
         sockets.AllowAutoRedirect.Should().BeFalse("a redirect would carry the API key to its target");
         sockets.ActivityHeadersPropagator.Should().BeNull("the app's trace ids are not sent to a third party");
@@ -48,16 +39,7 @@ public sealed class FactorySocketsHandlerTests
             // What HTTP_PROXY / ALL_PROXY give a handler that has no proxy of its own.
             HttpClient.DefaultProxy = new WebProxy(Proxy);
             var sockets = new SocketsHttpHandler();
-            var services = new ServiceCollection();
-            services.AddGrowlytics(o =>
-            {
-                o.ApiKey = "factory-test-key";
-                o.Endpoint = new Uri("http://127.0.0.1:7005/");
-                o.FlushOnProcessExit = false;
-            }).ConfigurePrimaryHttpMessageHandler(() => sockets);
-            using var provider = services.BuildServiceProvider();
-
-            using var handler = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(GrowlyticsClient.HttpClientName);
+            BuildFactoryHandler(sockets);
 
             sockets.Proxy.Should().NotBeNull("the process's default proxy is wrapped so that loopback skips it");
             sockets.Proxy!.GetProxy(new Uri("http://127.0.0.1:7005/")).Should().BeNull();
@@ -67,5 +49,19 @@ public sealed class FactorySocketsHandlerTests
         {
             HttpClient.DefaultProxy = previous;
         }
+    }
+
+    // Builds AddGrowlytics' client chain around the app's primary handler, as the factory does at the first request.
+    private static void BuildFactoryHandler(SocketsHttpHandler sockets)
+    {
+        var services = new ServiceCollection();
+        services.AddGrowlytics(o =>
+        {
+            o.ApiKey = "factory-test-key";
+            o.Endpoint = new Uri("http://127.0.0.1:7005/");
+            o.FlushOnProcessExit = false;
+        }).ConfigurePrimaryHttpMessageHandler(() => sockets);
+        using var provider = services.BuildServiceProvider();
+        using var handler = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(GrowlyticsClient.HttpClientName);
     }
 }
