@@ -54,9 +54,10 @@ public static partial class Growlytics
 
     /// <summary>
     /// Gets a value indicating whether the facade has a client that accepts calls: <see langword="false"/> before
-    /// <see cref="Initialize(GrowlyticsOptions)"/> (or a host's start), and from the moment its client's shutdown begins.
+    /// <see cref="Initialize(GrowlyticsOptions)"/> (or a host's start), and from the moment its client's shutdown begins
+    /// (also for a client given to <see cref="UseClient"/> whose shutdown has begun).
     /// </summary>
-    public static bool IsInitialized => Attached is not null;
+    public static bool IsInitialized => Attached is { IsShutDown: false };
 
     /// <summary>
     /// Gets the client the facade delegates to. While that client shuts down (<see cref="ShutdownAsync"/>, a host

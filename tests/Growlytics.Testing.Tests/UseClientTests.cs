@@ -45,6 +45,24 @@ public sealed class UseClientTests
     }
 
     [Fact]
+    public async Task UseClient_WithAClientAlreadyShutDown_IsNotInitializedAndCallsAreCountedDropped()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        await client.ShutdownAsync();
+
+        using (Growlytics.UseClient(client))
+        {
+            Growlytics.IsInitialized.Should().BeFalse("the flow's client accepts no calls once its shutdown began");
+            Growlytics.Client.Should().BeSameAs(client, "code running then is not failed, as with a client shutting down");
+            Growlytics.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
+        }
+
+        client.Statistics.Dropped.Should().Be(1, "a call on a shut-down client is counted dropped");
+        recorder.Calls.Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task UseClient_DisposedOutOfOrder_ReturnsToTheNearestOverrideStillOpenOrToNone()
     {
         using var recorder = new GrowlyticsRecorder();
