@@ -307,6 +307,9 @@ public sealed class GrowlyticsOptions
     /// </summary>
     internal bool GivenTheConfigurationRoot { get; set; }
 
+    /// <summary>Gets or sets the paths of the keys of the bound configuration section that are no option it reads (logged once by the client).</summary>
+    internal string[] UnreadConfigurationKeys { get; set; } = [];
+
     /// <summary>Gets or sets a test seam: called on the storage writer's thread when it holds messages taken from memory, before it writes them.</summary>
     internal Action? BeforeStorageAppend { get; set; }
 

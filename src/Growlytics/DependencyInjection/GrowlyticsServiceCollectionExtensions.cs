@@ -139,6 +139,11 @@ public static class GrowlyticsServiceCollectionExtensions
         }
 
         var client = new GrowlyticsClient(options);
+        if (options.UnreadConfigurationKeys.Length > 0)
+        {
+            GrowlyticsSdk.Diagnostics.Log.UnreadConfigurationKeys(client.Logger, string.Join(", ", options.UnreadConfigurationKeys));
+        }
+
         if (last is not null)
         {
             // Let go once the client has shut down: the factory tracks the handler of a client still referenced, and its

@@ -58,6 +58,7 @@ internal static class OptionsBinder
         Long(section, invalid, nameof(options.MaxStorageBytes), v => options.MaxStorageBytes = v);
         Time(section, invalid, nameof(options.AnonymousAttributeRetention), v => options.AnonymousAttributeRetention = v);
         Int(section, invalid, nameof(options.MaxHeldAnonymousSessions), v => options.MaxHeldAnonymousSessions = v);
+        NoteUnreadKeys(section, options);
         if (invalid.Count > 0)
         {
             // The section's own path: AddGrowlytics(configuration.GetSection("Analytics")) is read under "Analytics".
@@ -66,6 +67,40 @@ internal static class OptionsBinder
                 "Configuration value(s) could not be parsed: "
                 + string.Join("; ", invalid.Select(i => $"{prefix}{i.Key} must be {i.Expected}"))
                 + "." + OtherProblems(section, options, invalid));
+        }
+    }
+
+    // The options read above: a key of the section that is none of them (a misspelt option, or FlushOnProcessExit,
+    // HttpClient, ...) would be ignored without a word. Noted for the client to log once (the key's path, not its value);
+    // not an error, as a section may carry a setting of a later SDK version. A configuration root given in place of the
+    // section (its other keys are the app's) is reported by the validator instead.
+    private static readonly string[] ReadKeys =
+    [
+        nameof(GrowlyticsOptions.ApiKey), nameof(GrowlyticsOptions.Endpoint), nameof(GrowlyticsOptions.MaxQueueSize),
+        nameof(GrowlyticsOptions.MaxConcurrentRequests), nameof(GrowlyticsOptions.MaxQueueBytes), nameof(GrowlyticsOptions.Protocol),
+        nameof(GrowlyticsOptions.MaxBatchSize), nameof(GrowlyticsOptions.MaxBatchBytes), nameof(GrowlyticsOptions.MaxRetryAttempts),
+        nameof(GrowlyticsOptions.FlushInterval), nameof(GrowlyticsOptions.RequestTimeout), nameof(GrowlyticsOptions.RetryBaseDelay),
+        nameof(GrowlyticsOptions.MaxRetryDelay), nameof(GrowlyticsOptions.RetryBudget), nameof(GrowlyticsOptions.CircuitBreakDuration),
+        nameof(GrowlyticsOptions.ShutdownTimeout), nameof(GrowlyticsOptions.QueueOverflowPolicy), nameof(GrowlyticsOptions.InvalidInputHandling),
+        nameof(GrowlyticsOptions.SessionMode), nameof(GrowlyticsOptions.StorageDirectory), nameof(GrowlyticsOptions.StorageCommitInterval),
+        nameof(GrowlyticsOptions.MaxStorageAge), nameof(GrowlyticsOptions.MaxStorageBytes), nameof(GrowlyticsOptions.AnonymousAttributeRetention),
+        nameof(GrowlyticsOptions.MaxHeldAnonymousSessions),
+    ];
+
+    private static void NoteUnreadKeys(IConfiguration section, GrowlyticsOptions options)
+    {
+        if (section is not IConfigurationSection)
+        {
+            return;
+        }
+
+        foreach (var child in section.GetChildren())
+        {
+            if (!Array.Exists(ReadKeys, k => string.Equals(k, child.Key, StringComparison.OrdinalIgnoreCase))
+                && !options.UnreadConfigurationKeys.Contains(child.Path, StringComparer.OrdinalIgnoreCase))
+            {
+                options.UnreadConfigurationKeys = [.. options.UnreadConfigurationKeys, child.Path];
+            }
         }
     }
 

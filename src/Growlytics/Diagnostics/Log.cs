@@ -139,6 +139,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "The Growlytics facade already had a client when the host started (from Growlytics.Initialize, or another host in this process), so Growlytics.User and Growlytics.Customers keep sending through that one outside the requests UseGrowlytics scopes (within them the facade uses the host's client); otherwise the client registered with AddGrowlytics serves only code that resolves GrowlyticsClient from the container. Use one of the two, or Growlytics.UseClient for hosts side by side.")]
     public static partial void FacadeHasAnotherClient(ILogger logger);
 
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "The Growlytics configuration has key(s) that are not options read from configuration, so their values are ignored: {Keys}. Check the spelling against the options in the README (FlushOnProcessExit, HttpClient, LoggerFactory and TimeProvider are set in code only).")]
+    public static partial void UnreadConfigurationKeys(ILogger logger, string keys);
+
     [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder; this client keeps its queue in memory only.")]
     public static partial void StorageNotAFolder(ILogger logger);
 
