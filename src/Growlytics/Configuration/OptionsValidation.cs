@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 
 namespace GrowlyticsSdk.Configuration;
 
@@ -8,6 +9,9 @@ internal static class OptionsValidation
 {
     // The shortest key the endpoint check looks for.
     private const int MinKeyLengthToLookFor = 8;
+
+    // A leading "~" segment, a %NAME% reference, or a segment starting with $NAME or ${NAME}.
+    private static readonly Regex UnexpandedReference = new(@"^~(?:[/\\]|$)|%[A-Za-z_][A-Za-z0-9_()]*%|(?:^|[/\\])\$\{?[A-Za-z_]", RegexOptions.CultureInvariant);
 
     public static List<string> Validate(GrowlyticsOptions options)
     {
@@ -114,6 +118,12 @@ internal static class OptionsValidation
             else if (storage.IndexOfAny(Path.GetInvalidPathChars()) >= 0 || storage.Any(char.IsControl))
             {
                 errors.Add("GrowlyticsOptions.StorageDirectory has a control character (such as a NUL, tab or line break) or another character this platform does not allow in a path.");
+            }
+            else if (UnexpandedReference.IsMatch(storage))
+            {
+                // "~/x" or "%LOCALAPPDATA%\x" from a settings file: nothing in .NET expands them, and the folder would be
+                // made under that literal name below the current directory.
+                errors.Add("GrowlyticsOptions.StorageDirectory starts with ~ or refers to an environment variable (%NAME%, $NAME or ${NAME}), which is not expanded: the folder would be made under that literal name, below the current directory. Give the path written out, expand it in code (Environment.ExpandEnvironmentVariables, Environment.GetFolderPath), or use GrowlyticsOptions.GetDefaultStorageDirectory.");
             }
         }
 

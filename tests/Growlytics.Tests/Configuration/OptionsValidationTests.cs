@@ -55,6 +55,31 @@ public sealed class OptionsValidationTests
         act.Should().Throw<ArgumentException>().WithMessage($"*StorageDirectory*{rule}*");
     }
 
+    // Nothing in .NET expands these: the folder would be made under the literal name, below the current directory.
+    [Theory]
+    [InlineData("~")]
+    [InlineData("~/growlytics")]
+    [InlineData("%LOCALAPPDATA%/MyApp/Growlytics")]
+    [InlineData("$HOME/.myapp")]
+    [InlineData("${XDG_DATA_HOME}/myapp")]
+    [InlineData("/var/lib/$APP_NAME/growlytics")]
+    public void Constructor_StorageDirectoryWithAnUnexpandedHomeOrVariable_ThrowsSayingNothingExpandsIt(string directory)
+    {
+        var act = () => new GrowlyticsClient(Options(o => o.StorageDirectory = directory), startDelivery: false);
+
+        act.Should().Throw<ArgumentException>().WithMessage("*StorageDirectory*not expanded*");
+    }
+
+    [Theory]
+    [InlineData("/tmp/a~b/growlytics")]
+    [InlineData("~growlytics")]
+    [InlineData("/srv/share$/growlytics")]
+    [InlineData("/tmp/100%/growlytics")]
+    public void Validate_StorageDirectoryWithTildeDollarOrPercentThatRefersToNothing_IsTaken(string directory)
+    {
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(Options(o => o.StorageDirectory = directory)).Should().BeEmpty();
+    }
+
     [Fact]
     public void Validate_EmptyStorageDirectory_MeansNoStorage()
     {
