@@ -49,6 +49,7 @@ internal sealed class GrowlyticsRegistrations
             configure(options);
         }
 
-        EnvironmentDefaults.Apply(options);
+        // No parameter of the app holds these settings: the message names the variable only.
+        EnvironmentDefaults.Apply(options, parameter: null);
     }
 }

@@ -181,6 +181,23 @@ public sealed class EnvironmentDefaultsTests : IDisposable
         fixedProvider.GetRequiredService<IOptions<GrowlyticsOptions>>().Value.ApiKey.Should().Be("gk_in_the_section_only");
     }
 
+    [Fact]
+    public async Task AddGrowlytics_EnvironmentEndpointNotAUri_NamesTheVariable_NoParameterOfTheApp()
+    {
+        Environment.SetEnvironmentVariable("GROWLYTICS_ENDPOINT", "/collector");
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddGrowlytics();
+        await using var provider = services.BuildServiceProvider();
+
+        var resolve = () => provider.GetRequiredService<IOptions<GrowlyticsOptions>>().Value;
+
+        // The app passed no "options" parameter: AddGrowlytics builds them from configuration and the environment.
+        var thrown = resolve.Should().Throw<ArgumentException>().Which;
+        thrown.Message.Should().Contain("GROWLYTICS_ENDPOINT environment variable must be an absolute URI").And.NotContain("/collector");
+        thrown.ParamName.Should().BeNull();
+    }
+
     private static async Task SendOneAsync(GrowlyticsClient client)
     {
         // A customer update is one request in either protocol (an anonymous push would be held under REST).
