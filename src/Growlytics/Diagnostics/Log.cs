@@ -142,7 +142,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "The Growlytics configuration has key(s) that are not options read from configuration, so their values are ignored: {Keys}. Check the spelling against the options in the README (FlushOnProcessExit, HttpClient, LoggerFactory and TimeProvider are set in code only).")]
     public static partial void UnreadConfigurationKeys(ILogger logger, string keys);
 
-    [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder; this client keeps its queue in memory only.")]
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder (the path, or a folder on it, is a file); this client keeps its queue in memory only.")]
     public static partial void StorageNotAFolder(ILogger logger);
 
     [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "The Growlytics storage folder was released by its previous owner; this client uses it now.")]

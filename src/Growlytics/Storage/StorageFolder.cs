@@ -145,6 +145,17 @@ internal sealed class StorageFolder : IDisposable
 
             return null;
         }
+        catch (IOException) when (HasFileOnPath(directory))
+        {
+            // A file where a folder of the path should be: the platform says only that a directory was not found.
+            problem = Problem.NotAFolder;
+            if (log)
+            {
+                Log.StorageNotAFolder(logger);
+            }
+
+            return null;
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             problem = Problem.Unusable;
@@ -155,6 +166,26 @@ internal sealed class StorageFolder : IDisposable
 
             return null;
         }
+    }
+
+    private static bool HasFileOnPath(string directory)
+    {
+        try
+        {
+            for (var parent = Path.GetDirectoryName(directory); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+            {
+                if (File.Exists(parent))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or PathTooLongException or NotSupportedException)
+        {
+            // Not a path to walk: reported as unusable.
+        }
+
+        return false;
     }
 
     public void Dispose()

@@ -27,4 +27,22 @@ public sealed class StorageDirectoryIsAFileTests : StorageTestBase
             .Which.Message.Should().NotContain("storage folder");
         client.Statistics.DroppedByReason.GetValueOrDefault(DropReason.Shutdown).Should().Be(2, "memory held the login and the logout");
     }
+
+    [Fact]
+    public async Task Start_AFileWhereAFolderOnThePathShouldBe_LogsThatAFileIsInTheWay()
+    {
+        File.WriteAllText(Directory, "not a folder");
+        var logs = new RecordingLoggerFactory();
+        var client = NewClient(new StorageCollector { Up = false }, o =>
+        {
+            o.LoggerFactory = logs;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(1);
+            o.StorageDirectory = Path.Combine(Directory, "queue");
+        });
+
+        await ShutDownDrivingAsync(client, TimeSpan.FromMilliseconds(100));
+
+        logs.Entries.Should().Contain(e => e.EventId == 4011, "a file stands where a folder of the path should be");
+        logs.Entries.Should().NotContain(e => e.EventId == 4002, "not an unexplained DirectoryNotFoundException");
+    }
 }
