@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 
 namespace GrowlyticsSdk.Configuration;
 
@@ -9,9 +8,6 @@ internal static class OptionsValidation
 {
     // The shortest key the endpoint check looks for.
     private const int MinKeyLengthToLookFor = 8;
-
-    // A leading "~" segment, a %NAME% reference, or a segment starting with $NAME or ${NAME}.
-    private static readonly Regex UnexpandedReference = new(@"^~(?:[/\\]|$)|%[A-Za-z_][A-Za-z0-9_()]*%|(?:^|[/\\])\$\{?[A-Za-z_]", RegexOptions.CultureInvariant);
 
     public static List<string> Validate(GrowlyticsOptions options)
     {
@@ -119,7 +115,7 @@ internal static class OptionsValidation
             {
                 errors.Add("GrowlyticsOptions.StorageDirectory has a control character (such as a NUL, tab or line break) or another character this platform does not allow in a path.");
             }
-            else if (UnexpandedReference.IsMatch(storage))
+            else if (HasUnexpandedReference(storage))
             {
                 // "~/x" or "%LOCALAPPDATA%\x" from a settings file: nothing in .NET expands them, and the folder would be
                 // made under that literal name below the current directory.
@@ -259,5 +255,47 @@ internal static class OptionsValidation
         {
             errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.{0} must be between {1} and {2} (it is {3}).", name, min, max, value));
         }
+    }
+
+    // A leading "~" segment, a %NAME% reference, or a segment starting with $NAME or ${NAME}: what a settings file may
+    // hold for a shell or Windows to expand (written out rather than with a regular expression, which the library does
+    // not otherwise need).
+    private static bool HasUnexpandedReference(string path)
+    {
+        if (path[0] == '~' && (path.Length == 1 || IsSeparator(path[1])))
+        {
+            return true;
+        }
+
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (path[i] == '%' && i + 1 < path.Length && IsNameStart(path[i + 1]))
+            {
+                var end = i + 2;
+                while (end < path.Length && (IsNameStart(path[end]) || path[end] is (>= '0' and <= '9') or '(' or ')'))
+                {
+                    end++;
+                }
+
+                if (end < path.Length && path[end] == '%')
+                {
+                    return true;
+                }
+            }
+            else if (path[i] == '$' && (i == 0 || IsSeparator(path[i - 1])) && i + 1 < path.Length)
+            {
+                var next = path[i + 1] == '{' && i + 2 < path.Length ? path[i + 2] : path[i + 1];
+                if (IsNameStart(next))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+
+        static bool IsSeparator(char c) => c is '/' or '\\';
+
+        static bool IsNameStart(char c) => c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or '_';
     }
 }
