@@ -3,11 +3,19 @@ using Microsoft.Extensions.Options;
 
 namespace GrowlyticsSdk.DependencyInjection;
 
-/// <summary>Reports every problem in the options at host start-up (with <c>ValidateOnStart</c>).</summary>
+/// <summary>
+/// Reports every problem in the options at host start-up (with <c>ValidateOnStart</c>). Only the default (unnamed)
+/// options, which <c>AddGrowlytics</c> configures and its client uses: named options are the app's own.
+/// </summary>
 internal sealed class GrowlyticsOptionsValidator : IValidateOptions<GrowlyticsOptions>
 {
     public ValidateOptionsResult Validate(string? name, GrowlyticsOptions options)
     {
+        if (name is not null && name != Options.DefaultName)
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
         var errors = OptionsValidation.Validate(options);
         // Also when a key was found elsewhere (GROWLYTICS_API_KEY, the configure delegate): the section's other settings
         // (Endpoint, Protocol, StorageDirectory, ...) would be ignored without a word.
