@@ -76,6 +76,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly DurableQueue? _durable;
     private readonly DiskSource? _disk;
     private readonly RequestSender _sender;
+    private readonly ConcurrencyLimiter _limiter;
     private readonly HeldAttributeStore? _heldStore;
     private readonly CancellationTokenSource _shutdownCancel = new();
     private Task? _shutdown;
@@ -131,13 +132,18 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         _bulkDrops = new BulkDropReports(DeliveryCounters.AllReasons.Count, (reason, count) => RaiseDropped(new MessageDroppedEventArgs(reason, count, null, null, null, null)));
         _counters.BulkReports = _bulkDrops;
         Func<HttpClient> http;
+
+        // The primary handler's connections per server, where the SDK can see it (its own handler, or the one the factory
+        // built for AddGrowlytics); an app's HttpClient is used as it is (see GrowlyticsOptions.MaxConcurrentRequests).
+        int? connections = null;
         if (_options.HttpClientProvider is { } provider)
         {
             http = provider;
+            connections = _options.HttpClientProviderConnectionLimit;
         }
         else
         {
-            var client = _options.HttpClient ?? (_ownedHttp = DefaultHttpClient.Create());
+            var client = _options.HttpClient ?? (_ownedHttp = DefaultHttpClient.Create(out connections));
             http = () => client;
         }
 
@@ -184,7 +190,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             disk = _disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };
         }
 
-        var limiter = new ConcurrencyLimiter(_options.EffectiveMaxConcurrentRequests, _options.TimeProvider, wake.Set);
+        var inFlight = ConcurrencyLimiter.MaxInFlight(_options.EffectiveMaxConcurrentRequests, connections);
+        if (inFlight < _options.EffectiveMaxConcurrentRequests)
+        {
+            Log.RequestsCappedAtConnections(_logger);
+        }
+
+        var limiter = _limiter = new ConcurrencyLimiter(inFlight, _options.TimeProvider, wake.Set);
         var sender = _sender = new RequestSender(_options, protocol, http, limiter, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
         var settler = new Settler(_counters, RaiseDropped);
         disk?.Use(settler);
@@ -341,6 +353,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     internal MessageQueue Queue => _queue;
 
     internal Dispatcher Dispatcher => _dispatcher;
+
+    /// <summary>Gets the most requests in flight at once (<see cref="GrowlyticsOptions.MaxConcurrentRequests"/>, or fewer: see <see cref="ConcurrencyLimiter.MaxInFlight"/>).</summary>
+    internal int MaxRequestsInFlight => _limiter.Max;
 
     /// <summary>Gets the memory queue as delivery reads it (for tests).</summary>
     internal MemorySource Memory => _memory;

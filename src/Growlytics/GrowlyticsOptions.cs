@@ -71,6 +71,19 @@ public sealed class GrowlyticsOptions
     /// so they arrive in call order; different users are sent concurrently. A 429 or a <c>Retry-After</c> lowers the
     /// effective limit for a while (it grows back by one per success).
     /// </summary>
+    /// <remarks>
+    /// An HTTP/1.1 request needs a connection of its own: one beyond the connections the HTTP handler opens per server
+    /// (<c>MaxConnectionsPerServer</c>) waits inside the handler for one, and that wait counts against its attempt's
+    /// <see cref="RequestTimeout"/>, so a handler with fewer connections than requests in flight times attempts out (and
+    /// retries them, and drops their messages as <see cref="DropReason.RetriesExhausted"/> once their retries run out)
+    /// while the service is healthy. Where the SDK sees the handler (its own; the primary handler <c>IHttpClientFactory</c>
+    /// builds for <c>AddGrowlytics</c>, a <c>SocketsHttpHandler</c> or an <see cref="System.Net.Http.HttpClientHandler"/>,
+    /// possibly wrapped in <see cref="System.Net.Http.DelegatingHandler"/>s set as the primary handler) it sends no more
+    /// requests at once than that handler's <c>MaxConnectionsPerServer</c>, and says so once at start-up (event 2021, at
+    /// Information): the requests beyond it wait in the SDK's queue, before their attempt and its timeout start. A client set to
+    /// HTTP/2 or later (its <c>DefaultRequestVersion</c>, .NET 8+ build) shares connections and is not capped. The SDK does
+    /// not look inside an <see cref="HttpClient"/> given here: keep this option at most its handler's connections per server.
+    /// </remarks>
     /// <value>
     /// Defaults to 0: the protocol's own default, <see cref="DefaultRestConcurrency"/> (32) for <see cref="GrowlyticsProtocol.Rest"/>
     /// (one customer per request) and <see cref="DefaultBatchConcurrency"/> (8) for <see cref="GrowlyticsProtocol.Batch"/>.
@@ -104,7 +117,11 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to 5 seconds. Between 1 millisecond and 1 hour.</value>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets or sets the timeout of one HTTP attempt.</summary>
+    /// <summary>
+    /// Gets or sets the timeout of one HTTP attempt: from the moment the request is handed to the HTTP client until its
+    /// answer's headers (and the few bytes of its body the SDK reads) have come, so a wait inside the HTTP handler for a
+    /// connection counts too (see <see cref="MaxConcurrentRequests"/>). A wait for a request slot in the SDK does not.
+    /// </summary>
     /// <value>Defaults to 10 seconds. Between 10 milliseconds and 10 minutes, and at most <see cref="RetryBudget"/>.</value>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -235,7 +252,9 @@ public sealed class GrowlyticsOptions
     /// thread pool): what the client's handlers do before their first <see langword="await"/> delays the requests after it,
     /// so a handler should not block.
     /// Its handlers must honour the request's cancellation token: <see cref="RequestTimeout"/> and the shutdown's
-    /// deadline end a request by cancelling it, and a shutdown waits for a request that ignores it.
+    /// deadline end a request by cancelling it, and a shutdown waits for a request that ignores it. Its handler's connections
+    /// per server are not read: with fewer of them than <see cref="MaxConcurrentRequests"/>, requests wait inside it for a
+    /// connection while their <see cref="RequestTimeout"/> runs (set <see cref="MaxConcurrentRequests"/> to at most that).
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: the SDK uses one long-lived client of its own.</value>
     public HttpClient? HttpClient { get; set; }
@@ -269,6 +288,12 @@ public sealed class GrowlyticsOptions
     /// end with an <see cref="Delivery.ApiKeyHandler"/> that adds the API key.
     /// </summary>
     internal Func<HttpClient>? HttpClientProvider { get; set; }
+
+    /// <summary>
+    /// Gets or sets how many connections per server the primary handler of <see cref="HttpClientProvider"/>'s clients opens,
+    /// when the SDK could read it (see <see cref="Delivery.DefaultHttpClient.ConnectionLimit"/>): no more requests are sent at once.
+    /// </summary>
+    internal int? HttpClientProviderConnectionLimit { get; set; }
 
     /// <summary>
     /// Gets or sets a test seam: asked before every storage write; an exception it returns is thrown as if the disk had

@@ -38,6 +38,19 @@ internal sealed class ConcurrencyLimiter
         _onRoom = onRoom;
     }
 
+    /// <summary>
+    /// Gets the most requests in flight at once: <paramref name="configured"/> (<see cref="GrowlyticsOptions.MaxConcurrentRequests"/>
+    /// or the protocol's default), or the primary handler's connections per server when it has fewer
+    /// (<paramref name="connectionLimit"/>, <see langword="null"/> when the SDK cannot see the handler). Requests beyond the
+    /// handler's connections would wait inside it for one while their attempt's timeout runs; capped here, they wait for a
+    /// slot instead, before the attempt begins. <see cref="int.MaxValue"/> (the handlers' default) caps nothing.
+    /// </summary>
+    public static int MaxInFlight(int configured, int? connectionLimit) =>
+        connectionLimit is > 0 and var limit && limit < configured ? limit : configured;
+
+    /// <summary>Gets the most the limit grows back to (the limit at the start).</summary>
+    public int Max => _max;
+
     /// <summary>Gets the current limit.</summary>
     public int Limit
     {

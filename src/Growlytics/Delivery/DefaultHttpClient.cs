@@ -22,16 +22,64 @@ internal static class DefaultHttpClient
     private static readonly HttpMessageHandler SharedHandler = CreateHandler();
 #endif
 
-    public static HttpClient Create()
+    public static HttpClient Create() => Create(out _);
+
+    /// <summary>Creates the SDK's own client; <paramref name="connectionLimit"/> is its handler's (see <see cref="ConnectionLimit"/>).</summary>
+    public static HttpClient Create(out int? connectionLimit)
     {
 #if NET8_0_OR_GREATER
         // A long-lived client whose pooled connections are recycled, so DNS changes are picked up.
         var handler = (SocketsHttpHandler)CreateHandler();
         handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
+#else
+        var handler = SharedHandler;
+#endif
+        connectionLimit = ConnectionLimit(handler);
+#if NET8_0_OR_GREATER
         return new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
 #else
-        return new HttpClient(SharedHandler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        return new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
 #endif
+    }
+
+    /// <summary>
+    /// Gets how many connections per server the primary handler at the end of <paramref name="handler"/>'s chain opens
+    /// (<c>MaxConnectionsPerServer</c> of a <c>SocketsHttpHandler</c> or an <see cref="HttpClientHandler"/>; the
+    /// netstandard2.0 build reads a <c>SocketsHttpHandler</c>'s through reflection), or <see langword="null"/> when it cannot
+    /// tell (a handler of another type, or one that does not say). An HTTP/1.1 request beyond that many waits inside the
+    /// handler for a connection, and that wait counts against the attempt's <see cref="GrowlyticsOptions.RequestTimeout"/>:
+    /// the SDK sends no more requests at once than this (see <see cref="ConcurrencyLimiter.MaxInFlight"/>).
+    /// </summary>
+    public static int? ConnectionLimit(HttpMessageHandler handler)
+    {
+        for (var depth = 0; handler is DelegatingHandler { InnerHandler: { } inner } && depth < 64; depth++)
+        {
+            handler = inner;
+        }
+
+        try
+        {
+            switch (handler)
+            {
+#if NET8_0_OR_GREATER
+                case SocketsHttpHandler sockets:
+                    return sockets.MaxConnectionsPerServer;
+#endif
+                case HttpClientHandler client:
+                    return client.MaxConnectionsPerServer;
+#if !NET8_0_OR_GREATER
+                case { } other when other.GetType().FullName == SocketsHandlerType:
+                    return other.GetType().GetProperty(nameof(HttpClientHandler.MaxConnectionsPerServer))?.GetValue(other) as int?;
+#endif
+                default:
+                    return null;
+            }
+        }
+        catch (Exception ex) when (ex is NotSupportedException or NotImplementedException or System.Reflection.TargetInvocationException)
+        {
+            // A platform whose handler does not implement the property (PlatformNotSupportedException is a NotSupportedException).
+            return null;
+        }
     }
 
     /// <summary>Creates a primary handler for Growlytics requests, already hardened (see <see cref="Harden"/>).</summary>

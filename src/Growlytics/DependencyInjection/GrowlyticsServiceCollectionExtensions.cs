@@ -31,7 +31,9 @@ public static class GrowlyticsServiceCollectionExtensions
     /// (<c>AddDefaultLogger()</c> on the returned builder brings them back, with the API key header redacted). A primary
     /// handler configured on the returned builder is hardened the same way when it is a <c>SocketsHttpHandler</c>; an
     /// <c>HttpClientHandler</c> follows no redirect but may send trace headers; one of another type is used as it is
-    /// (give it <c>AllowAutoRedirect = false</c>).
+    /// (give it <c>AllowAutoRedirect = false</c>). No more requests are sent at once than the primary handler's
+    /// <c>MaxConnectionsPerServer</c> (a <c>SocketsHttpHandler</c> or an <c>HttpClientHandler</c>; see
+    /// <see cref="GrowlyticsOptions.MaxConcurrentRequests"/>).
     /// The session mode defaults to <see cref="SessionMode.RequireScope"/>.
     /// </summary>
     /// <param name="services">The container.</param>
@@ -116,6 +118,17 @@ public static class GrowlyticsServiceCollectionExtensions
             // without a host disposes this client after it can no longer make handlers (it can make no scope then): the
             // shutdown's last requests go through the handler last made, one made here if none was made since.
             last = factory.CreateClient(GrowlyticsClient.HttpClientName);
+
+            // Its primary handler is built by now, and its connections per server read (HTTP/1.1: one request per connection;
+            // a client set to HTTP/2 or later multiplexes its requests on a connection, and is not capped by it).
+            var connections = provider.GetService<PrimaryHandlerConnections>()?.Limit;
+#if NET8_0_OR_GREATER
+            if (last.DefaultRequestVersion.Major >= 2)
+            {
+                connections = null;
+            }
+#endif
+            options.HttpClientProviderConnectionLimit = connections;
             options.HttpClientProvider = () =>
             {
                 try

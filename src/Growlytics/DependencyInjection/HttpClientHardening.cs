@@ -1,5 +1,6 @@
 using GrowlyticsSdk.Delivery;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
 
 namespace GrowlyticsSdk.DependencyInjection;
@@ -10,7 +11,8 @@ namespace GrowlyticsSdk.DependencyInjection;
 /// by default (the SDK's own HTTP stays quiet in the host); no timeout of its own (the SDK's
 /// per-attempt <see cref="GrowlyticsOptions.RequestTimeout"/> applies); and the API key header added by
 /// <see cref="ApiKeyHandler"/> right before the primary handler, inside the loggers of anyone who adds that logging back with
-/// <c>AddDefaultLogger()</c> (also marked for redaction in their text).
+/// <c>AddDefaultLogger()</c> (also marked for redaction in their text). The primary handler's connections per server are
+/// read as it is hardened (<see cref="PrimaryHandlerConnections"/>).
 /// </summary>
 internal static class HttpClientHardening
 {
@@ -24,13 +26,16 @@ internal static class HttpClientHardening
 
         // Post-configured, so it applies after the app's own configuration of this client: a primary handler the app
         // sets later is hardened and given the key too, and a redaction list the app sets later still redacts the key.
-        services.PostConfigure<HttpClientFactoryOptions>(builder.Name, options =>
+        // Its connection limit is read there too: the client sends no more requests at once than it has connections for.
+        services.TryAddSingleton<PrimaryHandlerConnections>();
+        services.AddOptions<HttpClientFactoryOptions>(builder.Name).PostConfigure<PrimaryHandlerConnections>((options, connections) =>
         {
             var appRule = options.ShouldRedactHeaderValue;
             options.ShouldRedactHeaderValue = header => IsApiKeyHeader(header) || (appRule?.Invoke(header) ?? false);
-            options.HttpMessageHandlerBuilderActions.Add(static handlers =>
+            options.HttpMessageHandlerBuilderActions.Add(handlers =>
             {
                 DefaultHttpClient.Harden(handlers.PrimaryHandler);
+                connections.Record(handlers.PrimaryHandler);
                 handlers.PrimaryHandler = new ApiKeyHandler(handlers.PrimaryHandler);
             });
         });

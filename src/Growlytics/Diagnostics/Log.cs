@@ -166,6 +166,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2020, Level = LogLevel.Warning, Message = "Most requests to the Growlytics service at {Target} failed: sending pauses for {BreakDuration}, then one request probes the service ({Count} pause(s) since the last report). Messages wait meanwhile (their retries are not used up).")]
     public static partial void CircuitOpened(ILogger logger, string target, TimeSpan breakDuration, long count);
 
+    [LoggerMessage(EventId = 2021, Level = LogLevel.Information, Message = "The primary handler of the HttpClient Growlytics sends through opens fewer connections per server (MaxConnectionsPerServer) than GrowlyticsOptions.MaxConcurrentRequests allows requests in flight: no more requests are sent at once than it has connections for, so that none waits inside the handler for a connection while its RequestTimeout runs. Raise the handler's limit for more requests at once.")]
+    public static partial void RequestsCappedAtConnections(ILogger logger);
+
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "The Growlytics endpoint answered with status {Status} (a 3xx, to host {LocationHost}); redirects are never followed, so the API key goes nowhere else. The messages were dropped as Rejected ({Count} redirect(s) since the last report). Check GrowlyticsOptions.Endpoint.")]
     public static partial void RedirectRefused(ILogger logger, int status, string locationHost, long count);
 

@@ -34,6 +34,7 @@ public sealed class RestCollector : IAsyncDisposable
     public const string ApiKey = "rest-it-key";
     private readonly ConcurrentQueue<RestRequest> _requests = new();
     private readonly WebApplication _app;
+    private int _arrivals;
 
     private RestCollector(WebApplication app) => _app = app;
 
@@ -63,6 +64,12 @@ public sealed class RestCollector : IAsyncDisposable
     /// </summary>
     public bool GzipAnswers { get; set; }
 
+    /// <summary>Gets the requests that reached the collector, answered or not (one the client gave up on while it waited is counted too).</summary>
+    public int Arrivals => Volatile.Read(ref _arrivals);
+
+    /// <summary>Gets or sets how long each request takes to answer once its body is read (a slow service).</summary>
+    public TimeSpan AnswerDelay { get; set; }
+
     /// <summary>Called for each accepted upsert on the request's thread, before it is answered.</summary>
     public Action<JsonElement>? OnUpsert { get; set; }
 
@@ -87,6 +94,7 @@ public sealed class RestCollector : IAsyncDisposable
 
     private async Task ReceiveAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _arrivals);
         var request = context.Request;
         string body;
         using (var reader = new StreamReader(request.Body, Encoding.UTF8))
@@ -98,6 +106,11 @@ public sealed class RestCollector : IAsyncDisposable
         if (Gate is { } gate)
         {
             await gate.WaitAsync(context.RequestAborted);
+        }
+
+        if (AnswerDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(AnswerDelay, context.RequestAborted);
         }
 
         var (status, answer) = Answer(headers, body);
