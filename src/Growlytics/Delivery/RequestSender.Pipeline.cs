@@ -254,11 +254,12 @@ internal sealed partial class RequestSender
         var steps = RetryDelays.Doublings(attempt, isolated);
         var backoff = RetryDelays.Backoff(steps, options.RetryBaseDelay, options.MaxRetryDelay, random01);
         // An HTTP date is on the service's clock: read against the response's Date (the service's clock too) when it has
-        // one, so a device clock set ahead does not turn the wait into "now", nor one set back stretch it to the cap.
+        // one, so a device clock set ahead does not turn the wait into "now", nor one set back stretch it to the cap. A
+        // date already past (read against a device clock set ahead, with no Date) waits the backoff, as no Retry-After does.
         if (outcome is { Result.Headers.RetryAfter: { } retryAfter }
             && RetryDelays.FromRetryAfter(retryAfter, outcome.Result.Headers.Date ?? _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
         {
-            // "Now" (0, or a date already past) waits the least a backoff waits too.
+            // "Now" (0 seconds) waits the least a backoff waits too.
             return serverDelay < RetryDelays.MinimumBackoff ? RetryDelays.MinimumBackoff : serverDelay;
         }
 

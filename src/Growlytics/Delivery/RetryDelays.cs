@@ -36,7 +36,10 @@ internal static class RetryDelays
 
     /// <summary>
     /// Reads Retry-After in either form (seconds or an HTTP date, taken relative to <paramref name="now"/>: the response's
-    /// <c>Date</c> when it has one), capped at <paramref name="maxDelay"/>.
+    /// <c>Date</c> when it has one), capped at <paramref name="maxDelay"/>. A date not after <paramref name="now"/> gives
+    /// <see langword="null"/>, as an unreadable header does: without a <c>Date</c> it is read against the device's clock,
+    /// and one set ahead of the service's (by an hour, a time zone taken as UTC) puts every "come back in 30 s" in the past,
+    /// which read as "now" retried at once, again and again, for the whole <see cref="GrowlyticsOptions.RetryBudget"/>.
     /// </summary>
     public static TimeSpan? FromRetryAfter(RetryConditionHeaderValue? header, DateTimeOffset now, TimeSpan maxDelay)
     {
@@ -45,15 +48,18 @@ internal static class RetryDelays
             return null;
         }
 
-        TimeSpan? delay = header.Delta ?? (header.Date is { } date ? date - now : null);
-        if (delay is not { } value)
+        TimeSpan value;
+        if (header.Delta is { } delta)
+        {
+            value = delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+        else if (header.Date is { } date && date > now)
+        {
+            value = date - now;
+        }
+        else
         {
             return null;
-        }
-
-        if (value < TimeSpan.Zero)
-        {
-            value = TimeSpan.Zero;
         }
 
         return value > maxDelay ? maxDelay : value;

@@ -78,9 +78,11 @@ public sealed class RetryDelaysTests
     }
 
     [Fact]
-    public void FromRetryAfter_DateInThePast_ReturnsZero()
+    public void FromRetryAfter_DateNotInTheFuture_ReturnsNull_AsAnUnreadableOne()
     {
-        RetryDelays.FromRetryAfter(new RetryConditionHeaderValue(Now.AddSeconds(-5)), Now, TimeSpan.FromSeconds(30)).Should().Be(TimeSpan.Zero);
+        // Read against a device clock set ahead of the service's, a date in the past says nothing about when to come back.
+        RetryDelays.FromRetryAfter(new RetryConditionHeaderValue(Now.AddSeconds(-5)), Now, TimeSpan.FromSeconds(30)).Should().BeNull();
+        RetryDelays.FromRetryAfter(new RetryConditionHeaderValue(Now), Now, TimeSpan.FromSeconds(30)).Should().BeNull();
     }
 
     [Theory]

@@ -64,6 +64,38 @@ public sealed class RetryAfterDateClockTests
         h.AssertBalanced().Delivered.Should().Be(1);
     }
 
+    [Theory]
+    [InlineData(HttpStatusCode.TooManyRequests)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    public async Task SendAsync_RetryAfterDateWithoutDateHeader_DeviceClockAhead_DoesNotRetryAtOnceOverAndOver(HttpStatusCode status)
+    {
+        SteppedClock? clock = null;
+        await using var h = new DeliveryHarness(o => o.TimeProvider = clock = new SteppedClock((Microsoft.Extensions.Time.Testing.FakeTimeProvider)o.TimeProvider));
+
+        // The device's clock is an hour ahead of the service's: every "come back in 30 s" date it reads is long past.
+        clock!.Step = TimeSpan.FromHours(1);
+        h.Responder = r =>
+        {
+            if (r.At - DeliveryHarness.Start >= TimeSpan.FromSeconds(60))
+            {
+                return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+            }
+
+            var response = new HttpResponseMessage(status);
+            response.Headers.RetryAfter = new RetryConditionHeaderValue(r.At + TimeSpan.FromSeconds(30));
+            return Task.FromResult(response);
+        };
+        h.Push(1);
+
+        await h.FlushAsync(TimeSpan.FromMilliseconds(20));
+
+        // The service asked for one attempt every 30 s; a date that cannot be read as a wait is no reason for one every
+        // millisecond (3,000 in the minute).
+        h.Requests.Count(r => r.Status != 200).Should().BeLessThan(60,
+            "a Retry-After date the device's clock puts in the past must not turn the service's \"later\" into a retry at once, again and again");
+        h.AssertBalanced().Delivered.Should().Be(1);
+    }
+
     private static HttpResponseMessage ServiceBusy(DateTimeOffset serviceNow, TimeSpan after)
     {
         var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
