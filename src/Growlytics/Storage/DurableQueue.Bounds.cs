@@ -35,7 +35,7 @@ internal sealed partial class DurableQueue
         bool due;
         lock (_gate)
         {
-            due = _log?.Oldest is { Pending: > 0 } oldest && oldest.NewestMs < _limits.ExpiredBeforeMs();
+            due = _log?.Oldest is { Pending: > 0 } oldest && oldest.ExpiryMs < _limits.ExpiredBeforeMs();
         }
 
         if (due)

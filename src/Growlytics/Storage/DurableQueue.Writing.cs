@@ -231,7 +231,7 @@ internal sealed partial class DurableQueue
             Enforce(bytes);
             lock (_gate)
             {
-                _log!.Append(records);
+                _log!.Append(records, _limits.SteadyNowMs());
                 AfterChange();
             }
         }

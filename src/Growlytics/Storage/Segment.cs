@@ -45,6 +45,21 @@ internal sealed class Segment
     /// <summary>Gets or sets the acceptance time (Unix ms) of the newest record.</summary>
     public long NewestMs { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether this client started the segment (not loaded at start).</summary>
+    public bool StartedHere { get; set; }
+
+    /// <summary>
+    /// Gets or sets the steady clock's time (Unix ms, <see cref="StorageLimits.SteadyNowMs"/>) of the first write into a
+    /// segment this client started, or <see cref="long.MinValue"/> (a segment loaded at start is judged by its records'
+    /// times alone). No record in it was written earlier, so a record is expired only when both its own time and this one
+    /// are older than the limit: one recorded while the wall clock was set back is not expired as soon as the clock is
+    /// right again, and none is kept longer than its age by the steady clock.
+    /// </summary>
+    public long FirstWrittenMs { get; set; } = long.MinValue;
+
+    /// <summary>Gets the time the segment's age is judged by: the later of <see cref="NewestMs"/> and <see cref="FirstWrittenMs"/>.</summary>
+    public long ExpiryMs => Math.Max(NewestMs, FirstWrittenMs);
+
     /// <summary>
     /// Gets or sets the runs of records a previous run settled after the acknowledged position (see <see cref="SettledFile"/>),
     /// in order: not counted as pending, passed over when read, and kept in the file until the position passes them.

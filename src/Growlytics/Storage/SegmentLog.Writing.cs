@@ -9,9 +9,10 @@ internal sealed partial class SegmentLog
 
     /// <summary>
     /// Appends records with the calls each settles. The list is emptied once all are written; if anything fails, only
-    /// those not written stay in it (for the caller to retry), whatever the exception.
+    /// those not written stay in it (for the caller to retry), whatever the exception. A segment this log started is
+    /// stamped with <paramref name="writtenMs"/> at its first write (<see cref="Segment.FirstWrittenMs"/>).
     /// </summary>
-    public void Append(List<(byte[] Payload, long AcceptedMs, int Calls)> records)
+    public void Append(List<(byte[] Payload, long AcceptedMs, int Calls)> records, long writtenMs = long.MinValue)
     {
         var index = 0;
 
@@ -83,6 +84,11 @@ internal sealed partial class SegmentLog
                 }
 
                 segment.Length += size;
+                if (segment.StartedHere && segment.FirstWrittenMs == long.MinValue)
+                {
+                    segment.FirstWrittenMs = writtenMs;
+                }
+
                 for (var i = index; i < end; i++)
                 {
                     segment.Pending++;

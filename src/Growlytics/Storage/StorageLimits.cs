@@ -139,6 +139,21 @@ internal sealed class StorageLimits
     }
 
     /// <summary>
+    /// Gets the steady clock's time (Unix milliseconds) that <see cref="ExpiredBeforeMs"/> judges by: the wall clock at the
+    /// start (or when it was last taken as right) moved on by the monotonic clock only. The writer stamps a segment it
+    /// starts with it at its first write (<see cref="Segment.FirstWrittenMs"/>), so a message recorded while the wall clock was set back, which
+    /// carries that time, is not expired as soon as the clock is right again: only once it is as old by this clock too.
+    /// </summary>
+    public long SteadyNowMs()
+    {
+        var timestamp = _time.GetTimestamp();
+        lock (_steadyGate)
+        {
+            return Threading.SteadyClock.Advance(_steadyFrom, _time.GetElapsedTime(_steadyAt, timestamp)).ToUnixTimeMilliseconds();
+        }
+    }
+
+    /// <summary>
     /// Drops the oldest segments while the folder would exceed <see cref="GrowlyticsOptions.MaxStorageBytes"/> with
     /// <paramref name="incoming"/> more bytes, or their messages are older than <see cref="GrowlyticsOptions.MaxStorageAge"/>;
     /// at all times, records being sent included: those are settled here and returned in <paramref name="settled"/> for
@@ -162,7 +177,7 @@ internal sealed class StorageLimits
                 {
                     reason = DropReason.StorageFull;
                 }
-                else if (oldest.Pending > 0 && oldest.NewestMs < cutoff)
+                else if (oldest.Pending > 0 && oldest.ExpiryMs < cutoff)
                 {
                     reason = DropReason.Expired;
                 }

@@ -78,5 +78,35 @@ public sealed class StorageAgeClockStepTests : StorageTestBase
         ShouldBeBalanced(statistics);
     }
 
+    [Fact]
+    public async Task WallClockSetBackPastMaxStorageAgeWhileRecording_ThenRight_MessagesSecondsOld_AreDelivered()
+    {
+        // The mirror of the first test: messages recorded while the wall clock was set back (a user's mistake, a time
+        // server's bad answer) carry that time, and were expired as soon as the clock was right again, though the monotonic
+        // clock says they are seconds old.
+        var clock = new SteppedClock(Time);
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o => o.TimeProvider = clock);
+        PushNumbers(client, 0, 5);
+        await WrittenAsync(client);
+
+        clock.Step = -TimeSpan.FromDays(30);
+        PushNumbers(client, 5, 5);
+        clock.Step = TimeSpan.Zero;
+        PushNumbers(client, 10, 1);
+        await WrittenAsync(client);
+        var back = Time.GetUtcNow();
+        await DriveUntilAsync(() => Time.GetUtcNow() - back >= TimeSpan.FromMinutes(1), TimeSpan.FromSeconds(5));
+
+        collector.Up = true;
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, TimeSpan.FromMilliseconds(200));
+
+        var statistics = client.Statistics;
+        statistics.DroppedByReason[DropReason.Expired].Should().Be(0, "the messages are a minute old on the monotonic clock");
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 11).Select(n => (long)n));
+        ShouldBeBalanced(statistics);
+    }
+
     // Both clocks moving on past MaxStorageAge: DurableQueueTests.AgeLimit_Exceeded_DropsExpiredMessagesAndCountsThem.
 }
