@@ -45,20 +45,58 @@ internal sealed class Segment
     /// <summary>Gets or sets the acceptance time (Unix ms) of the newest record.</summary>
     public long NewestMs { get; set; }
 
-    /// <summary>Gets or sets a value indicating whether this client started the segment (not loaded at start).</summary>
-    public bool StartedHere { get; set; }
+    // The runs of bytes this client wrote holding a message whose time is well before the write (recorded while the wall
+    // clock was set back), each with the steady clock's time of its latest write; adjacent runs are merged. Null: none.
+    private List<(long Start, long End, long WrittenMs)>? _backdated;
+    private long _latestBackdatedMs = long.MinValue;
 
     /// <summary>
-    /// Gets or sets the steady clock's time (Unix ms, <see cref="StorageLimits.SteadyNowMs"/>) of the first write into a
-    /// segment this client started, or <see cref="long.MinValue"/> (a segment loaded at start is judged by its records'
-    /// times alone). No record in it was written earlier, so a record is expired only when both its own time and this one
-    /// are older than the limit: one recorded while the wall clock was set back is not expired as soon as the clock is
-    /// right again, and none is kept longer than its age by the steady clock.
+    /// Gets the time the segment's age is judged by: <see cref="NewestMs"/>, or the steady clock's time of the latest write
+    /// that held a message recorded while the wall clock was set back (<see cref="NoteBackdatedWrite"/>) when that is later.
     /// </summary>
-    public long FirstWrittenMs { get; set; } = long.MinValue;
+    public long ExpiryMs => Math.Max(NewestMs, _latestBackdatedMs);
 
-    /// <summary>Gets the time the segment's age is judged by: the later of <see cref="NewestMs"/> and <see cref="FirstWrittenMs"/>.</summary>
-    public long ExpiryMs => Math.Max(NewestMs, FirstWrittenMs);
+    /// <summary>
+    /// Notes that the bytes from <paramref name="start"/> to <paramref name="end"/>, written at <paramref name="writtenMs"/> by
+    /// the steady clock (<see cref="StorageLimits.SteadyNowMs"/>), hold a message whose time is well before that: recorded
+    /// while the wall clock was set back, it is expired only once its write is as old too (see <see cref="WrittenMsAt"/>).
+    /// </summary>
+    public void NoteBackdatedWrite(long start, long end, long writtenMs)
+    {
+        _backdated ??= [];
+        _latestBackdatedMs = Math.Max(_latestBackdatedMs, writtenMs);
+        if (_backdated.Count > 0 && _backdated[_backdated.Count - 1] is var last && last.End == start)
+        {
+            // Writes one after the other while the clock stays back: one run, judged by the latest (never expired early).
+            _backdated[_backdated.Count - 1] = (last.Start, end, Math.Max(last.WrittenMs, writtenMs));
+            return;
+        }
+
+        _backdated.Add((start, end, writtenMs));
+    }
+
+    /// <summary>
+    /// Gets the steady clock's time of the write of the record at <paramref name="offset"/> when that write held a message
+    /// recorded while the wall clock was set back (its run's latest write), else <see cref="long.MinValue"/>: the record
+    /// is then judged by its own time alone.
+    /// </summary>
+    public long WrittenMsAt(long offset)
+    {
+        if (_backdated is null)
+        {
+            return long.MinValue;
+        }
+
+        foreach (var (start, end, writtenMs) in _backdated)
+        {
+            if (offset >= start && offset < end)
+            {
+                return writtenMs;
+            }
+        }
+
+        return long.MinValue;
+    }
 
     /// <summary>
     /// Gets or sets the runs of records a previous run settled after the acknowledged position (see <see cref="SettledFile"/>),

@@ -5,8 +5,8 @@ internal sealed partial class SegmentLog
 {
     /// <summary>
     /// Reads up to <paramref name="max"/> records after the read position into <paramref name="into"/>; they stay
-    /// outstanding until <see cref="Settle"/>. Records older than <paramref name="expiredBeforeMs"/> (by their time and
-    /// their segment's <see cref="Segment.FirstWrittenMs"/>) are settled at once and their calls counted in <paramref name="expired"/>.
+    /// outstanding until <see cref="Settle"/>. Records older than <paramref name="expiredBeforeMs"/> (by their time and,
+    /// for one recorded while the wall clock was set back, its write's: <see cref="Segment.WrittenMsAt"/>) are settled at once and their calls counted in <paramref name="expired"/>.
     /// </summary>
     public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out long expired)
     {
@@ -61,7 +61,7 @@ internal sealed partial class SegmentLog
             _readOffset = found + length;
             _outstanding.AddLast(record);
             UnsettledOutstanding++;
-            if (acceptedMs < expiredBeforeMs && segment.FirstWrittenMs < expiredBeforeMs)
+            if (acceptedMs < expiredBeforeMs && segment.WrittenMsAt(found) < expiredBeforeMs)
             {
                 expired += record.Calls;
                 Settle(record);

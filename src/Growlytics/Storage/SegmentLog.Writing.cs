@@ -8,9 +8,17 @@ internal sealed partial class SegmentLog
     private byte[] _commitBuffer = [];
 
     /// <summary>
+    /// How far before its write a record's time must be for the record to count as recorded while the wall clock was set
+    /// back: a minute, the least <see cref="GrowlyticsOptions.MaxStorageAge"/>. Records wait in memory for a commit far less
+    /// than that; one kept there longer (the disk failed meanwhile) is judged by its write too, kept that much longer.
+    /// </summary>
+    public const long BackdatedSlackMs = 60_000;
+
+    /// <summary>
     /// Appends records with the calls each settles. The list is emptied once all are written; if anything fails, only
-    /// those not written stay in it (for the caller to retry), whatever the exception. A segment this log started is
-    /// stamped with <paramref name="writtenMs"/> at its first write (<see cref="Segment.FirstWrittenMs"/>).
+    /// those not written stay in it (for the caller to retry), whatever the exception. A write holding a record whose time
+    /// is more than <see cref="BackdatedSlackMs"/> before <paramref name="writtenMs"/> (the steady clock's time now) is
+    /// noted in its segment (<see cref="Segment.NoteBackdatedWrite"/>): its age is judged by that write too.
     /// </summary>
     public void Append(List<(byte[] Payload, long AcceptedMs, int Calls)> records, long writtenMs = long.MinValue)
     {
@@ -83,12 +91,12 @@ internal sealed partial class SegmentLog
                     throw;
                 }
 
-                segment.Length += size;
-                if (segment.StartedHere && segment.FirstWrittenMs == long.MinValue)
+                if (writtenMs != long.MinValue && HoldsBackdated(records, index, end, writtenMs))
                 {
-                    segment.FirstWrittenMs = writtenMs;
+                    segment.NoteBackdatedWrite(segment.Length, segment.Length + size, writtenMs);
                 }
 
+                segment.Length += size;
                 for (var i = index; i < end; i++)
                 {
                     segment.Pending++;
@@ -215,5 +223,18 @@ internal sealed partial class SegmentLog
         _activeSegment = segment;
         _readSegment ??= Oldest;
         return true;
+    }
+
+    private static bool HoldsBackdated(List<(byte[] Payload, long AcceptedMs, int Calls)> records, int from, int end, long writtenMs)
+    {
+        for (var i = from; i < end; i++)
+        {
+            if (records[i].AcceptedMs < writtenMs - BackdatedSlackMs)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

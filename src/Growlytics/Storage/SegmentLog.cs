@@ -345,7 +345,7 @@ internal sealed partial class SegmentLog : IDisposable
         }
 
         _active = stream;
-        _activeSegment = new Segment(id, path, RecordFormat.SegmentHeaderSize, RecordFormat.SegmentHeaderSize) { StartedHere = true };
+        _activeSegment = new Segment(id, path, RecordFormat.SegmentHeaderSize, RecordFormat.SegmentHeaderSize);
         _segments.Add(_activeSegment);
 
         // Not read yet: reading starts at the oldest segment, which holds the records restored at start if any (the writer

@@ -140,9 +140,9 @@ internal sealed class StorageLimits
 
     /// <summary>
     /// Gets the steady clock's time (Unix milliseconds) that <see cref="ExpiredBeforeMs"/> judges by: the wall clock at the
-    /// start (or when it was last taken as right) moved on by the monotonic clock only. The writer stamps a segment it
-    /// starts with it at its first write (<see cref="Segment.FirstWrittenMs"/>), so a message recorded while the wall clock was set back, which
-    /// carries that time, is not expired as soon as the clock is right again: only once it is as old by this clock too.
+    /// start (or when it was last taken as right) moved on by the monotonic clock only. The writer notes a write holding a
+    /// message recorded while the wall clock was set back, which carries that time, with it (<see cref="Segment.NoteBackdatedWrite"/>),
+    /// so that message is not expired as soon as the clock is right again: only once its write is as old by this clock too.
     /// </summary>
     public long SteadyNowMs()
     {

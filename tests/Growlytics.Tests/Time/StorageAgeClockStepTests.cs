@@ -108,5 +108,76 @@ public sealed class StorageAgeClockStepTests : StorageTestBase
         ShouldBeBalanced(statistics);
     }
 
+    [Fact]
+    public async Task WallClockSetBack_RecordedLateInASegmentWrittenToBefore_ExpiresByItsOwnWriteNotTheSegmentsFirst()
+    {
+        // A quiet app writes to one segment for a long time (a segment rolls at its size, not its age): messages recorded
+        // while the wall clock was set back, late in that segment's life, are as old as their write on the monotonic
+        // clock, not as old as the segment's first write.
+        var clock = new SteppedClock(Time);
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o =>
+        {
+            o.TimeProvider = clock;
+            o.MaxStorageAge = TimeSpan.FromMinutes(10);
+        });
+        PushNumbers(client, 0, 5);
+        await WrittenAsync(client);
+        var start = Time.GetUtcNow();
+        await DriveUntilAsync(() => Time.GetUtcNow() - start >= TimeSpan.FromMinutes(9), TimeSpan.FromSeconds(5));
+
+        clock.Step = -TimeSpan.FromDays(30);
+        PushNumbers(client, 5, 5);
+        clock.Step = TimeSpan.Zero;
+        await WrittenAsync(client);
+        SegmentFiles().Should().ContainSingle("the messages went into the segment first written nine minutes before");
+        await DriveUntilAsync(() => Time.GetUtcNow() - start >= TimeSpan.FromMinutes(11), TimeSpan.FromSeconds(5));
+
+        collector.Up = true;
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, TimeSpan.FromMilliseconds(200));
+
+        var statistics = client.Statistics;
+        collector.Numbers.Should().Contain(Enumerable.Range(5, 5).Select(n => (long)n), "they were written two minutes before, with MaxStorageAge at ten");
+        statistics.DroppedByReason[DropReason.Expired].Should().BeLessThanOrEqualTo(5, "only the messages recorded eleven minutes before may have expired");
+        ShouldBeBalanced(statistics);
+    }
+
+    [Fact]
+    public async Task WallClockSetBack_RecordedIntoASegmentLoadedAtStart_ExpiresByItsOwnWrite()
+    {
+        // The writer appends to the last segment a previous run left, rather than start a file: messages recorded there
+        // while the wall clock was set back are judged by their write too.
+        var clock = new SteppedClock(Time);
+        await using (var previous = await HoldingStoredNumbersAsync(5))
+        {
+            await ShutDownDrivingAsync(previous, TimeSpan.FromMilliseconds(100));
+        }
+
+        var collector = new StorageCollector();
+        await using var client = NewClient(collector, o =>
+        {
+            o.TimeProvider = clock;
+            o.MaxStorageAge = TimeSpan.FromMinutes(10);
+        });
+        var start = Time.GetUtcNow();
+        await DriveUntilAsync(() => Time.GetUtcNow() - start >= TimeSpan.FromMinutes(9), TimeSpan.FromSeconds(5));
+
+        clock.Step = -TimeSpan.FromDays(30);
+        PushNumbers(client, 5, 5);
+        clock.Step = TimeSpan.Zero;
+        await WrittenAsync(client);
+        SegmentFiles().Should().ContainSingle("the messages went into the segment the previous run left");
+        await DriveUntilAsync(() => Time.GetUtcNow() - start >= TimeSpan.FromMinutes(11), TimeSpan.FromSeconds(5));
+
+        collector.Up = true;
+        var flush = client.FlushAsync();
+        await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, TimeSpan.FromMilliseconds(200));
+
+        collector.Numbers.Should().Contain(Enumerable.Range(5, 5).Select(n => (long)n), "they were written two minutes before, with MaxStorageAge at ten");
+        client.Statistics.DroppedByReason[DropReason.Expired].Should().BeLessThanOrEqualTo(5, "only the previous run's messages, eleven minutes old, may have expired");
+        ShouldBeBalanced(client.Statistics);
+    }
+
     // Both clocks moving on past MaxStorageAge: DurableQueueTests.AgeLimit_Exceeded_DropsExpiredMessagesAndCountsThem.
 }
