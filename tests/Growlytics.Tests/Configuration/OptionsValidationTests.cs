@@ -63,6 +63,9 @@ public sealed class OptionsValidationTests
     [InlineData("$HOME/.myapp")]
     [InlineData("${XDG_DATA_HOME}/myapp")]
     [InlineData("/var/lib/$APP_NAME/growlytics")]
+    [InlineData(@"C:\Users\%USERNAME%\AppData\Local\MyApp")]
+    [InlineData(@"%ProgramFiles(x86)%\MyApp")]
+    [InlineData(@"~\growlytics")]
     public void Constructor_StorageDirectoryWithAnUnexpandedHomeOrVariable_ThrowsSayingNothingExpandsIt(string directory)
     {
         var act = () => new GrowlyticsClient(Options(o => o.StorageDirectory = directory), startDelivery: false);
@@ -75,6 +78,9 @@ public sealed class OptionsValidationTests
     [InlineData("~growlytics")]
     [InlineData("/srv/share$/growlytics")]
     [InlineData("/tmp/100%/growlytics")]
+    [InlineData(@"\\server\share$\growlytics")]
+    [InlineData(@"C:\PROGRA~1\MyApp\growlytics")]
+    [InlineData(@"C:\data\50%\growlytics")]
     public void Validate_StorageDirectoryWithTildeDollarOrPercentThatRefersToNothing_IsTaken(string directory)
     {
         GrowlyticsSdk.Configuration.OptionsValidation.Validate(Options(o => o.StorageDirectory = directory)).Should().BeEmpty();
