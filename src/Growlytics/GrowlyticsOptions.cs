@@ -184,7 +184,8 @@ public sealed class GrowlyticsOptions
     /// <value>
     /// Defaults to <see langword="null"/>: nothing is written to disk (an empty string means the same). A blank path, or
     /// one with characters no path may have, is refused when the client is created; so is one starting with <c>~</c> or
-    /// referring to an environment variable (<c>%NAME%</c>, <c>$NAME</c>), which nothing expands. A relative path is resolved
+    /// referring to an environment variable (<c>%NAME%</c> anywhere, a folder name starting with <c>$NAME</c> or <c>${NAME}</c>),
+    /// which nothing expands. A relative path is resolved
     /// against the current directory once, when the client is created (a service's is often <c>/</c> or <c>System32</c>:
     /// give such an app an absolute path): a later change of the current directory does not move it.
     /// </value>
