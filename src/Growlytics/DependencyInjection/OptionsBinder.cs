@@ -74,7 +74,7 @@ internal static class OptionsBinder
     // HttpClient, ...) would be ignored without a word. Noted for the client to log once (the key's path, not its value);
     // not an error, as a section may carry a setting of a later SDK version. A configuration root given in place of the
     // section (its other keys are the app's) is reported by the validator instead.
-    private static readonly string[] ReadKeys =
+    internal static readonly string[] ReadKeys =
     [
         nameof(GrowlyticsOptions.ApiKey), nameof(GrowlyticsOptions.Endpoint), nameof(GrowlyticsOptions.MaxQueueSize),
         nameof(GrowlyticsOptions.MaxConcurrentRequests), nameof(GrowlyticsOptions.MaxQueueBytes), nameof(GrowlyticsOptions.Protocol),

@@ -48,6 +48,20 @@ public sealed class UnknownConfigurationKeyTests
         log.WithId(1015).Should().BeEmpty("every key is an option, in any case");
     }
 
+    [Fact]
+    public void ReadKeys_AreEveryPublicOptionButThoseSetInCodeOnly()
+    {
+        // A new option added to GrowlyticsOptions and bound from configuration must be known here too, or its key would
+        // be warned about as unread.
+        string[] codeOnly = [nameof(GrowlyticsOptions.FlushOnProcessExit), nameof(GrowlyticsOptions.HttpClient), nameof(GrowlyticsOptions.LoggerFactory), nameof(GrowlyticsOptions.TimeProvider)];
+        var options = typeof(GrowlyticsOptions).GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance)
+            .Where(p => p.SetMethod is { IsPublic: true })
+            .Select(p => p.Name)
+            .Except(codeOnly);
+
+        GrowlyticsSdk.DependencyInjection.OptionsBinder.ReadKeys.Should().BeEquivalentTo(options);
+    }
+
     private static ServiceProvider Container(DeliveryLog log, Dictionary<string, string?> settings)
     {
         settings["Growlytics:ApiKey"] = "gk_section_key";
