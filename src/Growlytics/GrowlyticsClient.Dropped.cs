@@ -114,7 +114,7 @@ public sealed partial class GrowlyticsClient
         _counters.AddInvalidInput();
         if (_invalidInputReports.TryReport(out var count))
         {
-            Log.InvalidInputDropped(_logger, count, exception.Message);
+            Log.InvalidInputDropped(_callLogger, count, exception.Message);
         }
 
         return true;

@@ -94,7 +94,7 @@ public sealed partial class GrowlyticsClient
         {
             // Once per client: the change (a logout, say) lives in memory only until this client takes the folder over. (A
             // folder unusable for a reason of its own was reported at start: nothing will take it over.)
-            Log.SessionNotSavedFolderHeld(_logger);
+            Log.SessionNotSavedFolderHeld(_callLogger);
         }
     }
 
@@ -120,7 +120,7 @@ public sealed partial class GrowlyticsClient
     {
         if (_identifyReports.TryReport(out var count))
         {
-            Log.IdentifyWithoutLogout(_logger, count);
+            Log.IdentifyWithoutLogout(_callLogger, count);
         }
     }
 

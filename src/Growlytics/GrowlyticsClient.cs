@@ -49,6 +49,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     private readonly GrowlyticsOptions _options;
     private readonly ILogger _logger;
+
+    // For the lines a call triggers: written off the caller's thread (see OffCallerLogger).
+    private readonly ILogger _callLogger;
     private readonly DeliveryCounters _counters = new();
     private readonly object _droppedGate = new();
     private readonly BulkDropReports _bulkDrops;
@@ -126,6 +129,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         // Guarded: a logging provider that throws must not reach the app's calls or stop delivery.
         _logger = _options.LoggerFactory?.CreateLogger("GrowlyticsSdk") is { } logger ? new GuardedLogger(logger) : NullLogger.Instance;
+        _callLogger = _logger is GuardedLogger ? new OffCallerLogger(_logger) : _logger;
         _handlerFaults = new LogRateLimiter(_options.TimeProvider, TimeSpan.FromMinutes(1));
         _invalidInputReports = new LogRateLimiter(_options.TimeProvider, CallReportInterval);
         _identifyReports = new LogRateLimiter(_options.TimeProvider, CallReportInterval);
@@ -149,7 +153,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         var wake = new WakeSignal();
         var protocol = WireProtocols.Create(_options);
-        _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, protocol.MaxRequestBytes, _counters, wake, _logger);
+        _queue = new MessageQueue(_options, protocol.WaitsToFill ? protocol.MaxMessagesPerRequest : 1, protocol.MaxRequestBytes, _counters, wake, _callLogger);
         var memory = _memory = new MemorySource(_queue, _options.MaxQueueSize, MessagePool);
         DiskSource? disk = null;
         if (_options.StorageDirectory is { Length: > 0 })

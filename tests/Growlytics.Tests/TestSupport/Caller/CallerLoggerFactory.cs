@@ -12,6 +12,16 @@ internal sealed class CallerLoggerFactory : ILoggerFactory
 
     public IReadOnlyList<CallerLogEntry> Warnings => Entries.Where(e => e.Level == LogLevel.Warning).ToArray();
 
+    /// <summary>
+    /// The warnings once at least <paramref name="count"/> were logged, waiting for them in real time (20 s at most): the
+    /// warnings a call triggers are written on the thread pool, not on the caller's thread.
+    /// </summary>
+    public IReadOnlyList<CallerLogEntry> WarningsAfter(int count)
+    {
+        SpinWait.SpinUntil(() => Warnings.Count >= count, TimeSpan.FromSeconds(20));
+        return Warnings;
+    }
+
     public void AddProvider(ILoggerProvider provider)
     {
     }
