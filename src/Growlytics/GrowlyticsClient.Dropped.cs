@@ -19,7 +19,9 @@ public sealed partial class GrowlyticsClient
     /// come summed per reason, without a customer id, before <see cref="ShutdownAsync"/> returns, so a large backlog
     /// does not hold the shutdown for one handler call per message. A handler that has run for those 250 ms with no
     /// other drop reported meanwhile is not waited for: what they hold is then counted when it returns (event 2016). Only drops
-    /// counted while the event has a handler are reported. Handlers must be quick and must not throw (an exception is
+    /// counted while the event has a handler are reported. Handlers must be quick (delivery waits for the handlers the
+    /// delivery loop runs: one that blocks on <see cref="FlushAsync"/>, or marshals to a thread blocked on it, stops
+    /// delivery for good) and must not throw (an exception is
     /// logged and ignored; the other handlers are still called). Carries no attribute value. Anonymous attributes held for
     /// a login (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
     /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).

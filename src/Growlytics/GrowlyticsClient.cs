@@ -424,6 +424,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// waits behind such messages, no longer holds the flush: during an outage it returns once every user's first
     /// request has run out of retries, not when the service is back. Messages held in memory while the disk fails are
     /// waited for until they are delivered or dropped.
+    /// The delivery loop runs <see cref="MessageDropped"/> handlers and waits for them: a handler that blocks on this
+    /// (<c>.Wait()</c>, <c>.GetAwaiter().GetResult()</c>) waits for itself, and so does a thread blocked on this that a
+    /// handler marshals to (a UI thread with <c>Control.Invoke</c> or <c>Dispatcher.Invoke</c>): delivery stops for good.
+    /// Await it there instead, or pass a <paramref name="cancellationToken"/> that bounds the wait.
     /// </summary>
     /// <param name="cancellationToken">
     /// Stops the wait; delivery goes on, as for messages no flush waits for (a partly filled batch waits for
