@@ -52,10 +52,7 @@ internal static class DefaultHttpClient
     /// </summary>
     public static int? ConnectionLimit(HttpMessageHandler handler)
     {
-        for (var depth = 0; handler is DelegatingHandler { InnerHandler: { } inner } && depth < 64; depth++)
-        {
-            handler = inner;
-        }
+        handler = Innermost(handler);
 
         try
         {
@@ -116,10 +113,7 @@ internal static class DefaultHttpClient
     {
         // A primary handler the app wrapped in handlers of its own: the one that sends, at the end of the chain, follows
         // redirects and picks the proxy.
-        for (var depth = 0; handler is DelegatingHandler { InnerHandler: { } inner } && depth < 64; depth++)
-        {
-            handler = inner;
-        }
+        handler = Innermost(handler);
 
         try
         {
@@ -183,4 +177,15 @@ internal static class DefaultHttpClient
         }
     }
 #endif
+
+    // The handler at the end of a chain of DelegatingHandlers (the one that sends); a chain deeper than 64 is cut there.
+    private static HttpMessageHandler Innermost(HttpMessageHandler handler)
+    {
+        for (var depth = 0; handler is DelegatingHandler { InnerHandler: { } inner } && depth < 64; depth++)
+        {
+            handler = inner;
+        }
+
+        return handler;
+    }
 }
