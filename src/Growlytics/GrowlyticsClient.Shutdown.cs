@@ -294,6 +294,9 @@ public sealed partial class GrowlyticsClient
             await WaitAtMostAsync(reported, toDeadline > ReportGrace ? toDeadline : ReportGrace, CancellationToken.None).ConfigureAwait(false);
         }
 
+        // The warnings calls triggered before this come before the totals (and are written in a process about to end).
+        (_callLogger as OffCallerLogger)?.Flush();
+
         // Refusals of a kind already logged within its interval (event 2005) are in no other line: logged now, once.
         _sender.ReportUnreportedRefusals();
         LogTotals();

@@ -346,6 +346,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>Gets the client's logger (guarded: a logger that throws never reaches the caller).</summary>
     internal ILogger Logger => _logger;
 
+    /// <summary>Gets a value indicating whether the warnings calls triggered so far have been written (see OffCallerLogger).</summary>
+    internal bool CallLinesWritten => _callLogger is not OffCallerLogger callLogger || callLogger.IsIdle;
+
     /// <summary>Gets the pool calls take their messages from (delivered ones go back to it).</summary>
     internal MessagePool MessagePool => _options.MessagePool ?? MessagePool.Shared;
 

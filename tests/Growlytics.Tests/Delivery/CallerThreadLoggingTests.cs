@@ -70,4 +70,30 @@ public sealed class CallerThreadLoggingTests
         await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(eventId).Any());
         h.Log.WithId(eventId).Should().ContainSingle();
     }
+
+    [Fact]
+    public async Task ShutdownAsync_WarningStillBeingWritten_WritesItBeforeTheTotals()
+    {
+        using var logger = new ManualResetEventSlim();
+        await using var h = new DeliveryHarness(o => o.MaxQueueSize = 1, startDelivery: false);
+        h.Log.BeforeLog = id =>
+        {
+            if (id == 2001)
+            {
+                logger.Wait(DeliveryHarness.RealTimeout);
+            }
+        };
+        h.Push(0);
+        h.Push(1);
+        h.Client.Dispatcher.Start();
+
+        // Long enough for the shutdown to end if it does not wait for the line the provider is still writing.
+        var shutdown = Task.Run(() => h.RunAsync(h.Client.ShutdownAsync()));
+        await Task.WhenAny(shutdown, Task.Delay(TimeSpan.FromSeconds(1)));
+        logger.Set();
+        await shutdown;
+
+        h.Log.Entries.Select(e => e.EventId).Where(id => id is 2001 or 2015).Should().Equal(
+            [2001, 2015], "a warning a call triggered before the shutdown comes before the shutdown's totals, and is not lost at exit");
+    }
 }
