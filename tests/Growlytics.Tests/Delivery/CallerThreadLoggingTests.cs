@@ -67,7 +67,7 @@ public sealed class CallerThreadLoggingTests
         }
 
         await calling;
-        await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(eventId).Any());
+        await h.CallLinesWrittenAsync();
         h.Log.WithId(eventId).Should().ContainSingle();
     }
 

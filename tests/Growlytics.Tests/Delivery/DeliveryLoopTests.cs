@@ -391,7 +391,7 @@ public sealed class DeliveryLoopTests
         stats.Delivered.Should().Be(2);
         stats.DroppedByReason[DropReason.Shutdown].Should().Be(6);
         stats.Pending.Should().Be(0);
-        await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(2011).Count() == 2);
+        await h.CallLinesWrittenAsync();
         h.Log.WithId(2011).Select(e => e.Fields["Count"]).Should().Equal(1L, 5L);
         h.Requests.Should().ContainSingle();
     }
@@ -411,7 +411,7 @@ public sealed class DeliveryLoopTests
         var stats = h.AssertBalanced();
         stats.DroppedByReason[DropReason.Shutdown].Should().Be(2);
         stats.Pending.Should().Be(0);
-        await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(2011).Any());
+        await h.CallLinesWrittenAsync();
         h.Log.WithId(2011).Should().ContainSingle().Which.Fields["Count"].Should().Be(1L, "the second refusal falls within the interval");
     }
 

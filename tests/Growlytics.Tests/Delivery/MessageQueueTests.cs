@@ -55,12 +55,12 @@ public sealed class MessageQueueTests
         h.PushMany(2, from: 1);
 
         h.PushMany(10, from: 10, text: DeliveryHarness.SecretValue);
-        await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(2001).Any());
+        await h.CallLinesWrittenAsync();
         h.Log.WithId(2001).Select(e => e.Fields["Count"]).Should().Equal(1L);
         h.Time.Advance(TimeSpan.FromSeconds(11));
         h.Push(30);
 
-        await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(2001).Count() == 2);
+        await h.CallLinesWrittenAsync();
         h.Log.WithId(2001).Select(e => e.Fields["Count"]).Should().Equal(1L, 10L);
         gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
         await h.FlushAsync();

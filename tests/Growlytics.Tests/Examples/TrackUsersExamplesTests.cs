@@ -135,7 +135,7 @@ public sealed class TrackUsersExamplesTests : IDisposable
             "{\"type\":\"login\",\"messageId\":\"MSG\",\"eventTimestamp\":1764342000000,\"anonymousId\":\"A2\",\"userId\":\"user-b\","
             + "\"attributes\":[{\"name\":\"plan\",\"type\":\"string\",\"value\":\"pro\"}]}");
         user.UserId.Should().Be("user-b");
-        _harness.Logs.WarningsAfter(1).Should().ContainSingle(w => w.EventId.Id == 1002)
+        _harness.Logs.Warnings.Should().ContainSingle(w => w.EventId.Id == 1002)
             .Which.Message.Should().Contain("Logout()").And.NotContain("user-a").And.NotContain("user-b");
     }
 

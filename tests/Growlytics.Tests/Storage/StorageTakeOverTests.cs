@@ -28,7 +28,7 @@ public sealed class StorageTakeOverTests : StorageTestBase
         second.User.Logout();
         second.User.Identify("u-b");
 
-        await DeliveryHarness.WaitUntilAsync(() => logs.Entries.Any(e => e.EventId == 3005));
+        await DeliveryHarness.WaitUntilAsync(() => second.CallLinesWritten);
         logs.Entries.Where(e => e.EventId == 3005).Should().ContainSingle("once per client, at the first change not saved")
             .Which.Message.Should().Contain("another client holds the storage folder").And.NotContain("u-a").And.NotContain("u-b");
         File.ReadAllText(Path.Combine(Directory, GrowlyticsSdk.Sessions.SessionStore.FileName)).Should().Contain("u-a", "the holder's session stays as it saved it");

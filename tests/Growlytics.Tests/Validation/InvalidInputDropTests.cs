@@ -22,7 +22,7 @@ public sealed class InvalidInputDropTests : IDisposable
         _harness.Drain().Should().BeEmpty();
         _harness.Client.Statistics.InvalidInputs.Should().Be(1);
         _harness.Client.Statistics.Enqueued.Should().Be(0);
-        var warning = _harness.Logs.WarningsAfter(1).Should().ContainSingle().Subject;
+        var warning = _harness.Logs.Warnings.Should().ContainSingle().Subject;
         warning.EventId.Id.Should().Be(1001);
         warning.Message.Should().Contain("'bio'").And.Contain("at most 512").And.NotContain(Secret);
     }
@@ -45,13 +45,13 @@ public sealed class InvalidInputDropTests : IDisposable
         _harness.Drain().Should().BeEmpty();
         _harness.Client.Statistics.InvalidInputs.Should().Be(8);
         user.IsIdentified.Should().BeFalse();
-        _harness.Logs.WarningsAfter(1).Should().ContainSingle("the warning is logged once per interval, not once per call")
+        _harness.Logs.Warnings.Should().ContainSingle("the warning is logged once per interval, not once per call")
             .Which.EventId.Id.Should().Be(1001);
 
         // The next interval's warning carries the calls the first one did not report, and the latest rule.
         _harness.Time.Advance(TimeSpan.FromSeconds(10));
         user.Push(new { email = "not-an-address" });
-        _harness.Logs.WarningsAfter(2).Should().HaveCount(2).And.OnlyContain(w => w.EventId.Id == 1001)
+        _harness.Logs.Warnings.Should().HaveCount(2).And.OnlyContain(w => w.EventId.Id == 1001)
             .And.NotContain(w => w.Message.Contains("not-an-address", StringComparison.Ordinal));
         _harness.Logs.Warnings[1].Message.Should().StartWith("Dropped 8 invalid Growlytics call(s) since the last report")
             .And.Contain("'email'");
@@ -68,7 +68,6 @@ public sealed class InvalidInputDropTests : IDisposable
 
         await h.RunAsync(h.Client.ShutdownAsync());
 
-        await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(1001).Any());
         h.Log.WithId(1001).Should().ContainSingle("the warning is logged once per interval").Which.Fields["Count"].Should().Be(1L);
         var totals = h.Log.WithId(2015).Should().ContainSingle().Subject;
         totals.Fields["InvalidInputs"].Should().Be(1_004L, "the totals carry what the interval-limited warning had not reported");

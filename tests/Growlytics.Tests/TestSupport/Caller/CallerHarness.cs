@@ -34,6 +34,7 @@ internal sealed class CallerHarness : IDisposable
         };
         configure?.Invoke(options);
         Client = new GrowlyticsClient(options, startDelivery: false);
+        Logs.Written = () => Client.CallLinesWritten;
     }
 
     public GrowlyticsClient Client { get; }

@@ -8,19 +8,27 @@ internal sealed class CallerLoggerFactory : ILoggerFactory
 {
     private readonly ConcurrentQueue<CallerLogEntry> _entries = new();
 
-    public IReadOnlyList<CallerLogEntry> Entries => _entries.ToArray();
+    /// <summary>
+    /// Gets the lines logged so far, once <see cref="Written"/> holds (waited for in real time, 20 s at most): the warnings
+    /// a call triggers are written on the thread pool, so a line that should not be there is found, not missed.
+    /// </summary>
+    public IReadOnlyList<CallerLogEntry> Entries
+    {
+        get
+        {
+            if (Written is { } written && !SpinWait.SpinUntil(written, TimeSpan.FromSeconds(20)))
+            {
+                throw new TimeoutException("The warnings calls triggered were still not written after 20 s.");
+            }
+
+            return _entries.ToArray();
+        }
+    }
 
     public IReadOnlyList<CallerLogEntry> Warnings => Entries.Where(e => e.Level == LogLevel.Warning).ToArray();
 
-    /// <summary>
-    /// The warnings once at least <paramref name="count"/> were logged, waiting for them in real time (20 s at most): the
-    /// warnings a call triggers are written on the thread pool, not on the caller's thread.
-    /// </summary>
-    public IReadOnlyList<CallerLogEntry> WarningsAfter(int count)
-    {
-        SpinWait.SpinUntil(() => Warnings.Count >= count, TimeSpan.FromSeconds(20));
-        return Warnings;
-    }
+    /// <summary>Gets or sets whether every line the client's calls triggered so far has been written.</summary>
+    public Func<bool>? Written { get; set; }
 
     public void AddProvider(ILoggerProvider provider)
     {
