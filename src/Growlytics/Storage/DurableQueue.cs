@@ -30,8 +30,8 @@ internal sealed partial class DurableQueue : IDisposable
 
     /// <summary>
     /// The most records between the acknowledged position and the read position (settled or not). Settling out of
-    /// order leaves settled records above the position; they are saved as runs (<see cref="SettledFile"/>, the longest
-    /// <see cref="SettledFile.MaxRuns"/>), so after a restart those outside the runs kept, and those settled within the
+    /// order leaves settled records above the position; they are saved as runs (<see cref="SettledFile"/>, at most
+    /// <see cref="SettledFile.MaxRuns"/>: those restored at the start, then the earliest), so after a restart those outside the runs kept, and those settled within the
     /// last <see cref="GrowlyticsOptions.StorageCommitInterval"/> before a kill, are sent again: at most this many plus
     /// one commit interval's.
     /// </summary>

@@ -19,8 +19,12 @@ internal sealed partial class SegmentLog
     /// <summary>
     /// Gets the runs of settled records after the acknowledged position, in segment and offset order: those read and
     /// settled in this run, and those a previous run settled (not read again). When there are more than
-    /// <see cref="SettledFile.MaxRuns"/>, those holding restored runs are kept first (there are never more of them than
-    /// the file held), then the longest; the list is the log's own, valid until the next call.
+    /// <see cref="SettledFile.MaxRuns"/>, the restored runs are kept first (there are never more of them than the file
+    /// held), then the earliest of the others: the records sent again after a restart all come after every record kept
+    /// settled that this run read, so a user's records sent again are the newest of theirs settled, never an older one
+    /// sent after a newer one (with REST, a customer's profile would keep the older value). Restored runs are older
+    /// than any of a user's records settled in this run (a user's records settle in call order), so keeping them first
+    /// keeps that true. The list is the log's own, valid until the next call.
     /// </summary>
     internal List<SettledRun> SettledRuns()
     {
@@ -67,9 +71,27 @@ internal sealed partial class SegmentLog
         var merged = Merge(runs, _merged);
         if (merged.Count > SettledFile.MaxRuns)
         {
-            merged.Sort(static (a, b) => a.Restored != b.Restored ? b.Restored.CompareTo(a.Restored) : (b.End - b.Start).CompareTo(a.End - a.Start));
-            merged.RemoveRange(SettledFile.MaxRuns, merged.Count - SettledFile.MaxRuns);
-            merged.Sort(ByPosition);
+            // The restored runs, then the others in file order (the sort is stable: Sort alone is not).
+            var kept = 0;
+            foreach (var run in merged)
+            {
+                if (run.Restored)
+                {
+                    kept++;
+                }
+            }
+
+            var room = SettledFile.MaxRuns - kept;
+            var write = 0;
+            for (var read = 0; read < merged.Count; read++)
+            {
+                if (merged[read].Restored || room-- > 0)
+                {
+                    merged[write++] = merged[read];
+                }
+            }
+
+            merged.RemoveRange(write, merged.Count - write);
         }
 
         return merged;
@@ -120,17 +142,19 @@ internal sealed partial class SegmentLog
     private static int ByPosition(SettledRun a, SettledRun b) =>
         a.SegmentId != b.SegmentId ? a.SegmentId.CompareTo(b.SegmentId) : a.Start.CompareTo(b.Start);
 
-    // Joins runs that touch or overlap (a run read in this run next to one a previous run settled): the first keeps its
-    // checksum, and the joined run counts as restored if either part was.
+    // Joins runs that touch or overlap and are both restored or both read in this run: the first keeps its checksum. (A
+    // run read in this run next to a restored one stays apart: kept with it, its records could be newer than those of
+    // an earlier run not kept, see SettledRuns; the next start restores both and joins them.)
     private static List<SettledRun> Merge(List<SettledRun> sorted, List<SettledRun> merged)
     {
         merged.Clear();
         foreach (var run in sorted)
         {
-            if (merged.Count > 0 && merged[merged.Count - 1] is var previous && previous.SegmentId == run.SegmentId && run.Start <= previous.End)
+            if (merged.Count > 0 && merged[merged.Count - 1] is var previous && previous.SegmentId == run.SegmentId && run.Start <= previous.End
+                && previous.Restored == run.Restored)
             {
                 merged[merged.Count - 1] = new SettledRun(
-                    previous.SegmentId, previous.Start, Math.Max(previous.End, run.End), previous.FirstChecksum, previous.Restored || run.Restored);
+                    previous.SegmentId, previous.Start, Math.Max(previous.End, run.End), previous.FirstChecksum, previous.Restored);
                 continue;
             }
 

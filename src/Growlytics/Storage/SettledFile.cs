@@ -9,7 +9,8 @@ namespace GrowlyticsSdk.Storage;
 /// a run whose first record is not found with that checksum at the next start is ignored (its records are sent again),
 /// so a stale file costs duplicates, not messages (the loader also numbers new segments after every segment the file
 /// names, so a run never meets a different file of the same number). Replaced atomically; at most <see cref="MaxRuns"/>
-/// runs are kept: those restored at the start, then the longest (the others' records are sent again).
+/// runs are kept: those restored at the start, then the earliest (the others' records are sent again, after every record
+/// kept settled: a user's record sent again is never older than one of theirs that is not).
 /// </summary>
 internal static class SettledFile
 {

@@ -119,7 +119,7 @@ public sealed class SettledRunsTests : StorageTestBase
     }
 
     [Fact]
-    public void MoreRunsThanTheFileKeeps_TheLongestAreKept_NoUnsettledRecordIsLost()
+    public void MoreRunsThanTheFileKeeps_TheEarliestAreKept_WhatIsSentAgainComesAfterEveryRecordKept()
     {
         // 300 unsettled records, every other one up to 598: 299 settled runs of one record, then 599-649, a run of 51.
         var unsettled = Enumerable.Range(0, 300).Select(i => i * 2).ToArray();
@@ -129,8 +129,44 @@ public sealed class SettledRunsTests : StorageTestBase
         using var log = Reload(out _);
         var read = ReadAll(log).Select(r => r.AcceptedMs).ToList();
         read.Should().Contain(unsettled.Select(i => 1_000L + i), "a record that was not settled is never passed over");
-        read.Should().HaveCount(650 - 51 - (SettledFile.MaxRuns - 1), "the run of 51 and 127 runs of one are kept");
-        read.Should().NotContain(Enumerable.Range(599, 51).Select(i => 1_000L + i));
+
+        // The first 128 runs (1, 3, ..., 255) are kept; every settled record after them is sent again, the long run too:
+        // a user's record sent again is never older than one of theirs kept settled (the longest runs kept, record 1's
+        // user could get it again after their record 600, and keep its value).
+        var kept = Enumerable.Range(0, SettledFile.MaxRuns).Select(k => 1_000L + (2 * k) + 1).ToList();
+        var sentAgain = read.Except(unsettled.Select(i => 1_000L + i)).ToList();
+        read.Should().NotContain(kept);
+        sentAgain.Should().Equal(
+            Enumerable.Range(SettledFile.MaxRuns, 299 - SettledFile.MaxRuns).Select(k => 1_000L + (2 * k) + 1)
+                .Concat(Enumerable.Range(599, 51).Select(i => 1_000L + i)));
+        sentAgain.Min().Should().BeGreaterThan(kept.Max());
+    }
+
+    [Fact]
+    public void MoreRunsThanTheFileKeeps_ARunNextToARestoredOne_IsNotKeptWithItAheadOfEarlierRuns()
+    {
+        // A first run settles only records 300-309 of 400: a restored run at the next start.
+        WriteAndSettle(400, unsettled: Enumerable.Range(0, 400).Where(i => i is < 300 or > 309).ToArray());
+
+        using (var log = Reload(out _))
+        {
+            // Every odd record up to 299: 150 runs of one, the last one touching the restored run.
+            foreach (var record in ReadAll(log).Where(r => r.AcceptedMs < 1_300 && (r.AcceptedMs - 1_000) % 2 == 1))
+            {
+                log.Settle(record);
+            }
+
+            log.SaveAck();
+        }
+
+        using var again = Reload(out _);
+        var read = ReadAll(again).Select(r => r.AcceptedMs).ToList();
+        read.Should().NotContain(Enumerable.Range(300, 10).Select(i => 1_000L + i), "the restored run is kept");
+
+        // The restored run and the 127 earliest new runs (1, 3, ..., 253) are kept; 255-299 are sent again, 299 too (joined
+        // to the restored run it would be kept while 255-297 are sent again).
+        read.Where(ms => ms < 1_300 && (ms - 1_000) % 2 == 1).Should().Equal(
+            Enumerable.Range(SettledFile.MaxRuns - 1, 150 - (SettledFile.MaxRuns - 1)).Select(k => 1_000L + (2 * k) + 1));
     }
 
     [Fact]
