@@ -24,6 +24,8 @@ public sealed partial class GrowlyticsClient
     /// <see cref="GrowlyticsOptions.StorageDirectory"/>, saves the read position (one write flushed to disk) and releases
     /// the folder: with 60,000 messages left it returned 0.1 s after the deadline on an idle core, 0.25-0.55 s after it
     /// with the process sharing one core with two busy ones (handlers that take longer add up to 250 ms).
+    /// With the circuit breaker open until after the deadline and no request on the wire (an app closed offline), nothing
+    /// can be delivered in the time left: the delivery attempt ends at once instead of waiting the deadline out.
     /// A call on another thread that raced the shutdown (accepted as it began) is counted dropped
     /// (<see cref="DropReason.Shutdown"/>) on the thread pool, and may be reported just after this returns.
     /// Safe to call more than once, also concurrently: every call returns when the one shutdown has completed.

@@ -30,9 +30,16 @@ internal sealed partial class Dispatcher
             using var deadline = new CancellationTokenSource();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
             var expiry = TaskCompat.Delay(_time, timeout, linked.Token);
-            if (await Task.WhenAny(_run, expiry).ConfigureAwait(false) != _run)
+
+            // An app closed offline: the circuit open past the deadline, nothing on the wire, so nothing can be delivered
+            // in the time left. Stopped at once, as at the deadline, instead of waiting it out.
+            var ticks = timeout.TotalSeconds * _time.TimestampFrequency;
+            var deadlineAt = ticks < long.MaxValue - started ? started + (long)ticks : long.MaxValue;
+            var quiet = _sender.WhenQuietUntilAsync(deadlineAt, linked.Token);
+            if (await Task.WhenAny(_run, expiry, quiet).ConfigureAwait(false) != _run)
             {
-                // Out of time: the requests in flight are abandoned; what they held is counted below (or stays stored).
+                // Out of time, or nothing can go in it: the requests in flight are abandoned; what they held is counted
+                // below (or stays stored).
                 _stopSending.Cancel();
                 _wake.Set();
             }

@@ -124,6 +124,7 @@ internal sealed partial class RequestSender
             OnOpened = args =>
             {
                 Volatile.Read(ref _probe).TrySetResult(true);
+                CircuitOpenedFor(args.BreakDuration);
 
                 // An outage is otherwise visible only as retries (event 2003): said once per interval, with how many
                 // times it opened since.
@@ -157,7 +158,7 @@ internal sealed partial class RequestSender
         }
 
         return await _breaker.ExecuteAsync(
-            static (context, state) => new ValueTask<HttpResponseMessage>(state.Sender.PostOnceAsync(state, context.CancellationToken)),
+            static (context, state) => new ValueTask<HttpResponseMessage>(state.Sender.PostPastCircuitAsync(state, context.CancellationToken)),
             context,
             state).ConfigureAwait(false);
     }

@@ -1,0 +1,81 @@
+using Polly.CircuitBreaker;
+
+namespace GrowlyticsSdk.Delivery;
+
+/// <summary>
+/// Whether anything can still reach the service before a moment: nothing does while the circuit is open past it and no
+/// attempt is past the circuit (on the wire or waiting for a connection slot). A shutdown of an app closed offline
+/// then stops at once instead of waiting out its deadline for attempts that cannot be made.
+/// </summary>
+internal sealed partial class RequestSender
+{
+    // Attempts the circuit let through and not yet ended.
+    private int _pastCircuit;
+
+    // When the open circuit lets its probe through (the steady clock's timestamp); long.MinValue before it first opens.
+    private long _openUntil = long.MinValue;
+
+    // The moment a shutdown asked about and the task that completes once nothing can reach the service before it.
+    private QuietWatch? _quietWatch;
+
+    /// <summary>
+    /// Returns a task that completes once no attempt can reach the service before <paramref name="deadline"/> (a
+    /// timestamp of the client's <see cref="TimeProvider"/>): the circuit is open until then or later and no attempt is
+    /// past it. Canceled with <paramref name="cancellationToken"/>. One at a time (the shutdown's).
+    /// </summary>
+    public Task WhenQuietUntilAsync(long deadline, CancellationToken cancellationToken)
+    {
+        var watch = new QuietWatch(deadline);
+        Volatile.Write(ref _quietWatch, watch);
+        CheckQuiet();
+        if (!watch.Done.Task.IsCompleted && cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.Register(static state => ((TaskCompletionSource<bool>)state!).TrySetCanceled(), watch.Done);
+            _ = watch.Done.Task.ContinueWith(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return watch.Done.Task;
+    }
+
+    private async Task<HttpResponseMessage> PostPastCircuitAsync(AttemptState state, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _pastCircuit);
+        try
+        {
+            return await PostOnceAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _pastCircuit) == 0)
+            {
+                CheckQuiet();
+            }
+        }
+    }
+
+    // From the breaker's OnOpened: the break is measured from now on the steady clock, as the breaker measures it.
+    private void CircuitOpenedFor(TimeSpan breakDuration)
+    {
+        Volatile.Write(ref _openUntil, _time.GetTimestamp() + (long)(breakDuration.TotalSeconds * _time.TimestampFrequency));
+        CheckQuiet();
+    }
+
+    private void CheckQuiet()
+    {
+        if (Volatile.Read(ref _quietWatch) is { } watch
+            && !watch.Done.Task.IsCompleted
+            && Volatile.Read(ref _pastCircuit) == 0
+            && _circuit.CircuitState == CircuitState.Open
+            && Volatile.Read(ref _openUntil) >= watch.Deadline)
+        {
+            watch.Done.TrySetResult(true);
+        }
+    }
+
+    private sealed class QuietWatch(long deadline)
+    {
+        public long Deadline { get; } = deadline;
+
+        public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
