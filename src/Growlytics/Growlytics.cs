@@ -237,14 +237,17 @@ public static partial class Growlytics
     /// client is a host's (<c>AddGrowlytics</c>), the host owns it: this flushes it and shuts nothing down (the host does when
     /// it stops).
     /// </summary>
-    /// <param name="cancellationToken">Ends the delivery attempt early.</param>
+    /// <param name="cancellationToken">
+    /// Ends the delivery attempt early; where this only flushes (a host's client, <see cref="UseClient"/>), it ends the wait
+    /// and delivery goes on. Either way the task completes without an <see cref="OperationCanceledException"/>.
+    /// </param>
     /// <returns>A task that completes when the client has shut down.</returns>
     public static Task ShutdownAsync(CancellationToken cancellationToken = default)
     {
         if (_flowClientUsed && FlowClient.Value is { } flow)
         {
             // A test's client belongs to the test: deliver what the code under test recorded, shut nothing down.
-            return flow.Client.FlushAsync(cancellationToken);
+            return FlushInsteadAsync(flow.Client, cancellationToken);
         }
 
         // The client detaches itself as its shutdown begins; a call made while a shutdown runs (another thread's, or one
@@ -260,10 +263,23 @@ public static partial class Growlytics
         if (hosts)
         {
             // Shutting the host's client down here would leave the host running with a client that drops everything.
-            return client!.FlushAsync(cancellationToken);
+            return FlushInsteadAsync(client!, cancellationToken);
         }
 
         return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
+    }
+
+    // The flush that stands in for a shutdown: as the token ends a shutdown's delivery attempt without failing it, it ends
+    // this wait (delivery goes on), and code written for the facade's own client does not see an exception here.
+    private static async Task FlushInsteadAsync(GrowlyticsClient client, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>Notes that <c>AddGrowlytics</c> registered a client that a host will attach when it starts.</summary>

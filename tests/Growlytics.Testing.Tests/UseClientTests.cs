@@ -105,6 +105,19 @@ public sealed class UseClientTests
     }
 
     [Fact]
+    public async Task ShutdownAsync_InsideUseClient_WithACancelledToken_ReturnsWithoutThrowing()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+        using var scope = Growlytics.UseClient(client);
+
+        // As the shutdown it stands in for: a cancelled token ends the attempt early, it does not fail the call.
+        var act = async () => await Growlytics.ShutdownAsync(new CancellationToken(canceled: true));
+
+        await act.Should().NotThrowAsync();
+    }
+
+    [Fact]
     public void UseClient_Null_Throws()
     {
         var act = () => Growlytics.UseClient(null!);

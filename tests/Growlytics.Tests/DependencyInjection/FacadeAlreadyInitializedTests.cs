@@ -103,6 +103,34 @@ public sealed class FacadeAlreadyInitializedTests
     }
 
     [Fact]
+    public async Task FacadeShutdown_WhileAHostsClientIsTheFacades_WithItsTokenCancelled_EndsTheWaitWithoutThrowing()
+    {
+        await using var provider = Container([]);
+        var client = provider.GetRequiredService<GrowlyticsClient>();
+        var hosted = provider.GetServices<IHostedService>().Single();
+        await hosted.StartAsync(CancellationToken.None);
+        try
+        {
+            // The service at port 9 never answers: the flush that stands in for the shutdown waits until the token ends it.
+            Growlytics.Customers.Update("customer-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+            using var endWait = new CancellationTokenSource();
+            var waiting = Growlytics.ShutdownAsync(endWait.Token);
+            endWait.Cancel();
+            var cancelledWhileWaiting = async () => await waiting;
+            var cancelledBefore = async () => await Growlytics.ShutdownAsync(new CancellationToken(canceled: true));
+
+            // As the shutdown of a client the facade owns: the token ends the attempt early, it does not fail the call.
+            await cancelledWhileWaiting.Should().NotThrowAsync();
+            await cancelledBefore.Should().NotThrowAsync();
+            Growlytics.Client.Should().BeSameAs(client, "the host owns its client");
+        }
+        finally
+        {
+            await hosted.StopAsync(new CancellationToken(canceled: true));
+        }
+    }
+
+    [Fact]
     public async Task FacadeCalls_WhileTheHostStops_AreCountedShutdown_NotThrown()
     {
         await using var provider = Container([]);
