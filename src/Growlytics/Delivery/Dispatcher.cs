@@ -369,7 +369,12 @@ internal sealed partial class Dispatcher : IDisposable
     {
         if (!_optedOut && _sendScope.IsCancellationRequested && !_stopSending.IsCancellationRequested)
         {
+            // The cancelled scope is disposed, which takes its link off the client's stop: kept, every privacy request
+            // left one registered there until shutdown (about 144 bytes each). Requests still holding its token see it
+            // cancelled; registering on it runs the callback at once, as for any cancelled token.
+            var cancelled = _sendScope;
             _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
+            cancelled.Dispose();
         }
     }
 
