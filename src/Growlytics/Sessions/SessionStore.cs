@@ -84,16 +84,12 @@ internal sealed partial class SessionStore
                 return null;
             }
 
-            var bytes = File.ReadAllBytes(_path);
+            var bytes = StorageFiles.ReadAllBytesUpTo(_path, MaxFileBytes)
+                ?? throw new InvalidDataException("The session file is larger than any session.");
             if (bytes.Length == 0)
             {
                 // Emptied by a deletion that could not delete it (a read-only folder): no session.
                 return null;
-            }
-
-            if (bytes.Length > MaxFileBytes)
-            {
-                throw new InvalidDataException("The session file is larger than any session.");
             }
 
             using var document = JsonDocument.Parse(bytes);

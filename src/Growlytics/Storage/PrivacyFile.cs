@@ -30,11 +30,8 @@ internal static class PrivacyFile
                 return false;
             }
 
-            var bytes = File.ReadAllBytes(path);
-            if (bytes.Length > MaxFileBytes)
-            {
-                throw new InvalidDataException("The privacy file is larger than any choice.");
-            }
+            var bytes = StorageFiles.ReadAllBytesUpTo(path, MaxFileBytes)
+                ?? throw new InvalidDataException("The privacy file is larger than any choice.");
 
             using var document = JsonDocument.Parse(bytes);
             var root = document.RootElement;

@@ -62,6 +62,36 @@ internal static class StorageFiles
         return new FileStream(path, mode, access, share);
     }
 
+    /// <summary>
+    /// Reads a whole file of at most <paramref name="maxBytes"/>; <see langword="null"/> for a larger one, which is judged by
+    /// its length and never read into memory (a side file grown to gigabytes must not cost them at start).
+    /// </summary>
+    public static byte[]? ReadAllBytesUpTo(string path, int maxBytes)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        if (stream.Length > maxBytes)
+        {
+            return null;
+        }
+
+        var bytes = new byte[stream.Length];
+        var read = 0;
+        while (read < bytes.Length)
+        {
+            var n = stream.Read(bytes, read, bytes.Length - read);
+            if (n == 0)
+            {
+                // Cut short while being read: what is there.
+                Array.Resize(ref bytes, read);
+                break;
+            }
+
+            read += n;
+        }
+
+        return bytes;
+    }
+
     public static void RestrictToCurrentUser(string path)
     {
 #if NET8_0_OR_GREATER

@@ -134,6 +134,24 @@ public sealed class PrivacyStorageTests : StorageTestBase
     }
 
     [Fact]
+    public async Task Start_WithAnEnormousPrivacyFile_StartsOptedOutWithoutReadingItIntoMemory()
+    {
+        // 256 MB, sparse where the file system allows: passed over by its length, as larger than any choice.
+        System.IO.Directory.CreateDirectory(Directory);
+        using (var file = File.Create(Path.Combine(Directory, PrivacyFile.FileName)))
+        {
+            file.SetLength(256L * 1024 * 1024);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        await using var client = NewClient(new StorageCollector { Up = true });
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        client.IsOptedOut.Should().BeTrue();
+        allocated.Should().BeLessThan(16L * 1024 * 1024, "a file larger than any choice is not read into memory at start");
+    }
+
+    [Fact]
     public async Task DeleteLocalDataAsync_WithStoredQueueAndSession_DeletesTheFilesAndStartsANewAnonymousSession()
     {
         var collector = new StorageCollector { Up = false };

@@ -188,6 +188,25 @@ public sealed class SessionStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Start_WithAnEnormousSessionFile_DoesNotReadItIntoMemory()
+    {
+        // A file grown far past any session (a disk error, another program's data under the name): 256 MB, sparse where
+        // the file system allows, so the test costs no disk space.
+        Directory.CreateDirectory(_directory);
+        using (var file = File.Create(Path.Combine(_directory, SessionStore.FileName)))
+        {
+            file.SetLength(256L * 1024 * 1024);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        await using var client = NewClient();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        client.User.UserId.Should().BeNull();
+        allocated.Should().BeLessThan(16L * 1024 * 1024, "a file larger than any session is passed over by its length, not read into memory at start");
+    }
+
+    [Fact]
     [Trait("Requires", "net8")] // The netstandard2.0 build cannot set file modes (docs/security.md).
     public async Task SessionFile_OnUnix_IsReadableByTheCurrentUserOnly()
     {
