@@ -56,6 +56,14 @@ internal static class AckFile
             return null;
         }
 
-        return (BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8)), BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16)));
+        var segmentId = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(8));
+        if (segmentId is < 0 or > SegmentLoader.MaxSegmentId)
+        {
+            // No segment is numbered there, and new ones, numbered after it, would get names no start reads.
+            damaged = true;
+            return null;
+        }
+
+        return (segmentId, BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(16)));
     }
 }

@@ -12,6 +12,14 @@ internal static class SegmentLoader
     public const string FilePrefix = "queue-";
     public const string FileExtension = ".seg";
 
+    /// <summary>
+    /// The highest segment number this version reads or writes: past any the clock can give (see
+    /// <c>DurableQueue.HighestIdInUse</c>) and far below <see cref="long.MaxValue"/>, so numbering after any segment or
+    /// position in the folder never wraps to a name no start reads. A file or position numbered above it is not this
+    /// version's.
+    /// </summary>
+    public const long MaxSegmentId = long.MaxValue / 2;
+
     public static string SegmentPath(string directory, long id) =>
         Path.Combine(directory, FilePrefix + id.ToString("D16", CultureInfo.InvariantCulture) + FileExtension);
 
@@ -252,7 +260,11 @@ internal static class SegmentLoader
         return segments;
     }
 
-    /// <summary>Gets the number of the segment file named <paramref name="fileName"/>; false for any other file.</summary>
+    /// <summary>
+    /// Gets the number of the segment file named <paramref name="fileName"/>; false for any other file, among them another
+    /// spelling of a segment's number (<c>queue-1.seg</c>, a digit more): a copy under such a name would be read as a second
+    /// segment of the same number, its records sent twice and out of order.
+    /// </summary>
     internal static bool TryParseId(string fileName, out long id)
     {
         id = 0;
@@ -268,7 +280,26 @@ internal static class SegmentLoader
 #else
         var digits = fileName.Substring(FilePrefix.Length, fileName.Length - FilePrefix.Length - FileExtension.Length);
 #endif
-        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out id) && id > 0;
+        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out id) || id <= 0 || id > MaxSegmentId)
+        {
+            id = 0;
+            return false;
+        }
+
+        // Only the name SegmentPath gives the number.
+        return digits.Length == Math.Max(16, CountDigits(id));
+    }
+
+    private static int CountDigits(long value)
+    {
+        var digits = 1;
+        while (value >= 10)
+        {
+            value /= 10;
+            digits++;
+        }
+
+        return digits;
     }
 
     internal sealed class LoadResult

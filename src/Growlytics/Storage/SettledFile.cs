@@ -86,8 +86,15 @@ internal static class SettledFile
         for (var i = 0; i < count; i++)
         {
             var offset = HeaderSize + (i * RunSize);
+            var segmentId = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset));
+            if (segmentId is <= 0 or > SegmentLoader.MaxSegmentId)
+            {
+                // Names no segment: new segments, numbered after it, would get names no start reads.
+                continue;
+            }
+
             runs.Add(new SettledRun(
-                BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset)),
+                segmentId,
                 BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset + 8)),
                 BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(offset + 16)),
                 BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(offset + 24))));
