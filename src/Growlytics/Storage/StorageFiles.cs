@@ -145,6 +145,12 @@ internal static class StorageFiles
             error = ex.GetType().Name;
         }
 
+        if (IsLink(path))
+        {
+            // Emptied through a link, the file it points at would lose its content: one outside the folder is not the SDK's.
+            return false;
+        }
+
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
@@ -154,6 +160,22 @@ internal static class StorageFiles
         catch (FileNotFoundException)
         {
             return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Gets whether <paramref name="path"/> is a symbolic link (or another reparse point), whatever it points at, also
+    /// nothing; <see langword="false"/> when it cannot be told (missing, not readable).
+    /// </summary>
+    public static bool IsLink(string path)
+    {
+        try
+        {
+            return (File.GetAttributes(path) & FileAttributes.ReparsePoint) != 0;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

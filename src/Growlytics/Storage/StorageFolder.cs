@@ -123,6 +123,14 @@ internal sealed class StorageFolder : IDisposable
 
             CreatePrivateDirectory(directory);
             var path = Path.Combine(directory, LockFileName);
+            if (StorageFiles.IsLink(path))
+            {
+                // A link where the lock file should be (a folder restored or copied with its links, or one planted in a
+                // shared place): opened, the file it points at would be marked (its length set) and made owner-only, or
+                // made where it points. The link goes (never what it points at) and the lock file is made in its place.
+                File.Delete(path);
+            }
+
             var lockFile = StorageFiles.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             try
             {
