@@ -157,10 +157,7 @@ internal sealed partial class RequestSender
             context.CancellationToken.ThrowIfCancellationRequested();
         }
 
-        return await _breaker.ExecuteAsync(
-            static (context, state) => new ValueTask<HttpResponseMessage>(state.Sender.PostPastCircuitAsync(state, context.CancellationToken)),
-            context,
-            state).ConfigureAwait(false);
+        return await ExecutePastCircuitAsync(context, state).ConfigureAwait(false);
     }
 
     private static TaskCompletionSource<bool> Completed()
@@ -296,6 +293,9 @@ internal sealed partial class RequestSender
         public IReadOnlyList<ReadOnlyMemory<byte>> Messages { get; }
 
         public bool HoldsSlot { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether a 2xx answer is past the circuit until the attempt has read it (see ExecutePastCircuitAsync).</summary>
+        public bool AnswerInHand { get; set; }
 
         /// <summary>Gets the request built ahead for the first attempt that goes on the wire, or <see langword="null"/>.</summary>
         public PreparedRequest? Prepared { get; init; }

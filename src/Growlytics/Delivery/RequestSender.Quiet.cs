@@ -37,19 +37,45 @@ internal sealed partial class RequestSender
         return watch.Done.Task;
     }
 
-    private async Task<HttpResponseMessage> PostPastCircuitAsync(AttemptState state, CancellationToken cancellationToken)
+    // One attempt through the circuit breaker, counted past it from before the breaker decides (an attempt it lets through
+    // as it opens is counted when OnOpened looks) until it ends; a 2xx answer until AttemptAsync has read it (a REST body
+    // read under the request's token: a shutdown stopping then would abandon a request the service took).
+    private async Task<HttpResponseMessage> ExecutePastCircuitAsync(Polly.ResilienceContext context, AttemptState state)
     {
         Interlocked.Increment(ref _pastCircuit);
         try
         {
-            return await PostOnceAsync(state, cancellationToken).ConfigureAwait(false);
+            var response = await _breaker.ExecuteAsync(
+                static (context, state) => new ValueTask<HttpResponseMessage>(state.Sender.PostOnceAsync(state, context.CancellationToken)),
+                context,
+                state).ConfigureAwait(false);
+            state.AnswerInHand = response.IsSuccessStatusCode;
+            return response;
         }
         finally
         {
-            if (Interlocked.Decrement(ref _pastCircuit) == 0)
+            if (!state.AnswerInHand)
             {
-                CheckQuiet();
+                EndPastCircuit();
             }
+        }
+    }
+
+    // From AttemptAsync once it has read a 2xx answer (or given up on it).
+    private void EndAnswerInHand(AttemptState state)
+    {
+        if (state.AnswerInHand)
+        {
+            state.AnswerInHand = false;
+            EndPastCircuit();
+        }
+    }
+
+    private void EndPastCircuit()
+    {
+        if (Interlocked.Decrement(ref _pastCircuit) == 0)
+        {
+            CheckQuiet();
         }
     }
 

@@ -311,6 +311,7 @@ internal sealed partial class RequestSender
         }
         finally
         {
+            EndAnswerInHand(state);
             if (state.HoldsSlot)
             {
                 // Cancelled before the first attempt ran: the slot taken for it is given back.
