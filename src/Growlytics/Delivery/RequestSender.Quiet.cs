@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Threading;
 using Polly.CircuitBreaker;
 
 namespace GrowlyticsSdk.Delivery;
@@ -31,7 +32,7 @@ internal sealed partial class RequestSender
         if (!watch.Done.Task.IsCompleted && cancellationToken.CanBeCanceled)
         {
             var registration = cancellationToken.Register(static state => ((TaskCompletionSource<bool>)state!).TrySetCanceled(), watch.Done);
-            _ = watch.Done.Task.ContinueWith(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _ = watch.Done.Task.Then(static (_, state) => ((CancellationTokenRegistration)state!).Dispose(), registration);
         }
 
         return watch.Done.Task;

@@ -20,8 +20,9 @@ internal static class SegmentLoader
     /// </summary>
     public const long MaxSegmentId = long.MaxValue / 2;
 
-    public static string SegmentPath(string directory, long id) =>
-        Path.Combine(directory, FilePrefix + id.ToString("D16", CultureInfo.InvariantCulture) + FileExtension);
+    public static string SegmentPath(string directory, long id) => Path.Combine(directory, SegmentFileName(id));
+
+    private static string SegmentFileName(long id) => FilePrefix + id.ToString("D16", CultureInfo.InvariantCulture) + FileExtension;
 
     public static LoadResult Load(string directory, long maxFileBytes)
     {
@@ -287,19 +288,7 @@ internal static class SegmentLoader
         }
 
         // Only the name SegmentPath gives the number.
-        return digits.Length == Math.Max(16, CountDigits(id));
-    }
-
-    private static int CountDigits(long value)
-    {
-        var digits = 1;
-        while (value >= 10)
-        {
-            value /= 10;
-            digits++;
-        }
-
-        return digits;
+        return string.Equals(fileName, SegmentFileName(id), StringComparison.Ordinal);
     }
 
     internal sealed class LoadResult
