@@ -39,7 +39,7 @@ public sealed class RestFormat1StorageTests
         await using (var client = new GrowlyticsClient(options))
         {
             client.MessageDropped += (_, e) => dropped.Enqueue(e);
-            await EventuallyAsync(() => client.Statistics.Pending == 0 && client.Statistics.Restored == 3, "the stored messages are settled");
+            await EventuallyAsync(() => client.Statistics is { Pending: 0, Restored: 3 }, "the stored messages are settled");
 
             var statistics = client.Statistics;
             (statistics.Restored, statistics.Enqueued, statistics.Delivered, statistics.Pending).Should().Be((3, 3, 1, 0));
@@ -96,7 +96,7 @@ public sealed class RestFormat1StorageTests
 
         await using (var client = new GrowlyticsClient(options))
         {
-            await EventuallyAsync(() => client.Statistics.Pending == 0 && client.Statistics.Restored == 4, "the stored messages are settled");
+            await EventuallyAsync(() => client.Statistics is { Pending: 0, Restored: 4 }, "the stored messages are settled");
 
             var statistics = client.Statistics;
             (statistics.Restored, statistics.Delivered, statistics.Dropped, statistics.DroppedByReason[DropReason.NotSupported])
