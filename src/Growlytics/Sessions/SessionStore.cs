@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Storage;
 using GrowlyticsSdk.Threading;
@@ -71,57 +69,6 @@ internal sealed partial class SessionStore
         lock (_gate)
         {
             return !WaitingLocked && _pending is null && _writer.IsCompleted && _heldCallsInFile == heldCalls;
-        }
-    }
-
-    /// <summary>Reads the stored session; a missing, damaged or newer-version file yields <see langword="null"/>.</summary>
-    public StoredSession? Load()
-    {
-        try
-        {
-            if (!File.Exists(_path))
-            {
-                return null;
-            }
-
-            var bytes = StorageFiles.ReadAllBytesUpTo(_path, MaxFileBytes)
-                ?? throw new InvalidDataException("The session file is larger than any session.");
-            if (bytes.Length == 0)
-            {
-                // Emptied by a deletion that could not delete it (a read-only folder): no session.
-                return null;
-            }
-
-            using var document = JsonDocument.Parse(bytes);
-            var root = document.RootElement;
-            var version = root.GetProperty("version").GetInt32();
-            if (version is not (FormatVersion or FirstFormatVersion))
-            {
-                throw new InvalidDataException("The session file was written by another version.");
-            }
-
-            var anonymousId = root.GetProperty("anonymousId").GetString();
-            var userId = root.TryGetProperty("userId", out var user) ? user.GetString() : null;
-            if (!AnonymousIds.IsValid(anonymousId) || (userId is not null && Validation.UserIds.GetError(userId) is not null))
-            {
-                throw new InvalidDataException("The session file holds ids that break the rules.");
-            }
-
-            var (held, heldCalls) = ReadHeld(root);
-            lock (_gate)
-            {
-                _heldCallsInFile = heldCalls;
-            }
-
-            LoadedTooLarge = heldCalls > 0 && bytes.Length > _maxHeldFileBytes;
-            return new StoredSession(anonymousId!, userId, held, heldCalls);
-        }
-#pragma warning disable CA1031 // A damaged file must never stop the app: start a fresh session instead.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.SessionFileUnreadable(_logger, ex.GetType().Name);
-            return null;
         }
     }
 
@@ -336,54 +283,5 @@ internal sealed partial class SessionStore
             Volatile.Write(ref _lastDeleteFailures, 1);
             Log.LocalDataNotDeleted(_logger, 1, ex.GetType().Name);
         }
-    }
-
-    // The held attributes are optional: a damaged held part costs those attributes (logged), not the session.
-    private (Validation.UserAttribute[] Held, int Calls) ReadHeld(JsonElement root)
-    {
-        if (!root.TryGetProperty("held", out var held) || held.ValueKind == JsonValueKind.Null)
-        {
-            return ([], 0);
-        }
-
-        try
-        {
-            return HeldAttributeJson.Read(held);
-        }
-#pragma warning disable CA1031 // Whatever is wrong with them, the session itself is still good.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.HeldAttributesUnreadable(_logger, ex.GetType().Name);
-            return ([], 0);
-        }
-    }
-
-    private static byte[] Serialize(StoredSession session, bool withHeld)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, Serialization.MessageJsonWriter.WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("version", FormatVersion);
-            writer.WriteString("anonymousId", session.AnonymousId);
-            if (session.UserId is null)
-            {
-                writer.WriteNull("userId");
-            }
-            else
-            {
-                writer.WriteString("userId", session.UserId);
-            }
-
-            if (withHeld && session.Held.Length > 0)
-            {
-                HeldAttributeJson.Write(writer, session.Held, session.HeldCalls);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return stream.ToArray();
     }
 }
