@@ -29,6 +29,7 @@ public sealed class GrowlyticsRecorder : IDisposable
 
     private readonly object _gate = new();
     private readonly List<RecordedCall> _calls = [];
+    private volatile bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="GrowlyticsRecorder"/> class.</summary>
     public GrowlyticsRecorder()
@@ -68,8 +69,16 @@ public sealed class GrowlyticsRecorder : IDisposable
     /// </summary>
     /// <param name="configure">Changes to the settings, or <see langword="null"/>.</param>
     /// <returns>The client; the test disposes it.</returns>
+    /// <exception cref="ObjectDisposedException">The recorder was disposed (its client could send nothing).</exception>
     public GrowlyticsClient CreateClient(Action<GrowlyticsOptions>? configure = null)
     {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(
+                nameof(GrowlyticsRecorder),
+                "This GrowlyticsRecorder was disposed, so a client created from it could send nothing. Create a recorder per test and dispose the clients created from it first.");
+        }
+
         var options = new GrowlyticsOptions
         {
             ApiKey = TestApiKey,
@@ -127,7 +136,11 @@ public sealed class GrowlyticsRecorder : IDisposable
     }
 
     /// <summary>Disposes <see cref="HttpClient"/>. Dispose the clients created from the recorder first.</summary>
-    public void Dispose() => HttpClient.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        HttpClient.Dispose();
+    }
 
     private void Add(IReadOnlyList<RecordedCall> calls)
     {

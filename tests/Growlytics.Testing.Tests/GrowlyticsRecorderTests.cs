@@ -150,6 +150,18 @@ public sealed class GrowlyticsRecorderTests
     }
 
     [Fact]
+    public void CreateClient_AfterDispose_ThrowsInsteadOfReturningAClientThatDropsEveryCall()
+    {
+        var recorder = new GrowlyticsRecorder();
+        recorder.Dispose();
+
+        // Such a client could not send: every call would be counted dropped and a test would only see "nothing recorded".
+        var act = () => recorder.CreateClient();
+
+        act.Should().Throw<ObjectDisposedException>().WithMessage("*GrowlyticsRecorder*");
+    }
+
+    [Fact]
     public async Task Clear_AfterCalls_ForgetsThem()
     {
         using var recorder = new GrowlyticsRecorder();
