@@ -10,7 +10,11 @@ internal sealed partial class DurableQueue
     {
         try
         {
-            var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes);
+            var loaded = SegmentLoader.Load(_directory, _limits.MaxFileBytes, deferSpent: true);
+
+            // The files holding no record are deleted by the writer's turns from now on, a few at each (see
+            // DeleteSpentFiles): the restored records are not held up by thousands of deletions.
+            _spent = loaded.Spent.Count > 0 ? new Queue<string>(loaded.Spent) : null;
             long records = 0;
             var notDeleted = 0;
             string? deleteError = null;

@@ -16,6 +16,36 @@ internal sealed partial class DurableQueue
     // The writer's own: whether its latest save of the position failed (the writer then keeps turning to save it).
     private bool _ackSaveFailed;
 
+    /// <summary>The most segment files found holding no record at start that one writer turn deletes.</summary>
+    internal const int SpentFilesPerTurn = 64;
+
+    // The writer's own: the segment files the load found holding no record (a header alone, or emptied), not deleted yet.
+    private Queue<string>? _spent;
+
+    /// <summary>
+    /// Deletes up to <see cref="SpentFilesPerTurn"/> of the segment files the load found holding no record: a folder may
+    /// hold tens of thousands (a writer that started a segment at each start, or on a full disk), and deleted all at once
+    /// before the restore they held up delivery for as long as the disk takes (milliseconds each on some disks). Runs on
+    /// the writer while it holds the folder; what is left at shutdown is found again, and deleted, at the next start.
+    /// </summary>
+    private void DeleteSpentFiles()
+    {
+        if (_spent is not { } spent)
+        {
+            return;
+        }
+
+        for (var i = 0; i < SpentFilesPerTurn && spent.Count > 0 && !_closed; i++)
+        {
+            StorageFiles.TryDelete(spent.Dequeue());
+        }
+
+        if (spent.Count == 0)
+        {
+            _spent = null;
+        }
+    }
+
 
     /// <summary>Logs the damaged records found since the last call, once for all of them; never under the store's lock.</summary>
     private void LogDamage()
@@ -84,6 +114,10 @@ internal sealed partial class DurableQueue
         {
             return true;
         }
+
+        // The files found holding nothing at start may have gone with the folder: one of the same name now may be another
+        // client's. Any left are found again at the next start.
+        _spent = null;
 
         var taken = StorageFolder.TryTake(_directory, _logger, log: false, out var problem);
         if (state == StorageFolder.LockState.Other || problem == StorageFolder.Problem.HeldByOther)
@@ -235,6 +269,7 @@ internal sealed partial class DurableQueue
                 var holds = HoldsFolder();
                 if (holds)
                 {
+                    DeleteSpentFiles();
                     ExpireIfDue();
                     lock (_gate)
                     {
@@ -275,7 +310,7 @@ internal sealed partial class DurableQueue
     /// </summary>
     private bool IsQuiet()
     {
-        if (_failing || _closed || _stopping || _heldByAnother || _ackSaveFailed || Pending != 0 || (ForStorage?.Invoke() ?? 0) != 0)
+        if (_failing || _closed || _stopping || _heldByAnother || _ackSaveFailed || _spent is not null || Pending != 0 || (ForStorage?.Invoke() ?? 0) != 0)
         {
             return false;
         }

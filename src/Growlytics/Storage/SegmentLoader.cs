@@ -24,7 +24,14 @@ internal static class SegmentLoader
 
     private static string SegmentFileName(long id) => FilePrefix + id.ToString("D16", CultureInfo.InvariantCulture) + FileExtension;
 
-    public static LoadResult Load(string directory, long maxFileBytes)
+    /// <param name="directory">The storage folder.</param>
+    /// <param name="maxFileBytes">The largest segment this version writes; a larger file is damage.</param>
+    /// <param name="deferSpent">
+    /// Whether the segment files that hold no record at all (a header alone, or emptied) are listed in
+    /// <see cref="LoadResult.Spent"/> for the caller to delete later instead of being deleted here: a folder can hold
+    /// thousands of them, and on some disks each deletion takes milliseconds, which the restore must not wait for.
+    /// </param>
+    public static LoadResult Load(string directory, long maxFileBytes, bool deferSpent = false)
     {
         var result = new LoadResult();
 
@@ -86,7 +93,7 @@ internal static class SegmentLoader
             Segment? segment;
             try
             {
-                segment = LoadSegment(id, path, start, maxFileBytes, result, RunsOf(settled, id, start));
+                segment = LoadSegment(id, path, start, maxFileBytes, result, RunsOf(settled, id, start), deferSpent);
             }
             catch (FileNotFoundException)
             {
@@ -109,7 +116,16 @@ internal static class SegmentLoader
 
             if (segment.Pending == 0)
             {
-                StorageFiles.TryDelete(path);
+                if (deferSpent && segment.Length <= RecordFormat.SegmentHeaderSize)
+                {
+                    // A header alone: nothing to send, nothing settled or damaged to remember.
+                    result.Spent.Add(path);
+                }
+                else
+                {
+                    StorageFiles.TryDelete(path);
+                }
+
                 continue;
             }
 
@@ -161,13 +177,21 @@ internal static class SegmentLoader
         return runs;
     }
 
-    private static Segment? LoadSegment(long id, string path, long start, long maxFileBytes, LoadResult result, List<SettledRun> runs)
+    private static Segment? LoadSegment(long id, string path, long start, long maxFileBytes, LoadResult result, List<SettledRun> runs, bool deferSpent)
     {
         var length = new FileInfo(path).Length;
         if (length == 0)
         {
             // Emptied by a deletion that could not delete it (a read-only folder), or created on a full disk: no record.
-            StorageFiles.TryDelete(path);
+            if (deferSpent)
+            {
+                result.Spent.Add(path);
+            }
+            else
+            {
+                StorageFiles.TryDelete(path);
+            }
+
             return null;
         }
 
@@ -294,6 +318,12 @@ internal static class SegmentLoader
     internal sealed class LoadResult
     {
         public List<Segment> Segments { get; } = [];
+
+        /// <summary>
+        /// Gets the segment files found holding no record at all (a header alone, or emptied), left for the caller to delete
+        /// when the load was asked to defer them; empty otherwise (they were deleted).
+        /// </summary>
+        public List<string> Spent { get; } = [];
 
         public long MaxId { get; set; }
 

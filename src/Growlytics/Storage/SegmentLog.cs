@@ -120,11 +120,26 @@ internal sealed partial class SegmentLog : IDisposable
     /// <summary>Gets whether the segment numbered <paramref name="id"/> is one this log holds.</summary>
     public bool Tracks(long id)
     {
-        foreach (var segment in _segments)
+        // The segments are in the order of their numbers (loaded sorted, each new one numbered after every other): a binary
+        // search, as the bound asks this for every segment file in the folder, and a folder may hold tens of thousands.
+        var low = 0;
+        var high = _segments.Count - 1;
+        while (low <= high)
         {
-            if (segment.Id == id)
+            var middle = low + ((high - low) / 2);
+            var found = _segments[middle].Id;
+            if (found == id)
             {
                 return true;
+            }
+
+            if (found < id)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
             }
         }
 
