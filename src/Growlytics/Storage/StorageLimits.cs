@@ -253,10 +253,9 @@ internal sealed class StorageLimits
                     else if (SegmentLoader.TryParseId(file.Name, out var id) && !log.Tracks(id))
                     {
                         // A segment the queue does not hold: one a start could not read (left for the next start), or
-                        // of a newer format (left for its writer). Still the SDK's, so within the bound. One that holds no
-                        // record (a header alone, or emptied: found so at start, the writer deletes it) takes no room.
-                        var length = LengthOrZero(file);
-                        untracked += length > RecordFormat.SegmentHeaderSize ? length : 0;
+                        // of a newer format (left for its writer), or one found holding no record at start that the
+                        // writer has not deleted yet. Still the SDK's, so within the bound.
+                        untracked += LengthOrZero(file);
                     }
                 }
 
