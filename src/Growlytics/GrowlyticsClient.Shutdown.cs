@@ -25,7 +25,10 @@ public sealed partial class GrowlyticsClient
     /// the folder: with 60,000 messages left it returned 0.1 s after the deadline on an idle core, 0.25-0.55 s after it
     /// with the process sharing one core with two busy ones (handlers that take longer add up to 250 ms).
     /// With the circuit breaker open until after the deadline and no request on the wire (an app closed offline), nothing
-    /// can be delivered in the time left: the delivery attempt ends at once instead of waiting the deadline out.
+    /// can be delivered in the time left: the delivery attempt ends at once instead of waiting the deadline out. With
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/> and every message left in the folder, so it does once each batch
+    /// left waits for a retry due after the deadline, or for one after attempts the service did not answer (a refused
+    /// connection, a timeout) with no answer since; the messages stay in the folder for the next start.
     /// A call on another thread that raced the shutdown (accepted as it began) is counted dropped
     /// (<see cref="DropReason.Shutdown"/>) on the thread pool, and may be reported just after this returns.
     /// Safe to call more than once, also concurrently: every call returns when the one shutdown has completed.

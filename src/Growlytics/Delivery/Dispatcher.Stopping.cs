@@ -32,10 +32,13 @@ internal sealed partial class Dispatcher
             var expiry = TaskCompat.Delay(_time, timeout, linked.Token);
 
             // An app closed offline: the circuit open past the deadline, nothing on the wire, so nothing can be delivered
-            // in the time left. Stopped at once, as at the deadline, instead of waiting it out.
+            // in the time left. Stopped at once, as at the deadline, instead of waiting it out. With every message left in
+            // the storage folder (none only in memory, none with the writer), also once every batch waits for a retry due
+            // past the deadline, or for one after attempts the service did not answer: they stay there for the next start.
             var ticks = timeout.TotalSeconds * _time.TimestampFrequency;
             var deadlineAt = ticks < long.MaxValue - started ? started + (long)ticks : long.MaxValue;
-            var quiet = _sender.WhenQuietUntilAsync(deadlineAt, linked.Token);
+            var keptAnyway = _disk is not null && _memory.Pending == 0 && !_memory.WithWriter;
+            var quiet = _sender.WhenQuietUntilAsync(deadlineAt, keptAnyway, linked.Token);
             if (await Task.WhenAny(_run, expiry, quiet).ConfigureAwait(false) != _run)
             {
                 // Out of time, or nothing can go in it: the requests in flight are abandoned; what they held is counted

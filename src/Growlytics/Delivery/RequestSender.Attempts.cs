@@ -68,11 +68,13 @@ internal sealed partial class RequestSender
             }
 
             _recent.Record(failed: IsTransient(status));
+            _lastUnanswered = false;
             return response;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             _recent.Record(failed: true);
+            _lastUnanswered = true;
             throw;
         }
         finally

@@ -68,6 +68,11 @@ internal sealed partial class RequestSender
                         _limiter.Release();
                     }
 
+                    if (state is not null)
+                    {
+                        WaitsForRetry(state, args.RetryDelay, args.Outcome.Exception);
+                    }
+
                     options.RetryDelayObserver?.Invoke(args.RetryDelay);
                     if (args.Outcome.Exception is BrokenCircuitException)
                     {
@@ -148,6 +153,7 @@ internal sealed partial class RequestSender
     // (which holds a slot) is refused at once as before; it waits out of its slot, as a retry.
     private async ValueTask<HttpResponseMessage> ThroughCircuitAsync(ResilienceContext context, AttemptState state)
     {
+        WaitEnded(state);
         var probe = Volatile.Read(ref _probe).Task;
         if (!probe.IsCompleted && !state.HoldsSlot)
         {
@@ -326,6 +332,15 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets or sets a value indicating whether the batch's <see cref="GrowlyticsOptions.RetryBudget"/> ran out.</summary>
         public bool BudgetSpent { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether the batch is among those waiting for a retry (see WaitsForRetry).</summary>
+        public bool Waiting { get; set; }
+
+        /// <summary>Gets or sets when the retry the batch waits for is due (a timestamp of the client's clock), while it waits.</summary>
+        public long RetryDueAt { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether the batch's latest attempt on the wire had no answer (a transport failure or a timeout).</summary>
+        public bool Unanswered { get; set; }
 
         /// <summary>Gets or sets a value indicating whether an answer to this batch asked to slow down (429 or <c>Retry-After</c>).</summary>
         public bool Throttled { get; set; }

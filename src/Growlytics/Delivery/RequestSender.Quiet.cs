@@ -6,7 +6,10 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>
 /// Whether anything can still reach the service before a moment: nothing does while the circuit is open past it and no
 /// attempt is past the circuit (on the wire or waiting for a connection slot). A shutdown of an app closed offline
-/// then stops at once instead of waiting out its deadline for attempts that cannot be made.
+/// then stops at once instead of waiting out its deadline for attempts that cannot be made. When what is left is kept
+/// in the storage folder, nothing worth waiting for is left either once every batch waits for a retry that is due past
+/// the moment, or that follows attempts the service did not answer (a refused connection, a timeout) with no answer
+/// since: such a retry can only find it still unreachable, and the messages are sent at the next start.
 /// </summary>
 internal sealed partial class RequestSender
 {
@@ -19,14 +22,30 @@ internal sealed partial class RequestSender
     // The moment a shutdown asked about and the task that completes once nothing can reach the service before it.
     private QuietWatch? _quietWatch;
 
+    // Batches in SendAsync, and those handed to the thread pool that have not entered it yet (see BatchQueued).
+    private int _batches;
+    private int _queuedBatches;
+
+    // The batches waiting for a retry (their backoff, or the open circuit), under their own lock.
+    private readonly HashSet<AttemptState> _waiting = [];
+
+    // Whether the latest attempt on the wire to end had no answer from the service (a transport failure or a timeout).
+    private volatile bool _lastUnanswered;
+
     /// <summary>
-    /// Returns a task that completes once no attempt can reach the service before <paramref name="deadline"/> (a
-    /// timestamp of the client's <see cref="TimeProvider"/>): the circuit is open until then or later and no attempt is
-    /// past it. Canceled with <paramref name="cancellationToken"/>. One at a time (the shutdown's).
+    /// Returns a task that completes once no attempt can reach the service before <paramref name="deadline"/>: the circuit
+    /// is open until then or later and no attempt is past it (or, <paramref name="keptAnyway"/>, no attempt worth waiting
+    /// for is left: see the class). Canceled with <paramref name="cancellationToken"/>. One at a time (the shutdown's).
     /// </summary>
-    public Task WhenQuietUntilAsync(long deadline, CancellationToken cancellationToken)
+    /// <param name="deadline">The moment, a timestamp of the client's <see cref="TimeProvider"/>.</param>
+    /// <param name="keptAnyway">
+    /// Whether what an abandoned batch holds stays stored for the next start (every unsettled message is in the folder):
+    /// retries due past <paramref name="deadline"/>, or after attempts the service did not answer, are then not waited for.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the task.</param>
+    public Task WhenQuietUntilAsync(long deadline, bool keptAnyway, CancellationToken cancellationToken)
     {
-        var watch = new QuietWatch(deadline);
+        var watch = new QuietWatch(deadline, keptAnyway);
         Volatile.Write(ref _quietWatch, watch);
         CheckQuiet();
         if (!watch.Done.Task.IsCompleted && cancellationToken.CanBeCanceled)
@@ -87,21 +106,114 @@ internal sealed partial class RequestSender
         CheckQuiet();
     }
 
+    /// <summary>
+    /// Counts a batch the dispatcher handed to the thread pool to send, until <see cref="BatchDequeued"/> (called once
+    /// <see cref="SendAsync"/> has taken it): a shutdown does not take the client for quiet with a batch about to go.
+    /// </summary>
+    public void BatchQueued() => Interlocked.Increment(ref _queuedBatches);
+
+    /// <summary>Ends what <see cref="BatchQueued"/> counted.</summary>
+    public void BatchDequeued()
+    {
+        if (Interlocked.Decrement(ref _queuedBatches) == 0)
+        {
+            CheckQuiet();
+        }
+    }
+
+    private void BatchEntered() => Interlocked.Increment(ref _batches);
+
+    private void BatchLeft()
+    {
+        Interlocked.Decrement(ref _batches);
+        CheckQuiet();
+    }
+
+    // From the retry's OnRetry: the batch waits until dueAt; unanswered when its latest attempt on the wire had no answer
+    // (or, refused by the open circuit before any went, when the client's latest had none).
+    private void WaitsForRetry(AttemptState state, TimeSpan delay, Exception? failure)
+    {
+        var now = _time.GetTimestamp();
+        var ticks = delay.TotalSeconds * _time.TimestampFrequency;
+        state.RetryDueAt = ticks < long.MaxValue - now ? now + (long)ticks : long.MaxValue;
+        if (failure is not BrokenCircuitException)
+        {
+            state.Unanswered = failure is not null;
+        }
+        else if (state.WireAttempts == 0)
+        {
+            state.Unanswered = true;
+        }
+
+        lock (_waiting)
+        {
+            state.Waiting = true;
+            _waiting.Add(state);
+        }
+
+        CheckQuiet();
+    }
+
+    // The retry's wait has ended (its attempt begins, or the batch ends). Only the batch's own flow sets and clears its
+    // flag, so an attempt that never waited takes no lock.
+    private void WaitEnded(AttemptState state)
+    {
+        if (!state.Waiting)
+        {
+            return;
+        }
+
+        lock (_waiting)
+        {
+            state.Waiting = false;
+            _waiting.Remove(state);
+        }
+    }
+
     private void CheckQuiet()
     {
         if (Volatile.Read(ref _quietWatch) is { } watch
             && !watch.Done.Task.IsCompleted
             && Volatile.Read(ref _pastCircuit) == 0
-            && _circuit.CircuitState == CircuitState.Open
-            && Volatile.Read(ref _openUntil) >= watch.Deadline)
+            && ((_circuit.CircuitState == CircuitState.Open && Volatile.Read(ref _openUntil) >= watch.Deadline)
+                || (watch.KeptAnyway && OnlyRetriesNotWorthWaitingFor(watch.Deadline))))
         {
             watch.Done.TrySetResult(true);
         }
     }
 
-    private sealed class QuietWatch(long deadline)
+    // Every batch the client holds waits for a retry due past the deadline, or one that follows attempts the service did
+    // not answer while no attempt has been answered since; none is on the wire or about to go.
+    private bool OnlyRetriesNotWorthWaitingFor(long deadline)
+    {
+        lock (_waiting)
+        {
+            if (_waiting.Count == 0
+                || _waiting.Count != Volatile.Read(ref _batches)
+                || Volatile.Read(ref _queuedBatches) != 0
+                || Volatile.Read(ref _pastCircuit) != 0)
+            {
+                return false;
+            }
+
+            var unanswered = _lastUnanswered;
+            foreach (var state in _waiting)
+            {
+                if (state.RetryDueAt < deadline && !(state.Unanswered && unanswered))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    private sealed class QuietWatch(long deadline, bool keptAnyway)
     {
         public long Deadline { get; } = deadline;
+
+        public bool KeptAnyway { get; } = keptAnyway;
 
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

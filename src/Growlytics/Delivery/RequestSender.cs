@@ -103,6 +103,7 @@ internal sealed partial class RequestSender
     public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null)
     {
         var results = new List<SendResult>(1);
+        BatchEntered();
         try
         {
             await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken, prepared).ConfigureAwait(false);
@@ -130,6 +131,7 @@ internal sealed partial class RequestSender
         finally
         {
             prepared?.Dispose();
+            BatchLeft();
         }
 
         return results;
@@ -311,6 +313,7 @@ internal sealed partial class RequestSender
         }
         finally
         {
+            WaitEnded(state);
             EndAnswerInHand(state);
             if (state.HoldsSlot)
             {

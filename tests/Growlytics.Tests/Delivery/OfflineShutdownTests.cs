@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Sockets;
 using GrowlyticsSdk.Tests.TestSupport;
 
@@ -79,6 +80,152 @@ public sealed class OfflineShutdownTests
         var statistics = h.AssertBalanced();
         statistics.Delivered.Should().Be(1_000);
         statistics.Dropped.Should().Be(0);
+    }
+
+    // A few calls, too few answers for the circuit to open: with storage they are in the folder already, and the retries of
+    // a connection that was refused can only find the service still unreachable, so the shutdown leaves them there at once.
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 5)]
+    public async Task Shutdown_WithStorage_AndOnlyRetriesAfterRefusedConnections_ReturnsWithoutTheClockMoving(int users, int each)
+    {
+        await WithFolderAsync(async folder =>
+        {
+            var retries = 0;
+            await using var h = new DeliveryHarness(o =>
+            {
+                o.StorageDirectory = folder;
+                o.RetryDelayObserver = _ => Interlocked.Increment(ref retries);
+            });
+            h.Responder = _ => Task.FromException<HttpResponseMessage>(Refused());
+            PushForUsers(h, users, each);
+            h.Client.Dispatcher.RequestDrain();
+            await h.AdvanceUntilAsync(() => Volatile.Read(ref retries) >= 1 && h.Requests.Count >= 1, TimeSpan.FromMilliseconds(50));
+
+            var shutdown = h.Client.ShutdownAsync();
+            await shutdown.WaitAsync(DeliveryHarness.RealTimeout);
+
+            var statistics = h.AssertBalanced();
+            statistics.Delivered.Should().Be(0);
+            statistics.Dropped.Should().Be(0, "the messages stay in the storage folder for the next start");
+            statistics.Pending.Should().Be(users * each);
+        });
+    }
+
+    [Fact]
+    public async Task Shutdown_WithStorage_AndARetryDueAfterTheDeadline_ReturnsWithoutTheClockMoving()
+    {
+        await WithFolderAsync(async folder =>
+        {
+            var retries = 0;
+            await using var h = new DeliveryHarness(o =>
+            {
+                o.StorageDirectory = folder;
+                o.RetryDelayObserver = _ => Interlocked.Increment(ref retries);
+            });
+            h.Responder = _ =>
+            {
+                var busy = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
+                busy.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(20));
+                return Task.FromResult(busy);
+            };
+            PushForUsers(h, users: 2, each: 3);
+            h.Client.Dispatcher.RequestDrain();
+            await h.AdvanceUntilAsync(() => Volatile.Read(ref retries) >= 1, TimeSpan.FromMilliseconds(50));
+            var attempts = h.Requests.Count;
+
+            var shutdown = h.Client.ShutdownAsync();
+            await shutdown.WaitAsync(DeliveryHarness.RealTimeout);
+
+            h.Requests.Count.Should().Be(attempts);
+            var statistics = h.AssertBalanced();
+            statistics.Dropped.Should().Be(0, "the messages stay in the storage folder for the next start");
+            statistics.Pending.Should().Be(6);
+        });
+    }
+
+    // The service answered (it is up, and busy): its retry within the deadline may succeed, so the shutdown waits for it.
+    [Fact]
+    public async Task Shutdown_WithStorage_AndARetryAfterAnAnswer_WaitsForIt_AndDelivers()
+    {
+        await WithFolderAsync(async folder =>
+        {
+            var retries = 0;
+            await using var h = new DeliveryHarness(o =>
+            {
+                o.StorageDirectory = folder;
+                o.RetryDelayObserver = _ => Interlocked.Increment(ref retries);
+            });
+            h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable));
+            PushForUsers(h, users: 1, each: 4);
+            h.Client.Dispatcher.RequestDrain();
+            await h.AdvanceUntilAsync(() => Volatile.Read(ref retries) >= 1, TimeSpan.FromMilliseconds(50));
+
+            h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+            await h.RunAsync(h.Client.ShutdownAsync(), TimeSpan.FromMilliseconds(50));
+
+            var statistics = h.AssertBalanced();
+            statistics.Delivered.Should().Be(4);
+            statistics.Pending.Should().Be(0);
+        });
+    }
+
+    // Without storage the retries within the deadline are the messages' only chance: a service back by then takes them.
+    [Fact]
+    public async Task Shutdown_WithoutStorage_AndRetriesAfterRefusedConnections_WaitsForThem_AndDelivers()
+    {
+        var retries = 0;
+        await using var h = new DeliveryHarness(o => o.RetryDelayObserver = _ => Interlocked.Increment(ref retries));
+        h.Responder = _ => Task.FromException<HttpResponseMessage>(Refused());
+        PushForUsers(h, users: 3, each: 5);
+        h.Client.Dispatcher.RequestDrain();
+        await h.AdvanceUntilAsync(() => Volatile.Read(ref retries) >= 1, TimeSpan.FromMilliseconds(50));
+
+        h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+        await h.RunAsync(h.Client.ShutdownAsync(), TimeSpan.FromMilliseconds(50));
+
+        var statistics = h.AssertBalanced();
+        statistics.Delivered.Should().Be(15);
+        statistics.Dropped.Should().Be(0);
+    }
+
+    // Messages in memory (the folder is another client's) would be lost with the process: their retries are waited for.
+    [Fact]
+    public async Task Shutdown_WithMessagesOnlyInMemory_AndRetriesAfterRefusedConnections_WaitsForThem_AndDelivers()
+    {
+        var retries = 0;
+        await DeliveryHarness.WithStorageHeldByAnotherClientAsync(
+            o => o.RetryDelayObserver = _ => Interlocked.Increment(ref retries),
+            async h =>
+            {
+                h.Responder = _ => Task.FromException<HttpResponseMessage>(Refused());
+                PushForUsers(h, users: 1, each: 5);
+                h.Client.Dispatcher.RequestDrain();
+                await h.AdvanceUntilAsync(() => Volatile.Read(ref retries) >= 1, TimeSpan.FromMilliseconds(50));
+
+                h.Responder = _ => Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+                await h.RunAsync(h.Client.ShutdownAsync(), TimeSpan.FromMilliseconds(50));
+
+                var statistics = h.AssertBalanced();
+                statistics.Delivered.Should().Be(5);
+                statistics.Dropped.Should().Be(0);
+            });
+    }
+
+    private static async Task WithFolderAsync(Func<string, Task> test)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "growlytics-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await test(folder);
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     // Enough for the 8 requests in flight at once to fail together and open the circuit (judged on 8 answers or more).
