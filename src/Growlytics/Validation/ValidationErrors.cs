@@ -67,7 +67,7 @@ internal static class ValidationErrors
         new(Format("An attribute dictionary has a key of type {0}: attribute names must be strings.", type.Name), AttributesParam, null);
 
     public static GrowlyticsValidationException NotAnAttributeObject(Type type) =>
-        new(Format("The attributes are a {0}: pass an object whose public properties are the attributes (such as new {{ city = \"Pune\" }}), a dictionary of names and values, or UserAttributes.", type.Name), AttributesParam, null);
+        new(Format("The attributes are of type {0}: pass an object whose public properties are the attributes (such as new {{ city = \"Pune\" }}), a dictionary of names and values, or UserAttributes.", type.Name), AttributesParam, null);
 
     public static GrowlyticsValidationException NoReadableProperties(Type type) =>
         new(Format("The attributes object ({0}) has no readable public instance properties, so it carries no attributes. In a trimmed or native AOT app the trimmer may have removed them: pass the object where its type is known at compile time (the generic overload keeps its properties), a dictionary of names and values, or UserAttributes.", type.Name), AttributesParam, null);
