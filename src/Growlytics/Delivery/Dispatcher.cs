@@ -139,6 +139,9 @@ internal sealed partial class Dispatcher : IDisposable
         }
     }
 
+    /// <summary>Gets the sender of this dispatcher's requests (for tests).</summary>
+    internal RequestSender Sender => _sender;
+
     /// <summary>
     /// Gets the number of messages accepted and not yet settled, wherever they are, for the application's figures: without
     /// those counted delivered or dropped that a source is still settling.

@@ -91,6 +91,9 @@ internal sealed partial class RequestSender
         }
     }
 
+    /// <summary>Gets how many attempts are past the circuit breaker now (on the wire or about to be), for tests.</summary>
+    internal int AttemptsPastCircuit => Volatile.Read(ref _pastCircuit);
+
     private void EndPastCircuit()
     {
         if (Interlocked.Decrement(ref _pastCircuit) == 0)
