@@ -68,12 +68,14 @@ internal sealed partial class RequestSender
             }
 
             _recent.Record(failed: IsTransient(status));
+            Interlocked.Increment(ref _answers);
             _lastUnanswered = false;
             return response;
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             _recent.Record(failed: true);
+            state.AnswersAtFailure = Interlocked.Read(ref _answers);
             _lastUnanswered = true;
             throw;
         }

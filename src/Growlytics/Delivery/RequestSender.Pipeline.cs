@@ -342,6 +342,9 @@ internal sealed partial class RequestSender
         /// <summary>Gets or sets a value indicating whether the batch's latest attempt on the wire had no answer (a transport failure or a timeout).</summary>
         public bool Unanswered { get; set; }
 
+        /// <summary>Gets or sets how many attempts the service had answered when the batch's latest attempt got no answer.</summary>
+        public long AnswersAtFailure { get; set; }
+
         /// <summary>Gets or sets a value indicating whether an answer to this batch asked to slow down (429 or <c>Retry-After</c>).</summary>
         public bool Throttled { get; set; }
 

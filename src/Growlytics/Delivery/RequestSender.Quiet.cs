@@ -32,6 +32,9 @@ internal sealed partial class RequestSender
     // Whether the latest attempt on the wire to end had no answer from the service (a transport failure or a timeout).
     private volatile bool _lastUnanswered;
 
+    // The attempts the service answered (any status), ever: unchanged since a batch's attempt got no answer, none came since.
+    private long _answers;
+
     /// <summary>
     /// Returns a task that completes once no attempt can reach the service before <paramref name="deadline"/>: the circuit
     /// is open until then or later and no attempt is past it (or, <paramref name="keptAnyway"/>, no attempt worth waiting
@@ -186,7 +189,7 @@ internal sealed partial class RequestSender
     }
 
     // Every batch the client holds waits for a retry due past the deadline, or one that follows attempts the service did
-    // not answer while no attempt has been answered since; none is on the wire or about to go.
+    // not answer while no attempt has been answered since (another batch's included); none is on the wire or about to go.
     private bool OnlyRetriesNotWorthWaitingFor(long deadline)
     {
         lock (_waiting)
@@ -199,10 +202,14 @@ internal sealed partial class RequestSender
                 return false;
             }
 
-            var unanswered = _lastUnanswered;
+            var lastUnanswered = _lastUnanswered;
+            var answers = Interlocked.Read(ref _answers);
             foreach (var state in _waiting)
             {
-                if (state.RetryDueAt < deadline && !(state.Unanswered && unanswered))
+                // No answer since the batch's own latest attempt; for one the open circuit refused before any went, the
+                // client's latest attempt had none.
+                var noAnswerSince = state.WireAttempts == 0 ? lastUnanswered : answers == state.AnswersAtFailure;
+                if (state.RetryDueAt < deadline && !(state.Unanswered && noAnswerSince))
                 {
                     return false;
                 }

@@ -176,6 +176,62 @@ public sealed class OfflineShutdownTests
         });
     }
 
+    // A refused connection, then an answer from the service, then another refusal: the first batch's retry follows an answer
+    // (the service is up, maybe behind another address), so it is waited for, though the latest attempt got none.
+    [Fact]
+    public async Task Shutdown_WithStorage_AndARetryAfterARefusalTheServiceAnsweredSince_WaitsForIt_AndDelivers()
+    {
+        await WithFolderAsync(async folder =>
+        {
+            var retries = 0;
+            var up = false;
+            await using var h = new DeliveryHarness(o =>
+            {
+                o.StorageDirectory = folder;
+                o.MaxBatchSize = 1;
+                o.MaxConcurrentRequests = 4;
+                o.RetryDelayObserver = _ => Interlocked.Increment(ref retries);
+            });
+            h.Responder = async request =>
+            {
+                if (Volatile.Read(ref up))
+                {
+                    return new HttpResponseMessage(HttpStatusCode.OK);
+                }
+
+                switch (request.Numbers.Single())
+                {
+                    case 1:
+                        throw Refused();
+                    case 2:
+                        // Answered once the first batch waits for its retry after its refused connection.
+                        await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref retries) >= 1);
+                        return new HttpResponseMessage(HttpStatusCode.OK);
+                    default:
+                        // Refused once that answer is in: the latest attempt then had none.
+                        await DeliveryHarness.WaitUntilAsync(() => h.Client.Statistics.Delivered >= 1);
+                        throw Refused();
+                }
+            };
+            h.Push(1, anonymousId: "visitor-a");
+            h.Push(2, anonymousId: "visitor-b");
+            h.Push(3, anonymousId: "visitor-c");
+            await h.Client.FlushToStorageAsync();
+            h.Client.Dispatcher.RequestDrain();
+
+            // The clock stands still: both refused batches wait for their first retry.
+            await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref retries) >= 2 && h.Client.Dispatcher.Sender.AttemptsPastCircuit == 0);
+            h.Client.Statistics.Delivered.Should().Be(1);
+
+            Volatile.Write(ref up, true);
+            await h.RunAsync(h.Client.ShutdownAsync(), TimeSpan.FromMilliseconds(50));
+
+            var statistics = h.AssertBalanced();
+            statistics.Delivered.Should().Be(3, "the service answered after the first batch's refused connection");
+            statistics.Pending.Should().Be(0);
+        });
+    }
+
     // Without storage the retries within the deadline are the messages' only chance: a service back by then takes them.
     [Fact]
     public async Task Shutdown_WithoutStorage_AndRetriesAfterRefusedConnections_WaitsForThem_AndDelivers()
