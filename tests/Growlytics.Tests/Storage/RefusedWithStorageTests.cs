@@ -162,11 +162,16 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
 
         client.Statistics.Dropped.Should().Be(0);
 
-        // Back up: steps of 1 s, so the fake clock passes a request's timeout (10 min) only after 600 steps. With 5 s steps
-        // it did after 120 (about a second of real time), and on a busy machine (the whole suite with a build beside it,
-        // or three suites at once) this wait ran out twice: requests slower than that are timed out and tried again.
+        // Back up: steps of 200 ms, so the fake clock passes a request's timeout (10 min) only after 3,000 steps (15 s or
+        // more of real time). With 5 s steps it did after 120 (about a second), and with 1 s steps after 600 (3-6 s): on a
+        // busy machine (the whole suite with a build beside it, or CI's projects at once) this wait ran out, requests
+        // slower than that timed out and tried again while the clock raced on.
         collector.Up = true;
-        await DriveUntilAsync(() => client.Statistics.Delivered == 22_000, TimeSpan.FromSeconds(1));
+        var attemptsWhenBack = collector.Attempts;
+        await DriveUntilAsync(
+            () => client.Statistics.Delivered == 22_000,
+            TimeSpan.FromMilliseconds(200),
+            () => $"Delivered {client.Statistics.Delivered}, pending {client.Statistics.Pending}, dropped {client.Statistics.Dropped}, retried {client.Statistics.Retried}, batches {client.Statistics.BatchesSent}; {collector.Attempts - attemptsWhenBack} attempts since the service came back, {collector.Hanging} hanging; staged {client.Dispatcher.StagedCount}, past the circuit {client.Dispatcher.Sender.AttemptsPastCircuit}");
 
         client.Statistics.Dropped.Should().Be(0);
         collector.Numbers.Should().HaveCount(22_000);
