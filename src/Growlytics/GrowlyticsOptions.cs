@@ -58,10 +58,12 @@ public sealed class GrowlyticsOptions
 
     /// <summary>
     /// Gets or sets the most bytes (an estimate of what the queued messages hold in memory) the queue may hold; the queue is
-    /// full when either this or <see cref="MaxQueueSize"/> is reached. The bodies of the requests on their way (sent,
-    /// waiting out a retry, or waiting for the circuit to close) count toward it too, from the moment each is built: a
-    /// call is refused for room while messages and bodies together reach it. With <see cref="StorageDirectory"/>, the bodies of
-    /// requests of stored messages only (read from disk) do not count: an outage's calls go on to the disk.
+    /// full when either this or <see cref="MaxQueueSize"/> is reached. Each message is counted from its call with its wire
+    /// form (its JSON, a byte per character), so the bodies of the requests on their way (sent, waiting out a retry, or
+    /// waiting for the circuit to close) are within it; what a body takes beyond that (text outside ASCII, escaped
+    /// characters) counts too, from the moment its request starts: a call is refused for room while messages and bodies
+    /// together would go past it (<see cref="GrowlyticsStatistics.QueuedBytes"/>). With <see cref="StorageDirectory"/>, the
+    /// bodies of requests of stored messages only (read from disk) do not count: an outage's calls go on to the disk.
     /// </summary>
     /// <value>Defaults to 64 MB (67,108,864 bytes). Between 64 KB and 16 GB.</value>
     public long MaxQueueBytes { get; set; } = 64L * 1024 * 1024;

@@ -204,6 +204,33 @@ internal sealed partial class Dispatcher
         }
 
         /// <summary>
+        /// Replaces the sealed body's buffer by an exact copy of what it holds (the views and the messages' payloads move to
+        /// it) and returns the buffer, or returns <see langword="null"/> if the body is an exact copy already. Only before
+        /// anything reads the views on another thread (the request has not started, and no request is built ahead from it).
+        /// </summary>
+        public ByteBufferWriter? Trim()
+        {
+            if (_buffer is not { } buffer)
+            {
+                return null;
+            }
+
+            ReadOnlyMemory<byte> bytes = buffer.WrittenSpan.ToArray();
+            _buffer = null;
+            KeptBytes = bytes.Length;
+            var start = 0;
+            for (var i = 0; i < Envelopes.Count; i++)
+            {
+                var view = bytes.Slice(start, Lengths[i]);
+                Views[i] = view;
+                Envelopes[i].Payload = view;
+                start += Lengths[i];
+            }
+
+            return buffer;
+        }
+
+        /// <summary>
         /// Gets the bytes its sealed body keeps (its buffer's capacity, or its exact copy): counted toward
         /// <see cref="GrowlyticsOptions.MaxQueueBytes"/> while its request is on its way.
         /// </summary>

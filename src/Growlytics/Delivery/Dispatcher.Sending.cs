@@ -7,9 +7,7 @@ internal sealed partial class Dispatcher
     {
         _inFlight++;
         _sending.Add(batch);
-        // Only a body of messages from memory counts toward the memory queue's bound: one read from disk would keep the
-        // calls of an outage from reaching the disk that is there to hold them.
-        batch.CountedBytes = HasMemory(batch) ? batch.KeptBytes : 0;
+        batch.CountedBytes = CountedBytes(batch);
         _queue.AddRequestBytes(batch.CountedBytes);
         var token = _sendScope.Token;
         if (_inFlight > 1)
@@ -31,6 +29,38 @@ internal sealed partial class Dispatcher
         }
 
         _ = SendAsync(batch, token);
+    }
+
+    /// <summary>
+    /// The bytes a request's body counts toward <see cref="GrowlyticsOptions.MaxQueueBytes"/> beyond what its memory
+    /// messages' estimates already hold for their JSON (<see cref="MessageSize.EstimateJson"/>): a buffer's unused part,
+    /// and text whose JSON takes more than a byte per character. A buffer that would take the queue past its bound is
+    /// first cut to an exact copy (unless a request built ahead still reads it), so with ASCII text the messages and the
+    /// bodies together stay within the bound. Only a body of messages from memory counts: one read from disk would keep
+    /// the calls of an outage from reaching the disk that is there to hold them.
+    /// </summary>
+    private long CountedBytes(Batch batch)
+    {
+        long covered = 0;
+        foreach (var envelope in batch.Envelopes)
+        {
+            if (envelope.Source == _memory)
+            {
+                covered += MessageSize.EstimateJson(envelope.Message);
+            }
+        }
+
+        if (covered == 0)
+        {
+            return 0;
+        }
+
+        if (batch.KeptBytes > covered && batch.Prepared is null && !_queue.HasRoomFor(batch.KeptBytes - covered) && batch.Trim() is { } released)
+        {
+            ReturnBuffer(released);
+        }
+
+        return Math.Max(0, batch.KeptBytes - covered);
     }
 
 #if NET

@@ -115,6 +115,12 @@ internal sealed partial class MessageQueue
         }
     }
 
+    /// <summary>
+    /// Gets a value indicating whether <paramref name="bytes"/> more would keep the held messages and the request bodies
+    /// within <see cref="GrowlyticsOptions.MaxQueueBytes"/>.
+    /// </summary>
+    public bool HasRoomFor(long bytes) => EstimatedBytes + RequestBytes + bytes <= _maxBytes;
+
     /// <summary>Gets the estimated JSON bytes of the unread messages.</summary>
     public long UnreadJson => Volatile.Read(ref _unreadJson);
 

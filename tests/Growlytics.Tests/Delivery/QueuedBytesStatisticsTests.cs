@@ -27,7 +27,44 @@ public sealed class QueuedBytesStatisticsTests
     }
 
     [Fact]
-    public async Task Statistics_RequestsOnTheirWay_QueuedBytesCountsTheirBodiesUntilSettled()
+    public async Task Statistics_RequestsOnTheirWay_QueuedBytesCountsWhatTheirBodiesTakeBeyondTheMessagesUntilSettled()
+    {
+        // Text outside ASCII takes 3 bytes a character in JSON, where a message's estimate counts 1 for its wire form: the
+        // bodies count the difference themselves.
+        var text = new string('\u4E2D', 300);
+        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 5);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+
+        for (var i = 0; i < 20; i++)
+        {
+            h.Push(i, "anon-" + i, text);
+        }
+
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 4);
+        var held = h.Client.Statistics;
+        var messages = h.Client.Queue.EstimatedBytes;
+        var bodies = h.Client.Queue.RequestBytes;
+
+        messages.Should().BeGreaterThan(20 * 3 * text.Length, "each message counts its text (UTF-16) and its JSON (a byte a character)");
+        bodies.Should().BeGreaterThan(20 * text.Length, "the four bodies hold two more bytes a character than their messages counted");
+        held.QueuedBytes.Should().Be(messages + bodies);
+        held.Pending.Should().Be(20);
+
+        gate.SetResult();
+        await h.FlushAsync();
+
+        var settled = h.Client.Statistics;
+        settled.Delivered.Should().Be(20);
+        settled.QueuedBytes.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Statistics_RequestsOnTheirWayWithAsciiText_TheirBodiesTakeNoRoomOfTheirOwn()
     {
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 5);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,20 +79,13 @@ public sealed class QueuedBytesStatisticsTests
             h.Push(i, "anon-" + i, Text);
         }
 
+        var queued = h.Client.Statistics.QueuedBytes;
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 4);
-        var held = h.Client.Statistics;
-        var messages = h.Client.Queue.EstimatedBytes;
-        var bodies = h.Client.Queue.RequestBytes;
 
-        bodies.Should().BeGreaterThan(20 * Text.Length, "four request bodies carry the twenty values");
-        held.QueuedBytes.Should().Be(messages + bodies);
-        held.Pending.Should().Be(20);
-
+        h.Client.Queue.RequestBytes.Should().Be(0, "each message's estimate holds its JSON, and the small bodies are exact copies");
+        h.Client.Statistics.QueuedBytes.Should().Be(queued);
         gate.SetResult();
         await h.FlushAsync();
-
-        var settled = h.Client.Statistics;
-        settled.Delivered.Should().Be(20);
-        settled.QueuedBytes.Should().Be(0);
+        h.Client.Statistics.QueuedBytes.Should().Be(0);
     }
 }
