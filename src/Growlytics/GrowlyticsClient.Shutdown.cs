@@ -19,7 +19,10 @@ public sealed partial class GrowlyticsClient
     /// what memory holds is written to the folder first and kept there for the next start (not counted dropped): within
     /// the deadline and, once it has passed or <paramref name="cancellationToken"/> is cancelled, within 250 ms more, so a
     /// zero <see cref="GrowlyticsOptions.ShutdownTimeout"/> or a token already cancelled keeps it too; what a stalled disk
-    /// has not written by then is counted dropped. Past the deadline it still ends the requests in
+    /// has not taken by then is counted dropped. A write still running then (a slow disk: one that deletes segments for
+    /// <see cref="GrowlyticsOptions.MaxStorageBytes"/> at a few milliseconds each) ends in the background, and its messages
+    /// are counted when it ends (kept in the folder, or dropped by the bound), so <see cref="Statistics"/> may still move
+    /// by them just after this returns; the folder is released once it has ended. Past the deadline it still ends the requests in
     /// flight, counts what memory holds (about 2 µs a message on an idle core, several times that on a busy one) and, with
     /// <see cref="GrowlyticsOptions.StorageDirectory"/>, saves the read position (one write flushed to disk) and releases
     /// the folder: with 60,000 messages left it returned 0.1 s after the deadline on an idle core, 0.25-0.55 s after it
