@@ -59,9 +59,9 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets the most bytes (an estimate of what the queued messages hold in memory) the queue may hold; the queue is
     /// full when either this or <see cref="MaxQueueSize"/> is reached. Each message is counted from its call with its wire
-    /// form (its JSON, a byte per character), so the bodies of the requests on their way (sent, waiting out a retry, or
-    /// waiting for the circuit to close) are within it; what a body takes beyond that (text outside ASCII, escaped
-    /// characters) counts too, from the moment its request starts: a call is refused for room while messages and bodies
+    /// form (its JSON), so the bodies of the requests on their way (sent, waiting out a retry, or
+    /// waiting for the circuit to close) are within it; what a body takes beyond that (ids and attribute names outside
+    /// ASCII) counts too, from the moment its request starts: a call is refused for room while messages and bodies
     /// together would go past it (<see cref="GrowlyticsStatistics.QueuedBytes"/>). With <see cref="StorageDirectory"/>, the
     /// bodies of requests of stored messages only (read from disk) do not count: an outage's calls go on to the disk.
     /// </summary>

@@ -82,10 +82,10 @@ public sealed class GrowlyticsStatistics
     /// <summary>
     /// Gets the memory, in bytes as the SDK estimates it, that counts toward <see cref="GrowlyticsOptions.MaxQueueBytes"/>:
     /// the messages queued in memory (each with its JSON), and what the bodies of the requests on their way that carry
-    /// messages from memory take beyond their messages' JSON (text outside ASCII, escaped characters). Calls are refused
-    /// for room (<see cref="DropReason.QueueFull"/>, or an awaited update waits) while it would go past the bound, so it
-    /// stays within it, except for a single message larger than the bound (accepted alone in an empty queue) and a body
-    /// whose text takes more in JSON than its messages counted. Read at the snapshot, after the other figures: it is not
+    /// messages from memory take beyond their messages' JSON (ids and attribute names outside ASCII, code points Unicode
+    /// has not assigned). Calls are refused for room (<see cref="DropReason.QueueFull"/>, or an awaited update waits)
+    /// while it would go past the bound, so it stays within it, except for a single message larger than the bound
+    /// (accepted alone in an empty queue) and a body whose ids or names take more in JSON than its messages counted. Read at the snapshot, after the other figures: it is not
     /// part of their balance.
     /// </summary>
     public long QueuedBytes { get; }

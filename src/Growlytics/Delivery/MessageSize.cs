@@ -1,3 +1,6 @@
+#if NET8_0_OR_GREATER
+using System.Buffers;
+#endif
 using System.Numerics;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Serialization;
@@ -11,8 +14,9 @@ namespace GrowlyticsSdk.Delivery;
 /// retried requests), and its wire form (its JSON, in its request's body or in a copy of its own). Ids and attribute names
 /// are usually shared between messages and are counted only by their length, so a 3-attribute update comes to about
 /// 650-750 bytes, of which its own objects take about 160, its envelope about 100 and its JSON about 300. Bounds
-/// <see cref="GrowlyticsOptions.MaxQueueBytes"/>; never undercounts a large value. The JSON is counted by characters: a
-/// request's body that takes more (text outside ASCII, escaped characters) counts the difference itself (see
+/// <see cref="GrowlyticsOptions.MaxQueueBytes"/>; never undercounts a large value. String values are counted by what
+/// the writer writes (<see cref="JsonStringLength"/>), ids and names by their characters: a request's body that takes
+/// more (an id or a name outside ASCII, a code point Unicode has not assigned) counts the difference itself (see
 /// <see cref="Dispatcher"/>'s request bytes).
 /// </summary>
 internal static class MessageSize
@@ -41,8 +45,8 @@ internal static class MessageSize
     }
 
     /// <summary>
-    /// Gets a cheap estimate of the message's JSON size in a request (characters, not UTF-8 bytes; at least what the
-    /// protocols write for ASCII text), so the dispatcher is woken at about a request's worth of bytes without serializing
+    /// Gets a cheap estimate of the message's JSON size in a request (at least what the protocols write, but for ids and
+    /// names outside ASCII, counted by their characters), so the dispatcher is woken at about a request's worth of bytes without serializing
     /// anything on the caller's thread (the split is exact), and a request's body is counted toward the bound only beyond
     /// what its messages' estimates hold for it. Part of <see cref="Estimate"/>.
     /// </summary>
@@ -72,12 +76,59 @@ internal static class MessageSize
         message.SetEstimates((int)Math.Min(size, int.MaxValue), (int)Math.Min(json, int.MaxValue));
     }
 
+#if NET8_0_OR_GREATER
+    // What the writer's encoder (UnsafeRelaxedJsonEscaping) writes as one byte: printable ASCII but the quote and the
+    // backslash.
+    private static readonly SearchValues<char> OneByteInJson =
+        SearchValues.Create(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+#endif
+
+    /// <summary>
+    /// Gets the bytes <paramref name="text"/> takes as a JSON string, quotes included, as the SDK's writer writes it: one
+    /// byte for printable ASCII (found with one vectorised search on .NET 8+), and for other text what UTF-8 takes, or six
+    /// bytes where the encoder writes an escape (controls, the quote and backslash counted so, U+007F-U+00A0, the general
+    /// punctuation block and other spaces, private use, and each half of a surrogate pair). Exact or above for every
+    /// assigned character; a code point Unicode has not assigned may take more (the body counts the difference).
+    /// </summary>
+    internal static long JsonStringLength(string text)
+    {
+#if NET8_0_OR_GREATER
+        var i = text.AsSpan().IndexOfAnyExcept(OneByteInJson);
+        if (i < 0)
+        {
+            return text.Length + 2L;
+        }
+#else
+        var i = 0;
+#endif
+        long length = 2L + i;
+        for (; i < text.Length; i++)
+        {
+            length += JsonCharLength(text[i]);
+        }
+
+        return length;
+    }
+
+    private static int JsonCharLength(char c) => c switch
+    {
+        < ' ' => 6,
+        '"' or '\\' => 2,
+        < '\u007F' => 1,
+        <= '\u00A0' => 6,
+        < '\u0800' => 2,
+        '\u1680' or '\u3000' or '\uFEFF' => 6,
+        >= '\u2000' and <= '\u206F' => 6,
+        >= '\uD800' and <= '\uF8FF' => 6,
+        _ => 3,
+    };
+
     // The characters a value takes in JSON at most: a string with its quotes, a number as written (a big one by its
     // digits and sign), a 64-bit integer or a boolean at its longest, and the longest of the others (a 128-bit integer; a
     // date takes 21, a double 24, a decimal 31).
     private static long JsonValueLength(object value) => value switch
     {
-        string text => text.Length + 2,
+        string text => JsonStringLength(text),
         int or long => 20,
         bool => 5,
         NumberText number => number.Text.Length,

@@ -29,9 +29,9 @@ public sealed class QueuedBytesStatisticsTests
     [Fact]
     public async Task Statistics_RequestsOnTheirWay_QueuedBytesCountsWhatTheirBodiesTakeBeyondTheMessagesUntilSettled()
     {
-        // Text outside ASCII takes 3 bytes a character in JSON, where a message's estimate counts 1 for its wire form: the
-        // bodies count the difference themselves.
-        var text = new string('\u4E2D', 300);
+        // A code point Unicode has not assigned is written as an escape (6 bytes), where a message's estimate counts 2 for
+        // it: the bodies count the difference themselves.
+        var text = new string('\u0378', 300);
         await using var h = new DeliveryHarness(o => o.MaxBatchSize = 5);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         h.Responder = async _ =>
@@ -51,7 +51,7 @@ public sealed class QueuedBytesStatisticsTests
         var bodies = h.Client.Queue.RequestBytes;
 
         messages.Should().BeGreaterThan(20 * 3 * text.Length, "each message counts its text (UTF-16) and its JSON (a byte a character)");
-        bodies.Should().BeGreaterThan(20 * text.Length, "the four bodies hold two more bytes a character than their messages counted");
+        bodies.Should().BeGreaterThan(20 * 3 * text.Length, "the four bodies hold four more bytes a character than their messages counted");
         held.QueuedBytes.Should().Be(messages + bodies);
         held.Pending.Should().Be(20);
 

@@ -23,7 +23,11 @@ public sealed class RequestBodiesWithinTheByteBoundTests
     // Requests of 60 3-attribute updates fill a quarter of the 64 KB buffer they are written in: the buffer itself would be
     // kept (the rest of it counted), so it is cut to an exact copy to stay within the bound.
     [InlineData(GrowlyticsProtocol.Batch, 0, 60)]
-    public async Task Push_ServiceNeverAnswers_QueuedBytesStaysWithinTheBound(GrowlyticsProtocol protocol, int textLength, int batchSize)
+
+    // Text outside ASCII: its JSON (3 bytes a character) is counted from the call too.
+    [InlineData(GrowlyticsProtocol.Batch, 500, 5, '\u4E2D')]
+    [InlineData(GrowlyticsProtocol.Rest, 500, 20, '\u00E9')]
+    public async Task Push_ServiceNeverAnswers_QueuedBytesStaysWithinTheBound(GrowlyticsProtocol protocol, int textLength, int batchSize, char fill = 'x')
     {
         // Its own handler: the harness's collector reads batch bodies only.
         using var held = new HeldAnswers();
@@ -41,7 +45,7 @@ public sealed class RequestBodiesWithinTheByteBoundTests
         long most = 0;
         for (var i = 0; i < 3_000; i++)
         {
-            Call(h, protocol, i, textLength);
+            Call(h, protocol, i, textLength, fill);
             most = Math.Max(most, h.Client.Statistics.QueuedBytes);
             if (i % 100 == 99)
             {
@@ -99,12 +103,12 @@ public sealed class RequestBodiesWithinTheByteBoundTests
         most.Should().BeLessThanOrEqualTo(256 * 1024);
     }
 
-    private static void Call(DeliveryHarness h, GrowlyticsProtocol protocol, int n, int textLength)
+    private static void Call(DeliveryHarness h, GrowlyticsProtocol protocol, int n, int textLength, char fill)
     {
         var attributes = new Dictionary<string, object?> { ["n"] = (long)n, ["plan"] = "pro", ["city"] = "Pune" };
         if (textLength > 0)
         {
-            attributes["text"] = new string('x', textLength);
+            attributes["text"] = new string(fill, textLength);
         }
 
         if (protocol == GrowlyticsProtocol.Rest)

@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Text.Json;
+using GrowlyticsSdk.Delivery;
+using GrowlyticsSdk.Serialization;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// A queued message counts its JSON toward <see cref="GrowlyticsOptions.MaxQueueBytes"/> from its call: a string value by
+/// what the SDK's writer takes for it, never less for an assigned character, so a request's body built from the
+/// message takes no room the message had not counted.
+/// </summary>
+public sealed class MessageSizeJsonTests
+{
+    [Fact]
+    public void JsonStringLength_EveryAssignedCharacter_IsAtLeastWhatTheWriterWrites()
+    {
+        var under = new List<string>();
+        for (var c = 0; c <= 0xFFFF; c++)
+        {
+            var ch = (char)c;
+            if (char.IsSurrogate(ch) || char.GetUnicodeCategory(ch) == UnicodeCategory.OtherNotAssigned)
+            {
+                continue;
+            }
+
+            var text = new string(ch, 3);
+            if (MessageSize.JsonStringLength(text) < Written(text))
+            {
+                under.Add(c.ToString("X4", CultureInfo.InvariantCulture));
+            }
+        }
+
+        under.Should().BeEmpty("the estimate may never be below what the writer writes for an assigned character");
+    }
+
+    [Theory]
+    [InlineData("Pune")]
+    [InlineData("a \"quoted\" \\ path")]
+    [InlineData("line\nbreak\ttab\u0001")]
+    [InlineData("caf\u00E9 \u4E2D\u6587 \u2013 \u3000")]
+    [InlineData("\U0001F600 smile")]
+    [InlineData("\uE000 private")]
+    public void JsonStringLength_Text_IsAtLeastWhatTheWriterWrites_AndExactForPrintableAscii(string text)
+    {
+        var written = Written(text);
+        MessageSize.JsonStringLength(text).Should().BeGreaterThanOrEqualTo(written);
+        if (text.All(c => c is >= ' ' and < '\u007F' and not '"' and not '\\'))
+        {
+            MessageSize.JsonStringLength(text).Should().Be(written, "printable ASCII is counted exactly");
+        }
+    }
+
+    [Fact]
+    public void JsonStringLength_CjkText_CountsThreeBytesACharacter()
+    {
+        // Text outside ASCII used to be counted a byte a character: the bodies of its requests took memory past the bound.
+        var text = new string('\u4E2D', 500);
+        MessageSize.JsonStringLength(text).Should().Be(Written(text)).And.Be(1_502);
+    }
+
+    private static long Written(string text)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, MessageJsonWriter.WriterOptions))
+        {
+            writer.WriteStringValue(text);
+        }
+
+        return stream.Length;
+    }
+}
