@@ -112,7 +112,7 @@ internal sealed partial class Dispatcher
 
         batch.Next = null;
         Interlocked.Decrement(ref _writtenAheadWaiting);
-        if (results is not null && AllDelivered(results, batch.Envelopes.Count) && !SendingHeld && _limiter.TryAcquireForNew())
+        if (results is not null && AllDelivered(results, batch.Envelopes.Count) && !SendingHeld && !WouldPassTheBound(next) && _limiter.TryAcquireForNew())
         {
             Start(next);
             Interlocked.Increment(ref _writtenAheadSent);

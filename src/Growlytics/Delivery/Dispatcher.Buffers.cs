@@ -206,7 +206,8 @@ internal sealed partial class Dispatcher
         /// <summary>
         /// Replaces the sealed body's buffer by an exact copy of what it holds (the views and the messages' payloads move to
         /// it) and returns the buffer, or returns <see langword="null"/> if the body is an exact copy already. Only before
-        /// anything reads the views on another thread (the request has not started, and no request is built ahead from it).
+        /// anything reads the views on another thread (the request has not started, and no request built ahead from it is
+        /// still being built).
         /// </summary>
         public ByteBufferWriter? Trim()
         {

@@ -35,11 +35,33 @@ internal sealed partial class Dispatcher
     /// The bytes a request's body counts toward <see cref="GrowlyticsOptions.MaxQueueBytes"/> beyond what its memory
     /// messages' estimates already hold for their JSON (<see cref="MessageSize.EstimateJson"/>): a buffer's unused part,
     /// and text whose JSON takes more than a byte per character. A buffer that would take the queue past its bound is
-    /// first cut to an exact copy (unless a request built ahead still reads it), so with ASCII text the messages and the
-    /// bodies together stay within the bound. Only a body of messages from memory counts: one read from disk would keep
-    /// the calls of an outage from reaching the disk that is there to hold them.
+    /// first cut to an exact copy (unless a request built ahead still reads it: once built, its body is a copy of its
+    /// own), so with ASCII text the messages and the bodies together stay within the bound. Only a body of messages from
+    /// memory counts: one read from disk would keep the calls of an outage from reaching the disk that is there to hold
+    /// them.
     /// </summary>
     private long CountedBytes(Batch batch)
+    {
+        var beyond = BytesBeyondMessages(batch);
+        if (beyond > 0 && batch.Prepared is not { IsBuilding: true } && !_queue.HasRoomFor(beyond) && batch.Trim() is { } released)
+        {
+            ReturnBuffer(released);
+            beyond = BytesBeyondMessages(batch);
+        }
+
+        return Math.Max(0, beyond);
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether a request written ahead cannot go out now: it is still being built (its buffer
+    /// cannot be cut) and what its body takes beyond its messages would take the queue past its bound. It is put back
+    /// instead, and written again once the messages before it are settled.
+    /// </summary>
+    private bool WouldPassTheBound(Batch next) =>
+        next.Prepared is { IsBuilding: true } && BytesBeyondMessages(next) is > 0 and var beyond && !_queue.HasRoomFor(beyond);
+
+    // What the body keeps beyond its memory messages' JSON estimates (none for a body of stored messages only).
+    private long BytesBeyondMessages(Batch batch)
     {
         long covered = 0;
         foreach (var envelope in batch.Envelopes)
@@ -50,17 +72,7 @@ internal sealed partial class Dispatcher
             }
         }
 
-        if (covered == 0)
-        {
-            return 0;
-        }
-
-        if (batch.KeptBytes > covered && batch.Prepared is null && !_queue.HasRoomFor(batch.KeptBytes - covered) && batch.Trim() is { } released)
-        {
-            ReturnBuffer(released);
-        }
-
-        return Math.Max(0, batch.KeptBytes - covered);
+        return covered == 0 ? 0 : batch.KeptBytes - covered;
     }
 
 #if NET

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using GrowlyticsSdk.Tests.TestSupport;
 
@@ -101,6 +102,73 @@ public sealed class RequestBodiesWithinTheByteBoundTests
 
         h.Client.Statistics.DroppedByReason[DropReason.QueueFull].Should().BePositive();
         most.Should().BeLessThanOrEqualTo(256 * 1024);
+    }
+
+    [Fact]
+    public async Task Send_OneUsersWrittenAheadRequestGoesOutWithTheQueueFull_QueuedBytesStaysWithinTheBound()
+    {
+        // Requests of 60 3-attribute updates fill more than a quarter of their 64 KB buffer, which is kept: one written
+        // ahead goes out as soon as the answer to the request before it comes, before that one's messages are settled.
+        const int maxQueueBytes = 128 * 1024;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = new DeliveryHarness(
+            o =>
+            {
+                o.MaxQueueBytes = maxQueueBytes;
+                o.MaxBatchSize = 60;
+            },
+            startDelivery: false);
+        var atArrival = new ConcurrentQueue<long>();
+        h.Responder = async request =>
+        {
+            atArrival.Enqueue(h.Client.Statistics.QueuedBytes);
+            if (request.Index == 1)
+            {
+                await gate.Task;
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.OK);
+        };
+
+        long most = 0;
+        var n = 0;
+        void Push()
+        {
+            using (h.Client.BeginScope("anon-a"))
+            {
+                h.Client.User.Push(new Dictionary<string, object?> { ["n"] = (long)n++, ["plan"] = "pro", ["city"] = "Pune" });
+            }
+
+            most = Math.Max(most, h.Client.Statistics.QueuedBytes);
+        }
+
+        while (h.Client.Statistics.DroppedByReason[DropReason.QueueFull] == 0 && n < 1_000)
+        {
+            Push();
+        }
+
+        h.Client.Dispatcher.Start();
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1 && h.Client.Dispatcher.WrittenAheadWaiting == 1);
+
+        // The queue full again behind the two requests.
+        var refused = h.Client.Statistics.DroppedByReason[DropReason.QueueFull];
+        while (h.Client.Statistics.DroppedByReason[DropReason.QueueFull] == refused && n < 2_000)
+        {
+            Push();
+        }
+
+        gate.SetResult();
+        await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count >= 2);
+        for (var i = 0; i < 200; i++)
+        {
+            Push();
+        }
+
+        await h.FlushAsync();
+        h.Client.Dispatcher.WrittenAheadSent.Should().BePositive("the second request was written ahead");
+        most = Math.Max(most, atArrival.Max());
+        most.Should().BeLessThanOrEqualTo(maxQueueBytes, "the written request's buffer is cut to an exact copy when the bound is near, as any other");
+        h.AssertBalanced();
     }
 
     private static void Call(DeliveryHarness h, GrowlyticsProtocol protocol, int n, int textLength, char fill)
