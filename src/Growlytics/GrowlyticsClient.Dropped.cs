@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
 
 namespace GrowlyticsSdk;
@@ -8,22 +9,26 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// Occurs on a background thread when the client gives up on messages: refused by the service (with the customer id
     /// and the 422's field and rule), out of retries, and every other drop counted in <see cref="Statistics"/>. Messages
-    /// the client was delivering are reported one event per message or request. Calls refused at the call (a full queue,
+    /// the client was delivering are reported one event per message or request, in the order they were settled, one
+    /// handler call at a time, on a pool thread (never the delivery loop's nor a caller's): a handler that is slow, blocks
+    /// on <see cref="FlushAsync"/>, or marshals to a thread blocked on it holds only the reports after its own, never
+    /// delivery. A drop is counted in <see cref="Statistics"/> when it is settled, before its report, so
+    /// <see cref="FlushAsync"/> may complete before the handlers of its drops have run. At most 1,000 such reports wait
+    /// for a slow handler (about 100 KB); the drops beyond them are reported summed per reason, without a customer id,
+    /// status or field, shortly after (so possibly before reports that were waiting). Calls refused at the call (a full queue,
     /// after shutdown, while opted out, after the key was refused), anonymous pushes held for a login
     /// (<see cref="GrowlyticsProtocol.Rest"/>) that expire, make room for other visitors or are dropped at shutdown, and
     /// stored records dropped by a storage limit (<see cref="GrowlyticsOptions.MaxStorageBytes"/>,
     /// <see cref="GrowlyticsOptions.MaxStorageAge"/>), as damaged, or with the local data are reported summed per
-    /// reason, without a customer id, shortly after, on a pool thread; <see cref="ShutdownAsync"/> returns after their
-    /// handlers have run (waiting past its deadline for 250 ms at most). The handlers the delivery loop or the shutdown's
-    /// own count runs (one per message left) run one by one for 250 ms past the deadline; the drops counted after that
-    /// come summed per reason, without a customer id, before <see cref="ShutdownAsync"/> returns, so a large backlog
-    /// does not hold the shutdown for one handler call per message. A handler that has run for those 250 ms with no
-    /// other drop reported meanwhile is not waited for: what they hold is then counted when it returns (event 2016). Only drops
-    /// counted while the event has a handler are reported. Handlers must be quick (delivery waits for the handlers the
-    /// delivery loop runs: one that blocks on <see cref="FlushAsync"/>, or marshals to a thread blocked on it, stops
-    /// delivery for good) and must not throw (an exception is
-    /// logged and ignored; the other handlers are still called). Carries no attribute value. Anonymous attributes held for
-    /// a login (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
+    /// reason, without a customer id, shortly after, on a pool thread (not ordered with the reports above, and possibly
+    /// while one of their handlers runs). <see cref="ShutdownAsync"/> returns after the handlers have run for every drop
+    /// counted before it ends, waiting past its deadline for 250 ms at most: the reports still waiting after those
+    /// 250 ms come summed per reason, so a large backlog does not hold the shutdown for one handler call per message,
+    /// and a handler that has run for those 250 ms with no other report begun meanwhile is not waited for (event 2016;
+    /// the drops are all counted, and those it held back are reported, summed, when it returns). Only drops counted while
+    /// the event has a handler are reported. Handlers must not throw (an exception is logged and ignored; the other
+    /// handlers are still called). Carries no attribute value. Anonymous attributes held for a login
+    /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
     /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
     /// </summary>
     public event EventHandler<MessageDroppedEventArgs>? MessageDropped
@@ -71,7 +76,7 @@ public sealed partial class GrowlyticsClient
                 {
                     handler(this, args);
                 }
-#pragma warning disable CA1031 // An application's handler must not take the delivery loop down, nor keep the others from the drop.
+#pragma warning disable CA1031 // An application's handler must not take the reporting thread down, nor keep the others from the drop.
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
@@ -87,6 +92,23 @@ public sealed partial class GrowlyticsClient
             InDroppedHandler.Value = outer;
         }
     }
+
+    /// <summary>
+    /// Completes once every drop counted so far has been raised through <see cref="MessageDropped"/> and its handlers have
+    /// returned: those settled one by one (see <see cref="SettledDropReports"/>), then those reported in bulk (those with no
+    /// event of their own, and what the former summed; see <see cref="BulkDropReports"/>).
+    /// </summary>
+    internal async Task DropsReportedAsync()
+    {
+        await _settledDrops.WhenReportedAsync().ConfigureAwait(false);
+        await _bulkDrops.WhenReportedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Gets how many reports of drops settled one by one wait for the <see cref="MessageDropped"/> handlers (for tests).</summary>
+    internal int PendingDropReports => _settledDrops.Waiting;
+
+    /// <summary>Gets the most reports that wait for the handlers; the drops beyond them are reported summed per reason.</summary>
+    internal const int MaxPendingDropReports = SettledDropReports.Bound;
 
     // Under _droppedGate.
     private void OnHandlersChanged()
@@ -104,6 +126,7 @@ public sealed partial class GrowlyticsClient
 
         Volatile.Write(ref _droppedHandlers, typed);
         _bulkDrops.Listening = typed is not null;
+        _settledDrops.Listening = typed is not null;
     }
 
     internal bool TryDropInvalidInput(GrowlyticsValidationException exception)

@@ -15,7 +15,7 @@ public sealed partial class GrowlyticsClient
     /// Stops accepting messages, delivers what is queued within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
     /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
     /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more; the
-    /// drops counted after those 250 ms are reported summed per reason). With <see cref="GrowlyticsOptions.StorageDirectory"/>,
+    /// reports still waiting after those 250 ms are made summed per reason). With <see cref="GrowlyticsOptions.StorageDirectory"/>,
     /// what memory holds is written to the folder first and kept there for the next start (not counted dropped): within
     /// the deadline and, once it has passed or <paramref name="cancellationToken"/> is cancelled, within 250 ms more, so a
     /// zero <see cref="GrowlyticsOptions.ShutdownTimeout"/> or a token already cancelled keeps it too; what a stalled disk
@@ -101,14 +101,14 @@ public sealed partial class GrowlyticsClient
     /// a starved pool cannot run that provider's timers. A fault the shutdown ended with is rethrown as it is.
     /// The work runs on the thread pool, so this does not deadlock under a <see cref="SynchronizationContext"/>. Called from
     /// a <see cref="MessageDropped"/> handler it starts the shutdown and returns at once: the shutdown may be waiting for
-    /// that handler. (Do not block on <see cref="ShutdownAsync"/> or <see cref="FlushAsync"/> in a handler.)
+    /// that handler. (Do not block on <see cref="ShutdownAsync"/> in a handler.)
     /// </summary>
     public void Dispose()
     {
         if (ReferenceEquals(InDroppedHandler.Value, this))
         {
-            // From a MessageDropped handler: waiting here would wait for the handler itself (the delivery loop or the
-            // shutdown raised it), so the shutdown goes on, on the thread pool, without it.
+            // From a MessageDropped handler: waiting here would wait for the handler itself (the shutdown waits for the
+            // reports), so the shutdown goes on, on the thread pool, without it.
             _ = Task.Run(() => ShutdownAsync());
             return;
         }
@@ -272,19 +272,15 @@ public sealed partial class GrowlyticsClient
         var left = _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
         await _dispatcher.StopAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, ReportGrace, cancellationToken).ConfigureAwait(false);
 
-        // A delivery loop held past the deadline by a MessageDropped handler (see Dispatcher.StopAsync) keeps what it uses
-        // (storage, the HTTP client, the dispatcher's tokens) until it ends.
-        var loopLate = _dispatcher.StoppedLate;
         if (_durable is { } durable)
         {
             // A writer still busy at the deadline or the cancellation (a slow disk) releases the folder once it stops, so a
             // later client can take the folder over; it is never closed under the writer, nor under a session write that
             // waited for the writer's last commit (another client could take the folder over in between).
-            var stopped = loopLate is null ? writer : Task.WhenAll(writer, loopLate);
             var released = _sessionStore is { } sessionStore
-                ? stopped.Then(static (_, state) => ((SessionStore)state!).FlushAsync(), sessionStore).Unwrap()
+                ? writer.Then(static (_, state) => ((SessionStore)state!).FlushAsync(), sessionStore).Unwrap()
                 : Task.CompletedTask;
-            _ = Task.WhenAll(stopped, released).Then(
+            _ = Task.WhenAll(writer, released).Then(
                 static (done, state) => CloseStorage(done, (DurableQueue)state!),
                 durable);
         }
@@ -312,26 +308,7 @@ public sealed partial class GrowlyticsClient
         // What this client's calls left in the pool beyond what it keeps when quiet goes (a process that no longer sends).
         MessagePool.TrimToQuiet();
         _meter.Dispose();
-        if (loopLate is null)
-        {
-            ReleaseDelivery();
-        }
-        else
-        {
-            _ = loopLate.Then(
-                static (late, state) =>
-                {
-                    // The late count ran after the shutdown returned: a fault of it is logged here, once.
-                    var client = (GrowlyticsClient)state!;
-                    if (late.Exception is { } fault)
-                    {
-                        Log.DeliveryLoopFault(client._logger, fault.InnerException ?? fault);
-                    }
-
-                    client.ReleaseDelivery();
-                },
-                this);
-        }
+        ReleaseDelivery();
     }
 
     private void ReleaseDelivery()

@@ -55,6 +55,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly DeliveryCounters _counters = new();
     private readonly object _droppedGate = new();
     private readonly BulkDropReports _bulkDrops;
+    private readonly SettledDropReports _settledDrops;
     private readonly LogRateLimiter _handlerFaults;
     private readonly LogRateLimiter _invalidInputReports;
     private readonly LogRateLimiter _identifyReports;
@@ -135,6 +136,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         _identifyReports = new LogRateLimiter(_options.TimeProvider, CallReportInterval);
         _bulkDrops = new BulkDropReports(DeliveryCounters.AllReasons.Count, (reason, count) => RaiseDropped(new MessageDroppedEventArgs(reason, count, null, null, null, null)));
         _counters.BulkReports = _bulkDrops;
+        _settledDrops = new SettledDropReports(RaiseDropped, _bulkDrops);
         Func<HttpClient> http;
 
         // The primary handler's connections per server, where the SDK can see it (its own handler, or the one the factory
@@ -202,7 +204,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
         var limiter = _limiter = new ConcurrencyLimiter(inFlight, _options.TimeProvider, wake.Set);
         var sender = _sender = new RequestSender(_options, protocol, http, limiter, _counters, _logger) { KeepOnRetriesExhausted = _durable is not null };
-        var settler = new Settler(_counters, RaiseDropped);
+        var settler = new Settler(_counters, _settledDrops);
         disk?.Use(settler);
         _dispatcher = new Dispatcher(_options, protocol, _queue, memory, disk, sender, limiter, settler, wake, _logger);
         _queue.AddedAfterComplete = _dispatcher.DropLateArrivalsSoon;
@@ -374,12 +376,6 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     internal SessionStore? SessionStore => _sessionStore;
 
     /// <summary>
-    /// Completes once every drop reported in bulk (those with no event of their own; see <see cref="BulkDropReports"/>)
-    /// counted so far has been raised through <see cref="MessageDropped"/> and its handlers have returned.
-    /// </summary>
-    internal Task DropsReportedAsync() => _bulkDrops.WhenReportedAsync();
-
-    /// <summary>
     /// Test seam: completes once everything accepted before the call is written to the storage folder (or handed back to
     /// memory by a write that failed), without waiting for delivery as <see cref="FlushAsync"/> does, and has delivery
     /// send what it holds without waiting for batches to fill. Requires <see cref="GrowlyticsOptions.StorageDirectory"/>.
@@ -427,10 +423,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// waits behind such messages, no longer holds the flush: during an outage it returns once every user's first
     /// request has run out of retries, not when the service is back. Messages held in memory while the disk fails are
     /// waited for until they are delivered or dropped.
-    /// The delivery loop runs <see cref="MessageDropped"/> handlers and waits for them: a handler that blocks on this
-    /// (<c>.Wait()</c>, <c>.GetAwaiter().GetResult()</c>) waits for itself, and so does a thread blocked on this that a
-    /// handler marshals to (a UI thread with <c>Control.Invoke</c> or <c>Dispatcher.Invoke</c>): delivery stops for good.
-    /// Await it there instead, or pass a <paramref name="cancellationToken"/> that bounds the wait.
+    /// It does not wait for the <see cref="MessageDropped"/> handlers of its drops: they run on a pool thread, and may
+    /// run just after it completes (<see cref="Statistics"/> counts the drops before). Delivery never waits for a handler,
+    /// so one that blocks on this (or marshals to a thread blocked on it, with <c>Control.Invoke</c>) holds only the
+    /// reports after its own.
     /// </summary>
     /// <param name="cancellationToken">
     /// Stops the wait; delivery goes on, as for messages no flush waits for (a partly filled batch waits for

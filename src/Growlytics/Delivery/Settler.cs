@@ -5,35 +5,22 @@ namespace GrowlyticsSdk.Delivery;
 
 /// <summary>
 /// The one place a message is settled: counted delivered or dropped (by its number of calls) exactly once, whoever
-/// comes first (a response, or storage dropping it to keep its bound), its source told, and a drop reported to the
-/// application's <see cref="GrowlyticsClient.MessageDropped"/> handlers.
+/// comes first (a response, or storage dropping it to keep its bound), its source told, and a drop queued for the
+/// application's <see cref="GrowlyticsClient.MessageDropped"/> handlers (<see cref="SettledDropReports"/>).
 /// </summary>
 internal sealed class Settler
 {
     private readonly DeliveryCounters _counters;
-    private readonly Action<MessageDroppedEventArgs>? _dropped;
-    private int _inHandlers;
-    private long _handlerCalls;
-    private volatile bool _summing;
+    private readonly SettledDropReports? _reports;
 
-    public Settler(DeliveryCounters counters, Action<MessageDroppedEventArgs>? dropped)
+    public Settler(DeliveryCounters counters, SettledDropReports? reports)
     {
         _counters = counters;
-        _dropped = dropped;
+        _reports = reports;
     }
 
-    /// <summary>Gets a value indicating whether a drop is being reported to the application's handlers now.</summary>
-    public bool InHandler => Volatile.Read(ref _inHandlers) != 0;
-
-    /// <summary>Gets how many drops have been reported to the application's handlers so far (begun, not only ended).</summary>
-    public long HandlerCalls => Interlocked.Read(ref _handlerCalls);
-
-    /// <summary>
-    /// From now on, drops are reported summed per reason, without a customer id (<see cref="DeliveryCounters.BulkReports"/>),
-    /// instead of one event per message: for a shutdown past its deadline and grace, whose count of what is left would
-    /// otherwise run the handlers once per message, however many there are.
-    /// </summary>
-    public void SumFromNow() => _summing = true;
+    /// <summary>Gets the reports of the drops this settler counts, or <see langword="null"/> when none are made.</summary>
+    public SettledDropReports? Reports => _reports;
 
     /// <summary>Counts the message delivered; <see langword="false"/> when it was settled before.</summary>
     public bool Delivered(Envelope envelope)
@@ -92,33 +79,9 @@ internal sealed class Settler
     {
         _counters.AddDropped(reason, envelope.Message.Calls);
         envelope.Source.Dropped(envelope, reason);
-        if (_dropped is null)
-        {
-            return;
-        }
 
-        if (_summing && _counters.BulkReports is { } bulk)
-        {
-            bulk.Add(reason, envelope.Message.Calls);
-            return;
-        }
-
-        Interlocked.Increment(ref _inHandlers);
-        Interlocked.Increment(ref _handlerCalls);
-        try
-        {
-            _dropped(new MessageDroppedEventArgs(
-                reason,
-                envelope.Message.Calls,
-                envelope.Message.UserId,
-                status == 0 ? null : status,
-                rejection?.Path,
-                rejection?.Type));
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inHandlers);
-        }
+        // Reported off this thread (the delivery loop's, storage's or the shutdown's): see SettledDropReports.
+        _reports?.Add(envelope, reason, status, rejection);
     }
 }
 

@@ -48,8 +48,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Growlytics shut down with {Count} message(s) undelivered.")]
     public static partial void UndeliveredAtShutdown(ILogger logger, long count);
 
-    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Growlytics shut down without waiting for a MessageDropped handler that was still running after the deadline; what the delivery loop holds is counted as dropped (Shutdown) when the handler returns. Handlers must be quick and must not wait for the thread that shuts the client down (Control.Invoke, Dispatcher.Invoke).")]
-    public static partial void DeliveryLoopHeldAtShutdown(ILogger logger);
+    [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Growlytics shut down without waiting for a MessageDropped handler that was still running after the deadline; every drop is counted, and those it has not reported yet are reported, summed per reason, when it returns. Handlers must be quick and must not wait for the thread that shuts the client down (Control.Invoke, Dispatcher.Invoke).")]
+    public static partial void DropHandlerHeldAtShutdown(ILogger logger);
 
     [LoggerMessage(EventId = 2017, Level = LogLevel.Warning, Message = "GrowlyticsClient.Dispose returned after {Waited} without the shutdown having ended; it goes on in the background. The shutdown runs on the thread pool: a pool whose threads are all blocked, a process short of CPU (a machine or container far busier than its cores) or a storage disk that stalls holds it up.")]
     public static partial void DisposeReturnedBeforeShutdown(ILogger logger, TimeSpan waited);

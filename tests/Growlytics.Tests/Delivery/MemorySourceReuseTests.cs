@@ -305,7 +305,7 @@ public sealed class MemorySourceReuseTests
         var counters = new DeliveryCounters();
         var options = new GrowlyticsOptions { TimeProvider = new FakeTimeProvider() };
         var queue = new MessageQueue(options, 100, 500_000, counters, new WakeSignal(), NullLogger.Instance);
-        return (counters, queue, new MemorySource(queue, maxQueueSize, new MessagePool()), new Settler(counters, dropped: null));
+        return (counters, queue, new MemorySource(queue, maxQueueSize, new MessagePool()), new Settler(counters, reports: null));
     }
 
     private static UserMessage Message(long id, string city) =>

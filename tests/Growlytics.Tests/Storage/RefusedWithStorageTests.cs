@@ -53,6 +53,9 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
 
         collector.Delivered.Should().Be(Others);
         logs.Entries.Should().ContainSingle(e => e.EventId == 2014, "the drop is reported");
+
+        // Reported off the delivery loop: the flush completes once the drop is counted, its report may follow.
+        await client.DropsReportedAsync().WaitAsync(TimeSpan.FromSeconds(20));
         lock (drops)
         {
             drops.Should().ContainSingle().Which.Reason.Should().Be(DropReason.RetriesExhausted);
