@@ -138,10 +138,11 @@ internal sealed partial class Dispatcher
         }
     }
 
-    // Ready partitions hold a request to send now: a full one, or anything while draining or with a protocol that sends at once.
+    // Ready partitions hold a request to send now: a full one, or anything while draining, with a protocol that sends at
+    // once, or with the queue full (its bound holds less than a request: nothing more can come to fill one).
     private bool HasReadyRequest(int perRequest) =>
         _partitions.ReadyCount > 0
-        && (!_protocol.WaitsToFill || _drainAll || _partitions.ReadyCount >= perRequest || _partitions.ReadyBytes >= _protocol.MaxRequestBytes);
+        && (!_protocol.WaitsToFill || _drainAll || _partitions.ReadyCount >= perRequest || _partitions.ReadyBytes >= _protocol.MaxRequestBytes || _queue.IsFull);
 
     /// <summary>
     /// Builds a request from ready partitions, or, with <paramref name="only"/>, from that partition alone (blocked by its

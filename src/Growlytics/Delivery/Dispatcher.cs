@@ -313,7 +313,7 @@ internal sealed partial class Dispatcher : IDisposable
                     var needCount = _protocol.MaxMessagesPerRequest - _partitions.ReadyCount;
                     var needBytes = _protocol.MaxRequestBytes - _partitions.ReadyBytes;
                     _queue.SetWakeThresholds(needCount, needBytes);
-                    if (CanStage && _memory.HasUnread && (_queue.Unread >= needCount || _queue.UnreadJson >= needBytes))
+                    if (CanStage && _memory.HasUnread && (_queue.Unread >= needCount || _queue.UnreadJson >= needBytes || _queue.IsFull))
                     {
                         continue;
                     }

@@ -17,6 +17,13 @@ internal sealed partial class MessageQueue
         return true;
     }
 
+    /// <summary>
+    /// Wakes the dispatcher when a call finds the queue full (refused, dropping the oldest, or waiting for room): with a
+    /// protocol that waits to fill its requests, a queue whose bound holds less than a request would otherwise wait for
+    /// the flush interval while calls are refused (see <see cref="IsFull"/>).
+    /// </summary>
+    private void WakeReaderWhenFull() => _wake.Set();
+
     /// <summary>Counts <paramref name="dropped"/> messages dropped for a full queue, and logs them at most once per interval.</summary>
     private void ReportFull(int dropped = 1)
     {

@@ -121,6 +121,26 @@ internal sealed partial class MessageQueue
     /// </summary>
     public bool HasRoomFor(long bytes) => EstimatedBytes + RequestBytes + bytes <= _maxBytes;
 
+    /// <summary>
+    /// Gets a value indicating whether the queue has no room for one more message of its average size (by count or by
+    /// bytes, with the request bodies): a request that waits to fill would wait for nothing, since no call can add to it.
+    /// </summary>
+    public bool IsFull
+    {
+        get
+        {
+            var load = Volatile.Read(ref _load);
+            var count = load >> CountShift;
+            if (count == 0)
+            {
+                return false;
+            }
+
+            var bytes = load & BytesMask;
+            return count >= _maxCount || bytes + RequestBytes + (bytes / count) > _maxBytes;
+        }
+    }
+
     /// <summary>Gets the estimated JSON bytes of the unread messages.</summary>
     public long UnreadJson => Volatile.Read(ref _unreadJson);
 
@@ -167,10 +187,16 @@ internal sealed partial class MessageQueue
             {
                 _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
                 ReportFull(droppedOldest + 1);
+                WakeReaderWhenFull();
                 return;
             }
 
             droppedOldest++;
+        }
+
+        if (droppedOldest > 0)
+        {
+            WakeReaderWhenFull();
         }
 
         _beforeAdd?.Invoke();
@@ -202,6 +228,7 @@ internal sealed partial class MessageQueue
                 {
                     // Taken before the check: room made (or a refusal) after the check pulses what was taken.
                     var room = _room.Current;
+                    WakeReaderWhenFull();
                     if (_refusal != Open || (reserved = TryReserveWaiting(size, out load)))
                     {
                         break;
