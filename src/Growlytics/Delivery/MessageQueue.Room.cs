@@ -5,6 +5,32 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The queue's room: reserved against both bounds by each call, given back as messages leave, and the storage writer woken as it fills.</summary>
 internal sealed partial class MessageQueue
 {
+    /// <summary>
+    /// Gets a value indicating whether <paramref name="bytes"/> more would keep the held messages and the request bodies
+    /// within <see cref="GrowlyticsOptions.MaxQueueBytes"/>.
+    /// </summary>
+    public bool HasRoomFor(long bytes) => EstimatedBytes + RequestBytes + bytes <= _maxBytes;
+
+    /// <summary>
+    /// Gets a value indicating whether the queue has no room for one more message of its average size (by count or by
+    /// bytes, with the request bodies): a request that waits to fill would wait for nothing, since no call can add to it.
+    /// </summary>
+    public bool IsFull
+    {
+        get
+        {
+            var load = Volatile.Read(ref _load);
+            var count = load >> CountShift;
+            if (count == 0)
+            {
+                return false;
+            }
+
+            var bytes = load & BytesMask;
+            return count >= _maxCount || bytes + RequestBytes + (bytes / count) > _maxBytes;
+        }
+    }
+
     /// <summary>Gives back the room a message held (it was delivered, dropped, or written to storage).</summary>
     /// <param name="estimatedBytes">The message's estimated size.</param>
     /// <param name="calls">The calls the message settles (<see cref="UserMessage.Calls"/>); 1 for one that was never added.</param>

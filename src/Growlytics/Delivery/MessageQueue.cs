@@ -115,32 +115,6 @@ internal sealed partial class MessageQueue
         }
     }
 
-    /// <summary>
-    /// Gets a value indicating whether <paramref name="bytes"/> more would keep the held messages and the request bodies
-    /// within <see cref="GrowlyticsOptions.MaxQueueBytes"/>.
-    /// </summary>
-    public bool HasRoomFor(long bytes) => EstimatedBytes + RequestBytes + bytes <= _maxBytes;
-
-    /// <summary>
-    /// Gets a value indicating whether the queue has no room for one more message of its average size (by count or by
-    /// bytes, with the request bodies): a request that waits to fill would wait for nothing, since no call can add to it.
-    /// </summary>
-    public bool IsFull
-    {
-        get
-        {
-            var load = Volatile.Read(ref _load);
-            var count = load >> CountShift;
-            if (count == 0)
-            {
-                return false;
-            }
-
-            var bytes = load & BytesMask;
-            return count >= _maxCount || bytes + RequestBytes + (bytes / count) > _maxBytes;
-        }
-    }
-
     /// <summary>Gets the estimated JSON bytes of the unread messages.</summary>
     public long UnreadJson => Volatile.Read(ref _unreadJson);
 
