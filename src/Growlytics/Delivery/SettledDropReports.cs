@@ -25,7 +25,7 @@ internal sealed class SettledDropReports
     private readonly Queue<MessageDroppedEventArgs> _queue = new();
     private readonly Action<MessageDroppedEventArgs> _raise;
     private readonly BulkDropReports _bulk;
-    private readonly object _gate = new();
+    private readonly IdleWaiter _idle;
     private volatile bool _listening;
     private volatile bool _summing;
 
@@ -34,12 +34,12 @@ internal sealed class SettledDropReports
     private int _scheduled;
     private int _inHandlers;
     private long _handlerCalls;
-    private TaskCompletionSource<bool>? _reported;
 
     public SettledDropReports(Action<MessageDroppedEventArgs> raise, BulkDropReports bulk)
     {
         _raise = raise;
         _bulk = bulk;
+        _idle = new IdleWaiter(IsIdle);
     }
 
     /// <summary>Sets whether the event has a handler: drops counted while it has none are not reported later.</summary>
@@ -103,28 +103,7 @@ internal sealed class SettledDropReports
     /// Returns a task that completes once every report queued so far has been raised and its handlers returned, or passed
     /// on summed (then <see cref="BulkDropReports.WhenReportedAsync"/> completes once it is reported): at once when none waits.
     /// </summary>
-    public Task WhenReportedAsync()
-    {
-        lock (_gate)
-        {
-            if (IsIdle())
-            {
-                return Task.CompletedTask;
-            }
-
-            // Completed by the report that finds nothing left (it checks under the same lock); one that ended between the
-            // check above and this write may not have seen the waiter: after a full fence, the check is repeated.
-            var waiting = _reported ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Interlocked.MemoryBarrier();
-            if (IsIdle())
-            {
-                _reported = null;
-                waiting.TrySetResult(true);
-            }
-
-            return waiting.Task;
-        }
-    }
+    public Task WhenReportedAsync() => _idle.WhenIdleAsync();
 
     private void Schedule()
     {
@@ -168,7 +147,7 @@ internal sealed class SettledDropReports
         }
         while (Volatile.Read(ref _waiting) != 0 && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0);
 
-        CompleteIfIdle();
+        _idle.CompleteIfIdle();
     }
 
     private bool TryTake(out MessageDroppedEventArgs args)
@@ -184,21 +163,6 @@ internal sealed class SettledDropReports
             args = _queue.Dequeue();
             Volatile.Write(ref _waiting, _queue.Count);
             return true;
-        }
-    }
-
-    private void CompleteIfIdle()
-    {
-        if (Volatile.Read(ref _reported) is not null)
-        {
-            lock (_gate)
-            {
-                if (_reported is { } waiting && IsIdle())
-                {
-                    _reported = null;
-                    waiting.TrySetResult(true);
-                }
-            }
         }
     }
 

@@ -14,15 +14,15 @@ internal sealed class BulkDropReports
 
     private readonly long[] _pending;
     private readonly Action<DropReason, int> _raise;
-    private readonly object _gate = new();
+    private readonly IdleWaiter _idle;
     private volatile bool _listening;
     private int _scheduled;
-    private TaskCompletionSource<bool>? _reported;
 
     public BulkDropReports(int reasons, Action<DropReason, int> raise)
     {
         _pending = new long[reasons];
         _raise = raise;
+        _idle = new IdleWaiter(IsIdle);
     }
 
     /// <summary>Sets whether the event has a handler: drops counted while it has none are not reported later.</summary>
@@ -67,45 +67,14 @@ internal sealed class BulkDropReports
         }
         while (HasPending() && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0);
 
-        if (Volatile.Read(ref _reported) is not null)
-        {
-            lock (_gate)
-            {
-                if (_reported is { } waiting && IsIdle())
-                {
-                    _reported = null;
-                    waiting.TrySetResult(true);
-                }
-            }
-        }
+        _idle.CompleteIfIdle();
     }
 
     /// <summary>
     /// Returns a task that completes once every drop counted so far has been reported (its handlers returned): at once when
     /// nothing is waiting to be reported. Shutdown waits for it, so no event comes after the client has shut down.
     /// </summary>
-    public Task WhenReportedAsync()
-    {
-        lock (_gate)
-        {
-            if (IsIdle())
-            {
-                return Task.CompletedTask;
-            }
-
-            // Completed by the report that finds nothing left (it checks under the same lock). A report that ended between
-            // the check above and this write may not have seen the waiter: after a full fence, the check is repeated.
-            var waiting = _reported ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Interlocked.MemoryBarrier();
-            if (IsIdle())
-            {
-                _reported = null;
-                waiting.TrySetResult(true);
-            }
-
-            return waiting.Task;
-        }
-    }
+    public Task WhenReportedAsync() => _idle.WhenIdleAsync();
 
     // No report scheduled or running, and nothing counted since the last one. A count added but not yet scheduled (an Add
     // between its two steps) is pending, so it is not idle: the report that Add schedules completes the wait.
