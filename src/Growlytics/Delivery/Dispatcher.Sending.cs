@@ -33,12 +33,12 @@ internal sealed partial class Dispatcher
 
     /// <summary>
     /// The bytes a request's body counts toward <see cref="GrowlyticsOptions.MaxQueueBytes"/> beyond what its memory
-    /// messages' estimates already hold for their JSON (<see cref="MessageSize.EstimateJson"/>): a buffer's unused part,
-    /// and text whose JSON takes more than a byte per character. A buffer that would take the queue past its bound is
-    /// first cut to an exact copy (unless a request built ahead still reads it: once built, its body is a copy of its
-    /// own), so with ASCII text the messages and the bodies together stay within the bound. Only a body of messages from
-    /// memory counts: one read from disk would keep the calls of an outage from reaching the disk that is there to hold
-    /// them.
+    /// messages' estimates already hold for their JSON (<see cref="MessageSize.EstimateJson"/>): a buffer's unused
+    /// part, and ids, attribute names or unassigned code points whose JSON takes more than the estimate counted. A
+    /// buffer that would take the queue past its bound is first cut to an exact copy (unless a request built ahead
+    /// still reads it: once built, its body is a copy of its own), so the messages and the bodies together stay within
+    /// the bound. Only a body of messages from memory counts: one read from disk would keep the calls of an outage from
+    /// reaching the disk that is there to hold them.
     /// </summary>
     private long CountedBytes(Batch batch)
     {

@@ -45,10 +45,10 @@ internal static class MessageSize
     }
 
     /// <summary>
-    /// Gets a cheap estimate of the message's JSON size in a request (at least what the protocols write, but for ids and
-    /// names outside ASCII, counted by their characters), so the dispatcher is woken at about a request's worth of bytes without serializing
-    /// anything on the caller's thread (the split is exact), and a request's body is counted toward the bound only beyond
-    /// what its messages' estimates hold for it. Part of <see cref="Estimate"/>.
+    /// Gets a cheap estimate of the message's JSON size in a request (at least what the protocols write, but for ids
+    /// and names outside ASCII, counted by their characters), so the dispatcher is woken at about a request's worth of
+    /// bytes without serializing anything on the caller's thread (the split is exact), and a request's body is counted
+    /// toward the bound only beyond what its messages' estimates hold for it. Part of <see cref="Estimate"/>.
     /// </summary>
     public static int EstimateJson(UserMessage message)
     {
