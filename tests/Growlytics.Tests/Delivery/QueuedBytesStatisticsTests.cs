@@ -32,18 +32,8 @@ public sealed class QueuedBytesStatisticsTests
         // A code point Unicode has not assigned is written as an escape (6 bytes), where a message's estimate counts 2 for
         // it: the bodies count the difference themselves.
         var text = new string('\u0378', 300);
-        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 5);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Responder = async _ =>
-        {
-            await gate.Task;
-            return new HttpResponseMessage(HttpStatusCode.OK);
-        };
-
-        for (var i = 0; i < 20; i++)
-        {
-            h.Push(i, "anon-" + i, text);
-        }
+        await using var h = TwentyUsersHeldUntil(gate.Task, text);
 
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 4);
         var held = h.Client.Statistics;
@@ -66,18 +56,8 @@ public sealed class QueuedBytesStatisticsTests
     [Fact]
     public async Task Statistics_RequestsOnTheirWayWithAsciiText_TheirBodiesTakeNoRoomOfTheirOwn()
     {
-        await using var h = new DeliveryHarness(o => o.MaxBatchSize = 5);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Responder = async _ =>
-        {
-            await gate.Task;
-            return new HttpResponseMessage(HttpStatusCode.OK);
-        };
-
-        for (var i = 0; i < 20; i++)
-        {
-            h.Push(i, "anon-" + i, Text);
-        }
+        await using var h = TwentyUsersHeldUntil(gate.Task, Text);
 
         var queued = h.Client.Statistics.QueuedBytes;
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 4);
@@ -87,5 +67,24 @@ public sealed class QueuedBytesStatisticsTests
         gate.SetResult();
         await h.FlushAsync();
         h.Client.Statistics.QueuedBytes.Should().Be(0);
+    }
+
+    // Twenty users' updates carrying text, in requests of 5 that the service answers once gate completes.
+    private static DeliveryHarness TwentyUsersHeldUntil(Task gate, string text)
+    {
+        var h = new DeliveryHarness(o => o.MaxBatchSize = 5)
+        {
+            Responder = async _ =>
+            {
+                await gate;
+                return new HttpResponseMessage(HttpStatusCode.OK);
+            },
+        };
+        for (var i = 0; i < 20; i++)
+        {
+            h.Push(i, "anon-" + i, text);
+        }
+
+        return h;
     }
 }
