@@ -110,7 +110,7 @@ internal sealed partial class Dispatcher : IDisposable
         _beforeFlushRegistered = options.BeforeFlushRegistered;
         _pauseAfterKept = options.MaxRetryDelay;
         _pauseAfterIsolatedKept = options.RetryBaseDelay < options.MaxRetryDelay ? options.RetryBaseDelay : options.MaxRetryDelay;
-        _partitions = new PartitionSet(Math.Max(256, 16 * options.EffectiveMaxConcurrentRequests));
+        _partitions = new PartitionSet(PartitionSet.CountFor(options));
         _pausedNow = new bool[_partitions.Size];
 
         // Enough staged work in ready partitions to fill every slot several times over; the rest waits in its source.

@@ -202,7 +202,7 @@ public sealed class CircuitAndThrottlingTests
     public async Task SendAsync_RefusedWhileASlowProbeRuns_WaitForItsAnswer_NotLookingAgainEverySecond()
     {
         // A service that hangs: the probe after the break takes 8 s. The seven retries it refused looked at the circuit
-        // again every second meanwhile (with a request per partition waiting, 256 wake-ups a second in a long outage).
+        // again every second meanwhile (with a request per partition waiting, one wake-up per partition a second in a long outage).
         var time = new FakeTimeProvider();
         var options = Options(time, maxRetryAttempts: 6);
         var refusedDuringProbe = 0;

@@ -92,7 +92,7 @@ public sealed class RetryBackoffTests
     // Customers whose partition is not the flaky one's (they must not wait behind its retries).
     private static ConcurrentQueue<string> OtherUsers(DeliveryHarness h, int count)
     {
-        var partitions = new PartitionSet(Math.Max(256, 16 * h.Options.EffectiveMaxConcurrentRequests));
+        var partitions = new PartitionSet(PartitionSet.CountFor(h.Options));
         var flaky = partitions.PartitionOf("anon-flaky");
         return new ConcurrentQueue<string>(
             Enumerable.Range(0, 1_000).Select(i => "anon-other-" + i).Where(id => partitions.PartitionOf(id) != flaky).Take(count));

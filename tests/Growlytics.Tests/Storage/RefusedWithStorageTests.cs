@@ -302,7 +302,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     [Fact]
     public void Visitors_AreInDifferentPartitions()
     {
-        var partitions = new PartitionSet(256);
+        var partitions = new PartitionSet(PartitionSet.MinimumCount);
         partitions.PartitionOf(PoisonVisitor).Should().NotBe(partitions.PartitionOf(OtherVisitor));
     }
 

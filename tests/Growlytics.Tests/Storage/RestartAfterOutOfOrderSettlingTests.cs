@@ -51,7 +51,7 @@ public sealed class RestartAfterOutOfOrderSettlingTests : StorageTestBase
         await using var client = NewClient(refusing, o => o.MaxStorageBytes = 64 * 1024);
 
         // Customers that share the refused one's partition would wait behind it: left out, so every other one is delivered.
-        var partitions = new GrowlyticsSdk.Delivery.PartitionSet(256);
+        var partitions = new GrowlyticsSdk.Delivery.PartitionSet(GrowlyticsSdk.Delivery.PartitionSet.MinimumCount);
         var refusedPartition = partitions.PartitionOf("customer-0");
         var others = Enumerable.Range(1, 4_000).Where(n => partitions.PartitionOf("customer-" + n) != refusedPartition).ToList();
         client.Customers.Update("customer-0", new Dictionary<string, object?> { ["n"] = 0 });
