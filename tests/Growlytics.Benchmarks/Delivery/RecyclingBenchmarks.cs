@@ -9,14 +9,14 @@ namespace Growlytics.Benchmarks.Delivery;
 /// The delivery loop's bookkeeping in the containers it fills once or twice for every message, for a burst's worth of
 /// messages (50,000: megabytes, more than the core's caches hold, as in the end-to-end benchmark): delivered messages
 /// and their attribute arrays given back to the calls' pool and taken again by calls (<see cref="ReturnAndRent"/>), and
-/// messages staged in 256 partitions and taken out again for requests (<see cref="StageAndTake"/>). The time column is
-/// per message.
+/// messages staged in as many partitions as a client has (4,096) and taken out again for requests
+/// (<see cref="StageAndTake"/>). The time column is per message.
 /// </summary>
 [ShortJob]
 public class RecyclingBenchmarks
 {
     private const int Count = 50_000;
-    private const int Partitions = 256;
+    private const int Partitions = PartitionSet.MinimumCount;
     private static readonly DateTimeOffset Timestamp = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
 
     private readonly MessagePool _pool = new(threadCaches: true);
