@@ -9,16 +9,8 @@ public sealed class PartitionDeliveryTests
     [Fact]
     public async Task Send_OneUsersBatchInBackoff_OtherUsersGoOnWithTheOnlySlot()
     {
-        await using var h = new DeliveryHarness(o =>
-        {
-            o.MaxConcurrentRequests = 1;
-            o.MaxBatchSize = 1;
-            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
-            o.MaxRetryDelay = TimeSpan.FromMinutes(1);
-        });
         var aDown = 1;
-        h.Responder = r => Task.FromResult(new HttpResponseMessage(
-            Volatile.Read(ref aDown) == 1 && r.Messages.Any(m => m.GetProperty("anonymousId").GetString() == "anon-a") ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+        await using var h = OneUserFailing("anon-a", () => Volatile.Read(ref aDown) == 1, o => o.MaxConcurrentRequests = 1);
 
         h.Push(1, "anon-a");
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
@@ -44,14 +36,7 @@ public sealed class PartitionDeliveryTests
     {
         // Only users whose key falls in the failing one's partition wait behind its retry: with the default options, at
         // most one of these thousand (with 256 partitions, three of them did).
-        await using var h = new DeliveryHarness(o =>
-        {
-            o.MaxBatchSize = 1;
-            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
-            o.MaxRetryDelay = TimeSpan.FromMinutes(1);
-        });
-        h.Responder = r => Task.FromResult(new HttpResponseMessage(
-            r.Messages.Any(m => m.GetProperty("anonymousId").GetString() == "anon-failing") ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+        await using var h = OneUserFailing("anon-failing", () => true);
 
         h.Push(0, "anon-failing");
         await DeliveryHarness.WaitUntilAsync(() => h.Requests.Count == 1);
@@ -218,6 +203,24 @@ public sealed class PartitionDeliveryTests
         await h.FlushAsync();
         h.Requests.Count.Should().Be(sent + 1);
         h.AssertBalanced().Delivered.Should().Be(201);
+    }
+
+    /// <summary>
+    /// One message a request; a request carrying a message of <paramref name="anonymousId"/> is answered 503 while
+    /// <paramref name="failing"/> holds, and its retry waits a minute of the fake clock (which stands still unless moved).
+    /// </summary>
+    private static DeliveryHarness OneUserFailing(string anonymousId, Func<bool> failing, Action<GrowlyticsOptions>? configure = null)
+    {
+        var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 1;
+            o.RetryBaseDelay = TimeSpan.FromMinutes(1);
+            o.MaxRetryDelay = TimeSpan.FromMinutes(1);
+            configure?.Invoke(o);
+        });
+        h.Responder = r => Task.FromResult(new HttpResponseMessage(
+            failing() && r.Messages.Any(m => m.GetProperty("anonymousId").GetString() == anonymousId) ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.OK));
+        return h;
     }
 
     /// <summary>
