@@ -17,10 +17,11 @@ internal sealed class PartitionSet
 
     /// <summary>
     /// The fewest partitions a client has. Users whose keys share a partition wait behind each other's retries, so a
-    /// failing request holds back, besides its own users, about one in this many of the others; and one user's requests
-    /// follow each other, so a partition holding several users' backlogs sends them one request after another. At 4,096,
-    /// about four in five of 1,000 active users have a partition to themselves (at 256, almost none do), for about 90 KB
-    /// of arrays and one small list per partition that has held a message.
+    /// failing request holds back, besides its own users, about one in this many of the others for each partition it
+    /// took messages from; and one user's requests follow each other, so a partition holding several users' backlogs
+    /// sends them one request after another. At 4,096, most of 1,000 active users have a partition to themselves (78 %
+    /// for evenly spread keys, 64-88 % for sequential ids; at 256, 2 %), for about 80-90 KB of arrays per client and
+    /// one small list per partition that has held a message.
     /// </summary>
     public const int MinimumCount = 4096;
 
