@@ -37,10 +37,10 @@ internal sealed partial class Dispatcher
         var pause = isolated ? _pauseAfterIsolatedKept : _pauseAfterKept;
         var now = _time.GetTimestamp();
         var until = now + (long)(pause.TotalSeconds * _time.TimestampFrequency);
+        var byPartition = ByPartition(kept);
         foreach (var partition in batch.Partitions)
         {
-            var mine = kept.FindAll(envelope => envelope.Partition == partition);
-            if (mine.Count == 0)
+            if (!byPartition.TryGetValue(partition, out var mine))
             {
                 _partitions.Unblock(partition);
                 continue;

@@ -188,14 +188,36 @@ internal sealed partial class Dispatcher
             return;
         }
 
+        var byPartition = ByPartition(abandoned);
         foreach (var partition in batch.Partitions)
         {
-            var mine = abandoned.FindAll(envelope => envelope.Partition == partition);
-            if (mine.Count > 0)
+            if (byPartition.TryGetValue(partition, out var mine))
             {
                 _partitions.ReturnToFront(partition, mine);
             }
         }
+    }
+
+    /// <summary>
+    /// Groups <paramref name="envelopes"/> by partition in one pass, each group in their order: a request can take messages
+    /// from thousands of partitions (with a large <see cref="GrowlyticsOptions.MaxBatchSize"/>), and a search of the whole
+    /// list for each of them took tens of milliseconds of the loop.
+    /// </summary>
+    private static Dictionary<int, List<Envelope>> ByPartition(List<Envelope> envelopes)
+    {
+        var groups = new Dictionary<int, List<Envelope>>();
+        foreach (var envelope in envelopes)
+        {
+            if (!groups.TryGetValue(envelope.Partition, out var group))
+            {
+                group = [];
+                groups.Add(envelope.Partition, group);
+            }
+
+            group.Add(envelope);
+        }
+
+        return groups;
     }
 
     /// <summary>
