@@ -7,10 +7,10 @@ namespace Growlytics.Benchmarks;
 
 /// <summary>
 /// Runs the benchmarks: <c>dotnet run -c Release --project tests/Growlytics.Benchmarks -- --filter '*'</c>. With
-/// <c>--loop one|many|many-inprocess|floor|floor8|storage [rounds] [--curve] [--allocations] [--collections] [--hints-ab]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
+/// <c>--loop one|many|many-inprocess|floor|floor8|floor8-json|storage [rounds] [--curve] [--allocations] [--collections] [--hints-ab]</c> it runs an end-to-end scenario (or a floor) in a plain loop instead, without
 /// BenchmarkDotNet, for a profiler to attach to, or (with <c>--curve</c>) to see how long the process takes to warm up (see the README);
 /// <c>many-inprocess</c> is the many-user case answered by an in-process handler instead of the loopback collector (the SDK's
-/// own work, without sockets or a server); <c>--allocations</c> and <c>--collections</c> cover the second half of the rounds;
+/// own work, without sockets or a server) and <c>floor8-json</c> the JSON-and-gzip floor 8 at a time; <c>--allocations</c> and <c>--collections</c> cover the second half of the rounds;
 /// with <c>--ratio [rounds]</c> it runs the four end-to-end cases in turn in one process; with <c>--caller [iterations]
 /// [--recycle] [--no-collect]</c> the caller's dictionary case in a plain loop (see <see cref="Caller.CallerLoop"/>).
 /// </summary>

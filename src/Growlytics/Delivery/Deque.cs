@@ -8,12 +8,16 @@ internal sealed class Deque<T> : IReadOnlyList<T>
 
     public int Count { get; private set; }
 
+    /// <summary>Gets or sets a value indicating whether an item was added since this was last set to <see langword="false"/>.</summary>
+    public bool Touched { get; set; }
+
     public T First => _items[_head];
 
     public T this[int index] => _items[(_head + index) & (_items.Length - 1)];
 
     public void AddLast(T item)
     {
+        Touched = true;
         Grow();
         _items[(_head + Count) & (_items.Length - 1)] = item;
         Count++;
@@ -21,6 +25,7 @@ internal sealed class Deque<T> : IReadOnlyList<T>
 
     public void AddFirst(T item)
     {
+        Touched = true;
         Grow();
         _head = (_head - 1) & (_items.Length - 1);
         _items[_head] = item;

@@ -30,8 +30,9 @@ internal sealed partial class Dispatcher
     /// About once a <see cref="SpareTrimInterval"/>, on any turn: memory lets go of the spare envelopes no read needed since
     /// the last time (those in use are not spare, and those taken meanwhile lowered the mark), keeping
     /// <see cref="MemorySource.SparesKeptWhenQuiet"/>, and the calls' pool of messages likewise
-    /// (<see cref="MemorySource.TrimUnused"/>). What a burst left goes one to two intervals after its last use (an idle
-    /// loop is turned for it by <see cref="SpareTrimWake"/>).
+    /// (<see cref="MemorySource.TrimUnused"/>); the partitions let go of the lists that took no message since the last time
+    /// and are empty (<see cref="PartitionSet.TrimUnused"/>). What a burst left goes one to two intervals after its last
+    /// use (an idle loop is turned for it by <see cref="SpareTrimWake"/>).
     /// </summary>
     private void TrimUnusedSpares(long now)
     {
@@ -42,18 +43,26 @@ internal sealed partial class Dispatcher
         else if (_time.GetElapsedTime(_sparesTrimmedAt, now) >= SpareTrimInterval)
         {
             _memory.TrimUnused();
+            _partitions.TrimUnused();
             _sparesTrimmedAt = now;
         }
     }
 
+    /// <summary>Gets the number of partitions (for tests).</summary>
+    internal int PartitionCount => _partitions.Size;
+
+    /// <summary>Gets the number of partitions that keep a list (a loop-only figure read as it is: for tests).</summary>
+    internal int PartitionLists => _partitions.ListCount;
+
     // Turns an idle loop once a trim interval while memory keeps more spare envelopes, or the pool more messages, than they
-    // keep when quiet (see SpareTrimWake). Loop only.
+    // keep when quiet, or a partition keeps a list (see SpareTrimWake). Loop only.
     private Task? _trimTimer;
 
     /// <summary>
     /// What an idle loop also waits for: nothing else turns it until the next message, so while memory keeps more spare
-    /// envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), a timer turns
-    /// it once a <see cref="SpareTrimInterval"/> to let them go.
+    /// envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), or a partition
+    /// keeps a list (<see cref="PartitionSet.ListCount"/>), a timer turns it once a <see cref="SpareTrimInterval"/> to let
+    /// them go.
     /// </summary>
     private Task SpareTrimWake()
     {
@@ -62,7 +71,7 @@ internal sealed partial class Dispatcher
             _trimTimer = null;
         }
 
-        if (_trimTimer is null && _memory.HasSparesToTrim)
+        if (_trimTimer is null && (_memory.HasSparesToTrim || _partitions.ListCount > 0))
         {
             _trimTimer = LoopTimer(SpareTrimInterval);
         }

@@ -21,7 +21,7 @@ internal sealed class PartitionSet
     /// took messages from; and one user's requests follow each other, so a partition holding several users' backlogs
     /// sends them one request after another. At 4,096, most of 1,000 active users have a partition to themselves (78 %
     /// for evenly spread keys, 64-88 % for sequential ids; at 256, 2 %), for about 80-90 KB of arrays per client and
-    /// one small list per partition that has held a message.
+    /// one small list per partition that holds messages (let go when unused: see <see cref="TrimUnused"/>).
     /// </summary>
     public const int MinimumCount = 4096;
 
@@ -50,6 +50,9 @@ internal sealed class PartitionSet
     /// <summary>Gets the number of staged messages, blocked partitions included.</summary>
     public int Count { get; private set; }
 
+    /// <summary>Gets the number of partitions that keep a list: they held a message, and <see cref="TrimUnused"/> has not let it go since.</summary>
+    public int ListCount { get; private set; }
+
     /// <summary>Gets the number of staged messages in partitions that are ready to send.</summary>
     public int ReadyCount { get; private set; }
 
@@ -71,7 +74,7 @@ internal sealed class PartitionSet
     public void Add(Envelope envelope)
     {
         var partition = envelope.Partition;
-        (_messages[partition] ??= new Deque<Envelope>()).AddLast(envelope);
+        ListOf(partition).AddLast(envelope);
         _bytes[partition] += envelope.JsonBytes;
         Count++;
         if (!_blocked[partition])
@@ -85,7 +88,7 @@ internal sealed class PartitionSet
     /// <summary>Puts messages back at the head of their partition, in order (their batch will be retried later).</summary>
     public void ReturnToFront(int partition, List<Envelope> envelopes)
     {
-        var queue = _messages[partition] ??= new Deque<Envelope>();
+        var queue = ListOf(partition);
         long bytes = 0;
         for (var i = envelopes.Count - 1; i >= 0; i--)
         {
@@ -226,6 +229,44 @@ internal sealed class PartitionSet
         ReadyBytes = 0;
         _ready.Clear();
         Array.Clear(_listed, 0, _listed.Length);
+    }
+
+    /// <summary>
+    /// Lets go of the list of every partition that is empty and took no message since the last call, so what many users
+    /// (a list each, about 100 bytes) or one user's burst (its list's array grows with the backlog, up to the stage's
+    /// bound) left goes back to the runtime one to two calls after its last use; the others are marked unused for the next
+    /// call. The dispatcher calls this about once a minute, with the spare envelopes.
+    /// </summary>
+    public void TrimUnused()
+    {
+        for (var partition = 0; partition < _messages.Length; partition++)
+        {
+            if (_messages[partition] is not { } queue)
+            {
+                continue;
+            }
+
+            if (queue.Count == 0 && !queue.Touched)
+            {
+                _messages[partition] = null;
+                ListCount--;
+            }
+            else
+            {
+                queue.Touched = false;
+            }
+        }
+    }
+
+    private Deque<Envelope> ListOf(int partition)
+    {
+        if (_messages[partition] is { } queue)
+        {
+            return queue;
+        }
+
+        ListCount++;
+        return _messages[partition] = new Deque<Envelope>();
     }
 
     private void List(int partition)

@@ -88,6 +88,64 @@ public sealed class PartitionSetTests
         set.ReadyBytes.Should().Be(0, "a drained partition holds nothing when it is unblocked");
     }
 
+    [Fact]
+    public void TrimUnused_EmptyList_LetGoAtTheSecondTrimAfterItsLastMessage()
+    {
+        var set = new PartitionSet(4);
+        Add(set, 1, "a1");
+        Add(set, 2, "b1");
+        set.ListCount.Should().Be(2);
+        set.Dequeue(1);
+
+        set.TrimUnused();
+        set.ListCount.Should().Be(2, "partition 1 took a message since the last trim, and partition 2 still holds one");
+        set.Messages(1).Should().NotBeNull();
+
+        set.TrimUnused();
+        set.ListCount.Should().Be(1, "partition 1 is empty and took nothing for a whole trim interval");
+        set.Messages(1).Should().BeNull();
+        set.CountOf(1).Should().Be(0);
+        set.Peek(1).Should().BeNull();
+
+        set.TrimUnused();
+        set.Messages(2).Should().NotBeNull("a list that holds a message is never let go");
+        set.Peek(2)!.Message.AnonymousId.Should().Be("b1");
+    }
+
+    [Fact]
+    public void TrimUnused_ListUsedBetweenTrims_IsKept_AndALetGoPartitionTakesMessagesAgainInOrder()
+    {
+        var set = new PartitionSet(4);
+        Add(set, 3, "a1");
+        set.Dequeue(3);
+        set.TrimUnused();
+
+        // Used again, emptied again: still in use, kept.
+        Add(set, 3, "a2");
+        set.Dequeue(3);
+        set.TrimUnused();
+        set.ListCount.Should().Be(1);
+
+        set.TrimUnused();
+        set.ListCount.Should().Be(0);
+
+        // A blocked partition whose list was let go takes kept messages back in front, then new ones behind them.
+        set.Block(3);
+        var k1 = new Envelope(new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "k1", null, []), NoSource.Instance, null, 100) { Partition = 3 };
+        var k2 = new Envelope(new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, "k2", null, []), NoSource.Instance, null, 100) { Partition = 3 };
+        set.ReturnToFront(3, [k1, k2]);
+        Add(set, 3, "a3");
+        set.ListCount.Should().Be(1);
+        set.Unblock(3);
+        set.TryTakeReady(out var ready).Should().BeTrue();
+        ready.Should().Be(3);
+        set.Dequeue(3).Should().BeSameAs(k1);
+        set.Dequeue(3).Should().BeSameAs(k2);
+        set.Dequeue(3).Message.AnonymousId.Should().Be("a3");
+        set.Count.Should().Be(0);
+        set.ReadyCount.Should().Be(0);
+    }
+
     private static Envelope Add(PartitionSet set, int partition, string id, int jsonBytes = 0)
     {
         var message = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, id, null, []);
