@@ -142,10 +142,13 @@ internal sealed class PartitionSet
         return envelope;
     }
 
-    /// <summary>Gets the number of staged messages in <paramref name="partition"/>.</summary>
-    /// <summary>Gets the messages staged in a partition, oldest first (<see langword="null"/> if it never held one).</summary>
+    /// <summary>
+    /// Gets the messages staged in a partition, oldest first (<see langword="null"/> if it keeps no list: it never held a
+    /// message, or <see cref="TrimUnused"/> let its list go). Not to be kept across a <see cref="TrimUnused"/>.
+    /// </summary>
     public Deque<Envelope>? Messages(int partition) => _messages[partition];
 
+    /// <summary>Gets the number of staged messages in <paramref name="partition"/>.</summary>
     public int CountOf(int partition) => _messages[partition]?.Count ?? 0;
 
     /// <summary>Gets the estimated JSON bytes of the staged messages in <paramref name="partition"/>.</summary>
