@@ -23,6 +23,9 @@ internal sealed partial class Dispatcher
     // TrimUnusedSpares).
     private static readonly TimeSpan SpareTrimInterval = TimeSpan.FromMinutes(1);
 
+    // The soonest an idle loop's trim timer turns it (see SpareTrimWake).
+    private static readonly TimeSpan MinimumTrimWait = TimeSpan.FromSeconds(1);
+
     // When the loop last had memory let go of unneeded spare envelopes. Loop only.
     private long _sparesTrimmedAt = long.MinValue;
 
@@ -61,8 +64,8 @@ internal sealed partial class Dispatcher
     /// <summary>
     /// What an idle loop also waits for: nothing else turns it until the next message, so while memory keeps more spare
     /// envelopes or pooled messages than it keeps when quiet (<see cref="MemorySource.HasSparesToTrim"/>), or a partition
-    /// keeps a list (<see cref="PartitionSet.ListCount"/>), a timer turns it once a <see cref="SpareTrimInterval"/> to let
-    /// them go.
+    /// keeps a list (<see cref="PartitionSet.ListCount"/>), a timer turns it when the next trim is due (about once a
+    /// <see cref="SpareTrimInterval"/>) to let them go.
     /// </summary>
     private Task SpareTrimWake()
     {
@@ -73,7 +76,11 @@ internal sealed partial class Dispatcher
 
         if (_trimTimer is null && (_memory.HasSparesToTrim || _partitions.ListCount > 0))
         {
-            _trimTimer = LoopTimer(SpareTrimInterval);
+            // Due when the next trim is (a full interval would let a turn just short of it pass, and the trim wait another
+            // interval), at least a second on: a turn that does not trim (while memory's messages go to storage) sets
+            // the next timer no sooner.
+            var due = _sparesTrimmedAt == long.MinValue ? SpareTrimInterval : SpareTrimInterval - _time.GetElapsedTime(_sparesTrimmedAt);
+            _trimTimer = LoopTimer(due > MinimumTrimWait ? due : MinimumTrimWait);
         }
 
         return _trimTimer ?? Never;
