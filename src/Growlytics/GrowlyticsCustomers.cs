@@ -95,7 +95,9 @@ public sealed class GrowlyticsCustomers
 
     /// <summary>
     /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
-    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// (for jobs that update thousands of customers); with <see cref="GrowlyticsOptions.StorageDirectory"/>, also while the
+    /// folder is full, rather than have older stored messages dropped to take the update (so a job runs at the pace of
+    /// delivery, and waits during an outage once memory and the folder are full). Completes when the update is accepted into the queue, not when it is
     /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
     /// </summary>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
@@ -121,7 +123,9 @@ public sealed class GrowlyticsCustomers
 
     /// <summary>
     /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
-    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// (for jobs that update thousands of customers); with <see cref="GrowlyticsOptions.StorageDirectory"/>, also while the
+    /// folder is full, rather than have older stored messages dropped to take the update (so a job runs at the pace of
+    /// delivery, and waits during an outage once memory and the folder are full). Completes when the update is accepted into the queue, not when it is
     /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that. Trim- and native-AOT-safe, like
     /// <see cref="Update{T}(string, T)"/>; dictionaries are read as dictionaries.
     /// </summary>
@@ -154,7 +158,9 @@ public sealed class GrowlyticsCustomers
 
     /// <summary>
     /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
-    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// (for jobs that update thousands of customers); with <see cref="GrowlyticsOptions.StorageDirectory"/>, also while the
+    /// folder is full, rather than have older stored messages dropped to take the update (so a job runs at the pace of
+    /// delivery, and waits during an outage once memory and the folder are full). Completes when the update is accepted into the queue, not when it is
     /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
     /// </summary>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
@@ -179,7 +185,9 @@ public sealed class GrowlyticsCustomers
 
     /// <summary>
     /// Adds or updates attributes of a customer's profile, waiting for room in the queue instead of dropping when it is full
-    /// (for jobs that update thousands of customers). Completes when the update is accepted into the queue, not when it is
+    /// (for jobs that update thousands of customers); with <see cref="GrowlyticsOptions.StorageDirectory"/>, also while the
+    /// folder is full, rather than have older stored messages dropped to take the update (so a job runs at the pace of
+    /// delivery, and waits during an outage once memory and the folder are full). Completes when the update is accepted into the queue, not when it is
     /// delivered: call <see cref="GrowlyticsClient.FlushAsync"/> for that.
     /// </summary>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>

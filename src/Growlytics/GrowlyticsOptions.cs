@@ -204,7 +204,9 @@ public sealed class GrowlyticsOptions
     /// <summary>
     /// Gets or sets the most bytes the SDK's files in the storage folder may take: the stored queue, and the session and
     /// bookkeeping files it makes room for (files the app puts there are not counted). Beyond it the oldest messages are
-    /// dropped (<see cref="DropReason.StorageFull"/>). With <see cref="GrowlyticsProtocol.Rest"/> and
+    /// dropped (<see cref="DropReason.StorageFull"/>), except to take the update of a call that waits for room
+    /// (<see cref="GrowlyticsCustomers.UpdateAsync(string, object, System.Threading.CancellationToken)"/>): that call waits
+    /// for deliveries to free room instead. With <see cref="GrowlyticsProtocol.Rest"/> and
     /// <see cref="SessionMode.ProcessWide"/> the session file, which holds the anonymous attributes pushed before the
     /// login, may take an eighth of the bound (at most 512 KB), and the queue keeps twice that free for it; a session whose
     /// held attributes would take more keeps them in memory only (logged once; dropped if the process ends before the

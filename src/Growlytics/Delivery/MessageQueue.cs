@@ -230,6 +230,7 @@ internal sealed partial class MessageQueue
             return;
         }
 
+        message.Awaited = true;
         Add(message);
         WakeStorageIfCrossed(load);
     }

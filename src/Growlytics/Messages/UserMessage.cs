@@ -62,6 +62,13 @@ internal class UserMessage
     /// <summary>Gets the estimated size of the message's JSON, or 0 until it is measured.</summary>
     public int EstimatedJsonBytes { get; private set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether its call waits for room rather than drop (<c>Customers.UpdateAsync</c>): with
+    /// storage, the writer holds such a message while the folder has no room for it, instead of dropping older stored ones.
+    /// Set by the queue before the message is in it.
+    /// </summary>
+    public bool Awaited { get; set; }
+
     /// <summary>Gets a value indicating whether the <see cref="MessagePool"/> made it, and takes it back once it is delivered.</summary>
     public bool Pooled { get; }
 
@@ -77,6 +84,7 @@ internal class UserMessage
         Calls = 1;
         EstimatedBytes = 0;
         EstimatedJsonBytes = 0;
+        Awaited = false;
         _forgotten = false;
     }
 

@@ -310,7 +310,7 @@ internal sealed partial class DurableQueue
     /// </summary>
     private bool IsQuiet()
     {
-        if (_failing || _closed || _stopping || _heldByAnother || _ackSaveFailed || _spent is not null || Pending != 0 || (ForStorage?.Invoke() ?? 0) != 0)
+        if (_failing || _closed || _stopping || _heldByAnother || _ackSaveFailed || _spent is not null || _heldForRoom is not null || Pending != 0 || (ForStorage?.Invoke() ?? 0) != 0)
         {
             return false;
         }

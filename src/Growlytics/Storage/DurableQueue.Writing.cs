@@ -23,6 +23,9 @@ internal sealed partial class DurableQueue
 
         /// <summary>A deletion waits for the writer; memory may hold more.</summary>
         ForDeletion,
+
+        /// <summary>The folder has no room for the message of a call that waits for room: the writer holds it (see DurableQueue.Holding.cs).</summary>
+        HeldForRoom,
     }
 
     private readonly List<UserMessage> _takenMessages = [];
@@ -103,6 +106,15 @@ internal sealed partial class DurableQueue
             messages.Clear();
             records.Clear();
             long bytes = 0;
+
+            // The folder's room, read once a round (with the lock) when a message of a call that waits for room needs it.
+            var room = long.MinValue;
+            if (!TryReleaseHeld(messages, records, ref bytes, ref room))
+            {
+                end = CommitEnd.HeldForRoom;
+                return wrote;
+            }
+
             while (records.Count < MaxTake && bytes < _limits.SegmentBytes && taken < bound && _take() is { } message)
             {
                 taken++;
@@ -143,6 +155,23 @@ internal sealed partial class DurableQueue
                     }
 
                     continue;
+                }
+
+                if (MustHold(message, bytes + payload.Length + RecordFormat.RecordHeaderSize, ref room))
+                {
+                    // Its call waits for room: it is not to push out older messages. What this round took before it is
+                    // written (it fits), then the writer holds it until deliveries free room.
+                    if (records.Count > 0 && !TryAppend(messages, records, bytes))
+                    {
+                        // The disk failed: memory delivers, this message after those handed back.
+                        _handBack([message]);
+                        end = CommitEnd.WriteFailed;
+                        return wrote;
+                    }
+
+                    Hold(message, payload);
+                    end = CommitEnd.HeldForRoom;
+                    return wrote || messages.Count > 0;
                 }
 
                 messages.Add(message);

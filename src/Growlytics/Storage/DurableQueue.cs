@@ -327,10 +327,18 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Settles a record read with <see cref="Read"/> (delivered or dropped and counted by its reader).</summary>
     public void Settle(StoredRecord record)
     {
+        bool segmentSettled;
         lock (_gate)
         {
             _log?.Settle(record);
+            segmentSettled = record.Segment.Pending == 0;
             AfterChange();
+        }
+
+        if (segmentSettled && _holdingForRoom)
+        {
+            // Its segment can go: the writer, holding a message for room, writes it now rather than at its next commit.
+            _writerWake.Set();
         }
     }
 

@@ -154,6 +154,16 @@ internal sealed class StorageLimits
     }
 
     /// <summary>
+    /// Gets the bytes the folder takes without dropping a stored message for <see cref="GrowlyticsOptions.MaxStorageBytes"/>
+    /// (segments already settled are removed first, as <see cref="Enforce"/> does). Under the queue's lock.
+    /// </summary>
+    public long Room(SegmentLog log)
+    {
+        log.RemoveSettledSegments();
+        return Budget(log) - log.TotalBytes - NewSegmentHeaders;
+    }
+
+    /// <summary>
     /// Drops the oldest segments while the folder would exceed <see cref="GrowlyticsOptions.MaxStorageBytes"/> with
     /// <paramref name="incoming"/> more bytes, or their messages are older than <see cref="GrowlyticsOptions.MaxStorageAge"/>;
     /// at all times, records being sent included: those are settled here and returned in <paramref name="settled"/> for

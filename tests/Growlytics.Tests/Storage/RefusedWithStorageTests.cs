@@ -174,7 +174,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         await DriveUntilAsync(
             () => client.Statistics.Delivered == 22_000,
             TimeSpan.FromMilliseconds(200),
-            () => $"Delivered {client.Statistics.Delivered}, pending {client.Statistics.Pending}, dropped {client.Statistics.Dropped}, retried {client.Statistics.Retried}, batches {client.Statistics.BatchesSent}; {collector.Attempts - attemptsWhenBack} attempts since the service came back, {collector.Hanging} hanging; staged {client.Dispatcher.StagedCount}, past the circuit {client.Dispatcher.Sender.AttemptsPastCircuit}");
+            () => $"Delivered {client.Statistics.Delivered}, pending {client.Statistics.Pending}, dropped {client.Statistics.Dropped} ({string.Join(", ", client.Statistics.DroppedByReason.Where(d => d.Value > 0).Select(d => d.Key + " " + d.Value))}), retried {client.Statistics.Retried}, batches {client.Statistics.BatchesSent}; {collector.Attempts - attemptsWhenBack} attempts since the service came back, {collector.Hanging} hanging; staged {client.Dispatcher.StagedCount}, past the circuit {client.Dispatcher.Sender.AttemptsPastCircuit}");
 
         client.Statistics.Dropped.Should().Be(0);
         collector.Numbers.Should().HaveCount(22_000);

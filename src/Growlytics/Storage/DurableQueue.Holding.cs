@@ -1,0 +1,85 @@
+using GrowlyticsSdk.Messages;
+
+namespace GrowlyticsSdk.Storage;
+
+/// <summary>
+/// The writer's hold on the message of a call that waits for room (<c>Customers.UpdateAsync</c>) when the folder could take
+/// it only by dropping older stored messages (<see cref="GrowlyticsOptions.MaxStorageBytes"/>): the writer takes nothing
+/// after it until deliveries free room, so memory fills and those calls wait there, as they would without storage, where
+/// they used to push out what was stored before them. The last commit at shutdown writes it as any other.
+/// </summary>
+internal sealed partial class DurableQueue
+{
+    // The held message and its record. Writer only.
+    private UserMessage? _heldForRoom;
+    private byte[]? _heldPayload;
+
+    // Whether the writer holds a message, for the readers' threads: a segment they settle wakes it (see Settle).
+    private volatile bool _holdingForRoom;
+
+    /// <summary>
+    /// Puts the held message, if any, first in the round when the folder has room for it (or the writer is stopping);
+    /// returns <see langword="false"/> while it has none. <paramref name="room"/> is the folder's room, read here when needed.
+    /// </summary>
+    private bool TryReleaseHeld(List<UserMessage> messages, List<(byte[] Payload, long AcceptedMs, int Calls)> records, ref long bytes, ref long room)
+    {
+        if (_heldForRoom is not { } held)
+        {
+            return true;
+        }
+
+        var size = _heldPayload!.Length + RecordFormat.RecordHeaderSize;
+        room = FolderRoom();
+        if (!_stopping && size > room)
+        {
+            return false;
+        }
+
+        messages.Add(held);
+        records.Add((_heldPayload, held.UnixTimeMilliseconds, held.Calls));
+        bytes += size;
+        _heldForRoom = null;
+        _heldPayload = null;
+        _holdingForRoom = false;
+        return true;
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether <paramref name="message"/> is to be held: its call waits for room, the writer is not
+    /// stopping, and the round's bytes with it (<paramref name="bytes"/>) exceed the folder's <paramref name="room"/> (read
+    /// once a round, when first needed).
+    /// </summary>
+    private bool MustHold(UserMessage message, long bytes, ref long room)
+    {
+        if (!message.Awaited || _stopping)
+        {
+            return false;
+        }
+
+        if (room == long.MinValue)
+        {
+            room = FolderRoom();
+        }
+
+        return bytes > room;
+    }
+
+    private void Hold(UserMessage message, byte[] payload)
+    {
+        _heldForRoom = message;
+        _heldPayload = payload;
+        _holdingForRoom = true;
+    }
+
+    /// <summary>
+    /// Gets the bytes the folder takes without dropping a stored message; without a log, no limit (the write fails and
+    /// memory delivers, as for any message).
+    /// </summary>
+    private long FolderRoom()
+    {
+        lock (_gate)
+        {
+            return _log is { } log ? _limits.Room(log) : long.MaxValue;
+        }
+    }
+}
