@@ -73,13 +73,15 @@ internal sealed partial class DurableQueue
 
     /// <summary>
     /// Gets the bytes the folder takes without dropping a stored message; without a log, no limit (the write fails and
-    /// memory delivers, as for any message).
+    /// memory delivers, as for any message). With no stored record left unsettled, no limit either: no delivery can free
+    /// more room (the SDK's other files, or segments the queue does not hold, take the rest), so a message larger than
+    /// that room is written as before, the folder passing its bound by it at most, rather than held for good.
     /// </summary>
     private long FolderRoom()
     {
         lock (_gate)
         {
-            return _log is { } log ? _limits.Room(log) : long.MaxValue;
+            return _log is { Pending: > 0 } log ? _limits.Room(log) : long.MaxValue;
         }
     }
 }
