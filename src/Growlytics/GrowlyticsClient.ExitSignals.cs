@@ -22,6 +22,7 @@ public sealed partial class GrowlyticsClient
         try
         {
             using var grace = new CancellationTokenSource(StorageWriteGrace, _options.TimeProvider);
+            durable.WriteHeldForRoom();
             durable.FlushAsync(grace.Token).GetAwaiter().GetResult();
         }
 #pragma warning disable CA1031 // A slow disk, or the client shut down meanwhile: what is left is logged by the caller.
@@ -67,6 +68,7 @@ public sealed partial class GrowlyticsClient
                         }
                     }
 
+                    durable.WriteHeldForRoom();
                     durable.FlushAsync(bound.Token).GetAwaiter().GetResult();
                     FlushSessionFileAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
                 }

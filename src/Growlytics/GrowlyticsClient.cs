@@ -422,7 +422,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <see cref="GrowlyticsOptions.MaxRetryDelay"/>, see the README's storage section, or at the next start), or that
     /// waits behind such messages, no longer holds the flush: during an outage it returns once every user's first
     /// request has run out of retries, not when the service is back. Messages held in memory while the disk fails are
-    /// waited for until they are delivered or dropped.
+    /// waited for until they are delivered or dropped, and so is an update of
+    /// <see cref="GrowlyticsCustomers.UpdateAsync(string, object, CancellationToken)"/> the storage writer holds while
+    /// the folder is full (during an outage, until the service is back).
     /// It does not wait for the <see cref="MessageDropped"/> handlers of its drops: they run on a pool thread, and may
     /// run just after it completes (<see cref="Statistics"/> counts the drops before). Delivery never waits for a handler,
     /// so one that blocks on this (or marshals to a thread blocked on it, with <c>Control.Invoke</c>) holds only the

@@ -17,6 +17,20 @@ internal sealed partial class DurableQueue
     // Whether the writer holds a message, for the readers' threads: a segment they settle wakes it (see Settle).
     private volatile bool _holdingForRoom;
 
+    // Set when the process is ending (an exit signal): from then on nothing is held, as in the last commit at shutdown.
+    private volatile bool _writeAll;
+
+    /// <summary>
+    /// Has the writer hold nothing from now on (the process is ending on an exit signal): what it holds and what memory
+    /// holds is written by the next commit, the oldest stored messages making room, as at shutdown, rather than lost with
+    /// the process.
+    /// </summary>
+    public void WriteHeldForRoom() => _writeAll = true;
+
+    // Whether a message may be held now: not at shutdown or exit, nor while the disk fails (memory delivers then, and a
+    // held message would let its user's later ones go first).
+    private bool MayHold => !_stopping && !_writeAll && !_failing;
+
     /// <summary>
     /// Puts the held message, if any, first in the round when the folder has room for it (or the writer is stopping);
     /// returns <see langword="false"/> while it has none. <paramref name="room"/> is the folder's room, read here when needed.
@@ -30,7 +44,7 @@ internal sealed partial class DurableQueue
 
         var size = _heldPayload!.Length + RecordFormat.RecordHeaderSize;
         room = FolderRoom();
-        if (!_stopping && size > room)
+        if (MayHold && size > room)
         {
             return false;
         }
@@ -51,7 +65,7 @@ internal sealed partial class DurableQueue
     /// </summary>
     private bool MustHold(UserMessage message, long bytes, ref long room)
     {
-        if (!message.Awaited || _stopping)
+        if (!message.Awaited || !MayHold)
         {
             return false;
         }

@@ -49,6 +49,44 @@ public sealed class AwaitedCallsFullFolderTests
     }
 
     [Fact]
+    public async Task UpdateAsync_OutageFillsMemoryAndFolder_ExitSignalWritesWhatWasHeldAndWhatMemoryHolds()
+    {
+        using var folder = new TempFolder();
+        await using var collector = await FaultyCollector.StartAsync();
+        collector.Script = _ => Fault.Http(503);
+        var options = FastOptions(collector.Endpoint);
+        options.StorageDirectory = folder.Sub("storage");
+        options.MaxStorageBytes = 1024 * 1024;
+        options.MaxQueueSize = 1_000;
+        options.MaxRetryAttempts = 0;
+        options.MaxRetryDelay = TimeSpan.FromMinutes(10);
+        options.ShutdownTimeout = TimeSpan.FromSeconds(2);
+        await using var client = new GrowlyticsClient(options);
+        await EventuallyAsync(() => client.Durable!.IsBuffer, "the client owns its folder");
+
+        using var stop = new CancellationTokenSource();
+        var calls = Task.Run(async () =>
+        {
+            for (var n = 0; ; n++)
+            {
+                await client.Customers.UpdateAsync("customer-" + (n % 20), new Dictionary<string, object?> { ["n"] = n, ["note"] = new string('x', 100) }, stop.Token);
+            }
+        });
+        await EventuallyAsync(() => client.Queue.Count >= options.MaxQueueSize - 1, "memory fills behind the held update");
+        stop.Cancel();
+        var cancelled = () => calls;
+        await cancelled.Should().ThrowAsync<OperationCanceledException>();
+
+        // The process is about to end: what memory holds, the held update first, goes to the folder rather than with it.
+        await Task.Run(() => client.FlushForExitSignal("SIGTERM"));
+        client.Queue.Count.Should().Be(0, "nothing is left only in memory");
+        var statistics = client.Statistics;
+        statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
+        statistics.DroppedByReason.Where(r => r.Value > 0).Select(r => r.Key).Should().BeSubsetOf([DropReason.StorageFull]);
+        Directory.EnumerateFiles(folder.Sub("storage")).Sum(f => new FileInfo(f).Length).Should().BeLessThanOrEqualTo(options.MaxStorageBytes);
+    }
+
+    [Fact]
     public async Task UpdateAsync_OutageFillsMemoryAndFolder_CallWaits_AndShutdownStoresWhatItHeldWithinTheBound()
     {
         using var folder = new TempFolder();
