@@ -51,76 +51,29 @@ public sealed class AwaitedCallsFullFolderTests
     [Fact]
     public async Task UpdateAsync_OutageFillsMemoryAndFolder_ExitSignalWritesWhatWasHeldAndWhatMemoryHolds()
     {
-        using var folder = new TempFolder();
-        await using var collector = await FaultyCollector.StartAsync();
-        collector.Script = _ => Fault.Http(503);
-        var options = FastOptions(collector.Endpoint);
-        options.StorageDirectory = folder.Sub("storage");
-        options.MaxStorageBytes = 1024 * 1024;
-        options.MaxQueueSize = 1_000;
-        options.MaxRetryAttempts = 0;
-        options.MaxRetryDelay = TimeSpan.FromMinutes(10);
-        options.ShutdownTimeout = TimeSpan.FromSeconds(2);
-        await using var client = new GrowlyticsClient(options);
-        await EventuallyAsync(() => client.Durable!.IsBuffer, "the client owns its folder");
-
-        using var stop = new CancellationTokenSource();
-        var calls = Task.Run(async () =>
-        {
-            for (var n = 0; ; n++)
-            {
-                await client.Customers.UpdateAsync("customer-" + (n % 20), new Dictionary<string, object?> { ["n"] = n, ["note"] = new string('x', 100) }, stop.Token);
-            }
-        });
-        await EventuallyAsync(() => client.Queue.Count >= options.MaxQueueSize - 1, "memory fills behind the held update");
-        stop.Cancel();
-        var cancelled = () => calls;
-        await cancelled.Should().ThrowAsync<OperationCanceledException>();
+        await using var outage = await Outage.StartAsync();
+        var client = outage.Client;
+        await EventuallyAsync(() => client.Queue.Count >= outage.Options.MaxQueueSize - 1, "memory fills behind the held update");
+        await outage.StopCallsAsync();
 
         // The process is about to end: what memory holds, the held update first, goes to the folder rather than with it.
         await Task.Run(() => client.FlushForExitSignal("SIGTERM"));
         client.Queue.Count.Should().Be(0, "nothing is left only in memory");
-        var statistics = client.Statistics;
-        statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
-        statistics.DroppedByReason.Where(r => r.Value > 0).Select(r => r.Key).Should().BeSubsetOf([DropReason.StorageFull]);
-        Directory.EnumerateFiles(folder.Sub("storage")).Sum(f => new FileInfo(f).Length).Should().BeLessThanOrEqualTo(options.MaxStorageBytes);
+        outage.ShouldBeBalancedWithinTheBound();
     }
 
     [Fact]
     public async Task UpdateAsync_OutageFillsMemoryAndFolder_CallWaits_AndShutdownStoresWhatItHeldWithinTheBound()
     {
-        using var folder = new TempFolder();
-        await using var collector = await FaultyCollector.StartAsync();
-        collector.Script = _ => Fault.Http(503);
-        var options = FastOptions(collector.Endpoint);
-        options.StorageDirectory = folder.Sub("storage");
-        options.MaxStorageBytes = 1024 * 1024;
-        options.MaxQueueSize = 1_000;
-
-        // Kept on disk after the first attempt, for later.
-        options.MaxRetryAttempts = 0;
-        options.MaxRetryDelay = TimeSpan.FromMinutes(10);
-        options.ShutdownTimeout = TimeSpan.FromSeconds(2);
-        var client = new GrowlyticsClient(options);
-        await EventuallyAsync(() => client.Durable!.IsBuffer, "the client owns its folder");
-
-        using var stop = new CancellationTokenSource();
-        var accepted = 0;
-        var calls = Task.Run(async () =>
-        {
-            for (var n = 0; ; n++)
-            {
-                await client.Customers.UpdateAsync("customer-" + (n % 20), new Dictionary<string, object?> { ["n"] = n, ["note"] = new string('x', 100) }, stop.Token);
-                Interlocked.Increment(ref accepted);
-            }
-        });
+        await using var outage = await Outage.StartAsync();
+        var client = outage.Client;
 
         // The folder and memory fill, then the calls wait: no update is accepted for a second.
         var last = -1;
         await EventuallyAsync(
             () =>
             {
-                var now = Volatile.Read(ref accepted);
+                var now = outage.Accepted;
                 var still = now == last;
                 last = now;
                 Thread.Sleep(still ? 0 : 1_000);
@@ -129,17 +82,79 @@ public sealed class AwaitedCallsFullFolderTests
             "the calls wait for room");
         client.Statistics.DroppedByReason.Where(r => r.Value > 0).Should().BeEmpty("nothing was pushed out of the folder for the waiting calls");
         client.Durable!.InFolder.Should().BeGreaterThan(1_000, "the folder holds what it had room for");
-        stop.Cancel();
-        var cancelled = () => calls;
-        await cancelled.Should().ThrowAsync<OperationCanceledException>();
+        await outage.StopCallsAsync();
 
         // Shutdown writes what the writer held and what memory holds, within the bound (the oldest stored go to make room).
         await client.ShutdownAsync().WaitAsync(Deadline);
-        var statistics = client.Statistics;
-        statistics.Enqueued.Should().Be(accepted);
-        statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
-        statistics.DroppedByReason.Where(r => r.Value > 0).Select(r => r.Key).Should().BeSubsetOf([DropReason.StorageFull]);
-        Directory.EnumerateFiles(folder.Sub("storage")).Sum(f => new FileInfo(f).Length).Should().BeLessThanOrEqualTo(options.MaxStorageBytes);
-        await client.DisposeAsync();
+        client.Statistics.Enqueued.Should().Be(outage.Accepted);
+        outage.ShouldBeBalancedWithinTheBound();
+    }
+
+    /// <summary>
+    /// A collector that answers 503 to everything, a 1 MB folder and memory for 1,000 messages (what runs out of retries is
+    /// kept on disk for later), and a task calling <c>UpdateAsync</c> for 20 customers until <see cref="StopCallsAsync"/>.
+    /// </summary>
+    private sealed class Outage : IAsyncDisposable
+    {
+        private readonly TempFolder _folder = new();
+        private readonly CancellationTokenSource _stop = new();
+        private FaultyCollector _collector = null!;
+        private Task _calls = Task.CompletedTask;
+        private int _accepted;
+
+        public GrowlyticsOptions Options { get; private set; } = null!;
+
+        public GrowlyticsClient Client { get; private set; } = null!;
+
+        public int Accepted => Volatile.Read(ref _accepted);
+
+        public static async Task<Outage> StartAsync()
+        {
+            var outage = new Outage { _collector = await FaultyCollector.StartAsync() };
+            outage._collector.Script = _ => Fault.Http(503);
+            var options = FastOptions(outage._collector.Endpoint);
+            options.StorageDirectory = outage._folder.Sub("storage");
+            options.MaxStorageBytes = 1024 * 1024;
+            options.MaxQueueSize = 1_000;
+            options.MaxRetryAttempts = 0;
+            options.MaxRetryDelay = TimeSpan.FromMinutes(10);
+            options.ShutdownTimeout = TimeSpan.FromSeconds(2);
+            outage.Options = options;
+            outage.Client = new GrowlyticsClient(options);
+            await EventuallyAsync(() => outage.Client.Durable!.IsBuffer, "the client owns its folder");
+            outage._calls = Task.Run(async () =>
+            {
+                for (var n = 0; ; n++)
+                {
+                    await outage.Client.Customers.UpdateAsync("customer-" + (n % 20), new Dictionary<string, object?> { ["n"] = n, ["note"] = new string('x', 100) }, outage._stop.Token);
+                    Interlocked.Increment(ref outage._accepted);
+                }
+            });
+            return outage;
+        }
+
+        /// <summary>Cancels the waiting call; the calling task ends with that cancellation.</summary>
+        public async Task StopCallsAsync()
+        {
+            _stop.Cancel();
+            var calls = () => _calls;
+            await calls.Should().ThrowAsync<OperationCanceledException>();
+        }
+
+        public void ShouldBeBalancedWithinTheBound()
+        {
+            var statistics = Client.Statistics;
+            statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
+            statistics.DroppedByReason.Where(r => r.Value > 0).Select(r => r.Key).Should().BeSubsetOf([DropReason.StorageFull]);
+            Directory.EnumerateFiles(_folder.Sub("storage")).Sum(f => new FileInfo(f).Length).Should().BeLessThanOrEqualTo(Options.MaxStorageBytes);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await _collector.DisposeAsync();
+            _stop.Dispose();
+            _folder.Dispose();
+        }
     }
 }
