@@ -161,7 +161,8 @@ internal sealed partial class DurableQueue
                 {
                     // Its call waits for room: it is not to push out older messages. What this round took before it is
                     // written (it fits), then the writer holds it until deliveries free room.
-                    if (records.Count > 0 && !TryAppend(messages, records, bytes))
+                    var before = records.Count > 0;
+                    if (before && !TryAppend(messages, records, bytes))
                     {
                         // The disk failed: memory delivers, this message after those handed back.
                         _handBack([message]);
@@ -171,7 +172,7 @@ internal sealed partial class DurableQueue
 
                     Hold(message, payload);
                     end = CommitEnd.HeldForRoom;
-                    return wrote || messages.Count > 0;
+                    return wrote || before;
                 }
 
                 messages.Add(message);
