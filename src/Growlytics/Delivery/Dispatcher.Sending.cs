@@ -117,6 +117,11 @@ internal sealed partial class Dispatcher
             await prepared.Built.ConfigureAwait(false);
         }
 
+        if (BeforeAnswerHeard is { } beforeAnswerHeard)
+        {
+            await beforeAnswerHeard(results).ConfigureAwait(false);
+        }
+
         _completions.Enqueue(new Completion(batch, results));
 
         // An answer arrives on a pool thread that has nothing else to do: the loop goes on there. A cancelled request ends
@@ -131,6 +136,12 @@ internal sealed partial class Dispatcher
             _wake.Set();
         }
     }
+
+    /// <summary>
+    /// Gets or sets a test seam: awaited with a request's results once they are known, before the loop hears them (a loop
+    /// busy elsewhere, or a thread that runs late).
+    /// </summary>
+    internal Func<List<SendResult>?, Task>? BeforeAnswerHeard { get; set; }
 
     /// <summary>A request to start on a pool thread (see <see cref="Start(Batch)"/>).</summary>
     private sealed record PendingSend(Dispatcher Dispatcher, Batch Batch, CancellationToken Token);

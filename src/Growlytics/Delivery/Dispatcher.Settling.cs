@@ -77,7 +77,7 @@ internal sealed partial class Dispatcher
                                 // Out of retries after the service refused the key: dropped like everything held then.
                                 _settler.Dropped(envelope, DropReason.Unauthorized);
                                 break;
-                            case SendOutcome.Kept when IsRefusedForGood(envelope):
+                            case SendOutcome.Kept when IsRefusedForGood(envelope, result.SuccessesAtRefusal):
                                 if (envelope.EndSending() is { } storageReason)
                                 {
                                     // Storage dropped its record meanwhile: counted with that reason, as when it stays kept.
@@ -93,7 +93,7 @@ internal sealed partial class Dispatcher
                             case SendOutcome.Kept:
                                 if (envelope.KeptAtSuccesses < 0)
                                 {
-                                    envelope.KeptAtSuccesses = _sender.Successes;
+                                    envelope.KeptAtSuccesses = result.SuccessesAtRefusal;
                                 }
                                 else
                                 {
@@ -222,15 +222,17 @@ internal sealed partial class Dispatcher
 
     /// <summary>
     /// Gets a value indicating whether a message out of retries is dropped rather than kept again: it was kept before, the
-    /// service has accepted at least <see cref="AcceptedSinceKeptToDrop"/> other requests since (a message it cannot
-    /// take, not an outage: probes that get through during one are far fewer), and keeping it would hold others back: a
+    /// service had accepted at least <see cref="AcceptedSinceKeptToDrop"/> other requests between then and this refusal
+    /// (<paramref name="successesAtRefusal"/>: a message it cannot take, not an outage: probes that get through during one
+    /// are far fewer; requests accepted after the refusal, before the loop heard it, as when the service comes back, do
+    /// not count), and keeping it would hold others back: a
     /// stored one only while the stored queue waits for it (its read window is full, so every user waits); one in memory
     /// (the disk failed, or the folder is another client's) always, as it would keep its partition, and flushes, waiting
     /// for ever.
     /// </summary>
-    private bool IsRefusedForGood(Envelope envelope) =>
+    private bool IsRefusedForGood(Envelope envelope, long successesAtRefusal) =>
         envelope.KeptAtSuccesses >= 0
-        && _sender.Successes - envelope.KeptAtSuccesses >= AcceptedSinceKeptToDrop
+        && successesAtRefusal - envelope.KeptAtSuccesses >= AcceptedSinceKeptToDrop
         && (envelope.Source == _memory || envelope.Source.WaitsForOldest);
 
     /// <summary>

@@ -57,7 +57,8 @@ internal sealed class Envelope
 
     /// <summary>
     /// Gets or sets how many requests the service had accepted when the message was first kept (out of retries, to be
-    /// tried again later), or -1 if it never was.
+    /// tried again later: the count when its last attempt failed, see <see cref="SendResult.SuccessesAtRefusal"/>), or -1
+    /// if it never was.
     /// </summary>
     public long KeptAtSuccesses { get; set; } = -1;
 

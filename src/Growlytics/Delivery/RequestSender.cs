@@ -180,7 +180,7 @@ internal sealed partial class RequestSender
                 {
                     // The first half is kept for a later try: the second is kept with it, unsent, so a user whose messages
                     // span both halves is never delivered out of call order (the kept ones would arrive after it).
-                    results.Add(new SendResult(start + half, count - half, SendOutcome.Kept, DropReason.RetriesExhausted, kept.Status, kept.Description) { Isolated = kept.Isolated });
+                    results.Add(new SendResult(start + half, count - half, SendOutcome.Kept, DropReason.RetriesExhausted, kept.Status, kept.Description) { Isolated = kept.Isolated, SuccessesAtRefusal = kept.SuccessesAtRefusal });
                     return;
                 }
 
@@ -210,8 +210,9 @@ internal sealed partial class RequestSender
                 return;
             default:
                 var outcome = KeepOnRetriesExhausted ? SendOutcome.Kept : SendOutcome.Dropped;
-                var isolated = outcome == SendOutcome.Kept && !attempt.Throttled && Successes > attempt.SuccessesAtStart && _recent.FailuresAreAMinority;
-                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated });
+                var successes = Successes;
+                var isolated = outcome == SendOutcome.Kept && !attempt.Throttled && successes > attempt.SuccessesAtStart && _recent.FailuresAreAMinority;
+                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes });
                 if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
                     if (KeepOnRetriesExhausted)

@@ -40,6 +40,13 @@ internal readonly struct SendResult
     /// <c>Retry-After</c>). Set only when <see cref="Outcome"/> is <see cref="SendOutcome.Kept"/>.
     /// </summary>
     public bool Isolated { get; init; }
+
+    /// <summary>
+    /// Gets how many requests the service had accepted when the last attempt failed (<see cref="RequestSender.Successes"/>
+    /// then, not when the loop hears the result: requests accepted in between came after the refusal). Set only when
+    /// <see cref="Outcome"/> is <see cref="SendOutcome.Kept"/>.
+    /// </summary>
+    public long SuccessesAtRefusal { get; init; }
 }
 
 /// <summary>What becomes of a part of a batch.</summary>

@@ -199,6 +199,55 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeptMessageRefusedAgain_OthersAcceptedOnlyAfterTheRefusal_IsKeptNotDropped()
+    {
+        var collector = new PoisonCollector();
+        var client = ClientFor(collector, o => o.StorageWriteFault = () => new IOException("No space left on device"));
+
+        // Its second round of attempts runs out too, and the loop hears that answer late: the other traffic, accepted
+        // after the refusal, is heard first. The service was not seen refusing it while it accepted others.
+        var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var kept = 0;
+        var held = 0;
+        client.Dispatcher.BeforeAnswerHeard = results =>
+        {
+            if (results is null || !results.Exists(r => r.Outcome == SendOutcome.Kept) || Interlocked.Increment(ref kept) != 2)
+            {
+                return Task.CompletedTask;
+            }
+
+            Volatile.Write(ref held, 1);
+            return heard.Task;
+        };
+
+        // Kept in memory (every write fails) after its first round: nothing says it is not an outage.
+        await SendPoisonAsync(client, collector);
+        var refusedBefore = collector.Refused;
+        await DriveUntilAsync(() => Volatile.Read(ref held) == 1, Step, () => $"refused {collector.Refused} (before {refusedBefore})");
+
+        // 40 requests of other users accepted meanwhile (more than the 32 that make a refusal one "for good").
+        for (var customer = 0; customer < 40; customer++)
+        {
+            client.Customers.Update("customer-" + customer, new Dictionary<string, object?> { ["n"] = customer });
+            var delivered = customer + 1;
+            await DriveUntilAsync(() => collector.Delivered == delivered, TimeSpan.FromMilliseconds(100));
+        }
+
+        heard.SetResult();
+        collector.AcceptPoison = true;
+        await DriveUntilAsync(
+            () => collector.PoisonAccepted || client.Statistics.Dropped > 0,
+            Step,
+            () => $"delivered {client.Statistics.Delivered}, dropped {client.Statistics.Dropped}, pending {client.Statistics.Pending}");
+
+        client.Statistics.Dropped.Should().Be(0, "the refusal came before the others were accepted: it was kept, and delivered once the service took it");
+        collector.PoisonAccepted.Should().BeTrue();
+        await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
+        client.Statistics.Delivered.Should().Be(41);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
     public async Task FlappingOutage_OneRequestAcceptedWhileTheQueueWaits_NothingIsDropped()
     {
         var collector = new OutageCollector();
