@@ -154,6 +154,8 @@ internal static class Program
         List<double>[] allocatedByHints = [[], []];
         List<double>[] pausedByHints = [[], []];
         var cpu = new List<double>();
+        var batches = new List<long>();
+        var workItems = new List<long>();
         using var process = Process.GetCurrentProcess();
         var gen0 = GC.CollectionCount(0);
         var gen1 = GC.CollectionCount(1);
@@ -177,11 +179,15 @@ internal static class Program
             var pausedBefore = GC.GetTotalPauseDuration();
             process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
+            var batchesBefore = benchmark.Client.Statistics.BatchesSent;
+            var workItemsBefore = ThreadPool.CompletedWorkItemCount;
             var clock = Stopwatch.StartNew();
             await round();
             times.Add(clock.Elapsed.TotalSeconds);
             process.Refresh();
             cpu.Add((process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
+            batches.Add(benchmark.Client.Statistics.BatchesSent - batchesBefore);
+            workItems.Add(ThreadPool.CompletedWorkItemCount - workItemsBefore);
             byHints[hints ? 1 : 0].Add(clock.Elapsed.TotalMilliseconds);
             pushCpuByHints[hints ? 1 : 0].Add(benchmark.LastPushCpuMilliseconds);
             allocatedByHints[hints ? 1 : 0].Add((GC.GetTotalAllocatedBytes() - allocatedBefore) / 50_000.0);
@@ -206,7 +212,10 @@ internal static class Program
                 var part = times.Skip(i).Take(20).OrderBy(t => t).ToList();
                 var last = i + part.Count - 1;
                 var before = i == 0 ? (Methods: 0L, Milliseconds: 0.0) : jitted[i - 1];
-                Console.WriteLine($"rounds {i}-{last}: median {part[part.Count / 2] * 1000:F1} ms, pool threads {threads[last]}, "
+                var sent = batches.Skip(i).Take(20).OrderBy(b => b).ToList();
+                var items = workItems.Skip(i).Take(20).OrderBy(w => w).ToList();
+                var rounds20 = cpu.Skip(i).Take(20).OrderBy(c => c).ToList();
+                Console.WriteLine($"rounds {i}-{last}: median {part[part.Count / 2] * 1000:F1} ms, requests {sent[sent.Count / 2]} (min {sent[0]}, max {sent[^1]}), CPU {rounds20[rounds20.Count / 2]:F1} ms, work items {items[items.Count / 2]}, pool threads {threads[last]}, "
                     + $"methods compiled {jitted[last].Methods - before.Methods} in {jitted[last].Milliseconds - before.Milliseconds:F0} ms{(i == 0 ? " (since the process started)" : "")}");
             }
         }

@@ -33,6 +33,9 @@ public class EndToEndBenchmarks
     /// <summary>Gets the handler the SDK's requests go to instead of the loopback collector (the harness's <c>many-inprocess</c>), or <see langword="null"/>.</summary>
     internal HttpMessageHandler? Handler { get; init; }
 
+    /// <summary>Gets the SDK's client (the harness reads its statistics between rounds).</summary>
+    internal GrowlyticsClient Client => _client;
+
     /// <summary>Gets the CPU time the pushing thread used in the last round's calls (see <see cref="ThreadCpuTime"/>).</summary>
     internal double LastPushCpuMilliseconds { get; private set; }
 
