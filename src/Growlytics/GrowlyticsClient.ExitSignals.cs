@@ -109,6 +109,9 @@ public sealed partial class GrowlyticsClient
         }
         finally
         {
+            // The handler has written what was pending: if the process goes on (another handler cancelled the signal), the
+            // writer holds awaited updates for room again.
+            _durable?.HoldForRoomAgain();
             Volatile.Write(ref _signalFlushing, 0);
         }
 

@@ -17,15 +17,22 @@ internal sealed partial class DurableQueue
     // Whether the writer holds a message, for the readers' threads: a segment they settle wakes it (see Settle).
     private volatile bool _holdingForRoom;
 
-    // Set when the process is ending (an exit signal): from then on nothing is held, as in the last commit at shutdown.
+    // Set while an exit signal's handler runs (the process is ending): nothing is held then, as in the last commit at shutdown.
     private volatile bool _writeAll;
 
     /// <summary>
-    /// Has the writer hold nothing from now on (the process is ending on an exit signal): what it holds and what memory
-    /// holds is written by the next commit, the oldest stored messages making room, as at shutdown, rather than lost with
-    /// the process.
+    /// Has the writer hold nothing until <see cref="HoldForRoomAgain"/> (the process is ending on an exit signal): what it
+    /// holds and what memory holds is written by the next commit, the oldest stored messages making room, as at shutdown,
+    /// rather than lost with the process.
     /// </summary>
     public void WriteHeldForRoom() => _writeAll = true;
+
+    /// <summary>
+    /// Has the writer hold awaited messages for room again: the exit signal's handler has written what was pending and
+    /// returned, and if another handler kept the process running, its imports wait for room again rather than push out
+    /// what is stored.
+    /// </summary>
+    public void HoldForRoomAgain() => _writeAll = false;
 
     // Whether a message may be held now: not at shutdown or exit, nor while the disk fails (memory delivers then, and a
     // held message would let its user's later ones go first).

@@ -63,23 +63,32 @@ public sealed class AwaitedCallsFullFolderTests
     }
 
     [Fact]
+    public async Task UpdateAsync_ExitSignalThatDoesNotEndTheProcess_CallsWaitForRoomAgainAfterIt()
+    {
+        await using var outage = await Outage.StartAsync();
+        var client = outage.Client;
+        await outage.CallsWaitAsync();
+        await outage.StopCallsAsync();
+
+        // Another handler keeps the process running: once the signal's write is done, imports wait for room again instead
+        // of pushing out what the folder holds.
+        await Task.Run(() => client.FlushForExitSignal("SIGINT"));
+        var pushedOut = client.Statistics.DroppedByReason[DropReason.StorageFull];
+        outage.StartCalls();
+        await outage.CallsWaitAsync();
+        client.Statistics.DroppedByReason[DropReason.StorageFull].Should().Be(pushedOut, "nothing more was pushed out of the folder for the waiting calls");
+        await outage.StopCallsAsync();
+        outage.ShouldBeBalancedWithinTheBound();
+    }
+
+    [Fact]
     public async Task UpdateAsync_OutageFillsMemoryAndFolder_CallWaits_AndShutdownStoresWhatItHeldWithinTheBound()
     {
         await using var outage = await Outage.StartAsync();
         var client = outage.Client;
 
-        // The folder and memory fill, then the calls wait: no update is accepted for a second.
-        var last = -1;
-        await EventuallyAsync(
-            () =>
-            {
-                var now = outage.Accepted;
-                var still = now == last;
-                last = now;
-                Thread.Sleep(still ? 0 : 1_000);
-                return still;
-            },
-            "the calls wait for room");
+        // The folder and memory fill, then the calls wait.
+        await outage.CallsWaitAsync();
         client.Statistics.DroppedByReason.Where(r => r.Value > 0).Should().BeEmpty("nothing was pushed out of the folder for the waiting calls");
         client.Durable!.InFolder.Should().BeGreaterThan(1_000, "the folder holds what it had room for");
         await outage.StopCallsAsync();
@@ -97,7 +106,7 @@ public sealed class AwaitedCallsFullFolderTests
     private sealed class Outage : IAsyncDisposable
     {
         private readonly TempFolder _folder = new();
-        private readonly CancellationTokenSource _stop = new();
+        private CancellationTokenSource _stop = new();
         private FaultyCollector _collector = null!;
         private Task _calls = Task.CompletedTask;
         private int _accepted;
@@ -122,15 +131,44 @@ public sealed class AwaitedCallsFullFolderTests
             outage.Options = options;
             outage.Client = new GrowlyticsClient(options);
             await EventuallyAsync(() => outage.Client.Durable!.IsBuffer, "the client owns its folder");
-            outage._calls = Task.Run(async () =>
+            outage.StartCalls();
+            return outage;
+        }
+
+        /// <summary>Starts a task calling <c>UpdateAsync</c> until <see cref="StopCallsAsync"/> (again after a stop).</summary>
+        public void StartCalls()
+        {
+            if (_stop.IsCancellationRequested)
             {
-                for (var n = 0; ; n++)
+                _stop.Dispose();
+                _stop = new CancellationTokenSource();
+            }
+
+            var stop = _stop.Token;
+            _calls = Task.Run(async () =>
+            {
+                for (var n = Accepted; ; n++)
                 {
-                    await outage.Client.Customers.UpdateAsync("customer-" + (n % 20), new Dictionary<string, object?> { ["n"] = n, ["note"] = new string('x', 100) }, outage._stop.Token);
-                    Interlocked.Increment(ref outage._accepted);
+                    await Client.Customers.UpdateAsync("customer-" + (n % 20), new Dictionary<string, object?> { ["n"] = n, ["note"] = new string('x', 100) }, stop);
+                    Interlocked.Increment(ref _accepted);
                 }
             });
-            return outage;
+        }
+
+        /// <summary>Waits until the calls wait for room: no update is accepted for a second.</summary>
+        public async Task CallsWaitAsync()
+        {
+            var last = -1;
+            await EventuallyAsync(
+                () =>
+                {
+                    var now = Accepted;
+                    var still = now == last;
+                    last = now;
+                    Thread.Sleep(still ? 0 : 1_000);
+                    return still;
+                },
+                "the calls wait for room");
         }
 
         /// <summary>Cancels the waiting call; the calling task ends with that cancellation.</summary>
