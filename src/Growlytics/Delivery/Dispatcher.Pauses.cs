@@ -20,8 +20,9 @@ internal sealed partial class Dispatcher
     /// for the first time, on a failure of the request's own: see <see cref="SendResult.Isolated"/>; in memory it would
     /// have been dropped, and a longer pause would hold its users back, and every user once the stored queue waits for
     /// it), otherwise (an outage, a request to slow down, or kept before) for <see cref="GrowlyticsOptions.MaxRetryDelay"/>.
+    /// <paramref name="unansweredAt"/> is <see cref="SendResult.UnansweredAt"/> of the kept messages' request.
     /// </summary>
-    private void ReleasePartitions(Batch batch, List<Envelope>? kept, bool isolated)
+    private void ReleasePartitions(Batch batch, List<Envelope>? kept, bool isolated, long unansweredAt)
     {
         if (kept is not { Count: > 0 })
         {
@@ -47,7 +48,7 @@ internal sealed partial class Dispatcher
             }
 
             _partitions.ReturnToFront(partition, mine);
-            _paused.Add((partition, until));
+            _paused.Add((partition, until, unansweredAt));
             _pausedNow[partition] = true;
             if (_partitions.Messages(partition) is { } waiting)
             {
@@ -95,21 +96,31 @@ internal sealed partial class Dispatcher
             _keptTimer = null;
         }
 
+        // At shutdown, a pause that ends by the deadline after an answer of the service is waited for: the kept messages may
+        // go in the time left. One that ends past the deadline, or follows attempts the service did not answer with no
+        // answer since (it can only find the service unreachable), is let go, its partition left blocked: its messages
+        // stay stored for the next start, or are counted if only memory held them.
+        var stopping = _stopping;
+        var deadline = stopping ? Interlocked.Read(ref _stopDeadline) : long.MaxValue;
+        var answers = stopping ? _sender.Answers : 0;
         var earliest = long.MaxValue;
         for (var i = _paused.Count - 1; i >= 0; i--)
         {
-            var (partition, until) = _paused[i];
-            if (now >= until || _stopping)
+            var (partition, until, unansweredAt) = _paused[i];
+            if (now >= until)
             {
                 _paused.RemoveAt(i);
                 _pausedNow[partition] = false;
-                if (!_stopping)
-                {
-                    // Its messages were due when they were kept: they go now, in a partly filled request if need be,
-                    // not after another flush interval.
-                    _partitions.Unblock(partition);
-                    _drainUntilIdle = true;
-                }
+
+                // Its messages were due when they were kept: they go now, in a partly filled request if need be, not after
+                // another flush interval.
+                _partitions.Unblock(partition);
+                _drainUntilIdle = true;
+            }
+            else if (stopping && (until > deadline || unansweredAt == answers))
+            {
+                _paused.RemoveAt(i);
+                _pausedNow[partition] = false;
             }
             else
             {
@@ -120,6 +131,12 @@ internal sealed partial class Dispatcher
         if (earliest != long.MaxValue)
         {
             ArmKeptTimer(now, earliest);
+        }
+
+        if (stopping && _waitsForPause != _paused.Count > 0)
+        {
+            _waitsForPause = _paused.Count > 0;
+            _sender.CheckQuietAgain();
         }
     }
 

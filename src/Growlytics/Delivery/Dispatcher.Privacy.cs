@@ -135,7 +135,7 @@ internal sealed partial class Dispatcher
             _partitions.DrainAll(held);
             held.AddRange(_abandoned);
             _abandoned.Clear();
-            foreach (var (partition, _) in _paused)
+            foreach (var (partition, _, _) in _paused)
             {
                 _partitions.Unblock(partition);
                 _pausedNow[partition] = false;

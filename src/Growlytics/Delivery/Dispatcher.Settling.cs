@@ -49,6 +49,7 @@ internal sealed partial class Dispatcher
             List<Envelope>? kept = null;
             List<Envelope>? abandonedStored = null;
             var keptIsolated = true;
+            var keptUnansweredAt = long.MinValue;
             var keyRefusedStatus = 0;
             long droppedBlocking = 0;
 
@@ -102,6 +103,9 @@ internal sealed partial class Dispatcher
 
                                 keptIsolated &= result.Isolated;
 
+                                // One answered kept result makes the batch's pause one after an answer.
+                                keptUnansweredAt = result.UnansweredAt < 0 || keptUnansweredAt == -1 ? -1 : result.UnansweredAt;
+
                                 if (EndSending(envelope, kept ??= []))
                                 {
                                     continue;
@@ -150,7 +154,7 @@ internal sealed partial class Dispatcher
             if (!handedOn)
             {
                 ReturnAbandonedStored(batch, abandonedStored);
-                ReleasePartitions(batch, kept, keptIsolated);
+                ReleasePartitions(batch, kept, keptIsolated, keptUnansweredAt);
             }
 
             if (droppedBlocking > 0 && _blockingDrops.TryReport(droppedBlocking, out var blocking))

@@ -17,6 +17,10 @@ internal sealed partial class Dispatcher
     public async Task<long> StopAsync(TimeSpan timeout, TimeSpan grace, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
+        var ticks = timeout.TotalSeconds * _time.TimestampFrequency;
+        var deadlineAt = cancellationToken.IsCancellationRequested ? started : ticks < long.MaxValue - started ? started + (long)ticks : long.MaxValue;
+        Interlocked.Exchange(ref _stopDeadline, deadlineAt);
+        _waitsForPause = true;
         _stopping = true;
         _wake.Set();
         if (!_run.IsCompleted)
@@ -29,10 +33,8 @@ internal sealed partial class Dispatcher
             // in the time left. Stopped at once, as at the deadline, instead of waiting it out. With every message left in
             // the storage folder (none only in memory, none with the writer), also once every batch waits for a retry due
             // past the deadline, or for one after attempts the service did not answer: they stay there for the next start.
-            var ticks = timeout.TotalSeconds * _time.TimestampFrequency;
-            var deadlineAt = ticks < long.MaxValue - started ? started + (long)ticks : long.MaxValue;
             var keptAnyway = _disk is not null && _memory.Pending == 0 && !_memory.WithWriter;
-            var quiet = _sender.WhenQuietUntilAsync(deadlineAt, keptAnyway, linked.Token);
+            var quiet = _sender.WhenQuietUntilAsync(deadlineAt, keptAnyway, () => _waitsForPause, linked.Token);
             if (await Task.WhenAny(_run, expiry, quiet).ConfigureAwait(false) != _run)
             {
                 // Out of time, or nothing can go in it: the requests in flight are abandoned; what they held is counted

@@ -39,7 +39,9 @@ internal sealed partial class Dispatcher : IDisposable
     private readonly TicketWindow _tickets = new();
     private readonly ConcurrentQueue<Completion> _completions = new();
     private readonly List<FlushRequest> _flushes = [];
-    private readonly List<(int Partition, long Until)> _paused = [];
+    // Partitions paused after messages kept (out of retries), until when, and, if the service did not answer their last
+    // attempt, how many attempts it had answered then (-1 if it answered).
+    private readonly List<(int Partition, long Until, long UnansweredAt)> _paused = [];
 
     // Whether each partition is in _paused now (read for every message staged).
     private readonly bool[] _pausedNow;
@@ -83,6 +85,14 @@ internal sealed partial class Dispatcher : IDisposable
     private int _sweepSettled;
     private int _fillVersion;
     private volatile bool _stopping;
+
+    // The shutdown's deadline (a timestamp of the client's clock), written before _stopping: partitions paused after kept
+    // messages whose pause ends by then are tried again at its end; the others are left as they are (see ResumePaused).
+    private long _stopDeadline = long.MaxValue;
+
+    // At shutdown, whether a paused partition's pause is waited for (see ResumePaused): the shutdown does not take the
+    // sender's quiet for the end while one is. Set from StopAsync until the loop has looked.
+    private volatile bool _waitsForPause;
 
     // Set once StopAsync has counted what memory held: later arrivals are dropped as they come (DropLateArrivals).
     private volatile bool _stopped;
@@ -277,8 +287,9 @@ internal sealed partial class Dispatcher : IDisposable
                     CompleteFlushes(everything: settledAll || stopping, stopping ? long.MaxValue : registeredBefore);
                     _drainUntilIdle = false;
                     _drainAll = false;
-                    if (stopping)
+                    if (stopping && _paused.Count == 0)
                     {
+                        // Nothing left to send before the deadline (partitions paused past it were let go).
                         return;
                     }
                 }

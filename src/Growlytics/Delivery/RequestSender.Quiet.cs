@@ -45,10 +45,14 @@ internal sealed partial class RequestSender
     /// Whether what an abandoned batch holds stays stored for the next start (every unsettled message is in the folder):
     /// retries due past <paramref name="deadline"/>, or after attempts the service did not answer, are then not waited for.
     /// </param>
+    /// <param name="waitsForPause">
+    /// Whether the dispatcher waits for messages kept after their retries, paused until before the deadline: while it does,
+    /// retries not worth waiting for do not make the client quiet (see <see cref="CheckQuietAgain"/>).
+    /// </param>
     /// <param name="cancellationToken">Cancels the task.</param>
-    public Task WhenQuietUntilAsync(long deadline, bool keptAnyway, CancellationToken cancellationToken)
+    public Task WhenQuietUntilAsync(long deadline, bool keptAnyway, Func<bool> waitsForPause, CancellationToken cancellationToken)
     {
-        var watch = new QuietWatch(deadline, keptAnyway);
+        var watch = new QuietWatch(deadline, keptAnyway, waitsForPause);
         Volatile.Write(ref _quietWatch, watch);
         CheckQuiet();
         if (!watch.Done.Task.IsCompleted && cancellationToken.CanBeCanceled)
@@ -182,7 +186,7 @@ internal sealed partial class RequestSender
             && !watch.Done.Task.IsCompleted
             && Volatile.Read(ref _pastCircuit) == 0
             && ((_circuit.CircuitState == CircuitState.Open && Volatile.Read(ref _openUntil) >= watch.Deadline)
-                || (watch.KeptAnyway && OnlyRetriesNotWorthWaitingFor(watch.Deadline))))
+                || (watch.KeptAnyway && !watch.WaitsForPause() && OnlyRetriesNotWorthWaitingFor(watch.Deadline))))
         {
             watch.Done.TrySetResult(true);
         }
@@ -219,11 +223,16 @@ internal sealed partial class RequestSender
         }
     }
 
-    private sealed class QuietWatch(long deadline, bool keptAnyway)
+    /// <summary>Looks again whether the client is quiet (the dispatcher no longer waits for a pause).</summary>
+    public void CheckQuietAgain() => CheckQuiet();
+
+    private sealed class QuietWatch(long deadline, bool keptAnyway, Func<bool> waitsForPause)
     {
         public long Deadline { get; } = deadline;
 
         public bool KeptAnyway { get; } = keptAnyway;
+
+        public Func<bool> WaitsForPause { get; } = waitsForPause;
 
         public TaskCompletionSource<bool> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

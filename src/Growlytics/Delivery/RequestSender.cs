@@ -94,6 +94,9 @@ internal sealed partial class RequestSender
     /// <summary>Gets how many requests the service has accepted so far.</summary>
     public long Successes => Interlocked.Read(ref _successes);
 
+    /// <summary>Gets how many attempts the service has answered (any status), ever.</summary>
+    public long Answers => Interlocked.Read(ref _answers);
+
     /// <summary>
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
     /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that
@@ -180,7 +183,7 @@ internal sealed partial class RequestSender
                 {
                     // The first half is kept for a later try: the second is kept with it, unsent, so a user whose messages
                     // span both halves is never delivered out of call order (the kept ones would arrive after it).
-                    results.Add(new SendResult(start + half, count - half, SendOutcome.Kept, DropReason.RetriesExhausted, kept.Status, kept.Description) { Isolated = kept.Isolated, SuccessesAtRefusal = kept.SuccessesAtRefusal });
+                    results.Add(new SendResult(start + half, count - half, SendOutcome.Kept, DropReason.RetriesExhausted, kept.Status, kept.Description) { Isolated = kept.Isolated, SuccessesAtRefusal = kept.SuccessesAtRefusal, UnansweredAt = kept.UnansweredAt });
                     return;
                 }
 
@@ -212,7 +215,9 @@ internal sealed partial class RequestSender
                 var outcome = KeepOnRetriesExhausted ? SendOutcome.Kept : SendOutcome.Dropped;
                 var successes = Successes;
                 var isolated = outcome == SendOutcome.Kept && !attempt.Throttled && successes > attempt.SuccessesAtStart && _recent.FailuresAreAMinority;
-                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes });
+                // No status: the last attempt got no answer (its exception, the open circuit, or the budget spent after one).
+                var unansweredAt = status == 0 ? Answers : -1;
+                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes, UnansweredAt = unansweredAt });
                 if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
                     if (KeepOnRetriesExhausted)

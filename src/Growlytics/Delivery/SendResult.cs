@@ -47,6 +47,13 @@ internal readonly struct SendResult
     /// <see cref="Outcome"/> is <see cref="SendOutcome.Kept"/>.
     /// </summary>
     public long SuccessesAtRefusal { get; init; }
+
+    /// <summary>
+    /// Gets, when the service did not answer the last attempt (a refused connection, a timeout, the open circuit), how many
+    /// attempts it had answered then (<see cref="RequestSender.Answers"/>); -1 when it answered. Set only when
+    /// <see cref="Outcome"/> is <see cref="SendOutcome.Kept"/>.
+    /// </summary>
+    public long UnansweredAt { get; init; } = -1;
 }
 
 /// <summary>What becomes of a part of a batch.</summary>

@@ -1,0 +1,115 @@
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// Messages kept after their retries ran out pause before they are tried again. At shutdown a pause that ends by the
+/// deadline, after a refusal the service answered, is waited for and the messages go then; one that ends past the
+/// deadline, or follows attempts the service did not answer with no answer since, is not: the messages stay in the
+/// storage folder for the next start.
+/// </summary>
+public sealed class KeptAtShutdownTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
+
+    [Fact]
+    public async Task Shutdown_KeptAfterARefusal_PauseEndsBeforeTheDeadline_SentThen()
+    {
+        var collector = RefusingTheFirstRequest(out var refused);
+        var client = NewClient(collector, o =>
+        {
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+        });
+        await KeepFiftyAsync(client, refused);
+
+        var started = Time.GetUtcNow();
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+
+        collector.Numbers.Should().HaveCount(50, "the pause ended 1 s into a 10 s shutdown, and the service answers");
+        (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((50, 0, 0));
+        (Time.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(5), "the shutdown ends once they are delivered");
+    }
+
+    [Fact]
+    public async Task Shutdown_KeptAfterARefusal_PauseEndsPastTheDeadline_StoredForTheNextStart()
+    {
+        var collector = RefusingTheFirstRequest(out var refused);
+        var client = NewClient(collector, o =>
+        {
+            o.MaxRetryDelay = TimeSpan.FromSeconds(30);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        });
+        await KeepFiftyAsync(client, refused);
+
+        var started = Time.GetUtcNow();
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+
+        collector.Numbers.Should().BeEmpty();
+        (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((0, 50, 0), "they stay in the folder");
+        (Time.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(1), "nothing could go before the deadline");
+    }
+
+    [Fact]
+    public async Task Shutdown_KeptAfterNoAnswer_PauseEndsBeforeTheDeadline_StoredForTheNextStart()
+    {
+        // The first request finds the service down (a refused connection); nothing answers after it.
+        var collector = new StorageCollector { Up = false };
+        var client = NewClient(collector, o =>
+        {
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+        });
+        PushNumbers(client, 0, 50);
+        await client.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        collector.Attempts.Should().Be(1);
+        collector.Up = true;
+
+        var started = Time.GetUtcNow();
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+
+        collector.Numbers.Should().BeEmpty("a retry after attempts nothing answered, with no answer since, is not waited for");
+        (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((0, 50, 0));
+        (Time.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task Shutdown_KeptInMemoryAfterARefusal_PauseEndsBeforeTheDeadline_SentThenNotDropped()
+    {
+        // Every write fails: the kept messages are in memory only, where the shutdown would count them dropped.
+        var collector = RefusingTheFirstRequest(out var refused);
+        var client = NewClient(collector, o =>
+        {
+            o.StorageWriteFault = () => new IOException("No space left on device");
+            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(10);
+        });
+        PushNumbers(client, 0, 50);
+        await DriveUntilAsync(() => Volatile.Read(ref refused[0]) == 1 && client.Dispatcher.StagedCount == 50, TimeSpan.FromMilliseconds(10));
+
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+
+        collector.Numbers.Should().HaveCount(50);
+        (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((50, 0, 0));
+    }
+
+    // Answers the first request 503 (a refusal the service answered), and every later one.
+    private static StorageCollector RefusingTheFirstRequest(out int[] refused)
+    {
+        var count = new int[1];
+        refused = count;
+        return new StorageCollector { Up = true, Refuse = _ => Interlocked.Increment(ref count[0]) == 1 };
+    }
+
+    // Fifty messages in one request, refused: out of retries (the tests' MaxRetryAttempts is 0), kept in the folder, and
+    // paused for MaxRetryDelay (nothing was delivered before). The fake clock does not move: the pause has not ended.
+    private static async Task KeepFiftyAsync(GrowlyticsClient client, int[] refused)
+    {
+        PushNumbers(client, 0, 50);
+        await client.FlushAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        Volatile.Read(ref refused[0]).Should().Be(1);
+        client.Statistics.Pending.Should().Be(50);
+    }
+}
