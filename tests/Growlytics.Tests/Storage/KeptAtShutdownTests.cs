@@ -95,6 +95,68 @@ public sealed class KeptAtShutdownTests : StorageTestBase
         (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((50, 0, 0));
     }
 
+    [Fact]
+    public async Task Shutdown_PauseEndsBeforeTheDeadline_WhileAnotherBatchWaitsForARetryPastIt_KeptMessagesSentThen()
+    {
+        // The first two requests (the user's fifty, and their one retry) are answered 503: kept, paused 5 s.
+        var refusals = 0;
+        var collector = new StorageCollector { Up = true, Refuse = numbers => numbers.Contains(0) && Interlocked.Increment(ref refusals) <= 2 };
+        var throttle = new ThrottleOnce(collector);
+        var client = NewClient(collector, o =>
+        {
+            o.HttpClient = new HttpClient(throttle);
+            o.MaxRetryAttempts = 1;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(5);
+            o.FlushInterval = TimeSpan.FromMilliseconds(100);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(4);
+        });
+        PushNumbers(client, 0, 50);
+        await DriveUntilAsync(() => Volatile.Read(ref refusals) >= 2 && client.Dispatcher.StagedCount == 50 && client.Statistics.Pending == 50, Step);
+        await Task.Delay(100);
+
+        // 2 s into the 5 s pause another customer's request is answered 503 "Retry-After: 5": its retry is due about 7 s
+        // after the pause began, past the shutdown's deadline (2.x + 4 s), while the pause ends before it.
+        for (var i = 0; i < 20; i++)
+        {
+            Time.Advance(Step);
+            await Task.Delay(5);
+        }
+
+        Volatile.Write(ref throttle.Armed, 1);
+        client.Customers.Update("customer-b", new Dictionary<string, object?> { ["n"] = 1000 });
+        await DriveUntilAsync(() => Volatile.Read(ref throttle.Armed) == 0, Step);
+        await WrittenAsync(client);
+
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 50).Select(n => (long)n), "the pause ended before the deadline: the kept messages went then");
+        (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((50, 1, 0), "the other customer's message stays in the folder");
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    // Answers the first request after Armed is set 503 with "Retry-After: 5", unrecorded; the others go to the collector
+    // after 50 ms (real time).
+    private sealed class ThrottleOnce(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        public int Armed;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Exchange(ref Armed, 0) == 1)
+            {
+                var response = new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable);
+                response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(5));
+                return response;
+            }
+
+            // A real service takes a moment to answer (real time: the fake clock does not move for it).
+            await Task.Delay(50, cancellationToken);
+            return await base.SendAsync(request, cancellationToken);
+        }
+    }
+
     // Answers the first request 503 (a refusal the service answered), and every later one.
     private static StorageCollector RefusingTheFirstRequest(out int[] refused)
     {
