@@ -132,8 +132,16 @@ internal sealed partial class Dispatcher
         {
             ArmKeptTimer(now, earliest);
         }
+    }
 
-        if (stopping && _waitsForPause != _paused.Count > 0)
+    /// <summary>
+    /// At shutdown, tells the sender whether a pause is still waited for (see <see cref="ResumePaused"/>). Called once the
+    /// turn has dispatched: a pause that just ended has its messages on their way then (counted by the sender), so the
+    /// client is not taken for quiet in between, which would cancel them as they go.
+    /// </summary>
+    private void NoteWaitsForPause()
+    {
+        if (_stopping && _waitsForPause != _paused.Count > 0)
         {
             _waitsForPause = _paused.Count > 0;
             _sender.CheckQuietAgain();

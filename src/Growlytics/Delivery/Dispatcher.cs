@@ -273,6 +273,7 @@ internal sealed partial class Dispatcher : IDisposable
                 _drainAll = _drainUntilIdle || HasFlushRequests();
 
                 Dispatch();
+                NoteWaitsForPause();
                 WriteAhead();
                 var registeredBefore = FlushesRegistered();
                 var idle = _inFlight == 0 && _partitions.ReadyCount == 0 && !_memory.HasUnread;
