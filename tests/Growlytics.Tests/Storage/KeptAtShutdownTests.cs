@@ -13,41 +13,21 @@ public sealed class KeptAtShutdownTests : StorageTestBase
     [Fact]
     public async Task Shutdown_KeptAfterARefusal_PauseEndsBeforeTheDeadline_SentThen()
     {
-        var collector = RefusingTheFirstRequest(out var refused);
-        var client = NewClient(collector, o =>
-        {
-            o.MaxRetryDelay = TimeSpan.FromSeconds(1);
-            o.ShutdownTimeout = TimeSpan.FromSeconds(10);
-        });
-        await KeepFiftyAsync(client, refused);
-
-        var started = Time.GetUtcNow();
-        var shutdown = client.ShutdownAsync();
-        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        var (collector, client, took) = await KeepFiftyThenShutDownAsync(maxRetryDelay: TimeSpan.FromSeconds(1), shutdownTimeout: TimeSpan.FromSeconds(10));
 
         collector.Numbers.Should().HaveCount(50, "the pause ended 1 s into a 10 s shutdown, and the service answers");
         (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((50, 0, 0));
-        (Time.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(5), "the shutdown ends once they are delivered");
+        took.Should().BeLessThan(TimeSpan.FromSeconds(5), "the shutdown ends once they are delivered");
     }
 
     [Fact]
     public async Task Shutdown_KeptAfterARefusal_PauseEndsPastTheDeadline_StoredForTheNextStart()
     {
-        var collector = RefusingTheFirstRequest(out var refused);
-        var client = NewClient(collector, o =>
-        {
-            o.MaxRetryDelay = TimeSpan.FromSeconds(30);
-            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
-        });
-        await KeepFiftyAsync(client, refused);
-
-        var started = Time.GetUtcNow();
-        var shutdown = client.ShutdownAsync();
-        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        var (collector, client, took) = await KeepFiftyThenShutDownAsync(maxRetryDelay: TimeSpan.FromSeconds(30), shutdownTimeout: TimeSpan.FromSeconds(5));
 
         collector.Numbers.Should().BeEmpty();
         (client.Statistics.Delivered, client.Statistics.Pending, client.Statistics.Dropped).Should().Be((0, 50, 0), "they stay in the folder");
-        (Time.GetUtcNow() - started).Should().BeLessThan(TimeSpan.FromSeconds(1), "nothing could go before the deadline");
+        took.Should().BeLessThan(TimeSpan.FromSeconds(1), "nothing could go before the deadline");
     }
 
     [Fact]
@@ -157,7 +137,25 @@ public sealed class KeptAtShutdownTests : StorageTestBase
         }
     }
 
-    // Answers the first request 503 (a refusal the service answered), and every later one.
+    // Fifty messages kept after a refusal (see KeepFiftyAsync), then a shutdown, the fake clock moved until it ends: how long
+    // it took on that clock.
+    private async Task<(StorageCollector Collector, GrowlyticsClient Client, TimeSpan Took)> KeepFiftyThenShutDownAsync(TimeSpan maxRetryDelay, TimeSpan shutdownTimeout)
+    {
+        var collector = RefusingTheFirstRequest(out var refused);
+        var client = NewClient(collector, o =>
+        {
+            o.MaxRetryDelay = maxRetryDelay;
+            o.ShutdownTimeout = shutdownTimeout;
+        });
+        await KeepFiftyAsync(client, refused);
+
+        var started = Time.GetUtcNow();
+        var shutdown = client.ShutdownAsync();
+        await DriveUntilAsync(() => shutdown.IsCompleted, Step);
+        return (collector, client, Time.GetUtcNow() - started);
+    }
+
+    // Answers the first request 503 (a refusal the service answered) and accepts every later one.
     private static StorageCollector RefusingTheFirstRequest(out int[] refused)
     {
         var count = new int[1];
