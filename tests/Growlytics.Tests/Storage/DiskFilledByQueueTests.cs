@@ -5,10 +5,6 @@ namespace GrowlyticsSdk.Tests.Storage;
 /// <summary>A disk filled by the queue's own segments: once they are delivered they are deleted, and the disk is used again.</summary>
 public sealed class DiskFilledByQueueTests : StorageTestBase
 {
-    private long FolderBytes() => System.IO.Directory.Exists(Directory)
-        ? System.IO.Directory.GetFiles(Directory).Sum(f => StorageLimits.LengthOrZero(new FileInfo(f)))
-        : 0;
-
     [Fact]
     public async Task DiskFilledByOwnSegments_AllDelivered_SpaceFreedAndDiskUsedAgain()
     {

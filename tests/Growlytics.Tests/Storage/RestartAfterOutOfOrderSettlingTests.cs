@@ -81,6 +81,4 @@ public sealed class RestartAfterOutOfOrderSettlingTests : StorageTestBase
 
     private static string Drops(GrowlyticsClient client) =>
         string.Join(", ", client.Statistics.DroppedByReason.Where(d => d.Value > 0).Select(d => $"{d.Key} {d.Value}"));
-
-    private long FolderBytes() => new DirectoryInfo(Directory).EnumerateFiles().Sum(f => f.Length);
 }

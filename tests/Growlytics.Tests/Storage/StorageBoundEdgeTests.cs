@@ -68,6 +68,4 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         FolderBytes().Should().BeLessThanOrEqualTo(max);
         log.Dispose();
     }
-
-    private long FolderBytes() => new DirectoryInfo(Directory).EnumerateFiles().Sum(f => f.Length);
 }

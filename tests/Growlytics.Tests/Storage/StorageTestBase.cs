@@ -97,6 +97,14 @@ public abstract class StorageTestBase : IDisposable
     /// <summary>Written to storage, not delivered (<see cref="GrowlyticsClient.FlushToStorageAsync"/>).</summary>
     internal static Task StoredAsync(GrowlyticsClient client) => client.FlushToStorageAsync();
 
+    /// <summary>
+    /// The folder's files' total size now. The storage writer may delete a spent segment while the folder is listed: a
+    /// file gone by the time it is measured counts as nothing; no folder, as no file.
+    /// </summary>
+    protected long FolderBytes() => System.IO.Directory.Exists(Directory)
+        ? new DirectoryInfo(Directory).EnumerateFiles().Sum(StorageLimits.LengthOrZero)
+        : 0;
+
     internal static void ShouldBeBalanced(GrowlyticsStatistics statistics) =>
         statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
 

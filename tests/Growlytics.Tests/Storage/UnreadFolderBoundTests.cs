@@ -1,3 +1,5 @@
+using GrowlyticsSdk.Storage;
+
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
@@ -68,5 +70,5 @@ public sealed class UnreadFolderBoundTests : StorageTestBase
         System.IO.Directory.GetFiles(Directory)
             .Select(p => new FileInfo(p))
             .Where(f => f.Name.StartsWith("queue", StringComparison.Ordinal) || f.Name.StartsWith("session", StringComparison.Ordinal))
-            .Sum(f => f.Length);
+            .Sum(StorageLimits.LengthOrZero);
 }
