@@ -78,7 +78,7 @@ internal sealed partial class Dispatcher
                                 // Out of retries after the service refused the key: dropped like everything held then.
                                 _settler.Dropped(envelope, DropReason.Unauthorized);
                                 break;
-                            case SendOutcome.Kept when IsRefusedForGood(envelope, result.SuccessesAtRefusal):
+                            case SendOutcome.Kept when IsRefusedForGood(envelope, result):
                                 if (envelope.EndSending() is { } storageReason)
                                 {
                                     // Storage dropped its record meanwhile: counted with that reason, as when it stays kept.
@@ -227,16 +227,19 @@ internal sealed partial class Dispatcher
     /// <summary>
     /// Gets a value indicating whether a message out of retries is dropped rather than kept again: it was kept before, the
     /// service had accepted at least <see cref="AcceptedSinceKeptToDrop"/> other requests between then and this refusal
-    /// (<paramref name="successesAtRefusal"/>: a message it cannot take, not an outage: probes that get through during one
+    /// (<see cref="SendResult.SuccessesAtRefusal"/>: a message it cannot take, not an outage: probes that get through during one
     /// are far fewer; requests accepted after the refusal, before the loop heard it, as when the service comes back, do
-    /// not count), and keeping it would hold others back: a
+    /// not count), the service itself refused it (the open circuit, which refuses an attempt before it goes on the wire
+    /// when most requests fail, says nothing about the message: an outage that begins after others were accepted), and
+    /// keeping it would hold others back: a
     /// stored one only while the stored queue waits for it (its read window is full, so every user waits); one in memory
     /// (the disk failed, or the folder is another client's) always, as it would keep its partition, and flushes, waiting
     /// for ever.
     /// </summary>
-    private bool IsRefusedForGood(Envelope envelope, long successesAtRefusal) =>
+    private bool IsRefusedForGood(Envelope envelope, SendResult result) =>
         envelope.KeptAtSuccesses >= 0
-        && successesAtRefusal - envelope.KeptAtSuccesses >= AcceptedSinceKeptToDrop
+        && !result.RefusedByCircuit
+        && result.SuccessesAtRefusal - envelope.KeptAtSuccesses >= AcceptedSinceKeptToDrop
         && (envelope.Source == _memory || envelope.Source.WaitsForOldest);
 
     /// <summary>

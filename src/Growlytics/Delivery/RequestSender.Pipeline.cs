@@ -71,6 +71,7 @@ internal sealed partial class RequestSender
                     if (state is not null)
                     {
                         WaitsForRetry(state, args.RetryDelay, args.Outcome.Exception);
+                        state.RefusedByCircuit = args.Outcome.Exception is BrokenCircuitException;
                     }
 
                     options.RetryDelayObserver?.Invoke(args.RetryDelay);
@@ -344,6 +345,12 @@ internal sealed partial class RequestSender
 
         /// <summary>Gets or sets how many attempts the service had answered when the batch's latest attempt got no answer.</summary>
         public long AnswersAtFailure { get; set; }
+
+        /// <summary>
+        /// Gets or sets a value indicating whether the open circuit refused the batch's last attempt before it went on the
+        /// wire: the service was not asked, so the failure says nothing about the batch's messages.
+        /// </summary>
+        public bool RefusedByCircuit { get; set; }
 
         /// <summary>Gets or sets a value indicating whether an answer to this batch asked to slow down (429 or <c>Retry-After</c>).</summary>
         public bool Throttled { get; set; }

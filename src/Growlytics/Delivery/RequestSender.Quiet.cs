@@ -98,6 +98,9 @@ internal sealed partial class RequestSender
         }
     }
 
+    /// <summary>Gets a value indicating whether the circuit breaker is open now (for tests).</summary>
+    internal bool CircuitIsOpen => _circuit.CircuitState == CircuitState.Open;
+
     /// <summary>Gets how many attempts are past the circuit breaker now (on the wire or about to be), for tests.</summary>
     internal int AttemptsPastCircuit => Volatile.Read(ref _pastCircuit);
 

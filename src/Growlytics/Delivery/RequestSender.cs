@@ -183,7 +183,7 @@ internal sealed partial class RequestSender
                 {
                     // The first half is kept for a later try: the second is kept with it, unsent, so a user whose messages
                     // span both halves is never delivered out of call order (the kept ones would arrive after it).
-                    results.Add(new SendResult(start + half, count - half, SendOutcome.Kept, DropReason.RetriesExhausted, kept.Status, kept.Description) { Isolated = kept.Isolated, SuccessesAtRefusal = kept.SuccessesAtRefusal, UnansweredAt = kept.UnansweredAt });
+                    results.Add(new SendResult(start + half, count - half, SendOutcome.Kept, DropReason.RetriesExhausted, kept.Status, kept.Description) { Isolated = kept.Isolated, SuccessesAtRefusal = kept.SuccessesAtRefusal, UnansweredAt = kept.UnansweredAt, RefusedByCircuit = kept.RefusedByCircuit });
                     return;
                 }
 
@@ -217,7 +217,7 @@ internal sealed partial class RequestSender
                 var isolated = outcome == SendOutcome.Kept && !attempt.Throttled && successes > attempt.SuccessesAtStart && _recent.FailuresAreAMinority;
                 // No status: the last attempt got no answer (its exception, the open circuit, or the budget spent after one).
                 var unansweredAt = status == 0 ? Answers : -1;
-                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes, UnansweredAt = unansweredAt });
+                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes, UnansweredAt = unansweredAt, RefusedByCircuit = attempt.RefusedByCircuit });
                 if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
                     if (KeepOnRetriesExhausted)
@@ -315,6 +315,8 @@ internal sealed partial class RequestSender
         {
             // A spent RetryBudget surfaces as Polly's TimeoutRejectedException: said as what it is, after the latest failure.
             var description = state.BudgetSpent ? (state.LastFailure ?? "no answer") + ", then RetryBudget ran out" : ex.GetType().Name;
+            // A budget spent while the batch waited for the circuit's probe: refused by the circuit too.
+            state.RefusedByCircuit = ex is BrokenCircuitException || (state.BudgetSpent && state.RefusedByCircuit);
             return (0, description, null);
         }
         finally

@@ -54,6 +54,13 @@ internal readonly struct SendResult
     /// <see cref="Outcome"/> is <see cref="SendOutcome.Kept"/>.
     /// </summary>
     public long UnansweredAt { get; init; } = -1;
+
+    /// <summary>
+    /// Gets a value indicating whether the open circuit refused the last attempt before it went on the wire (an outage
+    /// seen by others' requests): the service was not asked, so it did not refuse these messages. Set only when
+    /// <see cref="Outcome"/> is <see cref="SendOutcome.Kept"/>.
+    /// </summary>
+    public bool RefusedByCircuit { get; init; }
 }
 
 /// <summary>What becomes of a part of a batch.</summary>

@@ -165,13 +165,14 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
 
         client.Statistics.Dropped.Should().Be(0);
 
-        // Back up: steps of 200 ms, so the fake clock passes a request's timeout (10 min) only after 3,000 steps (15 s or
-        // more of real time). With 5 s steps it did after 120 (about a second), and with 1 s steps after 600 (3-6 s): on a
-        // busy machine (the whole suite with a build beside it, or CI's projects at once) this wait ran out, requests
-        // slower than that timed out and tried again while the clock raced on.
+        // Back up: the fake clock moves (200 ms steps) only while no attempt is on its way. Moved regardless, it passed a
+        // request's timeout (10 min) while a busy machine (CI's projects at once, other suites beside it) delayed answers
+        // given in real time: those requests timed out, and a kept message timed out after 32 others were accepted was
+        // dropped as refused for good (33 or 288 of 22,000 in some runs).
         collector.Up = true;
         var attemptsWhenBack = collector.Attempts;
-        await DriveUntilAsync(
+        await DriveBetweenAttemptsUntilAsync(
+            client,
             () => client.Statistics.Delivered == 22_000,
             TimeSpan.FromMilliseconds(200),
             () => $"Delivered {client.Statistics.Delivered}, pending {client.Statistics.Pending}, dropped {client.Statistics.Dropped} ({string.Join(", ", client.Statistics.DroppedByReason.Where(d => d.Value > 0).Select(d => d.Key + " " + d.Value))}), retried {client.Statistics.Retried}, batches {client.Statistics.BatchesSent}; {collector.Attempts - attemptsWhenBack} attempts since the service came back, {collector.Hanging} hanging; staged {client.Dispatcher.StagedCount}, past the circuit {client.Dispatcher.Sender.AttemptsPastCircuit}");
@@ -244,6 +245,63 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         collector.PoisonAccepted.Should().BeTrue();
         await DriveUntilAsync(() => client.Statistics.Pending == 0, Step);
         client.Statistics.Delivered.Should().Be(41);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    [Fact]
+    public async Task KeptMessage_RefusedByTheOpenCircuitAfterOthersWereAccepted_IsKeptNotDropped()
+    {
+        // Every write fails: kept in memory, where a message refused for good would be dropped (it holds its partition and
+        // flushes for ever), with no read window to wait for.
+        var collector = new PoisonCollector();
+        var client = ClientFor(collector, o =>
+        {
+            o.StorageWriteFault = () => new IOException("No space left on device");
+            o.CircuitBreakDuration = TimeSpan.FromMinutes(5);
+        });
+
+        // Kept after its first refusal (its pause: MaxRetryDelay, 30 s); 40 requests of others accepted meanwhile.
+        await SendPoisonAsync(client, collector);
+        var keptAt = Time.GetUtcNow();
+        PushToCustomers(client, 0, 4000);
+        _ = client.FlushAsync();
+        await DriveUntilAsync(() => client.Statistics.Delivered == 4000, TimeSpan.FromMilliseconds(10));
+        (Time.GetUtcNow() - keptAt).Should().BeLessThan(TimeSpan.FromSeconds(10), "the kept message's pause has not ended yet");
+        Time.Advance(keptAt + TimeSpan.FromSeconds(10) - Time.GetUtcNow());
+
+        // The service goes down (past the 5 s the circuit looks back on): others' requests fail and open the circuit, for a
+        // second first (requests were accepted before), then, once its probe (newer messages) fails too, for 5 minutes.
+        collector.Down = true;
+        PushToCustomers(client, 4000, 2000);
+        _ = client.FlushAsync();
+        await DriveUntilAsync(() => client.Dispatcher.Sender is { CircuitIsOpen: true, AttemptsPastCircuit: 0 }, TimeSpan.FromMilliseconds(10));
+        var attemptsBeforeProbe = collector.Attempts;
+        Time.Advance(TimeSpan.FromSeconds(2));
+        for (var n = 0; n < 100; n++)
+        {
+            // Other customers than those whose messages wait out their pause.
+            client.Customers.Update("late-customer-" + n, new Dictionary<string, object?> { ["n"] = 6000 + n });
+        }
+
+        _ = client.FlushAsync();
+        await DriveUntilAsync(
+            () => collector.Attempts > attemptsBeforeProbe && client.Dispatcher.Sender is { CircuitIsOpen: true, AttemptsPastCircuit: 0 },
+            TimeSpan.FromMilliseconds(10));
+        (Time.GetUtcNow() - keptAt).Should().BeLessThan(TimeSpan.FromSeconds(20), "the kept message's pause has not ended yet");
+        var attemptsWhileOpen = collector.Attempts;
+
+        // The kept message's pause ends: the open circuit refuses its attempt before it goes on the wire. The service
+        // accepted 40 requests since it was kept, but did not refuse it again: it stays kept.
+        await AdvanceAsync(TimeSpan.FromSeconds(60));
+        collector.Attempts.Should().Be(attemptsWhileOpen, "the open circuit refused every attempt before the wire");
+        client.Statistics.Dropped.Should().Be(0, "the open circuit, not the service, refused the kept message");
+
+        // Back, and the message is taken now: everything is delivered once the circuit lets requests through again.
+        collector.Down = false;
+        collector.AcceptPoison = true;
+        await DriveUntilAsync(() => client.Statistics.Delivered == 6101 || client.Statistics.Dropped > 0, Step);
+        collector.PoisonAccepted.Should().BeTrue();
+        client.Statistics.Dropped.Should().Be(0);
         ShouldBeBalanced(client.Statistics);
     }
 
@@ -506,8 +564,18 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
 
         public HttpStatusCode RefusalStatus = HttpStatusCode.InternalServerError;
 
+        // Down: every request fails (connection refused), the poison's too; counted in Attempts either way.
+        public volatile bool Down;
+        public int Attempts;
+
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            Interlocked.Increment(ref Attempts);
+            if (Down)
+            {
+                throw new HttpRequestException("Connection refused (test collector is down).");
+            }
+
             var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
             var messages = WireBody.BatchMessages(body);
             var poisoned = messages

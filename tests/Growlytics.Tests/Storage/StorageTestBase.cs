@@ -140,8 +140,11 @@ public abstract class StorageTestBase : IDisposable
     /// </summary>
     internal Task DriveUntilAsync(Func<bool> condition, TimeSpan step) => DriveUntilAsync(condition, step, static () => string.Empty);
 
-    /// <summary>As <see cref="DriveUntilAsync(Func{bool}, TimeSpan)"/>; a timeout's message ends with what <paramref name="state"/> says then.</summary>
-    internal async Task DriveUntilAsync(Func<bool> condition, TimeSpan step, Func<string> state)
+    /// <summary>
+    /// As <see cref="DriveUntilAsync(Func{bool}, TimeSpan)"/>; a timeout's message ends with what <paramref name="state"/>
+    /// says then. With <paramref name="mayAdvance"/>, the clock moves only at the steps where it holds.
+    /// </summary>
+    internal async Task DriveUntilAsync(Func<bool> condition, TimeSpan step, Func<string> state, Func<bool>? mayAdvance = null)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (!condition())
@@ -151,10 +154,23 @@ public abstract class StorageTestBase : IDisposable
                 throw new TimeoutException($"Condition not met; fake clock at {Time.GetUtcNow():O}. {state()}");
             }
 
-            Time.Advance(step);
+            if (mayAdvance is null || mayAdvance())
+            {
+                Time.Advance(step);
+            }
+
             await Task.Delay(5);
         }
     }
+
+    /// <summary>
+    /// As <see cref="DriveUntilAsync(Func{bool}, TimeSpan, Func{string}, Func{bool})"/>, but moves the fake clock only while none of
+    /// <paramref name="client"/>'s attempts is on its way: an answer the collector gives in real time is never late on the
+    /// fake clock (its request's timeout does not pass while a busy machine delays it). For phases where requests must
+    /// not time out; what waits on the clock (pauses, the circuit's break, the flush interval) waits with nothing on its way.
+    /// </summary>
+    internal Task DriveBetweenAttemptsUntilAsync(GrowlyticsClient client, Func<bool> condition, TimeSpan step, Func<string> state) =>
+        DriveUntilAsync(condition, step, state, () => client.Dispatcher.Sender.AttemptsPastCircuit == 0);
 
     /// <summary>
     /// Pushes rounds of <paramref name="round"/> numbers, from <paramref name="next"/>, moving the fake clock between
