@@ -347,8 +347,9 @@ internal sealed partial class RequestSender
         public long AnswersAtFailure { get; set; }
 
         /// <summary>
-        /// Gets or sets a value indicating whether the open circuit refused the batch's last attempt before it went on the
-        /// wire: the service was not asked, so the failure says nothing about the batch's messages.
+        /// Gets or sets a value indicating whether the open circuit refused the batch's latest attempt before it went on the
+        /// wire: the service was not asked, so the failure says nothing about the batch's messages. Read only when the last
+        /// attempt got no answer (set at each retry, and when the last attempt fails).
         /// </summary>
         public bool RefusedByCircuit { get; set; }
 

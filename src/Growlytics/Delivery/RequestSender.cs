@@ -217,7 +217,7 @@ internal sealed partial class RequestSender
                 var isolated = outcome == SendOutcome.Kept && !attempt.Throttled && successes > attempt.SuccessesAtStart && _recent.FailuresAreAMinority;
                 // No status: the last attempt got no answer (its exception, the open circuit, or the budget spent after one).
                 var unansweredAt = status == 0 ? Answers : -1;
-                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes, UnansweredAt = unansweredAt, RefusedByCircuit = attempt.RefusedByCircuit });
+                results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes, UnansweredAt = unansweredAt, RefusedByCircuit = status == 0 && attempt.RefusedByCircuit });
                 if (_exhaustedReports.TryReport(count, out var exhausted))
                 {
                     if (KeepOnRetriesExhausted)
