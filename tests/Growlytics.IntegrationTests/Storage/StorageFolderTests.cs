@@ -153,8 +153,9 @@ public sealed class StorageFolderTests
         options.ShutdownTimeout = TimeSpan.FromSeconds(1);
         await using var client = new GrowlyticsClient(options);
 
+        // Stored, not delivered (the collector is stopped): a flush would wait for the retries' 20 s budget.
         client.User.Push(Number(1));
-        await FlushAsync(client);
+        await StoredAsync(client);
         await EventuallyAsync(() => File.Exists(Path.Combine(directory, AckFile.FileName)), "the acknowledgement file was written");
 
         var files = Directory.GetFiles(directory);
