@@ -101,6 +101,11 @@ internal sealed partial class RequestSender
     /// <summary>Gets a value indicating whether the circuit breaker is open now (for tests).</summary>
     internal bool CircuitIsOpen => _circuit.CircuitState == CircuitState.Open;
 
+    /// <summary>Gets how much longer the open circuit's break lasts (zero when it is not open; for tests).</summary>
+    internal TimeSpan CircuitOpenFor => CircuitIsOpen && _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _openUntil)) is { Ticks: > 0 } left
+        ? left
+        : TimeSpan.Zero;
+
     /// <summary>Gets how many attempts are past the circuit breaker now (on the wire or about to be), for tests.</summary>
     internal int AttemptsPastCircuit => Volatile.Read(ref _pastCircuit);
 

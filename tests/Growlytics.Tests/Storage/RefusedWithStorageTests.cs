@@ -270,22 +270,31 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         Time.Advance(keptAt + TimeSpan.FromSeconds(10) - Time.GetUtcNow());
 
         // The service goes down (past the 5 s the circuit looks back on): others' requests fail and open the circuit, for a
-        // second first (requests were accepted before), then, once its probe (newer messages) fails too, for 5 minutes.
+        // second first (requests were accepted before), then, once a probe fails too, for 5 minutes. Whichever request is
+        // that probe, a late customer's update pushed every 2 s makes sure one comes.
         collector.Down = true;
         PushToCustomers(client, 4000, 2000);
         _ = client.FlushAsync();
-        await DriveUntilAsync(() => client.Dispatcher.Sender is { CircuitIsOpen: true, AttemptsPastCircuit: 0 }, TimeSpan.FromMilliseconds(10));
-        var attemptsBeforeProbe = collector.Attempts;
-        Time.Advance(TimeSpan.FromSeconds(2));
-        for (var n = 0; n < 100; n++)
-        {
-            // Other customers than those whose messages wait out their pause.
-            client.Customers.Update("late-customer-" + n, new Dictionary<string, object?> { ["n"] = 6000 + n });
-        }
-
-        _ = client.FlushAsync();
+        var late = 0;
+        var steps = 0;
         await DriveUntilAsync(
-            () => collector.Attempts > attemptsBeforeProbe && client.Dispatcher.Sender is { CircuitIsOpen: true, AttemptsPastCircuit: 0 },
+            () =>
+            {
+                if (client.Dispatcher.Sender is { CircuitOpenFor.TotalMinutes: > 1, AttemptsPastCircuit: 0 })
+                {
+                    return true;
+                }
+
+                if (steps++ % 200 == 199)
+                {
+                    // Other customers than those whose messages wait out their pause.
+                    client.Customers.Update("late-customer-" + late, new Dictionary<string, object?> { ["n"] = 6000 + late });
+                    late++;
+                    _ = client.FlushAsync();
+                }
+
+                return false;
+            },
             TimeSpan.FromMilliseconds(10));
         (Time.GetUtcNow() - keptAt).Should().BeLessThan(TimeSpan.FromSeconds(20), "the kept message's pause has not ended yet");
         var attemptsWhileOpen = collector.Attempts;
@@ -299,7 +308,7 @@ public sealed class RefusedWithStorageTests : StorageTestBase, IAsyncLifetime
         // Back, and the message is taken now: everything is delivered once the circuit lets requests through again.
         collector.Down = false;
         collector.AcceptPoison = true;
-        await DriveUntilAsync(() => client.Statistics.Delivered == 6101 || client.Statistics.Dropped > 0, Step);
+        await DriveUntilAsync(() => client.Statistics.Delivered == 6001 + late || client.Statistics.Dropped > 0, Step);
         collector.PoisonAccepted.Should().BeTrue();
         client.Statistics.Dropped.Should().Be(0);
         ShouldBeBalanced(client.Statistics);
