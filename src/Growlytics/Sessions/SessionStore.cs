@@ -205,7 +205,7 @@ internal sealed partial class SessionStore
 
         try
         {
-            Directory.CreateDirectory(_directory);
+            StorageFiles.CreateDirectory(_directory);
             var bytes = Serialize(state, withHeld: true);
             var wouldBe = bytes.Length;
             var leftOut = wouldBe > _maxHeldFileBytes && state.Held.Length > 0;

@@ -56,7 +56,7 @@ internal static class PrivacyFile
     {
         try
         {
-            Directory.CreateDirectory(directory);
+            StorageFiles.CreateDirectory(directory);
             var json = optedOut ? "{\"version\":1,\"optedOut\":true}" : "{\"version\":1,\"optedOut\":false}";
             StorageFiles.WriteAtomically(Path.Combine(directory, FileName), Encoding.UTF8.GetBytes(json));
         }

@@ -92,6 +92,23 @@ internal static class StorageFiles
         return bytes;
     }
 
+    /// <summary>
+    /// Makes a folder (and its missing parents); the folders it makes are owner-only (0700) where the OS has Unix modes
+    /// (net8.0+). Every write that may make the storage folder again (the queue's lock, the session and privacy files,
+    /// after the folder was removed under the client) goes through here.
+    /// </summary>
+    public static void CreateDirectory(string directory)
+    {
+#if NET8_0_OR_GREATER
+        if (!OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return;
+        }
+#endif
+        Directory.CreateDirectory(directory);
+    }
+
     public static void RestrictToCurrentUser(string path)
     {
 #if NET8_0_OR_GREATER

@@ -266,7 +266,7 @@ internal sealed class StorageFolder : IDisposable
         if (!OperatingSystem.IsWindows())
         {
             var existed = System.IO.Directory.Exists(directory);
-            System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            StorageFiles.CreateDirectory(directory);
             var lockFile = Path.Combine(directory, LockFileName);
             if (existed && File.Exists(lockFile) && (File.GetUnixFileMode(lockFile) & OthersAccess) != 0)
             {
@@ -279,7 +279,7 @@ internal sealed class StorageFolder : IDisposable
             return;
         }
 #endif
-        System.IO.Directory.CreateDirectory(directory);
+        StorageFiles.CreateDirectory(directory);
     }
 
     // What .NET reports for a file held without sharing: ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33) on

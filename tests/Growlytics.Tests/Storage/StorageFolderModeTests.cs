@@ -74,4 +74,51 @@ public sealed class StorageFolderModeTests : StorageTestBase
         folder.Should().NotBeNull();
         File.GetUnixFileMode(nested).Should().Be(OwnerOnly);
     }
+
+    [Fact]
+    [Trait("Requires", "net8")] // The netstandard2.0 build cannot set file modes (docs/security.md).
+    public async Task FolderRemovedUnderTheClient_ASessionSaveMakesItAgain_ItIsOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            // Windows does not remove a folder with a file open in it (the client's queue.lock).
+            return;
+        }
+
+        await using var client = NewClient(new StorageCollector { Up = false }, o => o.Protocol = GrowlyticsProtocol.Rest);
+        client.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+        await client.FlushSessionFileAsync();
+        await StoredAsync(client);
+        File.GetUnixFileMode(Directory).Should().Be(OwnerOnly);
+        System.IO.Directory.Delete(Directory, recursive: true);
+
+        // An anonymous push under REST is held for the login: its session file is saved at once, with no message queued,
+        // so the session's save (not the queue's writer) makes the folder again.
+        client.User.Push(new Dictionary<string, object?> { ["plan"] = "pro" });
+        await client.FlushSessionFileAsync();
+
+        File.Exists(Path.Combine(Directory, "session.json")).Should().BeTrue("the session's save made the folder again");
+        File.GetUnixFileMode(Directory).Should().Be(OwnerOnly, "a folder the SDK makes is owner-only, whichever of its files makes it");
+        client.Customers.Update("customer-1", new Dictionary<string, object?> { ["n"] = 1 });
+        await StoredAsync(client);
+        File.Exists(Path.Combine(Directory, StorageFolder.LockFileName)).Should().BeTrue("the client holds the folder again");
+        File.GetUnixFileMode(Directory).Should().Be(OwnerOnly);
+    }
+
+    [Fact]
+    [Trait("Requires", "net8")] // The netstandard2.0 build cannot set file modes (docs/security.md).
+    public void PrivacyChoiceSavedInAFolderNotMadeYet_TheFolderIsOwnerOnly()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var nested = Path.Combine(Directory, "queue");
+
+        PrivacyFile.Write(nested, optedOut: true, NullLogger.Instance);
+
+        File.GetUnixFileMode(nested).Should().Be(OwnerOnly);
+        PrivacyFile.ReadOptedOut(nested, NullLogger.Instance).Should().BeTrue();
+    }
 }

@@ -93,13 +93,15 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
     }
 
     [Fact]
-    public async Task TemporaryPositionFilesLeftByAKilledProcess_AreDeletedAtStart()
+    public async Task TemporaryPositionAndPrivacyFilesLeftByAKilledProcess_AreDeletedAtStart()
     {
         await StoreNumbersInSmallSegmentsAsync(Stored);
         var leftAck = Path.Combine(Directory, AckFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
         var leftSettled = Path.Combine(Directory, SettledFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        var leftPrivacy = Path.Combine(Directory, PrivacyFile.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
         File.WriteAllBytes(leftAck, new byte[28]);
         File.WriteAllBytes(leftSettled, new byte[10]);
+        File.WriteAllText(leftPrivacy, "{\"version\":1,\"optedOut\":tr");
 
         var collector = new StorageCollector { Up = true };
         await using var client = NewClient(collector, Small);
@@ -107,6 +109,7 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
 
         File.Exists(leftAck).Should().BeFalse();
         File.Exists(leftSettled).Should().BeFalse();
+        File.Exists(leftPrivacy).Should().BeFalse("an opt-out or opt-in killed between its write and its rename leaves one too");
         collector.Numbers.Should().HaveCount(Stored);
     }
 
