@@ -13,7 +13,8 @@ public enum QueueOverflowPolicy
     /// and of <see cref="GrowlyticsOptions.MaxQueueBytes"/> at the queue's average message size), so the newest call is
     /// not the one dropped; a small queue sends smaller requests. When dropping every message delivery has not taken yet
     /// would still not make room (a large message, while what delivery holds leaves too little of a bound), only the new
-    /// message is dropped.
+    /// message is dropped. An update queued by <see cref="GrowlyticsCustomers.UpdateAsync(string, System.Collections.Generic.IReadOnlyDictionary{string, object}, System.Threading.CancellationToken)"/>
+    /// is never dropped to make room: while it is the oldest, the new message is dropped instead.
     /// </summary>
     DropOldest = 1,
 }

@@ -7,6 +7,15 @@ internal sealed partial class MessageQueue
 {
     private bool TryDropOldest()
     {
+        // An update whose call waited for room (Customers.UpdateAsync) was accepted for good: a later fire-and-forget call
+        // does not drop it. While one is the oldest unread message the new message is dropped instead, as with DropNewest.
+        // (A reader taking the head between this look and the take below could leave an awaited message oldest: that
+        // needs the dispatcher to read at that very moment, and the message behind to be an awaited one.)
+        if (_queue.TryPeek(out var head) && head.Awaited)
+        {
+            return false;
+        }
+
         if (!TryRead(out var oldest))
         {
             return false;
