@@ -26,7 +26,7 @@ internal sealed class ApiKeyHandler : DelegatingHandler
     /// </summary>
     public static Ticket Attach(HttpRequestMessage request, string apiKey)
     {
-        var ticket = new Ticket(apiKey);
+        var ticket = new Ticket(apiKey, request.RequestUri!);
 #if NET5_0_OR_GREATER
         ((IDictionary<string, object?>)request.Options)[KeyName] = ticket;
 #else
@@ -40,14 +40,31 @@ internal sealed class ApiKeyHandler : DelegatingHandler
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // Only to where the SDK addressed the request: an app's handler in the chain that pointed it at another origin
+        // (a rewrite, a redirect it followed itself) does not get the key sent there. Left without the key, the request
+        // is refused by the sender as a redirect (its URI changed), never tried again.
         if (Take(request) is { } ticket)
         {
-            request.Headers.TryAddWithoutValidation(Header, ticket.Key);
-            ticket.Added = true;
+            if (SameOrigin(request.RequestUri, ticket.Target))
+            {
+                request.Headers.TryAddWithoutValidation(Header, ticket.Key);
+                ticket.Added = true;
+            }
+            else
+            {
+                // Said to the sender, which refuses the request as a redirect (never tried again with the key on the request
+                // itself), also when the handler puts the original address back once it has sent it.
+                ticket.RefusedFor = request.RequestUri;
+            }
         }
 
         return base.SendAsync(request, cancellationToken);
     }
+
+    private static bool SameOrigin(Uri? sending, Uri target) =>
+        sending is { IsAbsoluteUri: true }
+        && Uri.Compare(sending, target, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0
+        && sending.UserInfo.Length == 0;
 
     private static Ticket? Take(HttpRequestMessage request)
     {
@@ -69,10 +86,25 @@ internal sealed class ApiKeyHandler : DelegatingHandler
     internal sealed class Ticket
     {
         private volatile bool _added;
+        private Uri? _refusedFor;
 
-        public Ticket(string key) => Key = key;
+        public Ticket(string key, Uri target)
+        {
+            Key = key;
+            Target = target;
+        }
 
         public string Key { get; }
+
+        /// <summary>Gets the address the SDK sent the request to: the key is added only for that origin.</summary>
+        public Uri Target { get; }
+
+        /// <summary>Gets or sets the other address the request was sent to, without the key (see <see cref="SendAsync"/>).</summary>
+        public Uri? RefusedFor
+        {
+            get => Volatile.Read(ref _refusedFor);
+            set => Volatile.Write(ref _refusedFor, value);
+        }
 
         public bool Added
         {

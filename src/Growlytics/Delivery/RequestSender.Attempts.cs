@@ -155,6 +155,14 @@ internal sealed partial class RequestSender
         try
         {
             response = _redirects.Inspect(response, sent);
+            if (ticket is { Added: false, RefusedFor: { } elsewhere } && !RedirectGuard.IsRedirect((int)response.StatusCode))
+            {
+                // An app's handler sent the request to another address (and put the original back): sent there without the
+                // key, refused as a followed redirect, never tried again with the key on the request itself.
+                response.Dispose();
+                response = _redirects.Followed(request, elsewhere, sent);
+            }
+
             if (ticket is { Added: false } && !RedirectGuard.IsRedirect((int)response.StatusCode))
             {
                 // Sent without the key: whatever the answer (a 401 would drop the queue), a failed attempt, tried again with
