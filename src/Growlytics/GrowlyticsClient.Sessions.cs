@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Sessions;
 
 namespace GrowlyticsSdk;
@@ -124,11 +125,23 @@ public sealed partial class GrowlyticsClient
         }
     }
 
-    // REST: the process-wide session's held attributes, restored from the session file (they count as pending again).
-    private HeldAttributes? RestoreHeld(StoredSession? stored)
+    // REST: the process-wide session's held attributes, restored from the session file (pending again, and counted
+    // restored: accepted by a previous run). Batch, in a folder a REST run left them in: queued as the anonymous update
+    // they were (Batch has one), counted restored; the caller saves the session without them (queuedHeld), so a later
+    // start does not send them again.
+    private HeldAttributes? RestoreHeld(StoredSession? stored, out bool queuedHeld)
     {
+        queuedHeld = false;
         if (_options.Protocol != GrowlyticsProtocol.Rest)
         {
+            if (stored is { UserId: null, HeldCalls: > 0 })
+            {
+                _counters.AddRestored(stored.HeldCalls);
+                var message = new UserMessage(MessageType.Update, MessageIds.Next(), _options.TimeProvider.GetUtcNow(), stored.AnonymousId, null, stored.Held, stored.HeldCalls);
+                _queue.Enqueue(message, counted: stored.HeldCalls);
+                queuedHeld = true;
+            }
+
             return null;
         }
 
@@ -137,7 +150,7 @@ public sealed partial class GrowlyticsClient
             return new HeldAttributes();
         }
 
-        _counters.AddHeld(stored.HeldCalls);
+        _counters.AddHeldRestored(stored.HeldCalls);
         return new HeldAttributes(stored.Held, stored.HeldCalls);
     }
 }

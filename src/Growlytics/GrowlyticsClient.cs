@@ -228,11 +228,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         {
             _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger, StorageLimits.SessionFileCap(_options.MaxStorageBytes)) : null;
             var stored = _sessionStore?.Load();
-            _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored));
-            if (stored is null || _sessionStore!.LoadedTooLarge)
+            _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored, out var queuedHeld));
+            if (stored is null || _sessionStore!.LoadedTooLarge || queuedHeld)
             {
-                // A new session, or one whose file is larger than its share of the storage bound now: written (again).
-                OnSessionChanged(_processUser);
+                // A new session, or one whose file is larger than its share of the storage bound now, or one whose held
+                // pushes were just queued (Batch): written (again), in the last case once they are stored, opted out too.
+                OnSessionChanged(_processUser, evenIfOptedOut: queuedHeld, afterQueued: queuedHeld);
             }
         }
 

@@ -70,7 +70,10 @@ public sealed class GrowlyticsStatistics
     /// <summary>Gets the number of calls dropped for invalid input under <see cref="InvalidInputHandling.Drop"/>. These never became messages.</summary>
     public long InvalidInputs { get; }
 
-    /// <summary>Gets the number of undelivered messages a previous run left in storage, found at start (included in <see cref="Enqueued"/>).</summary>
+    /// <summary>
+    /// Gets the number of undelivered messages a previous run left in storage, found at start, and of the pushes it held for
+    /// a login in the session file (<see cref="GrowlyticsProtocol.Rest"/>), restored at start (included in <see cref="Enqueued"/>).
+    /// </summary>
     public long Restored { get; }
 
     /// <summary>

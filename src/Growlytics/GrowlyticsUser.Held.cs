@@ -51,7 +51,7 @@ public sealed partial class GrowlyticsUser
                 if (_processHeld is not null && stored is { UserId: null, HeldCalls: > 0 })
                 {
                     // Pending again, as at a start that restores them.
-                    _client.Counters.AddHeld(stored.HeldCalls);
+                    _client.Counters.AddHeldRestored(stored.HeldCalls);
                     _processHeld = new HeldAttributes(stored.Held, stored.HeldCalls);
                 }
 

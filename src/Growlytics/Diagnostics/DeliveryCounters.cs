@@ -76,6 +76,18 @@ internal sealed class DeliveryCounters
         Interlocked.Add(ref _held, count);
     }
 
+    /// <summary>
+    /// Counts pushes a previous run held for a login, restored from the session file at start: accepted then, so restored
+    /// (see <see cref="AddRestored"/>), and held now.
+    /// </summary>
+    public void AddHeldRestored(long count)
+    {
+        // Enqueued first: a snapshot reads Restored before Enqueued.
+        Interlocked.Add(ref _enqueued, count);
+        Interlocked.Add(ref _restored, count);
+        Interlocked.Add(ref _held, count);
+    }
+
     /// <summary>Takes held pushes out of <see cref="Held"/> once the message carrying them was queued.</summary>
     public void ReleaseHeld(long count) => Interlocked.Add(ref _held, -count);
 
