@@ -238,8 +238,9 @@ public static partial class Growlytics
     /// it stops).
     /// </summary>
     /// <param name="cancellationToken">
-    /// Ends the delivery attempt early; where this only flushes (a host's client, <see cref="UseClient"/>), it ends the wait
-    /// and delivery goes on. Either way the task completes without an <see cref="OperationCanceledException"/>.
+    /// Ends the delivery attempt early; where this only flushes (a host's client, <see cref="UseClient"/>), or waits for a
+    /// host's client that its host is shutting down, it ends the wait and delivery goes on. Either way the task completes
+    /// without an <see cref="OperationCanceledException"/>.
     /// </param>
     /// <returns>A task that completes when the client has shut down.</returns>
     public static Task ShutdownAsync(CancellationToken cancellationToken = default)
@@ -254,16 +255,24 @@ public static partial class Growlytics
         // the client's owner began) waits for that shutdown.
         GrowlyticsClient? client;
         bool hosts;
+        bool hostStopping;
         lock (Gate)
         {
             hosts = _client is not null && ReferenceEquals(_client, _hostClient);
             client = Volatile.Read(ref _client) ?? _closing;
+            hostStopping = !hosts && client is not null && ReferenceEquals(client, _hostClient);
         }
 
         if (hosts)
         {
             // Shutting the host's client down here would leave the host running with a client that drops everything.
             return FlushInsteadAsync(client!, cancellationToken);
+        }
+
+        if (hostStopping)
+        {
+            // The host's client while its host stops: the host owns that shutdown, so this token ends only this wait.
+            return WaitInsteadAsync(client!.ShutdownAsync(CancellationToken.None), cancellationToken);
         }
 
         return client?.ShutdownAsync(cancellationToken) ?? Task.CompletedTask;
@@ -276,6 +285,17 @@ public static partial class Growlytics
         try
         {
             await client.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task WaitInsteadAsync(Task shutdown, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Polyfills.TaskCompat.WaitAsync(shutdown, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
