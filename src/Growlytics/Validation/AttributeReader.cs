@@ -236,10 +236,16 @@ internal static class AttributeReader
     /// </summary>
     private static class PropertiesOf<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>
     {
-        public static readonly PropertyInfo[]? Value = !IsAttributeObjectType(typeof(T)) ? null
+        // A nullable struct arrives boxed as its underlying struct: its properties are read (as the object overload does),
+        // not Nullable<T>'s.
+        public static readonly PropertyInfo[]? Value = Nullable.GetUnderlyingType(typeof(T)) is { } underlying ? UnderlyingProperties(underlying)
+            : !IsAttributeObjectType(typeof(T)) ? null
             : typeof(T).IsInterface ? Readable([.. typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance), .. InheritedInterfaceProperties(typeof(T))])
             : Readable(typeof(T).GetProperties(BindingFlags.Public | BindingFlags.Instance));
     }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The annotation on T does not reach a nullable struct's underlying type; a trimmed app that removed its properties is told so (NoReadableProperties).")]
+    private static PropertyInfo[]? UnderlyingProperties(Type underlying) => GetReadableProperties(underlying);
 
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "A trimmed app may lose a base interface's property that nothing else uses; it is then not read, as before this lookup. The annotated type's own properties are kept.")]
     [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "As above.")]
