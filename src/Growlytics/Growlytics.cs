@@ -62,7 +62,9 @@ public static partial class Growlytics
     /// <summary>
     /// Gets the client the facade delegates to. While that client shuts down (<see cref="ShutdownAsync"/>, a host
     /// stopping, the process exiting) it is still returned, so code running then is not failed: its calls are counted as
-    /// dropped (<see cref="DropReason.Shutdown"/>), as calls on the client itself are.
+    /// dropped (<see cref="DropReason.Shutdown"/>), as calls on the client itself are. After a shutdown at the process's end
+    /// (its exit, an unhandled exception) it is still returned, for the app's own exit or crash handlers that run after the
+    /// SDK's.
     /// </summary>
     /// <exception cref="InvalidOperationException">
     /// The facade is not initialized (or no longer: its client has shut down; the message says which).
@@ -143,7 +145,11 @@ public static partial class Growlytics
             {
                 // Kept until the client's shutdown has completed (Closed): a process that exits while a shutdown started
                 // elsewhere still runs waits for it.
-                client.ProcessExitHandler = (_, _) => client.Dispose();
+                client.ProcessExitHandler = (_, _) =>
+                {
+                    client.EndsWithProcess = true;
+                    client.Dispose();
+                };
                 AppDomain.CurrentDomain.ProcessExit += client.ProcessExitHandler;
 
                 // An unhandled exception ends the process without ProcessExit: what was accepted and not yet sent (or, with
@@ -152,6 +158,7 @@ public static partial class Growlytics
                 {
                     if (e.IsTerminating)
                     {
+                        client.EndsWithProcess = true;
                         client.DisposeAtProcessEnd();
                     }
                 };
@@ -349,7 +356,14 @@ public static partial class Growlytics
         {
             if (ReferenceEquals(_closing, client))
             {
-                Volatile.Write(ref _closing, null);
+                // Not when the process ends (its exit, a crash): .NET runs an app's own exit or crash handler added after
+                // Initialize after the SDK's, and its calls (a last Push) then reach this client and are counted dropped
+                // (Shutdown), as on the client itself, instead of throwing in that handler.
+                if (!client.EndsWithProcess)
+                {
+                    Volatile.Write(ref _closing, null);
+                }
+
                 if (_client is null && !ReferenceEquals(_hostClient, client))
                 {
                     _shutDown = true;

@@ -409,6 +409,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>Gets or sets the facade's handler of an unhandled exception that ends the process (shuts this client down).</summary>
     internal UnhandledExceptionEventHandler? UnhandledExceptionHandler { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the facade shut this client down because the process ends (its exit, an
+    /// unhandled exception): the facade keeps handing it out afterwards (see <c>Growlytics.Closed</c>).
+    /// </summary>
+    internal bool EndsWithProcess { get; set; }
+
     /// <summary>Keeps the facade's handlers of the signals that end the process (see <c>Growlytics.RegisterExitSignals</c>).</summary>
     internal void SetExitSignals(IDisposable? registrations) => Volatile.Write(ref _exitSignals, registrations);
 

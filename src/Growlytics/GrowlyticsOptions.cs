@@ -185,7 +185,7 @@ public sealed class GrowlyticsOptions
     /// </summary>
     /// <value>
     /// Defaults to <see langword="null"/>: nothing is written to disk (an empty string means the same). A blank path, or
-    /// one with characters no path may have, is refused when the client is created; so is one starting with <c>~</c> or
+    /// one with characters no path may have, is refused when the client is created; so is <c>~</c> or one starting with <c>~/</c>, or one
     /// referring to an environment variable (<c>%NAME%</c> anywhere, a folder name starting with <c>$NAME</c> or <c>${NAME}</c>),
     /// which nothing expands. A relative path is resolved
     /// against the current directory once, when the client is created (a service's is often <c>/</c> or <c>System32</c>:
@@ -283,7 +283,8 @@ public sealed class GrowlyticsOptions
     /// does nothing. One registered before runs after the flush, which holds it for at most
     /// <see cref="ShutdownTimeout"/> (when the service does not answer). <see cref="AppDomain.ProcessExit"/> and
     /// <see cref="AppDomain.UnhandledException"/> handlers run the other way, in the order they were added: a call made in one the app adds
-    /// after the client comes after its shutdown and is dropped (<see cref="DropReason.Shutdown"/>); add it before.
+    /// after the client comes after its shutdown and is dropped (<see cref="DropReason.Shutdown"/>), through the facade too;
+    /// add it before.
     /// </summary>
     /// <value>Defaults to <see langword="true"/> for the client created by <see cref="Growlytics.Initialize(GrowlyticsOptions)"/>.</value>
     public bool FlushOnProcessExit { get; set; } = true;
