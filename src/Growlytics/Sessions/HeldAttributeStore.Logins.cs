@@ -62,14 +62,6 @@ internal sealed partial class HeldAttributeStore
         }
     }
 
-    private void ForgetLoginLocked(string anonymousId)
-    {
-        if (_logins.TryGetValue(anonymousId, out var node))
-        {
-            ForgetLoginLocked(node);
-        }
-    }
-
     private void ForgetLoginLocked(LinkedListNode<Login> node)
     {
         _logins.Remove(node.Value.AnonymousId);

@@ -207,6 +207,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
     /// <summary>
     /// Drops what is held for <paramref name="anonymousId"/>: its session logged out, so it will never meet a login (the
     /// next login on that browser may be another user's). Counted like an expiry (<see cref="DropReason.AnonymousExpired"/>).
+    /// The login it made stays remembered for its window (see <see cref="TouchLoginLocked"/>).
     /// </summary>
     public void Discard(string anonymousId)
     {
@@ -215,8 +216,11 @@ internal sealed partial class HeldAttributeStore : IDisposable
         {
             lock (_gate)
             {
-                ForgetLoginLocked(anonymousId);
-                drops.Expired = RemoveExpiredLocked(Now());
+                // The login this id made stays remembered for its window: a client that did not see the rotated id may go
+                // on pushing under it, and another user's login with it must not receive those pushes.
+                var now = Now();
+                drops.Expired = RemoveExpiredLocked(now);
+                TouchLoginLocked(anonymousId, now);
                 if (_byId.TryGetValue(anonymousId, out var node))
                 {
                     drops.Expired.Add(RemoveLocked(node, DropReason.AnonymousExpired));
