@@ -47,6 +47,12 @@ public sealed partial class GrowlyticsClient
             // REST: a known visitor's request is activity, and one that starts identified is that visitor's login.
             user.ContinueScope();
         }
+        else if (userId is not null)
+        {
+            // REST: the fresh id is the one the app keeps for this visitor (the middleware's cookie): remember its login,
+            // so pushes later made under it unauthenticated do not reach another user's login. Nothing is held for it.
+            _heldStore?.Take(user.AnonymousId, userId);
+        }
 
         return scope;
     }

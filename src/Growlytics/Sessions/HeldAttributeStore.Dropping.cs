@@ -65,7 +65,13 @@ internal sealed partial class HeldAttributeStore
         lock (_gate)
         {
             _optedOut |= optOut;
-            ForgetLoginsLocked();
+
+            // An opt-out keeps which user each id logged in as (as the session file keeps its user id): pushes made
+            // under such an id after OptIn are still that user's. A deletion forgets them.
+            if (!optOut)
+            {
+                ForgetLoginsLocked();
+            }
             while (_byActivity.First is { } oldest)
             {
                 dropped.Add(RemoveLocked(oldest, DropReason.OptedOut));

@@ -23,7 +23,7 @@ internal sealed partial class HeldAttributeStore
     /// Records that <paramref name="anonymousId"/> logged in as <paramref name="userId"/>; returns the user it last logged
     /// in as within the window before this one, if any.
     /// </summary>
-    private string? RememberLoginLocked(string anonymousId, string userId, long now)
+    private string? RememberLoginLocked(string anonymousId, string userId, long now, ref Tally evicted)
     {
         ForgetExpiredLoginsLocked(now);
         if (_logins.TryGetValue(anonymousId, out var node))
@@ -39,6 +39,13 @@ internal sealed partial class HeldAttributeStore
 
         if (_logins.Count >= _maxSessions && _loginsByActivity.First is { } oldest)
         {
+            // Pushes still held for that id were made after its login (its user's): forgotten, the login no longer keeps
+            // another user's login from receiving them, so they go with it.
+            if (_byId.TryGetValue(oldest.Value.AnonymousId, out var orphan))
+            {
+                evicted.Add(RemoveLocked(orphan, DropReason.AnonymousExpired));
+            }
+
             ForgetLoginLocked(oldest);
         }
 

@@ -175,7 +175,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
             {
                 var now = Now();
                 drops.Expired = RemoveExpiredLocked(now);
-                var previous = RememberLoginLocked(anonymousId, userId, now);
+                var previous = RememberLoginLocked(anonymousId, userId, now, ref drops.Evicted);
                 HeldAttributes? taken = null;
                 if (_byId.TryGetValue(anonymousId, out var node))
                 {
@@ -194,7 +194,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 }
 
                 // Room for the login is made once what it takes has left the store: the bytes it frees count first.
-                drops.Evicted = MakeRoomLocked(null, _loginsByActivity.Last);
+                drops.Evicted.Add(MakeRoomLocked(null, _loginsByActivity.Last));
                 return taken;
             }
         }
