@@ -11,8 +11,9 @@ internal sealed partial class Dispatcher
 {
     private readonly Action? _beforeOptOutSweep;
 
-    // How long a sweep waits for the storage writer to finish what it held when the sweep began (a stuck disk does not
-    // hold delivery for longer).
+    // How often a sweep that waits for the storage writer to finish what it held when the sweep began looks again (the
+    // writer also wakes the loop when it is done). The wait itself is not bounded: a message the writer took before the
+    // sweep and wrote after it would be read and sent once the user opted back in; a stuck disk holds delivery meanwhile.
     private static readonly TimeSpan MaxStorageWriterWait = TimeSpan.FromMilliseconds(200);
 
     // What the storage writer held when a sweep began, while the loop waits for it (sweeping again, reading nothing to
@@ -213,7 +214,7 @@ internal sealed partial class Dispatcher
     /// <summary>
     /// Gets whether the storage writer still holds messages it took from memory before the sweep began: not on disk yet,
     /// they escaped both halves of the sweep and would be sent. The loop then sweeps again, reading nothing to send, when
-    /// the writer wakes it (written, or handed back), or at <see cref="MaxStorageWriterWait"/>.
+    /// the writer wakes it (written, or handed back), or every <see cref="MaxStorageWriterWait"/>.
     /// </summary>
     private bool WaitsForStorageWriter()
     {
@@ -223,10 +224,17 @@ internal sealed partial class Dispatcher
         }
 
         var now = _time.GetTimestamp();
-        if (_memory.WriterDoneSince(mark) || now >= _writerWaitEnds)
+        if (_memory.WriterDoneSince(mark))
         {
             _writerAtSweep = null;
             return false;
+        }
+
+        // Not bounded: a message the writer took before the sweep and writes after it would otherwise be read and sent once
+        // the user has opted back in. The timer only makes the loop look again (the writer also wakes it when done).
+        if (now >= _writerWaitEnds)
+        {
+            _writerWaitEnds = now + (long)(MaxStorageWriterWait.TotalSeconds * _time.TimestampFrequency);
         }
 
         _pauseTimer ??= LoopTimer(TimeSpan.FromSeconds((_writerWaitEnds - now) / (double)_time.TimestampFrequency));

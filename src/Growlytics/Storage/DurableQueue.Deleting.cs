@@ -20,8 +20,21 @@ internal sealed partial class DurableQueue
     {
         if (_folder is null)
         {
-            Volatile.Write(ref _lastDeleteFailures, 0);
-            return Task.CompletedTask;
+            lock (_gate)
+            {
+                if (_log is null)
+                {
+                    // Not loaded yet (another client holds the folder): what it holds was stored before the deletion, so it
+                    // is dropped and its files deleted as it loads, never sent (as for an opt-out, see OptingOut).
+                    if (!_closed)
+                    {
+                        DropAtLoad = reason;
+                    }
+
+                    Volatile.Write(ref _lastDeleteFailures, 0);
+                    return Task.CompletedTask;
+                }
+            }
         }
 
         var done = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
