@@ -80,6 +80,7 @@ public sealed partial class GrowlyticsClient
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
+                    Volatile.Write(ref _latestHandlerFault, ex.GetType().Name);
                     if (_handlerFaults.TryReport(out var faults))
                     {
                         Log.DroppedHandlerFault(_logger, ex.GetType().Name, faults);

@@ -296,6 +296,17 @@ public sealed partial class GrowlyticsClient
                 ? TimeSpan.Zero
                 : _options.ShutdownTimeout - _options.TimeProvider.GetElapsedTime(started);
             await WaitAtMostAsync(reported, toDeadline > ReportGrace ? toDeadline : ReportGrace, CancellationToken.None).ConfigureAwait(false);
+            if (!reported.IsCompleted && !_dispatcher.HandlerHeldLogged)
+            {
+                // A handler of a summed report still runs: not waited for (event 2016), as for the loop's reports.
+                Log.DropHandlerHeldAtShutdown(_logger);
+            }
+        }
+
+        // Handler faults counted since the last line of their interval (event 1010) would be in no line: logged now, once.
+        if (_handlerFaults.TakeUnreported() is var faults and > 0)
+        {
+            Log.DroppedHandlerFault(_logger, Volatile.Read(ref _latestHandlerFault) ?? "unknown", faults);
         }
 
         // The warnings calls triggered before this come before the totals (and are written in a process about to end).

@@ -57,6 +57,9 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly BulkDropReports _bulkDrops;
     private readonly SettledDropReports _settledDrops;
     private readonly LogRateLimiter _handlerFaults;
+
+    // The type of the latest exception a MessageDropped handler threw (for the shutdown's last report of them).
+    private string? _latestHandlerFault;
     private readonly LogRateLimiter _invalidInputReports;
     private readonly LogRateLimiter _identifyReports;
     private EventHandler<MessageDroppedEventArgs>? _messageDropped;

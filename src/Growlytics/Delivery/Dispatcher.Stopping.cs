@@ -69,6 +69,7 @@ internal sealed partial class Dispatcher
             {
                 // What waits behind it is reported summed when it returns.
                 reports.SumFromNow();
+                HandlerHeldLogged = true;
                 Log.DropHandlerHeldAtShutdown(_logger);
             }
         }
@@ -101,6 +102,9 @@ internal sealed partial class Dispatcher
 
         return false;
     }
+
+    /// <summary>Gets a value indicating whether the shutdown logged event 2016 for a handler of the loop's drops.</summary>
+    public bool HandlerHeldLogged { get; private set; }
 
     // Once the loop has ended: drop requests it did not serve completed, what the engine held counted as dropped, flushes
     // completed.
