@@ -141,7 +141,12 @@ internal sealed partial class RequestSender
 
                 return default;
             },
-            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome)),
+            // A half-open circuit's probe that ended without an answer (its batch's RetryBudget or a shutdown cancelled it)
+            // says nothing of a recovery: it reopens the circuit. (Taken as a success, it closed it, and every waiting
+            // retry went to the service that had not answered.)
+            ShouldHandle = args => new ValueTask<bool>(
+                (ShouldRetry(args.Outcome, args.Context.CancellationToken) && !AsksToSlowDown(args.Outcome))
+                || (args.Outcome.Exception is OperationCanceledException && _circuit.CircuitState == CircuitState.HalfOpen)),
         });
         _breaker = breaker.Build();
         _probeWaitLimit = options.RequestTimeout + HalfOpenRecheck;

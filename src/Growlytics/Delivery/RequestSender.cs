@@ -187,6 +187,14 @@ internal sealed partial class RequestSender
                     return;
                 }
 
+                if (FirstKeyRefusal(results, before) is { } refusal)
+                {
+                    // The service refused the key on the first half: the batch is dropped with it, and its second half is not
+                    // sent with the refused key (the dispatcher drops everything held and pauses sending).
+                    results.Add(new SendResult(start + half, count - half, SendOutcome.Dropped, DropReason.Unauthorized, refusal.Status, refusal.Description));
+                    return;
+                }
+
                 await SendPartAsync(all, start + half, count - half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
                 return;
             case 413:
@@ -232,6 +240,19 @@ internal sealed partial class RequestSender
 
                 return;
         }
+    }
+
+    private static SendResult? FirstKeyRefusal(List<SendResult> results, int from)
+    {
+        for (var i = from; i < results.Count; i++)
+        {
+            if (results[i].Outcome == SendOutcome.Dropped && results[i].Reason == DropReason.Unauthorized)
+            {
+                return results[i];
+            }
+        }
+
+        return null;
     }
 
     private static SendResult? FirstKept(List<SendResult> results, int from)
