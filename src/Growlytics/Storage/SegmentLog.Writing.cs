@@ -85,8 +85,10 @@ internal sealed partial class SegmentLog
                     }
 
                     // Cut off whatever reached the file past Length, so a retried write cannot leave the same records
-                    // twice; if even that fails, the next start skips them as damage after the known length.
-                    TryTruncateActive(segment.Length);
+                    // twice; if even that fails, the next start skips them as damage after the known length. Through a
+                    // new handle: the old stream's SetLength first writes its buffered bytes again, which fails again on
+                    // a full disk and left a torn record (reported as damage at the next start).
+                    _ = TryReopenActive(segment);
                     SealActive();
                     throw;
                 }
