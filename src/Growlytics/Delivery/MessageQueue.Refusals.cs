@@ -9,6 +9,10 @@ internal sealed partial class MessageQueue
     // a 401/403); several can hold at once, and the strongest (see Strongest) is the one counted.
     private volatile int _refusal;
 
+    // Refusals made ever, and the latest one's reason: a waiting call is dropped by one lifted before it woke.
+    private int _refusals;
+    private int _lastRefusal;
+
     /// <summary>
     /// Gets or sets what runs when a message was added after <see cref="Complete"/>: a call that passed the refusal check
     /// just before it, and may have added its message after shutdown's last sweep of memory.
@@ -33,7 +37,19 @@ internal sealed partial class MessageQueue
         {
         }
 
+        Volatile.Write(ref _lastRefusal, (int)reason);
+        Interlocked.Increment(ref _refusals);
         _room.Pulse();
+    }
+
+    private bool RefusedSince(int refusals) => _refusal != Open || Volatile.Read(ref _refusals) != refusals;
+
+    private bool IsFirstInLine(LinkedListNode<int> node)
+    {
+        lock (_waitLine)
+        {
+            return _waitLine.First == node;
+        }
     }
 
     /// <summary>Stops refusing for <paramref name="reason"/> (never after <see cref="Complete"/>); other reasons still hold.</summary>

@@ -53,6 +53,7 @@ internal sealed partial class MessageQueue
     private int _wakeCount;
     private long _wakeBytes;
     private int _waiters;
+    private readonly LinkedList<int> _waitLine = new();
     private int _readerIdle;
     private int _storageIdle;
 
@@ -150,6 +151,16 @@ internal sealed partial class MessageQueue
             return;
         }
 
+        if (Volatile.Read(ref _waiters) > 0)
+        {
+            // Awaited calls wait for room: the queue is full for a later fire-and-forget call, which may not take the room
+            // made for them (it went ahead of an earlier awaited update of its customer, or starved the waiting call).
+            _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
+            ReportFull();
+            WakeReaderWhenFull();
+            return;
+        }
+
         var size = MessageSize.Estimate(message);
         var droppedOldest = 0;
         long load;
@@ -192,18 +203,30 @@ internal sealed partial class MessageQueue
         cancellationToken.ThrowIfCancellationRequested();
         var size = MessageSize.Estimate(message);
         long load = 0;
-        var reserved = _refusal == Open && TryReserveWaiting(size, out load);
+
+        // Taken first: a refusal made while this call waits drops it even if it is lifted before the call wakes (an opt-out
+        // at once taken back by an opt-in).
+        var refusals = Volatile.Read(ref _refusals);
+        var reserved = _refusal == Open && Volatile.Read(ref _waiters) == 0 && TryReserveWaiting(size, out load);
         if (!reserved && _refusal == Open)
         {
+            // Waiting calls are served in call order: only the first in line reserves (a later, smaller one went first, and
+            // one job's updates of a customer were reordered).
+            LinkedListNode<int> node;
+            lock (_waitLine)
+            {
+                node = _waitLine.AddLast(0);
+            }
+
             Interlocked.Increment(ref _waiters);
             try
             {
-                while (_refusal == Open && !(reserved = TryReserveWaiting(size, out load)))
+                while (!RefusedSince(refusals) && !(reserved = IsFirstInLine(node) && TryReserveWaiting(size, out load)))
                 {
                     // Taken before the check: room made (or a refusal) after the check pulses what was taken.
                     var room = _room.Current;
                     WakeReaderWhenFull();
-                    if (_refusal != Open || (reserved = TryReserveWaiting(size, out load)))
+                    if (RefusedSince(refusals) || (reserved = IsFirstInLine(node) && TryReserveWaiting(size, out load)))
                     {
                         break;
                     }
@@ -213,20 +236,32 @@ internal sealed partial class MessageQueue
             }
             finally
             {
+                bool wasFirst;
+                lock (_waitLine)
+                {
+                    wasFirst = _waitLine.First == node;
+                    _waitLine.Remove(node);
+                }
+
                 Interlocked.Decrement(ref _waiters);
+                if (wasFirst)
+                {
+                    // The next in line may take what room is left.
+                    _room.Pulse();
+                }
             }
         }
 
         _counters.AddEnqueued(message.Calls);
-        if (!reserved || _refusal != Open)
+        if (!reserved || RefusedSince(refusals))
         {
             if (reserved)
             {
                 ReleaseReservation(size);
             }
 
-            // Refused while waiting for room; a refusal lifted since (an opt-in, a key retry) is counted as an opt-out.
-            Refused(Strongest(_refusal) ?? DropReason.OptedOut, message.Calls);
+            // Refused while waiting for room; a refusal lifted since (an opt-in, a key retry) is counted with its own reason.
+            Refused(Strongest(_refusal) ?? (DropReason)Volatile.Read(ref _lastRefusal), message.Calls);
             return;
         }
 
