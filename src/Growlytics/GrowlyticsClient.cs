@@ -227,12 +227,20 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         // Read before the session is restored, so a client that starts opted out records nothing, not even a new session.
         var startOptedOut = _options.StorageDirectory is { Length: > 0 } privacyDirectory && PrivacyFile.ReadOptedOut(privacyDirectory, _logger);
         _optedOut = startOptedOut;
+        var saveHeldQueuedAfterStart = false;
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
             _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger, StorageLimits.SessionFileCap(_options.MaxStorageBytes)) : null;
             var stored = _sessionStore?.Load();
             _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored, out var queuedHeld));
-            if (stored is null || _sessionStore!.LoadedTooLarge || queuedHeld)
+            if (queuedHeld && startDelivery && _durable is { IsBuffer: true })
+            {
+                // Held pushes just queued (Batch): the file keeps them until the update is stored, which only the storage
+                // writer started below can do (its flush before the start completes at once, so the file lost them while
+                // the update was in memory only). Saved once the writer runs.
+                saveHeldQueuedAfterStart = true;
+            }
+            else if (stored is null || _sessionStore!.LoadedTooLarge || queuedHeld)
             {
                 // A new session, or one whose file is larger than its share of the storage bound now, or one whose held
                 // pushes were just queued (Batch): written (again), in the last case once they are stored, opted out too.
@@ -292,6 +300,11 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         {
             _durable?.Start();
             _dispatcher.Start();
+        }
+
+        if (saveHeldQueuedAfterStart)
+        {
+            OnSessionChanged(_processUser!, evenIfOptedOut: true, afterQueued: true);
         }
     }
 

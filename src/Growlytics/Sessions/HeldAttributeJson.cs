@@ -47,7 +47,7 @@ internal static class HeldAttributeJson
             var value = item.GetProperty("value");
             attributes[i++] = item.GetProperty("type").GetString() switch
             {
-                "string" => new UserAttribute(name, value.GetString() ?? throw new InvalidDataException("A string is null.")),
+                "string" => new UserAttribute(name, value.GetString() is { Length: <= AttributeRules.MaxStringLength } text ? text : throw new InvalidDataException("A string is null or longer than any call may push.")),
                 "boolean" => new UserAttribute(name, value.GetBoolean()),
                 "number" when value.ValueKind == JsonValueKind.Number => new UserAttribute(name, new NumberText(value.GetRawText())),
                 "date" => new UserAttribute(name, DateTime.ParseExact(value.GetString()!, DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal)),

@@ -102,7 +102,7 @@ public sealed class HeldAcrossRestartTests : IDisposable
             StorageDirectory = _directory,
             Protocol = protocol,
             FlushOnProcessExit = false,
-            ShutdownTimeout = TimeSpan.FromMilliseconds(200),
+            ShutdownTimeout = TimeSpan.FromSeconds(5),
         },
         startDelivery: false);
 }
