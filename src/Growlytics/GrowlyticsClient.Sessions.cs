@@ -140,14 +140,7 @@ public sealed partial class GrowlyticsClient
         queuedHeld = false;
         if (_options.Protocol != GrowlyticsProtocol.Rest)
         {
-            if (stored is { UserId: null, HeldCalls: > 0 })
-            {
-                _counters.AddRestored(stored.HeldCalls);
-                var message = new UserMessage(MessageType.Update, MessageIds.Next(), _options.TimeProvider.GetUtcNow(), stored.AnonymousId, null, stored.Held, stored.HeldCalls);
-                _queue.Enqueue(message, counted: stored.HeldCalls);
-                queuedHeld = true;
-            }
-
+            queuedHeld = QueueRestoredHeld(stored);
             return null;
         }
 
@@ -158,5 +151,22 @@ public sealed partial class GrowlyticsClient
 
         _counters.AddHeldRestored(stored.HeldCalls);
         return new HeldAttributes(stored.Held, stored.HeldCalls);
+    }
+
+    /// <summary>
+    /// Batch, in a folder a REST run left held pushes in: queues them as the anonymous update they were, counted restored.
+    /// Returns whether it did (the caller then saves the session without them).
+    /// </summary>
+    internal bool QueueRestoredHeld(StoredSession? stored)
+    {
+        if (stored is not { UserId: null, HeldCalls: > 0 })
+        {
+            return false;
+        }
+
+        _counters.AddRestored(stored.HeldCalls);
+        var message = new UserMessage(MessageType.Update, MessageIds.Next(), _options.TimeProvider.GetUtcNow(), stored.AnonymousId, null, stored.Held, stored.HeldCalls);
+        _queue.Enqueue(message, counted: stored.HeldCalls);
+        return true;
     }
 }

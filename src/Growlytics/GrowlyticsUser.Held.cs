@@ -54,6 +54,12 @@ public sealed partial class GrowlyticsUser
                     _client.Counters.AddHeldRestored(stored.HeldCalls);
                     _processHeld = new HeldAttributes(stored.Held, stored.HeldCalls);
                 }
+                else if (_processHeld is null && _client.QueueRestoredHeld(stored))
+                {
+                    // Batch: the holder (a REST run) left pushes held for a login; queued as the anonymous update they
+                    // were, and the session saved without them once they are stored (as at a start that finds them).
+                    _client.OnSessionChanged(this, afterQueued: true);
+                }
 
                 return;
             }
