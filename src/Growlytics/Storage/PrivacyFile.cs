@@ -58,7 +58,19 @@ internal static class PrivacyFile
         {
             StorageFiles.CreateDirectory(directory);
             var json = optedOut ? "{\"version\":1,\"optedOut\":true}" : "{\"version\":1,\"optedOut\":false}";
-            StorageFiles.WriteAtomically(Path.Combine(directory, FileName), Encoding.UTF8.GetBytes(json));
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    StorageFiles.WriteAtomically(Path.Combine(directory, FileName), Encoding.UTF8.GetBytes(json));
+                    break;
+                }
+                catch (FileNotFoundException) when (attempt < 3)
+                {
+                    // The temporary copy went before its rename: a storage writer starting on this folder deletes the copies
+                    // a killed process left (SegmentLoader.Load), and can take one being written. Written again (a new copy).
+                }
+            }
         }
 #pragma warning disable CA1031 // A full disk or a read-only folder is logged; the choice still holds in this process.
         catch (Exception ex)

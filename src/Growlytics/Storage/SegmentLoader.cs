@@ -36,8 +36,8 @@ internal static class SegmentLoader
         var result = new LoadResult();
 
         // Temporary copies a process killed while writing them left behind: of the position files (only the writer, which
-        // calls this before it writes any, writes them) and of the privacy file (written at the user's call, by a client
-        // waiting for the folder too: one whose copy this deletes at that very moment logs that the choice was not saved).
+        // calls this before it writes any, writes them) and of the privacy file (written at the user's call, also while
+        // this runs: a write whose copy this deletes writes it again, see PrivacyFile.Write).
         foreach (var temp in Directory.GetFiles(directory, AckFile.FileName + ".*.tmp")
             .Concat(Directory.GetFiles(directory, SettledFile.FileName + ".*.tmp"))
             .Concat(Directory.GetFiles(directory, PrivacyFile.FileName + ".*.tmp")))

@@ -166,7 +166,11 @@ public sealed class RequestBodiesWithinTheByteBoundTests
 
         await h.FlushAsync();
         h.Client.Dispatcher.WrittenAheadSent.Should().BePositive("the second request was written ahead");
-        most = Math.Max(most, atArrival.Max());
+        // The answers read the figure while this thread pushes: a push the full queue refuses reserves its bytes and takes
+        // them back (the documented moment QueuedBytes passes the bound by one message: up to 556 bytes seen in a CI run).
+        // A written request's buffer left uncut would pass it by far more (its unused part, kilobytes).
+        const long OneUpdate = 1_024;
+        most = Math.Max(most, atArrival.Max() - OneUpdate);
         most.Should().BeLessThanOrEqualTo(maxQueueBytes, "the written request's buffer is cut to an exact copy when the bound is near, as any other");
         h.AssertBalanced();
     }
