@@ -57,12 +57,12 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private readonly BulkDropReports _bulkDrops;
     private readonly SettledDropReports _settledDrops;
     private readonly LogRateLimiter _handlerFaults;
-
-    // The type of the latest exception a MessageDropped handler threw (for the shutdown's last report of them).
-    private string? _latestHandlerFault;
     private readonly LogRateLimiter _invalidInputReports;
     private readonly LogRateLimiter _identifyReports;
     private EventHandler<MessageDroppedEventArgs>? _messageDropped;
+
+    // The type of the latest exception a MessageDropped handler threw (for the shutdown's last report of them).
+    private string? _latestHandlerFault;
 
     // The event's handlers one by one (null when none), kept with each change: each is called on its own, so one that
     // throws does not keep the others from hearing of the drop.

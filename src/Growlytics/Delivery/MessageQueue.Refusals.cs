@@ -44,14 +44,6 @@ internal sealed partial class MessageQueue
 
     private bool RefusedSince(int refusals) => _refusal != Open || Volatile.Read(ref _refusals) != refusals;
 
-    private bool IsFirstInLine(LinkedListNode<int> node)
-    {
-        lock (_waitLine)
-        {
-            return _waitLine.First == node;
-        }
-    }
-
     /// <summary>Stops refusing for <paramref name="reason"/> (never after <see cref="Complete"/>); other reasons still hold.</summary>
     public void Accept(DropReason reason)
     {

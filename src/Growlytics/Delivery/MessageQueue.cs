@@ -34,6 +34,10 @@ internal sealed partial class MessageQueue
     private readonly long _maxBytes;
     private readonly bool _dropOldest;
     private readonly LogRateLimiter _fullReports;
+
+    // Calls waiting for room, in call order: only the first reserves (see EnqueueAsync).
+    private readonly LinkedList<int> _waitLine = new();
+
     private readonly LogRateLimiter _refusedReports;
     private long _load;
 
@@ -53,7 +57,6 @@ internal sealed partial class MessageQueue
     private int _wakeCount;
     private long _wakeBytes;
     private int _waiters;
-    private readonly LinkedList<int> _waitLine = new();
     private int _readerIdle;
     private int _storageIdle;
 
@@ -268,6 +271,14 @@ internal sealed partial class MessageQueue
         message.Awaited = true;
         Add(message);
         WakeStorageIfCrossed(load);
+    }
+
+    private bool IsFirstInLine(LinkedListNode<int> node)
+    {
+        lock (_waitLine)
+        {
+            return _waitLine.First == node;
+        }
     }
 
     /// <summary>Takes the oldest unread message (dispatcher or storage writer). It stays counted until <see cref="Release(int, int)"/>.</summary>
