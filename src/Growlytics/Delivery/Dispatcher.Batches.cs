@@ -13,6 +13,7 @@ internal sealed partial class Dispatcher
         Interlocked.Increment(ref _fillVersion);
         try
         {
+            TicketDroppedUnread();
             FillStage();
         }
         finally

@@ -8,6 +8,32 @@ internal sealed partial class Dispatcher
     // The number of flushes waiting (written under the _flushes lock), for the storage writer's thread to read.
     private int _flushesWaiting;
 
+    // How many of the queue's DroppedUnread have a ticket (written by the loop while a fill runs: see TicketDroppedUnread).
+    private long _droppedTicketed;
+
+    /// <summary>
+    /// Gives each unread message a full <see cref="QueueOverflowPolicy.DropOldest"/> queue dropped since the last look a
+    /// ticket, settled at once (it was counted dropped as it left the queue). A flush counts such a message among the unread
+    /// ones its target waits for: without its ticket the target waited for one more message than was accepted before it,
+    /// which could be a later call's request retried for minutes. Loop only, while a fill runs (see FlushAsync).
+    /// </summary>
+    private void TicketDroppedUnread()
+    {
+        var dropped = _queue.DroppedUnread;
+        var ticketed = _droppedTicketed;
+        if (ticketed >= dropped)
+        {
+            return;
+        }
+
+        for (; ticketed < dropped; ticketed++)
+        {
+            _tickets.Settle(_tickets.Issue());
+        }
+
+        Volatile.Write(ref _droppedTicketed, ticketed);
+    }
+
     /// <summary>Completes once every message accepted before the call is delivered or dropped.</summary>
     public Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -36,6 +62,10 @@ internal sealed partial class Dispatcher
                 // Records restored from a folder taken over meanwhile are added at registration (StoredRecordsRestored).
                 var unread = _memory.FlushCount;
                 unread += _disk?.FlushCount ?? 0;
+
+                // Unread messages a full DropOldest queue dropped and the loop has not yet given their settled tickets
+                // (TicketDroppedUnread): read after the unread count, so one dropped in between is counted twice, not missed.
+                unread += Math.Max(0, _queue.DroppedUnread - Volatile.Read(ref _droppedTicketed));
                 target = Interlocked.Read(ref _issued) + unread;
                 if (Volatile.Read(ref _fillVersion) == fill)
                 {

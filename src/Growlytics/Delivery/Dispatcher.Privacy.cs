@@ -131,6 +131,7 @@ internal sealed partial class Dispatcher
         Interlocked.Increment(ref _fillVersion);
         try
         {
+            TicketDroppedUnread();
             var held = new List<Envelope>();
             PutBackWrittenAhead();
             _partitions.DrainAll(held);

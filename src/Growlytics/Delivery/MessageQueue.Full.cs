@@ -5,6 +5,15 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The queue when full: the oldest message dropped for a new one (by policy), and drops reported at most once per interval.</summary>
 internal sealed partial class MessageQueue
 {
+    // Unread messages dropped for newer ones (DropOldest), ever: they leave the queue without being read by delivery.
+    private long _droppedUnread;
+
+    /// <summary>
+    /// Gets how many unread messages were dropped from the queue for newer ones (<see cref="QueueOverflowPolicy.DropOldest"/>),
+    /// ever. Counted before they stop counting as unread (see <see cref="Unread"/>).
+    /// </summary>
+    public long DroppedUnread => Interlocked.Read(ref _droppedUnread);
+
     private bool TryDropOldest()
     {
         // An update whose call waited for room (Customers.UpdateAsync) was accepted for good: a later fire-and-forget call
@@ -16,11 +25,16 @@ internal sealed partial class MessageQueue
             return false;
         }
 
-        if (!TryRead(out var oldest))
+        if (!TryTake(out var oldest))
         {
             return false;
         }
 
+        // Counted dropped before it stops counting unread: a flush that counts the unread messages and then the drops (see
+        // Dispatcher.FlushAsync) counts it at least once, so its target can be too high, never too low. The delivery loop
+        // gives each such drop a settled ticket: the flushes that counted the message wait for no message after it.
+        Interlocked.Increment(ref _droppedUnread);
+        CountTaken(1, MessageSize.EstimateJson(oldest), MessageSize.Estimate(oldest));
         Release(MessageSize.Estimate(oldest), oldest.Calls);
         _counters.AddDroppedInBulk(DropReason.QueueFull, oldest.Calls);
         return true;
