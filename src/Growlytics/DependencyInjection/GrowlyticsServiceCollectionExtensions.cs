@@ -28,8 +28,9 @@ public static class GrowlyticsServiceCollectionExtensions
     /// client first: the facade keeps that one, and a warning, event 1011, says so) and is flushed when the host stops, or
     /// when the container is disposed without a host.
     /// The HTTP client follows no redirect, sends no trace-context headers (.NET 8+), writes no per-request logs
-    /// (<c>AddDefaultLogger()</c> on the returned builder brings them back, with the API key header redacted). A primary
-    /// handler configured on the returned builder is hardened the same way when it is a <c>SocketsHttpHandler</c>; an
+    /// (<c>AddDefaultLogger()</c> on the returned builder brings them back, with the API key header redacted). These are
+    /// defaults: what the app configures for this client by its name, before this call or after it (on the returned
+    /// builder), wins. A primary handler configured so is hardened the same way when it is a <c>SocketsHttpHandler</c>; an
     /// <c>HttpClientHandler</c> follows no redirect but may send trace headers; one of another type is used as it is
     /// (give it <c>AllowAutoRedirect = false</c>). No more requests are sent at once than the primary handler's
     /// <c>MaxConnectionsPerServer</c> (a <c>SocketsHttpHandler</c> or an <c>HttpClientHandler</c>; see

@@ -2,6 +2,7 @@ using GrowlyticsSdk.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Options;
 
 namespace GrowlyticsSdk.DependencyInjection;
 
@@ -19,10 +20,12 @@ internal static class HttpClientHardening
     public static IHttpClientBuilder Apply(IServiceCollection services, IHttpClientBuilder builder)
     {
         // The SDK times each attempt itself (GrowlyticsOptions.RequestTimeout, up to 10 minutes): the factory's default of
-        // 100 seconds would cut a longer one short. An app that sets its own Timeout later keeps it.
+        // 100 seconds would cut a longer one short. An app that sets its own Timeout keeps it, before or after this call.
+        var before = services.Count;
         builder.ConfigurePrimaryHttpMessageHandler(DefaultHttpClient.CreateHandler)
             .ConfigureHttpClient(static http => http.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();
+        RunBeforeTheAppsOwn(services, before, builder.Name);
 
         // Post-configured, so it applies after the app's own configuration of this client: a primary handler the app
         // sets later is hardened and given the key too, and a redaction list the app sets later still redacts the key.
@@ -41,6 +44,53 @@ internal static class HttpClientHardening
         });
         return builder;
     }
+
+    // The SDK's settings of its client are defaults: configuration of this client that the app (or a shared "service
+    // defaults" extension) registered before AddGrowlytics runs after them, as configuration registered after does, and
+    // wins. Registered after it, they replaced its primary handler (a proxy, a client certificate, its connections per
+    // server) and its timeout without a word. The app-wide defaults (ConfigureHttpClientDefaults), which
+    // Microsoft.Extensions.Http keeps ahead of every client's own configuration, still come first. A configuration whose
+    // client cannot be told (made by a factory or a type of the app's) is taken as possibly this client's.
+    private static void RunBeforeTheAppsOwn(IServiceCollection services, int added, string name)
+    {
+        var first = -1;
+        for (var i = 0; i < added && first < 0; i++)
+        {
+            if (MayConfigure(services[i], name))
+            {
+                first = i;
+            }
+        }
+
+        if (first < 0)
+        {
+            return;
+        }
+
+        var ours = new List<ServiceDescriptor>();
+        for (var i = added; i < services.Count; i++)
+        {
+            if (services[i].ServiceType == typeof(IConfigureOptions<HttpClientFactoryOptions>))
+            {
+                ours.Add(services[i]);
+            }
+        }
+
+        foreach (var descriptor in ours)
+        {
+            services.Remove(descriptor);
+        }
+
+        for (var i = 0; i < ours.Count; i++)
+        {
+            services.Insert(first + i, ours[i]);
+        }
+    }
+
+    private static bool MayConfigure(ServiceDescriptor descriptor, string name) =>
+        descriptor.ServiceType == typeof(IConfigureOptions<HttpClientFactoryOptions>)
+        && !descriptor.IsKeyedService
+        && (descriptor.ImplementationInstance is not ConfigureNamedOptions<HttpClientFactoryOptions> named || named.Name == name);
 
     private static bool IsApiKeyHeader(string header) => string.Equals(header, ApiKeyHandler.Header, StringComparison.OrdinalIgnoreCase);
 }
