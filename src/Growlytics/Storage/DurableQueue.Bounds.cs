@@ -10,14 +10,30 @@ internal sealed partial class DurableQueue
     private void Enforce(long incoming)
     {
         var settled = new List<StoredRecord>();
-        DropReason reason;
+        var drops = default(StorageDrops);
+        var reason = DropReason.StorageFull;
         lock (_gate)
         {
-            reason = _log is null ? DropReason.StorageFull : _limits.Enforce(_log, incoming, settled);
-            HandOverLocked(settled);
-            AfterChange();
+            try
+            {
+                if (_log is not null)
+                {
+                    reason = _limits.Enforce(_log, incoming, settled, out drops);
+                }
+            }
+            finally
+            {
+                HandOverLocked(settled);
+
+                // Counted as the figures without them are published (what was dropped before a fault too): a snapshot never
+                // sees them both dropped and pending while the next segment file is deleted or the logger writes the drop's
+                // line (below, outside the lock).
+                _limits.Count(drops);
+                AfterChange();
+            }
         }
 
+        _limits.Report(drops);
         if (settled.Count > 0)
         {
             OutstandingDropped?.Invoke(settled, reason);

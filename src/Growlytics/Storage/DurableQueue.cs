@@ -297,6 +297,7 @@ internal sealed partial class DurableQueue : IDisposable
             return records;
         }
 
+        var drops = default(StorageDrops);
         lock (_gate)
         {
             if (_log is null || _log.Unread == 0 || max <= 0)
@@ -311,10 +312,14 @@ internal sealed partial class DurableQueue : IDisposable
             }
 
             _log.Read(max, _limits.ExpiredBeforeMs(), records, out var expired);
-            _limits.CountDropped(DropReason.Expired, expired);
+            drops.Add(DropReason.Expired, expired);
+
+            // Counted as the figures without them are published; logged outside the lock (see Enforce).
+            _limits.Count(drops);
             AfterChange();
         }
 
+        _limits.Report(drops);
         return records;
     }
 

@@ -155,7 +155,7 @@ internal sealed class StorageLimits
 
     /// <summary>
     /// Gets the bytes the folder takes without dropping a stored message for <see cref="GrowlyticsOptions.MaxStorageBytes"/>
-    /// (segments already settled are removed first, as <see cref="Enforce"/> does). Under the queue's lock.
+    /// (segments already settled are removed first, as <see cref="Enforce(SegmentLog, long, List{StoredRecord})"/> does). Under the queue's lock.
     /// </summary>
     public long Room(SegmentLog log)
     {
@@ -171,9 +171,23 @@ internal sealed class StorageLimits
     /// </summary>
     public DropReason Enforce(SegmentLog log, long incoming, List<StoredRecord> settled)
     {
+        var last = Enforce(log, incoming, settled, out var drops);
+        Count(drops);
+        Report(drops);
+        return last;
+    }
+
+    /// <summary>
+    /// As <see cref="Enforce(SegmentLog, long, List{StoredRecord})"/>, but neither counts nor reports what it dropped: the
+    /// caller counts <paramref name="drops"/> (<see cref="Count(in StorageDrops)"/>) as it publishes the figures without
+    /// them, and reports them (<see cref="Report(in StorageDrops)"/>) outside its lock. Counted here, they were dropped and
+    /// still pending while the next segment file was deleted and the application's logger wrote the drop's line.
+    /// </summary>
+    public DropReason Enforce(SegmentLog log, long incoming, List<StoredRecord> settled, out StorageDrops drops)
+    {
         var cutoff = ExpiredBeforeMs();
         var last = DropReason.StorageFull;
-        var drops = default(StorageDrops);
+        drops = default;
 
         // Segments already settled go first, though an older record holds the position back: they drop nothing.
         log.RemoveSettledSegments();
@@ -206,7 +220,6 @@ internal sealed class StorageLimits
                     dropped -= settled[i].Calls;
                 }
 
-                Count(reason, dropped);
                 drops.Add(reason, dropped);
                 last = reason;
                 if (log.SegmentCount >= segments)
@@ -219,11 +232,6 @@ internal sealed class StorageLimits
         {
             // Tried again at the next commit.
             Log.StorageFault(_logger, ex);
-        }
-        finally
-        {
-            // One report for every segment this pass dropped, not one line for the first segment alone.
-            Report(drops);
         }
 
         return last;
@@ -339,6 +347,13 @@ internal sealed class StorageLimits
         var drops = default(StorageDrops);
         drops.Add(reason, count);
         Report(drops);
+    }
+
+    /// <summary>Counts the calls <paramref name="drops"/> holds as dropped, without reporting them (see <see cref="Report(in StorageDrops)"/>).</summary>
+    public void Count(in StorageDrops drops)
+    {
+        Count(DropReason.StorageFull, drops.Full);
+        Count(DropReason.Expired, drops.Expired);
     }
 
     /// <summary>
