@@ -66,9 +66,10 @@ internal static class AttributeRules
             }
         }
 
-        // The domain needs a dot with something on both sides: "a@b.c", not "a@b", "a@.b" or "a@b.".
+        // The domain needs a dot with something on both sides and no empty label: "a@b.c", not "a@b", "a@.b", "a@.b.c",
+        // "a@b..c" or "a@b.".
         var dot = value.LastIndexOf('.');
-        return dot > at + 1 && dot < value.Length - 1 && value.IndexOf("..", at, StringComparison.Ordinal) < 0;
+        return dot > at + 1 && dot < value.Length - 1 && value[at + 1] != '.' && value.IndexOf("..", at, StringComparison.Ordinal) < 0;
     }
 
     public static bool LooksLikeMobile(string value)
