@@ -47,7 +47,7 @@ public sealed class GrowlyticsCustomers
     /// <typeparam name="T">
     /// The attributes' type as known at compile time, such as an anonymous type. Its public instance properties are the
     /// attributes (properties that only a derived type declares are not read, as with <c>JsonSerializer.Serialize&lt;T&gt;</c>;
-    /// for an interface, those of the interfaces it extends are read too, though trimmed and native AOT apps keep only its own).
+    /// for an interface, those of the interfaces it extends are read too, though trimmed and native AOT apps keep only its own; for <see cref="object"/>, the object's own type, as the object overload reads it).
     /// </typeparam>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped; when none is left, nothing is sent or counted.</param>
@@ -131,7 +131,7 @@ public sealed class GrowlyticsCustomers
     /// </summary>
     /// <typeparam name="T">
     /// The attributes' type as known at compile time, such as an anonymous type; its public instance properties are the
-    /// attributes (for an interface, those of the interfaces it extends too, though trimmed and native AOT apps keep only its own).
+    /// attributes (for an interface, those of the interfaces it extends too, though trimmed and native AOT apps keep only its own; for <see cref="object"/>, the object's own type, as the object overload reads it).
     /// </typeparam>
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An object such as <c>new { plan = "pro" }</c>. <see langword="null"/> property values are skipped; when none is left, nothing is sent or counted.</param>

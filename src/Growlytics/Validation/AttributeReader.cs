@@ -67,10 +67,16 @@ internal static class AttributeReader
 
     /// <summary>
     /// Reads the public properties of <typeparamref name="T"/> (the declared type, as <c>JsonSerializer.Serialize&lt;T&gt;</c>
-    /// does), which the annotation keeps in trimmed and native AOT apps; dictionaries still take the dictionary path.
+    /// does), which the annotation keeps in trimmed and native AOT apps; dictionaries still take the dictionary path. For
+    /// <c>T</c> = <see cref="object"/> (a helper that forwards an <c>object</c>) the declared type has no properties, so the
+    /// object's own type is read, as the object overload and <c>JsonSerializer.Serialize&lt;object&gt;</c> read it.
     /// </summary>
     public static UserAttribute[] Read<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>(T attributes, AttributeLimits? limits = null) =>
-        TryReadDictionary(attributes!, limits) ?? ReadProperties(attributes!, PropertiesOf<T>.Value, limits);
+        TryReadDictionary(attributes!, limits)
+        ?? ReadProperties(attributes!, typeof(T) == typeof(object) ? RuntimeProperties(attributes!) : PropertiesOf<T>.Value, limits);
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "With T = object the annotation keeps nothing: the object's own type is read, as Push(object) reads it; a trimmed app that removed its properties is told so (NoReadableProperties).")]
+    private static PropertyInfo[]? RuntimeProperties(object attributes) => PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties);
 
     private static UserAttribute[]? TryReadDictionary(object attributes, AttributeLimits? limits) => attributes switch
     {
