@@ -26,6 +26,12 @@ internal sealed partial class DurableQueue
 
         /// <summary>The folder has no room for the message of a call that waits for room: the writer holds it (see DurableQueue.Holding.cs).</summary>
         HeldForRoom,
+
+        /// <summary>
+        /// It has run for a commit interval (calls kept coming, a write at a time): the writer's turn saves the position
+        /// now, and the next commit starts at once; memory may hold more.
+        /// </summary>
+        IntervalPassed,
     }
 
     private readonly List<UserMessage> _takenMessages = [];
@@ -49,7 +55,7 @@ internal sealed partial class DurableQueue
         CommitEnd end;
         try
         {
-            wrote = WriteTaken(bound, out end);
+            wrote = WriteTaken(bound, flushes.Count == 0 && !_stopping, out end);
         }
         catch
         {
@@ -75,7 +81,7 @@ internal sealed partial class DurableQueue
 
             flushes.Clear();
         }
-        else if (end == CommitEnd.ForFlush)
+        else if (end is CommitEnd.ForFlush or CommitEnd.IntervalPassed)
         {
             _writerWake.Set();
         }
@@ -90,13 +96,17 @@ internal sealed partial class DurableQueue
 
     /// <summary>
     /// Writes what memory holds for the folder, up to <c>MaxTake</c> records a round and at most <paramref name="bound"/>
-    /// messages in all; returns whether any was written. <paramref name="end"/> tells why it ended.
+    /// messages in all; returns whether any was written. <paramref name="end"/> tells why it ended. With
+    /// <paramref name="endsAtInterval"/> (no flush waits for it), it ends once it has run for a commit interval: calls that
+    /// keep coming (memory not empty when a write ends) kept it going for as long as they came, and the writer's turn,
+    /// which saves the position, with it (a kill then sent again everything delivered since it began).
     /// </summary>
-    private bool WriteTaken(long bound, out CommitEnd end)
+    private bool WriteTaken(long bound, bool endsAtInterval, out CommitEnd end)
     {
         end = CommitEnd.MemoryEmpty;
         var wrote = false;
         long taken = 0;
+        var started = _time.GetTimestamp();
         while (true)
         {
             // The writer's own lists, emptied for each round (up to MaxTake records: a new list's array would be in the
@@ -208,6 +218,12 @@ internal sealed partial class DurableQueue
             {
                 // Asked for after this commit began: the next one takes it, with a bound.
                 end = CommitEnd.ForFlush;
+                break;
+            }
+
+            if (endsAtInterval && _time.GetElapsedTime(started) >= _options.StorageCommitInterval)
+            {
+                end = CommitEnd.IntervalPassed;
                 break;
             }
 
