@@ -96,13 +96,13 @@ public sealed class LocalCollector : IAsyncDisposable
         var request = context.Request;
         if (string.IsNullOrEmpty(request.Headers["x-growlytics-key"]))
         {
-            await RefuseAsync(context, StatusCodes.Status401Unauthorized, "missing x-growlytics-key header");
+            await RefuseAndRecordAsync(context, StatusCodes.Status401Unauthorized, "missing x-growlytics-key header");
             return;
         }
 
         if (!string.Equals(request.Headers.ContentEncoding, "gzip", StringComparison.OrdinalIgnoreCase))
         {
-            await RefuseAsync(context, StatusCodes.Status415UnsupportedMediaType, "the body must be gzip (Content-Encoding: gzip)");
+            await RefuseAndRecordAsync(context, StatusCodes.Status415UnsupportedMediaType, "the body must be gzip (Content-Encoding: gzip)");
             return;
         }
 
@@ -114,13 +114,13 @@ public sealed class LocalCollector : IAsyncDisposable
         }
         catch (Exception ex) when (ex is JsonException or InvalidDataException)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "the body is not a gzip JSON batch");
+            await RefuseAndRecordAsync(context, StatusCodes.Status400BadRequest, "the body is not a gzip JSON batch");
             return;
         }
 
         if (batch?.Messages is null)
         {
-            await RefuseAsync(context, StatusCodes.Status400BadRequest, "the batch has no messages array");
+            await RefuseAndRecordAsync(context, StatusCodes.Status400BadRequest, "the batch has no messages array");
             return;
         }
 
@@ -171,6 +171,13 @@ public sealed class LocalCollector : IAsyncDisposable
         var received = new ReceivedRequest(path.Value ?? string.Empty, status, body);
         _requests.Enqueue(received);
         _onRequest?.Invoke(received);
+    }
+
+    // A refused batch is listed and printed like any other request (its body is not shown: it may not be readable).
+    private Task RefuseAndRecordAsync(HttpContext context, int status, string error)
+    {
+        Record(context.Request.Path, status, string.Empty);
+        return RefuseAsync(context, status, error);
     }
 
     private static Task RefuseAsync(HttpContext context, int status, string error) =>

@@ -13,7 +13,10 @@ public static class QuickstartApp
     public static GrowlyticsProtocol Protocol { get; } = new GrowlyticsOptions().Protocol;
 
     /// <summary>Starts a collector on 127.0.0.1, runs the flow against it and prints what arrived.</summary>
-    /// <returns>0 when the collector received the flow's three messages, else 1.</returns>
+    /// <returns>
+    /// 0 when the collector received the flow as the protocol sends it (REST: one upsert carrying the anonymous push and the
+    /// login; Batch: the update, the login and the logout), else 1.
+    /// </returns>
     public static async Task<int> RunLocalAsync(TextWriter output)
     {
         await using var collector = await LocalCollector.StartAsync();
@@ -59,7 +62,7 @@ public static class QuickstartApp
     }
 
     /// <summary>Runs the flow against a real endpoint and prints the client's statistics.</summary>
-    /// <returns>0 when the three messages were delivered, else 1.</returns>
+    /// <returns>0 when the flow's messages were delivered (REST: the push and the login, in one upsert; Batch: all three), else 1.</returns>
     public static async Task<int> RunRemoteAsync(string apiKey, string? endpoint, TextWriter output)
     {
         Uri? uri = null;
@@ -76,7 +79,7 @@ public static class QuickstartApp
         return statistics.Delivered == QuickstartFlow.ExpectedDelivered(Protocol) ? 0 : 1;
     }
 
-    /// <summary>Runs only the collector on 127.0.0.1:<paramref name="port"/>, printing each batch, until Ctrl+C.</summary>
+    /// <summary>Runs only the collector on 127.0.0.1:<paramref name="port"/>, printing each request it receives (accepted or not), until Ctrl+C.</summary>
     public static async Task<int> ServeAsync(int port, TextWriter output)
     {
         LocalCollector collector;
