@@ -27,24 +27,37 @@ var user = Growlytics.User;
 Console.WriteLine($"storage:   {storage}");
 Console.WriteLine($"restored:  anonymous id {user.AnonymousId}, {(user.IsIdentified ? "logged in as " + user.UserId : "not logged in")}");
 
+const string Usage = "usage: login USER_ID | push NAME=VALUE... | logout | status";
 var command = args.Length > 0 ? args[0] : "status";
-switch (command)
+try
 {
-    case "login" when args.Length > 1:
-        user.Identify(args[1], new UserAttributes { ["lastLoginFrom"] = "desktop sample" });
-        break;
-    case "push" when args.Length > 1:
-        user.Push(ParseAttributes(args.AsSpan(1)));
-        break;
-    case "logout":
-        user.Logout();
-        break;
-    case "status":
-        break;
-    default:
-        Console.Error.WriteLine("usage: login USER_ID | push NAME=VALUE... | logout | status");
-        await Growlytics.ShutdownAsync();
-        return 2;
+    switch (command)
+    {
+        case "login" when args.Length > 1:
+            user.Identify(args[1], new UserAttributes { ["lastLoginFrom"] = "desktop sample" });
+            break;
+        case "push" when args.Length > 1:
+            user.Push(ParseAttributes(args.AsSpan(1)));
+            break;
+        case "logout":
+            user.Logout();
+            break;
+        case "status":
+            break;
+        default:
+            Console.Error.WriteLine(Usage);
+            await Growlytics.ShutdownAsync();
+            return 2;
+    }
+}
+catch (ArgumentException ex)
+{
+    // Bad input is refused at the call (GrowlyticsValidationException names the attribute and the rule, never the
+    // value) and changes nothing: nothing was queued or stored.
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(Usage);
+    await Growlytics.ShutdownAsync();
+    return 2;
 }
 
 Console.WriteLine($"now:       anonymous id {user.AnonymousId}, {(user.IsIdentified ? "logged in as " + user.UserId : "not logged in")}");
@@ -64,7 +77,7 @@ static Dictionary<string, object?> ParseAttributes(ReadOnlySpan<string> pairs)
         var split = pair.IndexOf('=', StringComparison.Ordinal);
         if (split <= 0)
         {
-            throw new ArgumentException($"Expected NAME=VALUE, got '{pair}'.");
+            throw new ArgumentException("Expected NAME=VALUE for each attribute after 'push'.");
         }
 
         var value = pair[(split + 1)..];
