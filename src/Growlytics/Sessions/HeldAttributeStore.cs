@@ -102,21 +102,27 @@ internal sealed partial class HeldAttributeStore : IDisposable
             {
                 var now = Now();
                 drops.Expired = RemoveExpiredLocked(now);
-                TouchLoginLocked(anonymousId, now);
                 if (_closed || _optedOut)
                 {
                     refused = _closed ? DropReason.Shutdown : DropReason.OptedOut;
                     return null;
                 }
 
-                if (_byId.TryGetValue(anonymousId, out var node))
+                _byId.TryGetValue(anonymousId, out var node);
+                if (node is not null)
                 {
                     var after = node.Value.Held.CountAfterMerge(attributes);
                     if (after > limits.MaxAttributes)
                     {
+                        // Refused: no activity either (the login this id made is not kept remembered by it).
                         return ValidationErrors.TooManyHeldAttributes(limits, after);
                     }
+                }
 
+                // Accepted: activity of the visitor, which keeps what its id logged in as for as long as what it holds.
+                TouchLoginLocked(anonymousId, now);
+                if (node is not null)
+                {
                     var before = BytesOf(node.Value);
                     node.Value.Held.Merge(attributes);
                     _bytes += BytesOf(node.Value) - before;
