@@ -31,6 +31,9 @@ internal sealed class GrowlyticsMiddleware
     // Marks a request that a Growlytics middleware scoped already.
     private static readonly object ScopedKey = new();
 
+    // The request's session across runs of the pipeline (see ScopeAsync).
+    private static readonly object RequestKey = new();
+
     private readonly GrowlyticsMiddlewareOptions _options;
     private readonly ILogger _logger;
 
@@ -59,7 +62,7 @@ internal sealed class GrowlyticsMiddleware
         }
 
         // Cleared when the request leaves the scope: a pipeline run again for the same request (an exception handler's or
-        // status code page's re-execution) opens a scope of its own, as it did before.
+        // status code page's re-execution) opens a scope of its own, which continues the request's session (see ScopeAsync).
         context.Items[ScopedKey] = null;
         try
         {
@@ -73,48 +76,63 @@ internal sealed class GrowlyticsMiddleware
 
     private async Task ScopeAsync(HttpContext context)
     {
-        var anonymousId = ReadAnonymousId(context);
+        // A pipeline run again for the same request (an exception handler's or status code page's re-execution, after a
+        // call refused with an exception, say) continues the session the request had: the same anonymous id, which the one
+        // cookie of the response carries. A fresh id per run wrote a cookie per run, each with its own id: the browser kept
+        // one of them, and what the other run recorded went under an id no later request carried.
+        var request = context.Items.TryGetValue(RequestKey, out var earlier) ? earlier as RequestSession : null;
+        var anonymousId = request?.User is { } previous ? previous.AnonymousId : ReadAnonymousId(context);
         var userId = ReadUserId(context);
         // Both ids were checked above, so this cannot throw.
         using var scope = _client.BeginScope(anonymousId, userId);
         using var facade = IsTheFacadesClient(_client) ? null : Growlytics.UseClient(_client);
-        // The session and the id the browser keeps: the request's, or the one written when the response started.
-        GrowlyticsUser? user = null;
-        var kept = anonymousId;
-        if (_options.AnonymousIdCookieName is { } cookie)
+        var user = _client.User;
+        if (request is null)
         {
-            user = _client.User;
-            context.Response.OnStarting(() =>
+            request = new RequestSession(anonymousId, user);
+            context.Items[RequestKey] = request;
+            if (_options.AnonymousIdCookieName is { } cookie)
             {
-                // A new visitor, or a logout that rotated the id: the browser keeps the current one.
-                if (!string.Equals(anonymousId, user.AnonymousId, StringComparison.Ordinal))
-                {
-                    kept = user.AnonymousId;
-                    context.Response.Cookies.Append(cookie, kept, new CookieOptions
-                    {
-                        HttpOnly = true,
-                        Secure = context.Request.IsHttps,
-                        SameSite = SameSiteMode.Lax,
-                        IsEssential = false,
-                        MaxAge = TimeSpan.FromDays(365),
-                    });
-                }
-
-                return Task.CompletedTask;
-            });
+                // Once per request: the session of the latest run, as the response starts.
+                context.Response.OnStarting(() => WriteCookie(context, cookie, request));
+            }
+        }
+        else
+        {
+            request.User = user;
         }
 
         await _next(context).ConfigureAwait(false);
 
         // A logout once the response had started (a streamed body): the rotated id never reached the browser.
-        if (user is not null
+        if (_options.AnonymousIdCookieName is not null
             && context.Response.HasStarted
-            && kept is not null
+            && request.Kept is { } kept
             && !string.Equals(kept, user.AnonymousId, StringComparison.Ordinal)
             && Interlocked.Exchange(ref _notRotatedLogged, 1) == 0)
         {
-            LogSafely(CookieNotRotated, _options.AnonymousIdCookieName!);
+            LogSafely(CookieNotRotated, _options.AnonymousIdCookieName);
         }
+    }
+
+    private static Task WriteCookie(HttpContext context, string cookie, RequestSession request)
+    {
+        // A new visitor, or a logout that rotated the id: the browser keeps the current one.
+        var current = request.User!.AnonymousId;
+        request.Kept = current;
+        if (!string.Equals(request.Received, current, StringComparison.Ordinal))
+        {
+            context.Response.Cookies.Append(cookie, current, new CookieOptions
+            {
+                HttpOnly = true,
+                Secure = context.Request.IsHttps,
+                SameSite = SameSiteMode.Lax,
+                IsEssential = false,
+                MaxAge = TimeSpan.FromDays(365),
+            });
+        }
+
+        return Task.CompletedTask;
     }
 
     private static bool IsTheFacadesClient(GrowlyticsClient client)
@@ -190,5 +208,22 @@ internal sealed class GrowlyticsMiddleware
 #pragma warning restore CA1031
         {
         }
+    }
+
+    // One request's session: the id it came with, the session of its latest run, and the id its cookie gave the browser
+    // (null until the response starts, or with no cookie).
+    private sealed class RequestSession
+    {
+        public RequestSession(string? received, GrowlyticsUser user)
+        {
+            Received = received;
+            User = user;
+        }
+
+        public string? Received { get; }
+
+        public GrowlyticsUser? User { get; set; }
+
+        public string? Kept { get; set; }
     }
 }
