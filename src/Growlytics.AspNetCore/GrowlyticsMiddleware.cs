@@ -93,8 +93,17 @@ internal sealed class GrowlyticsMiddleware
             context.Items[RequestKey] = request;
             if (_options.AnonymousIdCookieName is { } cookie)
             {
-                // Once per request: the session of the latest run, as the response starts.
-                context.Response.OnStarting(() => WriteCookie(context, cookie, request));
+                if (context.Response.HasStarted)
+                {
+                    // Started before this middleware ran (a preamble another middleware streamed): no cookie can be written
+                    // now, and registering for the start would throw into the request. The browser keeps what it sent.
+                    request.Kept = anonymousId;
+                }
+                else
+                {
+                    // Once per request: the session of the latest run, as the response starts.
+                    context.Response.OnStarting(() => WriteCookie(context, cookie, request));
+                }
             }
         }
         else
@@ -115,10 +124,17 @@ internal sealed class GrowlyticsMiddleware
         }
     }
 
-    private static Task WriteCookie(HttpContext context, string cookie, RequestSession request)
+    private Task WriteCookie(HttpContext context, string cookie, RequestSession request)
     {
-        // A new visitor, or a logout that rotated the id: the browser keeps the current one.
+        // A new visitor, or a logout that rotated the id: the browser keeps the current one. While the client is opted out
+        // a new visitor is given no tracking id (a logout's rotation still replaces the id the browser has, so the next
+        // user of that browser does not continue the session that logged out).
         var current = request.User!.AnonymousId;
+        if (request.Received is null && _client.IsOptedOut)
+        {
+            return Task.CompletedTask;
+        }
+
         request.Kept = current;
         if (!string.Equals(request.Received, current, StringComparison.Ordinal))
         {

@@ -7,7 +7,8 @@ public sealed class GrowlyticsMiddlewareOptions
 {
     /// <summary>
     /// Gets or sets the cookie that carries the visitor's anonymous id. When set, the middleware reads it, and
-    /// writes it back when the id is new or changed (after a logout).
+    /// writes it back when the id is new or changed (after a logout), when the response starts; a new visitor gets no
+    /// cookie while the client is opted out.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: no cookie.</value>
     public string? AnonymousIdCookieName { get; set; }
