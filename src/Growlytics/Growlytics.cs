@@ -152,6 +152,11 @@ public static partial class Growlytics
                 };
                 AppDomain.CurrentDomain.ProcessExit += client.ProcessExitHandler;
 
+                // .NET Framework: a domain that unloads while the process runs on (ASP.NET recycling the app, a plug-in
+                // host) raises DomainUnload in it, never ProcessExit; what was accepted went with the domain, uncounted,
+                // and the folder stayed taken. (.NET never raises it.)
+                AppDomain.CurrentDomain.DomainUnload += client.ProcessExitHandler;
+
                 // An unhandled exception ends the process without ProcessExit: what was accepted and not yet sent (or, with
                 // StorageDirectory, not yet written) would be lost uncounted. The runtime waits for this handler.
                 client.UnhandledExceptionHandler = (_, e) =>
@@ -381,6 +386,7 @@ public static partial class Growlytics
         if (client.ProcessExitHandler is { } handler)
         {
             AppDomain.CurrentDomain.ProcessExit -= handler;
+            AppDomain.CurrentDomain.DomainUnload -= handler;
             client.ProcessExitHandler = null;
         }
 

@@ -419,7 +419,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     /// <summary>Gets or sets what runs once the shutdown has completed (the container lets go of its HTTP client then).</summary>
     internal Action? AfterShutdown { get; set; }
 
-    /// <summary>Gets or sets the facade's process-exit handler for this client, removed once its shutdown has completed.</summary>
+    /// <summary>Gets or sets the facade's process-exit (and .NET Framework domain-unload) handler for this client, removed once its shutdown has completed.</summary>
     internal EventHandler? ProcessExitHandler { get; set; }
 
     /// <summary>Gets or sets the facade's handler of an unhandled exception that ends the process (shuts this client down).</summary>

@@ -274,7 +274,8 @@ public sealed class GrowlyticsOptions
     /// Gets or sets a value indicating whether the facade's client (<see cref="Growlytics.Initialize(GrowlyticsOptions)"/>)
     /// flushes when the process exits; a client created with <c>new GrowlyticsClient(options)</c> ignores it (its owner
     /// disposes it), and <c>AddGrowlytics</c>' client is shut down by its host. The facade's client flushes at
-    /// <see cref="AppDomain.ProcessExit"/>, when an unhandled exception is about to end the process
+    /// <see cref="AppDomain.ProcessExit"/> (and, on .NET Framework, at <see cref="AppDomain.DomainUnload"/>: an app domain
+    /// that unloads while the process runs on, as ASP.NET's do when it recycles an app), when an unhandled exception is about to end the process
     /// (<see cref="AppDomain.UnhandledException"/>, within <see cref="ShutdownTimeout"/>; with <see cref="StorageDirectory"/>
     /// what it cannot deliver by then is written for the next start), and on .NET 10 and later (net8.0 build) when Ctrl+C, SIGTERM or SIGHUP is about
     /// to end it, which .NET 10 does not turn into <see cref="AppDomain.ProcessExit"/>. At such a signal the client flushes

@@ -129,9 +129,17 @@ internal static class MessageJsonWriter
             case bool b: writer.WriteBooleanValue(b); break;
             case int i: writer.WriteNumberValue(i); break;
             case long l: writer.WriteNumberValue(l); break;
+#if NET8_0_OR_GREATER
             case double d: writer.WriteNumberValue(d); break;
             case decimal m: writer.WriteNumberValue(m); break;
             case float f: writer.WriteNumberValue(f); break;
+#else
+            // System.Text.Json's netstandard2.0 assembly, which .NET Framework apps get, writes 17 and 9 significant digits
+            // (0.1 as 0.10000000000000001, 19.99f as 19.9899998): the shortest text that round-trips is written here.
+            case double d: writer.WriteRawValue(ShortestText(d), skipInputValidation: true); break;
+            case decimal m: writer.WriteNumberValue(m); break;
+            case float f: writer.WriteRawValue(ShortestText(f), skipInputValidation: true); break;
+#endif
             case short s16: writer.WriteNumberValue(s16); break;
             case byte u8: writer.WriteNumberValue(u8); break;
             case sbyte s8: writer.WriteNumberValue(s8); break;
@@ -184,6 +192,42 @@ internal static class MessageJsonWriter
             value /= 10;
         }
     }
+
+#if !NET8_0_OR_GREATER
+    private static readonly string[] Precisions = [.. Enumerable.Range(0, 18).Select(static p => "G" + p.ToString(CultureInfo.InvariantCulture))];
+
+    /// <summary>
+    /// Gets the shortest text that reads back as <paramref name="value"/> (finite, as validated), as .NET Core 3.0 and
+    /// later write it: .NET Framework's <c>R</c> tries 15 digits, else 17, and on 64-bit does not round-trip every
+    /// value. A normal double with a shorter form than 15 digits has it as its 15-digit form (any decimal of up to 15
+    /// digits reads back as itself), so the search starts there; a subnormal one (fewer digits of precision) at 1.
+    /// </summary>
+    internal static string ShortestText(double value)
+    {
+        for (var digits = Math.Abs(value) >= 2.2250738585072014E-308 || value == 0 ? 15 : 1; ; digits++)
+        {
+            var text = value.ToString(Precisions[digits], CultureInfo.InvariantCulture);
+            if (digits == 17 || double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture) == value)
+            {
+                return text;
+            }
+        }
+    }
+
+    /// <inheritdoc cref="ShortestText(double)"/>
+    /// <remarks>The same for a float: 6 digits always read back, 9 are always enough.</remarks>
+    internal static string ShortestText(float value)
+    {
+        for (var digits = Math.Abs(value) >= 1.17549435E-38f || value == 0 ? 6 : 1; ; digits++)
+        {
+            var text = value.ToString(Precisions[digits], CultureInfo.InvariantCulture);
+            if (digits == 9 || float.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture) == value)
+            {
+                return text;
+            }
+        }
+    }
+#endif
 
     // Local times are converted; unspecified times are taken as UTC, so a value means the same on every machine.
     internal static DateTime ToUtc(DateTime value) => value.Kind switch
