@@ -221,7 +221,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         Customers = new GrowlyticsCustomers(this);
         if (_options.Protocol == GrowlyticsProtocol.Rest)
         {
-            _heldStore = new HeldAttributeStore(_options, _counters, _logger, RaiseDropped, _queue.CountRefused);
+            _heldStore = new HeldAttributeStore(_options, _counters, _logger, _callLogger, RaiseDropped, _queue.CountRefused);
         }
 
         // Read before the session is restored, so a client that starts opted out records nothing, not even a new session.

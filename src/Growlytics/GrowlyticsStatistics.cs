@@ -50,7 +50,10 @@ public sealed class GrowlyticsStatistics
     /// <summary>Gets the number of messages dropped, by reason (every reason present, zero included).</summary>
     public IReadOnlyDictionary<DropReason, long> DroppedByReason { get; }
 
-    /// <summary>Gets the number of messages queued, in flight, or kept in storage waiting to be sent.</summary>
+    /// <summary>
+    /// Gets the number of messages queued, in flight, or kept in storage waiting to be sent, and (with
+    /// <see cref="GrowlyticsProtocol.Rest"/>) of the anonymous pushes held for a login, which are sent with it.
+    /// </summary>
     public long Pending { get; }
 
     /// <summary>

@@ -148,7 +148,23 @@ internal sealed partial class Dispatcher
             Lengths = new List<int>(Math.Min(capacity, 128));
             Views = new List<ReadOnlyMemory<byte>>(Math.Min(capacity, 128));
             _buffer = buffer;
+            CallsIn = (start, count) =>
+            {
+                long calls = 0;
+                for (var i = start; i < start + count; i++)
+                {
+                    calls += Envelopes[i].Message.Calls;
+                }
+
+                return calls;
+            };
         }
+
+        /// <summary>
+        /// Gets the calls its messages from an index (and how many) settle, for the sender's log lines, which count calls as
+        /// the statistics do. Made once per batch (batches are reused), read while its request runs.
+        /// </summary>
+        public Func<int, int, long> CallsIn { get; }
 
         public List<Envelope> Envelopes { get; }
 

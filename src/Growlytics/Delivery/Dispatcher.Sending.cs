@@ -93,7 +93,7 @@ internal sealed partial class Dispatcher
         batch.Prepared = null;
         try
         {
-            var sending = _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared);
+            var sending = _sender.SendAsync(batch.Views, holdsSlot: true, cancellationToken, prepared, batch.CallsIn);
             if (queued)
             {
                 _sender.BatchDequeued();

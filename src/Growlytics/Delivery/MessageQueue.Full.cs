@@ -14,8 +14,9 @@ internal sealed partial class MessageQueue
     /// </summary>
     public long DroppedUnread => Interlocked.Read(ref _droppedUnread);
 
-    private bool TryDropOldest()
+    private bool TryDropOldest(out int calls)
     {
+        calls = 0;
         // An update whose call waited for room (Customers.UpdateAsync) was accepted for good: a later fire-and-forget call
         // does not drop it. While one is the oldest unread message the new message is dropped instead, as with DropNewest.
         // (A reader taking the head between this look and the take below could leave an awaited message oldest: that
@@ -37,6 +38,7 @@ internal sealed partial class MessageQueue
         CountTaken(1, MessageSize.EstimateJson(oldest), MessageSize.Estimate(oldest));
         Release(MessageSize.Estimate(oldest), oldest.Calls);
         _counters.AddDroppedInBulk(DropReason.QueueFull, oldest.Calls);
+        calls = oldest.Calls;
         return true;
     }
 
@@ -47,8 +49,11 @@ internal sealed partial class MessageQueue
     /// </summary>
     private void WakeReaderWhenFull() => _wake.Set();
 
-    /// <summary>Counts <paramref name="dropped"/> messages dropped for a full queue, and logs them at most once per interval.</summary>
-    private void ReportFull(int dropped = 1)
+    /// <summary>
+    /// Counts <paramref name="dropped"/> calls dropped for a full queue (as the statistics count them: a message settles its
+    /// <see cref="Messages.UserMessage.Calls"/>), and logs them at most once per interval.
+    /// </summary>
+    private void ReportFull(long dropped)
     {
         if (_fullReports.TryReport(dropped, out var count))
         {

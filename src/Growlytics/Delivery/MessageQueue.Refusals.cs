@@ -91,7 +91,8 @@ internal sealed partial class MessageQueue
         _counters.AddDroppedInBulk(reason, calls);
 
         // Opting out is the user's choice, not a fault: counted, not logged per call.
-        if (reason != DropReason.OptedOut && _refusedReports.TryReport(out var count))
+        // Counted in calls, as the statistics count them (a REST login carries the pushes held for it).
+        if (reason != DropReason.OptedOut && _refusedReports.TryReport(calls, out var count))
         {
             Log.Refused(_logger, count, reason);
         }

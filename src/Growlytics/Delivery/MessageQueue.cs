@@ -159,27 +159,29 @@ internal sealed partial class MessageQueue
             // Awaited calls wait for room: the queue is full for a later fire-and-forget call, which may not take the room
             // made for them (it went ahead of an earlier awaited update of its customer, or starved the waiting call).
             _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
-            ReportFull();
+            ReportFull(message.Calls);
             WakeReaderWhenFull();
             return;
         }
 
         var size = MessageSize.Estimate(message);
-        var droppedOldest = 0;
+
+        // In calls, as the statistics count them (a REST login carries the pushes held for it).
+        long droppedOldest = 0;
         long load;
         while (!TryReserve(size, out load))
         {
             // Dropping the oldest unread messages cannot make room when what is read already leaves too little: the new
             // message is dropped alone, not after them.
-            if (!_dropOldest || !CouldMakeRoom(size) || !TryDropOldest())
+            if (!_dropOldest || !CouldMakeRoom(size) || !TryDropOldest(out var oldestCalls))
             {
                 _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
-                ReportFull(droppedOldest + 1);
+                ReportFull(droppedOldest + message.Calls);
                 WakeReaderWhenFull();
                 return;
             }
 
-            droppedOldest++;
+            droppedOldest += oldestCalls;
         }
 
         if (droppedOldest > 0)

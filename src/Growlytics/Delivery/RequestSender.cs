@@ -101,15 +101,17 @@ internal sealed partial class RequestSender
     /// Sends the messages and says what became of each part of the batch. <paramref name="holdsSlot"/>: the caller already
     /// took a slot for the first attempt; <paramref name="prepared"/>: the request built ahead, for the first attempt that
     /// goes on the wire, if any (disposed here). Throws only <see cref="OperationCanceledException"/> when
-    /// <paramref name="cancellationToken"/> is cancelled (shutdown).
+    /// <paramref name="cancellationToken"/> is cancelled (shutdown). <paramref name="callsIn"/> gives the calls the messages
+    /// from an index (and how many) settle, for the log lines, which count calls as the statistics do (a REST login carries
+    /// the pushes held for it); one per message when not given.
     /// </summary>
-    public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null)
+    public async Task<List<SendResult>> SendAsync(IReadOnlyList<ReadOnlyMemory<byte>> messages, bool holdsSlot, CancellationToken cancellationToken, PreparedRequest? prepared = null, Func<int, int, long>? callsIn = null)
     {
         var results = new List<SendResult>(1);
         BatchEntered();
         try
         {
-            await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken, prepared).ConfigureAwait(false);
+            await SendPartAsync(messages, 0, messages.Count, holdsSlot, results, cancellationToken, prepared, callsIn).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -157,7 +159,7 @@ internal sealed partial class RequestSender
 
     internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500;
 
-    private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken, PreparedRequest? prepared = null)
+    private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken, PreparedRequest? prepared = null, Func<int, int, long>? callsIn = null)
     {
         var part = Slice(all, start, count);
         var attempt = new AttemptState(this, part, holdsSlot) { Prepared = prepared, SuccessesAtStart = Successes };
@@ -178,7 +180,7 @@ internal sealed partial class RequestSender
 
                 var half = count / 2;
                 var before = results.Count;
-                await SendPartAsync(all, start, half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
+                await SendPartAsync(all, start, half, holdsSlot: false, results, cancellationToken, callsIn: callsIn).ConfigureAwait(false);
                 if (FirstKept(results, before) is { } kept)
                 {
                     // The first half is kept for a later try: the second is kept with it, unsent, so a user whose messages
@@ -195,11 +197,11 @@ internal sealed partial class RequestSender
                     return;
                 }
 
-                await SendPartAsync(all, start + half, count - half, holdsSlot: false, results, cancellationToken).ConfigureAwait(false);
+                await SendPartAsync(all, start + half, count - half, holdsSlot: false, results, cancellationToken, callsIn: callsIn).ConfigureAwait(false);
                 return;
             case 413:
                 results.Add(new SendResult(start, 1, SendOutcome.Dropped, DropReason.TooLarge, status, description));
-                if (_tooLargeReports.TryReport(out var tooLarge))
+                if (_tooLargeReports.TryReport(callsIn?.Invoke(start, 1) ?? 1, out var tooLarge))
                 {
                     Log.MessageTooLarge(_logger, tooLarge, part[0].Length);
                 }
@@ -216,7 +218,7 @@ internal sealed partial class RequestSender
                 // A refusal, never retried: a 4xx, any other 3xx (never followed, never a delivery), or a 2xx whose body says
                 // it took nothing (REST: {"success": false}).
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description, rejection));
-                _rejectReports.Report(count, status, rejection?.Path ?? "-", rejection?.Type ?? "-");
+                _rejectReports.Report(callsIn?.Invoke(start, count) ?? count, status, rejection?.Path ?? "-", rejection?.Type ?? "-");
 
                 return;
             default:
@@ -226,7 +228,7 @@ internal sealed partial class RequestSender
                 // No status: the last attempt got no answer (its exception, the open circuit, or the budget spent after one).
                 var unansweredAt = status == 0 ? Answers : -1;
                 results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes, UnansweredAt = unansweredAt, RefusedByCircuit = status == 0 && attempt.RefusedByCircuit });
-                if (_exhaustedReports.TryReport(count, out var exhausted))
+                if (_exhaustedReports.TryReport(callsIn?.Invoke(start, count) ?? count, out var exhausted))
                 {
                     if (KeepOnRetriesExhausted)
                     {

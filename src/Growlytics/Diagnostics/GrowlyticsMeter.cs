@@ -33,15 +33,15 @@ internal sealed class GrowlyticsMeter : IDisposable
         // A meter from the host's factory is owned (and disposed) by the factory.
         _owned = factory is null;
         _meter = factory?.Create(new MeterOptions(MeterName) { Version = SdkInfo.Version }) ?? new Meter(MeterName, SdkInfo.Version);
-        _meter.CreateObservableCounter("growlytics.messages.enqueued", () => Tagged(counters.Enqueued), "{message}", "Messages accepted from calls.");
+        _meter.CreateObservableCounter("growlytics.messages.enqueued", () => Tagged(counters.Enqueued), "{message}", "Messages accepted from calls, and those restored from storage at start (GrowlyticsStatistics.Enqueued).");
         _meter.CreateObservableCounter("growlytics.messages.delivered", () => Tagged(counters.Delivered), "{message}", "Messages the service accepted.");
         _meter.CreateObservableCounter("growlytics.messages.dropped", () => ObserveDropped(counters), "{message}", "Messages dropped, tagged by reason.");
         _meter.CreateObservableCounter("growlytics.requests.retried", () => Tagged(counters.Retried), "{request}", "Failed HTTP attempts followed by a retry on the wire.");
-        _meter.CreateObservableCounter("growlytics.batches.sent", () => Tagged(counters.BatchesSent), "{batch}", "Batches the service accepted.");
+        _meter.CreateObservableCounter("growlytics.batches.sent", () => Tagged(counters.BatchesSent), "{batch}", "Requests the service accepted: batches, or with REST one customer upsert each.");
         _meter.CreateObservableCounter("growlytics.messages.restored", () => Tagged(counters.Restored), "{message}", "Messages found in storage at start, left by an earlier run.");
         _meter.CreateObservableCounter("growlytics.calls.invalid", () => Tagged(counters.InvalidInputs), "{call}", "Invalid calls dropped (InvalidInputHandling.Drop).");
         _meter.CreateObservableCounter("growlytics.storage.corrupt_records", () => Tagged(counters.CorruptRecords), "{record}", "Damaged places skipped in storage files.");
-        _meter.CreateObservableUpDownCounter("growlytics.messages.pending", () => Tagged(pending()), "{message}", "Messages queued or in flight.");
+        _meter.CreateObservableUpDownCounter("growlytics.messages.pending", () => Tagged(pending()), "{message}", "Messages queued, in flight, kept in storage, or (REST) anonymous pushes held for a login (GrowlyticsStatistics.Pending).");
         _meter.CreateObservableUpDownCounter("growlytics.queue.bytes", () => Tagged(queuedBytes()), "By", "Estimated memory counted toward MaxQueueBytes: queued messages and the bodies of requests on their way.");
     }
 

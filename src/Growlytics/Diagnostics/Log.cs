@@ -184,6 +184,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped to make room: MaxHeldAnonymousSessions visitors, or MaxQueueBytes of their attributes, were held.")]
     public static partial void HeldAttributesEvicted(ILogger logger, long calls, long sessions);
 
+    [LoggerMessage(EventId = 6005, Level = LogLevel.Warning, Message = "{Calls} anonymous Push call(s) of {Sessions} visitor(s), held for a login, were dropped: the visitor logged out (its session goes on with a new anonymous id), or another user logged in with an anonymous id that had logged in as someone else since those pushes (they are not the new user's).")]
+    public static partial void HeldAttributesDiscarded(ILogger logger, long calls, long sessions);
+
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "Growlytics shut down with {Calls} anonymous Push call(s) of {Sessions} visitor(s) held for a login that never came; they were dropped.")]
     public static partial void HeldAttributesAtShutdown(ILogger logger, long calls, long sessions);
 

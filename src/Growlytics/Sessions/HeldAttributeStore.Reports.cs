@@ -9,11 +9,13 @@ namespace GrowlyticsSdk.Sessions;
 /// </summary>
 internal sealed partial class HeldAttributeStore
 {
-    // Outside the lock: a logger or an event handler must not hold up other visitors' calls.
+    // Outside the lock: a logger or an event handler must not hold up other visitors' calls. Each cause has a line of its
+    // own, so a logout is not reported as inactivity.
     private void Report(Drops drops)
     {
         Report(drops.Expired, ref _unreportedExpiredCalls, ref _unreportedExpiredSessions, _expiredReports, Log.HeldAttributesExpired);
         Report(drops.Evicted, ref _unreportedEvictedCalls, ref _unreportedEvictedSessions, _evictedReports, Log.HeldAttributesEvicted);
+        Report(drops.Discarded, ref _unreportedDiscardedCalls, ref _unreportedDiscardedSessions, _discardedReports, Log.HeldAttributesDiscarded);
     }
 
     private void RaiseDropped(DropReason reason, long calls)
@@ -42,7 +44,9 @@ internal sealed partial class HeldAttributeStore
         Interlocked.Add(ref unreportedSessions, tally.Sessions);
         if (reports.TryReport(out _))
         {
-            log(_logger, Interlocked.Exchange(ref unreportedCalls, 0), Interlocked.Exchange(ref unreportedSessions, 0));
+            // Usually triggered by a visitor's call (expired on access, evicted by a push, a logout, a login): written off
+            // its thread, as every warning a call triggers.
+            log(_callLogger, Interlocked.Exchange(ref unreportedCalls, 0), Interlocked.Exchange(ref unreportedSessions, 0));
         }
     }
 
@@ -78,5 +82,8 @@ internal sealed partial class HeldAttributeStore
     {
         public Tally Expired;
         public Tally Evicted;
+
+        // Dropped at a logout, or at a login of another user with an id that had logged in as someone else since.
+        public Tally Discarded;
     }
 }

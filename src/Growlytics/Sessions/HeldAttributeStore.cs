@@ -39,10 +39,16 @@ internal sealed partial class HeldAttributeStore : IDisposable
     private readonly long _maxBytes;
     private readonly DeliveryCounters _counters;
     private readonly ILogger _logger;
+
+    // For the lines a visitor's call triggers (events 6001, 6002 and 6005): written off the caller's thread.
+    private readonly ILogger _callLogger;
     private readonly Action<MessageDroppedEventArgs> _dropped;
     private readonly Action<DropReason, int> _countRefused;
     private readonly LogRateLimiter _expiredReports;
     private readonly LogRateLimiter _evictedReports;
+    private readonly LogRateLimiter _discardedReports;
+    private long _unreportedDiscardedCalls;
+    private long _unreportedDiscardedSessions;
     private long _unreportedExpiredCalls;
     private long _unreportedExpiredSessions;
     private long _unreportedEvictedCalls;
@@ -54,8 +60,10 @@ internal sealed partial class HeldAttributeStore : IDisposable
     private long _bytes;
 
     // countRefused counts (and logs, as the queue does its own) a push refused at the call: after shutdown, or opted out.
-    public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, Action<MessageDroppedEventArgs> dropped, Action<DropReason, int> countRefused)
+    // callLogger writes the lines a call triggers off the caller's thread (see OffCallerLogger).
+    public HeldAttributeStore(GrowlyticsOptions options, DeliveryCounters counters, ILogger logger, ILogger callLogger, Action<MessageDroppedEventArgs> dropped, Action<DropReason, int> countRefused)
     {
+        _callLogger = callLogger;
         _countRefused = countRefused;
         _time = options.TimeProvider;
         _origin = _time.GetTimestamp();
@@ -67,6 +75,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
         _dropped = dropped;
         _expiredReports = new LogRateLimiter(_time, LogInterval);
         _evictedReports = new LogRateLimiter(_time, LogInterval);
+        _discardedReports = new LogRateLimiter(_time, LogInterval);
     }
 
     /// <summary>Gets the number of visitors whose attributes are held.</summary>
@@ -187,7 +196,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 {
                     if (previous is not null && !string.Equals(previous, userId, StringComparison.Ordinal))
                     {
-                        drops.Expired.Add(RemoveLocked(node, DropReason.AnonymousExpired));
+                        drops.Discarded.Add(RemoveLocked(node, DropReason.AnonymousExpired));
                     }
                     else
                     {
@@ -229,7 +238,7 @@ internal sealed partial class HeldAttributeStore : IDisposable
                 TouchLoginLocked(anonymousId, now);
                 if (_byId.TryGetValue(anonymousId, out var node))
                 {
-                    drops.Expired.Add(RemoveLocked(node, DropReason.AnonymousExpired));
+                    drops.Discarded.Add(RemoveLocked(node, DropReason.AnonymousExpired));
                 }
             }
         }
