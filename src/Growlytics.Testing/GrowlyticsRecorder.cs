@@ -47,7 +47,9 @@ public sealed class GrowlyticsRecorder : IDisposable
     /// Gets the calls received so far, in the order their requests arrived: one user's in call order, several users' not
     /// (requests run concurrently), so assert per user. With Batch, call order holds per session (and per customer id for
     /// <see cref="GrowlyticsClient.Customers"/>): a session's calls and a <c>Customers</c> update of the same user, or two
-    /// sessions of one user, are not ordered against each other. Calls the protocol sends nothing for (with REST a logout,
+    /// sessions of one user, are not ordered against each other; a session's anonymous id counts as the session, so its calls
+    /// after a logout (or an identify of another user), which carry a new one, are not ordered against those before it,
+    /// even the same user's. Calls the protocol sends nothing for (with REST a logout,
     /// an identify without attributes, anonymous pushes awaiting a login) are not listed.
     /// </summary>
     public IReadOnlyList<RecordedCall> Calls
