@@ -171,9 +171,11 @@ public static partial class Growlytics
                 client.SetExitSignals(RegisterExitSignals(client));
             }
 
+            // The client first: a read on another thread (Current, without the lock) that finds no client then still has
+            // the message of the facade's state before this call, not "not initialized".
+            Volatile.Write(ref _client, client);
             _hostStopped = false;
             _shutDown = false;
-            Volatile.Write(ref _client, client);
             return client;
         }
     }
@@ -348,8 +350,10 @@ public static partial class Growlytics
         {
             if (ReferenceEquals(_client, client))
             {
-                Volatile.Write(ref _client, null);
+                // Closing first: a read on another thread (Current, without the lock) between the two writes finds the
+                // client in one or the other, never in neither (which said "not initialized").
                 Volatile.Write(ref _closing, client);
+                Volatile.Write(ref _client, null);
             }
         }
     }
@@ -359,27 +363,28 @@ public static partial class Growlytics
     {
         lock (Gate)
         {
-            if (ReferenceEquals(_closing, client))
+            // What the facade says without a client is set before it lets go of this one: a read on another thread (Current,
+            // without the lock) that finds no client then says the facade shut down (or its host stopped), never "not
+            // initialized".
+            var closing = ReferenceEquals(_closing, client);
+            if (closing && _client is null && !ReferenceEquals(_hostClient, client))
             {
-                // Not when the process ends (its exit, a crash): .NET runs an app's own exit or crash handler added after
-                // Initialize after the SDK's, and its calls (a last Push) then reach this client and are counted dropped
-                // (Shutdown), as on the client itself, instead of throwing in that handler.
-                if (!client.EndsWithProcess)
-                {
-                    Volatile.Write(ref _closing, null);
-                }
-
-                if (_client is null && !ReferenceEquals(_hostClient, client))
-                {
-                    _shutDown = true;
-                    _hostPending = false;
-                }
+                _shutDown = true;
+                _hostPending = false;
             }
 
             if (ReferenceEquals(_hostClient, client))
             {
                 _hostClient = null;
                 _hostStopped = _client is null;
+            }
+
+            // Not when the process ends (its exit, a crash): .NET runs an app's own exit or crash handler added after
+            // Initialize after the SDK's, and its calls (a last Push) then reach this client and are counted dropped
+            // (Shutdown), as on the client itself, instead of throwing in that handler.
+            if (closing && !client.EndsWithProcess)
+            {
+                Volatile.Write(ref _closing, null);
             }
         }
 
