@@ -62,6 +62,12 @@ internal sealed partial class Dispatcher
                 continue;
             }
 
+            // Its body counts toward MaxQueueBytes from now on, as a request's on its way does (a buffer that would take the
+            // queue past its bound is cut to an exact copy first: nothing reads it yet), not only once it starts: it is held
+            // for as long as the request before it is on the wire.
+            next.CountedBytes = CountedBytes(next);
+            next.CountedAhead = true;
+            _queue.AddRequestBytes(next.CountedBytes);
             sending.Next = next;
             next.Prepared = Prepare(next);
 
@@ -112,7 +118,7 @@ internal sealed partial class Dispatcher
 
         batch.Next = null;
         Interlocked.Decrement(ref _writtenAheadWaiting);
-        if (results is not null && AllDelivered(results, batch.Envelopes.Count) && !SendingHeld && !WouldPassTheBound(next) && _limiter.TryAcquireForNew())
+        if (results is not null && AllDelivered(results, batch.Envelopes.Count) && !SendingHeld && _limiter.TryAcquireForNew())
         {
             Start(next);
             Interlocked.Increment(ref _writtenAheadSent);
@@ -143,6 +149,11 @@ internal sealed partial class Dispatcher
         var building = next.Prepared is { IsBuilding: true };
         next.Prepared?.Dispose();
         next.Prepared = null;
+
+        // Its body no longer counts: its messages go back to their partition with copies of their bytes (see Recycle).
+        _queue.AddRequestBytes(-next.CountedBytes);
+        next.CountedBytes = 0;
+        next.CountedAhead = false;
         var back = new List<Envelope>(next.Envelopes.Count);
         foreach (var envelope in next.Envelopes)
         {

@@ -26,11 +26,12 @@ internal sealed partial class Dispatcher
     /// <summary>Gets a value indicating whether more messages may be staged (see the stage limits in the constructor).</summary>
     private bool CanStage => _partitions.ReadyCount < _stageLimit && _partitions.Count < _stageCap && RoomToTake() > 0;
 
-    // With DropOldest and no storage: how many more messages delivery may take out of the queue before what it holds
-    // (staged, written ahead, in flight: everything counted in the queue and not unread) comes to a quarter of
-    // MaxQueueSize or of MaxQueueBytes (at the queue's average message size); otherwise no limit. Taken messages cannot
-    // be dropped as the oldest: a queue holding only those would drop every new call instead. At least one while
-    // delivery holds none, so a full queue of unread messages is always read.
+    // With DropOldest: how many more messages delivery may take out of the queue before what it holds (staged, written
+    // ahead, in flight: everything counted in the queue and not unread, less what the storage writer holds, has handed
+    // back or was given back) comes to a quarter of MaxQueueSize or of MaxQueueBytes (at the queue's average message
+    // size); otherwise no limit. Taken messages cannot be dropped as the oldest: a queue holding only those would drop
+    // every new call instead. With storage too: while the disk fails or another client holds the folder, memory delivers
+    // as without storage. At least one while delivery holds none, so a full queue of unread messages is always read.
     private int RoomToTake()
     {
         if (_takenCountCap == long.MaxValue)
@@ -40,7 +41,7 @@ internal sealed partial class Dispatcher
 
         var count = _queue.Count;
         var bytes = _queue.EstimatedBytes;
-        var taken = Math.Max(0, count - _queue.Unread);
+        var taken = Math.Max(0, count - _queue.Unread - _memory.NotWithDelivery);
         var room = _takenCountCap - taken;
         if (room > 0 && count > 0 && bytes > 0)
         {

@@ -189,6 +189,8 @@ internal sealed partial class Dispatcher
             Prepared = null;
             _buffer = null;
             KeptBytes = 0;
+            CountedBytes = 0;
+            CountedAhead = false;
         }
 
         /// <summary>
@@ -269,8 +271,14 @@ internal sealed partial class Dispatcher
         /// </summary>
         public long KeptBytes { get; private set; }
 
-        /// <summary>Gets or sets the bytes its request counts toward the queue's bound from its start to its end.</summary>
+        /// <summary>
+        /// Gets or sets the bytes its request counts toward the queue's bound from its start (or, written ahead, from when
+        /// it was written) to its end.
+        /// </summary>
         public long CountedBytes { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether it was written ahead and counted then (see WriteAhead), and has not started yet.</summary>
+        public bool CountedAhead { get; set; }
 
         /// <summary>Hands the buffer back once nothing reads the views any more, if the batch still has it.</summary>
         public ByteBufferWriter? ReleaseBuffer()

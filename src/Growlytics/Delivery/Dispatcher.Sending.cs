@@ -7,8 +7,14 @@ internal sealed partial class Dispatcher
     {
         _inFlight++;
         _sending.Add(batch);
-        batch.CountedBytes = CountedBytes(batch);
-        _queue.AddRequestBytes(batch.CountedBytes);
+        if (!batch.CountedAhead)
+        {
+            batch.CountedBytes = CountedBytes(batch);
+            _queue.AddRequestBytes(batch.CountedBytes);
+        }
+
+        // A request written ahead was counted when it was written (see WriteAhead).
+        batch.CountedAhead = false;
         var token = _sendScope.Token;
         if (_inFlight > 1)
         {
@@ -37,7 +43,8 @@ internal sealed partial class Dispatcher
     /// part, and ids, attribute names or unassigned code points whose JSON takes more than the estimate counted. A
     /// buffer that would take the queue past its bound is first cut to an exact copy (unless a request built ahead
     /// still reads it: once built, its body is a copy of its own), so the messages and the bodies together stay within
-    /// the bound. Only a body of messages from memory counts: one read from disk would keep the calls of an outage from
+    /// the bound. A request written ahead is counted when it is written, before its request is built from it (see
+    /// WriteAhead): it holds its body for as long as the request before it is on the wire. Only a body of messages from memory counts: one read from disk would keep the calls of an outage from
     /// reaching the disk that is there to hold them.
     /// </summary>
     private long CountedBytes(Batch batch)
@@ -51,14 +58,6 @@ internal sealed partial class Dispatcher
 
         return Math.Max(0, beyond);
     }
-
-    /// <summary>
-    /// Gets a value indicating whether a request written ahead cannot go out now: it is still being built (its buffer
-    /// cannot be cut) and what its body takes beyond its messages would take the queue past its bound. It is put back
-    /// instead, and written again once the messages before it are settled.
-    /// </summary>
-    private bool WouldPassTheBound(Batch next) =>
-        next.Prepared is { IsBuilding: true } && BytesBeyondMessages(next) is > 0 and var beyond && !_queue.HasRoomFor(beyond);
 
     // What the body keeps beyond its memory messages' JSON estimates (none for a body of stored messages only).
     private long BytesBeyondMessages(Batch batch)

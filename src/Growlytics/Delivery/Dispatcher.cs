@@ -128,14 +128,14 @@ internal sealed partial class Dispatcher : IDisposable
         // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window).
         // With DropOldest everything staged counts, as before: a full queue drops its oldest unread message, so what is
         // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped.
-        // Without storage, what delivery takes out of the queue (staged, written ahead, in flight) is held to about a
-        // quarter of MaxQueueSize and of MaxQueueBytes (a small queue's requests are smaller then; see RoomToTake). With
-        // storage the queue also holds what the storage writer has taken or handed back, which delivery does not hold:
-        // only the stage's own bound applies there.
+        // What delivery takes out of the queue (staged, written ahead, in flight) is held to about a quarter of
+        // MaxQueueSize and of MaxQueueBytes (a small queue's requests are smaller then; see RoomToTake); with storage too,
+        // where memory delivers while the disk fails or another client holds the folder. What the storage writer has taken
+        // or handed back is not delivery's, and does not count.
         _stageLimit = Math.Max(4096, 8 * options.EffectiveMaxConcurrentRequests * protocol.MaxMessagesPerRequest);
         var dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
         _stageCap = dropOldest ? _stageLimit : int.MaxValue;
-        var boundTaken = dropOldest && options.StorageDirectory is null;
+        var boundTaken = dropOldest;
         _takenCountCap = boundTaken ? Math.Max(1, options.MaxQueueSize / 4) : long.MaxValue;
         _takenBytesCap = boundTaken ? options.MaxQueueBytes / 4 : long.MaxValue;
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);

@@ -221,6 +221,15 @@ internal sealed partial class MemorySource : IMessageSource
     /// <summary>Gets a value indicating whether the storage writer holds messages it took from memory (writing them now).</summary>
     public bool WithWriter => Volatile.Read(ref _withWriter) > 0;
 
+    /// <summary>
+    /// Gets how many of the messages the queue counts as read delivery does not hold: those the storage writer took and
+    /// has not written or handed back, those it handed back that delivery has not read yet, and those given back to it. Never
+    /// too few (a message moving from the writer to the handed-back ones may be counted in both for a moment), so what
+    /// delivery holds (the queue's read messages less these) is never overstated, and a read it caps is never held back by
+    /// messages it does not hold.
+    /// </summary>
+    public long NotWithDelivery => (long)Volatile.Read(ref _withWriter) + _handedBack.Count + _toStorage.Count;
+
     public void Settled(Envelope envelope) => _queue.Release(envelope.EstimatedBytes, envelope.Message.Calls);
 
     public void Dropped(Envelope envelope, DropReason reason) => Settled(envelope);
