@@ -57,9 +57,12 @@ internal sealed partial class RequestSender
 
                     // The slot is taken until the service said to come back (see ConcurrencyLimiter.ReleaseAfter); a 429
                     // that does not say when (or says it unreadably) is taken as "in a second": it answers as fast, and
-                    // every waiting batch would otherwise retry within its short backoff.
-                    comeBackAfter = RetryDelays.FromRetryAfter(response.Headers.RetryAfter, response.Headers.Date ?? _time.GetUtcNow(), _maxRetryDelay)
-                        ?? (status == 429 ? _unsaidRetryAfter : null);
+                    // every waiting batch would otherwise retry within its short backoff. "Retry-After: 0" (a wait under a
+                    // second rounded down, or a proxy that always says it) keeps it for that second too, whatever the
+                    // status: such attempts use up no retries and never open the circuit, and a slot given back at once
+                    // let every waiting batch retry every millisecond for its whole RetryBudget.
+                    var said = RetryDelays.FromRetryAfter(response.Headers.RetryAfter, response.Headers.Date ?? _time.GetUtcNow(), _maxRetryDelay);
+                    comeBackAfter = said > TimeSpan.Zero ? said : status == 429 || said is not null ? _unsaidRetryAfter : null;
                 }
             }
             else if (succeeded)

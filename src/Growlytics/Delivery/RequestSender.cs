@@ -32,7 +32,8 @@ internal sealed partial class RequestSender
     private readonly RedirectGuard _redirects;
     private readonly TimeSpan _maxRetryDelay;
 
-    // How long a slot whose 429 did not say when to come back stays taken: one second, within MaxRetryDelay.
+    // How long a slot whose 429 did not say when to come back (or whose Retry-After said 0) stays taken: one second, within
+    // MaxRetryDelay.
     private readonly TimeSpan _unsaidRetryAfter;
 
     // Where requests go, for the logs: scheme, host, port and path (never user info; the endpoint has no query).
