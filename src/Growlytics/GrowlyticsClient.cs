@@ -194,6 +194,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             };
             _durable.HandingBackInOrder = memory.HandingBackInOrder;
             memory.ShareWith(() => _durable.IsBuffer);
+            _durable.QueueTakenOver = memory.WaitForReads;
             _queue.StorageWake = _durable.WakeWriter;
             _durable.TakeFolder();
             disk = _disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };

@@ -72,6 +72,18 @@ internal sealed partial class MemorySource : IMessageSource
     /// <summary>Lets storage take the queue over while it writes; the function says when it does.</summary>
     public void ShareWith(Func<bool> queueOwnedByStorage) => _queueOwnedByStorage = queueOwnedByStorage;
 
+    /// <summary>
+    /// Returns once no read is under way: called when the storage writer has begun to own the queue, so that a read that
+    /// began before (and takes from the queue to its end) does not take a user's newer messages while the writer stores
+    /// older ones; reads that begin from now on leave the queue to the writer.
+    /// </summary>
+    public void WaitForReads()
+    {
+        lock (_spareEnvelopes)
+        {
+        }
+    }
+
     /// <summary>Gets a value indicating whether the storage writer takes the queue now (its folder owned, its disk working).</summary>
     public bool StorageIsBuffer => _queueOwnedByStorage();
 

@@ -18,22 +18,21 @@ internal sealed partial class DurableQueue
     /// </summary>
     public Task DeleteAllAsync(DropReason reason)
     {
-        if (_folder is null)
+        lock (_gate)
         {
-            lock (_gate)
+            if (_log is null && !_closed)
             {
-                if (_log is null)
-                {
-                    // Not loaded yet (another client holds the folder): what it holds was stored before the deletion, so it
-                    // is dropped and its files deleted as it loads, never sent (as for an opt-out, see OptingOut).
-                    if (!_closed)
-                    {
-                        DropAtLoad = reason;
-                    }
+                // Not loaded yet (another client holds the folder, or the writer took it and loads it now: a large backlog
+                // takes seconds): what it holds was stored before the deletion, so it is dropped and its files deleted as it
+                // loads, never read nor sent (as for an opt-out, see OptingOut). The load reads this under the same lock.
+                DropAtLoad = reason;
+            }
 
-                    Volatile.Write(ref _lastDeleteFailures, 0);
-                    return Task.CompletedTask;
-                }
+            if (_folder is null && _log is null)
+            {
+                // Not this client's folder yet: nothing of its own is stored there, and nothing is left for the writer.
+                Volatile.Write(ref _lastDeleteFailures, 0);
+                return Task.CompletedTask;
             }
         }
 

@@ -242,11 +242,24 @@ internal sealed partial class DurableQueue
             }
         }
 
+        if (takingOver)
+        {
+            // As at a start that finds the folder free (see TakeFolder): a session file's temporary copy here now was left
+            // by a process killed while writing it (this client wrote none while it did not hold the folder, and no other
+            // client writes here now). Deleted before the load enforces MaxStorageBytes, and also when this client keeps
+            // no session file (SessionMode.RequireScope), which nothing else would delete.
+            Sessions.SessionStore.DeleteTemporaries(_directory);
+        }
+
         LoadSafely();
         _owner = true;
         _heldFolder = true;
         if (takingOver)
         {
+            // Memory's queue is the writer's from now on (IsBuffer): a read of it the delivery loop began before, while the
+            // folder was another client's, ends before the writer takes anything from it. Otherwise the writer could store a
+            // user's message that read had not reached yet while the read went on to send newer ones from memory.
+            RunHook(QueueTakenOver);
             RunHook(TakenOver);
         }
 

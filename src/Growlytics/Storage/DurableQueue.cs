@@ -145,6 +145,13 @@ internal sealed partial class DurableQueue : IDisposable
     public Action? TakenOver { get; set; }
 
     /// <summary>
+    /// Gets or sets what runs (on the writer, once, before <see cref="TakenOver"/>) when this client has taken over a folder
+    /// another client held at its start, before the writer takes anything from memory: it returns once no read of memory
+    /// that began while memory delivered on its own is under way. Set before <see cref="Start"/>.
+    /// </summary>
+    public Action? QueueTakenOver { get; set; }
+
+    /// <summary>
     /// Gets or sets the reason what an earlier run left in the folder is dropped for when it is loaded, before anything
     /// can read it (<see cref="DropReason.OptedOut"/>: the client started opted out, so it is never sent, even if the user
     /// opts back in before the folder is loaded); <see langword="null"/> to restore it. Set before <see cref="Start"/>, or
