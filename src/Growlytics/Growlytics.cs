@@ -69,7 +69,18 @@ public static partial class Growlytics
     /// <exception cref="InvalidOperationException">
     /// The facade is not initialized (or no longer: its client has shut down; the message says which).
     /// </exception>
-    public static GrowlyticsClient Client => Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : _hostStopped ? HostStopped : _shutDown ? ShutDown : NotInitialized);
+    public static GrowlyticsClient Client => Current ?? CurrentOrThrow();
+
+    // No client found: looked for again under the lock the facade's state changes under, so the client and the message's
+    // state are read together. Read without it, a client set (or let go of) between the two reads gave the message of
+    // no state the facade was in ("not initialized" while it initialized again or shut down).
+    private static GrowlyticsClient CurrentOrThrow()
+    {
+        lock (Gate)
+        {
+            return Current ?? throw new InvalidOperationException(_hostPending ? HostNotStarted : _hostStopped ? HostStopped : _shutDown ? ShutDown : NotInitialized);
+        }
+    }
 
     private static GrowlyticsClient? Attached => (_flowClientUsed ? FlowClient.Value?.Client : null) ?? Volatile.Read(ref _client);
 
@@ -320,8 +331,11 @@ public static partial class Growlytics
     internal static void OnHostRegistered()
     {
         // The message names what happened last: a registration after a shutdown says the host has not started.
-        _hostPending = true;
-        _shutDown = false;
+        lock (Gate)
+        {
+            _hostPending = true;
+            _shutDown = false;
+        }
     }
 
     /// <summary>Makes a host's client the facade's client, unless the facade already has one.</summary>
