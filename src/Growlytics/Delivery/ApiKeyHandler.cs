@@ -41,17 +41,26 @@ internal sealed class ApiKeyHandler : DelegatingHandler
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         // Only to where the SDK addressed the request: an app's handler in the chain that pointed it at another origin
-        // (a rewrite, a redirect it followed itself) does not get the key sent there. Left without the key, the request
-        // is refused by the sender as a redirect (its URI changed), never tried again.
-        if (Take(request) is { } ticket)
+        // (a rewrite, a redirect it follows itself) does not get the key sent there. Left without the key, the request
+        // is refused by the sender as a redirect (its URI changed), never tried again. The ticket stays on the request
+        // until the sender takes it off: an app's handler that sends the same request again (a retry, or a redirect it
+        // follows by pointing the request at the Location) passes here again, and the key put on it for the endpoint
+        // must come off before it goes elsewhere.
+        if (Peek(request) is { } ticket)
         {
             if (SameOrigin(request.RequestUri, ticket.Target))
             {
-                request.Headers.TryAddWithoutValidation(Header, ticket.Key);
+                if (!request.Headers.Contains(Header))
+                {
+                    request.Headers.TryAddWithoutValidation(Header, ticket.Key);
+                }
+
                 ticket.Added = true;
             }
             else
             {
+                request.Headers.Remove(Header);
+
                 // Said to the sender, which refuses the request as a redirect (never tried again with the key on the request
                 // itself), also when the handler puts the original address back once it has sent it.
                 ticket.RefusedFor = request.RequestUri;
@@ -65,6 +74,16 @@ internal sealed class ApiKeyHandler : DelegatingHandler
         sending is { IsAbsoluteUri: true }
         && Uri.Compare(sending, target, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) == 0
         && sending.UserInfo.Length == 0;
+
+    private static Ticket? Peek(HttpRequestMessage request)
+    {
+#if NET5_0_OR_GREATER
+        var options = (IDictionary<string, object?>)request.Options;
+#else
+        var options = request.Properties;
+#endif
+        return options.TryGetValue(KeyName, out var value) ? value as Ticket : null;
+    }
 
     private static Ticket? Take(HttpRequestMessage request)
     {

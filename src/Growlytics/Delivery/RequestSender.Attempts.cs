@@ -158,10 +158,11 @@ internal sealed partial class RequestSender
         try
         {
             response = _redirects.Inspect(response, sent);
-            if (ticket is { Added: false, RefusedFor: { } elsewhere } && !RedirectGuard.IsRedirect((int)response.StatusCode))
+            if (ticket is { RefusedFor: { } elsewhere } && !RedirectGuard.IsRedirect((int)response.StatusCode))
             {
-                // An app's handler sent the request to another address (and put the original back): sent there without the
-                // key, refused as a followed redirect, never tried again with the key on the request itself.
+                // An app's handler sent the request to another address (and put the original back), also after sending it
+                // to the endpoint first (a redirect it followed itself): sent there without the key, refused as a followed
+                // redirect, never tried again with the key on the request itself.
                 response.Dispose();
                 response = _redirects.Followed(request, elsewhere, sent);
             }
