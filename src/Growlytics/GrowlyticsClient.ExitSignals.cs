@@ -10,20 +10,21 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// The app goes on calling while <see cref="FlushForExitSignal"/> waits for delivery (a signal does not stop it), and its
     /// calls are in memory until the writer's next commit, which may come after the process ended with the handler:
-    /// they are written to the folder too, within <see cref="StorageWriteGrace"/> past the handler's bound.
+    /// they are written to the folder too, within <paramref name="grace"/>: what is left of <see cref="StorageWriteGrace"/>
+    /// past the handler's bound (all of it when the handler's own writes ended within the bound).
     /// </summary>
-    private void WriteCallsMadeDuringExitSignalFlush()
+    private void WriteCallsMadeDuringExitSignalFlush(TimeSpan grace)
     {
-        if (_durable is not { } durable || IsShutDown)
+        if (_durable is not { } durable || IsShutDown || grace <= TimeSpan.Zero)
         {
             return;
         }
 
         try
         {
-            using var grace = new CancellationTokenSource(StorageWriteGrace, _options.TimeProvider);
+            using var graceLeft = new CancellationTokenSource(grace, _options.TimeProvider);
             durable.WriteHeldForRoom();
-            durable.FlushAsync(grace.Token).GetAwaiter().GetResult();
+            durable.FlushAsync(graceLeft.Token).GetAwaiter().GetResult();
         }
 #pragma warning disable CA1031 // A slow disk, or the client shut down meanwhile: what is left is logged by the caller.
         catch (Exception)
@@ -35,7 +36,8 @@ public sealed partial class GrowlyticsClient
     /// <summary>
     /// The facade's handler (.NET 10 and later) of a signal that is about to end the process (Ctrl+C, SIGTERM, SIGHUP, which
     /// do not raise <see cref="AppDomain.ProcessExit"/> there): within <see cref="GrowlyticsOptions.ShutdownTimeout"/>,
-    /// writes what memory holds to the storage folder (with one), then delivers what it can, writes what calls queued
+    /// writes what memory holds to the storage folder (with one; its writes get <see cref="StorageWriteGrace"/> more in all
+    /// once the timeout has passed, as at shutdown, so a zero timeout keeps it too), then delivers what it can, writes what calls queued
     /// meanwhile (<see cref="WriteCallsMadeDuringExitSignalFlush"/>), and logs what is left. The
     /// client keeps running, in case another handler keeps the process alive; a shutdown the app began meanwhile is waited
     /// for (<see cref="WaitForShutdownOnExitSignal"/>). A second signal while this runs returns at once, so that one ends
@@ -51,6 +53,28 @@ public sealed partial class GrowlyticsClient
         try
         {
             using var bound = new CancellationTokenSource(_options.ShutdownTimeout, _options.TimeProvider);
+
+            // The storage writes get the bound and, once it has passed, StorageWriteGrace more in all, as at shutdown: a
+            // zero ShutdownTimeout still writes what memory holds to the folder. (Set once the grace began.)
+            long? graceBegan = null;
+            void WaitForStorage(Task step)
+            {
+                if (graceBegan is null)
+                {
+                    try
+                    {
+                        step.WaitAsync(bound.Token).GetAwaiter().GetResult();
+                        return;
+                    }
+                    catch (OperationCanceledException) when (bound.IsCancellationRequested)
+                    {
+                        graceBegan = _options.TimeProvider.GetTimestamp();
+                    }
+                }
+
+                step.WaitAsync(GraceLeft(graceBegan.Value), _options.TimeProvider).GetAwaiter().GetResult();
+            }
+
             try
             {
                 if (_durable is { } durable)
@@ -61,16 +85,16 @@ public sealed partial class GrowlyticsClient
                     // and its loop may have ended, when the hand-back would run on this thread beside the shutdown's.)
                     if ((_memory.SentWithoutStorage || _memory.HoldsHandedBack) && !IsShutDown)
                     {
-                        durable.TryDiskAgainAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                        WaitForStorage(durable.TryDiskAgainAsync());
                         if (durable.IsBuffer && !IsShutDown)
                         {
-                            _dispatcher.ReturnToStorageAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                            WaitForStorage(_dispatcher.ReturnToStorageAsync());
                         }
                     }
 
                     durable.WriteHeldForRoom();
-                    durable.FlushAsync(bound.Token).GetAwaiter().GetResult();
-                    FlushSessionFileAsync().WaitAsync(bound.Token).GetAwaiter().GetResult();
+                    WaitForStorage(durable.FlushAsync(CancellationToken.None));
+                    WaitForStorage(FlushSessionFileAsync());
                 }
 
                 FlushAsync(bound.Token).GetAwaiter().GetResult();
@@ -81,7 +105,7 @@ public sealed partial class GrowlyticsClient
             {
             }
 
-            WriteCallsMadeDuringExitSignalFlush();
+            WriteCallsMadeDuringExitSignalFlush(graceBegan is { } began ? GraceLeft(began) : StorageWriteGrace);
 
             var pending = Statistics.Pending;
             if (pending == 0)
@@ -121,6 +145,13 @@ public sealed partial class GrowlyticsClient
             // handler returns.
             WaitForShutdownOnExitSignal();
         }
+    }
+
+    // What is left of the StorageWriteGrace that began at the timestamp given.
+    private TimeSpan GraceLeft(long graceBegan)
+    {
+        var left = StorageWriteGrace - _options.TimeProvider.GetElapsedTime(graceBegan);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     /// <summary>
