@@ -41,6 +41,15 @@ internal sealed class Deque<T> : IReadOnlyList<T>
         return item;
     }
 
+    /// <summary>Removes every item (their slots cleared), keeping the array.</summary>
+    public void Clear()
+    {
+        while (Count > 0)
+        {
+            RemoveFirst();
+        }
+    }
+
     public IEnumerator<T> GetEnumerator()
     {
         for (var i = 0; i < Count; i++)

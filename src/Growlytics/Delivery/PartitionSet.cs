@@ -12,7 +12,8 @@ internal sealed class PartitionSet
     private readonly long[] _bytes;
     private readonly bool[] _blocked;
     private readonly bool[] _listed;
-    private readonly Queue<int> _ready = new();
+    // The ready partitions in line, oldest listed first (a partition taken but not used goes back in front: see Untake).
+    private readonly Deque<int> _ready = new();
     private readonly int _mask;
 
     /// <summary>
@@ -111,7 +112,7 @@ internal sealed class PartitionSet
     {
         while (_ready.Count > 0)
         {
-            partition = _ready.Dequeue();
+            partition = _ready.RemoveFirst();
             _listed[partition] = false;
             if (!_blocked[partition] && _messages[partition] is { Count: > 0 })
             {
@@ -123,8 +124,19 @@ internal sealed class PartitionSet
         return false;
     }
 
-    /// <summary>Lists a partition taken with <see cref="TryTakeReady"/> but not used again, at the back of the line.</summary>
-    public void Untake(int partition) => List(partition);
+    /// <summary>
+    /// Lists a partition taken with <see cref="TryTakeReady"/> but not used (its next message did not fit in the request
+    /// being built, or may not join it) back at the head of the line: it starts the next request. At the back it waited
+    /// behind every partition listed since, and was put back again whenever a request reached it partly filled.
+    /// </summary>
+    public void Untake(int partition)
+    {
+        if (!_listed[partition])
+        {
+            _listed[partition] = true;
+            _ready.AddFirst(partition);
+        }
+    }
 
     public Envelope? Peek(int partition) => _messages[partition] is { Count: > 0 } queue ? queue.First : null;
 
@@ -277,7 +289,7 @@ internal sealed class PartitionSet
         if (!_listed[partition])
         {
             _listed[partition] = true;
-            _ready.Enqueue(partition);
+            _ready.AddLast(partition);
         }
     }
 }
