@@ -13,12 +13,19 @@ internal sealed partial class MessageQueue
 
     /// <summary>
     /// Gets a value indicating whether the queue has no room for one more message of its average size (by count or by
-    /// bytes, with the request bodies): a request that waits to fill would wait for nothing, since no call can add to it.
+    /// bytes, with the request bodies), or a call waits for room (<c>Customers.UpdateAsync</c>, whose update may be larger
+    /// than the average): a request that waits to fill would wait for nothing, since no call can add to it (fire-and-forget
+    /// calls are dropped while one waits).
     /// </summary>
     public bool IsFull
     {
         get
         {
+            if (Volatile.Read(ref _waiters) > 0)
+            {
+                return true;
+            }
+
             var load = Volatile.Read(ref _load);
             var count = load >> CountShift;
             if (count == 0)
