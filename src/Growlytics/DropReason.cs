@@ -54,7 +54,9 @@ public enum DropReason
     /// their attributes, were held (the least recently active goes first); or a <c>Logout</c> in a scope that continues a
     /// visitor (the ASP.NET Core middleware's cookie or header, <see cref="GrowlyticsClient.BeginScope(string?, string?)"/>)
     /// started a new anonymous id, leaving what was held for the old one; or another user logged in with an anonymous id
-    /// that had logged in as someone else since those pushes (they are not the new user's).
+    /// that had logged in as someone else since those pushes (they are not the new user's); or a second instance of a
+    /// desktop app, which restored them from the session file at its start, took the storage folder over once the first
+    /// had logged in or out (the first sent them with its login, or its session no longer holds them).
     /// </summary>
     AnonymousExpired = 10,
 

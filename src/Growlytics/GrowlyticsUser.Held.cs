@@ -36,25 +36,42 @@ public sealed partial class GrowlyticsUser
 
     /// <summary>
     /// The client took its storage folder over: saves the session as it is now, in order with concurrent changes; or, if
-    /// it has not changed since the client started (<paramref name="unchangedSinceStart"/>) and holds nothing, continues the
-    /// session the file holds now. The previous owner may have saved a login, or pushes held for one (which its shutdown
-    /// then left pending, for the file), after this client read the file at its start: written over, they were lost.
+    /// it has not changed since the client started (<paramref name="unchangedSinceStart"/>), continues the session the file
+    /// holds now. The previous owner may have saved a login, or pushes held for one (which its shutdown then left pending,
+    /// for the file), after this client read the file at its start: written over, they were lost. Pushes this client
+    /// restored from the file at its start (REST) are the previous owner's too: the file's held pushes replace them (those
+    /// its login sent, or that its session no longer holds, are counted <see cref="DropReason.AnonymousExpired"/> here:
+    /// they never meet a login of this client), so a login the previous owner saved is not written over with them.
     /// </summary>
     internal void SaveOrContinueSession(SessionStore? store, Func<bool> unchangedSinceStart)
     {
         lock (_gate)
         {
-            if (store is not null && !_client.IsOptedOut && (_processHeld?.Calls ?? 0) == 0 && unchangedSinceStart() && store.Load() is { } stored)
+            if (store is not null && !_client.IsOptedOut && unchangedSinceStart() && store.Load() is { } stored)
             {
+                var sameAnonymousSession = _userId is null && stored.UserId is null && string.Equals(_anonymousId, stored.AnonymousId, StringComparison.Ordinal);
                 Volatile.Write(ref _anonymousId, stored.AnonymousId);
                 Volatile.Write(ref _userId, stored.UserId);
-                if (_processHeld is not null && stored is { UserId: null, HeldCalls: > 0 })
+                if (_processHeld is not null)
                 {
-                    // Pending again, as at a start that restores them.
-                    _client.Counters.AddHeldRestored(stored.HeldCalls);
-                    _processHeld = new HeldAttributes(stored.Held, stored.HeldCalls);
+                    // Unchanged since the start: what this session holds is what it restored from the file then.
+                    var restored = _processHeld.Calls;
+                    var theirs = stored is { UserId: null, HeldCalls: > 0 } ? stored.HeldCalls : 0;
+                    var kept = sameAnonymousSession ? Math.Min(restored, theirs) : 0;
+                    if (restored > kept)
+                    {
+                        _client.Counters.DropHeldInBulk(restored - kept, DropReason.AnonymousExpired);
+                    }
+
+                    if (theirs > kept)
+                    {
+                        // Pending again, as at a start that restores them.
+                        _client.Counters.AddHeldRestored(theirs - kept);
+                    }
+
+                    _processHeld = theirs > 0 ? new HeldAttributes(stored.Held, theirs) : new HeldAttributes();
                 }
-                else if (_processHeld is null && _client.QueueRestoredHeld(stored))
+                else if (_client.QueueRestoredHeld(stored))
                 {
                     // Batch: the holder (a REST run) left pushes held for a login; queued as the anonymous update they
                     // were, and the session saved without them once they are stored (as at a start that finds them).
