@@ -16,9 +16,18 @@ namespace GrowlyticsSdk;
 /// </summary>
 public sealed class GrowlyticsCustomers
 {
-    private const string ReflectionMessage =
-        "Reads the public properties of an anonymous object by reflection. In trimmed or AOT apps use the "
-        + "IReadOnlyDictionary<string, object?> or UserAttributes overload.";
+    // The message of the trimmer's warning (IL2026) where an app calls an object overload: what to use instead.
+    private const string UpdateReflectionMessage =
+        "Reads the public properties of the object's runtime type by reflection, which trimming may remove (this overload "
+        + "binds where the value's static type is object). In trimmed or AOT apps pass the object where its type is known at "
+        + "compile time, so that the generic Update<T> overload binds and keeps its properties, or pass an "
+        + "IReadOnlyDictionary<string, object?> or UserAttributes.";
+
+    private const string UpdateAsyncReflectionMessage =
+        "Reads the public properties of the object's runtime type by reflection, which trimming may remove (this overload "
+        + "binds where the value's static type is object). In trimmed or AOT apps pass the object where its type is known at "
+        + "compile time, so that the generic UpdateAsync<T> overload binds and keeps its properties, or pass an "
+        + "IReadOnlyDictionary<string, object?> or UserAttributes.";
 
     private readonly GrowlyticsClient _client;
 
@@ -29,7 +38,7 @@ public sealed class GrowlyticsCustomers
     /// <param name="attributes">An anonymous object such as <c>new { plan = "pro" }</c>; its public properties are the attributes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
-    [RequiresUnreferencedCode(ReflectionMessage)]
+    [RequiresUnreferencedCode(UpdateReflectionMessage)]
     public void Update(string customerId, object attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
@@ -113,7 +122,7 @@ public sealed class GrowlyticsCustomers
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
-    [RequiresUnreferencedCode(ReflectionMessage)]
+    [RequiresUnreferencedCode(UpdateAsyncReflectionMessage)]
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]
     public ValueTask UpdateAsync(string customerId, object attributes, CancellationToken cancellationToken = default)
     {

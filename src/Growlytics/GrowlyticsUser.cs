@@ -28,9 +28,18 @@ namespace GrowlyticsSdk;
 /// </remarks>
 public sealed partial class GrowlyticsUser
 {
-    private const string ReflectionMessage =
-        "Reads the public properties of an anonymous object by reflection. In trimmed or AOT apps use the "
-        + "IReadOnlyDictionary<string, object?> or UserAttributes overload.";
+    // The message of the trimmer's warning (IL2026) where an app calls an object overload: what to use instead.
+    private const string PushReflectionMessage =
+        "Reads the public properties of the object's runtime type by reflection, which trimming may remove (this overload "
+        + "binds where the value's static type is object). In trimmed or AOT apps pass the object where its type is known at "
+        + "compile time, so that the generic Push<T> overload binds and keeps its properties, or pass an "
+        + "IReadOnlyDictionary<string, object?> or UserAttributes.";
+
+    private const string IdentifyReflectionMessage =
+        "Reads the public properties of the object's runtime type by reflection, which trimming may remove (this overload "
+        + "binds where the value's static type is object). In trimmed or AOT apps pass the object where its type is known at "
+        + "compile time, so that the generic Identify<T> overload binds and keeps its properties, or pass an "
+        + "IReadOnlyDictionary<string, object?> or UserAttributes.";
 
     private readonly GrowlyticsClient _client;
     private readonly object _gate = new();
@@ -66,7 +75,7 @@ public sealed partial class GrowlyticsUser
     /// <param name="attributes">An anonymous object such as <c>new { city = "San Francisco" }</c>; its public properties are the attributes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
-    [RequiresUnreferencedCode(ReflectionMessage)]
+    [RequiresUnreferencedCode(PushReflectionMessage)]
     public void Push(object attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
@@ -147,7 +156,7 @@ public sealed partial class GrowlyticsUser
     /// <param name="attributes">An anonymous object whose public properties are the attributes, or <see langword="null"/>.</param>
     /// <exception cref="GrowlyticsValidationException">The user id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
     /// <seealso cref="Identify(string)"/>
-    [RequiresUnreferencedCode(ReflectionMessage)]
+    [RequiresUnreferencedCode(IdentifyReflectionMessage)]
     public void Identify(string userId, object? attributes)
     {
         if (AttributeCalls.CheckUserId(_client, userId)

@@ -9,8 +9,9 @@ namespace GrowlyticsSdk.Validation;
 internal static class AttributeReader
 {
     private const string ReflectionMessage =
-        "Reads the public properties of an anonymous or plain object by reflection, which trimming may remove. "
-        + "Use the IReadOnlyDictionary<string, object?> or UserAttributes overload in trimmed or AOT apps.";
+        "Reads the public properties of the object's runtime type by reflection, which trimming may remove. In trimmed or "
+        + "AOT apps read the object through the generic overload (its type known at compile time), or pass an "
+        + "IReadOnlyDictionary<string, object?> or UserAttributes.";
 
     // Null for a type that is not an attributes object (a string, a number, a sequence), decided once per type.
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]?> PropertyCache = new();
