@@ -372,8 +372,10 @@ public sealed class GrowlyticsOptions
     /// <paramref name="appName"/> is blank, <c>.</c> or <c>..</c> (not a folder of its own), or contains invalid path characters.
     /// </exception>
     /// <exception cref="InvalidOperationException">
-    /// The system gives this process no per-user data folder (on Linux and macOS neither <c>XDG_DATA_HOME</c> nor a home
-    /// folder): set <see cref="StorageDirectory"/> to a folder of the app's choice.
+    /// The system gives this process no per-user data folder at all: set <see cref="StorageDirectory"/> to a folder of the
+    /// app's choice. (On Linux and macOS .NET always gives one: <c>XDG_DATA_HOME</c>, else <c>~/.local/share</c>; for a
+    /// user without a home folder, a path below <c>/</c> that such a user usually cannot write, where the client then runs
+    /// from memory and logs why.)
     /// </exception>
     public static string GetDefaultStorageDirectory(string appName)
     {
