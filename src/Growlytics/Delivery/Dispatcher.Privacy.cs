@@ -145,7 +145,10 @@ internal sealed partial class Dispatcher
 
             _paused.Clear();
             Drop(held, reason, status, ticketed: true);
-            if (reason == DropReason.OptedOut && _disk is not null && _writerAtSweep is null)
+            // Only for an opt-out: a deletion (DropAllAsync) deletes what the writer took before it on the writer itself (written
+            // first, or dropped if held for room), and a sweep that waited here for the writer after it would drop from disk
+            // the calls made once the deletion had completed.
+            if (reason == DropReason.OptedOut && forOptOut && _disk is not null && _writerAtSweep is null)
             {
                 _writerAtSweep = _memory.WriterMark;
                 _writerWaitEnds = _time.GetTimestamp() + (long)(MaxStorageWriterWait.TotalSeconds * _time.TimestampFrequency);

@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
 
 namespace GrowlyticsSdk.Storage;
 
@@ -12,7 +13,8 @@ internal sealed partial class DurableQueue
     /// <summary>
     /// Drops every stored record as <paramref name="reason"/> (records being sent are settled by their readers) and deletes
     /// the segment files, <c>queue.ack</c> and <c>queue.settled</c>; the folder and <c>queue.lock</c> stay, and writing goes on. Runs on the writer
-    /// between two commits, so a message it took before the call is written first and deleted with the rest. Completes
+    /// between two commits, so a message it took before the call is written first and deleted with the rest (one it holds
+    /// for room is dropped, counted as <paramref name="reason"/>). Completes
     /// at once when this client does not hold the folder (nothing of its own is stored). Never faults: a file that cannot
     /// be deleted is logged.
     /// </summary>
@@ -163,6 +165,7 @@ internal sealed partial class DurableQueue
         int notDeleted;
         string? error;
         var held = HoldsFolder();
+        UserMessage? heldForRoom;
         lock (_gate)
         {
             if (_closed)
@@ -171,6 +174,17 @@ internal sealed partial class DurableQueue
                 // stays, so the deletion is not said to be done.
                 Volatile.Write(ref _lastDeleteFailures, 1);
                 return;
+            }
+
+            // The message of a call that waits for room (see DurableQueue.Holding.cs) was recorded before the deletion: it
+            // is dropped with the rest rather than written once the deletion has made room, among the calls made after it.
+            heldForRoom = _heldForRoom;
+            if (heldForRoom is not null)
+            {
+                _heldForRoom = null;
+                _heldPayload = null;
+                _holdingForRoom = false;
+                _counters.AddDroppedInBulk(reason, heldForRoom.Calls);
             }
 
             if (_log is { } kept && !held)
@@ -192,6 +206,12 @@ internal sealed partial class DurableQueue
                 // Not loaded (the writer never started): the files are this client's all the same, as it holds the folder.
                 notDeleted = SegmentLog.DeleteFiles(_directory, out error);
             }
+        }
+
+        if (heldForRoom is not null)
+        {
+            // Counted dropped above: memory, which counted it pending while the writer held it, lets it go.
+            _written(heldForRoom);
         }
 
         if (settled.Count > 0)
