@@ -58,7 +58,9 @@ public sealed class NamedClientConfiguredFirstTests
             primary = inner;
         }
 
-        primary.Should().BeOfType<SocketsHttpHandler>().Which.AllowAutoRedirect.Should().BeFalse();
+        // The SDK's handler: a SocketsHttpHandler, or an HttpClientHandler in the netstandard2.0 build; never redirecting.
+        primary.Should().Match(h => h is SocketsHttpHandler || h is HttpClientHandler);
+        FollowsRedirects(primary).Should().BeFalse();
     }
 
     [Fact]
@@ -80,8 +82,16 @@ public sealed class NamedClientConfiguredFirstTests
             primary = inner;
         }
 
-        primary.Should().BeOfType<SocketsHttpHandler>("the SDK's own handler still wins over a default set for every client");
+        primary.Should().NotBeSameAs(appWide, "the SDK's own handler still wins over a default set for every client");
+        FollowsRedirects(primary).Should().BeFalse();
     }
+
+    private static bool FollowsRedirects(HttpMessageHandler handler) => handler switch
+    {
+        SocketsHttpHandler sockets => sockets.AllowAutoRedirect,
+        HttpClientHandler client => client.AllowAutoRedirect,
+        _ => true,
+    };
 
     private static ServiceCollection Services()
     {
