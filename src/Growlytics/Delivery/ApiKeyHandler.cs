@@ -87,18 +87,17 @@ internal sealed class ApiKeyHandler : DelegatingHandler
 
     private static Ticket? Take(HttpRequestMessage request)
     {
-#if NET5_0_OR_GREATER
-        var options = (IDictionary<string, object?>)request.Options;
-#else
-        var options = request.Properties;
-#endif
-        if (options.TryGetValue(KeyName, out var value) && value is Ticket ticket)
+        var ticket = Peek(request);
+        if (ticket is not null)
         {
-            options.Remove(KeyName);
-            return ticket;
+#if NET5_0_OR_GREATER
+            ((IDictionary<string, object?>)request.Options).Remove(KeyName);
+#else
+            request.Properties.Remove(KeyName);
+#endif
         }
 
-        return null;
+        return ticket;
     }
 
     /// <summary>The key given to a request, and whether a handler added it (no ToString of its own: never prints the key).</summary>
