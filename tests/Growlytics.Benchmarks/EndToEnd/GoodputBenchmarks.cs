@@ -48,29 +48,37 @@ public class GoodputBenchmarks
     [Benchmark(OperationsPerInvoke = MessageCount)]
     public Task FortyPercentFailing() => RunAsync(4);
 
-    private async Task RunAsync(int failuresPerTen)
+    private Task RunAsync(int failuresPerTen) => RunAsync(_sink, _attributes, Users, PerUser, failuresPerTen, Storage, RetryBaseDelayMs);
+
+    /// <summary>
+    /// Runs one goodput scenario: <paramref name="users"/> × <paramref name="perUser"/> updates from 4 producers, each
+    /// awaited into the queue, flushed, and (with storage) waited for until nothing is pending; throws when a message is
+    /// neither delivered nor dropped as <see cref="DropReason.RetriesExhausted"/>.
+    /// </summary>
+    internal static async Task RunAsync(LoopbackSink sink, Dictionary<string, object?> attributes, int users, int perUser, int failuresPerTen, bool storage, int retryBaseDelayMs)
     {
-        _sink.FailuresPerTen = failuresPerTen;
-        var folder = Storage ? Path.Combine(Path.GetTempPath(), "growlytics-goodput-" + Guid.NewGuid().ToString("N")) : null;
+        var messageCount = users * perUser;
+        sink.FailuresPerTen = failuresPerTen;
+        var folder = storage ? Path.Combine(Path.GetTempPath(), "growlytics-goodput-" + Guid.NewGuid().ToString("N")) : null;
         try
         {
             await using var client = new GrowlyticsClient(new GrowlyticsOptions
             {
                 ApiKey = "benchmark-key",
-                Endpoint = _sink.Address,
+                Endpoint = sink.Address,
                 Protocol = GrowlyticsProtocol.Batch,
                 StorageDirectory = folder,
                 FlushOnProcessExit = false,
-                RetryBaseDelay = TimeSpan.FromMilliseconds(RetryBaseDelayMs),
+                RetryBaseDelay = TimeSpan.FromMilliseconds(retryBaseDelayMs),
             });
             var producers = Enumerable.Range(0, 4).Select(p => Task.Run(async () =>
             {
-                for (var u = p; u < Users; u += 4)
+                for (var u = p; u < users; u += 4)
                 {
                     var user = "user-" + u;
-                    for (var i = 0; i < PerUser; i++)
+                    for (var i = 0; i < perUser; i++)
                     {
-                        await client.Customers.UpdateAsync(user, _attributes).ConfigureAwait(false);
+                        await client.Customers.UpdateAsync(user, attributes).ConfigureAwait(false);
                     }
                 }
             }));
@@ -93,10 +101,10 @@ public class GoodputBenchmarks
             // policy in memory); anything else missing would make the figure invalid.
             var statistics = client.Statistics;
             var exhausted = statistics.DroppedByReason[DropReason.RetriesExhausted];
-            Console.WriteLine($"// goodput ({failuresPerTen}/10 failing, storage: {Storage}, base delay {RetryBaseDelayMs} ms): delivered {statistics.Delivered}, retries exhausted {exhausted}, retried {statistics.Retried}");
-            if (statistics.Delivered + exhausted != MessageCount)
+            Console.WriteLine($"// goodput ({messageCount:N0} messages, {failuresPerTen}/10 failing, storage: {storage}, base delay {retryBaseDelayMs} ms): delivered {statistics.Delivered}, retries exhausted {exhausted}, retried {statistics.Retried}");
+            if (statistics.Delivered + exhausted != messageCount)
             {
-                throw new InvalidOperationException($"Delivered {statistics.Delivered} and dropped {exhausted} of {MessageCount}: the figure is not valid.");
+                throw new InvalidOperationException($"Delivered {statistics.Delivered} and dropped {exhausted} of {messageCount}: the figure is not valid.");
             }
         }
         finally
