@@ -118,7 +118,7 @@ public static partial class Growlytics
     /// The facade is already initialized: call <see cref="ShutdownAsync"/> first; or a host's <c>AddGrowlytics</c> client
     /// is the facade's (configure it there instead).
     /// </exception>
-    public static GrowlyticsClient Initialize(string apiKey, Action<GrowlyticsOptions>? configure = null)
+    public static GrowlyticsClient Initialize(string? apiKey, Action<GrowlyticsOptions>? configure = null)
     {
         var options = new GrowlyticsOptions { ApiKey = apiKey };
         configure?.Invoke(options);

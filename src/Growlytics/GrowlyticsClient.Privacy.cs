@@ -31,8 +31,11 @@ public sealed partial class GrowlyticsClient
     /// <remarks>
     /// <para>
     /// From the moment it is called, <c>Push</c>, <c>Identify</c>, <c>Logout</c>, <c>Customers.Update</c> and
-    /// <c>Customers.UpdateAsync</c> are still validated, then change nothing (no message, no session change, nothing held)
-    /// and are counted as dropped (<see cref="DropReason.OptedOut"/>) in <see cref="Statistics"/>.
+    /// <c>Customers.UpdateAsync</c> are still validated, then send and hold nothing and are counted as dropped
+    /// (<see cref="DropReason.OptedOut"/>) in <see cref="Statistics"/> (a <see cref="GrowlyticsProtocol.Rest"/> logout,
+    /// which sends nothing anyway, is not counted). The one session change made then: <c>Logout</c>, or <c>Identify</c> of
+    /// another user, ends the identified user's session (see <see cref="GrowlyticsUser"/>), so that no later call reaches
+    /// the profile of a user who left meanwhile.
     /// </para>
     /// <para>
     /// What was recorded before and not yet delivered is never sent: messages queued in memory or stored in

@@ -20,8 +20,11 @@ public sealed partial class GrowlyticsClient
 
     /// <summary>
     /// Gives the current async flow a user session that continues a known one: an anonymous id kept by the app
-    /// (a cookie, a header) and, optionally, a user who is already logged in (an authenticated request). No message
-    /// is sent; <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> then updates that user.
+    /// (a cookie, a header) and, optionally, a user who is already logged in (an authenticated request). No login or
+    /// logout is sent; <see cref="GrowlyticsUser.Push(IReadOnlyDictionary{string, object})"/> then updates that user. With
+    /// <see cref="GrowlyticsProtocol.Rest"/>, a scope that continues <paramref name="anonymousId"/> as
+    /// <paramref name="userId"/> is that visitor's login: what the visitor pushed while anonymous (held for the login) is
+    /// queued as one upsert for the user, as <see cref="GrowlyticsUser.Identify(string)"/> sends it.
     /// </summary>
     /// <param name="anonymousId">The anonymous id to continue (1 to 64 URL-safe characters: letters, digits, '-' and '_'), or <see langword="null"/> for a new one.</param>
     /// <param name="userId">The logged-in user's id (at most 40 characters), or <see langword="null"/> when anonymous.</param>

@@ -200,6 +200,11 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             disk = _disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };
         }
 
+        if (_options.Protocol == GrowlyticsProtocol.Batch && IsGrowlyticsService(_options.Endpoint))
+        {
+            Log.BatchToGrowlyticsService(_logger, _options.Endpoint.Host);
+        }
+
         var inFlight = ConcurrencyLimiter.MaxInFlight(_options.EffectiveMaxConcurrentRequests, connections);
         if (inFlight < _options.EffectiveMaxConcurrentRequests)
         {
@@ -373,6 +378,11 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     internal MessagePool MessagePool => _options.MessagePool ?? MessagePool.Shared;
 
     internal GrowlyticsProtocol Protocol => _options.Protocol;
+
+    // Growlytics' own service (growlytics.in and its subdomains), which serves the REST API and no events/sdk-batch.
+    private static bool IsGrowlyticsService(Uri endpoint) =>
+        endpoint.Host.Equals("growlytics.in", StringComparison.OrdinalIgnoreCase)
+        || endpoint.Host.EndsWith(".growlytics.in", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Gets the attribute limits of the protocol this client speaks, applied at every call.</summary>
     internal Validation.AttributeLimits AttributeLimits => Validation.AttributeLimits.For(_options.Protocol);

@@ -139,6 +139,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "The Growlytics facade already had a client when the host started (from Growlytics.Initialize, or another host in this process), so Growlytics.User and Growlytics.Customers keep sending through that one outside the requests UseGrowlytics scopes (within them the facade uses the host's client); otherwise the client registered with AddGrowlytics serves only code that resolves GrowlyticsClient from the container. Use one of the two, or Growlytics.UseClient for hosts side by side.")]
     public static partial void FacadeHasAnotherClient(ILogger logger);
 
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Warning, Message = "GrowlyticsOptions.Protocol is Batch and the endpoint's host, {Host}, is Growlytics' service, which serves its REST API and no events/sdk-batch: each request will be refused and its messages dropped as Rejected. Use GrowlyticsProtocol.Rest (the default), or point Endpoint at a collector that implements the batch body.")]
+    public static partial void BatchToGrowlyticsService(ILogger logger, string host);
+
     [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "The Growlytics configuration has key(s) that are not options read from configuration, so their values are ignored: {Keys}. Check the spelling against the options in the README (FlushOnProcessExit, HttpClient, LoggerFactory and TimeProvider are set in code only).")]
     public static partial void UnreadConfigurationKeys(ILogger logger, string keys);
 
