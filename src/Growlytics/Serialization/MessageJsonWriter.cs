@@ -1,5 +1,8 @@
 using System.Globalization;
 using System.Numerics;
+#if !NET8_0_OR_GREATER
+using System.Text;
+#endif
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using GrowlyticsSdk.Messages;
@@ -204,12 +207,18 @@ internal static class MessageJsonWriter
     /// </summary>
     internal static string ShortestText(double value)
     {
+        if (value == 0)
+        {
+            // .NET Framework formats a negative zero as "0"; .NET Core 3.0 and later (the net8.0 build) as "-0".
+            return BitConverter.DoubleToInt64Bits(value) < 0 ? "-0" : "0";
+        }
+
         for (var digits = Math.Abs(value) >= 2.2250738585072014E-308 || value == 0 ? 15 : 1; ; digits++)
         {
             var text = value.ToString(Precisions[digits], CultureInfo.InvariantCulture);
             if (digits == 17 || double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture) == value)
             {
-                return text;
+                return Positional(text, DoubleRoundTripDigits);
             }
         }
     }
@@ -218,14 +227,55 @@ internal static class MessageJsonWriter
     /// <remarks>The same for a float: 6 digits always read back, 9 are always enough.</remarks>
     internal static string ShortestText(float value)
     {
+        if (value == 0)
+        {
+            return ShortestText((double)value);
+        }
+
         for (var digits = Math.Abs(value) >= 1.17549435E-38f || value == 0 ? 6 : 1; ; digits++)
         {
             var text = value.ToString(Precisions[digits], CultureInfo.InvariantCulture);
             if (digits == 9 || float.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture) == value)
             {
-                return text;
+                return Positional(text, SingleRoundTripDigits);
             }
         }
+    }
+
+    private const int DoubleRoundTripDigits = 17;
+    private const int SingleRoundTripDigits = 9;
+
+    /// <summary>
+    /// Writes <paramref name="text"/> (<c>G</c>-formatted) in the notation .NET writes the shortest form in: positional
+    /// up to the type's round-trip digits (17 for a double, 9 for a float), so <c>1E+16</c> as <c>10000000000000000</c> and
+    /// <c>1E+08</c> (a float) as <c>100000000</c>, where <c>G15</c> or <c>G6</c> switch to an exponent after 15 or 6
+    /// digits. (Small numbers switch at the same point, below 1E-04, in both.)
+    /// </summary>
+    private static string Positional(string text, int roundTripDigits)
+    {
+        var e = text.IndexOf('E');
+        if (e < 0 || text[e + 1] != '+')
+        {
+            return text;
+        }
+
+        var exponent = int.Parse(text.Substring(e + 2), NumberStyles.None, CultureInfo.InvariantCulture);
+        if (exponent >= roundTripDigits)
+        {
+            return text;
+        }
+
+        // G switches to an exponent only when the digits end before the point, so the result is an integer: the digits,
+        // then zeros.
+        var sign = text[0] == '-' ? 1 : 0;
+        var digits = new StringBuilder(exponent + 2).Append(text, 0, e);
+        var point = text.IndexOf('.');
+        if (point >= 0)
+        {
+            digits.Remove(point, 1);
+        }
+
+        return digits.Append('0', exponent + 1 - (digits.Length - sign)).ToString();
     }
 #endif
 
