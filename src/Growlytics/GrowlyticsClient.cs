@@ -236,7 +236,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         var saveHeldQueuedAfterStart = false;
         if (_options.SessionMode == SessionMode.ProcessWide)
         {
-            _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger, StorageLimits.SessionFileCap(_options.MaxStorageBytes)) : null;
+            _sessionStore = _options.StorageDirectory is { Length: > 0 } directory ? new SessionStore(directory, _logger, StorageLimits.SessionFileCap(_options.MaxStorageBytes)) { FoundDamaged = () => _counters.AddCorrupt(1) } : null;
             var stored = _sessionStore?.Load();
             _processUser = new GrowlyticsUser(this, stored?.AnonymousId ?? AnonymousIds.New(), stored?.UserId, RestoreHeld(stored, out var queuedHeld));
             if (queuedHeld && startDelivery && _durable is { IsBuffer: true })

@@ -54,7 +54,17 @@ internal sealed partial class SessionStore
 #pragma warning restore CA1031
         {
             Log.SessionFileUnreadable(_logger, ex.GetType().Name);
+            ReportDamage();
             return null;
+        }
+    }
+
+    // Once per store: a client that reads the file again when it takes the folder over finds the same damage.
+    private void ReportDamage()
+    {
+        if (Interlocked.Exchange(ref _damageReported, 1) == 0)
+        {
+            FoundDamaged?.Invoke();
         }
     }
 
@@ -75,6 +85,7 @@ internal sealed partial class SessionStore
 #pragma warning restore CA1031
         {
             Log.HeldAttributesUnreadable(_logger, ex.GetType().Name);
+            ReportDamage();
             return ([], 0);
         }
     }

@@ -54,6 +54,15 @@ internal sealed partial class SessionStore
     }
 
     /// <summary>
+    /// Gets what is told when the file, or the held attributes in it, is there but cannot be used (cut short, changed,
+    /// unreadable, of another version): a damaged file in storage, counted as <see cref="GrowlyticsStatistics.CorruptRecords"/>.
+    /// </summary>
+    public Action? FoundDamaged { get; init; }
+
+    // Whether FoundDamaged was told (see ReportDamage).
+    private int _damageReported;
+
+    /// <summary>
     /// Gets a value indicating whether the file was read larger than the share of the storage bound it may take now (a
     /// larger bound before, or an earlier version): the caller saves the session again, which leaves the held attributes out.
     /// </summary>

@@ -1,5 +1,6 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Polyfills;
+using GrowlyticsSdk.Threading;
 
 namespace GrowlyticsSdk.Storage;
 
@@ -15,6 +16,9 @@ internal sealed partial class DurableQueue
 
     // The writer's own: whether its latest save of the position failed (the writer then keeps turning to save it).
     private bool _ackSaveFailed;
+
+    // Saves the position at each commit interval once the writer has stopped, until the store closes (under _gate).
+    private ITimer? _positionSaver;
 
     /// <summary>The most segment files found holding no record at start that one writer turn deletes.</summary>
     internal const int SpentFilesPerTurn = 64;
@@ -298,6 +302,7 @@ internal sealed partial class DurableQueue
                     // No flush waits after this: one asked from now on completes at once (see FlushAsync).
                     CompleteFlushes(TakeFlushes(close: true));
                     RunDeletes();
+                    KeepSavingPosition();
                     return;
                 }
             }
@@ -314,6 +319,42 @@ internal sealed partial class DurableQueue
             var wait = rests && IdleInterval > _options.StorageCommitInterval ? IdleInterval : _options.StorageCommitInterval;
             await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, wait)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Once the writer has stopped, the shutdown still delivers what is stored (for up to its timeout): the position is
+    /// saved at each commit interval meanwhile, as the writer's turns saved it, until the store closes. Saved only at the
+    /// close, a process killed while the shutdown delivered (a service manager's stop timeout) sent everything that
+    /// delivery had settled again at the next start, where a kill sends again only what was settled within the last interval.
+    /// </summary>
+    private void KeepSavingPosition()
+    {
+        lock (_gate)
+        {
+            if (!_closed && _positionSaver is null)
+            {
+                _positionSaver = BackgroundWork.CreateTimer(
+                    _time, static state => ((DurableQueue)state!).SavePositionAfterStop(), this, _options.StorageCommitInterval, _options.StorageCommitInterval);
+            }
+        }
+    }
+
+    private void SavePositionAfterStop()
+    {
+        lock (_gate)
+        {
+            if (!_closed && _log is not null)
+            {
+                TrySaveAck();
+            }
+        }
+    }
+
+    /// <summary>Stops the saves <see cref="KeepSavingPosition"/> started; under the lock.</summary>
+    private void StopSavingPositionLocked()
+    {
+        _positionSaver?.Dispose();
+        _positionSaver = null;
     }
 
     /// <summary>

@@ -368,6 +368,7 @@ internal sealed partial class DurableQueue : IDisposable
         lock (_gate)
         {
             _closed = true;
+            StopSavingPositionLocked();
             if (_log is { } log)
             {
                 if (FolderReplaced())
@@ -398,6 +399,7 @@ internal sealed partial class DurableQueue : IDisposable
         lock (_gate)
         {
             _closed = true;
+            StopSavingPositionLocked();
             _log?.Dispose();
             _folder?.Dispose();
             _owner = false;

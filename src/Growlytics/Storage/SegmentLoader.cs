@@ -61,7 +61,13 @@ internal static class SegmentLoader
         // Runs settled after the position, used only with it (without a position every segment is read from its start).
         // New segments are numbered after every segment the file names, even when it is not used or the files are gone:
         // a run must never be checked against another segment of the same number.
-        var settled = SettledFile.Read(directory);
+        var settled = SettledFile.Read(directory, out var settledDamaged);
+        if (settledDamaged)
+        {
+            // Skipped and counted as a damaged position file is: its records are read again.
+            result.Corrupt++;
+        }
+
         foreach (var run in settled)
         {
             result.MaxId = Math.Max(result.MaxId, run.SegmentId);

@@ -47,31 +47,38 @@ internal static class SettledFile
         return bytes;
     }
 
-    /// <summary>Reads the runs; none when the file is missing, damaged or of another version (their records are then sent again).</summary>
-    public static List<SettledRun> Read(string directory)
+    /// <summary>
+    /// Reads the runs; none when the file is missing, damaged or of another version (their records are then sent again).
+    /// <paramref name="damaged"/> tells a file that is there and not usable (cut short, changed, larger than any this
+    /// version writes, of another version) from one that is missing or empty (emptied by a deletion that could not delete it).
+    /// </summary>
+    public static List<SettledRun> Read(string directory, out bool damaged)
     {
+        damaged = false;
         var runs = new List<SettledRun>();
         var path = Path.Combine(directory, FileName);
-        byte[] bytes;
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists || info.Length > MostBytes)
-            {
-                return runs;
-            }
-
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        // A file there but unreadable (held open by another program, no read permission) throws, as an unreadable
+        // position file does: the loader then leaves the whole stored queue for the next start (event 4016) rather than
+        // send again what the file names as delivered.
+        var info = new FileInfo(path);
+        if (!info.Exists || info.Length == 0)
         {
             return runs;
         }
+
+        if (info.Length > MostBytes)
+        {
+            damaged = true;
+            return runs;
+        }
+
+        var bytes = File.ReadAllBytes(path);
 
         if (bytes.Length < HeaderSize + 4
             || !bytes.AsSpan(0, 4).SequenceEqual(Magic)
             || BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(4)) != Version)
         {
+            damaged = bytes.Length > 0;
             return runs;
         }
 
@@ -80,6 +87,7 @@ internal static class SettledFile
             || bytes.Length != HeaderSize + (count * RunSize) + 4
             || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)) != Crc32.HashToUInt32(bytes.AsSpan(0, bytes.Length - 4)))
         {
+            damaged = true;
             return runs;
         }
 

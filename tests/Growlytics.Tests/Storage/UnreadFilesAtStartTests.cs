@@ -55,6 +55,44 @@ public sealed class UnreadFilesAtStartTests : StorageTestBase
     }
 
     [Fact]
+    public async Task SettledFileHeldByAnotherProgramAtStart_LeavesTheWholeStoredQueue_AndTheNextStartDeliversIt()
+    {
+        await StoreNumbersInSmallSegmentsAsync(Stored);
+        var settled = Path.Combine(Directory, SettledFile.FileName);
+        File.WriteAllBytes(settled, [1, 2, 3, 4]);
+        var logs = new RecordingLoggerFactory();
+        var second = new StorageCollector { Up = true };
+        GrowlyticsStatistics secondStatistics;
+
+        // Read, the file names runs already delivered; unread, it cannot say which: the start sends none of the stored
+        // queue (rather than send again what it names) and leaves it for the next start, as for an unreadable position.
+        using (new FileStream(settled, FileMode.Open, FileAccess.Read, FileShare.None))
+        {
+            await using var client = NewClient(second, o =>
+            {
+                Small(o);
+                o.LoggerFactory = logs;
+            });
+            PushNumbers(client, 1_000, 10);
+            var flush = client.FlushAsync();
+            await DriveUntilAsync(() => flush.IsCompleted && client.Statistics.Pending == 0, Step);
+            await client.ShutdownAsync();
+            secondStatistics = client.Statistics;
+        }
+
+        logs.Entries.Should().Contain(e => e.EventId == 4016, "the log says the stored queue could not be read and stays");
+        secondStatistics.Restored.Should().Be(0);
+        second.Numbers.Should().BeEquivalentTo(Enumerable.Range(1_000, 10).Select(n => (long)n), "only the new calls are sent meanwhile");
+
+        var third = new StorageCollector { Up = true };
+        await using var next = NewClient(third, Small);
+        await DriveUntilAsync(() => next.Statistics is { Pending: 0, Restored: > 0 }, Step);
+        third.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, Stored).Select(n => (long)n), "every stored number is delivered once the files can be read");
+        next.Statistics.Dropped.Should().Be(0);
+        ShouldBeBalanced(next.Statistics);
+    }
+
+    [Fact]
     public async Task NewerFormatSegment_OnceTheSavedPositionHasPassedIt_IsStillLeftForItsWriter()
     {
         var segments = await StoreNumbersInSmallSegmentsAsync(Stored);
