@@ -60,7 +60,9 @@ internal static class AttributeRules
 
         foreach (var c in value)
         {
-            if (char.IsWhiteSpace(c) || char.IsControl(c))
+            // Nor an invisible format character (a byte order mark a CSV import leaves, a zero-width space or soft hyphen
+            // copied from a page, a direction override): the address would look right and reach no one.
+            if (char.IsWhiteSpace(c) || char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format)
             {
                 return false;
             }

@@ -58,7 +58,7 @@ internal static class ValidationErrors
         new(Format("Reserved attribute '{0}' must be a string, not {1}.", name, type.Name), AttributesParam, name);
 
     public static GrowlyticsValidationException BadEmail() =>
-        new("Reserved attribute 'email' must look like an email address (local@domain.tld, no spaces).", AttributesParam, AttributeRules.ReservedEmail);
+        new("Reserved attribute 'email' must look like an email address (local@domain.tld, no spaces or invisible characters).", AttributesParam, AttributeRules.ReservedEmail);
 
     public static GrowlyticsValidationException BadMobile() =>
         new(Format("Reserved attribute 'mobile' must be a phone number: {0} to {1} digits, an optional leading '+', and only spaces, '-', '.', '(' or ')' between them.", AttributeRules.MinMobileDigits, AttributeRules.MaxMobileDigits), AttributesParam, AttributeRules.ReservedMobile);
