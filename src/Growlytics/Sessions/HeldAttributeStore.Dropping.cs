@@ -5,16 +5,30 @@ namespace GrowlyticsSdk.Sessions;
 // What leaves the store other than by a login: expiry, the shutdown and the user's privacy requests.
 internal sealed partial class HeldAttributeStore
 {
-    /// <summary>Drops and counts what has expired (the timer's work; also done on every access).</summary>
+    /// <summary>
+    /// Drops and counts what has expired, and forgets the logins past their window (the timer's work; also done on every
+    /// access). A sweep that leaves nothing held or remembered stops the timer; the next visitor or login starts it again.
+    /// </summary>
     public void Sweep()
     {
         Drops drops = default;
         try
         {
+            ITimer? stopped = null;
             lock (_gate)
             {
-                drops.Expired = RemoveExpiredLocked(Now());
+                var now = Now();
+                drops.Expired = RemoveExpiredLocked(now);
+                ForgetExpiredLoginsLocked(now);
+                ShrinkIndexesLocked();
+                if (_byId.Count == 0 && _logins.Count == 0)
+                {
+                    stopped = _sweeper;
+                    _sweeper = null;
+                }
             }
+
+            stopped?.Dispose();
 
             Report(drops);
         }
@@ -42,6 +56,8 @@ internal sealed partial class HeldAttributeStore
             {
                 dropped.Add(RemoveLocked(oldest, DropReason.Shutdown));
             }
+
+            ShrinkIndexesLocked();
 
             _sweeper?.Dispose();
             _sweeper = null;
@@ -76,6 +92,8 @@ internal sealed partial class HeldAttributeStore
             {
                 dropped.Add(RemoveLocked(oldest, DropReason.OptedOut));
             }
+
+            ShrinkIndexesLocked();
         }
 
         if (dropped.Calls > 0)

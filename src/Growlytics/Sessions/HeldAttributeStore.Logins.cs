@@ -14,7 +14,8 @@ internal sealed partial class HeldAttributeStore
     // Least recently active first, like the held attributes; bounded by the same number of visitors, the same window and
     // the same bytes.
     private readonly LinkedList<Login> _loginsByActivity = new();
-    private readonly Dictionary<string, LinkedListNode<Login>> _logins = new(StringComparer.Ordinal);
+    private Dictionary<string, LinkedListNode<Login>> _logins = new(StringComparer.Ordinal);
+    private int _loginsPeak;
 
     // Read without the lock (see Touch): whether any login is remembered.
     private volatile int _loginCount;
@@ -52,7 +53,11 @@ internal sealed partial class HeldAttributeStore
         var login = new Login(anonymousId, userId, now);
         _logins[anonymousId] = _loginsByActivity.AddLast(login);
         _loginCount = _logins.Count;
+        _loginsPeak = Math.Max(_loginsPeak, _loginCount);
         _bytes += BytesOf(login);
+
+        // Forgotten after its window even if no call comes (the user id it keeps is personal data).
+        StartSweepingLocked();
         return null;
     }
 

@@ -13,8 +13,8 @@ namespace GrowlyticsSdk.Sessions;
 /// <see cref="GrowlyticsOptions.MaxQueueBytes"/> together (estimated as the queue estimates its messages, with the logins
 /// remembered for anonymous ids), are held: the least recently active makes room.
 /// Whatever expires or makes room is counted, logged without values and reported through
-/// <see cref="GrowlyticsClient.MessageDropped"/>. Expiry is checked on every access and by a timer that runs once per
-/// retention period while anything is held.
+/// <see cref="GrowlyticsClient.MessageDropped"/>. Expiry (of held attributes and of remembered logins) is checked on every
+/// access and by a timer that runs eight times per retention period while anything is held or remembered.
 /// </summary>
 internal sealed partial class HeldAttributeStore : IDisposable
 {
@@ -26,11 +26,18 @@ internal sealed partial class HeldAttributeStore : IDisposable
     // most of what they take: left out, a million visitors took five times MaxQueueBytes.
     private const int VisitorOverhead = 480;
     private const int NameIndexBytes = 64;
+
+    // An index that never held more than this keeps its room (a few KB at most).
+    private const int MinimumShrinkPeak = 256;
     private static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(10);
 
     // Least recently active first: with one sliding window for all, this is also the order in which they expire.
     private readonly LinkedList<Entry> _byActivity = new();
-    private readonly Dictionary<string, LinkedListNode<Entry>> _byId = new(StringComparer.Ordinal);
+    // Made again, smaller, once most of what it held has gone (see ShrinkIndexesLocked).
+    private Dictionary<string, LinkedListNode<Entry>> _byId = new(StringComparer.Ordinal);
+
+    // The most entries each index held since it was last made: a dictionary keeps the room of its peak.
+    private int _byIdPeak;
     private readonly object _gate = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _retention;
@@ -83,6 +90,22 @@ internal sealed partial class HeldAttributeStore : IDisposable
 
     /// <summary>Gets the number of anonymous ids whose last login is remembered (for tests).</summary>
     internal int RememberedLogins => _loginCount;
+
+    /// <summary>Gets the slots the two indexes (held visitors, remembered logins) have room for (for tests).</summary>
+    internal int IndexSlots
+    {
+        get
+        {
+            lock (_gate)
+            {
+#if NET
+                return _byId.EnsureCapacity(0) + _logins.EnsureCapacity(0);
+#else
+                return _byId.Count + _logins.Count;
+#endif
+            }
+        }
+    }
 
     /// <summary>Gets the estimate of what the store holds, bounded by <see cref="GrowlyticsOptions.MaxQueueBytes"/> (for tests).</summary>
     internal long EstimatedBytes
@@ -148,11 +171,9 @@ internal sealed partial class HeldAttributeStore : IDisposable
                     entry.Held.Merge(attributes);
                     _byId[anonymousId] = _byActivity.AddLast(entry);
                     _count = _byId.Count;
+                    _byIdPeak = Math.Max(_byIdPeak, _count);
                     _bytes += BytesOf(entry);
-                    // Swept eight times per retention: a visitor's attributes outlive it by an eighth at most when no call
-                    // comes (swept once per retention, an idle process kept them for up to twice as long).
-                    var every = TimeSpan.FromTicks(_retention.Ticks / SweepsPerRetention);
-                    _sweeper ??= BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
+                    StartSweepingLocked();
                 }
 
                 // Memory, too, is bounded: less recently active visitors (their attributes, or the logins remembered
@@ -282,6 +303,39 @@ internal sealed partial class HeldAttributeStore : IDisposable
         {
             _sweeper?.Dispose();
             _sweeper = null;
+        }
+    }
+
+    // Swept eight times per retention: a visitor's attributes, and the login an id made, outlive their window by an eighth
+    // at most when no call comes (swept once per retention, an idle process kept them for up to twice as long). Started by
+    // the first visitor held or login remembered; stopped by a sweep that leaves nothing (see Sweep).
+    private void StartSweepingLocked()
+    {
+        if (_sweeper is null && !_closed)
+        {
+            var every = TimeSpan.FromTicks(_retention.Ticks / SweepsPerRetention);
+            _sweeper = BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
+        }
+    }
+
+    /// <summary>
+    /// Makes an index again at its size once it holds at most a quarter of its peak: a dictionary never gives back the room
+    /// it grew to, so after a burst of visitors (or logins) the arrays of its peak stayed for the life of the process,
+    /// outside <see cref="GrowlyticsOptions.MaxQueueBytes"/>, while the store held nothing. Called by the sweep and when
+    /// everything is dropped, so the cost (one copy of what is left) comes at most once per shrinking by four.
+    /// </summary>
+    private void ShrinkIndexesLocked()
+    {
+        if (_byIdPeak >= MinimumShrinkPeak && _byId.Count <= _byIdPeak / 4)
+        {
+            _byId = new Dictionary<string, LinkedListNode<Entry>>(_byId, StringComparer.Ordinal);
+            _byIdPeak = _byId.Count;
+        }
+
+        if (_loginsPeak >= MinimumShrinkPeak && _logins.Count <= _loginsPeak / 4)
+        {
+            _logins = new Dictionary<string, LinkedListNode<Login>>(_logins, StringComparer.Ordinal);
+            _loginsPeak = _logins.Count;
         }
     }
 
