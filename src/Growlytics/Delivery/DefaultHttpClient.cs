@@ -5,8 +5,8 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>
 /// The HTTP client the SDK uses when the app supplies none, and the hardening every SDK-owned handler gets:
 /// redirects are never followed (the API key goes to the configured endpoint and nowhere else), requests to a loopback
-/// endpoint never go through a proxy (<see cref="LoopbackBypassProxy"/>) and, on .NET 8+, no trace-context headers
-/// (<c>traceparent</c>) are added to requests to Growlytics.
+/// endpoint never go through a proxy (<see cref="LoopbackBypassProxy"/>), its own handler keeps no cookies and, on .NET 8+,
+/// no trace-context headers (<c>traceparent</c>) are added to requests to Growlytics.
 /// </summary>
 internal static class DefaultHttpClient
 {
@@ -84,15 +84,17 @@ internal static class DefaultHttpClient
     {
         // No automatic decompression: the answers the SDK reads are a few bytes of JSON, and without an Accept-Encoding
         // header the service sends them as they are. It cost every request a header to write and every answer a
-        // handler to pass through.
+        // handler to pass through. No cookie jar: what a collector (or a load balancer before it) sets in a cookie is never
+        // sent back, so every request carries only the headers the wire protocol lists.
 #if NET8_0_OR_GREATER
         var handler = new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.None,
             ConnectTimeout = TimeSpan.FromSeconds(15),
+            UseCookies = false,
         };
 #else
-        var handler = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None };
+        var handler = new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None, UseCookies = false };
 #endif
         Harden(handler);
         return handler;

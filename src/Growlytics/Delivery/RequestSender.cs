@@ -158,7 +158,9 @@ internal sealed partial class RequestSender
         }
     }
 
-    internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500;
+    // A 1xx as the final answer (101 Switching Protocols to a request that asked for no upgrade: a misconfigured gateway)
+    // is no HTTP answer to the request: tried again, as a network error is.
+    internal static bool IsTransient(int status) => status is 408 or 429 || status >= 500 || status < 200;
 
     private async Task SendPartAsync(IReadOnlyList<ReadOnlyMemory<byte>> all, int start, int count, bool holdsSlot, List<SendResult> results, CancellationToken cancellationToken, PreparedRequest? prepared = null, Func<int, int, long>? callsIn = null)
     {
