@@ -69,6 +69,13 @@ internal struct AttributeSetBuilder
             Array.Resize(ref _items, Math.Max(4, _items.Length * 2));
         }
 
+        if (value is DateTime { Kind: DateTimeKind.Local } local)
+        {
+            // The instant it names is read in the time zone of the call: held for a login (REST), a message could wait
+            // for hours, and the machine's zone change meanwhile (travel, the user setting it) would move it.
+            value = local.ToUniversalTime();
+        }
+
         var attribute = new UserAttribute(wireName, value);
         Debug.Assert(attribute.Kind == kind, "An attribute's type follows from its value's type.");
         _items[_count++] = attribute;
