@@ -193,6 +193,13 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
                 return true;
             };
             _durable.HandingBackInOrder = memory.HandingBackInOrder;
+            _durable.DiskWorksAgain = () =>
+            {
+                if (memory.SentWithoutStorage)
+                {
+                    _dispatcher?.ReturnIdleToStorage();
+                }
+            };
             memory.ShareWith(() => _durable.IsBuffer);
             _durable.QueueTakenOver = memory.WaitForReads;
             _queue.StorageWake = _durable.WakeWriter;

@@ -39,9 +39,37 @@ internal sealed partial class Dispatcher
         return request.Task;
     }
 
+    // Set when the storage disk works again after a failure (see ReturnIdleToStorage); taken by the loop's turn.
+    private int _returnIdleRequested;
+
+    /// <summary>
+    /// Once a disk that failed works again: hands the messages from memory that are staged and in no request to the
+    /// storage writer (which writes them before the queue's), without abandoning any request. In an outage memory may be
+    /// full of them, refusing every call while the disk has room. The loop's next turn does it; only while storage is the buffer.
+    /// </summary>
+    public void ReturnIdleToStorage()
+    {
+        Interlocked.Exchange(ref _returnIdleRequested, 1);
+        _wake.Set();
+    }
+
     /// <summary>Serves the requests to hand memory's messages to storage (the loop's thread).</summary>
     private void ServeReturnRequests()
     {
+        if (Volatile.Read(ref _returnIdleRequested) == 1 && Interlocked.Exchange(ref _returnIdleRequested, 0) == 1 && !_returningToStorage)
+        {
+            lock (_dropRequests)
+            {
+                if (!_optedOut && !_sweepPending)
+                {
+                    ReturnStagedToStorage();
+                }
+            }
+
+            // Settled where they are staged: removed from their partitions at this turn (see RemoveSettledStaged).
+            Interlocked.Exchange(ref _sweepSettled, 1);
+        }
+
         List<TaskCompletionSource<bool>> requests;
         lock (_returnRequests)
         {

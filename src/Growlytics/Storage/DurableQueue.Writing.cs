@@ -47,6 +47,22 @@ internal sealed partial class DurableQueue
             return;
         }
 
+        if (_failing && !_stopping && _owner && !_heldByAnother && _heldForRoom is null && (ForStorage?.Invoke() ?? 0) == 0)
+        {
+            // Due to be tried again with nothing to write: memory may be full of what the disk could not take, refusing
+            // every call (so no message would ever come to try the disk with). A small write of its own tells.
+            if (!ProbeDisk())
+            {
+                Interlocked.Exchange(ref _retryDiskAt, _time.GetTimestamp() + (long)(DiskRetryInterval.TotalSeconds * _time.TimestampFrequency));
+                CompleteFlushes(flushes);
+                return;
+            }
+
+            // It works again: what memory holds in no request goes to the folder (written before later calls), freeing
+            // memory for them.
+            RunHook(DiskWorksAgain);
+        }
+
         // A flush waits for what memory held when the commit took it, not for calls that keep coming (memory never empty):
         // the commit ends once it has taken that many, and the next one starts at once. (Not while stopping: the last
         // commit writes everything memory holds.)

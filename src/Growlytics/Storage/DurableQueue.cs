@@ -139,6 +139,13 @@ internal sealed partial class DurableQueue : IDisposable
     public Action<UserMessage>? HandingBackInOrder { get; set; }
 
     /// <summary>
+    /// Gets or sets what runs on the writer when a disk that failed is found working again by a write of its own, with
+    /// nothing from memory to write (see <see cref="TryDiskAgainAsync"/>): the messages that went to memory meanwhile
+    /// and are in no request can be given to the writer (memory may be full of them). Set before <see cref="Start"/>.
+    /// </summary>
+    public Action? DiskWorksAgain { get; set; }
+
+    /// <summary>
     /// Gets or sets what runs (on the writer, once) when this client has taken over a folder another client held at its
     /// start: what it kept in memory meanwhile because the folder was not its own (the session) can be written now.
     /// </summary>
