@@ -192,6 +192,19 @@ internal sealed partial class RequestSender
         return response;
     }
 
+    private static readonly Action<object?> CloseQuietly = static stream =>
+    {
+        try
+        {
+            ((IDisposable)stream!).Dispose();
+        }
+#pragma warning disable CA1031 // A cancellation callback: what it throws would be thrown by whoever cancelled.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    };
+
     private static void AbandonedSend(Task sent)
     {
         if (sent.IsFaulted)
@@ -233,7 +246,10 @@ internal sealed partial class RequestSender
 #endif
 
                 // On .NET Framework the response stream ignores the token once a read has begun: closing it ends the read.
-                using var stop = attempt.Register(static s => ((IDisposable)s!).Dispose(), stream);
+                // The close runs on the thread that cancels (an app's, in OptOut, DeleteLocalDataAsync or Dispose; a timer's
+                // at the attempt's timeout): a close that fails (a drain over a broken connection) must not be thrown out of
+                // that Cancel, into the app's call or onto a timer thread; the read it ends reports the failure.
+                using var stop = attempt.Register(CloseQuietly, stream);
                 await BoundedReads.ReadAtMostAsync(stream, kept, attempt, length).ConfigureAwait(false);
             }
             catch (Exception) when (!stopping.IsCancellationRequested)
