@@ -50,6 +50,11 @@ internal sealed partial class RequestSender
     private readonly Random _random = new();
     private long _successes;
 
+    // The latest message dropped as too large, and the latest outcome after which retries ran out: for the lines of those
+    // counted after the last one (see ReportUnreportedRefusals).
+    private int _latestTooLargeBytes;
+    private string? _latestExhausted;
+
     // Successes when the circuit last opened (see BreakFor).
     private long _successesAtBreak;
 
@@ -89,8 +94,31 @@ internal sealed partial class RequestSender
     /// </summary>
     public bool KeepOnRetriesExhausted { get; init; }
 
-    /// <summary>Logs the refusals counted since their kind's last error line (event 2005); called once, at shutdown.</summary>
-    public void ReportUnreportedRefusals() => _rejectReports.ReportUnreported();
+    /// <summary>
+    /// Logs the drops counted since their last error line: refusals of each kind (event 2005), messages too large on their
+    /// own (event 2008) and retries run out (event 2004). Called once, at shutdown: they would be in no line otherwise.
+    /// </summary>
+    public void ReportUnreportedRefusals()
+    {
+        _rejectReports.ReportUnreported();
+        if (_tooLargeReports.TakeUnreported() is var tooLarge and > 0)
+        {
+            Log.MessageTooLarge(_logger, tooLarge, Volatile.Read(ref _latestTooLargeBytes));
+        }
+
+        if (_exhaustedReports.TakeUnreported() is var exhausted and > 0)
+        {
+            var latest = Volatile.Read(ref _latestExhausted) ?? "unknown";
+            if (KeepOnRetriesExhausted)
+            {
+                Log.RetriesExhaustedKept(_logger, exhausted, latest, _target);
+            }
+            else
+            {
+                Log.RetriesExhausted(_logger, exhausted, latest, _target);
+            }
+        }
+    }
 
     /// <summary>Gets how many requests the service has accepted so far.</summary>
     public long Successes => Interlocked.Read(ref _successes);
@@ -204,6 +232,7 @@ internal sealed partial class RequestSender
                 return;
             case 413:
                 results.Add(new SendResult(start, 1, SendOutcome.Dropped, DropReason.TooLarge, status, description));
+                Volatile.Write(ref _latestTooLargeBytes, part[0].Length);
                 if (_tooLargeReports.TryReport(callsIn?.Invoke(start, 1) ?? 1, out var tooLarge))
                 {
                     Log.MessageTooLarge(_logger, tooLarge, part[0].Length);
@@ -231,6 +260,7 @@ internal sealed partial class RequestSender
                 // No status: the last attempt got no answer (its exception, the open circuit, or the budget spent after one).
                 var unansweredAt = status == 0 ? Answers : -1;
                 results.Add(new SendResult(start, count, outcome, DropReason.RetriesExhausted, status, description) { Isolated = isolated, SuccessesAtRefusal = successes, UnansweredAt = unansweredAt, RefusedByCircuit = status == 0 && attempt.RefusedByCircuit });
+                Volatile.Write(ref _latestExhausted, description);
                 if (_exhaustedReports.TryReport(callsIn?.Invoke(start, count) ?? count, out var exhausted))
                 {
                     if (KeepOnRetriesExhausted)
@@ -313,11 +343,14 @@ internal sealed partial class RequestSender
             RejectionDetails? rejection = null;
             if (status is >= 400 and < 500)
             {
-                rejection = await ReadRejectionSafelyAsync(response, state.Messages, cancellationToken).ConfigureAwait(false);
+                rejection = await ReadRejectionSafelyAsync(response, state.Messages, CancellationToken.None).ConfigureAwait(false);
             }
             else if (status is >= 200 and < 300)
             {
-                if (await _protocol.IsRefusedDespiteSuccessAsync(response, cancellationToken).ConfigureAwait(false))
+                // The body is in memory already (KeepAnswerAsync kept what the protocol reads), as a refusal's above: read
+                // without the token, so a shutdown whose deadline passes now does not abandon a request the service took and
+                // answered whole (counted Shutdown, and a refusal's field and rule lost).
+                if (await _protocol.IsRefusedDespiteSuccessAsync(response, CancellationToken.None).ConfigureAwait(false))
                 {
                     rejection = NotTaken;
                 }
