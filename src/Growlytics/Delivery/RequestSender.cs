@@ -50,11 +50,6 @@ internal sealed partial class RequestSender
     private readonly Random _random = new();
     private long _successes;
 
-    // The latest message dropped as too large, and the latest outcome after which retries ran out: for the lines of those
-    // counted after the last one (see ReportUnreportedRefusals).
-    private int _latestTooLargeBytes;
-    private string? _latestExhausted;
-
     // Successes when the circuit last opened (see BreakFor).
     private long _successesAtBreak;
 
@@ -93,32 +88,6 @@ internal sealed partial class RequestSender
     /// instead of dropped as <see cref="DropReason.RetriesExhausted"/>.
     /// </summary>
     public bool KeepOnRetriesExhausted { get; init; }
-
-    /// <summary>
-    /// Logs the drops counted since their last error line: refusals of each kind (event 2005), messages too large on their
-    /// own (event 2008) and retries run out (event 2004). Called once, at shutdown: they would be in no line otherwise.
-    /// </summary>
-    public void ReportUnreportedRefusals()
-    {
-        _rejectReports.ReportUnreported();
-        if (_tooLargeReports.TakeUnreported() is var tooLarge and > 0)
-        {
-            Log.MessageTooLarge(_logger, tooLarge, Volatile.Read(ref _latestTooLargeBytes));
-        }
-
-        if (_exhaustedReports.TakeUnreported() is var exhausted and > 0)
-        {
-            var latest = Volatile.Read(ref _latestExhausted) ?? "unknown";
-            if (KeepOnRetriesExhausted)
-            {
-                Log.RetriesExhaustedKept(_logger, exhausted, latest, _target);
-            }
-            else
-            {
-                Log.RetriesExhausted(_logger, exhausted, latest, _target);
-            }
-        }
-    }
 
     /// <summary>Gets how many requests the service has accepted so far.</summary>
     public long Successes => Interlocked.Read(ref _successes);
@@ -388,20 +357,6 @@ internal sealed partial class RequestSender
                 state.HoldsSlot = false;
                 _limiter.Release();
             }
-        }
-    }
-
-    private async Task<RejectionDetails?> ReadRejectionSafelyAsync(HttpResponseMessage response, IReadOnlyList<ReadOnlyMemory<byte>> sent, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _protocol.ReadRejectionAsync(response, sent, cancellationToken).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // An unreadable refusal body only means less detail in the log.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            return null;
         }
     }
 }
