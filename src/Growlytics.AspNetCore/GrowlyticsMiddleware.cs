@@ -80,9 +80,13 @@ internal sealed class GrowlyticsMiddleware
         // call refused with an exception, say) continues the session the request had: the same anonymous id, which the one
         // cookie of the response carries. A fresh id per run wrote a cookie per run, each with its own id: the browser kept
         // one of them, and what the other run recorded went under an id no later request carried.
+        // The user too: the principal's claim is read once, at the first run. A run that logged its user out (or identified
+        // another) before it failed left a session without that user, which the claim (unchanged within the request) would
+        // bring back, under the anonymous id the logout rotated to.
         var request = context.Items.TryGetValue(RequestKey, out var earlier) ? earlier as RequestSession : null;
-        var anonymousId = request?.User is { } previous ? previous.AnonymousId : ReadAnonymousId(context);
-        var userId = ReadUserId(context);
+        var previous = request?.User;
+        var anonymousId = previous is not null ? previous.AnonymousId : ReadAnonymousId(context);
+        var userId = previous is not null ? previous.UserId : ReadUserId(context);
         // Both ids were checked above, so this cannot throw.
         using var scope = _client.BeginScope(anonymousId, userId);
         using var facade = IsTheFacadesClient(_client) ? null : Growlytics.UseClient(_client);

@@ -144,6 +144,7 @@ public sealed partial class GrowlyticsClient
         if (_options.Protocol != GrowlyticsProtocol.Rest)
         {
             queuedHeld = QueueRestoredHeld(stored);
+            _heldQueuedAtStart = queuedHeld ? stored : null;
             return null;
         }
 
@@ -160,16 +161,41 @@ public sealed partial class GrowlyticsClient
     /// Batch, in a folder a REST run left held pushes in: queues them as the anonymous update they were, counted restored.
     /// Returns whether it did (the caller then saves the session without them).
     /// </summary>
-    internal bool QueueRestoredHeld(StoredSession? stored)
+    internal bool QueueRestoredHeld(StoredSession? stored) => QueueRestoredHeld(stored, alreadyQueued: 0);
+
+    /// <summary>
+    /// Batch, taking the folder over with the session unchanged since the start: queues the held pushes the file holds now,
+    /// except those this client queued at its start from the same anonymous session (the file read then held them, and
+    /// the REST holder kept them there: queued again, they were sent twice and counted restored twice). The values are
+    /// sent as the file holds them (merged with any pushed since), counted as the pushes not queued yet. Returns whether
+    /// the file held pushes for the login (the caller then saves the session without them).
+    /// </summary>
+    internal bool QueueRestoredHeldAtTakeOver(StoredSession stored)
     {
+        var atStart = Interlocked.Exchange(ref _heldQueuedAtStart, null);
         if (stored is not { UserId: null, HeldCalls: > 0 })
         {
             return false;
         }
 
-        _counters.AddRestored(stored.HeldCalls);
-        var message = new UserMessage(MessageType.Update, MessageIds.Next(), _options.TimeProvider.GetUtcNow(), stored.AnonymousId, null, stored.Held, stored.HeldCalls);
-        _queue.Enqueue(message, counted: stored.HeldCalls);
+        var already = atStart is not null && string.Equals(atStart.AnonymousId, stored.AnonymousId, StringComparison.Ordinal)
+            ? Math.Min(atStart.HeldCalls, stored.HeldCalls)
+            : 0;
+        QueueRestoredHeld(stored, already);
+        return true;
+    }
+
+    private bool QueueRestoredHeld(StoredSession? stored, int alreadyQueued)
+    {
+        if (stored is not { UserId: null, HeldCalls: > 0 } || stored.HeldCalls <= alreadyQueued)
+        {
+            return false;
+        }
+
+        var calls = stored.HeldCalls - alreadyQueued;
+        _counters.AddRestored(calls);
+        var message = new UserMessage(MessageType.Update, MessageIds.Next(), _options.TimeProvider.GetUtcNow(), stored.AnonymousId, null, stored.Held, calls);
+        _queue.Enqueue(message, counted: calls);
         return true;
     }
 }

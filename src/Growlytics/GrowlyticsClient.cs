@@ -95,6 +95,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
     private int _processSessionChanges;
     private int _sessionNotSavedReported;
 
+    // Batch: the session whose held pushes (a REST run's, from the session file) this client queued at its start; a take-over
+    // that finds them still in the file does not queue them again (see GrowlyticsUser.SaveOrContinueSession).
+    private StoredSession? _heldQueuedAtStart;
+
     // The DeleteLocalDataAsync calls running (a task that completes when they have): the shutdown waits for them. Under
     // the _counters lock.
     private Task _deletions = Task.CompletedTask;

@@ -71,10 +71,11 @@ public sealed partial class GrowlyticsUser
 
                     _processHeld = theirs > 0 ? new HeldAttributes(stored.Held, theirs) : new HeldAttributes();
                 }
-                else if (_client.QueueRestoredHeld(stored))
+                else if (_client.QueueRestoredHeldAtTakeOver(stored))
                 {
                     // Batch: the holder (a REST run) left pushes held for a login; queued as the anonymous update they
-                    // were, and the session saved without them once they are stored (as at a start that finds them).
+                    // were (those not queued at this client's start already), and the session saved without them once
+                    // they are stored (as at a start that finds them).
                     _client.OnSessionChanged(this, afterQueued: true);
                 }
 
