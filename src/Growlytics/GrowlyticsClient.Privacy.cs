@@ -183,7 +183,7 @@ public sealed partial class GrowlyticsClient
         Task deletion;
         try
         {
-            deletion = DeleteLocalDataCoreAsync();
+            deletion = OutsideDroppedHandler(DeleteLocalDataCoreAsync);
         }
         catch
         {

@@ -52,7 +52,7 @@ public sealed partial class GrowlyticsClient
                 // Seen by calls from here on, also while the shutdown runs synchronously up to its first wait.
                 _shuttingDown = true;
                 EndEarlyWith(cancellationToken);
-                _shutdown = ShutdownCoreAsync(_shutdownCancel.Token);
+                _shutdown = OutsideDroppedHandler(() => ShutdownCoreAsync(_shutdownCancel.Token));
                 return _shutdown;
             }
 

@@ -141,7 +141,10 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
         _handlerFaults = new LogRateLimiter(_options.TimeProvider, TimeSpan.FromMinutes(1));
         _invalidInputReports = new LogRateLimiter(_options.TimeProvider, CallReportInterval);
         _identifyReports = new LogRateLimiter(_options.TimeProvider, CallReportInterval);
-        _bulkDrops = new BulkDropReports(DeliveryCounters.AllReasons.Count, (reason, count) => RaiseDropped(new MessageDroppedEventArgs(reason, count, null, null, null, null)));
+        _bulkDrops = new BulkDropReports(
+            DeliveryCounters.AllReasons.Count,
+            (reason, count) => RaiseDropped(new MessageDroppedEventArgs(reason, count, null, null, null, null)),
+            () => ReferenceEquals(InDroppedHandler.Value, this));
         _counters.BulkReports = _bulkDrops;
         _settledDrops = new SettledDropReports(RaiseDropped, _bulkDrops);
         Func<HttpClient> http;

@@ -14,14 +14,23 @@ internal sealed class BulkDropReports
 
     private readonly long[] _pending;
     private readonly Action<DropReason, int> _raise;
+    private readonly Func<bool>? _inHandler;
     private readonly IdleWaiter _idle;
     private volatile bool _listening;
     private int _scheduled;
 
-    public BulkDropReports(int reasons, Action<DropReason, int> raise)
+    /// <param name="reasons">How many drop reasons there are.</param>
+    /// <param name="raise">Raises the event for one reason and its count.</param>
+    /// <param name="inHandler">
+    /// Whether the drop is counted in the flow of one of the event's own handlers (a call it made, or started): counted, not
+    /// reported back to the handlers, or a handler that records each drop with the client would be raised again for its
+    /// own dropped call, for ever, while the client refuses calls (opted out, shut down, the key refused, a full queue).
+    /// </param>
+    public BulkDropReports(int reasons, Action<DropReason, int> raise, Func<bool>? inHandler = null)
     {
         _pending = new long[reasons];
         _raise = raise;
+        _inHandler = inHandler;
         _idle = new IdleWaiter(IsIdle);
     }
 
@@ -33,7 +42,7 @@ internal sealed class BulkDropReports
 
     public void Add(DropReason reason, long count)
     {
-        if (!_listening || count <= 0)
+        if (!_listening || count <= 0 || (_inHandler?.Invoke() ?? false))
         {
             return;
         }
