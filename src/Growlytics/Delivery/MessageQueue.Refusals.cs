@@ -92,7 +92,7 @@ internal sealed partial class MessageQueue
 
         // Opting out is the user's choice, not a fault: counted, not logged per call.
         // Counted in calls, as the statistics count them (a REST login carries the pushes held for it).
-        if (reason != DropReason.OptedOut && _refusedReports.TryReport(calls, out var count))
+        if (reason != DropReason.OptedOut && _refusedReports[(int)reason].TryReport(calls, out var count))
         {
             Log.Refused(_logger, count, reason);
         }

@@ -38,7 +38,9 @@ internal sealed partial class MessageQueue
     // Calls waiting for room, in call order: only the first reserves (see EnqueueAsync).
     private readonly LinkedList<int> _waitLine = new();
 
-    private readonly LogRateLimiter _refusedReports;
+    // One limiter per reason (indexed by DropReason): a line counts the calls refused for the reason it names, not those of
+    // another reason refused since the last line.
+    private readonly LogRateLimiter[] _refusedReports;
     private long _load;
 
     // The bytes the bodies of the requests on their way keep (see AddRequestBytes): within MaxQueueBytes with the messages.
@@ -82,7 +84,11 @@ internal sealed partial class MessageQueue
         _wakeCount = Math.Max(1, Math.Min(wakeCount, options.MaxQueueSize));
         _wakeBytes = wakeBytes;
         _fullReports = new LogRateLimiter(options.TimeProvider, LogInterval);
-        _refusedReports = new LogRateLimiter(options.TimeProvider, LogInterval);
+        _refusedReports = new LogRateLimiter[DeliveryCounters.AllReasons.Count];
+        for (var i = 0; i < _refusedReports.Length; i++)
+        {
+            _refusedReports[i] = new LogRateLimiter(options.TimeProvider, LogInterval);
+        }
     }
 
     /// <summary>Gets the number of accepted messages not yet read by the dispatcher or the storage writer.</summary>
