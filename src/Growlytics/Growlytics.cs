@@ -48,6 +48,10 @@ public static partial class Growlytics
     // shuts it down. Guarded by Gate.
     private static GrowlyticsClient? _hostClient;
 
+    // Clients of other hosts that started while the facade had a host's client (event 1011), in start order: when that
+    // host's client detaches, the next of them still running becomes the facade's. Guarded by Gate.
+    private static readonly List<GrowlyticsClient> WaitingHostClients = [];
+
     // UseClient's per-flow client. Read only once UseClient has been called, so apps that never swap pay nothing.
     private static readonly AsyncLocal<ClientOverride?> FlowClient = new();
     private static volatile bool _flowClientUsed;
@@ -346,7 +350,17 @@ public static partial class Growlytics
             _hostPending = false;
             if (_client is not null)
             {
-                return ReferenceEquals(_client, client);
+                if (ReferenceEquals(_client, client))
+                {
+                    return true;
+                }
+
+                if (ReferenceEquals(_client, _hostClient) && !WaitingHostClients.Contains(client))
+                {
+                    WaitingHostClients.Add(client);
+                }
+
+                return false;
             }
 
             Volatile.Write(ref _client, client);
@@ -362,12 +376,22 @@ public static partial class Growlytics
     {
         lock (Gate)
         {
+            WaitingHostClients.Remove(client);
             if (ReferenceEquals(_client, client))
             {
                 // Closing first: a read on another thread (Current, without the lock) between the two writes finds the
                 // client in one or the other, never in neither (which said "not initialized").
                 Volatile.Write(ref _closing, client);
-                Volatile.Write(ref _client, null);
+                if (ReferenceEquals(_hostClient, client) && NextWaitingHostClient() is { } next)
+                {
+                    // Another host still runs: its client becomes the facade's, as it would have been had it started first.
+                    _hostClient = next;
+                    Volatile.Write(ref _client, next);
+                }
+                else
+                {
+                    Volatile.Write(ref _client, null);
+                }
             }
         }
     }
@@ -416,6 +440,22 @@ public static partial class Growlytics
         }
 
         client.DisposeExitSignals();
+    }
+
+    // The first waiting host's client not shutting down (one that is, is removed as it detaches). Under Gate.
+    private static GrowlyticsClient? NextWaitingHostClient()
+    {
+        while (WaitingHostClients.Count > 0)
+        {
+            var next = WaitingHostClients[0];
+            WaitingHostClients.RemoveAt(0);
+            if (!next.IsShutDown)
+            {
+                return next;
+            }
+        }
+
+        return null;
     }
 
     private sealed class ClientOverride : IDisposable

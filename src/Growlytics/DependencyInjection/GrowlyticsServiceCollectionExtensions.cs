@@ -25,7 +25,8 @@ public static class GrowlyticsServiceCollectionExtensions
     /// and then <paramref name="configure"/>; HTTP goes through <c>IHttpClientFactory</c> (client name
     /// <see cref="GrowlyticsClient.HttpClientName"/>); options are validated at start-up; the client becomes the
     /// <see cref="Growlytics"/> facade's client while the host runs (unless <c>Growlytics.Initialize</c> gave the facade a
-    /// client first: the facade keeps that one, and a warning, event 1011, says so) and is flushed when the host stops, or
+    /// client first: the facade keeps that one, and a warning, event 1011, says so; a client another host's gave it first is
+    /// followed by this one when that host stops) and is flushed when the host stops, or
     /// when the container is disposed without a host.
     /// The HTTP client follows no redirect, sends no trace-context headers (.NET 8+), writes no per-request logs
     /// (<c>AddDefaultLogger()</c> on the returned builder brings them back, with the API key header redacted). These are
@@ -100,7 +101,15 @@ public static class GrowlyticsServiceCollectionExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GrowlyticsOptions>, GrowlyticsOptionsValidator>());
         services.TryAddSingleton(CreateClient);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
+        // First of the hosted services, wherever AddGrowlytics is called: a host starts them in registration order and stops
+        // them in reverse, so the client is the facade's before any other's StartingAsync (or, on an older host, StartAsync)
+        // and shut down after every other's StoppedAsync (or StopAsync). Appended, a lifecycle service registered before it
+        // found no facade client as it started, and what it sent in StoppedAsync was dropped.
+        if (!services.Any(static d => d.ServiceType == typeof(IHostedService) && !d.IsKeyedService && d.ImplementationType == typeof(GrowlyticsHostedService)))
+        {
+            services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GrowlyticsHostedService>());
+        }
+
         Growlytics.OnHostRegistered();
         // Hardened once: hardening again would put the SDK's primary handler back over one the app configured after the first call.
         var http = services.AddHttpClient(GrowlyticsClient.HttpClientName);
