@@ -1,5 +1,6 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Polyfills;
+using GrowlyticsSdk.Sessions;
 using GrowlyticsSdk.Storage;
 using GrowlyticsSdk.Threading;
 
@@ -261,7 +262,17 @@ public sealed partial class GrowlyticsClient
             _sessionStore?.Forget();
         }
 
-        ReportHeldDropped(_processUser?.StartOver(sessionStore, out session) ?? 0);
+        if (_processUser is not null)
+        {
+            ReportHeldDropped(_processUser.StartOver(sessionStore, out session));
+        }
+        else if (_durable is { HeldByAnother: false } && _options.StorageDirectory is { Length: > 0 } directory)
+        {
+            // No process-wide session (scoped sessions only), so no store of its own: a session file an earlier run with
+            // one left in the folder (its user's ids, held attributes) is deleted all the same, with its temporary copies.
+            sessionStore = new SessionStore(directory, _logger);
+            session = sessionStore.DeleteAsync();
+        }
 
         await mark.ConfigureAwait(false);
 

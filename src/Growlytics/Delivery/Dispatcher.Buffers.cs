@@ -132,7 +132,9 @@ internal sealed partial class Dispatcher
     {
         if (buffer.Capacity <= MaxKeptBatchBufferBytes && _spareBuffers.Count < MaxSpareBatchBuffers)
         {
-            buffer.Clear();
+            // Zeroed, not just emptied: the messages it held (user ids, attribute values) must not stay in a kept buffer,
+            // as they do not in the body buffers or the calls' pool, nor outlive a deletion of the user's local data.
+            buffer.Erase();
             _spareBuffers.Push(buffer);
         }
     }

@@ -57,6 +57,15 @@ internal sealed class SegmentCache : IDisposable
         }
     }
 
+    /// <summary>Forgets the segment being read and zeroes every byte the buffer kept (of earlier segments too); the buffer is kept for the next segment.</summary>
+    public void Erase()
+    {
+        Close();
+        _segment = null;
+        Array.Clear(_data, 0, _data.Length);
+        _length = 0;
+    }
+
     public void Dispose() => Close();
 
     private void ReadMore(Segment segment)

@@ -177,6 +177,11 @@ internal sealed partial class SegmentLog
 
         _readSegment = null;
         _readOffset = 0;
+
+        // The buffers kept for the next commit and the next segment read still hold the records just dropped (user ids,
+        // attribute values): zeroed, so a deletion or an opt-out leaves none of them in memory either.
+        Array.Clear(_commitBuffer, 0, _commitBuffer.Length);
+        _cache.Erase();
         return dropped;
     }
 
