@@ -149,7 +149,7 @@ internal sealed partial class SessionStore
     {
         try
         {
-            foreach (var temp in Directory.GetFiles(directory, FileName + ".*.tmp"))
+            foreach (var temp in StorageFiles.TemporaryCopies(directory, FileName))
             {
                 StorageFiles.TryDelete(temp);
             }
@@ -270,7 +270,7 @@ internal sealed partial class SessionStore
                 return;
             }
 
-            var failed = StorageFiles.DeleteAll([_path, .. Directory.GetFiles(_directory, FileName + ".*.tmp")], out var error);
+            var failed = StorageFiles.DeleteAll([_path, .. StorageFiles.TemporaryCopies(_directory, FileName)], out var error);
             Volatile.Write(ref _lastDeleteFailures, failed);
             if (failed == 0)
             {

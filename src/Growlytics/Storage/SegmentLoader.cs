@@ -38,9 +38,9 @@ internal static class SegmentLoader
         // Temporary copies a process killed while writing them left behind: of the position files (only the writer, which
         // calls this before it writes any, writes them) and of the privacy file (written at the user's call, also while
         // this runs: a write whose copy this deletes writes it again, see PrivacyFile.Write).
-        foreach (var temp in Directory.GetFiles(directory, AckFile.FileName + ".*.tmp")
-            .Concat(Directory.GetFiles(directory, SettledFile.FileName + ".*.tmp"))
-            .Concat(Directory.GetFiles(directory, PrivacyFile.FileName + ".*.tmp")))
+        foreach (var temp in StorageFiles.TemporaryCopies(directory, AckFile.FileName)
+            .Concat(StorageFiles.TemporaryCopies(directory, SettledFile.FileName))
+            .Concat(StorageFiles.TemporaryCopies(directory, PrivacyFile.FileName)))
         {
             StorageFiles.TryDelete(temp);
         }
@@ -206,8 +206,15 @@ internal static class SegmentLoader
 
         if (length > maxFileBytes)
         {
-            // Larger than any segment this version writes: not ours to trust, and too big to scan at start-up.
+            // Larger than any segment this version writes: not ours to trust, and too big to scan at start-up. Unless its
+            // header says a newer format (which may write larger segments): that one is left for its writer, unread.
             result.Corrupt++;
+            if (IsNewerFormat(path))
+            {
+                result.NewerVersionFiles++;
+                return null;
+            }
+
             StorageFiles.TryDelete(path);
             return null;
         }

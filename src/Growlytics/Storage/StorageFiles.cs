@@ -44,6 +44,20 @@ internal static class StorageFiles
         }
     }
 
+    /// <summary>
+    /// Lists the temporary copies of <paramref name="fileName"/> in <paramref name="directory"/> that a process killed while
+    /// writing it left: this version's (<c>name.&lt;guid&gt;.tmp</c>, see <see cref="WriteAtomically"/>) and 0.1.0's
+    /// (<c>name.tmp</c>), which this version never writes. Throws if the folder cannot be listed.
+    /// </summary>
+    public static string[] TemporaryCopies(string directory, string fileName)
+    {
+        var copies = Directory.GetFiles(directory, fileName + ".*.tmp");
+        var earlier = Path.Combine(directory, fileName + ".tmp");
+        return File.Exists(earlier) && !Array.Exists(copies, path => string.Equals(Path.GetFileName(path), fileName + ".tmp", StringComparison.Ordinal))
+            ? [.. copies, earlier]
+            : copies;
+    }
+
     /// <summary>Opens a file; one it creates is owner-only (0600) from its first byte where the OS has Unix modes (net8.0+).</summary>
     public static FileStream Open(string path, FileMode mode, FileAccess access, FileShare share)
     {
