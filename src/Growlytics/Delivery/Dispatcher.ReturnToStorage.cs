@@ -62,7 +62,9 @@ internal sealed partial class Dispatcher
             {
                 if (!_optedOut && !_sweepPending)
                 {
-                    ReturnStagedToStorage();
+                    // Not the partitions where a message from memory is in a request: the messages behind it would be
+                    // stored ahead of it, and a shutdown that abandons that request stores its message after them.
+                    ReturnStagedToStorage(PartitionsWithMemoryInFlight());
                 }
             }
 
@@ -164,7 +166,34 @@ internal sealed partial class Dispatcher
         return false;
     }
 
-    private void ReturnStagedToStorage()
+    // The partitions of the messages from memory in a request in flight, or written ahead of one.
+    private HashSet<int> PartitionsWithMemoryInFlight()
+    {
+        var partitions = new HashSet<int>();
+        foreach (var sending in _sending)
+        {
+            AddMemoryPartitions(sending, partitions);
+            if (sending.Next is { } next)
+            {
+                AddMemoryPartitions(next, partitions);
+            }
+        }
+
+        return partitions;
+    }
+
+    private void AddMemoryPartitions(Batch batch, HashSet<int> partitions)
+    {
+        foreach (var envelope in batch.Envelopes)
+        {
+            if (envelope.Source == _memory)
+            {
+                partitions.Add(envelope.Partition);
+            }
+        }
+    }
+
+    private void ReturnStagedToStorage(HashSet<int>? skipped = null)
     {
         if (_disk is null || !_memory.StorageIsBuffer)
         {
@@ -179,7 +208,7 @@ internal sealed partial class Dispatcher
 
         for (var partition = 0; partition < _partitions.Size; partition++)
         {
-            if (_partitions.Messages(partition) is not { Count: > 0 } staged)
+            if (_partitions.Messages(partition) is not { Count: > 0 } staged || skipped?.Contains(partition) == true)
             {
                 continue;
             }

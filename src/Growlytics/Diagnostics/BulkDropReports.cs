@@ -40,9 +40,17 @@ internal sealed class BulkDropReports
         set => _listening = value;
     }
 
-    public void Add(DropReason reason, long count)
+    public void Add(DropReason reason, long count) => Add(reason, count, ofTheCall: true);
+
+    /// <summary>
+    /// Adds drops of other messages than the call being made (held pushes that expired, found by the call):
+    /// reported even in the flow of a handler, whose own call they are not.
+    /// </summary>
+    public void AddOthers(DropReason reason, long count) => Add(reason, count, ofTheCall: false);
+
+    private void Add(DropReason reason, long count, bool ofTheCall)
     {
-        if (!_listening || count <= 0 || (_inHandler?.Invoke() ?? false))
+        if (!_listening || count <= 0 || (ofTheCall && (_inHandler?.Invoke() ?? false)))
         {
             return;
         }

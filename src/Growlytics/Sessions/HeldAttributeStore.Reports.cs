@@ -13,12 +13,14 @@ internal sealed partial class HeldAttributeStore
     // own, so a logout is not reported as inactivity.
     private void Report(Drops drops)
     {
-        Report(drops.Expired, ref _unreportedExpiredCalls, ref _unreportedExpiredSessions, _expiredReports, Log.HeldAttributesExpired);
+        // What expired is no drop of the call that found it (the sweep would have found it as well): reported also when
+        // that call is a MessageDropped handler's (see BulkDropReports).
+        Report(drops.Expired, ref _unreportedExpiredCalls, ref _unreportedExpiredSessions, _expiredReports, Log.HeldAttributesExpired, ofTheCall: false);
         Report(drops.Evicted, ref _unreportedEvictedCalls, ref _unreportedEvictedSessions, _evictedReports, Log.HeldAttributesEvicted);
         Report(drops.Discarded, ref _unreportedDiscardedCalls, ref _unreportedDiscardedSessions, _discardedReports, Log.HeldAttributesDiscarded);
     }
 
-    private void RaiseDropped(DropReason reason, long calls)
+    private void RaiseDropped(DropReason reason, long calls, bool ofTheCall = true)
     {
         if (reason == DropReason.OptedOut)
         {
@@ -28,18 +30,25 @@ internal sealed partial class HeldAttributeStore
         }
 
         // Expired or evicted by a visitor's push, or dropped at shutdown: reported on a pool thread, never inside a call.
-        _counters.BulkReports?.Add(reason, calls);
+        if (ofTheCall)
+        {
+            _counters.BulkReports?.Add(reason, calls);
+        }
+        else
+        {
+            _counters.BulkReports?.AddOthers(reason, calls);
+        }
     }
 
     // One event per drop; one log line per interval with the calls and sessions counted since the last one.
-    private void Report(Tally tally, ref long unreportedCalls, ref long unreportedSessions, LogRateLimiter reports, Action<ILogger, long, long> log)
+    private void Report(Tally tally, ref long unreportedCalls, ref long unreportedSessions, LogRateLimiter reports, Action<ILogger, long, long> log, bool ofTheCall = true)
     {
         if (tally.Calls <= 0)
         {
             return;
         }
 
-        RaiseDropped(DropReason.AnonymousExpired, tally.Calls);
+        RaiseDropped(DropReason.AnonymousExpired, tally.Calls, ofTheCall);
         Interlocked.Add(ref unreportedCalls, tally.Calls);
         Interlocked.Add(ref unreportedSessions, tally.Sessions);
         if (reports.TryReport(out _))
