@@ -4,6 +4,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using GrowlyticsSdk.TestSupport;
+using System.Reflection;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
@@ -46,7 +47,9 @@ public sealed class Upgrade010FolderTests : StorageTestBase
             offline.Statistics.CorruptRecords.Should().Be(0);
         }
 
-        if (!OperatingSystem.IsWindows())
+        // The netstandard2.0 build cannot set file modes (docs/security.md).
+        var setsModes = typeof(GrowlyticsClient).Assembly.GetCustomAttribute<System.Runtime.Versioning.TargetFrameworkAttribute>()?.FrameworkName.StartsWith(".NETCoreApp", StringComparison.Ordinal) == true;
+        if (!OperatingSystem.IsWindows() && setsModes)
         {
             File.GetUnixFileMode(Directory).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             File.GetUnixFileMode(Path.Combine(Directory, "queue.lock")).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
