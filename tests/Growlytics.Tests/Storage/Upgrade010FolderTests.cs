@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using GrowlyticsSdk.TestSupport;
-using System.Reflection;
 
 namespace GrowlyticsSdk.Tests.Storage;
 
