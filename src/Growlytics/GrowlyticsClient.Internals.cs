@@ -1,13 +1,6 @@
-using GrowlyticsSdk.Threading;
-using GrowlyticsSdk.Configuration;
 using GrowlyticsSdk.Delivery;
-using GrowlyticsSdk.Diagnostics;
-using GrowlyticsSdk.Messages;
-using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Sessions;
 using GrowlyticsSdk.Storage;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GrowlyticsSdk;
 
