@@ -24,7 +24,7 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>Gets a value indicating whether more messages may be staged (see the stage limits in the constructor).</summary>
-    private bool CanStage => _partitions.ReadyCount < _stageLimit && _partitions.Count < _stageCap && RoomToTake() > 0;
+    private bool CanStage => _partitions.SendableCount < _stageLimit && _partitions.Count < _stageCap && RoomToTake() > 0;
 
     // With DropOldest: how many more messages delivery may take out of the queue before what it holds (staged, written
     // ahead, in flight: everything counted in the queue and not unread, less what the storage writer holds, has handed
@@ -72,7 +72,7 @@ internal sealed partial class Dispatcher
             _read.Clear();
             // A few hundred at a time, so the messages and envelopes the read just touched are still in the core's caches
             // when they are staged below (a stage's worth of them is megabytes).
-            var room = Math.Min(Math.Min(Math.Min(Math.Min(_stageLimit - _partitions.ReadyCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count), ReadGroup), RoomToTake());
+            var room = Math.Min(Math.Min(Math.Min(Math.Min(_stageLimit - _partitions.SendableCount, _stageLimit - readThisTurn), _stageCap - _partitions.Count), ReadGroup), RoomToTake());
             // Memory's handed-back messages counted before the disk is read: one handed back after it (the writer appended
             // its user's older ones to the disk first) waits for the next read of the disk.
             var handedBack = _memory.HandedBackMark;

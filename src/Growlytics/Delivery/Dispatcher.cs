@@ -120,12 +120,15 @@ internal sealed partial class Dispatcher : IDisposable
         _beforeFlushRegistered = options.BeforeFlushRegistered;
         _pauseAfterKept = options.MaxRetryDelay;
         _pauseAfterIsolatedKept = options.RetryBaseDelay < options.MaxRetryDelay ? options.RetryBaseDelay : options.MaxRetryDelay;
-        _partitions = new PartitionSet(PartitionSet.CountFor(options));
+        _partitions = new PartitionSet(PartitionSet.CountFor(options), protocol.MaxMessagesPerRequest);
         _pausedNow = new bool[_partitions.Size];
 
         // Enough staged work in ready partitions to fill every slot several times over; the rest waits in its source.
         // Messages in blocked partitions do not count: a user whose requests are slow or retried must not keep other
-        // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window).
+        // users' messages unread behind its own (memory's are bounded by the queue, stored ones by the read window). Nor
+        // does a ready partition's backlog beyond its next request (see PartitionSet.SendableCount): one user's requests
+        // follow each other, so its backlog fills no other slot, and counted in full it stopped every read while it was
+        // ready (after each answer when answers come fast), until it was down to the stage's size.
         // With DropOldest everything staged counts, as before: a full queue drops its oldest unread message, so what is
         // staged must stay well below the queue's bounds (by count and by bytes) for the newest call not to be dropped.
         // What delivery takes out of the queue (staged, written ahead, in flight) is held to about a quarter of

@@ -16,6 +16,9 @@ internal sealed class PartitionSet
     private readonly Deque<int> _ready = new();
     private readonly int _mask;
 
+    // The most of one ready partition's messages that count in SendableCount: what one request can take from it.
+    private readonly int _perRequest;
+
     /// <summary>
     /// The fewest partitions a client has. Users whose keys share a partition wait behind each other's retries, so a
     /// failing request holds back, besides its own users, about one in this many of the others for each partition it
@@ -26,8 +29,11 @@ internal sealed class PartitionSet
     /// </summary>
     public const int MinimumCount = 4096;
 
-    public PartitionSet(int partitions)
+    /// <param name="partitions">The fewest partitions (rounded up to a power of two).</param>
+    /// <param name="perRequest">The most messages one request takes from a partition (see <see cref="SendableCount"/>).</param>
+    public PartitionSet(int partitions, int perRequest = int.MaxValue)
     {
+        _perRequest = Math.Max(1, perRequest);
         // A power of two, so the hash maps with a mask.
         var size = 1;
         while (size < partitions)
@@ -60,6 +66,14 @@ internal sealed class PartitionSet
     /// <summary>Gets the estimated JSON bytes of the staged messages in ready partitions.</summary>
     public long ReadyBytes { get; private set; }
 
+    /// <summary>
+    /// Gets the staged messages in ready partitions that their next requests can take: each partition's up to one
+    /// request's worth. A partition sends one request at a time, so one user's backlog beyond that fills no other slot:
+    /// counted in full (as <see cref="ReadyCount"/> does), a backlog larger than the stage kept the dispatcher from reading
+    /// other users' messages whenever it was ready, until it was down to the stage's size.
+    /// </summary>
+    public int SendableCount { get; private set; }
+
     /// <summary>FNV-1a over the key's UTF-16 units: the same partition for the same key in every process.</summary>
     public int PartitionOf(string key)
     {
@@ -75,12 +89,15 @@ internal sealed class PartitionSet
     public void Add(Envelope envelope)
     {
         var partition = envelope.Partition;
-        ListOf(partition).AddLast(envelope);
+        var queue = ListOf(partition);
+        var before = queue.Count;
+        queue.AddLast(envelope);
         _bytes[partition] += envelope.JsonBytes;
         Count++;
         if (!_blocked[partition])
         {
             ReadyCount++;
+            SendableCount += Sendable(before + 1) - Sendable(before);
             ReadyBytes += envelope.JsonBytes;
             List(partition);
         }
@@ -90,6 +107,7 @@ internal sealed class PartitionSet
     public void ReturnToFront(int partition, List<Envelope> envelopes)
     {
         var queue = ListOf(partition);
+        var before = queue.Count;
         long bytes = 0;
         for (var i = envelopes.Count - 1; i >= 0; i--)
         {
@@ -102,6 +120,7 @@ internal sealed class PartitionSet
         if (!_blocked[partition])
         {
             ReadyCount += envelopes.Count;
+            SendableCount += Sendable(queue.Count) - Sendable(before);
             ReadyBytes += bytes;
             List(partition);
         }
@@ -142,12 +161,14 @@ internal sealed class PartitionSet
 
     public Envelope Dequeue(int partition)
     {
-        var envelope = _messages[partition]!.RemoveFirst();
+        var queue = _messages[partition]!;
+        var envelope = queue.RemoveFirst();
         _bytes[partition] -= envelope.JsonBytes;
         Count--;
         if (!_blocked[partition])
         {
             ReadyCount--;
+            SendableCount -= Sendable(queue.Count + 1) - Sendable(queue.Count);
             ReadyBytes -= envelope.JsonBytes;
         }
 
@@ -174,6 +195,7 @@ internal sealed class PartitionSet
         {
             _blocked[partition] = true;
             ReadyCount -= _messages[partition]?.Count ?? 0;
+            SendableCount -= Sendable(_messages[partition]?.Count ?? 0);
             ReadyBytes -= _bytes[partition];
         }
     }
@@ -185,6 +207,7 @@ internal sealed class PartitionSet
             _blocked[partition] = false;
             var count = _messages[partition]?.Count ?? 0;
             ReadyCount += count;
+            SendableCount += Sendable(count);
             ReadyBytes += _bytes[partition];
             if (count > 0)
             {
@@ -206,6 +229,7 @@ internal sealed class PartitionSet
                 continue;
             }
 
+            var before = queue.Count;
             for (var i = queue.Count; i > 0; i--)
             {
                 var envelope = queue.RemoveFirst();
@@ -224,6 +248,11 @@ internal sealed class PartitionSet
                     ReadyBytes -= envelope.JsonBytes;
                 }
             }
+
+            if (!_blocked[partition])
+            {
+                SendableCount -= Sendable(before) - Sendable(queue.Count);
+            }
         }
     }
 
@@ -241,6 +270,7 @@ internal sealed class PartitionSet
         Array.Clear(_bytes, 0, _bytes.Length);
         Count = 0;
         ReadyCount = 0;
+        SendableCount = 0;
         ReadyBytes = 0;
         _ready.Clear();
         Array.Clear(_listed, 0, _listed.Length);
@@ -272,6 +302,8 @@ internal sealed class PartitionSet
             }
         }
     }
+
+    private int Sendable(int count) => Math.Min(count, _perRequest);
 
     private Deque<Envelope> ListOf(int partition)
     {

@@ -146,6 +146,53 @@ public sealed class PartitionSetTests
         set.ReadyCount.Should().Be(0);
     }
 
+    [Fact]
+    public void SendableCount_CountsEachReadyPartitionUpToOneRequest()
+    {
+        // Requests of 3: a partition's backlog beyond its next request fills no other slot.
+        var set = new PartitionSet(4, perRequest: 3);
+        var a = Enumerable.Range(0, 5).Select(i => AddStored(set, 0, "a" + i)).ToList();
+        Add(set, 1, "b0");
+        set.ReadyCount.Should().Be(6);
+        set.SendableCount.Should().Be(4);
+
+        set.Dequeue(0);
+        set.Dequeue(0);
+        set.SendableCount.Should().Be(4, "three of a's messages are left");
+        set.Dequeue(0);
+        set.SendableCount.Should().Be(3);
+
+        set.Block(0);
+        set.SendableCount.Should().Be(1, "a blocked partition counts nothing");
+        set.ReturnToFront(0, [a[0], a[1], a[2]]);
+        set.SendableCount.Should().Be(1);
+        set.Unblock(0);
+        set.SendableCount.Should().Be(4);
+
+        set.Dequeue(0);
+        set.ReturnToFront(0, [a[0]]);
+        set.SendableCount.Should().Be(4);
+
+        a[3].DropUnlessSending(DropReason.StorageFull, out _).Should().BeTrue();
+        a[4].DropUnlessSending(DropReason.StorageFull, out _).Should().BeTrue();
+        a[2].DropUnlessSending(DropReason.StorageFull, out _).Should().BeTrue();
+        set.RemoveSettled([]);
+        set.ReadyCount.Should().Be(3);
+        set.SendableCount.Should().Be(3, "a keeps two messages");
+
+        set.DrainAll([]);
+        set.SendableCount.Should().Be(0);
+    }
+
+    // A stored message's envelope (one storage may drop while it is staged).
+    private static Envelope AddStored(PartitionSet set, int partition, string id)
+    {
+        var message = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, id, null, []);
+        var envelope = new Envelope(message, NoSource.Instance, new object(), 100) { Partition = partition };
+        set.Add(envelope);
+        return envelope;
+    }
+
     private static Envelope Add(PartitionSet set, int partition, string id, int jsonBytes = 0)
     {
         var message = new UserMessage(MessageType.Update, 1, DateTimeOffset.UnixEpoch, id, null, []);
