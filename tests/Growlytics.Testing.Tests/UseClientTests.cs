@@ -115,6 +115,13 @@ public sealed class UseClientTests
         var act = async () => await Growlytics.ShutdownAsync(new CancellationToken(canceled: true));
 
         await act.Should().NotThrowAsync();
+
+        // It only stood in for a shutdown: the test's client is still the flow's and still delivers.
+        Growlytics.Client.Should().BeSameAs(client);
+        Growlytics.User.Identify("u-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        await client.FlushAsync();
+        recorder.GetUserAttributes("u-1").Should().ContainKey("plan");
+        client.Statistics.Dropped.Should().Be(0, "nothing was dropped as after a shutdown");
     }
 
     [Fact]

@@ -80,9 +80,14 @@ public sealed class GrowlyticsCustomersTests : IDisposable
     [Fact]
     public void Update_CustomerIdOf40Characters_IsAccepted()
     {
-        _rest.Client.Customers.Update(new string('c', 40), One("plan", "pro"));
+        var customerId = new string('c', 40);
 
-        _rest.Drain().Should().ContainSingle();
+        _rest.Client.Customers.Update(customerId, One("plan", "pro"));
+
+        var message = _rest.Drain().Should().ContainSingle().Subject;
+        (message.Type, message.UserId).Should().Be((MessageType.Update, customerId), "the whole id is sent, not cut");
+        message.Attributes.Select(a => (a.Name, a.Value)).Should().Equal(("plan", (object)"pro"));
+        _rest.Client.Statistics.InvalidInputs.Should().Be(0);
     }
 
     [Fact]

@@ -45,5 +45,18 @@ public sealed class TicketWindowTests
         window.Settle(a);
         window.Settle(a);
         window.Floor.Should().Be(1);
+
+        // The second settle left no mark: the ticket that later takes a's place in the window (one full window on) is
+        // not taken for settled.
+        var wrap = Enumerable.Range(0, 4096).Select(_ => window.Issue()).ToArray();
+        wrap[^1].Should().Be(a + 4096);
+        foreach (var ticket in wrap[..^1])
+        {
+            window.Settle(ticket);
+        }
+
+        window.Floor.Should().Be(a + 4096, "the ticket in a's slot is still in flight");
+        window.Settle(wrap[^1]);
+        window.Floor.Should().Be(a + 4097);
     }
 }

@@ -179,12 +179,24 @@ public sealed class SessionStoreTests : IDisposable
     [Fact]
     public async Task Start_WithHugeSessionFile_StartsAFreshSession()
     {
+        // A session that would read back well (JSON allows the trailing spaces) but is larger than any session the SDK
+        // writes (1 MB): only its size makes it damaged.
         Directory.CreateDirectory(_directory);
-        await File.WriteAllBytesAsync(Path.Combine(_directory, SessionStore.FileName), new byte[1024 * 1024]);
+        var path = Path.Combine(_directory, SessionStore.FileName);
+        var session = Encoding.UTF8.GetBytes("{\"version\":2,\"anonymousId\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"userId\":\"u-huge\"}");
+        var huge = new byte[(1024 * 1024) + 1];
+        Array.Fill(huge, (byte)' ');
+        session.CopyTo(huge, 0);
+        await File.WriteAllBytesAsync(path, huge);
 
-        await using var client = NewClient();
+        await using (var client = NewClient())
+        {
+            client.User.UserId.Should().BeNull("the huge file's session is not continued");
+            client.User.AnonymousId.Should().NotBe("AAAAAAAAAAAAAAAAAAAAAA");
+            await client.FlushAsync();
+        }
 
-        client.User.UserId.Should().BeNull();
+        new FileInfo(path).Length.Should().BeLessThan(1024, "the fresh session replaced the huge file");
     }
 
     [Fact]

@@ -57,6 +57,8 @@ public sealed class RelativeStorageDirectoryTests : StorageTestBase
         var gone = Path.Combine(Directory, "gone");
         System.IO.Directory.CreateDirectory(gone);
         var original = Environment.CurrentDirectory;
+        var logs = new RecordingLoggerFactory();
+        var collector = new StorageCollector { Up = true };
         Exception? thrown = null;
         GrowlyticsClient? client = null;
         try
@@ -65,7 +67,17 @@ public sealed class RelativeStorageDirectoryTests : StorageTestBase
             System.IO.Directory.Delete(gone);
             try
             {
-                client = NewClient(new StorageCollector(), o => o.StorageDirectory = "store");
+                client = NewClient(collector, o =>
+                {
+                    o.StorageDirectory = "store";
+                    o.LoggerFactory = logs;
+                });
+
+                // Used while the current directory is still gone: the client runs from memory and delivers.
+                PushNumbers(client, 0, 10);
+                var flush = client.FlushAsync();
+                await DriveUntilAsync(() => flush.IsCompleted, Step);
+                await flush;
             }
             catch (Exception ex)
             {
@@ -82,6 +94,11 @@ public sealed class RelativeStorageDirectoryTests : StorageTestBase
             await client.DisposeAsync();
         }
 
-        thrown.Should().BeNull("a storage folder that cannot be used degrades to memory (event 4002); creating the client must not throw (got {0})", thrown?.GetType().Name);
+        thrown.Should().BeNull("a storage folder that cannot be used degrades to memory (event 4002); creating the client must not throw (got {0})", thrown);
+        client.Should().NotBeNull();
+        collector.Numbers.Should().BeEquivalentTo(Enumerable.Range(0, 10).Select(n => (long)n), "the client works from memory");
+        client!.Statistics.Delivered.Should().Be(10);
+        client.Statistics.Dropped.Should().Be(0);
+        logs.Entries.Should().Contain(e => e.EventId == 4002, "the log says the folder cannot be used and the queue is in memory only");
     }
 }

@@ -88,9 +88,19 @@ public sealed class SegmentCacheTests : StorageTestBase
     [Fact]
     public void UnreadableSegment_ReturnsNothing()
     {
+        // Another segment read first: none of its bytes may be returned as the missing one's.
+        System.IO.Directory.CreateDirectory(Directory);
+        var present = Path.Combine(Directory, "present.seg");
+        File.WriteAllBytes(present, Enumerable.Repeat((byte)7, 100).ToArray());
         using var cache = new SegmentCache();
+        cache.Read(new Segment(8, present, 0, 100), out var before);
+        before.Should().Be(100);
+        cache.Missing.Should().BeFalse();
+
         cache.Read(new Segment(9, Path.Combine(Directory, "missing.seg"), 0, 1000), out var length);
+
         length.Should().Be(0);
+        cache.Missing.Should().BeTrue("the reader settles what it could not read as lost");
     }
 
     [Fact]

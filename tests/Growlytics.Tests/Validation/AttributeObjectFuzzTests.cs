@@ -2,6 +2,7 @@ using System.Collections;
 using System.Numerics;
 using System.Text.Json;
 using CsCheck;
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 
 namespace GrowlyticsSdk.Tests.Validation;
@@ -83,18 +84,50 @@ public sealed class AttributeObjectFuzzTests
     [Fact]
     public void Push_HostileAttributeObjectsWithDropHandling_NeverThrow()
     {
+        // The same calls on a client that throws tell which are invalid: under Drop each of those returns quietly, is
+        // counted once and queues nothing, and every valid one queues what it queues under Throw.
         using var harness = new CallerHarness(o => o.InvalidInputHandling = InvalidInputHandling.Drop);
+        using var throwing = new CallerHarness();
+        var invalid = 0L;
 
         AttributeObjects.Sample(attributes =>
         {
-            harness.User.Push(attributes);
-            PushGeneric(harness.User, attributes);
-            foreach (var message in harness.Drain())
+            Compare(() => harness.User.Push(attributes), () => throwing.User.Push(attributes));
+            Compare(() => PushGeneric(harness.User, attributes), () => PushGeneric(throwing.User, attributes));
+        }, iter: Iterations, threads: 1);
+
+        invalid.Should().BePositive("the generator makes invalid calls too");
+        harness.Client.Statistics.InvalidInputs.Should().Be(invalid);
+
+        void Compare(Action dropCall, Action throwCall)
+        {
+            var threw = false;
+            try
+            {
+                throwCall();
+            }
+            catch (GrowlyticsValidationException)
+            {
+                threw = true;
+            }
+
+            var before = harness.Client.Statistics.InvalidInputs;
+            dropCall();
+            var dropped = harness.Drain();
+            var expected = throwing.Drain();
+            harness.Client.Statistics.InvalidInputs.Should().Be(before + (threw ? 1 : 0), "a call is counted invalid exactly when it would have thrown");
+            dropped.Select(Shape).Should().Equal(expected.Select(Shape), "a dropped call queues nothing, a valid one what it queues under Throw");
+            foreach (var message in dropped)
             {
                 using var document = JsonDocument.Parse(CallerHarness.ToJson(message));
             }
-        }, iter: Iterations, threads: 1);
+
+            invalid += threw ? 1 : 0;
+        }
     }
+
+    private static string Shape(UserMessage message) =>
+        message.Type + " " + string.Join(",", message.Attributes.Select(a => a.Name + ":" + a.Kind));
 
     private static void Check(CallerHarness harness, Action call)
     {

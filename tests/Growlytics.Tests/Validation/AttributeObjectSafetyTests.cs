@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Dynamic;
+using System.Globalization;
 using System.Numerics;
 using System.Reflection;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
@@ -120,7 +121,11 @@ public sealed class AttributeObjectSafetyTests : IDisposable
 
         _harness.User.Push(new { plus = largest, minus = -largest });
 
-        _harness.Drain().Should().ContainSingle().Which.Attributes.Should().HaveCount(2);
+        var message = _harness.Drain().Should().ContainSingle().Subject;
+        message.Attributes.Select(a => (a.Name, a.Value)).Should().Equal(("plus", (object)largest), ("minus", (object)(-largest)));
+        var json = CallerHarness.ToJson(message);
+        json.Should().Contain("\"value\":" + largest.ToString(CultureInfo.InvariantCulture) + "}", "all 1,000 digits are sent")
+            .And.Contain("\"value\":-" + largest.ToString(CultureInfo.InvariantCulture) + "}");
     }
 
     [Theory]
