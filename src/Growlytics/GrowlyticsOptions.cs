@@ -116,7 +116,11 @@ public sealed class GrowlyticsOptions
     public int MaxBatchBytes { get; set; } = 500 * 1024;
 
     /// <summary>Gets or sets how long a message may wait for its batch to fill before it is sent anyway.</summary>
-    /// <value>Defaults to 5 seconds. Between 1 millisecond and 1 hour.</value>
+    /// <value>
+    /// Defaults to 5 seconds. Between 1 millisecond and 1 hour; with <see cref="GrowlyticsProtocol.Batch"/> and
+    /// <see cref="StorageDirectory"/>, it plus <see cref="StorageCommitInterval"/> must be shorter than <see cref="MaxStorageAge"/>
+    /// (a stored message waits that long to be sent; refused at start-up).
+    /// </value>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
@@ -217,7 +221,10 @@ public sealed class GrowlyticsOptions
     public long MaxStorageBytes { get; set; } = 50L * 1024 * 1024;
 
     /// <summary>Gets or sets how long a stored message may wait to be sent; older ones are dropped (<see cref="DropReason.Expired"/>).</summary>
-    /// <value>Defaults to 3 days. Between 1 minute and 365 days.</value>
+    /// <value>
+    /// Defaults to 3 days. Between 1 minute and 365 days; with <see cref="GrowlyticsProtocol.Batch"/>, longer than
+    /// <see cref="FlushInterval"/> plus <see cref="StorageCommitInterval"/>.
+    /// </value>
     public TimeSpan MaxStorageAge { get; set; } = TimeSpan.FromDays(3);
 
     /// <summary>

@@ -97,6 +97,20 @@ internal static class OptionsValidation
         Range(errors, nameof(options.ShutdownTimeout), options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10));
         Range(errors, nameof(options.StorageCommitInterval), options.StorageCommitInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
         Range(errors, nameof(options.MaxStorageAge), options.MaxStorageAge, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+        // Batch with storage: a message is written to the folder (within StorageCommitInterval of its call), read from there
+        // and waits up to FlushInterval for its batch to fill; the age limit drops it once it is MaxStorageAge old. A batch
+        // that waits longer than that is dropped as Expired, unsent, from a healthy service (every message of a quiet app).
+        // Checked once all three are in range.
+        if (options.Protocol == GrowlyticsProtocol.Batch
+            && !string.IsNullOrEmpty(options.StorageDirectory)
+            && IsIn(options.FlushInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1))
+            && IsIn(options.StorageCommitInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10))
+            && IsIn(options.MaxStorageAge, TimeSpan.FromMinutes(1), TimeSpan.FromDays(365))
+            && options.FlushInterval + options.StorageCommitInterval >= options.MaxStorageAge)
+        {
+            errors.Add(string.Format(CultureInfo.InvariantCulture, "GrowlyticsOptions.FlushInterval ({0}) plus GrowlyticsOptions.StorageCommitInterval ({1}) must be shorter than GrowlyticsOptions.MaxStorageAge ({2}) with the Batch protocol and a StorageDirectory: a stored message waits up to that long to be sent, and one older than MaxStorageAge is dropped (Expired) unsent. Lower FlushInterval or raise MaxStorageAge.", options.FlushInterval, options.StorageCommitInterval, options.MaxStorageAge));
+        }
+
         Range(errors, nameof(options.AnonymousAttributeRetention), options.AnonymousAttributeRetention, TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
         Range(errors, nameof(options.MaxHeldAnonymousSessions), options.MaxHeldAnonymousSessions, 1, 1_000_000);
         if (options.MaxStorageBytes < 64 * 1024 || options.MaxStorageBytes > 10L * 1024 * 1024 * 1024)
@@ -240,6 +254,8 @@ internal static class OptionsValidation
         IPAddress.TryParse(uri.DnsSafeHost, out var address)
             ? IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4()))
             : uri.IsLoopback;
+
+    private static bool IsIn(TimeSpan value, TimeSpan min, TimeSpan max) => value >= min && value <= max;
 
     private static void Range(List<string> errors, string name, int value, int min, int max)
     {
