@@ -115,7 +115,7 @@ internal sealed partial class RequestSender
             FailureRatio = 0.8,
             MinimumThroughput = MinimumAnswers,
             SamplingDuration = TimeSpan.FromSeconds(5),
-            BreakDurationGenerator = _ => new ValueTask<TimeSpan>(BreakFor(options)),
+            BreakDurationGenerator = _ => new ValueTask<TimeSpan>(BreakBegins(BreakFor(options))),
             StateProvider = _circuit,
             OnHalfOpened = _ =>
             {
@@ -130,7 +130,9 @@ internal sealed partial class RequestSender
             OnOpened = args =>
             {
                 Volatile.Read(ref _probe).TrySetResult(true);
-                CircuitOpenedFor(args.BreakDuration);
+
+                // The break's end was recorded as it began (BreakBegins): a shutdown waiting for quiet looks again.
+                CheckQuiet();
 
                 // An outage is otherwise visible only as retries (event 2003): said once per interval, with how many
                 // times it opened since.

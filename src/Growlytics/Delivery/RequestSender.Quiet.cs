@@ -102,9 +102,21 @@ internal sealed partial class RequestSender
     internal bool CircuitIsOpen => _circuit.CircuitState == CircuitState.Open;
 
     /// <summary>Gets how much longer the open circuit's break lasts (zero when it is not open; for tests).</summary>
-    internal TimeSpan CircuitOpenFor => CircuitIsOpen && _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _openUntil)) is { Ticks: > 0 } left
-        ? left
-        : TimeSpan.Zero;
+    internal TimeSpan CircuitOpenFor
+    {
+        get
+        {
+            if (!CircuitIsOpen)
+            {
+                return TimeSpan.Zero;
+            }
+
+            // Compared, not subtracted first: the end before any break is long.MinValue.
+            var now = _time.GetTimestamp();
+            var until = Volatile.Read(ref _openUntil);
+            return until > now ? _time.GetElapsedTime(now, until) : TimeSpan.Zero;
+        }
+    }
 
     /// <summary>Gets how many attempts are past the circuit breaker now (on the wire or about to be), for tests.</summary>
     internal int AttemptsPastCircuit => Volatile.Read(ref _pastCircuit);
@@ -117,11 +129,17 @@ internal sealed partial class RequestSender
         }
     }
 
-    // From the breaker's OnOpened: the break is measured from now on the steady clock, as the breaker measures it.
-    private void CircuitOpenedFor(TimeSpan breakDuration)
+    // From the breaker's break duration generator, which Polly calls under its lock as the circuit opens, before the
+    // circuit says Open: whoever sees it open sees this break's end. The break is measured from now on the steady clock, as
+    // the breaker measures it. (Recorded in OnOpened, which Polly runs later on a worker of its own, a reader in between
+    // found the end of the break before, or none: long.MinValue, which CircuitOpenFor turned into ~27,000 years, and a
+    // test took a circuit just opened for a 1 s break for one opened for 5 minutes.)
+    private TimeSpan BreakBegins(TimeSpan breakDuration)
     {
-        Volatile.Write(ref _openUntil, _time.GetTimestamp() + (long)(breakDuration.TotalSeconds * _time.TimestampFrequency));
-        CheckQuiet();
+        var ticks = breakDuration.TotalSeconds * _time.TimestampFrequency;
+        var now = _time.GetTimestamp();
+        Volatile.Write(ref _openUntil, ticks < long.MaxValue - now ? now + (long)ticks : long.MaxValue);
+        return breakDuration;
     }
 
     /// <summary>
