@@ -222,8 +222,8 @@ public sealed class GrowlyticsOptions
 
     /// <summary>Gets or sets how long a stored message may wait to be sent; older ones are dropped (<see cref="DropReason.Expired"/>).</summary>
     /// <value>
-    /// Defaults to 3 days. Between 1 minute and 365 days; with <see cref="GrowlyticsProtocol.Batch"/>, longer than
-    /// <see cref="FlushInterval"/> plus <see cref="StorageCommitInterval"/>.
+    /// Defaults to 3 days. Between 1 minute and 365 days; with <see cref="GrowlyticsProtocol.Batch"/> and
+    /// <see cref="StorageDirectory"/>, longer than <see cref="FlushInterval"/> plus <see cref="StorageCommitInterval"/>.
     /// </value>
     public TimeSpan MaxStorageAge { get; set; } = TimeSpan.FromDays(3);
 
