@@ -161,6 +161,7 @@ internal sealed partial class Dispatcher
 
         _keyRetryAt = _time.GetTimestamp() + (long)(KeyRetryInterval.TotalSeconds * _time.TimestampFrequency);
         _keyRefusedStatus = status;
+        _sender.KeyRefused(status);
         _queue.Refuse(DropReason.Unauthorized);
         DropEverything(DropReason.Unauthorized, status);
         _pauseTimer = LoopTimer(KeyRetryInterval);
@@ -171,6 +172,7 @@ internal sealed partial class Dispatcher
         if (_keyRetryAt != long.MinValue && now >= _keyRetryAt)
         {
             _keyRetryAt = long.MinValue;
+            _sender.KeyAccepted();
             _queue.Accept(DropReason.Unauthorized);
         }
     }

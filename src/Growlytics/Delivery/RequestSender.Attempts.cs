@@ -45,7 +45,8 @@ internal sealed partial class RequestSender
                 Interlocked.Increment(ref _successes);
             }
 
-            if (status == 429 || response.Headers.RetryAfter is not null)
+            var retryAfter = RetryDelays.RetryAfterOf(response.Headers);
+            if (status == 429 || retryAfter is not null)
             {
                 state.Throttled = true;
                 _limiter.OnOverload();
@@ -61,7 +62,7 @@ internal sealed partial class RequestSender
                     // second rounded down, or a proxy that always says it) keeps it for that second too, whatever the
                     // status: such attempts use up no retries and never open the circuit, and a slot given back at once
                     // let every waiting batch retry every millisecond for its whole RetryBudget.
-                    var said = RetryDelays.FromRetryAfter(response.Headers.RetryAfter, response.Headers.Date ?? _time.GetUtcNow(), _maxRetryDelay);
+                    var said = RetryDelays.FromRetryAfter(retryAfter, response.Headers.Date ?? _time.GetUtcNow(), _maxRetryDelay);
                     comeBackAfter = said > TimeSpan.Zero ? said : status == 429 || said is not null ? _unsaidRetryAfter : null;
                 }
             }

@@ -171,6 +171,14 @@ internal sealed partial class RequestSender
             context.CancellationToken.ThrowIfCancellationRequested();
         }
 
+        if (Volatile.Read(ref _keyRefusedStatus) is var refused and not 0)
+        {
+            // The service refused the key since this batch was taken (its retry waited, or it was started as the refusal
+            // came in): not sent with that key, and not past the circuit, whose health it says nothing about. Dropped as
+            // Unauthorized with everything else held then (see KeyRefused).
+            throw new KeyRefusedException(refused);
+        }
+
         return await ExecutePastCircuitAsync(context, state).ConfigureAwait(false);
     }
 
@@ -212,7 +220,7 @@ internal sealed partial class RequestSender
     // (ConcurrencyLimiter.OnOverload) and the retry waits what it asks; it is no sign of an outage, so it never opens the
     // circuit (whose break, 15 s by default, would replace the wait the service asked for).
     private static bool AsksToSlowDown(Outcome<HttpResponseMessage> outcome) =>
-        outcome.Result is { } response && ((int)response.StatusCode == 429 || response.Headers.RetryAfter is not null);
+        outcome.Result is { } response && ((int)response.StatusCode == 429 || RetryDelays.RetryAfterOf(response.Headers) is not null);
 
     // Whether the batch has retries left: MaxRetryAttempts counts the attempts that went on the wire after the first,
     // except those answered with a request to slow down (a retried 429, or one carrying Retry-After): RetryBudget bounds them.
@@ -268,8 +276,9 @@ internal sealed partial class RequestSender
         // An HTTP date is on the service's clock: read against the response's Date (the service's clock too) when it has
         // one, so a device clock set ahead does not turn the wait into "now", nor one set back stretch it to the cap. A
         // date already past (read against a device clock set ahead, with no Date) waits the backoff, as no Retry-After does.
-        if (outcome is { Result.Headers.RetryAfter: { } retryAfter }
-            && RetryDelays.FromRetryAfter(retryAfter, outcome.Result.Headers.Date ?? _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
+        if (outcome.Result is { } answer
+            && RetryDelays.RetryAfterOf(answer.Headers) is { } retryAfter
+            && RetryDelays.FromRetryAfter(retryAfter, answer.Headers.Date ?? _time.GetUtcNow(), options.MaxRetryDelay) is { } serverDelay)
         {
             // "Now" (0 seconds) waits the least a backoff waits too.
             return serverDelay < RetryDelays.MinimumBackoff ? RetryDelays.MinimumBackoff : serverDelay;

@@ -50,6 +50,9 @@ internal sealed partial class RequestSender
     private readonly Random _random = new();
     private long _successes;
 
+    // The status with which the service refused the key, until the dispatcher tries it again; 0 while it is not refused.
+    private int _keyRefusedStatus;
+
     // Successes when the circuit last opened (see BreakFor).
     private long _successesAtBreak;
 
@@ -88,6 +91,16 @@ internal sealed partial class RequestSender
     /// instead of dropped as <see cref="DropReason.RetriesExhausted"/>.
     /// </summary>
     public bool KeepOnRetriesExhausted { get; init; }
+
+    /// <summary>
+    /// The service refused the key (<paramref name="status"/>, 401 or 403): no attempt goes on the wire from now on, a
+    /// retry waiting included, until <see cref="KeyAccepted"/>; such an attempt settles its batch as
+    /// <see cref="DropReason.Unauthorized"/>.
+    /// </summary>
+    public void KeyRefused(int status) => Volatile.Write(ref _keyRefusedStatus, status);
+
+    /// <summary>The key is tried again: attempts go on the wire again.</summary>
+    public void KeyAccepted() => Volatile.Write(ref _keyRefusedStatus, 0);
 
     /// <summary>Gets how many requests the service has accepted so far.</summary>
     public long Successes => Interlocked.Read(ref _successes);
@@ -213,6 +226,9 @@ internal sealed partial class RequestSender
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Rejected, status, description));
                 return;
             case 401 or 403:
+                // Nothing more goes with the refused key (retries waiting, batches about to start) until the dispatcher
+                // tries it again: set here, as the answer comes, not when the loop hears it.
+                KeyRefused(status);
                 results.Add(new SendResult(start, count, SendOutcome.Dropped, DropReason.Unauthorized, status, description));
                 return;
             case >= 200 and < 500 and not (408 or 429):
@@ -337,6 +353,11 @@ internal sealed partial class RequestSender
         {
             throw;
         }
+        catch (KeyRefusedException refused)
+        {
+            // Not sent: the key was refused meanwhile (see ThroughCircuitAsync); settled as the refusal that came.
+            return (refused.Status, "key refused", null);
+        }
 #pragma warning disable CA1031 // Whatever the network throws, the batch is settled and delivery goes on.
         catch (Exception ex)
 #pragma warning restore CA1031
@@ -359,4 +380,16 @@ internal sealed partial class RequestSender
             }
         }
     }
+}
+
+/// <summary>An attempt not made because the service refused the key (see <see cref="RequestSender.KeyRefused"/>).</summary>
+internal sealed class KeyRefusedException : Exception
+{
+    public KeyRefusedException(int status)
+        : base("The service refused the API key; the request was not sent.")
+    {
+        Status = status;
+    }
+
+    public int Status { get; }
 }

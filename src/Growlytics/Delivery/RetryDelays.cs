@@ -34,6 +34,56 @@ internal static class RetryDelays
         return TimeSpan.FromMilliseconds(Math.Max(ceiling * random01, floor));
     }
 
+    // A delay-seconds value past what the header parser reads (2^31 seconds or more), taken as the longest it reads: capped
+    // like any wait longer than MaxRetryDelay.
+    private static readonly RetryConditionHeaderValue Longest = new(TimeSpan.FromSeconds(int.MaxValue));
+
+    /// <summary>
+    /// Gets the answer's <c>Retry-After</c>: as <see cref="HttpResponseHeaders.RetryAfter"/> reads it, or, for a delay in
+    /// seconds too large for it (RFC 9110's <c>delay-seconds</c> is any run of digits; .NET reads at most
+    /// <see cref="int.MaxValue"/>), the longest delay it reads. Without this, a service asking to wait longer than 68 years
+    /// was taken as saying nothing, and retried within the backoff instead of after <see cref="GrowlyticsOptions.MaxRetryDelay"/>.
+    /// </summary>
+    public static RetryConditionHeaderValue? RetryAfterOf(HttpResponseHeaders headers)
+    {
+        if (headers.RetryAfter is { } parsed)
+        {
+            return parsed;
+        }
+
+#if NET8_0_OR_GREATER
+        if (!headers.NonValidated.TryGetValues("Retry-After", out var values) || values.Count != 1)
+        {
+            return null;
+        }
+#else
+        if (!headers.TryGetValues("Retry-After", out var all) || all.Take(2).Count() != 1)
+        {
+            return null;
+        }
+
+        var values = all;
+#endif
+        foreach (var value in values)
+        {
+            var text = value.Trim();
+            if (text.Length == 0)
+            {
+                return null;
+            }
+
+            foreach (var c in text)
+            {
+                if (c is < '0' or > '9')
+                {
+                    return null;
+                }
+            }
+        }
+
+        return Longest;
+    }
+
     /// <summary>
     /// Reads Retry-After in either form (seconds or an HTTP date, taken relative to <paramref name="now"/>: the response's
     /// <c>Date</c> when it has one), capped at <paramref name="maxDelay"/>. A date not after <paramref name="now"/> gives

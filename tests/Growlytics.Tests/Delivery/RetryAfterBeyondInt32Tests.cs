@@ -1,0 +1,47 @@
+using System.Collections.Concurrent;
+using System.Net;
+using GrowlyticsSdk.Tests.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Delivery;
+
+/// <summary>
+/// A Retry-After in seconds is any run of digits (RFC 9110); .NET reads at most int.MaxValue. A larger one was taken as no
+/// Retry-After at all: retried within the backoff (milliseconds) instead of after MaxRetryDelay, while 2147483647 waited the cap.
+/// </summary>
+public sealed class RetryAfterBeyondInt32Tests
+{
+    [Theory]
+    [InlineData(503, "2147483647")]
+    [InlineData(503, "2147483648")]
+    [InlineData(503, "99999999999999999999")]
+    [InlineData(429, "2147483648")]
+    [InlineData(408, "99999999999")]
+    public async Task RetryAfterBeyondInt32Seconds_WaitsTheCapLikeAnyLongerThanTheCap(int status, string retryAfter)
+    {
+        var delays = new ConcurrentQueue<TimeSpan>();
+        await using var h = new DeliveryHarness(o =>
+        {
+            o.MaxBatchSize = 1;
+            o.MaxRetryDelay = TimeSpan.FromSeconds(20);
+            o.RetryDelayObserver = delays.Enqueue;
+        });
+        h.Responder = r =>
+        {
+            var response = new HttpResponseMessage(r.Index == 1 ? (HttpStatusCode)status : HttpStatusCode.OK);
+            if (r.Index == 1)
+            {
+                response.Headers.TryAddWithoutValidation("Retry-After", retryAfter);
+            }
+
+            return Task.FromResult(response);
+        };
+
+        h.Push(1);
+        await h.FlushAsync(TimeSpan.FromMilliseconds(500));
+
+        delays.Should().ContainSingle().Which.Should().Be(TimeSpan.FromSeconds(20), "the service asked to wait longer than MaxRetryDelay");
+        h.Requests[1].At.Should().BeOnOrAfter(h.Requests[0].At + TimeSpan.FromSeconds(20));
+        var stats = h.AssertBalanced();
+        stats.Delivered.Should().Be(1);
+    }
+}
