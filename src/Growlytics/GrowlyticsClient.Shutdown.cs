@@ -16,7 +16,8 @@ public sealed partial class GrowlyticsClient
     /// then counts anything left as dropped (<see cref="DropReason.Shutdown"/>), and returns once
     /// <see cref="MessageDropped"/> has reported every drop (handlers still running at the deadline get 250 ms more; the
     /// reports still waiting after those 250 ms are made summed per reason). With <see cref="GrowlyticsOptions.StorageDirectory"/>,
-    /// what memory holds is written to the folder first and kept there for the next start (not counted dropped): within
+    /// what memory holds is written to the folder first and kept there for the next start (not counted dropped), and the
+    /// process-wide session is saved there: within
     /// the deadline and, once it has passed or <paramref name="cancellationToken"/> is cancelled, within 250 ms more, so a
     /// zero <see cref="GrowlyticsOptions.ShutdownTimeout"/> or a token already cancelled keeps it too; what a stalled disk
     /// has not taken by then is counted dropped. A write still running then (a slow disk: one that deletes segments for
@@ -264,8 +265,12 @@ public sealed partial class GrowlyticsClient
             await WaitForStorageAsync(writer).ConfigureAwait(false);
             if (_sessionStore is not null && writer.IsCompleted)
             {
-                // A folder taken over as the writer stopped had the session written then (DurableQueue.TakenOver).
-                await WaitWithinShutdownAsync(_sessionStore.FlushAsync(), started, cancellationToken).ConfigureAwait(false);
+                // A folder taken over as the writer stopped had the session written then (DurableQueue.TakenOver). Within the
+                // same grace as what memory holds: with no time left (a zero ShutdownTimeout, a host that spent its stop
+                // budget) a login or logout was otherwise written only after this returned, and the folder released then:
+                // a process that ended meanwhile started its next run with the previous user, and a client made at once
+                // found the folder held and read the session as it was before.
+                await WaitForStorageAsync(_sessionStore.FlushAsync()).ConfigureAwait(false);
             }
         }
 

@@ -62,6 +62,9 @@ internal sealed partial class SessionStore
     // Whether FoundDamaged was told (see ReportDamage).
     private int _damageReported;
 
+    /// <summary>Gets or sets what runs before each write of the file, outside the store's lock (for tests: a slow disk).</summary>
+    internal Action? BeforeWrite { get; set; }
+
     /// <summary>
     /// Gets a value indicating whether the file was read larger than the share of the storage bound it may take now (a
     /// larger bound before, or an earlier version): the caller saves the session again, which leaves the held attributes out.
@@ -214,6 +217,7 @@ internal sealed partial class SessionStore
 
         try
         {
+            BeforeWrite?.Invoke();
             StorageFiles.CreateDirectory(_directory);
             var bytes = Serialize(state, withHeld: true);
             var wouldBe = bytes.Length;
