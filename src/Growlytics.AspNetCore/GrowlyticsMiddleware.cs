@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.AspNetCore;
@@ -115,7 +116,28 @@ internal sealed class GrowlyticsMiddleware
             request.User = user;
         }
 
-        await _next(context).ConfigureAwait(false);
+        // Callbacks the request registers on its response (OnStarting, OnCompleted) run in the flow they were registered
+        // in: the server runs them once the pipeline has returned (a response it starts at the end, every OnCompleted),
+        // outside this scope, where Growlytics.User threw (RequireScope) or was the process-wide session every request
+        // shares (ProcessWide), and the facade another host's client.
+        var response = context.Features.Get<IHttpResponseFeature>();
+        var scoped = response is null or ScopedResponseFeature ? null : new ScopedResponseFeature(response);
+        if (scoped is not null)
+        {
+            context.Features.Set<IHttpResponseFeature>(scoped);
+        }
+
+        try
+        {
+            await _next(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (scoped is not null && ReferenceEquals(context.Features.Get<IHttpResponseFeature>(), scoped))
+            {
+                context.Features.Set(response);
+            }
+        }
 
         // A logout once the response had started (a streamed body): the rotated id never reached the browser.
         if (_options.AnonymousIdCookieName is not null
@@ -227,6 +249,95 @@ internal sealed class GrowlyticsMiddleware
         catch (Exception)
 #pragma warning restore CA1031
         {
+        }
+    }
+
+    // The server's response feature, except that a callback registered through it runs in the execution context of its
+    // registration (this request's scope and facade client), as work the request starts does.
+    private sealed class ScopedResponseFeature : IHttpResponseFeature
+    {
+        private readonly IHttpResponseFeature _inner;
+
+        public ScopedResponseFeature(IHttpResponseFeature inner) => _inner = inner;
+
+        public int StatusCode
+        {
+            get => _inner.StatusCode;
+            set => _inner.StatusCode = value;
+        }
+
+        public string? ReasonPhrase
+        {
+            get => _inner.ReasonPhrase;
+            set => _inner.ReasonPhrase = value;
+        }
+
+        public IHeaderDictionary Headers
+        {
+            get => _inner.Headers;
+            set => _inner.Headers = value;
+        }
+
+#pragma warning disable CS0618 // Obsolete, but part of the interface: forwarded as it is.
+        public Stream Body
+        {
+            get => _inner.Body;
+            set => _inner.Body = value;
+        }
+#pragma warning restore CS0618
+
+        public bool HasStarted => _inner.HasStarted;
+
+        public void OnStarting(Func<object, Task> callback, object state)
+        {
+            if (ExecutionContext.Capture() is { } flow)
+            {
+                _inner.OnStarting(InFlow.Invoke, new InFlow(flow, callback, state));
+            }
+            else
+            {
+                _inner.OnStarting(callback, state);
+            }
+        }
+
+        public void OnCompleted(Func<object, Task> callback, object state)
+        {
+            if (ExecutionContext.Capture() is { } flow)
+            {
+                _inner.OnCompleted(InFlow.Invoke, new InFlow(flow, callback, state));
+            }
+            else
+            {
+                _inner.OnCompleted(callback, state);
+            }
+        }
+
+        private sealed class InFlow
+        {
+            private static readonly ContextCallback Run = static state =>
+            {
+                var call = (InFlow)state!;
+                call._result = call._callback(call._state);
+            };
+
+            private readonly ExecutionContext _flow;
+            private readonly Func<object, Task> _callback;
+            private readonly object _state;
+            private Task? _result;
+
+            public InFlow(ExecutionContext flow, Func<object, Task> callback, object state)
+            {
+                _flow = flow;
+                _callback = callback;
+                _state = state;
+            }
+
+            public static Task Invoke(object state)
+            {
+                var call = (InFlow)state;
+                ExecutionContext.Run(call._flow, Run, call);
+                return call._result!;
+            }
         }
     }
 
