@@ -211,7 +211,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             _durable.QueueTakenOver = memory.WaitForReads;
             _queue.StorageWake = _durable.WakeWriter;
             _durable.TakeFolder();
-            disk = _disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead };
+            disk = _disk = new DiskSource(_durable, _counters) { AfterStoreRead = _options.AfterStoreRead, BeforeStoreRead = _options.BeforeStoreRead };
         }
 
         if (_options.Protocol == GrowlyticsProtocol.Batch && IsGrowlyticsService(_options.Endpoint))

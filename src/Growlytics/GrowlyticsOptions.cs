@@ -327,6 +327,9 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets a test seam: told, on the dispatcher's thread, how many stored records it read, before their messages are attached to them.</summary>
     internal Action<int>? AfterStoreRead { get; set; }
 
+    /// <summary>Gets or sets a test seam: called on the dispatcher's thread before it reads the stored queue (which takes the store's lock).</summary>
+    internal Action? BeforeStoreRead { get; set; }
+
     /// <summary>Gets or sets a test seam: called on the dispatcher's thread when it drops what it holds for an opt-out, before it reads memory.</summary>
     internal Action? BeforeOptOutSweep { get; set; }
 

@@ -56,7 +56,8 @@ internal sealed class DiskSource : IMessageSource
     {
         var read = 0;
         var dropped = default(StorageDrops);
-        var records = _store.Read(maxCount);
+        BeforeStoreRead?.Invoke();
+        var records = _store.Read(maxCount, Taking);
         AfterStoreRead?.Invoke(records.Count);
         foreach (var record in records)
         {
@@ -89,6 +90,15 @@ internal sealed class DiskSource : IMessageSource
         _store.ReportDropped(dropped);
         return read;
     }
+
+    /// <summary>
+    /// Gets or sets what runs on the reader's thread under the store's lock, once records are read and before the store
+    /// publishes that they are no longer unread (see <see cref="DurableQueue.Read"/>).
+    /// </summary>
+    public Action? Taking { get; set; }
+
+    /// <summary>Test seam: runs before the store is read (its lock taken).</summary>
+    public Action? BeforeStoreRead { get; init; }
 
     /// <summary>Test seam: runs between reading records from the store and attaching their messages to them.</summary>
     public Action<int>? AfterStoreRead { get; init; }

@@ -10,13 +10,39 @@ internal sealed partial class Dispatcher
     private void Fill()
     {
         // Odd while messages are read and not yet published in _issued (see FlushAsync).
-        Interlocked.Increment(ref _fillVersion);
+        BeginTaking();
         try
         {
             TicketDroppedUnread();
             FillStage();
         }
         finally
+        {
+            EndTaking();
+        }
+    }
+
+    /// <summary>
+    /// Loop only: makes <see cref="_fillVersion"/> odd (if it is not) before messages are taken from a source, so a flush
+    /// taking its target meanwhile waits for their tickets (see FlushAsync). The stored queue calls it under its lock, once
+    /// it has read its records and before it publishes that they are no longer unread.
+    /// </summary>
+    private void BeginTaking()
+    {
+        if ((_fillVersion & 1) == 0)
+        {
+            Interlocked.Increment(ref _fillVersion);
+        }
+    }
+
+    /// <summary>
+    /// Loop only: publishes the tickets of what was taken and makes <see cref="_fillVersion"/> even again (if it is odd).
+    /// Called before the stored queue is read: its lock may be held by the storage writer through a slow disk write, and a
+    /// flush (on the app's thread) spun for as long as the loop waited for it with the version odd.
+    /// </summary>
+    private void EndTaking()
+    {
+        if ((_fillVersion & 1) != 0)
         {
             Interlocked.Exchange(ref _issued, _tickets.Next);
             Interlocked.Increment(ref _fillVersion);
@@ -76,7 +102,11 @@ internal sealed partial class Dispatcher
             // Memory's handed-back messages counted before the disk is read: one handed back after it (the writer appended
             // its user's older ones to the disk first) waits for the next read of the disk.
             var handedBack = _memory.HandedBackMark;
-            if ((_disk?.Read(_read, room) ?? 0) == 0 && _memory.Read(_read, room, handedBack) == 0)
+
+            // Everything taken so far has its ticket published: the disk's read marks its take itself, under the store's
+            // lock (see BeginTaking), so no flush spins while the loop waits for that lock.
+            EndTaking();
+            if ((_disk?.Read(_read, room) ?? 0) == 0 && ReadMemory(room, handedBack) == 0)
             {
                 return;
             }
@@ -103,6 +133,12 @@ internal sealed partial class Dispatcher
 
             Interlocked.Exchange(ref _issued, _tickets.Next);
         }
+    }
+
+    private int ReadMemory(int room, long handedBack)
+    {
+        BeginTaking();
+        return _memory.Read(_read, room, handedBack);
     }
 
     private void Dispatch()

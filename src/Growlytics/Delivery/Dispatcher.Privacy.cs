@@ -128,7 +128,7 @@ internal sealed partial class Dispatcher
         }
 
         // Odd while messages are read and not yet published in _issued (see FlushAsync).
-        Interlocked.Increment(ref _fillVersion);
+        BeginTaking();
         try
         {
             TicketDroppedUnread();
@@ -164,20 +164,30 @@ internal sealed partial class Dispatcher
             while (true)
             {
                 held.Clear();
+                BeginTaking();
                 var fromMemory = ReadMemoryToDrop(held, forOptOut, memoryLeft, ref everything);
-                var fromDisk = diskLeft > fromMemory && _disk is not null ? _disk.Read(held, (int)Math.Min(diskLeft - fromMemory, int.MaxValue)) : 0;
+                var fromDisk = 0;
+                if (diskLeft > fromMemory && _disk is not null)
+                {
+                    // What memory gave is ticketed and published first: the disk's read marks its take itself, under the
+                    // store's lock (see BeginTaking), so no flush spins while the sweep waits for that lock.
+                    Drop(held, reason, status, ticketed: false);
+                    held.Clear();
+                    EndTaking();
+                    fromDisk = _disk.Read(held, (int)Math.Min(diskLeft - fromMemory, int.MaxValue));
+                }
+
                 if (!forOptOut)
                 {
                     memoryLeft -= fromMemory;
                     diskLeft -= fromMemory + fromDisk;
                 }
 
+                Drop(held, reason, status, ticketed: false);
                 if (fromMemory + fromDisk == 0)
                 {
                     break;
                 }
-
-                Drop(held, reason, status, ticketed: false);
             }
 
             if (!forOptOut && (_memory.HasUnread || (_disk?.FlushCount ?? 0) > 0))
@@ -188,8 +198,7 @@ internal sealed partial class Dispatcher
         }
         finally
         {
-            Interlocked.Exchange(ref _issued, _tickets.Next);
-            Interlocked.Increment(ref _fillVersion);
+            EndTaking();
         }
 
         if (reason == DropReason.OptedOut)

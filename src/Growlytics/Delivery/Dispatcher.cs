@@ -144,6 +144,7 @@ internal sealed partial class Dispatcher : IDisposable
         _sendScope = CancellationTokenSource.CreateLinkedTokenSource(_stopSending.Token);
         if (disk is DiskSource stored)
         {
+            stored.Taking = BeginTaking;
             stored.DroppedWhileStaged = () =>
             {
                 Interlocked.Exchange(ref _sweepSettled, 1);

@@ -299,8 +299,11 @@ internal sealed partial class DurableQueue : IDisposable
         return TaskCompat.WaitAsync(flush.Task, cancellationToken);
     }
 
-    /// <summary>Reads up to <paramref name="max"/> stored records, oldest first, that no reader has yet.</summary>
-    public List<StoredRecord> Read(int max)
+    /// <summary>
+    /// Reads up to <paramref name="max"/> stored records, oldest first, that no reader has yet. <paramref name="taking"/>
+    /// runs under the lock once they are read, before <see cref="Unread"/> leaves them out (not when there is nothing to read).
+    /// </summary>
+    public List<StoredRecord> Read(int max, Action? taking = null)
     {
         var records = new List<StoredRecord>();
 
@@ -330,6 +333,7 @@ internal sealed partial class DurableQueue : IDisposable
 
             // Counted as the figures without them are published; logged outside the lock (see Enforce).
             _limits.Count(drops);
+            taking?.Invoke();
             AfterChange();
         }
 
