@@ -92,10 +92,12 @@ public sealed partial class GrowlyticsClient
 
     /// <summary>
     /// Turns tracking back on after <see cref="OptOut"/>: calls from now on are recorded and sent. Nothing dropped while
-    /// opted out comes back, and the session is as it was when the user opted out (calls made meanwhile changed nothing):
-    /// call <see cref="GrowlyticsUser.Identify(string)"/> or <see cref="GrowlyticsUser.Logout"/> again if the app's user
-    /// changed. With <see cref="GrowlyticsOptions.StorageDirectory"/> the choice is saved. Thread-safe; calling it when
-    /// not opted out does nothing.
+    /// opted out comes back, and the session is as it was when the user opted out, or anonymous (a new anonymous id, no
+    /// user id) if its user logged out or another user was identified meanwhile (the one session change calls make while
+    /// opted out, see <see cref="OptOut"/>; the other user is not kept): call <see cref="GrowlyticsUser.Identify(string)"/>
+    /// or <see cref="GrowlyticsUser.Logout"/> again for the app's current user. With
+    /// <see cref="GrowlyticsOptions.StorageDirectory"/> the choice is saved. Thread-safe; calling it when not opted out
+    /// does nothing.
     /// </summary>
     /// <remarks>
     /// What was held at the opt-out is dropped in the background even if the user opts back in first; calls recorded

@@ -61,7 +61,10 @@ public sealed partial class GrowlyticsUser
         _processHeld = processHeld;
     }
 
-    /// <summary>Gets the anonymous id of this session. It changes when the user logs out.</summary>
+    /// <summary>
+    /// Gets the anonymous id of this session. It changes when the user logs out, when another user is identified, and when
+    /// the local data is deleted (<see cref="GrowlyticsClient.DeleteLocalDataAsync"/>).
+    /// </summary>
     public string AnonymousId => Volatile.Read(ref _anonymousId);
 
     /// <summary>Gets the id of the identified user.</summary>
@@ -74,7 +77,7 @@ public sealed partial class GrowlyticsUser
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
     /// <param name="attributes">An anonymous object such as <c>new { city = "San Francisco" }</c>; its public properties are the attributes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
-    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>). With <see cref="GrowlyticsProtocol.Rest"/>, also when an anonymous session would hold more distinct attributes for the login than the protocol allows.</exception>
     [RequiresUnreferencedCode(PushReflectionMessage)]
     public void Push(object attributes)
     {
@@ -99,7 +102,7 @@ public sealed partial class GrowlyticsUser
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
     /// <exception cref="GrowlyticsValidationException">
     /// An attribute breaks a rule, the object has no readable public properties, or a property getter throws (with
-    /// <see cref="InvalidInputHandling.Throw"/>).
+    /// <see cref="InvalidInputHandling.Throw"/>). With <see cref="GrowlyticsProtocol.Rest"/>, also when an anonymous session would hold more distinct attributes for the login than the protocol allows.
     /// </exception>
     public void Push<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] T>([DisallowNull] T attributes)
     {
@@ -113,7 +116,7 @@ public sealed partial class GrowlyticsUser
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
     /// <param name="attributes">Attribute names and values. <see langword="null"/> values are skipped.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
-    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>). With <see cref="GrowlyticsProtocol.Rest"/>, also when an anonymous session would hold more distinct attributes for the login than the protocol allows.</exception>
     public void Push(IReadOnlyDictionary<string, object?> attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
@@ -126,7 +129,7 @@ public sealed partial class GrowlyticsUser
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
     /// <param name="attributes">The reserved and custom attributes. <see langword="null"/> values are skipped.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
-    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>). With <see cref="GrowlyticsProtocol.Rest"/>, also when an anonymous session would hold more distinct attributes for the login than the protocol allows.</exception>
     public void Push(UserAttributes attributes)
     {
         ThrowIfNull(attributes, nameof(attributes));
