@@ -116,7 +116,22 @@ internal static class StorageFiles
 #if NET8_0_OR_GREATER
         if (!OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // .NET applies the mode to the last folder only and makes the missing parents with the default (0777 less the
+            // umask: 0755), so each missing folder is made here, outermost first (a GetDefaultStorageDirectory path on a
+            // fresh account makes ~/.local/share/<app> too).
+            const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            var missing = new Stack<string>();
+            for (var folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)); !string.IsNullOrEmpty(folder) && !Directory.Exists(folder); folder = Path.GetDirectoryName(folder))
+            {
+                missing.Push(folder);
+            }
+
+            while (missing.TryPop(out var folder))
+            {
+                Directory.CreateDirectory(folder, ownerOnly);
+            }
+
+            Directory.CreateDirectory(directory, ownerOnly);
             return;
         }
 #endif
