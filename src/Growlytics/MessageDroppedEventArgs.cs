@@ -38,7 +38,7 @@ public sealed class MessageDroppedEventArgs : EventArgs
 
     /// <summary>
     /// Gets the rule the service named in a 422 refusal (for example <c>string.max</c>), when it named one that looks like a
-    /// rule's name as Joi writes them (a lower-case family, then dotted names of letters; 64 characters at most); otherwise <see langword="null"/>, as it could be a value the
+    /// rule's name as Joi writes them (a lower-case family, then dotted names of letters, with digits after a name's first letter; 64 characters at most); otherwise <see langword="null"/>, as it could be a value the
     /// service echoed. <c>success:false</c> for a REST 2xx whose body said <c>{"success": false}</c>.
     /// </summary>
     public string? ErrorType { get; }

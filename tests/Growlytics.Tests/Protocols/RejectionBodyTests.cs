@@ -103,7 +103,7 @@ public sealed class RejectionBodyTests
     [InlineData("String.max")]
     [InlineData("string.")]
     [InlineData("string..max")]
-    [InlineData("string.max2")]
+    [InlineData("string.2max")]
     [InlineData("john.smith")]
     [InlineData("gmail.com")]
     [InlineData("mail.example.test")]

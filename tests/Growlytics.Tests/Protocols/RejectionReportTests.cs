@@ -39,6 +39,21 @@ public sealed class RejectionReportTests
         log.Text.Should().Contain("attributes.city").And.Contain("string.max");
     }
 
+    [Theory]
+    [InlineData("string.base64", "string.base64")]
+    [InlineData("string.isoDate", "string.isoDate")]
+    [InlineData("string.64", null)]
+    [InlineData("string.base.64", null)]
+    [InlineData("string64.base", null)]
+    [InlineData("555.1234", null)]
+    public async Task CustomersUpdate_RuleNameWithDigits_KeptOnlyAfterANamesFirstLetter(string type, string? reported)
+    {
+        var (drop, log) = await RefusedAsync("{\"details\":[{\"path\":[\"attributes\",\"city\"],\"type\":\"" + type + "\"}]}");
+
+        drop.ErrorType.Should().Be(reported, "Joi's rule names have digits only inside a name (string.base64); digits elsewhere may be a value");
+        log.Fields["Rule"].Should().Be(reported ?? "-");
+    }
+
     [Fact]
     public async Task RefusalsOfDifferentKindsWithinTheInterval_EachIsLoggedWithItsFieldAndRule_AndWhatIsLeftAtShutdown()
     {

@@ -12,7 +12,7 @@ namespace GrowlyticsSdk.Protocols.Rest;
 /// service may put a value in them, so only what cannot be one is kept: a path element that is an array index or a field
 /// name the SDK sent in that request (the REST body's own, or an attribute name of the request), others shown as
 /// <c>?</c>; an index below REST's 100 attributes per call; a type shaped as Joi's rules (one of Joi's type families, then
-/// dotted names of letters: <c>string.max</c>, <c>any.required</c>), at most 64 characters, otherwise none.
+/// dotted names of letters and, after the first letter, digits: <c>string.max</c>, <c>any.required</c>, <c>string.base64</c>), at most 64 characters, otherwise none.
 /// </summary>
 internal static class RejectionBody
 {
@@ -130,8 +130,8 @@ internal static class RejectionBody
     private static readonly string[] RuleFamilies =
         ["alternatives.", "any.", "array.", "binary.", "boolean.", "date.", "function.", "link.", "number.", "object.", "string.", "symbol."];
 
-    // A rule name as Joi writes them (one of its type families, then one or more dotted names: string.max, any.required,
-    // array.includesRequiredUnknowns), or nothing: anything else may be a value the service echoed (an id, a number, a
+    // A rule name as Joi writes them (one of its type families, then one or more dotted names of letters, digits after
+    // the first letter: string.max, any.required, array.includesRequiredUnknowns, string.base64), or nothing: anything else may be a value the service echoed (an id, a number, a
     // dotted value such as john.smith or example.com).
     private static string? RuleName(string? text)
     {
@@ -148,6 +148,7 @@ internal static class RejectionBody
             {
                 >= 'a' and <= 'z' => true,
                 >= 'A' and <= 'Z' => dots > 0,
+                >= '0' and <= '9' => dots > 0 && text[i - 1] != '.',
                 '.' => i > 0 && text[i - 1] != '.' && i < text.Length - 1 && ++dots > 0,
                 _ => false,
             };
