@@ -35,11 +35,20 @@ internal sealed partial class Dispatcher
     }
 
     /// <summary>Completes once every message accepted before the call is delivered or dropped.</summary>
-    public Task FlushAsync(CancellationToken cancellationToken)
+    public Task FlushAsync(CancellationToken cancellationToken) => WaitForFlushAsync(RegisterFlush(TakeFlushTarget()), cancellationToken);
+
+    /// <summary>
+    /// Takes a flush's target: every message accepted before the call (see <see cref="FlushAsync"/>), to be registered with
+    /// <see cref="RegisterFlush"/>; <see langword="null"/> when the loop has ended. With storage, the client takes it at its
+    /// call and registers it once the storage writer has written what memory held: taken after that write, the target
+    /// counted every call made meanwhile (through a slow disk write, or under a sustained load), and the flush waited for
+    /// those too, however long their delivery took.
+    /// </summary>
+    public FlushTarget? TakeFlushTarget()
     {
         if (_run.IsCompleted)
         {
-            return Task.CompletedTask;
+            return null;
         }
 
         // Unread first, then what was read: a message read in between is counted twice, so the target can only be
@@ -49,7 +58,6 @@ internal sealed partial class Dispatcher
         // Records restored from the folder so far: those restored after this read are added to the target at registration
         // (read first: restored ones the target counts already are then counted twice, too high rather than too low).
         var restored = Interlocked.Read(ref _restoredAhead);
-        long target;
         var spin = default(SpinWait);
         while (true)
         {
@@ -66,21 +74,33 @@ internal sealed partial class Dispatcher
                 // Unread messages a full DropOldest queue dropped and the loop has not yet given their settled tickets
                 // (TicketDroppedUnread): read after the unread count, so one dropped in between is counted twice, not missed.
                 unread += Math.Max(0, _queue.DroppedUnread - Volatile.Read(ref _droppedTicketed));
-                target = Interlocked.Read(ref _issued) + unread;
+                var target = Interlocked.Read(ref _issued) + unread;
                 if (Volatile.Read(ref _fillVersion) == fill)
                 {
-                    break;
+                    return new FlushTarget(target, restored);
                 }
             }
 
             spin.SpinOnce();
+        }
+    }
+
+    /// <summary>
+    /// Registers a flush for <paramref name="target"/> (taken by <see cref="TakeFlushTarget"/>), to be waited for with
+    /// <see cref="WaitForFlushAsync"/>; <see langword="null"/> when the loop has ended.
+    /// </summary>
+    public FlushRequest? RegisterFlush(FlushTarget? target)
+    {
+        if (target is not { } taken || _run.IsCompleted)
+        {
+            return null;
         }
 
         _beforeFlushRegistered?.Invoke();
         FlushRequest request;
         lock (_flushes)
         {
-            request = new FlushRequest(target + (Interlocked.Read(ref _restoredAhead) - restored), _flushesRegistered++);
+            request = new FlushRequest(taken.Tickets + (Interlocked.Read(ref _restoredAhead) - taken.RestoredAhead), _flushesRegistered++);
             _flushes.Add(request);
             Volatile.Write(ref _flushesWaiting, _flushes.Count);
         }
@@ -93,8 +113,14 @@ internal sealed partial class Dispatcher
             CompleteFlushes(everything: true);
         }
 
-        return cancellationToken.CanBeCanceled ? WaitOrWithdrawAsync(request, cancellationToken) : request.Completion.Task;
+        return request;
     }
+
+    /// <summary>Waits for a flush <see cref="RegisterFlush"/> registered (<see langword="null"/>: completes at once).</summary>
+    public Task WaitForFlushAsync(FlushRequest? request, CancellationToken cancellationToken) =>
+        request is null ? Task.CompletedTask
+        : cancellationToken.CanBeCanceled ? WaitOrWithdrawAsync(request, cancellationToken)
+        : request.Completion.Task;
 
     /// <summary>Gets the number of flushes waiting to complete.</summary>
     internal int WaitingFlushes

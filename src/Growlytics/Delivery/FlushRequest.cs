@@ -17,3 +17,9 @@ internal sealed class FlushRequest
 
     public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
+
+/// <summary>
+/// A flush's target, taken at its call (see <c>Dispatcher.TakeFlushTarget</c>): the tickets that must be settled, and the
+/// records restored from the storage folder by then (those restored before the flush registers are added to it).
+/// </summary>
+internal readonly record struct FlushTarget(long Tickets, long RestoredAhead);
