@@ -360,8 +360,9 @@ internal sealed partial class Dispatcher : IDisposable
             {
                 Log.DeliveryLoopFault(_logger, ex);
 
-                // A fault that repeats must not turn the loop into a busy spin.
-                await TaskCompat.Delay(_time, _stopping ? TimeSpan.FromMilliseconds(50) : _flushInterval).ConfigureAwait(false);
+                // A fault that repeats must not turn the loop into a busy spin, and a fault of the app's TimeProvider (which
+                // this wait uses too) must not end the loop.
+                await TaskCompat.BackgroundDelay(_time, _stopping ? TimeSpan.FromMilliseconds(50) : _flushInterval).ConfigureAwait(false);
             }
         }
     }

@@ -10,6 +10,26 @@ internal static class TaskCompat
         time.Delay(delay, cancellationToken);
 #endif
 
+    /// <summary>
+    /// A wait of the SDK's background work (the delivery loop after a fault, the storage writer between turns) on
+    /// <paramref name="time"/>, or, when that provider throws as the wait is made (an app's <see cref="TimeProvider"/> with
+    /// a fault of its own), on the system's timer: the work must neither end at the fault (a loop that ended held every
+    /// later call pending, and a flush returned at once) nor turn again without a pause.
+    /// </summary>
+    public static Task BackgroundDelay(TimeProvider time, TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return Delay(time, delay, cancellationToken);
+        }
+#pragma warning disable CA1031 // Whatever the app's provider throws; the system's timer waits instead.
+        catch (Exception) when (!ReferenceEquals(time, TimeProvider.System))
+#pragma warning restore CA1031
+        {
+            return Delay(TimeProvider.System, delay, cancellationToken);
+        }
+    }
+
     public static Task WaitAsync(Task task, CancellationToken cancellationToken)
     {
 #if NET8_0_OR_GREATER

@@ -234,7 +234,7 @@ internal sealed partial class DurableQueue
             var last = IsStopping;
             if (!last)
             {
-                await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, TakeOverInterval)).ConfigureAwait(false);
+                await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.BackgroundDelay(_time, TakeOverInterval)).ConfigureAwait(false);
                 _writerWake.Reset();
                 last = IsStopping;
             }
@@ -317,7 +317,8 @@ internal sealed partial class DurableQueue
             // deletion or a hand-back instead of turning at every commit interval: five turns a second in an idle app. (A
             // commit interval longer than the idle one is kept: resting never makes the writer turn more often.)
             var wait = rests && IdleInterval > _options.StorageCommitInterval ? IdleInterval : _options.StorageCommitInterval;
-            await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.Delay(_time, wait)).ConfigureAwait(false);
+            // Outside the try: a fault of the app's TimeProvider here must not end the writer (see BackgroundDelay).
+            await Task.WhenAny(_writerWake.WaitAsync(), TaskCompat.BackgroundDelay(_time, wait)).ConfigureAwait(false);
         }
     }
 
