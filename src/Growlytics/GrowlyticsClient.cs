@@ -1,4 +1,3 @@
-using GrowlyticsSdk.Threading;
 using GrowlyticsSdk.Configuration;
 using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.Diagnostics;
@@ -6,6 +5,7 @@ using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Protocols;
 using GrowlyticsSdk.Sessions;
 using GrowlyticsSdk.Storage;
+using GrowlyticsSdk.Threading;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

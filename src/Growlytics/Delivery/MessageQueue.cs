@@ -1,8 +1,8 @@
-using GrowlyticsSdk.Threading;
 using System.Collections.Concurrent;
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Polyfills;
+using GrowlyticsSdk.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Delivery;

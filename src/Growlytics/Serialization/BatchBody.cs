@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using GrowlyticsSdk.Diagnostics;
 
 namespace GrowlyticsSdk.Serialization;
 

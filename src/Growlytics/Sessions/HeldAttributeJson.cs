@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Serialization;
 using GrowlyticsSdk.Validation;
 

@@ -1,5 +1,6 @@
-using GrowlyticsSdk.Threading;
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Threading;
 using GrowlyticsSdk.Validation;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Storage;
 
 namespace GrowlyticsSdk.Sessions;
@@ -69,7 +70,7 @@ internal sealed partial class SessionStore
     }
 
     // The held attributes are optional: a damaged held part costs those attributes (logged), not the session.
-    private (Validation.UserAttribute[] Held, int Calls) ReadHeld(JsonElement root)
+    private (UserAttribute[] Held, int Calls) ReadHeld(JsonElement root)
     {
         if (!root.TryGetProperty("held", out var held) || held.ValueKind == JsonValueKind.Null)
         {

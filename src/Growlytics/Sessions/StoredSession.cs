@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Validation;
 
 namespace GrowlyticsSdk.Sessions;

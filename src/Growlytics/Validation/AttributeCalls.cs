@@ -1,3 +1,5 @@
+using GrowlyticsSdk.Messages;
+
 namespace GrowlyticsSdk.Validation;
 
 /// <summary>

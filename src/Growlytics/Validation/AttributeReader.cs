@@ -2,6 +2,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using GrowlyticsSdk.Messages;
 
 namespace GrowlyticsSdk.Validation;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
+using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Serialization;
 using GrowlyticsSdk.Tests.TestSupport;
 using Microsoft.Extensions.Logging;

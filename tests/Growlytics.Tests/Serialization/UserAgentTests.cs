@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Serialization;
 
 namespace GrowlyticsSdk.Tests.Serialization;

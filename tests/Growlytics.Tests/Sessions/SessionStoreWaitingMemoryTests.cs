@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Sessions;
 using GrowlyticsSdk.Validation;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,3 +1,4 @@
+using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 using GrowlyticsSdk.Validation;
 using static GrowlyticsSdk.Tests.TestSupport.Caller.CallerValidation;

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace GrowlyticsSdk.Serialization;
+namespace GrowlyticsSdk.Diagnostics;
 
 /// <summary>What the SDK says about itself and its device in every batch and in the User-Agent header.</summary>
 internal static class SdkInfo

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace GrowlyticsSdk.Validation;
+namespace GrowlyticsSdk.Messages;
 
 /// <summary>
 /// One validated attribute: its wire name and its value (never null). Its Growlytics type follows from the value's
