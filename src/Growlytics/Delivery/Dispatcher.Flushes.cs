@@ -55,15 +55,17 @@ internal sealed partial class Dispatcher
         // too high, never too low; a too-high target still ends when nothing is left to settle. Taken while no fill
         // runs: a fill takes messages from the queue before it publishes their tickets, and a target taken in between
         // would miss them.
-        // Records restored from the folder so far: those restored after this read are added to the target at registration
-        // (read first: restored ones the target counts already are then counted twice, too high rather than too low).
-        var restored = Interlocked.Read(ref _restoredAhead);
         var spin = default(SpinWait);
         while (true)
         {
             var fill = Volatile.Read(ref _fillVersion);
             if ((fill & 1) == 0)
             {
+                // Records restored from the folder so far, and memory's messages handed to the storage writer: those after
+                // this read are added to the target at registration (read first: restored ones the target counts already
+                // are then counted twice, too high rather than too low). Read within the fill's check: a hand-over, made
+                // while the version is odd, is then wholly before this read or wholly after the counts.
+                var restored = Interlocked.Read(ref _restoredAhead);
                 // Memory's unread messages, with those the storage writer holds or handed back (it could not write them),
                 // then the stored records not read yet (a fill reads them before memory, so they take tickets first):
                 // read in the order messages move (memory, writer, disk, read), so none on its way between them is missed.

@@ -200,34 +200,53 @@ internal sealed partial class Dispatcher
             return;
         }
 
-        // First what was in the abandoned requests: in each partition, older than what is still staged.
-        foreach (var envelope in _abandoned)
+        // A returned message's ticket is settled here, and it takes a new one when it is read back from the folder, ahead
+        // of what memory's queue held (the writer writes it first): the waiting flushes' targets, and those taken and not
+        // registered yet, grow by as many, as for records restored from a folder taken over (see StoredRecordsRestored).
+        // Without that a flush that counted it returned once the rest was settled, before it was delivered. Odd meanwhile
+        // (see TakeFlushTarget), so a target is taken wholly before the hand-over or wholly after it.
+        long returned = 0;
+        BeginTaking();
+        try
         {
-            ReturnIfIdle(envelope);
-        }
-
-        for (var partition = 0; partition < _partitions.Size; partition++)
-        {
-            if (_partitions.Messages(partition) is not { Count: > 0 } staged || skipped?.Contains(partition) == true)
+            // First what was in the abandoned requests: in each partition, older than what is still staged.
+            foreach (var envelope in _abandoned)
             {
-                continue;
+                returned += ReturnIfIdle(envelope) ? 1 : 0;
             }
 
-            for (var i = 0; i < staged.Count; i++)
+            for (var partition = 0; partition < _partitions.Size; partition++)
             {
-                ReturnIfIdle(staged[i]);
+                if (_partitions.Messages(partition) is not { Count: > 0 } staged || skipped?.Contains(partition) == true)
+                {
+                    continue;
+                }
+
+                for (var i = 0; i < staged.Count; i++)
+                {
+                    returned += ReturnIfIdle(staged[i]) ? 1 : 0;
+                }
+            }
+
+            if (returned > 0)
+            {
+                StoredRecordsRestored(returned);
+            }
+
+            // Then what the writer handed back and the loop has not read (newer than anything staged): those handed back to
+            // follow an older message of their user can be stored now that the queue is completed.
+            if (_queue.IsCompleted)
+            {
+                _memory.ReturnHandedBackToStorage();
             }
         }
-
-        // Then what the writer handed back and the loop has not read (newer than anything staged): those handed back to
-        // follow an older message of their user can be stored now that the queue is completed.
-        if (_queue.IsCompleted)
+        finally
         {
-            _memory.ReturnHandedBackToStorage();
+            EndTaking();
         }
     }
 
-    private void ReturnIfIdle(Envelope envelope)
+    private bool ReturnIfIdle(Envelope envelope)
     {
         // Settled here without a count: the message stays counted pending in memory until the writer writes it (or hands
         // it back, to be sent or dropped from memory). The envelope stays where it is, settled, and is skipped like any
@@ -236,6 +255,9 @@ internal sealed partial class Dispatcher
         {
             _tickets.Settle(envelope.Ticket);
             _memory.ReturnToStorage(envelope.Message);
+            return true;
         }
+
+        return false;
     }
 }

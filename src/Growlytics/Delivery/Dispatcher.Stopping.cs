@@ -22,6 +22,7 @@ internal sealed partial class Dispatcher
         Interlocked.Exchange(ref _stopDeadline, deadlineAt);
         _waitsForPause = true;
         _stopping = true;
+        _stopRequested.TrySetResult(true);
         _wake.Set();
         if (!_run.IsCompleted)
         {

@@ -86,6 +86,9 @@ internal sealed partial class Dispatcher : IDisposable
     private int _fillVersion;
     private volatile bool _stopping;
 
+    // Completed when a shutdown begins (with _stopping): it ends the loop's pause after a fault (see TurnAsync).
+    private readonly TaskCompletionSource<bool> _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     // The shutdown's deadline (a timestamp of the client's clock), written before _stopping: partitions paused after kept
     // messages whose pause ends by then are tried again at its end; the others are left as they are (see ResumePaused).
     private long _stopDeadline = long.MaxValue;
@@ -361,8 +364,16 @@ internal sealed partial class Dispatcher : IDisposable
                 Log.DeliveryLoopFault(_logger, ex);
 
                 // A fault that repeats must not turn the loop into a busy spin, and a fault of the app's TimeProvider (which
-                // this wait uses too) must not end the loop.
-                await TaskCompat.BackgroundDelay(_time, _stopping ? TimeSpan.FromMilliseconds(50) : _flushInterval).ConfigureAwait(false);
+                // this wait uses too) must not end the loop. A shutdown that begins meanwhile ends the pause (the flush
+                // interval's may be an hour): the shutdown waits for the loop, and is bounded by its timeout.
+                if (_stopping)
+                {
+                    await TaskCompat.BackgroundDelay(_time, TimeSpan.FromMilliseconds(50), _loopTimers.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.WhenAny(TaskCompat.BackgroundDelay(_time, _flushInterval, _loopTimers.Token), _stopRequested.Task).ConfigureAwait(false);
+                }
             }
         }
     }
