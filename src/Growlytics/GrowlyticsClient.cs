@@ -188,6 +188,7 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             _durable.ForStorage = () => memory.ForStorage;
             _durable.WakeOnNextMessage = _queue.WakeStorageOnNextMessage;
             memory.OrderKey = protocol.PartitionKey;
+            memory.StoreEnd = () => _durable.End;
             _durable.HandBackIfWaiting = message =>
             {
                 if (!memory.HandBackIfWaiting(message))

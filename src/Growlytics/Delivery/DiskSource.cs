@@ -52,12 +52,20 @@ internal sealed class DiskSource : IMessageSource
     /// <summary>Gives the source the settler that counts what the store drops while it is being sent.</summary>
     public void Use(Settler settler) => _settler = settler;
 
-    public int Read(List<Envelope> into, int maxCount)
+    public int Read(List<Envelope> into, int maxCount) => Read(into, maxCount, null, out _, out _);
+
+    /// <summary>
+    /// As <see cref="Read(List{Envelope}, int)"/>, up to the first record at or after the position <paramref name="before"/>
+    /// tells under the store's lock (see <see cref="DurableQueue.Read(int, Action?, Func{StoredPosition}?, out StoredPosition)"/>).
+    /// <paramref name="passedOver"/> tells that records were read and none could be sent (damaged, or dropped on the way):
+    /// the folder may still hold unread ones before <paramref name="readTo"/>.
+    /// </summary>
+    public int Read(List<Envelope> into, int maxCount, Func<StoredPosition>? before, out StoredPosition readTo, out bool passedOver)
     {
         var read = 0;
         var dropped = default(StorageDrops);
         BeforeStoreRead?.Invoke();
-        var records = _store.Read(maxCount, Taking);
+        var records = _store.Read(maxCount, Taking, before, out readTo);
         AfterStoreRead?.Invoke(records.Count);
         foreach (var record in records)
         {
@@ -88,12 +96,13 @@ internal sealed class DiskSource : IMessageSource
         }
 
         _store.ReportDropped(dropped);
+        passedOver = read == 0 && records.Count > 0;
         return read;
     }
 
     /// <summary>
     /// Gets or sets what runs on the reader's thread under the store's lock, once records are read and before the store
-    /// publishes that they are no longer unread (see <see cref="DurableQueue.Read"/>).
+    /// publishes that they are no longer unread (see <see cref="DurableQueue.Read(int, Action?)"/>).
     /// </summary>
     public Action? Taking { get; set; }
 

@@ -1,5 +1,6 @@
 using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Serialization;
+using GrowlyticsSdk.Storage;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -106,7 +107,18 @@ internal sealed partial class Dispatcher
             // Everything taken so far has its ticket published: the disk's read marks its take itself, under the store's
             // lock (see BeginTaking), so no flush spins while the loop waits for that lock.
             EndTaking();
-            if ((_disk?.Read(_read, room) ?? 0) == 0 && ReadMemory(room, handedBack) == 0)
+            // The oldest message the storage writer handed back to memory and not read yet (looked at under the store's lock):
+            // the folder is read up to where it ended then, and that message next, before the records written after it
+            // (later calls, which a flush that counted it did not count: read first, they took its ticket, and the flush
+            // returned while it was unsent). Handed-back messages are read only once the folder is read up to their place.
+            var fromDisk = ReadDisk(room, out var readTo, out var passedOver);
+            if (fromDisk == 0 && passedOver)
+            {
+                // Records read and none to send: the folder may hold more before a handed-back message's place.
+                continue;
+            }
+
+            if (fromDisk == 0 && ReadMemory(room, handedBack, readTo) == 0)
             {
                 return;
             }
@@ -135,10 +147,22 @@ internal sealed partial class Dispatcher
         }
     }
 
-    private int ReadMemory(int room, long handedBack)
+    // Where the oldest handed-back message not read yet was handed back (see FillStage); asked under the store's lock.
+    private Func<StoredPosition>? _oldestHandedBackEnd;
+
+    private int ReadDisk(int room, out StoredPosition readTo, out bool passedOver)
+    {
+        readTo = StoredPosition.Last;
+        passedOver = false;
+        return _disk is DiskSource stored
+            ? stored.Read(_read, room, _oldestHandedBackEnd ??= () => _memory.OldestHandedBackEnd ?? StoredPosition.Last, out readTo, out passedOver)
+            : _disk?.Read(_read, room) ?? 0;
+    }
+
+    private int ReadMemory(int room, long handedBack, StoredPosition readTo)
     {
         BeginTaking();
-        return _memory.Read(_read, room, handedBack);
+        return _memory.Read(_read, room, handedBack, readTo);
     }
 
     private void Dispatch()

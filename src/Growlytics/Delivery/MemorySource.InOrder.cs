@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Storage;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -46,6 +47,9 @@ internal sealed partial class MemorySource
         }
 
         var user = key(message);
+
+        // Taken outside the lock (the writer's thread is the only one that writes to the stored queue).
+        var end = StoreEnd?.Invoke() ?? StoredPosition.First;
         lock (_waitingUsers)
         {
             if (_inOrderEnded || !_waitingUsers.ContainsKey(user))
@@ -54,7 +58,7 @@ internal sealed partial class MemorySource
             }
 
             _waitingUsers[user] = message;
-            HandBack([message]);
+            HandBack([message], end);
             return true;
         }
     }
@@ -74,7 +78,7 @@ internal sealed partial class MemorySource
 
     /// <summary>
     /// Records that the storage writer is about to hand back <paramref name="message"/> to keep its user's order (called
-    /// before <see cref="HandBack"/>, so the loop cannot read it first): until it is read, that user's later messages are
+    /// before <see cref="HandBack(List{UserMessage})"/>, so the loop cannot read it first): until it is read, that user's later messages are
     /// handed back behind it.
     /// </summary>
     public void HandingBackInOrder(UserMessage message)
@@ -109,8 +113,9 @@ internal sealed partial class MemorySource
             EndHandingBackInOrder();
             // Given to the writer before it leaves the handed-back queue (only readers, under this lock, take from that one):
             // a flush counting meanwhile (the writer's queue first, see FlushCount) counts it twice, never not at all.
-            while (_handedBack.TryPeek(out var message))
+            while (_handedBack.TryPeek(out var handedBack))
             {
+                var message = handedBack.Message;
                 _toStorage.Enqueue(message);
                 _handedBack.TryDequeue(out _);
                 _handedBackOut++;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using GrowlyticsSdk.Messages;
+using GrowlyticsSdk.Storage;
 using GrowlyticsSdk.Threading;
 
 namespace GrowlyticsSdk.Delivery;
@@ -22,7 +23,8 @@ internal sealed partial class MemorySource : IMessageSource
 
     // Where delivered messages go (see Reuse): the calls' pool.
     private readonly MessagePool _messagePool;
-    private readonly ConcurrentQueue<UserMessage> _handedBack = new();
+    // Messages the storage writer handed back, each with the stored queue's end when it was (see HandBack).
+    private readonly ConcurrentQueue<(UserMessage Message, StoredPosition End)> _handedBack = new();
 
     // Staged messages given back to the storage writer at shutdown (see ReturnToStorage): it takes them before the queue's.
     private readonly ConcurrentQueue<UserMessage> _toStorage = new();
@@ -150,12 +152,24 @@ internal sealed partial class MemorySource : IMessageSource
     public bool WriterDoneSince((long Left, int Held) mark) =>
         Volatile.Read(ref _withWriter) == 0 || Volatile.Read(ref _leftWriter) >= mark.Left + mark.Held;
 
-    /// <summary>Takes back messages the storage writer read but could not write: they are sent from memory.</summary>
-    public void HandBack(List<UserMessage> messages)
+    /// <summary>
+    /// Gets or sets what tells the stored queue's end (see <see cref="DurableQueue.End"/>), asked on the storage writer's
+    /// thread as it hands messages back.
+    /// </summary>
+    internal Func<StoredPosition>? StoreEnd { get; set; }
+
+    /// <summary>
+    /// Takes back messages the storage writer read but could not write: they are sent from memory, after the records it
+    /// wrote before (they may be older messages of their users) and before those it writes after (later calls: a flush
+    /// counted these messages, not those, and its target is a count of the first messages read).
+    /// </summary>
+    public void HandBack(List<UserMessage> messages) => HandBack(messages, StoreEnd?.Invoke() ?? StoredPosition.First);
+
+    private void HandBack(List<UserMessage> messages, StoredPosition end)
     {
         foreach (var message in messages)
         {
-            _handedBack.Enqueue(message);
+            _handedBack.Enqueue((message, end));
             Interlocked.Increment(ref _handedBackIn);
         }
 
@@ -168,14 +182,24 @@ internal sealed partial class MemorySource : IMessageSource
 
     /// <summary>
     /// Gets how many messages the storage writer has handed back, ever: taken before the loop reads the disk, it bounds
-    /// what <see cref="Read(List{Envelope}, int, long)"/> takes of them after that read. A message handed back later may
+    /// what <see cref="Read(List{Envelope}, int, long, StoredPosition)"/> takes of them after that read. A message handed back later may
     /// follow older ones of its user appended to the disk after that read (the writer appends them first): it waits for
     /// the next read of the disk.
     /// </summary>
     public long HandedBackMark => Interlocked.Read(ref _handedBackIn);
 
-    /// <summary>As <see cref="Read(List{Envelope}, int)"/>, taking only the messages handed back up to <paramref name="handedBackMark"/>.</summary>
-    public int Read(List<Envelope> into, int maxCount, long handedBackMark) => Read(into, maxCount, includeStorageOwned: false, handedBackMark);
+    /// <summary>
+    /// Gets the stored queue's end when the oldest handed-back message not read yet was handed back, or
+    /// <see langword="null"/> when there is none: the loop reads the records before it, then that message (see
+    /// <see cref="Read(List{Envelope}, int, long, StoredPosition)"/>), then those after.
+    /// </summary>
+    public StoredPosition? OldestHandedBackEnd => _handedBack.TryPeek(out var oldest) ? oldest.End : null;
+
+    /// <summary>
+    /// As <see cref="Read(List{Envelope}, int)"/>, taking only the messages handed back up to <paramref name="handedBackMark"/>
+    /// and when the stored queue's end was at or before <paramref name="readTo"/> (every record before it read).
+    /// </summary>
+    public int Read(List<Envelope> into, int maxCount, long handedBackMark, StoredPosition readTo) => Read(into, maxCount, includeStorageOwned: false, handedBackMark, readTo);
 
     /// <summary>
     /// Takes every message held in memory, those the storage writer has not taken yet included (to drop them: what the
@@ -249,22 +273,28 @@ internal sealed partial class MemorySource : IMessageSource
     /// <summary>Settles messages of this source that <see cref="Settler.DeliveredLater"/> settled, all at once.</summary>
     public void Settled(in DeliveredTally tally) => _queue.Release(tally.Messages, tally.EstimatedBytes, tally.Calls);
 
-    private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned, long handedBackMark = long.MaxValue)
+    private int Read(List<Envelope> into, int maxCount, bool includeStorageOwned, long handedBackMark = long.MaxValue, StoredPosition? readTo = null)
     {
         lock (_spareEnvelopes)
         {
             var read = 0;
-            while (read < maxCount && _handedBackOut < handedBackMark && _handedBack.TryDequeue(out var message))
+            var readToEnd = readTo ?? StoredPosition.Last;
+
+            // (Only readers, under this lock, take from the handed-back queue: the one peeked is the one taken.)
+            while (read < maxCount && _handedBackOut < handedBackMark && _handedBack.TryPeek(out var next) && next.End.IsAtOrBefore(readToEnd))
             {
+                _handedBack.TryDequeue(out _);
+                var message = next.Message;
                 _handedBackOut++;
                 ReadHandedBack(message);
                 into.Add(Wrap(message));
                 read++;
             }
 
-            if (read < maxCount && _handedBackOut >= handedBackMark && !_handedBack.IsEmpty)
+            if (read < maxCount && !_handedBack.IsEmpty)
             {
-                // Handed back after the disk was read: read after the next read of the disk, and before anything newer.
+                // Handed back after the disk was read, or after records not read yet: read after the next read of the disk,
+                // and before anything newer.
                 _readAroundStorage |= read > 0;
                 return read;
             }

@@ -300,12 +300,37 @@ internal sealed partial class DurableQueue : IDisposable
     }
 
     /// <summary>
+    /// Gets the position just past the newest record written (<see cref="StoredPosition.First"/> before the folder is
+    /// loaded): taken by the writer as it hands messages back to memory, so the records written after them are read after
+    /// them (see <see cref="Read(int, Action?, Func{StoredPosition}?, out StoredPosition)"/>).
+    /// </summary>
+    public StoredPosition End
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _log?.End ?? StoredPosition.First;
+            }
+        }
+    }
+
+    /// <summary>
     /// Reads up to <paramref name="max"/> stored records, oldest first, that no reader has yet. <paramref name="taking"/>
     /// runs under the lock once they are read, before <see cref="Unread"/> leaves them out (not when there is nothing to read).
     /// </summary>
-    public List<StoredRecord> Read(int max, Action? taking = null)
+    public List<StoredRecord> Read(int max, Action? taking = null) => Read(max, taking, null, out _);
+
+    /// <summary>
+    /// As <see cref="Read(int, Action?)"/>, up to the first record at or after the position <paramref name="before"/>
+    /// tells under the lock (a message the writer handed back to memory: the writer hands it back between two writes, so
+    /// the records written after it are not read before it). <paramref name="readTo"/> is that position (everything
+    /// before it is read when no record is returned), or <see cref="StoredPosition.Last"/> when it was not asked.
+    /// </summary>
+    public List<StoredRecord> Read(int max, Action? taking, Func<StoredPosition>? before, out StoredPosition readTo)
     {
         var records = new List<StoredRecord>();
+        readTo = StoredPosition.Last;
 
         // Readable as soon as the folder is loaded (the log installed), also while a folder taken over is not published as
         // this client's yet: an opt-out then takes its fast path (no DropAtLoad), and its sweep must reach these records.
@@ -328,7 +353,8 @@ internal sealed partial class DurableQueue : IDisposable
                 return records;
             }
 
-            _log.Read(max, _limits.ExpiredBeforeMs(), records, out var expired);
+            readTo = before?.Invoke() ?? StoredPosition.Last;
+            _log.Read(max, _limits.ExpiredBeforeMs(), records, out var expired, readTo);
             drops.Add(DropReason.Expired, expired);
 
             // Counted as the figures without them are published; logged outside the lock (see Enforce).
@@ -347,7 +373,7 @@ internal sealed partial class DurableQueue : IDisposable
     /// </summary>
     public void ReportDropped(in StorageDrops drops) => _limits.Report(drops);
 
-    /// <summary>Settles a record read with <see cref="Read"/> (delivered or dropped and counted by its reader).</summary>
+    /// <summary>Settles a record read with <see cref="Read(int, Action?)"/> (delivered or dropped and counted by its reader).</summary>
     public void Settle(StoredRecord record)
     {
         bool segmentSettled;

@@ -8,7 +8,13 @@ internal sealed partial class SegmentLog
     /// outstanding until <see cref="Settle"/>. Records older than <paramref name="expiredBeforeMs"/> (by their time and,
     /// for one recorded while the wall clock was set back, its write's: <see cref="Segment.WrittenMsAt"/>) are settled at once and their calls counted in <paramref name="expired"/>.
     /// </summary>
-    public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out long expired)
+    public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out long expired) => Read(max, expiredBeforeMs, into, out expired, StoredPosition.Last);
+
+    /// <summary>
+    /// As <see cref="Read(int, long, List{StoredRecord}, out long)"/>, stopping at the first record at or after
+    /// <paramref name="before"/> (written after a message the storage writer handed back to memory).
+    /// </summary>
+    public void Read(int max, long expiredBeforeMs, List<StoredRecord> into, out long expired, StoredPosition before)
     {
         expired = 0;
         ForgetFolderIfReplaced();
@@ -47,6 +53,12 @@ internal sealed partial class SegmentLog
                 _readSegment = next;
                 _readOffset = next.AckOffset;
                 continue;
+            }
+
+            if (before.IsAtOrBefore(segment.Id, found))
+            {
+                // Written after a message the storage writer handed back to memory: read after it (see DurableQueue.Read).
+                break;
             }
 
             if (segment.SettledRunEnd(found) is var settledEnd and >= 0)

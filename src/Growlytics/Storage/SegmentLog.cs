@@ -112,6 +112,12 @@ internal sealed partial class SegmentLog : IDisposable
 
     public Segment? Oldest => _segments.Count > 0 ? _segments[0] : null;
 
+    /// <summary>
+    /// Gets the position just past the newest record written: records written later lie at or after it (in that segment
+    /// past its length, or in a segment numbered after it).
+    /// </summary>
+    public StoredPosition End => _segments.Count > 0 ? new(_segments[_segments.Count - 1].Id, _segments[_segments.Count - 1].Length) : new(_nextId, 0);
+
     /// <summary>Gets the segments, oldest first (for tests).</summary>
     internal IReadOnlyList<Segment> Segments => _segments;
 

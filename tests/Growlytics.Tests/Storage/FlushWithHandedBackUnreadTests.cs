@@ -1,0 +1,163 @@
+using System.Net;
+using System.Text;
+using GrowlyticsSdk.TestSupport;
+
+namespace GrowlyticsSdk.Tests.Storage;
+
+/// <summary>
+/// <c>FlushAsync</c> with <see cref="GrowlyticsOptions.StorageDirectory"/> while a message the storage writer handed back
+/// to memory (its write failed: the disk full; or too large for a record) is not read yet: calls made after the flush and
+/// stored meanwhile (the disk works again) must not take its place in what the flush waits for. The delivery loop is
+/// held at its read of the folder meanwhile (as behind a slow store); the service holds call 0's request.
+/// </summary>
+public sealed class FlushWithHandedBackUnreadTests : StorageTestBase
+{
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
+
+    [Theory]
+    [InlineData(GrowlyticsProtocol.Batch, false)]
+    [InlineData(GrowlyticsProtocol.Rest, false)]
+    [InlineData(GrowlyticsProtocol.Batch, true)]
+    [InlineData(GrowlyticsProtocol.Rest, true)]
+    public async Task Flush_WithAHandedBackMessageUnread_WaitsForItNotForLaterStoredCalls(GrowlyticsProtocol protocol, bool tooLarge)
+    {
+        using var loopHeld = new ManualResetEventSlim();
+        using var releaseLoop = new ManualResetEventSlim();
+        var holdLoop = 0;
+        var failAppends = 0;
+        var collector = new ZeroHoldingCollector();
+        await using var client = NewClient(new StorageCollector(), o =>
+        {
+            o.Protocol = protocol;
+            o.HttpClient = new HttpClient(collector);
+            o.MaxStorageBytes = 64 * 1024;
+
+            // One message a request: call 0's request, held, holds no other call.
+            o.MaxBatchSize = 1;
+            o.StorageAppendFault = _ => Volatile.Read(ref failAppends) == 1 ? new IOException("No space left on device (test).") : null;
+            o.BeforeStoreRead = () =>
+            {
+                if (Volatile.Read(ref holdLoop) == 1 && Interlocked.Exchange(ref holdLoop, 2) == 1)
+                {
+                    loopHeld.Set();
+                    releaseLoop.Wait(TimeSpan.FromSeconds(30));
+                }
+            };
+        });
+        await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
+
+        try
+        {
+            // The loop is held at its next read of the folder.
+            Volatile.Write(ref holdLoop, 1);
+            UpdateCustomerNumbers(client, 100, 1);
+            await Task.Run(() => DriveUntilAsync(() => loopHeld.IsSet, Step));
+
+            // Call 0 goes back to memory: the disk is full, or it is too large for a record.
+            Volatile.Write(ref failAppends, tooLarge ? 0 : 1);
+            var update = new Dictionary<string, object?> { ["n"] = 0 };
+            if (tooLarge)
+            {
+                // Larger than a record may be within MaxStorageBytes (64 KB, less the SDK's reserve).
+                for (var i = 0; i < 99; i++)
+                {
+                    update["a" + i] = new string('x', 510);
+                }
+            }
+
+            client.Customers.Update("customer-0", update);
+            await Task.Run(() => DriveUntilAsync(() => client.Memory.HoldsHandedBack, Step));
+            Volatile.Write(ref failAppends, 0);
+
+            // The flush covers call 0 (and 100). Calls 1 to 3 come after it, and are stored (the disk works again: the
+            // writer tries it with them once the retry interval has passed).
+            var flush = client.FlushAsync();
+            UpdateCustomerNumbers(client, 1, 3);
+            await Task.Run(() => DriveUntilAsync(() => client.Durable!.IsBuffer && client.Durable.Unread >= 3, Step, () => $"buffer {client.Durable!.IsBuffer}, unread {client.Durable.Unread}"));
+            client.Memory.HoldsHandedBack.Should().BeTrue();
+
+            // The loop goes on: calls 1 to 3 and 100 are delivered, call 0's request is held by the service.
+            releaseLoop.Set();
+            await Task.Run(() => DriveUntilAsync(
+                () => collector.Delivered.Count >= 4 && collector.Held == 1,
+                Step,
+                () => $"delivered {string.Join(",", collector.Delivered)}, held {collector.Held}"));
+            for (var i = 0; i < 20; i++)
+            {
+                Time.Advance(Step);
+                await Task.Delay(10);
+            }
+
+            flush.IsCompleted.Should().BeFalse("call 0, accepted before the flush, is not delivered yet (delivered: {0})", string.Join(",", collector.Delivered));
+            collector.Release();
+            await Task.Run(() => DriveUntilAsync(() => flush.IsCompleted, Step));
+            await flush;
+        }
+        finally
+        {
+            releaseLoop.Set();
+            collector.Release();
+        }
+
+        await Task.Run(() => DriveUntilAsync(() => client.Statistics.Delivered == 5, Step));
+        collector.Delivered.Should().BeEquivalentTo([0L, 1L, 2L, 3L, 100L]);
+        ShouldBeBalanced(client.Statistics);
+    }
+
+    /// <summary>
+    /// A service for either protocol that records the numbers ("n") it accepts, and holds, until <see cref="Release"/>,
+    /// a request that carries number 0.
+    /// </summary>
+    private sealed class ZeroHoldingCollector : HttpMessageHandler
+    {
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<long> _delivered = [];
+        private int _held;
+
+        /// <summary>Gets the number of messages in the requests held now.</summary>
+        public int Held => Volatile.Read(ref _held);
+
+        public List<long> Delivered
+        {
+            get
+            {
+                lock (_delivered)
+                {
+                    return [.. _delivered];
+                }
+            }
+        }
+
+        public void Release() => _released.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
+            var gzip = request.Content.Headers.ContentEncoding.Contains("gzip");
+            var rest = request.RequestUri!.AbsolutePath.EndsWith("rest-api/customer", StringComparison.Ordinal);
+            IReadOnlyList<System.Text.Json.JsonElement> owners = rest ? [WireBody.RestCustomer(body, gzip)] : WireBody.BatchMessages(body);
+            var numbers = owners.Select(m => long.Parse(WireBody.Attributes(m)["n"], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            if (numbers.Contains(0))
+            {
+                Interlocked.Add(ref _held, numbers.Count);
+                try
+                {
+                    await _released.Task.WaitAsync(cancellationToken);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _held, -numbers.Count);
+                }
+            }
+
+            lock (_delivered)
+            {
+                _delivered.AddRange(numbers);
+            }
+
+            return rest
+                ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"success\":true}", Encoding.UTF8, "application/json") }
+                : new HttpResponseMessage(HttpStatusCode.OK);
+        }
+    }
+}
