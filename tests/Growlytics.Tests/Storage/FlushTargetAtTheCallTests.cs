@@ -23,7 +23,7 @@ public sealed class FlushTargetAtTheCallTests : StorageTestBase
         using var secondInside = new ManualResetEventSlim();
         using var releaseSecond = new ManualResetEventSlim();
         var appends = 0;
-        var collector = new HoldingCollector();
+        var collector = new NumberHoldingCollector(numbers => !numbers.Contains(0));
         await using var client = NewClient(new StorageCollector(), o =>
         {
             o.Protocol = protocol;
@@ -86,7 +86,7 @@ public sealed class FlushTargetAtTheCallTests : StorageTestBase
     public async Task Flush_WhileCallsKeepComingAndTheirRequestsAreHeld_ReturnsOnceWhatCameBeforeIsDelivered()
     {
         const int MostRounds = 5_000;
-        var collector = new HoldingCollector();
+        var collector = new NumberHoldingCollector(numbers => !numbers.Contains(0));
         var rounds = 0;
         var stopped = 0;
         var gate = new object();
@@ -152,7 +152,7 @@ public sealed class FlushTargetAtTheCallTests : StorageTestBase
         using var firstInside = new ManualResetEventSlim();
         using var releaseFirst = new ManualResetEventSlim();
         var appends = 0;
-        var collector = new HoldingCollector();
+        var collector = new NumberHoldingCollector(numbers => !numbers.Contains(0));
         await using var client = NewClient(new StorageCollector(), o =>
         {
             o.Protocol = protocol;
@@ -212,62 +212,5 @@ public sealed class FlushTargetAtTheCallTests : StorageTestBase
         }
 
         return true;
-    }
-
-    /// <summary>
-    /// A service for either protocol that records the numbers ("n") it accepts, and holds, until <see cref="Release"/>,
-    /// every request that does not carry number 0.
-    /// </summary>
-    private sealed class HoldingCollector : HttpMessageHandler
-    {
-        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly List<long> _delivered = [];
-        private int _held;
-
-        /// <summary>Gets the number of messages in the requests held now.</summary>
-        public int Held => Volatile.Read(ref _held);
-
-        public List<long> Delivered
-        {
-            get
-            {
-                lock (_delivered)
-                {
-                    return [.. _delivered];
-                }
-            }
-        }
-
-        public void Release() => _released.TrySetResult();
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var body = await request.Content!.ReadAsByteArrayAsync(cancellationToken);
-            var gzip = request.Content.Headers.ContentEncoding.Contains("gzip");
-            var rest = request.RequestUri!.AbsolutePath.EndsWith("rest-api/customer", StringComparison.Ordinal);
-            IReadOnlyList<System.Text.Json.JsonElement> owners = rest ? [WireBody.RestCustomer(body, gzip)] : WireBody.BatchMessages(body);
-            var numbers = owners.Select(m => long.Parse(WireBody.Attributes(m)["n"], System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            if (!numbers.Contains(0))
-            {
-                Interlocked.Add(ref _held, numbers.Count);
-                try
-                {
-                    await _released.Task.WaitAsync(cancellationToken);
-                }
-                finally
-                {
-                    Interlocked.Add(ref _held, -numbers.Count);
-                }
-            }
-
-            lock (_delivered)
-            {
-                _delivered.AddRange(numbers);
-            }
-
-            return rest
-                ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("{\"success\":true}", Encoding.UTF8, "application/json") }
-                : new HttpResponseMessage(HttpStatusCode.OK);
-        }
     }
 }
