@@ -139,16 +139,45 @@ internal sealed class ConcurrencyLimiter
         {
             if (!_ended)
             {
-                _active--;
                 var cooling = new Cooling(this);
-                cooling.Timer = BackgroundWork.CreateTimer(_time, static state => ((Cooling)state!).End(), cooling, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                _cooling.Add(cooling.Timer);
-                cooling.Timer.Change(delay, Timeout.InfiniteTimeSpan);
-                return;
+                try
+                {
+                    cooling.Timer = BackgroundWork.CreateTimer(_time, static state => ((Cooling)state!).End(), cooling, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    _cooling.Add(cooling.Timer);
+                    cooling.Timer.Change(delay, Timeout.InfiniteTimeSpan);
+                    _active--;
+                    return;
+                }
+#pragma warning disable CA1031 // The app's TimeProvider faulted (for a moment): the slot is given back at once below.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                    // Thrown out of the attempt's end, the fault replaced the service's answer (a 429 became a fault never
+                    // retried, its batch dropped after one attempt), and the slot was freed without going to a waiting retry.
+                    if (cooling.Timer is { } timer)
+                    {
+                        _cooling.Remove(timer);
+                        DisposeQuietly(timer);
+                    }
+                }
             }
         }
 
         Release();
+    }
+
+    // A timer of the app's TimeProvider whose Dispose throws must not reach an attempt's end or the shutdown.
+    private static void DisposeQuietly(ITimer timer)
+    {
+        try
+        {
+            timer.Dispose();
+        }
+#pragma warning disable CA1031 // As above.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
     }
 
     /// <summary>Gives back every slot taken until a Retry-After ends, and takes no more (delivery has ended).</summary>
@@ -165,7 +194,7 @@ internal sealed class ConcurrencyLimiter
 
         foreach (var timer in timers)
         {
-            timer.Dispose();
+            DisposeQuietly(timer);
         }
     }
 
@@ -197,7 +226,10 @@ internal sealed class ConcurrencyLimiter
             GrantLocked();
         }
 
-        ended?.Dispose();
+        if (ended is not null)
+        {
+            DisposeQuietly(ended);
+        }
     }
 
     /// <summary>The service asked to slow down (429 or <c>Retry-After</c>): half the slots.</summary>
@@ -245,7 +277,7 @@ internal sealed class ConcurrencyLimiter
             room = GrantLocked() && _waiters.Count == 0;
         }
 
-        timer.Dispose();
+        DisposeQuietly(timer);
         if (room)
         {
             _onRoom();

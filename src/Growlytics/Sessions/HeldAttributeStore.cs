@@ -315,7 +315,17 @@ internal sealed partial class HeldAttributeStore : IDisposable
         if (_sweeper is null && !_closed)
         {
             var every = TimeSpan.FromTicks(_retention.Ticks / SweepsPerRetention);
-            _sweeper = BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
+            try
+            {
+                _sweeper = BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
+            }
+#pragma warning disable CA1031 // The app's TimeProvider faulted (for a moment): the system's timer sweeps instead.
+            catch (Exception) when (!ReferenceEquals(_time, TimeProvider.System))
+#pragma warning restore CA1031
+            {
+                // Thrown into the caller's Push, with the visitor's push held but not counted; as TaskCompat.BackgroundDelay.
+                _sweeper = BackgroundWork.CreateTimer(TimeProvider.System, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
+            }
         }
     }
 
