@@ -21,40 +21,20 @@ public sealed class FlushWithHandedBackUnreadTests : StorageTestBase
     [InlineData(GrowlyticsProtocol.Rest, true)]
     public async Task Flush_WithAHandedBackMessageUnread_WaitsForItNotForLaterStoredCalls(GrowlyticsProtocol protocol, bool tooLarge)
     {
-        using var loopHeld = new ManualResetEventSlim();
-        using var releaseLoop = new ManualResetEventSlim();
-        var holdLoop = 0;
-        var failAppends = 0;
+        using var disk = new HeldReadFullDisk();
         var collector = new NumberHoldingCollector(numbers => numbers.Contains(0));
-        await using var client = NewClient(new StorageCollector(), o =>
-        {
-            o.Protocol = protocol;
-            o.HttpClient = new HttpClient(collector);
-            o.MaxStorageBytes = 64 * 1024;
-
-            // One message a request: call 0's request, held, holds no other call.
-            o.MaxBatchSize = 1;
-            o.StorageAppendFault = _ => Volatile.Read(ref failAppends) == 1 ? new IOException("No space left on device (test).") : null;
-            o.BeforeStoreRead = () =>
-            {
-                if (Volatile.Read(ref holdLoop) == 1 && Interlocked.Exchange(ref holdLoop, 2) == 1)
-                {
-                    loopHeld.Set();
-                    releaseLoop.Wait(TimeSpan.FromSeconds(30));
-                }
-            };
-        });
+        await using var client = NewClient(new StorageCollector(), o => disk.Configure(o, protocol, collector));
         await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
 
         try
         {
             // The loop is held at its next read of the folder.
-            Volatile.Write(ref holdLoop, 1);
+            disk.HoldNextRead();
             UpdateCustomerNumbers(client, 100, 1);
-            await Task.Run(() => DriveUntilAsync(() => loopHeld.IsSet, Step));
+            await Task.Run(() => DriveUntilAsync(() => disk.LoopHeld, Step));
 
             // Call 0 goes back to memory: the disk is full, or it is too large for a record.
-            Volatile.Write(ref failAppends, tooLarge ? 0 : 1);
+            disk.Full = !tooLarge;
             var update = new Dictionary<string, object?> { ["n"] = 0 };
             if (tooLarge)
             {
@@ -67,7 +47,7 @@ public sealed class FlushWithHandedBackUnreadTests : StorageTestBase
 
             client.Customers.Update("customer-0", update);
             await Task.Run(() => DriveUntilAsync(() => client.Memory.HoldsHandedBack, Step));
-            Volatile.Write(ref failAppends, 0);
+            disk.Full = false;
 
             // The flush covers call 0 (and 100). Calls 1 to 3 come after it, and are stored (the disk works again: the
             // writer tries it with them once the retry interval has passed).
@@ -77,7 +57,7 @@ public sealed class FlushWithHandedBackUnreadTests : StorageTestBase
             client.Memory.HoldsHandedBack.Should().BeTrue();
 
             // The loop goes on: calls 1 to 3 and 100 are delivered, call 0's request is held by the service.
-            releaseLoop.Set();
+            disk.ReleaseLoop();
             await Task.Run(() => DriveUntilAsync(
                 () => collector.Delivered.Count >= 4 && collector.Held == 1,
                 Step,
@@ -95,7 +75,7 @@ public sealed class FlushWithHandedBackUnreadTests : StorageTestBase
         }
         finally
         {
-            releaseLoop.Set();
+            disk.ReleaseLoop();
             collector.Release();
         }
 

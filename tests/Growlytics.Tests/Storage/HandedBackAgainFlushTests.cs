@@ -17,54 +17,36 @@ public sealed class HandedBackAgainFlushTests : StorageTestBase
     [InlineData(GrowlyticsProtocol.Rest)]
     public async Task Flush_WithTwoHandedBackMessagesBetweenStoredOnes_WaitsForTheSecondAndDeliversAll(GrowlyticsProtocol protocol)
     {
-        using var loopHeld = new ManualResetEventSlim();
-        using var releaseLoop = new ManualResetEventSlim();
-        var holdLoop = 0;
-        var failAppends = 0;
+        using var disk = new HeldReadFullDisk();
         var collector = new NumberHoldingCollector(numbers => numbers.Contains(4));
-        await using var client = NewClient(new StorageCollector(), o =>
-        {
-            o.Protocol = protocol;
-            o.HttpClient = new HttpClient(collector);
-            o.MaxStorageBytes = 64 * 1024;
-            o.MaxBatchSize = 1;
-            o.StorageAppendFault = _ => Volatile.Read(ref failAppends) == 1 ? new IOException("No space left on device (test).") : null;
-            o.BeforeStoreRead = () =>
-            {
-                if (Volatile.Read(ref holdLoop) == 1 && Interlocked.Exchange(ref holdLoop, 2) == 1)
-                {
-                    loopHeld.Set();
-                    releaseLoop.Wait(TimeSpan.FromSeconds(30));
-                }
-            };
-        });
+        await using var client = NewClient(new StorageCollector(), o => disk.Configure(o, protocol, collector));
         await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
 
         try
         {
-            Volatile.Write(ref holdLoop, 1);
+            disk.HoldNextRead();
             UpdateCustomerNumbers(client, 100, 1);
-            await Task.Run(() => DriveUntilAsync(() => loopHeld.IsSet, Step));
+            await Task.Run(() => DriveUntilAsync(() => disk.LoopHeld, Step));
 
-            Volatile.Write(ref failAppends, 1);
+            disk.Full = true;
             UpdateCustomerNumbers(client, 0, 1);
             await Task.Run(() => DriveUntilAsync(() => client.Memory.HandedBackMark >= 1, Step));
             var firstMark = client.Memory.HandedBackMark;
-            Volatile.Write(ref failAppends, 0);
+            disk.Full = false;
 
             UpdateCustomerNumbers(client, 1, 3);
             await Task.Run(() => DriveUntilAsync(() => client.Durable!.IsBuffer && client.Durable.Unread >= 3, Step, () => $"unread {client.Durable!.Unread}"));
 
-            Volatile.Write(ref failAppends, 1);
+            disk.Full = true;
             UpdateCustomerNumbers(client, 4, 1);
             await Task.Run(() => DriveUntilAsync(() => client.Memory.HandedBackMark > firstMark, Step));
-            Volatile.Write(ref failAppends, 0);
+            disk.Full = false;
 
             var flush = client.FlushAsync();
             UpdateCustomerNumbers(client, 5, 2);
             await Task.Run(() => DriveUntilAsync(() => client.Durable!.IsBuffer && client.Durable.Unread >= 5, Step, () => $"unread {client.Durable!.Unread}"));
 
-            releaseLoop.Set();
+            disk.ReleaseLoop();
             await Task.Run(() => DriveUntilAsync(
                 () => collector.Delivered.Count >= 7 && collector.Held == 1,
                 Step,
@@ -82,7 +64,7 @@ public sealed class HandedBackAgainFlushTests : StorageTestBase
         }
         finally
         {
-            releaseLoop.Set();
+            disk.ReleaseLoop();
             collector.Release();
         }
 
@@ -101,39 +83,21 @@ public sealed class HandedBackAgainFlushTests : StorageTestBase
             return;
         }
 
-        using var loopHeld = new ManualResetEventSlim();
-        using var releaseLoop = new ManualResetEventSlim();
-        var holdLoop = 0;
-        var failAppends = 0;
+        using var disk = new HeldReadFullDisk();
         var collector = new NumberHoldingCollector(numbers => numbers.Contains(0));
-        await using var client = NewClient(new StorageCollector(), o =>
-        {
-            o.Protocol = protocol;
-            o.HttpClient = new HttpClient(collector);
-            o.MaxStorageBytes = 64 * 1024;
-            o.MaxBatchSize = 1;
-            o.StorageAppendFault = _ => Volatile.Read(ref failAppends) == 1 ? new IOException("No space left on device (test).") : null;
-            o.BeforeStoreRead = () =>
-            {
-                if (Volatile.Read(ref holdLoop) == 1 && Interlocked.Exchange(ref holdLoop, 2) == 1)
-                {
-                    loopHeld.Set();
-                    releaseLoop.Wait(TimeSpan.FromSeconds(30));
-                }
-            };
-        });
+        await using var client = NewClient(new StorageCollector(), o => disk.Configure(o, protocol, collector));
         await DriveUntilAsync(() => client.Durable!.IsOwner, Step);
 
         try
         {
-            Volatile.Write(ref holdLoop, 1);
+            disk.HoldNextRead();
             UpdateCustomerNumbers(client, 100, 1);
-            await Task.Run(() => DriveUntilAsync(() => loopHeld.IsSet, Step));
+            await Task.Run(() => DriveUntilAsync(() => disk.LoopHeld, Step));
 
-            Volatile.Write(ref failAppends, 1);
+            disk.Full = true;
             UpdateCustomerNumbers(client, 0, 1);
             await Task.Run(() => DriveUntilAsync(() => client.Memory.HandedBackMark >= 1, Step));
-            Volatile.Write(ref failAppends, 0);
+            disk.Full = false;
 
             var flush = client.FlushAsync();
             UpdateCustomerNumbers(client, 1, 3);
@@ -146,7 +110,7 @@ public sealed class HandedBackAgainFlushTests : StorageTestBase
                 await Task.Delay(10);
             }
 
-            releaseLoop.Set();
+            disk.ReleaseLoop();
             await Task.Run(() => DriveUntilAsync(
                 () => collector.Held == 1 || client.Statistics.Dropped >= 4,
                 Step,
@@ -167,7 +131,7 @@ public sealed class HandedBackAgainFlushTests : StorageTestBase
         }
         finally
         {
-            releaseLoop.Set();
+            disk.ReleaseLoop();
             collector.Release();
         }
 
