@@ -315,17 +315,10 @@ internal sealed partial class HeldAttributeStore : IDisposable
         if (_sweeper is null && !_closed)
         {
             var every = TimeSpan.FromTicks(_retention.Ticks / SweepsPerRetention);
-            try
-            {
-                _sweeper = BackgroundWork.CreateTimer(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
-            }
-#pragma warning disable CA1031 // The app's TimeProvider faulted (for a moment): the system's timer sweeps instead.
-            catch (Exception) when (!ReferenceEquals(_time, TimeProvider.System))
-#pragma warning restore CA1031
-            {
-                // Thrown into the caller's Push, with the visitor's push held but not counted; as TaskCompat.BackgroundDelay.
-                _sweeper = BackgroundWork.CreateTimer(TimeProvider.System, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
-            }
+
+            // On the system's timer if the app's clock throws as it is made: thrown into the caller's Push, the fault left
+            // the visitor's push held but not counted.
+            _sweeper = BackgroundWork.CreateTimerOrSystem(_time, static state => ((HeldAttributeStore)state!).Sweep(), this, every, every);
         }
     }
 

@@ -22,6 +22,25 @@ internal static class BackgroundWork
         WithoutFlow((time, callback, state, dueTime, period), static t => t.time.CreateTimer(t.callback, t.state, t.dueTime, t.period));
 
     /// <summary>
+    /// As <see cref="CreateTimer"/>, on the system's timer when <paramref name="time"/> (an app's <see cref="TimeProvider"/>)
+    /// throws as the timer is made: for work that must go on whatever the app's clock does at that moment, and whose
+    /// caller must not see the fault (see <c>TaskCompat.BackgroundDelay</c> for waits).
+    /// </summary>
+    public static ITimer CreateTimerOrSystem(TimeProvider time, TimerCallback callback, object state, TimeSpan dueTime, TimeSpan period)
+    {
+        try
+        {
+            return CreateTimer(time, callback, state, dueTime, period);
+        }
+#pragma warning disable CA1031 // Whatever the app's provider throws; the system's timer runs instead.
+        catch (Exception) when (!ReferenceEquals(time, TimeProvider.System))
+#pragma warning restore CA1031
+        {
+            return CreateTimer(TimeProvider.System, callback, state, dueTime, period);
+        }
+    }
+
+    /// <summary>
     /// Runs <paramref name="create"/> on this thread with the caller's <see cref="ExecutionContext"/> kept from what it
     /// starts or registers (a library's worker started as it is built, a continuation that waits for the client's end),
     /// for the same reason as <see cref="Start"/>: such work would otherwise keep that context alive, and run in it, for
