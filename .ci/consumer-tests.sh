@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Consumer tests: pack the packages with a version unique to this run into a local folder feed, add them BY VERSION
 # to a fresh console app and a fresh ASP.NET Core app (isolated NUGET_PACKAGES, so a stale cache cannot hide a broken
-# package), build the README's tagged code blocks as pasted, run them against the quickstart's local collector and
-# assert what arrived; the same for the one C# block of each package's PACKAGE.md. Fails (non-zero) on any failure.
+# package), build the README's tagged code blocks as pasted (a compiler or NuGet warning fails the build), run them
+# against the quickstart's local collector and assert what arrived; the same for the one C# block of each package's
+# PACKAGE.md. Fails (non-zero) on any failure.
 # Linux/macOS, bash; installs curl, jq and unzip when missing.
 #
 # A README block is a consumer test when the nearest non-blank line above its opening fence is
@@ -130,7 +131,7 @@ step "console app: README block 'console'"
 dotnet new console -n ConsumerConsole -o "$work/console" >/dev/null
 extract console >"$work/console/Program.cs"
 (cd "$work/console" && dotnet add package Growlytics --version "$version" >/dev/null)
-dotnet build "$work/console" -c Release -v q -nologo
+dotnet build "$work/console" -c Release -v q -nologo -warnaserror
 output=$(dotnet "$work/console/bin/Release/"*/ConsumerConsole.dll)
 echo "$output"
 echo "$output" | grep -q "dropped 0$" || fail "the console app dropped messages"
@@ -141,7 +142,7 @@ step "ASP.NET Core app: README block 'aspnetcore'"
 dotnet new web -n ConsumerWeb -o "$work/web" >/dev/null
 extract aspnetcore >"$work/web/Program.cs"
 (cd "$work/web" && dotnet add package Growlytics --version "$version" >/dev/null && dotnet add package Growlytics.AspNetCore --version "$version" >/dev/null)
-dotnet build "$work/web" -c Release -v q -nologo
+dotnet build "$work/web" -c Release -v q -nologo -warnaserror
 (cd "$work/web" && exec dotnet bin/Release/*/ConsumerWeb.dll --urls "http://127.0.0.1:${web_port}") >"$work/web.log" 2>&1 &
 web_pid=$!
 pids+=("$web_pid")
@@ -166,7 +167,7 @@ console_block() {
   for package in "$@"; do
     (cd "$work/$name" && dotnet add package "$package" --version "$version" >/dev/null)
   done
-  dotnet build "$work/$name" -c Release -v q -nologo
+  dotnet build "$work/$name" -c Release -v q -nologo -warnaserror
 }
 
 step "console app: README block 'customers'"
@@ -194,7 +195,7 @@ package_before=$(received | jq "$package_identify")
 dotnet new console -n ConsumerPackage -o "$work/package" >/dev/null
 extract_package src/Growlytics/PACKAGE.md >"$work/package/Program.cs"
 (cd "$work/package" && dotnet add package Growlytics --version "$version" >/dev/null)
-dotnet build "$work/package" -c Release -v q -nologo
+dotnet build "$work/package" -c Release -v q -nologo -warnaserror
 output=$(dotnet "$work/package/bin/Release/"*/ConsumerPackage.dll)
 echo "$output"
 echo "$output" | grep -Eq "^delivered [1-9][0-9]*, dropped 0$" || fail "the Growlytics PACKAGE.md block did not deliver everything"
@@ -215,7 +216,7 @@ step "ASP.NET Core app: the Growlytics.AspNetCore package's PACKAGE.md block"
 dotnet new web -n ConsumerPackageWeb -o "$work/package-web" >/dev/null
 extract_package src/Growlytics.AspNetCore/PACKAGE.md >"$work/package-web/Program.cs"
 (cd "$work/package-web" && dotnet add package Growlytics --version "$version" >/dev/null && dotnet add package Growlytics.AspNetCore --version "$version" >/dev/null)
-dotnet build "$work/package-web" -c Release -v q -nologo
+dotnet build "$work/package-web" -c Release -v q -nologo -warnaserror
 package_web_port=$((web_port + 1))
 (cd "$work/package-web" && exec dotnet bin/Release/*/ConsumerPackageWeb.dll --urls "http://127.0.0.1:${package_web_port}") >"$work/package-web.log" 2>&1 &
 package_web_pid=$!
