@@ -20,15 +20,22 @@ internal sealed class LogRateLimiter
     /// <summary>Records one occurrence; returns <see langword="true"/> when it is time to log, with the count to report.</summary>
     public bool TryReport(out long count) => TryReport(1, out count);
 
-    /// <summary>Records <paramref name="amount"/> occurrences (messages) at once; as <see cref="TryReport(out long)"/>.</summary>
+    /// <summary>
+    /// Records <paramref name="amount"/> occurrences (messages) at once; as <see cref="TryReport(out long)"/>. When the
+    /// clock (an app's <see cref="TimeProvider"/>) throws, it is not time: the occurrences wait, counted, for the next report.
+    /// </summary>
     public bool TryReport(long amount, out long count)
     {
         Interlocked.Add(ref _unreported, amount);
-        var now = _time.GetTimestamp();
+        count = 0;
+        if (!TryNow(out var now))
+        {
+            return false;
+        }
+
         var next = Volatile.Read(ref _nextReportTimestamp);
         if (now < next || Interlocked.CompareExchange(ref _nextReportTimestamp, now + _intervalTicks, next) != next)
         {
-            count = 0;
             return false;
         }
 
@@ -38,4 +45,23 @@ internal sealed class LogRateLimiter
 
     /// <summary>Takes the occurrences recorded since the last report, without waiting for the interval (a last report).</summary>
     public long TakeUnreported() => Interlocked.Exchange(ref _unreported, 0);
+
+    // The limiters count what a call drops on the app's thread and what a MessageDropped handler throws (in the catch that
+    // keeps its fault from the other handlers): a clock's fault thrown from here reached the app's Push or OptOut, ended a
+    // deletion of local data before its files, or ended the process from the thread pool the reports run on.
+    private bool TryNow(out long now)
+    {
+        try
+        {
+            now = _time.GetTimestamp();
+            return true;
+        }
+#pragma warning disable CA1031 // Whatever the app's provider throws: a warning that waits is no reason to fail what it counts.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            now = 0;
+            return false;
+        }
+    }
 }

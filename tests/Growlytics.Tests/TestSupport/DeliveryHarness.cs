@@ -30,8 +30,10 @@ internal sealed class DeliveryHarness : IAsyncDisposable
     /// <see langword="false"/>: the delivery loop waits for <c>Client.Dispatcher.Start()</c>, so a test can record calls
     /// before it runs.
     /// </param>
-    public DeliveryHarness(Action<GrowlyticsOptions>? configure = null, bool startDelivery = true)
+    /// <param name="time">The fake clock (one of the test's own, say one that throws for a moment); a new one by default.</param>
+    public DeliveryHarness(Action<GrowlyticsOptions>? configure = null, bool startDelivery = true, FakeTimeProvider? time = null)
     {
+        Time = time ?? new FakeTimeProvider(Start);
         Http.When("*").Respond(HandleAsync);
         _httpClient = new HttpClient(new DeliveryFaultHandler(Http));
         Options = new GrowlyticsOptions
@@ -55,7 +57,7 @@ internal sealed class DeliveryHarness : IAsyncDisposable
         Client = new GrowlyticsClient(Options, startDelivery);
     }
 
-    public FakeTimeProvider Time { get; } = new(Start);
+    public FakeTimeProvider Time { get; }
 
     public MockHttpMessageHandler Http { get; } = new();
 
