@@ -14,8 +14,13 @@ internal static class AttributeReader
         + "AOT apps read the object through the generic overload (its type known at compile time), or pass an "
         + "IReadOnlyDictionary<string, object?> or UserAttributes.";
 
-    // Null for a type that is not an attributes object (a string, a number, a sequence), decided once per type.
+    // Null for a type that is not an attributes object (a string, a number, a sequence), decided once per type. Never a
+    // collectible type (see PropertiesOfRuntimeType).
     private static readonly ConcurrentDictionary<Type, PropertyInfo[]?> PropertyCache = new();
+#if !NET
+    // netstandard2.0 names no IsCollectible; the runtimes that can unload an assembly (.NET Core 3.0 and later) have it.
+    private static readonly PropertyInfo? IsCollectibleProperty = typeof(MemberInfo).GetProperty("IsCollectible");
+#endif
 
     public static UserAttribute[] Read(IReadOnlyDictionary<string, object?> attributes, AttributeLimits? limits = null)
     {
@@ -65,7 +70,7 @@ internal static class AttributeReader
 
     [RequiresUnreferencedCode(ReflectionMessage)]
     public static UserAttribute[] Read(object attributes, AttributeLimits? limits = null) =>
-        TryReadDictionary(attributes, limits) ?? ReadProperties(attributes, PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties), limits);
+        TryReadDictionary(attributes, limits) ?? ReadProperties(attributes, PropertiesOfRuntimeType(attributes.GetType()), limits);
 
     /// <summary>
     /// Reads the public properties of <typeparamref name="T"/> (the declared type, as <c>JsonSerializer.Serialize&lt;T&gt;</c>
@@ -78,7 +83,22 @@ internal static class AttributeReader
         ?? ReadProperties(attributes!, typeof(T) == typeof(object) ? RuntimeProperties(attributes!) : PropertiesOf<T>.Value, limits);
 
     [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "With T = object the annotation keeps nothing: the object's own type is read, as Push(object) reads it; a trimmed app that removed its properties is told so (NoReadableProperties).")]
-    private static PropertyInfo[]? RuntimeProperties(object attributes) => PropertyCache.GetOrAdd(attributes.GetType(), GetReadableProperties);
+    private static PropertyInfo[]? RuntimeProperties(object attributes) => PropertiesOfRuntimeType(attributes.GetType());
+
+    // A type of a collectible assembly (a plug-in's AssemblyLoadContext that unloads, a RunAndCollect dynamic assembly) is
+    // read every time instead: kept in the process-wide cache, it kept its assembly, and everything that assembly loaded,
+    // for the life of the process (each plug-in loaded and unloaded stayed).
+    [RequiresUnreferencedCode(ReflectionMessage)]
+    private static PropertyInfo[]? PropertiesOfRuntimeType(Type type) =>
+        PropertyCache.TryGetValue(type, out var cached) ? cached
+        : IsCollectible(type) ? GetReadableProperties(type)
+        : PropertyCache.GetOrAdd(type, GetReadableProperties);
+
+#if NET
+    private static bool IsCollectible(Type type) => type.IsCollectible;
+#else
+    private static bool IsCollectible(Type type) => IsCollectibleProperty?.GetValue(type) is true;
+#endif
 
     private static UserAttribute[]? TryReadDictionary(object attributes, AttributeLimits? limits) => attributes switch
     {
