@@ -32,7 +32,11 @@ public enum DropReason
     /// </summary>
     Unauthorized = 4,
 
-    /// <summary>Still queued when shutdown ran out of time, or recorded after the client was shut down.</summary>
+    /// <summary>
+    /// Still queued when shutdown ran out of time (<see cref="GrowlyticsOptions.ShutdownTimeout"/>, or the token passed to
+    /// <see cref="GrowlyticsClient.ShutdownAsync"/> was cancelled: log event 2009 says which), or recorded after the client
+    /// was shut down.
+    /// </summary>
     Shutdown = 5,
 
     /// <summary>An unexpected error inside the SDK (logged) kept the message from being serialized or sent.</summary>

@@ -7,6 +7,23 @@ namespace GrowlyticsSdk.Delivery;
 /// <summary>The dispatcher's side of shutdown: the last deliveries within the deadline, and counting what is left.</summary>
 internal sealed partial class Dispatcher
 {
+    // What ended the last deliveries with messages left, for event 2009: the caller's token and ShutdownTimeout call for
+    // different changes (a host's stop budget, or the option), and the drops' reason (Shutdown) is the same for both.
+    // Written before sending is cancelled, read once the loop has ended (see CountWhatIsLeft).
+    private StopCause _stopCause;
+
+    private enum StopCause
+    {
+        /// <summary>The loop ended on its own (what is left came as it ended).</summary>
+        None,
+
+        /// <summary>The deadline passed, or nothing could be delivered before it.</summary>
+        Deadline,
+
+        /// <summary>The token of a <c>ShutdownAsync</c> call was cancelled before the deadline.</summary>
+        Cancelled,
+    }
+
     /// <summary>
     /// Delivers what it can within <paramref name="timeout"/>; counts what memory still holds as dropped and returns that
     /// count. Then waits for the <c>MessageDropped</c> handlers to report the drops the loop and the count settled (they
@@ -39,7 +56,8 @@ internal sealed partial class Dispatcher
             if (await Task.WhenAny(_run, expiry, quiet).ConfigureAwait(false) != _run)
             {
                 // Out of time, or nothing can go in it: the requests in flight are abandoned; what they held is counted
-                // below (or stays stored).
+                // below (or stays stored). The caller's token, not the deadline, when it cancelled the wait for the deadline.
+                _stopCause = cancellationToken.IsCancellationRequested && expiry.Status != TaskStatus.RanToCompletion ? StopCause.Cancelled : StopCause.Deadline;
                 _stopSending.Cancel();
                 _wake.Set();
             }
@@ -136,7 +154,18 @@ internal sealed partial class Dispatcher
         undelivered += DropWhatMemoryHolds();
         if (undelivered > 0)
         {
-            Log.UndeliveredAtShutdown(_logger, undelivered);
+            switch (_stopCause)
+            {
+                case StopCause.Deadline:
+                    Log.UndeliveredAtShutdownDeadline(_logger, undelivered);
+                    break;
+                case StopCause.Cancelled:
+                    Log.UndeliveredAtShutdownCancelled(_logger, undelivered);
+                    break;
+                default:
+                    Log.UndeliveredAtShutdown(_logger, undelivered);
+                    break;
+            }
         }
 
         CompleteFlushes(everything: true);

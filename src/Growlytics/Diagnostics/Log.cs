@@ -48,6 +48,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Growlytics shut down with {Count} message(s) undelivered.")]
     public static partial void UndeliveredAtShutdown(ILogger logger, long count);
 
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Growlytics shut down with {Count} message(s) undelivered: ShutdownTimeout ran out (or the circuit breaker was open past it, so nothing could be delivered within it).")]
+    public static partial void UndeliveredAtShutdownDeadline(ILogger logger, long count);
+
+    [LoggerMessage(EventId = 2009, Level = LogLevel.Warning, Message = "Growlytics shut down with {Count} message(s) undelivered: the token passed to ShutdownAsync was cancelled, with time left in ShutdownTimeout (a host cancels the token it passes once its own stop budget, HostOptions.ShutdownTimeout, is spent).")]
+    public static partial void UndeliveredAtShutdownCancelled(ILogger logger, long count);
+
     [LoggerMessage(EventId = 2016, Level = LogLevel.Warning, Message = "Growlytics shut down without waiting for a MessageDropped handler that was still running after the deadline; every drop is counted, and those it has not reported yet are reported, summed per reason, when it returns. Handlers must be quick and must not wait for the thread that shuts the client down (Control.Invoke, Dispatcher.Invoke).")]
     public static partial void DropHandlerHeldAtShutdown(ILogger logger);
 
