@@ -230,13 +230,24 @@ internal sealed partial class RequestSender
     private static string Describe(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Result: { } response } => ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture),
-        { Exception: { } exception } => exception.GetType().Name + TransportDetail(exception),
+        { Exception: { } exception } => DescribeFailure(exception),
         _ => "unknown",
     };
+
+    /// <summary>An attempt's failure as the log names it: its exception's type and what kind of failure it is.</summary>
+    private static string DescribeFailure(Exception exception) => exception.GetType().Name + TransportDetail(exception);
 
     // What kind of transport failure, for the log: an error code, never a message (which may carry a host's answer).
     private static string TransportDetail(Exception exception)
     {
+        if (exception is OperationCanceledException)
+        {
+            // Not the SDK's own cancellation (a timeout, the budget and a shutdown end the attempt with its token, and are
+            // not failures): the HttpClient's Timeout, which .NET reports as a cancellation (with a TimeoutException inside
+            // from .NET 5 on), or a handler of the app's that cancelled. Said as such, so it does not read as the app's.
+            return exception.InnerException is TimeoutException ? " (HttpClient.Timeout)" : " (HttpClient.Timeout, or a handler that cancelled)";
+        }
+
 #if NET8_0_OR_GREATER
         if (exception is HttpRequestException { HttpRequestError: not HttpRequestError.Unknown and var error })
         {

@@ -363,7 +363,7 @@ internal sealed partial class RequestSender
 #pragma warning restore CA1031
         {
             // A spent RetryBudget surfaces as Polly's TimeoutRejectedException: said as what it is, after the latest failure.
-            var description = state.BudgetSpent ? (state.LastFailure ?? "no answer") + ", then RetryBudget ran out" : ex.GetType().Name;
+            var description = state.BudgetSpent ? (state.LastFailure ?? "no answer") + ", then RetryBudget ran out" : DescribeFailure(ex);
             // A budget spent while the batch waited for the circuit's probe: refused by the circuit too.
             state.RefusedByCircuit = ex is BrokenCircuitException || (state.BudgetSpent && state.RefusedByCircuit);
             return (0, description, null);
