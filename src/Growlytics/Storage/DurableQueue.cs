@@ -178,6 +178,18 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets a value indicating whether this client holds the folder.</summary>
     public bool IsOwner => _owner;
 
+    /// <summary>Gets the number of flushes waiting for the writer (see <see cref="FlushAsync"/>).</summary>
+    internal int WaitingFlushes
+    {
+        get
+        {
+            lock (_flushes)
+            {
+                return _flushes.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// Gets a value indicating whether this client has held the folder at some time (still true once it released it at
     /// shutdown): a client that never got it keeps nothing there.
@@ -270,7 +282,11 @@ internal sealed partial class DurableQueue : IDisposable
         BackgroundWork.WithoutFlow(() => writer.ContinueWith(_ => CompleteFlushes(TakeFlushes(close: true)), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default));
     }
 
-    /// <summary>Completes once everything accepted before the call is written (or could not be: see the log).</summary>
+    /// <summary>
+    /// Completes once everything accepted before the call is written (or could not be: see the log). A flush whose wait is
+    /// cancelled is withdrawn, as the dispatcher's are: flushes cancelled one after another through a stalled write
+    /// (<c>FlushAsync</c> with a timeout, on a disk that hangs) do not pile up until it ends.
+    /// </summary>
     public Task FlushAsync(CancellationToken cancellationToken)
     {
         if (_writer.IsCompleted || !_owner)
@@ -296,7 +312,25 @@ internal sealed partial class DurableQueue : IDisposable
             CompleteFlushes(TakeFlushes());
         }
 
-        return TaskCompat.WaitAsync(flush.Task, cancellationToken);
+        return cancellationToken.CanBeCanceled ? WaitOrWithdrawAsync(flush, cancellationToken) : flush.Task;
+    }
+
+    private async Task WaitOrWithdrawAsync(TaskCompletionSource<bool> flush, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await TaskCompat.WaitAsync(flush.Task, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Taken by a commit already, it is completed with the others (nobody waits for it any more).
+            lock (_flushes)
+            {
+                _flushes.Remove(flush);
+            }
+
+            throw;
+        }
     }
 
     /// <summary>
