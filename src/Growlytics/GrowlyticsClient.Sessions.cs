@@ -80,7 +80,8 @@ public sealed partial class GrowlyticsClient
 
     /// <summary>
     /// Persists the process-wide session (when storage is on) after a login, logout or new start; while opted out only
-    /// when <paramref name="evenIfOptedOut"/> (held attributes dropped at the user's request must leave the file too).
+    /// when <paramref name="evenIfOptedOut"/> (held attributes dropped at the user's request must leave the file too, and a
+    /// login or logout accepted before an opt-out that began meanwhile must reach it).
     /// With <paramref name="afterQueued"/> (a login or logout, which queued messages) and the disk as the buffer, the file
     /// is written once those messages are stored (see <see cref="SessionStore.Save(StoredSession, Task?)"/>).
     /// </summary>

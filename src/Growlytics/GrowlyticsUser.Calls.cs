@@ -82,7 +82,9 @@ public sealed partial class GrowlyticsUser
             }
 
             Volatile.Write(ref _userId, userId);
-            _client.OnSessionChanged(this, afterQueued: true);
+
+            // Saved even if an opt-out began since the check above: the login came first (see Logout).
+            _client.OnSessionChanged(this, evenIfOptedOut: true, afterQueued: true);
         }
 
         if (switchedUser)

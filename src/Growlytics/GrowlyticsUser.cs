@@ -276,7 +276,9 @@ public sealed partial class GrowlyticsUser
             LogoutLocked();
 
             // Inside the lock, so concurrent changes reach the session file in the order they happened (Save does no I/O).
-            _client.OnSessionChanged(this, afterQueued: true);
+            // Saved even if an opt-out began since the check above: the logout came first, and a file left with the user
+            // brought them back at the next start.
+            _client.OnSessionChanged(this, evenIfOptedOut: true, afterQueued: true);
         }
     }
 
