@@ -47,7 +47,8 @@ public sealed partial class GrowlyticsUser
     {
         lock (_gate)
         {
-            if (store is not null && !_client.IsOptedOut && unchangedSinceStart() && store.Load() is { } stored)
+            var unchanged = unchangedSinceStart();
+            if (store is not null && !_client.IsOptedOut && unchanged && store.Load() is { } stored)
             {
                 var sameAnonymousSession = _userId is null && stored.UserId is null && string.Equals(_anonymousId, stored.AnonymousId, StringComparison.Ordinal);
                 Volatile.Write(ref _anonymousId, stored.AnonymousId);
@@ -82,7 +83,11 @@ public sealed partial class GrowlyticsUser
                 return;
             }
 
-            _client.OnSessionChanged(this);
+            // Opted out, too, once the session changed since the start (a logout or login made before the opt-out, a session
+            // ended while opted out): kept in memory while the folder was held, it would otherwise never reach the file, and
+            // the next start brought back the user who had logged out. A session unchanged since an opted-out start is not
+            // written (nothing is recorded then, not even a new session).
+            _client.OnSessionChanged(this, evenIfOptedOut: !unchanged);
         }
     }
 
