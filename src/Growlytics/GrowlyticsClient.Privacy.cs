@@ -120,13 +120,16 @@ public sealed partial class GrowlyticsClient
                 return;
             }
 
-            _optedOut = false;
             SaveChoice(optedOut: false);
             _heldStore?.OptIn();
 
-            // The engine first, so nothing accepted from here on is dropped by it.
+            // The engine first, so nothing accepted from here on is dropped by it; then the queue; the calls' own check last,
+            // so a call that finds the client opted in finds the queue accepting too. (In the other order, a login made
+            // meanwhile changed the session while the queue still refused its message: the user was taken, the login
+            // dropped.)
             _dispatcher.OptIn();
             _queue.Accept(DropReason.OptedOut);
+            _optedOut = false;
         }
 
         Log.OptedIn(_logger);
