@@ -82,8 +82,10 @@ public sealed class GrowlyticsOptions
     /// builds for <c>AddGrowlytics</c>, a <c>SocketsHttpHandler</c> or an <see cref="System.Net.Http.HttpClientHandler"/>,
     /// possibly wrapped in <see cref="System.Net.Http.DelegatingHandler"/>s set as the primary handler) it sends no more
     /// requests at once than that handler's <c>MaxConnectionsPerServer</c>, and says so once at start-up (event 2021, at
-    /// Information): the requests beyond it wait in the SDK's queue, before their attempt and its timeout start. A client set to
-    /// HTTP/2 or later (its <c>DefaultRequestVersion</c>, .NET 8+ build) shares connections and is not capped. The SDK does
+    /// Information): the requests beyond it wait in the SDK's queue, before their attempt and its timeout start. A client held to
+    /// HTTP/2 or later (its <c>DefaultRequestVersion</c> with a <c>DefaultVersionPolicy</c> of <c>RequestVersionExact</c> or
+    /// <c>RequestVersionOrHigher</c>, .NET 8+ build) shares connections and is not capped; with the default
+    /// <c>RequestVersionOrLower</c> the handler may fall back to HTTP/1.1, so it stays capped. The SDK does
     /// not look inside an <see cref="HttpClient"/> given here: keep this option at most its handler's connections per server.
     /// </remarks>
     /// <value>

@@ -130,10 +130,13 @@ public static class GrowlyticsServiceCollectionExtensions
             last = factory.CreateClient(GrowlyticsClient.HttpClientName);
 
             // Its primary handler is built by now, and its connections per server read (HTTP/1.1: one request per connection;
-            // a client set to HTTP/2 or later multiplexes its requests on a connection, and is not capped by it).
+            // a client held to HTTP/2 or later multiplexes its requests on a connection, and is not capped by it). One that
+            // asks for HTTP/2 with the default policy, RequestVersionOrLower, gets HTTP/1.1 from a server that offers no h2
+            // (and always over plain http): capped as HTTP/1.1, or its requests waited for a connection while their
+            // RequestTimeout ran.
             var connections = provider.GetService<PrimaryHandlerConnections>()?.Limit;
 #if NET8_0_OR_GREATER
-            if (last.DefaultRequestVersion.Major >= 2)
+            if (last.DefaultRequestVersion.Major >= 2 && last.DefaultVersionPolicy != HttpVersionPolicy.RequestVersionOrLower)
             {
                 connections = null;
             }

@@ -1,3 +1,4 @@
+using System.Net;
 using GrowlyticsSdk.IntegrationTests.Rest;
 using GrowlyticsSdk.IntegrationTests.Security;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +27,26 @@ public sealed class ConnectionLimitTests(ITestOutputHelper output)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Send_PrimaryHandlerWithTwoConnectionsPerServer_NoAttemptTimesOutWaitingForAConnectionNoneDropped(bool httpClientHandler)
+    public Task Send_PrimaryHandlerWithTwoConnectionsPerServer_NoAttemptTimesOutWaitingForAConnectionNoneDropped(bool httpClientHandler) =>
+        SendThroughTwoConnectionsAsync(httpClientHandler, configureClient: null);
+
+    /// <summary>
+    /// The client asks for HTTP/2 with the default policy, <see cref="HttpVersionPolicy.RequestVersionOrLower"/>: the
+    /// handler falls back to HTTP/1.1 (here plain <c>http</c>, no h2c without <c>RequestVersionExact</c> or
+    /// <c>RequestVersionOrHigher</c>; over <c>https</c> a server or load balancer that offers no <c>h2</c>), one request per
+    /// connection. The cap used to be lifted for any client set to 2.0: 32 requests went at once over 2 connections.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public Task Send_ClientAskingForHttp2OrLowerOverHttp11_StillCappedNoAttemptTimesOut(bool httpClientHandler) =>
+        SendThroughTwoConnectionsAsync(httpClientHandler, http =>
+        {
+            http.DefaultRequestVersion = HttpVersion.Version20;
+            http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+        });
+
+    private async Task SendThroughTwoConnectionsAsync(bool httpClientHandler, Action<HttpClient>? configureClient)
     {
         await using var collector = await RestCollector.StartAsync();
         collector.AnswerDelay = ServiceTime;
@@ -43,7 +63,8 @@ public sealed class ConnectionLimitTests(ITestOutputHelper output)
             o.RequestTimeout = TimeSpan.FromSeconds(1);
         }).ConfigurePrimaryHttpMessageHandler(() => httpClientHandler
             ? new HttpClientHandler { MaxConnectionsPerServer = Connections }
-            : new SocketsHttpHandler { MaxConnectionsPerServer = Connections });
+            : new SocketsHttpHandler { MaxConnectionsPerServer = Connections })
+            .ConfigureHttpClient(http => configureClient?.Invoke(http));
 
         GrowlyticsStatistics statistics;
         await using (var provider = services.BuildServiceProvider())

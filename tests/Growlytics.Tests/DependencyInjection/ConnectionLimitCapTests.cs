@@ -94,24 +94,28 @@ public sealed class ConnectionLimitCapTests
         log.WithId(CappedEvent).Should().BeEmpty();
     }
 
-    [Fact]
-    public async Task AddGrowlytics_ClientSetToHttp2_NotCappedByConnections()
+    [Theory]
+    [InlineData(HttpVersionPolicy.RequestVersionExact)]
+    [InlineData(HttpVersionPolicy.RequestVersionOrHigher)]
+    public async Task AddGrowlytics_ClientHeldToHttp2_NotCappedByConnections(HttpVersionPolicy policy)
     {
-        var log = new DeliveryLog();
-        var services = new ServiceCollection();
-        services.AddGrowlytics(o => Configure(o, log))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxConnectionsPerServer = 2 })
-            .ConfigureHttpClient(http => http.DefaultRequestVersion = HttpVersion.Version20);
-
-        await using var provider = services.BuildServiceProvider();
-        var client = provider.GetRequiredService<GrowlyticsClient>();
+        var inFlight = await MaxInFlightSetToHttp2Async(policy);
 
 #if GROWLYTICS_LIBRARY_NETSTANDARD
         // That build sends HTTP/1.1 whatever the client's default version: one request per connection.
-        client.MaxRequestsInFlight.Should().Be(2);
+        inFlight.Should().Be(2);
 #else
-        client.MaxRequestsInFlight.Should().Be(GrowlyticsOptions.DefaultRestConcurrency, "HTTP/2 requests share a connection");
+        inFlight.Should().Be(GrowlyticsOptions.DefaultRestConcurrency, "HTTP/2 requests share a connection");
 #endif
+    }
+
+    [Fact]
+    public async Task AddGrowlytics_ClientAskingForHttp2OrLower_CappedByConnections()
+    {
+        // RequestVersionOrLower (the default policy) falls back to HTTP/1.1: over plain http, or from a server without h2.
+        var inFlight = await MaxInFlightSetToHttp2Async(HttpVersionPolicy.RequestVersionOrLower);
+
+        inFlight.Should().Be(2, "a request over HTTP/1.1 needs a connection of its own");
     }
 
     [Theory]
@@ -144,6 +148,22 @@ public sealed class ConnectionLimitCapTests
         Primary.ClientHandler => new HttpClientHandler { MaxConnectionsPerServer = connections },
         _ => new PassThroughHandler(new SocketsHttpHandler { MaxConnectionsPerServer = connections }),
     };
+
+    private static async Task<int> MaxInFlightSetToHttp2Async(HttpVersionPolicy policy)
+    {
+        var log = new DeliveryLog();
+        var services = new ServiceCollection();
+        services.AddGrowlytics(o => Configure(o, log))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxConnectionsPerServer = 2 })
+            .ConfigureHttpClient(http =>
+            {
+                http.DefaultRequestVersion = HttpVersion.Version20;
+                http.DefaultVersionPolicy = policy;
+            });
+
+        await using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<GrowlyticsClient>().MaxRequestsInFlight;
+    }
 
     private static void Configure(GrowlyticsOptions options, DeliveryLog log)
     {
