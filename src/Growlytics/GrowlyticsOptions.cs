@@ -312,6 +312,12 @@ public sealed class GrowlyticsOptions
     internal int? HttpClientProviderConnectionLimit { get; set; }
 
     /// <summary>
+    /// Gets or sets what is known of the key handlers of <see cref="HttpClientProvider"/>'s clients (see
+    /// <see cref="Delivery.KeyHandlerWatch"/>), or <see langword="null"/> without them.
+    /// </summary>
+    internal Delivery.KeyHandlerWatch? KeyHandlerWatch { get; set; }
+
+    /// <summary>
     /// Gets or sets a test seam: asked before every storage write; an exception it returns is thrown as if the disk had
     /// failed (for example an <see cref="IOException"/> saying there is no space left).
     /// </summary>

@@ -12,10 +12,12 @@ internal sealed class ApiKeyHandler : DelegatingHandler
     public const string Header = "x-growlytics-key";
 
     private const string KeyName = "Growlytics.ApiKey";
+    private readonly KeyHandlerWatch? _watch;
 
-    public ApiKeyHandler(HttpMessageHandler primary)
+    public ApiKeyHandler(HttpMessageHandler primary, KeyHandlerWatch? watch = null)
         : base(primary)
     {
+        _watch = watch;
     }
 
     /// <summary>
@@ -65,6 +67,12 @@ internal sealed class ApiKeyHandler : DelegatingHandler
                 // itself), also when the handler puts the original address back once it has sent it.
                 ticket.RefusedFor = request.RequestUri;
             }
+        }
+        else
+        {
+            // Sent on without the ticket (a copy of a request without its options): a request the key handler does not
+            // see may have gone out too, without the key (see KeyHandlerWatch).
+            _watch?.CopySeen();
         }
 
         return base.SendAsync(request, cancellationToken);

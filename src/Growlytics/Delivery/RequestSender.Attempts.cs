@@ -168,11 +168,13 @@ internal sealed partial class RequestSender
                 response = _redirects.Followed(request, elsewhere, sent);
             }
 
-            if (ticket is { Added: false } && !RedirectGuard.IsRedirect((int)response.StatusCode))
+            if (ticket is { Added: false } && !RedirectGuard.IsRedirect((int)response.StatusCode) && _keyWatch is not { AnsweredBeforeTheKeyHandler: true })
             {
                 // Sent without the key: whatever the answer (a 401 would drop the queue), a failed attempt, tried again with
                 // the key on the request itself from now on. (Not a redirect, followed or not: refused as any other, never
-                // tried again, so a pipeline that follows redirects never gets the key to send to their target.)
+                // tried again, so a pipeline that follows redirects never gets the key to send to their target.) Not when
+                // the client's handlers hold the key handler and no copy without the ticket went through it: an app's
+                // handler answered the request itself (a rate limiter's 429), and its answer counts as it is.
                 if (_keyByHandler)
                 {
                     _keyByHandler = false;

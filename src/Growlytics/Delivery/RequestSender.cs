@@ -32,6 +32,9 @@ internal sealed partial class RequestSender
     private readonly RedirectGuard _redirects;
     private readonly TimeSpan _maxRetryDelay;
 
+    // Whether a request the key handler never saw was answered by an app's handler before it (see KeyHandlerWatch).
+    private readonly KeyHandlerWatch? _keyWatch;
+
     // How long a slot whose 429 did not say when to come back (or whose Retry-After said 0) stays taken: one second, within
     // MaxRetryDelay.
     private readonly TimeSpan _unsaidRetryAfter;
@@ -66,6 +69,7 @@ internal sealed partial class RequestSender
         _protocol = protocol;
         _apiKey = options.ApiKey!;
         _keyByHandler = options.HttpClientProvider is not null;
+        _keyWatch = options.KeyHandlerWatch;
         _time = options.TimeProvider;
         _limiter = limiter;
         _counters = counters;

@@ -1,5 +1,6 @@
 using GrowlyticsSdk;
 using GrowlyticsSdk.Configuration;
+using GrowlyticsSdk.Delivery;
 using GrowlyticsSdk.DependencyInjection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -142,6 +143,14 @@ public static class GrowlyticsServiceCollectionExtensions
             }
 #endif
             options.HttpClientProviderConnectionLimit = connections;
+
+            // Whether its handlers hold the key handler (a primary handler the app set after the SDK's configuration may
+            // have left it out): a request it never saw was then answered by an app's handler, not sent without the key.
+            if (provider.GetService<KeyHandlerWatch>() is { } watch && provider.GetService<IHttpMessageHandlerFactory>() is { } handlers)
+            {
+                watch.Inspect(handlers.CreateHandler(GrowlyticsClient.HttpClientName));
+                options.KeyHandlerWatch = watch;
+            }
             options.HttpClientProvider = () =>
             {
                 try

@@ -31,7 +31,8 @@ internal static class HttpClientHardening
         // sets later is hardened and given the key too, and a redaction list the app sets later still redacts the key.
         // Its connection limit is read there too: the client sends no more requests at once than it has connections for.
         services.TryAddSingleton<PrimaryHandlerConnections>();
-        services.AddOptions<HttpClientFactoryOptions>(builder.Name).PostConfigure<PrimaryHandlerConnections>((options, connections) =>
+        services.TryAddSingleton<KeyHandlerWatch>();
+        services.AddOptions<HttpClientFactoryOptions>(builder.Name).PostConfigure<PrimaryHandlerConnections, KeyHandlerWatch>((options, connections, watch) =>
         {
             var appRule = options.ShouldRedactHeaderValue;
             options.ShouldRedactHeaderValue = header => IsApiKeyHeader(header) || (appRule?.Invoke(header) ?? false);
@@ -39,7 +40,7 @@ internal static class HttpClientHardening
             {
                 DefaultHttpClient.Harden(handlers.PrimaryHandler);
                 connections.Record(handlers.PrimaryHandler);
-                handlers.PrimaryHandler = new ApiKeyHandler(handlers.PrimaryHandler);
+                handlers.PrimaryHandler = new ApiKeyHandler(handlers.PrimaryHandler, watch);
             });
         });
         return builder;

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -46,6 +48,46 @@ public sealed class ApiKeyHandlerTests : IDisposable
         await SendAsync(services);
         _server.Requests.Should().HaveCount(2).And.OnlyContain(r => r["x-growlytics-key"] == Key);
         _logs.Events.Should().NotContain(5003);
+    }
+
+    /// <summary>
+    /// An app's handler that answers a request itself, without sending it on (a client-side rate limiter's 429, an offline
+    /// switch's 503): the request never reached the key handler, which is in the chain. Its answer is taken as it is. It
+    /// used to be taken for a request that went out without the key: the SDK warned that the key handler was missing
+    /// (event 5003) and put the key on every request itself from then on, where the app's handlers and request logging see it.
+    /// </summary>
+    [Fact]
+    public async Task AppHandlerAnsweringARequestItself_NoFallback_TheAppsHandlersNeverSeeTheKey()
+    {
+        var keyBeforeTheKeyHandler = new ConcurrentQueue<bool>();
+        var answered = new StrongBox<int>();
+        var services = Services();
+        services.AddGrowlytics(Configure)
+            .AddHttpMessageHandler(() => new WatchingHandler(keyBeforeTheKeyHandler))
+            .AddHttpMessageHandler(() => new AnsweringFirstHandler(answered));
+        await SendAsync(services);
+
+        answered.Value.Should().BeGreaterThan(1, "the first request was answered by the app's handler, a retry went on");
+        _server.Requests.Should().ContainSingle().Which["x-growlytics-key"].Should().Be(Key);
+        keyBeforeTheKeyHandler.Should().NotBeEmpty().And.OnlyContain(seen => !seen, "the key is added right before the primary handler, never before the app's handlers");
+        _logs.Events.Should().NotContain(5003);
+    }
+
+    private sealed class WatchingHandler(ConcurrentQueue<bool> keySeen) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            keySeen.Enqueue(request.Headers.Contains("x-growlytics-key"));
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    private sealed class AnsweringFirstHandler(StrongBox<int> answered) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Interlocked.Increment(ref answered.Value) == 1
+                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { RequestMessage = request })
+                : base.SendAsync(request, cancellationToken);
     }
 
     private sealed class TwiceHandler : DelegatingHandler
