@@ -20,7 +20,7 @@ internal sealed partial class Dispatcher
         /// <summary>The deadline passed, or nothing could be delivered before it.</summary>
         Deadline,
 
-        /// <summary>The token of a <c>ShutdownAsync</c> call was cancelled before the deadline.</summary>
+        /// <summary>The token of a <c>ShutdownAsync</c> call was cancelled before the deadline, with time left.</summary>
         Cancelled,
     }
 
@@ -56,8 +56,10 @@ internal sealed partial class Dispatcher
             if (await Task.WhenAny(_run, expiry, quiet).ConfigureAwait(false) != _run)
             {
                 // Out of time, or nothing can go in it: the requests in flight are abandoned; what they held is counted
-                // below (or stays stored). The caller's token, not the deadline, when it cancelled the wait for the deadline.
-                _stopCause = cancellationToken.IsCancellationRequested && expiry.Status != TaskStatus.RanToCompletion ? StopCause.Cancelled : StopCause.Deadline;
+                // below (or stays stored). The caller's token, not the deadline, when it cancelled the wait for the deadline
+                // with time left: with none (a ShutdownTimeout of zero, or one the steps before spent), the deadline ended
+                // them whatever the token.
+                _stopCause = cancellationToken.IsCancellationRequested && timeout > TimeSpan.Zero && expiry.Status != TaskStatus.RanToCompletion ? StopCause.Cancelled : StopCause.Deadline;
                 _stopSending.Cancel();
                 _wake.Set();
             }

@@ -39,6 +39,28 @@ public sealed class UndeliveredAtShutdownCauseTests
         line.Text.Should().Contain("ShutdownTimeout ran out").And.NotContain("cancelled");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ShutdownAsync_NoTimeLeftInShutdownTimeout_EventSaysTheTimeoutEndedIt_WhetherOrNotTheTokenIsCancelled(bool tokenCancelled)
+    {
+        // A ShutdownTimeout of zero (or one the steps before the deliveries spent): the deadline ends them at once, whatever
+        // the token; a token cancelled too (a host that spent its own stop budget) took no time from them.
+        await using var h = HangingService(TimeSpan.Zero);
+        await RequestInFlightAsync(h);
+
+        using var stop = new CancellationTokenSource();
+        if (tokenCancelled)
+        {
+            await stop.CancelAsync();
+        }
+
+        await h.RunAsync(h.Client.ShutdownAsync(stop.Token));
+
+        var line = ShouldHaveDroppedThreeAtShutdown(h);
+        line.Text.Should().Contain("ShutdownTimeout ran out").And.NotContain("with time left");
+    }
+
     // A service that answers no request (until the test ends); a request's timeout far beyond the shutdown's.
     private static DeliveryHarness HangingService(TimeSpan shutdownTimeout)
     {
