@@ -262,7 +262,7 @@ extract_package src/Growlytics.Testing/PACKAGE.md >"$work/package-testing/block.
 } >"$work/package-testing/PackageReadmeTests.cs"
 rm "$work/package-testing/block.cs"
 testing_log="$work/package-testing.log"
-dotnet test "$work/package-testing" -c Release -nologo 2>&1 | tee "$testing_log" || fail "the Growlytics.Testing PACKAGE.md block's test failed"
+dotnet test "$work/package-testing" -c Release -nologo -p:TreatWarningsAsErrors=true 2>&1 | tee "$testing_log" || fail "the Growlytics.Testing PACKAGE.md block's test failed"
 grep -Eq 'Passed: +1\b' "$testing_log" || fail "the Growlytics.Testing PACKAGE.md block's test did not run"
 
 step "OK: the packages ($version) restored by version, the README's and PACKAGE.md files' blocks built as pasted and run"
