@@ -119,6 +119,33 @@ public sealed class AttributeShapeTests : IDisposable
         error.Message.Should().NotContain(attributes.ToString()!);
     }
 
+    [Fact]
+    public void Push_ObjectWithAnIndexerOrANonPublicGetter_SendsOnlyItsReadableProperties()
+    {
+        object asObject = new ProfileWithOtherMembers();
+        _harness.User.Push(asObject);
+        _harness.User.Push(new ProfileWithOtherMembers());
+
+        foreach (var message in _harness.Drain().Should().HaveCount(2).And.Subject)
+        {
+            message.Attributes.Select(a => a.Name).Should().Equal("City");
+        }
+    }
+
+    [Fact]
+    public void Push_GenericOverloadOnAClassWithAnExplicitInterfaceProperty_SendsOnlyItsPublicProperties()
+    {
+        _harness.User.Push(new TaggedProfile());
+
+        _harness.Drain().Single().Attributes.Select(a => a.Name).Should().Equal("City");
+    }
+
+    [Fact]
+    public void Push_AnEnumOfTheApp_IsNotAnAttributesObject()
+    {
+        _harness.ShouldReject(() => _harness.User.Push((object)Plan.Gold), null, "public properties are the attributes");
+    }
+
     private class Profile
     {
         public string City { get; init; } = string.Empty;
@@ -131,5 +158,32 @@ public sealed class AttributeShapeTests : IDisposable
     private sealed class DerivedProfile : Profile
     {
         public new int City { get; init; }
+    }
+
+    private enum Plan
+    {
+        Free,
+        Gold,
+    }
+
+    private interface ITagged
+    {
+        string Tag { get; }
+    }
+
+    private sealed class TaggedProfile : ITagged
+    {
+        public string City { get; init; } = "Pune";
+
+        string ITagged.Tag => "not sent";
+    }
+
+    private sealed class ProfileWithOtherMembers
+    {
+        public string City { get; init; } = "Pune";
+
+        public string Code { private get; init; } = "not sent";
+
+        public string this[int index] => "not sent";
     }
 }

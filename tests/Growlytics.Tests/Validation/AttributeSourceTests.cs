@@ -120,6 +120,35 @@ public sealed class AttributeSourceTests : IDisposable
         dropping.Logs.Warnings.Should().ContainSingle().Which.Message.Should().NotContainAny("\u2028", "\u2029", "\u202E", "\u200B", "\uFEFF", "\U000E0041");
     }
 
+    [Fact]
+    public void Push_ADictionaryThatGivesMoreThanItsCount_SendsEveryAttribute()
+    {
+        // A concurrent dictionary filled by another thread after its count was read gives more pairs than it said.
+        _harness.User.Push(new ListDictionary(("city", "Pune"), ("plan", "pro"), ("visits", 3)) { ReportedCount = 0 });
+        _harness.User.Push(new ListDictionary([.. Enumerable.Range(0, 40).Select(i => ("a" + i, (object?)i))]) { ReportedCount = 1 });
+
+        var messages = _harness.Drain();
+        messages.Should().HaveCount(2);
+        messages[0].Attributes.Select(a => a.Name).Should().Equal("city", "plan", "visits");
+        messages[1].Attributes.Should().HaveCount(40);
+    }
+
+    [Fact]
+    public void Messages_AWholeSurrogatePairInAName_IsShownAsItIs()
+    {
+        var error = _harness.ShouldReject(() => _harness.User.Push(One("city\U0001F600", double.NaN)), "city\U0001F600", "NaN or infinite");
+
+        error.Message.Should().Contain("'city\U0001F600'");
+    }
+
+    [Fact]
+    public void Messages_ANameWithSeveralControlCharacters_ShowsEachAsAQuestionMark()
+    {
+        var error = _harness.ShouldReject(() => _harness.User.Push(One("a\nb\rc", 1)), "a\nb\rc", "control character");
+
+        error.Message.Should().Contain("'a?b?c'").And.NotContainAny("\n", "\r");
+    }
+
     public enum Fault
     {
         Enumerating,
@@ -129,7 +158,10 @@ public sealed class AttributeSourceTests : IDisposable
     /// <summary>A read-only dictionary over a list of pairs, which, unlike a real dictionary, can give a name twice.</summary>
     private sealed class ListDictionary(params (string Name, object? Value)[] pairs) : IReadOnlyDictionary<string, object?>
     {
-        public int Count => pairs.Length;
+        /// <summary>Gets the count the dictionary says it has, when it is not its number of pairs.</summary>
+        public int? ReportedCount { get; init; }
+
+        public int Count => ReportedCount ?? pairs.Length;
 
         public IEnumerable<string> Keys => pairs.Select(p => p.Name);
 

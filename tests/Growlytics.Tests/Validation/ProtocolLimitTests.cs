@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Collections.ObjectModel;
 using GrowlyticsSdk.Messages;
 using GrowlyticsSdk.Tests.TestSupport.Caller;
 using static GrowlyticsSdk.Tests.TestSupport.Caller.CallerValidation;
@@ -41,6 +43,21 @@ public sealed class ProtocolLimitTests : IDisposable
         var error = _rest.ShouldReject(() => _rest.User.Push(One(name, "secret-value")), name, "fewer than 50 characters", "secret-value");
 
         error.Message.Should().Contain("Rest protocol").And.Contain("50 characters");
+    }
+
+    [Fact]
+    public void Push_RestNameOf50CharactersInEachShapeOfAttributes_IsRejected()
+    {
+        var name = new string('n', 50);
+
+        _rest.ShouldReject(() => _rest.User.Push(new UserAttributes { [name] = "secret-value" }), name, "fewer than 50 characters", "secret-value");
+        _rest.ShouldReject(() => _rest.User.Push(new ReadOnlyDictionary<string, object?>(One(name, "secret-value"))), name, "fewer than 50 characters", "secret-value");
+        _rest.ShouldReject(() => _rest.User.Push(new Hashtable { [name] = "secret-value" }), name, "fewer than 50 characters", "secret-value");
+
+        var property = nameof(Fifty.ANameOfFiftyCharactersThatIsOneTooLongForTheRestAp);
+        property.Should().HaveLength(50);
+        _rest.ShouldReject(() => _rest.User.Push(new Fifty()), property, "fewer than 50 characters", "secret-value");
+        _rest.ShouldReject(() => _rest.User.Push((object)new Fifty()), property, "fewer than 50 characters", "secret-value");
     }
 
     [Fact]
@@ -127,4 +144,9 @@ public sealed class ProtocolLimitTests : IDisposable
 
     private static Dictionary<string, object?> Many(int count) =>
         Enumerable.Range(0, count).ToDictionary(i => "a" + i, i => (object?)i);
+
+    private sealed class Fifty
+    {
+        public string ANameOfFiftyCharactersThatIsOneTooLongForTheRestAp { get; init; } = "secret-value";
+    }
 }

@@ -31,6 +31,15 @@ public sealed class UserIdValidationTests : IDisposable
         error.Message.Should().Contain("41 characters");
     }
 
+    [Fact]
+    public void Messages_SayUserIdOrCustomerIdAsTheCallTookIt()
+    {
+        _harness.ShouldReject(() => _harness.User.Identify(new string('7', 41)), null, "The user id has 41 characters: user ids must be at most 40 characters.");
+
+        var error = _harness.ShouldReject(() => _harness.Client.Customers.Update(" ", new { city = "Pune" }), null, "The customer id must be a non-blank string.");
+        error.ParamName.Should().Be("customerId");
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData(" ")]
