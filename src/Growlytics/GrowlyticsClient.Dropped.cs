@@ -27,11 +27,12 @@ public sealed partial class GrowlyticsClient
     /// and a handler that has run for those 250 ms with no other report begun meanwhile is not waited for (event 2016;
     /// the drops are all counted, and those it held back are reported, summed, when it returns). Only drops counted while
     /// the event has a handler are reported. A call that a handler makes (or starts) with this client and that is dropped
-    /// at the call (refused while opted out, shut down or after the key was refused; a full queue, or the oldest message it
-    /// displaces with <see cref="QueueOverflowPolicy.DropOldest"/>) is counted and logged, not reported back to the
-    /// handlers: a handler that records each drop with the client is not raised again for its own call, and
-    /// again, for as long as the client refuses calls. Handlers must not throw (an exception is logged and ignored; the other
-    /// handlers are still called). Carries no attribute value. Anonymous attributes held for a login
+    /// at the call (refused while opted out, shut down or after the key was refused; a full queue, the oldest message it
+    /// displaces with <see cref="QueueOverflowPolicy.DropOldest"/>, or another visitor's anonymous pushes held for a login
+    /// that its own held push makes room for with <see cref="GrowlyticsProtocol.Rest"/>) is counted and logged, not
+    /// reported back to the handlers: a handler that records each drop with the client is not raised again for its own
+    /// call, and again, for as long as the client refuses calls. Handlers must not throw (an exception is logged and
+    /// ignored; the other handlers are still called). Carries no attribute value. Anonymous attributes held for a login
     /// (<see cref="GrowlyticsProtocol.Rest"/>) that <see cref="OptOut"/> or <see cref="DeleteLocalDataAsync"/> drop are
     /// reported on the calling thread, outside the client's locks (a handler may call <see cref="OptIn"/>).
     /// </summary>
