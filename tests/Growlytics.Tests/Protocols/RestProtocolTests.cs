@@ -20,6 +20,8 @@ public sealed class RestProtocolTests
         "{\"type\":\"ValidationError\",\"details\":[{\"message\":\"\\\"value\\\" length must be less than or equal to 512 characters long\","
         + "\"path\":[\"attributes\",0,\"value\"],\"type\":\"string.max\",\"context\":{\"limit\":512,\"value\":\"Secret-Value\",\"key\":\"value\"}}]}";
 
+    private const string CutInsideTheDetail = "{\"details\":[{\"path\":[\"id\"],\"type\":\"any.required\",\"message\":\"\\\"id\\\" is requ";
+
     private static readonly RestProtocol Protocol = new(new GrowlyticsOptions { Endpoint = new Uri("https://dcqs-india.growlytics.in/") });
 
     [Fact]
@@ -175,6 +177,20 @@ public sealed class RestProtocolTests
         act.Should().Throw<ArgumentException>();
     }
 
+    [Theory]
+    [InlineData(199, 0)]
+    [InlineData(200, RestProtocol.MaxSuccessBytes)]
+    [InlineData(299, RestProtocol.MaxSuccessBytes)]
+    [InlineData(300, 0)]
+    [InlineData(399, 0)]
+    [InlineData(400, RestProtocol.MaxRejectionBytes)]
+    [InlineData(422, RestProtocol.MaxRejectionBytes)]
+    [InlineData(499, RestProtocol.MaxRejectionBytes)]
+    [InlineData(500, 0)]
+    [InlineData(503, 0)]
+    public void AnswerBytesToRead_SuccessesAndRefusalsAreRead_OtherAnswersAreNot(int status, int bytes) =>
+        Protocol.AnswerBytesToRead(status).Should().Be(bytes, "a 2xx body may say success false, a 4xx body says what was refused; a 400's too");
+
     [Fact]
     public async Task ReadRejectionAsync_DocumentedJoiBody_ReturnsJoinedPathAndTypeOnly()
     {
@@ -249,6 +265,29 @@ public sealed class RestProtocolTests
         var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
 
         details.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task ReadRejectionAsync_BodyThatEndsWithinTheReadLimitInsideTheDetail_IsNotTheDocumentedShape()
+    {
+        // Shorter than the read limit, the body read is the whole body: one that stops inside the detail is not JSON.
+        using var plain = Response(HttpStatusCode.UnprocessableEntity, CutInsideTheDetail);
+        using var gzip = GzipResponse(HttpStatusCode.UnprocessableEntity, CutInsideTheDetail);
+
+        (await Protocol.ReadRejectionAsync(plain, [], CancellationToken.None)).Should().BeNull();
+        (await Protocol.ReadRejectionAsync(gzip, [], CancellationToken.None)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task ReadRejectionAsync_GzipBodyThatExpandsBeyondTheReadLimit_KeepsTheDetailsBeforeTheLimit()
+    {
+        // A few hundred compressed bytes whose expansion fills the read limit inside the echoed value: the body goes on.
+        var body = DocumentedRejection.Replace("Secret-Value", new string('v', 10 * RestProtocol.MaxRejectionBytes), StringComparison.Ordinal);
+        using var response = GzipResponse(HttpStatusCode.UnprocessableEntity, body);
+
+        var details = await Protocol.ReadRejectionAsync(response, [], CancellationToken.None);
+
+        (details!.Path, details.Type).Should().Be(("attributes.0.value", "string.max"));
     }
 
     [Theory]
