@@ -71,11 +71,37 @@ public sealed class RejectionBodyTests
     [InlineData("ci\u202Ety", "ci?ty")]
     [InlineData("ci\U000E0041ty", "ci??ty")]
     [InlineData("ci\U0001F600ty", "ci\U0001F600ty")]
+    [InlineData("city\U0001F600", "city\U0001F600")]
+    [InlineData("city\U000E0041", "city??")]
+    [InlineData("a\u2028b\u2029c", "a?b?c")]
+    [InlineData("\u202Eci\U000E0041t\u2066y", "?ci??t?y")]
     public void Parse_ASentNameWithALineSeparatorOrAFormatCharacter_IsShownWithQuestionMarks(string name, string shown)
     {
         var sent = Encoding.UTF8.GetBytes("{\"id\":\"c-1\",\"attributes\":[{\"name\":\"" + name + "\",\"type\":\"string\",\"value\":\"x\"}]}");
 
         Parse("{\"details\":[{\"path\":[\"attributes\",\"" + name + "\"],\"type\":\"string.max\"}]}", sent)!.Path.Should().Be("attributes." + shown);
+    }
+
+    [Theory]
+    [InlineData(128, "", 128, "")]
+    [InlineData(129, "", 128, "")]
+    [InlineData(126, "\U0001F600x", 126, "\U0001F600")]
+    [InlineData(127, "\U0001F600x", 127, "")]
+    public void Parse_ASentNameOfMoreThan128Characters_IsCutThereAndNeverInsideASurrogatePair(int letters, string tail, int shownLetters, string shownTail)
+    {
+        var name = new string('n', letters) + tail;
+        var sent = Encoding.UTF8.GetBytes("{\"id\":\"c-1\",\"attributes\":[{\"name\":\"" + name + "\",\"type\":\"string\",\"value\":\"x\"}]}");
+
+        Parse("{\"details\":[{\"path\":[\"" + name + "\"],\"type\":\"string.max\"}]}", sent)!.Path.Should().Be(new string('n', shownLetters) + shownTail);
+    }
+
+    [Fact]
+    public void Parse_APathOfMoreThan16Elements_IsNotKept()
+    {
+        static string PathOf(int elements) => "[" + string.Join(",", Enumerable.Repeat("\"id\"", elements)) + "]";
+
+        Parse("{\"details\":[{\"path\":" + PathOf(16) + ",\"type\":\"any.required\"}]}")!.Path.Should().Be(string.Join(".", Enumerable.Repeat("id", 16)));
+        (Parse("{\"details\":[{\"path\":" + PathOf(17) + ",\"type\":\"any.required\"}]}")?.Path).Should().BeNull("the documented paths have at most 3 elements");
     }
 
     [Fact]
@@ -109,8 +135,22 @@ public sealed class RejectionBodyTests
     [InlineData("mail.example.test")]
     [InlineData("strings.max")]
     [InlineData("anyone.required")]
+    [InlineData("string.max`")]
+    [InlineData("string.max{")]
+    [InlineData("string.@max")]
+    [InlineData("string.m[")]
+    [InlineData("string.m/")]
+    [InlineData("string.m:")]
     public void Parse_ARuleNotShapedAsJoisRules_IsNotKept(string type) =>
         Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + type + "\"}]}")!.Type.Should().BeNull();
+
+    [Theory]
+    [InlineData("any.Zz09")]
+    [InlineData("object.Aa")]
+    [InlineData("string.base64")]
+    [InlineData("array.sort.z9")]
+    public void Parse_ARuleWithLettersAndDigitsAfterItsFamily_IsKept(string type) =>
+        Parse("{\"details\":[{\"path\":[\"id\"],\"type\":\"" + type + "\"}]}")!.Type.Should().Be(type);
 
     [Fact]
     public void Parse_ARuleOfMoreThan64Characters_IsNotKept()
