@@ -79,6 +79,7 @@ public sealed class PlainMessageJsonTests
     [InlineData('\n')]
     [InlineData('\u001F')]
     [InlineData('\u007F')]
+    [InlineData('\u0080')]
     [InlineData('é')]
     [InlineData('\u2028')]
     public void ACharacterTheWriterEscapesOrEncodes_IsLeftToTheWriter(char c)
@@ -150,6 +151,20 @@ public sealed class PlainMessageJsonTests
             PlainMessageJson.TryAppend(message, buffer).Should().BeFalse();
             buffer.WrittenCount.Should().Be(0);
         }
+    }
+
+    [Fact]
+    public void AStoredNumberOfUpToAThousandDigits_IsWrittenInFull()
+    {
+        // A BigInteger may have 1,000 digits (NumberLimits): read back from storage, or held for a login, it is its JSON
+        // text, longer than the room an attribute is given up front, and left to the writer.
+        var message = new UserMessage(MessageType.Update, 7, DateTimeOffset.UnixEpoch, "anon", "user",
+            [new UserAttribute("n", new NumberText("-" + new string('9', 1_000))), new UserAttribute("m", new NumberText(new string('1', 41)))]);
+        var buffer = new ByteBufferWriter(16);
+
+        MessageJsonWriter.Append(message, buffer);
+
+        buffer.WrittenSpan.ToArray().Should().Equal(Reference(message));
     }
 
     [Fact]

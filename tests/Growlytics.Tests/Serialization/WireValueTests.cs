@@ -75,6 +75,7 @@ public sealed class WireValueTests : IDisposable
         { "quotes and backslash", "He said \"hi\" \\o/", "\"He said \\\"hi\\\" \\\\o/\"" },
         { "short escapes", "a\tb\rc\nd\be\ff", "\"a\\tb\\rc\\nd\\be\\ff\"" },
         { "other control characters", "\u0000\u0001\u001f\u007f", "\"\\u0000\\u0001\\u001F\\u007F\"" },
+        { "C1 controls", "\u0080\u009F", "\"\\u0080\\u009F\"" },
         { "line and paragraph separators", "\u2028\u2029", "\"\\u2028\\u2029\"" },
         { "non-ASCII kept as UTF-8", "Zürich, München, 東京, मुंबई", "\"Zürich, München, 東京, मुंबई\"" },
         { "HTML-sensitive characters kept", "<b>&'</b>", "\"<b>&'</b>\"" },
