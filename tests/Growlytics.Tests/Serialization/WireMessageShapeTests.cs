@@ -62,6 +62,21 @@ public sealed class WireMessageShapeTests
             + "\"anonymousId\":\"qnm78HZN8HbF4DeOKXg0kw\",\"userId\":\"u-1\"}");
     }
 
+    [Theory]
+    [InlineData("Pune")]
+    [InlineData("Zürich")]
+    public void Serialize_MessageSettlingSeveralCalls_WritesNoCallsCount(string city)
+    {
+        // The calls a message settles (a login with held pushes) are stored with it, never sent: whichever path writes it
+        // (plain ASCII directly, other text through the writer).
+        var message = new UserMessage(MessageType.Update, 11, CallerHarness.Now, Anonymous, "u-1", [new("city", city)], calls: 3);
+
+        CallerHarness.ToJson(message).Should().Be(
+            "{\"type\":\"update\",\"messageId\":\"" + message.MessageId + "\",\"eventTimestamp\":1764342000000,"
+            + "\"anonymousId\":\"qnm78HZN8HbF4DeOKXg0kw\",\"userId\":\"u-1\","
+            + "\"attributes\":[{\"name\":\"city\",\"type\":\"string\",\"value\":\"" + city + "\"}]}");
+    }
+
     [Fact]
     public void MessageId_FromSequence_IsAProcessPrefixThenTheSequenceInHex()
     {
