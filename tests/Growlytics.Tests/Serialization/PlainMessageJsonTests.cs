@@ -135,6 +135,23 @@ public sealed class PlainMessageJsonTests
         buffer.WrittenSpan.ToArray().Should().Equal(Reference(message));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(256)]
+    public void TheLongestFixedPartsAndValues_GetRoomForAllOfThem(int attributeCount)
+    {
+        // The room is checked once, up front: the latest timestamp, ids written as null, and as many attributes as a batch
+        // message may have, each with the longest value written directly (a stored Int128.MinValue: 40 characters).
+        var attributes = Enumerable.Range(0, attributeCount)
+            .Select(i => new UserAttribute("n" + i, new NumberText("-170141183460469231731687303715884105728")))
+            .ToArray();
+        var message = new UserMessage(MessageType.Update, long.MaxValue, DateTimeOffset.MaxValue, null, null, attributes);
+        var buffer = new ByteBufferWriter(16);
+
+        PlainMessageJson.TryAppend(message, buffer).Should().BeTrue();
+        buffer.WrittenSpan.ToArray().Should().Equal(Reference(message));
+    }
+
     [Fact]
     public void AnEmptyNumberTextOrANullName_IsLeftToTheWriter()
     {
