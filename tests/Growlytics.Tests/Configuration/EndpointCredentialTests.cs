@@ -73,6 +73,16 @@ public sealed class EndpointCredentialTests : IDisposable
         GrowlyticsSdk.Configuration.OptionsValidation.Validate(new GrowlyticsOptions { ApiKey = key, Endpoint = new Uri(endpoint) }).Should().BeEmpty();
 
     [Fact]
+    public void Validate_KeyOfEightCharacters_IsLookedFor()
+    {
+        const string EightCharacters = "gk8chars";
+        var options = new GrowlyticsOptions { ApiKey = EightCharacters, Endpoint = new Uri("https://collector.example/" + EightCharacters + "/") };
+
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().ContainSingle()
+            .Which.Should().Contain("must not contain the API key").And.NotContain(EightCharacters);
+    }
+
+    [Fact]
     public void Validate_EndpointWithoutTheKeyOrUserInfo_IsAccepted()
     {
         var options = new GrowlyticsOptions { ApiKey = Key, Endpoint = new Uri("https://collector.example/growlytics/") };

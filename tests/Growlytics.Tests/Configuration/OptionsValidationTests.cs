@@ -187,6 +187,146 @@ public sealed class OptionsValidationTests
         }
     }
 
+    // Each ranged option's documented bounds (README's Options table, the options' XML docs), and a step beyond each:
+    // the least a TimeSpan or a number can differ by.
+    public static TheoryData<string, object, bool> Bounds()
+    {
+        var data = new TheoryData<string, object, bool>();
+        Int(nameof(GrowlyticsOptions.MaxQueueSize), 1, 10_000_000);
+        Int(nameof(GrowlyticsOptions.MaxConcurrentRequests), 0, 256);
+        Long(nameof(GrowlyticsOptions.MaxQueueBytes), 64 * 1024, 16L * 1024 * 1024 * 1024);
+        Int(nameof(GrowlyticsOptions.MaxBatchSize), 1, 10_000);
+        Int(nameof(GrowlyticsOptions.MaxBatchBytes), 1024, 100 * 1024 * 1024);
+        Int(nameof(GrowlyticsOptions.MaxRetryAttempts), 0, 100);
+        Time(nameof(GrowlyticsOptions.FlushInterval), TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        Time(nameof(GrowlyticsOptions.RequestTimeout), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
+        Time(nameof(GrowlyticsOptions.RetryBaseDelay), TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(10));
+        Time(nameof(GrowlyticsOptions.MaxRetryDelay), TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
+        Time(nameof(GrowlyticsOptions.RetryBudget), TimeSpan.FromMilliseconds(10), TimeSpan.FromDays(1));
+        Time(nameof(GrowlyticsOptions.CircuitBreakDuration), TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1));
+        Time(nameof(GrowlyticsOptions.ShutdownTimeout), TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        Time(nameof(GrowlyticsOptions.StorageCommitInterval), TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
+        Long(nameof(GrowlyticsOptions.MaxStorageBytes), 64 * 1024, 10L * 1024 * 1024 * 1024);
+        Time(nameof(GrowlyticsOptions.MaxStorageAge), TimeSpan.FromMinutes(1), TimeSpan.FromDays(365));
+        Time(nameof(GrowlyticsOptions.AnonymousAttributeRetention), TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+        Int(nameof(GrowlyticsOptions.MaxHeldAnonymousSessions), 1, 1_000_000);
+        return data;
+
+        void Int(string name, int min, int max) => Add(name, min - 1, min, max, max + 1);
+
+        void Long(string name, long min, long max) => Add(name, min - 1, min, max, max + 1);
+
+        void Time(string name, TimeSpan min, TimeSpan max) => Add(name, min - TimeSpan.FromTicks(1), min, max, max + TimeSpan.FromTicks(1));
+
+        void Add(string name, object below, object min, object max, object above)
+        {
+            data.Add(name, below, false);
+            data.Add(name, min, true);
+            data.Add(name, max, true);
+            data.Add(name, above, false);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Bounds))]
+    public void Validate_RangedOption_TakesItsDocumentedBoundsAndRefusesAStepBeyond(string option, object value, bool taken)
+    {
+        var options = Options(o => typeof(GrowlyticsOptions).GetProperty(option)!.SetValue(o, value));
+
+        var errors = GrowlyticsSdk.Configuration.OptionsValidation.Validate(options)
+            .Where(e => e.StartsWith($"GrowlyticsOptions.{option} must be between ", StringComparison.Ordinal))
+            .ToList();
+
+        if (taken)
+        {
+            errors.Should().BeEmpty("{0} = {1} is within the documented range", option, value);
+        }
+        else
+        {
+            errors.Should().ContainSingle("{0} = {1} is beyond the documented range", option, value)
+                .Which.Should().EndWith(string.Format(System.Globalization.CultureInfo.InvariantCulture, "(it is {0}).", value)).And.NotContain(Key);
+        }
+    }
+
+    [Fact]
+    public void Defaults_AreTheDocumentedValues_AndValid()
+    {
+        var options = new GrowlyticsOptions();
+
+        options.ApiKey.Should().BeNull();
+        options.Endpoint.Should().Be(new Uri("https://dcqs-india.growlytics.in/"));
+        options.Protocol.Should().Be(GrowlyticsProtocol.Rest);
+        options.MaxQueueSize.Should().Be(100_000);
+        options.MaxQueueBytes.Should().Be(64L * 1024 * 1024);
+        options.QueueOverflowPolicy.Should().Be(QueueOverflowPolicy.DropNewest);
+        options.MaxConcurrentRequests.Should().Be(0);
+        options.MaxBatchSize.Should().Be(100);
+        options.MaxBatchBytes.Should().Be(512_000);
+        options.FlushInterval.Should().Be(TimeSpan.FromSeconds(5));
+        options.RequestTimeout.Should().Be(TimeSpan.FromSeconds(10));
+        options.MaxRetryAttempts.Should().Be(6);
+        options.RetryBaseDelay.Should().Be(TimeSpan.FromMilliseconds(100));
+        options.MaxRetryDelay.Should().Be(TimeSpan.FromSeconds(30));
+        options.RetryBudget.Should().Be(TimeSpan.FromMinutes(2));
+        options.CircuitBreakDuration.Should().Be(TimeSpan.FromSeconds(15));
+        options.ShutdownTimeout.Should().Be(TimeSpan.FromSeconds(5));
+        options.InvalidInputHandling.Should().Be(InvalidInputHandling.Throw);
+        options.StorageDirectory.Should().BeNull();
+        options.StorageCommitInterval.Should().Be(TimeSpan.FromMilliseconds(200));
+        options.MaxStorageBytes.Should().Be(50L * 1024 * 1024);
+        options.MaxStorageAge.Should().Be(TimeSpan.FromDays(3));
+        options.SessionMode.Should().Be(SessionMode.ProcessWide);
+        options.FlushOnProcessExit.Should().BeTrue();
+        options.TimeProvider.Should().BeSameAs(TimeProvider.System);
+        (options.LoggerFactory, options.HttpClient).Should().Be((null, null));
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(Options(_ => { })).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(GrowlyticsProtocol.Rest, 0, GrowlyticsOptions.DefaultRestConcurrency)]
+    [InlineData(GrowlyticsProtocol.Batch, 0, GrowlyticsOptions.DefaultBatchConcurrency)]
+    [InlineData(GrowlyticsProtocol.Rest, 1, 1)]
+    [InlineData(GrowlyticsProtocol.Batch, 256, 256)]
+    public void MaxConcurrentRequests_ZeroIsTheProtocolsDefault_AnotherValueIsItself(GrowlyticsProtocol protocol, int configured, int inForce)
+    {
+        var options = Options(o =>
+        {
+            o.Protocol = protocol;
+            o.MaxConcurrentRequests = configured;
+        });
+
+        options.EffectiveMaxConcurrentRequests.Should().Be(inForce);
+        (GrowlyticsOptions.DefaultRestConcurrency, GrowlyticsOptions.DefaultBatchConcurrency).Should().Be((32, 8), "as documented");
+    }
+
+    // Settings code can give that no client can use: refused by name, as an ArgumentException, before anything runs (not a
+    // NullReferenceException at the call, nor a background thread that fails, nor a value taken for another).
+    private static readonly Dictionary<string, Action<GrowlyticsOptions>> Unusable = new()
+    {
+        ["Endpoint null"] = o => o.Endpoint = null!,
+        ["Endpoint relative"] = o => o.Endpoint = new Uri("/collector/", UriKind.Relative),
+        ["Protocol"] = o => o.Protocol = (GrowlyticsProtocol)2,
+        ["QueueOverflowPolicy"] = o => o.QueueOverflowPolicy = (QueueOverflowPolicy)9,
+        ["InvalidInputHandling"] = o => o.InvalidInputHandling = (InvalidInputHandling)9,
+        ["SessionMode"] = o => o.SessionMode = (SessionMode)9,
+        ["TimeProvider"] = o => o.TimeProvider = null!,
+    };
+
+    [Theory]
+    [InlineData("Endpoint null", "Endpoint must be an absolute URI")]
+    [InlineData("Endpoint relative", "Endpoint must be an absolute URI")]
+    [InlineData("Protocol", "Protocol is not a defined value")]
+    [InlineData("QueueOverflowPolicy", "QueueOverflowPolicy is not a defined value")]
+    [InlineData("InvalidInputHandling", "InvalidInputHandling is not a defined value")]
+    [InlineData("SessionMode", "SessionMode is not a defined value")]
+    [InlineData("TimeProvider", "TimeProvider must not be null")]
+    public void Constructor_SettingNoClientCanUse_ThrowsArgumentExceptionNamingIt(string @case, string rule)
+    {
+        var act = () => new GrowlyticsClient(Options(Unusable[@case]), startDelivery: false);
+
+        act.Should().Throw<ArgumentException>().WithMessage($"*GrowlyticsOptions.{rule}*").Which.Message.Should().NotContain(Key);
+    }
+
     /// <summary>The client builds from the options and queues what the app sends.</summary>
     private static void ShouldAcceptCalls(GrowlyticsOptions options)
     {
