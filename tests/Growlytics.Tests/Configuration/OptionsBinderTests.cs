@@ -107,6 +107,90 @@ public sealed class OptionsBinderTests
     }
 
     [Fact]
+    public void Bind_EveryKey_SetsItsOwnOption_InAnyCase()
+    {
+        // Each value differs from the option's default and from every other option's value of its type; the byte bounds
+        // are beyond what an int holds. Keys as a JSON file often writes them (camelCase) and as environment variables do
+        // (upper case).
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Growlytics:apiKey"] = "gk_bound_key",
+            ["Growlytics:endpoint"] = "https://collector.example.com/growlytics/",
+            ["Growlytics:maxQueueSize"] = "1234",
+            ["Growlytics:maxConcurrentRequests"] = "17",
+            ["Growlytics:maxQueueBytes"] = "5000000000",
+            ["Growlytics:protocol"] = "Batch",
+            ["Growlytics:maxBatchSize"] = "77",
+            ["Growlytics:maxBatchBytes"] = "65536",
+            ["Growlytics:maxRetryAttempts"] = "3",
+            ["Growlytics:flushInterval"] = "00:00:07",
+            ["Growlytics:requestTimeout"] = "00:00:11",
+            ["Growlytics:retryBaseDelay"] = "00:00:00.250",
+            ["Growlytics:maxRetryDelay"] = "00:00:45",
+            ["Growlytics:retryBudget"] = "00:03:00",
+            ["Growlytics:circuitBreakDuration"] = "00:00:20",
+            ["Growlytics:shutdownTimeout"] = "00:00:09",
+            ["Growlytics:queueOverflowPolicy"] = "DropOldest",
+            ["Growlytics:invalidInputHandling"] = "Drop",
+            ["Growlytics:sessionMode"] = "RequireScope",
+            ["GROWLYTICS:STORAGEDIRECTORY"] = "/var/lib/app/growlytics",
+            ["GROWLYTICS:STORAGECOMMITINTERVAL"] = "00:00:00.500",
+            ["GROWLYTICS:MAXSTORAGEAGE"] = "2.00:00:00",
+            ["GROWLYTICS:MAXSTORAGEBYTES"] = "6000000000",
+            ["GROWLYTICS:ANONYMOUSATTRIBUTERETENTION"] = "00:45:00",
+            ["GROWLYTICS:MAXHELDANONYMOUSSESSIONS"] = "500",
+        }).Build().GetSection(GrowlyticsOptions.SectionName);
+        var options = new GrowlyticsOptions();
+
+        OptionsBinder.Bind(section, options);
+
+        options.ApiKey.Should().Be("gk_bound_key");
+        options.Endpoint.Should().Be(new Uri("https://collector.example.com/growlytics/"));
+        options.MaxQueueSize.Should().Be(1234);
+        options.MaxConcurrentRequests.Should().Be(17);
+        options.MaxQueueBytes.Should().Be(5_000_000_000);
+        options.Protocol.Should().Be(GrowlyticsProtocol.Batch);
+        options.MaxBatchSize.Should().Be(77);
+        options.MaxBatchBytes.Should().Be(65536);
+        options.MaxRetryAttempts.Should().Be(3);
+        options.FlushInterval.Should().Be(TimeSpan.FromSeconds(7));
+        options.RequestTimeout.Should().Be(TimeSpan.FromSeconds(11));
+        options.RetryBaseDelay.Should().Be(TimeSpan.FromMilliseconds(250));
+        options.MaxRetryDelay.Should().Be(TimeSpan.FromSeconds(45));
+        options.RetryBudget.Should().Be(TimeSpan.FromMinutes(3));
+        options.CircuitBreakDuration.Should().Be(TimeSpan.FromSeconds(20));
+        options.ShutdownTimeout.Should().Be(TimeSpan.FromSeconds(9));
+        options.QueueOverflowPolicy.Should().Be(QueueOverflowPolicy.DropOldest);
+        options.InvalidInputHandling.Should().Be(InvalidInputHandling.Drop);
+        options.SessionMode.Should().Be(SessionMode.RequireScope);
+        options.StorageDirectory.Should().Be("/var/lib/app/growlytics");
+        options.StorageCommitInterval.Should().Be(TimeSpan.FromMilliseconds(500));
+        options.MaxStorageAge.Should().Be(TimeSpan.FromDays(2));
+        options.MaxStorageBytes.Should().Be(6_000_000_000);
+        options.AnonymousAttributeRetention.Should().Be(TimeSpan.FromMinutes(45));
+        options.MaxHeldAnonymousSessions.Should().Be(500);
+        options.UnreadConfigurationKeys.Should().BeEmpty("every key is an option");
+        GrowlyticsSdk.Configuration.OptionsValidation.Validate(options).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Bind_NestedSection_NamesTheKeyByItsFullPath_AndNotTheKeyItLeavesToTheEnvironment()
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Services:Analytics:MaxBatchSize"] = "many",
+            ["Services:Analytics:MaxQueueSize"] = "0",
+        }).Build().GetSection("Services:Analytics");
+
+        var bind = () => OptionsBinder.Bind(section, new GrowlyticsOptions());
+
+        bind.Should().Throw<InvalidOperationException>().Which.Message.Should()
+            .Contain("Services:Analytics:MaxBatchSize must be a whole number")
+            .And.Contain("GrowlyticsOptions.MaxQueueSize must be between 1 and 10000000 (it is 0)")
+            .And.NotContain("ApiKey", "GROWLYTICS_API_KEY or the app's code may still give the key");
+    }
+
+    [Fact]
     public void Bind_EndpointNotAnAbsoluteUri_SaysWhatItMustBe()
     {
         var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Growlytics:Endpoint"] = "not a uri" })
