@@ -71,6 +71,34 @@ public sealed class EnvironmentDefaultsTests : IDisposable
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task Constructor_KeyInCodeEmptyOrBlank_TakesTheKeyFromTheEnvironment(string blank)
+    {
+        await using (var client = new GrowlyticsClient(new GrowlyticsOptions { ApiKey = blank, HttpClient = _http, FlushOnProcessExit = false }))
+        {
+            await SendOneAsync(client);
+        }
+
+        _handler.Requests.Should().ContainSingle().Which.ApiKey.Should().Be(EnvKey);
+    }
+
+    [Fact]
+    public async Task Constructor_VariablesWithSurroundingWhitespace_AreTakenWithoutIt()
+    {
+        // As a secret mounted into the environment often comes: with a line break at its end.
+        Environment.SetEnvironmentVariable("GROWLYTICS_API_KEY", "  " + EnvKey + "\n");
+        Environment.SetEnvironmentVariable("GROWLYTICS_ENDPOINT", " " + EnvEndpoint + "\r\n");
+
+        await using (var client = new GrowlyticsClient(new GrowlyticsOptions { HttpClient = _http, FlushOnProcessExit = false }))
+        {
+            await SendOneAsync(client);
+        }
+
+        _handler.Requests.Should().ContainSingle().Which.Should().Be((new Uri(EnvEndpoint + "rest-api/customer"), EnvKey));
+    }
+
+    [Theory]
     [InlineData("/collector/secret-ish")]
     [InlineData("relative/secret-ish")]
     public void Constructor_EndpointVariableAPath_ThrowsSayingItMustBeAnAbsoluteUri(string path)
