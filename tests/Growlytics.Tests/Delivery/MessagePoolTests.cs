@@ -171,6 +171,26 @@ public sealed class MessagePoolTests
     }
 
     [Fact]
+    public void Return_OfAMessageRentedAgain_KeepsItAgain_AndItsNextCallIsNotAwaited()
+    {
+        // An UpdateAsync's message (awaited: with storage it waits for room instead of dropping older ones) carries a
+        // fire-and-forget call next, which must not wait for room; and it goes back to the pool after that call too.
+        var pool = new MessagePool();
+        var message = Rent(pool, 1, null, "user-1", "Pune");
+        message.Awaited = true;
+        pool.Return(message);
+
+        var second = Rent(pool, 2, "anon", null, "Delhi");
+        second.Should().BeSameAs(message);
+        second.Awaited.Should().BeFalse("a Push is not a call that waits for room");
+        pool.Return(second);
+
+        pool.KeptMessages.Should().Be(1, "a message made to carry a call goes back once that call is delivered");
+        (second.AnonymousId, second.UserId, second.Attributes.Length).Should().Be((null, null, 0));
+        Rent(pool, 3, "anon", null, "Goa").Should().BeSameAs(message);
+    }
+
+    [Fact]
     public void Return_Twice_KeepsTheMessageOnce()
     {
         var pool = new MessagePool();
