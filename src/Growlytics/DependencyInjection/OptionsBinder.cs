@@ -14,12 +14,13 @@ internal static class OptionsBinder
     public static void Bind(IConfiguration section, GrowlyticsOptions options)
     {
         var invalid = new List<(string Key, string Expected)>();
-        if (section[nameof(options.ApiKey)] is { Length: > 0 } apiKey)
+        if (Read(section, invalid, nameof(options.ApiKey), "the project's API key") is { } apiKey)
         {
             options.ApiKey = apiKey;
         }
 
-        if (section[nameof(options.Endpoint)] is { Length: > 0 } endpoint)
+        const string AbsoluteUri = "an absolute URI such as https://dcqs-india.growlytics.in/";
+        if (Read(section, invalid, nameof(options.Endpoint), AbsoluteUri) is { } endpoint)
         {
             if (EnvironmentDefaults.TryParseEndpoint(endpoint, out var uri))
             {
@@ -27,7 +28,7 @@ internal static class OptionsBinder
             }
             else
             {
-                invalid.Add((nameof(options.Endpoint), "an absolute URI such as https://dcqs-india.growlytics.in/"));
+                invalid.Add((nameof(options.Endpoint), AbsoluteUri));
             }
         }
 
@@ -48,7 +49,7 @@ internal static class OptionsBinder
         Enum<QueueOverflowPolicy>(section, invalid, nameof(options.QueueOverflowPolicy), v => options.QueueOverflowPolicy = v);
         Enum<InvalidInputHandling>(section, invalid, nameof(options.InvalidInputHandling), v => options.InvalidInputHandling = v);
         Enum<SessionMode>(section, invalid, nameof(options.SessionMode), v => options.SessionMode = v);
-        if (section[nameof(options.StorageDirectory)] is { Length: > 0 } storage)
+        if (Read(section, invalid, nameof(options.StorageDirectory), "a folder path") is { } storage)
         {
             options.StorageDirectory = storage;
         }
@@ -116,6 +117,27 @@ internal static class OptionsBinder
         return problems.Count == 0 ? string.Empty : " Also: " + string.Join(" ", problems);
     }
 
+    /// <summary>
+    /// Gets the value at <paramref name="key"/>, or <see langword="null"/> when there is none (unset or empty). An option
+    /// written as an object or a list (<c>"Endpoint": { "Url": ... }</c>) has keys below it and no value: noted as not
+    /// in its form, where it was ignored without a word and the option kept its default (Growlytics' own endpoint in
+    /// place of the app's, for one).
+    /// </summary>
+    private static string? Read(IConfiguration section, List<(string, string)> invalid, string key, string expected)
+    {
+        if (section[key] is { Length: > 0 } text)
+        {
+            return text;
+        }
+
+        if (section.GetSection(key).GetChildren().Any())
+        {
+            invalid.Add((key, expected + ", not a section with keys below it"));
+        }
+
+        return null;
+    }
+
     private delegate bool TryParse<T>(string text, out T value);
 
     private static void Long(IConfiguration section, List<(string, string)> invalid, string key, Action<long> set) =>
@@ -141,7 +163,7 @@ internal static class OptionsBinder
     /// <summary>Sets the value at <paramref name="key"/> if there is one and it parses; notes the key and its form if it does not.</summary>
     private static void Parse<T>(IConfiguration section, List<(string, string)> invalid, string key, string expected, Action<T> set, TryParse<T> parse)
     {
-        if (section[key] is not { Length: > 0 } text)
+        if (Read(section, invalid, key, expected) is not { } text)
         {
             return;
         }

@@ -190,6 +190,30 @@ public sealed class OptionsBinderTests
             .And.NotContain("ApiKey", "GROWLYTICS_API_KEY or the app's code may still give the key");
     }
 
+    // An option written as an object or a list in a settings file ("Endpoint": { "Url": ... }, "Endpoint": [ ... ]) holds
+    // keys below it and no value: it was ignored without a word, and the option kept its default (for the endpoint,
+    // Growlytics' own collector in place of the app's).
+    [Theory]
+    [InlineData("Endpoint:Url", "Endpoint must be an absolute URI")]
+    [InlineData("Endpoint:0", "Endpoint must be an absolute URI")]
+    [InlineData("ApiKey:Value", "ApiKey must be the project's API key")]
+    [InlineData("StorageDirectory:Linux", "StorageDirectory must be a folder path")]
+    [InlineData("MaxQueueSize:Value", "MaxQueueSize must be a whole number")]
+    [InlineData("FlushInterval:Seconds", "FlushInterval must be a time span")]
+    [InlineData("Protocol:0", "Protocol must be one of Rest, Batch")]
+    public void Bind_OptionGivenAsASectionWithKeysBelowIt_IsRefusedNamingTheKeyNotTheValues(string path, string rule)
+    {
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Growlytics:" + path] = "secret-key-value",
+        }).Build().GetSection(GrowlyticsOptions.SectionName);
+
+        var bind = () => OptionsBinder.Bind(section, new GrowlyticsOptions());
+
+        bind.Should().Throw<InvalidOperationException>().Which.Message.Should()
+            .Contain("Growlytics:" + rule).And.Contain("not a section").And.NotContain("secret-key-value");
+    }
+
     [Fact]
     public void Bind_EndpointNotAnAbsoluteUri_SaysWhatItMustBe()
     {
