@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using CsCheck;
+using GrowlyticsSdk.Diagnostics;
 using GrowlyticsSdk.Tests.TestSupport;
 
 namespace GrowlyticsSdk.Tests.Delivery;
@@ -151,6 +152,122 @@ public sealed class DeliveryStatisticsTests
 
         delivered.Select(d => d.Value).Should().BeEquivalentTo([3L, 5L]);
         delivered.Select(d => d.Tags).Should().OnlyHaveUniqueItems("an exporter merges same-named instruments by their tags");
+    }
+
+    [Fact]
+    public void GrowlyticsMeter_EachInstrument_ReadsItsOwnFigure()
+    {
+        // Every figure different, so an instrument that read another's counter (two that are zero in the tests above,
+        // restored and corrupt records, or a drop reason tagged with another's count) shows.
+        var counters = new DeliveryCounters();
+        counters.AddEnqueued(1_000);
+        counters.AddRestored(3);
+        counters.AddDelivered(40);
+        counters.AddRetry();
+        counters.AddRetry();
+        for (var i = 0; i < 5; i++)
+        {
+            counters.AddRequest();
+        }
+
+        for (var i = 0; i < 7; i++)
+        {
+            counters.AddInvalidInput();
+        }
+
+        counters.AddCorrupt(11);
+        var reasons = DeliveryCounters.AllReasons;
+        for (var i = 0; i < reasons.Count; i++)
+        {
+            counters.AddDropped(reasons[i], 20 + i);
+        }
+
+        using var factory = new DeliveryMeterFactory();
+        using var meter = new GrowlyticsMeter(counters, () => 17, () => 19, factory);
+
+        var measured = new List<(string Name, Dictionary<string, object?> Tags, long Value)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (ReferenceEquals(instrument.Meter, factory.Created))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            lock (measured)
+            {
+                measured.Add((instrument.Name, tags.ToArray().ToDictionary(t => t.Key, t => t.Value), value));
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        factory.Created!.Name.Should().Be("Growlytics");
+        measured.Where(m => m.Name != "growlytics.messages.dropped").ToDictionary(m => m.Name, m => m.Value).Should().Equal(
+            new Dictionary<string, long>
+            {
+                ["growlytics.messages.enqueued"] = 1_003,
+                ["growlytics.messages.delivered"] = 40,
+                ["growlytics.requests.retried"] = 2,
+                ["growlytics.batches.sent"] = 5,
+                ["growlytics.messages.restored"] = 3,
+                ["growlytics.calls.invalid"] = 7,
+                ["growlytics.storage.corrupt_records"] = 11,
+                ["growlytics.messages.pending"] = 17,
+                ["growlytics.queue.bytes"] = 19,
+            });
+        measured.Where(m => m.Name == "growlytics.messages.dropped").ToDictionary(m => (string)m.Tags["reason"]!, m => m.Value).Should().Equal(
+            reasons.Select((reason, i) => (reason, i)).ToDictionary(r => r.reason.ToString(), r => 20L + r.i));
+        measured.Should().OnlyContain(m => m.Tags.ContainsKey(GrowlyticsMeter.ClientTag), "each measurement tells its client apart");
+        measured.Select(m => m.Tags[GrowlyticsMeter.ClientTag]).Distinct().Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GrowlyticsMeter_Disposed_EndsItsOwnMeterOnly(bool hostFactory)
+    {
+        // Its own meter ends with the client (a listener stops observing a disposed client's figures, and lets it go); a
+        // host's factory gives every client of the host its one cached meter, which the factory ends.
+        const long Mark = 7_654_321;
+        var counters = new DeliveryCounters();
+        counters.AddCorrupt(Mark);
+        using var factory = hostFactory ? new DeliveryMeterFactory() : null;
+        Meter? created = null;
+        var completed = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == GrowlyticsMeter.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            // Clients of other tests may be measured too: this one's is the meter that measures the mark.
+            if (instrument.Name == "growlytics.storage.corrupt_records" && value == Mark)
+            {
+                created = instrument.Meter;
+            }
+        });
+        listener.MeasurementsCompleted = (instrument, _) =>
+        {
+            if (ReferenceEquals(instrument.Meter, Volatile.Read(ref created)))
+            {
+                Interlocked.Increment(ref completed);
+            }
+        };
+        listener.Start();
+
+        var meter = new GrowlyticsMeter(counters, () => 0, () => 0, factory);
+        listener.RecordObservableInstruments();
+        created.Should().NotBeNull().And.BeSameAs(factory?.Created ?? created);
+        meter.Dispose();
+
+        Volatile.Read(ref completed).Should().Be(hostFactory ? 0 : 10, hostFactory ? "the factory's meter is the factory's to end" : "each of its ten instruments ends with it");
     }
 
     private static Dictionary<string, long> Measure(Meter meter)
