@@ -11,6 +11,7 @@ public sealed class UserAgentTests
     [InlineData("Débian\u00a0GNU/Linux 12", "D_bian_GNU/Linux 12")]
     [InlineData("Linux 6.1\r\nX-Injected: 1", "Linux 6.1__X-Injected: 1")]
     [InlineData("Linux\t6.1", "Linux_6.1")]
+    [InlineData("Linux 6.1~rc1 \u007f(del)", "Linux 6.1~rc1 _(del)")]
     public void HeaderSafe_KeepsPrintableAsciiOnly(string description, string expected) =>
         SdkInfo.HeaderSafe(description).Should().Be(expected);
 
