@@ -142,12 +142,19 @@ public sealed class DropHandlerReentryTests
         var beforeLast = Volatile.Read(ref calls);
         beforeLast.Should().BeGreaterThan(1);
 
-        // The next interval: one drop, one event, one report carrying every fault since the first report.
-        h.Time.Advance(TimeSpan.FromMinutes(1));
+        // A tick short of a minute after the first report: still within its interval, counted for the next report.
+        h.Time.Advance(TimeSpan.FromMinutes(1) - TimeSpan.FromTicks(1));
+        h.PushMany(1, from: 99);
+        await DeliveryHarness.WaitUntilAsync(() => Volatile.Read(ref calls) == beforeLast + 1);
+        await h.Client.DropsReportedAsync().WaitAsync(RealBound);
+        h.Log.WithId(1010).Should().ContainSingle("the interval is a minute");
+
+        // The next interval, a minute after the first report: one drop, one event, one report carrying every fault since.
+        h.Time.Advance(TimeSpan.FromTicks(1));
         h.PushMany(1, from: 100);
         await DeliveryHarness.WaitUntilAsync(() => h.Log.WithId(1010).Count() == 2);
         var report = h.Log.WithId(1010).Last();
-        report.Fields["Count"].Should().Be((long)beforeLast, "the faults after the first report, and this one");
+        report.Fields["Count"].Should().Be((long)beforeLast + 1, "the faults after the first report, the one within its interval, and this one");
         report.Text.Should().Contain("InvalidOperationException");
     }
 
