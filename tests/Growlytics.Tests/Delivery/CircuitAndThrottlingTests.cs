@@ -69,6 +69,40 @@ public sealed class CircuitAndThrottlingTests
     }
 
     [Fact]
+    public async Task SendAsync_AnOutageThatReopensTheCircuit_IsLoggedAtMostOnceAMinuteWithTheOpeningsSince()
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var answers = new Answers(first: int.MaxValue, 503, retryAfter: null);
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(8, time, () => { });
+        var logs = new TestSupport.DeliveryLog();
+        var loggedAt = new ConcurrentQueue<DateTimeOffset>();
+        logs.BeforeLog = id =>
+        {
+            if (id == 2020)
+            {
+                loggedAt.Enqueue(time.GetUtcNow());
+            }
+        };
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), logs);
+
+        // An outage for the whole RetryBudget: the circuit opens, and each probe (one per 15 s break) fails and opens it again.
+        var sends = SendEightAtOnce(sender, limiter);
+        await WaitUntilAsync(() => answers.Count == 8);
+        (await AdvanceUntilAsync(time, Task.WhenAll(sends), TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(1))).Should().BeTrue();
+
+        var openings = 1 + answers.Count - 8;
+        openings.Should().BeGreaterThan(6, "the circuit opened again after each failed probe");
+        var lines = logs.WithId(2020).ToList();
+        lines.Should().HaveCountGreaterThan(1).And.HaveCountLessThan(openings);
+        var times = loggedAt.ToList();
+        times.Zip(times.Skip(1), (earlier, later) => later - earlier).Should().OnlyContain(gap => gap >= TimeSpan.FromMinutes(1), "event 2020 is written at most once a minute");
+        lines[1].Fields["Count"].Should().BeOfType<long>().Which.Should().BeGreaterThan(1, "the line carries the openings since the one before");
+        lines.Sum(l => (long)l.Fields["Count"]!).Should().BeLessThanOrEqualTo(openings);
+    }
+
+    [Fact]
     public async Task SendAsync_RetriesRefusedByTheOpenCircuit_DoNotUseUpMaxRetryAttempts()
     {
         var time = new FakeTimeProvider();
