@@ -11,7 +11,8 @@ namespace GrowlyticsSdk.AspNetCore.Tests;
 
 /// <summary>
 /// An authenticated request whose user id claim the SDK cannot use (too long, as an Entra ID "sub" of 43 characters, or
-/// absent) starts anonymous, and the log says so once, naming the claim type and never the id.
+/// absent) starts anonymous, and the log says so once, naming the claim type and never the id. The id comes from the
+/// configured claim type, of an authenticated principal only, and only while <c>UseAuthenticatedUser</c> is on.
 /// </summary>
 [Collection(WebAppCollection.Name)]
 public sealed class UserIdClaimTests
@@ -38,13 +39,65 @@ public sealed class UserIdClaimTests
         logs.Entries.Should().NotContain(e => e.Message.Contains(LongSubject, StringComparison.Ordinal) || e.Message.Contains("alice", StringComparison.Ordinal), "ids are never logged");
     }
 
-    private static async Task<SessionView> MeAsync(HttpClient http, string? claim)
+    [Fact]
+    public async Task UnauthenticatedRequests_StartAnonymous_WhateverClaimsTheyCarry_AndLogNothing()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        var logs = new LogSink();
+        await using var app = await StartAsync(collector.Endpoint, logs);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        (await MeAsync(http, "alice", authenticated: false)).UserId.Should().BeNull("a principal that is not authenticated is nobody's");
+        (await MeAsync(http, claim: null, authenticated: false)).UserId.Should().BeNull();
+        (await http.GetFromJsonAsync<SessionView>("/me"))!.UserId.Should().BeNull("no authentication ran: the server's empty principal");
+
+        logs.Entries.Should().NotContain(e => e.EventId == 1012 || e.EventId == 1013, "an anonymous visitor is no misconfigured claim");
+    }
+
+    [Fact]
+    public async Task UseAuthenticatedUserOff_AnAuthenticatedRequestStartsAnonymous()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        var logs = new LogSink();
+        await using var app = await StartAsync(collector.Endpoint, logs, o => o.UseAuthenticatedUser = false);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        (await MeAsync(http, "alice")).UserId.Should().BeNull("the app identifies its users itself");
+        (await MeAsync(http, claim: null)).UserId.Should().BeNull();
+
+        logs.Entries.Should().NotContain(e => e.EventId == 1012 || e.EventId == 1013, "the claim is not read");
+    }
+
+    [Fact]
+    public async Task UserIdClaimType_TheConfiguredClaimIsTheUserId()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        var logs = new LogSink();
+        await using var app = await StartAsync(collector.Endpoint, logs, o => o.UserIdClaimType = "sub");
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        (await MeAsync(http, "bob", claimType: "sub")).UserId.Should().Be("bob");
+        (await MeAsync(http, "alice")).UserId.Should().BeNull("a NameIdentifier claim is not the configured one");
+
+        logs.Entries.Where(e => e.EventId == 1013).Should().ContainSingle().Which.Message.Should().Contain("sub").And.NotContain(ClaimTypes.NameIdentifier);
+    }
+
+    private static async Task<SessionView> MeAsync(HttpClient http, string? claim, bool authenticated = true, string? claimType = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
-        request.Headers.Add("X-Test-Authenticated", "yes");
+        if (authenticated)
+        {
+            request.Headers.Add("X-Test-Authenticated", "yes");
+        }
+
         if (claim is not null)
         {
             request.Headers.Add("X-Test-User", claim);
+        }
+
+        if (claimType is not null)
+        {
+            request.Headers.Add("X-Test-Claim-Type", claimType);
         }
 
         using var response = await http.SendAsync(request);
@@ -52,7 +105,7 @@ public sealed class UserIdClaimTests
         return (await response.Content.ReadFromJsonAsync<SessionView>())!;
     }
 
-    private static async Task<WebApplication> StartAsync(Uri collector, LogSink logs)
+    private static async Task<WebApplication> StartAsync(Uri collector, LogSink logs, Action<GrowlyticsMiddlewareOptions>? configure = null)
     {
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
@@ -66,18 +119,29 @@ public sealed class UserIdClaimTests
 
         var app = builder.Build();
 
-        // Stands in for authentication: an authenticated principal with the user id claim from a header, if any.
+        // Stands in for authentication: a principal with the user id claim from a header, if any (of the claim type from
+        // another, NameIdentifier by default), authenticated if the request says so.
         app.Use((context, next) =>
         {
-            if (context.Request.Headers.ContainsKey("X-Test-Authenticated"))
+            var headers = context.Request.Headers;
+            if (headers.ContainsKey("X-Test-Authenticated") || headers.ContainsKey("X-Test-User"))
             {
-                var claims = context.Request.Headers.TryGetValue("X-Test-User", out var user) ? new[] { new Claim(ClaimTypes.NameIdentifier, user.ToString()) } : [];
-                context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, "Test"));
+                var type = headers.TryGetValue("X-Test-Claim-Type", out var claimType) ? claimType.ToString() : ClaimTypes.NameIdentifier;
+                var claims = headers.TryGetValue("X-Test-User", out var user) ? new[] { new Claim(type, user.ToString()) } : [];
+                var authenticationType = headers.ContainsKey("X-Test-Authenticated") ? "Test" : null;
+                context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
             }
 
             return next(context);
         });
-        app.UseGrowlytics();
+        if (configure is null)
+        {
+            app.UseGrowlytics();
+        }
+        else
+        {
+            app.UseGrowlytics(configure);
+        }
         app.MapGet("/me", () => Results.Ok(new SessionView(Growlytics.User.UserId, Growlytics.User.AnonymousId)));
         await app.StartAsync();
         return app;
