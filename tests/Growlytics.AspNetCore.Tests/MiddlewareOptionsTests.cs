@@ -81,6 +81,32 @@ public sealed class MiddlewareOptionsTests
         response.Headers.GetValues("Set-Cookie").Should().ContainSingle().Which.Should().StartWith("gl.anon-id!=");
     }
 
+    [Fact]
+    public async Task UseGrowlytics_WithoutAddGrowlytics_ThrowsWhenThePipelineIsBuilt_SayingToCallIt()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        await using var app = builder.Build();
+
+        var act = () => app.UseGrowlytics(o => o.AnonymousIdCookieName = "gl_anon");
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*AddGrowlytics*");
+    }
+
+    [Fact]
+    public async Task UseGrowlytics_NullArguments_ThrowArgumentNullExceptionNamingThem()
+    {
+        await using var app = Build();
+
+        var noConfigure = () => app.UseGrowlytics(configure: null!);
+        var noApp = () => ((IApplicationBuilder)null!).UseGrowlytics();
+        var noAppWithConfigure = () => ((IApplicationBuilder)null!).UseGrowlytics(o => o.AnonymousIdCookieName = "gl_anon");
+
+        noConfigure.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("configure");
+        noApp.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("app");
+        noAppWithConfigure.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("app");
+    }
+
     private static WebApplication Build()
     {
         var builder = WebApplication.CreateBuilder();
