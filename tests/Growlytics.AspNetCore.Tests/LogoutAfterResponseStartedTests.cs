@@ -11,7 +11,7 @@ namespace GrowlyticsSdk.AspNetCore.Tests;
 /// <summary>
 /// A logout in a request whose response has already started (a streamed response, a flushed body) rotates the session's
 /// anonymous id, but the cookie can no longer be written: the browser keeps the id that was just logged out. The log says
-/// so once, and names neither id.
+/// so once, and names neither id. So too when another middleware started the response before <c>UseGrowlytics</c> ran.
 /// </summary>
 [Collection(WebAppCollection.Name)]
 public sealed class LogoutAfterResponseStartedTests
@@ -55,6 +55,23 @@ public sealed class LogoutAfterResponseStartedTests
         logs.Entries.Should().NotContain(e => e.EventId == 1014);
     }
 
+    [Fact]
+    public async Task ResponseStartedBeforeTheMiddleware_ReturningVisitorLogsOut_TheLogSaysTheCookieKeepsTheOldId()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        var logs = new LogSink();
+        await using var app = await StartAsync(collector.Endpoint, logs);
+        var jar = new CookieContainer();
+        using var http = new HttpClient(new SocketsHttpHandler { CookieContainer = jar }) { BaseAddress = new Uri(app.Urls.First()) };
+
+        var first = await http.GetStringAsync("/id");
+        var body = await http.GetStringAsync("/preamble/logout");
+
+        body.Should().StartWith("start;").And.NotEndWith(first, "the logout rotated the session's id");
+        jar.GetCookies(http.BaseAddress!)[CookieName]!.Value.Should().Be(first, "no cookie can be written once the response has started");
+        logs.Entries.Where(e => e.EventId == 1014).Should().ContainSingle("the browser keeps the id that was logged out");
+    }
+
     private static async Task<WebApplication> StartAsync(Uri collector, LogSink logs)
     {
         var builder = WebApplication.CreateBuilder();
@@ -68,12 +85,25 @@ public sealed class LogoutAfterResponseStartedTests
         });
 
         var app = builder.Build();
+
+        // A preamble streamed before UseGrowlytics runs (server-sent events, a progress page).
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/preamble"), preamble => preamble.Use(async (context, next) =>
+        {
+            await context.Response.WriteAsync("start;");
+            await context.Response.Body.FlushAsync();
+            await next(context);
+        }));
         app.UseGrowlytics(o => o.AnonymousIdCookieName = CookieName);
         app.MapGet("/id", () => Growlytics.User.AnonymousId);
         app.MapGet("/logout", () =>
         {
             Growlytics.User.Logout();
             return Growlytics.User.AnonymousId;
+        });
+        app.MapGet("/preamble/logout", async (HttpContext context) =>
+        {
+            Growlytics.User.Logout();
+            await context.Response.WriteAsync(Growlytics.User.AnonymousId);
         });
         app.MapGet("/stream-logout", async (HttpContext context) =>
         {
