@@ -8,7 +8,8 @@ namespace GrowlyticsSdk.Tests.DependencyInjection;
 
 /// <summary>
 /// <c>AddGrowlytics</c>' client "uses the container's <c>ILoggerFactory</c>, <c>TimeProvider</c> and <c>IMeterFactory</c>"
-/// (README); a logger factory or a time provider the app gives in the options is its own choice and wins.
+/// (README); a logger factory or a time provider the app gives in the options is its own choice and wins. A null argument
+/// is refused as the XML docs say, naming it.
 /// </summary>
 [Collection(ProcessStateCollection.Name)]
 public sealed class ContainerServicesTests
@@ -58,6 +59,23 @@ public sealed class ContainerServicesTests
         client.TimeProvider.Should().BeSameAs(apps, "the app chose its clock in the options");
         appLog.Entries.Should().Contain(e => e.Text == "through the app's logging");
         containerLog.Entries.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void AddGrowlytics_NullArguments_ThrowArgumentNullExceptionNamingThem()
+    {
+        var services = new ServiceCollection();
+
+        var noServices = () => GrowlyticsServiceCollectionExtensions.AddGrowlytics(null!);
+        var noServicesWithConfigure = () => GrowlyticsServiceCollectionExtensions.AddGrowlytics(null!, Configure);
+        var noConfigure = () => services.AddGrowlytics((Action<GrowlyticsOptions>)null!);
+        var noConfiguration = () => services.AddGrowlytics((Microsoft.Extensions.Configuration.IConfiguration)null!);
+
+        noServices.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("services");
+        noServicesWithConfigure.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("services");
+        noConfigure.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("configure");
+        noConfiguration.Should().Throw<ArgumentNullException>().Which.ParamName.Should().Be("configuration");
+        services.Should().BeEmpty("a refused call registers nothing");
     }
 
     private static void Configure(GrowlyticsOptions options)
