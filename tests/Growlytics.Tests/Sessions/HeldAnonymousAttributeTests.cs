@@ -150,6 +150,36 @@ public sealed class HeldAnonymousAttributeTests : IDisposable
         _harness.Drain().Should().ContainSingle();
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HeldPush_WindowEndedBetweenTwoSweeps_IsNotSentNorKeptByALaterVisit(bool visitsAnonymouslyFirst)
+    {
+        // Pushed as the sweep starts (every eighth of the window: 3 min 45 s) and last a minute later: the visitor's window
+        // ends at 31 minutes, after the sweep at 30 and before the one at 33:45.
+        PushInScope(Visitor, One("city", "Pune"));
+        _harness.Time.Advance(TimeSpan.FromMinutes(1));
+        PushInScope(Visitor, One("plan", "free"));
+        _harness.Time.Advance(TimeSpan.FromMinutes(30) - TimeSpan.FromSeconds(1));
+        _harness.Time.Advance(TimeSpan.FromSeconds(1));
+        _harness.Client.HeldStore!.Count.Should().Be(1, "no sweep has run since the window ended");
+
+        if (visitsAnonymouslyFirst)
+        {
+            using (_harness.Client.BeginScope(Visitor))
+            {
+            }
+        }
+
+        using (_harness.Client.BeginScope(Visitor, "u-1"))
+        {
+        }
+
+        _harness.Drain().Should().BeEmpty("what expired is not sent, nor made recent again by a visit, whether or not a sweep found it");
+        _harness.Client.Statistics.DroppedByReason[DropReason.AnonymousExpired].Should().Be(2);
+        _harness.Client.Statistics.Pending.Should().Be(0);
+    }
+
     [Fact]
     public void HeldPush_MoreVisitorsThanTheBound_EvictsTheLeastRecentlyActive()
     {
