@@ -33,6 +33,9 @@ public sealed class ForeignHeldAttributesTests : IDisposable
     [InlineData("1", "{\"name\":\"n\",\"type\":\"number\",\"value\":1e999999}")]
     [InlineData("1", "{\"name\":\"n\",\"type\":\"number\",\"value\":-1e400}")]
     [InlineData("2147483647", "{\"name\":\"city\",\"type\":\"string\",\"value\":\"Pune\"}")]
+    [InlineData("0", "{\"name\":\"city\",\"type\":\"string\",\"value\":\"Pune\"}")]
+    [InlineData("1", "")]
+    [InlineData("2", "{\"name\":\"city\",\"type\":\"string\",\"value\":\"Pune\"},{\"name\":\"city\",\"type\":\"string\",\"value\":\"Mumbai\"}")]
     public async Task HeldAttributesNoCallCouldHavePushed_AreNotRestored_TheSessionContinues(string calls, string attribute)
     {
         Directory.CreateDirectory(_directory);
