@@ -88,6 +88,25 @@ public sealed class UserScopeTests : IDisposable
     }
 
     [Fact]
+    public void ThreeScopes_TheOuterTwoDisposedFirst_DisposingTheInnerRestoresTheProcessWideSession()
+    {
+        var client = _harness.Client;
+        var processWide = client.User;
+        var outer = client.BeginScope();
+        client.User.Identify("outer");
+        var middle = client.BeginScope();
+        client.User.Identify("middle");
+        var inner = client.BeginScope();
+
+        outer.Dispose();
+        middle.Dispose();
+        inner.Dispose();
+
+        client.User.Should().BeSameAs(processWide, "every enclosing scope was disposed already, not only the nearest");
+        client.User.UserId.Should().BeNull();
+    }
+
+    [Fact]
     public async Task Scope_WithAwaitsInside_FollowsTheAsyncFlow()
     {
         var client = _harness.Client;
