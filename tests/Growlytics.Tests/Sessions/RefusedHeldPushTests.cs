@@ -5,13 +5,36 @@ using static GrowlyticsSdk.Tests.TestSupport.Caller.CallerValidation;
 namespace GrowlyticsSdk.Tests.Sessions;
 
 /// <summary>
-/// REST, scoped sessions: a push refused because the visitor would hold more than 100 attributes changes nothing, also
-/// not the activity time of the login its anonymous id made (which would keep that login remembered, and so keep a later
-/// user's login with that id from receiving what the visitor pushed after the window).
+/// REST, scoped sessions: a visitor holds up to 100 attributes, its pushes merged by name; a push refused because the
+/// visitor would hold more changes nothing, also not the activity time of the login its anonymous id made (which would
+/// keep that login remembered, and so keep a later user's login with that id from receiving what the visitor pushed after
+/// the window).
 /// </summary>
 public sealed class RefusedHeldPushTests
 {
     private const string Visitor = "visitor-1";
+
+    [Fact]
+    public void ScopedPush_BringingTheVisitorToExactly100HeldAttributes_IsHeld_OneMoreIsRefused()
+    {
+        using var harness = new CallerHarness(o => o.Protocol = GrowlyticsProtocol.Rest);
+        using (harness.Client.BeginScope(Visitor))
+        {
+            harness.Client.User.Push(Many("a", 60));
+
+            harness.Client.User.Push(Many("b", 40));
+            var refused = () => harness.Client.User.Push(One("one-too-many", 1));
+
+            refused.Should().Throw<GrowlyticsValidationException>().Which.Message.Should().Contain("101");
+        }
+
+        using (harness.Client.BeginScope(Visitor, "u-1"))
+        {
+        }
+
+        var message = harness.Drain().Should().ContainSingle().Subject;
+        (message.UserId, message.Calls, message.Attributes.Length).Should().Be(("u-1", 2, 100), "the visitor's two pushes, 100 attributes, were held");
+    }
 
     [Theory]
     [InlineData(InvalidInputHandling.Throw)]
