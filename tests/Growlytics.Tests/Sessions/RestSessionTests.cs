@@ -90,8 +90,7 @@ public sealed class RestSessionTests : IDisposable
         messages.Should().HaveCount(2);
         messages.Should().OnlyContain(m => m.UserId == "u-1" && m.Type == MessageType.Update && m.Attributes.Length == 100);
         messages.SelectMany(Names).Should().Equal(Names(Many("a", 60)).Concat(Names(Many("b", 40))).Concat(Names(Many("c", 100))), "never truncated, in order");
-        messages.Sum(m => m.Calls).Should().Be(3);
-        messages.Should().OnlyContain(m => m.Calls >= 1);
+        messages.Select(m => m.Calls).Should().Equal([2, 1], "the first upsert settles the calls the others do not (the login and the held pushes but one)");
     }
 
     [Fact]
