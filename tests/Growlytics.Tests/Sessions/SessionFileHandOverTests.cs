@@ -70,12 +70,13 @@ public sealed class SessionFileHandOverTests : IDisposable
         await a.ShutdownAsync();
         var aStats = a.Statistics;
         _out.WriteLine($"first after shutdown: enqueued {aStats.Enqueued} delivered {aStats.Delivered} dropped {aStats.Dropped} pending {aStats.Pending}");
-        _out.WriteLine("file after a: " + File.ReadAllText(SessionPath()));
+        _out.WriteLine($"file after a: {File.ReadAllText(SessionPath()).Length} characters");
 
         await WaitUntilAsync(() => b.Durable!.IsOwner);
+        await b.Durable!.LastTakeOverAsync(); // the take-over ends after the ownership flag is set: the session continued or saved
         await b.FlushAsync();
         var after = File.ReadAllText(SessionPath());
-        _out.WriteLine("file after b took over: " + after);
+        _out.WriteLine($"file after b took over: {after.Length} characters");
         await b.ShutdownAsync();
 
         await using var c = new GrowlyticsClient(Options(), startDelivery: false);
@@ -103,6 +104,7 @@ public sealed class SessionFileHandOverTests : IDisposable
                 var b = new GrowlyticsClient(Options(dir));
                 await shutdown;
                 await WaitUntilAsync(() => b.Durable!.IsOwner);
+                await b.Durable!.LastTakeOverAsync(); // the take-over ends after the ownership flag is set: the session continued or saved
                 await b.FlushAsync();
                 var text = File.ReadAllText(SessionPath(dir));
                 var bHeld = b.Counters.Held;
@@ -197,6 +199,7 @@ public sealed class SessionFileHandOverTests : IDisposable
         await a.ShutdownAsync();
 
         await WaitUntilAsync(() => b.Durable!.IsOwner);
+        await b.Durable!.LastTakeOverAsync(); // the take-over ends after the ownership flag is set: the session continued or saved
         await b.FlushAsync();
         var (anonymousId, held) = (b.User.AnonymousId, b.Counters.Held);
         await b.ShutdownAsync();
