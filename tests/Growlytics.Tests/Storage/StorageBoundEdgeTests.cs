@@ -7,7 +7,9 @@ namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
 /// <see cref="GrowlyticsOptions.MaxStorageBytes"/> holds at its edges: one message larger than the folder may hold is
-/// delivered from memory (not stored at the cost of every older message), and a new segment's header is counted.
+/// delivered from memory (not stored at the cost of every older message), and a new segment's header is counted; a
+/// folder exactly at the bound keeps everything, one byte over drops the oldest segment (<see cref="DropReason.StorageFull"/>);
+/// <see cref="GrowlyticsOptions.MaxStorageAge"/> drops a segment once its newest message is older than it, not when just as old.
 /// </summary>
 public sealed class StorageBoundEdgeTests : StorageTestBase
 {
@@ -68,4 +70,65 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         FolderBytes().Should().BeLessThanOrEqualTo(max);
         log.Dispose();
     }
+
+    [Fact]
+    public void Enforce_AFolderExactlyAtTheBound_KeepsEverything_AndOneByteOverDropsTheOldestSegmentAsStorageFull()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        const long max = 64 * 1024;
+        var counters = new DeliveryCounters();
+        var limits = new StorageLimits(NewLimitsOptions(max, TimeSpan.FromDays(3)), counters, NullLogger.Instance);
+        using var log = new SegmentLog(Directory, limits.SegmentBytes, [], 0);
+
+        // Three segments of two records each; the oldest two records settle 1 and 2 calls.
+        var acceptedMs = Time.GetUtcNow().ToUnixTimeMilliseconds();
+        for (var i = 0; i < 6; i++)
+        {
+            log.Append([(new byte[2040], acceptedMs, i + 1)]);
+        }
+
+        (log.SegmentCount, log.Pending).Should().Be((3, 6));
+
+        // The room a write may take without a drop: the bound less the reserve for the SDK's other files and two segment headers.
+        var room = limits.Room(log);
+        room.Should().Be(max - StorageLimits.ReservedBytes - log.TotalBytes - (2 * RecordFormat.SegmentHeaderSize));
+
+        limits.Enforce(log, room, []);
+        (log.SegmentCount, log.Pending).Should().Be((3, 6), "the folder with the write comes exactly to the bound");
+        counters.GetDropped(DropReason.StorageFull).Should().Be(0);
+
+        limits.Enforce(log, room + 1, []).Should().Be(DropReason.StorageFull);
+        (log.SegmentCount, log.Pending).Should().Be((2, 4), "one byte over the bound drops the oldest segment, and only it");
+        SegmentFiles().Should().HaveCount(2);
+        (counters.GetDropped(DropReason.StorageFull), counters.GetDropped(DropReason.Expired)).Should().Be((3, 0), "the oldest segment's calls");
+    }
+
+    [Fact]
+    public void Enforce_AtMaxStorageAge_KeepsTheSegment_AndAMillisecondLaterDropsItAsExpired()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var maxAge = TimeSpan.FromMinutes(1);
+        var counters = new DeliveryCounters();
+        var limits = new StorageLimits(NewLimitsOptions(64 * 1024, maxAge), counters, NullLogger.Instance);
+        using var log = new SegmentLog(Directory, limits.SegmentBytes, [], 0);
+
+        // Two segments, the second's newest message a millisecond younger than the first's.
+        var first = Time.GetUtcNow();
+        log.Append([(new byte[2040], first.ToUnixTimeMilliseconds(), 1), (new byte[2040], first.ToUnixTimeMilliseconds(), 2)]);
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        log.Append([(new byte[2040], Time.GetUtcNow().ToUnixTimeMilliseconds(), 4)]);
+        log.SegmentCount.Should().Be(2);
+
+        Time.SetUtcNow(first + maxAge);
+        limits.Enforce(log, 0, []);
+        (log.SegmentCount, counters.GetDropped(DropReason.Expired)).Should().Be((2, 0), "the oldest messages are exactly MaxStorageAge old, not older");
+
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        limits.Enforce(log, 0, []).Should().Be(DropReason.Expired);
+        (log.SegmentCount, log.Pending).Should().Be((1, 1), "only the segment whose newest message is older than MaxStorageAge goes");
+        (counters.GetDropped(DropReason.Expired), counters.GetDropped(DropReason.StorageFull)).Should().Be((3, 0), "the first segment's calls");
+    }
+
+    private GrowlyticsOptions NewLimitsOptions(long maxBytes, TimeSpan maxAge) =>
+        new() { ApiKey = "k", Protocol = GrowlyticsProtocol.Batch, StorageDirectory = Directory, MaxStorageBytes = maxBytes, MaxStorageAge = maxAge, TimeProvider = Time };
 }
