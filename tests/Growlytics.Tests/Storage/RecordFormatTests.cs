@@ -73,4 +73,18 @@ public sealed class RecordFormatTests
         acceptedMs.Should().Be(2);
         skipped.Should().BeTrue();
     }
+
+    [Fact]
+    public void TryRead_ARecordOfTheLargestPayload_IsRead_AndOneByteLargerIsDamage()
+    {
+        // The writer stores a payload of up to MaxPayload bytes: one of exactly that size must read back at the next start.
+        var largest = new byte[RecordFormat.RecordHeaderSize + RecordFormat.MaxPayload];
+        RecordFormat.Write(largest, new byte[RecordFormat.MaxPayload], 1234);
+        RecordFormat.TryRead(largest, 0, out var acceptedMs).Should().Be(largest.Length);
+        acceptedMs.Should().Be(1234);
+
+        var larger = new byte[largest.Length + 1];
+        RecordFormat.Write(larger, new byte[RecordFormat.MaxPayload + 1], 1234);
+        RecordFormat.TryRead(larger, 0, out _).Should().Be(0, "no record this version writes is that large");
+    }
 }
