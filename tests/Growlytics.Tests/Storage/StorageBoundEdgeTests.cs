@@ -9,7 +9,8 @@ namespace GrowlyticsSdk.Tests.Storage;
 /// <see cref="GrowlyticsOptions.MaxStorageBytes"/> holds at its edges: one message larger than the folder may hold is
 /// delivered from memory (not stored at the cost of every older message), and a new segment's header is counted; a
 /// folder exactly at the bound keeps everything, one byte over drops the oldest segment (<see cref="DropReason.StorageFull"/>);
-/// <see cref="GrowlyticsOptions.MaxStorageAge"/> drops a segment once its newest message is older than it, not when just as old.
+/// <see cref="GrowlyticsOptions.MaxStorageAge"/> drops a segment once its newest message is older than it, not when just
+/// as old, and a record read exactly that old is sent.
 /// </summary>
 public sealed class StorageBoundEdgeTests : StorageTestBase
 {
@@ -127,6 +128,29 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         limits.Enforce(log, 0, []).Should().Be(DropReason.Expired);
         (log.SegmentCount, log.Pending).Should().Be((1, 1), "only the segment whose newest message is older than MaxStorageAge goes");
         (counters.GetDropped(DropReason.Expired), counters.GetDropped(DropReason.StorageFull)).Should().Be((3, 0), "the first segment's calls");
+    }
+
+    [Fact]
+    public void Read_AtMaxStorageAge_ReadsTheRecord_AndOneAMillisecondOlderIsExpired()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var maxAge = TimeSpan.FromMinutes(1);
+        var limits = new StorageLimits(NewLimitsOptions(64 * 1024, maxAge), new DeliveryCounters(), NullLogger.Instance);
+        using var log = new SegmentLog(Directory, limits.SegmentBytes, [], 0);
+
+        // One segment: a record that is a millisecond older than MaxStorageAge when read, and one exactly that old.
+        log.Append([(new byte[] { (byte)'{', (byte)'}' }, Time.GetUtcNow().ToUnixTimeMilliseconds(), 1)]);
+        Time.Advance(TimeSpan.FromMilliseconds(1));
+        var second = Time.GetUtcNow();
+        log.Append([(new byte[] { (byte)'{', (byte)'}' }, second.ToUnixTimeMilliseconds(), 1)]);
+
+        Time.SetUtcNow(second + maxAge);
+        var records = new List<StoredRecord>();
+        log.Read(10, limits.ExpiredBeforeMs(), records, out var expired);
+
+        expired.Should().Be(1, "the first record's call: older than MaxStorageAge");
+        records.Select(r => r.AcceptedMs).Should().Equal([second.ToUnixTimeMilliseconds()], "the record exactly MaxStorageAge old is read");
+        log.Pending.Should().Be(1);
     }
 
     private GrowlyticsOptions NewLimitsOptions(long maxBytes, TimeSpan maxAge) =>
