@@ -153,6 +153,24 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         log.Pending.Should().Be(1);
     }
 
+    [Theory]
+    [InlineData(GrowlyticsProtocol.Batch, 0)]
+    [InlineData(GrowlyticsProtocol.Rest, 2 * 8 * 1024)]
+    public void MaxRecordBytes_IsTheRoomOfAFolderHoldingNothingElse(GrowlyticsProtocol protocol, long sessionReserve)
+    {
+        // The largest record the writer stores rather than sending it from memory: stored in a folder holding nothing else,
+        // it drops nothing, and one byte more would leave no room for the headers of the segments it may start.
+        System.IO.Directory.CreateDirectory(Directory);
+        const long max = 64 * 1024;
+        var options = NewLimitsOptions(max, TimeSpan.FromDays(3));
+        options.Protocol = protocol;
+        var limits = new StorageLimits(options, new DeliveryCounters(), NullLogger.Instance);
+        using var log = new SegmentLog(Directory, limits.SegmentBytes, [], 0);
+
+        limits.MaxRecordBytes.Should().Be(max - StorageLimits.ReservedBytes - sessionReserve - (2 * RecordFormat.SegmentHeaderSize));
+        limits.Room(log).Should().Be(limits.MaxRecordBytes);
+    }
+
     private GrowlyticsOptions NewLimitsOptions(long maxBytes, TimeSpan maxAge) =>
         new() { ApiKey = "k", Protocol = GrowlyticsProtocol.Batch, StorageDirectory = Directory, MaxStorageBytes = maxBytes, MaxStorageAge = maxAge, TimeProvider = Time };
 }
