@@ -35,6 +35,7 @@ public sealed class Upgrade010FolderTests : StorageTestBase
         }
 
         var collector = new MessageCollector();
+        var segments010 = SegmentFiles().ToDictionary(f => f, File.ReadAllBytes);
 
         // First start: the service is down; new calls are stored beside the 0.1.0 segments, in this version's format.
         await using (var offline = NewClient(new StorageCollector()))
@@ -46,6 +47,15 @@ public sealed class Upgrade010FolderTests : StorageTestBase
             offline.Statistics.Restored.Should().Be(5, "the records after the 0.1.0 position");
             offline.Statistics.CorruptRecords.Should().Be(0);
         }
+
+        // Not appended to the newest 0.1.0 segment (its header says format 1, which 0.1.0 reads as its batch messages).
+        foreach (var (path, bytes) in segments010)
+        {
+            File.ReadAllBytes(path).Should().Equal(bytes, "{0} is left as 0.1.0 wrote it", Path.GetFileName(path));
+        }
+
+        SegmentFiles().Except(segments010.Keys).Should().ContainSingle()
+            .Which.Should().Match(f => GrowlyticsSdk.Storage.RecordFormat.ReadVersion(File.ReadAllBytes(f)) == GrowlyticsSdk.Storage.RecordFormat.FormatVersion);
 
         // The netstandard2.0 build cannot set file modes (docs/security.md).
         var setsModes = typeof(GrowlyticsClient).Assembly.GetCustomAttribute<System.Runtime.Versioning.TargetFrameworkAttribute>()?.FrameworkName.StartsWith(".NETCoreApp", StringComparison.Ordinal) == true;
