@@ -171,6 +171,18 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         limits.Room(log).Should().Be(limits.MaxRecordBytes);
     }
 
+    [Theory]
+    [InlineData(64 * 1024, 4 * 1024)]
+    [InlineData(8L * 1024 * 1024, 512 * 1024)]
+    [InlineData(16L * 1024 * 1024, 1024 * 1024)]
+    [InlineData(50L * 1024 * 1024, 1024 * 1024)]
+    public void SegmentBytes_IsASixteenthOfTheBound_AtMostOneMegabyte(long maxStorageBytes, long segmentBytes)
+    {
+        var limits = new StorageLimits(NewLimitsOptions(maxStorageBytes, TimeSpan.FromDays(3)), new DeliveryCounters(), NullLogger.Instance);
+
+        limits.SegmentBytes.Should().Be(segmentBytes);
+    }
+
     private GrowlyticsOptions NewLimitsOptions(long maxBytes, TimeSpan maxAge) =>
         new() { ApiKey = "k", Protocol = GrowlyticsProtocol.Batch, StorageDirectory = Directory, MaxStorageBytes = maxBytes, MaxStorageAge = maxAge, TimeProvider = Time };
 }
