@@ -183,6 +183,34 @@ public sealed class StorageBoundEdgeTests : StorageTestBase
         limits.SegmentBytes.Should().Be(segmentBytes);
     }
 
+    [Fact]
+    public void Enforce_ASegmentWhoseLastRecordIsOlderThanAnEarlierOne_IsJudgedByItsNewest_AlsoAfterARestart()
+    {
+        // The wall clock set back while recording: the segment's last record carries an older time than the one before it.
+        System.IO.Directory.CreateDirectory(Directory);
+        var maxAge = TimeSpan.FromMinutes(1);
+        var options = NewLimitsOptions(64 * 1024, maxAge);
+        var newest = Time.GetUtcNow();
+        var counters = new DeliveryCounters();
+        var limits = new StorageLimits(options, counters, NullLogger.Instance);
+        using (var log = new SegmentLog(Directory, 64 * 1024, [], 0))
+        {
+            log.Append([(new byte[] { (byte)'{', (byte)'}' }, newest.ToUnixTimeMilliseconds(), 1), (new byte[] { (byte)'{', (byte)'}' }, (newest - TimeSpan.FromSeconds(30)).ToUnixTimeMilliseconds(), 1)]);
+            log.SaveAck();
+
+            // Older than MaxStorageAge for the last record, not for the newest one: kept, as written and as loaded at the next start.
+            Time.SetUtcNow(newest + maxAge - TimeSpan.FromSeconds(10));
+            limits.Enforce(log, 0, []);
+            (log.SegmentCount, log.Pending).Should().Be((1, 2), "the segment's newest message is younger than MaxStorageAge");
+        }
+
+        var loaded = SegmentLoader.Load(Directory, long.MaxValue);
+        using var restored = new SegmentLog(Directory, 64 * 1024, loaded.Segments, loaded.MaxId);
+        limits.Enforce(restored, 0, []);
+
+        (restored.SegmentCount, restored.Pending, counters.GetDropped(DropReason.Expired)).Should().Be((1, 2, 0));
+    }
+
     private GrowlyticsOptions NewLimitsOptions(long maxBytes, TimeSpan maxAge) =>
         new() { ApiKey = "k", Protocol = GrowlyticsProtocol.Batch, StorageDirectory = Directory, MaxStorageBytes = maxBytes, MaxStorageAge = maxAge, TimeProvider = Time };
 }
