@@ -78,7 +78,8 @@ internal sealed class StorageLimits
 
     /// <summary>
     /// Gets the largest record (its header included) the folder can hold within the bound: the most <see cref="Budget"/>
-    /// can be, less a segment's header. A message whose record is larger is delivered from memory, not stored.
+    /// can be, less the headers of the two segments a group commit may start. A message whose record is larger is
+    /// delivered from memory, not stored.
     /// </summary>
     public long MaxRecordBytes => Math.Max(_maxBytes - ReservedBytes - _sessionReserve, SegmentBytes) - NewSegmentHeaders;
 
