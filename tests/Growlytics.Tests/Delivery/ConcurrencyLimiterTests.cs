@@ -42,6 +42,22 @@ public sealed class ConcurrencyLimiterTests
     }
 
     [Fact]
+    public void OnOverload_ATickShortOfASecondAfterTheHalving_DoesNotHalveAgain_ASecondAfterItDoes()
+    {
+        var time = new FakeTimeProvider();
+        var limiter = new ConcurrencyLimiter(16, time, () => { });
+        limiter.OnOverload();
+
+        time.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+        limiter.OnOverload();
+        limiter.Limit.Should().Be(8, "the limit halves at most once a second");
+
+        time.Advance(TimeSpan.FromTicks(1));
+        limiter.OnOverload();
+        limiter.Limit.Should().Be(4);
+    }
+
+    [Fact]
     public void OnOverload_NeverBelowOne()
     {
         var time = new FakeTimeProvider();
