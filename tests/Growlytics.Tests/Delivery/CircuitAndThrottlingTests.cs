@@ -102,6 +102,47 @@ public sealed class CircuitAndThrottlingTests
         lines.Sum(l => (long)l.Fields["Count"]!).Should().BeLessThanOrEqualTo(openings);
     }
 
+    [Theory]
+    [InlineData(200, true)]
+    [InlineData(400, false)]
+    public async Task SendAsync_AnswerNotRetriedThatCarriesRetryAfter_HalvesTheLimit_ButGivesItsSlotBackAtOnce(int status, bool delivered)
+    {
+        // Only a retried answer (408, 429, 5xx) keeps its slot until its Retry-After: nothing is retried after a delivery
+        // or a refusal, and a slot held for 5 s after it would keep every other batch from the wire meanwhile.
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        using var http = new HttpClient(new Answers(first: 1, status, retryAfter: TimeSpan.FromSeconds(5)));
+        var limiter = new ConcurrencyLimiter(2, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var result = await sender.SendAsync(Message, holdsSlot: false, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+
+        result.Should().ContainSingle().Which.Outcome.Should().Be(delivered ? SendOutcome.Delivered : SendOutcome.Dropped);
+        limiter.Limit.Should().Be(1, "a Retry-After asks the whole client to slow down");
+        limiter.TryAcquireForNew().Should().BeTrue("the slot is free as the answer comes, not 5 s later");
+    }
+
+    [Fact]
+    public async Task SendAsync_429WithoutRetryAfter_MaxRetryDelayUnderASecond_HoldsTheSlotOnlyThatLong()
+    {
+        // A bare 429 keeps its slot for a second, at most MaxRetryDelay: the one retry waiting for the only slot goes then.
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        options.MaxRetryDelay = TimeSpan.FromMilliseconds(300);
+        var answers = new Answers(first: 1, 429, retryAfter: null);
+        using var http = new HttpClient(answers);
+        var limiter = new ConcurrencyLimiter(1, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+
+        var send = sender.SendAsync(Message, holdsSlot: false, CancellationToken.None);
+        await WaitUntilAsync(() => answers.Count == 1);
+
+        (await AdvanceUntilAsync(time, send, TimeSpan.FromMilliseconds(600), TimeSpan.FromMilliseconds(50))).Should().BeTrue(
+            "the slot is given back after MaxRetryDelay (300 ms), not a second");
+        (await send).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        answers.Count.Should().Be(2);
+    }
+
     [Fact]
     public async Task SendAsync_RetriesRefusedByTheOpenCircuit_DoNotUseUpMaxRetryAttempts()
     {
