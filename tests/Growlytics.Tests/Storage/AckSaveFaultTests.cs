@@ -83,4 +83,50 @@ public sealed class AckSaveFaultTests : StorageTestBase
         var line = logs.Entries.Should().ContainSingle(e => e.EventId == AckFailed).Which.Message;
         line.Should().Contain("IOException").And.Contain("the disk is full", "ENOSPC is a full disk, which the user can act on");
     }
+
+    [Fact]
+    public async Task SavingTheAckFailsAgainATickShortOfAMinuteAfterTheLine_WaitsForTheNextLine_AtTheMinuteItIsLoggedWithTheFailuresSince()
+    {
+        var collector = new StorageCollector { Up = false, Refuse = numbers => numbers.Contains(4) };
+        var failing = 0;
+        var faults = new System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset>();
+        var logs = new RecordingLoggerFactory();
+        await using var client = NewClient(collector, o =>
+        {
+            o.LoggerFactory = logs;
+            o.MaxBatchSize = 1;
+            o.StorageWriteFault = () =>
+            {
+                if (Volatile.Read(ref failing) == 0)
+                {
+                    return null;
+                }
+
+                faults.Enqueue(Time.GetUtcNow());
+                return new IOException("position not saved", 5);
+            };
+        });
+
+        // Stored while the service is down; delivered while saving the position fails (nothing is written meanwhile).
+        PushNumbers(client, 0, 5);
+        var stored = client.FlushAsync();
+        await DriveUntilAsync(() => stored.IsCompleted, Step);
+        Volatile.Write(ref failing, 1);
+        collector.Up = true;
+        await DriveUntilAsync(() => client.Statistics.Delivered == 4 && logs.Entries.Any(e => e.EventId == AckFailed), Step);
+        var logged = faults.First();
+
+        // Each writer's turn tries the position again and fails: a tick short of a minute after the line, not logged.
+        Time.Advance(logged + TimeSpan.FromMinutes(1) - TimeSpan.FromTicks(1) - Time.GetUtcNow());
+        await client.Durable!.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        faults.Last().Should().Be(logged + TimeSpan.FromMinutes(1) - TimeSpan.FromTicks(1), "the writer's turn failed to save the position then");
+        logs.Entries.Count(e => e.EventId == AckFailed).Should().Be(1, "event 4015 is written at most once a minute");
+
+        Time.Advance(TimeSpan.FromTicks(1));
+        await client.Durable!.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        var lines = logs.Entries.Where(e => e.EventId == AckFailed).ToList();
+        lines.Should().HaveCount(2, "a minute after the line before, the next failure is logged");
+        lines[1].Message.Should().Contain($"; {faults.Count - 1} failure(s) since the last report", "with the failures since the line before");
+        faults.Count.Should().BeGreaterThan(2);
+    }
 }
