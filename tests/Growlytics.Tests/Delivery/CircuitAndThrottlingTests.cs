@@ -103,6 +103,61 @@ public sealed class CircuitAndThrottlingTests
     }
 
     [Theory]
+    [InlineData(2, 8, true)]
+    [InlineData(3, 8, false)]
+    [InlineData(0, 7, false)]
+    public async Task SendAsync_FailedShareOfTheLatestAnswers_OpensTheCircuitFromEightyPercentOfAtLeastEight(int successes, int failures, bool opens)
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var retries = 0;
+        options.RetryDelayObserver = _ => Interlocked.Increment(ref retries);
+        using var accepting = new HttpClient(new Answers(first: 0, 200, retryAfter: null));
+        using var failing = new HttpClient(new Answers(first: int.MaxValue, 503, retryAfter: null));
+        var http = accepting;
+        var limiter = new ConcurrencyLimiter(16, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        for (var i = 0; i < successes; i++)
+        {
+            (await sender.SendAsync(Message, holdsSlot: false, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20))).Should().ContainSingle().Which.Outcome.Should().Be(SendOutcome.Delivered);
+        }
+
+        // Then the failures, within the same 5 s: each waits for its retry (the clock stands still) once the breaker has it.
+        http = failing;
+        using var shutdown = new CancellationTokenSource();
+        var sends = Enumerable.Range(0, failures).Select(_ => sender.SendAsync(Message, holdsSlot: false, shutdown.Token)).ToList();
+        await WaitUntilAsync(() => Volatile.Read(ref retries) == failures);
+
+        sender.CircuitIsOpen.Should().Be(opens, "the circuit opens when at least 80 % of at least 8 answers failed ({0} of {1})", failures, successes + failures);
+        shutdown.Cancel();
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    [Theory]
+    [InlineData(8, 15)]
+    [InlineData(9, 1)]
+    public async Task SendAsync_CircuitOpensWithRequestsStillOnTheWire_BreaksForASecondOnlyWithMoreThanTheEightFailures(int onTheWire, int breakSeconds)
+    {
+        var time = new FakeTimeProvider();
+        var options = Options(time, maxRetryAttempts: 6);
+        var hanging = new HangsFirst(onTheWire);
+        using var http = new HttpClient(hanging);
+        var limiter = new ConcurrencyLimiter(32, time, () => { });
+        var sender = new RequestSender(options, WireProtocols.Create(options), () => http, limiter, new DeliveryCounters(), NullLogger.Instance);
+        using var shutdown = new CancellationTokenSource();
+
+        // Requests on the wire that have not answered yet, then eight that fail at once and open the circuit.
+        var sends = Enumerable.Range(0, onTheWire).Select(_ => sender.SendAsync(Message, holdsSlot: false, shutdown.Token)).ToList();
+        await WaitUntilAsync(() => hanging.Count == onTheWire);
+        sends.AddRange(Enumerable.Range(0, 8).Select(_ => sender.SendAsync(Message, holdsSlot: false, shutdown.Token)));
+        await WaitUntilAsync(() => sender.CircuitIsOpen);
+
+        sender.CircuitOpenFor.Should().Be(TimeSpan.FromSeconds(breakSeconds), "the rest of the round decides only when more requests are in flight than the failures that opened it");
+        shutdown.Cancel();
+        await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    [Theory]
     [InlineData(200, true)]
     [InlineData(400, false)]
     public async Task SendAsync_AnswerNotRetriedThatCarriesRetryAfter_HalvesTheLimit_ButGivesItsSlotBackAtOnce(int status, bool delivered)
@@ -537,6 +592,24 @@ public sealed class CircuitAndThrottlingTests
             }
 
             return new HttpResponseMessage(HttpStatusCode.OK);
+        }
+    }
+
+    // The first requests get no answer until they are cancelled; every later one is answered 503 at once.
+    private sealed class HangsFirst(int hanging) : HttpMessageHandler
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _count) <= hanging)
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+
+            return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
         }
     }
 
