@@ -6,9 +6,10 @@ namespace GrowlyticsSdk.DependencyInjection;
 
 /// <summary>
 /// What every <c>AddGrowlytics</c> call on one container asked for: the configuration sections to bind and the delegates
-/// to run. The options are built from all of them at once: the defaults for a host, each section bound (the
-/// <c>Growlytics</c> section of the container's configuration once, however many calls asked for it), then every
-/// delegate in call order, then the environment variables where all of that left the key or endpoint unset.
+/// to run. The options are built from all of them at once: each section bound (the <c>Growlytics</c> section of the
+/// container's configuration once, however many calls asked for it), then every delegate in call order, then the
+/// environment variables where all of that left the key or endpoint unset. The defaults for a host come first, before
+/// every <c>Configure</c> the app registered (<see cref="ApplyHostDefaults"/>).
 /// </summary>
 internal sealed class GrowlyticsRegistrations
 {
@@ -24,10 +25,19 @@ internal sealed class GrowlyticsRegistrations
         _configures = configure is null ? configures : [.. configures, configure];
     }
 
-    public void Apply(GrowlyticsOptions options, IServiceProvider provider)
+    /// <summary>
+    /// The defaults for a host, which <c>AddGrowlytics</c> registers ahead of every other configuration of the options: a
+    /// <c>services.Configure&lt;GrowlyticsOptions&gt;</c> the app registered before <c>AddGrowlytics</c> sets them over it.
+    /// Applied with the sections, they reset such a <c>Configure</c>'s session mode though no configuration held one.
+    /// </summary>
+    public static void ApplyHostDefaults(GrowlyticsOptions options)
     {
         options.SessionMode = SessionMode.RequireScope;
         options.FlushOnProcessExit = false;
+    }
+
+    public void Apply(GrowlyticsOptions options, IServiceProvider provider)
+    {
         foreach (var section in _sections)
         {
             var source = section ?? provider.GetService<IConfiguration>()?.GetSection(GrowlyticsOptions.SectionName);

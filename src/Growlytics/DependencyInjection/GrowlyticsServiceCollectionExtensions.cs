@@ -95,6 +95,10 @@ public static class GrowlyticsServiceCollectionExtensions
         services.AddSingleton(registrations);
         if (first)
         {
+            // The host's defaults go ahead of every configuration of the options, so they stay defaults: an app's
+            // Configure registered before this call keeps what it set and the section does not hold.
+            services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<GrowlyticsOptions>>(
+                new ConfigureNamedOptions<GrowlyticsOptions>(Microsoft.Extensions.Options.Options.DefaultName, GrowlyticsRegistrations.ApplyHostDefaults)));
             services.AddOptions<GrowlyticsOptions>()
                 .Configure<IServiceProvider>(static (options, provider) => provider.GetRequiredService<GrowlyticsRegistrations>().Apply(options, provider))
                 .ValidateOnStart();
