@@ -12,7 +12,7 @@ public sealed class GrowlyticsOptions
     private string? _apiKey;
 
     /// <summary>Gets or sets the project's API key, sent in the <c>x-growlytics-key</c> header. Never logged.</summary>
-    /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up. When code and configuration leave it unset, the <c>GROWLYTICS_API_KEY</c> environment variable fills it.</value>
+    /// <value>Required; no default. Printable ASCII only (no whitespace, line breaks, control or non-ASCII characters), checked at start-up. When code and configuration leave it unset, the <c>GROWLYTICS_API_KEY</c> environment variable fills it. A key from configuration (<c>Growlytics:ApiKey</c>) or that variable is taken without surrounding whitespace (a secret file's closing line break); one set in code is checked as it is.</value>
     public string? ApiKey
     {
         get => _apiKey;

@@ -14,7 +14,9 @@ internal static class OptionsBinder
     public static void Bind(IConfiguration section, GrowlyticsOptions options)
     {
         var invalid = new List<(string Key, string Expected)>();
-        if (Read(section, invalid, nameof(options.ApiKey), "the project's API key") is { } apiKey)
+        // Without surrounding whitespace, as GROWLYTICS_API_KEY and every other value here are taken: a secret file read as
+        // configuration (Kubernetes, Docker, a vault) often ends with a line break, which no key holds. It refused the key.
+        if (Read(section, invalid, nameof(options.ApiKey), "the project's API key")?.Trim() is { Length: > 0 } apiKey)
         {
             options.ApiKey = apiKey;
         }

@@ -36,6 +36,22 @@ public sealed class OptionsBinderTests
         options.StorageDirectory.Should().Be("from-code");
     }
 
+    [Theory]
+    [InlineData("", "\n")]
+    [InlineData("", "\r\n")]
+    [InlineData(" \t", "  ")]
+    public void Bind_ApiKeyWithSurroundingWhitespace_IsTakenWithoutIt(string before, string after)
+    {
+        // As a secret file read as configuration often has it: a line break at its end. GROWLYTICS_API_KEY is taken so too.
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Growlytics:ApiKey"] = before + "gk_secret_file_key" + after })
+            .Build().GetSection(GrowlyticsOptions.SectionName);
+        var options = new GrowlyticsOptions();
+
+        OptionsBinder.Bind(section, options);
+
+        string.Equals(options.ApiKey, "gk_secret_file_key", StringComparison.Ordinal).Should().BeTrue("the key is taken without the whitespace around it (and never shown)");
+    }
+
     [Fact]
     public void Bind_SeveralValuesThatDoNotParse_NamesEachKeyAndNoValue()
     {
