@@ -26,7 +26,9 @@ internal sealed partial class SessionStore
                 return null;
             }
 
-            using var document = JsonDocument.Parse(bytes);
+            // A mark an editor or a backup tool put before the JSON is no damage (see ByteOrderMark).
+            var json = ByteOrderMark.Skip(bytes);
+            using var document = JsonDocument.Parse(json);
             var root = document.RootElement;
             var version = root.GetProperty("version").GetInt32();
             if (version is not (FormatVersion or FirstFormatVersion))
