@@ -33,7 +33,8 @@ internal static class PrivacyFile
             var bytes = StorageFiles.ReadAllBytesUpTo(path, MaxFileBytes)
                 ?? throw new InvalidDataException("The privacy file is larger than any choice.");
 
-            using var document = JsonDocument.Parse(bytes);
+            // A mark an editor or a backup tool put before the JSON leaves the choice readable (see ByteOrderMark).
+            using var document = JsonDocument.Parse(ByteOrderMark.Skip(bytes));
             var root = document.RootElement;
             if (root.GetProperty("version").GetInt32() != FormatVersion)
             {
