@@ -113,7 +113,11 @@ public sealed class GrowlyticsOptions
     /// <value>Defaults to 100. Between 1 and 10,000.</value>
     public int MaxBatchSize { get; set; } = 100;
 
-    /// <summary>Gets or sets the most bytes of (uncompressed) JSON in one HTTP request.</summary>
+    /// <summary>
+    /// Gets or sets the most bytes of (uncompressed) JSON in one HTTP request of <see cref="GrowlyticsProtocol.Batch"/>. A
+    /// message that does not fit beside those already in a request starts the next one; a message larger than this alone
+    /// is still sent, alone.
+    /// </summary>
     /// <value>Defaults to 500 KB (512,000 bytes). Between 1 KB and 100 MB.</value>
     public int MaxBatchBytes { get; set; } = 500 * 1024;
 
