@@ -30,6 +30,61 @@ public sealed class GrowlyticsRecorderTests
     }
 
     [Fact]
+    public async Task Calls_WithRestTheDefault_HoldOnlyTheUpserts_AndTheLoginCarriesWhatTheSessionPushedWhileAnonymous()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient();
+
+        client.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+        client.User.Identify("u-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        client.User.Logout();
+        client.User.Identify("u-2");
+        await client.FlushAsync();
+
+        var call = recorder.Calls.Should().ContainSingle("an anonymous push, a logout and an identify without attributes send nothing").Subject;
+        call.Type.Should().Be(RecordedCallType.CustomerUpsert);
+        call.UserId.Should().Be("u-1");
+        call.AnonymousId.Should().BeNull("the REST API has no anonymous id");
+        recorder.GetUserAttributes("u-1").Should().Equal(
+            new Dictionary<string, string> { ["city"] = "Pune", ["plan"] = "pro" }, "the login's upsert carries the anonymous push");
+        recorder.GetUserAttributes("u-2").Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task GetUserAttributes_WithBatch_LeavesOutWhatTheSessionPushedWhileAnonymous()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        await using var client = recorder.CreateClient(o => o.Protocol = GrowlyticsProtocol.Batch);
+
+        client.User.Push(new Dictionary<string, object?> { ["city"] = "Pune" });
+        client.User.Identify("u-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        await client.FlushAsync();
+
+        recorder.Calls.Select(c => (c.Type, c.UserId)).Should().Equal((RecordedCallType.Update, null), (RecordedCallType.Login, "u-1"));
+        recorder.GetUserAttributes("u-1").Should().Equal(
+            new Dictionary<string, string> { ["plan"] = "pro" }, "the push went out under the anonymous id, before the login");
+    }
+
+    [Fact]
+    public async Task CreateClient_ConfigureStartsFromTheDocumentedSettings_AndTheUserNeedsNoScope()
+    {
+        using var recorder = new GrowlyticsRecorder();
+        var seen = (Key: false, Mode: SessionMode.RequireScope, FlushOnExit: true, Http: (HttpClient?)null, Protocol: GrowlyticsProtocol.Batch);
+
+        await using var client = recorder.CreateClient(o =>
+            seen = (o.ApiKey == GrowlyticsRecorder.TestApiKey, o.SessionMode, o.FlushOnProcessExit, o.HttpClient, o.Protocol));
+        client.User.Identify("u-1", new Dictionary<string, object?> { ["plan"] = "pro" });
+        await client.FlushAsync();
+
+        seen.Key.Should().BeTrue("the API key is TestApiKey");
+        seen.Mode.Should().Be(SessionMode.ProcessWide);
+        seen.FlushOnExit.Should().BeFalse("no flush at process exit");
+        seen.Http.Should().BeSameAs(recorder.HttpClient);
+        seen.Protocol.Should().Be(GrowlyticsProtocol.Rest, "the SDK's default protocol, as the app's");
+        recorder.GetUserAttributes("u-1")["plan"].Should().Be("pro", "the process-wide session needs no scope");
+    }
+
+    [Fact]
     public async Task GetUserAttributes_SeveralCalls_MergesThemInCallOrder()
     {
         using var recorder = new GrowlyticsRecorder();
