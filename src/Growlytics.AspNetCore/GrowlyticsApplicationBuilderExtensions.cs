@@ -17,9 +17,9 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// <param name="app">The application.</param>
     /// <returns>The application.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="app"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">
-    /// The options given to <c>AddGrowlytics</c> break a rule: the client is created here, when the pipeline is built, and
-    /// the message lists every problem.
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">
+    /// The options given to <c>AddGrowlytics</c> break a rule: the client is created here, when the pipeline is built (before
+    /// the host starts), and the message lists every problem, as the host's start-up check does.
     /// </exception>
     /// <exception cref="InvalidOperationException">
     /// <c>AddGrowlytics</c> was not called, or a configuration value it reads could not be parsed.
@@ -34,8 +34,11 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// <exception cref="ArgumentException">
     /// <see cref="GrowlyticsMiddlewareOptions.AnonymousIdCookieName"/> or <see cref="GrowlyticsMiddlewareOptions.AnonymousIdHeaderName"/>
     /// is set to a name that is not an HTTP token, or <see cref="GrowlyticsMiddlewareOptions.UserIdClaimType"/> is blank while
-    /// <see cref="GrowlyticsMiddlewareOptions.UseAuthenticatedUser"/> is <see langword="true"/>; or the options given to
-    /// <c>AddGrowlytics</c> break a rule (the client is created here, when the pipeline is built).
+    /// <see cref="GrowlyticsMiddlewareOptions.UseAuthenticatedUser"/> is <see langword="true"/>.
+    /// </exception>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">
+    /// The options given to <c>AddGrowlytics</c> break a rule: the client is created here, when the pipeline is built (before
+    /// the host starts), and the message lists every problem.
     /// </exception>
     /// <exception cref="InvalidOperationException">
     /// <c>AddGrowlytics</c> was not called, or a configuration value it reads could not be parsed.

@@ -1,15 +1,19 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GrowlyticsSdk.AspNetCore.Tests;
 
 /// <summary>
 /// Names the middleware cannot use are refused when the pipeline is built, naming the option and the rule: a cookie name
 /// that is not an HTTP token used to fail every request of a new visitor (the cookie could not be written), and a
-/// header name that is not one can never arrive.
+/// header name that is not one can never arrive. The client is created there too, so options given to <c>AddGrowlytics</c>
+/// that break a rule throw there as the host's start-up check throws them (<c>OptionsValidationException</c>, which the
+/// XML docs called an <c>ArgumentException</c>), and a configuration value that cannot be parsed, naming its key.
 /// </summary>
 [Collection(WebAppCollection.Name)]
 public sealed class MiddlewareOptionsTests
@@ -91,6 +95,45 @@ public sealed class MiddlewareOptionsTests
         var act = () => app.UseGrowlytics(o => o.AnonymousIdCookieName = "gl_anon");
 
         act.Should().Throw<InvalidOperationException>().WithMessage("*AddGrowlytics*");
+    }
+
+    [Fact]
+    public async Task UseGrowlytics_AddGrowlyticsOptionsBreakingRules_ThrowWhenThePipelineIsBuilt_AsTheHostsStartUpCheckDoes()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddGrowlytics(o =>
+        {
+            o.ApiKey = RecordingCollector.ApiKey;
+            o.Endpoint = new Uri("http://example.com/");
+            o.MaxBatchSize = 0;
+        });
+        await using var app = builder.Build();
+
+        // The client is created when the pipeline is built: the options' validation throws there, listing every problem.
+        var plain = () => app.UseGrowlytics();
+        var configured = () => app.UseGrowlytics(o => o.AnonymousIdCookieName = "gl_anon");
+
+        plain.Should().Throw<OptionsValidationException>().WithMessage("*Endpoint must use https*MaxBatchSize must be between 1 and 10000*");
+        configured.Should().Throw<OptionsValidationException>().WithMessage("*Endpoint must use https*MaxBatchSize must be between 1 and 10000*");
+    }
+
+    [Fact]
+    public async Task UseGrowlytics_AConfigurationValueThatCannotBeParsed_ThrowsWhenThePipelineIsBuilt_NamingTheKey()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Growlytics:ApiKey"] = RecordingCollector.ApiKey,
+            ["Growlytics:MaxBatchSize"] = "many",
+        });
+        builder.Services.AddGrowlytics();
+        await using var app = builder.Build();
+
+        var act = () => app.UseGrowlytics(o => o.AnonymousIdCookieName = "gl_anon");
+
+        act.Should().Throw<InvalidOperationException>().WithMessage("*Growlytics:MaxBatchSize*").Which.Message.Should().NotContain("many");
     }
 
     [Fact]
