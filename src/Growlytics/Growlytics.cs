@@ -243,10 +243,17 @@ public static partial class Growlytics
     /// (see <see cref="GrowlyticsClient.OptOut"/>).
     /// </summary>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    /// <exception cref="ObjectDisposedException">
+    /// The client the facade hands out has completed its shutdown: after a shutdown at the process's end (see
+    /// <see cref="Client"/>), or a client given to <see cref="UseClient"/> (see <see cref="GrowlyticsClient.OptOut"/>).
+    /// </exception>
     public static void OptOut() => Client.OptOut();
 
     /// <summary>Turns tracking back on after <see cref="OptOut"/> (see <see cref="GrowlyticsClient.OptIn"/>).</summary>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    /// <exception cref="ObjectDisposedException">
+    /// The client the facade hands out has completed its shutdown (see <see cref="OptOut"/>).
+    /// </exception>
     public static void OptIn() => Client.OptIn();
 
     /// <summary>
@@ -256,6 +263,11 @@ public static partial class Growlytics
     /// <param name="cancellationToken">Stops the wait; the deletion goes on.</param>
     /// <returns>A task that completes when the data is dropped and the files are deleted.</returns>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    /// <exception cref="ObjectDisposedException">
+    /// The shutdown of the client the facade hands out has begun: the facade still hands it out while it shuts down (see
+    /// <see cref="Client"/>), and a shutdown that has begun waits for no deletion begun after it
+    /// (see <see cref="GrowlyticsClient.DeleteLocalDataAsync"/>). Thrown at the call; nothing is deleted.
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: the deletion goes on.</exception>
     public static Task DeleteLocalDataAsync(CancellationToken cancellationToken = default) => Client.DeleteLocalDataAsync(cancellationToken);
 

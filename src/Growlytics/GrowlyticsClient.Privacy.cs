@@ -168,7 +168,8 @@ public sealed partial class GrowlyticsClient
     /// </remarks>
     /// <param name="cancellationToken">Stops the wait; the deletion goes on.</param>
     /// <returns>A task that completes when the data is dropped and the files are deleted.</returns>
-    /// <exception cref="ObjectDisposedException">The client was shut down.</exception>
+    /// <exception cref="ObjectDisposedException">The client's shutdown has begun (it waits for no deletion begun after it);
+    /// thrown at the call, and nothing is deleted.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (already before the
     /// call, too): the deletion goes on.</exception>
     public Task DeleteLocalDataAsync(CancellationToken cancellationToken = default)

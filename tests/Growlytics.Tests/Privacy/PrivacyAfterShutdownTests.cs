@@ -4,7 +4,10 @@ using Microsoft.Extensions.Logging;
 
 namespace GrowlyticsSdk.Tests.Privacy;
 
-/// <summary>The privacy controls of a client whose shutdown has completed (a stale reference to a replaced client).</summary>
+/// <summary>
+/// The privacy controls of a client whose shutdown has begun or completed (a stale reference to a replaced client), on
+/// the client and through the facade.
+/// </summary>
 public sealed class PrivacyAfterShutdownTests : StorageTestBase
 {
     [Theory]
@@ -45,6 +48,45 @@ public sealed class PrivacyAfterShutdownTests : StorageTestBase
         await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(200));
         File.ReadAllText(PrivacyFilePath).Should().Be("{\"version\":1,\"optedOut\":true}");
         collector.Messages.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task DeleteLocalDataAsync_OnceTheShutdownHasBegun_Throws_AndTheFolderKeepsWhatMemoryHeldForTheNextStart()
+    {
+        var collector = new StorageCollector { Up = false };
+        var client = NewClient(collector);
+        PushNumbers(client, 0, 3);
+        var shutdown = client.ShutdownAsync();
+
+        // The shutdown waits only for deletions begun before it: one begun now would run while it writes what memory holds
+        // to the folder for the next start, and on after it released the folder.
+        var act = () => client.DeleteLocalDataAsync();
+
+        await act.Should().ThrowAsync<ObjectDisposedException>().WithMessage("*shut down*");
+        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(200));
+        await ShouldHaveKeptNumbersInTheFolderAsync(client, collector, 3, TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task FacadePrivacyMembers_OfAClientWhoseShutdownHasBegunOrCompleted_ThrowAsTheClientsDo()
+    {
+        var collector = new StorageCollector { Up = false };
+        var client = NewClient(collector);
+
+        // The facade hands out its client while it shuts down, and a test's client (or one shut down at the process's end)
+        // after that too.
+        using var _ = Growlytics.UseClient(client);
+        PushNumbers(client, 0, 1);
+        var shutdown = client.ShutdownAsync();
+
+        var delete = () => Growlytics.DeleteLocalDataAsync();
+
+        await delete.Should().ThrowAsync<ObjectDisposedException>();
+        Growlytics.OptOut();
+        Growlytics.IsOptedOut.Should().BeTrue("while the shutdown runs the choice still applies");
+        await DriveUntilAsync(() => shutdown.IsCompleted, TimeSpan.FromMilliseconds(200));
+        Action optIn = Growlytics.OptIn;
+        optIn.Should().Throw<ObjectDisposedException>();
     }
 
     [Fact]
