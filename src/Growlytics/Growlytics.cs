@@ -229,6 +229,8 @@ public static partial class Growlytics
     /// <param name="cancellationToken">Stops the wait; delivery goes on.</param>
     /// <returns>A task that completes when the messages are settled.</returns>
     /// <exception cref="InvalidOperationException">The facade is not initialized.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (already before the
+    /// call, too: then nothing is flushed).</exception>
     public static Task FlushAsync(CancellationToken cancellationToken = default) => Client.FlushAsync(cancellationToken);
 
     /// <summary>

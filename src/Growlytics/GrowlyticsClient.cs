@@ -442,7 +442,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Waits until every message recorded before the call is delivered or definitively dropped, sending what is queued
-    /// without waiting for the flush interval. With <see cref="GrowlyticsOptions.StorageDirectory"/> set, they are first
+    /// without waiting for the flush interval. With <see cref="GrowlyticsProtocol.Rest"/>, anonymous pushes held for a
+    /// login are not waited for (they are sent with it, and stay in <see cref="GrowlyticsStatistics.Pending"/>). With <see cref="GrowlyticsOptions.StorageDirectory"/> set, they are first
     /// written to storage (where they survive a crash); then a stored message whose user's messages ran out of retries
     /// (kept on disk, tried again after <see cref="GrowlyticsOptions.RetryBaseDelay"/> or
     /// <see cref="GrowlyticsOptions.MaxRetryDelay"/>, see the README's storage section, or at the next start), or that

@@ -1,6 +1,7 @@
 using System.Net;
 using GrowlyticsSdk.Tests.TestSupport;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace GrowlyticsSdk.Tests.Delivery;
 
@@ -174,6 +175,46 @@ public sealed class DeliveryLoopTests
         gate.SetResult(new HttpResponseMessage(HttpStatusCode.OK));
         await h.FlushAsync();
         h.AssertBalanced().Delivered.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task FlushAsync_WithRestAnonymousPushesHeldForALogin_DoesNotWaitForThem()
+    {
+        // The harness's collector reads batch bodies: a REST client of its own, every upsert answered 200.
+        var time = new FakeTimeProvider(DeliveryHarness.Start);
+        using var http = new HttpClient(new HeaderRecordingHandler());
+        var client = new GrowlyticsClient(new GrowlyticsOptions
+        {
+            ApiKey = DeliveryHarness.ApiKey,
+            Endpoint = new Uri("https://collector.test/"),
+            Protocol = GrowlyticsProtocol.Rest,
+            HttpClient = http,
+            TimeProvider = time,
+            FlushOnProcessExit = false,
+        });
+        client.User.Push(new Dictionary<string, object?> { ["n"] = 1 });
+        client.Customers.Update("customer-1", new Dictionary<string, object?> { ["n"] = 2 });
+
+        await DriveAsync(time, client.FlushAsync());
+
+        (client.Statistics.Delivered, client.Statistics.Pending).Should().Be((1, 1), "the held push waits for the login, not for a flush");
+        client.User.Identify("user-1");
+        await DriveAsync(time, client.FlushAsync());
+        (client.Statistics.Delivered, client.Statistics.Pending).Should().Be((3, 0), "the login's upsert carries the held push");
+        await DriveAsync(time, client.ShutdownAsync());
+
+        static async Task DriveAsync(FakeTimeProvider time, Task task)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!task.IsCompleted && clock.Elapsed < DeliveryHarness.RealTimeout)
+            {
+                await Task.Delay(1);
+                time.Advance(TimeSpan.FromMilliseconds(100));
+            }
+
+            task.IsCompleted.Should().BeTrue("it completes within {0} of real time", DeliveryHarness.RealTimeout);
+            await task;
+        }
     }
 
     [Fact]
