@@ -37,7 +37,10 @@ public sealed class GrowlyticsCustomers
     /// <param name="customerId">Your app's id for the customer: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An anonymous object such as <c>new { plan = "pro" }</c>; its public properties are the attributes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
-    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <exception cref="GrowlyticsValidationException">
+    /// The customer id or an attribute breaks a rule, the object has no readable public properties, or a property getter
+    /// throws (with <see cref="InvalidInputHandling.Throw"/>).
+    /// </exception>
     [RequiresUnreferencedCode(UpdateReflectionMessage)]
     public void Update(string customerId, object attributes)
     {
@@ -120,7 +123,10 @@ public sealed class GrowlyticsCustomers
     /// <see cref="GrowlyticsClient.Statistics"/> or <see cref="GrowlyticsClient.MessageDropped"/> to tell).
     /// </returns>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
-    /// <exception cref="GrowlyticsValidationException">The customer id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.</exception>
+    /// <exception cref="GrowlyticsValidationException">
+    /// The customer id or an attribute breaks a rule, the object has no readable public properties, or a property getter
+    /// throws (with <see cref="InvalidInputHandling.Throw"/>), thrown at the call.
+    /// </exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the update was queued.</exception>
     [RequiresUnreferencedCode(UpdateAsyncReflectionMessage)]
     [SuppressMessage("ApiDesign", "RS0026:Do not add multiple public overloads with optional parameters", Justification = "The overloads differ in the type of a required parameter, as Push's do; the optional token is last in each, as the Azure guidelines ask.")]

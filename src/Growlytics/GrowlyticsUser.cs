@@ -15,11 +15,13 @@ namespace GrowlyticsSdk;
 /// <remarks>
 /// With <see cref="GrowlyticsProtocol.Rest"/> (Growlytics' customer API, which has no anonymous profiles) a push while
 /// anonymous is held with the session, merged by attribute name, and sent with the login as part of one upsert for the
-/// user; <see cref="Logout"/> sends nothing. See docs/wire-protocol.md for the whole mapping.
+/// user (several, in order, when the login's and the held attributes together are more than the 100 a request carries);
+/// <see cref="Logout"/> sends nothing. See docs/wire-protocol.md for the whole mapping.
 /// <para>
 /// While the client is opted out (<see cref="GrowlyticsClient.OptOut"/>) every call is still validated, then sends and
-/// holds nothing and is counted as dropped (<see cref="DropReason.OptedOut"/>; a REST logout is never counted). The one
-/// session change made then: <see cref="Logout"/>, or <c>Identify</c> of another user, ends the identified user's session
+/// holds nothing and is counted as dropped (<see cref="DropReason.OptedOut"/>; a REST logout, which sends nothing anyway,
+/// is not counted unless the client's shutdown has begun: see <see cref="Logout"/>). The one session change made then:
+/// <see cref="Logout"/>, or <c>Identify</c> of another user, ends the identified user's session
 /// (a new anonymous id, and no user id: the new user is not kept, so call <c>Identify</c> again after
 /// <see cref="GrowlyticsClient.OptIn"/>), so that no later call reaches the profile of a user who left meanwhile.
 /// Once the client's shutdown has stopped accepting messages, a call likewise changes nothing and is counted as dropped
@@ -63,7 +65,10 @@ public sealed partial class GrowlyticsUser
 
     /// <summary>
     /// Gets the anonymous id of this session. It changes when the user logs out, when another user is identified, and when
-    /// the local data is deleted (<see cref="GrowlyticsClient.DeleteLocalDataAsync"/>).
+    /// the local data is deleted (<see cref="GrowlyticsClient.DeleteLocalDataAsync"/>); and, for the process-wide session
+    /// of a client that found its <see cref="GrowlyticsOptions.StorageDirectory"/> held by another instance of the app,
+    /// when it takes the folder over with its session unchanged since its start: it continues the session that instance
+    /// left there.
     /// </summary>
     public string AnonymousId => Volatile.Read(ref _anonymousId);
 
@@ -77,7 +82,7 @@ public sealed partial class GrowlyticsUser
     /// <summary>Adds or updates attributes of the current profile (the identified user, else the anonymous one).</summary>
     /// <param name="attributes">An anonymous object such as <c>new { city = "San Francisco" }</c>; its public properties are the attributes.</param>
     /// <exception cref="ArgumentNullException"><paramref name="attributes"/> is <see langword="null"/>.</exception>
-    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>). With <see cref="GrowlyticsProtocol.Rest"/>, also when an anonymous session would hold more distinct attributes for the login than the protocol allows.</exception>
+    /// <exception cref="GrowlyticsValidationException">An attribute breaks a rule, the object has no readable public properties, or a property getter throws (with <see cref="InvalidInputHandling.Throw"/>). With <see cref="GrowlyticsProtocol.Rest"/>, also when an anonymous session would hold more distinct attributes for the login than the protocol allows.</exception>
     [RequiresUnreferencedCode(PushReflectionMessage)]
     public void Push(object attributes)
     {
@@ -157,7 +162,10 @@ public sealed partial class GrowlyticsUser
     /// <summary>Logs this session in as <paramref name="userId"/> and sets attributes on that user's profile.</summary>
     /// <param name="userId">Your app's id for the user: a non-blank string of at most 40 characters.</param>
     /// <param name="attributes">An anonymous object whose public properties are the attributes, or <see langword="null"/>.</param>
-    /// <exception cref="GrowlyticsValidationException">The user id or an attribute breaks a rule (with <see cref="InvalidInputHandling.Throw"/>).</exception>
+    /// <exception cref="GrowlyticsValidationException">
+    /// The user id or an attribute breaks a rule, the object has no readable public properties, or a property getter
+    /// throws (with <see cref="InvalidInputHandling.Throw"/>).
+    /// </exception>
     /// <seealso cref="Identify(string)"/>
     [RequiresUnreferencedCode(IdentifyReflectionMessage)]
     public void Identify(string userId, object? attributes)
