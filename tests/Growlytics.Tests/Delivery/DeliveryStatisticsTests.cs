@@ -52,6 +52,16 @@ public sealed class DeliveryStatisticsTests
     }
 
     [Fact]
+    public async Task Statistics_DroppedByReason_HoldsEveryReasonZeroIncluded()
+    {
+        await using var h = new DeliveryHarness();
+
+        var byReason = h.Client.Statistics.DroppedByReason;
+
+        byReason.Should().BeEquivalentTo(Enum.GetValues<DropReason>().ToDictionary(reason => reason, _ => 0L), "a reader indexes it by any reason without a lookup");
+    }
+
+    [Fact]
     public async Task GrowlyticsMeter_AfterMixedOutcomes_ReportsTheSameFiguresAsStatistics()
     {
         var factory = new DeliveryMeterFactory();
