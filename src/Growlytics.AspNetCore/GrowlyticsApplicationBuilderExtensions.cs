@@ -21,6 +21,9 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// The options given to <c>AddGrowlytics</c> break a rule: the client is created here, when the pipeline is built (before
     /// the host starts), and the message lists every problem, as the host's start-up check does.
     /// </exception>
+    /// <exception cref="ArgumentException">
+    /// The <c>GROWLYTICS_ENDPOINT</c> environment variable fills the endpoint and is not an absolute URI.
+    /// </exception>
     /// <exception cref="InvalidOperationException">
     /// <c>AddGrowlytics</c> was not called, or a configuration value it reads could not be parsed.
     /// </exception>
@@ -34,7 +37,8 @@ public static class GrowlyticsApplicationBuilderExtensions
     /// <exception cref="ArgumentException">
     /// <see cref="GrowlyticsMiddlewareOptions.AnonymousIdCookieName"/> or <see cref="GrowlyticsMiddlewareOptions.AnonymousIdHeaderName"/>
     /// is set to a name that is not an HTTP token, or <see cref="GrowlyticsMiddlewareOptions.UserIdClaimType"/> is blank while
-    /// <see cref="GrowlyticsMiddlewareOptions.UseAuthenticatedUser"/> is <see langword="true"/>.
+    /// <see cref="GrowlyticsMiddlewareOptions.UseAuthenticatedUser"/> is <see langword="true"/>; or the
+    /// <c>GROWLYTICS_ENDPOINT</c> environment variable fills the endpoint and is not an absolute URI.
     /// </exception>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">
     /// The options given to <c>AddGrowlytics</c> break a rule: the client is created here, when the pipeline is built (before
