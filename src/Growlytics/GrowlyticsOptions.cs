@@ -41,6 +41,7 @@ public sealed class GrowlyticsOptions
             _endpoint = value;
             IsEndpointSet = true;
             EndpointFromEnvironment = false;
+            EndpointVariableInvalid = false;
         }
     }
 
@@ -380,6 +381,12 @@ public sealed class GrowlyticsOptions
 
     /// <summary>Gets or sets a value indicating whether <see cref="Endpoint"/> came from the <c>GROWLYTICS_ENDPOINT</c> environment variable.</summary>
     internal bool EndpointFromEnvironment { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the <c>GROWLYTICS_ENDPOINT</c> environment variable was to fill
+    /// <see cref="Endpoint"/> and is not an absolute URI (refused unless the endpoint is set after that).
+    /// </summary>
+    internal bool EndpointVariableInvalid { get; set; }
 
     /// <summary>Gets or sets the factory that creates the <c>Growlytics</c> meter (from the host's container).</summary>
     internal System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }

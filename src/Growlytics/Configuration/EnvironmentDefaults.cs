@@ -16,6 +16,19 @@ internal static class EnvironmentDefaults
     /// <exception cref="ArgumentException"><c>GROWLYTICS_ENDPOINT</c> is used and is not an absolute URI.</exception>
     public static void Apply(GrowlyticsOptions options, string? parameter = "options")
     {
+        Fill(options);
+        ThrowIfEndpointVariableInvalid(options, parameter);
+    }
+
+    /// <summary>
+    /// Fills what is unset. A <c>GROWLYTICS_ENDPOINT</c> that is not an absolute URI is noted
+    /// (<see cref="GrowlyticsOptions.EndpointVariableInvalid"/>), not refused: <c>AddGrowlytics</c> fills before the
+    /// app's own <c>Configure</c> and <c>PostConfigure</c> run, and one of them may set the endpoint, leaving the
+    /// variable unused (it was refused all the same, failing the start).
+    /// </summary>
+    /// <param name="options">The settings to fill.</param>
+    public static void Fill(GrowlyticsOptions options)
+    {
         if (string.IsNullOrWhiteSpace(options.ApiKey) && Read(ApiKeyVariable) is { } apiKey)
         {
             options.ApiKey = apiKey;
@@ -24,11 +37,27 @@ internal static class EnvironmentDefaults
 
         if (!options.IsEndpointSet && Read(EndpointVariable) is { } endpoint)
         {
+            if (TryParseEndpoint(endpoint, out var uri))
+            {
+                options.Endpoint = uri;
+                options.EndpointFromEnvironment = true;
+            }
+            else
+            {
+                options.EndpointVariableInvalid = true;
+            }
+        }
+    }
+
+    /// <param name="options">The settings <see cref="Fill"/> filled, and whatever ran after it.</param>
+    /// <param name="parameter">The caller's parameter the settings came from, named by the exception (or none).</param>
+    /// <exception cref="ArgumentException"><c>GROWLYTICS_ENDPOINT</c> was to fill the endpoint, nothing set it since, and it is not an absolute URI.</exception>
+    public static void ThrowIfEndpointVariableInvalid(GrowlyticsOptions options, string? parameter)
+    {
+        if (options.EndpointVariableInvalid)
+        {
             // The message names the variable, not its value, like every options error.
-            options.Endpoint = TryParseEndpoint(endpoint, out var uri)
-                ? uri
-                : throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://dcqs-india.growlytics.in/.", parameter);
-            options.EndpointFromEnvironment = true;
+            throw new ArgumentException($"The {EndpointVariable} environment variable must be an absolute URI such as https://dcqs-india.growlytics.in/.", parameter);
         }
     }
 

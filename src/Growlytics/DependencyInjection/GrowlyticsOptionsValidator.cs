@@ -16,6 +16,9 @@ internal sealed class GrowlyticsOptionsValidator : IValidateOptions<GrowlyticsOp
             return ValidateOptionsResult.Skip;
         }
 
+        // After every Configure and PostConfigure: one may have set the endpoint the variable was to fill. No parameter of
+        // the app holds these settings: the message names the variable only.
+        EnvironmentDefaults.ThrowIfEndpointVariableInvalid(options, parameter: null);
         var errors = OptionsValidation.Validate(options);
         // Also when a key was found elsewhere (GROWLYTICS_API_KEY, the configure delegate): the section's other settings
         // (Endpoint, Protocol, StorageDirectory, ...) would be ignored without a word.

@@ -8,7 +8,8 @@ namespace GrowlyticsSdk.DependencyInjection;
 /// What every <c>AddGrowlytics</c> call on one container asked for: the configuration sections to bind and the delegates
 /// to run. The options are built from all of them at once: each section bound (the <c>Growlytics</c> section of the
 /// container's configuration once, however many calls asked for it), then every delegate in call order, then the
-/// environment variables where all of that left the key or endpoint unset. The defaults for a host come first, before
+/// environment variables where all of that left the key or endpoint unset (a malformed <c>GROWLYTICS_ENDPOINT</c> is
+/// refused at validation, if nothing set the endpoint since). The defaults for a host come first, before
 /// every <c>Configure</c> the app registered (<see cref="ApplyHostDefaults"/>).
 /// </summary>
 internal sealed class GrowlyticsRegistrations
@@ -59,7 +60,8 @@ internal sealed class GrowlyticsRegistrations
             configure(options);
         }
 
-        // No parameter of the app holds these settings: the message names the variable only.
-        EnvironmentDefaults.Apply(options, parameter: null);
+        // A GROWLYTICS_ENDPOINT that is not an absolute URI is refused by the validator, once the app's Configure and
+        // PostConfigure registered after AddGrowlytics had their turn to set the endpoint (the variable is unused then).
+        EnvironmentDefaults.Fill(options);
     }
 }
