@@ -367,6 +367,9 @@ public sealed class GrowlyticsOptions
     /// <summary>Gets or sets the paths of the keys of the bound configuration section that are no option it reads (logged once by the client).</summary>
     internal string[] UnreadConfigurationKeys { get; set; } = [];
 
+    /// <summary>Gets or sets the paths of the bound configuration section's time options written as a bare whole number, read as days (logged once by the client).</summary>
+    internal string[] TimeKeysReadAsDays { get; set; } = [];
+
     /// <summary>Gets or sets a test seam: called on the storage writer's thread when it holds messages taken from memory, before it writes them.</summary>
     internal Action? BeforeStorageAppend { get; set; }
 

@@ -183,6 +183,11 @@ public static class GrowlyticsServiceCollectionExtensions
             GrowlyticsSdk.Diagnostics.Log.UnreadConfigurationKeys(client.Logger, string.Join(", ", options.UnreadConfigurationKeys));
         }
 
+        if (options.TimeKeysReadAsDays.Length > 0)
+        {
+            GrowlyticsSdk.Diagnostics.Log.TimesReadAsDays(client.Logger, string.Join(", ", options.TimeKeysReadAsDays));
+        }
+
         if (last is not null)
         {
             // Let go once the client has shut down: the factory tracks the handler of a client still referenced, and its

@@ -62,6 +62,7 @@ internal static class OptionsBinder
         Time(section, invalid, nameof(options.AnonymousAttributeRetention), v => options.AnonymousAttributeRetention = v);
         Int(section, invalid, nameof(options.MaxHeldAnonymousSessions), v => options.MaxHeldAnonymousSessions = v);
         NoteUnreadKeys(section, options);
+        NoteTimesReadAsDays(section, options);
         if (invalid.Count > 0)
         {
             // The section's own path: AddGrowlytics(configuration.GetSection("Analytics")) is read under "Analytics".
@@ -150,6 +151,31 @@ internal static class OptionsBinder
 
     private static void Time(IConfiguration section, List<(string, string)> invalid, string key, Action<TimeSpan> set) =>
         Parse(section, invalid, key, "a time span, hh:mm:ss (e.g. 00:00:05)", set, static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value));
+
+    // A time written as a bare whole number ("5") is read as days, as Microsoft's binder reads it, and kept: a value in
+    // range (RetryBudget "1", MaxStorageAge "5") was taken without a word by a developer who meant seconds. Noted for the
+    // client to log once (the key's path, not its value); zero is zero in any unit.
+    private static void NoteTimesReadAsDays(IConfiguration section, GrowlyticsOptions options)
+    {
+        foreach (var key in TimeKeys)
+        {
+            var child = section.GetSection(key);
+            if (child.Value?.Trim() is { Length: > 0 } text
+                && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var days) && days != 0
+                && !options.TimeKeysReadAsDays.Contains(child.Path, StringComparer.OrdinalIgnoreCase))
+            {
+                options.TimeKeysReadAsDays = [.. options.TimeKeysReadAsDays, child.Path];
+            }
+        }
+    }
+
+    private static readonly string[] TimeKeys =
+    [
+        nameof(GrowlyticsOptions.FlushInterval), nameof(GrowlyticsOptions.RequestTimeout), nameof(GrowlyticsOptions.RetryBaseDelay),
+        nameof(GrowlyticsOptions.MaxRetryDelay), nameof(GrowlyticsOptions.RetryBudget), nameof(GrowlyticsOptions.CircuitBreakDuration),
+        nameof(GrowlyticsOptions.ShutdownTimeout), nameof(GrowlyticsOptions.StorageCommitInterval), nameof(GrowlyticsOptions.MaxStorageAge),
+        nameof(GrowlyticsOptions.AnonymousAttributeRetention),
+    ];
 
     private static void Enum<T>(IConfiguration section, List<(string, string)> invalid, string key, Action<T> set)
         where T : struct =>

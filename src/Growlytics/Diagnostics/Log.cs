@@ -151,6 +151,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1015, Level = LogLevel.Warning, Message = "The Growlytics configuration has key(s) that are not options read from configuration, so their values are ignored: {Keys}. Check the spelling against the options in the README (FlushOnProcessExit, HttpClient, LoggerFactory and TimeProvider are set in code only).")]
     public static partial void UnreadConfigurationKeys(ILogger logger, string keys);
 
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Warning, Message = "The Growlytics configuration has time value(s) written as a bare number, which is read as a number of days: {Keys}. Write the unit out: hh:mm:ss for seconds (00:00:05 is 5 seconds), or d.hh:mm:ss for days (5.00:00:00 is 5 days).")]
+    public static partial void TimesReadAsDays(ILogger logger, string keys);
+
     [LoggerMessage(EventId = 4011, Level = LogLevel.Warning, Message = "GrowlyticsOptions.StorageDirectory names a file, not a folder (the path, or a folder on it, is a file); this client keeps its queue in memory only.")]
     public static partial void StorageNotAFolder(ILogger logger);
 
