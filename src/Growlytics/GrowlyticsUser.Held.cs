@@ -41,14 +41,15 @@ public sealed partial class GrowlyticsUser
     /// for the file), after this client read the file at its start: written over, they were lost. Pushes this client
     /// restored from the file at its start (REST) are the previous owner's too: the file's held pushes replace them (those
     /// its login sent, or that its session no longer holds, are counted <see cref="DropReason.AnonymousExpired"/> here:
-    /// they never meet a login of this client), so a login the previous owner saved is not written over with them.
+    /// they never meet a login of this client), so a login the previous owner saved is not written over with them. A file
+    /// that cannot be read (damaged from outside) is written over with the session this client has (event 3006).
     /// </summary>
     internal void SaveOrContinueSession(SessionStore? store, Func<bool> unchangedSinceStart)
     {
         lock (_gate)
         {
             var unchanged = unchangedSinceStart();
-            if (store is not null && !_client.IsOptedOut && unchanged && store.Load() is { } stored)
+            if (store is not null && !_client.IsOptedOut && unchanged && store.Load(takingOver: true) is { } stored)
             {
                 var sameAnonymousSession = _userId is null && stored.UserId is null && string.Equals(_anonymousId, stored.AnonymousId, StringComparison.Ordinal);
                 Volatile.Write(ref _anonymousId, stored.AnonymousId);

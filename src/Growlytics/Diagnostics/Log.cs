@@ -93,6 +93,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "The stored Growlytics session could not be read ({Error}); a new session was started.")]
     public static partial void SessionFileUnreadable(ILogger logger, string error);
 
+    // Not 3001: a client that takes the folder over, its session unchanged since its start, starts no session there.
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "The stored Growlytics session could not be read ({Error}) when this client took the storage folder over; it continues the session it has and writes it over the file.")]
+    public static partial void SessionFileUnreadableAtTakeOver(ILogger logger, string error);
+
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "The Growlytics session could not be saved ({Error}); it is kept in memory, and saved again once a write works (logged once, event 3004).")]
     public static partial void SessionFileNotWritten(ILogger logger, string error);
 

@@ -9,7 +9,11 @@ namespace GrowlyticsSdk.Sessions;
 internal sealed partial class SessionStore
 {
     /// <summary>Reads the stored session; a missing, damaged or newer-version file yields <see langword="null"/>.</summary>
-    public StoredSession? Load()
+    /// <param name="takingOver">
+    /// Whether the client reads it as it takes the folder over (another client held it at its start): a damaged file is
+    /// then written over with the session the client has (event 3006), not the start of a new one (event 3001).
+    /// </param>
+    public StoredSession? Load(bool takingOver = false)
     {
         try
         {
@@ -52,11 +56,19 @@ internal sealed partial class SessionStore
             LoadedTooLarge = heldCalls > 0 && bytes.Length > _maxHeldFileBytes;
             return new StoredSession(anonymousId!, userId, held, heldCalls);
         }
-#pragma warning disable CA1031 // A damaged file must never stop the app: start a fresh session instead.
+#pragma warning disable CA1031 // A damaged file must never stop the app: start a fresh session (or keep this one) instead.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.SessionFileUnreadable(_logger, ex.GetType().Name);
+            if (takingOver)
+            {
+                Log.SessionFileUnreadableAtTakeOver(_logger, ex.GetType().Name);
+            }
+            else
+            {
+                Log.SessionFileUnreadable(_logger, ex.GetType().Name);
+            }
+
             ReportDamage();
             return null;
         }
