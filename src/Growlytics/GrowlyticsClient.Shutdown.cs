@@ -317,8 +317,10 @@ public sealed partial class GrowlyticsClient
         // The warnings calls triggered before this come before the totals (and are written in a process about to end).
         (_callLogger as OffCallerLogger)?.Flush();
 
-        // Refusals of a kind already logged within its interval (event 2005) are in no other line: logged now, once.
+        // Drops already logged within their interval (events 2004, 2005, 2008, and kept messages refused again, 2014) are
+        // in no other line: what was counted since is logged now, once.
         _sender.ReportUnreportedRefusals();
+        _dispatcher.ReportUnreportedBlockingDrops();
         LogTotals();
 
         // What this client's calls left in the pool beyond what it keeps when quiet goes (a process that no longer sends).

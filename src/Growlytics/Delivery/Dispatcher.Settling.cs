@@ -15,6 +15,18 @@ internal sealed partial class Dispatcher
     // Reports of kept messages dropped because the stored queue waited for them (set in the constructor).
     private readonly LogRateLimiter _blockingDrops;
 
+    /// <summary>
+    /// Logs the kept messages dropped since the last line of their minute (event 2014). Called once, at shutdown, with the
+    /// sender's (see <see cref="RequestSender.ReportUnreportedRefusals"/>): they would be in no line otherwise.
+    /// </summary>
+    public void ReportUnreportedBlockingDrops()
+    {
+        if (_blockingDrops.TakeUnreported() is var blocking and > 0)
+        {
+            Log.StoredRefusalDropped(_logger, blocking);
+        }
+    }
+
     private void ProcessCompletions()
     {
         while (_completions.TryDequeue(out var completion))
