@@ -84,8 +84,10 @@ public sealed partial class GrowlyticsClient
     /// login or logout accepted before an opt-out that began meanwhile must reach it).
     /// With <paramref name="afterQueued"/> (a login or logout, which queued messages) and the disk as the buffer, the file
     /// is written once those messages are stored (see <see cref="SessionStore.Save(StoredSession, Task?)"/>).
+    /// Without <paramref name="reportNotSaved"/> (a new session at the start, which the app did not make), a change kept in
+    /// memory while another client holds the folder is not logged: event 3005 stays for the app's first login, logout or push.
     /// </summary>
-    internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false, bool afterQueued = false)
+    internal void OnSessionChanged(GrowlyticsUser user, bool evenIfOptedOut = false, bool afterQueued = false, bool reportNotSaved = true)
     {
         CountSessionChange(user);
 
@@ -101,7 +103,7 @@ public sealed partial class GrowlyticsClient
             // (Asked under the session's lock, after the messages were queued: the flush covers them. It does no I/O.)
             _sessionStore.Save(user.ToStoredSession(), afterQueued && _durable is { IsBuffer: true } durable ? durable.FlushAsync(CancellationToken.None) : null);
         }
-        else if (_durable is not { Unusable: true } && Interlocked.Exchange(ref _sessionNotSavedReported, 1) == 0)
+        else if (reportNotSaved && _durable is not { Unusable: true } && Interlocked.Exchange(ref _sessionNotSavedReported, 1) == 0)
         {
             // Once per client: the change (a logout, say) lives in memory only until this client takes the folder over. (A
             // folder unusable for a reason of its own was reported at start: nothing will take it over.)

@@ -265,7 +265,8 @@ public sealed partial class GrowlyticsClient : IAsyncDisposable, IDisposable
             {
                 // A new session, or one whose file is larger than its share of the storage bound now, or one whose held
                 // pushes were just queued (Batch): written (again), in the last case once they are stored, opted out too.
-                OnSessionChanged(_processUser, evenIfOptedOut: queuedHeld, afterQueued: queuedHeld);
+                // While another client holds the folder, only the last is a change to say (event 3005): the app made none.
+                OnSessionChanged(_processUser, evenIfOptedOut: queuedHeld, afterQueued: queuedHeld, reportNotSaved: queuedHeld);
             }
         }
 

@@ -40,6 +40,22 @@ public sealed class StorageTakeOverTests : StorageTestBase
     }
 
     [Fact]
+    public async Task NewSessionAtTheStartWhileAnotherClientHoldsTheFolder_IsNoChangeOfTheApp_TheFirstLoginIsTheOneLogged()
+    {
+        var collector = new StorageCollector { Up = true };
+        var logs = new RecordingLoggerFactory();
+        await using var first = NewClient(collector, o => o.SessionMode = SessionMode.RequireScope); // writes no session file
+        await using var second = NewClient(collector, o => o.LoggerFactory = logs); // no file: a new session
+
+        await DeliveryHarness.WaitUntilAsync(() => second.CallLinesWritten);
+        logs.Entries.Should().NotContain(e => e.EventId == 3005, "the app made no login, logout or push: the line would send its reader looking for one");
+
+        second.User.Identify("u-b");
+        await DeliveryHarness.WaitUntilAsync(() => second.CallLinesWritten);
+        logs.Entries.Where(e => e.EventId == 3005).Should().ContainSingle("the first change not saved is logged once");
+    }
+
+    [Fact]
     public async Task FolderReleasedButReplacedByAFile_SaysSoOnce_ThenTakesTheFolderWhenItIsOneAgain()
     {
         var collector = new StorageCollector { Up = true };
