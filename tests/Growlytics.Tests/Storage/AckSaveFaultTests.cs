@@ -1,3 +1,5 @@
+using GrowlyticsSdk.Tests.TestSupport;
+
 namespace GrowlyticsSdk.Tests.Storage;
 
 /// <summary>
@@ -90,6 +92,8 @@ public sealed class AckSaveFaultTests : StorageTestBase
         var collector = new StorageCollector { Up = false, Refuse = numbers => numbers.Contains(4) };
         var failing = 0;
         var faults = new System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset>();
+        using var firstFault = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
         var logs = new RecordingLoggerFactory();
         await using var client = NewClient(collector, o =>
         {
@@ -103,6 +107,14 @@ public sealed class AckSaveFaultTests : StorageTestBase
                 }
 
                 faults.Enqueue(Time.GetUtcNow());
+                if (!firstFault.IsSet)
+                {
+                    // The writer waits here until the test has stopped the clock, so the line reads the time the test
+                    // reads (the clock moving between this fault and its line put the line a step later).
+                    firstFault.Set();
+                    release.Wait(TimeSpan.FromSeconds(30));
+                }
+
                 return new IOException("position not saved", 5);
             };
         });
@@ -113,8 +125,11 @@ public sealed class AckSaveFaultTests : StorageTestBase
         await DriveUntilAsync(() => stored.IsCompleted, Step);
         Volatile.Write(ref failing, 1);
         collector.Up = true;
-        await DriveUntilAsync(() => client.Statistics.Delivered == 4 && logs.Entries.Any(e => e.EventId == AckFailed), Step);
-        var logged = faults.First();
+        await DriveUntilAsync(() => firstFault.IsSet, Step);
+        var logged = Time.GetUtcNow();
+        release.Set();
+        await FakeClockDriver.WaitUntilAsync(() => logs.Entries.Any(e => e.EventId == AckFailed));
+        await DriveUntilAsync(() => client.Statistics.Delivered == 4, Step);
 
         // Each writer's turn tries the position again and fails: a tick short of a minute after the line, not logged.
         Time.Advance(logged + TimeSpan.FromMinutes(1) - TimeSpan.FromTicks(1) - Time.GetUtcNow());
