@@ -14,12 +14,15 @@ public sealed class ConcurrencyTests
     public async Task Send_SlowCollectorThen429sWithRetryAfter_SeveralAtOnceAtMostTheLimitFewerAfter429sThenRecovers()
     {
         const int users = 400, perUser = 50, healthyFirst = 60;
-        var overloadFor = TimeSpan.FromSeconds(2.5);
+        // Long enough that the window after the limit's second halving (from 1.5 s after the first 429 to the end) holds
+        // several of the requests the slowed client still starts (at 2.5 s the window was 1 s, and a loaded machine could
+        // start none in it).
+        var overloadFor = TimeSpan.FromSeconds(4);
         await using var collector = await FaultyCollector.StartAsync();
         long overloadStart = 0;
         collector.Script = r =>
         {
-            // 1..60: slow but fine; then every request is refused with 429 + Retry-After for 2.5 s; then fine again.
+            // 1..60: slow but fine; then every request is refused with 429 + Retry-After for 4 s; then fine again.
             if (r.Number <= healthyFirst)
             {
                 return Fault.Delayed(Slow);
@@ -56,7 +59,7 @@ public sealed class ConcurrencyTests
         var before = MaxConcurrency(log, to: log.Where(r => r.Number <= healthyFirst).Max(r => r.Start) + 1);
         var firstOverload = log.Where(r => r.Status == 429).Min(r => r.End);
 
-        // The limit halves at the first 429 and again a second later (at most once per second): from 1.5 s on it is 2.
+        // The limit halves at the first 429 and again a second later (at most once per second): from 1.5 s on it is 2 or less.
         var late = log.Where(r => r.Start >= After(firstOverload, TimeSpan.FromSeconds(1.5)) && r.Start < After(start, overloadFor)).ToList();
         var duringOverload = MaxConcurrency(log, After(firstOverload, TimeSpan.FromSeconds(1.5)), After(start, overloadFor));
         var after = MaxConcurrency(log, After(start, overloadFor + TimeSpan.FromMilliseconds(500)));
