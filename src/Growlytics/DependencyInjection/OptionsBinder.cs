@@ -41,13 +41,13 @@ internal static class OptionsBinder
         Int(section, invalid, nameof(options.MaxBatchSize), v => options.MaxBatchSize = v);
         Int(section, invalid, nameof(options.MaxBatchBytes), v => options.MaxBatchBytes = v);
         Int(section, invalid, nameof(options.MaxRetryAttempts), v => options.MaxRetryAttempts = v);
-        Time(section, invalid, nameof(options.FlushInterval), v => options.FlushInterval = v);
-        Time(section, invalid, nameof(options.RequestTimeout), v => options.RequestTimeout = v);
-        Time(section, invalid, nameof(options.RetryBaseDelay), v => options.RetryBaseDelay = v);
-        Time(section, invalid, nameof(options.MaxRetryDelay), v => options.MaxRetryDelay = v);
-        Time(section, invalid, nameof(options.RetryBudget), v => options.RetryBudget = v);
-        Time(section, invalid, nameof(options.CircuitBreakDuration), v => options.CircuitBreakDuration = v);
-        Time(section, invalid, nameof(options.ShutdownTimeout), v => options.ShutdownTimeout = v);
+        Time(section, invalid, options, nameof(options.FlushInterval), v => options.FlushInterval = v);
+        Time(section, invalid, options, nameof(options.RequestTimeout), v => options.RequestTimeout = v);
+        Time(section, invalid, options, nameof(options.RetryBaseDelay), v => options.RetryBaseDelay = v);
+        Time(section, invalid, options, nameof(options.MaxRetryDelay), v => options.MaxRetryDelay = v);
+        Time(section, invalid, options, nameof(options.RetryBudget), v => options.RetryBudget = v);
+        Time(section, invalid, options, nameof(options.CircuitBreakDuration), v => options.CircuitBreakDuration = v);
+        Time(section, invalid, options, nameof(options.ShutdownTimeout), v => options.ShutdownTimeout = v);
         Enum<QueueOverflowPolicy>(section, invalid, nameof(options.QueueOverflowPolicy), v => options.QueueOverflowPolicy = v);
         Enum<InvalidInputHandling>(section, invalid, nameof(options.InvalidInputHandling), v => options.InvalidInputHandling = v);
         Enum<SessionMode>(section, invalid, nameof(options.SessionMode), v => options.SessionMode = v);
@@ -56,13 +56,12 @@ internal static class OptionsBinder
             options.StorageDirectory = storage;
         }
 
-        Time(section, invalid, nameof(options.StorageCommitInterval), v => options.StorageCommitInterval = v);
-        Time(section, invalid, nameof(options.MaxStorageAge), v => options.MaxStorageAge = v);
+        Time(section, invalid, options, nameof(options.StorageCommitInterval), v => options.StorageCommitInterval = v);
+        Time(section, invalid, options, nameof(options.MaxStorageAge), v => options.MaxStorageAge = v);
         Long(section, invalid, nameof(options.MaxStorageBytes), v => options.MaxStorageBytes = v);
-        Time(section, invalid, nameof(options.AnonymousAttributeRetention), v => options.AnonymousAttributeRetention = v);
+        Time(section, invalid, options, nameof(options.AnonymousAttributeRetention), v => options.AnonymousAttributeRetention = v);
         Int(section, invalid, nameof(options.MaxHeldAnonymousSessions), v => options.MaxHeldAnonymousSessions = v);
         NoteUnreadKeys(section, options);
-        NoteTimesReadAsDays(section, options);
         if (invalid.Count > 0)
         {
             // The section's own path: AddGrowlytics(configuration.GetSection("Analytics")) is read under "Analytics".
@@ -149,33 +148,20 @@ internal static class OptionsBinder
     private static void Int(IConfiguration section, List<(string, string)> invalid, string key, Action<int> set) =>
         Parse(section, invalid, key, "a whole number from -2147483648 to 2147483647", set, static (string text, out int value) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out value));
 
-    private static void Time(IConfiguration section, List<(string, string)> invalid, string key, Action<TimeSpan> set) =>
-        Parse(section, invalid, key, "a time span, hh:mm:ss (e.g. 00:00:05)", set, static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value));
-
     // A time written as a bare whole number ("5") is read as days, as Microsoft's binder reads it, and kept: a value in
     // range (RetryBudget "1", MaxStorageAge "5") was taken without a word by a developer who meant seconds. Noted for the
     // client to log once (the key's path, not its value); zero is zero in any unit.
-    private static void NoteTimesReadAsDays(IConfiguration section, GrowlyticsOptions options)
+    private static void Time(IConfiguration section, List<(string, string)> invalid, GrowlyticsOptions options, string key, Action<TimeSpan> set)
     {
-        foreach (var key in TimeKeys)
+        Parse(section, invalid, key, "a time span, hh:mm:ss (e.g. 00:00:05)", set, static (string text, out TimeSpan value) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value));
+        var child = section.GetSection(key);
+        if (child.Value?.Trim() is { Length: > 0 } text
+            && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var days) && days != 0
+            && !options.TimeKeysReadAsDays.Contains(child.Path, StringComparer.OrdinalIgnoreCase))
         {
-            var child = section.GetSection(key);
-            if (child.Value?.Trim() is { Length: > 0 } text
-                && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var days) && days != 0
-                && !options.TimeKeysReadAsDays.Contains(child.Path, StringComparer.OrdinalIgnoreCase))
-            {
-                options.TimeKeysReadAsDays = [.. options.TimeKeysReadAsDays, child.Path];
-            }
+            options.TimeKeysReadAsDays = [.. options.TimeKeysReadAsDays, child.Path];
         }
     }
-
-    private static readonly string[] TimeKeys =
-    [
-        nameof(GrowlyticsOptions.FlushInterval), nameof(GrowlyticsOptions.RequestTimeout), nameof(GrowlyticsOptions.RetryBaseDelay),
-        nameof(GrowlyticsOptions.MaxRetryDelay), nameof(GrowlyticsOptions.RetryBudget), nameof(GrowlyticsOptions.CircuitBreakDuration),
-        nameof(GrowlyticsOptions.ShutdownTimeout), nameof(GrowlyticsOptions.StorageCommitInterval), nameof(GrowlyticsOptions.MaxStorageAge),
-        nameof(GrowlyticsOptions.AnonymousAttributeRetention),
-    ];
 
     private static void Enum<T>(IConfiguration section, List<(string, string)> invalid, string key, Action<T> set)
         where T : struct =>
