@@ -57,6 +57,9 @@ internal sealed partial class Dispatcher
     /// <summary>Gets the number of partitions that keep a list (a loop-only figure read as it is: for tests).</summary>
     internal int PartitionLists => _partitions.ListCount;
 
+    /// <summary>Gets the slots the partitions' lists have room for, all together (a loop-only figure read as it is: for tests).</summary>
+    internal int PartitionListSlots => _partitions.ListSlots;
+
     // Turns an idle loop once a trim interval while memory keeps more spare envelopes, or the pool more messages, than they
     // keep when quiet, or a partition keeps a list (see SpareTrimWake). Loop only.
     private Task? _trimTimer;

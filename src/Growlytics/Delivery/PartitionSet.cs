@@ -60,6 +60,21 @@ internal sealed class PartitionSet
     /// <summary>Gets the number of partitions that keep a list: they held a message, and <see cref="TrimUnused"/> has not let it go since.</summary>
     public int ListCount { get; private set; }
 
+    /// <summary>Gets the slots the partitions' lists have room for, all together (for tests).</summary>
+    public int ListSlots
+    {
+        get
+        {
+            var slots = 0;
+            foreach (var queue in _messages)
+            {
+                slots += queue?.Capacity ?? 0;
+            }
+
+            return slots;
+        }
+    }
+
     /// <summary>Gets the number of staged messages in partitions that are ready to send.</summary>
     public int ReadyCount { get; private set; }
 
@@ -280,7 +295,10 @@ internal sealed class PartitionSet
     /// Lets go of the list of every partition that is empty and took no message since the last call, so what many users
     /// (a list each, about 100 bytes) or one user's burst (its list's array grows with the backlog, up to the stage's
     /// bound) left goes back to the runtime one to two calls after its last use; the others are marked unused for the next
-    /// call. The dispatcher calls this about once a minute, with the spare envelopes.
+    /// call, and their arrays cut back to what they held at most since the last call (see <see cref="Deque{T}.TrimExcess"/>):
+    /// in a busy server every partition takes messages every minute, so a backlog's array was kept for as long as the
+    /// process ran, one per partition that ever held a backlog. The dispatcher calls this about once a minute, with the
+    /// spare envelopes.
     /// </summary>
     public void TrimUnused()
     {
@@ -299,6 +317,7 @@ internal sealed class PartitionSet
             else
             {
                 queue.Touched = false;
+                queue.TrimExcess();
             }
         }
     }

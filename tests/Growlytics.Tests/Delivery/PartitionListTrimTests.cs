@@ -54,6 +54,57 @@ public sealed class PartitionListTrimTests
     }
 
     [Fact]
+    public async Task OneCustomersBacklog_ThenItsPartitionStaysInUse_ItsListLetsGoOfTheBacklogsRoom()
+    {
+        // A long-running server: an import stages one customer's backlog in its partition while a request of it is on the
+        // wire; then the partition keeps taking a message now and then (that customer's, or another's whose key falls
+        // there, as in a busy server every partition does). The list's array, grown for the backlog, is cut back to what
+        // the partition uses: kept, every partition that once held a backlog kept its peak for the life of the process.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var h = new DeliveryHarness();
+        h.Responder = async _ =>
+        {
+            await gate.Task;
+            return new HttpResponseMessage(System.Net.HttpStatusCode.OK);
+        };
+        const int Backlog = 20_000;
+        for (var i = 0; i < Backlog; i++)
+        {
+            h.Client.Customers.Update("import", new Dictionary<string, object?> { ["n"] = i });
+        }
+
+        await h.AdvanceUntilAsync(() => h.Client.Dispatcher.PartitionListSlots >= 16_384);
+        gate.SetResult();
+        await h.FlushAsync();
+        h.Client.Statistics.Delivered.Should().Be(Backlog);
+
+        // The customer goes on with one update every 10 s for three minutes: its list is in use at every trim.
+        var from = h.Time.GetUtcNow();
+        var last = from;
+        var next = Backlog;
+        await h.AdvanceUntilAsync(
+            () =>
+            {
+                if (h.Time.GetUtcNow() - last >= TimeSpan.FromSeconds(10))
+                {
+                    last = h.Time.GetUtcNow();
+                    h.Client.Customers.Update("import", new Dictionary<string, object?> { ["n"] = next++ });
+                }
+
+                return h.Time.GetUtcNow() - from >= TimeSpan.FromMinutes(3);
+            },
+            TimeSpan.FromSeconds(1));
+        await h.FlushAsync();
+
+        h.Client.Dispatcher.PartitionLists.Should().Be(1, "the partition is in use");
+        h.Client.Dispatcher.PartitionListSlots.Should().BeLessThanOrEqualTo(64, "its list keeps room for what it held lately, not for the backlog");
+        h.Client.Statistics.Delivered.Should().Be(next);
+        var numbers = h.Accepted.SelectMany(r => r.Messages).Select(DeliveryHarness.NumberOf).ToList();
+        numbers.Should().HaveCount(next).And.BeInAscendingOrder("the customer's updates arrive in call order");
+        h.AssertBalanced();
+    }
+
+    [Fact]
     public async Task OneUserSendingNowAndThen_KeepsItsList_WhileOthersAreLetGo()
     {
         await using var h = new DeliveryHarness();
