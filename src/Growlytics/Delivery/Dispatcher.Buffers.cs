@@ -60,6 +60,9 @@ internal sealed partial class Dispatcher
     /// <summary>Gets the slots the partitions' lists have room for, all together (a loop-only figure read as it is: for tests).</summary>
     internal int PartitionListSlots => _partitions.ListSlots;
 
+    /// <summary>Gets the tickets the ticket window has room for (a loop-only figure read as it is: for tests).</summary>
+    internal long TicketSlots => _tickets.Capacity;
+
     // Turns an idle loop once a trim interval while memory keeps more spare envelopes, or the pool more messages, than they
     // keep when quiet, or a partition keeps a list (see SpareTrimWake). Loop only.
     private Task? _trimTimer;

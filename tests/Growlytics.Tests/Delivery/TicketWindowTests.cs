@@ -38,6 +38,35 @@ public sealed class TicketWindowTests
     }
 
     [Fact]
+    public void Settle_TheOldestAfterAWideSpan_LetsGoOfTheRoomAndKeepsWhatIsUnsettled()
+    {
+        var window = new TicketWindow();
+        var initial = window.Capacity;
+        var first = window.Issue();
+        var rest = Enumerable.Range(0, 100_000).Select(_ => window.Issue()).ToList();
+
+        // All but the first and three late ones settle: the window spans all of them.
+        var late = new[] { rest[99_990], rest[99_995], rest[99_999] };
+        foreach (var ticket in rest.Except(late))
+        {
+            window.Settle(ticket);
+        }
+
+        window.Capacity.Should().BeGreaterThan(100_000);
+        window.Settle(first);
+        window.Floor.Should().Be(late[0]);
+        window.Capacity.Should().Be(initial, "ten tickets from the floor fit in the first room");
+
+        // The unsettled ones are still unsettled, the settled ones between them still settled.
+        window.Settle(late[1]);
+        window.Floor.Should().Be(late[0]);
+        window.Settle(late[0]);
+        window.Floor.Should().Be(late[2]);
+        window.Settle(late[2]);
+        window.Floor.Should().Be(window.Next);
+    }
+
+    [Fact]
     public void Settle_Twice_Harmless()
     {
         var window = new TicketWindow();
