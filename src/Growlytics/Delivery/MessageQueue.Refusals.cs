@@ -1,4 +1,5 @@
 using GrowlyticsSdk.Diagnostics;
+using GrowlyticsSdk.Messages;
 
 namespace GrowlyticsSdk.Delivery;
 
@@ -85,6 +86,14 @@ internal sealed partial class MessageQueue
 
         return count;
     }
+
+    /// <summary>
+    /// Gives the message of a call that was not queued (refused, dropped for a full queue, cancelled while it waited for
+    /// room) back to the calls' pool: nothing else refers to it, and left to the collector it would be one message fewer
+    /// for later calls (a job whose <c>UpdateAsync</c> calls are cancelled, a burst past a full queue). A message the pool
+    /// did not make (a REST login's upsert) is left as it is.
+    /// </summary>
+    private void NotQueued(UserMessage message) => _pool.Return(message);
 
     private void Refused(DropReason reason, int calls)
     {

@@ -35,6 +35,9 @@ internal sealed partial class MessageQueue
     private readonly bool _dropOldest;
     private readonly LogRateLimiter _fullReports;
 
+    // The pool the calls' messages come from: one a call made that is not queued goes back to it (see NotQueued).
+    private readonly MessagePool _pool;
+
     // Calls waiting for room, in call order: only the first reserves (see EnqueueAsync).
     private readonly LinkedList<int> _waitLine = new();
 
@@ -79,6 +82,7 @@ internal sealed partial class MessageQueue
         _pressureBytes = Math.Max(1, _maxBytes / 4);
         _dropOldest = options.QueueOverflowPolicy == QueueOverflowPolicy.DropOldest;
         _beforeAdd = options.BeforeQueueAdd;
+        _pool = options.MessagePool ?? MessagePool.Shared;
 
         // A queue smaller than a batch must still wake the dispatcher before it overflows.
         _wakeCount = Math.Max(1, Math.Min(wakeCount, options.MaxQueueSize));
@@ -157,6 +161,7 @@ internal sealed partial class MessageQueue
         if (Strongest(_refusal) is { } refusal)
         {
             Refused(refusal, message.Calls);
+            NotQueued(message);
             return;
         }
 
@@ -167,6 +172,7 @@ internal sealed partial class MessageQueue
             _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
             ReportFull(message.Calls);
             WakeReaderWhenFull();
+            NotQueued(message);
             return;
         }
 
@@ -184,6 +190,7 @@ internal sealed partial class MessageQueue
                 _counters.AddDroppedInBulk(DropReason.QueueFull, message.Calls);
                 ReportFull(droppedOldest + message.Calls);
                 WakeReaderWhenFull();
+                NotQueued(message);
                 return;
             }
 
@@ -211,7 +218,12 @@ internal sealed partial class MessageQueue
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room; nothing was queued.</exception>
     public async ValueTask EnqueueAsync(UserMessage message, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            NotQueued(message);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         var size = MessageSize.Estimate(message);
         long load = 0;
 
@@ -245,6 +257,11 @@ internal sealed partial class MessageQueue
                     await TaskCompat.WaitAsync(room, cancellationToken).ConfigureAwait(false);
                 }
             }
+            catch (OperationCanceledException)
+            {
+                NotQueued(message);
+                throw;
+            }
             finally
             {
                 bool wasFirst;
@@ -273,6 +290,7 @@ internal sealed partial class MessageQueue
 
             // Refused while waiting for room; a refusal lifted since (an opt-in, a key retry) is counted with its own reason.
             Refused(Strongest(_refusal) ?? (DropReason)Volatile.Read(ref _lastRefusal), message.Calls);
+            NotQueued(message);
             return;
         }
 
