@@ -4,7 +4,7 @@ using System.Net;
 namespace GrowlyticsSdk.Configuration;
 
 /// <summary>Checks a <see cref="GrowlyticsOptions"/> before a client uses it; every problem is reported at once.</summary>
-internal static class OptionsValidation
+internal static partial class OptionsValidation
 {
     // The shortest key the endpoint check looks for.
     private const int MinKeyLengthToLookFor = 8;
@@ -162,6 +162,7 @@ internal static class OptionsValidation
             errors.Add("GrowlyticsOptions.TimeProvider must not be null.");
         }
 
+        NoteTimesReadAsDays(errors, options);
         return errors;
     }
 

@@ -51,6 +51,40 @@ public sealed class TimeReadAsDaysWarningTests
         log.WithId(1017).Should().BeEmpty();
     }
 
+    [Theory]
+    [InlineData("FlushInterval", "5")]
+    [InlineData("ShutdownTimeout", " 2 ")]
+    public async Task AddGrowlytics_BareNumberOutOfRange_TheStartUpErrorSaysItWasReadAsDays(string key, string value)
+    {
+        // No client is made, so event 1017 never comes: the error is all the developer sees.
+        var log = new DeliveryLog();
+        await using var provider = Container(log, new Dictionary<string, string?> { ["Growlytics:" + key] = value });
+
+        var start = () => provider.GetRequiredService<GrowlyticsClient>();
+
+        var error = start.Should().Throw<OptionsValidationException>().Which.Message;
+        error.Should().Contain("GrowlyticsOptions." + key + " must be between")
+            .And.Contain("Growlytics:" + key + " is written as a bare number, which is read as a number of days")
+            .And.Contain("00:00:05 is 5 seconds")
+            .And.NotContain("gk_section_key");
+    }
+
+    [Fact]
+    public async Task AddGrowlytics_OutOfRangeWithItsUnitWrittenOut_TheErrorSaysNothingOfDays()
+    {
+        var log = new DeliveryLog();
+        await using var provider = Container(log, new Dictionary<string, string?>
+        {
+            ["Growlytics:FlushInterval"] = "5.00:00:00",
+            ["Growlytics:RetryBudget"] = "1",
+        });
+
+        var start = () => provider.GetRequiredService<GrowlyticsClient>();
+
+        var error = start.Should().Throw<OptionsValidationException>().Which.Message;
+        error.Should().Contain("GrowlyticsOptions.FlushInterval must be between").And.NotContain("bare number", "the unit was written out, and RetryBudget (1 day) is in range");
+    }
+
     private static ServiceProvider Container(DeliveryLog log, Dictionary<string, string?> settings)
     {
         settings["Growlytics:ApiKey"] = "gk_section_key";
