@@ -24,9 +24,10 @@ internal sealed partial class SessionStore
 
             var bytes = StorageFiles.ReadAllBytesUpTo(_path, MaxFileBytes)
                 ?? throw new InvalidDataException("The session file is larger than any session.");
-            if (bytes.Length == 0)
+            if (ByteOrderMark.IsBlank(bytes))
             {
-                // Emptied by a deletion that could not delete it (a read-only folder): no session.
+                // Emptied by a deletion that could not delete it (a read-only folder), or by a tool that left a mark or a line
+                // break (see ByteOrderMark.IsBlank): no session.
                 return null;
             }
 

@@ -11,4 +11,22 @@ internal static class ByteOrderMark
     /// <summary>Gets <paramref name="json"/> without the mark it starts with, if any.</summary>
     public static ReadOnlyMemory<byte> Skip(byte[] json) =>
         json.Length >= 3 && json[0] == 0xEF && json[1] == 0xBB && json[2] == 0xBF ? json.AsMemory(3) : json;
+
+    /// <summary>
+    /// Gets a value indicating whether <paramref name="json"/> holds nothing but JSON whitespace (space, tab, line breaks)
+    /// after the mark, if any: an empty file as a tool that empties one leaves it (PowerShell's <c>Set-Content -Encoding
+    /// UTF8</c> with an empty value writes a mark and a line break), to be read as an empty file is.
+    /// </summary>
+    public static bool IsBlank(byte[] json)
+    {
+        foreach (var b in Skip(json).Span)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

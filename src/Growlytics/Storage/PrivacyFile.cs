@@ -33,7 +33,9 @@ internal static class PrivacyFile
             var bytes = StorageFiles.ReadAllBytesUpTo(path, MaxFileBytes)
                 ?? throw new InvalidDataException("The privacy file is larger than any choice.");
 
-            // A mark an editor or a backup tool put before the JSON leaves the choice readable (see ByteOrderMark).
+            // A mark an editor or a backup tool put before the JSON leaves the choice readable (see ByteOrderMark). An empty
+            // file, or one holding only a mark and whitespace, holds no choice: unreadable, as below (the session file reads
+            // both as no session).
             using var document = JsonDocument.Parse(ByteOrderMark.Skip(bytes));
             var root = document.RootElement;
             if (root.GetProperty("version").GetInt32() != FormatVersion)

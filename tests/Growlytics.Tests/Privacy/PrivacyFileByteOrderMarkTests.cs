@@ -36,12 +36,15 @@ public sealed class PrivacyFileByteOrderMarkTests : StorageTestBase
         logs.Entries.Select(e => e.EventId).Should().NotContain(7005);
     }
 
-    [Fact]
-    public async Task Start_WithAByteOrderMarkAlone_StartsOptedOut()
+    [Theory]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF })]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF, 0x0D, 0x0A })]
+    [InlineData(new byte[0])]
+    public async Task Start_WithAFileOfAMarkOrWhitespaceOnly_StartsOptedOut_AsWithAnEmptyFile(byte[] content)
     {
-        // No choice behind the mark: unreadable, the safe side.
+        // No choice in it: unreadable, the safe side (an empty file and one a tool emptied read alike).
         System.IO.Directory.CreateDirectory(Directory);
-        await File.WriteAllBytesAsync(Path.Combine(Directory, PrivacyFile.FileName), [0xEF, 0xBB, 0xBF]);
+        await File.WriteAllBytesAsync(Path.Combine(Directory, PrivacyFile.FileName), content);
         var logs = new RecordingLoggerFactory();
 
         await using var client = NewClient(new StorageCollector(), o => o.LoggerFactory = logs);

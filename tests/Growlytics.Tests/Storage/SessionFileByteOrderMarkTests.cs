@@ -58,12 +58,30 @@ public sealed class SessionFileByteOrderMarkTests : StorageTestBase
         logs.Entries.Select(e => e.EventId).Should().NotContain([3001, 6004]);
     }
 
-    [Fact]
-    public async Task Start_WithAByteOrderMarkAlone_StartsANewSession_CountsAndLogsTheDamage()
+    [Theory]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF })]
+    [InlineData(new byte[] { 0xEF, 0xBB, 0xBF, 0x0D, 0x0A })]
+    [InlineData(new byte[] { 0x20, 0x0A, 0x09 })]
+    public async Task Start_WithAFileOfAMarkOrWhitespaceOnly_StartsANewSession_NothingCountedDamaged(byte[] content)
     {
-        // Not a file the SDK empties (an empty file holds no session): a mark with no session behind it is damage.
+        // What a tool that empties a file leaves (PowerShell's Set-Content -Encoding UTF8 with an empty value writes a mark
+        // and a line break): no session, as an empty file holds none, not damage.
         System.IO.Directory.CreateDirectory(Directory);
-        await File.WriteAllBytesAsync(SessionPath, ByteOrderMark);
+        await File.WriteAllBytesAsync(SessionPath, content);
+        var logs = new RecordingLoggerFactory();
+
+        await using var client = NewClient(new StorageCollector(), o => o.LoggerFactory = logs);
+
+        client.User.UserId.Should().BeNull();
+        client.Statistics.CorruptRecords.Should().Be(0);
+        logs.Entries.Select(e => e.EventId).Should().NotContain(3001);
+    }
+
+    [Fact]
+    public async Task Start_WithAMarkAndSomethingThatIsNoSession_StartsANewSession_CountsAndLogsTheDamage()
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        await File.WriteAllBytesAsync(SessionPath, [.. ByteOrderMark, (byte)'\n', (byte)'{']);
         var logs = new RecordingLoggerFactory();
 
         await using var client = NewClient(new StorageCollector(), o => o.LoggerFactory = logs);
