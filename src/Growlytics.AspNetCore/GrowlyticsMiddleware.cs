@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -216,7 +217,7 @@ internal sealed class GrowlyticsMiddleware
             return null;
         }
 
-        var id = context.User.FindFirst(_options.UserIdClaimType)?.Value;
+        var id = FindAuthenticatedClaim(context.User, _options.UserIdClaimType);
         if (GrowlyticsClient.IsValidUserId(id))
         {
             return id;
@@ -234,6 +235,22 @@ internal sealed class GrowlyticsMiddleware
         else if (Interlocked.Exchange(ref _refusedLogged, 1) == 0)
         {
             LogSafely(UserIdClaimRefused, _options.UserIdClaimType);
+        }
+
+        return null;
+    }
+
+    // The claim of an authenticated identity only (the first that has it): ClaimsPrincipal.FindFirst searches every identity,
+    // and took the id from one nobody authenticated (an identity an app or a second scheme adds beside the signed-in one)
+    // when the authenticated identity had no such claim.
+    private static string? FindAuthenticatedClaim(ClaimsPrincipal user, string claimType)
+    {
+        foreach (var identity in user.Identities)
+        {
+            if (identity.IsAuthenticated && identity.FindFirst(claimType) is { } claim)
+            {
+                return claim.Value;
+            }
         }
 
         return null;

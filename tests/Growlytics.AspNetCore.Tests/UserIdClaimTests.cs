@@ -55,6 +55,24 @@ public sealed class UserIdClaimTests
     }
 
     [Fact]
+    public async Task AuthenticatedRequests_TheIdComesFromAnAuthenticatedIdentity_NotFromAnotherIdentityOfThePrincipal()
+    {
+        await using var collector = await RecordingCollector.StartAsync();
+        var logs = new LogSink();
+        await using var app = await StartAsync(collector.Endpoint, logs);
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        // The authenticated identity has no id claim; a second identity that nobody authenticated (an app's own, a device's)
+        // carries one: it is not the signed-in user's.
+        (await MeAsync(http, claim: null, otherIdentityClaim: "mallory")).UserId.Should().BeNull("only an authenticated identity names the user");
+        (await MeAsync(http, "alice", otherIdentityClaim: "mallory")).UserId.Should().Be("alice");
+        (await MeAsync(http, claim: null, otherIdentityClaim: "bob", otherAuthenticated: true)).UserId.Should().Be("bob", "a second scheme's authenticated identity names the user too");
+
+        logs.Entries.Where(e => e.EventId == 1013).Should().ContainSingle("the authenticated request had no id claim of its own");
+        logs.Entries.Should().NotContain(e => e.Message.Contains("mallory", StringComparison.Ordinal), "ids are never logged");
+    }
+
+    [Fact]
     public async Task UseAuthenticatedUserOff_AnAuthenticatedRequestStartsAnonymous()
     {
         await using var collector = await RecordingCollector.StartAsync();
@@ -82,9 +100,18 @@ public sealed class UserIdClaimTests
         logs.Entries.Where(e => e.EventId == 1013).Should().ContainSingle().Which.Message.Should().Contain("sub").And.NotContain(ClaimTypes.NameIdentifier);
     }
 
-    private static async Task<SessionView> MeAsync(HttpClient http, string? claim, bool authenticated = true, string? claimType = null)
+    private static async Task<SessionView> MeAsync(HttpClient http, string? claim, bool authenticated = true, string? claimType = null, string? otherIdentityClaim = null, bool otherAuthenticated = false)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+        if (otherIdentityClaim is not null)
+        {
+            request.Headers.Add("X-Test-Other-User", otherIdentityClaim);
+            if (otherAuthenticated)
+            {
+                request.Headers.Add("X-Test-Other-Authenticated", "yes");
+            }
+        }
+
         if (authenticated)
         {
             request.Headers.Add("X-Test-Authenticated", "yes");
@@ -130,6 +157,12 @@ public sealed class UserIdClaimTests
                 var claims = headers.TryGetValue("X-Test-User", out var user) ? new[] { new Claim(type, user.ToString()) } : [];
                 var authenticationType = headers.ContainsKey("X-Test-Authenticated") ? "Test" : null;
                 context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType));
+                if (headers.TryGetValue("X-Test-Other-User", out var other))
+                {
+                    // A second identity (a second scheme's, or one the app adds), authenticated if the request says so.
+                    var otherType = headers.ContainsKey("X-Test-Other-Authenticated") ? "Other" : null;
+                    context.User.AddIdentity(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, other.ToString())], otherType));
+                }
             }
 
             return next(context);
