@@ -19,6 +19,7 @@ public sealed class DeleteAsTheFolderIsTakenOverTests : StorageTestBase
         GrowlyticsClient? second = null;
         Task? deletion = null;
         var read = 0;
+        var reachedBeforeTheLoad = false;
         second = NewClient(collector, o =>
         {
             o.LoggerFactory = logs;
@@ -29,11 +30,12 @@ public sealed class DeleteAsTheFolderIsTakenOverTests : StorageTestBase
                 if (took)
                 {
                     // The folder is this client's now and its load has not begun: the user asks for the deletion meanwhile.
-                    // (The writer held here until the deletion has reached the stored queue, 2 s at most, stands for a load
-                    // that takes that long.)
+                    // (The writer held here until the deletion has reached the stored queue stands for a load that takes
+                    // that long. The deletion gets there through the thread pool and a turn of the delivery loop: waited
+                    // for on that signal, bounded generously, not for a fixed moment a busy machine may not fill.)
                     var client = Volatile.Read(ref second)!;
                     deletion = client.DeleteLocalDataAsync();
-                    SpinWait.SpinUntil(() => client.Durable!.DropAtLoad is not null, TimeSpan.FromSeconds(2));
+                    Volatile.Write(ref reachedBeforeTheLoad, SpinWait.SpinUntil(() => client.Durable!.DropAtLoad is not null, TimeSpan.FromSeconds(30)));
                 }
             };
         });
@@ -42,6 +44,7 @@ public sealed class DeleteAsTheFolderIsTakenOverTests : StorageTestBase
         await first.DisposeAsync();
         await DriveUntilAsync(() => Volatile.Read(ref deletion) is { IsCompleted: true } && second.Durable.IsOwner, Step);
         await deletion!;
+        Volatile.Read(ref reachedBeforeTheLoad).Should().BeTrue("the deletion reaches the stored queue while its load waits");
         var flush = second.FlushAsync();
         await DriveUntilAsync(() => flush.IsCompleted, Step);
 
