@@ -39,6 +39,10 @@ internal sealed partial class MessageQueue
         Release(MessageSize.Estimate(oldest), oldest.Calls);
         _counters.AddDroppedInBulk(DropReason.QueueFull, oldest.Calls);
         calls = oldest.Calls;
+
+        // Out of the queue, it was nothing else's (no reader took it, and the call that queued it reads it no more): back to
+        // the calls' pool, as a message dropped for a full queue before it was queued is (see NotQueued).
+        _pool.Return(oldest);
         return true;
     }
 

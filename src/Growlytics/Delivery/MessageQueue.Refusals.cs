@@ -91,7 +91,8 @@ internal sealed partial class MessageQueue
     /// Gives the message of a call that was not queued (refused, dropped for a full queue, cancelled while it waited for
     /// room) back to the calls' pool: nothing else refers to it, and left to the collector it would be one message fewer
     /// for later calls (a job whose <c>UpdateAsync</c> calls are cancelled, a burst past a full queue). A message the pool
-    /// did not make (a REST login's upsert) is left as it is.
+    /// did not make (a REST login's upsert) is left as it is. The oldest message dropped for a new one
+    /// (<see cref="QueueOverflowPolicy.DropOldest"/>) goes back likewise (see <c>TryDropOldest</c>).
     /// </summary>
     private void NotQueued(UserMessage message) => _pool.Return(message);
 

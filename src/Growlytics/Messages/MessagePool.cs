@@ -14,7 +14,8 @@ namespace GrowlyticsSdk.Messages;
 /// <para>
 /// A message comes back only when nothing refers to it: from the dispatcher once it is delivered (its envelope is recycled
 /// in the same step, see <c>MemorySource.Reuse</c>), and from the queue when a call's message is not queued (refused,
-/// dropped for a full queue, cancelled while it waited for room); only messages a pool made (<see cref="UserMessage.Pooled"/>) are kept. A
+/// dropped for a full queue, cancelled while it waited for room) or an unread one is dropped for a new one (<c>DropOldest</c>);
+/// only messages a pool made (<see cref="UserMessage.Pooled"/>) are kept. A
 /// returned message lets go of its ids and values at once (<see cref="UserMessage.Forget"/>, the array cleared): nothing a
 /// user sent stays reachable from the pool.
 /// </para>

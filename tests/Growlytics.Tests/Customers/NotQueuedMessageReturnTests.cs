@@ -7,7 +7,8 @@ namespace GrowlyticsSdk.Tests.Customers;
 /// A call's message that is not queued goes back to the calls' pool (<see cref="MessagePool"/>), as a delivered one does:
 /// an <c>UpdateAsync</c> cancelled before the call or while it waits for room, one refused after shutdown or while opted
 /// out, and an update dropped for a full queue. They were left to the collector, so a job whose calls were cancelled or
-/// refused made a new message (and attribute array) for each later call.
+/// refused made a new message (and attribute array) for each later call. The unread message a call drops with
+/// <see cref="QueueOverflowPolicy.DropOldest"/> goes back too.
 /// </summary>
 public sealed class NotQueuedMessageReturnTests
 {
@@ -84,6 +85,31 @@ public sealed class NotQueuedMessageReturnTests
 
         h.Client.Statistics.DroppedByReason.Should().ContainKey(DropReason.QueueFull).WhoseValue.Should().Be(1);
         pool.KeptMessages.Should().Be(1, "the dropped call's message; the queued one is not delivered yet");
+    }
+
+    [Fact]
+    public async Task Update_DropOldest_TheMessageDroppedForTheNewOneGoesBackToThePool_AndTheNewOnesAreSentWithTheirOwnValues()
+    {
+        var pool = new MessagePool();
+        await using var h = new DeliveryHarness(
+            o => { o.MessagePool = pool; o.MaxQueueSize = 1; o.QueueOverflowPolicy = QueueOverflowPolicy.DropOldest; },
+            startDelivery: false);
+
+        h.Client.Customers.Update("c-1", Attributes(1));
+        h.Client.Customers.Update("c-2", Attributes(2));
+        (pool.KeptMessages, pool.KeptArrays(1)).Should().Be((1, 1), "c-1's update was dropped for c-2's, which is not delivered yet");
+
+        // The next call takes that message, and drops c-2's update, whose message goes back in its turn.
+        h.Client.Customers.Update("c-3", Attributes(3));
+        pool.KeptMessages.Should().Be(1);
+        h.Client.Statistics.DroppedByReason.Should().ContainKey(DropReason.QueueFull).WhoseValue.Should().Be(2);
+
+        h.Client.Dispatcher.Start();
+        await h.FlushAsync();
+        h.Accepted.SelectMany(r => r.Messages).Select(m => (m.GetProperty("userId").GetString(), DeliveryHarness.NumberOf(m)))
+            .Should().Equal(("c-3", 3L));
+        pool.KeptMessages.Should().Be(2);
+        h.AssertBalanced();
     }
 
     [Fact]
