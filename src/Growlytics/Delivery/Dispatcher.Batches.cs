@@ -168,7 +168,10 @@ internal sealed partial class Dispatcher
     private void Dispatch()
     {
         var perRequest = _protocol.MaxMessagesPerRequest;
-        while (_partitions.ReadyCount > 0 && _keyRetryAt == long.MinValue)
+        // Not once sending has stopped (a shutdown's deadline, cancelled during this call): a request started then is
+        // abandoned at once, and stored messages abandoned go back to the head of their partitions, ready again, so the
+        // loop could start them over and over and never reach the turn that ends it.
+        while (_partitions.ReadyCount > 0 && _keyRetryAt == long.MinValue && !_stopSending.IsCancellationRequested)
         {
             if (!HasReadyRequest(perRequest))
             {
@@ -197,6 +200,7 @@ internal sealed partial class Dispatcher
             }
 
             Start(batch);
+            AfterRequestStarted?.Invoke();
         }
     }
 

@@ -142,6 +142,15 @@ internal sealed partial class Dispatcher
     /// </summary>
     internal Func<List<SendResult>?, Task>? BeforeAnswerHeard { get; set; }
 
+    /// <summary>Gets or sets a test seam: called on the loop's thread each time it has started a request while it dispatches.</summary>
+    internal Action? AfterRequestStarted { get; set; }
+
+    /// <summary>Gets a value indicating whether sending has stopped (a shutdown's deadline): for tests.</summary>
+    internal bool SendingStopped => _stopSending.IsCancellationRequested;
+
+    /// <summary>Gets the requests on the wire now: for tests.</summary>
+    internal int ActiveRequests => _limiter.Active;
+
     /// <summary>A request to start on a pool thread (see <see cref="Start(Batch)"/>).</summary>
     private sealed record PendingSend(Dispatcher Dispatcher, Batch Batch, CancellationToken Token);
 }

@@ -108,7 +108,10 @@ public abstract class StorageTestBase : IDisposable
     internal static void ShouldBeBalanced(GrowlyticsStatistics statistics) =>
         statistics.Enqueued.Should().Be(statistics.Delivered + statistics.Dropped + statistics.Pending);
 
-    internal GrowlyticsClient NewClient(StorageCollector collector, Action<GrowlyticsOptions>? configure = null)
+    internal GrowlyticsClient NewClient(StorageCollector collector, Action<GrowlyticsOptions>? configure = null) => NewClient(collector, configure, startDelivery: true);
+
+    /// <summary>As <see cref="NewClient(StorageCollector, Action{GrowlyticsOptions}?)"/>; without <paramref name="startDelivery"/>, the test starts the writer and the loop.</summary>
+    internal GrowlyticsClient NewClient(StorageCollector collector, Action<GrowlyticsOptions>? configure, bool startDelivery)
     {
         var options = new GrowlyticsOptions
         {
@@ -131,7 +134,7 @@ public abstract class StorageTestBase : IDisposable
             FlushOnProcessExit = false,
         };
         configure?.Invoke(options);
-        return new GrowlyticsClient(options);
+        return new GrowlyticsClient(options, startDelivery);
     }
 
     /// <summary>
