@@ -43,6 +43,9 @@ internal sealed class LogRateLimiter
         return true;
     }
 
+    /// <summary>Gets the timestamp from which the next occurrence is reported (the last report's time plus the interval): for tests.</summary>
+    internal long NextReportTimestamp => Volatile.Read(ref _nextReportTimestamp);
+
     /// <summary>Takes the occurrences recorded since the last report, without waiting for the interval (a last report).</summary>
     public long TakeUnreported() => Interlocked.Exchange(ref _unreported, 0);
 

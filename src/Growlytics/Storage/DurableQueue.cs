@@ -178,6 +178,9 @@ internal sealed partial class DurableQueue : IDisposable
     /// <summary>Gets a value indicating whether this client holds the folder.</summary>
     public bool IsOwner => _owner;
 
+    /// <summary>Gets the timestamp (<see cref="TimeProvider.GetTimestamp"/>) from which the next failure to save the position is logged (event 4015): for tests.</summary>
+    internal long AckFailureNextLogTimestamp => _ackFailures.NextReportTimestamp;
+
     /// <summary>Gets the number of flushes waiting for the writer (see <see cref="FlushAsync"/>).</summary>
     internal int WaitingFlushes
     {
