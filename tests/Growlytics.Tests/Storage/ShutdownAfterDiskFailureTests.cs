@@ -80,11 +80,20 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
         using var writerInside = new ManualResetEventSlim();
         using var releaseWriter = new ManualResetEventSlim();
         var holdNext = 0;
+        var faultCalls = 0;
+        var afterHold = 0;
         var client = await PushedWhileTheDiskIsFullAsync(o =>
         {
             var fault = o.StorageWriteFault!;
             o.StorageWriteFault = () =>
             {
+                // Counted for the message of a wait that times out.
+                Interlocked.Increment(ref faultCalls);
+                if (Volatile.Read(ref holdNext) == 1)
+                {
+                    Interlocked.Increment(ref afterHold);
+                }
+
                 // A slow disk: the shutdown's first touch of it takes a while.
                 if (Interlocked.Exchange(ref holdNext, 0) == 1)
                 {
@@ -100,7 +109,7 @@ public sealed class ShutdownAfterDiskFailureTests : StorageTestBase
             DiskHasRoomAgain();
             Volatile.Write(ref holdNext, 1);
             var shutdown = client.ShutdownAsync();
-            await DriveUntilAsync(() => writerInside.IsSet, TimeSpan.FromMilliseconds(20));
+            await DriveUntilAsync(() => writerInside.IsSet, TimeSpan.FromMilliseconds(20), () => $"shutdown {shutdown.Status}, disk touched {Volatile.Read(ref faultCalls)} times ({Volatile.Read(ref afterHold)} since the hold was set), enqueued/delivered/dropped/pending {client.Statistics.Enqueued}/{client.Statistics.Delivered}/{client.Statistics.Dropped}/{client.Statistics.Pending}");
 
             // Ctrl+C, SIGTERM or SIGHUP while the app's shutdown writes what memory held to the folder: the process ends
             // when the handler returns.
