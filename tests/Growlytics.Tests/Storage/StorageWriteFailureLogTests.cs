@@ -47,6 +47,12 @@ public sealed class StorageWriteFailureLogTests : StorageTestBase
         await using var client = NewClient(new StorageCollector { Up = true }, o =>
         {
             o.LoggerFactory = logs;
+
+            // No batch is sent for its fill time while the test runs (the clock moves 2 minutes): a flush timer's drain
+            // that ran late, after the next push, sent that push from memory before the writer took it, and the write
+            // the test waits for never came.
+            o.FlushInterval = TimeSpan.FromHours(1);
+
             // A disk with room for small writes only: every write of records fails, the small file that tells whether the
             // disk works again does not (so a turn of the writer's with nothing to write does not put the next write off).
             o.StorageAppendFault = _ =>
